@@ -1,0 +1,105 @@
+const MARKER = Symbol.for('baton.error');
+
+/** Stable error codes users can switch on. */
+export type BatonErrorCode =
+  | 'MANIFEST_INVALID'
+  | 'MANIFEST_NOT_FOUND'
+  | 'PLAN_INVALID'
+  | 'GOAL_UNSATISFIABLE'
+  | 'AGENT_NOT_FOUND'
+  | 'AGENT_FAILED'
+  | 'AGENT_TIMEOUT'
+  | 'OUTPUT_INVALID'
+  | 'RUN_NOT_FOUND'
+  | 'RUN_NOT_RESUMABLE'
+  | 'RUN_CANCELLED'
+  | 'BUDGET_EXCEEDED'
+  | 'MODEL_NOT_CONFIGURED'
+  | 'BAD_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'INTERNAL';
+
+export interface BatonErrorOptions {
+  runId?: string;
+  /** False when trying again cannot help (bad input, bad manifest, cancelled run). */
+  retryable?: boolean;
+  cause?: unknown;
+  /** Structured detail, e.g. the list of manifest problems. */
+  details?: unknown;
+}
+
+/**
+ * The one error base of Baton. `code` is stable; `message` says what to do. The check
+ * `BatonError.isInstance(e)` survives two copies of the package in one process.
+ */
+export class BatonError extends Error {
+  readonly [MARKER] = true;
+  readonly code: BatonErrorCode;
+  readonly runId: string | undefined;
+  readonly retryable: boolean;
+  readonly details: unknown;
+
+  constructor(code: BatonErrorCode, message: string, options: BatonErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BatonError';
+    this.code = code;
+    this.runId = options.runId;
+    this.retryable = options.retryable ?? true;
+    this.details = options.details;
+  }
+
+  static isInstance(e: unknown): e is BatonError {
+    return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[MARKER] === true;
+  }
+}
+
+/** One problem found in a manifest: where it is and what was expected. */
+export interface ManifestProblem {
+  file: string;
+  /** Dotted field path, e.g. `agents.data.kind`. */
+  path: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+/** A manifest that cannot be used; `problems` lists every issue found, not just the first. */
+export class ManifestError extends BatonError {
+  readonly problems: ManifestProblem[];
+
+  constructor(problems: ManifestProblem[]) {
+    super('MANIFEST_INVALID', formatProblems(problems), { retryable: false, details: problems });
+    this.name = 'ManifestError';
+    this.problems = problems;
+  }
+}
+
+function formatProblems(problems: ManifestProblem[]): string {
+  const lines = problems.map((p) => {
+    const where = p.line === undefined ? p.file : `${p.file}:${p.line}${p.column === undefined ? '' : `:${p.column}`}`;
+    return `${where}: ${p.path || '(root)'}: ${p.message}`;
+  });
+  return `invalid manifest (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${lines.join('\n  ')}`;
+}
+
+/**
+ * Thrown by an agent when trying again cannot help (bad input, missing permission): the ladder
+ * skips the remaining retries of this agent and moves to its fallbacks.
+ */
+export class UnrecoverableAgentError extends BatonError {
+  constructor(message: string, options: Omit<BatonErrorOptions, 'retryable'> = {}) {
+    super('AGENT_FAILED', message, { ...options, retryable: false });
+    this.name = 'UnrecoverableAgentError';
+  }
+}
+
+/** Short text of any thrown value, for journals and feedback. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message || e.name;
+  if (typeof e === 'string') return e;
+  try {
+    return JSON.stringify(e);
+  } catch {
+    return String(e);
+  }
+}

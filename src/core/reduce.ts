@@ -1,0 +1,169 @@
+import type { RunEvent } from './events.ts';
+import { emptyUsage } from './types.ts';
+import type { AttemptRecord, RunResult, TaskResult, Usage } from './types.ts';
+
+function addUsage(into: Usage, add: Usage | undefined): void {
+  if (!add) return;
+  into.llmCalls += add.llmCalls;
+  into.inputTokens += add.inputTokens;
+  into.outputTokens += add.outputTokens;
+}
+
+/**
+ * Folds a run's journal into its RunResult. Pure and deterministic: replaying the same events
+ * always yields the same result, which is how resume, the HTTP API and the journal consistency
+ * check all read a run.
+ */
+export class RunResultBuilder {
+  private result: RunResult | undefined;
+  private readonly tasks = new Map<string, TaskResult>();
+  private readonly attempts = new Map<string, AttemptRecord>();
+
+  apply(event: RunEvent): void {
+    switch (event.type) {
+      case 'run.started':
+        this.result = {
+          runId: event.runId,
+          goal: event.goal,
+          status: 'running',
+          planner: 'builtin',
+          plan: { tasks: [] },
+          tasks: [],
+          deliverable: { artifacts: {}, files: [], provenance: {} },
+          usage: emptyUsage(),
+          startedAt: event.at,
+        };
+        return;
+      case 'run.resumed': {
+        const r = this.need(event);
+        r.status = 'running';
+        delete r.endedAt;
+        delete r.reason;
+        for (const id of event.interruptedAttempts) {
+          const a = this.attempts.get(id);
+          if (a && !a.status) {
+            a.status = 'failed';
+            a.endedAt = event.at;
+            a.error = 'interrupted: the orchestrator stopped during this attempt';
+          }
+        }
+        for (const t of this.tasks.values()) if (t.status === 'running') t.status = 'pending';
+        return;
+      }
+      case 'plan.created':
+      case 'plan.replaced': {
+        const r = this.need(event);
+        if (event.type === 'plan.replaced') (r.previousPlans ??= []).push(r.plan);
+        r.plan = event.plan;
+        r.planner = event.planner;
+        for (const t of event.plan.tasks) {
+          const existing = this.tasks.get(t.id);
+          if (existing && existing.status === 'succeeded') continue;
+          const task: TaskResult = existing ?? { id: t.id, agent: t.agent, status: 'pending', attempts: [] };
+          task.agent = t.agent;
+          if (!existing) this.tasks.set(t.id, task);
+        }
+        const keep = new Set(event.plan.tasks.map((t) => t.id));
+        r.tasks = [...this.tasks.values()].filter((t) => keep.has(t.id) || t.status === 'succeeded');
+        return;
+      }
+      case 'task.started': {
+        const t = this.task(event.taskId, event.agent);
+        const a: AttemptRecord = {
+          n: event.attempt,
+          attemptId: event.attemptId,
+          agent: event.agent,
+          agentVersion: event.agentVersion,
+          startedAt: event.at,
+        };
+        if (event.feedback !== undefined) a.feedback = event.feedback;
+        t.attempts.push(a);
+        this.attempts.set(event.attemptId, a);
+        t.status = 'running';
+        t.agent = event.agent;
+        return;
+      }
+      case 'task.attempt.failed': {
+        const a = this.attempts.get(event.attemptId);
+        if (!a || a.status) return;
+        a.status = event.status;
+        a.endedAt = event.at;
+        a.error = event.error;
+        if (event.usage) a.usage = event.usage;
+        return;
+      }
+      case 'task.succeeded': {
+        const a = this.attempts.get(event.attemptId);
+        if (!a || a.status) return;
+        a.status = 'succeeded';
+        a.endedAt = event.at;
+        if (event.usage) a.usage = event.usage;
+        const t = this.task(event.taskId, event.agent);
+        t.status = 'succeeded';
+        t.agent = event.agent;
+        t.output = event.output;
+        delete t.reason;
+        return;
+      }
+      case 'task.retrying':
+      case 'task.reassigned':
+        this.task(event.taskId).status = 'pending';
+        if (event.type === 'task.reassigned') this.task(event.taskId).agent = event.to;
+        return;
+      case 'task.failed':
+      case 'task.skipped':
+      case 'task.cancelled': {
+        const t = this.task(event.taskId);
+        t.status = event.type === 'task.failed' ? 'failed' : event.type === 'task.skipped' ? 'skipped' : 'cancelled';
+        t.reason = event.reason;
+        return;
+      }
+      case 'usage': {
+        const r = this.need(event);
+        addUsage(r.usage, event.usage);
+        if (event.taskId) {
+          const t = this.task(event.taskId);
+          t.usage ??= emptyUsage();
+          addUsage(t.usage, event.usage);
+        }
+        return;
+      }
+      case 'run.ended': {
+        const r = this.need(event);
+        r.status = event.status;
+        r.endedAt = event.at;
+        r.deliverable = event.deliverable;
+        if (event.reason !== undefined) r.reason = event.reason;
+        else delete r.reason;
+        return;
+      }
+    }
+  }
+
+  /** The result so far; undefined before `run.started`. Returns a live object: clone before mutating. */
+  current(): RunResult | undefined {
+    return this.result;
+  }
+
+  private need(event: RunEvent): RunResult {
+    if (!this.result) throw new Error(`journal of run ${event.runId} does not start with run.started (event ${event.seq} is ${event.type})`);
+    return this.result;
+  }
+
+  private task(id: string, agent?: string): TaskResult {
+    let t = this.tasks.get(id);
+    if (!t) {
+      t = { id, agent: agent ?? '', status: 'pending', attempts: [] };
+      this.tasks.set(id, t);
+      this.result?.tasks.push(t);
+    }
+    return t;
+  }
+}
+
+/** Replays a journal into its RunResult. */
+export function reduceEvents(events: Iterable<RunEvent>): RunResult | undefined {
+  const b = new RunResultBuilder();
+  for (const e of events) b.apply(e);
+  return b.current();
+}

@@ -1,0 +1,216 @@
+/**
+ * The shared vocabulary of Baton. Everything here is plain data: it is persisted in the journal,
+ * sent over HTTP and queues, and read by users' programs (DESIGN.md sections 3, 4 and 6).
+ */
+
+/** A JSON Schema object (draft 2020-12 or draft-07), as written in a manifest. */
+export type JsonSchema = Record<string, unknown>;
+
+/** How one artifact an agent produces is checked. */
+export interface ArtifactSpec {
+  /** The JSON Schema the artifact must satisfy, already loaded from its file. */
+  schema?: JsonSchema;
+  /** Where the schema came from (for error messages). */
+  schemaPath?: string;
+  /** Quality checks judged by the orchestrator's model (LLM mode). */
+  checks?: { rubric: string }[];
+}
+
+/** Backoff between retries of the same agent: plain data, kept in the manifest and the journal. */
+export interface BackoffPolicy {
+  initialDelayMs: number;
+  factor: number;
+  maxDelayMs: number;
+  /** 0..1: the share of each delay drawn at random, to spread retries of many tasks. */
+  jitter: number;
+}
+
+/** The orchestrator's run policy (DESIGN section 3). */
+export interface Policy {
+  maxParallel: number;
+  retries: number;
+  taskTimeoutMs: number;
+  runTimeoutMs: number;
+  backoff: BackoffPolicy;
+  maxTokens?: number;
+  maxLlmCalls?: number;
+  maxReplans?: number;
+}
+
+export type AgentKind = 'module' | 'command' | 'llm' | 'a2a' | 'code';
+
+/** One sub-agent, as declared in a manifest or defined in code. */
+export interface AgentSpec {
+  name: string;
+  description: string;
+  version: string;
+  capabilities: string[];
+  consumes: string[];
+  produces: string[];
+  kind: AgentKind;
+  /** kind module: absolute path of the file whose default export runs the agent. */
+  module?: string;
+  /** kind command: argv; run with the manifest's folder as working directory. */
+  command?: string[];
+  /** kind a2a: base URL of the remote agent (its agent card is read from there). */
+  url?: string;
+  /** kind llm: provider:model. */
+  model?: string;
+  /** kind llm: the agent's standing instructions. */
+  instructions?: string;
+  /** kind llm: tools the agent may call. */
+  tools?: ToolSpec[];
+  /** Extra environment variables for a command agent. */
+  env?: Record<string, string>;
+  output: Record<string, ArtifactSpec>;
+  fallback: string[];
+  timeoutMs?: number;
+  retries?: number;
+  /** Folder relative paths are resolved against (the manifest's folder). */
+  baseDir?: string;
+}
+
+/** A tool an llm agent may call: an MCP server's tools or a built-in. */
+export type ToolSpec =
+  | { kind: 'mcp'; name: string; command?: string[]; url?: string; env?: Record<string, string>; allow?: string[] }
+  | { kind: 'builtin'; name: string; options?: Record<string, unknown> };
+
+/** The orchestrator's part of a manifest. It plans, routes, validates and integrates; it has no tools. */
+export interface OrchestratorSpec {
+  name: string;
+  description: string;
+  instructions: string;
+  model?: string;
+  subagents: string[];
+  deliverable: string[];
+  policy: Policy;
+  /** Module path of a custom integrator (default export), resolved against the manifest's folder. */
+  integrator?: string;
+}
+
+/** A loaded, validated manifest. */
+export interface Manifest {
+  version: 1;
+  /** Absolute path of the file it came from, when it came from one. */
+  file?: string;
+  /** Folder that relative paths in the manifest are resolved against. */
+  baseDir: string;
+  orchestrator: OrchestratorSpec;
+  agents: Record<string, AgentSpec>;
+}
+
+/** One task of a plan (DESIGN section 6, `plan.tasks`). */
+export interface PlanTask {
+  /** Stable, readable id such as `t1-extract-sales-dataset`. */
+  id: string;
+  title: string;
+  instructions: string;
+  agent: string;
+  dependsOn: string[];
+  consumes: string[];
+  produces: string[];
+  /** Why the planner added this task: matched words, or "needed by t3-...". */
+  reason?: string;
+}
+
+export type PlannerName = 'builtin' | 'llm';
+
+/** A DAG of tasks. */
+export interface Plan {
+  tasks: PlanTask[];
+  /** Artifacts the goal asked for (the rest are intermediate). */
+  requested?: string[];
+  /** Free-text notes a planner wants shown (e.g. "goal named no artifact; used the deliverable"). */
+  notes?: string[];
+}
+
+/** What an agent receives (DESIGN section 4). */
+export interface AgentInput {
+  runId: string;
+  goal: string;
+  task: { id: string; title: string; instructions: string };
+  inputs: Record<string, unknown>;
+  attempt: number;
+  feedback?: string;
+}
+
+/** What an agent returns: one key per artifact type it produces. */
+export type AgentOutput = Record<string, unknown>;
+
+/** Token and call counts. */
+export interface Usage {
+  llmCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export type AttemptStatus = 'succeeded' | 'failed' | 'timeout' | 'invalid';
+export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
+export type FinalRunStatus = Exclude<RunStatus, 'running'>;
+
+/** One try of one agent at one task. */
+export interface AttemptRecord {
+  n: number;
+  /** Globally unique; makes late results idempotent. */
+  attemptId: string;
+  agent: string;
+  agentVersion?: string;
+  startedAt: string;
+  endedAt?: string;
+  status?: AttemptStatus;
+  error?: string;
+  /** The feedback this attempt was given (why the previous one was rejected). */
+  feedback?: string;
+  usage?: Usage;
+}
+
+/** A task's state in a RunResult. */
+export interface TaskResult {
+  id: string;
+  agent: string;
+  status: TaskStatus;
+  attempts: AttemptRecord[];
+  output?: AgentOutput;
+  /** Why the task failed, was skipped or was cancelled. */
+  reason?: string;
+  usage?: Usage;
+}
+
+/** Who made an artifact of the deliverable. */
+export interface Provenance {
+  task: string;
+  agent: string;
+  agentVersion: string;
+  attempt: number;
+  attemptId: string;
+  at: string;
+}
+
+export interface Deliverable {
+  artifacts: Record<string, unknown>;
+  files: string[];
+  provenance: Record<string, Provenance>;
+  /** Artifacts that were asked for but could not be made. */
+  missing?: string[];
+}
+
+/** The outcome of a run (DESIGN section 6). */
+export interface RunResult {
+  runId: string;
+  goal: string;
+  status: RunStatus;
+  planner: PlannerName;
+  plan: Plan;
+  tasks: TaskResult[];
+  deliverable: Deliverable;
+  usage: Usage;
+  startedAt: string;
+  endedAt?: string;
+  /** Why the run ended the way it did, when that is not plain success. */
+  reason?: string;
+  /** Plans replaced by re-planning, oldest first. */
+  previousPlans?: Plan[];
+}
+
+export const emptyUsage = (): Usage => ({ llmCalls: 0, inputTokens: 0, outputTokens: 0 });
