@@ -1,0 +1,42 @@
+import type { Agent, AgentContext } from '../core/contracts.ts';
+import type { AgentInput, AgentOutput, AgentSpec, ArtifactSpec, JsonSchema } from '../core/types.ts';
+
+/** An agent written in code: its declaration plus the function that runs it. */
+export interface AgentDefinition {
+  name: string;
+  description: string;
+  version?: string;
+  capabilities?: string[];
+  consumes?: string[];
+  produces: string[];
+  /** JSON Schema per produced artifact. */
+  schemas?: Record<string, JsonSchema>;
+  fallback?: string[];
+  timeoutMs?: number;
+  retries?: number;
+  run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> | AgentOutput;
+}
+
+/**
+ * Defines a sub-agent in code. Pass it to `createOrchestrator({ agents: [...] })`, or
+ * default-export it from a module that a manifest's `kind: module` agent points to.
+ */
+export function defineAgent(def: AgentDefinition): Agent {
+  const output: Record<string, ArtifactSpec> = {};
+  for (const [artifact, schema] of Object.entries(def.schemas ?? {})) output[artifact] = { schema };
+  const spec: AgentSpec = {
+    name: def.name,
+    description: def.description,
+    version: def.version ?? '0.0.0',
+    capabilities: def.capabilities ?? [],
+    consumes: def.consumes ?? [],
+    produces: def.produces,
+    kind: 'code',
+    output,
+    fallback: def.fallback ?? [],
+  };
+  if (def.timeoutMs !== undefined) spec.timeoutMs = def.timeoutMs;
+  if (def.retries !== undefined) spec.retries = def.retries;
+  const run = def.run;
+  return { spec, run: async (input, ctx) => run(input, ctx) };
+}

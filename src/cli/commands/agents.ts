@@ -1,0 +1,77 @@
+import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
+import { AgentRegistry } from '../../agents/registry.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { AgentSpec, Manifest } from '../../core/types.ts';
+import type { CommonOptions } from '../context.ts';
+import { readManifest } from '../context.ts';
+import { color } from '../format.ts';
+
+/** `baton agents`: the sub-agents of a manifest. */
+export async function agentsCommand(opts: CommonOptions & { json?: boolean }): Promise<number> {
+  const manifest = await readManifest(opts);
+  const agents = Object.values(manifest.agents);
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(agents.map(publicSpec), null, 2)}\n`);
+    return 0;
+  }
+  for (const a of agents) {
+    const sub = manifest.orchestrator.subagents.includes(a.name) ? '' : color.dim(' (not a sub-agent of the orchestrator)');
+    process.stdout.write(`${color.bold(a.name)} ${a.version} [${a.kind}]${sub}\n  ${a.description}\n`);
+    process.stdout.write(`  consumes: ${a.consumes.join(', ') || '-'}   produces: ${a.produces.join(', ')}\n`);
+    if (a.fallback.length) process.stdout.write(`  fallback: ${a.fallback.join(' → ')}\n`);
+  }
+  return 0;
+}
+
+/** `baton agents check`: validates the manifest and that every agent can be built and reached. */
+export async function agentsCheckCommand(opts: CommonOptions): Promise<number> {
+  const manifest = await readManifest(opts);
+  const registry = new AgentRegistry();
+  let bad = 0;
+  for (const spec of Object.values(manifest.agents)) {
+    const problem = await checkAgent(spec, manifest, registry);
+    if (problem) bad++;
+    process.stdout.write(`${problem ? color.red('✖') : color.green('✔')} ${spec.name} [${spec.kind}]${problem ? `: ${problem}` : ''}\n`);
+  }
+  process.stdout.write(bad ? `${bad} agent(s) have problems\n` : `manifest ${manifest.file ?? ''} is valid\n`);
+  return bad ? 64 : 0;
+}
+
+async function checkAgent(spec: AgentSpec, manifest: Manifest, registry: AgentRegistry): Promise<string | undefined> {
+  try {
+    if (spec.kind === 'command') {
+      const exe = spec.command?.[0] ?? '';
+      if (!(await findExecutable(exe, spec.baseDir ?? manifest.baseDir))) return `command '${exe}' not found or not executable`;
+    }
+    const agent = await registry.create(spec, manifest);
+    if (spec.kind === 'module') {
+      const { importModule, defaultExport } = await import('../../core/import-module.ts');
+      const exported = defaultExport(await importModule(spec.module ?? ''));
+      const ok = typeof exported === 'function' || (typeof exported === 'object' && exported !== null && 'run' in exported);
+      if (!ok) return `${spec.module} has no default-exported agent function`;
+    }
+    await agent.close?.();
+    return undefined;
+  } catch (e) {
+    return errorMessage(e);
+  }
+}
+
+async function findExecutable(exe: string, cwd: string): Promise<boolean> {
+  const candidates = exe.includes('/') ? [path.resolve(cwd, exe)] : (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, exe));
+  for (const c of candidates) {
+    try {
+      await access(c, constants.X_OK);
+      return true;
+    } catch {
+      // try the next folder
+    }
+  }
+  return false;
+}
+
+function publicSpec(a: AgentSpec): Record<string, unknown> {
+  const { name, description, version, capabilities, consumes, produces, kind, fallback } = a;
+  return { name, description, version, capabilities, consumes, produces, kind, fallback };
+}

@@ -1,0 +1,165 @@
+import type { RunEvent } from '../core/events.ts';
+import type { RunResult } from '../core/types.ts';
+import { color, formatMs } from './format.ts';
+
+interface Row {
+  id: string;
+  agent: string;
+  state: 'waiting' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+  attempt: number;
+  startedAt?: number;
+  endedAt?: number;
+  note?: string;
+}
+
+const ICON: Record<Row['state'], string> = {
+  waiting: color.dim('·'),
+  running: color.cyan('▶'),
+  retrying: color.yellow('↻'),
+  succeeded: color.green('✔'),
+  failed: color.red('✖'),
+  skipped: color.dim('↷'),
+  cancelled: color.yellow('■'),
+};
+
+/**
+ * Shows a run's progress on stderr: in a terminal, a live task list redrawn in place (task,
+ * agent, attempt, elapsed); elsewhere, one plain line per event, so logs stay readable.
+ */
+export class ProgressView {
+  private readonly rows = new Map<string, Row>();
+  private drawn = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream = process.stderr,
+    private readonly live = Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb' && !process.env.CI,
+  ) {}
+
+  readonly onEvent = (e: RunEvent): void => {
+    this.update(e);
+    if (this.live) {
+      this.timer ??= setInterval(() => this.draw(), 100);
+      this.timer.unref();
+    } else {
+      const line = plainLine(e);
+      if (line) this.out.write(`${line}\n`);
+    }
+  };
+
+  /** Stops redrawing and leaves the final list on screen. */
+  finish(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.live) this.draw();
+  }
+
+  private update(e: RunEvent): void {
+    const now = Date.parse(e.at);
+    switch (e.type) {
+      case 'plan.created':
+      case 'plan.replaced':
+        for (const t of e.plan.tasks) if (!this.rows.has(t.id)) this.rows.set(t.id, { id: t.id, agent: t.agent, state: 'waiting', attempt: 0 });
+        return;
+      case 'task.started': {
+        const r = this.row(e.taskId);
+        Object.assign(r, { agent: e.agent, state: 'running', attempt: e.attempt, startedAt: r.startedAt ?? now });
+        delete r.note;
+        return;
+      }
+      case 'task.retrying':
+        Object.assign(this.row(e.taskId), { state: 'retrying', note: e.feedback });
+        return;
+      case 'task.reassigned':
+        Object.assign(this.row(e.taskId), { state: 'retrying', agent: e.to, note: `reassigned from ${e.from}` });
+        return;
+      case 'task.succeeded':
+        Object.assign(this.row(e.taskId), { state: 'succeeded', endedAt: now });
+        return;
+      case 'task.failed':
+      case 'task.skipped':
+      case 'task.cancelled': {
+        const state = e.type === 'task.failed' ? 'failed' : e.type === 'task.skipped' ? 'skipped' : 'cancelled';
+        Object.assign(this.row(e.taskId), { state, endedAt: now, note: e.reason });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private row(id: string): Row {
+    let r = this.rows.get(id);
+    if (!r) {
+      r = { id, agent: '?', state: 'waiting', attempt: 0 };
+      this.rows.set(id, r);
+    }
+    return r;
+  }
+
+  private draw(): void {
+    const width = this.out.columns || 100;
+    const lines = [...this.rows.values()].map((r) => {
+      const elapsed = r.startedAt === undefined ? '' : formatMs((r.endedAt ?? Date.now()) - r.startedAt);
+      const attempt = r.attempt > 1 ? color.yellow(` attempt ${r.attempt}`) : '';
+      const note = r.note ? color.dim(`  ${r.note}`) : '';
+      return truncate(`${ICON[r.state]} ${r.id.padEnd(28)} ${r.agent.padEnd(14)} ${elapsed.padStart(7)}${attempt}${note}`, width);
+    });
+    let s = this.drawn > 0 ? `\x1b[${this.drawn}A` : '';
+    for (const l of lines) s += `\x1b[2K${l}\n`;
+    this.out.write(s);
+    this.drawn = lines.length;
+  }
+}
+
+function truncate(s: string, width: number): string {
+  // eslint-disable-next-line no-control-regex
+  const visible = s.replace(/\x1b\[[0-9;]*m/g, '');
+  return visible.length <= width - 1 ? s : `${visible.slice(0, width - 2)}…`;
+}
+
+function plainLine(e: RunEvent): string | undefined {
+  switch (e.type) {
+    case 'run.started':
+      return `run ${e.runId} started: ${e.goal}`;
+    case 'run.resumed':
+      return `run ${e.runId} resumed (${e.interruptedAttempts.length} interrupted attempt(s) will be redone)`;
+    case 'plan.created':
+      return `plan (${e.planner}): ${e.plan.tasks.map((t) => `${t.id}[${t.agent}]`).join(', ')}`;
+    case 'task.started':
+      return `▶ ${e.taskId} → ${e.agent} (attempt ${e.attempt})`;
+    case 'task.attempt.failed':
+      return `  ${e.taskId}: attempt ${e.attempt} by ${e.agent} ${e.status}: ${e.error}`;
+    case 'task.retrying':
+      return `↻ ${e.taskId}: retrying ${e.agent} in ${e.delayMs} ms`;
+    case 'task.reassigned':
+      return `⇄ ${e.taskId}: reassigned ${e.from} → ${e.to}`;
+    case 'task.succeeded':
+      return `✔ ${e.taskId} by ${e.agent} (attempt ${e.attempt})`;
+    case 'task.failed':
+      return `✖ ${e.taskId} failed: ${e.reason}`;
+    case 'task.skipped':
+      return `↷ ${e.taskId} skipped: ${e.reason}`;
+    case 'task.cancelled':
+      return `■ ${e.taskId} cancelled: ${e.reason}`;
+    case 'run.ended':
+      return `run ${e.runId} ${e.status}${e.reason ? `: ${e.reason}` : ''}`;
+    default:
+      return undefined;
+  }
+}
+
+/** The who-did-what table printed at the end of a run. */
+export function summaryTable(result: RunResult): string {
+  const header = ['task', 'agent', 'status', 'attempts', 'time'];
+  const rows = result.tasks.map((t) => {
+    const first = t.attempts[0];
+    const last = t.attempts[t.attempts.length - 1];
+    const ms = first && last?.endedAt ? Date.parse(last.endedAt) - Date.parse(first.startedAt) : undefined;
+    const agents = [...new Set(t.attempts.map((a) => a.agent))];
+    return [t.id, agents.length ? agents.join(' → ') : t.agent, t.status, String(t.attempts.length), ms === undefined ? '-' : formatMs(ms)];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [fmt(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+}

@@ -1,0 +1,15 @@
+import type { Policy } from './types.ts';
+
+/** The policy a manifest gets for every field it leaves out. */
+export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
+  maxParallel: 4,
+  retries: 2,
+  taskTimeoutMs: 60_000,
+  runTimeoutMs: 600_000,
+  backoff: Object.freeze({ initialDelayMs: 200, factor: 2, maxDelayMs: 5_000, jitter: 0.2 }),
+});
+
+/** A full policy from a partial one. */
+export function resolvePolicy(partial: Partial<Policy> = {}): Policy {
+  return { ...DEFAULT_POLICY, ...partial, backoff: { ...DEFAULT_POLICY.backoff, ...partial.backoff } };
+}

@@ -1,0 +1,72 @@
+import type { RunStore } from '../core/contracts.ts';
+import type { RunEvent, RunEventBody } from '../core/events.ts';
+import { RunResultBuilder } from '../core/reduce.ts';
+
+export type EventListener = (event: RunEvent) => void;
+
+/**
+ * Stamps a run's events (seq, time), folds them into the live RunResult, tells listeners at
+ * once, and writes them to the store in batches: every event emitted in the same tick of the
+ * event loop goes to the store in one `append` (one transaction for SQLite/PostgreSQL).
+ */
+export class RunJournal {
+  readonly builder = new RunResultBuilder();
+  private seq: number;
+  private pending: RunEvent[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  private scheduled = false;
+  private failure: unknown;
+
+  constructor(
+    readonly runId: string,
+    private readonly store: RunStore,
+    private readonly listeners: readonly EventListener[],
+    startSeq = 0,
+  ) {
+    this.seq = startSeq;
+  }
+
+  /** Replays already-journaled events into the live result (resume). */
+  replay(events: readonly RunEvent[]): void {
+    for (const e of events) this.builder.apply(e);
+    const last = events[events.length - 1];
+    if (last) this.seq = last.seq;
+  }
+
+  emit(body: RunEventBody): RunEvent {
+    const event = { ...body, runId: this.runId, seq: ++this.seq, at: new Date().toISOString() } as RunEvent;
+    this.builder.apply(event);
+    this.pending.push(event);
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // A listener's bug must not break the run.
+      }
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.writeBatch);
+    }
+    return event;
+  }
+
+  /** Waits until every emitted event is in the store; rethrows a store failure. */
+  async flush(): Promise<void> {
+    if (this.pending.length > 0) this.writeBatch();
+    await this.flushing;
+    if (this.failure) throw this.failure;
+  }
+
+  private readonly writeBatch = (): void => {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = this.flushing.then(() =>
+      this.store.append(this.runId, batch).catch((e: unknown) => {
+        this.failure ??= e;
+      }),
+    );
+  };
+}

@@ -1,0 +1,281 @@
+import type { Agent } from '../core/contracts.ts';
+import { errorMessage } from '../core/errors.ts';
+import { newAttemptId } from '../core/ids.ts';
+import type { AgentInput, AgentOutput, Plan, PlanTask, Policy, Provenance, TaskResult } from '../core/types.ts';
+import { AttemptAbort, runAttempt } from './attempt.ts';
+import type { AttemptOutcome } from './attempt.ts';
+import { DagState } from './dag.ts';
+import type { RunJournal } from './journal.ts';
+import { advance, decideAfterFailure } from './ladder.ts';
+import type { LadderState } from './ladder.ts';
+import type { Limiter } from './limiter.ts';
+
+/** Why a run stopped before its plan was done. */
+export interface StopReason {
+  kind: 'cancelled' | 'timeout' | 'budget';
+  message: string;
+}
+
+export interface RunLoopOptions {
+  runId: string;
+  goal: string;
+  plan: Plan;
+  policy: Policy;
+  journal: RunJournal;
+  /** Builds (or returns the cached) agent of a name. */
+  getAgent: (name: string) => Promise<Agent>;
+  /** Agents to try for a task, in order: planned agent, fallbacks, other capable agents. */
+  candidates: (task: PlanTask) => string[];
+  retriesOf: (agent: string) => number;
+  timeoutOf: (agent: string) => number;
+  versionOf: (agent: string) => string;
+  /** Tasks finished by an earlier process (resume). */
+  restored?: readonly TaskResult[];
+  /** A cap on attempts in flight shared with other runs (a server). */
+  limiter?: Limiter;
+  /** Extra output checks (LLM judges). */
+  extraChecks?: (task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal) => Promise<string[]>;
+  /** Called after every usage report; returns a reason to stop the run, if a budget is exhausted. */
+  checkBudget?: () => string | undefined;
+  random?: () => number;
+}
+
+interface Relaunch {
+  id: string;
+  agent: string;
+  feedback?: string;
+}
+
+/**
+ * Drives one plan to its end: launches ready tasks up to `maxParallel`, runs the self-healing
+ * ladder on each failure, skips what a failed task blocks, and stops cleanly on cancel, run
+ * timeout or budget. The decisions live in DagState and the ladder; this class does the I/O.
+ */
+export class RunLoop {
+  readonly artifacts: Record<string, unknown> = {};
+  readonly provenance: Record<string, Provenance> = {};
+  stopReason: StopReason | undefined;
+
+  private readonly dag: DagState;
+  private readonly tasks = new Map<string, PlanTask>();
+  private readonly ladders = new Map<string, LadderState>();
+  private readonly attemptCount = new Map<string, number>();
+  private readonly inflight = new Map<string, AbortController>();
+  private readonly waitingRetry = new Map<string, NodeJS.Timeout>();
+  private readonly relaunch: Relaunch[] = [];
+  private running = 0;
+  private resolveDone: (() => void) | undefined;
+
+  constructor(private readonly o: RunLoopOptions) {
+    this.dag = new DagState(o.plan.tasks);
+    for (const t of o.plan.tasks) this.tasks.set(t.id, t);
+    for (const r of o.restored ?? []) this.restore(r);
+  }
+
+  /** Runs until every task has ended, or the run is stopped. */
+  run(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.resolveDone = resolve;
+      this.pump();
+    });
+  }
+
+  /** Stops the run: in-flight attempts are aborted, waiting tasks end cancelled. */
+  stop(reason: StopReason): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    for (const c of this.inflight.values()) c.abort(new AttemptAbort('cancelled', reason.message));
+    for (const [id, timer] of this.waitingRetry) {
+      clearTimeout(timer);
+      this.waitingRetry.delete(id);
+      this.cancelTask(id);
+    }
+    this.relaunch.length = 0;
+    this.pump();
+  }
+
+  private restore(r: TaskResult): void {
+    if (!this.tasks.has(r.id)) return;
+    const last = r.attempts[r.attempts.length - 1];
+    this.attemptCount.set(r.id, last?.n ?? 0);
+    if (r.status === 'succeeded' && r.output) {
+      const a = [...r.attempts].reverse().find((x) => x.status === 'succeeded') ?? last;
+      this.recordArtifacts(r.id, r.agent, r.output, a?.n ?? 0, a?.attemptId ?? '', a?.endedAt ?? '');
+      this.dag.restore(r.id, 'succeeded');
+    } else if (r.status === 'failed' || r.status === 'skipped') {
+      this.dag.restore(r.id, r.status);
+    }
+  }
+
+  private pump(): void {
+    if (!this.stopReason) {
+      while (this.running < this.o.policy.maxParallel) {
+        const next = this.relaunch.shift();
+        if (next) {
+          this.launch(next.id, next.agent, next.feedback);
+          continue;
+        }
+        const id = this.dag.takeReady();
+        if (id === undefined) break;
+        this.launch(id, this.ladderOf(id).candidates[0] ?? this.tasks.get(id)!.agent, undefined);
+      }
+    }
+    if (this.running > 0 || this.waitingRetry.size > 0 || this.relaunch.length > 0) return;
+    if (this.stopReason) {
+      for (const id of this.dag.unfinished()) this.cancelTask(id);
+    } else if (!this.dag.isDone()) {
+      // Nothing runs and nothing is ready: only a plan that validation should have rejected gets here.
+      for (const id of this.dag.unfinished()) {
+        this.dag.cancel(id);
+        this.o.journal.emit({ type: 'task.skipped', taskId: id, reason: 'unreachable: its dependencies can never complete' });
+      }
+    }
+    const done = this.resolveDone;
+    this.resolveDone = undefined;
+    done?.();
+  }
+
+  private ladderOf(id: string): LadderState {
+    let l = this.ladders.get(id);
+    if (!l) {
+      l = { candidates: this.o.candidates(this.tasks.get(id)!), current: 0, failuresOfCurrent: 0 };
+      this.ladders.set(id, l);
+    }
+    return l;
+  }
+
+  private launch(id: string, agentName: string, feedback: string | undefined): void {
+    this.running++;
+    this.attempt(id, agentName, feedback)
+      .catch((e: unknown) => this.failTask(id, `internal error: ${errorMessage(e)}`))
+      .finally(() => {
+        this.running--;
+        this.pump();
+      });
+  }
+
+  private async attempt(id: string, agentName: string, feedback: string | undefined): Promise<void> {
+    const task = this.tasks.get(id)!;
+    const release = this.o.limiter ? await this.o.limiter.acquire() : undefined;
+    try {
+      if (this.stopReason) return this.cancelTask(id);
+      const n = (this.attemptCount.get(id) ?? 0) + 1;
+      this.attemptCount.set(id, n);
+      const attemptId = newAttemptId(this.o.runId, id, n);
+      const started = {
+        type: 'task.started' as const,
+        taskId: id,
+        agent: agentName,
+        agentVersion: this.o.versionOf(agentName),
+        attempt: n,
+        attemptId,
+      };
+      this.o.journal.emit(feedback === undefined ? started : { ...started, feedback });
+      const controller = new AbortController();
+      this.inflight.set(id, controller);
+      let outcome: AttemptOutcome;
+      try {
+        const agent = await this.o.getAgent(agentName);
+        const input: AgentInput = {
+          runId: this.o.runId,
+          goal: this.o.goal,
+          task: { id, title: task.title, instructions: task.instructions },
+          inputs: this.inputsOf(task),
+          attempt: n,
+        };
+        if (feedback !== undefined) input.feedback = feedback;
+        const extra = this.o.extraChecks;
+        outcome = await runAttempt({
+          agent,
+          input,
+          produces: task.produces,
+          timeoutMs: this.o.timeoutOf(agentName),
+          controller,
+          ...(extra ? { extraChecks: (out, signal) => extra(task, agent, out, signal) } : {}),
+        });
+      } catch (e) {
+        outcome = { status: 'failed', error: errorMessage(e), retryable: false };
+      } finally {
+        this.inflight.delete(id);
+      }
+      this.settle(task, agentName, n, attemptId, outcome);
+    } finally {
+      release?.();
+    }
+  }
+
+  private settle(task: PlanTask, agent: string, n: number, attemptId: string, outcome: AttemptOutcome): void {
+    const id = task.id;
+    if (outcome.usage) {
+      this.o.journal.emit({ type: 'usage', usage: outcome.usage, taskId: id });
+      const over = this.o.checkBudget?.();
+      if (over) this.stop({ kind: 'budget', message: over });
+    }
+    if (outcome.status === 'succeeded') {
+      const ev = { type: 'task.succeeded' as const, taskId: id, agent, attempt: n, attemptId, output: outcome.output };
+      const emitted = this.o.journal.emit(outcome.usage ? { ...ev, usage: outcome.usage } : ev);
+      this.recordArtifacts(id, agent, outcome.output, n, attemptId, emitted.at);
+      this.dag.succeed(id);
+      return;
+    }
+    const status = outcome.status === 'cancelled' ? 'failed' : outcome.status;
+    const error = outcome.status === 'cancelled' ? `cancelled: ${outcome.error}` : outcome.error;
+    const failed = { type: 'task.attempt.failed' as const, taskId: id, agent, attempt: n, attemptId, status, error };
+    this.o.journal.emit(outcome.usage ? { ...failed, usage: outcome.usage } : failed);
+    if (outcome.status === 'cancelled' || this.stopReason) return this.cancelTask(id);
+
+    const ladder = this.ladderOf(id);
+    const decision = decideAfterFailure(
+      ladder,
+      { agent, status: outcome.status, retryable: outcome.retryable, error: outcome.error },
+      this.o.retriesOf,
+      this.o.policy.backoff,
+      this.o.random,
+    );
+    this.ladders.set(id, advance(ladder, decision));
+    if (decision.action === 'retry') {
+      this.o.journal.emit({ type: 'task.retrying', taskId: id, agent, attempt: n + 1, delayMs: decision.delayMs, feedback: decision.feedback });
+      const timer = setTimeout(() => {
+        this.waitingRetry.delete(id);
+        this.relaunch.push({ id, agent, feedback: decision.feedback });
+        this.pump();
+      }, decision.delayMs);
+      this.waitingRetry.set(id, timer);
+    } else if (decision.action === 'reassign') {
+      this.o.journal.emit({ type: 'task.reassigned', taskId: id, from: decision.from, to: decision.to, reason: decision.reason });
+      this.relaunch.push({ id, agent: decision.to, feedback: decision.feedback });
+    } else {
+      this.failTask(id, decision.reason);
+    }
+  }
+
+  private failTask(id: string, reason: string): void {
+    if (this.dag.stateOf(id) !== 'running') return;
+    this.o.journal.emit({ type: 'task.failed', taskId: id, reason });
+    for (const skipped of this.dag.fail(id)) {
+      this.o.journal.emit({ type: 'task.skipped', taskId: skipped, reason: `needs the output of ${id}, which failed` });
+    }
+  }
+
+  private cancelTask(id: string): void {
+    const s = this.dag.stateOf(id);
+    if (s === 'succeeded' || s === 'failed' || s === 'skipped' || s === 'cancelled') return;
+    this.dag.cancel(id);
+    this.o.journal.emit({ type: 'task.cancelled', taskId: id, reason: this.stopReason?.message ?? 'run stopped' });
+  }
+
+  private inputsOf(task: PlanTask): Record<string, unknown> {
+    const inputs: Record<string, unknown> = {};
+    for (const c of task.consumes) inputs[c] = this.artifacts[c];
+    return inputs;
+  }
+
+  private recordArtifacts(taskId: string, agent: string, output: AgentOutput, n: number, attemptId: string, at: string): void {
+    const task = this.tasks.get(taskId);
+    for (const artifact of task?.produces ?? Object.keys(output)) {
+      if (!(artifact in output)) continue;
+      this.artifacts[artifact] = output[artifact];
+      this.provenance[artifact] = { task: taskId, agent, agentVersion: this.o.versionOf(agent), attempt: n, attemptId, at };
+    }
+  }
+}

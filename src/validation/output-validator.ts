@@ -1,0 +1,62 @@
+import type { AgentOutput, AgentSpec } from '../core/types.ts';
+import { compileSchema, describeSchemaErrors } from './schema-compiler.ts';
+
+export type OutputCheck =
+  | { ok: true; output: AgentOutput }
+  | { ok: false; problems: string[] };
+
+function isEmpty(value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === 'object') {
+    for (const _ in value) return false;
+    return true;
+  }
+  return false;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * Checks one agent output: a JSON object holding every artifact the task expects, none empty,
+ * each valid against the artifact's JSON Schema when the manifest gives one. The output is
+ * normalised through JSON so what is journaled is exactly what downstream agents receive.
+ */
+export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: unknown): OutputCheck {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got ${kindOf(raw)}`] };
+  }
+  let output: AgentOutput;
+  try {
+    output = JSON.parse(JSON.stringify(raw)) as AgentOutput;
+  } catch (e) {
+    return { ok: false, problems: [`output is not JSON-serialisable: ${(e as Error).message}`] };
+  }
+  const problems: string[] = [];
+  for (const artifact of expected) {
+    const value = output[artifact];
+    if (!(artifact in output) || value === undefined) {
+      problems.push(`artifact '${artifact}' is missing (expected ${describeKeys(expected)})`);
+      continue;
+    }
+    if (isEmpty(value)) {
+      problems.push(`artifact '${artifact}' is empty`);
+      continue;
+    }
+    const schema = spec.output[artifact]?.schema;
+    if (!schema) continue;
+    const validate = compileSchema(schema);
+    if (!validate(value)) {
+      for (const line of describeSchemaErrors(validate.errors)) problems.push(`artifact '${artifact}': ${line}`);
+    }
+  }
+  return problems.length === 0 ? { ok: true, output } : { ok: false, problems };
+}
+
+function describeKeys(keys: readonly string[]): string {
+  return keys.length === 1 ? `key '${keys[0]}'` : `keys ${keys.map((k) => `'${k}'`).join(', ')}`;
+}
