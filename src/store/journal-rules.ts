@@ -1,0 +1,154 @@
+import { BatonError } from '../core/errors.ts';
+import type { RunEvent } from '../core/events.ts';
+import type { RunRecord } from '../core/contracts.ts';
+import type { RunStatus } from '../core/types.ts';
+
+/**
+ * The semantics every RunStore backend shares (memory, SQLite, PostgreSQL), written once so the
+ * backends cannot drift apart. The conformance suite in `test/store/` checks them on each backend.
+ */
+
+/** `listRuns` returns this many runs when no limit is given. */
+export const DEFAULT_LIST_LIMIT = 50;
+/** `listRuns` never returns more than this many runs, whatever limit is asked for. */
+export const MAX_LIST_LIMIT = 500;
+
+const RUN_STATUSES: ReadonlySet<string> = new Set<RunStatus>(['running', 'succeeded', 'partial', 'failed', 'cancelled']);
+
+/** The record fields a caller supplies to `createRun`. */
+export type NewRunRecord = Omit<RunRecord, 'eventCount' | 'updatedAt' | 'status'>;
+
+/** Rejects a new run record a store could not list or page correctly. */
+export function checkNewRun(record: NewRunRecord): void {
+  if (typeof record.runId !== 'string' || record.runId.length === 0) {
+    throw new BatonError('BAD_REQUEST', 'createRun: runId must be a non-empty string', { retryable: false });
+  }
+  if (typeof record.goal !== 'string') {
+    throw new BatonError('BAD_REQUEST', `createRun(${record.runId}): goal must be a string`, {
+      runId: record.runId,
+      retryable: false,
+    });
+  }
+  if (typeof record.createdAt !== 'string' || Number.isNaN(Date.parse(record.createdAt))) {
+    throw new BatonError(
+      'BAD_REQUEST',
+      `createRun(${record.runId}): createdAt must be an ISO-8601 timestamp such as ${new Date(0).toISOString()}, got ${JSON.stringify(record.createdAt)}`,
+      { runId: record.runId, retryable: false },
+    );
+  }
+}
+
+/**
+ * Checks that `events` continue the journal of `runId`, which holds `eventCount` events: each
+ * event belongs to the run and seqs run eventCount+1, eventCount+2... with no gap or repeat.
+ */
+export function checkAppendOrder(runId: string, eventCount: number, events: readonly RunEvent[]): void {
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i] as RunEvent;
+    if (event.runId !== runId) {
+      throw new BatonError(
+        'INTERNAL',
+        `append to run ${runId}: event seq ${event.seq} (${event.type}) belongs to run ${event.runId}; append each run's events to that run`,
+        { runId, retryable: false },
+      );
+    }
+    const expected = eventCount + i + 1;
+    if (event.seq === expected) continue;
+    if (i === 0 && Number.isInteger(event.seq) && event.seq >= 1 && event.seq <= eventCount) {
+      throw concurrentAppendError(runId, event.seq);
+    }
+    throw new BatonError(
+      'INTERNAL',
+      `append to run ${runId}: expected event seq ${expected}, got ${event.seq} (${event.type}); the journal holds ${eventCount} events and seqs must continue it with no gap or repeat`,
+      { runId, retryable: false },
+    );
+  }
+}
+
+/** A seq that is already journaled was appended again: two writers are driving one run. */
+export function concurrentAppendError(runId: string, seq: number, cause?: unknown): BatonError {
+  return new BatonError(
+    'INTERNAL',
+    `run ${runId} was appended to concurrently at seq ${seq}: another orchestrator process is driving this run`,
+    { runId, retryable: false, cause },
+  );
+}
+
+/**
+ * The status a batch of events leaves the run in: the last `run.ended` sets its final status and
+ * `run.resumed` sets it back to `running`. Undefined when the batch does not change the status.
+ */
+export function statusAfter(events: readonly RunEvent[]): RunStatus | undefined {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const event = events[i] as RunEvent;
+    if (event.type === 'run.ended') return event.status;
+    if (event.type === 'run.resumed') return 'running';
+  }
+  return undefined;
+}
+
+/** Resolves `afterSeq` of `readEvents`: 0 (every event) when omitted. */
+export function resolveAfterSeq(runId: string, afterSeq: number | undefined): number {
+  if (afterSeq === undefined) return 0;
+  if (!Number.isInteger(afterSeq) || afterSeq < 0) {
+    throw new BatonError('BAD_REQUEST', `readEvents(${runId}): afterSeq must be a whole number >= 0, got ${afterSeq}`, {
+      runId,
+      retryable: false,
+    });
+  }
+  return afterSeq;
+}
+
+/** Resolves `limit` of `listRuns`: DEFAULT_LIST_LIMIT when omitted, at most MAX_LIST_LIMIT. */
+export function resolveListLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_LIST_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new BatonError('BAD_REQUEST', `listRuns: limit must be a whole number >= 1 (at most ${MAX_LIST_LIMIT} are returned), got ${limit}`, {
+      retryable: false,
+    });
+  }
+  return Math.min(limit, MAX_LIST_LIMIT);
+}
+
+/** Orders runs newest first: by createdAt, then by run id, both descending. */
+export function compareNewestFirst(a: RunRecord, b: RunRecord): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
+  if (a.runId !== b.runId) return a.runId < b.runId ? 1 : -1;
+  return 0;
+}
+
+/** Reads a status column back, failing clearly if the journal holds something else. */
+export function parseRunStatus(value: string, runId: string): RunStatus {
+  if (RUN_STATUSES.has(value)) return value as RunStatus;
+  throw new BatonError('INTERNAL', `run ${runId} has unknown status ${JSON.stringify(value)} in the journal; was it written by a newer Baton?`, {
+    runId,
+    retryable: false,
+  });
+}
+
+export function runNotFoundError(runId: string): BatonError {
+  return new BatonError('RUN_NOT_FOUND', `run ${runId} is not in the journal: check the run id (\`baton runs list\` shows the runs)`, {
+    runId,
+    retryable: false,
+  });
+}
+
+export function runExistsError(runId: string): BatonError {
+  return new BatonError('BAD_REQUEST', `createRun: run ${runId} already exists in the journal; use a new run id (newRunId())`, {
+    runId,
+    retryable: false,
+  });
+}
+
+export function pagingRunNotFoundError(runId: string): BatonError {
+  return new BatonError('RUN_NOT_FOUND', `listRuns: the \`before\` run ${runId} is not in the journal; page with a run id from a previous listing`, {
+    runId,
+    retryable: false,
+  });
+}
+
+export function storeClosedError(backend: string): BatonError {
+  return new BatonError('INTERNAL', `the ${backend} run store is closed: open a new one (openStore) before using it`, {
+    retryable: false,
+  });
+}
