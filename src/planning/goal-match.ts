@@ -1,0 +1,85 @@
+import type { AgentSpec } from '../core/types.ts';
+import type { CapabilityPhrase, ManifestIndex } from './manifest-index.ts';
+import { type GoalWords, isMeaningfulStem, stemsOf } from './text-match.ts';
+
+/** An artifact the goal names, and how. */
+export interface NamedArtifact {
+  artifact: string;
+  /** e.g. "goal mentions 'charts'". */
+  reason: string;
+}
+
+/** An agent whose description shares words with the goal (the weak signal). */
+export interface DescriptionMatch {
+  agent: string;
+  shared: string[];
+}
+
+/** Everything the goal says about the manifest, strongest signal first. */
+export interface GoalSignals {
+  /** Artifacts named by all their words, or by their head noun (last word). */
+  named: NamedArtifact[];
+  /** Capability phrases all of whose words appear in the goal. */
+  capabilities: CapabilityPhrase[];
+  /** The orchestrator's own words the goal uses ("report" for `reports`). */
+  orchestratorWords: string[];
+}
+
+/** Fewest meaningful words a goal must share with an agent's description for the weak signal. */
+export const MIN_DESCRIPTION_WORDS = 2;
+
+/**
+ * Reads the strong signals of a goal. An artifact type is named when the goal has all of its words,
+ * or its head noun (its last word: "dataset" names `sales-dataset`, "sales" alone does not). A head
+ * noun shared by several artifact types names only the ones the goal names in full, when there are
+ * any ("hotel options" names `hotel-options`, not `flight-options`).
+ */
+export function readGoal(goal: GoalWords, index: ManifestIndex): GoalSignals {
+  const full = index.artifacts.filter((a) => goal.hasAll(a.stems));
+  const fullHeads = new Set(full.map((a) => a.head));
+  const named: NamedArtifact[] = [];
+  for (const a of index.artifacts) {
+    if (full.includes(a)) named.push({ artifact: a.name, reason: `goal mentions ${goal.quote(a.stems)}` });
+    else if (a.head !== undefined && goal.has(a.head) && !fullHeads.has(a.head)) {
+      named.push({ artifact: a.name, reason: `goal mentions ${goal.quote([a.head])}` });
+    }
+  }
+  return {
+    named,
+    capabilities: index.capabilities.filter((c) => goal.hasAll(c.stems)),
+    orchestratorWords: index.orchestratorStems.filter((s) => goal.has(s)),
+  };
+}
+
+/**
+ * The weak signal, used only when the goal names no artifact, capability or orchestrator word: the
+ * agents whose description shares the most meaningful words (at least {@link MIN_DESCRIPTION_WORDS},
+ * each with a letter and three characters) with the goal. Ties all count; declared order is kept.
+ */
+export function matchDescriptions(goal: GoalWords, index: ManifestIndex): DescriptionMatch[] {
+  let best: DescriptionMatch[] = [];
+  for (const spec of index.subagents) {
+    const shared = stemsOf(spec.description).filter((s) => isMeaningfulStem(s) && goal.has(s));
+    if (shared.length < MIN_DESCRIPTION_WORDS) continue;
+    const bestCount = best[0]?.shared.length ?? 0;
+    if (shared.length > bestCount) best = [{ agent: spec.name, shared }];
+    else if (shared.length === bestCount) best.push({ agent: spec.name, shared });
+  }
+  return best;
+}
+
+/**
+ * How well the goal matches an agent, to choose among several producers of one artifact: each
+ * capability phrase found in full outweighs any number of single shared words (from the agent's
+ * name, capabilities and description).
+ */
+export function agentScore(goal: GoalWords, spec: AgentSpec): { score: number; words: string[] } {
+  const phrases = spec.capabilities.filter((c) => goal.hasAll(stemsOf(c))).length;
+  const own = new Set([
+    ...stemsOf(spec.name),
+    ...spec.capabilities.flatMap((c) => stemsOf(c)),
+    ...stemsOf(spec.description),
+  ]);
+  const words = [...own].filter((s) => goal.has(s));
+  return { score: phrases * 1000 + words.length, words };
+}

@@ -1,0 +1,6 @@
+export { BuiltinPlanner, planGoal } from './builtin-planner.ts';
+export { explainPlan } from './explain-plan.ts';
+export { topologicalOrder, findCycles } from './plan-graph.ts';
+export { validatePlan, assertValidPlan, formatPlanProblems, TASK_ID_PATTERN, type PlanProblem } from './validate-plan.ts';
+export { tokenize, stemsOf, type Token } from './text-match.ts';
+export { verbOf, taskId } from './task-ids.ts';

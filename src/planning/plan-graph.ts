@@ -1,0 +1,190 @@
+import { BatonError } from '../core/errors.ts';
+import type { Plan, PlanTask } from '../core/types.ts';
+
+/**
+ * Orders items so that each comes after everything it depends on (Kahn's algorithm). Among items
+ * ready at the same time the lowest `rank` goes first, so the order is deterministic. Dependencies
+ * on unknown ids are ignored. Returns `undefined` when the items contain a cycle.
+ */
+export function orderByDependencies<T>(
+  items: readonly T[],
+  idOf: (item: T) => string,
+  dependenciesOf: (item: T) => readonly string[],
+  rankOf: (item: T, index: number) => number,
+): T[] | undefined {
+  const byId = new Map<string, { item: T; rank: number }>();
+  items.forEach((item, index) => {
+    if (!byId.has(idOf(item))) byId.set(idOf(item), { item, rank: rankOf(item, index) });
+  });
+  const waitingOn = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  for (const [id, { item }] of byId) {
+    const deps = new Set(dependenciesOf(item).filter((d) => byId.has(d)));
+    waitingOn.set(id, deps.size);
+    for (const d of deps) {
+      const list = dependents.get(d);
+      if (list) list.push(id);
+      else dependents.set(d, [id]);
+    }
+  }
+  const ready = new MinHeap<{ id: string; rank: number }>((a, b) => a.rank - b.rank);
+  for (const [id, count] of waitingOn) if (count === 0) ready.push({ id, rank: byId.get(id)?.rank ?? 0 });
+
+  const ordered: T[] = [];
+  for (let next = ready.pop(); next !== undefined; next = ready.pop()) {
+    const entry = byId.get(next.id);
+    if (entry) ordered.push(entry.item);
+    for (const dependent of dependents.get(next.id) ?? []) {
+      const left = (waitingOn.get(dependent) ?? 0) - 1;
+      waitingOn.set(dependent, left);
+      if (left === 0) ready.push({ id: dependent, rank: byId.get(dependent)?.rank ?? 0 });
+    }
+  }
+  return ordered.length === byId.size ? ordered : undefined;
+}
+
+/**
+ * The plan's tasks in dependency order; tasks ready at the same time keep their order in the plan.
+ * Deterministic. Dependencies on unknown task ids are ignored (`validatePlan` reports them).
+ *
+ * @throws BatonError `PLAN_INVALID` when the tasks depend on each other in a cycle (the cycle is named).
+ */
+export function topologicalOrder(plan: Plan): PlanTask[] {
+  const ordered = orderByDependencies(plan.tasks, (t) => t.id, (t) => t.dependsOn, (_t, i) => i);
+  if (ordered) return ordered;
+  const cycles = findCycles(plan.tasks).map((c) => c.join(' → '));
+  throw new BatonError('PLAN_INVALID', `the plan's tasks depend on each other in a cycle: ${cycles.join('; ')}`, {
+    retryable: false,
+  });
+}
+
+/**
+ * One cycle per group of tasks that depend on each other, each as the list of ids along it with the
+ * first id repeated at the end (`['a', 'b', 'a']`; a task depending on itself gives `['a', 'a']`).
+ * Groups are found with Tarjan's algorithm, so each tangle is reported once however many loops it has.
+ */
+export function findCycles(tasks: readonly PlanTask[]): string[][] {
+  const deps = new Map<string, string[]>();
+  for (const t of tasks) if (!deps.has(t.id)) deps.set(t.id, t.dependsOn);
+  const edgesOf = (id: string): string[] => (deps.get(id) ?? []).filter((d) => deps.has(d));
+
+  const cycles: string[][] = [];
+  for (const component of stronglyConnected([...deps.keys()], edgesOf)) {
+    const start = component[0];
+    if (start === undefined) continue;
+    if (component.length === 1 && !edgesOf(start).includes(start)) continue;
+    const members = new Set(component);
+    cycles.push(cycleThrough(start, (id) => edgesOf(id).filter((d) => members.has(d))));
+  }
+  return cycles;
+}
+
+/**
+ * A shortest path from `start` back to itself inside a strongly connected group, following
+ * dependsOn links: `[a, b, a]` reads "a depends on b, which depends on a".
+ */
+function cycleThrough(start: string, edgesOf: (id: string) => string[]): string[] {
+  const cameFrom = new Map<string, string>();
+  const queue = [start];
+  for (let i = 0; i < queue.length; i++) {
+    const id = queue[i] as string;
+    for (const next of edgesOf(id)) {
+      if (next === start) {
+        // Walk back: every node reached has its predecessor in cameFrom; start has none.
+        const path = [id];
+        for (let at = cameFrom.get(id); at !== undefined; at = cameFrom.get(at)) path.push(at);
+        return [...path.reverse(), start];
+      }
+      if (!cameFrom.has(next)) {
+        cameFrom.set(next, id);
+        queue.push(next);
+      }
+    }
+  }
+  return [start, start];
+}
+
+/** Tarjan's strongly connected components, iterative so deep plans cannot overflow the stack. */
+function stronglyConnected(ids: readonly string[], edgesOf: (id: string) => string[]): string[][] {
+  let counter = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const components: string[][] = [];
+
+  for (const root of ids) {
+    if (index.has(root)) continue;
+    const work: { id: string; edges: string[]; next: number }[] = [];
+    const visit = (id: string): void => {
+      index.set(id, counter);
+      low.set(id, counter);
+      counter++;
+      stack.push(id);
+      onStack.add(id);
+      work.push({ id, edges: edgesOf(id), next: 0 });
+    };
+    visit(root);
+    while (work.length > 0) {
+      const frame = work[work.length - 1] as { id: string; edges: string[]; next: number };
+      const edge = frame.edges[frame.next++];
+      if (edge !== undefined) {
+        if (!index.has(edge)) visit(edge);
+        else if (onStack.has(edge)) low.set(frame.id, Math.min(low.get(frame.id) ?? 0, index.get(edge) ?? 0));
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low.set(parent.id, Math.min(low.get(parent.id) ?? 0, low.get(frame.id) ?? 0));
+      if (low.get(frame.id) === index.get(frame.id)) {
+        const component: string[] = [];
+        let member: string | undefined;
+        do {
+          member = stack.pop();
+          if (member === undefined) break;
+          onStack.delete(member);
+          component.push(member);
+        } while (member !== frame.id);
+        components.push(component.reverse());
+      }
+    }
+  }
+  return components;
+}
+
+/** A binary min-heap: the ready set of `orderByDependencies`, O(log n) per step. */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly compare: (a: T, b: T) => number) {}
+
+  push(item: T): void {
+    const items = this.items;
+    items.push(item);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.compare(items[i] as T, items[parent] as T) >= 0) break;
+      [items[i], items[parent]] = [items[parent] as T, items[i] as T];
+      i = parent;
+    }
+  }
+
+  pop(): T | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    items[0] = last;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let smallest = i;
+      if (left < items.length && this.compare(items[left] as T, items[smallest] as T) < 0) smallest = left;
+      if (right < items.length && this.compare(items[right] as T, items[smallest] as T) < 0) smallest = right;
+      if (smallest === i) return top;
+      [items[i], items[smallest]] = [items[smallest] as T, items[i] as T];
+      i = smallest;
+    }
+  }
+}

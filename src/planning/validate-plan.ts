@@ -1,0 +1,200 @@
+import { BatonError } from '../core/errors.ts';
+import type { Manifest, Plan, PlanTask } from '../core/types.ts';
+import { findCycles } from './plan-graph.ts';
+
+/** One thing wrong with a plan, worded so it can be sent back to a planner (an LLM) to fix. */
+export interface PlanProblem {
+  /** The task the problem is about, when it is about one. */
+  taskId?: string;
+  message: string;
+}
+
+/** What a task id must look like. */
+export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+
+/**
+ * Checks a plan against the manifest and returns every problem found (empty when the plan is valid).
+ * Every planner's output goes through this, so the rules are the contract of a plan:
+ * - at least one task; ids unique and matching `^[a-z0-9][a-z0-9-]*$`;
+ * - each task's agent is defined and is one of `orchestrator.subagents`;
+ * - `produces` is non-empty and within the agent's produces; `consumes` is within the agent's consumes;
+ * - `dependsOn` names tasks of the plan, and the tasks do not depend on each other in a cycle;
+ * - every consumed artifact is produced by exactly one task the consumer (transitively) depends on;
+ * - every artifact in `requested` is produced by some task.
+ *
+ * `available` lists artifact types that already exist (made earlier in the run, before a re-plan):
+ * a task may consume one of them without a task producing it upstream, and `requested` may name them.
+ */
+export function validatePlan(plan: Plan, manifest: Manifest, available: readonly string[] = []): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  if (plan.tasks.length === 0) {
+    problems.push({ message: `the plan has no tasks; add at least one task for one of the subagents: ${list(manifest.orchestrator.subagents)}` });
+    return problems;
+  }
+  const ids = new Set(plan.tasks.map((t) => t.id));
+  problems.push(...checkIds(plan.tasks));
+  for (const task of plan.tasks) problems.push(...checkAgentFit(task, manifest), ...checkDependsOn(task, ids));
+  for (const cycle of findCycles(plan.tasks)) {
+    problems.push({
+      ...taskRef(cycle[0]),
+      message: `tasks depend on each other in a cycle: ${cycle.join(' → ')} (each depends on the next); remove one of these dependsOn links`,
+    });
+  }
+  const existing = new Set(available);
+  problems.push(...checkInputs(plan.tasks, manifest, existing), ...checkRequested(plan, existing));
+  return problems;
+}
+
+/**
+ * Throws when the plan is not valid.
+ *
+ * @throws BatonError `PLAN_INVALID` listing every problem; `details` holds the `PlanProblem[]`.
+ */
+export function assertValidPlan(plan: Plan, manifest: Manifest, available: readonly string[] = []): void {
+  const problems = validatePlan(plan, manifest, available);
+  if (problems.length === 0) return;
+  throw new BatonError('PLAN_INVALID', formatPlanProblems(problems), { retryable: false, details: problems });
+}
+
+/** A multi-line summary of plan problems, one per line. */
+export function formatPlanProblems(problems: readonly PlanProblem[]): string {
+  const lines = problems.map((p) => (p.taskId === undefined ? p.message : `${p.taskId}: ${p.message}`));
+  return `invalid plan (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${lines.join('\n  ')}`;
+}
+
+function checkIds(tasks: readonly PlanTask[]): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  const positions = new Map<string, number[]>();
+  tasks.forEach((task, i) => {
+    const seen = positions.get(task.id);
+    if (seen) seen.push(i + 1);
+    else positions.set(task.id, [i + 1]);
+    if (!TASK_ID_PATTERN.test(task.id)) {
+      problems.push({
+        taskId: task.id,
+        message: `task id ${q(task.id)} must match ^[a-z0-9][a-z0-9-]*$ (lower-case letters, digits and '-', starting with a letter or digit), e.g. "t1-extract-sales-dataset"`,
+      });
+    }
+  });
+  for (const [id, at] of positions) {
+    if (at.length > 1) {
+      problems.push({ taskId: id, message: `task id ${q(id)} is used by ${at.length} tasks (positions ${at.join(', ')}); give each task its own id` });
+    }
+  }
+  return problems;
+}
+
+function checkAgentFit(task: PlanTask, manifest: Manifest): PlanProblem[] {
+  const { orchestrator } = manifest;
+  const agent = manifest.agents[task.agent];
+  const at = { taskId: task.id };
+  if (!agent) {
+    return [{ ...at, message: `task ${q(task.id)} uses agent ${q(task.agent)}, which the manifest does not define; use one of the subagents: ${list(orchestrator.subagents)}` }];
+  }
+  const problems: PlanProblem[] = [];
+  if (!orchestrator.subagents.includes(task.agent)) {
+    problems.push({ ...at, message: `task ${q(task.id)} uses agent ${q(task.agent)}, which is not one of orchestrator ${q(orchestrator.name)}'s subagents; use one of: ${list(orchestrator.subagents)}` });
+  }
+  if (task.produces.length === 0) {
+    problems.push({ ...at, message: `task ${q(task.id)} produces nothing; list in "produces" what it makes, from agent ${q(agent.name)}'s produces: ${list(agent.produces)}` });
+  }
+  for (const artifact of task.produces) {
+    if (agent.produces.includes(artifact)) continue;
+    const makers = orchestrator.subagents.filter((name) => manifest.agents[name]?.produces.includes(artifact));
+    const hint = makers.length > 0 ? `; ${q(artifact)} is produced by: ${list(makers)}` : `; no subagent produces ${q(artifact)}`;
+    problems.push({ ...at, message: `task ${q(task.id)} lists ${q(artifact)} in produces, but agent ${q(agent.name)} produces only: ${list(agent.produces)}${hint}` });
+  }
+  for (const artifact of task.consumes) {
+    if (agent.consumes.includes(artifact)) continue;
+    problems.push({ ...at, message: `task ${q(task.id)} lists ${q(artifact)} in consumes, but agent ${q(agent.name)} consumes only: ${list(agent.consumes)}` });
+  }
+  return problems;
+}
+
+function checkDependsOn(task: PlanTask, ids: ReadonlySet<string>): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  const seen = new Set<string>();
+  for (const dep of task.dependsOn) {
+    if (seen.has(dep)) {
+      problems.push({ taskId: task.id, message: `task ${q(task.id)} lists ${q(dep)} more than once in dependsOn; list it once` });
+      continue;
+    }
+    seen.add(dep);
+    if (!ids.has(dep)) {
+      problems.push({ taskId: task.id, message: `task ${q(task.id)} depends on ${q(dep)}, which is not a task of the plan; task ids are: ${list([...ids])}` });
+    }
+  }
+  return problems;
+}
+
+/** Every consumed artifact must come from exactly one task upstream of its consumer (or already exist). */
+function checkInputs(tasks: readonly PlanTask[], manifest: Manifest, available: ReadonlySet<string>): PlanProblem[] {
+  const byId = new Map<string, PlanTask>();
+  for (const t of tasks) if (!byId.has(t.id)) byId.set(t.id, t);
+  const producers = new Map<string, string[]>();
+  for (const t of byId.values()) {
+    for (const artifact of new Set(t.produces)) {
+      const list = producers.get(artifact);
+      if (list) list.push(t.id);
+      else producers.set(artifact, [t.id]);
+    }
+  }
+
+  const problems: PlanProblem[] = [];
+  for (const task of byId.values()) {
+    if (task.consumes.length === 0) continue;
+    const upstream = ancestorsOf(task, byId);
+    for (const artifact of new Set(task.consumes)) {
+      const all = producers.get(artifact) ?? [];
+      const found = all.filter((id) => upstream.has(id));
+      if (found.length === 1 || (found.length === 0 && available.has(artifact))) continue;
+      problems.push({ taskId: task.id, message: inputProblem(task, artifact, found, all, manifest) });
+    }
+  }
+  return problems;
+}
+
+function inputProblem(task: PlanTask, artifact: string, upstream: string[], all: string[], manifest: Manifest): string {
+  const head = `task ${q(task.id)} consumes ${q(artifact)}`;
+  if (upstream.length > 1) {
+    return `${head}, which ${upstream.map(q).join(' and ')} ${upstream.length === 2 ? 'both' : 'all'} produce upstream of it, so its input is ambiguous; keep exactly one producer of ${q(artifact)} among the tasks it depends on`;
+  }
+  const noUpstream = `${head}, but no task it depends on (directly or through other tasks) produces it`;
+  if (all.length > 0) return `${noUpstream}; add ${all.length === 1 ? q(all[0] ?? '') : `one of ${list(all)}`} to its dependsOn`;
+  const agents = manifest.orchestrator.subagents.filter((name) => manifest.agents[name]?.produces.includes(artifact));
+  if (agents.length > 0) return `${noUpstream}; no task of the plan produces it: add a task for ${agents.length === 1 ? 'agent' : 'one of the agents'} ${list(agents)} and list it in dependsOn`;
+  return `${noUpstream}, and no subagent produces ${q(artifact)}; remove it from consumes or use another agent`;
+}
+
+function checkRequested(plan: Plan, available: ReadonlySet<string>): PlanProblem[] {
+  const produced = new Set(plan.tasks.flatMap((t) => t.produces));
+  return (plan.requested ?? [])
+    .filter((artifact) => !produced.has(artifact) && !available.has(artifact))
+    .map((artifact) => ({ message: `the plan requests ${q(artifact)}, but no task produces it; add a task that produces it or remove it from "requested"` }));
+}
+
+/** Ids of every task `task` depends on, directly or through other tasks (unknown ids skipped; cycles are safe). */
+function ancestorsOf(task: PlanTask, byId: ReadonlyMap<string, PlanTask>): Set<string> {
+  const seen = new Set<string>();
+  const queue = [...task.dependsOn];
+  for (let i = 0; i < queue.length; i++) {
+    const id = queue[i] as string;
+    if (seen.has(id)) continue;
+    const dep = byId.get(id);
+    if (!dep) continue;
+    seen.add(id);
+    queue.push(...dep.dependsOn);
+  }
+  seen.delete(task.id);
+  return seen;
+}
+
+function taskRef(id: string | undefined): { taskId?: string } {
+  return id === undefined ? {} : { taskId: id };
+}
+
+const q = (s: string): string => JSON.stringify(s);
+
+function list(items: readonly string[]): string {
+  return items.length === 0 ? '(nothing)' : items.map(q).join(', ');
+}

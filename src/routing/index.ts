@@ -1,0 +1,1 @@
+export { candidateAgents, capableAgents } from './candidate-agents.ts';
