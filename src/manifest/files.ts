@@ -1,0 +1,108 @@
+/**
+ * The parts of a manifest that name files: agent modules and the integrator must exist, artifact
+ * schemas are loaded (JSON or YAML) and compiled, so a broken schema fails at load time.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { errorMessage } from '../core/errors.ts';
+import type { JsonSchema } from '../core/types.ts';
+import type { FieldPath } from './describe.ts';
+import type { Finding } from './findings.ts';
+import { compileJsonSchema } from './json-schema-compiler.ts';
+import { asRecord, isRecord } from './lenient.ts';
+
+/** A compiled-once artifact schema with the path it was read from (none when inline). */
+export interface LoadedSchema {
+  schema: JsonSchema;
+  schemaPath?: string;
+}
+
+export interface FileCheck {
+  findings: Finding[];
+  /** agent name → artifact type → its schema. */
+  schemas: Map<string, Map<string, LoadedSchema>>;
+}
+
+/** Checks every file a manifest names, relative to `baseDir`. Reads the manifest leniently. */
+export async function checkFiles(manifest: unknown, baseDir: string): Promise<FileCheck> {
+  const findings: Finding[] = [];
+  const schemas = new Map<string, Map<string, LoadedSchema>>();
+  const schemaFiles = new Map<string, Promise<SchemaFile>>();
+  const work: Promise<void>[] = [];
+
+  const integrator = asRecord(asRecord(manifest)['orchestrator'])['integrator'];
+  if (typeof integrator === 'string' && integrator !== '') {
+    work.push(checkModuleFile(integrator, baseDir, ['orchestrator', 'integrator'], 'integrator', findings));
+  }
+  for (const [name, raw] of Object.entries(asRecord(asRecord(manifest)['agents']))) {
+    const agent = asRecord(raw);
+    if (agent['kind'] === 'module' && typeof agent['module'] === 'string' && agent['module'] !== '') {
+      work.push(checkModuleFile(agent['module'], baseDir, ['agents', name, 'module'], 'agent module', findings));
+    }
+    for (const [artifact, spec] of Object.entries(asRecord(agent['output']))) {
+      const schema = asRecord(spec)['schema'];
+      const path = ['agents', name, 'output', artifact, 'schema'];
+      const keep = (loaded: LoadedSchema) => {
+        const byArtifact = schemas.get(name) ?? new Map<string, LoadedSchema>();
+        schemas.set(name, byArtifact.set(artifact, loaded));
+      };
+      if (typeof schema === 'string' && schema !== '') {
+        const file = resolve(baseDir, schema);
+        if (!schemaFiles.has(file)) schemaFiles.set(file, readSchemaFile(file, schema));
+        work.push(
+          (schemaFiles.get(file) as Promise<SchemaFile>).then((result) => {
+            if ('problem' in result) findings.push({ path, message: result.problem });
+            else keep({ schema: result.schema, schemaPath: file });
+          }),
+        );
+      } else if (isRecord(schema)) {
+        const problem = compileProblem(schema, 'the inline schema');
+        if (problem === undefined) keep({ schema });
+        else findings.push({ path, message: problem });
+      }
+    }
+  }
+  await Promise.all(work);
+  return { findings, schemas };
+}
+
+async function checkModuleFile(written: string, baseDir: string, path: FieldPath, what: string, findings: Finding[]): Promise<void> {
+  const file = resolve(baseDir, written);
+  const found = await stat(file).catch(() => undefined);
+  if (found?.isFile() !== true) {
+    const where = isAbsolute(written) ? file : `${file} (${written} resolved against ${baseDir})`;
+    findings.push({ path, message: `${what} file not found: ${where}` });
+  }
+}
+
+type SchemaFile = { schema: JsonSchema } | { problem: string };
+
+async function readSchemaFile(file: string, written: string): Promise<SchemaFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return { problem: `schema file not found: ${file} (${written} resolved against the manifest's folder)` };
+  }
+  let schema: unknown;
+  try {
+    // YAML is a superset of JSON, so one parser serves .json, .yaml and .yml alike.
+    schema = parseYaml(text, { prettyErrors: true });
+  } catch (e) {
+    const firstLine = (errorMessage(e).split('\n')[0] ?? '').replace(/:$/, '');
+    return { problem: `schema file ${written} cannot be parsed: ${firstLine}` };
+  }
+  if (!isRecord(schema)) return { problem: `schema file ${written} must hold a JSON Schema object` };
+  const problem = compileProblem(schema, `schema file ${written}`);
+  return problem === undefined ? { schema } : { problem };
+}
+
+function compileProblem(schema: JsonSchema, what: string): string | undefined {
+  try {
+    compileJsonSchema(schema);
+    return undefined;
+  } catch (e) {
+    return `${what} is not a valid JSON Schema: ${errorMessage(e)}`;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The shape of `baton.yaml` (DESIGN.md section 3) as zod schemas. These check one field at a time;
+ * rules that relate fields across agents (references, cycles, fallbacks) live in `references.ts`,
+ * and rules that touch the file system in `files.ts`.
+ */
+import { z } from 'zod';
+import { describeValue } from './describe.ts';
+
+/** Agent names: lower case, so they read well in task ids and logs. */
+export const AGENT_NAME_PATTERN = /^[a-z][a-z0-9_-]*$/;
+
+/** `provider:model`, e.g. `openai:gpt-4o-mini` or `ollama:llama3.1:8b`. */
+export const MODEL_PATTERN = /^[A-Za-z0-9][\w.-]*:\S+$/;
+
+const positiveInt = () => z.int().positive();
+const nonNegativeInt = () => z.int().nonnegative();
+const nonEmptyString = () => z.string().min(1);
+const nameList = () => z.array(nonEmptyString());
+const stringMap = () => z.record(z.string(), z.string());
+
+const modelId = () =>
+  z.string().regex(MODEL_PATTERN, {
+    error: (issue) => `expected provider:model (e.g. openai:gpt-4o-mini), got ${describeValue(issue.input)}`,
+  });
+
+const httpUrl = () =>
+  z.url({
+    protocol: /^https?$/,
+    error: (issue) =>
+      issue.input === undefined ? undefined : `expected an http(s) URL such as http://127.0.0.1:4100, got ${describeValue(issue.input)}`,
+  });
+
+/** argv for a child process. A plain string gets a message showing the list form. */
+const argv = () =>
+  z
+    .array(nonEmptyString(), {
+      error: (issue) => {
+        if (typeof issue.input !== 'string') return undefined;
+        const words = issue.input.trim().split(/\s+/).map((w) => JSON.stringify(w));
+        return `expected a list of strings (program and arguments), e.g. [${words.join(', ')}], got the string ${describeValue(issue.input)}`;
+      },
+    })
+    .min(1, { error: 'expected at least the program to run, got an empty list' });
+
+export const backoffSchema = z
+  .strictObject({
+    initialDelayMs: nonNegativeInt().default(200).describe('Delay before the first retry, in ms.'),
+    factor: z.number().min(1).default(2).describe('Each further delay is the previous one times this.'),
+    maxDelayMs: nonNegativeInt().default(5000).describe('Upper bound of a delay, in ms.'),
+    jitter: z.number().min(0).max(1).default(0.2).describe('Share (0..1) of each delay drawn at random.'),
+  })
+  .describe('Backoff between retries of the same agent.');
+
+export const policySchema = z
+  .strictObject({
+    maxParallel: positiveInt().default(4).describe('Tasks run at the same time.'),
+    retries: nonNegativeInt().default(2).describe('Retries of an agent before its fallbacks are tried.'),
+    taskTimeoutMs: positiveInt().default(60_000).describe('Time limit of one attempt, in ms.'),
+    runTimeoutMs: positiveInt().default(600_000).describe('Time limit of the whole run, in ms.'),
+    backoff: backoffSchema.prefault({}),
+    maxTokens: positiveInt().optional().describe('Token budget of the run (LLM planner, integrator, agents).'),
+    maxLlmCalls: positiveInt().optional().describe('Budget of model calls of the run.'),
+    maxReplans: positiveInt().optional().describe('How many times the plan may be replaced after failures.'),
+  })
+  .describe('How runs are executed.');
+
+export const orchestratorSchema = z
+  .strictObject({
+    name: nonEmptyString(),
+    description: nonEmptyString(),
+    instructions: z.string().default('').describe('Free text read by the LLM planner and integrator.'),
+    model: modelId().optional().describe('provider:model for planning; without it the builtin planner is used.'),
+    subagents: nameList().min(1, { error: 'expected at least one sub-agent name, got an empty list' }),
+    deliverable: nameList().default([]).describe('Artifact types to produce when the goal names none.'),
+    policy: policySchema.prefault({}),
+    integrator: nonEmptyString().optional().describe('Module (default export) that turns artifacts into the deliverable.'),
+  })
+  .describe('Plans, routes, validates and integrates. It has no tools.');
+
+const mcpServerSchema = z
+  .strictObject({
+    command: argv().optional().describe('Starts the MCP server over stdio.'),
+    url: httpUrl().optional().describe('An MCP server over streamable HTTP.'),
+    env: stringMap().optional(),
+  })
+  .superRefine((mcp, ctx) => {
+    if ((mcp.command === undefined) === (mcp.url === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'expected exactly one of command: [...] or url: http(s)://...' });
+    }
+  });
+
+export const toolSchema = z
+  .strictObject({
+    mcp: mcpServerSchema.optional(),
+    name: nonEmptyString().optional().describe('mcp tools: the name the agent knows the server by.'),
+    allow: nameList().optional().describe('mcp tools: only these tools of the server.'),
+    builtin: nonEmptyString().optional().describe('A tool that ships with Baton.'),
+    options: z.record(z.string(), z.unknown()).optional().describe('builtin tools: their options.'),
+  })
+  .superRefine((tool, ctx) => {
+    const problem = (message: string, path: string[] = []) => ctx.addIssue({ code: 'custom', message, path });
+    if (tool.mcp === undefined && tool.builtin === undefined) {
+      problem('expected a tool: { mcp: { command: [...] } or { url: ... }, name: ... } or { builtin: <name> }');
+    } else if (tool.mcp !== undefined && tool.builtin !== undefined) {
+      problem('expected mcp or builtin, not both: write them as two tools');
+    } else if (tool.mcp !== undefined) {
+      if (tool.name === undefined) problem('missing: an mcp tool needs a name', ['name']);
+      if (tool.options !== undefined) problem('options are for builtin tools; an mcp server is configured under mcp', ['options']);
+    } else {
+      if (tool.name !== undefined) problem('a builtin tool is named by builtin: remove name', ['name']);
+      if (tool.allow !== undefined) problem('allow is for mcp tools', ['allow']);
+    }
+  });
+
+export const artifactSpecSchema = z.strictObject({
+  schema: z
+    .union([nonEmptyString(), z.record(z.string(), z.unknown())], {
+      error: (issue) =>
+        issue.code === 'invalid_union'
+          ? `expected a JSON Schema file path or an inline schema mapping, got ${describeValue(issue.input)}`
+          : undefined,
+    })
+    .optional()
+    .describe('JSON Schema the artifact must satisfy: a file (JSON or YAML) or inline.'),
+  checks: z
+    .array(z.strictObject({ rubric: nonEmptyString() }))
+    .optional()
+    .describe('Quality checks judged by the orchestrator model.'),
+});
+
+/** Fields every agent kind has. */
+export const agentCommonFields = {
+  description: nonEmptyString().describe('What the agent does; matched against goals.'),
+  version: nonEmptyString().default('0.0.0'),
+  capabilities: nameList().default([]).describe('Words matched against goals.'),
+  consumes: nameList().default([]).describe('Artifact types it needs as input.'),
+  produces: nameList().min(1, { error: 'expected at least one artifact type, got an empty list' }),
+  env: stringMap().optional().describe('Extra environment variables.'),
+  timeoutMs: positiveInt().optional(),
+  retries: nonNegativeInt().optional(),
+  fallback: nameList().default([]).describe('Agents tried, in order, after retries run out.'),
+  output: z.record(z.string(), artifactSpecSchema).default({}).describe('Checks per produced artifact type.'),
+};
+
+const moduleAgentSchema = z.strictObject({
+  ...agentCommonFields,
+  kind: z.literal('module'),
+  module: nonEmptyString().describe('File whose default export runs the agent, relative to the manifest.'),
+});
+
+const commandAgentSchema = z.strictObject({
+  ...agentCommonFields,
+  kind: z.literal('command'),
+  command: argv().describe('argv; JSON input on stdin, JSON output on stdout.'),
+});
+
+const llmAgentSchema = z.strictObject({
+  ...agentCommonFields,
+  kind: z.literal('llm'),
+  model: modelId(),
+  instructions: z.string().optional(),
+  tools: z.array(toolSchema).optional(),
+});
+
+const a2aAgentSchema = z.strictObject({
+  ...agentCommonFields,
+  kind: z.literal('a2a'),
+  url: httpUrl().describe('Base URL of the remote agent; its agent card is read from there.'),
+});
+
+const agentVariants = [moduleAgentSchema, commandAgentSchema, llmAgentSchema, a2aAgentSchema] as const;
+
+export const agentSchema = z.discriminatedUnion('kind', agentVariants);
+
+/** The kinds a manifest may declare (the `code` kind exists only for agents defined in code). */
+export const MANIFEST_AGENT_KINDS = agentVariants.map((variant) => variant.shape.kind.value);
+
+/** For each kind-specific field, the kind it belongs to: `url` → `a2a`. */
+export const FIELD_KIND: ReadonlyMap<string, string> = new Map(
+  agentVariants.flatMap((variant) =>
+    Object.keys(variant.shape)
+      .filter((key) => key !== 'kind' && !(key in agentCommonFields))
+      .map((key) => [key, variant.shape.kind.value] as const),
+  ),
+);
+
+export const manifestSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path or URL of this JSON Schema, for editors.'),
+    version: z.literal(1),
+    orchestrator: orchestratorSchema,
+    agents: z
+      .record(z.string(), agentSchema)
+      .meta({ propertyNames: { pattern: AGENT_NAME_PATTERN.source } })
+      .describe('Sub-agents by name.'),
+  })
+  .meta({ title: 'Baton manifest (baton.yaml)' });
+
+/** A manifest as written, before defaults: what `defineManifest` accepts. */
+export type ManifestInput = z.input<typeof manifestSchema>;
+/** A manifest after shape validation, with defaults applied and paths not yet resolved. */
+export type ParsedManifest = z.output<typeof manifestSchema>;
+export type ParsedAgent = z.output<typeof agentSchema>;
+export type ParsedTool = z.output<typeof toolSchema>;
