@@ -2,12 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { AgentRegistry } from './agents/registry.ts';
-import type { Agent, Integrator, Planner, RunStore } from './core/contracts.ts';
+import type { Agent, Integrator, Planner, PlanOutcome, RunStore } from './core/contracts.ts';
 import { BatonError, errorMessage } from './core/errors.ts';
 import type { RunEvent } from './core/events.ts';
 import { newRunId } from './core/ids.ts';
 import { reduceEvents } from './core/reduce.ts';
-import type { AgentOutput, Deliverable, Manifest, PlanTask, RunResult } from './core/types.ts';
+import type { AgentOutput, Deliverable, Manifest, Plan, PlanTask, RunResult, TaskResult } from './core/types.ts';
 import { RunJournal } from './execution/journal.ts';
 import type { EventListener } from './execution/journal.ts';
 import type { Limiter } from './execution/limiter.ts';
@@ -75,6 +75,7 @@ export class Orchestrator {
   private readonly listeners: EventListener[] = [];
   private integratorPromise: Promise<Integrator> | undefined;
   private readonly active = new Map<string, RunHandle>();
+  private readonly replanNotes = new Map<string, string>();
 
   constructor(private readonly options: OrchestratorOptions) {
     this.manifest = options.manifest;
@@ -204,30 +205,84 @@ export class Orchestrator {
         }
         current = journal.builder.current()!;
       }
-      const loop = new RunLoop({
-        runId,
-        goal,
-        plan: current.plan,
-        policy,
-        journal,
-        getAgent: (name) => this.agent(name),
-        candidates: (task) => candidateAgents(task, this.manifest),
-        retriesOf: (name) => this.manifest.agents[name]?.retries ?? policy.retries,
-        timeoutOf: (name) => this.manifest.agents[name]?.timeoutMs ?? policy.taskTimeoutMs,
-        versionOf: (name) => this.manifest.agents[name]?.version ?? '0.0.0',
-        restored: journaled ? current.tasks.map((t) => structuredClone(t)) : [],
-        checkBudget: () => this.budgetExceeded(journal),
-        ...(this.options.limiter ? { limiter: this.options.limiter } : {}),
-        ...(this.options.extraChecks ? { extraChecks: this.options.extraChecks } : {}),
-      });
+      let loop = this.newLoop(runId, goal, journal, current.plan, journaled ? current.tasks : [], undefined);
       stopper.attach(loop);
       await loop.run();
+      for (let replans = 0; ; replans++) {
+        const next = await this.replanIfUseful(journal, loop, replans);
+        if (!next) break;
+        const before = journal.builder.current()!;
+        loop = this.newLoop(runId, goal, journal, next, before.tasks, loop);
+        stopper.attach(loop);
+        await loop.run();
+      }
       const result = journal.builder.current()!;
       const verdict = decideRunStatus(result.plan, result.tasks, loop.artifacts, loop.stopReason);
+      const note = this.replanNotes.get(runId);
+      this.replanNotes.delete(runId);
+      if (note && verdict.status !== 'succeeded') verdict.reason = verdict.reason ? `${verdict.reason}; ${note}` : note;
       return await this.end(journal, verdict, loop, outDir);
     } finally {
       clearTimeout(runTimer);
     }
+  }
+
+  private newLoop(runId: string, goal: string, journal: RunJournal, plan: Plan, restored: readonly TaskResult[], previous: RunLoop | undefined): RunLoop {
+    const policy = this.manifest.orchestrator.policy;
+    return new RunLoop({
+      runId,
+      goal,
+      plan,
+      policy,
+      journal,
+      getAgent: (name) => this.agent(name),
+      candidates: (task) => candidateAgents(task, this.manifest),
+      retriesOf: (name) => this.manifest.agents[name]?.retries ?? policy.retries,
+      timeoutOf: (name) => this.manifest.agents[name]?.timeoutMs ?? policy.taskTimeoutMs,
+      versionOf: (name) => this.manifest.agents[name]?.version ?? '0.0.0',
+      restored: restored.map((t) => structuredClone(t)),
+      checkBudget: () => this.budgetExceeded(journal),
+      ...(previous ? { carried: { artifacts: previous.artifacts, provenance: previous.provenance } } : {}),
+      ...(this.options.limiter ? { limiter: this.options.limiter } : {}),
+      ...(this.options.extraChecks ? { extraChecks: this.options.extraChecks } : {}),
+    });
+  }
+
+  /**
+   * After tasks failed for good, asks a planner that can re-plan for a new plan of the remaining
+   * work, at most `policy.maxReplans` times (default 1). Stops when the new plan would repeat
+   * the one that failed: no progress is no reason to loop.
+   */
+  private async replanIfUseful(journal: RunJournal, loop: RunLoop, done: number): Promise<Plan | undefined> {
+    if (!this.planner.replan || loop.stopReason) return undefined;
+    if (done >= (this.manifest.orchestrator.policy.maxReplans ?? 1)) return undefined;
+    const r = journal.builder.current()!;
+    const planned = new Set(r.plan.tasks.map((t) => t.id));
+    const failed = r.tasks.filter((t) => planned.has(t.id) && t.status === 'failed');
+    if (failed.length === 0) return undefined;
+    let outcome: PlanOutcome | undefined;
+    try {
+      outcome = await this.planner.replan({
+        goal: r.goal,
+        manifest: this.manifest,
+        previous: r.plan,
+        failed: failed.map((t) => ({ taskId: t.id, agent: t.agent, reason: t.reason ?? 'failed' })),
+        produced: Object.keys(loop.artifacts),
+        succeeded: r.tasks.filter((t) => t.status === 'succeeded').map((t) => t.id),
+      });
+      if (!outcome) return undefined;
+      if (outcome.usage) journal.emit({ type: 'usage', usage: outcome.usage });
+      assertValidPlan(outcome.plan, this.manifest, Object.keys(loop.artifacts));
+    } catch (e) {
+      this.replanNotes.set(r.runId, `re-planning failed: ${errorMessage(e)}`);
+      return undefined;
+    }
+    if (samePlanShape(outcome.plan, r.plan)) {
+      this.replanNotes.set(r.runId, 'stopped re-planning: no progress (the new plan repeats the plan that failed)');
+      return undefined;
+    }
+    journal.emit({ type: 'plan.replaced', plan: outcome.plan, planner: outcome.planner, reason: outcome.reason ?? `re-planned after ${failed.map((t) => t.id).join(', ')} failed` });
+    return outcome.plan;
   }
 
   private async end(
@@ -324,6 +379,16 @@ class Stopper {
     this.loop = loop;
     if (this.reason) loop.stop(this.reason);
   }
+}
+
+/** Two plans give the same work to the same agents (ids aside). */
+function samePlanShape(a: Plan, b: Plan): boolean {
+  const shape = (p: Plan): string =>
+    p.tasks
+      .map((t) => `${t.agent}:${[...t.produces].sort().join(',')}`)
+      .sort()
+      .join('|');
+  return shape(a) === shape(b);
 }
 
 function abortMessage(signal: AbortSignal | undefined): string {

@@ -38,6 +38,25 @@ export type AgentFactory = (spec: AgentSpec, manifest: Manifest) => Agent | Prom
 export interface Planner {
   readonly name: PlannerName;
   plan(goal: string, manifest: Manifest, options?: { signal?: AbortSignal }): Promise<PlanOutcome>;
+  /**
+   * Plans the remaining work after tasks failed for good (LLM planners). The new plan may reuse
+   * the ids of tasks that succeeded: those are not run again and their artifacts stay available.
+   * Return undefined when no better plan exists.
+   */
+  replan?(request: ReplanRequest, options?: { signal?: AbortSignal }): Promise<PlanOutcome | undefined>;
+}
+
+/** What a planner is told when asked to re-plan. */
+export interface ReplanRequest {
+  goal: string;
+  manifest: Manifest;
+  previous: Plan;
+  /** Tasks that failed for good, with why. */
+  failed: { taskId: string; agent: string; reason: string }[];
+  /** Artifact types already produced (their tasks succeeded). */
+  produced: string[];
+  /** Ids of tasks that succeeded. */
+  succeeded: string[];
 }
 
 export interface PlanOutcome {

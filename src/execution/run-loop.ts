@@ -29,8 +29,10 @@ export interface RunLoopOptions {
   retriesOf: (agent: string) => number;
   timeoutOf: (agent: string) => number;
   versionOf: (agent: string) => string;
-  /** Tasks finished by an earlier process (resume). */
+  /** Tasks finished by an earlier process (resume) or an earlier plan (re-planning). */
   restored?: readonly TaskResult[];
+  /** Artifacts made under an earlier plan of this run (re-planning); still available to consumers. */
+  carried?: { artifacts: Record<string, unknown>; provenance: Record<string, Provenance> };
   /** A cap on attempts in flight shared with other runs (a server). */
   limiter?: Limiter;
   /** Extra output checks (LLM judges). */
@@ -69,6 +71,10 @@ export class RunLoop {
   constructor(private readonly o: RunLoopOptions) {
     this.dag = new DagState(o.plan.tasks);
     for (const t of o.plan.tasks) this.tasks.set(t.id, t);
+    if (o.carried) {
+      Object.assign(this.artifacts, o.carried.artifacts);
+      Object.assign(this.provenance, o.carried.provenance);
+    }
     for (const r of o.restored ?? []) this.restore(r);
   }
 

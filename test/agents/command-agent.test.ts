@@ -1,0 +1,79 @@
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createCommandAgent } from '../../src/agents/command-agent.ts';
+import type { AgentInput, AgentSpec } from '../../src/core/types.ts';
+import { runAttempt } from '../../src/execution/attempt.ts';
+
+const fixtures = path.resolve(import.meta.dirname, '../fixtures/agents');
+const tmp = mkdtempSync(path.join(tmpdir(), 'baton-cmd-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const spec = (command: string[], produces = ['echo']): AgentSpec => ({
+  name: 'cmd', description: 'test', version: '1.0.0', capabilities: [], consumes: [], produces, kind: 'command', command, output: {}, fallback: [], baseDir: fixtures,
+});
+const input: AgentInput = { runId: 'r_test', goal: 'say hi', task: { id: 't1-echo', title: 'echo', instructions: 'echo' }, inputs: { rows: [1, 2] }, attempt: 2, feedback: 'fix it' };
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, ms = 3000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!alive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return !alive(pid);
+}
+
+describe('command agents', () => {
+  it('sends the agent input as JSON on stdin and reads the output from stdout', async () => {
+    const outcome = await runAttempt({ agent: createCommandAgent(spec(['node', 'echo.mjs'])), input, produces: ['echo'], timeoutMs: 10_000, controller: new AbortController() });
+    expect(outcome).toEqual({ status: 'succeeded', output: { echo: { goal: 'say hi', task: 't1-echo', attempt: 2, inputs: { rows: [1, 2] }, feedback: 'fix it' } } });
+  });
+
+  it('reports a non-zero exit as a failure carrying stderr', async () => {
+    const outcome = await runAttempt({ agent: createCommandAgent(spec(['node', 'misbehave.mjs', 'exit'])), input, produces: ['echo'], timeoutMs: 10_000, controller: new AbortController() });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.status !== 'succeeded' && outcome.error).toMatch(/exited with code 3: database connection refused/);
+  });
+
+  it('marks non-JSON stdout invalid, with the parse error', async () => {
+    const outcome = await runAttempt({ agent: createCommandAgent(spec(['node', 'misbehave.mjs', 'not-json'])), input, produces: ['echo'], timeoutMs: 10_000, controller: new AbortController() });
+    expect(outcome.status).toBe('invalid');
+    expect(outcome.status !== 'succeeded' && outcome.error).toMatch(/stdout is not JSON .*it began: <html>oops/);
+  });
+
+  it('cuts off a hung command at its timeout and kills its whole process group', async () => {
+    const pidFile = path.join(tmp, 'hang.json');
+    const outcome = await runAttempt({ agent: createCommandAgent(spec(['node', 'misbehave.mjs', 'hang', pidFile])), input, produces: ['echo'], timeoutMs: 700, controller: new AbortController() });
+    expect(outcome.status).toBe('timeout');
+    expect(existsSync(pidFile)).toBe(true);
+    const pids = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number; child: number };
+    expect(await waitGone(pids.pid)).toBe(true);
+    expect(await waitGone(pids.child)).toBe(true);
+  });
+
+  it('escalates to SIGKILL when a command ignores SIGTERM', async () => {
+    const pidFile = path.join(tmp, 'stubborn.json');
+    const agent = createCommandAgent(spec(['node', 'misbehave.mjs', 'ignore-term', pidFile]));
+    const controller = new AbortController();
+    const running = runAttempt({ agent, input, produces: ['echo'], timeoutMs: 600, controller });
+    expect((await running).status).toBe('timeout');
+    const { pid } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number };
+    expect(await waitGone(pid, 5000)).toBe(true);
+  });
+
+  it('fails unrecoverably when the executable does not exist', async () => {
+    const outcome = await runAttempt({ agent: createCommandAgent(spec(['/nonexistent/agent'])), input, produces: ['echo'], timeoutMs: 5000, controller: new AbortController() });
+    expect(outcome).toMatchObject({ status: 'failed', retryable: false });
+    expect(outcome.status !== 'succeeded' && outcome.error).toMatch(/cannot start \/nonexistent\/agent/);
+  });
+});

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import type { PlanTask } from '../../src/core/types.ts';
+import { DagState } from '../../src/execution/dag.ts';
+
+const task = (id: string, dependsOn: string[] = []): PlanTask => ({ id, title: id, instructions: '', agent: 'a', dependsOn, consumes: [], produces: [id] });
+
+describe('DagState', () => {
+  it('releases a join only when every branch has succeeded', () => {
+    const dag = new DagState([task('plan'), task('b1', ['plan']), task('b2', ['plan']), task('join', ['b1', 'b2'])]);
+    expect(dag.takeReady()).toBe('plan');
+    expect(dag.takeReady()).toBeUndefined();
+    expect(dag.succeed('plan')).toEqual(['b1', 'b2']);
+    expect([dag.takeReady(), dag.takeReady()]).toEqual(['b1', 'b2']);
+    expect(dag.succeed('b1')).toEqual([]);
+    expect(dag.succeed('b2')).toEqual(['join']);
+    expect(dag.takeReady()).toBe('join');
+    expect(dag.isDone()).toBe(false);
+    dag.succeed('join');
+    expect(dag.isDone()).toBe(true);
+  });
+
+  it('skips everything downstream of a failure and lets independent branches go on', () => {
+    const dag = new DagState([task('a'), task('b', ['a']), task('c', ['b']), task('x'), task('y', ['x'])]);
+    dag.takeReady();
+    dag.takeReady();
+    expect(dag.fail('a').sort()).toEqual(['b', 'c']);
+    expect(dag.stateOf('c')).toBe('skipped');
+    expect(dag.succeed('x')).toEqual(['y']);
+    expect(dag.takeReady()).toBe('y');
+    dag.succeed('y');
+    expect(dag.isDone()).toBe(true);
+  });
+
+  it('restores finished tasks on resume so only the rest become ready', () => {
+    const dag = new DagState([task('a'), task('b', ['a']), task('c', ['b'])]);
+    dag.restore('a', 'succeeded');
+    expect(dag.takeReady()).toBe('b');
+    expect(dag.unfinished().sort()).toEqual(['b', 'c']);
+  });
+
+  it('rejects a dependency on an unknown task', () => {
+    expect(() => new DagState([task('a', ['ghost'])])).toThrow(/unknown task ghost/);
+  });
+});
