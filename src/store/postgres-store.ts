@@ -30,7 +30,9 @@ export interface PostgresRunStoreOptions {
  * One statement, so one round trip and one implicit transaction: the run row is bumped only if
  * it still holds exactly the events before this batch (which also row-locks it against a second
  * writer), and every event is inserted from one JSON array. Zero rows inserted means the run is
- * missing or another writer got there first; the caller finds out which.
+ * missing or another writer got there first; the caller finds out which. seq, type and at come
+ * as parameters (seqs were checked contiguous) because extracting them with ->> would unescape
+ * every string of the event, and PostgreSQL text cannot hold the \u0000 an output may contain.
  */
 const APPEND_SQL = `
   WITH run AS (
@@ -40,8 +42,8 @@ const APPEND_SQL = `
     RETURNING run_id
   )
   INSERT INTO events (run_id, seq, type, at, body)
-  SELECT run.run_id, (e.value ->> 'seq')::integer, e.value ->> 'type', e.value ->> 'at', e.value
-    FROM run, json_array_elements($6::json) AS e(value)`;
+  SELECT run.run_id, $2 + e.n, ($7::text[])[e.n], ($8::text[])[e.n], e.value
+    FROM run, json_array_elements($6::json) WITH ORDINALITY AS e(value, n)`;
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -115,7 +117,16 @@ export class PostgresRunStore implements RunStore {
       const result = await this.pool.query({
         name: 'baton_append',
         text: APPEND_SQL,
-        values: [runId, first.seq - 1, events.length, statusAfter(events) ?? null, new Date().toISOString(), JSON.stringify(events)],
+        values: [
+          runId,
+          first.seq - 1,
+          events.length,
+          statusAfter(events) ?? null,
+          new Date().toISOString(),
+          JSON.stringify(events),
+          events.map((e) => e.type),
+          events.map((e) => e.at),
+        ],
       });
       inserted = result.rowCount ?? 0;
     } catch (e) {
