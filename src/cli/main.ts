@@ -83,8 +83,9 @@ export function buildProgram(): Command {
     .addOption(storeOption())
     .action(act((id: string, opts: Parameters<typeof runsCancelCommand>[1]) => runsCancelCommand(id, opts)));
 
-  const agents = program
-    .command('agents')
+  const agents = program.command('agents').description('the agents of a manifest');
+  agents
+    .command('list', { isDefault: true })
     .description('list the agents of a manifest')
     .addOption(manifestOption())
     .option('--json')

@@ -142,8 +142,6 @@ function plainLine(e: RunEvent): string | undefined {
       return `↷ ${e.taskId} skipped: ${e.reason}`;
     case 'task.cancelled':
       return `■ ${e.taskId} cancelled: ${e.reason}`;
-    case 'run.ended':
-      return `run ${e.runId} ${e.status}${e.reason ? `: ${e.reason}` : ''}`;
     default:
       return undefined;
   }

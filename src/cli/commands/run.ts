@@ -80,7 +80,7 @@ function printEnding(result: RunResult): void {
   err.write(`\n${summaryTable(result)}\n\n`);
   err.write(`${paint(`run ${result.runId} ${result.status}`)}${result.reason ? `: ${result.reason}` : ''}\n`);
   const files = result.deliverable.files;
-  const main = files.find((f) => /report\.html$/.test(f)) ?? files.find((f) => !f.endsWith('run.json')) ?? files[0];
+  const main = files.find((f) => /report\.html$/.test(f)) ?? files.find((f) => !f.endsWith('run.json'));
   if (main) err.write(`${color.bold('deliverable:')} ${main}\n`);
-  if (files.length > 1) err.write(color.dim(`files: ${files.join(', ')}\n`));
+  if (files.length > 0) err.write(color.dim(`files: ${files.join(', ')}\n`));
 }
