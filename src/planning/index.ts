@@ -4,3 +4,4 @@ export { topologicalOrder, findCycles } from './plan-graph.ts';
 export { validatePlan, assertValidPlan, formatPlanProblems, TASK_ID_PATTERN, type PlanProblem } from './validate-plan.ts';
 export { tokenize, stemsOf, type Token } from './text-match.ts';
 export { verbOf, taskId } from './task-ids.ts';
+export { StaticPlanner } from './static-planner.ts';

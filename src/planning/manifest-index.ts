@@ -70,11 +70,11 @@ function buildIndex(manifest: Manifest): ManifestIndex {
     artifactNames.push(name);
   };
   for (const spec of subagents) {
-    for (const artifact of spec.produces) {
+    for (const artifact of new Set(spec.produces)) {
       addArtifact(artifact);
       const list = producers.get(artifact);
-      if (!list) producers.set(artifact, [spec]);
-      else if (!list.includes(spec)) list.push(spec);
+      if (list) list.push(spec);
+      else producers.set(artifact, [spec]);
     }
   }
   for (const spec of subagents) spec.consumes.forEach(addArtifact);

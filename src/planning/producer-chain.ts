@@ -35,29 +35,51 @@ export class ProducerChain {
     private readonly manifest: Manifest,
   ) {}
 
+  /** Needs waiting to be met; a work list rather than recursion, so long chains cannot overflow the stack. */
+  private readonly pending: { artifact: string; need: Need; preferred: string | undefined }[] = [];
+
   /** Plans a producer for the artifact (and, transitively, for that producer's inputs). */
   need(artifact: string, need: Need, preferred?: string): void {
-    const existing = this.producerOf.get(artifact);
-    if (existing !== undefined) {
-      this.attach(existing, need);
-      return;
-    }
-    const spec = this.chooseProducer(artifact, need, preferred);
-    this.join(spec);
-    this.attach(spec.name, need);
+    this.pending.push({ artifact, need, preferred });
+    this.drain();
   }
 
   /** Plans an agent the goal points at directly (a capability match), with its inputs. */
   use(spec: AgentSpec, reason: string): void {
     this.join(spec);
     this.attach(spec.name, { kind: 'requested', reason });
+    this.drain();
   }
 
+  private drain(): void {
+    try {
+      this.drainPending();
+    } finally {
+      this.pending.length = 0;
+    }
+  }
+
+  private drainPending(): void {
+    for (let i = 0; i < this.pending.length; i++) {
+      const { artifact, need, preferred } = this.pending[i] as (typeof this.pending)[number];
+      const existing = this.producerOf.get(artifact);
+      if (existing !== undefined) {
+        this.attach(existing, need);
+        continue;
+      }
+      const { spec, alternatives } = this.chooseProducer(artifact, need, preferred);
+      this.join(spec);
+      this.attach(spec.name, need);
+      if (alternatives !== undefined) this.agents.get(spec.name)?.reasons.push(alternatives);
+    }
+  }
+
+  /** Adds the agent, makes it the producer of its unclaimed artifacts and queues its inputs. */
   private join(spec: AgentSpec): void {
     if (this.agents.has(spec.name)) return;
     this.agents.set(spec.name, { spec, reasons: [], neededBy: [] });
     for (const artifact of spec.produces) if (!this.producerOf.has(artifact)) this.producerOf.set(artifact, spec.name);
-    for (const input of spec.consumes) this.need(input, { kind: 'consumed', by: spec.name });
+    for (const input of spec.consumes) this.pending.push({ artifact: input, need: { kind: 'consumed', by: spec.name }, preferred: undefined });
   }
 
   private attach(agent: string, need: Need): void {
@@ -74,11 +96,11 @@ export class ProducerChain {
    * The producer the goal matches best (see `agentScore`); on a tie the first declared in
    * `orchestrator.subagents`. A preferred agent (the one whose capability the goal named) wins.
    */
-  private chooseProducer(artifact: string, need: Need, preferred: string | undefined): AgentSpec {
+  private chooseProducer(artifact: string, need: Need, preferred: string | undefined): { spec: AgentSpec; alternatives?: string } {
     const producers = this.index.producers.get(artifact) ?? [];
     const [first] = producers;
     if (first === undefined) throw this.unsatisfiable(artifact, need);
-    if (producers.length === 1) return first;
+    if (producers.length === 1) return { spec: first };
 
     let chosen = producers.find((p) => p.name === preferred);
     let why = `capability of ${q(preferred ?? '')} named by the goal`;
@@ -91,9 +113,8 @@ export class ProducerChain {
       why = tied ? 'first declared; the goal matches none better' : `goal matches ${this.goal.quote(best.words)}`;
     }
     const others = producers.filter((p) => p !== chosen).map((p) => q(p.name));
-    const note = `${q(artifact)} is also produced by ${others.join(', ')}; chose ${q(chosen.name)} (${why})`;
-    this.notes.push(note);
-    return chosen;
+    this.notes.push(`${q(artifact)} is also produced by ${others.join(', ')}; chose ${q(chosen.name)} (${why})`);
+    return { spec: chosen, alternatives: `chosen over ${others.join(', ')} for ${q(artifact)}: ${why}` };
   }
 
   private unsatisfiable(artifact: string, need: Need): BatonError {

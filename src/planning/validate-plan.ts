@@ -1,6 +1,6 @@
 import { BatonError } from '../core/errors.ts';
 import type { Manifest, Plan, PlanTask } from '../core/types.ts';
-import { findCycles } from './plan-graph.ts';
+import { dependsTransitively, findCycles } from './plan-graph.ts';
 
 /** One thing wrong with a plan, worded so it can be sent back to a planner (an LLM) to fix. */
 export interface PlanProblem {
@@ -92,7 +92,7 @@ function checkAgentFit(task: PlanTask, manifest: Manifest): PlanProblem[] {
     return [{ ...at, message: `task ${q(task.id)} uses agent ${q(task.agent)}, which the manifest does not define; use one of the subagents: ${list(orchestrator.subagents)}` }];
   }
   const problems: PlanProblem[] = [];
-  if (!orchestrator.subagents.includes(task.agent)) {
+  if (!subagentSet(manifest).has(task.agent)) {
     problems.push({ ...at, message: `task ${q(task.id)} uses agent ${q(task.agent)}, which is not one of orchestrator ${q(orchestrator.name)}'s subagents; use one of: ${list(orchestrator.subagents)}` });
   }
   if (task.produces.length === 0) {
@@ -109,6 +109,18 @@ function checkAgentFit(task: PlanTask, manifest: Manifest): PlanProblem[] {
     problems.push({ ...at, message: `task ${q(task.id)} lists ${q(artifact)} in consumes, but agent ${q(agent.name)} consumes only: ${list(agent.consumes)}` });
   }
   return problems;
+}
+
+const subagentSets = new WeakMap<Manifest, Set<string>>();
+
+/** The orchestrator's sub-agents as a set, built once per manifest: plans can have thousands of tasks. */
+function subagentSet(manifest: Manifest): Set<string> {
+  let set = subagentSets.get(manifest);
+  if (!set) {
+    set = new Set(manifest.orchestrator.subagents);
+    subagentSets.set(manifest, set);
+  }
+  return set;
 }
 
 function checkDependsOn(task: PlanTask, ids: ReadonlySet<string>): PlanProblem[] {
@@ -141,12 +153,15 @@ function checkInputs(tasks: readonly PlanTask[], manifest: Manifest, available: 
   }
 
   const problems: PlanProblem[] = [];
+  // The transitive closure costs O(n²/32); most plans never need it, because the only producer
+  // of an artifact is a direct dependency of its consumer. Build it on first need.
+  let closure: ((a: string, b: string) => boolean) | undefined;
+  const dependsOn = (a: string, b: string): boolean => (closure ??= dependsTransitively([...byId.values()]))(a, b);
   for (const task of byId.values()) {
-    if (task.consumes.length === 0) continue;
-    const upstream = ancestorsOf(task, byId);
     for (const artifact of new Set(task.consumes)) {
       const all = producers.get(artifact) ?? [];
-      const found = all.filter((id) => upstream.has(id));
+      if (all.length === 1 && all[0] !== task.id && task.dependsOn.includes(all[0]!)) continue;
+      const found = all.filter((id) => id !== task.id && dependsOn(task.id, id));
       if (found.length === 1 || (found.length === 0 && available.has(artifact))) continue;
       problems.push({ taskId: task.id, message: inputProblem(task, artifact, found, all, manifest) });
     }
@@ -171,22 +186,6 @@ function checkRequested(plan: Plan, available: ReadonlySet<string>): PlanProblem
   return (plan.requested ?? [])
     .filter((artifact) => !produced.has(artifact) && !available.has(artifact))
     .map((artifact) => ({ message: `the plan requests ${q(artifact)}, but no task produces it; add a task that produces it or remove it from "requested"` }));
-}
-
-/** Ids of every task `task` depends on, directly or through other tasks (unknown ids skipped; cycles are safe). */
-function ancestorsOf(task: PlanTask, byId: ReadonlyMap<string, PlanTask>): Set<string> {
-  const seen = new Set<string>();
-  const queue = [...task.dependsOn];
-  for (let i = 0; i < queue.length; i++) {
-    const id = queue[i] as string;
-    if (seen.has(id)) continue;
-    const dep = byId.get(id);
-    if (!dep) continue;
-    seen.add(id);
-    queue.push(...dep.dependsOn);
-  }
-  seen.delete(task.id);
-  return seen;
 }
 
 function taskRef(id: string | undefined): { taskId?: string } {

@@ -1,0 +1,279 @@
+import { describe, expect, it } from 'vitest';
+import { BatonError } from '../../src/core/errors.ts';
+import type { Manifest, Plan } from '../../src/core/types.ts';
+import { BuiltinPlanner, planGoal } from '../../src/planning/builtin-planner.ts';
+import { validatePlan } from '../../src/planning/validate-plan.ts';
+import { agent, manifest, salesManifest, travelManifest } from './fixtures.ts';
+
+const sales = salesManifest();
+const travel = travelManifest();
+
+/** Plans and checks the plan passes validation: every plan the planner makes must be valid. */
+function plan(goal: string, m: Manifest = sales): Plan {
+  const p = planGoal(goal, m);
+  expect(validatePlan(p, m)).toEqual([]);
+  return p;
+}
+
+const ids = (p: Plan): string[] => p.tasks.map((t) => t.id);
+const byAgent = (p: Plan, name: string) => p.tasks.find((t) => t.agent === name);
+
+function thrown(fn: () => unknown): BatonError {
+  try {
+    fn();
+  } catch (e) {
+    if (BatonError.isInstance(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a BatonError');
+}
+
+describe('builtin planner on the sales-report manifest', () => {
+  it('plans the full report, with readable ids in dependency order', () => {
+    const p = plan('Create a Q2 sales performance report with charts and an executive summary');
+    expect(ids(p)).toEqual(['t1-extract-sales-dataset', 't2-compute-metrics', 't3-write-summary']);
+    expect(p.requested).toEqual(['metrics', 'charts', 'summary']);
+    expect(p.tasks.map((t) => [t.agent, t.dependsOn, t.consumes, t.produces])).toEqual([
+      ['data', [], [], ['sales-dataset']],
+      ['analytics', ['t1-extract-sales-dataset'], ['sales-dataset'], ['metrics', 'charts']],
+      ['summary', ['t2-compute-metrics'], ['metrics'], ['summary']],
+    ]);
+  });
+
+  it('explains each task', () => {
+    const p = plan('Create a Q2 sales performance report with charts and an executive summary');
+    expect(byAgent(p, 'data')?.reason).toBe("capability 'sales' matches; needed by t2-compute-metrics");
+    expect(byAgent(p, 'analytics')?.reason).toBe(
+      "goal mentions 'charts'; deliverable of the orchestrator (goal mentions 'report'); needed by t3-write-summary",
+    );
+    expect(byAgent(p, 'summary')?.reason).toBe("goal mentions 'summary'; deliverable of the orchestrator (goal mentions 'report')");
+    expect(p.notes).toContain(`deliverable of the orchestrator (goal mentions 'report'): "metrics", "charts", "summary"`);
+  });
+
+  it('tells each agent what to produce, from what, for which goal', () => {
+    const goal = 'Create a Q2 sales performance report with charts and an executive summary';
+    const analytics = byAgent(plan(goal), 'analytics');
+    expect(analytics?.title).toBe('Compute metrics and charts');
+    expect(analytics?.instructions).toContain(`Goal: ${goal}`);
+    expect(analytics?.instructions).toContain('Produce "metrics" and "charts" for this goal from "sales-dataset".');
+    expect(analytics?.instructions).toContain('"sales-dataset" (made by t1-extract-sales-dataset)');
+    expect(analytics?.instructions).toContain('Return one JSON object with one key per artifact type: "metrics", "charts".');
+  });
+
+  it('plans only the charts and what they need for "just the charts for Q2"', () => {
+    const p = plan('just the charts for Q2');
+    expect(ids(p)).toEqual(['t1-extract-sales-dataset', 't2-compute-metrics']);
+    expect(p.requested).toEqual(['charts']);
+    expect(byAgent(p, 'analytics')?.reason).toBe("goal mentions 'charts'");
+  });
+
+  it('plans the chain behind the summary, requesting only the summary', () => {
+    const p = plan('sales summary for the first half of 2026');
+    expect(ids(p)).toEqual(['t1-extract-sales-dataset', 't2-compute-metrics', 't3-write-summary']);
+    expect(p.requested).toEqual(['summary']);
+    expect(byAgent(p, 'analytics')?.reason).toBe('needed by t3-write-summary');
+    expect(p.notes).toContain(`capability 'sales' of "data" matches, but "data" already works for "analytics", so it adds no request of its own`);
+  });
+
+  it('plans the deliverable when the goal names nothing it knows', () => {
+    const p = plan('Do the thing for ACME by Friday');
+    expect(ids(p)).toEqual(['t1-extract-sales-dataset', 't2-compute-metrics', 't3-write-summary']);
+    expect(p.requested).toEqual(['metrics', 'charts', 'summary']);
+    expect(byAgent(p, 'summary')?.reason).toBe('deliverable of the orchestrator (goal named no artifact)');
+  });
+
+  it('treats an empty goal as naming nothing', () => {
+    expect(plan('').requested).toEqual(['metrics', 'charts', 'summary']);
+  });
+
+  it('names an artifact by its head noun but not by a modifier alone', () => {
+    const p = plan('Export the dataset');
+    expect(ids(p)).toEqual(['t1-extract-sales-dataset']);
+    expect(p.requested).toEqual(['sales-dataset']);
+    expect(byAgent(p, 'data')?.reason).toBe("goal mentions 'dataset'");
+  });
+
+  it('lets a capability phrase request its agent’s output', () => {
+    const p = plan('Run the data extraction for March');
+    expect(ids(p)).toEqual(['t1-extract-sales-dataset']);
+    expect(byAgent(p, 'data')?.reason).toBe("capability 'data extraction' matches");
+  });
+
+  it('matches singular and plural forms', () => {
+    expect(plan('one chart please').requested).toEqual(['charts']);
+    expect(plan('two summaries').requested).toEqual(['summary']);
+  });
+
+  it('gives the same ids to the same agents whatever the goal', () => {
+    const full = plan('Create a Q2 sales report');
+    const none = plan('Do the thing');
+    expect(ids(full)).toEqual(ids(none));
+  });
+});
+
+describe('builtin planner on the travel manifest', () => {
+  it('plans only the hotel search for "Find hotels in Lisbon"', () => {
+    const p = plan('Find hotels in Lisbon', travel);
+    expect(p.tasks).toHaveLength(1);
+    expect(p.tasks[0]).toMatchObject({ id: 't1-find-hotels', agent: 'hotels', dependsOn: [], produces: ['hotels'] });
+    expect(p.requested).toEqual(['hotels']);
+  });
+
+  it('plans the whole trip for "Plan a trip to Lisbon"', () => {
+    const p = plan('Plan a trip to Lisbon', travel);
+    expect(ids(p)).toEqual(['t1-find-flights', 't2-find-hotels', 't3-forecast-weather', 't4-build-itinerary']);
+    expect(p.tasks[3]?.dependsOn).toEqual(['t1-find-flights', 't2-find-hotels', 't3-forecast-weather']);
+    expect(p.requested).toEqual(['itinerary']);
+    expect(p.tasks[3]?.reason).toBe("deliverable of the orchestrator (goal mentions 'trip')");
+    expect(p.tasks[0]?.reason).toBe('needed by t4-build-itinerary');
+  });
+
+  it('plans two independent searches for two named artifacts', () => {
+    const p = plan('Compare flights and hotels for Porto in May', travel);
+    expect(ids(p)).toEqual(['t1-find-flights', 't2-find-hotels']);
+  });
+
+  it('matches a capability with no artifact named', () => {
+    const p = plan('Book accommodation in Porto', travel);
+    expect(ids(p)).toEqual(['t1-find-hotels']);
+    expect(p.tasks[0]?.reason).toBe("capability 'accommodation' matches");
+  });
+
+  it('falls back on description words only when nothing stronger matched, and says so', () => {
+    const p = plan('rooms near the destination, please', travel);
+    expect(ids(p)).toEqual(['t1-find-hotels']);
+    expect(p.tasks[0]?.reason).toBe(`description of "hotels" shares 'rooms', 'near', 'destination' with the goal (weak match)`);
+  });
+
+  it('ignores a single shared description word', () => {
+    const p = plan('anything at the destination?', travel);
+    expect(p.requested).toEqual(['itinerary']);
+  });
+
+  it('plans the deliverable for a goal with no matching words', () => {
+    const p = plan('What should I pack?', travel);
+    expect(p.tasks).toHaveLength(4);
+    expect(p.notes).toEqual(['goal named no artifact, capability or word of the orchestrator; planned the deliverable: "itinerary"']);
+  });
+});
+
+describe('choosing among several producers', () => {
+  function withViz(): Manifest {
+    const m = salesManifest();
+    m.agents['viz'] = agent('viz', {
+      description: 'Renders charts with Vega',
+      capabilities: ['vega charts'],
+      consumes: ['sales-dataset'],
+      produces: ['charts'],
+    });
+    m.orchestrator.subagents.push('viz');
+    return m;
+  }
+
+  it('takes the producer the goal matches best and records the alternative', () => {
+    const m = withViz();
+    const p = plan('Vega charts of Q2 revenue', m);
+    expect(byAgent(p, 'viz')?.produces).toEqual(['charts']);
+    expect(byAgent(p, 'analytics')).toBeUndefined();
+    expect(p.notes).toContain(`"charts" is also produced by "analytics"; chose "viz" (goal matches 'vega', 'charts')`);
+    expect(byAgent(p, 'viz')?.reason).toBe(
+      `goal mentions 'charts'; chosen over "analytics" for "charts": goal matches 'vega', 'charts'; capability 'vega charts' matches`,
+    );
+  });
+
+  it('takes the first declared when the goal matches none better', () => {
+    const p = plan('just the charts', withViz());
+    expect(byAgent(p, 'analytics')?.produces).toEqual(['metrics', 'charts']);
+    expect(byAgent(p, 'viz')).toBeUndefined();
+    expect(p.notes).toContain(`"charts" is also produced by "viz"; chose "analytics" (first declared; the goal matches none better)`);
+    expect(byAgent(p, 'analytics')?.reason).toBe(`goal mentions 'charts'; chosen over "viz" for "charts": first declared; the goal matches none better`);
+  });
+
+  it('keeps one producer per artifact when two planned agents could make it', () => {
+    const p = plan('Vega charts and an executive summary', withViz());
+    // analytics is needed for the metrics behind the summary; viz makes the charts.
+    expect(byAgent(p, 'viz')?.produces).toEqual(['charts']);
+    expect(byAgent(p, 'analytics')?.produces).toEqual(['metrics']);
+  });
+});
+
+describe('unsatisfiable goals', () => {
+  it('names the artifact and the agent that needs it', () => {
+    const m = travelManifest();
+    const itinerary = m.agents['itinerary'];
+    if (itinerary) itinerary.consumes = [...itinerary.consumes, 'visa-rules'];
+    const error = thrown(() => planGoal('Plan a trip to Lisbon', m));
+    expect(error.code).toBe('GOAL_UNSATISFIABLE');
+    expect(error.message).toBe(
+      'cannot plan the goal: no subagent of orchestrator "travel" produces "visa-rules", and agent "itinerary" consumes it; add an agent that produces "visa-rules" to the manifest and to orchestrator.subagents',
+    );
+    // Goals that do not need the itinerary are still fine.
+    expect(ids(plan('Find hotels in Lisbon', m))).toEqual(['t1-find-hotels']);
+  });
+
+  it('says when the goal itself asks for something nobody makes', () => {
+    const m = travelManifest();
+    m.orchestrator.deliverable = ['itinerary', 'packing-list'];
+    const error = thrown(() => planGoal('a packing list for Lisbon', m));
+    expect(error.message).toContain(`produces "packing-list", and the goal asks for it (goal mentions 'packing', 'list')`);
+  });
+
+  it('points at an agent that produces it but is not a subagent', () => {
+    const m = travelManifest();
+    m.orchestrator.subagents = m.orchestrator.subagents.filter((s) => s !== 'weather');
+    const error = thrown(() => planGoal('Plan a trip', m));
+    expect(error.message).toContain('agent "weather" produces it but is not in orchestrator.subagents: add it there');
+  });
+
+  it('refuses a goal that names nothing when there is no deliverable', () => {
+    const m = travelManifest();
+    m.orchestrator.deliverable = [];
+    const error = thrown(() => planGoal('What should I pack?', m));
+    expect(error.code).toBe('GOAL_UNSATISFIABLE');
+    expect(error.message).toContain('orchestrator.deliverable is empty');
+  });
+});
+
+describe('determinism', () => {
+  const goals = [
+    'Create a Q2 sales performance report with charts and an executive summary',
+    'just the charts for Q2',
+    'Plan a trip to Lisbon',
+    'Find hotels in Lisbon',
+  ];
+
+  it('gives the same plan for the same goal and manifest, across fresh manifest objects', () => {
+    for (const goal of goals) {
+      const first = planGoal(goal, salesManifest());
+      expect(planGoal(goal, salesManifest())).toEqual(first);
+      expect(planGoal(goal, sales)).toEqual(first);
+      const trip = planGoal(goal, travelManifest());
+      expect(planGoal(goal, travel)).toEqual(trip);
+    }
+  });
+
+  it('orders ready tasks by subagent order, not by declaration of the agents map', () => {
+    const m = travelManifest();
+    m.orchestrator.subagents = ['weather', 'itinerary', 'hotels', 'flights'];
+    expect(ids(plan('Plan a trip', m))).toEqual(['t1-forecast-weather', 't2-find-hotels', 't3-find-flights', 't4-build-itinerary']);
+  });
+});
+
+describe('BuiltinPlanner', () => {
+  it('implements the Planner contract', async () => {
+    const outcome = await new BuiltinPlanner().plan('just the charts', sales);
+    expect(outcome.planner).toBe('builtin');
+    expect(outcome.plan.requested).toEqual(['charts']);
+  });
+
+  it('rejects (not throws) when the goal cannot be planned', async () => {
+    const m = manifest({ name: 'empty', description: 'Does nothing', deliverable: [] }, []);
+    await expect(new BuiltinPlanner().plan('anything', m)).rejects.toMatchObject({ code: 'GOAL_UNSATISFIABLE' });
+  });
+
+  it('does not plan once the signal is aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(new BuiltinPlanner().plan('report', sales, { signal: controller.signal })).rejects.toMatchObject({ code: 'RUN_CANCELLED' });
+  });
+});
