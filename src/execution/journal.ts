@@ -4,6 +4,19 @@ import { RunResultBuilder } from '../core/reduce.ts';
 
 export type EventListener = (event: RunEvent) => void;
 
+let lastMs = 0;
+let lastIso = '';
+
+/** The current time as ISO-8601; formatted once per millisecond, as many events share one. */
+function nowIso(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 /**
  * Stamps a run's events (seq, time), folds them into the live RunResult, tells listeners at
  * once, and writes them to the store in batches: every event emitted in the same tick of the
@@ -34,7 +47,7 @@ export class RunJournal {
   }
 
   emit(body: RunEventBody): RunEvent {
-    const event = { ...body, runId: this.runId, seq: ++this.seq, at: new Date().toISOString() } as RunEvent;
+    const event = { ...body, runId: this.runId, seq: ++this.seq, at: nowIso() } as RunEvent;
     this.builder.apply(event);
     this.pending.push(event);
     for (const l of this.listeners) {

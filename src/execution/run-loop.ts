@@ -123,7 +123,8 @@ export class RunLoop {
         }
         const id = this.dag.takeReady();
         if (id === undefined) break;
-        this.launch(id, this.ladderOf(id).candidates[0] ?? this.tasks.get(id)!.agent, undefined);
+        // The planned agent goes first; the candidate list is only worked out if it fails.
+        this.launch(id, this.tasks.get(id)!.agent, undefined);
       }
     }
     if (this.running > 0 || this.waitingRetry.size > 0 || this.relaunch.length > 0) return;
