@@ -1,0 +1,101 @@
+/**
+ * The sales report's integrator (`orchestrator.integrator` in baton.yaml): writes report.html
+ * (self-contained), report.md with the charts as SVG and PNG files, run.json, and report.pdf when
+ * Chromium is available. When only some artifacts exist ("just the charts"), the report holds what
+ * exists and says what is missing.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import type { IntegrationInput } from '../../src/core/contracts.ts';
+import type { Deliverable, Provenance } from '../../src/core/types.ts';
+import type { Charts, Metrics, SalesDataset, Summary } from './lib/artifacts.ts';
+import { howMade } from './lib/how-made.ts';
+import { printPdf } from './lib/pdf.ts';
+import { renderHtml } from './lib/report-html.ts';
+import type { ReportParts } from './lib/report-html.ts';
+import { renderMarkdown } from './lib/report-md.ts';
+
+const REPORT_ARTIFACTS = ['metrics', 'charts', 'summary'] as const;
+
+/** The artifacts the report shows: those the plan asked for, else all the report knows. */
+function shown(input: IntegrationInput): Set<string> {
+  const requested = (input.plan.requested ?? []).filter((a) => (REPORT_ARTIFACTS as readonly string[]).includes(a));
+  return new Set(requested.length > 0 ? requested : REPORT_ARTIFACTS);
+}
+
+function reasonMissing(input: IntegrationInput, artifact: string): string {
+  const task = input.plan.tasks.find((t) => t.produces.includes(artifact));
+  const result = task && input.tasks.find((t) => t.id === task.id);
+  return result?.reason ?? (result ? `task ${result.id} ${result.status}` : 'no task produced it');
+}
+
+/** Gathers the report's parts from the run. */
+export function reportParts(input: IntegrationInput, generatedAt = new Date().toISOString()): ReportParts {
+  const want = shown(input);
+  const dataset = input.artifacts['sales-dataset'] as SalesDataset | undefined;
+  const metrics = input.artifacts['metrics'] as Metrics | undefined;
+  const charts = input.artifacts['charts'] as Charts | undefined;
+  const summary = input.artifacts['summary'] as Summary | undefined;
+  const period = metrics?.period ?? dataset?.request.current;
+  const comparisons = metrics?.comparisons ?? dataset?.request.comparisons ?? [];
+  const primary = metrics?.primaryComparison ?? dataset?.request.primaryComparison;
+  const onlyCharts = want.size === 1 && want.has('charts');
+  const parts: ReportParts = {
+    title: period ? `${onlyCharts ? 'Sales charts' : 'Sales performance'}, ${period.label}` : 'Sales performance report',
+    comparisons,
+    notes: [...new Set([...(metrics?.notes ?? dataset?.notes ?? [])])],
+    queries: dataset?.queries ?? [],
+    howMade: howMade(input),
+    missing: [...want].filter((a) => !(a in input.artifacts)).map((a) => ({ artifact: a, reason: reasonMissing(input, a) })),
+    generatedAt,
+  };
+  if (period) parts.period = period;
+  if (primary) parts.primaryComparison = primary;
+  const coverage = metrics?.coverage ?? dataset?.source.coverage;
+  if (coverage) parts.coverage = coverage;
+  if (summary && want.has('summary')) parts.summary = summary;
+  if (metrics && want.has('metrics')) parts.metrics = metrics;
+  if (charts && want.has('charts')) parts.charts = charts;
+  return parts;
+}
+
+/** Writes the report files and returns the deliverable. */
+export default async function integrateSalesReport(input: IntegrationInput): Promise<Deliverable> {
+  const outDir = input.outDir;
+  await mkdir(outDir, { recursive: true });
+  const parts = reportParts(input);
+  const files: string[] = [];
+  const write = async (name: string, content: string | Buffer): Promise<void> => {
+    const file = join(outDir, name);
+    await writeFile(file, content);
+    files.push(file);
+  };
+
+  if (parts.charts) {
+    await mkdir(join(outDir, 'charts'), { recursive: true });
+    for (const c of parts.charts.charts) {
+      await write(`charts/${c.id}.svg`, c.svg);
+      const png = new Resvg(c.svg, { background: 'white', fitTo: { mode: 'width', value: 1200 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } });
+      await write(`charts/${c.id}.png`, png.render().asPng());
+    }
+  }
+  const html = renderHtml(parts);
+  await write('report.html', html);
+  await write('report.md', renderMarkdown(parts, (id) => `charts/${id}.png`));
+  await write('run.json', `${JSON.stringify(input.result, null, 2)}\n`);
+  const pdf = join(outDir, 'report.pdf');
+  if (await printPdf(join(outDir, 'report.html'), pdf, input.signal)) files.push(pdf);
+
+  const artifacts: Record<string, unknown> = {};
+  const provenance: Record<string, Provenance> = {};
+  const missing: string[] = [];
+  for (const type of shown(input)) {
+    const p = input.provenance[type];
+    if (type in input.artifacts && p) {
+      artifacts[type] = input.artifacts[type];
+      provenance[type] = p;
+    } else missing.push(type);
+  }
+  return missing.length > 0 ? { artifacts, files, provenance, missing } : { artifacts, files, provenance };
+}
