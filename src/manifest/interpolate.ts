@@ -34,7 +34,10 @@ function interpolateString(text: string, env: EnvSource, findings: Finding[], pa
     if (found !== undefined && found !== '') return found;
     if (fallback !== undefined) return fallback;
     if (found === '') return '';
-    findings.push({ path, message: `environment variable ${name} is not set: set it, or write \${${name}:-default}` });
+    findings.push({
+      path,
+      message: `environment variable ${name} is not set: set it, or write \${${name}:-default} (or $\${${name}} for the literal text)`,
+    });
     return match;
   });
 }

@@ -27,8 +27,8 @@ export function validateShape(value: unknown): ShapeResult {
   if (result.success) return { manifest: result.data, findings: [] };
   const findings = result.error.issues.flatMap((issue) => toFindings(issue, [], knownKeys));
   // A misspelt key is reported once, as unknown with its suggestion, not also as a missing field.
-  const misspelt = new Set(findings.flatMap((f) => (f.meant === undefined ? [] : [formatPath([...f.path.slice(0, -1), f.meant])])));
-  return { findings: findings.filter((f) => !(f.missing === true && misspelt.has(formatPath(f.path)))).map(({ path, message, at }) => (at === undefined ? { path, message } : { path, message, at })) };
+  const meant = new Set(findings.flatMap((f) => (f.meant === undefined ? [] : [formatPath([...f.path.slice(0, -1), f.meant])])));
+  return { findings: findings.filter((f) => !(f.missing === true && meant.has(formatPath(f.path)))) };
 }
 
 interface ShapeFinding extends Finding {
@@ -45,7 +45,6 @@ function toFindings(issue: Issue, prefix: FieldPath, knownKeys: WeakMap<object, 
     const known = knownKeys.get(input) ?? [];
     return issue.keys.map((key) => ({ path: [...path, key], at: 'key', ...unknownKey(path, key, known, input) }));
   }
-  const missing = issue.input === undefined;
   if (issue.code === 'invalid_union' && issue.discriminator !== undefined && path[0] === 'agents' && path.length === 3) {
     // Without a valid kind zod checks nothing else in the agent; check the fields all kinds share.
     const agentPath = path.slice(0, -1);
@@ -53,7 +52,7 @@ function toFindings(issue: Issue, prefix: FieldPath, knownKeys: WeakMap<object, 
     const more = common.success ? [] : common.error.issues.flatMap((inner) => toFindings(inner, agentPath, knownKeys));
     return [{ path, message: issue.message }, ...more];
   }
-  return [{ path, message: issue.message, missing }];
+  return [{ path, message: issue.message, missing: issue.input === undefined }];
 }
 
 function unknownKey(objectPath: FieldPath, key: string, known: readonly string[], input: Record<string, unknown>): { message: string; meant?: string } {

@@ -154,7 +154,7 @@ describe('more rules', () => {
       {
         file: '/m/baton.yaml',
         path: 'agents.charts.url',
-        message: 'environment variable CHARTS_URL is not set: set it, or write ${CHARTS_URL:-default}',
+        message: 'environment variable CHARTS_URL is not set: set it, or write ${CHARTS_URL:-default} (or $${CHARTS_URL} for the literal text)',
         line: 17,
         column: 10,
       },
