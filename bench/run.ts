@@ -1,0 +1,66 @@
+/**
+ * `npm run bench`: runs every benchmark case in its own process (so peak memory is the case's
+ * own), prints one table with the machine and Node version, and saves the figures as JSON under
+ * bench/results/ so runs can be compared over time. Figures only: nothing here passes or fails.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+interface Case {
+  suite: string;
+  script: string;
+  args: string[];
+}
+
+const here = import.meta.dirname;
+const only = process.argv[2];
+
+const scheduler: Case[] = ['fan-out-8', 'chain-100', 'wide-1000', 'concurrent-1000', 'tasks-10000'].flatMap((c) =>
+  ['memory', 'sqlite'].map((store) => ({ suite: 'scheduler', script: 'scheduler.bench.ts', args: [c, store] })),
+);
+const extra: Case[] = [
+  { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['tasks-20000', 'memory'] },
+];
+
+const cases = [...scheduler, ...extra].filter((c) => !only || c.suite === only || c.args[0] === only);
+
+function machine(): Record<string, unknown> {
+  return {
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+    loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+  };
+}
+
+const results: Record<string, unknown>[] = [];
+for (const c of cases) {
+  process.stderr.write(`running ${c.suite} ${c.args.join(' ')}...\n`);
+  try {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, c.script), ...c.args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = out.trim().split('\n').pop() ?? '{}';
+    results.push({ suite: c.suite, ...(JSON.parse(line) as Record<string, unknown>) });
+  } catch (e) {
+    results.push({ suite: c.suite, case: c.args.join(' '), error: (e as Error).message.split('\n')[0] });
+  }
+}
+
+const fmt = (v: unknown): string => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) : String(v ?? ''));
+const columns = ['suite', 'case', 'store', 'usPerTask', 'usPerRun', 'msPerRun', 'runsPerSec', 'peakRssMb', 'error'];
+const used = columns.filter((col) => results.some((r) => r[col] !== undefined));
+const rows = results.map((r) => used.map((col) => fmt(r[col])));
+const widths = used.map((col, i) => Math.max(col.length, ...rows.map((r) => r[i]!.length)));
+const m = machine();
+process.stdout.write(`\nBaton benchmarks — Node ${String(m.node)}, ${String(m.cpu)} × ${String(m.cores)}, ${String(m.memoryGb)} GB, load ${JSON.stringify(m.loadAverage)}\n\n`);
+process.stdout.write(`${used.map((c, i) => c.padEnd(widths[i]!)).join('  ')}\n`);
+for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ')}\n`);
+
+const dir = path.join(here, 'results');
+mkdirSync(dir, { recursive: true });
+const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, `${JSON.stringify({ machine: m, at: new Date().toISOString(), results }, null, 2)}\n`);
+process.stdout.write(`\nsaved ${path.relative(process.cwd(), file)}\n`);
