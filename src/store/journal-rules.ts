@@ -39,10 +39,14 @@ export function checkNewRun(record: NewRunRecord): void {
 }
 
 /**
- * Checks that `events` continue the journal of `runId`, which holds `eventCount` events: each
- * event belongs to the run and seqs run eventCount+1, eventCount+2... with no gap or repeat.
+ * Checks a batch on its own: every event belongs to `runId`, the first seq is a whole number
+ * >= 1 and the seqs that follow it have no gap or repeat. Needs no journal access.
  */
-export function checkAppendOrder(runId: string, eventCount: number, events: readonly RunEvent[]): void {
+export function checkBatch(runId: string, events: readonly RunEvent[]): void {
+  const first = events[0]?.seq ?? 1;
+  if (!Number.isInteger(first) || first < 1) {
+    throw new BatonError('INTERNAL', `append to run ${runId}: event seqs count from 1, got seq ${first}`, { runId, retryable: false });
+  }
   for (let i = 0; i < events.length; i++) {
     const event = events[i] as RunEvent;
     if (event.runId !== runId) {
@@ -52,17 +56,35 @@ export function checkAppendOrder(runId: string, eventCount: number, events: read
         { runId, retryable: false },
       );
     }
-    const expected = eventCount + i + 1;
-    if (event.seq === expected) continue;
-    if (i === 0 && Number.isInteger(event.seq) && event.seq >= 1 && event.seq <= eventCount) {
-      throw concurrentAppendError(runId, event.seq);
+    if (event.seq !== first + i) {
+      throw new BatonError(
+        'INTERNAL',
+        `append to run ${runId}: expected event seq ${first + i}, got ${event.seq} (${event.type}); seqs must have no gap or repeat`,
+        { runId, retryable: false },
+      );
     }
-    throw new BatonError(
-      'INTERNAL',
-      `append to run ${runId}: expected event seq ${expected}, got ${event.seq} (${event.type}); the journal holds ${eventCount} events and seqs must continue it with no gap or repeat`,
-      { runId, retryable: false },
-    );
   }
+}
+
+/**
+ * Checks that a batch starting at `firstSeq` continues a journal holding `eventCount` events.
+ * A seq already journaled means a second writer; a gap means events were lost.
+ */
+export function checkContinues(runId: string, eventCount: number, firstSeq: number): void {
+  if (firstSeq === eventCount + 1) return;
+  if (firstSeq <= eventCount) throw concurrentAppendError(runId, firstSeq);
+  throw new BatonError(
+    'INTERNAL',
+    `append to run ${runId}: expected event seq ${eventCount + 1}, got ${firstSeq}; the journal holds ${eventCount} events and seqs must continue it with no gap`,
+    { runId, retryable: false },
+  );
+}
+
+/** Both checks: `events` are a valid batch that continues a journal of `eventCount` events. */
+export function checkAppendOrder(runId: string, eventCount: number, events: readonly RunEvent[]): void {
+  checkBatch(runId, events);
+  const first = events[0];
+  if (first) checkContinues(runId, eventCount, first.seq);
 }
 
 /** A seq that is already journaled was appended again: two writers are driving one run. */

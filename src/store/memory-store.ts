@@ -15,7 +15,10 @@ import {
 import type { NewRunRecord } from './journal-rules.ts';
 
 interface MemoryRun {
+  /** The record as of the last append, except updatedAt, which is kept as `updatedMs`. */
   record: RunRecord;
+  /** Date.now() of the last append (formatting an ISO string per append would dominate it). */
+  updatedMs: number | undefined;
   events: RunEvent[];
 }
 
@@ -42,7 +45,7 @@ export class MemoryRunStore implements RunStore {
       eventCount: 0,
     };
     if (record.manifestFile !== undefined) stored.manifestFile = record.manifestFile;
-    this.runs.set(record.runId, { record: stored, events: [] });
+    this.runs.set(record.runId, { record: stored, updatedMs: undefined, events: [] });
   }
 
   async append(runId: string, events: RunEvent[]): Promise<void> {
@@ -52,11 +55,10 @@ export class MemoryRunStore implements RunStore {
     if (events.length === 0) return;
     checkAppendOrder(runId, run.events.length, events);
     for (const event of events) run.events.push(event);
-    const record = run.record;
-    record.eventCount = run.events.length;
-    record.updatedAt = new Date().toISOString();
+    run.record.eventCount = run.events.length;
+    run.updatedMs = Date.now();
     const status = statusAfter(events);
-    if (status !== undefined) record.status = status;
+    if (status !== undefined) run.record.status = status;
   }
 
   async readEvents(runId: string, afterSeq?: number): Promise<RunEvent[]> {
@@ -71,23 +73,23 @@ export class MemoryRunStore implements RunStore {
   async getRun(runId: string): Promise<RunRecord | undefined> {
     this.ensureOpen();
     const run = this.runs.get(runId);
-    return run ? { ...run.record } : undefined;
+    return run ? snapshot(run) : undefined;
   }
 
   async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
     this.ensureOpen();
     const limit = resolveListLimit(options.limit);
-    let records = [...this.runs.values()].map((r) => r.record);
+    let runs = [...this.runs.values()];
     if (options.before !== undefined) {
       const before = this.runs.get(options.before)?.record;
       if (!before) throw pagingRunNotFoundError(options.before);
-      records = records.filter((r) => compareNewestFirst(r, before) > 0);
+      runs = runs.filter((r) => compareNewestFirst(r.record, before) > 0);
     }
-    if (options.status !== undefined) records = records.filter((r) => r.status === options.status);
-    return records
-      .sort(compareNewestFirst)
+    if (options.status !== undefined) runs = runs.filter((r) => r.record.status === options.status);
+    return runs
+      .sort((a, b) => compareNewestFirst(a.record, b.record))
       .slice(0, limit)
-      .map((r) => ({ ...r }));
+      .map(snapshot);
   }
 
   async close(): Promise<void> {
@@ -97,4 +99,11 @@ export class MemoryRunStore implements RunStore {
   private ensureOpen(): void {
     if (this.closed) throw storeClosedError('memory');
   }
+}
+
+/** A copy of the run's record, safe to hand out. */
+function snapshot(run: MemoryRun): RunRecord {
+  const record = { ...run.record };
+  if (run.updatedMs !== undefined) record.updatedAt = new Date(run.updatedMs).toISOString();
+  return record;
 }

@@ -3,7 +3,8 @@ import type { RunEvent } from '../core/events.ts';
 import type { ListRunsOptions, RunRecord, RunStore } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import {
-  checkAppendOrder,
+  checkBatch,
+  checkContinues,
   checkNewRun,
   concurrentAppendError,
   pagingRunNotFoundError,
@@ -110,8 +111,7 @@ export class PostgresRunStore implements RunStore {
       if (!(await this.getRun(runId))) throw runNotFoundError(runId);
       return;
     }
-    if (!Number.isInteger(first.seq) || first.seq < 1) await this.explainRejectedAppend(runId, events);
-    checkAppendOrder(runId, first.seq - 1, events);
+    checkBatch(runId, events);
     let inserted: number;
     try {
       const result = await this.pool.query({
@@ -133,7 +133,7 @@ export class PostgresRunStore implements RunStore {
       if (pgCode(e) === UNIQUE_VIOLATION) throw concurrentAppendError(runId, duplicateSeq(e) ?? first.seq, e);
       throw this.failure(`append to run ${runId}`, e);
     }
-    if (inserted !== events.length) await this.explainRejectedAppend(runId, events);
+    if (inserted !== events.length) await this.explainRejectedAppend(runId, first.seq);
   }
 
   async readEvents(runId: string, afterSeq?: number): Promise<RunEvent[]> {
@@ -191,12 +191,12 @@ export class PostgresRunStore implements RunStore {
   }
 
   /** An append inserted nothing: says why (always throws). */
-  private async explainRejectedAppend(runId: string, events: readonly RunEvent[]): Promise<never> {
+  private async explainRejectedAppend(runId: string, firstSeq: number): Promise<never> {
     const run = await this.getRun(runId);
     if (!run) throw runNotFoundError(runId);
-    checkAppendOrder(runId, run.eventCount, events);
+    checkContinues(runId, run.eventCount, firstSeq);
     // The batch fits now but did not when it ran: another writer appended in between.
-    throw concurrentAppendError(runId, events[0]?.seq ?? 0);
+    throw concurrentAppendError(runId, firstSeq);
   }
 
   private async query<R extends pg.QueryResultRow>(action: string, config: pg.QueryConfig): Promise<R[]> {

@@ -3,9 +3,11 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RunEvent } from '../core/events.ts';
 import type { ListRunsOptions, RunRecord, RunStore } from '../core/contracts.ts';
+import type { RunStatus } from '../core/types.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import {
-  checkAppendOrder,
+  checkBatch,
+  checkContinues,
   checkNewRun,
   concurrentAppendError,
   pagingRunNotFoundError,
@@ -45,11 +47,14 @@ export class SqliteRunStore implements RunStore {
   private readonly insertRun: Database.Statement<[string, string, string, string, string, string | null]>;
   private readonly selectRun: Database.Statement<[string], RunRow>;
   private readonly selectPagingKey: Database.Statement<[string], PagingKey>;
+  private readonly selectEventCount: Database.Statement<[string], number>;
   private readonly selectEvents: Database.Statement<[string, number], string>;
   private readonly insertEvent: Database.Statement<[string, number, string, string, string]>;
-  private readonly updateRunAfterAppend: Database.Statement<[number, string | null, string, string]>;
+  private readonly advanceRun: Database.Statement<[number, string | null, string, string, number]>;
   private readonly listStatements = new Map<string, Database.Statement<Record<string, string | number>, RunRow>>();
-  private readonly appendTransaction: Database.Transaction<(runId: string, events: readonly RunEvent[], bodies: readonly string[]) => void>;
+  private readonly appendTransaction: Database.Transaction<
+    (runId: string, events: readonly RunEvent[], bodies: readonly string[], status: RunStatus | null) => void
+  >;
 
   constructor(options: SqliteRunStoreOptions) {
     const inMemory = options.file === ':memory:';
@@ -84,19 +89,28 @@ export class SqliteRunStore implements RunStore {
     this.selectPagingKey = db.prepare('SELECT created_at, run_id FROM runs WHERE run_id = ?');
     this.selectEvents = db.prepare<[string, number], string>('SELECT body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq').pluck();
     this.insertEvent = db.prepare('INSERT INTO events (run_id, seq, type, at, body) VALUES (?, ?, ?, ?, ?)');
-    this.updateRunAfterAppend = db.prepare(
-      'UPDATE runs SET event_count = ?, status = coalesce(?, status), updated_at = ? WHERE run_id = ?',
+    this.selectEventCount = db.prepare<[string], number>('SELECT event_count FROM runs WHERE run_id = ?').pluck();
+    // Bumps the run only if it holds exactly the events before the batch: the check and the
+    // update are one statement, and a miss is explained afterwards.
+    this.advanceRun = db.prepare(
+      'UPDATE runs SET event_count = event_count + ?, status = coalesce(?, status), updated_at = ? WHERE run_id = ? AND event_count = ?',
     );
-    this.appendTransaction = db.transaction((runId: string, events: readonly RunEvent[], bodies: readonly string[]) => {
-      const run = this.selectRun.get(runId);
-      if (!run) throw runNotFoundError(runId);
-      checkAppendOrder(runId, run.event_count, events);
-      for (let i = 0; i < events.length; i++) {
-        const event = events[i] as RunEvent;
-        this.insertEvent.run(runId, event.seq, event.type, event.at, bodies[i] as string);
-      }
-      this.updateRunAfterAppend.run(run.event_count + events.length, statusAfter(events) ?? null, new Date().toISOString(), runId);
-    });
+    this.appendTransaction = db.transaction(
+      (runId: string, events: readonly RunEvent[], bodies: readonly string[], status: RunStatus | null) => {
+        const firstSeq = (events[0] as RunEvent).seq;
+        const advanced = this.advanceRun.run(events.length, status, new Date().toISOString(), runId, firstSeq - 1).changes;
+        if (advanced !== 1) {
+          const eventCount = this.selectEventCount.get(runId);
+          if (eventCount === undefined) throw runNotFoundError(runId);
+          checkContinues(runId, eventCount, firstSeq);
+          throw concurrentAppendError(runId, firstSeq);
+        }
+        for (let i = 0; i < events.length; i++) {
+          const event = events[i] as RunEvent;
+          this.insertEvent.run(runId, event.seq, event.type, event.at, bodies[i] as string);
+        }
+      },
+    );
   }
 
   async createRun(record: NewRunRecord): Promise<void> {
@@ -116,10 +130,11 @@ export class SqliteRunStore implements RunStore {
       if (!this.selectRun.get(runId)) throw runNotFoundError(runId);
       return;
     }
+    checkBatch(runId, events);
     // Serialise before taking the write lock, so other processes wait as little as possible.
     const bodies = events.map((event) => JSON.stringify(event));
     try {
-      this.appendTransaction.immediate(runId, events, bodies);
+      this.appendTransaction.immediate(runId, events, bodies, statusAfter(events) ?? null);
     } catch (e) {
       // A second connection slipped the same seq in between: the primary key caught it.
       if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw concurrentAppendError(runId, events[0]?.seq ?? 0, e);
