@@ -89,7 +89,7 @@ export function replanPrompt(request: ReplanRequest): string {
 
 /** The message that sends an invalid plan back, once, with the exact problems. */
 export function repairPrompt(problems: readonly PlanProblem[]): string {
-  const lines = problems.map((p) => `- ${p.taskId === undefined ? '' : `${p.taskId}: `}${p.message}`);
+  const lines = problems.map((p) => `- ${p.taskId === undefined || p.message.includes(p.taskId) ? '' : `${p.taskId}: `}${p.message}`);
   return [`Your plan was rejected by the plan validator (${problems.length} problem${problems.length === 1 ? '' : 's'}):`, ...lines, 'Reply with the corrected plan as one JSON object.'].join('\n');
 }
 
