@@ -9,7 +9,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { JsonSchema } from '../core/types.ts';
 import type { FieldPath } from './describe.ts';
 import type { Finding } from './findings.ts';
-import { compileJsonSchema } from './json-schema-compiler.ts';
+import { compileSchema as compileJsonSchema } from '../validation/schema-compiler.ts';
 import { asRecord, isRecord } from './lenient.ts';
 
 /** A compiled-once artifact schema with the path it was read from (none when inline). */

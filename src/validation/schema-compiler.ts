@@ -1,38 +1,55 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import ajvFormats from 'ajv-formats';
 import type { JsonSchema } from '../core/types.ts';
 
-// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv | Ajv2020) => void;
+const DRAFT_2020 = 'https://json-schema.org/draft/2020-12/schema';
 
-let draft7: Ajv | undefined;
+const OPTIONS: Options = {
+  allErrors: true,
+  // Unknown keywords and formats are errors (they are usually typos); style hints are not.
+  strict: true,
+  strictTypes: false,
+  strictTuples: false,
+  strictRequired: false,
+  // Schemas are not registered by $id, so two artifact schemas may share one.
+  addUsedSchema: false,
+};
+
+// Building an ajv instance costs ~100 ms; one per dialect is kept.
+let draft07: Ajv | undefined;
 let draft2020: Ajv2020 | undefined;
-const cache = new WeakMap<JsonSchema, ValidateFunction>();
+const compiled = new WeakMap<JsonSchema, ValidateFunction>();
 
 function ajvFor(schema: JsonSchema): Ajv | Ajv2020 {
-  const dialect = typeof schema.$schema === 'string' ? schema.$schema : '';
-  if (dialect.includes('2020-12') || dialect.includes('2019-09')) {
-    if (!draft2020) {
-      draft2020 = new Ajv2020({ allErrors: true, strict: false });
-      addFormats(draft2020);
-    }
-    return draft2020;
-  }
-  if (!draft7) {
-    draft7 = new Ajv({ allErrors: true, strict: false });
-    addFormats(draft7);
-  }
-  return draft7;
+  const is2020 = typeof schema['$schema'] === 'string' && schema['$schema'].replace(/#$/, '') === DRAFT_2020;
+  if (is2020) return (draft2020 ??= withFormats(new Ajv2020(OPTIONS)));
+  return (draft07 ??= withFormats(new Ajv(OPTIONS)));
 }
 
-/** Compiles (once per schema object) a JSON Schema; throws with ajv's message if the schema is broken. */
+function withFormats<T extends Ajv | Ajv2020>(ajv: T): T {
+  // ajv-formats is CommonJS; under NodeNext its default import is the module object.
+  ajvFormats.default(ajv);
+  return ajv;
+}
+
+/**
+ * Compiles an artifact's JSON Schema, once per schema object: draft 2020-12 when its `$schema`
+ * says so, draft-07 otherwise, with the standard formats and all errors reported. Throws (ajv's
+ * message) when the schema is broken: an invalid keyword value, an unknown keyword or format, an
+ * unresolved $ref. The manifest loader calls it at load time, the validator on every output.
+ */
 export function compileSchema(schema: JsonSchema): ValidateFunction {
-  let fn = cache.get(schema);
-  if (!fn) {
-    fn = ajvFor(schema).compile(schema);
-    cache.set(schema, fn);
+  let fn = compiled.get(schema);
+  if (fn) return fn;
+  const ajv = ajvFor(schema);
+  try {
+    fn = ajv.compile(schema);
+  } finally {
+    // The compiled function stands alone; keeping the schema in ajv's cache would only grow it.
+    ajv.removeSchema(schema);
   }
+  compiled.set(schema, fn);
   return fn;
 }
 

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BatonError } from '../../src/core/errors.ts';
 import { defineManifest, loadManifest, manifestFromObject, parseManifest } from '../../src/manifest/index.ts';
-import { compileJsonSchema } from '../../src/manifest/json-schema-compiler.ts';
+import { compileJsonSchema } from '../../src/manifest/index.ts';
 import { fixture, SMALL_MANIFEST } from './helpers.ts';
 
 const env = { CHARTS_URL: 'http://127.0.0.1:4100' };
