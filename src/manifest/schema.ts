@@ -4,6 +4,7 @@
  * and rules that touch the file system in `files.ts`.
  */
 import { z } from 'zod';
+import { DEFAULT_POLICY } from '../core/defaults.ts';
 import { describeValue } from './describe.ts';
 
 /** Agent names: lower case, so they read well in task ids and logs. */
@@ -44,23 +45,23 @@ const argv = () =>
 
 export const backoffSchema = z
   .strictObject({
-    initialDelayMs: nonNegativeInt().default(200).describe('Delay before the first retry, in ms.'),
-    factor: z.number().min(1).default(2).describe('Each further delay is the previous one times this.'),
-    maxDelayMs: nonNegativeInt().default(5000).describe('Upper bound of a delay, in ms.'),
-    jitter: z.number().min(0).max(1).default(0.2).describe('Share (0..1) of each delay drawn at random.'),
+    initialDelayMs: nonNegativeInt().default(DEFAULT_POLICY.backoff.initialDelayMs).describe('Delay before the first retry, in ms.'),
+    factor: z.number().min(1).default(DEFAULT_POLICY.backoff.factor).describe('Each further delay is the previous one times this.'),
+    maxDelayMs: nonNegativeInt().default(DEFAULT_POLICY.backoff.maxDelayMs).describe('Upper bound of a delay, in ms.'),
+    jitter: z.number().min(0).max(1).default(DEFAULT_POLICY.backoff.jitter).describe('Share (0..1) of each delay drawn at random.'),
   })
   .describe('Backoff between retries of the same agent.');
 
 export const policySchema = z
   .strictObject({
-    maxParallel: positiveInt().default(4).describe('Tasks run at the same time.'),
-    retries: nonNegativeInt().default(2).describe('Retries of an agent before its fallbacks are tried.'),
-    taskTimeoutMs: positiveInt().default(60_000).describe('Time limit of one attempt, in ms.'),
-    runTimeoutMs: positiveInt().default(600_000).describe('Time limit of the whole run, in ms.'),
+    maxParallel: positiveInt().default(DEFAULT_POLICY.maxParallel).describe('Tasks run at the same time.'),
+    retries: nonNegativeInt().default(DEFAULT_POLICY.retries).describe('Retries of an agent before its fallbacks are tried.'),
+    taskTimeoutMs: positiveInt().default(DEFAULT_POLICY.taskTimeoutMs).describe('Time limit of one attempt, in ms.'),
+    runTimeoutMs: positiveInt().default(DEFAULT_POLICY.runTimeoutMs).describe('Time limit of the whole run, in ms.'),
     backoff: backoffSchema.prefault({}),
     maxTokens: positiveInt().optional().describe('Token budget of the run (LLM planner, integrator, agents).'),
     maxLlmCalls: positiveInt().optional().describe('Budget of model calls of the run.'),
-    maxReplans: positiveInt().optional().describe('How many times the plan may be replaced after failures.'),
+    maxReplans: nonNegativeInt().optional().describe('How many times the plan may be replaced after failures.'),
   })
   .describe('How runs are executed.');
 
