@@ -30,7 +30,7 @@ export function buildTasks(goal: string, chain: ProducerChain, index: ManifestIn
     const produces = producesOf.get(name) ?? [];
     const dependsOn = inputsFrom(p).map(id).sort((a, b) => taskNumber(a) - taskNumber(b));
     const neededBy = p.neededBy.map(id).sort((a, b) => taskNumber(a) - taskNumber(b));
-    const reasons = [...p.reasons, ...(neededBy.length > 0 ? [`needed by ${neededBy.join(', ')}`] : [])];
+    const reasons = [...p.reasons, ...(neededBy.length > 0 ? [`needed by ${neededBy.join(', ')}`] : []), ...p.choices];
     return {
       id: id(name),
       title: `${capitalise(verbOf(p.spec.description))} ${humanList(produces)}`,

@@ -2,7 +2,7 @@ import type { PlanOutcome, Planner } from '../core/contracts.ts';
 import { BatonError } from '../core/errors.ts';
 import type { Manifest, Plan } from '../core/types.ts';
 import { buildTasks } from './build-tasks.ts';
-import { matchDescriptions, readGoal } from './goal-match.ts';
+import { type GoalSignals, matchDescriptions, readGoal } from './goal-match.ts';
 import { indexManifest } from './manifest-index.ts';
 import { ProducerChain } from './producer-chain.ts';
 import { GoalWords } from './text-match.ts';
@@ -58,25 +58,7 @@ export function planGoal(goal: string, manifest: Manifest): Plan {
 
   for (const named of signals.named) request(named.artifact, named.reason);
 
-  const capabilityAgents = unique(signals.capabilities.map((c) => c.agent));
-  for (const c of signals.capabilities) {
-    const spec = manifest.agents[c.agent];
-    if (spec) chain.use(spec, `capability '${c.phrase}' matches`);
-  }
-  for (const agent of capabilityAgents) {
-    const planned = chain.agents.get(agent);
-    if (!planned) continue;
-    if (planned.neededBy.length > 0) {
-      const phrases = signals.capabilities.filter((c) => c.agent === agent).map((c) => `'${c.phrase}'`);
-      notes.push(
-        `capability ${phrases.join(', ')} of ${q(agent)} matches, but ${q(agent)} already works for ${planned.neededBy.map(q).join(', ')}, so it adds no request of its own`,
-      );
-      continue;
-    }
-    for (const artifact of planned.spec.produces) {
-      if (chain.producerOf.get(artifact) === agent) request(artifact, planned.reasons[0] ?? 'capability matches', agent);
-    }
-  }
+  applyCapabilities(signals, manifest, chain, request, notes);
 
   const { deliverable } = manifest.orchestrator;
   if (signals.orchestratorWords.length > 0) {
@@ -110,6 +92,45 @@ export function planGoal(goal: string, manifest: Manifest): Plan {
   return { tasks, requested: requestedList, notes: [...notes, ...chain.notes] };
 }
 
+/**
+ * Capability matches. A phrase whose words all belong to artifacts the goal already names ("charts"
+ * when the goal says "charts") only adds a reason to an agent already planned. Any other match plans
+ * its agent; the agent's artifacts are requested unless it already works for another planned agent.
+ */
+function applyCapabilities(
+  signals: GoalSignals,
+  manifest: Manifest,
+  chain: ProducerChain,
+  request: (artifact: string, reason: string, preferred?: string) => void,
+  notes: string[],
+): void {
+  const informative = new Map<string, string[]>();
+  for (const c of signals.capabilities) {
+    const reason = `capability '${c.phrase}' matches`;
+    const spec = manifest.agents[c.agent];
+    if (!spec) continue;
+    if (c.stems.every((s) => signals.namedStems.has(s))) {
+      if (chain.agents.has(c.agent)) chain.use(spec, reason);
+      continue;
+    }
+    chain.use(spec, reason);
+    informative.set(c.agent, [...(informative.get(c.agent) ?? []), c.phrase]);
+  }
+  for (const [agent, phrases] of informative) {
+    const planned = chain.agents.get(agent);
+    if (!planned) continue;
+    const quoted = phrases.map((p) => `'${p}'`).join(', ');
+    if (planned.neededBy.length > 0) {
+      const users = planned.neededBy.map(q).join(', ');
+      notes.push(`capability ${quoted} of ${q(agent)} matches, but ${q(agent)} already works for ${users}, so it adds no request of its own`);
+      continue;
+    }
+    for (const artifact of planned.spec.produces) {
+      if (chain.producerOf.get(artifact) === agent) request(artifact, `capability ${quoted} matches`, agent);
+    }
+  }
+}
+
 function nothingRequested(manifest: Manifest, artifacts: string[]): BatonError {
   const name = manifest.orchestrator.name;
   return new BatonError(
@@ -117,10 +138,6 @@ function nothingRequested(manifest: Manifest, artifacts: string[]): BatonError {
     `cannot plan the goal: it names no artifact or capability of orchestrator ${q(name)}'s subagents, and orchestrator.deliverable is empty; name one of ${artifacts.map(q).join(', ') || '(no artifacts)'} in the goal, or set orchestrator.deliverable`,
     { retryable: false },
   );
-}
-
-function unique<T>(items: T[]): T[] {
-  return [...new Set(items)];
 }
 
 const q = (s: string): string => JSON.stringify(s);

@@ -23,6 +23,8 @@ export interface GoalSignals {
   capabilities: CapabilityPhrase[];
   /** The orchestrator's own words the goal uses ("report" for `reports`). */
   orchestratorWords: string[];
+  /** The goal's words that named artifacts. */
+  namedStems: ReadonlySet<string>;
 }
 
 /** Fewest meaningful words a goal must share with an agent's description for the weak signal. */
@@ -38,16 +40,18 @@ export function readGoal(goal: GoalWords, index: ManifestIndex): GoalSignals {
   const full = index.artifacts.filter((a) => goal.hasAll(a.stems));
   const fullHeads = new Set(full.map((a) => a.head));
   const named: NamedArtifact[] = [];
+  const namedStems = new Set<string>();
   for (const a of index.artifacts) {
-    if (full.includes(a)) named.push({ artifact: a.name, reason: `goal mentions ${goal.quote(a.stems)}` });
-    else if (a.head !== undefined && goal.has(a.head) && !fullHeads.has(a.head)) {
-      named.push({ artifact: a.name, reason: `goal mentions ${goal.quote([a.head])}` });
-    }
+    const words = full.includes(a) ? a.stems : a.head !== undefined && goal.has(a.head) && !fullHeads.has(a.head) ? [a.head] : [];
+    if (words.length === 0) continue;
+    named.push({ artifact: a.name, reason: `goal mentions ${goal.quote(words)}` });
+    for (const w of words) namedStems.add(w);
   }
   return {
     named,
     capabilities: index.capabilities.filter((c) => goal.hasAll(c.stems)),
     orchestratorWords: index.orchestratorStems.filter((s) => goal.has(s)),
+    namedStems,
   };
 }
 

@@ -14,6 +14,8 @@ export interface PlannedAgent {
   reasons: string[];
   /** Planned agents that consume something this agent produces. */
   neededBy: string[];
+  /** Why it was chosen over other producers of the same artifact, when there were others. */
+  choices: string[];
 }
 
 /**
@@ -70,14 +72,14 @@ export class ProducerChain {
       const { spec, alternatives } = this.chooseProducer(artifact, need, preferred);
       this.join(spec);
       this.attach(spec.name, need);
-      if (alternatives !== undefined) this.agents.get(spec.name)?.reasons.push(alternatives);
+      if (alternatives !== undefined) this.agents.get(spec.name)?.choices.push(alternatives);
     }
   }
 
   /** Adds the agent, makes it the producer of its unclaimed artifacts and queues its inputs. */
   private join(spec: AgentSpec): void {
     if (this.agents.has(spec.name)) return;
-    this.agents.set(spec.name, { spec, reasons: [], neededBy: [] });
+    this.agents.set(spec.name, { spec, reasons: [], neededBy: [], choices: [] });
     for (const artifact of spec.produces) if (!this.producerOf.has(artifact)) this.producerOf.set(artifact, spec.name);
     for (const input of spec.consumes) this.pending.push({ artifact: input, need: { kind: 'consumed', by: spec.name }, preferred: undefined });
   }

@@ -177,7 +177,7 @@ describe('choosing among several producers', () => {
     expect(byAgent(p, 'analytics')).toBeUndefined();
     expect(p.notes).toContain(`"charts" is also produced by "analytics"; chose "viz" (goal matches 'vega', 'charts')`);
     expect(byAgent(p, 'viz')?.reason).toBe(
-      `goal mentions 'charts'; chosen over "analytics" for "charts": goal matches 'vega', 'charts'; capability 'vega charts' matches`,
+      `goal mentions 'charts'; capability 'vega charts' matches; chosen over "analytics" for "charts": goal matches 'vega', 'charts'`,
     );
   });
 
@@ -194,6 +194,43 @@ describe('choosing among several producers', () => {
     // analytics is needed for the metrics behind the summary; viz makes the charts.
     expect(byAgent(p, 'viz')?.produces).toEqual(['charts']);
     expect(byAgent(p, 'analytics')?.produces).toEqual(['metrics']);
+  });
+});
+
+describe('capabilities that restate artifact names (as in examples/sales-report)', () => {
+  /** The example's shape: a replica producing the same dataset, capabilities named after artifacts. */
+  function exampleLike(): Manifest {
+    const m = salesManifest();
+    const analytics = m.agents['analytics'];
+    const summary = m.agents['summary'];
+    if (analytics) analytics.capabilities = ['analysis', 'metrics', 'charts'];
+    if (summary) summary.capabilities = ['executive summary'];
+    m.agents['data-replica'] = agent('data-replica', {
+      description: 'Extracts sales data in a separate process',
+      capabilities: ['data extraction'],
+      produces: ['sales-dataset'],
+    });
+    m.orchestrator.subagents = ['data', 'data-replica', 'analytics', 'summary'];
+    return m;
+  }
+
+  it('adds only a reason when the capability just repeats a named artifact', () => {
+    const p = plan('just the charts for Q2', exampleLike());
+    expect(p.requested).toEqual(['charts']);
+    expect(ids(p)).toEqual(['t1-extract-sales-dataset', 't2-compute-metrics']);
+    expect(byAgent(p, 'analytics')?.reason).toBe("goal mentions 'charts'; capability 'charts' matches");
+    expect(byAgent(p, 'data')?.reason).toBe(
+      'needed by t2-compute-metrics; chosen over "data-replica" for "sales-dataset": first declared; the goal matches none better',
+    );
+    expect(p.notes).toEqual([`"sales-dataset" is also produced by "data-replica"; chose "data" (first declared; the goal matches none better)`]);
+  });
+
+  it('does not plan an agent whose capability only repeats an artifact another agent makes', () => {
+    const m = exampleLike();
+    m.agents['viz'] = agent('viz', { description: 'Renders Vega charts', capabilities: ['vega'], consumes: ['sales-dataset'], produces: ['charts'] });
+    m.orchestrator.subagents.push('viz');
+    const p = plan('vega charts', m);
+    expect(p.tasks.map((t) => t.agent)).toEqual(['data', 'viz']);
   });
 });
 
