@@ -102,7 +102,7 @@ async function startServer(exec: Exec, data: string, socketDir: string, log: str
     const settings = [
       '-c listen_addresses=127.0.0.1',
       `-p ${port}`,
-      `-k ${socketDir}`,
+      `-k "${socketDir}"`,
       '-c fsync=off',
       '-c synchronous_commit=off',
       '-c full_page_writes=off',
