@@ -6,6 +6,7 @@ import { runsCancelCommand, runsListCommand, runsShowCommand } from './commands/
 import { reportError } from './context.ts';
 import { EXIT } from './exit-codes.ts';
 import { extraCommands } from './extra-commands.ts';
+import './commands/worker.ts';
 
 type Action = (...args: never[]) => Promise<number>;
 

@@ -5,6 +5,7 @@ import { Orchestrator } from '../../orchestrator.ts';
 import type { CommonOptions } from '../context.ts';
 import { openJournal, readManifest } from '../context.ts';
 import { exitCodeFor, EXIT } from '../exit-codes.ts';
+import { createDispatch } from '../dispatch-choice.ts';
 import { color } from '../format.ts';
 import { ProgressView, summaryTable } from '../progress.ts';
 import { createPlanner } from '../planner-choice.ts';
@@ -13,6 +14,8 @@ export interface RunCommandOptions extends CommonOptions {
   json?: boolean;
   out?: string;
   planner?: string;
+  /** Dispatch attempts to `baton worker`s through BullMQ on this Redis (else BATON_REDIS_URL, else in-process). */
+  redis?: string;
 }
 
 /** `baton run "<goal>"` and `baton runs resume <id>`: run to the end, show progress, exit with the run's status. */
@@ -20,12 +23,18 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
   const store = await openJournal(opts);
   const manifest = await readManifest(resumeId ? await manifestForResume(opts, resumeId, store) : opts);
   const planner = await createPlanner(opts.planner, manifest);
+  const dispatch = await createDispatch(manifest, opts.redis ? { redisUrl: opts.redis } : {}).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
   const orchestrator = new Orchestrator({
     manifest,
     store,
     ...(planner ? { planner } : {}),
+    ...(dispatch.registry ? { registry: dispatch.registry } : {}),
     outDir: (runId) => path.resolve(opts.out ?? path.join('out', runId)),
   });
+  dispatch.attach(orchestrator);
   const progress = new ProgressView();
   const onEvent = progress.onEvent;
   let handle: RunHandle;
@@ -33,6 +42,7 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
     handle = resumeId ? await orchestrator.resume(resumeId, { onEvent }) : orchestrator.start(goal ?? '', { onEvent });
   } catch (e) {
     await orchestrator.close();
+    await dispatch.close();
     throw e;
   }
   const signals = trapSignals(handle);
@@ -43,6 +53,7 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
     signals.release();
     progress.finish();
     await orchestrator.close();
+    await dispatch.close();
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   printEnding(result);
