@@ -15,6 +15,8 @@ export class AgentRegistry {
   constructor() {
     this.factories.set('module', (spec) => createModuleAgent(spec));
     this.factories.set('command', (spec) => createCommandAgent(spec));
+    this.registerLazy('llm', () => import('./llm-agent.ts').then((m) => m.createLlmAgent));
+    this.registerLazy('a2a', async () => (await import('./a2a-agent.ts')).a2aAgentFactory);
   }
 
   /** Registers (or replaces) the factory of a kind. */
