@@ -172,15 +172,31 @@ export const DEFAULT_DATABASE = resolve(dirname(fileURLToPath(import.meta.url)),
  * so a reader never opens a half-written database.
  */
 export function ensureSalesDatabase(file: string = DEFAULT_DATABASE): string {
-  if (existsSync(file)) return file;
+  // A user's own database is used as it is; the sample one is rebuilt when the generator changed.
+  if (existsSync(file) && (file !== DEFAULT_DATABASE || generatorVersionOf(file) === GENERATOR_VERSION)) return file;
   const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     generateSalesDatabase(temp);
-    if (!existsSync(file)) renameSync(temp, file);
+    if (!existsSync(file) || generatorVersionOf(file) !== GENERATOR_VERSION) renameSync(temp, file);
   } finally {
     rmSync(temp, { force: true });
   }
   return file;
+}
+
+/** The generator version recorded in a database's `meta` table, if any. */
+export function generatorVersionOf(file: string): number | undefined {
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'generator_version'").get() as { value: string } | undefined;
+      return row ? Number(row.value) : undefined;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 function main(argv: string[]): void {

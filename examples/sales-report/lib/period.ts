@@ -108,7 +108,11 @@ export function parsePeriodRequest(goal: string, coverage: Coverage): PeriodRequ
 
   // Tokens that try to name a period but cannot ("Q5 2026", "H3"): blank them with their year.
   let unparseable: string | undefined;
-  text = text.replace(/\b(?:q(?:[05-9]|\d{2,})|h[03-9])\b(?:\s*(?:of\s+)?\d{4}\b)?/g, (m) => ((unparseable ??= m.trim()), ' '.repeat(m.length)));
+  const original = (at: number, length: number): string => goal.slice(at - 1, at - 1 + length).trim();
+  text = text.replace(/\b(?:q(?:[05-9]|\d{2,})|h[03-9])\b(?:\s*(?:of\s+)?\d{4}\b)?/g, (m: string, at: number) => {
+    unparseable ??= original(at, m.length);
+    return ' '.repeat(m.length);
+  });
 
   const mentions: Mention[] = [];
   const take = (re: RegExp, toSpan: (m: RegExpExecArray) => Span | undefined): void => {
@@ -168,11 +172,13 @@ export function parsePeriodRequest(goal: string, coverage: Coverage): PeriodRequ
     ctx.relative(m[1] ?? 'last', m[2] ?? 'quarter', m[0]),
   );
 
+  take(/\bfy\s?'?(\d{2})\b/g, (m) => ctx.year(2000 + Number(m[1]), m[0]));
   // Whole years: "2025", "FY2025", "full year 2025", "fiscal year 2025".
   take(/\b(?:fy\s?|fiscal\s+(?:year\s+)?|full[-\s]year\s+|calendar\s+year\s+|year\s+)?((?:19|20)\d{2})\b/g, (m) => ctx.year(Number(m[1]), m[0]));
 
   mentions.sort((a, b) => a.at - b.at);
-  const suspicious = unparseable ?? text.match(/\b(?:fiscal|fy)\s*\w*|\b(?:spring|summer|autumn|fall|winter)\b/)?.[0];
+  const odd = /\b(?:fiscal|fy)\s*\w*|\b(?:spring|summer|autumn|fall|winter)\b/.exec(text);
+  const suspicious = unparseable ?? (odd ? original(odd.index, odd[0].length) : undefined);
 
   let fallback = false;
   let currentSpan = mentions[0]?.span;
