@@ -34,9 +34,22 @@ export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   for (const word of text.toLowerCase().split(/[^\p{L}\p{N}]+/u)) {
     if (word === '' || STOP_WORDS.has(word)) continue;
-    tokens.push({ stem: stemmer(word), word });
+    tokens.push({ stem: stem(word), word });
   }
   return tokens;
+}
+
+/** Stems seen recently: manifests repeat their words across agents and plans. Bounded, so arbitrary goals cannot grow it. */
+const stemCache = new Map<string, string>();
+const STEM_CACHE_LIMIT = 20_000;
+
+function stem(word: string): string {
+  const cached = stemCache.get(word);
+  if (cached !== undefined) return cached;
+  if (stemCache.size >= STEM_CACHE_LIMIT) stemCache.clear();
+  const result = stemmer(word);
+  stemCache.set(word, result);
+  return result;
 }
 
 /** The distinct stems of a text, in order of first appearance. */
