@@ -7,7 +7,7 @@ import { BatonError, errorMessage } from './core/errors.ts';
 import type { RunEvent } from './core/events.ts';
 import { newRunId } from './core/ids.ts';
 import { reduceEvents } from './core/reduce.ts';
-import type { AgentOutput, Deliverable, Manifest, Plan, PlanTask, RunResult, TaskResult } from './core/types.ts';
+import type { AgentOutput, Deliverable, Manifest, Plan, PlanTask, RunResult, TaskResult, Usage } from './core/types.ts';
 import { RunJournal } from './execution/journal.ts';
 import type { EventListener } from './execution/journal.ts';
 import type { Limiter } from './execution/limiter.ts';
@@ -37,8 +37,8 @@ export interface OrchestratorOptions {
   limiter?: Limiter;
   /** Folder for each run's files; a function gets the run id. Default: no files. */
   outDir?: string | ((runId: string) => string);
-  /** Extra checks of valid outputs (LLM judges plug in here). */
-  extraChecks?: (task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal) => Promise<string[]>;
+  /** Extra checks of valid outputs (LLM judges plug in here); model usage goes to `reportUsage`. */
+  extraChecks?: (task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal, reportUsage?: (usage: Usage) => void) => Promise<string[]>;
 }
 
 /** Options of one run. */

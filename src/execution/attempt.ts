@@ -31,8 +31,11 @@ export interface AttemptOptions {
   timeoutMs: number;
   /** Aborting it cancels the attempt (run cancelled or timed out). */
   controller: AbortController;
-  /** Further checks of a valid output (e.g. LLM rubric judges); return problems, or [] to accept. */
-  extraChecks?: (output: AgentOutput, signal: AbortSignal) => Promise<string[]>;
+  /**
+   * Further checks of a valid output (e.g. LLM rubric judges); return problems, or [] to accept.
+   * A check that calls a model reports its usage through `reportUsage`: it counts as the attempt's.
+   */
+  extraChecks?: (output: AgentOutput, signal: AbortSignal, reportUsage: (usage: Usage) => void) => Promise<string[]>;
 }
 
 function addUsage(total: Usage | undefined, u: Usage): Usage {
@@ -58,18 +61,16 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
     else signal.addEventListener('abort', onAbort, { once: true });
   });
   aborted.catch(() => undefined);
-  const ctx: AgentContext = {
-    signal,
-    reportUsage: (u) => {
-      usage = addUsage(usage, u);
-    },
+  const reportUsage = (u: Usage): void => {
+    usage = addUsage(usage, u);
   };
+  const ctx: AgentContext = { signal, reportUsage };
   try {
     const raw = await Promise.race([agent.run(input, ctx), aborted]);
     const check = checkOutput(agent.spec, opts.produces, raw);
     if (!check.ok) return invalid(check.problems, usage);
     if (opts.extraChecks) {
-      const problems = await Promise.race([opts.extraChecks(check.output, signal), aborted]);
+      const problems = await Promise.race([opts.extraChecks(check.output, signal, reportUsage), aborted]);
       if (problems.length > 0) return invalid(problems, usage);
     }
     return usage ? { status: 'succeeded', output: check.output, usage } : { status: 'succeeded', output: check.output };

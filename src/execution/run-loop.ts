@@ -1,7 +1,7 @@
 import type { Agent } from '../core/contracts.ts';
 import { errorMessage } from '../core/errors.ts';
 import { newAttemptId } from '../core/ids.ts';
-import type { AgentInput, AgentOutput, Plan, PlanTask, Policy, Provenance, TaskResult } from '../core/types.ts';
+import type { AgentInput, AgentOutput, Plan, PlanTask, Policy, Provenance, TaskResult, Usage } from '../core/types.ts';
 import { AttemptAbort, runAttempt } from './attempt.ts';
 import type { AttemptOutcome } from './attempt.ts';
 import { DagState } from './dag.ts';
@@ -36,7 +36,7 @@ export interface RunLoopOptions {
   /** A cap on attempts in flight shared with other runs (a server). */
   limiter?: Limiter;
   /** Extra output checks (LLM judges). */
-  extraChecks?: (task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal) => Promise<string[]>;
+  extraChecks?: (task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal, reportUsage?: (usage: Usage) => void) => Promise<string[]>;
   /** Called after every usage report; returns a reason to stop the run, if a budget is exhausted. */
   checkBudget?: () => string | undefined;
   random?: () => number;
@@ -198,7 +198,7 @@ export class RunLoop {
           produces: task.produces,
           timeoutMs: this.o.timeoutOf(agentName),
           controller,
-          ...(extra ? { extraChecks: (out, signal) => extra(task, agent, out, signal) } : {}),
+          ...(extra ? { extraChecks: (out, signal, report) => extra(task, agent, out, signal, report) } : {}),
         });
       } catch (e) {
         outcome = { status: 'failed', error: errorMessage(e), retryable: false };
