@@ -32,7 +32,8 @@ export class BuiltinPlanner implements Planner {
  *    `sales-dataset`, "sales" alone does not);
  * 2. sub-agents whose capability phrase appears in the goal (all its words) contribute their
  *    produces, unless another planned agent already needs that agent's output (then the match only
- *    adds a reason: "sales summary" asks for the summary, not for the sales data behind it);
+ *    adds a reason: "sales summary" asks for the summary, not for the sales data behind it) or the
+ *    phrase only repeats the words of named artifacts (capability "charts" when the goal says "charts");
  * 3. the orchestrator's `deliverable`, when the goal uses the orchestrator's own words (its name, its
  *    description after the verb, minus words of artifacts and capabilities);
  * 4. only when none of the above matched: the agents whose description shares the most meaningful
