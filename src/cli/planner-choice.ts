@@ -1,20 +1,32 @@
 import type { Planner } from '../core/contracts.ts';
 import { BatonError } from '../core/errors.ts';
 import type { Manifest } from '../core/types.ts';
+import type { JudgeCheck } from '../llm/judge.ts';
 import { BuiltinPlanner } from '../planning/builtin-planner.ts';
 
 /**
  * The planner for `--planner`: `builtin`, `llm`, or (when omitted) the LLM planner if the
- * orchestrator has a model, else the builtin one.
+ * orchestrator has a model, else the builtin one. The LLM planner's model is resolved here, so a
+ * missing key stops the command before anything runs, naming the variable to set.
  */
 export async function createPlanner(choice: string | undefined, manifest: Manifest): Promise<Planner | undefined> {
   const wanted = choice ?? (manifest.orchestrator.model ? 'llm' : 'builtin');
   if (wanted === 'builtin') return new BuiltinPlanner();
   if (wanted === 'llm') {
-    if (!manifest.orchestrator.model) {
+    const id = manifest.orchestrator.model;
+    if (!id) {
       throw new BatonError('BAD_REQUEST', `--planner llm needs orchestrator.model in ${manifest.file ?? 'the manifest'} (e.g. model: openai:gpt-4o-mini)`, { retryable: false });
     }
-    throw new BatonError('MODEL_NOT_CONFIGURED', 'this build of Baton has no LLM planner yet; use --planner builtin', { retryable: false });
+    // Loaded on demand: runs without a model never load the AI SDK.
+    const [{ LlmPlanner }, { resolveModel, fieldOf }] = await Promise.all([import('../planning/llm-planner.ts'), import('../llm/model-config.ts')]);
+    return new LlmPlanner({ model: resolveModel(id, fieldOf('orchestrator.model', manifest.file)) });
   }
   throw new BatonError('BAD_REQUEST', `--planner must be builtin or llm, got '${wanted}'`, { retryable: false });
+}
+
+/** The judge of rubric checks (`output.<artifact>.checks`), when the orchestrator has a model and some artifact has checks. */
+export async function createJudgeIfNeeded(manifest: Manifest): Promise<JudgeCheck | undefined> {
+  if (!manifest.orchestrator.model) return undefined;
+  const { createJudge, hasJudgedChecks } = await import('../llm/judge.ts');
+  return hasJudgedChecks(manifest) ? createJudge(manifest) : undefined;
 }

@@ -8,7 +8,7 @@ import { exitCodeFor, EXIT } from '../exit-codes.ts';
 import { createDispatch } from '../dispatch-choice.ts';
 import { color } from '../format.ts';
 import { ProgressView, summaryTable } from '../progress.ts';
-import { createPlanner } from '../planner-choice.ts';
+import { createJudgeIfNeeded, createPlanner } from '../planner-choice.ts';
 
 export interface RunCommandOptions extends CommonOptions {
   json?: boolean;
@@ -23,6 +23,7 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
   const store = await openJournal(opts);
   const manifest = await readManifest(resumeId ? await manifestForResume(opts, resumeId, store) : opts);
   const planner = await createPlanner(opts.planner, manifest);
+  const judge = await createJudgeIfNeeded(manifest);
   const dispatch = await createDispatch(manifest, opts.redis ? { redisUrl: opts.redis } : {}).catch(async (e: unknown) => {
     await store.close();
     throw e;
@@ -31,6 +32,7 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
     manifest,
     store,
     ...(planner ? { planner } : {}),
+    ...(judge ? { extraChecks: judge } : {}),
     ...(dispatch.registry ? { registry: dispatch.registry } : {}),
     outDir: (runId) => path.resolve(opts.out ?? path.join('out', runId)),
   });
