@@ -160,6 +160,13 @@ export class AgentWorker {
     for (const w of this.workers.values()) w.cancelAllJobs('the worker is shutting down');
   }
 
+  /** Puts a job back in its queue, untouched: another worker runs it and the orchestrator keeps waiting. */
+  private async giveBack(job: Job<AttemptJobData, AttemptJobResult>, token: string): Promise<never> {
+    await job.moveToWait(token);
+    this.stats.handedBack++;
+    throw new WaitingError();
+  }
+
   private onCancel(jobId: string): void {
     this.cancelled.add(jobId);
     this.running.get(jobId)?.controller.abort(new BatonError('RUN_CANCELLED', 'cancelled: the orchestrator abandoned this attempt'));
@@ -191,6 +198,8 @@ export class AgentWorker {
   private async process(agent: Agent, job: Job<AttemptJobData, AttemptJobResult>, token: string | undefined, signal: AbortSignal | undefined): Promise<AttemptJobResult> {
     const jobId = job.id ?? '';
     if (this.cancelled.has(jobId)) throw new UnrecoverableError('cancelled: the orchestrator abandoned this attempt before it started');
+    // A fetch already under way when closing began can still deliver a job: a closing worker starts nothing.
+    if (this.status !== 'ready' && token) return this.giveBack(job, token);
     const controller = new AbortController();
     const onBullAbort = (): void => controller.abort(new BatonError('RUN_CANCELLED', this.handingBack ? 'the worker is shutting down' : 'cancelled'));
     signal?.addEventListener('abort', onBullAbort, { once: true });
@@ -213,12 +222,7 @@ export class AgentWorker {
       this.stats.completed++;
       return usage ? { output, usage } : { output };
     } catch (e) {
-      if (this.handingBack && token) {
-        // Back to the queue, untouched: another worker runs it and the orchestrator keeps waiting.
-        await job.moveToWait(token);
-        this.stats.handedBack++;
-        throw new WaitingError();
-      }
+      if (this.handingBack && token) return this.giveBack(job, token);
       this.stats.failed++;
       this.options.log?.(`${agent.spec.name} failed job ${jobId}: ${errorMessage(e)}`);
       await job.updateProgress(failureNote(e, usage)).catch(() => undefined);
