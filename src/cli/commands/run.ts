@@ -95,5 +95,10 @@ function printEnding(result: RunResult): void {
   const files = result.deliverable.files;
   const main = files.find((f) => /report\.html$/.test(f)) ?? files.find((f) => !f.endsWith('run.json'));
   if (main) err.write(`${color.bold('deliverable:')} ${main}\n`);
-  if (files.length > 0) err.write(color.dim(`files: ${files.join(', ')}\n`));
+  if (files.length > 0) {
+    const dir = path.dirname(main ?? files[0]!);
+    const inDir = files.filter((f) => path.dirname(f) === dir).map((f) => path.basename(f));
+    const elsewhere = files.length - inDir.length;
+    err.write(color.dim(`files in ${dir}/: ${inDir.join(', ')}${elsewhere > 0 ? ` (+${elsewhere} in subfolders)` : ''}\n`));
+  }
 }
