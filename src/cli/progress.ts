@@ -38,6 +38,10 @@ export class ProgressView {
 
   readonly onEvent = (e: RunEvent): void => {
     this.update(e);
+    if (this.live && (e.type === 'run.started' || e.type === 'run.resumed')) {
+      // Written once above the live list, which is redrawn below it.
+      this.out.write(`${color.bold(e.runId)} ${e.type === 'run.started' ? color.dim(e.goal) : color.dim('resumed')}\n`);
+    }
     if (this.live) {
       this.timer ??= setInterval(() => this.draw(), 100);
       this.timer.unref();
