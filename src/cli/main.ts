@@ -7,6 +7,7 @@ import { reportError } from './context.ts';
 import { EXIT } from './exit-codes.ts';
 import { extraCommands } from './extra-commands.ts';
 import './commands/worker.ts';
+import './commands/serve.ts';
 
 type Action = (...args: never[]) => Promise<number>;
 

@@ -1,0 +1,99 @@
+import { Option } from 'commander';
+import { BatonError } from '../../core/errors.ts';
+import { createLogger } from '../../observability/logger.ts';
+import { Orchestrator } from '../../orchestrator.ts';
+import type { CommonOptions } from '../context.ts';
+import { openJournal, readManifest } from '../context.ts';
+import { createDispatch } from '../dispatch-choice.ts';
+import { EXIT } from '../exit-codes.ts';
+import { extraCommands } from '../extra-commands.ts';
+import { createPlanner } from '../planner-choice.ts';
+
+export interface ServeOptions extends CommonOptions {
+  host: string;
+  port: string;
+  dataDir: string;
+  maxConcurrentTasks: string;
+  planner?: string;
+  redis?: string;
+}
+
+function wholeNumber(value: string, flag: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > 65535 * 1000) throw new BatonError('BAD_REQUEST', `${flag} must be a whole number >= ${min}, got '${value}'`, { retryable: false });
+  return n;
+}
+
+/**
+ * `baton serve`: the HTTP API, live dashboard and A2A endpoint until SIGINT/SIGTERM, which stop
+ * the server cleanly (runs in flight end cancelled). Prints the URL it listens on.
+ */
+export async function serveCommand(opts: ServeOptions): Promise<number> {
+  const port = wholeNumber(opts.port, '--port', 0);
+  if (port > 65535) throw new BatonError('BAD_REQUEST', `--port must be at most 65535, got ${port}`, { retryable: false });
+  const maxConcurrentTasks = wholeNumber(opts.maxConcurrentTasks, '--max-concurrent-tasks', 1);
+  // Loaded here: other commands never load the HTTP, A2A and telemetry stacks.
+  const { createServer, isLoopbackHost } = await import('../../server/index.ts');
+  const token = process.env['BATON_API_TOKEN']?.trim() || undefined;
+  if (!token && !isLoopbackHost(opts.host)) {
+    process.stderr.write(`baton: refusing to serve on ${opts.host} without an API token.\n  Set BATON_API_TOKEN (clients then send Authorization: Bearer <token>), or use --host 127.0.0.1.\n`);
+    return EXIT.usage;
+  }
+  const manifest = await readManifest(opts);
+  const planner = await createPlanner(opts.planner, manifest);
+  const store = await openJournal(opts);
+  const dispatch = await createDispatch(manifest, opts.redis ? { redisUrl: opts.redis } : {}).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
+  const logger = createLogger({ level: process.env['BATON_LOG_LEVEL'] ?? 'info' });
+  let orchestrator: Orchestrator | undefined;
+  let server;
+  try {
+    server = await createServer({
+      orchestrator: ({ limiter }) => {
+        orchestrator = new Orchestrator({ manifest, store, limiter, ...(planner ? { planner } : {}), ...(dispatch.registry ? { registry: dispatch.registry } : {}) });
+        dispatch.attach(orchestrator);
+        return orchestrator;
+      },
+      host: opts.host,
+      port,
+      dataDir: opts.dataDir,
+      maxConcurrentTasks,
+      logger,
+      ...(token ? { token } : {}),
+    });
+  } catch (e) {
+    await orchestrator?.close(false);
+    await dispatch.close();
+    await store.close();
+    throw e;
+  }
+  process.stdout.write(`Baton is serving ${manifest.orchestrator.name} at ${server.url}\n  dashboard ${server.url}/   API ${server.url}/v1 (${server.url}/openapi.json)   A2A ${server.url}/a2a\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  logger.info({ signal }, 'stopping');
+  await server.close();
+  await server.orchestrator.close(false);
+  await dispatch.close();
+  await store.close();
+  logger.flush();
+  return 0;
+}
+
+extraCommands.push((program, act) => {
+  program
+    .command('serve')
+    .description('serve the HTTP API, the live dashboard and the A2A endpoint (stop with Ctrl-C)')
+    .addOption(new Option('-m, --manifest <file>', 'the manifest').default('baton.yaml'))
+    .addOption(new Option('--host <address>', 'address to listen on; other than loopback needs BATON_API_TOKEN').default('127.0.0.1'))
+    .addOption(new Option('--port <n>', 'port; 0 picks a free one').default('8080'))
+    .addOption(new Option('--store <path|url>', 'journal: a SQLite file, "memory" or a postgres:// URL (default: $BATON_DATABASE_URL or .baton/baton.db)'))
+    .addOption(new Option('--data-dir <dir>', 'runs write their files under <dir>/runs/<run id>/').default('.baton'))
+    .addOption(new Option('--max-concurrent-tasks <n>', 'cap on agent attempts in flight across all runs').default('16'))
+    .addOption(new Option('--planner <name>', 'planner to use').choices(['builtin', 'llm']))
+    .addOption(new Option('--redis <url>', 'dispatch attempts to baton workers through BullMQ on this Redis (default: $BATON_REDIS_URL)'))
+    .action(act((opts: ServeOptions) => serveCommand(opts)));
+});

@@ -1,0 +1,61 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { authorized, validRunFilesKey } from './auth.ts';
+import type { ServerContext } from './context.ts';
+import { errorResponse, sendError } from './http-errors.ts';
+import { agentRoutes } from './routes/agents.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
+import { eventRoutes } from './routes/events.ts';
+import { fileRoutes } from './routes/files.ts';
+import { openApiRoutes } from './routes/openapi.ts';
+import { runRoutes } from './routes/runs.ts';
+
+const FILE_PATH = /^\/v1\/runs\/([^/]+)\/files\/./;
+
+/**
+ * The HTTP API and dashboard as one Hono app: `/v1/*` behind the bearer token (when set) and
+ * the body limit, `/openapi.json`, `/healthz` and the dashboard open. Handlers are in `routes/`.
+ */
+export function buildApp(ctx: ServerContext): Hono {
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    ctx.logger.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'http request');
+  });
+
+  app.use('/v1/*', async (c, next) => {
+    const token = ctx.token;
+    if (token === undefined || authorized(c.req.header('authorization'), token)) return next();
+    const file = FILE_PATH.exec(c.req.path);
+    if (file && c.req.method === 'GET' && validRunFilesKey(c.req.query('key'), token, decodeURIComponent(file[1] ?? ''))) return next();
+    c.header('WWW-Authenticate', 'Bearer realm="baton"');
+    return sendError(c, 401, 'UNAUTHORIZED', 'this server needs the header Authorization: Bearer <token> (the BATON_API_TOKEN it was started with)');
+  });
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: ctx.limits.maxBodyBytes,
+      onError: (c) => sendError(c, 413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${ctx.limits.maxBodyBytes} bytes`),
+    }),
+  );
+
+  app.get('/healthz', (c) => c.json({ ok: true, activeRuns: ctx.orchestrator.activeRuns().length }));
+  app.route('/v1', runRoutes(ctx));
+  app.route('/v1', eventRoutes(ctx));
+  app.route('/v1', fileRoutes(ctx));
+  app.route('/v1', agentRoutes(ctx));
+  app.route('/', openApiRoutes(ctx));
+  app.route('/', dashboardRoutes());
+
+  app.notFound((c) => sendError(c, 404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}; the API is described at /openapi.json`));
+  app.onError((e, c) => {
+    const { response, unexpected } = errorResponse(c, e);
+    if (unexpected) ctx.logger.error({ err: e, method: c.req.method, path: c.req.path }, 'request failed');
+    return response;
+  });
+  return app;
+}

@@ -1,0 +1,197 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { ServerContext } from '../context.ts';
+import { createRunBody } from './runs.ts';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+const error = (description: string) => ({ description, content: json(ref('Error')) });
+const runIdParameter = { name: 'id', in: 'path', required: true, description: 'the run id (r_…)', schema: { type: 'string' } };
+
+const RUN_STATUS = ['running', 'succeeded', 'partial', 'failed', 'cancelled'];
+
+/** The OpenAPI 3.1 description of the HTTP API (DESIGN section 7), served at `/openapi.json`. */
+export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
+  const secured = ctx.token !== undefined;
+  const security = secured ? [{ bearer: [] }] : [];
+  const createBody = z.toJSONSchema(createRunBody(ctx.limits.maxGoalLength), { io: 'input' });
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Baton API',
+      version: '1',
+      description:
+        'Start runs of the orchestrator, follow them live and read their results. Every /v1 call needs `Authorization: Bearer <BATON_API_TOKEN>` when the server has a token. Errors are JSON `{ "error": { "code", "message" } }` with a stable code.',
+    },
+    servers: [{ url: '/' }],
+    security,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the BATON_API_TOKEN the server was started with' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: {
+                code: {
+                  type: 'string',
+                  examples: ['BAD_REQUEST', 'UNAUTHORIZED', 'RUN_NOT_FOUND', 'RUN_ENDED', 'RUN_NOT_HERE', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'NOT_FOUND', 'SHUTTING_DOWN', 'INTERNAL'],
+                },
+                message: { type: 'string', description: 'what went wrong and what to do' },
+                details: { description: 'structured detail, e.g. each invalid field' },
+              },
+            },
+          },
+        },
+        CreateRun: createBody,
+        RunCreated: {
+          type: 'object',
+          required: ['runId', 'status', 'links'],
+          properties: {
+            runId: { type: 'string' },
+            status: { const: 'running' },
+            links: { type: 'object', properties: { self: { type: 'string' }, events: { type: 'string' }, cancel: { type: 'string' }, dashboard: { type: 'string' } } },
+          },
+        },
+        RunRecord: {
+          type: 'object',
+          required: ['runId', 'goal', 'status', 'createdAt', 'updatedAt', 'eventCount'],
+          properties: {
+            runId: { type: 'string' },
+            goal: { type: 'string' },
+            status: { enum: RUN_STATUS },
+            createdAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+            manifestFile: { type: 'string' },
+            eventCount: { type: 'integer' },
+          },
+        },
+        RunResult: {
+          type: 'object',
+          description: 'DESIGN section 6: the fold of the run journal.',
+          required: ['runId', 'goal', 'status', 'planner', 'plan', 'tasks', 'deliverable', 'usage', 'startedAt'],
+          properties: {
+            runId: { type: 'string' },
+            goal: { type: 'string' },
+            status: { enum: RUN_STATUS },
+            planner: { enum: ['builtin', 'llm'] },
+            plan: { type: 'object', properties: { tasks: { type: 'array', items: { type: 'object' } } } },
+            tasks: { type: 'array', items: { type: 'object' } },
+            deliverable: { type: 'object', properties: { artifacts: { type: 'object' }, files: { type: 'array', items: { type: 'string' } } } },
+            usage: { type: 'object', properties: { llmCalls: { type: 'integer' }, inputTokens: { type: 'integer' }, outputTokens: { type: 'integer' } } },
+            startedAt: { type: 'string' },
+            endedAt: { type: 'string' },
+            reason: { type: 'string' },
+          },
+        },
+      },
+    },
+    paths: {
+      '/v1/runs': {
+        post: {
+          summary: 'Start a run',
+          description: 'Plans and runs the goal in the background; answers 202 at once with the run id.',
+          operationId: 'createRun',
+          requestBody: { required: true, content: json(ref('CreateRun')) },
+          responses: {
+            '202': { description: 'started', headers: { Location: { schema: { type: 'string' } } }, content: json(ref('RunCreated')) },
+            '400': error('invalid body'),
+            '401': error('missing or wrong bearer token'),
+            '413': error('body too large'),
+            '415': error('body is not JSON'),
+          },
+        },
+        get: {
+          summary: 'List runs, newest first',
+          operationId: 'listRuns',
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+            { name: 'before', in: 'query', description: 'the `next` of the previous page', schema: { type: 'string' } },
+            { name: 'status', in: 'query', schema: { enum: RUN_STATUS } },
+          ],
+          responses: {
+            '200': {
+              description: 'a page of runs; `next` is present when more may follow',
+              content: json({ type: 'object', required: ['runs'], properties: { runs: { type: 'array', items: ref('RunRecord') }, next: { type: 'string' } } }),
+            },
+            '400': error('bad query'),
+            '401': error('missing or wrong bearer token'),
+          },
+        },
+      },
+      '/v1/runs/{id}': {
+        get: {
+          summary: 'The RunResult so far',
+          operationId: 'getRun',
+          parameters: [runIdParameter],
+          responses: { '200': { description: 'the run', content: json(ref('RunResult')) }, '404': error('no such run'), '401': error('missing or wrong bearer token') },
+        },
+      },
+      '/v1/runs/{id}/events': {
+        get: {
+          summary: 'The run events as Server-Sent Events',
+          description:
+            'Replays the journal after `Last-Event-ID` (header, or `lastEventId` query parameter), then streams live events. `id:` is the event seq, `event:` its type, `data:` the event JSON. Ends after `run.ended`; comment lines every 15 s keep the connection alive.',
+          operationId: 'runEvents',
+          parameters: [runIdParameter, { name: 'Last-Event-ID', in: 'header', schema: { type: 'integer' } }, { name: 'lastEventId', in: 'query', schema: { type: 'integer' } }],
+          responses: { '200': { description: 'event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, '404': error('no such run'), '401': error('missing or wrong bearer token') },
+        },
+      },
+      '/v1/runs/{id}/cancel': {
+        post: {
+          summary: 'Cancel a running run',
+          operationId: 'cancelRun',
+          parameters: [runIdParameter],
+          requestBody: { required: false, content: json({ type: 'object', properties: { reason: { type: 'string', maxLength: 500 } }, additionalProperties: false }) },
+          responses: {
+            '202': { description: 'cancelling; the run ends `cancelled` shortly', content: json({ type: 'object', properties: { runId: { type: 'string' }, status: { const: 'cancelling' } } }) },
+            '404': error('no such run'),
+            '409': error('the run already ended (RUN_ENDED) or executes in another process (RUN_NOT_HERE)'),
+            '401': error('missing or wrong bearer token'),
+          },
+        },
+      },
+      '/v1/runs/{id}/files': {
+        get: {
+          summary: "The run's deliverable files",
+          operationId: 'listRunFiles',
+          parameters: [runIdParameter],
+          responses: {
+            '200': {
+              description: 'files with URLs (with a token configured, each URL carries a read-only key for this run)',
+              content: json({ type: 'object', properties: { runId: { type: 'string' }, files: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, size: { type: 'integer' }, url: { type: 'string' } } } } } }),
+            },
+            '404': error('no such run'),
+          },
+        },
+      },
+      '/v1/runs/{id}/files/{name}': {
+        get: {
+          summary: 'One deliverable file (read-only)',
+          operationId: 'getRunFile',
+          parameters: [runIdParameter, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }, { name: 'key', in: 'query', description: 'read-only key from the files list', schema: { type: 'string' } }],
+          responses: { '200': { description: 'the file' }, '404': error('no such run or file') },
+        },
+      },
+      '/v1/agents': {
+        get: {
+          summary: 'The orchestrator and its sub-agents',
+          operationId: 'listAgents',
+          responses: { '200': { description: 'agents', content: json({ type: 'object', properties: { orchestrator: { type: 'object' }, agents: { type: 'array', items: { type: 'object' } } } }) } },
+        },
+      },
+      '/a2a': { post: { summary: 'The orchestrator as an A2A agent (JSON-RPC, A2A protocol 1.0); card at /.well-known/agent-card.json', security, responses: { '200': { description: 'JSON-RPC response or SSE stream' } } } },
+    },
+  };
+}
+
+/** `GET /openapi.json`. */
+export function openApiRoutes(ctx: ServerContext): Hono {
+  const app = new Hono();
+  const doc = openApiDocument(ctx);
+  app.get('/openapi.json', (c) => c.json(doc));
+  return app;
+}

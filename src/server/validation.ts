@@ -1,0 +1,33 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { ApiError } from './http-errors.ts';
+
+const RUN_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** The `:id` path parameter, checked to look like a run id. */
+export function runIdParam(c: Context): string {
+  const id = c.req.param('id') ?? '';
+  if (!RUN_ID.test(id)) throw new ApiError(404, 'RUN_NOT_FOUND', `no run ${JSON.stringify(id.slice(0, 140))}: run ids look like r_… (list runs with GET /v1/runs)`);
+  return id;
+}
+
+/** Reads a JSON body and checks it against `schema`; every problem is named in the 400 message. */
+export async function parseJsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
+    throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as JSON with the header Content-Type: application/json');
+  }
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    throw new ApiError(400, 'BAD_REQUEST', 'the body is not valid JSON');
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
+    throw new ApiError(400, 'BAD_REQUEST', `invalid body: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
+  }
+  return parsed.data;
+}
