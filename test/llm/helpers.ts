@@ -1,6 +1,7 @@
 import { resolvePolicy } from '../../src/core/defaults.ts';
 import type { Agent } from '../../src/core/contracts.ts';
-import type { Manifest, Plan, Policy } from '../../src/core/types.ts';
+import path from 'node:path';
+import type { AgentSpec, Manifest, Plan, Policy } from '../../src/core/types.ts';
 
 /** A manifest made from agents defined in code, with an orchestrator model. */
 export function manifestOf(agents: Agent[], options: { model?: string; deliverable?: string[]; instructions?: string; policy?: Partial<Policy> } = {}): Manifest {
@@ -30,4 +31,32 @@ export function salesPlan(summaryAgent = 'summary'): Plan {
     ],
     requested: ['summary'],
   };
+}
+
+export const SHOP_SERVER = path.resolve(import.meta.dirname, 'fixtures/shop-mcp.ts');
+
+export function pricerSpec(log: string, extra: Partial<AgentSpec> = {}): AgentSpec {
+  return {
+    name: 'pricer',
+    description: 'Prices a customer quote from the shop catalogue',
+    version: '1.0.0',
+    capabilities: ['pricing'],
+    consumes: [],
+    produces: ['quote'],
+    kind: 'llm',
+    model: 'openai-compatible:test-model',
+    instructions: 'You price quotes. Always look prices up; never guess.',
+    tools: [{ kind: 'mcp', name: 'shop', command: ['node', '--import', 'tsx', SHOP_SERVER], env: { SHOP_MCP_LOG: log } }],
+    output: { quote: { schema: { type: 'object', required: ['total'], properties: { total: { type: 'number' } }, additionalProperties: false } } },
+    fallback: [],
+    baseDir: process.cwd(),
+    ...extra,
+  };
+}
+
+export function singleTaskManifest(spec: AgentSpec): Manifest {
+  const m = manifestOf([], { deliverable: [spec.produces[0]!] });
+  m.orchestrator.subagents = [spec.name];
+  m.agents = { [spec.name]: spec };
+  return m;
 }

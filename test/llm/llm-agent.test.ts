@@ -4,42 +4,13 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLlmAgentFactory } from '../../src/agents/llm-agent.ts';
 import { AgentRegistry } from '../../src/agents/registry.ts';
-import type { AgentSpec, Manifest } from '../../src/core/types.ts';
 import { Orchestrator } from '../../src/orchestrator.ts';
 import { StaticPlanner } from '../../src/planning/static-planner.ts';
 import { ScriptedModel } from '../../src/testing/index.ts';
-import { manifestOf } from './helpers.ts';
+import { pricerSpec, SHOP_SERVER, singleTaskManifest } from './helpers.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-llm-agent-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-const SHOP_SERVER = path.resolve(import.meta.dirname, 'fixtures/shop-mcp.ts');
-
-export function pricerSpec(log: string, extra: Partial<AgentSpec> = {}): AgentSpec {
-  return {
-    name: 'pricer',
-    description: 'Prices a customer quote from the shop catalogue',
-    version: '1.0.0',
-    capabilities: ['pricing'],
-    consumes: [],
-    produces: ['quote'],
-    kind: 'llm',
-    model: 'openai-compatible:test-model',
-    instructions: 'You price quotes. Always look prices up; never guess.',
-    tools: [{ kind: 'mcp', name: 'shop', command: ['node', '--import', 'tsx', SHOP_SERVER], env: { SHOP_MCP_LOG: log } }],
-    output: { quote: { schema: { type: 'object', required: ['total'], properties: { total: { type: 'number' } }, additionalProperties: false } } },
-    fallback: [],
-    baseDir: process.cwd(),
-    ...extra,
-  };
-}
-
-export function singleTaskManifest(spec: AgentSpec): Manifest {
-  const m = manifestOf([], { deliverable: [spec.produces[0]!] });
-  m.orchestrator.subagents = [spec.name];
-  m.agents = { [spec.name]: spec };
-  return m;
-}
 
 const quotePlan = { tasks: [{ id: 't1-price-quote', title: 'Price the quote', instructions: 'Price two widgets', agent: 'pricer', dependsOn: [], consumes: [], produces: ['quote'] }], requested: ['quote'] };
 
