@@ -21,6 +21,8 @@ import { assertValidPlan } from './planning/validate-plan.ts';
 import { candidateAgents } from './routing/index.ts';
 import { MemoryRunStore } from './store/memory-store.ts';
 
+const HOST = hostname();
+
 /** Everything an orchestrator is made of; each part is replaceable. */
 export interface OrchestratorOptions {
   manifest: Manifest;
@@ -186,7 +188,7 @@ export class Orchestrator {
         orchestrator: this.manifest.orchestrator.name,
         ...(this.manifest.file ? { manifestFile: this.manifest.file } : {}),
         // Where the run lives, so `baton runs cancel` can reach its process.
-        options: { ...(outDir ? { outDir } : {}), pid: process.pid, host: hostname() },
+        options: { ...(outDir ? { outDir } : {}), pid: process.pid, host: HOST },
       });
     }
     const policy = this.manifest.orchestrator.policy;
@@ -328,7 +330,8 @@ export class Orchestrator {
     deliverable = { ...deliverable, files };
     journal.emit(reason === undefined ? { type: 'run.ended', status, deliverable } : { type: 'run.ended', status, reason, deliverable });
     await journal.flush();
-    const final = structuredClone(journal.builder.current()!);
+    // No event follows run.ended, so the live result is final: hand it over without a copy.
+    const final = journal.builder.current()!;
     if (runJson) await writeFile(runJson, `${JSON.stringify(final, null, 2)}\n`);
     return final;
   }

@@ -14,6 +14,51 @@ export class AttemptAbort extends Error {
   }
 }
 
+/**
+ * Cancels one attempt. The AbortController behind `signal` is made only when an agent reads
+ * `ctx.signal`: most in-process agents never do, and a controller per attempt is a measurable
+ * share of the scheduler's cost. The race that enforces timeouts does not need it.
+ */
+export class AttemptControl {
+  reason: Error | undefined;
+  private controller: AbortController | undefined;
+  private rejectRace: ((e: Error) => void) | undefined;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: Error): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    this.rejectRace?.(reason);
+  }
+
+  /** A promise that rejects when the attempt is aborted. */
+  raced(): Promise<never> {
+    const p = new Promise<never>((_, reject) => {
+      if (this.reason) reject(this.reason);
+      else this.rejectRace = reject;
+    });
+    p.catch(() => undefined);
+    return p;
+  }
+
+  /** Follows an external AbortController (tests, embedders). */
+  static following(controller: AbortController): AttemptControl {
+    const control = new AttemptControl();
+    const { signal } = controller;
+    if (signal.aborted) control.abort(signal.reason as Error);
+    else signal.addEventListener('abort', () => control.abort(signal.reason as Error), { once: true });
+    return control;
+  }
+}
+
 export type AttemptOutcome =
   | { status: 'succeeded'; output: AgentOutput; usage?: Usage }
   | {
@@ -30,7 +75,7 @@ export interface AttemptOptions {
   produces: readonly string[];
   timeoutMs: number;
   /** Aborting it cancels the attempt (run cancelled or timed out). */
-  controller: AbortController;
+  controller: AttemptControl | AbortController;
   /**
    * Further checks of a valid output (e.g. LLM rubric judges); return problems, or [] to accept.
    * A check that calls a model reports its usage through `reportUsage`: it counts as the attempt's.
@@ -48,37 +93,35 @@ function addUsage(total: Usage | undefined, u: Usage): Usage {
  * fires first, and judged by the output validator. Never throws: every end is an outcome.
  */
 export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> {
-  const { agent, input, controller } = opts;
-  const signal = controller.signal;
+  const { agent, input } = opts;
+  const control = opts.controller instanceof AttemptControl ? opts.controller : AttemptControl.following(opts.controller);
   let usage: Usage | undefined;
   const timer = setTimeout(() => {
-    controller.abort(new AttemptAbort('timeout', `no result within ${opts.timeoutMs} ms`));
+    control.abort(new AttemptAbort('timeout', `no result within ${opts.timeoutMs} ms`));
   }, opts.timeoutMs);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason as Error);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => undefined);
+  const aborted = control.raced();
   const reportUsage = (u: Usage): void => {
     usage = addUsage(usage, u);
   };
-  const ctx: AgentContext = { signal, reportUsage };
+  const ctx: AgentContext = {
+    get signal() {
+      return control.signal;
+    },
+    reportUsage,
+  };
   try {
     const raw = await Promise.race([agent.run(input, ctx), aborted]);
     const check = checkOutput(agent.spec, opts.produces, raw);
     if (!check.ok) return invalid(check.problems, usage);
     if (opts.extraChecks) {
-      const problems = await Promise.race([opts.extraChecks(check.output, signal, reportUsage), aborted]);
+      const problems = await Promise.race([opts.extraChecks(check.output, control.signal, reportUsage), aborted]);
       if (problems.length > 0) return invalid(problems, usage);
     }
     return usage ? { status: 'succeeded', output: check.output, usage } : { status: 'succeeded', output: check.output };
   } catch (e) {
-    return failure(e, signal, usage);
+    return failure(e, control.reason, usage);
   } finally {
     clearTimeout(timer);
-    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
 
@@ -88,9 +131,8 @@ function invalid(problems: string[], usage: Usage | undefined): AttemptOutcome {
   return outcome;
 }
 
-function failure(e: unknown, signal: AbortSignal, usage: Usage | undefined): AttemptOutcome {
+function failure(e: unknown, reason: Error | undefined, usage: Usage | undefined): AttemptOutcome {
   let outcome: AttemptOutcome;
-  const reason: unknown = signal.aborted ? signal.reason : undefined;
   if (reason instanceof AttemptAbort) {
     outcome = { status: reason.kind === 'timeout' ? 'timeout' : 'cancelled', error: reason.message, retryable: true };
   } else if (BatonError.isInstance(e) && e.code === 'OUTPUT_INVALID') {

@@ -2,7 +2,7 @@ import type { Agent } from '../core/contracts.ts';
 import { errorMessage } from '../core/errors.ts';
 import { newAttemptId } from '../core/ids.ts';
 import type { AgentInput, AgentOutput, Plan, PlanTask, Policy, Provenance, TaskResult, Usage } from '../core/types.ts';
-import { AttemptAbort, runAttempt } from './attempt.ts';
+import { AttemptAbort, AttemptControl, runAttempt } from './attempt.ts';
 import type { AttemptOutcome } from './attempt.ts';
 import { DagState } from './dag.ts';
 import type { RunJournal } from './journal.ts';
@@ -62,7 +62,7 @@ export class RunLoop {
   private readonly tasks = new Map<string, PlanTask>();
   private readonly ladders = new Map<string, LadderState>();
   private readonly attemptCount = new Map<string, number>();
-  private readonly inflight = new Map<string, AbortController>();
+  private readonly inflight = new Map<string, AttemptControl>();
   private readonly waitingRetry = new Map<string, NodeJS.Timeout>();
   private readonly relaunch: Relaunch[] = [];
   private running = 0;
@@ -178,7 +178,7 @@ export class RunLoop {
         attemptId,
       };
       this.o.journal.emit(feedback === undefined ? started : { ...started, feedback });
-      const controller = new AbortController();
+      const controller = new AttemptControl();
       this.inflight.set(id, controller);
       let outcome: AttemptOutcome;
       try {
