@@ -18,10 +18,15 @@ import { renderMarkdown } from './lib/report-md.ts';
 
 const REPORT_ARTIFACTS = ['metrics', 'charts', 'summary'] as const;
 
-/** The artifacts the report shows: those the plan asked for, else all the report knows. */
+/**
+ * The artifacts the report shows: those the plan asked for (a summary comes with the key figures it
+ * is drawn from), else all the report knows.
+ */
 function shown(input: IntegrationInput): Set<string> {
   const requested = (input.plan.requested ?? []).filter((a) => (REPORT_ARTIFACTS as readonly string[]).includes(a));
-  return new Set(requested.length > 0 ? requested : REPORT_ARTIFACTS);
+  const want = new Set<string>(requested.length > 0 ? requested : REPORT_ARTIFACTS);
+  if (want.has('summary')) want.add('metrics');
+  return want;
 }
 
 function reasonMissing(input: IntegrationInput, artifact: string): string {
