@@ -3,3 +3,5 @@ export { scriptedAgent, defaultOutput } from './scripted-agent.ts';
 export type { ScriptedAgent, ScriptedAgentOptions, ScriptStep } from './scripted-agent.ts';
 export { ScriptedModel } from './scripted-model.ts';
 export type { ModelReply, ScriptedCall, ScriptedUsage } from './scripted-model.ts';
+export { attemptKey, FaultInjector, roll, seededRandom, withFaults } from './fault-injector.ts';
+export type { FaultInjectorOptions, FaultWeights, InProcessFault, WithFaultsOptions } from './fault-injector.ts';
