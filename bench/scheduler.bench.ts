@@ -56,6 +56,17 @@ async function concurrentRuns(w: Workload, runs: number): Promise<{ runsPerSec: 
   return { runsPerSec: (runs * 1000) / ms, ms };
 }
 
+/** One run of a plan of `n` tasks in layers of 100: time and memory should grow linearly with n. */
+async function bigPlan(n: number): Promise<Record<string, unknown>> {
+  const o = orchestrator(layered(n, 100), 100, store());
+  const t0 = process.hrtime.bigint();
+  const r = await o.run('bench');
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 'succeeded') throw new Error(`${r.status}: ${r.reason}`);
+  await o.close();
+  return { msPerRun: ms, usPerTask: (ms * 1000) / n };
+}
+
 async function main(): Promise<Record<string, unknown>> {
   switch (caseName) {
     case 'fan-out-8': {
@@ -74,28 +85,9 @@ async function main(): Promise<Record<string, unknown>> {
       const r = await concurrentRuns(fanOut(8), 1000);
       return { runsPerSec: r.runsPerSec, msTotal: r.ms, usPerTask: (r.ms * 1000) / (1000 * 10) };
     }
-    case 'tasks-10000': {
-      const s = store();
-      const w = layered(10_000, 100);
-      const o = orchestrator(w, 100, s);
-      const t0 = process.hrtime.bigint();
-      const r = await o.run('bench');
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (r.status !== 'succeeded') throw new Error(`${r.status}: ${r.reason}`);
-      await o.close();
-      return { msPerRun: ms, usPerTask: (ms * 1000) / 10_000 };
-    }
-    case 'tasks-20000': {
-      const s = store();
-      const w = layered(20_000, 100);
-      const o = orchestrator(w, 100, s);
-      const t0 = process.hrtime.bigint();
-      const r = await o.run('bench');
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (r.status !== 'succeeded') throw new Error(`${r.status}: ${r.reason}`);
-      await o.close();
-      return { msPerRun: ms, usPerTask: (ms * 1000) / 20_000 };
-    }
+    case 'tasks-10000':
+    case 'tasks-20000':
+      return bigPlan(Number(caseName.slice('tasks-'.length)));
     default:
       throw new Error(`unknown case ${caseName}`);
   }

@@ -1,7 +1,8 @@
 import { defineAgent } from '../agents/define-agent.ts';
+import type { AgentDefinition } from '../agents/define-agent.ts';
 import type { Agent } from '../core/contracts.ts';
 import { UnrecoverableAgentError } from '../core/errors.ts';
-import type { AgentInput, AgentOutput, JsonSchema } from '../core/types.ts';
+import type { AgentInput, AgentOutput } from '../core/types.ts';
 
 /** One scripted reaction of a fake agent to one attempt. */
 export type ScriptStep =
@@ -10,17 +11,8 @@ export type ScriptStep =
   /** Never answers until aborted (to exercise timeouts and cancellation). */
   | { hang: true };
 
-export interface ScriptedAgentOptions {
-  name: string;
+export interface ScriptedAgentOptions extends Omit<AgentDefinition, 'run' | 'description'> {
   description?: string;
-  version?: string;
-  capabilities?: string[];
-  consumes?: string[];
-  produces: string[];
-  schemas?: Record<string, JsonSchema>;
-  fallback?: string[];
-  timeoutMs?: number;
-  retries?: number;
   /** Reactions in order, one per attempt; the last one repeats. Default: a valid output. */
   script?: ScriptStep[];
 }
