@@ -19,7 +19,7 @@ const CONFIG = {
   background: 'white',
   view: { stroke: null },
   title: { fontSize: 15, fontWeight: 600, anchor: 'start', color: '#1b2733', subtitleColor: '#5b6774', subtitleFontSize: 12, offset: 12 },
-  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 500, titleColor: '#3b4754', labelColor: '#3b4754', gridColor: '#e6eaef', domainColor: '#9aa5b1', tickColor: '#9aa5b1' },
+  axis: { labelLimit: 240, labelFontSize: 11, titleFontSize: 12, titleFontWeight: 500, titleColor: '#3b4754', labelColor: '#3b4754', gridColor: '#e6eaef', domainColor: '#9aa5b1', tickColor: '#9aa5b1' },
   legend: { labelFontSize: 11, titleFontSize: 11, orient: 'bottom', direction: 'horizontal' },
 } as const;
 
@@ -180,7 +180,7 @@ export async function buildCharts(m: Metrics, signal?: AbortSignal): Promise<Cha
     { id: 'monthly-revenue', description: `Revenue per month over the last ${m.monthly.length} months, with ${m.period.label} highlighted.`, make: () => monthlyChart(m) },
   ];
   const extra: Record<Dimension, Planned> = {
-    region: { id: 'revenue-by-region', description: `Revenue per region in ${m.period.label}${against ? ` next to ${m.comparisons.map((p) => p.label).join(' and ')}` : ''}.`, make: () => comparisonBars(m, 'region', 'revenue') },
+    region: { id: 'revenue-by-region', description: `Revenue per region in ${m.period.label}${against ? ` next to ${shownPeriods(m).slice(1).map((p) => p.label).join(' and ')}` : ''}.`, make: () => comparisonBars(m, 'region', 'revenue') },
     product: against
       ? { id: 'product-change', description: `How much each product's revenue grew or shrank in ${m.period.label} compared with ${against.label}.`, make: () => changeChart(m, 'product') }
       : { id: 'revenue-by-product', description: `Revenue per product in ${m.period.label}.`, make: () => comparisonBars(m, 'product', 'revenue') },
