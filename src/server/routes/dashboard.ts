@@ -34,7 +34,13 @@ interface Asset {
 /** Reads the dashboard's static files once (they are small and never change while serving). */
 function loadAssets(): Map<string, Asset> {
   const assets = new Map<string, Asset>();
-  for (const name of readdirSync(ASSET_DIR)) {
+  let names: string[];
+  try {
+    names = readdirSync(ASSET_DIR);
+  } catch {
+    return assets;
+  }
+  for (const name of names) {
     const type = TYPES[path.extname(name)];
     if (type) assets.set(name, { body: readFileSync(path.join(ASSET_DIR, name), 'utf8'), type });
   }

@@ -1,0 +1,136 @@
+// Talks to the Baton HTTP API. With a server token, asks for it once and keeps it for the tab.
+const TOKEN_KEY = 'baton-api-token';
+
+let tokenPrompt = null;
+
+function authHeaders() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+/** Asks for the API token (once for all concurrent requests). */
+function askToken(refused) {
+  if (tokenPrompt) return tokenPrompt;
+  const dialog = document.getElementById('token-dialog');
+  const input = document.getElementById('token-input');
+  document.getElementById('token-error').hidden = !refused;
+  tokenPrompt = new Promise((resolve) => {
+    dialog.addEventListener(
+      'close',
+      () => {
+        sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+        tokenPrompt = null;
+        resolve();
+      },
+      { once: true },
+    );
+  });
+  input.value = '';
+  dialog.showModal();
+  return tokenPrompt;
+}
+
+/** An API error with the server's stable code. */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function request(path, init = {}, retried = false) {
+  const res = await fetch(path, { ...init, headers: { ...(init.headers || {}), ...authHeaders() } });
+  if (res.status === 401) {
+    await askToken(retried || Boolean(sessionStorage.getItem(TOKEN_KEY)));
+    return request(path, init, true);
+  }
+  return res;
+}
+
+async function json(path, init) {
+  const res = await request(path, init);
+  const body = await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = body && body.error ? body.error : { code: 'HTTP_' + res.status, message: res.statusText };
+    throw new ApiError(res.status, err.code, err.message);
+  }
+  return body;
+}
+
+export const api = {
+  agents: () => json('/v1/agents'),
+  listRuns: (params = {}) => json('/v1/runs?' + new URLSearchParams(params)),
+  run: (id) => json(`/v1/runs/${encodeURIComponent(id)}`),
+  files: (id) => json(`/v1/runs/${encodeURIComponent(id)}/files`),
+  startRun: (goal) => json('/v1/runs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ goal }) }),
+  cancelRun: (id) => json(`/v1/runs/${encodeURIComponent(id)}/cancel`, { method: 'POST' }),
+};
+
+/**
+ * Follows a run's Server-Sent Events over fetch (so the Authorization header can be sent),
+ * reconnecting with Last-Event-ID after a network error. Calls onEvent(event) for each event and
+ * onState('live'|'reconnecting'|'ended'). Returns a function that stops following.
+ */
+export function followRun(runId, onEvent, onState) {
+  const controller = new AbortController();
+  let lastId = 0;
+  let stopped = false;
+
+  const parseBlock = (block) => {
+    let id;
+    let data = '';
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'id') id = Number(value);
+      else if (field === 'data') data += (data ? '\n' : '') + value;
+    }
+    if (!data) return;
+    if (id !== undefined) lastId = id;
+    try {
+      onEvent(JSON.parse(data));
+    } catch (e) {
+      console.error('bad event', e);
+    }
+  };
+
+  const connect = async () => {
+    while (!stopped) {
+      try {
+        const res = await request(`/v1/runs/${encodeURIComponent(runId)}/events`, {
+          headers: lastId ? { 'Last-Event-ID': String(lastId) } : {},
+          signal: controller.signal,
+        });
+        if (!res.ok || !res.body) throw new Error('event stream answered ' + res.status);
+        onState('live');
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value.replace(/\r\n?/g, '\n');
+          let cut;
+          while ((cut = buffer.indexOf('\n\n')) >= 0) {
+            parseBlock(buffer.slice(0, cut));
+            buffer = buffer.slice(cut + 2);
+          }
+        }
+        // The server ends the stream after run.ended.
+        onState('ended');
+        return;
+      } catch (e) {
+        if (stopped) return;
+        onState('reconnecting');
+        await new Promise((r) => setTimeout(r, 1500));
+      }
+    }
+  };
+  connect();
+  return () => {
+    stopped = true;
+    controller.abort();
+  };
+}

@@ -1,0 +1,110 @@
+// The plan drawn as a left-to-right DAG: one column per depth, tasks coloured by state.
+import { s, STATUS_LABEL } from './util.js';
+
+const NODE_W = 226;
+const NODE_H = 66;
+const GAP_X = 86;
+const GAP_Y = 22;
+const PAD = 16;
+
+function depths(tasks) {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const memo = new Map();
+  const depth = (id, seen = new Set()) => {
+    if (memo.has(id)) return memo.get(id);
+    if (seen.has(id)) return 0;
+    seen.add(id);
+    const t = byId.get(id);
+    const d = t && t.dependsOn.length ? 1 + Math.max(...t.dependsOn.map((p) => depth(p, seen))) : 0;
+    memo.set(id, d);
+    return d;
+  };
+  for (const t of tasks) depth(t.id);
+  return memo;
+}
+
+function clip(text, max) {
+  return text.length > max ? text.slice(0, max - 1) + '…' : text;
+}
+
+/**
+ * Renders the plan graph. `statusOf(taskId)` gives each task's state; `onSelect(taskId)` is
+ * called when a task is clicked or activated with the keyboard.
+ */
+export function planGraph(plan, statusOf, selected, onSelect) {
+  const tasks = plan.tasks;
+  const depth = depths(tasks);
+  const columns = [];
+  for (const t of tasks) {
+    const d = depth.get(t.id) || 0;
+    (columns[d] ||= []).push(t);
+  }
+  const rows = Math.max(1, ...columns.map((c) => (c ? c.length : 0)));
+  const width = PAD * 2 + columns.length * NODE_W + Math.max(0, columns.length - 1) * GAP_X;
+  const height = PAD * 2 + rows * NODE_H + (rows - 1) * GAP_Y;
+  const pos = new Map();
+  columns.forEach((col, ci) => {
+    if (!col) return;
+    const colHeight = col.length * NODE_H + (col.length - 1) * GAP_Y;
+    const top = PAD + (height - PAD * 2 - colHeight) / 2;
+    col.forEach((t, ri) => pos.set(t.id, { x: PAD + ci * (NODE_W + GAP_X), y: top + ri * (NODE_H + GAP_Y) }));
+  });
+
+  const svg = s('svg', { class: 'plan-graph', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'plan graph' });
+  svg.append(
+    s('defs', {}, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' }))),
+  );
+
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  for (const t of tasks) {
+    const to = pos.get(t.id);
+    for (const dep of t.dependsOn) {
+      const from = pos.get(dep);
+      const src = byId.get(dep);
+      if (!from || !src) continue;
+      const x1 = from.x + NODE_W;
+      const y1 = from.y + NODE_H / 2;
+      const x2 = to.x - 2;
+      const y2 = to.y + NODE_H / 2;
+      const mx = (x1 + x2) / 2;
+      const carried = t.consumes.filter((a) => src.produces.includes(a));
+      const done = statusOf(dep) === 'succeeded';
+      svg.append(s('path', { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: `edge${done ? ' done' : ''}`, 'marker-end': 'url(#arrow)' }));
+      if (carried.length) {
+        svg.append(s('text', { x: mx, y: (y1 + y2) / 2 - 6, class: 'edge-label', 'text-anchor': 'middle' }, clip(carried.join(', '), 26)));
+      }
+    }
+  }
+
+  for (const t of tasks) {
+    const p = pos.get(t.id);
+    const status = statusOf(t.id);
+    const g = s('g', {
+      class: `node st-${status}${selected === t.id ? ' selected' : ''}`,
+      transform: `translate(${p.x},${p.y})`,
+      tabindex: 0,
+      role: 'button',
+      'data-task': t.id,
+      'data-status': status,
+      'aria-label': `${t.id}: ${STATUS_LABEL[status] || status}`,
+    });
+    g.append(
+      s('title', {}, `${t.title}\n${t.id} → ${t.agent}\n${STATUS_LABEL[status] || status}`),
+      s('rect', { width: NODE_W, height: NODE_H, rx: 10, class: 'node-box' }),
+      s('rect', { width: 6, height: NODE_H, rx: 3, class: 'node-stripe' }),
+      s('text', { x: 16, y: 22, class: 'node-title' }, clip(t.title || t.id, 28)),
+      s('text', { x: 16, y: 40, class: 'node-agent' }, clip(`${t.agent} · ${t.produces.join(', ')}`, 34)),
+      s('text', { x: 16, y: 56, class: 'node-status' }, STATUS_LABEL[status] || status),
+    );
+    const select = () => onSelect(t.id);
+    g.addEventListener('click', select);
+    g.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        select();
+      }
+    });
+    svg.append(g);
+  }
+  return svg;
+}

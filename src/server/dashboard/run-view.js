@@ -1,0 +1,250 @@
+// One run, live: header, plan graph, attempt timeline, task details, deliverable, event log.
+import { api, followRun } from './api.js';
+import { planGraph } from './graph.js';
+import { taskDetails } from './task-details.js';
+import { timeline, timelineLegend } from './timeline.js';
+import { badge, card, empty, fmtDuration, fmtTime, h, jsonBlock, runDuration } from './util.js';
+
+const MAX_LOG = 400;
+
+function summarize(e) {
+  switch (e.type) {
+    case 'run.started':
+      return `goal: ${e.goal}`;
+    case 'plan.created':
+    case 'plan.replaced':
+      return `${e.planner} planner: ${e.plan.tasks.map((t) => t.id).join(', ')}`;
+    case 'task.started':
+      return `${e.taskId} → ${e.agent} (attempt ${e.attempt})`;
+    case 'task.attempt.failed':
+      return `${e.taskId} attempt ${e.attempt} ${e.status}: ${e.error}`;
+    case 'task.retrying':
+      return `${e.taskId} retrying with ${e.agent} in ${fmtDuration(e.delayMs)}`;
+    case 'task.reassigned':
+      return `${e.taskId}: ${e.from} → ${e.to} (${e.reason})`;
+    case 'task.succeeded':
+      return `${e.taskId} by ${e.agent} (attempt ${e.attempt})`;
+    case 'task.failed':
+    case 'task.skipped':
+    case 'task.cancelled':
+      return `${e.taskId}: ${e.reason}`;
+    case 'usage':
+      return `${e.usage.llmCalls} call(s), ${e.usage.inputTokens + e.usage.outputTokens} tokens`;
+    case 'run.ended':
+      return `${e.status}${e.reason ? `: ${e.reason}` : ''}`;
+    default:
+      return '';
+  }
+}
+
+function stats(run) {
+  const planned = new Set(run.plan.tasks.map((t) => t.id));
+  const tasks = run.tasks.filter((t) => planned.has(t.id));
+  const done = tasks.filter((t) => t.status === 'succeeded').length;
+  const attempts = run.tasks.reduce((n, t) => n + t.attempts.length, 0);
+  let retries = 0;
+  let reassigned = 0;
+  for (const t of run.tasks) {
+    t.attempts.forEach((a, i) => {
+      if (i === 0) return;
+      if (t.attempts[i - 1].agent === a.agent) retries++;
+      else reassigned++;
+    });
+  }
+  const tokens = run.usage.inputTokens + run.usage.outputTokens;
+  const stat = (label, value, cls) => h('div', { class: `stat ${cls || ''}` }, h('div', { class: 'stat-value' }, value), h('div', { class: 'stat-label' }, label));
+  return h(
+    'div',
+    { class: 'stats' },
+    stat('tasks done', `${done} / ${run.plan.tasks.length}`),
+    stat('attempts', String(attempts)),
+    stat('retries', String(retries), retries ? 'warn' : ''),
+    stat('reassigned', String(reassigned), reassigned ? 'warn' : ''),
+    stat('duration', fmtDuration(runDuration(run))),
+    stat('LLM tokens', tokens ? tokens.toLocaleString() : '0'),
+  );
+}
+
+function statusOfTask(run) {
+  const byId = new Map(run.tasks.map((t) => [t.id, t.status]));
+  return (id) => byId.get(id) || 'pending';
+}
+
+/** Renders the run page into `root`; returns a cleanup function. */
+export function runView(root, runId) {
+  let run;
+  let selected;
+  let files;
+  let ended = false;
+  let refreshTimer;
+  let tick;
+  let disposed = false;
+  let detailsKey;
+  const log = [];
+
+  const headEl = h('div', { class: 'run-head' }, empty('Loading run…'));
+  const statsEl = h('div', {});
+  const graphBody = h('div', { class: 'graph-wrap' });
+  const timelineBody = h('div', { class: 'timeline-wrap' });
+  const detailsBody = h('div', {});
+  const deliverableBody = h('div', {}, empty('The deliverable appears here when the run ends.'));
+  const logBody = h('ol', { class: 'event-log', reversed: true });
+  const logCount = h('span', { class: 'muted small' }, '0 events');
+
+  root.replaceChildren(
+    headEl,
+    statsEl,
+    card('Plan', h('span', { class: 'muted small' }, 'click a task for its details'), graphBody),
+    card('Timeline', h('span', { class: 'muted small' }, 'attempts per agent'), timelineBody, h('div', { class: 'legend-wrap' }, timelineLegend())),
+    h('div', { id: 'deliverable' }, card('Deliverable', null, deliverableBody)),
+    h('div', { id: 'task-details' }, card('Task details', null, detailsBody)),
+    card('Events', logCount, h('details', { class: 'section' }, h('summary', {}, 'Show the event stream'), logBody)),
+  );
+
+  const select = (taskId) => {
+    selected = taskId;
+    render();
+    document.getElementById('task-details')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  };
+
+  const renderHead = () => {
+    const cancel = h('button', { class: 'btn danger', type: 'button', id: 'cancel-run' }, 'Cancel run');
+    cancel.addEventListener('click', async () => {
+      cancel.disabled = true;
+      cancel.textContent = 'Cancelling…';
+      try {
+        await api.cancelRun(runId);
+      } catch (e) {
+        cancel.textContent = e.message;
+      }
+    });
+    const parts = [
+      h('a', { href: '#/', class: 'back' }, '← All runs'),
+      h(
+        'div',
+        { class: 'run-title' },
+        h('h1', {}, run.goal),
+        h('span', { id: 'run-status', 'data-status': run.status }, badge(run.status)),
+        run.status === 'running' ? cancel : null,
+      ),
+      h('div', { class: 'run-meta' }, h('span', { class: 'mono' }, run.runId), h('span', {}, `started ${fmtTime(run.startedAt)}`), run.endedAt ? h('span', {}, `ended ${fmtTime(run.endedAt)}`) : null, h('span', {}, `${run.planner} planner`)),
+      run.reason ? h('p', { class: `alert ${run.status === 'failed' ? 'danger' : 'warn'}` }, run.reason) : null,
+    ];
+    headEl.replaceChildren(...parts.filter(Boolean));
+  };
+
+  const renderTimeline = () => {
+    if (!run) return;
+    const width = Math.max(480, timelineBody.clientWidth || 900);
+    timelineBody.replaceChildren(timeline(run, width, selected, select));
+  };
+
+  const render = () => {
+    if (!run || disposed) return;
+    renderHead();
+    statsEl.replaceChildren(stats(run));
+    graphBody.replaceChildren(run.plan.tasks.length ? planGraph(run.plan, statusOfTask(run), selected, select) : empty('Planning…'));
+    renderTimeline();
+    if (!selected) {
+      const interesting = run.tasks.find((t) => t.status === 'failed') || run.tasks.find((t) => t.status === 'running') || run.tasks[0];
+      selected = interesting && interesting.id;
+    }
+    // Outputs can be large: redraw the details only when the selected task changed.
+    const t = run.tasks.find((x) => x.id === selected);
+    const key = `${selected}|${t ? `${t.status}|${t.attempts.length}|${t.attempts.map((a) => a.status || '').join()}` : ''}`;
+    if (key !== detailsKey) {
+      detailsKey = key;
+      detailsBody.replaceChildren(selected ? taskDetails(run, selected) : empty('Select a task in the plan or the timeline.'));
+    }
+  };
+
+  const renderDeliverable = () => {
+    if (!run) return;
+    const parts = [];
+    const report = files && files.find((f) => /(^|\/)report\.html$/.test(f.name));
+    if (report) {
+      parts.push(
+        h('div', { class: 'report-bar' }, h('strong', {}, report.name), h('a', { href: report.url, target: '_blank', rel: 'noopener' }, 'Open in a new tab ↗')),
+        h('iframe', { class: 'report-frame', src: report.url, sandbox: '', title: 'report', referrerpolicy: 'no-referrer' }),
+      );
+    }
+    if (files && files.length) {
+      parts.push(
+        h('h3', { class: 'sub' }, 'Files'),
+        h('ul', { class: 'file-list' }, files.map((f) => h('li', {}, h('a', { href: f.url, target: '_blank', rel: 'noopener' }, f.name), h('span', { class: 'muted small' }, ` ${(f.size / 1024).toFixed(1)} KB`)))),
+      );
+    }
+    const artifacts = run.deliverable.artifacts || {};
+    if (Object.keys(artifacts).length) parts.push(h('details', { class: 'section' }, h('summary', {}, `Artifacts: ${Object.keys(artifacts).join(', ')}`), jsonBlock(artifacts)));
+    if (run.deliverable.missing && run.deliverable.missing.length) parts.push(h('p', { class: 'alert warn' }, `Missing: ${run.deliverable.missing.join(', ')}`));
+    deliverableBody.replaceChildren(...(parts.length ? parts : [empty(run.status === 'running' ? 'The deliverable appears here when the run ends.' : 'This run produced no deliverable.')]));
+  };
+
+  const refresh = async () => {
+    try {
+      run = await api.run(runId);
+    } catch (e) {
+      if (!disposed && !run) headEl.replaceChildren(h('a', { href: '#/', class: 'back' }, '← All runs'), h('p', { class: 'alert danger' }, e.message));
+      return;
+    }
+    if (disposed) return;
+    render();
+    if (run.status !== 'running' && !files) {
+      ended = true;
+      try {
+        files = (await api.files(runId)).files;
+      } catch {
+        files = [];
+      }
+      renderDeliverable();
+    }
+  };
+
+  const scheduleRefresh = () => {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(refresh, 120);
+  };
+
+  const indicator = document.getElementById('live-indicator');
+  const setLive = (state) => {
+    if (!indicator) return;
+    indicator.hidden = state === 'ended';
+    indicator.dataset.state = state;
+    indicator.querySelector('.text').textContent = state === 'live' ? 'Live' : 'Reconnecting…';
+  };
+
+  const stopFollowing = followRun(
+    runId,
+    (e) => {
+      log.push(e);
+      if (log.length > MAX_LOG) log.shift();
+      logBody.prepend(h('li', { class: `ev ev-${e.type.replace('.', '-')}` }, h('span', { class: 'mono muted' }, `#${e.seq}`), h('span', { class: 'ev-type' }, e.type), h('span', { class: 'muted small' }, fmtTime(e.at)), h('span', { class: 'ev-text' }, summarize(e))));
+      while (logBody.children.length > MAX_LOG) logBody.lastChild.remove();
+      logCount.textContent = `${e.seq} events`;
+      scheduleRefresh();
+    },
+    (state) => {
+      setLive(state);
+      if (state === 'ended') scheduleRefresh();
+    },
+  );
+
+  refresh();
+  tick = setInterval(() => {
+    if (run && run.status === 'running' && !ended) {
+      renderTimeline();
+      statsEl.replaceChildren(stats(run));
+    }
+  }, 1000);
+  const onResize = () => renderTimeline();
+  window.addEventListener('resize', onResize);
+
+  return () => {
+    disposed = true;
+    stopFollowing();
+    clearTimeout(refreshTimer);
+    clearInterval(tick);
+    window.removeEventListener('resize', onResize);
+    if (indicator) indicator.hidden = true;
+  };
+}
