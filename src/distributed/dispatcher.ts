@@ -235,17 +235,14 @@ export class Dispatcher {
     await Promise.all(added.map((id) => this.settleFromStoredJob(id)));
   }
 
-  /** Removes a job still waiting in one of `queueNames`; else asks the workers to abort it. */
+  /**
+   * Removes the job if it still waits in one of `queueNames` (BullMQ does not remove a job a
+   * worker holds), and asks the workers to abort it if one runs it. BullMQ's remove also reports
+   * success for a job that does not exist, so the cancel message is always sent.
+   */
   private async cancel(queueNames: readonly string[], jobId: string): Promise<void> {
-    const removed = await Promise.all(
-      queueNames.map((name) =>
-        this.queue(name)
-          .remove(jobId)
-          // Locked by a worker, or Redis unreachable: the cancel message covers it.
-          .catch(() => 0),
-      ),
-    );
-    if (removed.includes(1)) return;
+    // A failure here (Redis unreachable) leaves the cancel message to do the work.
+    await Promise.all(queueNames.map((name) => this.queue(name).remove(jobId).catch(() => 0)));
     await this.connection.publish(cancelChannel(this.prefix), jobId).catch(() => undefined);
   }
 }

@@ -223,7 +223,9 @@ describe('dispatching attempts through BullMQ', () => {
     await waitFor('combine to be held', () => control.markers('held', 'combine').length > 0);
     const second = await workerFor(prefix);
     await first.close(0);
-    expect(first.health()).toMatchObject({ status: 'closed', handedBack: 1 });
+    expect(first.health().status).toBe('closed');
+    // At least the held job; a fetch already under way when closing began may bring one more back.
+    expect(first.health().handedBack).toBeGreaterThanOrEqual(1);
     control.release('combine');
     const result = await run;
     expect(result.status).toBe('succeeded');
