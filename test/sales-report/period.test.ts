@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { labelOf, parsePeriodRequest } from '../../examples/sales-report/lib/period.ts';
+import { labelOf, parsePeriodRequest, periodRequestFor } from '../../examples/sales-report/lib/period.ts';
 import type { Coverage, PeriodRequest } from '../../examples/sales-report/lib/period.ts';
 
 const COVERAGE: Coverage = { start: '2023-01-01', end: '2026-09-30' };
@@ -210,5 +210,18 @@ describe('determinism', () => {
   it('the same goal and coverage always give the same request', () => {
     const goals = ['Q2', 'H1 2026 by region', 'last quarter vs last year', 'nothing here'];
     for (const g of goals) expect(parse(g)).toEqual(parse(g));
+  });
+});
+
+describe('period of an agent input', () => {
+  it('comes from the goal; from the task instructions only when the goal names none', () => {
+    expect(periodRequestFor({ goal: 'Q1 2025 report', task: { instructions: 'Extract data for Q3 2026' } }, COVERAGE).current.label).toBe('Q1 2025');
+    const fromTask = periodRequestFor({ goal: 'sales report', task: { instructions: 'Extract the orders of H1 2025 and its comparison periods' } }, COVERAGE);
+    expect(fromTask.current.label).toBe('H1 2025');
+    expect(fromTask.fallback).toBe(false);
+    expect(fromTask.notes[0]).toContain("used the one in the task's instructions, H1 2025");
+    const neither = periodRequestFor({ goal: 'sales report', task: { instructions: 'Produce sales-dataset for the goal "sales report"' } }, COVERAGE);
+    expect(neither.fallback).toBe(true);
+    expect(neither.current.label).toBe('Q3 2026');
   });
 });

@@ -8,15 +8,15 @@ import type { AgentInput, AgentOutput } from '../../../src/core/types.ts';
 import type { SalesDataset } from '../lib/artifacts.ts';
 import { buildCharts } from '../lib/charts.ts';
 import { computeMetrics } from '../lib/metrics.ts';
-import { parsePeriodRequest } from '../lib/period.ts';
+import { periodRequestFor } from '../lib/period.ts';
 
 function datasetOf(input: AgentInput): SalesDataset {
   const dataset = input.inputs['sales-dataset'] as SalesDataset | undefined;
   if (!dataset || !Array.isArray(dataset.rows) || !Array.isArray(dataset.periods) || !dataset.request) {
     throw new UnrecoverableAgentError('the analytics agent needs a "sales-dataset" input (rows, periods, request); none was given.');
   }
-  // The dataset must be about the period the goal asks for: re-read the goal against the same coverage.
-  const asked = parsePeriodRequest(input.goal, dataset.source.coverage).current;
+  // The dataset must be about the period asked for: re-read the goal against the same coverage.
+  const asked = periodRequestFor(input, dataset.source.coverage).current;
   const got = dataset.request.current;
   if (asked.start !== got.start || asked.end !== got.end) {
     throw new UnrecoverableAgentError(`the sales-dataset covers ${got.label} (${got.start} to ${got.end}) but the goal asks for ${asked.label} (${asked.start} to ${asked.end}).`);

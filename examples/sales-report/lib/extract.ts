@@ -9,7 +9,7 @@ import type { AgentInput } from '../../../src/core/types.ts';
 import { DEFAULT_DATABASE, ensureSalesDatabase } from '../data/generate.ts';
 import type { CountryRow, QueryRecord, SalesDataset, SalesRow, TrendRow } from './artifacts.ts';
 import { monthEnd, monthStart, yearMonth } from './calendar.ts';
-import { allPeriods, parsePeriodRequest } from './period.ts';
+import { allPeriods, periodRequestFor } from './period.ts';
 import type { PeriodDef } from './period.ts';
 import { SalesDb } from './sales-db.ts';
 import type { SqlParam } from './sales-db.ts';
@@ -36,13 +36,13 @@ function byPeriod(periods: PeriodDef[], columns: string, groupBy: string): { sql
  * Builds the dataset for a goal. Throws `UnrecoverableAgentError` when the period asked for has no
  * data (retrying cannot help): the message names the period and the range the data covers.
  */
-export function extractSalesDataset(input: Pick<AgentInput, 'goal'>, options: { dbFile?: string; signal?: AbortSignal } = {}): SalesDataset {
+export function extractSalesDataset(input: Pick<AgentInput, 'goal'> & { task?: Partial<AgentInput['task']> }, options: { dbFile?: string; signal?: AbortSignal } = {}): SalesDataset {
   const file = options.dbFile ?? salesDatabaseFile();
   const db = SalesDb.open(file);
   try {
     const signal = options.signal;
     const coverage = db.coverage();
-    const request = parsePeriodRequest(input.goal, { start: coverage.start, end: coverage.end });
+    const request = periodRequestFor(input, { start: coverage.start, end: coverage.end });
     if (request.noData) throw new UnrecoverableAgentError(request.noData);
     const periods = allPeriods(request);
     const queries: QueryRecord[] = [];

@@ -424,6 +424,20 @@ function lastQuarterOf(coverage: Coverage): { start: string; end: string } {
   return { start: monthStart(y, q * 3 + 1), end: monthEnd(y, q * 3 + 3) };
 }
 
+/**
+ * The request for an agent's input: read from the goal; when the goal names no period but the
+ * task's instructions do (an LLM planner may spell the period out there), from the instructions.
+ */
+export function periodRequestFor(input: { goal: string; task?: { instructions?: string } }, coverage: Coverage): PeriodRequest {
+  const fromGoal = parsePeriodRequest(input.goal, coverage);
+  const instructions = input.task?.instructions;
+  if (!fromGoal.fallback || !instructions || instructions.includes(input.goal)) return fromGoal;
+  const fromTask = parsePeriodRequest(instructions, coverage);
+  if (fromTask.fallback) return fromGoal;
+  fromTask.notes.unshift(`The goal names no period; used the one in the task's instructions, ${fromTask.current.label}.`);
+  return fromTask;
+}
+
 /** All periods of a request, current first. */
 export function allPeriods(request: Pick<PeriodRequest, 'current' | 'comparisons'>): PeriodDef[] {
   return [request.current, ...request.comparisons];
