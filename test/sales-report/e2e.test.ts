@@ -178,9 +178,11 @@ describe('baton run on the sales report (CLI)', () => {
     expect(r.result.reason).toContain(message);
     expect(r.stderr).toContain(message);
     expect(existsSync(join(r.out, 'report.html'))).toBe(false);
-    // The data agent said retrying cannot help: one attempt per agent, no retries.
+    // The data agent said retrying cannot help: no retry of it, one try of its fallback, same answer.
     const data = r.result.tasks.find((t) => t.id.includes('extract'));
-    expect(data?.attempts.filter((a) => a.agent === 'data')).toHaveLength(1);
+    expect(data?.attempts.map((a) => `${a.agent}:${a.status}`)).toEqual(['data:failed', 'data-replica:failed']);
+    for (const a of data?.attempts ?? []) expect(a.error).toContain(message);
+    expect(r.result.tasks.filter((t) => t.status === 'skipped')).toHaveLength(2);
   });
 
   it('writes report.pdf when Chromium is available', () => {
