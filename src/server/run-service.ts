@@ -98,8 +98,11 @@ export class RunService {
   }
 
   async cancel(runId: string, reason: string): Promise<CancelOutcome> {
+    // A run that journaled run.ended is over, even while it still writes its files.
+    const live = this.live.result(runId);
+    if (live && live.status !== 'running') return { kind: 'ended', status: live.status };
     if (this.orchestrator.cancel(runId, reason)) return { kind: 'cancelling' };
-    const result = await this.result(runId);
+    const result = live ?? (await this.result(runId));
     if (!result) return { kind: 'not-found' };
     if (result.status !== 'running') return { kind: 'ended', status: result.status };
     return { kind: 'elsewhere' };

@@ -121,7 +121,7 @@ export function followRun(runId, onEvent, onState) {
         // The server ends the stream after run.ended.
         onState('ended');
         return;
-      } catch (e) {
+      } catch {
         if (stopped) return;
         onState('reconnecting');
         await new Promise((r) => setTimeout(r, 1500));
