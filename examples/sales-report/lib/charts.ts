@@ -141,28 +141,47 @@ function changeChart(m: Metrics, dim: Dimension): { spec: TopLevelSpec; series: 
 function mixChart(m: Metrics, dim: Dimension): { spec: TopLevelSpec; series: string[] } {
   const periods = shownPeriods(m);
   const names = m.breakdowns[dim].map((i) => i.name);
-  const values: { period: string; name: string; revenue: number }[] = [];
-  for (const item of m.breakdowns[dim]) {
-    for (const p of periods) {
-      const revenue = p.tag === 'current' ? item.revenue : (item.compare[p.tag as Exclude<typeof p.tag, 'current'>] ?? 0);
-      values.push({ period: p.label, name: item.name, revenue });
-    }
+  // Segment positions are computed here so each share can be labelled in the middle of its bar.
+  const values: { period: string; name: string; revenue: number; start: number; end: number; mid: number; share: number; label: string }[] = [];
+  for (const p of periods) {
+    const revenues = m.breakdowns[dim].map((item) => (p.tag === 'current' ? item.revenue : (item.compare[p.tag as Exclude<typeof p.tag, 'current'>] ?? 0)));
+    const total = revenues.reduce((a, b) => a + b, 0) || 1;
+    let at = 0;
+    m.breakdowns[dim].forEach((item, i) => {
+      const share = (revenues[i] ?? 0) / total;
+      values.push({ period: p.label, name: item.name, revenue: revenues[i] ?? 0, start: at, end: at + share, mid: at + share / 2, share, label: share >= 0.07 ? `${Math.round(share * 100)}%` : '' });
+      at += share;
+    });
   }
   return {
     series: names,
     spec: {
-      ...base(`${DIMENSION_TITLES[dim]} mix: share of revenue`, periods.length > 1 ? `${periods.map((p) => p.label).join(', ')}` : m.period.label),
+      ...base(`${DIMENSION_TITLES[dim]} mix: share of revenue`, periods.map((p) => p.label).join(', ')),
       width: WIDTH - 100,
       height: { step: 34 },
       data: { values },
-      mark: { type: 'bar' },
       encoding: {
         y: { field: 'period', type: 'nominal', sort: periods.map((p) => p.label), title: 'Period' },
-        x: { field: 'revenue', type: 'quantitative', stack: 'normalize', title: 'Share of revenue (%)', axis: { format: '.0%' } },
-        color: { field: 'name', type: 'nominal', title: null, sort: names, scale: { domain: names, range: CHANNEL_COLORS.slice(0, names.length) } },
-        order: { field: 'revenue', type: 'quantitative', sort: 'descending' },
-        tooltip: [{ field: 'period', title: 'Period' }, { field: 'name', title: DIMENSION_TITLES[dim] }, { field: 'revenue', format: '$,.0f', title: 'Revenue' }],
+        x: { field: 'start', type: 'quantitative', title: 'Share of revenue (%)', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
+        tooltip: [{ field: 'period', title: 'Period' }, { field: 'name', title: DIMENSION_TITLES[dim] }, { field: 'revenue', format: '$,.0f', title: 'Revenue' }, { field: 'share', format: '.1%', title: 'Share' }],
       },
+      layer: [
+        {
+          mark: { type: 'bar' },
+          encoding: {
+            x2: { field: 'end' },
+            color: { field: 'name', type: 'nominal', title: null, sort: names, scale: { domain: names, range: CHANNEL_COLORS.slice(0, names.length) } },
+          },
+        },
+        {
+          mark: { type: 'text', fontSize: 11, fontWeight: 600 },
+          encoding: {
+            x: { field: 'mid', type: 'quantitative' },
+            text: { field: 'label' },
+            color: { condition: { test: `indexof(${JSON.stringify(names.slice(0, 2))}, datum.name) >= 0`, value: 'white' }, value: '#1b2733' },
+          },
+        },
+      ],
     } as TopLevelSpec,
   };
 }

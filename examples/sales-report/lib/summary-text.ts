@@ -165,14 +165,14 @@ export function writeSummary(m: Metrics): Summary {
     }
     const decliner = movers.find((x) => x.dimension === 'product' && x.kind === 'down');
     if (decliner && (decliner.change ?? 0) <= -0.3) {
-      actions.push(w().done(`Plan the run-down of ${decliner.name}: cut its stock to current demand and move its buyers to newer products.`));
+      actions.push(w().done(`Plan the run-down of the ${decliner.name}: cut its stock to current demand and move its buyers to newer products.`));
     } else if (decliner) {
       actions.push(w().done(`Find out why ${decliner.name} sold less (pricing, stock, competition) before adjusting its forecast.`));
     }
     const topProduct = m.breakdowns.product[0];
     if (topProduct && topProduct.share >= 0.2) {
       const f = w();
-      risks.push(f.done(`Concentration: ${topProduct.name} alone brings ${f.num('/breakdowns/product/0/share', 'percent')} of revenue; supply or quality problems there would show at once.`));
+      risks.push(f.done(`Concentration: the ${topProduct.name} alone brings ${f.num('/breakdowns/product/0/share', 'percent')} of revenue; supply or quality problems there would show at once.`));
     }
     const grower = [...m.breakdowns.region].sort((a, b) => (b.change[tag] ?? 0) - (a.change[tag] ?? 0))[0];
     if (grower && (grower.change[tag] ?? 0) >= 0.1) actions.push(w().done(`Back the growth in ${grower.name} with sales capacity and stock, so demand is not lost to delivery delays.`));
