@@ -28,7 +28,15 @@ export function parseManifestText(text: string, file: string): ParsedText {
     });
     return { ok: false, problems };
   }
-  return { ok: true, value: doc.toJS(), source: { doc, lineCounter } };
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (e) {
+    // An alias whose anchor is missing, or aliases that would expand without bound ("billion laughs").
+    const message = `YAML cannot be read as data: ${(e as Error).message}; define each &anchor before its *alias and do not nest aliases to build large values`;
+    return { ok: false, problems: [{ file, path: '', message }] };
+  }
+  return { ok: true, value, source: { doc, lineCounter } };
 }
 
 /** Places findings in the file: each gets the file name and, when a source is known, its line. */
