@@ -85,7 +85,7 @@ beforeAll(async () => {
   sampleDatabase();
   stub = await startOpenAiStub(answer);
   run = await new Promise((resolve, reject) => {
-    const env = { ...process.env, NO_COLOR: '1', BATON_MODEL: 'openai-compatible:stub-model', OPENAI_BASE_URL: stub.url, BATON_SALES_DB: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', BATON_MODEL: 'openai-compatible:stub-model', OPENAI_BASE_URL: stub.url, BATON_SALES_DB: '' };
     delete env.BATON_SUMMARY_MODEL;
     const child = spawn(process.execPath, ['bin/baton.js', 'run', '-m', MANIFEST, '--json', '--store', 'memory', '--out', path.join(tmp, 'out'), GOAL], { cwd: root, env });
     let stdout = '';

@@ -18,7 +18,7 @@ async function httpMcpServer(): Promise<{ url: string; close(): Promise<void> }>
   const server = createServer((req, res) => {
     const mcp = new McpServer({ name: 'weather', version: '1.0.0' });
     mcp.registerTool('forecast', { description: 'Forecast for a city', inputSchema: { city: z.string() } }, ({ city }) => ({ content: [{ type: 'text', text: `{"city":"${city}","tempC":21}` }] }));
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const transport = new StreamableHTTPServerTransport({});
     res.on('close', () => void transport.close());
     void mcp.connect(transport).then(() => transport.handleRequest(req, res));
   });
