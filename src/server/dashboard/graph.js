@@ -31,7 +31,7 @@ function clip(text, max) {
  * Renders the plan graph. `statusOf(taskId)` gives each task's state; `onSelect(taskId)` is
  * called when a task is clicked or activated with the keyboard.
  */
-export function planGraph(plan, statusOf, selected, onSelect) {
+export function planGraph(plan, statusOf, selected, onSelect, agentOf = (t) => t.agent) {
   const tasks = plan.tasks;
   const depth = depths(tasks);
   const columns = [];
@@ -79,6 +79,7 @@ export function planGraph(plan, statusOf, selected, onSelect) {
   for (const t of tasks) {
     const p = pos.get(t.id);
     const status = statusOf(t.id);
+    const agent = agentOf(t);
     const g = s('g', {
       class: `node st-${status}${selected === t.id ? ' selected' : ''}`,
       transform: `translate(${p.x},${p.y})`,
@@ -89,11 +90,11 @@ export function planGraph(plan, statusOf, selected, onSelect) {
       'aria-label': `${t.id}: ${STATUS_LABEL[status] || status}`,
     });
     g.append(
-      s('title', {}, `${t.title}\n${t.id} → ${t.agent}\n${STATUS_LABEL[status] || status}`),
+      s('title', {}, `${t.title}\n${t.id} → ${agent}${agent !== t.agent ? ` (planned for ${t.agent})` : ''}\n${STATUS_LABEL[status] || status}`),
       s('rect', { width: NODE_W, height: NODE_H, rx: 10, class: 'node-box' }),
       s('rect', { width: 6, height: NODE_H, rx: 3, class: 'node-stripe' }),
       s('text', { x: 16, y: 22, class: 'node-title' }, clip(t.title || t.id, 28)),
-      s('text', { x: 16, y: 40, class: 'node-agent' }, clip(`${t.agent} · ${t.produces.join(', ')}`, 34)),
+      s('text', { x: 16, y: 40, class: 'node-agent' }, clip(`${agent}${agent !== t.agent ? ' ↪' : ''} · ${t.produces.join(', ')}`, 34)),
       s('text', { x: 16, y: 56, class: 'node-status' }, STATUS_LABEL[status] || status),
     );
     const select = () => onSelect(t.id);

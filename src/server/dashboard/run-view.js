@@ -143,7 +143,7 @@ export function runView(root, runId) {
     if (!run || disposed) return;
     renderHead();
     statsEl.replaceChildren(stats(run));
-    graphBody.replaceChildren(run.plan.tasks.length ? planGraph(run.plan, statusOfTask(run), selected, select) : empty('Planning…'));
+    graphBody.replaceChildren(run.plan.tasks.length ? planGraph(run.plan, statusOfTask(run), selected, select, (t) => run.tasks.find((x) => x.id === t.id)?.agent || t.agent) : empty('Planning…'));
     renderTimeline();
     if (!selected) {
       const interesting = run.tasks.find((t) => t.status === 'failed') || run.tasks.find((t) => t.status === 'running') || run.tasks[0];
