@@ -36,10 +36,15 @@ export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: u
   } catch (e) {
     return { ok: false, problems: [`output is not JSON-serialisable: ${(e as Error).message}`] };
   }
+  // A Date, a boxed primitive or a toJSON() can turn an object into something else in JSON.
+  if (typeof output !== 'object' || output === null || Array.isArray(output)) {
+    return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got a value that JSON turns into ${kindOf(output)}`] };
+  }
   const problems: string[] = [];
   for (const artifact of expected) {
-    const value = output[artifact];
-    if (!(artifact in output) || value === undefined) {
+    // Own keys only: an artifact named like an Object.prototype member ('constructor') is not there by inheritance.
+    const value = Object.hasOwn(output, artifact) ? output[artifact] : undefined;
+    if (value === undefined) {
       problems.push(`artifact '${artifact}' is missing (expected ${describeKeys(expected)})`);
       continue;
     }
