@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
@@ -87,6 +88,8 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
   const store = options.store ?? orchestrator.store;
   const logger = options.logger ?? createLogger({ level: process.env['BATON_LOG_LEVEL'] ?? 'silent' });
   const closing = new AbortController();
+  // Every open event stream listens for the server closing: hundreds at once are expected.
+  setMaxListeners(0, closing.signal);
   const live = new LiveRuns(orchestrator);
   const runs = new RunService(orchestrator, store, live, path.resolve(options.dataDir ?? '.baton'), logger);
   const ctx: ServerContext = { orchestrator, runs, logger, token, limits: { ...DEFAULT_LIMITS, ...options.limits }, closing: closing.signal };

@@ -1,0 +1,184 @@
+/**
+ * HTTP load: N concurrent runs started over `POST /v1/runs`, each followed to its end over SSE,
+ * against a Baton server in its own process (SQLite journal, a global cap on parallel tasks,
+ * three scripted agents per run). Reports runs/s, API latency percentiles (POST, and GETs made
+ * while the load runs) and errors; exits 1 if any request or run failed.
+ *
+ *   node --import tsx bench/http-load.bench.ts [--runs 200] [--max-concurrent-tasks 32] [--delay-ms 20]
+ *
+ * Traffic goes to 127.0.0.1 only; the number of requests is bounded by --runs.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({
+  options: {
+    serve: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '200' },
+    'max-concurrent-tasks': { type: 'string', default: '32' },
+    'delay-ms': { type: 'string', default: '20' },
+    dir: { type: 'string' },
+  },
+});
+
+/** The server side, in a child process so the load generator does not share its event loop. */
+async function serve(): Promise<void> {
+  const { createOrchestrator } = await import('../src/create-orchestrator.ts');
+  const { createServer } = await import('../src/server/index.ts');
+  const { SqliteRunStore } = await import('../src/store/index.ts');
+  const { scriptedAgent } = await import('../src/testing/index.ts');
+  const dir = args.dir ?? mkdtempSync(path.join(os.tmpdir(), 'baton-http-load-'));
+  const delayMs = Number(args['delay-ms']);
+  const server = await createServer({
+    orchestrator: ({ limiter }) =>
+      createOrchestrator({
+        name: 'load',
+        agents: [
+          scriptedAgent({ name: 'extract', produces: ['rows'], script: [{ output: { rows: [1, 2, 3] }, delayMs }] }),
+          scriptedAgent({ name: 'analyze', consumes: ['rows'], produces: ['metrics'], script: [{ output: { metrics: { n: 3 } }, delayMs }] }),
+          scriptedAgent({ name: 'report', consumes: ['metrics'], produces: ['report'], script: [{ output: { report: 'ok' }, delayMs }] }),
+        ],
+        store: new SqliteRunStore({ file: path.join(dir, 'baton.db') }),
+        limiter,
+      }),
+    port: 0,
+    dataDir: dir,
+    maxConcurrentTasks: Number(args['max-concurrent-tasks']),
+    telemetry: false,
+  });
+  process.stdout.write(`${server.url}\n`);
+  process.once('SIGTERM', () => {
+    void server
+      .close()
+      .then(() => server.orchestrator.close())
+      .then(() => process.exit(0));
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+function summary(ms: number[]): Record<string, number> {
+  const s = [...ms].sort((a, b) => a - b);
+  const r = (n: number): number => Math.round(n * 10) / 10;
+  return { count: s.length, p50: r(percentile(s, 50)), p90: r(percentile(s, 90)), p99: r(percentile(s, 99)), max: r(s.at(-1) ?? NaN) };
+}
+
+async function timed<T>(into: number[], fn: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await fn();
+  } finally {
+    into.push(performance.now() - t0);
+  }
+}
+
+/** Follows a run's SSE stream to run.ended; returns its final status. */
+async function follow(url: string, runId: string): Promise<string> {
+  const res = await fetch(`${url}/v1/runs/${runId}/events`);
+  if (!res.ok || !res.body) throw new Error(`events of ${runId}: HTTP ${res.status}`);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let status = 'no run.ended';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    const ended = /event: run\.ended\ndata: (.*)\n/.exec(buffer);
+    if (ended?.[1]) status = (JSON.parse(ended[1]) as { status: string }).status;
+    buffer = buffer.slice(Math.max(0, buffer.lastIndexOf('\n\n')));
+  }
+  return status;
+}
+
+async function load(): Promise<void> {
+  const runs = Number(args.runs);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'baton-http-load-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--serve', '--dir', dir, '--max-concurrent-tasks', String(args['max-concurrent-tasks']), '--delay-ms', String(args['delay-ms'])], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /http:\/\/\S+/.exec(out);
+      if (m) resolve(m[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+  const postMs: number[] = [];
+  const getMs: number[] = [];
+  const errors: string[] = [];
+  const statuses: Record<string, number> = {};
+  try {
+    const started = performance.now();
+    const ids: string[] = [];
+    let loading = true;
+    // Reads made while the load runs: what a dashboard or a client polling sees.
+    const poller = (async () => {
+      while (loading) {
+        const id = ids[Math.floor(Math.random() * ids.length)];
+        if (id) {
+          const res = await timed(getMs, () => fetch(`${url}/v1/runs/${id}`));
+          await res.arrayBuffer();
+          if (!res.ok) errors.push(`GET ${id}: ${res.status}`);
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    await Promise.all(
+      Array.from({ length: runs }, async (_, i) => {
+        const res = await timed(postMs, () => fetch(`${url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ goal: `produce the report #${i}` }) }));
+        if (res.status !== 202) {
+          errors.push(`POST #${i}: ${res.status} ${await res.text()}`);
+          return;
+        }
+        const { runId } = (await res.json()) as { runId: string };
+        ids.push(runId);
+        const status = await follow(url, runId).catch((e: unknown) => `stream error: ${String(e)}`);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        if (status !== 'succeeded') errors.push(`${runId}: ${status}`);
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    loading = false;
+    await poller;
+    const result = {
+      bench: 'http-load',
+      runs,
+      tasksPerRun: 3,
+      agentDelayMs: Number(args['delay-ms']),
+      maxConcurrentTasks: Number(args['max-concurrent-tasks']),
+      seconds: Math.round(seconds * 100) / 100,
+      runsPerSecond: Math.round((runs / seconds) * 10) / 10,
+      statuses,
+      errors: errors.length,
+      postLatencyMs: summary(postMs),
+      getLatencyMs: summary(getMs),
+      node: process.version,
+      cores: os.cpus().length,
+      loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(
+      `\n${runs} runs over HTTP in ${result.seconds} s: ${result.runsPerSecond} runs/s, ${errors.length} errors; POST /v1/runs p50 ${result.postLatencyMs['p50']} ms, p99 ${result.postLatencyMs['p99']} ms; GET /v1/runs/:id p99 ${result.getLatencyMs['p99']} ms under load\n`,
+    );
+    for (const e of errors.slice(0, 10)) process.stdout.write(`  error: ${e}\n`);
+    const resultsDir = path.join(import.meta.dirname, 'results');
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(path.join(resultsDir, 'http-load.json'), `${JSON.stringify(result, null, 2)}\n`);
+    process.exitCode = errors.length === 0 ? 0 : 1;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (args.serve) await serve();
+else await load();
