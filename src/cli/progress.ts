@@ -116,9 +116,11 @@ export class ProgressView {
   }
 }
 
+// Colour codes, which take no room on screen.
+const ANSI_SGR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
 function truncate(s: string, width: number): string {
-  // eslint-disable-next-line no-control-regex
-  const visible = s.replace(/\x1b\[[0-9;]*m/g, '');
+  const visible = s.replace(ANSI_SGR, '');
   return visible.length <= width - 1 ? s : `${visible.slice(0, width - 2)}…`;
 }
 
