@@ -50,6 +50,8 @@ const DEFAULT_USAGE: ScriptedUsage = { inputTokens: 10, outputTokens: 20 };
 /** A scripted language model (AI SDK model interface v3). */
 export class ScriptedModel extends MockLanguageModelV3 {
   readonly calls: ScriptedCall[] = [];
+  /** Errors thrown by `expect` hooks (they also fail the call that ran them). */
+  readonly expectationErrors: unknown[] = [];
   private readonly replies: ModelReply[];
 
   constructor(replies: ModelReply[] | ((call: ScriptedCall) => ModelReply), options: { modelId?: string; provider?: string } = {}) {
@@ -63,7 +65,13 @@ export class ScriptedModel extends MockLanguageModelV3 {
       if (!reply) {
         throw new Error(`ScriptedModel ${this.modelId}: unexpected call #${call.n} (only ${call.n - 1} replies were scripted). Last message:\n${lastLines(call.transcript)}`);
       }
-      reply.expect?.(call);
+      try {
+        reply.expect?.(call);
+      } catch (e) {
+        // The caller may turn a failed call into a fallback; keep the error for assertAllConsumed.
+        this.expectationErrors.push(e);
+        throw e;
+      }
       return toResult(reply, call.n);
     };
   }
@@ -73,8 +81,9 @@ export class ScriptedModel extends MockLanguageModelV3 {
     return this.replies.length;
   }
 
-  /** Throws when some scripted replies were never used. */
+  /** Throws the first failed `expect` hook, or when some scripted replies were never used. */
   assertAllConsumed(): void {
+    if (this.expectationErrors.length > 0) throw this.expectationErrors[0];
     if (this.replies.length === 0) return;
     const kinds = this.replies.map((r) => Object.keys(r).filter((k) => k !== 'usage' && k !== 'expect')[0]);
     throw new Error(`ScriptedModel ${this.modelId}: ${this.replies.length} scripted repl${this.replies.length === 1 ? 'y was' : 'ies were'} never used (${kinds.join(', ')}) after ${this.calls.length} calls`);

@@ -74,3 +74,11 @@ describe('ScriptedModel', () => {
     expect(model.calls.map((c) => c.transcript)).toEqual(['user: hi', 'user: a', 'user: b', 'user: one too many']);
   });
 });
+
+describe('ScriptedModel expectations', () => {
+  it('keeps a failed expectation for assertAllConsumed, even when the caller swallowed the failed call', async () => {
+    const model = new ScriptedModel([{ text: 'x', expect: (call) => expect(call.transcript).toContain('budget') }]);
+    await generateText({ model, prompt: 'plan the report', maxRetries: 0 }).catch(() => undefined);
+    expect(() => model.assertAllConsumed()).toThrow(/budget/);
+  });
+});
