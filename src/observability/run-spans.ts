@@ -27,10 +27,23 @@ function usageAttributes(usage: Usage | undefined): Attributes {
  * Spans take their start and end times from the journal, so they match what the journal says.
  * Built only from events, so the orchestrator needs no tracing code.
  */
+/** What the recorder may know of an agent beyond the events: its model, for LLM agents. */
+export type AgentModelLookup = (agent: string) => string | undefined;
+
+/** GenAI attributes of a `provider:model` id. */
+function modelAttributes(model: string | undefined): Attributes {
+  if (!model) return {};
+  const i = model.indexOf(':');
+  return i > 0 ? { 'gen_ai.provider.name': model.slice(0, i), 'gen_ai.request.model': model.slice(i + 1) } : { 'gen_ai.request.model': model };
+}
+
 export class RunSpanRecorder {
   private readonly runs = new Map<string, OpenRun>();
 
-  constructor(private readonly tracer: Tracer) {}
+  constructor(
+    private readonly tracer: Tracer,
+    private readonly modelOf: AgentModelLookup = () => undefined,
+  ) {}
 
   /** Feeds one event; the listener to give `orchestrator.on`. */
   readonly record = (event: RunEvent): void => {
@@ -65,6 +78,7 @@ export class RunSpanRecorder {
               'baton.task.id': event.taskId,
               'baton.attempt.number': event.attempt,
               'baton.attempt.id': event.attemptId,
+              ...modelAttributes(this.modelOf(event.agent)),
               ...(event.feedback ? { 'baton.attempt.feedback': clip(event.feedback) } : {}),
             },
           },

@@ -2,6 +2,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { Manifest } from '../core/types.ts';
 import type { RunEventSource } from './logger.ts';
 import { RunSpanRecorder } from './run-spans.ts';
 
@@ -37,7 +38,7 @@ export function otlpTracesUrl(env: Record<string, string | undefined>): string |
  * Spans are built from the event stream of `source` (an Orchestrator), so the core is unaware.
  * OTEL_EXPORTER_OTLP_HEADERS is honoured by the exporter (e.g. an API key for the collector).
  */
-export function startTelemetry(source: RunEventSource, options: TelemetryOptions = {}): Telemetry | undefined {
+export function startTelemetry(source: RunEventSource & { manifest?: Manifest }, options: TelemetryOptions = {}): Telemetry | undefined {
   const env = options.env ?? process.env;
   let exporter = options.exporter;
   if (!exporter) {
@@ -49,7 +50,8 @@ export function startTelemetry(source: RunEventSource, options: TelemetryOptions
     resource: resourceFromAttributes({ 'service.name': options.serviceName ?? env['OTEL_SERVICE_NAME'] ?? 'baton' }),
     spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 })],
   });
-  const recorder = new RunSpanRecorder(provider.getTracer('baton'));
+  const agents = source.manifest?.agents ?? {};
+  const recorder = new RunSpanRecorder(provider.getTracer('baton'), (name) => agents[name]?.model);
   const unsubscribe = source.on(recorder.record);
   let stopped: Promise<void> | undefined;
   return {

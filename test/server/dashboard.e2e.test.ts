@@ -73,7 +73,7 @@ describe('dashboard in Chromium', () => {
       await page.locator('.plan-graph .node[data-status="succeeded"]').nth(2).waitFor({ timeout: 150_000 });
       for (const node of await nodes.all()) {
         expect(await node.getAttribute('data-status')).toBe('succeeded');
-        expect(await node.locator('.node-stripe').evaluate((el) => getComputedStyle(el).fill)).toBe(GREEN);
+        expect(await node.locator('.node-stripe').evaluate('(el) => getComputedStyle(el).fill')).toBe(GREEN);
       }
       await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 60_000 });
 
@@ -91,7 +91,7 @@ describe('dashboard in Chromium', () => {
       await page.locator('#deliverable').evaluate((el) => el.scrollIntoView());
       await expect.poll(() => page.frameLocator('iframe.report-frame').locator('h1').first().textContent(), { timeout: 30_000 }).toContain('Sales performance');
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-report.png') });
-      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.evaluate('window.scrollTo(0, 0)');
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-run.png'), fullPage: true });
 
       // Back on the list, the run is there with its status.
@@ -130,7 +130,7 @@ describe('dashboard in Chromium', () => {
       // The plan shows who did the task in the end.
       await page.locator('.plan-graph .node', { hasText: 'backup ↪' }).click();
       await expect.poll(() => page.locator('.task-details .note.reassign').first().textContent()).toContain('reassigned from primary');
-      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.evaluate('window.scrollTo(0, 0)');
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-healing.png'), fullPage: true });
       await page.close();
     } finally {

@@ -4,6 +4,9 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrchestrator } from '../../src/create-orchestrator.ts';
 import { createLogger, logRunEvents } from '../../src/observability/logger.ts';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { RunEvent } from '../../src/core/events.ts';
+import { RunSpanRecorder } from '../../src/observability/run-spans.ts';
 import { otlpTracesUrl, startTelemetry } from '../../src/observability/telemetry.ts';
 import { scriptedAgent } from '../../src/testing/index.ts';
 
@@ -93,6 +96,27 @@ describe('OpenTelemetry spans from the event stream', () => {
     expect(extractAttempts.map((a) => attr(a, 'baton.attempt.status')).sort()).toEqual(['failed', 'succeeded']);
     const failed = extractAttempts.find((a) => attr(a, 'baton.attempt.status') === 'failed');
     expect(failed?.status).toMatchObject({ code: 2, message: 'flaky source' });
+  });
+
+  it('marks model calls of LLM agents with GenAI attributes and token usage', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const recorder = new RunSpanRecorder(provider.getTracer('test'), (agent) => (agent === 'writer' ? 'openai:gpt-4o-mini' : undefined));
+    const base = { runId: 'r_1', at: new Date().toISOString() };
+    const events = [
+      { type: 'run.started', goal: 'g', orchestrator: 'o' },
+      { type: 'task.started', taskId: 't1', agent: 'writer', agentVersion: '1.0.0', attempt: 1, attemptId: 'a1' },
+      { type: 'task.succeeded', taskId: 't1', agent: 'writer', attempt: 1, attemptId: 'a1', output: {}, usage: { llmCalls: 2, inputTokens: 120, outputTokens: 30 } },
+      { type: 'usage', taskId: 't1', usage: { llmCalls: 2, inputTokens: 120, outputTokens: 30 } },
+      { type: 'run.ended', status: 'succeeded', deliverable: { artifacts: {}, files: [], provenance: {} } },
+    ];
+    events.forEach((e, i) => recorder.record({ ...e, ...base, seq: i + 1 } as RunEvent));
+    await provider.forceFlush();
+    const spans = exporter.getFinishedSpans();
+    const attempt = spans.find((x) => x.name === 'invoke_agent writer');
+    expect(attempt?.attributes).toMatchObject({ 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.usage.input_tokens': 120, 'gen_ai.usage.output_tokens': 30 });
+    expect(spans.find((x) => x.name === 'baton.run')?.attributes).toMatchObject({ 'gen_ai.usage.input_tokens': 120, 'baton.run.status': 'succeeded' });
+    await provider.shutdown();
   });
 
   it('logs run events as JSON lines with run and task ids', async () => {
