@@ -1,0 +1,262 @@
+/**
+ * Baton's overhead on top of BullMQ: tasks/s of a run of no-op tasks dispatched to 1, 2 and 4
+ * `baton worker` processes, next to raw BullMQ throughput for no-op jobs on the same Redis with
+ * the same number of worker processes and jobs in flight (the ratio is the figure), and the
+ * latency a task gains from going through Redis (sequential tasks, distributed minus in-process).
+ *
+ *   node --import tsx bench/distributed.bench.ts [--tasks 2000] [--chain 200] [--in-flight 64] [--workers 1,2,4]
+ *
+ * Needs redis-server (a throwaway one is started). Prints a table on stderr, saves the figures
+ * under bench/results/distributed-<time>.json and prints them as one JSON line on stdout.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Planner } from '../src/core/contracts.ts';
+import type { Manifest, Plan } from '../src/core/types.ts';
+import { redisOptions } from '../src/distributed/connection.ts';
+import { Dispatcher } from '../src/distributed/dispatcher.ts';
+import { loadManifest } from '../src/manifest/index.ts';
+import { Orchestrator } from '../src/orchestrator.ts';
+import { startRedis } from '../test/support/redis.ts';
+import { machineInfo } from './machine-info.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const RAW_QUEUE = 'raw-noop';
+const RAW_PREFIX = 'bench:raw';
+
+// `raw-worker <url> <concurrency>`: this file is also the raw BullMQ worker process.
+if (process.argv[2] === 'raw-worker') {
+  const [url, concurrency] = process.argv.slice(3);
+  const worker = new Worker(RAW_QUEUE, async () => ({ tick: true }), {
+    connection: redisOptions(url!, true),
+    prefix: RAW_PREFIX,
+    concurrency: Number(concurrency),
+  });
+  await worker.waitUntilReady();
+  process.stdout.write('ready\n');
+  process.once('SIGTERM', () => void worker.close(true).then(() => process.exit(0)));
+} else {
+  await main();
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { tasks: { type: 'string', default: '2000' }, chain: { type: 'string', default: '200' }, 'in-flight': { type: 'string', default: '64' }, workers: { type: 'string', default: '1,2,4' } },
+  });
+  const tasks = Number(values.tasks);
+  const chain = Number(values.chain);
+  const inFlight = Number(values['in-flight']);
+  const workerCounts = values.workers.split(',').map(Number);
+  const machine = machineInfo();
+  const redis = await startRedis();
+  const dir = mkdtempSync(path.join(tmpdir(), 'baton-bench-dist-'));
+  const children = new Set<ChildProcess>();
+  try {
+    const manifestFile = writeNoopManifest(dir, inFlight);
+    const manifest = await loadManifest(manifestFile);
+    const throughput: Record<string, unknown>[] = [];
+    for (const n of workerCounts) {
+      process.stderr.write(`measuring ${tasks} no-op tasks with ${n} worker process${n === 1 ? '' : 'es'}...\n`);
+      const raw = await withProcesses(children, n, () => spawnRaw(redis.url, inFlight), () => rawThroughput(redis.url, tasks, inFlight));
+      await flush(redis.url);
+      const baton = await withProcesses(children, n, () => spawnBatonWorker(manifestFile, redis.url, inFlight), () => batonThroughput(manifest, redis.url, tasks));
+      await flush(redis.url);
+      throughput.push({ workers: n, rawJobsPerSec: raw, batonTasksPerSec: baton, ratio: baton / raw });
+      process.stderr.write(`workers ${n}: raw BullMQ ${raw.toFixed(0)} jobs/s, Baton ${baton.toFixed(0)} tasks/s (${((baton / raw) * 100).toFixed(0)}% of raw)\n`);
+    }
+
+    const sequential = structuredClone(manifest);
+    sequential.orchestrator.policy.maxParallel = 1;
+    const inProcessMs = await chainLatency(sequential, undefined, chain);
+    const rawRoundTripMs = await withProcesses(children, 1, () => spawnRaw(redis.url, 1), () => rawLatency(redis.url, chain));
+    await flush(redis.url);
+    const distributedMs = await withProcesses(children, 1, () => spawnBatonWorker(manifestFile, redis.url, 1), () => chainLatency(sequential, redis.url, chain));
+    const latency = { tasks: chain, inProcessMsPerTask: inProcessMs, distributedMsPerTask: distributedMs, addedMsPerTask: distributedMs - inProcessMs, rawBullmqRoundTripMs: rawRoundTripMs };
+    process.stderr.write(
+      `latency per sequential task: in-process ${inProcessMs.toFixed(2)} ms, distributed ${distributedMs.toFixed(2)} ms (+${(distributedMs - inProcessMs).toFixed(2)} ms); raw BullMQ round trip ${rawRoundTripMs.toFixed(2)} ms\n`,
+    );
+
+    const report = { suite: 'distributed', case: `noop x${tasks}, ${inFlight} in flight`, machine, at: new Date().toISOString(), throughput, latency };
+    const resultsDir = path.join(ROOT, 'bench', 'results');
+    mkdirSync(resultsDir, { recursive: true });
+    const file = path.join(resultsDir, `distributed-${report.at.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    process.stderr.write(`saved ${path.relative(process.cwd(), file)}\n`);
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A manifest with one module agent that returns at once. */
+function writeNoopManifest(dir: string, maxParallel: number): string {
+  writeFileSync(path.join(dir, 'noop.mjs'), 'export default () => ({ tick: true });\n');
+  const file = path.join(dir, 'baton.yaml');
+  writeFileSync(
+    file,
+    [
+      'version: 1',
+      'orchestrator:',
+      '  name: bench',
+      '  description: no-op tasks',
+      '  instructions: none',
+      '  subagents: [noop]',
+      '  deliverable: [tick]',
+      `  policy: { maxParallel: ${maxParallel}, retries: 0, taskTimeoutMs: 120000, runTimeoutMs: 3600000 }`,
+      'agents:',
+      '  noop: { description: does nothing, produces: [tick], kind: module, module: ./noop.mjs }',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** A plan of `n` independent no-op tasks (the builtin planner would make one). */
+function noopPlanner(n: number): Planner {
+  const plan: Plan = { tasks: Array.from({ length: n }, (_, i) => ({ id: `t${i + 1}-noop`, title: 'noop', instructions: '', agent: 'noop', dependsOn: [], consumes: [], produces: ['tick'] })) };
+  return { name: 'builtin', plan: async () => ({ plan, planner: 'builtin' }) };
+}
+
+/** Tasks/s of one run of `n` no-op tasks through BullMQ (journal in memory: the dispatch is measured). */
+async function batonThroughput(manifest: Manifest, url: string, n: number): Promise<number> {
+  await warmUp(manifest, url);
+  const dispatcher = await Dispatcher.connect({ url });
+  try {
+    const orchestrator = new Orchestrator({ manifest, planner: noopPlanner(n), registry: dispatcher.registry() });
+    const started = performance.now();
+    const result = await orchestrator.run('benchmark');
+    const ms = performance.now() - started;
+    if (result.status !== 'succeeded') throw new Error(`benchmark run ended ${result.status}: ${result.reason ?? ''}`);
+    return (n / ms) * 1000;
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+/** Mean ms per task of a run of `n` tasks one after another (maxParallel 1), in-process or through Redis. */
+async function chainLatency(manifest: Manifest, url: string | undefined, n: number): Promise<number> {
+  const dispatcher = url ? await Dispatcher.connect({ url }) : undefined;
+  try {
+    const registry = dispatcher?.registry();
+    const make = (count: number): Orchestrator => new Orchestrator({ manifest, planner: noopPlanner(count), ...(registry ? { registry } : {}) });
+    await make(10).run('warm-up');
+    const started = performance.now();
+    const result = await make(n).run('benchmark');
+    if (result.status !== 'succeeded') throw new Error(`benchmark run ended ${result.status}`);
+    return (performance.now() - started) / n;
+  } finally {
+    await dispatcher?.close();
+  }
+}
+
+/** A short run first, so module loading and connections are not measured. */
+async function warmUp(manifest: Manifest, url: string): Promise<void> {
+  const dispatcher = await Dispatcher.connect({ url });
+  try {
+    await new Orchestrator({ manifest, planner: noopPlanner(50), registry: dispatcher.registry() }).run('warm-up');
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+/** Raw BullMQ: `n` no-op jobs, `inFlight` at a time (a new one added as one completes), jobs/s. */
+async function rawThroughput(url: string, n: number, inFlight: number): Promise<number> {
+  await rawClosedLoop(url, 50, inFlight);
+  return (n / (await rawClosedLoop(url, n, inFlight))) * 1000;
+}
+
+/** Raw BullMQ round trip of one job at a time: add, then wait for its completion event (ms). */
+async function rawLatency(url: string, n: number): Promise<number> {
+  await rawClosedLoop(url, 10, 1);
+  return (await rawClosedLoop(url, n, 1)) / n;
+}
+
+async function rawClosedLoop(url: string, n: number, inFlight: number): Promise<number> {
+  const connection = new Redis(redisOptions(url, false));
+  const queue = new Queue(RAW_QUEUE, { connection, prefix: RAW_PREFIX });
+  // Read events from the server's clock now: a reader starting at '$' may miss the first completions.
+  const [seconds, micros] = await connection.time();
+  const lastEventId = `${Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - 1}-0`;
+  const events = new QueueEvents(RAW_QUEUE, { connection: redisOptions(url, true), prefix: RAW_PREFIX, lastEventId });
+  await events.waitUntilReady();
+  try {
+    const started = performance.now();
+    let added = 0;
+    let done = 0;
+    await new Promise<void>((resolve, reject) => {
+      const addOne = (): void => {
+        added++;
+        queue.add('noop', {}, { removeOnComplete: true, removeOnFail: true }).catch(reject);
+      };
+      events.on('completed', () => {
+        done++;
+        if (done === n) resolve();
+        else if (added < n) addOne();
+      });
+      for (let i = 0; i < Math.min(inFlight, n); i++) addOne();
+    });
+    return performance.now() - started;
+  } finally {
+    await events.close();
+    await queue.close();
+    connection.disconnect();
+  }
+}
+
+function spawnRaw(url: string, concurrency: number): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'distributed.bench.ts'), 'raw-worker', url, String(concurrency)], { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+function spawnBatonWorker(manifestFile: string, url: string, concurrency: number): ChildProcess {
+  return spawn(process.execPath, [path.join(ROOT, 'bin/baton.js'), 'worker', '-m', manifestFile, '--redis', url, '--concurrency', String(concurrency)], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Starts `n` worker processes, waits until each is ready, measures, then stops them. */
+async function withProcesses<T>(children: Set<ChildProcess>, n: number, start: () => ChildProcess, measure: () => Promise<T>): Promise<T> {
+  const started = Array.from({ length: n }, start);
+  for (const c of started) children.add(c);
+  try {
+    await Promise.all(started.map(ready));
+    return await measure();
+  } finally {
+    await Promise.all(
+      started.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            children.delete(c);
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGKILL');
+          }),
+      ),
+    );
+  }
+}
+
+/** Resolves when a worker prints that it is ready (`ready` on stdout, or baton's line on stderr). */
+function ready(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString();
+      if (/(^|\s)ready/.test(seen)) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready: ${seen.slice(-500)}`)));
+  });
+}
+
+async function flush(url: string): Promise<void> {
+  const client = new Redis(redisOptions(url, false));
+  await client.flushall();
+  client.disconnect();
+}
