@@ -22,6 +22,8 @@ const scheduler: Case[] = ['fan-out-8', 'chain-100', 'wide-1000', 'concurrent-10
 );
 const extra: Case[] = [
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['tasks-20000', 'memory'] },
+  { suite: 'llm-workflow', script: 'llm-workflow.bench.ts', args: ['builtin'] },
+  { suite: 'llm-workflow', script: 'llm-workflow.bench.ts', args: ['llm'] },
 ];
 
 const cases = [...scheduler, ...extra].filter((c) => !only || c.suite === only || c.args[0] === only);
@@ -49,8 +51,8 @@ for (const c of cases) {
   }
 }
 
-const fmt = (v: unknown): string => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) : String(v ?? ''));
-const columns = ['suite', 'case', 'store', 'usPerTask', 'usPerRun', 'msPerRun', 'runsPerSec', 'peakRssMb', 'error'];
+const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) : String(v ?? ''));
+const columns = ['suite', 'case', 'store', 'planner', 'usPerTask', 'usPerRun', 'msPerRun', 'runsPerSec', 'wallMs', 'criticalPathMs', 'overheadMs', 'llmCalls', 'peakRssMb', 'error'];
 const used = columns.filter((col) => results.some((r) => r[col] !== undefined));
 const rows = results.map((r) => used.map((col) => fmt(r[col])));
 const widths = used.map((col, i) => Math.max(col.length, ...rows.map((r) => r[i]!.length)));
