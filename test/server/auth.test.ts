@@ -75,9 +75,10 @@ describe('API with BATON_API_TOKEN', () => {
 
   it('guards the A2A endpoint too, but not its agent card', async () => {
     const rpc = { jsonrpc: '2.0', id: 1, method: 'GetTask', params: { id: 'nope' } };
-    expect((await postJson(`${t.url}/a2a`, rpc)).status).toBe(401);
+    const v1 = { 'A2A-Version': '1.0' };
+    expect((await postJson(`${t.url}/a2a`, rpc, v1)).status).toBe(401);
     const card = (await (await fetch(`${t.url}/.well-known/agent-card.json`)).json()) as { securitySchemes: Record<string, unknown> };
     expect(Object.keys(card.securitySchemes)).toEqual(['bearer']);
-    expect((await postJson(`${t.url}/a2a`, rpc, auth)).status).not.toBe(401);
+    expect((await postJson(`${t.url}/a2a`, rpc, { ...auth, ...v1 })).status).not.toBe(401);
   });
 });

@@ -73,7 +73,7 @@ describe('dashboard in Chromium', () => {
       await page.locator('.plan-graph .node[data-status="succeeded"]').nth(2).waitFor({ timeout: 150_000 });
       for (const node of await nodes.all()) {
         expect(await node.getAttribute('data-status')).toBe('succeeded');
-        expect(await node.locator('.node-stripe').evaluate('(el) => getComputedStyle(el).fill')).toBe(GREEN);
+        expect(await node.locator('.node-stripe').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }).getComputedStyle(el).fill)).toBe(GREEN);
       }
       await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 60_000 });
 
