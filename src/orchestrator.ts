@@ -243,7 +243,7 @@ export class Orchestrator {
       timeoutOf: (name) => this.manifest.agents[name]?.timeoutMs ?? policy.taskTimeoutMs,
       versionOf: (name) => this.manifest.agents[name]?.version ?? '0.0.0',
       restored: restored.map((t) => structuredClone(t)),
-      checkBudget: () => this.budgetExceeded(journal),
+      checkBudget: (inFlight) => this.budgetExceeded(journal, inFlight),
       ...(previous ? { carried: { artifacts: previous.artifacts, provenance: previous.provenance } } : {}),
       ...(this.options.limiter ? { limiter: this.options.limiter } : {}),
       ...(this.options.extraChecks ? { extraChecks: this.options.extraChecks } : {}),
@@ -336,13 +336,14 @@ export class Orchestrator {
     return final;
   }
 
-  private budgetExceeded(journal: RunJournal): string | undefined {
+  private budgetExceeded(journal: RunJournal, inFlight: Usage): string | undefined {
     const { maxTokens, maxLlmCalls } = this.manifest.orchestrator.policy;
     const usage = journal.builder.current()?.usage;
-    if (!usage) return undefined;
-    const tokens = usage.inputTokens + usage.outputTokens;
+    if (!usage || (maxTokens === undefined && maxLlmCalls === undefined)) return undefined;
+    const tokens = usage.inputTokens + usage.outputTokens + inFlight.inputTokens + inFlight.outputTokens;
+    const calls = usage.llmCalls + inFlight.llmCalls;
     if (maxTokens !== undefined && tokens > maxTokens) return `token budget exhausted: ${tokens} tokens used, policy.maxTokens is ${maxTokens}`;
-    if (maxLlmCalls !== undefined && usage.llmCalls > maxLlmCalls) return `LLM call budget exhausted: ${usage.llmCalls} calls, policy.maxLlmCalls is ${maxLlmCalls}`;
+    if (maxLlmCalls !== undefined && calls > maxLlmCalls) return `LLM call budget exhausted: ${calls} calls, policy.maxLlmCalls is ${maxLlmCalls}`;
     return undefined;
   }
 

@@ -5,14 +5,22 @@ import type { AgentInput, AgentOutput, AgentSpec } from '../core/types.ts';
 
 type RunFn = (input: AgentInput, ctx: AgentContext) => Promise<AgentOutput> | AgentOutput;
 
-const loaded = new Map<string, Promise<RunFn>>();
+/** What a module exports, made callable: its run function and, for an exported agent, its close. */
+interface Loaded {
+  run: RunFn;
+  close?: () => Promise<void>;
+}
 
-function findRun(mod: Record<string, unknown>, file: string, agent: string): RunFn {
+const loaded = new Map<string, Promise<Loaded>>();
+
+function findRun(mod: Record<string, unknown>, file: string, agent: string): Loaded {
   const exported = defaultExport(mod);
-  if (typeof exported === 'function') return exported as RunFn;
+  if (typeof exported === 'function') return { run: exported as RunFn };
   if (exported && typeof exported === 'object' && typeof (exported as { run?: unknown }).run === 'function') {
-    const obj = exported as { run: RunFn };
-    return (input, ctx) => obj.run(input, ctx);
+    const obj = exported as { run: RunFn; close?: () => Promise<void> };
+    const loadedAgent: Loaded = { run: (input, ctx) => obj.run(input, ctx) };
+    if (typeof obj.close === 'function') loadedAgent.close = () => obj.close!();
+    return loadedAgent;
   }
   throw new BatonError(
     'AGENT_FAILED',
@@ -21,7 +29,7 @@ function findRun(mod: Record<string, unknown>, file: string, agent: string): Run
   );
 }
 
-function load(spec: AgentSpec): Promise<RunFn> {
+function load(spec: AgentSpec): Promise<Loaded> {
   const file = spec.module;
   if (!file) throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}' is of kind module but has no module path`, { retryable: false });
   let p = loaded.get(file);
@@ -46,8 +54,14 @@ export function createModuleAgent(spec: AgentSpec): Agent {
   return {
     spec,
     async run(input, ctx) {
-      const run = await load(spec);
+      const { run } = await load(spec);
       return run(input, ctx);
+    },
+    async close() {
+      // Only an agent that was loaded has anything to release (e.g. MCP servers of an exported LLM agent).
+      const p = spec.module ? loaded.get(spec.module) : undefined;
+      const agent = p ? await p.catch(() => undefined) : undefined;
+      await agent?.close?.();
     },
   };
 }

@@ -81,6 +81,8 @@ export interface AttemptOptions {
    * A check that calls a model reports its usage through `reportUsage`: it counts as the attempt's.
    */
   extraChecks?: (output: AgentOutput, signal: AbortSignal, reportUsage: (usage: Usage) => void) => Promise<string[]>;
+  /** Told of every usage report as it happens, so budgets are enforced mid-attempt. */
+  onUsage?: (usage: Usage) => void;
 }
 
 function addUsage(total: Usage | undefined, u: Usage): Usage {
@@ -102,6 +104,7 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
   const aborted = control.raced();
   const reportUsage = (u: Usage): void => {
     usage = addUsage(usage, u);
+    opts.onUsage?.(u);
   };
   const ctx: AgentContext = {
     get signal() {

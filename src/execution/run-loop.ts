@@ -38,7 +38,7 @@ export interface RunLoopOptions {
   /** Extra output checks (LLM judges). */
   extraChecks?: (task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal, reportUsage?: (usage: Usage) => void) => Promise<string[]>;
   /** Called after every usage report; returns a reason to stop the run, if a budget is exhausted. */
-  checkBudget?: () => string | undefined;
+  checkBudget?: (inFlight: Usage) => string | undefined;
   random?: () => number;
 }
 
@@ -66,6 +66,8 @@ export class RunLoop {
   private readonly waitingRetry = new Map<string, NodeJS.Timeout>();
   private readonly relaunch: Relaunch[] = [];
   private running = 0;
+  /** Usage reported by attempts still in flight (not journaled yet): budgets count it too. */
+  private readonly inFlightUsage: Usage = { llmCalls: 0, inputTokens: 0, outputTokens: 0 };
   private resolveDone: (() => void) | undefined;
 
   constructor(private readonly o: RunLoopOptions) {
@@ -198,6 +200,7 @@ export class RunLoop {
           produces: task.produces,
           timeoutMs: this.o.timeoutOf(agentName),
           controller,
+          onUsage: (u) => this.usageReported(u, 1),
           ...(extra ? { extraChecks: (out, signal, report) => extra(task, agent, out, signal, report) } : {}),
         });
       } catch (e) {
@@ -214,8 +217,9 @@ export class RunLoop {
   private settle(task: PlanTask, agent: string, n: number, attemptId: string, outcome: AttemptOutcome): void {
     const id = task.id;
     if (outcome.usage) {
+      this.usageReported(outcome.usage, -1);
       this.o.journal.emit({ type: 'usage', usage: outcome.usage, taskId: id });
-      const over = this.o.checkBudget?.();
+      const over = this.o.checkBudget?.(this.inFlightUsage);
       if (over) this.stop({ kind: 'budget', message: over });
     }
     if (outcome.status === 'succeeded') {
@@ -253,6 +257,17 @@ export class RunLoop {
       this.relaunch.push({ id, agent: decision.to, feedback: decision.feedback });
     } else {
       this.failTask(id, decision.reason);
+    }
+  }
+
+  /** Tracks usage of attempts in flight (+1 as reported, -1 once journaled) and stops the run when a budget is spent. */
+  private usageReported(u: Usage, sign: 1 | -1): void {
+    this.inFlightUsage.llmCalls += sign * u.llmCalls;
+    this.inFlightUsage.inputTokens += sign * u.inputTokens;
+    this.inFlightUsage.outputTokens += sign * u.outputTokens;
+    if (sign === 1) {
+      const over = this.o.checkBudget?.(this.inFlightUsage);
+      if (over) this.stop({ kind: 'budget', message: over });
     }
   }
 

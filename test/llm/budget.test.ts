@@ -59,7 +59,9 @@ describe('budgets', () => {
     expect(result.status).toBe('failed');
     expect(result.reason).toBe('LLM call budget exhausted: 4 calls, policy.maxLlmCalls is 3');
     expect(model.calls).toHaveLength(4);
-    expect(result.tasks[0]?.attempts.map((a) => a.status)).toEqual(['invalid', 'invalid', 'invalid', 'invalid']);
+    // The budget is enforced as usage is reported: the fourth attempt is stopped at its first call over the limit.
+    expect(result.tasks[0]?.attempts.map((a) => a.status)).toEqual(['invalid', 'invalid', 'invalid', 'failed']);
+    expect(result.tasks[0]?.attempts[3]?.error).toBe('cancelled: LLM call budget exhausted: 4 calls, policy.maxLlmCalls is 3');
   });
 
   it("bounds an agent's tool loop: a model that never stops calling tools ends the attempt", async () => {
