@@ -37,11 +37,14 @@ export class RunService {
    */
   async start(goal: string, runId = newRunId()): Promise<RunHandle> {
     let onStarted: (() => void) | undefined;
+    let journaled = false;
     const started = new Promise<void>((resolve) => {
       onStarted = resolve;
     });
     const stop = this.live.subscribe((e: RunEvent) => {
-      if (e.runId === runId && e.type === 'run.started') onStarted?.();
+      if (e.runId !== runId || e.type !== 'run.started') return;
+      journaled = true;
+      onStarted?.();
     });
     const handle = this.orchestrator.start(goal, { runId, outDir: this.runDir(runId) });
     this.handles.set(runId, handle);
@@ -59,6 +62,8 @@ export class RunService {
     } finally {
       stop();
     }
+    // The run could not even be journaled (the store refused it): the caller gets the error.
+    if (!journaled) await handle.result.then(() => Promise.reject(new Error(`run ${runId} ended before it was journaled`)));
     return handle;
   }
 
