@@ -184,10 +184,8 @@ export class AgentWorker {
         concurrency,
         lockDuration: lockMs,
         stalledInterval: lockMs,
-        // A job whose worker died is re-run; one that kills two workers in a row is failed.
+        // A job whose worker died is re-run, twice at most; a third loss fails it (the orchestrator's ladder decides then).
         maxStalledCount: 2,
-        // Jobs are never retried by BullMQ: retries are the orchestrator's.
-        autorun: true,
       });
       worker.on('error', (e) => this.options.log?.(`queue ${name}: ${errorMessage(e)}`));
       this.workers.set(name, worker);
