@@ -149,5 +149,6 @@ describe('sales report in LLM mode (CLI, OpenAI-compatible server)', () => {
     expect(run.result.tasks.find((t) => t.id === 't1-write-sales-sql')?.usage?.llmCalls).toBe(4);
     expect(run.result.tasks.find((t) => t.id === 't4-write-summary')?.usage?.llmCalls).toBe(3);
     expect(readFileSync(path.join(tmp, 'out', 'run.json'), 'utf8')).toContain('"llmCalls": 8');
+    expect(readFileSync(path.join(tmp, 'out', 'report.md'), 'utf8')).toContain('Model usage: 8 model calls, 800 input and 400 output tokens.');
   });
 });

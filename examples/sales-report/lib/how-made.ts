@@ -3,7 +3,7 @@
  * timings, validation results), shared by the HTML and Markdown reports.
  */
 import type { IntegrationInput } from '../../../src/core/contracts.ts';
-import type { AttemptRecord } from '../../../src/core/types.ts';
+import type { AttemptRecord, Usage } from '../../../src/core/types.ts';
 
 export interface AttemptLine {
   n: number;
@@ -36,6 +36,15 @@ export interface HowMade {
   startedAt: string;
   steps: StepLine[];
   notes: string[];
+  /** Model calls and tokens of the whole run (planner, agents, judges); zero without a model. */
+  usage: Usage;
+}
+
+/** "8 model calls, 12,345 input and 2,345 output tokens", or undefined when no model was used. */
+export function usageLine(u: Usage): string | undefined {
+  if (u.llmCalls === 0 && u.inputTokens === 0 && u.outputTokens === 0) return undefined;
+  const n = (x: number): string => x.toLocaleString('en-US');
+  return `${n(u.llmCalls)} model call${u.llmCalls === 1 ? '' : 's'}, ${n(u.inputTokens)} input and ${n(u.outputTokens)} output tokens`;
 }
 
 function duration(a: Pick<AttemptRecord, 'startedAt' | 'endedAt'>): number | undefined {
@@ -89,6 +98,7 @@ export function howMade(input: Pick<IntegrationInput, 'runId' | 'goal' | 'plan' 
     startedAt: input.result.startedAt,
     steps,
     notes: input.plan.notes ?? [],
+    usage: input.result.usage,
   };
 }
 

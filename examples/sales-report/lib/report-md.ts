@@ -1,7 +1,7 @@
 /** report.md: the same report as Markdown, with the charts as image files beside it. */
 import type { BreakdownItem, Metrics } from './artifacts.ts';
 import { count, percent, signedPercent, signedPoints, usd } from './format.ts';
-import { seconds } from './how-made.ts';
+import { seconds, usageLine } from './how-made.ts';
 import type { PeriodDef, PeriodTag } from './period.ts';
 import type { ReportParts } from './report-html.ts';
 import { comparisonName, orderedComparisons } from './report-html.ts';
@@ -66,7 +66,7 @@ export function renderMarkdown(p: ReportParts, chartFile: (id: string) => string
     out.push(...breakdown('Top 10 countries', m.breakdowns.country, comps, 10));
   }
   const h = p.howMade;
-  out.push('## How this report was made', '', `Goal: "${h.goal.replace(/[.\s]+$/, '')}". Run ${h.runId}, planned by the ${h.planner} planner, started ${h.startedAt}. Each output was validated against its JSON Schema before it was used.`, '');
+  out.push('## How this report was made', '', `Goal: "${h.goal.replace(/[.\s]+$/, '')}". Run ${h.runId}, planned by the ${h.planner} planner, started ${h.startedAt}. Each output was validated against its JSON Schema before it was used.${usageLine(h.usage) ? ` Model usage: ${usageLine(h.usage)!}.` : ''}`, '');
   out.push('| Subtask | Agent | Status | Attempts | Time | Validation |', '|---|---|---|---:|---:|---|');
   for (const s of h.steps) {
     const v = s.attempts.length ? s.attempts.map((a) => `#${a.n} ${a.agent} ${a.version}: ${a.status} in ${seconds(a.durationMs)}; ${a.validation}`).join('<br>') : (s.reason ?? 'not run');
