@@ -67,10 +67,20 @@ export function timeline(run, width, selected, onSelect) {
     const y1 = barY(previous.agent) + BAR_H / 2;
     const x2 = x(Date.parse(attempt.startedAt));
     const y2 = barY(attempt.agent) + BAR_H / 2;
-    const path = reassigned ? `M${x1},${y1} C${x1 + 24},${y1} ${x2 - 24},${y2} ${x2},${y2}` : `M${x1},${y1 - BAR_H / 2 - 1} Q${(x1 + x2) / 2},${y1 - BAR_H} ${x2},${y2 - BAR_H / 2 - 1}`;
+    // A retry arcs over the gap from the end of one bar into the next, wide enough to see.
+    const a = Math.min(x1 - 8, x2 - 18);
+    const b = Math.max(x2 + 8, x1 + 18);
+    const top = y1 - BAR_H / 2 - 1;
+    const path = reassigned ? `M${x1},${y1} C${x1 + 24},${y1} ${x2 - 24},${y2} ${x2},${y2}` : `M${a},${top} Q${(a + b) / 2},${top - 14} ${b},${top}`;
     svg.append(s('path', { d: path, class: reassigned ? 'link reassign' : 'link retry', 'marker-end': 'url(#tl-arrow)' }, s('title', {}, `${task.id}: ${reassigned ? `reassigned from ${previous.agent} to ${attempt.agent}` : `retry #${attempt.n}`}`)));
   }
 
+  // Where the next bar of the same row starts: a label outside a bar must end before it.
+  const nextStartOf = new Map();
+  for (const agent of agents) {
+    const row = items.filter((i) => i.attempt.agent === agent).map((i) => i.attempt);
+    row.forEach((a, k) => nextStartOf.set(a, k + 1 < row.length ? x(Date.parse(row[k + 1].startedAt)) : width));
+  }
   for (const { task, attempt, previous } of items) {
     const start = Date.parse(attempt.startedAt);
     const end = attempt.endedAt ? Date.parse(attempt.endedAt) : now;
@@ -87,7 +97,7 @@ export function timeline(run, width, selected, onSelect) {
     g.append(s('title', {}, tip.join('\n')), s('rect', { x: bx, y, width: bw, height: BAR_H, rx: 4, class: 'bar-box' }));
     const approx = label.length * 6.4 + 10;
     if (bw >= approx) g.append(s('text', { x: bx + 6, y: y + BAR_H / 2 + 4, class: 'bar-label' }, label));
-    else if (x(end) + approx < width) g.append(s('text', { x: bx + bw + 5, y: y + BAR_H / 2 + 4, class: 'bar-label outside' }, label));
+    else if (x(end) + 5 + approx < nextStartOf.get(attempt) - 4) g.append(s('text', { x: bx + bw + 5, y: y + BAR_H / 2 + 4, class: 'bar-label outside' }, label));
     g.addEventListener('click', () => onSelect(task.id));
     g.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' || e.key === ' ') {
