@@ -47,7 +47,8 @@ export interface Cli {
 }
 
 export function cli(args: string[], cwd: string, env: Record<string, string>): Cli {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // In-process dispatch and the given journal, whatever the caller's environment says.
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, BATON_REDIS_URL: '', ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

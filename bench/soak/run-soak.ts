@@ -17,7 +17,7 @@ import type { MachineInfo } from '../machine-info.ts';
 import { faultyRegistry, injectorsOf } from './faulty-agents.ts';
 import type { FaultConfig, SoakMode } from './faulty-agents.ts';
 import { checkRun } from './journal-check.ts';
-import { killProcesses, waitForNoProcesses } from './processes.ts';
+import { killProcesses, processesWithMarker, waitForNoProcesses } from './processes.ts';
 import type { FoundProcess } from './processes.ts';
 import { emptyTally, tallyRun } from './stats.ts';
 import type { SoakTally } from './stats.ts';
@@ -123,6 +123,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const runTimeoutMs = 30_000;
   const ws = createWorkspace(options.seed, { maxParallel: 4, retries: 2, taskTimeoutMs: options.taskTimeoutMs, runTimeoutMs });
   const config: FaultConfig = { seed: options.seed, rate: options.failureRate, mode: options.mode, taskTimeoutMs: options.taskTimeoutMs, stateDir: path.join(ws.dir, 'state') };
+  // Agent processes live in their own process groups: on Ctrl-C, take them down with the soak.
+  const onInterrupt = (): void => {
+    killProcesses(processesWithMarker(ws.marker));
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
   const manifest = await loadManifest(ws.manifestFile);
   const store = new SqliteRunStore({ file: path.join(ws.dir, 'journal.db') });
   const backend = await openBackend(options.mode, config, ws, options.workers, log);
@@ -200,6 +206,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   await backend.close();
   const orphans = await waitForNoProcesses(ws.marker, SETTLE_MS);
   killProcesses(orphans);
+  process.off('SIGINT', onInterrupt);
   rss.stop();
   const peakRssMb = rss.peakMb();
   const openHandles = hung.length === 0 ? await settleHandles(baseline, SETTLE_MS) : ['(not counted: some runs hung)'];
