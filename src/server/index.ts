@@ -105,13 +105,25 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
   server.headersTimeout = 30_000;
   server.requestTimeout = 0; // SSE streams stay open for the length of a run
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8080, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8080, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    stopLogs();
+    live.close();
+    await telemetry?.shutdown();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      const why = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'needs privileges' : 'is not an address of this machine';
+      throw new BatonError('BAD_REQUEST', `cannot listen on ${host}:${options.port ?? 8080}: it ${why}; choose another --host/--port (--port 0 picks a free one)`, { retryable: false, cause: e });
+    }
+    throw e;
+  }
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${shownHost}:${address.port}`;

@@ -154,6 +154,12 @@ describe('HTTP API', () => {
     }
   });
 
+  it('says which port is taken when it cannot listen', async () => {
+    const port = Number(new URL(t.url).port);
+    const attempt = createServer({ orchestrator: createOrchestrator({ name: 'x', agents: defaultAgents() }), port, telemetry: false });
+    await expect(attempt).rejects.toThrow(`cannot listen on 127.0.0.1:${port}: it is already in use`);
+  });
+
   it('refuses to bind a non-loopback address without a token', async () => {
     expect(isLoopbackHost('127.0.0.1')).toBe(true);
     expect(isLoopbackHost('::1')).toBe(true);

@@ -183,6 +183,9 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
           responses: { '200': { description: 'agents', content: json({ type: 'object', properties: { orchestrator: { type: 'object' }, agents: { type: 'array', items: { type: 'object' } } } }) } },
         },
       },
+      '/healthz': {
+        get: { summary: 'Liveness: no token needed', operationId: 'health', security: [], responses: { '200': { description: 'up', content: json({ type: 'object', properties: { ok: { const: true }, activeRuns: { type: 'integer' } } }) } } },
+      },
       '/a2a': { post: { summary: 'The orchestrator as an A2A agent (JSON-RPC, A2A protocol 1.0); card at /.well-known/agent-card.json', security, responses: { '200': { description: 'JSON-RPC response or SSE stream' } } } },
     },
   };
