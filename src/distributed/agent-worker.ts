@@ -82,7 +82,8 @@ export class AgentWorker {
   private status: WorkerHealth['status'] = 'ready';
   private handingBack = false;
   private closing: Promise<void> | undefined;
-  private stats = { completed: 0, failed: 0, handedBack: 0 };
+  private readonly stats = { completed: 0, failed: 0, handedBack: 0 };
+  private readonly lastLogged = new Map<string, number>();
 
   private constructor(
     private readonly options: AgentWorkerOptions,
@@ -167,6 +168,15 @@ export class AgentWorker {
     throw new WaitingError();
   }
 
+  /** Logs a line, but the same line at most once a minute (a Redis outage repeats its error on every try). */
+  private logOnce(line: string): void {
+    const now = Date.now();
+    if (now - (this.lastLogged.get(line) ?? -Infinity) < 60_000) return;
+    if (this.lastLogged.size > 100) this.lastLogged.clear();
+    this.lastLogged.set(line, now);
+    this.options.log?.(line);
+  }
+
   private onCancel(jobId: string): void {
     this.cancelled.add(jobId);
     this.running.get(jobId)?.controller.abort(new BatonError('RUN_CANCELLED', 'cancelled: the orchestrator abandoned this attempt'));
@@ -187,7 +197,7 @@ export class AgentWorker {
         // A job whose worker died is re-run, twice at most; a third loss fails it (the orchestrator's ladder decides then).
         maxStalledCount: 2,
       });
-      worker.on('error', (e) => this.options.log?.(`queue ${name}: ${errorMessage(e)}`));
+      worker.on('error', (e) => this.logOnce(`queue ${name}: ${errorMessage(e)}`));
       this.workers.set(name, worker);
     }
     await Promise.all([...this.workers.values()].map((w) => w.waitUntilReady()));
@@ -201,10 +211,8 @@ export class AgentWorker {
     const controller = new AbortController();
     const onBullAbort = (): void => controller.abort(new BatonError('RUN_CANCELLED', this.handingBack ? 'the worker is shutting down' : 'cancelled'));
     signal?.addEventListener('abort', onBullAbort, { once: true });
-    const safety = setTimeout(
-      () => controller.abort(new BatonError('AGENT_TIMEOUT', `stopped by the worker: no result within ${job.data.timeoutMs + SAFETY_MARGIN_MS} ms`)),
-      job.data.timeoutMs + SAFETY_MARGIN_MS,
-    );
+    const limitMs = Number.isFinite(job.data.timeoutMs) && job.data.timeoutMs > 0 ? job.data.timeoutMs + SAFETY_MARGIN_MS : undefined;
+    const safety = limitMs === undefined ? undefined : setTimeout(() => controller.abort(new BatonError('AGENT_TIMEOUT', `stopped by the worker: no result within ${limitMs} ms`)), limitMs);
     this.running.set(jobId, { agent: agent.spec.name, controller });
     let usage: Usage | undefined;
     try {

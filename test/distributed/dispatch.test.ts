@@ -233,6 +233,13 @@ describe('dispatching attempts through BullMQ', () => {
     expect(second.health().completed).toBe(1);
   });
 
+  it('refuses to serve an agent the manifest does not have, naming the ones it has', async () => {
+    await expect(AgentWorker.start({ manifest, url: redis.url, prefix: freshPrefix(), agents: ['source', 'nope'] })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/no agent named 'nope' in .*baton\.yaml \(its agents: source, left, middle, right, combine\)/),
+    });
+  });
+
   it('reports its health on /healthz', async () => {
     const prefix = freshPrefix();
     const worker = await workerFor(prefix, { agents: ['source', 'combine'], concurrency: { default: 3, perAgent: { combine: 1 } } });
