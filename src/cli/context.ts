@@ -3,7 +3,7 @@ import type { RunStore } from '../core/contracts.ts';
 import { BatonError } from '../core/errors.ts';
 import type { Manifest } from '../core/types.ts';
 import { loadManifest } from '../manifest/index.ts';
-import { openStore } from '../store/index.ts';
+import { openStore } from '../store/open-store.ts';
 
 /** Options shared by commands that read a manifest or the journal. */
 export interface CommonOptions {
