@@ -4,9 +4,13 @@
  * three scripted agents per run). Reports runs/s, API latency percentiles (POST, and GETs made
  * while the load runs) and errors; exits 1 if any request or run failed.
  *
- *   node --import tsx bench/http-load.bench.ts [--runs 200] [--max-concurrent-tasks 32] [--delay-ms 20]
+ *   node --import tsx bench/http-load.bench.ts [--runs 200] [--max-concurrent-tasks 32] [--delay-ms 20] [--warmup 5]
+ *
+ * A few warm-up runs first load the modules a run needs (the server starts lazily), so the
+ * figures are those of a warm server.
  *
  * Traffic goes to 127.0.0.1 only; the number of requests is bounded by --runs.
+ * BATON_BENCH_PROFILE_DIR=<dir> saves a CPU profile of the server process.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +24,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '200' },
     'max-concurrent-tasks': { type: 'string', default: '32' },
     'delay-ms': { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '5' },
     dir: { type: 'string' },
   },
 });
@@ -99,7 +104,9 @@ async function follow(url: string, runId: string): Promise<string> {
 async function load(): Promise<void> {
   const runs = Number(args.runs);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'baton-http-load-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--serve', '--dir', dir, '--max-concurrent-tasks', String(args['max-concurrent-tasks']), '--delay-ms', String(args['delay-ms'])], {
+  // BATON_BENCH_PROFILE_DIR=<dir> writes a CPU profile of the server process there.
+  const profile = process.env['BATON_BENCH_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BATON_BENCH_PROFILE_DIR']}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', import.meta.filename, '--serve', '--dir', dir, '--max-concurrent-tasks', String(args['max-concurrent-tasks']), '--delay-ms', String(args['delay-ms'])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -112,10 +119,15 @@ async function load(): Promise<void> {
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
   const postMs: number[] = [];
+  const postHandlerMs: number[] = [];
   const getMs: number[] = [];
   const errors: string[] = [];
   const statuses: Record<string, number> = {};
   try {
+    for (let i = 0; i < Number(args.warmup); i++) {
+      const res = await fetch(`${url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ goal: 'produce the report (warm-up)' }) });
+      await follow(url, ((await res.json()) as { runId: string }).runId);
+    }
     const started = performance.now();
     const ids: string[] = [];
     let loading = true;
@@ -134,6 +146,8 @@ async function load(): Promise<void> {
     await Promise.all(
       Array.from({ length: runs }, async (_, i) => {
         const res = await timed(postMs, () => fetch(`${url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ goal: `produce the report #${i}` }) }));
+        const handler = /app;dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1];
+        if (handler) postHandlerMs.push(Number(handler));
         if (res.status !== 202) {
           errors.push(`POST #${i}: ${res.status} ${await res.text()}`);
           return;
@@ -151,6 +165,7 @@ async function load(): Promise<void> {
     const result = {
       bench: 'http-load',
       runs,
+      warmupRuns: Number(args.warmup),
       tasksPerRun: 3,
       agentDelayMs: Number(args['delay-ms']),
       maxConcurrentTasks: Number(args['max-concurrent-tasks']),
@@ -159,6 +174,7 @@ async function load(): Promise<void> {
       statuses,
       errors: errors.length,
       postLatencyMs: summary(postMs),
+      postHandlerMs: summary(postHandlerMs),
       getLatencyMs: summary(getMs),
       node: process.version,
       cores: os.cpus().length,
@@ -166,7 +182,7 @@ async function load(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(
-      `\n${runs} runs over HTTP in ${result.seconds} s: ${result.runsPerSecond} runs/s, ${errors.length} errors; POST /v1/runs p50 ${result.postLatencyMs['p50']} ms, p99 ${result.postLatencyMs['p99']} ms; GET /v1/runs/:id p99 ${result.getLatencyMs['p99']} ms under load\n`,
+      `\n${runs} runs over HTTP in ${result.seconds} s: ${result.runsPerSecond} runs/s, ${errors.length} errors; POST /v1/runs p50 ${result.postLatencyMs['p50']} ms, p99 ${result.postLatencyMs['p99']} ms (in the handler: p99 ${result.postHandlerMs['p99']} ms); GET /v1/runs/:id p99 ${result.getLatencyMs['p99']} ms under load\n`,
     );
     for (const e of errors.slice(0, 10)) process.stdout.write(`  error: ${e}\n`);
     const resultsDir = path.join(import.meta.dirname, 'results');
