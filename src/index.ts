@@ -16,7 +16,10 @@ export { AgentRegistry } from './agents/registry.ts';
 export { loadManifest, parseManifest, manifestFromObject, defineManifest } from './manifest/index.ts';
 export { BuiltinPlanner, validatePlan, assertValidPlan, explainPlan } from './planning/index.ts';
 export { candidateAgents } from './routing/index.ts';
-export { MemoryRunStore, SqliteRunStore, openStore } from './store/index.ts';
+// PostgreSQL lives at 'baton/postgres' (and is loaded by openStore only for postgres:// URLs).
+export { MemoryRunStore } from './store/memory-store.ts';
+export { SqliteRunStore } from './store/sqlite-store.ts';
+export { openStore } from './store/open-store.ts';
 export { Limiter } from './execution/limiter.ts';
 export { collectArtifacts } from './integration/collect.ts';
 export { checkOutput } from './validation/output-validator.ts';
