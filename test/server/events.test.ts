@@ -18,7 +18,7 @@ describe('GET /v1/runs/:id/events (Server-Sent Events)', () => {
         scriptedAgent({ name: 'report', consumes: ['rows'], produces: ['report'], script: [{ output: { report: 'done' }, delayMs: 300 }] }),
       ],
       policy: { backoff: { initialDelayMs: 10, factor: 1, maxDelayMs: 10, jitter: 0 } },
-      limits: { heartbeatMs: 100 },
+      limits: { heartbeatMs: 100, pollMs: 50 },
     });
   });
   afterAll(async () => {
@@ -66,6 +66,23 @@ describe('GET /v1/runs/:id/events (Server-Sent Events)', () => {
     expect(none).toEqual([]);
     const bad = await fetch(`${t.url}/v1/runs/${runId}/events`, { headers: { 'Last-Event-ID': 'abc' } });
     expect(bad.status).toBe(400);
+  });
+
+  it('follows a run that another process journals, by polling the store', async () => {
+    const store = t.server.orchestrator.store;
+    const runId = 'r_elsewhere1';
+    const at = new Date().toISOString();
+    await store.createRun({ runId, goal: 'made elsewhere', createdAt: at });
+    await store.append(runId, [{ type: 'run.started', goal: 'made elsewhere', orchestrator: 'other', runId, seq: 1, at }]);
+    const stream = fetch(`${t.url}/v1/runs/${runId}/events`).then((r) => readSse(r));
+    await new Promise((r) => setTimeout(r, 120));
+    await store.append(runId, [
+      { type: 'task.skipped', taskId: 't1', reason: 'nothing to do', runId, seq: 2, at },
+      { type: 'run.ended', status: 'succeeded', deliverable: { artifacts: {}, files: [], provenance: {} }, runId, seq: 3, at },
+    ]);
+    const events = eventsOf(await stream);
+    expectContiguous(events);
+    expect(events.map((e) => e.type)).toEqual(['run.started', 'task.skipped', 'run.ended']);
   });
 
   it('serves many followers of one run the same events', async () => {
