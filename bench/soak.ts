@@ -104,7 +104,7 @@ function summary(r: SoakReport): string {
     `runs hung:                  ${t.hung}`,
     `run results rejected:       ${t.rejected}`,
     `orphaned child processes:   ${r.orphanedProcesses.length}${r.orphanedProcesses.length ? ` (${r.orphanedProcesses.slice(0, 5).map((p) => `${p.pid} ${p.cmdline}`).join('; ')})` : ''}`,
-    `open handles at the end:    ${r.openHandles.length}${r.openHandles.length ? ` (${r.openHandles.join(', ')})` : ''}`,
+    `open handles at the end:    ${r.openHandles.length}${r.openHandles.length ? ` (${r.openHandles.join(', ')})` : ''} (not counted: what was open before the soak began: ${Object.entries(r.baselineResources).map(([k, n]) => `${k} ${n}`).join(', ') || 'nothing'})`,
     `journal consistency:        ${r.journal.consistent}/${r.journal.checked} runs replay to their stored RunResult`,
     ...r.journal.problems.slice(0, 10).map((p) => `  ${p}`),
     '',

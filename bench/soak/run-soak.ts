@@ -63,6 +63,8 @@ export interface SoakReport {
   orphanedProcesses: FoundProcess[];
   /** Resources (libuv handles and requests) still active after everything was closed, beyond those open at the start. */
   openHandles: string[];
+  /** What was open at the start and is not counted (the process's own stdout/stderr, the TypeScript loader's port...). */
+  baselineResources: Record<string, number>;
   journal: { checked: number; consistent: number; problems: string[] };
   backendFigures: Record<string, number>;
   wallMs: number;
@@ -222,6 +224,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     lateAnswers: { afterTimeout: late?.timeout ?? 0, afterCancel: late?.cancelled ?? 0, acceptedInTime: late?.succeeded ?? 0 },
     orphanedProcesses: orphans,
     openHandles,
+    baselineResources: Object.fromEntries(baseline),
     journal,
     backendFigures,
     wallMs,

@@ -4,6 +4,15 @@ import fc from 'fast-check';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
+/**
+ * Runs of a property: modest by default so CI stays fast; BATON_FUZZ_SCALE=20 fuzzes 20 times
+ * longer (a failure prints the seed and path to replay it with `fc.assert(..., { seed, path })`).
+ */
+export function fuzzRuns(n: number): number {
+  const scale = Number(process.env['BATON_FUZZ_SCALE'] ?? 1);
+  return Math.max(1, Math.round(n * (Number.isFinite(scale) && scale > 0 ? scale : 1)));
+}
+
 /** Real, valid manifests to mutate (each loads as is). */
 export const VALID_MANIFESTS = [
   { file: path.join(ROOT, 'test/fixtures/manifests/valid/baton.yaml') },

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRun, startTestServer, waitForEnd } from '../server/support.ts';
 import type { TestServer } from '../server/support.ts';
+import { fuzzRuns } from './arbitraries.ts';
 
 // No request, on any route, with any method, headers or body, makes the HTTP API answer 500:
 // bad input is a 4xx with a JSON error naming what was wrong. Requests go over real sockets to a
@@ -151,7 +152,7 @@ describe('HTTP API under fuzzing', () => {
           expect(typeof error?.message === 'string' && error.message.length > 0).toBe(true);
         }
       }),
-      { numRuns: 400 },
+      { numRuns: fuzzRuns(400) },
     );
     // The generator reaches both successes and refusals.
     expect([...seen.keys()].some((s) => s < 300)).toBe(true);

@@ -7,7 +7,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { BatonError, ManifestError } from '../../src/core/errors.ts';
 import type { Manifest } from '../../src/core/types.ts';
 import { loadManifest, parseManifest } from '../../src/manifest/index.ts';
-import { mutatedManifest, VALID_MANIFESTS } from './arbitraries.ts';
+import { fuzzRuns, mutatedManifest, VALID_MANIFESTS } from './arbitraries.ts';
 
 // The loader never crashes: whatever the text, it gives a Manifest or a ManifestError whose every
 // problem names the file, the field and what was expected.
@@ -62,7 +62,7 @@ describe('manifest loader under fuzzing', () => {
         const out = await outcomeOf(parseManifest(text, { file, baseDir: tmp, env: ENV }), file);
         if (!(out instanceof ManifestError)) expectManifestShape(out);
       }),
-      { numRuns: 400 },
+      { numRuns: fuzzRuns(400) },
     );
   });
 
@@ -72,7 +72,7 @@ describe('manifest loader under fuzzing', () => {
       fc.asyncProperty(fc.jsonValue({ maxDepth: 5 }), async (value) => {
         await outcomeOf(parseManifest(stringifyYaml(value), { file, baseDir: tmp, env: ENV }), file);
       }),
-      { numRuns: 300 },
+      { numRuns: fuzzRuns(300) },
     );
   });
 
@@ -90,7 +90,7 @@ describe('manifest loader under fuzzing', () => {
           valid++;
         }
       }),
-      { numRuns: 200 },
+      { numRuns: fuzzRuns(200) },
     );
     // Some mutations (a changed description, an extra capability) keep the manifest valid.
     expect(valid).toBeGreaterThan(0);
@@ -111,7 +111,7 @@ describe('manifest loader under fuzzing', () => {
         writeFileSync(file, bytes);
         await outcomeOf(loadManifest(file, { env: ENV }), file);
       }),
-      { numRuns: 100 },
+      { numRuns: fuzzRuns(100) },
     );
   });
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { AgentSpec, JsonSchema } from '../../src/core/types.ts';
 import { checkOutput } from '../../src/validation/output-validator.ts';
 import { compileSchema } from '../../src/validation/schema-compiler.ts';
+import { fuzzRuns } from './arbitraries.ts';
 
 // Agent outputs of any shape never crash the validator: it accepts a JSON object holding every
 // expected, non-empty, schema-valid artifact, and otherwise lists problems.
@@ -73,7 +74,7 @@ describe('output validator under fuzzing', () => {
       fc.property(artifactNames, fc.array(fc.option(fc.oneof(withDialect, fc.constantFrom(...realSchemas)), { nil: undefined }), { maxLength: 3 }), anyValue, (names, schemas, raw) => {
         expectSound(specOf(names, schemas), names, raw);
       }),
-      { numRuns: 500 },
+      { numRuns: fuzzRuns(500) },
     );
   });
 
@@ -87,7 +88,7 @@ describe('output validator under fuzzing', () => {
           expectSound(specOf(names, schemas), names, raw);
         },
       ),
-      { numRuns: 500 },
+      { numRuns: fuzzRuns(500) },
     );
   });
 

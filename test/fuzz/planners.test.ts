@@ -10,7 +10,7 @@ import { LlmPlanner } from '../../src/planning/llm-planner.ts';
 import { assertValidPlan } from '../../src/planning/validate-plan.ts';
 import { ScriptedModel } from '../../src/testing/scripted-model.ts';
 import type { ModelReply } from '../../src/testing/scripted-model.ts';
-import { VALID_MANIFESTS } from './arbitraries.ts';
+import { fuzzRuns, VALID_MANIFESTS } from './arbitraries.ts';
 
 // Goals of any Unicode and length never crash a planner: it gives a valid plan or a BatonError
 // that says why (e.g. GOAL_UNSATISFIABLE). The LLM planner also survives whatever its model says.
@@ -68,7 +68,7 @@ describe('planners under fuzzing', () => {
       fc.asyncProperty(manifestAndGoal, async ([manifest, text]) => {
         seen[await expectPlanOrReason(new BuiltinPlanner(), text, manifest)]++;
       }),
-      { numRuns: 300 },
+      { numRuns: fuzzRuns(300) },
     );
     expect(seen.plan).toBeGreaterThan(0);
   });
@@ -81,7 +81,7 @@ describe('planners under fuzzing', () => {
         expect(a.status).toBe(b.status);
         if (a.status === 'fulfilled' && b.status === 'fulfilled') expect(a.value).toEqual(b.value);
       }),
-      { numRuns: 100 },
+      { numRuns: fuzzRuns(100) },
     );
   });
 
@@ -117,7 +117,7 @@ describe('planners under fuzzing', () => {
         await expectPlanOrReason(planner, text, { ...manifest, orchestrator: { ...manifest.orchestrator, model: 'openai:scripted' } });
         expect(model.calls.length).toBeLessThanOrEqual(2);
       }),
-      { numRuns: 150 },
+      { numRuns: fuzzRuns(150) },
     );
   });
 });
