@@ -118,10 +118,12 @@ async function connect(spec: AgentSpec): Promise<Client> {
   const cardFetch: typeof fetch = (input, init) => authFetch(input, { ...init, signal: AbortSignal.timeout(CARD_TIMEOUT_MS) });
   const isCard = /\.json($|\?)/.test(url);
   const base = isCard ? new URL('.', url).href : url.endsWith('/') ? url : `${url}/`;
+  // Agents that still speak A2A 0.3 are reached through the SDK's compatibility layer.
+  const legacyCompat = { enabled: true };
   const factory = new ClientFactory(
     ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-      cardResolver: new DefaultAgentCardResolver({ fetchImpl: cardFetch }),
-      ...(token ? { transports: [new JsonRpcTransportFactory({ fetchImpl: authFetch }), new RestTransportFactory({ fetchImpl: authFetch })] } : {}),
+      cardResolver: new DefaultAgentCardResolver({ fetchImpl: cardFetch, legacyCompat }),
+      transports: [new JsonRpcTransportFactory({ fetchImpl: authFetch, legacyCompat }), new RestTransportFactory({ fetchImpl: authFetch, legacyCompat })],
     }),
   );
   try {
@@ -138,7 +140,7 @@ function cancelRemote(client: Client, taskId: string): void {
 
 /**
  * A `kind: a2a` agent: a sub-agent in another process or organisation reached over the A2A
- * protocol (1.0). The agent card is read once from `url`. Each attempt sends the agent input as
+ * protocol (1.0, or 0.3 when its card says so). The agent card is read once from `url`. Each attempt sends the agent input as
  * one DataPart of a user message and streams the task; the output comes from the task's
  * DataPart artifacts, or from the reply message's DataPart. A failed or rejected remote task
  * fails the attempt with the remote's message; an abort (timeout, cancelled run) sends
@@ -156,14 +158,27 @@ export function createA2aAgent(spec: AgentSpec): Agent {
     async run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
       const remote = await getClient();
       const task = new RemoteTask();
-      const onAbort = (): void => {
+      // The stream has its own controller: after an abort it may need to live on just long
+      // enough to learn the remote task's id, so that task can be cancelled.
+      const reading = new AbortController();
+      let cancelWanted = false;
+      let grace: NodeJS.Timeout | undefined;
+      const cancelNow = (): void => {
         if (task.id && !task.finished()) cancelRemote(remote, task.id);
+        reading.abort(ctx.signal.reason);
       };
+      const onAbort = (): void => {
+        if (task.id) return cancelNow();
+        cancelWanted = true;
+        grace = setTimeout(() => reading.abort(ctx.signal.reason), CANCEL_TIMEOUT_MS);
+        grace.unref();
+      };
+      if (ctx.signal.aborted) throw ctx.signal.reason as Error;
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       try {
         const stream = remote.sendMessageStream(
           { tenant: '', message: userDataMessage(input), configuration: undefined, metadata: { batonRunId: input.runId, batonTaskId: input.task.id } },
-          { signal: ctx.signal },
+          { signal: reading.signal },
         );
         for await (const event of stream) {
           const p = event.payload;
@@ -176,12 +191,16 @@ export function createA2aAgent(spec: AgentSpec): Agent {
             task.id ??= p.value.taskId;
             task.onStatus(p.value.status?.state, p.value.status?.message);
           } else if (p.$case === 'artifactUpdate') task.onArtifact(p.value);
-          if (ctx.signal.aborted) break;
+          if (cancelWanted && task.id) {
+            cancelNow();
+            break;
+          }
         }
       } catch (e) {
         if (ctx.signal.aborted) throw ctx.signal.reason as Error;
         throw new BatonError('AGENT_FAILED', `remote A2A agent '${spec.name}' (${spec.url}): ${errorMessage(e)}`, { cause: e });
       } finally {
+        clearTimeout(grace);
         ctx.signal.removeEventListener('abort', onAbort);
       }
       if (ctx.signal.aborted) throw ctx.signal.reason as Error;

@@ -19,6 +19,8 @@ export interface RemoteAgent {
   inputs: unknown[];
   /** Ids of tasks the client asked to cancel. */
   cancelled: string[];
+  /** The A2A-Version header of each JSON-RPC call. */
+  versions: string[];
   close(): Promise<void>;
 }
 
@@ -81,12 +83,12 @@ function agentMessage(taskId: string, contextId: string, parts: Message['parts']
   return { messageId: randomUUID(), contextId, taskId, role: Role.ROLE_AGENT, parts, metadata: {}, extensions: [], referenceTaskIds: [] };
 }
 
-/** Starts a fake remote A2A agent. */
-export async function startRemoteAgent(name: string, behaviour: RemoteBehaviour): Promise<RemoteAgent> {
+/** Starts a fake remote A2A agent; `protocol: '0.3'` makes it speak only A2A 0.3 on the wire. */
+export async function startRemoteAgent(name: string, behaviour: RemoteBehaviour, protocol: '1.0' | '0.3' = '1.0'): Promise<RemoteAgent> {
   const card: AgentCard = {
     name,
     description: `fake remote agent (${behaviour})`,
-    supportedInterfaces: [{ url: 'http://127.0.0.1/', protocolBinding: 'JSONRPC', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION }],
+    supportedInterfaces: [{ url: 'http://127.0.0.1/', protocolBinding: 'JSONRPC', tenant: '', protocolVersion: protocol === '1.0' ? A2A_PROTOCOL_VERSION : '0.3' }],
     provider: undefined,
     version: '1.0.0',
     capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
@@ -100,8 +102,14 @@ export async function startRemoteAgent(name: string, behaviour: RemoteBehaviour)
   const executor = new FakeExecutor(behaviour);
   const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor);
   const app = express();
-  app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: handler }));
-  app.use(jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }));
+  const legacyCompat = { enabled: protocol === '0.3' };
+  const versions: string[] = [];
+  app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: handler, legacyCompat }));
+  app.post('/', (req, _res, next) => {
+    versions.push(req.header('A2A-Version') ?? '(none)');
+    next();
+  });
+  app.use(jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication, legacyCompat }));
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -111,6 +119,7 @@ export async function startRemoteAgent(name: string, behaviour: RemoteBehaviour)
     url,
     inputs: executor.inputs,
     cancelled: executor.cancelled,
+    versions,
     close: () =>
       new Promise<void>((resolve) => {
         for (const resolveWait of executor['waiting'].values()) resolveWait();

@@ -98,6 +98,17 @@ describe('kind: a2a sub-agents (real A2A servers from @a2a-js/sdk)', () => {
     expect(hanging.cancelled.length).toBe(before + 1);
   });
 
+  it('speaks A2A 0.3 to an agent whose card only offers 0.3', async () => {
+    const old = await startRemoteAgent('legacy-summariser', 'artifact', '0.3');
+    remotes.push(old);
+    const o = new Orchestrator({ manifest: await remoteManifest({ summariser: { url: old.url, produces: ['summary'] } }) });
+    const result = await o.run('produce the summary');
+    await o.close();
+    expect(result.status).toBe('succeeded');
+    expect(result.tasks[0]?.output).toEqual({ summary: { text: `summary of ${result.tasks[0]?.id}` } });
+    expect(old.versions).toEqual(['0.3']);
+  });
+
   it('fails clearly when the agent card cannot be read', async () => {
     const o = new Orchestrator({ manifest: await remoteManifest({ ghost: { url: 'http://127.0.0.1:9/', produces: ['ghost'] } }) });
     const result = await o.run('produce the ghost');
@@ -133,6 +144,20 @@ describe('the orchestrator as an A2A agent at /a2a', () => {
     expect(card.name).toBe('test-orchestrator');
     expect(card.supportedInterfaces[0]?.url).toBe(`${t.url}/a2a`);
     expect(card.skills.map((s) => s.id)).toEqual(['run-goal', 'agent-extract', 'agent-report', 'agent-slow']);
+  });
+
+  it('also answers A2A 0.3 clients (message/send without A2A-Version)', async () => {
+    const res = await fetch(`${t.url}/a2a`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'message/send', params: { message: { kind: 'message', role: 'user', messageId: 'm0', parts: [{ kind: 'text', text: 'produce the report' }] } } }),
+    });
+    const body = (await res.json()) as { result: { kind: string; status: { state: string }; artifacts: { name: string; parts: { kind: string; data: unknown }[] }[] } };
+    expect(body.result.kind).toBe('task');
+    expect(body.result.status.state).toBe('completed');
+    expect(body.result.artifacts.find((a) => a.name === 'deliverable')?.parts[0]).toMatchObject({ kind: 'data', data: { report: { from: [1, 2, 3] } } });
+    const legacyCard = (await (await fetch(`${t.url}/.well-known/agent-card.json`)).json()) as { protocolVersion: string; url: string };
+    expect(legacyCard).toMatchObject({ protocolVersion: '0.3', url: `${t.url}/a2a` });
   });
 
   it('takes a goal from an A2A client and returns the deliverable as a DataPart artifact', async () => {

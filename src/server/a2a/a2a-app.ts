@@ -34,12 +34,14 @@ export function createA2aEndpoint(ctx: ServerContext): A2aEndpoint {
   const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor);
   const app = express();
   app.disable('x-powered-by');
-  app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: handler }));
+  // v0.3 clients (no A2A-Version header, `message/send`) are still common: serve them too.
+  const legacyCompat = { enabled: true };
+  app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: handler, legacyCompat }));
   app.use('/a2a', (req: Request, res: Response, next: NextFunction) => {
     if (ctx.token === undefined || authorized(req.header('authorization'), ctx.token)) return next();
     res.status(401).set('WWW-Authenticate', 'Bearer realm="baton"').json({ error: { code: 'UNAUTHORIZED', message: 'the A2A endpoint needs Authorization: Bearer <token> (see the agent card securitySchemes)' } });
   });
-  app.use('/a2a', jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }));
+  app.use('/a2a', jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication, legacyCompat }));
   app.use((req: Request, res: Response) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: `no A2A route ${req.method} ${req.path}: POST JSON-RPC to /a2a` } });
   });
@@ -52,8 +54,7 @@ export function createA2aEndpoint(ctx: ServerContext): A2aEndpoint {
       app(req as Request, res as Response);
     },
     setBaseUrl(url) {
-      const iface = card.supportedInterfaces[0];
-      if (iface) iface.url = `${url.replace(/\/+$/, '')}/a2a`;
+      for (const iface of card.supportedInterfaces) iface.url = `${url.replace(/\/+$/, '')}/a2a`;
     },
   };
 }
