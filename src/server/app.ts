@@ -12,6 +12,15 @@ import { runRoutes } from './routes/runs.ts';
 
 const FILE_PATH = /^\/v1\/runs\/([^/]+)\/files\/./;
 
+/** Decodes a path segment; a malformed escape (`%ZZ`) stays as it is (and matches no run). */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /**
  * The HTTP API and dashboard as one Hono app: `/v1/*` behind the bearer token (when set) and
  * the body limit, `/openapi.json`, `/healthz` and the dashboard open. Handlers are in `routes/`.
@@ -32,7 +41,7 @@ export function buildApp(ctx: ServerContext): Hono {
     const token = ctx.token;
     if (token === undefined || authorized(c.req.header('authorization'), token)) return next();
     const file = FILE_PATH.exec(c.req.path);
-    if (file && c.req.method === 'GET' && validRunFilesKey(c.req.query('key'), token, decodeURIComponent(file[1] ?? ''))) return next();
+    if (file && c.req.method === 'GET' && validRunFilesKey(c.req.query('key'), token, safeDecode(file[1] ?? ''))) return next();
     c.header('WWW-Authenticate', 'Bearer realm="baton"');
     return sendError(c, 401, 'UNAUTHORIZED', 'this server needs the header Authorization: Bearer <token> (the BATON_API_TOKEN it was started with)');
   });

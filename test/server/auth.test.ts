@@ -58,6 +58,11 @@ describe('API with BATON_API_TOKEN', () => {
     expect(doc.security).toEqual([{ bearer: [] }]);
   });
 
+  it('answers 401, not 500, to malformed run ids in file paths', async () => {
+    const res = await fetch(`${t.url}/v1/runs/%ZZ/files/report.html?key=abc`);
+    expect(res.status).toBe(401);
+  });
+
   it("opens one run's files with its derived key, and nothing else", async () => {
     const a = await startRun(t.url, 'make a report', auth);
     const b = await startRun(t.url, 'make another report', auth);
