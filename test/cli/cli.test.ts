@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -155,5 +157,30 @@ describe('baton CLI', () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/t1-fetch-prices succeeded/);
     expect(shown.stdout).toMatch(/#1 prices@1\.2\.0/);
+  });
+
+  it('exports run, task and attempt spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set', async () => {
+    const names: string[] = [];
+    const collector = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { resourceSpans: { scopeSpans: { spans: { name: string }[] }[] }[] };
+        for (const rs of body.resourceSpans) for (const ss of rs.scopeSpans) names.push(...ss.spans.map((x) => x.name));
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
+    try {
+      const p = paths();
+      const url = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+      const r = await baton(['run', '--store', p.store, '--out', p.out, goal], { OTEL_EXPORTER_OTLP_ENDPOINT: url });
+      expect(r.code).toBe(0);
+      expect(names).toContain('baton.run');
+      expect(names.filter((n) => n === 'baton.task')).toHaveLength(3);
+      expect(names).toContain('invoke_agent shortlister');
+    } finally {
+      collector.close();
+    }
   });
 });

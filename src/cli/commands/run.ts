@@ -37,6 +37,11 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
     outDir: (runId) => path.resolve(opts.out ?? path.join('out', runId)),
   });
   dispatch.attach(orchestrator);
+  // OpenTelemetry is loaded only when an OTLP endpoint is configured: it is slow to import.
+  const telemetry =
+    process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] || process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']
+      ? (await import('../../observability/telemetry.ts')).startTelemetry(orchestrator)
+      : undefined;
   const progress = new ProgressView();
   const onEvent = progress.onEvent;
   let handle: RunHandle;
@@ -45,6 +50,7 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
   } catch (e) {
     await orchestrator.close();
     await dispatch.close();
+    await telemetry?.shutdown();
     throw e;
   }
   const signals = trapSignals(handle);
@@ -56,6 +62,7 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
     progress.finish();
     await orchestrator.close();
     await dispatch.close();
+    await telemetry?.shutdown();
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   printEnding(result);

@@ -7,7 +7,7 @@ import { openJournal, readManifest } from '../context.ts';
 import { createDispatch } from '../dispatch-choice.ts';
 import { EXIT } from '../exit-codes.ts';
 import { extraCommands } from '../extra-commands.ts';
-import { createPlanner } from '../planner-choice.ts';
+import { createJudgeIfNeeded, createPlanner } from '../planner-choice.ts';
 
 export interface ServeOptions extends CommonOptions {
   host: string;
@@ -41,6 +41,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   }
   const manifest = await readManifest(opts);
   const planner = await createPlanner(opts.planner, manifest);
+  const judge = await createJudgeIfNeeded(manifest);
   const store = await openJournal(opts);
   const dispatch = await createDispatch(manifest, opts.redis ? { redisUrl: opts.redis } : {}).catch(async (e: unknown) => {
     await store.close();
@@ -52,7 +53,14 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   try {
     server = await createServer({
       orchestrator: ({ limiter }) => {
-        orchestrator = new Orchestrator({ manifest, store, limiter, ...(planner ? { planner } : {}), ...(dispatch.registry ? { registry: dispatch.registry } : {}) });
+        orchestrator = new Orchestrator({
+          manifest,
+          store,
+          limiter,
+          ...(planner ? { planner } : {}),
+          ...(judge ? { extraChecks: judge } : {}),
+          ...(dispatch.registry ? { registry: dispatch.registry } : {}),
+        });
         dispatch.attach(orchestrator);
         return orchestrator;
       },
