@@ -46,8 +46,12 @@ export class RunJournal {
     if (last) this.seq = last.seq;
   }
 
+  /** Journals an event. The body object becomes the event (stamped in place): do not reuse it. */
   emit(body: RunEventBody): RunEvent {
-    const event = { ...body, runId: this.runId, seq: ++this.seq, at: nowIso() } as RunEvent;
+    const event = body as RunEvent;
+    event.runId = this.runId;
+    event.seq = ++this.seq;
+    event.at = nowIso();
     this.builder.apply(event);
     this.pending.push(event);
     for (const l of this.listeners) {
