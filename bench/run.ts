@@ -5,8 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { machineInfo } from './machine-info.ts';
 
 interface Case {
   suite: string;
@@ -28,16 +28,6 @@ const extra: Case[] = [
 
 const cases = [...scheduler, ...extra].filter((c) => !only || c.suite === only || c.args[0] === only);
 
-function machine(): Record<string, unknown> {
-  return {
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memoryGb: Math.round(os.totalmem() / 1024 ** 3),
-    loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
-  };
-}
 
 const results: Record<string, unknown>[] = [];
 for (const c of cases) {
@@ -56,7 +46,7 @@ const columns = ['suite', 'case', 'store', 'planner', 'usPerTask', 'usPerRun', '
 const used = columns.filter((col) => results.some((r) => r[col] !== undefined));
 const rows = results.map((r) => used.map((col) => fmt(r[col])));
 const widths = used.map((col, i) => Math.max(col.length, ...rows.map((r) => r[i]!.length)));
-const m = machine();
+const m = machineInfo();
 process.stdout.write(`\nBaton benchmarks — Node ${String(m.node)}, ${String(m.cpu)} × ${String(m.cores)}, ${String(m.memoryGb)} GB, load ${JSON.stringify(m.loadAverage)}\n\n`);
 process.stdout.write(`${used.map((c, i) => c.padEnd(widths[i]!)).join('  ')}\n`);
 for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ')}\n`);
