@@ -30,6 +30,8 @@ export class ProducerChain {
   /** The one planned producer of each artifact. */
   readonly producerOf = new Map<string, string>();
   readonly notes: string[] = [];
+  /** Agents matched by the goal but not planned, because others already produce all they make. */
+  private readonly redundant = new Set<string>();
 
   constructor(
     private readonly index: ManifestIndex,
@@ -48,6 +50,17 @@ export class ProducerChain {
 
   /** Plans an agent the goal points at directly (a capability match), with its inputs. */
   use(spec: AgentSpec, reason: string): void {
+    // An agent whose every artifact already has a planned producer would run for nothing (a
+    // replica or fallback matching the same words): the match becomes a reason of that producer.
+    const others = spec.produces.map((a) => this.producerOf.get(a));
+    const producer = others[0];
+    if (!this.agents.has(spec.name) && producer !== undefined && others.every((p) => p !== undefined && p !== spec.name)) {
+      if (!this.redundant.has(spec.name)) {
+        this.redundant.add(spec.name);
+        this.notes.push(`${q(spec.name)} also matches the goal, but ${q(producer)} already produces ${spec.produces.map(q).join(', ')}: not planned`);
+      }
+      return;
+    }
     this.join(spec);
     this.attach(spec.name, { kind: 'requested', reason });
     this.drain();

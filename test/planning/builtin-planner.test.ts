@@ -314,3 +314,20 @@ describe('BuiltinPlanner', () => {
     await expect(new BuiltinPlanner().plan('report', sales, { signal: controller.signal })).rejects.toMatchObject({ code: 'RUN_CANCELLED' });
   });
 });
+
+describe('a replica that matches the same words as its primary', () => {
+  it('is not planned: one producer per artifact, the replica stays a fallback', () => {
+    const m = salesManifest();
+    const replica = agent('data-replica', {
+      description: 'Extracts and prepares sales data from the sales database, in a separate process',
+      capabilities: ['data extraction', 'sql', 'sales'],
+      produces: ['sales-dataset'],
+    });
+    m.agents['data-replica'] = replica;
+    m.orchestrator.subagents.push('data-replica');
+    const plan = planGoal('extract sales data with sql', m);
+    expect(plan.tasks.map((t) => t.agent)).toEqual(['data']);
+    expect(validatePlan(plan, m)).toEqual([]);
+    expect(plan.notes?.join('\n')).toContain('"data-replica" also matches the goal, but "data" already produces "sales-dataset"');
+  });
+});
