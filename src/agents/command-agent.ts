@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Agent } from '../core/contracts.ts';
 import { BatonError } from '../core/errors.ts';
 import type { AgentInput, AgentOutput, AgentSpec } from '../core/types.ts';
+import { newAgentToken, recordAgentGroup, sweepOrphanedAgents } from './orphan-sweep.ts';
 
 /** How long a command agent gets between SIGTERM and SIGKILL when it is cut off. */
 const KILL_GRACE_MS = 2_000;
@@ -57,6 +58,8 @@ export function createCommandAgent(spec: AgentSpec): Agent {
     throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}' is of kind command but has no command`, { retryable: false });
   }
   const [file, ...args] = argv as [string, ...string[]];
+  // Agents left running by a Baton process that was killed on this machine go first.
+  sweepOrphanedAgents();
   return {
     spec,
     run(input: AgentInput, ctx) {
@@ -65,12 +68,14 @@ export function createCommandAgent(spec: AgentSpec): Agent {
           reject(ctx.signal.reason as Error);
           return;
         }
+        const token = newAgentToken();
         const child = spawn(file, args, {
           cwd: spec.baseDir,
-          env: { ...process.env, ...spec.env, BATON_RUN_ID: input.runId, BATON_TASK_ID: input.task.id },
+          env: { ...process.env, ...spec.env, BATON_RUN_ID: input.runId, BATON_TASK_ID: input.task.id, BATON_AGENT_TOKEN: token },
           detached: true,
           stdio: ['pipe', 'pipe', 'pipe'],
         });
+        const forget = recordAgentGroup(child.pid, token);
         const out: Buffer[] = [];
         let outBytes = 0;
         let errTail = '';
@@ -113,6 +118,7 @@ export function createCommandAgent(spec: AgentSpec): Agent {
         child.on('close', (code, signal) => {
           // Whatever the command left running in its group goes with it.
           killGroup(child.pid, 'SIGKILL');
+          forget();
           if (killTimer) clearTimeout(killTimer);
           finish(() => {
             if (ctx.signal.aborted) return reject(ctx.signal.reason as Error);
