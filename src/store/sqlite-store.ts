@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from './sqlite-driver.ts';
 import type { RunEvent } from '../core/events.ts';
 import type { ListRunsOptions, RunRecord, RunStore } from '../core/contracts.ts';
 import type { RunStatus } from '../core/types.ts';
@@ -71,7 +72,7 @@ export class SqliteRunStore implements RunStore {
     }
     let db: Database.Database | undefined;
     try {
-      db = new Database(this.file);
+      db = openDatabase(this.file);
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');

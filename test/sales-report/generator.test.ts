@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../../src/store/sqlite-driver.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GENERATOR_VERSION, generateSalesDatabase, generatorVersionOf } from '../../examples/sales-report/data/generate.ts';
 import { sampleDatabase } from './support.ts';
@@ -11,7 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), 'baton-sales-gen-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function fingerprint(file: string): string {
-  const db = new Database(file, { readonly: true });
+  const db = openDatabase(file, { readonly: true });
   try {
     const hash = createHash('sha256');
     for (const row of db.prepare('SELECT * FROM orders ORDER BY order_id').iterate()) hash.update(JSON.stringify(row));
@@ -22,7 +22,7 @@ function fingerprint(file: string): string {
 }
 
 function query<T>(file: string, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(file, { readonly: true });
+  const db = openDatabase(file, { readonly: true });
   try {
     return db.prepare(sql).all(...params) as T[];
   } finally {

@@ -1,5 +1,5 @@
 /** Shared helpers for the sales report tests: the sample database and independent SQL recomputation. */
-import Database from 'better-sqlite3';
+import { openDatabase } from '../../src/store/sqlite-driver.ts';
 import { DEFAULT_DATABASE, ensureSalesDatabase } from '../../examples/sales-report/data/generate.ts';
 
 /** The sample database the agents use by default (generated on first use, gitignored). */
@@ -20,7 +20,7 @@ export interface SqlTotals {
  * (no shared helpers), optionally for one value of one column.
  */
 export function sqlTotals(file: string, start: string, end: string, where?: { column: 'region' | 'product' | 'channel' | 'segment' | 'country' | 'category'; value: string }): SqlTotals {
-  const db = new Database(file, { readonly: true });
+  const db = openDatabase(file, { readonly: true });
   try {
     const filter = where ? ` AND ${where.column} = ?` : '';
     const params: string[] = where ? [start, end, where.value] : [start, end];

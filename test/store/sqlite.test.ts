@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../../src/store/sqlite-driver.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunStore } from '../../src/core/contracts.ts';
 import { BatonError } from '../../src/core/errors.ts';
@@ -66,7 +66,7 @@ describe('SqliteRunStore', () => {
   it('creates the folder and a WAL journal at the current schema version', () => {
     const file = join(tempDir(), 'a', 'b', 'baton.db');
     open(file);
-    const db = new Database(file, { readonly: true });
+    const db = openDatabase(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
@@ -86,7 +86,7 @@ describe('SqliteRunStore', () => {
     await store.createRun({ runId: 'r_1', goal: 'g', createdAt: '2024-01-01T00:00:00.000Z' });
     const events = stamp('r_1', [{ type: 'task.skipped', taskId: 't1', reason: 'why' }]);
     await store.append('r_1', events);
-    const db = new Database(file, { readonly: true });
+    const db = openDatabase(file, { readonly: true });
     try {
       expect(db.prepare('SELECT run_id, seq, type, at, body FROM events').get()).toEqual({
         run_id: 'r_1',
@@ -116,7 +116,7 @@ describe('SqliteRunStore', () => {
     expect((await store.listRuns({ status: 'running' })).map((r) => r.runId)).toEqual(['r_v1_running']);
     await store.append('r_v1_running', stamp('r_v1_running', [{ type: 'run.resumed', interruptedAttempts: [] }], 8));
     expect((await store.getRun('r_v1_running'))?.eventCount).toBe(8);
-    const db = new Database(file, { readonly: true });
+    const db = openDatabase(file, { readonly: true });
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
     } finally {
@@ -127,7 +127,7 @@ describe('SqliteRunStore', () => {
   it('refuses a journal written by a newer schema, saying what to do', () => {
     const file = join(tempDir(), 'baton.db');
     open(file);
-    const db = new Database(file);
+    const db = openDatabase(file);
     db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
     db.close();
     let error: unknown;

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../../../src/store/sqlite-driver.ts';
 import {
   CHANNELS,
   MONTH_SEASONALITY,
@@ -90,7 +90,7 @@ export function generateSalesDatabase(file: string, options: GenerateOptions = {
 
   mkdirSync(dirname(file), { recursive: true });
   rmSync(file, { force: true });
-  const db = new Database(file);
+  const db = openDatabase(file);
   try {
     db.pragma('journal_mode = DELETE');
     db.pragma('synchronous = OFF');
@@ -187,7 +187,7 @@ export function ensureSalesDatabase(file: string = DEFAULT_DATABASE): string {
 /** The generator version recorded in a database's `meta` table, if any. */
 export function generatorVersionOf(file: string): number | undefined {
   try {
-    const db = new Database(file, { readonly: true, fileMustExist: true });
+    const db = openDatabase(file, { readonly: true, fileMustExist: true });
     try {
       const row = db.prepare("SELECT value FROM meta WHERE key = 'generator_version'").get() as { value: string } | undefined;
       return row ? Number(row.value) : undefined;

@@ -4,7 +4,8 @@
  * whose result may not exceed a row limit (rows are never silently dropped: a larger result is an
  * error, because a truncated dataset would give wrong totals).
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../../../src/store/sqlite-driver.ts';
 import { UnrecoverableAgentError } from '../../../src/core/errors.ts';
 import type { Coverage } from './period.ts';
 
@@ -53,7 +54,7 @@ export class SalesDb {
   static open(file: string): SalesDb {
     let db: Database.Database;
     try {
-      db = new Database(file, { readonly: true, fileMustExist: true });
+      db = openDatabase(file, { readonly: true, fileMustExist: true });
     } catch (e) {
       throw new UnrecoverableAgentError(`cannot open the sales database ${file}: ${(e as Error).message}. Run "npm run sample-data" to create it, or set BATON_SALES_DB.`, { cause: e });
     }
