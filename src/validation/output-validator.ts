@@ -55,7 +55,16 @@ export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: u
     const schema = spec.output[artifact]?.schema;
     if (!schema) continue;
     const validate = compileSchema(schema);
-    if (!validate(value)) {
+    let valid: boolean;
+    try {
+      valid = validate(value) as boolean;
+    } catch (e) {
+      // ajv's deep equality (enum, const, uniqueItems) calls an object's own `valueOf` key when it
+      // has one: JSON like {"valueOf": ""} makes it throw. A clear problem beats a crash.
+      problems.push(`artifact '${artifact}' could not be checked against its schema: ${(e as Error).message}`);
+      continue;
+    }
+    if (!valid) {
       for (const line of describeSchemaErrors(validate.errors)) problems.push(`artifact '${artifact}': ${line}`);
     }
   }

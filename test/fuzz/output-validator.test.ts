@@ -92,6 +92,13 @@ describe('output validator under fuzzing', () => {
     );
   });
 
+  it('reports, without crashing, a value ajv cannot compare (an own "valueOf" key against an enum)', () => {
+    // Counterexample found by the property above (seed 395649674).
+    const check = checkOutput(specOf(['report'], [{ enum: [{}, ''] }]), ['report'], { report: { valueOf: '' } });
+    expect(check.ok).toBe(false);
+    expect(check.ok ? [] : check.problems).toEqual([expect.stringContaining("artifact 'report' could not be checked against its schema")]);
+  });
+
   it('reports outputs JSON cannot hold (cycles, throwing toJSON, BigInt, deep nesting) as problems', () => {
     const spec = specOf(['report'], [undefined]);
     const cyclic: Record<string, unknown> = { report: {} };
