@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    setupFiles: ['./test/support/fast-check-seed.ts'],
     reporters: ['default', './test/support/plain-summary-reporter.ts'],
   },
 });
