@@ -77,7 +77,6 @@ export class Orchestrator {
   private readonly listeners: EventListener[] = [];
   private integratorPromise: Promise<Integrator> | undefined;
   private readonly active = new Map<string, RunHandle>();
-  private readonly replanNotes = new Map<string, string>();
 
   constructor(private readonly options: OrchestratorOptions) {
     this.manifest = options.manifest;
@@ -210,18 +209,18 @@ export class Orchestrator {
       let loop = this.newLoop(runId, goal, journal, current.plan, journaled ? current.tasks : [], undefined);
       stopper.attach(loop);
       await loop.run();
+      let note: string | undefined;
       for (let replans = 0; ; replans++) {
         const next = await this.replanIfUseful(journal, loop, replans);
-        if (!next) break;
+        note = next?.note;
+        if (!next?.plan) break;
         const before = journal.builder.current()!;
-        loop = this.newLoop(runId, goal, journal, next, before.tasks, loop);
+        loop = this.newLoop(runId, goal, journal, next.plan, before.tasks, loop);
         stopper.attach(loop);
         await loop.run();
       }
       const result = journal.builder.current()!;
       const verdict = decideRunStatus(result.plan, result.tasks, loop.artifacts, loop.stopReason);
-      const note = this.replanNotes.get(runId);
-      this.replanNotes.delete(runId);
       if (note && verdict.status !== 'succeeded') verdict.reason = verdict.reason ? `${verdict.reason}; ${note}` : note;
       return await this.end(journal, verdict, loop, outDir);
     } finally {
@@ -255,7 +254,7 @@ export class Orchestrator {
    * work, at most `policy.maxReplans` times (default 1). Stops when the new plan would repeat
    * the one that failed: no progress is no reason to loop.
    */
-  private async replanIfUseful(journal: RunJournal, loop: RunLoop, done: number): Promise<Plan | undefined> {
+  private async replanIfUseful(journal: RunJournal, loop: RunLoop, done: number): Promise<{ plan?: Plan; note?: string } | undefined> {
     if (!this.planner.replan || loop.stopReason) return undefined;
     if (done >= (this.manifest.orchestrator.policy.maxReplans ?? 1)) return undefined;
     const r = journal.builder.current()!;
@@ -276,15 +275,13 @@ export class Orchestrator {
       if (outcome.usage) journal.emit({ type: 'usage', usage: outcome.usage });
       assertValidPlan(outcome.plan, this.manifest, Object.keys(loop.artifacts));
     } catch (e) {
-      this.replanNotes.set(r.runId, `re-planning failed: ${errorMessage(e)}`);
-      return undefined;
+      return { note: `re-planning failed: ${errorMessage(e)}` };
     }
     if (samePlanShape(outcome.plan, r.plan)) {
-      this.replanNotes.set(r.runId, 'stopped re-planning: no progress (the new plan repeats the plan that failed)');
-      return undefined;
+      return { note: 'stopped re-planning: no progress (the new plan repeats the plan that failed)' };
     }
     journal.emit({ type: 'plan.replaced', plan: outcome.plan, planner: outcome.planner, reason: outcome.reason ?? `re-planned after ${failed.map((t) => t.id).join(', ')} failed` });
-    return outcome.plan;
+    return { plan: outcome.plan };
   }
 
   private async end(
