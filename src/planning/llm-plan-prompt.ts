@@ -4,19 +4,12 @@
  * artifacts) only ever appears inside quoted data blocks (see `quoteData`).
  */
 import type { ReplanRequest } from '../core/contracts.ts';
-import type { Manifest, Plan } from '../core/types.ts';
+import type { AgentSpec, Manifest, Plan } from '../core/types.ts';
 import { DATA_RULE, quoteData } from '../llm/quote.ts';
 import type { PlanProblem } from './validate-plan.ts';
 
 /** One sub-agent as the planner sees it. */
-export interface CatalogueEntry {
-  name: string;
-  description: string;
-  version: string;
-  capabilities: string[];
-  consumes: string[];
-  produces: string[];
-}
+export type CatalogueEntry = Pick<AgentSpec, 'name' | 'description' | 'version' | 'capabilities' | 'consumes' | 'produces'>;
 
 /** The sub-agents the orchestrator may plan with, as plain data. */
 export function catalogueOf(manifest: Manifest): CatalogueEntry[] {
