@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'out', '.baton', 'test-artifacts', 'bench/results', 'dist'] },
+  { ignores: ['**/node_modules', '**/out', '**/.baton', 'test-artifacts', 'bench/results', '**/dist'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

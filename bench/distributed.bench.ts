@@ -17,13 +17,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Planner } from '../src/core/contracts.ts';
-import type { Manifest, Plan } from '../src/core/types.ts';
-import { redisOptions } from '../src/distributed/connection.ts';
-import { Dispatcher } from '../src/distributed/dispatcher.ts';
-import { loadManifest } from '../src/manifest/index.ts';
-import { Orchestrator } from '../src/orchestrator.ts';
-import { startRedis } from '../test/support/redis.ts';
+import type { Planner } from '../packages/core/src/core/contracts.ts';
+import type { Manifest, Plan } from '../packages/core/src/core/types.ts';
+import { redisOptions } from '../packages/scale/src/connection.ts';
+import { Dispatcher } from '../packages/scale/src/dispatcher.ts';
+import { loadManifest } from '../packages/core/src/manifest/index.ts';
+import { Orchestrator } from '../packages/core/src/orchestrator.ts';
+import { startRedis } from '../packages/core/test/support/redis.ts';
 import { machineInfo } from './machine-info.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -216,7 +216,7 @@ function spawnRaw(url: string, concurrency: number): ChildProcess {
 }
 
 function spawnBatonWorker(manifestFile: string, url: string, concurrency: number): ChildProcess {
-  return spawn(process.execPath, [path.join(ROOT, 'bin/baton.js'), 'worker', '-m', manifestFile, '--redis', url, '--concurrency', String(concurrency)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [path.join(ROOT, 'packages/core/bin/baton.js'), 'worker', '-m', manifestFile, '--redis', url, '--concurrency', String(concurrency)], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Starts `n` worker processes, waits until each is ready, measures, then stops them. */

@@ -31,10 +31,10 @@ const { values: args } = parseArgs({
 
 /** The server side, in a child process so the load generator does not share its event loop. */
 async function serve(): Promise<void> {
-  const { createOrchestrator } = await import('../src/create-orchestrator.ts');
-  const { createServer } = await import('../src/server/index.ts');
-  const { SqliteRunStore } = await import('../src/store/index.ts');
-  const { scriptedAgent } = await import('../src/testing/index.ts');
+  const { createOrchestrator } = await import('../packages/core/src/create-orchestrator.ts');
+  const { createServer } = await import('../packages/server/src/index.ts');
+  const { SqliteRunStore } = await import('../packages/core/src/store/index.ts');
+  const { scriptedAgent } = await import('../packages/core/src/testing/index.ts');
   const dir = args.dir ?? mkdtempSync(path.join(os.tmpdir(), 'baton-http-load-'));
   const delayMs = Number(args['delay-ms']);
   const server = await createServer({

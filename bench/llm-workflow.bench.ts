@@ -7,17 +7,17 @@
  *
  * `node --import tsx bench/llm-workflow.bench.ts <builtin|llm>` prints one JSON line.
  */
-import { createLlmAgentFactory } from '../src/agents/llm-agent.ts';
-import { AgentRegistry } from '../src/agents/registry.ts';
-import type { Integrator, Planner } from '../src/core/contracts.ts';
-import { resolvePolicy } from '../src/core/defaults.ts';
-import type { AgentSpec, Manifest, Plan } from '../src/core/types.ts';
-import type { ResolvedModel } from '../src/llm/model-config.ts';
-import { Orchestrator } from '../src/orchestrator.ts';
-import { BuiltinPlanner } from '../src/planning/builtin-planner.ts';
-import { LlmPlanner } from '../src/planning/llm-planner.ts';
-import { ScriptedModel } from '../src/testing/scripted-model.ts';
-import type { ModelReply } from '../src/testing/scripted-model.ts';
+import { createLlmAgentFactory } from '../packages/llm/src/llm-agent.ts';
+import { AgentRegistry } from '../packages/core/src/agents/registry.ts';
+import type { Integrator, Planner } from '../packages/core/src/core/contracts.ts';
+import { resolvePolicy } from '../packages/core/src/core/defaults.ts';
+import type { AgentSpec, Manifest, Plan } from '../packages/core/src/core/types.ts';
+import type { ResolvedModel } from '../packages/llm/src/model-config.ts';
+import { Orchestrator } from '../packages/core/src/orchestrator.ts';
+import { BuiltinPlanner } from '../packages/core/src/planning/builtin-planner.ts';
+import { LlmPlanner } from '../packages/llm/src/planning/llm-planner.ts';
+import { ScriptedModel } from '../packages/llm/src/testing/scripted-model.ts';
+import type { ModelReply } from '../packages/llm/src/testing/scripted-model.ts';
 import { rssSampler } from './machine-info.ts';
 
 const LATENCY_MS = 300;

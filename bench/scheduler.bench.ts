@@ -5,10 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { RunStore } from '../src/core/contracts.ts';
-import { createOrchestrator } from '../src/create-orchestrator.ts';
-import { StaticPlanner } from '../src/planning/static-planner.ts';
-import { MemoryRunStore, SqliteRunStore } from '../src/store/index.ts';
+import type { RunStore } from '../packages/core/src/core/contracts.ts';
+import { createOrchestrator } from '../packages/core/src/create-orchestrator.ts';
+import { StaticPlanner } from '../packages/core/src/planning/static-planner.ts';
+import { MemoryRunStore, SqliteRunStore } from '../packages/core/src/store/index.ts';
 import { chain, fanOut, layered, wide } from './workloads.ts';
 import type { Workload } from './workloads.ts';
 

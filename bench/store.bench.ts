@@ -10,11 +10,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunStore } from '../src/core/contracts.ts';
-import type { RunEvent } from '../src/core/events.ts';
-import { MemoryRunStore } from '../src/store/memory-store.ts';
-import { PostgresRunStore } from '../src/store/postgres-store.ts';
-import { SqliteRunStore } from '../src/store/sqlite-store.ts';
+import type { RunStore } from '../packages/core/src/core/contracts.ts';
+import type { RunEvent } from '../packages/core/src/core/events.ts';
+import { MemoryRunStore } from '../packages/core/src/store/memory-store.ts';
+import { PostgresRunStore } from '../packages/scale/src/postgres/postgres-store.ts';
+import { SqliteRunStore } from '../packages/core/src/store/sqlite-store.ts';
 
 const EVENTS = 100_000;
 const BATCH = 3;
@@ -76,7 +76,7 @@ try {
 
   if (process.env['BATON_BENCH_PG'] === '1') {
     const url = process.env['BATON_BENCH_PG_URL'];
-    const { startPostgres } = await import('../test/support/postgres.ts');
+    const { startPostgres } = await import('../packages/core/test/support/postgres.ts');
     const server = url ? undefined : await startPostgres();
     const postgres = await PostgresRunStore.connect(url ?? server?.url ?? '');
     try {

@@ -1,6 +1,6 @@
-import { defineAgent } from '../src/agents/define-agent.ts';
-import type { Agent } from '../src/core/contracts.ts';
-import type { Plan, PlanTask } from '../src/core/types.ts';
+import { defineAgent } from '../packages/core/src/agents/define-agent.ts';
+import type { Agent } from '../packages/core/src/core/contracts.ts';
+import type { Plan, PlanTask } from '../packages/core/src/core/types.ts';
 
 /** A no-op agent: returns its artifacts at once, so what is measured is Baton itself. */
 export function noop(name: string, consumes: string[], produces: string[], delayMs = 0): Agent {

@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RunEvent } from '../../src/core/events.ts';
-import { reduceEvents } from '../../src/core/reduce.ts';
-import type { RunResult } from '../../src/core/types.ts';
-import { SqliteRunStore } from '../../src/store/index.ts';
+import type { RunEvent } from '../../packages/core/src/core/events.ts';
+import { reduceEvents } from '../../packages/core/src/core/reduce.ts';
+import type { RunResult } from '../../packages/core/src/core/types.ts';
+import { SqliteRunStore } from '../../packages/core/src/store/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'baton.js');

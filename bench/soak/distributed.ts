@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { Dispatcher } from '../../src/distributed/dispatcher.ts';
-import { startRedis } from '../../test/support/redis.ts';
+import { Dispatcher } from '../../packages/scale/src/dispatcher.ts';
+import { startRedis } from '../../packages/core/test/support/redis.ts';
 import type { FaultConfig } from './faulty-agents.ts';
 import type { Backend } from './run-soak.ts';
 import type { Workspace } from './workspace.ts';

@@ -8,13 +8,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createCommandAgent } from '../../src/agents/command-agent.ts';
-import { createModuleAgent } from '../../src/agents/module-agent.ts';
-import { AgentRegistry } from '../../src/agents/registry.ts';
-import type { Agent } from '../../src/core/contracts.ts';
-import type { AgentInput } from '../../src/core/types.ts';
-import { attemptKey, FaultInjector, withFaults } from '../../src/testing/fault-injector.ts';
-import type { FaultWeights, InProcessFault } from '../../src/testing/fault-injector.ts';
+import { createCommandAgent } from '../../packages/core/src/agents/command-agent.ts';
+import { createModuleAgent } from '../../packages/core/src/agents/module-agent.ts';
+import { AgentRegistry } from '../../packages/core/src/agents/registry.ts';
+import type { Agent } from '../../packages/core/src/core/contracts.ts';
+import type { AgentInput } from '../../packages/core/src/core/types.ts';
+import { attemptKey, FaultInjector, withFaults } from '../../packages/core/src/testing/fault-injector.ts';
+import type { FaultWeights, InProcessFault } from '../../packages/core/src/testing/fault-injector.ts';
 
 /** What a command agent's process can be made to do. */
 export type CommandFault = 'throw' | 'exit' | 'hang' | 'hang-ignore-term' | 'non-json' | 'invalid' | 'late' | 'crash';

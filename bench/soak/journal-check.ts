@@ -5,10 +5,10 @@
  * planned task ends, and the run record's status matches.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { RunStore } from '../../src/core/contracts.ts';
-import type { RunEvent } from '../../src/core/events.ts';
-import { reduceEvents } from '../../src/core/reduce.ts';
-import type { RunResult } from '../../src/core/types.ts';
+import type { RunStore } from '../../packages/core/src/core/contracts.ts';
+import type { RunEvent } from '../../packages/core/src/core/events.ts';
+import { reduceEvents } from '../../packages/core/src/core/reduce.ts';
+import type { RunResult } from '../../packages/core/src/core/types.ts';
 
 /** What is wrong with one run's journal; empty when it is consistent. */
 export function journalProblems(events: readonly RunEvent[], returned: RunResult, recordStatus: string | undefined): string[] {

@@ -6,12 +6,12 @@
 import { rmSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
-import type { AgentRegistry } from '../../src/agents/registry.ts';
-import type { RunResult } from '../../src/core/types.ts';
-import { loadManifest } from '../../src/manifest/index.ts';
-import { Orchestrator } from '../../src/orchestrator.ts';
-import { SqliteRunStore } from '../../src/store/index.ts';
-import { roll } from '../../src/testing/fault-injector.ts';
+import type { AgentRegistry } from '../../packages/core/src/agents/registry.ts';
+import type { RunResult } from '../../packages/core/src/core/types.ts';
+import { loadManifest } from '../../packages/core/src/manifest/index.ts';
+import { Orchestrator } from '../../packages/core/src/orchestrator.ts';
+import { SqliteRunStore } from '../../packages/core/src/store/index.ts';
+import { roll } from '../../packages/core/src/testing/fault-injector.ts';
 import { machineInfo, rssSampler } from '../machine-info.ts';
 import type { MachineInfo } from '../machine-info.ts';
 import { faultyRegistry, injectorsOf } from './faulty-agents.ts';

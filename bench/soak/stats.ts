@@ -3,8 +3,8 @@
  * attempt outcome. The fault of every journaled attempt is recomputed from the seed (decisions
  * are pure), so the table is the same whether agents ran here or in workers that died.
  */
-import type { AttemptRecord, RunResult } from '../../src/core/types.ts';
-import { attemptKey } from '../../src/testing/fault-injector.ts';
+import type { AttemptRecord, RunResult } from '../../packages/core/src/core/types.ts';
+import { attemptKey } from '../../packages/core/src/testing/fault-injector.ts';
 
 export type AttemptOutcome = 'succeeded' | 'failed' | 'timeout' | 'invalid' | 'cancelled' | 'interrupted';
 export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['succeeded', 'failed', 'timeout', 'invalid', 'cancelled', 'interrupted'];

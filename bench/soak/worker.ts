@@ -4,8 +4,8 @@
  * (SIGKILL), so BullMQ must hand their jobs to another worker. Prints `ready` when it takes jobs;
  * SIGTERM hands running jobs back and exits.
  */
-import { AgentWorker } from '../../src/distributed/agent-worker.ts';
-import { loadManifest } from '../../src/manifest/index.ts';
+import { AgentWorker } from '../../packages/scale/src/agent-worker.ts';
+import { loadManifest } from '../../packages/core/src/manifest/index.ts';
 import { faultyRegistry } from './faulty-agents.ts';
 import type { FaultConfig } from './faulty-agents.ts';
 

@@ -7,8 +7,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import type { IntegrationInput } from '../../src/core/contracts.ts';
-import type { Deliverable, Provenance } from '../../src/core/types.ts';
+import type { IntegrationInput } from 'batonjs';
+import type { Deliverable, Provenance } from 'batonjs';
 import type { Charts, Metrics, SalesDataset, Summary } from './lib/artifacts.ts';
 import { howMade } from './lib/how-made.ts';
 import { printPdf } from './lib/pdf.ts';

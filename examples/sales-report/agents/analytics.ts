@@ -2,9 +2,9 @@
  * Analytics agent (kind module): turns the `sales-dataset` artifact into the `metrics` artifact
  * (KPIs, growth, breakdowns, trend, movers) and the `charts` artifact (Vega-Lite specs rendered to SVG).
  */
-import type { AgentContext } from '../../../src/core/contracts.ts';
-import { UnrecoverableAgentError } from '../../../src/core/errors.ts';
-import type { AgentInput, AgentOutput } from '../../../src/core/types.ts';
+import type { AgentContext } from 'batonjs';
+import { UnrecoverableAgentError } from 'batonjs';
+import type { AgentInput, AgentOutput } from 'batonjs';
 import type { SalesDataset } from '../lib/artifacts.ts';
 import { buildCharts } from '../lib/charts.ts';
 import { computeMetrics } from '../lib/metrics.ts';

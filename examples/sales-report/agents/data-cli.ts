@@ -3,8 +3,8 @@
  * a separate process that reads the agent input as JSON on stdin and writes the output as JSON on
  * stdout (DESIGN section 4). A failure exits 1 with the reason on stderr.
  */
-import { errorMessage } from '../../../src/core/errors.ts';
-import type { AgentInput } from '../../../src/core/types.ts';
+import { errorMessage } from 'batonjs';
+import type { AgentInput } from 'batonjs';
 import { extractSalesDataset } from '../lib/extract.ts';
 
 async function readStdin(): Promise<string> {

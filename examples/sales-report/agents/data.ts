@@ -2,8 +2,8 @@
  * Data agent (kind module): reads the period and comparisons from the goal and returns the
  * `sales-dataset` artifact from the sales database, through a read-only connection.
  */
-import type { AgentContext } from '../../../src/core/contracts.ts';
-import type { AgentInput, AgentOutput } from '../../../src/core/types.ts';
+import type { AgentContext } from 'batonjs';
+import type { AgentInput, AgentOutput } from 'batonjs';
 import { extractSalesDataset } from '../lib/extract.ts';
 
 export default async function dataAgent(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {

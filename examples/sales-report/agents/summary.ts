@@ -3,9 +3,9 @@
  * recommended actions) from the `metrics` artifact by deterministic text generation; every number
  * it quotes carries a pointer to the metric it came from.
  */
-import type { AgentContext } from '../../../src/core/contracts.ts';
-import { UnrecoverableAgentError } from '../../../src/core/errors.ts';
-import type { AgentInput, AgentOutput } from '../../../src/core/types.ts';
+import type { AgentContext } from 'batonjs';
+import { UnrecoverableAgentError } from 'batonjs';
+import type { AgentInput, AgentOutput } from 'batonjs';
 import type { Metrics } from '../lib/artifacts.ts';
 import { writeSummary } from '../lib/summary-text.ts';
 

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { openDatabase } from '../../../src/store/sqlite-driver.ts';
+import { openSqlite } from 'batonjs';
 import {
   CHANNELS,
   MONTH_SEASONALITY,
@@ -90,10 +90,10 @@ export function generateSalesDatabase(file: string, options: GenerateOptions = {
 
   mkdirSync(dirname(file), { recursive: true });
   rmSync(file, { force: true });
-  const db = openDatabase(file);
+  const db = openSqlite(file);
   try {
-    db.pragma('journal_mode = DELETE');
-    db.pragma('synchronous = OFF');
+    db.exec('PRAGMA journal_mode = DELETE');
+    db.exec('PRAGMA synchronous = OFF');
     db.exec(`
       CREATE TABLE orders (
         order_id    INTEGER PRIMARY KEY,
@@ -116,7 +116,7 @@ export function generateSalesDatabase(file: string, options: GenerateOptions = {
     );
     const volume = REGIONS.map(() => 1);
     let rows = 0;
-    const write = db.transaction(() => {
+    const write = (): void => db.immediate(() => {
       for (let day = new Date(`${start}T00:00:00Z`); day.toISOString().slice(0, 10) <= end; day.setUTCDate(day.getUTCDate() + 1)) {
         const date = day.toISOString().slice(0, 10);
         const month = day.getUTCMonth();
@@ -187,7 +187,7 @@ export function ensureSalesDatabase(file: string = DEFAULT_DATABASE): string {
 /** The generator version recorded in a database's `meta` table, if any. */
 export function generatorVersionOf(file: string): number | undefined {
   try {
-    const db = openDatabase(file, { readonly: true, fileMustExist: true });
+    const db = openSqlite(file, { readonly: true, fileMustExist: true });
     try {
       const row = db.prepare("SELECT value FROM meta WHERE key = 'generator_version'").get() as { value: string } | undefined;
       return row ? Number(row.value) : undefined;

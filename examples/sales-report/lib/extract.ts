@@ -4,8 +4,8 @@
  * return the `sales-dataset` artifact.
  */
 import { basename } from 'node:path';
-import { UnrecoverableAgentError } from '../../../src/core/errors.ts';
-import type { AgentInput } from '../../../src/core/types.ts';
+import { UnrecoverableAgentError } from 'batonjs';
+import type { AgentInput } from 'batonjs';
 import { DEFAULT_DATABASE, ensureSalesDatabase } from '../data/generate.ts';
 import type { CountryRow, QueryRecord, SalesDataset, SalesRow, TrendRow } from './artifacts.ts';
 import { monthEnd, monthStart, yearMonth } from './calendar.ts';

@@ -2,8 +2,8 @@
  * "How this report was made": one row per subtask of the run (agent and version, attempts,
  * timings, validation results), shared by the HTML and Markdown reports.
  */
-import type { IntegrationInput } from '../../../src/core/contracts.ts';
-import type { AttemptRecord, Usage } from '../../../src/core/types.ts';
+import type { IntegrationInput } from 'batonjs';
+import type { AttemptRecord, Usage } from 'batonjs';
 
 export interface AttemptLine {
   n: number;

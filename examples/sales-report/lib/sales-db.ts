@@ -4,9 +4,9 @@
  * whose result may not exceed a row limit (rows are never silently dropped: a larger result is an
  * error, because a truncated dataset would give wrong totals).
  */
-import type Database from 'better-sqlite3';
-import { openDatabase } from '../../../src/store/sqlite-driver.ts';
-import { UnrecoverableAgentError } from '../../../src/core/errors.ts';
+import { openSqlite, sqliteErrorCode } from 'batonjs';
+import type { SqliteDatabase, SqliteStatement } from 'batonjs';
+import { UnrecoverableAgentError } from 'batonjs';
 import type { Coverage } from './period.ts';
 
 export const DEFAULT_MAX_ROWS = 50_000;
@@ -41,24 +41,24 @@ export function assertSingleSelect(sql: string): void {
 
 /** A read-only connection to the sales database. */
 export class SalesDb {
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
 
   private constructor(
     readonly file: string,
-    db: Database.Database,
+    db: SqliteDatabase,
   ) {
     this.db = db;
   }
 
   /** Opens an existing database read-only. */
   static open(file: string): SalesDb {
-    let db: Database.Database;
+    let db: SqliteDatabase;
     try {
-      db = openDatabase(file, { readonly: true, fileMustExist: true });
+      db = openSqlite(file, { readonly: true, fileMustExist: true });
     } catch (e) {
       throw new UnrecoverableAgentError(`cannot open the sales database ${file}: ${(e as Error).message}. Run "npm run sample-data" to create it, or set BATON_SALES_DB.`, { cause: e });
     }
-    db.pragma('query_only = ON');
+    db.exec('PRAGMA query_only = ON');
     return new SalesDb(file, db);
   }
 
@@ -66,18 +66,21 @@ export class SalesDb {
   select<T>(sql: string, params: SqlParam[] = [], options: SelectOptions = {}): T[] {
     assertSingleSelect(sql);
     options.signal?.throwIfAborted();
-    let stmt: Database.Statement;
+    let stmt: SqliteStatement;
     try {
       stmt = this.db.prepare(sql);
     } catch (e) {
       throw new UnrecoverableAgentError(`invalid query: ${(e as Error).message}`, { cause: e });
     }
-    if (!stmt.reader || !stmt.readonly) {
-      throw new UnrecoverableAgentError('the data agent only runs read-only SELECT statements; this statement would change the database.');
-    }
     const maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
     const rows: T[] = [];
-    for (const row of stmt.iterate(...params) as IterableIterator<T>) {
+    let iterator: IterableIterator<Record<string, unknown>>;
+    try {
+      iterator = stmt.iterate(...params);
+    } catch (e) {
+      throw readOnlyOr(e);
+    }
+    for (const row of iterator as IterableIterator<T>) {
       if (rows.length >= maxRows) {
         throw new UnrecoverableAgentError(`the query returned more than ${maxRows} rows; aggregate further (GROUP BY) or narrow the period.`);
       }
@@ -101,4 +104,13 @@ export class SalesDb {
   close(): void {
     this.db.close();
   }
+}
+
+/** The connection is read-only (and `query_only`): a statement that would write fails, and says why. */
+function readOnlyOr(e: unknown): Error {
+  const code = sqliteErrorCode(e);
+  if (code === 'SQLITE_READONLY' || code === 'SQLITE_AUTH') {
+    return new UnrecoverableAgentError('the data agent only runs read-only SELECT statements; this statement would change the database.', { cause: e });
+  }
+  return new UnrecoverableAgentError(`the query failed: ${(e as Error).message}`, { cause: e });
 }

@@ -5,9 +5,9 @@
  * from the goal by the same code as in the deterministic mode; only the SQL comes from the model.
  */
 import { basename } from 'node:path';
-import type { AgentContext } from '../../../src/core/contracts.ts';
-import { UnrecoverableAgentError } from '../../../src/core/errors.ts';
-import type { AgentInput, AgentOutput } from '../../../src/core/types.ts';
+import type { AgentContext } from 'batonjs';
+import { UnrecoverableAgentError } from 'batonjs';
+import type { AgentInput, AgentOutput } from 'batonjs';
 import type { CountryRow, QueryRecord, SalesDataset, SalesRow, TrendRow } from '../lib/artifacts.ts';
 import { monthEnd, monthStart, yearMonth } from '../lib/calendar.ts';
 import { salesDatabaseFile } from '../lib/extract.ts';

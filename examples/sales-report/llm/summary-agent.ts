@@ -6,8 +6,8 @@
  * Model: BATON_SUMMARY_MODEL, else BATON_MODEL, else openai:gpt-4o-mini (as the manifest).
  */
 import { readFileSync } from 'node:fs';
-import { defineLlmAgent } from '../../../src/agents/llm-agent.ts';
-import type { JsonSchema } from '../../../src/core/types.ts';
+import { defineLlmAgent } from 'batonjs-llm';
+import type { JsonSchema } from 'batonjs';
 import type { Metrics, Summary } from '../lib/artifacts.ts';
 import { checkSummaryNumbers } from './summary-numbers.ts';
 

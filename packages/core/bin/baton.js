@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// An installed package runs its compiled dist/. In a checkout of the Baton repository (src/ next to
+// bin/) the CLI runs the TypeScript sources through tsx, and Baton's packages resolve to their
+// sources (the `batonjs-source` export condition) in this process and in the processes it starts.
+import { existsSync } from 'node:fs';
+
+const checkout = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(checkout)) {
+  const condition = '--conditions=batonjs-source';
+  const inherited = process.env.NODE_OPTIONS ?? '';
+  if (!inherited.includes(condition)) process.env.NODE_OPTIONS = `${inherited} ${condition}`.trim();
+  if (!process.execArgv.includes(condition)) {
+    const { register } = await import('node:module');
+    register(new URL('./source-conditions.mjs', import.meta.url));
+  }
+  const { register: registerTsx } = await import('tsx/esm/api');
+  registerTsx();
+  await import(checkout.href);
+} else {
+  await import(new URL('../dist/cli/main.js', import.meta.url).href);
+}

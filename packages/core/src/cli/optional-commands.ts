@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { importOptional } from '../core/optional.ts';
+import { REDIS_URL_ENV } from './dispatch-choice.ts';
+import type { ActWrapper } from './extra-commands.ts';
+
+const redisOption = (): Option =>
+  new Option('--redis <url>', `run agents on baton workers through BullMQ on this Redis (default: $${REDIS_URL_ENV}; unset: in this process)`);
+
+/**
+ * Commands whose code lives in optional packages: their options and help are here, so `baton
+ * --help` lists them; running one loads its package (or says how to install it).
+ */
+export function optionalCommands(program: Command, act: ActWrapper): void {
+  program
+    .command('serve')
+    .description('serve the HTTP API, the live dashboard and the A2A endpoint (stop with Ctrl-C); needs batonjs-server')
+    .addOption(new Option('-m, --manifest <file>', 'the manifest').default('baton.yaml'))
+    .addOption(new Option('--host <address>', 'address to listen on; other than loopback needs BATON_API_TOKEN').default('127.0.0.1'))
+    .addOption(new Option('--port <n>', 'port; 0 picks a free one').default('8080'))
+    .addOption(new Option('--store <path|url>', 'journal: a SQLite file, "memory" or a postgres:// URL (default: $BATON_DATABASE_URL or .baton/baton.db)'))
+    .addOption(new Option('--data-dir <dir>', 'runs write their files under <dir>/runs/<run id>/').default('.baton'))
+    .addOption(new Option('--max-concurrent-tasks <n>', 'cap on agent attempts in flight across all runs').default('16'))
+    .addOption(new Option('--planner <name>', 'planner to use').choices(['builtin', 'llm']))
+    .addOption(new Option('--redis <url>', `dispatch attempts to baton workers through BullMQ on this Redis (default: $${REDIS_URL_ENV})`))
+    .action(act(async (opts: Record<string, unknown>) => (await importOptional('batonjs-server', 'baton serve')).serveCommand(opts)));
+
+  program
+    .command('worker')
+    .description(`run a manifest's agents for the jobs orchestrators queue on Redis (BullMQ); stops gracefully on SIGTERM; needs batonjs-scale`)
+    .addOption(new Option('-m, --manifest <file>', 'the manifest').default('baton.yaml'))
+    .addOption(new Option('--redis <url>', `Redis to take jobs from (default: $${REDIS_URL_ENV})`))
+    .option('--concurrency <n|agent=n,...>', 'jobs run at once per agent, e.g. "4" or "2,analytics=8" (default: policy.maxParallel)')
+    .option('--agents <names>', 'only consume the queues of these agents, comma-separated (default: all)')
+    .option('--health-port <port>', 'serve GET /healthz on this port (0: any free port)')
+    .option('--health-host <host>', 'address the health endpoint listens on', '127.0.0.1')
+    .option('--grace-ms <ms>', 'on SIGTERM, how long running jobs may finish before they are handed back to the queue', '30000')
+    .option('--lock-ms <ms>', "how long a dead worker's job stays claimed before another worker re-runs it", '30000')
+    .action(act(async (opts: Record<string, unknown>) => (await importOptional('batonjs-scale', 'baton worker')).workerCommand(opts)));
+
+  // `run` and `runs resume` dispatch to workers with --redis (or BATON_REDIS_URL).
+  program.commands.find((c) => c.name() === 'run')?.addOption(redisOption());
+  program.commands
+    .find((c) => c.name() === 'runs')
+    ?.commands.find((c: Command) => c.name() === 'resume')
+    ?.addOption(redisOption());
+}

@@ -1,0 +1,62 @@
+import type { AgentFactory, Planner, RunEventSource, RunStore } from './contracts.ts';
+import { BatonError } from './errors.ts';
+import type { Agent } from './contracts.ts';
+import type { AgentOutput, Manifest, PlanTask, Usage } from './types.ts';
+import type { Dispatch } from '../cli/dispatch-choice.ts';
+
+/** A check run on every valid output (LLM rubric judges): returns the problems found. */
+export type ExtraCheck = (task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal, reportUsage?: (usage: Usage) => void) => Promise<string[]>;
+
+
+/** What the core uses of `batonjs-llm`. */
+export interface LlmPackage {
+  createLlmAgent: AgentFactory;
+  /** The LLM planner over `orchestrator.model`; throws naming the missing key or model. */
+  createLlmPlanner(manifest: Manifest): Planner;
+  /** The judge of `checks: [{ rubric }]`, when the orchestrator has a model and some artifact has checks. */
+  createJudgeIfNeeded(manifest: Manifest): ExtraCheck | undefined;
+}
+
+/** What the core uses of `batonjs-scale`. */
+export interface ScalePackage {
+  openPostgresStore(url: string): Promise<RunStore>;
+  /** BullMQ dispatch on the Redis at `url`. */
+  createBullmqDispatch(manifest: Manifest, url: string): Promise<Dispatch>;
+  workerCommand(options: Record<string, unknown>): Promise<number>;
+}
+
+/** What the core uses of `batonjs-server`. */
+export interface ServerPackage {
+  a2aAgentFactory: AgentFactory;
+  serveCommand(options: Record<string, unknown>): Promise<number>;
+}
+
+/** What the core uses of `batonjs-telemetry`. */
+export interface TelemetryPackage {
+  startTelemetry(source: RunEventSource & { manifest?: Manifest }): { shutdown(): Promise<void> } | undefined;
+}
+
+interface Packages {
+  'batonjs-llm': LlmPackage;
+  'batonjs-scale': ScalePackage;
+  'batonjs-server': ServerPackage;
+  'batonjs-telemetry': TelemetryPackage;
+}
+
+/**
+ * Loads one of Baton's optional packages, which the user installs next to `batonjs` when they
+ * need it. A missing package is a clear error naming what needs it and how to add it.
+ */
+export async function importOptional<P extends keyof Packages>(name: P, neededFor: string): Promise<Packages[P]> {
+  // A variable specifier: the core must not depend on its optional packages at build time.
+  const specifier: string = name;
+  try {
+    return (await import(specifier)) as Packages[P];
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((e as Error).message).includes(`'${name}'`)) {
+      throw new BatonError('BAD_REQUEST', `${neededFor} needs the optional package ${name}: install it next to batonjs (npm install ${name})`, { retryable: false, cause: e });
+    }
+    throw e;
+  }
+}

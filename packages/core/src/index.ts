@@ -1,0 +1,27 @@
+/**
+ * Baton: an orchestrator that plans a goal into a DAG of tasks, delegates each to a sub-agent,
+ * validates every output, heals failures (retry with feedback, reassign, degrade) and integrates
+ * the outputs into one deliverable, journaling every step.
+ *
+ * @packageDocumentation
+ */
+export * from './core/index.ts';
+export { Orchestrator } from './orchestrator.ts';
+export type { OrchestratorOptions, RunOptions, RunHandle } from './orchestrator.ts';
+export { createOrchestrator } from './create-orchestrator.ts';
+export type { CodeOrchestratorOptions } from './create-orchestrator.ts';
+export { defineAgent } from './agents/define-agent.ts';
+export type { AgentDefinition } from './agents/define-agent.ts';
+export { AgentRegistry } from './agents/registry.ts';
+export { loadManifest, parseManifest, manifestFromObject, defineManifest } from './manifest/index.ts';
+export { BuiltinPlanner, StaticPlanner, validatePlan, assertValidPlan, explainPlan, formatPlanProblems } from './planning/index.ts';
+export type { PlanProblem } from './planning/index.ts';
+export { candidateAgents } from './routing/index.ts';
+// PostgreSQL lives in batonjs-scale (loaded by openStore only for postgres:// URLs).
+export { MemoryRunStore, SqliteRunStore, openStore, DEFAULT_DATABASE_FILE, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './store/index.ts';
+export type { OpenStoreOptions, SqliteRunStoreOptions, SqliteMigration } from './store/index.ts';
+export { openSqlite, sqliteErrorCode, sqliteAvailable } from './store/sqlite-driver.ts';
+export type { SqliteDatabase, SqliteStatement, OpenSqliteOptions, SqlValue } from './store/sqlite-driver.ts';
+export { Limiter } from './execution/limiter.ts';
+export { collectArtifacts } from './integration/collect.ts';
+export { checkOutput } from './validation/output-validator.ts';

@@ -1,0 +1,22 @@
+/**
+ * What Baton's own optional packages (batonjs-server, -scale, -llm, -telemetry) use of the core
+ * beyond its public entry. Not a stable API: it changes with any release, and those packages pin
+ * the exact core version they were built with.
+ *
+ * @packageDocumentation
+ */
+export * from './index.ts';
+export { importOptional } from './core/optional.ts';
+export type { ExtraCheck, LlmPackage, ScalePackage, ServerPackage, TelemetryPackage } from './core/optional.ts';
+export { createLogger, logRunEvents } from './observability/logger.ts';
+export type { Logger, LoggerOptions } from './observability/logger.ts';
+export { openJournal, readManifest, reportError } from './cli/context.ts';
+export type { CommonOptions } from './cli/context.ts';
+export { EXIT, exitCodeFor } from './cli/exit-codes.ts';
+export { createDispatch, redisUrlFrom, REDIS_URL_ENV } from './cli/dispatch-choice.ts';
+export type { Dispatch } from './cli/dispatch-choice.ts';
+export { createJudgeIfNeeded, createPlanner } from './cli/planner-choice.ts';
+export { checkReplanProgress, renameReusedIds } from './planning/replan-rules.ts';
+export * from './store/journal-rules.ts';
+export { RUN_COLUMNS, recordFromRow } from './store/sql-rows.ts';
+export type { RunRow } from './store/sql-rows.ts';

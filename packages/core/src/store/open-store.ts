@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import type { RunStore } from '../core/contracts.ts';
+import { BatonError } from '../core/errors.ts';
+import { importOptional } from '../core/optional.ts';
+import { MemoryRunStore } from './memory-store.ts';
+import { SqliteRunStore } from './sqlite-store.ts';
+
+/** The journal file used when nothing else is configured, relative to the working folder. */
+export const DEFAULT_DATABASE_FILE = '.baton/baton.db';
+
+export interface OpenStoreOptions {
+  /** Folder relative SQLite paths are resolved against (default: process.cwd()). */
+  cwd?: string;
+  /** Where BATON_DATABASE_URL is read from (default: process.env). */
+  env?: Record<string, string | undefined>;
+}
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+const ANY_URL = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * Opens the journal a spec names: `memory`; a `postgres://` or `postgresql://` URL; anything
+ * else is a SQLite file path, resolved against `cwd`. Without a spec, BATON_DATABASE_URL is
+ * used, else `.baton/baton.db` under `cwd`.
+ */
+export async function openStore(spec: string | undefined, options: OpenStoreOptions = {}): Promise<RunStore> {
+  const cwd = options.cwd ?? process.cwd();
+  const configured = spec ?? (options.env ?? process.env)['BATON_DATABASE_URL'];
+  const chosen = configured === undefined || configured.trim() === '' ? DEFAULT_DATABASE_FILE : configured.trim();
+  if (chosen === 'memory') return new MemoryRunStore();
+  if (POSTGRES_URL.test(chosen)) {
+    // Loaded on demand: most runs never need the PostgreSQL driver.
+    return (await importOptional('batonjs-scale', 'a PostgreSQL journal')).openPostgresStore(chosen);
+  }
+  if (ANY_URL.test(chosen)) {
+    const scheme = chosen.slice(0, chosen.indexOf(':'));
+    throw new BatonError(
+      'BAD_REQUEST',
+      `unsupported journal database ${scheme}://...: use 'memory', a postgres:// or postgresql:// URL, or a SQLite file path (default ${DEFAULT_DATABASE_FILE})`,
+      { retryable: false },
+    );
+  }
+  return new SqliteRunStore({ file: resolve(cwd, chosen) });
+}

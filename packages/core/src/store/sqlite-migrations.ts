@@ -1,0 +1,80 @@
+import { BatonError } from '../core/errors.ts';
+import type { SqliteDatabase } from './sqlite-driver.ts';
+
+/**
+ * The SQLite journal schema, as forward migrations. `PRAGMA user_version` records the version a
+ * database is at. Never edit a released migration: journals written with it exist on users'
+ * disks (test/store/fixtures/ keeps one). Append a new one instead.
+ */
+export interface SqliteMigration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    description: 'runs and their event journal',
+    sql: `
+      CREATE TABLE runs (
+        run_id        TEXT PRIMARY KEY,
+        goal          TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        manifest_file TEXT,
+        event_count   INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE events (
+        run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+        seq    INTEGER NOT NULL,
+        type   TEXT NOT NULL,
+        at     TEXT NOT NULL,
+        body   TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      ) WITHOUT ROWID;
+      CREATE INDEX runs_newest_first ON runs (created_at DESC, run_id DESC);
+    `,
+  },
+  {
+    version: 2,
+    description: 'index for listing runs of one status newest first',
+    sql: `CREATE INDEX runs_by_status_newest_first ON runs (status, created_at DESC, run_id DESC);`,
+  },
+];
+
+/** The schema version this Baton writes. */
+export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
+
+function userVersion(db: SqliteDatabase): number {
+  return Number(db.pragmaValue('user_version'));
+}
+
+function newerSchemaError(file: string, found: number): BatonError {
+  return new BatonError(
+    'INTERNAL',
+    `the journal database ${file} was written by a newer Baton (schema version ${found}; this Baton reads up to ${SQLITE_SCHEMA_VERSION}): upgrade Baton, or point BATON_DATABASE_URL at another database file`,
+    { retryable: false },
+  );
+}
+
+/**
+ * Brings `db` up to SQLITE_SCHEMA_VERSION. Pending migrations run in one IMMEDIATE transaction
+ * that re-reads the version, so two processes opening a fresh file at once migrate it once.
+ * Throws when the file was written by a newer schema, which this code cannot read safely.
+ */
+export function migrateSqlite(db: SqliteDatabase, file: string): void {
+  const seen = userVersion(db);
+  if (seen === SQLITE_SCHEMA_VERSION) return;
+  if (seen > SQLITE_SCHEMA_VERSION) throw newerSchemaError(file, seen);
+  db.immediate(() => {
+    const current = userVersion(db);
+    if (current > SQLITE_SCHEMA_VERSION) throw newerSchemaError(file, current);
+    for (const migration of SQLITE_MIGRATIONS) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      db.exec(`PRAGMA user_version = ${migration.version}`);
+    }
+  });
+}

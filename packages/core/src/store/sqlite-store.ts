@@ -1,0 +1,224 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { openSqlite, sqliteErrorCode } from './sqlite-driver.ts';
+import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.ts';
+import type { RunEvent } from '../core/events.ts';
+import type { ListRunsOptions, RunRecord, RunStore } from '../core/contracts.ts';
+import type { RunStatus } from '../core/types.ts';
+import { BatonError, errorMessage } from '../core/errors.ts';
+import {
+  checkBatch,
+  checkContinues,
+  checkNewRun,
+  concurrentAppendError,
+  pagingRunNotFoundError,
+  resolveAfterSeq,
+  resolveListLimit,
+  runExistsError,
+  runNotFoundError,
+  statusAfter,
+  storeClosedError,
+} from './journal-rules.ts';
+import type { NewRunRecord } from './journal-rules.ts';
+import { migrateSqlite } from './sqlite-migrations.ts';
+import { RUN_COLUMNS, recordFromRow } from './sql-rows.ts';
+import type { RunRow } from './sql-rows.ts';
+
+export interface SqliteRunStoreOptions {
+  /** The database file; its folder is created. `:memory:` gives a private in-memory database. */
+  file: string;
+  /** How long to wait for another process's write lock before failing (default 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+interface PagingKey {
+  created_at: string;
+  run_id: string;
+}
+
+/**
+ * The default journal: one SQLite file in WAL mode, which several processes (`baton serve`,
+ * `baton runs list`) can read while one writes. Each `append` is one IMMEDIATE transaction,
+ * so a batch of events is journaled entirely or not at all.
+ */
+export class SqliteRunStore implements RunStore {
+  /** The database file, resolved. */
+  readonly file: string;
+  private readonly db: SqliteDatabase;
+  private readonly insertRun: SqliteStatement;
+  private readonly selectRun: SqliteStatement;
+  private readonly selectPagingKey: SqliteStatement;
+  private readonly selectEventCount: SqliteStatement;
+  private readonly selectEvents: SqliteStatement;
+  private readonly insertEvent: SqliteStatement;
+  private readonly advanceRun: SqliteStatement;
+  private readonly listStatements = new Map<string, SqliteStatement>();
+
+  constructor(options: SqliteRunStoreOptions) {
+    const inMemory = options.file === ':memory:';
+    this.file = inMemory ? options.file : resolve(options.file);
+    if (!inMemory) {
+      try {
+        mkdirSync(dirname(this.file), { recursive: true });
+      } catch (e) {
+        throw new BatonError('INTERNAL', `cannot create the folder of the journal database ${this.file}: ${errorMessage(e)}`, {
+          retryable: false,
+          cause: e,
+        });
+      }
+    }
+    let db: SqliteDatabase | undefined;
+    try {
+      db = openSqlite(this.file);
+      db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+      db.exec('PRAGMA foreign_keys = ON');
+      migrateSqlite(db, this.file);
+    } catch (e) {
+      db?.close();
+      throw openError(this.file, e);
+    }
+    this.db = db;
+    this.insertRun = db.prepare(
+      'INSERT INTO runs (run_id, goal, status, created_at, updated_at, manifest_file, event_count) VALUES (?, ?, ?, ?, ?, ?, 0)',
+    );
+    this.selectRun = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`);
+    this.selectPagingKey = db.prepare('SELECT created_at, run_id FROM runs WHERE run_id = ?');
+    this.selectEvents = db.prepare('SELECT body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq');
+    this.insertEvent = db.prepare('INSERT INTO events (run_id, seq, type, at, body) VALUES (?, ?, ?, ?, ?)');
+    this.selectEventCount = db.prepare('SELECT event_count FROM runs WHERE run_id = ?');
+    // Bumps the run only if it holds exactly the events before the batch: the check and the
+    // update are one statement, and a miss is explained afterwards.
+    this.advanceRun = db.prepare(
+      'UPDATE runs SET event_count = event_count + ?, status = coalesce(?, status), updated_at = ? WHERE run_id = ? AND event_count = ?',
+    );
+  }
+
+
+  async createRun(record: NewRunRecord): Promise<void> {
+    this.ensureOpen();
+    checkNewRun(record);
+    try {
+      this.insertRun.run(record.runId, record.goal, 'running', record.createdAt, record.createdAt, record.manifestFile ?? null);
+    } catch (e) {
+      if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw runExistsError(record.runId);
+      throw this.failure(`createRun(${record.runId})`, e);
+    }
+  }
+
+  async append(runId: string, events: RunEvent[]): Promise<void> {
+    this.ensureOpen();
+    if (events.length === 0) {
+      if (!this.selectRun.get(runId)) throw runNotFoundError(runId);
+      return;
+    }
+    checkBatch(runId, events);
+    // Serialise before taking the write lock, so other processes wait as little as possible.
+    const bodies = events.map((event) => JSON.stringify(event));
+    try {
+      const status = statusAfter(events) ?? null;
+      this.db.immediate(() => this.appendInTransaction(runId, events, bodies, status));
+    } catch (e) {
+      // A second connection slipped the same seq in between: the primary key caught it.
+      if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw concurrentAppendError(runId, events[0]?.seq ?? 0, e);
+      throw this.failure(`append to run ${runId}`, e);
+    }
+  }
+
+  private appendInTransaction(runId: string, events: readonly RunEvent[], bodies: readonly string[], status: RunStatus | null): void {
+    const firstSeq = (events[0] as RunEvent).seq;
+    const advanced = Number(this.advanceRun.run(events.length, status, new Date().toISOString(), runId, firstSeq - 1).changes);
+    if (advanced !== 1) {
+      const row = this.selectEventCount.get(runId);
+      if (row === undefined) throw runNotFoundError(runId);
+      checkContinues(runId, Number(row['event_count']), firstSeq);
+      throw concurrentAppendError(runId, firstSeq);
+    }
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as RunEvent;
+      this.insertEvent.run(runId, event.seq, event.type, event.at, bodies[i] as string);
+    }
+  }
+
+  async readEvents(runId: string, afterSeq?: number): Promise<RunEvent[]> {
+    this.ensureOpen();
+    const after = resolveAfterSeq(runId, afterSeq);
+    const rows = this.selectEvents.all(runId, after);
+    if (rows.length === 0 && !this.selectRun.get(runId)) throw runNotFoundError(runId);
+    return rows.map((row) => JSON.parse(row['body'] as string) as RunEvent);
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    this.ensureOpen();
+    const row = this.selectRun.get(runId);
+    return row ? recordFromRow(row as unknown as RunRow) : undefined;
+  }
+
+  async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
+    this.ensureOpen();
+    const params: Record<string, string | number> = { limit: resolveListLimit(options.limit) };
+    if (options.before !== undefined) {
+      const key = this.selectPagingKey.get(options.before) as PagingKey | undefined;
+      if (!key) throw pagingRunNotFoundError(options.before);
+      params['beforeCreatedAt'] = key.created_at;
+      params['beforeRunId'] = key.run_id;
+    }
+    if (options.status !== undefined) params['status'] = options.status;
+    const rows = this.listStatement(options.before !== undefined, options.status !== undefined).all(params);
+    return rows.map((row) => recordFromRow(row as unknown as RunRow));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private listStatement(paged: boolean, byStatus: boolean): SqliteStatement {
+    const key = `${paged}:${byStatus}`;
+    let statement = this.listStatements.get(key);
+    if (!statement) {
+      const where: string[] = [];
+      if (byStatus) where.push('status = @status');
+      if (paged) where.push('(created_at, run_id) < (@beforeCreatedAt, @beforeRunId)');
+      statement = this.db.prepare(
+        `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, run_id DESC LIMIT @limit`,
+      );
+      this.listStatements.set(key, statement);
+    }
+    return statement;
+  }
+
+  private ensureOpen(): void {
+    if (!this.db.open) throw storeClosedError(`SQLite (${this.file})`);
+  }
+
+  private failure(action: string, e: unknown): unknown {
+    if (BatonError.isInstance(e)) return e;
+    const code = sqliteCode(e);
+    if (code === 'SQLITE_BUSY') {
+      return new BatonError(
+        'INTERNAL',
+        `${action}: the journal database ${this.file} stayed locked by another process past the busy timeout; try again, or raise busyTimeoutMs`,
+        { cause: e },
+      );
+    }
+    return new BatonError('INTERNAL', `${action}: the journal database ${this.file} failed: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
+const sqliteCode = sqliteErrorCode;
+
+function openError(file: string, e: unknown): BatonError {
+  if (BatonError.isInstance(e)) return e;
+  const code = sqliteCode(e);
+  const hint =
+    code === 'SQLITE_NOTADB'
+      ? 'the file is not a SQLite database: point BATON_DATABASE_URL at a Baton journal or move the file away'
+      : code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM'
+        ? 'check that the file and its folder exist and are writable'
+        : 'check the path in BATON_DATABASE_URL';
+  return new BatonError('INTERNAL', `cannot open the journal database ${file}: ${errorMessage(e)} (${hint})`, {
+    retryable: false,
+    cause: e,
+  });
+}

@@ -1,0 +1,183 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqlite as openDatabase } from '../../src/store/sqlite-driver.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunStore } from '../../src/core/contracts.ts';
+import { BatonError } from '../../src/core/errors.ts';
+import type { RunEvent } from '../../src/core/events.ts';
+import { reduceEvents } from '../../src/core/reduce.ts';
+import { SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite-migrations.ts';
+import { SqliteRunStore } from '../../src/store/sqlite-store.ts';
+import { runStoreConformance } from './run-store.conformance.ts';
+import { stamp } from './sample-journal.ts';
+
+const folders = new Map<RunStore, string>();
+
+function fileOf(store: RunStore): string {
+  if (!(store instanceof SqliteRunStore)) throw new Error('not a SqliteRunStore');
+  return store.file;
+}
+
+runStoreConformance('sqlite', {
+  create: async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-sqlite-'));
+    const store = new SqliteRunStore({ file: join(dir, 'journal', 'baton.db') });
+    folders.set(store, dir);
+    return store;
+  },
+  destroy: async (store) => {
+    await store.close();
+    const dir = folders.get(store);
+    folders.delete(store);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  },
+  reopen: async (store) => {
+    await store.close();
+    const reopened = new SqliteRunStore({ file: fileOf(store) });
+    const dir = folders.get(store);
+    folders.delete(store);
+    if (dir) folders.set(reopened, dir);
+    return reopened;
+  },
+  openAnother: async (store) => new SqliteRunStore({ file: fileOf(store) }),
+});
+
+describe('SqliteRunStore', () => {
+  const dirs: string[] = [];
+  const stores: RunStore[] = [];
+  const tempDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-sqlite-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const open = (file: string): SqliteRunStore => {
+    const store = new SqliteRunStore({ file });
+    stores.push(store);
+    return store;
+  };
+
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates the folder and a WAL journal at the current schema version', () => {
+    const file = join(tempDir(), 'a', 'b', 'baton.db');
+    open(file);
+    const db = openDatabase(file, { readonly: true });
+    try {
+      expect(db.pragmaValue('journal_mode')).toBe('wal');
+      expect(db.pragmaValue('user_version')).toBe(SQLITE_SCHEMA_VERSION);
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r['name']);
+      expect(tables).toEqual(['events', 'runs']);
+      const columns = (table: string): unknown[] => db.prepare('SELECT name FROM pragma_table_info(?)').all(table).map((r) => r['name']);
+      expect(columns('runs')).toEqual(['run_id', 'goal', 'status', 'created_at', 'updated_at', 'manifest_file', 'event_count']);
+      expect(columns('events')).toEqual(['run_id', 'seq', 'type', 'at', 'body']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('stores each event as JSON with its type and time in columns', async () => {
+    const file = join(tempDir(), 'baton.db');
+    const store = open(file);
+    await store.createRun({ runId: 'r_1', goal: 'g', createdAt: '2024-01-01T00:00:00.000Z' });
+    const events = stamp('r_1', [{ type: 'task.skipped', taskId: 't1', reason: 'why' }]);
+    await store.append('r_1', events);
+    const db = openDatabase(file, { readonly: true });
+    try {
+      expect(db.prepare('SELECT run_id, seq, type, at, body FROM events').get()).toEqual({
+        run_id: 'r_1',
+        seq: 1,
+        type: 'task.skipped',
+        at: events[0]?.at,
+        body: JSON.stringify(events[0]),
+      });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('opens a journal written at schema version 1 and migrates it', async () => {
+    const file = join(tempDir(), 'baton.db');
+    copyFileSync(join(import.meta.dirname, 'fixtures', 'journal-v1.db'), file);
+    const expected = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'journal-v1.events.json'), 'utf8')) as Record<string, RunEvent[]>;
+    const store = open(file);
+    expect((await store.listRuns()).map((r) => [r.runId, r.status, r.eventCount])).toEqual([
+      ['r_v1_running', 'running', 7],
+      ['r_v1_partial', 'partial', 19],
+    ]);
+    expect(await store.getRun('r_v1_partial')).toMatchObject({ manifestFile: '/srv/reports/baton.yaml', createdAt: '2024-06-30T09:00:00.000Z' });
+    const events = await store.readEvents('r_v1_partial');
+    expect(events).toStrictEqual(expected['r_v1_partial']);
+    expect(reduceEvents(events)?.status).toBe('partial');
+    expect((await store.listRuns({ status: 'running' })).map((r) => r.runId)).toEqual(['r_v1_running']);
+    await store.append('r_v1_running', stamp('r_v1_running', [{ type: 'run.resumed', interruptedAttempts: [] }], 8));
+    expect((await store.getRun('r_v1_running'))?.eventCount).toBe(8);
+    const db = openDatabase(file, { readonly: true });
+    try {
+      expect(db.pragmaValue('user_version')).toBe(SQLITE_SCHEMA_VERSION);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a journal written by a newer schema, saying what to do', () => {
+    const file = join(tempDir(), 'baton.db');
+    open(file);
+    const db = openDatabase(file);
+    db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+    db.close();
+    let error: unknown;
+    try {
+      open(file);
+    } catch (e) {
+      error = e;
+    }
+    expect(BatonError.isInstance(error)).toBe(true);
+    expect((error as BatonError).message).toContain(`written by a newer Baton (schema version ${SQLITE_SCHEMA_VERSION + 1}`);
+    expect((error as BatonError).message).toContain(file);
+    expect((error as BatonError).retryable).toBe(false);
+  });
+
+  it('refuses a file that is not a SQLite database', () => {
+    const file = join(tempDir(), 'notes.txt');
+    writeFileSync(file, 'this is not a database, just some text that is long enough to have a header '.repeat(20));
+    expect(() => open(file)).toThrow(/is not a SQLite database/);
+  });
+
+  it('shares one journal with another process, both reading and writing', async () => {
+    const file = join(tempDir(), 'baton.db');
+    const store = open(file);
+    await store.createRun({ runId: 'r_parent', goal: 'g', createdAt: '2024-01-01T00:00:00.000Z' });
+    const child = runWriter(file, 'r_child', 60);
+    for (let b = 0; b < 60; b++) {
+      await store.append('r_parent', stamp('r_parent', [1, 2, 3].map((i) => ({ type: 'task.skipped', taskId: `t${i}`, reason: 'parent' })), b * 3 + 1));
+    }
+    const childRecord = JSON.parse(await child) as { eventCount: number };
+    expect(childRecord.eventCount).toBe(180);
+    const childEvents = await store.readEvents('r_child');
+    expect(childEvents.map((e) => e.seq)).toEqual(Array.from({ length: 180 }, (_, i) => i + 1));
+    // the other way round: the child process reads and continues what this process wrote
+    const again = JSON.parse(await runWriter(file, 'r_parent', 1)) as { eventCount: number };
+    expect(again.eventCount).toBe(183);
+    expect((await store.getRun('r_parent'))?.eventCount).toBe(183);
+  });
+});
+
+/** Runs helpers/sqlite-writer.ts in a separate node process; resolves with its stdout. */
+function runWriter(file: string, runId: string, batches: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'sqlite-writer.ts'), file, runId, String(batches)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`sqlite-writer exited ${code}: ${stderr}`))));
+  });
+}

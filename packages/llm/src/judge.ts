@@ -1,0 +1,127 @@
+/**
+ * Quality judges: `checks: [{ rubric: "..." }]` on an artifact are judged by the orchestrator's
+ * model after the output passed its schema. A failing rubric makes the attempt `invalid`, and the
+ * judge's reason is the feedback of the next attempt. The artifact reaches the judge only as
+ * quoted data, so text inside it cannot vote for itself.
+ */
+import type { Agent } from 'batonjs/internal';
+import { BatonError } from 'batonjs/internal';
+import type { AgentOutput, JsonSchema, Manifest, PlanTask, Usage } from 'batonjs/internal';
+import { fieldOf, resolveModel } from './model-config.ts';
+import type { ModelResolver, ResolvedModel } from './model-config.ts';
+import { DATA_RULE, quoteData } from './quote.ts';
+import { structuredCall } from './structured-call.ts';
+
+/** The orchestrator's `extraChecks` hook. */
+export type JudgeCheck = (task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal, reportUsage?: (usage: Usage) => void) => Promise<string[]>;
+
+export interface JudgeOptions {
+  /** The judging model; default: `orchestrator.model` resolved with `resolveModel`. */
+  model?: ResolvedModel;
+  resolveModel?: ModelResolver;
+}
+
+interface Verdict {
+  rubric: number;
+  pass: boolean;
+  reason: string;
+}
+
+const VERDICT_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: {
+    verdicts: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          rubric: { type: 'integer', description: 'The number of the rubric, from 1.' },
+          pass: { type: 'boolean' },
+          reason: { type: 'string', description: 'One sentence; for a failure, what exactly is wrong and how to fix it.' },
+        },
+        required: ['rubric', 'pass', 'reason'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['verdicts'],
+  additionalProperties: false,
+};
+
+/** True when the manifest has a model and some artifact of a sub-agent has rubric checks. */
+export function hasJudgedChecks(manifest: Manifest): boolean {
+  return Boolean(manifest.orchestrator.model) && Object.values(manifest.agents).some((a) => Object.values(a.output).some((o) => (o.checks?.length ?? 0) > 0));
+}
+
+/**
+ * The judge of a manifest's rubric checks, for `new Orchestrator({ extraChecks: createJudge(manifest) })`.
+ * One model call per checked artifact of an output, all its rubrics at once.
+ *
+ * @throws BatonError `MODEL_NOT_CONFIGURED` when the orchestrator has no model (or its key is missing).
+ */
+export function createJudge(manifest: Manifest, options: JudgeOptions = {}): JudgeCheck {
+  const where = fieldOf('orchestrator.model', manifest.file);
+  const id = manifest.orchestrator.model;
+  if (!options.model && !id) throw new BatonError('MODEL_NOT_CONFIGURED', `rubric checks are judged by the orchestrator's model: set ${where} (e.g. model: openai:gpt-4o-mini)`, { retryable: false });
+  const model = options.model ?? (options.resolveModel ?? resolveModel)(id!, where);
+  return async (task, agent, output, signal, reportUsage) => {
+    const problems: string[] = [];
+    for (const artifact of task.produces) {
+      const rubrics = (agent.spec.output[artifact]?.checks ?? manifest.agents[agent.spec.name]?.output[artifact]?.checks ?? []).map((c) => c.rubric);
+      if (rubrics.length === 0 || !(artifact in output)) continue;
+      const verdicts = await judge(model, manifest, task, artifact, output[artifact], rubrics, signal, reportUsage);
+      rubrics.forEach((rubric, i) => {
+        const v = verdicts.find((x) => x.rubric === i + 1);
+        if (!v) problems.push(`quality check of ${artifact} (rubric "${rubric}"): the judge gave no verdict`);
+        else if (!v.pass) problems.push(`quality check of ${artifact} failed (rubric "${rubric}"): ${v.reason}`);
+      });
+    }
+    return problems;
+  };
+}
+
+async function judge(
+  model: ResolvedModel,
+  manifest: Manifest,
+  task: PlanTask,
+  artifact: string,
+  value: unknown,
+  rubrics: string[],
+  signal: AbortSignal,
+  reportUsage: ((usage: Usage) => void) | undefined,
+): Promise<Verdict[]> {
+  const system = [
+    `You are the quality judge of the orchestrator "${manifest.orchestrator.name}". You check one artifact made by a sub-agent against numbered rubrics written by the orchestrator's author.`,
+    'Judge strictly and only by the rubrics. Reply with one JSON object: {"verdicts":[{"rubric":1,"pass":true,"reason":"..."}]}, one verdict per rubric.',
+    DATA_RULE,
+  ].join('\n\n');
+  const prompt = [
+    `The task was: ${task.title}\n${task.instructions}`,
+    `Rubrics:\n${rubrics.map((r, i) => `${i + 1}. ${r}`).join('\n')}`,
+    `The artifact "${artifact}" to judge (quoted data):\n${quoteData(artifact, value)}`,
+  ].join('\n\n');
+  const reply = await structuredCall({
+    model,
+    system,
+    messages: [{ role: 'user', content: prompt }],
+    schema: VERDICT_SCHEMA,
+    schemaName: 'verdicts',
+    signal,
+    maxRetries: 1,
+    ...(reportUsage ? { onUsage: reportUsage } : {}),
+  });
+  const verdicts = reply.ok ? readVerdicts(reply.value) : undefined;
+  if (!verdicts) {
+    throw new BatonError('AGENT_FAILED', `the judge (${model.id}) gave an unreadable verdict on ${artifact}${reply.ok ? '' : `: ${reply.problem}`}`);
+  }
+  return verdicts;
+}
+
+function readVerdicts(value: unknown): Verdict[] | undefined {
+  const list = (value as { verdicts?: unknown } | null)?.verdicts;
+  if (!Array.isArray(list)) return undefined;
+  return list.flatMap((v: unknown) => {
+    const x = v as Partial<Verdict> | null;
+    return x && typeof x.rubric === 'number' && typeof x.pass === 'boolean' ? [{ rubric: x.rubric, pass: x.pass, reason: typeof x.reason === 'string' ? x.reason : '' }] : [];
+  });
+}

@@ -1,0 +1,151 @@
+/**
+ * The LLM planner: the orchestrator's model turns a goal into a plan, as structured output,
+ * checked by the same validation as builtin plans. An invalid plan goes back once with the exact
+ * problems; a second failure falls back to the builtin planner, and the outcome says why.
+ */
+import type { ModelMessage } from 'ai';
+import type { Planner, PlanOutcome, ReplanRequest } from 'batonjs/internal';
+import { BatonError, errorMessage } from 'batonjs/internal';
+import type { Manifest, Plan, Usage } from 'batonjs/internal';
+import { fieldOf, resolveModel } from '../model-config.ts';
+import type { ModelResolver, ResolvedModel } from '../model-config.ts';
+import { structuredCall } from '../structured-call.ts';
+import { sumUsage } from '../usage.ts';
+import { BuiltinPlanner } from 'batonjs/internal';
+import { LLM_PLAN_JSON_SCHEMA, readPlanReply } from './llm-plan-schema.ts';
+import { planPrompt, plannerSystem, repairPrompt, replanPrompt } from './llm-plan-prompt.ts';
+import { checkReplanProgress, renameReusedIds } from 'batonjs/internal';
+import { validatePlan } from 'batonjs/internal';
+import type { PlanProblem } from 'batonjs/internal';
+
+export interface LlmPlannerOptions {
+  /** The model to plan with; default: the manifest's `orchestrator.model`, resolved from the environment. */
+  model?: ResolvedModel;
+  /** How to turn `orchestrator.model` into a model when `model` is not given. */
+  resolveModel?: ModelResolver;
+  /** Used when the model's plan is invalid twice or the model cannot be reached. Default: builtin. */
+  fallback?: Planner;
+  /** Transport retries of each model call (default 2: the planner has no retry ladder). */
+  maxRetries?: number;
+}
+
+/** What one planning conversation ended with. */
+type Attempted = { ok: true; plan: Plan; repaired: boolean; usage: Usage } | { ok: false; problems: PlanProblem[]; usage: Usage; error?: string };
+
+/** Plans (and re-plans) with the orchestrator's model. */
+export class LlmPlanner implements Planner {
+  readonly name = 'llm' as const;
+  private readonly fallback: Planner;
+  private model: ResolvedModel | undefined;
+
+  constructor(private readonly options: LlmPlannerOptions = {}) {
+    this.model = options.model;
+    this.fallback = options.fallback ?? new BuiltinPlanner();
+  }
+
+  async plan(goal: string, manifest: Manifest, options: { signal?: AbortSignal } = {}): Promise<PlanOutcome> {
+    const model = this.modelFor(manifest);
+    const result = await this.converse(model, manifest, planPrompt(goal, manifest), [], options.signal, (plan) => validatePlan(plan, manifest));
+    if (result.ok) {
+      const note = result.repaired ? `planned by ${model.id}; its first plan was invalid and was repaired` : `planned by ${model.id}`;
+      return { plan: withNote(result.plan, note), planner: 'llm', reason: note, usage: result.usage };
+    }
+    const why = result.error
+      ? `the LLM planner (${model.id}) failed: ${result.error}`
+      : `the LLM plan was invalid twice (${summarize(result.problems)})`;
+    const fallback = await this.fallback.plan(goal, manifest, options);
+    const reason = `${why}; fell back to the ${fallback.planner} planner`;
+    return { ...fallback, plan: withNote(fallback.plan, reason), reason, usage: sumUsage([result.usage, ...(fallback.usage ? [fallback.usage] : [])]) };
+  }
+
+  /**
+   * Plans the remaining work after tasks failed for good. Ids of tasks that did not succeed are
+   * renamed (they cannot run again under the same id); a plan that gives failed work back to the
+   * agent that failed is rejected as no progress.
+   *
+   * @throws BatonError `PLAN_INVALID` when no valid new plan came out of two tries, or
+   *   `GOAL_UNSATISFIABLE` when the model says there is no other way; the message says why.
+   */
+  async replan(request: ReplanRequest, options: { signal?: AbortSignal } = {}): Promise<PlanOutcome | undefined> {
+    const model = this.modelFor(request.manifest);
+    const check = (plan: Plan): PlanProblem[] => {
+      if (plan.tasks.length === 0) return [];
+      return [...validatePlan(plan, request.manifest, request.produced), ...checkReplanProgress(plan, request)];
+    };
+    const result = await this.converse(model, request.manifest, replanPrompt(request), [], options.signal, check, (plan) => renameReusedIds(plan, request));
+    if (!result.ok) {
+      const why = result.error ?? `its new plan was invalid twice (${summarize(result.problems)})`;
+      throw new BatonError('PLAN_INVALID', `the LLM re-planner (${model.id}) found no usable plan: ${why}`, { retryable: false });
+    }
+    if (result.plan.tasks.length === 0) {
+      const notes = result.plan.notes?.join('; ') || 'no reason given';
+      throw new BatonError('GOAL_UNSATISFIABLE', `the LLM re-planner (${model.id}) found no other way to reach the goal: ${notes}`, { retryable: false });
+    }
+    const failed = request.failed.map((f) => f.taskId).join(', ');
+    const reason = `re-planned by ${model.id} after ${failed} failed for good`;
+    return { plan: withNote(result.plan, reason), planner: 'llm', reason, usage: result.usage };
+  }
+
+  private modelFor(manifest: Manifest): ResolvedModel {
+    if (this.model) return this.model;
+    const id = manifest.orchestrator.model;
+    const where = fieldOf('orchestrator.model', manifest.file);
+    if (!id) throw new BatonError('MODEL_NOT_CONFIGURED', `the LLM planner needs ${where} (e.g. model: openai:gpt-4o-mini)`, { retryable: false });
+    this.model = (this.options.resolveModel ?? resolveModel)(id, where);
+    return this.model;
+  }
+
+  /** Asks for a plan; if it is invalid, sends it back once with the problems. */
+  private async converse(
+    model: ResolvedModel,
+    manifest: Manifest,
+    prompt: string,
+    history: ModelMessage[],
+    signal: AbortSignal | undefined,
+    check: (plan: Plan) => PlanProblem[],
+    normalize: (plan: Plan) => Plan = (p) => p,
+  ): Promise<Attempted> {
+    const usage: Usage[] = [];
+    const messages: ModelMessage[] = [...history, { role: 'user', content: prompt }];
+    let problems: PlanProblem[] = [];
+    for (let round = 0; round < 2; round++) {
+      let reply;
+      try {
+        reply = await structuredCall({
+          model,
+          system: plannerSystem(manifest),
+          messages,
+          schema: LLM_PLAN_JSON_SCHEMA,
+          schemaName: 'plan',
+          maxRetries: this.options.maxRetries ?? 2,
+          onUsage: (u) => usage.push(u),
+          ...(signal ? { signal } : {}),
+        });
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        return { ok: false, problems, usage: sumUsage(usage), error: errorMessage(e) };
+      }
+      let plan: Plan | undefined;
+      if (reply.ok) {
+        const read = readPlanReply(reply.value);
+        if ('plan' in read) plan = normalize(read.plan);
+        problems = 'plan' in read ? check(plan!) : read.problems;
+      } else {
+        problems = [{ message: reply.problem }];
+      }
+      if (plan && problems.length === 0) return { ok: true, plan, repaired: round > 0, usage: sumUsage(usage) };
+      messages.push({ role: 'assistant', content: reply.text ?? '' }, { role: 'user', content: repairPrompt(problems) });
+    }
+    return { ok: false, problems, usage: sumUsage(usage) };
+  }
+}
+
+function withNote(plan: Plan, note: string): Plan {
+  return { ...plan, notes: [...(plan.notes ?? []), note] };
+}
+
+function summarize(problems: readonly PlanProblem[]): string {
+  const first = problems.slice(0, 3).map((p) => (p.taskId ? `${p.taskId}: ${p.message}` : p.message));
+  const more = problems.length > 3 ? `; and ${problems.length - 3} more` : '';
+  return `${problems.length} problem${problems.length === 1 ? '' : 's'}: ${first.join('; ')}${more}`;
+}

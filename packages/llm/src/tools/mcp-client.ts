@@ -1,0 +1,143 @@
+/**
+ * Tools from an MCP server (stdio or streamable HTTP) as AI SDK tools for an `llm` agent. A tool's
+ * result reaches the model as quoted data: a server's text is never taken as instructions.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { dynamicTool, jsonSchema } from 'ai';
+import type { JSONSchema7, ToolSet } from 'ai';
+import { BatonError, errorMessage } from 'batonjs/internal';
+import type { ToolSpec } from 'batonjs/internal';
+import { quoteData } from '../quote.ts';
+
+export type McpToolSpec = Extract<ToolSpec, { kind: 'mcp' }>;
+
+/** An open connection to one MCP server and the tools it lends. */
+export interface McpConnection {
+  /** The name the manifest gives the server. */
+  name: string;
+  tools: ToolSet;
+  close(): Promise<void>;
+}
+
+/** Longest tool result passed back to the model, in characters. */
+export const MAX_TOOL_RESULT_CHARS = 20_000;
+
+const STDERR_KEEP = 4_000;
+
+/**
+ * Starts (stdio) or reaches (HTTP) an MCP server and lists its tools, keeping those in `allow`.
+ *
+ * @param where names the manifest field, for messages (`agents.data.tools[0]`).
+ * @throws BatonError `AGENT_FAILED` (not retryable) when the server cannot be started or reached,
+ *   or when `allow` names a tool the server does not offer.
+ */
+export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; where: string }): Promise<McpConnection> {
+  let stderr = '';
+  let transport: Transport;
+  if (spec.command) {
+    const [command, ...args] = spec.command;
+    const stdio = new StdioClientTransport({
+      command: command ?? '',
+      args,
+      // The SDK passes only a safe subset of the environment; NODE_OPTIONS (the user's Node flags) goes too.
+      env: { ...getDefaultEnvironment(), ...inheritedNodeOptions(), ...spec.env },
+      stderr: 'pipe',
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
+    stdio.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP);
+    });
+    transport = stdio;
+  } else if (spec.url) {
+    transport = new StreamableHTTPClientTransport(new URL(spec.url));
+  } else {
+    throw new BatonError('MANIFEST_INVALID', `${options.where}: an mcp tool needs command: [...] or url: ...`, { retryable: false });
+  }
+  const client = new Client({ name: 'baton', version: '0.1.0' });
+  const target = spec.command ? `'${spec.command.join(' ')}'` : spec.url;
+  try {
+    await client.connect(transport);
+    const listed = await listAllTools(client);
+    const tools = pickTools(spec, listed, options.where);
+    const set: ToolSet = {};
+    for (const t of tools) {
+      set[toolKey(t.name)] = dynamicTool({
+        description: t.description ?? `${t.name} (from MCP server ${spec.name})`,
+        inputSchema: jsonSchema(t.inputSchema as JSONSchema7),
+        execute: async (input, { abortSignal }) => {
+          const result = await client.callTool({ name: t.name, arguments: (input ?? {}) as Record<string, unknown> }, undefined, abortSignal ? { signal: abortSignal } : undefined);
+          return quoteData(`${spec.name}.${t.name}`, toolResultValue(result));
+        },
+      });
+    }
+    return { name: spec.name, tools: set, close: () => client.close() };
+  } catch (e) {
+    await client.close().catch(() => undefined);
+    if (BatonError.isInstance(e)) throw e;
+    const tail = stderr.trim() ? `; its stderr ends with: ${stderr.trim().split('\n').slice(-5).join(' | ')}` : '';
+    throw new BatonError('AGENT_FAILED', `${options.where}: MCP server '${spec.name}' (${target}) could not be used: ${errorMessage(e)}${tail}`, { retryable: false, cause: e });
+  }
+}
+
+interface ListedTool {
+  name: string;
+  description?: string | undefined;
+  inputSchema: Record<string, unknown>;
+}
+
+async function listAllTools(client: Client): Promise<ListedTool[]> {
+  const all: ListedTool[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.listTools(cursor ? { cursor } : undefined);
+    all.push(...page.tools);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
+function pickTools(spec: McpToolSpec, listed: ListedTool[], where: string): ListedTool[] {
+  if (!spec.allow) return listed;
+  const offered = new Set(listed.map((t) => t.name));
+  const unknown = spec.allow.filter((name) => !offered.has(name));
+  if (unknown.length > 0) {
+    throw new BatonError(
+      'AGENT_FAILED',
+      `${where}.allow names ${unknown.map((n) => `'${n}'`).join(', ')}, which MCP server '${spec.name}' does not offer (it offers: ${[...offered].join(', ') || 'nothing'})`,
+      { retryable: false },
+    );
+  }
+  return listed.filter((t) => spec.allow!.includes(t.name));
+}
+
+/** Names a model may call: letters, digits, `_` and `-` (what every provider accepts). */
+export function toolKey(name: string): string {
+  return name.replace(/[^\w-]/g, '_').slice(0, 64);
+}
+
+/** An MCP tool result as one plain value: its structured content, else its text. */
+function toolResultValue(result: Awaited<ReturnType<Client['callTool']>>): unknown {
+  const r = result as { content?: { type: string; text?: string }[]; structuredContent?: unknown; isError?: boolean };
+  const text = (r.content ?? []).map((c) => (c.type === 'text' ? (c.text ?? '') : `[${c.type} content]`)).join('\n');
+  let value: unknown = r.structuredContent ?? parseJsonText(text);
+  if (JSON.stringify(value).length > MAX_TOOL_RESULT_CHARS) value = `${text.slice(0, MAX_TOOL_RESULT_CHARS)}… [truncated: the result is too long; ask for less]`;
+  return r.isError ? { error: value } : value;
+}
+
+function parseJsonText(text: string): unknown {
+  const t = text.trim();
+  if (!t.startsWith('{') && !t.startsWith('[')) return text;
+  try {
+    return JSON.parse(t) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function inheritedNodeOptions(): Record<string, string> {
+  const options = process.env['NODE_OPTIONS'];
+  return options ? { NODE_OPTIONS: options } : {};
+}

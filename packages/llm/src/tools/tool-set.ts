@@ -1,0 +1,61 @@
+/** The tools of one `llm` agent, opened together and closed together. */
+import type { ToolSet } from 'ai';
+import { BatonError } from 'batonjs/internal';
+import type { AgentSpec } from 'batonjs/internal';
+import { builtinTool } from './builtin-tools.ts';
+import { connectMcp, toolKey } from './mcp-client.ts';
+import type { McpConnection } from './mcp-client.ts';
+
+/** Open tools; `close` stops MCP servers started for them. */
+export interface OpenTools {
+  tools: ToolSet;
+  /** Which server (or `builtin`) each tool comes from. */
+  origin: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects an agent's MCP servers (in parallel) and builds its built-in tools.
+ *
+ * @throws BatonError when a server cannot be used, or when two tools would have the same name
+ *   (the message says which `allow` lists to narrow).
+ */
+export async function openTools(spec: AgentSpec, file?: string): Promise<OpenTools> {
+  const base = `agents.${spec.name}.tools`;
+  const where = (i: number): string => `${base}[${i}]${file ? ` in ${file}` : ''}`;
+  const specs = spec.tools ?? [];
+  const settled = await Promise.allSettled(
+    specs.map((t, i) => (t.kind === 'mcp' ? connectMcp(t, { where: where(i), ...(spec.baseDir ? { cwd: spec.baseDir } : {}) }) : Promise.resolve(undefined))),
+  );
+  const connections = settled.flatMap((s) => (s.status === 'fulfilled' && s.value ? [s.value] : []));
+  const closeAll = async (): Promise<void> => {
+    await Promise.allSettled(connections.map((c) => c.close()));
+  };
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) {
+    await closeAll();
+    throw failure.reason;
+  }
+  const tools: ToolSet = {};
+  const origin: Record<string, string> = {};
+  const add = (name: string, from: string, t: ToolSet[string], i: number): void => {
+    const previous = origin[name];
+    if (previous !== undefined) {
+      throw new BatonError('MANIFEST_INVALID', `${where(i)}: tool '${name}' is offered by both ${previous} and ${from}; use allow: [...] on an mcp server to keep one`, { retryable: false });
+    }
+    tools[name] = t;
+    origin[name] = from;
+  };
+  try {
+    let mcp = 0;
+    specs.forEach((t, i) => {
+      if (t.kind === 'builtin') return add(toolKey(t.name), 'builtin', builtinTool(t.name, t.options, where(i)), i);
+      const conn = connections[mcp++] as McpConnection;
+      for (const [name, tool] of Object.entries(conn.tools)) add(name, `MCP server '${conn.name}'`, tool, i);
+    });
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+  return { tools, origin, close: closeAll };
+}

@@ -1,0 +1,93 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createLlmAgentFactory } from '../src/llm-agent.ts';
+import { AgentRegistry } from '../../core/src/agents/registry.ts';
+import { Orchestrator } from '../../core/src/orchestrator.ts';
+import { StaticPlanner } from '../../core/src/planning/static-planner.ts';
+import { ScriptedModel } from '../src/testing/index.ts';
+import { pricerSpec, SHOP_SERVER, singleTaskManifest } from './helpers.ts';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'baton-llm-agent-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const quotePlan = { tasks: [{ id: 't1-price-quote', title: 'Price the quote', instructions: 'Price two widgets', agent: 'pricer', dependsOn: [], consumes: [], produces: ['quote'] }], requested: ['quote'] };
+
+describe('llm agent', () => {
+  it('calls a tool of a real stdio MCP server in its loop and returns schema-checked output', async () => {
+    const log = path.join(tmp, 'calls-1.log');
+    const model = new ScriptedModel([
+      { toolCalls: [{ name: 'lookup_price', input: { product: 'widget' } }], usage: { inputTokens: 100, outputTokens: 10 } },
+      {
+        json: { quote: { total: 25 } },
+        usage: { inputTokens: 150, outputTokens: 12 },
+        expect: (call) => {
+          expect(call.transcript).toContain('[tool-result lookup_price');
+          expect(call.transcript).toMatch(/<data name=\\?"shop.lookup_price\\?">[^<]*price\W+12\.5/);
+        },
+      },
+    ]);
+    const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: model.resolver() }));
+    const orch = new Orchestrator({ manifest: singleTaskManifest(pricerSpec(log)), registry, planner: new StaticPlanner(quotePlan) });
+    const result = await orch.run('a quote for two widgets');
+    await orch.close();
+
+    expect(result.tasks[0]?.attempts[0]?.error).toBeUndefined();
+    expect(result.status).toBe('succeeded');
+    expect(result.deliverable.artifacts.quote).toEqual({ total: 25 });
+    expect(model.calls[0]?.tools.sort()).toEqual(['delete_everything', 'lookup_price']);
+    expect(model.calls[0]?.system).toContain('Always look prices up');
+    expect(readFileSync(log, 'utf8')).toBe('lookup_price widget\n');
+    const usage = { llmCalls: 2, inputTokens: 250, outputTokens: 22 };
+    expect(result.usage).toEqual(usage);
+    expect(result.tasks[0]?.usage).toEqual(usage);
+    expect(result.tasks[0]?.attempts[0]?.usage).toEqual(usage);
+    model.assertAllConsumed();
+  });
+
+  it('only offers the tools listed in allow', async () => {
+    const log = path.join(tmp, 'calls-2.log');
+    const model = new ScriptedModel([{ json: { quote: { total: 1 } } }]);
+    const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: model.resolver() }));
+    const spec = pricerSpec(log);
+    spec.tools = [{ kind: 'mcp', name: 'shop', command: ['node', '--import', 'tsx', SHOP_SERVER], env: { SHOP_MCP_LOG: log }, allow: ['lookup_price'] }];
+    const orch = new Orchestrator({ manifest: singleTaskManifest(spec), registry, planner: new StaticPlanner(quotePlan) });
+    const result = await orch.run('a quote');
+    await orch.close();
+    expect(result.status).toBe('succeeded');
+    expect(model.calls[0]?.tools).toEqual(['lookup_price']);
+  });
+
+  it('sends schema problems back as feedback and succeeds on the next attempt', async () => {
+    const model = new ScriptedModel([
+      { json: { quote: { total: 'twenty-five' } } },
+      { json: { quote: { total: 25 } }, expect: (call) => expect(call.transcript).toMatch(/previous reply was rejected[\s\S]*<data name="feedback">[\s\S]*total/) },
+    ]);
+    const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: model.resolver() }));
+    const manifest = singleTaskManifest(pricerSpec('', { tools: [{ kind: 'builtin', name: 'calculator' }] }));
+    manifest.orchestrator.policy.retries = 1;
+    const orch = new Orchestrator({ manifest, registry, planner: new StaticPlanner(quotePlan) });
+    const result = await orch.run('a quote');
+    await orch.close();
+    expect(result.status).toBe('succeeded');
+    expect(result.tasks[0]?.attempts.map((a) => a.status)).toEqual(['invalid', 'succeeded']);
+    expect(model.calls[0]?.tools).toEqual(['calculator']);
+    model.assertAllConsumed();
+  });
+
+  it('names the missing environment variable when the model has no key', async () => {
+    const spec = pricerSpec('', { model: 'anthropic:claude-3-5-haiku-latest', tools: [] });
+    const orch = new Orchestrator({ manifest: singleTaskManifest(spec), planner: new StaticPlanner(quotePlan) });
+    const saved = process.env.ANTHROPIC_API_KEY;
+    delete process.env.ANTHROPIC_API_KEY;
+    try {
+      const result = await orch.run('a quote');
+      expect(result.status).toBe('failed');
+      expect(result.tasks[0]?.attempts[0]?.error).toMatch(/needs the environment variable ANTHROPIC_API_KEY/);
+    } finally {
+      if (saved !== undefined) process.env.ANTHROPIC_API_KEY = saved;
+      await orch.close();
+    }
+  });
+});

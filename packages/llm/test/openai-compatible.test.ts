@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLlmAgentFactory } from '../src/llm-agent.ts';
+import { AgentRegistry } from '../../core/src/agents/registry.ts';
+import { envModelResolver, resolveModel } from '../src/model-config.ts';
+import { Orchestrator } from '../../core/src/orchestrator.ts';
+import { LlmPlanner } from '../src/planning/llm-planner.ts';
+import { StaticPlanner } from '../../core/src/planning/static-planner.ts';
+import { scriptedAgent } from '../../core/src/testing/index.ts';
+import { manifestOf, pricerSpec, salesPlan, singleTaskManifest } from './helpers.ts';
+import { startOpenAiStub, textOf } from './support/openai-stub.ts';
+import type { OpenAiStub, StubHandler } from './support/openai-stub.ts';
+
+let stub: OpenAiStub | undefined;
+afterEach(async () => {
+  await stub?.close();
+  stub = undefined;
+});
+async function serve(handler: StubHandler): Promise<OpenAiStub> {
+  stub = await startOpenAiStub(handler);
+  return stub;
+}
+
+const quotePlan = { tasks: [{ id: 't1-price-quote', title: 'Price the quote', instructions: 'Price two widgets', agent: 'pricer', dependsOn: [], consumes: [], produces: ['quote'] }], requested: ['quote'] };
+
+describe('through the OpenAI-compatible provider over HTTP', () => {
+  it('plans with structured output (response_format json_schema) and counts the reported tokens', async () => {
+    const s = await serve(() => ({ json: salesPlan(), usage: { prompt: 321, completion: 123 } }));
+    const agents = ['data', 'analytics', 'summary'].map((name, i) =>
+      scriptedAgent({ name, consumes: i === 0 ? [] : [['sales-dataset', 'metrics'][i - 1]!], produces: [['sales-dataset', 'metrics', 'summary'][i]!] }),
+    );
+    const planner = new LlmPlanner({ model: resolveModel('openai-compatible:stub-model', 'orchestrator.model', { OPENAI_BASE_URL: s.url }) });
+    const outcome = await planner.plan('Q2 summary', manifestOf(agents));
+
+    expect(outcome.planner).toBe('llm');
+    expect(outcome.plan.tasks).toHaveLength(3);
+    expect(outcome.usage).toEqual({ llmCalls: 1, inputTokens: 321, outputTokens: 123 });
+    const [req] = s.requests;
+    expect(req?.model).toBe('stub-model');
+    expect(req?.response_format?.type).toBe('json_schema');
+    expect(JSON.stringify(req?.response_format?.json_schema?.schema)).toContain('"dependsOn"');
+    expect(req?.messages[0]?.role).toBe('system');
+  });
+
+  it('runs an llm agent whose tool calls and results travel over the real protocol', async () => {
+    const s = await serve((req) => {
+      const toolResult = req.messages.find((m) => m.role === 'tool');
+      if (!toolResult) return { toolCalls: [{ name: 'calculator', arguments: { expression: '2 * 12.5' } }] };
+      const total = (JSON.parse(textOf(toolResult)) as { result: number }).result;
+      return { json: { quote: { total } } };
+    });
+    const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: envModelResolver({ OPENAI_BASE_URL: s.url }) }));
+    const manifest = singleTaskManifest(pricerSpec('', { tools: [{ kind: 'builtin', name: 'calculator' }] }));
+    const orch = new Orchestrator({ manifest, registry, planner: new StaticPlanner(quotePlan) });
+    const result = await orch.run('a quote for two widgets');
+    await orch.close();
+
+    expect(result.status).toBe('succeeded');
+    expect(result.deliverable.artifacts.quote).toEqual({ total: 25 });
+    expect(s.requests).toHaveLength(2);
+    expect(s.requests[0]?.tools?.map((t) => t.function.name)).toEqual(['calculator']);
+    expect(s.requests[1]?.messages.some((m) => m.role === 'assistant' && m.tool_calls?.[0]?.function.name === 'calculator')).toBe(true);
+    expect(result.usage).toEqual({ llmCalls: 2, inputTokens: 200, outputTokens: 100 });
+  });
+
+  it('treats a rejected key as a failure that retrying cannot fix, and says what to check', async () => {
+    const s = await serve(() => ({ status: 401, error: 'invalid api key' }));
+    const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: envModelResolver({ OPENAI_BASE_URL: s.url, OPENAI_API_KEY: 'sk-wrong' }) }));
+    const manifest = singleTaskManifest(pricerSpec('', { model: 'openai:gpt-4o-mini', tools: [] }));
+    manifest.orchestrator.policy.retries = 3;
+    const orch = new Orchestrator({ manifest, registry, planner: new StaticPlanner(quotePlan) });
+    const result = await orch.run('a quote');
+    await orch.close();
+
+    expect(result.status).toBe('failed');
+    expect(result.tasks[0]?.attempts).toHaveLength(1);
+    expect(result.tasks[0]?.attempts[0]?.error).toMatch(/model openai:gpt-4o-mini call failed \(HTTP 401\): invalid api key: check the API key/);
+  });
+});

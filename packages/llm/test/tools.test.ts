@@ -1,0 +1,85 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { AgentSpec } from '../../core/src/core/types.ts';
+import { evaluateArithmetic } from '../src/tools/arithmetic.ts';
+import { builtinTool } from '../src/tools/builtin-tools.ts';
+import { connectMcp } from '../src/tools/mcp-client.ts';
+import { openTools } from '../src/tools/tool-set.ts';
+import { pricerSpec } from './helpers.ts';
+
+const callOptions = { toolCallId: 't1', messages: [] };
+
+/** An MCP server over streamable HTTP (stateless), on 127.0.0.1 and a free port. */
+async function httpMcpServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const mcp = new McpServer({ name: 'weather', version: '1.0.0' });
+    mcp.registerTool('forecast', { description: 'Forecast for a city', inputSchema: { city: z.string() } }, ({ city }) => ({ content: [{ type: 'text', text: `{"city":"${city}","tempC":21}` }] }));
+    const transport = new StreamableHTTPServerTransport({});
+    res.on('close', () => void transport.close());
+    void mcp.connect(transport).then(() => transport.handleRequest(req, res));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+describe('tools', () => {
+  it('uses the tools of an MCP server over streamable HTTP, quoting results as data', async () => {
+    const server = await httpMcpServer();
+    try {
+      const conn = await connectMcp({ kind: 'mcp', name: 'weather', url: server.url }, { where: 'agents.w.tools[0]' });
+      expect(Object.keys(conn.tools)).toEqual(['forecast']);
+      const result = await conn.tools.forecast!.execute!({ city: 'Lyon' }, callOptions);
+      expect(result).toBe('<data name="weather.forecast">\n{\n  "city": "Lyon",\n  "tempC": 21\n}\n</data>');
+      await conn.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('says which server could not be used, and why', async () => {
+    const spec: AgentSpec = pricerSpec('', { tools: [{ kind: 'mcp', name: 'broken', command: ['node', '-e', 'console.error("cannot open db"); process.exit(3)'] }] });
+    await expect(openTools(spec, 'baton.yaml')).rejects.toThrow(/agents.pricer.tools\[0\] in baton.yaml: MCP server 'broken' .* could not be used: .*cannot open db/);
+  });
+
+  it('rejects an allow list naming a tool the server lacks, and two tools with one name', async () => {
+    const server = await httpMcpServer();
+    try {
+      await expect(connectMcp({ kind: 'mcp', name: 'weather', url: server.url, allow: ['radar'] }, { where: 'agents.w.tools[0]' })).rejects.toThrow(
+        "agents.w.tools[0].allow names 'radar', which MCP server 'weather' does not offer (it offers: forecast)",
+      );
+      const twice = pricerSpec('', { tools: [{ kind: 'mcp', name: 'a', url: server.url }, { kind: 'mcp', name: 'b', url: server.url }] });
+      await expect(openTools(twice)).rejects.toThrow(/tool 'forecast' is offered by both MCP server 'a' and MCP server 'b'/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('offers built-in tools and names the known ones for a typo', async () => {
+    const calc = builtinTool('calculator');
+    expect(await calc.execute!({ expression: '(1520.5 - 1200) / 1200 * 100' }, callOptions)).toEqual({ result: ((1520.5 - 1200) / 1200) * 100 });
+    expect(await calc.execute!({ expression: '2 +' }, callOptions)).toEqual({ error: expect.stringContaining('ends too early') as string });
+    const clock = builtinTool('clock', { timeZone: 'Europe/Paris' });
+    expect(await clock.execute!({}, callOptions)).toMatchObject({ timeZone: 'Europe/Paris' });
+    expect(() => builtinTool('calculater')).toThrow("there is no builtin tool 'calculater' (builtin tools: calculator, clock)");
+  });
+
+  it('evaluates arithmetic with precedence, unary minus and right-associative powers, without eval', () => {
+    expect(evaluateArithmetic('1 + 2 * 3')).toBe(7);
+    expect(evaluateArithmetic('-(2 + 3) * 2 ^ 3 ^ 2 / 512')).toBe(-5);
+    expect(evaluateArithmetic('10 % 4 + .5')).toBe(2.5);
+    expect(() => evaluateArithmetic('1 / 0')).toThrow(/no finite value/);
+    expect(() => evaluateArithmetic('process.exit()')).toThrow(/unexpected/);
+  });
+});

@@ -1,0 +1,275 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import type { Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { AgentRegistry } from 'batonjs/internal';
+import type { Agent } from 'batonjs/internal';
+import { BatonError, errorMessage } from 'batonjs/internal';
+import type { Manifest, Usage } from 'batonjs/internal';
+import { redactUrl, redisOptions } from './connection.ts';
+import { cancelChannel, DEFAULT_PREFIX, queueNameOf } from './names.ts';
+import type { AttemptJobData, AttemptJobResult } from './payload.ts';
+import { failureNote } from './payload.ts';
+import { RecentIds } from './recent-ids.ts';
+
+export interface AgentWorkerOptions {
+  manifest: Manifest;
+  /** `redis://host:port[/db]`. */
+  url: string;
+  /** Key prefix of Baton's queues (default `baton:agent`); must match the orchestrators'. */
+  prefix?: string;
+  /** The agents whose queues this worker consumes (default: every agent of the manifest). */
+  agents?: readonly string[];
+  /** Agents defined in code; they replace manifest agents of the same name. */
+  codeAgents?: readonly Agent[];
+  /** Builds manifest agents (default: the standard kinds). */
+  registry?: AgentRegistry;
+  /** Jobs run at once, per agent: `default` for all, or per agent name (default `policy.maxParallel`). */
+  concurrency?: { default?: number; perAgent?: Record<string, number> };
+  /**
+   * How long a job stays claimed by a worker that stopped renewing its lock (ms, default 30000).
+   * A worker killed mid-job has its job re-run by another worker within about twice this.
+   */
+  lockMs?: number;
+  /** Receives log lines (default: none). */
+  log?: (line: string) => void;
+}
+
+/** What a worker reports about itself on `/healthz`. */
+export interface WorkerHealth {
+  status: 'ready' | 'closing' | 'closed';
+  /** Redis connection state (`ready` when connected). */
+  redis: string;
+  id: string;
+  pid: number;
+  host: string;
+  redisUrl: string;
+  uptimeMs: number;
+  queues: { agent: string; queue: string; concurrency: number; active: number }[];
+  /** Ids of the jobs (attempts) running now. */
+  activeJobs: string[];
+  completed: number;
+  failed: number;
+  /** Jobs given back to their queue at shutdown, for another worker to run. */
+  handedBack: number;
+}
+
+/** How long a cancel for a job this worker has not started yet is remembered. */
+const CANCEL_MEMORY_MS = 10 * 60_000;
+/** Extra time past the attempt's timeout before the worker stops an agent on its own. */
+const SAFETY_MARGIN_MS = 5_000;
+
+interface Running {
+  agent: string;
+  controller: AbortController;
+}
+
+/**
+ * `baton worker`: consumes the queues of a manifest's agents and runs each job's attempt with
+ * the real agent (module, command, llm, a2a). It reports the raw output or the error, and
+ * nothing else: validation, retries and timeouts are the orchestrator's. Jobs of a worker that
+ * dies are re-run elsewhere by BullMQ's stalled-job check; on `close` the worker finishes its
+ * jobs within a grace period and hands the rest back to their queues.
+ */
+export class AgentWorker {
+  readonly id = `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
+  private readonly startedAt = Date.now();
+  private readonly workers = new Map<string, Worker>();
+  private readonly concurrencyOf = new Map<string, number>();
+  private readonly running = new Map<string, Running>();
+  private readonly cancelled = new RecentIds(CANCEL_MEMORY_MS);
+  private status: WorkerHealth['status'] = 'ready';
+  private handingBack = false;
+  private closing: Promise<void> | undefined;
+  private readonly stats = { completed: 0, failed: 0, handedBack: 0 };
+  private readonly lastLogged = new Map<string, number>();
+
+  private constructor(
+    private readonly options: AgentWorkerOptions,
+    private readonly agents: Map<string, Agent>,
+    private readonly subscriber: Redis,
+  ) {}
+
+  /** Builds the agents, subscribes to cancellations and starts consuming; resolves when ready. */
+  static async start(options: AgentWorkerOptions): Promise<AgentWorker> {
+    const agents = await buildAgents(options);
+    const prefix = options.prefix ?? DEFAULT_PREFIX;
+    const subscriber = new Redis({ ...redisOptions(options.url, true), lazyConnect: true });
+    subscriber.on('error', () => undefined);
+    try {
+      await subscriber.connect();
+      await subscriber.subscribe(cancelChannel(prefix));
+    } catch (e) {
+      subscriber.disconnect();
+      throw new BatonError('BAD_REQUEST', `cannot reach Redis at ${redactUrl(options.url)} (--redis or BATON_REDIS_URL): ${errorMessage(e)}`, { retryable: false, cause: e });
+    }
+    const worker = new AgentWorker(options, agents, subscriber);
+    subscriber.on('message', (_channel: string, jobId: string) => worker.onCancel(jobId));
+    await worker.consume(prefix);
+    return worker;
+  }
+
+  /** The names of the agents this worker serves. */
+  agentNames(): string[] {
+    return [...this.agents.keys()];
+  }
+
+  health(): WorkerHealth {
+    const active = (agent: string): number => [...this.running.values()].filter((r) => r.agent === agent).length;
+    return {
+      status: this.status,
+      redis: this.subscriber.status,
+      id: this.id,
+      pid: process.pid,
+      host: hostname(),
+      redisUrl: redactUrl(this.options.url),
+      uptimeMs: Date.now() - this.startedAt,
+      queues: this.agentNames().map((agent) => ({ agent, queue: queueNameOf(agent), concurrency: this.concurrencyOf.get(agent) ?? 1, active: active(agent) })),
+      activeJobs: [...this.running.keys()],
+      ...this.stats,
+    };
+  }
+
+  /**
+   * Stops taking jobs, lets running ones finish for up to `graceMs` (default 30 s), then aborts
+   * the rest and puts them back in their queues for another worker. Calling it again with a
+   * shorter grace (a second SIGTERM) hands back at once.
+   */
+  close(graceMs = 30_000): Promise<void> {
+    if (this.closing) {
+      if (graceMs === 0) this.handBack();
+      return this.closing;
+    }
+    this.status = 'closing';
+    const all = Promise.all([...this.workers.values()].map((w) => w.close()));
+    const timer = setTimeout(() => this.handBack(), graceMs);
+    this.closing = all
+      .finally(() => clearTimeout(timer))
+      .then(async () => {
+        await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+        for (const a of this.agents.values()) await a.close?.().catch(() => undefined);
+        this.status = 'closed';
+      });
+    if (graceMs === 0) this.handBack();
+    return this.closing;
+  }
+
+  private handBack(): void {
+    if (this.handingBack) return;
+    this.handingBack = true;
+    for (const w of this.workers.values()) w.cancelAllJobs('the worker is shutting down');
+  }
+
+  /** Puts a job back in its queue, untouched: another worker runs it and the orchestrator keeps waiting. */
+  private async giveBack(job: Job<AttemptJobData, AttemptJobResult>, token: string): Promise<never> {
+    await job.moveToWait(token);
+    this.stats.handedBack++;
+    throw new WaitingError();
+  }
+
+  /** Logs a line, but the same line at most once a minute (a Redis outage repeats its error on every try). */
+  private logOnce(line: string): void {
+    const now = Date.now();
+    if (now - (this.lastLogged.get(line) ?? -Infinity) < 60_000) return;
+    if (this.lastLogged.size > 100) this.lastLogged.clear();
+    this.lastLogged.set(line, now);
+    this.options.log?.(line);
+  }
+
+  private onCancel(jobId: string): void {
+    this.cancelled.add(jobId);
+    this.running.get(jobId)?.controller.abort(new BatonError('RUN_CANCELLED', 'cancelled: the orchestrator abandoned this attempt'));
+  }
+
+  private async consume(prefix: string): Promise<void> {
+    const policy = this.options.manifest.orchestrator.policy;
+    const lockMs = this.options.lockMs ?? 30_000;
+    for (const [name, agent] of this.agents) {
+      const concurrency = this.options.concurrency?.perAgent?.[name] ?? this.options.concurrency?.default ?? policy.maxParallel;
+      this.concurrencyOf.set(name, concurrency);
+      const worker = new Worker<AttemptJobData, AttemptJobResult>(queueNameOf(name), (job, token, signal) => this.process(agent, job, token, signal), {
+        connection: redisOptions(this.options.url, true),
+        prefix,
+        concurrency,
+        lockDuration: lockMs,
+        stalledInterval: lockMs,
+        // A job whose worker died is re-run, twice at most; a third loss fails it (the orchestrator's ladder decides then).
+        maxStalledCount: 2,
+      });
+      worker.on('error', (e) => this.logOnce(`queue ${name}: ${errorMessage(e)}`));
+      this.workers.set(name, worker);
+    }
+    await Promise.all([...this.workers.values()].map((w) => w.waitUntilReady()));
+  }
+
+  private async process(agent: Agent, job: Job<AttemptJobData, AttemptJobResult>, token: string | undefined, signal: AbortSignal | undefined): Promise<AttemptJobResult> {
+    const jobId = job.id ?? '';
+    if (this.cancelled.has(jobId)) throw new UnrecoverableError('cancelled: the orchestrator abandoned this attempt before it started');
+    // A fetch already under way when closing began can still deliver a job: a closing worker starts nothing.
+    if (this.status !== 'ready' && token) return this.giveBack(job, token);
+    const controller = new AbortController();
+    const onBullAbort = (): void => controller.abort(new BatonError('RUN_CANCELLED', this.handingBack ? 'the worker is shutting down' : 'cancelled'));
+    signal?.addEventListener('abort', onBullAbort, { once: true });
+    const limitMs = Number.isFinite(job.data.timeoutMs) && job.data.timeoutMs > 0 ? job.data.timeoutMs + SAFETY_MARGIN_MS : undefined;
+    const safety = limitMs === undefined ? undefined : setTimeout(() => controller.abort(new BatonError('AGENT_TIMEOUT', `stopped by the worker: no result within ${limitMs} ms`)), limitMs);
+    this.running.set(jobId, { agent: agent.spec.name, controller });
+    let usage: Usage | undefined;
+    try {
+      const output = await raceAbort(
+        agent.run(job.data.input, {
+          signal: controller.signal,
+          reportUsage: (u) => {
+            usage = usage ? { llmCalls: usage.llmCalls + u.llmCalls, inputTokens: usage.inputTokens + u.inputTokens, outputTokens: usage.outputTokens + u.outputTokens } : { ...u };
+          },
+        }),
+        controller.signal,
+      );
+      this.stats.completed++;
+      return usage ? { output, usage } : { output };
+    } catch (e) {
+      if (this.handingBack && token) return this.giveBack(job, token);
+      this.stats.failed++;
+      this.options.log?.(`${agent.spec.name} failed job ${jobId}: ${errorMessage(e)}`);
+      await job.updateProgress(failureNote(e, usage)).catch(() => undefined);
+      const retryable = BatonError.isInstance(e) ? e.retryable : true;
+      throw retryable ? new Error(errorMessage(e)) : new UnrecoverableError(errorMessage(e));
+    } finally {
+      clearTimeout(safety);
+      signal?.removeEventListener('abort', onBullAbort);
+      this.running.delete(jobId);
+    }
+  }
+}
+
+/** The agents a worker serves, built once at start so a broken one is reported at once. */
+async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Agent>> {
+  const { manifest } = options;
+  const code = new Map((options.codeAgents ?? []).map((a) => [a.spec.name, a] as const));
+  const names = options.agents && options.agents.length > 0 ? [...options.agents] : [...new Set([...Object.keys(manifest.agents), ...code.keys()])];
+  const unknown = names.filter((n) => !manifest.agents[n] && !code.has(n));
+  if (unknown.length > 0) {
+    const known = [...new Set([...Object.keys(manifest.agents), ...code.keys()])].join(', ');
+    throw new BatonError('BAD_REQUEST', `no agent named ${unknown.map((n) => `'${n}'`).join(', ')} in ${manifest.file ?? 'the manifest'} (its agents: ${known})`, { retryable: false });
+  }
+  const registry = options.registry ?? new AgentRegistry();
+  const agents = new Map<string, Agent>();
+  for (const name of names) {
+    const spec = manifest.agents[name];
+    agents.set(name, code.get(name) ?? (await registry.create(spec!, manifest)));
+  }
+  return agents;
+}
+
+/** The agent's promise, or the abort's reason as soon as the signal fires (agents that ignore it). */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  // An agent that ignores the signal may still settle later; that must not be an unhandled rejection.
+  work.catch(() => undefined);
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort!));
+}

@@ -1,0 +1,248 @@
+import { Queue, QueueEvents } from 'bullmq';
+import type { Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { AgentRegistry } from 'batonjs/internal';
+import type { AgentContext } from 'batonjs/internal';
+import { BatonError, errorMessage } from 'batonjs/internal';
+import type { AgentKind, AgentOutput } from 'batonjs/internal';
+import { redactUrl, redisOptions } from './connection.ts';
+import { cancelChannel, DEFAULT_PREFIX, jobIdOf, jobIdOfAttempt, queueNameOf } from './names.ts';
+import type { AttemptJobData, FailureNote } from './payload.ts';
+import { errorOfFailedJob, isFailureNote, isJobResult } from './payload.ts';
+import { RemoteAgent } from './remote-agent.ts';
+
+export interface DispatcherOptions {
+  /** `redis://host:port[/db]`. */
+  url: string;
+  /** Key prefix of Baton's queues (default `baton:agent`); orchestrators and workers must agree. */
+  prefix?: string;
+}
+
+/**
+ * Finished jobs stay in Redis this long (seconds) so that a job whose completion event was
+ * missed (Redis connection lost, orchestrator restarted) can still be read; the journal, not
+ * Redis, is the record of attempts.
+ */
+const KEEP_FINISHED = { age: 300, count: 10_000 };
+
+const ALL_KINDS: readonly AgentKind[] = ['module', 'command', 'llm', 'a2a', 'code'];
+
+type Settlement = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/** An attempt handed to a worker whose result this process awaits. */
+interface Pending {
+  queue: string;
+  /** The job is known to be in Redis (its `add` returned). */
+  added: boolean;
+  /** Why the worker failed, sent as job progress before the failure. */
+  note?: FailureNote;
+  settle(s: Settlement): void;
+}
+
+/**
+ * The orchestrator's side of distributed dispatch. Each attempt becomes a BullMQ job on its
+ * agent's queue, with the attempt's id as job id; results come back through BullMQ's queue event
+ * stream (one reader per queue, shared by every attempt). Timeouts, retries and reassignment stay
+ * the orchestrator's: jobs are never retried by BullMQ (`attempts: 1`), and an attempt the
+ * orchestrator abandons is removed from its queue or, when a worker already runs it, cancelled
+ * over pub/sub.
+ */
+export class Dispatcher {
+  readonly prefix: string;
+  private readonly queues = new Map<string, Queue>();
+  private readonly readers = new Map<string, Promise<QueueEvents>>();
+  private readonly pending = new Map<string, Pending>();
+  private closed = false;
+
+  private constructor(
+    readonly url: string,
+    private readonly connection: Redis,
+    prefix: string,
+  ) {
+    this.prefix = prefix;
+    // After a reconnection, Redis may have restarted empty: look again at every awaited job.
+    connection.on('ready', () => void this.recheckPending());
+    connection.on('error', () => undefined);
+  }
+
+  /** Connects to Redis; fails with a readable error when it cannot be reached. */
+  static async connect(options: DispatcherOptions): Promise<Dispatcher> {
+    const connection = new Redis({ ...redisOptions(options.url, false), lazyConnect: true });
+    connection.on('error', () => undefined);
+    try {
+      await connection.connect();
+    } catch (e) {
+      connection.disconnect();
+      throw new BatonError('BAD_REQUEST', `cannot reach Redis at ${redactUrl(options.url)} (BATON_REDIS_URL): ${errorMessage(e)}; start Redis or unset BATON_REDIS_URL to run agents in this process`, {
+        retryable: false,
+        cause: e,
+      });
+    }
+    return new Dispatcher(options.url, connection, options.prefix ?? DEFAULT_PREFIX);
+  }
+
+  /** A registry whose every agent kind is a RemoteAgent: the orchestrator runs nothing itself. */
+  registry(): AgentRegistry {
+    const registry = new AgentRegistry();
+    for (const kind of ALL_KINDS) registry.register(kind, (spec, manifest) => new RemoteAgent(this, spec, manifest));
+    return registry;
+  }
+
+  /**
+   * Queues one attempt and settles with the worker's raw output, or rejects with its error.
+   * Aborting `ctx.signal` abandons the attempt: the job is removed or cancelled, and a result
+   * that still arrives is ignored.
+   */
+  async dispatch(data: AttemptJobData, ctx: AgentContext): Promise<AgentOutput> {
+    if (this.closed) throw new BatonError('INTERNAL', 'the dispatcher is closed', { retryable: false });
+    const queueName = queueNameOf(data.agent);
+    await this.reader(queueName);
+    ctx.signal.throwIfAborted();
+    const jobId = jobIdOf(data.input);
+    const settled = new Promise<unknown>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (this.pending.get(jobId) !== entry) return;
+        this.pending.delete(jobId);
+        reject(ctx.signal.reason as Error);
+        void this.cancel([queueName], jobId);
+      };
+      const entry: Pending = {
+        queue: queueName,
+        added: false,
+        settle: (s) => {
+          ctx.signal.removeEventListener('abort', onAbort);
+          if (this.pending.get(jobId) === entry) this.pending.delete(jobId);
+          if (s.ok) resolve(s.value);
+          else reject(s.error);
+        },
+      };
+      // One attempt per job id; a second one (not expected) takes over and the first fails.
+      this.pending.get(jobId)?.settle({ ok: false, error: new BatonError('AGENT_FAILED', `attempt ${jobId} was dispatched again`) });
+      this.pending.set(jobId, entry);
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      this.queue(queueName)
+        .add(data.agent, data, { jobId, attempts: 1, removeOnComplete: KEEP_FINISHED, removeOnFail: KEEP_FINISHED })
+        .then(
+          () => {
+            entry.added = true;
+          },
+          (e: unknown) => entry.settle({ ok: false, error: new BatonError('AGENT_FAILED', `could not queue the attempt on Redis (${redactUrl(this.url)}): ${errorMessage(e)}`, { cause: e }) }),
+        );
+    });
+    const value = await settled;
+    if (!isJobResult(value)) throw new BatonError('OUTPUT_INVALID', `the worker of agent '${data.agent}' returned no result envelope (is it a Baton worker of the same version?)`);
+    if (value.usage) ctx.reportUsage?.(value.usage);
+    return value.output;
+  }
+
+  /**
+   * Abandons attempts a previous orchestrator process left running (the `interruptedAttempts`
+   * of `run.resumed`): their jobs are removed from the queues of `agents`, or cancelled on
+   * the worker running them, so that no worker keeps doing work nobody awaits.
+   */
+  async cancelAttempts(attemptIds: readonly string[], agents: readonly string[]): Promise<void> {
+    const jobIds = attemptIds.map(jobIdOfAttempt).filter((id): id is string => id !== undefined);
+    await Promise.all(jobIds.map((jobId) => this.cancel(agents.map(queueNameOf), jobId)));
+  }
+
+  /** Attempts awaited now (for health reports and tests). */
+  inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Fails every awaited attempt and closes the connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of [...this.pending.values()]) p.settle({ ok: false, error: new BatonError('AGENT_FAILED', 'the dispatcher was closed while the attempt ran') });
+    const readers = await Promise.all([...this.readers.values()].map((r) => r.catch(() => undefined)));
+    await Promise.all(readers.map((r) => r?.close().catch(() => undefined)));
+    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
+    await this.connection.quit().catch(() => this.connection.disconnect());
+  }
+
+  private queue(name: string): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      q.on('error', () => undefined);
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  /** The queue's event reader, started before any job of this process is added to the queue. */
+  private reader(name: string): Promise<QueueEvents> {
+    let r = this.readers.get(name);
+    if (!r) {
+      r = this.startReader(name);
+      r.catch(() => this.readers.delete(name));
+      this.readers.set(name, r);
+    }
+    return r;
+  }
+
+  private async startReader(name: string): Promise<QueueEvents> {
+    // Read from the Redis server's clock now, not from '$': an event published between this call
+    // and the reader's first XREAD would otherwise be missed.
+    const [seconds, micros] = await this.connection.time();
+    const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const events = new QueueEvents(name, { connection: redisOptions(this.url, true), prefix: this.prefix, lastEventId: `${nowMs - 1}-0` });
+    events.on('error', () => undefined);
+    events.on('completed', ({ jobId, returnvalue }) => this.pending.get(jobId)?.settle({ ok: true, value: returnvalue }));
+    events.on('progress', ({ jobId, data }) => {
+      const p = this.pending.get(jobId);
+      if (p && isFailureNote(data)) p.note = data;
+    });
+    events.on('failed', ({ jobId, failedReason }) => {
+      const p = this.pending.get(jobId);
+      p?.settle({ ok: false, error: errorOfFailedJob(failedReason, p.note) });
+    });
+    events.on('removed', ({ jobId }) => {
+      this.pending.get(jobId)?.settle({ ok: false, error: new BatonError('AGENT_FAILED', `the job of this attempt (${jobId}) was removed from queue ${name} before it finished`) });
+    });
+    // The job id existed already (an earlier process queued this very attempt): take its result.
+    events.on('duplicated', ({ jobId }) => void this.settleFromStoredJob(jobId));
+    await events.waitUntilReady();
+    return events;
+  }
+
+  /** Settles an awaited attempt from its job as stored in Redis, if it has finished or vanished. */
+  private async settleFromStoredJob(jobId: string): Promise<void> {
+    const p = this.pending.get(jobId);
+    if (!p) return;
+    let job: Job | undefined;
+    let state: string;
+    try {
+      job = await this.queue(p.queue).getJob(jobId);
+      state = job ? await job.getState() : 'unknown';
+    } catch {
+      return; // Redis unreachable again: the next reconnection looks again.
+    }
+    if (this.pending.get(jobId) !== p) return;
+    if (!job || state === 'unknown') {
+      p.settle({ ok: false, error: new BatonError('AGENT_FAILED', `the job of this attempt (${jobId}) is gone from Redis (${redactUrl(this.url)}): was Redis restarted or flushed?`) });
+    } else if (state === 'completed') {
+      p.settle({ ok: true, value: job.returnvalue });
+    } else if (state === 'failed') {
+      const progress: unknown = job.progress;
+      p.settle({ ok: false, error: errorOfFailedJob(job.failedReason, isFailureNote(progress) ? progress : p.note) });
+    }
+  }
+
+  private async recheckPending(): Promise<void> {
+    const added = [...this.pending.entries()].filter(([, p]) => p.added).map(([id]) => id);
+    await Promise.all(added.map((id) => this.settleFromStoredJob(id)));
+  }
+
+  /**
+   * Removes the job if it still waits in one of `queueNames` (BullMQ does not remove a job a
+   * worker holds), and asks the workers to abort it if one runs it. BullMQ's remove also reports
+   * success for a job that does not exist, so the cancel message is always sent.
+   */
+  private async cancel(queueNames: readonly string[], jobId: string): Promise<void> {
+    // A failure here (Redis unreachable) leaves the cancel message to do the work.
+    await Promise.all(queueNames.map((name) => this.queue(name).remove(jobId).catch(() => 0)));
+    await this.connection.publish(cancelChannel(this.prefix), jobId).catch(() => undefined);
+  }
+}

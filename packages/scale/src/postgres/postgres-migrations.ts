@@ -1,0 +1,100 @@
+import type { Pool, PoolClient } from 'pg';
+import { BatonError } from 'batonjs/internal';
+
+/**
+ * The PostgreSQL journal schema, as forward migrations recorded in `baton_schema_version`.
+ * Never edit a released migration; append a new one.
+ *
+ * Text columns that order runs use COLLATE "C" so paging is byte order whatever the database's
+ * locale is, as in the SQLite and memory stores. `body` is `json`, not `jsonb`: it keeps the
+ * event's text exactly and accepts every string JSON.stringify writes (jsonb rejects \u0000).
+ */
+export interface PostgresMigration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    description: 'runs and their event journal',
+    sql: `
+      CREATE TABLE runs (
+        run_id        text COLLATE "C" PRIMARY KEY,
+        goal          text NOT NULL,
+        status        text NOT NULL,
+        created_at    text COLLATE "C" NOT NULL,
+        updated_at    text NOT NULL,
+        manifest_file text,
+        event_count   integer NOT NULL DEFAULT 0
+      );
+      CREATE TABLE events (
+        run_id text COLLATE "C" NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+        seq    integer NOT NULL,
+        type   text NOT NULL,
+        at     text NOT NULL,
+        body   json NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      );
+      CREATE INDEX runs_newest_first ON runs (created_at DESC, run_id DESC);
+    `,
+  },
+  {
+    version: 2,
+    description: 'index for listing runs of one status newest first',
+    sql: `CREATE INDEX runs_by_status_newest_first ON runs (status, created_at DESC, run_id DESC);`,
+  },
+];
+
+/** The schema version this Baton writes. */
+export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;
+
+/** The advisory lock key every Baton process takes while migrating (hashtext of a fixed name). */
+const MIGRATION_LOCK = "hashtext('baton.journal.migrations')";
+
+/**
+ * Brings the database up to POSTGRES_SCHEMA_VERSION, in one transaction holding an advisory
+ * lock, so several processes starting at once migrate it exactly once and the others wait.
+ * Throws when the database was written by a newer schema.
+ */
+export async function migratePostgres(pool: Pool, where: string): Promise<void> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    await migrateLocked(client, where);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    });
+    throw e;
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function migrateLocked(client: PoolClient, where: string): Promise<void> {
+  await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+  await client.query(`
+    CREATE TABLE IF NOT EXISTS baton_schema_version (
+      version     integer PRIMARY KEY,
+      description text NOT NULL,
+      applied_at  timestamptz NOT NULL DEFAULT now()
+    )`);
+  const { rows } = await client.query<{ version: number }>('SELECT coalesce(max(version), 0)::integer AS version FROM baton_schema_version');
+  const current = rows[0]?.version ?? 0;
+  if (current > POSTGRES_SCHEMA_VERSION) {
+    throw new BatonError(
+      'INTERNAL',
+      `the journal database ${where} was written by a newer Baton (schema version ${current}; this Baton reads up to ${POSTGRES_SCHEMA_VERSION}): upgrade Baton, or point BATON_DATABASE_URL at another database`,
+      { retryable: false },
+    );
+  }
+  for (const migration of POSTGRES_MIGRATIONS) {
+    if (migration.version <= current) continue;
+    await client.query(migration.sql);
+    await client.query('INSERT INTO baton_schema_version (version, description) VALUES ($1, $2)', [migration.version, migration.description]);
+  }
+}

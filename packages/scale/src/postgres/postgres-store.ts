@@ -1,0 +1,241 @@
+import pg from 'pg';
+import type { RunEvent } from 'batonjs/internal';
+import type { ListRunsOptions, RunRecord, RunStore } from 'batonjs/internal';
+import { BatonError, errorMessage } from 'batonjs/internal';
+import {
+  checkBatch,
+  checkContinues,
+  checkNewRun,
+  concurrentAppendError,
+  pagingRunNotFoundError,
+  resolveAfterSeq,
+  resolveListLimit,
+  runExistsError,
+  runNotFoundError,
+  statusAfter,
+  storeClosedError,
+} from 'batonjs/internal';
+import type { NewRunRecord } from 'batonjs/internal';
+import { migratePostgres } from './postgres-migrations.ts';
+import { RUN_COLUMNS, recordFromRow } from 'batonjs/internal';
+import type { RunRow } from 'batonjs/internal';
+
+export interface PostgresRunStoreOptions {
+  /** Connections in the pool (default 10). */
+  maxConnections?: number;
+  /** How long to wait for a connection before failing (default 10000 ms). */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * One statement, so one round trip and one implicit transaction: the run row is bumped only if
+ * it still holds exactly the events before this batch (which also row-locks it against a second
+ * writer), and every event is inserted from one JSON array. Zero rows inserted means the run is
+ * missing or another writer got there first; the caller finds out which. seq, type and at come
+ * as parameters (seqs were checked contiguous) because extracting them with ->> would unescape
+ * every string of the event, and PostgreSQL text cannot hold the \u0000 an output may contain.
+ */
+const APPEND_SQL = `
+  WITH run AS (
+    UPDATE runs
+       SET event_count = event_count + $3, status = coalesce($4, status), updated_at = $5
+     WHERE run_id = $1 AND event_count = $2
+    RETURNING run_id
+  )
+  INSERT INTO events (run_id, seq, type, at, body)
+  SELECT run.run_id, $2 + e.n, ($7::text[])[e.n], ($8::text[])[e.n], e.value
+    FROM run, json_array_elements($6::json) WITH ORDINALITY AS e(value, n)`;
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The journal in PostgreSQL, for distributed runs (`BATON_DATABASE_URL=postgres://...`).
+ * Several orchestrators and servers may share one database; the (run_id, seq) key and the
+ * event-count check make a second writer of one run fail loudly instead of interleaving.
+ */
+export class PostgresRunStore implements RunStore {
+  private ending: Promise<void> | undefined;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    /** The URL with its password masked, for messages. */
+    readonly where: string,
+  ) {}
+
+  /** Opens a pool on `url` and brings the schema up to date (under an advisory lock). */
+  static async connect(url: string, options: PostgresRunStoreOptions = {}): Promise<PostgresRunStore> {
+    const where = redactUrl(url);
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      application_name: 'baton',
+    });
+    // An idle connection dropped by the server is discarded by the pool, and the next query
+    // opens a new one or fails with its own error; without a listener the drop would crash.
+    pool.on('error', () => undefined);
+    try {
+      await migratePostgres(pool, where);
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      if (BatonError.isInstance(e)) throw e;
+      throw new BatonError(
+        'INTERNAL',
+        `cannot open the journal database ${where}: ${errorMessage(e)} (check BATON_DATABASE_URL and that PostgreSQL is running and reachable)`,
+        { cause: e },
+      );
+    }
+    return new PostgresRunStore(pool, where);
+  }
+
+  async createRun(record: NewRunRecord): Promise<void> {
+    this.ensureOpen();
+    checkNewRun(record);
+    try {
+      await this.pool.query({
+        name: 'baton_create_run',
+        text: `INSERT INTO runs (run_id, goal, status, created_at, updated_at, manifest_file, event_count)
+               VALUES ($1, $2, 'running', $3, $3, $4, 0)`,
+        values: [record.runId, record.goal, record.createdAt, record.manifestFile ?? null],
+      });
+    } catch (e) {
+      if (pgCode(e) === UNIQUE_VIOLATION) throw runExistsError(record.runId);
+      throw this.failure(`createRun(${record.runId})`, e);
+    }
+  }
+
+  async append(runId: string, events: RunEvent[]): Promise<void> {
+    this.ensureOpen();
+    const first = events[0];
+    if (!first) {
+      if (!(await this.getRun(runId))) throw runNotFoundError(runId);
+      return;
+    }
+    checkBatch(runId, events);
+    let inserted: number;
+    try {
+      const result = await this.pool.query({
+        name: 'baton_append',
+        text: APPEND_SQL,
+        values: [
+          runId,
+          first.seq - 1,
+          events.length,
+          statusAfter(events) ?? null,
+          new Date().toISOString(),
+          JSON.stringify(events),
+          events.map((e) => e.type),
+          events.map((e) => e.at),
+        ],
+      });
+      inserted = result.rowCount ?? 0;
+    } catch (e) {
+      if (pgCode(e) === UNIQUE_VIOLATION) throw concurrentAppendError(runId, duplicateSeq(e) ?? first.seq, e);
+      throw this.failure(`append to run ${runId}`, e);
+    }
+    if (inserted !== events.length) await this.explainRejectedAppend(runId, first.seq);
+  }
+
+  async readEvents(runId: string, afterSeq?: number): Promise<RunEvent[]> {
+    this.ensureOpen();
+    const after = resolveAfterSeq(runId, afterSeq);
+    const rows = await this.query<{ body: RunEvent }>(`readEvents(${runId})`, {
+      name: 'baton_read_events',
+      text: 'SELECT body FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq',
+      values: [runId, after],
+    });
+    if (rows.length === 0 && !(await this.getRun(runId))) throw runNotFoundError(runId);
+    return rows.map((row) => row.body);
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    this.ensureOpen();
+    const rows = await this.query<RunRow>(`getRun(${runId})`, {
+      name: 'baton_get_run',
+      text: `SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = $1`,
+      values: [runId],
+    });
+    return rows[0] ? recordFromRow(rows[0]) : undefined;
+  }
+
+  async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
+    this.ensureOpen();
+    const values: unknown[] = [resolveListLimit(options.limit)];
+    const where: string[] = [];
+    if (options.before !== undefined) {
+      const keys = await this.query<{ created_at: string; run_id: string }>('listRuns', {
+        text: 'SELECT created_at, run_id FROM runs WHERE run_id = $1',
+        values: [options.before],
+      });
+      const key = keys[0];
+      if (!key) throw pagingRunNotFoundError(options.before);
+      values.push(key.created_at, key.run_id);
+      where.push(`(created_at, run_id) < ($${values.length - 1}, $${values.length})`);
+    }
+    if (options.status !== undefined) {
+      values.push(options.status);
+      where.push(`status = $${values.length}`);
+    }
+    const rows = await this.query<RunRow>('listRuns', {
+      text: `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+             ORDER BY created_at DESC, run_id DESC LIMIT $1`,
+      values,
+    });
+    return rows.map(recordFromRow);
+  }
+
+  /** Ends the pool; safe to call more than once. */
+  async close(): Promise<void> {
+    this.ending ??= this.pool.end();
+    await this.ending;
+  }
+
+  /** An append inserted nothing: says why (always throws). */
+  private async explainRejectedAppend(runId: string, firstSeq: number): Promise<never> {
+    const run = await this.getRun(runId);
+    if (!run) throw runNotFoundError(runId);
+    checkContinues(runId, run.eventCount, firstSeq);
+    // The batch fits now but did not when it ran: another writer appended in between.
+    throw concurrentAppendError(runId, firstSeq);
+  }
+
+  private async query<R extends pg.QueryResultRow>(action: string, config: pg.QueryConfig): Promise<R[]> {
+    try {
+      return (await this.pool.query<R>(config)).rows;
+    } catch (e) {
+      throw this.failure(action, e);
+    }
+  }
+
+  private ensureOpen(): void {
+    if (this.ending) throw storeClosedError(`PostgreSQL (${this.where})`);
+  }
+
+  private failure(action: string, e: unknown): BatonError {
+    if (BatonError.isInstance(e)) return e;
+    return new BatonError('INTERNAL', `${action}: the journal database ${this.where} failed: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
+function pgCode(e: unknown): string | undefined {
+  if (typeof e !== 'object' || e === null || !('code' in e)) return undefined;
+  return typeof e.code === 'string' ? e.code : undefined;
+}
+
+/** The seq in a unique violation's detail, `Key (run_id, seq)=(r_1, 7) already exists.` */
+function duplicateSeq(e: unknown): number | undefined {
+  const detail = typeof e === 'object' && e !== null && 'detail' in e && typeof e.detail === 'string' ? e.detail : '';
+  const match = /, (\d+)\) already exists/.exec(detail);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/** The URL with its password masked, safe to print. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the PostgreSQL URL in BATON_DATABASE_URL';
+  }
+}

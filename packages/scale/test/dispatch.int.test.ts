@@ -1,0 +1,266 @@
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { defineAgent } from '../../core/src/agents/define-agent.ts';
+import type { Planner } from '../../core/src/core/contracts.ts';
+import { BatonError } from '../../core/src/core/errors.ts';
+import type { RunEvent } from '../../core/src/core/events.ts';
+import type { AgentInput, Manifest } from '../../core/src/core/types.ts';
+import { AgentWorker } from '../src/agent-worker.ts';
+import { redisOptions } from '../src/connection.ts';
+import { Dispatcher } from '../src/dispatcher.ts';
+import { serveHealth } from '../src/health-server.ts';
+import { jobIdOf } from '../src/names.ts';
+import { loadManifest } from '../../core/src/manifest/index.ts';
+import { Orchestrator } from '../../core/src/orchestrator.ts';
+import { startRedis } from '../../core/test/support/redis.ts';
+import type { ThrowawayRedis } from '../../core/test/support/redis.ts';
+import { comparable, Control, FAN_MANIFEST, GOAL, waitFor } from './helpers.ts';
+
+let redis: ThrowawayRedis;
+let manifest: Manifest;
+let prefixCount = 0;
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  manifest = await loadManifest(FAN_MANIFEST);
+});
+
+afterAll(async () => {
+  await redis?.stop();
+});
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+  delete process.env['BATON_TEST_CONTROL'];
+});
+
+/** Each test its own key prefix, so tests sharing one Redis do not see each other's jobs. */
+function freshPrefix(): string {
+  return `t${++prefixCount}:agent`;
+}
+
+async function workerFor(prefix: string, extra: Partial<Parameters<typeof AgentWorker.start>[0]> = {}): Promise<AgentWorker> {
+  const w = await AgentWorker.start({ manifest, url: redis.url, prefix, lockMs: 2000, ...extra });
+  cleanups.push(() => w.close(0));
+  return w;
+}
+
+async function dispatcherFor(prefix: string): Promise<Dispatcher> {
+  const d = await Dispatcher.connect({ url: redis.url, prefix });
+  cleanups.push(() => d.close());
+  return d;
+}
+
+function controlled(): Control {
+  const control = new Control();
+  process.env['BATON_TEST_CONTROL'] = control.dir;
+  cleanups.push(() => control.remove());
+  return control;
+}
+
+function input(agent: string, attempt = 1): AgentInput {
+  return { runId: `r_test${prefixCount}`, goal: 'g', task: { id: `t1-${agent}`, title: agent, instructions: '' }, inputs: {}, attempt };
+}
+
+describe('dispatching attempts through BullMQ', () => {
+  it('gives the same RunResult as running the agents in-process', async () => {
+    const reference = await new Orchestrator({ manifest }).run(GOAL);
+    expect(reference.status).toBe('succeeded');
+    const prefix = freshPrefix();
+    const worker = await workerFor(prefix);
+    const dispatcher = await dispatcherFor(prefix);
+    const result = await new Orchestrator({ manifest, registry: dispatcher.registry() }).run(GOAL);
+    expect(comparable(result)).toEqual(comparable(reference));
+    expect(worker.health().completed).toBe(5);
+    expect(dispatcher.inFlight()).toBe(0);
+  });
+
+  it("keeps an agent's unrecoverable failures unrecoverable and retries the others", async () => {
+    const control = controlled();
+    control.fail('left', 'unrecoverable');
+    control.fail('middle', 'retryable');
+    const prefix = freshPrefix();
+    await workerFor(prefix);
+    const dispatcher = await dispatcherFor(prefix);
+    const result = await new Orchestrator({ manifest, registry: dispatcher.registry() }).run(GOAL);
+    const left = result.tasks.find((t) => t.agent === 'left');
+    const middle = result.tasks.find((t) => t.agent === 'middle');
+    // retries: 2 in the manifest: three attempts for a retryable failure, one for an unrecoverable one.
+    expect(left?.attempts.map((a) => a.status)).toEqual(['failed']);
+    expect(left?.attempts[0]?.error).toContain('left cannot do this at all');
+    expect(middle?.attempts.map((a) => a.status)).toEqual(['failed', 'failed', 'failed']);
+    expect(result.tasks.find((t) => t.agent === 'combine')?.status).toBe('skipped');
+  });
+
+  it("carries the Baton error code of a worker's failure (an invalid output stays invalid)", async () => {
+    const prefix = freshPrefix();
+    const picky = defineAgent({
+      name: 'picky',
+      description: 'always rejects its own output',
+      produces: ['x'],
+      run: () => {
+        throw new BatonError('OUTPUT_INVALID', 'the output had no rows');
+      },
+    });
+    await workerFor(prefix, { agents: ['picky'], codeAgents: [picky] });
+    const dispatcher = await dispatcherFor(prefix);
+    const attempt = dispatcher.dispatch({ agent: 'picky', input: input('picky'), timeoutMs: 10_000 }, { signal: new AbortController().signal });
+    await expect(attempt).rejects.toMatchObject({ code: 'OUTPUT_INVALID', retryable: true, message: 'the output had no rows' });
+  });
+
+  it('forwards the usage an agent reports to the orchestrator', async () => {
+    const prefix = freshPrefix();
+    const counting = defineAgent({
+      name: 'counting',
+      description: 'reports model usage',
+      produces: ['x'],
+      run: (_input, ctx) => {
+        ctx.reportUsage?.({ llmCalls: 1, inputTokens: 10, outputTokens: 5 });
+        return { x: 1 };
+      },
+    });
+    await workerFor(prefix, { agents: ['counting'], codeAgents: [counting] });
+    const dispatcher = await dispatcherFor(prefix);
+    const reported: unknown[] = [];
+    const output = await dispatcher.dispatch({ agent: 'counting', input: input('counting'), timeoutMs: 10_000 }, { signal: new AbortController().signal, reportUsage: (u) => reported.push(u) });
+    expect(output).toEqual({ x: 1 });
+    expect(reported).toEqual([{ llmCalls: 1, inputTokens: 10, outputTokens: 5 }]);
+  });
+
+  it('removes the job of an abandoned attempt that no worker has taken yet', async () => {
+    const prefix = freshPrefix();
+    const dispatcher = await dispatcherFor(prefix);
+    const queue = new Queue('nobody', { connection: redisOptions(redis.url, false), prefix });
+    cleanups.push(() => queue.close());
+    const controller = new AbortController();
+    const attempt = dispatcher.dispatch({ agent: 'nobody', input: input('nobody'), timeoutMs: 10_000 }, { signal: controller.signal });
+    attempt.catch(() => undefined);
+    const jobId = jobIdOf(input('nobody'));
+    await waitFor('the job to be queued', async () => (await queue.getJob(jobId)) !== undefined);
+    controller.abort(new Error('timed out'));
+    await expect(attempt).rejects.toThrow('timed out');
+    await waitFor('the job to be removed', async () => (await queue.getJob(jobId)) === undefined);
+  });
+
+  it('aborts the agent of an abandoned attempt that a worker is running', async () => {
+    const prefix = freshPrefix();
+    let started = false;
+    let abortReason: unknown;
+    const slow = defineAgent({
+      name: 'slow',
+      description: 'waits until aborted',
+      produces: ['x'],
+      run: (_input, ctx) =>
+        new Promise((_, reject) => {
+          started = true;
+          ctx.signal.addEventListener('abort', () => {
+            abortReason = ctx.signal.reason;
+            reject(ctx.signal.reason as Error);
+          });
+        }),
+    });
+    const worker = await workerFor(prefix, { agents: ['slow'], codeAgents: [slow] });
+    const dispatcher = await dispatcherFor(prefix);
+    const controller = new AbortController();
+    const attempt = dispatcher.dispatch({ agent: 'slow', input: input('slow'), timeoutMs: 60_000 }, { signal: controller.signal });
+    attempt.catch(() => undefined);
+    await waitFor('the agent to start', () => started);
+    controller.abort(new Error('run cancelled'));
+    await expect(attempt).rejects.toThrow('run cancelled');
+    await waitFor('the agent to be aborted', () => abortReason !== undefined);
+    expect(String(abortReason)).toContain('cancelled');
+    await waitFor('the job to be failed', () => worker.health().failed === 1);
+  });
+
+  it('ignores the late result of an attempt the orchestrator gave up on', async () => {
+    const prefix = freshPrefix();
+    const events: RunEvent[] = [];
+    // A worker that does not listen to cancellations: its result for attempt 1 arrives late.
+    const onlySource: Manifest = structuredClone(manifest);
+    onlySource.agents['source'] = { ...onlySource.agents['source']!, timeoutMs: 1_000 };
+    const completedJobs: string[] = [];
+    const watcher = new QueueEvents('source', { connection: redisOptions(redis.url, true), prefix });
+    watcher.on('completed', ({ jobId }) => completedJobs.push(jobId));
+    await watcher.waitUntilReady();
+    cleanups.push(() => watcher.close());
+    const late = new Worker(
+      'source',
+      async (job) => {
+        const data = job.data as { input: AgentInput };
+        if (data.input.attempt === 1) {
+          await waitFor('attempt 1 to time out', () => events.some((e) => e.type === 'task.attempt.failed' && e.attempt === 1));
+          return { output: { raw: { by: 'late', value: -1 } } };
+        }
+        await waitFor('the late result to be published', () => completedJobs.includes(jobIdOf({ ...data.input, attempt: 1 })));
+        return { output: { raw: { by: 'source', value: 7 } } };
+      },
+      { connection: redisOptions(redis.url, true), prefix, concurrency: 2 },
+    );
+    cleanups.push(() => late.close(true));
+    const dispatcher = await dispatcherFor(prefix);
+    const planner: Planner = {
+      name: 'builtin',
+      plan: async () => ({ planner: 'builtin', plan: { tasks: [{ id: 't1-raw', title: 'raw', instructions: '', agent: 'source', dependsOn: [], consumes: [], produces: ['raw'] }] } }),
+    };
+    const result = await new Orchestrator({ manifest: onlySource, planner, registry: dispatcher.registry() }).run(GOAL, { onEvent: (e) => events.push(e) });
+
+    expect(completedJobs).toContain(`${result.runId}.t1-raw.1`);
+    expect(result.status).toBe('succeeded');
+    expect(result.tasks[0]?.attempts.map((a) => a.status)).toEqual(['timeout', 'succeeded']);
+    expect(result.tasks[0]?.output).toEqual({ raw: { by: 'source', value: 7 } });
+    expect(events.filter((e) => e.type === 'task.succeeded')).toHaveLength(1);
+    expect(JSON.stringify(events)).not.toContain('"late"');
+  });
+
+  it('hands running jobs back to the queue when closed, and another worker finishes them', async () => {
+    const control = controlled();
+    control.hold('combine');
+    const prefix = freshPrefix();
+    const first = await workerFor(prefix);
+    const dispatcher = await dispatcherFor(prefix);
+    const run = new Orchestrator({ manifest, registry: dispatcher.registry() }).run(GOAL);
+    await waitFor('combine to be held', () => control.markers('held', 'combine').length > 0);
+    const second = await workerFor(prefix);
+    await first.close(0);
+    expect(first.health().status).toBe('closed');
+    // At least the held job; a fetch already under way when closing began may bring one more back.
+    expect(first.health().handedBack).toBeGreaterThanOrEqual(1);
+    control.release('combine');
+    const result = await run;
+    expect(result.status).toBe('succeeded');
+    expect(result.tasks.find((t) => t.agent === 'combine')?.attempts).toHaveLength(1);
+    expect(second.health().completed).toBe(1);
+  });
+
+  it('refuses to serve an agent the manifest does not have, naming the ones it has', async () => {
+    await expect(AgentWorker.start({ manifest, url: redis.url, prefix: freshPrefix(), agents: ['source', 'nope'] })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/no agent named 'nope' in .*baton\.yaml \(its agents: source, left, middle, right, combine\)/),
+    });
+  });
+
+  it('reports its health on /healthz', async () => {
+    const prefix = freshPrefix();
+    const worker = await workerFor(prefix, { agents: ['source', 'combine'], concurrency: { default: 3, perAgent: { combine: 1 } } });
+    const server = await serveHealth(() => worker.health(), { port: 0 });
+    cleanups.push(() => server.close());
+    const res = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      status: 'ready',
+      redis: 'ready',
+      pid: process.pid,
+      activeJobs: [],
+      queues: [
+        { agent: 'source', concurrency: 3, active: 0 },
+        { agent: 'combine', concurrency: 1, active: 0 },
+      ],
+    });
+    await worker.close();
+    const after = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+    expect(after.status).toBe(503);
+    expect(await after.json()).toMatchObject({ status: 'closed' });
+  });
+});

@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import { Role, TaskState } from '@a2a-js/sdk';
+import type { Message, Part, Task, TaskArtifactUpdateEvent } from '@a2a-js/sdk';
+import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory } from '@a2a-js/sdk/client';
+import type { Client } from '@a2a-js/sdk/client';
+import type { Agent, AgentContext, AgentFactory } from 'batonjs/internal';
+import { BatonError, errorMessage, UnrecoverableAgentError } from 'batonjs/internal';
+import type { AgentInput, AgentOutput, AgentSpec } from 'batonjs/internal';
+
+/** How long reading a remote agent card may take. */
+const CARD_TIMEOUT_MS = 10_000;
+/** How long the `tasks/cancel` sent after an abort may take. */
+const CANCEL_TIMEOUT_MS = 5_000;
+/** The `env` entry of an a2a agent whose value is sent as `Authorization: Bearer <value>`. */
+export const A2A_TOKEN_ENV = 'A2A_TOKEN';
+
+/** A structured-data part (the JSON payload of Baton's agent I/O). */
+export function dataPart(value: unknown): Part {
+  return { content: { $case: 'data', value }, metadata: undefined, filename: '', mediaType: 'application/json' };
+}
+
+/** A text part. */
+export function textPart(text: string): Part {
+  return { content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: 'text/plain' };
+}
+
+/** The values of a list of parts' DataParts. */
+export function dataOf(parts: readonly Part[] | undefined): unknown[] {
+  return (parts ?? []).flatMap((p) => (p.content?.$case === 'data' ? [p.content.value as unknown] : []));
+}
+
+/** The text of a list of parts' TextParts, joined. */
+export function textOf(parts: readonly Part[] | undefined): string {
+  return (parts ?? [])
+    .flatMap((p) => (p.content?.$case === 'text' ? [p.content.value] : []))
+    .join('\n')
+    .trim();
+}
+
+/** A user message carrying one DataPart (DESIGN section 4). */
+export function userDataMessage(value: unknown): Message {
+  return { messageId: randomUUID(), contextId: '', taskId: '', role: Role.ROLE_USER, parts: [dataPart(value)], metadata: {}, extensions: [], referenceTaskIds: [] };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Reads an agent output from DataParts: an artifact named after an artifact type gives that type;
+ * otherwise object DataParts are merged. When the merge names some of the produced types, only
+ * those are kept (a remote Baton also sends a run summary alongside its deliverable).
+ */
+export function outputFromData(produces: readonly string[], named: { name: string; values: unknown[] }[]): AgentOutput {
+  const out: AgentOutput = {};
+  for (const { name, values } of named) {
+    if (produces.includes(name) && values.length > 0) {
+      out[name] = values.length === 1 ? values[0] : values;
+      continue;
+    }
+    for (const v of values) if (isRecord(v)) Object.assign(out, v);
+  }
+  const known = Object.keys(out).filter((k) => produces.includes(k));
+  if (known.length === 0) return out;
+  return Object.fromEntries(known.map((k) => [k, out[k]]));
+}
+
+const STATE_TEXT: Partial<Record<TaskState, string>> = {
+  [TaskState.TASK_STATE_FAILED]: 'failed',
+  [TaskState.TASK_STATE_REJECTED]: 'rejected the task',
+  [TaskState.TASK_STATE_CANCELED]: 'cancelled the task',
+  [TaskState.TASK_STATE_INPUT_REQUIRED]: 'asked for more input, which an orchestrated sub-agent cannot get',
+  [TaskState.TASK_STATE_AUTH_REQUIRED]: 'asked for authentication (set env.A2A_TOKEN on the agent)',
+};
+
+/** Collects what a remote task sends until it ends. */
+class RemoteTask {
+  id: string | undefined;
+  state: TaskState | undefined;
+  statusText = '';
+  reply: Message | undefined;
+  readonly artifacts = new Map<string, { name: string; parts: Part[] }>();
+
+  onTask(task: Task): void {
+    this.id = task.id;
+    this.onStatus(task.status?.state, task.status?.message);
+    for (const a of task.artifacts) this.artifacts.set(a.artifactId, { name: a.name, parts: [...a.parts] });
+  }
+
+  onStatus(state: TaskState | undefined, message: Message | undefined): void {
+    if (state !== undefined) this.state = state;
+    const text = textOf(message?.parts);
+    if (text) this.statusText = text;
+    if (message && dataOf(message.parts).length > 0) this.reply = message;
+  }
+
+  onArtifact(update: TaskArtifactUpdateEvent): void {
+    const a = update.artifact;
+    if (!a) return;
+    const existing = this.artifacts.get(a.artifactId);
+    if (existing && update.append) existing.parts.push(...a.parts);
+    else this.artifacts.set(a.artifactId, { name: a.name, parts: [...a.parts] });
+  }
+
+  finished(): boolean {
+    return this.state !== undefined && this.state !== TaskState.TASK_STATE_SUBMITTED && this.state !== TaskState.TASK_STATE_WORKING;
+  }
+}
+
+/** Reads `url`'s agent card; `url` is the agent's base URL or the card's own URL (…/agent-card.json). */
+async function connect(spec: AgentSpec): Promise<Client> {
+  const url = spec.url;
+  if (!url) throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}' is of kind a2a but has no url`, { retryable: false });
+  const token = spec.env?.[A2A_TOKEN_ENV];
+  const authFetch: typeof fetch = (input, init) => {
+    const headers = new Headers(init?.headers);
+    if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+    return fetch(input, { ...init, headers });
+  };
+  const cardFetch: typeof fetch = (input, init) => authFetch(input, { ...init, signal: AbortSignal.timeout(CARD_TIMEOUT_MS) });
+  const isCard = /\.json($|\?)/.test(url);
+  const base = isCard ? new URL('.', url).href : url.endsWith('/') ? url : `${url}/`;
+  // Agents that still speak A2A 0.3 are reached through the SDK's compatibility layer.
+  const legacyCompat = { enabled: true };
+  const factory = new ClientFactory(
+    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+      cardResolver: new DefaultAgentCardResolver({ fetchImpl: cardFetch, legacyCompat }),
+      transports: [new JsonRpcTransportFactory({ fetchImpl: authFetch, legacyCompat }), new RestTransportFactory({ fetchImpl: authFetch, legacyCompat })],
+    }),
+  );
+  try {
+    return await factory.createFromUrl(base, isCard ? new URL(url).pathname : undefined);
+  } catch (e) {
+    throw new BatonError('AGENT_FAILED', `agent '${spec.name}': cannot read the A2A agent card at ${url}: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
+/** Asks the remote agent to cancel its task, without waiting long for an answer. */
+function cancelRemote(client: Client, taskId: string): void {
+  client.cancelTask({ tenant: '', id: taskId, metadata: {} }, { signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) }).catch(() => undefined);
+}
+
+/**
+ * A `kind: a2a` agent: a sub-agent in another process or organisation reached over the A2A
+ * protocol (1.0, or 0.3 when its card says so). The agent card is read once from `url`. Each attempt sends the agent input as
+ * one DataPart of a user message and streams the task; the output comes from the task's
+ * DataPart artifacts, or from the reply message's DataPart. A failed or rejected remote task
+ * fails the attempt with the remote's message; an abort (timeout, cancelled run) sends
+ * `tasks/cancel` for the remote task and stops waiting at once.
+ */
+export function createA2aAgent(spec: AgentSpec): Agent {
+  let client: Promise<Client> | undefined;
+  const getClient = (): Promise<Client> => {
+    client ??= connect(spec);
+    client.catch(() => (client = undefined));
+    return client;
+  };
+  return {
+    spec,
+    async run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
+      const remote = await getClient();
+      const task = new RemoteTask();
+      // The stream has its own controller: after an abort it may need to live on just long
+      // enough to learn the remote task's id, so that task can be cancelled.
+      const reading = new AbortController();
+      let cancelWanted = false;
+      let grace: NodeJS.Timeout | undefined;
+      const cancelNow = (): void => {
+        if (task.id && !task.finished()) cancelRemote(remote, task.id);
+        reading.abort(ctx.signal.reason);
+      };
+      const onAbort = (): void => {
+        if (task.id) return cancelNow();
+        cancelWanted = true;
+        grace = setTimeout(() => reading.abort(ctx.signal.reason), CANCEL_TIMEOUT_MS);
+        grace.unref();
+      };
+      if (ctx.signal.aborted) throw ctx.signal.reason as Error;
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        const stream = remote.sendMessageStream(
+          { tenant: '', message: userDataMessage(input), configuration: undefined, metadata: { batonRunId: input.runId, batonTaskId: input.task.id } },
+          { signal: reading.signal },
+        );
+        for await (const event of stream) {
+          const p = event.payload;
+          if (!p) continue;
+          if (p.$case === 'message') {
+            task.reply = p.value;
+            task.state ??= TaskState.TASK_STATE_COMPLETED;
+          } else if (p.$case === 'task') task.onTask(p.value);
+          else if (p.$case === 'statusUpdate') {
+            task.id ??= p.value.taskId;
+            task.onStatus(p.value.status?.state, p.value.status?.message);
+          } else if (p.$case === 'artifactUpdate') task.onArtifact(p.value);
+          if (cancelWanted && task.id) {
+            cancelNow();
+            break;
+          }
+        }
+      } catch (e) {
+        if (ctx.signal.aborted) throw ctx.signal.reason as Error;
+        throw new BatonError('AGENT_FAILED', `remote A2A agent '${spec.name}' (${spec.url}): ${errorMessage(e)}`, { cause: e });
+      } finally {
+        clearTimeout(grace);
+        ctx.signal.removeEventListener('abort', onAbort);
+      }
+      if (ctx.signal.aborted) throw ctx.signal.reason as Error;
+      return readOutput(spec, task);
+    },
+  };
+}
+
+function readOutput(spec: AgentSpec, task: RemoteTask): AgentOutput {
+  const state = task.state;
+  if (state !== undefined && state !== TaskState.TASK_STATE_COMPLETED) {
+    const what = STATE_TEXT[state] ?? `ended in state ${TaskState[state] ?? state}`;
+    const message = `remote A2A agent '${spec.name}' ${what}${task.statusText ? `: ${task.statusText}` : ''}`;
+    // A rejection or a demand for input will not change on a retry of the same agent.
+    if (state === TaskState.TASK_STATE_REJECTED || state === TaskState.TASK_STATE_INPUT_REQUIRED || state === TaskState.TASK_STATE_AUTH_REQUIRED) throw new UnrecoverableAgentError(message);
+    throw new BatonError('AGENT_FAILED', message);
+  }
+  const named = [...task.artifacts.values()].map((a) => ({ name: a.name, values: dataOf(a.parts) })).filter((a) => a.values.length > 0);
+  if (named.length === 0 && task.reply) named.push({ name: '', values: dataOf(task.reply.parts) });
+  if (named.length === 0) {
+    throw new BatonError(
+      'OUTPUT_INVALID',
+      `remote A2A agent '${spec.name}' answered without a DataPart${task.statusText ? ` (it said: ${task.statusText.slice(0, 300)})` : ''}; it must return its output { ${spec.produces.join(', ')} } as a data part of an artifact or of its reply`,
+    );
+  }
+  return outputFromData(spec.produces, named);
+}
+
+/** The factory registered for `kind: a2a`. */
+export const a2aAgentFactory: AgentFactory = (spec) => createA2aAgent(spec);
+export default a2aAgentFactory;

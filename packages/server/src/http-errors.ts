@@ -1,0 +1,65 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { BatonErrorCode } from 'batonjs/internal';
+import { BatonError } from 'batonjs/internal';
+
+/**
+ * Stable codes of API errors: the core's codes plus a few only HTTP has. Clients switch on
+ * `error.code`; `error.message` tells a person what to do.
+ */
+export type ApiErrorCode =
+  | BatonErrorCode
+  | 'NOT_FOUND'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'RUN_ENDED'
+  | 'RUN_NOT_HERE'
+  | 'SHUTTING_DOWN';
+
+/** The body of every error response. */
+export interface ApiErrorBody {
+  error: { code: ApiErrorCode; message: string; details?: unknown };
+}
+
+/** An error with an HTTP status, a stable code and a message for the client. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const STATUS_OF: Partial<Record<BatonErrorCode, ContentfulStatusCode>> = {
+  BAD_REQUEST: 400,
+  MANIFEST_INVALID: 400,
+  PLAN_INVALID: 422,
+  GOAL_UNSATISFIABLE: 422,
+  UNAUTHORIZED: 401,
+  RUN_NOT_FOUND: 404,
+  AGENT_NOT_FOUND: 404,
+  RUN_NOT_RESUMABLE: 409,
+};
+
+/** Sends an error as JSON. */
+export function sendError(c: Context, status: ContentfulStatusCode, code: ApiErrorCode, message: string, details?: unknown): Response {
+  const body: ApiErrorBody = { error: details === undefined ? { code, message } : { code, message, details } };
+  return c.json(body, status);
+}
+
+/**
+ * Maps anything thrown by a handler to a JSON error. Known errors keep their code and message;
+ * anything else becomes INTERNAL with a generic message: stack traces stay in the server log.
+ */
+export function errorResponse(c: Context, e: unknown): { response: Response; unexpected: boolean } {
+  if (e instanceof ApiError) return { response: sendError(c, e.status, e.code, e.message, e.details), unexpected: false };
+  if (BatonError.isInstance(e)) {
+    const status = STATUS_OF[e.code];
+    if (status) return { response: sendError(c, status, e.code, e.message), unexpected: false };
+  }
+  return { response: sendError(c, 500, 'INTERNAL', 'the server hit an unexpected error; it is logged on the server side'), unexpected: true };
+}

@@ -1,0 +1,94 @@
+import type { RunEvent } from 'batonjs/internal';
+import { RunResultBuilder } from 'batonjs/internal';
+import type { RunResult } from 'batonjs/internal';
+import type { RunEventSource } from 'batonjs/internal';
+
+interface LiveRun {
+  events: RunEvent[];
+  builder: RunResultBuilder;
+  ended: boolean;
+}
+
+/**
+ * The full event log and live RunResult of every run started in this process, from the events
+ * themselves (the journal writes to the store in batches, a tick later). Reads of a running run
+ * come from here, so a client never sees a result older than an event it was already sent.
+ * Ended runs are forgotten after `keepEndedMs`; by then the store has all their events.
+ */
+export class LiveRuns {
+  private readonly runs = new Map<string, LiveRun>();
+  private readonly listeners = new Set<(event: RunEvent) => void>();
+  private readonly unsubscribe: () => void;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    source: RunEventSource,
+    private readonly keepEndedMs = 30_000,
+  ) {
+    this.unsubscribe = source.on(this.apply);
+  }
+
+  /** Listens to every event of every run (after it is recorded here). */
+  subscribe(listener: (event: RunEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  has(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
+  /** True once the run's `run.ended` event was seen. */
+  ended(runId: string): boolean {
+    return this.runs.get(runId)?.ended ?? false;
+  }
+
+  /** The run's events with seq > afterSeq, or undefined when this process does not hold the run. */
+  eventsAfter(runId: string, afterSeq = 0): RunEvent[] | undefined {
+    const run = this.runs.get(runId);
+    if (!run) return undefined;
+    return run.events.filter((e) => e.seq > afterSeq);
+  }
+
+  /** A copy of the run's result so far, or undefined when this process does not hold the run. */
+  result(runId: string): RunResult | undefined {
+    const r = this.runs.get(runId)?.builder.current();
+    return r ? structuredClone(r) : undefined;
+  }
+
+  close(): void {
+    this.unsubscribe();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.listeners.clear();
+  }
+
+  private readonly apply = (event: RunEvent): void => {
+    let run = this.runs.get(event.runId);
+    if (event.type === 'run.started') {
+      run = { events: [], builder: new RunResultBuilder(), ended: false };
+      this.runs.set(event.runId, run);
+    }
+    // A run resumed here without its start being seen is read from the store instead.
+    if (run) {
+      run.events.push(event);
+      run.builder.apply(event);
+      if (event.type === 'run.ended') {
+        run.ended = true;
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          this.runs.delete(event.runId);
+        }, this.keepEndedMs);
+        timer.unref();
+        this.timers.add(timer);
+      }
+    }
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // A broken listener (a closed stream) must not stop the others.
+      }
+    }
+  };
+}

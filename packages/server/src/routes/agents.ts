@@ -1,0 +1,39 @@
+import { Hono } from 'hono';
+import type { AgentSpec, Manifest } from 'batonjs/internal';
+import type { ServerContext } from '../context.ts';
+
+/** What the API shows of an agent: its contract, never its command line, environment or secrets. */
+export function publicAgent(a: AgentSpec, manifest: Manifest): Record<string, unknown> {
+  return {
+    name: a.name,
+    description: a.description,
+    version: a.version,
+    kind: a.kind,
+    capabilities: a.capabilities,
+    consumes: a.consumes,
+    produces: a.produces,
+    fallback: a.fallback,
+    subagent: manifest.orchestrator.subagents.includes(a.name),
+    ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}),
+    ...(a.retries !== undefined ? { retries: a.retries } : {}),
+  };
+}
+
+/** `GET /v1/agents`: the orchestrator and its sub-agents. */
+export function agentRoutes(ctx: ServerContext): Hono {
+  const app = new Hono();
+  app.get('/agents', (c) => {
+    const m = ctx.orchestrator.manifest;
+    return c.json({
+      orchestrator: {
+        name: m.orchestrator.name,
+        description: m.orchestrator.description,
+        subagents: m.orchestrator.subagents,
+        deliverable: m.orchestrator.deliverable,
+        planner: m.orchestrator.model ? 'llm' : 'builtin',
+      },
+      agents: Object.values(m.agents).map((a) => publicAgent(a, m)),
+    });
+  });
+  return app;
+}

@@ -1,0 +1,121 @@
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { SSEStreamingApi } from 'hono/streaming';
+import type { RunEvent } from 'batonjs/internal';
+import type { ServerContext } from '../context.ts';
+import { ApiError } from '../http-errors.ts';
+import { runIdParam } from '../validation.ts';
+
+/** The seq after which to resume: the Last-Event-ID header, else `?lastEventId=`, else 0. */
+function resumeAfter(header: string | undefined, query: string | undefined): number {
+  const raw = header ?? query;
+  if (raw === undefined || raw === '') return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ApiError(400, 'BAD_REQUEST', 'Last-Event-ID must be the seq (a whole number) of the last event received');
+  return n;
+}
+
+/**
+ * `GET /v1/runs/:id/events`: Server-Sent Events. `id:` is the event's seq, `event:` its type and
+ * `data:` the event as JSON. The stream replays the journal after Last-Event-ID, then goes live,
+ * with no gap and no duplicate: it subscribes before reading the journal, buffers what arrives
+ * meanwhile and skips seqs already sent. It ends after `run.ended`; comments keep it alive.
+ */
+export function eventRoutes(ctx: ServerContext): Hono {
+  const app = new Hono();
+  app.get('/runs/:id/events', async (c) => {
+    const runId = runIdParam(c);
+    let after = resumeAfter(c.req.header('last-event-id'), c.req.query('lastEventId'));
+    const buffer: RunEvent[] = [];
+    let wake: (() => void) | undefined;
+    const unsubscribe = ctx.orchestrator.on((e) => {
+      if (e.runId !== runId) return;
+      buffer.push(e);
+      wake?.();
+    });
+    try {
+      if (!(await ctx.runs.exists(runId))) throw new ApiError(404, 'RUN_NOT_FOUND', `no run ${runId}: list runs with GET /v1/runs`);
+    } catch (e) {
+      unsubscribe();
+      throw e;
+    }
+    c.header('Cache-Control', 'no-store');
+    c.header('X-Accel-Buffering', 'no');
+    return streamSSE(
+      c,
+      async (stream) => {
+        const onClose = (): void => {
+          stream.abort();
+          wake?.();
+        };
+        ctx.closing.addEventListener('abort', onClose, { once: true });
+        stream.onAbort(() => wake?.());
+        let ended = false;
+        const send = async (events: RunEvent[]): Promise<void> => {
+          for (const e of events) {
+            if (e.seq <= after) continue;
+            await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(e) });
+            after = e.seq;
+            if (e.type === 'run.ended') ended = true;
+          }
+        };
+        try {
+          await send(await ctx.runs.eventsAfter(runId, after));
+          let lastWrite = Date.now();
+          while (!ended && !stream.aborted) {
+            if (buffer.length > 0) {
+              const batch = buffer.splice(0);
+              const first = batch.find((e) => e.seq > after);
+              // Events journaled between the replay and the subscription: fetch them first.
+              if (first && first.seq > after + 1) await send((await ctx.runs.eventsAfter(runId, after)).filter((e) => e.seq < first.seq));
+              await send(batch);
+              lastWrite = Date.now();
+              continue;
+            }
+            if (await ctx.runs.finished(runId)) {
+              await send(await ctx.runs.eventsAfter(runId, after));
+              break;
+            }
+            const local = ctx.runs.runsHere(runId);
+            const waitMs = local ? ctx.limits.heartbeatMs - (Date.now() - lastWrite) : Math.min(ctx.limits.pollMs, ctx.limits.heartbeatMs - (Date.now() - lastWrite));
+            // No await between this check and arming `wake`: an event cannot slip in unnoticed.
+            if (buffer.length === 0 && !stream.aborted && waitMs > 0) await sleepUntilWoken(waitMs, (w) => (wake = w));
+            wake = undefined;
+            if (stream.aborted || buffer.length > 0) continue;
+            if (!local) {
+              const before = after;
+              await send(await ctx.runs.eventsAfter(runId, after));
+              if (after !== before) lastWrite = Date.now();
+            }
+            if (Date.now() - lastWrite >= ctx.limits.heartbeatMs) {
+              await heartbeat(stream);
+              lastWrite = Date.now();
+            }
+          }
+        } finally {
+          unsubscribe();
+          ctx.closing.removeEventListener('abort', onClose);
+        }
+      },
+      async (e) => {
+        unsubscribe();
+        ctx.logger.warn({ runId, err: e }, 'event stream failed');
+      },
+    );
+  });
+  return app;
+}
+
+async function heartbeat(stream: SSEStreamingApi): Promise<void> {
+  await stream.write(': heartbeat\n\n');
+}
+
+function sleepUntilWoken(ms: number, setWake: (wake: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    setWake(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,115 @@
+import path from 'node:path';
+import type { RunRecord, RunStore } from 'batonjs/internal';
+import type { RunEvent } from 'batonjs/internal';
+import { newRunId } from 'batonjs/internal';
+import { reduceEvents } from 'batonjs/internal';
+import type { RunResult } from 'batonjs/internal';
+import type { Logger } from 'batonjs/internal';
+import type { Orchestrator, RunHandle } from 'batonjs/internal';
+import type { LiveRuns } from './live-runs.ts';
+
+/** What the API knows about whether a run can be cancelled here. */
+export type CancelOutcome = { kind: 'cancelling' } | { kind: 'not-found' } | { kind: 'ended'; status: string } | { kind: 'elsewhere' };
+
+/**
+ * Starts runs for the HTTP and A2A endpoints and reads them back. Each run writes its files under
+ * `<dataDir>/runs/<runId>/`; reads prefer the live state of runs in this process over the store.
+ */
+export class RunService {
+  private readonly handles = new Map<string, RunHandle>();
+
+  constructor(
+    private readonly orchestrator: Orchestrator,
+    readonly store: RunStore,
+    private readonly live: LiveRuns,
+    readonly dataDir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The folder of a run's files. */
+  runDir(runId: string): string {
+    return path.join(this.dataDir, 'runs', runId);
+  }
+
+  /**
+   * Starts a run and resolves once it is journaled (its `run.started` event exists), so a
+   * client may read it right after; the run itself goes on in the background.
+   */
+  async start(goal: string, runId = newRunId()): Promise<RunHandle> {
+    let onStarted: (() => void) | undefined;
+    let journaled = false;
+    const started = new Promise<void>((resolve) => {
+      onStarted = resolve;
+    });
+    const stop = this.live.subscribe((e: RunEvent) => {
+      if (e.runId !== runId || e.type !== 'run.started') return;
+      journaled = true;
+      onStarted?.();
+    });
+    const handle = this.orchestrator.start(goal, { runId, outDir: this.runDir(runId) });
+    this.handles.set(runId, handle);
+    const settled = handle.result.then(
+      (r) => {
+        this.logger.debug({ runId, status: r.status }, 'run settled');
+      },
+      (e: unknown) => {
+        this.logger.error({ runId, err: e }, 'run crashed');
+      },
+    );
+    void settled.finally(() => this.handles.delete(runId));
+    try {
+      await Promise.race([started, settled]);
+    } finally {
+      stop();
+    }
+    // The run could not even be journaled (the store refused it): the caller gets the error.
+    if (!journaled) await handle.result.then(() => Promise.reject(new Error(`run ${runId} ended before it was journaled`)));
+    return handle;
+  }
+
+  /** Runs started through this service and not yet settled. */
+  active(): RunHandle[] {
+    return [...this.handles.values()];
+  }
+
+  /** The run's result so far, or undefined when no such run exists. */
+  async result(runId: string): Promise<RunResult | undefined> {
+    return this.live.result(runId) ?? reduceEvents(await this.store.readEvents(runId));
+  }
+
+  async exists(runId: string): Promise<boolean> {
+    return this.live.has(runId) || (await this.store.getRun(runId)) !== undefined;
+  }
+
+  async record(runId: string): Promise<RunRecord | undefined> {
+    return this.store.getRun(runId);
+  }
+
+  /** The run's events with seq > afterSeq, gap-free: live ones when held here, else the store's. */
+  async eventsAfter(runId: string, afterSeq: number): Promise<RunEvent[]> {
+    return this.live.eventsAfter(runId, afterSeq) ?? this.store.readEvents(runId, afterSeq);
+  }
+
+  /** True when no more events will come for the run from this process or the store. */
+  async finished(runId: string): Promise<boolean> {
+    if (this.live.has(runId)) return this.live.ended(runId);
+    const record = await this.store.getRun(runId);
+    return record === undefined || record.status !== 'running';
+  }
+
+  /** True when the run executes in this process. */
+  runsHere(runId: string): boolean {
+    return this.orchestrator.activeRuns().includes(runId);
+  }
+
+  async cancel(runId: string, reason: string): Promise<CancelOutcome> {
+    // A run that journaled run.ended is over, even while it still writes its files.
+    const live = this.live.result(runId);
+    if (live && live.status !== 'running') return { kind: 'ended', status: live.status };
+    if (this.orchestrator.cancel(runId, reason)) return { kind: 'cancelling' };
+    const result = live ?? (await this.result(runId));
+    if (!result) return { kind: 'not-found' };
+    if (result.status !== 'running') return { kind: 'ended', status: result.status };
+    return { kind: 'elsewhere' };
+  }
+}

@@ -1,0 +1,90 @@
+import { BatonError } from 'batonjs/internal';
+import { createLogger } from 'batonjs/internal';
+import { Orchestrator } from 'batonjs/internal';
+import type { CommonOptions } from 'batonjs/internal';
+import { openJournal, readManifest } from 'batonjs/internal';
+import { createDispatch } from 'batonjs/internal';
+import { EXIT } from 'batonjs/internal';
+import { createJudgeIfNeeded, createPlanner } from 'batonjs/internal';
+
+export interface ServeOptions extends CommonOptions {
+  host: string;
+  port: string;
+  dataDir: string;
+  maxConcurrentTasks: string;
+  planner?: string;
+  redis?: string;
+}
+
+function wholeNumber(value: string, flag: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > 65535 * 1000) throw new BatonError('BAD_REQUEST', `${flag} must be a whole number >= ${min}, got '${value}'`, { retryable: false });
+  return n;
+}
+
+/**
+ * `baton serve`: the HTTP API, live dashboard and A2A endpoint until SIGINT/SIGTERM, which stop
+ * the server cleanly (runs in flight end cancelled). Prints the URL it listens on.
+ */
+export async function serveCommand(opts: ServeOptions): Promise<number> {
+  const port = wholeNumber(opts.port, '--port', 0);
+  if (port > 65535) throw new BatonError('BAD_REQUEST', `--port must be at most 65535, got ${port}`, { retryable: false });
+  const maxConcurrentTasks = wholeNumber(opts.maxConcurrentTasks, '--max-concurrent-tasks', 1);
+  // Loaded here: other commands never load the HTTP, A2A and telemetry stacks.
+  const { createServer, isLoopbackHost } = await import('./server.ts');
+  const token = process.env['BATON_API_TOKEN']?.trim() || undefined;
+  if (!token && !isLoopbackHost(opts.host)) {
+    process.stderr.write(`baton: refusing to serve on ${opts.host} without an API token.\n  Set BATON_API_TOKEN (clients then send Authorization: Bearer <token>), or use --host 127.0.0.1.\n`);
+    return EXIT.usage;
+  }
+  const manifest = await readManifest(opts);
+  const planner = await createPlanner(opts.planner, manifest);
+  const judge = await createJudgeIfNeeded(manifest);
+  const store = await openJournal(opts);
+  const dispatch = await createDispatch(manifest, opts.redis ? { redisUrl: opts.redis } : {}).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
+  const logger = createLogger({ level: process.env['BATON_LOG_LEVEL'] ?? 'info' });
+  let orchestrator: Orchestrator | undefined;
+  let server;
+  try {
+    server = await createServer({
+      orchestrator: ({ limiter }) => {
+        orchestrator = new Orchestrator({
+          manifest,
+          store,
+          limiter,
+          ...(planner ? { planner } : {}),
+          ...(judge ? { extraChecks: judge } : {}),
+          ...(dispatch.registry ? { registry: dispatch.registry } : {}),
+        });
+        dispatch.attach(orchestrator);
+        return orchestrator;
+      },
+      host: opts.host,
+      port,
+      dataDir: opts.dataDir,
+      maxConcurrentTasks,
+      logger,
+      ...(token ? { token } : {}),
+    });
+  } catch (e) {
+    await orchestrator?.close(false);
+    await dispatch.close();
+    await store.close();
+    throw e;
+  }
+  process.stdout.write(`Baton is serving ${manifest.orchestrator.name} at ${server.url}\n  dashboard ${server.url}/   API ${server.url}/v1 (${server.url}/openapi.json)   A2A ${server.url}/a2a\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  logger.info({ signal }, 'stopping');
+  await server.close();
+  await server.orchestrator.close(false);
+  await dispatch.close();
+  await store.close();
+  logger.flush();
+  return 0;
+}

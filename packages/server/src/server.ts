@@ -1,0 +1,160 @@
+import { setMaxListeners } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { getRequestListener } from '@hono/node-server';
+import type { RunStore } from 'batonjs/internal';
+import { BatonError, importOptional } from 'batonjs/internal';
+import { Limiter } from 'batonjs/internal';
+import { createLogger, logRunEvents } from 'batonjs/internal';
+import type { Logger } from 'batonjs/internal';
+import type { Orchestrator } from 'batonjs/internal';
+import { createA2aEndpoint, isA2aPath } from './a2a/a2a-app.ts';
+import { buildApp } from './app.ts';
+import type { ServerContext, ServerLimits } from './context.ts';
+import { LiveRuns } from './live-runs.ts';
+import { RunService } from './run-service.ts';
+
+export type { ServerLimits } from './context.ts';
+export type { ApiErrorBody, ApiErrorCode } from './http-errors.ts';
+
+/** Builds the server's orchestrator around the shared limiter (so `maxConcurrentTasks` applies). */
+export type OrchestratorFactory = (parts: { limiter: Limiter }) => Orchestrator;
+
+export interface ServerOptions {
+  /**
+   * The orchestrator whose runs the server starts. Pass a factory to have the server's global
+   * task cap (`maxConcurrentTasks`) given to it as its `limiter`.
+   */
+  orchestrator: Orchestrator | OrchestratorFactory;
+  /** The journal to read runs from. Default: the orchestrator's store. */
+  store?: RunStore;
+  /** The API token. Default: BATON_API_TOKEN. Without one, only loopback addresses may be bound. */
+  token?: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  /** Cap on attempts in flight across all runs (default 16); only used with an orchestrator factory. */
+  maxConcurrentTasks?: number;
+  /** Runs write their files under `<dataDir>/runs/<runId>/`. Default `.baton`. */
+  dataDir?: string;
+  /** Default: a pino logger at BATON_LOG_LEVEL, silent when unset. */
+  logger?: Logger;
+  /** The URL written in the A2A agent card (behind a proxy). Default: the listening URL. */
+  publicUrl?: string;
+  limits?: Partial<ServerLimits>;
+  /** Export spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (default true). */
+  telemetry?: boolean;
+}
+
+/** A listening Baton server. */
+export interface BatonServer {
+  /** e.g. `http://127.0.0.1:8080` */
+  url: string;
+  orchestrator: Orchestrator;
+  /** Stops accepting requests, cancels the runs it started and waits for them, ends open streams. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_LIMITS: ServerLimits = { maxBodyBytes: 64 * 1024, maxGoalLength: 4000, heartbeatMs: 15_000, pollMs: 1000 };
+
+/** True for 127.0.0.0/8, ::1 and localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h === '::1' || h === '::ffff:127.0.0.1') return true;
+  return isIP(h) === 4 && h.startsWith('127.');
+}
+
+/**
+ * Starts Baton as a service: the HTTP API (DESIGN section 7), the live dashboard at `/`, the
+ * OpenAPI document at `/openapi.json`, and the orchestrator as an A2A agent at `/a2a`. Runs
+ * execute concurrently in this process, sharing one cap on parallel tasks. Refuses a
+ * non-loopback host without an API token.
+ */
+export async function createServer(options: ServerOptions): Promise<BatonServer> {
+  const host = options.host ?? '127.0.0.1';
+  const envToken = process.env['BATON_API_TOKEN'];
+  const token = (options.token ?? envToken)?.trim() || undefined;
+  if (!token && !isLoopbackHost(host)) {
+    throw new BatonError('BAD_REQUEST', `refusing to listen on ${host} without an API token: set BATON_API_TOKEN (every /v1 call then needs Authorization: Bearer <token>), or bind a loopback address such as 127.0.0.1`, {
+      retryable: false,
+    });
+  }
+  const limiter = new Limiter(options.maxConcurrentTasks ?? 16);
+  const orchestrator = typeof options.orchestrator === 'function' ? options.orchestrator({ limiter }) : options.orchestrator;
+  const store = options.store ?? orchestrator.store;
+  const logger = options.logger ?? createLogger({ level: process.env['BATON_LOG_LEVEL'] ?? 'silent' });
+  const closing = new AbortController();
+  // Every open event stream listens for the server closing: hundreds at once are expected.
+  setMaxListeners(0, closing.signal);
+  const live = new LiveRuns(orchestrator);
+  const runs = new RunService(orchestrator, store, live, path.resolve(options.dataDir ?? '.baton'), logger);
+  const ctx: ServerContext = { orchestrator, runs, logger, token, limits: { ...DEFAULT_LIMITS, ...options.limits }, closing: closing.signal };
+
+  const stopLogs = logRunEvents(orchestrator, logger);
+  // OpenTelemetry is loaded only when an OTLP endpoint is configured: it is slow to import.
+  const telemetry =
+    options.telemetry === false || !(process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] || process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'])
+      ? undefined
+      : (await importOptional('batonjs-telemetry', 'OTEL_EXPORTER_OTLP_ENDPOINT (OpenTelemetry spans)')).startTelemetry(orchestrator);
+  const api = getRequestListener(buildApp(ctx).fetch);
+  const a2a = createA2aEndpoint(ctx);
+  const server = createHttpServer((req, res) => {
+    if (isA2aPath(req.url)) a2a.handle(req, res);
+    else void api(req, res);
+  });
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0; // SSE streams stay open for the length of a run
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8080, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    stopLogs();
+    live.close();
+    await telemetry?.shutdown();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      const why = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'needs privileges' : 'is not an address of this machine';
+      throw new BatonError('BAD_REQUEST', `cannot listen on ${host}:${options.port ?? 8080}: it ${why}; choose another --host/--port (--port 0 picks a free one)`, { retryable: false, cause: e });
+    }
+    throw e;
+  }
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${shownHost}:${address.port}`;
+  a2a.setBaseUrl(options.publicUrl ?? url);
+  logger.info({ url, auth: token ? 'bearer' : 'off', maxConcurrentTasks: limiter.max }, 'baton server listening');
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    orchestrator,
+    close() {
+      closed ??= (async () => {
+        closing.abort();
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        const active = runs.active();
+        for (const h of active) h.cancel('the server is shutting down');
+        await Promise.race([Promise.allSettled(active.map((h) => h.result)), new Promise((r) => setTimeout(r, 10_000).unref())]);
+        server.closeIdleConnections();
+        const force = setTimeout(() => server.closeAllConnections(), 2000);
+        force.unref();
+        await stopped;
+        clearTimeout(force);
+        stopLogs();
+        live.close();
+        await telemetry?.shutdown();
+        logger.info({ url }, 'baton server stopped');
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,216 @@
+import { Role, TaskState } from '@a2a-js/sdk';
+import type { Task } from '@a2a-js/sdk';
+import { ClientFactory } from '@a2a-js/sdk/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataOf, outputFromData, textPart } from '../src/a2a/a2a-agent.ts';
+import { manifestFromObject } from '../../core/src/manifest/index.ts';
+import { Orchestrator } from '../../core/src/orchestrator.ts';
+import { scriptedAgent } from '../../core/src/testing/index.ts';
+import { startRemoteAgent } from './a2a-remote.ts';
+import type { RemoteAgent } from './a2a-remote.ts';
+import { startTestServer } from './support.ts';
+import type { TestServer } from './support.ts';
+
+async function remoteManifest(agents: Record<string, { url: string; produces: string[] }>, taskTimeoutMs = 20_000) {
+  return manifestFromObject(
+    {
+      version: 1,
+      orchestrator: {
+        name: 'uses-remotes',
+        description: 'delegates to remote A2A agents',
+        instructions: '',
+        subagents: Object.keys(agents),
+        deliverable: [],
+        policy: { retries: 0, taskTimeoutMs },
+      },
+      agents: Object.fromEntries(Object.entries(agents).map(([name, a]) => [name, { description: `remote ${name}`, kind: 'a2a', url: a.url, produces: a.produces, capabilities: a.produces }])),
+    },
+    { baseDir: process.cwd() },
+  );
+}
+
+describe('kind: a2a sub-agents (real A2A servers from @a2a-js/sdk)', () => {
+  const remotes: RemoteAgent[] = [];
+  let ok: RemoteAgent;
+  let replying: RemoteAgent;
+  let failing: RemoteAgent;
+  let hanging: RemoteAgent;
+  beforeAll(async () => {
+    ok = await startRemoteAgent('summariser', 'artifact');
+    replying = await startRemoteAgent('forecaster', 'reply');
+    failing = await startRemoteAgent('ledger', 'fail');
+    hanging = await startRemoteAgent('auditor', 'hang');
+    remotes.push(ok, replying, failing, hanging);
+  });
+  afterAll(async () => {
+    await Promise.all(remotes.map((r) => r.close()));
+  });
+
+  it('reads the card, sends the input as one DataPart and takes the output from the artifact', async () => {
+    const o = new Orchestrator({ manifest: await remoteManifest({ summariser: { url: ok.url, produces: ['summary'] } }) });
+    const result = await o.run('produce the summary');
+    await o.close();
+    expect(result.status).toBe('succeeded');
+    expect(result.tasks[0]?.output).toEqual({ summary: { text: `summary of ${result.tasks[0]?.id}` } });
+    const input = ok.inputs.at(-1) as { runId: string; goal: string; task: { id: string }; attempt: number };
+    expect(input).toMatchObject({ runId: result.runId, goal: 'produce the summary', attempt: 1 });
+    expect(input.task.id).toBe(result.tasks[0]?.id);
+  });
+
+  it("takes the output from the reply message's DataPart when the agent answers without a task", async () => {
+    const o = new Orchestrator({ manifest: await remoteManifest({ forecaster: { url: replying.url, produces: ['forecast'] } }) });
+    const result = await o.run('produce the forecast');
+    await o.close();
+    expect(result.status).toBe('succeeded');
+    expect(result.tasks[0]?.output).toEqual({ forecast: { next: 7 } });
+  });
+
+  it("fails the attempt with the remote's message when the remote task fails", async () => {
+    const o = new Orchestrator({ manifest: await remoteManifest({ ledger: { url: failing.url, produces: ['ledger'] } }) });
+    const result = await o.run('produce the ledger');
+    await o.close();
+    expect(result.status).toBe('failed');
+    const attempt = result.tasks[0]?.attempts[0];
+    expect(attempt?.status).toBe('failed');
+    expect(attempt?.error).toContain('the ledger service is down');
+  });
+
+  it('on timeout sends tasks/cancel to the remote and stops waiting', async () => {
+    const o = new Orchestrator({ manifest: await remoteManifest({ auditor: { url: hanging.url, produces: ['audit'] } }, 1500) });
+    const result = await o.run('produce the audit');
+    await o.close();
+    expect(result.tasks[0]?.attempts[0]?.status).toBe('timeout');
+    // The cancel request is sent as the attempt is abandoned; it reaches the remote shortly.
+    for (let i = 0; i < 100 && hanging.cancelled.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(hanging.cancelled).toHaveLength(1);
+  });
+
+  it('propagates a cancelled run to the remote task', async () => {
+    const before = hanging.cancelled.length;
+    const o = new Orchestrator({ manifest: await remoteManifest({ auditor: { url: hanging.url, produces: ['audit'] } }) });
+    const handle = o.start('produce the audit');
+    while (hanging.inputs.length < 2) await new Promise((r) => setTimeout(r, 20));
+    handle.cancel('stop it');
+    const result = await handle.result;
+    await o.close();
+    expect(result.status).toBe('cancelled');
+    for (let i = 0; i < 100 && hanging.cancelled.length === before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(hanging.cancelled.length).toBe(before + 1);
+  });
+
+  it('speaks A2A 0.3 to an agent whose card only offers 0.3', async () => {
+    const old = await startRemoteAgent('legacy-summariser', 'artifact', '0.3');
+    remotes.push(old);
+    const o = new Orchestrator({ manifest: await remoteManifest({ summariser: { url: old.url, produces: ['summary'] } }) });
+    const result = await o.run('produce the summary');
+    await o.close();
+    expect(result.status).toBe('succeeded');
+    expect(result.tasks[0]?.output).toEqual({ summary: { text: `summary of ${result.tasks[0]?.id}` } });
+    expect(old.versions).toEqual(['0.3']);
+  });
+
+  it('fails clearly when the agent card cannot be read', async () => {
+    const o = new Orchestrator({ manifest: await remoteManifest({ ghost: { url: 'http://127.0.0.1:9/', produces: ['ghost'] } }) });
+    const result = await o.run('produce the ghost');
+    await o.close();
+    expect(result.status).toBe('failed');
+    expect(result.tasks[0]?.attempts[0]?.error).toMatch(/cannot read the A2A agent card at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it('keeps the produced artifact types when a DataPart carries more', () => {
+    expect(outputFromData(['metrics'], [{ name: 'deliverable', values: [{ metrics: 1, summary: 2 }] }, { name: 'run', values: [{ runId: 'r' }] }])).toEqual({ metrics: 1 });
+    expect(outputFromData(['summary'], [{ name: 'summary', values: ['text'] }])).toEqual({ summary: 'text' });
+  });
+});
+
+describe('the orchestrator as an A2A agent at /a2a', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({
+      agents: [
+        scriptedAgent({ name: 'extract', capabilities: ['extract'], produces: ['rows'], script: [{ output: { rows: [1, 2, 3] } }] }),
+        scriptedAgent({ name: 'report', capabilities: ['report'], consumes: ['rows'], produces: ['report'], script: [{ output: (i) => ({ report: { from: i.inputs['rows'] } }) }] }),
+        scriptedAgent({ name: 'slow', capabilities: ['slow'], produces: ['eventually'], script: [{ hang: true }] }),
+      ],
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('publishes an agent card listing its skills', async () => {
+    const client = await new ClientFactory().createFromUrl(t.url);
+    const card = await client.getAgentCard();
+    expect(card.name).toBe('test-orchestrator');
+    expect(card.supportedInterfaces[0]?.url).toBe(`${t.url}/a2a`);
+    expect(card.skills.map((s) => s.id)).toEqual(['run-goal', 'agent-extract', 'agent-report', 'agent-slow']);
+  });
+
+  it('also answers A2A 0.3 clients (message/send without A2A-Version)', async () => {
+    const res = await fetch(`${t.url}/a2a`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'message/send', params: { message: { kind: 'message', role: 'user', messageId: 'm0', parts: [{ kind: 'text', text: 'produce the report' }] } } }),
+    });
+    const body = (await res.json()) as { result: { kind: string; status: { state: string }; artifacts: { name: string; parts: { kind: string; data: unknown }[] }[] } };
+    expect(body.result.kind).toBe('task');
+    expect(body.result.status.state).toBe('completed');
+    expect(body.result.artifacts.find((a) => a.name === 'deliverable')?.parts[0]).toMatchObject({ kind: 'data', data: { report: { from: [1, 2, 3] } } });
+    const legacyCard = (await (await fetch(`${t.url}/.well-known/agent-card.json`)).json()) as { protocolVersion: string; url: string };
+    expect(legacyCard).toMatchObject({ protocolVersion: '0.3', url: `${t.url}/a2a` });
+  });
+
+  it('takes a goal from an A2A client and returns the deliverable as a DataPart artifact', async () => {
+    const client = await new ClientFactory().createFromUrl(t.url);
+    const result = await client.sendMessage({
+      tenant: '',
+      message: { messageId: 'm1', contextId: '', taskId: '', role: Role.ROLE_USER, parts: [textPart('produce the report')], metadata: {}, extensions: [], referenceTaskIds: [] },
+      configuration: undefined,
+      metadata: {},
+    });
+    const task = result as Task;
+    expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    const deliverable = task.artifacts.find((a) => a.name === 'deliverable');
+    expect(dataOf(deliverable?.parts)).toEqual([{ report: { from: [1, 2, 3] } }]);
+    const run = dataOf(task.artifacts.find((a) => a.name === 'run')?.parts)[0] as { runId: string; status: string };
+    expect(run.status).toBe('succeeded');
+    // The run is an ordinary run of the server.
+    expect((await fetch(`${t.url}/v1/runs/${run.runId}`)).status).toBe(200);
+  });
+
+  it('is usable as a kind: a2a sub-agent of another orchestrator', async () => {
+    const o = new Orchestrator({ manifest: await remoteManifest({ 'remote-baton': { url: t.url, produces: ['report'] } }) });
+    const result = await o.run('produce the report');
+    await o.close();
+    expect(result.status).toBe('succeeded');
+    expect(result.tasks[0]?.output).toEqual({ report: { from: [1, 2, 3] } });
+  });
+
+  it('cancels the run when the A2A task is cancelled', async () => {
+    const client = await new ClientFactory().createFromUrl(t.url);
+    const stream = client.sendMessageStream({
+      tenant: '',
+      message: { messageId: 'm2', contextId: '', taskId: '', role: Role.ROLE_USER, parts: [textPart('produce eventually')], metadata: {}, extensions: [], referenceTaskIds: [] },
+      configuration: undefined,
+      metadata: {},
+    });
+    let taskId = '';
+    let runId = '';
+    let final: TaskState | undefined;
+    for await (const e of stream) {
+      const p = e.payload;
+      if (p?.$case === 'task') taskId = p.value.id;
+      if (p?.$case === 'statusUpdate') {
+        const md = p.value.metadata as { batonRunId?: string } | undefined;
+        if (md?.batonRunId && !runId) {
+          runId = md.batonRunId;
+          await client.cancelTask({ tenant: '', id: taskId, metadata: {} });
+        }
+        final = p.value.status?.state;
+      }
+    }
+    expect(final).toBe(TaskState.TASK_STATE_CANCELED);
+    const run = (await (await fetch(`${t.url}/v1/runs/${runId}`)).json()) as { status: string };
+    expect(run.status).toBe('cancelled');
+  });
+});

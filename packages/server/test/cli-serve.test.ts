@@ -1,0 +1,56 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const MANIFEST = path.join(ROOT, 'examples/sales-report/baton.yaml');
+
+function baton(args: string[], env: Record<string, string | undefined>) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'packages/core/bin/baton.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+describe('baton serve (the real CLI)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'baton-serve-cli-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints the URL it listens on, serves the API and stops cleanly on SIGTERM', async () => {
+    const p = baton(['serve', '-m', MANIFEST, '--port', '0', '--store', 'memory', '--data-dir', dir], { BATON_API_TOKEN: undefined, BATON_LOG_LEVEL: 'warn' });
+    try {
+      let url: string | undefined;
+      while (!url) {
+        const m = /http:\/\/127\.0\.0\.1:\d+/.exec(p.out());
+        if (m) url = m[0];
+        else if (p.child.exitCode !== null) throw new Error(`serve exited ${p.child.exitCode}: ${p.err()}`);
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      const agents = (await (await fetch(`${url}/v1/agents`)).json()) as { agents: { name: string }[] };
+      expect(agents.agents.map((a) => a.name)).toEqual(['data', 'data-replica', 'analytics', 'summary']);
+      const card = (await (await fetch(`${url}/.well-known/agent-card.json`)).json()) as { name: string };
+      expect(card.name).toBe('reports');
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    } finally {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses a non-loopback host without BATON_API_TOKEN (exit 64)', async () => {
+    const p = baton(['serve', '-m', MANIFEST, '--host', '0.0.0.0', '--port', '0', '--store', 'memory'], { BATON_API_TOKEN: '' });
+    expect(await p.exited).toBe(64);
+    expect(p.err()).toContain('BATON_API_TOKEN');
+    expect(p.out()).toBe('');
+  });
+});

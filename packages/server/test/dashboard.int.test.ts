@@ -1,0 +1,157 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadManifest } from '../../core/src/manifest/index.ts';
+import { Orchestrator } from '../../core/src/orchestrator.ts';
+import { createServer } from '../src/index.ts';
+import type { BatonServer } from '../src/index.ts';
+import { MemoryRunStore } from '../../core/src/store/index.ts';
+import { scriptedAgent } from '../../core/src/testing/index.ts';
+import { startTestServer } from './support.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+/** Debian's Chromium (`apt-get install -y chromium`); never a downloaded browser. */
+const CHROMIUM = process.env['BATON_CHROMIUM'] ?? '/usr/bin/chromium';
+const GREEN = 'rgb(22, 163, 74)';
+
+/** Script errors of the dashboard, checked after each test. */
+const pageErrors: string[] = [];
+
+async function newPage(browser: Browser): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return page;
+}
+
+describe('dashboard in Chromium', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(() => {
+    expect(pageErrors.splice(0)).toEqual([]);
+  });
+
+  describe('the sales report', () => {
+    let server: BatonServer;
+    let dataDir: string;
+    beforeAll(async () => {
+      dataDir = await mkdtemp(path.join(tmpdir(), 'baton-e2e-'));
+      const manifest = await loadManifest(path.join(ROOT, 'examples/sales-report/baton.yaml'));
+      server = await createServer({ orchestrator: ({ limiter }) => new Orchestrator({ manifest, store: new MemoryRunStore(), limiter }), port: 0, dataDir, telemetry: false });
+    });
+    afterAll(async () => {
+      await server?.close();
+      await server?.orchestrator.close();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    it('starts a run from the form, shows its tasks turn green, its timeline and the report', { timeout: 180_000 }, async () => {
+      const page = await newPage(browser);
+      await page.goto(`${server.url}/`);
+      await page.getByLabel('Goal').fill('Q2 2025 sales report by region');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-home.png') });
+      await page.getByRole('button', { name: 'Start run' }).click();
+      await page.waitForURL(/#\/runs\/r_/);
+      const runId = /#\/runs\/(r_\w+)/.exec(page.url())?.[1];
+      expect(runId).toBeDefined();
+
+      // The plan appears, then every task turns green as the run progresses.
+      const nodes = page.locator('.plan-graph .node');
+      await expect.poll(() => nodes.count(), { timeout: 60_000 }).toBe(3);
+      await page.locator('.plan-graph .node[data-status="succeeded"]').nth(2).waitFor({ timeout: 150_000 });
+      for (const node of await nodes.all()) {
+        expect(await node.getAttribute('data-status')).toBe('succeeded');
+        expect(await node.locator('.node-stripe').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }).getComputedStyle(el).fill)).toBe(GREEN);
+      }
+      await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 60_000 });
+
+      // The timeline: one bar per attempt, one row per agent; clicking a bar opens its task.
+      const bars = page.locator('.timeline .bar');
+      expect(await bars.count()).toBe(3);
+      expect(await page.locator('.timeline .row-label').allTextContents()).toEqual(['data', 'analytics', 'summary']);
+      await bars.nth(1).click();
+      await expect.poll(() => page.locator('.task-details').getAttribute('data-task')).toMatch(/metrics/);
+      expect(await page.locator('.task-details .attempts tbody tr').count()).toBe(1);
+
+      // The deliverable: the report, inline in a sandboxed frame.
+      const frame = page.locator('iframe.report-frame');
+      expect(await frame.getAttribute('sandbox')).toBe('');
+      await page.locator('#deliverable').evaluate((el) => el.scrollIntoView());
+      await expect.poll(() => page.frameLocator('iframe.report-frame').locator('h1').first().textContent(), { timeout: 30_000 }).toContain('Sales performance');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-report.png') });
+      await page.evaluate('window.scrollTo(0, 0)');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-run.png'), fullPage: true });
+
+      // Back on the list, the run is there with its status.
+      await page.getByRole('link', { name: '← All runs' }).click();
+      await page.locator(`.run-row[data-run="${runId}"][data-status="succeeded"]`).waitFor();
+      await page.close();
+    });
+  });
+
+  it('shows retries, reassignments and validation messages', { timeout: 120_000 }, async () => {
+    const t = await startTestServer({
+      agents: [
+        scriptedAgent({ name: 'primary', capabilities: ['source'], produces: ['data'], fallback: ['backup'], retries: 1, script: [{ throw: 'source timed out', delayMs: 150 }] }),
+        scriptedAgent({ name: 'backup', capabilities: ['source'], produces: ['data'], script: [{ output: { data: [1, 2] }, delayMs: 150 }] }),
+        scriptedAgent({
+          name: 'checker',
+          consumes: ['data'],
+          produces: ['verdict'],
+          schemas: { verdict: { type: 'object', required: ['ok'] } },
+          script: [{ output: { verdict: { maybe: true } }, delayMs: 150 }, { output: { verdict: { ok: true } }, delayMs: 150 }],
+        }),
+      ],
+      policy: { backoff: { initialDelayMs: 50, factor: 1, maxDelayMs: 50, jitter: 0 } },
+    });
+    try {
+      const page = await newPage(browser);
+      await page.goto(`${t.url}/`);
+      await page.getByLabel('Goal').fill('produce the verdict');
+      await page.getByRole('button', { name: 'Start run' }).click();
+      await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 60_000 });
+      await page.locator('.timeline .link.reassign').waitFor();
+      expect(await page.locator('.timeline .link.retry').count()).toBe(2);
+      expect(await page.locator('.timeline .row-label').allTextContents()).toEqual(['primary', 'backup', 'checker']);
+      await page.locator('.plan-graph .node', { hasText: 'verdict' }).click();
+      await expect.poll(() => page.locator('.task-details .note.validation').first().textContent()).toContain('ok');
+      // The plan shows who did the task in the end.
+      await page.locator('.plan-graph .node', { hasText: 'backup ↪' }).click();
+      await expect.poll(() => page.locator('.task-details .note.reassign').first().textContent()).toContain('reassigned from primary');
+      await page.evaluate('window.scrollTo(0, 0)');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-healing.png'), fullPage: true });
+      await page.close();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('asks for the API token when the server has one', { timeout: 60_000 }, async () => {
+    const t = await startTestServer({ token: 'dashboard-secret' });
+    try {
+      const page = await newPage(browser);
+      await page.goto(`${t.url}/`);
+      await page.locator('#token-dialog[open]').waitFor();
+      await page.locator('#token-input').fill('dashboard-secret');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByLabel('Goal').fill('produce the report');
+      await page.getByRole('button', { name: 'Start run' }).click();
+      await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+      await page.close();
+    } finally {
+      await t.close();
+    }
+  });
+});

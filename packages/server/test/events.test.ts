@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../core/src/core/events.ts';
+import { scriptedAgent } from '../../core/src/testing/index.ts';
+import { eventsOf, readSse, startRun, startTestServer, waitForEnd } from './support.ts';
+import type { TestServer } from './support.ts';
+
+function expectContiguous(events: RunEvent[], from = 1): void {
+  expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => from + i));
+}
+
+describe('GET /v1/runs/:id/events (Server-Sent Events)', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({
+      agents: [
+        // Fails once, so the stream carries a retry; slow enough to join mid-run.
+        scriptedAgent({ name: 'extract', produces: ['rows'], script: [{ throw: 'database busy', delayMs: 150 }, { output: { rows: [1] }, delayMs: 150 }] }),
+        scriptedAgent({ name: 'report', consumes: ['rows'], produces: ['report'], script: [{ output: { report: 'done' }, delayMs: 300 }] }),
+      ],
+      policy: { backoff: { initialDelayMs: 10, factor: 1, maxDelayMs: 10, jitter: 0 } },
+      limits: { heartbeatMs: 100, pollMs: 50 },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('streams a live run from its start to run.ended, then closes', async () => {
+    const runId = await startRun(t.url, 'make a report');
+    const res = await fetch(`${t.url}/v1/runs/${runId}/events`);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const messages = await readSse(res);
+    const events = eventsOf(messages);
+    expectContiguous(events);
+    expect(events[0]?.type).toBe('run.started');
+    expect(events.at(-1)).toMatchObject({ type: 'run.ended', status: 'succeeded' });
+    expect(events.map((e) => e.type)).toContain('task.retrying');
+    for (const m of messages.filter((x) => x.data)) {
+      const e = JSON.parse(m.data ?? '') as RunEvent;
+      expect(m.id).toBe(String(e.seq));
+      expect(m.event).toBe(e.type);
+    }
+    // Slow steps leave room for heartbeats (every 100 ms here, 15 s by default).
+    expect(messages.some((m) => m.comment === 'heartbeat')).toBe(true);
+  });
+
+  it('replays a finished run in full and ends', async () => {
+    const runId = await startRun(t.url, 'make a report');
+    await waitForEnd(t.url, runId);
+    const events = eventsOf(await readSse(await fetch(`${t.url}/v1/runs/${runId}/events`)));
+    expectContiguous(events);
+    expect(events.at(-1)?.type).toBe('run.ended');
+  });
+
+  it('resumes after Last-Event-ID without gaps or duplicates, mid-run and after the end', async () => {
+    const runId = await startRun(t.url, 'make a report');
+    // Read the first three events, then drop the connection.
+    const head = eventsOf(await readSse(await fetch(`${t.url}/v1/runs/${runId}/events`), (_, all) => eventsOf(all).length >= 3));
+    expect(head.map((e) => e.seq)).toEqual([1, 2, 3]);
+    const rest = eventsOf(await readSse(await fetch(`${t.url}/v1/runs/${runId}/events`, { headers: { 'Last-Event-ID': '3' } })));
+    expectContiguous(rest, 4);
+    expect(rest.at(-1)?.type).toBe('run.ended');
+    const last = rest.at(-1)?.seq ?? 0;
+    // The query parameter works too; after the last event there is nothing more to send.
+    const none = eventsOf(await readSse(await fetch(`${t.url}/v1/runs/${runId}/events?lastEventId=${last}`)));
+    expect(none).toEqual([]);
+    const bad = await fetch(`${t.url}/v1/runs/${runId}/events`, { headers: { 'Last-Event-ID': 'abc' } });
+    expect(bad.status).toBe(400);
+  });
+
+  it('follows a run that another process journals, by polling the store', async () => {
+    const store = t.server.orchestrator.store;
+    const runId = 'r_elsewhere1';
+    const at = new Date().toISOString();
+    await store.createRun({ runId, goal: 'made elsewhere', createdAt: at });
+    await store.append(runId, [{ type: 'run.started', goal: 'made elsewhere', orchestrator: 'other', runId, seq: 1, at }]);
+    const stream = fetch(`${t.url}/v1/runs/${runId}/events`).then((r) => readSse(r));
+    await new Promise((r) => setTimeout(r, 120));
+    await store.append(runId, [
+      { type: 'task.skipped', taskId: 't1', reason: 'nothing to do', runId, seq: 2, at },
+      { type: 'run.ended', status: 'succeeded', deliverable: { artifacts: {}, files: [], provenance: {} }, runId, seq: 3, at },
+    ]);
+    const events = eventsOf(await stream);
+    expectContiguous(events);
+    expect(events.map((e) => e.type)).toEqual(['run.started', 'task.skipped', 'run.ended']);
+  });
+
+  it('serves many followers of one run the same events', async () => {
+    const runId = await startRun(t.url, 'make a report');
+    const streams = await Promise.all([0, 1, 2, 3].map(() => fetch(`${t.url}/v1/runs/${runId}/events`).then((r) => readSse(r))));
+    const seqs = streams.map((s) => eventsOf(s).map((e) => e.seq));
+    for (const s of seqs) expect(s).toEqual(seqs[0]);
+    expect(eventsOf(streams[0] ?? []).at(-1)?.type).toBe('run.ended');
+  });
+});

@@ -1,7 +1,0 @@
-/** Test doubles for users testing their own manifests, integrators and agents: `import { scriptedAgent } from 'baton/testing'`. */
-export { scriptedAgent, defaultOutput } from './scripted-agent.ts';
-export type { ScriptedAgent, ScriptedAgentOptions, ScriptStep } from './scripted-agent.ts';
-export { ScriptedModel } from './scripted-model.ts';
-export type { ModelReply, ScriptedCall, ScriptedUsage } from './scripted-model.ts';
-export { attemptKey, FaultInjector, roll, seededRandom, withFaults } from './fault-injector.ts';
-export type { FaultInjectorOptions, FaultWeights, InProcessFault, WithFaultsOptions } from './fault-injector.ts';
