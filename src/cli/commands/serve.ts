@@ -16,6 +16,8 @@ export interface ServeOptions extends CommonOptions {
   maxConcurrentTasks: string;
   planner?: string;
   redis?: string;
+  /** Comma-separated host names served besides loopback ones when there is no token (default: BATON_ALLOWED_HOSTS). */
+  allowedHosts?: string;
 }
 
 function wholeNumber(value: string, flag: string, min: number): number {
@@ -33,8 +35,10 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   if (port > 65535) throw new BatonError('BAD_REQUEST', `--port must be at most 65535, got ${port}`, { retryable: false });
   const maxConcurrentTasks = wholeNumber(opts.maxConcurrentTasks, '--max-concurrent-tasks', 1);
   // Loaded here: other commands never load the HTTP, A2A and telemetry stacks.
-  const { createServer, isLoopbackHost } = await import('../../server/index.ts');
-  const token = process.env['BATON_API_TOKEN']?.trim() || undefined;
+  const { apiTokenOf, createServer, isLoopbackHost, parseAllowedHosts } = await import('../../server/index.ts');
+  // Checked before anything starts: a token no client could send, or a guessable one, is refused (exit 64).
+  const token = apiTokenOf({});
+  const allowedHosts = opts.allowedHosts !== undefined ? parseAllowedHosts(opts.allowedHosts, '--allowed-hosts') : undefined;
   if (!token && !isLoopbackHost(opts.host)) {
     process.stderr.write(`baton: refusing to serve on ${opts.host} without an API token.\n  Set BATON_API_TOKEN (clients then send Authorization: Bearer <token>), or use --host 127.0.0.1.\n`);
     return EXIT.usage;
@@ -70,6 +74,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
       maxConcurrentTasks,
       logger,
       ...(token ? { token } : {}),
+      ...(allowedHosts ? { allowedHosts } : {}),
     });
   } catch (e) {
     await orchestrator?.close(false);
@@ -97,6 +102,7 @@ extraCommands.push((program, act) => {
     .description('serve the HTTP API, the live dashboard and the A2A endpoint (stop with Ctrl-C)')
     .addOption(new Option('-m, --manifest <file>', 'the manifest').default('baton.yaml'))
     .addOption(new Option('--host <address>', 'address to listen on; other than loopback needs BATON_API_TOKEN').default('127.0.0.1'))
+    .addOption(new Option('--allowed-hosts <names>', 'without a token, host names served besides loopback ones, comma-separated; .example.com allows its subdomains (default: $BATON_ALLOWED_HOSTS)'))
     .addOption(new Option('--port <n>', 'port; 0 picks a free one').default('8080'))
     .addOption(new Option('--store <path|url>', 'journal: a SQLite file, "memory" or a postgres:// URL (default: $BATON_DATABASE_URL or .baton/baton.db)'))
     .addOption(new Option('--data-dir <dir>', 'runs write their files under <dir>/runs/<run id>/').default('.baton'))
