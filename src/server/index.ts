@@ -121,7 +121,7 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
   };
 
   const stopLogs = logRunEvents(orchestrator, logger);
-  const telemetry = options.telemetry === false ? undefined : startTelemetry(orchestrator);
+  const telemetry = options.telemetry === false ? undefined : startTelemetry(orchestrator, { onError: (message) => logger.warn({ message }, 'telemetry') });
   const a2a = createA2aEndpoint(ctx);
   const listener = getRequestListener(buildApp(ctx, a2a.routes).fetch);
   const server = createHttpServer((req, res) => void listener(req, res));
