@@ -87,7 +87,17 @@ export class ProgressView {
         Object.assign(this.row(e.taskId), { state, endedAt: now, note: e.reason });
         return;
       }
-      default:
+      case 'integration.started':
+        this.rows.set(INTEGRATION_ROW, { id: INTEGRATION_ROW, agent: e.integrator === 'default' ? 'orchestrator' : 'integrator', state: 'running', attempt: 1, startedAt: now });
+        return;
+      case 'integration.ended':
+        Object.assign(this.row(INTEGRATION_ROW), { state: e.ok ? 'succeeded' : 'failed', endedAt: now, ...(e.error ? { note: e.error } : {}) });
+        return;
+      case 'run.started':
+      case 'run.resumed':
+      case 'task.attempt.failed':
+      case 'usage':
+      case 'run.ended':
         return;
     }
   }
@@ -116,6 +126,9 @@ export class ProgressView {
   }
 }
 
+/** The live list's row for the integration phase. */
+const INTEGRATION_ROW = '(integration)';
+
 // Colour codes, which take no room on screen.
 const ANSI_SGR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
@@ -129,7 +142,7 @@ function plainLine(e: RunEvent): string | undefined {
     case 'run.started':
       return `run ${e.runId} started: ${e.goal}`;
     case 'run.resumed':
-      return `run ${e.runId} resumed (${e.interruptedAttempts.length} interrupted attempt(s) will be redone)`;
+      return `run ${e.runId} resumed${e.reason ? ` (${e.reason})` : ''}: ${e.interruptedAttempts.length} interrupted attempt(s) will be redone`;
     case 'plan.created':
       return `plan (${e.planner}): ${e.plan.tasks.map((t) => `${t.id}[${t.agent}]`).join(', ')}`;
     case 'task.started':
@@ -148,7 +161,14 @@ function plainLine(e: RunEvent): string | undefined {
       return `↷ ${e.taskId} skipped: ${e.reason}`;
     case 'task.cancelled':
       return `■ ${e.taskId} cancelled: ${e.reason}`;
-    default:
+    case 'plan.replaced':
+      return `plan replaced (${e.planner}): ${e.plan.tasks.map((t) => `${t.id}[${t.agent}]`).join(', ')} — ${e.reason}`;
+    case 'integration.started':
+      return `▶ integrating the deliverable (${e.integrator})`;
+    case 'integration.ended':
+      return e.ok ? `✔ deliverable integrated in ${formatMs(e.durationMs)}` : `✖ integration failed: ${e.error ?? 'unknown error'}`;
+    case 'usage':
+    case 'run.ended':
       return undefined;
   }
 }

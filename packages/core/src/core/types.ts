@@ -211,6 +211,19 @@ export interface RunResult {
   reason?: string;
   /** Plans replaced by re-planning, oldest first. */
   previousPlans?: Plan[];
+  /** The integration phase (turning artifacts into the deliverable), once it started. */
+  integration?: IntegrationRecord;
+}
+
+/** When and how the deliverable was integrated. */
+export interface IntegrationRecord {
+  /** `default`, or the integrator module of the manifest. */
+  integrator: string;
+  startedAt: string;
+  endedAt?: string;
+  ok?: boolean;
+  durationMs?: number;
+  error?: string;
 }
 
 export const emptyUsage = (): Usage => ({ llmCalls: 0, inputTokens: 0, outputTokens: 0 });

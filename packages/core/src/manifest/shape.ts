@@ -112,7 +112,11 @@ function errorMap(knownKeys: WeakMap<object, readonly string[]>): z.core.$ZodErr
       case 'unrecognized_keys':
         if (isRecord(issue.input) && issue.inst instanceof z.ZodObject) knownKeys.set(issue.input, Object.keys(issue.inst.shape));
         return `unknown keys: ${issue.keys.join(', ')}`;
-      default:
+      // zod words these well enough itself.
+      case 'custom':
+      case 'invalid_element':
+      case 'invalid_key':
+      case 'not_multiple_of':
         return undefined;
     }
   };
