@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { agentsCheckCommand, agentsCommand } from './commands/agents.ts';
 import { planCommand } from './commands/plan.ts';
-import { runCommand } from './commands/run.ts';
+import { resumeCommand, runCommand } from './commands/run.ts';
 import { runsCancelCommand, runsListCommand, runsShowCommand } from './commands/runs.ts';
 import { reportError } from './context.ts';
 import { EXIT } from './exit-codes.ts';
@@ -71,17 +71,21 @@ export function buildProgram(): Command {
     .action(act((id: string, opts: Parameters<typeof runsShowCommand>[1]) => runsShowCommand(id, opts)));
   runs
     .command('resume')
-    .description('continue an interrupted run from its journal; tasks that succeeded are not run again')
-    .argument('<id>')
-    .addOption(new Option('-m, --manifest <file>', 'the manifest (default: the one the run was started with)'))
+    .description('continue a run whose process stopped, under the manifest it journaled; tasks that succeeded are not run again')
+    .argument('[id]', 'the run (or --all)')
+    .option('--all', 'carry on every run whose process is gone (as baton serve does by itself)')
+    .addOption(new Option('-m, --manifest <file>', 'the manifest file to compare with (default: the one the run was started with)'))
+    .option('--use-current-manifest', 'continue under the manifest file as it is now, not as the run journaled it')
     .addOption(storeOption())
-    .option('--json')
-    .option('--out <dir>')
-    .action(act((id: string, opts: Parameters<typeof runCommand>[1]) => runCommand(undefined, opts, id)));
+    .option('--json', 'print the RunResult as JSON')
+    .option('--out <dir>', 'folder for the deliverable files (default: where the run started writing them)')
+    .action(act((id: string | undefined, opts: Parameters<typeof runCommand>[1] & { all?: boolean }) => resumeCommand(id, opts)));
   runs
     .command('cancel')
+    .description('cancel a run wherever it runs: its process stops it within a second; a run whose process is gone is ended here')
     .argument('<id>')
     .addOption(storeOption())
+    .option('--redis <url>', 'also cancel its queued jobs on this Redis (default: $BATON_REDIS_URL)')
     .action(act((id: string, opts: Parameters<typeof runsCancelCommand>[1]) => runsCancelCommand(id, opts)));
 
   const agents = program.command('agents').description('the agents of a manifest');
