@@ -2,6 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { AgentRegistry } from './agents/registry.ts';
+import { AgentVersionError, verifyAgentVersion } from './agents/version-pin.ts';
+import type { VersionVerdict } from './agents/version-pin.ts';
 import type { Agent, Integrator, Planner, PlanOutcome, RunStore } from './core/contracts.ts';
 import { BatonError, errorMessage } from './core/errors.ts';
 import type { RunEvent } from './core/events.ts';
@@ -74,6 +76,9 @@ export class Orchestrator {
   private readonly registry: AgentRegistry;
   private readonly codeAgents = new Map<string, Agent>();
   private readonly agentCache = new Map<string, Promise<Agent>>();
+  private readonly versionChecks = new Map<string, Promise<VersionVerdict | undefined>>();
+  /** The version each agent reported (or its manifest version): what attempts and provenance show. */
+  private readonly ranVersions = new Map<string, string>();
   private readonly listeners: EventListener[] = [];
   private integratorPromise: Promise<Integrator> | undefined;
   private readonly active = new Map<string, RunHandle>();
@@ -206,6 +211,8 @@ export class Orchestrator {
         }
         current = journal.builder.current()!;
       }
+      const refused = await this.refusedVersions(current.plan);
+      if (refused) return await this.end(journal, { status: 'failed', reason: refused }, undefined, outDir);
       let loop = this.newLoop(runId, goal, journal, current.plan, journaled ? current.tasks : [], undefined);
       stopper.attach(loop);
       await loop.run();
@@ -240,7 +247,7 @@ export class Orchestrator {
       candidates: (task) => candidateAgents(task, this.manifest),
       retriesOf: (name) => this.manifest.agents[name]?.retries ?? policy.retries,
       timeoutOf: (name) => this.manifest.agents[name]?.timeoutMs ?? policy.taskTimeoutMs,
-      versionOf: (name) => this.manifest.agents[name]?.version ?? '0.0.0',
+      versionOf: (name) => this.ranVersions.get(name) ?? this.manifest.agents[name]?.version ?? '0.0.0',
       restored: restored.map((t) => structuredClone(t)),
       checkBudget: (inFlight) => this.budgetExceeded(journal, inFlight),
       ...(previous ? { carried: { artifacts: previous.artifacts, provenance: previous.provenance } } : {}),
@@ -277,6 +284,8 @@ export class Orchestrator {
     } catch (e) {
       return { note: `re-planning failed: ${errorMessage(e)}` };
     }
+    const refused = await this.refusedVersions(outcome.plan);
+    if (refused) return { note: `the new plan was not run: ${refused}` };
     if (samePlanShape(outcome.plan, r.plan)) {
       return { note: 'stopped re-planning: no progress (the new plan repeats the plan that failed)' };
     }
@@ -342,6 +351,37 @@ export class Orchestrator {
     if (maxTokens !== undefined && tokens > maxTokens) return `token budget exhausted: ${tokens} tokens used, policy.maxTokens is ${maxTokens}`;
     if (maxLlmCalls !== undefined && calls > maxLlmCalls) return `LLM call budget exhausted: ${calls} calls, policy.maxLlmCalls is ${maxLlmCalls}`;
     return undefined;
+  }
+
+  /**
+   * Builds every agent a plan may use (planned agents, fallbacks, capable stand-ins) and checks the
+   * version each reports against its manifest pin, before any of them runs. Returns why the run
+   * may not start, if an agent is outside its pin. An agent that cannot be built is left to its
+   * attempt, which reports why.
+   */
+  private async refusedVersions(plan: Plan): Promise<string | undefined> {
+    const names = new Set(plan.tasks.flatMap((t) => candidateAgents(t, this.manifest)));
+    const verdicts = await Promise.all([...names].map((name) => this.checkVersion(name)));
+    const refused = verdicts.filter((v): v is VersionVerdict => v?.refusal !== undefined);
+    return refused.length === 0 ? undefined : new AgentVersionError(refused).message;
+  }
+
+  private checkVersion(name: string): Promise<VersionVerdict | undefined> {
+    let p = this.versionChecks.get(name);
+    if (!p) {
+      p = this.agent(name).then(
+        (agent) => verifyAgentVersion(agent, this.manifest.agents[name] ?? agent.spec, this.manifest.file),
+        () => undefined,
+      );
+      const check = p;
+      this.versionChecks.set(name, check);
+      void check.then((verdict) => {
+        if (verdict) this.ranVersions.set(name, verdict.ran);
+        // Only a verdict that lets the agent run is kept: a refused or unbuilt agent is looked at again next run.
+        if (!verdict || verdict.refusal !== undefined) this.versionChecks.delete(name);
+      });
+    }
+    return p;
   }
 
   private agent(name: string): Promise<Agent> {
