@@ -5,3 +5,5 @@ export { ScriptedModel } from './scripted-model.ts';
 export type { ModelReply, ScriptedCall, ScriptedUsage } from './scripted-model.ts';
 export { attemptKey, FaultInjector, roll, seededRandom, withFaults } from './fault-injector.ts';
 export type { FaultInjectorOptions, FaultWeights, InProcessFault, WithFaultsOptions } from './fault-injector.ts';
+export { examplesSuite, formatReport, junitXml, runEvalSuite, runLoadedSuite, summaryLine, SuiteError } from '../eval/index.ts';
+export type { CaseReport, Difference, EvalOptions, EvalProgress, EvalReport, EvalSuite, EvalSuiteInput } from '../eval/index.ts';
