@@ -64,7 +64,7 @@ export interface EvalOptions {
   /** Agents defined in code; they replace manifest agents of the same name. */
   agents?: Agent[];
   registry?: AgentRegistry;
-  /** How the orchestrator's `provider:model` becomes a model for the judge (default: from the environment). */
+  /** How `provider:model` ids become models for the LLM planner and the judge (default: from the environment). */
   resolveModel?: ModelResolver;
   /** Folder a relative suite path, a suite object's `manifest` and `manifest` resolve against (default: the current folder). */
   baseDir?: string;
@@ -103,12 +103,10 @@ export async function runEvalSuite(suite: string | EvalSuiteInput, options: Eval
 /** Runs a suite already checked against its manifest (what `baton agents test` builds from examples). */
 export async function runLoadedSuite(suite: EvalSuite, manifest: Manifest, options: Omit<EvalOptions, 'manifest' | 'baseDir'> = {}): Promise<EvalReport> {
   const started = performance.now();
-  // Agent cases plan nothing: an LLM planner (and its key) is needed only by plan cases.
   const plans = suite.cases.some((c) => c.kind === 'plan');
-  const planner = typeof options.planner === 'object' ? options.planner : await createPlanner(plans ? options.planner : 'builtin', manifest);
   const ctx: CaseContext = {
     manifest,
-    planner: planner ?? new BuiltinPlanner(),
+    planner: await plannerFor(options.planner, manifest, options.resolveModel, plans),
     signal: options.signal ?? new AbortController().signal,
     ...(options.agents ? { agents: options.agents } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
@@ -181,6 +179,18 @@ async function manifestFor(read: ReadSuite, given: string | Manifest | undefined
   if (typeof given === 'object') return given;
   const file = given !== undefined ? resolve(baseDir, given) : (suiteManifestPath(read) ?? resolve(baseDir, 'baton.yaml'));
   return loadManifest(file);
+}
+
+/** The planner of the plan cases; agent cases plan nothing, so they need no model (nor its key). */
+async function plannerFor(choice: EvalOptions['planner'], manifest: Manifest, resolver: ModelResolver | undefined, plans: boolean): Promise<Planner> {
+  if (typeof choice === 'object') return choice;
+  if (!plans) return new BuiltinPlanner();
+  const wanted = choice ?? (manifest.orchestrator.model ? 'llm' : 'builtin');
+  if (wanted === 'llm' && resolver && manifest.orchestrator.model) {
+    const { LlmPlanner } = await import('../planning/llm-planner.ts');
+    return new LlmPlanner({ resolveModel: resolver });
+  }
+  return (await createPlanner(wanted, manifest)) ?? new BuiltinPlanner();
 }
 
 /** Artifact `checks` judged by the orchestrator's model, as `baton run` does. */
