@@ -159,6 +159,8 @@ async function runCases(cases: EvalCase[], ctx: CaseContext, options: Pick<EvalO
           findings = { differences: [{ expectation: 'error', message: `the case could not run: ${errorMessage(e)}` }] };
         }
         running.delete(c.name);
+        // A case cut short by the suite's cancellation says nothing about the planner or the agents.
+        if (ctx.signal.aborted) findings = { ...findings, differences: [], skipped: 'cancelled: the suite was stopped while this case ran' };
         reports[i] = toReport(c, findings, performance.now() - t0);
         tell(reports[i]);
       } finally {

@@ -19,13 +19,16 @@ interface Proc {
   stderr: string;
 }
 
-function baton(args: string[], env: Record<string, string> = {}): Promise<Proc> {
+function baton(args: string[], env: Record<string, string> = {}, onStderr?: (text: string, pid: number) => void): Promise<Proc> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd: evalDir, env: { ...process.env, ...env, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (child.pid) onStderr?.(stderr, child.pid);
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
@@ -70,6 +73,21 @@ describe('baton eval', () => {
     const c = await baton(['eval', 'trips.yaml', '--concurrency', '0']);
     expect(c.code).toBe(64);
     expect(c.stderr).toContain('--concurrency must be a whole number');
+  });
+
+  it('stops on SIGINT: the running case is cancelled, the others are not started, and the report still comes out (exit 130)', async () => {
+    let sent = false;
+    const r = await baton(['eval', 'slow.yaml', '--concurrency', '1'], {}, (text, pid) => {
+      if (!sent && text.includes('eval slow:')) {
+        sent = true;
+        setTimeout(() => process.kill(pid, 'SIGINT'), 300);
+      }
+    });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('SIGINT: stopping');
+    expect(r.stdout).toContain('○ waits (slow.yaml:5): cancelled: the suite was stopped while this case ran');
+    expect(r.stdout).toContain('○ never starts (slow.yaml:8): not run: the suite was cancelled');
+    expect(lastLine(r.stdout)).toBe('eval: 0 passed, 0 failed, 2 skipped');
   });
 
   it('runs the same suite through the LLM planner or the builtin one; the rubric is judged by the orchestrator model', async () => {
