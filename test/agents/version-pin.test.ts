@@ -119,6 +119,15 @@ describe('version pins', () => {
   });
 });
 
+describe('baton worker', () => {
+  it('does not start with an agent outside its pin, before reaching Redis', async () => {
+    const { manifest } = await manifestWith(moduleAgent('reports-1.4.2.mjs', '^2'));
+    const { AgentWorker } = await import('../../src/distributed/agent-worker.ts');
+    const error = await AgentWorker.start({ manifest, url: 'redis://127.0.0.1:1' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'AGENT_VERSION_REFUSED', message: expect.stringContaining("agent 'data' reports version 1.4.2") });
+  });
+});
+
 describe('version field in the manifest', () => {
   const yaml = (data: string[]) =>
     [
