@@ -243,7 +243,7 @@ export class Orchestrator {
       plan,
       policy,
       journal,
-      getAgent: (name) => this.agent(name),
+      getAgent: (name) => this.verifiedAgent(name),
       candidates: (task) => candidateAgents(task, this.manifest),
       retriesOf: (name) => this.manifest.agents[name]?.retries ?? policy.retries,
       timeoutOf: (name) => this.manifest.agents[name]?.timeoutMs ?? policy.taskTimeoutMs,
@@ -354,16 +354,30 @@ export class Orchestrator {
   }
 
   /**
-   * Builds every agent a plan may use (planned agents, fallbacks, capable stand-ins) and checks the
-   * version each reports against its manifest pin, before any of them runs. Returns why the run
-   * may not start, if an agent is outside its pin. An agent that cannot be built is left to its
-   * attempt, which reports why.
+   * Builds the agents a plan names and their fallbacks, and checks the version each reports
+   * against its manifest pin, before any of them runs. Returns why the run may not start, if an
+   * agent is outside its pin. An agent that cannot be built is left to its attempt, which reports
+   * why. Other capable stand-ins are checked when first called on ({@link verifiedAgent}): working
+   * them out for every task up front costs O(tasks × agents).
    */
   private async refusedVersions(plan: Plan): Promise<string | undefined> {
-    const names = new Set(plan.tasks.flatMap((t) => candidateAgents(t, this.manifest)));
+    const names = new Set<string>();
+    for (const t of plan.tasks) {
+      for (const name of [t.agent, ...(this.manifest.agents[t.agent]?.fallback ?? [])]) if (!this.ranVersions.has(name)) names.add(name);
+    }
+    if (names.size === 0) return undefined;
     const verdicts = await Promise.all([...names].map((name) => this.checkVersion(name)));
     const refused = verdicts.filter((v): v is VersionVerdict => v?.refusal !== undefined);
     return refused.length === 0 ? undefined : new AgentVersionError(refused).message;
+  }
+
+  /** The agent, once its version is known to be inside its pin; a refused agent fails the attempt for good. */
+  private verifiedAgent(name: string): Promise<Agent> {
+    if (this.ranVersions.has(name)) return this.agent(name);
+    return this.checkVersion(name).then((verdict) => {
+      if (verdict?.refusal !== undefined) throw new AgentVersionError([verdict]);
+      return this.agent(name);
+    });
   }
 
   private checkVersion(name: string): Promise<VersionVerdict | undefined> {
@@ -376,9 +390,9 @@ export class Orchestrator {
       const check = p;
       this.versionChecks.set(name, check);
       void check.then((verdict) => {
-        if (verdict) this.ranVersions.set(name, verdict.ran);
         // Only a verdict that lets the agent run is kept: a refused or unbuilt agent is looked at again next run.
-        if (!verdict || verdict.refusal !== undefined) this.versionChecks.delete(name);
+        if (verdict && verdict.refusal === undefined) this.ranVersions.set(name, verdict.ran);
+        else this.versionChecks.delete(name);
       });
     }
     return p;
