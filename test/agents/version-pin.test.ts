@@ -96,6 +96,30 @@ describe('version pins', () => {
     expect(garbage.result.reason).toContain('not a semver version');
   });
 
+  it('checks a capable stand-in when the scheduler first turns to it, and does not run it outside its pin', async () => {
+    const manifest = await manifestFromObject(
+      {
+        version: 1,
+        orchestrator: { name: 'reports', description: 'Builds reports', subagents: ['data', 'backup'], deliverable: ['dataset'], policy: { retries: 0 } },
+        agents: {
+          data: { description: 'Extracts the dataset', produces: ['dataset'], kind: 'module', module: 'agents/fails.mjs' },
+          backup: { description: 'Extracts the dataset elsewhere', produces: ['dataset'], kind: 'module', module: 'agents/reports-1.4.2.mjs', version: '^2' },
+        },
+      },
+      { baseDir: dir },
+    );
+    const orchestrator = new Orchestrator({ manifest });
+    const result = await orchestrator.run('the dataset');
+    await orchestrator.close();
+    const attempts = result.tasks[0]?.attempts ?? [];
+    expect(attempts.map((a) => [a.agent, a.status])).toEqual([
+      ['data', 'failed'],
+      ['backup', 'failed'],
+    ]);
+    expect(attempts[1]?.error).toContain("agent 'backup' reports version 1.4.2");
+    expect(result.status).toBe('failed');
+  });
+
   describe('a2a agents', () => {
     let remote: RemoteAgent;
     beforeAll(async () => {
