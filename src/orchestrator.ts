@@ -2,8 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { AgentRegistry } from './agents/registry.ts';
-import { AgentVersionError, verifyAgentVersion } from './agents/version-pin.ts';
-import type { VersionVerdict } from './agents/version-pin.ts';
+import { VersionGate } from './agents/version-gate.ts';
 import type { Agent, Integrator, Planner, PlanOutcome, RunStore } from './core/contracts.ts';
 import { BatonError, errorMessage } from './core/errors.ts';
 import type { RunEvent } from './core/events.ts';
@@ -76,9 +75,7 @@ export class Orchestrator {
   private readonly registry: AgentRegistry;
   private readonly codeAgents = new Map<string, Agent>();
   private readonly agentCache = new Map<string, Promise<Agent>>();
-  private readonly versionChecks = new Map<string, Promise<VersionVerdict | undefined>>();
-  /** The version each agent reported (or its manifest version): what attempts and provenance show. */
-  private readonly ranVersions = new Map<string, string>();
+  private readonly versions: VersionGate;
   private readonly listeners: EventListener[] = [];
   private integratorPromise: Promise<Integrator> | undefined;
   private readonly active = new Map<string, RunHandle>();
@@ -89,6 +86,7 @@ export class Orchestrator {
     this.planner = options.planner ?? new BuiltinPlanner();
     this.registry = options.registry ?? new AgentRegistry();
     for (const a of options.agents ?? []) this.codeAgents.set(a.spec.name, a);
+    this.versions = new VersionGate(this.manifest, (name) => this.agent(name));
   }
 
   /** Listens to the events of every run; returns a function that stops listening. */
@@ -211,7 +209,7 @@ export class Orchestrator {
         }
         current = journal.builder.current()!;
       }
-      const refused = await this.refusedVersions(current.plan);
+      const refused = await this.versions.refusal(current.plan);
       if (refused) return await this.end(journal, { status: 'failed', reason: refused }, undefined, outDir);
       let loop = this.newLoop(runId, goal, journal, current.plan, journaled ? current.tasks : [], undefined);
       stopper.attach(loop);
@@ -243,11 +241,11 @@ export class Orchestrator {
       plan,
       policy,
       journal,
-      getAgent: (name) => this.verifiedAgent(name),
+      getAgent: (name) => this.versions.agent(name),
       candidates: (task) => candidateAgents(task, this.manifest),
       retriesOf: (name) => this.manifest.agents[name]?.retries ?? policy.retries,
       timeoutOf: (name) => this.manifest.agents[name]?.timeoutMs ?? policy.taskTimeoutMs,
-      versionOf: (name) => this.ranVersions.get(name) ?? this.manifest.agents[name]?.version ?? '0.0.0',
+      versionOf: (name) => this.versions.versionOf(name) ?? this.manifest.agents[name]?.version ?? '0.0.0',
       restored: restored.map((t) => structuredClone(t)),
       checkBudget: (inFlight) => this.budgetExceeded(journal, inFlight),
       ...(previous ? { carried: { artifacts: previous.artifacts, provenance: previous.provenance } } : {}),
@@ -284,7 +282,7 @@ export class Orchestrator {
     } catch (e) {
       return { note: `re-planning failed: ${errorMessage(e)}` };
     }
-    const refused = await this.refusedVersions(outcome.plan);
+    const refused = await this.versions.refusal(outcome.plan);
     if (refused) return { note: `the new plan was not run: ${refused}` };
     if (samePlanShape(outcome.plan, r.plan)) {
       return { note: 'stopped re-planning: no progress (the new plan repeats the plan that failed)' };
@@ -351,51 +349,6 @@ export class Orchestrator {
     if (maxTokens !== undefined && tokens > maxTokens) return `token budget exhausted: ${tokens} tokens used, policy.maxTokens is ${maxTokens}`;
     if (maxLlmCalls !== undefined && calls > maxLlmCalls) return `LLM call budget exhausted: ${calls} calls, policy.maxLlmCalls is ${maxLlmCalls}`;
     return undefined;
-  }
-
-  /**
-   * Builds the agents a plan names and their fallbacks, and checks the version each reports
-   * against its manifest pin, before any of them runs. Returns why the run may not start, if an
-   * agent is outside its pin. An agent that cannot be built is left to its attempt, which reports
-   * why. Other capable stand-ins are checked when first called on ({@link verifiedAgent}): working
-   * them out for every task up front costs O(tasks × agents).
-   */
-  private async refusedVersions(plan: Plan): Promise<string | undefined> {
-    const names = new Set<string>();
-    for (const t of plan.tasks) {
-      for (const name of [t.agent, ...(this.manifest.agents[t.agent]?.fallback ?? [])]) if (!this.ranVersions.has(name)) names.add(name);
-    }
-    if (names.size === 0) return undefined;
-    const verdicts = await Promise.all([...names].map((name) => this.checkVersion(name)));
-    const refused = verdicts.filter((v): v is VersionVerdict => v?.refusal !== undefined);
-    return refused.length === 0 ? undefined : new AgentVersionError(refused).message;
-  }
-
-  /** The agent, once its version is known to be inside its pin; a refused agent fails the attempt for good. */
-  private verifiedAgent(name: string): Promise<Agent> {
-    if (this.ranVersions.has(name)) return this.agent(name);
-    return this.checkVersion(name).then((verdict) => {
-      if (verdict?.refusal !== undefined) throw new AgentVersionError([verdict]);
-      return this.agent(name);
-    });
-  }
-
-  private checkVersion(name: string): Promise<VersionVerdict | undefined> {
-    let p = this.versionChecks.get(name);
-    if (!p) {
-      p = this.agent(name).then(
-        (agent) => verifyAgentVersion(agent, this.manifest.agents[name] ?? agent.spec, this.manifest.file),
-        () => undefined,
-      );
-      const check = p;
-      this.versionChecks.set(name, check);
-      void check.then((verdict) => {
-        // Only a verdict that lets the agent run is kept: a refused or unbuilt agent is looked at again next run.
-        if (verdict && verdict.refusal === undefined) this.ranVersions.set(name, verdict.ran);
-        else this.versionChecks.delete(name);
-      });
-    }
-    return p;
   }
 
   private agent(name: string): Promise<Agent> {
