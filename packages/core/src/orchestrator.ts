@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { AgentPool } from './agents/agent-pool.ts';
+import { VersionGate } from './agents/version-gate.ts';
 import { AgentRegistry } from './agents/registry.ts';
 import type { Agent, Integrator, Planner, RunStore } from './core/contracts.ts';
 import { BatonError } from './core/errors.ts';
@@ -90,7 +91,7 @@ export class Orchestrator {
   private readonly planner: Planner;
   private readonly registry: AgentRegistry;
   private readonly codeAgents: readonly Agent[];
-  private readonly pools = new Map<string, AgentPool>();
+  private readonly pools = new Map<string, { pool: AgentPool; gate: VersionGate }>();
   private readonly integrators = new Map<string, Promise<Integrator>>();
   private readonly listeners: EventListener[] = [];
   private readonly active = new Map<string, RunHandle>();
@@ -227,7 +228,7 @@ export class Orchestrator {
 
   /** Closes agents (and the store, if `closeStore`). */
   async close(closeStore = true): Promise<void> {
-    for (const pool of this.pools.values()) await pool.close();
+    for (const { pool } of this.pools.values()) await pool.close();
     if (closeStore) await this.store.close();
   }
 
@@ -278,7 +279,9 @@ export class Orchestrator {
   private services(): RunServices {
     return {
       planner: this.planner,
-      agent: (name, manifest) => this.poolOf(manifest).get(name, manifest),
+      agent: (name, manifest) => this.agentsOf(manifest).gate.agent(name),
+      versionOf: (name, manifest) => this.agentsOf(manifest).gate.versionOf(name) ?? manifest.agents[name]?.version ?? '0.0.0',
+      versionRefusal: (plan, manifest) => this.agentsOf(manifest).gate.refusal(plan),
       integrator: (manifest) => this.integratorOf(manifest),
       ...(this.options.limiter ? { limiter: this.options.limiter } : {}),
       ...(this.options.extraChecks ? { extraChecks: this.options.extraChecks } : {}),
@@ -298,14 +301,16 @@ export class Orchestrator {
     };
   }
 
-  private poolOf(manifest: Manifest): AgentPool {
+  /** The agents of one manifest (a resumed run may live under an older one), behind its version pins. */
+  private agentsOf(manifest: Manifest): { pool: AgentPool; gate: VersionGate } {
     const digest = snapshotOf(manifest).digest;
-    let pool = this.pools.get(digest);
-    if (!pool) {
-      pool = new AgentPool(this.registry, this.codeAgents);
-      this.pools.set(digest, pool);
+    let agents = this.pools.get(digest);
+    if (!agents) {
+      const pool = new AgentPool(this.registry, this.codeAgents);
+      agents = { pool, gate: new VersionGate(manifest, (name) => pool.get(name, manifest)) };
+      this.pools.set(digest, agents);
     }
-    return pool;
+    return agents;
   }
 
   private integratorOf(manifest: Manifest): Promise<Integrator> {

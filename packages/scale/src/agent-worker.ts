@@ -4,6 +4,7 @@ import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AgentRegistry } from 'batonjs/internal';
+import { AgentVersionError, verifyAgentVersion } from 'batonjs/internal';
 import type { Agent } from 'batonjs/internal';
 import { BatonError, errorMessage } from 'batonjs/internal';
 import type { Manifest, Usage } from 'batonjs/internal';
@@ -257,6 +258,13 @@ async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Age
   for (const name of names) {
     const spec = manifest.agents[name];
     agents.set(name, code.get(name) ?? (await registry.create(spec!, manifest)));
+  }
+  // A worker serves only agents inside their manifest's version pins; it does not start otherwise.
+  const verdicts = await Promise.all([...agents].map(([name, agent]) => verifyAgentVersion(agent, manifest.agents[name] ?? agent.spec, manifest.file)));
+  const refused = verdicts.filter((v) => v.refusal !== undefined);
+  if (refused.length > 0) {
+    await Promise.all([...agents.values()].map((a) => a.close?.().catch(() => undefined)));
+    throw new AgentVersionError(refused);
   }
   return agents;
 }

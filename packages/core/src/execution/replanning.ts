@@ -18,6 +18,7 @@ export async function replanIfUseful(
   loop: RunLoop,
   done: number,
   signal: AbortSignal,
+  versionRefusal: (plan: Plan) => Promise<string | undefined>,
 ): Promise<{ plan?: Plan; note?: string } | undefined> {
   if (!planner.replan || loop.stopReason) return undefined;
   if (done >= (manifest.orchestrator.policy.maxReplans ?? 1)) return undefined;
@@ -44,6 +45,8 @@ export async function replanIfUseful(
   } catch (e) {
     return { note: `re-planning failed: ${errorMessage(e)}` };
   }
+  const refused = await versionRefusal(outcome.plan);
+  if (refused) return { note: `the new plan was not run: ${refused}` };
   if (samePlanShape(outcome.plan, r.plan)) {
     return { note: 'stopped re-planning: no progress (the new plan repeats the plan that failed)' };
   }

@@ -16,7 +16,12 @@ import { RunLoop } from './run-loop.ts';
 /** What a run needs from the orchestrator that drives it. */
 export interface RunServices {
   planner: Planner;
+  /** The agent of a name, once its version is inside its pin (a refused one fails its attempt for good). */
   agent(name: string, manifest: Manifest): Promise<Agent>;
+  /** The version an agent runs as: what it reported when checked, else the manifest's. */
+  versionOf(name: string, manifest: Manifest): string;
+  /** Why a plan may not start: one of its agents (or their fallbacks) is outside its version pin. */
+  versionRefusal(plan: Plan, manifest: Manifest): Promise<string | undefined>;
   integrator(manifest: Manifest): Promise<Integrator>;
   limiter?: Limiter;
   extraChecks?: (task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal, reportUsage?: (usage: Usage) => void) => Promise<string[]>;
@@ -67,12 +72,14 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
       }
       current = journal.builder.current()!;
     }
+    const refused = await services.versionRefusal(current.plan, manifest);
+    if (refused) return await end({ status: 'failed', reason: refused }, undefined);
     let loop = newLoop(job, services, current.plan, job.journaled ? current.tasks : [], undefined);
     control.attach(loop);
     await loop.run();
     let note: string | undefined;
     for (let replans = 0; ; replans++) {
-      const next = await replanIfUseful(services.planner, manifest, journal, loop, replans, control.signal);
+      const next = await replanIfUseful(services.planner, manifest, journal, loop, replans, control.signal, (plan) => services.versionRefusal(plan, manifest));
       note = next?.note;
       if (!next?.plan) break;
       const before = journal.builder.current()!;
@@ -111,7 +118,7 @@ function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: reado
     candidates: (task) => candidateAgents(task, manifest),
     retriesOf: (name) => manifest.agents[name]?.retries ?? policy.retries,
     timeoutOf: (name) => manifest.agents[name]?.timeoutMs ?? policy.taskTimeoutMs,
-    versionOf: (name) => manifest.agents[name]?.version ?? '0.0.0',
+    versionOf: (name) => services.versionOf(name, manifest),
     restored: restored.map((t) => structuredClone(t)),
     checkBudget: (inFlight) => budgetExceeded(policy, journal.builder.current()?.usage, inFlight),
     ...(previous ? { carried: { artifacts: previous.artifacts, provenance: previous.provenance } } : {}),
