@@ -6,6 +6,7 @@ export type BatonErrorCode =
   | 'MANIFEST_NOT_FOUND'
   | 'PLAN_INVALID'
   | 'GOAL_UNSATISFIABLE'
+  | 'GOAL_REFUSED'
   | 'AGENT_NOT_FOUND'
   | 'AGENT_FAILED'
   | 'AGENT_TIMEOUT'

@@ -1,4 +1,5 @@
 import type { AgentSpec, Manifest } from '../core/types.ts';
+import { buildVocabulary, type DomainVocabulary } from './domain-vocabulary.ts';
 import { stemsOf } from './text-match.ts';
 
 /** An artifact type and the words that name it. */
@@ -29,6 +30,8 @@ export interface ManifestIndex {
   producers: ReadonlyMap<string, AgentSpec[]>;
   /** Every artifact type the orchestrator's world mentions, in a stable order. */
   artifacts: ArtifactWords[];
+  /** The orchestrator's `deliverable`. */
+  deliverable: ReadonlySet<string>;
   /** Position of each artifact in `artifacts` (the order of `Plan.requested`). */
   artifactRank: ReadonlyMap<string, number>;
   capabilities: CapabilityPhrase[];
@@ -37,6 +40,8 @@ export interface ManifestIndex {
    * minus words of artifact names and capabilities, which point at one part rather than the whole.
    */
   orchestratorStems: string[];
+  /** The words of the orchestrator's world: what relates to it, and to which artifact. */
+  vocabulary: DomainVocabulary;
 }
 
 const cache = new WeakMap<Manifest, ManifestIndex>();
@@ -92,5 +97,6 @@ function buildIndex(manifest: Manifest): ManifestIndex {
   const descriptionAfterVerb = orchestrator.description.trim().split(/\s+/).slice(1).join(' ');
   const orchestratorStems = stemsOf(`${orchestrator.name} ${descriptionAfterVerb}`).filter((s) => !partWords.has(s));
 
-  return { subagents, rank, producers, artifacts, artifactRank, capabilities, orchestratorStems };
+  const vocabulary = buildVocabulary(manifest, subagents, artifactNames);
+  return { subagents, rank, producers, artifacts, deliverable: new Set(orchestrator.deliverable), artifactRank, capabilities, orchestratorStems, vocabulary };
 }

@@ -1,0 +1,50 @@
+import type { ManifestIndex } from './manifest-index.ts';
+import { isNeutralWord } from './neutral-words.ts';
+import { isMeaningfulStem, type Token } from './text-match.ts';
+
+/** How a goal's words relate to an orchestrator's vocabulary. */
+export interface GoalRelation {
+  /** Words that carry meaning: not neutral ("make", "Q2", "please"), a letter and three characters. */
+  meaningful: Token[];
+  /** Meaningful words found nowhere in the manifest. */
+  unrelated: Token[];
+  /** Meaningful words about the domain as a whole ("sales", "report"). */
+  domain: Token[];
+  /**
+   * The artifacts the goal's specific words point at most (see {@link relateGoal}), with those
+   * words; empty when no specific word was used.
+   */
+  best: { artifacts: string[]; stems: string[] };
+}
+
+/**
+ * Relates a goal's words to the manifest's vocabulary. A specific word points at the artifacts
+ * whose words include it ("revenue" at `metrics` when the analytics agent's description says
+ * revenue); `best` holds the artifacts most specific words point at, and on a tie those of them the
+ * orchestrator delivers (`orchestrator.deliverable`), when there are any.
+ */
+export function relateGoal(tokens: readonly Token[], index: ManifestIndex): GoalRelation {
+  const { vocabulary } = index;
+  const meaningful = unique(tokens.filter((t) => !isNeutralWord(t.word) && isMeaningfulStem(t.stem)));
+  const unrelated = meaningful.filter((t) => !vocabulary.known.has(t.stem));
+  const domain = meaningful.filter((t) => vocabulary.domain.has(t.stem));
+
+  const hits = new Map<string, string[]>();
+  for (const t of meaningful) {
+    if (vocabulary.domain.has(t.stem)) continue;
+    for (const artifact of vocabulary.artifactsOf.get(t.stem) ?? []) hits.set(artifact, [...(hits.get(artifact) ?? []), t.stem]);
+  }
+  let top = 0;
+  for (const stems of hits.values()) top = Math.max(top, stems.length);
+  let artifacts = [...hits.keys()].filter((a) => (hits.get(a)?.length ?? 0) === top && top > 0);
+  const delivered = artifacts.filter((a) => index.deliverable.has(a));
+  if (delivered.length > 0) artifacts = delivered;
+  artifacts.sort((a, b) => (index.artifactRank.get(a) ?? 0) - (index.artifactRank.get(b) ?? 0));
+  const stems = unique(artifacts.flatMap((a) => hits.get(a) ?? []).map((stem) => ({ stem, word: stem }))).map((t) => t.stem);
+  return { meaningful, unrelated, domain, best: { artifacts, stems } };
+}
+
+function unique<T extends { stem: string }>(tokens: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return tokens.filter((t) => !seen.has(t.stem) && seen.add(t.stem));
+}
