@@ -1,7 +1,7 @@
 import type { Manifest } from '../core/types.ts';
-import type { GoalReading } from './goal-scopes.ts';
 import { readGoal } from './goal-match.ts';
-import type { ManifestIndex } from './manifest-index.ts';
+import { type GoalReading, readScopes } from './goal-scopes.ts';
+import { indexManifest, type ManifestIndex } from './manifest-index.ts';
 import { isNeutralWord } from './neutral-words.ts';
 import type { ProducerChain } from './producer-chain.ts';
 import { GoalWords, isMeaningfulStem, stemsOf } from './text-match.ts';
@@ -48,6 +48,15 @@ export function readExclusions(goal: string, reading: GoalReading, index: Manife
     }
   }
   return { artifacts, ignored };
+}
+
+/**
+ * The artifacts a goal rules out explicitly ("no summary", "without charts or metrics"), read as
+ * the builtin planner reads them: any planner's plan must not deliver these.
+ */
+export function excludedByGoal(goal: string, manifest: Manifest): string[] {
+  const index = indexManifest(manifest);
+  return [...readExclusions(goal, readScopes(goal, index.vocabulary), index, manifest).artifacts.keys()];
 }
 
 /** What excluding artifacts did to a plan: the artifacts left out of task outputs, and notes saying so. */

@@ -29,9 +29,10 @@ const TIME_WORDS = [
   'minutes', 'time', 'fy', 'ytd', 'qtd', 'mtd', 'yoy', 'qoq', 'mom', 'last', 'next', 'previous',
   'prior', 'past', 'current', 'recent', 'recently', 'first', 'second', 'third', 'fourth', 'ago',
   'since', 'until', 'till', 'end', 'start', 'beginning', 'spring', 'summer', 'autumn', 'fall', 'winter',
-  'vs', 'versus', 'compared', 'ever', 'far',
+  'vs', 'versus', 'compare', 'compared', 'comparing', 'comparison', 'against', 'ever', 'far',
 ];
 
+const TIME: ReadonlySet<string> = new Set(TIME_WORDS);
 const NEUTRAL: ReadonlySet<string> = new Set([...REQUEST_WORDS, ...TIME_WORDS]);
 
 /** Quarter, half and fiscal-year labels, years and other numbers: `q2`, `h1`, `fy2025`, `2026`, `3rd`. */
@@ -44,5 +45,5 @@ export function isNeutralWord(word: string): boolean {
 
 /** True when the written word is a time expression (a stopper for exclusion scopes: "no summary Q2 ..."). */
 export function isTimeWord(word: string): boolean {
-  return PERIOD_LIKE.test(word) || TIME_WORDS.includes(word);
+  return PERIOD_LIKE.test(word) || TIME.has(word);
 }

@@ -5,7 +5,7 @@
  */
 
 /** Shortest word that is corrected at all: shorter words are too often a different real word. */
-const MIN_LENGTH = 5;
+const MIN_LENGTH = 6;
 /** Length from which two edits are allowed instead of one. */
 const TWO_EDITS_FROM = 10;
 
@@ -56,8 +56,9 @@ export class TypoCorrector {
   }
 
   /**
-   * The one vocabulary word within reach of `word` (one edit, two from 10 letters), or undefined
-   * when the word is known, too short, has a digit, or two different words are equally close.
+   * The one vocabulary word within reach of `word` (one edit, two from 10 letters) that starts with
+   * the same letter, or undefined when the word is known, shorter than six letters, has a digit, or
+   * two different words are equally close.
    */
   correct(word: string): string | undefined {
     if (word.length < MIN_LENGTH || this.known.has(word) || /\d/.test(word)) return undefined;
@@ -68,7 +69,8 @@ export class TypoCorrector {
     let tied = false;
     for (let len = word.length - limit; len <= word.length + limit; len++) {
       for (const candidate of this.byLength.get(len) ?? []) {
-        if (candidate.length < MIN_LENGTH - 1) continue;
+        // Typos rarely touch the first letter; "bread" is not a misspelt "read".
+        if (candidate.length < MIN_LENGTH - 1 || candidate[0] !== word[0]) continue;
         const d = editDistance(word, candidate, limit);
         if (d < bestDistance) {
           best = candidate;
