@@ -90,34 +90,32 @@ export function settleExclusions(
   const notes: string[] = [];
   const rank = (a: string): number => index.artifactRank.get(a) ?? Number.MAX_SAFE_INTEGER;
 
-  for (const [artifact, words] of [...exclusions.artifacts].sort(([a], [b]) => rank(a) - rank(b))) {
-    excluded.add(artifact);
-    const users = consumers.get(artifact);
-    if (users) {
-      const needs = users.flatMap((u) => chain.agents.get(u)?.spec.produces.filter((p) => chain.producerOf.get(p) === u) ?? []);
-      notes.push(`${q(artifact)} was excluded (${words}) but ${humanList(unique(needs).map(q))} ${needs.length === 1 ? 'needs' : 'need'} it: it is made as an input only and not delivered`);
-      continue;
-    }
-    dropped.add(artifact);
-    const producer = chain.producerOf.get(artifact);
-    notes.push(
-      producer === undefined
-        ? `${q(artifact)} was excluded (${words}): not planned, not delivered`
-        : `${q(artifact)} was excluded (${words}): ${q(producer)} runs for ${humanList(producedFor(producer, chain, requested).map(q))} and does not deliver it`,
-    );
-  }
-  if (exclusions.ignored.length > 0) {
-    notes.push(`ignored the exclusion of ${exclusions.ignored.join(', ')}: it names no artifact, capability or agent of this orchestrator`);
-  }
-
   if (onlyMode) {
     const others = new Set([...index.deliverable, ...[...chain.agents.values()].flatMap((p) => p.spec.produces.filter((a) => chain.producerOf.get(a) === p.spec.name))]);
-    const implied = [...others].filter((a) => !requested.has(a) && !excluded.has(a) && !consumers.has(a)).sort((a, b) => rank(a) - rank(b));
+    const implied = [...others].filter((a) => !requested.has(a) && !exclusions.artifacts.has(a) && !consumers.has(a)).sort((a, b) => rank(a) - rank(b));
     for (const a of implied) {
       excluded.add(a);
       dropped.add(a);
     }
     if (implied.length > 0) notes.push(`the goal asks only for ${humanList([...requested].map(q))}: left out ${humanList(implied.map(q))}`);
+  }
+  const explicit = [...exclusions.artifacts].sort(([a], [b]) => rank(a) - rank(b));
+  for (const [artifact] of explicit) if (!consumers.has(artifact)) dropped.add(artifact);
+  const explained = explicit.map(([artifact, words]): string => {
+    excluded.add(artifact);
+    const users = consumers.get(artifact);
+    if (users) {
+      const needs = unique(users.flatMap((u) => chain.agents.get(u)?.spec.produces.filter((p) => chain.producerOf.get(p) === u && !dropped.has(p)) ?? []));
+      return `${q(artifact)} was excluded (${words}) but ${humanList(needs.map(q))} ${needs.length === 1 ? 'needs' : 'need'} it: it is made as an input only and not delivered`;
+    }
+    const producer = chain.producerOf.get(artifact);
+    return producer === undefined
+      ? `${q(artifact)} was excluded (${words}): not planned, not delivered`
+      : `${q(artifact)} was excluded (${words}): ${q(producer)} runs for ${humanList(producedFor(producer, chain, requested).map(q))} and does not deliver it`;
+  });
+  notes.unshift(...explained);
+  if (exclusions.ignored.length > 0) {
+    notes.push(`ignored the exclusion of ${exclusions.ignored.join(', ')}: it names no artifact, capability or agent of this orchestrator`);
   }
   return { excluded: [...excluded].sort((a, b) => rank(a) - rank(b)), dropped, notes };
 }

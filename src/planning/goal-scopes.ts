@@ -51,7 +51,8 @@ const LEADING = new Set([
   'making', 'do', 'does', 'did', 'with', 'any', 'the', 'a', 'an', 'me', 'us', 'my', 'our', 'your', 'to', 'have', 'about', 'worry',
   'care', 'more', 'really', 'even', 'please', 'for', 'of', 'use', 'put', 'send', 'it', 'them', 'that', 'those', 'these', 'this',
   'be', 'is', 'are', 'was', 'there', 'should', 'will', 'would', 'can', 'ca', 'wo', 'could', 'must', 'i', 'we', 'you', 'get', 'go',
-  'mention', 'mentioning', 'run', 'running', 'bothering', 'at', 'all', 'need', 'see',
+  'mention', 'mentioning', 'run', 'running', 'at', 'all', 'see', 'write', 'create', 'build', 'produce', 'generate', 'prepare',
+  'draw', 'tell', 'find', 'pull', 'grab',
 ]);
 /** Words that carry a scope on without being part of it. */
 const CONNECTORS = new Set(['and', 'or', 'nor', 'plus', 'also', 'either', 'neither', 'the', 'a', 'an', 'any', 'its', 'their', 'my', 'our', 'your', 'of']);
