@@ -3,12 +3,13 @@ import { BatonError } from '../core/errors.ts';
 import type { Manifest, Plan } from '../core/types.ts';
 import { buildTasks } from './build-tasks.ts';
 import { readExclusions, settleExclusions } from './exclusions.ts';
-import { type GoalSignals, readGoal } from './goal-match.ts';
+import { readGoal } from './goal-match.ts';
 import { goalRefused, refuseUnrelated } from './goal-refusal.ts';
 import { relateGoal } from './goal-relation.ts';
-import { type GoalReading, readScopes } from './goal-scopes.ts';
-import { type CapabilityPhrase, indexManifest } from './manifest-index.ts';
+import { readScopes } from './goal-scopes.ts';
+import { indexManifest } from './manifest-index.ts';
 import { PlanRequests } from './plan-requests.ts';
+import { decideRequests } from './request-rules.ts';
 import { GoalWords } from './text-match.ts';
 
 /**
@@ -36,18 +37,24 @@ export class BuiltinPlanner implements Planner {
  * as the manifest's own words ("sumary" → "summary"). Then, strongest signal first, the requested
  * artifacts are:
  * 1. artifact types the goal names (all their words, or their head noun: "dataset" names
- *    `sales-dataset`, "sales" alone does not);
+ *    `sales-dataset`, "sales" alone does not), except those that only say what the goal is about:
+ *    named in a phrase ("replies *for the billing tickets*"), as the input of the whole after the
+ *    orchestrator's word ("triage *the tickets*"), or when the goal's other words ask for something
+ *    made from them ("which tickets are *urgent*"); such subjects are requested only when nothing
+ *    else is (see `decideRequests`);
  * 2. sub-agents whose capability phrase appears in the goal (all its words) contribute their
  *    produces, unless another planned agent already needs that agent's output (then the match only
  *    adds a reason: "sales summary" asks for the summary, not for the sales data behind it) or the
  *    phrase only repeats the words of named artifacts (capability "charts" when the goal says "charts");
  *    the orchestrator's `deliverable` is added too when the goal asks for the orchestrator's own thing
  *    and names these as additions to it ("a report *with* charts");
- * 3. without 1 and 2: the `deliverable`, when the goal uses the orchestrator's own words (its name,
- *    its description after the verb: "report"), the words naming the parameters of that whole;
+ * 3. without 1 and 2: the `deliverable`, when the goal uses the orchestrator's name ("report" for
+ *    `reports`), the other words naming the parameters of that whole;
  * 4. otherwise the artifacts the goal's specific words point at most ("revenue by region": words of
- *    the analytics agent's description), preferring those the orchestrator delivers;
- * 5. otherwise, when the goal has no meaningful word ("go", "run it") or only words of the domain
+ *    the analytics agent's description), preferring those the orchestrator delivers and, of those,
+ *    the ones the others are made from (the least work that answers the words);
+ * 5. otherwise the deliverable when the goal uses words of the orchestrator's description;
+ * 6. otherwise, when the goal has no meaningful word ("go", "run it") or only words of the domain
  *    as a whole, the deliverable; when its meaningful words relate to nothing in the manifest, the
  *    goal is refused (`GOAL_REFUSED`), as it is when what it asks for comes before "about" and
  *    relates to nothing ("a poem about our sales").
@@ -72,28 +79,7 @@ export function planGoal(goal: string, manifest: Manifest): Plan {
 
   const plan = new PlanRequests(manifest, index, words, exclusions);
   plan.notes.push(...reading.corrections.map(([written, read]) => `read '${written}' as '${read}'`));
-  for (const named of signals.named) plan.request(named.artifact, named.reason);
-  const onlyMode = reading.only.length > 0;
-  const own = words.quote(signals.orchestratorWords);
-  const mentioned = signals.capabilities.filter((c) => !c.stems.every((s) => signals.namedStems.has(s)));
-  const named = signals.named.length > 0 || mentioned.length > 0;
-  // The whole is requested before capability matches, so a capability that is only its topic
-  // ("sales report") finds its agent already working for it and requests nothing of its own.
-  const parts = named && own !== '' && !onlyMode ? partsOfWhole(signals, mentioned, words, reading) : undefined;
-  if (parts) plan.requestDeliverable(`deliverable of the orchestrator (goal ${parts.length > 0 ? `asks for a ${own} with ${words.quote(parts)}` : `mentions ${own}`})`);
-  plan.applyCapabilities(signals);
-
-  if (!named && own !== '') {
-    plan.requestDeliverable(`deliverable of the orchestrator (goal mentions ${own})`);
-  } else if (!named && relation.best.artifacts.length > 0) {
-    const about = words.quote(relation.best.stems);
-    for (const artifact of relation.best.artifacts) plan.request(artifact, `goal words ${about} are about it`);
-    plan.notes.push(`goal named no artifact or capability; its words ${about} are about ${relation.best.artifacts.map(q).join(', ')}`);
-  } else if (!named) {
-    const domain = relation.domain.map((t) => `'${t.word}'`).join(', ');
-    const why = domain ? `goal mentions only the domain (${domain})` : 'goal named no artifact';
-    plan.requestDeliverable(`deliverable of the orchestrator (${why})`, domain ? `${why}; planned the deliverable` : 'goal named no artifact, capability or word of the orchestrator; planned the deliverable');
-  }
+  decideRequests(plan, { words, reading, signals, relation, index });
   if (relation.unrelated.length > 0) {
     plan.notes.push(`ignored ${relation.unrelated.map((t) => `'${t.word}'`).join(', ')}: not a word of this orchestrator's agents or artifacts`);
   }
@@ -104,7 +90,7 @@ export function planGoal(goal: string, manifest: Manifest): Plan {
     if (excluded.length > 0) throw goalRefused(manifest, `it excludes everything it would deliver (${excluded.map(q).join(', ')})`, { excluded });
     throw nothingRequested(manifest, index.artifacts.map((a) => a.name));
   }
-  const settled = settleExclusions(exclusions, onlyMode, requested, chain, index);
+  const settled = settleExclusions(exclusions, reading.only.length > 0, requested, chain, index);
   const rankOf = (a: string): number => index.artifactRank.get(a) ?? Number.MAX_SAFE_INTEGER;
   const result: Plan = {
     tasks: buildTasks(goal, chain, index, requested, settled.dropped),
@@ -113,22 +99,6 @@ export function planGoal(goal: string, manifest: Manifest): Plan {
   };
   if (settled.excluded.length > 0) result.excluded = settled.excluded;
   return result;
-}
-
-/**
- * The words of the parts, when the goal asks for the orchestrator's own thing with the things it
- * names as parts of it (else undefined): each named artifact comes after one of the orchestrator's words with an addition word between
- * ("report *with* charts and a summary"), and each capability phrase either does too or comes
- * before an orchestrator word, as its topic ("*sales* report"). An artifact named on its own
- * ("charts for the report", "summary report") is a request for that artifact alone.
- */
-function partsOfWhole(signals: GoalSignals, mentioned: readonly CapabilityPhrase[], words: GoalWords, reading: GoalReading): string[] | undefined {
-  const own = signals.orchestratorWords.map((s) => words.positionOf(s)).filter((p): p is number => p !== undefined);
-  const at = (stems: readonly string[]): number => Math.min(...stems.map((s) => words.positionOf(s) ?? Number.MAX_SAFE_INTEGER));
-  const added = (stems: readonly string[]): boolean => own.some((o) => o < at(stems) && reading.additions.some((a) => o < a && a < at(stems)));
-  const topic = (stems: readonly string[]): boolean => own.some((o) => at(stems) < o);
-  if (!signals.named.every((n) => added(n.stems)) || !mentioned.every((c) => added(c.stems) || topic(c.stems))) return undefined;
-  return [...new Set([...signals.named, ...mentioned].filter((n) => added(n.stems)).flatMap((n) => n.stems))];
 }
 
 function nothingRequested(manifest: Manifest, artifacts: string[]): BatonError {

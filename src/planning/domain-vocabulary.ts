@@ -20,8 +20,10 @@ export interface DomainVocabulary {
   domain: ReadonlySet<string>;
   /** Every stem above: a goal word with one of these relates to this orchestrator. */
   known: ReadonlySet<string>;
-  /** Reads misspelt goal words as the manifest's own words. */
+  /** Reads misspelt goal words (by their stems) as the manifest's own words. */
   corrector: TypoCorrector;
+  /** How the manifest writes each stem (its first spelling), to say how a misspelt word was read. */
+  written: ReadonlyMap<string, string>;
 }
 
 /** Builds the vocabulary of the sub-agents (in declared order) and the artifacts they produce. */
@@ -56,7 +58,8 @@ export function buildVocabulary(manifest: Manifest, subagents: readonly AgentSpe
   const domain = new Set(stemsOf(`${orchestrator.name} ${orchestrator.description}`));
   if (perArtifact.size > 1) for (const [s, list] of artifactsOf) if (list.length === perArtifact.size) domain.add(s);
 
-  const pairs: [string, string][] = [];
-  for (const text of texts) for (const t of tokenize(text)) pairs.push([t.word, t.stem]);
-  return { artifactsOf, domain, known: new Set([...artifactsOf.keys(), ...domain]), corrector: new TypoCorrector(pairs) };
+  const written = new Map<string, string>();
+  for (const text of texts) for (const t of tokenize(text)) if (!written.has(t.stem)) written.set(t.stem, t.word);
+  const known = new Set([...artifactsOf.keys(), ...domain]);
+  return { artifactsOf, domain, known, corrector: new TypoCorrector([...known].map((stem) => [stem, stem] as const)), written };
 }

@@ -4,6 +4,7 @@ import type { GoalSignals } from './goal-match.ts';
 import type { GoalRelation } from './goal-relation.ts';
 import type { GoalReading } from './goal-scopes.ts';
 import { indexManifest } from './manifest-index.ts';
+import { isGenericNoun } from './neutral-words.ts';
 import type { Token } from './text-match.ts';
 
 /**
@@ -42,8 +43,10 @@ export function goalRefused(manifest: Manifest, why: string, details: Record<str
 export function refuseUnrelated(goal: string, manifest: Manifest, reading: GoalReading, signals: GoalSignals, relation: GoalRelation): void {
   const list = (tokens: readonly Token[]): string => tokens.map((t) => `'${t.word}'`).join(', ');
   const about = reading.about;
-  if (about !== undefined) {
-    const asked = relation.meaningful.filter((t) => t.pos !== undefined && t.pos < about);
+  const before = (t: Token): boolean => t.pos !== undefined && about !== undefined && t.pos < about;
+  // "Something about X" asks about X: a generic noun before "about" is no thing of its own.
+  if (about !== undefined && !reading.positive.some((t) => before(t) && isGenericNoun(t.word))) {
+    const asked = relation.meaningful.filter(before);
     if (asked.length > 0 && asked.every((t) => relation.unrelated.includes(t))) {
       throw goalRefused(manifest, `it asks for ${list(asked)}, which none of its sub-agents makes`, { goal, unrelated: asked.map((t) => t.word) });
     }

@@ -1,4 +1,4 @@
-import type { ManifestIndex } from './manifest-index.ts';
+import { type ManifestIndex, upstreamOf } from './manifest-index.ts';
 import { isNeutralWord } from './neutral-words.ts';
 import { isMeaningfulStem, type Token } from './text-match.ts';
 
@@ -20,8 +20,9 @@ export interface GoalRelation {
 /**
  * Relates a goal's words to the manifest's vocabulary. A specific word points at the artifacts
  * whose words include it ("revenue" at `metrics` when the analytics agent's description says
- * revenue); `best` holds the artifacts most specific words point at, and on a tie those of them the
- * orchestrator delivers (`orchestrator.deliverable`), when there are any.
+ * revenue); `best` holds the artifacts most specific words point at. On a tie it keeps those the
+ * orchestrator delivers (`orchestrator.deliverable`), when there are any, and drops any made from
+ * another of them ("priority" fits the labels and the assignments made from them: the labels).
  */
 export function relateGoal(tokens: readonly Token[], index: ManifestIndex): GoalRelation {
   const { vocabulary } = index;
@@ -39,6 +40,12 @@ export function relateGoal(tokens: readonly Token[], index: ManifestIndex): Goal
   let artifacts = [...hits.keys()].filter((a) => (hits.get(a)?.length ?? 0) === top && top > 0);
   const delivered = artifacts.filter((a) => index.deliverable.has(a));
   if (delivered.length > 0) artifacts = delivered;
+  // Of artifacts the words fit equally, one made from another adds nothing the words asked for.
+  const tied = artifacts;
+  artifacts = tied.filter((a) => {
+    const inputs = upstreamOf(new Set([a]), index.producers);
+    return !tied.some((b) => b !== a && inputs.has(b));
+  });
   artifacts.sort((a, b) => (index.artifactRank.get(a) ?? 0) - (index.artifactRank.get(b) ?? 0));
   const stems = unique(artifacts.flatMap((a) => hits.get(a) ?? []).map((stem) => ({ stem, word: stem }))).map((t) => t.stem);
   return { meaningful, unrelated, domain, best: { artifacts, stems } };

@@ -22,6 +22,11 @@ export interface GoalReading {
   additions: number[];
   /** Position of the first "about"/"regarding": the words before it are the thing asked for. */
   about: number | undefined;
+  /**
+   * Positions of the words in a prepositional phrase ("replies *for the billing tickets*",
+   * "sentiment *of today's tickets*"): what the goal is about, more than what it asks for.
+   */
+  phrased: Set<number>;
   /** Misspelt words read as manifest words: [as written, as read]. */
   corrections: [string, string][];
 }
@@ -45,6 +50,8 @@ const TRAILING_ONLY = new Set(['only', 'alone']);
 const NOT_NEEDED = new Set(['needed', 'required', 'necessary', 'wanted', 'useful', 'important']);
 const ADDITIONS = new Set(['with', 'including', 'include', 'includes', 'plus', 'featuring', 'incl', 'and', 'also', 'alongside']);
 const ABOUT = new Set(['about', 'regarding', 'concerning']);
+/** Prepositions that open a phrase saying what the goal is about; "with", "and" and a break close it. */
+const PHRASE_OPENERS = new Set(['for', 'of', 'from', 'on', 'in', 'about', 'across', 'over', 'within', 'per', 'regarding', 'concerning', 'among', 'by', 'at']);
 /** Words skipped right after a cue: "don't *include the* charts", "no *need for a* summary". */
 const LEADING = new Set([
   'include', 'including', 'want', 'wanna', 'need', 'needed', 'bother', 'bothering', 'add', 'adding', 'show', 'showing', 'give', 'make',
@@ -89,16 +96,17 @@ function lex(goal: string): Item[] {
 
 /** Reads a goal against an orchestrator's vocabulary (used to read misspelt words). */
 export function readScopes(goal: string, vocabulary: DomainVocabulary): GoalReading {
-  const reading: GoalReading = { positive: [], excluded: [], only: [], additions: [], about: undefined, corrections: [] };
+  const reading: GoalReading = { positive: [], excluded: [], only: [], additions: [], about: undefined, phrased: new Set(), corrections: [] };
   const items = lex(goal);
   const corrected = new Map<string, Token>();
   const tokenOf = (word: string, pos: number): Token => {
     let t = corrected.get(word);
     if (!t) {
       const stem = stemWord(word);
-      const fix = vocabulary.known.has(stem) || isNeutralWord(word) ? undefined : vocabulary.corrector.correct(word);
-      t = fix === undefined ? { stem, word } : { stem: stemWord(fix), word: fix };
-      if (fix !== undefined && !reading.corrections.some(([w]) => w === word)) reading.corrections.push([word, fix]);
+      const fix = vocabulary.known.has(stem) || isNeutralWord(word) ? undefined : vocabulary.corrector.correct(stem);
+      const as = fix === undefined ? undefined : (vocabulary.written.get(fix) ?? fix);
+      t = fix === undefined || as === undefined ? { stem, word } : { stem: fix, word: as };
+      if (as !== undefined && !reading.corrections.some(([w]) => w === word)) reading.corrections.push([word, as]);
       corrected.set(word, t);
     }
     return { ...t, pos };
@@ -106,11 +114,13 @@ export function readScopes(goal: string, vocabulary: DomainVocabulary): GoalRead
 
   let scope: { kind: 'exclude' | 'only'; words: Token[]; leading: boolean } | undefined;
   let runStart = 0;
+  let inPhrase = false;
   const wordAt = (i: number): string | undefined => {
     const item = items[i];
     return item?.kind === 'word' ? item.text : undefined;
   };
   const open = (kind: 'exclude' | 'only'): void => {
+    inPhrase = false;
     scope = { kind, words: [], leading: true };
     (kind === 'exclude' ? reading.excluded : reading.only).push(scope.words);
   };
@@ -119,6 +129,7 @@ export function readScopes(goal: string, vocabulary: DomainVocabulary): GoalRead
     const item = items[i] as Item;
     if (item.kind === 'break') {
       scope = undefined;
+      inPhrase = false;
       runStart = reading.positive.length;
       continue;
     }
@@ -177,7 +188,10 @@ export function readScopes(goal: string, vocabulary: DomainVocabulary): GoalRead
 
     if (ADDITIONS.has(w)) reading.additions.push(item.pos);
     if (ABOUT.has(w) && reading.about === undefined) reading.about = item.pos;
+    if (PHRASE_OPENERS.has(w)) inPhrase = true;
+    else if (ADDITIONS.has(w) || (STOPPERS.has(w) && !isStopWord(w))) inPhrase = false;
     if (isStopWord(w)) continue;
+    if (inPhrase) reading.phrased.add(item.pos);
     reading.positive.push(tokenOf(w, item.pos));
   }
   reading.excluded = reading.excluded.filter((words) => words.length > 0);

@@ -32,6 +32,8 @@ export interface ManifestIndex {
   artifacts: ArtifactWords[];
   /** The orchestrator's `deliverable`. */
   deliverable: ReadonlySet<string>;
+  /** Artifacts the deliverable is made from, directly or not (its producers' inputs, and theirs). */
+  deliverableInputs: ReadonlySet<string>;
   /** Position of each artifact in `artifacts` (the order of `Plan.requested`). */
   artifactRank: ReadonlyMap<string, number>;
   capabilities: CapabilityPhrase[];
@@ -40,6 +42,8 @@ export interface ManifestIndex {
    * minus words of artifact names and capabilities, which point at one part rather than the whole.
    */
   orchestratorStems: string[];
+  /** The orchestrator's name among them ("report" for `reports`): the strongest of its own words. */
+  orchestratorNameStems: ReadonlySet<string>;
   /** The words of the orchestrator's world: what relates to it, and to which artifact. */
   vocabulary: DomainVocabulary;
 }
@@ -98,5 +102,24 @@ function buildIndex(manifest: Manifest): ManifestIndex {
   const orchestratorStems = stemsOf(`${orchestrator.name} ${descriptionAfterVerb}`).filter((s) => !partWords.has(s));
 
   const vocabulary = buildVocabulary(manifest, subagents, artifactNames);
-  return { subagents, rank, producers, artifacts, deliverable: new Set(orchestrator.deliverable), artifactRank, capabilities, orchestratorStems, vocabulary };
+  const deliverable = new Set(orchestrator.deliverable);
+  const deliverableInputs = upstreamOf(deliverable, producers);
+  const orchestratorNameStems = new Set(stemsOf(orchestrator.name).filter((s) => orchestratorStems.includes(s)));
+  return { subagents, rank, producers, artifacts, deliverable, deliverableInputs, artifactRank, capabilities, orchestratorStems, orchestratorNameStems, vocabulary };
+}
+
+/** Every artifact the given ones are made from, through any of their producers, transitively. */
+export function upstreamOf(artifacts: ReadonlySet<string>, producers: ReadonlyMap<string, AgentSpec[]>): Set<string> {
+  const found = new Set<string>();
+  const pending = [...artifacts];
+  for (let i = 0; i < pending.length; i++) {
+    for (const spec of producers.get(pending[i] as string) ?? []) {
+      for (const input of spec.consumes) {
+        if (found.has(input)) continue;
+        found.add(input);
+        pending.push(input);
+      }
+    }
+  }
+  return found;
 }

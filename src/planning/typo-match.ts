@@ -1,11 +1,12 @@
 /**
  * Reads a misspelt goal word as the manifest word it is closest to ("sumary" → "summary",
  * "chrats" → "charts"). Only the manifest's own vocabulary is a target, never an English
- * dictionary, so a word the manifest does not know stays unknown.
+ * dictionary, so a word the manifest does not know stays unknown. The planner compares stems, so
+ * inflections do not count as edits ("clasify" is one edit from "classifies").
  */
 
 /** Shortest word that is corrected at all: shorter words are too often a different real word. */
-const MIN_LENGTH = 6;
+const MIN_LENGTH = 5;
 /** Length from which two edits are allowed instead of one. */
 const TWO_EDITS_FROM = 10;
 
@@ -57,7 +58,7 @@ export class TypoCorrector {
 
   /**
    * The one vocabulary word within reach of `word` (one edit, two from 10 letters) that starts with
-   * the same letter, or undefined when the word is known, shorter than six letters, has a digit, or
+   * the same letter, or undefined when the word is known, shorter than five letters, has a digit, or
    * two different words are equally close.
    */
   correct(word: string): string | undefined {

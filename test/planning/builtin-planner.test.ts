@@ -146,7 +146,7 @@ describe('builtin planner on the travel manifest', () => {
     const p = plan('rooms near the destination, please', travel);
     expect(ids(p)).toEqual(['t1-find-hotels']);
     expect(p.tasks[0]?.reason).toBe(`goal words 'rooms', 'near', 'destination' are about it`);
-    expect(p.notes).toEqual([`goal named no artifact or capability; its words 'rooms', 'near', 'destination' are about "hotels"`]);
+    expect(p.notes).toEqual([`goal named no artifact or capability to make; its words 'rooms', 'near', 'destination' are about "hotels"`]);
   });
 
   it('takes every artifact a description word points at equally', () => {
