@@ -35,9 +35,8 @@ export function relateGoal(tokens: readonly Token[], index: ManifestIndex): Goal
     if (vocabulary.domain.has(t.stem)) continue;
     for (const artifact of vocabulary.artifactsOf.get(t.stem) ?? []) hits.set(artifact, [...(hits.get(artifact) ?? []), t.stem]);
   }
-  let top = 0;
-  for (const stems of hits.values()) top = Math.max(top, stems.length);
-  let artifacts = [...hits.keys()].filter((a) => (hits.get(a)?.length ?? 0) === top && top > 0);
+  const top = Math.max(0, ...[...hits.values()].map((stems) => stems.length));
+  let artifacts = top === 0 ? [] : [...hits.keys()].filter((a) => hits.get(a)?.length === top);
   const delivered = artifacts.filter((a) => index.deliverable.has(a));
   if (delivered.length > 0) artifacts = delivered;
   // Of artifacts the words fit equally, one made from another adds nothing the words asked for.
@@ -47,11 +46,16 @@ export function relateGoal(tokens: readonly Token[], index: ManifestIndex): Goal
     return !tied.some((b) => b !== a && inputs.has(b));
   });
   artifacts.sort((a, b) => (index.artifactRank.get(a) ?? 0) - (index.artifactRank.get(b) ?? 0));
-  const stems = unique(artifacts.flatMap((a) => hits.get(a) ?? []).map((stem) => ({ stem, word: stem }))).map((t) => t.stem);
+  const stems = [...new Set(artifacts.flatMap((a) => hits.get(a) ?? []))];
   return { meaningful, unrelated, domain, best: { artifacts, stems } };
 }
 
-function unique<T extends { stem: string }>(tokens: readonly T[]): T[] {
+/** The tokens with their first stem only ("charts, chart" counts once). */
+function unique(tokens: readonly Token[]): Token[] {
   const seen = new Set<string>();
-  return tokens.filter((t) => !seen.has(t.stem) && seen.add(t.stem));
+  return tokens.filter((t) => {
+    if (seen.has(t.stem)) return false;
+    seen.add(t.stem);
+    return true;
+  });
 }

@@ -146,3 +146,42 @@ describe('refusal', () => {
     expect(p.notes).toContain(`read 'sumary' as 'summary'`);
   });
 });
+
+describe('subjects and specific words (examples/support-triage)', () => {
+  let triage: Manifest;
+  beforeAll(async () => {
+    triage = await loadManifest(path.resolve(import.meta.dirname, '../../examples/support-triage/baton.yaml'));
+  });
+  const planTriage = (goal: string): Plan => {
+    const p = planGoal(goal, triage);
+    expect(validatePlan(p, triage)).toEqual([]);
+    return p;
+  };
+
+  it('reads an artifact named in a phrase as the subject, not a request', () => {
+    const p = planTriage('draft replies for the billing tickets');
+    expect(p.requested).toEqual(['replies']);
+    expect(agents(p)).toEqual(['intake', 'classifier', 'responder']);
+  });
+
+  it('reads the input of the whole, after the orchestrator’s name, as what the whole is made from', () => {
+    const p = planTriage("triage today's tickets");
+    expect(p.requested).toEqual(['labels', 'assignments', 'replies', 'digest']);
+  });
+
+  it('asks for what the other words point at when they point at something made from the named artifact', () => {
+    const p = planTriage('which tickets are urgent?');
+    expect(p.requested).toEqual(['labels']);
+    expect(p.notes).toContain(`goal named no artifact or capability to make; its words 'urgent' are about "labels", of "tickets"`);
+  });
+
+  it('of artifacts the words fit equally, keeps the ones the others are made from', () => {
+    // "priority" is a word of the classifier, the router and the digest: the labels come first.
+    expect(planTriage("prioritize today's tickets").requested).toEqual(['labels']);
+  });
+
+  it('lets specific words win over words of the orchestrator’s description, but not over its name', () => {
+    expect(planTriage('write responses to the customers').requested).toEqual(['replies']);
+    expect(planTriage('triage for our enterprise customers').requested).toEqual(['labels', 'assignments', 'replies', 'digest']);
+  });
+});
