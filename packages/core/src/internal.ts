@@ -22,3 +22,5 @@ export { RUN_COLUMNS, recordFromRow } from './store/sql-rows.ts';
 export type { RunRow } from './store/sql-rows.ts';
 export { AgentVersionError, verifyAgentVersion } from './agents/version-pin.ts';
 export type { VersionVerdict } from './agents/version-pin.ts';
+export { excludedByGoal } from './planning/exclusions.ts';
+export { goalRefused } from './planning/goal-refusal.ts';

@@ -148,6 +148,11 @@ export interface Plan {
   requested?: string[];
   /** Free-text notes a planner wants shown (e.g. "goal named no artifact; used the deliverable"). */
   notes?: string[];
+  /**
+   * Artifacts the goal ruled out ("no summary", "only the charts"): none of them is delivered. One
+   * may still be made as the input of another task (a note then says so).
+   */
+  excluded?: string[];
 }
 
 /** What an agent receives (DESIGN section 4). */

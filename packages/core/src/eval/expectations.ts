@@ -26,7 +26,8 @@ export function planAgents(plan: Plan): string[] {
 }
 
 /** Differences in planning (refusal, agents) and, when the case ran, in its status and artifacts. */
-export function checkPlanCase(expect: PlanExpectations, seen: PlanObservation): Difference[] {
+/** `isAgent` tells an agent name from an artifact name in include/exclude (an agent wins when both). */
+export function checkPlanCase(expect: PlanExpectations, seen: PlanObservation, isAgent: (name: string) => boolean = () => true): Difference[] {
   if (seen.refusal !== undefined) {
     return expect.refused ? [] : [{ expectation: 'refused', message: `the planner refused the goal: ${seen.refusal}`, expected: false, actual: true }];
   }
@@ -35,7 +36,7 @@ export function checkPlanCase(expect: PlanExpectations, seen: PlanObservation): 
     return [{ expectation: 'refused', message: `expected the planner to refuse the goal (GOAL_REFUSED), but ${what}`, expected: true, actual: false }];
   }
   if (!seen.plan) return [{ expectation: 'planning', message: `planning failed: ${seen.planError ?? 'no plan'}` }];
-  const differences = checkAgents(expect, seen.plan);
+  const differences = checkAgents(expect, seen.plan, isAgent);
   if (seen.result) {
     differences.push(...checkStatus(expect, seen.result));
     if (expect.artifacts) differences.push(...checkArtifacts(expect.artifacts, seen.result.deliverable.artifacts, 'deliverable', seen.result.deliverable.missing));
@@ -43,7 +44,7 @@ export function checkPlanCase(expect: PlanExpectations, seen: PlanObservation): 
   return differences;
 }
 
-function checkAgents(expect: PlanExpectations, plan: Plan): Difference[] {
+function checkAgents(expect: PlanExpectations, plan: Plan, isAgent: (name: string) => boolean): Difference[] {
   const planned = planAgents(plan);
   const differences: Difference[] = [];
   if (expect.agents) {
@@ -54,10 +55,17 @@ function checkAgents(expect: PlanExpectations, plan: Plan): Difference[] {
       differences.push({ expectation: 'agents', message: `expected exactly ${list(expect.agents)}, planned ${list(planned)} (${parts.join('; ')})`, expected: expect.agents, actual: planned });
     }
   }
-  for (const agent of expect.include ?? []) {
-    if (!planned.includes(agent)) differences.push({ expectation: 'include', message: `${agent} was not planned (planned ${list(planned)})`, expected: agent, actual: planned });
+  const requested = plan.requested ?? [];
+  for (const name of expect.include ?? []) {
+    if (!isAgent(name)) {
+      if (!requested.includes(name)) differences.push({ expectation: 'include', message: `artifact ${name} is not delivered (delivered ${list(requested)})`, expected: name, actual: requested });
+    } else if (!planned.includes(name)) differences.push({ expectation: 'include', message: `${name} was not planned (planned ${list(planned)})`, expected: name, actual: planned });
   }
   for (const agent of expect.exclude ?? []) {
+    if (!isAgent(agent)) {
+      if (requested.includes(agent)) differences.push({ expectation: 'exclude', message: `artifact ${agent} is delivered (delivered ${list(requested)})`, expected: `not ${agent}`, actual: requested });
+      continue;
+    }
     const tasks = plan.tasks.filter((t) => t.agent === agent);
     if (tasks.length > 0) {
       const why = tasks.map((t) => `${t.id}${t.reason ? `: ${t.reason}` : ''}`).join('; ');
@@ -111,3 +119,4 @@ export function checkOutput(expected: Record<string, unknown>, output: Record<st
     return { expectation: 'output', artifact, path: m.path, message: `${m.path} ${m.message}`, expected: m.expected, actual: m.actual };
   });
 }
+

@@ -48,7 +48,7 @@ export async function runPlanCase(c: PlanCase, ctx: CaseContext): Promise<CaseFi
     if (isRefusal(record.error)) seen.refusal = record.error.message;
     else seen.planError = errorMessage(record.error);
   }
-  const findings: CaseFindings = { goal: c.goal, differences: checkPlanCase(c.expect, seen) };
+  const findings: CaseFindings = { goal: c.goal, differences: checkPlanCase(c.expect, seen, (name) => ctx.manifest.agents[name] !== undefined) };
   if (seen.plan) {
     findings.planAgents = planAgents(seen.plan);
     if (seen.plan.notes?.length) findings.planNotes = seen.plan.notes;

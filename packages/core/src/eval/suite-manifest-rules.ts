@@ -24,9 +24,13 @@ export function checkSuiteAgainstManifest(suite: ParsedSuite, manifest: Manifest
       else if (c.agent !== undefined) findings.push({ path: at('agent'), message: unknownAgent(c.agent) });
       return;
     }
-    for (const field of ['agents', 'include', 'exclude'] as const) {
+    c.expect.agents?.forEach((name, j) => {
+      if (!manifest.agents[name]) findings.push({ path: at('expect', 'agents', j), message: unknownAgent(name) });
+    });
+    // include/exclude name agents (planned or not) or, additively, artifacts (delivered or not).
+    for (const field of ['include', 'exclude'] as const) {
       c.expect[field]?.forEach((name, j) => {
-        if (!manifest.agents[name]) findings.push({ path: at('expect', field, j), message: unknownAgent(name) });
+        if (!manifest.agents[name] && !delivered.has(name)) findings.push({ path: at('expect', field, j), message: `${unknownAgent(name)}, nor an artifact one produces` });
       });
     }
     for (const artifact of Object.keys(c.expect.artifacts ?? {})) {

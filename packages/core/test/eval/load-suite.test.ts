@@ -46,7 +46,7 @@ describe('loading a suite', () => {
     ]);
     expect(found).toEqual([
       { line: 7, path: 'cases[0].expect.agnets', message: 'unknown key "agnets" (did you mean "agents"?)' },
-      { line: 12, path: 'cases[1].expect.include[0]', message: `no agent named "hotel" in ${path.join(fixtures, 'baton.yaml')} (did you mean "hotels"?)` },
+      { line: 12, path: 'cases[1].expect.include[0]', message: `no agent named "hotel" in ${path.join(fixtures, 'baton.yaml')} (did you mean "hotels"?), nor an artifact one produces` },
       { line: 13, path: 'cases[1].expect.status', message: 'status needs the run, and this case has run: false: remove one of them' },
       { line: 14, path: 'cases[2].name', message: 'case #1 is already named "typo": give each case its own name' },
       { line: 16, path: 'cases[2].expect.status', message: 'expected one of succeeded | partial | failed | cancelled, got "done"' },

@@ -171,7 +171,8 @@ function trapSignals(handle: RunHandle): { release(): void } {
 export function printEnding(result: RunResult): void {
   const err = process.stderr;
   const paint = result.status === 'succeeded' ? color.green : result.status === 'partial' || result.status === 'cancelled' ? color.yellow : color.red;
-  err.write(`\n${summaryTable(result)}\n\n`);
+  // A run refused or failed at planning ran no task: no table of nothing.
+  err.write(result.tasks.length > 0 ? `\n${summaryTable(result)}\n\n` : '\n');
   err.write(`${paint(`run ${result.runId} ${result.status}`)}${result.reason ? `: ${result.reason}` : ''}\n`);
   const files = result.deliverable.files;
   const main = files.find((f) => /report\.html$/.test(f)) ?? files.find((f) => !f.endsWith('run.json'));
