@@ -43,16 +43,14 @@ const { key, value, intervalMs, ttlMs, lockMs, options } = workerData;
 // Commands fail at once while the connection is down: a missed beat is skipped, never queued.
 const redis = new Redis({ ...options, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (n) => Math.min(50 * 2 ** n, 1000) });
 redis.on('error', () => {});
-redis.defineCommand('extendOwnLock', {
-  numberOfKeys: 1,
-  lua: "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
-});
+// Plain EVAL (no script cache to lose when Redis restarts): extend a lock only while it is still ours.
+const EXTEND_OWN_LOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 const locks = new Map();
 let ready = false;
 let timer;
 const beat = () => {
   const batch = redis.pipeline().set(key, value, 'PX', ttlMs);
-  for (const [lockKey, token] of locks) batch.extendOwnLock(lockKey, token, lockMs);
+  for (const [lockKey, token] of locks) batch.eval(EXTEND_OWN_LOCK, 1, lockKey, token, lockMs);
   return batch.exec().then(
     (replies) => {
       if (!ready && replies && !replies[0][0]) {
