@@ -7,7 +7,9 @@
  * replica owned, the time from the SIGKILL to its `run.resumed` on another replica (takeover), then
  * waits for every run to end. It counts runs lost (not ended within 5 minutes) and tasks executed
  * again although their success was journaled (both must be 0), prints the figures and saves JSON
- * under bench/results/. The lease is the default one (BATON_LEASE_MS, 15 s) unless given.
+ * under bench/results/. The lease is the default one (BATON_LEASE_MS, 15 s) unless given. On one
+ * host a dead replica is found at once by its pid; `--distinct-hosts` gives each replica its own
+ * BATON_HOST_ID, as on separate machines, where only the lease finds it.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +25,9 @@ import { DURABLE_MANIFEST, postRun, reExecutedAfterSuccess, startReplica } from 
 import type { Replica } from '../packages/scale/test/replicas.ts';
 import { machineInfo } from './machine-info.ts';
 
-const { values } = parseArgs({ options: { trials: { type: 'string' }, runs: { type: 'string' }, replicas: { type: 'string' }, 'lease-ms': { type: 'string' } } });
+const { values } = parseArgs({ options: { trials: { type: 'string' }, runs: { type: 'string' }, replicas: { type: 'string' }, 'lease-ms': { type: 'string' }, 'distinct-hosts': { type: 'boolean' } } });
+// As if each replica ran on its own machine (BATON_HOST_ID): a dead replica is found by its lease, not its pid.
+const distinctHosts = values['distinct-hosts'] === true;
 const trials = Number(values.trials ?? 3);
 const runCount = Number(values.runs ?? 50);
 const replicaCount = Number(values.replicas ?? 3);
@@ -52,7 +56,7 @@ try {
   }
   for (let trial = 1; trial <= trials; trial++) {
     const replicas: Replica[] = [];
-    for (let i = 0; i < replicaCount; i++) replicas.push(await startReplica(pg.url, env, dir));
+    for (let i = 0; i < replicaCount; i++) replicas.push(await startReplica(pg.url, distinctHosts ? { ...env, BATON_HOST_ID: `machine-${trial}-${i}` } : env, dir));
     processes.push(...replicas);
     const runs = new Map<string, Replica>();
     for (let i = 0; i < runCount; i++) {
@@ -102,6 +106,7 @@ const figures = {
   runsPerTrial: runCount,
   replicas: replicaCount,
   leaseMs: Number(leaseMs),
+  distinctHosts,
   takeoverMs: { median: median(takeovers), max: Math.max(...takeovers), n: takeovers.length },
   runsLost: lost,
   tasksReExecutedAfterSuccess: reExecuted,
@@ -109,7 +114,7 @@ const figures = {
 process.stdout.write(
   [
     `machine: node ${machineInfo().node}, ${machineInfo().cores} cores, load ${machineInfo().loadAverage.join(" ")}`,
-    `takeover after a serve replica's SIGKILL (${replicaCount} replicas, ${runCount} runs in flight, lease ${Number(leaseMs) / 1000} s, ${trials} trials):`,
+    `takeover after a serve replica's SIGKILL (${replicaCount} replicas${distinctHosts ? ' on distinct hosts' : ' on one host'}, ${runCount} runs in flight, lease ${Number(leaseMs) / 1000} s, ${trials} trials):`,
     `  SIGKILL -> run.resumed on another replica: median ${(figures.takeoverMs.median / 1000).toFixed(2)} s, max ${(figures.takeoverMs.max / 1000).toFixed(2)} s (${takeovers.length} runs)`,
     `  runs lost: ${lost}   tasks re-executed after their success was journaled: ${reExecuted}`,
   ].join('\n') + '\n',

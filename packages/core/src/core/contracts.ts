@@ -165,6 +165,8 @@ export interface RunOwnership {
   owner?: RunOwner;
   /** Milliseconds since the owner's last heartbeat, by the store's clock. */
   heartbeatAgeMs?: number;
+  /** Milliseconds since the run's last append (a run without owner that someone still writes is not abandoned). */
+  updatedAgeMs?: number;
   /** Why the run was asked to cancel, when it was. */
   cancelRequested?: string;
 }
