@@ -4,7 +4,7 @@
  * reply with its artifacts as structured output. The reply is validated like any agent's output.
  */
 import type { Agent, AgentContext, AgentFactory } from '../core/contracts.ts';
-import { BatonError, UnrecoverableAgentError } from '../core/errors.ts';
+import { BatonError, UnrecoverableAgentError, errorMessage } from '../core/errors.ts';
 import type { AgentInput, AgentOutput, AgentSpec, ArtifactSpec, JsonSchema, ToolSpec } from '../core/types.ts';
 import { agentPrompt, agentSystem } from '../llm/agent-prompt.ts';
 import { fieldOf, resolveModel } from '../llm/model-config.ts';
@@ -99,7 +99,7 @@ class LlmAgent implements Agent {
     if (!this.tools) {
       const opening = openTools(this.spec, this.origin.file).catch((e: unknown) => {
         this.tools = undefined;
-        throw BatonError.isInstance(e) && !e.retryable ? e : new UnrecoverableAgentError(`could not open the tools of agent '${this.spec.name}': ${(e as Error).message}`, { cause: e });
+        throw BatonError.isInstance(e) && !e.retryable ? e : new UnrecoverableAgentError(`could not open the tools of agent '${this.spec.name}': ${errorMessage(e)}`, { cause: e });
       });
       this.tools = opening;
     }

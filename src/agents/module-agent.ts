@@ -1,5 +1,5 @@
 import type { Agent, AgentContext } from '../core/contracts.ts';
-import { BatonError } from '../core/errors.ts';
+import { BatonError, errorMessage } from '../core/errors.ts';
 import { defaultExport, importModule } from '../core/import-module.ts';
 import type { AgentInput, AgentOutput, AgentSpec } from '../core/types.ts';
 
@@ -37,7 +37,7 @@ function load(spec: AgentSpec): Promise<Loaded> {
     p = importModule(file).then(
       (mod) => findRun(mod, file, spec.name),
       (e: unknown) => {
-        throw new BatonError('AGENT_FAILED', `agent '${spec.name}': cannot load ${file}: ${(e as Error).message}`, {
+        throw new BatonError('AGENT_FAILED', `agent '${spec.name}': cannot load ${file}: ${errorMessage(e, 'the module')}`, {
           retryable: false,
           cause: e,
         });

@@ -230,10 +230,10 @@ export class AgentWorker {
     } catch (e) {
       if (this.handingBack && token) return this.giveBack(job, token);
       this.stats.failed++;
-      this.options.log?.(`${agent.spec.name} failed job ${jobId}: ${errorMessage(e)}`);
+      this.options.log?.(`${agent.spec.name} failed job ${jobId}: ${errorMessage(e, 'agent')}`);
       await job.updateProgress(failureNote(e, usage)).catch(() => undefined);
       const retryable = BatonError.isInstance(e) ? e.retryable : true;
-      throw retryable ? new Error(errorMessage(e)) : new UnrecoverableError(errorMessage(e));
+      throw retryable ? new Error(errorMessage(e, 'agent')) : new UnrecoverableError(errorMessage(e, 'agent'));
     } finally {
       clearTimeout(safety);
       signal?.removeEventListener('abort', onBullAbort);

@@ -142,7 +142,7 @@ function failure(e: unknown, reason: Error | undefined, usage: Usage | undefined
     outcome = { status: 'invalid', error: e.message, retryable: e.retryable };
   } else {
     const retryable = BatonError.isInstance(e) ? e.retryable : true;
-    outcome = { status: 'failed', error: errorMessage(e), retryable };
+    outcome = { status: 'failed', error: errorMessage(e, 'agent'), retryable };
   }
   if (usage) outcome.usage = usage;
   return outcome;

@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.ts';
 import type { AgentOutput, AgentSpec } from '../core/types.ts';
 import { compileSchema, describeSchemaErrors } from './schema-compiler.ts';
 
@@ -34,7 +35,7 @@ export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: u
   try {
     output = JSON.parse(JSON.stringify(raw)) as AgentOutput;
   } catch (e) {
-    return { ok: false, problems: [`output is not JSON-serialisable: ${(e as Error).message}`] };
+    return { ok: false, problems: [`output is not JSON-serialisable: ${errorMessage(e, 'its toJSON')}`] };
   }
   // A Date, a boxed primitive or a toJSON() can turn an object into something else in JSON.
   if (typeof output !== 'object' || output === null || Array.isArray(output)) {
@@ -61,7 +62,7 @@ export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: u
     } catch (e) {
       // ajv's deep equality (enum, const, uniqueItems) calls an object's own `valueOf` key when it
       // has one: JSON like {"valueOf": ""} makes it throw. A clear problem beats a crash.
-      problems.push(`artifact '${artifact}' could not be checked against its schema: ${(e as Error).message}`);
+      problems.push(`artifact '${artifact}' could not be checked against its schema: ${errorMessage(e)}`);
       continue;
     }
     if (!valid) {
