@@ -6,6 +6,7 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   retries: 2,
   taskTimeoutMs: 60_000,
   runTimeoutMs: 600_000,
+  maxOutputBytes: 16 * 1024 * 1024,
   backoff: Object.freeze({ initialDelayMs: 200, factor: 2, maxDelayMs: 5_000, jitter: 0.2 }),
 });
 

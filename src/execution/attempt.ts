@@ -1,4 +1,5 @@
 import type { Agent, AgentContext } from '../core/contracts.ts';
+import { DEFAULT_POLICY } from '../core/defaults.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { AgentInput, AgentOutput, AttemptStatus, Usage } from '../core/types.ts';
 import { checkOutput } from '../validation/output-validator.ts';
@@ -74,6 +75,8 @@ export interface AttemptOptions {
   /** Artifacts the task must produce. */
   produces: readonly string[];
   timeoutMs: number;
+  /** Largest output accepted, in bytes of JSON (`policy.maxOutputBytes`; default {@link DEFAULT_POLICY}'s). */
+  maxOutputBytes?: number;
   /** Aborting it cancels the attempt (run cancelled or timed out). */
   controller: AttemptControl | AbortController;
   /**
@@ -85,6 +88,12 @@ export interface AttemptOptions {
   onUsage?: (usage: Usage) => void;
 }
 
+/**
+ * After an agent said at the deadline that its answer is complete (its process exited), how long
+ * the attempt waits for that answer before declaring a timeout after all.
+ */
+const ANSWER_GRACE_MS = 5_000;
+
 function addUsage(total: Usage | undefined, u: Usage): Usage {
   if (!total) return { ...u };
   return { llmCalls: total.llmCalls + u.llmCalls, inputTokens: total.inputTokens + u.inputTokens, outputTokens: total.outputTokens + u.outputTokens };
@@ -93,28 +102,55 @@ function addUsage(total: Usage | undefined, u: Usage): Usage {
 /**
  * Runs one attempt of one agent: bounded by a timeout and by the caller's controller, whichever
  * fires first, and judged by the output validator. Never throws: every end is an outcome.
+ *
+ * The timeout is a verdict, not just a timer: when the timer fires, I/O that arrived while the
+ * event loop was busy (a process's exit, a worker's answer) is read first (`setImmediate` runs
+ * after the poll phase), and an agent that registered an answer check is asked whether its answer
+ * is already complete. Only then is the attempt declared a timeout.
  */
 export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> {
   const { agent, input } = opts;
   const control = opts.controller instanceof AttemptControl ? opts.controller : AttemptControl.following(opts.controller);
   let usage: Usage | undefined;
-  const timer = setTimeout(() => {
-    control.abort(new AttemptAbort('timeout', `no result within ${opts.timeoutMs} ms`));
-  }, opts.timeoutMs);
+  let finished = false;
+  let answerCheck: (() => Promise<boolean>) | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const timeUp = (): void => control.abort(new AttemptAbort('timeout', `no result within ${opts.timeoutMs} ms`));
+  const verdict = async (): Promise<void> => {
+    if (finished) return;
+    if (answerCheck && !agentSettled && (await answerCheck().catch(() => false)) && !finished) {
+      graceTimer = setTimeout(timeUp, ANSWER_GRACE_MS);
+      return;
+    }
+    timeUp();
+  };
+  const timer = setTimeout(() => setImmediate(() => void verdict()), opts.timeoutMs);
   const aborted = control.raced();
   const reportUsage = (u: Usage): void => {
     usage = addUsage(usage, u);
     opts.onUsage?.(u);
   };
+  const maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_POLICY.maxOutputBytes;
   const ctx: AgentContext = {
     get signal() {
       return control.signal;
     },
     reportUsage,
+    deadline: Date.now() + opts.timeoutMs,
+    maxOutputBytes,
+    setAnswerCheck: (check) => {
+      answerCheck = check;
+    },
   };
+  let agentSettled = false;
   try {
-    const raw = await Promise.race([agent.run(input, ctx), aborted]);
-    const check = checkOutput(agent.spec, opts.produces, raw);
+    const running = agent.run(input, ctx);
+    void running.then(
+      () => (agentSettled = true),
+      () => (agentSettled = true),
+    );
+    const raw = await Promise.race([running, aborted]);
+    const check = checkOutput(agent.spec, opts.produces, raw, { maxOutputBytes });
     if (!check.ok) return invalid(check.problems, usage);
     if (opts.extraChecks) {
       const problems = await Promise.race([opts.extraChecks(check.output, control.signal, reportUsage), aborted]);
@@ -124,7 +160,9 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
   } catch (e) {
     return failure(e, control.reason, usage);
   } finally {
+    finished = true;
     clearTimeout(timer);
+    clearTimeout(graceTimer);
   }
 }
 
@@ -138,6 +176,8 @@ function failure(e: unknown, reason: Error | undefined, usage: Usage | undefined
   let outcome: AttemptOutcome;
   if (reason instanceof AttemptAbort) {
     outcome = { status: reason.kind === 'timeout' ? 'timeout' : 'cancelled', error: reason.message, retryable: true };
+  } else if (BatonError.isInstance(e) && e.code === 'AGENT_TIMEOUT') {
+    outcome = { status: 'timeout', error: e.message, retryable: e.retryable };
   } else if (BatonError.isInstance(e) && e.code === 'OUTPUT_INVALID') {
     outcome = { status: 'invalid', error: e.message, retryable: e.retryable };
   } else {

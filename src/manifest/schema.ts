@@ -58,6 +58,9 @@ export const policySchema = z
     retries: nonNegativeInt().default(DEFAULT_POLICY.retries).describe('Retries of an agent before its fallbacks are tried.'),
     taskTimeoutMs: positiveInt().default(DEFAULT_POLICY.taskTimeoutMs).describe('Time limit of one attempt, in ms.'),
     runTimeoutMs: positiveInt().default(DEFAULT_POLICY.runTimeoutMs).describe('Time limit of the whole run, in ms.'),
+    maxOutputBytes: positiveInt()
+      .default(DEFAULT_POLICY.maxOutputBytes)
+      .describe('Largest output of one attempt, in bytes of JSON (default 16 MiB); a larger one makes the attempt invalid.'),
     backoff: backoffSchema.prefault({}),
     maxTokens: positiveInt().optional().describe('Token budget of the run (LLM planner, integrator, agents).'),
     maxLlmCalls: positiveInt().optional().describe('Budget of model calls of the run.'),

@@ -1,5 +1,6 @@
 import { errorMessage } from '../core/errors.ts';
 import type { AgentOutput, AgentSpec } from '../core/types.ts';
+import { describeBytes, outputTooLarge } from './output-size.ts';
 import { compileSchema, describeSchemaErrors } from './schema-compiler.ts';
 
 export type OutputCheck =
@@ -27,13 +28,19 @@ function kindOf(value: unknown): string {
  * each valid against the artifact's JSON Schema when the manifest gives one. The output is
  * normalised through JSON so what is journaled is exactly what downstream agents receive.
  */
-export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: unknown): OutputCheck {
+export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: unknown, options: { maxOutputBytes?: number } = {}): OutputCheck {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got ${kindOf(raw)}`] };
   }
   let output: AgentOutput;
   try {
-    output = JSON.parse(JSON.stringify(raw)) as AgentOutput;
+    const json = JSON.stringify(raw) as string | undefined;
+    if (json === undefined) {
+      return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got a value that JSON turns into nothing`] };
+    }
+    const tooLarge = options.maxOutputBytes === undefined ? undefined : sizeProblem(json, options.maxOutputBytes);
+    if (tooLarge) return { ok: false, problems: [tooLarge] };
+    output = JSON.parse(json) as AgentOutput;
   } catch (e) {
     return { ok: false, problems: [`output is not JSON-serialisable: ${errorMessage(e, 'its toJSON')}`] };
   }
@@ -70,6 +77,14 @@ export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: u
     }
   }
   return problems.length === 0 ? { ok: true, output } : { ok: false, problems };
+}
+
+/** The problem of a JSON text longer than `limit` bytes, if it is. */
+function sizeProblem(json: string, limit: number): string | undefined {
+  // A UTF-8 byte is at least one UTF-16 unit and at most three: most texts need no count.
+  if (json.length * 3 <= limit) return undefined;
+  const bytes = Buffer.byteLength(json, 'utf8');
+  return bytes > limit ? outputTooLarge(`the output is ${describeBytes(bytes)} as JSON`, limit).message : undefined;
 }
 
 function describeKeys(keys: readonly string[]): string {
