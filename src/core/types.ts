@@ -52,6 +52,11 @@ export interface AgentSpec {
   kind: AgentKind;
   /** kind module: absolute path of the file whose default export runs the agent. */
   module?: string;
+  /**
+   * kind module: where it runs. `thread` (the default): in a worker thread, stopped at its timeout
+   * and unable to hold the orchestrator's event loop; `none`: in the orchestrator's thread.
+   */
+  isolation?: 'thread' | 'none';
   /** kind command: argv; run with the manifest's folder as working directory. */
   command?: string[];
   /** kind a2a: base URL of the remote agent (its agent card is read from there). */

@@ -53,7 +53,7 @@ function buildAgent(name: string, agent: ParsedAgent, schemas: Map<string, Loade
   });
   switch (agent.kind) {
     case 'module':
-      return { ...common, module: resolve(baseDir, agent.module) };
+      return { ...common, module: resolve(baseDir, agent.module), isolation: agent.isolation };
     case 'command':
       return { ...common, command: agent.command };
     case 'a2a':

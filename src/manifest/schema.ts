@@ -150,6 +150,12 @@ const moduleAgentSchema = z.strictObject({
   ...agentCommonFields,
   kind: z.literal('module'),
   module: nonEmptyString().describe('File whose default export runs the agent, relative to the manifest.'),
+  isolation: z
+    .enum(['thread', 'none'])
+    .default('thread')
+    .describe(
+      'Where the module runs: thread (default), in a worker thread, stopped at its timeout and unable to stall the orchestrator; none, in the orchestrator\'s own thread.',
+    ),
 });
 
 const commandAgentSchema = z.strictObject({

@@ -1,0 +1,32 @@
+/** Messages between a module agent (main thread) and the worker thread that runs its module. */
+import type { BatonErrorCode } from '../core/errors.ts';
+import type { AgentInput, Usage } from '../core/types.ts';
+
+/** What a worker is started with. */
+export interface ModuleThreadData {
+  /** Absolute path of the module. */
+  file: string;
+  /** The agent's name, for messages. */
+  agent: string;
+}
+
+export type ToModuleThread =
+  | { type: 'run'; id: number; input: AgentInput; deadline?: number; maxOutputBytes?: number }
+  | { type: 'abort'; id: number; reason: string; name: string }
+  | { type: 'close' };
+
+/** An error as it crosses the thread boundary: its message and what Baton needs to classify it. */
+export interface ThreadError {
+  message: string;
+  code?: BatonErrorCode;
+  retryable?: boolean;
+}
+
+export type FromModuleThread =
+  | { type: 'loaded'; version?: string }
+  | { type: 'load-failed'; error: ThreadError }
+  | { type: 'usage'; id: number; usage: Usage }
+  /** The output as JSON text (absent when the module returned undefined). */
+  | { type: 'result'; id: number; json?: string }
+  | { type: 'error'; id: number; error: ThreadError }
+  | { type: 'closed' };

@@ -1,0 +1,87 @@
+/**
+ * The body of a module agent's worker thread: loads the module once, then runs one attempt at a
+ * time as the main thread asks. The output goes back as JSON text, measured here against the
+ * output limit, so a huge or non-JSON output costs this thread, not the orchestrator's.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { AgentContext } from '../core/contracts.ts';
+import { BatonError, errorMessage } from '../core/errors.ts';
+import { describeBytes, outputTooLarge } from '../validation/output-size.ts';
+import { loadModuleAgent } from './module-exports.ts';
+import type { LoadedModule } from './module-exports.ts';
+import type { FromModuleThread, ModuleThreadData, ThreadError, ToModuleThread } from './module-thread-protocol.ts';
+
+const port = parentPort!;
+const { file, agent } = workerData as ModuleThreadData;
+const running = new Map<number, AbortController>();
+
+function post(message: FromModuleThread): void {
+  port.postMessage(message);
+}
+
+function toThreadError(e: unknown): ThreadError {
+  if (!BatonError.isInstance(e)) return { message: errorMessage(e, 'agent') };
+  return { message: e.message, code: e.code, retryable: e.retryable };
+}
+
+/** The output as JSON text, or the error that makes the attempt invalid. */
+function serialise(output: unknown, maxOutputBytes: number | undefined): string | undefined {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(output) as string | undefined;
+  } catch (e) {
+    throw new BatonError('OUTPUT_INVALID', `output is not JSON-serialisable: ${errorMessage(e, 'its toJSON')}`);
+  }
+  if (json !== undefined && maxOutputBytes !== undefined && json.length > maxOutputBytes / 3) {
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes > maxOutputBytes) throw outputTooLarge(`the output is ${describeBytes(bytes)} as JSON`, maxOutputBytes);
+  }
+  return json;
+}
+
+async function runOne(loaded: LoadedModule, message: Extract<ToModuleThread, { type: 'run' }>): Promise<void> {
+  const controller = new AbortController();
+  running.set(message.id, controller);
+  const ctx: AgentContext = {
+    signal: controller.signal,
+    reportUsage: (usage) => post({ type: 'usage', id: message.id, usage }),
+    ...(message.deadline === undefined ? {} : { deadline: message.deadline }),
+    ...(message.maxOutputBytes === undefined ? {} : { maxOutputBytes: message.maxOutputBytes }),
+  };
+  try {
+    const output: unknown = await loaded.run(message.input, ctx);
+    const json = serialise(output, message.maxOutputBytes);
+    post(json === undefined ? { type: 'result', id: message.id } : { type: 'result', id: message.id, json });
+  } catch (e) {
+    post({ type: 'error', id: message.id, error: toThreadError(e) });
+  } finally {
+    running.delete(message.id);
+  }
+}
+
+function listen(loaded: LoadedModule): void {
+  port.on('message', (message: ToModuleThread) => {
+    switch (message.type) {
+      case 'run':
+        void runOne(loaded, message);
+        break;
+      case 'abort':
+        running.get(message.id)?.abort(Object.assign(new Error(message.reason), { name: message.name }));
+        break;
+      case 'close':
+        void Promise.resolve(loaded.close?.())
+          .catch(() => undefined)
+          .finally(() => post({ type: 'closed' }));
+        break;
+    }
+  });
+}
+
+try {
+  const loaded = await loadModuleAgent(file, agent);
+  listen(loaded);
+  post(loaded.version === undefined ? { type: 'loaded' } : { type: 'loaded', version: loaded.version });
+} catch (e) {
+  // The main thread terminates this thread when it reads this.
+  post({ type: 'load-failed', error: toThreadError(e) });
+}
