@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { AgentContext } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { AgentInput, AgentOutput } from '../core/types.ts';
@@ -18,8 +18,9 @@ import(workerData.tsxApi).then((api) => api.tsImport(workerData.entry, workerDat
 
 function startWorker(data: ModuleThreadData): Worker {
   const entry = new URL(FROM_SOURCE ? './module-thread.ts' : './module-thread.js', import.meta.url);
-  if (!FROM_SOURCE) return new Worker(entry, { workerData: data });
-  return new Worker(BOOTSTRAP, { eval: true, workerData: { ...data, entry: entry.href, tsxApi: import.meta.resolve('tsx/esm/api') } });
+  // process.env is shared, as it is for a module running in this thread.
+  if (!FROM_SOURCE) return new Worker(entry, { workerData: data, env: SHARE_ENV });
+  return new Worker(BOOTSTRAP, { eval: true, env: SHARE_ENV, workerData: { ...data, entry: entry.href, tsxApi: import.meta.resolve('tsx/esm/api') } });
 }
 
 function fromThreadError(error: ThreadError): BatonError {

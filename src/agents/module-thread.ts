@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AgentContext } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
-import { describeBytes, outputTooLarge } from '../validation/output-size.ts';
+import { outputAsJson } from '../validation/output-size.ts';
 import { loadModuleAgent } from './module-exports.ts';
 import type { LoadedModule } from './module-exports.ts';
 import type { FromModuleThread, ModuleThreadData, ThreadError, ToModuleThread } from './module-thread-protocol.ts';
@@ -24,21 +24,6 @@ function toThreadError(e: unknown): ThreadError {
   return { message: e.message, code: e.code, retryable: e.retryable };
 }
 
-/** The output as JSON text, or the error that makes the attempt invalid. */
-function serialise(output: unknown, maxOutputBytes: number | undefined): string | undefined {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(output) as string | undefined;
-  } catch (e) {
-    throw new BatonError('OUTPUT_INVALID', `output is not JSON-serialisable: ${errorMessage(e, 'its toJSON')}`);
-  }
-  if (json !== undefined && maxOutputBytes !== undefined && json.length > maxOutputBytes / 3) {
-    const bytes = Buffer.byteLength(json, 'utf8');
-    if (bytes > maxOutputBytes) throw outputTooLarge(`the output is ${describeBytes(bytes)} as JSON`, maxOutputBytes);
-  }
-  return json;
-}
-
 async function runOne(loaded: LoadedModule, message: Extract<ToModuleThread, { type: 'run' }>): Promise<void> {
   const controller = new AbortController();
   running.set(message.id, controller);
@@ -50,7 +35,7 @@ async function runOne(loaded: LoadedModule, message: Extract<ToModuleThread, { t
   };
   try {
     const output: unknown = await loaded.run(message.input, ctx);
-    const json = serialise(output, message.maxOutputBytes);
+    const json = outputAsJson(output, message.maxOutputBytes);
     post(json === undefined ? { type: 'result', id: message.id } : { type: 'result', id: message.id, json });
   } catch (e) {
     post({ type: 'error', id: message.id, error: toThreadError(e) });

@@ -12,6 +12,7 @@ import { cancelChannel, DEFAULT_PREFIX, queueNameOf } from './names.ts';
 import type { AttemptJobData, AttemptJobResult } from './payload.ts';
 import { failureNote } from './payload.ts';
 import { RecentIds } from './recent-ids.ts';
+import { outputAsJson } from '../validation/output-size.ts';
 
 export interface AgentWorkerOptions {
   manifest: Manifest;
@@ -215,6 +216,7 @@ export class AgentWorker {
     const safety = limitMs === undefined ? undefined : setTimeout(() => controller.abort(new BatonError('AGENT_TIMEOUT', `stopped by the worker: no result within ${limitMs} ms`)), limitMs);
     this.running.set(jobId, { agent: agent.spec.name, controller });
     let usage: Usage | undefined;
+    const maxOutputBytes = job.data.maxOutputBytes ?? this.options.manifest.orchestrator.policy.maxOutputBytes;
     try {
       const output = await raceAbort(
         agent.run(job.data.input, {
@@ -222,9 +224,13 @@ export class AgentWorker {
           reportUsage: (u) => {
             usage = usage ? { llmCalls: usage.llmCalls + u.llmCalls, inputTokens: usage.inputTokens + u.inputTokens, outputTokens: usage.outputTokens + u.outputTokens } : { ...u };
           },
+          ...(maxOutputBytes === undefined ? {} : { maxOutputBytes }),
         }),
         controller.signal,
       );
+      // Checked here, as the validator would: an output JSON cannot hold, or one over the limit, is
+      // an invalid attempt (its code travels in the failure note), never a job BullMQ fails by itself.
+      outputAsJson(output, maxOutputBytes);
       this.stats.completed++;
       return usage ? { output, usage } : { output };
     } catch (e) {

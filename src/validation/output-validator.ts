@@ -1,6 +1,6 @@
 import { errorMessage } from '../core/errors.ts';
 import type { AgentOutput, AgentSpec } from '../core/types.ts';
-import { describeBytes, outputTooLarge } from './output-size.ts';
+import { outputAsJson } from './output-size.ts';
 import { compileSchema, describeSchemaErrors } from './schema-compiler.ts';
 
 export type OutputCheck =
@@ -32,18 +32,16 @@ export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: u
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got ${kindOf(raw)}`] };
   }
-  let output: AgentOutput;
+  let json: string | undefined;
   try {
-    const json = JSON.stringify(raw) as string | undefined;
-    if (json === undefined) {
-      return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got a value that JSON turns into nothing`] };
-    }
-    const tooLarge = options.maxOutputBytes === undefined ? undefined : sizeProblem(json, options.maxOutputBytes);
-    if (tooLarge) return { ok: false, problems: [tooLarge] };
-    output = JSON.parse(json) as AgentOutput;
+    json = outputAsJson(raw, options.maxOutputBytes);
   } catch (e) {
-    return { ok: false, problems: [`output is not JSON-serialisable: ${errorMessage(e, 'its toJSON')}`] };
+    return { ok: false, problems: [errorMessage(e)] };
   }
+  if (json === undefined) {
+    return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got a value that JSON turns into nothing`] };
+  }
+  const output = JSON.parse(json) as AgentOutput;
   // A Date, a boxed primitive or a toJSON() can turn an object into something else in JSON.
   if (typeof output !== 'object' || output === null || Array.isArray(output)) {
     return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got a value that JSON turns into ${kindOf(output)}`] };
@@ -77,14 +75,6 @@ export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: u
     }
   }
   return problems.length === 0 ? { ok: true, output } : { ok: false, problems };
-}
-
-/** The problem of a JSON text longer than `limit` bytes, if it is. */
-function sizeProblem(json: string, limit: number): string | undefined {
-  // A UTF-8 byte is at least one UTF-16 unit and at most three: most texts need no count.
-  if (json.length * 3 <= limit) return undefined;
-  const bytes = Buffer.byteLength(json, 'utf8');
-  return bytes > limit ? outputTooLarge(`the output is ${describeBytes(bytes)} as JSON`, limit).message : undefined;
 }
 
 function describeKeys(keys: readonly string[]): string {

@@ -1,0 +1,65 @@
+/**
+ * Where an agent runs must not change how its attempt is judged: the same misbehaving agents give
+ * the same attempt statuses and errors in-process and on a `baton worker` process through Redis.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../../src/core/types.ts';
+import { startRedis } from '../support/redis.ts';
+import type { ThrowawayRedis } from '../support/redis.ts';
+import { ROOT, spawnCli, startWorkerOf, stopProcess } from './helpers.ts';
+
+const MANIFEST = join(ROOT, 'test/distributed/fixtures/outcomes/baton.yaml');
+const GOAL = 'collect every artifact';
+let redis: ThrowawayRedis;
+const cwd = mkdtempSync(join(tmpdir(), 'baton-outcomes-'));
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+async function runCli(env: Record<string, string>): Promise<RunResult> {
+  const cli = spawnCli(['run', '-m', MANIFEST, '--json', '--store', join(cwd, `${Object.keys(env).length}.db`), GOAL], env, cwd);
+  await cli.exited;
+  return JSON.parse(cli.stdout()) as RunResult;
+}
+
+function attempts(result: RunResult): Record<string, { status: string | undefined; error: string | undefined }[]> {
+  return Object.fromEntries(result.tasks.map((t) => [t.agent, t.attempts.map((a) => ({ status: a.status, error: a.error }))]));
+}
+
+describe('attempt outcomes in-process and distributed', () => {
+  it('are the same for non-JSON, schema-invalid, oversized, thrown and successful outputs', async () => {
+    const inProcess = await runCli({});
+    const worker = await startWorkerOf(MANIFEST, { BATON_REDIS_URL: redis.url }, cwd);
+    let distributed: RunResult;
+    try {
+      distributed = await runCli({ BATON_REDIS_URL: redis.url });
+    } finally {
+      await stopProcess(worker, 'SIGTERM');
+    }
+    const expected = {
+      garbage: ['invalid'],
+      bigint: ['invalid'],
+      'bigint-inline': ['invalid'],
+      'wrong-shape': ['invalid'],
+      thrower: ['failed'],
+      nothing: ['failed'],
+      huge: ['invalid'],
+      'huge-module': ['invalid'],
+      'huge-inline': ['invalid'],
+      fine: ['succeeded'],
+    };
+    const statuses = (r: RunResult) => Object.fromEntries(Object.entries(attempts(r)).map(([agent, list]) => [agent, list.map((a) => a.status)]));
+    expect(statuses(inProcess)).toEqual(expected);
+    expect(statuses(distributed)).toEqual(expected);
+    expect(attempts(distributed)).toEqual(attempts(inProcess));
+    expect(attempts(inProcess)['nothing']?.[0]?.error).toBe('agent threw undefined');
+  });
+});
