@@ -118,7 +118,7 @@ describe('dispatching attempts through BullMQ', () => {
     const signal = new AbortController().signal;
     await expect(dispatcher.dispatch({ agent: 'big', input: input('big'), timeoutMs: 10_000, maxOutputBytes: 1_000 }, { signal })).rejects.toMatchObject({
       code: 'OUTPUT_INVALID',
-      message: expect.stringMatching(/^the output is 5008 bytes \(4\.9 KiB\) as JSON: the output limit is 1000 bytes/),
+      message: expect.stringMatching(/^the output is at least 5008 bytes \(4\.9 KiB\) as JSON: the output limit is 1000 bytes/),
     });
     await expect(dispatcher.dispatch({ agent: 'odd', input: input('odd'), timeoutMs: 10_000 }, { signal })).rejects.toMatchObject({
       code: 'OUTPUT_INVALID',

@@ -45,7 +45,7 @@ describe('policy.maxOutputBytes', () => {
     closing.push(agent);
     const outcome = await runAttempt({ agent, input: input('big:2000000'), produces: ['report'], timeoutMs: 30_000, maxOutputBytes: 1_000_000, controller: new AbortController() });
     expect(outcome.status).toBe('invalid');
-    expect(outcome.status !== 'succeeded' && outcome.error).toMatch(/the output is 20000\d\d bytes \(1\.9 MiB\) as JSON/);
+    expect(outcome.status !== 'succeeded' && outcome.error).toMatch(/the output is at least 20000\d\d bytes \(1\.9 MiB\) as JSON/);
     expect(outcome.status !== 'succeeded' && outcome.error).toMatch(LIMIT_MESSAGE);
   });
 
@@ -54,6 +54,6 @@ describe('policy.maxOutputBytes', () => {
     const result = await createOrchestrator({ name: 'o', agents: [wordy], policy: { maxOutputBytes: 1_000, retries: 0 } }).run('write a long report');
     const attempt = result.tasks[0]?.attempts[0];
     expect(attempt?.status).toBe('invalid');
-    expect(attempt?.error).toMatch(/the output is 5013 bytes \(4\.9 KiB\) as JSON: the output limit is 1000 bytes/);
+    expect(attempt?.error).toMatch(/the output is at least 5013 bytes \(4\.9 KiB\) as JSON: the output limit is 1000 bytes/);
   });
 });
