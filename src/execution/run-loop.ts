@@ -54,8 +54,9 @@ interface Relaunch {
  * timeout or budget. The decisions live in DagState and the ladder; this class does the I/O.
  */
 export class RunLoop {
-  readonly artifacts: Record<string, unknown> = {};
-  readonly provenance: Record<string, Provenance> = {};
+  // Without a prototype: an artifact named like an Object.prototype member stays an own key.
+  readonly artifacts: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  readonly provenance: Record<string, Provenance> = Object.create(null) as Record<string, Provenance>;
   stopReason: StopReason | undefined;
 
   private readonly dag: DagState;
@@ -288,15 +289,15 @@ export class RunLoop {
   }
 
   private inputsOf(task: PlanTask): Record<string, unknown> {
-    const inputs: Record<string, unknown> = {};
-    for (const c of task.consumes) inputs[c] = this.artifacts[c];
+    const inputs = Object.create(null) as Record<string, unknown>;
+    for (const c of task.consumes) inputs[c] = Object.hasOwn(this.artifacts, c) ? this.artifacts[c] : undefined;
     return inputs;
   }
 
   private recordArtifacts(taskId: string, agent: string, output: AgentOutput, n: number, attemptId: string, at: string): void {
     const task = this.tasks.get(taskId);
     for (const artifact of task?.produces ?? Object.keys(output)) {
-      if (!(artifact in output)) continue;
+      if (!Object.hasOwn(output, artifact)) continue;
       this.artifacts[artifact] = output[artifact];
       this.provenance[artifact] = { task: taskId, agent, agentVersion: this.o.versionOf(agent), attempt: n, attemptId, at };
     }

@@ -7,12 +7,12 @@ import { requestedArtifacts } from '../execution/outcome.ts';
  * names none, what its last tasks made), each with the provenance of the attempt that made it.
  */
 export function collectArtifacts(input: Pick<IntegrationInput, 'plan' | 'artifacts' | 'provenance'>): Deliverable {
-  const artifacts: Record<string, unknown> = {};
-  const provenance: Record<string, Provenance> = {};
+  const artifacts = Object.create(null) as Record<string, unknown>;
+  const provenance = Object.create(null) as Record<string, Provenance>;
   const missing: string[] = [];
   for (const type of requestedArtifacts(input.plan)) {
-    const p = input.provenance[type];
-    if (type in input.artifacts && p) {
+    const p = Object.hasOwn(input.provenance, type) ? input.provenance[type] : undefined;
+    if (Object.hasOwn(input.artifacts, type) && p) {
       artifacts[type] = input.artifacts[type];
       provenance[type] = p;
     } else {
