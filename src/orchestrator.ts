@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { AgentRegistry } from './agents/registry.ts';
+import { ownCopy } from './core/artifact-names.ts';
 import type { Agent, Integrator, Planner, PlanOutcome, RunStore } from './core/contracts.ts';
 import { BatonError, errorMessage } from './core/errors.ts';
 import type { RunEvent } from './core/events.ts';
@@ -293,8 +294,9 @@ export class Orchestrator {
     const result = journal.builder.current()!;
     let status = verdict.status === 'running' ? 'failed' : verdict.status;
     let reason = verdict.reason;
-    const artifacts = loop?.artifacts ?? {};
-    const provenance = loop?.provenance ?? {};
+    // Plain objects for the integrator (the run loop's maps have no prototype).
+    const artifacts = ownCopy(loop?.artifacts);
+    const provenance = ownCopy(loop?.provenance);
     let deliverable: Deliverable = collectArtifacts({ plan: result.plan, artifacts, provenance });
     if (outDir) await mkdir(outDir, { recursive: true });
     if (loop && status !== 'cancelled' && Object.keys(artifacts).length > 0) {

@@ -1,15 +1,22 @@
+import { availableParallelism } from 'node:os';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { AgentContext } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { AgentInput, AgentOutput } from '../core/types.ts';
 import type { FromModuleThread, ModuleThreadData, ThreadError, ToModuleThread } from './module-thread-protocol.ts';
 
-/** After an attempt is stopped: how long its thread gets to settle before it is terminated. */
+/** After an attempt is stopped: how long its thread has to show its event loop is free before it is terminated. */
 const ABORT_GRACE_MS = 1_000;
 /** How long `close` waits for a module's own close() in each thread. */
 const CLOSE_GRACE_MS = 5_000;
-/** Warm threads kept per module when no attempt runs. */
-const KEEP_IDLE = 2;
+/** A thread with no attempt for this long is ended, down to one warm thread. */
+const IDLE_MS = 30_000;
+/**
+ * Threads per agent at most. A thread runs several attempts at once (as this thread would); more
+ * threads only help a module that computes, and each costs memory (about 10 MB, 30 MB when it
+ * loads TypeScript through tsx).
+ */
+const MAX_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 
 // From the TypeScript sources (a checkout, the tests), the thread's entry is loaded through tsx.
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -39,26 +46,25 @@ async function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<
 }
 
 interface Call {
-  id: number;
   ctx: AgentContext;
-  settled: boolean;
   resolve(output: AgentOutput): void;
   reject(error: Error): void;
 }
 
-/** One worker thread running one module, one attempt at a time. */
+/** One worker thread running one module: the attempts it runs, and whether its event loop answers. */
 class ModuleThread {
   /** Settles when the module is loaded (with its `version` export), or could not be. */
   readonly ready: Promise<{ version?: string }>;
   dead = false;
+  idleSince = Date.now();
   private readonly worker: Worker;
-  private call: Call | undefined;
+  private readonly calls = new Map<number, Call>();
+  private readonly pings = new Map<number, () => void>();
   private nextId = 0;
-  private abortTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    data: ModuleThreadData,
-    private readonly onFree: (thread: ModuleThread) => void,
+    private readonly data: ModuleThreadData,
+    private readonly onChange: () => void,
   ) {
     this.worker = startWorker(data);
     this.worker.unref();
@@ -78,28 +84,40 @@ class ModuleThread {
     });
     const stopped = (why: string): void => {
       const error = new BatonError('AGENT_FAILED', `agent '${data.agent}': its worker thread stopped (${why})`);
-      this.dead = true;
       failed(error);
-      this.finish((call) => call.reject(error));
+      this.dead = true;
+      for (const id of [...this.calls.keys()]) this.finish(id, (call) => call.reject(error));
+      for (const pong of this.pings.values()) pong();
+      this.pings.clear();
+      this.onChange();
     };
     this.worker.on('error', (e) => stopped(errorMessage(e)));
     this.worker.on('exit', (code) => stopped(`exit code ${code}`));
   }
 
+  /** Attempts running in this thread. */
+  get load(): number {
+    return this.calls.size;
+  }
+
+  /** An attempt was stopped and the thread has not yet shown that its event loop is free: give it nothing new. */
+  get suspect(): boolean {
+    return this.pings.size > 0;
+  }
+
   run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
-    const id = ++this.nextId;
     if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason as Error);
+    const id = ++this.nextId;
     return new Promise<AgentOutput>((resolve, reject) => {
-      const call: Call = { id, ctx, settled: false, resolve, reject };
-      this.call = call;
-      this.worker.ref();
       const onAbort = (): void => {
         const reason = ctx.signal.reason as Error;
+        // The attempt moves on now; the thread is told, and terminated if its event loop does not answer.
+        this.finish(id, () => reject(reason));
         this.post({ type: 'abort', id, reason: errorMessage(reason), name: reason instanceof Error ? reason.name : 'AbortError' });
-        // The attempt moves on now; the thread gets a moment to wind down, then is terminated.
-        this.settle(call, () => reject(reason));
-        this.abortTimer = setTimeout(() => void this.terminate(), ABORT_GRACE_MS);
+        void this.terminateIfBlocked();
       };
+      this.calls.set(id, { ctx, resolve, reject });
+      this.worker.ref();
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       const message: ToModuleThread = { type: 'run', id, input };
       if (ctx.deadline !== undefined) message.deadline = ctx.deadline;
@@ -108,7 +126,7 @@ class ModuleThread {
         this.post(message);
       } catch (e) {
         // The input cannot be cloned (not plain data).
-        this.finish((c) => c.reject(new BatonError('AGENT_FAILED', `the input cannot be sent to the agent's thread: ${errorMessage(e)}`)));
+        this.finish(id, (call) => call.reject(new BatonError('AGENT_FAILED', `the input cannot be sent to the agent's thread: ${errorMessage(e)}`)));
       }
     });
   }
@@ -127,119 +145,131 @@ class ModuleThread {
       false,
     );
     if (loaded && !this.dead) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.worker.on('message', (m: FromModuleThread) => m.type === 'closed' && resolve());
-        this.worker.once('exit', () => resolve());
-        timer = setTimeout(resolve, CLOSE_GRACE_MS);
-        this.post({ type: 'close' });
+      const closed = new Promise<boolean>((resolve) => {
+        this.worker.on('message', (m: FromModuleThread) => m.type === 'closed' && resolve(true));
+        this.worker.once('exit', () => resolve(true));
       });
-      clearTimeout(timer);
+      this.post({ type: 'close' });
+      await within(closed, CLOSE_GRACE_MS, false);
     }
     await this.terminate();
   }
 
   async terminate(): Promise<void> {
     this.dead = true;
-    clearTimeout(this.abortTimer);
     await this.worker.terminate();
   }
 
+  /** A thread whose event loop does not answer within the grace period is blocked: it is terminated. */
+  private async terminateIfBlocked(): Promise<void> {
+    if (this.dead) return;
+    const id = ++this.nextId;
+    const answered = new Promise<boolean>((resolve) => this.pings.set(id, () => resolve(true)));
+    this.post({ type: 'ping', id });
+    const free = await within(answered, ABORT_GRACE_MS, false);
+    this.pings.delete(id);
+    if (!free && !this.dead) await this.terminate();
+  }
+
   private post(message: ToModuleThread): void {
-    this.worker.postMessage(message);
+    if (!this.dead) this.worker.postMessage(message);
   }
 
   private onMessage(message: FromModuleThread): void {
-    const call = this.call;
-    if (!call || !('id' in message) || message.id !== call.id) return;
+    if (message.type === 'pong') {
+      this.pings.get(message.id)?.();
+      return;
+    }
+    if (!('id' in message)) return;
     if (message.type === 'usage') {
-      if (!call.settled) call.ctx.reportUsage?.(message.usage);
+      this.calls.get(message.id)?.ctx.reportUsage?.(message.usage);
     } else if (message.type === 'result') {
-      this.finish((c) => c.resolve(message.json === undefined ? (undefined as unknown as AgentOutput) : (JSON.parse(message.json) as AgentOutput)));
+      const output = message.json === undefined ? undefined : (JSON.parse(message.json) as AgentOutput);
+      this.finish(message.id, (call) => call.resolve(output as AgentOutput));
     } else if (message.type === 'error') {
-      this.finish((c) => c.reject(fromThreadError(message.error)));
+      this.finish(message.id, (call) => call.reject(fromThreadError(message.error)));
     }
   }
 
-  private settle(call: Call, how: () => void): void {
-    if (call.settled) return;
-    call.settled = true;
-    how();
-  }
-
-  /** Ends the current call; a live thread is free again for the next attempt. */
-  private finish(how: (call: Call) => void): void {
-    const call = this.call;
+  /** Ends one call (once); a thread with no call left is idle. */
+  private finish(id: number, how: (call: Call) => void): void {
+    const call = this.calls.get(id);
     if (!call) return;
-    this.call = undefined;
-    clearTimeout(this.abortTimer);
-    this.settle(call, () => how(call));
-    if (!this.dead) {
-      this.worker.unref();
-      this.onFree(this);
+    this.calls.delete(id);
+    how(call);
+    if (this.calls.size === 0) {
+      this.idleSince = Date.now();
+      if (!this.dead) this.worker.unref();
     }
+    this.onChange();
   }
 }
 
 /**
- * The worker threads of one module agent (`isolation: thread`): one attempt per thread, warm
- * threads reused, a thread that does not stop when its attempt is stopped terminated and replaced.
- * Threads are unreferenced while idle, so they never keep the process alive.
+ * The worker threads of one module agent (`isolation: thread`): up to {@link MAX_THREADS}, each
+ * running several attempts, a new attempt going to the least busy one. A thread whose attempt is
+ * stopped but whose event loop does not answer (a synchronous loop) is terminated, and replaced
+ * when needed; threads idle for {@link IDLE_MS} are ended down to one. Threads are unreferenced
+ * while idle, so they never keep the process alive.
  */
 export class ModuleThreadPool {
-  private readonly idle: ModuleThread[] = [];
-  private readonly threads = new Set<ModuleThread>();
+  private readonly threads: ModuleThread[] = [];
   private closed = false;
+  private trimTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly data: ModuleThreadData) {}
 
   async run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
     if (this.closed) throw new BatonError('AGENT_FAILED', `agent '${this.data.agent}' is closed`, { retryable: false });
-    const thread = this.take();
+    const thread = this.pick();
     await thread.ready;
     return thread.run(input, ctx);
   }
 
   /** The module's `version` export, read by a thread as it loads the module. */
   async version(): Promise<string | undefined> {
-    const thread = [...this.threads].find((t) => !t.dead) ?? this.warm();
-    return (await thread.ready).version;
+    return (await (this.threads[0] ?? this.warm()).ready).version;
   }
 
   /** Starts a thread ahead of the first attempt, so its start-up does not count against that attempt's time. */
   warm(): ModuleThread {
-    const thread = this.start();
-    this.idle.push(thread);
-    return thread;
+    return this.threads[0] ?? this.start();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const threads = [...this.threads];
-    this.threads.clear();
-    this.idle.length = 0;
-    await Promise.all(threads.map((t) => t.close()));
+    clearTimeout(this.trimTimer);
+    await Promise.all(this.threads.splice(0).map((t) => t.close()));
   }
 
-  private take(): ModuleThread {
-    for (let thread = this.idle.pop(); thread; thread = this.idle.pop()) if (!thread.dead) return thread;
+  private pick(): ModuleThread {
+    const live = this.threads.filter((t) => !t.dead && !t.suspect);
+    const least = live.reduce<ModuleThread | undefined>((best, t) => (best === undefined || t.load < best.load ? t : best), undefined);
+    if (least && (least.load === 0 || live.length >= MAX_THREADS)) return least;
     return this.start();
   }
 
   private start(): ModuleThread {
-    for (const old of this.threads) if (old.dead) this.threads.delete(old);
-    const thread = new ModuleThread(this.data, (free) => this.release(free));
-    this.threads.add(thread);
-    void thread.ready.catch(() => this.threads.delete(thread));
+    const thread = new ModuleThread(this.data, () => this.changed());
+    this.threads.push(thread);
+    void thread.ready.catch(() => this.changed());
     return thread;
   }
 
-  private release(thread: ModuleThread): void {
-    if (this.closed || this.idle.length >= KEEP_IDLE) {
-      this.threads.delete(thread);
-      void thread.close();
-    } else {
-      this.idle.push(thread);
-    }
+  /** Drops dead threads and schedules the ending of idle ones. */
+  private changed(): void {
+    for (let i = this.threads.length - 1; i >= 0; i--) if (this.threads[i]!.dead) this.threads.splice(i, 1);
+    if (this.closed || this.trimTimer || this.threads.length <= 1) return;
+    this.trimTimer = setTimeout(() => {
+      this.trimTimer = undefined;
+      const now = Date.now();
+      const idle = this.threads.filter((t) => t.load === 0 && now - t.idleSince >= IDLE_MS);
+      for (const t of idle.slice(0, this.threads.length - 1)) {
+        this.threads.splice(this.threads.indexOf(t), 1);
+        void t.close();
+      }
+      this.changed();
+    }, IDLE_MS);
+    this.trimTimer.unref();
   }
 }

@@ -13,6 +13,8 @@ export interface ModuleThreadData {
 export type ToModuleThread =
   | { type: 'run'; id: number; input: AgentInput; deadline?: number; maxOutputBytes?: number }
   | { type: 'abort'; id: number; reason: string; name: string }
+  /** Answered by a pong as soon as the thread's event loop is free: a thread that does not answer is blocked. */
+  | { type: 'ping'; id: number }
   | { type: 'close' };
 
 /** An error as it crosses the thread boundary: its message and what Baton needs to classify it. */
@@ -29,4 +31,5 @@ export type FromModuleThread =
   /** The output as JSON text (absent when the module returned undefined). */
   | { type: 'result'; id: number; json?: string }
   | { type: 'error'; id: number; error: ThreadError }
+  | { type: 'pong'; id: number }
   | { type: 'closed' };

@@ -1,6 +1,6 @@
 /**
- * The body of a module agent's worker thread: loads the module once, then runs one attempt at a
- * time as the main thread asks. The output goes back as JSON text, measured here against the
+ * The body of a module agent's worker thread: loads the module once, then runs the attempts the
+ * main thread sends, several at once when they wait on I/O, as the main thread would. The output goes back as JSON text, measured here against the
  * output limit, so a huge or non-JSON output costs this thread, not the orchestrator's.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -52,6 +52,9 @@ function listen(loaded: LoadedModule): void {
         break;
       case 'abort':
         running.get(message.id)?.abort(Object.assign(new Error(message.reason), { name: message.name }));
+        break;
+      case 'ping':
+        post({ type: 'pong', id: message.id });
         break;
       case 'close':
         void Promise.resolve(loaded.close?.())

@@ -11,3 +11,19 @@ export function reservedArtifactName(name: string): string | undefined {
   const instead = `${name.replace(/^_+|_+$/g, '')}-data`;
   return `"${name}" cannot name an artifact: it is a member of every JavaScript object (Object.prototype); choose another name, e.g. "${instead}"`;
 }
+
+/**
+ * Sets `record[key] = value` as an own property of a plain object, even for a key such as
+ * `__proto__` (an assignment would set the object's prototype instead). For the objects handed
+ * to users keyed by artifact name (agent inputs, the deliverable): plain objects, as JSON makes.
+ */
+export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** A plain object with the own entries of `record` (which may have no prototype), set with {@link setOwn}. */
+export function ownCopy<T>(record: Readonly<Record<string, T>> | undefined): Record<string, T> {
+  const copy: Record<string, T> = {};
+  for (const [key, value] of Object.entries(record ?? {})) setOwn(copy, key, value);
+  return copy;
+}

@@ -118,9 +118,11 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
   const timeUp = (): void => control.abort(new AttemptAbort('timeout', `no result within ${opts.timeoutMs} ms`));
   const verdict = async (): Promise<void> => {
     if (finished) return;
-    if (answerCheck && !agentSettled && (await answerCheck().catch(() => false)) && !finished) {
+    if (answerCheck && !agentSettled) {
+      // The check is bounded too: an agent that cannot say in time is out of time.
       graceTimer = setTimeout(timeUp, ANSWER_GRACE_MS);
-      return;
+      const ready = await answerCheck().catch(() => false);
+      if (ready || finished) return;
     }
     timeUp();
   };

@@ -1,3 +1,4 @@
+import { setOwn } from '../core/artifact-names.ts';
 import type { Agent } from '../core/contracts.ts';
 import { errorMessage } from '../core/errors.ts';
 import { newAttemptId } from '../core/ids.ts';
@@ -289,8 +290,8 @@ export class RunLoop {
   }
 
   private inputsOf(task: PlanTask): Record<string, unknown> {
-    const inputs = Object.create(null) as Record<string, unknown>;
-    for (const c of task.consumes) inputs[c] = Object.hasOwn(this.artifacts, c) ? this.artifacts[c] : undefined;
+    const inputs: Record<string, unknown> = {};
+    for (const c of task.consumes) setOwn(inputs, c, Object.hasOwn(this.artifacts, c) ? this.artifacts[c] : undefined);
     return inputs;
   }
 
