@@ -1,5 +1,5 @@
 import type { Agent } from '../core/contracts.ts';
-import { DEFAULT_POLICY } from '../core/defaults.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../core/defaults.ts';
 import { BatonError } from '../core/errors.ts';
 import type { AgentInput, AgentOutput, AgentSpec } from '../core/types.ts';
 import type { LaunchResult } from './launcher-protocol.ts';
@@ -60,7 +60,7 @@ export function createCommandAgent(spec: AgentSpec): Agent {
     async run(input: AgentInput, ctx) {
       ctx.signal.throwIfAborted();
       const token = newAgentToken();
-      const maxOutputBytes = ctx.maxOutputBytes ?? DEFAULT_POLICY.maxOutputBytes;
+      const maxOutputBytes = ctx.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
       const launched = processLauncher().launch({
         file,
         args,
@@ -70,7 +70,8 @@ export function createCommandAgent(spec: AgentSpec): Agent {
         token,
         maxOutputBytes,
       });
-      ctx.setAnswerCheck?.(() => launched.exited());
+      const { deadline } = ctx;
+      if (deadline !== undefined) ctx.setAnswerCheck?.(() => launched.exitedBy(deadline));
       const onAbort = (): void => launched.stop();
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       let result: LaunchResult;

@@ -31,9 +31,24 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
+/** How often the launcher notes that its event loop is free (while agents run). */
+const TICK_MS = 10;
+let lastTick = Date.now();
+let ticker: NodeJS.Timeout | undefined;
+
+/**
+ * The earliest moment an event read now can have happened: its time is unknown while this event
+ * loop was busy (starting a child blocks it until the child has exec'd), and it could have
+ * happened as soon as the loop stopped noting ticks.
+ */
+function earliestNow(): number {
+  return Math.min(Date.now(), lastTick + TICK_MS);
+}
+
 /** One command agent: its process, its output, and everything it started. */
 class AgentRun {
-  exited = false;
+  /** When its main process exited, at the earliest (epoch ms). */
+  exitedAt: number | undefined;
   private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
@@ -94,12 +109,12 @@ class AgentRun {
   }
 
   private async onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
-    this.exited = true;
+    this.exitedAt = earliestNow();
     clearTimeout(this.killTimer);
     // Whatever it left running goes with it; then nothing holds its pipes open.
     await this.killAll();
     await this.drained();
-    this.finish({ exit: { code, signal } });
+    this.finish({ exit: { code, signal }, exitedAt: this.exitedAt });
   }
 
   /** Resolves when stdout and stderr have closed, or after DRAIN_MS (a holder that could not be found). */
@@ -122,7 +137,7 @@ class AgentRun {
     });
   }
 
-  private finish(partial: Pick<LaunchResult, 'exit' | 'spawnError'>): void {
+  private finish(partial: Pick<LaunchResult, 'exit' | 'spawnError' | 'exitedAt'>): void {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.killTimer);
@@ -134,10 +149,22 @@ class AgentRun {
 
 const runs = new Map<number, AgentRun>();
 
+function finished(id: number): void {
+  runs.delete(id);
+  if (runs.size === 0) {
+    clearInterval(ticker);
+    ticker = undefined;
+  }
+}
+
 process.on('message', (message: ToLauncher) => {
   switch (message.type) {
     case 'spawn': {
-      runs.set(message.id, new AgentRun(message, () => runs.delete(message.id)));
+      runs.set(message.id, new AgentRun(message, () => finished(message.id)));
+      if (!ticker) {
+        lastTick = Date.now();
+        ticker = setInterval(() => (lastTick = Date.now()), TICK_MS);
+      }
       break;
     }
     case 'stop':
@@ -145,7 +172,11 @@ process.on('message', (message: ToLauncher) => {
       break;
     case 'query':
       // After the I/O already pending (an exit, output) has been read: that is what is asked about.
-      setImmediate(() => send({ type: 'reply', queryId: message.queryId, exited: runs.get(message.id)?.exited ?? true }));
+      // A run no longer here has sent its result, with its exit time, before this reply.
+      setImmediate(() => {
+        const exitedAt = runs.get(message.id)?.exitedAt;
+        send({ type: 'reply', queryId: message.queryId, exited: exitedAt !== undefined && exitedAt <= message.deadline });
+      });
       break;
   }
 });

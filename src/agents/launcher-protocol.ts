@@ -26,11 +26,13 @@ export interface StopMessage {
   id: number;
 }
 
-/** Asks whether an agent's main process has exited (answered once pending I/O was read). */
+/** Asks whether an agent's main process had exited by `deadline` (answered once pending I/O was read). */
 export interface QueryMessage {
   type: 'query';
   id: number;
   queryId: number;
+  /** Epoch ms. */
+  deadline: number;
 }
 
 export type ToLauncher = SpawnMessage | StopMessage | QueryMessage;
@@ -39,6 +41,8 @@ export type ToLauncher = SpawnMessage | StopMessage | QueryMessage;
 export interface LaunchResult {
   /** The exit of its main process; absent when it could not be started. */
   exit?: { code: number | null; signal: string | null };
+  /** When its main process exited, at the earliest (epoch ms). */
+  exitedAt?: number;
   /** Why it could not be started (e.g. ENOENT). */
   spawnError?: string;
   stdout: Uint8Array;

@@ -118,6 +118,8 @@ class ModuleThread {
       };
       this.calls.set(id, { ctx, resolve, reject });
       this.worker.ref();
+      // At the deadline, an answer already made but not read yet (this thread was busy) is read first.
+      ctx.setAnswerCheck?.(() => new Promise((settled) => setImmediate(() => settled(!this.calls.has(id)))));
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       const message: ToModuleThread = { type: 'run', id, input };
       if (ctx.deadline !== undefined) message.deadline = ctx.deadline;
@@ -183,11 +185,14 @@ class ModuleThread {
     if (!('id' in message)) return;
     if (message.type === 'usage') {
       this.calls.get(message.id)?.ctx.reportUsage?.(message.usage);
-    } else if (message.type === 'result') {
-      const output = message.json === undefined ? undefined : (JSON.parse(message.json) as AgentOutput);
-      this.finish(message.id, (call) => call.resolve(output as AgentOutput));
-    } else if (message.type === 'error') {
-      this.finish(message.id, (call) => call.reject(fromThreadError(message.error)));
+    } else if (message.type === 'result' || message.type === 'error') {
+      this.finish(message.id, (call) => {
+        // The thread's clock says when the answer was made; this thread may read it later (it was busy).
+        const late = call.ctx.deadline === undefined ? 0 : message.at - call.ctx.deadline;
+        if (late > 0) call.reject(new BatonError('AGENT_TIMEOUT', `the agent answered ${late} ms past its deadline`));
+        else if (message.type === 'error') call.reject(fromThreadError(message.error));
+        else call.resolve((message.json === undefined ? undefined : JSON.parse(message.json)) as AgentOutput);
+      });
     }
   }
 

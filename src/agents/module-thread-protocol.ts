@@ -28,8 +28,8 @@ export type FromModuleThread =
   | { type: 'loaded'; version?: string }
   | { type: 'load-failed'; error: ThreadError }
   | { type: 'usage'; id: number; usage: Usage }
-  /** The output as JSON text (absent when the module returned undefined). */
-  | { type: 'result'; id: number; json?: string }
-  | { type: 'error'; id: number; error: ThreadError }
+  /** The output as JSON text (absent when the module returned undefined); `at`: when it was made (epoch ms). */
+  | { type: 'result'; id: number; at: number; json?: string }
+  | { type: 'error'; id: number; at: number; error: ThreadError }
   | { type: 'pong'; id: number }
   | { type: 'closed' };

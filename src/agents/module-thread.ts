@@ -36,9 +36,10 @@ async function runOne(loaded: LoadedModule, message: Extract<ToModuleThread, { t
   try {
     const output: unknown = await loaded.run(message.input, ctx);
     const json = outputAsJson(output, message.maxOutputBytes);
-    post(json === undefined ? { type: 'result', id: message.id } : { type: 'result', id: message.id, json });
+    const at = Date.now();
+    post(json === undefined ? { type: 'result', id: message.id, at } : { type: 'result', id: message.id, at, json });
   } catch (e) {
-    post({ type: 'error', id: message.id, error: toThreadError(e) });
+    post({ type: 'error', id: message.id, at: Date.now(), error: toThreadError(e) });
   } finally {
     running.delete(message.id);
   }

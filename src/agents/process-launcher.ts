@@ -11,8 +11,8 @@ export interface LaunchedAgent {
   result: Promise<LaunchResult>;
   /** SIGTERM to the agent and all it started, SIGKILL after a grace period. */
   stop(): void;
-  /** Whether its main process has exited, asked after the launcher read the I/O already pending. */
-  exited(): Promise<boolean>;
+  /** Whether its main process had exited by `deadline` (epoch ms), asked after the launcher read the I/O already pending. */
+  exitedBy(deadline: number): Promise<boolean>;
 }
 
 export type LaunchRequest = Omit<SpawnMessage, 'type' | 'id'>;
@@ -52,19 +52,31 @@ export class ProcessLauncher {
     });
     this.send({ type: 'spawn', id, ...request });
     this.updateRef();
+    // Known once the result is here (it reaches this process before the reply to a later query).
+    let exitedAt: number | undefined;
+    result.then(
+      (r) => (exitedAt = r.exitedAt ?? Infinity),
+      () => (exitedAt = Infinity),
+    );
     return {
       result,
       stop: () => this.send({ type: 'stop', id }),
-      exited: () => this.query(id),
+      exitedBy: async (deadline) => {
+        const known = (): boolean | undefined => (exitedAt === undefined ? undefined : exitedAt <= deadline);
+        const before = known();
+        if (before !== undefined) return before;
+        const replied = await this.query(id, deadline);
+        return known() ?? replied;
+      },
     };
   }
 
-  private query(id: number): Promise<boolean> {
-    if (!this.calls.has(id)) return Promise.resolve(true);
+  private query(id: number, deadline: number): Promise<boolean> {
+    if (!this.calls.has(id)) return Promise.resolve(false);
     const queryId = ++this.nextId;
     return new Promise((resolve) => {
       this.queries.set(queryId, resolve);
-      this.send({ type: 'query', id, queryId });
+      this.send({ type: 'query', id, queryId, deadline });
     });
   }
 

@@ -32,12 +32,12 @@ export interface AgentContext {
    */
   maxOutputBytes?: number;
   /**
-   * For agents whose work happens outside this thread (a child process): registers a check the
-   * attempt makes when its time is up, before declaring a timeout. The check resolves true when
-   * the answer is already complete (the process exited) and only on its way here, so an event loop
-   * that was busy at the deadline does not turn a finished attempt into a timeout; the attempt then
-   * waits a few seconds more for it. A wrapper that adds work after the agent it wraps has answered
-   * must not pass this on.
+   * For agents whose work happens outside this thread (a child process, a worker thread):
+   * registers a check the attempt makes when its time is up, before declaring a timeout. The check
+   * resolves true when the answer was complete by the deadline (the process had exited) and is
+   * only on its way here, so an event loop that was busy at the deadline does not turn a finished
+   * attempt into a timeout; the attempt then waits a few seconds more for it. A wrapper that adds
+   * work after the agent it wraps has answered must not pass this on.
    */
   setAnswerCheck?: (check: () => Promise<boolean>) => void;
 }

@@ -32,8 +32,8 @@ export interface Policy {
   taskTimeoutMs: number;
   runTimeoutMs: number;
   backoff: BackoffPolicy;
-  /** Largest output of one attempt, in bytes of JSON; a larger one makes the attempt `invalid`. */
-  maxOutputBytes: number;
+  /** Largest output of one attempt, in bytes of JSON; a larger one makes the attempt `invalid` (default 16 MiB). */
+  maxOutputBytes?: number;
   maxTokens?: number;
   maxLlmCalls?: number;
   maxReplans?: number;

@@ -5,6 +5,7 @@ import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AgentRegistry } from '../agents/registry.ts';
 import type { Agent } from '../core/contracts.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../core/defaults.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { Manifest, Usage } from '../core/types.ts';
 import { redactUrl, redisOptions } from './connection.ts';
@@ -216,7 +217,7 @@ export class AgentWorker {
     const safety = limitMs === undefined ? undefined : setTimeout(() => controller.abort(new BatonError('AGENT_TIMEOUT', `stopped by the worker: no result within ${limitMs} ms`)), limitMs);
     this.running.set(jobId, { agent: agent.spec.name, controller });
     let usage: Usage | undefined;
-    const maxOutputBytes = job.data.maxOutputBytes ?? this.options.manifest.orchestrator.policy.maxOutputBytes;
+    const maxOutputBytes = job.data.maxOutputBytes ?? this.options.manifest.orchestrator.policy.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     try {
       const output = await raceAbort(
         agent.run(job.data.input, {
@@ -224,7 +225,7 @@ export class AgentWorker {
           reportUsage: (u) => {
             usage = usage ? { llmCalls: usage.llmCalls + u.llmCalls, inputTokens: usage.inputTokens + u.inputTokens, outputTokens: usage.outputTokens + u.outputTokens } : { ...u };
           },
-          ...(maxOutputBytes === undefined ? {} : { maxOutputBytes }),
+          maxOutputBytes,
         }),
         controller.signal,
       );

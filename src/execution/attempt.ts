@@ -1,5 +1,5 @@
 import type { Agent, AgentContext } from '../core/contracts.ts';
-import { DEFAULT_POLICY } from '../core/defaults.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../core/defaults.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { AgentInput, AgentOutput, AttemptStatus, Usage } from '../core/types.ts';
 import { checkOutput } from '../validation/output-validator.ts';
@@ -75,7 +75,7 @@ export interface AttemptOptions {
   /** Artifacts the task must produce. */
   produces: readonly string[];
   timeoutMs: number;
-  /** Largest output accepted, in bytes of JSON (`policy.maxOutputBytes`; default {@link DEFAULT_POLICY}'s). */
+  /** Largest output accepted, in bytes of JSON (`policy.maxOutputBytes`; default {@link DEFAULT_MAX_OUTPUT_BYTES}, 16 MiB). */
   maxOutputBytes?: number;
   /** Aborting it cancels the attempt (run cancelled or timed out). */
   controller: AttemptControl | AbortController;
@@ -103,36 +103,37 @@ function addUsage(total: Usage | undefined, u: Usage): Usage {
  * Runs one attempt of one agent: bounded by a timeout and by the caller's controller, whichever
  * fires first, and judged by the output validator. Never throws: every end is an outcome.
  *
- * The timeout is a verdict, not just a timer: when the timer fires, I/O that arrived while the
- * event loop was busy (a process's exit, a worker's answer) is read first (`setImmediate` runs
- * after the poll phase), and an agent that registered an answer check is asked whether its answer
- * is already complete. Only then is the attempt declared a timeout.
+ * The timeout is a verdict, not just a timer: when the timer fires, an agent that registered an
+ * answer check (its work runs elsewhere: a process, a thread) is asked whether its answer was
+ * complete by the deadline, after the I/O that arrived while this event loop was busy has been
+ * read. Only then is the attempt declared a timeout. An agent without a check times out at once.
  */
 export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> {
   const { agent, input } = opts;
   const control = opts.controller instanceof AttemptControl ? opts.controller : AttemptControl.following(opts.controller);
   let usage: Usage | undefined;
   let finished = false;
+  let agentSettled = false;
   let answerCheck: (() => Promise<boolean>) | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
+  /** Set when the time is up and the agent's answer check runs: whether its answer was complete in time. */
+  let verdict: Promise<boolean> | undefined;
   const timeUp = (): void => control.abort(new AttemptAbort('timeout', `no result within ${opts.timeoutMs} ms`));
-  const verdict = async (): Promise<void> => {
+  const onTimeUp = (): void => {
     if (finished) return;
-    if (answerCheck && !agentSettled) {
-      // The check is bounded too: an agent that cannot say in time is out of time.
-      graceTimer = setTimeout(timeUp, ANSWER_GRACE_MS);
-      const ready = await answerCheck().catch(() => false);
-      if (ready || finished) return;
-    }
-    timeUp();
+    if (!answerCheck || agentSettled) return timeUp();
+    // The check is bounded too: an agent that cannot say in time is out of time.
+    graceTimer = setTimeout(timeUp, ANSWER_GRACE_MS);
+    verdict = answerCheck().catch(() => false);
+    void verdict.then((inTime) => !inTime && timeUp());
   };
-  const timer = setTimeout(() => setImmediate(() => void verdict()), opts.timeoutMs);
+  const timer = setTimeout(onTimeUp, opts.timeoutMs);
   const aborted = control.raced();
   const reportUsage = (u: Usage): void => {
     usage = addUsage(usage, u);
     opts.onUsage?.(u);
   };
-  const maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_POLICY.maxOutputBytes;
+  const maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const ctx: AgentContext = {
     get signal() {
       return control.signal;
@@ -144,14 +145,18 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
       answerCheck = check;
     },
   };
-  let agentSettled = false;
   try {
-    const running = agent.run(input, ctx);
+    const running = Promise.resolve(agent.run(input, ctx));
     void running.then(
       () => (agentSettled = true),
       () => (agentSettled = true),
     );
     const raw = await Promise.race([running, aborted]);
+    // An answer read while the verdict is being made counts only if the verdict says it was in time.
+    if (verdict && !(await Promise.race([verdict, aborted]))) {
+      timeUp();
+      return failure(undefined, control.reason, usage);
+    }
     const check = checkOutput(agent.spec, opts.produces, raw, { maxOutputBytes });
     if (!check.ok) return invalid(check.problems, usage);
     if (opts.extraChecks) {

@@ -201,7 +201,7 @@ export class RunLoop {
           input,
           produces: task.produces,
           timeoutMs: this.o.timeoutOf(agentName),
-          maxOutputBytes: this.o.policy.maxOutputBytes,
+          ...(this.o.policy.maxOutputBytes === undefined ? {} : { maxOutputBytes: this.o.policy.maxOutputBytes }),
           controller,
           onUsage: (u) => this.usageReported(u, 1),
           ...(extra ? { extraChecks: (out, signal, report) => extra(task, agent, out, signal, report) } : {}),

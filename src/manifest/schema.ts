@@ -4,7 +4,7 @@
  * and rules that touch the file system in `files.ts`.
  */
 import { z } from 'zod';
-import { DEFAULT_POLICY } from '../core/defaults.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_POLICY } from '../core/defaults.ts';
 import { describeValue } from './describe.ts';
 
 /** Agent names: lower case, so they read well in task ids and logs. */
@@ -59,7 +59,7 @@ export const policySchema = z
     taskTimeoutMs: positiveInt().default(DEFAULT_POLICY.taskTimeoutMs).describe('Time limit of one attempt, in ms.'),
     runTimeoutMs: positiveInt().default(DEFAULT_POLICY.runTimeoutMs).describe('Time limit of the whole run, in ms.'),
     maxOutputBytes: positiveInt()
-      .default(DEFAULT_POLICY.maxOutputBytes)
+      .default(DEFAULT_MAX_OUTPUT_BYTES)
       .describe('Largest output of one attempt, in bytes of JSON (default 16 MiB); a larger one makes the attempt invalid.'),
     backoff: backoffSchema.prefault({}),
     maxTokens: positiveInt().optional().describe('Token budget of the run (LLM planner, integrator, agents).'),

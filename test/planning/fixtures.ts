@@ -32,7 +32,6 @@ export function manifest(
         retries: 2,
         taskTimeoutMs: 60_000,
         runTimeoutMs: 600_000,
-        maxOutputBytes: 16 * 1024 * 1024,
         backoff: { initialDelayMs: 100, factor: 2, maxDelayMs: 1000, jitter: 0 },
       },
       ...orchestrator,
