@@ -231,6 +231,9 @@ export class Orchestrator {
 
   private newLoop(runId: string, goal: string, journal: RunJournal, plan: Plan, restored: readonly TaskResult[], previous: RunLoop | undefined): RunLoop {
     const policy = this.manifest.orchestrator.policy;
+    // The plan's agents are built now, so what they start (a module's thread, the command launcher)
+    // gets ready while the first tasks run; a build that fails is reported by the task that needs it.
+    for (const task of plan.tasks) void this.agent(task.agent).catch(() => undefined);
     return new RunLoop({
       runId,
       goal,

@@ -55,6 +55,7 @@ export function createCommandAgent(spec: AgentSpec): Agent {
     throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}' is of kind command but has no command`, { retryable: false });
   }
   const [file, ...args] = argv as [string, ...string[]];
+  processLauncher().warm();
   return {
     spec,
     async run(input: AgentInput, ctx) {

@@ -45,6 +45,11 @@ export class ProcessLauncher {
   private nextId = 0;
   private stderrTail = '';
 
+  /** Starts the helper ahead of the first agent, so its start-up does not count against that agent's time. */
+  warm(): void {
+    if (!this.child) this.updateRef(this.start());
+  }
+
   launch(request: LaunchRequest): LaunchedAgent {
     const id = ++this.nextId;
     const result = new Promise<LaunchResult>((resolve, reject) => {
@@ -129,8 +134,7 @@ export class ProcessLauncher {
   }
 
   /** Referenced while an agent runs (this process waits for it), unreferenced otherwise. */
-  private updateRef(): void {
-    const child = this.child;
+  private updateRef(child = this.child): void {
     if (!child) return;
     const busy = this.calls.size > 0;
     const handles: ({ ref(): unknown; unref(): unknown } | null | undefined)[] = [child, child.channel, child.stderr as Socket | null];
