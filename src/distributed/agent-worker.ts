@@ -93,9 +93,12 @@ export class AgentWorker {
     private readonly subscriber: Redis,
   ) {}
 
-  /** Builds the agents, subscribes to cancellations and starts consuming; resolves when ready. */
+  /** Builds the agents (and loads their modules), subscribes to cancellations and starts consuming; resolves when ready. */
   static async start(options: AgentWorkerOptions): Promise<AgentWorker> {
     const agents = await buildAgents(options);
+    // Loads every module before taking jobs (a module agent's thread reads its version as it loads
+    // it): a job must not spend its time waiting for a worker that just started, e.g. after a crash.
+    await Promise.all([...agents.values()].map((agent) => agent.version?.().catch(() => undefined)));
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     const subscriber = new Redis({ ...redisOptions(options.url, true), lazyConnect: true });
     subscriber.on('error', () => undefined);

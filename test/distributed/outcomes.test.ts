@@ -6,10 +6,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunResult } from '../../src/core/types.ts';
+import type { AgentInput, RunResult } from '../../src/core/types.ts';
+import { Queue } from 'bullmq';
+import { redisOptions } from '../../src/distributed/connection.ts';
+import { Dispatcher } from '../../src/distributed/dispatcher.ts';
+import { DEFAULT_PREFIX, jobIdOf, queueNameOf } from '../../src/distributed/names.ts';
+import { runAttempt } from '../../src/execution/attempt.ts';
+import { loadManifest } from '../../src/manifest/index.ts';
 import { startRedis } from '../support/redis.ts';
 import type { ThrowawayRedis } from '../support/redis.ts';
-import { ROOT, spawnCli, startWorkerOf, stopProcess } from './helpers.ts';
+import { ROOT, spawnCli, startWorkerOf, stopProcess, waitFor } from './helpers.ts';
 
 const MANIFEST = join(ROOT, 'test/distributed/fixtures/outcomes/baton.yaml');
 const GOAL = 'collect every artifact';
@@ -55,11 +61,43 @@ describe('attempt outcomes in-process and distributed', () => {
       'huge-module': ['invalid'],
       'huge-inline': ['invalid'],
       fine: ['succeeded'],
+      slow: ['succeeded'],
     };
     const statuses = (r: RunResult) => Object.fromEntries(Object.entries(attempts(r)).map(([agent, list]) => [agent, list.map((a) => a.status)]));
     expect(statuses(inProcess)).toEqual(expected);
     expect(statuses(distributed)).toEqual(expected);
     expect(attempts(distributed)).toEqual(attempts(inProcess));
     expect(attempts(inProcess)['nothing']?.[0]?.error).toBe('agent threw undefined');
+  });
+});
+
+describe('a distributed attempt whose job finished before the deadline', () => {
+  it('is taken, though the orchestrator was too busy to read its completion in time', async () => {
+    const worker = await startWorkerOf(MANIFEST, { BATON_REDIS_URL: redis.url }, cwd);
+    const dispatcher = await Dispatcher.connect({ url: redis.url });
+    try {
+      const manifest = await loadManifest(MANIFEST);
+      const agent = await dispatcher.registry().create(manifest.agents['slow']!, manifest);
+      const input: AgentInput = { runId: 'r_busy', goal: 'g', task: { id: 't1-slow', title: 'slow', instructions: '' }, inputs: {}, attempt: 1 };
+      const running = runAttempt({ agent, input, produces: ['slow-out'], timeoutMs: 1_500, controller: new AbortController() });
+      // Once the worker has taken the job (it answers 300 ms later), this process holds its event
+      // loop past the deadline, from the check phase, so the next turn runs the expired timer first.
+      const queue = new Queue(queueNameOf('slow'), { connection: redisOptions(redis.url, false), prefix: DEFAULT_PREFIX });
+      await waitFor('the worker to take the job', async () => (await queue.getJob(jobIdOf(input)))?.processedOn !== undefined, 10_000);
+      await queue.close();
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          const until = Date.now() + 2_500;
+          while (Date.now() < until) {
+            // busy
+          }
+          resolve();
+        }),
+      );
+      expect(await running).toEqual({ status: 'succeeded', output: { 'slow-out': { ok: true } } });
+    } finally {
+      await dispatcher.close();
+      await stopProcess(worker, 'SIGTERM');
+    }
   });
 });
