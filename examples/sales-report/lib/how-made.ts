@@ -38,6 +38,15 @@ export interface HowMade {
   notes: string[];
   /** Model calls and tokens of the whole run (planner, agents, judges); zero without a model. */
   usage: Usage;
+  /** The run's parameters (`{}` when none were given). */
+  params: Record<string, unknown>;
+}
+
+/** How the run was steered, as sentences: its parameters (none when it had none). */
+export function steeringLines(h: Pick<HowMade, 'params'>): string[] {
+  const params = Object.entries(h.params);
+  if (params.length === 0) return [];
+  return [`Run parameters: ${params.map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ')}.`];
 }
 
 /** "8 model calls, 12,345 input and 2,345 output tokens", or undefined when no model was used. */
@@ -99,6 +108,7 @@ export function howMade(input: Pick<IntegrationInput, 'runId' | 'goal' | 'plan' 
     steps,
     notes: input.plan.notes ?? [],
     usage: input.result.usage,
+    params: input.result.params ?? {},
   };
 }
 

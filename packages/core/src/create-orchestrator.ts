@@ -1,7 +1,8 @@
 import type { Agent } from './core/contracts.ts';
 import { resolvePolicy } from './core/defaults.ts';
 import { BatonError } from './core/errors.ts';
-import type { AgentSpec, Manifest, Policy } from './core/types.ts';
+import type { AgentSpec, JsonSchema, Manifest, Policy } from './core/types.ts';
+import { checkParamsSchema } from './manifest/steering-rules.ts';
 import { Orchestrator } from './orchestrator.ts';
 import type { OrchestratorOptions } from './orchestrator.ts';
 
@@ -16,6 +17,8 @@ export interface CodeOrchestratorOptions extends Omit<OrchestratorOptions, 'mani
   /** Artifacts to produce when the goal names none (default: what no other agent consumes). */
   deliverable?: string[];
   policy?: Partial<Policy>;
+  /** JSON Schema (`type: object`) of the run parameters (a manifest's `orchestrator.params`). */
+  params?: JsonSchema;
 }
 
 /**
@@ -23,11 +26,15 @@ export interface CodeOrchestratorOptions extends Omit<OrchestratorOptions, 'mani
  * `createOrchestrator({ name: 'travel', agents: [flights, hotels, planner] })`.
  */
 export function createOrchestrator(options: CodeOrchestratorOptions): Orchestrator {
-  const { name, description, instructions, model, agents, deliverable, policy, ...rest } = options;
+  const { name, description, instructions, model, agents, deliverable, policy, params, ...rest } = options;
   const specs: Record<string, AgentSpec> = {};
   for (const a of agents) {
     if (specs[a.spec.name]) throw new BatonError('MANIFEST_INVALID', `two agents are named '${a.spec.name}'`, { retryable: false });
     specs[a.spec.name] = a.spec;
+  }
+  if (params) {
+    const problems = checkParamsSchema({ orchestrator: { params } });
+    if (problems.length > 0) throw new BatonError('MANIFEST_INVALID', `params: ${problems.map((p) => p.message).join('; ')}`, { retryable: false });
   }
   const consumed = new Set(agents.flatMap((a) => a.spec.consumes));
   const manifest: Manifest = {
@@ -41,6 +48,7 @@ export function createOrchestrator(options: CodeOrchestratorOptions): Orchestrat
       deliverable: deliverable ?? [...new Set(agents.flatMap((a) => a.spec.produces).filter((p) => !consumed.has(p)))],
       policy: resolvePolicy(policy),
       ...(model ? { model } : {}),
+      ...(params ? { params } : {}),
     },
     agents: specs,
   };

@@ -14,13 +14,14 @@ import { ownerInfo, ownerGone, leaseMs, PROCESS_OWNER } from './execution/owner-
 import { OwnerSession } from './execution/owner-session.ts';
 import { RunControl } from './execution/run-control.ts';
 import { driveRun, notResumable } from './execution/run-driver.ts';
-import type { RunServices } from './execution/run-driver.ts';
+import type { RunJob, RunServices } from './execution/run-driver.ts';
 import { loadIntegrator } from './integration/load-integrator.ts';
 import { snapshotOf } from './manifest/snapshot.ts';
 import { BuiltinPlanner } from './planning/builtin-planner.ts';
 import { assertValidPlan } from './planning/validate-plan.ts';
 import { MemoryRunStore } from './store/memory-store.ts';
 import { supportsOwnership } from './store/ownership.ts';
+import { resolveParams } from './validation/params.ts';
 
 const HOST = hostname();
 
@@ -53,6 +54,11 @@ export interface RunOptions {
   outDir?: string;
   /** Use this id instead of a generated one. */
   runId?: string;
+  /**
+   * The run's typed parameters, checked against the manifest's `orchestrator.params` (its
+   * defaults filled in) and handed to every agent as `input.params`.
+   */
+  params?: Record<string, unknown>;
 }
 
 /** Options of carrying on a run from its journal. */
@@ -127,8 +133,14 @@ export class Orchestrator {
     return this.start(goal, options).result;
   }
 
-  /** Starts a goal and returns at once with a handle. */
+  /**
+   * Starts a goal and returns at once with a handle.
+   *
+   * @throws BatonError `BAD_REQUEST` at once, before anything is journaled, when the parameters do
+   * not fit the manifest's `orchestrator.params` (the message names each field and what was expected).
+   */
   start(goal: string, options: RunOptions = {}): RunHandle {
+    const params = resolveParams(this.manifest, options.params);
     const runId = options.runId ?? newRunId();
     return this.track(runId, options, async (control) => {
       const snapshot = snapshotOf(this.manifest);
@@ -145,9 +157,9 @@ export class Orchestrator {
         // Where the run lives, so a cancel can reach its process and a resume its files.
         options: { ...(outDir ? { outDir } : {}), pid: process.pid, host: HOST, owner: PROCESS_OWNER.id },
         manifest: snapshot,
-        params: {},
+        params,
       });
-      return this.drive(runId, goal, this.manifest, journal, control, outDir, owned ? 1 : undefined);
+      return this.drive({ runId, goal, params, manifest: this.manifest, journal, control, outDir }, owned ? 1 : undefined);
     });
   }
 
@@ -182,7 +194,7 @@ export class Orchestrator {
       const interrupted = (journal.builder.current()?.tasks ?? []).flatMap((t) => t.attempts.filter((a) => !a.status).map((a) => a.attemptId));
       const why = [reason, note].filter(Boolean).join('; ');
       journal.emit({ type: 'run.resumed', interruptedAttempts: interrupted, owner: ownerInfo(PROCESS_OWNER), ...(why ? { reason: why } : {}) });
-      return this.drive(runId, started.goal, manifest, journal, control, outDir, fence, events);
+      return this.drive({ runId, goal: started.goal, params: started.params ?? {}, manifest, journal, control, outDir, journaled: events }, fence);
     });
     if (note) handle.note = note;
     return handle;
@@ -257,20 +269,12 @@ export class Orchestrator {
     });
   }
 
-  private async drive(
-    runId: string,
-    goal: string,
-    manifest: Manifest,
-    journal: RunJournal,
-    control: RunControl,
-    outDir: string | undefined,
-    fence: number | undefined,
-    journaled?: readonly RunEvent[],
-  ): Promise<RunResult> {
+  private async drive(job: RunJob, fence: number | undefined): Promise<RunResult> {
+    const { control } = job;
     const session = fence === undefined ? undefined : OwnerSession.of(this.store);
-    const release = session?.hold(runId, fence!, (reason) => control.stop({ kind: 'cancelled', message: reason }));
+    const release = session?.hold(job.runId, fence!, (reason) => control.stop({ kind: 'cancelled', message: reason }));
     try {
-      return await driveRun({ runId, goal, manifest, journal, control, outDir, ...(journaled ? { journaled } : {}) }, this.services());
+      return await driveRun(job, this.services());
     } finally {
       release?.();
     }

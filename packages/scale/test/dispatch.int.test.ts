@@ -60,7 +60,7 @@ function controlled(): Control {
 }
 
 function input(agent: string, attempt = 1): AgentInput {
-  return { runId: `r_test${prefixCount}`, goal: 'g', task: { id: `t1-${agent}`, title: agent, instructions: '' }, inputs: {}, attempt };
+  return { runId: `r_test${prefixCount}`, goal: 'g', task: { id: `t1-${agent}`, title: agent, instructions: '' }, inputs: {}, params: {}, attempt };
 }
 
 describe('dispatching attempts through BullMQ', () => {

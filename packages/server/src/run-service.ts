@@ -5,8 +5,11 @@ import { newRunId } from 'batonjs/internal';
 import { reduceEvents } from 'batonjs/internal';
 import type { RunResult } from 'batonjs/internal';
 import type { Logger } from 'batonjs/internal';
-import type { CancelRequest, Orchestrator, RunHandle } from 'batonjs/internal';
+import type { CancelRequest, Orchestrator, RunHandle, RunOptions } from 'batonjs/internal';
 import type { LiveRuns } from './live-runs.ts';
+
+/** What a client may give a run besides its goal (DESIGN section 9). */
+export type RunInputs = Pick<RunOptions, 'params'>;
 
 /** What became of a cancel asked over the API, wherever the run executes. */
 export type CancelOutcome = CancelRequest;
@@ -35,7 +38,7 @@ export class RunService {
    * Starts a run and resolves once it is journaled (its `run.started` event exists), so a
    * client may read it right after; the run itself goes on in the background.
    */
-  async start(goal: string, runId = newRunId()): Promise<RunHandle> {
+  async start(goal: string, runId = newRunId(), options: RunInputs = {}): Promise<RunHandle> {
     let onStarted: (() => void) | undefined;
     let journaled = false;
     const started = new Promise<void>((resolve) => {
@@ -46,7 +49,14 @@ export class RunService {
       journaled = true;
       onStarted?.();
     });
-    const handle = this.orchestrator.start(goal, { runId, outDir: this.runDir(runId) });
+    let handle: RunHandle;
+    try {
+      // Bad parameters (or plan, or workflow) throw here, before anything is journaled.
+      handle = this.orchestrator.start(goal, { ...options, runId, outDir: this.runDir(runId) });
+    } catch (e) {
+      stop();
+      throw e;
+    }
     this.handles.set(runId, handle);
     const settled = handle.result.then(
       (r) => {

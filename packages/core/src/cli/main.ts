@@ -6,6 +6,7 @@ import { planCommand } from './commands/plan.ts';
 import { resumeCommand, runCommand } from './commands/run.ts';
 import { runsCancelCommand, runsListCommand, runsShowCommand } from './commands/runs.ts';
 import { reportError } from './context.ts';
+import { collectParam } from './run-inputs.ts';
 import { EXIT } from './exit-codes.ts';
 import { extraCommands } from './extra-commands.ts';
 import { optionalCommands } from './optional-commands.ts';
@@ -46,6 +47,8 @@ export function buildProgram(): Command {
     .addOption(plannerOption())
     .option('--json', 'print the RunResult as JSON on stdout')
     .option('--out <dir>', 'folder for the deliverable files (default: out/<run id>)')
+    .option('--param <key=value>', 'a run parameter (repeatable); a value that parses as JSON is that JSON, else a string', collectParam)
+    .option('--params <file>', 'run parameters from a JSON or YAML file (- for stdin); --param overrides them')
     .action(act((goal: string, opts: Parameters<typeof runCommand>[1]) => runCommand(goal, opts)));
 
   program

@@ -27,6 +27,7 @@ export class RunResultBuilder {
           goal: event.goal,
           status: 'running',
           planner: 'builtin',
+          params: event.params ?? {},
           plan: { tasks: [] },
           tasks: [],
           deliverable: { artifacts: {}, files: [], provenance: {} },

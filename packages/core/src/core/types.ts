@@ -112,6 +112,12 @@ export interface OrchestratorSpec {
   policy: Policy;
   /** Module path of a custom integrator (default export), resolved against the manifest's folder. */
   integrator?: string;
+  /**
+   * The JSON Schema (`type: object`) of the run's typed parameters (DESIGN section 9). Without it a
+   * run takes no parameters. Unless the schema says otherwise (`additionalProperties`), a parameter
+   * it does not name is refused.
+   */
+  params?: JsonSchema;
 }
 
 /** A loaded, validated manifest. */
@@ -156,6 +162,8 @@ export interface AgentInput {
   goal: string;
   task: { id: string; title: string; instructions: string };
   inputs: Record<string, unknown>;
+  /** The run's validated parameters (DESIGN section 9); `{}` when the run has none. */
+  params: Record<string, unknown>;
   attempt: number;
   feedback?: string;
 }
@@ -227,6 +235,8 @@ export interface RunResult {
   goal: string;
   status: RunStatus;
   planner: PlannerName;
+  /** The run's validated parameters (`{}` when none). */
+  params: Record<string, unknown>;
   plan: Plan;
   tasks: TaskResult[];
   deliverable: Deliverable;

@@ -31,6 +31,8 @@ export interface RunServices {
 export interface RunJob {
   runId: string;
   goal: string;
+  /** The run's validated parameters (journaled in run.started). */
+  params: Record<string, unknown>;
   /** The manifest the run lives under (as journaled when it started). */
   manifest: Manifest;
   journal: RunJournal;
@@ -111,6 +113,7 @@ function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: reado
   return new RunLoop({
     runId: job.runId,
     goal: job.goal,
+    params: job.params,
     plan,
     policy,
     journal,

@@ -19,6 +19,8 @@ export interface StopReason {
 export interface RunLoopOptions {
   runId: string;
   goal: string;
+  /** The run's parameters, handed to every agent. */
+  params: Record<string, unknown>;
   plan: Plan;
   policy: Policy;
   journal: RunJournal;
@@ -190,6 +192,7 @@ export class RunLoop {
           goal: this.o.goal,
           task: { id, title: task.title, instructions: task.instructions },
           inputs: this.inputsOf(task),
+          params: this.o.params,
           attempt: n,
         };
         if (feedback !== undefined) input.feedback = feedback;

@@ -14,6 +14,7 @@ import type { Finding } from './findings.ts';
 import { interpolateEnv, type EnvSource } from './interpolate.ts';
 import { checkReferences } from './references.ts';
 import { validateShape } from './shape.ts';
+import { checkParamsSchema } from './steering-rules.ts';
 import { parseManifestText, toProblems, type ManifestSource } from './source.ts';
 
 export interface ManifestLoadOptions {
@@ -80,7 +81,7 @@ async function validate(
   const envPaths = new Set(envFindings.map((f) => formatPath(f.path)));
   const shapeFindings = shape.findings.filter((f) => !envPaths.has(formatPath(f.path)));
   const files = await checkFiles(manifest, baseDir);
-  const findings = [...envFindings, ...shapeFindings, ...checkReferences(manifest), ...files.findings];
+  const findings = [...envFindings, ...shapeFindings, ...checkReferences(manifest), ...checkParamsSchema(manifest), ...files.findings];
 
   if (findings.length > 0 || shape.manifest === undefined) {
     const problems = toProblems(findings, file, source);

@@ -76,6 +76,10 @@ export const orchestratorSchema = z
     deliverable: nameList().default([]).describe('Artifact types to produce when the goal names none.'),
     policy: policySchema.prefault({}),
     integrator: nonEmptyString().optional().describe('Module (default export) that turns artifacts into the deliverable.'),
+    params: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('JSON Schema (type: object) of the typed run parameters, given with --param / params and handed to every agent as input.params.'),
   })
   .describe('Plans, routes, validates and integrates. It has no tools.');
 

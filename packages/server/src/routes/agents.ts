@@ -31,6 +31,8 @@ export function agentRoutes(ctx: ServerContext): Hono {
         subagents: m.orchestrator.subagents,
         deliverable: m.orchestrator.deliverable,
         planner: m.orchestrator.model ? 'llm' : 'builtin',
+        // The JSON Schema of the run parameters (POST /v1/runs {params}); the dashboard builds its form from it.
+        ...(m.orchestrator.params ? { params: m.orchestrator.params } : {}),
       },
       agents: Object.values(m.agents).map((a) => publicAgent(a, m)),
     });

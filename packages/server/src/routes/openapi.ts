@@ -180,7 +180,18 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
         get: {
           summary: 'The orchestrator and its sub-agents',
           operationId: 'listAgents',
-          responses: { '200': { description: 'agents', content: json({ type: 'object', properties: { orchestrator: { type: 'object' }, agents: { type: 'array', items: { type: 'object' } } } }) } },
+          responses: {
+            '200': {
+              description: "agents; `orchestrator.params` is the JSON Schema of the run parameters (absent when the orchestrator takes none)",
+              content: json({
+                type: 'object',
+                properties: {
+                  orchestrator: { type: 'object', properties: { name: { type: 'string' }, description: { type: 'string' }, planner: { type: 'string' }, params: { type: 'object', description: 'JSON Schema (type: object) of POST /v1/runs {params}' } } },
+                  agents: { type: 'array', items: { type: 'object' } },
+                },
+              }),
+            },
+          },
         },
       },
       '/healthz': {

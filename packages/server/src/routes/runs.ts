@@ -13,6 +13,10 @@ export function createRunBody(maxGoalLength: number) {
       .trim()
       .min(1, 'goal must not be empty')
       .max(maxGoalLength, `goal must be at most ${maxGoalLength} characters`),
+    params: z
+      .record(z.string(), z.unknown(), { error: 'params must be an object of parameter names to values, e.g. {"city": "Lisbon"}' })
+      .optional()
+      .describe("the run's typed parameters, checked against the manifest's orchestrator.params (GET /v1/agents shows its schema)"),
   });
 }
 
@@ -31,8 +35,8 @@ export function runRoutes(ctx: ServerContext): Hono {
 
   app.post('/runs', async (c) => {
     if (ctx.closing.aborted) throw new ApiError(503, 'SHUTTING_DOWN', 'the server is shutting down; start the run on another instance or try again later');
-    const { goal } = await parseJsonBody(c, bodySchema);
-    const handle = await ctx.runs.start(goal);
+    const { goal, params } = await parseJsonBody(c, bodySchema);
+    const handle = await ctx.runs.start(goal, undefined, params === undefined ? {} : { params });
     const self = `/v1/runs/${handle.runId}`;
     c.header('Location', self);
     return c.json({ runId: handle.runId, status: 'running', links: { self, events: `${self}/events`, cancel: `${self}/cancel`, dashboard: `/#/runs/${handle.runId}` } }, 202);

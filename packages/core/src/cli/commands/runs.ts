@@ -75,6 +75,7 @@ function timeline(r: RunResult): string {
   const lines = [
     `${color.bold(r.runId)}  ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
     `goal:    ${r.goal}`,
+    ...(Object.keys(r.params ?? {}).length > 0 ? [`params:  ${JSON.stringify(r.params)}`] : []),
     `planner: ${r.planner}   started ${r.startedAt}${r.endedAt ? `   took ${formatMs(Date.parse(r.endedAt) - t0)}` : ''}`,
     '',
   ];
