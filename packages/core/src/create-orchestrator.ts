@@ -2,7 +2,9 @@ import type { Agent } from './core/contracts.ts';
 import { resolvePolicy } from './core/defaults.ts';
 import { BatonError } from './core/errors.ts';
 import type { AgentSpec, JsonSchema, Manifest, Policy } from './core/types.ts';
-import { checkParamsSchema } from './manifest/steering-rules.ts';
+import { buildWorkflows, checkParamsSchema } from './manifest/steering-rules.ts';
+import { taskInputSchema } from './planning/fixed-plan.ts';
+import type { TaskInput } from './planning/fixed-plan.ts';
 import { Orchestrator } from './orchestrator.ts';
 import type { OrchestratorOptions } from './orchestrator.ts';
 
@@ -19,6 +21,8 @@ export interface CodeOrchestratorOptions extends Omit<OrchestratorOptions, 'mani
   policy?: Partial<Policy>;
   /** JSON Schema (`type: object`) of the run parameters (a manifest's `orchestrator.params`). */
   params?: JsonSchema;
+  /** Fixed plans by name (a manifest's `workflows:`): tasks need only id and agent. */
+  workflows?: Record<string, { description?: string; tasks: TaskInput[] }>;
 }
 
 /**
@@ -26,7 +30,7 @@ export interface CodeOrchestratorOptions extends Omit<OrchestratorOptions, 'mani
  * `createOrchestrator({ name: 'travel', agents: [flights, hotels, planner] })`.
  */
 export function createOrchestrator(options: CodeOrchestratorOptions): Orchestrator {
-  const { name, description, instructions, model, agents, deliverable, policy, params, ...rest } = options;
+  const { name, description, instructions, model, agents, deliverable, policy, params, workflows, ...rest } = options;
   const specs: Record<string, AgentSpec> = {};
   for (const a of agents) {
     if (specs[a.spec.name]) throw new BatonError('MANIFEST_INVALID', `two agents are named '${a.spec.name}'`, { retryable: false });
@@ -52,5 +56,13 @@ export function createOrchestrator(options: CodeOrchestratorOptions): Orchestrat
     },
     agents: specs,
   };
+  if (workflows) {
+    const built = buildWorkflows(
+      Object.fromEntries(Object.entries(workflows).map(([k, w]) => [k, { ...w, tasks: w.tasks.map((t) => taskInputSchema.parse(t)) }])),
+      manifest,
+    );
+    if (built.findings.length > 0) throw new BatonError('MANIFEST_INVALID', `workflows: ${built.findings.map((f) => `${f.path.join('.')}: ${f.message}`).join('; ')}`, { retryable: false });
+    if (built.workflows) manifest.workflows = built.workflows;
+  }
   return new Orchestrator({ ...rest, manifest, agents });
 }

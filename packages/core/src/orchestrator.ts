@@ -6,7 +6,7 @@ import type { Agent, Integrator, Planner, RunStore } from './core/contracts.ts';
 import { BatonError } from './core/errors.ts';
 import type { RunEvent } from './core/events.ts';
 import { newRunId } from './core/ids.ts';
-import type { AgentOutput, Manifest, PlanTask, RunResult, Usage } from './core/types.ts';
+import type { AgentOutput, Manifest, Plan, PlanTask, RunResult, Usage } from './core/types.ts';
 import { RunJournal } from './execution/journal.ts';
 import type { EventListener } from './execution/journal.ts';
 import type { Limiter } from './execution/limiter.ts';
@@ -18,6 +18,8 @@ import type { RunJob, RunServices } from './execution/run-driver.ts';
 import { loadIntegrator } from './integration/load-integrator.ts';
 import { snapshotOf } from './manifest/snapshot.ts';
 import { BuiltinPlanner } from './planning/builtin-planner.ts';
+import { fixedPlanFor } from './planning/run-plan.ts';
+import type { PlanInput } from './planning/fixed-plan.ts';
 import { assertValidPlan } from './planning/validate-plan.ts';
 import { MemoryRunStore } from './store/memory-store.ts';
 import { supportsOwnership } from './store/ownership.ts';
@@ -59,6 +61,14 @@ export interface RunOptions {
    * defaults filled in) and handed to every agent as `input.params`.
    */
   params?: Record<string, unknown>;
+  /**
+   * Run exactly this plan, no planner involved (`planner: fixed`): the `plan` member of `baton plan
+   * --json` or that whole output; tasks may leave out what their agent implies. Checked like any
+   * planner's plan, once per plan object.
+   */
+  plan?: Plan | PlanInput | { plan: Plan | PlanInput };
+  /** Run the manifest's workflow of this name (`planner: workflow`), no planner involved. */
+  workflow?: string;
 }
 
 /** Options of carrying on a run from its journal. */
@@ -141,6 +151,8 @@ export class Orchestrator {
    */
   start(goal: string, options: RunOptions = {}): RunHandle {
     const params = resolveParams(this.manifest, options.params);
+    const fixed = fixedPlanFor(this.manifest, options);
+    if (fixed && !goal.trim()) goal = fixed.goal;
     const runId = options.runId ?? newRunId();
     return this.track(runId, options, async (control) => {
       const snapshot = snapshotOf(this.manifest);
@@ -159,6 +171,8 @@ export class Orchestrator {
         manifest: snapshot,
         params,
       });
+      // In the same tick, so the same write: a run with a fixed plan is never journaled without it.
+      if (fixed) journal.emit({ type: 'plan.created', plan: fixed.plan, planner: fixed.planner, reason: fixed.reason });
       return this.drive({ runId, goal, params, manifest: this.manifest, journal, control, outDir }, owned ? 1 : undefined);
     });
   }

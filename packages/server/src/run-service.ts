@@ -9,7 +9,7 @@ import type { CancelRequest, Orchestrator, RunHandle, RunOptions } from 'batonjs
 import type { LiveRuns } from './live-runs.ts';
 
 /** What a client may give a run besides its goal (DESIGN section 9). */
-export type RunInputs = Pick<RunOptions, 'params'>;
+export type RunInputs = Pick<RunOptions, 'params' | 'plan' | 'workflow'>;
 
 /** What became of a cancel asked over the API, wherever the run executes. */
 export type CancelOutcome = CancelRequest;

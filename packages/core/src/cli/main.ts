@@ -40,8 +40,8 @@ export function buildProgram(): Command {
 
   program
     .command('run')
-    .description('plan and run a goal; prints progress on stderr and exits 0 succeeded, 2 partial, 1 failed, 130 cancelled')
-    .argument('<goal>', 'what you want, in plain language')
+    .description('plan and run a goal (or run a fixed plan or workflow); prints progress on stderr and exits 0 succeeded, 2 partial, 1 failed, 130 cancelled')
+    .argument('[goal]', 'what you want, in plain language (optional with --plan or --workflow)')
     .addOption(manifestOption())
     .addOption(storeOption())
     .addOption(plannerOption())
@@ -49,7 +49,9 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'folder for the deliverable files (default: out/<run id>)')
     .option('--param <key=value>', 'a run parameter (repeatable); a value that parses as JSON is that JSON, else a string', collectParam)
     .option('--params <file>', 'run parameters from a JSON or YAML file (- for stdin); --param overrides them')
-    .action(act((goal: string, opts: Parameters<typeof runCommand>[1]) => runCommand(goal, opts)));
+    .option('--plan <file>', 'run exactly this plan, no planner (the output of baton plan --json, or its plan member; - for stdin)')
+    .option('--workflow <name>', "run the manifest's workflow of this name, no planner")
+    .action(act((goal: string | undefined, opts: Parameters<typeof runCommand>[1]) => runCommand(goal, opts)));
 
   program
     .command('plan')

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BatonError, errorMessage } from '../core/errors.ts';
+import type { RunOptions } from '../orchestrator.ts';
 
 /** `--param KEY=VALUE` (repeatable): collects the pairs in the order given. */
 export function collectParam(pair: string, previous: string[] = []): string[] {
@@ -65,4 +66,29 @@ export async function runParams(pairs: readonly string[] | undefined, file: stri
     params[pair.slice(0, eq)] = paramValue(pair.slice(eq + 1));
   }
   return params;
+}
+
+/**
+ * What `baton run` gives the orchestrator besides the goal: parameters, a plan file, a workflow.
+ * A goal is needed unless a plan or a workflow is given.
+ */
+export async function runInputs(
+  goal: string | undefined,
+  opts: { param?: string[]; params?: string; plan?: string; workflow?: string },
+): Promise<Pick<RunOptions, 'params' | 'plan' | 'workflow'>> {
+  if (!goal?.trim() && opts.plan === undefined && opts.workflow === undefined) {
+    throw new BatonError('BAD_REQUEST', 'baton run needs a goal ("what you want, in plain language"), or --plan FILE or --workflow NAME', { retryable: false });
+  }
+  if (opts.plan === '-' && opts.params === '-') throw new BatonError('BAD_REQUEST', '--plan and --params cannot both read stdin (-): give one of them as a file', { retryable: false });
+  const params = await runParams(opts.param, opts.params);
+  let plan: RunOptions['plan'];
+  if (opts.plan !== undefined) {
+    const doc = await readDocument(opts.plan, '--plan');
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new BatonError('BAD_REQUEST', `--plan ${opts.plan}: expected the output of baton plan --json, or its plan member ({ "tasks": [...] })`, { retryable: false });
+    }
+    // Its shape is checked by the orchestrator, like a plan given over HTTP.
+    plan = doc as RunOptions['plan'];
+  }
+  return { ...(params ? { params } : {}), ...(plan ? { plan } : {}), ...(opts.workflow === undefined ? {} : { workflow: opts.workflow }) };
 }

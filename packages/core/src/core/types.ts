@@ -129,6 +129,16 @@ export interface Manifest {
   baseDir: string;
   orchestrator: OrchestratorSpec;
   agents: Record<string, AgentSpec>;
+  /** Fixed plans declared under `workflows:`, by name (DESIGN section 9); run with no planner. */
+  workflows?: Record<string, Workflow>;
+}
+
+/** A fixed plan declared in a manifest: what runs, with no planner involved. */
+export interface Workflow {
+  name: string;
+  description?: string;
+  /** The plan, complete (consumes, produces and dependsOn derived from the agents where left out) and valid. */
+  plan: Plan;
 }
 
 /** One task of a plan (DESIGN section 6, `plan.tasks`). */
@@ -145,7 +155,11 @@ export interface PlanTask {
   reason?: string;
 }
 
-export type PlannerName = 'builtin' | 'llm';
+/**
+ * Who made a run's plan: a planner (`builtin`, `llm`), or nobody: `fixed` is a plan given with the
+ * run (`--plan`, `{plan}`), `workflow` a workflow of the manifest (`--workflow`, `{workflow}`).
+ */
+export type PlannerName = 'builtin' | 'llm' | 'fixed' | 'workflow';
 
 /** A DAG of tasks. */
 export interface Plan {

@@ -80,7 +80,9 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
     control.attach(loop);
     await loop.run();
     let note: string | undefined;
-    for (let replans = 0; ; replans++) {
+    // A plan given with the run or a workflow is what the user fixed: no planner re-plans it.
+    const fixed = current.planner === 'fixed' || current.planner === 'workflow';
+    for (let replans = 0; !fixed; replans++) {
       const next = await replanIfUseful(services.planner, manifest, journal, loop, replans, control.signal, (plan) => services.versionRefusal(plan, manifest));
       note = next?.note;
       if (!next?.plan) break;

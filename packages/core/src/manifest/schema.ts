@@ -6,6 +6,7 @@
 import semver from 'semver';
 import { z } from 'zod';
 import { DEFAULT_POLICY } from '../core/defaults.ts';
+import { taskInputSchema } from '../planning/fixed-plan.ts';
 import { describeValue } from './describe.ts';
 
 /** Agent names: lower case, so they read well in task ids and logs. */
@@ -214,6 +215,13 @@ export const FIELD_KIND: ReadonlyMap<string, string> = new Map(
   ),
 );
 
+export const workflowSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    tasks: z.array(taskInputSchema).min(1, { error: 'expected at least one task, e.g. [{ id: f, agent: flights }]' }).describe('The tasks, in the shape of plan.tasks; only id and agent are required.'),
+  })
+  .describe('A fixed plan: run with --workflow NAME, no planner involved.');
+
 export const manifestSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Path or URL of this JSON Schema, for editors.'),
@@ -223,6 +231,11 @@ export const manifestSchema = z
       .record(z.string(), agentSchema)
       .meta({ propertyNames: { pattern: AGENT_NAME_PATTERN.source } })
       .describe('Sub-agents by name.'),
+    workflows: z
+      .record(z.string(), workflowSchema)
+      .optional()
+      .meta({ propertyNames: { pattern: AGENT_NAME_PATTERN.source } })
+      .describe('Fixed plans by name (DESIGN section 9).'),
   })
   .meta({ title: 'Baton manifest (baton.yaml)' });
 
@@ -233,3 +246,4 @@ export type ParsedManifest = z.output<typeof manifestSchema>;
 export type ParsedAgent = z.output<typeof agentSchema>;
 export type ParsedTool = z.output<typeof toolSchema>;
 export type ParsedExample = z.output<typeof agentExampleSchema>;
+export type ParsedWorkflow = z.output<typeof workflowSchema>;

@@ -25,3 +25,37 @@ describe('orchestrator.params in a manifest', () => {
     expect(problems).toEqual([expect.objectContaining({ path: 'orchestrator.params', message: expect.stringContaining('not a valid JSON Schema') as unknown })]);
   });
 });
+
+/** The small manifest (data → charts) with a workflows: section. */
+const withWorkflows = (...lines: string[]): string[] => [...SMALL_MANIFEST, 'workflows:', ...lines];
+
+describe('workflows in a manifest', () => {
+  it('loads a workflow as a complete plan, consumes, produces and dependsOn derived from the agents', async () => {
+    const m = await parse(withWorkflows('  both:', '    description: Data then charts', '    tasks:', '      - { id: c, agent: charts }', '      - { id: d, agent: data }'));
+    expect(m.workflows?.['both']).toEqual({
+      name: 'both',
+      description: 'Data then charts',
+      plan: {
+        tasks: [
+          { id: 'c', title: 'Draws charts', instructions: '', agent: 'charts', dependsOn: ['d'], consumes: ['sales-dataset'], produces: ['charts'] },
+          { id: 'd', title: 'Extracts sales data', instructions: '', agent: 'data', dependsOn: [], consumes: [], produces: ['sales-dataset'] },
+        ],
+      },
+    });
+  });
+
+  it('names the workflow, the task and its line for a plan that could not run', async () => {
+    const problems = await problemsOf(parse(withWorkflows('  both:', '    tasks:', '      - { id: d, agent: dta }', '      - { id: c, agent: charts }')));
+    expect(problems).toEqual([
+      expect.objectContaining({ path: 'workflows.both.tasks[0]', line: 21, message: expect.stringContaining('task "d" uses agent "dta", which the manifest does not define') as unknown }),
+      expect.objectContaining({ path: 'workflows.both.tasks[1]', line: 22, message: expect.stringContaining('task "c" consumes "sales-dataset", but no task it depends on') as unknown }),
+    ]);
+  });
+
+  it('names shape problems of a workflow task, and a bad workflow name', async () => {
+    const problems = await problemsOf(parse(withWorkflows('  Both:', '    tasks:', '      - { id: d, agnt: data }')));
+    // The misspelt key is reported once, not also as a missing agent.
+    expect(problems.map((p) => p.path)).toEqual(['workflows.Both', 'workflows.Both.tasks[0].agnt']);
+    expect(problems[1]?.message).toBe('unknown key "agnt" (did you mean "agent"?)');
+  });
+});

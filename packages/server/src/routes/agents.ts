@@ -35,6 +35,8 @@ export function agentRoutes(ctx: ServerContext): Hono {
         ...(m.orchestrator.params ? { params: m.orchestrator.params } : {}),
       },
       agents: Object.values(m.agents).map((a) => publicAgent(a, m)),
+      // Fixed plans a run can be started with (POST /v1/runs {workflow}).
+      workflows: Object.values(m.workflows ?? {}).map((w) => ({ name: w.name, ...(w.description ? { description: w.description } : {}), plan: w.plan })),
     });
   });
   return app;

@@ -77,7 +77,8 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
             runId: { type: 'string' },
             goal: { type: 'string' },
             status: { enum: RUN_STATUS },
-            planner: { enum: ['builtin', 'llm'] },
+            planner: { enum: ['builtin', 'llm', 'fixed', 'workflow'], description: 'who made the plan: a planner, or nobody (fixed: a plan given with the run; workflow: a workflow of the manifest)' },
+            params: { type: 'object', description: "the run's validated parameters" },
             plan: { type: 'object', properties: { tasks: { type: 'array', items: { type: 'object' } } } },
             tasks: { type: 'array', items: { type: 'object' } },
             deliverable: { type: 'object', properties: { artifacts: { type: 'object' }, files: { type: 'array', items: { type: 'string' } } } },
@@ -93,7 +94,8 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
       '/v1/runs': {
         post: {
           summary: 'Start a run',
-          description: 'Plans and runs the goal in the background; answers 202 at once with the run id.',
+          description:
+            'Plans and runs the goal in the background (or runs a fixed `plan` or a manifest `workflow`, no planner); answers 202 at once with the run id. Parameters that fail the schema, an unknown workflow or a plan that fails validation: 400 naming the field or task, and no run starts.',
           operationId: 'createRun',
           requestBody: { required: true, content: json(ref('CreateRun')) },
           responses: {
@@ -182,12 +184,13 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
           operationId: 'listAgents',
           responses: {
             '200': {
-              description: "agents; `orchestrator.params` is the JSON Schema of the run parameters (absent when the orchestrator takes none)",
+              description: "agents; `orchestrator.params` is the JSON Schema of the run parameters (absent when the orchestrator takes none); `workflows` the fixed plans a run can be started with",
               content: json({
                 type: 'object',
                 properties: {
                   orchestrator: { type: 'object', properties: { name: { type: 'string' }, description: { type: 'string' }, planner: { type: 'string' }, params: { type: 'object', description: 'JSON Schema (type: object) of POST /v1/runs {params}' } } },
                   agents: { type: 'array', items: { type: 'object' } },
+                  workflows: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, description: { type: 'string' }, plan: { type: 'object' } } } },
                 },
               }),
             },

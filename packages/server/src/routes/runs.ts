@@ -3,21 +3,31 @@ import { z } from 'zod';
 import { MAX_LIST_LIMIT } from 'batonjs/internal';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../http-errors.ts';
+import type { RunInputs } from '../run-service.ts';
 import { parseJsonBody, runIdParam } from '../validation.ts';
 
-/** The body of `POST /v1/runs`. */
+/** The body of `POST /v1/runs`: a goal, or a fixed plan or workflow; parameters with either. */
 export function createRunBody(maxGoalLength: number) {
-  return z.strictObject({
-    goal: z
-      .string({ error: 'goal must be a string: what you want, in plain language' })
-      .trim()
-      .min(1, 'goal must not be empty')
-      .max(maxGoalLength, `goal must be at most ${maxGoalLength} characters`),
-    params: z
-      .record(z.string(), z.unknown(), { error: 'params must be an object of parameter names to values, e.g. {"city": "Lisbon"}' })
-      .optional()
-      .describe("the run's typed parameters, checked against the manifest's orchestrator.params (GET /v1/agents shows its schema)"),
-  });
+  return z
+    .strictObject({
+      goal: z
+        .string({ error: 'goal must be a string: what you want, in plain language' })
+        .trim()
+        .min(1, 'goal must not be empty')
+        .max(maxGoalLength, `goal must be at most ${maxGoalLength} characters`)
+        .optional()
+        .describe('what you want, in plain language (optional with plan or workflow)'),
+      params: z
+        .record(z.string(), z.unknown(), { error: 'params must be an object of parameter names to values, e.g. {"city": "Lisbon"}' })
+        .optional()
+        .describe("the run's typed parameters, checked against the manifest's orchestrator.params (GET /v1/agents shows its schema)"),
+      plan: z
+        .record(z.string(), z.unknown(), { error: 'plan must be an object: the output of baton plan --json, or its plan member { "tasks": [...] }' })
+        .optional()
+        .describe('run exactly this plan, no planner (planner: fixed); tasks need only id and agent'),
+      workflow: z.string().min(1).max(200).optional().describe("run the manifest's workflow of this name, no planner (planner: workflow)"),
+    })
+    .refine((b) => b.goal !== undefined || b.plan !== undefined || b.workflow !== undefined, { error: 'give a goal, or a plan or a workflow', path: ['goal'] });
 }
 
 const listQuery = z.strictObject({
@@ -35,8 +45,11 @@ export function runRoutes(ctx: ServerContext): Hono {
 
   app.post('/runs', async (c) => {
     if (ctx.closing.aborted) throw new ApiError(503, 'SHUTTING_DOWN', 'the server is shutting down; start the run on another instance or try again later');
-    const { goal, params } = await parseJsonBody(c, bodySchema);
-    const handle = await ctx.runs.start(goal, undefined, params === undefined ? {} : { params });
+    const { goal, params, plan, workflow } = await parseJsonBody(c, bodySchema);
+    const inputs: RunInputs = { ...(params ? { params } : {}), ...(workflow ? { workflow } : {}) };
+    // The plan's shape is checked by the orchestrator, with the task named in each problem.
+    if (plan) inputs.plan = plan as NonNullable<RunInputs['plan']>;
+    const handle = await ctx.runs.start(goal ?? '', undefined, inputs);
     const self = `/v1/runs/${handle.runId}`;
     c.header('Location', self);
     return c.json({ runId: handle.runId, status: 'running', links: { self, events: `${self}/events`, cancel: `${self}/cancel`, dashboard: `/#/runs/${handle.runId}` } }, 202);

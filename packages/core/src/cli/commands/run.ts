@@ -14,7 +14,7 @@ import { manifestPath } from '../context.ts';
 import { exitCodeFor, EXIT } from '../exit-codes.ts';
 import { color } from '../format.ts';
 import { ProgressView, summaryTable } from '../progress.ts';
-import { runParams } from '../run-inputs.ts';
+import { runInputs } from '../run-inputs.ts';
 
 export interface RunCommandOptions extends CommonOptions {
   json?: boolean;
@@ -28,17 +28,21 @@ export interface RunCommandOptions extends CommonOptions {
   param?: string[];
   /** `--params FILE|-`: JSON or YAML. */
   params?: string;
+  /** `--plan FILE|-`: the output of `baton plan --json` (or its `plan` member). */
+  plan?: string;
+  /** `--workflow NAME`: one of the manifest's workflows. */
+  workflow?: string;
 }
 
 /** `baton run "<goal>"` and `baton runs resume <id>`: run to the end, show progress, exit with the run's status. */
 export async function runCommand(goal: string | undefined, opts: RunCommandOptions, resumeId?: string): Promise<number> {
-  const params = resumeId ? undefined : await runParams(opts.param, opts.params);
+  const inputs = resumeId ? {} : await runInputs(goal, opts);
   const runtime = resumeId ? await runtimeForResume(opts, resumeId) : await buildRuntime(runtimeOptions(opts, opts.manifest));
   const progress = new ProgressView();
   const onEvent = progress.onEvent;
   let handle: RunHandle;
   try {
-    handle = resumeId ? await runtime.orchestrator.resume(resumeId, { onEvent, useCurrentManifest: opts.useCurrentManifest === true }) : runtime.orchestrator.start(goal ?? '', { onEvent, ...(params ? { params } : {}) });
+    handle = resumeId ? await runtime.orchestrator.resume(resumeId, { onEvent, useCurrentManifest: opts.useCurrentManifest === true }) : runtime.orchestrator.start(goal ?? '', { onEvent, ...inputs });
   } catch (e) {
     await runtime.close();
     throw e;
