@@ -3,7 +3,8 @@ import type { RunRecord, RunStore } from 'batonjs/internal';
 import type { RunEvent } from 'batonjs/internal';
 import { newRunId } from 'batonjs/internal';
 import { reduceEvents } from 'batonjs/internal';
-import type { RunResult } from 'batonjs/internal';
+import { isFinalStatus } from 'batonjs/internal';
+import type { ApprovalDecision, RunResult } from 'batonjs/internal';
 import type { Logger } from 'batonjs/internal';
 import type { CancelRequest, Orchestrator, RunHandle, RunOptions } from 'batonjs/internal';
 import type { LiveRuns } from './live-runs.ts';
@@ -116,7 +117,7 @@ export class RunService {
   async finished(runId: string): Promise<boolean> {
     if (this.live.has(runId)) return this.live.ended(runId);
     const record = await this.store.getRun(runId);
-    return record === undefined || record.status !== 'running';
+    return record === undefined || isFinalStatus(record.status);
   }
 
   /** True when the run executes in this process. */
@@ -132,8 +133,32 @@ export class RunService {
   async cancel(runId: string, reason: string): Promise<CancelOutcome> {
     // A run that journaled run.ended is over, even while it still writes its files.
     const live = this.live.result(runId);
-    if (live && live.status !== 'running') return { kind: 'ended', status: live.status };
+    if (live && isFinalStatus(live.status)) return { kind: 'ended', status: live.status };
     return this.orchestrator.requestCancel(runId, reason);
+  }
+
+  /**
+   * Decides on a run that waits for a decision, wherever it is held, and answers with the result
+   * once the decision is journaled: here at once; by another live process within `waitMs` (else
+   * `recorded: false`, the decision kept in the journal for it); a run nobody held is taken over
+   * and carried on here.
+   */
+  async decide(runId: string, decision: ApprovalDecision, waitMs = 10_000): Promise<{ recorded: boolean; result: RunResult }> {
+    const outcome = await this.orchestrator.decide(runId, decision);
+    switch (outcome.kind) {
+      case 'decided':
+        return { recorded: true, result: (await this.result(runId)) ?? outcome.result };
+      case 'carried':
+        this.adopt(outcome.handle, `carried on to record a decision by ${decision.by}`);
+        return { recorded: true, result: (await this.result(runId)) ?? outcome.result };
+      case 'requested': {
+        const waited = await this.orchestrator.awaitDecision(runId, outcome.requestId, { timeoutMs: waitMs });
+        if (waited.kind === 'carried') this.adopt(waited.handle, `its owner went away while a decision by ${decision.by} was waited for`);
+        const result = waited.kind === 'recorded' ? waited.result : await this.result(runId);
+        if (!result) throw new Error(`run ${runId} vanished while a decision was recorded`);
+        return { recorded: waited.kind !== 'pending', result };
+      }
+    }
   }
 
 }

@@ -14,6 +14,8 @@ export interface AgentDefinition {
   fallback?: string[];
   timeoutMs?: number;
   retries?: number;
+  /** `required`: each task given to this agent waits for a decision before it runs. */
+  approval?: 'required';
   run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> | AgentOutput;
 }
 
@@ -37,6 +39,7 @@ export function defineAgent(def: AgentDefinition): Agent {
   };
   if (def.timeoutMs !== undefined) spec.timeoutMs = def.timeoutMs;
   if (def.retries !== undefined) spec.retries = def.retries;
+  if (def.approval !== undefined) spec.approval = def.approval;
   const run = def.run;
   return { spec, run: async (input, ctx) => run(input, ctx) };
 }

@@ -64,6 +64,8 @@ export const policySchema = z
     maxTokens: positiveInt().optional().describe('Token budget of the run (LLM planner, integrator, agents).'),
     maxLlmCalls: positiveInt().optional().describe('Budget of model calls of the run.'),
     maxReplans: nonNegativeInt().optional().describe('How many times the plan may be replaced after failures.'),
+    approval: z.enum(['none', 'plan']).optional().describe('plan: every run waits for a decision on its plan before any task runs (default none).'),
+    approvalTimeoutMs: positiveInt().optional().describe('How long a decision may be waited for; past it the run ends with that reason (default: no limit).'),
   })
   .describe('How runs are executed.');
 
@@ -170,6 +172,7 @@ export const agentCommonFields = {
   fallback: nameList().default([]).describe('Agents tried, in order, after retries run out.'),
   output: z.record(z.string(), artifactSpecSchema).default({}).describe('Checks per produced artifact type.'),
   examples: z.array(agentExampleSchema).optional().describe('Contract examples: an input and the output expected from it.'),
+  approval: z.literal('required').optional().describe('required: each task given to this agent waits for a decision before it runs (agents with side effects).'),
 };
 
 const moduleAgentSchema = z.strictObject({

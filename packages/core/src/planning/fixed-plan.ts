@@ -75,9 +75,10 @@ export interface FixedPlanProblem extends PlanProblem {
 
 /**
  * Checks a plan given as input against a manifest: its shape, then (completed) the rules every
- * plan must meet. Returns the plan to run, or every problem found.
+ * plan must meet (`available`: artifacts the run already made). Returns the plan to run, or every
+ * problem found.
  */
-export function checkPlanInput(raw: unknown, manifest: Manifest): { plan: Plan } | { problems: FixedPlanProblem[] } {
+export function checkPlanInput(raw: unknown, manifest: Manifest, available: readonly string[] = []): { plan: Plan } | { problems: FixedPlanProblem[] } {
   const unwrapped = isRecord(raw) && !('tasks' in raw) && isRecord(raw['plan']) ? raw['plan'] : raw;
   const shape = planInputSchema.safeParse(unwrapped, { reportInput: true });
   if (!shape.success) {
@@ -97,7 +98,7 @@ export function checkPlanInput(raw: unknown, manifest: Manifest): { plan: Plan }
     };
   }
   const plan = completePlan(shape.data, manifest);
-  const problems = validatePlan(plan, manifest);
+  const problems = validatePlan(plan, manifest, available);
   if (problems.length === 0) return { plan };
   return {
     problems: problems.map((p) => {
@@ -131,6 +132,17 @@ export function fixedPlanOf(raw: object, manifest: Manifest, what = 'the plan gi
   }
   if (BatonError.isInstance(outcome)) throw outcome;
   return outcome;
+}
+
+/**
+ * An edited plan given with an approval, checked like a plan given with a run (`available`: the
+ * artifacts the run already made).
+ * @throws BatonError `BAD_REQUEST` naming each task and what is wrong with it.
+ */
+export function editedPlanOf(raw: unknown, manifest: Manifest, available: readonly string[]): Plan {
+  const checked = checkPlanInput(raw, manifest, available);
+  if ('problems' in checked) throw planInputError('the edited plan', checked.problems);
+  return checked.plan;
 }
 
 /** The error for a plan given as input that cannot run. */

@@ -65,3 +65,21 @@ export async function until(what: string, check: () => boolean | Promise<boolean
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/**
+ * The real `baton` command in a pseudo-terminal (util-linux `script`), as a person at a terminal
+ * runs it: stdin and stderr are TTYs, so it asks for decisions. Output is plain (NO_COLOR, CI).
+ */
+export function batonInTerminal(args: string[], env: Record<string, string> = {}): Baton & { output(): string; type(text: string): void } {
+  const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, BATON_BIN, ...args].map(quote).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: STEER, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: out, stderr: out }));
+  });
+  return { child, done, stderr: () => out, output: () => out, type: (text) => child.stdin.write(text) };
+}

@@ -59,3 +59,18 @@ describe('workflows in a manifest', () => {
     expect(problems[1]?.message).toBe('unknown key "agnt" (did you mean "agent"?)');
   });
 });
+
+describe('approval in a manifest', () => {
+  it('loads policy.approval, policy.approvalTimeoutMs and an agent approval: required', async () => {
+    const lines = withOrchestrator('  policy: { approval: plan, approvalTimeoutMs: 60000 }');
+    lines.splice(lines.indexOf('    kind: command'), 0, '    approval: required');
+    const m = await parse(lines);
+    expect(m.orchestrator.policy).toMatchObject({ approval: 'plan', approvalTimeoutMs: 60000 });
+    expect(m.agents['data']?.approval).toBe('required');
+  });
+
+  it('names a wrong approval value and what was expected', async () => {
+    const problems = await problemsOf(parse(withOrchestrator('  policy: { approval: tasks }')));
+    expect(problems).toEqual([expect.objectContaining({ path: 'orchestrator.policy.approval', message: 'expected one of none | plan, got "tasks"' })]);
+  });
+});

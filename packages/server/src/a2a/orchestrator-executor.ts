@@ -7,7 +7,8 @@ import { dataOf, dataPart, textOf, textPart } from './a2a-agent.ts';
 import { errorMessage } from 'batonjs/internal';
 import { newRunId } from 'batonjs/internal';
 import type { RunEvent } from 'batonjs/internal';
-import type { RunResult } from 'batonjs/internal';
+import { isFinalStatus } from 'batonjs/internal';
+import type { FinalRunStatus, RunResult } from 'batonjs/internal';
 import type { Orchestrator } from 'batonjs/internal';
 import type { RunService } from '../run-service.ts';
 
@@ -19,7 +20,7 @@ export function goalOf(message: Message): string {
   return textOf(message.parts);
 }
 
-const FINAL_STATE: Record<Exclude<RunResult['status'], 'running'>, TaskState> = {
+const FINAL_STATE: Record<FinalRunStatus, TaskState> = {
   succeeded: TaskState.TASK_STATE_COMPLETED,
   partial: TaskState.TASK_STATE_COMPLETED,
   failed: TaskState.TASK_STATE_FAILED,
@@ -44,6 +45,9 @@ function progressText(e: RunEvent): string | undefined {
       return `integrating the deliverable (${e.integrator})`;
     case 'integration.ended':
       return e.ok ? `deliverable integrated in ${e.durationMs} ms` : `integration failed: ${e.error ?? 'unknown error'}`;
+    case 'approval.decided':
+      return `${e.kind === 'plan' ? 'the plan' : `task ${e.taskId ?? ''}`} ${e.decision} by ${e.by}${e.reason ? `: ${e.reason}` : ''}`;
+    case 'approval.requested':
     case 'run.started':
     case 'task.started':
     case 'task.attempt.failed':
@@ -128,7 +132,7 @@ export class OrchestratorExecutor implements AgentExecutor {
     if (final.status !== 'cancelled') artifact('deliverable', 'the deliverable artifacts, keyed by artifact type', final.deliverable.artifacts);
     artifact('run', 'the Baton run: id, status, files', summary);
     const text = `run ${runId} ${final.status}${final.reason ? `: ${final.reason}` : ''}`;
-    status(FINAL_STATE[final.status === 'running' ? 'failed' : final.status], [textPart(text)], { batonRunId: runId });
+    status(FINAL_STATE[isFinalStatus(final.status) ? final.status : 'failed'], [textPart(text)], { batonRunId: runId });
   };
 
   cancelTask = async (taskId: string, bus: ExecutionEventBus): Promise<void> => {
