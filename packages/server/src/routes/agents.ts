@@ -16,6 +16,7 @@ export function publicAgent(a: AgentSpec, manifest: Manifest): Record<string, un
     subagent: manifest.orchestrator.subagents.includes(a.name),
     ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}),
     ...(a.retries !== undefined ? { retries: a.retries } : {}),
+    ...(a.approval !== undefined ? { approval: a.approval } : {}),
   };
 }
 
