@@ -175,7 +175,8 @@ export class Orchestrator {
    * Starts a goal and returns at once with a handle.
    *
    * @throws BatonError `BAD_REQUEST` at once, before anything is journaled, when the parameters do
-   * not fit the manifest's `orchestrator.params` (the message names each field and what was expected).
+   * not fit the manifest's `orchestrator.params`, the workflow is unknown or the plan given fails
+   * validation (the message names each field or task and what was expected).
    */
   start(goal: string, options: RunOptions = {}): RunHandle {
     const params = resolveParams(this.manifest, options.params);
@@ -355,6 +356,20 @@ export class Orchestrator {
     const handle = await this.resume(runId, { useCurrentManifest: false });
     handle.cancel(reason);
     return { kind: 'cancelled', result: await handle.result };
+  }
+
+  /**
+   * Lets go of a run held here that only waits for decisions (no attempt in flight): nothing more
+   * is journaled here and its ownership is released, so a decision or another process carries it
+   * on. False when the run is not held here or has work in flight. `baton serve` does this on
+   * shutdown instead of cancelling such runs.
+   */
+  letGo(runId: string): boolean {
+    const approvals = this.approvals.get(runId);
+    const control = this.controls.get(runId);
+    if (!approvals || !control || approvals.pending().length === 0 || !control.idle()) return false;
+    control.stop({ kind: 'detached', message: 'let go while it waits for a decision' });
+    return true;
   }
 
   /** Cancels a run started by this orchestrator; false if it is not running here. */

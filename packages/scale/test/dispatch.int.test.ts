@@ -128,6 +128,20 @@ describe('dispatching attempts through BullMQ', () => {
     expect(reported).toEqual([{ llmCalls: 1, inputTokens: 10, outputTokens: 5 }]);
   });
 
+  it("carries the run's parameters in the job, as part of the agent input", async () => {
+    const prefix = freshPrefix();
+    const dispatcher = await dispatcherFor(prefix);
+    const queue = new Queue('nobody', { connection: redisOptions(redis.url, false), prefix });
+    cleanups.push(() => queue.close());
+    const controller = new AbortController();
+    const withParams = { ...input('nobody'), params: { city: 'Lisbon', days: 3 } };
+    const attempt = dispatcher.dispatch({ agent: 'nobody', input: withParams, timeoutMs: 10_000 }, { signal: controller.signal });
+    attempt.catch(() => undefined);
+    await waitFor('the job to be queued', async () => (await queue.getJob(jobIdOf(withParams))) !== undefined);
+    expect((await queue.getJob(jobIdOf(withParams)))?.data.input.params).toEqual({ city: 'Lisbon', days: 3 });
+    controller.abort(new Error('done'));
+  });
+
   it('removes the job of an abandoned attempt that no worker has taken yet', async () => {
     const prefix = freshPrefix();
     const dispatcher = await dispatcherFor(prefix);

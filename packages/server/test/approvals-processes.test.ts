@@ -88,4 +88,29 @@ describe('a run left waiting by baton run, carried on by baton serve, decided fr
     await until('the run to succeed', async () => ((await (await fetch(`${url}/v1/runs/${runId}`)).json()) as RunResult).status === 'succeeded');
     expect(calls(log).filter((c) => c.event === 'done').every((c) => c.params['city'] === 'Porto')).toBe(true);
   });
+
+  it('a serve that stops lets go of a run waiting for a decision instead of cancelling it; runs approve carries it on', async () => {
+    const store = path.join(dir, 'journal3.db');
+    const log = path.join(dir, 'calls3.log');
+    const env = { BATON_TEST_LOG: log, BATON_API_TOKEN: undefined, BATON_LOG_LEVEL: 'warn' };
+    const serve = baton(['serve', '-m', MANIFEST, '--port', '0', '--store', store, '--data-dir', path.join(dir, 'data3')], env);
+    running.push(serve);
+    const url = await servedUrl(serve);
+    const res = await fetch(`${url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ goal: 'an itinerary', params: { city: 'Faro' } }) });
+    const { runId } = (await res.json()) as { runId: string };
+    await until('the plan to wait', async () => ((await (await fetch(`${url}/v1/runs/${runId}`)).json()) as RunResult).status === 'awaiting-approval');
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    const s = new SqliteRunStore({ file: store });
+    try {
+      expect((await s.getRun(runId))?.status).toBe('awaiting-approval');
+      expect((await s.ownership(runId))?.owner).toBeUndefined();
+    } finally {
+      await s.close();
+    }
+    const approve = baton(['runs', 'approve', '--store', store, runId], env);
+    expect(await approve.exited).toBe(0);
+    expect(approve.err()).toContain(`nobody held run ${runId}, so it goes on here`);
+    expect(calls(log).filter((c) => c.event === 'done')).toHaveLength(3);
+  });
 });

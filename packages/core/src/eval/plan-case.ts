@@ -28,7 +28,8 @@ export async function runPlanCase(c: PlanCase, ctx: CaseContext): Promise<CaseFi
   const seen: PlanObservation = {};
   try {
     if (c.run) {
-      seen.result = await orchestrator.run(c.goal, { signal: ctx.signal, outDir, ...(c.params === undefined ? {} : { params: c.params }) });
+      // A suite judges what runs, not who approves it: decisions are approved up front, by the suite.
+      seen.result = await orchestrator.run(c.goal, { signal: ctx.signal, outDir, autoApprove: { by: 'baton eval' }, ...(c.params === undefined ? {} : { params: c.params }) });
       // A plan the planner made but validation rejected never reaches the run.
       if (record.outcome && seen.result.plan.tasks.length > 0) seen.plan = seen.result.previousPlans?.[0] ?? seen.result.plan;
       else if (!record.error) seen.planError = seen.result.reason ?? 'no plan';

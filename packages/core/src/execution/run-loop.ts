@@ -116,6 +116,11 @@ export class RunLoop {
     });
   }
 
+  /** True when no attempt runs or is about to (what is left waits for decisions, or nothing is). */
+  idle(): boolean {
+    return this.running === 0 && this.waitingRetry.size === 0 && this.relaunch.length === 0;
+  }
+
   /** Stops the run: in-flight attempts are aborted, waiting tasks end cancelled. */
   stop(reason: StopReason): void {
     if (this.stopReason) return;

@@ -101,6 +101,17 @@ describe('plan approval (policy.approval: plan)', () => {
     expect(requested && requested.type === 'approval.requested' && requested.expiresAt).toBeTruthy();
   });
 
+  it('ends a waiting run cancelled when it is cancelled, wherever the cancel comes from', async () => {
+    const { orchestrator, agents } = trip({ policy: { approval: 'plan' } });
+    const handle = orchestrator.start('an itinerary');
+    await until('the plan to wait', async () => (await statusOf(orchestrator, handle.runId)) === 'awaiting-approval');
+    expect((await orchestrator.requestCancel(handle.runId, 'changed my mind')).kind).toBe('cancelling');
+    const result = await handle.result;
+    expect(result).toMatchObject({ status: 'cancelled', reason: 'changed my mind' });
+    expect(result.awaiting).toBeUndefined();
+    expect(calls(agents.flights)).toBe(0);
+  });
+
   it('does not count the wait for a decision against policy.runTimeoutMs', async () => {
     const { orchestrator } = trip({ policy: { approval: 'plan', runTimeoutMs: 400 }, mailer: undefined });
     const handle = orchestrator.start('an itinerary');
