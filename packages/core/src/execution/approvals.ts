@@ -145,13 +145,15 @@ export class RunApprovals {
    * decision when it was taken, otherwise a promise of it (asked for here unless it was asked
    * already). A task approved once stays approved for its retries and stand-ins.
    */
-  gate(task: PlanTask, agent: string, input: { inputs: Record<string, unknown>; params: Record<string, unknown> }): Decided | Promise<Decided> | undefined {
+  gate(task: PlanTask, agent: string, input: () => { inputs: Record<string, unknown>; params: Record<string, unknown> }): Decided | Promise<Decided> | undefined {
+    // The common case, first: no decision anywhere and none needed for this agent.
+    if (this.decided.size === 0 && this.waiting.size === 0 && this.o.manifest.agents[agent]?.approval !== 'required') return undefined;
     const key = keyOf('task', task.id);
     const known = this.decided.get(key);
     if (known) return known;
     if (!this.waiting.has(key)) {
       if (this.o.manifest.agents[agent]?.approval !== 'required') return undefined;
-      this.request({ kind: 'task', taskId: task.id, task, agent, input, requestedAt: new Date().toISOString() });
+      this.request({ kind: 'task', taskId: task.id, task, agent, input: input(), requestedAt: new Date().toISOString() });
       // Approved up front (--yes) as it was asked.
       const now = this.decided.get(key);
       if (now) return now;

@@ -30,7 +30,7 @@ export interface TaskDecision {
  * What a task waits for before it may be launched (DESIGN section 9): undefined when it may go now,
  * the decision when one was already taken, or a promise of the decision to wait for.
  */
-export type TaskGate = (task: PlanTask, agent: string, input: { inputs: Record<string, unknown>; params: Record<string, unknown> }) => TaskDecision | Promise<TaskDecision> | undefined;
+export type TaskGate = (task: PlanTask, agent: string, input: () => { inputs: Record<string, unknown>; params: Record<string, unknown> }) => TaskDecision | Promise<TaskDecision> | undefined;
 
 export interface RunLoopOptions {
   runId: string;
@@ -195,7 +195,9 @@ export class RunLoop {
   /** Launches the task, unless it must wait for a decision: then it is held, taking no slot, until one comes. */
   private launchOrHold(next: Relaunch): void {
     const { id, agent } = next;
-    const gate = this.o.gate?.(this.tasks.get(id)!, agent, { inputs: this.inputsOf(this.tasks.get(id)!), params: this.o.params });
+    const task = this.tasks.get(id)!;
+    // The input is worked out only when a decision is asked for: most launches need none.
+    const gate = this.o.gate?.(task, agent, () => ({ inputs: this.inputsOf(task), params: this.o.params }));
     if (!gate || (!(gate instanceof Promise) && gate.approved)) return this.launch(id, agent, next.feedback);
     if (!(gate instanceof Promise)) return this.failTask(id, rejectedBecause(gate));
     this.held.set(id, next);
