@@ -53,7 +53,7 @@ async function overhead(isolation: Isolation, dir: string, parallel: number, att
     module: path.join(dir, 'echo.mjs'), output: {}, fallback: [], isolation,
   };
   const agent = createModuleAgent(spec);
-  const input: AgentInput = { runId: 'r_bench', goal: 'g', task: { id: 't1', title: 't', instructions: '' }, inputs: { rows: [1, 2, 3] }, attempt: 1 };
+  const input: AgentInput = { runId: 'r_bench', goal: 'g', task: { id: 't1', title: 't', instructions: '' }, inputs: { rows: [1, 2, 3] }, params: {}, attempt: 1 };
   const one = async (): Promise<void> => {
     const outcome = await runAttempt({ agent, input, produces: ['echo'], timeoutMs: 30_000, controller: new AbortController() });
     if (outcome.status !== 'succeeded') throw new Error(`echo ${outcome.status}`);

@@ -53,7 +53,7 @@ function outcomeOf(a: AttemptRecord): AttemptOutcome {
 
 /** Adds one finished run to the tally. */
 export function tallyRun(t: SoakTally, r: RunResult, faultOf: FaultOf): void {
-  const status = r.status === 'running' ? 'failed' : r.status;
+  const status = r.status === 'running' || r.status === 'awaiting-approval' ? 'failed' : r.status;
   t.runs[status]++;
   for (const task of r.tasks) {
     if (task.status !== 'succeeded') t.unfinishedTasks[task.status] = (t.unfinishedTasks[task.status] ?? 0) + 1;

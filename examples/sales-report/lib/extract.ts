@@ -1,6 +1,6 @@
 /**
  * The data agent's work, shared by its module form (`agents/data.ts`) and its command form
- * (`agents/data-cli.ts`): read the period from the goal, query the sales database read-only and
+ * (`agents/data-cli.ts`): read the period (the `period` run parameter, else the goal), query the sales database read-only and
  * return the `sales-dataset` artifact.
  */
 import { basename } from 'node:path';
@@ -36,7 +36,7 @@ function byPeriod(periods: PeriodDef[], columns: string, groupBy: string): { sql
  * Builds the dataset for a goal. Throws `UnrecoverableAgentError` when the period asked for has no
  * data (retrying cannot help): the message names the period and the range the data covers.
  */
-export function extractSalesDataset(input: Pick<AgentInput, 'goal'> & { task?: Partial<AgentInput['task']> }, options: { dbFile?: string; signal?: AbortSignal } = {}): SalesDataset {
+export function extractSalesDataset(input: Pick<AgentInput, 'goal'> & { task?: Partial<AgentInput['task']>; params?: Record<string, unknown> }, options: { dbFile?: string; signal?: AbortSignal } = {}): SalesDataset {
   const file = options.dbFile ?? salesDatabaseFile();
   const db = SalesDb.open(file);
   try {

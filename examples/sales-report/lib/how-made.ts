@@ -3,7 +3,7 @@
  * timings, validation results), shared by the HTML and Markdown reports.
  */
 import type { IntegrationInput } from 'batonjs';
-import type { AttemptRecord, Usage } from 'batonjs';
+import type { ApprovalRecord, AttemptRecord, Usage } from 'batonjs';
 
 export interface AttemptLine {
   n: number;
@@ -38,6 +38,23 @@ export interface HowMade {
   notes: string[];
   /** Model calls and tokens of the whole run (planner, agents, judges); zero without a model. */
   usage: Usage;
+  /** The run's parameters (`{}` when none were given). */
+  params: Record<string, unknown>;
+  /** The decisions people took on the run (its plan, gated tasks), in order. */
+  approvals: ApprovalRecord[];
+}
+
+/** How the run was steered, as sentences: its parameters and every decision on it (none when none). */
+export function steeringLines(h: Pick<HowMade, 'params' | 'approvals'>): string[] {
+  const lines: string[] = [];
+  const params = Object.entries(h.params);
+  if (params.length > 0) lines.push(`Run parameters: ${params.map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ')}.`);
+  for (const a of h.approvals) {
+    const what = a.kind === 'plan' ? `The plan${a.planEdited ? ', as edited,' : ''} was` : `Task ${a.taskId ?? '?'} was`;
+    const why = a.reason ? ` (${a.reason})` : a.note ? ` (${a.note})` : '';
+    lines.push(`${what} ${a.decision} by ${a.by} at ${a.at}${why}.`);
+  }
+  return lines;
 }
 
 /** "8 model calls, 12,345 input and 2,345 output tokens", or undefined when no model was used. */
@@ -99,6 +116,8 @@ export function howMade(input: Pick<IntegrationInput, 'runId' | 'goal' | 'plan' 
     steps,
     notes: input.plan.notes ?? [],
     usage: input.result.usage,
+    params: input.result.params ?? {},
+    approvals: input.result.approvals ?? [],
   };
 }
 

@@ -290,10 +290,14 @@ function lastQuarterOf(coverage: Coverage): { start: string; end: string } {
 }
 
 /**
- * The request for an agent's input: read from the goal; when the goal names no period but the
- * task's instructions do (an LLM planner may spell the period out there), from the instructions.
+ * The request for an agent's input. The run parameter `period` ("Q2 2026", "H1 2026", "March
+ * 2026") names the period when it is given; the goal still says what to break down ("by region").
+ * Without it the period is read from the goal; when the goal names no period but the task's
+ * instructions do (an LLM planner may spell the period out there), from the instructions.
  */
-export function periodRequestFor(input: { goal: string; task?: { instructions?: string } }, coverage: Coverage): PeriodRequest {
+export function periodRequestFor(input: { goal: string; task?: { instructions?: string }; params?: Record<string, unknown> }, coverage: Coverage): PeriodRequest {
+  const period = input.params?.['period'];
+  if (typeof period === 'string' && period.trim() !== '') return fromParameter(period.trim(), input.goal, coverage);
   const fromGoal = parsePeriodRequest(input.goal, coverage);
   const instructions = input.task?.instructions;
   if (!fromGoal.fallback || !instructions || instructions.includes(input.goal)) return fromGoal;
@@ -301,6 +305,18 @@ export function periodRequestFor(input: { goal: string; task?: { instructions?: 
   if (fromTask.fallback) return fromGoal;
   fromTask.notes.unshift(`The goal names no period; used the one in the task's instructions, ${fromTask.current.label}.`);
   return fromTask;
+}
+
+/** The request for the `period` run parameter; the goal adds its breakdowns. */
+function fromParameter(period: string, goal: string, coverage: Coverage): PeriodRequest {
+  const request = parsePeriodRequest(period, coverage);
+  if (request.fallback) {
+    request.noData = `The run parameter period is "${period}", which is not a period this report understands: write it like "Q2 2026", "H1 2026", "March 2026" or "2025".`;
+    return request;
+  }
+  request.focus = focusOf(goal);
+  request.notes.unshift(`Period from the run parameter period: ${request.current.label}.`);
+  return request;
 }
 
 /** All periods of a request, current first. */

@@ -6,7 +6,7 @@
 import type { BreakdownItem, Charts, Finding, KpiName, Metrics, QueryRecord, Summary } from './artifacts.ts';
 import { count, percent, signedPercent, signedPoints, usd } from './format.ts';
 import type { HowMade } from './how-made.ts';
-import { seconds, usageLine } from './how-made.ts';
+import { seconds, steeringLines, usageLine } from './how-made.ts';
 import type { PeriodDef, PeriodTag } from './period.ts';
 import { REPORT_CSS } from './report-style.ts';
 
@@ -138,8 +138,9 @@ function howMadeSection(h: HowMade, queries: QueryRecord[]): string {
         .join('')}</details>`
     : '';
   const notes = h.notes.length ? `<p class="meta">Planner notes: ${esc(h.notes.join(' '))}</p>` : '';
+  const steering = steeringLines(h).map((line) => `<p class="meta steering">${esc(line)}</p>`).join('');
   return `<section id="how-made"><h2>How this report was made</h2>
-<p class="meta">Goal: “${esc(h.goal.replace(/[.\s]+$/, ''))}”. Run ${esc(h.runId)}, planned by the ${esc(h.planner)} planner, started ${esc(h.startedAt)}. Each output was validated against its JSON Schema before it was used.${usageLine(h.usage) ? ` Model usage: ${esc(usageLine(h.usage)!)}.` : ''}</p>${notes}
+<p class="meta">Goal: “${esc(h.goal.replace(/[.\s]+$/, ''))}”. Run ${esc(h.runId)}, planned by the ${esc(h.planner)} planner, started ${esc(h.startedAt)}. Each output was validated against its JSON Schema before it was used.${usageLine(h.usage) ? ` Model usage: ${esc(usageLine(h.usage)!)}.` : ''}</p>${steering}${notes}
 <table class="how"><thead><tr><th>Subtask</th><th>Agent</th><th>Status</th><th class="num">Attempts</th><th class="num">Time</th><th>Attempts and validation</th></tr></thead><tbody>${rows.join('')}</tbody></table>
 ${sql}</section>`;
 }

@@ -1,7 +1,7 @@
 /** report.md: the same report as Markdown, with the charts as image files beside it. */
 import type { BreakdownItem, Metrics } from './artifacts.ts';
 import { count, percent, signedPercent, signedPoints, usd } from './format.ts';
-import { seconds, usageLine } from './how-made.ts';
+import { seconds, steeringLines, usageLine } from './how-made.ts';
 import type { PeriodDef, PeriodTag } from './period.ts';
 import type { ReportParts } from './report-html.ts';
 import { comparisonName, orderedComparisons } from './report-html.ts';
@@ -67,6 +67,7 @@ export function renderMarkdown(p: ReportParts, chartFile: (id: string) => string
   }
   const h = p.howMade;
   out.push('## How this report was made', '', `Goal: "${h.goal.replace(/[.\s]+$/, '')}". Run ${h.runId}, planned by the ${h.planner} planner, started ${h.startedAt}. Each output was validated against its JSON Schema before it was used.${usageLine(h.usage) ? ` Model usage: ${usageLine(h.usage)!}.` : ''}`, '');
+  for (const line of steeringLines(h)) out.push(line, '');
   out.push('| Subtask | Agent | Status | Attempts | Time | Validation |', '|---|---|---|---:|---:|---|');
   for (const s of h.steps) {
     const v = s.attempts.length ? s.attempts.map((a) => `#${a.n} ${a.agent} ${a.version}: ${a.status} in ${seconds(a.durationMs)}; ${a.validation}`).join('<br>') : (s.reason ?? 'not run');

@@ -22,6 +22,7 @@ const input = (goal: string, inputs: Record<string, unknown> = {}): AgentInput =
   goal,
   task: { id: 't1', title: 'test', instructions: goal },
   inputs,
+  params: {},
   attempt: 1,
 });
 
@@ -213,6 +214,31 @@ describe('failures that retrying cannot fix', () => {
 
   it('honours an aborted signal', async () => {
     await expect(dataAgent(input('Q2'), { signal: AbortSignal.abort() })).rejects.toThrow();
+  });
+});
+
+describe('the period run parameter', () => {
+  const withPeriod = (goal: string, period: string, inputs: Record<string, unknown> = {}) => ({ ...input(goal, inputs), params: { period } });
+
+  it('names the period over the goal; the goal still says what to break down', async () => {
+    const goal = 'Sales report by region';
+    const dataset = (await dataAgent(withPeriod(goal, 'Q1 2025'), ctx))['sales-dataset'] as SalesDataset;
+    expect(dataset).toEqual({ ...get('Q1 2025 sales report by region').dataset, queries: expect.any(Array) as unknown, request: expect.anything() as unknown, notes: expect.any(Array) as unknown });
+    expect(dataset.request.current.label).toBe('Q1 2025');
+    expect(dataset.request.focus).toEqual(['region']);
+    expect(dataset.notes[0]).toBe('Period from the run parameter period: Q1 2025.');
+    // Analytics reads the same parameter, so it agrees the dataset is for the period asked for.
+    const metrics = (await analyticsAgent(withPeriod(goal, 'Q1 2025', { 'sales-dataset': dataset }), ctx))['metrics'] as Metrics;
+    expect(metrics.period.label).toBe('Q1 2025');
+  });
+
+  it('a period parameter the report cannot read is an unrecoverable error naming it', async () => {
+    const err = await dataAgent(withPeriod('Sales report', 'next Tuesday'), ctx).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as BatonError).retryable).toBe(false);
+    expect((err as Error).message).toMatch(/run parameter period is "next Tuesday", which is not a period/);
   });
 });
 

@@ -58,11 +58,13 @@ function integrationInput(outDir: string, produced: Record<string, unknown>, tas
     goal: GOAL,
     status: 'succeeded',
     planner: 'builtin',
+    params: {},
     plan,
     tasks,
     deliverable: { artifacts: {}, files: [], provenance: {} },
     usage: { llmCalls: 0, inputTokens: 0, outputTokens: 0 },
     startedAt: '2026-11-25T10:00:00.000Z',
+    approvals: [],
   };
   return { runId: 'r_test', goal: GOAL, manifest, plan, tasks, artifacts: produced, provenance, missing: [], outDir, result, signal: new AbortController().signal };
 }
@@ -74,7 +76,7 @@ beforeAll(async () => {
   sampleDatabase();
   manifest = await loadManifest(join(import.meta.dirname, '../baton.yaml'));
   const ctx = { signal: new AbortController().signal };
-  const input = (inputs: Record<string, unknown>): AgentInput => ({ runId: 'r_test', goal: GOAL, task: { id: 't', title: 't', instructions: '' }, inputs, attempt: 1 });
+  const input = (inputs: Record<string, unknown>): AgentInput => ({ runId: 'r_test', goal: GOAL, task: { id: 't', title: 't', instructions: '' }, inputs, params: {}, attempt: 1 });
   const dataset = (await dataAgent(input({}), ctx))['sales-dataset'];
   const analytics = await analyticsAgent(input({ 'sales-dataset': dataset }), ctx);
   const summary = (await summaryAgent(input({ metrics: analytics['metrics'] }), ctx))['summary'];
@@ -116,6 +118,21 @@ describe('report integrator', () => {
     expect(md).toContain('![Revenue by region: Q1 2025 vs Q1 2024 vs Q4 2024](charts/revenue-by-region.png)');
     expect(md).toContain('| t2-compute-metrics: Compute metrics and charts | analytics v1.0.0 | succeeded | 2 |');
     expect(md).toContain('```sql');
+  });
+
+  it('says in "How this report was made" how the run was steered: its parameters and who approved what', async () => {
+    const out = join(dir, 'steered');
+    const tasks = PLAN.tasks.map((t) => task(t.id, t.agent, [{ status: 'succeeded' }]));
+    const input = integrationInput(out, artifacts, tasks);
+    input.result.params = { period: 'Q1 2025' };
+    input.result.approvals = [{ kind: 'plan', decision: 'approved', by: 'cfo@example.com', at: '2026-11-25T10:00:00.500Z', planEdited: true, note: 'no charts by product' }];
+    await integrate(input);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<p class="meta steering">Run parameters: period = &quot;Q1 2025&quot;.</p>');
+    expect(html).toContain('<p class="meta steering">The plan, as edited, was approved by cfo@example.com at 2026-11-25T10:00:00.500Z (no charts by product).</p>');
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('Run parameters: period = "Q1 2025".');
+    expect(md).toContain('The plan, as edited, was approved by cfo@example.com at 2026-11-25T10:00:00.500Z (no charts by product).');
   });
 
   it('reports what exists when a task failed, and says what is missing and why', async () => {

@@ -2,7 +2,10 @@ import { reservedArtifactName } from './core/artifact-names.ts';
 import type { Agent } from './core/contracts.ts';
 import { resolvePolicy } from './core/defaults.ts';
 import { BatonError } from './core/errors.ts';
-import type { AgentSpec, Manifest, Policy } from './core/types.ts';
+import type { AgentSpec, JsonSchema, Manifest, Policy } from './core/types.ts';
+import { buildWorkflows, checkParamsSchema } from './manifest/steering-rules.ts';
+import { taskInputSchema } from './planning/fixed-plan.ts';
+import type { TaskInput } from './planning/fixed-plan.ts';
 import { Orchestrator } from './orchestrator.ts';
 import type { OrchestratorOptions } from './orchestrator.ts';
 
@@ -17,6 +20,10 @@ export interface CodeOrchestratorOptions extends Omit<OrchestratorOptions, 'mani
   /** Artifacts to produce when the goal names none (default: what no other agent consumes). */
   deliverable?: string[];
   policy?: Partial<Policy>;
+  /** JSON Schema (`type: object`) of the run parameters (a manifest's `orchestrator.params`). */
+  params?: JsonSchema;
+  /** Fixed plans by name (a manifest's `workflows:`): tasks need only id and agent. */
+  workflows?: Record<string, { description?: string; tasks: TaskInput[] }>;
 }
 
 /**
@@ -24,7 +31,7 @@ export interface CodeOrchestratorOptions extends Omit<OrchestratorOptions, 'mani
  * `createOrchestrator({ name: 'travel', agents: [flights, hotels, planner] })`.
  */
 export function createOrchestrator(options: CodeOrchestratorOptions): Orchestrator {
-  const { name, description, instructions, model, agents, deliverable, policy, ...rest } = options;
+  const { name, description, instructions, model, agents, deliverable, policy, params, workflows, ...rest } = options;
   const specs: Record<string, AgentSpec> = {};
   for (const a of agents) {
     if (specs[a.spec.name]) throw new BatonError('MANIFEST_INVALID', `two agents are named '${a.spec.name}'`, { retryable: false });
@@ -35,6 +42,10 @@ export function createOrchestrator(options: CodeOrchestratorOptions): Orchestrat
       }
     }
     specs[a.spec.name] = a.spec;
+  }
+  if (params) {
+    const problems = checkParamsSchema({ orchestrator: { params } });
+    if (problems.length > 0) throw new BatonError('MANIFEST_INVALID', `params: ${problems.map((p) => p.message).join('; ')}`, { retryable: false });
   }
   const consumed = new Set(agents.flatMap((a) => a.spec.consumes));
   const manifest: Manifest = {
@@ -48,8 +59,17 @@ export function createOrchestrator(options: CodeOrchestratorOptions): Orchestrat
       deliverable: deliverable ?? [...new Set(agents.flatMap((a) => a.spec.produces).filter((p) => !consumed.has(p)))],
       policy: resolvePolicy(policy),
       ...(model ? { model } : {}),
+      ...(params ? { params } : {}),
     },
     agents: specs,
   };
+  if (workflows) {
+    const built = buildWorkflows(
+      Object.fromEntries(Object.entries(workflows).map(([k, w]) => [k, { ...w, tasks: w.tasks.map((t) => taskInputSchema.parse(t)) }])),
+      manifest,
+    );
+    if (built.findings.length > 0) throw new BatonError('MANIFEST_INVALID', `workflows: ${built.findings.map((f) => `${f.path.join('.')}: ${f.message}`).join('; ')}`, { retryable: false });
+    if (built.workflows) manifest.workflows = built.workflows;
+  }
   return new Orchestrator({ ...rest, manifest, agents });
 }

@@ -17,8 +17,8 @@ export { defineAgent } from './agents/define-agent.ts';
 export type { AgentDefinition } from './agents/define-agent.ts';
 export { AgentRegistry } from './agents/registry.ts';
 export { loadManifest, parseManifest, manifestFromObject, defineManifest } from './manifest/index.ts';
-export { BuiltinPlanner, StaticPlanner, validatePlan, assertValidPlan, explainPlan, formatPlanProblems } from './planning/index.ts';
-export type { PlanProblem } from './planning/index.ts';
+export { BuiltinPlanner, StaticPlanner, FixedPlanner, validatePlan, assertValidPlan, explainPlan, formatPlanProblems } from './planning/index.ts';
+export type { PlanProblem, PlanInput, TaskInput } from './planning/index.ts';
 export { candidateAgents } from './routing/index.ts';
 // PostgreSQL lives in batonjs-scale (loaded by openStore only for postgres:// URLs).
 export { MemoryRunStore, SqliteRunStore, openStore, DEFAULT_DATABASE_FILE, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './store/index.ts';

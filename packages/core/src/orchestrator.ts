@@ -1,12 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AgentPool } from './agents/agent-pool.ts';
 import { VersionGate } from './agents/version-gate.ts';
 import { AgentRegistry } from './agents/registry.ts';
-import type { Agent, Integrator, Planner, RunStore } from './core/contracts.ts';
+import type { Agent, DecisionRequest, Integrator, Planner, RunStore } from './core/contracts.ts';
 import { BatonError } from './core/errors.ts';
 import type { RunEvent } from './core/events.ts';
 import { newRunId } from './core/ids.ts';
-import type { AgentOutput, Manifest, PlanTask, RunResult, Usage } from './core/types.ts';
+import { reduceEvents } from './core/reduce.ts';
+import { isFinalStatus } from './core/types.ts';
+import type { AgentOutput, ApprovalDecision, Manifest, PendingApproval, Plan, PlanTask, RunResult, Usage } from './core/types.ts';
+import { checkDecision } from './execution/decision-input.ts';
+import { decisionTarget, describe, notAwaiting } from './execution/approvals.ts';
+import type { RunApprovals } from './execution/approvals.ts';
 import { RunJournal } from './execution/journal.ts';
 import type { EventListener } from './execution/journal.ts';
 import type { Limiter } from './execution/limiter.ts';
@@ -14,13 +20,17 @@ import { ownerInfo, ownerGone, leaseMs, PROCESS_OWNER } from './execution/owner-
 import { OwnerSession } from './execution/owner-session.ts';
 import { RunControl } from './execution/run-control.ts';
 import { driveRun, notResumable } from './execution/run-driver.ts';
-import type { RunServices } from './execution/run-driver.ts';
+import type { RunJob, RunServices } from './execution/run-driver.ts';
 import { loadIntegrator } from './integration/load-integrator.ts';
 import { snapshotOf } from './manifest/snapshot.ts';
 import { BuiltinPlanner } from './planning/builtin-planner.ts';
+import { fixedPlanFor } from './planning/run-plan.ts';
+import { editedPlanOf } from './planning/fixed-plan.ts';
+import type { PlanInput } from './planning/fixed-plan.ts';
 import { assertValidPlan } from './planning/validate-plan.ts';
 import { MemoryRunStore } from './store/memory-store.ts';
 import { supportsOwnership } from './store/ownership.ts';
+import { resolveParams } from './validation/params.ts';
 
 const HOST = hostname();
 
@@ -53,6 +63,27 @@ export interface RunOptions {
   outDir?: string;
   /** Use this id instead of a generated one. */
   runId?: string;
+  /**
+   * The run's typed parameters, checked against the manifest's `orchestrator.params` (its
+   * defaults filled in) and handed to every agent as `input.params`.
+   */
+  params?: Record<string, unknown>;
+  /**
+   * Run exactly this plan, no planner involved (`planner: fixed`): the `plan` member of `baton plan
+   * --json` or that whole output; tasks may leave out what their agent implies. Checked like any
+   * planner's plan, once per plan object.
+   */
+  plan?: Plan | PlanInput | { plan: Plan | PlanInput };
+  /** Run the manifest's workflow of this name (`planner: workflow`), no planner involved. */
+  workflow?: string;
+  /** Approve every decision of this run at once, by this name (`baton run --yes`); journaled with the run. */
+  autoApprove?: { by: string };
+  /**
+   * When the run can go no further until a decision is taken, let go of it: nothing more is
+   * journaled here, its ownership is released, and `result` settles with the result so far (status
+   * `awaiting-approval`). A later decision, or a `baton serve` on the journal, carries it on.
+   */
+  detachWhenWaiting?: boolean;
 }
 
 /** Options of carrying on a run from its journal. */
@@ -70,6 +101,15 @@ export interface RunHandle {
   /** Set when the run was resumed under a manifest other than this orchestrator's (or the reverse). */
   note?: string;
 }
+
+/** What became of a decision on a run, wherever the run is held. */
+export type DecisionOutcome =
+  /** This process holds the run: the decision is journaled and the run goes on here. */
+  | { kind: 'decided'; result: RunResult }
+  /** A live process holds the run: the decision is left in the journal for it (see `awaitDecision`). */
+  | { kind: 'requested'; requestId: string; owner: string }
+  /** Nobody held the run: this process took it over, journaled the decision and carries it on. */
+  | { kind: 'carried'; handle: RunHandle; result: RunResult };
 
 /** What became of a request to cancel a run, wherever it runs. */
 export type CancelRequest =
@@ -95,6 +135,10 @@ export class Orchestrator {
   private readonly integrators = new Map<string, Promise<Integrator>>();
   private readonly listeners: EventListener[] = [];
   private readonly active = new Map<string, RunHandle>();
+  private readonly approvals = new Map<string, RunApprovals>();
+  private readonly controls = new Map<string, RunControl>();
+  /** Decisions to take on runs this process takes over to decide on them, before they can stall. */
+  private readonly carried = new Map<string, { decision: ApprovalDecision; taken?: Promise<void> }>();
 
   constructor(private readonly options: OrchestratorOptions) {
     this.manifest = options.manifest;
@@ -127,8 +171,17 @@ export class Orchestrator {
     return this.start(goal, options).result;
   }
 
-  /** Starts a goal and returns at once with a handle. */
+  /**
+   * Starts a goal and returns at once with a handle.
+   *
+   * @throws BatonError `BAD_REQUEST` at once, before anything is journaled, when the parameters do
+   * not fit the manifest's `orchestrator.params`, the workflow is unknown or the plan given fails
+   * validation (the message names each field or task and what was expected).
+   */
   start(goal: string, options: RunOptions = {}): RunHandle {
+    const params = resolveParams(this.manifest, options.params);
+    const fixed = fixedPlanFor(this.manifest, options);
+    if (fixed && !goal.trim()) goal = fixed.goal;
     const runId = options.runId ?? newRunId();
     return this.track(runId, options, async (control) => {
       const snapshot = snapshotOf(this.manifest);
@@ -145,9 +198,12 @@ export class Orchestrator {
         // Where the run lives, so a cancel can reach its process and a resume its files.
         options: { ...(outDir ? { outDir } : {}), pid: process.pid, host: HOST, owner: PROCESS_OWNER.id },
         manifest: snapshot,
-        params: {},
+        params,
+        ...(options.autoApprove ? { autoApprove: options.autoApprove } : {}),
       });
-      return this.drive(runId, goal, this.manifest, journal, control, outDir, owned ? 1 : undefined);
+      // In the same tick, so the same write: a run with a fixed plan is never journaled without it.
+      if (fixed) journal.emit({ type: 'plan.created', plan: fixed.plan, planner: fixed.planner, reason: fixed.reason });
+      return this.drive({ runId, goal, params, manifest: this.manifest, journal, control, outDir, ...(options.autoApprove ? { autoApprove: options.autoApprove } : {}) }, owned ? 1 : undefined, options);
     });
   }
 
@@ -167,7 +223,7 @@ export class Orchestrator {
     let reason: string | undefined;
     if (supportsOwnership(this.store)) {
       const ownership = await this.store.ownership(runId);
-      if (!ownership || ownership.status !== 'running') throw notResumable(runId, `it is ${ownership?.status ?? 'gone'}`);
+      if (!ownership || isFinalStatus(ownership.status)) throw notResumable(runId, `it is ${ownership?.status ?? 'gone'}`);
       const gone = ownerGone(ownership, leaseMs());
       if (!gone && ownership.owner) throw notResumable(runId, `it is running in process ${ownership.owner.pid} on ${ownership.owner.host} (last heartbeat ${Math.round((ownership.heartbeatAgeMs ?? 0) / 1000)} s ago); cancel it with \`baton runs cancel ${runId}\` or wait for it`);
       fence = await this.store.claim(runId, PROCESS_OWNER, ownership.fence);
@@ -182,10 +238,104 @@ export class Orchestrator {
       const interrupted = (journal.builder.current()?.tasks ?? []).flatMap((t) => t.attempts.filter((a) => !a.status).map((a) => a.attemptId));
       const why = [reason, note].filter(Boolean).join('; ');
       journal.emit({ type: 'run.resumed', interruptedAttempts: interrupted, owner: ownerInfo(PROCESS_OWNER), ...(why ? { reason: why } : {}) });
-      return this.drive(runId, started.goal, manifest, journal, control, outDir, fence, events);
+      const autoApprove = options.autoApprove ?? started.autoApprove;
+      return this.drive({ runId, goal: started.goal, params: started.params ?? {}, manifest, journal, control, outDir, journaled: events, ...(autoApprove ? { autoApprove } : {}) }, fence, options);
     });
     if (note) handle.note = note;
     return handle;
+  }
+
+  /**
+   * Decides on a run that waits for a decision (DESIGN section 9), wherever it is held: here at
+   * once; in another live process through a request left in the journal (see `awaitDecision`);
+   * when nobody holds it (its process is gone, or it was left waiting), by taking the run over
+   * here, journaling the decision and carrying it on (`options` apply to that).
+   * @throws BatonError `NOT_AWAITING_APPROVAL` when nothing, or not what it names, waits (409 / exit 64);
+   * `BAD_REQUEST` for an edited plan that would not run (the run keeps waiting); `RUN_NOT_FOUND`.
+   */
+  async decide(runId: string, decision: ApprovalDecision, options: ResumeOptions = {}): Promise<DecisionOutcome> {
+    checkDecision(decision);
+    for (let tries = 0; ; tries++) {
+      const here = this.approvals.get(runId);
+      if (here) {
+        await here.decide(decision);
+        return { kind: 'decided', result: this.resultHere(runId)! };
+      }
+      const events = await this.store.readEvents(runId);
+      const result = reduceEvents(events);
+      const started = events.find((e): e is Extract<RunEvent, { type: 'run.started' }> => e.type === 'run.started');
+      if (!result || !started) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in this journal`, { runId, retryable: false });
+      if (isFinalStatus(result.status)) throw notAwaiting(runId, result.status, `it ended ${result.status}: nothing waits for a decision`);
+      const target = decisionTarget(runId, result.status, decision, result.awaiting ?? []);
+      if (decision.plan !== undefined) await this.checkEditedPlan(decision, target, result, this.manifestOf(started, options.useCurrentManifest === true).manifest);
+      if (supportsOwnership(this.store)) {
+        const ownership = await this.store.ownership(runId);
+        if (ownership?.owner && !ownerGone(ownership, leaseMs())) {
+          const request: DecisionRequest = { id: `d_${randomUUID()}`, runId, key: target.kind === 'plan' ? 'plan' : `task:${target.taskId ?? ''}`, decision, requestedAt: new Date().toISOString() };
+          if (!(await this.store.requestDecision(request))) throw notAwaiting(runId, result.status, `another decision on ${describe(target)} is being recorded; see \`baton runs show ${runId}\``, result.awaiting);
+          return { kind: 'requested', requestId: request.id, owner: `process ${ownership.owner.pid} on ${ownership.owner.host}` };
+        }
+      }
+      let handle: RunHandle;
+      const carried: { decision: ApprovalDecision; taken?: Promise<void> } = { decision };
+      this.carried.set(runId, carried);
+      try {
+        handle = await this.resume(runId, options);
+      } catch (e) {
+        // Another process claimed it a moment ago: leave the decision for it instead.
+        if (tries === 0 && BatonError.isInstance(e) && e.code === 'RUN_NOT_RESUMABLE') continue;
+        throw e;
+      } finally {
+        this.carried.delete(runId);
+      }
+      try {
+        if (!carried.taken) throw new BatonError('INTERNAL', `run ${runId} was carried on without its decision`, { runId });
+        await carried.taken;
+      } catch (e) {
+        // The decision was refused: the run is let go again, still waiting, for the next decision.
+        this.controls.get(runId)?.stop({ kind: 'detached', message: 'left waiting for a decision' });
+        await handle.result.catch(() => undefined);
+        throw e;
+      }
+      return { kind: 'carried', handle, result: this.resultHere(runId)! };
+    }
+  }
+
+  /**
+   * Waits until a decision left for another process (`decide` answered `requested`) is journaled.
+   * When that process goes away first, the run is taken over here and carried on with it.
+   * @throws BatonError `NOT_AWAITING_APPROVAL` when it was not taken (something was decided meanwhile).
+   */
+  async awaitDecision(runId: string, requestId: string, options: ResumeOptions & { timeoutMs?: number } = {}): Promise<{ kind: 'recorded'; result: RunResult } | { kind: 'carried'; handle: RunHandle } | { kind: 'pending' }> {
+    const until = Date.now() + (options.timeoutMs ?? 30_000);
+    const recorded = async (): Promise<RunResult | undefined> => {
+      const events = await this.store.readEvents(runId);
+      return events.some((e) => e.type === 'approval.decided' && e.requestId === requestId) ? reduceEvents(events) : undefined;
+    };
+    for (;;) {
+      const done = await recorded();
+      if (done) return { kind: 'recorded', result: done };
+      if (!supportsOwnership(this.store)) return { kind: 'pending' };
+      const waiting = (await this.store.decisionRequests({ runId })).some((r) => r.id === requestId);
+      if (!waiting) {
+        const late = await recorded();
+        if (late) return { kind: 'recorded', result: late };
+        const now = reduceEvents(await this.store.readEvents(runId));
+        throw notAwaiting(runId, now?.status ?? 'unknown', 'the decision was not taken: what it decided no longer waits (another decision came first)', now?.awaiting ?? []);
+      }
+      const ownership = await this.store.ownership(runId);
+      if (ownership && (!ownership.owner || ownerGone(ownership, leaseMs()))) {
+        try {
+          const handle = await this.resume(runId, options);
+          await OwnerSession.of(this.store)?.tick();
+          return { kind: 'carried', handle };
+        } catch (e) {
+          if (!(BatonError.isInstance(e) && e.code === 'RUN_NOT_RESUMABLE')) throw e;
+        }
+      }
+      if (Date.now() > until) return { kind: 'pending' };
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /**
@@ -196,7 +346,7 @@ export class Orchestrator {
     if (this.cancel(runId, reason)) return { kind: 'cancelling' };
     const record = await this.store.getRun(runId);
     if (!record) return { kind: 'not-found' };
-    if (record.status !== 'running') return { kind: 'ended', status: record.status };
+    if (isFinalStatus(record.status)) return { kind: 'ended', status: record.status };
     if (!supportsOwnership(this.store)) return { kind: 'ended', status: record.status };
     const ownership = await this.store.ownership(runId);
     if (ownership?.owner && !ownerGone(ownership, leaseMs())) {
@@ -206,6 +356,20 @@ export class Orchestrator {
     const handle = await this.resume(runId, { useCurrentManifest: false });
     handle.cancel(reason);
     return { kind: 'cancelled', result: await handle.result };
+  }
+
+  /**
+   * Lets go of a run held here that only waits for decisions (no attempt in flight): nothing more
+   * is journaled here and its ownership is released, so a decision or another process carries it
+   * on. False when the run is not held here or has work in flight. `baton serve` does this on
+   * shutdown instead of cancelling such runs.
+   */
+  letGo(runId: string): boolean {
+    const approvals = this.approvals.get(runId);
+    const control = this.controls.get(runId);
+    if (!approvals || !control || approvals.pending().length === 0 || !control.idle()) return false;
+    control.stop({ kind: 'detached', message: 'let go while it waits for a decision' });
+    return true;
   }
 
   /** Cancels a run started by this orchestrator; false if it is not running here. */
@@ -230,6 +394,20 @@ export class Orchestrator {
   async close(closeStore = true): Promise<void> {
     for (const { pool } of this.pools.values()) await pool.close();
     if (closeStore) await this.store.close();
+  }
+
+  /** A copy of the live result of a run driven here. */
+  private resultHere(runId: string): RunResult | undefined {
+    return this.approvals.get(runId)?.result();
+  }
+
+  /** An edited plan a decision would approve, checked here before it is left for another process. */
+  private async checkEditedPlan(decision: ApprovalDecision, target: PendingApproval, result: RunResult, manifest: Manifest): Promise<void> {
+    if (decision.decision !== 'approved' || target.kind !== 'plan') throw new BatonError('BAD_REQUEST', 'an edited plan goes with an approval of the plan, not of a task or a rejection', { runId: result.runId, retryable: false });
+    const available = result.tasks.filter((t) => t.status === 'succeeded').flatMap((t) => Object.keys(t.output ?? {}));
+    const plan = editedPlanOf(decision.plan, manifest, available);
+    const refused = await this.agentsOf(manifest).gate.refusal(plan);
+    if (refused) throw new BatonError('BAD_REQUEST', `the edited plan cannot run: ${refused}`, { runId: result.runId, retryable: false });
   }
 
   private track(runId: string, options: RunOptions, body: (control: RunControl) => Promise<RunResult>): RunHandle {
@@ -257,23 +435,40 @@ export class Orchestrator {
     });
   }
 
-  private async drive(
-    runId: string,
-    goal: string,
-    manifest: Manifest,
-    journal: RunJournal,
-    control: RunControl,
-    outDir: string | undefined,
-    fence: number | undefined,
-    journaled?: readonly RunEvent[],
-  ): Promise<RunResult> {
+  private async drive(job: RunJob, fence: number | undefined, options: RunOptions): Promise<RunResult> {
+    const { control, runId } = job;
     const session = fence === undefined ? undefined : OwnerSession.of(this.store);
-    const release = session?.hold(runId, fence!, (reason) => control.stop({ kind: 'cancelled', message: reason }));
+    const release = session?.hold(runId, fence!, {
+      onCancel: (reason) => control.stop({ kind: 'cancelled', message: reason }),
+      onDecision: (request) => this.applyRequest(runId, request),
+    });
+    this.controls.set(runId, control);
+    job.onApprovals = (approvals) => {
+      this.approvals.set(runId, approvals);
+      const carried = this.carried.get(runId);
+      if (carried) carried.taken = approvals.decide(carried.decision);
+    };
+    if (options.detachWhenWaiting) job.onBlocked = () => control.stop({ kind: 'detached', message: 'left waiting for a decision' });
     try {
-      return await driveRun({ runId, goal, manifest, journal, control, outDir, ...(journaled ? { journaled } : {}) }, this.services());
+      return await driveRun(job, this.services());
     } finally {
+      this.approvals.delete(runId);
+      this.controls.delete(runId);
       release?.();
+      // A run let go while it waits is left with no owner: whoever decides, or a serve, carries it on.
+      if (control.stopped()?.kind === 'detached' && fence !== undefined && supportsOwnership(this.store)) {
+        await this.store.release(runId, PROCESS_OWNER.id, fence).catch(() => undefined);
+      }
     }
+  }
+
+  /** Applies a decision another process left in the journal for a run held here, then removes the request. */
+  private async applyRequest(runId: string, request: DecisionRequest): Promise<void> {
+    const approvals = this.approvals.get(runId);
+    if (!approvals || !supportsOwnership(this.store)) return;
+    // A decision that no longer applies (decided meanwhile) is dropped; its decider sees it was not taken.
+    await approvals.decide({ ...request.decision, requestId: request.id }).catch(() => undefined);
+    await this.store.clearDecision(runId, request.id).catch(() => undefined);
   }
 
   private services(): RunServices {

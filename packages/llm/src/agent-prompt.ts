@@ -21,8 +21,10 @@ export function agentSystem(spec: AgentSpec, toolNames: readonly string[]): stri
 /** The user message of one attempt. */
 export function agentPrompt(input: AgentInput, produces: readonly string[], replySchema: JsonSchema): string {
   const inputs = Object.entries(input.inputs);
+  const params = input.params ?? {};
   return [
     `Goal of the whole run: ${input.goal}`,
+    Object.keys(params).length > 0 ? `The run's parameters (set by the user who started it):\n${quoteData('params', params)}` : '',
     `Your task (${input.task.id}): ${input.task.title}\n${input.task.instructions}`,
     inputs.length > 0 ? `Your inputs, one data block per artifact type:\n${inputs.map(([name, value]) => quoteData(name, value)).join('\n')}` : 'You have no inputs.',
     input.feedback

@@ -61,7 +61,7 @@ function controlled(): Control {
 }
 
 function input(agent: string, attempt = 1): AgentInput {
-  return { runId: `r_test${prefixCount}`, goal: 'g', task: { id: `t1-${agent}`, title: agent, instructions: '' }, inputs: {}, attempt };
+  return { runId: `r_test${prefixCount}`, goal: 'g', task: { id: `t1-${agent}`, title: agent, instructions: '' }, inputs: {}, params: {}, attempt };
 }
 
 describe('dispatching attempts through BullMQ', () => {
@@ -144,6 +144,20 @@ describe('dispatching attempts through BullMQ', () => {
     const output = await dispatcher.dispatch({ agent: 'counting', input: input('counting'), timeoutMs: 10_000 }, { signal: new AbortController().signal, reportUsage: (u) => reported.push(u) });
     expect(output).toEqual({ x: 1 });
     expect(reported).toEqual([{ llmCalls: 1, inputTokens: 10, outputTokens: 5 }]);
+  });
+
+  it("carries the run's parameters in the job, as part of the agent input", async () => {
+    const prefix = freshPrefix();
+    const dispatcher = await dispatcherFor(prefix);
+    const queue = new Queue('nobody', { connection: redisOptions(redis.url, false), prefix });
+    cleanups.push(() => queue.close());
+    const controller = new AbortController();
+    const withParams = { ...input('nobody'), params: { city: 'Lisbon', days: 3 } };
+    const attempt = dispatcher.dispatch({ agent: 'nobody', input: withParams, timeoutMs: 10_000 }, { signal: controller.signal });
+    attempt.catch(() => undefined);
+    await waitFor('the job to be queued', async () => (await queue.getJob(jobIdOf(withParams))) !== undefined);
+    expect((await queue.getJob(jobIdOf(withParams)))?.data.input.params).toEqual({ city: 'Lisbon', days: 3 });
+    controller.abort(new Error('done'));
   });
 
   it('removes the job of an abandoned attempt that no worker has taken yet', async () => {

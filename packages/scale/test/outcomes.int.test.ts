@@ -78,7 +78,7 @@ describe('a distributed attempt whose job finished before the deadline', () => {
     try {
       const manifest = await loadManifest(MANIFEST);
       const agent = await dispatcher.registry().create(manifest.agents['slow']!, manifest);
-      const input: AgentInput = { runId: 'r_busy', goal: 'g', task: { id: 't1-slow', title: 'slow', instructions: '' }, inputs: {}, attempt: 1 };
+      const input: AgentInput = { runId: 'r_busy', goal: 'g', task: { id: 't1-slow', title: 'slow', instructions: '' }, inputs: {}, params: {}, attempt: 1 };
       const running = runAttempt({ agent, input, produces: ['slow-out'], timeoutMs: 1_500, controller: new AbortController() });
       // Once the worker has taken the job (it answers 300 ms later), this process holds its event
       // loop past the deadline, from the check phase, so the next turn runs the expired timer first.

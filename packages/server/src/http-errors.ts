@@ -48,6 +48,7 @@ const STATUS_OF: Partial<Record<BatonErrorCode, ContentfulStatusCode>> = {
   RUN_NOT_FOUND: 404,
   AGENT_NOT_FOUND: 404,
   RUN_NOT_RESUMABLE: 409,
+  NOT_AWAITING_APPROVAL: 409,
 };
 
 /** Sends an error as JSON. */
@@ -64,7 +65,7 @@ export function errorResponse(c: Context, e: unknown): { response: Response; une
   if (e instanceof ApiError) return { response: sendError(c, e.status, e.code, e.message, e.details), unexpected: false };
   if (BatonError.isInstance(e)) {
     const status = STATUS_OF[e.code];
-    if (status) return { response: sendError(c, status, e.code, e.message), unexpected: false };
+    if (status) return { response: sendError(c, status, e.code, e.message, e.details), unexpected: false };
   }
   return { response: sendError(c, 500, 'INTERNAL', 'the server hit an unexpected error; it is logged on the server side'), unexpected: true };
 }

@@ -3,10 +3,14 @@ import type { RunRecord, RunStore } from 'batonjs/internal';
 import type { RunEvent } from 'batonjs/internal';
 import { newRunId } from 'batonjs/internal';
 import { reduceEvents } from 'batonjs/internal';
-import type { RunResult } from 'batonjs/internal';
+import { isFinalStatus } from 'batonjs/internal';
+import type { ApprovalDecision, RunResult } from 'batonjs/internal';
 import type { Logger } from 'batonjs/internal';
-import type { CancelRequest, Orchestrator, RunHandle } from 'batonjs/internal';
+import type { CancelRequest, Orchestrator, RunHandle, RunOptions } from 'batonjs/internal';
 import type { LiveRuns } from './live-runs.ts';
+
+/** What a client may give a run besides its goal (DESIGN section 9). */
+export type RunInputs = Pick<RunOptions, 'params' | 'plan' | 'workflow'>;
 
 /** What became of a cancel asked over the API, wherever the run executes. */
 export type CancelOutcome = CancelRequest;
@@ -35,7 +39,7 @@ export class RunService {
    * Starts a run and resolves once it is journaled (its `run.started` event exists), so a
    * client may read it right after; the run itself goes on in the background.
    */
-  async start(goal: string, runId = newRunId()): Promise<RunHandle> {
+  async start(goal: string, runId = newRunId(), options: RunInputs = {}): Promise<RunHandle> {
     let onStarted: (() => void) | undefined;
     let journaled = false;
     const started = new Promise<void>((resolve) => {
@@ -46,7 +50,14 @@ export class RunService {
       journaled = true;
       onStarted?.();
     });
-    const handle = this.orchestrator.start(goal, { runId, outDir: this.runDir(runId) });
+    let handle: RunHandle;
+    try {
+      // Bad parameters (or plan, or workflow) throw here, before anything is journaled.
+      handle = this.orchestrator.start(goal, { ...options, runId, outDir: this.runDir(runId) });
+    } catch (e) {
+      stop();
+      throw e;
+    }
     this.handles.set(runId, handle);
     const settled = handle.result.then(
       (r) => {
@@ -106,7 +117,7 @@ export class RunService {
   async finished(runId: string): Promise<boolean> {
     if (this.live.has(runId)) return this.live.ended(runId);
     const record = await this.store.getRun(runId);
-    return record === undefined || record.status !== 'running';
+    return record === undefined || isFinalStatus(record.status);
   }
 
   /** True when the run executes in this process. */
@@ -122,8 +133,32 @@ export class RunService {
   async cancel(runId: string, reason: string): Promise<CancelOutcome> {
     // A run that journaled run.ended is over, even while it still writes its files.
     const live = this.live.result(runId);
-    if (live && live.status !== 'running') return { kind: 'ended', status: live.status };
+    if (live && isFinalStatus(live.status)) return { kind: 'ended', status: live.status };
     return this.orchestrator.requestCancel(runId, reason);
+  }
+
+  /**
+   * Decides on a run that waits for a decision, wherever it is held, and answers with the result
+   * once the decision is journaled: here at once; by another live process within `waitMs` (else
+   * `recorded: false`, the decision kept in the journal for it); a run nobody held is taken over
+   * and carried on here.
+   */
+  async decide(runId: string, decision: ApprovalDecision, waitMs = 10_000): Promise<{ recorded: boolean; result: RunResult }> {
+    const outcome = await this.orchestrator.decide(runId, decision);
+    switch (outcome.kind) {
+      case 'decided':
+        return { recorded: true, result: (await this.result(runId)) ?? outcome.result };
+      case 'carried':
+        this.adopt(outcome.handle, `carried on to record a decision by ${decision.by}`);
+        return { recorded: true, result: (await this.result(runId)) ?? outcome.result };
+      case 'requested': {
+        const waited = await this.orchestrator.awaitDecision(runId, outcome.requestId, { timeoutMs: waitMs });
+        if (waited.kind === 'carried') this.adopt(waited.handle, `its owner went away while a decision by ${decision.by} was waited for`);
+        const result = waited.kind === 'recorded' ? waited.result : await this.result(runId);
+        if (!result) throw new Error(`run ${runId} vanished while a decision was recorded`);
+        return { recorded: waited.kind !== 'pending', result };
+      }
+    }
   }
 
 }

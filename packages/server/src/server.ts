@@ -182,7 +182,8 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
         sweeper?.stop();
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         const active = runs.active();
-        for (const h of active) h.cancel('the server is shutting down');
+        // A run that only waits for a decision is let go, not cancelled: another process carries it on.
+        for (const h of active) if (!orchestrator.letGo(h.runId)) h.cancel('the server is shutting down');
         await Promise.race([Promise.allSettled(active.map((h) => h.result)), new Promise((r) => setTimeout(r, 10_000).unref())]);
         server.closeIdleConnections();
         // Kept referenced: a connection whose unread request body paused its socket holds no

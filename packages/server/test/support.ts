@@ -5,6 +5,7 @@ import type { Agent } from '../../core/src/core/contracts.ts';
 import type { RunEvent } from '../../core/src/core/events.ts';
 import type { Policy } from '../../core/src/core/types.ts';
 import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
+import type { CodeOrchestratorOptions } from '../../core/src/create-orchestrator.ts';
 import { createServer } from '../src/index.ts';
 import type { BatonServer, ServerOptions } from '../src/index.ts';
 import { MemoryRunStore } from '../../core/src/store/index.ts';
@@ -27,13 +28,13 @@ export function defaultAgents(delayMs = 30): Agent[] {
 }
 
 export async function startTestServer(
-  options: { agents?: Agent[]; policy?: Partial<Policy> } & Omit<ServerOptions, 'orchestrator' | 'port' | 'host' | 'dataDir'> = {},
+  options: { agents?: Agent[]; policy?: Partial<Policy>; orchestratorOptions?: Partial<CodeOrchestratorOptions> } & Omit<ServerOptions, 'orchestrator' | 'port' | 'host' | 'dataDir'> = {},
 ): Promise<TestServer> {
-  const { agents, policy, ...rest } = options;
+  const { agents, policy, orchestratorOptions, ...rest } = options;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'baton-server-'));
   const server = await createServer({
     orchestrator: ({ limiter }) =>
-      createOrchestrator({ name: 'test-orchestrator', description: 'Test orchestrator', agents: agents ?? defaultAgents(), store: new MemoryRunStore(), limiter, ...(policy ? { policy } : {}) }),
+      createOrchestrator({ name: 'test-orchestrator', description: 'Test orchestrator', agents: agents ?? defaultAgents(), store: new MemoryRunStore(), limiter, ...(policy ? { policy } : {}), ...orchestratorOptions }),
     host: '127.0.0.1',
     port: 0,
     dataDir,

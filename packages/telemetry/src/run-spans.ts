@@ -124,6 +124,23 @@ export class RunSpanRecorder {
       case 'task.cancelled':
         this.endTask(run, event.taskId, event.type.slice('task.'.length), event.reason, at, event.runId);
         return;
+      case 'approval.requested':
+        run.span.addEvent('approval.requested', { 'baton.approval.kind': event.kind, ...(event.taskId ? { 'baton.task.id': event.taskId, 'baton.agent': event.agent ?? '' } : {}) }, at);
+        return;
+      case 'approval.decided':
+        run.span.addEvent(
+          'approval.decided',
+          {
+            'baton.approval.kind': event.kind,
+            'baton.approval.decision': event.decision,
+            'baton.approval.by': clip(event.by),
+            'baton.approval.plan_edited': event.planEdited,
+            ...(event.taskId ? { 'baton.task.id': event.taskId } : {}),
+            ...(event.reason ? { 'baton.approval.reason': clip(event.reason) } : {}),
+          },
+          at,
+        );
+        return;
       case 'usage':
         run.usage.llmCalls += event.usage.llmCalls;
         run.usage.inputTokens += event.usage.inputTokens;

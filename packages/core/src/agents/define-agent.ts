@@ -15,6 +15,8 @@ export interface AgentDefinition {
   fallback?: string[];
   timeoutMs?: number;
   retries?: number;
+  /** `required`: each task given to this agent waits for a decision before it runs. */
+  approval?: 'required';
   run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> | AgentOutput;
 }
 
@@ -38,6 +40,7 @@ export function defineAgent(def: AgentDefinition): Agent {
   };
   if (def.timeoutMs !== undefined) spec.timeoutMs = def.timeoutMs;
   if (def.retries !== undefined) spec.retries = def.retries;
+  if (def.approval !== undefined) spec.approval = def.approval;
   const run = def.run;
   return { spec, run: (input, ctx) => withinDeadline(ctx, () => run(input, ctx)) };
 }

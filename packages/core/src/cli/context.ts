@@ -28,7 +28,8 @@ export async function openJournal(opts: CommonOptions): Promise<RunStore> {
 export function reportError(e: unknown): number {
   if (BatonError.isInstance(e)) {
     process.stderr.write(`baton: ${e.message}\n`);
-    return e.code === 'MANIFEST_INVALID' || e.code === 'MANIFEST_NOT_FOUND' || e.code === 'BAD_REQUEST' || e.code === 'SUITE_INVALID' ? 64 : 1;
+    const usage = ['MANIFEST_INVALID', 'MANIFEST_NOT_FOUND', 'BAD_REQUEST', 'SUITE_INVALID', 'NOT_AWAITING_APPROVAL'];
+    return usage.includes(e.code) ? 64 : 1;
   }
   process.stderr.write(`baton: unexpected error: ${e instanceof Error && e.stack ? e.stack : errorMessage(e)}\n`);
   return 1;

@@ -6,6 +6,8 @@ export const EXIT = {
   failed: 1,
   partial: 2,
   usage: 64,
+  /** `baton run` without a terminal: the run waits for a decision (approval), left in the journal. */
+  awaitingApproval: 3,
   cancelled: 130,
 } as const;
 
@@ -17,6 +19,8 @@ export function exitCodeFor(status: RunStatus): number {
       return EXIT.partial;
     case 'cancelled':
       return EXIT.cancelled;
+    case 'awaiting-approval':
+      return EXIT.awaitingApproval;
     case 'failed':
     case 'running':
       return EXIT.failed;

@@ -4,8 +4,10 @@ import { agentsTestCommand } from './commands/agents-test.ts';
 import { evalCommand } from './commands/eval.ts';
 import { planCommand } from './commands/plan.ts';
 import { resumeCommand, runCommand } from './commands/run.ts';
+import { decideCommand } from './commands/decide.ts';
 import { runsCancelCommand, runsListCommand, runsShowCommand } from './commands/runs.ts';
 import { reportError } from './context.ts';
+import { collectParam } from './run-inputs.ts';
 import { EXIT } from './exit-codes.ts';
 import { extraCommands } from './extra-commands.ts';
 import { optionalCommands } from './optional-commands.ts';
@@ -39,14 +41,21 @@ export function buildProgram(): Command {
 
   program
     .command('run')
-    .description('plan and run a goal; prints progress on stderr and exits 0 succeeded, 2 partial, 1 failed, 130 cancelled')
-    .argument('<goal>', 'what you want, in plain language')
+    .description(
+      'plan and run a goal (or run a fixed plan or workflow); prints progress on stderr and exits 0 succeeded, 2 partial, 1 failed, 130 cancelled, 3 waiting for a decision (no terminal to ask in)',
+    )
+    .argument('[goal]', 'what you want, in plain language (optional with --plan or --workflow)')
     .addOption(manifestOption())
     .addOption(storeOption())
     .addOption(plannerOption())
     .option('--json', 'print the RunResult as JSON on stdout')
     .option('--out <dir>', 'folder for the deliverable files (default: out/<run id>)')
-    .action(act((goal: string, opts: Parameters<typeof runCommand>[1]) => runCommand(goal, opts)));
+    .option('--param <key=value>', 'a run parameter (repeatable); a value that parses as JSON is that JSON, else a string', collectParam)
+    .option('--params <file>', 'run parameters from a JSON or YAML file (- for stdin); --param overrides them')
+    .option('--plan <file>', 'run exactly this plan, no planner (the output of baton plan --json, or its plan member; - for stdin)')
+    .option('--workflow <name>', "run the manifest's workflow of this name, no planner")
+    .option('--yes', 'approve every decision of this run up front (policy.approval, agents with approval: required)')
+    .action(act((goal: string | undefined, opts: Parameters<typeof runCommand>[1]) => runCommand(goal, opts)));
 
   program
     .command('plan')
@@ -63,7 +72,7 @@ export function buildProgram(): Command {
     .addOption(storeOption())
     .option('--json')
     .option('--limit <n>', 'how many, newest first', '20')
-    .option('--status <status>', 'only runs with this status')
+    .option('--status <status>', 'only runs with this status (running, awaiting-approval, succeeded, partial, failed, cancelled)')
     .action(act((opts: Parameters<typeof runsListCommand>[0]) => runsListCommand(opts)));
   runs
     .command('show')
@@ -82,6 +91,29 @@ export function buildProgram(): Command {
     .option('--json', 'print the RunResult as JSON')
     .option('--out <dir>', 'folder for the deliverable files (default: where the run started writing them)')
     .action(act((id: string | undefined, opts: Parameters<typeof runCommand>[1] & { all?: boolean }) => resumeCommand(id, opts)));
+  const decideOptions = (c: Command): Command =>
+    c
+      .addOption(storeOption())
+      .addOption(new Option('-m, --manifest <file>', 'the manifest file to compare with when the run goes on here (default: the one the run was started with)'))
+      .option('--task <id>', 'the task decided on (default: the plan, or the one task that waits)')
+      .option('--by <name>', 'who decides (default: cli:<user>@<host>)')
+      .option('--json', 'print the RunResult as JSON')
+      .option('--out <dir>', 'folder for the deliverable files when the run goes on here (default: where the run started writing them)');
+  decideOptions(
+    runs
+      .command('approve')
+      .description('approve what a run waits for; the process holding it goes on (exit 0 once recorded), or, when none does, this one carries it to its end (exit codes as run)')
+      .argument('<id>')
+      .option('--plan <file>', 'approve this plan instead (edited: the output of baton plan --json or its plan member; - for stdin); checked again')
+      .option('--note <text>', 'a remark kept with the approval'),
+  ).action(act((id: string, opts: Parameters<typeof decideCommand>[2]) => decideCommand(id, 'approved', opts)));
+  decideOptions(
+    runs
+      .command('reject')
+      .description('reject what a run waits for: a rejected plan ends the run cancelled, a rejected task fails (its dependents are skipped); exit 0 once recorded')
+      .argument('<id>')
+      .option('--reason <text>', 'why'),
+  ).action(act((id: string, opts: Parameters<typeof decideCommand>[2]) => decideCommand(id, 'rejected', opts)));
   runs
     .command('cancel')
     .description('cancel a run wherever it runs: its process stops it within a second; a run whose process is gone is ended here')

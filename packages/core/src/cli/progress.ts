@@ -57,6 +57,15 @@ export class ProgressView {
     }
   };
 
+  /** Leaves the list on screen as it is and starts a new one below it at the next event (something else writes now). */
+  suspend(): void {
+    if (!this.live) return;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.draw();
+    this.drawn = 0;
+  }
+
   /** Stops redrawing and leaves the final list on screen. */
   finish(): void {
     if (this.timer) clearInterval(this.timer);
@@ -98,6 +107,12 @@ export class ProgressView {
         return;
       case 'integration.ended':
         Object.assign(this.row(INTEGRATION_ROW), { state: e.ok ? 'succeeded' : 'failed', endedAt: now, ...(e.error ? { note: e.error } : {}) });
+        return;
+      case 'approval.requested':
+        if (e.taskId !== undefined) Object.assign(this.row(e.taskId), { state: 'waiting', note: 'waits for a decision' });
+        return;
+      case 'approval.decided':
+        if (e.taskId !== undefined) Object.assign(this.row(e.taskId), { note: `${e.decision} by ${e.by}` });
         return;
       case 'run.started':
       case 'run.resumed':
@@ -173,6 +188,10 @@ function plainLine(e: RunEvent): string | undefined {
       return `▶ integrating the deliverable (${e.integrator})`;
     case 'integration.ended':
       return e.ok ? `✔ deliverable integrated in ${formatMs(e.durationMs)}` : `✖ integration failed: ${e.error ?? 'unknown error'}`;
+    case 'approval.requested':
+      return `⏸ ${e.kind === 'plan' ? 'the plan' : `task ${e.taskId ?? ''} (${e.agent ?? '?'})`} waits for a decision${e.expiresAt ? ` (until ${e.expiresAt})` : ''}`;
+    case 'approval.decided':
+      return `${e.decision === 'approved' ? '✔' : '✖'} ${e.kind === 'plan' ? `the plan${e.planEdited ? ' (edited)' : ''}` : `task ${e.taskId ?? ''}`} ${e.decision} by ${e.by}${e.reason ? `: ${e.reason}` : ''}`;
     case 'usage':
     case 'run.ended':
       return undefined;

@@ -1,6 +1,7 @@
 import type { RunEvent } from './events.ts';
 import type {
   AgentInput,
+  ApprovalDecision,
   AgentOutput,
   AgentSpec,
   Deliverable,
@@ -222,4 +223,26 @@ export interface OwnershipStore {
   requestCancel(runId: string, reason: string): Promise<void>;
   /** The runs held by `ownerId` with a pending request. */
   requests(ownerId: string): Promise<{ runId: string; cancel: string }[]>;
+  /**
+   * Leaves a decision for the process that holds a run waiting for one (a compare-and-set: at most
+   * one request per run and `key` waits at a time). False when one on the same key already waits
+   * or the run has ended.
+   * @throws BatonError `RUN_NOT_FOUND` when there is no such run.
+   */
+  requestDecision(request: DecisionRequest): Promise<boolean>;
+  /** The decision requests that wait: for the runs `ownerId` holds (not ended), or for one run. */
+  decisionRequests(query: { ownerId: string } | { runId: string }): Promise<DecisionRequest[]>;
+  /** Removes a request, once its decision is journaled (or found to decide nothing that waits). */
+  clearDecision(runId: string, requestId: string): Promise<void>;
+}
+
+/** A decision on a run, left in the journal by a process that does not hold the run. */
+export interface DecisionRequest {
+  /** Unique; the journaled `approval.decided` names it as `requestId`. */
+  id: string;
+  runId: string;
+  /** What it decides (`plan`, `task:<id>`): one request per run and key waits at a time. */
+  key: string;
+  decision: ApprovalDecision;
+  requestedAt: string;
 }

@@ -1,11 +1,13 @@
 import type {
   AgentOutput,
+  ApprovalKind,
   AttemptStatus,
   Deliverable,
   FinalRunStatus,
   Manifest,
   Plan,
   PlannerName,
+  PlanTask,
   Usage,
 } from './types.ts';
 
@@ -48,6 +50,8 @@ export const RUN_EVENT_TYPES = [
   'task.skipped',
   'task.cancelled',
   'usage',
+  'approval.requested',
+  'approval.decided',
   'integration.started',
   'integration.ended',
   'run.ended',
@@ -70,6 +74,8 @@ export type RunEventBody =
       manifest?: ManifestSnapshot;
       /** The run's validated parameters (schema version 2). */
       params?: Record<string, unknown>;
+      /** Every decision of this run is approved up front, by this name (`baton run --yes`). */
+      autoApprove?: { by: string };
     }
   | {
       type: 'run.resumed';
@@ -115,6 +121,35 @@ export type RunEventBody =
   | { type: 'task.skipped'; taskId: string; reason: string }
   | { type: 'task.cancelled'; taskId: string; reason: string }
   | { type: 'usage'; usage: Usage; taskId?: string }
+  | {
+      type: 'approval.requested';
+      kind: ApprovalKind;
+      taskId?: string;
+      /** kind plan: the plan to decide on. */
+      plan?: Plan;
+      /** kind task: the task, the agent it would be given to and what that agent would get. */
+      task?: PlanTask;
+      agent?: string;
+      input?: { inputs: Record<string, unknown>; params: Record<string, unknown> };
+      /** When the run ends if nobody decides (policy.approvalTimeoutMs). */
+      expiresAt?: string;
+    }
+  | {
+      type: 'approval.decided';
+      kind: ApprovalKind;
+      taskId?: string;
+      decision: 'approved' | 'rejected';
+      by: string;
+      reason?: string;
+      note?: string;
+      /** The plan as approved, when the decider edited it. */
+      plan?: Plan;
+      planEdited: boolean;
+      /** The request this decision came from, when another process left it in the journal. */
+      requestId?: string;
+      /** How many decisions the run still waits for after this one (its status follows from it). */
+      waiting: number;
+    }
   | { type: 'integration.started'; integrator: string }
   | { type: 'integration.ended'; ok: boolean; durationMs: number; error?: string }
   | { type: 'run.ended'; status: FinalRunStatus; reason?: string; deliverable: Deliverable };

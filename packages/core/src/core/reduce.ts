@@ -1,6 +1,6 @@
 import type { RunEvent } from './events.ts';
 import { emptyUsage } from './types.ts';
-import type { AttemptRecord, RunResult, TaskResult, Usage } from './types.ts';
+import type { ApprovalRecord, AttemptRecord, PendingApproval, Plan, RunResult, TaskResult, Usage } from './types.ts';
 
 function addUsage(into: Usage, add: Usage | undefined): void {
   if (!add) return;
@@ -27,11 +27,13 @@ export class RunResultBuilder {
           goal: event.goal,
           status: 'running',
           planner: 'builtin',
+          params: event.params ?? {},
           plan: { tasks: [] },
           tasks: [],
           deliverable: { artifacts: {}, files: [], provenance: {} },
           usage: emptyUsage(),
           startedAt: event.at,
+          approvals: [],
         };
         return;
       case 'run.resumed': {
@@ -39,6 +41,8 @@ export class RunResultBuilder {
         r.status = 'running';
         delete r.endedAt;
         delete r.reason;
+        // The process carrying the run on asks again for what still waits (approval.requested).
+        delete r.awaiting;
         for (const id of event.interruptedAttempts) {
           const a = this.attempts.get(id);
           if (a && !a.status) {
@@ -54,17 +58,8 @@ export class RunResultBuilder {
       case 'plan.replaced': {
         const r = this.need(event);
         if (event.type === 'plan.replaced') (r.previousPlans ??= []).push(r.plan);
-        r.plan = event.plan;
         r.planner = event.planner;
-        for (const t of event.plan.tasks) {
-          const existing = this.tasks.get(t.id);
-          if (existing && existing.status === 'succeeded') continue;
-          const task: TaskResult = existing ?? { id: t.id, agent: t.agent, status: 'pending', attempts: [] };
-          task.agent = t.agent;
-          if (!existing) this.tasks.set(t.id, task);
-        }
-        const keep = new Set(event.plan.tasks.map((t) => t.id));
-        r.tasks = [...this.tasks.values()].filter((t) => keep.has(t.id) || t.status === 'succeeded');
+        this.applyPlan(r, event.plan);
         return;
       }
       case 'task.started': {
@@ -128,6 +123,34 @@ export class RunResultBuilder {
         }
         return;
       }
+      case 'approval.requested': {
+        const r = this.need(event);
+        const pending: PendingApproval = { kind: event.kind, requestedAt: event.at };
+        if (event.taskId !== undefined) pending.taskId = event.taskId;
+        if (event.plan) pending.plan = event.plan;
+        if (event.task) pending.task = event.task;
+        if (event.agent !== undefined) pending.agent = event.agent;
+        if (event.input) pending.input = event.input;
+        if (event.expiresAt !== undefined) pending.expiresAt = event.expiresAt;
+        const waiting = (r.awaiting ?? []).filter((p) => !(p.kind === event.kind && p.taskId === event.taskId));
+        r.awaiting = [...waiting, pending];
+        r.status = 'awaiting-approval';
+        return;
+      }
+      case 'approval.decided': {
+        const r = this.need(event);
+        const waiting = (r.awaiting ?? []).filter((p) => !(p.kind === event.kind && p.taskId === event.taskId));
+        if (waiting.length > 0) r.awaiting = waiting;
+        else delete r.awaiting;
+        const record: ApprovalRecord = { kind: event.kind, decision: event.decision, by: event.by, at: event.at, planEdited: event.planEdited };
+        if (event.taskId !== undefined) record.taskId = event.taskId;
+        if (event.reason !== undefined) record.reason = event.reason;
+        if (event.note !== undefined) record.note = event.note;
+        r.approvals.push(record);
+        if (event.plan) this.applyPlan(r, event.plan);
+        r.status = event.waiting > 0 ? 'awaiting-approval' : 'running';
+        return;
+      }
       case 'integration.started': {
         const r = this.need(event);
         r.integration = { integrator: event.integrator, startedAt: event.at };
@@ -147,11 +170,26 @@ export class RunResultBuilder {
         r.status = event.status;
         r.endedAt = event.at;
         r.deliverable = event.deliverable;
+        delete r.awaiting;
         if (event.reason !== undefined) r.reason = event.reason;
         else delete r.reason;
         return;
       }
     }
+  }
+
+  /** Makes `plan` the run's plan: its tasks are tracked, those of no plan that did not succeed dropped. */
+  private applyPlan(r: RunResult, plan: Plan): void {
+    r.plan = plan;
+    for (const t of plan.tasks) {
+      const existing = this.tasks.get(t.id);
+      if (existing && existing.status === 'succeeded') continue;
+      const task: TaskResult = existing ?? { id: t.id, agent: t.agent, status: 'pending', attempts: [] };
+      task.agent = t.agent;
+      if (!existing) this.tasks.set(t.id, task);
+    }
+    const keep = new Set(plan.tasks.map((t) => t.id));
+    r.tasks = [...this.tasks.values()].filter((t) => keep.has(t.id) || t.status === 'succeeded');
   }
 
   /** The result so far; undefined before `run.started`. Returns a live object: clone before mutating. */

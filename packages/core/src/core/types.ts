@@ -37,6 +37,10 @@ export interface Policy {
   maxTokens?: number;
   maxLlmCalls?: number;
   maxReplans?: number;
+  /** `plan`: every run waits for a decision on its plan before any task runs (default `none`). */
+  approval?: 'none' | 'plan';
+  /** How long a decision may be waited for; past it the run ends with that reason (default: no limit). */
+  approvalTimeoutMs?: number;
 }
 
 export type AgentKind = 'module' | 'command' | 'llm' | 'a2a' | 'code';
@@ -85,6 +89,8 @@ export interface AgentSpec {
   baseDir?: string;
   /** Contract examples run by `baton agents test`: an input and what its output must be. */
   examples?: AgentExample[];
+  /** `required`: each task given to this agent waits for a decision before it runs (agents with side effects). */
+  approval?: 'required';
 }
 
 /** One example of an agent's contract: an input, and the output expected from it. */
@@ -119,6 +125,12 @@ export interface OrchestratorSpec {
   policy: Policy;
   /** Module path of a custom integrator (default export), resolved against the manifest's folder. */
   integrator?: string;
+  /**
+   * The JSON Schema (`type: object`) of the run's typed parameters (DESIGN section 9). Without it a
+   * run takes no parameters. Unless the schema says otherwise (`additionalProperties`), a parameter
+   * it does not name is refused.
+   */
+  params?: JsonSchema;
 }
 
 /** A loaded, validated manifest. */
@@ -130,6 +142,16 @@ export interface Manifest {
   baseDir: string;
   orchestrator: OrchestratorSpec;
   agents: Record<string, AgentSpec>;
+  /** Fixed plans declared under `workflows:`, by name (DESIGN section 9); run with no planner. */
+  workflows?: Record<string, Workflow>;
+}
+
+/** A fixed plan declared in a manifest: what runs, with no planner involved. */
+export interface Workflow {
+  name: string;
+  description?: string;
+  /** The plan, complete (consumes, produces and dependsOn derived from the agents where left out) and valid. */
+  plan: Plan;
 }
 
 /** One task of a plan (DESIGN section 6, `plan.tasks`). */
@@ -146,7 +168,11 @@ export interface PlanTask {
   reason?: string;
 }
 
-export type PlannerName = 'builtin' | 'llm';
+/**
+ * Who made a run's plan: a planner (`builtin`, `llm`), or nobody: `fixed` is a plan given with the
+ * run (`--plan`, `{plan}`), `workflow` a workflow of the manifest (`--workflow`, `{workflow}`).
+ */
+export type PlannerName = 'builtin' | 'llm' | 'fixed' | 'workflow';
 
 /** A DAG of tasks. */
 export interface Plan {
@@ -168,6 +194,8 @@ export interface AgentInput {
   goal: string;
   task: { id: string; title: string; instructions: string };
   inputs: Record<string, unknown>;
+  /** The run's validated parameters (DESIGN section 9); `{}` when the run has none. */
+  params: Record<string, unknown>;
   attempt: number;
   feedback?: string;
 }
@@ -184,8 +212,67 @@ export interface Usage {
 
 export type AttemptStatus = 'succeeded' | 'failed' | 'timeout' | 'invalid';
 export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
-export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
-export type FinalRunStatus = Exclude<RunStatus, 'running'>;
+/** `awaiting-approval`: a decision (on the plan or a task) is waited for; like `running`, not an end. */
+export type RunStatus = 'running' | 'awaiting-approval' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
+export type FinalRunStatus = Exclude<RunStatus, 'running' | 'awaiting-approval'>;
+
+/** The statuses a run ends with. */
+export const FINAL_RUN_STATUSES: readonly FinalRunStatus[] = ['succeeded', 'partial', 'failed', 'cancelled'];
+
+/** True for a status a run ends with (not `running`, not `awaiting-approval`). */
+export function isFinalStatus(status: RunStatus): status is FinalRunStatus {
+  return status !== 'running' && status !== 'awaiting-approval';
+}
+
+/** What a decision is about: the run's plan, or one task before it runs. */
+export type ApprovalKind = 'plan' | 'task';
+
+/** Something a run waits for a decision on (`RunResult.awaiting`). */
+export interface PendingApproval {
+  kind: ApprovalKind;
+  /** kind task: the task that waits. */
+  taskId?: string;
+  /** kind plan: the plan to approve (or edit). */
+  plan?: Plan;
+  /** kind task: the task as planned. */
+  task?: PlanTask;
+  /** kind task: the agent the task would be given to. */
+  agent?: string;
+  /** kind task: what the agent would be given. */
+  input?: { inputs: Record<string, unknown>; params: Record<string, unknown> };
+  requestedAt: string;
+  /** When the run ends if nobody decides (policy.approvalTimeoutMs). */
+  expiresAt?: string;
+}
+
+/** A decision as given by whoever decides (CLI, HTTP, dashboard, A2A). */
+export interface ApprovalDecision {
+  decision: 'approved' | 'rejected';
+  /** The task decided on; without it, the plan (or the one task that waits). */
+  taskId?: string;
+  /** Who decides. */
+  by: string;
+  /** Why (a rejection). */
+  reason?: string;
+  /** A remark kept with an approval. */
+  note?: string;
+  /** An approval of an edited plan: the plan as it should run (the shape `--plan` takes). Checked again. */
+  plan?: unknown;
+}
+
+/** A decision taken on a run (`RunResult.approvals`). */
+export interface ApprovalRecord {
+  kind: ApprovalKind;
+  taskId?: string;
+  decision: 'approved' | 'rejected';
+  /** Who decided: a name given with the decision, else the channel (`cli`, `http`, `dashboard`, `a2a`). */
+  by: string;
+  at: string;
+  /** True when the plan was approved as edited by the decider. */
+  planEdited: boolean;
+  reason?: string;
+  note?: string;
+}
 
 /** One try of one agent at one task. */
 export interface AttemptRecord {
@@ -239,6 +326,8 @@ export interface RunResult {
   goal: string;
   status: RunStatus;
   planner: PlannerName;
+  /** The run's validated parameters (`{}` when none). */
+  params: Record<string, unknown>;
   plan: Plan;
   tasks: TaskResult[];
   deliverable: Deliverable;
@@ -251,6 +340,10 @@ export interface RunResult {
   previousPlans?: Plan[];
   /** The integration phase (turning artifacts into the deliverable), once it started. */
   integration?: IntegrationRecord;
+  /** Every decision taken on the run, in order. */
+  approvals: ApprovalRecord[];
+  /** What waits for a decision now (absent when nothing does). */
+  awaiting?: PendingApproval[];
 }
 
 /** When and how the deliverable was integrated. */

@@ -51,9 +51,7 @@ async function attemptOnce(c: AgentCase, agent: Agent, ctx: CaseContext, finding
     consumes: spec.consumes,
     produces: spec.produces,
   };
-  const input: AgentInput = { runId: `r_eval_${randomUUID().slice(0, 8)}`, goal: c.goal ?? '', task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: c.inputs, attempt: 1 };
-  // SEAM (run parameters, DESIGN section 9): AgentInput is gaining `params`; until then it rides along untyped.
-  const withParams: AgentInput & { params?: Record<string, unknown> } = c.params === undefined ? input : { ...input, params: c.params };
+  const input: AgentInput = { runId: `r_eval_${randomUUID().slice(0, 8)}`, goal: c.goal ?? '', task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: c.inputs, params: c.params ?? {}, attempt: 1 };
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(ctx.signal.reason);
   if (ctx.signal.aborted) onAbort();
@@ -61,7 +59,7 @@ async function attemptOnce(c: AgentCase, agent: Agent, ctx: CaseContext, finding
   const extra = ctx.extraChecks;
   const outcome = await runAttempt({
     agent,
-    input: withParams,
+    input,
     produces: spec.produces,
     timeoutMs: spec.timeoutMs ?? ctx.manifest.orchestrator.policy.taskTimeoutMs,
     controller,

@@ -8,7 +8,6 @@ import path from 'node:path';
 import { errorMessage } from '../core/errors.ts';
 import type { RunResult } from '../core/types.ts';
 import { Orchestrator } from '../orchestrator.ts';
-import type { RunOptions } from '../orchestrator.ts';
 import { MemoryRunStore } from '../store/memory-store.ts';
 import type { CaseContext, CaseFindings } from './case-context.ts';
 import { checkPlanCase, planAgents, type PlanObservation } from './expectations.ts';
@@ -29,7 +28,8 @@ export async function runPlanCase(c: PlanCase, ctx: CaseContext): Promise<CaseFi
   const seen: PlanObservation = {};
   try {
     if (c.run) {
-      seen.result = await orchestrator.run(c.goal, withParams({ signal: ctx.signal, outDir }, c.params));
+      // A suite judges what runs, not who approves it: decisions are approved up front, by the suite.
+      seen.result = await orchestrator.run(c.goal, { signal: ctx.signal, outDir, autoApprove: { by: 'baton eval' }, ...(c.params === undefined ? {} : { params: c.params }) });
       // A plan the planner made but validation rejected never reaches the run.
       if (record.outcome && seen.result.plan.tasks.length > 0) seen.plan = seen.result.previousPlans?.[0] ?? seen.result.plan;
       else if (!record.error) seen.planError = seen.result.reason ?? 'no plan';
@@ -77,15 +77,4 @@ async function judgeDeliverable(c: PlanCase, result: RunResult, ctx: CaseContext
   }
   const subject = { title: `The deliverable for the goal: ${c.goal}`, instructions: 'Judge the artifacts the orchestrator delivered for this goal.' };
   findings.differences.push(...(await ctx.rubric.judge(subject, 'deliverable', artifacts, rubric, ctx.signal)));
-}
-
-/**
- * SEAM (run parameters, DESIGN section 9): the orchestrator is gaining `params` in its run options.
- * Until it has them they are handed over as an extra field, which an orchestrator that does not
- * know it ignores; once `RunOptions.params` exists this becomes `{ ...options, params }`.
- */
-function withParams(options: RunOptions, params: Record<string, unknown> | undefined): RunOptions {
-  if (params === undefined) return options;
-  const withRunParams: RunOptions & { params: Record<string, unknown> } = { ...options, params };
-  return withRunParams;
 }

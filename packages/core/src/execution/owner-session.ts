@@ -1,12 +1,20 @@
-import type { OwnershipStore, RunStore } from '../core/contracts.ts';
+import type { DecisionRequest, OwnershipStore, RunStore } from '../core/contracts.ts';
 import { supportsOwnership } from '../store/ownership.ts';
 import { leaseMs, PROCESS_OWNER } from './owner-identity.ts';
 
-interface Held {
-  fence: number;
+/** What the holder of a run is told of the requests other processes leave for it. */
+export interface HeldRun {
   /** Called once when the run's owner is asked to cancel it (from another process). */
   onCancel: (reason: string) => void;
+  /** Called with each decision left for the run (until the holder removes it from the journal). */
+  onDecision?: (request: DecisionRequest) => Promise<void>;
+}
+
+interface Held extends HeldRun {
+  fence: number;
   cancelled: boolean;
+  /** Decision requests being applied now. */
+  applying: Set<string>;
 }
 
 const sessions = new WeakMap<RunStore, OwnerSession>();
@@ -14,7 +22,8 @@ const sessions = new WeakMap<RunStore, OwnerSession>();
 /**
  * This process as the owner of the runs it executes on one journal: while it holds any, it
  * heartbeats about every second and reads the requests other processes left for its runs
- * (a cancel from `baton runs cancel` or another replica's API). One per store and process.
+ * (a cancel from `baton runs cancel` or another replica's API, a decision from `baton runs approve`).
+ * One per store and process.
  */
 export class OwnerSession {
   private readonly held = new Map<string, Held>();
@@ -35,8 +44,8 @@ export class OwnerSession {
   }
 
   /** Holds a run with its fencing token until the returned function is called. */
-  hold(runId: string, fence: number, onCancel: (reason: string) => void): () => void {
-    const entry: Held = { fence, onCancel, cancelled: false };
+  hold(runId: string, fence: number, run: HeldRun): () => void {
+    const entry: Held = { ...run, fence, cancelled: false, applying: new Set() };
     this.held.set(runId, entry);
     this.startTimer();
     return () => {
@@ -68,6 +77,12 @@ export class OwnerSession {
         if (!h || h.cancelled) continue;
         h.cancelled = true;
         h.onCancel(r.cancel);
+      }
+      for (const d of await this.store.decisionRequests({ ownerId: PROCESS_OWNER.id })) {
+        const h = this.held.get(d.runId);
+        if (!h?.onDecision || h.applying.has(d.id)) continue;
+        h.applying.add(d.id);
+        void h.onDecision(d).finally(() => h.applying.delete(d.id));
       }
     } catch {
       // A journal that cannot be reached now is tried again at the next beat; the lease covers the gap.

@@ -26,6 +26,11 @@ export class RunControl {
     this.loop?.stop(reason);
   }
 
+  /** True when no attempt of the run is in flight. */
+  idle(): boolean {
+    return !this.loop || this.loop.idle();
+  }
+
   attach(loop: RunLoop): void {
     this.loop = loop;
     if (this.reason) loop.stop(this.reason);

@@ -9,7 +9,10 @@ import { budgetExceeded } from './budgets.ts';
 import type { RunJournal } from './journal.ts';
 import type { Limiter } from './limiter.ts';
 import { decideRunStatus } from './outcome.ts';
+import { editedPlanOf } from '../planning/fixed-plan.ts';
+import { RunApprovals } from './approvals.ts';
 import { replanIfUseful } from './replanning.ts';
+import { RunClock } from './run-clock.ts';
 import type { RunControl } from './run-control.ts';
 import { RunLoop } from './run-loop.ts';
 
@@ -31,6 +34,8 @@ export interface RunServices {
 export interface RunJob {
   runId: string;
   goal: string;
+  /** The run's validated parameters (journaled in run.started). */
+  params: Record<string, unknown>;
   /** The manifest the run lives under (as journaled when it started). */
   manifest: Manifest;
   journal: RunJournal;
@@ -38,6 +43,12 @@ export interface RunJob {
   outDir: string | undefined;
   /** Events already journaled by an earlier process (resume, takeover). */
   journaled?: readonly RunEvent[];
+  /** Every decision of the run is approved at once, by this name (`baton run --yes`, journaled in run.started). */
+  autoApprove?: { by: string };
+  /** Given the run's decisions as soon as they exist, so decisions can reach it (Orchestrator.decide). */
+  onApprovals?: (approvals: RunApprovals) => void;
+  /** Told when the run can go no further until a decision is taken (nothing runs). */
+  onBlocked?: () => void;
 }
 
 /**
@@ -48,7 +59,24 @@ export interface RunJob {
 export async function driveRun(job: RunJob, services: RunServices): Promise<RunResult> {
   const { journal, control, manifest } = job;
   const policy = manifest.orchestrator.policy;
-  const runTimer = setTimeout(() => control.stop({ kind: 'timeout', message: `run timed out after ${policy.runTimeoutMs} ms` }), policy.runTimeoutMs);
+  const clock = new RunClock(policy.runTimeoutMs, () => control.stop({ kind: 'timeout', message: `run timed out after ${policy.runTimeoutMs} ms` }));
+  const approvals = new RunApprovals({
+    journal,
+    manifest,
+    ...(job.autoApprove ? { autoApprove: job.autoApprove } : {}),
+    checkPlan: (raw, available) => editedPlanOf(raw, manifest, available),
+    versionRefusal: (plan) => services.versionRefusal(plan, manifest),
+    onExpired: (message) => control.stop({ kind: 'timeout', message }),
+    onWaiting: (count) => (count > 0 ? clock.pause() : clock.resume()),
+  });
+  if (job.journaled) {
+    approvals.restore(job.journaled);
+    approvals.reissue();
+  }
+  // Stuck only when no decision is on its way (one given with a takeover is taken first).
+  const onBlocked = job.onBlocked;
+  if (onBlocked) job.onBlocked = () => (approvals.isDeciding() ? undefined : onBlocked());
+  job.onApprovals?.(approvals);
   const end = (verdict: { status: RunResult['status']; reason?: string }, loop: RunLoop | undefined): Promise<RunResult> =>
     deliver({
       journal,
@@ -74,26 +102,84 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
     }
     const refused = await services.versionRefusal(current.plan, manifest);
     if (refused) return await end({ status: 'failed', reason: refused }, undefined);
-    let loop = newLoop(job, services, current.plan, job.journaled ? current.tasks : [], undefined);
+    const onPlan = await decidePlan(job, approvals);
+    if (onPlan === 'detached') return await detached(job);
+    if (onPlan) return await end(onPlan, undefined);
+    current = journal.builder.current()!;
+    let loop = newLoop(job, services, current.plan, job.journaled ? current.tasks : [], undefined, approvals);
     control.attach(loop);
     await loop.run();
+    if (control.stopped()?.kind === 'detached') return await detached(job);
     let note: string | undefined;
-    for (let replans = 0; ; replans++) {
+    // A plan given with the run or a workflow is what the user fixed: no planner re-plans it.
+    const fixed = current.planner === 'fixed' || current.planner === 'workflow';
+    for (let replans = 0; !fixed; replans++) {
       const next = await replanIfUseful(services.planner, manifest, journal, loop, replans, control.signal, (plan) => services.versionRefusal(plan, manifest));
       note = next?.note;
       if (!next?.plan) break;
+      approvals.planReplaced();
+      const onNewPlan = await decidePlan(job, approvals);
+      if (onNewPlan === 'detached') return await detached(job);
+      if (onNewPlan) {
+        note = onNewPlan.reason;
+        break;
+      }
       const before = journal.builder.current()!;
-      loop = newLoop(job, services, next.plan, before.tasks, loop);
+      loop = newLoop(job, services, before.plan, before.tasks, loop, approvals);
       control.attach(loop);
       await loop.run();
+      if (control.stopped()?.kind === 'detached') return await detached(job);
     }
     const result = journal.builder.current()!;
     const verdict = decideRunStatus(result.plan, result.tasks, loop.artifacts, loop.stopReason);
     if (note && verdict.status !== 'succeeded') verdict.reason = verdict.reason ? `${verdict.reason}; ${note}` : note;
     return await end(verdict, loop);
   } finally {
-    clearTimeout(runTimer);
+    clock.stop();
+    approvals.close();
   }
+}
+
+/**
+ * When the policy asks for it, waits for the decision on the run's plan (nothing runs meanwhile).
+ * Returns undefined to go on, `detached` when the run was let go while waiting, or how the run
+ * ends instead: cancelled when the plan was rejected, stopped when it was cancelled or timed out.
+ */
+async function decidePlan(job: RunJob, approvals: RunApprovals): Promise<{ status: RunResult['status']; reason: string } | 'detached' | undefined> {
+  const { control, journal } = job;
+  let decided = approvals.planDecision();
+  if (!decided && approvals.planNeedsDecision()) {
+    const waiting = approvals.decidePlan(journal.builder.current()!.plan);
+    if (approvals.pending().some((p) => p.kind === 'plan')) job.onBlocked?.();
+    decided = await untilStopped(waiting, control.signal);
+  }
+  const stop = control.stopped();
+  if (stop?.kind === 'detached') return 'detached';
+  if (stop) return { status: stop.kind === 'cancelled' ? 'cancelled' : 'failed', reason: stop.message };
+  if (decided && !decided.approved) return { status: 'cancelled', reason: `the plan was rejected by ${decided.by}${decided.reason ? `: ${decided.reason}` : ''}` };
+  return undefined;
+}
+
+/** The promise's value, or undefined as soon as the run is stopped. */
+function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void work.then((v) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(v);
+    });
+  });
+}
+
+/**
+ * A run let go while it waits for a decision: nothing more is journaled here; its result so far
+ * (status awaiting-approval) once every event is stored. Another process carries it on.
+ */
+async function detached(job: RunJob): Promise<RunResult> {
+  await job.journal.flush();
+  return structuredClone(job.journal.builder.current()!);
 }
 
 /** Plans the goal with the run's signal, validates the plan and journals it. */
@@ -105,7 +191,7 @@ async function planRun(job: RunJob, planner: Planner): Promise<void> {
   job.journal.emit({ type: 'plan.created', plan: outcome.plan, planner: outcome.planner, ...(outcome.reason ? { reason: outcome.reason } : {}) });
 }
 
-function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: readonly TaskResult[], previous: RunLoop | undefined): RunLoop {
+function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: readonly TaskResult[], previous: RunLoop | undefined, approvals: RunApprovals): RunLoop {
   const { manifest, journal } = job;
   const policy = manifest.orchestrator.policy;
   // The plan's agents are built now, so what they start (a module's thread, the command launcher)
@@ -114,6 +200,7 @@ function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: reado
   return new RunLoop({
     runId: job.runId,
     goal: job.goal,
+    params: job.params,
     plan,
     policy,
     journal,
@@ -124,6 +211,8 @@ function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: reado
     versionOf: (name) => services.versionOf(name, manifest),
     restored: restored.map((t) => structuredClone(t)),
     checkBudget: (inFlight) => budgetExceeded(policy, journal.builder.current()?.usage, inFlight),
+    gate: (task, agent, input) => approvals.gate(task, agent, input),
+    ...(job.onBlocked ? { onBlocked: job.onBlocked } : {}),
     ...(previous ? { carried: { artifacts: previous.artifacts, provenance: previous.provenance } } : {}),
     ...(services.limiter ? { limiter: services.limiter } : {}),
     ...(services.extraChecks ? { extraChecks: services.extraChecks } : {}),

@@ -11,15 +11,33 @@ import { advance, decideAfterFailure } from './ladder.ts';
 import type { LadderState } from './ladder.ts';
 import type { Limiter } from './limiter.ts';
 
-/** Why a run stopped before its plan was done (`lost`: another process took the run over). */
+/**
+ * Why a run stopped before its plan was done (`lost`: another process took the run over;
+ * `detached`: this process let go of a run that waits for a decision, leaving it in the journal).
+ */
 export interface StopReason {
-  kind: 'cancelled' | 'timeout' | 'budget' | 'lost';
+  kind: 'cancelled' | 'timeout' | 'budget' | 'lost' | 'detached';
   message: string;
 }
+
+/** A decision on a task, as the loop acts on it. */
+export interface TaskDecision {
+  approved: boolean;
+  by: string;
+  reason?: string;
+}
+
+/**
+ * What a task waits for before it may be launched (DESIGN section 9): undefined when it may go now,
+ * the decision when one was already taken, or a promise of the decision to wait for.
+ */
+export type TaskGate = (task: PlanTask, agent: string, input: () => { inputs: Record<string, unknown>; params: Record<string, unknown> }) => TaskDecision | Promise<TaskDecision> | undefined;
 
 export interface RunLoopOptions {
   runId: string;
   goal: string;
+  /** The run's parameters, handed to every agent. */
+  params: Record<string, unknown>;
   plan: Plan;
   policy: Policy;
   journal: RunJournal;
@@ -40,13 +58,21 @@ export interface RunLoopOptions {
   extraChecks?: (task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal, reportUsage?: (usage: Usage) => void) => Promise<string[]>;
   /** Called after every usage report; returns a reason to stop the run, if a budget is exhausted. */
   checkBudget?: (inFlight: Usage) => string | undefined;
+  /** Asked before a task is launched: a task that must wait for a decision holds no slot meanwhile. */
+  gate?: TaskGate;
+  /** Told when nothing runs and nothing can start until a decision is taken. */
+  onBlocked?: () => void;
   random?: () => number;
+}
+
+function rejectedBecause(d: TaskDecision): string {
+  return `rejected by ${d.by}${d.reason ? `: ${d.reason}` : ''}`;
 }
 
 interface Relaunch {
   id: string;
   agent: string;
-  feedback?: string;
+  feedback?: string | undefined;
 }
 
 /**
@@ -67,6 +93,8 @@ export class RunLoop {
   private readonly inflight = new Map<string, AttemptControl>();
   private readonly waitingRetry = new Map<string, NodeJS.Timeout>();
   private readonly relaunch: Relaunch[] = [];
+  /** Tasks waiting for a decision before their launch (no slot held). */
+  private readonly held = new Map<string, Relaunch>();
   private running = 0;
   /** Usage reported by attempts still in flight (not journaled yet): budgets count it too. */
   private readonly inFlightUsage: Usage = { llmCalls: 0, inputTokens: 0, outputTokens: 0 };
@@ -90,6 +118,11 @@ export class RunLoop {
     });
   }
 
+  /** True when no attempt runs or is about to (what is left waits for decisions, or nothing is). */
+  idle(): boolean {
+    return this.running === 0 && this.waitingRetry.size === 0 && this.relaunch.length === 0;
+  }
+
   /** Stops the run: in-flight attempts are aborted, waiting tasks end cancelled. */
   stop(reason: StopReason): void {
     if (this.stopReason) return;
@@ -101,6 +134,8 @@ export class RunLoop {
       this.cancelTask(id);
     }
     this.relaunch.length = 0;
+    for (const id of this.held.keys()) this.cancelTask(id);
+    this.held.clear();
     this.pump();
   }
 
@@ -122,16 +157,20 @@ export class RunLoop {
       while (this.running < this.o.policy.maxParallel) {
         const next = this.relaunch.shift();
         if (next) {
-          this.launch(next.id, next.agent, next.feedback);
+          this.launchOrHold(next);
           continue;
         }
         const id = this.dag.takeReady();
         if (id === undefined) break;
         // The planned agent goes first; the candidate list is only worked out if it fails.
-        this.launch(id, this.tasks.get(id)!.agent, undefined);
+        this.launchOrHold({ id, agent: this.tasks.get(id)!.agent });
       }
     }
     if (this.running > 0 || this.waitingRetry.size > 0 || this.relaunch.length > 0) return;
+    if (this.held.size > 0) {
+      if (!this.stopReason && !this.dag.hasReady()) this.o.onBlocked?.();
+      return;
+    }
     if (this.stopReason) {
       for (const id of this.dag.unfinished()) this.cancelTask(id);
     } else if (!this.dag.isDone()) {
@@ -153,6 +192,24 @@ export class RunLoop {
       this.ladders.set(id, l);
     }
     return l;
+  }
+
+  /** Launches the task, unless it must wait for a decision: then it is held, taking no slot, until one comes. */
+  private launchOrHold(next: Relaunch): void {
+    const { id, agent } = next;
+    const task = this.tasks.get(id)!;
+    // The input is worked out only when a decision is asked for: most launches need none.
+    const gate = this.o.gate?.(task, agent, () => ({ inputs: this.inputsOf(task), params: this.o.params }));
+    if (!gate || (!(gate instanceof Promise) && gate.approved)) return this.launch(id, agent, next.feedback);
+    if (!(gate instanceof Promise)) return this.failTask(id, rejectedBecause(gate));
+    this.held.set(id, next);
+    void gate.then((decided) => {
+      if (this.held.get(id) !== next) return;
+      this.held.delete(id);
+      if (decided.approved) this.relaunch.unshift(next);
+      else this.failTask(id, rejectedBecause(decided));
+      this.pump();
+    });
   }
 
   private launch(id: string, agentName: string, feedback: string | undefined): void {
@@ -192,6 +249,7 @@ export class RunLoop {
           goal: this.o.goal,
           task: { id, title: task.title, instructions: task.instructions },
           inputs: this.inputsOf(task),
+          params: this.o.params,
           attempt: n,
         };
         if (feedback !== undefined) input.feedback = feedback;
@@ -286,6 +344,8 @@ export class RunLoop {
     const s = this.dag.stateOf(id);
     if (s === 'succeeded' || s === 'failed' || s === 'skipped' || s === 'cancelled') return;
     this.dag.cancel(id);
+    // A run let go while it waits stays as the journal has it: another process carries it on.
+    if (this.stopReason?.kind === 'detached') return;
     this.o.journal.emit({ type: 'task.cancelled', taskId: id, reason: this.stopReason?.message ?? 'run stopped' });
   }
 

@@ -1,4 +1,4 @@
-import type { RunHandle } from '../orchestrator.ts';
+import type { ResumeOptions, RunHandle } from '../orchestrator.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import { supportsOwnership } from '../store/ownership.ts';
@@ -11,6 +11,8 @@ export interface TakeoverOptions {
   onTakeover?: (handle: RunHandle, why: string) => void;
   /** Told when a sweep could not read the journal (it tries again at the next). */
   onError?: (message: string) => void;
+  /** How the runs taken over are carried on (e.g. let go again while they wait for a decision). */
+  resume?: ResumeOptions;
 }
 
 /**
@@ -69,7 +71,7 @@ export class TakeoverSweeper {
       const why = ownerGone(o, lease);
       if (!why) continue;
       try {
-        const handle = await this.orchestrator.resume(o.runId);
+        const handle = await this.orchestrator.resume(o.runId, this.options.resume);
         taken.push(handle);
         // The run's end is its own business; a failure to end is in its result.
         handle.result.catch((e: unknown) => this.options.onError?.(`run ${o.runId} (taken over): ${errorMessage(e)}`));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Integrator } from '../core/contracts.ts';
 import { ownCopy } from '../core/artifact-names.ts';
 import { errorMessage } from '../core/errors.ts';
+import { isFinalStatus } from '../core/types.ts';
 import type { Deliverable, FinalRunStatus, Manifest, RunResult, RunStatus } from '../core/types.ts';
 import type { RunJournal } from '../execution/journal.ts';
 import type { RunControl } from '../execution/run-control.ts';
@@ -31,7 +32,7 @@ export interface DeliveryOptions {
 export async function deliver(o: DeliveryOptions): Promise<RunResult> {
   const { journal } = o;
   const result = journal.builder.current()!;
-  let status: FinalRunStatus = o.verdict.status === 'running' ? 'failed' : o.verdict.status;
+  let status: FinalRunStatus = isFinalStatus(o.verdict.status) ? o.verdict.status : 'failed';
   let reason = o.verdict.reason;
   // Plain objects for the integrator (the run loop's maps have no prototype).
   const artifacts = ownCopy(o.loop?.artifacts);

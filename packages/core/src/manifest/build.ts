@@ -60,6 +60,7 @@ function buildAgent(name: string, agent: ParsedAgent, loaded: LoadedSchemas, bas
     fallback: agent.fallback,
     timeoutMs: agent.timeoutMs,
     retries: agent.retries,
+    approval: agent.approval,
     baseDir,
   });
   switch (agent.kind) {

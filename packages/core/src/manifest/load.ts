@@ -14,6 +14,7 @@ import type { Finding } from './findings.ts';
 import { interpolateEnv, type EnvSource } from './interpolate.ts';
 import { checkReferences } from './references.ts';
 import { validateShape } from './shape.ts';
+import { buildWorkflows, checkParamsSchema, checkWorkflowNames } from './steering-rules.ts';
 import { parseManifestText, toProblems, type ManifestSource } from './source.ts';
 
 export interface ManifestLoadOptions {
@@ -80,12 +81,17 @@ async function validate(
   const envPaths = new Set(envFindings.map((f) => formatPath(f.path)));
   const shapeFindings = shape.findings.filter((f) => !envPaths.has(formatPath(f.path)));
   const files = await checkFiles(manifest, baseDir);
-  const findings = [...envFindings, ...shapeFindings, ...checkReferences(manifest), ...files.findings];
+  const findings = [...envFindings, ...shapeFindings, ...checkReferences(manifest), ...checkParamsSchema(manifest), ...checkWorkflowNames(manifest), ...files.findings];
 
-  if (findings.length > 0 || shape.manifest === undefined) {
-    const problems = toProblems(findings, file, source);
+  const fail = (found: Finding[]): never => {
+    const problems = toProblems(found, file, source);
     problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
     throw new ManifestError(problems);
-  }
-  return buildManifest(shape.manifest, files, { baseDir, ...(options.file === undefined ? {} : { file: options.file }) });
+  };
+  if (findings.length > 0 || shape.manifest === undefined) return fail(findings);
+  const built = buildManifest(shape.manifest, files, { baseDir, ...(options.file === undefined ? {} : { file: options.file }) });
+  // Workflows are plans: they are checked against the agents as built, like any planner's plan.
+  const workflows = buildWorkflows(shape.manifest.workflows, built);
+  if (workflows.findings.length > 0) return fail(workflows.findings);
+  return workflows.workflows ? { ...built, workflows: workflows.workflows } : built;
 }

@@ -6,6 +6,7 @@
 import semver from 'semver';
 import { z } from 'zod';
 import { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_POLICY } from '../core/defaults.ts';
+import { taskInputSchema } from '../planning/fixed-plan.ts';
 import { describeValue } from './describe.ts';
 
 /** Agent names: lower case, so they read well in task ids and logs. */
@@ -66,6 +67,8 @@ export const policySchema = z
     maxTokens: positiveInt().optional().describe('Token budget of the run (LLM planner, integrator, agents).'),
     maxLlmCalls: positiveInt().optional().describe('Budget of model calls of the run.'),
     maxReplans: nonNegativeInt().optional().describe('How many times the plan may be replaced after failures.'),
+    approval: z.enum(['none', 'plan']).optional().describe('plan: every run waits for a decision on its plan before any task runs (default none).'),
+    approvalTimeoutMs: positiveInt().optional().describe('How long a decision may be waited for; past it the run ends with that reason (default: no limit).'),
   })
   .describe('How runs are executed.');
 
@@ -79,6 +82,10 @@ export const orchestratorSchema = z
     deliverable: nameList().default([]).describe('Artifact types to produce when the goal names none.'),
     policy: policySchema.prefault({}),
     integrator: nonEmptyString().optional().describe('Module (default export) that turns artifacts into the deliverable.'),
+    params: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('JSON Schema (type: object) of the typed run parameters, given with --param / params and handed to every agent as input.params.'),
   })
   .describe('Plans, routes, validates and integrates. It has no tools.');
 
@@ -168,6 +175,7 @@ export const agentCommonFields = {
   fallback: nameList().default([]).describe('Agents tried, in order, after retries run out.'),
   output: z.record(z.string(), artifactSpecSchema).default({}).describe('Checks per produced artifact type.'),
   examples: z.array(agentExampleSchema).optional().describe('Contract examples: an input and the output expected from it.'),
+  approval: z.literal('required').optional().describe('required: each task given to this agent waits for a decision before it runs (agents with side effects).'),
 };
 
 const moduleAgentSchema = z.strictObject({
@@ -219,6 +227,13 @@ export const FIELD_KIND: ReadonlyMap<string, string> = new Map(
   ),
 );
 
+export const workflowSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    tasks: z.array(taskInputSchema).min(1, { error: 'expected at least one task, e.g. [{ id: f, agent: flights }]' }).describe('The tasks, in the shape of plan.tasks; only id and agent are required.'),
+  })
+  .describe('A fixed plan: run with --workflow NAME, no planner involved.');
+
 export const manifestSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Path or URL of this JSON Schema, for editors.'),
@@ -228,6 +243,11 @@ export const manifestSchema = z
       .record(z.string(), agentSchema)
       .meta({ propertyNames: { pattern: AGENT_NAME_PATTERN.source } })
       .describe('Sub-agents by name.'),
+    workflows: z
+      .record(z.string(), workflowSchema)
+      .optional()
+      .meta({ propertyNames: { pattern: AGENT_NAME_PATTERN.source } })
+      .describe('Fixed plans by name (DESIGN section 9).'),
   })
   .meta({ title: 'Baton manifest (baton.yaml)' });
 
@@ -238,3 +258,4 @@ export type ParsedManifest = z.output<typeof manifestSchema>;
 export type ParsedAgent = z.output<typeof agentSchema>;
 export type ParsedTool = z.output<typeof toolSchema>;
 export type ParsedExample = z.output<typeof agentExampleSchema>;
+export type ParsedWorkflow = z.output<typeof workflowSchema>;

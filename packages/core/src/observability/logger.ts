@@ -52,7 +52,10 @@ function levelOf(event: RunEvent): Level {
     case 'task.succeeded':
     case 'task.cancelled':
     case 'integration.started':
+    case 'approval.requested':
       return 'info';
+    case 'approval.decided':
+      return event.decision === 'approved' ? 'info' : 'warn';
   }
 }
 
@@ -102,6 +105,12 @@ export function eventLogFields(event: RunEvent): Record<string, unknown> {
       break;
     case 'integration.started':
       fields['integrator'] = event.integrator;
+      break;
+    case 'approval.requested':
+      Object.assign(fields, { kind: event.kind, ...(event.taskId ? { taskId: event.taskId, agent: event.agent } : {}), ...(event.expiresAt ? { expiresAt: event.expiresAt } : {}) });
+      break;
+    case 'approval.decided':
+      Object.assign(fields, { kind: event.kind, decision: event.decision, by: event.by, planEdited: event.planEdited, ...(event.taskId ? { taskId: event.taskId } : {}), ...(event.reason ? { reason: event.reason } : {}) });
       break;
     case 'integration.ended':
       Object.assign(fields, { ok: event.ok, durationMs: event.durationMs, ...(event.error ? { error: event.error } : {}) });

@@ -5,3 +5,5 @@ export { validatePlan, assertValidPlan, formatPlanProblems, TASK_ID_PATTERN, typ
 export { tokenize, stemsOf, type Token } from './text-match.ts';
 export { verbOf, taskId } from './task-ids.ts';
 export { StaticPlanner } from './static-planner.ts';
+export { FixedPlanner } from './fixed-planner.ts';
+export { completePlan, checkPlanInput, fixedPlanOf, planInputSchema, taskInputSchema, type PlanInput, type TaskInput, type FixedPlanProblem } from './fixed-plan.ts';

@@ -13,7 +13,7 @@ export const DEFAULT_LIST_LIMIT = 50;
 /** `listRuns` never returns more than this many runs, whatever limit is asked for. */
 export const MAX_LIST_LIMIT = 500;
 
-const RUN_STATUSES: ReadonlySet<string> = new Set<RunStatus>(['running', 'succeeded', 'partial', 'failed', 'cancelled']);
+const RUN_STATUSES: ReadonlySet<string> = new Set<RunStatus>(['running', 'awaiting-approval', 'succeeded', 'partial', 'failed', 'cancelled']);
 
 /** The record fields a caller supplies to `createRun`. */
 export type NewRunRecord = Omit<RunRecord, 'eventCount' | 'updatedAt' | 'status'> & { owner?: RunOwner };
@@ -97,17 +97,24 @@ export function concurrentAppendError(runId: string, seq: number, cause?: unknow
 }
 
 /**
- * The status a batch of events leaves the run in: the last `run.ended` sets its final status and
- * `run.resumed` sets it back to `running`. Undefined when the batch does not change the status.
+ * The status a batch of events leaves the run in: the last `run.ended` sets its final status,
+ * `run.resumed` sets it back to `running`, a request for a decision makes it `awaiting-approval`
+ * and a decision `running` again, unless others still wait. Undefined when the batch does not
+ * change the status.
  */
 export function statusAfter(events: readonly RunEvent[]): RunStatus | undefined {
   for (let i = events.length - 1; i >= 0; i--) {
     const event = events[i] as RunEvent;
     if (event.type === 'run.ended') return event.status;
     if (event.type === 'run.resumed') return 'running';
+    if (event.type === 'approval.requested') return 'awaiting-approval';
+    if (event.type === 'approval.decided') return event.waiting > 0 ? 'awaiting-approval' : 'running';
   }
   return undefined;
 }
+
+/** SQL for "the run has not ended": its status is one of these (stores keep owner and requests until it ends). */
+export const UNFINISHED_STATUSES_SQL = `('running', 'awaiting-approval')`;
 
 /** Resolves `afterSeq` of `readEvents`: 0 (every event) when omitted. */
 export function resolveAfterSeq(runId: string, afterSeq: number | undefined): number {

@@ -1,5 +1,5 @@
 import type { RunEvent } from '../core/events.ts';
-import type { AppendOptions, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore } from '../core/contracts.ts';
+import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore } from '../core/contracts.ts';
 import {
   checkAppendOrder,
   checkNewRun,
@@ -15,6 +15,7 @@ import {
   storeClosedError,
 } from './journal-rules.ts';
 import type { NewRunRecord } from './journal-rules.ts';
+import { isFinalStatus } from '../core/types.ts';
 
 interface MemoryRun {
   /** The record as of the last append, except updatedAt, which is kept as `updatedMs`. */
@@ -36,6 +37,8 @@ interface MemoryRun {
 export class MemoryRunStore implements RunStore, OwnershipStore {
   private readonly runs = new Map<string, MemoryRun>();
   private readonly owners = new Map<string, { owner: RunOwner; heartbeatMs: number }>();
+  /** Decision requests by run, then by key. */
+  private readonly decisions = new Map<string, Map<string, DecisionRequest>>();
   private closed = false;
 
   async createRun(record: NewRunRecord): Promise<void> {
@@ -75,9 +78,10 @@ export class MemoryRunStore implements RunStore, OwnershipStore {
     run.updatedMs = Date.now();
     const status = statusAfter(events);
     if (status !== undefined) run.record.status = status;
-    if (status !== undefined && status !== 'running') {
+    if (status !== undefined && isFinalStatus(status)) {
       run.ownerId = undefined;
       run.cancelRequested = undefined;
+      this.decisions.delete(runId);
     }
   }
 
@@ -130,7 +134,7 @@ export class MemoryRunStore implements RunStore, OwnershipStore {
   async claim(runId: string, owner: RunOwner, expectedFence: number): Promise<number | undefined> {
     this.ensureOpen();
     const run = this.runs.get(runId);
-    if (!run || run.fence !== expectedFence || run.record.status !== 'running') return undefined;
+    if (!run || run.fence !== expectedFence || isFinalStatus(run.record.status)) return undefined;
     this.heartbeatNow(owner);
     run.fence++;
     run.ownerId = owner.id;
@@ -146,7 +150,7 @@ export class MemoryRunStore implements RunStore, OwnershipStore {
   async unfinished(limit = 1000): Promise<RunOwnership[]> {
     this.ensureOpen();
     return [...this.runs.values()]
-      .filter((r) => r.record.status === 'running')
+      .filter((r) => !isFinalStatus(r.record.status))
       .sort((a, b) => -compareNewestFirst(a.record, b.record))
       .slice(0, limit)
       .map((r) => this.ownershipOf(r));
@@ -162,7 +166,7 @@ export class MemoryRunStore implements RunStore, OwnershipStore {
     this.ensureOpen();
     const run = this.runs.get(runId);
     if (!run) throw runNotFoundError(runId);
-    if (run.record.status === 'running') run.cancelRequested ??= reason;
+    if (!isFinalStatus(run.record.status)) run.cancelRequested ??= reason;
   }
 
   async requests(ownerId: string): Promise<{ runId: string; cancel: string }[]> {
@@ -170,6 +174,38 @@ export class MemoryRunStore implements RunStore, OwnershipStore {
     const out: { runId: string; cancel: string }[] = [];
     for (const [runId, run] of this.runs) if (run.ownerId === ownerId && run.cancelRequested !== undefined) out.push({ runId, cancel: run.cancelRequested });
     return out;
+  }
+
+  async requestDecision(request: DecisionRequest): Promise<boolean> {
+    this.ensureOpen();
+    const run = this.runs.get(request.runId);
+    if (!run) throw runNotFoundError(request.runId);
+    if (isFinalStatus(run.record.status)) return false;
+    let byKey = this.decisions.get(request.runId);
+    if (!byKey) this.decisions.set(request.runId, (byKey = new Map()));
+    if (byKey.has(request.key)) return false;
+    byKey.set(request.key, structuredClone(request));
+    return true;
+  }
+
+  async decisionRequests(query: { ownerId: string } | { runId: string }): Promise<DecisionRequest[]> {
+    this.ensureOpen();
+    const out: DecisionRequest[] = [];
+    for (const [runId, byKey] of this.decisions) {
+      const run = this.runs.get(runId);
+      if (!run || isFinalStatus(run.record.status)) continue;
+      if ('runId' in query ? query.runId !== runId : run.ownerId !== query.ownerId) continue;
+      for (const r of byKey.values()) out.push(structuredClone(r));
+    }
+    return out.sort((a, b) => (a.requestedAt < b.requestedAt ? -1 : a.requestedAt > b.requestedAt ? 1 : 0));
+  }
+
+  async clearDecision(runId: string, requestId: string): Promise<void> {
+    this.ensureOpen();
+    const byKey = this.decisions.get(runId);
+    if (!byKey) return;
+    for (const [key, r] of byKey) if (r.id === requestId) byKey.delete(key);
+    if (byKey.size === 0) this.decisions.delete(runId);
   }
 
   private heartbeatNow(owner: RunOwner): void {

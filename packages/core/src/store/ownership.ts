@@ -1,6 +1,6 @@
 import type { OwnershipStore, RunStore } from '../core/contracts.ts';
 
-const METHODS = ['heartbeat', 'retire', 'claim', 'release', 'unfinished', 'ownership', 'requestCancel', 'requests'] as const;
+const METHODS = ['heartbeat', 'retire', 'claim', 'release', 'unfinished', 'ownership', 'requestCancel', 'requests', 'requestDecision', 'decisionRequests', 'clearDecision'] as const;
 
 /** True when the journal records run ownership (every store Baton ships does; a user's may not). */
 export function supportsOwnership(store: RunStore): store is RunStore & OwnershipStore {

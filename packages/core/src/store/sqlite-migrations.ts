@@ -60,6 +60,20 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX runs_unfinished ON runs (created_at) WHERE status NOT IN ('succeeded', 'partial', 'failed', 'cancelled');
     `,
   },
+  {
+    version: 4,
+    description: 'decisions on runs waiting for approval, left for the process that holds the run',
+    sql: `
+      CREATE TABLE decision_requests (
+        run_id       TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+        approval_key TEXT NOT NULL,
+        request_id   TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, approval_key)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The schema version this Baton writes. */

@@ -3,7 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { openSqlite, sqliteErrorCode } from './sqlite-driver.ts';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.ts';
 import type { RunEvent } from '../core/events.ts';
-import type { AppendOptions, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore } from '../core/contracts.ts';
+import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore } from '../core/contracts.ts';
+import { isFinalStatus } from '../core/types.ts';
 import type { RunStatus } from '../core/types.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import {
@@ -20,9 +21,11 @@ import {
   runNotFoundError,
   statusAfter,
   storeClosedError,
+  UNFINISHED_STATUSES_SQL,
 } from './journal-rules.ts';
 import type { NewRunRecord } from './journal-rules.ts';
 import { migrateSqlite } from './sqlite-migrations.ts';
+import { SqliteDecisions } from './sqlite-decisions.ts';
 import { SqliteOwnership } from './sqlite-ownership.ts';
 import { RUN_COLUMNS, recordFromRow } from './sql-rows.ts';
 import type { RunRow } from './sql-rows.ts';
@@ -58,6 +61,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore {
   private readonly listStatements = new Map<string, SqliteStatement>();
   private readonly selectFence: SqliteStatement;
   private readonly owners: SqliteOwnership;
+  private readonly decisions: SqliteDecisions;
 
   constructor(options: SqliteRunStoreOptions) {
     const inMemory = options.file === ':memory:';
@@ -98,12 +102,13 @@ export class SqliteRunStore implements RunStore, OwnershipStore {
     // A fenced writer must hold the run's current token; an ended run has no owner and no request.
     this.advanceRun = db.prepare(
       `UPDATE runs SET event_count = event_count + @count, status = coalesce(@status, status), updated_at = @now,
-              owner_id = CASE WHEN @status IS NOT NULL AND @status <> 'running' THEN NULL ELSE owner_id END,
-              cancel_requested = CASE WHEN @status IS NOT NULL AND @status <> 'running' THEN NULL ELSE cancel_requested END
+              owner_id = CASE WHEN @status IS NOT NULL AND @status NOT IN ${UNFINISHED_STATUSES_SQL} THEN NULL ELSE owner_id END,
+              cancel_requested = CASE WHEN @status IS NOT NULL AND @status NOT IN ${UNFINISHED_STATUSES_SQL} THEN NULL ELSE cancel_requested END
         WHERE run_id = @runId AND event_count = @before AND (@fence IS NULL OR fence = @fence)`,
     );
     this.selectFence = db.prepare('SELECT fence FROM runs WHERE run_id = ?');
     this.owners = new SqliteOwnership(db);
+    this.decisions = new SqliteDecisions(db);
   }
 
 
@@ -159,6 +164,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore {
       const event = events[i] as RunEvent;
       this.insertEvent.run(runId, event.seq, event.type, event.at, bodies[i] as string);
     }
+    if (status !== null && isFinalStatus(status)) this.decisions.clearAll(runId);
   }
 
   async readEvents(runId: string, afterSeq?: number): Promise<RunEvent[]> {
@@ -227,6 +233,21 @@ export class SqliteRunStore implements RunStore, OwnershipStore {
   async requests(ownerId: string): Promise<{ runId: string; cancel: string }[]> {
     this.ensureOpen();
     return this.owners.requests(ownerId);
+  }
+
+  async requestDecision(request: DecisionRequest): Promise<boolean> {
+    this.ensureOpen();
+    return this.decisions.request(request);
+  }
+
+  async decisionRequests(query: { ownerId: string } | { runId: string }): Promise<DecisionRequest[]> {
+    this.ensureOpen();
+    return this.decisions.requests(query);
+  }
+
+  async clearDecision(runId: string, requestId: string): Promise<void> {
+    this.ensureOpen();
+    this.decisions.clearOne(runId, requestId);
   }
 
   async close(): Promise<void> {

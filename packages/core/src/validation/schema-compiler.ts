@@ -19,15 +19,22 @@ const OPTIONS: Options = {
   code: { regExp: linearRegExp },
 };
 
-// Building an ajv instance costs ~100 ms; one per dialect is kept.
-let draft07: Ajv | undefined;
-let draft2020: Ajv2020 | undefined;
+// Building an ajv instance costs ~100 ms; one per dialect (and for run parameters, which get their
+// `default`s filled in) is kept.
+const instances = new Map<string, Ajv | Ajv2020>();
 const compiled = new WeakMap<JsonSchema, ValidateFunction>();
+const compiledWithDefaults = new WeakMap<JsonSchema, ValidateFunction>();
 
-function ajvFor(schema: JsonSchema): Ajv | Ajv2020 {
+function ajvFor(schema: JsonSchema, useDefaults = false): Ajv | Ajv2020 {
   const is2020 = typeof schema['$schema'] === 'string' && schema['$schema'].replace(/#$/, '') === DRAFT_2020;
-  if (is2020) return (draft2020 ??= withFormats(new Ajv2020(OPTIONS)));
-  return (draft07 ??= withFormats(new Ajv(OPTIONS)));
+  const key = `${is2020 ? '2020' : '07'}${useDefaults ? '+defaults' : ''}`;
+  let ajv = instances.get(key);
+  if (!ajv) {
+    const options = useDefaults ? { ...OPTIONS, useDefaults: true } : OPTIONS;
+    ajv = withFormats(is2020 ? new Ajv2020(options) : new Ajv(options));
+    instances.set(key, ajv);
+  }
+  return ajv;
 }
 
 function withFormats<T extends Ajv | Ajv2020>(ajv: T): T {
@@ -45,9 +52,21 @@ function withFormats<T extends Ajv | Ajv2020>(ajv: T): T {
  * validator on every output.
  */
 export function compileSchema(schema: JsonSchema): ValidateFunction {
-  let fn = compiled.get(schema);
+  return compileInto(compiled, schema, false);
+}
+
+/**
+ * Like {@link compileSchema}, but the function fills in the `default` of every property left out
+ * (it changes the object it checks): run parameters are compiled this way.
+ */
+export function compileSchemaWithDefaults(schema: JsonSchema): ValidateFunction {
+  return compileInto(compiledWithDefaults, schema, true);
+}
+
+function compileInto(cache: WeakMap<JsonSchema, ValidateFunction>, schema: JsonSchema, useDefaults: boolean): ValidateFunction {
+  let fn = cache.get(schema);
   if (fn) return fn;
-  const ajv = ajvFor(schema);
+  const ajv = ajvFor(schema, useDefaults);
   try {
     fn = ajv.compile(schema);
   } catch (e) {
@@ -58,7 +77,7 @@ export function compileSchema(schema: JsonSchema): ValidateFunction {
     // The compiled function stands alone; keeping the schema in ajv's cache would only grow it.
     ajv.removeSchema(schema);
   }
-  compiled.set(schema, fn);
+  cache.set(schema, fn);
   return fn;
 }
 

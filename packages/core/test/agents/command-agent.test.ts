@@ -13,7 +13,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const spec = (command: string[], produces = ['echo']): AgentSpec => ({
   name: 'cmd', description: 'test', version: '1.0.0', capabilities: [], consumes: [], produces, kind: 'command', command, output: {}, fallback: [], baseDir: fixtures,
 });
-const input: AgentInput = { runId: 'r_test', goal: 'say hi', task: { id: 't1-echo', title: 'echo', instructions: 'echo' }, inputs: { rows: [1, 2] }, attempt: 2, feedback: 'fix it' };
+const input: AgentInput = { runId: 'r_test', goal: 'say hi', task: { id: 't1-echo', title: 'echo', instructions: 'echo' }, inputs: { rows: [1, 2] }, params: {}, attempt: 2, feedback: 'fix it' };
 
 function alive(pid: number): boolean {
   try {

@@ -15,7 +15,7 @@ import { processesWithEnv, waitForNone } from '../support/agent-processes.ts';
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-escape-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const input: AgentInput = { runId: 'r_escape', goal: 'g', task: { id: 't1', title: 't', instructions: '' }, inputs: {}, attempt: 1 };
+const input: AgentInput = { runId: 'r_escape', goal: 'g', task: { id: 't1', title: 't', instructions: '' }, inputs: {}, params: {}, attempt: 1 };
 const ANSWER = `echo '{"report":{"ok":true}}'`;
 
 /**

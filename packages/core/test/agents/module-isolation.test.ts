@@ -31,7 +31,7 @@ function agent(isolation?: 'thread' | 'none'): Agent {
   return made;
 }
 
-const inputFor = (instructions: string): AgentInput => ({ runId: 'r_thread', goal: 'g', task: { id: 't1', title: 't', instructions }, inputs: { rows: [1] }, attempt: 1 });
+const inputFor = (instructions: string): AgentInput => ({ runId: 'r_thread', goal: 'g', task: { id: 't1', title: 't', instructions }, inputs: { rows: [1] }, params: {}, attempt: 1 });
 const run = (a: Agent, instructions: string, timeoutMs = 10_000, controller = new AbortController()) =>
   runAttempt({ agent: a, input: inputFor(instructions), produces: ['report'], timeoutMs, controller });
 

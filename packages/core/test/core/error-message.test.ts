@@ -4,7 +4,7 @@ import { errorMessage } from '../../src/core/errors.ts';
 import type { AgentInput } from '../../src/core/types.ts';
 import { runAttempt } from '../../src/execution/attempt.ts';
 
-const input: AgentInput = { runId: 'r_test', goal: 'g', task: { id: 't1', title: 't', instructions: '' }, inputs: {}, attempt: 1 };
+const input: AgentInput = { runId: 'r_test', goal: 'g', task: { id: 't1', title: 't', instructions: '' }, inputs: {}, params: {}, attempt: 1 };
 
 async function errorOfThrowing(value: unknown): Promise<string> {
   const agent = defineAgent({

@@ -15,7 +15,7 @@ import { runAttempt } from '../../src/execution/attempt.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-deadline-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const input: AgentInput = { runId: 'r_deadline', goal: 'g', task: { id: 't1', title: 't', instructions: '' }, inputs: {}, attempt: 1 };
+const input: AgentInput = { runId: 'r_deadline', goal: 'g', task: { id: 't1', title: 't', instructions: '' }, inputs: {}, params: {}, attempt: 1 };
 
 /** Holds this thread's event loop, as a burst of work in the orchestrator would. */
 function blockLoop(ms: number): void {

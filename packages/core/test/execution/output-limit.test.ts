@@ -22,7 +22,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const input = (instructions = ''): AgentInput => ({ runId: 'r_limit', goal: 'g', task: { id: 't1', title: 't', instructions }, inputs: {}, attempt: 1 });
+const input = (instructions = ''): AgentInput => ({ runId: 'r_limit', goal: 'g', task: { id: 't1', title: 't', instructions }, inputs: {}, params: {}, attempt: 1 });
 const LIMIT_MESSAGE = /the output limit is \d+ bytes .*\(policy\.maxOutputBytes in the manifest\)/;
 
 describe('policy.maxOutputBytes', () => {

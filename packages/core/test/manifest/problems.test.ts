@@ -172,7 +172,7 @@ describe('more rules', () => {
   it('lists the allowed keys when an unknown key is no near miss', async () => {
     const problems = await problemsOf(small((lines) => [...lines, 'extras: true']));
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatchObject({ path: 'extras', line: 18, message: 'unknown key "extras"; expected one of: $schema, version, orchestrator, agents' });
+    expect(problems[0]).toMatchObject({ path: 'extras', line: 18, message: 'unknown key "extras"; expected one of: $schema, version, orchestrator, agents, workflows' });
   });
 
   it('checks deliverables, duplicate sub-agents, self fallbacks and unknown fallbacks', async () => {

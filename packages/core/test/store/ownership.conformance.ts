@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OwnershipStore, RunOwner, RunStore } from '../../src/core/contracts.ts';
+import type { DecisionRequest, OwnershipStore, RunOwner, RunStore } from '../../src/core/contracts.ts';
 import { BatonError } from '../../src/core/errors.ts';
 import type { RunEvent } from '../../src/core/events.ts';
 import { supportsOwnership } from '../../src/store/ownership.ts';
@@ -111,7 +111,74 @@ export function ownershipSpecs(current: () => RunStore, another?: () => Promise<
       expect(await codeOf(store().requestCancel('nope', 'x'))).toBe('RUN_NOT_FOUND');
     });
 
+    const decision = (runId: string, id: string, key = 'plan', requestedAt = CREATED): DecisionRequest => ({
+      id,
+      runId,
+      key,
+      requestedAt,
+      decision: { decision: 'approved', by: `decider ${id}`, ...(key === 'plan' ? {} : { taskId: key.slice(5) }) },
+    });
+    const requested = (runId: string, seq: number, taskId?: string): RunEvent[] =>
+      stamp(runId, [{ type: 'approval.requested', kind: taskId ? 'task' : 'plan', ...(taskId ? { taskId } : {}) }], seq);
+    const decided = (runId: string, seq: number, waiting: number): RunEvent[] =>
+      stamp(runId, [{ type: 'approval.decided', kind: 'plan', decision: 'approved', by: 'x', planEdited: false, waiting }], seq);
+
+    it('keeps a run awaiting approval owned and claimable, listed as unfinished, until it ends', async () => {
+      await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      await store().append('r1', [...started('r1'), ...requested('r1', 2)], { fence: 1 });
+      expect((await store().getRun('r1'))?.status).toBe('awaiting-approval');
+      expect((await store().listRuns({ status: 'awaiting-approval' })).map((r) => r.runId)).toEqual(['r1']);
+      expect((await store().ownership('r1'))?.owner?.id).toBe('a');
+      expect((await store().unfinished()).map((o) => [o.runId, o.status])).toEqual([['r1', 'awaiting-approval']]);
+      await store().requestCancel('r1', 'stop');
+      expect(await store().requests('a')).toEqual([{ runId: 'r1', cancel: 'stop' }]);
+      expect(await store().claim('r1', owner('b'), 1)).toBe(2);
+      await store().append('r1', decided('r1', 3, 0), { fence: 2 });
+      expect((await store().getRun('r1'))?.status).toBe('running');
+    });
+
+    it('stays awaiting approval after a decision while others still wait', async () => {
+      await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      await store().append('r1', [...started('r1'), ...requested('r1', 2, 't1'), ...requested('r1', 3, 't2')], { fence: 1 });
+      await store().append('r1', decided('r1', 4, 1), { fence: 1 });
+      expect((await store().getRun('r1'))?.status).toBe('awaiting-approval');
+    });
+
+    it('keeps one decision request per run and key: of two racing requests exactly one is recorded', async () => {
+      await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      const wins = await Promise.all([store().requestDecision(decision('r1', 'd1')), store().requestDecision(decision('r1', 'd2'))]);
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      expect(await store().requestDecision(decision('r1', 'd3', 'task:t1', '2024-06-30T08:00:01.000Z'))).toBe(true);
+      const pending = await store().decisionRequests({ runId: 'r1' });
+      expect(pending.map((d) => d.key)).toEqual(['plan', 'task:t1']);
+      expect(pending[1]).toEqual(decision('r1', 'd3', 'task:t1', '2024-06-30T08:00:01.000Z'));
+      expect((await store().decisionRequests({ ownerId: 'a' })).map((d) => d.id)).toEqual(pending.map((d) => d.id));
+      expect(await store().decisionRequests({ ownerId: 'b' })).toEqual([]);
+      await store().clearDecision('r1', pending[0]!.id);
+      expect((await store().decisionRequests({ runId: 'r1' })).map((d) => d.id)).toEqual(['d3']);
+      expect(await store().requestDecision(decision('r1', 'd4'))).toBe(true);
+    });
+
+    it('forgets the decision requests of a run that ended, refuses new ones, and says RUN_NOT_FOUND for an unknown run', async () => {
+      await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      await store().append('r1', started('r1'), { fence: 1 });
+      expect(await store().requestDecision(decision('r1', 'd1'))).toBe(true);
+      await store().append('r1', ended('r1', 2), { fence: 1 });
+      expect(await store().decisionRequests({ runId: 'r1' })).toEqual([]);
+      expect(await store().requestDecision(decision('r1', 'd2'))).toBe(false);
+      expect(await codeOf(store().requestDecision(decision('nope', 'd3')))).toBe('RUN_NOT_FOUND');
+    });
+
     if (another) {
+      it('lets exactly one of two processes record a decision on the same approval', async () => {
+        await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+        const other = await another();
+        if (!supportsOwnership(other)) throw new Error('no ownership');
+        const wins = await Promise.all([store().requestDecision(decision('r1', 'd1')), other.requestDecision(decision('r1', 'd2'))]);
+        expect(wins.filter(Boolean)).toHaveLength(1);
+        expect((await other.decisionRequests({ ownerId: 'a' })).map((d) => d.id)).toEqual([wins[0] ? 'd1' : 'd2']);
+      });
+
       it('shares ownership between two stores on one journal (two processes)', async () => {
         await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
         const other = await another();

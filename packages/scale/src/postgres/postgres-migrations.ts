@@ -63,6 +63,20 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX runs_unfinished ON runs (created_at) WHERE status NOT IN ('succeeded', 'partial', 'failed', 'cancelled');
     `,
   },
+  {
+    version: 4,
+    description: 'decisions on runs waiting for approval, left for the process that holds the run',
+    sql: `
+      CREATE TABLE decision_requests (
+        run_id       text COLLATE "C" NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+        approval_key text NOT NULL,
+        request_id   text NOT NULL,
+        body         json NOT NULL,
+        requested_at text COLLATE "C" NOT NULL,
+        PRIMARY KEY (run_id, approval_key)
+      );
+    `,
+  },
 ];
 
 /** The schema version this Baton writes. */

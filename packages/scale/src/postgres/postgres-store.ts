@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { RunEvent } from 'batonjs/internal';
-import type { AppendOptions, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore } from 'batonjs/internal';
+import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore } from 'batonjs/internal';
 import { BatonError, errorMessage } from 'batonjs/internal';
 import {
   checkBatch,
@@ -16,9 +16,11 @@ import {
   runNotFoundError,
   statusAfter,
   storeClosedError,
+  UNFINISHED_STATUSES_SQL,
 } from 'batonjs/internal';
 import type { NewRunRecord } from 'batonjs/internal';
 import { migratePostgres } from './postgres-migrations.ts';
+import { PostgresDecisions } from './postgres-decisions.ts';
 import { PostgresOwnership } from './postgres-ownership.ts';
 import { RUN_COLUMNS, recordFromRow } from 'batonjs/internal';
 import type { RunRow } from 'batonjs/internal';
@@ -42,10 +44,13 @@ const APPEND_SQL = `
   WITH run AS (
     UPDATE runs
        SET event_count = event_count + $3, status = coalesce($4, status), updated_at = $5,
-           owner_id = CASE WHEN $4::text IS NOT NULL AND $4::text <> 'running' THEN NULL ELSE owner_id END,
-           cancel_requested = CASE WHEN $4::text IS NOT NULL AND $4::text <> 'running' THEN NULL ELSE cancel_requested END
+           owner_id = CASE WHEN $4::text IS NOT NULL AND $4::text NOT IN ${UNFINISHED_STATUSES_SQL} THEN NULL ELSE owner_id END,
+           cancel_requested = CASE WHEN $4::text IS NOT NULL AND $4::text NOT IN ${UNFINISHED_STATUSES_SQL} THEN NULL ELSE cancel_requested END
      WHERE run_id = $1 AND event_count = $2 AND ($9::integer IS NULL OR fence = $9::integer)
-    RETURNING run_id
+    RETURNING run_id, status
+  ),
+  ended AS (
+    DELETE FROM decision_requests d USING run WHERE d.run_id = run.run_id AND run.status NOT IN ${UNFINISHED_STATUSES_SQL}
   )
   INSERT INTO events (run_id, seq, type, at, body)
   SELECT run.run_id, $2 + e.n, ($7::text[])[e.n], ($8::text[])[e.n], e.value
@@ -60,15 +65,17 @@ const UNIQUE_VIOLATION = '23505';
  */
 export class PostgresRunStore implements RunStore, OwnershipStore {
   private ending: Promise<void> | undefined;
-  private readonly owners = new PostgresOwnership(async (action, config) => {
+  private readonly run = async <R extends pg.QueryResultRow>(action: string, config: pg.QueryConfig): Promise<{ rows: R[]; rowCount: number }> => {
     this.ensureOpen();
     try {
-      const result = await this.pool.query(config);
+      const result = await this.pool.query<R>(config);
       return { rows: result.rows, rowCount: result.rowCount ?? 0 };
     } catch (e) {
       throw this.failure(action, e);
     }
-  });
+  };
+  private readonly owners = new PostgresOwnership(this.run);
+  private readonly decisions = new PostgresDecisions(this.run);
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -230,6 +237,18 @@ export class PostgresRunStore implements RunStore, OwnershipStore {
 
   requests(ownerId: string): Promise<{ runId: string; cancel: string }[]> {
     return this.owners.requests(ownerId);
+  }
+
+  requestDecision(request: DecisionRequest): Promise<boolean> {
+    return this.decisions.request(request);
+  }
+
+  decisionRequests(query: { ownerId: string } | { runId: string }): Promise<DecisionRequest[]> {
+    return this.decisions.requests(query);
+  }
+
+  clearDecision(runId: string, requestId: string): Promise<void> {
+    return this.decisions.clear(runId, requestId);
   }
 
   /** Ends the pool; safe to call more than once. */

@@ -63,7 +63,9 @@ export const api = {
   listRuns: (params = {}) => json('/v1/runs?' + new URLSearchParams(params)),
   run: (id) => json(`/v1/runs/${encodeURIComponent(id)}`),
   files: (id) => json(`/v1/runs/${encodeURIComponent(id)}/files`),
-  startRun: (goal) => json('/v1/runs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ goal }) }),
+  startRun: (body) => json('/v1/runs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
+  approve: (id, body) => json(`/v1/runs/${encodeURIComponent(id)}/approve`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
+  reject: (id, body) => json(`/v1/runs/${encodeURIComponent(id)}/reject`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
   cancelRun: (id) => json(`/v1/runs/${encodeURIComponent(id)}/cancel`, { method: 'POST' }),
 };
 

@@ -27,6 +27,10 @@ export function summarize(e) {
       return `${e.taskId}: ${e.reason}`;
     case 'usage':
       return `${e.usage.llmCalls} call(s), ${e.usage.inputTokens + e.usage.outputTokens} tokens`;
+    case 'approval.requested':
+      return `${e.kind === 'plan' ? 'the plan' : `${e.taskId} (${e.agent})`} waits for a decision${e.expiresAt ? ` until ${e.expiresAt}` : ''}`;
+    case 'approval.decided':
+      return `${e.kind === 'plan' ? `the plan${e.planEdited ? ' (edited)' : ''}` : e.taskId} ${e.decision} by ${e.by}${e.reason ? `: ${e.reason}` : ''}`;
     case 'integration.started':
       return `integrating the deliverable (${e.integrator})`;
     case 'integration.ended':

@@ -1,32 +1,62 @@
 // The home page: start a run, the orchestrator's agents, and the runs list (refreshed live).
 import { api } from './api.js';
-import { badge, card, empty, fmtDuration, fmtTime, h, runDuration } from './util.js';
+import { paramsFields } from './params-form.js';
+import { badge, card, empty, fmtDuration, fmtTime, h, isEnded, runDuration } from './util.js';
 
 const PAGE = 25;
 
-function startForm(orchestrator) {
+function startForm(orchestrator, workflows) {
   const example = orchestrator && orchestrator.deliverable.length ? `e.g. Produce ${orchestrator.deliverable.join(', ')} for Q2 2025` : 'What do you want done?';
   const goal = h('textarea', { id: 'goal', name: 'goal', rows: 3, maxlength: 4000, required: true, placeholder: example, 'aria-label': 'Goal' });
   const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
   const submit = h('button', { type: 'submit', class: 'btn primary', id: 'start-run' }, 'Start run');
+  const params = paramsFields(orchestrator && orchestrator.params);
+  const workflow =
+    workflows && workflows.length
+      ? h(
+          'select',
+          { id: 'workflow', name: 'workflow' },
+          h('option', { value: '' }, 'Plan it from the goal'),
+          workflows.map((w) => h('option', { value: w.name }, `Workflow ${w.name}${w.description ? `: ${w.description}` : ''}`)),
+        )
+      : null;
+  workflow?.addEventListener('change', () => {
+    // A workflow is a fixed plan: the goal becomes optional.
+    goal.required = workflow.value === '';
+  });
   const form = h(
     'form',
     { class: 'start-form', id: 'start-form' },
     h('label', { for: 'goal' }, 'Goal'),
     goal,
     h('p', { class: 'hint' }, 'Describe the result in plain language. The orchestrator plans it into tasks, delegates them to its agents and validates every output.'),
+    workflow ? h('div', { class: 'param-field' }, h('label', { for: 'workflow' }, 'Plan'), workflow) : null,
+    params ? params.element : null,
     error,
     h('div', { class: 'actions' }, submit),
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const text = goal.value.trim();
-    if (!text) return;
-    submit.disabled = true;
-    submit.textContent = 'Starting…';
+    const body = {};
+    if (text) body.goal = text;
+    if (workflow && workflow.value) body.workflow = workflow.value;
     error.hidden = true;
     try {
-      const { runId } = await api.startRun(text);
+      if (params) {
+        const values = params.read();
+        if (Object.keys(values).length) body.params = values;
+      }
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+      return;
+    }
+    if (!body.goal && !body.workflow) return;
+    submit.disabled = true;
+    submit.textContent = 'Starting…';
+    try {
+      const { runId } = await api.startRun(body);
       location.hash = `#/runs/${runId}`;
     } catch (err) {
       error.textContent = err.message;
@@ -61,6 +91,7 @@ function agentsList(info) {
             a.consumes.length ? h('span', { class: 'arrow' }, '→') : null,
             a.produces.map((p) => h('span', { class: 'chip out', title: 'produces' }, p)),
             a.fallback.length ? h('span', { class: 'muted small' }, ` fallback: ${a.fallback.join(', ')}`) : null,
+            a.approval === 'required' ? h('span', { class: 'badge st-awaiting-approval', title: 'each task given to this agent waits for a decision' }, 'approval required') : null,
           ),
         ),
       ),
@@ -83,7 +114,7 @@ function runsTable(runs) {
           h('td', {}, badge(r.status)),
           h('td', { class: 'goal-cell' }, h('a', { href: `#/runs/${r.runId}` }, r.goal)),
           h('td', {}, fmtTime(r.createdAt)),
-          h('td', { class: 'num' }, r.status === 'running' ? fmtDuration(runDuration(r)) : fmtDuration(Date.parse(r.updatedAt) - Date.parse(r.createdAt))),
+          h('td', { class: 'num' }, !isEnded(r.status) ? fmtDuration(runDuration(r)) : fmtDuration(Date.parse(r.updatedAt) - Date.parse(r.createdAt))),
           h('td', { class: 'mono small muted' }, r.runId),
         );
         row.addEventListener('click', (e) => {
@@ -105,7 +136,7 @@ export function homeView(root, agentsInfo) {
   const filter = h(
     'select',
     { 'aria-label': 'Filter by status', class: 'filter' },
-    ['all', 'running', 'succeeded', 'partial', 'failed', 'cancelled'].map((st) => h('option', { value: st }, st === 'all' ? 'All statuses' : st)),
+    ['all', 'running', 'awaiting-approval', 'succeeded', 'partial', 'failed', 'cancelled'].map((st) => h('option', { value: st }, st === 'all' ? 'All statuses' : st)),
   );
   let pages = 1;
   let timer;
@@ -139,7 +170,7 @@ export function homeView(root, agentsInfo) {
     h(
       'div',
       { class: 'home-grid' },
-      card('Start a run', orch ? h('span', { class: 'muted small' }, orch.description) : null, startForm(orch)),
+      card('Start a run', orch ? h('span', { class: 'muted small' }, orch.description) : null, startForm(orch, agentsInfo && agentsInfo.workflows)),
       card('Agents', orch ? h('span', { class: 'muted small' }, `planner: ${orch.planner}`) : null, agentsList(agentsInfo)),
     ),
     card('Runs', filter, runsBody, h('div', { class: 'actions center' }, more)),

@@ -4,7 +4,8 @@ import { summarize } from './event-summary.js';
 import { planGraph } from './graph.js';
 import { taskDetails } from './task-details.js';
 import { timeline, timelineLegend } from './timeline.js';
-import { badge, card, empty, fmtDuration, fmtTime, h, jsonBlock, runDuration } from './util.js';
+import { decisionsCard, pendingCard } from './approvals.js';
+import { badge, card, empty, fmtDuration, fmtTime, h, isEnded, jsonBlock, runDuration } from './util.js';
 
 const MAX_LOG = 400;
 
@@ -51,9 +52,15 @@ export function runView(root, runId) {
   let tick;
   let disposed = false;
   let detailsKey;
+  let pendingKey;
+  let decisionsKey;
+  /** The plan as it was asked to be approved (the "before" of an edit). */
+  let requestedPlan;
   const log = [];
 
   const headEl = h('div', { class: 'run-head' }, empty('Loading run…'));
+  const approvalEl = h('div', {});
+  const decisionsEl = h('div', {});
   const statsEl = h('div', {});
   const graphBody = h('div', { class: 'graph-wrap' });
   const timelineBody = h('div', { class: 'timeline-wrap' });
@@ -64,9 +71,11 @@ export function runView(root, runId) {
 
   root.replaceChildren(
     headEl,
+    approvalEl,
     statsEl,
     card('Plan', h('span', { class: 'muted small' }, 'click a task for its details'), graphBody),
     card('Timeline', h('span', { class: 'muted small' }, 'attempts per agent'), timelineBody, h('div', { class: 'legend-wrap' }, timelineLegend())),
+    decisionsEl,
     h('div', { id: 'deliverable' }, card('Deliverable', null, deliverableBody)),
     h('div', { id: 'task-details' }, card('Task details', null, detailsBody)),
     card('Events', logCount, h('details', { class: 'section' }, h('summary', {}, 'Show the event stream'), logBody)),
@@ -96,7 +105,7 @@ export function runView(root, runId) {
         { class: 'run-title' },
         h('h1', {}, run.goal),
         h('span', { id: 'run-status', 'data-status': run.status }, badge(run.status)),
-        run.status === 'running' ? cancel : null,
+        !isEnded(run.status) ? cancel : null,
       ),
       h('div', { class: 'run-meta' }, h('span', { class: 'mono' }, run.runId), h('span', {}, `started ${fmtTime(run.startedAt)}`), run.endedAt ? h('span', {}, `ended ${fmtTime(run.endedAt)}`) : null, h('span', {}, `${run.planner} planner`)),
       run.reason ? h('p', { class: `alert ${run.status === 'failed' ? 'danger' : 'warn'}` }, run.reason) : null,
@@ -110,9 +119,26 @@ export function runView(root, runId) {
     timelineBody.replaceChildren(timeline(run, width, selected, select));
   };
 
+  const renderApprovals = () => {
+    // What waits is redrawn only when it changes, so a plan being edited is not overwritten.
+    const key = (run.awaiting || []).map((p) => `${p.kind}:${p.taskId || ''}:${p.requestedAt}`).join('|');
+    if (key !== pendingKey) {
+      pendingKey = key;
+      const panel = pendingCard(run, () => refresh());
+      approvalEl.replaceChildren(...(panel ? [panel] : []));
+    }
+    const decided = `${(run.approvals || []).length}|${requestedPlan ? 'p' : ''}`;
+    if (decided !== decisionsKey) {
+      decisionsKey = decided;
+      const list = decisionsCard(run, requestedPlan);
+      decisionsEl.replaceChildren(...(list ? [list] : []));
+    }
+  };
+
   const render = () => {
     if (!run || disposed) return;
     renderHead();
+    renderApprovals();
     statsEl.replaceChildren(stats(run));
     graphBody.replaceChildren(run.plan.tasks.length ? planGraph(run.plan, statusOfTask(run), selected, select, (t) => run.tasks.find((x) => x.id === t.id)?.agent || t.agent) : empty('Planning…'));
     renderTimeline();
@@ -148,7 +174,7 @@ export function runView(root, runId) {
     const artifacts = run.deliverable.artifacts || {};
     if (Object.keys(artifacts).length) parts.push(h('details', { class: 'section' }, h('summary', {}, `Artifacts: ${Object.keys(artifacts).join(', ')}`), jsonBlock(artifacts)));
     if (run.deliverable.missing && run.deliverable.missing.length) parts.push(h('p', { class: 'alert warn' }, `Missing: ${run.deliverable.missing.join(', ')}`));
-    deliverableBody.replaceChildren(...(parts.length ? parts : [empty(run.status === 'running' ? 'The deliverable appears here when the run ends.' : 'This run produced no deliverable.')]));
+    deliverableBody.replaceChildren(...(parts.length ? parts : [empty(!isEnded(run.status) ? 'The deliverable appears here when the run ends.' : 'This run produced no deliverable.')]));
   };
 
   const refresh = async () => {
@@ -160,7 +186,7 @@ export function runView(root, runId) {
     }
     if (disposed) return;
     render();
-    if (run.status !== 'running' && !files) {
+    if (isEnded(run.status) && !files) {
       ended = true;
       try {
         files = (await api.files(runId)).files;
@@ -187,6 +213,7 @@ export function runView(root, runId) {
   const stopFollowing = followRun(
     runId,
     (e) => {
+      if (e.type === 'approval.requested' && e.plan) requestedPlan = e.plan;
       log.push(e);
       if (log.length > MAX_LOG) log.shift();
       logBody.prepend(h('li', { class: `ev ev-${e.type.replace('.', '-')}` }, h('span', { class: 'mono muted' }, `#${e.seq}`), h('span', { class: 'ev-type' }, e.type), h('span', { class: 'muted small' }, fmtTime(e.at)), h('span', { class: 'ev-text' }, summarize(e))));
@@ -202,7 +229,7 @@ export function runView(root, runId) {
 
   refresh();
   tick = setInterval(() => {
-    if (run && run.status === 'running' && !ended) {
+    if (run && !isEnded(run.status) && !ended) {
       renderTimeline();
       statsEl.replaceChildren(stats(run));
     }

@@ -32,6 +32,7 @@ export function s(tag, attrs, ...children) {
 export const STATUS_LABEL = {
   pending: 'Pending',
   running: 'Running',
+  'awaiting-approval': 'Awaiting approval',
   succeeded: 'Succeeded',
   failed: 'Failed',
   skipped: 'Skipped',
@@ -62,6 +63,11 @@ export function fmtTime(iso) {
   const sameDay = d.toDateString() === today.toDateString();
   const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
   return sameDay ? time : `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}`;
+}
+
+/** True for a status a run ends with (not running, not awaiting a decision). */
+export function isEnded(status) {
+  return status !== 'running' && status !== 'awaiting-approval';
 }
 
 export function runDuration(run) {

@@ -16,6 +16,7 @@ export function publicAgent(a: AgentSpec, manifest: Manifest): Record<string, un
     subagent: manifest.orchestrator.subagents.includes(a.name),
     ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}),
     ...(a.retries !== undefined ? { retries: a.retries } : {}),
+    ...(a.approval !== undefined ? { approval: a.approval } : {}),
   };
 }
 
@@ -31,8 +32,12 @@ export function agentRoutes(ctx: ServerContext): Hono {
         subagents: m.orchestrator.subagents,
         deliverable: m.orchestrator.deliverable,
         planner: m.orchestrator.model ? 'llm' : 'builtin',
+        // The JSON Schema of the run parameters (POST /v1/runs {params}); the dashboard builds its form from it.
+        ...(m.orchestrator.params ? { params: m.orchestrator.params } : {}),
       },
       agents: Object.values(m.agents).map((a) => publicAgent(a, m)),
+      // Fixed plans a run can be started with (POST /v1/runs {workflow}).
+      workflows: Object.values(m.workflows ?? {}).map((w) => ({ name: w.name, ...(w.description ? { description: w.description } : {}), plan: w.plan })),
     });
   });
   return app;

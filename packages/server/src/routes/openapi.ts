@@ -1,14 +1,80 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ServerContext } from '../context.ts';
-import { createRunBody } from './runs.ts';
+import { createRunBody, RUN_STATUSES } from './runs.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });
 const error = (description: string) => ({ description, content: json(ref('Error')) });
 const runIdParameter = { name: 'id', in: 'path', required: true, description: 'the run id (r_…)', schema: { type: 'string' } };
 
-const RUN_STATUS = ['running', 'succeeded', 'partial', 'failed', 'cancelled'];
+const RUN_STATUS = [...RUN_STATUSES];
+
+const APPROVAL = {
+  type: 'object',
+  required: ['kind', 'decision', 'by', 'at', 'planEdited'],
+  properties: {
+    kind: { enum: ['plan', 'task'] },
+    taskId: { type: 'string' },
+    decision: { enum: ['approved', 'rejected'] },
+    by: { type: 'string', description: 'who decided: the name given with the decision, else the channel (cli:<user>@<host>, http, dashboard, a2a)' },
+    at: { type: 'string', format: 'date-time' },
+    planEdited: { type: 'boolean' },
+    reason: { type: 'string' },
+    note: { type: 'string' },
+  },
+};
+
+const PENDING = {
+  type: 'object',
+  required: ['kind', 'requestedAt'],
+  properties: {
+    kind: { enum: ['plan', 'task'] },
+    taskId: { type: 'string' },
+    plan: { type: 'object', description: 'kind plan: the plan to decide on' },
+    task: { type: 'object', description: 'kind task: the task as planned' },
+    agent: { type: 'string', description: 'kind task: the agent it would be given to' },
+    input: { type: 'object', description: 'kind task: what that agent would get: { inputs, params }' },
+    requestedAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time', description: 'when the run ends if nobody decides (policy.approvalTimeoutMs)' },
+  },
+};
+
+/** The paths of approving and rejecting what a run waits for. */
+function decisionPath(decision: 'approve' | 'reject'): Record<string, unknown> {
+  const approve = decision === 'approve';
+  return {
+    post: {
+      summary: approve ? 'Approve what a run waits for (its plan, possibly edited, or a task)' : 'Reject what a run waits for: a rejected plan ends the run cancelled, a rejected task fails (its dependents are skipped)',
+      description:
+        'Decides wherever the run is held: this server, another replica or `baton run` (through the journal), or, when nobody holds it, this server carries it on. Answers with the RunResult once the decision is journaled (202 with the result so far when the process holding the run has not journaled it within 10 s; it stays in the journal for it).',
+      operationId: approve ? 'approveRun' : 'rejectRun',
+      parameters: [runIdParameter],
+      requestBody: {
+        required: false,
+        content: json({
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            taskId: { type: 'string', description: 'the task decided on (default: the plan, or the one task that waits)' },
+            ...(approve
+              ? { plan: { type: 'object', description: 'the plan as it should run (edited): the shape of POST /v1/runs {plan}; checked again' }, note: { type: 'string', maxLength: 4000 } }
+              : { reason: { type: 'string', maxLength: 4000 } }),
+            by: { type: 'string', maxLength: 200, description: 'who decides (default "http")' },
+          },
+        }),
+      },
+      responses: {
+        '200': { description: 'decided: the RunResult so far', content: json(ref('RunResult')) },
+        '202': { description: 'left in the journal for the process that holds the run, not journaled yet', content: json(ref('RunResult')) },
+        '400': error(approve ? 'a bad body, or an edited plan that fails validation (the run keeps waiting)' : 'a bad body'),
+        '404': error('no such run'),
+        '409': error('NOT_AWAITING_APPROVAL: nothing (or not that task) waits for a decision; `details.status` is the run\'s status, `details.waiting` what waits'),
+        '401': error('missing or wrong bearer token'),
+      },
+    },
+  };
+}
 
 /** The OpenAPI 3.1 description of the HTTP API (DESIGN section 7), served at `/openapi.json`. */
 export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
@@ -38,7 +104,7 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
               properties: {
                 code: {
                   type: 'string',
-                  examples: ['BAD_REQUEST', 'UNAUTHORIZED', 'RUN_NOT_FOUND', 'RUN_ENDED', 'RUN_NOT_HERE', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'NOT_FOUND', 'SHUTTING_DOWN', 'INTERNAL'],
+                  examples: ['BAD_REQUEST', 'UNAUTHORIZED', 'RUN_NOT_FOUND', 'RUN_ENDED', 'NOT_AWAITING_APPROVAL', 'RUN_NOT_HERE', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'NOT_FOUND', 'SHUTTING_DOWN', 'INTERNAL'],
                 },
                 message: { type: 'string', description: 'what went wrong and what to do' },
                 details: { description: 'structured detail, e.g. each invalid field' },
@@ -77,7 +143,8 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
             runId: { type: 'string' },
             goal: { type: 'string' },
             status: { enum: RUN_STATUS },
-            planner: { enum: ['builtin', 'llm'] },
+            planner: { enum: ['builtin', 'llm', 'fixed', 'workflow'], description: 'who made the plan: a planner, or nobody (fixed: a plan given with the run; workflow: a workflow of the manifest)' },
+            params: { type: 'object', description: "the run's validated parameters" },
             plan: { type: 'object', properties: { tasks: { type: 'array', items: { type: 'object' } } } },
             tasks: { type: 'array', items: { type: 'object' } },
             deliverable: { type: 'object', properties: { artifacts: { type: 'object' }, files: { type: 'array', items: { type: 'string' } } } },
@@ -85,6 +152,8 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
             startedAt: { type: 'string' },
             endedAt: { type: 'string' },
             reason: { type: 'string' },
+            approvals: { type: 'array', items: APPROVAL, description: 'every decision taken on the run, in order' },
+            awaiting: { type: 'array', items: PENDING, description: 'what waits for a decision now (absent when nothing does)' },
           },
         },
       },
@@ -93,7 +162,8 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
       '/v1/runs': {
         post: {
           summary: 'Start a run',
-          description: 'Plans and runs the goal in the background; answers 202 at once with the run id.',
+          description:
+            'Plans and runs the goal in the background (or runs a fixed `plan` or a manifest `workflow`, no planner); answers 202 at once with the run id. Parameters that fail the schema, an unknown workflow or a plan that fails validation: 400 naming the field or task, and no run starts.',
           operationId: 'createRun',
           requestBody: { required: true, content: json(ref('CreateRun')) },
           responses: {
@@ -140,6 +210,8 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
           responses: { '200': { description: 'event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, '404': error('no such run'), '401': error('missing or wrong bearer token') },
         },
       },
+      '/v1/runs/{id}/approve': decisionPath('approve'),
+      '/v1/runs/{id}/reject': decisionPath('reject'),
       '/v1/runs/{id}/cancel': {
         post: {
           summary: 'Cancel a running run',
@@ -180,7 +252,19 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
         get: {
           summary: 'The orchestrator and its sub-agents',
           operationId: 'listAgents',
-          responses: { '200': { description: 'agents', content: json({ type: 'object', properties: { orchestrator: { type: 'object' }, agents: { type: 'array', items: { type: 'object' } } } }) } },
+          responses: {
+            '200': {
+              description: "agents; `orchestrator.params` is the JSON Schema of the run parameters (absent when the orchestrator takes none); `workflows` the fixed plans a run can be started with",
+              content: json({
+                type: 'object',
+                properties: {
+                  orchestrator: { type: 'object', properties: { name: { type: 'string' }, description: { type: 'string' }, planner: { type: 'string' }, params: { type: 'object', description: 'JSON Schema (type: object) of POST /v1/runs {params}' } } },
+                  agents: { type: 'array', items: { type: 'object' } },
+                  workflows: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, description: { type: 'string' }, plan: { type: 'object' } } } },
+                },
+              }),
+            },
+          },
         },
       },
       '/healthz': {

@@ -1,25 +1,60 @@
 import { Hono } from 'hono';
+import type { Context } from 'hono';
 import { z } from 'zod';
 import { MAX_LIST_LIMIT } from 'batonjs/internal';
+import type { ApprovalDecision } from 'batonjs/internal';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../http-errors.ts';
+import type { RunInputs } from '../run-service.ts';
 import { parseJsonBody, runIdParam } from '../validation.ts';
 
-/** The body of `POST /v1/runs`. */
+/** The body of `POST /v1/runs`: a goal, or a fixed plan or workflow; parameters with either. */
 export function createRunBody(maxGoalLength: number) {
-  return z.strictObject({
-    goal: z
-      .string({ error: 'goal must be a string: what you want, in plain language' })
-      .trim()
-      .min(1, 'goal must not be empty')
-      .max(maxGoalLength, `goal must be at most ${maxGoalLength} characters`),
-  });
+  return z
+    .strictObject({
+      goal: z
+        .string({ error: 'goal must be a string: what you want, in plain language' })
+        .trim()
+        .min(1, 'goal must not be empty')
+        .max(maxGoalLength, `goal must be at most ${maxGoalLength} characters`)
+        .optional()
+        .describe('what you want, in plain language (optional with plan or workflow)'),
+      params: z
+        .record(z.string(), z.unknown(), { error: 'params must be an object of parameter names to values, e.g. {"city": "Lisbon"}' })
+        .optional()
+        .describe("the run's typed parameters, checked against the manifest's orchestrator.params (GET /v1/agents shows its schema)"),
+      plan: z
+        .record(z.string(), z.unknown(), { error: 'plan must be an object: the output of baton plan --json, or its plan member { "tasks": [...] }' })
+        .optional()
+        .describe('run exactly this plan, no planner (planner: fixed); tasks need only id and agent'),
+      workflow: z.string().min(1).max(200).optional().describe("run the manifest's workflow of this name, no planner (planner: workflow)"),
+    })
+    .refine((b) => b.goal !== undefined || b.plan !== undefined || b.workflow !== undefined, { error: 'give a goal, or a plan or a workflow', path: ['goal'] });
 }
+
+/** Every status a run can have (DESIGN sections 6 and 9). */
+export const RUN_STATUSES = ['running', 'awaiting-approval', 'succeeded', 'partial', 'failed', 'cancelled'] as const;
 
 const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(20),
   before: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'before must be a run id').optional(),
-  status: z.enum(['running', 'succeeded', 'partial', 'failed', 'cancelled']).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+});
+
+/** Who decides, when the body does not say: the channel. */
+const byField = z.string().trim().min(1).max(200).optional().describe('who decides (default: "http")');
+
+const approveBody = z.strictObject({
+  taskId: z.string().min(1).max(200).optional().describe('the task decided on (default: the plan, or the one task that waits)'),
+  plan: z.record(z.string(), z.unknown()).optional().describe('approve this plan instead (edited; the shape of POST /v1/runs {plan}); checked again'),
+  note: z.string().max(4000).optional(),
+  by: byField,
+});
+
+const rejectBody = z.strictObject({
+  taskId: z.string().min(1).max(200).optional(),
+  reason: z.string().max(4000).optional(),
+  by: byField,
 });
 
 const cancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
@@ -31,8 +66,11 @@ export function runRoutes(ctx: ServerContext): Hono {
 
   app.post('/runs', async (c) => {
     if (ctx.closing.aborted) throw new ApiError(503, 'SHUTTING_DOWN', 'the server is shutting down; start the run on another instance or try again later');
-    const { goal } = await parseJsonBody(c, bodySchema);
-    const handle = await ctx.runs.start(goal);
+    const { goal, params, plan, workflow } = await parseJsonBody(c, bodySchema);
+    const inputs: RunInputs = { ...(params ? { params } : {}), ...(workflow ? { workflow } : {}) };
+    // The plan's shape is checked by the orchestrator, with the task named in each problem.
+    if (plan) inputs.plan = plan as NonNullable<RunInputs['plan']>;
+    const handle = await ctx.runs.start(goal ?? '', undefined, inputs);
     const self = `/v1/runs/${handle.runId}`;
     c.header('Location', self);
     return c.json({ runId: handle.runId, status: 'running', links: { self, events: `${self}/events`, cancel: `${self}/cancel`, dashboard: `/#/runs/${handle.runId}` } }, 202);
@@ -53,6 +91,21 @@ export function runRoutes(ctx: ServerContext): Hono {
     if (!result) throw new ApiError(404, 'RUN_NOT_FOUND', `no run ${runId}: list runs with GET /v1/runs`);
     return c.json(result);
   });
+
+  const decide = async (c: Context, decision: 'approved' | 'rejected'): Promise<Response> => {
+    const runId = runIdParam(c);
+    const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding') !== undefined;
+    const body = decision === 'approved' ? (hasBody ? await parseJsonBody(c, approveBody) : {}) : hasBody ? await parseJsonBody(c, rejectBody) : {};
+    const d: ApprovalDecision = { decision, by: body.by ?? 'http' };
+    if (body.taskId !== undefined) d.taskId = body.taskId;
+    if ('note' in body && body.note !== undefined) d.note = body.note;
+    if ('plan' in body && body.plan !== undefined) d.plan = body.plan;
+    if ('reason' in body && body.reason !== undefined) d.reason = body.reason;
+    const { recorded, result } = await ctx.runs.decide(runId, d);
+    return c.json(result, recorded ? 200 : 202);
+  };
+  app.post('/runs/:id/approve', (c) => decide(c, 'approved'));
+  app.post('/runs/:id/reject', (c) => decide(c, 'rejected'));
 
   app.post('/runs/:id/cancel', async (c) => {
     const runId = runIdParam(c);

@@ -5,15 +5,16 @@ import { TakeoverSweeper } from '../../execution/takeover.ts';
 import type { RunEvent } from '../../core/events.ts';
 import type { Manifest, RunResult } from '../../core/types.ts';
 import { loadManifest } from '../../manifest/index.ts';
-import type { RunHandle } from '../../orchestrator.ts';
 import { buildRuntime } from '../../runtime/build-runtime.ts';
 import type { Runtime } from '../../runtime/build-runtime.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { CommonOptions } from '../context.ts';
 import { manifestPath } from '../context.ts';
-import { exitCodeFor, EXIT } from '../exit-codes.ts';
+import { EXIT } from '../exit-codes.ts';
 import { color } from '../format.ts';
 import { ProgressView, summaryTable } from '../progress.ts';
+import { exitFor, interactive, RunTerminal, trapSignals } from '../run-terminal.ts';
+import { runInputs } from '../run-inputs.ts';
 
 export interface RunCommandOptions extends CommonOptions {
   json?: boolean;
@@ -23,33 +24,41 @@ export interface RunCommandOptions extends CommonOptions {
   redis?: string;
   /** `runs resume`: continue under the manifest file as it is now, not as the run journaled it. */
   useCurrentManifest?: boolean;
+  /** `--param KEY=VALUE`, repeated. */
+  param?: string[];
+  /** `--params FILE|-`: JSON or YAML. */
+  params?: string;
+  /** `--plan FILE|-`: the output of `baton plan --json` (or its `plan` member). */
+  plan?: string;
+  /** `--workflow NAME`: one of the manifest's workflows. */
+  workflow?: string;
+  /** `--yes`: approve every decision of the run up front. */
+  yes?: boolean;
 }
 
-/** `baton run "<goal>"` and `baton runs resume <id>`: run to the end, show progress, exit with the run's status. */
+/**
+ * `baton run "<goal>"` and `baton runs resume <id>`: run to the end, show progress, exit with the
+ * run's status. A decision the run waits for is asked in a terminal; without one the run is left
+ * waiting in the journal and the exit code is 3.
+ */
 export async function runCommand(goal: string | undefined, opts: RunCommandOptions, resumeId?: string): Promise<number> {
+  const inputs = resumeId ? {} : await runInputs(goal, opts);
   const runtime = resumeId ? await runtimeForResume(opts, resumeId) : await buildRuntime(runtimeOptions(opts, opts.manifest));
-  const progress = new ProgressView();
-  const onEvent = progress.onEvent;
-  let handle: RunHandle;
-  try {
-    handle = resumeId ? await runtime.orchestrator.resume(resumeId, { onEvent, useCurrentManifest: opts.useCurrentManifest === true }) : runtime.orchestrator.start(goal ?? '', { onEvent });
-  } catch (e) {
-    await runtime.close();
-    throw e;
-  }
-  if (handle.note) process.stderr.write(`${color.yellow(`note: ${handle.note}`)}\n`);
-  const signals = trapSignals(handle);
+  const ask = interactive() && !opts.yes;
+  const terminal = new RunTerminal(runtime.orchestrator, { ask });
+  const steer = { onEvent: terminal.onEvent, detachWhenWaiting: !ask, ...(opts.yes ? { autoApprove: { by: 'baton run --yes' } } : {}) };
   let result: RunResult;
   try {
-    result = await handle.result;
+    const handle = resumeId
+      ? await runtime.orchestrator.resume(resumeId, { ...steer, useCurrentManifest: opts.useCurrentManifest === true })
+      : runtime.orchestrator.start(goal ?? '', { ...steer, ...inputs });
+    result = await terminal.follow(handle);
   } finally {
-    signals.release();
-    progress.finish();
     await runtime.close();
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   printEnding(result);
-  return exitCodeFor(result.status);
+  return exitFor(result);
 }
 
 function runtimeOptions(opts: RunCommandOptions, manifest: string | Manifest | undefined): Parameters<typeof buildRuntime>[0] {
@@ -77,13 +86,14 @@ export async function resumeCommand(runId: string | undefined, opts: RunCommandO
   const stop = runtime.orchestrator.on(progress.onEvent);
   let results: RunResult[];
   try {
-    const handles = await new TakeoverSweeper(runtime.orchestrator).sweep();
+    // A run that waits for a decision is left waiting (there is nobody here to ask).
+    const handles = await new TakeoverSweeper(runtime.orchestrator, { resume: { detachWhenWaiting: true } }).sweep();
     if (handles.length === 0) {
       process.stderr.write('no run to carry on: every unfinished run has a live process\n');
       return EXIT.succeeded;
     }
     process.stderr.write(`carrying on ${handles.length} run(s): ${handles.map((h) => h.runId).join(', ')}\n`);
-    const signals = handles.map(trapSignals);
+    const signals = handles.map((h) => trapSignals(h));
     try {
       results = await Promise.all(handles.map((h) => h.result));
     } finally {
@@ -96,7 +106,7 @@ export async function resumeCommand(runId: string | undefined, opts: RunCommandO
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   for (const r of results) printEnding(r);
-  return worstExitCode(results.map((r) => exitCodeFor(r.status)));
+  return worstExitCode(results.map((r) => exitFor(r)));
 }
 
 /** The manifest some unfinished run journaled, for `resume --all` where no baton.yaml is at hand. */
@@ -113,9 +123,9 @@ async function journaledManifestOfAny(opts: RunCommandOptions): Promise<Manifest
   }
 }
 
-/** Failed over partial over cancelled over succeeded. */
+/** Failed over partial over waiting for a decision over cancelled over succeeded. */
 function worstExitCode(codes: number[]): number {
-  for (const code of [EXIT.failed, EXIT.partial, EXIT.cancelled]) if (codes.includes(code)) return code;
+  for (const code of [EXIT.failed, EXIT.partial, EXIT.awaitingApproval, EXIT.cancelled]) if (codes.includes(code)) return code;
   return EXIT.succeeded;
 }
 
@@ -147,25 +157,6 @@ export async function runtimeForResume(opts: RunCommandOptions, runId: string): 
     }
   }
   return buildRuntime({ ...runtimeOptions(opts, manifest ?? started?.manifest?.manifest), store });
-}
-
-/** Ctrl-C or SIGTERM cancels the run cleanly; a second Ctrl-C leaves at once. */
-function trapSignals(handle: RunHandle): { release(): void } {
-  let count = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    count++;
-    if (count > 1) process.exit(EXIT.cancelled);
-    process.stderr.write(`\n${color.yellow(`${sig}: cancelling run ${handle.runId} (again to quit at once)`)}\n`);
-    handle.cancel(`cancelled by ${sig}`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    release() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
 
 export function printEnding(result: RunResult): void {

@@ -18,7 +18,7 @@ export async function runsListCommand(opts: CommonOptions & { json?: boolean; li
     }
     if (runs.length === 0) process.stdout.write('no runs yet\n');
     for (const r of runs) {
-      process.stdout.write(`${r.runId}  ${r.createdAt}  ${r.status.padEnd(9)}  ${truncate(r.goal, 70)}\n`);
+      process.stdout.write(`${r.runId}  ${r.createdAt}  ${r.status.padEnd(r.status === 'awaiting-approval' ? 17 : 9)}  ${truncate(r.goal, 70)}\n`);
     }
     return 0;
   } finally {
@@ -75,6 +75,7 @@ function timeline(r: RunResult): string {
   const lines = [
     `${color.bold(r.runId)}  ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
     `goal:    ${r.goal}`,
+    ...(Object.keys(r.params ?? {}).length > 0 ? [`params:  ${JSON.stringify(r.params)}`] : []),
     `planner: ${r.planner}   started ${r.startedAt}${r.endedAt ? `   took ${formatMs(Date.parse(r.endedAt) - t0)}` : ''}`,
     '',
   ];
@@ -88,6 +89,13 @@ function timeline(r: RunResult): string {
       lines.push(`  #${a.n} ${a.agent}@${a.agentVersion ?? '?'}  +${formatMs(start)}  ${dur}  ${a.status ?? 'running'}${a.error ? `: ${a.error}` : ''}`);
     }
     if (t?.reason && t.status !== 'succeeded') lines.push(`  ${color.dim(t.reason)}`);
+  }
+  for (const a of r.approvals ?? []) {
+    const what = a.kind === 'plan' ? `the plan${a.planEdited ? ' (edited)' : ''}` : `task ${a.taskId ?? '?'}`;
+    lines.push(`${a.decision === 'approved' ? 'approved' : 'rejected'}: ${what} by ${a.by} at ${a.at}${a.reason ? ` (${a.reason})` : ''}${a.note ? ` — ${a.note}` : ''}`);
+  }
+  for (const p of r.awaiting ?? []) {
+    lines.push(color.yellow(`waits for a decision: ${p.kind === 'plan' ? 'the plan' : `task ${p.taskId ?? '?'} (agent ${p.agent ?? '?'})`} since ${p.requestedAt}${p.expiresAt ? `, until ${p.expiresAt}` : ''}`));
   }
   if (r.deliverable.files.length) lines.push('', `files: ${r.deliverable.files.join(', ')}`);
   return lines.join('\n');

@@ -1,0 +1,94 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { BatonError, errorMessage } from '../core/errors.ts';
+import type { RunOptions } from '../orchestrator.ts';
+
+/** `--param KEY=VALUE` (repeatable): collects the pairs in the order given. */
+export function collectParam(pair: string, previous: string[] = []): string[] {
+  return [...previous, pair];
+}
+
+/** Reads stdin to its end (for `--params -` and `--plan -`). */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * A JSON or YAML document from a file, or from stdin when `file` is `-`.
+ * @throws BatonError `BAD_REQUEST` naming the file and what is wrong with it.
+ */
+export async function readDocument(file: string, option: string): Promise<unknown> {
+  let text: string;
+  const where = file === '-' ? 'stdin' : path.resolve(file);
+  try {
+    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  } catch (e) {
+    throw new BatonError('BAD_REQUEST', `${option} ${file}: cannot read ${where}: ${errorMessage(e)}`, { retryable: false });
+  }
+  try {
+    // YAML is a superset of JSON: one parser reads both.
+    return parseYaml(text, { prettyErrors: true });
+  } catch (e) {
+    throw new BatonError('BAD_REQUEST', `${option} ${file}: ${where} is neither JSON nor YAML: ${(errorMessage(e).split('\n')[0] ?? '').replace(/:$/, '')}`, { retryable: false });
+  }
+}
+
+/** A `--param` value: what it means as JSON when it parses as JSON (`3`, `true`, `["a"]`), else the text itself. */
+export function paramValue(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The run parameters of `baton run`: those of `--params FILE|-` (JSON or YAML), then each
+ * `--param KEY=VALUE` over them. Undefined when neither is given. Checking them against the
+ * manifest's `orchestrator.params` is the orchestrator's job.
+ */
+export async function runParams(pairs: readonly string[] | undefined, file: string | undefined): Promise<Record<string, unknown> | undefined> {
+  if ((pairs === undefined || pairs.length === 0) && file === undefined) return undefined;
+  const params: Record<string, unknown> = {};
+  if (file !== undefined) {
+    const doc = await readDocument(file, '--params');
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new BatonError('BAD_REQUEST', `--params ${file}: expected a mapping of parameter names to values, e.g. {"city": "Lisbon"}`, { retryable: false });
+    }
+    Object.assign(params, doc);
+  }
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new BatonError('BAD_REQUEST', `--param ${JSON.stringify(pair)}: expected KEY=VALUE, e.g. --param city=Lisbon or --param days=3`, { retryable: false });
+    params[pair.slice(0, eq)] = paramValue(pair.slice(eq + 1));
+  }
+  return params;
+}
+
+/**
+ * What `baton run` gives the orchestrator besides the goal: parameters, a plan file, a workflow.
+ * A goal is needed unless a plan or a workflow is given.
+ */
+export async function runInputs(
+  goal: string | undefined,
+  opts: { param?: string[]; params?: string; plan?: string; workflow?: string },
+): Promise<Pick<RunOptions, 'params' | 'plan' | 'workflow'>> {
+  if (!goal?.trim() && opts.plan === undefined && opts.workflow === undefined) {
+    throw new BatonError('BAD_REQUEST', 'baton run needs a goal ("what you want, in plain language"), or --plan FILE or --workflow NAME', { retryable: false });
+  }
+  if (opts.plan === '-' && opts.params === '-') throw new BatonError('BAD_REQUEST', '--plan and --params cannot both read stdin (-): give one of them as a file', { retryable: false });
+  const params = await runParams(opts.param, opts.params);
+  let plan: RunOptions['plan'];
+  if (opts.plan !== undefined) {
+    const doc = await readDocument(opts.plan, '--plan');
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new BatonError('BAD_REQUEST', `--plan ${opts.plan}: expected the output of baton plan --json, or its plan member ({ "tasks": [...] })`, { retryable: false });
+    }
+    // Its shape is checked by the orchestrator, like a plan given over HTTP.
+    plan = doc as RunOptions['plan'];
+  }
+  return { ...(params ? { params } : {}), ...(plan ? { plan } : {}), ...(opts.workflow === undefined ? {} : { workflow: opts.workflow }) };
+}

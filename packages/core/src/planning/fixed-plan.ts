@@ -1,0 +1,159 @@
+/**
+ * Plans written by a person rather than a planner (DESIGN section 9): a `--plan` file, `{plan}` over
+ * HTTP, a manifest's `workflows:`. A task needs only its id and agent; what it consumes and
+ * produces comes from the agent, and what it depends on from the tasks that produce its inputs.
+ * The result goes through the same validation as any planner's plan.
+ */
+import { z } from 'zod';
+import { BatonError } from '../core/errors.ts';
+import type { Manifest, Plan, PlanTask } from '../core/types.ts';
+import { didYouMean } from '../manifest/describe.ts';
+import { validatePlan } from './validate-plan.ts';
+import type { PlanProblem } from './validate-plan.ts';
+
+const names = () => z.array(z.string().min(1));
+
+/** One task as a person writes it: `{ id: f, agent: flights }`, the rest optional. */
+export const taskInputSchema = z.strictObject({
+  id: z.string().min(1).describe('The task id: lower-case letters, digits and -.'),
+  agent: z.string().min(1).describe('The agent that does the task.'),
+  title: z.string().optional(),
+  instructions: z.string().optional().describe('What the agent is asked (default: none; the agent gets the goal and its inputs).'),
+  dependsOn: names().optional().describe('Tasks that must end first (default: those producing what it consumes).'),
+  consumes: names().optional().describe("Artifacts it takes as input (default: its agent's consumes)."),
+  produces: names().optional().describe("Artifacts it makes (default: its agent's produces)."),
+  reason: z.string().optional(),
+});
+
+/** A plan as a person writes it (the shape of `plan` in `baton plan --json`, tasks completed as above). */
+export const planInputSchema = z.strictObject({
+  tasks: z.array(taskInputSchema).min(1, { error: 'expected at least one task' }),
+  requested: names().optional(),
+  notes: z.array(z.string()).optional(),
+});
+
+export type TaskInput = z.input<typeof taskInputSchema>;
+export type PlanInput = z.input<typeof planInputSchema>;
+
+/**
+ * Fills in what a task left out from its agent: title, consumes, produces, and dependsOn (every
+ * other task of the plan producing something it consumes). A task whose agent the manifest does
+ * not know keeps empty lists: validation names it.
+ */
+export function completePlan(input: z.output<typeof planInputSchema>, manifest: Manifest): Plan {
+  const tasks: PlanTask[] = input.tasks.map((t) => {
+    const spec = manifest.agents[t.agent];
+    const task: PlanTask = {
+      id: t.id,
+      title: t.title ?? spec?.description ?? t.id,
+      instructions: t.instructions ?? '',
+      agent: t.agent,
+      dependsOn: t.dependsOn ?? [],
+      consumes: t.consumes ?? spec?.consumes ?? [],
+      produces: t.produces ?? spec?.produces ?? [],
+    };
+    if (t.reason !== undefined) task.reason = t.reason;
+    return task;
+  });
+  input.tasks.forEach((t, i) => {
+    if (t.dependsOn !== undefined) return;
+    const task = tasks[i]!;
+    const deps = tasks.filter((other) => other !== task && other.produces.some((a) => task.consumes.includes(a))).map((o) => o.id);
+    task.dependsOn = [...new Set(deps)];
+  });
+  const plan: Plan = { tasks };
+  if (input.requested !== undefined) plan.requested = input.requested;
+  if (input.notes !== undefined) plan.notes = input.notes;
+  return plan;
+}
+
+/** One problem of a plan given as input, with where it is: `plan.tasks[1]`. */
+export interface FixedPlanProblem extends PlanProblem {
+  /** `tasks[1].agent`, `tasks[0]`, or `` for the plan as a whole. */
+  path: string;
+}
+
+/**
+ * Checks a plan given as input against a manifest: its shape, then (completed) the rules every
+ * plan must meet (`available`: artifacts the run already made). Returns the plan to run, or every
+ * problem found.
+ */
+export function checkPlanInput(raw: unknown, manifest: Manifest, available: readonly string[] = []): { plan: Plan } | { problems: FixedPlanProblem[] } {
+  const unwrapped = isRecord(raw) && !('tasks' in raw) && isRecord(raw['plan']) ? raw['plan'] : raw;
+  const shape = planInputSchema.safeParse(unwrapped, { reportInput: true });
+  if (!shape.success) {
+    return {
+      problems: shape.error.issues.flatMap((i) => {
+        const path = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+        const taskIndex = i.path[0] === 'tasks' && typeof i.path[1] === 'number' ? i.path[1] : undefined;
+        const id = taskIndex === undefined ? undefined : (unwrapped as { tasks: { id?: unknown }[] }).tasks[taskIndex]?.id;
+        const task = typeof id === 'string' ? { taskId: id } : {};
+        if (i.code === 'unrecognized_keys') {
+          const known = Object.keys(taskIndex === undefined ? planInputSchema.shape : taskInputSchema.shape);
+          return i.keys.map((k) => ({ path, ...task, message: `unknown key "${k}"${didYouMean(k, known)}; expected: ${known.join(', ')}` }));
+        }
+        const message = i.code === 'invalid_type' && i.input === undefined ? `missing: expected ${i.expected === 'array' ? 'a list' : `a ${i.expected}`}` : i.message;
+        return [{ path, ...task, message }];
+      }),
+    };
+  }
+  const plan = completePlan(shape.data, manifest);
+  const problems = validatePlan(plan, manifest, available);
+  if (problems.length === 0) return { plan };
+  return {
+    problems: problems.map((p) => {
+      const index = p.taskId === undefined ? -1 : plan.tasks.findIndex((t) => t.id === p.taskId);
+      return { ...p, path: index < 0 ? '' : `tasks[${index}]` };
+    }),
+  };
+}
+
+const checked = new WeakMap<object, WeakMap<Manifest, Plan | BatonError>>();
+
+/**
+ * The plan to run for a plan given with a run (`RunOptions.plan`): the `plan` member of `baton plan
+ * --json` or that whole output, tasks completed from their agents, checked like any planner's
+ * plan. Checked once per plan object and manifest: the same object given to many runs is not
+ * checked again (do not change it after giving it).
+ *
+ * @throws BatonError `BAD_REQUEST` naming each task and what is wrong with it.
+ */
+export function fixedPlanOf(raw: object, manifest: Manifest, what = 'the plan given'): Plan {
+  let byManifest = checked.get(raw);
+  if (!byManifest) {
+    byManifest = new WeakMap();
+    checked.set(raw, byManifest);
+  }
+  let outcome = byManifest.get(manifest);
+  if (!outcome) {
+    const result = checkPlanInput(raw, manifest);
+    outcome = 'plan' in result ? result.plan : planInputError(what, result.problems);
+    byManifest.set(manifest, outcome);
+  }
+  if (BatonError.isInstance(outcome)) throw outcome;
+  return outcome;
+}
+
+/**
+ * An edited plan given with an approval, checked like a plan given with a run (`available`: the
+ * artifacts the run already made).
+ * @throws BatonError `BAD_REQUEST` naming each task and what is wrong with it.
+ */
+export function editedPlanOf(raw: unknown, manifest: Manifest, available: readonly string[]): Plan {
+  const checked = checkPlanInput(raw, manifest, available);
+  if ('problems' in checked) throw planInputError('the edited plan', checked.problems);
+  return checked.plan;
+}
+
+/** The error for a plan given as input that cannot run. */
+export function planInputError(what: string, problems: readonly FixedPlanProblem[]): BatonError {
+  const lines = problems.map((p) => `${p.path ? `plan.${p.path}` : 'plan'}${p.taskId !== undefined && !p.message.includes(`"${p.taskId}"`) ? ` (task "${p.taskId}")` : ''}: ${p.message}`);
+  return new BatonError('BAD_REQUEST', `${what} is not a valid plan (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${lines.join('\n  ')}`, {
+    retryable: false,
+    details: problems,
+  });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,40 @@
+import { BatonError } from '../core/errors.ts';
+import type { Manifest, Plan } from '../core/types.ts';
+import { didYouMean } from '../manifest/describe.ts';
+import { fixedPlanOf } from './fixed-plan.ts';
+
+/** The plan a run was given instead of a planner, with what to journal about it. */
+export interface FixedRunPlan {
+  plan: Plan;
+  planner: 'fixed' | 'workflow';
+  reason: string;
+  /** The goal to record when the run was given none. */
+  goal: string;
+}
+
+/**
+ * The fixed plan of a run started with `plan` or `workflow` (undefined with neither): checked
+ * before anything is journaled.
+ * @throws BatonError `BAD_REQUEST`: both given, an unknown workflow, a plan that cannot run.
+ */
+export function fixedPlanFor(manifest: Manifest, options: { plan?: object; workflow?: string }): FixedRunPlan | undefined {
+  if (options.plan !== undefined && options.workflow !== undefined) {
+    throw new BatonError('BAD_REQUEST', 'give a run a plan or a workflow, not both', { retryable: false });
+  }
+  if (options.workflow !== undefined) {
+    const workflows = manifest.workflows ?? {};
+    const w = workflows[options.workflow];
+    if (!w) {
+      const known = Object.keys(workflows);
+      const list = known.length > 0 ? `; its workflows are: ${known.join(', ')}` : ' (it declares none under workflows:)';
+      throw new BatonError('BAD_REQUEST', `workflow: no workflow named "${options.workflow}" in the manifest${didYouMean(options.workflow, known)}${list}`, { retryable: false });
+    }
+    return { plan: w.plan, planner: 'workflow', reason: `workflow "${w.name}" of the manifest`, goal: w.description ? `${w.name}: ${w.description}` : `workflow ${w.name}` };
+  }
+  if (options.plan !== undefined) {
+    if (typeof options.plan !== 'object' || options.plan === null) throw new BatonError('BAD_REQUEST', 'plan: expected a plan object { tasks: [...] }', { retryable: false });
+    const plan = fixedPlanOf(options.plan, manifest);
+    return { plan, planner: 'fixed', reason: 'the plan given with the run', goal: `the plan given: ${plan.tasks.map((t) => t.id).join(', ')}` };
+  }
+  return undefined;
+}

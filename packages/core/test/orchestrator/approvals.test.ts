@@ -1,0 +1,257 @@
+import { describe, expect, it } from 'vitest';
+import { BatonError } from '../../src/core/errors.ts';
+import type { RunEvent } from '../../src/core/events.ts';
+import type { Policy, RunResult } from '../../src/core/types.ts';
+import { createOrchestrator } from '../../src/create-orchestrator.ts';
+import type { Orchestrator } from '../../src/orchestrator.ts';
+import { MemoryRunStore } from '../../src/store/index.ts';
+import { scriptedAgent } from '../../src/testing/index.ts';
+import type { ScriptedAgent } from '../../src/testing/index.ts';
+
+/** flights, hotels → itinerary → mailer (approval: required), each agent recording its calls. */
+function trip(options: { policy?: Partial<Policy>; store?: MemoryRunStore; mailer?: 'required' | undefined } = {}) {
+  const agents = {
+    flights: scriptedAgent({ name: 'flights', capabilities: ['flights'], produces: ['flights'] }),
+    hotels: scriptedAgent({ name: 'hotels', capabilities: ['hotels'], produces: ['hotels'], script: [{ output: { hotels: ['h1'] }, delayMs: 40 }] }),
+    itinerary: scriptedAgent({ name: 'itinerary', capabilities: ['itinerary'], consumes: ['flights', 'hotels'], produces: ['itinerary'] }),
+    mailer: scriptedAgent({ name: 'mailer', capabilities: ['mail'], consumes: ['itinerary'], produces: ['receipt'], ...('mailer' in options ? (options.mailer ? { approval: options.mailer } : {}) : { approval: 'required' as const }) }),
+    sms: scriptedAgent({ name: 'sms', capabilities: ['sms'], consumes: ['receipt'], produces: ['sms-receipt'] }),
+  };
+  const store = options.store ?? new MemoryRunStore();
+  const orchestrator = createOrchestrator({ name: 'trips', agents: Object.values(agents), store, policy: { retries: 0, ...options.policy } });
+  return { orchestrator, store, agents };
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function statusOf(o: Orchestrator, runId: string): Promise<string | undefined> {
+  return (await o.store.getRun(runId))?.status;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (BatonError.isInstance(e)) return e.code;
+    throw e;
+  }
+  return 'no error';
+}
+
+const calls = (a: ScriptedAgent): number => a.calls.length;
+
+describe('plan approval (policy.approval: plan)', () => {
+  it('waits after planning with no agent running, status awaiting-approval, then runs once approved', async () => {
+    const { orchestrator, agents } = trip({ policy: { approval: 'plan' }, mailer: undefined });
+    const handle = orchestrator.start('an itinerary');
+    await until('the plan to wait', async () => (await statusOf(orchestrator, handle.runId)) === 'awaiting-approval');
+    const events = await orchestrator.store.readEvents(handle.runId);
+    expect(events.map((e) => e.type)).toEqual(['run.started', 'plan.created', 'approval.requested']);
+    expect(Object.values(agents).map(calls)).toEqual([0, 0, 0, 0, 0]);
+    const outcome = await orchestrator.decide(handle.runId, { decision: 'approved', by: 'alice', note: 'looks right' });
+    expect(outcome.kind).toBe('decided');
+    const result = await handle.result;
+    expect(result.status).toBe('succeeded');
+    expect(result.approvals).toEqual([{ kind: 'plan', decision: 'approved', by: 'alice', at: expect.any(String) as unknown, planEdited: false, note: 'looks right' }]);
+    expect(result.awaiting).toBeUndefined();
+    expect(calls(agents.itinerary)).toBe(1);
+  });
+
+  it('ends the run cancelled when the plan is rejected, with who and why; no agent ran', async () => {
+    const { orchestrator, agents } = trip({ policy: { approval: 'plan' } });
+    const handle = orchestrator.start('an itinerary');
+    await until('the plan to wait', async () => (await statusOf(orchestrator, handle.runId)) === 'awaiting-approval');
+    await orchestrator.decide(handle.runId, { decision: 'rejected', by: 'bob', reason: 'wrong city' });
+    const result = await handle.result;
+    expect(result).toMatchObject({ status: 'cancelled', reason: 'the plan was rejected by bob: wrong city' });
+    expect(result.approvals[0]).toMatchObject({ decision: 'rejected', by: 'bob', reason: 'wrong city' });
+    expect(Object.values(agents).map(calls)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('runs an edited plan once approved; an edited plan that fails validation is refused and the run keeps waiting', async () => {
+    const { orchestrator, agents } = trip({ policy: { approval: 'plan' } });
+    const handle = orchestrator.start('an itinerary');
+    await until('the plan to wait', async () => (await statusOf(orchestrator, handle.runId)) === 'awaiting-approval');
+    const bad = orchestrator.decide(handle.runId, { decision: 'approved', by: 'carol', plan: { tasks: [{ id: 'it', agent: 'itinerary' }] } });
+    await expect(bad).rejects.toThrow(/the edited plan is not a valid plan.*\n.*plan\.tasks\[0\]: task "it" consumes "flights"/);
+    expect(await statusOf(orchestrator, handle.runId)).toBe('awaiting-approval');
+    await orchestrator.decide(handle.runId, { decision: 'approved', by: 'carol', plan: { tasks: [{ id: 'only-flights', agent: 'flights' }] } });
+    const result = await handle.result;
+    expect(result.status).toBe('succeeded');
+    expect(result.plan.tasks.map((t) => t.id)).toEqual(['only-flights']);
+    expect(result.approvals).toEqual([expect.objectContaining({ by: 'carol', planEdited: true })]);
+    expect([calls(agents.flights), calls(agents.hotels), calls(agents.itinerary)]).toEqual([1, 0, 0]);
+    const decided = (await orchestrator.store.readEvents(handle.runId)).find((e): e is Extract<RunEvent, { type: 'approval.decided' }> => e.type === 'approval.decided');
+    expect(decided?.plan?.tasks.map((t) => t.id)).toEqual(['only-flights']);
+  });
+
+  it('ends a run nobody decides on within policy.approvalTimeoutMs, with that reason', async () => {
+    const { orchestrator, agents } = trip({ policy: { approval: 'plan', approvalTimeoutMs: 150 } });
+    const result = await orchestrator.run('an itinerary');
+    expect(result.status).toBe('failed');
+    expect(result.reason).toBe('no decision on the plan within 150 ms (policy.approvalTimeoutMs)');
+    expect(calls(agents.flights)).toBe(0);
+    const requested = result.approvals.length === 0 && (await orchestrator.store.readEvents(result.runId)).find((e) => e.type === 'approval.requested');
+    expect(requested && requested.type === 'approval.requested' && requested.expiresAt).toBeTruthy();
+  });
+
+  it('ends a waiting run cancelled when it is cancelled, wherever the cancel comes from', async () => {
+    const { orchestrator, agents } = trip({ policy: { approval: 'plan' } });
+    const handle = orchestrator.start('an itinerary');
+    await until('the plan to wait', async () => (await statusOf(orchestrator, handle.runId)) === 'awaiting-approval');
+    expect((await orchestrator.requestCancel(handle.runId, 'changed my mind')).kind).toBe('cancelling');
+    const result = await handle.result;
+    expect(result).toMatchObject({ status: 'cancelled', reason: 'changed my mind' });
+    expect(result.awaiting).toBeUndefined();
+    expect(calls(agents.flights)).toBe(0);
+  });
+
+  it('does not count the wait for a decision against policy.runTimeoutMs', async () => {
+    const { orchestrator } = trip({ policy: { approval: 'plan', runTimeoutMs: 400 }, mailer: undefined });
+    const handle = orchestrator.start('an itinerary');
+    await until('the plan to wait', async () => (await statusOf(orchestrator, handle.runId)) === 'awaiting-approval');
+    await new Promise((r) => setTimeout(r, 600));
+    await orchestrator.decide(handle.runId, { decision: 'approved', by: 'late' });
+    expect((await handle.result).status).toBe('succeeded');
+  });
+
+  it('approves every decision up front with autoApprove, journaling each by that name', async () => {
+    const { orchestrator } = trip({ policy: { approval: 'plan' } });
+    const result = await orchestrator.run('an itinerary, then mail it', { autoApprove: { by: 'baton run --yes' } });
+    expect(result.status).toBe('succeeded');
+    expect(result.approvals.map((a) => [a.kind, a.taskId ?? '-', a.by])).toEqual([
+      ['plan', '-', 'baton run --yes'],
+      ['task', result.plan.tasks.find((t) => t.agent === 'mailer')!.id, 'baton run --yes'],
+    ]);
+  });
+});
+
+describe('task approval (approval: required on an agent)', () => {
+  it('holds only that task: the others run, the gated agent never runs before its decision', async () => {
+    const { orchestrator, agents } = trip();
+    const handle = orchestrator.start('an itinerary, then mail it');
+    await until('the mail task to wait', async () => (await orchestrator.store.readEvents(handle.runId)).some((e) => e.type === 'approval.requested'));
+    const waiting = (await orchestrator.store.readEvents(handle.runId)).find((e): e is Extract<RunEvent, { type: 'approval.requested' }> => e.type === 'approval.requested')!;
+    expect(waiting).toMatchObject({ kind: 'task', agent: 'mailer', task: { agent: 'mailer' }, input: { inputs: { itinerary: expect.anything() as unknown }, params: {} } });
+    expect([calls(agents.flights), calls(agents.hotels), calls(agents.itinerary), calls(agents.mailer)]).toEqual([1, 1, 1, 0]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls(agents.mailer)).toBe(0);
+    await orchestrator.decide(handle.runId, { decision: 'approved', by: 'dave', taskId: waiting.taskId! });
+    const result = await handle.result;
+    expect(result.status).toBe('succeeded');
+    expect(calls(agents.mailer)).toBe(1);
+    expect(result.approvals).toEqual([expect.objectContaining({ kind: 'task', taskId: waiting.taskId, by: 'dave' })]);
+  });
+
+  it('fails a rejected task and skips its dependents; they never run', async () => {
+    const { orchestrator, agents } = trip();
+    const handle = orchestrator.start('sms receipt of the mailed itinerary');
+    await until('the mail task to wait', async () => (await statusOf(orchestrator, handle.runId)) === 'awaiting-approval');
+    await orchestrator.decide(handle.runId, { decision: 'rejected', by: 'erin', reason: 'not now' });
+    const result = await handle.result;
+    const mail = result.tasks.find((t) => t.agent === 'mailer')!;
+    const sms = result.tasks.find((t) => t.agent === 'sms')!;
+    expect(mail).toMatchObject({ status: 'failed', reason: 'rejected by erin: not now', attempts: [] });
+    expect(sms.status).toBe('skipped');
+    expect([calls(agents.mailer), calls(agents.sms)]).toEqual([0, 0]);
+    expect(result.status).not.toBe('succeeded');
+    expect(result.reason).toContain(`${mail.id} failed: rejected by erin: not now`);
+  });
+
+  it('refuses a decision on a task that does not wait, and on a run that waits for nothing (with its status)', async () => {
+    const { orchestrator } = trip();
+    const handle = orchestrator.start('an itinerary, then mail it');
+    await until('the mail task to wait', async () => (await statusOf(orchestrator, handle.runId)) === 'awaiting-approval');
+    const wrong = orchestrator.decide(handle.runId, { decision: 'approved', by: 'x', taskId: 't1-find-flights' });
+    await expect(wrong).rejects.toThrow(/\(awaiting-approval\): task t1-find-flights does not wait for a decision \(what waits: task t4-/);
+    expect(await codeOf(wrong)).toBe('NOT_AWAITING_APPROVAL');
+    await orchestrator.decide(handle.runId, { decision: 'approved', by: 'x' });
+    const result = await handle.result;
+    const late = orchestrator.decide(result.runId, { decision: 'approved', by: 'x' });
+    await expect(late).rejects.toThrow(`run ${result.runId} (succeeded): it ended succeeded: nothing waits for a decision`);
+    expect(await codeOf(late)).toBe('NOT_AWAITING_APPROVAL');
+  });
+
+  it('lets exactly one of two racing decisions win; the other is told nothing waits', async () => {
+    const { orchestrator } = trip({ policy: { approval: 'plan' }, mailer: undefined });
+    const handle = orchestrator.start('an itinerary');
+    await until('the plan to wait', async () => (await statusOf(orchestrator, handle.runId)) === 'awaiting-approval');
+    const outcomes = await Promise.allSettled([
+      orchestrator.decide(handle.runId, { decision: 'approved', by: 'first' }),
+      orchestrator.decide(handle.runId, { decision: 'rejected', by: 'second' }),
+    ]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const loser = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')!;
+    expect(BatonError.isInstance(loser.reason) && loser.reason.code).toBe('NOT_AWAITING_APPROVAL');
+    const result: RunResult = await handle.result;
+    expect(result.approvals).toHaveLength(1);
+  });
+});
+
+describe('decisions from another process, and runs let go while they wait', () => {
+  it('lets a run go while it waits (ownership released, nothing journaled), and another orchestrator carries it on with the decision', async () => {
+    const store = new MemoryRunStore();
+    const first = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
+    const waiting = await first.orchestrator.start('an itinerary', { detachWhenWaiting: true }).result;
+    expect(waiting.status).toBe('awaiting-approval');
+    expect(waiting.awaiting?.map((p) => p.kind)).toEqual(['plan']);
+    expect((await store.ownership(waiting.runId))?.owner).toBeUndefined();
+    const eventsBefore = (await store.readEvents(waiting.runId)).length;
+    expect(first.orchestrator.activeRuns()).toEqual([]);
+
+    const second = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
+    const outcome = await second.orchestrator.decide(waiting.runId, { decision: 'approved', by: 'frank' });
+    expect(outcome.kind).toBe('carried');
+    if (outcome.kind !== 'carried') return;
+    const result = await outcome.handle.result;
+    expect(result.status).toBe('succeeded');
+    const types = (await store.readEvents(waiting.runId)).slice(eventsBefore).map((e) => e.type);
+    expect(types.slice(0, 3)).toEqual(['run.resumed', 'approval.requested', 'approval.decided']);
+    expect(calls(first.agents.flights)).toBe(0);
+    expect(calls(second.agents.flights)).toBe(1);
+  });
+
+  it('leaves a decision in the journal for the live owner, which journals it; the decider waits for it', async () => {
+    const store = new MemoryRunStore();
+    const owner = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
+    const handle = owner.orchestrator.start('an itinerary');
+    await until('the plan to wait', async () => (await store.getRun(handle.runId))?.status === 'awaiting-approval');
+    // Another orchestrator (as in another process) holds nothing of this run.
+    const other = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
+    const outcome = await other.orchestrator.decide(handle.runId, { decision: 'approved', by: 'grace' });
+    expect(outcome.kind).toBe('requested');
+    if (outcome.kind !== 'requested') return;
+    const racing = await other.orchestrator.decide(handle.runId, { decision: 'rejected', by: 'henry' }).catch((e: unknown) => e);
+    expect(BatonError.isInstance(racing) && racing.code).toBe('NOT_AWAITING_APPROVAL');
+    const waited = await other.orchestrator.awaitDecision(handle.runId, outcome.requestId, { timeoutMs: 5_000 });
+    expect(waited.kind).toBe('recorded');
+    const result = await handle.result;
+    expect(result.status).toBe('succeeded');
+    expect(result.approvals).toEqual([expect.objectContaining({ by: 'grace' })]);
+    expect(await store.decisionRequests({ runId: handle.runId })).toEqual([]);
+    expect(calls(other.agents.flights)).toBe(0);
+  });
+
+  it('waits again after a takeover, with the journaled deadline', async () => {
+    const store = new MemoryRunStore();
+    const first = trip({ policy: { approval: 'plan', approvalTimeoutMs: 400 }, store, mailer: undefined });
+    const waiting = await first.orchestrator.start('an itinerary', { detachWhenWaiting: true }).result;
+    const expiresAt = waiting.awaiting?.[0]?.expiresAt;
+    expect(expiresAt).toBeDefined();
+    const second = trip({ policy: { approval: 'plan', approvalTimeoutMs: 400 }, store, mailer: undefined });
+    const handle = await second.orchestrator.resume(waiting.runId);
+    await until('the plan to wait again', async () => (await store.getRun(waiting.runId))?.status === 'awaiting-approval');
+    const result = await handle.result;
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/no decision on the plan within 400 ms/);
+    // The deadline came from the journal: the run ended at the first request's deadline, not 400 ms after the takeover.
+    expect(Math.abs(Date.parse(result.endedAt!) - Date.parse(expiresAt!))).toBeLessThan(300);
+    expect(calls(second.agents.flights)).toBe(0);
+  });
+});

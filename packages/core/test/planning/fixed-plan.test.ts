@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { BatonError } from '../../src/core/errors.ts';
+import { createOrchestrator } from '../../src/create-orchestrator.ts';
+import { checkPlanInput, fixedPlanOf } from '../../src/planning/fixed-plan.ts';
+import type { FixedPlanProblem } from '../../src/planning/fixed-plan.ts';
+import { scriptedAgent } from '../../src/testing/index.ts';
+
+const manifest = createOrchestrator({
+  name: 'trips',
+  agents: [
+    scriptedAgent({ name: 'flights', description: 'Finds flights', produces: ['flights'] }),
+    scriptedAgent({ name: 'hotels', description: 'Finds hotels', produces: ['hotels'] }),
+    scriptedAgent({ name: 'itinerary', description: 'Writes the itinerary', consumes: ['flights', 'hotels'], produces: ['itinerary'] }),
+  ],
+}).manifest;
+
+function problems(raw: unknown): FixedPlanProblem[] {
+  const r = checkPlanInput(raw, manifest);
+  if ('plan' in r) throw new Error('expected problems');
+  return r.problems;
+}
+
+describe('plans written by a person', () => {
+  it('derives title, consumes, produces and dependsOn from the agents', () => {
+    const r = checkPlanInput({ tasks: [{ id: 'it', agent: 'itinerary' }, { id: 'f', agent: 'flights' }, { id: 'h', agent: 'hotels', title: 'Hotels in town' }] }, manifest);
+    expect('plan' in r && r.plan.tasks).toEqual([
+      { id: 'it', title: 'Writes the itinerary', instructions: '', agent: 'itinerary', dependsOn: ['f', 'h'], consumes: ['flights', 'hotels'], produces: ['itinerary'] },
+      { id: 'f', title: 'Finds flights', instructions: '', agent: 'flights', dependsOn: [], consumes: [], produces: ['flights'] },
+      { id: 'h', title: 'Hotels in town', instructions: '', agent: 'hotels', dependsOn: [], consumes: [], produces: ['hotels'] },
+    ]);
+  });
+
+  it('accepts the whole output of baton plan --json, or its plan member, unchanged', async () => {
+    const planned = await createOrchestrator({ name: 'trips', agents: Object.values(manifest.agents).map((s) => scriptedAgent({ ...s })) }).plan('an itinerary');
+    const whole = checkPlanInput(JSON.parse(JSON.stringify(planned)), manifest);
+    const member = checkPlanInput(JSON.parse(JSON.stringify(planned.plan)), manifest);
+    expect('plan' in whole && whole.plan).toEqual(planned.plan);
+    expect('plan' in member && member.plan).toEqual(planned.plan);
+  });
+
+  it('names the task of every problem: an unknown agent, a cycle, an artifact nobody produces', () => {
+    expect(problems({ tasks: [{ id: 'f', agent: 'flight' }] })).toEqual([
+      { taskId: 'f', path: 'tasks[0]', message: 'task "f" uses agent "flight", which the manifest does not define; use one of the subagents: "flights", "hotels", "itinerary"' },
+    ]);
+    const cycle = problems({ tasks: [{ id: 'f', agent: 'flights', dependsOn: ['h'] }, { id: 'h', agent: 'hotels', dependsOn: ['f'] }] });
+    expect(cycle).toEqual([expect.objectContaining({ taskId: 'f', path: 'tasks[0]', message: expect.stringContaining('cycle: f → h → f') as unknown })]);
+    const orphan = problems({ tasks: [{ id: 'f', agent: 'flights' }, { id: 'it', agent: 'itinerary' }] });
+    expect(orphan).toEqual([expect.objectContaining({ taskId: 'it', path: 'tasks[1]', message: expect.stringContaining('consumes "hotels", but no task it depends on') as unknown })]);
+  });
+
+  it('names shape problems by field, with a suggestion for a misspelt key', () => {
+    expect(problems({ tasks: [{ id: 'f', agnt: 'flights' }] })).toEqual([
+      { path: 'tasks[0].agent', taskId: 'f', message: 'missing: expected a string' },
+      { path: 'tasks[0]', taskId: 'f', message: 'unknown key "agnt" (did you mean "agent"?); expected: id, agent, title, instructions, dependsOn, consumes, produces, reason' },
+    ]);
+    expect(problems({ tasks: [] })).toEqual([{ path: 'tasks', message: 'expected at least one task' }]);
+  });
+
+  it('checks a plan object once per manifest: the same object gives the same plan, a bad one the same error', () => {
+    const raw = { tasks: [{ id: 'f', agent: 'flights' }] };
+    const first = fixedPlanOf(raw, manifest);
+    expect(fixedPlanOf(raw, manifest)).toBe(first);
+    const bad = { tasks: [{ id: 'f', agent: 'nobody' }] };
+    const errorOf = (): unknown => {
+      try {
+        fixedPlanOf(bad, manifest);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
+    const e1 = errorOf();
+    expect(BatonError.isInstance(e1) && e1.code).toBe('BAD_REQUEST');
+    expect(errorOf()).toBe(e1);
+  });
+});

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { BatonError } from '../../src/core/errors.ts';
+import type { JsonSchema, Manifest } from '../../src/core/types.ts';
+import { resolvePolicy } from '../../src/core/defaults.ts';
+import { resolveParams } from '../../src/validation/params.ts';
+import type { ParamProblem } from '../../src/validation/params.ts';
+
+function manifest(params?: JsonSchema): Manifest {
+  return {
+    version: 1,
+    file: '/project/baton.yaml',
+    baseDir: '/project',
+    orchestrator: { name: 'o', description: 'o', instructions: '', subagents: [], deliverable: [], policy: resolvePolicy(), ...(params ? { params } : {}) },
+    agents: {},
+  };
+}
+
+const TRIP: JsonSchema = {
+  type: 'object',
+  required: ['city'],
+  properties: {
+    city: { type: 'string' },
+    days: { type: 'integer', minimum: 1, default: 3 },
+    unit: { enum: ['c', 'f'], default: 'c' },
+    range: { type: 'object', properties: { from: { type: 'string', format: 'date' } } },
+  },
+};
+
+function problemsOf(fn: () => unknown): { message: string; problems: ParamProblem[] } {
+  try {
+    fn();
+  } catch (e) {
+    if (!BatonError.isInstance(e)) throw e;
+    expect(e.code).toBe('BAD_REQUEST');
+    return { message: e.message, problems: e.details as ParamProblem[] };
+  }
+  throw new Error('expected the parameters to be refused');
+}
+
+describe('run parameters', () => {
+  it('fills in the defaults of the schema and leaves the caller object as it was', () => {
+    const given = { city: 'Lisbon' };
+    expect(resolveParams(manifest(TRIP), given)).toEqual({ city: 'Lisbon', days: 3, unit: 'c' });
+    expect(given).toEqual({ city: 'Lisbon' });
+  });
+
+  it('gives {} when the orchestrator declares no parameters and none are given', () => {
+    expect(resolveParams(manifest(), undefined)).toEqual({});
+    expect(resolveParams(manifest(), {})).toEqual({});
+  });
+
+  it('names a missing required parameter and what it expects', () => {
+    const { problems } = problemsOf(() => resolveParams(manifest(TRIP), { days: 2 }));
+    expect(problems).toEqual([{ field: 'params.city', message: 'missing required parameter "city" (expected a string)' }]);
+  });
+
+  it('names a parameter of the wrong type, with what was expected and what came', () => {
+    const { message, problems } = problemsOf(() => resolveParams(manifest(TRIP), { city: 'Lisbon', days: 'three', unit: 'k' }));
+    expect(problems).toEqual([
+      { field: 'params.days', message: 'expected an integer, got "three"' },
+      { field: 'params.unit', message: 'expected one of "c", "f", got "k"' },
+    ]);
+    expect(message).toContain('params.days: expected an integer, got "three"');
+  });
+
+  it('refuses an unknown parameter with a suggestion, unless the schema allows others', () => {
+    const { problems } = problemsOf(() => resolveParams(manifest(TRIP), { cty: 'Lisbon', city: 'Porto' }));
+    expect(problems).toEqual([{ field: 'params.cty', message: 'unknown parameter "cty" (did you mean "city"?); the parameters are: city, days, unit, range' }]);
+    expect(resolveParams(manifest({ ...TRIP, additionalProperties: true }), { city: 'Porto', extra: 1 })).toMatchObject({ city: 'Porto', extra: 1 });
+  });
+
+  it('names nested fields and keyword failures', () => {
+    const { problems } = problemsOf(() => resolveParams(manifest(TRIP), { city: 'Lisbon', days: 0, range: { from: 'yesterday' } }));
+    expect(problems.map((p) => p.field)).toEqual(['params.days', 'params.range.from']);
+    expect(problems[0]!.message).toBe('must be >= 1, got number 0');
+    expect(problems[1]!.message).toMatch(/must match format "date", got "yesterday"/);
+  });
+
+  it('refuses parameters given to an orchestrator that takes none, and a non-object', () => {
+    expect(problemsOf(() => resolveParams(manifest(), { city: 'Lisbon' })).problems).toEqual([
+      { field: 'params.city', message: 'unknown parameter "city": this orchestrator takes no parameters (declare them under orchestrator.params in /project/baton.yaml)' },
+    ]);
+    expect(problemsOf(() => resolveParams(manifest(TRIP), ['Lisbon'])).problems).toEqual([{ field: 'params', message: 'expected a mapping of parameter names to values, got a list of 1' }]);
+  });
+});
