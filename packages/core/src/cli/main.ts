@@ -1,114 +1,17 @@
-import { Command, CommanderError, Option } from 'commander';
-import { agentsCheckCommand, agentsCommand } from './commands/agents.ts';
-import { planCommand } from './commands/plan.ts';
-import { runCommand } from './commands/run.ts';
-import { runsCancelCommand, runsListCommand, runsShowCommand } from './commands/runs.ts';
+import { CommanderError } from 'commander';
 import { reportError } from './context.ts';
 import { EXIT } from './exit-codes.ts';
-import { extraCommands } from './extra-commands.ts';
-import { optionalCommands } from './optional-commands.ts';
-
-type Action = (...args: never[]) => Promise<number>;
-
-/** Wraps a command so its returned number becomes the exit code and errors are reported plainly. */
-function act<A extends Action>(fn: A): (...args: Parameters<A>) => Promise<void> {
-  return async (...args) => {
-    let code: number;
-    try {
-      code = await fn(...args);
-    } catch (e) {
-      code = reportError(e);
-    }
-    process.exitCode = code;
-  };
-}
-
-const manifestOption = (): Option => new Option('-m, --manifest <file>', 'the manifest').default('baton.yaml');
-const storeOption = (): Option => new Option('--store <path|url>', 'journal: a SQLite file, "memory" or a postgres:// URL (default: $BATON_DATABASE_URL or .baton/baton.db)');
-const plannerOption = (): Option => new Option('--planner <name>', 'planner to use').choices(['builtin', 'llm']);
-
-export function buildProgram(): Command {
-  const program = new Command('baton')
-    .description('Plans a goal into tasks, delegates them to sub-agents, validates every output and heals failures.')
-    .version('0.1.0')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .showHelpAfterError();
-
-  program
-    .command('run')
-    .description('plan and run a goal; prints progress on stderr and exits 0 succeeded, 2 partial, 1 failed, 130 cancelled')
-    .argument('<goal>', 'what you want, in plain language')
-    .addOption(manifestOption())
-    .addOption(storeOption())
-    .addOption(plannerOption())
-    .option('--json', 'print the RunResult as JSON on stdout')
-    .option('--out <dir>', 'folder for the deliverable files (default: out/<run id>)')
-    .action(act((goal: string, opts: Parameters<typeof runCommand>[1]) => runCommand(goal, opts)));
-
-  program
-    .command('plan')
-    .description('show the plan for a goal without running anything')
-    .argument('<goal>')
-    .addOption(manifestOption())
-    .addOption(plannerOption())
-    .option('--json', 'print the plan as JSON')
-    .action(act((goal: string, opts: Parameters<typeof planCommand>[1]) => planCommand(goal, opts)));
-
-  const runs = program.command('runs').description('runs in the journal');
-  runs
-    .command('list')
-    .addOption(storeOption())
-    .option('--json')
-    .option('--limit <n>', 'how many, newest first', '20')
-    .option('--status <status>', 'only runs with this status')
-    .action(act((opts: Parameters<typeof runsListCommand>[0]) => runsListCommand(opts)));
-  runs
-    .command('show')
-    .argument('<id>')
-    .addOption(storeOption())
-    .option('--json', 'print the RunResult as JSON')
-    .action(act((id: string, opts: Parameters<typeof runsShowCommand>[1]) => runsShowCommand(id, opts)));
-  runs
-    .command('resume')
-    .description('continue an interrupted run from its journal; tasks that succeeded are not run again')
-    .argument('<id>')
-    .addOption(new Option('-m, --manifest <file>', 'the manifest (default: the one the run was started with)'))
-    .addOption(storeOption())
-    .option('--json')
-    .option('--out <dir>')
-    .action(act((id: string, opts: Parameters<typeof runCommand>[1]) => runCommand(undefined, opts, id)));
-  runs
-    .command('cancel')
-    .argument('<id>')
-    .addOption(storeOption())
-    .action(act((id: string, opts: Parameters<typeof runsCancelCommand>[1]) => runsCancelCommand(id, opts)));
-
-  const agents = program.command('agents').description('the agents of a manifest');
-  agents
-    .command('list', { isDefault: true })
-    .description('list the agents of a manifest')
-    .addOption(manifestOption())
-    .option('--json')
-    .action(act((opts: Parameters<typeof agentsCommand>[0]) => agentsCommand(opts)));
-  agents
-    .command('check')
-    .description('validate the manifest and check every agent can be built')
-    .addOption(manifestOption())
-    .action(act((opts: Parameters<typeof agentsCheckCommand>[0]) => agentsCheckCommand(opts)));
-
-  optionalCommands(program, act);
-  for (const add of extraCommands) add(program, act);
-  return program;
-}
+import { buildProgram } from './program.ts';
 
 export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
-      process.exitCode = ok ? 0 : EXIT.usage;
+      // Asked-for help and --version exit 0; help shown because a command was missing (bare
+      // `baton`, `baton runs`) and every parse error are bad usage.
+      const asked = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || (e.code === 'commander.help' && e.exitCode === 0);
+      process.exitCode = asked ? 0 : EXIT.usage;
       return;
     }
     process.exitCode = reportError(e);

@@ -1,0 +1,87 @@
+import { Command, Option } from 'commander';
+import { agentsCheckCommand, agentsCommand } from './commands/agents.ts';
+import { planCommand } from './commands/plan.ts';
+import { runCommand } from './commands/run.ts';
+import { initCommand } from './commands/init.ts';
+import { packageVersion, parseGoal } from './arguments.ts';
+import { reportError } from './context.ts';
+import { extraCommands } from './extra-commands.ts';
+import { optionalCommands } from './optional-commands.ts';
+import { runsCommands } from './runs-program.ts';
+
+type Action = (...args: never[]) => Promise<number>;
+
+/** Wraps a command so its returned number becomes the exit code and errors are reported plainly. */
+function act<A extends Action>(fn: A): (...args: Parameters<A>) => Promise<void> {
+  return async (...args) => {
+    let code: number;
+    try {
+      code = await fn(...args);
+    } catch (e) {
+      code = reportError(e);
+    }
+    process.exitCode = code;
+  };
+}
+
+const manifestOption = (): Option => new Option('-m, --manifest <file>', 'the manifest').default('baton.yaml');
+const storeOption = (): Option => new Option('--store <path|url>', 'journal: a SQLite file, "memory" or a postgres:// URL (default: $BATON_DATABASE_URL or .baton/baton.db)');
+const plannerOption = (): Option => new Option('--planner <name>', 'planner to use').choices(['builtin', 'llm']);
+
+/** The `baton` command line: every command, its options and their help. */
+export function buildProgram(): Command {
+  const program = new Command('baton')
+    .description('Plans a goal into tasks, delegates them to sub-agents, validates every output and heals failures.')
+    .version(packageVersion(), '-V, --version', 'print the version of batonjs')
+    .helpOption('-h, --help', 'show help for a command')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError();
+
+  program
+    .command('run')
+    .description('plan and run a goal; prints progress on stderr and exits 0 succeeded, 2 partial, 1 failed, 130 cancelled')
+    .argument('<goal>', 'what you want, in plain language (not empty)', parseGoal)
+    .addOption(manifestOption())
+    .addOption(storeOption())
+    .addOption(plannerOption())
+    .option('--json', 'print the RunResult as JSON on stdout')
+    .option('--out <dir>', 'folder for the deliverable files (default: out/<run id>)')
+    .action(act((goal: string, opts: Parameters<typeof runCommand>[1]) => runCommand(goal, opts)));
+
+  program
+    .command('plan')
+    .description('show the plan for a goal without running anything')
+    .argument('<goal>', 'what you want, in plain language (not empty)', parseGoal)
+    .addOption(manifestOption())
+    .addOption(plannerOption())
+    .option('--json', 'print the plan as JSON')
+    .action(act((goal: string, opts: Parameters<typeof planCommand>[1]) => planCommand(goal, opts)));
+
+  runsCommands(program, act, { store: storeOption, manifest: manifestOption });
+
+  program
+    .command('init')
+    .description('create a new Baton project (manifest, a TypeScript agent, a shell agent, a test, package.json, README) that `npx baton run` runs as it is')
+    .argument('[dir]', 'folder to create it in (default: the current folder)', '.')
+    .option('--force', 'use a folder that is not empty (existing files are never overwritten)')
+    .option('--name <name>', 'package name (default: the folder name)')
+    .action(act((dir: string, opts: Parameters<typeof initCommand>[1]) => initCommand(dir, opts)));
+
+  const agents = program.command('agents').description('the agents of a manifest');
+  agents
+    .command('list', { isDefault: true })
+    .description('list the agents of a manifest')
+    .addOption(manifestOption())
+    .option('--json', 'print the agents as JSON')
+    .action(act((opts: Parameters<typeof agentsCommand>[0]) => agentsCommand(opts)));
+  agents
+    .command('check')
+    .description('validate the manifest and check every agent can be built')
+    .addOption(manifestOption())
+    .action(act((opts: Parameters<typeof agentsCheckCommand>[0]) => agentsCheckCommand(opts)));
+
+  optionalCommands(program, act);
+  for (const add of extraCommands) add(program, act);
+  return program;
+}
