@@ -15,6 +15,7 @@ import { decideRunStatus } from './execution/outcome.ts';
 import { RunLoop } from './execution/run-loop.ts';
 import type { StopReason } from './execution/run-loop.ts';
 import { collectArtifacts } from './integration/collect.ts';
+import { writeDefaultDeliverable } from './integration/default-deliverable.ts';
 import { loadIntegrator } from './integration/load-integrator.ts';
 import { BuiltinPlanner } from './planning/builtin-planner.ts';
 import { assertValidPlan } from './planning/validate-plan.ts';
@@ -321,6 +322,7 @@ export class Orchestrator {
         reason = `integration failed: ${errorMessage(e)}${reason ? `; ${reason}` : ''}`;
       }
     }
+    if (outDir && !this.options.integrator && !this.manifest.orchestrator.integrator) deliverable = await writeDefaultDeliverable(outDir, deliverable, { runId: result.runId, goal: result.goal, status, ...(reason === undefined ? {} : { reason }) });
     const runJson = outDir ? path.join(outDir, 'run.json') : undefined;
     const files = [...(deliverable.files ?? [])].map(displayPath);
     if (runJson && !files.includes(displayPath(runJson))) files.push(displayPath(runJson));

@@ -8,6 +8,7 @@ import { openJournal, readManifest } from '../context.ts';
 import { exitCodeFor, EXIT } from '../exit-codes.ts';
 import { createDispatch } from '../dispatch-choice.ts';
 import { color } from '../format.ts';
+import { deliverablePreview } from '../deliverable-output.ts';
 import { ProgressView, summaryTable } from '../progress.ts';
 import { createJudgeIfNeeded, createPlanner } from '../planner-choice.ts';
 
@@ -21,7 +22,7 @@ export interface RunCommandOptions extends CommonOptions {
 
 /** `baton run "<goal>"` and `baton runs resume <id>`: run to the end, show progress, exit with the run's status. */
 export async function runCommand(goal: string | undefined, opts: RunCommandOptions, resumeId?: string): Promise<number> {
-  const store = await openJournal(opts);
+  const store = await openJournal(opts, { memoryFallback: !resumeId });
   const manifest = await readManifest(resumeId ? await manifestForResume(opts, resumeId, store) : opts);
   const planner = await createPlanner(opts.planner, manifest);
   const judge = await createJudgeIfNeeded(manifest);
@@ -67,6 +68,9 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   printEnding(result);
+  // The deliverable is the run's answer: on stdout, unless stdout carries the JSON result.
+  const preview = opts.json ? undefined : deliverablePreview(result);
+  if (preview) process.stdout.write(`\n${preview}`);
   return exitCodeFor(result.status);
 }
 
@@ -101,7 +105,7 @@ function printEnding(result: RunResult): void {
   err.write(`\n${summaryTable(result)}\n\n`);
   err.write(`${paint(`run ${result.runId} ${result.status}`)}${result.reason ? `: ${result.reason}` : ''}\n`);
   const files = result.deliverable.files;
-  const main = files.find((f) => /report\.html$/.test(f)) ?? files.find((f) => !f.endsWith('run.json'));
+  const main = files.find((f) => /report\.html$/.test(f)) ?? files.find((f) => /deliverable\.md$/.test(f)) ?? files.find((f) => !f.endsWith('run.json'));
   if (main) err.write(`${color.bold('deliverable:')} ${main}\n`);
   if (files.length > 0) {
     const dir = path.dirname(main ?? files[0]!);
