@@ -43,6 +43,7 @@ const STATUS_OF: Partial<Record<BatonErrorCode, ContentfulStatusCode>> = {
   RUN_NOT_FOUND: 404,
   AGENT_NOT_FOUND: 404,
   RUN_NOT_RESUMABLE: 409,
+  RUN_RUNNING: 409,
 };
 
 /** Sends an error as JSON. */

@@ -12,6 +12,7 @@ export type BatonErrorCode =
   | 'OUTPUT_INVALID'
   | 'RUN_NOT_FOUND'
   | 'RUN_NOT_RESUMABLE'
+  | 'RUN_RUNNING'
   | 'RUN_CANCELLED'
   | 'BUDGET_EXCEEDED'
   | 'MODEL_NOT_CONFIGURED'

@@ -52,7 +52,18 @@ export type RunEventBody =
   | { type: 'task.skipped'; taskId: string; reason: string }
   | { type: 'task.cancelled'; taskId: string; reason: string }
   | { type: 'usage'; usage: Usage; taskId?: string }
-  | { type: 'run.ended'; status: FinalRunStatus; reason?: string; deliverable: Deliverable };
+  | {
+      type: 'run.ended';
+      status: FinalRunStatus;
+      reason?: string;
+      deliverable: Deliverable;
+      /**
+       * Artifacts of the deliverable that are journaled already, as the output of a task: artifact
+       * type -> task id. Their value in `deliverable.artifacts` is `null` here (the key keeps its
+       * place); `reduceEvents` puts the task's output back, so the RunResult is unchanged.
+       */
+      artifactRefs?: Record<string, string>;
+    };
 
 export type RunEventType = RunEventBody['type'];
 

@@ -1,6 +1,6 @@
 import type { RunEvent } from './events.ts';
 import { emptyUsage } from './types.ts';
-import type { AttemptRecord, RunResult, TaskResult, Usage } from './types.ts';
+import type { AttemptRecord, Deliverable, RunResult, TaskResult, Usage } from './types.ts';
 
 function addUsage(into: Usage, add: Usage | undefined): void {
   if (!add) return;
@@ -132,7 +132,7 @@ export class RunResultBuilder {
         const r = this.need(event);
         r.status = event.status;
         r.endedAt = event.at;
-        r.deliverable = event.deliverable;
+        r.deliverable = event.artifactRefs ? this.dereference(event.deliverable, event.artifactRefs) : event.deliverable;
         if (event.reason !== undefined) r.reason = event.reason;
         else delete r.reason;
         return;
@@ -143,6 +143,21 @@ export class RunResultBuilder {
   /** The result so far; undefined before `run.started`. Returns a live object: clone before mutating. */
   current(): RunResult | undefined {
     return this.result;
+  }
+
+  /** The output a task journaled for `artifact` (its latest success), if any. */
+  outputOf(taskId: string, artifact: string): unknown {
+    return this.tasks.get(taskId)?.output?.[artifact];
+  }
+
+  /** A deliverable whose referenced artifacts are the tasks' journaled outputs again, in their places. */
+  private dereference(deliverable: Deliverable, refs: Record<string, string>): Deliverable {
+    const artifacts: Record<string, unknown> = {};
+    for (const [type, value] of Object.entries(deliverable.artifacts)) {
+      const taskId = refs[type];
+      artifacts[type] = taskId === undefined ? value : (this.outputOf(taskId, type) ?? null);
+    }
+    return { ...deliverable, artifacts };
   }
 
   private need(event: RunEvent): RunResult {

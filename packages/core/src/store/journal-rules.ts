@@ -174,3 +174,11 @@ export function storeClosedError(backend: string): BatonError {
     retryable: false,
   });
 }
+
+/** `deleteRun` of a run that is still running: it must end (or be cancelled) first. */
+export function runRunningError(runId: string): BatonError {
+  return new BatonError('RUN_RUNNING', `run ${runId} is running: cancel it first (\`baton runs cancel ${runId}\`), then delete it`, {
+    runId,
+    retryable: false,
+  });
+}

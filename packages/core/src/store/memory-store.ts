@@ -1,5 +1,5 @@
 import type { RunEvent } from '../core/events.ts';
-import type { ListRunsOptions, RunRecord, RunStore } from '../core/contracts.ts';
+import type { ListRunsOptions, RunRecord, RunStore, RunStoreRetention, SpaceReport } from '../core/contracts.ts';
 import {
   checkAppendOrder,
   checkNewRun,
@@ -9,6 +9,7 @@ import {
   resolveListLimit,
   runExistsError,
   runNotFoundError,
+  runRunningError,
   statusAfter,
   storeClosedError,
 } from './journal-rules.ts';
@@ -28,7 +29,7 @@ interface MemoryRun {
  * Appending is O(events appended): events are kept by reference, not copied or serialised, so
  * callers must treat an event as immutable once appended (the scheduler does).
  */
-export class MemoryRunStore implements RunStore {
+export class MemoryRunStore implements RunStore, RunStoreRetention {
   private readonly runs = new Map<string, MemoryRun>();
   private closed = false;
 
@@ -90,6 +91,21 @@ export class MemoryRunStore implements RunStore {
       .sort((a, b) => compareNewestFirst(a.record, b.record))
       .slice(0, limit)
       .map(snapshot);
+  }
+
+  async deleteRun(runId: string): Promise<boolean> {
+    this.ensureOpen();
+    const run = this.runs.get(runId);
+    if (!run) return false;
+    if (run.record.status === 'running') throw runRunningError(runId);
+    this.runs.delete(runId);
+    return true;
+  }
+
+  /** Nothing to reclaim: deleted runs are garbage once unreferenced. */
+  async reclaimSpace(): Promise<SpaceReport | undefined> {
+    this.ensureOpen();
+    return undefined;
   }
 
   async close(): Promise<void> {
