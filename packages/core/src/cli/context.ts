@@ -3,7 +3,9 @@ import type { RunStore } from '../core/contracts.ts';
 import { BatonError } from '../core/errors.ts';
 import type { Manifest } from '../core/types.ts';
 import { loadManifest } from '../manifest/index.ts';
+import { MemoryRunStore } from '../store/memory-store.ts';
 import { openStore } from '../store/open-store.ts';
+import { sqliteAvailable, sqliteUnavailableReason } from '../store/sqlite-driver.ts';
 
 /** Options shared by commands that read a manifest or the journal. */
 export interface CommonOptions {
@@ -19,8 +21,18 @@ export async function readManifest(opts: CommonOptions): Promise<Manifest> {
   return loadManifest(manifestPath(opts));
 }
 
-/** The journal: `--store`, else BATON_DATABASE_URL, else `.baton/baton.db` in the current folder. */
-export async function openJournal(opts: CommonOptions): Promise<RunStore> {
+/**
+ * The journal: `--store`, else BATON_DATABASE_URL, else `.baton/baton.db` in the current folder.
+ * With `memoryFallback` (`baton run`), a default journal that cannot be SQLite (Node 20 without
+ * better-sqlite3) becomes an in-memory one, with a one-line warning; a journal asked for
+ * explicitly never falls back.
+ */
+export async function openJournal(opts: CommonOptions, options: { memoryFallback?: boolean } = {}): Promise<RunStore> {
+  const asked = opts.store ?? process.env['BATON_DATABASE_URL']?.trim();
+  if (options.memoryFallback && !asked && !sqliteAvailable()) {
+    process.stderr.write(`baton: warning: ${sqliteUnavailableReason()}; this run is journaled in memory only (install better-sqlite3@12, or use Node 22.13+, to keep runs)\n`);
+    return new MemoryRunStore();
+  }
   return openStore(opts.store, { cwd: process.cwd() });
 }
 
