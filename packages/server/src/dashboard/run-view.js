@@ -1,5 +1,6 @@
 // One run, live: header, plan graph, attempt timeline, task details, deliverable, event log.
 import { api, followRun } from './api.js';
+import { deliverableArtifacts } from './deliverable.js';
 import { planGraph } from './graph.js';
 import { taskDetails } from './task-details.js';
 import { timeline, timelineLegend } from './timeline.js';
@@ -175,7 +176,9 @@ export function runView(root, runId) {
       );
     }
     const artifacts = run.deliverable.artifacts || {};
-    if (Object.keys(artifacts).length) parts.push(h('details', { class: 'section' }, h('summary', {}, `Artifacts: ${Object.keys(artifacts).join(', ')}`), jsonBlock(artifacts)));
+    // Without a report of its own, the artifacts are the deliverable: shown open, readably.
+    if (!report) parts.push(...deliverableArtifacts(run.deliverable));
+    if (Object.keys(artifacts).length) parts.push(h('details', { class: 'section' }, h('summary', {}, `Raw JSON: ${Object.keys(artifacts).join(', ')}`), jsonBlock(artifacts)));
     if (run.deliverable.missing && run.deliverable.missing.length) parts.push(h('p', { class: 'alert warn' }, `Missing: ${run.deliverable.missing.join(', ')}`));
     deliverableBody.replaceChildren(...(parts.length ? parts : [empty(run.status === 'running' ? 'The deliverable appears here when the run ends.' : 'This run produced no deliverable.')]));
   };
