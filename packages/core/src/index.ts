@@ -21,6 +21,7 @@ export { candidateAgents } from './routing/index.ts';
 export { MemoryRunStore, SqliteRunStore, openStore, DEFAULT_DATABASE_FILE, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './store/index.ts';
 export type { OpenStoreOptions, SqliteRunStoreOptions, SqliteMigration } from './store/index.ts';
 export { openSqlite, sqliteErrorCode, sqliteAvailable } from './store/sqlite-driver.ts';
+export { supportsOwnership } from './store/ownership.ts';
 export type { SqliteDatabase, SqliteStatement, OpenSqliteOptions, SqlValue } from './store/sqlite-driver.ts';
 export { Limiter } from './execution/limiter.ts';
 export { collectArtifacts } from './integration/collect.ts';

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { authorized, validRunFilesKey } from './auth.ts';
 import type { ServerContext } from './context.ts';
+import { hostAllowed } from './host-check.ts';
 import { errorResponse, sendError } from './http-errors.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
@@ -21,11 +22,18 @@ function safeDecode(segment: string): string {
   }
 }
 
+/** True when `e` comes from the client closing the connection while its request was read. */
+function clientWentAway(req: Request, e: unknown): boolean {
+  return req.signal.aborted || (e as { code?: unknown } | undefined)?.code === 'ECONNRESET';
+}
+
 /**
- * The HTTP API and dashboard as one Hono app: `/v1/*` behind the bearer token (when set) and
- * the body limit, `/openapi.json`, `/healthz` and the dashboard open. Handlers are in `routes/`.
+ * The HTTP API, dashboard and A2A endpoint (`a2a`) as one Hono app: `/v1/*` behind the bearer
+ * token (when set) and the body limit, `/openapi.json`, `/healthz` and the dashboard open.
+ * Without a token, only requests addressed to loopback names or `ctx.allowedHosts` are served.
+ * Handlers are in `routes/` and `a2a/`.
  */
-export function buildApp(ctx: ServerContext): Hono {
+export function buildApp(ctx: ServerContext, a2a?: Hono): Hono {
   const app = new Hono();
 
   app.use('*', async (c, next) => {
@@ -35,6 +43,21 @@ export function buildApp(ctx: ServerContext): Hono {
     // How long the handler took, apart from queueing and the network (read by the load benchmark).
     c.res.headers.set('Server-Timing', `app;dur=${ms}`);
     ctx.logger.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'http request');
+  });
+
+  // Without a token, a page on any web site could reach this server through DNS rebinding (its
+  // own name resolving to 127.0.0.1): its requests carry that name in Host, so they are refused.
+  app.use('*', async (c, next) => {
+    const allowed = ctx.allowedHosts;
+    if (allowed === undefined) return next();
+    const host = c.req.header('host');
+    if (hostAllowed(host, allowed)) return next();
+    return sendError(
+      c,
+      403,
+      'HOST_NOT_ALLOWED',
+      `requests addressed to host ${JSON.stringify(host ?? '(none)')} are not served: without BATON_API_TOKEN this server answers only requests to a loopback name (localhost, 127.0.0.1, [::1]); add the name with --allowed-hosts or BATON_ALLOWED_HOSTS (behind a reverse proxy), or set BATON_API_TOKEN`,
+    );
   });
 
   app.use('/v1/*', async (c, next) => {
@@ -59,13 +82,16 @@ export function buildApp(ctx: ServerContext): Hono {
   app.route('/v1', eventRoutes(ctx));
   app.route('/v1', fileRoutes(ctx));
   app.route('/v1', agentRoutes(ctx));
+  if (a2a) app.route('/', a2a);
   app.route('/', openApiRoutes(ctx));
   app.route('/', dashboardRoutes());
 
   app.notFound((c) => sendError(c, 404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}; the API is described at /openapi.json`));
   app.onError((e, c) => {
     const { response, unexpected } = errorResponse(c, e);
-    if (unexpected) ctx.logger.error({ err: e, method: c.req.method, path: c.req.path }, 'request failed');
+    // A client that hangs up mid-body makes reading it fail: its own doing, not the server's.
+    if (unexpected && clientWentAway(c.req.raw, e)) ctx.logger.debug({ err: e, method: c.req.method, path: c.req.path }, 'client went away');
+    else if (unexpected) ctx.logger.error({ err: e, method: c.req.method, path: c.req.path }, 'request failed');
     return response;
   });
   return app;

@@ -4,8 +4,13 @@ import type { RunService } from './run-service.ts';
 
 /** Limits applied to requests. */
 export interface ServerLimits {
-  /** Largest accepted request body, in bytes. */
+  /** Largest accepted request body of the `/v1` API, in bytes (default 64 KiB). */
   maxBodyBytes: number;
+  /**
+   * Largest accepted JSON-RPC body at `/a2a`, in bytes (default 4 MiB): a Baton that uses this one
+   * as a `kind: a2a` sub-agent sends its task's input artifacts along with the goal.
+   */
+  maxA2aBodyBytes: number;
   /** Longest accepted goal, in characters. */
   maxGoalLength: number;
   /** Interval of SSE heartbeat comments, in ms. */
@@ -21,6 +26,11 @@ export interface ServerContext {
   logger: Logger;
   /** The API token; undefined when the API is open (loopback only). */
   token: string | undefined;
+  /**
+   * Host names served besides loopback ones, when the server has no token (against DNS
+   * rebinding); undefined when any Host is served (the server has a token).
+   */
+  allowedHosts: readonly string[] | undefined;
   limits: ServerLimits;
   /** Aborted when the server closes: open streams end. */
   closing: AbortSignal;

@@ -10,6 +10,7 @@ import { BatonError } from 'batonjs/internal';
 export type ApiErrorCode =
   | BatonErrorCode
   | 'NOT_FOUND'
+  | 'HOST_NOT_ALLOWED'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'RUN_ENDED'

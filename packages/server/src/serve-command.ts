@@ -14,6 +14,8 @@ export interface ServeOptions extends CommonOptions {
   maxConcurrentTasks: string;
   planner?: string;
   redis?: string;
+  /** Comma-separated host names served besides loopback ones when there is no token (default: BATON_ALLOWED_HOSTS). */
+  allowedHosts?: string;
 }
 
 function wholeNumber(value: string, flag: string, min: number): number {
@@ -31,8 +33,10 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   if (port > 65535) throw new BatonError('BAD_REQUEST', `--port must be at most 65535, got ${port}`, { retryable: false });
   const maxConcurrentTasks = wholeNumber(opts.maxConcurrentTasks, '--max-concurrent-tasks', 1);
   // Loaded here: other commands never load the HTTP, A2A and telemetry stacks.
-  const { createServer, isLoopbackHost } = await import('./server.ts');
-  const token = process.env['BATON_API_TOKEN']?.trim() || undefined;
+  const { apiTokenOf, createServer, isLoopbackHost, parseAllowedHosts } = await import('./server.ts');
+  // Checked before anything starts: a token no client could send, or a guessable one, is refused (exit 64).
+  const token = apiTokenOf({});
+  const allowedHosts = opts.allowedHosts !== undefined ? parseAllowedHosts(opts.allowedHosts, '--allowed-hosts') : undefined;
   if (!token && !isLoopbackHost(opts.host)) {
     process.stderr.write(`baton: refusing to serve on ${opts.host} without an API token.\n  Set BATON_API_TOKEN (clients then send Authorization: Bearer <token>), or use --host 127.0.0.1.\n`);
     return EXIT.usage;
@@ -68,6 +72,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
       maxConcurrentTasks,
       logger,
       ...(token ? { token } : {}),
+      ...(allowedHosts ? { allowedHosts } : {}),
     });
   } catch (e) {
     await orchestrator?.close(false);

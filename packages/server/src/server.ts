@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isIP } from 'node:net';
 import path from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import type { RunStore } from 'batonjs/internal';
@@ -10,13 +9,17 @@ import { Limiter } from 'batonjs/internal';
 import { createLogger, logRunEvents } from 'batonjs/internal';
 import type { Logger } from 'batonjs/internal';
 import type { Orchestrator } from 'batonjs/internal';
-import { createA2aEndpoint, isA2aPath } from './a2a/a2a-app.ts';
+import { createA2aEndpoint } from './a2a/a2a-app.ts';
 import { buildApp } from './app.ts';
+import { checkApiToken } from './auth.ts';
 import type { ServerContext, ServerLimits } from './context.ts';
+import { hostNameOf, isLoopbackName, parseAllowedHosts } from './host-check.ts';
 import { LiveRuns } from './live-runs.ts';
 import { RunService } from './run-service.ts';
 
 export type { ServerLimits } from './context.ts';
+export { checkApiToken, MIN_TOKEN_LENGTH } from './auth.ts';
+export { parseAllowedHosts } from './host-check.ts';
 export type { ApiErrorBody, ApiErrorCode } from './http-errors.ts';
 
 /** Builds the server's orchestrator around the shared limiter (so `maxConcurrentTasks` applies). */
@@ -30,8 +33,19 @@ export interface ServerOptions {
   orchestrator: Orchestrator | OrchestratorFactory;
   /** The journal to read runs from. Default: the orchestrator's store. */
   store?: RunStore;
-  /** The API token. Default: BATON_API_TOKEN. Without one, only loopback addresses may be bound. */
+  /**
+   * The API token. Default: BATON_API_TOKEN. Without one, only loopback addresses may be bound
+   * and only requests addressed to loopback names (or `allowedHosts`) are served. A token must be
+   * at least 16 visible ASCII characters (no whitespace or control characters), else
+   * createServer throws BAD_REQUEST.
+   */
   token?: string;
+  /**
+   * Host names served besides loopback ones when there is no token (a reverse proxy's name);
+   * `.example.com` allows every name under it. Default: BATON_ALLOWED_HOSTS (comma-separated).
+   * The host of `publicUrl` is always allowed. With a token, any Host is served.
+   */
+  allowedHosts?: string[];
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 8080; 0 picks a free port. */
@@ -58,13 +72,16 @@ export interface BatonServer {
   close(): Promise<void>;
 }
 
-const DEFAULT_LIMITS: ServerLimits = { maxBodyBytes: 64 * 1024, maxGoalLength: 4000, heartbeatMs: 15_000, pollMs: 1000 };
+const DEFAULT_LIMITS: ServerLimits = { maxBodyBytes: 64 * 1024, maxA2aBodyBytes: 4 * 1024 * 1024, maxGoalLength: 4000, heartbeatMs: 15_000, pollMs: 1000 };
 
-/** True for 127.0.0.0/8, ::1 and localhost. */
+/** True for 127.0.0.0/8, ::1, localhost and *.localhost. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h === '::1' || h === '::ffff:127.0.0.1') return true;
-  return isIP(h) === 4 && h.startsWith('127.');
+  return isLoopbackName(host);
+}
+
+/** The API token of the options or BATON_API_TOKEN, checked (see ServerOptions.token). */
+export function apiTokenOf(options: { token?: string }, env: Record<string, string | undefined> = process.env): string | undefined {
+  return options.token !== undefined ? checkApiToken(options.token, 'the token option') : checkApiToken(env['BATON_API_TOKEN'], 'BATON_API_TOKEN');
 }
 
 /**
@@ -75,8 +92,9 @@ export function isLoopbackHost(host: string): boolean {
  */
 export async function createServer(options: ServerOptions): Promise<BatonServer> {
   const host = options.host ?? '127.0.0.1';
-  const envToken = process.env['BATON_API_TOKEN'];
-  const token = (options.token ?? envToken)?.trim() || undefined;
+  const token = apiTokenOf(options);
+  const extraHosts = options.allowedHosts ? parseAllowedHosts(options.allowedHosts.join(','), 'allowedHosts') : parseAllowedHosts(process.env['BATON_ALLOWED_HOSTS']);
+  const publicHost = options.publicUrl ? hostNameOf(new URL(options.publicUrl).host) : undefined;
   if (!token && !isLoopbackHost(host)) {
     throw new BatonError('BAD_REQUEST', `refusing to listen on ${host} without an API token: set BATON_API_TOKEN (every /v1 call then needs Authorization: Bearer <token>), or bind a loopback address such as 127.0.0.1`, {
       retryable: false,
@@ -91,20 +109,27 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
   setMaxListeners(0, closing.signal);
   const live = new LiveRuns(orchestrator);
   const runs = new RunService(orchestrator, store, live, path.resolve(options.dataDir ?? '.baton'), logger);
-  const ctx: ServerContext = { orchestrator, runs, logger, token, limits: { ...DEFAULT_LIMITS, ...options.limits }, closing: closing.signal };
+  const ctx: ServerContext = {
+    orchestrator,
+    runs,
+    logger,
+    token,
+    allowedHosts: token ? undefined : [...extraHosts, ...(publicHost ? [publicHost] : [])],
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    closing: closing.signal,
+  };
 
   const stopLogs = logRunEvents(orchestrator, logger);
   // OpenTelemetry is loaded only when an OTLP endpoint is configured: it is slow to import.
   const telemetry =
     options.telemetry === false || !(process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] || process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'])
       ? undefined
-      : (await importOptional('batonjs-telemetry', 'OTEL_EXPORTER_OTLP_ENDPOINT (OpenTelemetry spans)')).startTelemetry(orchestrator);
-  const api = getRequestListener(buildApp(ctx).fetch);
+      : (await importOptional('batonjs-telemetry', 'OTEL_EXPORTER_OTLP_ENDPOINT (OpenTelemetry spans)')).startTelemetry(orchestrator, {
+          onError: (message) => logger.warn({ message }, 'telemetry'),
+        });
   const a2a = createA2aEndpoint(ctx);
-  const server = createHttpServer((req, res) => {
-    if (isA2aPath(req.url)) a2a.handle(req, res);
-    else void api(req, res);
-  });
+  const listener = getRequestListener(buildApp(ctx, a2a.routes).fetch);
+  const server = createHttpServer((req, res) => void listener(req, res));
   server.headersTimeout = 30_000;
   server.requestTimeout = 0; // SSE streams stay open for the length of a run
 
@@ -131,7 +156,7 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${shownHost}:${address.port}`;
   a2a.setBaseUrl(options.publicUrl ?? url);
-  logger.info({ url, auth: token ? 'bearer' : 'off', maxConcurrentTasks: limiter.max }, 'baton server listening');
+  logger.info({ url, auth: token ? 'bearer' : 'off', ...(ctx.allowedHosts ? { hosts: ['loopback', ...ctx.allowedHosts] } : {}), maxConcurrentTasks: limiter.max }, 'baton server listening');
 
   let closed: Promise<void> | undefined;
   return {
@@ -145,8 +170,9 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
         for (const h of active) h.cancel('the server is shutting down');
         await Promise.race([Promise.allSettled(active.map((h) => h.result)), new Promise((r) => setTimeout(r, 10_000).unref())]);
         server.closeIdleConnections();
+        // Kept referenced: a connection whose unread request body paused its socket holds no
+        // active handle, so without this timer the process could exit before `stopped` resolves.
         const force = setTimeout(() => server.closeAllConnections(), 2000);
-        force.unref();
         await stopped;
         clearTimeout(force);
         stopLogs();

@@ -2,17 +2,25 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { errorMessage } from 'batonjs/internal';
 import type { Manifest } from 'batonjs/internal';
 import type { RunEventSource } from 'batonjs/internal';
 import { RunSpanRecorder } from './run-spans.ts';
 
-/** A running telemetry pipeline; `shutdown` flushes the last spans and stops. */
+/**
+ * A running telemetry pipeline; `shutdown` flushes the last spans and stops. Neither method ever
+ * rejects, and each settles within the export timeout and a second: a dead or silent collector
+ * costs a short wait, never a run's outcome or exit code.
+ */
 export interface Telemetry {
   /** Sends every finished span now. */
   flush(): Promise<void>;
   /** Ends open spans, flushes and stops listening. */
   shutdown(): Promise<void>;
 }
+
+/** How long one export may take, retries included, unless OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT says. */
+export const DEFAULT_EXPORT_TIMEOUT_MS = 3000;
 
 export interface TelemetryOptions {
   /** Where OTEL_* settings are read from (default: process.env). */
@@ -21,6 +29,30 @@ export interface TelemetryOptions {
   exporter?: SpanExporter;
   /** The service.name resource attribute (default: OTEL_SERVICE_NAME, else `baton`). */
   serviceName?: string;
+  /** Told when spans could not be delivered at flush or shutdown (a log line; default: nothing). */
+  onError?: (message: string) => void;
+}
+
+/** The export timeout in ms from the standard variables, else {@link DEFAULT_EXPORT_TIMEOUT_MS}. */
+export function exportTimeoutMs(env: Record<string, string | undefined>): number {
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']) {
+    const raw = env[name]?.trim();
+    if (raw && /^[0-9]{1,9}$/.test(raw) && Number(raw) > 0) return Number(raw);
+  }
+  return DEFAULT_EXPORT_TIMEOUT_MS;
+}
+
+/** Waits for `work` at most `ms`; says what went wrong instead of rejecting. */
+async function settleWithin(work: Promise<void>, ms: number): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${ms} ms`), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => undefined, (e: unknown) => errorMessage(e)), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The OTLP/HTTP traces URL from the standard variables, or undefined when tracing is off. */
@@ -40,11 +72,14 @@ export function otlpTracesUrl(env: Record<string, string | undefined>): string |
  */
 export function startTelemetry(source: RunEventSource & { manifest?: Manifest }, options: TelemetryOptions = {}): Telemetry | undefined {
   const env = options.env ?? process.env;
+  const timeoutMs = exportTimeoutMs(env);
   let exporter = options.exporter;
+  const url = otlpTracesUrl(env);
   if (!exporter) {
-    const url = otlpTracesUrl(env);
     if (!url) return undefined;
-    exporter = new OTLPTraceExporter({ url });
+    // The exporter's timeout bounds every export, retries included: also how long its sockets and
+    // retry timers can keep a finished process alive.
+    exporter = new OTLPTraceExporter({ url, timeoutMillis: timeoutMs });
   }
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName ?? env['OTEL_SERVICE_NAME'] ?? 'baton' }),
@@ -53,14 +88,19 @@ export function startTelemetry(source: RunEventSource & { manifest?: Manifest },
   const agents = source.manifest?.agents ?? {};
   const recorder = new RunSpanRecorder(provider.getTracer('baton'), (name) => agents[name]?.model);
   const unsubscribe = source.on(recorder.record);
+  // OTel rejects a flush or shutdown whose last export failed; a span that is lost is reported, not thrown.
+  const bounded = async (what: string, work: () => Promise<void>): Promise<void> => {
+    const problem = await settleWithin(work(), timeoutMs + 1000);
+    if (problem) options.onError?.(`could not send the ${what} spans to ${url ?? 'the exporter'}: ${problem}`);
+  };
   let stopped: Promise<void> | undefined;
   return {
-    flush: () => provider.forceFlush(),
+    flush: () => bounded('finished', () => provider.forceFlush()),
     shutdown() {
       stopped ??= (async () => {
         unsubscribe();
         recorder.endAll();
-        await provider.shutdown();
+        await bounded('last', () => provider.shutdown());
       })();
       return stopped;
     },

@@ -17,6 +17,7 @@ export function optionalCommands(program: Command, act: ActWrapper): void {
     .description('serve the HTTP API, the live dashboard and the A2A endpoint (stop with Ctrl-C); needs batonjs-server')
     .addOption(new Option('-m, --manifest <file>', 'the manifest').default('baton.yaml'))
     .addOption(new Option('--host <address>', 'address to listen on; other than loopback needs BATON_API_TOKEN').default('127.0.0.1'))
+    .addOption(new Option('--allowed-hosts <names>', 'without a token, host names served besides loopback ones, comma-separated; .example.com allows its subdomains (default: $BATON_ALLOWED_HOSTS)'))
     .addOption(new Option('--port <n>', 'port; 0 picks a free one').default('8080'))
     .addOption(new Option('--store <path|url>', 'journal: a SQLite file, "memory" or a postgres:// URL (default: $BATON_DATABASE_URL or .baton/baton.db)'))
     .addOption(new Option('--data-dir <dir>', 'runs write their files under <dir>/runs/<run id>/').default('.baton'))

@@ -114,15 +114,25 @@ export interface ListRunsOptions {
   status?: RunStatus;
 }
 
+/** How an append is guarded. */
+export interface AppendOptions {
+  /**
+   * The fencing token the writer got when it took the run (`createRun` with an owner gives 1,
+   * `claim` the next one). A store that keeps ownership refuses the batch (code RUN_FENCED) when
+   * the run has since been taken by another process: a stale owner's late writes never land.
+   */
+  fence?: number;
+}
+
 /**
  * The journal. Append-only events per run; the RunResult is their fold. Every backend
  * (memory, SQLite, PostgreSQL) passes the same conformance suite.
  */
 export interface RunStore {
-  /** Registers a run. Fails if the id exists. */
-  createRun(record: Omit<RunRecord, 'eventCount' | 'updatedAt' | 'status'>): Promise<void>;
+  /** Registers a run, owned by `record.owner` when given (fence 1). Fails if the id exists. */
+  createRun(record: Omit<RunRecord, 'eventCount' | 'updatedAt' | 'status'> & { owner?: RunOwner }): Promise<void>;
   /** Appends events in order; a `run.ended` event also sets the run's status. */
-  append(runId: string, events: RunEvent[]): Promise<void>;
+  append(runId: string, events: RunEvent[], options?: AppendOptions): Promise<void>;
   /** Events with seq > afterSeq, in order. */
   readEvents(runId: string, afterSeq?: number): Promise<RunEvent[]>;
   getRun(runId: string): Promise<RunRecord | undefined>;
@@ -157,3 +167,53 @@ export interface RunStoreRetention {
   reclaimSpace(options?: { full?: boolean }): Promise<SpaceReport | undefined>;
 }
 
+/** A process that executes runs. */
+export interface RunOwner {
+  /** Unique per process: `host:pid:random`. */
+  id: string;
+  host: string;
+  pid: number;
+  /** When the process started (ms since the epoch): tells a reused pid apart. */
+  startedAt: number;
+}
+
+/** Who holds a run that has not ended, and what was asked of its owner. */
+export interface RunOwnership {
+  runId: string;
+  status: RunStatus;
+  /** Incremented by every claim; appends must carry the current one. */
+  fence: number;
+  owner?: RunOwner;
+  /** Milliseconds since the owner's last heartbeat, by the store's clock. */
+  heartbeatAgeMs?: number;
+  /** Why the run was asked to cancel, when it was. */
+  cancelRequested?: string;
+}
+
+/**
+ * The optional capability of a journal that records who executes each run (memory, SQLite and
+ * PostgreSQL all have it): owners heartbeat, a run whose owner is gone is claimed by another
+ * process (the fencing token makes the old owner's late writes fail), and requests for a run
+ * (cancel) reach its owner wherever it runs.
+ */
+export interface OwnershipStore {
+  /** Records or refreshes this process's heartbeat. */
+  heartbeat(owner: RunOwner): Promise<void>;
+  /** Forgets an owner that stops cleanly, leaving the runs it still held without an owner. */
+  retire(ownerId: string): Promise<void>;
+  /**
+   * Makes `owner` the owner of the run if its fencing token is still `expectedFence` (and the run
+   * has not ended); returns the new token, or undefined when another process moved first.
+   */
+  claim(runId: string, owner: RunOwner, expectedFence: number): Promise<number | undefined>;
+  /** Leaves the run without an owner, if `ownerId` holds it with `fence`. */
+  release(runId: string, ownerId: string, fence: number): Promise<void>;
+  /** The ownership of every run that has not ended, oldest first. */
+  unfinished(limit?: number): Promise<RunOwnership[]>;
+  /** The ownership of one run (undefined when there is no such run). */
+  ownership(runId: string): Promise<RunOwnership | undefined>;
+  /** Asks the owner of a run to cancel it (kept until the run ends). */
+  requestCancel(runId: string, reason: string): Promise<void>;
+  /** The runs held by `ownerId` with a pending request. */
+  requests(ownerId: string): Promise<{ runId: string; cancel: string }[]>;
+}

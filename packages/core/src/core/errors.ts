@@ -13,6 +13,7 @@ export type BatonErrorCode =
   | 'RUN_NOT_FOUND'
   | 'RUN_NOT_RESUMABLE'
   | 'RUN_RUNNING'
+  | 'RUN_FENCED'
   | 'RUN_CANCELLED'
   | 'BUDGET_EXCEEDED'
   | 'MODEL_NOT_CONFIGURED'

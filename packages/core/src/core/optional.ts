@@ -33,7 +33,7 @@ export interface ServerPackage {
 
 /** What the core uses of `batonjs-telemetry`. */
 export interface TelemetryPackage {
-  startTelemetry(source: RunEventSource & { manifest?: Manifest }): { shutdown(): Promise<void> } | undefined;
+  startTelemetry(source: RunEventSource & { manifest?: Manifest }, options?: { onError?: (message: string) => void }): { shutdown(): Promise<void> } | undefined;
 }
 
 interface Packages {

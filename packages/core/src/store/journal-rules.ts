@@ -1,6 +1,6 @@
 import { BatonError } from '../core/errors.ts';
 import type { RunEvent } from '../core/events.ts';
-import type { RunRecord } from '../core/contracts.ts';
+import type { RunOwner, RunRecord } from '../core/contracts.ts';
 import type { RunStatus } from '../core/types.ts';
 
 /**
@@ -16,7 +16,7 @@ export const MAX_LIST_LIMIT = 500;
 const RUN_STATUSES: ReadonlySet<string> = new Set<RunStatus>(['running', 'succeeded', 'partial', 'failed', 'cancelled']);
 
 /** The record fields a caller supplies to `createRun`. */
-export type NewRunRecord = Omit<RunRecord, 'eventCount' | 'updatedAt' | 'status'>;
+export type NewRunRecord = Omit<RunRecord, 'eventCount' | 'updatedAt' | 'status'> & { owner?: RunOwner };
 
 /** Rejects a new run record a store could not list or page correctly. */
 export function checkNewRun(record: NewRunRecord): void {
@@ -182,3 +182,15 @@ export function runRunningError(runId: string): BatonError {
     retryable: false,
   });
 }
+
+/** An append from a writer whose fencing token is no longer the run's: another process took the run. */
+export function fencedError(runId: string, fence: number, current: number): BatonError {
+  return new BatonError(
+    'RUN_FENCED',
+    `run ${runId} was taken over by another process (its fencing token is ${current}, this writer holds ${fence}); this process stops writing to it`,
+    { runId, retryable: false },
+  );
+}
+
+/** The fencing token a run gets with its first owner. */
+export const FIRST_FENCE = 1;

@@ -1,9 +1,11 @@
 import type { RunEvent } from '../core/events.ts';
-import type { ListRunsOptions, RunRecord, RunStore, RunStoreRetention, SpaceReport } from '../core/contracts.ts';
+import type { AppendOptions, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from '../core/contracts.ts';
 import {
   checkAppendOrder,
   checkNewRun,
   compareNewestFirst,
+  fencedError,
+  FIRST_FENCE,
   pagingRunNotFoundError,
   resolveAfterSeq,
   resolveListLimit,
@@ -21,6 +23,9 @@ interface MemoryRun {
   /** Date.now() of the last append (formatting an ISO string per append would dominate it). */
   updatedMs: number | undefined;
   events: RunEvent[];
+  fence: number;
+  ownerId: string | undefined;
+  cancelRequested: string | undefined;
 }
 
 /**
@@ -29,8 +34,9 @@ interface MemoryRun {
  * Appending is O(events appended): events are kept by reference, not copied or serialised, so
  * callers must treat an event as immutable once appended (the scheduler does).
  */
-export class MemoryRunStore implements RunStore, RunStoreRetention {
+export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetention {
   private readonly runs = new Map<string, MemoryRun>();
+  private readonly owners = new Map<string, { owner: RunOwner; heartbeatMs: number }>();
   private closed = false;
 
   async createRun(record: NewRunRecord): Promise<void> {
@@ -46,13 +52,23 @@ export class MemoryRunStore implements RunStore, RunStoreRetention {
       eventCount: 0,
     };
     if (record.manifestFile !== undefined) stored.manifestFile = record.manifestFile;
-    this.runs.set(record.runId, { record: stored, updatedMs: undefined, events: [] });
+    const owned = record.owner !== undefined;
+    if (record.owner) this.heartbeatNow(record.owner);
+    this.runs.set(record.runId, {
+      record: stored,
+      updatedMs: undefined,
+      events: [],
+      fence: owned ? FIRST_FENCE : 0,
+      ownerId: record.owner?.id,
+      cancelRequested: undefined,
+    });
   }
 
-  async append(runId: string, events: RunEvent[]): Promise<void> {
+  async append(runId: string, events: RunEvent[], options?: AppendOptions): Promise<void> {
     this.ensureOpen();
     const run = this.runs.get(runId);
     if (!run) throw runNotFoundError(runId);
+    if (options?.fence !== undefined && options.fence !== run.fence) throw fencedError(runId, options.fence, run.fence);
     if (events.length === 0) return;
     checkAppendOrder(runId, run.events.length, events);
     for (const event of events) run.events.push(event);
@@ -60,6 +76,10 @@ export class MemoryRunStore implements RunStore, RunStoreRetention {
     run.updatedMs = Date.now();
     const status = statusAfter(events);
     if (status !== undefined) run.record.status = status;
+    if (status !== undefined && status !== 'running') {
+      run.ownerId = undefined;
+      run.cancelRequested = undefined;
+    }
   }
 
   async readEvents(runId: string, afterSeq?: number): Promise<RunEvent[]> {
@@ -110,6 +130,77 @@ export class MemoryRunStore implements RunStore, RunStoreRetention {
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  async heartbeat(owner: RunOwner): Promise<void> {
+    this.ensureOpen();
+    this.heartbeatNow(owner);
+  }
+
+  async retire(ownerId: string): Promise<void> {
+    this.ensureOpen();
+    this.owners.delete(ownerId);
+    for (const run of this.runs.values()) if (run.ownerId === ownerId) run.ownerId = undefined;
+  }
+
+  async claim(runId: string, owner: RunOwner, expectedFence: number): Promise<number | undefined> {
+    this.ensureOpen();
+    const run = this.runs.get(runId);
+    if (!run || run.fence !== expectedFence || run.record.status !== 'running') return undefined;
+    this.heartbeatNow(owner);
+    run.fence++;
+    run.ownerId = owner.id;
+    return run.fence;
+  }
+
+  async release(runId: string, ownerId: string, fence: number): Promise<void> {
+    this.ensureOpen();
+    const run = this.runs.get(runId);
+    if (run && run.ownerId === ownerId && run.fence === fence) run.ownerId = undefined;
+  }
+
+  async unfinished(limit = 1000): Promise<RunOwnership[]> {
+    this.ensureOpen();
+    return [...this.runs.values()]
+      .filter((r) => r.record.status === 'running')
+      .sort((a, b) => -compareNewestFirst(a.record, b.record))
+      .slice(0, limit)
+      .map((r) => this.ownershipOf(r));
+  }
+
+  async ownership(runId: string): Promise<RunOwnership | undefined> {
+    this.ensureOpen();
+    const run = this.runs.get(runId);
+    return run ? this.ownershipOf(run) : undefined;
+  }
+
+  async requestCancel(runId: string, reason: string): Promise<void> {
+    this.ensureOpen();
+    const run = this.runs.get(runId);
+    if (!run) throw runNotFoundError(runId);
+    if (run.record.status === 'running') run.cancelRequested ??= reason;
+  }
+
+  async requests(ownerId: string): Promise<{ runId: string; cancel: string }[]> {
+    this.ensureOpen();
+    const out: { runId: string; cancel: string }[] = [];
+    for (const [runId, run] of this.runs) if (run.ownerId === ownerId && run.cancelRequested !== undefined) out.push({ runId, cancel: run.cancelRequested });
+    return out;
+  }
+
+  private heartbeatNow(owner: RunOwner): void {
+    this.owners.set(owner.id, { owner: { ...owner }, heartbeatMs: Date.now() });
+  }
+
+  private ownershipOf(run: MemoryRun): RunOwnership {
+    const o: RunOwnership = { runId: run.record.runId, status: run.record.status, fence: run.fence };
+    const owner = run.ownerId === undefined ? undefined : this.owners.get(run.ownerId);
+    if (owner) {
+      o.owner = { ...owner.owner };
+      o.heartbeatAgeMs = Date.now() - owner.heartbeatMs;
+    }
+    if (run.cancelRequested !== undefined) o.cancelRequested = run.cancelRequested;
+    return o;
   }
 
   private ensureOpen(): void {

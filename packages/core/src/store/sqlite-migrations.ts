@@ -42,6 +42,24 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     description: 'index for listing runs of one status newest first',
     sql: `CREATE INDEX runs_by_status_newest_first ON runs (status, created_at DESC, run_id DESC);`,
   },
+  {
+    version: 3,
+    description: 'run ownership: owners with heartbeats, fencing tokens, cancel requests',
+    sql: `
+      ALTER TABLE runs ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE runs ADD COLUMN owner_id TEXT;
+      ALTER TABLE runs ADD COLUMN cancel_requested TEXT;
+      CREATE TABLE owners (
+        owner_id     TEXT PRIMARY KEY,
+        host         TEXT NOT NULL,
+        pid          INTEGER NOT NULL,
+        started_at   INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+      );
+      CREATE INDEX runs_by_owner ON runs (owner_id) WHERE owner_id IS NOT NULL;
+      CREATE INDEX runs_unfinished ON runs (created_at) WHERE status NOT IN ('succeeded', 'partial', 'failed', 'cancelled');
+    `,
+  },
 ];
 
 /** The schema version this Baton writes. */

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { openSqlite, sqliteErrorCode } from './sqlite-driver.ts';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.ts';
 import type { RunEvent } from '../core/events.ts';
-import type { ListRunsOptions, RunRecord, RunStore, RunStoreRetention, SpaceReport } from '../core/contracts.ts';
+import type { AppendOptions, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from '../core/contracts.ts';
 import type { RunStatus } from '../core/types.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import {
@@ -11,6 +11,8 @@ import {
   checkContinues,
   checkNewRun,
   concurrentAppendError,
+  fencedError,
+  FIRST_FENCE,
   pagingRunNotFoundError,
   resolveAfterSeq,
   resolveListLimit,
@@ -22,6 +24,7 @@ import {
 } from './journal-rules.ts';
 import type { NewRunRecord } from './journal-rules.ts';
 import { migrateSqlite } from './sqlite-migrations.ts';
+import { SqliteOwnership } from './sqlite-ownership.ts';
 import { RUN_COLUMNS, recordFromRow } from './sql-rows.ts';
 import type { RunRow } from './sql-rows.ts';
 
@@ -42,7 +45,7 @@ interface PagingKey {
  * `baton runs list`) can read while one writes. Each `append` is one IMMEDIATE transaction,
  * so a batch of events is journaled entirely or not at all.
  */
-export class SqliteRunStore implements RunStore, RunStoreRetention {
+export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetention {
   /** The database file, resolved. */
   readonly file: string;
   private readonly db: SqliteDatabase;
@@ -56,6 +59,8 @@ export class SqliteRunStore implements RunStore, RunStoreRetention {
   private readonly deleteEvents: SqliteStatement;
   private readonly deleteRunRow: SqliteStatement;
   private readonly listStatements = new Map<string, SqliteStatement>();
+  private readonly selectFence: SqliteStatement;
+  private readonly owners: SqliteOwnership;
 
   constructor(options: SqliteRunStoreOptions) {
     const inMemory = options.file === ':memory:';
@@ -87,7 +92,7 @@ export class SqliteRunStore implements RunStore, RunStoreRetention {
     }
     this.db = db;
     this.insertRun = db.prepare(
-      'INSERT INTO runs (run_id, goal, status, created_at, updated_at, manifest_file, event_count) VALUES (?, ?, ?, ?, ?, ?, 0)',
+      'INSERT INTO runs (run_id, goal, status, created_at, updated_at, manifest_file, event_count, fence, owner_id) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)',
     );
     this.selectRun = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`);
     this.selectPagingKey = db.prepare('SELECT created_at, run_id FROM runs WHERE run_id = ?');
@@ -96,11 +101,17 @@ export class SqliteRunStore implements RunStore, RunStoreRetention {
     this.selectEventCount = db.prepare('SELECT event_count FROM runs WHERE run_id = ?');
     // Bumps the run only if it holds exactly the events before the batch: the check and the
     // update are one statement, and a miss is explained afterwards.
+    // A fenced writer must hold the run's current token; an ended run has no owner and no request.
     this.advanceRun = db.prepare(
-      'UPDATE runs SET event_count = event_count + ?, status = coalesce(?, status), updated_at = ? WHERE run_id = ? AND event_count = ?',
+      `UPDATE runs SET event_count = event_count + @count, status = coalesce(@status, status), updated_at = @now,
+              owner_id = CASE WHEN @status IS NOT NULL AND @status <> 'running' THEN NULL ELSE owner_id END,
+              cancel_requested = CASE WHEN @status IS NOT NULL AND @status <> 'running' THEN NULL ELSE cancel_requested END
+        WHERE run_id = @runId AND event_count = @before AND (@fence IS NULL OR fence = @fence)`,
     );
     this.deleteEvents = db.prepare('DELETE FROM events WHERE run_id = ?');
     this.deleteRunRow = db.prepare('DELETE FROM runs WHERE run_id = ?');
+    this.selectFence = db.prepare('SELECT fence FROM runs WHERE run_id = ?');
+    this.owners = new SqliteOwnership(db);
   }
 
 
@@ -108,14 +119,20 @@ export class SqliteRunStore implements RunStore, RunStoreRetention {
     this.ensureOpen();
     checkNewRun(record);
     try {
-      this.insertRun.run(record.runId, record.goal, 'running', record.createdAt, record.createdAt, record.manifestFile ?? null);
+      const owner = record.owner;
+      const insert = (): void => {
+        if (owner) this.owners.heartbeat(owner);
+        this.insertRun.run(record.runId, record.goal, 'running', record.createdAt, record.createdAt, record.manifestFile ?? null, owner ? FIRST_FENCE : 0, owner?.id ?? null);
+      };
+      if (owner) this.db.immediate(insert);
+      else insert();
     } catch (e) {
       if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw runExistsError(record.runId);
       throw this.failure(`createRun(${record.runId})`, e);
     }
   }
 
-  async append(runId: string, events: RunEvent[]): Promise<void> {
+  async append(runId: string, events: RunEvent[], options?: AppendOptions): Promise<void> {
     this.ensureOpen();
     if (events.length === 0) {
       if (!this.selectRun.get(runId)) throw runNotFoundError(runId);
@@ -126,7 +143,8 @@ export class SqliteRunStore implements RunStore, RunStoreRetention {
     const bodies = events.map((event) => JSON.stringify(event));
     try {
       const status = statusAfter(events) ?? null;
-      this.db.immediate(() => this.appendInTransaction(runId, events, bodies, status));
+      const fence = options?.fence ?? null;
+      this.db.immediate(() => this.appendInTransaction(runId, events, bodies, status, fence));
     } catch (e) {
       // A second connection slipped the same seq in between: the primary key caught it.
       if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw concurrentAppendError(runId, events[0]?.seq ?? 0, e);
@@ -134,12 +152,14 @@ export class SqliteRunStore implements RunStore, RunStoreRetention {
     }
   }
 
-  private appendInTransaction(runId: string, events: readonly RunEvent[], bodies: readonly string[], status: RunStatus | null): void {
+  private appendInTransaction(runId: string, events: readonly RunEvent[], bodies: readonly string[], status: RunStatus | null, fence: number | null): void {
     const firstSeq = (events[0] as RunEvent).seq;
-    const advanced = Number(this.advanceRun.run(events.length, status, new Date().toISOString(), runId, firstSeq - 1).changes);
+    const advanced = Number(this.advanceRun.run({ count: events.length, status, now: new Date().toISOString(), runId, before: firstSeq - 1, fence }).changes);
     if (advanced !== 1) {
       const row = this.selectEventCount.get(runId);
       if (row === undefined) throw runNotFoundError(runId);
+      const current = Number(this.selectFence.get(runId)?.['fence'] ?? 0);
+      if (fence !== null && current !== fence) throw fencedError(runId, fence, current);
       checkContinues(runId, Number(row['event_count']), firstSeq);
       throw concurrentAppendError(runId, firstSeq);
     }
@@ -225,6 +245,46 @@ export class SqliteRunStore implements RunStore, RunStoreRetention {
       }
     };
     return size(this.file) + size(`${this.file}-wal`);
+  }
+
+  async heartbeat(owner: RunOwner): Promise<void> {
+    this.ensureOpen();
+    this.owners.heartbeat(owner);
+  }
+
+  async retire(ownerId: string): Promise<void> {
+    this.ensureOpen();
+    this.owners.retire(ownerId);
+  }
+
+  async claim(runId: string, owner: RunOwner, expectedFence: number): Promise<number | undefined> {
+    this.ensureOpen();
+    return this.owners.claim(runId, owner, expectedFence);
+  }
+
+  async release(runId: string, ownerId: string, fence: number): Promise<void> {
+    this.ensureOpen();
+    this.owners.release(runId, ownerId, fence);
+  }
+
+  async unfinished(limit = 1000): Promise<RunOwnership[]> {
+    this.ensureOpen();
+    return this.owners.unfinished(limit);
+  }
+
+  async ownership(runId: string): Promise<RunOwnership | undefined> {
+    this.ensureOpen();
+    return this.owners.ownership(runId);
+  }
+
+  async requestCancel(runId: string, reason: string): Promise<void> {
+    this.ensureOpen();
+    this.owners.requestCancel(runId, reason);
+  }
+
+  async requests(ownerId: string): Promise<{ runId: string; cancel: string }[]> {
+    this.ensureOpen();
+    return this.owners.requests(ownerId);
   }
 
   async close(): Promise<void> {

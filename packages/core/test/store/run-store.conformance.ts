@@ -7,6 +7,7 @@ import type { RunEvent } from '../../src/core/events.ts';
 import type { FinalRunStatus } from '../../src/core/types.ts';
 import { reduceEvents } from '../../src/core/reduce.ts';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../../src/store/journal-rules.ts';
+import { ownershipSpecs } from './ownership.conformance.ts';
 import { sampleJournal, stamp } from './sample-journal.ts';
 
 /** How the suite makes, reopens and disposes of one backend's stores. */
@@ -19,6 +20,8 @@ export interface RunStoreHarness {
   reopen?(store: RunStore): Promise<RunStore>;
   /** Opens a second store on the same journal, as another process would (shared backends). */
   openAnother?(store: RunStore): Promise<RunStore>;
+  /** False for a backend without the OwnershipStore capability (default: it has it). */
+  ownership?: boolean;
 }
 
 const CREATED = '2024-06-30T08:00:00.000Z';
@@ -397,6 +400,22 @@ export function runStoreConformance(name: string, harness: RunStoreHarness): voi
     });
 
     const { reopen, openAnother } = harness;
+    if (supportsOwnershipOf(harness)) {
+      const others: RunStore[] = [];
+      afterEach(async () => {
+        for (const o of others.splice(0)) await o.close();
+      });
+      ownershipSpecs(
+        () => store,
+        openAnother
+          ? async () => {
+              const o = await openAnother(store);
+              others.push(o);
+              return o;
+            }
+          : undefined,
+      );
+    }
     if (reopen) {
       describe('reopening the journal', () => {
         it('keeps runs and events, and replays to the same RunResult', async () => {
@@ -474,4 +493,9 @@ export function runStoreConformance(name: string, harness: RunStoreHarness): voi
       });
     }
   });
+}
+
+/** Whether the harness's stores record ownership (checked on a throwaway store type, not an instance). */
+function supportsOwnershipOf(harness: RunStoreHarness): boolean {
+  return harness.ownership ?? true;
 }

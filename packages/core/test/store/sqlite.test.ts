@@ -71,9 +71,9 @@ describe('SqliteRunStore', () => {
       expect(db.pragmaValue('journal_mode')).toBe('wal');
       expect(db.pragmaValue('user_version')).toBe(SQLITE_SCHEMA_VERSION);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r['name']);
-      expect(tables).toEqual(['events', 'runs']);
+      expect(tables).toEqual(['events', 'owners', 'runs']);
       const columns = (table: string): unknown[] => db.prepare('SELECT name FROM pragma_table_info(?)').all(table).map((r) => r['name']);
-      expect(columns('runs')).toEqual(['run_id', 'goal', 'status', 'created_at', 'updated_at', 'manifest_file', 'event_count']);
+      expect(columns('runs')).toEqual(['run_id', 'goal', 'status', 'created_at', 'updated_at', 'manifest_file', 'event_count', 'fence', 'owner_id', 'cancel_requested']);
       expect(columns('events')).toEqual(['run_id', 'seq', 'type', 'at', 'body']);
     } finally {
       db.close();

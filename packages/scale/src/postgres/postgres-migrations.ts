@@ -45,6 +45,24 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     description: 'index for listing runs of one status newest first',
     sql: `CREATE INDEX runs_by_status_newest_first ON runs (status, created_at DESC, run_id DESC);`,
   },
+  {
+    version: 3,
+    description: 'run ownership: owners with heartbeats (database clock), fencing tokens, cancel requests',
+    sql: `
+      ALTER TABLE runs ADD COLUMN fence integer NOT NULL DEFAULT 0;
+      ALTER TABLE runs ADD COLUMN owner_id text;
+      ALTER TABLE runs ADD COLUMN cancel_requested text;
+      CREATE TABLE owners (
+        owner_id     text PRIMARY KEY,
+        host         text NOT NULL,
+        pid          integer NOT NULL,
+        started_at   bigint NOT NULL,
+        heartbeat_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX runs_by_owner ON runs (owner_id) WHERE owner_id IS NOT NULL;
+      CREATE INDEX runs_unfinished ON runs (created_at) WHERE status NOT IN ('succeeded', 'partial', 'failed', 'cancelled');
+    `,
+  },
 ];
 
 /** The schema version this Baton writes. */

@@ -1,12 +1,14 @@
 import pg from 'pg';
 import type { RunEvent } from 'batonjs/internal';
-import type { ListRunsOptions, RunRecord, RunStore, RunStoreRetention, SpaceReport } from 'batonjs/internal';
+import type { AppendOptions, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from 'batonjs/internal';
 import { BatonError, errorMessage } from 'batonjs/internal';
 import {
   checkBatch,
   checkContinues,
   checkNewRun,
   concurrentAppendError,
+  fencedError,
+  FIRST_FENCE,
   pagingRunNotFoundError,
   resolveAfterSeq,
   resolveListLimit,
@@ -18,6 +20,7 @@ import {
 } from 'batonjs/internal';
 import type { NewRunRecord } from 'batonjs/internal';
 import { migratePostgres } from './postgres-migrations.ts';
+import { PostgresOwnership } from './postgres-ownership.ts';
 import { RUN_COLUMNS, recordFromRow } from 'batonjs/internal';
 import type { RunRow } from 'batonjs/internal';
 
@@ -39,8 +42,10 @@ export interface PostgresRunStoreOptions {
 const APPEND_SQL = `
   WITH run AS (
     UPDATE runs
-       SET event_count = event_count + $3, status = coalesce($4, status), updated_at = $5
-     WHERE run_id = $1 AND event_count = $2
+       SET event_count = event_count + $3, status = coalesce($4, status), updated_at = $5,
+           owner_id = CASE WHEN $4::text IS NOT NULL AND $4::text <> 'running' THEN NULL ELSE owner_id END,
+           cancel_requested = CASE WHEN $4::text IS NOT NULL AND $4::text <> 'running' THEN NULL ELSE cancel_requested END
+     WHERE run_id = $1 AND event_count = $2 AND ($9::integer IS NULL OR fence = $9::integer)
     RETURNING run_id
   )
   INSERT INTO events (run_id, seq, type, at, body)
@@ -54,8 +59,17 @@ const UNIQUE_VIOLATION = '23505';
  * Several orchestrators and servers may share one database; the (run_id, seq) key and the
  * event-count check make a second writer of one run fail loudly instead of interleaving.
  */
-export class PostgresRunStore implements RunStore, RunStoreRetention {
+export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreRetention {
   private ending: Promise<void> | undefined;
+  private readonly owners = new PostgresOwnership(async (action, config) => {
+    this.ensureOpen();
+    try {
+      const result = await this.pool.query(config);
+      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    } catch (e) {
+      throw this.failure(action, e);
+    }
+  });
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -93,11 +107,12 @@ export class PostgresRunStore implements RunStore, RunStoreRetention {
     this.ensureOpen();
     checkNewRun(record);
     try {
+      if (record.owner) await this.owners.heartbeat(record.owner);
       await this.pool.query({
         name: 'baton_create_run',
-        text: `INSERT INTO runs (run_id, goal, status, created_at, updated_at, manifest_file, event_count)
-               VALUES ($1, $2, 'running', $3, $3, $4, 0)`,
-        values: [record.runId, record.goal, record.createdAt, record.manifestFile ?? null],
+        text: `INSERT INTO runs (run_id, goal, status, created_at, updated_at, manifest_file, event_count, fence, owner_id)
+               VALUES ($1, $2, 'running', $3, $3, $4, 0, $5, $6)`,
+        values: [record.runId, record.goal, record.createdAt, record.manifestFile ?? null, record.owner ? FIRST_FENCE : 0, record.owner?.id ?? null],
       });
     } catch (e) {
       if (pgCode(e) === UNIQUE_VIOLATION) throw runExistsError(record.runId);
@@ -105,7 +120,7 @@ export class PostgresRunStore implements RunStore, RunStoreRetention {
     }
   }
 
-  async append(runId: string, events: RunEvent[]): Promise<void> {
+  async append(runId: string, events: RunEvent[], options?: AppendOptions): Promise<void> {
     this.ensureOpen();
     const first = events[0];
     if (!first) {
@@ -127,6 +142,7 @@ export class PostgresRunStore implements RunStore, RunStoreRetention {
           JSON.stringify(events),
           events.map((e) => e.type),
           events.map((e) => e.at),
+          options?.fence ?? null,
         ],
       });
       inserted = result.rowCount ?? 0;
@@ -134,7 +150,7 @@ export class PostgresRunStore implements RunStore, RunStoreRetention {
       if (pgCode(e) === UNIQUE_VIOLATION) throw concurrentAppendError(runId, duplicateSeq(e) ?? first.seq, e);
       throw this.failure(`append to run ${runId}`, e);
     }
-    if (inserted !== events.length) await this.explainRejectedAppend(runId, first.seq);
+    if (inserted !== events.length) await this.explainRejectedAppend(runId, first.seq, options?.fence);
   }
 
   async readEvents(runId: string, afterSeq?: number): Promise<RunEvent[]> {
@@ -215,6 +231,38 @@ export class PostgresRunStore implements RunStore, RunStoreRetention {
     return { bytesBefore, bytesAfter: await size() };
   }
 
+  heartbeat(owner: RunOwner): Promise<void> {
+    return this.owners.heartbeat(owner);
+  }
+
+  retire(ownerId: string): Promise<void> {
+    return this.owners.retire(ownerId);
+  }
+
+  claim(runId: string, owner: RunOwner, expectedFence: number): Promise<number | undefined> {
+    return this.owners.claim(runId, owner, expectedFence);
+  }
+
+  release(runId: string, ownerId: string, fence: number): Promise<void> {
+    return this.owners.release(runId, ownerId, fence);
+  }
+
+  unfinished(limit = 1000): Promise<RunOwnership[]> {
+    return this.owners.unfinished(limit);
+  }
+
+  ownership(runId: string): Promise<RunOwnership | undefined> {
+    return this.owners.ownership(runId);
+  }
+
+  requestCancel(runId: string, reason: string): Promise<void> {
+    return this.owners.requestCancel(runId, reason);
+  }
+
+  requests(ownerId: string): Promise<{ runId: string; cancel: string }[]> {
+    return this.owners.requests(ownerId);
+  }
+
   /** Ends the pool; safe to call more than once. */
   async close(): Promise<void> {
     this.ending ??= this.pool.end();
@@ -222,9 +270,11 @@ export class PostgresRunStore implements RunStore, RunStoreRetention {
   }
 
   /** An append inserted nothing: says why (always throws). */
-  private async explainRejectedAppend(runId: string, firstSeq: number): Promise<never> {
+  private async explainRejectedAppend(runId: string, firstSeq: number, fence: number | undefined): Promise<never> {
     const run = await this.getRun(runId);
     if (!run) throw runNotFoundError(runId);
+    const current = (await this.owners.ownership(runId))?.fence ?? 0;
+    if (fence !== undefined && current !== fence) throw fencedError(runId, fence, current);
     checkContinues(runId, run.eventCount, firstSeq);
     // The batch fits now but did not when it ran: another writer appended in between.
     throw concurrentAppendError(runId, firstSeq);

@@ -105,15 +105,32 @@ class RemoteTask {
   }
 }
 
+/**
+ * The error for a remote that refuses the request (401/403): which URL, and what to set. The SDK
+ * would report the body of such an answer as a JSON-RPC error, often "An unexpected error occurred".
+ */
+function refusal(spec: AgentSpec, response: Response, tokenSent: boolean): UnrecoverableAgentError {
+  const what = `${response.status} ${response.status === 401 ? 'Unauthorized' : 'Forbidden'} from ${response.url}`;
+  const challenge = response.headers.get('www-authenticate');
+  const asks = challenge ? ` (it asks for: ${challenge})` : '';
+  const fix = tokenSent
+    ? `it refused the token in env.${A2A_TOKEN_ENV} of agent '${spec.name}'${asks}: check that value (it is sent as Authorization: Bearer <token>)`
+    : `it wants credentials${asks}: set env: { ${A2A_TOKEN_ENV}: "\${REMOTE_AGENT_TOKEN}" } on agent '${spec.name}' (sent as Authorization: Bearer <token>; the placeholder reads that variable from the environment)`;
+  return new UnrecoverableAgentError(`${what}: ${fix}`);
+}
+
 /** Reads `url`'s agent card; `url` is the agent's base URL or the card's own URL (…/agent-card.json). */
 async function connect(spec: AgentSpec): Promise<Client> {
   const url = spec.url;
   if (!url) throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}' is of kind a2a but has no url`, { retryable: false });
   const token = spec.env?.[A2A_TOKEN_ENV];
-  const authFetch: typeof fetch = (input, init) => {
+  const authFetch: typeof fetch = async (input, init) => {
     const headers = new Headers(init?.headers);
     if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
-    return fetch(input, { ...init, headers });
+    const response = await fetch(input, { ...init, headers });
+    if (response.status !== 401 && response.status !== 403) return response;
+    await response.body?.cancel().catch(() => undefined);
+    throw refusal(spec, response, Boolean(token && headers.get('authorization') === `Bearer ${token}`));
   };
   const cardFetch: typeof fetch = (input, init) => authFetch(input, { ...init, signal: AbortSignal.timeout(CARD_TIMEOUT_MS) });
   const isCard = /\.json($|\?)/.test(url);
@@ -129,8 +146,13 @@ async function connect(spec: AgentSpec): Promise<Client> {
   try {
     return await factory.createFromUrl(base, isCard ? new URL(url).pathname : undefined);
   } catch (e) {
-    throw new BatonError('AGENT_FAILED', `agent '${spec.name}': cannot read the A2A agent card at ${url}: ${errorMessage(e)}`, { cause: e });
+    throw failure(`agent '${spec.name}': cannot read the A2A agent card at ${url}: ${errorMessage(e)}`, e);
   }
+}
+
+/** An attempt failure with `message`; one that retrying cannot help (a refusal) stays so. */
+function failure(message: string, cause: unknown): BatonError {
+  return BatonError.isInstance(cause) && !cause.retryable ? new UnrecoverableAgentError(message, { cause }) : new BatonError('AGENT_FAILED', message, { cause });
 }
 
 /** Asks the remote agent to cancel its task, without waiting long for an answer. */
@@ -198,7 +220,7 @@ export function createA2aAgent(spec: AgentSpec): Agent {
         }
       } catch (e) {
         if (ctx.signal.aborted) throw ctx.signal.reason as Error;
-        throw new BatonError('AGENT_FAILED', `remote A2A agent '${spec.name}' (${spec.url}): ${errorMessage(e)}`, { cause: e });
+        throw failure(`remote A2A agent '${spec.name}' (${spec.url}): ${errorMessage(e)}`, e);
       } finally {
         clearTimeout(grace);
         ctx.signal.removeEventListener('abort', onAbort);

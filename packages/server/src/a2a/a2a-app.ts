@@ -1,58 +1,71 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AGENT_CARD_PATH } from '@a2a-js/sdk';
+import { createHash } from 'node:crypto';
+import { A2A_VERSION_HEADER, AGENT_CARD_PATH } from '@a2a-js/sdk';
 import { DefaultRequestHandler, InMemoryTaskStore } from '@a2a-js/sdk/server';
-import { agentCardHandler, jsonRpcHandler, UserBuilder } from '@a2a-js/sdk/server/express';
-import express from 'express';
-import type { NextFunction, Request, Response } from 'express';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
 import { authorized } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
-import { orchestratorAgentCard } from './agent-card.ts';
+import { sendError } from '../http-errors.ts';
+import { agentCardJson, legacyAgentCardJson, orchestratorAgentCard } from './agent-card.ts';
+import { jsonRpcRoute } from './json-rpc-route.ts';
 import { OrchestratorExecutor } from './orchestrator-executor.ts';
 
 /** The A2A side of the server: the JSON-RPC endpoint and the agent card. */
 export interface A2aEndpoint {
-  /** Handles `/a2a` and `/.well-known/agent-card.json` requests. */
-  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Serves `POST /a2a` and `GET /.well-known/agent-card.json`. */
+  routes: Hono;
   /** Sets the public base URL written in the agent card (known once the server listens). */
   setBaseUrl(url: string): void;
 }
 
-/** True for requests the A2A endpoint serves. */
-export function isA2aPath(url: string | undefined): boolean {
-  const p = (url ?? '/').split('?')[0] ?? '/';
-  return p === '/a2a' || p.startsWith('/a2a/') || p === `/${AGENT_CARD_PATH}`;
+/** A2A versions below 1.0 (and requests that name none) get the 0.3 card. */
+function wantsLegacyCard(version: string | undefined): boolean {
+  return !version?.trim() || /^0\.\d+$/.test(version.trim());
 }
 
 /**
- * Publishes the orchestrator over A2A with the SDK's express handlers: JSON-RPC at `/a2a`
- * (behind the bearer token when the server has one) and the agent card, open, at
- * `/.well-known/agent-card.json`.
+ * Publishes the orchestrator over A2A: JSON-RPC at `/a2a` (behind the bearer token when the server
+ * has one; bodies up to `limits.maxA2aBodyBytes`) and the agent card, open, at
+ * `/.well-known/agent-card.json`, in the JSON form of the version the client asks for
+ * (`A2A-Version`; none means 0.3). Clients still on 0.3 are answered in 0.3.
  */
 export function createA2aEndpoint(ctx: ServerContext): A2aEndpoint {
   const card = orchestratorAgentCard(ctx.orchestrator.manifest, 'http://127.0.0.1/a2a', ctx.token !== undefined);
   const executor = new OrchestratorExecutor(ctx.orchestrator, ctx.runs, ctx.limits.maxGoalLength);
   const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor);
-  const app = express();
-  app.disable('x-powered-by');
-  // v0.3 clients (no A2A-Version header, `message/send`) are still common: serve them too.
-  const legacyCompat = { enabled: true };
-  app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: handler, legacyCompat }));
-  app.use('/a2a', (req: Request, res: Response, next: NextFunction) => {
-    if (ctx.token === undefined || authorized(req.header('authorization'), ctx.token)) return next();
-    res.status(401).set('WWW-Authenticate', 'Bearer realm="baton"').json({ error: { code: 'UNAUTHORIZED', message: 'the A2A endpoint needs Authorization: Bearer <token> (see the agent card securitySchemes)' } });
+  const routes = new Hono();
+
+  routes.get(`/${AGENT_CARD_PATH}`, (c) => {
+    const body = JSON.stringify(wantsLegacyCard(c.req.header(A2A_VERSION_HEADER)) ? legacyAgentCardJson(card) : agentCardJson(card));
+    const etag = `W/"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"`;
+    c.header('ETag', etag);
+    c.header('Vary', A2A_VERSION_HEADER);
+    c.header('Cache-Control', 'public, max-age=3600');
+    if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+    return c.body(body, 200, { 'Content-Type': 'application/json' });
   });
-  app.use('/a2a', jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication, legacyCompat }));
-  app.use((req: Request, res: Response) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: `no A2A route ${req.method} ${req.path}: POST JSON-RPC to /a2a` } });
-  });
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    ctx.logger.error({ err, path: req.path }, 'A2A request failed');
-    if (!res.headersSent) res.status(500).json({ error: { code: 'INTERNAL', message: 'the A2A endpoint hit an unexpected error; it is logged on the server side' } });
-  });
+
+  const maxBytes = ctx.limits.maxA2aBodyBytes;
+  const rpc = jsonRpcRoute(handler, ctx.logger);
+  for (const path of ['/a2a', '/a2a/']) {
+    routes.use(path, async (c, next) => {
+      if (ctx.token === undefined || authorized(c.req.header('authorization'), ctx.token)) return next();
+      c.header('WWW-Authenticate', 'Bearer realm="baton"');
+      return sendError(c, 401, 'UNAUTHORIZED', 'the A2A endpoint needs Authorization: Bearer <token> (see the agent card securitySchemes)');
+    });
+    routes.use(
+      path,
+      bodyLimit({
+        maxSize: maxBytes,
+        onError: (c) => c.json({ jsonrpc: '2.0', id: null, error: { code: A2A_ERROR_CODE.INVALID_REQUEST, message: `the request body is larger than ${maxBytes} bytes` } }, 413),
+      }),
+    );
+    routes.post(path, rpc);
+  }
+
   return {
-    handle: (req, res) => {
-      app(req as Request, res as Response);
-    },
+    routes,
     setBaseUrl(url) {
       for (const iface of card.supportedInterfaces) iface.url = `${url.replace(/\/+$/, '')}/a2a`;
     },

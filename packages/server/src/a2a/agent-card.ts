@@ -1,5 +1,5 @@
-import { A2A_PROTOCOL_VERSION } from '@a2a-js/sdk';
-import type { AgentCard, AgentSkill } from '@a2a-js/sdk';
+import { A2A_PROTOCOL_VERSION, AgentCard } from '@a2a-js/sdk';
+import type { AgentSkill, SecurityRequirement } from '@a2a-js/sdk';
 import type { Manifest } from 'batonjs/internal';
 
 /**
@@ -57,5 +57,57 @@ export function orchestratorAgentCard(manifest: Manifest, endpoint: string, secu
     defaultOutputModes: ['application/json', 'text/plain'],
     skills,
     signatures: [],
+  };
+}
+
+/**
+ * The card as A2A 1.x clients read it: the protocol's JSON form (`AgentCard.toJSON`). Plain
+ * `JSON.stringify` of the in-memory card writes the internal `{ $case, value }` shape of its
+ * security schemes, which clients read as an empty scheme (`{"bearer":{}}`).
+ */
+export function agentCardJson(card: AgentCard): unknown {
+  return AgentCard.toJSON(card);
+}
+
+const requirementJson = (r: SecurityRequirement): Record<string, string[]> => Object.fromEntries(Object.entries(r.schemes).map(([name, scopes]) => [name, [...scopes.list]]));
+
+/**
+ * The card as A2A 0.3 clients read it (`url`, `protocolVersion`, `securitySchemes` in the OpenAPI
+ * shape, `security`), from the fields Baton's card uses; the 1.x interfaces are kept in
+ * `supportedInterfaces` so newer clients that ask without a version still find them.
+ */
+export function legacyAgentCardJson(card: AgentCard): Record<string, unknown> {
+  const legacy = card.supportedInterfaces.filter((i) => i.protocolVersion.startsWith('0.'));
+  const primary = legacy[0] ?? card.supportedInterfaces[0];
+  const schemes = Object.entries(card.securitySchemes).flatMap(([name, s]) => {
+    if (s.scheme?.$case !== 'httpAuthSecurityScheme') return [];
+    const { scheme, description, bearerFormat } = s.scheme.value;
+    return [[name, { type: 'http', scheme, ...(description ? { description } : {}), ...(bearerFormat ? { bearerFormat } : {}) }]];
+  });
+  return {
+    name: card.name,
+    description: card.description,
+    version: card.version,
+    url: primary?.url,
+    preferredTransport: primary?.protocolBinding,
+    protocolVersion: primary?.protocolVersion || '0.3',
+    capabilities: { streaming: card.capabilities?.streaming, pushNotifications: card.capabilities?.pushNotifications },
+    defaultInputModes: [...card.defaultInputModes],
+    defaultOutputModes: [...card.defaultOutputModes],
+    skills: card.skills.map((s) => ({
+      id: s.id,
+      name: s.name,
+      description: s.description,
+      tags: [...s.tags],
+      ...(s.examples.length > 0 ? { examples: [...s.examples] } : {}),
+      ...(s.inputModes.length > 0 ? { inputModes: [...s.inputModes] } : {}),
+      ...(s.outputModes.length > 0 ? { outputModes: [...s.outputModes] } : {}),
+      ...(s.securityRequirements.length > 0 ? { security: s.securityRequirements.map(requirementJson) } : {}),
+    })),
+    ...(legacy.length > 1 ? { additionalInterfaces: legacy.slice(1).map((i) => ({ url: i.url, transport: i.protocolBinding })) } : {}),
+    supportsAuthenticatedExtendedCard: card.capabilities?.extendedAgentCard ?? false,
+    ...(schemes.length > 0 ? { securitySchemes: Object.fromEntries(schemes) } : {}),
+    ...(card.securityRequirements.length > 0 ? { security: card.securityRequirements.map(requirementJson) } : {}),
+    supportedInterfaces: structuredClone(card.supportedInterfaces),
   };
 }

@@ -5,6 +5,7 @@ import { AgentEvent } from '@a2a-js/sdk/server';
 import type { AgentExecutor, ExecutionEventBus, RequestContext } from '@a2a-js/sdk/server';
 import { dataOf, dataPart, textOf, textPart } from './a2a-agent.ts';
 import { errorMessage } from 'batonjs/internal';
+import { newRunId } from 'batonjs/internal';
 import type { RunEvent } from 'batonjs/internal';
 import type { RunResult } from 'batonjs/internal';
 import type { Orchestrator } from 'batonjs/internal';
@@ -72,23 +73,31 @@ export class OrchestratorExecutor implements AgentExecutor {
       status(TaskState.TASK_STATE_REJECTED, [textPart(why)]);
       return;
     }
-    let runId: string;
+    // Subscribed before the run starts: its plan is made (and `plan.created` emitted) while
+    // start() is still pending. Progress waits until "run … started" has been sent.
+    const runId = newRunId();
+    const early: string[] = [];
+    let live = false;
+    const progress = (text: string): void => status(TaskState.TASK_STATE_WORKING, [textPart(text)], { batonRunId: runId });
+    const stop = this.orchestrator.on((e) => {
+      if (e.runId !== runId) return;
+      const text = progressText(e);
+      if (text === undefined) return;
+      if (live) progress(text);
+      else early.push(text);
+    });
     let result: Promise<RunResult>;
     try {
-      const handle = await this.runs.start(goal);
-      runId = handle.runId;
-      result = handle.result;
+      result = (await this.runs.start(goal, runId)).result;
     } catch (e) {
+      stop();
       status(TaskState.TASK_STATE_FAILED, [textPart(`could not start the run: ${errorMessage(e)}`)]);
       return;
     }
     this.runsByTask.set(taskId, runId);
-    status(TaskState.TASK_STATE_WORKING, [textPart(`run ${runId} started`)], { batonRunId: runId });
-    const stop = this.orchestrator.on((e) => {
-      if (e.runId !== runId) return;
-      const text = progressText(e);
-      if (text) status(TaskState.TASK_STATE_WORKING, [textPart(text)], { batonRunId: runId });
-    });
+    progress(`run ${runId} started`);
+    for (const text of early.splice(0)) progress(text);
+    live = true;
     let final: RunResult;
     try {
       final = await result;

@@ -6,13 +6,20 @@ import type { ServerContext } from '../context.ts';
 import { ApiError } from '../http-errors.ts';
 import { runIdParam } from '../validation.ts';
 
-/** The seq after which to resume: the Last-Event-ID header, else `?lastEventId=`, else 0. */
+const SEQ = /^[0-9]{1,15}$/;
+
+/**
+ * The seq after which to resume: the Last-Event-ID header, else `?lastEventId=`, else 0. Only
+ * decimal digits (at most 15) are a seq: `0x10`, `1e3`, `+5` or ` 5` would each be read as some
+ * number by `Number()`, and resuming from a seq the client never sent loses or repeats events.
+ */
 function resumeAfter(header: string | undefined, query: string | undefined): number {
   const raw = header ?? query;
   if (raw === undefined || raw === '') return 0;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new ApiError(400, 'BAD_REQUEST', 'Last-Event-ID must be the seq (a whole number) of the last event received');
-  return n;
+  if (!SEQ.test(raw)) {
+    throw new ApiError(400, 'BAD_REQUEST', `Last-Event-ID must be the seq of the last event received, in decimal digits only (at most 15, no sign, spaces or exponent); got ${JSON.stringify(raw.slice(0, 40))}`);
+  }
+  return Number(raw);
 }
 
 /**

@@ -15,7 +15,7 @@ interface Answer {
   body: string;
 }
 
-const TOKEN = 'fuzz-token';
+const TOKEN = 'fuzz-token-0123456789';
 let open: TestServer;
 let guarded: TestServer;
 let runId = '';

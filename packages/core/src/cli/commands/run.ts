@@ -42,7 +42,9 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
   // OpenTelemetry is loaded only when an OTLP endpoint is configured: it is slow to import.
   const telemetry =
     process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] || process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']
-      ? (await importOptional('batonjs-telemetry', 'OTEL_EXPORTER_OTLP_ENDPOINT (OpenTelemetry spans)')).startTelemetry(orchestrator)
+      ? (await importOptional('batonjs-telemetry', 'OTEL_EXPORTER_OTLP_ENDPOINT (OpenTelemetry spans)')).startTelemetry(orchestrator, {
+          onError: (m) => process.stderr.write(`${color.yellow(`telemetry: ${m}`)}\n`),
+        })
       : undefined;
   const progress = new ProgressView();
   const onEvent = progress.onEvent;

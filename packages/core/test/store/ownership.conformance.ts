@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { OwnershipStore, RunOwner, RunStore } from '../../src/core/contracts.ts';
+import { BatonError } from '../../src/core/errors.ts';
+import type { RunEvent } from '../../src/core/events.ts';
+import { supportsOwnership } from '../../src/store/ownership.ts';
+import { stamp } from './sample-journal.ts';
+
+const CREATED = '2024-06-30T08:00:00.000Z';
+const owner = (id: string): RunOwner => ({ id, host: 'host-a', pid: 4000 + id.length, startedAt: 1_700_000_000_000 });
+const started = (runId: string): RunEvent[] => stamp(runId, [{ type: 'run.started', goal: 'g', orchestrator: 'o' }], 1);
+const failed = (runId: string, seq: number): RunEvent[] => stamp(runId, [{ type: 'task.failed', taskId: 't1', reason: 'x' }], seq);
+const ended = (runId: string, seq: number): RunEvent[] => stamp(runId, [{ type: 'run.ended', status: 'succeeded', deliverable: { artifacts: {}, files: [], provenance: {} } }], seq);
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (e) {
+    if (BatonError.isInstance(e)) return e.code;
+    throw e;
+  }
+  return 'no error';
+}
+
+/**
+ * The ownership contract (OwnershipStore in src/core/contracts.ts): owners, fencing tokens and
+ * requests. Registered by the RunStore conformance suite for every backend that has it.
+ */
+export function ownershipSpecs(current: () => RunStore, another?: () => Promise<RunStore>): void {
+  const store = (): RunStore & OwnershipStore => {
+    const s = current();
+    if (!supportsOwnership(s)) throw new Error('this store does not record ownership');
+    return s;
+  };
+
+  describe('run ownership and fencing', () => {
+    it('gives a run created with an owner fencing token 1 and that owner', async () => {
+      await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      const o = await store().ownership('r1');
+      expect(o).toMatchObject({ runId: 'r1', status: 'running', fence: 1, owner: owner('a') });
+      expect(o?.heartbeatAgeMs).toBeGreaterThanOrEqual(0);
+      expect(o?.heartbeatAgeMs).toBeLessThan(5_000);
+    });
+
+    it('appends with the current token and refuses a stale one, storing nothing', async () => {
+      await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      await store().append('r1', started('r1'), { fence: 1 });
+      expect(await store().claim('r1', owner('b'), 1)).toBe(2);
+      expect(await codeOf(store().append('r1', failed('r1', 2), { fence: 1 }))).toBe('RUN_FENCED');
+      expect(await store().readEvents('r1')).toHaveLength(1);
+      await store().append('r1', failed('r1', 2), { fence: 2 });
+      expect((await store().getRun('r1'))?.eventCount).toBe(2);
+    });
+
+    it('lets exactly one of two racing claims win', async () => {
+      await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      const wins = await Promise.all([store().claim('r1', owner('b'), 1), store().claim('r1', owner('c'), 1)]);
+      expect(wins.filter((w) => w !== undefined)).toEqual([2]);
+      const winner = wins[0] === 2 ? 'b' : 'c';
+      expect((await store().ownership('r1'))?.owner?.id).toBe(winner);
+    });
+
+    it('does not let an ended run be claimed, and an ended run has no owner or request', async () => {
+      await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      await store().append('r1', started('r1'), { fence: 1 });
+      await store().requestCancel('r1', 'stop');
+      await store().append('r1', ended('r1', 2), { fence: 1 });
+      expect(await store().claim('r1', owner('b'), 1)).toBeUndefined();
+      const o = await store().ownership('r1');
+      expect(o?.owner).toBeUndefined();
+      expect(o?.cancelRequested).toBeUndefined();
+      expect(await store().unfinished()).toEqual([]);
+    });
+
+    it('releases a run only for its owner and token, keeping the token', async () => {
+      await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      await store().release('r1', 'b', 1);
+      expect((await store().ownership('r1'))?.owner?.id).toBe('a');
+      await store().release('r1', 'a', 1);
+      const o = await store().ownership('r1');
+      expect(o?.owner).toBeUndefined();
+      expect(o?.fence).toBe(1);
+      expect(await store().claim('r1', owner('b'), 1)).toBe(2);
+    });
+
+    it('lists the runs that have not ended, oldest first, with owner and heartbeat age', async () => {
+      await store().createRun({ runId: 'r2', goal: 'g', createdAt: '2024-06-30T09:00:00.000Z', owner: owner('a') });
+      await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED });
+      await store().createRun({ runId: 'r3', goal: 'g', createdAt: '2024-06-30T10:00:00.000Z', owner: owner('a') });
+      await store().append('r3', [...started('r3'), ...ended('r3', 2)], { fence: 1 });
+      const list = await store().unfinished();
+      expect(list.map((o) => [o.runId, o.owner?.id ?? null, o.fence])).toEqual([
+        ['r1', null, 0],
+        ['r2', 'a', 1],
+      ]);
+    });
+
+    it('retires an owner: its runs are left without an owner', async () => {
+      await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      await store().heartbeat(owner('a'));
+      await store().retire('a');
+      expect((await store().ownership('r1'))?.owner).toBeUndefined();
+    });
+
+    it('keeps the first cancel request for the owner to read, and says RUN_NOT_FOUND for an unknown run', async () => {
+      await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      await store().createRun({ runId: 'r2', goal: 'g', createdAt: CREATED, owner: owner('b') });
+      await store().requestCancel('r1', 'first');
+      await store().requestCancel('r1', 'second');
+      expect(await store().requests('a')).toEqual([{ runId: 'r1', cancel: 'first' }]);
+      expect(await store().requests('b')).toEqual([]);
+      expect(await codeOf(store().requestCancel('nope', 'x'))).toBe('RUN_NOT_FOUND');
+    });
+
+    if (another) {
+      it('shares ownership between two stores on one journal (two processes)', async () => {
+        await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+        const other = await another();
+        if (!supportsOwnership(other)) throw new Error('no ownership');
+        expect(await other.claim('r1', owner('b'), 1)).toBe(2);
+        expect(await codeOf(store().append('r1', started('r1'), { fence: 1 }))).toBe('RUN_FENCED');
+        expect((await store().ownership('r1'))?.owner?.id).toBe('b');
+      });
+    }
+  });
+}

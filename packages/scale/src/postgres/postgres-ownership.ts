@@ -1,0 +1,104 @@
+import type pg from 'pg';
+import type { RunOwner, RunOwnership } from 'batonjs/internal';
+import { parseRunStatus, runNotFoundError } from 'batonjs/internal';
+
+interface OwnershipRow {
+  run_id: string;
+  status: string;
+  fence: number;
+  cancel_requested: string | null;
+  owner_id: string | null;
+  host: string | null;
+  pid: number | null;
+  started_at: string | null;
+  heartbeat_age_ms: string | null;
+}
+
+const UNFINISHED = `status NOT IN ('succeeded', 'partial', 'failed', 'cancelled')`;
+const OWNERSHIP_SELECT = `
+  SELECT r.run_id, r.status, r.fence, r.cancel_requested, o.owner_id, o.host, o.pid, o.started_at,
+         (extract(epoch FROM (now() - o.heartbeat_at)) * 1000)::bigint AS heartbeat_age_ms
+    FROM runs r LEFT JOIN owners o ON o.owner_id = r.owner_id`;
+
+type Query = <R extends pg.QueryResultRow>(action: string, config: pg.QueryConfig) => Promise<{ rows: R[]; rowCount: number }>;
+
+/**
+ * Run ownership in the PostgreSQL journal (schema version 3). Heartbeats use the database's clock,
+ * so replicas on machines whose clocks disagree still agree on whose lease has expired. A claim is
+ * one conditional UPDATE on the fencing token: of several replicas racing for a run, one wins.
+ */
+export class PostgresOwnership {
+  constructor(private readonly query: Query) {}
+
+  async heartbeat(owner: RunOwner): Promise<void> {
+    await this.query('heartbeat', {
+      name: 'baton_heartbeat',
+      text: `INSERT INTO owners (owner_id, host, pid, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, now())
+             ON CONFLICT (owner_id) DO UPDATE SET heartbeat_at = now()`,
+      values: [owner.id, owner.host, owner.pid, owner.startedAt],
+    });
+  }
+
+  async retire(ownerId: string): Promise<void> {
+    await this.query('retire', {
+      text: `WITH released AS (UPDATE runs SET owner_id = NULL WHERE owner_id = $1) DELETE FROM owners WHERE owner_id = $1`,
+      values: [ownerId],
+    });
+  }
+
+  async claim(runId: string, owner: RunOwner, expectedFence: number): Promise<number | undefined> {
+    await this.heartbeat(owner);
+    const { rows } = await this.query<{ fence: number }>(`claim(${runId})`, {
+      name: 'baton_claim',
+      text: `UPDATE runs SET fence = fence + 1, owner_id = $2 WHERE run_id = $1 AND fence = $3 AND ${UNFINISHED} RETURNING fence`,
+      values: [runId, owner.id, expectedFence],
+    });
+    return rows[0]?.fence;
+  }
+
+  async release(runId: string, ownerId: string, fence: number): Promise<void> {
+    await this.query(`release(${runId})`, { text: 'UPDATE runs SET owner_id = NULL WHERE run_id = $1 AND owner_id = $2 AND fence = $3', values: [runId, ownerId, fence] });
+  }
+
+  async unfinished(limit: number): Promise<RunOwnership[]> {
+    const { rows } = await this.query<OwnershipRow>('unfinished', {
+      name: 'baton_unfinished',
+      text: `${OWNERSHIP_SELECT} WHERE r.${UNFINISHED} ORDER BY r.created_at, r.run_id LIMIT $1`,
+      values: [limit],
+    });
+    return rows.map(ownershipFromRow);
+  }
+
+  async ownership(runId: string): Promise<RunOwnership | undefined> {
+    const { rows } = await this.query<OwnershipRow>(`ownership(${runId})`, { text: `${OWNERSHIP_SELECT} WHERE r.run_id = $1`, values: [runId] });
+    return rows[0] ? ownershipFromRow(rows[0]) : undefined;
+  }
+
+  async requestCancel(runId: string, reason: string): Promise<void> {
+    const { rows } = await this.query<{ found: number }>(`requestCancel(${runId})`, {
+      text: `WITH marked AS (UPDATE runs SET cancel_requested = coalesce(cancel_requested, $2) WHERE run_id = $1 AND ${UNFINISHED})
+             SELECT 1 AS found FROM runs WHERE run_id = $1`,
+      values: [runId, reason],
+    });
+    if (rows.length === 0) throw runNotFoundError(runId);
+  }
+
+  async requests(ownerId: string): Promise<{ runId: string; cancel: string }[]> {
+    const { rows } = await this.query<{ run_id: string; cancel_requested: string }>('requests', {
+      name: 'baton_requests',
+      text: 'SELECT run_id, cancel_requested FROM runs WHERE owner_id = $1 AND cancel_requested IS NOT NULL',
+      values: [ownerId],
+    });
+    return rows.map((r) => ({ runId: r.run_id, cancel: r.cancel_requested }));
+  }
+}
+
+function ownershipFromRow(row: OwnershipRow): RunOwnership {
+  const o: RunOwnership = { runId: row.run_id, status: parseRunStatus(row.status, row.run_id), fence: Number(row.fence) };
+  if (row.owner_id !== null && row.host !== null && row.pid !== null && row.started_at !== null) {
+    o.owner = { id: row.owner_id, host: row.host, pid: Number(row.pid), startedAt: Number(row.started_at) };
+    o.heartbeatAgeMs = Math.max(0, Number(row.heartbeat_age_ms ?? 0));
+  }
+  if (row.cancel_requested !== null) o.cancelRequested = row.cancel_requested;
+  return o;
+}

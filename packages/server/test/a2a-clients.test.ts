@@ -1,0 +1,159 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AGENT_CARD_PATH, AgentCard, Role } from '@a2a-js/sdk';
+import { ClientFactory } from '@a2a-js/sdk/client';
+import { isLegacyAgentCard, parseLegacyAgentCard } from '@a2a-js/sdk/compat/v0_3/client';
+import { agentCardHandler } from '@a2a-js/sdk/server/express';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textPart } from '../src/a2a/a2a-agent.ts';
+import { manifestFromObject } from '../../core/src/manifest/index.ts';
+import { Orchestrator } from '../../core/src/orchestrator.ts';
+import { legacyAgentCardJson, orchestratorAgentCard } from '../src/a2a/agent-card.ts';
+import { startTestServer } from './support.ts';
+import type { TestServer } from './support.ts';
+
+const TOKEN = 'a2a-clients-token-0123456789';
+
+/** A manifest whose one agent is the remote A2A agent at `url`, with `env` on it. */
+function remoteManifest(url: string, env: Record<string, string> | undefined, vars: Record<string, string> = {}) {
+  return manifestFromObject(
+    {
+      version: 1,
+      orchestrator: { name: 'caller', description: 'calls a remote Baton', instructions: '', subagents: ['remote'], deliverable: [], policy: { retries: 2, taskTimeoutMs: 20_000 } },
+      agents: { remote: { description: 'a remote Baton', kind: 'a2a', url, produces: ['report'], capabilities: ['report'], ...(env ? { env } : {}) } },
+    },
+    { baseDir: process.cwd(), env: vars },
+  );
+}
+
+describe('the agent card of a server with a token', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ token: TOKEN });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('shows the official A2A 1.x client its Bearer scheme', async () => {
+    const card = await (await new ClientFactory().createFromUrl(t.url)).getAgentCard();
+    const scheme = card.securitySchemes['bearer']?.scheme;
+    expect(scheme?.$case).toBe('httpAuthSecurityScheme');
+    expect(scheme?.$case === 'httpAuthSecurityScheme' ? scheme.value.scheme : undefined).toBe('Bearer');
+    expect(card.securityRequirements).toEqual([{ schemes: { bearer: { list: [] } } }]);
+    expect(card.skills[0]?.securityRequirements).toEqual([{ schemes: { bearer: { list: [] } } }]);
+  });
+
+  it('shows 0.3 clients (no A2A-Version header) the same scheme in the 0.3 shape', async () => {
+    const raw = (await (await fetch(`${t.url}/${AGENT_CARD_PATH}`)).json()) as { securitySchemes: unknown; security: unknown; url: string; protocolVersion: string };
+    expect(raw).toMatchObject({ protocolVersion: '0.3', url: `${t.url}/a2a`, securitySchemes: { bearer: { type: 'http', scheme: 'Bearer' } }, security: [{ bearer: [] }] });
+    // The SDK's 0.3 reading of that card (it prefers the embedded 1.x interfaces, so force the 0.3 path).
+    const { supportedInterfaces: _, ...legacyOnly } = raw as Record<string, unknown>;
+    expect(isLegacyAgentCard(legacyOnly)).toBe(true);
+    const parsed = parseLegacyAgentCard(legacyOnly);
+    expect(parsed.securitySchemes['bearer']?.scheme?.$case).toBe('httpAuthSecurityScheme');
+  });
+
+  it("writes the 0.3 card exactly as the SDK's own 0.3 card handler does", async () => {
+    const card = orchestratorAgentCard(t.server.orchestrator.manifest, 'http://127.0.0.1:1/a2a', true);
+    const app = express();
+    app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: () => Promise.resolve(card), legacyCompat: { enabled: true } }));
+    const server = createServer(app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const sdk = (await (await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/${AGENT_CARD_PATH}`)).json()) as unknown;
+      expect(legacyAgentCardJson(card)).toEqual(sdk);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe('a remote A2A agent that answers 401', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ token: TOKEN });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('fails the attempt with "401 Unauthorized from <url>" and what to set, without retrying', async () => {
+    const o = new Orchestrator({ manifest: await remoteManifest(t.url, undefined) });
+    const result = await o.run('produce the report');
+    await o.close();
+    expect(result.status).toBe('failed');
+    const attempts = result.tasks[0]?.attempts ?? [];
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]?.error).toMatch(new RegExp(`401 Unauthorized from ${t.url}/a2a`));
+    expect(attempts[0]?.error).toMatch(/env: \{ A2A_TOKEN: "\$\{[A-Z_]+\}" \}/);
+    expect(attempts[0]?.error).not.toMatch(/unexpected error/i);
+  });
+
+  it('says so for any remote, whatever the body of its 401', async () => {
+    // A plain server: an open card, and 401 with a body the SDK cannot read as a JSON-RPC error.
+    const card = orchestratorAgentCard(t.server.orchestrator.manifest, '', false);
+    const server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === `/${AGENT_CARD_PATH}`) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(AgentCard.toJSON(card)));
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="elsewhere"' }).end('{"error":"unauthorized"}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const iface of card.supportedInterfaces) iface.url = `${url}/rpc`;
+    try {
+      const o = new Orchestrator({ manifest: await remoteManifest(url, undefined) });
+      const result = await o.run('produce the report');
+      await o.close();
+      const error = result.tasks[0]?.attempts[0]?.error ?? '';
+      expect(error).toMatch(new RegExp(`401 Unauthorized from ${url}/rpc: it wants credentials \\(it asks for: Bearer realm="elsewhere"\\)`));
+      expect(error).not.toMatch(/unexpected error/i);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('says the token was refused when one was sent', async () => {
+    const o = new Orchestrator({ manifest: await remoteManifest(t.url, { A2A_TOKEN: '${REMOTE_TOKEN}' }, { REMOTE_TOKEN: 'the-wrong-token-0123456789' }) });
+    const result = await o.run('produce the report');
+    await o.close();
+    expect(result.tasks[0]?.attempts[0]?.error).toMatch(new RegExp(`401 Unauthorized from ${t.url}/a2a: it refused the token in env\\.A2A_TOKEN`));
+  });
+
+  it('works with the right token from a ${VAR} placeholder', async () => {
+    const o = new Orchestrator({ manifest: await remoteManifest(t.url, { A2A_TOKEN: '${REMOTE_TOKEN}' }, { REMOTE_TOKEN: TOKEN }) });
+    const result = await o.run('produce the report');
+    await o.close();
+    expect(result.status).toBe('succeeded');
+  });
+});
+
+describe('progress sent to a streaming A2A client', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('includes the plan ("planned N task(s)") before the tasks finish', async () => {
+    const client = await new ClientFactory().createFromUrl(t.url);
+    const texts: string[] = [];
+    const stream = client.sendMessageStream({
+      tenant: '',
+      message: { messageId: 'm-plan', contextId: '', taskId: '', role: Role.ROLE_USER, parts: [textPart('produce the report')], metadata: {}, extensions: [], referenceTaskIds: [] },
+      configuration: undefined,
+      metadata: {},
+    });
+    for await (const e of stream) {
+      const p = e.payload;
+      if (p?.$case !== 'statusUpdate') continue;
+      for (const part of p.value.status?.message?.parts ?? []) if (part.content?.$case === 'text') texts.push(part.content.value);
+    }
+    const planned = texts.findIndex((x) => /^planned 2 task\(s\): .*→ extract.*→ report/.test(x));
+    expect(planned, texts.join(' | ')).toBeGreaterThan(-1);
+    expect(texts.findIndex((x) => x.startsWith('run ') && x.endsWith(' started'))).toBeLessThan(planned);
+    expect(texts.findIndex((x) => / succeeded \(/.test(x))).toBeGreaterThan(planned);
+  });
+});
