@@ -20,3 +20,5 @@ export { checkReplanProgress, renameReusedIds } from './planning/replan-rules.ts
 export * from './store/journal-rules.ts';
 export { RUN_COLUMNS, recordFromRow } from './store/sql-rows.ts';
 export type { RunRow } from './store/sql-rows.ts';
+export { retentionOf } from './store/retention.ts';
+export { parseDuration } from './cli/arguments.ts';

@@ -138,6 +138,35 @@ describe('dashboard in Chromium', () => {
     }
   });
 
+  it('shows the deliverable of a run without a report of its own open: a table per artifact, with who made it', { timeout: 60_000 }, async () => {
+    const t = await startTestServer({
+      agents: [
+        scriptedAgent({ name: 'regions', version: '1.4.0', capabilities: ['regions'], produces: ['revenue'], script: [{ output: { revenue: [{ region: 'North', total: 1200 }, { region: 'South', total: 800 }] } }] }),
+        scriptedAgent({ name: 'writer', capabilities: ['summary'], consumes: ['revenue'], produces: ['summary'], script: [{ output: { summary: 'North leads with 1200.' } }] }),
+      ],
+    });
+    try {
+      const page = await newPage(browser);
+      await page.goto(`${t.url}/`);
+      await page.getByLabel('Goal').fill('the summary and the revenue');
+      await page.getByRole('button', { name: 'Start run' }).click();
+      await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+      const revenue = page.locator('#deliverable .artifact[data-artifact="revenue"]');
+      await revenue.waitFor({ state: 'visible' });
+      expect(await revenue.locator('th').allTextContents()).toEqual(['region', 'total']);
+      expect(await revenue.locator('tbody tr').allTextContents()).toEqual(['North1200', 'South800']);
+      expect(await revenue.locator('.provenance').textContent()).toMatch(/^task t1-[\w-]+ · agent regions@1\.4\.0 · attempt 1 · /);
+      await expect.poll(() => page.locator('#deliverable .artifact[data-artifact="summary"] .artifact-text').textContent()).toBe('North leads with 1200.');
+      // The files the default integrator wrote are listed with it.
+      await expect.poll(() => page.locator('#deliverable .file-list a').allTextContents()).toEqual(['deliverable.json', 'deliverable.md', 'run.json']);
+      await page.locator('#deliverable').evaluate((el) => el.scrollIntoView());
+      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-deliverable.png') });
+      await page.close();
+    } finally {
+      await t.close();
+    }
+  });
+
   it('asks for the API token when the server has one', { timeout: 60_000 }, async () => {
     const t = await startTestServer({ token: 'dashboard-secret' });
     try {

@@ -31,6 +31,10 @@ function summarize(e) {
       return `${e.taskId}: ${e.reason}`;
     case 'usage':
       return `${e.usage.llmCalls} call(s), ${e.usage.inputTokens + e.usage.outputTokens} tokens`;
+    case 'integration.started':
+      return `integrating the deliverable (${e.integrator})`;
+    case 'integration.ended':
+      return e.ok ? `deliverable integrated in ${fmtDuration(e.durationMs)}` : `integration failed: ${e.error || 'unknown error'}`;
     case 'run.ended':
       return `${e.status}${e.reason ? `: ${e.reason}` : ''}`;
     default:
@@ -169,6 +173,8 @@ export function runView(root, runId) {
         h('iframe', { class: 'report-frame', src: report.url, sandbox: '', title: 'report', referrerpolicy: 'no-referrer' }),
       );
     }
+    // Without a report of its own, the artifacts are the deliverable: shown open, readably.
+    if (!report) parts.push(...deliverableArtifacts(run.deliverable));
     if (files && files.length) {
       parts.push(
         h('h3', { class: 'sub' }, 'Files'),
@@ -176,8 +182,6 @@ export function runView(root, runId) {
       );
     }
     const artifacts = run.deliverable.artifacts || {};
-    // Without a report of its own, the artifacts are the deliverable: shown open, readably.
-    if (!report) parts.push(...deliverableArtifacts(run.deliverable));
     if (Object.keys(artifacts).length) parts.push(h('details', { class: 'section' }, h('summary', {}, `Raw JSON: ${Object.keys(artifacts).join(', ')}`), jsonBlock(artifacts)));
     if (run.deliverable.missing && run.deliverable.missing.length) parts.push(h('p', { class: 'alert warn' }, `Missing: ${run.deliverable.missing.join(', ')}`));
     deliverableBody.replaceChildren(...(parts.length ? parts : [empty(run.status === 'running' ? 'The deliverable appears here when the run ends.' : 'This run produced no deliverable.')]));
@@ -224,6 +228,14 @@ export function runView(root, runId) {
       logBody.prepend(h('li', { class: `ev ev-${e.type.replace('.', '-')}` }, h('span', { class: 'mono muted' }, `#${e.seq}`), h('span', { class: 'ev-type' }, e.type), h('span', { class: 'muted small' }, fmtTime(e.at)), h('span', { class: 'ev-text' }, summarize(e))));
       while (logBody.children.length > MAX_LOG) logBody.lastChild.remove();
       logCount.textContent = `${e.seq} events`;
+      // Between the last task and run.ended the run is integrating: say so rather than look finished.
+      if ((e.type === 'integration.started' || e.type === 'integration.ended') && !files) {
+        deliverableBody.replaceChildren(
+          e.type === 'integration.started'
+            ? h('p', { class: 'empty integrating', id: 'integrating' }, `Integrating the deliverable (${e.integrator})…`)
+            : empty(e.ok ? 'Deliverable integrated; finishing the run…' : `Integration failed: ${e.error || 'unknown error'}`),
+        );
+      }
       scheduleRefresh();
     },
     (state) => {
