@@ -23,11 +23,12 @@ describe('baton init', () => {
     for (const f of ['baton.yaml', 'agents/facts.sh', 'agents/report.ts', 'schemas/machine-facts.json', 'test/workflow.test.ts', 'README.md', '.gitignore', 'tsconfig.json', 'package.json']) {
       expect(existsSync(path.join(project, f)), f).toBe(true);
     }
-    const pkg = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string>; scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string>; optionalDependencies?: Record<string, string>; scripts: Record<string, string> };
     expect(pkg.name).toBe('my-project');
     expect(pkg.dependencies['batonjs']).toBe(version);
     const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-    expect('better-sqlite3' in pkg.dependencies).toBe(major < 22 || (major === 22 && minor < 13));
+    expect(pkg.optionalDependencies?.['better-sqlite3'] !== undefined).toBe(major < 22 || (major === 22 && minor < 13));
+    expect(Object.keys(pkg.dependencies)).toEqual(['batonjs']);
     expect(pkg.scripts['test']).toContain('test/workflow.test.ts');
     expect(readFileSync(path.join(project, 'README.md'), 'utf8')).toMatch(/^# my-project\n/);
 

@@ -45,8 +45,6 @@ function packageName(dir: string): string {
 function packageJson(name: string): string {
   const own = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { dependencies?: Record<string, string> };
   const dependencies: Record<string, string> = { batonjs: packageVersion() };
-  // Node 20 has no built-in SQLite: the journal (.baton/baton.db) needs the better-sqlite3 driver.
-  if (needsBetterSqlite()) dependencies['better-sqlite3'] = '^12.4.1';
   const pkg = {
     name,
     version: '0.1.0',
@@ -58,6 +56,10 @@ function packageJson(name: string): string {
       typecheck: 'tsc',
     },
     dependencies,
+    // Node 20 has no built-in SQLite: the journal (.baton/baton.db) needs the better-sqlite3
+    // driver there. Optional: where it cannot be built, npm install still succeeds and
+    // `baton run` keeps its journal in memory, saying so.
+    ...(needsBetterSqlite() ? { optionalDependencies: { 'better-sqlite3': '^12.4.1' } } : {}),
     devDependencies: { '@types/node': '>=20', tsx: own.dependencies?.['tsx'] ?? '^4', typescript: '^5.9.3' },
   };
   return `${JSON.stringify(pkg, null, 2)}\n`;
@@ -106,6 +108,6 @@ export async function initCommand(dir: string, opts: InitOptions): Promise<numbe
   for (const f of kept) out.write(`  ${color.yellow('=')} ${f} ${color.dim('(exists, left as it was)')}\n`);
   const cd = path.relative(process.cwd(), target);
   out.write(`\nNext:\n${cd ? `  cd ${cd.includes(' ') ? JSON.stringify(cd) : cd}\n` : ''}  npm install\n  npx baton run "${GOAL}"\n  npm test\n`);
-  if (needsBetterSqlite()) out.write(color.dim(`\nNode ${process.versions.node} has no built-in SQLite, so package.json adds better-sqlite3 for the journal (.baton/baton.db).\n`));
+  if (needsBetterSqlite()) out.write(color.dim(`\nNode ${process.versions.node} has no built-in SQLite: package.json adds better-sqlite3 (optional) for the journal, .baton/baton.db.\n`));
   return 0;
 }
