@@ -56,8 +56,16 @@ async function removeRunFiles(runId: string, outDir: string, events: readonly Ru
   };
   const files = new Set([...OWN_FILES.map((f) => path.join(outDir, f)), ...listed.map((f) => path.resolve(f)).filter(inside)]);
   for (const f of files) await rm(f, { force: true });
-  const left = await readdir(outDir).catch(() => undefined);
-  if (left && left.length === 0) await rmdir(outDir);
+  // The folders those files were in go too once empty (charts/, then the out folder itself).
+  const folders = [...new Set([...files].map((f) => path.dirname(f)))].sort((a, b) => b.length - a.length);
+  for (const start of folders) {
+    for (let dir = start; dir === outDir || inside(dir); dir = path.dirname(dir)) {
+      const left = await readdir(dir).catch(() => undefined);
+      if (!left || left.length > 0) break;
+      await rmdir(dir);
+      if (dir === outDir) break;
+    }
+  }
 }
 
 /**

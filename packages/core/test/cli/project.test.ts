@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,16 @@ describe('runs show, delete and prune', () => {
     const gone = await baton(['runs', 'show', id], inProject);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain(`run ${id} is not in the journal`);
+
+    // A folder chosen with --out loses what the run wrote, and keeps the rest.
+    const chosen = path.join(tmp, 'chosen-out');
+    const other = await baton(['run', '--out', chosen, GOAL], inProject);
+    const otherId = /run (r_\w+) succeeded/.exec(other.stderr)![1]!;
+    mkdirSync(path.join(chosen, 'mine'));
+    writeFileSync(path.join(chosen, 'notes.txt'), 'keep me');
+    mkdirSync(path.join(chosen, 'empty', 'nested'), { recursive: true });
+    expect((await baton(['runs', 'delete', otherId], inProject)).code).toBe(0);
+    expect(readdirSync(chosen).sort()).toEqual(['empty', 'mine', 'notes.txt']);
 
     const busyDir = await oldRun('r_busy', 0, 'running');
     const refused = await baton(['runs', 'delete', 'r_busy'], inProject);
