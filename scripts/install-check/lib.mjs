@@ -30,9 +30,12 @@ export function run(cmd, args, { cwd, env = userEnv(), expect = 0, input, timeou
   return { code, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-/** `npm install` in a project, as a user types it. */
+/** `npm install` in a project, as a user types it; an engine warning (EBADENGINE) fails the check. */
 export function npmInstall(cwd, specs = [], extraArgs = []) {
-  return run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...extraArgs, ...specs], { cwd });
+  const r = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=warn', ...extraArgs, ...specs], { cwd });
+  const engine = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /EBADENGINE|Unsupported engine/i.test(l));
+  if (engine.length) throw new CheckFailure(`npm install ${specs.join(' ')} warned about engines on Node ${process.versions.node} (in ${cwd}):\n${engine.join('\n')}`);
+  return r;
 }
 
 /** A new, empty ESM project folder with a package.json. */
