@@ -14,6 +14,9 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // Run events are one vocabulary (RUN_EVENT_TYPES): every switch over a union names each case,
+      // and a `default` does not excuse a missing one.
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: false, requireDefaultForNonUnion: false, allowDefaultCaseForExhaustiveSwitch: false }],
     },
   },
   // node:test's test() returns a promise its runner awaits: the starter's tests read as users write them.

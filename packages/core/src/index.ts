@@ -7,7 +7,10 @@
  */
 export * from './core/index.ts';
 export { Orchestrator } from './orchestrator.ts';
-export type { OrchestratorOptions, RunOptions, RunHandle } from './orchestrator.ts';
+export type { CancelRequest, OrchestratorOptions, ResumeOptions, RunOptions, RunHandle } from './orchestrator.ts';
+export { buildRuntime } from './runtime/build-runtime.ts';
+export type { Runtime, RuntimeOptions } from './runtime/build-runtime.ts';
+export { TakeoverSweeper } from './execution/takeover.ts';
 export { createOrchestrator } from './create-orchestrator.ts';
 export type { CodeOrchestratorOptions } from './create-orchestrator.ts';
 export { defineAgent } from './agents/define-agent.ts';

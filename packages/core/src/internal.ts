@@ -7,7 +7,7 @@
  */
 export * from './index.ts';
 export { importOptional } from './core/optional.ts';
-export type { ExtraCheck, LlmPackage, ScalePackage, ServerPackage, TelemetryPackage } from './core/optional.ts';
+export type { ExtraCheck, LlmOptions, LlmPackage, ModelResolver, RubricJudge, RubricVerdict, ScalePackage, ServerPackage, TelemetryPackage } from './core/optional.ts';
 export { createLogger, logRunEvents } from './observability/logger.ts';
 export type { Logger, LoggerOptions } from './observability/logger.ts';
 export { openJournal, readManifest, reportError } from './cli/context.ts';
@@ -20,5 +20,9 @@ export { checkReplanProgress, renameReusedIds } from './planning/replan-rules.ts
 export * from './store/journal-rules.ts';
 export { RUN_COLUMNS, recordFromRow } from './store/sql-rows.ts';
 export type { RunRow } from './store/sql-rows.ts';
+export { AgentVersionError, verifyAgentVersion } from './agents/version-pin.ts';
+export type { VersionVerdict } from './agents/version-pin.ts';
+export { excludedByGoal } from './planning/exclusions.ts';
+export { goalRefused } from './planning/goal-refusal.ts';
 export { retentionOf } from './store/retention.ts';
 export { parseDuration } from './cli/arguments.ts';

@@ -17,4 +17,4 @@ export type { LlmAgentDefinition, LlmAgentOptions } from './llm-agent.ts';
 export { openTools } from './tools/tool-set.ts';
 export type { OpenTools } from './tools/tool-set.ts';
 export { builtinTool, BUILTIN_TOOL_NAMES } from './tools/builtin-tools.ts';
-export { createLlmPlanner, createJudgeIfNeeded } from './from-manifest.ts';
+export { createLlmPlanner, createJudgeIfNeeded, createRubricJudge } from './from-manifest.ts';

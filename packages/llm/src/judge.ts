@@ -21,7 +21,9 @@ export interface JudgeOptions {
   resolveModel?: ModelResolver;
 }
 
-interface Verdict {
+/** The judge's verdict on one numbered rubric. */
+export interface Verdict {
+  /** The number of the rubric, from 1. */
   rubric: number;
   pass: boolean;
   reason: string;
@@ -69,7 +71,7 @@ export function createJudge(manifest: Manifest, options: JudgeOptions = {}): Jud
     for (const artifact of task.produces) {
       const rubrics = (agent.spec.output[artifact]?.checks ?? manifest.agents[agent.spec.name]?.output[artifact]?.checks ?? []).map((c) => c.rubric);
       if (rubrics.length === 0 || !(artifact in output)) continue;
-      const verdicts = await judge(model, manifest, task, artifact, output[artifact], rubrics, signal, reportUsage);
+      const verdicts = await judgeRubrics(model, manifest, task, artifact, output[artifact], rubrics, signal, reportUsage);
       rubrics.forEach((rubric, i) => {
         const v = verdicts.find((x) => x.rubric === i + 1);
         if (!v) problems.push(`quality check of ${artifact} (rubric "${rubric}"): the judge gave no verdict`);
@@ -80,10 +82,16 @@ export function createJudge(manifest: Manifest, options: JudgeOptions = {}): Jud
   };
 }
 
-async function judge(
+/**
+ * Judges one value against numbered rubrics with one model call: the verdicts, one per rubric the
+ * judge answered. `task` says what the value was made for (an agent's task, or an eval case's goal).
+ *
+ * @throws BatonError `AGENT_FAILED` when the judge's reply cannot be read.
+ */
+export async function judgeRubrics(
   model: ResolvedModel,
   manifest: Manifest,
-  task: PlanTask,
+  task: Pick<PlanTask, 'title' | 'instructions'>,
   artifact: string,
   value: unknown,
   rubrics: string[],

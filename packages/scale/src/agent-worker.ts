@@ -4,11 +4,13 @@ import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AgentRegistry } from 'batonjs/internal';
+import { AgentVersionError, verifyAgentVersion } from 'batonjs/internal';
 import type { Agent } from 'batonjs/internal';
 import { BatonError, errorMessage } from 'batonjs/internal';
 import type { Manifest, Usage } from 'batonjs/internal';
 import { redactUrl, redisOptions } from './connection.ts';
-import { cancelChannel, DEFAULT_PREFIX, queueNameOf } from './names.ts';
+import { Heartbeat, HEARTBEAT_DEFAULTS } from './heartbeat.ts';
+import { cancelChannel, DEFAULT_PREFIX, heartbeatKey, queueNameOf } from './names.ts';
 import type { AttemptJobData, AttemptJobResult } from './payload.ts';
 import { failureNote } from './payload.ts';
 import { RecentIds } from './recent-ids.ts';
@@ -28,10 +30,18 @@ export interface AgentWorkerOptions {
   /** Jobs run at once, per agent: `default` for all, or per agent name (default `policy.maxParallel`). */
   concurrency?: { default?: number; perAgent?: Record<string, number> };
   /**
-   * How long a job stays claimed by a worker that stopped renewing its lock (ms, default 30000).
-   * A worker killed mid-job has its job re-run by another worker within about twice this.
+   * How long a job stays claimed by a worker that stopped renewing its lock (ms, default 30000):
+   * BullMQ's stalled-job check re-runs such a job after about twice this. It is the safety net for
+   * jobs nobody awaits any more; an orchestrator that awaits a job learns of its worker's loss
+   * from the heartbeat, much sooner. Keep it well above the heartbeat's TTL.
    */
   lockMs?: number;
+  /**
+   * The worker's heartbeat, renewed from a thread of its own (ms, default every 1000, lasting
+   * 5000): orchestrators take a worker whose heartbeat has expired for lost and retry its
+   * attempts elsewhere.
+   */
+  heartbeat?: { intervalMs?: number; ttlMs?: number };
   /** Receives log lines (default: none). */
   log?: (line: string) => void;
 }
@@ -47,6 +57,8 @@ export interface WorkerHealth {
   redisUrl: string;
   uptimeMs: number;
   queues: { agent: string; queue: string; concurrency: number; active: number }[];
+  /** The Redis key of the worker's heartbeat. */
+  heartbeatKey: string;
   /** Ids of the jobs (attempts) running now. */
   activeJobs: string[];
   completed: number;
@@ -65,12 +77,16 @@ interface Running {
   controller: AbortController;
 }
 
+const LOCK_LOST = 'this worker no longer holds the job (the orchestrator took it for lost: was this worker frozen or cut off from Redis?)';
+
 /**
  * `baton worker`: consumes the queues of a manifest's agents and runs each job's attempt with
  * the real agent (module, command, llm, a2a). It reports the raw output or the error, and
- * nothing else: validation, retries and timeouts are the orchestrator's. Jobs of a worker that
- * dies are re-run elsewhere by BullMQ's stalled-job check; on `close` the worker finishes its
- * jobs within a grace period and hands the rest back to their queues.
+ * nothing else: validation, retries and timeouts are the orchestrator's. It heartbeats from a
+ * thread of its own and names itself on every job it takes, so an orchestrator that sees its
+ * heartbeat expire fails its jobs at once and retries them elsewhere (BullMQ's stalled-job check
+ * remains for jobs nobody awaits). On `close` the worker finishes its jobs within a grace period
+ * and hands the rest back to their queues.
  */
 export class AgentWorker {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
@@ -85,14 +101,24 @@ export class AgentWorker {
   private readonly stats = { completed: 0, failed: 0, handedBack: 0 };
   private readonly lastLogged = new Map<string, number>();
 
+  private readonly prefix: string;
+  private heartbeat: Heartbeat | undefined;
+
   private constructor(
     private readonly options: AgentWorkerOptions,
     private readonly agents: Map<string, Agent>,
     private readonly subscriber: Redis,
-  ) {}
+  ) {
+    this.prefix = options.prefix ?? DEFAULT_PREFIX;
+  }
 
   /** Builds the agents, subscribes to cancellations and starts consuming; resolves when ready. */
   static async start(options: AgentWorkerOptions): Promise<AgentWorker> {
+    const intervalMs = options.heartbeat?.intervalMs ?? HEARTBEAT_DEFAULTS.intervalMs;
+    const ttlMs = options.heartbeat?.ttlMs ?? HEARTBEAT_DEFAULTS.ttlMs;
+    if (!(intervalMs > 0 && ttlMs >= 2 * intervalMs)) {
+      throw new BatonError('BAD_REQUEST', `heartbeat.ttlMs must be at least twice heartbeat.intervalMs (a live worker must survive a missed beat); got intervalMs ${intervalMs}, ttlMs ${ttlMs}`, { retryable: false });
+    }
     const agents = await buildAgents(options);
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     const subscriber = new Redis({ ...redisOptions(options.url, true), lazyConnect: true });
@@ -106,7 +132,28 @@ export class AgentWorker {
     }
     const worker = new AgentWorker(options, agents, subscriber);
     subscriber.on('message', (_channel: string, jobId: string) => worker.onCancel(jobId));
-    await worker.consume(prefix);
+    try {
+      // The first beat is in Redis before the first job is taken: a job held without one looks lost.
+      worker.heartbeat = await Heartbeat.start(
+        {
+          url: options.url,
+          key: heartbeatKey(prefix, worker.id),
+          value: { host: hostname(), pid: process.pid, ttlMs },
+          intervalMs,
+          lockMs: options.lockMs ?? 30_000,
+        },
+        (line) => worker.options.log?.(line),
+      );
+    } catch (e) {
+      subscriber.disconnect();
+      throw e;
+    }
+    try {
+      await worker.consume(prefix);
+    } catch (e) {
+      await worker.close(0);
+      throw e;
+    }
     return worker;
   }
 
@@ -124,6 +171,7 @@ export class AgentWorker {
       pid: process.pid,
       host: hostname(),
       redisUrl: redactUrl(this.options.url),
+      heartbeatKey: heartbeatKey(this.prefix, this.id),
       uptimeMs: Date.now() - this.startedAt,
       queues: this.agentNames().map((agent) => ({ agent, queue: queueNameOf(agent), concurrency: this.concurrencyOf.get(agent) ?? 1, active: active(agent) })),
       activeJobs: [...this.running.keys()],
@@ -149,6 +197,8 @@ export class AgentWorker {
       .then(async () => {
         await this.subscriber.quit().catch(() => this.subscriber.disconnect());
         for (const a of this.agents.values()) await a.close?.().catch(() => undefined);
+        // Last: while a job runs, the worker must not look lost.
+        await this.heartbeat?.stop();
         this.status = 'closed';
       });
     if (graceMs === 0) this.handBack();
@@ -192,12 +242,18 @@ export class AgentWorker {
         connection: redisOptions(this.options.url, true),
         prefix,
         concurrency,
+        // Written on the job with its lock, atomically: orchestrators read which worker holds a job.
+        name: this.id,
         lockDuration: lockMs,
         stalledInterval: lockMs,
-        // A job whose worker died is re-run, twice at most; a third loss fails it (the orchestrator's ladder decides then).
+        // A job whose worker died while nobody awaited it is re-run, twice at most; a third loss fails it.
         maxStalledCount: 2,
       });
       worker.on('error', (e) => this.logOnce(`queue ${name}: ${errorMessage(e)}`));
+      // The job was failed or taken by someone else (this worker was frozen or cut off): stop its agent.
+      worker.on('lockRenewalFailed', (jobIds) => {
+        for (const id of jobIds) this.running.get(id)?.controller.abort(new BatonError('RUN_CANCELLED', LOCK_LOST));
+      });
       this.workers.set(name, worker);
     }
     await Promise.all([...this.workers.values()].map((w) => w.waitUntilReady()));
@@ -214,6 +270,8 @@ export class AgentWorker {
     const limitMs = Number.isFinite(job.data.timeoutMs) && job.data.timeoutMs > 0 ? job.data.timeoutMs + SAFETY_MARGIN_MS : undefined;
     const safety = limitMs === undefined ? undefined : setTimeout(() => controller.abort(new BatonError('AGENT_TIMEOUT', `stopped by the worker: no result within ${limitMs} ms`)), limitMs);
     this.running.set(jobId, { agent: agent.spec.name, controller });
+    const lockKey = `${job.queueQualifiedName}:${jobId}:lock`;
+    if (token) this.heartbeat?.hold(lockKey, token);
     let usage: Usage | undefined;
     try {
       const output = await raceAbort(
@@ -238,6 +296,7 @@ export class AgentWorker {
       clearTimeout(safety);
       signal?.removeEventListener('abort', onBullAbort);
       this.running.delete(jobId);
+      this.heartbeat?.release(lockKey);
     }
   }
 }
@@ -257,6 +316,13 @@ async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Age
   for (const name of names) {
     const spec = manifest.agents[name];
     agents.set(name, code.get(name) ?? (await registry.create(spec!, manifest)));
+  }
+  // A worker serves only agents inside their manifest's version pins; it does not start otherwise.
+  const verdicts = await Promise.all([...agents].map(([name, agent]) => verifyAgentVersion(agent, manifest.agents[name] ?? agent.spec, manifest.file)));
+  const refused = verdicts.filter((v) => v.refusal !== undefined);
+  if (refused.length > 0) {
+    await Promise.all([...agents.values()].map((a) => a.close?.().catch(() => undefined)));
+    throw new AgentVersionError(refused);
   }
   return agents;
 }

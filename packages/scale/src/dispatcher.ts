@@ -6,6 +6,7 @@ import type { AgentContext } from 'batonjs/internal';
 import { BatonError, errorMessage } from 'batonjs/internal';
 import type { AgentKind, AgentOutput } from 'batonjs/internal';
 import { redactUrl, redisOptions } from './connection.ts';
+import { LossWatch } from './loss-watch.ts';
 import { cancelChannel, DEFAULT_PREFIX, jobIdOf, jobIdOfAttempt, queueNameOf } from './names.ts';
 import type { AttemptJobData, FailureNote } from './payload.ts';
 import { errorOfFailedJob, isFailureNote, isJobResult } from './payload.ts';
@@ -16,6 +17,8 @@ export interface DispatcherOptions {
   url: string;
   /** Key prefix of Baton's queues (default `baton:agent`); orchestrators and workers must agree. */
   prefix?: string;
+  /** How often the workers of awaited jobs are checked for loss (ms, default 1000). */
+  watchIntervalMs?: number;
 }
 
 /**
@@ -45,23 +48,40 @@ interface Pending {
  * stream (one reader per queue, shared by every attempt). Timeouts, retries and reassignment stay
  * the orchestrator's: jobs are never retried by BullMQ (`attempts: 1`), and an attempt the
  * orchestrator abandons is removed from its queue or, when a worker already runs it, cancelled
- * over pub/sub.
+ * over pub/sub. Once a second, one pass checks the heartbeats of the workers holding awaited
+ * jobs: the job of a lost worker is failed in Redis, so it never runs again, and its attempt
+ * fails at once as a retryable loss, which the orchestrator's ladder retries as a new attempt.
  */
 export class Dispatcher {
   readonly prefix: string;
   private readonly queues = new Map<string, Queue>();
   private readonly readers = new Map<string, Promise<QueueEvents>>();
   private readonly pending = new Map<string, Pending>();
+  private readonly watch: LossWatch;
   private closed = false;
 
   private constructor(
     readonly url: string,
     private readonly connection: Redis,
     prefix: string,
+    watchIntervalMs: number,
   ) {
     this.prefix = prefix;
+    this.watch = new LossWatch(
+      connection,
+      prefix,
+      {
+        awaited: () => [...this.pending].filter(([, p]) => p.added).map(([jobId, p]) => ({ jobId, queue: this.queue(p.queue) })),
+        settleFromRedis: (jobId) => void this.settleFromStoredJob(jobId),
+        lost: (jobId, message) => this.pending.get(jobId)?.settle({ ok: false, error: new BatonError('AGENT_FAILED', message, { retryable: true }) }),
+      },
+      watchIntervalMs,
+    );
     // After a reconnection, Redis may have restarted empty: look again at every awaited job.
-    connection.on('ready', () => void this.recheckPending());
+    connection.on('ready', () => {
+      this.watch.reconnected();
+      void this.recheckPending();
+    });
     connection.on('error', () => undefined);
   }
 
@@ -78,7 +98,7 @@ export class Dispatcher {
         cause: e,
       });
     }
-    return new Dispatcher(options.url, connection, options.prefix ?? DEFAULT_PREFIX);
+    return new Dispatcher(options.url, connection, options.prefix ?? DEFAULT_PREFIX, options.watchIntervalMs ?? 1_000);
   }
 
   /** A registry whose every agent kind is a RemoteAgent: the orchestrator runs nothing itself. */
@@ -154,6 +174,7 @@ export class Dispatcher {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.watch.close();
     for (const p of [...this.pending.values()]) p.settle({ ok: false, error: new BatonError('AGENT_FAILED', 'the dispatcher was closed while the attempt ran') });
     const readers = await Promise.all([...this.readers.values()].map((r) => r.catch(() => undefined)));
     await Promise.all(readers.map((r) => r?.close().catch(() => undefined)));
@@ -238,11 +259,13 @@ export class Dispatcher {
   /**
    * Removes the job if it still waits in one of `queueNames` (BullMQ does not remove a job a
    * worker holds), and asks the workers to abort it if one runs it. BullMQ's remove also reports
-   * success for a job that does not exist, so the cancel message is always sent.
+   * success for a job that does not exist, so the cancel message is always sent. A job held by a
+   * lost worker, which no message reaches, is failed in Redis so BullMQ never runs it again.
    */
   private async cancel(queueNames: readonly string[], jobId: string): Promise<void> {
     // A failure here (Redis unreachable) leaves the cancel message to do the work.
-    await Promise.all(queueNames.map((name) => this.queue(name).remove(jobId).catch(() => 0)));
+    const removed = await Promise.all(queueNames.map((name) => this.queue(name).remove(jobId).catch(() => 1)));
     await this.connection.publish(cancelChannel(this.prefix), jobId).catch(() => undefined);
+    await Promise.all(queueNames.filter((_, i) => removed[i] === 0).map((name) => this.watch.retireIfLost(this.queue(name), jobId)));
   }
 }

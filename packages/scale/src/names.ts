@@ -12,6 +12,19 @@ export function cancelChannel(prefix: string): string {
   return `${prefix}:cancel`;
 }
 
+/**
+ * The key a worker renews while it lives (its heartbeat): `<prefix>:_heartbeat:<workerId>`.
+ * Agent names cannot start with '_', so no queue's keys can clash with it.
+ */
+export function heartbeatKey(prefix: string, workerId: string): string {
+  return `${prefix}:_heartbeat:${workerId}`;
+}
+
+/** The host part of a worker id (`<host>:<pid>:<tag>`). */
+export function hostOfWorker(workerId: string): string {
+  return workerId.split(':')[0] ?? workerId;
+}
+
 /** The BullMQ queue name of an agent (agent names match `^[a-z][a-z0-9_-]*$`). */
 export function queueNameOf(agent: string): string {
   return agent;

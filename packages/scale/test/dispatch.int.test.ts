@@ -1,4 +1,5 @@
 import { Queue, QueueEvents, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
 import type { Planner } from '../../core/src/core/contracts.ts';
@@ -9,7 +10,7 @@ import { AgentWorker } from '../src/agent-worker.ts';
 import { redisOptions } from '../src/connection.ts';
 import { Dispatcher } from '../src/dispatcher.ts';
 import { serveHealth } from '../src/health-server.ts';
-import { jobIdOf } from '../src/names.ts';
+import { heartbeatKey, jobIdOf } from '../src/names.ts';
 import { loadManifest } from '../../core/src/manifest/index.ts';
 import { Orchestrator } from '../../core/src/orchestrator.ts';
 import { startRedis } from '../../core/test/support/redis.ts';
@@ -46,8 +47,8 @@ async function workerFor(prefix: string, extra: Partial<Parameters<typeof AgentW
   return w;
 }
 
-async function dispatcherFor(prefix: string): Promise<Dispatcher> {
-  const d = await Dispatcher.connect({ url: redis.url, prefix });
+async function dispatcherFor(prefix: string, watchIntervalMs?: number): Promise<Dispatcher> {
+  const d = await Dispatcher.connect({ url: redis.url, prefix, ...(watchIntervalMs ? { watchIntervalMs } : {}) });
   cleanups.push(() => d.close());
   return d;
 }
@@ -211,6 +212,50 @@ describe('dispatching attempts through BullMQ', () => {
     expect(result.tasks[0]?.output).toEqual({ raw: { by: 'source', value: 7 } });
     expect(events.filter((e) => e.type === 'task.succeeded')).toHaveLength(1);
     expect(JSON.stringify(events)).not.toContain('"late"');
+  });
+
+  it("fails at once the attempt of a worker whose heartbeat expired, and refuses that worker's late result", async () => {
+    const prefix = freshPrefix();
+    const workerId = 'ghost-host:4242:beef';
+    const client = new Redis(redisOptions(redis.url, false));
+    cleanups.push(() => client.quit());
+    // A worker that heartbeat once (1.5 s TTL), then went silent while running its job.
+    await client.set(heartbeatKey(prefix, workerId), JSON.stringify({ host: 'ghost-host', pid: 4242, ttlMs: 1500 }), 'PX', 1500);
+    const completed: string[] = [];
+    const watcher = new QueueEvents('ghostly', { connection: redisOptions(redis.url, true), prefix });
+    watcher.on('completed', ({ jobId }) => completed.push(jobId));
+    await watcher.waitUntilReady();
+    cleanups.push(() => watcher.close());
+    let release: () => void = () => undefined;
+    const lateErrors: string[] = [];
+    const silent = new Worker(
+      'ghostly',
+      async () => {
+        await new Promise<void>((r) => (release = r));
+        return { output: { x: 'late' } };
+      },
+      { connection: redisOptions(redis.url, true), prefix, name: workerId, lockDuration: 30_000 },
+    );
+    silent.on('error', (e) => lateErrors.push(e.message));
+    cleanups.push(() => silent.close(true));
+    const dispatcher = await dispatcherFor(prefix, 200);
+    const queue = new Queue('ghostly', { connection: redisOptions(redis.url, false), prefix });
+    cleanups.push(() => queue.close());
+
+    const attempt = dispatcher.dispatch({ agent: 'ghostly', input: input('ghostly'), timeoutMs: 60_000 }, { signal: new AbortController().signal });
+    await expect(attempt).rejects.toMatchObject({
+      code: 'AGENT_FAILED',
+      retryable: true,
+      message: 'worker ghost-host:4242:beef on ghost-host was lost (no heartbeat for 1.5 s) while running this attempt',
+    });
+    const jobId = jobIdOf(input('ghostly'));
+    expect(await (await queue.getJob(jobId))?.getState()).toBe('failed');
+
+    release();
+    await waitFor('the late result to be refused', () => lateErrors.some((m) => m.includes(jobId)));
+    expect(await (await queue.getJob(jobId))?.getState()).toBe('failed');
+    expect(completed).not.toContain(jobId);
+    expect(dispatcher.inFlight()).toBe(0);
   });
 
   it('hands running jobs back to the queue when closed, and another worker finishes them', async () => {

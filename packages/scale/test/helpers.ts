@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RunResult } from '../../core/src/core/types.ts';
@@ -10,16 +10,22 @@ export const FAN_MANIFEST = join(ROOT, 'test/fixtures/fan/baton.yaml');
 export const BIN = join(ROOT, '../core/bin/baton.js');
 export const GOAL = 'build the report';
 
-/** A folder the fixture agents obey (hold-, fail- files) and report to (started., held. markers). */
+/** A folder the fixture agents obey (hold-, spin-, fail- files) and report to (started., held. markers). */
 export class Control {
   readonly dir = mkdtempSync(join(tmpdir(), 'baton-dist-'));
 
-  hold(agent: string): void {
-    writeFileSync(join(this.dir, `hold-${agent}`), '');
+  /** Holds every attempt of `agent`, or only attempt `attempt`, until released. */
+  hold(agent: string, attempt?: number): void {
+    writeFileSync(join(this.dir, holdFile(agent, attempt)), '');
   }
 
-  release(agent: string): void {
-    rmSync(join(this.dir, `hold-${agent}`), { force: true });
+  release(agent: string, attempt?: number): void {
+    rmSync(join(this.dir, holdFile(agent, attempt)), { force: true });
+  }
+
+  /** Makes `agent` keep its worker's event loop busy for `ms` (a CPU-heavy agent). */
+  spin(agent: string, ms: number): void {
+    writeFileSync(join(this.dir, `spin-${agent}`), String(ms));
   }
 
   fail(agent: string, mode: 'unrecoverable' | 'retryable'): void {
@@ -34,13 +40,13 @@ export class Control {
     }
   }
 
-  /** Markers `<kind>.<agent>.<task>.<attempt>.<pid>`, parsed. */
-  markers(kind: 'started' | 'held' | 'aborted', agent?: string): { agent: string; task: string; attempt: number; pid: number }[] {
+  /** Markers `<kind>.<agent>.<task>.<attempt>.<pid>`, parsed; `at` is when the agent wrote it (ms since the epoch). */
+  markers(kind: 'started' | 'held' | 'aborted' | 'finished', agent?: string): Marker[] {
     return readdirSync(this.dir)
       .filter((f) => f.startsWith(`${kind}.`))
       .map((f) => {
         const [, a, task, attempt, pid] = f.split('.');
-        return { agent: a!, task: task!, attempt: Number(attempt), pid: Number(pid) };
+        return { agent: a!, task: task!, attempt: Number(attempt), pid: Number(pid), at: statSync(join(this.dir, f)).mtimeMs };
       })
       .filter((m) => agent === undefined || m.agent === agent);
   }
@@ -48,6 +54,18 @@ export class Control {
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+export interface Marker {
+  agent: string;
+  task: string;
+  attempt: number;
+  pid: number;
+  at: number;
+}
+
+function holdFile(agent: string, attempt: number | undefined): string {
+  return attempt === undefined ? `hold-${agent}` : `hold-${agent}.${attempt}`;
 }
 
 /** Polls until `check` returns a value other than undefined/false; fails after `timeoutMs` saying what it waited for. */
@@ -82,7 +100,7 @@ export function spawnCli(args: string[], env: Record<string, string>, cwd: strin
 
 /** A `baton worker` process, resolved once it is ready to take jobs. */
 export async function startWorker(env: Record<string, string>, cwd: string, extra: string[] = []): Promise<CliProcess & { pid: number; healthPort?: number }> {
-  const cli = spawnCli(['worker', '-m', FAN_MANIFEST, '--lock-ms', '2000', ...extra], env, cwd);
+  const cli = spawnCli(['worker', '-m', FAN_MANIFEST, ...extra], env, cwd);
   const line = await Promise.race([
     waitFor('the worker to be ready', () => /ready: agents .*/.exec(cli.stderr())?.[0], 120_000),
     cli.exited.then((code) => {

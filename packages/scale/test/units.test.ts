@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parseConcurrency, workerCommand } from '../src/worker-command.ts';
 import { createDispatch } from '../../core/src/cli/dispatch-choice.ts';
 import { redisOptions, resolveRedisUrl } from '../src/connection.ts';
-import { jobIdOf, jobIdOfAttempt } from '../src/names.ts';
+import { AgentWorker } from '../src/agent-worker.ts';
+import { heartbeatKey, hostOfWorker, jobIdOf, jobIdOfAttempt } from '../src/names.ts';
+import { lostWorkerMessage } from '../src/worker-liveness.ts';
 import { RecentIds } from '../src/recent-ids.ts';
 import { newAttemptId } from '../../core/src/core/ids.ts';
 import { loadManifest } from '../../core/src/manifest/index.ts';
@@ -37,6 +39,23 @@ describe('worker options', () => {
     } finally {
       if (saved !== undefined) process.env['BATON_REDIS_URL'] = saved;
     }
+  });
+});
+
+describe('worker heartbeats', () => {
+  it('names the heartbeat key and the lost worker', () => {
+    expect(heartbeatKey('baton:agent', 'build-7:4121:9f2c')).toBe('baton:agent:_heartbeat:build-7:4121:9f2c');
+    expect(hostOfWorker('build-7:4121:9f2c')).toBe('build-7');
+    expect(lostWorkerMessage('build-7:4121:9f2c', 5_000)).toBe('worker build-7:4121:9f2c on build-7 was lost (no heartbeat for 5 s) while running this attempt');
+    expect(lostWorkerMessage('w:1:a', 2_500)).toContain('(no heartbeat for 2.5 s)');
+  });
+
+  it('refuses a heartbeat that would lapse between two beats', async () => {
+    const manifest = await loadManifest(FAN_MANIFEST);
+    await expect(AgentWorker.start({ manifest, url: 'redis://127.0.0.1:1', heartbeat: { intervalMs: 1_000, ttlMs: 1_500 } })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'heartbeat.ttlMs must be at least twice heartbeat.intervalMs (a live worker must survive a missed beat); got intervalMs 1000, ttlMs 1500',
+    });
   });
 });
 

@@ -5,11 +5,11 @@ import { newRunId } from 'batonjs/internal';
 import { reduceEvents } from 'batonjs/internal';
 import type { RunResult } from 'batonjs/internal';
 import type { Logger } from 'batonjs/internal';
-import type { Orchestrator, RunHandle } from 'batonjs/internal';
+import type { CancelRequest, Orchestrator, RunHandle } from 'batonjs/internal';
 import type { LiveRuns } from './live-runs.ts';
 
-/** What the API knows about whether a run can be cancelled here. */
-export type CancelOutcome = { kind: 'cancelling' } | { kind: 'not-found' } | { kind: 'ended'; status: string } | { kind: 'elsewhere' };
+/** What became of a cancel asked over the API, wherever the run executes. */
+export type CancelOutcome = CancelRequest;
 
 /**
  * Starts runs for the HTTP and A2A endpoints and reads them back. Each run writes its files under
@@ -67,6 +67,18 @@ export class RunService {
     return handle;
   }
 
+  /** Follows a run this process took over from a process that is gone (see TakeoverSweeper). */
+  adopt(handle: RunHandle, why: string): void {
+    this.logger.info({ runId: handle.runId, why }, 'took over run');
+    this.handles.set(handle.runId, handle);
+    void handle.result.then(
+      (r) => this.logger.info({ runId: handle.runId, status: r.status }, 'run taken over settled'),
+      (e: unknown) => this.logger.warn({ runId: handle.runId, err: e }, 'run taken over did not settle here'),
+    ).finally(() => {
+      if (this.handles.get(handle.runId) === handle) this.handles.delete(handle.runId);
+    });
+  }
+
   /** Runs started through this service and not yet settled. */
   active(): RunHandle[] {
     return [...this.handles.values()];
@@ -102,14 +114,16 @@ export class RunService {
     return this.orchestrator.activeRuns().includes(runId);
   }
 
+  /**
+   * Cancels a run wherever it executes: here at once; in another live process (a replica, a `baton
+   * run`) by a request it picks up within about a second; a run whose process is gone is taken
+   * over and ended here.
+   */
   async cancel(runId: string, reason: string): Promise<CancelOutcome> {
     // A run that journaled run.ended is over, even while it still writes its files.
     const live = this.live.result(runId);
     if (live && live.status !== 'running') return { kind: 'ended', status: live.status };
-    if (this.orchestrator.cancel(runId, reason)) return { kind: 'cancelling' };
-    const result = live ?? (await this.result(runId));
-    if (!result) return { kind: 'not-found' };
-    if (result.status !== 'running') return { kind: 'ended', status: result.status };
-    return { kind: 'elsewhere' };
+    return this.orchestrator.requestCancel(runId, reason);
   }
+
 }

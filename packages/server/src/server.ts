@@ -9,6 +9,7 @@ import { Limiter } from 'batonjs/internal';
 import { createLogger, logRunEvents } from 'batonjs/internal';
 import type { Logger } from 'batonjs/internal';
 import type { Orchestrator } from 'batonjs/internal';
+import { TakeoverSweeper } from 'batonjs/internal';
 import { createA2aEndpoint } from './a2a/a2a-app.ts';
 import { buildApp } from './app.ts';
 import { checkApiToken } from './auth.ts';
@@ -64,6 +65,11 @@ export interface ServerOptions {
   /** The URL written in the A2A agent card (behind a proxy). Default: the listening URL. */
   publicUrl?: string;
   limits?: Partial<ServerLimits>;
+  /**
+   * Take over the runs of the journal whose process is gone (default true): at once for a dead
+   * process on this host, after the lease (BATON_LEASE_MS, 15 s) for one elsewhere.
+   */
+  takeover?: boolean;
   /** Export spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (default true). */
   telemetry?: boolean;
 }
@@ -168,6 +174,14 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
   a2a.setBaseUrl(options.publicUrl ?? url);
   const retention = options.retention ? startRetention(store, options.retention, logger) : undefined;
   logger.info({ url, auth: token ? 'bearer' : 'off', ...(ctx.allowedHosts ? { hosts: ['loopback', ...ctx.allowedHosts] } : {}), maxConcurrentTasks: limiter.max }, 'baton server listening');
+  const sweeper =
+    options.takeover === false
+      ? undefined
+      : new TakeoverSweeper(orchestrator, {
+          onTakeover: (handle, why) => runs.adopt(handle, why),
+          onError: (message) => logger.warn({ message }, 'takeover'),
+        });
+  sweeper?.start();
 
   let closed: Promise<void> | undefined;
   return {
@@ -176,6 +190,7 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
     close() {
       closed ??= (async () => {
         closing.abort();
+        sweeper?.stop();
         await retention?.stop();
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         const active = runs.active();

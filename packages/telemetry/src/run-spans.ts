@@ -56,7 +56,13 @@ export class RunSpanRecorder {
     if (!run) return;
     switch (event.type) {
       case 'run.resumed':
-        run.span.addEvent('run.resumed', { 'baton.interrupted_attempts': event.interruptedAttempts.length }, at);
+        run.span.addEvent('run.resumed', { 'baton.interrupted_attempts': event.interruptedAttempts.length, ...(event.owner ? { 'baton.owner': event.owner.id } : {}) }, at);
+        return;
+      case 'integration.started':
+        run.span.addEvent('integration.started', { 'baton.integrator': event.integrator }, at);
+        return;
+      case 'integration.ended':
+        run.span.addEvent('integration.ended', { 'baton.integration.ok': event.ok, 'baton.integration.duration_ms': event.durationMs, ...(event.error ? { 'baton.integration.error': clip(event.error) } : {}) }, at);
         return;
       case 'plan.created':
       case 'plan.replaced':

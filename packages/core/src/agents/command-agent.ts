@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { Agent } from '../core/contracts.ts';
 import { BatonError } from '../core/errors.ts';
 import type { AgentInput, AgentOutput, AgentSpec } from '../core/types.ts';
@@ -8,6 +8,8 @@ import { newAgentToken, recordAgentGroup, sweepOrphanedAgents } from './orphan-s
 const KILL_GRACE_MS = 2_000;
 const MAX_STDOUT_BYTES = 256 * 1024 * 1024;
 const STDERR_TAIL_BYTES = 8 * 1024;
+/** How long a `versionCommand` may take. */
+const VERSION_TIMEOUT_MS = 10_000;
 
 /** A command agent printed something that is not a JSON object: the attempt is `invalid`. */
 export class OutputParseError extends BatonError {
@@ -60,8 +62,10 @@ export function createCommandAgent(spec: AgentSpec): Agent {
   const [file, ...args] = argv as [string, ...string[]];
   // Agents left running by a Baton process that was killed on this machine go first.
   sweepOrphanedAgents();
+  const versionCommand = spec.versionCommand;
   return {
     spec,
+    ...(versionCommand ? { version: () => readCommandVersion(spec, versionCommand) } : {}),
     run(input: AgentInput, ctx) {
       return new Promise<AgentOutput>((resolve, reject) => {
         if (ctx.signal.aborted) {
@@ -143,4 +147,20 @@ export function createCommandAgent(spec: AgentSpec): Agent {
 
 function lastLines(text: string, n: number): string {
   return text.split('\n').slice(-n).join('\n');
+}
+
+/** Runs the agent's `versionCommand`: the first non-empty line of its stdout is the version. */
+function readCommandVersion(spec: AgentSpec, argv: string[]): Promise<string | undefined> {
+  const [file, ...args] = argv as [string, ...string[]];
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { cwd: spec.baseDir, env: { ...process.env, ...spec.env }, timeout: VERSION_TIMEOUT_MS, maxBuffer: 64 * 1024 }, (error, stdout, stderr) => {
+      if (error) {
+        const why = error.killed ? `did not finish within ${VERSION_TIMEOUT_MS} ms` : typeof error.code === 'number' ? `exited with code ${error.code}` : error.message;
+        const err = stderr.trim();
+        return reject(new BatonError('AGENT_FAILED', `${why}${err ? `: ${lastLines(err, 3)}` : ''}`, { retryable: false }));
+      }
+      const line = stdout.split('\n').map((l) => l.trim()).find((l) => l !== '');
+      resolve(line);
+    });
+  });
 }

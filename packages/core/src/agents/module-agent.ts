@@ -9,6 +9,8 @@ type RunFn = (input: AgentInput, ctx: AgentContext) => Promise<AgentOutput> | Ag
 interface Loaded {
   run: RunFn;
   close?: () => Promise<void>;
+  /** The module's `export const version`, when it has one. */
+  version?: string;
 }
 
 const loaded = new Map<string, Promise<Loaded>>();
@@ -29,13 +31,22 @@ function findRun(mod: Record<string, unknown>, file: string, agent: string): Loa
   );
 }
 
+function withVersion(found: Loaded, mod: Record<string, unknown>, file: string, agent: string): Loaded {
+  const version = mod['version'];
+  if (version === undefined) return found;
+  if (typeof version !== 'string') {
+    throw new BatonError('AGENT_FAILED', `agent '${agent}': ${file} exports a version that is not a string (${typeof version}); write export const version = '1.2.0'`, { retryable: false });
+  }
+  return { ...found, version };
+}
+
 function load(spec: AgentSpec): Promise<Loaded> {
   const file = spec.module;
   if (!file) throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}' is of kind module but has no module path`, { retryable: false });
   let p = loaded.get(file);
   if (!p) {
     p = importModule(file).then(
-      (mod) => findRun(mod, file, spec.name),
+      (mod) => withVersion(findRun(mod, file, spec.name), mod, file, spec.name),
       (e: unknown) => {
         throw new BatonError('AGENT_FAILED', `agent '${spec.name}': cannot load ${file}: ${(e as Error).message}`, {
           retryable: false,
@@ -56,6 +67,10 @@ export function createModuleAgent(spec: AgentSpec): Agent {
     async run(input, ctx) {
       const { run } = await load(spec);
       return run(input, ctx);
+    },
+    // Loads the module as the first attempt would (the same cached import), a little earlier.
+    async version() {
+      return (await load(spec)).version;
     },
     async close() {
       // Only an agent that was loaded has anything to release (e.g. MCP servers of an exported LLM agent).

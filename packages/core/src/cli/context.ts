@@ -3,7 +3,6 @@ import type { RunStore } from '../core/contracts.ts';
 import { BatonError } from '../core/errors.ts';
 import type { Manifest } from '../core/types.ts';
 import { loadManifest } from '../manifest/index.ts';
-import { MemoryRunStore } from '../store/memory-store.ts';
 import { openStore } from '../store/open-store.ts';
 import { sqliteAvailable, sqliteUnavailableReason } from '../store/sqlite-driver.ts';
 
@@ -21,26 +20,28 @@ export async function readManifest(opts: CommonOptions): Promise<Manifest> {
   return loadManifest(manifestPath(opts));
 }
 
-/**
- * The journal: `--store`, else BATON_DATABASE_URL, else `.baton/baton.db` in the current folder.
- * With `memoryFallback` (`baton run`), a default journal that cannot be SQLite (Node 20 without
- * better-sqlite3) becomes an in-memory one, with a one-line warning; a journal asked for
- * explicitly never falls back.
- */
-export async function openJournal(opts: CommonOptions, options: { memoryFallback?: boolean } = {}): Promise<RunStore> {
-  const asked = opts.store ?? process.env['BATON_DATABASE_URL']?.trim();
-  if (options.memoryFallback && !asked && !sqliteAvailable()) {
-    process.stderr.write(`baton: warning: ${sqliteUnavailableReason()}; this run is journaled in memory only (install better-sqlite3@12, or use Node 22.13+, to keep runs)\n`);
-    return new MemoryRunStore();
-  }
+/** The journal: `--store`, else BATON_DATABASE_URL, else `.baton/baton.db` in the current folder. */
+export async function openJournal(opts: CommonOptions): Promise<RunStore> {
   return openStore(opts.store, { cwd: process.cwd() });
+}
+
+/**
+ * The journal `baton run` uses: `--store` as given, except that a default journal that cannot be
+ * SQLite (Node 20 without better-sqlite3) becomes `memory`, with a one-line warning. A journal
+ * asked for explicitly (`--store`, BATON_DATABASE_URL) never falls back.
+ */
+export function runJournalSpec(opts: CommonOptions): string | undefined {
+  const asked = opts.store ?? process.env['BATON_DATABASE_URL']?.trim();
+  if (asked || sqliteAvailable()) return opts.store;
+  process.stderr.write(`baton: warning: ${sqliteUnavailableReason()}; this run is journaled in memory only (install better-sqlite3@12, or use Node 22.13+, to keep runs)\n`);
+  return 'memory';
 }
 
 /** Prints a Baton error the way a user can act on, and returns the exit code to use. */
 export function reportError(e: unknown): number {
   if (BatonError.isInstance(e)) {
     process.stderr.write(`baton: ${e.message}\n`);
-    return e.code === 'MANIFEST_INVALID' || e.code === 'MANIFEST_NOT_FOUND' || e.code === 'BAD_REQUEST' ? 64 : 1;
+    return e.code === 'MANIFEST_INVALID' || e.code === 'MANIFEST_NOT_FOUND' || e.code === 'BAD_REQUEST' || e.code === 'SUITE_INVALID' ? 64 : 1;
   }
   process.stderr.write(`baton: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
   return 1;

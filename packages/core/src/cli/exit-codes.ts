@@ -17,7 +17,8 @@ export function exitCodeFor(status: RunStatus): number {
       return EXIT.partial;
     case 'cancelled':
       return EXIT.cancelled;
-    default:
+    case 'failed':
+    case 'running':
       return EXIT.failed;
   }
 }

@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
 import { agentsCheckCommand, agentsCommand } from './commands/agents.ts';
+import { agentsTestCommand } from './commands/agents-test.ts';
+import { evalCommand } from './commands/eval.ts';
 import { planCommand } from './commands/plan.ts';
 import { runCommand } from './commands/run.ts';
 import { initCommand } from './commands/init.ts';
@@ -80,6 +82,25 @@ export function buildProgram(): Command {
     .description('validate the manifest and check every agent can be built')
     .addOption(manifestOption())
     .action(act((opts: Parameters<typeof agentsCheckCommand>[0]) => agentsCheckCommand(opts)));
+
+  agents
+    .command('test')
+    .description("run the agents' examples (all, or the named ones), each as one attempt through a run's output validation; exit 0 all pass, 1 any fails")
+    .argument('[names...]', 'agents to test (default: every agent with examples)')
+    .addOption(manifestOption())
+    .option('--json', 'print the report as JSON on stdout')
+    .action(act((names: string[], opts: Parameters<typeof agentsTestCommand>[1]) => agentsTestCommand(names, opts)));
+
+  program
+    .command('eval')
+    .description('run an evaluation suite: expectations on plans, runs and artifacts; exit 0 all pass, 1 any fails, 64 bad suite')
+    .argument('<suite>', 'the suite file (YAML)')
+    .addOption(new Option('-m, --manifest <file>', "the manifest (replaces the suite's manifest:; default: the suite's, else baton.yaml)"))
+    .addOption(plannerOption())
+    .option('--json', 'print the report as JSON on stdout (the text goes to stderr)')
+    .option('--junit <file>', 'also write the report as JUnit XML, for CI')
+    .option('--concurrency <n>', 'cases run at once (default: the number of CPUs)')
+    .action(act((suite: string, opts: Parameters<typeof evalCommand>[1]) => evalCommand(suite, opts)));
 
   optionalCommands(program, act);
   for (const add of extraCommands) add(program, act);

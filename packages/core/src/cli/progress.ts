@@ -1,5 +1,5 @@
 import type { RunEvent } from '../core/events.ts';
-import type { RunResult } from '../core/types.ts';
+import type { Plan, PlannerName, RunResult } from '../core/types.ts';
 import { color, formatMs } from './format.ts';
 
 interface Row {
@@ -41,6 +41,12 @@ export class ProgressView {
     if (this.live && (e.type === 'run.started' || e.type === 'run.resumed')) {
       // Written once above the live list, which is redrawn below it.
       this.out.write(`${color.bold(e.runId)} ${e.type === 'run.started' ? color.dim(e.goal) : color.dim('resumed')}\n`);
+    }
+    if (this.live && (e.type === 'plan.created' || e.type === 'plan.replaced')) {
+      // Above the list too: clear what was drawn, write the plan, and let the next draw start below it.
+      const clear = this.drawn > 0 ? `\x1b[${this.drawn}A\x1b[0J` : '';
+      this.drawn = 0;
+      this.out.write(`${clear}${planLines(e.plan, e.planner, e.type === 'plan.replaced' ? e.reason : undefined).join('\n')}\n`);
     }
     if (this.live) {
       this.timer ??= setInterval(() => this.draw(), 100);
@@ -87,7 +93,17 @@ export class ProgressView {
         Object.assign(this.row(e.taskId), { state, endedAt: now, note: e.reason });
         return;
       }
-      default:
+      case 'integration.started':
+        this.rows.set(INTEGRATION_ROW, { id: INTEGRATION_ROW, agent: e.integrator === 'default' ? 'orchestrator' : 'integrator', state: 'running', attempt: 1, startedAt: now });
+        return;
+      case 'integration.ended':
+        Object.assign(this.row(INTEGRATION_ROW), { state: e.ok ? 'succeeded' : 'failed', endedAt: now, ...(e.error ? { note: e.error } : {}) });
+        return;
+      case 'run.started':
+      case 'run.resumed':
+      case 'task.attempt.failed':
+      case 'usage':
+      case 'run.ended':
         return;
     }
   }
@@ -116,6 +132,9 @@ export class ProgressView {
   }
 }
 
+/** The live list's row for the integration phase. */
+const INTEGRATION_ROW = '(integration)';
+
 // Colour codes, which take no room on screen.
 const ANSI_SGR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
@@ -129,9 +148,11 @@ function plainLine(e: RunEvent): string | undefined {
     case 'run.started':
       return `run ${e.runId} started: ${e.goal}`;
     case 'run.resumed':
-      return `run ${e.runId} resumed (${e.interruptedAttempts.length} interrupted attempt(s) will be redone)`;
+      return `run ${e.runId} resumed${e.reason ? ` (${e.reason})` : ''}: ${e.interruptedAttempts.length} interrupted attempt(s) will be redone`;
     case 'plan.created':
-      return `plan (${e.planner}): ${e.plan.tasks.map((t) => `${t.id}[${t.agent}]`).join(', ')}`;
+      return planLines(e.plan, e.planner).join('\n');
+    case 'plan.replaced':
+      return planLines(e.plan, e.planner, e.reason).join('\n');
     case 'task.started':
       return `▶ ${e.taskId} → ${e.agent} (attempt ${e.attempt})`;
     case 'task.attempt.failed':
@@ -148,9 +169,37 @@ function plainLine(e: RunEvent): string | undefined {
       return `↷ ${e.taskId} skipped: ${e.reason}`;
     case 'task.cancelled':
       return `■ ${e.taskId} cancelled: ${e.reason}`;
-    default:
+    case 'integration.started':
+      return `▶ integrating the deliverable (${e.integrator})`;
+    case 'integration.ended':
+      return e.ok ? `✔ deliverable integrated in ${formatMs(e.durationMs)}` : `✖ integration failed: ${e.error ?? 'unknown error'}`;
+    case 'usage':
+    case 'run.ended':
       return undefined;
   }
+}
+
+/**
+ * What was planned and why, shown before the tasks start: one line with the requested and excluded
+ * artifacts, one line per task with its reason, then the planner's notes (what was ignored or
+ * excluded, which producer was chosen).
+ *
+ * ```text
+ * plan (builtin): 2 tasks; requested: metrics, charts; excluded: summary
+ *   t1-extract-sales-dataset [data]: needed by t2-compute-metrics
+ *   t2-compute-metrics [analytics]: goal words 'revenue', 'region' are about it
+ *   note: "summary" was excluded ('summary'): not planned, not delivered
+ * ```
+ */
+export function planLines(plan: Plan, planner: PlannerName, replacedBecause?: string): string[] {
+  const count = `${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'}`;
+  const requested = plan.requested?.length ? `; requested: ${plan.requested.join(', ')}` : '';
+  const excluded = plan.excluded?.length ? `; excluded: ${plan.excluded.join(', ')}` : '';
+  const head = `${replacedBecause === undefined ? 'plan' : 'new plan'} (${planner}): ${count}${requested}${excluded}`;
+  const lines = [replacedBecause === undefined ? head : `${head} (${replacedBecause})`];
+  for (const t of plan.tasks) lines.push(`  ${t.id} [${t.agent}]${t.reason ? `: ${t.reason}` : ''}`);
+  for (const n of plan.notes ?? []) lines.push(`  note: ${n}`);
+  return lines;
 }
 
 /** The who-did-what table printed at the end of a run. */

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { parseDuration, RUN_STATUSES, wholeNumber } from './arguments.ts';
-import { runCommand } from './commands/run.ts';
+import type { runCommand } from './commands/run.ts';
+import { resumeCommand } from './commands/run.ts';
 import { runsCancelCommand, runsDeleteCommand, runsListCommand, runsPruneCommand, runsShowCommand } from './commands/runs.ts';
 import type { ActWrapper } from './extra-commands.ts';
 
@@ -29,19 +30,22 @@ export function runsCommands(program: Command, act: ActWrapper, options: { store
 
   runs
     .command('resume')
-    .description('continue an interrupted run from its journal; tasks that succeeded are not run again')
-    .argument(...idArgument)
-    .addOption(new Option('-m, --manifest <file>', 'the manifest (default: the one the run was started with)'))
+    .description('continue a run whose process stopped, under the manifest it journaled; tasks that succeeded are not run again')
+    .argument('[id]', 'the run (or --all)')
+    .option('--all', 'carry on every run whose process is gone (as baton serve does by itself)')
+    .addOption(new Option('-m, --manifest <file>', 'the manifest file to compare with (default: the one the run was started with)'))
+    .option('--use-current-manifest', 'continue under the manifest file as it is now, not as the run journaled it')
     .addOption(options.store())
-    .option('--json', 'print the RunResult as JSON on stdout')
-    .option('--out <dir>', 'folder for the deliverable files (default: the one the run was started with)')
-    .action(act((id: string, opts: Parameters<typeof runCommand>[1]) => runCommand(undefined, opts, id)));
+    .option('--json', 'print the RunResult as JSON')
+    .option('--out <dir>', 'folder for the deliverable files (default: where the run started writing them)')
+    .action(act((id: string | undefined, opts: Parameters<typeof runCommand>[1] & { all?: boolean }) => resumeCommand(id, opts)));
 
   runs
     .command('cancel')
-    .description('cancel a running run: its process gets SIGTERM, or, when that process is gone, the run is closed as cancelled')
+    .description('cancel a run wherever it runs: its process stops it within a second; a run whose process is gone is ended here')
     .argument(...idArgument)
     .addOption(options.store())
+    .option('--redis <url>', 'also cancel its queued jobs on this Redis (default: $BATON_REDIS_URL)')
     .action(act((id: string, opts: Parameters<typeof runsCancelCommand>[1]) => runsCancelCommand(id, opts)));
 
   runs

@@ -32,6 +32,12 @@ export interface Agent {
   readonly spec: AgentSpec;
   /** Runs one attempt. Throw to fail; return the output object otherwise. */
   run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput>;
+  /**
+   * The version the agent itself reports (a module's `export const version`, an A2A card's
+   * `version`, a command's `versionCommand`), or undefined when it reports none. Read once when
+   * the agent is built, before it runs: a manifest `version` pin is checked against it.
+   */
+  version?(): Promise<string | undefined>;
   /** Releases held resources (connections, child processes). */
   close?(): Promise<void>;
 }

@@ -6,8 +6,10 @@ export type BatonErrorCode =
   | 'MANIFEST_NOT_FOUND'
   | 'PLAN_INVALID'
   | 'GOAL_UNSATISFIABLE'
+  | 'GOAL_REFUSED'
   | 'AGENT_NOT_FOUND'
   | 'AGENT_FAILED'
+  | 'AGENT_VERSION_REFUSED'
   | 'AGENT_TIMEOUT'
   | 'OUTPUT_INVALID'
   | 'RUN_NOT_FOUND'
@@ -18,6 +20,7 @@ export type BatonErrorCode =
   | 'BUDGET_EXCEEDED'
   | 'MODEL_NOT_CONFIGURED'
   | 'BAD_REQUEST'
+  | 'SUITE_INVALID'
   | 'UNAUTHORIZED'
   | 'INTERNAL';
 

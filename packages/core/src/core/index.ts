@@ -1,5 +1,6 @@
 export * from './types.ts';
 export type * from './events.ts';
+export { EVENT_SCHEMA_VERSION, RUN_EVENT_TYPES } from './events.ts';
 export type * from './contracts.ts';
 export * from './errors.ts';
 export { reduceEvents, RunResultBuilder } from './reduce.ts';

@@ -8,13 +8,34 @@ import type { Dispatch } from '../cli/dispatch-choice.ts';
 export type ExtraCheck = (task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal, reportUsage?: (usage: Usage) => void) => Promise<string[]>;
 
 
+/** Turns a `provider:model` id into a model (opaque to the core; tests give a scripted one). */
+export type ModelResolver = (id: string, where: string) => unknown;
+
+/** Options of the LLM parts the core asks for. */
+export interface LlmOptions {
+  resolveModel?: ModelResolver;
+}
+
+/** One rubric's verdict by the orchestrator's model. */
+export interface RubricVerdict {
+  /** The rubric's number, from 1. */
+  rubric: number;
+  pass: boolean;
+  reason: string;
+}
+
+/** Judges one value against rubrics with the orchestrator's model. */
+export type RubricJudge = (subject: Pick<PlanTask, 'title' | 'instructions'>, name: string, value: unknown, rubrics: string[], signal: AbortSignal) => Promise<RubricVerdict[]>;
+
 /** What the core uses of `batonjs-llm`. */
 export interface LlmPackage {
   createLlmAgent: AgentFactory;
   /** The LLM planner over `orchestrator.model`; throws naming the missing key or model. */
-  createLlmPlanner(manifest: Manifest): Planner;
+  createLlmPlanner(manifest: Manifest, options?: LlmOptions): Planner;
   /** The judge of `checks: [{ rubric }]`, when the orchestrator has a model and some artifact has checks. */
-  createJudgeIfNeeded(manifest: Manifest): ExtraCheck | undefined;
+  createJudgeIfNeeded(manifest: Manifest, options?: LlmOptions): ExtraCheck | undefined;
+  /** A judge of arbitrary rubrics (eval suites) with `orchestrator.model`, with the id of the model it uses. */
+  createRubricJudge(manifest: Manifest, options?: LlmOptions): { modelId: string; judge: RubricJudge };
 }
 
 /** What the core uses of `batonjs-scale`. */

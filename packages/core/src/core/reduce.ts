@@ -128,6 +128,20 @@ export class RunResultBuilder {
         }
         return;
       }
+      case 'integration.started': {
+        const r = this.need(event);
+        r.integration = { integrator: event.integrator, startedAt: event.at };
+        return;
+      }
+      case 'integration.ended': {
+        const r = this.need(event);
+        const i = (r.integration ??= { integrator: 'default', startedAt: event.at });
+        i.endedAt = event.at;
+        i.ok = event.ok;
+        i.durationMs = event.durationMs;
+        if (event.error !== undefined) i.error = event.error;
+        return;
+      }
       case 'run.ended': {
         const r = this.need(event);
         r.status = event.status;

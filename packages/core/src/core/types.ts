@@ -43,7 +43,13 @@ export type AgentKind = 'module' | 'command' | 'llm' | 'a2a' | 'code';
 export interface AgentSpec {
   name: string;
   description: string;
+  /** The version as declared (an exact version or a semver range); `0.0.0` when none is. */
   version: string;
+  /**
+   * The manifest's `version` when it states one: the exact version or semver range (`^1.2.0`,
+   * `~1.2`, `>=1 <2`) the version the agent reports must satisfy. Unset: nothing is checked.
+   */
+  versionPin?: string;
   capabilities: string[];
   consumes: string[];
   produces: string[];
@@ -52,6 +58,8 @@ export interface AgentSpec {
   module?: string;
   /** kind command: argv; run with the manifest's folder as working directory. */
   command?: string[];
+  /** kind command: argv whose stdout (first line) is the version the command reports. */
+  versionCommand?: string[];
   /** kind a2a: base URL of the remote agent (its agent card is read from there). */
   url?: string;
   /** kind llm: provider:model. */
@@ -68,6 +76,24 @@ export interface AgentSpec {
   retries?: number;
   /** Folder relative paths are resolved against (the manifest's folder). */
   baseDir?: string;
+  /** Contract examples run by `baton agents test`: an input and what its output must be. */
+  examples?: AgentExample[];
+}
+
+/** One example of an agent's contract: an input, and the output expected from it. */
+export interface AgentExample {
+  name?: string;
+  input: {
+    goal?: string;
+    /** The artifacts the agent consumes, by type. */
+    inputs: Record<string, unknown>;
+    /** Run parameters (DESIGN section 9). */
+    params?: Record<string, unknown>;
+  };
+  /** Expected output: every key given must be there with that value (deep partial match). */
+  output?: Record<string, unknown>;
+  /** A JSON Schema per artifact that the output must also meet (already loaded from its file). */
+  schema?: Record<string, JsonSchema>;
 }
 
 /** A tool an llm agent may call: an MCP server's tools or a built-in. */
@@ -122,6 +148,11 @@ export interface Plan {
   requested?: string[];
   /** Free-text notes a planner wants shown (e.g. "goal named no artifact; used the deliverable"). */
   notes?: string[];
+  /**
+   * Artifacts the goal ruled out ("no summary", "only the charts"): none of them is delivered. One
+   * may still be made as the input of another task (a note then says so).
+   */
+  excluded?: string[];
 }
 
 /** What an agent receives (DESIGN section 4). */
@@ -211,6 +242,19 @@ export interface RunResult {
   reason?: string;
   /** Plans replaced by re-planning, oldest first. */
   previousPlans?: Plan[];
+  /** The integration phase (turning artifacts into the deliverable), once it started. */
+  integration?: IntegrationRecord;
+}
+
+/** When and how the deliverable was integrated. */
+export interface IntegrationRecord {
+  /** `default`, or the integrator module of the manifest. */
+  integrator: string;
+  startedAt: string;
+  endedAt?: string;
+  ok?: boolean;
+  durationMs?: number;
+  error?: string;
 }
 
 export const emptyUsage = (): Usage => ({ llmCalls: 0, inputTokens: 0, outputTokens: 0 });

@@ -1,4 +1,6 @@
-import type { RunStore } from '../core/contracts.ts';
+import type { AppendOptions, RunStore } from '../core/contracts.ts';
+import { BatonError } from '../core/errors.ts';
+import { EVENT_SCHEMA_VERSION } from '../core/events.ts';
 import type { RunEvent, RunEventBody } from '../core/events.ts';
 import { RunResultBuilder } from '../core/reduce.ts';
 import { referenceJournaledArtifacts } from './artifact-refs.ts';
@@ -18,10 +20,18 @@ function nowIso(): string {
   return lastIso;
 }
 
+export interface RunJournalOptions {
+  /** The fencing token this process holds for the run (stores that record ownership check it). */
+  fence?: number;
+  /** Told once when the store refuses a batch because another process took the run. */
+  onFenced?: (error: BatonError) => void;
+}
+
 /**
- * Stamps a run's events (seq, time), folds them into the live RunResult, tells listeners at
- * once, and writes them to the store in batches: every event emitted in the same tick of the
- * event loop goes to the store in one `append` (one transaction for SQLite/PostgreSQL).
+ * Stamps a run's events (seq, time, format version), folds them into the live RunResult, tells
+ * listeners at once, and writes them to the store in batches: every event emitted in the same
+ * tick of the event loop goes to the store in one `append` (one transaction for SQLite/PostgreSQL).
+ * Once the store says another process took the run, nothing more is written or told.
  */
 export class RunJournal {
   readonly builder = new RunResultBuilder();
@@ -30,14 +40,23 @@ export class RunJournal {
   private flushing: Promise<void> = Promise.resolve();
   private scheduled = false;
   private failure: unknown;
+  private fenced = false;
+  private readonly appendOptions: AppendOptions | undefined;
 
   constructor(
     readonly runId: string,
     private readonly store: RunStore,
     private readonly listeners: readonly EventListener[],
     startSeq = 0,
+    private readonly options: RunJournalOptions = {},
   ) {
     this.seq = startSeq;
+    this.appendOptions = options.fence === undefined ? undefined : { fence: options.fence };
+  }
+
+  /** True once another process took the run: this journal writes nothing more. */
+  get lost(): boolean {
+    return this.fenced;
   }
 
   /** Replays already-journaled events into the live result (resume). */
@@ -54,6 +73,8 @@ export class RunJournal {
     event.runId = this.runId;
     event.seq = ++this.seq;
     event.at = nowIso();
+    event.v = EVENT_SCHEMA_VERSION;
+    if (this.fenced) return event;
     this.builder.apply(event);
     this.pending.push(event);
     for (const l of this.listeners) {
@@ -82,10 +103,16 @@ export class RunJournal {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.flushing = this.flushing.then(() =>
-      this.store.append(this.runId, batch).catch((e: unknown) => {
+    this.flushing = this.flushing.then(() => {
+      if (this.fenced) return undefined;
+      return this.store.append(this.runId, batch, this.appendOptions).catch((e: unknown) => {
         this.failure ??= e;
-      }),
-    );
+        if (BatonError.isInstance(e) && e.code === 'RUN_FENCED' && !this.fenced) {
+          this.fenced = true;
+          this.pending = [];
+          this.options.onFenced?.(e);
+        }
+      });
+    });
   };
 }

@@ -71,7 +71,7 @@ function describeFailure(f: FailedAttempt): string {
       return `Your previous output was rejected: ${f.error}`;
     case 'timeout':
       return `Your previous attempt timed out: ${f.error}`;
-    default:
+    case 'failed':
       return `Your previous attempt failed: ${f.error}`;
   }
 }

@@ -10,9 +10,9 @@ import { advance, decideAfterFailure } from './ladder.ts';
 import type { LadderState } from './ladder.ts';
 import type { Limiter } from './limiter.ts';
 
-/** Why a run stopped before its plan was done. */
+/** Why a run stopped before its plan was done (`lost`: another process took the run over). */
 export interface StopReason {
-  kind: 'cancelled' | 'timeout' | 'budget';
+  kind: 'cancelled' | 'timeout' | 'budget' | 'lost';
   message: string;
 }
 

@@ -1,8 +1,8 @@
 /** Turns a manifest that passed every check into the core `Manifest` (absolute paths, loaded schemas). */
 import { resolve } from 'node:path';
-import type { AgentSpec, ArtifactSpec, Manifest, OrchestratorSpec, ToolSpec } from '../core/types.ts';
-import type { LoadedSchema } from './files.ts';
-import type { ParsedAgent, ParsedManifest, ParsedTool } from './schema.ts';
+import type { AgentExample, AgentSpec, ArtifactSpec, JsonSchema, Manifest, OrchestratorSpec, ToolSpec } from '../core/types.ts';
+import { exampleSchemaKey, type LoadedSchema } from './files.ts';
+import type { ParsedAgent, ParsedExample, ParsedManifest, ParsedTool } from './schema.ts';
 
 export interface BuildOptions {
   file?: string;
@@ -10,11 +10,19 @@ export interface BuildOptions {
   baseDir: string;
 }
 
-export function buildManifest(parsed: ParsedManifest, schemas: Map<string, Map<string, LoadedSchema>>, options: BuildOptions): Manifest {
+/** Schemas loaded from files or compiled inline, by the file check. */
+export interface LoadedSchemas {
+  /** agent name → artifact type → its schema. */
+  schemas: Map<string, Map<string, LoadedSchema>>;
+  /** Examples' schemas, by `exampleSchemaKey`. */
+  exampleSchemas: Map<string, LoadedSchema>;
+}
+
+export function buildManifest(parsed: ParsedManifest, loaded: LoadedSchemas, options: BuildOptions): Manifest {
   const { baseDir } = options;
   const agents: Record<string, AgentSpec> = {};
   for (const [name, agent] of Object.entries(parsed.agents)) {
-    agents[name] = buildAgent(name, agent, schemas.get(name), baseDir);
+    agents[name] = buildAgent(name, agent, loaded, baseDir);
   }
   const { integrator, policy, ...orchestrator } = parsed.orchestrator;
   const orchestratorSpec: OrchestratorSpec = {
@@ -31,7 +39,8 @@ export function buildManifest(parsed: ParsedManifest, schemas: Map<string, Map<s
   };
 }
 
-function buildAgent(name: string, agent: ParsedAgent, schemas: Map<string, LoadedSchema> | undefined, baseDir: string): AgentSpec {
+function buildAgent(name: string, agent: ParsedAgent, loaded: LoadedSchemas, baseDir: string): AgentSpec {
+  const schemas = loaded.schemas.get(name);
   const output: Record<string, ArtifactSpec> = {};
   for (const [artifact, spec] of Object.entries(agent.output)) {
     output[artifact] = { ...schemas?.get(artifact), ...(spec.checks === undefined ? {} : { checks: spec.checks }) };
@@ -39,7 +48,9 @@ function buildAgent(name: string, agent: ParsedAgent, schemas: Map<string, Loade
   const common = withoutUndefined({
     name,
     description: agent.description,
-    version: agent.version,
+    version: agent.version ?? '0.0.0',
+    versionPin: agent.version,
+    examples: agent.examples?.map((example, index) => buildExample(name, index, example, loaded.exampleSchemas)),
     capabilities: agent.capabilities,
     consumes: agent.consumes,
     produces: agent.produces,
@@ -55,7 +66,7 @@ function buildAgent(name: string, agent: ParsedAgent, schemas: Map<string, Loade
     case 'module':
       return { ...common, module: resolve(baseDir, agent.module) };
     case 'command':
-      return { ...common, command: agent.command };
+      return { ...common, command: agent.command, ...withoutUndefined({ versionCommand: agent.versionCommand }) };
     case 'a2a':
       return { ...common, url: agent.url };
     case 'llm':
@@ -64,6 +75,21 @@ function buildAgent(name: string, agent: ParsedAgent, schemas: Map<string, Loade
         ...withoutUndefined({ model: agent.model, instructions: agent.instructions, tools: agent.tools?.map(toToolSpec) }),
       };
   }
+}
+
+function buildExample(agent: string, index: number, example: ParsedExample, loaded: Map<string, LoadedSchema>): AgentExample {
+  const { goal, inputs, params } = example.input;
+  let schema: Record<string, JsonSchema> | undefined;
+  for (const artifact of Object.keys(example.schema ?? {})) {
+    const found = loaded.get(exampleSchemaKey(agent, index, artifact));
+    if (found) (schema ??= {})[artifact] = found.schema;
+  }
+  return withoutUndefined({
+    name: example.name,
+    input: withoutUndefined({ goal, inputs, params }),
+    output: example.output,
+    schema,
+  });
 }
 
 function toToolSpec(tool: ParsedTool): ToolSpec {

@@ -22,14 +22,38 @@ export interface FileCheck {
   findings: Finding[];
   /** agent name → artifact type → its schema. */
   schemas: Map<string, Map<string, LoadedSchema>>;
+  /** The schemas of agents' examples, by {@link exampleSchemaKey}. */
+  exampleSchemas: Map<string, LoadedSchema>;
+}
+
+/** Where an example's schema for one artifact is kept in {@link FileCheck.exampleSchemas}. */
+export function exampleSchemaKey(agent: string, example: number, artifact: string): string {
+  return JSON.stringify([agent, example, artifact]);
 }
 
 /** Checks every file a manifest names, relative to `baseDir`. Reads the manifest leniently. */
 export async function checkFiles(manifest: unknown, baseDir: string): Promise<FileCheck> {
   const findings: Finding[] = [];
   const schemas = new Map<string, Map<string, LoadedSchema>>();
+  const exampleSchemas = new Map<string, LoadedSchema>();
   const schemaFiles = new Map<string, Promise<SchemaFile>>();
   const work: Promise<void>[] = [];
+  const loadSchema = (schema: unknown, path: FieldPath, keep: (loaded: LoadedSchema) => void): void => {
+    if (typeof schema === 'string' && schema !== '') {
+      const file = resolve(baseDir, schema);
+      if (!schemaFiles.has(file)) schemaFiles.set(file, readSchemaFile(file, schema));
+      work.push(
+        (schemaFiles.get(file) as Promise<SchemaFile>).then((result) => {
+          if ('problem' in result) findings.push({ path, message: result.problem });
+          else keep({ schema: result.schema, schemaPath: file });
+        }),
+      );
+    } else if (isRecord(schema)) {
+      const problem = compileProblem(schema, 'the inline schema');
+      if (problem === undefined) keep({ schema });
+      else findings.push({ path, message: problem });
+    }
+  };
 
   const integrator = asRecord(asRecord(manifest)['orchestrator'])['integrator'];
   if (typeof integrator === 'string' && integrator !== '') {
@@ -41,30 +65,21 @@ export async function checkFiles(manifest: unknown, baseDir: string): Promise<Fi
       work.push(checkModuleFile(agent['module'], baseDir, ['agents', name, 'module'], 'agent module', findings));
     }
     for (const [artifact, spec] of Object.entries(asRecord(agent['output']))) {
-      const schema = asRecord(spec)['schema'];
-      const path = ['agents', name, 'output', artifact, 'schema'];
-      const keep = (loaded: LoadedSchema) => {
+      loadSchema(asRecord(spec)['schema'], ['agents', name, 'output', artifact, 'schema'], (loaded) => {
         const byArtifact = schemas.get(name) ?? new Map<string, LoadedSchema>();
         schemas.set(name, byArtifact.set(artifact, loaded));
-      };
-      if (typeof schema === 'string' && schema !== '') {
-        const file = resolve(baseDir, schema);
-        if (!schemaFiles.has(file)) schemaFiles.set(file, readSchemaFile(file, schema));
-        work.push(
-          (schemaFiles.get(file) as Promise<SchemaFile>).then((result) => {
-            if ('problem' in result) findings.push({ path, message: result.problem });
-            else keep({ schema: result.schema, schemaPath: file });
-          }),
-        );
-      } else if (isRecord(schema)) {
-        const problem = compileProblem(schema, 'the inline schema');
-        if (problem === undefined) keep({ schema });
-        else findings.push({ path, message: problem });
-      }
+      });
     }
+    const examples = Array.isArray(agent['examples']) ? (agent['examples'] as unknown[]) : [];
+    examples.forEach((example, index) => {
+      for (const [artifact, schema] of Object.entries(asRecord(asRecord(example)['schema']))) {
+        const path = ['agents', name, 'examples', index, 'schema', artifact];
+        loadSchema(schema, path, (loaded) => exampleSchemas.set(exampleSchemaKey(name, index, artifact), loaded));
+      }
+    });
   }
   await Promise.all(work);
-  return { findings, schemas };
+  return { findings, schemas, exampleSchemas };
 }
 
 async function checkModuleFile(written: string, baseDir: string, path: FieldPath, what: string, findings: Finding[]): Promise<void> {

@@ -87,5 +87,5 @@ async function validate(
     problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
     throw new ManifestError(problems);
   }
-  return buildManifest(shape.manifest, files.schemas, { baseDir, ...(options.file === undefined ? {} : { file: options.file }) });
+  return buildManifest(shape.manifest, files, { baseDir, ...(options.file === undefined ? {} : { file: options.file }) });
 }

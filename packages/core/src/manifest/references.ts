@@ -14,6 +14,7 @@ interface AgentFacts {
   produces: Entry[];
   fallback: Entry[];
   outputKeys: string[];
+  examples: unknown[];
 }
 
 /** Checks references between the orchestrator and agents of a manifest (before or after shape checks). */
@@ -30,6 +31,7 @@ export function checkReferences(manifest: unknown): Finding[] {
       produces: entries(agent['produces']),
       fallback: entries(agent['fallback']),
       outputKeys: Object.keys(asRecord(agent['output'])),
+      examples: Array.isArray(agent['examples']) ? (agent['examples'] as unknown[]) : [],
     });
     if (!AGENT_NAME_PATTERN.test(name)) {
       findings.push({
@@ -62,6 +64,7 @@ export function checkReferences(manifest: unknown): Finding[] {
   for (const agent of agents.values()) {
     checkOutputKeys(agent, findings);
     checkFallbacks(agent, agents, findings);
+    checkExamples(agent, findings);
   }
   findings.push(...findCycles(subagents, producers));
   return findings;
@@ -113,6 +116,33 @@ function checkOutputKeys(agent: AgentFacts, findings: Finding[]): void {
       });
     }
   }
+}
+
+/** An example gives only inputs the agent consumes and expects only artifacts it produces. */
+function checkExamples(agent: AgentFacts, findings: Finding[]): void {
+  const produces = agent.produces.map((p) => p.value);
+  const consumes = agent.consumes.map((c) => c.value);
+  agent.examples.forEach((raw, index) => {
+    const example = asRecord(raw);
+    const at = (...rest: (string | number)[]): FieldPath => ['agents', agent.name, 'examples', index, ...rest];
+    for (const key of Object.keys(asRecord(asRecord(example['input'])['inputs']))) {
+      if (!consumes.includes(key)) {
+        const list = consumes.length > 0 ? `consumes: ${consumes.join(', ')}` : 'it consumes nothing';
+        findings.push({ path: at('input', 'inputs', key), at: 'key', message: `"${key}" is not an input of ${agent.name} (${list})${didYouMean(key, consumes)}` });
+      }
+    }
+    for (const field of ['output', 'schema'] as const) {
+      for (const key of Object.keys(asRecord(example[field]))) {
+        if (!produces.includes(key)) {
+          findings.push({
+            path: at(field, key),
+            at: 'key',
+            message: `"${key}" is not an artifact ${agent.name} produces (produces: ${produces.join(', ')})${didYouMean(key, produces)}`,
+          });
+        }
+      }
+    }
+  });
 }
 
 function checkFallbacks(agent: AgentFacts, agents: Map<string, AgentFacts>, findings: Finding[]): void {

@@ -3,6 +3,7 @@
  * rules that relate fields across agents (references, cycles, fallbacks) live in `references.ts`,
  * and rules that touch the file system in `files.ts`.
  */
+import semver from 'semver';
 import { z } from 'zod';
 import { DEFAULT_POLICY } from '../core/defaults.ts';
 import { describeValue } from './describe.ts';
@@ -113,26 +114,48 @@ export const toolSchema = z
     }
   });
 
+/** A JSON Schema given as a file path (JSON or YAML, relative to the manifest) or inline. */
+const schemaReference = () =>
+  z.union([nonEmptyString(), z.record(z.string(), z.unknown())], {
+    error: (issue) =>
+      issue.code === 'invalid_union' ? `expected a JSON Schema file path or an inline schema mapping, got ${describeValue(issue.input)}` : undefined,
+  });
+
+/** An exact version (`1.2.0`) or a semver range (`^1.2.0`, `~1.2`, `>=1 <2`). */
+const versionOrRange = () =>
+  nonEmptyString().refine((v) => semver.validRange(v) !== null, {
+    error: (issue) => `expected a version (1.2.0) or a semver range (^1.2.0, ~1.2, >=1 <2), got ${describeValue(issue.input)}`,
+  });
+
 export const artifactSpecSchema = z.strictObject({
-  schema: z
-    .union([nonEmptyString(), z.record(z.string(), z.unknown())], {
-      error: (issue) =>
-        issue.code === 'invalid_union'
-          ? `expected a JSON Schema file path or an inline schema mapping, got ${describeValue(issue.input)}`
-          : undefined,
-    })
-    .optional()
-    .describe('JSON Schema the artifact must satisfy: a file (JSON or YAML) or inline.'),
+  schema: schemaReference().optional().describe('JSON Schema the artifact must satisfy: a file (JSON or YAML) or inline.'),
   checks: z
     .array(z.strictObject({ rubric: nonEmptyString() }))
     .optional()
     .describe('Quality checks judged by the orchestrator model.'),
 });
 
+export const agentExampleSchema = z
+  .strictObject({
+    name: nonEmptyString().optional(),
+    input: z
+      .strictObject({
+        goal: z.string().optional().describe("The run's goal the agent is given."),
+        inputs: z.record(z.string(), z.unknown()).default({}).describe('The artifacts it consumes, by type.'),
+        params: z.record(z.string(), z.unknown()).optional().describe('Run parameters.'),
+      })
+      .describe('The agent input of this example (DESIGN section 4).'),
+    output: z.record(z.string(), z.unknown()).optional().describe('Expected output: every key given must be there with that value (deep partial match).'),
+    schema: z.record(z.string(), schemaReference()).optional().describe('A JSON Schema per artifact the output must meet: a file or inline.'),
+  })
+  .describe('One example of the agent contract, run by `baton agents test`.');
+
 /** Fields every agent kind has. */
 export const agentCommonFields = {
   description: nonEmptyString().describe('What the agent does; matched against goals.'),
-  version: nonEmptyString().default('0.0.0'),
+  version: versionOrRange()
+    .optional()
+    .describe('The version, or a pin the version the agent reports must satisfy: exact (1.2.0) or a semver range (^1.2.0, ~1.2, >=1 <2).'),
   capabilities: nameList().default([]).describe('Words matched against goals.'),
   consumes: nameList().default([]).describe('Artifact types it needs as input.'),
   produces: nameList().min(1, { error: 'expected at least one artifact type, got an empty list' }),
@@ -141,6 +164,7 @@ export const agentCommonFields = {
   retries: nonNegativeInt().optional(),
   fallback: nameList().default([]).describe('Agents tried, in order, after retries run out.'),
   output: z.record(z.string(), artifactSpecSchema).default({}).describe('Checks per produced artifact type.'),
+  examples: z.array(agentExampleSchema).optional().describe('Contract examples: an input and the output expected from it.'),
 };
 
 const moduleAgentSchema = z.strictObject({
@@ -153,6 +177,7 @@ const commandAgentSchema = z.strictObject({
   ...agentCommonFields,
   kind: z.literal('command'),
   command: argv().describe('argv; JSON input on stdin, JSON output on stdout.'),
+  versionCommand: argv().optional().describe('argv whose stdout (first line) is the version the command reports; checked against version.'),
 });
 
 const llmAgentSchema = z.strictObject({
@@ -203,3 +228,4 @@ export type ManifestInput = z.input<typeof manifestSchema>;
 export type ParsedManifest = z.output<typeof manifestSchema>;
 export type ParsedAgent = z.output<typeof agentSchema>;
 export type ParsedTool = z.output<typeof toolSchema>;
+export type ParsedExample = z.output<typeof agentExampleSchema>;

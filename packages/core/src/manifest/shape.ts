@@ -71,8 +71,11 @@ function unknownKey(objectPath: FieldPath, key: string, known: readonly string[]
   return { message: `unknown key "${key}" (did you mean "${meant}"?)`, meant };
 }
 
-/** Messages in the form "expected X, got Y" for every issue a schema does not word itself. */
-function errorMap(knownKeys: WeakMap<object, readonly string[]>): z.core.$ZodErrorMap {
+/**
+ * Messages in the form "expected X, got Y" for every issue a schema does not word itself. Unknown
+ * keys record the keys their object knows in `knownKeys`, for "did you mean" suggestions.
+ */
+export function errorMap(knownKeys: WeakMap<object, readonly string[]>): z.core.$ZodErrorMap {
   return (issue: RawIssue) => {
     const got = describeValue(issue.input);
     switch (issue.code) {
@@ -112,7 +115,11 @@ function errorMap(knownKeys: WeakMap<object, readonly string[]>): z.core.$ZodErr
       case 'unrecognized_keys':
         if (isRecord(issue.input) && issue.inst instanceof z.ZodObject) knownKeys.set(issue.input, Object.keys(issue.inst.shape));
         return `unknown keys: ${issue.keys.join(', ')}`;
-      default:
+      // zod words these well enough itself.
+      case 'custom':
+      case 'invalid_element':
+      case 'invalid_key':
+      case 'not_multiple_of':
         return undefined;
     }
   };

@@ -39,9 +39,19 @@ function levelOf(event: RunEvent): Level {
       return 'error';
     case 'usage':
       return 'debug';
+    case 'integration.ended':
+      return event.ok ? 'info' : 'warn';
     case 'run.ended':
       return event.status === 'succeeded' || event.status === 'cancelled' ? 'info' : event.status === 'partial' ? 'warn' : 'error';
-    default:
+    case 'run.started':
+    case 'run.resumed':
+    case 'plan.created':
+    case 'plan.replaced':
+    case 'task.started':
+    case 'task.retrying':
+    case 'task.succeeded':
+    case 'task.cancelled':
+    case 'integration.started':
       return 'info';
   }
 }
@@ -87,6 +97,14 @@ export function eventLogFields(event: RunEvent): Record<string, unknown> {
       break;
     case 'run.resumed':
       fields['interruptedAttempts'] = event.interruptedAttempts.length;
+      if (event.owner) fields['owner'] = event.owner.id;
+      if (event.reason) fields['reason'] = event.reason;
+      break;
+    case 'integration.started':
+      fields['integrator'] = event.integrator;
+      break;
+    case 'integration.ended':
+      Object.assign(fields, { ok: event.ok, durationMs: event.durationMs, ...(event.error ? { error: event.error } : {}) });
       break;
   }
   return fields;

@@ -7,9 +7,17 @@ import { taskId, verbOf } from './task-ids.ts';
 
 /**
  * Turns the planned agents into tasks: one task per agent, in topological order with ties broken
- * by the order of `orchestrator.subagents`, numbered from 1 (`t1-extract-sales-dataset`).
+ * by the order of `orchestrator.subagents`, numbered from 1 (`t1-extract-sales-dataset`). A task
+ * produces what its agent makes for this plan, minus `dropped` (excluded artifacts nobody needs);
+ * its id comes from the agent's first artifact all the same, so one agent keeps one id across goals.
  */
-export function buildTasks(goal: string, chain: ProducerChain, index: ManifestIndex, requested: ReadonlySet<string>): PlanTask[] {
+export function buildTasks(
+  goal: string,
+  chain: ProducerChain,
+  index: ManifestIndex,
+  requested: ReadonlySet<string>,
+  dropped: ReadonlySet<string> = new Set(),
+): PlanTask[] {
   const planned = [...chain.agents.values()];
   const inputsFrom = (p: PlannedAgent): string[] =>
     unique(p.spec.consumes.map((c) => chain.producerOf.get(c)).filter((a): a is string => a !== undefined && a !== p.spec.name));
@@ -19,9 +27,10 @@ export function buildTasks(goal: string, chain: ProducerChain, index: ManifestIn
   const idOf = new Map<string, string>();
   const producesOf = new Map<string, string[]>();
   ordered.forEach((p, i) => {
-    const produces = p.spec.produces.filter((a) => chain.producerOf.get(a) === p.spec.name);
-    producesOf.set(p.spec.name, produces);
-    idOf.set(p.spec.name, taskId(i + 1, verbOf(p.spec.description), produces[0] ?? p.spec.name));
+    const claimed = p.spec.produces.filter((a) => chain.producerOf.get(a) === p.spec.name);
+    const kept = claimed.filter((a) => !dropped.has(a));
+    producesOf.set(p.spec.name, kept.length > 0 ? kept : claimed);
+    idOf.set(p.spec.name, taskId(i + 1, verbOf(p.spec.description), claimed[0] ?? p.spec.name));
   });
   const id = (agent: string): string => idOf.get(agent) ?? agent;
 

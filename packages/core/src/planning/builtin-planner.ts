@@ -2,9 +2,14 @@ import type { PlanOutcome, Planner } from '../core/contracts.ts';
 import { BatonError } from '../core/errors.ts';
 import type { Manifest, Plan } from '../core/types.ts';
 import { buildTasks } from './build-tasks.ts';
-import { type GoalSignals, matchDescriptions, readGoal } from './goal-match.ts';
+import { readExclusions, settleExclusions } from './exclusions.ts';
+import { readGoal } from './goal-match.ts';
+import { goalRefused, refuseUnrelated } from './goal-refusal.ts';
+import { relateGoal } from './goal-relation.ts';
+import { readScopes } from './goal-scopes.ts';
 import { indexManifest } from './manifest-index.ts';
-import { ProducerChain } from './producer-chain.ts';
+import { PlanRequests } from './plan-requests.ts';
+import { decideRequests } from './request-rules.ts';
 import { GoalWords } from './text-match.ts';
 
 /**
@@ -27,109 +32,73 @@ export class BuiltinPlanner implements Planner {
 /**
  * Plans a goal without a model. The same goal and manifest always give the same plan.
  *
- * Which artifacts are requested, strongest signal first:
+ * The goal is first split into what it asks for and what it rules out (see `readScopes`: "no X",
+ * "without X", "except X", "skip X", "not X", "don't include X", "only X"); misspelt words are read
+ * as the manifest's own words ("sumary" → "summary"). Then, strongest signal first, the requested
+ * artifacts are:
  * 1. artifact types the goal names (all their words, or their head noun: "dataset" names
- *    `sales-dataset`, "sales" alone does not);
+ *    `sales-dataset`, "sales" alone does not), except those that only say what the goal is about:
+ *    named in a phrase ("replies *for the billing tickets*"), as the input of the whole after the
+ *    orchestrator's word ("triage *the tickets*"), or when the goal's other words ask for something
+ *    made from them ("which tickets are *urgent*"); such subjects are requested only when nothing
+ *    else is (see `decideRequests`);
  * 2. sub-agents whose capability phrase appears in the goal (all its words) contribute their
  *    produces, unless another planned agent already needs that agent's output (then the match only
  *    adds a reason: "sales summary" asks for the summary, not for the sales data behind it) or the
  *    phrase only repeats the words of named artifacts (capability "charts" when the goal says "charts");
- * 3. the orchestrator's `deliverable`, when the goal uses the orchestrator's own words (its name, its
- *    description after the verb, minus words of artifacts and capabilities);
- * 4. only when none of the above matched: the agents whose description shares the most meaningful
- *    words with the goal, at least two (a weak signal);
- * 5. otherwise the deliverable ("goal named no artifact").
- * A goal that names one thing plans only that thing and what it needs.
+ *    the orchestrator's `deliverable` is added too when the goal asks for the orchestrator's own thing
+ *    and names these as additions to it ("a report *with* charts");
+ * 3. without 1 and 2: the `deliverable`, when the goal uses the orchestrator's name ("report" for
+ *    `reports`), the other words naming the parameters of that whole;
+ * 4. otherwise the artifacts the goal's specific words point at most ("revenue by region": words of
+ *    the analytics agent's description), preferring those the orchestrator delivers and, of those,
+ *    the ones the others are made from (the least work that answers the words);
+ * 5. otherwise the deliverable when the goal uses words of the orchestrator's description;
+ * 6. otherwise, when the goal has no meaningful word ("go", "run it") or only words of the domain
+ *    as a whole, the deliverable; when its meaningful words relate to nothing in the manifest, the
+ *    goal is refused (`GOAL_REFUSED`), as it is when what it asks for comes before "about" and
+ *    relates to nothing ("a poem about our sales").
+ * Excluded artifacts are never requested, and their producers are planned only when a planned agent
+ * needs them (a note says so); with "only", everything else not needed is excluded as well. A goal
+ * that names one thing plans only that thing and what it needs.
  *
+ * @throws BatonError `GOAL_REFUSED` when the goal asks for nothing the sub-agents make, or excludes
+ *   everything they make; the message names what the orchestrator can produce.
  * @throws BatonError `GOAL_UNSATISFIABLE` when a requested or consumed artifact has no producer
  *   among the sub-agents (the message names the artifact and who needs it), or when nothing can be
  *   requested (no match and an empty deliverable).
  */
 export function planGoal(goal: string, manifest: Manifest): Plan {
   const index = indexManifest(manifest);
-  const words = new GoalWords(goal);
+  const reading = readScopes(goal, index.vocabulary);
+  const words = new GoalWords(goal, reading.positive);
   const signals = readGoal(words, index);
-  const chain = new ProducerChain(index, words, manifest);
-  const requested = new Set<string>();
-  const notes: string[] = [];
-  const request = (artifact: string, reason: string, preferred?: string): void => {
-    requested.add(artifact);
-    chain.need(artifact, { kind: 'requested', reason }, preferred);
-  };
+  const exclusions = readExclusions(goal, reading, index, manifest);
+  const relation = relateGoal(words.tokens, index);
+  refuseUnrelated(goal, manifest, reading, signals, relation);
 
-  for (const named of signals.named) request(named.artifact, named.reason);
-
-  applyCapabilities(signals, manifest, chain, request, notes);
-
-  const { deliverable } = manifest.orchestrator;
-  if (signals.orchestratorWords.length > 0) {
-    const reason = `deliverable of the orchestrator (goal mentions ${words.quote(signals.orchestratorWords)})`;
-    for (const artifact of deliverable) request(artifact, reason);
-    if (deliverable.length > 0) notes.push(`${reason}: ${deliverable.map(q).join(', ')}`);
+  const plan = new PlanRequests(manifest, index, words, exclusions);
+  plan.notes.push(...reading.corrections.map(([written, read]) => `read '${written}' as '${read}'`));
+  decideRequests(plan, { words, reading, signals, relation, index });
+  if (relation.unrelated.length > 0) {
+    plan.notes.push(`ignored ${relation.unrelated.map((t) => `'${t.word}'`).join(', ')}: not a word of this orchestrator's agents or artifacts`);
   }
 
-  if (signals.named.length === 0 && signals.capabilities.length === 0 && signals.orchestratorWords.length === 0) {
-    const weak = matchDescriptions(words, index);
-    for (const match of weak) {
-      const reason = `description of ${q(match.agent)} shares ${words.quote(match.shared)} with the goal (weak match)`;
-      const spec = manifest.agents[match.agent];
-      if (!spec) continue;
-      chain.use(spec, reason);
-      for (const artifact of spec.produces) if (chain.producerOf.get(artifact) === spec.name) request(artifact, reason, spec.name);
-      notes.push(`goal named no artifact or capability; ${reason}`);
-    }
-    if (weak.length === 0) {
-      const reason = 'deliverable of the orchestrator (goal named no artifact)';
-      for (const artifact of deliverable) request(artifact, reason);
-      if (deliverable.length > 0) notes.push(`goal named no artifact, capability or word of the orchestrator; planned the deliverable: ${deliverable.map(q).join(', ')}`);
-    }
+  const { requested, chain } = plan;
+  if (requested.size === 0) {
+    const excluded = [...exclusions.artifacts.keys()];
+    if (excluded.length > 0) throw goalRefused(manifest, `it excludes everything it would deliver (${excluded.map(q).join(', ')})`, { excluded });
+    throw nothingRequested(manifest, index.artifacts.map((a) => a.name));
   }
-
-  if (requested.size === 0) throw nothingRequested(manifest, index.artifacts.map((a) => a.name));
-
+  const settled = settleExclusions(exclusions, reading.only.length > 0, requested, chain, index);
   const rankOf = (a: string): number => index.artifactRank.get(a) ?? Number.MAX_SAFE_INTEGER;
-  const requestedList = [...requested].sort((a, b) => rankOf(a) - rankOf(b));
-  const tasks = buildTasks(goal, chain, index, requested);
-  return { tasks, requested: requestedList, notes: [...notes, ...chain.notes] };
-}
-
-/**
- * Capability matches. A phrase whose words all belong to artifacts the goal already names ("charts"
- * when the goal says "charts") only adds a reason to an agent already planned. Any other match plans
- * its agent; the agent's artifacts are requested unless it already works for another planned agent.
- */
-function applyCapabilities(
-  signals: GoalSignals,
-  manifest: Manifest,
-  chain: ProducerChain,
-  request: (artifact: string, reason: string, preferred?: string) => void,
-  notes: string[],
-): void {
-  const informative = new Map<string, string[]>();
-  for (const c of signals.capabilities) {
-    const reason = `capability '${c.phrase}' matches`;
-    const spec = manifest.agents[c.agent];
-    if (!spec) continue;
-    if (c.stems.every((s) => signals.namedStems.has(s))) {
-      if (chain.agents.has(c.agent)) chain.use(spec, reason);
-      continue;
-    }
-    chain.use(spec, reason);
-    informative.set(c.agent, [...(informative.get(c.agent) ?? []), c.phrase]);
-  }
-  for (const [agent, phrases] of informative) {
-    const planned = chain.agents.get(agent);
-    if (!planned) continue;
-    const quoted = phrases.map((p) => `'${p}'`).join(', ');
-    if (planned.neededBy.length > 0) {
-      const users = planned.neededBy.map(q).join(', ');
-      notes.push(`capability ${quoted} of ${q(agent)} matches, but ${q(agent)} already works for ${users}, so it adds no request of its own`);
-      continue;
-    }
-    for (const artifact of planned.spec.produces) {
-      if (chain.producerOf.get(artifact) === agent) request(artifact, `capability ${quoted} matches`, agent);
-    }
-  }
+  const result: Plan = {
+    tasks: buildTasks(goal, chain, index, requested, settled.dropped),
+    requested: [...requested].sort((a, b) => rankOf(a) - rankOf(b)),
+    notes: [...plan.notes, ...settled.notes, ...chain.notes],
+  };
+  if (settled.excluded.length > 0) result.excluded = settled.excluded;
+  return result;
 }
 
 function nothingRequested(manifest: Manifest, artifacts: string[]): BatonError {

@@ -2,7 +2,7 @@ import type { Plan } from '../core/types.ts';
 
 /**
  * A human-readable, multi-line rendering of a plan (what `baton plan` prints): the requested
- * artifacts, then each task with its agent, inputs, outputs, dependencies and the reason it is
+ * (and excluded) artifacts, then each task with its agent, inputs, outputs, dependencies and the reason it is
  * there, then the planner's notes.
  *
  * ```text
@@ -20,7 +20,8 @@ import type { Plan } from '../core/types.ts';
 export function explainPlan(plan: Plan): string {
   const count = `${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'}`;
   const requested = plan.requested && plan.requested.length > 0 ? `; requested: ${plan.requested.join(', ')}` : '';
-  const lines = [`Plan: ${count}${requested}`];
+  const excluded = plan.excluded && plan.excluded.length > 0 ? `; excluded: ${plan.excluded.join(', ')}` : '';
+  const lines = [`Plan: ${count}${requested}${excluded}`];
   for (const task of plan.tasks) {
     lines.push('', `${task.id}  (agent ${task.agent})`, `  ${task.title}`);
     if (task.dependsOn.length > 0) lines.push(`  after: ${task.dependsOn.join(', ')}`);

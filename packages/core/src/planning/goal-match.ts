@@ -1,18 +1,14 @@
 import type { AgentSpec } from '../core/types.ts';
 import type { CapabilityPhrase, ManifestIndex } from './manifest-index.ts';
-import { type GoalWords, isMeaningfulStem, stemsOf } from './text-match.ts';
+import { type GoalWords, stemsOf } from './text-match.ts';
 
 /** An artifact the goal names, and how. */
 export interface NamedArtifact {
   artifact: string;
+  /** The goal's words that named it. */
+  stems: string[];
   /** e.g. "goal mentions 'charts'". */
   reason: string;
-}
-
-/** An agent whose description shares words with the goal (the weak signal). */
-export interface DescriptionMatch {
-  agent: string;
-  shared: string[];
 }
 
 /** Everything the goal says about the manifest, strongest signal first. */
@@ -26,9 +22,6 @@ export interface GoalSignals {
   /** The goal's words that named artifacts. */
   namedStems: ReadonlySet<string>;
 }
-
-/** Fewest meaningful words a goal must share with an agent's description for the weak signal. */
-export const MIN_DESCRIPTION_WORDS = 2;
 
 /**
  * Reads the strong signals of a goal. An artifact type is named when the goal has all of its words,
@@ -44,7 +37,7 @@ export function readGoal(goal: GoalWords, index: ManifestIndex): GoalSignals {
   for (const a of index.artifacts) {
     const words = full.includes(a) ? a.stems : a.head !== undefined && goal.has(a.head) && !fullHeads.has(a.head) ? [a.head] : [];
     if (words.length === 0) continue;
-    named.push({ artifact: a.name, reason: `goal mentions ${goal.quote(words)}` });
+    named.push({ artifact: a.name, stems: words, reason: `goal mentions ${goal.quote(words)}` });
     for (const w of words) namedStems.add(w);
   }
   return {
@@ -53,23 +46,6 @@ export function readGoal(goal: GoalWords, index: ManifestIndex): GoalSignals {
     orchestratorWords: index.orchestratorStems.filter((s) => goal.has(s)),
     namedStems,
   };
-}
-
-/**
- * The weak signal, used only when the goal names no artifact, capability or orchestrator word: the
- * agents whose description shares the most meaningful words (at least {@link MIN_DESCRIPTION_WORDS},
- * each with a letter and three characters) with the goal. Ties all count; declared order is kept.
- */
-export function matchDescriptions(goal: GoalWords, index: ManifestIndex): DescriptionMatch[] {
-  let best: DescriptionMatch[] = [];
-  for (const spec of index.subagents) {
-    const shared = stemsOf(spec.description).filter((s) => isMeaningfulStem(s) && goal.has(s));
-    if (shared.length < MIN_DESCRIPTION_WORDS) continue;
-    const bestCount = best[0]?.shared.length ?? 0;
-    if (shared.length > bestCount) best = [{ agent: spec.name, shared }];
-    else if (shared.length === bestCount) best.push({ agent: spec.name, shared });
-  }
-  return best;
 }
 
 /**

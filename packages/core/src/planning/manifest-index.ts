@@ -1,4 +1,5 @@
 import type { AgentSpec, Manifest } from '../core/types.ts';
+import { buildVocabulary, type DomainVocabulary } from './domain-vocabulary.ts';
 import { stemsOf } from './text-match.ts';
 
 /** An artifact type and the words that name it. */
@@ -29,6 +30,10 @@ export interface ManifestIndex {
   producers: ReadonlyMap<string, AgentSpec[]>;
   /** Every artifact type the orchestrator's world mentions, in a stable order. */
   artifacts: ArtifactWords[];
+  /** The orchestrator's `deliverable`. */
+  deliverable: ReadonlySet<string>;
+  /** Artifacts the deliverable is made from, directly or not (its producers' inputs, and theirs). */
+  deliverableInputs: ReadonlySet<string>;
   /** Position of each artifact in `artifacts` (the order of `Plan.requested`). */
   artifactRank: ReadonlyMap<string, number>;
   capabilities: CapabilityPhrase[];
@@ -37,6 +42,10 @@ export interface ManifestIndex {
    * minus words of artifact names and capabilities, which point at one part rather than the whole.
    */
   orchestratorStems: string[];
+  /** The orchestrator's name among them ("report" for `reports`): the strongest of its own words. */
+  orchestratorNameStems: ReadonlySet<string>;
+  /** The words of the orchestrator's world: what relates to it, and to which artifact. */
+  vocabulary: DomainVocabulary;
 }
 
 const cache = new WeakMap<Manifest, ManifestIndex>();
@@ -92,5 +101,25 @@ function buildIndex(manifest: Manifest): ManifestIndex {
   const descriptionAfterVerb = orchestrator.description.trim().split(/\s+/).slice(1).join(' ');
   const orchestratorStems = stemsOf(`${orchestrator.name} ${descriptionAfterVerb}`).filter((s) => !partWords.has(s));
 
-  return { subagents, rank, producers, artifacts, artifactRank, capabilities, orchestratorStems };
+  const vocabulary = buildVocabulary(manifest, subagents, artifactNames);
+  const deliverable = new Set(orchestrator.deliverable);
+  const deliverableInputs = upstreamOf(deliverable, producers);
+  const orchestratorNameStems = new Set(stemsOf(orchestrator.name).filter((s) => orchestratorStems.includes(s)));
+  return { subagents, rank, producers, artifacts, deliverable, deliverableInputs, artifactRank, capabilities, orchestratorStems, orchestratorNameStems, vocabulary };
+}
+
+/** Every artifact the given ones are made from, through any of their producers, transitively. */
+export function upstreamOf(artifacts: ReadonlySet<string>, producers: ReadonlyMap<string, AgentSpec[]>): Set<string> {
+  const found = new Set<string>();
+  const pending = [...artifacts];
+  for (let i = 0; i < pending.length; i++) {
+    for (const spec of producers.get(pending[i] as string) ?? []) {
+      for (const input of spec.consumes) {
+        if (found.has(input)) continue;
+        found.add(input);
+        pending.push(input);
+      }
+    }
+  }
+  return found;
 }

@@ -23,6 +23,18 @@ const STOP_WORDS: ReadonlySet<string> = new Set([
 export interface Token {
   stem: string;
   word: string;
+  /** Where the word is in the goal (its index among the goal's words), when the reader kept it. */
+  pos?: number;
+}
+
+/** True for a function or politeness word that carries no meaning for matching ("the", "please"). */
+export function isStopWord(word: string): boolean {
+  return STOP_WORDS.has(word);
+}
+
+/** The stem of one case-folded word. */
+export function stemWord(word: string): string {
+  return stem(word);
 }
 
 /**
@@ -69,10 +81,23 @@ export function isMeaningfulStem(stem: string): boolean {
 export class GoalWords {
   readonly tokens: readonly Token[];
   private readonly firstWord = new Map<string, string>();
+  private readonly firstPos = new Map<string, number>();
 
-  constructor(readonly goal: string) {
-    this.tokens = tokenize(goal);
-    for (const t of this.tokens) if (!this.firstWord.has(t.stem)) this.firstWord.set(t.stem, t.word);
+  /** `tokens`: the goal's words as a reader kept them (default: every meaningful word of the goal). */
+  constructor(
+    readonly goal: string,
+    tokens?: readonly Token[],
+  ) {
+    this.tokens = tokens ?? tokenize(goal);
+    for (const t of this.tokens) {
+      if (!this.firstWord.has(t.stem)) this.firstWord.set(t.stem, t.word);
+      if (t.pos !== undefined && !this.firstPos.has(t.stem)) this.firstPos.set(t.stem, t.pos);
+    }
+  }
+
+  /** Where the stem first appears in the goal (undefined when absent or not recorded). */
+  positionOf(stem: string): number | undefined {
+    return this.firstPos.get(stem);
   }
 
   /** True when the goal has a word with this stem. */

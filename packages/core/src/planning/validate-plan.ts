@@ -20,7 +20,8 @@ export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
  * - `produces` is non-empty and within the agent's produces; `consumes` is within the agent's consumes;
  * - `dependsOn` names tasks of the plan, and the tasks do not depend on each other in a cycle;
  * - every consumed artifact is produced by exactly one task the consumer (transitively) depends on;
- * - every artifact in `requested` is produced by some task.
+ * - every artifact in `requested` is produced by some task;
+ * - nothing in `excluded` is delivered (in `requested`, or, without `requested`, made by a last task).
  *
  * `available` lists artifact types that already exist (made earlier in the run, before a re-plan):
  * a task may consume one of them without a task producing it upstream, and `requested` may name them.
@@ -41,7 +42,7 @@ export function validatePlan(plan: Plan, manifest: Manifest, available: readonly
     });
   }
   const existing = new Set(available);
-  problems.push(...checkInputs(plan.tasks, manifest, existing), ...checkRequested(plan, existing));
+  problems.push(...checkInputs(plan.tasks, manifest, existing), ...checkRequested(plan, existing), ...checkExcluded(plan));
   return problems;
 }
 
@@ -186,6 +187,27 @@ function checkRequested(plan: Plan, available: ReadonlySet<string>): PlanProblem
   return (plan.requested ?? [])
     .filter((artifact) => !produced.has(artifact) && !available.has(artifact))
     .map((artifact) => ({ message: `the plan requests ${q(artifact)}, but no task produces it; add a task that produces it or remove it from "requested"` }));
+}
+
+/** An excluded artifact may be made as another task's input, never delivered. */
+function checkExcluded(plan: Plan): PlanProblem[] {
+  if (!plan.excluded || plan.excluded.length === 0) return [];
+  const excluded = new Set(plan.excluded);
+  if (plan.requested && plan.requested.length > 0) {
+    return plan.requested
+      .filter((artifact) => excluded.has(artifact))
+      .map((artifact) => ({
+        message: `the plan requests ${q(artifact)}, which the goal excludes; remove it from "requested" (a task may still produce it only when another task consumes it)`,
+      }));
+  }
+  const consumedFrom = new Set(plan.tasks.flatMap((t) => t.dependsOn));
+  return plan.tasks
+    .filter((t) => !consumedFrom.has(t.id))
+    .flatMap((t) => t.produces.filter((artifact) => excluded.has(artifact)).map((artifact) => ({ taskId: t.id, artifact })))
+    .map(({ taskId, artifact }) => ({
+      taskId,
+      message: `task ${q(taskId)} delivers ${q(artifact)}, which the goal excludes; remove ${q(artifact)} from its produces, or the task if nothing else needs it`,
+    }));
 }
 
 function taskRef(id: string | undefined): { taskId?: string } {

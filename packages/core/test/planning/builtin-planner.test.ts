@@ -43,11 +43,11 @@ describe('builtin planner on the sales-report manifest', () => {
   it('explains each task', () => {
     const p = plan('Create a Q2 sales performance report with charts and an executive summary');
     expect(byAgent(p, 'data')?.reason).toBe("capability 'sales' matches; needed by t2-compute-metrics");
-    expect(byAgent(p, 'analytics')?.reason).toBe(
-      "goal mentions 'charts'; deliverable of the orchestrator (goal mentions 'report'); needed by t3-write-summary",
-    );
-    expect(byAgent(p, 'summary')?.reason).toBe("goal mentions 'summary'; deliverable of the orchestrator (goal mentions 'report')");
-    expect(p.notes).toContain(`deliverable of the orchestrator (goal mentions 'report'): "metrics", "charts", "summary"`);
+    const whole = "deliverable of the orchestrator (goal asks for a 'report' with 'charts', 'summary')";
+    expect(byAgent(p, 'analytics')?.reason).toBe(`goal mentions 'charts'; ${whole}; needed by t3-write-summary`);
+    expect(byAgent(p, 'summary')?.reason).toBe(`goal mentions 'summary'; ${whole}`);
+    expect(p.notes).toContain(`${whole}: "metrics", "charts", "summary"`);
+    expect(p.notes).toContain(`ignored 'performance': not a word of this orchestrator's agents or artifacts`);
   });
 
   it('tells each agent what to produce, from what, for which goal', () => {
@@ -75,8 +75,8 @@ describe('builtin planner on the sales-report manifest', () => {
     expect(p.notes).toContain(`capability 'sales' of "data" matches, but "data" already works for "analytics", so it adds no request of its own`);
   });
 
-  it('plans the deliverable when the goal names nothing it knows', () => {
-    const p = plan('Do the thing for ACME by Friday');
+  it('plans the deliverable when the goal has no meaningful word', () => {
+    const p = plan('Do the thing by Friday');
     expect(ids(p)).toEqual(['t1-extract-sales-dataset', 't2-compute-metrics', 't3-write-summary']);
     expect(p.requested).toEqual(['metrics', 'charts', 'summary']);
     expect(byAgent(p, 'summary')?.reason).toBe('deliverable of the orchestrator (goal named no artifact)');
@@ -108,6 +108,9 @@ describe('builtin planner on the sales-report manifest', () => {
     const full = plan('Create a Q2 sales report');
     const none = plan('Do the thing');
     expect(ids(full)).toEqual(ids(none));
+    // An agent keeps its id when an exclusion trims what it outputs.
+    const noCharts = plan('Q2 report, no charts');
+    expect(byAgent(noCharts, 'analytics')).toMatchObject({ id: 't2-compute-metrics', produces: ['metrics'] });
   });
 });
 
@@ -142,18 +145,28 @@ describe('builtin planner on the travel manifest', () => {
   it('falls back on description words only when nothing stronger matched, and says so', () => {
     const p = plan('rooms near the destination, please', travel);
     expect(ids(p)).toEqual(['t1-find-hotels']);
-    expect(p.tasks[0]?.reason).toBe(`description of "hotels" shares 'rooms', 'near', 'destination' with the goal (weak match)`);
+    expect(p.tasks[0]?.reason).toBe(`goal words 'rooms', 'near', 'destination' are about it`);
+    expect(p.notes).toEqual([`goal named no artifact or capability to make; its words 'rooms', 'near', 'destination' are about "hotels"`]);
   });
 
-  it('ignores a single shared description word', () => {
+  it('takes every artifact a description word points at equally', () => {
     const p = plan('anything at the destination?', travel);
-    expect(p.requested).toEqual(['itinerary']);
+    expect(p.requested).toEqual(['hotels', 'weather']);
   });
 
-  it('plans the deliverable for a goal with no matching words', () => {
-    const p = plan('What should I pack?', travel);
+  it('plans the deliverable for a goal with no meaningful word', () => {
+    const p = plan('go', travel);
     expect(p.tasks).toHaveLength(4);
     expect(p.notes).toEqual(['goal named no artifact, capability or word of the orchestrator; planned the deliverable: "itinerary"']);
+  });
+
+  it('refuses a goal whose words relate to nothing it makes', () => {
+    const error = thrown(() => planGoal('What should I pack?', travel));
+    expect(error.code).toBe('GOAL_REFUSED');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toBe(
+      `goal refused: none of its words ('pack') relate to what its sub-agents make. Orchestrator "travel" (Plans trips from flights, hotels and weather forecasts) can produce: itinerary, flights, hotels and weather; ask for one of these`,
+    );
   });
 });
 
@@ -182,7 +195,7 @@ describe('choosing among several producers', () => {
   });
 
   it('takes the first declared when the goal matches none better', () => {
-    const p = plan('just the charts', withViz());
+    const p = plan('the charts', withViz());
     expect(byAgent(p, 'analytics')?.produces).toEqual(['metrics', 'charts']);
     expect(byAgent(p, 'viz')).toBeUndefined();
     expect(p.notes).toContain(`"charts" is also produced by "viz"; chose "analytics" (first declared; the goal matches none better)`);
@@ -222,7 +235,10 @@ describe('capabilities that restate artifact names (as in examples/sales-report)
     expect(byAgent(p, 'data')?.reason).toBe(
       'needed by t2-compute-metrics; chosen over "data-replica" for "sales-dataset": first declared; the goal matches none better',
     );
-    expect(p.notes).toEqual([`"sales-dataset" is also produced by "data-replica"; chose "data" (first declared; the goal matches none better)`]);
+    expect(p.notes).toEqual([
+      `the goal asks only for "charts": left out "metrics" and "summary"`,
+      `"sales-dataset" is also produced by "data-replica"; chose "data" (first declared; the goal matches none better)`,
+    ]);
   });
 
   it('does not plan an agent whose capability only repeats an artifact another agent makes', () => {
@@ -265,7 +281,7 @@ describe('unsatisfiable goals', () => {
   it('refuses a goal that names nothing when there is no deliverable', () => {
     const m = travelManifest();
     m.orchestrator.deliverable = [];
-    const error = thrown(() => planGoal('What should I pack?', m));
+    const error = thrown(() => planGoal('go', m));
     expect(error.code).toBe('GOAL_UNSATISFIABLE');
     expect(error.message).toContain('orchestrator.deliverable is empty');
   });
@@ -280,12 +296,21 @@ describe('determinism', () => {
   ];
 
   it('gives the same plan for the same goal and manifest, across fresh manifest objects', () => {
+    const outcome = (goal: string, m: Manifest): Plan | string => {
+      try {
+        return planGoal(goal, m);
+      } catch (e) {
+        return thrown(() => {
+          throw e;
+        }).message;
+      }
+    };
     for (const goal of goals) {
-      const first = planGoal(goal, salesManifest());
-      expect(planGoal(goal, salesManifest())).toEqual(first);
-      expect(planGoal(goal, sales)).toEqual(first);
-      const trip = planGoal(goal, travelManifest());
-      expect(planGoal(goal, travel)).toEqual(trip);
+      const first = outcome(goal, salesManifest());
+      expect(outcome(goal, salesManifest())).toEqual(first);
+      expect(outcome(goal, sales)).toEqual(first);
+      const trip = outcome(goal, travelManifest());
+      expect(outcome(goal, travel)).toEqual(trip);
     }
   });
 

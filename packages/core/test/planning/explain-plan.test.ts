@@ -20,20 +20,27 @@ describe('explainPlan', () => {
         '  after: t1-extract-sales-dataset',
         '  consumes: sales-dataset',
         '  produces: metrics, charts',
-        "  why: goal mentions 'charts'; deliverable of the orchestrator (goal mentions 'report'); needed by t3-write-summary",
+        "  why: goal mentions 'charts'; deliverable of the orchestrator (goal asks for a 'report' with 'charts', 'summary'); needed by t3-write-summary",
         '',
         't3-write-summary  (agent summary)',
         '  Write summary',
         '  after: t2-compute-metrics',
         '  consumes: metrics',
         '  produces: summary',
-        "  why: goal mentions 'summary'; deliverable of the orchestrator (goal mentions 'report')",
+        "  why: goal mentions 'summary'; deliverable of the orchestrator (goal asks for a 'report' with 'charts', 'summary')",
         '',
         'Notes:',
+        `  - deliverable of the orchestrator (goal asks for a 'report' with 'charts', 'summary'): "metrics", "charts", "summary"`,
         `  - capability 'sales' of "data" matches, but "data" already works for "analytics", so it adds no request of its own`,
-        `  - deliverable of the orchestrator (goal mentions 'report'): "metrics", "charts", "summary"`,
+        `  - ignored 'performance': not a word of this orchestrator's agents or artifacts`,
       ].join('\n'),
     );
+  });
+
+  it('names the excluded artifacts next to the requested ones', () => {
+    const text = explainPlan(planGoal('Q2 sales report without the summary', salesManifest()));
+    expect(text.split('\n')[0]).toBe('Plan: 2 tasks; requested: metrics, charts; excluded: summary');
+    expect(text).toContain('  - "summary" was excluded (\'summary\'): not planned, not delivered');
   });
 
   it('renders a plan from another planner, without reasons or notes', () => {

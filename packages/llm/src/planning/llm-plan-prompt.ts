@@ -31,6 +31,15 @@ const PLAN_RULES = [
   'Plan only what the goal needs, plus what those tasks consume. Write task instructions specific to the goal.',
 ].join('\n');
 
+/** Do only what was asked: exclusions, the deliverable as a default only, refusal. */
+const HONESTY_RULES = [
+  'Do exactly what the goal asks, no more:',
+  '- Exclusions: when the goal rules something out ("no X", "without X", "except X", "skip X", "not X", "don\'t include X", lists such as "no charts or summary"), list those artifact types in "excluded" and never in "requested". "Only X" / "just X" excludes every other artifact that X does not need. Plan the producer of an excluded artifact only when a requested artifact needs it, and say so in "notes".',
+  '- Request the deliverable only when the goal asks for nothing more specific. A goal that asks for one specific thing in the domain\'s words (e.g. one figure, one breakdown) gets that thing and what it needs, not the whole deliverable.',
+  '- A goal with no meaningful words ("go", "run it", "do it now") gets the deliverable.',
+  '- Refusal: when the goal asks for nothing the sub-agents make (e.g. a poem, the weather, a flight), reply with an empty "tasks", an empty "requested" and "refused": one sentence saying why. Do not stretch an unrelated goal to fit the catalogue.',
+].join('\n');
+
 /** The system prompt of the planner. */
 export function plannerSystem(manifest: Manifest): string {
   const o = manifest.orchestrator;
@@ -38,7 +47,8 @@ export function plannerSystem(manifest: Manifest): string {
     `You are the planner of the orchestrator "${o.name}": ${o.description}.`,
     'You turn a goal into a plan of tasks for sub-agents. You execute nothing and call no tools.',
     PLAN_RULES,
-    'Reply with one JSON object with keys "tasks", "requested" and optionally "notes", and nothing else.',
+    HONESTY_RULES,
+    'Reply with one JSON object with keys "tasks", "requested" and optionally "excluded", "refused" and "notes", and nothing else.',
     DATA_RULE,
     o.instructions.trim() ? `Instructions from the orchestrator's author:\n${o.instructions.trim()}` : '',
   ]
@@ -50,7 +60,7 @@ function catalogueText(manifest: Manifest): string {
   const deliverable = manifest.orchestrator.deliverable;
   return [
     `Catalogue of sub-agents (JSON):\n${JSON.stringify(catalogueOf(manifest), null, 2)}`,
-    deliverable.length > 0 ? `When the goal names no artifact, request the deliverable: ${JSON.stringify(deliverable)}.` : '',
+    deliverable.length > 0 ? `When the goal asks for nothing more specific, request the deliverable: ${JSON.stringify(deliverable)}.` : '',
   ]
     .filter(Boolean)
     .join('\n\n');

@@ -20,8 +20,10 @@ export const llmTaskSchema = z.object({
 });
 
 export const llmPlanSchema = z.object({
-  tasks: z.array(llmTaskSchema).describe('The tasks, in a sensible order.'),
+  tasks: z.array(llmTaskSchema).describe('The tasks, in a sensible order (empty when the goal is refused).'),
   requested: names('The artifact types the goal asks for (the final outputs).'),
+  excluded: names('Artifact types the goal rules out ("no X", "without X", "only Y" rules out the rest); never in requested.').optional(),
+  refused: z.string().optional().describe('Only when the goal asks for nothing the sub-agents make: one sentence saying why. Leave tasks empty.'),
   notes: names('Short notes for the user about choices made (may be empty).').optional(),
 });
 
@@ -30,8 +32,8 @@ export type LlmPlanReply = z.infer<typeof llmPlanSchema>;
 /** The reply's JSON Schema, sent to the model as the response format. */
 export const LLM_PLAN_JSON_SCHEMA: JsonSchema = z.toJSONSchema(llmPlanSchema, { target: 'draft-7' }) as JsonSchema;
 
-/** Reads a reply into a Plan, or lists what is wrong with its shape. */
-export function readPlanReply(value: unknown): { plan: Plan } | { problems: PlanProblem[] } {
+/** Reads a reply into a Plan, a refusal (the model's reason), or lists what is wrong with its shape. */
+export function readPlanReply(value: unknown): { plan: Plan } | { refused: string } | { problems: PlanProblem[] } {
   const parsed = llmPlanSchema.safeParse(value);
   if (!parsed.success) {
     return {
@@ -41,6 +43,7 @@ export function readPlanReply(value: unknown): { plan: Plan } | { problems: Plan
     };
   }
   const reply = parsed.data;
+  if (reply.refused !== undefined && reply.refused.trim() !== '' && reply.tasks.length === 0) return { refused: reply.refused.trim() };
   const tasks: PlanTask[] = reply.tasks.map((t) => ({
     id: t.id,
     title: t.title,
@@ -53,5 +56,6 @@ export function readPlanReply(value: unknown): { plan: Plan } | { problems: Plan
   }));
   const plan: Plan = { tasks, requested: reply.requested };
   if (reply.notes && reply.notes.length > 0) plan.notes = reply.notes;
+  if (reply.excluded && reply.excluded.length > 0) plan.excluded = [...new Set(reply.excluded)];
   return { plan };
 }

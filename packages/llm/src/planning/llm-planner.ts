@@ -12,6 +12,8 @@ import type { ModelResolver, ResolvedModel } from '../model-config.ts';
 import { structuredCall } from '../structured-call.ts';
 import { sumUsage } from '../usage.ts';
 import { BuiltinPlanner } from 'batonjs/internal';
+import { excludedByGoal } from 'batonjs/internal';
+import { goalRefused } from 'batonjs/internal';
 import { LLM_PLAN_JSON_SCHEMA, readPlanReply } from './llm-plan-schema.ts';
 import { planPrompt, plannerSystem, repairPrompt, replanPrompt } from './llm-plan-prompt.ts';
 import { checkReplanProgress, renameReusedIds } from 'batonjs/internal';
@@ -30,7 +32,9 @@ export interface LlmPlannerOptions {
 }
 
 /** What one planning conversation ended with. */
-type Attempted = { ok: true; plan: Plan; repaired: boolean; usage: Usage } | { ok: false; problems: PlanProblem[]; usage: Usage; error?: string };
+type Attempted =
+  | { ok: true; plan: Plan; repaired: boolean; usage: Usage }
+  | { ok: false; problems: PlanProblem[]; usage: Usage; error?: string; refused?: string };
 
 /** Plans (and re-plans) with the orchestrator's model. */
 export class LlmPlanner implements Planner {
@@ -43,9 +47,22 @@ export class LlmPlanner implements Planner {
     this.fallback = options.fallback ?? new BuiltinPlanner();
   }
 
+  /**
+   * Plans a goal. The artifacts the goal rules out (as the builtin planner reads them, plus those
+   * the model lists in `excluded`) become the plan's `excluded`, and a plan that delivers one goes
+   * back to the model as invalid.
+   *
+   * @throws BatonError `GOAL_REFUSED` when the model refuses the goal (it asks for nothing the
+   *   sub-agents make); the message gives the model's reason and what the orchestrator can produce.
+   */
   async plan(goal: string, manifest: Manifest, options: { signal?: AbortSignal } = {}): Promise<PlanOutcome> {
     const model = this.modelFor(manifest);
-    const result = await this.converse(model, manifest, planPrompt(goal, manifest), [], options.signal, (plan) => validatePlan(plan, manifest));
+    const ruledOut = excludedByGoal(goal, manifest);
+    const normalize = (plan: Plan): Plan => withExcluded(plan, ruledOut);
+    const result = await this.converse(model, manifest, planPrompt(goal, manifest), [], options.signal, (plan) => validatePlan(plan, manifest), normalize);
+    if (!result.ok && result.refused !== undefined) {
+      throw goalRefused(manifest, `the LLM planner (${model.id}) found nothing in it that the sub-agents make (${result.refused.replace(/\.$/, '')})`, { goal, planner: 'llm' });
+    }
     if (result.ok) {
       const note = result.repaired ? `planned by ${model.id}; its first plan was invalid and was repaired` : `planned by ${model.id}`;
       return { plan: withNote(result.plan, note), planner: 'llm', reason: note, usage: result.usage };
@@ -72,8 +89,13 @@ export class LlmPlanner implements Planner {
       if (plan.tasks.length === 0) return [];
       return [...validatePlan(plan, request.manifest, request.produced), ...checkReplanProgress(plan, request)];
     };
-    const result = await this.converse(model, request.manifest, replanPrompt(request), [], options.signal, check, (plan) => renameReusedIds(plan, request));
+    const ruledOut = [...(request.previous.excluded ?? []), ...excludedByGoal(request.goal, request.manifest)];
+    const normalize = (plan: Plan): Plan => withExcluded(renameReusedIds(plan, request), ruledOut);
+    const result = await this.converse(model, request.manifest, replanPrompt(request), [], options.signal, check, normalize);
     if (!result.ok) {
+      if (result.refused !== undefined) {
+        throw new BatonError('GOAL_UNSATISFIABLE', `the LLM re-planner (${model.id}) found no other way to reach the goal: ${result.refused}`, { retryable: false });
+      }
       const why = result.error ?? `its new plan was invalid twice (${summarize(result.problems)})`;
       throw new BatonError('PLAN_INVALID', `the LLM re-planner (${model.id}) found no usable plan: ${why}`, { retryable: false });
     }
@@ -128,6 +150,7 @@ export class LlmPlanner implements Planner {
       let plan: Plan | undefined;
       if (reply.ok) {
         const read = readPlanReply(reply.value);
+        if ('refused' in read) return { ok: false, problems: [], usage: sumUsage(usage), refused: read.refused };
         if ('plan' in read) plan = normalize(read.plan);
         problems = 'plan' in read ? check(plan!) : read.problems;
       } else {
@@ -138,6 +161,12 @@ export class LlmPlanner implements Planner {
     }
     return { ok: false, problems, usage: sumUsage(usage) };
   }
+}
+
+/** The plan with the goal's exclusions added to those the model listed. */
+function withExcluded(plan: Plan, ruledOut: readonly string[]): Plan {
+  const excluded = [...new Set([...(plan.excluded ?? []), ...ruledOut])];
+  return excluded.length > 0 ? { ...plan, excluded } : plan;
 }
 
 function withNote(plan: Plan, note: string): Plan {

@@ -131,7 +131,8 @@ function describeCall(n: number, options: CallOptions): ScriptedCall {
           return `[tool-call ${part.toolName} ${JSON.stringify(part.input)}]`;
         case 'tool-result':
           return `[tool-result ${part.toolName} ${JSON.stringify(part.output)}]`;
-        default:
+        case 'file':
+        case 'tool-approval-response':
           return `[${part.type}]`;
       }
     });

@@ -177,6 +177,10 @@ export function createA2aAgent(spec: AgentSpec): Agent {
   };
   return {
     spec,
+    async version() {
+      const card = await (await getClient()).getAgentCard({ signal: AbortSignal.timeout(CARD_TIMEOUT_MS) });
+      return card.version === '' ? undefined : card.version;
+    },
     async run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
       const remote = await getClient();
       const task = new RemoteTask();

@@ -36,7 +36,22 @@ function progressText(e: RunEvent): string | undefined {
       return `${e.taskId} reassigned from ${e.from} to ${e.to}`;
     case 'task.failed':
       return `${e.taskId} failed: ${e.reason}`;
-    default:
+    case 'plan.replaced':
+      return `re-planned: ${e.plan.tasks.length} task(s) (${e.reason})`;
+    case 'run.resumed':
+      return `run carried on by ${e.owner ? `process ${e.owner.pid} on ${e.owner.host}` : 'another process'}${e.reason ? ` (${e.reason})` : ''}`;
+    case 'integration.started':
+      return `integrating the deliverable (${e.integrator})`;
+    case 'integration.ended':
+      return e.ok ? `deliverable integrated in ${e.durationMs} ms` : `integration failed: ${e.error ?? 'unknown error'}`;
+    case 'run.started':
+    case 'task.started':
+    case 'task.attempt.failed':
+    case 'task.retrying':
+    case 'task.skipped':
+    case 'task.cancelled':
+    case 'usage':
+    case 'run.ended':
       return undefined;
   }
 }

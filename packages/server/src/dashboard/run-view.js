@@ -1,46 +1,13 @@
 // One run, live: header, plan graph, attempt timeline, task details, deliverable, event log.
 import { api, followRun } from './api.js';
 import { deliverableArtifacts } from './deliverable.js';
+import { summarize } from './event-summary.js';
 import { planGraph } from './graph.js';
 import { taskDetails } from './task-details.js';
 import { timeline, timelineLegend } from './timeline.js';
 import { badge, card, empty, fmtDuration, fmtTime, h, jsonBlock, runDuration } from './util.js';
 
 const MAX_LOG = 400;
-
-function summarize(e) {
-  switch (e.type) {
-    case 'run.started':
-      return `goal: ${e.goal}`;
-    case 'plan.created':
-    case 'plan.replaced':
-      return `${e.planner} planner: ${e.plan.tasks.map((t) => t.id).join(', ')}`;
-    case 'task.started':
-      return `${e.taskId} → ${e.agent} (attempt ${e.attempt})`;
-    case 'task.attempt.failed':
-      return `${e.taskId} attempt ${e.attempt} ${e.status}: ${e.error}`;
-    case 'task.retrying':
-      return `${e.taskId} retrying with ${e.agent} in ${fmtDuration(e.delayMs)}`;
-    case 'task.reassigned':
-      return `${e.taskId}: ${e.from} → ${e.to} (${e.reason})`;
-    case 'task.succeeded':
-      return `${e.taskId} by ${e.agent} (attempt ${e.attempt})`;
-    case 'task.failed':
-    case 'task.skipped':
-    case 'task.cancelled':
-      return `${e.taskId}: ${e.reason}`;
-    case 'usage':
-      return `${e.usage.llmCalls} call(s), ${e.usage.inputTokens + e.usage.outputTokens} tokens`;
-    case 'integration.started':
-      return `integrating the deliverable (${e.integrator})`;
-    case 'integration.ended':
-      return e.ok ? `deliverable integrated in ${fmtDuration(e.durationMs)}` : `integration failed: ${e.error || 'unknown error'}`;
-    case 'run.ended':
-      return `${e.status}${e.reason ? `: ${e.reason}` : ''}`;
-    default:
-      return '';
-  }
-}
 
 function stats(run) {
   const planned = new Set(run.plan.tasks.map((t) => t.id));

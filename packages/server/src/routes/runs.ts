@@ -62,12 +62,14 @@ export function runRoutes(ctx: ServerContext): Hono {
     switch (outcome.kind) {
       case 'cancelling':
         return c.json({ runId, status: 'cancelling' }, 202);
+      case 'requested':
+        return c.json({ runId, status: 'cancelling', executedBy: outcome.owner }, 202);
+      case 'cancelled':
+        return c.json({ runId, status: outcome.result.status, reason: outcome.result.reason }, 200);
       case 'not-found':
         throw new ApiError(404, 'RUN_NOT_FOUND', `no run ${runId}: list runs with GET /v1/runs`);
       case 'ended':
         throw new ApiError(409, 'RUN_ENDED', `run ${runId} already ended ${outcome.status}; nothing to cancel`);
-      case 'elsewhere':
-        throw new ApiError(409, 'RUN_NOT_HERE', `run ${runId} is not executing in this server process; cancel it where it runs (baton runs cancel ${runId})`);
     }
   });
 

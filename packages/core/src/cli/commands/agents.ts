@@ -1,6 +1,8 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { AgentRegistry } from '../../agents/registry.ts';
+import { verifyAgentVersion } from '../../agents/version-pin.ts';
+import type { VersionVerdict } from '../../agents/version-pin.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { AgentSpec, Manifest } from '../../core/types.ts';
 import type { CommonOptions } from '../context.ts';
@@ -30,32 +32,43 @@ export async function agentsCheckCommand(opts: CommonOptions): Promise<number> {
   const registry = new AgentRegistry();
   let bad = 0;
   for (const spec of Object.values(manifest.agents)) {
-    const problem = await checkAgent(spec, manifest, registry);
+    const { problem, version } = await checkAgent(spec, manifest, registry);
     if (problem) bad++;
-    process.stdout.write(`${problem ? color.red('✖') : color.green('✔')} ${spec.name} [${spec.kind}]${problem ? `: ${problem}` : ''}\n`);
+    const about = version ? ` ${describeVersion(version)}` : '';
+    process.stdout.write(`${problem ? color.red('✖') : color.green('✔')} ${spec.name} [${spec.kind}]${about}${problem ? `: ${problem}` : ''}\n`);
   }
   process.stdout.write(bad ? `${bad} agent(s) have problems\n` : `manifest ${manifest.file ?? ''} is valid\n`);
   return bad ? 64 : 0;
 }
 
-async function checkAgent(spec: AgentSpec, manifest: Manifest, registry: AgentRegistry): Promise<string | undefined> {
+async function checkAgent(spec: AgentSpec, manifest: Manifest, registry: AgentRegistry): Promise<{ problem?: string; version?: VersionVerdict }> {
   try {
     if (spec.kind === 'command') {
       const exe = spec.command?.[0] ?? '';
-      if (!(await findExecutable(exe, spec.baseDir ?? manifest.baseDir))) return `command '${exe}' not found or not executable`;
+      if (!(await findExecutable(exe, spec.baseDir ?? manifest.baseDir))) return { problem: `command '${exe}' not found or not executable` };
     }
     const agent = await registry.create(spec, manifest);
-    if (spec.kind === 'module') {
-      const { importModule, defaultExport } = await import('../../core/import-module.ts');
-      const exported = defaultExport(await importModule(spec.module ?? ''));
-      const ok = typeof exported === 'function' || (typeof exported === 'object' && exported !== null && 'run' in exported);
-      if (!ok) return `${spec.module} has no default-exported agent function`;
+    try {
+      if (spec.kind === 'module') {
+        const { importModule, defaultExport } = await import('../../core/import-module.ts');
+        const exported = defaultExport(await importModule(spec.module ?? ''));
+        const ok = typeof exported === 'function' || (typeof exported === 'object' && exported !== null && 'run' in exported);
+        if (!ok) return { problem: `${spec.module} has no default-exported agent function` };
+      }
+      const version = await verifyAgentVersion(agent, spec, manifest.file);
+      return version.refusal === undefined ? { version } : { problem: version.refusal, version };
+    } finally {
+      await agent.close?.();
     }
-    await agent.close?.();
-    return undefined;
   } catch (e) {
-    return errorMessage(e);
+    return { problem: errorMessage(e) };
   }
+}
+
+/** `1.2.1 (reported, pinned ^1.2.0)`, `1.0.0`. */
+function describeVersion(v: VersionVerdict): string {
+  const notes = [v.reported === undefined ? undefined : 'reported', v.pin !== undefined && v.pin !== v.ran ? `pinned ${v.pin}` : undefined].filter(Boolean);
+  return notes.length > 0 ? `${v.ran} (${notes.join(', ')})` : v.ran;
 }
 
 async function findExecutable(exe: string, cwd: string): Promise<boolean> {

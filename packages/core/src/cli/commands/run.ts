@@ -1,16 +1,20 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { importOptional } from '../../core/optional.ts';
-import type { RunResult } from '../../core/types.ts';
+import { BatonError } from '../../core/errors.ts';
+import { TakeoverSweeper } from '../../execution/takeover.ts';
+import type { RunEvent } from '../../core/events.ts';
+import type { Manifest, RunResult } from '../../core/types.ts';
+import { loadManifest } from '../../manifest/index.ts';
 import type { RunHandle } from '../../orchestrator.ts';
-import { Orchestrator } from '../../orchestrator.ts';
+import { buildRuntime } from '../../runtime/build-runtime.ts';
+import type { Runtime } from '../../runtime/build-runtime.ts';
+import { openStore } from '../../store/open-store.ts';
 import type { CommonOptions } from '../context.ts';
-import { openJournal, readManifest } from '../context.ts';
+import { manifestPath, runJournalSpec } from '../context.ts';
 import { exitCodeFor, EXIT } from '../exit-codes.ts';
-import { createDispatch } from '../dispatch-choice.ts';
 import { color } from '../format.ts';
 import { deliverablePreview } from '../deliverable-output.ts';
 import { ProgressView, summaryTable } from '../progress.ts';
-import { createJudgeIfNeeded, createPlanner } from '../planner-choice.ts';
 
 export interface RunCommandOptions extends CommonOptions {
   json?: boolean;
@@ -18,45 +22,23 @@ export interface RunCommandOptions extends CommonOptions {
   planner?: string;
   /** Dispatch attempts to `baton worker`s through BullMQ on this Redis (else BATON_REDIS_URL, else in-process). */
   redis?: string;
+  /** `runs resume`: continue under the manifest file as it is now, not as the run journaled it. */
+  useCurrentManifest?: boolean;
 }
 
 /** `baton run "<goal>"` and `baton runs resume <id>`: run to the end, show progress, exit with the run's status. */
 export async function runCommand(goal: string | undefined, opts: RunCommandOptions, resumeId?: string): Promise<number> {
-  const store = await openJournal(opts, { memoryFallback: !resumeId });
-  const manifest = await readManifest(resumeId ? await manifestForResume(opts, resumeId, store) : opts);
-  const planner = await createPlanner(opts.planner, manifest);
-  const judge = await createJudgeIfNeeded(manifest);
-  const dispatch = await createDispatch(manifest, opts.redis ? { redisUrl: opts.redis } : {}).catch(async (e: unknown) => {
-    await store.close();
-    throw e;
-  });
-  const orchestrator = new Orchestrator({
-    manifest,
-    store,
-    ...(planner ? { planner } : {}),
-    ...(judge ? { extraChecks: judge } : {}),
-    ...(dispatch.registry ? { registry: dispatch.registry } : {}),
-    outDir: (runId) => path.resolve(opts.out ?? path.join('out', runId)),
-  });
-  dispatch.attach(orchestrator);
-  // OpenTelemetry is loaded only when an OTLP endpoint is configured: it is slow to import.
-  const telemetry =
-    process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] || process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']
-      ? (await importOptional('batonjs-telemetry', 'OTEL_EXPORTER_OTLP_ENDPOINT (OpenTelemetry spans)')).startTelemetry(orchestrator, {
-          onError: (m) => process.stderr.write(`${color.yellow(`telemetry: ${m}`)}\n`),
-        })
-      : undefined;
+  const runtime = resumeId ? await runtimeForResume(opts, resumeId) : await buildRuntime(runtimeOptions({ ...opts, ...storeOf(runJournalSpec(opts)) }, opts.manifest));
   const progress = new ProgressView();
   const onEvent = progress.onEvent;
   let handle: RunHandle;
   try {
-    handle = resumeId ? await orchestrator.resume(resumeId, { onEvent }) : orchestrator.start(goal ?? '', { onEvent });
+    handle = resumeId ? await runtime.orchestrator.resume(resumeId, { onEvent, useCurrentManifest: opts.useCurrentManifest === true }) : runtime.orchestrator.start(goal ?? '', { onEvent });
   } catch (e) {
-    await orchestrator.close();
-    await dispatch.close();
-    await telemetry?.shutdown();
+    await runtime.close();
     throw e;
   }
+  if (handle.note) process.stderr.write(`${color.yellow(`note: ${handle.note}`)}\n`);
   const signals = trapSignals(handle);
   let result: RunResult;
   try {
@@ -64,9 +46,7 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
   } finally {
     signals.release();
     progress.finish();
-    await orchestrator.close();
-    await dispatch.close();
-    await telemetry?.shutdown();
+    await runtime.close();
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   printEnding(result);
@@ -76,10 +56,105 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
   return exitCodeFor(result.status);
 }
 
-async function manifestForResume(opts: RunCommandOptions, runId: string, store: Awaited<ReturnType<typeof openJournal>>): Promise<CommonOptions> {
-  if (opts.manifest) return opts;
-  const record = await store.getRun(runId);
-  return record?.manifestFile ? { ...opts, manifest: record.manifestFile } : opts;
+function storeOf(spec: string | undefined): { store?: string } {
+  return spec === undefined ? {} : { store: spec };
+}
+
+function runtimeOptions(opts: RunCommandOptions, manifest: string | Manifest | undefined): Parameters<typeof buildRuntime>[0] {
+  return {
+    ...(manifest === undefined ? {} : { manifest }),
+    ...(opts.store === undefined ? {} : { store: opts.store }),
+    ...(opts.planner === undefined ? {} : { planner: opts.planner }),
+    ...(opts.redis === undefined ? {} : { redis: opts.redis }),
+    outDir: (runId) => path.resolve(opts.out ?? path.join('out', runId)),
+    onTelemetryError: (m) => process.stderr.write(`${color.yellow(`telemetry: ${m}`)}\n`),
+  };
+}
+
+/**
+ * `baton runs resume <id>` carries one run on; `baton runs resume --all` every run whose process is
+ * gone (what `baton serve` does by itself), in this process, until each ends. Exit codes as `run`
+ * (the worst of all runs with --all).
+ */
+export async function resumeCommand(runId: string | undefined, opts: RunCommandOptions & { all?: boolean }): Promise<number> {
+  if (runId && opts.all) throw new BatonError('BAD_REQUEST', 'baton runs resume takes a run id or --all, not both', { retryable: false });
+  if (runId) return runCommand(undefined, opts, runId);
+  if (!opts.all) throw new BatonError('BAD_REQUEST', 'baton runs resume needs a run id (see `baton runs list --status running`) or --all', { retryable: false });
+  const runtime = await buildRuntime(runtimeOptions(opts, opts.manifest ?? (existsSync('baton.yaml') ? 'baton.yaml' : await journaledManifestOfAny(opts))));
+  const progress = new ProgressView();
+  const stop = runtime.orchestrator.on(progress.onEvent);
+  let results: RunResult[];
+  try {
+    const handles = await new TakeoverSweeper(runtime.orchestrator).sweep();
+    if (handles.length === 0) {
+      process.stderr.write('no run to carry on: every unfinished run has a live process\n');
+      return EXIT.succeeded;
+    }
+    process.stderr.write(`carrying on ${handles.length} run(s): ${handles.map((h) => h.runId).join(', ')}\n`);
+    const signals = handles.map(trapSignals);
+    try {
+      results = await Promise.all(handles.map((h) => h.result));
+    } finally {
+      for (const s of signals) s.release();
+    }
+  } finally {
+    stop();
+    progress.finish();
+    await runtime.close();
+  }
+  if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  for (const r of results) printEnding(r);
+  return worstExitCode(results.map((r) => exitCodeFor(r.status)));
+}
+
+/** The manifest some unfinished run journaled, for `resume --all` where no baton.yaml is at hand. */
+async function journaledManifestOfAny(opts: RunCommandOptions): Promise<Manifest | undefined> {
+  const store = await openStore(opts.store, { cwd: process.cwd() });
+  try {
+    for (const r of await store.listRuns({ status: 'running', limit: 50 })) {
+      const started = (await store.readEvents(r.runId)).find((e): e is Extract<RunEvent, { type: 'run.started' }> => e.type === 'run.started');
+      if (started?.manifest) return started.manifest.manifest;
+    }
+    return undefined;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Failed over partial over cancelled over succeeded. */
+function worstExitCode(codes: number[]): number {
+  for (const code of [EXIT.failed, EXIT.partial, EXIT.cancelled]) if (codes.includes(code)) return code;
+  return EXIT.succeeded;
+}
+
+/**
+ * The runtime of a resumed run: built over the manifest file as it is now (given with -m, else the
+ * one the run was started from), so a change since the run started is noticed and reported; when
+ * that file is gone or broken, over the manifest the run journaled.
+ */
+export async function runtimeForResume(opts: RunCommandOptions, runId: string): Promise<Runtime> {
+  const store = await openStore(opts.store, { cwd: process.cwd() });
+  let started: Extract<RunEvent, { type: 'run.started' }> | undefined;
+  try {
+    started = (await store.readEvents(runId, 0)).find((e): e is Extract<RunEvent, { type: 'run.started' }> => e.type === 'run.started');
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const file = opts.manifest ? manifestPath(opts) : started?.manifestFile;
+  let manifest: Manifest | undefined;
+  if (file) {
+    try {
+      manifest = await loadManifest(file);
+    } catch (e) {
+      if (!started?.manifest || opts.useCurrentManifest) {
+        await store.close();
+        throw e;
+      }
+      process.stderr.write(`${color.yellow(`note: ${file} cannot be loaded now (${(e as Error).message.split('\n')[0]}); continuing under the manifest the run journaled`)}\n`);
+    }
+  }
+  return buildRuntime({ ...runtimeOptions(opts, manifest ?? started?.manifest?.manifest), store });
 }
 
 /** Ctrl-C or SIGTERM cancels the run cleanly; a second Ctrl-C leaves at once. */
@@ -101,10 +176,11 @@ function trapSignals(handle: RunHandle): { release(): void } {
   };
 }
 
-function printEnding(result: RunResult): void {
+export function printEnding(result: RunResult): void {
   const err = process.stderr;
   const paint = result.status === 'succeeded' ? color.green : result.status === 'partial' || result.status === 'cancelled' ? color.yellow : color.red;
-  err.write(`\n${summaryTable(result)}\n\n`);
+  // A run refused or failed at planning ran no task: no table of nothing.
+  err.write(result.tasks.length > 0 ? `\n${summaryTable(result)}\n\n` : '\n');
   err.write(`${paint(`run ${result.runId} ${result.status}`)}${result.reason ? `: ${result.reason}` : ''}\n`);
   const files = result.deliverable.files;
   const main = files.find((f) => /report\.html$/.test(f)) ?? files.find((f) => /deliverable\.md$/.test(f)) ?? files.find((f) => !f.endsWith('run.json'));

@@ -1,12 +1,11 @@
-import { hostname } from 'node:os';
 import path from 'node:path';
-import type { RunEvent } from '../../core/events.ts';
 import { BatonError } from '../../core/errors.ts';
 import { reduceEvents } from '../../core/reduce.ts';
 import type { RunResult, RunStatus } from '../../core/types.ts';
 import type { CommonOptions } from '../context.ts';
 import { openJournal } from '../context.ts';
 import { deleteRunAndFiles, pruneRuns, retentionOf } from '../../store/retention.ts';
+import { runtimeForResume } from './run.ts';
 import { color, formatMs } from '../format.ts';
 import { deliverableText } from '../deliverable-output.ts';
 
@@ -44,50 +43,32 @@ export async function runsShowCommand(runId: string, opts: CommonOptions & { jso
 }
 
 /**
- * `baton runs cancel <id>`: a run whose process is alive on this host gets SIGTERM (it cancels
- * itself cleanly); a run whose process is gone is closed in the journal as cancelled.
+ * `baton runs cancel <id>`: cancels the run wherever it runs. Its live process (a `baton run`, a
+ * `baton serve` replica, here or on another machine) gets the request through the journal and
+ * stops the run within about a second; a run whose process is gone is taken over and ended here,
+ * and its jobs queued for workers are cancelled.
  */
-export async function runsCancelCommand(runId: string, opts: CommonOptions): Promise<number> {
-  const store = await openJournal(opts);
+export async function runsCancelCommand(runId: string, opts: CommonOptions & { redis?: string }): Promise<number> {
+  const runtime = await runtimeForResume({ ...opts, ...(opts.redis ? { redis: opts.redis } : {}) }, runId);
   try {
-    const events = await store.readEvents(runId);
-    const result = reduceEvents(events);
-    if (!result) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in the journal`, { retryable: false });
-    if (result.status !== 'running') {
-      process.stderr.write(`run ${runId} already ended ${result.status}\n`);
-      return 0;
+    const outcome = await runtime.orchestrator.requestCancel(runId, 'cancelled from the command line');
+    switch (outcome.kind) {
+      case 'not-found':
+        throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in the journal (see 'baton runs list')`, { retryable: false });
+      case 'ended':
+        process.stderr.write(`run ${runId} already ended ${outcome.status}\n`);
+        return 0;
+      case 'cancelling':
+        return 0;
+      case 'requested':
+        process.stderr.write(`asked ${outcome.owner}, which runs ${runId}, to cancel it\n`);
+        return 0;
+      case 'cancelled':
+        process.stderr.write(`run ${runId} ${outcome.result.status}: its process was gone, so it was ended here${outcome.result.reason ? ` (${outcome.result.reason})` : ''}\n`);
+        return 0;
     }
-    const started = events.find((e): e is Extract<RunEvent, { type: 'run.started' }> => e.type === 'run.started');
-    const pid = Number(started?.options?.pid);
-    if (started?.options?.host === hostname() && pid > 0 && isAlive(pid)) {
-      process.kill(pid, 'SIGTERM');
-      process.stderr.write(`sent SIGTERM to process ${pid}, which is running ${runId}\n`);
-      return 0;
-    }
-    const last = events[events.length - 1];
-    const end: RunEvent = {
-      type: 'run.ended',
-      status: 'cancelled',
-      reason: 'cancelled from the command line; its process was no longer running',
-      deliverable: result.deliverable,
-      runId,
-      seq: (last?.seq ?? 0) + 1,
-      at: new Date().toISOString(),
-    };
-    await store.append(runId, [end]);
-    process.stderr.write(`run ${runId} closed as cancelled (its process was gone)\n`);
-    return 0;
   } finally {
-    await store.close();
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+    await runtime.close();
   }
 }
 

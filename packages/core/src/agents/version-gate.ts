@@ -1,0 +1,68 @@
+import type { Agent } from '../core/contracts.ts';
+import type { Manifest, Plan } from '../core/types.ts';
+import { AgentVersionError, verifyAgentVersion } from './version-pin.ts';
+import type { VersionVerdict } from './version-pin.ts';
+
+/**
+ * Lets an orchestrator's agents run only inside their manifest's version pins, and remembers the
+ * version each reported (what attempts and provenance show). Each agent is checked once, when it
+ * is built; a refused agent, or one that could not be built, is checked again next time.
+ */
+export class VersionGate {
+  private readonly checks = new Map<string, Promise<VersionVerdict | undefined>>();
+  /** Agents checked and let through, with the version that runs. */
+  private readonly ran = new Map<string, string>();
+
+  constructor(
+    private readonly manifest: Manifest,
+    private readonly build: (name: string) => Promise<Agent>,
+  ) {}
+
+  /** The version an agent runs as, once it was checked. */
+  versionOf(name: string): string | undefined {
+    return this.ran.get(name);
+  }
+
+  /**
+   * Checks the agents a plan names and their fallbacks before any of them runs; returns why the
+   * run may not start, if one is outside its pin. Other capable stand-ins are checked when first
+   * called on ({@link agent}): working them out for every task up front costs O(tasks × agents).
+   */
+  async refusal(plan: Plan): Promise<string | undefined> {
+    const names = new Set<string>();
+    for (const t of plan.tasks) {
+      for (const name of [t.agent, ...(this.manifest.agents[t.agent]?.fallback ?? [])]) if (!this.ran.has(name)) names.add(name);
+    }
+    if (names.size === 0) return undefined;
+    const verdicts = await Promise.all([...names].map((name) => this.check(name)));
+    const refused = verdicts.filter((v): v is VersionVerdict => v?.refusal !== undefined);
+    return refused.length === 0 ? undefined : new AgentVersionError(refused).message;
+  }
+
+  /** The agent, once its version is known to be inside its pin; a refused agent fails its attempt for good. */
+  agent(name: string): Promise<Agent> {
+    if (this.ran.has(name)) return this.build(name);
+    return this.check(name).then((verdict) => {
+      if (verdict?.refusal !== undefined) throw new AgentVersionError([verdict]);
+      return this.build(name);
+    });
+  }
+
+  /** An agent that cannot be built is left to its attempt, which reports why. */
+  private check(name: string): Promise<VersionVerdict | undefined> {
+    let p = this.checks.get(name);
+    if (!p) {
+      p = this.build(name).then(
+        (agent) => verifyAgentVersion(agent, this.manifest.agents[name] ?? agent.spec, this.manifest.file),
+        () => undefined,
+      );
+      const check = p;
+      this.checks.set(name, check);
+      void check.then((verdict) => {
+        if (verdict && verdict.refusal === undefined) this.ran.set(name, verdict.ran);
+        else this.checks.delete(name);
+      });
+    }
+    return p;
+  }
+}

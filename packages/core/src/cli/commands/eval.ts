@@ -1,0 +1,83 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { PlannerName } from '../../core/types.ts';
+import { BatonError } from '../../core/errors.ts';
+import { formatReport, junitXml, runEvalSuite } from '../../eval/index.ts';
+import type { EvalReport } from '../../eval/index.ts';
+import { EvalProgressView } from '../eval-progress.ts';
+import { EXIT } from '../exit-codes.ts';
+import { color } from '../format.ts';
+
+export interface EvalCommandOptions {
+  /** Replaces the suite's own `manifest:`; used when the suite names none (default ./baton.yaml). */
+  manifest?: string;
+  planner?: string;
+  json?: boolean;
+  junit?: string;
+  concurrency?: string;
+}
+
+/**
+ * `baton eval SUITE`: runs an evaluation suite. Prints what differed for each failing case and,
+ * last, `eval: N passed, M failed[, K skipped]`. With `--json` the report goes to stdout and the
+ * text to stderr. Exit 0 all passed, 1 any failed, 64 bad suite or manifest, 130 interrupted.
+ */
+export async function evalCommand(suiteFile: string, opts: EvalCommandOptions): Promise<number> {
+  const concurrency = parseConcurrency(opts.concurrency);
+  const progress = new EvalProgressView();
+  const interrupt = trapInterrupt();
+  let report: EvalReport;
+  try {
+    report = await runEvalSuite(suiteFile, {
+      ...(opts.manifest === undefined ? {} : { manifest: opts.manifest }),
+      ...(opts.planner === undefined ? {} : { planner: opts.planner as PlannerName }),
+      ...(concurrency === undefined ? {} : { concurrency }),
+      signal: interrupt.signal,
+      onStart: progress.onStart,
+      onProgress: progress.onProgress,
+    });
+  } finally {
+    progress.finish();
+    interrupt.release();
+  }
+  if (opts.junit) {
+    const file = path.resolve(opts.junit);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, junitXml(report));
+  }
+  const text = formatReport(report, { paint: color });
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stderr.write(text);
+  } else {
+    process.stdout.write(text);
+  }
+  if (interrupt.signal.aborted) return EXIT.cancelled;
+  return report.failed > 0 ? EXIT.failed : EXIT.succeeded;
+}
+
+function parseConcurrency(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new BatonError('BAD_REQUEST', `--concurrency must be a whole number of cases at once (1 or more), got '${value}'`, { retryable: false });
+  return n;
+}
+
+/** Ctrl-C or SIGTERM stops the suite (running cases end cancelled, the rest are skipped); twice leaves at once. */
+export function trapInterrupt(): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(EXIT.cancelled);
+    process.stderr.write(`\n${color.yellow(`${sig}: stopping (again to quit at once)`)}\n`);
+    controller.abort(new Error(`cancelled by ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    release() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * Runs one plan case in isolation: its own orchestrator over the suite's manifest, its own
+ * in-memory journal and its own temporary folder for the deliverable's files, removed afterwards.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { errorMessage } from '../core/errors.ts';
+import type { RunResult } from '../core/types.ts';
+import { Orchestrator } from '../orchestrator.ts';
+import type { RunOptions } from '../orchestrator.ts';
+import { MemoryRunStore } from '../store/memory-store.ts';
+import type { CaseContext, CaseFindings } from './case-context.ts';
+import { checkPlanCase, planAgents, type PlanObservation } from './expectations.ts';
+import { isRefusal, recordingPlanner } from './recording-planner.ts';
+import type { PlanCase } from './types.ts';
+
+export async function runPlanCase(c: PlanCase, ctx: CaseContext): Promise<CaseFindings> {
+  const { planner, record } = recordingPlanner(ctx.planner);
+  const outDir = await mkdtemp(path.join(tmpdir(), 'baton-eval-'));
+  const orchestrator = new Orchestrator({
+    manifest: ctx.manifest,
+    store: new MemoryRunStore(),
+    planner,
+    ...(ctx.agents ? { agents: ctx.agents } : {}),
+    ...(ctx.registry ? { registry: ctx.registry } : {}),
+    ...(ctx.extraChecks ? { extraChecks: ctx.extraChecks } : {}),
+  });
+  const seen: PlanObservation = {};
+  try {
+    if (c.run) {
+      seen.result = await orchestrator.run(c.goal, withParams({ signal: ctx.signal, outDir }, c.params));
+      // A plan the planner made but validation rejected never reaches the run.
+      if (record.outcome && seen.result.plan.tasks.length > 0) seen.plan = seen.result.previousPlans?.[0] ?? seen.result.plan;
+      else if (!record.error) seen.planError = seen.result.reason ?? 'no plan';
+    } else {
+      try {
+        seen.plan = (await orchestrator.plan(c.goal)).plan;
+      } catch (e) {
+        if (!record.error) seen.planError = errorMessage(e);
+      }
+    }
+  } finally {
+    await orchestrator.close();
+    await rm(outDir, { recursive: true, force: true });
+  }
+  if (record.error !== undefined) {
+    if (isRefusal(record.error)) seen.refusal = record.error.message;
+    else seen.planError = errorMessage(record.error);
+  }
+  const findings: CaseFindings = { goal: c.goal, differences: checkPlanCase(c.expect, seen, (name) => ctx.manifest.agents[name] !== undefined) };
+  if (seen.plan) {
+    findings.planAgents = planAgents(seen.plan);
+    if (seen.plan.notes?.length) findings.planNotes = seen.plan.notes;
+  }
+  if (record.outcome) findings.planner = record.outcome.planner;
+  if (seen.refusal !== undefined) findings.refused = seen.refusal;
+  if (seen.result) {
+    findings.status = seen.result.status;
+    findings.runId = seen.result.runId;
+    if (seen.result.reason) findings.reason = seen.result.reason;
+  }
+  if (c.expect.rubric && seen.result) await judgeDeliverable(c, seen.result, ctx, findings);
+  return findings;
+}
+
+async function judgeDeliverable(c: PlanCase, result: RunResult, ctx: CaseContext, findings: CaseFindings): Promise<void> {
+  const rubric = c.expect.rubric ?? [];
+  if (!ctx.rubric || 'skip' in ctx.rubric) {
+    findings.skipped = ctx.rubric?.skip ?? 'rubric not judged: no judge';
+    return;
+  }
+  const artifacts = result.deliverable.artifacts;
+  if (Object.keys(artifacts).length === 0) {
+    findings.differences.push({ expectation: 'rubric', message: `nothing was delivered to judge against ${rubric.map((r) => `"${r}"`).join(', ')}` });
+    return;
+  }
+  const subject = { title: `The deliverable for the goal: ${c.goal}`, instructions: 'Judge the artifacts the orchestrator delivered for this goal.' };
+  findings.differences.push(...(await ctx.rubric.judge(subject, 'deliverable', artifacts, rubric, ctx.signal)));
+}
+
+/**
+ * SEAM (run parameters, DESIGN section 9): the orchestrator is gaining `params` in its run options.
+ * Until it has them they are handed over as an extra field, which an orchestrator that does not
+ * know it ignores; once `RunOptions.params` exists this becomes `{ ...options, params }`.
+ */
+function withParams(options: RunOptions, params: Record<string, unknown> | undefined): RunOptions {
+  if (params === undefined) return options;
+  const withRunParams: RunOptions & { params: Record<string, unknown> } = { ...options, params };
+  return withRunParams;
+}

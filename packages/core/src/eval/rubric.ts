@@ -1,0 +1,41 @@
+/**
+ * Rubric expectations, judged by the orchestrator's model with the same judge as artifact
+ * `checks` (src/llm/judge.ts). Without `orchestrator.model` a rubric is not judged: the case says
+ * so and its other expectations still count.
+ */
+import { errorMessage } from '../core/errors.ts';
+import type { Manifest, PlanTask } from '../core/types.ts';
+import { importOptional } from '../core/optional.ts';
+import type { ModelResolver } from '../core/optional.ts';
+import type { Difference } from './types.ts';
+
+/** Judges one value against rubrics: the rubrics that failed, as differences. */
+export type RubricJudge = (subject: Pick<PlanTask, 'title' | 'instructions'>, name: string, value: unknown, rubrics: string[], signal: AbortSignal) => Promise<Difference[]>;
+
+/** The judge of a manifest's rubric expectations, or why there is none. */
+export type RubricJudging = { judge: RubricJudge } | { skip: string };
+
+/**
+ * The judge for rubric expectations: the orchestrator's model, resolved now so a missing key stops
+ * the suite before any case runs. The LLM code is loaded only when a rubric is to be judged.
+ */
+export async function rubricJudging(manifest: Manifest, resolver?: ModelResolver): Promise<RubricJudging> {
+  const id = manifest.orchestrator.model;
+  if (!id) return { skip: `rubric not judged: ${manifest.file ?? 'the manifest'} has no orchestrator.model to judge it with` };
+  const llm = await importOptional('batonjs-llm', 'rubric expectations (judged by orchestrator.model)');
+  const model = llm.createRubricJudge(manifest, resolver ? { resolveModel: resolver } : {});
+  const judge: RubricJudge = async (subject, name, value, rubrics, signal) => {
+    let verdicts;
+    try {
+      verdicts = await model.judge(subject, name, value, rubrics, signal);
+    } catch (e) {
+      return [{ expectation: 'rubric', message: `the judge (${model.modelId}) failed: ${errorMessage(e)}` }];
+    }
+    return rubrics.flatMap((rubric, i): Difference[] => {
+      const verdict = verdicts.find((v) => v.rubric === i + 1);
+      if (!verdict) return [{ expectation: 'rubric', expected: rubric, message: `rubric "${rubric}": the judge gave no verdict` }];
+      return verdict.pass ? [] : [{ expectation: 'rubric', expected: rubric, actual: verdict.reason, message: `rubric "${rubric}" failed: ${verdict.reason}` }];
+    });
+  };
+  return { judge };
+}

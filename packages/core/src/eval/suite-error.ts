@@ -1,0 +1,24 @@
+import { BatonError } from '../core/errors.ts';
+import type { ManifestProblem } from '../core/errors.ts';
+
+/** One problem of a suite file: the file, the line, the field and what was expected. */
+export type SuiteProblem = ManifestProblem;
+
+/** A suite file that cannot be run; `problems` lists every issue found. `baton eval` exits 64. */
+export class SuiteError extends BatonError {
+  readonly problems: SuiteProblem[];
+
+  constructor(problems: SuiteProblem[]) {
+    super('SUITE_INVALID', formatProblems(problems), { retryable: false, details: problems });
+    this.name = 'SuiteError';
+    this.problems = problems;
+  }
+}
+
+function formatProblems(problems: SuiteProblem[]): string {
+  const lines = problems.map((p) => {
+    const where = p.line === undefined ? p.file : `${p.file}:${p.line}${p.column === undefined ? '' : `:${p.column}`}`;
+    return `${where}: ${p.path || '(root)'}: ${p.message}`;
+  });
+  return `invalid eval suite (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${lines.join('\n  ')}`;
+}

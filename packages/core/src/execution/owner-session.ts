@@ -1,0 +1,89 @@
+import type { OwnershipStore, RunStore } from '../core/contracts.ts';
+import { supportsOwnership } from '../store/ownership.ts';
+import { leaseMs, PROCESS_OWNER } from './owner-identity.ts';
+
+interface Held {
+  fence: number;
+  /** Called once when the run's owner is asked to cancel it (from another process). */
+  onCancel: (reason: string) => void;
+  cancelled: boolean;
+}
+
+const sessions = new WeakMap<RunStore, OwnerSession>();
+
+/**
+ * This process as the owner of the runs it executes on one journal: while it holds any, it
+ * heartbeats about every second and reads the requests other processes left for its runs
+ * (a cancel from `baton runs cancel` or another replica's API). One per store and process.
+ */
+export class OwnerSession {
+  private readonly held = new Map<string, Held>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+
+  private constructor(private readonly store: RunStore & OwnershipStore) {}
+
+  /** The session of `store`, or undefined when the store does not record ownership. */
+  static of(store: RunStore): OwnerSession | undefined {
+    if (!supportsOwnership(store)) return undefined;
+    let s = sessions.get(store);
+    if (!s) {
+      s = new OwnerSession(store);
+      sessions.set(store, s);
+    }
+    return s;
+  }
+
+  /** Holds a run with its fencing token until the returned function is called. */
+  hold(runId: string, fence: number, onCancel: (reason: string) => void): () => void {
+    const entry: Held = { fence, onCancel, cancelled: false };
+    this.held.set(runId, entry);
+    this.startTimer();
+    return () => {
+      if (this.held.get(runId) !== entry) return;
+      this.held.delete(runId);
+      if (this.held.size === 0) this.stopTimer();
+    };
+  }
+
+  /** Runs held by this process now. */
+  runs(): string[] {
+    return [...this.held.keys()];
+  }
+
+  /** One heartbeat and one read of requests, now (tests and the takeover sweep call it too). */
+  tick(): Promise<void> {
+    this.ticking ??= this.beat().finally(() => {
+      this.ticking = undefined;
+    });
+    return this.ticking;
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      await this.store.heartbeat(PROCESS_OWNER);
+      if (this.held.size === 0) return;
+      for (const r of await this.store.requests(PROCESS_OWNER.id)) {
+        const h = this.held.get(r.runId);
+        if (!h || h.cancelled) continue;
+        h.cancelled = true;
+        h.onCancel(r.cancel);
+      }
+    } catch {
+      // A journal that cannot be reached now is tried again at the next beat; the lease covers the gap.
+    }
+  }
+
+  private startTimer(): void {
+    if (this.timer) return;
+    // Every second (or a fifth of a shorter lease): a cancel asked from elsewhere lands within about a second.
+    const every = Math.max(100, Math.min(1_000, Math.floor(leaseMs() / 5)));
+    this.timer = setInterval(() => void this.tick(), every);
+    this.timer.unref();
+  }
+
+  private stopTimer(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,41 @@
+import type { RunLoop, StopReason } from './run-loop.ts';
+
+/**
+ * The one cancellation path of a run. Stopping it aborts `signal`, which reaches the planner, every
+ * attempt (through the loop), the integrator and the jobs queued for workers; a stop that comes
+ * before the loop exists is kept and applied when it attaches.
+ */
+export class RunControl {
+  reason: StopReason | undefined;
+  private readonly controller = new AbortController();
+  private loop: RunLoop | undefined;
+
+  /** Why the run was stopped, if it was (a method, so callers re-read it after awaiting). */
+  stopped(): StopReason | undefined {
+    return this.reason;
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  stop(reason: StopReason): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.controller.abort(new RunStopped(reason));
+    this.loop?.stop(reason);
+  }
+
+  attach(loop: RunLoop): void {
+    this.loop = loop;
+    if (this.reason) loop.stop(this.reason);
+  }
+}
+
+/** The abort reason of a stopped run's signal. */
+export class RunStopped extends Error {
+  constructor(readonly stop: StopReason) {
+    super(stop.message);
+    this.name = stop.kind === 'timeout' ? 'TimeoutError' : 'AbortError';
+  }
+}

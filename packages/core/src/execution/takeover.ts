@@ -1,0 +1,84 @@
+import type { RunHandle } from '../orchestrator.ts';
+import type { Orchestrator } from '../orchestrator.ts';
+import { BatonError, errorMessage } from '../core/errors.ts';
+import { supportsOwnership } from '../store/ownership.ts';
+import { leaseMs, ownerGone } from './owner-identity.ts';
+
+export interface TakeoverOptions {
+  /** How often to look (default: every 2 s, or half a shorter lease). */
+  intervalMs?: number;
+  /** Told of each run taken over here (its handle, and why its owner was judged gone). */
+  onTakeover?: (handle: RunHandle, why: string) => void;
+  /** Told when a sweep could not read the journal (it tries again at the next). */
+  onError?: (message: string) => void;
+}
+
+/**
+ * Takes over the runs whose owner is gone, so no run needs a person to reach its end: on this host
+ * at once when the owning process is dead, elsewhere when its heartbeat is older than the lease.
+ * Of several processes sweeping one journal (replicas of `baton serve`), one wins each run: a
+ * claim is a compare-and-set on its fencing token. Each run continues under the manifest it
+ * journaled; what it finished before is not run again.
+ */
+export class TakeoverSweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<RunHandle[]> | undefined;
+
+  constructor(
+    private readonly orchestrator: Orchestrator,
+    private readonly options: TakeoverOptions = {},
+  ) {}
+
+  /** Sweeps now, then every interval until `stop`. */
+  start(): void {
+    if (this.timer) return;
+    void this.sweep();
+    const every = this.options.intervalMs ?? Math.min(2_000, Math.max(100, Math.floor(leaseMs() / 2)));
+    this.timer = setInterval(() => void this.sweep(), every);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One sweep: the handles of the runs taken over (none when the journal records no ownership). */
+  sweep(): Promise<RunHandle[]> {
+    this.sweeping ??= this.sweepOnce().finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  private async sweepOnce(): Promise<RunHandle[]> {
+    const store = this.orchestrator.store;
+    if (!supportsOwnership(store)) return [];
+    let unfinished;
+    try {
+      unfinished = await store.unfinished();
+    } catch (e) {
+      this.options.onError?.(`takeover sweep: ${errorMessage(e)}`);
+      return [];
+    }
+    const lease = leaseMs();
+    const mine = new Set(this.orchestrator.activeRuns());
+    const taken: RunHandle[] = [];
+    for (const o of unfinished) {
+      if (mine.has(o.runId)) continue;
+      const why = ownerGone(o, lease);
+      if (!why) continue;
+      try {
+        const handle = await this.orchestrator.resume(o.runId);
+        taken.push(handle);
+        // The run's end is its own business; a failure to end is in its result.
+        handle.result.catch((e: unknown) => this.options.onError?.(`run ${o.runId} (taken over): ${errorMessage(e)}`));
+        this.options.onTakeover?.(handle, why);
+      } catch (e) {
+        // Another process claimed it first, or it ended meanwhile: nothing to do.
+        if (!(BatonError.isInstance(e) && (e.code === 'RUN_NOT_RESUMABLE' || e.code === 'RUN_NOT_FOUND'))) this.options.onError?.(`run ${o.runId}: ${errorMessage(e)}`);
+      }
+    }
+    return taken;
+  }
+}

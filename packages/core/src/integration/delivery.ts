@@ -1,0 +1,115 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Integrator } from '../core/contracts.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { Deliverable, FinalRunStatus, Manifest, RunResult, RunStatus } from '../core/types.ts';
+import type { RunJournal } from '../execution/journal.ts';
+import type { RunControl } from '../execution/run-control.ts';
+import type { RunLoop } from '../execution/run-loop.ts';
+import { collectArtifacts } from './collect.ts';
+import { writeDefaultDeliverable } from './default-deliverable.ts';
+
+export interface DeliveryOptions {
+  journal: RunJournal;
+  manifest: Manifest;
+  /** How the run ends, as decided from its tasks (integration can still lower it). */
+  verdict: { status: RunStatus; reason?: string };
+  /** The loop that ran the tasks; undefined when the run ended before any (planning failed, cancelled). */
+  loop: RunLoop | undefined;
+  outDir: string | undefined;
+  integrator: () => Promise<Integrator>;
+  /** What the integration events call the integrator (`default`, or the module path). */
+  integratorName: string;
+  control: RunControl;
+}
+
+/**
+ * Ends a run: integrates its artifacts into the deliverable (a journaled phase, cancelled with the
+ * run and bounded by `policy.taskTimeoutMs`), writes `run.json`, journals `run.ended` and returns
+ * the final RunResult once every event is stored.
+ */
+export async function deliver(o: DeliveryOptions): Promise<RunResult> {
+  const { journal } = o;
+  const result = journal.builder.current()!;
+  let status: FinalRunStatus = o.verdict.status === 'running' ? 'failed' : o.verdict.status;
+  let reason = o.verdict.reason;
+  const artifacts = o.loop?.artifacts ?? {};
+  const provenance = o.loop?.provenance ?? {};
+  let deliverable: Deliverable = collectArtifacts({ plan: result.plan, artifacts, provenance });
+  if (o.outDir) await mkdir(o.outDir, { recursive: true });
+  if (o.loop && status !== 'cancelled' && Object.keys(artifacts).length > 0) {
+    journal.emit({ type: 'integration.started', integrator: o.integratorName });
+    const started = Date.now();
+    try {
+      const integrator = await o.integrator();
+      if (integrator !== collectArtifacts) {
+        const snapshot: RunResult = { ...structuredClone(result), status };
+        const signal = AbortSignal.any([o.control.signal, AbortSignal.timeout(o.manifest.orchestrator.policy.taskTimeoutMs)]);
+        deliverable = await abortable(
+          Promise.resolve(
+            integrator({
+              runId: result.runId,
+              goal: result.goal,
+              manifest: o.manifest,
+              plan: result.plan,
+              tasks: snapshot.tasks,
+              artifacts,
+              provenance,
+              missing: deliverable.missing ?? [],
+              outDir: o.outDir ?? '',
+              result: snapshot,
+              signal,
+            }),
+          ),
+          signal,
+        );
+      } else if (o.outDir) {
+        deliverable = await writeDefaultDeliverable(o.outDir, deliverable, { runId: result.runId, goal: result.goal, status, ...(reason === undefined ? {} : { reason }) });
+      }
+      journal.emit({ type: 'integration.ended', ok: true, durationMs: Date.now() - started });
+      const stop = o.control.stopped();
+      if (stop?.kind === 'cancelled') reason = `${reason ? `${reason}; ` : ''}a cancel (${stop.message}) arrived after the deliverable was complete`;
+    } catch (e) {
+      const stop = o.control.stopped();
+      const timedOut = !stop && e instanceof DOMException && e.name === 'TimeoutError';
+      const error = stop ? stop.message : timedOut ? `the integrator took longer than policy.taskTimeoutMs (${o.manifest.orchestrator.policy.taskTimeoutMs} ms)` : errorMessage(e);
+      journal.emit({ type: 'integration.ended', ok: false, durationMs: Date.now() - started, error });
+      if (stop?.kind === 'cancelled') {
+        status = 'cancelled';
+        reason = `cancelled during integration: ${stop.message}`;
+      } else {
+        if (status === 'succeeded') status = 'partial';
+        reason = `integration failed: ${error}${reason ? `; ${reason}` : ''}`;
+      }
+    }
+  }
+  const runJson = o.outDir ? path.join(o.outDir, 'run.json') : undefined;
+  const files = [...(deliverable.files ?? [])].map(displayPath);
+  if (runJson && !files.includes(displayPath(runJson))) files.push(displayPath(runJson));
+  deliverable = { ...deliverable, files };
+  journal.emit(reason === undefined ? { type: 'run.ended', status, deliverable } : { type: 'run.ended', status, reason, deliverable });
+  await journal.flush();
+  // No event follows run.ended, so the live result is final: hand it over without a copy.
+  const final = journal.builder.current()!;
+  if (runJson) await writeFile(runJson, `${JSON.stringify(final, null, 2)}\n`);
+  return final;
+}
+
+/** The promise, or the signal's reason as soon as it aborts (an integrator that ignores its signal). */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => undefined);
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort!));
+}
+
+/** A path relative to the working folder when it is inside it, else absolute. */
+export function displayPath(p: string): string {
+  const abs = path.resolve(p);
+  const rel = path.relative(process.cwd(), abs);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
+}

@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SuiteError, runEvalSuite } from '../../src/testing/index.ts';
+import type { EvalSuiteInput } from '../../src/testing/index.ts';
+
+const fixtures = path.resolve(import.meta.dirname, '../fixtures/eval');
+const tmp = mkdtempSync(path.join(tmpdir(), 'baton-suites-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+let n = 0;
+
+/** Writes a suite (its lines) next to a copy-free reference to the trips manifest, and loads it. */
+async function problems(lines: string[]): Promise<{ line?: number; path: string; message: string }[]> {
+  const file = path.join(tmp, `suite-${++n}.yaml`);
+  writeFileSync(file, [`manifest: ${path.join(fixtures, 'baton.yaml')}`, ...lines].join('\n'));
+  const error = await runEvalSuite(file).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SuiteError);
+  expect((error as SuiteError).code).toBe('SUITE_INVALID');
+  return (error as SuiteError).problems.map(({ line, path: p, message }) => ({ ...(line === undefined ? {} : { line }), path: p, message }));
+}
+
+describe('loading a suite', () => {
+  it('reports every problem at once, with the line, the field and what was expected', async () => {
+    const found = await problems([
+      'suite: bad', //                                   2
+      'cases:', //                                       3
+      '  - name: typo', //                               4
+      '    goal: hotels in Rome', //                     5
+      '    expect:', //                                  6
+      '      agnets: [hotels]', //                       7
+      '  - name: run false', //                          8
+      '    goal: hotels in Rome', //                     9
+      '    run: false', //                               10
+      '    expect:', //                                  11
+      '      include: [hotel]', //                       12
+      '      status: succeeded', //                      13
+      '  - name: typo', //                               14
+      '    goal: flights', //                            15
+      '    expect: { status: done, artifacts: { itinerari: { type: object } } }', // 16
+      '  - name: no goal', //                            17
+      '    inputs: { a: 1 }', //                         18
+    ]);
+    expect(found).toEqual([
+      { line: 7, path: 'cases[0].expect.agnets', message: 'unknown key "agnets" (did you mean "agents"?)' },
+      { line: 12, path: 'cases[1].expect.include[0]', message: `no agent named "hotel" in ${path.join(fixtures, 'baton.yaml')} (did you mean "hotels"?), nor an artifact one produces` },
+      { line: 13, path: 'cases[1].expect.status', message: 'status needs the run, and this case has run: false: remove one of them' },
+      { line: 14, path: 'cases[2].name', message: 'case #1 is already named "typo": give each case its own name' },
+      { line: 16, path: 'cases[2].expect.status', message: 'expected one of succeeded | partial | failed | cancelled, got "done"' },
+      { line: 17, path: 'cases[3].goal', message: 'missing: expected the goal, as a user would ask it (or agent: NAME and inputs to test one agent)' },
+      { line: 18, path: 'cases[3].inputs', message: 'inputs are for agent cases: add agent: NAME to this case (or to the suite)' },
+    ]);
+  });
+
+  it('checks agent cases against the agent: its inputs, its artifacts, and no plan expectations', async () => {
+    const found = await problems([
+      'suite: agents',
+      'agent: itinerary',
+      'cases:',
+      '  - name: one',
+      '    inputs: { flight-options: [], hotel: [] }', // 6
+      '    run: false', //                              7
+      '    expect:', //                                 8
+      '      include: [flights]', //                    9
+      '      output: { itinerary: {}, summary: x }', // 10
+      '      artifacts: { itinerary: { type: objekt } }', // 11
+    ]);
+    expect(found.map((p) => `${p.line} ${p.path}`)).toEqual([
+      '6 cases[0].inputs.hotel',
+      '7 cases[0].run',
+      '9 cases[0].expect.include',
+      '10 cases[0].expect.output.summary',
+      '11 cases[0].expect.artifacts.itinerary',
+    ]);
+    expect(found[0]?.message).toBe('"hotel" is not an input of itinerary (consumes: flight-options, hotel-options)');
+    expect(found[2]?.message).toContain('include is for plan cases; this case tests agent itinerary alone');
+    expect(found[4]?.message).toContain('not a valid JSON Schema');
+  });
+
+  it('rejects plan expectations on a refused goal, an unknown agent and a missing file', async () => {
+    const refused = await problems(['suite: r', 'cases:', '  - name: r', '    goal: a poem', '    expect: { refused: true, include: [hotels], status: succeeded }']);
+    expect(refused.map((p) => p.message)).toEqual([
+      'a refused goal has no plan and no deliverable: remove include or refused: true',
+      'a refused goal ends the run failed, got status succeeded',
+    ]);
+    const unknown = await problems(['suite: u', 'agent: hotel', 'cases:', '  - name: u']);
+    expect(unknown).toEqual([{ line: 3, path: 'agent', message: `no agent named "hotel" in ${path.join(fixtures, 'baton.yaml')} (did you mean "hotels"?)` }]);
+    await expect(runEvalSuite(path.join(tmp, 'nope.yaml'))).rejects.toThrow(/suite file not found/);
+  });
+
+  it('reports a YAML syntax error with its line, and takes suite objects without lines', async () => {
+    const syntax = await problems(['suite: s', 'cases:', '  - name: "open']);
+    expect(syntax[0]?.message).toMatch(/^YAML syntax error/);
+    const bad = { suite: 'o', cases: [{ name: 'o', goal: 'x', expect: { agents: 'hotels' } }] } as unknown as EvalSuiteInput;
+    await expect(runEvalSuite(bad, { manifest: path.join(fixtures, 'baton.yaml') })).rejects.toThrow('(suite object): cases[0].expect.agents: expected a list, got "hotels"');
+  });
+});

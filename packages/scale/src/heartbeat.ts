@@ -1,0 +1,189 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { BatonError } from 'batonjs/internal';
+import { redisOptions } from './connection.ts';
+
+/** How often a worker renews its heartbeat, and how long one lasts (ms), unless told otherwise. */
+export const HEARTBEAT_DEFAULTS = { intervalMs: 1_000, ttlMs: 5_000 } as const;
+
+/** What a worker's heartbeat key holds: enough for an orchestrator to say who was lost. */
+export interface HeartbeatValue {
+  host: string;
+  pid: number;
+  /** How long the key lives without being renewed (ms). */
+  ttlMs: number;
+}
+
+export interface HeartbeatOptions {
+  url: string;
+  /** The Redis key renewed on every beat (see `heartbeatKey`). */
+  key: string;
+  value: HeartbeatValue;
+  intervalMs: number;
+  /** The BullMQ lock duration of the worker's jobs (ms): each beat extends held locks to it. */
+  lockMs: number;
+}
+
+type ThreadMessage = { type: 'ready' } | { type: 'stopped' };
+
+/**
+ * The heartbeat thread's code. It runs in a worker thread of its own, with its own Redis
+ * connection, so that a worker whose main thread is busy (an agent computing for a minute) keeps
+ * beating: only a dead process, a frozen one or one cut off from Redis stops. On every beat it
+ * also extends the BullMQ locks of the jobs the worker runs (only while they still hold the
+ * worker's token), so a busy worker's jobs are not taken for stalled and run a second time
+ * elsewhere either. It is plain CommonJS evaluated by `new Worker(code, { eval: true })`: it runs
+ * the same from the TypeScript sources (tsx, vitest) and from the compiled package.
+ */
+const THREAD_CODE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ioredis = require(workerData.ioredis);
+const Redis = ioredis.Redis || ioredis.default || ioredis;
+const { key, value, intervalMs, ttlMs, lockMs, options } = workerData;
+// Commands fail at once while the connection is down: a missed beat is skipped, never queued.
+const redis = new Redis({ ...options, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (n) => Math.min(50 * 2 ** n, 1000) });
+redis.on('error', () => {});
+// Plain EVAL (no script cache to lose when Redis restarts): extend a lock only while it is still ours.
+const EXTEND_OWN_LOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+const locks = new Map();
+let ready = false;
+let timer;
+const beat = () => {
+  const batch = redis.pipeline().set(key, value, 'PX', ttlMs);
+  for (const [lockKey, token] of locks) batch.eval(EXTEND_OWN_LOCK, 1, lockKey, token, lockMs);
+  return batch.exec().then(
+    (replies) => {
+      if (!ready && replies && !replies[0][0]) {
+        ready = true;
+        parentPort.postMessage({ type: 'ready' });
+      }
+    },
+    () => {},
+  );
+};
+redis.once('ready', () => {
+  void beat();
+  timer = setInterval(beat, intervalMs);
+});
+parentPort.on('message', (message) => {
+  if (message.type === 'hold') locks.set(message.lockKey, message.token);
+  else if (message.type === 'release') locks.delete(message.lockKey);
+  else if (message.type === 'stop') {
+    clearInterval(timer);
+    const done = () => {
+      redis.disconnect();
+      parentPort.postMessage({ type: 'stopped' });
+      parentPort.close();
+    };
+    redis.del(key).then(done, done);
+  }
+});
+`;
+
+/**
+ * A worker's heartbeat: a Redis key with a short TTL, renewed every `intervalMs` from a worker
+ * thread, which also extends the locks of the jobs the worker holds. Orchestrators read the key
+ * to tell a live worker from a lost one. A thread that dies unexpectedly is started again.
+ */
+export class Heartbeat {
+  private readonly locks = new Map<string, string>();
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    private readonly options: HeartbeatOptions,
+    private thread: Worker,
+    private readonly log: (line: string) => void,
+  ) {
+    this.watch(thread);
+  }
+
+  /** Starts beating; resolves once the first beat is in Redis (a job taken before it would look lost). */
+  static async start(options: HeartbeatOptions, log: (line: string) => void = () => undefined, timeoutMs = 15_000): Promise<Heartbeat> {
+    const thread = spawnThread(options);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no heartbeat written within ${timeoutMs} ms`)), timeoutMs);
+        thread.on('message', (m: ThreadMessage) => {
+          if (m.type === 'ready') {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        thread.once('error', (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+        thread.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`the heartbeat thread exited (${code})`));
+        });
+      });
+    } catch (e) {
+      await thread.terminate();
+      throw new BatonError('INTERNAL', `cannot start the worker's heartbeat on Redis: ${(e as Error).message}`, { retryable: false, cause: e });
+    }
+    return new Heartbeat(options, thread, log);
+  }
+
+  /** Keeps extending a job's BullMQ lock (`<jobKey>:lock`) while it still holds `token`. */
+  hold(lockKey: string, token: string): void {
+    this.locks.set(lockKey, token);
+    this.thread.postMessage({ type: 'hold', lockKey, token });
+  }
+
+  /** Stops extending a lock (the job finished or was handed back). */
+  release(lockKey: string): void {
+    this.locks.delete(lockKey);
+    this.thread.postMessage({ type: 'release', lockKey });
+  }
+
+  /** Stops beating and deletes the key: a worker that stops on purpose is not reported as lost. */
+  stop(timeoutMs = 2_000): Promise<void> {
+    this.stopping ??= new Promise<void>((resolve) => {
+      const thread = this.thread;
+      const finish = (): void => {
+        clearTimeout(timer);
+        void thread.terminate().then(() => resolve());
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      thread.on('message', (m: ThreadMessage) => {
+        if (m.type === 'stopped') finish();
+      });
+      thread.once('exit', finish);
+      thread.postMessage({ type: 'stop' });
+    });
+    return this.stopping;
+  }
+
+  private watch(thread: Worker): void {
+    thread.on('error', () => undefined);
+    thread.once('exit', (code) => {
+      if (this.stopping || thread !== this.thread) return;
+      this.log(`the heartbeat thread stopped (exit ${code}); starting it again`);
+      this.thread = spawnThread(this.options);
+      for (const [lockKey, token] of this.locks) this.thread.postMessage({ type: 'hold', lockKey, token });
+      this.watch(this.thread);
+    });
+  }
+}
+
+function spawnThread(options: HeartbeatOptions): Worker {
+  // Only what survives structured cloning: the retry strategy is the thread's own.
+  const { retryStrategy: _, ...plain } = redisOptions(options.url, false);
+  const thread = new Worker(THREAD_CODE, {
+    eval: true,
+    // The thread needs no loader (tsx, source conditions): it loads ioredis by its resolved path.
+    execArgv: [],
+    workerData: {
+      ioredis: createRequire(import.meta.url).resolve('ioredis'),
+      key: options.key,
+      value: JSON.stringify(options.value),
+      intervalMs: options.intervalMs,
+      ttlMs: options.value.ttlMs,
+      lockMs: options.lockMs,
+      options: plain,
+    },
+  });
+  thread.unref();
+  return thread;
+}
