@@ -45,17 +45,20 @@ describe('a server with a retention policy', () => {
       dataDir,
       telemetry: false,
       retention: { olderThanMs: 7 * DAY, everyMs: 100 },
+      // Left alone, the server would carry the stuck run on (its process is gone) and end it.
+      takeover: false,
     });
     try {
+      // The journal rows go first, then the files.
       await expect.poll(() => store.getRun('r_old'), { timeout: 10_000 }).toBeUndefined();
-      expect(existsSync(old)).toBe(false);
+      await expect.poll(() => existsSync(old), { timeout: 10_000 }).toBe(false);
       // A later run ages past the policy and goes at the next interval; a running one never does.
       const runId = await startRun(server.url, 'produce the report');
       await waitForEnd(server.url, runId);
       expect(existsSync(path.join(dataDir, 'runs', runId, 'deliverable.md'))).toBe(true);
       const older = await oldRun(store, dataDir, 'r_older', 8);
       await expect.poll(() => existsSync(older), { timeout: 10_000 }).toBe(false);
-      expect(await store.getRun('r_older')).toBeUndefined();
+      await expect.poll(() => store.getRun('r_older'), { timeout: 10_000 }).toBeUndefined();
       expect((await store.getRun(runId))?.status).toBe('succeeded');
       expect((await store.getRun('r_stuck'))?.status).toBe('running');
       expect(existsSync(stuck)).toBe(true);
