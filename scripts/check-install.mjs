@@ -46,6 +46,10 @@ async function main() {
   const version = packed.core.version;
   for (const p of Object.values(packed)) {
     if (p.version !== version) throw new CheckFailure(`${p.name} is at ${p.version}, batonjs at ${version}: the packages are released together`);
+    // Each package pins its siblings exactly: they share batonjs/internal, which is not a stable API.
+    for (const [dep, range] of Object.entries(p.peerDependencies ?? {})) {
+      if (dep.startsWith('batonjs') && range !== version) throw new CheckFailure(`${p.name} wants ${dep}@${range}; the packages pin each other at exactly ${version}`);
+    }
   }
 
   step('a project with batonjs alone: size, no native module on import, `npx baton run`');

@@ -36,7 +36,7 @@ export function tarballProblems(name, pkg, files) {
   return problems;
 }
 
-/** Packs every package into `dest`; returns { [dir]: { name, version, tarball, files, packedBytes, unpackedBytes } }. */
+/** Packs every package into `dest`; returns { [dir]: { name, version, peerDependencies, tarball, files, packedBytes, unpackedBytes } }. */
 export function packAll(root, dest) {
   const packed = {};
   mkdirSync(dest, { recursive: true });
@@ -49,7 +49,7 @@ export function packAll(root, dest) {
     const files = info.files.map((f) => f.path);
     const problems = tarballProblems(dir, pkg, files);
     if (problems.length) throw new CheckFailure(`the ${pkg.name} tarball is not complete:\n  ${problems.join('\n  ')}`);
-    packed[dir] = { name: pkg.name, version: pkg.version, tarball: path.join(dest, info.filename), files, packedBytes: info.size, unpackedBytes: info.unpackedSize };
+    packed[dir] = { name: pkg.name, version: pkg.version, peerDependencies: pkg.peerDependencies, tarball: path.join(dest, info.filename), files, packedBytes: info.size, unpackedBytes: info.unpackedSize };
   }
   return packed;
 }
