@@ -5,6 +5,9 @@
 // and the new project's own run, test and type check, and measures what each install weighs.
 // Fails (exit 1) when any of it breaks, or when batonjs alone installs more than 40 MB.
 // Usage: npm run check:install            (BATON_KEEP_INSTALL=1 keeps the temporary projects)
+//   BATON_PACKED_DIR=<dir>   pack into <dir>, or reuse the tarballs already there (a second Node)
+//   BATON_INSTALL_CHECK=quick  only what depends on the Node version: batonjs alone, the project
+//                              from npx batonjs init, the sample run (no sizes, no tsc pass)
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +20,7 @@ const CORE_LIMIT = 40 * MB;
 const work = mkdtempSync(path.join(tmpdir(), 'baton-install-'));
 const started = Date.now();
 const sizes = [];
+const quick = process.env.BATON_INSTALL_CHECK === 'quick';
 
 function step(title) {
   console.log(`\n▶ ${title} (${Math.round((Date.now() - started) / 1000)}s)`);
@@ -41,7 +45,7 @@ async function main() {
   console.log(`install check on Node ${process.versions.node}, npm ${run('npm', ['--version'], { cwd: work }).stdout.trim()}, in ${work}`);
 
   step('npm pack every package (prepack builds dist/ with tsc) and check each tarball');
-  const packed = packAll(ROOT, path.join(work, 'tarballs'));
+  const packed = packAll(ROOT, process.env.BATON_PACKED_DIR || path.join(work, 'tarballs'));
   for (const p of Object.values(packed)) console.log(`  ${p.name}@${p.version}: ${p.files.length} files, ${mb(p.packedBytes)} packed, ${mb(p.unpackedBytes)} unpacked`);
   const version = packed.core.version;
   for (const p of Object.values(packed)) {
@@ -89,6 +93,16 @@ async function main() {
   run('npm', ['run', 'typecheck'], { cwd: app });
   console.log('  the new project runs, journals, passes its tests and type-checks');
 
+  if (!quick) everyPackage(packed, coreBytes);
+  sampleProject(packed, sqliteHere);
+
+  console.log(`\ninstalled sizes on Node ${process.versions.node} (node_modules, apparent bytes):`);
+  for (const s of sizes) console.log(`  ${s.label.padEnd(40)} ${mb(s.bytes).padStart(9)}  ${String(s.packages).padStart(4)} packages  ${s.note}`);
+  console.log(`\ninstall check${quick ? ' (quick)' : ''} passed in ${Math.round((Date.now() - started) / 1000)}s`);
+}
+
+/** All five packages in one project (plain Node and tsc), then each optional package's own size. */
+function everyPackage(packed, coreBytes) {
   step('every package together: plain Node and tsc --strict (nodenext) over every entry point');
   const all = newProject(path.join(work, 'all'), 'all-packages');
   npmInstall(all, Object.values(packed).map((p) => p.tarball));
@@ -110,6 +124,10 @@ async function main() {
     sizes[sizes.length - 1].note = `+${mb(bytes - coreBytes)} over batonjs alone`;
   }
 
+}
+
+/** The sample report installed like a user's project; run when this Node has SQLite built in. */
+function sampleProject(packed, sqliteHere) {
   step('the sample report as a user project (examples/sales-report with the packed packages)');
   const sample = path.join(work, 'sales-report');
   cpSync(path.join(ROOT, 'examples/sales-report'), sample, { recursive: true, filter: (src) => !/(node_modules|[/\\]out|\.sqlite[-\w]*)$/.test(src) });
@@ -122,10 +140,6 @@ async function main() {
   } else {
     console.log(`  (its run is left to the test suite here: on Node ${process.versions.node} it needs better-sqlite3, built from source on this machine)`);
   }
-
-  console.log(`\ninstalled sizes on Node ${process.versions.node} (node_modules, apparent bytes):`);
-  for (const s of sizes) console.log(`  ${s.label.padEnd(40)} ${mb(s.bytes).padStart(9)}  ${String(s.packages).padStart(4)} packages  ${s.note}`);
-  console.log(`\ninstall check passed in ${Math.round((Date.now() - started) / 1000)}s`);
 }
 
 try {

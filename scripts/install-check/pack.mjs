@@ -1,5 +1,5 @@
 // Packs every publishable package (prepack builds dist/ with tsc) and checks what each tarball holds.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CheckFailure, run, userEnv } from './lib.mjs';
 
@@ -43,9 +43,7 @@ export function packAll(root, dest) {
   for (const dir of PACKAGES) {
     const cwd = path.join(root, 'packages', dir);
     const pkg = JSON.parse(readFileSync(path.join(cwd, 'package.json'), 'utf8'));
-    // The repository's npm_* variables stay: prepack runs the build with the workspace's tools.
-    const out = run('npm', ['pack', '--json', '--pack-destination', dest], { cwd, env: userEnv({ PATH: process.env.PATH }) }).stdout;
-    const [info] = JSON.parse(out.slice(out.indexOf('[')));
+    const info = packedBefore(dest, pkg) ?? pack(cwd, dest);
     const files = info.files.map((f) => f.path);
     const problems = tarballProblems(dir, pkg, files);
     if (problems.length) throw new CheckFailure(`the ${pkg.name} tarball is not complete:\n  ${problems.join('\n  ')}`);
@@ -53,3 +51,19 @@ export function packAll(root, dest) {
   }
   return packed;
 }
+
+/** Packs the package in `cwd` into `dest` (prepack builds it); npm's report of the tarball. */
+function pack(cwd, dest) {
+  const out = run('npm', ['pack', '--json', '--pack-destination', dest], { cwd, env: userEnv({ PATH: process.env.PATH }) }).stdout;
+  const [info] = JSON.parse(out.slice(out.indexOf('[')));
+  writeFileSync(path.join(dest, `${info.filename}.json`), JSON.stringify(info));
+  return info;
+}
+
+/** npm's report of a tarball packed into `dest` before (by a run on another Node), if any. */
+function packedBefore(dest, pkg) {
+  const file = path.join(dest, `${pkg.name}-${pkg.version}.tgz`);
+  if (!existsSync(file) || !existsSync(`${file}.json`)) return undefined;
+  return JSON.parse(readFileSync(`${file}.json`, 'utf8'));
+}
+
