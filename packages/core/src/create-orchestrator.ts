@@ -1,3 +1,4 @@
+import { reservedArtifactName } from './core/artifact-names.ts';
 import type { Agent } from './core/contracts.ts';
 import { resolvePolicy } from './core/defaults.ts';
 import { BatonError } from './core/errors.ts';
@@ -27,6 +28,12 @@ export function createOrchestrator(options: CodeOrchestratorOptions): Orchestrat
   const specs: Record<string, AgentSpec> = {};
   for (const a of agents) {
     if (specs[a.spec.name]) throw new BatonError('MANIFEST_INVALID', `two agents are named '${a.spec.name}'`, { retryable: false });
+    for (const [role, names] of [['produces', a.spec.produces], ['consumes', a.spec.consumes]] as const) {
+      for (const artifact of names) {
+        const problem = reservedArtifactName(artifact);
+        if (problem) throw new BatonError('MANIFEST_INVALID', `agent '${a.spec.name}' ${role} ${problem.replace(/^"[^"]*" /, `"${artifact}", which `)}`, { retryable: false });
+      }
+    }
     specs[a.spec.name] = a.spec;
   }
   const consumed = new Set(agents.flatMap((a) => a.spec.consumes));

@@ -70,7 +70,7 @@ export function createJudge(manifest: Manifest, options: JudgeOptions = {}): Jud
     const problems: string[] = [];
     for (const artifact of task.produces) {
       const rubrics = (agent.spec.output[artifact]?.checks ?? manifest.agents[agent.spec.name]?.output[artifact]?.checks ?? []).map((c) => c.rubric);
-      if (rubrics.length === 0 || !(artifact in output)) continue;
+      if (rubrics.length === 0 || !Object.hasOwn(output, artifact)) continue;
       const verdicts = await judgeRubrics(model, manifest, task, artifact, output[artifact], rubrics, signal, reportUsage);
       rubrics.forEach((rubric, i) => {
         const v = verdicts.find((x) => x.rubric === i + 1);

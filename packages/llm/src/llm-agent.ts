@@ -4,7 +4,7 @@
  * reply with its artifacts as structured output. The reply is validated like any agent's output.
  */
 import type { Agent, AgentContext, AgentFactory } from 'batonjs/internal';
-import { BatonError, UnrecoverableAgentError } from 'batonjs/internal';
+import { BatonError, UnrecoverableAgentError, errorMessage } from 'batonjs/internal';
 import type { AgentInput, AgentOutput, AgentSpec, ArtifactSpec, JsonSchema, ToolSpec } from 'batonjs/internal';
 import { agentPrompt, agentSystem } from './agent-prompt.ts';
 import { fieldOf, resolveModel } from './model-config.ts';
@@ -48,6 +48,8 @@ export const createLlmAgent: AgentFactory = createLlmAgentFactory();
 class LlmAgent implements Agent {
   private readonly model: ResolvedModel;
   private tools: Promise<OpenTools> | undefined;
+  /** The opening of the tools while it is under way, and how many attempts wait for it. */
+  private opening: { controller: AbortController; waiters: number } | undefined;
 
   constructor(
     readonly spec: AgentSpec,
@@ -62,7 +64,7 @@ class LlmAgent implements Agent {
   }
 
   async run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
-    const open = await this.openTools();
+    const open = await this.openTools(ctx.signal);
     ctx.signal.throwIfAborted();
     const produces = this.spec.produces;
     const schema = replySchemaOf(this.spec, produces);
@@ -90,21 +92,53 @@ class LlmAgent implements Agent {
   async close(): Promise<void> {
     const tools = this.tools;
     this.tools = undefined;
+    // Tools still opening (a server that never answers) are given up on, not waited for.
+    this.opening?.controller.abort(new Error('the agent is closing'));
     const open = await tools?.catch(() => undefined);
     await open?.close();
   }
 
-  /** Tools are opened on the first attempt and kept for the next ones (MCP servers stay up). */
-  private openTools(): Promise<OpenTools> {
+  /**
+   * Tools are opened on the first attempt and kept for the next ones (MCP servers stay up). An
+   * attempt waits for them no longer than its own signal allows; the opening itself is abandoned
+   * (its servers closed) when no attempt waits for it any more.
+   */
+  private async openTools(signal: AbortSignal): Promise<OpenTools> {
     if (!this.tools) {
-      const opening = openTools(this.spec, this.origin.file).catch((e: unknown) => {
-        this.tools = undefined;
-        throw BatonError.isInstance(e) && !e.retryable ? e : new UnrecoverableAgentError(`could not open the tools of agent '${this.spec.name}': ${(e as Error).message}`, { cause: e });
+      const controller = new AbortController();
+      const opening = openTools(this.spec, this.origin.file, controller.signal).catch((e: unknown) => {
+        if (this.tools === opening) this.tools = undefined;
+        throw BatonError.isInstance(e) && !e.retryable ? e : new UnrecoverableAgentError(`could not open the tools of agent '${this.spec.name}': ${errorMessage(e)}`, { cause: e });
       });
+      opening.catch(() => undefined);
+      const state = { controller, waiters: 0 };
+      this.opening = state;
+      void opening.then(
+        () => this.opening === state && (this.opening = undefined),
+        () => this.opening === state && (this.opening = undefined),
+      );
       this.tools = opening;
     }
-    return this.tools;
+    const state = this.opening;
+    if (!state) return this.tools;
+    state.waiters++;
+    try {
+      return await untilAborted(this.tools, signal);
+    } finally {
+      state.waiters--;
+      if (signal.aborted && state.waiters === 0 && this.opening === state) state.controller.abort(signal.reason);
+    }
   }
+}
+
+/** `work`, or the signal's reason as soon as it is aborted. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** An `llm` agent defined in code (e.g. default-exported by a `kind: module` file). */

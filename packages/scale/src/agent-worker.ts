@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { AgentRegistry } from 'batonjs/internal';
 import { AgentVersionError, verifyAgentVersion } from 'batonjs/internal';
 import type { Agent } from 'batonjs/internal';
+import { DEFAULT_MAX_OUTPUT_BYTES } from 'batonjs/internal';
 import { BatonError, errorMessage } from 'batonjs/internal';
 import type { Manifest, Usage } from 'batonjs/internal';
 import { redactUrl, redisOptions } from './connection.ts';
@@ -14,6 +15,7 @@ import { cancelChannel, DEFAULT_PREFIX, heartbeatKey, queueNameOf } from './name
 import type { AttemptJobData, AttemptJobResult } from './payload.ts';
 import { failureNote } from './payload.ts';
 import { RecentIds } from './recent-ids.ts';
+import { outputAsJson } from 'batonjs/internal';
 
 export interface AgentWorkerOptions {
   manifest: Manifest;
@@ -112,7 +114,7 @@ export class AgentWorker {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
   }
 
-  /** Builds the agents, subscribes to cancellations and starts consuming; resolves when ready. */
+  /** Builds the agents (and loads their modules), subscribes to cancellations and starts consuming; resolves when ready. */
   static async start(options: AgentWorkerOptions): Promise<AgentWorker> {
     const intervalMs = options.heartbeat?.intervalMs ?? HEARTBEAT_DEFAULTS.intervalMs;
     const ttlMs = options.heartbeat?.ttlMs ?? HEARTBEAT_DEFAULTS.ttlMs;
@@ -120,6 +122,9 @@ export class AgentWorker {
       throw new BatonError('BAD_REQUEST', `heartbeat.ttlMs must be at least twice heartbeat.intervalMs (a live worker must survive a missed beat); got intervalMs ${intervalMs}, ttlMs ${ttlMs}`, { retryable: false });
     }
     const agents = await buildAgents(options);
+    // Loads every module before taking jobs (a module agent's thread reads its version as it loads
+    // it): a job must not spend its time waiting for a worker that just started, e.g. after a crash.
+    await Promise.all([...agents.values()].map((agent) => agent.version?.().catch(() => undefined)));
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     const subscriber = new Redis({ ...redisOptions(options.url, true), lazyConnect: true });
     subscriber.on('error', () => undefined);
@@ -273,6 +278,7 @@ export class AgentWorker {
     const lockKey = `${job.queueQualifiedName}:${jobId}:lock`;
     if (token) this.heartbeat?.hold(lockKey, token);
     let usage: Usage | undefined;
+    const maxOutputBytes = job.data.maxOutputBytes ?? this.options.manifest.orchestrator.policy.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     try {
       const output = await raceAbort(
         agent.run(job.data.input, {
@@ -280,18 +286,22 @@ export class AgentWorker {
           reportUsage: (u) => {
             usage = usage ? { llmCalls: usage.llmCalls + u.llmCalls, inputTokens: usage.inputTokens + u.inputTokens, outputTokens: usage.outputTokens + u.outputTokens } : { ...u };
           },
+          maxOutputBytes,
         }),
         controller.signal,
       );
+      // Checked here, as the validator would: an output JSON cannot hold, or one over the limit, is
+      // an invalid attempt (its code travels in the failure note), never a job BullMQ fails by itself.
+      outputAsJson(output, maxOutputBytes);
       this.stats.completed++;
       return usage ? { output, usage } : { output };
     } catch (e) {
       if (this.handingBack && token) return this.giveBack(job, token);
       this.stats.failed++;
-      this.options.log?.(`${agent.spec.name} failed job ${jobId}: ${errorMessage(e)}`);
+      this.options.log?.(`${agent.spec.name} failed job ${jobId}: ${errorMessage(e, 'agent')}`);
       await job.updateProgress(failureNote(e, usage)).catch(() => undefined);
       const retryable = BatonError.isInstance(e) ? e.retryable : true;
-      throw retryable ? new Error(errorMessage(e)) : new UnrecoverableError(errorMessage(e));
+      throw retryable ? new Error(errorMessage(e, 'agent')) : new UnrecoverableError(errorMessage(e, 'agent'));
     } finally {
       clearTimeout(safety);
       signal?.removeEventListener('abort', onBullAbort);

@@ -140,6 +140,8 @@ export class Dispatcher {
       this.pending.get(jobId)?.settle({ ok: false, error: new BatonError('AGENT_FAILED', `attempt ${jobId} was dispatched again`) });
       this.pending.set(jobId, entry);
       ctx.signal.addEventListener('abort', onAbort, { once: true });
+      const { deadline } = ctx;
+      if (deadline !== undefined) ctx.setAnswerCheck?.(() => this.finishedBy(queueName, jobId, deadline));
       this.queue(queueName)
         .add(data.agent, data, { jobId, attempts: 1, removeOnComplete: KEEP_FINISHED, removeOnFail: KEEP_FINISHED })
         .then(
@@ -226,6 +228,23 @@ export class Dispatcher {
     events.on('duplicated', ({ jobId }) => void this.settleFromStoredJob(jobId));
     await events.waitUntilReady();
     return events;
+  }
+
+  /**
+   * Whether the job of an awaited attempt finished on its worker by `deadline` (the worker's clock,
+   * as BullMQ stores it). Its result may still be on its way in the event stream: if it finished,
+   * the attempt is settled from the stored job at once.
+   */
+  private async finishedBy(queueName: string, jobId: string, deadline: number): Promise<boolean> {
+    let finishedOn: number | undefined;
+    try {
+      finishedOn = (await this.queue(queueName).getJob(jobId))?.finishedOn;
+    } catch {
+      return false; // Redis unreachable: no evidence.
+    }
+    if (finishedOn === undefined || finishedOn > deadline) return false;
+    void this.settleFromStoredJob(jobId);
+    return true;
   }
 
   /** Settles an awaited attempt from its job as stored in Redis, if it has finished or vanished. */

@@ -12,6 +12,8 @@ export interface AttemptJobData {
    * safety net to stop an agent whose orchestrator is gone.
    */
   timeoutMs: number;
+  /** The orchestrator's `policy.maxOutputBytes`: a larger output is rejected by the worker before it is sent. */
+  maxOutputBytes?: number;
 }
 
 /** What a worker returns when the agent returned: the raw output (the orchestrator validates it). */

@@ -1,6 +1,7 @@
 import type { Agent, AgentContext } from 'batonjs/internal';
 import type { AgentInput, AgentOutput, AgentSpec, Manifest } from 'batonjs/internal';
 import type { Dispatcher } from './dispatcher.ts';
+import type { AttemptJobData } from './payload.ts';
 
 /**
  * An agent that runs elsewhere: each attempt is a BullMQ job on the agent's queue, run by a
@@ -20,6 +21,8 @@ export class RemoteAgent implements Agent {
   }
 
   run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
-    return this.dispatcher.dispatch({ agent: this.spec.name, input, timeoutMs: this.timeoutMs }, ctx);
+    const data: AttemptJobData = { agent: this.spec.name, input, timeoutMs: this.timeoutMs };
+    if (ctx.maxOutputBytes !== undefined) data.maxOutputBytes = ctx.maxOutputBytes;
+    return this.dispatcher.dispatch(data, ctx);
   }
 }

@@ -110,6 +110,23 @@ describe('dispatching attempts through BullMQ', () => {
     await expect(attempt).rejects.toMatchObject({ code: 'OUTPUT_INVALID', retryable: true, message: 'the output had no rows' });
   });
 
+  it('rejects an output over the limit, or one JSON cannot hold, in the worker before sending it', async () => {
+    const prefix = freshPrefix();
+    const big = defineAgent({ name: 'big', description: 'returns too much', produces: ['x'], run: () => ({ x: 'b'.repeat(5_000) }) });
+    const odd = defineAgent({ name: 'odd', description: 'returns a BigInt', produces: ['x'], run: () => ({ x: 1n }) });
+    await workerFor(prefix, { agents: ['big', 'odd'], codeAgents: [big, odd] });
+    const dispatcher = await dispatcherFor(prefix);
+    const signal = new AbortController().signal;
+    await expect(dispatcher.dispatch({ agent: 'big', input: input('big'), timeoutMs: 10_000, maxOutputBytes: 1_000 }, { signal })).rejects.toMatchObject({
+      code: 'OUTPUT_INVALID',
+      message: expect.stringMatching(/^the output is at least 5008 bytes \(4\.9 KiB\) as JSON: the output limit is 1000 bytes/),
+    });
+    await expect(dispatcher.dispatch({ agent: 'odd', input: input('odd'), timeoutMs: 10_000 }, { signal })).rejects.toMatchObject({
+      code: 'OUTPUT_INVALID',
+      message: expect.stringMatching(/^output is not JSON-serialisable/),
+    });
+  });
+
   it('forwards the usage an agent reports to the orchestrator', async () => {
     const prefix = freshPrefix();
     const counting = defineAgent({

@@ -98,9 +98,14 @@ export function spawnCli(args: string[], env: Record<string, string>, cwd: strin
   return { proc, stdout: () => out, stderr: () => err, exited };
 }
 
-/** A `baton worker` process, resolved once it is ready to take jobs. */
-export async function startWorker(env: Record<string, string>, cwd: string, extra: string[] = []): Promise<CliProcess & { pid: number; healthPort?: number }> {
-  const cli = spawnCli(['worker', '-m', FAN_MANIFEST, ...extra], env, cwd);
+/** A `baton worker` process of the fan workflow, resolved once it is ready to take jobs. */
+export function startWorker(env: Record<string, string>, cwd: string, extra: string[] = []): Promise<CliProcess & { pid: number; healthPort?: number }> {
+  return startWorkerOf(FAN_MANIFEST, env, cwd, extra);
+}
+
+/** A `baton worker` process of a manifest, resolved once it is ready to take jobs. */
+export async function startWorkerOf(manifest: string, env: Record<string, string>, cwd: string, extra: string[] = []): Promise<CliProcess & { pid: number; healthPort?: number }> {
+  const cli = spawnCli(['worker', '-m', manifest, ...extra], env, cwd);
   const line = await Promise.race([
     waitFor('the worker to be ready', () => /ready: agents .*/.exec(cli.stderr())?.[0], 120_000),
     cli.exited.then((code) => {

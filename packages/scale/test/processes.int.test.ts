@@ -266,3 +266,23 @@ describe('scale-out with real processes', () => {
     await expectConsistentJournal(store, result);
   }, PROCESS_TEST_MS);
 });
+
+describe('baton runs cancel on a run whose orchestrator died', () => {
+  it('ends the run and stops the job a worker still runs for it', { timeout: 120_000 }, async () => {
+    const { control, env, store } = await setup();
+    await workers(1, env, control.dir);
+    control.hold('source');
+    const run = orchestrator(['run', '-m', FAN_MANIFEST, GOAL], env, control.dir);
+    await waitFor('the source agent to hold on a worker', () => control.markers('held', 'source').length > 0);
+    const runId = await waitFor('the run id', () => /run (r_\w+) started/.exec(run.stderr())?.[1]);
+    await stopProcess(run, 'SIGKILL');
+
+    const cancel = spawnCli(['runs', 'cancel', runId], env, control.dir);
+    processes.push(cancel);
+    expect(await cancel.exited, cancel.stderr()).toBe(0);
+    expect(cancel.stderr()).toContain('its process was gone, so it was ended here');
+    await waitFor('the worker to abort the held job', () => control.markers('aborted', 'source').length > 0, 20_000);
+    const end = (await store.readEvents(runId)).at(-1);
+    expect(end?.type === 'run.ended' && end.status).toBe('cancelled');
+  });
+});

@@ -1,12 +1,9 @@
 import { BatonError, parseDuration } from 'batonjs/internal';
 import { createLogger } from 'batonjs/internal';
-import { Orchestrator } from 'batonjs/internal';
-import type { CommonOptions } from 'batonjs/internal';
-import { openJournal, readManifest } from 'batonjs/internal';
-import { createDispatch } from 'batonjs/internal';
+import { buildRuntime, Limiter } from 'batonjs/internal';
 import { EXIT } from 'batonjs/internal';
 import { pruneInterval } from './retention.ts';
-import { createJudgeIfNeeded, createPlanner } from 'batonjs/internal';
+import type { CommonOptions } from 'batonjs/internal';
 
 export interface ServeOptions extends CommonOptions {
   host: string;
@@ -57,31 +54,22 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     process.stderr.write(`baton: refusing to serve on ${opts.host} without an API token.\n  Set BATON_API_TOKEN (clients then send Authorization: Bearer <token>), or use --host 127.0.0.1.\n`);
     return EXIT.usage;
   }
-  const manifest = await readManifest(opts);
-  const planner = await createPlanner(opts.planner, manifest);
-  const judge = await createJudgeIfNeeded(manifest);
-  const store = await openJournal(opts);
-  const dispatch = await createDispatch(manifest, opts.redis ? { redisUrl: opts.redis } : {}).catch(async (e: unknown) => {
-    await store.close();
-    throw e;
+  const limiter = new Limiter(maxConcurrentTasks);
+  // The server exports spans itself (its failures go to its log), so the runtime does not.
+  const runtime = await buildRuntime({
+    ...(opts.manifest ? { manifest: opts.manifest } : {}),
+    ...(opts.store ? { store: opts.store } : {}),
+    ...(opts.planner ? { planner: opts.planner } : {}),
+    ...(opts.redis ? { redis: opts.redis } : {}),
+    limiter,
+    telemetry: false,
   });
+  const { manifest } = runtime;
   const logger = createLogger({ level: process.env['BATON_LOG_LEVEL'] ?? 'info' });
-  let orchestrator: Orchestrator | undefined;
   let server;
   try {
     server = await createServer({
-      orchestrator: ({ limiter }) => {
-        orchestrator = new Orchestrator({
-          manifest,
-          store,
-          limiter,
-          ...(planner ? { planner } : {}),
-          ...(judge ? { extraChecks: judge } : {}),
-          ...(dispatch.registry ? { registry: dispatch.registry } : {}),
-        });
-        dispatch.attach(orchestrator);
-        return orchestrator;
-      },
+      orchestrator: runtime.orchestrator,
       host: opts.host,
       port,
       dataDir: opts.dataDir,
@@ -92,9 +80,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
       ...(allowedHosts ? { allowedHosts } : {}),
     });
   } catch (e) {
-    await orchestrator?.close(false);
-    await dispatch.close();
-    await store.close();
+    await runtime.close();
     throw e;
   }
   process.stdout.write(`Baton is serving ${manifest.orchestrator.name} at ${server.url}\n  dashboard ${server.url}/   API ${server.url}/v1 (${server.url}/openapi.json)   A2A ${server.url}/a2a\n`);
@@ -105,9 +91,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   });
   logger.info({ signal }, 'stopping');
   await server.close();
-  await server.orchestrator.close(false);
-  await dispatch.close();
-  await store.close();
+  await runtime.close();
   logger.flush();
   return 0;
 }

@@ -1,13 +1,13 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import type { Agent } from '../core/contracts.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../core/defaults.ts';
 import { BatonError } from '../core/errors.ts';
 import type { AgentInput, AgentOutput, AgentSpec } from '../core/types.ts';
-import { newAgentToken, recordAgentGroup, sweepOrphanedAgents } from './orphan-sweep.ts';
+import type { LaunchResult } from './launcher-protocol.ts';
+import { AGENT_TOKEN_VAR, newAgentToken } from './orphan-sweep.ts';
+import { processLauncher } from './process-launcher.ts';
+import { outputTooLarge } from '../validation/output-size.ts';
 
-/** How long a command agent gets between SIGTERM and SIGKILL when it is cut off. */
-const KILL_GRACE_MS = 2_000;
-const MAX_STDOUT_BYTES = 256 * 1024 * 1024;
-const STDERR_TAIL_BYTES = 8 * 1024;
 /** How long a `versionCommand` may take. */
 const VERSION_TIMEOUT_MS = 10_000;
 
@@ -16,15 +16,6 @@ export class OutputParseError extends BatonError {
   constructor(message: string) {
     super('OUTPUT_INVALID', message);
     this.name = 'OutputParseError';
-  }
-}
-
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is already gone.
   }
 }
 
@@ -48,11 +39,19 @@ function parseStdout(stdout: string): AgentOutput {
   }
 }
 
+function environment(spec: AgentSpec, input: AgentInput, token: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  return { ...env, ...spec.env, BATON_RUN_ID: input.runId, BATON_TASK_ID: input.task.id, [AGENT_TOKEN_VAR]: token };
+}
+
 /**
  * A `kind: command` agent: any executable reading the agent input as JSON on stdin and writing
- * its output as JSON on stdout. It runs in its own process group so that a timeout or a
- * cancellation kills it and everything it started; a non-zero exit is a failure whose message
- * is the end of stderr.
+ * its output as JSON on stdout. It runs in its own process group, marked with a token that
+ * everything it starts inherits; when its main process exits, or the attempt is stopped, every
+ * process carrying the token is killed, and what the main process printed before exiting is its
+ * answer. A non-zero exit is a failure whose message is the end of stderr. Agents are started by
+ * a helper process (see `process-launcher.ts`), so starting one never blocks this process.
  */
 export function createCommandAgent(spec: AgentSpec): Agent {
   const argv = spec.command;
@@ -60,89 +59,53 @@ export function createCommandAgent(spec: AgentSpec): Agent {
     throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}' is of kind command but has no command`, { retryable: false });
   }
   const [file, ...args] = argv as [string, ...string[]];
-  // Agents left running by a Baton process that was killed on this machine go first.
-  sweepOrphanedAgents();
+  processLauncher().warm();
   const versionCommand = spec.versionCommand;
   return {
     spec,
     ...(versionCommand ? { version: () => readCommandVersion(spec, versionCommand) } : {}),
-    run(input: AgentInput, ctx) {
-      return new Promise<AgentOutput>((resolve, reject) => {
-        if (ctx.signal.aborted) {
-          reject(ctx.signal.reason as Error);
-          return;
-        }
-        const token = newAgentToken();
-        const child = spawn(file, args, {
-          cwd: spec.baseDir,
-          env: { ...process.env, ...spec.env, BATON_RUN_ID: input.runId, BATON_TASK_ID: input.task.id, BATON_AGENT_TOKEN: token },
-          detached: true,
-          stdio: ['pipe', 'pipe', 'pipe'],
-        });
-        const forget = recordAgentGroup(child.pid, token);
-        const out: Buffer[] = [];
-        let outBytes = 0;
-        let errTail = '';
-        let settled = false;
-        let killTimer: NodeJS.Timeout | undefined;
-        let overflow = false;
-
-        const onAbort = (): void => {
-          killGroup(child.pid, 'SIGTERM');
-          killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
-          killTimer.unref();
-        };
-        ctx.signal.addEventListener('abort', onAbort, { once: true });
-
-        const finish = (fn: () => void): void => {
-          if (settled) return;
-          settled = true;
-          ctx.signal.removeEventListener('abort', onAbort);
-          fn();
-        };
-
-        child.stdout.on('data', (chunk: Buffer) => {
-          outBytes += chunk.length;
-          if (outBytes > MAX_STDOUT_BYTES) {
-            overflow = true;
-            killGroup(child.pid, 'SIGKILL');
-            return;
-          }
-          out.push(chunk);
-        });
-        child.stderr.on('data', (chunk: Buffer) => {
-          errTail = (errTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
-        });
-        child.stdin.on('error', () => {
-          // The command may exit without reading its input; its exit status tells what happened.
-        });
-        child.on('error', (e) => {
-          finish(() => reject(new BatonError('AGENT_FAILED', `cannot start ${file}: ${e.message}`, { retryable: false, cause: e })));
-        });
-        child.on('close', (code, signal) => {
-          // Whatever the command left running in its group goes with it.
-          killGroup(child.pid, 'SIGKILL');
-          forget();
-          if (killTimer) clearTimeout(killTimer);
-          finish(() => {
-            if (ctx.signal.aborted) return reject(ctx.signal.reason as Error);
-            if (overflow) return reject(new BatonError('AGENT_FAILED', `stdout exceeded ${MAX_STDOUT_BYTES} bytes`));
-            if (code !== 0) {
-              const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-              const err = errTail.trim();
-              return reject(new BatonError('AGENT_FAILED', `${file} ${why}${err ? `: ${lastLines(err, 5)}` : ''}`));
-            }
-            try {
-              resolve(parseStdout(Buffer.concat(out).toString('utf8')));
-            } catch (e) {
-              reject(e as Error);
-            }
-          });
-        });
-        child.stdin.end(JSON.stringify(input));
+    async run(input: AgentInput, ctx) {
+      ctx.signal.throwIfAborted();
+      const token = newAgentToken();
+      const maxOutputBytes = ctx.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+      const launched = processLauncher().launch({
+        file,
+        args,
+        ...(spec.baseDir === undefined ? {} : { cwd: spec.baseDir }),
+        env: environment(spec, input, token),
+        input: JSON.stringify(input),
+        token,
+        maxOutputBytes,
       });
+      const { deadline } = ctx;
+      if (deadline !== undefined) ctx.setAnswerCheck?.(() => launched.exitedBy(deadline));
+      const onAbort = (): void => launched.stop();
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      let result: LaunchResult;
+      try {
+        result = await launched.result;
+      } finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+      }
+      ctx.signal.throwIfAborted();
+      return judge(result, file, maxOutputBytes);
     },
   };
+}
+
+/** The output of a finished command, or the error saying why there is none. */
+function judge(result: LaunchResult, file: string, maxOutputBytes: number): AgentOutput {
+  if (result.spawnError !== undefined) {
+    throw new BatonError('AGENT_FAILED', `cannot start ${file}: ${result.spawnError}`, { retryable: false });
+  }
+  if (result.overflow) throw outputTooLarge(`the command printed more than ${maxOutputBytes} bytes on stdout and was stopped`, maxOutputBytes);
+  const { code, signal } = result.exit ?? { code: null, signal: null };
+  if (code !== 0) {
+    const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const err = result.stderrTail.trim();
+    throw new BatonError('AGENT_FAILED', `${file} ${why}${err ? `: ${lastLines(err, 5)}` : ''}`);
+  }
+  return parseStdout(Buffer.from(result.stdout).toString('utf8'));
 }
 
 function lastLines(text: string, n: number): string {

@@ -1,5 +1,6 @@
 import type { Agent, AgentContext } from '../core/contracts.ts';
 import type { AgentInput, AgentOutput, AgentSpec, ArtifactSpec, JsonSchema } from '../core/types.ts';
+import { withinDeadline } from './deadline.ts';
 
 /** An agent written in code: its declaration plus the function that runs it. */
 export interface AgentDefinition {
@@ -38,5 +39,5 @@ export function defineAgent(def: AgentDefinition): Agent {
   if (def.timeoutMs !== undefined) spec.timeoutMs = def.timeoutMs;
   if (def.retries !== undefined) spec.retries = def.retries;
   const run = def.run;
-  return { spec, run: async (input, ctx) => run(input, ctx) };
+  return { spec, run: (input, ctx) => withinDeadline(ctx, () => run(input, ctx)) };
 }

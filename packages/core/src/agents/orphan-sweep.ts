@@ -1,80 +1,194 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /**
- * Command agents run in their own process groups so a timeout can kill everything they started.
- * The flip side: when the process that started them is SIGKILLed (an orchestrator or a worker),
- * nothing kills them. Each group is therefore recorded in a small file naming its owner, and the
- * next Baton process on the machine that starts command agents kills the groups whose owner died.
- * A group is killed only if its leader still carries the token it was started with (read from
- * /proc), so a reused process id is never hit.
+ * Every process Baton starts for an agent (command agents, MCP servers) carries a token in its
+ * environment, `BATON_AGENT_TOKEN=<owner>.<n>`, and everything that process starts inherits it,
+ * including what leaves the process group (`setsid`, a double-forked daemon). Killing the process
+ * group is not enough for those; finding the token under /proc is. `<owner>` names the Baton process
+ * that gave the token: it is recorded in a small file, so the next Baton process on the machine
+ * kills what a SIGKILLed one left behind. Linux only (/proc); elsewhere these are no-ops.
  */
-const DIR = path.join(tmpdir(), 'baton-agent-groups');
+export const AGENT_TOKEN_VAR = 'BATON_AGENT_TOKEN';
+
+const DIR = path.join(tmpdir(), 'baton-agent-owners');
 const enabled = process.platform === 'linux';
-let swept = false;
+/** Passes over /proc until one finds nothing (a process may fork while the previous pass kills). */
+const MAX_PASSES = 5;
+/** Files of /proc read at once by a pass. */
+const READ_CONCURRENCY = 16;
+/** How long a pass waits for the processes it SIGKILLed to be gone. */
+const DEATH_WAIT_MS = 2_000;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+let owner: string | undefined;
+let counter = 0;
+let swept: Promise<number> | undefined;
 
-function carriesToken(pid: number, token: string): boolean {
+/** The start time of a process (field 22 of /proc/<pid>/stat): with the pid, it names one process. */
+function startTimeOf(pid: number): string | undefined {
   try {
-    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`BATON_AGENT_TOKEN=${token}`);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-/** Kills the process groups of command agents whose owner process is gone. Runs once per process. */
-export function sweepOrphanedAgents(): number {
-  if (!enabled || swept) return 0;
-  swept = true;
-  let killed = 0;
-  let files: string[];
+function ownerFile(id: string): string {
+  return path.join(DIR, id);
+}
+
+/** Records this process as an owner of agent processes, once. */
+function ownerId(): string {
+  if (owner !== undefined) return owner;
+  const id = randomBytes(6).toString('hex');
+  owner = id;
+  if (!enabled) return id;
   try {
-    files = readdirSync(DIR);
+    mkdirSync(DIR, { recursive: true });
+    writeFileSync(ownerFile(id), JSON.stringify({ pid: process.pid, start: startTimeOf(process.pid) }));
+    // A clean exit leaves nothing to sweep (its agents were killed as their attempts ended).
+    process.once('exit', () => rmSync(ownerFile(id), { force: true }));
+  } catch {
+    // Without the record, a SIGKILL of this process leaves its agents to run until they end.
+  }
+  return id;
+}
+
+/**
+ * A new token to put in an agent process's environment (as {@link AGENT_TOKEN_VAR}). The first call
+ * also starts, in the background, the sweep of agents left by Baton processes that were killed.
+ */
+export function newAgentToken(): string {
+  const token = `${ownerId()}.${++counter}`;
+  void sweepOrphanedAgents();
+  return token;
+}
+
+/** The token in an environment block of /proc (NUL-separated), if any. */
+function tokenIn(environ: string): string | undefined {
+  const key = `${AGENT_TOKEN_VAR}=`;
+  let at: number;
+  if (environ.startsWith(key)) {
+    at = 0;
+  } else {
+    const found = environ.indexOf(`\0${key}`);
+    if (found === -1) return undefined;
+    at = found + 1;
+  }
+  const end = environ.indexOf('\0', at);
+  return environ.slice(at + key.length, end === -1 ? undefined : end);
+}
+
+/** Live processes (not this one, not zombies) whose token `wanted` accepts. */
+async function findAgentProcesses(wanted: (token: string) => boolean): Promise<number[]> {
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
+  const found: number[] = [];
+  let next = 0;
+  const reader = async (): Promise<void> => {
+    while (next < pids.length) {
+      const pid = pids[next++]!;
+      const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '');
+      const token = environ === '' ? undefined : tokenIn(environ);
+      if (token !== undefined && wanted(token) && !isGone(Number(pid))) found.push(Number(pid));
+    }
+  };
+  await Promise.all(Array.from({ length: READ_CONCURRENCY }, reader));
+  return found;
+}
+
+/** True when the process has exited (gone, or a zombie waiting to be reaped). */
+function isGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+async function waitGone(pids: readonly number[], ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  let left = pids.filter((pid) => !isGone(pid));
+  while (left.length > 0 && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    left = left.filter((pid) => !isGone(pid));
+  }
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false; // Gone meanwhile.
+  }
+}
+
+/**
+ * Sends `signal` to every process whose token `wanted` accepts. With SIGKILL (the default) it
+ * passes over /proc again until a pass finds nothing, and resolves once the killed processes are
+ * gone; another signal is sent in one pass. Resolves with the number of processes signalled.
+ */
+export async function signalAgentProcesses(wanted: (token: string) => boolean, signal: NodeJS.Signals = 'SIGKILL'): Promise<number> {
+  if (!enabled) return 0;
+  let signalled = 0;
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    const found = await findAgentProcesses(wanted);
+    if (found.length === 0) break;
+    for (const pid of found) if (signalPid(pid, signal)) signalled++;
+    if (signal !== 'SIGKILL') break;
+    await waitGone(found, DEATH_WAIT_MS);
+  }
+  return signalled;
+}
+
+/** Kills every process carrying one of `tokens` (an attempt's processes, once the attempt ends). */
+export function killAgentProcesses(tokens: readonly string[], signal: NodeJS.Signals = 'SIGKILL'): Promise<number> {
+  const set = new Set(tokens);
+  return signalAgentProcesses((token) => set.has(token), signal);
+}
+
+function ownerIsAlive(record: { pid?: unknown; start?: unknown }): boolean {
+  if (typeof record.pid !== 'number') return false;
+  const start = startTimeOf(record.pid);
+  return start !== undefined && (record.start === undefined || start === record.start);
+}
+
+/**
+ * Kills the agent processes of Baton processes that are gone (SIGKILLed, crashed): every process
+ * whose token names a dead owner. Runs once per process (later calls return the first's result).
+ */
+export function sweepOrphanedAgents(): Promise<number> {
+  swept ??= sweep().catch(() => 0);
+  return swept;
+}
+
+async function sweep(): Promise<number> {
+  if (!enabled) return 0;
+  let names: string[];
+  try {
+    names = readdirSync(DIR);
   } catch {
     return 0;
   }
-  for (const name of files) {
-    const file = path.join(DIR, name);
+  const dead = new Set<string>();
+  for (const name of names) {
+    if (name === owner) continue;
+    let record: { pid?: unknown; start?: unknown } = {};
     try {
-      const { owner, token } = JSON.parse(readFileSync(file, 'utf8')) as { owner: number; token: string };
-      const pgid = Number(name);
-      if (alive(owner)) continue;
-      if (Number.isInteger(pgid) && pgid > 1 && carriesToken(pgid, token)) {
-        process.kill(-pgid, 'SIGKILL');
-        killed++;
-      }
-      rmSync(file, { force: true });
+      record = JSON.parse(readFileSync(ownerFile(name), 'utf8')) as typeof record;
     } catch {
-      rmSync(file, { force: true });
+      // Unreadable: treated as dead.
     }
+    if (ownerIsAlive(record)) continue;
+    dead.add(name);
   }
+  if (dead.size === 0) return 0;
+  const killed = await signalAgentProcesses((token) => dead.has(token.slice(0, token.indexOf('.'))));
+  for (const name of dead) rmSync(ownerFile(name), { force: true });
   return killed;
-}
-
-/** A token to put in the agent's environment (BATON_AGENT_TOKEN) before it is spawned. */
-export function newAgentToken(): string {
-  return randomBytes(8).toString('hex');
-}
-
-/** Records a started group; returns the function that forgets it once the group is gone. */
-export function recordAgentGroup(pgid: number | undefined, token: string): () => void {
-  if (!enabled || pgid === undefined) return () => undefined;
-  const file = path.join(DIR, String(pgid));
-  try {
-    mkdirSync(DIR, { recursive: true });
-    writeFileSync(file, JSON.stringify({ owner: process.pid, token }));
-  } catch {
-    return () => undefined;
-  }
-  return () => rmSync(file, { force: true });
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { RunStore } from '../core/contracts.ts';
-import { BatonError } from '../core/errors.ts';
+import { BatonError, errorMessage } from '../core/errors.ts';
 import type { Manifest } from '../core/types.ts';
 import { loadManifest } from '../manifest/index.ts';
 import { openStore } from '../store/open-store.ts';
@@ -43,6 +43,6 @@ export function reportError(e: unknown): number {
     process.stderr.write(`baton: ${e.message}\n`);
     return e.code === 'MANIFEST_INVALID' || e.code === 'MANIFEST_NOT_FOUND' || e.code === 'BAD_REQUEST' || e.code === 'SUITE_INVALID' ? 64 : 1;
   }
-  process.stderr.write(`baton: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.stderr.write(`baton: unexpected error: ${e instanceof Error && e.stack ? e.stack : errorMessage(e)}\n`);
   return 1;
 }

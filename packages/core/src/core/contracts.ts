@@ -25,6 +25,26 @@ export interface AgentContext {
   signal: AbortSignal;
   /** Reports model usage as it happens (LLM agents). */
   reportUsage?: (usage: Usage) => void;
+  /**
+   * When the attempt's time is up (epoch ms, as `Date.now()`). An agent that answers later is
+   * recorded as a timeout: agents running in this thread check it as they return.
+   */
+  deadline?: number;
+  /**
+   * The largest output the attempt accepts, in bytes of JSON (`policy.maxOutputBytes`). Agents
+   * that can stop early (a command whose stdout passes it is killed) use it; the validator checks
+   * every output against it anyway.
+   */
+  maxOutputBytes?: number;
+  /**
+   * For agents whose work happens outside this thread (a child process, a worker thread):
+   * registers a check the attempt makes when its time is up, before declaring a timeout. The check
+   * resolves true when the answer was complete by the deadline (the process had exited) and is
+   * only on its way here, so an event loop that was busy at the deadline does not turn a finished
+   * attempt into a timeout; the attempt then waits a few seconds more for it. A wrapper that adds
+   * work after the agent it wraps has answered must not pass this on.
+   */
+  setAnswerCheck?: (check: () => Promise<boolean>) => void;
 }
 
 /** A runnable sub-agent. Kinds (module, command, llm, a2a, code) all implement this. */
@@ -40,6 +60,11 @@ export interface Agent {
   version?(): Promise<string | undefined>;
   /** Releases held resources (connections, child processes). */
   close?(): Promise<void>;
+  /**
+   * The version the agent reports about itself (e.g. a module's `export const version = '1.2.0'`),
+   * which may differ from the manifest's `version`; undefined when it reports none.
+   */
+  version?(): Promise<string | undefined>;
 }
 
 /** Builds the Agent for a spec of one kind; registered per kind so new kinds plug in. */
@@ -192,6 +217,8 @@ export interface RunOwnership {
   owner?: RunOwner;
   /** Milliseconds since the owner's last heartbeat, by the store's clock. */
   heartbeatAgeMs?: number;
+  /** Milliseconds since the run's last append (a run without owner that someone still writes is not abandoned). */
+  updatedAgeMs?: number;
   /** Why the run was asked to cancel, when it was. */
   cancelRequested?: string;
 }

@@ -1,3 +1,5 @@
+import { inspect, types } from 'node:util';
+
 const MARKER = Symbol.for('baton.error');
 
 /** Stable error codes users can switch on. */
@@ -98,13 +100,41 @@ export class UnrecoverableAgentError extends BatonError {
   }
 }
 
-/** Short text of any thrown value, for journals and feedback. */
-export function errorMessage(e: unknown): string {
-  if (e instanceof Error) return e.message || e.name;
-  if (typeof e === 'string') return e;
-  try {
-    return JSON.stringify(e);
-  } catch {
-    return String(e);
+/** Longest description of a thrown non-Error value kept in a message. */
+const THROWN_VALUE_CHARS = 500;
+
+/**
+ * Short text of any thrown value, for journals and feedback. An Error gives its message; a string
+ * is the message; anything else says what was thrown (`agent threw undefined`,
+ * `agent threw a non-Error value: {"a":1}`), `thrower` naming who threw it. Never throws.
+ */
+export function errorMessage(e: unknown, thrower?: string): string {
+  // isNativeError also knows Errors made in another realm (a vm context), where instanceof fails.
+  if (e instanceof Error || types.isNativeError(e)) {
+    const error = e as Error;
+    if (typeof error.message === 'string' && error.message !== '') return error.message;
+    return `${String(error.name || 'Error')} (without a message)`;
   }
+  const threw = thrower === undefined ? 'threw' : `${thrower} threw`;
+  if (typeof e === 'string') return e === '' ? `${threw} an empty string` : e;
+  if (e === undefined || e === null) return `${threw} ${String(e)}`;
+  if (typeof e === 'symbol') return `${threw} ${e.toString()}`;
+  return `${threw} a non-Error value: ${describeValue(e)}`;
+}
+
+function describeValue(value: unknown): string {
+  let text: string | undefined;
+  try {
+    if (typeof value !== 'bigint') text = JSON.stringify(value);
+  } catch {
+    // Cycles, throwing toJSON: inspect below says what it is.
+  }
+  if (text === undefined) {
+    try {
+      text = inspect(value, { depth: 2, breakLength: Infinity, maxStringLength: THROWN_VALUE_CHARS });
+    } catch {
+      text = Object.prototype.toString.call(value);
+    }
+  }
+  return text.length > THROWN_VALUE_CHARS ? `${text.slice(0, THROWN_VALUE_CHARS)}…` : text;
 }

@@ -5,4 +5,4 @@ export type * from './contracts.ts';
 export * from './errors.ts';
 export { reduceEvents, RunResultBuilder } from './reduce.ts';
 export { newRunId, newAttemptId } from './ids.ts';
-export { DEFAULT_POLICY, resolvePolicy } from './defaults.ts';
+export { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_POLICY, resolvePolicy } from './defaults.ts';

@@ -32,6 +32,8 @@ export interface Policy {
   taskTimeoutMs: number;
   runTimeoutMs: number;
   backoff: BackoffPolicy;
+  /** Largest output of one attempt, in bytes of JSON; a larger one makes the attempt `invalid` (default 16 MiB). */
+  maxOutputBytes?: number;
   maxTokens?: number;
   maxLlmCalls?: number;
   maxReplans?: number;
@@ -56,6 +58,11 @@ export interface AgentSpec {
   kind: AgentKind;
   /** kind module: absolute path of the file whose default export runs the agent. */
   module?: string;
+  /**
+   * kind module: where it runs. `thread` (the default): in a worker thread, stopped at its timeout
+   * and unable to hold the orchestrator's event loop; `none`: in the orchestrator's thread.
+   */
+  isolation?: 'thread' | 'none';
   /** kind command: argv; run with the manifest's folder as working directory. */
   command?: string[];
   /** kind command: argv whose stdout (first line) is the version the command reports. */

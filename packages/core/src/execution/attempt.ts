@@ -1,4 +1,5 @@
 import type { Agent, AgentContext } from '../core/contracts.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../core/defaults.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { AgentInput, AgentOutput, AttemptStatus, Usage } from '../core/types.ts';
 import { checkOutput } from '../validation/output-validator.ts';
@@ -74,6 +75,8 @@ export interface AttemptOptions {
   /** Artifacts the task must produce. */
   produces: readonly string[];
   timeoutMs: number;
+  /** Largest output accepted, in bytes of JSON (`policy.maxOutputBytes`; default {@link DEFAULT_MAX_OUTPUT_BYTES}, 16 MiB). */
+  maxOutputBytes?: number;
   /** Aborting it cancels the attempt (run cancelled or timed out). */
   controller: AttemptControl | AbortController;
   /**
@@ -85,6 +88,12 @@ export interface AttemptOptions {
   onUsage?: (usage: Usage) => void;
 }
 
+/**
+ * After an agent said at the deadline that its answer is complete (its process exited), how long
+ * the attempt waits for that answer before declaring a timeout after all.
+ */
+const ANSWER_GRACE_MS = 5_000;
+
 function addUsage(total: Usage | undefined, u: Usage): Usage {
   if (!total) return { ...u };
   return { llmCalls: total.llmCalls + u.llmCalls, inputTokens: total.inputTokens + u.inputTokens, outputTokens: total.outputTokens + u.outputTokens };
@@ -93,28 +102,62 @@ function addUsage(total: Usage | undefined, u: Usage): Usage {
 /**
  * Runs one attempt of one agent: bounded by a timeout and by the caller's controller, whichever
  * fires first, and judged by the output validator. Never throws: every end is an outcome.
+ *
+ * The timeout is a verdict, not just a timer: when the timer fires, an agent that registered an
+ * answer check (its work runs elsewhere: a process, a thread) is asked whether its answer was
+ * complete by the deadline, after the I/O that arrived while this event loop was busy has been
+ * read. Only then is the attempt declared a timeout. An agent without a check times out at once.
  */
 export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> {
   const { agent, input } = opts;
   const control = opts.controller instanceof AttemptControl ? opts.controller : AttemptControl.following(opts.controller);
   let usage: Usage | undefined;
-  const timer = setTimeout(() => {
-    control.abort(new AttemptAbort('timeout', `no result within ${opts.timeoutMs} ms`));
-  }, opts.timeoutMs);
+  let finished = false;
+  let agentSettled = false;
+  let answerCheck: (() => Promise<boolean>) | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+  /** Set when the time is up and the agent's answer check runs: whether its answer was complete in time. */
+  let verdict: Promise<boolean> | undefined;
+  const timeUp = (): void => control.abort(new AttemptAbort('timeout', `no result within ${opts.timeoutMs} ms`));
+  const onTimeUp = (): void => {
+    if (finished) return;
+    if (!answerCheck || agentSettled) return timeUp();
+    // The check is bounded too: an agent that cannot say in time is out of time.
+    graceTimer = setTimeout(timeUp, ANSWER_GRACE_MS);
+    verdict = answerCheck().catch(() => false);
+    void verdict.then((inTime) => !inTime && timeUp());
+  };
+  const timer = setTimeout(onTimeUp, opts.timeoutMs);
   const aborted = control.raced();
   const reportUsage = (u: Usage): void => {
     usage = addUsage(usage, u);
     opts.onUsage?.(u);
   };
+  const maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const ctx: AgentContext = {
     get signal() {
       return control.signal;
     },
     reportUsage,
+    deadline: Date.now() + opts.timeoutMs,
+    maxOutputBytes,
+    setAnswerCheck: (check) => {
+      answerCheck = check;
+    },
   };
   try {
-    const raw = await Promise.race([agent.run(input, ctx), aborted]);
-    const check = checkOutput(agent.spec, opts.produces, raw);
+    const running = Promise.resolve(agent.run(input, ctx));
+    void running.then(
+      () => (agentSettled = true),
+      () => (agentSettled = true),
+    );
+    const raw = await Promise.race([running, aborted]);
+    // An answer read while the verdict is being made counts only if the verdict says it was in time.
+    if (verdict && !(await Promise.race([verdict, aborted]))) {
+      timeUp();
+      return failure(undefined, control.reason, usage);
+    }
+    const check = checkOutput(agent.spec, opts.produces, raw, { maxOutputBytes });
     if (!check.ok) return invalid(check.problems, usage);
     if (opts.extraChecks) {
       const problems = await Promise.race([opts.extraChecks(check.output, control.signal, reportUsage), aborted]);
@@ -124,7 +167,9 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
   } catch (e) {
     return failure(e, control.reason, usage);
   } finally {
+    finished = true;
     clearTimeout(timer);
+    clearTimeout(graceTimer);
   }
 }
 
@@ -138,11 +183,13 @@ function failure(e: unknown, reason: Error | undefined, usage: Usage | undefined
   let outcome: AttemptOutcome;
   if (reason instanceof AttemptAbort) {
     outcome = { status: reason.kind === 'timeout' ? 'timeout' : 'cancelled', error: reason.message, retryable: true };
+  } else if (BatonError.isInstance(e) && e.code === 'AGENT_TIMEOUT') {
+    outcome = { status: 'timeout', error: e.message, retryable: e.retryable };
   } else if (BatonError.isInstance(e) && e.code === 'OUTPUT_INVALID') {
     outcome = { status: 'invalid', error: e.message, retryable: e.retryable };
   } else {
     const retryable = BatonError.isInstance(e) ? e.retryable : true;
-    outcome = { status: 'failed', error: errorMessage(e), retryable };
+    outcome = { status: 'failed', error: errorMessage(e, 'agent'), retryable };
   }
   if (usage) outcome.usage = usage;
   return outcome;

@@ -24,8 +24,8 @@ export function decideRunStatus(
   const failed = relevant.filter((t) => t.status !== 'succeeded');
   if (!stop && failed.length === 0) return { status: 'succeeded' };
   const requested = requestedArtifacts(plan);
-  const delivered = requested.filter((a) => a in produced);
-  const missing = requested.filter((a) => !(a in produced));
+  const delivered = requested.filter((a) => Object.hasOwn(produced, a));
+  const missing = requested.filter((a) => !Object.hasOwn(produced, a));
   const why = stop
     ? stop.message
     : failed

@@ -4,7 +4,12 @@ import { hostname } from 'node:os';
 import type { OwnerInfo } from '../core/events.ts';
 import type { RunOwner, RunOwnership } from '../core/contracts.ts';
 
-const HOST = hostname();
+/**
+ * The name of this machine in the journal's ownership records (BATON_HOST_ID, default the host
+ * name). Processes with the same name are taken to share one process table: a dead pid there means
+ * a dead owner at once. Give containers that share a host name but not a pid namespace distinct ids.
+ */
+const HOST = process.env['BATON_HOST_ID']?.trim() || hostname();
 
 /** This process, as the owner of the runs it executes. */
 export const PROCESS_OWNER: Readonly<RunOwner> = Object.freeze({
@@ -32,7 +37,11 @@ export function leaseMs(env: Record<string, string | undefined> = process.env): 
  */
 export function ownerGone(o: RunOwnership, lease: number, self: RunOwner = PROCESS_OWNER): string | undefined {
   const owner = o.owner;
-  if (!owner) return 'it has no owner (released, or its owner stopped without ending it)';
+  if (!owner) {
+    // A run nobody owns but someone still journals (a writer that does not take ownership) is left alone.
+    if (o.updatedAgeMs !== undefined && o.updatedAgeMs < lease) return undefined;
+    return 'it has no owner (released, or its owner stopped without ending it)';
+  }
   if (owner.id === self.id) return undefined;
   if (owner.host === self.host) {
     if (!processAlive(owner.pid)) return `its process ${owner.pid} on ${owner.host} is gone`;

@@ -108,6 +108,9 @@ async function planRun(job: RunJob, planner: Planner): Promise<void> {
 function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: readonly TaskResult[], previous: RunLoop | undefined): RunLoop {
   const { manifest, journal } = job;
   const policy = manifest.orchestrator.policy;
+  // The plan's agents are built now, so what they start (a module's thread, the command launcher)
+  // gets ready while the first tasks run; a build that fails is reported by the task that needs it.
+  for (const task of plan.tasks) void services.agent(task.agent, manifest).catch(() => undefined);
   return new RunLoop({
     runId: job.runId,
     goal: job.goal,

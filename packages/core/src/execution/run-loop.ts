@@ -1,3 +1,4 @@
+import { setOwn } from '../core/artifact-names.ts';
 import type { Agent } from '../core/contracts.ts';
 import { errorMessage } from '../core/errors.ts';
 import { newAttemptId } from '../core/ids.ts';
@@ -54,8 +55,9 @@ interface Relaunch {
  * timeout or budget. The decisions live in DagState and the ladder; this class does the I/O.
  */
 export class RunLoop {
-  readonly artifacts: Record<string, unknown> = {};
-  readonly provenance: Record<string, Provenance> = {};
+  // Without a prototype: an artifact named like an Object.prototype member stays an own key.
+  readonly artifacts: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  readonly provenance: Record<string, Provenance> = Object.create(null) as Record<string, Provenance>;
   stopReason: StopReason | undefined;
 
   private readonly dag: DagState;
@@ -199,6 +201,7 @@ export class RunLoop {
           input,
           produces: task.produces,
           timeoutMs: this.o.timeoutOf(agentName),
+          ...(this.o.policy.maxOutputBytes === undefined ? {} : { maxOutputBytes: this.o.policy.maxOutputBytes }),
           controller,
           onUsage: (u) => this.usageReported(u, 1),
           ...(extra ? { extraChecks: (out, signal, report) => extra(task, agent, out, signal, report) } : {}),
@@ -288,14 +291,14 @@ export class RunLoop {
 
   private inputsOf(task: PlanTask): Record<string, unknown> {
     const inputs: Record<string, unknown> = {};
-    for (const c of task.consumes) inputs[c] = this.artifacts[c];
+    for (const c of task.consumes) setOwn(inputs, c, Object.hasOwn(this.artifacts, c) ? this.artifacts[c] : undefined);
     return inputs;
   }
 
   private recordArtifacts(taskId: string, agent: string, output: AgentOutput, n: number, attemptId: string, at: string): void {
     const task = this.tasks.get(taskId);
     for (const artifact of task?.produces ?? Object.keys(output)) {
-      if (!(artifact in output)) continue;
+      if (!Object.hasOwn(output, artifact)) continue;
       this.artifacts[artifact] = output[artifact];
       this.provenance[artifact] = { task: taskId, agent, agentVersion: this.o.versionOf(agent), attempt: n, attemptId, at };
     }

@@ -1,3 +1,4 @@
+import { setOwn } from '../core/artifact-names.ts';
 import type { IntegrationInput } from '../core/contracts.ts';
 import type { Deliverable, Provenance } from '../core/types.ts';
 import { requestedArtifacts } from '../execution/outcome.ts';
@@ -11,10 +12,10 @@ export function collectArtifacts(input: Pick<IntegrationInput, 'plan' | 'artifac
   const provenance: Record<string, Provenance> = {};
   const missing: string[] = [];
   for (const type of requestedArtifacts(input.plan)) {
-    const p = input.provenance[type];
-    if (type in input.artifacts && p) {
-      artifacts[type] = input.artifacts[type];
-      provenance[type] = p;
+    const p = Object.hasOwn(input.provenance, type) ? input.provenance[type] : undefined;
+    if (Object.hasOwn(input.artifacts, type) && p) {
+      setOwn(artifacts, type, input.artifacts[type]);
+      setOwn(provenance, type, p);
     } else {
       missing.push(type);
     }

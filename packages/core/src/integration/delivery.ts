@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Integrator } from '../core/contracts.ts';
+import { ownCopy } from '../core/artifact-names.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Deliverable, FinalRunStatus, Manifest, RunResult, RunStatus } from '../core/types.ts';
 import type { RunJournal } from '../execution/journal.ts';
@@ -33,8 +34,9 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
   const result = journal.builder.current()!;
   let status: FinalRunStatus = o.verdict.status === 'running' ? 'failed' : o.verdict.status;
   let reason = o.verdict.reason;
-  const artifacts = o.loop?.artifacts ?? {};
-  const provenance = o.loop?.provenance ?? {};
+  // Plain objects for the integrator (the run loop's maps have no prototype).
+  const artifacts = ownCopy(o.loop?.artifacts);
+  const provenance = ownCopy(o.loop?.provenance);
   let deliverable: Deliverable = collectArtifacts({ plan: result.plan, artifacts, provenance });
   if (o.outDir) await mkdir(o.outDir, { recursive: true });
   if (o.loop && status !== 'cancelled' && Object.keys(artifacts).length > 0) {

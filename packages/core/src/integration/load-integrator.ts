@@ -1,5 +1,5 @@
 import type { Integrator } from '../core/contracts.ts';
-import { BatonError } from '../core/errors.ts';
+import { BatonError, errorMessage } from '../core/errors.ts';
 import { defaultExport, importModule } from '../core/import-module.ts';
 import type { Manifest } from '../core/types.ts';
 import { collectArtifacts } from './collect.ts';
@@ -12,7 +12,7 @@ export async function loadIntegrator(manifest: Manifest): Promise<Integrator> {
   try {
     mod = await importModule(file);
   } catch (e) {
-    throw new BatonError('MANIFEST_INVALID', `orchestrator.integrator: cannot load ${file}: ${(e as Error).message}`, { retryable: false, cause: e });
+    throw new BatonError('MANIFEST_INVALID', `orchestrator.integrator: cannot load ${file}: ${errorMessage(e, 'the module')}`, { retryable: false, cause: e });
   }
   const fn = defaultExport(mod);
   if (typeof fn !== 'function') {

@@ -20,7 +20,10 @@ export function interpolateEnv(value: unknown, env: EnvSource, findings: Finding
   if (Array.isArray(value)) return value.map((item, index) => interpolateEnv(item, env, findings, [...path, index]));
   if (isPlainObject(value)) {
     const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) copy[key] = interpolateEnv(item, env, findings, [...path, key]);
+    for (const [key, item] of Object.entries(value)) {
+      // Defined, not assigned: a key named __proto__ stays a key (the reference checks refuse it) instead of becoming the prototype.
+      Object.defineProperty(copy, key, { value: interpolateEnv(item, env, findings, [...path, key]), enumerable: true, writable: true, configurable: true });
+    }
     return copy;
   }
   return value;

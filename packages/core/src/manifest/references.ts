@@ -3,6 +3,7 @@
  * produced, fallbacks can stand in, no cycles. They read the manifest leniently (skipping what is
  * malformed, which the shape check reports) so that all problems come out in one pass.
  */
+import { reservedArtifactName } from '../core/artifact-names.ts';
 import { didYouMean, type FieldPath } from './describe.ts';
 import type { Finding } from './findings.ts';
 import { asRecord, stringEntries as entries, type Entry } from './lenient.ts';
@@ -66,6 +67,7 @@ export function checkReferences(manifest: unknown): Finding[] {
     checkFallbacks(agent, agents, findings);
     checkExamples(agent, findings);
   }
+  findings.push(...checkArtifactNames(entries(orchestrator['deliverable']), agents));
   findings.push(...findCycles(subagents, producers));
   return findings;
 }
@@ -143,6 +145,22 @@ function checkExamples(agent: AgentFacts, findings: Finding[]): void {
       }
     }
   });
+}
+
+/** Every field that names an artifact: none may be a reserved name (a member of Object.prototype). */
+function checkArtifactNames(deliverable: Entry[], agents: Map<string, AgentFacts>): Finding[] {
+  const findings: Finding[] = [];
+  const check = (path: FieldPath, name: string, at?: 'key'): void => {
+    const problem = reservedArtifactName(name);
+    if (problem !== undefined) findings.push({ path, message: problem, ...(at ? { at } : {}) });
+  };
+  for (const { value, index } of deliverable) check(['orchestrator', 'deliverable', index], value);
+  for (const agent of agents.values()) {
+    for (const { value, index } of agent.produces) check(['agents', agent.name, 'produces', index], value);
+    for (const { value, index } of agent.consumes) check(['agents', agent.name, 'consumes', index], value);
+    for (const key of agent.outputKeys) check(['agents', agent.name, 'output', key], key, 'key');
+  }
+  return findings;
 }
 
 function checkFallbacks(agent: AgentFacts, agents: Map<string, AgentFacts>, findings: Finding[]): void {

@@ -5,7 +5,7 @@
  */
 import semver from 'semver';
 import { z } from 'zod';
-import { DEFAULT_POLICY } from '../core/defaults.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_POLICY } from '../core/defaults.ts';
 import { describeValue } from './describe.ts';
 
 /** Agent names: lower case, so they read well in task ids and logs. */
@@ -59,6 +59,9 @@ export const policySchema = z
     retries: nonNegativeInt().default(DEFAULT_POLICY.retries).describe('Retries of an agent before its fallbacks are tried.'),
     taskTimeoutMs: positiveInt().default(DEFAULT_POLICY.taskTimeoutMs).describe('Time limit of one attempt, in ms.'),
     runTimeoutMs: positiveInt().default(DEFAULT_POLICY.runTimeoutMs).describe('Time limit of the whole run, in ms.'),
+    maxOutputBytes: positiveInt()
+      .default(DEFAULT_MAX_OUTPUT_BYTES)
+      .describe('Largest output of one attempt, in bytes of JSON (default 16 MiB); a larger one makes the attempt invalid.'),
     backoff: backoffSchema.prefault({}),
     maxTokens: positiveInt().optional().describe('Token budget of the run (LLM planner, integrator, agents).'),
     maxLlmCalls: positiveInt().optional().describe('Budget of model calls of the run.'),
@@ -171,6 +174,12 @@ const moduleAgentSchema = z.strictObject({
   ...agentCommonFields,
   kind: z.literal('module'),
   module: nonEmptyString().describe('File whose default export runs the agent, relative to the manifest.'),
+  isolation: z
+    .enum(['thread', 'none'])
+    .default('thread')
+    .describe(
+      'Where the module runs: thread (default), in a worker thread, stopped at its timeout and unable to stall the orchestrator; none, in the orchestrator\'s own thread.',
+    ),
 });
 
 const commandAgentSchema = z.strictObject({

@@ -193,7 +193,7 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   }
 
   private ownershipOf(run: MemoryRun): RunOwnership {
-    const o: RunOwnership = { runId: run.record.runId, status: run.record.status, fence: run.fence };
+    const o: RunOwnership = { runId: run.record.runId, status: run.record.status, fence: run.fence, updatedAgeMs: Date.now() - (run.updatedMs ?? Date.parse(run.record.createdAt)) };
     const owner = run.ownerId === undefined ? undefined : this.owners.get(run.ownerId);
     if (owner) {
       o.owner = { ...owner.owner };

@@ -6,6 +6,7 @@ import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.ts';
 interface OwnershipRow {
   run_id: string;
   status: string;
+  updated_at: string;
   fence: number;
   cancel_requested: string | null;
   owner_id: string | null;
@@ -16,7 +17,7 @@ interface OwnershipRow {
 }
 
 const OWNERSHIP_SELECT = `
-  SELECT r.run_id, r.status, r.fence, r.cancel_requested, o.owner_id, o.host, o.pid, o.started_at, o.heartbeat_at
+  SELECT r.run_id, r.status, r.updated_at, r.fence, r.cancel_requested, o.owner_id, o.host, o.pid, o.started_at, o.heartbeat_at
     FROM runs r LEFT JOIN owners o ON o.owner_id = r.owner_id`;
 const UNFINISHED = `r.status NOT IN ('succeeded', 'partial', 'failed', 'cancelled')`;
 
@@ -96,7 +97,7 @@ export class SqliteOwnership {
 
 function ownershipFromRow(row: OwnershipRow): RunOwnership {
   const status: RunStatus = parseRunStatus(row.status, row.run_id);
-  const o: RunOwnership = { runId: row.run_id, status, fence: Number(row.fence) };
+  const o: RunOwnership = { runId: row.run_id, status, fence: Number(row.fence), updatedAgeMs: Math.max(0, Date.now() - Date.parse(row.updated_at)) };
   if (row.owner_id !== null && row.host !== null && row.pid !== null && row.started_at !== null && row.heartbeat_at !== null) {
     o.owner = { id: row.owner_id, host: row.host, pid: Number(row.pid), startedAt: Number(row.started_at) };
     o.heartbeatAgeMs = Math.max(0, Date.now() - Number(row.heartbeat_at));

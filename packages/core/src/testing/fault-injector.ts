@@ -149,8 +149,9 @@ export function withFaults(agent: Agent, injector: FaultInjector<InProcessFault>
           return out;
         }
         case 'late': {
-          // The agent's own signal is deliberately ignored: this is the agent that answers anyway.
-          const real = await agent.run(input, { ...ctx, signal: new AbortController().signal });
+          // The agent's own signal (and deadline) is deliberately ignored: this is the agent that
+          // answers anyway. Nor is its answer check passed on: this wrapper answers later than it.
+          const real = await agent.run(input, { signal: new AbortController().signal, ...(ctx.reportUsage ? { reportUsage: ctx.reportUsage } : {}) });
           await new Promise((resolve) => setTimeout(resolve, lateMs));
           options.onLate?.({ input, aborted: ctx.signal.aborted });
           return real;

@@ -1,4 +1,6 @@
+import { errorMessage } from '../core/errors.ts';
 import type { AgentOutput, AgentSpec } from '../core/types.ts';
+import { outputAsJson } from './output-size.ts';
 import { compileSchema, describeSchemaErrors } from './schema-compiler.ts';
 
 export type OutputCheck =
@@ -26,16 +28,20 @@ function kindOf(value: unknown): string {
  * each valid against the artifact's JSON Schema when the manifest gives one. The output is
  * normalised through JSON so what is journaled is exactly what downstream agents receive.
  */
-export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: unknown): OutputCheck {
+export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: unknown, options: { maxOutputBytes?: number } = {}): OutputCheck {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got ${kindOf(raw)}`] };
   }
-  let output: AgentOutput;
+  let json: string | undefined;
   try {
-    output = JSON.parse(JSON.stringify(raw)) as AgentOutput;
+    json = outputAsJson(raw, options.maxOutputBytes);
   } catch (e) {
-    return { ok: false, problems: [`output is not JSON-serialisable: ${(e as Error).message}`] };
+    return { ok: false, problems: [errorMessage(e)] };
   }
+  if (json === undefined) {
+    return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got a value that JSON turns into nothing`] };
+  }
+  const output = JSON.parse(json) as AgentOutput;
   // A Date, a boxed primitive or a toJSON() can turn an object into something else in JSON.
   if (typeof output !== 'object' || output === null || Array.isArray(output)) {
     return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got a value that JSON turns into ${kindOf(output)}`] };
@@ -61,7 +67,7 @@ export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: u
     } catch (e) {
       // ajv's deep equality (enum, const, uniqueItems) calls an object's own `valueOf` key when it
       // has one: JSON like {"valueOf": ""} makes it throw. A clear problem beats a crash.
-      problems.push(`artifact '${artifact}' could not be checked against its schema: ${(e as Error).message}`);
+      problems.push(`artifact '${artifact}' could not be checked against its schema: ${errorMessage(e)}`);
       continue;
     }
     if (!valid) {

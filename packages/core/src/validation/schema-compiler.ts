@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
 import type { JsonSchema } from '../core/types.ts';
+import { findPattern, linearRegExp, PatternError } from './linear-regexp.ts';
 
 const DRAFT_2020 = 'https://json-schema.org/draft/2020-12/schema';
 
@@ -14,6 +15,8 @@ const OPTIONS: Options = {
   strictRequired: false,
   // Schemas are not registered by $id, so two artifact schemas may share one.
   addUsedSchema: false,
+  // Patterns come from manifests: matched in linear time, so none can hold the process.
+  code: { regExp: linearRegExp },
 };
 
 // Building an ajv instance costs ~100 ms; one per dialect is kept.
@@ -35,9 +38,11 @@ function withFormats<T extends Ajv | Ajv2020>(ajv: T): T {
 
 /**
  * Compiles an artifact's JSON Schema, once per schema object: draft 2020-12 when its `$schema`
- * says so, draft-07 otherwise, with the standard formats and all errors reported. Throws (ajv's
- * message) when the schema is broken: an invalid keyword value, an unknown keyword or format, an
- * unresolved $ref. The manifest loader calls it at load time, the validator on every output.
+ * says so, draft-07 otherwise, with the standard formats and all errors reported, and patterns
+ * matched in linear time (see `linear-regexp.ts`). Throws (ajv's message) when the schema is
+ * broken: an invalid keyword value, an unknown keyword or format, an unresolved $ref, a pattern
+ * RE2 cannot run (its location in the schema). The manifest loader calls it at load time, the
+ * validator on every output.
  */
 export function compileSchema(schema: JsonSchema): ValidateFunction {
   let fn = compiled.get(schema);
@@ -45,6 +50,10 @@ export function compileSchema(schema: JsonSchema): ValidateFunction {
   const ajv = ajvFor(schema);
   try {
     fn = ajv.compile(schema);
+  } catch (e) {
+    if (!(e instanceof PatternError)) throw e;
+    const at = findPattern(schema, e.pattern);
+    throw new Error(`the pattern ${JSON.stringify(e.pattern)}${at === undefined ? '' : ` at ${at}`} ${e.reason}`, { cause: e });
   } finally {
     // The compiled function stands alone; keeping the schema in ajv's cache would only grow it.
     ajv.removeSchema(schema);

@@ -1,21 +1,14 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { processesWithEnv, waitForNone } from '../support/agent-processes.ts';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/agents');
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-orphans-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function until(cond: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
@@ -25,20 +18,37 @@ async function until(cond: () => boolean, ms = 15_000): Promise<void> {
   }
 }
 
-describe('command agents orphaned by a killed Baton process', () => {
-  it('are killed, with everything they started, by the next Baton process that starts command agents', async () => {
-    const pidFile = path.join(tmp, 'hung.json');
-    const owner = spawn(process.execPath, ['--import', 'tsx', path.join(fixtures, 'start-hung-agent.ts'), pidFile], { stdio: 'ignore' });
-    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').length > 0);
-    const { pid, child } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number; child: number };
+/**
+ * Starts a Baton process (in its own process group) running a hung command agent that also left
+ * its session; resolves once the agent, its child and the escaped process all run.
+ */
+async function startOwner(): Promise<{ owner: ReturnType<typeof spawn>; runId: string }> {
+  const runId = `r_orphan_${randomBytes(4).toString('hex')}`;
+  const pidFile = path.join(tmp, `${runId}.json`);
+  const owner = spawn(process.execPath, ['--import', 'tsx', path.join(fixtures, 'start-hung-agent.ts'), pidFile, runId], { stdio: 'ignore', detached: true });
+  await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').length > 0);
+  // The agent (node), its child (node), the escaped sleep: all carry the run id.
+  await until(() => processesWithEnv('BATON_RUN_ID', runId).length >= 3);
+  return { owner, runId };
+}
+
+describe('command agents whose Baton process is killed', () => {
+  it('are killed by the launcher at once when only the Baton process is SIGKILLed', async () => {
+    const { owner, runId } = await startOwner();
     owner.kill('SIGKILL');
-    await new Promise((r) => owner.once('exit', r));
-    // The owner is gone and nothing killed its agent: an orphan.
-    expect(alive(pid)).toBe(true);
-    expect(alive(child)).toBe(true);
+    expect(await waitForNone('BATON_RUN_ID', runId)).toEqual([]);
+  });
+
+  it('are killed, with everything they started, by the next Baton process when the launcher died too', async () => {
+    const { owner, runId } = await startOwner();
+    // The whole process group of the Baton process: it and its launcher; the agents have their own groups.
+    process.kill(-owner.pid!, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    // Nothing killed its agents: orphans, one of them outside any group Baton knows.
+    expect(processesWithEnv('BATON_RUN_ID', runId).length).toBeGreaterThanOrEqual(3);
 
     const killed = execFileSync(process.execPath, ['--import', 'tsx', path.join(fixtures, 'sweep.ts')], { encoding: 'utf8' });
-    expect(Number(killed)).toBeGreaterThanOrEqual(1);
-    await until(() => !alive(pid) && !alive(child));
+    expect(Number(killed)).toBeGreaterThanOrEqual(3);
+    expect(processesWithEnv('BATON_RUN_ID', runId)).toEqual([]);
   });
 });

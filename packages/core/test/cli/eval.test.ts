@@ -42,7 +42,7 @@ describe('baton eval', () => {
     expect(r.code).toBe(0);
     expect(lastLine(r.stdout)).toBe('eval: 4 passed, 0 failed');
     expect(r.stderr).toContain(`eval trips: 4 cases on ${path.join(evalDir, 'baton.yaml')}, builtin planner`);
-    for (const name of ['hotels only', 'whole trip', 'hotels with prices', 'flights agent alone']) expect(r.stderr).toMatch(new RegExp(`✔ ${name} \\(\\d+ms\\)`));
+    for (const name of ['hotels only', 'whole trip', 'hotels with prices', 'flights agent alone']) expect(r.stderr).toMatch(new RegExp(`✔ ${name} \\((\\d+ms|[\\d.]+s)\\)`));
   });
 
   it('exits 1 when a case fails, prints the JSON report with --json and writes JUnit XML with --junit', async () => {

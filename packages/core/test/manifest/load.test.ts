@@ -28,6 +28,7 @@ describe('loadManifest on a valid manifest with one agent of each kind', () => {
       retries: 2,
       taskTimeoutMs: 60_000,
       runTimeoutMs: 600_000,
+      maxOutputBytes: 16 * 1024 * 1024,
       backoff: { initialDelayMs: 200, factor: 3, maxDelayMs: 5000, jitter: 0.2 },
       maxReplans: 1,
     });

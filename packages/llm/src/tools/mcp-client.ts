@@ -8,6 +8,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { dynamicTool, jsonSchema } from 'ai';
 import type { JSONSchema7, ToolSet } from 'ai';
+import { AGENT_TOKEN_VAR, killAgentProcesses, newAgentToken } from 'batonjs/internal';
 import { BatonError, errorMessage } from 'batonjs/internal';
 import type { ToolSpec } from 'batonjs/internal';
 import { quoteData } from '../quote.ts';
@@ -26,6 +27,8 @@ export interface McpConnection {
 export const MAX_TOOL_RESULT_CHARS = 20_000;
 
 const STDERR_KEEP = 4_000;
+/** How long a stdio server gets to go when its connection is closed before it is killed. */
+const CLOSE_GRACE_MS = 1_000;
 
 /**
  * Starts (stdio) or reaches (HTTP) an MCP server and lists its tools, keeping those in `allow`.
@@ -34,16 +37,19 @@ const STDERR_KEEP = 4_000;
  * @throws BatonError `AGENT_FAILED` (not retryable) when the server cannot be started or reached,
  *   or when `allow` names a tool the server does not offer.
  */
-export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; where: string }): Promise<McpConnection> {
+export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; where: string; signal?: AbortSignal }): Promise<McpConnection> {
   let stderr = '';
   let transport: Transport;
+  // A server started here carries a token, like a command agent: whatever it leaves, or a server
+  // orphaned by a SIGKILLed Baton, is found and killed by it.
+  const token = spec.command ? newAgentToken() : undefined;
   if (spec.command) {
     const [command, ...args] = spec.command;
     const stdio = new StdioClientTransport({
       command: command ?? '',
       args,
       // The SDK passes only a safe subset of the environment; NODE_OPTIONS (the user's Node flags) goes too.
-      env: { ...getDefaultEnvironment(), ...inheritedNodeOptions(), ...spec.env },
+      env: { ...getDefaultEnvironment(), ...inheritedNodeOptions(), ...spec.env, ...(token ? { [AGENT_TOKEN_VAR]: token } : {}) },
       stderr: 'pipe',
       ...(options.cwd ? { cwd: options.cwd } : {}),
     });
@@ -58,9 +64,12 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
   }
   const client = new Client({ name: 'baton', version: '0.1.0' });
   const target = spec.command ? `'${spec.command.join(' ')}'` : spec.url;
+  const close = (): Promise<void> => closeMcp(client, token);
+  // Without a signal the SDK waits 60 s for an answer to initialize; the attempt's signal ends the wait.
+  const request = options.signal ? { signal: options.signal } : undefined;
   try {
-    await client.connect(transport);
-    const listed = await listAllTools(client);
+    await client.connect(transport, request);
+    const listed = await listAllTools(client, request);
     const tools = pickTools(spec, listed, options.where);
     const set: ToolSet = {};
     for (const t of tools) {
@@ -73,9 +82,9 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
         },
       });
     }
-    return { name: spec.name, tools: set, close: () => client.close() };
+    return { name: spec.name, tools: set, close };
   } catch (e) {
-    await client.close().catch(() => undefined);
+    await close();
     if (BatonError.isInstance(e)) throw e;
     const tail = stderr.trim() ? `; its stderr ends with: ${stderr.trim().split('\n').slice(-5).join(' | ')}` : '';
     throw new BatonError('AGENT_FAILED', `${options.where}: MCP server '${spec.name}' (${target}) could not be used: ${errorMessage(e)}${tail}`, { retryable: false, cause: e });
@@ -88,11 +97,23 @@ interface ListedTool {
   inputSchema: Record<string, unknown>;
 }
 
-async function listAllTools(client: Client): Promise<ListedTool[]> {
+/**
+ * Closes a connection. The SDK asks a stdio server to go (end of input, SIGTERM, SIGKILL, two
+ * seconds apart); a server that ignores that is killed after {@link CLOSE_GRACE_MS}, and so is
+ * anything it started.
+ */
+async function closeMcp(client: Client, token: string | undefined): Promise<void> {
+  const timer = token ? setTimeout(() => void killAgentProcesses([token]), CLOSE_GRACE_MS) : undefined;
+  await client.close().catch(() => undefined);
+  clearTimeout(timer);
+  if (token) await killAgentProcesses([token]);
+}
+
+async function listAllTools(client: Client, request: { signal: AbortSignal } | undefined): Promise<ListedTool[]> {
   const all: ListedTool[] = [];
   let cursor: string | undefined;
   do {
-    const page = await client.listTools(cursor ? { cursor } : undefined);
+    const page = await client.listTools(cursor ? { cursor } : undefined, request);
     all.push(...page.tools);
     cursor = page.nextCursor;
   } while (cursor);

@@ -5,6 +5,7 @@ import { parseRunStatus, runNotFoundError } from 'batonjs/internal';
 interface OwnershipRow {
   run_id: string;
   status: string;
+  updated_at: string;
   fence: number;
   cancel_requested: string | null;
   owner_id: string | null;
@@ -16,7 +17,7 @@ interface OwnershipRow {
 
 const UNFINISHED = `status NOT IN ('succeeded', 'partial', 'failed', 'cancelled')`;
 const OWNERSHIP_SELECT = `
-  SELECT r.run_id, r.status, r.fence, r.cancel_requested, o.owner_id, o.host, o.pid, o.started_at,
+  SELECT r.run_id, r.status, r.updated_at, r.fence, r.cancel_requested, o.owner_id, o.host, o.pid, o.started_at,
          (extract(epoch FROM (now() - o.heartbeat_at)) * 1000)::bigint AS heartbeat_age_ms
     FROM runs r LEFT JOIN owners o ON o.owner_id = r.owner_id`;
 
@@ -94,7 +95,7 @@ export class PostgresOwnership {
 }
 
 function ownershipFromRow(row: OwnershipRow): RunOwnership {
-  const o: RunOwnership = { runId: row.run_id, status: parseRunStatus(row.status, row.run_id), fence: Number(row.fence) };
+  const o: RunOwnership = { runId: row.run_id, status: parseRunStatus(row.status, row.run_id), fence: Number(row.fence), updatedAgeMs: Math.max(0, Date.now() - Date.parse(row.updated_at)) };
   if (row.owner_id !== null && row.host !== null && row.pid !== null && row.started_at !== null) {
     o.owner = { id: row.owner_id, host: row.host, pid: Number(row.pid), startedAt: Number(row.started_at) };
     o.heartbeatAgeMs = Math.max(0, Number(row.heartbeat_age_ms ?? 0));

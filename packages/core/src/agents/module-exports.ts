@@ -1,0 +1,45 @@
+import type { AgentContext } from '../core/contracts.ts';
+import { BatonError, errorMessage } from '../core/errors.ts';
+import { defaultExport, importModule } from '../core/import-module.ts';
+import type { AgentInput, AgentOutput } from '../core/types.ts';
+
+export type RunFn = (input: AgentInput, ctx: AgentContext) => Promise<AgentOutput> | AgentOutput;
+
+/** What a module agent's file exports, made callable: its run function, its close, its version. */
+export interface LoadedModule {
+  run: RunFn;
+  close?: () => Promise<void>;
+  /** The module's `version` export, when it is a string. */
+  version?: string;
+}
+
+function findRun(mod: Record<string, unknown>, file: string, agent: string): LoadedModule {
+  const exported = defaultExport(mod);
+  const version = typeof mod['version'] === 'string' ? { version: mod['version'] } : {};
+  if (typeof exported === 'function') return { run: exported as RunFn, ...version };
+  if (exported && typeof exported === 'object' && typeof (exported as { run?: unknown }).run === 'function') {
+    const obj = exported as { run: RunFn; close?: () => Promise<void> };
+    const loaded: LoadedModule = { run: (input, ctx) => obj.run(input, ctx), ...version };
+    if (typeof obj.close === 'function') loaded.close = () => obj.close!();
+    return loaded;
+  }
+  throw new BatonError(
+    'AGENT_FAILED',
+    `agent '${agent}': ${file} must default-export a function (input, ctx) => output, or an agent made by defineAgent(); found ${exported === undefined ? 'no default export' : typeof exported}`,
+    { retryable: false },
+  );
+}
+
+/**
+ * Imports a module agent's file (TypeScript through tsx) and finds what runs it.
+ * @throws BatonError `AGENT_FAILED`, not retryable, when the file cannot be loaded or exports nothing runnable.
+ */
+export async function loadModuleAgent(file: string, agent: string): Promise<LoadedModule> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importModule(file);
+  } catch (e) {
+    throw new BatonError('AGENT_FAILED', `agent '${agent}': cannot load ${file}: ${errorMessage(e, 'the module')}`, { retryable: false, cause: e });
+  }
+  return findRun(mod, file, agent);
+}

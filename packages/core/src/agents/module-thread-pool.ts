@@ -1,0 +1,280 @@
+import { availableParallelism } from 'node:os';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
+import type { AgentContext } from '../core/contracts.ts';
+import { BatonError, errorMessage } from '../core/errors.ts';
+import type { AgentInput, AgentOutput } from '../core/types.ts';
+import type { FromModuleThread, ModuleThreadData, ThreadError, ToModuleThread } from './module-thread-protocol.ts';
+
+/** After an attempt is stopped: how long its thread has to show its event loop is free before it is terminated. */
+const ABORT_GRACE_MS = 1_000;
+/** How long `close` waits for a module's own close() in each thread. */
+const CLOSE_GRACE_MS = 5_000;
+/** A thread with no attempt for this long is ended, down to one warm thread. */
+const IDLE_MS = 30_000;
+/**
+ * Threads per agent at most. A thread runs several attempts at once (as this thread would); more
+ * threads only help a module that computes, and each costs memory (about 10 MB, 30 MB when it
+ * loads TypeScript through tsx).
+ */
+const MAX_THREADS = Math.max(1, Math.min(4, availableParallelism()));
+
+// From the TypeScript sources (a checkout, the tests), the thread's entry is loaded through tsx.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const BOOTSTRAP = `const { workerData } = require('node:worker_threads');
+import(workerData.tsxApi).then((api) => api.tsImport(workerData.entry, workerData.entry));`;
+
+function startWorker(data: ModuleThreadData): Worker {
+  const entry = new URL(FROM_SOURCE ? './module-thread.ts' : './module-thread.js', import.meta.url);
+  // process.env is shared, as it is for a module running in this thread.
+  if (!FROM_SOURCE) return new Worker(entry, { workerData: data, env: SHARE_ENV });
+  return new Worker(BOOTSTRAP, { eval: true, env: SHARE_ENV, workerData: { ...data, entry: entry.href, tsxApi: import.meta.resolve('tsx/esm/api') } });
+}
+
+function fromThreadError(error: ThreadError): BatonError {
+  return new BatonError(error.code ?? 'AGENT_FAILED', error.message, { retryable: error.retryable ?? true });
+}
+
+/** `promise`'s value, or `fallback` after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface Call {
+  ctx: AgentContext;
+  resolve(output: AgentOutput): void;
+  reject(error: Error): void;
+}
+
+/** One worker thread running one module: the attempts it runs, and whether its event loop answers. */
+class ModuleThread {
+  /** Settles when the module is loaded (with its `version` export), or could not be. */
+  readonly ready: Promise<{ version?: string }>;
+  dead = false;
+  idleSince = Date.now();
+  private readonly worker: Worker;
+  private readonly calls = new Map<number, Call>();
+  private readonly pings = new Map<number, () => void>();
+  private nextId = 0;
+
+  constructor(
+    private readonly data: ModuleThreadData,
+    private readonly onChange: () => void,
+  ) {
+    this.worker = startWorker(data);
+    this.worker.unref();
+    let loaded: (info: { version?: string }) => void = () => undefined;
+    let failed: (error: Error) => void = () => undefined;
+    this.ready = new Promise((resolve, reject) => {
+      loaded = resolve;
+      failed = reject;
+    });
+    this.ready.catch(() => undefined);
+    this.worker.on('message', (message: FromModuleThread) => {
+      if (message.type === 'loaded') loaded(message.version === undefined ? {} : { version: message.version });
+      else if (message.type === 'load-failed') {
+        failed(fromThreadError(message.error));
+        void this.terminate();
+      } else this.onMessage(message);
+    });
+    const stopped = (why: string): void => {
+      const error = new BatonError('AGENT_FAILED', `agent '${data.agent}': its worker thread stopped (${why})`);
+      failed(error);
+      this.dead = true;
+      for (const id of [...this.calls.keys()]) this.finish(id, (call) => call.reject(error));
+      for (const pong of this.pings.values()) pong();
+      this.pings.clear();
+      this.onChange();
+    };
+    this.worker.on('error', (e) => stopped(errorMessage(e)));
+    this.worker.on('exit', (code) => stopped(`exit code ${code}`));
+  }
+
+  /** Attempts running in this thread. */
+  get load(): number {
+    return this.calls.size;
+  }
+
+  /** An attempt was stopped and the thread has not yet shown that its event loop is free: give it nothing new. */
+  get suspect(): boolean {
+    return this.pings.size > 0;
+  }
+
+  run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
+    if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason as Error);
+    const id = ++this.nextId;
+    return new Promise<AgentOutput>((resolve, reject) => {
+      const onAbort = (): void => {
+        const reason = ctx.signal.reason as Error;
+        // The attempt moves on now; the thread is told, and terminated if its event loop does not answer.
+        this.finish(id, () => reject(reason));
+        this.post({ type: 'abort', id, reason: errorMessage(reason), name: reason instanceof Error ? reason.name : 'AbortError' });
+        void this.terminateIfBlocked();
+      };
+      this.calls.set(id, { ctx, resolve, reject });
+      this.worker.ref();
+      // At the deadline, an answer already made but not read yet (this thread was busy) is read first.
+      ctx.setAnswerCheck?.(() => new Promise((settled) => setImmediate(() => settled(!this.calls.has(id)))));
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      const message: ToModuleThread = { type: 'run', id, input };
+      if (ctx.deadline !== undefined) message.deadline = ctx.deadline;
+      if (ctx.maxOutputBytes !== undefined) message.maxOutputBytes = ctx.maxOutputBytes;
+      try {
+        this.post(message);
+      } catch (e) {
+        // The input cannot be cloned (not plain data).
+        this.finish(id, (call) => call.reject(new BatonError('AGENT_FAILED', `the input cannot be sent to the agent's thread: ${errorMessage(e)}`)));
+      }
+    });
+  }
+
+  /** Asks the module to close (its exported agent's close()), then ends the thread. */
+  async close(): Promise<void> {
+    if (this.dead) return;
+    // Referenced while closing: whoever awaits the close keeps the process alive until it is done.
+    this.worker.ref();
+    const loaded = await within(
+      this.ready.then(
+        () => true,
+        () => false,
+      ),
+      CLOSE_GRACE_MS,
+      false,
+    );
+    if (loaded && !this.dead) {
+      const closed = new Promise<boolean>((resolve) => {
+        this.worker.on('message', (m: FromModuleThread) => m.type === 'closed' && resolve(true));
+        this.worker.once('exit', () => resolve(true));
+      });
+      this.post({ type: 'close' });
+      await within(closed, CLOSE_GRACE_MS, false);
+    }
+    await this.terminate();
+  }
+
+  async terminate(): Promise<void> {
+    this.dead = true;
+    await this.worker.terminate();
+  }
+
+  /** A thread whose event loop does not answer within the grace period is blocked: it is terminated. */
+  private async terminateIfBlocked(): Promise<void> {
+    if (this.dead) return;
+    const id = ++this.nextId;
+    const answered = new Promise<boolean>((resolve) => this.pings.set(id, () => resolve(true)));
+    this.post({ type: 'ping', id });
+    const free = await within(answered, ABORT_GRACE_MS, false);
+    this.pings.delete(id);
+    if (!free && !this.dead) await this.terminate();
+  }
+
+  private post(message: ToModuleThread): void {
+    if (!this.dead) this.worker.postMessage(message);
+  }
+
+  private onMessage(message: FromModuleThread): void {
+    if (message.type === 'pong') {
+      this.pings.get(message.id)?.();
+      return;
+    }
+    if (!('id' in message)) return;
+    if (message.type === 'usage') {
+      this.calls.get(message.id)?.ctx.reportUsage?.(message.usage);
+    } else if (message.type === 'result' || message.type === 'error') {
+      this.finish(message.id, (call) => {
+        // The thread's clock says when the answer was made; this thread may read it later (it was busy).
+        const late = call.ctx.deadline === undefined ? 0 : message.at - call.ctx.deadline;
+        if (late > 0) call.reject(new BatonError('AGENT_TIMEOUT', `the agent answered ${late} ms past its deadline`));
+        else if (message.type === 'error') call.reject(fromThreadError(message.error));
+        else call.resolve((message.json === undefined ? undefined : JSON.parse(message.json)) as AgentOutput);
+      });
+    }
+  }
+
+  /** Ends one call (once); a thread with no call left is idle. */
+  private finish(id: number, how: (call: Call) => void): void {
+    const call = this.calls.get(id);
+    if (!call) return;
+    this.calls.delete(id);
+    how(call);
+    if (this.calls.size === 0) {
+      this.idleSince = Date.now();
+      if (!this.dead) this.worker.unref();
+    }
+    this.onChange();
+  }
+}
+
+/**
+ * The worker threads of one module agent (`isolation: thread`): up to {@link MAX_THREADS}, each
+ * running several attempts, a new attempt going to the least busy one. A thread whose attempt is
+ * stopped but whose event loop does not answer (a synchronous loop) is terminated, and replaced
+ * when needed; threads idle for {@link IDLE_MS} are ended down to one. Threads are unreferenced
+ * while idle, so they never keep the process alive.
+ */
+export class ModuleThreadPool {
+  private readonly threads: ModuleThread[] = [];
+  private closed = false;
+  private trimTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly data: ModuleThreadData) {}
+
+  async run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
+    if (this.closed) throw new BatonError('AGENT_FAILED', `agent '${this.data.agent}' is closed`, { retryable: false });
+    const thread = this.pick();
+    await thread.ready;
+    return thread.run(input, ctx);
+  }
+
+  /** The module's `version` export, read by a thread as it loads the module. */
+  async version(): Promise<string | undefined> {
+    return (await (this.threads[0] ?? this.warm()).ready).version;
+  }
+
+  /** Starts a thread ahead of the first attempt, so its start-up does not count against that attempt's time. */
+  warm(): ModuleThread {
+    return this.threads[0] ?? this.start();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.trimTimer);
+    await Promise.all(this.threads.splice(0).map((t) => t.close()));
+  }
+
+  private pick(): ModuleThread {
+    const live = this.threads.filter((t) => !t.dead && !t.suspect);
+    const least = live.reduce<ModuleThread | undefined>((best, t) => (best === undefined || t.load < best.load ? t : best), undefined);
+    if (least && (least.load === 0 || live.length >= MAX_THREADS)) return least;
+    return this.start();
+  }
+
+  private start(): ModuleThread {
+    const thread = new ModuleThread(this.data, () => this.changed());
+    this.threads.push(thread);
+    void thread.ready.catch(() => this.changed());
+    return thread;
+  }
+
+  /** Drops dead threads and schedules the ending of idle ones. */
+  private changed(): void {
+    for (let i = this.threads.length - 1; i >= 0; i--) if (this.threads[i]!.dead) this.threads.splice(i, 1);
+    if (this.closed || this.trimTimer || this.threads.length <= 1) return;
+    this.trimTimer = setTimeout(() => {
+      this.trimTimer = undefined;
+      const now = Date.now();
+      const idle = this.threads.filter((t) => t.load === 0 && now - t.idleSince >= IDLE_MS);
+      for (const t of idle.slice(0, this.threads.length - 1)) {
+        this.threads.splice(this.threads.indexOf(t), 1);
+        void t.close();
+      }
+      this.changed();
+    }, IDLE_MS);
+    this.trimTimer.unref();
+  }
+}

@@ -1,0 +1,35 @@
+/** Messages between a module agent (main thread) and the worker thread that runs its module. */
+import type { BatonErrorCode } from '../core/errors.ts';
+import type { AgentInput, Usage } from '../core/types.ts';
+
+/** What a worker is started with. */
+export interface ModuleThreadData {
+  /** Absolute path of the module. */
+  file: string;
+  /** The agent's name, for messages. */
+  agent: string;
+}
+
+export type ToModuleThread =
+  | { type: 'run'; id: number; input: AgentInput; deadline?: number; maxOutputBytes?: number }
+  | { type: 'abort'; id: number; reason: string; name: string }
+  /** Answered by a pong as soon as the thread's event loop is free: a thread that does not answer is blocked. */
+  | { type: 'ping'; id: number }
+  | { type: 'close' };
+
+/** An error as it crosses the thread boundary: its message and what Baton needs to classify it. */
+export interface ThreadError {
+  message: string;
+  code?: BatonErrorCode;
+  retryable?: boolean;
+}
+
+export type FromModuleThread =
+  | { type: 'loaded'; version?: string }
+  | { type: 'load-failed'; error: ThreadError }
+  | { type: 'usage'; id: number; usage: Usage }
+  /** The output as JSON text (absent when the module returned undefined); `at`: when it was made (epoch ms). */
+  | { type: 'result'; id: number; at: number; json?: string }
+  | { type: 'error'; id: number; at: number; error: ThreadError }
+  | { type: 'pong'; id: number }
+  | { type: 'closed' };

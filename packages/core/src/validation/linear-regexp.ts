@@ -1,0 +1,64 @@
+import type { RegExpEngine } from 'ajv/dist/types/index.js';
+import { RE2JS } from 're2js';
+import { errorMessage } from '../core/errors.ts';
+import type { JsonSchema } from '../core/types.ts';
+
+/** A schema pattern that cannot be used; `compileSchema` says where it is. */
+export class PatternError extends Error {
+  constructor(
+    readonly pattern: string,
+    readonly reason: string,
+  ) {
+    super(`the pattern ${JSON.stringify(pattern)} ${reason}`);
+    this.name = 'PatternError';
+  }
+}
+
+/** `\k<name>`, not preceded by an escaping backslash. */
+const NAMED_BACKREFERENCE = /(?:^|[^\\])(?:\\\\)*\\k</;
+const UNSUPPORTED = 'cannot be used: Baton matches schema patterns with RE2, in time linear in the text, and RE2 has no lookahead, lookbehind or backreferences';
+
+/**
+ * The regular expression engine of Baton's JSON Schema validator (ajv's `code.regExp`): RE2
+ * (re2js), whose matching time is linear in the text. Schema patterns come from manifests, and a
+ * backtracking engine lets a pattern like `^(a+)+$` take minutes on a 30-character string. The
+ * pattern is first compiled as a JavaScript RegExp (never run), so its syntax is checked as the
+ * JSON Schema specification says; a pattern RE2 cannot run throws a {@link PatternError}.
+ */
+export const linearRegExp: RegExpEngine = Object.assign(
+  (pattern: string, flags: string) => {
+    try {
+      new RegExp(pattern, flags);
+    } catch (e) {
+      throw new PatternError(pattern, `is not a valid regular expression: ${errorMessage(e)}`);
+    }
+    // re2js would read \k<name> as the letters k<name>: refuse it as the backreference it is.
+    if (NAMED_BACKREFERENCE.test(pattern)) throw new PatternError(pattern, `${UNSUPPORTED} (it has a named backreference)`);
+    let re: RE2JS;
+    try {
+      re = RE2JS.compile(RE2JS.translateRegExp(pattern));
+    } catch (e) {
+      throw new PatternError(pattern, `${UNSUPPORTED} (${errorMessage(e)})`);
+    }
+    // ajv keys its compiled patterns by toString().
+    return { test: (text: string) => re.test(text), toString: () => `re2:/${pattern}/${flags}` };
+  },
+  { code: 'linearRegExp' },
+);
+
+/** The JSON Pointer of the first `pattern` or `patternProperties` key in `schema` that is `pattern`. */
+export function findPattern(schema: JsonSchema, pattern: string): string | undefined {
+  const escape = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');
+  const stack: { value: unknown; at: string }[] = [{ value: schema, at: '' }];
+  while (stack.length > 0) {
+    const { value, at } = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    for (const [key, child] of Object.entries(value)) {
+      const here = `${at}/${escape(key)}`;
+      if (key === 'pattern' && child === pattern) return here;
+      if (key === 'patternProperties' && typeof child === 'object' && child !== null && Object.hasOwn(child, pattern)) return `${here}/${escape(pattern)}`;
+      stack.push({ value: child, at: here });
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,83 @@
+import { BatonError, errorMessage } from '../core/errors.ts';
+
+/** `16777216 bytes (16 MiB)`: a byte count a reader can take in. */
+export function describeBytes(bytes: number): string {
+  const units = ['KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = '';
+  for (const u of units) {
+    if (value < 1024) break;
+    value /= 1024;
+    unit = u;
+  }
+  return unit === '' ? `${bytes} bytes` : `${bytes} bytes (${Number.isInteger(value) ? value : value.toFixed(1)} ${unit})`;
+}
+
+/**
+ * The error of an output over `policy.maxOutputBytes`: the attempt is `invalid`, and the message
+ * says the size, the limit and the policy key to raise it.
+ */
+export function outputTooLarge(what: string, limit: number): BatonError {
+  return new BatonError('OUTPUT_INVALID', `${what}: the output limit is ${describeBytes(limit)} (policy.maxOutputBytes in the manifest)`);
+}
+
+/**
+ * A lower bound of the UTF-8 size of `JSON.stringify(value)`, counted only until it passes
+ * `limit`: an output far over the limit is rejected without making its JSON copy. Only plain
+ * objects, arrays and primitives are counted (a toJSON, a Map or a boxed value may turn into less
+ * in JSON); every UTF-16 unit of a string is at least one byte of UTF-8.
+ */
+export function jsonSizeAtLeast(value: unknown, limit: number): number {
+  let size = 0;
+  const stack: unknown[] = [value];
+  const seen = new Set<object>();
+  while (stack.length > 0 && size <= limit) {
+    const v = stack.pop();
+    if (typeof v === 'string') size += v.length + 2;
+    else if (typeof v === 'number') size += 1;
+    else if (typeof v === 'boolean' || v === null) size += 4;
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      size += 1 + v.length;
+      for (const item of v as unknown[]) stack.push(item);
+    } else if (Object.prototype.toString.call(v) === '[object Object]' && typeof (v as { toJSON?: unknown }).toJSON !== 'function') {
+      size += 2;
+      for (const [key, item] of Object.entries(v)) {
+        // A key is written only with a value JSON can hold.
+        if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean' || (typeof item === 'object' && item !== null)) size += key.length + 3;
+        stack.push(item);
+      }
+    }
+  }
+  return size;
+}
+
+/**
+ * An agent's output as JSON text, checked where it is made (a worker thread, a worker process)
+ * before it is sent anywhere: a value JSON cannot hold, or a text over `maxOutputBytes`, is an
+ * `OUTPUT_INVALID` error with the same message the validator would give. Undefined stays undefined.
+ */
+export function outputAsJson(output: unknown, maxOutputBytes: number | undefined): string | undefined {
+  if (maxOutputBytes !== undefined) {
+    let atLeast = 0;
+    try {
+      atLeast = jsonSizeAtLeast(output, maxOutputBytes);
+    } catch {
+      // A getter that throws: JSON.stringify below says so.
+    }
+    if (atLeast > maxOutputBytes) throw outputTooLarge(`the output is at least ${describeBytes(atLeast)} as JSON`, maxOutputBytes);
+  }
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(output) as string | undefined;
+  } catch (e) {
+    throw new BatonError('OUTPUT_INVALID', `output is not JSON-serialisable: ${errorMessage(e, 'its toJSON')}`);
+  }
+  // A UTF-8 byte is at least one UTF-16 unit and at most three: most texts need no count.
+  if (json !== undefined && maxOutputBytes !== undefined && json.length * 3 > maxOutputBytes) {
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes > maxOutputBytes) throw outputTooLarge(`the output is ${describeBytes(bytes)} as JSON`, maxOutputBytes);
+  }
+  return json;
+}

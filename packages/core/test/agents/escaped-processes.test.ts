@@ -1,0 +1,103 @@
+/**
+ * Processes a command agent starts that leave its process group (setsid, a double fork) must not
+ * outlive the attempt, however it ends. Each command writes its BATON_AGENT_TOKEN to a file; the
+ * test then looks in /proc for any process still carrying it.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createCommandAgent } from '../../src/agents/command-agent.ts';
+import type { AgentInput, AgentSpec } from '../../src/core/types.ts';
+import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
+import { processesWithEnv, waitForNone } from '../support/agent-processes.ts';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'baton-escape-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const input: AgentInput = { runId: 'r_escape', goal: 'g', task: { id: 't1', title: 't', instructions: '' }, inputs: {}, attempt: 1 };
+const ANSWER = `echo '{"report":{"ok":true}}'`;
+
+/**
+ * Shell lines that start a `sleep 100` outside the agent's process group, and wait until it runs
+ * (it touches `$F` first), so the attempt cannot end before there is something to find.
+ */
+const ESCAPES = {
+  /** Leaves the process group and the session, with stdio detached: a daemon. */
+  setsid: `setsid sh -c 'touch "$F.s"; exec sleep 100' </dev/null >/dev/null 2>&1 &\nwait_for "$F.s"`,
+  /** Forks twice: the sleep is reparented away from the agent. */
+  doubleFork: `sh -c '(touch "$F.d"; exec sleep 100 </dev/null >/dev/null 2>&1 &) &'\nwait_for "$F.d"`,
+  /** Both: a new session, then a double fork inside it. */
+  setsidDoubleFork: `setsid sh -c '(touch "$F.sd"; exec sleep 100 </dev/null >/dev/null 2>&1 &) &' </dev/null >/dev/null 2>&1 &\nwait_for "$F.sd"`,
+};
+
+let n = 0;
+function shellAgent(script: string): { spec: AgentSpec; tokenFile: string } {
+  const tokenFile = path.join(tmp, `token-${++n}`);
+  const prelude = `export F=${tokenFile}\nwait_for() { while [ ! -e "$1" ]; do sleep 0.02; done; }\necho "$BATON_AGENT_TOKEN" > "$F"`;
+  const command = ['sh', '-c', `${prelude}\n${script}`];
+  return {
+    tokenFile,
+    spec: { name: 'escaper', description: 'd', version: '1', capabilities: [], consumes: [], produces: ['report'], kind: 'command', command, output: {}, fallback: [], baseDir: tmp },
+  };
+}
+
+function tokenOf(file: string): string {
+  expect(existsSync(file)).toBe(true);
+  return readFileSync(file, 'utf8').trim();
+}
+
+describe('processes that escape a command agent', () => {
+  it.each([
+    ['setsid', ESCAPES.setsid],
+    ['a double fork', ESCAPES.doubleFork],
+    ['a double fork in a new session', ESCAPES.setsidDoubleFork],
+  ])('are killed when the attempt succeeds (%s)', async (_, escape) => {
+    const { spec, tokenFile } = shellAgent(`${escape}\n${ANSWER}`);
+    const outcome = await runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 10_000, controller: new AbortController() });
+    expect(outcome.status).toBe('succeeded');
+    // Killed before the attempt ended: nothing to wait for.
+    expect(processesWithEnv('BATON_AGENT_TOKEN', tokenOf(tokenFile))).toEqual([]);
+  });
+
+  it('are killed when the attempt fails', async () => {
+    const { spec, tokenFile } = shellAgent(`${ESCAPES.setsid}\n${ESCAPES.doubleFork}\nexit 3`);
+    const outcome = await runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 10_000, controller: new AbortController() });
+    expect(outcome.status).toBe('failed');
+    expect(processesWithEnv('BATON_AGENT_TOKEN', tokenOf(tokenFile))).toEqual([]);
+  });
+
+  it('are killed when the attempt times out', async () => {
+    const { spec, tokenFile } = shellAgent(`${ESCAPES.setsid}\n${ESCAPES.doubleFork}\nsleep 100`);
+    const outcome = await runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 1_000, controller: new AbortController() });
+    expect(outcome.status).toBe('timeout');
+    expect(await waitForNone('BATON_AGENT_TOKEN', tokenOf(tokenFile))).toEqual([]);
+  });
+
+  it('are killed when the attempt is cancelled', async () => {
+    const { spec, tokenFile } = shellAgent(`${ESCAPES.setsid}\n${ESCAPES.doubleFork}\nsleep 100`);
+    const controller = new AbortController();
+    const running = runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 30_000, controller });
+    while (!existsSync(tokenFile) || readFileSync(tokenFile, 'utf8') === '') await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    controller.abort(new AttemptAbort('cancelled', 'cancelled by the test'));
+    expect((await running).status).toBe('cancelled');
+    expect(await waitForNone('BATON_AGENT_TOKEN', tokenOf(tokenFile))).toEqual([]);
+  });
+});
+
+describe('a command that exits while something it started still holds its stdout', () => {
+  it('succeeds with the answer it printed, and what it left running is killed', async () => {
+    const { spec, tokenFile } = shellAgent(`sleep 100 & ${ANSWER}`);
+    const outcome = await runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 10_000, controller: new AbortController() });
+    expect(outcome).toEqual({ status: 'succeeded', output: { report: { ok: true } } });
+    expect(processesWithEnv('BATON_AGENT_TOKEN', tokenOf(tokenFile))).toEqual([]);
+  });
+
+  it('succeeds when the holder left the session too', async () => {
+    const { spec, tokenFile } = shellAgent(`setsid sleep 100 & ${ANSWER}`);
+    const outcome = await runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 10_000, controller: new AbortController() });
+    expect(outcome).toEqual({ status: 'succeeded', output: { report: { ok: true } } });
+    expect(processesWithEnv('BATON_AGENT_TOKEN', tokenOf(tokenFile))).toEqual([]);
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * Module agents run in a worker thread by default (`isolation: thread`): a synchronous loop ends
+ * at its timeout and does not hold the orchestrator's event loop; signal, usage, errors and the
+ * module's version cross the thread boundary.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createModuleAgent } from '../../src/agents/module-agent.ts';
+import type { Agent } from '../../src/core/contracts.ts';
+import type { AgentInput, AgentSpec } from '../../src/core/types.ts';
+import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'baton-thread-'));
+const moduleFile = path.resolve(import.meta.dirname, '../fixtures/agents/modules/tricky.ts');
+const agents: Agent[] = [];
+afterAll(async () => {
+  await Promise.all(agents.map((a) => a.close?.()));
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function agent(isolation?: 'thread' | 'none'): Agent {
+  const spec: AgentSpec = {
+    name: 'tricky', description: 'd', version: '0.0.1', capabilities: [], consumes: [], produces: ['report'], kind: 'module',
+    module: moduleFile, output: {}, fallback: [], ...(isolation ? { isolation } : {}),
+  };
+  const made = createModuleAgent(spec);
+  agents.push(made);
+  return made;
+}
+
+const inputFor = (instructions: string): AgentInput => ({ runId: 'r_thread', goal: 'g', task: { id: 't1', title: 't', instructions }, inputs: { rows: [1] }, attempt: 1 });
+const run = (a: Agent, instructions: string, timeoutMs = 10_000, controller = new AbortController()) =>
+  runAttempt({ agent: a, input: inputFor(instructions), produces: ['report'], timeoutMs, controller });
+
+describe('module agents in a worker thread (the default)', () => {
+  it('run in a worker thread; with isolation: none, in this one', async () => {
+    expect(await run(agent(), 'thread')).toEqual({ status: 'succeeded', output: { report: { mainThread: false } } });
+    expect(await run(agent('none'), 'thread')).toEqual({ status: 'succeeded', output: { report: { mainThread: true } } });
+  });
+
+  it('end a synchronous loop at its timeout, without holding the event loop, and the next attempt runs', async () => {
+    const a = agent();
+    await run(a, 'echo'); // a warm worker, as after the first attempt of a run
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const started = Date.now();
+    const outcome = await run(a, 'spin:6000', 1_000);
+    const elapsed = Date.now() - started;
+    delay.disable();
+    expect(outcome.status).toBe('timeout');
+    // Stopped at its timeout, not when the 6 s loop ended; and this thread went on meanwhile.
+    expect(elapsed).toBeLessThan(4_000);
+    expect(delay.max / 1e6).toBeLessThan(500);
+    expect(await run(a, 'echo')).toEqual({ status: 'succeeded', output: { report: { echo: { rows: [1] }, attempt: 1 } } });
+  });
+
+  it('pass the attempt signal into the thread', async () => {
+    const file = path.join(tmp, 'aborted.txt');
+    const controller = new AbortController();
+    const running = run(agent(), `wait-abort:${file}`, 10_000, controller);
+    while (!existsSync(`${file}.started`)) await new Promise((r) => setTimeout(r, 20));
+    controller.abort(new AttemptAbort('cancelled', 'stopped by the test'));
+    expect((await running).status).toBe('cancelled');
+    for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(readFileSync(file, 'utf8')).toMatch(/stopped by the test/);
+  });
+
+  it('forward usage reports', async () => {
+    expect(await run(agent(), 'usage')).toEqual({ status: 'succeeded', output: { report: { ok: true } }, usage: { llmCalls: 2, inputTokens: 30, outputTokens: 7 } });
+  });
+
+  it('classify errors as in this thread', async () => {
+    const a = agent();
+    expect(await run(a, 'throw-undefined')).toEqual({ status: 'failed', error: 'agent threw undefined', retryable: true });
+    expect(await run(a, 'unrecoverable')).toEqual({ status: 'failed', error: 'the credentials are wrong', retryable: false });
+    expect(await run(a, 'bigint')).toMatchObject({ status: 'invalid', error: expect.stringMatching(/not JSON-serialisable/) });
+  });
+
+  it("report the module's own version", async () => {
+    expect(await agent().version?.()).toBe('1.2.0');
+    expect(await agent('none').version?.()).toBe('1.2.0');
+  });
+});

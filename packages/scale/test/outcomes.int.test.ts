@@ -1,0 +1,103 @@
+/**
+ * Where an agent runs must not change how its attempt is judged: the same misbehaving agents give
+ * the same attempt statuses and errors in-process and on a `baton worker` process through Redis.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentInput, RunResult } from '../../core/src/core/types.ts';
+import { Queue } from 'bullmq';
+import { redisOptions } from '../src/connection.ts';
+import { Dispatcher } from '../src/dispatcher.ts';
+import { DEFAULT_PREFIX, jobIdOf, queueNameOf } from '../src/names.ts';
+import { runAttempt } from '../../core/src/execution/attempt.ts';
+import { loadManifest } from '../../core/src/manifest/index.ts';
+import { startRedis } from '../../core/test/support/redis.ts';
+import type { ThrowawayRedis } from '../../core/test/support/redis.ts';
+import { ROOT, spawnCli, startWorkerOf, stopProcess, waitFor } from './helpers.ts';
+
+const MANIFEST = join(ROOT, 'test/fixtures/outcomes/baton.yaml');
+const GOAL = 'collect every artifact';
+let redis: ThrowawayRedis;
+const cwd = mkdtempSync(join(tmpdir(), 'baton-outcomes-'));
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+async function runCli(env: Record<string, string>): Promise<RunResult> {
+  const cli = spawnCli(['run', '-m', MANIFEST, '--json', '--store', join(cwd, `${Object.keys(env).length}.db`), GOAL], env, cwd);
+  await cli.exited;
+  return JSON.parse(cli.stdout()) as RunResult;
+}
+
+function attempts(result: RunResult): Record<string, { status: string | undefined; error: string | undefined }[]> {
+  return Object.fromEntries(result.tasks.map((t) => [t.agent, t.attempts.map((a) => ({ status: a.status, error: a.error }))]));
+}
+
+describe('attempt outcomes in-process and distributed', () => {
+  it('are the same for non-JSON, schema-invalid, oversized, thrown and successful outputs', async () => {
+    const inProcess = await runCli({});
+    const worker = await startWorkerOf(MANIFEST, { BATON_REDIS_URL: redis.url }, cwd);
+    let distributed: RunResult;
+    try {
+      distributed = await runCli({ BATON_REDIS_URL: redis.url });
+    } finally {
+      await stopProcess(worker, 'SIGTERM');
+    }
+    const expected = {
+      garbage: ['invalid'],
+      bigint: ['invalid'],
+      'bigint-inline': ['invalid'],
+      'wrong-shape': ['invalid'],
+      thrower: ['failed'],
+      nothing: ['failed'],
+      huge: ['invalid'],
+      'huge-module': ['invalid'],
+      'huge-inline': ['invalid'],
+      fine: ['succeeded'],
+      slow: ['succeeded'],
+    };
+    const statuses = (r: RunResult) => Object.fromEntries(Object.entries(attempts(r)).map(([agent, list]) => [agent, list.map((a) => a.status)]));
+    expect(statuses(inProcess)).toEqual(expected);
+    expect(statuses(distributed)).toEqual(expected);
+    expect(attempts(distributed)).toEqual(attempts(inProcess));
+    expect(attempts(inProcess)['nothing']?.[0]?.error).toBe('agent threw undefined');
+  });
+});
+
+describe('a distributed attempt whose job finished before the deadline', () => {
+  it('is taken, though the orchestrator was too busy to read its completion in time', async () => {
+    const worker = await startWorkerOf(MANIFEST, { BATON_REDIS_URL: redis.url }, cwd);
+    const dispatcher = await Dispatcher.connect({ url: redis.url });
+    try {
+      const manifest = await loadManifest(MANIFEST);
+      const agent = await dispatcher.registry().create(manifest.agents['slow']!, manifest);
+      const input: AgentInput = { runId: 'r_busy', goal: 'g', task: { id: 't1-slow', title: 'slow', instructions: '' }, inputs: {}, attempt: 1 };
+      const running = runAttempt({ agent, input, produces: ['slow-out'], timeoutMs: 1_500, controller: new AbortController() });
+      // Once the worker has taken the job (it answers 300 ms later), this process holds its event
+      // loop past the deadline, from the check phase, so the next turn runs the expired timer first.
+      const queue = new Queue(queueNameOf('slow'), { connection: redisOptions(redis.url, false), prefix: DEFAULT_PREFIX });
+      await waitFor('the worker to take the job', async () => (await queue.getJob(jobIdOf(input)))?.processedOn !== undefined, 10_000);
+      await queue.close();
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          const until = Date.now() + 2_500;
+          while (Date.now() < until) {
+            // busy
+          }
+          resolve();
+        }),
+      );
+      expect(await running).toEqual({ status: 'succeeded', output: { 'slow-out': { ok: true } } });
+    } finally {
+      await dispatcher.close();
+      await stopProcess(worker, 'SIGTERM');
+    }
+  });
+});
