@@ -1,3 +1,4 @@
+import { setOwn } from './artifact-names.ts';
 import type { RunEvent } from './events.ts';
 import { emptyUsage } from './types.ts';
 import type { AttemptRecord, Deliverable, RunResult, TaskResult, Usage } from './types.ts';
@@ -161,15 +162,16 @@ export class RunResultBuilder {
 
   /** The output a task journaled for `artifact` (its latest success), if any. */
   outputOf(taskId: string, artifact: string): unknown {
-    return this.tasks.get(taskId)?.output?.[artifact];
+    const output = this.tasks.get(taskId)?.output;
+    return output && Object.hasOwn(output, artifact) ? output[artifact] : undefined;
   }
 
   /** A deliverable whose referenced artifacts are the tasks' journaled outputs again, in their places. */
   private dereference(deliverable: Deliverable, refs: Record<string, string>): Deliverable {
     const artifacts: Record<string, unknown> = {};
     for (const [type, value] of Object.entries(deliverable.artifacts)) {
-      const taskId = refs[type];
-      artifacts[type] = taskId === undefined ? value : (this.outputOf(taskId, type) ?? null);
+      const taskId = Object.hasOwn(refs, type) ? refs[type] : undefined;
+      setOwn(artifacts, type, taskId === undefined ? value : (this.outputOf(taskId, type) ?? null));
     }
     return { ...deliverable, artifacts };
   }

@@ -1,3 +1,4 @@
+import { setOwn } from '../core/artifact-names.ts';
 import type { RunEventBody } from '../core/events.ts';
 import type { RunResultBuilder } from '../core/reduce.ts';
 
@@ -18,13 +19,13 @@ export function referenceJournaledArtifacts(body: RunEnded, builder: RunResultBu
   const refs: Record<string, string> = {};
   const kept: Record<string, unknown> = {};
   for (const [type, value] of Object.entries(artifacts)) {
-    const taskId = provenance[type]?.task;
+    const taskId = Object.hasOwn(provenance, type) ? provenance[type]?.task : undefined;
     const journaled = taskId === undefined ? undefined : builder.outputOf(taskId, type);
     if (taskId !== undefined && journaled !== undefined && journaled !== null && sameJson(value, journaled)) {
-      refs[type] = taskId;
-      kept[type] = null;
+      setOwn(refs, type, taskId);
+      setOwn(kept, type, null);
     } else {
-      kept[type] = value;
+      setOwn(kept, type, value);
     }
   }
   if (Object.keys(refs).length === 0) return;

@@ -34,7 +34,7 @@ export function renderDeliverable(run: DeliverableRun, deliverable: Deliverable)
   const types = Object.keys(deliverable.artifacts);
   if (types.length === 0) parts.push('_This run delivered no artifacts._');
   for (const type of types) {
-    const p = deliverable.provenance[type];
+    const p = Object.hasOwn(deliverable.provenance, type) ? deliverable.provenance[type] : undefined;
     parts.push(`## ${type}`);
     if (p) parts.push(`_${provenanceLine(p)}_`);
     parts.push(valueToMarkdown(deliverable.artifacts[type], 3));

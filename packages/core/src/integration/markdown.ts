@@ -44,7 +44,7 @@ function objectsTable(items: Plain[]): string {
   const columns: string[] = [];
   for (const item of items) for (const k of Object.keys(item)) if (!columns.includes(k)) columns.push(k);
   const shown = items.slice(0, MAX_ROWS);
-  return table(columns.map(cell), shown.map((item) => columns.map((c) => cell(item[c])))) + more(items.length - shown.length, 'rows');
+  return table(columns.map(cell), shown.map((item) => columns.map((c) => cell(Object.hasOwn(item, c) ? item[c] : undefined)))) + more(items.length - shown.length, 'rows');
 }
 
 function list(items: unknown[]): string {

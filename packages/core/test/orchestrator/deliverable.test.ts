@@ -80,6 +80,8 @@ describe('the default deliverable', () => {
     expect(valueToMarkdown(['a', 'b'])).toBe('- a\n- b');
     expect(valueToMarkdown({ a: 1, b: 'x|y' })).toBe('| field | value |\n| --- | --- |\n| a | 1 |\n| b | x\\|y |');
     expect(valueToMarkdown([{ a: 1 }, { b: { c: 2 } }])).toBe('| a | b |\n| --- | --- |\n| 1 | – |\n| – | {"c":2} |');
+    // A column a row lacks is empty, even when it is named like a member of every object.
+    expect(valueToMarkdown(JSON.parse('[{"a":1},{"constructor":2}]'))).toBe('| a | constructor |\n| --- | --- |\n| 1 | – |\n| – | 2 |');
     const long = valueToMarkdown(Array.from({ length: 60 }, (_, i) => ({ i })));
     expect(long.split('\n').filter((l) => l.startsWith('| ')).length).toBe(2 + 50);
     expect(long).toContain('… and 10 more rows (see deliverable.json)');

@@ -7,6 +7,7 @@ const MAX_ROWS = 50;
 const MAX_ITEMS = 100;
 const MAX_DEPTH = 4;
 
+const own = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isScalar = (v) => v === null || v === undefined || typeof v !== 'object';
 
@@ -32,7 +33,7 @@ function objectsTable(items) {
   return h(
     'div',
     { class: 'artifact-table' },
-    h('table', {}, h('thead', {}, h('tr', {}, columns.map((c) => h('th', {}, c)))), h('tbody', {}, shown.map((item) => h('tr', {}, columns.map((c) => h('td', {}, cellText(item[c]))))))),
+    h('table', {}, h('thead', {}, h('tr', {}, columns.map((c) => h('th', {}, c)))), h('tbody', {}, shown.map((item) => h('tr', {}, columns.map((c) => h('td', {}, cellText(own(item, c) ? item[c] : undefined))))))),
     more(items.length - shown.length, 'rows'),
   );
 }
@@ -73,7 +74,7 @@ function provenanceLine(p) {
 export function deliverableArtifacts(deliverable) {
   const artifacts = deliverable.artifacts || {};
   return Object.keys(artifacts).map((type) => {
-    const p = deliverable.provenance && deliverable.provenance[type];
+    const p = deliverable.provenance && own(deliverable.provenance, type) ? deliverable.provenance[type] : undefined;
     return h(
       'article',
       { class: 'artifact', 'data-artifact': type },
