@@ -74,7 +74,7 @@ async function main() {
   const empty = baton(alone, ['run', ' '], { expect: 64 });
   expectIncludes(empty.stderr, 'the goal is empty', 'npx baton run " "');
 
-  step('from an empty folder, as the README says: `npx batonjs init app`, then npm install, npx baton run, npm test, npm run typecheck');
+  step('from an empty folder, as the README says: `npx batonjs init app`, then npm install, npx baton run, npm test, npm run typecheck, npm run eval');
   // The tarball stands in for the registry's batonjs (npx runs its only bin, baton).
   const home = path.join(work, 'empty-folder');
   mkdirSync(home);
@@ -91,7 +91,9 @@ async function main() {
   expectIncludes(baton(app, ['runs', 'list']).stdout, 'Describe this machine', 'npx baton runs list in the new project');
   run('npm', ['test'], { cwd: app });
   run('npm', ['run', 'typecheck'], { cwd: app });
-  console.log('  the new project runs, journals, passes its tests and type-checks');
+  const evaluated = run('npm', ['run', 'eval'], { cwd: app });
+  expectIncludes(`${evaluated.stdout}${evaluated.stderr}`, 'eval: 3 passed, 0 failed', 'npm run eval in the new project');
+  console.log('  the new project runs, journals, passes its tests, its eval suite and its type check');
 
   if (!quick) everyPackage(packed, coreBytes);
   sampleProject(packed, sqliteHere);

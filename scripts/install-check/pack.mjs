@@ -8,7 +8,7 @@ export const PACKAGES = ['core', 'telemetry', 'llm', 'scale', 'server'];
 
 /** Files a package cannot work without, besides its exports and README. */
 const REQUIRED = {
-  core: ['bin/baton.js', 'templates/starter/baton.yaml', 'templates/starter/agents/facts.sh', 'templates/starter/agents/report.ts', 'templates/starter/test/workflow.test.ts', 'templates/starter/gitignore', 'templates/starter/README.md'],
+  core: ['bin/baton.js', 'templates/starter/baton.yaml', 'templates/starter/agents/facts.sh', 'templates/starter/agents/report.ts', 'templates/starter/test/workflow.test.ts', 'templates/starter/evals/plans.yaml', 'templates/starter/gitignore', 'templates/starter/README.md'],
   server: ['dist/dashboard/index.html', 'dist/dashboard/app.js', 'dist/dashboard/run-view.js', 'dist/dashboard/deliverable.js', 'dist/dashboard/app.css', 'dist/dashboard/run.css', 'dist/dashboard/favicon.svg'],
 };
 

@@ -20,7 +20,7 @@ describe('baton init', () => {
     expect(init.code).toBe(0);
     expect(init.stdout).toContain(`Created a Baton project in ${project}`);
     expect(init.stdout).toContain('npm install\n  npx baton run "Describe this machine"');
-    for (const f of ['baton.yaml', 'agents/facts.sh', 'agents/report.ts', 'schemas/machine-facts.json', 'test/workflow.test.ts', 'README.md', '.gitignore', 'tsconfig.json', 'package.json']) {
+    for (const f of ['baton.yaml', 'agents/facts.sh', 'agents/report.ts', 'schemas/machine-facts.json', 'test/workflow.test.ts', 'evals/plans.yaml', 'README.md', '.gitignore', 'tsconfig.json', 'package.json']) {
       expect(existsSync(path.join(project, f)), f).toBe(true);
     }
     const pkg = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string>; optionalDependencies?: Record<string, string>; scripts: Record<string, string> };
@@ -31,6 +31,9 @@ describe('baton init', () => {
     expect(Object.keys(pkg.dependencies)).toEqual(['batonjs']);
     expect(pkg.scripts['test']).toContain('test/workflow.test.ts');
     expect(readFileSync(path.join(project, 'README.md'), 'utf8')).toMatch(/^# my-project\n/);
+    const evaluated = await baton(['eval', 'evals/plans.yaml'], inProject);
+    expect(evaluated.stdout + evaluated.stderr).toContain('eval: 3 passed, 0 failed');
+    expect(evaluated.code).toBe(0);
 
     const run = await baton(['run', GOAL], inProject);
     expect(run.stderr).toContain('✔ t1-collect-machine-facts by facts');

@@ -53,6 +53,7 @@ function packageJson(name: string): string {
     scripts: {
       start: `baton run "${GOAL}"`,
       test: 'node --import tsx --test test/workflow.test.ts',
+      eval: 'baton eval evals/plans.yaml',
       typecheck: 'tsc',
     },
     dependencies,
@@ -67,7 +68,7 @@ function packageJson(name: string): string {
 
 /**
  * `baton init [DIR]`: writes the starter project (a manifest, a TypeScript module agent, a shell
- * command agent, schemas, a test, package.json, README) into DIR. Refuses a folder that is not
+ * command agent, schemas, a test, an eval suite, package.json, README) into DIR. Refuses a folder that is not
  * empty unless `--force`, and never overwrites a file.
  */
 export async function initCommand(dir: string, opts: InitOptions): Promise<number> {
