@@ -26,3 +26,5 @@ export { excludedByGoal } from './planning/exclusions.ts';
 export { goalRefused } from './planning/goal-refusal.ts';
 export { AGENT_TOKEN_VAR, killAgentProcesses, newAgentToken } from './agents/orphan-sweep.ts';
 export { describeBytes, jsonSizeAtLeast, outputAsJson, outputTooLarge } from './validation/output-size.ts';
+export { retentionOf } from './store/retention.ts';
+export { parseDuration } from './cli/arguments.ts';

@@ -49,6 +49,7 @@ const STATUS_OF: Partial<Record<BatonErrorCode, ContentfulStatusCode>> = {
   AGENT_NOT_FOUND: 404,
   RUN_NOT_RESUMABLE: 409,
   NOT_AWAITING_APPROVAL: 409,
+  RUN_RUNNING: 409,
 };
 
 /** Sends an error as JSON. */

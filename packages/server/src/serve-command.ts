@@ -1,7 +1,8 @@
-import { BatonError } from 'batonjs/internal';
+import { BatonError, parseDuration } from 'batonjs/internal';
 import { createLogger } from 'batonjs/internal';
 import { buildRuntime, Limiter } from 'batonjs/internal';
 import { EXIT } from 'batonjs/internal';
+import { pruneInterval } from './retention.ts';
 import type { CommonOptions } from 'batonjs/internal';
 
 export interface ServeOptions extends CommonOptions {
@@ -13,6 +14,20 @@ export interface ServeOptions extends CommonOptions {
   redis?: string;
   /** Comma-separated host names served besides loopback ones when there is no token (default: BATON_ALLOWED_HOSTS). */
   allowedHosts?: string;
+  /** `--retention`, already parsed to ms (default: BATON_RETENTION). */
+  retention?: number;
+}
+
+/** The retention: `--retention`, else BATON_RETENTION (7d, 12h, 30m), else none. */
+function retentionMs(opts: ServeOptions): number | undefined {
+  if (opts.retention !== undefined) return opts.retention;
+  const env = process.env['BATON_RETENTION']?.trim();
+  if (!env) return undefined;
+  try {
+    return parseDuration(env);
+  } catch (e) {
+    throw new BatonError('BAD_REQUEST', `BATON_RETENTION='${env}': ${(e as Error).message}`, { retryable: false });
+  }
 }
 
 function wholeNumber(value: string, flag: string, min: number): number {
@@ -29,6 +44,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   const port = wholeNumber(opts.port, '--port', 0);
   if (port > 65535) throw new BatonError('BAD_REQUEST', `--port must be at most 65535, got ${port}`, { retryable: false });
   const maxConcurrentTasks = wholeNumber(opts.maxConcurrentTasks, '--max-concurrent-tasks', 1);
+  const retention = retentionMs(opts);
   // Loaded here: other commands never load the HTTP, A2A and telemetry stacks.
   const { apiTokenOf, createServer, isLoopbackHost, parseAllowedHosts } = await import('./server.ts');
   // Checked before anything starts: a token no client could send, or a guessable one, is refused (exit 64).
@@ -57,6 +73,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
       host: opts.host,
       port,
       dataDir: opts.dataDir,
+      ...(retention === undefined ? {} : { retention: { olderThanMs: retention } }),
       maxConcurrentTasks,
       logger,
       ...(token ? { token } : {}),
@@ -67,6 +84,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     throw e;
   }
   process.stdout.write(`Baton is serving ${manifest.orchestrator.name} at ${server.url}\n  dashboard ${server.url}/   API ${server.url}/v1 (${server.url}/openapi.json)   A2A ${server.url}/a2a\n`);
+  if (retention !== undefined) process.stdout.write(`  retention: ended runs older than ${formatDuration(retention)} are deleted (journal rows and files), checked every ${formatDuration(pruneInterval({ olderThanMs: retention }))}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -76,4 +94,10 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   await runtime.close();
   logger.flush();
   return 0;
+}
+
+/** `7d`, `12h`, `30m`, `90s`: the largest whole unit. */
+function formatDuration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${Math.round(ms / 1000)}s`;
 }

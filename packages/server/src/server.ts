@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import type { RunStore } from 'batonjs/internal';
-import { BatonError, importOptional } from 'batonjs/internal';
+import { BatonError, importOptional, retentionOf } from 'batonjs/internal';
 import { Limiter } from 'batonjs/internal';
 import { createLogger, logRunEvents } from 'batonjs/internal';
 import type { Logger } from 'batonjs/internal';
@@ -16,9 +16,12 @@ import { checkApiToken } from './auth.ts';
 import type { ServerContext, ServerLimits } from './context.ts';
 import { hostNameOf, isLoopbackName, parseAllowedHosts } from './host-check.ts';
 import { LiveRuns } from './live-runs.ts';
+import { startRetention } from './retention.ts';
+import type { RetentionPolicy } from './retention.ts';
 import { RunService } from './run-service.ts';
 
 export type { ServerLimits } from './context.ts';
+export type { RetentionPolicy } from './retention.ts';
 export { checkApiToken, MIN_TOKEN_LENGTH } from './auth.ts';
 export { parseAllowedHosts } from './host-check.ts';
 export type { ApiErrorBody, ApiErrorCode } from './http-errors.ts';
@@ -55,6 +58,8 @@ export interface ServerOptions {
   maxConcurrentTasks?: number;
   /** Runs write their files under `<dataDir>/runs/<runId>/`. Default `.baton`. */
   dataDir?: string;
+  /** Delete ended runs (journal rows and files) older than this, now and periodically. Default: keep every run. */
+  retention?: RetentionPolicy;
   /** Default: a pino logger at BATON_LOG_LEVEL, silent when unset. */
   logger?: Logger;
   /** The URL written in the A2A agent card (behind a proxy). Default: the listening URL. */
@@ -109,6 +114,11 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
   const limiter = new Limiter(options.maxConcurrentTasks ?? 16);
   const orchestrator = typeof options.orchestrator === 'function' ? options.orchestrator({ limiter }) : options.orchestrator;
   const store = options.store ?? orchestrator.store;
+  // Checked before listening: a journal that cannot delete runs cannot have a retention policy.
+  if (options.retention) {
+    retentionOf(store);
+    if (!(options.retention.olderThanMs > 0)) throw new BatonError('BAD_REQUEST', `retention.olderThanMs must be > 0, got ${options.retention.olderThanMs}`, { retryable: false });
+  }
   const logger = options.logger ?? createLogger({ level: process.env['BATON_LOG_LEVEL'] ?? 'silent' });
   const closing = new AbortController();
   // Every open event stream listens for the server closing: hundreds at once are expected.
@@ -162,6 +172,7 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${shownHost}:${address.port}`;
   a2a.setBaseUrl(options.publicUrl ?? url);
+  const retention = options.retention ? startRetention(store, options.retention, logger) : undefined;
   logger.info({ url, auth: token ? 'bearer' : 'off', ...(ctx.allowedHosts ? { hosts: ['loopback', ...ctx.allowedHosts] } : {}), maxConcurrentTasks: limiter.max }, 'baton server listening');
   const sweeper =
     options.takeover === false
@@ -180,6 +191,7 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
       closed ??= (async () => {
         closing.abort();
         sweeper?.stop();
+        await retention?.stop();
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         const active = runs.active();
         // A run that only waits for a decision is let go, not cancelled: another process carries it on.

@@ -118,8 +118,8 @@ describe('HTTP API', () => {
     await writeFile(path.join(dir, 'charts', 'a.svg'), '<svg/>');
     await writeFile(path.join(t.dataDir, 'secret.txt'), 'TOP-SECRET-CONTENT');
     const list = (await (await fetch(`${t.url}/v1/runs/${runId}/files`)).json()) as { files: { name: string; url: string }[] };
-    expect(list.files.map((f) => f.name)).toEqual(['charts/a.svg', 'report.html', 'run.json']);
-    const report = await fetch(`${t.url}${list.files[1]?.url}`);
+    expect(list.files.map((f) => f.name)).toEqual(['charts/a.svg', 'deliverable.json', 'deliverable.md', 'report.html', 'run.json']);
+    const report = await fetch(`${t.url}${list.files.find((f) => f.name === 'report.html')?.url}`);
     expect(report.status).toBe(200);
     expect(report.headers.get('content-type')).toContain('text/html');
     expect(report.headers.get('content-security-policy')).toMatch(/^sandbox;/);

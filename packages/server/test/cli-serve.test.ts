@@ -47,6 +47,23 @@ describe('baton serve (the real CLI)', () => {
     }
   });
 
+  it('takes a retention from --retention or BATON_RETENTION, and refuses one it cannot read (exit 64)', async () => {
+    const bad = baton(['serve', '-m', MANIFEST, '--port', '0', '--store', 'memory', '--retention', '3x'], { BATON_API_TOKEN: undefined });
+    expect(await bad.exited).toBe(64);
+    expect(bad.err()).toContain('expected a duration such as 7d, 12h or 30m');
+    const badEnv = baton(['serve', '-m', MANIFEST, '--port', '0', '--store', 'memory'], { BATON_API_TOKEN: undefined, BATON_RETENTION: 'soon' });
+    expect(await badEnv.exited).toBe(64);
+    expect(badEnv.err()).toContain("BATON_RETENTION='soon'");
+    const p = baton(['serve', '-m', MANIFEST, '--port', '0', '--store', path.join(dir, 'retention.db'), '--data-dir', dir], { BATON_API_TOKEN: undefined, BATON_RETENTION: '7d', BATON_LOG_LEVEL: 'warn' });
+    try {
+      await expect.poll(() => p.out(), { timeout: 30_000 }).toContain('retention: ended runs older than 7d are deleted (journal rows and files), checked every 1h');
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    } finally {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    }
+  });
+
   it('refuses a non-loopback host without BATON_API_TOKEN (exit 64)', async () => {
     const p = baton(['serve', '-m', MANIFEST, '--host', '0.0.0.0', '--port', '0', '--store', 'memory'], { BATON_API_TOKEN: '' });
     expect(await p.exited).toBe(64);

@@ -11,6 +11,7 @@ import type { BatonServer } from '../src/index.ts';
 import { MemoryRunStore } from '../../core/src/store/index.ts';
 import { scriptedAgent } from '../../core/src/testing/index.ts';
 import { startTestServer } from './support.ts';
+import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -136,6 +137,75 @@ describe('dashboard in Chromium', () => {
       await page.close();
     } finally {
       await t.close();
+    }
+  });
+
+  it('shows the deliverable of a run without a report of its own open: a table per artifact, with who made it', { timeout: 60_000 }, async () => {
+    const t = await startTestServer({
+      agents: [
+        scriptedAgent({ name: 'regions', version: '1.4.0', capabilities: ['regions'], produces: ['revenue'], script: [{ output: { revenue: [{ region: 'North', total: 1200 }, { region: 'South', total: 800 }] } }] }),
+        scriptedAgent({ name: 'writer', capabilities: ['summary'], consumes: ['revenue'], produces: ['summary'], script: [{ output: { summary: 'North leads with 1200.' } }] }),
+      ],
+    });
+    try {
+      const page = await newPage(browser);
+      await page.goto(`${t.url}/`);
+      await page.getByLabel('Goal').fill('the summary and the revenue');
+      await page.getByRole('button', { name: 'Start run' }).click();
+      await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+      const revenue = page.locator('#deliverable .artifact[data-artifact="revenue"]');
+      await revenue.waitFor({ state: 'visible' });
+      expect(await revenue.locator('th').allTextContents()).toEqual(['region', 'total']);
+      expect(await revenue.locator('tbody tr').allTextContents()).toEqual(['North1200', 'South800']);
+      expect(await revenue.locator('.provenance').textContent()).toMatch(/^task t1-[\w-]+ · agent regions@1\.4\.0 · attempt 1 · /);
+      await expect.poll(() => page.locator('#deliverable .artifact[data-artifact="summary"] .artifact-text').textContent()).toBe('North leads with 1200.');
+      // The files the default integrator wrote are listed with it.
+      await expect.poll(() => page.locator('#deliverable .file-list a').allTextContents()).toEqual(['deliverable.json', 'deliverable.md', 'run.json']);
+      await page.locator('#deliverable').evaluate((el) => el.scrollIntoView());
+      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-deliverable.png') });
+      await page.close();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('says the run is integrating while its integrator works, then shows the deliverable', { timeout: 60_000 }, async () => {
+    let release: (() => void) | undefined;
+    const integrating = new Promise<void>((resolve) => (release = resolve));
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'baton-integrating-'));
+    const server = await createServer({
+      orchestrator: ({ limiter }) =>
+        createOrchestrator({
+          name: 'slow-integration',
+          agents: [scriptedAgent({ name: 'notes', capabilities: ['notes'], produces: ['notes'], script: [{ output: { notes: 'all good' } }] })],
+          store: new MemoryRunStore(),
+          limiter,
+          integrator: async (input) => {
+            await integrating;
+            return { artifacts: input.artifacts, files: [], provenance: input.provenance };
+          },
+        }),
+      port: 0,
+      dataDir,
+      telemetry: false,
+    });
+    try {
+      const page = await newPage(browser);
+      await page.goto(`${server.url}/`);
+      await page.getByLabel('Goal').fill('the notes');
+      await page.getByRole('button', { name: 'Start run' }).click();
+      await page.locator('#deliverable #integrating').waitFor({ timeout: 30_000 });
+      expect(await page.locator('#run-status').getAttribute('data-status')).toBe('running');
+      expect(await page.locator('.event-log').textContent()).toContain('integrating the deliverable');
+      release?.();
+      await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+      await expect.poll(() => page.locator('#deliverable .artifact[data-artifact="notes"] .artifact-text').textContent()).toBe('all good');
+      await page.close();
+    } finally {
+      release?.();
+      await server.close();
+      await server.orchestrator.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 

@@ -35,6 +35,14 @@ describe('GET /v1/runs/:id/events (Server-Sent Events)', () => {
     expect(events[0]?.type).toBe('run.started');
     expect(events.at(-1)).toMatchObject({ type: 'run.ended', status: 'succeeded' });
     expect(events.map((e) => e.type)).toContain('task.retrying');
+    // run.ended carries the artifacts, as always, though the journal references them.
+    const ended = events.at(-1);
+    expect(ended?.type === 'run.ended' && ended.deliverable.artifacts).toEqual({ report: 'done' });
+    expect(ended && 'artifactRefs' in ended).toBe(false);
+    const replayed = eventsOf(await readSse(await fetch(`${t.url}/v1/runs/${runId}/events`)));
+    expect(replayed.at(-1)).toEqual(ended);
+    const journaled = await t.server.orchestrator.store.readEvents(runId);
+    expect(journaled.at(-1)).toMatchObject({ artifactRefs: { report: expect.any(String) }, deliverable: { artifacts: { report: null } } });
     for (const m of messages.filter((x) => x.data)) {
       const e = JSON.parse(m.data ?? '') as RunEvent;
       expect(m.id).toBe(String(e.seq));

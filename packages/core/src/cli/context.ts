@@ -4,6 +4,7 @@ import { BatonError, errorMessage } from '../core/errors.ts';
 import type { Manifest } from '../core/types.ts';
 import { loadManifest } from '../manifest/index.ts';
 import { openStore } from '../store/open-store.ts';
+import { sqliteAvailable, sqliteUnavailableReason } from '../store/sqlite-driver.ts';
 
 /** Options shared by commands that read a manifest or the journal. */
 export interface CommonOptions {
@@ -22,6 +23,18 @@ export async function readManifest(opts: CommonOptions): Promise<Manifest> {
 /** The journal: `--store`, else BATON_DATABASE_URL, else `.baton/baton.db` in the current folder. */
 export async function openJournal(opts: CommonOptions): Promise<RunStore> {
   return openStore(opts.store, { cwd: process.cwd() });
+}
+
+/**
+ * The journal `baton run` uses: `--store` as given, except that a default journal that cannot be
+ * SQLite (Node 20 without better-sqlite3) becomes `memory`, with a one-line warning. A journal
+ * asked for explicitly (`--store`, BATON_DATABASE_URL) never falls back.
+ */
+export function runJournalSpec(opts: CommonOptions): string | undefined {
+  const asked = opts.store ?? process.env['BATON_DATABASE_URL']?.trim();
+  if (asked || sqliteAvailable()) return opts.store;
+  process.stderr.write(`baton: warning: ${sqliteUnavailableReason()}; this run is journaled in memory only (install better-sqlite3@12, or use Node 22.13+, to keep runs)\n`);
+  return 'memory';
 }
 
 /** Prints a Baton error the way a user can act on, and returns the exit code to use. */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { importOptional } from '../core/optional.ts';
+import { parseDuration } from './arguments.ts';
 import { REDIS_URL_ENV } from './dispatch-choice.ts';
 import type { ActWrapper } from './extra-commands.ts';
 
@@ -21,6 +22,7 @@ export function optionalCommands(program: Command, act: ActWrapper): void {
     .addOption(new Option('--port <n>', 'port; 0 picks a free one').default('8080'))
     .addOption(new Option('--store <path|url>', 'journal: a SQLite file, "memory" or a postgres:// URL (default: $BATON_DATABASE_URL or .baton/baton.db)'))
     .addOption(new Option('--data-dir <dir>', 'runs write their files under <dir>/runs/<run id>/').default('.baton'))
+    .addOption(new Option('--retention <duration>', 'delete ended runs older than this (7d, 12h, 30m), journal rows and files together, at start and periodically (default: $BATON_RETENTION; unset: keep every run)').argParser(parseDuration))
     .addOption(new Option('--max-concurrent-tasks <n>', 'cap on agent attempts in flight across all runs').default('16'))
     .addOption(new Option('--planner <name>', 'planner to use').choices(['builtin', 'llm']))
     .addOption(new Option('--redis <url>', `dispatch attempts to baton workers through BullMQ on this Redis (default: $${REDIS_URL_ENV})`))

@@ -172,6 +172,33 @@ export interface RunStore {
   close(): Promise<void>;
 }
 
+/** The size of a journal before and after reclaiming space, in bytes. */
+export interface SpaceReport {
+  bytesBefore: number;
+  bytesAfter: number;
+  /** Bytes still held as free pages (reused by later runs); `reclaimSpace({ full: true })` gives them back. */
+  bytesFree?: number;
+}
+
+/**
+ * An optional capability of a RunStore (kept apart so RunStore stays narrow): deleting runs and
+ * giving their space back. Memory, SQLite and PostgreSQL stores have it; `baton runs delete`,
+ * `baton runs prune` and `baton serve --retention` need it.
+ */
+export interface RunStoreRetention {
+  /**
+   * Deletes a run and all its events. Resolves false when no such run exists; rejects with
+   * `RUN_RUNNING` for a run whose status is `running` (cancel it first).
+   */
+  deleteRun(runId: string): Promise<boolean>;
+  /**
+   * Gives the space of deleted runs back where the backend can (SQLite: checkpoints the WAL and
+   * truncates it, then frees the file's unused pages; `full` rewrites the whole file with VACUUM).
+   * Returns the sizes when the backend knows them.
+   */
+  reclaimSpace(options?: { full?: boolean }): Promise<SpaceReport | undefined>;
+}
+
 /** A process that executes runs. */
 export interface RunOwner {
   /** Unique per process: `host:pid:random`. */

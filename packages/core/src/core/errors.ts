@@ -16,6 +16,7 @@ export type BatonErrorCode =
   | 'OUTPUT_INVALID'
   | 'RUN_NOT_FOUND'
   | 'RUN_NOT_RESUMABLE'
+  | 'RUN_RUNNING'
   | 'RUN_FENCED'
   | 'RUN_CANCELLED'
   | 'NOT_AWAITING_APPROVAL'

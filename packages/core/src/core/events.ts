@@ -152,7 +152,18 @@ export type RunEventBody =
     }
   | { type: 'integration.started'; integrator: string }
   | { type: 'integration.ended'; ok: boolean; durationMs: number; error?: string }
-  | { type: 'run.ended'; status: FinalRunStatus; reason?: string; deliverable: Deliverable };
+  | {
+      type: 'run.ended';
+      status: FinalRunStatus;
+      reason?: string;
+      deliverable: Deliverable;
+      /**
+       * Artifacts of the deliverable that are journaled already, as the output of a task: artifact
+       * type -> task id. Their value in `deliverable.artifacts` is `null` here (the key keeps its
+       * place); `reduceEvents` puts the task's output back, so the RunResult is unchanged.
+       */
+      artifactRefs?: Record<string, string>;
+    };
 
 export type RunEventType = RunEventBody['type'];
 

@@ -1,6 +1,7 @@
+import { setOwn } from './artifact-names.ts';
 import type { RunEvent } from './events.ts';
 import { emptyUsage } from './types.ts';
-import type { ApprovalRecord, AttemptRecord, PendingApproval, Plan, RunResult, TaskResult, Usage } from './types.ts';
+import type { ApprovalRecord, AttemptRecord, Deliverable, PendingApproval, Plan, RunResult, TaskResult, Usage } from './types.ts';
 
 function addUsage(into: Usage, add: Usage | undefined): void {
   if (!add) return;
@@ -169,7 +170,7 @@ export class RunResultBuilder {
         const r = this.need(event);
         r.status = event.status;
         r.endedAt = event.at;
-        r.deliverable = event.deliverable;
+        r.deliverable = event.artifactRefs ? this.dereference(event.deliverable, event.artifactRefs) : event.deliverable;
         delete r.awaiting;
         if (event.reason !== undefined) r.reason = event.reason;
         else delete r.reason;
@@ -195,6 +196,22 @@ export class RunResultBuilder {
   /** The result so far; undefined before `run.started`. Returns a live object: clone before mutating. */
   current(): RunResult | undefined {
     return this.result;
+  }
+
+  /** The output a task journaled for `artifact` (its latest success), if any. */
+  outputOf(taskId: string, artifact: string): unknown {
+    const output = this.tasks.get(taskId)?.output;
+    return output && Object.hasOwn(output, artifact) ? output[artifact] : undefined;
+  }
+
+  /** A deliverable whose referenced artifacts are the tasks' journaled outputs again, in their places. */
+  private dereference(deliverable: Deliverable, refs: Record<string, string>): Deliverable {
+    const artifacts: Record<string, unknown> = {};
+    for (const [type, value] of Object.entries(deliverable.artifacts)) {
+      const taskId = Object.hasOwn(refs, type) ? refs[type] : undefined;
+      setOwn(artifacts, type, taskId === undefined ? value : (this.outputOf(taskId, type) ?? null));
+    }
+    return { ...deliverable, artifacts };
   }
 
   private need(event: RunEvent): RunResult {

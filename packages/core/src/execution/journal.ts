@@ -3,6 +3,7 @@ import { BatonError } from '../core/errors.ts';
 import { EVENT_SCHEMA_VERSION } from '../core/events.ts';
 import type { RunEvent, RunEventBody } from '../core/events.ts';
 import { RunResultBuilder } from '../core/reduce.ts';
+import { referenceJournaledArtifacts } from './artifact-refs.ts';
 
 export type EventListener = (event: RunEvent) => void;
 
@@ -67,6 +68,7 @@ export class RunJournal {
 
   /** Journals an event. The body object becomes the event (stamped in place): do not reuse it. */
   emit(body: RunEventBody): RunEvent {
+    if (body.type === 'run.ended') referenceJournaledArtifacts(body, this.builder);
     const event = body as RunEvent;
     event.runId = this.runId;
     event.seq = ++this.seq;

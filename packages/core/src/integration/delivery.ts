@@ -9,6 +9,7 @@ import type { RunJournal } from '../execution/journal.ts';
 import type { RunControl } from '../execution/run-control.ts';
 import type { RunLoop } from '../execution/run-loop.ts';
 import { collectArtifacts } from './collect.ts';
+import { writeDefaultDeliverable } from './default-deliverable.ts';
 
 export interface DeliveryOptions {
   journal: RunJournal;
@@ -65,6 +66,8 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
           ),
           signal,
         );
+      } else if (o.outDir) {
+        deliverable = await writeDefaultDeliverable(o.outDir, deliverable, { runId: result.runId, goal: result.goal, status, ...(reason === undefined ? {} : { reason }) });
       }
       journal.emit({ type: 'integration.ended', ok: true, durationMs: Date.now() - started });
       const stop = o.control.stopped();

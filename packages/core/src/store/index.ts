@@ -6,3 +6,5 @@ export type { OpenStoreOptions } from './open-store.ts';
 export { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-migrations.ts';
 export type { SqliteMigration } from './sqlite-migrations.ts';
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './journal-rules.ts';
+export { deleteRunAndFiles, pruneRuns, retentionOf, supportsRetention } from './retention.ts';
+export type { DeletedRun, PruneOptions, PruneReport } from './retention.ts';

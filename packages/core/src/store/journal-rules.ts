@@ -182,6 +182,14 @@ export function storeClosedError(backend: string): BatonError {
   });
 }
 
+/** `deleteRun` of a run that is still running: it must end (or be cancelled) first. */
+export function runRunningError(runId: string): BatonError {
+  return new BatonError('RUN_RUNNING', `run ${runId} has not ended: cancel it first (\`baton runs cancel ${runId}\`), then delete it`, {
+    runId,
+    retryable: false,
+  });
+}
+
 /** An append from a writer whose fencing token is no longer the run's: another process took the run. */
 export function fencedError(runId: string, fence: number, current: number): BatonError {
   return new BatonError(

@@ -1,5 +1,5 @@
 import type { RunEvent } from '../core/events.ts';
-import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore } from '../core/contracts.ts';
+import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from '../core/contracts.ts';
 import {
   checkAppendOrder,
   checkNewRun,
@@ -11,6 +11,7 @@ import {
   resolveListLimit,
   runExistsError,
   runNotFoundError,
+  runRunningError,
   statusAfter,
   storeClosedError,
 } from './journal-rules.ts';
@@ -34,7 +35,7 @@ interface MemoryRun {
  * Appending is O(events appended): events are kept by reference, not copied or serialised, so
  * callers must treat an event as immutable once appended (the scheduler does).
  */
-export class MemoryRunStore implements RunStore, OwnershipStore {
+export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetention {
   private readonly runs = new Map<string, MemoryRun>();
   private readonly owners = new Map<string, { owner: RunOwner; heartbeatMs: number }>();
   /** Decision requests by run, then by key. */
@@ -114,6 +115,21 @@ export class MemoryRunStore implements RunStore, OwnershipStore {
       .sort((a, b) => compareNewestFirst(a.record, b.record))
       .slice(0, limit)
       .map(snapshot);
+  }
+
+  async deleteRun(runId: string): Promise<boolean> {
+    this.ensureOpen();
+    const run = this.runs.get(runId);
+    if (!run) return false;
+    if (!isFinalStatus(run.record.status)) throw runRunningError(runId);
+    this.runs.delete(runId);
+    return true;
+  }
+
+  /** Nothing to reclaim: deleted runs are garbage once unreferenced. */
+  async reclaimSpace(): Promise<SpaceReport | undefined> {
+    this.ensureOpen();
+    return undefined;
   }
 
   async close(): Promise<void> {

@@ -98,9 +98,14 @@ export function sqliteAvailable(): boolean {
   return currentDriver().kind !== 'none';
 }
 
+/** Why SQLite cannot be used in this process. */
+export function sqliteUnavailableReason(): string {
+  return `Node ${process.versions.node} has no built-in SQLite (node:sqlite needs Node 22.13 or later) and the better-sqlite3 package is not installed`;
+}
+
 /** Why SQLite cannot be used here and what to do, for error messages. */
 export function sqliteUnavailableHint(): string {
-  return `Node ${process.versions.node} has no built-in SQLite (node:sqlite needs Node 22.13 or later) and the better-sqlite3 package is not installed: run \`npm install better-sqlite3@12\`, or use Node 22.13+, or pass --store memory`;
+  return `${sqliteUnavailableReason()}: run \`npm install better-sqlite3@12\`, or use Node 22.13+, or pass --store memory`;
 }
 
 /**

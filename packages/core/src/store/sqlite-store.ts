@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { openSqlite, sqliteErrorCode } from './sqlite-driver.ts';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.ts';
 import type { RunEvent } from '../core/events.ts';
-import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore } from '../core/contracts.ts';
+import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from '../core/contracts.ts';
 import { isFinalStatus } from '../core/types.ts';
 import type { RunStatus } from '../core/types.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
@@ -19,6 +19,7 @@ import {
   resolveListLimit,
   runExistsError,
   runNotFoundError,
+  runRunningError,
   statusAfter,
   storeClosedError,
   UNFINISHED_STATUSES_SQL,
@@ -47,7 +48,7 @@ interface PagingKey {
  * `baton runs list`) can read while one writes. Each `append` is one IMMEDIATE transaction,
  * so a batch of events is journaled entirely or not at all.
  */
-export class SqliteRunStore implements RunStore, OwnershipStore {
+export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetention {
   /** The database file, resolved. */
   readonly file: string;
   private readonly db: SqliteDatabase;
@@ -58,6 +59,8 @@ export class SqliteRunStore implements RunStore, OwnershipStore {
   private readonly selectEvents: SqliteStatement;
   private readonly insertEvent: SqliteStatement;
   private readonly advanceRun: SqliteStatement;
+  private readonly deleteEvents: SqliteStatement;
+  private readonly deleteRunRow: SqliteStatement;
   private readonly listStatements = new Map<string, SqliteStatement>();
   private readonly selectFence: SqliteStatement;
   private readonly owners: SqliteOwnership;
@@ -80,6 +83,9 @@ export class SqliteRunStore implements RunStore, OwnershipStore {
     try {
       db = openSqlite(this.file);
       db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+      // Takes effect only on a new file (before its tables exist): pruned runs' pages can then be
+      // given back without rewriting the file. Older journals keep theirs until a full VACUUM.
+      db.exec('PRAGMA auto_vacuum = INCREMENTAL');
       db.exec('PRAGMA journal_mode = WAL');
       db.exec('PRAGMA synchronous = NORMAL');
       db.exec('PRAGMA foreign_keys = ON');
@@ -106,6 +112,8 @@ export class SqliteRunStore implements RunStore, OwnershipStore {
               cancel_requested = CASE WHEN @status IS NOT NULL AND @status NOT IN ${UNFINISHED_STATUSES_SQL} THEN NULL ELSE cancel_requested END
         WHERE run_id = @runId AND event_count = @before AND (@fence IS NULL OR fence = @fence)`,
     );
+    this.deleteEvents = db.prepare('DELETE FROM events WHERE run_id = ?');
+    this.deleteRunRow = db.prepare('DELETE FROM runs WHERE run_id = ?');
     this.selectFence = db.prepare('SELECT fence FROM runs WHERE run_id = ?');
     this.owners = new SqliteOwnership(db);
     this.decisions = new SqliteDecisions(db);
@@ -193,6 +201,56 @@ export class SqliteRunStore implements RunStore, OwnershipStore {
     if (options.status !== undefined) params['status'] = options.status;
     const rows = this.listStatement(options.before !== undefined, options.status !== undefined).all(params);
     return rows.map((row) => recordFromRow(row as unknown as RunRow));
+  }
+
+  async deleteRun(runId: string): Promise<boolean> {
+    this.ensureOpen();
+    try {
+      return this.db.immediate(() => {
+        const row = this.selectRun.get(runId);
+        if (!row) return false;
+        if (!isFinalStatus(row['status'] as RunStatus)) throw runRunningError(runId);
+        this.deleteEvents.run(runId);
+        this.deleteRunRow.run(runId);
+        return true;
+      });
+    } catch (e) {
+      throw this.failure(`deleteRun(${runId})`, e);
+    }
+  }
+
+  async reclaimSpace(options: { full?: boolean } = {}): Promise<SpaceReport | undefined> {
+    this.ensureOpen();
+    if (this.file === ':memory:') return undefined;
+    const bytesBefore = this.bytesOnDisk();
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      if (options.full) {
+        // VACUUM rewrites the file; with auto_vacuum set first, later prunes need no VACUUM.
+        this.db.exec('PRAGMA auto_vacuum = INCREMENTAL');
+        this.db.exec('VACUUM');
+        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      } else if (Number(this.db.pragmaValue('auto_vacuum')) === 2) {
+        this.db.exec('PRAGMA incremental_vacuum');
+        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      }
+    } catch (e) {
+      throw this.failure('reclaimSpace', e);
+    }
+    const bytesFree = Number(this.db.pragmaValue('freelist_count')) * Number(this.db.pragmaValue('page_size'));
+    return { bytesBefore, bytesAfter: this.bytesOnDisk(), bytesFree };
+  }
+
+  /** The database file and its WAL, in bytes. */
+  private bytesOnDisk(): number {
+    const size = (f: string): number => {
+      try {
+        return statSync(f).size;
+      } catch {
+        return 0;
+      }
+    };
+    return size(this.file) + size(`${this.file}-wal`);
   }
 
   async heartbeat(owner: RunOwner): Promise<void> {

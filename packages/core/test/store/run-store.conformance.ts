@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunStore } from '../../src/core/contracts.ts';
+import type { RunStore, RunStoreRetention } from '../../src/core/contracts.ts';
+import { supportsRetention } from '../../src/store/retention.ts';
 import { BatonError } from '../../src/core/errors.ts';
 import type { BatonErrorCode } from '../../src/core/errors.ts';
 import type { RunEvent } from '../../src/core/events.ts';
@@ -319,6 +320,82 @@ export function runStoreConformance(name: string, harness: RunStoreHarness): voi
         const error = await rejection(store.getRun('r_1'), 'INTERNAL');
         expect(error.message).toContain('closed');
         await rejection(store.append('r_1', [taskFailed('r_1', 1)]), 'INTERNAL');
+      });
+    });
+
+    describe('retention (RunStoreRetention)', () => {
+      const retention = (): RunStore & RunStoreRetention => {
+        if (!supportsRetention(store)) throw new Error(`the ${name} store does not implement RunStoreRetention (deleteRun, reclaimSpace)`);
+        return store;
+      };
+      const endedRun = async (runId: string, createdAt = CREATED): Promise<void> => {
+        await newRun(runId, createdAt);
+        await store.append(runId, [taskFailed(runId, 1), runEnded(runId, 2, 'failed')]);
+      };
+
+      it('deletes an ended run with all its events, leaving the other runs whole', async () => {
+        await endedRun('r_1');
+        await endedRun('r_2', '2024-07-01T00:00:00.000Z');
+        const kept = { record: await store.getRun('r_2'), events: await store.readEvents('r_2') };
+        expect(await retention().deleteRun('r_1')).toBe(true);
+        expect(await store.getRun('r_1')).toBeUndefined();
+        await rejection(store.readEvents('r_1'), 'RUN_NOT_FOUND');
+        expect((await store.listRuns()).map((r) => r.runId)).toEqual(['r_2']);
+        expect(await store.listRuns({ status: 'failed' })).toStrictEqual([kept.record]);
+        expect(await store.readEvents('r_2')).toStrictEqual(kept.events);
+      });
+
+      it('answers false for a run that does not exist (or was deleted already)', async () => {
+        expect(await retention().deleteRun('r_missing')).toBe(false);
+        await endedRun('r_1');
+        expect(await retention().deleteRun('r_1')).toBe(true);
+        expect(await retention().deleteRun('r_1')).toBe(false);
+      });
+
+      it('refuses to delete a running run, and keeps it whole', async () => {
+        await newRun('r_1');
+        await store.append('r_1', [taskFailed('r_1', 1)]);
+        const error = await rejection(retention().deleteRun('r_1'), 'RUN_RUNNING');
+        expect(error.message).toContain('baton runs cancel r_1');
+        expect(await store.getRun('r_1')).toMatchObject({ status: 'running', eventCount: 1 });
+        // Once ended it can go.
+        await store.append('r_1', [runEnded('r_1', 2, 'cancelled')]);
+        expect(await retention().deleteRun('r_1')).toBe(true);
+      });
+
+      it('lets a deleted run id be used again, from seq 1', async () => {
+        await endedRun('r_1');
+        await retention().deleteRun('r_1');
+        await newRun('r_1');
+        await store.append('r_1', [taskFailed('r_1', 1)]);
+        expect(await store.getRun('r_1')).toMatchObject({ status: 'running', eventCount: 1 });
+      });
+
+      it('reclaims space without touching the runs that are left', async () => {
+        const bulky = (runId: string): RunEvent[] => stamp(runId, [{ type: 'task.failed', taskId: 't1', reason: 'x'.repeat(200_000) }, { type: 'run.ended', status: 'failed', deliverable: { artifacts: {}, files: [], provenance: {} } }]);
+        for (let i = 1; i <= 5; i++) {
+          await newRun(`r_${i}`, `2024-07-0${i}T00:00:00.000Z`);
+          await store.append(`r_${i}`, bulky(`r_${i}`));
+        }
+        for (let i = 1; i <= 4; i++) expect(await retention().deleteRun(`r_${i}`)).toBe(true);
+        await retention().reclaimSpace();
+        await retention().reclaimSpace({ full: true });
+        expect((await store.listRuns()).map((r) => r.runId)).toEqual(['r_5']);
+        expect(await store.readEvents('r_5')).toStrictEqual(bulky('r_5'));
+      });
+
+      it('reports sizes as numbers when it reports them', async () => {
+        await endedRun('r_1');
+        await retention().deleteRun('r_1');
+        const report = await retention().reclaimSpace();
+        if (report) {
+          expect(report.bytesBefore).toBeGreaterThanOrEqual(0);
+          expect(report.bytesAfter).toBeGreaterThanOrEqual(0);
+        }
+        const full = await retention().reclaimSpace({ full: true });
+        if (full) expect(full.bytesAfter).toBeGreaterThanOrEqual(0);
+        await endedRun('r_2');
+        expect((await store.listRuns()).map((r) => r.runId)).toEqual(['r_2']);
       });
     });
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqlite as openDatabase } from '../../src/store/sqlite-driver.ts';
@@ -122,6 +122,46 @@ describe('SqliteRunStore', () => {
     } finally {
       db.close();
     }
+  });
+
+  const bulkyRun = async (store: SqliteRunStore, runId: string): Promise<void> => {
+    await store.createRun({ runId, goal: 'g', createdAt: '2024-01-01T00:00:00.000Z' });
+    await store.append(runId, stamp(runId, [{ type: 'task.failed', taskId: 't1', reason: 'x'.repeat(500_000) }, { type: 'run.ended', status: 'failed', deliverable: { artifacts: {}, files: [], provenance: {} } }]));
+  };
+  const walBytes = (file: string): number => (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0);
+
+  it('gives deleted runs back to the disk in a new journal: WAL truncated, free pages released', async () => {
+    const file = join(tempDir(), 'baton.db');
+    const store = open(file);
+    for (let i = 0; i < 6; i++) await bulkyRun(store, `r_${i}`);
+    const full = statSync(file).size + walBytes(file);
+    expect(full).toBeGreaterThan(3_000_000);
+    for (let i = 0; i < 5; i++) await store.deleteRun(`r_${i}`);
+    const report = await store.reclaimSpace();
+    expect(walBytes(file)).toBe(0);
+    expect(report?.bytesBefore).toBeGreaterThan(3_000_000);
+    expect(report?.bytesAfter).toBe(statSync(file).size);
+    expect(report?.bytesAfter).toBeLessThan(1_000_000);
+    expect(report?.bytesFree).toBe(0);
+    expect((await store.readEvents('r_5')).length).toBe(2);
+  });
+
+  it('in a journal made before incremental vacuum, frees pages for reuse and gives them back with full: true', async () => {
+    const file = join(tempDir(), 'baton.db');
+    copyFileSync(join(import.meta.dirname, 'fixtures', 'journal-v1.db'), file);
+    const store = open(file);
+    expect(store.file).toBe(file);
+    for (let i = 0; i < 4; i++) await bulkyRun(store, `r_${i}`);
+    for (let i = 0; i < 4; i++) await store.deleteRun(`r_${i}`);
+    const partial = await store.reclaimSpace();
+    expect(walBytes(file)).toBe(0);
+    expect(partial?.bytesFree).toBeGreaterThan(1_500_000);
+    expect(partial?.bytesAfter).toBeGreaterThan(1_500_000);
+    const full = await store.reclaimSpace({ full: true });
+    expect(full?.bytesAfter).toBeLessThan(500_000);
+    expect(full?.bytesFree).toBe(0);
+    expect((await store.listRuns()).map((r) => r.runId)).toEqual(['r_v1_running', 'r_v1_partial']);
+    expect(reduceEvents(await store.readEvents('r_v1_partial'))?.status).toBe('partial');
   });
 
   it('refuses a journal written by a newer schema, saying what to do', () => {

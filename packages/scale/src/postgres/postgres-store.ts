@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { RunEvent } from 'batonjs/internal';
-import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore } from 'batonjs/internal';
+import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from 'batonjs/internal';
 import { BatonError, errorMessage } from 'batonjs/internal';
 import {
   checkBatch,
@@ -14,6 +14,7 @@ import {
   resolveListLimit,
   runExistsError,
   runNotFoundError,
+  runRunningError,
   statusAfter,
   storeClosedError,
   UNFINISHED_STATUSES_SQL,
@@ -63,7 +64,7 @@ const UNIQUE_VIOLATION = '23505';
  * Several orchestrators and servers may share one database; the (run_id, seq) key and the
  * event-count check make a second writer of one run fail loudly instead of interleaving.
  */
-export class PostgresRunStore implements RunStore, OwnershipStore {
+export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreRetention {
   private ending: Promise<void> | undefined;
   private readonly run = async <R extends pg.QueryResultRow>(action: string, config: pg.QueryConfig): Promise<{ rows: R[]; rowCount: number }> => {
     this.ensureOpen();
@@ -205,6 +206,36 @@ export class PostgresRunStore implements RunStore, OwnershipStore {
       values,
     });
     return rows.map(recordFromRow);
+  }
+
+  async deleteRun(runId: string): Promise<boolean> {
+    this.ensureOpen();
+    // One statement: the run row is locked, deleted unless running (its events go with it,
+    // ON DELETE CASCADE), and what was found is reported.
+    const rows = await this.query<{ status: string | null; deleted: number }>(`deleteRun(${runId})`, {
+      name: 'baton_delete_run',
+      text: `WITH target AS (SELECT run_id, status FROM runs WHERE run_id = $1 FOR UPDATE),
+                  gone AS (DELETE FROM runs WHERE run_id IN (SELECT run_id FROM target WHERE status NOT IN ${UNFINISHED_STATUSES_SQL}) RETURNING run_id)
+             SELECT (SELECT status FROM target) AS status, (SELECT count(*)::int FROM gone) AS deleted`,
+      values: [runId],
+    });
+    const row = rows[0];
+    if (!row || row.status === null) return false;
+    if (row.deleted === 0) throw runRunningError(runId);
+    return true;
+  }
+
+  /**
+   * VACUUM makes the deleted rows' space reusable (autovacuum would, later); `full` runs VACUUM
+   * FULL, which gives it back to the disk but locks the journal tables while it rewrites them.
+   */
+  async reclaimSpace(options: { full?: boolean } = {}): Promise<SpaceReport | undefined> {
+    this.ensureOpen();
+    const size = async (): Promise<number> =>
+      Number((await this.query<{ bytes: string }>('reclaimSpace', { text: "SELECT pg_total_relation_size('runs') + pg_total_relation_size('events') AS bytes" }))[0]?.bytes ?? 0);
+    const bytesBefore = await size();
+    await this.query('reclaimSpace', { text: options.full ? 'VACUUM (FULL, ANALYZE) runs, events' : 'VACUUM (ANALYZE) runs, events' });
+    return { bytesBefore, bytesAfter: await size() };
   }
 
   heartbeat(owner: RunOwner): Promise<void> {

@@ -1,5 +1,6 @@
 // One run, live: header, plan graph, attempt timeline, task details, deliverable, event log.
 import { api, followRun } from './api.js';
+import { deliverableArtifacts } from './deliverable.js';
 import { summarize } from './event-summary.js';
 import { planGraph } from './graph.js';
 import { taskDetails } from './task-details.js';
@@ -165,6 +166,8 @@ export function runView(root, runId) {
         h('iframe', { class: 'report-frame', src: report.url, sandbox: '', title: 'report', referrerpolicy: 'no-referrer' }),
       );
     }
+    // Without a report of its own, the artifacts are the deliverable: shown open, readably.
+    if (!report) parts.push(...deliverableArtifacts(run.deliverable));
     if (files && files.length) {
       parts.push(
         h('h3', { class: 'sub' }, 'Files'),
@@ -172,7 +175,7 @@ export function runView(root, runId) {
       );
     }
     const artifacts = run.deliverable.artifacts || {};
-    if (Object.keys(artifacts).length) parts.push(h('details', { class: 'section' }, h('summary', {}, `Artifacts: ${Object.keys(artifacts).join(', ')}`), jsonBlock(artifacts)));
+    if (Object.keys(artifacts).length) parts.push(h('details', { class: 'section' }, h('summary', {}, `Raw JSON: ${Object.keys(artifacts).join(', ')}`), jsonBlock(artifacts)));
     if (run.deliverable.missing && run.deliverable.missing.length) parts.push(h('p', { class: 'alert warn' }, `Missing: ${run.deliverable.missing.join(', ')}`));
     deliverableBody.replaceChildren(...(parts.length ? parts : [empty(!isEnded(run.status) ? 'The deliverable appears here when the run ends.' : 'This run produced no deliverable.')]));
   };
@@ -219,6 +222,14 @@ export function runView(root, runId) {
       logBody.prepend(h('li', { class: `ev ev-${e.type.replace('.', '-')}` }, h('span', { class: 'mono muted' }, `#${e.seq}`), h('span', { class: 'ev-type' }, e.type), h('span', { class: 'muted small' }, fmtTime(e.at)), h('span', { class: 'ev-text' }, summarize(e))));
       while (logBody.children.length > MAX_LOG) logBody.lastChild.remove();
       logCount.textContent = `${e.seq} events`;
+      // Between the last task and run.ended the run is integrating: say so rather than look finished.
+      if ((e.type === 'integration.started' || e.type === 'integration.ended') && !files) {
+        deliverableBody.replaceChildren(
+          e.type === 'integration.started'
+            ? h('p', { class: 'empty integrating', id: 'integrating' }, `Integrating the deliverable (${e.integrator})…`)
+            : empty(e.ok ? 'Deliverable integrated; finishing the run…' : `Integration failed: ${e.error || 'unknown error'}`),
+        );
+      }
       scheduleRefresh();
     },
     (state) => {

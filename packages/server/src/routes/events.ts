@@ -61,7 +61,8 @@ export function eventRoutes(ctx: ServerContext): Hono {
         const send = async (events: RunEvent[]): Promise<void> => {
           for (const e of events) {
             if (e.seq <= after) continue;
-            await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(e) });
+            const sent = e.type === 'run.ended' && e.artifactRefs ? await withArtifacts(ctx, e) : e;
+            await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(sent) });
             after = e.seq;
             if (e.type === 'run.ended') ended = true;
           }
@@ -111,6 +112,17 @@ export function eventRoutes(ctx: ServerContext): Hono {
     );
   });
   return app;
+}
+
+/**
+ * `run.ended` as clients have always received it: the journal names the tasks whose outputs hold
+ * the artifacts (`artifactRefs`) instead of copying them; the stream sends the artifacts.
+ */
+async function withArtifacts(ctx: ServerContext, e: Extract<RunEvent, { type: 'run.ended' }>): Promise<RunEvent> {
+  const result = await ctx.runs.result(e.runId);
+  if (!result || result.status === 'running') return e;
+  const { artifactRefs: _refs, ...rest } = e;
+  return { ...rest, deliverable: result.deliverable };
 }
 
 async function heartbeat(stream: SSEStreamingApi): Promise<void> {

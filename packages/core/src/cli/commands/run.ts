@@ -9,9 +9,10 @@ import { buildRuntime } from '../../runtime/build-runtime.ts';
 import type { Runtime } from '../../runtime/build-runtime.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { CommonOptions } from '../context.ts';
-import { manifestPath } from '../context.ts';
+import { manifestPath, runJournalSpec } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { color } from '../format.ts';
+import { deliverablePreview } from '../deliverable-output.ts';
 import { ProgressView, summaryTable } from '../progress.ts';
 import { exitFor, interactive, RunTerminal, trapSignals } from '../run-terminal.ts';
 import { runInputs } from '../run-inputs.ts';
@@ -43,7 +44,7 @@ export interface RunCommandOptions extends CommonOptions {
  */
 export async function runCommand(goal: string | undefined, opts: RunCommandOptions, resumeId?: string): Promise<number> {
   const inputs = resumeId ? {} : await runInputs(goal, opts);
-  const runtime = resumeId ? await runtimeForResume(opts, resumeId) : await buildRuntime(runtimeOptions(opts, opts.manifest));
+  const runtime = resumeId ? await runtimeForResume(opts, resumeId) : await buildRuntime(runtimeOptions({ ...opts, ...storeOf(runJournalSpec(opts)) }, opts.manifest));
   const ask = interactive() && !opts.yes;
   const terminal = new RunTerminal(runtime.orchestrator, { ask });
   const steer = { onEvent: terminal.onEvent, detachWhenWaiting: !ask, ...(opts.yes ? { autoApprove: { by: 'baton run --yes' } } : {}) };
@@ -58,7 +59,14 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   printEnding(result);
+  // The deliverable is the run's answer: on stdout, unless stdout carries the JSON result.
+  const preview = opts.json ? undefined : deliverablePreview(result);
+  if (preview) process.stdout.write(`\n${preview}`);
   return exitFor(result);
+}
+
+function storeOf(spec: string | undefined): { store?: string } {
+  return spec === undefined ? {} : { store: spec };
 }
 
 function runtimeOptions(opts: RunCommandOptions, manifest: string | Manifest | undefined): Parameters<typeof buildRuntime>[0] {
@@ -166,7 +174,7 @@ export function printEnding(result: RunResult): void {
   err.write(result.tasks.length > 0 ? `\n${summaryTable(result)}\n\n` : '\n');
   err.write(`${paint(`run ${result.runId} ${result.status}`)}${result.reason ? `: ${result.reason}` : ''}\n`);
   const files = result.deliverable.files;
-  const main = files.find((f) => /report\.html$/.test(f)) ?? files.find((f) => !f.endsWith('run.json'));
+  const main = files.find((f) => /report\.html$/.test(f)) ?? files.find((f) => /deliverable\.md$/.test(f)) ?? files.find((f) => !f.endsWith('run.json'));
   if (main) err.write(`${color.bold('deliverable:')} ${main}\n`);
   if (files.length > 0) {
     const dir = path.dirname(main ?? files[0]!);

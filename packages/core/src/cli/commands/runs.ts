@@ -1,22 +1,24 @@
+import path from 'node:path';
 import { BatonError } from '../../core/errors.ts';
 import { reduceEvents } from '../../core/reduce.ts';
 import type { RunResult, RunStatus } from '../../core/types.ts';
 import type { CommonOptions } from '../context.ts';
 import { openJournal } from '../context.ts';
+import { deleteRunAndFiles, pruneRuns, retentionOf } from '../../store/retention.ts';
 import { runtimeForResume } from './run.ts';
 import { color, formatMs } from '../format.ts';
+import { deliverableText } from '../deliverable-output.ts';
 
 /** `baton runs list`. */
-export async function runsListCommand(opts: CommonOptions & { json?: boolean; limit?: string; status?: string }): Promise<number> {
+export async function runsListCommand(opts: CommonOptions & { json?: boolean; limit?: number; status?: RunStatus }): Promise<number> {
   const store = await openJournal(opts);
   try {
-    const limit = opts.limit === undefined ? 20 : Number(opts.limit);
-    const runs = await store.listRuns({ limit, ...(opts.status ? { status: opts.status as RunStatus } : {}) });
+    const runs = await store.listRuns({ limit: opts.limit ?? 20, ...(opts.status ? { status: opts.status } : {}) });
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
       return 0;
     }
-    if (runs.length === 0) process.stdout.write('no runs yet\n');
+    if (runs.length === 0) process.stdout.write(opts.status ? `no ${opts.status} runs\n` : 'no runs yet\n');
     for (const r of runs) {
       process.stdout.write(`${r.runId}  ${r.createdAt}  ${r.status.padEnd(r.status === 'awaiting-approval' ? 17 : 9)}  ${truncate(r.goal, 70)}\n`);
     }
@@ -33,7 +35,7 @@ export async function runsShowCommand(runId: string, opts: CommonOptions & { jso
     const result = reduceEvents(await store.readEvents(runId));
     if (!result) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in the journal (see 'baton runs list')`, { retryable: false });
     if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else process.stdout.write(`${timeline(result)}\n`);
+    else process.stdout.write(`${timeline(result)}\n\n${result.status === 'running' ? color.dim('(running: the deliverable comes at the end)') : deliverableText(result)}`);
     return 0;
   } finally {
     await store.close();
@@ -103,4 +105,63 @@ function timeline(r: RunResult): string {
 
 function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
+/** `baton runs delete <id>`: the run's journal rows and its out folder; a running run is refused. */
+export async function runsDeleteCommand(runId: string, opts: CommonOptions): Promise<number> {
+  const store = await openJournal(opts);
+  try {
+    const journal = retentionOf(store);
+    const deleted = await deleteRunAndFiles(journal, runId);
+    if (!deleted) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in the journal (see 'baton runs list')`, { retryable: false });
+    process.stderr.write(`deleted run ${runId} (${deleted.status})${deleted.outDir ? ` and ${displayDir(deleted.outDir)}` : ''}\n`);
+    if (deleted.filesError) {
+      process.stderr.write(`baton: some files of the run could not be removed: ${deleted.filesError}\n`);
+      return 1;
+    }
+    const space = await journal.reclaimSpace();
+    if (space) process.stderr.write(color.dim(`journal: ${formatBytes(space.bytesBefore)} → ${formatBytes(space.bytesAfter)}\n`));
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+/** `baton runs prune --older-than D [--keep N] [--dry-run] [--vacuum]`. */
+export async function runsPruneCommand(opts: CommonOptions & { olderThan: number; keep?: number; dryRun?: boolean; vacuum?: boolean; json?: boolean }): Promise<number> {
+  const store = await openJournal(opts);
+  try {
+    const report = await pruneRuns(retentionOf(store), {
+      olderThanMs: opts.olderThan,
+      keep: opts.keep ?? 0,
+      ...(opts.dryRun ? { dryRun: true } : {}),
+      ...(opts.vacuum ? { full: true } : {}),
+    });
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      const verb = opts.dryRun ? 'would delete' : 'deleted';
+      for (const d of report.deleted) process.stdout.write(`${verb} ${d.runId}  ${d.createdAt}  ${d.status}${d.outDir ? `  ${displayDir(d.outDir)}` : ''}\n`);
+      for (const id of report.skipped) process.stdout.write(`kept ${id}: it is running again\n`);
+      process.stderr.write(`${verb} ${report.deleted.length} run(s)${opts.dryRun ? ' (dry run: nothing was deleted)' : ''}\n`);
+      if (report.space) {
+        const free = report.space.bytesFree ? `; ${formatBytes(report.space.bytesFree)} free inside the file for new runs (--vacuum gives it back to the disk)` : '';
+        process.stderr.write(`journal: ${formatBytes(report.space.bytesBefore)} → ${formatBytes(report.space.bytesAfter)}${free}\n`);
+      }
+    }
+    return report.deleted.some((d) => d.filesError) ? 1 : 0;
+  } finally {
+    await store.close();
+  }
+}
+
+function displayDir(dir: string): string {
+  const rel = path.relative(process.cwd(), dir);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? `${rel}/` : `${dir}/`;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+import type { RunStatus } from '../core/types.ts';
+
+/** The statuses `runs list --status` accepts. */
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'awaiting-approval', 'succeeded', 'partial', 'failed', 'cancelled'];
+
+/** The version of the installed `batonjs` package (src/cli and dist/cli are both two folders below it). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+}
+
+/** A goal: some words, not blank. */
+export function parseGoal(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('the goal is empty: say what you want in plain language, e.g. "Q2 sales report by region"');
+  return value;
+}
+
+/** A whole number >= `min`, for options such as `--limit`. */
+export function wholeNumber(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value.trim());
+    if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}, e.g. ${min === 0 ? 0 : min * 20}`);
+    return n;
+  };
+}
+
+const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000 } as const;
+
+/**
+ * A duration such as `7d`, `12h` or `30m` (days, hours, minutes) in milliseconds. Throws an
+ * InvalidArgumentError naming the expected form, so commander reports it and exits 64.
+ */
+export function parseDuration(value: string): number {
+  const m = /^(\d+)\s*([dhm])$/i.exec(value.trim());
+  const amount = m ? Number(m[1]) : NaN;
+  if (!m || !(amount > 0)) throw new InvalidArgumentError('expected a duration such as 7d, 12h or 30m (a whole number of days, hours or minutes, > 0)');
+  return amount * UNIT_MS[m[2]!.toLowerCase() as keyof typeof UNIT_MS];
+}

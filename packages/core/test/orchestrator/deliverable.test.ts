@@ -1,0 +1,128 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../src/core/events.ts';
+import { reduceEvents } from '../../src/core/reduce.ts';
+import { createOrchestrator } from '../../src/create-orchestrator.ts';
+import { renderDeliverable } from '../../src/integration/default-deliverable.ts';
+import { valueToMarkdown } from '../../src/integration/markdown.ts';
+import { SqliteRunStore } from '../../src/store/index.ts';
+import { scriptedAgent } from '../../src/testing/index.ts';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'baton-deliverable-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const rows = Array.from({ length: 3 }, (_, i) => ({ region: `R${i}`, revenue: 1000 * (i + 1), growth: 0.12345 }));
+
+function agents() {
+  return [
+    scriptedAgent({ name: 'data', version: '2.1.0', description: 'Extracts the rows', produces: ['rows'], script: [{ output: { rows } }] }),
+    scriptedAgent({
+      name: 'summary',
+      description: 'Summarises the sales',
+      produces: ['summary', 'kpis'],
+      script: [{ output: { summary: 'Revenue grew in **every** region.', kpis: { total: 6000, best: 'R2', byQuarter: [{ q: 'Q1', v: 1 }] } } }],
+    }),
+  ];
+}
+
+describe('the default deliverable', () => {
+  it('is written as deliverable.md and deliverable.json in the out folder, with provenance', async () => {
+    const outDir = path.join(tmp, 'run-a');
+    const orchestrator = createOrchestrator({ name: 'sales', agents: agents(), deliverable: ['summary', 'kpis', 'rows'], outDir });
+    const result = await orchestrator.run('sales summary with kpis and rows');
+    expect(result.status).toBe('succeeded');
+    expect(result.deliverable.files.map((f) => path.basename(f))).toEqual(['deliverable.md', 'deliverable.json', 'run.json']);
+
+    const md = readFileSync(path.join(outDir, 'deliverable.md'), 'utf8');
+    expect(md).toContain('# sales summary with kpis and rows');
+    expect(md).toContain(`Run \`${result.runId}\` **succeeded**`);
+    expect(md).toMatch(/## summary\n\n_task t\d-/);
+    expect(md).toContain('Revenue grew in **every** region.');
+    // Provenance: task, agent@version, attempt, time.
+    expect(md).toMatch(/_task t1-[\w-]+ · agent data@2\.1\.0 · attempt 1 · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC_/);
+    // An array of objects is a table; an object of scalars and nested values a list and sections.
+    expect(md).toContain('| region | revenue | growth |\n| --- | --- | --- |\n| R0 | 1000 | 0.1235 |');
+    expect(md).toContain('- **total**: 6000\n- **best**: R2\n\n### byQuarter\n\n| q | v |');
+
+    const json = JSON.parse(readFileSync(path.join(outDir, 'deliverable.json'), 'utf8')) as Record<string, unknown>;
+    expect(json).toEqual({
+      runId: result.runId,
+      goal: 'sales summary with kpis and rows',
+      status: 'succeeded',
+      artifacts: result.deliverable.artifacts,
+      provenance: result.deliverable.provenance,
+    });
+  });
+
+  it('is not written when the run has a custom integrator', async () => {
+    const outDir = path.join(tmp, 'run-b');
+    const orchestrator = createOrchestrator({
+      name: 'sales',
+      agents: agents(),
+      outDir,
+      integrator: (input) => ({ artifacts: input.artifacts, files: [], provenance: input.provenance }),
+    });
+    await orchestrator.run('the summary');
+    expect(existsSync(path.join(outDir, 'run.json'))).toBe(true);
+    expect(existsSync(path.join(outDir, 'deliverable.md'))).toBe(false);
+  });
+
+  it('says what was missing and why the run did not succeed', () => {
+    const md = renderDeliverable({ runId: 'r_1', goal: 'g', status: 'partial', reason: 'task t2 failed', endedAt: '2026-01-02T03:04:05.678Z' }, { artifacts: {}, files: [], provenance: {}, missing: ['kpis'] });
+    expect(md).toBe('# g\n\nRun `r_1` **partial** · 2026-01-02 03:04:05 UTC\n\n> task t2 failed\n\n_This run delivered no artifacts._\n\n**Missing** (asked for, not made): kpis\n');
+  });
+
+  it('renders values readably: text, tables, lists, escaped cells, cut long tables', () => {
+    expect(valueToMarkdown('plain words')).toBe('plain words');
+    expect(valueToMarkdown(42)).toBe('42');
+    expect(valueToMarkdown(['a', 'b'])).toBe('- a\n- b');
+    expect(valueToMarkdown({ a: 1, b: 'x|y' })).toBe('| field | value |\n| --- | --- |\n| a | 1 |\n| b | x\\|y |');
+    expect(valueToMarkdown([{ a: 1 }, { b: { c: 2 } }])).toBe('| a | b |\n| --- | --- |\n| 1 | – |\n| – | {"c":2} |');
+    // A column a row lacks is empty, even when it is named like a member of every object.
+    expect(valueToMarkdown(JSON.parse('[{"a":1},{"constructor":2}]'))).toBe('| a | constructor |\n| --- | --- |\n| 1 | – |\n| – | 2 |');
+    const long = valueToMarkdown(Array.from({ length: 60 }, (_, i) => ({ i })));
+    expect(long.split('\n').filter((l) => l.startsWith('| ')).length).toBe(2 + 50);
+    expect(long).toContain('… and 10 more rows (see deliverable.json)');
+  });
+});
+
+describe('the journal holds each artifact once', () => {
+  it('references task outputs from run.ended, and replays to the same RunResult', async () => {
+    const file = path.join(tmp, 'journal.db');
+    const store = new SqliteRunStore({ file });
+    const big = Array.from({ length: 2000 }, (_, i) => ({ id: i, text: `row ${i} ${'x'.repeat(100)}` }));
+    const data = scriptedAgent({ name: 'data', description: 'Extracts the rows', produces: ['rows'], script: [{ output: { rows: big } }] });
+    const orchestrator = createOrchestrator({ name: 'rows', agents: [data], store });
+    const result = await orchestrator.run('the rows');
+    const events: RunEvent[] = await store.readEvents(result.runId);
+    const ended = events.find((e) => e.type === 'run.ended');
+    expect(ended?.type === 'run.ended' && ended.artifactRefs).toEqual({ rows: 't1-extract-rows' });
+    expect(ended?.type === 'run.ended' && ended.deliverable.artifacts).toEqual({ rows: null });
+    // The big output is journaled once (task.succeeded), not again in run.ended.
+    const sizes = events.map((e) => JSON.stringify(e).length);
+    expect(sizes.filter((n) => n > 200_000)).toHaveLength(1);
+    // The RunResult is byte for byte what it was when run.ended carried the artifacts.
+    expect(JSON.stringify(reduceEvents(events))).toBe(JSON.stringify(result));
+    expect(result.deliverable.artifacts['rows']).toEqual(big);
+    await orchestrator.close();
+  });
+
+  it('keeps artifacts an integrator changed inline', async () => {
+    const data = scriptedAgent({ name: 'data', description: 'Extracts the rows', produces: ['rows', 'count'], script: [{ output: { rows: [1, 2], count: 2 } }] });
+    const orchestrator = createOrchestrator({
+      name: 'rows',
+      agents: [data],
+      deliverable: ['rows', 'count'],
+      integrator: (input) => ({ artifacts: { ...input.artifacts, rows: [2, 1] }, files: [], provenance: input.provenance }),
+    });
+    const result = await orchestrator.run('the rows and the count');
+    const events = await orchestrator.store.readEvents(result.runId);
+    const ended = events.find((e) => e.type === 'run.ended');
+    expect(ended?.type === 'run.ended' && ended.artifactRefs).toEqual({ count: 't1-extract-rows' });
+    expect(ended?.type === 'run.ended' && ended.deliverable.artifacts).toEqual({ rows: [2, 1], count: null });
+    expect(JSON.stringify(reduceEvents(events)?.deliverable)).toBe(JSON.stringify(result.deliverable));
+    expect(result.deliverable.artifacts).toEqual({ rows: [2, 1], count: 2 });
+  });
+});
