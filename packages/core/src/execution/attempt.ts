@@ -2,6 +2,7 @@ import type { Agent, AgentContext } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { AgentInput, AgentOutput, AttemptStatus, Usage } from '../core/types.ts';
 import { checkOutput } from '../validation/output-validator.ts';
+import { AttemptContext } from './attempt-context.ts';
 
 /** Why an attempt's signal was aborted. */
 export class AttemptAbort extends Error {
@@ -106,12 +107,7 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
     usage = addUsage(usage, u);
     opts.onUsage?.(u);
   };
-  const ctx: AgentContext = {
-    get signal() {
-      return control.signal;
-    },
-    reportUsage,
-  };
+  const ctx: AgentContext = new AttemptContext(control, reportUsage);
   try {
     const raw = await Promise.race([agent.run(input, ctx), aborted]);
     const check = checkOutput(agent.spec, opts.produces, raw);
