@@ -1,4 +1,5 @@
 import type { AgentOutput, AgentSpec } from '../core/types.ts';
+import { jsonCopy } from './json-copy.ts';
 import { compileSchema, describeSchemaErrors } from './schema-compiler.ts';
 
 export type OutputCheck =
@@ -32,7 +33,7 @@ export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: u
   }
   let output: AgentOutput;
   try {
-    output = JSON.parse(JSON.stringify(raw)) as AgentOutput;
+    output = jsonCopy(raw) as AgentOutput;
   } catch (e) {
     return { ok: false, problems: [`output is not JSON-serialisable: ${(e as Error).message}`] };
   }
