@@ -56,12 +56,18 @@ export class RunResultBuilder {
         if (event.type === 'plan.replaced') (r.previousPlans ??= []).push(r.plan);
         r.plan = event.plan;
         r.planner = event.planner;
+        const first = this.tasks.size === 0;
         for (const t of event.plan.tasks) {
           const existing = this.tasks.get(t.id);
           if (existing && existing.status === 'succeeded') continue;
           const task: TaskResult = existing ?? { id: t.id, agent: t.agent, status: 'pending', attempts: [] };
           task.agent = t.agent;
           if (!existing) this.tasks.set(t.id, task);
+        }
+        // The first plan of a run: every task known is one of its tasks, in plan order.
+        if (first) {
+          r.tasks = [...this.tasks.values()];
+          return;
         }
         const keep = new Set(event.plan.tasks.map((t) => t.id));
         r.tasks = [...this.tasks.values()].filter((t) => keep.has(t.id) || t.status === 'succeeded');

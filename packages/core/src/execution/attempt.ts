@@ -40,14 +40,16 @@ export class AttemptControl {
     this.rejectRace?.(reason);
   }
 
-  /** A promise that rejects when the attempt is aborted. */
-  raced(): Promise<never> {
-    const p = new Promise<never>((_, reject) => {
+  /**
+   * `work`, or a rejection with the abort reason as soon as the attempt is aborted, whichever
+   * comes first. One promise per call: `Promise.race` with a standing "aborted" promise cost three.
+   */
+  race<T>(work: T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       if (this.reason) reject(this.reason);
       else this.rejectRace = reject;
+      Promise.resolve(work).then(resolve, reject);
     });
-    p.catch(() => undefined);
-    return p;
   }
 
   /** Follows an external AbortController (tests, embedders). */
@@ -102,18 +104,17 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
   const timer = setTimeout(() => {
     control.abort(new AttemptAbort('timeout', `no result within ${opts.timeoutMs} ms`));
   }, opts.timeoutMs);
-  const aborted = control.raced();
   const reportUsage = (u: Usage): void => {
     usage = addUsage(usage, u);
     opts.onUsage?.(u);
   };
   const ctx: AgentContext = new AttemptContext(control, reportUsage);
   try {
-    const raw = await Promise.race([agent.run(input, ctx), aborted]);
+    const raw = await control.race(agent.run(input, ctx));
     const check = checkOutput(agent.spec, opts.produces, raw);
     if (!check.ok) return invalid(check.problems, usage);
     if (opts.extraChecks) {
-      const problems = await Promise.race([opts.extraChecks(check.output, control.signal, reportUsage), aborted]);
+      const problems = await control.race(opts.extraChecks(check.output, control.signal, reportUsage));
       if (problems.length > 0) return invalid(problems, usage);
     }
     return usage ? { status: 'succeeded', output: check.output, usage } : { status: 'succeeded', output: check.output };

@@ -43,3 +43,25 @@ describe('the context an attempt gives its agent', () => {
     expect(ctx!.signal.aborted).toBe(true);
   });
 });
+
+describe('an attempt whose agent ignores its signal', () => {
+  const never = defineAgent({ name: 'a', description: 'a', produces: ['x'], run: () => new Promise(() => undefined) });
+
+  it('ends at its timeout with the reason', async () => {
+    const outcome = await runAttempt({ agent: never, input, produces: ['x'], timeoutMs: 30, controller: new AttemptControl() });
+    expect(outcome).toMatchObject({ status: 'timeout', error: 'no result within 30 ms' });
+  });
+
+  it('ends at once when aborted before it started', async () => {
+    const controller = new AttemptControl();
+    controller.abort(new Error('gone'));
+    const outcome = await runAttempt({ agent: never, input, produces: ['x'], timeoutMs: 60_000, controller });
+    expect(outcome).toMatchObject({ status: 'failed', error: 'gone' });
+  });
+
+  it('takes a plain value from an agent that does not return a promise', async () => {
+    const plain = { spec: never.spec, run: (() => ({ x: 1 })) as unknown as typeof never.run };
+    const outcome = await runAttempt({ agent: plain, input, produces: ['x'], timeoutMs: 1000, controller: new AttemptControl() });
+    expect(outcome).toEqual({ status: 'succeeded', output: { x: 1 } });
+  });
+});
