@@ -219,7 +219,10 @@ export class MemoryRunStore implements RunStore, OwnershipStore {
   }
 
   private heartbeatNow(owner: RunOwner): void {
-    this.owners.set(owner.id, { owner: { ...owner }, heartbeatMs: Date.now() });
+    const known = this.owners.get(owner.id);
+    // Every run this process creates heartbeats the same owner: refresh it rather than copy it again.
+    if (known && known.owner.host === owner.host && known.owner.pid === owner.pid && known.owner.startedAt === owner.startedAt) known.heartbeatMs = Date.now();
+    else this.owners.set(owner.id, { owner: { ...owner }, heartbeatMs: Date.now() });
   }
 
   private ownershipOf(run: MemoryRun): RunOwnership {

@@ -1,7 +1,12 @@
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import ajvFormats from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
+import type ajvFormats from 'ajv-formats';
 import type { JsonSchema } from '../core/types.ts';
+
+// ajv and its formats (~3 MB of memory) load on the first schema compiled: runs whose artifacts
+// have no JSON Schema never need them. They are CommonJS, so require() loads them synchronously.
+const requireCjs = createRequire(import.meta.url);
 
 const DRAFT_2020 = 'https://json-schema.org/draft/2020-12/schema';
 
@@ -23,13 +28,12 @@ const compiled = new WeakMap<JsonSchema, ValidateFunction>();
 
 function ajvFor(schema: JsonSchema): Ajv | Ajv2020 {
   const is2020 = typeof schema['$schema'] === 'string' && schema['$schema'].replace(/#$/, '') === DRAFT_2020;
-  if (is2020) return (draft2020 ??= withFormats(new Ajv2020(OPTIONS)));
-  return (draft07 ??= withFormats(new Ajv(OPTIONS)));
+  if (is2020) return (draft2020 ??= withFormats(new (requireCjs('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 }).Ajv2020(OPTIONS)));
+  return (draft07 ??= withFormats(new (requireCjs('ajv') as { Ajv: typeof Ajv }).Ajv(OPTIONS)));
 }
 
 function withFormats<T extends Ajv | Ajv2020>(ajv: T): T {
-  // ajv-formats is CommonJS; under NodeNext its default import is the module object.
-  ajvFormats.default(ajv);
+  (requireCjs('ajv-formats') as typeof ajvFormats).default(ajv);
   return ajv;
 }
 
