@@ -12,6 +12,7 @@ import { decideRunStatus } from './outcome.ts';
 import { replanIfUseful } from './replanning.ts';
 import type { RunControl } from './run-control.ts';
 import { RunLoop } from './run-loop.ts';
+import { SignalView } from './signal-view.ts';
 
 /** What a run needs from the orchestrator that drives it. */
 export interface RunServices {
@@ -98,8 +99,8 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
 
 /** Plans the goal with the run's signal, validates the plan and journals it. */
 async function planRun(job: RunJob, planner: Planner): Promise<void> {
-  const outcome = await planner.plan(job.goal, job.manifest, { signal: job.control.signal });
-  job.control.signal.throwIfAborted();
+  const outcome = await planner.plan(job.goal, job.manifest, new SignalView(job.control));
+  job.control.throwIfStopped();
   if (outcome.usage) job.journal.emit({ type: 'usage', usage: outcome.usage });
   assertValidPlan(outcome.plan, job.manifest);
   job.journal.emit({ type: 'plan.created', plan: outcome.plan, planner: outcome.planner, ...(outcome.reason ? { reason: outcome.reason } : {}) });
