@@ -17,7 +17,6 @@ function addUsage(into: Usage, add: Usage | undefined): void {
 export class RunResultBuilder {
   private result: RunResult | undefined;
   private readonly tasks = new Map<string, TaskResult>();
-  private readonly attempts = new Map<string, AttemptRecord>();
 
   apply(event: RunEvent): void {
     switch (event.type) {
@@ -39,9 +38,10 @@ export class RunResultBuilder {
         r.status = 'running';
         delete r.endedAt;
         delete r.reason;
-        for (const id of event.interruptedAttempts) {
-          const a = this.attempts.get(id);
-          if (a && !a.status) {
+        const interrupted = new Set(event.interruptedAttempts);
+        for (const t of this.tasks.values()) {
+          for (const a of t.attempts) {
+            if (a.status || !interrupted.has(a.attemptId)) continue;
             a.status = 'failed';
             a.endedAt = event.at;
             a.error = 'interrupted: the orchestrator stopped during this attempt';
@@ -84,13 +84,12 @@ export class RunResultBuilder {
         };
         if (event.feedback !== undefined) a.feedback = event.feedback;
         t.attempts.push(a);
-        this.attempts.set(event.attemptId, a);
         t.status = 'running';
         t.agent = event.agent;
         return;
       }
       case 'task.attempt.failed': {
-        const a = this.attempts.get(event.attemptId);
+        const a = this.attemptOf(event.taskId, event.attemptId);
         if (!a || a.status) return;
         a.status = event.status;
         a.endedAt = event.at;
@@ -99,7 +98,7 @@ export class RunResultBuilder {
         return;
       }
       case 'task.succeeded': {
-        const a = this.attempts.get(event.attemptId);
+        const a = this.attemptOf(event.taskId, event.attemptId);
         if (!a || a.status) return;
         a.status = 'succeeded';
         a.endedAt = event.at;
@@ -168,6 +167,14 @@ export class RunResultBuilder {
   private need(event: RunEvent): RunResult {
     if (!this.result) throw new Error(`journal of run ${event.runId} does not start with run.started (event ${event.seq} is ${event.type})`);
     return this.result;
+  }
+
+  /** The attempt of a task with that id: its latest, nearly always (no index per attempt needed). */
+  private attemptOf(taskId: string, attemptId: string): AttemptRecord | undefined {
+    const attempts = this.tasks.get(taskId)?.attempts;
+    if (!attempts) return undefined;
+    for (let i = attempts.length - 1; i >= 0; i--) if (attempts[i]!.attemptId === attemptId) return attempts[i];
+    return undefined;
   }
 
   private task(id: string, agent?: string): TaskResult {
