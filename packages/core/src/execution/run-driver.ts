@@ -80,7 +80,7 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
     await loop.run();
     let note: string | undefined;
     for (let replans = 0; ; replans++) {
-      const next = await replanIfUseful(services.planner, manifest, journal, loop, replans, control.signal, (plan) => services.versionRefusal(plan, manifest));
+      const next = await replanIfUseful(services.planner, manifest, journal, loop, replans, control, (plan) => services.versionRefusal(plan, manifest));
       note = next?.note;
       if (!next?.plan) break;
       const before = journal.builder.current()!;
