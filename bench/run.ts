@@ -17,10 +17,12 @@ interface Case {
 const here = import.meta.dirname;
 const only = process.argv[2];
 
-const scheduler: Case[] = ['fan-out-8', 'chain-100', 'wide-1000', 'concurrent-1000', 'tasks-10000'].flatMap((c) =>
+// W1-W4 are the shapes of the side-by-side harness (docs/performance.md), so a regression shows here.
+const scheduler: Case[] = ['W1', 'W2', 'W3', 'W4', 'tasks-10000'].flatMap((c) =>
   ['memory', 'sqlite'].map((store) => ({ suite: 'scheduler', script: 'scheduler.bench.ts', args: [c, store] })),
 );
 const extra: Case[] = [
+  { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['kept', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['tasks-20000', 'memory'] },
   { suite: 'llm-workflow', script: 'llm-workflow.bench.ts', args: ['builtin'] },
   { suite: 'llm-workflow', script: 'llm-workflow.bench.ts', args: ['llm'] },
@@ -33,7 +35,7 @@ const results: Record<string, unknown>[] = [];
 for (const c of cases) {
   process.stderr.write(`running ${c.suite} ${c.args.join(' ')}...\n`);
   try {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, c.script), ...c.args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(here, c.script), ...c.args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     const line = out.trim().split('\n').pop() ?? '{}';
     results.push({ suite: c.suite, ...(JSON.parse(line) as Record<string, unknown>) });
   } catch (e) {
@@ -42,7 +44,7 @@ for (const c of cases) {
 }
 
 const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) : String(v ?? ''));
-const columns = ['suite', 'case', 'store', 'planner', 'usPerTask', 'usPerRun', 'msPerRun', 'runsPerSec', 'wallMs', 'criticalPathMs', 'overheadMs', 'llmCalls', 'peakRssMb', 'error'];
+const columns = ['suite', 'case', 'store', 'planner', 'usPerRun', 'p50Us', 'p99Us', 'gcShare', 'usPerStep', 'usPerTask', 'msPerRun', 'runsPerSec', 'peakRssMb', 'keptPerRunB', 'wallMs', 'criticalPathMs', 'overheadMs', 'llmCalls', 'error'];
 const used = columns.filter((col) => results.some((r) => r[col] !== undefined));
 const rows = results.map((r) => used.map((col) => fmt(r[col])));
 const widths = used.map((col, i) => Math.max(col.length, ...rows.map((r) => r[i]!.length)));

@@ -1,102 +1,194 @@
 /**
- * Scheduler overhead with no-op agents defined in code. One case per process, so peak RSS is the
- * case's own: `node --import tsx bench/scheduler.bench.ts <case> <memory|sqlite>` prints one JSON line.
+ * Scheduler overhead with in-process agents that do no work, in the shapes of the side-by-side
+ * harness (../shared/bench-anchors, docs/performance.md), so a regression shows on any machine:
+ *   W1 fan-out 8 + join, sequential runs (µs per run: mean, p50, p99; GC share of the time)
+ *   W2 chain of 100 (µs per step)        W3 fan-out 1,000 + join (ms per run)
+ *   W4 1,000 W1 runs at once (runs/s, median of 3 bursts; peak RSS)
+ *   kept: bytes the memory journal keeps per finished W1 run (memory only)
+ *   tasks-N: one run of an N-task plan (time and memory should grow linearly)
+ * Each run goes through createOrchestrator with a fixed plan (one plan object, as a fixed workflow
+ * hands it to every run) and asserts its result. One case per process, so peak RSS is the case's
+ * own: `node --expose-gc --import tsx bench/scheduler.bench.ts <case> <memory|sqlite>` prints one
+ * JSON line.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import type { RunStore } from '../packages/core/src/core/contracts.ts';
+import type { RunResult } from '../packages/core/src/core/types.ts';
 import { createOrchestrator } from '../packages/core/src/create-orchestrator.ts';
+import type { Orchestrator } from '../packages/core/src/orchestrator.ts';
 import { StaticPlanner } from '../packages/core/src/planning/static-planner.ts';
 import { MemoryRunStore, SqliteRunStore } from '../packages/core/src/store/index.ts';
-import { chain, fanOut, layered, wide } from './workloads.ts';
+import { counterChain, fanOutJoin, layered } from './workloads.ts';
 import type { Workload } from './workloads.ts';
 
-const [caseName = 'fan-out-8', storeKind = 'memory'] = process.argv.slice(2);
+const [caseName = 'W1', storeKind = 'memory'] = process.argv.slice(2);
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-bench-'));
 
-let peakRss = process.memoryUsage().rss;
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
-}, 5);
-sampler.unref();
-
-function store(): RunStore {
-  return storeKind === 'sqlite' ? new SqliteRunStore({ file: path.join(dir, 'bench.db') }) : new MemoryRunStore();
+/**
+ * Peak RSS sampled every millisecond from a worker thread: a burst of runs that never yields to
+ * the event loop would starve a timer on the main thread.
+ */
+function rssPeak(): { peakMb(): number; stop(): Promise<number> } {
+  const shared = new Float64Array(new SharedArrayBuffer(8));
+  shared[0] = process.memoryUsage.rss();
+  const worker = new Worker(
+    `const { workerData } = require('node:worker_threads');
+     const peak = new Float64Array(workerData);
+     setInterval(() => { peak[0] = Math.max(peak[0], process.memoryUsage.rss()); }, 1);`,
+    { eval: true, workerData: shared.buffer },
+  );
+  const peakMb = (): number => Math.max(shared[0]!, process.memoryUsage.rss()) / 1024 / 1024;
+  return { peakMb, stop: async () => (await worker.terminate(), peakMb()) };
 }
 
-function orchestrator(w: Workload, maxParallel: number, s: RunStore) {
-  return createOrchestrator({ name: 'bench', agents: w.agents, planner: new StaticPlanner(w.plan), store: s, policy: { maxParallel } });
+function store(options: { keepAll?: boolean } = {}): RunStore {
+  if (storeKind === 'sqlite') return new SqliteRunStore({ file: path.join(dir, `bench-${Math.random().toString(36).slice(2)}.db`) });
+  return new MemoryRunStore(options.keepAll ? { maxFinishedRuns: Infinity } : {});
 }
 
-async function sequentialRuns(w: Workload, runs: number, maxParallel: number): Promise<number> {
-  const s = store();
-  const o = orchestrator(w, maxParallel, s);
-  for (let i = 0; i < Math.min(50, runs); i++) await o.run('warm up');
-  const t0 = process.hrtime.bigint();
+function orchestrator(w: Workload, maxParallel: number | undefined, s: RunStore = store()): Orchestrator {
+  return createOrchestrator({ name: 'bench', agents: w.agents, planner: new StaticPlanner(w.plan), store: s, ...(maxParallel ? { policy: { maxParallel } } : {}) });
+}
+
+function check(r: RunResult, last: string, expected: unknown): void {
+  if (r.status !== 'succeeded') throw new Error(`run ${r.runId} ended ${r.status}: ${r.reason ?? ''}`);
+  const got = JSON.stringify(r.deliverable.artifacts[last]);
+  if (got !== JSON.stringify(expected)) throw new Error(`run ${r.runId} delivered ${got}, expected ${JSON.stringify(expected)}`);
+}
+
+const fanOutResult = (width: number): unknown => ({ count: width, sum: (width * (width - 1)) / 2 });
+
+/** Milliseconds spent in GC while `body` runs, from the runtime's own GC entries. */
+async function withGcTime<T>(body: () => Promise<T>): Promise<{ value: T; gcMs: number; wallMs: number }> {
+  let gcMs = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const t0 = performance.now();
+  const value = await body();
+  const wallMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 20));
+  observer.disconnect();
+  return { value, gcMs, wallMs };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Sequential runs, after a warm-up and a GC: each run's µs, sorted. */
+async function sequential(o: Orchestrator, warmup: number, runs: number, last: string, expected: unknown): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) check(await o.run('warm up'), last, expected);
+  globalThis.gc?.();
+  const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
     const r = await o.run('bench');
-    if (r.status !== 'succeeded') throw new Error(`run ${r.runId} ${r.status}: ${r.reason}`);
+    samples.push((performance.now() - t0) * 1000);
+    check(r, last, expected);
   }
-  const ns = Number(process.hrtime.bigint() - t0);
-  await o.close();
-  return ns / runs;
+  return samples.sort((a, b) => a - b);
 }
 
-async function concurrentRuns(w: Workload, runs: number): Promise<{ runsPerSec: number; ms: number }> {
-  const s = store();
-  const o = orchestrator(w, 16, s);
-  await o.run('warm up');
-  const t0 = process.hrtime.bigint();
-  const results = await Promise.all(Array.from({ length: runs }, () => o.run('bench')));
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const bad = results.filter((r) => r.status !== 'succeeded').length;
-  if (bad) throw new Error(`${bad} runs did not succeed`);
+const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+async function w1(): Promise<Record<string, unknown>> {
+  const o = orchestrator(fanOutJoin(8), 8);
+  const { value: samples, gcMs, wallMs } = await withGcTime(() => sequential(o, 200, 2000, 'result', fanOutResult(8)));
   await o.close();
-  return { runsPerSec: (runs * 1000) / ms, ms };
+  return { usPerRun: mean(samples), p50Us: percentile(samples, 50), p99Us: percentile(samples, 99), gcShare: gcMs / wallMs };
+}
+
+async function w2(): Promise<Record<string, unknown>> {
+  const o = orchestrator(counterChain(100), undefined);
+  const samples = await sequential(o, 20, 200, 'c99', { counter: 100 });
+  await o.close();
+  return { usPerStep: mean(samples) / 100 };
+}
+
+async function w3(): Promise<Record<string, unknown>> {
+  const o = orchestrator(fanOutJoin(1000), 1000);
+  const samples = await sequential(o, 2, 20, 'result', fanOutResult(1000));
+  await o.close();
+  return { msPerRun: mean(samples) / 1000, usPerTask: mean(samples) / 1002 };
+}
+
+async function w4(): Promise<Record<string, unknown>> {
+  const o = orchestrator(fanOutJoin(8), 8);
+  const burst = async (): Promise<number> => {
+    const t0 = performance.now();
+    const results = await Promise.all(Array.from({ length: 1000 }, () => o.run('bench')));
+    const ms = performance.now() - t0;
+    for (const r of results) check(r, 'result', fanOutResult(8));
+    return (1000 * 1000) / ms;
+  };
+  for (let i = 0; i < 200; i++) check(await o.run('warm up'), 'result', fanOutResult(8));
+  await burst();
+  globalThis.gc?.();
+  const rss = rssPeak();
+  const rates = [await burst(), await burst(), await burst()].sort((a, b) => a - b);
+  const peakRssMb = await rss.stop();
+  await o.close();
+  return { runsPerSec: rates[1], peakRssMb };
+}
+
+/** Bytes the memory journal keeps per finished W1 run, when told to keep every run. */
+async function kept(): Promise<Record<string, unknown>> {
+  if (storeKind !== 'memory') return { note: 'memory journal only' };
+  if (!globalThis.gc) throw new Error('run with --expose-gc');
+  const o = orchestrator(fanOutJoin(8), 8, store({ keepAll: true }));
+  for (let i = 0; i < 200; i++) check(await o.run('warm up'), 'result', fanOutResult(8));
+  await new Promise((r) => setTimeout(r, 20));
+  globalThis.gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 2000; i++) check(await o.run('bench'), 'result', fanOutResult(8));
+  await new Promise((r) => setTimeout(r, 20));
+  globalThis.gc();
+  const keptPerRunB = (process.memoryUsage().heapUsed - before) / 2000;
+  await o.close();
+  return { keptPerRunB };
 }
 
 /** One run of a plan of `n` tasks in layers of 100: time and memory should grow linearly with n. */
 async function bigPlan(n: number): Promise<Record<string, unknown>> {
-  const o = orchestrator(layered(n, 100), 100, store());
+  const rss = rssPeak();
+  const o = orchestrator(layered(n, 100), 100);
   const t0 = process.hrtime.bigint();
   const r = await o.run('bench');
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 'succeeded') throw new Error(`${r.status}: ${r.reason}`);
   await o.close();
-  return { msPerRun: ms, usPerTask: (ms * 1000) / n };
+  return { msPerRun: ms, usPerTask: (ms * 1000) / n, peakRssMb: await rss.stop() };
 }
 
 async function main(): Promise<Record<string, unknown>> {
   switch (caseName) {
-    case 'fan-out-8': {
-      const nsPerRun = await sequentialRuns(fanOut(8), 2000, 16);
-      return { usPerRun: nsPerRun / 1000, usPerTask: nsPerRun / 1000 / 10 };
-    }
-    case 'chain-100': {
-      const nsPerRun = await sequentialRuns(chain(100), 100, 4);
-      return { usPerTask: nsPerRun / 1000 / 100, msPerRun: nsPerRun / 1e6 };
-    }
-    case 'wide-1000': {
-      const nsPerRun = await sequentialRuns(wide(1000), 20, 1000);
-      return { msPerRun: nsPerRun / 1e6, usPerTask: nsPerRun / 1000 / 1000 };
-    }
-    case 'concurrent-1000': {
-      const r = await concurrentRuns(fanOut(8), 1000);
-      return { runsPerSec: r.runsPerSec, msTotal: r.ms, usPerTask: (r.ms * 1000) / (1000 * 10) };
-    }
+    case 'W1':
+      return w1();
+    case 'W2':
+      return w2();
+    case 'W3':
+      return w3();
+    case 'W4':
+      return w4();
+    case 'kept':
+      return kept();
     case 'tasks-10000':
     case 'tasks-20000':
       return bigPlan(Number(caseName.slice('tasks-'.length)));
     default:
-      throw new Error(`unknown case ${caseName}`);
+      throw new Error(`unknown case ${caseName} (W1, W2, W3, W4, kept, tasks-10000, tasks-20000)`);
   }
 }
 
 try {
   const figures = await main();
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  process.stdout.write(`${JSON.stringify({ case: caseName, store: storeKind, ...figures, peakRssMb: peakRss / 1024 / 1024 })}\n`);
+  process.stdout.write(`${JSON.stringify({ case: caseName, store: storeKind, ...figures })}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

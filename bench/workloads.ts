@@ -30,42 +30,56 @@ export interface Workload {
   plan: Plan;
 }
 
-/** plan → 8 parallel branches → join. */
-export function fanOut(width = 8): Workload {
-  const agents = [noop('plan', [], ['p'])];
-  const tasks = [task('t-plan', 'plan', [], [], ['p'])];
-  const branches: string[] = [];
-  for (let i = 0; i < width; i++) {
-    agents.push(noop(`b${i}`, ['p'], [`b${i}`]));
-    tasks.push(task(`t-b${i}`, `b${i}`, ['t-plan'], ['p'], [`b${i}`]));
-    branches.push(`b${i}`);
-  }
-  agents.push(noop('join', branches, ['done']));
-  tasks.push(task('t-join', 'join', branches.map((b) => `t-${b}`), branches, ['done']));
-  return { agents, plan: { tasks, requested: ['done'] } };
+/**
+ * The harness's fan-out (../shared/bench-anchors, W1/W3/W4): `plan` → `width` parallel steps (each
+ * consumes the plan) → `integrate`, a join consuming every step's artifact. Each step answers
+ * asynchronously with a fresh small object, as the harness's shared step bodies do, and the join
+ * checks it got every branch once.
+ */
+export function fanOutJoin(width: number): Workload {
+  const steps = Array.from({ length: width }, (_, i) => `w${i}`);
+  const agents: Agent[] = [
+    defineAgent({ name: 'plan', description: 'plans the fan-out', produces: ['plan'], run: async () => ({ plan: { width } }) }),
+    ...steps.map((w, i) => defineAgent({ name: w, description: `step ${w}`, consumes: ['plan'], produces: [w], run: async () => ({ [w]: { i, v: 1 } }) })),
+    defineAgent({
+      name: 'integrate',
+      description: 'joins the steps',
+      consumes: steps,
+      produces: ['result'],
+      run: async (input) => {
+        const results = Object.values(input.inputs) as { i: number; v: number }[];
+        if (results.length !== width) throw new Error(`integrate: expected ${width} results, got ${results.length}`);
+        return { result: { count: results.length, sum: results.reduce((s, r) => s + r.i, 0) } };
+      },
+    }),
+  ];
+  const tasks = [
+    task('plan', 'plan', [], [], ['plan']),
+    ...steps.map((w) => task(w, w, ['plan'], ['plan'], [w])),
+    task('integrate', 'integrate', steps, steps, ['result']),
+  ];
+  return { agents, plan: { tasks, requested: ['result'] } };
 }
 
-/** t0 → t1 → ... → t(n-1). */
-export function chain(n: number): Workload {
+/** The harness's chain (W2): `n` steps, each adds one to the counter of the step before. */
+export function counterChain(n: number): Workload {
   const agents: Agent[] = [];
   const tasks: PlanTask[] = [];
   for (let i = 0; i < n; i++) {
-    const consumes = i === 0 ? [] : [`a${i - 1}`];
-    agents.push(noop(`s${i}`, consumes, [`a${i}`]));
-    tasks.push(task(`t${i}`, `s${i}`, i === 0 ? [] : [`t${i - 1}`], consumes, [`a${i}`]));
+    const consumes = i === 0 ? [] : [`c${i - 1}`];
+    const previous = i === 0 ? undefined : `c${i - 1}`;
+    agents.push(
+      defineAgent({
+        name: `s${i}`,
+        description: `step ${i}`,
+        consumes,
+        produces: [`c${i}`],
+        run: async (input) => ({ [`c${i}`]: { counter: (previous ? (input.inputs[previous] as { counter: number }).counter : 0) + 1 } }),
+      }),
+    );
+    tasks.push(task(`s${i}`, `s${i}`, i === 0 ? [] : [`s${i - 1}`], consumes, [`c${i}`]));
   }
-  return { agents, plan: { tasks, requested: [`a${n - 1}`] } };
-}
-
-/** n independent tasks. */
-export function wide(n: number, delayMs = 0): Workload {
-  const agents: Agent[] = [];
-  const tasks: PlanTask[] = [];
-  for (let i = 0; i < n; i++) {
-    agents.push(noop(`w${i}`, [], [`w${i}`], delayMs));
-    tasks.push(task(`t${i}`, `w${i}`, [], [], [`w${i}`]));
-  }
-  return { agents, plan: { tasks } };
+  return { agents, plan: { tasks, requested: [`c${n - 1}`] } };
 }
 
 /** n tasks in layers of `width`, each depending on one task of the layer before. */

@@ -21,8 +21,8 @@ export { BuiltinPlanner, StaticPlanner, FixedPlanner, validatePlan, assertValidP
 export type { PlanProblem, PlanInput, TaskInput } from './planning/index.ts';
 export { candidateAgents } from './routing/index.ts';
 // PostgreSQL lives in batonjs-scale (loaded by openStore only for postgres:// URLs).
-export { MemoryRunStore, SqliteRunStore, openStore, DEFAULT_DATABASE_FILE, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './store/index.ts';
-export type { OpenStoreOptions, SqliteRunStoreOptions, SqliteMigration } from './store/index.ts';
+export { MemoryRunStore, DEFAULT_MAX_FINISHED_RUNS, SqliteRunStore, openStore, DEFAULT_DATABASE_FILE, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './store/index.ts';
+export type { MemoryRunStoreOptions, OpenStoreOptions, SqliteRunStoreOptions, SqliteMigration } from './store/index.ts';
 export { deleteRunAndFiles, pruneRuns, supportsRetention } from './store/index.ts';
 export type { DeletedRun, PruneOptions, PruneReport } from './store/index.ts';
 export { openSqlite, sqliteErrorCode, sqliteAvailable } from './store/sqlite-driver.ts';

@@ -31,7 +31,8 @@ export class VersionGate {
   async refusal(plan: Plan): Promise<string | undefined> {
     const names = new Set<string>();
     for (const t of plan.tasks) {
-      for (const name of [t.agent, ...(this.manifest.agents[t.agent]?.fallback ?? [])]) if (!this.ran.has(name)) names.add(name);
+      if (!this.ran.has(t.agent)) names.add(t.agent);
+      for (const name of this.manifest.agents[t.agent]?.fallback ?? []) if (!this.ran.has(name)) names.add(name);
     }
     if (names.size === 0) return undefined;
     const verdicts = await Promise.all([...names].map((name) => this.check(name)));

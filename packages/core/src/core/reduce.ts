@@ -18,7 +18,6 @@ function addUsage(into: Usage, add: Usage | undefined): void {
 export class RunResultBuilder {
   private result: RunResult | undefined;
   private readonly tasks = new Map<string, TaskResult>();
-  private readonly attempts = new Map<string, AttemptRecord>();
 
   apply(event: RunEvent): void {
     switch (event.type) {
@@ -44,9 +43,10 @@ export class RunResultBuilder {
         delete r.reason;
         // The process carrying the run on asks again for what still waits (approval.requested).
         delete r.awaiting;
-        for (const id of event.interruptedAttempts) {
-          const a = this.attempts.get(id);
-          if (a && !a.status) {
+        const interrupted = new Set(event.interruptedAttempts);
+        for (const t of this.tasks.values()) {
+          for (const a of t.attempts) {
+            if (a.status || !interrupted.has(a.attemptId)) continue;
             a.status = 'failed';
             a.endedAt = event.at;
             a.error = 'interrupted: the orchestrator stopped during this attempt';
@@ -74,13 +74,12 @@ export class RunResultBuilder {
         };
         if (event.feedback !== undefined) a.feedback = event.feedback;
         t.attempts.push(a);
-        this.attempts.set(event.attemptId, a);
         t.status = 'running';
         t.agent = event.agent;
         return;
       }
       case 'task.attempt.failed': {
-        const a = this.attempts.get(event.attemptId);
+        const a = this.attemptOf(event.taskId, event.attemptId);
         if (!a || a.status) return;
         a.status = event.status;
         a.endedAt = event.at;
@@ -89,7 +88,7 @@ export class RunResultBuilder {
         return;
       }
       case 'task.succeeded': {
-        const a = this.attempts.get(event.attemptId);
+        const a = this.attemptOf(event.taskId, event.attemptId);
         if (!a || a.status) return;
         a.status = 'succeeded';
         a.endedAt = event.at;
@@ -182,12 +181,18 @@ export class RunResultBuilder {
   /** Makes `plan` the run's plan: its tasks are tracked, those of no plan that did not succeed dropped. */
   private applyPlan(r: RunResult, plan: Plan): void {
     r.plan = plan;
+    const first = this.tasks.size === 0;
     for (const t of plan.tasks) {
       const existing = this.tasks.get(t.id);
       if (existing && existing.status === 'succeeded') continue;
       const task: TaskResult = existing ?? { id: t.id, agent: t.agent, status: 'pending', attempts: [] };
       task.agent = t.agent;
       if (!existing) this.tasks.set(t.id, task);
+    }
+    // The first plan of a run: every task known is one of its tasks, in plan order.
+    if (first) {
+      r.tasks = [...this.tasks.values()];
+      return;
     }
     const keep = new Set(plan.tasks.map((t) => t.id));
     r.tasks = [...this.tasks.values()].filter((t) => keep.has(t.id) || t.status === 'succeeded');
@@ -217,6 +222,14 @@ export class RunResultBuilder {
   private need(event: RunEvent): RunResult {
     if (!this.result) throw new Error(`journal of run ${event.runId} does not start with run.started (event ${event.seq} is ${event.type})`);
     return this.result;
+  }
+
+  /** The attempt of a task with that id: its latest, nearly always (no index per attempt needed). */
+  private attemptOf(taskId: string, attemptId: string): AttemptRecord | undefined {
+    const attempts = this.tasks.get(taskId)?.attempts;
+    if (!attempts) return undefined;
+    for (let i = attempts.length - 1; i >= 0; i--) if (attempts[i]!.attemptId === attemptId) return attempts[i];
+    return undefined;
   }
 
   private task(id: string, agent?: string): TaskResult {

@@ -38,7 +38,8 @@ export class RunJournal {
   private seq: number;
   private pending: RunEvent[] = [];
   private flushing: Promise<void> = Promise.resolve();
-  private scheduled = false;
+  /** The pending write of this tick's events, cleared when a flush writes them first. */
+  private scheduled: NodeJS.Immediate | undefined;
   private failure: unknown;
   private fenced = false;
   private readonly appendOptions: AppendOptions | undefined;
@@ -84,22 +85,22 @@ export class RunJournal {
         // A listener's bug must not break the run.
       }
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.writeBatch);
-    }
+    this.scheduled ??= setImmediate(this.writeBatch);
     return event;
   }
 
   /** Waits until every emitted event is in the store; rethrows a store failure. */
   async flush(): Promise<void> {
-    if (this.pending.length > 0) this.writeBatch();
+    if (this.pending.length > 0 || this.scheduled) this.writeBatch();
     await this.flushing;
     if (this.failure) throw this.failure;
   }
 
   private readonly writeBatch = (): void => {
-    this.scheduled = false;
+    // A run whose awaits are all microtasks never yields to the event loop: a write left
+    // scheduled would hold the whole run (and every run after it) in memory until it did.
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];

@@ -19,6 +19,8 @@ export function decideRunStatus(
   stop: StopReason | undefined,
 ): { status: FinalRunStatus; reason?: string } {
   if (stop?.kind === 'cancelled') return { status: 'cancelled', reason: stop.message };
+  // The common end, without building sets: the results are the planned tasks, in plan order, all succeeded.
+  if (!stop && tasks.length === plan.tasks.length && tasks.every((t, i) => t.status === 'succeeded' && t.id === plan.tasks[i]!.id)) return { status: 'succeeded' };
   const planned = new Set(plan.tasks.map((t) => t.id));
   const relevant = tasks.filter((t) => planned.has(t.id));
   const failed = relevant.filter((t) => t.status !== 'succeeded');

@@ -48,10 +48,10 @@ export class OwnerSession {
     const entry: Held = { ...run, fence, cancelled: false, applying: new Set() };
     this.held.set(runId, entry);
     this.startTimer();
+    // The timer stops at its next beat once nothing is held: runs that follow one another keep
+    // one timer instead of making and clearing one each.
     return () => {
-      if (this.held.get(runId) !== entry) return;
-      this.held.delete(runId);
-      if (this.held.size === 0) this.stopTimer();
+      if (this.held.get(runId) === entry) this.held.delete(runId);
     };
   }
 
@@ -93,7 +93,10 @@ export class OwnerSession {
     if (this.timer) return;
     // Every second (or a fifth of a shorter lease): a cancel asked from elsewhere lands within about a second.
     const every = Math.max(100, Math.min(1_000, Math.floor(leaseMs() / 5)));
-    this.timer = setInterval(() => void this.tick(), every);
+    this.timer = setInterval(() => {
+      if (this.held.size === 0) this.stopTimer();
+      else void this.tick();
+    }, every);
     this.timer.unref();
   }
 

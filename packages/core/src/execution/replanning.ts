@@ -17,7 +17,8 @@ export async function replanIfUseful(
   journal: RunJournal,
   loop: RunLoop,
   done: number,
-  signal: AbortSignal,
+  /** The run's control: its signal is made only if a re-plan is asked for. */
+  run: { readonly signal: AbortSignal },
   versionRefusal: (plan: Plan) => Promise<string | undefined>,
 ): Promise<{ plan?: Plan; note?: string } | undefined> {
   if (!planner.replan || loop.stopReason) return undefined;
@@ -37,7 +38,7 @@ export async function replanIfUseful(
         produced: Object.keys(loop.artifacts),
         succeeded: r.tasks.filter((t) => t.status === 'succeeded').map((t) => t.id),
       },
-      { signal },
+      { signal: run.signal },
     );
     if (!outcome) return undefined;
     if (outcome.usage) journal.emit({ type: 'usage', usage: outcome.usage });

@@ -19,6 +19,11 @@ export class RunControl {
     return this.controller.signal;
   }
 
+  /** Throws the reason the run was stopped, if it was (without making the signal). */
+  throwIfStopped(): void {
+    if (this.reason) throw new RunStopped(this.reason);
+  }
+
   stop(reason: StopReason): void {
     if (this.reason) return;
     this.reason = reason;

@@ -15,6 +15,7 @@ import { replanIfUseful } from './replanning.ts';
 import { RunClock } from './run-clock.ts';
 import type { RunControl } from './run-control.ts';
 import { RunLoop } from './run-loop.ts';
+import { SignalView } from './signal-view.ts';
 
 /** What a run needs from the orchestrator that drives it. */
 export interface RunServices {
@@ -114,7 +115,7 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
     // A plan given with the run or a workflow is what the user fixed: no planner re-plans it.
     const fixed = current.planner === 'fixed' || current.planner === 'workflow';
     for (let replans = 0; !fixed; replans++) {
-      const next = await replanIfUseful(services.planner, manifest, journal, loop, replans, control.signal, (plan) => services.versionRefusal(plan, manifest));
+      const next = await replanIfUseful(services.planner, manifest, journal, loop, replans, control, (plan) => services.versionRefusal(plan, manifest));
       note = next?.note;
       if (!next?.plan) break;
       approvals.planReplaced();
@@ -184,8 +185,8 @@ async function detached(job: RunJob): Promise<RunResult> {
 
 /** Plans the goal with the run's signal, validates the plan and journals it. */
 async function planRun(job: RunJob, planner: Planner): Promise<void> {
-  const outcome = await planner.plan(job.goal, job.manifest, { signal: job.control.signal });
-  job.control.signal.throwIfAborted();
+  const outcome = await planner.plan(job.goal, job.manifest, new SignalView(job.control));
+  job.control.throwIfStopped();
   if (outcome.usage) job.journal.emit({ type: 'usage', usage: outcome.usage });
   assertValidPlan(outcome.plan, job.manifest);
   job.journal.emit({ type: 'plan.created', plan: outcome.plan, planner: outcome.planner, ...(outcome.reason ? { reason: outcome.reason } : {}) });

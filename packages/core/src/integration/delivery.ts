@@ -40,7 +40,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
   const provenance = ownCopy(o.loop?.provenance);
   let deliverable: Deliverable = collectArtifacts({ plan: result.plan, artifacts, provenance });
   if (o.outDir) await mkdir(o.outDir, { recursive: true });
-  if (o.loop && status !== 'cancelled' && Object.keys(artifacts).length > 0) {
+  if (o.loop && status !== 'cancelled' && hasAny(artifacts)) {
     journal.emit({ type: 'integration.started', integrator: o.integratorName });
     const started = Date.now();
     try {
@@ -96,6 +96,12 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
   const final = journal.builder.current()!;
   if (runJson) await writeFile(runJson, `${JSON.stringify(final, null, 2)}\n`);
   return final;
+}
+
+/** True when the record has an own key (without listing every key of a 1,000-artifact run). */
+function hasAny(record: Record<string, unknown>): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return true;
+  return false;
 }
 
 /** The promise, or the signal's reason as soon as it aborts (an integrator that ignores its signal). */

@@ -1,6 +1,7 @@
 import { BatonError } from '../core/errors.ts';
 import type { Manifest, Plan, PlanTask } from '../core/types.ts';
 import { dependsTransitively, findCycles } from './plan-graph.ts';
+import { PlanMemo } from './plan-shape.ts';
 
 /** One thing wrong with a plan, worded so it can be sent back to a planner (an LLM) to fix. */
 export interface PlanProblem {
@@ -46,14 +47,23 @@ export function validatePlan(plan: Plan, manifest: Manifest, available: readonly
   return problems;
 }
 
+const validPlans = new PlanMemo<Manifest, true>();
+
 /**
- * Throws when the plan is not valid.
+ * Throws when the plan is not valid. A plan object that passed against the same manifest before
+ * and has not changed since (same task objects, ids, agents, links and artifact lists) is not
+ * checked again: a fixed plan handed to every run is validated once, until it changes.
  *
  * @throws BatonError `PLAN_INVALID` listing every problem; `details` holds the `PlanProblem[]`.
  */
 export function assertValidPlan(plan: Plan, manifest: Manifest, available: readonly string[] = []): void {
+  const reusable = available.length === 0;
+  if (reusable && validPlans.get(plan, manifest)) return;
   const problems = validatePlan(plan, manifest, available);
-  if (problems.length === 0) return;
+  if (problems.length === 0) {
+    if (reusable) validPlans.set(plan, manifest, true);
+    return;
+  }
   throw new BatonError('PLAN_INVALID', formatPlanProblems(problems), { retryable: false, details: problems });
 }
 

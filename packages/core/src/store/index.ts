@@ -1,4 +1,5 @@
-export { MemoryRunStore } from './memory-store.ts';
+export { MemoryRunStore, DEFAULT_MAX_FINISHED_RUNS } from './memory-store.ts';
+export type { MemoryRunStoreOptions } from './memory-store.ts';
 export { SqliteRunStore } from './sqlite-store.ts';
 export type { SqliteRunStoreOptions } from './sqlite-store.ts';
 export { openStore, DEFAULT_DATABASE_FILE } from './open-store.ts';

@@ -29,23 +29,54 @@ interface MemoryRun {
   cancelRequested: string | undefined;
 }
 
+/** How many finished runs a {@link MemoryRunStore} keeps by default. */
+export const DEFAULT_MAX_FINISHED_RUNS = 1000;
+
+/** Bounds on what a {@link MemoryRunStore} keeps of runs that have ended. */
+export interface MemoryRunStoreOptions {
+  /**
+   * Finished runs kept: once more have ended, the ones that ended first are forgotten (their
+   * events, record and ownership). Default {@link DEFAULT_MAX_FINISHED_RUNS}; `Infinity` keeps
+   * every run for the life of the process. Runs still going are never forgotten.
+   */
+  maxFinishedRuns?: number;
+  /**
+   * Finished runs are forgotten once this many milliseconds have passed since they ended (checked
+   * whenever a run starts or ends). Default: no age limit.
+   */
+  maxFinishedAgeMs?: number;
+}
+
 /**
- * A RunStore held in process memory: for tests, `baton plan` and runs nobody will resume.
+ * A RunStore held in process memory: for tests, `baton plan`, embedding in a program and runs
+ * nobody will resume. It keeps every run until it ends, then the last
+ * {@link MemoryRunStoreOptions.maxFinishedRuns} finished runs (1,000 by default), so a long-lived
+ * process does not grow with every run it ever made; a forgotten run reads as unknown.
  *
  * Appending is O(events appended): events are kept by reference, not copied or serialised, so
  * callers must treat an event as immutable once appended (the scheduler does).
  */
 export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetention {
   private readonly runs = new Map<string, MemoryRun>();
+  /** Finished runs in the order they ended, with Date.now() when they did. */
+  private readonly finished = new Map<string, number>();
   private readonly owners = new Map<string, { owner: RunOwner; heartbeatMs: number }>();
+  private readonly maxFinishedRuns: number;
+  private readonly maxFinishedAgeMs: number;
   /** Decision requests by run, then by key. */
   private readonly decisions = new Map<string, Map<string, DecisionRequest>>();
   private closed = false;
+
+  constructor(options: MemoryRunStoreOptions = {}) {
+    this.maxFinishedRuns = bound('maxFinishedRuns', options.maxFinishedRuns, DEFAULT_MAX_FINISHED_RUNS);
+    this.maxFinishedAgeMs = bound('maxFinishedAgeMs', options.maxFinishedAgeMs, Infinity);
+  }
 
   async createRun(record: NewRunRecord): Promise<void> {
     this.ensureOpen();
     checkNewRun(record);
     if (this.runs.has(record.runId)) throw runExistsError(record.runId);
+    if (this.maxFinishedAgeMs !== Infinity) this.forgetOldRuns(Date.now());
     const stored: RunRecord = {
       runId: record.runId,
       goal: record.goal,
@@ -76,13 +107,28 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     checkAppendOrder(runId, run.events.length, events);
     for (const event of events) run.events.push(event);
     run.record.eventCount = run.events.length;
-    run.updatedMs = Date.now();
+    const now = Date.now();
+    run.updatedMs = now;
     const status = statusAfter(events);
-    if (status !== undefined) run.record.status = status;
-    if (status !== undefined && isFinalStatus(status)) {
-      run.ownerId = undefined;
-      run.cancelRequested = undefined;
-      this.decisions.delete(runId);
+    if (status === undefined) return;
+    run.record.status = status;
+    if (!isFinalStatus(status)) {
+      this.finished.delete(runId);
+      return;
+    }
+    run.ownerId = undefined;
+    run.cancelRequested = undefined;
+    this.decisions.delete(runId);
+    this.finished.set(runId, now);
+    this.forgetOldRuns(now);
+  }
+
+  /** Forgets the finished runs beyond the bounds, the ones that ended first first. */
+  private forgetOldRuns(now: number): void {
+    for (const [runId, endedMs] of this.finished) {
+      if (this.finished.size <= this.maxFinishedRuns && now - endedMs <= this.maxFinishedAgeMs) return;
+      this.finished.delete(runId);
+      this.runs.delete(runId);
     }
   }
 
@@ -123,6 +169,7 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     if (!run) return false;
     if (!isFinalStatus(run.record.status)) throw runRunningError(runId);
     this.runs.delete(runId);
+    this.finished.delete(runId);
     return true;
   }
 
@@ -225,7 +272,10 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   }
 
   private heartbeatNow(owner: RunOwner): void {
-    this.owners.set(owner.id, { owner: { ...owner }, heartbeatMs: Date.now() });
+    const known = this.owners.get(owner.id);
+    // Every run this process creates heartbeats the same owner: refresh it rather than copy it again.
+    if (known && known.owner.host === owner.host && known.owner.pid === owner.pid && known.owner.startedAt === owner.startedAt) known.heartbeatMs = Date.now();
+    else this.owners.set(owner.id, { owner: { ...owner }, heartbeatMs: Date.now() });
   }
 
   private ownershipOf(run: MemoryRun): RunOwnership {
@@ -242,6 +292,12 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   private ensureOpen(): void {
     if (this.closed) throw storeClosedError('memory');
   }
+}
+
+function bound(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(value >= 0)) throw new RangeError(`MemoryRunStore: ${name} must be a number >= 0 (or Infinity), got ${String(value)}`);
+  return value;
 }
 
 /** A copy of the run's record, safe to hand out. */

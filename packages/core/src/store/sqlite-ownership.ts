@@ -37,6 +37,7 @@ export class SqliteOwnership {
   private readonly markCancel: SqliteStatement;
   private readonly selectRequests: SqliteStatement;
   private readonly runExists: SqliteStatement;
+  private lastBeat: { ownerId: string; at: number } | undefined;
 
   constructor(private readonly db: SqliteDatabase) {
     this.upsertOwner = db.prepare(
@@ -55,10 +56,21 @@ export class SqliteOwnership {
   }
 
   heartbeat(owner: RunOwner): void {
-    this.upsertOwner.run({ id: owner.id, host: owner.host, pid: owner.pid, startedAt: owner.startedAt, now: Date.now() });
+    const now = Date.now();
+    this.upsertOwner.run({ id: owner.id, host: owner.host, pid: owner.pid, startedAt: owner.startedAt, now });
+    this.lastBeat = { ownerId: owner.id, at: now };
+  }
+
+  /**
+   * True when this connection heartbeated `owner` less than `withinMs` ago, so its row exists and is
+   * fresh (leases are seconds long): every run a process creates need not write it again.
+   */
+  beatRecently(owner: RunOwner, withinMs: number): boolean {
+    return this.lastBeat?.ownerId === owner.id && Date.now() - this.lastBeat.at < withinMs;
   }
 
   retire(ownerId: string): void {
+    if (this.lastBeat?.ownerId === ownerId) this.lastBeat = undefined;
     this.db.immediate(() => {
       this.releaseOwned.run(ownerId);
       this.deleteOwner.run(ownerId);

@@ -1,7 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { openSqlite, sqliteErrorCode } from './sqlite-driver.ts';
-import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.ts';
+import type { SqlValue, SqliteDatabase, SqliteStatement } from './sqlite-driver.ts';
 import type { RunEvent } from '../core/events.ts';
 import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from '../core/contracts.ts';
 import { isFinalStatus } from '../core/types.ts';
@@ -38,6 +38,12 @@ export interface SqliteRunStoreOptions {
   busyTimeoutMs?: number;
 }
 
+/** How recent a heartbeat of a run's owner lets createRun skip writing another (leases are seconds). */
+const OWNER_BEAT_REUSE_MS = 100;
+
+/** Events written by one INSERT statement at most (5 values each, far below SQLite's variable limit). */
+const ROWS_PER_INSERT = 64;
+
 interface PagingKey {
   created_at: string;
   run_id: string;
@@ -62,6 +68,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   private readonly deleteEvents: SqliteStatement;
   private readonly deleteRunRow: SqliteStatement;
   private readonly listStatements = new Map<string, SqliteStatement>();
+  private readonly insertStatements = new Map<number, SqliteStatement>();
   private readonly selectFence: SqliteStatement;
   private readonly owners: SqliteOwnership;
   private readonly decisions: SqliteDecisions;
@@ -125,11 +132,14 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     checkNewRun(record);
     try {
       const owner = record.owner;
+      // The owner's row must exist and be fresh; a process creating runs one after another wrote it
+      // moments ago, and one statement needs no transaction of its own.
+      const beat = owner !== undefined && !this.owners.beatRecently(owner, OWNER_BEAT_REUSE_MS);
       const insert = (): void => {
-        if (owner) this.owners.heartbeat(owner);
+        if (beat) this.owners.heartbeat(owner);
         this.insertRun.run(record.runId, record.goal, 'running', record.createdAt, record.createdAt, record.manifestFile ?? null, owner ? FIRST_FENCE : 0, owner?.id ?? null);
       };
-      if (owner) this.db.immediate(insert);
+      if (beat) this.db.immediate(insert);
       else insert();
     } catch (e) {
       if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw runExistsError(record.runId);
@@ -168,11 +178,28 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       checkContinues(runId, Number(row['event_count']), firstSeq);
       throw concurrentAppendError(runId, firstSeq);
     }
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i] as RunEvent;
-      this.insertEvent.run(runId, event.seq, event.type, event.at, bodies[i] as string);
+    // Several rows per statement: each statement run is a round trip into SQLite.
+    for (let from = 0; from < events.length; from += ROWS_PER_INSERT) {
+      const to = Math.min(events.length, from + ROWS_PER_INSERT);
+      const values: SqlValue[] = [];
+      for (let i = from; i < to; i++) {
+        const event = events[i] as RunEvent;
+        values.push(runId, event.seq, event.type, event.at, bodies[i] as string);
+      }
+      this.insertEvents(to - from).run(...values);
     }
     if (status !== null && isFinalStatus(status)) this.decisions.clearAll(runId);
+  }
+
+  /** The INSERT of `rows` events, prepared once per row count. */
+  private insertEvents(rows: number): SqliteStatement {
+    if (rows === 1) return this.insertEvent;
+    let statement = this.insertStatements.get(rows);
+    if (!statement) {
+      statement = this.db.prepare(`INSERT INTO events (run_id, seq, type, at, body) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?)').join(', ')}`);
+      this.insertStatements.set(rows, statement);
+    }
+    return statement;
   }
 
   async readEvents(runId: string, afterSeq?: number): Promise<RunEvent[]> {

@@ -1,6 +1,6 @@
 import { errorMessage } from '../core/errors.ts';
 import type { AgentOutput, AgentSpec } from '../core/types.ts';
-import { outputAsJson } from './output-size.ts';
+import { outputCopy } from './output-size.ts';
 import { compileSchema, describeSchemaErrors } from './schema-compiler.ts';
 
 export type OutputCheck =
@@ -32,16 +32,15 @@ export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: u
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got ${kindOf(raw)}`] };
   }
-  let json: string | undefined;
+  let output: AgentOutput;
   try {
-    json = outputAsJson(raw, options.maxOutputBytes);
+    output = outputCopy(raw, options.maxOutputBytes) as AgentOutput;
   } catch (e) {
     return { ok: false, problems: [errorMessage(e)] };
   }
-  if (json === undefined) {
+  if (output === undefined) {
     return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got a value that JSON turns into nothing`] };
   }
-  const output = JSON.parse(json) as AgentOutput;
   // A Date, a boxed primitive or a toJSON() can turn an object into something else in JSON.
   if (typeof output !== 'object' || output === null || Array.isArray(output)) {
     return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got a value that JSON turns into ${kindOf(output)}`] };

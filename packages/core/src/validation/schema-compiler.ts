@@ -1,8 +1,13 @@
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import ajvFormats from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
+import type ajvFormats from 'ajv-formats';
 import type { JsonSchema } from '../core/types.ts';
 import { findPattern, linearRegExp, PatternError } from './linear-regexp.ts';
+
+// ajv and its formats (~3 MB of memory) load on the first schema compiled: runs whose artifacts
+// have no JSON Schema never need them. They are CommonJS, so require() loads them synchronously.
+const requireCjs = createRequire(import.meta.url);
 
 const DRAFT_2020 = 'https://json-schema.org/draft/2020-12/schema';
 
@@ -31,15 +36,18 @@ function ajvFor(schema: JsonSchema, useDefaults = false): Ajv | Ajv2020 {
   let ajv = instances.get(key);
   if (!ajv) {
     const options = useDefaults ? { ...OPTIONS, useDefaults: true } : OPTIONS;
-    ajv = withFormats(is2020 ? new Ajv2020(options) : new Ajv(options));
+    ajv = withFormats(
+      is2020
+        ? new (requireCjs('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 }).Ajv2020(options)
+        : new (requireCjs('ajv') as { Ajv: typeof Ajv }).Ajv(options),
+    );
     instances.set(key, ajv);
   }
   return ajv;
 }
 
 function withFormats<T extends Ajv | Ajv2020>(ajv: T): T {
-  // ajv-formats is CommonJS; under NodeNext its default import is the module object.
-  ajvFormats.default(ajv);
+  (requireCjs('ajv-formats') as typeof ajvFormats).default(ajv);
   return ajv;
 }
 

@@ -41,4 +41,30 @@ describe('DagState', () => {
   it('rejects a dependency on an unknown task', () => {
     expect(() => new DagState([task('a', ['ghost'])])).toThrow(/unknown task ghost/);
   });
+
+  it('keeps the state of each run apart when runs share one plan object', () => {
+    const tasks = [task('a'), task('b', ['a'])];
+    const runs = [new DagState(tasks), new DagState(tasks), new DagState(tasks)];
+    expect(runs[0]!.takeReady()).toBe('a');
+    runs[0]!.succeed('a');
+    expect(runs[1]!.stateOf('a')).toBe('ready');
+    expect(runs[2]!.takeReady()).toBe('a');
+    expect(runs[2]!.fail('a')).toEqual(['b']);
+    expect(runs[0]!.takeReady()).toBe('b');
+  });
+
+  it('follows a plan object changed after earlier runs used it', () => {
+    const tasks = [task('a'), task('b'), task('c', ['a'])];
+    for (let i = 0; i < 3; i++) new DagState(tasks);
+    tasks[2]!.dependsOn.push('b');
+    const dag = new DagState(tasks);
+    expect([dag.takeReady(), dag.takeReady(), dag.takeReady()]).toEqual(['a', 'b', undefined]);
+    expect(dag.succeed('a')).toEqual([]);
+    expect(dag.succeed('b')).toEqual(['c']);
+  });
+
+  it('rejects a task id used twice', () => {
+    expect(() => new DagState([task('a'), task('a')])).toThrow(/task a appears twice/);
+  });
 });
+

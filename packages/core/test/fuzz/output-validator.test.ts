@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AgentSpec, JsonSchema } from '../../src/core/types.ts';
+import { jsonCopy } from '../../src/validation/json-copy.ts';
 import { checkOutput } from '../../src/validation/output-validator.ts';
 import { compileSchema } from '../../src/validation/schema-compiler.ts';
 import { fuzzRuns } from './arbitraries.ts';
@@ -108,5 +109,56 @@ describe('output validator under fuzzing', () => {
     const hostile = [cyclic, { report: { toJSON: () => { throw new Error('no JSON for you'); } } }, { report: 10n }, { report: deep }, Object.create(null) as unknown, new Proxy({}, {})];
     for (const raw of hostile) expectSound(spec, ['report'], raw);
     expect(checkOutput(spec, ['report'], cyclic).ok).toBe(false);
+  });
+});
+
+describe('jsonCopy under fuzzing', () => {
+  /** What JSON gives for a value: the copy, or the error it throws. */
+  const viaJson = (v: unknown): { value: unknown } | { error: string } => {
+    try {
+      const text = JSON.stringify(v);
+      return { value: text === undefined ? undefined : JSON.parse(text) };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  };
+  const viaCopy = (v: unknown): { value: unknown } | { error: string } => {
+    try {
+      return { value: jsonCopy(v) };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  };
+
+  it('gives exactly what a JSON round trip gives, for any value inside an object or an array', () => {
+    fc.assert(
+      fc.property(anyValue, (v) => {
+        for (const holder of [{ v }, [v], { a: [v, { b: v }] }]) {
+          const expected = viaJson(holder);
+          const got = viaCopy(holder);
+          expect(isDeepStrictEqual(got, expected)).toBe(true);
+        }
+      }),
+      { numRuns: fuzzRuns(1000) },
+    );
+  });
+
+  it('copies -0, NaN, undefined, __proto__ keys, toJSON and cycles as JSON does', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic['self'] = cyclic;
+    const cases: unknown[] = [
+      { z: -0, n: Number.NaN, i: Number.POSITIVE_INFINITY, u: undefined, f: () => 1, s: Symbol('s') },
+      [undefined, () => 1, -0],
+      JSON.parse('{"__proto__": {"x": 1}, "y": 2}'),
+      { d: new Date(0), m: new Map([[1, 2]]), t: { toJSON: () => 'T' } },
+      Object.assign(Object.create(null) as object, { k: [1, { l: 'x' }] }),
+      { deep: JSON.parse(`${'['.repeat(100)}1${']'.repeat(100)}`) },
+      cyclic,
+      { big: 1n },
+    ];
+    for (const c of cases) expect(viaCopy(c)).toEqual(viaJson(c));
+    const copy = jsonCopy(JSON.parse('{"__proto__": {"x": 1}}')) as object;
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toEqual(['__proto__']);
   });
 });

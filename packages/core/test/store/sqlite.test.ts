@@ -100,6 +100,32 @@ describe('SqliteRunStore', () => {
     }
   });
 
+  it('writes a batch larger than one INSERT holds, every event in its own row, in order', async () => {
+    const file = join(tempDir(), 'baton.db');
+    const store = open(file);
+    await store.createRun({ runId: 'r_big', goal: 'g', createdAt: '2024-01-01T00:00:00.000Z' });
+    const events = stamp('r_big', Array.from({ length: 150 }, (_, i) => ({ type: 'task.skipped' as const, taskId: `t${i}`, reason: `why ${i}` })));
+    await store.append('r_big', events.slice(0, 1));
+    await store.append('r_big', events.slice(1));
+    expect(await store.readEvents('r_big')).toStrictEqual(events);
+    expect((await store.getRun('r_big'))?.eventCount).toBe(150);
+    const db = openDatabase(file, { readonly: true });
+    try {
+      expect(db.prepare('SELECT count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM events').get()).toEqual({ n: 150, lo: 1, hi: 150 });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('writes the owner row again for a run created after its owner retired', async () => {
+    const store = open(join(tempDir(), 'baton.db'));
+    const owner = { id: 'h:1:a', host: 'h', pid: 1, startedAt: 1 };
+    await store.createRun({ runId: 'r_a', goal: 'g', createdAt: '2024-01-01T00:00:00.000Z', owner });
+    await store.retire(owner.id);
+    await store.createRun({ runId: 'r_b', goal: 'g', createdAt: '2024-01-01T00:00:01.000Z', owner });
+    expect((await store.ownership('r_b'))?.owner).toEqual(owner);
+  });
+
   it('opens a journal written at schema version 1 and migrates it', async () => {
     const file = join(tempDir(), 'baton.db');
     copyFileSync(join(import.meta.dirname, 'fixtures', 'journal-v1.db'), file);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonSizeAtLeast, outputAsJson } from '../../src/validation/output-size.ts';
+import { jsonSizeAtLeast, jsonSizeAtMost, outputAsJson, outputCopy } from '../../src/validation/output-size.ts';
 import { fuzzRuns } from '../fuzz/arbitraries.ts';
 
 describe('the size of an output as JSON', () => {
@@ -20,5 +20,28 @@ describe('the size of an output as JSON', () => {
   it('refuses an output far over the limit without counting all of it', () => {
     const huge = { report: { pages: Array.from({ length: 1_000 }, () => 'p'.repeat(100_000)) } };
     expect(() => outputAsJson(huge, 1_000_000)).toThrow(/^the output is at least 10010\d\d bytes \(977\.\d KiB\) as JSON: the output limit is 1000000 bytes \(976\.6 KiB\)/);
+  });
+
+  it('is never underestimated when the copy skips the JSON text (so no output over the limit passes)', () => {
+    const anything = fc.anything({ withBoxedValues: true, withMap: true, withSet: true, withDate: true, withNullPrototype: true, withSparseArray: true, withBigInt: false });
+    fc.assert(
+      fc.property(anything, (value) => {
+        const json = JSON.stringify(value) as string | undefined;
+        if (json === undefined) return;
+        const bytes = Buffer.byteLength(json, 'utf8');
+        expect(jsonSizeAtMost(value, Infinity)).toBeGreaterThanOrEqual(bytes);
+        expect(outputCopy(value, bytes)).toEqual(JSON.parse(json));
+        if (bytes > 0) expect(() => outputCopy(value, bytes - 1)).toThrow(/output limit is/);
+      }),
+      { numRuns: fuzzRuns(2_000) },
+    );
+  });
+
+  it('copies plain data far under the limit without measuring it exactly, and measures it near the limit', () => {
+    const report = { title: 'Q2 \u00e9t\u00e9 "quoted"\n', rows: [1.5, -0, null, true, { region: 'EMEA' }] };
+    const exact = Buffer.byteLength(JSON.stringify(report), 'utf8');
+    expect(outputCopy(report, 1_000_000)).toEqual(JSON.parse(JSON.stringify(report)));
+    expect(outputCopy(report, exact)).toEqual(JSON.parse(JSON.stringify(report)));
+    expect(() => outputCopy(report, exact - 1)).toThrow(`the output is ${exact} bytes as JSON`);
   });
 });
