@@ -1,21 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AgentPool } from './agents/agent-pool.ts';
 import { VersionGate } from './agents/version-gate.ts';
 import { AgentRegistry } from './agents/registry.ts';
-import type { Agent, DecisionRequest, Integrator, Planner, RunStore } from './core/contracts.ts';
+import type { Agent, Integrator, Planner, RunStore } from './core/contracts.ts';
 import { BatonError } from './core/errors.ts';
 import type { RunEvent } from './core/events.ts';
 import { newRunId } from './core/ids.ts';
-import { reduceEvents } from './core/reduce.ts';
 import { isFinalStatus } from './core/types.ts';
-import type { AgentOutput, ApprovalDecision, Manifest, PendingApproval, Plan, PlanTask, RunResult, Usage } from './core/types.ts';
-import { checkDecision } from './execution/decision-input.ts';
-import { decisionTarget, describe, notAwaiting } from './execution/approvals.ts';
-import type { RunApprovals } from './execution/approvals.ts';
+import type { ApprovalDecision, Manifest, RunResult } from './core/types.ts';
 import { RunJournal } from './execution/journal.ts';
 import type { EventListener } from './execution/journal.ts';
-import type { Limiter } from './execution/limiter.ts';
 import { ownerInfo, ownerGone, leaseMs, PROCESS_OWNER } from './execution/owner-identity.ts';
 import { OwnerSession } from './execution/owner-session.ts';
 import { RunControl } from './execution/run-control.ts';
@@ -23,101 +17,18 @@ import { driveRun, notResumable } from './execution/run-driver.ts';
 import type { RunJob, RunServices } from './execution/run-driver.ts';
 import { loadIntegrator } from './integration/load-integrator.ts';
 import { snapshotOf } from './manifest/snapshot.ts';
+import { DecisionDesk } from './orchestrator-decisions.ts';
+import type { AwaitedDecision, CancelRequest, DecisionOutcome, OrchestratorOptions, ResumeOptions, RunHandle, RunOptions } from './orchestrator-options.ts';
 import { BuiltinPlanner } from './planning/builtin-planner.ts';
 import { fixedPlanFor } from './planning/run-plan.ts';
-import { editedPlanOf } from './planning/fixed-plan.ts';
-import type { PlanInput } from './planning/fixed-plan.ts';
 import { assertValidPlan } from './planning/validate-plan.ts';
 import { MemoryRunStore } from './store/memory-store.ts';
 import { supportsOwnership } from './store/ownership.ts';
 import { resolveParams } from './validation/params.ts';
 
+export type { AwaitedDecision, CancelRequest, DecisionOutcome, OrchestratorOptions, ResumeOptions, RunHandle, RunOptions } from './orchestrator-options.ts';
+
 const HOST = hostname();
-
-/** Everything an orchestrator is made of; each part is replaceable. */
-export interface OrchestratorOptions {
-  manifest: Manifest;
-  /** Agents defined in code (`defineAgent`); they replace manifest agents of the same name. */
-  agents?: Agent[];
-  /** The journal. Default: in memory (the CLI uses SQLite at `.baton/baton.db`). */
-  store?: RunStore;
-  /** Default: the builtin planner. */
-  planner?: Planner;
-  /** Default: the manifest's `orchestrator.integrator`, else the artifacts with their provenance. */
-  integrator?: Integrator;
-  registry?: AgentRegistry;
-  /** A cap on attempts in flight shared by every run of this orchestrator (and others given it). */
-  limiter?: Limiter;
-  /** Folder for each run's files; a function gets the run id. Default: no files. */
-  outDir?: string | ((runId: string) => string);
-  /** Extra checks of valid outputs (LLM judges plug in here); model usage goes to `reportUsage`. */
-  extraChecks?: (task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal, reportUsage?: (usage: Usage) => void) => Promise<string[]>;
-}
-
-/** Options of one run. */
-export interface RunOptions {
-  /** Aborting it cancels the run (it ends `cancelled`). */
-  signal?: AbortSignal;
-  /** Receives every event of this run as it happens. */
-  onEvent?: EventListener;
-  outDir?: string;
-  /** Use this id instead of a generated one. */
-  runId?: string;
-  /**
-   * The run's typed parameters, checked against the manifest's `orchestrator.params` (its
-   * defaults filled in) and handed to every agent as `input.params`.
-   */
-  params?: Record<string, unknown>;
-  /**
-   * Run exactly this plan, no planner involved (`planner: fixed`): the `plan` member of `baton plan
-   * --json` or that whole output; tasks may leave out what their agent implies. Checked like any
-   * planner's plan, once per plan object.
-   */
-  plan?: Plan | PlanInput | { plan: Plan | PlanInput };
-  /** Run the manifest's workflow of this name (`planner: workflow`), no planner involved. */
-  workflow?: string;
-  /** Approve every decision of this run at once, by this name (`baton run --yes`); journaled with the run. */
-  autoApprove?: { by: string };
-  /**
-   * When the run can go no further until a decision is taken, let go of it: nothing more is
-   * journaled here, its ownership is released, and `result` settles with the result so far (status
-   * `awaiting-approval`). A later decision, or a `baton serve` on the journal, carries it on.
-   */
-  detachWhenWaiting?: boolean;
-}
-
-/** Options of carrying on a run from its journal. */
-export interface ResumeOptions extends Omit<RunOptions, 'runId'> {
-  /** Continue under the orchestrator's manifest instead of the one journaled when the run started. */
-  useCurrentManifest?: boolean;
-}
-
-/** A run in progress. */
-export interface RunHandle {
-  runId: string;
-  /** Settles with the final RunResult; never rejects for agent failures (they are in the result). */
-  result: Promise<RunResult>;
-  cancel(reason?: string): void;
-  /** Set when the run was resumed under a manifest other than this orchestrator's (or the reverse). */
-  note?: string;
-}
-
-/** What became of a decision on a run, wherever the run is held. */
-export type DecisionOutcome =
-  /** This process holds the run: the decision is journaled and the run goes on here. */
-  | { kind: 'decided'; result: RunResult }
-  /** A live process holds the run: the decision is left in the journal for it (see `awaitDecision`). */
-  | { kind: 'requested'; requestId: string; owner: string }
-  /** Nobody held the run: this process took it over, journaled the decision and carries it on. */
-  | { kind: 'carried'; handle: RunHandle; result: RunResult };
-
-/** What became of a request to cancel a run, wherever it runs. */
-export type CancelRequest =
-  | { kind: 'cancelling' }
-  | { kind: 'requested'; owner: string }
-  | { kind: 'cancelled'; result: RunResult }
-  | { kind: 'ended'; status: string }
-  | { kind: 'not-found' };
 
 /**
  * The orchestrator: plans a goal into a DAG of tasks, routes each to a sub-agent, validates
@@ -135,10 +46,8 @@ export class Orchestrator {
   private readonly integrators = new Map<string, Promise<Integrator>>();
   private readonly listeners: EventListener[] = [];
   private readonly active = new Map<string, RunHandle>();
-  private readonly approvals = new Map<string, RunApprovals>();
   private readonly controls = new Map<string, RunControl>();
-  /** Decisions to take on runs this process takes over to decide on them, before they can stall. */
-  private readonly carried = new Map<string, { decision: ApprovalDecision; taken?: Promise<void> }>();
+  private readonly desk: DecisionDesk;
 
   constructor(private readonly options: OrchestratorOptions) {
     this.manifest = options.manifest;
@@ -146,6 +55,13 @@ export class Orchestrator {
     this.planner = options.planner ?? new BuiltinPlanner();
     this.registry = options.registry ?? new AgentRegistry();
     this.codeAgents = options.agents ?? [];
+    this.desk = new DecisionDesk({
+      store: this.store,
+      resume: (runId, options) => this.resume(runId, options),
+      detach: (runId) => this.controls.get(runId)?.stop({ kind: 'detached', message: 'left waiting for a decision' }),
+      manifestOf: (started, useCurrent) => this.manifestOf(started, useCurrent).manifest,
+      versionRefusal: (plan, manifest) => this.agentsOf(manifest).gate.refusal(plan),
+    });
   }
 
   /** Listens to the events of every run; returns a function that stops listening. */
@@ -253,52 +169,8 @@ export class Orchestrator {
    * @throws BatonError `NOT_AWAITING_APPROVAL` when nothing, or not what it names, waits (409 / exit 64);
    * `BAD_REQUEST` for an edited plan that would not run (the run keeps waiting); `RUN_NOT_FOUND`.
    */
-  async decide(runId: string, decision: ApprovalDecision, options: ResumeOptions = {}): Promise<DecisionOutcome> {
-    checkDecision(decision);
-    for (let tries = 0; ; tries++) {
-      const here = this.approvals.get(runId);
-      if (here) {
-        await here.decide(decision);
-        return { kind: 'decided', result: this.resultHere(runId)! };
-      }
-      const events = await this.store.readEvents(runId);
-      const result = reduceEvents(events);
-      const started = events.find((e): e is Extract<RunEvent, { type: 'run.started' }> => e.type === 'run.started');
-      if (!result || !started) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in this journal`, { runId, retryable: false });
-      if (isFinalStatus(result.status)) throw notAwaiting(runId, result.status, `it ended ${result.status}: nothing waits for a decision`);
-      const target = decisionTarget(runId, result.status, decision, result.awaiting ?? []);
-      if (decision.plan !== undefined) await this.checkEditedPlan(decision, target, result, this.manifestOf(started, options.useCurrentManifest === true).manifest);
-      if (supportsOwnership(this.store)) {
-        const ownership = await this.store.ownership(runId);
-        if (ownership?.owner && !ownerGone(ownership, leaseMs())) {
-          const request: DecisionRequest = { id: `d_${randomUUID()}`, runId, key: target.kind === 'plan' ? 'plan' : `task:${target.taskId ?? ''}`, decision, requestedAt: new Date().toISOString() };
-          if (!(await this.store.requestDecision(request))) throw notAwaiting(runId, result.status, `another decision on ${describe(target)} is being recorded; see \`baton runs show ${runId}\``, result.awaiting);
-          return { kind: 'requested', requestId: request.id, owner: `process ${ownership.owner.pid} on ${ownership.owner.host}` };
-        }
-      }
-      let handle: RunHandle;
-      const carried: { decision: ApprovalDecision; taken?: Promise<void> } = { decision };
-      this.carried.set(runId, carried);
-      try {
-        handle = await this.resume(runId, options);
-      } catch (e) {
-        // Another process claimed it a moment ago: leave the decision for it instead.
-        if (tries === 0 && BatonError.isInstance(e) && e.code === 'RUN_NOT_RESUMABLE') continue;
-        throw e;
-      } finally {
-        this.carried.delete(runId);
-      }
-      try {
-        if (!carried.taken) throw new BatonError('INTERNAL', `run ${runId} was carried on without its decision`, { runId });
-        await carried.taken;
-      } catch (e) {
-        // The decision was refused: the run is let go again, still waiting, for the next decision.
-        this.controls.get(runId)?.stop({ kind: 'detached', message: 'left waiting for a decision' });
-        await handle.result.catch(() => undefined);
-        throw e;
-      }
-      return { kind: 'carried', handle, result: this.resultHere(runId)! };
-    }
+  decide(runId: string, decision: ApprovalDecision, options: ResumeOptions = {}): Promise<DecisionOutcome> {
+    return this.desk.decide(runId, decision, options);
   }
 
   /**
@@ -306,36 +178,8 @@ export class Orchestrator {
    * When that process goes away first, the run is taken over here and carried on with it.
    * @throws BatonError `NOT_AWAITING_APPROVAL` when it was not taken (something was decided meanwhile).
    */
-  async awaitDecision(runId: string, requestId: string, options: ResumeOptions & { timeoutMs?: number } = {}): Promise<{ kind: 'recorded'; result: RunResult } | { kind: 'carried'; handle: RunHandle } | { kind: 'pending' }> {
-    const until = Date.now() + (options.timeoutMs ?? 30_000);
-    const recorded = async (): Promise<RunResult | undefined> => {
-      const events = await this.store.readEvents(runId);
-      return events.some((e) => e.type === 'approval.decided' && e.requestId === requestId) ? reduceEvents(events) : undefined;
-    };
-    for (;;) {
-      const done = await recorded();
-      if (done) return { kind: 'recorded', result: done };
-      if (!supportsOwnership(this.store)) return { kind: 'pending' };
-      const waiting = (await this.store.decisionRequests({ runId })).some((r) => r.id === requestId);
-      if (!waiting) {
-        const late = await recorded();
-        if (late) return { kind: 'recorded', result: late };
-        const now = reduceEvents(await this.store.readEvents(runId));
-        throw notAwaiting(runId, now?.status ?? 'unknown', 'the decision was not taken: what it decided no longer waits (another decision came first)', now?.awaiting ?? []);
-      }
-      const ownership = await this.store.ownership(runId);
-      if (ownership && (!ownership.owner || ownerGone(ownership, leaseMs()))) {
-        try {
-          const handle = await this.resume(runId, options);
-          await OwnerSession.of(this.store)?.tick();
-          return { kind: 'carried', handle };
-        } catch (e) {
-          if (!(BatonError.isInstance(e) && e.code === 'RUN_NOT_RESUMABLE')) throw e;
-        }
-      }
-      if (Date.now() > until) return { kind: 'pending' };
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  awaitDecision(runId: string, requestId: string, options: ResumeOptions & { timeoutMs?: number } = {}): Promise<AwaitedDecision> {
+    return this.desk.awaitDecision(runId, requestId, options);
   }
 
   /**
@@ -365,7 +209,7 @@ export class Orchestrator {
    * shutdown instead of cancelling such runs.
    */
   letGo(runId: string): boolean {
-    const approvals = this.approvals.get(runId);
+    const approvals = this.desk.approvalsOf(runId);
     const control = this.controls.get(runId);
     if (!approvals || !control || approvals.pending().length === 0 || !control.idle()) return false;
     control.stop({ kind: 'detached', message: 'let go while it waits for a decision' });
@@ -394,20 +238,6 @@ export class Orchestrator {
   async close(closeStore = true): Promise<void> {
     for (const { pool } of this.pools.values()) await pool.close();
     if (closeStore) await this.store.close();
-  }
-
-  /** A copy of the live result of a run driven here. */
-  private resultHere(runId: string): RunResult | undefined {
-    return this.approvals.get(runId)?.result();
-  }
-
-  /** An edited plan a decision would approve, checked here before it is left for another process. */
-  private async checkEditedPlan(decision: ApprovalDecision, target: PendingApproval, result: RunResult, manifest: Manifest): Promise<void> {
-    if (decision.decision !== 'approved' || target.kind !== 'plan') throw new BatonError('BAD_REQUEST', 'an edited plan goes with an approval of the plan, not of a task or a rejection', { runId: result.runId, retryable: false });
-    const available = result.tasks.filter((t) => t.status === 'succeeded').flatMap((t) => Object.keys(t.output ?? {}));
-    const plan = editedPlanOf(decision.plan, manifest, available);
-    const refused = await this.agentsOf(manifest).gate.refusal(plan);
-    if (refused) throw new BatonError('BAD_REQUEST', `the edited plan cannot run: ${refused}`, { runId: result.runId, retryable: false });
   }
 
   private track(runId: string, options: RunOptions, body: (control: RunControl) => Promise<RunResult>): RunHandle {
@@ -440,19 +270,15 @@ export class Orchestrator {
     const session = fence === undefined ? undefined : OwnerSession.of(this.store);
     const release = session?.hold(runId, fence!, {
       onCancel: (reason) => control.stop({ kind: 'cancelled', message: reason }),
-      onDecision: (request) => this.applyRequest(runId, request),
+      onDecision: (request) => this.desk.applyRequest(runId, request),
     });
     this.controls.set(runId, control);
-    job.onApprovals = (approvals) => {
-      this.approvals.set(runId, approvals);
-      const carried = this.carried.get(runId);
-      if (carried) carried.taken = approvals.decide(carried.decision);
-    };
+    job.onApprovals = (approvals) => this.desk.holding(runId, approvals);
     if (options.detachWhenWaiting) job.onBlocked = () => control.stop({ kind: 'detached', message: 'left waiting for a decision' });
     try {
       return await driveRun(job, this.services());
     } finally {
-      this.approvals.delete(runId);
+      this.desk.released(runId);
       this.controls.delete(runId);
       release?.();
       // A run let go while it waits is left with no owner: whoever decides, or a serve, carries it on.
@@ -460,15 +286,6 @@ export class Orchestrator {
         await this.store.release(runId, PROCESS_OWNER.id, fence).catch(() => undefined);
       }
     }
-  }
-
-  /** Applies a decision another process left in the journal for a run held here, then removes the request. */
-  private async applyRequest(runId: string, request: DecisionRequest): Promise<void> {
-    const approvals = this.approvals.get(runId);
-    if (!approvals || !supportsOwnership(this.store)) return;
-    // A decision that no longer applies (decided meanwhile) is dropped; its decider sees it was not taken.
-    await approvals.decide({ ...request.decision, requestId: request.id }).catch(() => undefined);
-    await this.store.clearDecision(runId, request.id).catch(() => undefined);
   }
 
   private services(): RunServices {

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import type { DecisionRequest, RunStore } from './core/contracts.ts';
+import { BatonError } from './core/errors.ts';
+import type { RunEvent } from './core/events.ts';
+import { reduceEvents } from './core/reduce.ts';
+import { isFinalStatus } from './core/types.ts';
+import type { ApprovalDecision, Manifest, PendingApproval, Plan, RunResult } from './core/types.ts';
+import { decisionTarget, describe, notAwaiting } from './execution/approvals.ts';
+import type { RunApprovals } from './execution/approvals.ts';
+import { checkDecision } from './execution/decision-input.ts';
+import { leaseMs, ownerGone } from './execution/owner-identity.ts';
+import { OwnerSession } from './execution/owner-session.ts';
+import type { AwaitedDecision, DecisionOutcome, ResumeOptions, RunHandle } from './orchestrator-options.ts';
+import { editedPlanOf } from './planning/fixed-plan.ts';
+import { supportsOwnership } from './store/ownership.ts';
+
+type RunStarted = Extract<RunEvent, { type: 'run.started' }>;
+
+/** What the decisions need of the orchestrator that holds them. */
+export interface DecisionHost {
+  readonly store: RunStore;
+  resume(runId: string, options: ResumeOptions): Promise<RunHandle>;
+  /** Lets go of a run held here, still waiting: it ends nothing, the run is left for the next decision. */
+  detach(runId: string): void;
+  /** The manifest a run goes on under. */
+  manifestOf(started: RunStarted, useCurrent: boolean): Manifest;
+  /** Why a plan cannot run under a manifest's version pins, if it cannot. */
+  versionRefusal(plan: Plan, manifest: Manifest): Promise<string | undefined>;
+}
+
+/**
+ * Takes decisions on runs that wait for one, wherever each run is held: the approvals of runs held
+ * in this process, requests left in the journal for another live process, and runs taken over to
+ * be decided on when nobody holds them.
+ */
+export class DecisionDesk {
+  private readonly held = new Map<string, RunApprovals>();
+  /** Decisions to take on runs this process takes over to decide on them, before they can stall. */
+  private readonly carried = new Map<string, { decision: ApprovalDecision; taken?: Promise<void> }>();
+
+  constructor(private readonly host: DecisionHost) {}
+
+  /** A run held here has its approvals: a decision it was taken over for is taken at once. */
+  holding(runId: string, approvals: RunApprovals): void {
+    this.held.set(runId, approvals);
+    const carried = this.carried.get(runId);
+    if (carried) carried.taken = approvals.decide(carried.decision);
+  }
+
+  /** The run is no longer held here. */
+  released(runId: string): void {
+    this.held.delete(runId);
+  }
+
+  /** The approvals of a run held here. */
+  approvalsOf(runId: string): RunApprovals | undefined {
+    return this.held.get(runId);
+  }
+
+  /** See `Orchestrator.decide`. */
+  async decide(runId: string, decision: ApprovalDecision, options: ResumeOptions): Promise<DecisionOutcome> {
+    checkDecision(decision);
+    const { store } = this.host;
+    for (let tries = 0; ; tries++) {
+      const here = this.held.get(runId);
+      if (here) {
+        await here.decide(decision);
+        return { kind: 'decided', result: here.result() };
+      }
+      const events = await store.readEvents(runId);
+      const result = reduceEvents(events);
+      const started = events.find((e): e is RunStarted => e.type === 'run.started');
+      if (!result || !started) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in this journal`, { runId, retryable: false });
+      if (isFinalStatus(result.status)) throw notAwaiting(runId, result.status, `it ended ${result.status}: nothing waits for a decision`);
+      const target = decisionTarget(runId, result.status, decision, result.awaiting ?? []);
+      if (decision.plan !== undefined) await this.checkEditedPlan(decision, target, result, this.host.manifestOf(started, options.useCurrentManifest === true));
+      if (supportsOwnership(store)) {
+        const ownership = await store.ownership(runId);
+        if (ownership?.owner && !ownerGone(ownership, leaseMs())) {
+          const request: DecisionRequest = { id: `d_${randomUUID()}`, runId, key: target.kind === 'plan' ? 'plan' : `task:${target.taskId ?? ''}`, decision, requestedAt: new Date().toISOString() };
+          if (!(await store.requestDecision(request))) throw notAwaiting(runId, result.status, `another decision on ${describe(target)} is being recorded; see \`baton runs show ${runId}\``, result.awaiting);
+          return { kind: 'requested', requestId: request.id, owner: `process ${ownership.owner.pid} on ${ownership.owner.host}` };
+        }
+      }
+      let handle: RunHandle;
+      const carried: { decision: ApprovalDecision; taken?: Promise<void> } = { decision };
+      this.carried.set(runId, carried);
+      try {
+        handle = await this.host.resume(runId, options);
+      } catch (e) {
+        // Another process claimed it a moment ago: leave the decision for it instead.
+        if (tries === 0 && BatonError.isInstance(e) && e.code === 'RUN_NOT_RESUMABLE') continue;
+        throw e;
+      } finally {
+        this.carried.delete(runId);
+      }
+      try {
+        if (!carried.taken) throw new BatonError('INTERNAL', `run ${runId} was carried on without its decision`, { runId });
+        await carried.taken;
+      } catch (e) {
+        // The decision was refused: the run is let go again, still waiting, for the next decision.
+        this.host.detach(runId);
+        await handle.result.catch(() => undefined);
+        throw e;
+      }
+      return { kind: 'carried', handle, result: this.held.get(runId)!.result() };
+    }
+  }
+
+  /** See `Orchestrator.awaitDecision`. */
+  async awaitDecision(runId: string, requestId: string, options: ResumeOptions & { timeoutMs?: number }): Promise<AwaitedDecision> {
+    const { store } = this.host;
+    const until = Date.now() + (options.timeoutMs ?? 30_000);
+    const recorded = async (): Promise<RunResult | undefined> => {
+      const events = await store.readEvents(runId);
+      return events.some((e) => e.type === 'approval.decided' && e.requestId === requestId) ? reduceEvents(events) : undefined;
+    };
+    for (;;) {
+      const done = await recorded();
+      if (done) return { kind: 'recorded', result: done };
+      if (!supportsOwnership(store)) return { kind: 'pending' };
+      const waiting = (await store.decisionRequests({ runId })).some((r) => r.id === requestId);
+      if (!waiting) {
+        const late = await recorded();
+        if (late) return { kind: 'recorded', result: late };
+        const now = reduceEvents(await store.readEvents(runId));
+        throw notAwaiting(runId, now?.status ?? 'unknown', 'the decision was not taken: what it decided no longer waits (another decision came first)', now?.awaiting ?? []);
+      }
+      const ownership = await store.ownership(runId);
+      if (ownership && (!ownership.owner || ownerGone(ownership, leaseMs()))) {
+        try {
+          const handle = await this.host.resume(runId, options);
+          await OwnerSession.of(store)?.tick();
+          return { kind: 'carried', handle };
+        } catch (e) {
+          if (!(BatonError.isInstance(e) && e.code === 'RUN_NOT_RESUMABLE')) throw e;
+        }
+      }
+      if (Date.now() > until) return { kind: 'pending' };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Applies a decision another process left in the journal for a run held here, then removes the request. */
+  async applyRequest(runId: string, request: DecisionRequest): Promise<void> {
+    const approvals = this.held.get(runId);
+    const { store } = this.host;
+    if (!approvals || !supportsOwnership(store)) return;
+    // A decision that no longer applies (decided meanwhile) is dropped; its decider sees it was not taken.
+    await approvals.decide({ ...request.decision, requestId: request.id }).catch(() => undefined);
+    await store.clearDecision(runId, request.id).catch(() => undefined);
+  }
+
+  /** An edited plan a decision would approve, checked here before it is left for another process. */
+  private async checkEditedPlan(decision: ApprovalDecision, target: PendingApproval, result: RunResult, manifest: Manifest): Promise<void> {
+    if (decision.decision !== 'approved' || target.kind !== 'plan') throw new BatonError('BAD_REQUEST', 'an edited plan goes with an approval of the plan, not of a task or a rejection', { runId: result.runId, retryable: false });
+    const available = result.tasks.filter((t) => t.status === 'succeeded').flatMap((t) => Object.keys(t.output ?? {}));
+    const plan = editedPlanOf(decision.plan, manifest, available);
+    const refused = await this.host.versionRefusal(plan, manifest);
+    if (refused) throw new BatonError('BAD_REQUEST', `the edited plan cannot run: ${refused}`, { runId: result.runId, retryable: false });
+  }
+}
