@@ -67,10 +67,11 @@ describe('the timeout verdict', () => {
       name: 'quick', description: 'd', version: '1', capabilities: [], consumes: [], produces: ['report'], kind: 'command',
       command: ['sh', '-c', `touch ${started}; sleep 0.2; echo '{"report":{"ok":true}}'`], output: {}, fallback: [], baseDir: tmp,
     };
-    const running = runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 1_000, controller: new AbortController() });
+    // 2 s leave the command time to exit on a loaded machine (it needs 200 ms).
+    const running = runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 2_000, controller: new AbortController() });
     await until(() => existsSync(started));
-    // The command answers 200 ms later; the loop is held until well after the 1 s deadline.
-    await blockLoopFromCheckPhase(2_500);
+    // The command answers 200 ms later; the loop is held until well after the 2 s deadline.
+    await blockLoopFromCheckPhase(3_500);
     expect(await running).toEqual({ status: 'succeeded', output: { report: { ok: true } } });
   });
 
