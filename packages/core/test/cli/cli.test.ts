@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -6,18 +5,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/core/types.ts';
+import { baton as runBaton } from './run-cli.ts';
+import type { CliResult } from './run-cli.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const bin = path.join(root, 'bin/baton.js');
 const fixture = path.join(root, 'test/fixtures/cli');
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-interface Proc {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let n = 0;
 function paths(): { store: string; out: string; log: string } {
@@ -25,17 +19,8 @@ function paths(): { store: string; out: string; log: string } {
   return { store: path.join(tmp, `j${n}.db`), out: path.join(tmp, `out${n}`), log: path.join(tmp, `calls${n}.log`) };
 }
 
-function baton(args: string[], env: Record<string, string> = {}, onSpawn?: (pid: number) => void): Promise<Proc> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: fixture, env: { ...process.env, ...env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    if (child.pid) onSpawn?.(child.pid);
-  });
+function baton(args: string[], env: Record<string, string> = {}, onSpawn?: (pid: number) => void): Promise<CliResult> {
+  return runBaton(args, { cwd: fixture, env, ...(onSpawn ? { onSpawn } : {}) });
 }
 
 async function waitForLine(file: string, line: string, ms = 20_000): Promise<void> {

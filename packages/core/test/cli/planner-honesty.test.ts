@@ -3,28 +3,21 @@
  * as a request, an unrelated goal run anyway, and the whole deliverable added to a specific ask;
  * and `baton run` showing what was planned and why before the tasks start.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Plan, RunResult } from '../../src/core/types.ts';
+import { baton as runBaton } from './run-cli.ts';
+import type { CliResult } from './run-cli.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const manifest = path.resolve(root, '../../examples/sales-report/baton.yaml');
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-honesty-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function baton(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/baton.js', ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', BATON_REPORT_PDF: '0' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function baton(args: string[]): Promise<CliResult> {
+  return runBaton(args, { cwd: root, env: { BATON_REPORT_PDF: '0' } });
 }
 
 const plan = async (goal: string): Promise<Plan> => {

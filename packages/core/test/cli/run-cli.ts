@@ -11,7 +11,7 @@ export interface CliResult {
 }
 
 /** Runs `baton ...args` in `cwd` and collects its output. */
-export function baton(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
+export function baton(args: string[], options: { cwd: string; env?: Record<string, string>; onSpawn?: (pid: number) => void }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env, NO_COLOR: '1' } });
     let stdout = '';
@@ -20,5 +20,6 @@ export function baton(args: string[], options: { cwd: string; env?: Record<strin
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    if (child.pid) options.onSpawn?.(child.pid);
   });
 }
