@@ -74,6 +74,14 @@ describe('approval through the real CLI', () => {
     ]);
   });
 
+  it('without a terminal and with a journal in memory: exit 3, saying nobody can decide once the process exits', async () => {
+    const s = scratch();
+    const run = await baton(['run', '-m', PLAN_APPROVAL, '--store', 'memory', '--out', s.out, ...city, 'an itinerary'], { BATON_TEST_LOG: s.log }).done;
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('the journal of this run is in memory: nobody can decide on it once this process exits');
+    expect(calls(s.log)).toEqual([]);
+  });
+
   it('a task approval holds only that task: the rest runs, exit 3; runs reject fails it (exit 0) and its agent never runs', async () => {
     const s = scratch();
     const run = await baton(['run', '--json', '--store', s.store, '--out', s.out, ...city, 'an itinerary, then mail it'], { BATON_TEST_LOG: s.log }).done;

@@ -7,6 +7,7 @@ import type { Manifest, RunResult } from '../../core/types.ts';
 import { loadManifest } from '../../manifest/index.ts';
 import { buildRuntime } from '../../runtime/build-runtime.ts';
 import type { Runtime } from '../../runtime/build-runtime.ts';
+import { MemoryRunStore } from '../../store/memory-store.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { CommonOptions } from '../context.ts';
 import { manifestPath, runJournalSpec } from '../context.ts';
@@ -48,6 +49,7 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
   const ask = interactive() && !opts.yes;
   const terminal = new RunTerminal(runtime.orchestrator, { ask });
   const steer = { onEvent: terminal.onEvent, detachWhenWaiting: !ask, ...(opts.yes ? { autoApprove: { by: 'baton run --yes' } } : {}) };
+  const inMemory = runtime.store instanceof MemoryRunStore;
   let result: RunResult;
   try {
     const handle = resumeId
@@ -62,6 +64,9 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
   // The deliverable is the run's answer: on stdout, unless stdout carries the JSON result.
   const preview = opts.json ? undefined : deliverablePreview(result);
   if (preview) process.stdout.write(`\n${preview}`);
+  if (result.status === 'awaiting-approval' && inMemory) {
+    process.stderr.write(`${color.yellow('the journal of this run is in memory: nobody can decide on it once this process exits')}; run it again with --yes, in a terminal, or with a journal that lasts (--store FILE or postgres://...)\n`);
+  }
   return exitFor(result);
 }
 
