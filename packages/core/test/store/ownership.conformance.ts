@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DecisionRequest, OwnershipStore, RunOwner, RunStore } from '../../src/core/contracts.ts';
+import type { DecisionRequest, OwnershipStore, RunOwner, RunStore, RunStoreRetention } from '../../src/core/contracts.ts';
 import { BatonError } from '../../src/core/errors.ts';
 import type { RunEvent } from '../../src/core/events.ts';
 import { supportsOwnership } from '../../src/store/ownership.ts';
@@ -135,6 +135,14 @@ export function ownershipSpecs(current: () => RunStore, another?: () => Promise<
       expect(await store().claim('r1', owner('b'), 1)).toBe(2);
       await store().append('r1', decided('r1', 3, 0), { fence: 2 });
       expect((await store().getRun('r1'))?.status).toBe('running');
+    });
+
+    it('refuses to delete a run awaiting approval: it has not ended', async () => {
+      await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      await store().append('r1', [...started('r1'), ...requested('r1', 2)], { fence: 1 });
+      const retention = store() as unknown as RunStoreRetention;
+      expect(await codeOf(retention.deleteRun('r1'))).toBe('RUN_RUNNING');
+      expect((await store().getRun('r1'))?.status).toBe('awaiting-approval');
     });
 
     it('stays awaiting approval after a decision while others still wait', async () => {
