@@ -12,7 +12,7 @@ import type { RunResult } from '../../packages/core/src/core/types.ts';
 import { SqliteRunStore } from '../../packages/core/src/store/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin', 'baton.js');
+const BIN = path.join(ROOT, 'packages', 'core', 'bin', 'baton.js');
 export const FIXTURE = path.join(import.meta.dirname, 'fixture', 'baton.yaml');
 export const GOAL = 'write the report';
 
