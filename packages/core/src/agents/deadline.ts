@@ -2,15 +2,15 @@ import type { AgentContext } from '../core/contracts.ts';
 import { BatonError } from '../core/errors.ts';
 
 /**
- * Runs an agent's code that runs in this thread and holds its answer (or its error) to the
+ * Runs an agent's code that runs in this thread (`run(input, ctx)`: no closure per call) and holds its answer (or its error) to the
  * attempt's deadline: one that comes later is a timeout. Code that blocks the event loop keeps the
  * attempt's timer from firing, so without this a 15 s synchronous loop under an 8 s timeout would
  * be taken as a success when it finally returned.
  */
-export async function withinDeadline<T>(ctx: AgentContext, work: () => Promise<T> | T): Promise<T> {
+export async function withinDeadline<I, T>(ctx: AgentContext, run: (input: I, ctx: AgentContext) => Promise<T> | T, input: I): Promise<T> {
   let value: T;
   try {
-    value = await work();
+    value = await run(input, ctx);
   } catch (e) {
     throwIfLate(ctx);
     throw e;

@@ -42,5 +42,5 @@ export function defineAgent(def: AgentDefinition): Agent {
   if (def.retries !== undefined) spec.retries = def.retries;
   if (def.approval !== undefined) spec.approval = def.approval;
   const run = def.run;
-  return { spec, run: (input, ctx) => withinDeadline(ctx, () => run(input, ctx)) };
+  return { spec, run: (input, ctx) => withinDeadline(ctx, run, input) };
 }
