@@ -214,18 +214,15 @@ export class RunLoop {
 
   private launch(id: string, agentName: string, feedback: string | undefined): void {
     this.running++;
-    this.attempt(id, agentName, feedback)
-      .catch((e: unknown) => this.failTask(id, `internal error: ${errorMessage(e)}`))
-      .finally(() => {
-        this.running--;
-        this.pump();
-      });
+    void this.attempt(id, agentName, feedback);
   }
 
+  /** One attempt of a task; it gives its slot back and pumps the loop in its own `finally` (no promise chain per attempt). */
   private async attempt(id: string, agentName: string, feedback: string | undefined): Promise<void> {
     const task = this.tasks.get(id)!;
-    const release = this.o.limiter ? await this.o.limiter.acquire() : undefined;
+    let release: (() => void) | undefined;
     try {
+      release = this.o.limiter ? await this.o.limiter.acquire() : undefined;
       if (this.stopReason) return this.cancelTask(id);
       const n = (this.attemptCount.get(id) ?? 0) + 1;
       this.attemptCount.set(id, n);
@@ -259,10 +256,10 @@ export class RunLoop {
           input,
           produces: task.produces,
           timeoutMs: this.o.timeoutOf(agentName),
-          ...(this.o.policy.maxOutputBytes === undefined ? {} : { maxOutputBytes: this.o.policy.maxOutputBytes }),
+          maxOutputBytes: this.o.policy.maxOutputBytes,
           controller,
-          onUsage: (u) => this.usageReported(u, 1),
-          ...(extra ? { extraChecks: (out, signal, report) => extra(task, agent, out, signal, report) } : {}),
+          onUsage: this.onUsage,
+          extraChecks: extra && ((out, signal, report) => extra(task, agent, out, signal, report)),
         });
       } catch (e) {
         outcome = { status: 'failed', error: errorMessage(e), retryable: false };
@@ -270,10 +267,16 @@ export class RunLoop {
         this.inflight.delete(id);
       }
       this.settle(task, agentName, n, attemptId, outcome);
+    } catch (e) {
+      this.failTask(id, `internal error: ${errorMessage(e)}`);
     } finally {
       release?.();
+      this.running--;
+      this.pump();
     }
   }
+
+  private readonly onUsage = (u: Usage): void => this.usageReported(u, 1);
 
   private settle(task: PlanTask, agent: string, n: number, attemptId: string, outcome: AttemptOutcome): void {
     const id = task.id;
