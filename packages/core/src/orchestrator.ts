@@ -13,7 +13,7 @@ import type { AgentOutput, ApprovalDecision, Manifest, PendingApproval, Plan, Pl
 import { checkDecision } from './execution/decision-input.ts';
 import { decisionTarget, describe, notAwaiting } from './execution/approvals.ts';
 import type { RunApprovals } from './execution/approvals.ts';
-import { RunJournal } from './execution/journal.ts';
+import { RunJournal, nowIso } from './execution/journal.ts';
 import type { EventListener } from './execution/journal.ts';
 import type { Limiter } from './execution/limiter.ts';
 import { ownerInfo, ownerGone, leaseMs, PROCESS_OWNER } from './execution/owner-identity.ts';
@@ -187,7 +187,7 @@ export class Orchestrator {
       const snapshot = snapshotOf(this.manifest);
       const outDir = options.outDir ?? resolveOutDir(this.options.outDir, runId);
       const owned = supportsOwnership(this.store);
-      const record = { runId, goal, createdAt: new Date().toISOString(), ...(this.manifest.file ? { manifestFile: this.manifest.file } : {}) };
+      const record = { runId, goal, createdAt: nowIso(), ...(this.manifest.file ? { manifestFile: this.manifest.file } : {}) };
       await this.store.createRun(owned ? { ...record, owner: PROCESS_OWNER } : record);
       const journal = this.journal(runId, options, control, owned ? 1 : undefined, 0);
       journal.emit({

@@ -11,7 +11,7 @@ let lastMs = 0;
 let lastIso = '';
 
 /** The current time as ISO-8601; formatted once per millisecond, as many events share one. */
-function nowIso(): string {
+export function nowIso(): string {
   const ms = Date.now();
   if (ms !== lastMs) {
     lastMs = ms;

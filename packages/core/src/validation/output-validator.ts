@@ -45,16 +45,17 @@ export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: u
   if (typeof output !== 'object' || output === null || Array.isArray(output)) {
     return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got a value that JSON turns into ${kindOf(output)}`] };
   }
-  const problems: string[] = [];
+  // Made on the first problem: most outputs have none.
+  let problems: string[] | undefined;
   for (const artifact of expected) {
     // Own keys only: an artifact named like an Object.prototype member ('constructor') is not there by inheritance.
     const value = Object.hasOwn(output, artifact) ? output[artifact] : undefined;
     if (value === undefined) {
-      problems.push(`artifact '${artifact}' is missing (expected ${describeKeys(expected)})`);
+      (problems ??= []).push(`artifact '${artifact}' is missing (expected ${describeKeys(expected)})`);
       continue;
     }
     if (isEmpty(value)) {
-      problems.push(`artifact '${artifact}' is empty`);
+      (problems ??= []).push(`artifact '${artifact}' is empty`);
       continue;
     }
     const schema = spec.output[artifact]?.schema;
@@ -66,14 +67,14 @@ export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: u
     } catch (e) {
       // ajv's deep equality (enum, const, uniqueItems) calls an object's own `valueOf` key when it
       // has one: JSON like {"valueOf": ""} makes it throw. A clear problem beats a crash.
-      problems.push(`artifact '${artifact}' could not be checked against its schema: ${errorMessage(e)}`);
+      (problems ??= []).push(`artifact '${artifact}' could not be checked against its schema: ${errorMessage(e)}`);
       continue;
     }
     if (!valid) {
-      for (const line of describeSchemaErrors(validate.errors)) problems.push(`artifact '${artifact}': ${line}`);
+      for (const line of describeSchemaErrors(validate.errors)) (problems ??= []).push(`artifact '${artifact}': ${line}`);
     }
   }
-  return problems.length === 0 ? { ok: true, output } : { ok: false, problems };
+  return problems ? { ok: false, problems } : { ok: true, output };
 }
 
 function describeKeys(keys: readonly string[]): string {
