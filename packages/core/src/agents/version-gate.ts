@@ -12,6 +12,8 @@ export class VersionGate {
   private readonly checks = new Map<string, Promise<VersionVerdict | undefined>>();
   /** Agents checked and let through, with the version that runs. */
   private readonly ran = new Map<string, string>();
+  /** Agents that ran, with every fallback of theirs: nothing of theirs is left to check (`ran` only grows). */
+  private readonly cleared = new Set<string>();
 
   constructor(
     private readonly manifest: Manifest,
@@ -31,8 +33,15 @@ export class VersionGate {
   async refusal(plan: Plan): Promise<string | undefined> {
     const names = new Set<string>();
     for (const t of plan.tasks) {
-      if (!this.ran.has(t.agent)) names.add(t.agent);
-      for (const name of this.manifest.agents[t.agent]?.fallback ?? []) if (!this.ran.has(name)) names.add(name);
+      if (this.cleared.has(t.agent)) continue;
+      let cleared = this.ran.has(t.agent);
+      if (!cleared) names.add(t.agent);
+      for (const name of this.manifest.agents[t.agent]?.fallback ?? []) {
+        if (this.ran.has(name)) continue;
+        names.add(name);
+        cleared = false;
+      }
+      if (cleared) this.cleared.add(t.agent);
     }
     if (names.size === 0) return undefined;
     const verdicts = await Promise.all([...names].map((name) => this.check(name)));
