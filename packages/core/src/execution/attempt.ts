@@ -1,4 +1,5 @@
 import type { Agent, AgentContext } from '../core/contracts.ts';
+import { inThreadCode, lateAnswer } from '../agents/deadline.ts';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../core/defaults.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { AgentInput, AgentOutput, AttemptStatus, Usage } from '../core/types.ts';
@@ -151,10 +152,19 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
     if (!answerCheck && running) watch(running);
     answerCheck = check;
   });
+  // An agent defined in code is called directly, and its answer held to the deadline here, as its `run` would.
+  const inThread = inThreadCode(agent);
   try {
-    running = Promise.resolve(agent.run(input, ctx));
+    running = Promise.resolve(inThread ? callInThread(inThread, input, ctx) : agent.run(input, ctx));
     if (answerCheck) watch(running);
-    const raw = await control.race(running);
+    let raw: unknown;
+    try {
+      raw = await control.race(running);
+    } catch (e) {
+      throw (inThread && lateAnswer(ctx)) || e;
+    }
+    const late = inThread && lateAnswer(ctx);
+    if (late) throw late;
     // An answer read while the verdict is being made counts only if the verdict says it was in time.
     if (verdict && !(await control.race(verdict))) {
       timeOut(control, opts.timeoutMs);
@@ -173,6 +183,15 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
     finished = true;
     attemptDeadlines.cancel(deadline);
     clearTimeout(graceTimer);
+  }
+}
+
+/** The code's answer; a synchronous throw becomes a rejection, as from the `async` wrapper it replaces. */
+function callInThread(code: NonNullable<ReturnType<typeof inThreadCode>>, input: AgentInput, ctx: AgentContext): Promise<AgentOutput> | AgentOutput {
+  try {
+    return code(input, ctx);
+  } catch (e) {
+    return Promise.reject(e as Error);
   }
 }
 
