@@ -29,6 +29,7 @@ import { editedPlanOf } from './planning/fixed-plan.ts';
 import type { PlanInput } from './planning/fixed-plan.ts';
 import { assertValidPlan } from './planning/validate-plan.ts';
 import { MemoryRunStore } from './store/memory-store.ts';
+import type { NewRunRecord } from './store/journal-rules.ts';
 import { supportsOwnership } from './store/ownership.ts';
 import { resolveParams } from './validation/params.ts';
 
@@ -187,8 +188,10 @@ export class Orchestrator {
       const snapshot = snapshotOf(this.manifest);
       const outDir = options.outDir ?? resolveOutDir(this.options.outDir, runId);
       const owned = supportsOwnership(this.store);
-      const record = { runId, goal, createdAt: nowIso(), ...(this.manifest.file ? { manifestFile: this.manifest.file } : {}) };
-      await this.store.createRun(owned ? { ...record, owner: PROCESS_OWNER } : record);
+      const record: NewRunRecord = { runId, goal, createdAt: nowIso() };
+      if (this.manifest.file) record.manifestFile = this.manifest.file;
+      if (owned) record.owner = PROCESS_OWNER;
+      await this.store.createRun(record);
       const journal = this.journal(runId, options, control, owned ? 1 : undefined, 0);
       journal.emit({
         type: 'run.started',

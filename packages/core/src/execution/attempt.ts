@@ -182,7 +182,7 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
   } finally {
     finished = true;
     attemptDeadlines.cancel(deadline);
-    clearTimeout(graceTimer);
+    if (graceTimer) clearTimeout(graceTimer);
   }
 }
 
