@@ -478,6 +478,7 @@ export class Orchestrator {
     return {
       planner: this.planner,
       agent: (name, manifest) => this.agentsOf(manifest).gate.agent(name),
+      readyAgent: (name, manifest) => this.agentsOf(manifest).gate.ready(name),
       versionOf: (name, manifest) => this.agentsOf(manifest).gate.versionOf(name) ?? manifest.agents[name]?.version ?? '0.0.0',
       versionRefusal: (plan, manifest) => this.agentsOf(manifest).gate.refusal(plan),
       integrator: (manifest) => this.integratorOf(manifest),
@@ -505,7 +506,7 @@ export class Orchestrator {
     let agents = this.pools.get(digest);
     if (!agents) {
       const pool = new AgentPool(this.registry, this.codeAgents);
-      agents = { pool, gate: new VersionGate(manifest, (name) => pool.get(name, manifest)) };
+      agents = { pool, gate: new VersionGate(manifest, (name) => pool.get(name, manifest), (name) => pool.peek(name)) };
       this.pools.set(digest, agents);
     }
     return agents;

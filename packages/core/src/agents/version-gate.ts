@@ -18,7 +18,13 @@ export class VersionGate {
   constructor(
     private readonly manifest: Manifest,
     private readonly build: (name: string) => Promise<Agent>,
+    private readonly built: (name: string) => Agent | undefined = () => undefined,
   ) {}
+
+  /** The agent, when it is built and was let through already: what {@link agent} would resolve to, without a wait. */
+  ready(name: string): Agent | undefined {
+    return this.ran.has(name) ? this.built(name) : undefined;
+  }
 
   /** The version an agent runs as, once it was checked. */
   versionOf(name: string): string | undefined {

@@ -22,6 +22,8 @@ export interface RunServices {
   planner: Planner;
   /** The agent of a name, once its version is inside its pin (a refused one fails its attempt for good). */
   agent(name: string, manifest: Manifest): Promise<Agent>;
+  /** The same agent when it is ready now (built and let through), so an attempt need not wait for it. */
+  readyAgent?(name: string, manifest: Manifest): Agent | undefined;
   /** The version an agent runs as: what it reported when checked, else the manifest's. */
   versionOf(name: string, manifest: Manifest): string;
   /** Why a plan may not start: one of its agents (or their fallbacks) is outside its version pin. */
@@ -206,6 +208,7 @@ function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: reado
     policy,
     journal,
     getAgent: (name) => services.agent(name, manifest),
+    ...(services.readyAgent ? { readyAgent: (name: string) => services.readyAgent!(name, manifest) } : {}),
     candidates: (task) => candidateAgents(task, manifest),
     retriesOf: (name) => manifest.agents[name]?.retries ?? policy.retries,
     timeoutOf: (name) => manifest.agents[name]?.timeoutMs ?? policy.taskTimeoutMs,

@@ -44,6 +44,8 @@ export interface RunLoopOptions {
   journal: RunJournal;
   /** Builds (or returns the cached) agent of a name. */
   getAgent: (name: string) => Promise<Agent>;
+  /** The agent of a name when {@link getAgent} would give it at once (built and checked already). */
+  readyAgent?: (name: string) => Agent | undefined;
   /** Agents to try for a task, in order: planned agent, fallbacks, other capable agents. */
   candidates: (task: PlanTask) => string[];
   retriesOf: (agent: string) => number;
@@ -244,7 +246,7 @@ export class RunLoop {
       this.inflight.set(id, controller);
       let outcome: AttemptOutcome;
       try {
-        const agent = await this.o.getAgent(agentName);
+        const agent = this.o.readyAgent?.(agentName) ?? (await this.o.getAgent(agentName));
         const input: AgentInput = {
           runId: this.o.runId,
           goal: this.o.goal,
