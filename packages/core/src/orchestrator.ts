@@ -481,6 +481,7 @@ export class Orchestrator {
       readyAgent: (name, manifest) => this.agentsOf(manifest).gate.ready(name),
       versionOf: (name, manifest) => this.agentsOf(manifest).gate.versionOf(name) ?? manifest.agents[name]?.version ?? '0.0.0',
       versionRefusal: (plan, manifest) => this.agentsOf(manifest).gate.refusal(plan),
+      versionsCleared: (plan, manifest) => this.agentsOf(manifest).gate.passes(plan),
       integrator: (manifest) => this.integratorOf(manifest),
       ...(this.options.limiter ? { limiter: this.options.limiter } : {}),
       ...(this.options.extraChecks ? { extraChecks: this.options.extraChecks } : {}),

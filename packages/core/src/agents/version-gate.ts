@@ -55,6 +55,12 @@ export class VersionGate {
     return refused.length === 0 ? undefined : new AgentVersionError(refused).message;
   }
 
+  /** True when {@link refusal} would find nothing left to check in `plan` (every agent and fallback of it ran): no need to ask it. */
+  passes(plan: Plan): boolean {
+    for (const t of plan.tasks) if (!this.cleared.has(t.agent)) return false;
+    return true;
+  }
+
   /** The agent, once its version is known to be inside its pin; a refused agent fails its attempt for good. */
   agent(name: string): Promise<Agent> {
     if (this.ran.has(name)) return this.build(name);
