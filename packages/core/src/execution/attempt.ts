@@ -120,18 +120,14 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
   let finished = false;
   let running: Promise<unknown> | undefined;
   /** Whether the agent's work settled: watched only once the agent registers an answer check. */
-  let agentSettled = false;
+  let work: { settled: boolean } | undefined;
   let answerCheck: (() => Promise<boolean>) | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
   /** Set when the time is up and the agent's answer check runs: whether its answer was complete in time. */
   let verdict: Promise<boolean> | undefined;
-  const watch = (work: Promise<unknown>): void => {
-    const settled = (): void => void (agentSettled = true);
-    void work.then(settled, settled);
-  };
   const onTimeUp = (): void => {
     if (finished) return;
-    if (!answerCheck || agentSettled) return timeOut(control, opts.timeoutMs);
+    if (!answerCheck || work?.settled) return timeOut(control, opts.timeoutMs);
     // The check is bounded too: an agent that cannot say in time is out of time.
     const timeUp = (): void => timeOut(control, opts.timeoutMs);
     graceTimer = setTimeout(timeUp, ANSWER_GRACE_MS);
@@ -149,14 +145,14 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
   };
   const maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const ctx: AgentContext = new AttemptContext(control, reportUsage, deadline.at, maxOutputBytes, (check) => {
-    if (!answerCheck && running) watch(running);
+    if (!answerCheck && running) work = watch(running);
     answerCheck = check;
   });
   // An agent defined in code is called directly, and its answer held to the deadline here, as its `run` would.
   const inThread = inThreadCode(agent);
   try {
     running = Promise.resolve(inThread ? callInThread(inThread, input, ctx) : agent.run(input, ctx));
-    if (answerCheck) watch(running);
+    if (answerCheck) work = watch(running);
     let raw: unknown;
     try {
       raw = await control.race(running);
@@ -170,7 +166,7 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
       timeOut(control, opts.timeoutMs);
       return failure(undefined, control.reason, usage);
     }
-    const check = checkOutput(agent.spec, opts.produces, raw, { maxOutputBytes });
+    const check = checkOutput(agent.spec, opts.produces, raw, maxOutputBytes === DEFAULT_MAX_OUTPUT_BYTES ? DEFAULT_CHECK : { maxOutputBytes });
     if (!check.ok) return invalid(check.problems, usage);
     if (opts.extraChecks) {
       const problems = await control.race(opts.extraChecks(check.output, control.signal, reportUsage));
@@ -193,6 +189,16 @@ function callInThread(code: NonNullable<ReturnType<typeof inThreadCode>>, input:
   } catch (e) {
     return Promise.reject(e as Error);
   }
+}
+
+const DEFAULT_CHECK = { maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES };
+
+/** Tells when `running` settles (made only for an agent that registered an answer check). */
+function watch(running: Promise<unknown>): { settled: boolean } {
+  const work = { settled: false };
+  const settled = (): void => void (work.settled = true);
+  void running.then(settled, settled);
+  return work;
 }
 
 function timeOut(control: AttemptControl, timeoutMs: number): void {
