@@ -8,7 +8,7 @@ import type { RunEvent } from './core/events.ts';
 import { newRunId } from './core/ids.ts';
 import { isFinalStatus } from './core/types.ts';
 import type { ApprovalDecision, Manifest, RunResult } from './core/types.ts';
-import { RunJournal } from './execution/journal.ts';
+import { RunJournal, nowIso } from './execution/journal.ts';
 import type { EventListener } from './execution/journal.ts';
 import { ownerInfo, ownerGone, leaseMs, PROCESS_OWNER } from './execution/owner-identity.ts';
 import { OwnerSession } from './execution/owner-session.ts';
@@ -23,6 +23,7 @@ import { BuiltinPlanner } from './planning/builtin-planner.ts';
 import { fixedPlanFor } from './planning/run-plan.ts';
 import { assertValidPlan } from './planning/validate-plan.ts';
 import { MemoryRunStore } from './store/memory-store.ts';
+import type { NewRunRecord } from './store/journal-rules.ts';
 import { supportsOwnership } from './store/ownership.ts';
 import { resolveParams } from './validation/params.ts';
 
@@ -103,8 +104,10 @@ export class Orchestrator {
       const snapshot = snapshotOf(this.manifest);
       const outDir = options.outDir ?? resolveOutDir(this.options.outDir, runId);
       const owned = supportsOwnership(this.store);
-      const record = { runId, goal, createdAt: new Date().toISOString(), ...(this.manifest.file ? { manifestFile: this.manifest.file } : {}) };
-      await this.store.createRun(owned ? { ...record, owner: PROCESS_OWNER } : record);
+      const record: NewRunRecord = { runId, goal, createdAt: nowIso() };
+      if (this.manifest.file) record.manifestFile = this.manifest.file;
+      if (owned) record.owner = PROCESS_OWNER;
+      await this.store.createRun(record);
       const journal = this.journal(runId, options, control, owned ? 1 : undefined, 0);
       journal.emit({
         type: 'run.started',
@@ -292,8 +295,10 @@ export class Orchestrator {
     return {
       planner: this.planner,
       agent: (name, manifest) => this.agentsOf(manifest).gate.agent(name),
+      readyAgent: (name, manifest) => this.agentsOf(manifest).gate.ready(name),
       versionOf: (name, manifest) => this.agentsOf(manifest).gate.versionOf(name) ?? manifest.agents[name]?.version ?? '0.0.0',
       versionRefusal: (plan, manifest) => this.agentsOf(manifest).gate.refusal(plan),
+      versionsCleared: (plan, manifest) => this.agentsOf(manifest).gate.passes(plan),
       integrator: (manifest) => this.integratorOf(manifest),
       ...(this.options.limiter ? { limiter: this.options.limiter } : {}),
       ...(this.options.extraChecks ? { extraChecks: this.options.extraChecks } : {}),
@@ -319,7 +324,7 @@ export class Orchestrator {
     let agents = this.pools.get(digest);
     if (!agents) {
       const pool = new AgentPool(this.registry, this.codeAgents);
-      agents = { pool, gate: new VersionGate(manifest, (name) => pool.get(name, manifest)) };
+      agents = { pool, gate: new VersionGate(manifest, (name) => pool.get(name, manifest), (name) => pool.peek(name)) };
       this.pools.set(digest, agents);
     }
     return agents;

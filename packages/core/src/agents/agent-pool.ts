@@ -10,6 +10,8 @@ import type { AgentRegistry } from './registry.ts';
 export class AgentPool {
   private readonly code = new Map<string, Agent>();
   private readonly built = new Map<string, Promise<Agent>>();
+  /** The agents whose build finished, for callers that can go on without awaiting. */
+  private readonly ready = new Map<string, Agent>();
 
   constructor(
     private readonly registry: AgentRegistry,
@@ -31,10 +33,21 @@ export class AgentPool {
       if (code) p = Promise.resolve(code);
       else if (spec) p = this.registry.create(spec, manifest);
       else p = Promise.reject(new BatonError('AGENT_NOT_FOUND', `no agent named '${name}'`, { retryable: false }));
-      p.catch(() => this.built.delete(name));
-      this.built.set(name, p);
+      const building = p;
+      building.then(
+        (agent) => {
+          if (this.built.get(name) === building) this.ready.set(name, agent);
+        },
+        () => this.built.delete(name),
+      );
+      this.built.set(name, building);
     }
     return p;
+  }
+
+  /** The agent of a name when it is built already (what {@link get} would resolve to), else undefined. */
+  peek(name: string): Agent | undefined {
+    return this.ready.get(name);
   }
 
   /** Closes every agent that was built. */

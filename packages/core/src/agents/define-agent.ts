@@ -1,6 +1,6 @@
 import type { Agent, AgentContext } from '../core/contracts.ts';
 import type { AgentInput, AgentOutput, AgentSpec, ArtifactSpec, JsonSchema } from '../core/types.ts';
-import { withinDeadline } from './deadline.ts';
+import { inThreadAgent } from './deadline.ts';
 
 /** An agent written in code: its declaration plus the function that runs it. */
 export interface AgentDefinition {
@@ -42,5 +42,5 @@ export function defineAgent(def: AgentDefinition): Agent {
   if (def.retries !== undefined) spec.retries = def.retries;
   if (def.approval !== undefined) spec.approval = def.approval;
   const run = def.run;
-  return { spec, run: (input, ctx) => withinDeadline(ctx, () => run(input, ctx)) };
+  return inThreadAgent({ spec }, run);
 }

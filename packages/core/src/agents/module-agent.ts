@@ -43,7 +43,7 @@ function inThisThread(spec: AgentSpec, file: string): Agent {
     spec,
     async run(input, ctx) {
       const { run } = await load();
-      return withinDeadline(ctx, () => run(input, ctx));
+      return withinDeadline(ctx, run, input);
     },
     version: async () => (await load()).version,
     async close() {

@@ -12,11 +12,19 @@ export class VersionGate {
   private readonly checks = new Map<string, Promise<VersionVerdict | undefined>>();
   /** Agents checked and let through, with the version that runs. */
   private readonly ran = new Map<string, string>();
+  /** Agents that ran, with every fallback of theirs: nothing of theirs is left to check (`ran` only grows). */
+  private readonly cleared = new Set<string>();
 
   constructor(
     private readonly manifest: Manifest,
     private readonly build: (name: string) => Promise<Agent>,
+    private readonly built: (name: string) => Agent | undefined = () => undefined,
   ) {}
+
+  /** The agent, when it is built and was let through already: what {@link agent} would resolve to, without a wait. */
+  ready(name: string): Agent | undefined {
+    return this.ran.has(name) ? this.built(name) : undefined;
+  }
 
   /** The version an agent runs as, once it was checked. */
   versionOf(name: string): string | undefined {
@@ -31,13 +39,26 @@ export class VersionGate {
   async refusal(plan: Plan): Promise<string | undefined> {
     const names = new Set<string>();
     for (const t of plan.tasks) {
-      if (!this.ran.has(t.agent)) names.add(t.agent);
-      for (const name of this.manifest.agents[t.agent]?.fallback ?? []) if (!this.ran.has(name)) names.add(name);
+      if (this.cleared.has(t.agent)) continue;
+      let cleared = this.ran.has(t.agent);
+      if (!cleared) names.add(t.agent);
+      for (const name of this.manifest.agents[t.agent]?.fallback ?? []) {
+        if (this.ran.has(name)) continue;
+        names.add(name);
+        cleared = false;
+      }
+      if (cleared) this.cleared.add(t.agent);
     }
     if (names.size === 0) return undefined;
     const verdicts = await Promise.all([...names].map((name) => this.check(name)));
     const refused = verdicts.filter((v): v is VersionVerdict => v?.refusal !== undefined);
     return refused.length === 0 ? undefined : new AgentVersionError(refused).message;
+  }
+
+  /** True when {@link refusal} would find nothing left to check in `plan` (every agent and fallback of it ran): no need to ask it. */
+  passes(plan: Plan): boolean {
+    for (const t of plan.tasks) if (!this.cleared.has(t.agent)) return false;
+    return true;
   }
 
   /** The agent, once its version is known to be inside its pin; a refused agent fails its attempt for good. */

@@ -18,12 +18,15 @@ export function reservedArtifactName(name: string): string | undefined {
  * to users keyed by artifact name (agent inputs, the deliverable): plain objects, as JSON makes.
  */
 export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  // An assignment makes the same own property for any other name, and defining one is a slow path.
+  if (RESERVED_ARTIFACT_NAMES.has(key)) Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
 }
 
 /** A plain object with the own entries of `record` (which may have no prototype), set with {@link setOwn}. */
 export function ownCopy<T>(record: Readonly<Record<string, T>> | undefined): Record<string, T> {
   const copy: Record<string, T> = {};
-  for (const [key, value] of Object.entries(record ?? {})) setOwn(copy, key, value);
+  if (!record) return copy;
+  for (const key in record) if (Object.hasOwn(record, key)) setOwn(copy, key, record[key] as T);
   return copy;
 }

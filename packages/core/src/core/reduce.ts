@@ -97,7 +97,8 @@ export class RunResultBuilder {
         t.status = 'succeeded';
         t.agent = event.agent;
         t.output = event.output;
-        delete t.reason;
+        // `delete` of a key that is not there is still a runtime call, once per task of every run.
+        if ('reason' in t) delete t.reason;
         return;
       }
       case 'task.retrying':
@@ -170,9 +171,9 @@ export class RunResultBuilder {
         r.status = event.status;
         r.endedAt = event.at;
         r.deliverable = event.artifactRefs ? this.dereference(event.deliverable, event.artifactRefs) : event.deliverable;
-        delete r.awaiting;
+        if ('awaiting' in r) delete r.awaiting;
         if (event.reason !== undefined) r.reason = event.reason;
-        else delete r.reason;
+        else if ('reason' in r) delete r.reason;
         return;
       }
     }

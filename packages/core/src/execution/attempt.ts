@@ -1,9 +1,11 @@
 import type { Agent, AgentContext } from '../core/contracts.ts';
+import { inThreadCode, lateAnswer } from '../agents/deadline.ts';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../core/defaults.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { AgentInput, AgentOutput, AttemptStatus, Usage } from '../core/types.ts';
 import { checkOutput } from '../validation/output-validator.ts';
 import { AttemptContext } from './attempt-context.ts';
+import { attemptDeadlines } from './deadlines.ts';
 
 /** Why an attempt's signal was aborted. */
 export class AttemptAbort extends Error {
@@ -79,16 +81,16 @@ export interface AttemptOptions {
   produces: readonly string[];
   timeoutMs: number;
   /** Largest output accepted, in bytes of JSON (`policy.maxOutputBytes`; default {@link DEFAULT_MAX_OUTPUT_BYTES}, 16 MiB). */
-  maxOutputBytes?: number;
+  maxOutputBytes?: number | undefined;
   /** Aborting it cancels the attempt (run cancelled or timed out). */
   controller: AttemptControl | AbortController;
   /**
    * Further checks of a valid output (e.g. LLM rubric judges); return problems, or [] to accept.
    * A check that calls a model reports its usage through `reportUsage`: it counts as the attempt's.
    */
-  extraChecks?: (output: AgentOutput, signal: AbortSignal, reportUsage: (usage: Usage) => void) => Promise<string[]>;
+  extraChecks?: ((output: AgentOutput, signal: AbortSignal, reportUsage: (usage: Usage) => void) => Promise<string[]>) | undefined;
   /** Told of every usage report as it happens, so budgets are enforced mid-attempt. */
-  onUsage?: (usage: Usage) => void;
+  onUsage?: ((usage: Usage) => void) | undefined;
 }
 
 /**
@@ -116,42 +118,55 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
   const control = opts.controller instanceof AttemptControl ? opts.controller : AttemptControl.following(opts.controller);
   let usage: Usage | undefined;
   let finished = false;
-  let agentSettled = false;
+  let running: Promise<unknown> | undefined;
+  /** Whether the agent's work settled: watched only once the agent registers an answer check. */
+  let work: { settled: boolean } | undefined;
   let answerCheck: (() => Promise<boolean>) | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
   /** Set when the time is up and the agent's answer check runs: whether its answer was complete in time. */
   let verdict: Promise<boolean> | undefined;
-  const timeUp = (): void => control.abort(new AttemptAbort('timeout', `no result within ${opts.timeoutMs} ms`));
   const onTimeUp = (): void => {
     if (finished) return;
-    if (!answerCheck || agentSettled) return timeUp();
+    if (!answerCheck || work?.settled) return timeOut(control, opts.timeoutMs);
     // The check is bounded too: an agent that cannot say in time is out of time.
+    const timeUp = (): void => timeOut(control, opts.timeoutMs);
     graceTimer = setTimeout(timeUp, ANSWER_GRACE_MS);
-    verdict = answerCheck().catch(() => false);
+    try {
+      verdict = answerCheck().catch(() => false);
+    } catch {
+      verdict = Promise.resolve(false);
+    }
     void verdict.then((inTime) => !inTime && timeUp());
   };
-  const timer = setTimeout(onTimeUp, opts.timeoutMs);
+  const deadline = attemptDeadlines.add(opts.timeoutMs, onTimeUp);
   const reportUsage = (u: Usage): void => {
     usage = addUsage(usage, u);
     opts.onUsage?.(u);
   };
   const maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-  const ctx: AgentContext = new AttemptContext(control, reportUsage, Date.now() + opts.timeoutMs, maxOutputBytes, (check) => {
+  const ctx: AgentContext = new AttemptContext(control, reportUsage, deadline.at, maxOutputBytes, (check) => {
+    if (!answerCheck && running) work = watch(running);
     answerCheck = check;
   });
+  // An agent defined in code is called directly, and its answer held to the deadline here, as its `run` would.
+  const inThread = inThreadCode(agent);
   try {
-    const running = Promise.resolve(agent.run(input, ctx));
-    void running.then(
-      () => (agentSettled = true),
-      () => (agentSettled = true),
-    );
-    const raw = await control.race(running);
+    running = Promise.resolve(inThread ? callInThread(inThread, input, ctx) : agent.run(input, ctx));
+    if (answerCheck) work = watch(running);
+    let raw: unknown;
+    try {
+      raw = await control.race(running);
+    } catch (e) {
+      throw (inThread && lateAnswer(ctx)) || e;
+    }
+    const late = inThread && lateAnswer(ctx);
+    if (late) throw late;
     // An answer read while the verdict is being made counts only if the verdict says it was in time.
     if (verdict && !(await control.race(verdict))) {
-      timeUp();
+      timeOut(control, opts.timeoutMs);
       return failure(undefined, control.reason, usage);
     }
-    const check = checkOutput(agent.spec, opts.produces, raw, { maxOutputBytes });
+    const check = checkOutput(agent.spec, opts.produces, raw, maxOutputBytes === DEFAULT_MAX_OUTPUT_BYTES ? DEFAULT_CHECK : { maxOutputBytes });
     if (!check.ok) return invalid(check.problems, usage);
     if (opts.extraChecks) {
       const problems = await control.race(opts.extraChecks(check.output, control.signal, reportUsage));
@@ -162,9 +177,32 @@ export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> 
     return failure(e, control.reason, usage);
   } finally {
     finished = true;
-    clearTimeout(timer);
-    clearTimeout(graceTimer);
+    attemptDeadlines.cancel(deadline);
+    if (graceTimer) clearTimeout(graceTimer);
   }
+}
+
+/** The code's answer; a synchronous throw becomes a rejection, as from the `async` wrapper it replaces. */
+function callInThread(code: NonNullable<ReturnType<typeof inThreadCode>>, input: AgentInput, ctx: AgentContext): Promise<AgentOutput> | AgentOutput {
+  try {
+    return code(input, ctx);
+  } catch (e) {
+    return Promise.reject(e as Error);
+  }
+}
+
+const DEFAULT_CHECK = { maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES };
+
+/** Tells when `running` settles (made only for an agent that registered an answer check). */
+function watch(running: Promise<unknown>): { settled: boolean } {
+  const work = { settled: false };
+  const settled = (): void => void (work.settled = true);
+  void running.then(settled, settled);
+  return work;
+}
+
+function timeOut(control: AttemptControl, timeoutMs: number): void {
+  control.abort(new AttemptAbort('timeout', `no result within ${timeoutMs} ms`));
 }
 
 function invalid(problems: string[], usage: Usage | undefined): AttemptOutcome {

@@ -11,7 +11,7 @@ let lastMs = 0;
 let lastIso = '';
 
 /** The current time as ISO-8601; formatted once per millisecond, as many events share one. */
-function nowIso(): string {
+export function nowIso(): string {
   const ms = Date.now();
   if (ms !== lastMs) {
     lastMs = ms;
@@ -67,8 +67,13 @@ export class RunJournal {
     if (last) this.seq = last.seq;
   }
 
-  /** Journals an event. The body object becomes the event (stamped in place): do not reuse it. */
-  emit(body: RunEventBody): RunEvent {
+  /**
+   * Journals an event. The body object becomes the event (stamped in place): do not reuse it.
+   * A frequent event's literal may end with its stamps as placeholders (`runId, seq: 0, at: '',
+   * v: EVENT_SCHEMA_VERSION`, written out, not spread): the event then keeps them in the object
+   * itself instead of in a property array added when it is stamped, with the same key order.
+   */
+  emit(body: RunEventBody | RunEvent): RunEvent {
     if (body.type === 'run.ended') referenceJournaledArtifacts(body, this.builder);
     const event = body as RunEvent;
     event.runId = this.runId;

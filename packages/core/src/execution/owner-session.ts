@@ -10,11 +10,12 @@ export interface HeldRun {
   onDecision?: (request: DecisionRequest) => Promise<void>;
 }
 
-interface Held extends HeldRun {
+interface Held {
+  run: HeldRun;
   fence: number;
   cancelled: boolean;
-  /** Decision requests being applied now. */
-  applying: Set<string>;
+  /** Decision requests being applied now (made on the first one). */
+  applying: Set<string> | undefined;
 }
 
 const sessions = new WeakMap<RunStore, OwnerSession>();
@@ -45,7 +46,7 @@ export class OwnerSession {
 
   /** Holds a run with its fencing token until the returned function is called. */
   hold(runId: string, fence: number, run: HeldRun): () => void {
-    const entry: Held = { ...run, fence, cancelled: false, applying: new Set() };
+    const entry: Held = { run, fence, cancelled: false, applying: undefined };
     this.held.set(runId, entry);
     this.startTimer();
     // The timer stops at its next beat once nothing is held: runs that follow one another keep
@@ -76,13 +77,14 @@ export class OwnerSession {
         const h = this.held.get(r.runId);
         if (!h || h.cancelled) continue;
         h.cancelled = true;
-        h.onCancel(r.cancel);
+        h.run.onCancel(r.cancel);
       }
       for (const d of await this.store.decisionRequests({ ownerId: PROCESS_OWNER.id })) {
         const h = this.held.get(d.runId);
-        if (!h?.onDecision || h.applying.has(d.id)) continue;
-        h.applying.add(d.id);
-        void h.onDecision(d).finally(() => h.applying.delete(d.id));
+        if (!h?.run.onDecision || h.applying?.has(d.id)) continue;
+        const applying = (h.applying ??= new Set());
+        applying.add(d.id);
+        void h.run.onDecision(d).finally(() => applying.delete(d.id));
       }
     } catch {
       // A journal that cannot be reached now is tried again at the next beat; the lease covers the gap.

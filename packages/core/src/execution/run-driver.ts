@@ -22,10 +22,14 @@ export interface RunServices {
   planner: Planner;
   /** The agent of a name, once its version is inside its pin (a refused one fails its attempt for good). */
   agent(name: string, manifest: Manifest): Promise<Agent>;
+  /** The same agent when it is ready now (built and let through), so an attempt need not wait for it. */
+  readyAgent?(name: string, manifest: Manifest): Agent | undefined;
   /** The version an agent runs as: what it reported when checked, else the manifest's. */
   versionOf(name: string, manifest: Manifest): string;
   /** Why a plan may not start: one of its agents (or their fallbacks) is outside its version pin. */
   versionRefusal(plan: Plan, manifest: Manifest): Promise<string | undefined>;
+  /** True when versionRefusal would certainly find nothing (every agent of the plan was checked): it is then not awaited. */
+  versionsCleared?(plan: Plan, manifest: Manifest): boolean;
   integrator(manifest: Manifest): Promise<Integrator>;
   limiter?: Limiter;
   extraChecks?: (task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal, reportUsage?: (usage: Usage) => void) => Promise<string[]>;
@@ -101,9 +105,11 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
       }
       current = journal.builder.current()!;
     }
-    const refused = await services.versionRefusal(current.plan, manifest);
+    // Both usually known at once: a run awaits neither then (each await is a suspension per run).
+    const refused = services.versionsCleared?.(current.plan, manifest) ? undefined : await services.versionRefusal(current.plan, manifest);
     if (refused) return await end({ status: 'failed', reason: refused }, undefined);
-    const onPlan = await decidePlan(job, approvals);
+    const deciding = decidePlan(job, approvals);
+    const onPlan = deciding instanceof Promise ? await deciding : deciding;
     if (onPlan === 'detached') return await detached(job);
     if (onPlan) return await end(onPlan, undefined);
     current = journal.builder.current()!;
@@ -114,7 +120,7 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
     let note: string | undefined;
     // A plan given with the run or a workflow is what the user fixed: no planner re-plans it.
     const fixed = current.planner === 'fixed' || current.planner === 'workflow';
-    for (let replans = 0; !fixed; replans++) {
+    for (let replans = 0; !fixed && services.planner.replan; replans++) {
       const next = await replanIfUseful(services.planner, manifest, journal, loop, replans, control, (plan) => services.versionRefusal(plan, manifest));
       note = next?.note;
       if (!next?.plan) break;
@@ -146,14 +152,22 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
  * Returns undefined to go on, `detached` when the run was let go while waiting, or how the run
  * ends instead: cancelled when the plan was rejected, stopped when it was cancelled or timed out.
  */
-async function decidePlan(job: RunJob, approvals: RunApprovals): Promise<{ status: RunResult['status']; reason: string } | 'detached' | undefined> {
-  const { control, journal } = job;
-  let decided = approvals.planDecision();
-  if (!decided && approvals.planNeedsDecision()) {
-    const waiting = approvals.decidePlan(journal.builder.current()!.plan);
-    if (approvals.pending().some((p) => p.kind === 'plan')) job.onBlocked?.();
-    decided = await untilStopped(waiting, control.signal);
-  }
+type PlanVerdict = { status: RunResult['status']; reason: string } | 'detached' | undefined;
+
+function decidePlan(job: RunJob, approvals: RunApprovals): PlanVerdict | Promise<PlanVerdict> {
+  const decided = approvals.planDecision();
+  if (!decided && approvals.planNeedsDecision()) return waitForPlanDecision(job, approvals);
+  return planVerdict(job, decided);
+}
+
+async function waitForPlanDecision(job: RunJob, approvals: RunApprovals): Promise<PlanVerdict> {
+  const waiting = approvals.decidePlan(job.journal.builder.current()!.plan);
+  if (approvals.pending().some((p) => p.kind === 'plan')) job.onBlocked?.();
+  return planVerdict(job, await untilStopped(waiting, job.control.signal));
+}
+
+function planVerdict(job: RunJob, decided: ReturnType<RunApprovals['planDecision']>): PlanVerdict {
+  const { control } = job;
   const stop = control.stopped();
   if (stop?.kind === 'detached') return 'detached';
   if (stop) return { status: stop.kind === 'cancelled' ? 'cancelled' : 'failed', reason: stop.message };
@@ -206,6 +220,7 @@ function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: reado
     policy,
     journal,
     getAgent: (name) => services.agent(name, manifest),
+    ...(services.readyAgent ? { readyAgent: (name: string) => services.readyAgent!(name, manifest) } : {}),
     candidates: (task) => candidateAgents(task, manifest),
     retriesOf: (name) => manifest.agents[name]?.retries ?? policy.retries,
     timeoutOf: (name) => manifest.agents[name]?.timeoutMs ?? policy.taskTimeoutMs,

@@ -1,6 +1,7 @@
 import { setOwn } from '../core/artifact-names.ts';
 import type { Agent } from '../core/contracts.ts';
 import { errorMessage } from '../core/errors.ts';
+import { EVENT_SCHEMA_VERSION } from '../core/events.ts';
 import { newAttemptId } from '../core/ids.ts';
 import type { AgentInput, AgentOutput, Plan, PlanTask, Policy, Provenance, TaskResult, Usage } from '../core/types.ts';
 import { AttemptAbort, AttemptControl, runAttempt } from './attempt.ts';
@@ -43,6 +44,8 @@ export interface RunLoopOptions {
   journal: RunJournal;
   /** Builds (or returns the cached) agent of a name. */
   getAgent: (name: string) => Promise<Agent>;
+  /** The agent of a name when {@link getAgent} would give it at once (built and checked already). */
+  readyAgent?: (name: string) => Agent | undefined;
   /** Agents to try for a task, in order: planned agent, fallbacks, other capable agents. */
   candidates: (task: PlanTask) => string[];
   retriesOf: (agent: string) => number;
@@ -88,13 +91,14 @@ export class RunLoop {
 
   private readonly dag: DagState;
   private readonly tasks = new Map<string, PlanTask>();
-  private readonly ladders = new Map<string, LadderState>();
+  // Made on first use: most runs retry nothing and wait for no decision (a Map each is ~300 B per run).
+  private ladders: Map<string, LadderState> | undefined;
   private readonly attemptCount = new Map<string, number>();
   private readonly inflight = new Map<string, AttemptControl>();
-  private readonly waitingRetry = new Map<string, NodeJS.Timeout>();
+  private waitingRetry: Map<string, NodeJS.Timeout> | undefined;
   private readonly relaunch: Relaunch[] = [];
   /** Tasks waiting for a decision before their launch (no slot held). */
-  private readonly held = new Map<string, Relaunch>();
+  private held: Map<string, Relaunch> | undefined;
   private running = 0;
   /** Usage reported by attempts still in flight (not journaled yet): budgets count it too. */
   private readonly inFlightUsage: Usage = { llmCalls: 0, inputTokens: 0, outputTokens: 0 };
@@ -120,7 +124,7 @@ export class RunLoop {
 
   /** True when no attempt runs or is about to (what is left waits for decisions, or nothing is). */
   idle(): boolean {
-    return this.running === 0 && this.waitingRetry.size === 0 && this.relaunch.length === 0;
+    return this.running === 0 && !this.waitingRetry?.size && this.relaunch.length === 0;
   }
 
   /** Stops the run: in-flight attempts are aborted, waiting tasks end cancelled. */
@@ -128,14 +132,16 @@ export class RunLoop {
     if (this.stopReason) return;
     this.stopReason = reason;
     for (const c of this.inflight.values()) c.abort(new AttemptAbort('cancelled', reason.message));
-    for (const [id, timer] of this.waitingRetry) {
+    for (const [id, timer] of this.waitingRetry ?? []) {
       clearTimeout(timer);
-      this.waitingRetry.delete(id);
+      this.waitingRetry!.delete(id);
       this.cancelTask(id);
     }
     this.relaunch.length = 0;
-    for (const id of this.held.keys()) this.cancelTask(id);
-    this.held.clear();
+    if (this.held) {
+      for (const id of this.held.keys()) this.cancelTask(id);
+      this.held.clear();
+    }
     this.pump();
   }
 
@@ -166,8 +172,8 @@ export class RunLoop {
         this.launchOrHold({ id, agent: this.tasks.get(id)!.agent });
       }
     }
-    if (this.running > 0 || this.waitingRetry.size > 0 || this.relaunch.length > 0) return;
-    if (this.held.size > 0) {
+    if (this.running > 0 || this.waitingRetry?.size || this.relaunch.length > 0) return;
+    if (this.held?.size) {
       if (!this.stopReason && !this.dag.hasReady()) this.o.onBlocked?.();
       return;
     }
@@ -186,10 +192,10 @@ export class RunLoop {
   }
 
   private ladderOf(id: string): LadderState {
-    let l = this.ladders.get(id);
+    let l = this.ladders?.get(id);
     if (!l) {
       l = { candidates: this.o.candidates(this.tasks.get(id)!), current: 0, failuresOfCurrent: 0 };
-      this.ladders.set(id, l);
+      (this.ladders ??= new Map()).set(id, l);
     }
     return l;
   }
@@ -202,10 +208,11 @@ export class RunLoop {
     const gate = this.o.gate?.(task, agent, () => ({ inputs: this.inputsOf(task), params: this.o.params }));
     if (!gate || (!(gate instanceof Promise) && gate.approved)) return this.launch(id, agent, next.feedback);
     if (!(gate instanceof Promise)) return this.failTask(id, rejectedBecause(gate));
-    this.held.set(id, next);
+    const held = (this.held ??= new Map());
+    held.set(id, next);
     void gate.then((decided) => {
-      if (this.held.get(id) !== next) return;
-      this.held.delete(id);
+      if (held.get(id) !== next) return;
+      held.delete(id);
       if (decided.approved) this.relaunch.unshift(next);
       else this.failTask(id, rejectedBecause(decided));
       this.pump();
@@ -214,36 +221,32 @@ export class RunLoop {
 
   private launch(id: string, agentName: string, feedback: string | undefined): void {
     this.running++;
-    this.attempt(id, agentName, feedback)
-      .catch((e: unknown) => this.failTask(id, `internal error: ${errorMessage(e)}`))
-      .finally(() => {
-        this.running--;
-        this.pump();
-      });
+    void this.attempt(id, agentName, feedback);
   }
 
+  /** One attempt of a task; it gives its slot back and pumps the loop in its own `finally` (no promise chain per attempt). */
   private async attempt(id: string, agentName: string, feedback: string | undefined): Promise<void> {
     const task = this.tasks.get(id)!;
-    const release = this.o.limiter ? await this.o.limiter.acquire() : undefined;
+    let release: (() => void) | undefined;
     try {
+      release = this.o.limiter ? await this.o.limiter.acquire() : undefined;
       if (this.stopReason) return this.cancelTask(id);
       const n = (this.attemptCount.get(id) ?? 0) + 1;
       this.attemptCount.set(id, n);
       const attemptId = newAttemptId(this.o.runId, id, n);
-      const started = {
-        type: 'task.started' as const,
-        taskId: id,
-        agent: agentName,
-        agentVersion: this.o.versionOf(agentName),
-        attempt: n,
-        attemptId,
-      };
-      this.o.journal.emit(feedback === undefined ? started : { ...started, feedback });
+      const { runId } = this.o;
+      const agentVersion = this.o.versionOf(agentName);
+      // The stamps' slots written out: the kept event holds them in-object (see RunJournal.emit).
+      this.o.journal.emit(
+        feedback === undefined
+          ? { type: 'task.started', taskId: id, agent: agentName, agentVersion, attempt: n, attemptId, runId, seq: 0, at: '', v: EVENT_SCHEMA_VERSION }
+          : { type: 'task.started', taskId: id, agent: agentName, agentVersion, attempt: n, attemptId, feedback, runId, seq: 0, at: '', v: EVENT_SCHEMA_VERSION },
+      );
       const controller = new AttemptControl();
       this.inflight.set(id, controller);
       let outcome: AttemptOutcome;
       try {
-        const agent = await this.o.getAgent(agentName);
+        const agent = this.o.readyAgent?.(agentName) ?? (await this.o.getAgent(agentName));
         const input: AgentInput = {
           runId: this.o.runId,
           goal: this.o.goal,
@@ -259,10 +262,10 @@ export class RunLoop {
           input,
           produces: task.produces,
           timeoutMs: this.o.timeoutOf(agentName),
-          ...(this.o.policy.maxOutputBytes === undefined ? {} : { maxOutputBytes: this.o.policy.maxOutputBytes }),
+          maxOutputBytes: this.o.policy.maxOutputBytes,
           controller,
-          onUsage: (u) => this.usageReported(u, 1),
-          ...(extra ? { extraChecks: (out, signal, report) => extra(task, agent, out, signal, report) } : {}),
+          onUsage: this.onUsage,
+          extraChecks: extra && ((out, signal, report) => extra(task, agent, out, signal, report)),
         });
       } catch (e) {
         outcome = { status: 'failed', error: errorMessage(e), retryable: false };
@@ -270,10 +273,16 @@ export class RunLoop {
         this.inflight.delete(id);
       }
       this.settle(task, agentName, n, attemptId, outcome);
+    } catch (e) {
+      this.failTask(id, `internal error: ${errorMessage(e)}`);
     } finally {
       release?.();
+      this.running--;
+      this.pump();
     }
   }
+
+  private readonly onUsage = (u: Usage): void => this.usageReported(u, 1);
 
   private settle(task: PlanTask, agent: string, n: number, attemptId: string, outcome: AttemptOutcome): void {
     const id = task.id;
@@ -284,8 +293,13 @@ export class RunLoop {
       if (over) this.stop({ kind: 'budget', message: over });
     }
     if (outcome.status === 'succeeded') {
-      const ev = { type: 'task.succeeded' as const, taskId: id, agent, attempt: n, attemptId, output: outcome.output };
-      const emitted = this.o.journal.emit(outcome.usage ? { ...ev, usage: outcome.usage } : ev);
+      const { output, usage } = outcome;
+      const { runId } = this.o;
+      const emitted = this.o.journal.emit(
+        usage
+          ? { type: 'task.succeeded', taskId: id, agent, attempt: n, attemptId, output, usage, runId, seq: 0, at: '', v: EVENT_SCHEMA_VERSION }
+          : { type: 'task.succeeded', taskId: id, agent, attempt: n, attemptId, output, runId, seq: 0, at: '', v: EVENT_SCHEMA_VERSION },
+      );
       this.recordArtifacts(id, agent, outcome.output, n, attemptId, emitted.at);
       this.dag.succeed(id);
       return;
@@ -304,15 +318,15 @@ export class RunLoop {
       this.o.policy.backoff,
       this.o.random,
     );
-    this.ladders.set(id, advance(ladder, decision));
+    this.ladders!.set(id, advance(ladder, decision));
     if (decision.action === 'retry') {
       this.o.journal.emit({ type: 'task.retrying', taskId: id, agent, attempt: n + 1, delayMs: decision.delayMs, feedback: decision.feedback });
       const timer = setTimeout(() => {
-        this.waitingRetry.delete(id);
+        this.waitingRetry?.delete(id);
         this.relaunch.push({ id, agent, feedback: decision.feedback });
         this.pump();
       }, decision.delayMs);
-      this.waitingRetry.set(id, timer);
+      (this.waitingRetry ??= new Map()).set(id, timer);
     } else if (decision.action === 'reassign') {
       this.o.journal.emit({ type: 'task.reassigned', taskId: id, from: decision.from, to: decision.to, reason: decision.reason });
       this.relaunch.push({ id, agent: decision.to, feedback: decision.feedback });

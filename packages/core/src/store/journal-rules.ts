@@ -18,6 +18,9 @@ const RUN_STATUSES: ReadonlySet<string> = new Set<RunStatus>(['running', 'awaiti
 /** The record fields a caller supplies to `createRun`. */
 export type NewRunRecord = Omit<RunRecord, 'eventCount' | 'updatedAt' | 'status'> & { owner?: RunOwner };
 
+/** The createdAt of the last run record checked: runs started in the same millisecond share it (no parse each). */
+let lastValidCreatedAt = new Date(0).toISOString();
+
 /** Rejects a new run record a store could not list or page correctly. */
 export function checkNewRun(record: NewRunRecord): void {
   if (typeof record.runId !== 'string' || record.runId.length === 0) {
@@ -29,6 +32,7 @@ export function checkNewRun(record: NewRunRecord): void {
       retryable: false,
     });
   }
+  if (record.createdAt === lastValidCreatedAt) return;
   if (typeof record.createdAt !== 'string' || Number.isNaN(Date.parse(record.createdAt))) {
     throw new BatonError(
       'BAD_REQUEST',
@@ -36,6 +40,7 @@ export function checkNewRun(record: NewRunRecord): void {
       { runId: record.runId, retryable: false },
     );
   }
+  lastValidCreatedAt = record.createdAt;
 }
 
 /**

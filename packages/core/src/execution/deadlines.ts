@@ -1,0 +1,89 @@
+/** A deadline registered with {@link Deadlines}; `fire` is dropped once it fired or was cancelled. */
+export interface Deadline {
+  /** When it passes, in `Date.now()` milliseconds. */
+  readonly at: number;
+  fire: (() => void) | undefined;
+}
+
+/**
+ * Deadlines sharing one timer, armed for the earliest of them. A timer per attempt (its Timeout
+ * object, its insertion in Node's timer lists, its removal) was a measurable share of what an
+ * attempt costs, and with many attempts in flight, of what each one holds.
+ *
+ * A deadline fires once `ms` have passed, as a `setTimeout(fire, ms)` made at the same moment
+ * would (never earlier: the timer is armed for the remaining time, measured by Node's monotonic
+ * timers; a deadline is also due once `Date.now()` reaches it). While no deadline is pending the
+ * timer does not keep the process alive.
+ */
+export class Deadlines {
+  private entries: Deadline[] = [];
+  private live = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** The deadline the timer is armed for (Infinity when it is not). */
+  private armedFor = Infinity;
+
+  /** Calls `fire` once `ms` have passed, unless cancelled first. */
+  add(ms: number, fire: () => void): Deadline {
+    const entry: Deadline = { at: Date.now() + ms, fire };
+    this.entries.push(entry);
+    if (this.live++ === 0) this.timer?.ref();
+    if (entry.at < this.armedFor) this.arm(entry.at, ms);
+    return entry;
+  }
+
+  /** Forgets `entry`: it will not fire. Cancelling twice, or after it fired, does nothing. */
+  cancel(entry: Deadline): void {
+    if (!entry.fire) return;
+    entry.fire = undefined;
+    if (--this.live === 0) {
+      this.entries.length = 0;
+      // Left armed (the next deadline is likely later, so it is not re-armed), but not holding the process.
+      this.timer?.unref();
+    } else if (this.entries.length > 2 * this.live + 16) {
+      this.entries = this.entries.filter((e) => e.fire !== undefined);
+    }
+  }
+
+  private arm(at: number, ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.armedFor = at;
+    this.timer = setTimeout(this.onTimer, Math.max(1, ms));
+    if (this.live === 0) this.timer.unref();
+  }
+
+  private readonly onTimer = (): void => {
+    // The timer ran its whole delay, so the deadline it was armed for has passed whatever the wall clock says.
+    const due = Math.max(this.armedFor, Date.now());
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    const fired: Deadline[] = [];
+    const kept: Deadline[] = [];
+    let next = Infinity;
+    for (const e of this.entries) {
+      if (!e.fire) continue;
+      if (e.at <= due) fired.push(e);
+      else {
+        kept.push(e);
+        if (e.at < next) next = e.at;
+      }
+    }
+    this.entries = kept;
+    this.live = kept.length;
+    if (next !== Infinity) this.arm(next, next - Date.now());
+    let failure: { error: unknown } | undefined;
+    for (const e of fired) {
+      const fire = e.fire!;
+      e.fire = undefined;
+      try {
+        fire();
+      } catch (error) {
+        // The others still fire; the first error is thrown as a timer's own callback would.
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
+  };
+}
+
+/** The deadlines of every attempt of this process. */
+export const attemptDeadlines = new Deadlines();

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { Deadlines } from '../../src/execution/deadlines.ts';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const refTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+describe('Deadlines', () => {
+  it('fires each deadline once its time has passed, never before, in order', async () => {
+    const d = new Deadlines();
+    const fired: Array<[string, number]> = [];
+    const t0 = Date.now();
+    d.add(120, () => fired.push(['late', Date.now() - t0]));
+    d.add(40, () => fired.push(['early', Date.now() - t0]));
+    await sleep(80);
+    expect(fired.map(([n]) => n)).toEqual(['early']);
+    await sleep(100);
+    expect(fired.map(([n]) => n)).toEqual(['early', 'late']);
+    expect(fired[0]![1]).toBeGreaterThanOrEqual(40);
+    expect(fired[1]![1]).toBeGreaterThanOrEqual(120);
+  });
+
+  it('does not fire a cancelled deadline, and fires the others after it', async () => {
+    const d = new Deadlines();
+    const fired: string[] = [];
+    const first = d.add(30, () => fired.push('first'));
+    d.add(60, () => fired.push('second'));
+    d.cancel(first);
+    d.cancel(first);
+    await sleep(100);
+    expect(fired).toEqual(['second']);
+  });
+
+  it('keeps the process alive only while a deadline is pending', async () => {
+    const d = new Deadlines();
+    const before = refTimers();
+    const a = d.add(60_000, () => undefined);
+    expect(refTimers()).toBe(before + 1);
+    d.cancel(a);
+    expect(refTimers()).toBe(before);
+    const b = d.add(60_000, () => undefined);
+    expect(refTimers()).toBe(before + 1);
+    d.cancel(b);
+    expect(refTimers()).toBe(before);
+  });
+
+  it('still fires every due deadline when one of them throws, then throws its error', async () => {
+    const d = new Deadlines();
+    const fired: string[] = [];
+    d.add(20, () => {
+      throw new Error('boom');
+    });
+    d.add(20, () => fired.push('other'));
+    const errors: unknown[] = [];
+    const onError = (e: unknown): void => void errors.push(e);
+    const listeners = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', onError);
+    try {
+      await sleep(60);
+    } finally {
+      process.off('uncaughtException', onError);
+      for (const l of listeners) process.on('uncaughtException', l);
+    }
+    expect(fired).toEqual(['other']);
+    expect(String(errors[0])).toContain('boom');
+  });
+
+  it('drops cancelled deadlines while others stay pending', () => {
+    const d = new Deadlines();
+    const keep = d.add(60_000, () => undefined);
+    for (let i = 0; i < 10_000; i++) d.cancel(d.add(60_000, () => undefined));
+    expect((d as unknown as { entries: unknown[] }).entries.length).toBeLessThan(40);
+    d.cancel(keep);
+  });
+});
