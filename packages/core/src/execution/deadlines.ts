@@ -1,7 +1,9 @@
 /** A deadline registered with {@link Deadlines}; `fire` is dropped once it fired or was cancelled. */
 export interface Deadline {
-  /** When it passes, in `Date.now()` milliseconds. */
+  /** When it passes, in `Date.now()` milliseconds (what an agent is told). */
   readonly at: number;
+  /** When it passes, in `performance.now()` milliseconds: what it is scheduled by, so a wall-clock jump moves nothing. */
+  readonly due: number;
   fire: (() => void) | undefined;
 }
 
@@ -11,9 +13,9 @@ export interface Deadline {
  * attempt costs, and with many attempts in flight, of what each one holds.
  *
  * A deadline fires once `ms` have passed, as a `setTimeout(fire, ms)` made at the same moment
- * would (never earlier: the timer is armed for the remaining time, measured by Node's monotonic
- * timers; a deadline is also due once `Date.now()` reaches it). While no deadline is pending the
- * timer does not keep the process alive.
+ * would (never earlier: the timer is armed for the remaining time, and every comparison uses the
+ * monotonic clock, so a wall-clock jump neither fires nor delays one). While no deadline is
+ * pending the timer does not keep the process alive.
  */
 export class Deadlines {
   private entries: Deadline[] = [];
@@ -24,10 +26,10 @@ export class Deadlines {
 
   /** Calls `fire` once `ms` have passed, unless cancelled first. */
   add(ms: number, fire: () => void): Deadline {
-    const entry: Deadline = { at: Date.now() + ms, fire };
+    const entry: Deadline = { at: Date.now() + ms, due: performance.now() + ms, fire };
     this.entries.push(entry);
     if (this.live++ === 0) this.timer?.ref();
-    if (entry.at < this.armedFor) this.arm(entry.at, ms);
+    if (entry.due < this.armedFor) this.arm(entry.due, ms);
     return entry;
   }
 
@@ -52,8 +54,8 @@ export class Deadlines {
   }
 
   private readonly onTimer = (): void => {
-    // The timer ran its whole delay, so the deadline it was armed for has passed whatever the wall clock says.
-    const due = Math.max(this.armedFor, Date.now());
+    // The timer ran its whole delay, so the deadline it was armed for has passed.
+    const due = Math.max(this.armedFor, performance.now());
     this.timer = undefined;
     this.armedFor = Infinity;
     const fired: Deadline[] = [];
@@ -61,15 +63,15 @@ export class Deadlines {
     let next = Infinity;
     for (const e of this.entries) {
       if (!e.fire) continue;
-      if (e.at <= due) fired.push(e);
+      if (e.due <= due) fired.push(e);
       else {
         kept.push(e);
-        if (e.at < next) next = e.at;
+        if (e.due < next) next = e.due;
       }
     }
     this.entries = kept;
     this.live = kept.length;
-    if (next !== Infinity) this.arm(next, next - Date.now());
+    if (next !== Infinity) this.arm(next, next - performance.now());
     let failure: { error: unknown } | undefined;
     for (const e of fired) {
       const fire = e.fire!;

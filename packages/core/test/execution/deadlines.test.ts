@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Deadlines } from '../../src/execution/deadlines.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -17,6 +17,21 @@ describe('Deadlines', () => {
     expect(fired.map(([n]) => n)).toEqual(['early', 'late']);
     expect(fired[0]![1]).toBeGreaterThanOrEqual(40);
     expect(fired[1]![1]).toBeGreaterThanOrEqual(120);
+  });
+
+  it('is scheduled by the monotonic clock: a wall clock set back an hour delays nothing', async () => {
+    const d = new Deadlines();
+    const fired: string[] = [];
+    d.add(20, () => fired.push('first'));
+    d.add(60, () => fired.push('second'));
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now - 3_600_000);
+    try {
+      await sleep(150);
+    } finally {
+      clock.mockRestore();
+    }
+    expect(fired).toEqual(['first', 'second']);
   });
 
   it('does not fire a cancelled deadline, and fires the others after it', async () => {
