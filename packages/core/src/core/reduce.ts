@@ -126,13 +126,7 @@ export class RunResultBuilder {
       }
       case 'approval.requested': {
         const r = this.need(event);
-        const pending: PendingApproval = { kind: event.kind, requestedAt: event.at };
-        if (event.taskId !== undefined) pending.taskId = event.taskId;
-        if (event.plan) pending.plan = event.plan;
-        if (event.task) pending.task = event.task;
-        if (event.agent !== undefined) pending.agent = event.agent;
-        if (event.input) pending.input = event.input;
-        if (event.expiresAt !== undefined) pending.expiresAt = event.expiresAt;
+        const pending = pendingApprovalOf(event);
         const waiting = (r.awaiting ?? []).filter((p) => !(p.kind === event.kind && p.taskId === event.taskId));
         r.awaiting = [...waiting, pending];
         r.status = 'awaiting-approval';
@@ -249,4 +243,16 @@ export function reduceEvents(events: Iterable<RunEvent>): RunResult | undefined 
   const b = new RunResultBuilder();
   for (const e of events) b.apply(e);
   return b.current();
+}
+
+/** What an `approval.requested` event says the run waits for. */
+export function pendingApprovalOf(e: Extract<RunEvent, { type: 'approval.requested' }>): PendingApproval {
+  const p: PendingApproval = { kind: e.kind, requestedAt: e.at };
+  if (e.taskId !== undefined) p.taskId = e.taskId;
+  if (e.plan) p.plan = e.plan;
+  if (e.task) p.task = e.task;
+  if (e.agent !== undefined) p.agent = e.agent;
+  if (e.input) p.input = e.input;
+  if (e.expiresAt !== undefined) p.expiresAt = e.expiresAt;
+  return p;
 }

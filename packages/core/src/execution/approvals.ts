@@ -1,5 +1,6 @@
 import { BatonError } from '../core/errors.ts';
 import type { RunEvent } from '../core/events.ts';
+import { pendingApprovalOf } from '../core/reduce.ts';
 import type { ApprovalDecision, ApprovalKind, Manifest, PendingApproval, Plan, PlanTask, RunResult, RunStatus } from '../core/types.ts';
 import type { RunJournal } from './journal.ts';
 
@@ -90,7 +91,7 @@ export class RunApprovals {
         this.decided.delete('plan');
         this.waiting.delete('plan');
       } else if (e.type === 'approval.requested') {
-        this.waiting.set(keyOf(e.kind, e.taskId), { pending: pendingOf(e), waiters: [] });
+        this.waiting.set(keyOf(e.kind, e.taskId), { pending: pendingApprovalOf(e), waiters: [] });
       } else if (e.type === 'approval.decided') {
         const key = keyOf(e.kind, e.taskId);
         this.waiting.delete(key);
@@ -281,17 +282,6 @@ export class RunApprovals {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function pendingOf(e: Extract<RunEvent, { type: 'approval.requested' }>): PendingApproval {
-  const p: PendingApproval = { kind: e.kind, requestedAt: e.at };
-  if (e.taskId !== undefined) p.taskId = e.taskId;
-  if (e.plan) p.plan = e.plan;
-  if (e.task) p.task = e.task;
-  if (e.agent !== undefined) p.agent = e.agent;
-  if (e.input) p.input = e.input;
-  if (e.expiresAt !== undefined) p.expiresAt = e.expiresAt;
-  return p;
-}
 
 function decidedOf(e: Extract<RunEvent, { type: 'approval.decided' }>): Decided {
   return { approved: e.decision === 'approved', by: e.by, ...(e.reason !== undefined ? { reason: e.reason } : {}) };

@@ -4,7 +4,7 @@ import { readManifest } from '../context.ts';
 import { EvalProgressView } from '../eval-progress.ts';
 import { EXIT } from '../exit-codes.ts';
 import { color } from '../format.ts';
-import { trapInterrupt } from './eval.ts';
+import { printReport, trapInterrupt } from './eval.ts';
 
 /**
  * `baton agents test [NAME...]`: runs the `examples:` of the named agents (default: all), each as
@@ -27,13 +27,5 @@ export async function agentsTestCommand(names: string[], opts: CommonOptions & {
     progress.finish();
     interrupt.release();
   }
-  const text = formatReport(report, { paint: color, all: true, label: 'examples' });
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    process.stderr.write(text);
-  } else {
-    process.stdout.write(text);
-  }
-  if (interrupt.signal.aborted) return EXIT.cancelled;
-  return report.failed > 0 ? EXIT.failed : EXIT.succeeded;
+  return printReport(report, formatReport(report, { paint: color, all: true, label: 'examples' }), opts.json === true, interrupt.signal.aborted);
 }

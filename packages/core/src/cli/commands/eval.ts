@@ -45,14 +45,21 @@ export async function evalCommand(suiteFile: string, opts: EvalCommandOptions): 
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, junitXml(report));
   }
-  const text = formatReport(report, { paint: color });
-  if (opts.json) {
+  return printReport(report, formatReport(report, { paint: color }), opts.json === true, interrupt.signal.aborted);
+}
+
+/**
+ * Prints an evaluation report: its text on stdout, or the JSON report there and the text on
+ * stderr; returns the exit code (130 interrupted, 1 any case failed, else 0).
+ */
+export function printReport(report: EvalReport, text: string, json: boolean, interrupted: boolean): number {
+  if (json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.stderr.write(text);
   } else {
     process.stdout.write(text);
   }
-  if (interrupt.signal.aborted) return EXIT.cancelled;
+  if (interrupted) return EXIT.cancelled;
   return report.failed > 0 ? EXIT.failed : EXIT.succeeded;
 }
 
