@@ -1,21 +1,22 @@
 import { setOwn } from '../core/artifact-names.ts';
-import type { RunEventBody } from '../core/events.ts';
+import type { RunEvent } from '../core/events.ts';
 import type { RunResultBuilder } from '../core/reduce.ts';
 
-type RunEnded = Extract<RunEventBody, { type: 'run.ended' }>;
+type RunEnded = Extract<RunEvent, { type: 'run.ended' }>;
 
 function sameJson(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
- * Journals each artifact of the deliverable once: an artifact equal to the output its task
- * already journaled (in `task.succeeded`) becomes a reference in `artifactRefs`, its value in
- * `deliverable.artifacts` null. `reduceEvents` puts the value back, so the RunResult is the same.
- * Artifacts an integrator made or changed stay inline.
+ * `run.ended` as the journal stores it, holding each artifact of the deliverable once: an artifact
+ * equal to the output its task already journaled (in `task.succeeded`) becomes a reference in
+ * `artifactRefs`, its value in `deliverable.artifacts` null. `reduceEvents` puts the value back,
+ * so the RunResult is the same. Artifacts an integrator made or changed stay inline. The event
+ * itself (what listeners get) is left whole; a copy is returned when anything was referenced.
  */
-export function referenceJournaledArtifacts(body: RunEnded, builder: RunResultBuilder): void {
-  const { artifacts, provenance } = body.deliverable;
+export function journaledForm(event: RunEnded, builder: RunResultBuilder): RunEnded {
+  const { artifacts, provenance } = event.deliverable;
   const refs: Record<string, string> = {};
   const kept: Record<string, unknown> = {};
   for (const [type, value] of Object.entries(artifacts)) {
@@ -28,7 +29,6 @@ export function referenceJournaledArtifacts(body: RunEnded, builder: RunResultBu
       setOwn(kept, type, value);
     }
   }
-  if (Object.keys(refs).length === 0) return;
-  body.deliverable = { ...body.deliverable, artifacts: kept };
-  body.artifactRefs = refs;
+  if (Object.keys(refs).length === 0) return event;
+  return { ...event, deliverable: { ...event.deliverable, artifacts: kept }, artifactRefs: refs };
 }

@@ -3,7 +3,7 @@ import { BatonError } from '../core/errors.ts';
 import { EVENT_SCHEMA_VERSION } from '../core/events.ts';
 import type { RunEvent, RunEventBody } from '../core/events.ts';
 import { RunResultBuilder } from '../core/reduce.ts';
-import { referenceJournaledArtifacts } from './artifact-refs.ts';
+import { journaledForm } from './artifact-refs.ts';
 
 export type EventListener = (event: RunEvent) => void;
 
@@ -74,7 +74,6 @@ export class RunJournal {
    * itself instead of in a property array added when it is stamped, with the same key order.
    */
   emit(body: RunEventBody | RunEvent): RunEvent {
-    if (body.type === 'run.ended') referenceJournaledArtifacts(body, this.builder);
     const event = body as RunEvent;
     event.runId = this.runId;
     event.seq = ++this.seq;
@@ -82,7 +81,8 @@ export class RunJournal {
     event.v = EVENT_SCHEMA_VERSION;
     if (this.fenced) return event;
     this.builder.apply(event);
-    this.pending.push(event);
+    // Listeners get run.ended whole; the journal stores artifacts already journaled as references.
+    this.pending.push(event.type === 'run.ended' ? journaledForm(event, this.builder) : event);
     for (const l of this.listeners) {
       try {
         l(event);

@@ -95,7 +95,12 @@ describe('the journal holds each artifact once', () => {
     const big = Array.from({ length: 2000 }, (_, i) => ({ id: i, text: `row ${i} ${'x'.repeat(100)}` }));
     const data = scriptedAgent({ name: 'data', description: 'Extracts the rows', produces: ['rows'], script: [{ output: { rows: big } }] });
     const orchestrator = createOrchestrator({ name: 'rows', agents: [data], store });
-    const result = await orchestrator.run('the rows');
+    const heard: RunEvent[] = [];
+    const result = await orchestrator.run('the rows', { onEvent: (e) => heard.push(e) });
+    // Listeners get run.ended whole: only the journal's copy references the task's output.
+    const endedHeard = heard.find((e) => e.type === 'run.ended');
+    expect(endedHeard && 'artifactRefs' in endedHeard).toBe(false);
+    expect(endedHeard?.type === 'run.ended' && endedHeard.deliverable.artifacts['rows']).toEqual(big);
     const events: RunEvent[] = await store.readEvents(result.runId);
     const ended = events.find((e) => e.type === 'run.ended');
     expect(ended?.type === 'run.ended' && ended.artifactRefs).toEqual({ rows: 't1-extract-rows' });
