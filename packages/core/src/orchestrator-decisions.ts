@@ -111,9 +111,12 @@ export class DecisionDesk {
   async awaitDecision(runId: string, requestId: string, options: ResumeOptions & { timeoutMs?: number }): Promise<AwaitedDecision> {
     const { store } = this.host;
     const until = Date.now() + (options.timeoutMs ?? 30_000);
+    // Each poll reads only the events journaled since the last one; the whole journal once, when found.
+    let seen = 0;
     const recorded = async (): Promise<RunResult | undefined> => {
-      const events = await store.readEvents(runId);
-      return events.some((e) => e.type === 'approval.decided' && e.requestId === requestId) ? reduceEvents(events) : undefined;
+      const events = await store.readEvents(runId, seen);
+      seen = events.at(-1)?.seq ?? seen;
+      return events.some((e) => e.type === 'approval.decided' && e.requestId === requestId) ? reduceEvents(await store.readEvents(runId)) : undefined;
     };
     for (;;) {
       const done = await recorded();
