@@ -1,4 +1,4 @@
-import type { Agent, AgentContext } from '../core/contracts.ts';
+import type { Agent } from '../core/contracts.ts';
 import { inThreadCode, lateAnswer } from '../agents/deadline.ts';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../core/defaults.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
@@ -6,6 +6,7 @@ import type { AgentInput, AgentOutput, AttemptStatus, Usage } from '../core/type
 import { checkOutput } from '../validation/output-validator.ts';
 import { AttemptContext } from './attempt-context.ts';
 import { attemptDeadlines } from './deadlines.ts';
+import type { Deadline } from './deadlines.ts';
 
 /** Why an attempt's signal was aborted. */
 export class AttemptAbort extends Error {
@@ -21,12 +22,13 @@ export class AttemptAbort extends Error {
 /**
  * Cancels one attempt. The AbortController behind `signal` is made only when an agent reads
  * `ctx.signal`: most in-process agents never do, and a controller per attempt is a measurable
- * share of the scheduler's cost. The race that enforces timeouts does not need it.
+ * share of the scheduler's cost. The attempt that enforces timeouts does not need it.
  */
 export class AttemptControl {
   reason: Error | undefined;
   private controller: AbortController | undefined;
-  private rejectRace: ((e: Error) => void) | undefined;
+  /** The attempt this control stops (told at once, so it ends without waiting for its agent). */
+  private onAbort: ((reason: Error) => void) | undefined;
 
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -40,19 +42,13 @@ export class AttemptControl {
     if (this.reason) return;
     this.reason = reason;
     this.controller?.abort(reason);
-    this.rejectRace?.(reason);
+    this.onAbort?.(reason);
   }
 
-  /**
-   * `work`, or a rejection with the abort reason as soon as the attempt is aborted, whichever
-   * comes first. One promise per call: `Promise.race` with a standing "aborted" promise cost three.
-   */
-  race<T>(work: T | Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.reason) reject(this.reason);
-      else this.rejectRace = reject;
-      Promise.resolve(work).then(resolve, reject);
-    });
+  /** Tells `listener` of the abort (at once if it happened already). One listener: the attempt's. */
+  whenAborted(listener: (reason: Error) => void): void {
+    if (this.reason) listener(this.reason);
+    else this.onAbort = listener;
   }
 
   /** Follows an external AbortController (tests, embedders). */
@@ -113,81 +109,154 @@ function addUsage(total: Usage | undefined, u: Usage): Usage {
  * complete by the deadline, after the I/O that arrived while this event loop was busy has been
  * read. Only then is the attempt declared a timeout. An agent without a check times out at once.
  */
-export async function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> {
-  const { agent, input } = opts;
+export function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> {
+  return new Promise((resolve) => startAttempt(opts, resolve));
+}
+
+/**
+ * {@link runAttempt} without a promise of its own: `done` is called once, with the outcome, never
+ * synchronously. The scheduler's hot path: an attempt is one object and one reaction to its
+ * agent's answer, not a chain of async functions.
+ */
+export function startAttempt(opts: AttemptOptions, done: (outcome: AttemptOutcome) => void): void {
   const control = opts.controller instanceof AttemptControl ? opts.controller : AttemptControl.following(opts.controller);
-  let usage: Usage | undefined;
-  let finished = false;
-  let running: Promise<unknown> | undefined;
+  new Attempt(opts, control, done).start();
+}
+
+/** One attempt in flight: its deadline, its agent's answer and the checks of that answer. */
+class Attempt {
+  private usage: Usage | undefined;
+  private finished = false;
+  private running: Promise<unknown> | undefined;
   /** Whether the agent's work settled: watched only once the agent registers an answer check. */
-  let work: { settled: boolean } | undefined;
-  let answerCheck: (() => Promise<boolean>) | undefined;
-  let graceTimer: NodeJS.Timeout | undefined;
+  private work: { settled: boolean } | undefined;
+  private answerCheck: (() => Promise<boolean>) | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
   /** Set when the time is up and the agent's answer check runs: whether its answer was complete in time. */
-  let verdict: Promise<boolean> | undefined;
-  const onTimeUp = (): void => {
-    if (finished) return;
-    if (!answerCheck || work?.settled) return timeOut(control, opts.timeoutMs);
-    // The check is bounded too: an agent that cannot say in time is out of time.
-    const timeUp = (): void => timeOut(control, opts.timeoutMs);
-    graceTimer = setTimeout(timeUp, ANSWER_GRACE_MS);
+  private verdict: Promise<boolean> | undefined;
+  private readonly deadline: Deadline;
+  private readonly ctx: AttemptContext;
+  private readonly inThread: ReturnType<typeof inThreadCode>;
+  private readonly maxOutputBytes: number;
+
+  constructor(
+    private readonly opts: AttemptOptions,
+    private readonly control: AttemptControl,
+    private readonly done: (outcome: AttemptOutcome) => void,
+  ) {
+    this.deadline = attemptDeadlines.add(opts.timeoutMs, this.onTimeUp);
+    this.maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    this.ctx = new AttemptContext(control, this.reportUsage, this.deadline.at, this.maxOutputBytes, this.setAnswerCheck);
+    // An agent defined in code is called directly, and its answer held to the deadline here, as its `run` would.
+    this.inThread = inThreadCode(opts.agent);
+  }
+
+  start(): void {
+    const { agent, input } = this.opts;
+    let answer: unknown;
     try {
-      verdict = answerCheck().catch(() => false);
+      answer = this.inThread ? this.inThread(input, this.ctx) : agent.run(input, this.ctx);
+    } catch (e) {
+      answer = Promise.reject(e as Error);
+    }
+    const running = answer instanceof Promise ? answer : Promise.resolve(answer);
+    this.running = running;
+    if (this.answerCheck) this.work = watch(running);
+    this.control.whenAborted(this.onAbort);
+    running.then(this.onAnswer, this.onError);
+  }
+
+  private readonly reportUsage = (u: Usage): void => {
+    this.usage = addUsage(this.usage, u);
+    this.opts.onUsage?.(u);
+  };
+
+  private readonly setAnswerCheck = (check: () => Promise<boolean>): void => {
+    if (!this.answerCheck && this.running) this.work = watch(this.running);
+    this.answerCheck = check;
+  };
+
+  private readonly onTimeUp = (): void => {
+    if (this.finished) return;
+    if (!this.answerCheck || this.work?.settled) return this.timeOut();
+    // The check is bounded too: an agent that cannot say in time is out of time.
+    this.graceTimer = setTimeout(() => this.timeOut(), ANSWER_GRACE_MS);
+    let verdict: Promise<boolean>;
+    try {
+      verdict = this.answerCheck().catch(() => false);
     } catch {
       verdict = Promise.resolve(false);
     }
-    void verdict.then((inTime) => !inTime && timeUp());
+    this.verdict = verdict;
+    void verdict.then((inTime) => !inTime && this.timeOut());
   };
-  const deadline = attemptDeadlines.add(opts.timeoutMs, onTimeUp);
-  const reportUsage = (u: Usage): void => {
-    usage = addUsage(usage, u);
-    opts.onUsage?.(u);
-  };
-  const maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-  const ctx: AgentContext = new AttemptContext(control, reportUsage, deadline.at, maxOutputBytes, (check) => {
-    if (!answerCheck && running) work = watch(running);
-    answerCheck = check;
-  });
-  // An agent defined in code is called directly, and its answer held to the deadline here, as its `run` would.
-  const inThread = inThreadCode(agent);
-  try {
-    running = Promise.resolve(inThread ? callInThread(inThread, input, ctx) : agent.run(input, ctx));
-    if (answerCheck) work = watch(running);
-    let raw: unknown;
-    try {
-      raw = await control.race(running);
-    } catch (e) {
-      throw (inThread && lateAnswer(ctx)) || e;
-    }
-    const late = inThread && lateAnswer(ctx);
-    if (late) throw late;
-    // An answer read while the verdict is being made counts only if the verdict says it was in time.
-    if (verdict && !(await control.race(verdict))) {
-      timeOut(control, opts.timeoutMs);
-      return failure(undefined, control.reason, usage);
-    }
-    const check = checkOutput(agent.spec, opts.produces, raw, maxOutputBytes === DEFAULT_MAX_OUTPUT_BYTES ? DEFAULT_CHECK : { maxOutputBytes });
-    if (!check.ok) return invalid(check.problems, usage);
-    if (opts.extraChecks) {
-      const problems = await control.race(opts.extraChecks(check.output, control.signal, reportUsage));
-      if (problems.length > 0) return invalid(problems, usage);
-    }
-    return usage ? { status: 'succeeded', output: check.output, usage } : { status: 'succeeded', output: check.output };
-  } catch (e) {
-    return failure(e, control.reason, usage);
-  } finally {
-    finished = true;
-    attemptDeadlines.cancel(deadline);
-    if (graceTimer) clearTimeout(graceTimer);
-  }
-}
 
-/** The code's answer; a synchronous throw becomes a rejection, as from the `async` wrapper it replaces. */
-function callInThread(code: NonNullable<ReturnType<typeof inThreadCode>>, input: AgentInput, ctx: AgentContext): Promise<AgentOutput> | AgentOutput {
-  try {
-    return code(input, ctx);
-  } catch (e) {
-    return Promise.reject(e as Error);
+  // Ends the attempt now (an answer coming later is not taken), but tells its owner in a microtask,
+  // as a rejected promise would: an abort is made inside the owner's own bookkeeping (a run stopping).
+  private readonly onAbort = (): void => {
+    if (this.finished) return;
+    const { reason } = this.control;
+    this.finish(failure((this.inThread && lateAnswer(this.ctx)) || reason, reason, this.usage), true);
+  };
+
+  private readonly onAnswer = (raw: unknown): void => {
+    if (this.finished) return;
+    const late = this.inThread && lateAnswer(this.ctx);
+    if (late) return this.finish(failure(late, this.control.reason, this.usage));
+    // An answer read while the verdict is being made counts only if the verdict says it was in time.
+    if (this.verdict) {
+      this.verdict.then((inTime) => {
+        if (this.finished) return;
+        if (inTime) return this.judge(raw);
+        this.timeOut();
+      }, this.onError);
+      return;
+    }
+    this.judge(raw);
+  };
+
+  private readonly onError = (e: unknown): void => {
+    if (this.finished) return;
+    this.finish(failure((this.inThread && lateAnswer(this.ctx)) || e, this.control.reason, this.usage));
+  };
+
+  /** Checks the answer, then the extra checks; ends the attempt with what they say. */
+  private judge(raw: unknown): void {
+    const { opts, usage } = this;
+    let check: ReturnType<typeof checkOutput>;
+    try {
+      check = checkOutput(opts.agent.spec, opts.produces, raw, this.maxOutputBytes === DEFAULT_MAX_OUTPUT_BYTES ? DEFAULT_CHECK : { maxOutputBytes: this.maxOutputBytes });
+    } catch (e) {
+      return this.finish(failure(e, this.control.reason, usage));
+    }
+    if (!check.ok) return this.finish(invalid(check.problems, usage));
+    const output = check.output;
+    if (!opts.extraChecks) return this.finish(usage ? { status: 'succeeded', output, usage } : { status: 'succeeded', output });
+    let problems: Promise<string[]>;
+    try {
+      problems = Promise.resolve(opts.extraChecks(output, this.control.signal, this.reportUsage));
+    } catch (e) {
+      return this.finish(failure(e, this.control.reason, this.usage));
+    }
+    problems.then((found) => {
+      if (this.finished) return;
+      if (found.length > 0) return this.finish(invalid(found, this.usage));
+      const { usage: now } = this;
+      this.finish(now ? { status: 'succeeded', output, usage: now } : { status: 'succeeded', output });
+    }, this.onError);
+  }
+
+  private timeOut(): void {
+    timeOut(this.control, this.opts.timeoutMs);
+  }
+
+  private finish(outcome: AttemptOutcome, later = false): void {
+    if (this.finished) return;
+    this.finished = true;
+    attemptDeadlines.cancel(this.deadline);
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (later) queueMicrotask(() => this.done(outcome));
+    else this.done(outcome);
   }
 }
 

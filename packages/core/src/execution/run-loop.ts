@@ -4,7 +4,7 @@ import { errorMessage } from '../core/errors.ts';
 import { EVENT_SCHEMA_VERSION } from '../core/events.ts';
 import { newAttemptId } from '../core/ids.ts';
 import type { AgentInput, AgentOutput, Plan, PlanTask, Policy, Provenance, TaskResult, Usage } from '../core/types.ts';
-import { AttemptAbort, AttemptControl, runAttempt } from './attempt.ts';
+import { AttemptAbort, AttemptControl, startAttempt } from './attempt.ts';
 import type { AttemptOutcome } from './attempt.ts';
 import { DagState } from './dag.ts';
 import type { RunJournal } from './journal.ts';
@@ -221,16 +221,23 @@ export class RunLoop {
 
   private launch(id: string, agentName: string, feedback: string | undefined): void {
     this.running++;
-    void this.attempt(id, agentName, feedback);
+    const { limiter } = this.o;
+    if (!limiter) return this.begin(id, agentName, feedback, undefined);
+    limiter.acquire().then(
+      (release) => this.begin(id, agentName, feedback, release),
+      (e: unknown) => this.attemptEnded(id, () => this.failTask(id, `internal error: ${errorMessage(e)}`), undefined),
+    );
   }
 
-  /** One attempt of a task; it gives its slot back and pumps the loop in its own `finally` (no promise chain per attempt). */
-  private async attempt(id: string, agentName: string, feedback: string | undefined): Promise<void> {
+  /**
+   * One attempt of a task, with its slot (and the limiter's, if any) taken. Callbacks, not async
+   * functions: an attempt is on the path of every task, and each async layer costs a frame and a
+   * promise per attempt. It gives the slots back and pumps the loop when it ends ({@link attemptEnded}).
+   */
+  private begin(id: string, agentName: string, feedback: string | undefined, release: (() => void) | undefined): void {
     const task = this.tasks.get(id)!;
-    let release: (() => void) | undefined;
     try {
-      release = this.o.limiter ? await this.o.limiter.acquire() : undefined;
-      if (this.stopReason) return this.cancelTask(id);
+      if (this.stopReason) return this.attemptEnded(id, () => this.cancelTask(id), release);
       const n = (this.attemptCount.get(id) ?? 0) + 1;
       this.attemptCount.set(id, n);
       const attemptId = newAttemptId(this.o.runId, id, n);
@@ -244,41 +251,58 @@ export class RunLoop {
       );
       const controller = new AttemptControl();
       this.inflight.set(id, controller);
-      let outcome: AttemptOutcome;
-      try {
-        const agent = this.o.readyAgent?.(agentName) ?? (await this.o.getAgent(agentName));
-        const input: AgentInput = {
-          runId: this.o.runId,
-          goal: this.o.goal,
-          task: { id, title: task.title, instructions: task.instructions },
-          inputs: this.inputsOf(task),
-          params: this.o.params,
-          attempt: n,
-        };
-        if (feedback !== undefined) input.feedback = feedback;
-        const extra = this.o.extraChecks;
-        outcome = await runAttempt({
-          agent,
-          input,
-          produces: task.produces,
-          timeoutMs: this.o.timeoutOf(agentName),
-          maxOutputBytes: this.o.policy.maxOutputBytes,
-          controller,
-          onUsage: this.onUsage,
-          extraChecks: extra && ((out, signal, report) => extra(task, agent, out, signal, report)),
-        });
-      } catch (e) {
-        outcome = { status: 'failed', error: errorMessage(e), retryable: false };
-      } finally {
+      const ended = (outcome: AttemptOutcome): void => {
         this.inflight.delete(id);
-      }
-      this.settle(task, agentName, n, attemptId, outcome);
+        this.attemptEnded(id, () => this.settle(task, agentName, n, attemptId, outcome), release);
+      };
+      const ready = this.o.readyAgent?.(agentName);
+      if (ready) return this.runAgent(ready, agentName, task, n, feedback, controller, ended);
+      this.o.getAgent(agentName).then(
+        (agent) => this.runAgent(agent, agentName, task, n, feedback, controller, ended),
+        (e: unknown) => ended({ status: 'failed', error: errorMessage(e), retryable: false }),
+      );
+    } catch (e) {
+      this.attemptEnded(id, () => this.failTask(id, `internal error: ${errorMessage(e)}`), release);
+    }
+  }
+
+  private runAgent(agent: Agent, agentName: string, task: PlanTask, n: number, feedback: string | undefined, controller: AttemptControl, ended: (outcome: AttemptOutcome) => void): void {
+    let input: AgentInput;
+    try {
+      input = { runId: this.o.runId, goal: this.o.goal, task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: this.inputsOf(task), params: this.o.params, attempt: n };
+      if (feedback !== undefined) input.feedback = feedback;
+    } catch (e) {
+      return ended({ status: 'failed', error: errorMessage(e), retryable: false });
+    }
+    const extra = this.o.extraChecks;
+    startAttempt(
+      {
+        agent,
+        input,
+        produces: task.produces,
+        timeoutMs: this.o.timeoutOf(agentName),
+        maxOutputBytes: this.o.policy.maxOutputBytes,
+        controller,
+        onUsage: this.onUsage,
+        extraChecks: extra && ((out, signal, report) => extra(task, agent, out, signal, report)),
+      },
+      ended,
+    );
+  }
+
+  /** Ends an attempt of task `id`: `settle` records what it came to; then its slots are given back and the loop pumped. */
+  private attemptEnded(id: string, settle: () => void, release: (() => void) | undefined): void {
+    try {
+      settle();
     } catch (e) {
       this.failTask(id, `internal error: ${errorMessage(e)}`);
     } finally {
-      release?.();
-      this.running--;
-      this.pump();
+      try {
+        release?.();
+      } finally {
+        this.running--;
+        this.pump();
+      }
     }
   }
 
