@@ -1,3 +1,9 @@
+import { Deadlines } from './deadlines.ts';
+import type { Deadline } from './deadlines.ts';
+
+/** The time limits of every run of this process, on one timer (a timer per run was a measurable share of a short run). */
+const runDeadlines = new Deadlines();
+
 /**
  * The run's time limit (policy.runTimeoutMs), paused while the run waits for a person's decision:
  * the wait is bounded by policy.approvalTimeoutMs instead, and a run approved after a night still
@@ -6,7 +12,7 @@
 export class RunClock {
   private remaining: number;
   private since = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private deadline: Deadline | undefined;
   private stopped = false;
 
   constructor(
@@ -19,22 +25,22 @@ export class RunClock {
 
   /** Stops counting (a decision is waited for). */
   pause(): void {
-    if (!this.timer) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.remaining -= Date.now() - this.since;
+    if (!this.deadline) return;
+    runDeadlines.cancel(this.deadline);
+    this.deadline = undefined;
+    this.remaining -= performance.now() - this.since;
   }
 
   /** Counts again. */
   resume(): void {
-    if (this.timer || this.stopped) return;
-    this.since = Date.now();
-    this.timer = setTimeout(this.onTimeout, Math.max(0, this.remaining));
+    if (this.deadline || this.stopped) return;
+    this.since = performance.now();
+    this.deadline = runDeadlines.add(Math.max(0, this.remaining), this.onTimeout);
   }
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.deadline) runDeadlines.cancel(this.deadline);
+    this.deadline = undefined;
   }
 }

@@ -211,7 +211,9 @@ function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: reado
   const policy = manifest.orchestrator.policy;
   // The plan's agents are built now, so what they start (a module's thread, the command launcher)
   // gets ready while the first tasks run; a build that fails is reported by the task that needs it.
-  for (const task of plan.tasks) void services.agent(task.agent, manifest).catch(() => undefined);
+  for (const task of plan.tasks) {
+    if (!services.readyAgent?.(task.agent, manifest)) void services.agent(task.agent, manifest).catch(() => undefined);
+  }
   return new RunLoop({
     runId: job.runId,
     goal: job.goal,

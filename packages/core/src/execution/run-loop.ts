@@ -88,6 +88,8 @@ export class RunLoop {
   readonly artifacts: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   readonly provenance: Record<string, Provenance> = Object.create(null) as Record<string, Provenance>;
   stopReason: StopReason | undefined;
+  /** True once any artifact is held (made here, restored or carried over). */
+  hasArtifacts = false;
 
   private readonly dag: DagState;
   private readonly tasks = new Map<string, PlanTask>();
@@ -110,6 +112,10 @@ export class RunLoop {
     if (o.carried) {
       Object.assign(this.artifacts, o.carried.artifacts);
       Object.assign(this.provenance, o.carried.provenance);
+      for (const _ in o.carried.artifacts) {
+        this.hasArtifacts = true;
+        break;
+      }
     }
     for (const r of o.restored ?? []) this.restore(r);
   }
@@ -398,6 +404,7 @@ export class RunLoop {
     for (const artifact of task?.produces ?? Object.keys(output)) {
       if (!Object.hasOwn(output, artifact)) continue;
       this.artifacts[artifact] = output[artifact];
+      this.hasArtifacts = true;
       this.provenance[artifact] = { task: taskId, agent, agentVersion: this.o.versionOf(agent), attempt: n, attemptId, at };
     }
   }

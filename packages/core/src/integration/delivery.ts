@@ -4,7 +4,7 @@ import type { Integrator } from '../core/contracts.ts';
 import { ownCopy } from '../core/artifact-names.ts';
 import { errorMessage } from '../core/errors.ts';
 import { isFinalStatus } from '../core/types.ts';
-import type { Deliverable, FinalRunStatus, Manifest, RunResult, RunStatus } from '../core/types.ts';
+import type { Deliverable, FinalRunStatus, Manifest, Provenance, RunResult, RunStatus } from '../core/types.ts';
 import type { RunJournal } from '../execution/journal.ts';
 import type { RunControl } from '../execution/run-control.ts';
 import type { RunLoop } from '../execution/run-loop.ts';
@@ -35,17 +35,19 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
   const result = journal.builder.current()!;
   let status: FinalRunStatus = isFinalStatus(o.verdict.status) ? o.verdict.status : 'failed';
   let reason = o.verdict.reason;
-  // Plain objects for the integrator (the run loop's maps have no prototype).
-  const artifacts = ownCopy(o.loop?.artifacts);
-  const provenance = ownCopy(o.loop?.provenance);
-  let deliverable: Deliverable = collectArtifacts({ plan: result.plan, artifacts, provenance });
+  const made = o.loop?.artifacts ?? NONE;
+  const madeBy = o.loop?.provenance ?? NONE;
+  let deliverable: Deliverable = collectArtifacts({ plan: result.plan, artifacts: made, provenance: madeBy as Record<string, Provenance> });
   if (o.outDir) await mkdir(o.outDir, { recursive: true });
-  if (o.loop && status !== 'cancelled' && hasAny(artifacts)) {
+  if (o.loop && status !== 'cancelled' && o.loop.hasArtifacts) {
     journal.emit({ type: 'integration.started', integrator: o.integratorName });
     const started = Date.now();
     try {
       const integrator = await o.integrator();
       if (integrator !== collectArtifacts) {
+        // Plain objects for the integrator (the run loop's records have no prototype).
+        const artifacts = ownCopy(made);
+        const provenance = ownCopy(madeBy as Record<string, Provenance>);
         const snapshot: RunResult = { ...structuredClone(result), status };
         const signal = AbortSignal.any([o.control.signal, AbortSignal.timeout(o.manifest.orchestrator.policy.taskTimeoutMs)]);
         deliverable = await abortable(
@@ -98,11 +100,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
   return final;
 }
 
-/** True when the record has an own key (without listing every key of a 1,000-artifact run). */
-function hasAny(record: Record<string, unknown>): boolean {
-  for (const key in record) if (Object.hasOwn(record, key)) return true;
-  return false;
-}
+const NONE: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** The promise, or the signal's reason as soon as it aborts (an integrator that ignores its signal). */
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
