@@ -4,8 +4,8 @@ import { resolvePolicy } from './core/defaults.ts';
 import { BatonError } from './core/errors.ts';
 import type { AgentSpec, JsonSchema, Manifest, Policy } from './core/types.ts';
 import { buildWorkflows, checkParamsSchema } from './manifest/steering-rules.ts';
-import { taskInputSchema } from './planning/fixed-plan.ts';
 import type { TaskInput } from './planning/fixed-plan.ts';
+import { planInputSchemas } from './planning/plan-input-schema.ts';
 import { Orchestrator } from './orchestrator.ts';
 import type { OrchestratorOptions } from './orchestrator.ts';
 
@@ -64,6 +64,7 @@ export function createOrchestrator(options: CodeOrchestratorOptions): Orchestrat
     agents: specs,
   };
   if (workflows) {
+    const { taskInputSchema } = planInputSchemas();
     const built = buildWorkflows(
       Object.fromEntries(Object.entries(workflows).map(([k, w]) => [k, { ...w, tasks: w.tasks.map((t) => taskInputSchema.parse(t)) }])),
       manifest,

@@ -16,9 +16,17 @@ export type { CodeOrchestratorOptions } from './create-orchestrator.ts';
 export { defineAgent } from './agents/define-agent.ts';
 export type { AgentDefinition } from './agents/define-agent.ts';
 export { AgentRegistry } from './agents/registry.ts';
-export { loadManifest, parseManifest, manifestFromObject, defineManifest } from './manifest/index.ts';
-export { BuiltinPlanner, StaticPlanner, FixedPlanner, validatePlan, assertValidPlan, explainPlan, formatPlanProblems } from './planning/index.ts';
-export type { PlanProblem, PlanInput, TaskInput } from './planning/index.ts';
+// Straight from the files, not the folders' index.ts: those also hold what loads zod or yaml, which
+// the main entry loads only on first use (a manifest read, a plan checked).
+export { loadManifest, parseManifest, manifestFromObject } from './manifest/load.ts';
+export { defineManifest } from './manifest/define.ts';
+export { BuiltinPlanner } from './planning/builtin-planner.ts';
+export { StaticPlanner } from './planning/static-planner.ts';
+export { FixedPlanner } from './planning/fixed-planner.ts';
+export { validatePlan, assertValidPlan, formatPlanProblems } from './planning/validate-plan.ts';
+export { explainPlan } from './planning/explain-plan.ts';
+export type { PlanProblem } from './planning/validate-plan.ts';
+export type { PlanInput, TaskInput } from './planning/fixed-plan.ts';
 export { candidateAgents } from './routing/index.ts';
 // PostgreSQL lives in batonjs-scale (loaded by openStore only for postgres:// URLs).
 export { MemoryRunStore, DEFAULT_MAX_FINISHED_RUNS, SqliteRunStore, openStore, DEFAULT_DATABASE_FILE, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './store/index.ts';

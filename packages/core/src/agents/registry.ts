@@ -2,20 +2,25 @@ import type { Agent, AgentFactory } from '../core/contracts.ts';
 import { BatonError } from '../core/errors.ts';
 import { importOptional } from '../core/optional.ts';
 import type { AgentKind, AgentSpec, Manifest } from '../core/types.ts';
-import { createCommandAgent } from './command-agent.ts';
-import { createModuleAgent } from './module-agent.ts';
 
 /**
  * Maps each agent kind to the factory that builds it. New kinds plug in with `register`,
- * without touching the orchestrator. Kinds whose code is heavy (llm, a2a) load on first use.
+ * without touching the orchestrator. Each built-in kind loads on first use: module agents bring worker
+ * threads, command agents child processes, llm and a2a their optional packages.
  */
 export class AgentRegistry {
   private readonly factories = new Map<string, AgentFactory>();
   private readonly lazy = new Map<string, () => Promise<AgentFactory>>();
 
   constructor() {
-    this.factories.set('module', (spec) => createModuleAgent(spec));
-    this.factories.set('command', (spec) => createCommandAgent(spec));
+    this.registerLazy('module', async () => {
+      const { createModuleAgent } = await import('./module-agent.ts');
+      return (spec) => createModuleAgent(spec);
+    });
+    this.registerLazy('command', async () => {
+      const { createCommandAgent } = await import('./command-agent.ts');
+      return (spec) => createCommandAgent(spec);
+    });
     this.registerLazy('llm', async () => (await importOptional('batonjs-llm', 'agents of kind llm')).createLlmAgent);
     this.registerLazy('a2a', async () => (await importOptional('batonjs-server', 'agents of kind a2a')).a2aAgentFactory);
   }

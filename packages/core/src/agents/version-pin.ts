@@ -3,10 +3,17 @@
  * agent reports (`Agent.version()`) must satisfy it. The version that ran is the reported one, or
  * the manifest's when the agent reports none.
  */
-import semver from 'semver';
+import { createRequire } from 'node:module';
+import type Semver from 'semver';
 import type { Agent } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { AgentSpec } from '../core/types.ts';
+
+// semver (~1 MB, 15 ms to load) is needed only once an agent reports a version; it is CommonJS,
+// so require() loads it synchronously on that first use.
+const requireCjs = createRequire(import.meta.url);
+let semverModule: typeof Semver | undefined;
+const semver = (): typeof Semver => (semverModule ??= requireCjs('semver') as typeof Semver);
 
 /** How long reading one agent's version may take. */
 export const VERSION_READ_TIMEOUT_MS = 15_000;
@@ -75,12 +82,12 @@ export async function verifyAgentVersion(agent: Agent, spec: AgentSpec, manifest
   }
   if (reported === undefined) return verdict;
   verdict.reported = reported;
-  const clean = semver.clean(reported);
+  const clean = semver().clean(reported);
   verdict.ran = clean ?? reported;
   if (pin === undefined) return verdict;
   if (clean === null) {
     verdict.refusal = `agent '${spec.name}' is pinned to ${pin} (${where}) but reports "${reported}" (${source}), which is not a semver version such as 1.2.0`;
-  } else if (!semver.satisfies(clean, pin)) {
+  } else if (!semver().satisfies(clean, pin)) {
     verdict.refusal = `agent '${spec.name}' reports version ${clean} (${source}), outside its pin ${pin} (${where}): update the pin or use a matching agent`;
   }
   return verdict;

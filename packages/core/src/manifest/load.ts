@@ -5,17 +5,13 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { BatonError, ManifestError, errorMessage } from '../core/errors.ts';
+import { BatonError, errorMessage } from '../core/errors.ts';
 import type { Manifest } from '../core/types.ts';
-import { buildManifest } from './build.ts';
-import { formatPath } from './describe.ts';
-import { checkFiles } from './files.ts';
-import type { Finding } from './findings.ts';
-import { interpolateEnv, type EnvSource } from './interpolate.ts';
-import { checkReferences } from './references.ts';
-import { validateShape } from './shape.ts';
-import { buildWorkflows, checkParamsSchema, checkWorkflowNames } from './steering-rules.ts';
-import { parseManifestText, toProblems, type ManifestSource } from './source.ts';
+import type { EnvSource } from './interpolate.ts';
+
+// The checks (zod, yaml, ajv: ~10 MB, ~100 ms to load) load with the first manifest read, not
+// with Baton: an orchestrator defined in code never needs them.
+const checks = () => import('./validate.ts');
 
 export interface ManifestLoadOptions {
   /** Variables for `${VAR}` placeholders; defaults to `process.env`. */
@@ -51,9 +47,7 @@ export async function loadManifest(file: string, options: ManifestLoadOptions = 
  * @throws ManifestError listing every problem, each with its line and column.
  */
 export async function parseManifest(text: string, options: { file: string; baseDir: string } & ManifestLoadOptions): Promise<Manifest> {
-  const parsed = parseManifestText(text, options.file);
-  if (!parsed.ok) throw new ManifestError(parsed.problems);
-  return validate(parsed.value, options, parsed.source);
+  return (await checks()).validateManifestText(text, options);
 }
 
 /**
@@ -61,37 +55,5 @@ export async function parseManifest(text: string, options: { file: string; baseD
  * @throws ManifestError listing every problem.
  */
 export async function manifestFromObject(obj: unknown, options: { file?: string; baseDir: string } & ManifestLoadOptions): Promise<Manifest> {
-  return validate(obj, options);
-}
-
-async function validate(
-  value: unknown,
-  options: { file?: string; baseDir: string } & ManifestLoadOptions,
-  source?: ManifestSource,
-): Promise<Manifest> {
-  const file = options.file ?? '(manifest object)';
-  const baseDir = resolve(options.baseDir);
-  if (value === null || value === undefined) {
-    throw new ManifestError([{ file, path: '', message: 'the manifest is empty: expected version: 1, orchestrator and agents' }]);
-  }
-  const envFindings: Finding[] = [];
-  const manifest = interpolateEnv(value, options.env ?? process.env, envFindings);
-  const shape = validateShape(manifest);
-  // A field left as ${VAR} would also fail its own check; the missing variable is the problem to report.
-  const envPaths = new Set(envFindings.map((f) => formatPath(f.path)));
-  const shapeFindings = shape.findings.filter((f) => !envPaths.has(formatPath(f.path)));
-  const files = await checkFiles(manifest, baseDir);
-  const findings = [...envFindings, ...shapeFindings, ...checkReferences(manifest), ...checkParamsSchema(manifest), ...checkWorkflowNames(manifest), ...files.findings];
-
-  const fail = (found: Finding[]): never => {
-    const problems = toProblems(found, file, source);
-    problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
-    throw new ManifestError(problems);
-  };
-  if (findings.length > 0 || shape.manifest === undefined) return fail(findings);
-  const built = buildManifest(shape.manifest, files, { baseDir, ...(options.file === undefined ? {} : { file: options.file }) });
-  // Workflows are plans: they are checked against the agents as built, like any planner's plan.
-  const workflows = buildWorkflows(shape.manifest.workflows, built);
-  if (workflows.findings.length > 0) return fail(workflows.findings);
-  return workflows.workflows ? { ...built, workflows: workflows.workflows } : built;
+  return (await checks()).validateManifest(obj, options);
 }

@@ -7,7 +7,7 @@ import { reservedArtifactName } from '../core/artifact-names.ts';
 import { didYouMean, type FieldPath } from './describe.ts';
 import type { Finding } from './findings.ts';
 import { asRecord, stringEntries as entries, type Entry } from './lenient.ts';
-import { AGENT_NAME_PATTERN } from './schema.ts';
+import { AGENT_NAME_PATTERN } from './agent-names.ts';
 
 interface AgentFacts {
   name: string;

@@ -6,14 +6,16 @@
 import semver from 'semver';
 import { z } from 'zod';
 import { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_POLICY } from '../core/defaults.ts';
-import { taskInputSchema } from '../planning/fixed-plan.ts';
+import { planInputSchemas } from '../planning/plan-input-schema.ts';
+import { AGENT_NAME_PATTERN } from './agent-names.ts';
 import { describeValue } from './describe.ts';
 
-/** Agent names: lower case, so they read well in task ids and logs. */
-export const AGENT_NAME_PATTERN = /^[a-z][a-z0-9_-]*$/;
+export { AGENT_NAME_PATTERN };
 
 /** `provider:model`, e.g. `openai:gpt-4o-mini` or `ollama:llama3.1:8b`. */
 export const MODEL_PATTERN = /^[A-Za-z0-9][\w.-]*:\S+$/;
+
+const { taskInputSchema } = planInputSchemas(z);
 
 const positiveInt = () => z.int().positive();
 const nonNegativeInt = () => z.int().nonnegative();

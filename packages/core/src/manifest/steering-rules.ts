@@ -11,7 +11,7 @@ import { compileSchemaWithDefaults } from '../validation/schema-compiler.ts';
 import { describeValue } from './describe.ts';
 import type { Finding } from './findings.ts';
 import { asRecord, isRecord } from './lenient.ts';
-import { AGENT_NAME_PATTERN } from './schema.ts';
+import { AGENT_NAME_PATTERN } from './agent-names.ts';
 import type { ParsedWorkflow } from './schema.ts';
 
 /** Checks `orchestrator.params`: a JSON Schema of `type: object` that compiles. */

@@ -4,43 +4,25 @@
  * produces comes from the agent, and what it depends on from the tasks that produce its inputs.
  * The result goes through the same validation as any planner's plan.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { BatonError } from '../core/errors.ts';
 import type { Manifest, Plan, PlanTask } from '../core/types.ts';
 import { didYouMean } from '../manifest/describe.ts';
 import { validatePlan } from './validate-plan.ts';
 import type { PlanProblem } from './validate-plan.ts';
-
-const names = () => z.array(z.string().min(1));
+import { planInputSchemas, type PlanInputSchemas } from './plan-input-schema.ts';
 
 /** One task as a person writes it: `{ id: f, agent: flights }`, the rest optional. */
-export const taskInputSchema = z.strictObject({
-  id: z.string().min(1).describe('The task id: lower-case letters, digits and -.'),
-  agent: z.string().min(1).describe('The agent that does the task.'),
-  title: z.string().optional(),
-  instructions: z.string().optional().describe('What the agent is asked (default: none; the agent gets the goal and its inputs).'),
-  dependsOn: names().optional().describe('Tasks that must end first (default: those producing what it consumes).'),
-  consumes: names().optional().describe("Artifacts it takes as input (default: its agent's consumes)."),
-  produces: names().optional().describe("Artifacts it makes (default: its agent's produces)."),
-  reason: z.string().optional(),
-});
-
-/** A plan as a person writes it (the shape of `plan` in `baton plan --json`, tasks completed as above). */
-export const planInputSchema = z.strictObject({
-  tasks: z.array(taskInputSchema).min(1, { error: 'expected at least one task' }),
-  requested: names().optional(),
-  notes: z.array(z.string()).optional(),
-});
-
-export type TaskInput = z.input<typeof taskInputSchema>;
-export type PlanInput = z.input<typeof planInputSchema>;
+export type TaskInput = z.input<PlanInputSchemas['taskInputSchema']>;
+/** A plan as a person writes it (the shape of `plan` in `baton plan --json`). */
+export type PlanInput = z.input<PlanInputSchemas['planInputSchema']>;
 
 /**
  * Fills in what a task left out from its agent: title, consumes, produces, and dependsOn (every
  * other task of the plan producing something it consumes). A task whose agent the manifest does
  * not know keeps empty lists: validation names it.
  */
-export function completePlan(input: z.output<typeof planInputSchema>, manifest: Manifest): Plan {
+export function completePlan(input: z.output<PlanInputSchemas['planInputSchema']>, manifest: Manifest): Plan {
   const tasks: PlanTask[] = input.tasks.map((t) => {
     const spec = manifest.agents[t.agent];
     const task: PlanTask = {
@@ -80,6 +62,7 @@ export interface FixedPlanProblem extends PlanProblem {
  */
 export function checkPlanInput(raw: unknown, manifest: Manifest, available: readonly string[] = []): { plan: Plan } | { problems: FixedPlanProblem[] } {
   const unwrapped = isRecord(raw) && !('tasks' in raw) && isRecord(raw['plan']) ? raw['plan'] : raw;
+  const { planInputSchema, taskInputSchema } = planInputSchemas();
   const shape = planInputSchema.safeParse(unwrapped, { reportInput: true });
   if (!shape.success) {
     return {

@@ -6,4 +6,8 @@ export { tokenize, stemsOf, type Token } from './text-match.ts';
 export { verbOf, taskId } from './task-ids.ts';
 export { StaticPlanner } from './static-planner.ts';
 export { FixedPlanner } from './fixed-planner.ts';
-export { completePlan, checkPlanInput, fixedPlanOf, planInputSchema, taskInputSchema, type PlanInput, type TaskInput, type FixedPlanProblem } from './fixed-plan.ts';
+import { z } from 'zod';
+import { planInputSchemas } from './plan-input-schema.ts';
+
+export { completePlan, checkPlanInput, fixedPlanOf, type PlanInput, type TaskInput, type FixedPlanProblem } from './fixed-plan.ts';
+export const { planInputSchema, taskInputSchema } = planInputSchemas(z);

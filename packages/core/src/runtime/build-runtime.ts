@@ -6,7 +6,7 @@ import { createDispatch } from '../cli/dispatch-choice.ts';
 import type { Dispatch } from '../cli/dispatch-choice.ts';
 import { createJudgeIfNeeded, createPlanner } from '../cli/planner-choice.ts';
 import type { Limiter } from '../execution/limiter.ts';
-import { loadManifest } from '../manifest/index.ts';
+import { loadManifest } from '../manifest/load.ts';
 import { Orchestrator } from '../orchestrator.ts';
 import { openStore } from '../store/open-store.ts';
 

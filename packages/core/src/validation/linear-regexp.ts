@@ -1,7 +1,14 @@
+import { createRequire } from 'node:module';
 import type { RegExpEngine } from 'ajv/dist/types/index.js';
-import { RE2JS } from 're2js';
+import type * as Re2js from 're2js';
 import { errorMessage } from '../core/errors.ts';
 import type { JsonSchema } from '../core/types.ts';
+
+// re2js loads on the first schema pattern compiled (its CommonJS build: synchronously, as ajv
+// compiles): most schemas have no pattern.
+const requireCjs = createRequire(import.meta.url);
+let re2js: typeof Re2js | undefined;
+const loadRe2 = (): typeof Re2js.RE2JS => (re2js ??= requireCjs('re2js') as typeof Re2js).RE2JS;
 
 /** A schema pattern that cannot be used; `compileSchema` says where it is. */
 export class PatternError extends Error {
@@ -34,9 +41,10 @@ export const linearRegExp: RegExpEngine = Object.assign(
     }
     // re2js would read \k<name> as the letters k<name>: refuse it as the backreference it is.
     if (NAMED_BACKREFERENCE.test(pattern)) throw new PatternError(pattern, `${UNSUPPORTED} (it has a named backreference)`);
-    let re: RE2JS;
+    const engine = loadRe2();
+    let re: Re2js.RE2JS;
     try {
-      re = RE2JS.compile(RE2JS.translateRegExp(pattern));
+      re = engine.compile(engine.translateRegExp(pattern));
     } catch (e) {
       throw new PatternError(pattern, `${UNSUPPORTED} (${errorMessage(e)})`);
     }
