@@ -85,8 +85,12 @@ export function outputAsJson(output: unknown, maxOutputBytes: number | undefined
 
 /** Past this depth the upper bound gives up (a cycle, or data too deep to bound cheaply). */
 const MAX_BOUND_DEPTH = 64;
-/** The longest JSON text of a finite number: `-1.7976931348623157e+308`. */
-const MAX_NUMBER_BYTES = 24;
+/**
+ * The longest JSON text of a finite number: 17 significant digits after `-0.00000` (numbers in
+ * [1e-6, 1e-5) are written without an exponent), e.g. `-0.0000010889470780382062`, 25 bytes;
+ * `-1.7976931348623157e+308` is 24.
+ */
+const MAX_NUMBER_BYTES = 25;
 
 /**
  * An upper bound of the UTF-8 size of `JSON.stringify(value)` for plain data (every UTF-16 unit of

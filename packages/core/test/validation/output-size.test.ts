@@ -37,6 +37,14 @@ describe('the size of an output as JSON', () => {
     );
   });
 
+  it('bounds the longest number text: 17 digits after -0.00000 (found by the property above, seed 1930910824)', () => {
+    for (const n of [-0.0000010889470780382062, -1.7976931348623157e308, -123456789012345680000, 5e-324]) {
+      const bytes = JSON.stringify(n).length;
+      expect(jsonSizeAtMost(n, Infinity)).toBeGreaterThanOrEqual(bytes);
+      expect(() => outputCopy({ n }, JSON.stringify({ n }).length - 1)).toThrow(/output limit is/);
+    }
+  });
+
   it('copies plain data far under the limit without measuring it exactly, and measures it near the limit', () => {
     const report = { title: 'Q2 \u00e9t\u00e9 "quoted"\n', rows: [1.5, -0, null, true, { region: 'EMEA' }] };
     const exact = Buffer.byteLength(JSON.stringify(report), 'utf8');
