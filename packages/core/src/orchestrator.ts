@@ -49,6 +49,8 @@ export class Orchestrator {
   private readonly active = new Map<string, RunHandle>();
   private readonly controls = new Map<string, RunControl>();
   private readonly desk: DecisionDesk;
+  /** What every run is driven with: the same for all of them (made once, not per run). */
+  private runServices: RunServices | undefined;
 
   constructor(private readonly options: OrchestratorOptions) {
     this.manifest = options.manifest;
@@ -279,7 +281,7 @@ export class Orchestrator {
     job.onApprovals = (approvals) => this.desk.holding(runId, approvals);
     if (options.detachWhenWaiting) job.onBlocked = () => control.stop({ kind: 'detached', message: 'left waiting for a decision' });
     try {
-      return await driveRun(job, this.services());
+      return await driveRun(job, (this.runServices ??= this.services()));
     } finally {
       this.desk.released(runId);
       this.controls.delete(runId);

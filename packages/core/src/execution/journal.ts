@@ -37,7 +37,8 @@ export class RunJournal {
   readonly builder = new RunResultBuilder();
   private seq: number;
   private pending: RunEvent[] = [];
-  private flushing: Promise<void> = Promise.resolve();
+  /** The store's last write, until it settles (none before the first). */
+  private flushing: Promise<void> | undefined;
   /** The pending write of this tick's events, cleared when a flush writes them first. */
   private scheduled: NodeJS.Immediate | undefined;
   private failure: unknown;
@@ -90,18 +91,23 @@ export class RunJournal {
         // A listener's bug must not break the run.
       }
     }
-    this.scheduled ??= setImmediate(this.writeBatch);
+    this.scheduled ??= setImmediate(RunJournal.writeScheduled, this);
     return event;
   }
 
   /** Waits until every emitted event is in the store; rethrows a store failure. */
   async flush(): Promise<void> {
     if (this.pending.length > 0 || this.scheduled) this.writeBatch();
-    await this.flushing;
+    if (this.flushing) await this.flushing;
     if (this.failure) throw this.failure;
   }
 
-  private readonly writeBatch = (): void => {
+  // A static function with the journal as argument: a bound method would be a closure per run.
+  private static writeScheduled(journal: RunJournal): void {
+    journal.writeBatch();
+  }
+
+  private writeBatch(): void {
     // A run whose awaits are all microtasks never yields to the event loop: a write left
     // scheduled would hold the whole run (and every run after it) in memory until it did.
     if (this.scheduled) clearImmediate(this.scheduled);
@@ -109,9 +115,15 @@ export class RunJournal {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.flushing = this.flushing.then(() => {
+    const write = (): Promise<void> | undefined => {
       if (this.fenced) return undefined;
-      return this.store.append(this.runId, batch, this.appendOptions).catch((e: unknown) => {
+      let appended: Promise<void>;
+      try {
+        appended = this.store.append(this.runId, batch, this.appendOptions);
+      } catch (e) {
+        appended = Promise.reject(e as Error);
+      }
+      return appended.catch((e: unknown) => {
         this.failure ??= e;
         if (BatonError.isInstance(e) && e.code === 'RUN_FENCED' && !this.fenced) {
           this.fenced = true;
@@ -119,6 +131,8 @@ export class RunJournal {
           this.options.onFenced?.(e);
         }
       });
-    });
-  };
+    };
+    // Batches are written one after another, the first at once.
+    this.flushing = this.flushing ? this.flushing.then(write) : write();
+  }
 }
