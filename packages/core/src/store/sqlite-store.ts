@@ -28,6 +28,7 @@ import type { NewRunRecord } from './journal-rules.ts';
 import { migrateSqlite } from './sqlite-migrations.ts';
 import { SqliteDecisions } from './sqlite-decisions.ts';
 import { SqliteOwnership } from './sqlite-ownership.ts';
+import { SqliteCheckpointer, WRITER_CHECKPOINT_PAGES } from './sqlite-checkpointer.ts';
 import { RUN_COLUMNS, recordFromRow } from './sql-rows.ts';
 import type { RunRow } from './sql-rows.ts';
 
@@ -73,6 +74,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   private readonly selectFence: SqliteStatement;
   private readonly owners: SqliteOwnership;
   private readonly decisions: SqliteDecisions;
+  private readonly checkpointer: SqliteCheckpointer | undefined;
 
   constructor(options: SqliteRunStoreOptions) {
     const inMemory = options.file === ':memory:';
@@ -131,6 +133,14 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     this.selectFence = db.prepare('SELECT fence FROM runs WHERE run_id = ?');
     this.owners = new SqliteOwnership(db);
     this.decisions = new SqliteDecisions(db);
+    if (!inMemory) {
+      // A thread copies the WAL into the file; this connection does only past a larger WAL, or
+      // at SQLite's default again if the thread cannot run.
+      db.exec(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
+      this.checkpointer = new SqliteCheckpointer(this.file, db.driver, () => {
+        if (db.open) db.exec('PRAGMA wal_autocheckpoint = 1000');
+      });
+    }
   }
 
 
@@ -148,6 +158,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       };
       if (beat) this.db.immediate(insert);
       else insert();
+      this.checkpointer?.committed();
     } catch (e) {
       if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw runExistsError(record.runId);
       throw this.failure(`createRun(${record.runId})`, e);
@@ -167,6 +178,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       const status = statusAfter(events) ?? null;
       const fence = options?.fence ?? null;
       this.db.immediate(() => this.appendInTransaction(runId, events, bodies, status, fence));
+      this.checkpointer?.committed();
     } catch (e) {
       // A second connection slipped the same seq in between: the primary key caught it.
       if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw concurrentAppendError(runId, events[0]?.seq ?? 0, e);
@@ -347,6 +359,8 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   }
 
   async close(): Promise<void> {
+    // The thread's connection too: the last connection to close checkpoints and removes the WAL.
+    await this.checkpointer?.close();
     if (this.db.open) this.db.close();
   }
 
