@@ -94,6 +94,20 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ALTER TABLE events_v5 RENAME TO events;
     `,
   },
+  {
+    version: 6,
+    // A run's commits touched fewer index pages: a new run lands at the right edge of ascending
+    // indexes (SQLite reads them backwards for newest first), and the status index no longer
+    // holds unfinished runs (runs_unfinished has them), so neither createRun nor the end of a
+    // run moves an entry out of the middle of it. Queries name the partial indexes' conditions.
+    description: 'run list indexes ascending; the status index for ended runs only',
+    sql: `
+      DROP INDEX runs_newest_first;
+      CREATE INDEX runs_by_created ON runs (created_at, run_id);
+      DROP INDEX runs_by_status_newest_first;
+      CREATE INDEX runs_ended_by_status ON runs (status, created_at, run_id) WHERE status NOT IN ('running', 'awaiting-approval');
+    `,
+  },
 ];
 
 /** The schema version this Baton writes. */

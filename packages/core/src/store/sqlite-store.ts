@@ -42,6 +42,9 @@ export interface SqliteRunStoreOptions {
 /** How recent a heartbeat of a run's owner lets createRun skip writing another (leases are seconds). */
 const OWNER_BEAT_REUSE_MS = 100;
 
+/** The condition of the runs_unfinished index (schema version 3). */
+const FINAL_STATUSES_SQL = `('succeeded', 'partial', 'failed', 'cancelled')`;
+
 /** Events written by one INSERT statement at most (5 values each, far below SQLite's variable limit). */
 const ROWS_PER_INSERT = 64;
 
@@ -249,7 +252,8 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       params['beforeRunId'] = key.run_id;
     }
     if (options.status !== undefined) params['status'] = options.status;
-    const rows = this.listStatement(options.before !== undefined, options.status !== undefined).all(params);
+    const statusKind = options.status === undefined ? 'any' : isFinalStatus(options.status) ? 'ended' : 'unfinished';
+    const rows = this.listStatement(options.before !== undefined, statusKind).all(params);
     return rows.map((row) => recordFromRow(row as unknown as RunRow));
   }
 
@@ -364,15 +368,19 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     if (this.db.open) this.db.close();
   }
 
-  private listStatement(paged: boolean, byStatus: boolean): SqliteStatement {
-    const key = `${paged}:${byStatus}`;
+  private listStatement(paged: boolean, statusKind: 'any' | 'ended' | 'unfinished'): SqliteStatement {
+    const key = `${paged}:${statusKind}`;
     let statement = this.listStatements.get(key);
     if (!statement) {
       const where: string[] = [];
-      if (byStatus) where.push('status = @status');
+      // Each partial index serves a query only if the query names its condition, word for word.
+      if (statusKind === 'ended') where.push(`status = @status AND status NOT IN ${UNFINISHED_STATUSES_SQL}`);
+      if (statusKind === 'unfinished') where.push(`status = @status AND status NOT IN ${FINAL_STATUSES_SQL}`);
       if (paged) where.push('(created_at, run_id) < (@beforeCreatedAt, @beforeRunId)');
+      // Unfinished runs are few, and the planner (without statistics) would rather walk every run newest first.
+      const from = statusKind === 'unfinished' ? 'runs INDEXED BY runs_unfinished' : 'runs';
       statement = this.db.prepare(
-        `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, run_id DESC LIMIT @limit`,
+        `SELECT ${RUN_COLUMNS} FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, run_id DESC LIMIT @limit`,
       );
       this.listStatements.set(key, statement);
     }

@@ -48,7 +48,7 @@ describe('SQLite journal migrations', () => {
     return store;
   };
 
-  it('moves the events of a version 4 journal into a rowid table and reads them back unchanged', async () => {
+  it('migrates a version 4 journal: events into a rowid table, read back unchanged; runs listed as before through the new indexes', async () => {
     const file = tempFile();
     const ended = sampleJournal('r_v4_partial');
     const running = sampleJournal('r_v4_running').slice(0, 7);
@@ -61,6 +61,11 @@ describe('SQLite journal migrations', () => {
     expect(await store.readEvents('r_v4_partial')).toStrictEqual(ended);
     expect(await store.readEvents('r_v4_running')).toStrictEqual(running);
     expect(await store.readEvents('r_v4_running', 5)).toStrictEqual(running.slice(5));
+    expect((await store.listRuns()).map((r) => r.runId)).toEqual(['r_v4_running', 'r_v4_partial']);
+    expect((await store.listRuns({ status: 'partial' })).map((r) => r.runId)).toEqual(['r_v4_partial']);
+    expect((await store.listRuns({ status: 'running' })).map((r) => r.runId)).toEqual(['r_v4_running']);
+    expect((await store.listRuns({ status: 'running', before: 'r_v4_partial' })).map((r) => r.runId)).toEqual([]);
+    expect((await store.listRuns({ before: 'r_v4_running' })).map((r) => r.runId)).toEqual(['r_v4_partial']);
     const db = openSqlite(file, { readonly: true });
     try {
       expect(db.pragmaValue('user_version')).toBe(SQLITE_SCHEMA_VERSION);
@@ -68,6 +73,9 @@ describe('SQLite journal migrations', () => {
       expect(schema.map((r) => r['name'])).toEqual(['events', 'sqlite_autoindex_events_1']);
       expect(String(schema[0]?.['sql'])).not.toContain('WITHOUT ROWID');
       expect(db.prepare('SELECT name FROM pragma_table_info(?)').all('events').map((r) => r['name'])).toEqual(['run_id', 'seq', 'type', 'at', 'body']);
+      const runIndexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' ORDER BY name").all();
+      expect(runIndexes.map((r) => r['name'])).toEqual(['runs_by_created', 'runs_by_owner', 'runs_ended_by_status', 'runs_unfinished', 'sqlite_autoindex_runs_1']);
+      expect(String(runIndexes[2]?.['sql'])).toContain("WHERE status NOT IN ('running', 'awaiting-approval')");
     } finally {
       db.close();
     }
