@@ -260,7 +260,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   async deleteRun(runId: string): Promise<boolean> {
     this.ensureOpen();
     try {
-      return this.db.immediate(() => {
+      const deleted = this.db.immediate(() => {
         const row = this.selectRun.get(runId);
         if (!row) return false;
         if (!isFinalStatus(row['status'] as RunStatus)) throw runRunningError(runId);
@@ -268,6 +268,8 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
         this.deleteRunRow.run(runId);
         return true;
       });
+      if (deleted) this.checkpointer?.committed();
+      return deleted;
     } catch (e) {
       throw this.failure(`deleteRun(${runId})`, e);
     }
