@@ -74,6 +74,40 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    // Events are a few hundred bytes each: in a WITHOUT ROWID table every insert splits pages of
+    // the primary-key b-tree (a third of them left empty); a rowid table appends them to full
+    // pages and keeps only (run_id, seq) in the key index. A W1 run's append writes fewer pages.
+    description: 'events in a rowid table (same columns, same key), copied from the WITHOUT ROWID one',
+    sql: `
+      CREATE TABLE events_v5 (
+        run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+        seq    INTEGER NOT NULL,
+        type   TEXT NOT NULL,
+        at     TEXT NOT NULL,
+        body   TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      );
+      INSERT INTO events_v5 (run_id, seq, type, at, body) SELECT run_id, seq, type, at, body FROM events ORDER BY run_id, seq;
+      DROP TABLE events;
+      ALTER TABLE events_v5 RENAME TO events;
+    `,
+  },
+  {
+    version: 6,
+    // A run's commits touched fewer index pages: a new run lands at the right edge of ascending
+    // indexes (SQLite reads them backwards for newest first), and the status index no longer
+    // holds unfinished runs (runs_unfinished has them), so neither createRun nor the end of a
+    // run moves an entry out of the middle of it. Queries name the partial indexes' conditions.
+    description: 'run list indexes ascending; the status index for ended runs only',
+    sql: `
+      DROP INDEX runs_newest_first;
+      CREATE INDEX runs_by_created ON runs (created_at, run_id);
+      DROP INDEX runs_by_status_newest_first;
+      CREATE INDEX runs_ended_by_status ON runs (status, created_at, run_id) WHERE status NOT IN ('running', 'awaiting-approval');
+    `,
+  },
 ];
 
 /** The schema version this Baton writes. */

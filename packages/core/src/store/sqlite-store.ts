@@ -28,6 +28,7 @@ import type { NewRunRecord } from './journal-rules.ts';
 import { migrateSqlite } from './sqlite-migrations.ts';
 import { SqliteDecisions } from './sqlite-decisions.ts';
 import { SqliteOwnership } from './sqlite-ownership.ts';
+import { SqliteCheckpointer, WRITER_CHECKPOINT_PAGES } from './sqlite-checkpointer.ts';
 import { RUN_COLUMNS, recordFromRow } from './sql-rows.ts';
 import type { RunRow } from './sql-rows.ts';
 
@@ -40,6 +41,9 @@ export interface SqliteRunStoreOptions {
 
 /** How recent a heartbeat of a run's owner lets createRun skip writing another (leases are seconds). */
 const OWNER_BEAT_REUSE_MS = 100;
+
+/** The condition of the runs_unfinished index (schema version 3). */
+const FINAL_STATUSES_SQL = `('succeeded', 'partial', 'failed', 'cancelled')`;
 
 /** Events written by one INSERT statement at most (5 values each, far below SQLite's variable limit). */
 const ROWS_PER_INSERT = 64;
@@ -65,6 +69,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   private readonly selectEvents: SqliteStatement;
   private readonly insertEvent: SqliteStatement;
   private readonly advanceRun: SqliteStatement;
+  private readonly advanceEvents: SqliteStatement;
   private readonly deleteEvents: SqliteStatement;
   private readonly deleteRunRow: SqliteStatement;
   private readonly listStatements = new Map<string, SqliteStatement>();
@@ -72,6 +77,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   private readonly selectFence: SqliteStatement;
   private readonly owners: SqliteOwnership;
   private readonly decisions: SqliteDecisions;
+  private readonly checkpointer: SqliteCheckpointer | undefined;
 
   constructor(options: SqliteRunStoreOptions) {
     const inMemory = options.file === ':memory:';
@@ -119,11 +125,25 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
               cancel_requested = CASE WHEN @status IS NOT NULL AND @status NOT IN ${UNFINISHED_STATUSES_SQL} THEN NULL ELSE cancel_requested END
         WHERE run_id = @runId AND event_count = @before AND (@fence IS NULL OR fence = @fence)`,
     );
+    // The same for a batch that leaves the status alone: naming no indexed column, it rewrites only
+    // the run's row, not its entries in the status, owner and unfinished indexes (3 pages a batch).
+    this.advanceEvents = db.prepare(
+      `UPDATE runs SET event_count = event_count + @count, updated_at = @now
+        WHERE run_id = @runId AND event_count = @before AND (@fence IS NULL OR fence = @fence)`,
+    );
     this.deleteEvents = db.prepare('DELETE FROM events WHERE run_id = ?');
     this.deleteRunRow = db.prepare('DELETE FROM runs WHERE run_id = ?');
     this.selectFence = db.prepare('SELECT fence FROM runs WHERE run_id = ?');
     this.owners = new SqliteOwnership(db);
     this.decisions = new SqliteDecisions(db);
+    if (!inMemory) {
+      // A thread copies the WAL into the file; this connection does only past a larger WAL, or
+      // at SQLite's default again if the thread cannot run.
+      db.exec(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
+      this.checkpointer = new SqliteCheckpointer(this.file, db.driver, () => {
+        if (db.open) db.exec('PRAGMA wal_autocheckpoint = 1000');
+      });
+    }
   }
 
 
@@ -141,6 +161,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       };
       if (beat) this.db.immediate(insert);
       else insert();
+      this.checkpointer?.committed();
     } catch (e) {
       if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw runExistsError(record.runId);
       throw this.failure(`createRun(${record.runId})`, e);
@@ -160,6 +181,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       const status = statusAfter(events) ?? null;
       const fence = options?.fence ?? null;
       this.db.immediate(() => this.appendInTransaction(runId, events, bodies, status, fence));
+      this.checkpointer?.committed();
     } catch (e) {
       // A second connection slipped the same seq in between: the primary key caught it.
       if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw concurrentAppendError(runId, events[0]?.seq ?? 0, e);
@@ -169,7 +191,11 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
 
   private appendInTransaction(runId: string, events: readonly RunEvent[], bodies: readonly string[], status: RunStatus | null, fence: number | null): void {
     const firstSeq = (events[0] as RunEvent).seq;
-    const advanced = Number(this.advanceRun.run({ count: events.length, status, now: new Date().toISOString(), runId, before: firstSeq - 1, fence }).changes);
+    const now = new Date().toISOString();
+    const before = firstSeq - 1;
+    const result =
+      status === null ? this.advanceEvents.run({ count: events.length, now, runId, before, fence }) : this.advanceRun.run({ count: events.length, status, now, runId, before, fence });
+    const advanced = Number(result.changes);
     if (advanced !== 1) {
       const row = this.selectEventCount.get(runId);
       if (row === undefined) throw runNotFoundError(runId);
@@ -226,14 +252,15 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       params['beforeRunId'] = key.run_id;
     }
     if (options.status !== undefined) params['status'] = options.status;
-    const rows = this.listStatement(options.before !== undefined, options.status !== undefined).all(params);
+    const statusKind = options.status === undefined ? 'any' : isFinalStatus(options.status) ? 'ended' : 'unfinished';
+    const rows = this.listStatement(options.before !== undefined, statusKind).all(params);
     return rows.map((row) => recordFromRow(row as unknown as RunRow));
   }
 
   async deleteRun(runId: string): Promise<boolean> {
     this.ensureOpen();
     try {
-      return this.db.immediate(() => {
+      const deleted = this.db.immediate(() => {
         const row = this.selectRun.get(runId);
         if (!row) return false;
         if (!isFinalStatus(row['status'] as RunStatus)) throw runRunningError(runId);
@@ -241,6 +268,8 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
         this.deleteRunRow.run(runId);
         return true;
       });
+      if (deleted) this.checkpointer?.committed();
+      return deleted;
     } catch (e) {
       throw this.failure(`deleteRun(${runId})`, e);
     }
@@ -336,18 +365,24 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   }
 
   async close(): Promise<void> {
+    // The thread's connection too: the last connection to close checkpoints and removes the WAL.
+    await this.checkpointer?.close();
     if (this.db.open) this.db.close();
   }
 
-  private listStatement(paged: boolean, byStatus: boolean): SqliteStatement {
-    const key = `${paged}:${byStatus}`;
+  private listStatement(paged: boolean, statusKind: 'any' | 'ended' | 'unfinished'): SqliteStatement {
+    const key = `${paged}:${statusKind}`;
     let statement = this.listStatements.get(key);
     if (!statement) {
       const where: string[] = [];
-      if (byStatus) where.push('status = @status');
+      // Each partial index serves a query only if the query names its condition, word for word.
+      if (statusKind === 'ended') where.push(`status = @status AND status NOT IN ${UNFINISHED_STATUSES_SQL}`);
+      if (statusKind === 'unfinished') where.push(`status = @status AND status NOT IN ${FINAL_STATUSES_SQL}`);
       if (paged) where.push('(created_at, run_id) < (@beforeCreatedAt, @beforeRunId)');
+      // Unfinished runs are few, and the planner (without statistics) would rather walk every run newest first.
+      const from = statusKind === 'unfinished' ? 'runs INDEXED BY runs_unfinished' : 'runs';
       statement = this.db.prepare(
-        `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, run_id DESC LIMIT @limit`,
+        `SELECT ${RUN_COLUMNS} FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, run_id DESC LIMIT @limit`,
       );
       this.listStatements.set(key, statement);
     }

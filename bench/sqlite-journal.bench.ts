@@ -1,0 +1,128 @@
+/**
+ * What the SQLite journal costs per run: the journal writes of one W1 run (fan-out 8 + join, as
+ * the orchestrator made them), replayed into a SqliteRunStore under fresh time-ordered run ids,
+ * as `newRunId` makes them. Prints µs per createRun, per run's appends and per readEvents of a
+ * run (means), then the WAL pages each run writes (a second pass with checkpoints off: every
+ * page a commit dirties is a 4 KiB write, copied again to the database file at a checkpoint).
+ *
+ *   node --import tsx bench/sqlite-journal.bench.ts [runs=3000]
+ *   BATON_BENCH_DIR=/dev/shm node --import tsx bench/sqlite-journal.bench.ts   # another disk
+ *
+ * The last line is one JSON object, as the other benchmarks print.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AppendOptions } from '../packages/core/src/core/contracts.ts';
+import type { RunEvent } from '../packages/core/src/core/events.ts';
+import { newRunId } from '../packages/core/src/core/ids.ts';
+import { createOrchestrator } from '../packages/core/src/create-orchestrator.ts';
+import { StaticPlanner } from '../packages/core/src/planning/static-planner.ts';
+import type { NewRunRecord } from '../packages/core/src/store/journal-rules.ts';
+import { MemoryRunStore, SqliteRunStore } from '../packages/core/src/store/index.ts';
+import { openSqlite } from '../packages/core/src/store/sqlite-driver.ts';
+import { fanOutJoin } from './workloads.ts';
+
+const RUNS = Number(process.argv[2] ?? 3000);
+const WARMUP = 300;
+const PAGE_RUNS = 300;
+
+interface Recorded {
+  record: NewRunRecord;
+  appends: { events: RunEvent[]; options: AppendOptions | undefined }[];
+}
+
+/** The createRun and appends of one W1 run, recorded from a memory journal. */
+async function recordW1(): Promise<Recorded> {
+  const store = new MemoryRunStore();
+  const recorded: Recorded = { record: { runId: '', goal: '', createdAt: '' }, appends: [] };
+  const createRun = store.createRun.bind(store);
+  const append = store.append.bind(store);
+  store.createRun = (record) => {
+    recorded.record = structuredClone(record);
+    return createRun(record);
+  };
+  store.append = (runId, events, options) => {
+    recorded.appends.push({ events: structuredClone(events), options });
+    return append(runId, events, options);
+  };
+  const { agents, plan } = fanOutJoin(8);
+  const orchestrator = createOrchestrator({ name: 'w1', agents, store, planner: new StaticPlanner(plan), policy: { maxParallel: 8 } });
+  const result = await orchestrator.run('fan out and join');
+  if (result.status !== 'succeeded') throw new Error(`the W1 run to record ended ${result.status}`);
+  return recorded;
+}
+
+/** One recorded run under a new id, as the orchestrator would journal it now. */
+async function replay(store: SqliteRunStore, w1: Recorded, times?: { create: number; append: number }): Promise<string> {
+  const runId = newRunId();
+  const t0 = performance.now();
+  await store.createRun({ ...w1.record, runId, createdAt: new Date().toISOString() });
+  const t1 = performance.now();
+  for (const a of w1.appends) await store.append(runId, a.events.map((e) => ({ ...e, runId })), a.options);
+  if (times) {
+    times.create += t1 - t0;
+    times.append += performance.now() - t1;
+  }
+  return runId;
+}
+
+/** Frames in a WAL file: a 32-byte header, then a 24-byte header and one page each. */
+function walFrames(file: string, pageSize: number): number {
+  return Math.max(0, (readFileSync(`${file}-wal`).length - 32) / (24 + pageSize));
+}
+
+const w1 = await recordW1();
+const events = w1.appends.reduce((n, a) => n + a.events.length, 0);
+const bytes = w1.appends.reduce((n, a) => n + a.events.reduce((m, e) => m + JSON.stringify(e).length, 0), 0);
+const dir = mkdtempSync(path.join(process.env['BATON_BENCH_DIR'] ?? tmpdir(), 'baton-bench-'));
+try {
+  const file = path.join(dir, 'baton.db');
+  const store = new SqliteRunStore({ file });
+  for (let i = 0; i < WARMUP; i++) await replay(store, w1);
+  const times = { create: 0, append: 0 };
+  let last = '';
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < RUNS; i++) last = await replay(store, w1, times);
+  const { user, system } = process.cpuUsage(cpu);
+  const readStarted = performance.now();
+  for (let i = 0; i < 500; i++) if ((await store.readEvents(last)).length !== events) throw new Error('readEvents lost events');
+  const readUs = ((performance.now() - readStarted) * 1000) / 500;
+  await store.close();
+
+  // Pages written per run: with the WAL emptied, a reader holding its snapshot keeps every later
+  // frame in the WAL (a checkpoint cannot restart it), so its length counts them.
+  const db = openSqlite(file);
+  db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  const pageSize = Number(db.pragmaValue('page_size'));
+  db.exec('BEGIN');
+  db.prepare('SELECT count(*) FROM runs').get();
+  const counting = new SqliteRunStore({ file });
+  for (let i = 0; i < PAGE_RUNS; i++) await replay(counting, w1);
+  const pagesPerRun = walFrames(file, pageSize) / PAGE_RUNS;
+  await counting.close();
+  db.exec('COMMIT');
+  db.close();
+
+  const figures = {
+    case: 'W1 journal',
+    store: 'sqlite',
+    events,
+    eventBytes: bytes,
+    appendsPerRun: w1.appends.length,
+    usPerCreateRun: (times.create * 1000) / RUNS,
+    usPerRunAppends: (times.append * 1000) / RUNS,
+    cpuUsPerRun: (user + system) / RUNS,
+    usPerReadEvents: readUs,
+    walPagesPerRun: pagesPerRun,
+  };
+  console.log(
+    `W1 run (${events} events, ${bytes} B of JSON, ${w1.appends.length} append(s)), ${RUNS} runs, node ${process.version}: ` +
+      `createRun ${figures.usPerCreateRun.toFixed(0)} µs, appends ${figures.usPerRunAppends.toFixed(0)} µs, CPU ${figures.cpuUsPerRun.toFixed(0)} µs/run, ` +
+      `readEvents ${readUs.toFixed(0)} µs, ${pagesPerRun.toFixed(1)} WAL pages/run`,
+  );
+  console.log(JSON.stringify(figures));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+

@@ -1,0 +1,110 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * WAL pages after which the writing connection checkpoints by itself, as SQLite's default 1000
+ * does, should the checkpointer thread fall behind or be gone: the WAL stays bounded (~16 MiB).
+ */
+export const WRITER_CHECKPOINT_PAGES = 4000;
+
+/** How long a checkpoint waits after a write, so that one pass copies the pages of many commits. */
+const GATHER_MS = 20;
+
+// Runs in the worker, as CommonJS. state[0] counts the writer's commits, state[1] is set to stop.
+// Sleeps until a commit, lets more gather, copies the WAL into the database file (PASSIVE: never
+// waits for or blocks the writer, readers or another process), and closes its connection on stop.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const state = new Int32Array(workerData.state);
+function open() {
+  if (workerData.driver === 'better-sqlite3') return new (require(workerData.betterSqlite))(workerData.file, { fileMustExist: true });
+  const emitWarning = process.emitWarning;
+  process.emitWarning = () => {};
+  try {
+    return new (process.getBuiltinModule('node:sqlite').DatabaseSync)(workerData.file);
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}
+const db = open();
+try {
+  const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+  let seen = 0;
+  while (Atomics.load(state, 1) === 0) {
+    Atomics.wait(state, 0, seen);
+    if (Atomics.load(state, 1) !== 0) break;
+    Atomics.wait(state, 1, 0, workerData.gatherMs);
+    seen = Atomics.load(state, 0);
+    try {
+      checkpoint.get();
+    } catch {
+      // Busy (another process is checkpointing) or a passing I/O error: the next commit retries,
+      // and the writer checkpoints by itself past WRITER_CHECKPOINT_PAGES.
+    }
+  }
+} finally {
+  db.close();
+}
+`;
+
+/**
+ * Checkpoints a SQLite journal's WAL from a worker thread, so that copying pages into the
+ * database file and its two fsyncs do not stall the event loop of the process that writes (they
+ * used to land on one commit in ~45, a pause of milliseconds). Started by the first commit, so a
+ * process that only reads the journal starts no thread; the thread never keeps the process alive.
+ */
+export class SqliteCheckpointer {
+  private readonly state = new Int32Array(new SharedArrayBuffer(8));
+  private worker: Worker | undefined;
+  private exited: Promise<void> | undefined;
+  private stopped = false;
+
+  /**
+   * @param onFailure called once if the thread cannot run (the writer then checkpoints as before).
+   */
+  constructor(
+    private readonly file: string,
+    private readonly driver: 'node:sqlite' | 'better-sqlite3',
+    private readonly onFailure: () => void,
+  ) {}
+
+  /** True while the thread runs. */
+  get running(): boolean {
+    return this.worker !== undefined && !this.stopped;
+  }
+
+  /** After each commit of the writing connection: starts the thread once, then wakes it. */
+  committed(): void {
+    if (this.stopped) return;
+    if (!this.worker) this.start();
+    Atomics.add(this.state, 0, 1);
+    Atomics.notify(this.state, 0);
+  }
+
+  private start(): void {
+    const workerData: Record<string, unknown> = { file: this.file, driver: this.driver, state: this.state.buffer, gatherMs: GATHER_MS };
+    if (this.driver === 'better-sqlite3') workerData['betterSqlite'] = createRequire(import.meta.url).resolve('better-sqlite3');
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData, stdout: true, stderr: true });
+    worker.unref();
+    this.exited = new Promise((resolve) => {
+      worker.once('exit', () => resolve());
+      worker.once('error', () => {
+        if (!this.stopped) this.onFailure();
+        this.stopped = true;
+      });
+    });
+    this.worker = worker;
+  }
+
+  /** Stops the thread and waits until it closed its connection. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (!this.worker) return;
+    Atomics.store(this.state, 1, 1);
+    Atomics.notify(this.state, 0);
+    Atomics.notify(this.state, 1);
+    // Held, or a process whose last task is this close would exit before the thread did.
+    this.worker.ref();
+    await this.exited;
+  }
+}

@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqlite } from '../../src/store/sqlite-driver.ts';
+import { SqliteRunStore } from '../../src/store/sqlite-store.ts';
+import { stamp } from './sample-journal.ts';
+
+const storeModule = join(import.meta.dirname, '..', '..', 'src', 'store', 'sqlite-store.ts');
+
+async function writeRuns(store: SqliteRunStore, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const runId = `r_${i}`;
+    await store.createRun({ runId, goal: 'g', createdAt: new Date().toISOString() });
+    await store.append(runId, stamp(runId, [{ type: 'task.failed', taskId: 't1', reason: 'x'.repeat(2_000) }]));
+  }
+}
+
+describe('SQLite WAL checkpoints from a thread', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  const tempFile = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-checkpoint-'));
+    dirs.push(dir);
+    return join(dir, 'baton.db');
+  };
+
+  it('copies committed pages into the database file long before the WAL reaches the writer’s own checkpoint size', async () => {
+    const file = tempFile();
+    const store = new SqliteRunStore({ file });
+    try {
+      await writeRuns(store, 40);
+      const db = openSqlite(file, { readonly: true });
+      const pages = Number(db.pragmaValue('page_count')) * Number(db.pragmaValue('page_size'));
+      db.close();
+      // 40 small runs are ~150 WAL pages, far below the 1000 at which SQLite's writer checkpoints by itself.
+      expect(statSync(`${file}-wal`).size).toBeLessThan(1000 * 4096);
+      const deadline = Date.now() + 5_000;
+      while (statSync(file).size < pages && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(statSync(file).size).toBe(pages);
+      expect((await store.readEvents('r_39')).length).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('closes the thread’s connection with the store, so the last close still removes the WAL', async () => {
+    const file = tempFile();
+    const store = new SqliteRunStore({ file });
+    await writeRuns(store, 5);
+    await store.close();
+    expect(existsSync(`${file}-wal`)).toBe(false);
+    const reopened = new SqliteRunStore({ file });
+    expect((await reopened.listRuns()).length).toBe(5);
+    await reopened.close();
+  });
+
+  it('does not keep a process alive that never closes its journal, nor one that closes it last', () => {
+    const file = tempFile();
+    for (const close of ['', 'await store.close();']) {
+      const script = `
+        import { SqliteRunStore } from ${JSON.stringify(storeModule)};
+        const store = new SqliteRunStore({ file: ${JSON.stringify(file)} });
+        const runId = 'r_' + Math.random().toString(36).slice(2);
+        await store.createRun({ runId, goal: 'g', createdAt: new Date().toISOString() });
+        await store.append(runId, [{ type: 'task.skipped', taskId: 't', reason: 'r', runId, seq: 1, at: new Date().toISOString() }]);
+        ${close}
+        console.log('done');`;
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+      expect({ status: child.status, stdout: child.stdout.trim(), stderr: child.stderr }).toEqual({ status: 0, stdout: 'done', stderr: '' });
+    }
+  });
+});
