@@ -240,7 +240,9 @@ class Attempt {
     }
     problems.then((found) => {
       if (this.finished) return;
-      if (found.length > 0) return this.finish(invalid(found, this.usage));
+      // Anything but a list of problems is the check's failure, not the agent's success.
+      if (!Array.isArray(found)) return this.onError(new Error(`an output check returned ${typeof found}, not a list of problems`));
+      if (found.length > 0) return this.finish(invalid(found as string[], this.usage));
       const { usage: now } = this;
       this.finish(now ? { status: 'succeeded', output, usage: now } : { status: 'succeeded', output });
     }, this.onError);

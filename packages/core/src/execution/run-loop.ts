@@ -257,29 +257,34 @@ export class RunLoop {
       );
       const controller = new AttemptControl();
       this.inflight.set(id, controller);
+      // Once only: whatever goes wrong below ends the attempt as a failed outcome, as the agent's own error would.
       const ended = (outcome: AttemptOutcome): void => {
+        if (this.inflight.get(id) !== controller) return;
         this.inflight.delete(id);
         this.attemptEnded(id, () => this.settle(task, agentName, n, attemptId, outcome), release);
       };
-      const ready = this.o.readyAgent?.(agentName);
-      if (ready) return this.runAgent(ready, agentName, task, n, feedback, controller, ended);
-      this.o.getAgent(agentName).then(
-        (agent) => this.runAgent(agent, agentName, task, n, feedback, controller, ended),
-        (e: unknown) => ended({ status: 'failed', error: errorMessage(e), retryable: false }),
-      );
+      const failed = (e: unknown): void => ended({ status: 'failed', error: errorMessage(e), retryable: false });
+      try {
+        const ready = this.o.readyAgent?.(agentName);
+        if (ready) return this.runAgent(ready, agentName, task, n, feedback, controller, ended);
+        this.o.getAgent(agentName).then((agent) => {
+          try {
+            this.runAgent(agent, agentName, task, n, feedback, controller, ended);
+          } catch (e) {
+            failed(e);
+          }
+        }, failed);
+      } catch (e) {
+        failed(e);
+      }
     } catch (e) {
       this.attemptEnded(id, () => this.failTask(id, `internal error: ${errorMessage(e)}`), release);
     }
   }
 
   private runAgent(agent: Agent, agentName: string, task: PlanTask, n: number, feedback: string | undefined, controller: AttemptControl, ended: (outcome: AttemptOutcome) => void): void {
-    let input: AgentInput;
-    try {
-      input = { runId: this.o.runId, goal: this.o.goal, task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: this.inputsOf(task), params: this.o.params, attempt: n };
-      if (feedback !== undefined) input.feedback = feedback;
-    } catch (e) {
-      return ended({ status: 'failed', error: errorMessage(e), retryable: false });
-    }
+    const input: AgentInput = { runId: this.o.runId, goal: this.o.goal, task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: this.inputsOf(task), params: this.o.params, attempt: n };
+    if (feedback !== undefined) input.feedback = feedback;
     const extra = this.o.extraChecks;
     startAttempt(
       {
