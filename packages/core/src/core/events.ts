@@ -5,9 +5,9 @@ import type {
   Deliverable,
   FinalRunStatus,
   Manifest,
+  PendingApproval,
   Plan,
   PlannerName,
-  PlanTask,
   Usage,
 } from './types.ts';
 
@@ -121,19 +121,8 @@ export type RunEventBody =
   | { type: 'task.skipped'; taskId: string; reason: string }
   | { type: 'task.cancelled'; taskId: string; reason: string }
   | { type: 'usage'; usage: Usage; taskId?: string }
-  | {
-      type: 'approval.requested';
-      kind: ApprovalKind;
-      taskId?: string;
-      /** kind plan: the plan to decide on. */
-      plan?: Plan;
-      /** kind task: the task, the agent it would be given to and what that agent would get. */
-      task?: PlanTask;
-      agent?: string;
-      input?: { inputs: Record<string, unknown>; params: Record<string, unknown> };
-      /** When the run ends if nobody decides (policy.approvalTimeoutMs). */
-      expiresAt?: string;
-    }
+  // What the run waits for (`RunResult.awaiting`); the event's `at` is when it was requested.
+  | ({ type: 'approval.requested' } & Omit<PendingApproval, 'requestedAt'>)
   | {
       type: 'approval.decided';
       kind: ApprovalKind;
