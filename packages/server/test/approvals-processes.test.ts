@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../core/src/core/types.ts';
 import { SqliteRunStore } from '../../core/src/store/index.ts';
-import { calls } from '../../core/test/cli/steer-support.ts';
+import { calls, ownerPid, until } from '../../core/test/cli/steer-support.ts';
 import { CORE_FIXTURES } from '../../core/test/support/paths.ts';
 import { baton, servedUrl } from './serve-process.ts';
 import type { BatonProcess } from './serve-process.ts';
@@ -17,21 +17,20 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function ownerPid(store: string, runId: string): Promise<number | undefined> {
-  const s = new SqliteRunStore({ file: store });
-  try {
-    return (await s.ownership(runId))?.owner?.pid;
-  } finally {
-    await s.close();
-  }
-}
+type Env = Record<string, string | undefined>;
 
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** A serve over journal `n`, and a run started through it that waits for its plan decision. */
+async function waitingRunOnServe(n: number, city: string): Promise<{ store: string; log: string; env: Env; serve: BatonProcess; url: string; runId: string }> {
+  const store = path.join(dir, `journal${n}.db`);
+  const log = path.join(dir, `calls${n}.log`);
+  const env = { BATON_TEST_LOG: log, BATON_API_TOKEN: undefined, BATON_LOG_LEVEL: 'warn' };
+  const serve = baton(['serve', '-m', MANIFEST, '--port', '0', '--store', store, '--data-dir', path.join(dir, `data${n}`)], env);
+  running.push(serve);
+  const url = await servedUrl(serve);
+  const res = await fetch(`${url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ goal: 'an itinerary', params: { city } }) });
+  const { runId } = (await res.json()) as { runId: string };
+  await until('the plan to wait', async () => ((await (await fetch(`${url}/v1/runs/${runId}`)).json()) as RunResult).status === 'awaiting-approval');
+  return { store, log, env, serve, url, runId };
 }
 
 describe('a run left waiting by baton run, carried on by baton serve, decided from another process', () => {
@@ -73,15 +72,7 @@ describe('a run left waiting by baton run, carried on by baton serve, decided fr
   });
 
   it('runs approve exits 0 once a live serve journals the decision, and the serve carries the run on', async () => {
-    const store = path.join(dir, 'journal2.db');
-    const log = path.join(dir, 'calls2.log');
-    const env = { BATON_TEST_LOG: log, BATON_API_TOKEN: undefined, BATON_LOG_LEVEL: 'warn' };
-    const serve = baton(['serve', '-m', MANIFEST, '--port', '0', '--store', store, '--data-dir', path.join(dir, 'data2')], env);
-    running.push(serve);
-    const url = await servedUrl(serve);
-    const res = await fetch(`${url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ goal: 'an itinerary', params: { city: 'Porto' } }) });
-    const { runId } = (await res.json()) as { runId: string };
-    await until('the plan to wait', async () => ((await (await fetch(`${url}/v1/runs/${runId}`)).json()) as RunResult).status === 'awaiting-approval');
+    const { store, log, env, url, runId } = await waitingRunOnServe(2, 'Porto');
     const approve = baton(['runs', 'approve', '--store', store, '--by', 'alice', runId], env);
     expect(await approve.exited).toBe(0);
     expect(approve.err()).toMatch(/recorded by process \d+/);
@@ -90,15 +81,7 @@ describe('a run left waiting by baton run, carried on by baton serve, decided fr
   });
 
   it('a serve that stops lets go of a run waiting for a decision instead of cancelling it; runs approve carries it on', async () => {
-    const store = path.join(dir, 'journal3.db');
-    const log = path.join(dir, 'calls3.log');
-    const env = { BATON_TEST_LOG: log, BATON_API_TOKEN: undefined, BATON_LOG_LEVEL: 'warn' };
-    const serve = baton(['serve', '-m', MANIFEST, '--port', '0', '--store', store, '--data-dir', path.join(dir, 'data3')], env);
-    running.push(serve);
-    const url = await servedUrl(serve);
-    const res = await fetch(`${url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ goal: 'an itinerary', params: { city: 'Faro' } }) });
-    const { runId } = (await res.json()) as { runId: string };
-    await until('the plan to wait', async () => ((await (await fetch(`${url}/v1/runs/${runId}`)).json()) as RunResult).status === 'awaiting-approval');
+    const { store, log, env, serve, runId } = await waitingRunOnServe(3, 'Faro');
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
     const s = new SqliteRunStore({ file: store });

@@ -2,8 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/core/types.ts';
-import { SqliteRunStore } from '../../src/store/index.ts';
-import { baton, batonInTerminal, calls, scratch, STEER, until } from './steer-support.ts';
+import { baton, batonInTerminal, calls, ownerPid, scratch, STEER, until } from './steer-support.ts';
 
 const PLAN_APPROVAL = path.join(STEER, 'plan-approval.yaml');
 const city = ['--param', 'city=Lisbon'];
@@ -16,16 +15,6 @@ async function runIds(store: string): Promise<string[]> {
 
 async function shown(store: string, runId: string): Promise<RunResult> {
   return JSON.parse((await baton(['runs', 'show', '--json', '--store', store, runId]).done).stdout) as RunResult;
-}
-
-/** The pid of the process that holds a run now, from the journal. */
-async function ownerPid(store: string, runId: string): Promise<number | undefined> {
-  const s = new SqliteRunStore({ file: store });
-  try {
-    return (await s.ownership(runId))?.owner?.pid;
-  } finally {
-    await s.close();
-  }
 }
 
 const killed: number[] = [];

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BATON_BIN, CORE_FIXTURES } from '../support/paths.ts';
+import { SqliteRunStore } from '../../src/store/index.ts';
 
 /** The steering fixture: flights, hotels → itinerary → mailer, with parameters (city required). */
 export const STEER = path.join(CORE_FIXTURES, 'steer');
@@ -57,7 +58,7 @@ export function calls(log: string): Call[] {
 }
 
 /** Waits until `check` holds, polling. */
-export async function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+export async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await check()) return;
@@ -82,4 +83,14 @@ export function batonInTerminal(args: string[], env: Record<string, string> = {}
     child.on('close', (code) => resolve({ code, stdout: out, stderr: out }));
   });
   return { child, done, stderr: () => out, output: () => out, type: (text) => child.stdin.write(text) };
+}
+
+/** The pid of the process that holds a run now, from the journal. */
+export async function ownerPid(store: string, runId: string): Promise<number | undefined> {
+  const s = new SqliteRunStore({ file: store });
+  try {
+    return (await s.ownership(runId))?.owner?.pid;
+  } finally {
+    await s.close();
+  }
 }
