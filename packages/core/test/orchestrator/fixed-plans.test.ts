@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Planner } from '../../src/core/contracts.ts';
-import { BatonError } from '../../src/core/errors.ts';
 import type { RunEvent } from '../../src/core/events.ts';
 import { createOrchestrator } from '../../src/create-orchestrator.ts';
 import { loadManifest } from '../../src/manifest/index.ts';
@@ -10,6 +9,7 @@ import { FixedPlanner } from '../../src/planning/fixed-planner.ts';
 import { MemoryRunStore } from '../../src/store/index.ts';
 import { scriptedAgent } from '../../src/testing/index.ts';
 import { CORE_FIXTURES } from '../support/paths.ts';
+import { thrown } from '../support/thrown.ts';
 
 /** A planner that must not be asked: fixed plans and workflows run with no planner. */
 const noPlanner: Planner = {
@@ -32,16 +32,6 @@ function trips() {
     workflows: { quick: { description: 'Flights only', tasks: [{ id: 'f', agent: 'flights' }] } },
   });
   return { orchestrator, store, flights, hotels, itinerary };
-}
-
-function thrown(fn: () => unknown): BatonError {
-  try {
-    fn();
-  } catch (e) {
-    if (BatonError.isInstance(e)) return e;
-    throw e;
-  }
-  throw new Error('expected it to throw');
 }
 
 describe('fixed plans and workflows', () => {

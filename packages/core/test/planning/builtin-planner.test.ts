@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BatonError } from '../../src/core/errors.ts';
 import type { Manifest, Plan } from '../../src/core/types.ts';
 import { BuiltinPlanner, planGoal } from '../../src/planning/builtin-planner.ts';
 import { validatePlan } from '../../src/planning/validate-plan.ts';
 import { agent, manifest, salesManifest, travelManifest } from './fixtures.ts';
+import { thrown } from '../support/thrown.ts';
 
 const sales = salesManifest();
 const travel = travelManifest();
@@ -17,16 +17,6 @@ function plan(goal: string, m: Manifest = sales): Plan {
 
 const ids = (p: Plan): string[] => p.tasks.map((t) => t.id);
 const byAgent = (p: Plan, name: string) => p.tasks.find((t) => t.agent === name);
-
-function thrown(fn: () => unknown): BatonError {
-  try {
-    fn();
-  } catch (e) {
-    if (BatonError.isInstance(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a BatonError');
-}
 
 describe('builtin planner on the sales-report manifest', () => {
   it('plans the full report, with readable ids in dependency order', () => {
