@@ -278,7 +278,6 @@ export class Orchestrator {
       onDecision: (request) => this.desk.applyRequest(runId, request),
     });
     this.controls.set(runId, control);
-    job.onApprovals = (approvals) => this.desk.holding(runId, approvals);
     if (options.detachWhenWaiting) job.onBlocked = () => control.stop({ kind: 'detached', message: 'left waiting for a decision' });
     try {
       return await driveRun(job, (this.runServices ??= this.services()));
@@ -296,6 +295,7 @@ export class Orchestrator {
   private services(): RunServices {
     return {
       planner: this.planner,
+      holding: (runId, approvals) => this.desk.holding(runId, approvals),
       agent: (name, manifest) => this.agentsOf(manifest).gate.agent(name),
       readyAgent: (name, manifest) => this.agentsOf(manifest).gate.ready(name),
       versionOf: (name, manifest) => this.agentsOf(manifest).gate.versionOf(name) ?? manifest.agents[name]?.version ?? '0.0.0',
