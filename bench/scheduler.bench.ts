@@ -5,12 +5,14 @@
  *   W2 chain of 100 (µs per step)        W3 fan-out 1,000 + join (ms per run)
  *   W4 1,000 W1 runs at once (runs/s, median of 3 bursts; peak RSS)
  *   kept: bytes the memory journal keeps per finished W1 run (memory only)
+ *   promoted: bytes V8's minor GCs promote per W1 run while the code is unoptimised (memory only)
  *   tasks-N: one run of an N-task plan (time and memory should grow linearly)
  * Each run goes through createOrchestrator with a fixed plan (one plan object, as a fixed workflow
  * hands it to every run) and asserts its result. One case per process, so peak RSS is the case's
  * own: `node --expose-gc --import tsx bench/scheduler.bench.ts <case> <memory|sqlite>` prints one
  * JSON line.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -154,6 +156,47 @@ async function kept(): Promise<Record<string, unknown>> {
   return { keptPerRunB };
 }
 
+/**
+ * Bytes promoted to V8's old space per W1 run with a journal that keeps no finished run, in a
+ * child process whose code stays unoptimised (`--max-opt=0`: how every run executes until V8 has
+ * optimised the hot paths, the first thousands of runs of a process) and prints each GC
+ * (`--trace-gc-nvp`). Nothing of a finished run is kept, so what is promoted was held by something
+ * else while minor GCs ran: a per-run closure kept on the run's job once promoted ~5 KB per run
+ * this way, and every scavenge copied it.
+ */
+function promoted(): Record<string, unknown> {
+  if (storeKind !== 'memory') return { note: 'memory journal only' };
+  const out = execFileSync(process.execPath, ['--max-opt=0', '--trace-gc-nvp', '--import', 'tsx', import.meta.filename, 'promoted-runs', 'memory'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const lines = out.split('\n');
+  const from = lines.indexOf('measuring');
+  const to = lines.indexOf('measured');
+  if (from < 0 || to < from) throw new Error('the promoted-runs child printed no measured window');
+  let bytes = 0;
+  let scavenges = 0;
+  for (const line of lines.slice(from, to)) {
+    if (!/\bgc=s\b/.test(line)) continue;
+    scavenges++;
+    bytes += Number(/\bpromoted=(\d+)/.exec(line)?.[1] ?? 0);
+  }
+  return { promotedPerRunB: bytes / PROMOTED_RUNS, scavenges };
+}
+
+const PROMOTED_RUNS = 4000;
+
+/** The child of {@link promoted}: W1 runs between two marker lines, nothing else on stdout. */
+async function promotedRuns(): Promise<void> {
+  const o = orchestrator(fanOutJoin(8), 8, new MemoryRunStore({ maxFinishedRuns: 0 }));
+  for (let i = 0; i < 200; i++) check(await o.run('warm up'), 'result', fanOutResult(8));
+  process.stdout.write('measuring\n');
+  for (let i = 0; i < PROMOTED_RUNS; i++) check(await o.run('bench'), 'result', fanOutResult(8));
+  process.stdout.write('measured\n');
+  await o.close();
+}
+
 /** One run of a plan of `n` tasks in layers of 100: time and memory should grow linearly with n. */
 async function bigPlan(n: number): Promise<Record<string, unknown>> {
   const rss = rssPeak();
@@ -178,17 +221,22 @@ async function main(): Promise<Record<string, unknown>> {
       return w4();
     case 'kept':
       return kept();
+    case 'promoted':
+      return promoted();
     case 'tasks-10000':
     case 'tasks-20000':
       return bigPlan(Number(caseName.slice('tasks-'.length)));
     default:
-      throw new Error(`unknown case ${caseName} (W1, W2, W3, W4, kept, tasks-10000, tasks-20000)`);
+      throw new Error(`unknown case ${caseName} (W1, W2, W3, W4, kept, promoted, tasks-10000, tasks-20000)`);
   }
 }
 
 try {
-  const figures = await main();
-  process.stdout.write(`${JSON.stringify({ case: caseName, store: storeKind, ...figures })}\n`);
+  if (caseName === 'promoted-runs') await promotedRuns();
+  else {
+    const figures = await main();
+    process.stdout.write(`${JSON.stringify({ case: caseName, store: storeKind, ...figures })}\n`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
