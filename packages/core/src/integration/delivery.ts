@@ -4,7 +4,7 @@ import type { Integrator } from '../core/contracts.ts';
 import { ownCopy } from '../core/artifact-names.ts';
 import { errorMessage } from '../core/errors.ts';
 import { isFinalStatus } from '../core/types.ts';
-import type { Deliverable, FinalRunStatus, Manifest, Provenance, RunResult, RunStatus } from '../core/types.ts';
+import type { Deliverable, FinalRunStatus, Manifest, RunResult, RunStatus } from '../core/types.ts';
 import type { RunJournal } from '../execution/journal.ts';
 import type { RunControl } from '../execution/run-control.ts';
 import type { RunLoop } from '../execution/run-loop.ts';
@@ -37,7 +37,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
   let reason = o.verdict.reason;
   const made = o.loop?.artifacts ?? NONE;
   const madeBy = o.loop?.provenance ?? NONE;
-  let deliverable: Deliverable = collectArtifacts({ plan: result.plan, artifacts: made, provenance: madeBy as Record<string, Provenance> });
+  let deliverable: Deliverable = collectArtifacts({ plan: result.plan, artifacts: made, provenance: madeBy });
   if (o.outDir) await mkdir(o.outDir, { recursive: true });
   if (o.loop && status !== 'cancelled' && o.loop.hasArtifacts) {
     journal.emit({ type: 'integration.started', integrator: o.integratorName });
@@ -47,7 +47,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
       if (integrator !== collectArtifacts) {
         // Plain objects for the integrator (the run loop's records have no prototype).
         const artifacts = ownCopy(made);
-        const provenance = ownCopy(madeBy as Record<string, Provenance>);
+        const provenance = ownCopy(madeBy);
         const snapshot: RunResult = { ...structuredClone(result), status };
         const signal = AbortSignal.any([o.control.signal, AbortSignal.timeout(o.manifest.orchestrator.policy.taskTimeoutMs)]);
         deliverable = await abortable(
@@ -100,7 +100,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
   return final;
 }
 
-const NONE: Readonly<Record<string, unknown>> = Object.freeze({});
+const NONE: Readonly<Record<string, never>> = Object.freeze({});
 
 /** The promise, or the signal's reason as soon as it aborts (an integrator that ignores its signal). */
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {

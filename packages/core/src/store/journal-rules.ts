@@ -121,6 +121,12 @@ export function statusAfter(events: readonly RunEvent[]): RunStatus | undefined 
 /** SQL for "the run has not ended": its status is one of these (stores keep owner and requests until it ends). */
 export const UNFINISHED_STATUSES_SQL = `('running', 'awaiting-approval')`;
 
+/**
+ * SQL for "the run has ended": `status NOT IN` these is the condition of the `runs_unfinished` index
+ * (schema version 3), which a query can use only if it names the condition word for word.
+ */
+export const FINAL_STATUSES_SQL = `('succeeded', 'partial', 'failed', 'cancelled')`;
+
 /** Resolves `afterSeq` of `readEvents`: 0 (every event) when omitted. */
 export function resolveAfterSeq(runId: string, afterSeq: number | undefined): number {
   if (afterSeq === undefined) return 0;

@@ -1,6 +1,6 @@
 import type { RunOwner, RunOwnership } from '../core/contracts.ts';
 import type { RunStatus } from '../core/types.ts';
-import { parseRunStatus, runNotFoundError } from './journal-rules.ts';
+import { FINAL_STATUSES_SQL, parseRunStatus, runNotFoundError } from './journal-rules.ts';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.ts';
 
 interface OwnershipRow {
@@ -19,7 +19,7 @@ interface OwnershipRow {
 const OWNERSHIP_SELECT = `
   SELECT r.run_id, r.status, r.updated_at, r.fence, r.cancel_requested, o.owner_id, o.host, o.pid, o.started_at, o.heartbeat_at
     FROM runs r LEFT JOIN owners o ON o.owner_id = r.owner_id`;
-const UNFINISHED = `r.status NOT IN ('succeeded', 'partial', 'failed', 'cancelled')`;
+const UNFINISHED = `r.status NOT IN ${FINAL_STATUSES_SQL}`;
 
 /**
  * Run ownership in the SQLite journal (schema version 3): the `owners` table holds each executing
@@ -50,7 +50,7 @@ export class SqliteOwnership {
     this.releaseRun = db.prepare('UPDATE runs SET owner_id = NULL WHERE run_id = ? AND owner_id = ? AND fence = ?');
     this.selectUnfinished = db.prepare(`${OWNERSHIP_SELECT} WHERE ${UNFINISHED} ORDER BY r.created_at, r.run_id LIMIT ?`);
     this.selectOne = db.prepare(`${OWNERSHIP_SELECT} WHERE r.run_id = ?`);
-    this.markCancel = db.prepare(`UPDATE runs SET cancel_requested = coalesce(cancel_requested, ?) WHERE run_id = ? AND status NOT IN ('succeeded', 'partial', 'failed', 'cancelled')`);
+    this.markCancel = db.prepare(`UPDATE runs SET cancel_requested = coalesce(cancel_requested, ?) WHERE run_id = ? AND status NOT IN ${FINAL_STATUSES_SQL}`);
     this.selectRequests = db.prepare('SELECT run_id, cancel_requested FROM runs WHERE owner_id = ? AND cancel_requested IS NOT NULL');
     this.runExists = db.prepare('SELECT 1 AS found FROM runs WHERE run_id = ?');
   }

@@ -23,6 +23,7 @@ import {
   statusAfter,
   storeClosedError,
   UNFINISHED_STATUSES_SQL,
+  FINAL_STATUSES_SQL,
 } from './journal-rules.ts';
 import type { NewRunRecord } from './journal-rules.ts';
 import { migrateSqlite } from './sqlite-migrations.ts';
@@ -41,9 +42,6 @@ export interface SqliteRunStoreOptions {
 
 /** How recent a heartbeat of a run's owner lets createRun skip writing another (leases are seconds). */
 const OWNER_BEAT_REUSE_MS = 100;
-
-/** The condition of the runs_unfinished index (schema version 3). */
-const FINAL_STATUSES_SQL = `('succeeded', 'partial', 'failed', 'cancelled')`;
 
 /** Events written by one INSERT statement at most (5 values each, far below SQLite's variable limit). */
 const ROWS_PER_INSERT = 64;
