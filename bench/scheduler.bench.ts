@@ -6,6 +6,8 @@
  *   W4 1,000 W1 runs at once (runs/s, median of 3 bursts; peak RSS)
  *   kept: bytes the memory journal keeps per finished W1 run (memory only)
  *   promoted: bytes V8's minor GCs promote per W1 run while the code is unoptimised (memory only)
+ *   deopts: optimised functions V8 throws away at once over 4,000 W1 runs, when something they
+ *           depend on changes (a literal site turned tenured, a map changed) (memory only)
  *   tasks-N: one run of an N-task plan (time and memory should grow linearly)
  * Each run goes through createOrchestrator with a fixed plan (one plan object, as a fixed workflow
  * hands it to every run) and asserts its result. One case per process, so peak RSS is the case's
@@ -197,6 +199,43 @@ async function promotedRuns(): Promise<void> {
   await o.close();
 }
 
+/**
+ * Optimised code V8 throws away because something it was compiled against changed ("marking
+ * dependent code ... for deoptimization"), over 4,000 W1 runs with the default memory journal, in
+ * a child process that prints each deopt (`--trace-deopt`). Each such function runs unoptimised
+ * again until V8 compiles it anew, a thousand runs or more for one called once per run. It is how
+ * literal sites of the events the journal keeps showed up: once the journal was full, V8 tenured
+ * them and threw away begin, settle, planRun, deliver, createRun and the start of a run at once.
+ */
+function deopts(): Record<string, unknown> {
+  if (storeKind !== 'memory') return { note: 'memory journal only' };
+  const out = execFileSync(process.execPath, ['--trace-deopt', '--import', 'tsx', import.meta.filename, 'deopt-runs', 'memory'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const lines = out.split('\n');
+  const from = lines.indexOf('measuring');
+  const to = lines.indexOf('measured');
+  if (from < 0 || to < from) throw new Error('the deopt-runs child printed no measured window');
+  const functions: string[] = [];
+  for (const line of lines.slice(from, to)) {
+    const dependent = /marking dependent code .*<SharedFunctionInfo ?([^>]*)>/.exec(line);
+    if (dependent) functions.push(dependent[1] || '(anonymous)');
+  }
+  return { dependencyDeopts: functions.length, ...(functions.length > 0 ? { deoptimised: functions.join(' ') } : {}) };
+}
+
+/** The child of {@link deopts}: W1 runs between two marker lines. */
+async function deoptRuns(): Promise<void> {
+  const o = orchestrator(fanOutJoin(8), 8);
+  for (let i = 0; i < 200; i++) check(await o.run('warm up'), 'result', fanOutResult(8));
+  process.stdout.write('measuring\n');
+  for (let i = 0; i < 4000; i++) check(await o.run('bench'), 'result', fanOutResult(8));
+  process.stdout.write('measured\n');
+  await o.close();
+}
+
 /** One run of a plan of `n` tasks in layers of 100: time and memory should grow linearly with n. */
 async function bigPlan(n: number): Promise<Record<string, unknown>> {
   const rss = rssPeak();
@@ -223,16 +262,19 @@ async function main(): Promise<Record<string, unknown>> {
       return kept();
     case 'promoted':
       return promoted();
+    case 'deopts':
+      return deopts();
     case 'tasks-10000':
     case 'tasks-20000':
       return bigPlan(Number(caseName.slice('tasks-'.length)));
     default:
-      throw new Error(`unknown case ${caseName} (W1, W2, W3, W4, kept, promoted, tasks-10000, tasks-20000)`);
+      throw new Error(`unknown case ${caseName} (W1, W2, W3, W4, kept, promoted, deopts, tasks-10000, tasks-20000)`);
   }
 }
 
 try {
   if (caseName === 'promoted-runs') await promotedRuns();
+  else if (caseName === 'deopt-runs') await deoptRuns();
   else {
     const figures = await main();
     process.stdout.write(`${JSON.stringify({ case: caseName, store: storeKind, ...figures })}\n`);

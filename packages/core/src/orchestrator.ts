@@ -8,6 +8,7 @@ import type { RunEvent } from './core/events.ts';
 import { newRunId } from './core/ids.ts';
 import { isFinalStatus } from './core/types.ts';
 import type { ApprovalDecision, Manifest, RunResult } from './core/types.ts';
+import { kept } from './core/kept-objects.ts';
 import { RunJournal, nowIso } from './execution/journal.ts';
 import type { EventListener } from './execution/journal.ts';
 import { ownerInfo, ownerGone, leaseMs, PROCESS_OWNER } from './execution/owner-identity.ts';
@@ -111,19 +112,21 @@ export class Orchestrator {
       if (owned) record.owner = PROCESS_OWNER;
       await this.store.createRun(record);
       const journal = this.journal(runId, options, control, owned ? 1 : undefined, 0);
-      journal.emit({
-        type: 'run.started',
-        goal,
-        orchestrator: this.manifest.orchestrator.name,
-        ...(this.manifest.file ? { manifestFile: this.manifest.file } : {}),
-        // Where the run lives, so a cancel can reach its process and a resume its files.
-        options: { ...(outDir ? { outDir } : {}), pid: process.pid, host: HOST, owner: PROCESS_OWNER.id },
-        manifest: snapshot,
-        params,
-        ...(options.autoApprove ? { autoApprove: options.autoApprove } : {}),
-      });
+      journal.emit(
+        kept({
+          type: 'run.started',
+          goal,
+          orchestrator: this.manifest.orchestrator.name,
+          ...(this.manifest.file ? { manifestFile: this.manifest.file } : {}),
+          // Where the run lives, so a cancel can reach its process and a resume its files.
+          options: kept({ ...(outDir ? { outDir } : {}), pid: process.pid, host: HOST, owner: PROCESS_OWNER.id }),
+          manifest: snapshot,
+          params,
+          ...(options.autoApprove ? { autoApprove: options.autoApprove } : {}),
+        }),
+      );
       // In the same tick, so the same write: a run with a fixed plan is never journaled without it.
-      if (fixed) journal.emit({ type: 'plan.created', plan: fixed.plan, planner: fixed.planner, reason: fixed.reason });
+      if (fixed) journal.emit(kept({ type: 'plan.created', plan: fixed.plan, planner: fixed.planner, reason: fixed.reason }));
       return this.drive({ runId, goal, params, manifest: this.manifest, journal, control, outDir, ...(options.autoApprove ? { autoApprove: options.autoApprove } : {}) }, owned ? 1 : undefined, options);
     });
   }

@@ -1,6 +1,7 @@
 import { setOwn } from '../core/artifact-names.ts';
 import type { RunEvent } from '../core/events.ts';
 import type { RunResultBuilder } from '../core/reduce.ts';
+import { kept as keptCopy } from '../core/kept-objects.ts';
 
 type RunEnded = Extract<RunEvent, { type: 'run.ended' }>;
 
@@ -30,5 +31,5 @@ export function journaledForm(event: RunEnded, builder: RunResultBuilder): RunEn
     }
   }
   if (Object.keys(refs).length === 0) return event;
-  return { ...event, deliverable: { ...event.deliverable, artifacts: kept }, artifactRefs: refs };
+  return keptCopy({ ...event, deliverable: keptCopy({ ...event.deliverable, artifacts: kept }), artifactRefs: refs });
 }

@@ -70,9 +70,9 @@ export class RunJournal {
 
   /**
    * Journals an event. The body object becomes the event (stamped in place): do not reuse it.
-   * A frequent event's literal may end with its stamps as placeholders (`runId, seq: 0, at: '',
-   * v: EVENT_SCHEMA_VERSION`, written out, not spread): the event then keeps them in the object
-   * itself instead of in a property array added when it is stamped, with the same key order.
+   * A frequent event made with its stamps as placeholders (`runId, seq: 0, at: '', v`, as
+   * `taskStarted` makes them) keeps them in the object itself instead of in a property array
+   * added when it is stamped, with the same key order.
    */
   emit(body: RunEventBody | RunEvent): RunEvent {
     const event = body as RunEvent;

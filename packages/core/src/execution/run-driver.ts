@@ -14,6 +14,7 @@ import { RunApprovals } from './approvals.ts';
 import { replanIfUseful } from './replanning.ts';
 import { RunClock } from './run-clock.ts';
 import type { RunControl } from './run-control.ts';
+import { kept } from '../core/kept-objects.ts';
 import { RunLoop } from './run-loop.ts';
 import { SignalView } from './signal-view.ts';
 
@@ -208,7 +209,7 @@ async function planRun(job: RunJob, planner: Planner): Promise<void> {
   job.control.throwIfStopped();
   if (outcome.usage) job.journal.emit({ type: 'usage', usage: outcome.usage });
   assertValidPlan(outcome.plan, job.manifest);
-  job.journal.emit({ type: 'plan.created', plan: outcome.plan, planner: outcome.planner, ...(outcome.reason ? { reason: outcome.reason } : {}) });
+  job.journal.emit(kept({ type: 'plan.created', plan: outcome.plan, planner: outcome.planner, ...(outcome.reason ? { reason: outcome.reason } : {}) }));
 }
 
 function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: readonly TaskResult[], previous: RunLoop | undefined, approvals: RunApprovals): RunLoop {

@@ -1,13 +1,13 @@
 import { setOwn } from '../core/artifact-names.ts';
 import type { Agent } from '../core/contracts.ts';
 import { errorMessage } from '../core/errors.ts';
-import { EVENT_SCHEMA_VERSION } from '../core/events.ts';
 import { newAttemptId } from '../core/ids.ts';
 import type { AgentInput, AgentOutput, Plan, PlanTask, Policy, Provenance, TaskResult, Usage } from '../core/types.ts';
 import { AttemptAbort, AttemptControl, startAttempt } from './attempt.ts';
 import type { AttemptOutcome } from './attempt.ts';
 import { DagState } from './dag.ts';
 import type { RunJournal } from './journal.ts';
+import { taskStarted, taskSucceeded } from '../core/kept-objects.ts';
 import { advance, decideAfterFailure } from './ladder.ts';
 import type { LadderState } from './ladder.ts';
 import type { Limiter } from './limiter.ts';
@@ -249,12 +249,7 @@ export class RunLoop {
       const attemptId = newAttemptId(this.o.runId, id, n);
       const { runId } = this.o;
       const agentVersion = this.o.versionOf(agentName);
-      // The stamps' slots written out: the kept event holds them in-object (see RunJournal.emit).
-      this.o.journal.emit(
-        feedback === undefined
-          ? { type: 'task.started', taskId: id, agent: agentName, agentVersion, attempt: n, attemptId, runId, seq: 0, at: '', v: EVENT_SCHEMA_VERSION }
-          : { type: 'task.started', taskId: id, agent: agentName, agentVersion, attempt: n, attemptId, feedback, runId, seq: 0, at: '', v: EVENT_SCHEMA_VERSION },
-      );
+      this.o.journal.emit(taskStarted(id, agentName, agentVersion, n, attemptId, feedback, runId));
       const controller = new AttemptControl();
       this.inflight.set(id, controller);
       // Once only: whatever goes wrong below ends the attempt as a failed outcome, as the agent's own error would.
@@ -330,11 +325,7 @@ export class RunLoop {
     if (outcome.status === 'succeeded') {
       const { output, usage } = outcome;
       const { runId } = this.o;
-      const emitted = this.o.journal.emit(
-        usage
-          ? { type: 'task.succeeded', taskId: id, agent, attempt: n, attemptId, output, usage, runId, seq: 0, at: '', v: EVENT_SCHEMA_VERSION }
-          : { type: 'task.succeeded', taskId: id, agent, attempt: n, attemptId, output, runId, seq: 0, at: '', v: EVENT_SCHEMA_VERSION },
-      );
+      const emitted = this.o.journal.emit(taskSucceeded(id, agent, n, attemptId, output, usage, runId));
       this.recordArtifacts(id, agent, outcome.output, n, attemptId, emitted.at);
       this.dag.succeed(id);
       return;

@@ -6,6 +6,7 @@ import { errorMessage } from '../core/errors.ts';
 import { isFinalStatus } from '../core/types.ts';
 import type { Deliverable, FinalRunStatus, Manifest, RunResult, RunStatus } from '../core/types.ts';
 import type { RunJournal } from '../execution/journal.ts';
+import { kept } from '../core/kept-objects.ts';
 import type { RunControl } from '../execution/run-control.ts';
 import type { RunLoop } from '../execution/run-loop.ts';
 import { collectArtifacts } from './collect.ts';
@@ -40,7 +41,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
   let deliverable: Deliverable = collectArtifacts({ plan: result.plan, artifacts: made, provenance: madeBy });
   if (o.outDir) await mkdir(o.outDir, { recursive: true });
   if (o.loop && status !== 'cancelled' && o.loop.hasArtifacts) {
-    journal.emit({ type: 'integration.started', integrator: o.integratorName });
+    journal.emit(kept({ type: 'integration.started', integrator: o.integratorName }));
     const started = Date.now();
     try {
       const integrator = await o.integrator();
@@ -71,14 +72,14 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
       } else if (o.outDir) {
         deliverable = await writeDefaultDeliverable(o.outDir, deliverable, { runId: result.runId, goal: result.goal, status, ...(reason === undefined ? {} : { reason }) });
       }
-      journal.emit({ type: 'integration.ended', ok: true, durationMs: Date.now() - started });
+      journal.emit(kept({ type: 'integration.ended', ok: true, durationMs: Date.now() - started }));
       const stop = o.control.stopped();
       if (stop?.kind === 'cancelled') reason = `${reason ? `${reason}; ` : ''}a cancel (${stop.message}) arrived after the deliverable was complete`;
     } catch (e) {
       const stop = o.control.stopped();
       const timedOut = !stop && e instanceof DOMException && e.name === 'TimeoutError';
       const error = stop ? stop.message : timedOut ? `the integrator took longer than policy.taskTimeoutMs (${o.manifest.orchestrator.policy.taskTimeoutMs} ms)` : errorMessage(e);
-      journal.emit({ type: 'integration.ended', ok: false, durationMs: Date.now() - started, error });
+      journal.emit(kept({ type: 'integration.ended', ok: false, durationMs: Date.now() - started, error }));
       if (stop?.kind === 'cancelled') {
         status = 'cancelled';
         reason = `cancelled during integration: ${stop.message}`;
@@ -91,8 +92,8 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
   const runJson = o.outDir ? path.join(o.outDir, 'run.json') : undefined;
   const files = [...(deliverable.files ?? [])].map(displayPath);
   if (runJson && !files.includes(displayPath(runJson))) files.push(displayPath(runJson));
-  deliverable = { ...deliverable, files };
-  journal.emit(reason === undefined ? { type: 'run.ended', status, deliverable } : { type: 'run.ended', status, reason, deliverable });
+  deliverable = kept({ ...deliverable, files });
+  journal.emit(kept(reason === undefined ? { type: 'run.ended', status, deliverable } : { type: 'run.ended', status, reason, deliverable }));
   await journal.flush();
   // No event follows run.ended, so the live result is final: hand it over without a copy.
   const final = journal.builder.current()!;

@@ -16,6 +16,7 @@ import {
   storeClosedError,
 } from './journal-rules.ts';
 import type { NewRunRecord } from './journal-rules.ts';
+import { kept } from '../core/kept-objects.ts';
 import { isFinalStatus } from '../core/types.ts';
 
 interface MemoryRun {
@@ -77,25 +78,28 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     checkNewRun(record);
     if (this.runs.has(record.runId)) throw runExistsError(record.runId);
     if (this.maxFinishedAgeMs !== Infinity) this.forgetOldRuns(Date.now());
-    const stored: RunRecord = {
+    const stored: RunRecord = kept({
       runId: record.runId,
       goal: record.goal,
       status: 'running',
       createdAt: record.createdAt,
       updatedAt: record.createdAt,
       eventCount: 0,
-    };
+    });
     if (record.manifestFile !== undefined) stored.manifestFile = record.manifestFile;
     const owned = record.owner !== undefined;
     if (record.owner) this.heartbeatNow(record.owner);
-    this.runs.set(record.runId, {
-      record: stored,
-      updatedMs: undefined,
-      events: [],
-      fence: owned ? FIRST_FENCE : 0,
-      ownerId: record.owner?.id,
-      cancelRequested: undefined,
-    });
+    this.runs.set(
+      record.runId,
+      kept<MemoryRun>({
+        record: stored,
+        updatedMs: undefined,
+        events: [],
+        fence: owned ? FIRST_FENCE : 0,
+        ownerId: record.owner?.id,
+        cancelRequested: undefined,
+      }),
+    );
   }
 
   async append(runId: string, events: RunEvent[], options?: AppendOptions): Promise<void> {

@@ -1,5 +1,5 @@
 import { BatonError, errorMessage } from '../core/errors.ts';
-import { jsonCopy } from './json-copy.ts';
+import { jsonCopy, jsonCopyWithin } from './json-copy.ts';
 
 /** `16777216 bytes (16 MiB)`: a byte count a reader can take in. */
 export function describeBytes(bytes: number): string {
@@ -83,50 +83,14 @@ export function outputAsJson(output: unknown, maxOutputBytes: number | undefined
   return json;
 }
 
-/** Past this depth the upper bound gives up (a cycle, or data too deep to bound cheaply). */
-const MAX_BOUND_DEPTH = 64;
-/**
- * The longest JSON text of a finite number: 17 significant digits after `-0.00000` (numbers in
- * [1e-6, 1e-5) are written without an exponent), e.g. `-0.0000010889470780382062`, 25 bytes;
- * `-1.7976931348623157e+308` is 24.
- */
-const MAX_NUMBER_BYTES = 25;
-
 /**
  * An upper bound of the UTF-8 size of `JSON.stringify(value)` for plain data (every UTF-16 unit of
  * a string is at most six bytes, as `\uXXXX`), or Infinity once it passes `limit` or meets what it
- * cannot bound: a toJSON, a class instance, a BigInt, data deeper than 64 levels (a cycle).
+ * cannot bound: a toJSON, a class instance, a BigInt, data deeper than 64 levels (a cycle). The
+ * very count {@link outputCopy} makes while it copies.
  */
 export function jsonSizeAtMost(value: unknown, limit: number): number {
-  let size = 0;
-  const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 0 }];
-  while (stack.length > 0) {
-    if (size > limit) return Infinity;
-    const { v, depth } = stack.pop()!;
-    if (typeof v === 'string') {
-      size += v.length * 6 + 2;
-      continue;
-    }
-    if (typeof v === 'number') size += MAX_NUMBER_BYTES;
-    else if (typeof v === 'bigint') return Infinity;
-    else if (typeof v !== 'object' || v === null) size += 5;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth >= MAX_BOUND_DEPTH || typeof (v as { toJSON?: unknown }).toJSON === 'function') return Infinity;
-    if (Array.isArray(v)) {
-      size += 2 + v.length;
-      for (let i = 0; i < v.length; i++) stack.push({ v: v[i], depth: depth + 1 });
-      continue;
-    }
-    const proto: unknown = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) return Infinity;
-    size += 2;
-    for (const key in v) {
-      if (!Object.hasOwn(v, key)) continue;
-      size += key.length * 6 + 4;
-      stack.push({ v: (v as Record<string, unknown>)[key], depth: depth + 1 });
-    }
-  }
-  return size > limit ? Infinity : size;
+  return jsonCopyWithin(value, limit)?.bytes ?? Infinity;
 }
 
 /**
@@ -135,21 +99,20 @@ export function jsonSizeAtMost(value: unknown, limit: number): number {
  * directly (no JSON text is made); only an output near or over the limit is measured exactly.
  */
 export function outputCopy(output: unknown, maxOutputBytes: number | undefined): unknown {
-  let surelyUnder = maxOutputBytes === undefined;
-  if (!surelyUnder) {
+  if (maxOutputBytes === undefined) {
     try {
-      surelyUnder = jsonSizeAtMost(output, maxOutputBytes!) <= maxOutputBytes!;
-    } catch {
-      // A getter that throws: the exact path below says so.
+      return jsonCopy(output);
+    } catch (e) {
+      throw new BatonError('OUTPUT_INVALID', `output is not JSON-serialisable: ${errorMessage(e, 'its toJSON')}`);
     }
   }
-  if (!surelyUnder) {
-    const json = outputAsJson(output, maxOutputBytes);
-    return json === undefined ? undefined : JSON.parse(json);
-  }
+  let within: { copy: unknown } | undefined;
   try {
-    return jsonCopy(output);
-  } catch (e) {
-    throw new BatonError('OUTPUT_INVALID', `output is not JSON-serialisable: ${errorMessage(e, 'its toJSON')}`);
+    within = jsonCopyWithin(output, maxOutputBytes);
+  } catch {
+    // A getter that throws: the exact path below says so.
   }
+  if (within) return within.copy;
+  const json = outputAsJson(output, maxOutputBytes);
+  return json === undefined ? undefined : JSON.parse(json);
 }
