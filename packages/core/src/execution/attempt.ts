@@ -6,7 +6,7 @@ import type { AgentInput, AgentOutput, AttemptStatus, Usage } from '../core/type
 import { checkOutput } from '../validation/output-validator.ts';
 import { AttemptContext } from './attempt-context.ts';
 import { attemptDeadlines } from './deadlines.ts';
-import type { Deadline } from './deadlines.ts';
+import type { Deadline, DeadlineOwner } from './deadlines.ts';
 
 /** Why an attempt's signal was aborted. */
 export class AttemptAbort extends Error {
@@ -19,6 +19,11 @@ export class AttemptAbort extends Error {
   }
 }
 
+/** Told when an {@link AttemptControl} is aborted: an object with a method, so no closure per attempt. */
+export interface AbortWatcher {
+  aborted(reason: Error): void;
+}
+
 /**
  * Cancels one attempt. The AbortController behind `signal` is made only when an agent reads
  * `ctx.signal`: most in-process agents never do, and a controller per attempt is a measurable
@@ -28,7 +33,7 @@ export class AttemptControl {
   reason: Error | undefined;
   private controller: AbortController | undefined;
   /** The attempt this control stops (told at once, so it ends without waiting for its agent). */
-  private onAbort: ((reason: Error) => void) | undefined;
+  private watcher: AbortWatcher | undefined;
 
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -42,13 +47,13 @@ export class AttemptControl {
     if (this.reason) return;
     this.reason = reason;
     this.controller?.abort(reason);
-    this.onAbort?.(reason);
+    this.watcher?.aborted(reason);
   }
 
-  /** Tells `listener` of the abort (at once if it happened already). One listener: the attempt's. */
-  whenAborted(listener: (reason: Error) => void): void {
-    if (this.reason) listener(this.reason);
-    else this.onAbort = listener;
+  /** Tells `watcher` of the abort (at once if it happened already). One watcher: the attempt's. */
+  whenAborted(watcher: AbortWatcher): void {
+    if (this.reason) watcher.aborted(this.reason);
+    else this.watcher = watcher;
   }
 
   /** Follows an external AbortController (tests, embedders). */
@@ -124,7 +129,7 @@ export function startAttempt(opts: AttemptOptions, done: (outcome: AttemptOutcom
 }
 
 /** One attempt in flight: its deadline, its agent's answer and the checks of that answer. */
-class Attempt {
+class Attempt implements DeadlineOwner, AbortWatcher {
   private usage: Usage | undefined;
   private finished = false;
   private running: Promise<unknown> | undefined;
@@ -144,7 +149,7 @@ class Attempt {
     private readonly control: AttemptControl,
     private readonly done: (outcome: AttemptOutcome) => void,
   ) {
-    this.deadline = attemptDeadlines.add(opts.timeoutMs, this.onTimeUp);
+    this.deadline = attemptDeadlines.add(opts.timeoutMs, this);
     this.maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.ctx = new AttemptContext(control, this.reportUsage, this.deadline.at, this.maxOutputBytes, this.setAnswerCheck);
     // An agent defined in code is called directly, and its answer held to the deadline here, as its `run` would.
@@ -162,7 +167,7 @@ class Attempt {
     const running = answer instanceof Promise ? answer : Promise.resolve(answer);
     this.running = running;
     if (this.answerCheck) this.work = watch(running);
-    this.control.whenAborted(this.onAbort);
+    this.control.whenAborted(this);
     running.then(this.onAnswer, this.onError);
   }
 
@@ -176,7 +181,8 @@ class Attempt {
     this.answerCheck = check;
   };
 
-  private readonly onTimeUp = (): void => {
+  /** The attempt's deadline passed. */
+  timeUp(): void {
     if (this.finished) return;
     if (!this.answerCheck || this.work?.settled) return this.timeOut();
     // The check is bounded too: an agent that cannot say in time is out of time.
@@ -189,15 +195,18 @@ class Attempt {
     }
     this.verdict = verdict;
     void verdict.then((inTime) => !inTime && this.timeOut());
-  };
+  }
 
-  // Ends the attempt now (an answer coming later is not taken), but tells its owner in a microtask,
-  // as a rejected promise would: an abort is made inside the owner's own bookkeeping (a run stopping).
-  private readonly onAbort = (): void => {
+  /**
+   * The attempt's control was aborted. Ends the attempt now (an answer coming later is not taken),
+   * but tells its owner in a microtask, as a rejected promise would: an abort is made inside the
+   * owner's own bookkeeping (a run stopping).
+   */
+  aborted(): void {
     if (this.finished) return;
     const { reason } = this.control;
     this.finish(failure((this.inThread && lateAnswer(this.ctx)) || reason, reason, this.usage), true);
-  };
+  }
 
   private readonly onAnswer = (raw: unknown): void => {
     if (this.finished) return;

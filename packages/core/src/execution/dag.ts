@@ -155,6 +155,11 @@ export class DagState {
     else this.finish(this.positionOf(id), SKIPPED);
   }
 
+  /** The task's position in the plan, or undefined when the plan has no such task. */
+  indexOf(id: string): number | undefined {
+    return this.dag.position.get(id);
+  }
+
   stateOf(id: string): NodeState | undefined {
     const at = this.dag.position.get(id);
     return at === undefined ? undefined : STATES[this.state[at]!];

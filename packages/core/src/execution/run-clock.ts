@@ -1,5 +1,5 @@
 import { Deadlines } from './deadlines.ts';
-import type { Deadline } from './deadlines.ts';
+import type { Deadline, DeadlineOwner } from './deadlines.ts';
 
 /** The time limits of every run of this process, on one timer (a timer per run was a measurable share of a short run). */
 const runDeadlines = new Deadlines();
@@ -9,7 +9,7 @@ const runDeadlines = new Deadlines();
  * the wait is bounded by policy.approvalTimeoutMs instead, and a run approved after a night still
  * gets its whole budget for the work.
  */
-export class RunClock {
+export class RunClock implements DeadlineOwner {
   private remaining: number;
   private since = 0;
   private deadline: Deadline | undefined;
@@ -35,7 +35,12 @@ export class RunClock {
   resume(): void {
     if (this.deadline || this.stopped) return;
     this.since = performance.now();
-    this.deadline = runDeadlines.add(Math.max(0, this.remaining), this.onTimeout);
+    this.deadline = runDeadlines.add(Math.max(0, this.remaining), this);
+  }
+
+  /** The run's time is up (told by its deadline). */
+  timeUp(): void {
+    this.onTimeout();
   }
 
   stop(): void {

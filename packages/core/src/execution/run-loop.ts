@@ -68,6 +68,11 @@ export interface RunLoopOptions {
   random?: () => number;
 }
 
+/** An attempt that could not be made (its agent could not be built or started): failed for good. */
+function internalFailure(e: unknown): AttemptOutcome {
+  return { status: 'failed', error: errorMessage(e), retryable: false };
+}
+
 function rejectedBecause(d: TaskDecision): string {
   return `rejected by ${d.by}${d.reason ? `: ${d.reason}` : ''}`;
 }
@@ -92,11 +97,13 @@ export class RunLoop {
   hasArtifacts = false;
 
   private readonly dag: DagState;
-  private readonly tasks = new Map<string, PlanTask>();
+  // By the task's position in the plan (DagState.indexOf), not Maps by id: a Map of a plan's tasks
+  // is ~600 B, and every run of the plan made three.
+  private readonly tasks: readonly PlanTask[];
+  private readonly attemptCount: number[];
+  private readonly inflight: (AttemptControl | undefined)[];
   // Made on first use: most runs retry nothing and wait for no decision (a Map each is ~300 B per run).
   private ladders: Map<string, LadderState> | undefined;
-  private readonly attemptCount = new Map<string, number>();
-  private readonly inflight = new Map<string, AttemptControl>();
   private waitingRetry: Map<string, NodeJS.Timeout> | undefined;
   private readonly relaunch: Relaunch[] = [];
   /** Tasks waiting for a decision before their launch (no slot held). */
@@ -108,7 +115,9 @@ export class RunLoop {
 
   constructor(private readonly o: RunLoopOptions) {
     this.dag = new DagState(o.plan.tasks);
-    for (const t of o.plan.tasks) this.tasks.set(t.id, t);
+    this.tasks = o.plan.tasks.slice();
+    this.attemptCount = new Array<number>(this.tasks.length).fill(0);
+    this.inflight = new Array<AttemptControl | undefined>(this.tasks.length).fill(undefined);
     if (o.carried) {
       Object.assign(this.artifacts, o.carried.artifacts);
       Object.assign(this.provenance, o.carried.provenance);
@@ -137,7 +146,7 @@ export class RunLoop {
   stop(reason: StopReason): void {
     if (this.stopReason) return;
     this.stopReason = reason;
-    for (const c of this.inflight.values()) c.abort(new AttemptAbort('cancelled', reason.message));
+    for (const c of this.inflight) c?.abort(new AttemptAbort('cancelled', reason.message));
     for (const [id, timer] of this.waitingRetry ?? []) {
       clearTimeout(timer);
       this.waitingRetry!.delete(id);
@@ -152,9 +161,10 @@ export class RunLoop {
   }
 
   private restore(r: TaskResult): void {
-    if (!this.tasks.has(r.id)) return;
+    const at = this.dag.indexOf(r.id);
+    if (at === undefined) return;
     const last = r.attempts[r.attempts.length - 1];
-    this.attemptCount.set(r.id, last?.n ?? 0);
+    this.attemptCount[at] = last?.n ?? 0;
     if (r.status === 'succeeded' && r.output) {
       const a = [...r.attempts].reverse().find((x) => x.status === 'succeeded') ?? last;
       this.recordArtifacts(r.id, r.agent, r.output, a?.n ?? 0, a?.attemptId ?? '', a?.endedAt ?? '');
@@ -175,7 +185,7 @@ export class RunLoop {
         const id = this.dag.takeReady();
         if (id === undefined) break;
         // The planned agent goes first; the candidate list is only worked out if it fails.
-        this.launchOrHold({ id, agent: this.tasks.get(id)!.agent });
+        this.launchOrHold({ id, agent: this.taskOf(id).agent });
       }
     }
     if (this.running > 0 || this.waitingRetry?.size || this.relaunch.length > 0) return;
@@ -197,10 +207,15 @@ export class RunLoop {
     done?.();
   }
 
+  /** The task of an id the plan has (the DAG hands out only those). */
+  private taskOf(id: string): PlanTask {
+    return this.tasks[this.dag.indexOf(id)!]!;
+  }
+
   private ladderOf(id: string): LadderState {
     let l = this.ladders?.get(id);
     if (!l) {
-      l = { candidates: this.o.candidates(this.tasks.get(id)!), current: 0, failuresOfCurrent: 0 };
+      l = { candidates: this.o.candidates(this.taskOf(id)), current: 0, failuresOfCurrent: 0 };
       (this.ladders ??= new Map()).set(id, l);
     }
     return l;
@@ -209,7 +224,7 @@ export class RunLoop {
   /** Launches the task, unless it must wait for a decision: then it is held, taking no slot, until one comes. */
   private launchOrHold(next: Relaunch): void {
     const { id, agent } = next;
-    const task = this.tasks.get(id)!;
+    const task = this.taskOf(id);
     // The input is worked out only when a decision is asked for: most launches need none.
     const gate = this.o.gate?.(task, agent, () => ({ inputs: this.inputsOf(task), params: this.o.params }));
     if (!gate || (!(gate instanceof Promise) && gate.approved)) return this.launch(id, agent, next.feedback);
@@ -241,24 +256,24 @@ export class RunLoop {
    * promise per attempt. It gives the slots back and pumps the loop when it ends ({@link attemptEnded}).
    */
   private begin(id: string, agentName: string, feedback: string | undefined, release: (() => void) | undefined): void {
-    const task = this.tasks.get(id)!;
+    const at = this.dag.indexOf(id)!;
+    const task = this.tasks[at]!;
     try {
       if (this.stopReason) return this.attemptEnded(id, () => this.cancelTask(id), release);
-      const n = (this.attemptCount.get(id) ?? 0) + 1;
-      this.attemptCount.set(id, n);
+      const n = this.attemptCount[at]! + 1;
+      this.attemptCount[at] = n;
       const attemptId = newAttemptId(this.o.runId, id, n);
       const { runId } = this.o;
       const agentVersion = this.o.versionOf(agentName);
       this.o.journal.emit(taskStarted(id, agentName, agentVersion, n, attemptId, feedback, runId));
       const controller = new AttemptControl();
-      this.inflight.set(id, controller);
+      this.inflight[at] = controller;
       // Once only: whatever goes wrong below ends the attempt as a failed outcome, as the agent's own error would.
       const ended = (outcome: AttemptOutcome): void => {
-        if (this.inflight.get(id) !== controller) return;
-        this.inflight.delete(id);
+        if (this.inflight[at] !== controller) return;
+        this.inflight[at] = undefined;
         this.attemptEnded(id, () => this.settle(task, agentName, n, attemptId, outcome), release);
       };
-      const failed = (e: unknown): void => ended({ status: 'failed', error: errorMessage(e), retryable: false });
       try {
         const ready = this.o.readyAgent?.(agentName);
         if (ready) return this.runAgent(ready, agentName, task, n, feedback, controller, ended);
@@ -266,11 +281,11 @@ export class RunLoop {
           try {
             this.runAgent(agent, agentName, task, n, feedback, controller, ended);
           } catch (e) {
-            failed(e);
+            ended(internalFailure(e));
           }
-        }, failed);
+        }, (e: unknown) => ended(internalFailure(e)));
       } catch (e) {
-        failed(e);
+        ended(internalFailure(e));
       }
     } catch (e) {
       this.attemptEnded(id, () => this.failTask(id, `internal error: ${errorMessage(e)}`), release);
@@ -396,7 +411,8 @@ export class RunLoop {
   }
 
   private recordArtifacts(taskId: string, agent: string, output: AgentOutput, n: number, attemptId: string, at: string): void {
-    const task = this.tasks.get(taskId);
+    const position = this.dag.indexOf(taskId);
+    const task = position === undefined ? undefined : this.tasks[position];
     for (const artifact of task?.produces ?? Object.keys(output)) {
       if (!Object.hasOwn(output, artifact)) continue;
       this.artifacts[artifact] = output[artifact];

@@ -1,7 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Deadlines } from '../../src/execution/deadlines.ts';
+import type { DeadlineOwner } from '../../src/execution/deadlines.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A deadline's owner that does `fire` when its time is up. */
+const told = (fire: () => unknown): DeadlineOwner => ({ timeUp: () => void fire() });
 const refTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
 describe('Deadlines', () => {
@@ -9,8 +12,8 @@ describe('Deadlines', () => {
     const d = new Deadlines();
     const fired: Array<[string, number]> = [];
     const t0 = Date.now();
-    d.add(120, () => fired.push(['late', Date.now() - t0]));
-    d.add(40, () => fired.push(['early', Date.now() - t0]));
+    d.add(120, told(() => fired.push(['late', Date.now() - t0])));
+    d.add(40, told(() => fired.push(['early', Date.now() - t0])));
     await sleep(80);
     expect(fired.map(([n]) => n)).toEqual(['early']);
     await sleep(100);
@@ -22,8 +25,8 @@ describe('Deadlines', () => {
   it('is scheduled by the monotonic clock: a wall clock set back an hour delays nothing', async () => {
     const d = new Deadlines();
     const fired: string[] = [];
-    d.add(20, () => fired.push('first'));
-    d.add(60, () => fired.push('second'));
+    d.add(20, told(() => fired.push('first')));
+    d.add(60, told(() => fired.push('second')));
     const now = Date.now();
     const clock = vi.spyOn(Date, 'now').mockImplementation(() => now - 3_600_000);
     try {
@@ -37,8 +40,8 @@ describe('Deadlines', () => {
   it('does not fire a cancelled deadline, and fires the others after it', async () => {
     const d = new Deadlines();
     const fired: string[] = [];
-    const first = d.add(30, () => fired.push('first'));
-    d.add(60, () => fired.push('second'));
+    const first = d.add(30, told(() => fired.push('first')));
+    d.add(60, told(() => fired.push('second')));
     d.cancel(first);
     d.cancel(first);
     await sleep(100);
@@ -48,11 +51,11 @@ describe('Deadlines', () => {
   it('keeps the process alive only while a deadline is pending', async () => {
     const d = new Deadlines();
     const before = refTimers();
-    const a = d.add(60_000, () => undefined);
+    const a = d.add(60_000, told(() => undefined));
     expect(refTimers()).toBe(before + 1);
     d.cancel(a);
     expect(refTimers()).toBe(before);
-    const b = d.add(60_000, () => undefined);
+    const b = d.add(60_000, told(() => undefined));
     expect(refTimers()).toBe(before + 1);
     d.cancel(b);
     expect(refTimers()).toBe(before);
@@ -61,10 +64,10 @@ describe('Deadlines', () => {
   it('still fires every due deadline when one of them throws, then throws its error', async () => {
     const d = new Deadlines();
     const fired: string[] = [];
-    d.add(20, () => {
+    d.add(20, told(() => {
       throw new Error('boom');
-    });
-    d.add(20, () => fired.push('other'));
+    }));
+    d.add(20, told(() => fired.push('other')));
     const errors: unknown[] = [];
     const onError = (e: unknown): void => void errors.push(e);
     const listeners = process.listeners('uncaughtException');
@@ -82,8 +85,8 @@ describe('Deadlines', () => {
 
   it('drops cancelled deadlines while others stay pending', () => {
     const d = new Deadlines();
-    const keep = d.add(60_000, () => undefined);
-    for (let i = 0; i < 10_000; i++) d.cancel(d.add(60_000, () => undefined));
+    const keep = d.add(60_000, told(() => undefined));
+    for (let i = 0; i < 10_000; i++) d.cancel(d.add(60_000, told(() => undefined)));
     expect((d as unknown as { entries: unknown[] }).entries.length).toBeLessThan(40);
     d.cancel(keep);
   });
