@@ -68,7 +68,5 @@ export function taskSucceeded(taskId: string, agent: string, attempt: number, at
  * made once per run: the literal itself dies young, so its site is never tenured.
  */
 export function kept<T extends object>(literal: T): T {
-  const copy = new (KeptObject as unknown as Made<[], T>)();
-  for (const key in literal) if (Object.hasOwn(literal, key)) copy[key] = literal[key];
-  return copy;
+  return Object.assign(new (KeptObject as unknown as Made<[], T>)(), literal);
 }
