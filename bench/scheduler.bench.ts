@@ -168,18 +168,9 @@ async function kept(): Promise<Record<string, unknown>> {
  */
 function promoted(): Record<string, unknown> {
   if (storeKind !== 'memory') return { note: 'memory journal only' };
-  const out = execFileSync(process.execPath, ['--max-opt=0', '--trace-gc-nvp', '--import', 'tsx', import.meta.filename, 'promoted-runs', 'memory'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const lines = out.split('\n');
-  const from = lines.indexOf('measuring');
-  const to = lines.indexOf('measured');
-  if (from < 0 || to < from) throw new Error('the promoted-runs child printed no measured window');
   let bytes = 0;
   let scavenges = 0;
-  for (const line of lines.slice(from, to)) {
+  for (const line of measuredLines(['--max-opt=0', '--trace-gc-nvp'], 'promoted-runs')) {
     if (!/\bgc=s\b/.test(line)) continue;
     scavenges++;
     bytes += Number(/\bpromoted=(\d+)/.exec(line)?.[1] ?? 0);
@@ -189,12 +180,29 @@ function promoted(): Record<string, unknown> {
 
 const PROMOTED_RUNS = 4000;
 
-/** The child of {@link promoted}: W1 runs between two marker lines, nothing else on stdout. */
-async function promotedRuns(): Promise<void> {
-  const o = orchestrator(fanOutJoin(8), 8, new MemoryRunStore({ maxFinishedRuns: 0 }));
+/**
+ * What a child process running `childCase` with `nodeFlags` printed between its two marker lines
+ * (V8's traces go to stdout too, so only those of the measured runs are read).
+ */
+function measuredLines(nodeFlags: string[], childCase: string): string[] {
+  const out = execFileSync(process.execPath, [...nodeFlags, '--import', 'tsx', import.meta.filename, childCase, 'memory'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const lines = out.split('\n');
+  const from = lines.indexOf('measuring');
+  const to = lines.indexOf('measured');
+  if (from < 0 || to < from) throw new Error(`the ${childCase} child printed no measured window`);
+  return lines.slice(from, to);
+}
+
+/** A child's W1 runs: 200 to warm up, then `runs` between the marker lines {@link measuredLines} reads. */
+async function markedRuns(store: RunStore, runs: number): Promise<void> {
+  const o = orchestrator(fanOutJoin(8), 8, store);
   for (let i = 0; i < 200; i++) check(await o.run('warm up'), 'result', fanOutResult(8));
   process.stdout.write('measuring\n');
-  for (let i = 0; i < PROMOTED_RUNS; i++) check(await o.run('bench'), 'result', fanOutResult(8));
+  for (let i = 0; i < runs; i++) check(await o.run('bench'), 'result', fanOutResult(8));
   process.stdout.write('measured\n');
   await o.close();
 }
@@ -209,31 +217,12 @@ async function promotedRuns(): Promise<void> {
  */
 function deopts(): Record<string, unknown> {
   if (storeKind !== 'memory') return { note: 'memory journal only' };
-  const out = execFileSync(process.execPath, ['--trace-deopt', '--import', 'tsx', import.meta.filename, 'deopt-runs', 'memory'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  const lines = out.split('\n');
-  const from = lines.indexOf('measuring');
-  const to = lines.indexOf('measured');
-  if (from < 0 || to < from) throw new Error('the deopt-runs child printed no measured window');
   const functions: string[] = [];
-  for (const line of lines.slice(from, to)) {
+  for (const line of measuredLines(['--trace-deopt'], 'deopt-runs')) {
     const dependent = /marking dependent code .*<SharedFunctionInfo ?([^>]*)>/.exec(line);
     if (dependent) functions.push(dependent[1] || '(anonymous)');
   }
   return { dependencyDeopts: functions.length, ...(functions.length > 0 ? { deoptimised: functions.join(' ') } : {}) };
-}
-
-/** The child of {@link deopts}: W1 runs between two marker lines. */
-async function deoptRuns(): Promise<void> {
-  const o = orchestrator(fanOutJoin(8), 8);
-  for (let i = 0; i < 200; i++) check(await o.run('warm up'), 'result', fanOutResult(8));
-  process.stdout.write('measuring\n');
-  for (let i = 0; i < 4000; i++) check(await o.run('bench'), 'result', fanOutResult(8));
-  process.stdout.write('measured\n');
-  await o.close();
 }
 
 /** One run of a plan of `n` tasks in layers of 100: time and memory should grow linearly with n. */
@@ -273,8 +262,9 @@ async function main(): Promise<Record<string, unknown>> {
 }
 
 try {
-  if (caseName === 'promoted-runs') await promotedRuns();
-  else if (caseName === 'deopt-runs') await deoptRuns();
+  // The children of `promoted` (a journal keeping no finished run) and `deopts` (the default one).
+  if (caseName === 'promoted-runs') await markedRuns(new MemoryRunStore({ maxFinishedRuns: 0 }), PROMOTED_RUNS);
+  else if (caseName === 'deopt-runs') await markedRuns(store(), 4000);
   else {
     const figures = await main();
     process.stdout.write(`${JSON.stringify({ case: caseName, store: storeKind, ...figures })}\n`);
