@@ -68,5 +68,8 @@ export function taskSucceeded(taskId: string, agent: string, attempt: number, at
  * made once per run: the literal itself dies young, so its site is never tenured.
  */
 export function kept<T extends object>(literal: T): T {
+  // Assigning a `__proto__` key (a deliverable an integrator parsed from JSON) would set the copy's
+  // prototype instead of copying the key: such an object is kept as it is.
+  if (Object.hasOwn(literal, '__proto__')) return literal;
   return Object.assign(new (KeptObject as unknown as Made<[], T>)(), literal);
 }

@@ -57,6 +57,15 @@ describe('objects made by constructors for what a journal keeps', () => {
     expect(Object.getPrototypeOf(kept(withInherited))).toBe(Object.prototype);
   });
 
+  it('keep a `__proto__` key as an own key, as the literal had it, instead of setting a prototype', () => {
+    const deliverable = { ...(JSON.parse('{"__proto__": {"polluted": true}, "artifacts": {}}') as object), files: [] };
+    const copy = kept(deliverable);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toEqual(['__proto__', 'artifacts', 'files']);
+    expect((copy as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(deliverable));
+  });
+
   it('leave every event and record a run journals a plain object, equal to its JSON round trip', async () => {
     const store = new MemoryRunStore();
     const agents = [
