@@ -20,10 +20,10 @@ export interface Deadline {
  * object, its insertion in Node's timer lists, its removal) was a measurable share of what an
  * attempt costs, and with many attempts in flight, of what each one holds.
  *
- * A deadline fires once `ms` have passed, as a `setTimeout(() => owner.timeUp(), ms)` made at the same moment
- * would (never earlier: the timer is armed for the remaining time, and every comparison uses the
- * monotonic clock, so a wall-clock jump neither fires nor delays one). While no deadline is
- * pending the timer does not keep the process alive.
+ * A deadline fires once `ms` have passed, as a `setTimeout(() => owner.timeUp(), ms)` made at the
+ * same moment would (never earlier: the timer is armed for the remaining time, and every
+ * comparison uses the monotonic clock, so a wall-clock jump neither fires nor delays one). While no
+ * deadline is pending the timer does not keep the process alive.
  */
 export class Deadlines {
   private entries: Deadline[] = [];

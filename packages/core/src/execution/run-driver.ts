@@ -1,5 +1,6 @@
 import type { Agent, Integrator, Planner } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
+import { kept } from '../core/kept-objects.ts';
 import type { RunEvent } from '../core/events.ts';
 import type { AgentOutput, Manifest, Plan, PlanTask, RunResult, TaskResult, Usage } from '../core/types.ts';
 import { deliver } from '../integration/delivery.ts';
@@ -14,7 +15,6 @@ import { RunApprovals } from './approvals.ts';
 import { replanIfUseful } from './replanning.ts';
 import { RunClock } from './run-clock.ts';
 import type { RunControl } from './run-control.ts';
-import { kept } from '../core/kept-objects.ts';
 import { RunLoop } from './run-loop.ts';
 import { SignalView } from './signal-view.ts';
 
