@@ -5,6 +5,12 @@ import type { ApprovalDecision, ApprovalKind, Manifest, PendingApproval, Plan, P
 import type { RunJournal } from './journal.ts';
 
 /** A decision as the run acts on it. */
+
+/** What a task is given when it runs, worked out only when a decision on it is asked for. */
+export interface TaskInputSource {
+  inputFor(task: PlanTask): { inputs: Record<string, unknown>; params: Record<string, unknown> };
+}
+
 export interface Decided {
   approved: boolean;
   by: string;
@@ -146,7 +152,7 @@ export class RunApprovals {
    * decision when it was taken, otherwise a promise of it (asked for here unless it was asked
    * already). A task approved once stays approved for its retries and stand-ins.
    */
-  gate(task: PlanTask, agent: string, input: () => { inputs: Record<string, unknown>; params: Record<string, unknown> }): Decided | Promise<Decided> | undefined {
+  gate(task: PlanTask, agent: string, source: TaskInputSource): Decided | Promise<Decided> | undefined {
     // The common case, first: no decision anywhere and none needed for this agent.
     if (this.decided.size === 0 && this.waiting.size === 0 && this.o.manifest.agents[agent]?.approval !== 'required') return undefined;
     const key = keyOf('task', task.id);
@@ -154,7 +160,7 @@ export class RunApprovals {
     if (known) return known;
     if (!this.waiting.has(key)) {
       if (this.o.manifest.agents[agent]?.approval !== 'required') return undefined;
-      this.request({ kind: 'task', taskId: task.id, task, agent, input: input(), requestedAt: new Date().toISOString() });
+      this.request({ kind: 'task', taskId: task.id, task, agent, input: source.inputFor(task), requestedAt: new Date().toISOString() });
       // Approved up front (--yes) as it was asked.
       const now = this.decided.get(key);
       if (now) return now;

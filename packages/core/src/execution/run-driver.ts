@@ -5,8 +5,6 @@ import type { RunEvent } from '../core/events.ts';
 import type { AgentOutput, Manifest, Plan, PlanTask, RunResult, TaskResult, Usage } from '../core/types.ts';
 import { deliver } from '../integration/delivery.ts';
 import { assertValidPlan } from '../planning/validate-plan.ts';
-import { candidateAgents } from '../routing/index.ts';
-import { budgetExceeded } from './budgets.ts';
 import type { RunJournal } from './journal.ts';
 import type { Limiter } from './limiter.ts';
 import { decideRunStatus } from './outcome.ts';
@@ -214,32 +212,27 @@ async function planRun(job: RunJob, planner: Planner): Promise<void> {
 
 function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: readonly TaskResult[], previous: RunLoop | undefined, approvals: RunApprovals): RunLoop {
   const { manifest, journal } = job;
-  const policy = manifest.orchestrator.policy;
   // The plan's agents are built now, so what they start (a module's thread, the command launcher)
   // gets ready while the first tasks run; a build that fails is reported by the task that needs it.
   for (const task of plan.tasks) {
     if (!services.readyAgent?.(task.agent, manifest)) void services.agent(task.agent, manifest).catch(() => undefined);
   }
+  // The services and the approvals are handed over as they are: the loop calls their methods with
+  // the run's manifest, so a run makes no closure of its own for each of them.
   return new RunLoop({
     runId: job.runId,
     goal: job.goal,
     params: job.params,
     plan,
-    policy,
+    manifest,
     journal,
-    getAgent: (name) => services.agent(name, manifest),
-    ...(services.readyAgent ? { readyAgent: (name: string) => services.readyAgent!(name, manifest) } : {}),
-    candidates: (task) => candidateAgents(task, manifest),
-    retriesOf: (name) => manifest.agents[name]?.retries ?? policy.retries,
-    timeoutOf: (name) => manifest.agents[name]?.timeoutMs ?? policy.taskTimeoutMs,
-    versionOf: (name) => services.versionOf(name, manifest),
-    restored: restored.map((t) => structuredClone(t)),
-    checkBudget: (inFlight) => budgetExceeded(policy, journal.builder.current()?.usage, inFlight),
-    gate: (task, agent, input) => approvals.gate(task, agent, input),
-    ...(job.onBlocked ? { onBlocked: job.onBlocked } : {}),
+    agents: services,
+    restored: restored.length === 0 ? restored : restored.map((t) => structuredClone(t)),
+    approvals,
+    onBlocked: job.onBlocked,
     ...(previous ? { carried: { artifacts: previous.artifacts, provenance: previous.provenance } } : {}),
-    ...(services.limiter ? { limiter: services.limiter } : {}),
-    ...(services.extraChecks ? { extraChecks: services.extraChecks } : {}),
+    limiter: services.limiter,
+    extraChecks: services.extraChecks,
   });
 }
 

@@ -2,12 +2,15 @@ import { setOwn } from '../core/artifact-names.ts';
 import type { Agent } from '../core/contracts.ts';
 import { errorMessage } from '../core/errors.ts';
 import { newAttemptId } from '../core/ids.ts';
-import type { AgentInput, AgentOutput, Plan, PlanTask, Policy, Provenance, TaskResult, Usage } from '../core/types.ts';
+import type { AgentInput, AgentOutput, Manifest, Plan, PlanTask, Policy, Provenance, TaskResult, Usage } from '../core/types.ts';
 import { AttemptAbort, AttemptControl, startAttempt } from './attempt.ts';
 import type { AttemptOutcome } from './attempt.ts';
+import { taskStarted, taskSucceeded } from '../core/kept-objects.ts';
+import { candidateAgents } from '../routing/index.ts';
+import type { TaskInputSource } from './approvals.ts';
+import { budgetExceeded } from './budgets.ts';
 import { DagState } from './dag.ts';
 import type { RunJournal } from './journal.ts';
-import { taskStarted, taskSucceeded } from '../core/kept-objects.ts';
 import { advance, decideAfterFailure } from './ladder.ts';
 import type { LadderState } from './ladder.ts';
 import type { Limiter } from './limiter.ts';
@@ -32,7 +35,21 @@ export interface TaskDecision {
  * What a task waits for before it may be launched (DESIGN section 9): undefined when it may go now,
  * the decision when one was already taken, or a promise of the decision to wait for.
  */
-export type TaskGate = (task: PlanTask, agent: string, input: () => { inputs: Record<string, unknown>; params: Record<string, unknown> }) => TaskDecision | Promise<TaskDecision> | undefined;
+export interface TaskGate {
+  gate(task: PlanTask, agent: string, source: TaskInputSource): TaskDecision | Promise<TaskDecision> | undefined;
+}
+
+/**
+ * Where the loop gets its agents and their versions, under the run's manifest: the orchestrator's
+ * services, made once, rather than closures made for every run.
+ */
+export interface LoopAgents {
+  /** Builds (or returns the cached) agent of a name. */
+  agent(name: string, manifest: Manifest): Promise<Agent>;
+  /** The agent of a name when {@link agent} would give it at once (built and checked already). */
+  readyAgent?(name: string, manifest: Manifest): Agent | undefined;
+  versionOf(name: string, manifest: Manifest): string;
+}
 
 export interface RunLoopOptions {
   runId: string;
@@ -40,31 +57,22 @@ export interface RunLoopOptions {
   /** The run's parameters, handed to every agent. */
   params: Record<string, unknown>;
   plan: Plan;
-  policy: Policy;
+  /** The manifest the run lives under: its policy, and each agent's retries, timeout and fallbacks. */
+  manifest: Manifest;
   journal: RunJournal;
-  /** Builds (or returns the cached) agent of a name. */
-  getAgent: (name: string) => Promise<Agent>;
-  /** The agent of a name when {@link getAgent} would give it at once (built and checked already). */
-  readyAgent?: (name: string) => Agent | undefined;
-  /** Agents to try for a task, in order: planned agent, fallbacks, other capable agents. */
-  candidates: (task: PlanTask) => string[];
-  retriesOf: (agent: string) => number;
-  timeoutOf: (agent: string) => number;
-  versionOf: (agent: string) => string;
+  agents: LoopAgents;
   /** Tasks finished by an earlier process (resume) or an earlier plan (re-planning). */
   restored?: readonly TaskResult[];
   /** Artifacts made under an earlier plan of this run (re-planning); still available to consumers. */
   carried?: { artifacts: Record<string, unknown>; provenance: Record<string, Provenance> };
   /** A cap on attempts in flight shared with other runs (a server). */
-  limiter?: Limiter;
+  limiter?: Limiter | undefined;
   /** Extra output checks (LLM judges). */
-  extraChecks?: (task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal, reportUsage?: (usage: Usage) => void) => Promise<string[]>;
-  /** Called after every usage report; returns a reason to stop the run, if a budget is exhausted. */
-  checkBudget?: (inFlight: Usage) => string | undefined;
+  extraChecks?: ((task: PlanTask, agent: Agent, output: AgentOutput, signal: AbortSignal, reportUsage?: (usage: Usage) => void) => Promise<string[]>) | undefined;
   /** Asked before a task is launched: a task that must wait for a decision holds no slot meanwhile. */
-  gate?: TaskGate;
+  approvals?: TaskGate;
   /** Told when nothing runs and nothing can start until a decision is taken. */
-  onBlocked?: () => void;
+  onBlocked?: (() => void) | undefined;
   random?: () => number;
 }
 
@@ -88,7 +96,7 @@ interface Relaunch {
  * ladder on each failure, skips what a failed task blocks, and stops cleanly on cancel, run
  * timeout or budget. The decisions live in DagState and the ladder; this class does the I/O.
  */
-export class RunLoop {
+export class RunLoop implements TaskInputSource {
   // Without a prototype: an artifact named like an Object.prototype member stays an own key.
   readonly artifacts: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   readonly provenance: Record<string, Provenance> = Object.create(null) as Record<string, Provenance>;
@@ -96,6 +104,7 @@ export class RunLoop {
   /** True once any artifact is held (made here, restored or carried over). */
   hasArtifacts = false;
 
+  private readonly policy: Policy;
   private readonly dag: DagState;
   // By the task's position in the plan (DagState.indexOf), not Maps by id: a Map of a plan's tasks
   // is ~600 B, and every run of the plan made three.
@@ -114,6 +123,7 @@ export class RunLoop {
   private resolveDone: (() => void) | undefined;
 
   constructor(private readonly o: RunLoopOptions) {
+    this.policy = o.manifest.orchestrator.policy;
     this.dag = new DagState(o.plan.tasks);
     this.tasks = o.plan.tasks.slice();
     this.attemptCount = new Array<number>(this.tasks.length).fill(0);
@@ -176,7 +186,7 @@ export class RunLoop {
 
   private pump(): void {
     if (!this.stopReason) {
-      while (this.running < this.o.policy.maxParallel) {
+      while (this.running < this.policy.maxParallel) {
         const next = this.relaunch.shift();
         if (next) {
           this.launchOrHold(next);
@@ -215,7 +225,7 @@ export class RunLoop {
   private ladderOf(id: string): LadderState {
     let l = this.ladders?.get(id);
     if (!l) {
-      l = { candidates: this.o.candidates(this.taskOf(id)), current: 0, failuresOfCurrent: 0 };
+      l = { candidates: candidateAgents(this.taskOf(id), this.o.manifest), current: 0, failuresOfCurrent: 0 };
       (this.ladders ??= new Map()).set(id, l);
     }
     return l;
@@ -226,7 +236,7 @@ export class RunLoop {
     const { id, agent } = next;
     const task = this.taskOf(id);
     // The input is worked out only when a decision is asked for: most launches need none.
-    const gate = this.o.gate?.(task, agent, () => ({ inputs: this.inputsOf(task), params: this.o.params }));
+    const gate = this.o.approvals?.gate(task, agent, this);
     if (!gate || (!(gate instanceof Promise) && gate.approved)) return this.launch(id, agent, next.feedback);
     if (!(gate instanceof Promise)) return this.failTask(id, rejectedBecause(gate));
     const held = (this.held ??= new Map());
@@ -264,7 +274,7 @@ export class RunLoop {
       this.attemptCount[at] = n;
       const attemptId = newAttemptId(this.o.runId, id, n);
       const { runId } = this.o;
-      const agentVersion = this.o.versionOf(agentName);
+      const agentVersion = this.versionOf(agentName);
       this.o.journal.emit(taskStarted(id, agentName, agentVersion, n, attemptId, feedback, runId));
       const controller = new AttemptControl();
       this.inflight[at] = controller;
@@ -275,9 +285,9 @@ export class RunLoop {
         this.attemptEnded(id, () => this.settle(task, agentName, n, attemptId, outcome), release);
       };
       try {
-        const ready = this.o.readyAgent?.(agentName);
+        const ready = this.o.agents.readyAgent?.(agentName, this.o.manifest);
         if (ready) return this.runAgent(ready, agentName, task, n, feedback, controller, ended);
-        this.o.getAgent(agentName).then((agent) => {
+        this.o.agents.agent(agentName, this.o.manifest).then((agent) => {
           try {
             this.runAgent(agent, agentName, task, n, feedback, controller, ended);
           } catch (e) {
@@ -301,8 +311,8 @@ export class RunLoop {
         agent,
         input,
         produces: task.produces,
-        timeoutMs: this.o.timeoutOf(agentName),
-        maxOutputBytes: this.o.policy.maxOutputBytes,
+        timeoutMs: this.o.manifest.agents[agentName]?.timeoutMs ?? this.policy.taskTimeoutMs,
+        maxOutputBytes: this.policy.maxOutputBytes,
         controller,
         onUsage: this.onUsage,
         extraChecks: extra && ((out, signal, report) => extra(task, agent, out, signal, report)),
@@ -334,7 +344,7 @@ export class RunLoop {
     if (outcome.usage) {
       this.usageReported(outcome.usage, -1);
       this.o.journal.emit({ type: 'usage', usage: outcome.usage, taskId: id });
-      const over = this.o.checkBudget?.(this.inFlightUsage);
+      const over = this.budgetExceeded();
       if (over) this.stop({ kind: 'budget', message: over });
     }
     if (outcome.status === 'succeeded') {
@@ -355,8 +365,8 @@ export class RunLoop {
     const decision = decideAfterFailure(
       ladder,
       { agent, status: outcome.status, retryable: outcome.retryable, error: outcome.error },
-      this.o.retriesOf,
-      this.o.policy.backoff,
+      (name) => this.o.manifest.agents[name]?.retries ?? this.policy.retries,
+      this.policy.backoff,
       this.o.random,
     );
     this.ladders!.set(id, advance(ladder, decision));
@@ -382,7 +392,7 @@ export class RunLoop {
     this.inFlightUsage.inputTokens += sign * u.inputTokens;
     this.inFlightUsage.outputTokens += sign * u.outputTokens;
     if (sign === 1) {
-      const over = this.o.checkBudget?.(this.inFlightUsage);
+      const over = this.budgetExceeded();
       if (over) this.stop({ kind: 'budget', message: over });
     }
   }
@@ -404,6 +414,20 @@ export class RunLoop {
     this.o.journal.emit({ type: 'task.cancelled', taskId: id, reason: this.stopReason?.message ?? 'run stopped' });
   }
 
+  /** What `task` is given when it runs (asked by a decision on it). */
+  inputFor(task: PlanTask): { inputs: Record<string, unknown>; params: Record<string, unknown> } {
+    return { inputs: this.inputsOf(task), params: this.o.params };
+  }
+
+  private versionOf(agent: string): string {
+    return this.o.agents.versionOf(agent, this.o.manifest);
+  }
+
+  /** Why the run must stop, when a budget is spent counting the usage of attempts in flight. */
+  private budgetExceeded(): string | undefined {
+    return budgetExceeded(this.policy, this.o.journal.builder.current()?.usage, this.inFlightUsage);
+  }
+
   private inputsOf(task: PlanTask): Record<string, unknown> {
     const inputs: Record<string, unknown> = {};
     for (const c of task.consumes) setOwn(inputs, c, Object.hasOwn(this.artifacts, c) ? this.artifacts[c] : undefined);
@@ -417,7 +441,7 @@ export class RunLoop {
       if (!Object.hasOwn(output, artifact)) continue;
       this.artifacts[artifact] = output[artifact];
       this.hasArtifacts = true;
-      this.provenance[artifact] = { task: taskId, agent, agentVersion: this.o.versionOf(agent), attempt: n, attemptId, at };
+      this.provenance[artifact] = { task: taskId, agent, agentVersion: this.versionOf(agent), attempt: n, attemptId, at };
     }
   }
 }
