@@ -4,13 +4,12 @@ import { pendingApprovalOf } from '../core/reduce.ts';
 import type { ApprovalDecision, ApprovalKind, Manifest, PendingApproval, Plan, PlanTask, RunResult, RunStatus } from '../core/types.ts';
 import type { RunJournal } from './journal.ts';
 
-/** A decision as the run acts on it. */
-
 /** What a task is given when it runs, worked out only when a decision on it is asked for. */
 export interface TaskInputSource {
   inputFor(task: PlanTask): { inputs: Record<string, unknown>; params: Record<string, unknown> };
 }
 
+/** A decision as the run acts on it. */
 export interface Decided {
   approved: boolean;
   by: string;

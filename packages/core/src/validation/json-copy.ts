@@ -29,8 +29,8 @@ let boundLimit = Infinity;
  * `__proto__` key) goes through JSON itself, so its result and its errors are exactly JSON's.
  */
 export function jsonCopy(value: unknown): unknown {
-  const copy = boundedCopy(value, Infinity);
-  if (copy !== NOT_PLAIN) return copy;
+  const within = jsonCopyWithin(value, Infinity);
+  if (within) return within.copy;
   // A toJSON may give undefined, which JSON.stringify writes as no text at all.
   const text = JSON.stringify(value) as string | undefined;
   return text === undefined ? undefined : JSON.parse(text);
@@ -44,22 +44,13 @@ export function jsonCopy(value: unknown): unknown {
  * Throws what a getter of `value` throws.
  */
 export function jsonCopyWithin(value: unknown, limit: number): { copy: unknown; bytes: number } | undefined {
-  const copy = boundedCopy(value, limit);
-  return copy === NOT_PLAIN ? undefined : { copy, bytes: lastBound };
-}
-
-/** The upper bound of the last copy that finished, read right after it. */
-let lastBound = 0;
-
-function boundedCopy(value: unknown, limit: number): unknown {
   const saved = boundBytes;
   const savedLimit = boundLimit;
   boundBytes = 0;
   boundLimit = limit;
   try {
     const copy = copyPlain(value, 0);
-    lastBound = boundBytes;
-    return boundBytes > limit ? NOT_PLAIN : copy;
+    return copy === NOT_PLAIN || boundBytes > limit ? undefined : { copy, bytes: boundBytes };
   } finally {
     boundBytes = saved;
     boundLimit = savedLimit;
