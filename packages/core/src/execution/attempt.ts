@@ -115,20 +115,33 @@ function addUsage(total: Usage | undefined, u: Usage): Usage {
  * read. Only then is the attempt declared a timeout. An agent without a check times out at once.
  */
 export function runAttempt(opts: AttemptOptions): Promise<AttemptOutcome> {
-  return new Promise((resolve) => startAttempt(opts, resolve));
+  return new Promise((resolve) => startAttempt(opts, { attemptEnded: resolve }));
 }
 
 /**
- * {@link runAttempt} without a promise of its own: `done` is called once, with the outcome, never
- * synchronously. The scheduler's hot path: an attempt is one object and one reaction to its
- * agent's answer, not a chain of async functions.
+ * Told once, with its outcome, when an attempt ends (never synchronously within
+ * {@link startAttempt}). An object with a method: the scheduler's record of the attempt is the
+ * listener itself, not a closure made per attempt.
  */
-export function startAttempt(opts: AttemptOptions, done: (outcome: AttemptOutcome) => void): void {
-  const control = opts.controller instanceof AttemptControl ? opts.controller : AttemptControl.following(opts.controller);
-  new Attempt(opts, control, done).start();
+export interface AttemptListener {
+  attemptEnded(outcome: AttemptOutcome): void;
 }
 
-/** One attempt in flight: its deadline, its agent's answer and the checks of that answer. */
+/**
+ * {@link runAttempt} without a promise of its own: `listener` is told the outcome. The scheduler's
+ * hot path: an attempt is one object and one reaction to its agent's answer, not a chain of async
+ * functions.
+ */
+export function startAttempt(opts: AttemptOptions, listener: AttemptListener): void {
+  const control = opts.controller instanceof AttemptControl ? opts.controller : AttemptControl.following(opts.controller);
+  new Attempt(opts, control, listener).start(opts.input);
+}
+
+/**
+ * One attempt in flight: its deadline, its agent's answer and the checks of that answer. It keeps
+ * what it needs of its options, not the options object: with many attempts in flight, what each
+ * one holds is copied by every minor GC.
+ */
 class Attempt implements DeadlineOwner, AbortWatcher {
   private usage: Usage | undefined;
   private finished = false;
@@ -139,16 +152,26 @@ class Attempt implements DeadlineOwner, AbortWatcher {
   private graceTimer: NodeJS.Timeout | undefined;
   /** Set when the time is up and the agent's answer check runs: whether its answer was complete in time. */
   private verdict: Promise<boolean> | undefined;
+  private readonly agent: Agent;
+  private readonly produces: readonly string[];
+  private readonly timeoutMs: number;
+  private readonly extraChecks: AttemptOptions['extraChecks'];
+  private readonly onUsage: AttemptOptions['onUsage'];
   private readonly deadline: Deadline;
   private readonly ctx: AttemptContext;
   private readonly inThread: ReturnType<typeof inThreadCode>;
   private readonly maxOutputBytes: number;
 
   constructor(
-    private readonly opts: AttemptOptions,
+    opts: AttemptOptions,
     private readonly control: AttemptControl,
-    private readonly done: (outcome: AttemptOutcome) => void,
+    private readonly listener: AttemptListener,
   ) {
+    this.agent = opts.agent;
+    this.produces = opts.produces;
+    this.timeoutMs = opts.timeoutMs;
+    this.extraChecks = opts.extraChecks;
+    this.onUsage = opts.onUsage;
     this.deadline = attemptDeadlines.add(opts.timeoutMs, this);
     this.maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.ctx = new AttemptContext(control, this.reportUsage, this.deadline.at, this.maxOutputBytes, this.setAnswerCheck);
@@ -156,8 +179,8 @@ class Attempt implements DeadlineOwner, AbortWatcher {
     this.inThread = inThreadCode(opts.agent);
   }
 
-  start(): void {
-    const { agent, input } = this.opts;
+  start(input: AgentInput): void {
+    const { agent } = this;
     let answer: unknown;
     try {
       answer = this.inThread ? this.inThread(input, this.ctx) : agent.run(input, this.ctx);
@@ -173,7 +196,7 @@ class Attempt implements DeadlineOwner, AbortWatcher {
 
   private readonly reportUsage = (u: Usage): void => {
     this.usage = addUsage(this.usage, u);
-    this.opts.onUsage?.(u);
+    this.onUsage?.(u);
   };
 
   private readonly setAnswerCheck = (check: () => Promise<boolean>): void => {
@@ -231,19 +254,19 @@ class Attempt implements DeadlineOwner, AbortWatcher {
 
   /** Checks the answer, then the extra checks; ends the attempt with what they say. */
   private judge(raw: unknown): void {
-    const { opts, usage } = this;
+    const { usage, extraChecks } = this;
     let check: ReturnType<typeof checkOutput>;
     try {
-      check = checkOutput(opts.agent.spec, opts.produces, raw, this.maxOutputBytes === DEFAULT_MAX_OUTPUT_BYTES ? DEFAULT_CHECK : { maxOutputBytes: this.maxOutputBytes });
+      check = checkOutput(this.agent.spec, this.produces, raw, this.maxOutputBytes === DEFAULT_MAX_OUTPUT_BYTES ? DEFAULT_CHECK : { maxOutputBytes: this.maxOutputBytes });
     } catch (e) {
       return this.finish(failure(e, this.control.reason, usage));
     }
     if (!check.ok) return this.finish(invalid(check.problems, usage));
     const output = check.output;
-    if (!opts.extraChecks) return this.finish(usage ? { status: 'succeeded', output, usage } : { status: 'succeeded', output });
+    if (!extraChecks) return this.finish(usage ? { status: 'succeeded', output, usage } : { status: 'succeeded', output });
     let problems: Promise<string[]>;
     try {
-      problems = Promise.resolve(opts.extraChecks(output, this.control.signal, this.reportUsage));
+      problems = Promise.resolve(extraChecks(output, this.control.signal, this.reportUsage));
     } catch (e) {
       return this.finish(failure(e, this.control.reason, this.usage));
     }
@@ -258,7 +281,7 @@ class Attempt implements DeadlineOwner, AbortWatcher {
   }
 
   private timeOut(): void {
-    timeOut(this.control, this.opts.timeoutMs);
+    timeOut(this.control, this.timeoutMs);
   }
 
   private finish(outcome: AttemptOutcome, later = false): void {
@@ -266,8 +289,8 @@ class Attempt implements DeadlineOwner, AbortWatcher {
     this.finished = true;
     attemptDeadlines.cancel(this.deadline);
     if (this.graceTimer) clearTimeout(this.graceTimer);
-    if (later) queueMicrotask(() => this.done(outcome));
-    else this.done(outcome);
+    if (later) queueMicrotask(() => this.listener.attemptEnded(outcome));
+    else this.listener.attemptEnded(outcome);
   }
 }
 

@@ -7,7 +7,7 @@ import type { AgentInput, AgentOutput, Manifest, Plan, PlanTask, Policy, Provena
 import { candidateAgents } from '../routing/index.ts';
 import type { TaskInputSource } from './approvals.ts';
 import { AttemptAbort, AttemptControl, startAttempt } from './attempt.ts';
-import type { AttemptOutcome } from './attempt.ts';
+import type { AttemptListener, AttemptOutcome } from './attempt.ts';
 import { budgetExceeded } from './budgets.ts';
 import { DagState } from './dag.ts';
 import type { RunJournal } from './journal.ts';
@@ -89,6 +89,31 @@ interface Relaunch {
   id: string;
   agent: string;
   feedback?: string | undefined;
+}
+
+/**
+ * One attempt of a task as the loop follows it: what aborts it, and where its outcome goes. One
+ * object per attempt, where a closure over the same values and a control were two, and each was
+ * held through every minor GC while its agent worked.
+ */
+class LoopAttempt extends AttemptControl implements AttemptListener {
+  constructor(
+    private readonly loop: RunLoop,
+    /** The task's position in the plan. */
+    readonly at: number,
+    readonly task: PlanTask,
+    readonly agentName: string,
+    readonly n: number,
+    readonly attemptId: string,
+    /** Gives the limiter's slot back, if one was taken. */
+    readonly release: (() => void) | undefined,
+  ) {
+    super();
+  }
+
+  attemptEnded(outcome: AttemptOutcome): void {
+    this.loop.attemptDone(this, outcome);
+  }
 }
 
 /**
@@ -263,7 +288,7 @@ export class RunLoop implements TaskInputSource {
   /**
    * One attempt of a task, with its slot (and the limiter's, if any) taken. Callbacks, not async
    * functions: an attempt is on the path of every task, and each async layer costs a frame and a
-   * promise per attempt. It gives the slots back and pumps the loop when it ends ({@link attemptEnded}).
+   * promise per attempt. It gives the slots back and pumps the loop when it ends ({@link attemptDone}).
    */
   private begin(id: string, agentName: string, feedback: string | undefined, release: (() => void) | undefined): void {
     const at = this.dag.indexOf(id)!;
@@ -276,33 +301,29 @@ export class RunLoop implements TaskInputSource {
       const { runId } = this.o;
       const agentVersion = this.versionOf(agentName);
       this.o.journal.emit(taskStarted(id, agentName, agentVersion, n, attemptId, feedback, runId));
-      const controller = new AttemptControl();
-      this.inflight[at] = controller;
-      // Once only: whatever goes wrong below ends the attempt as a failed outcome, as the agent's own error would.
-      const ended = (outcome: AttemptOutcome): void => {
-        if (this.inflight[at] !== controller) return;
-        this.inflight[at] = undefined;
-        this.attemptEnded(id, () => this.settle(task, agentName, n, attemptId, outcome), release);
-      };
+      const attempt = new LoopAttempt(this, at, task, agentName, n, attemptId, release);
+      this.inflight[at] = attempt;
+      // Whatever goes wrong below ends the attempt as a failed outcome, as the agent's own error would.
       try {
         const ready = this.o.agents.readyAgent?.(agentName, this.o.manifest);
-        if (ready) return this.runAgent(ready, agentName, task, n, feedback, controller, ended);
+        if (ready) return this.runAgent(ready, attempt, feedback);
         this.o.agents.agent(agentName, this.o.manifest).then((agent) => {
           try {
-            this.runAgent(agent, agentName, task, n, feedback, controller, ended);
+            this.runAgent(agent, attempt, feedback);
           } catch (e) {
-            ended(internalFailure(e));
+            attempt.attemptEnded(internalFailure(e));
           }
-        }, (e: unknown) => ended(internalFailure(e)));
+        }, (e: unknown) => attempt.attemptEnded(internalFailure(e)));
       } catch (e) {
-        ended(internalFailure(e));
+        attempt.attemptEnded(internalFailure(e));
       }
     } catch (e) {
       this.attemptEnded(id, () => this.failTask(id, `internal error: ${errorMessage(e)}`), release);
     }
   }
 
-  private runAgent(agent: Agent, agentName: string, task: PlanTask, n: number, feedback: string | undefined, controller: AttemptControl, ended: (outcome: AttemptOutcome) => void): void {
+  private runAgent(agent: Agent, attempt: LoopAttempt, feedback: string | undefined): void {
+    const { task, n } = attempt;
     const input: AgentInput = { runId: this.o.runId, goal: this.o.goal, task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: this.inputsOf(task), params: this.o.params, attempt: n };
     if (feedback !== undefined) input.feedback = feedback;
     const extra = this.o.extraChecks;
@@ -311,14 +332,28 @@ export class RunLoop implements TaskInputSource {
         agent,
         input,
         produces: task.produces,
-        timeoutMs: this.o.manifest.agents[agentName]?.timeoutMs ?? this.policy.taskTimeoutMs,
+        timeoutMs: this.o.manifest.agents[attempt.agentName]?.timeoutMs ?? this.policy.taskTimeoutMs,
         maxOutputBytes: this.policy.maxOutputBytes,
-        controller,
+        controller: attempt,
         onUsage: this.onUsage,
         extraChecks: extra && ((out, signal, report) => extra(task, agent, out, signal, report)),
       },
-      ended,
+      attempt,
     );
+  }
+
+  /** An attempt ended (told once by its {@link LoopAttempt}): what it came to is recorded, its slots given back. */
+  attemptDone(attempt: LoopAttempt, outcome: AttemptOutcome): void {
+    if (this.inflight[attempt.at] !== attempt) return;
+    this.inflight[attempt.at] = undefined;
+    const { task } = attempt;
+    try {
+      this.settle(task, attempt.agentName, attempt.n, attempt.attemptId, outcome);
+    } catch (e) {
+      this.failTask(task.id, `internal error: ${errorMessage(e)}`);
+    } finally {
+      this.slotFreed(attempt.release);
+    }
   }
 
   /** Ends an attempt of task `id`: `settle` records what it came to; then its slots are given back and the loop pumped. */
@@ -328,12 +363,17 @@ export class RunLoop implements TaskInputSource {
     } catch (e) {
       this.failTask(id, `internal error: ${errorMessage(e)}`);
     } finally {
-      try {
-        release?.();
-      } finally {
-        this.running--;
-        this.pump();
-      }
+      this.slotFreed(release);
+    }
+  }
+
+  /** An attempt's slot, and the limiter's if it took one, are free again: the loop goes on. */
+  private slotFreed(release: (() => void) | undefined): void {
+    try {
+      release?.();
+    } finally {
+      this.running--;
+      this.pump();
     }
   }
 
