@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { AgentPool } from './agents/agent-pool.ts';
 import { VersionGate } from './agents/version-gate.ts';
 import { AgentRegistry } from './agents/registry.ts';
-import type { Agent, Integrator, Planner, RunStore } from './core/contracts.ts';
+import type { Agent, DecisionRequest, Integrator, Planner, RunStore } from './core/contracts.ts';
 import { BatonError } from './core/errors.ts';
 import type { RunEvent } from './core/events.ts';
 import { newRunId } from './core/ids.ts';
@@ -13,6 +13,7 @@ import { RunJournal, nowIso } from './execution/journal.ts';
 import type { EventListener } from './execution/journal.ts';
 import { ownerInfo, ownerGone, leaseMs, PROCESS_OWNER } from './execution/owner-identity.ts';
 import { OwnerSession } from './execution/owner-session.ts';
+import type { HeldRun } from './execution/owner-session.ts';
 import { RunControl } from './execution/run-control.ts';
 import { driveRun, notResumable } from './execution/run-driver.ts';
 import type { RunJob, RunServices } from './execution/run-driver.ts';
@@ -250,13 +251,14 @@ export class Orchestrator {
 
   private track(runId: string, options: RunOptions, body: (control: RunControl) => Promise<RunResult>): RunHandle {
     const control = new RunControl();
-    const onAbort = (): void => control.stop({ kind: 'cancelled', message: abortMessage(options.signal) });
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    const { signal } = options;
+    const onAbort = signal && ((): void => control.stop({ kind: 'cancelled', message: abortMessage(signal) }));
+    if (signal?.aborted) onAbort!();
+    else if (onAbort) signal!.addEventListener('abort', onAbort, { once: true });
     const handle: RunHandle = {
       runId,
       result: body(control).finally(() => {
-        options.signal?.removeEventListener('abort', onAbort);
+        if (onAbort) signal!.removeEventListener('abort', onAbort);
         this.active.delete(runId);
       }),
       cancel: (reason = 'cancelled by request') => control.stop({ kind: 'cancelled', message: reason }),
@@ -267,19 +269,14 @@ export class Orchestrator {
 
   private journal(runId: string, options: RunOptions, control: RunControl, fence: number | undefined, startSeq: number): RunJournal {
     const listeners = options.onEvent ? [...this.listeners, options.onEvent] : this.listeners;
-    return new RunJournal(runId, this.store, listeners, startSeq, {
-      ...(fence === undefined ? {} : { fence }),
-      onFenced: (e) => control.stop({ kind: 'lost', message: e.message }),
-    });
+    return new RunJournal(runId, this.store, listeners, startSeq, { fence, onFenced: control });
   }
 
   private async drive(job: RunJob, fence: number | undefined, options: RunOptions): Promise<RunResult> {
     const { control, runId } = job;
     const session = fence === undefined ? undefined : OwnerSession.of(this.store);
-    const release = session?.hold(runId, fence!, {
-      onCancel: (reason) => control.stop({ kind: 'cancelled', message: reason }),
-      onDecision: (request) => this.desk.applyRequest(runId, request),
-    });
+    const held = session && new HeldHere(runId, control, this.desk);
+    if (held) session!.hold(runId, fence!, held);
     this.controls.set(runId, control);
     if (options.detachWhenWaiting) job.onBlocked = () => control.stop({ kind: 'detached', message: 'left waiting for a decision' });
     try {
@@ -287,7 +284,7 @@ export class Orchestrator {
     } finally {
       this.desk.released(runId);
       this.controls.delete(runId);
-      release?.();
+      if (held) session!.letGo(runId, held);
       // A run let go while it waits is left with no owner: whoever decides, or a serve, carries it on.
       if (control.stopped()?.kind === 'detached' && fence !== undefined && supportsOwnership(this.store)) {
         await this.store.release(runId, PROCESS_OWNER.id, fence).catch(() => undefined);
@@ -345,6 +342,26 @@ export class Orchestrator {
       this.integrators.set(key, p);
     }
     return p;
+  }
+}
+
+/**
+ * A run this process holds, as its owner session tells it of what other processes asked: one
+ * object per run, where two closures over the same values were made.
+ */
+class HeldHere implements HeldRun {
+  constructor(
+    private readonly runId: string,
+    private readonly control: RunControl,
+    private readonly desk: DecisionDesk,
+  ) {}
+
+  onCancel(reason: string): void {
+    this.control.stop({ kind: 'cancelled', message: reason });
+  }
+
+  onDecision(request: DecisionRequest): Promise<void> {
+    return this.desk.applyRequest(this.runId, request);
   }
 }
 

@@ -22,19 +22,27 @@ export interface DecisionInput extends ApprovalDecision {
   requestId?: string;
 }
 
+/**
+ * The run a {@link RunApprovals} decides for: what it asks of the run and what it tells it. Methods
+ * of one object per run, not a closure for each.
+ */
+export interface ApprovalsHost {
+  /** An edited plan, checked like a plan given with a run (artifacts already made count as available). */
+  checkPlan(raw: unknown, available: readonly string[]): Plan;
+  /** Why a plan may not start (version pins), if it may not. */
+  versionRefusal(plan: Plan): Promise<string | undefined>;
+  /** Nobody decided in time (policy.approvalTimeoutMs). */
+  approvalExpired(message: string): void;
+  /** The number of decisions waited for changed. */
+  waitingChanged?(count: number): void;
+}
+
 export interface RunApprovalsOptions {
   journal: RunJournal;
   manifest: Manifest;
   /** Every decision is approved at once, by this name (`baton run --yes`). */
   autoApprove?: { by: string };
-  /** An edited plan, checked like a plan given with a run (artifacts already made count as available). */
-  checkPlan: (raw: unknown, available: readonly string[]) => Plan;
-  /** Why a plan may not start (version pins), if it may not. */
-  versionRefusal: (plan: Plan) => Promise<string | undefined>;
-  /** Told when nobody decided in time (policy.approvalTimeoutMs). */
-  onExpired: (message: string) => void;
-  /** Told whenever the number of decisions waited for changes. */
-  onWaiting?: (count: number) => void;
+  host: ApprovalsHost;
 }
 
 interface Waiting {
@@ -80,9 +88,11 @@ export function describe(p: Pick<PendingApproval, 'kind' | 'taskId'>): string {
  * the run on rebuilds this from the journal and waits again, with the same deadlines.
  */
 export class RunApprovals {
-  private readonly waiting = new Map<string, Waiting>();
-  private readonly decided = new Map<string, Decided>();
-  private readonly seenRequests = new Set<string>();
+  // Shared empty collections until the first write: nearly every run waits for and decides nothing,
+  // and three Maps and a Set were ~600 B of every run in flight.
+  private waiting: ReadonlyMap<string, Waiting> = NO_ENTRIES;
+  private decided: ReadonlyMap<string, Decided> = NO_ENTRIES;
+  private seenRequests: ReadonlySet<string> = NO_KEYS;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private deciding = 0;
@@ -93,15 +103,15 @@ export class RunApprovals {
   restore(events: readonly RunEvent[]): void {
     for (const e of events) {
       if (e.type === 'plan.created' || e.type === 'plan.replaced') {
-        this.decided.delete('plan');
-        this.waiting.delete('plan');
+        this.writableDecided().delete('plan');
+        this.writableWaiting().delete('plan');
       } else if (e.type === 'approval.requested') {
-        this.waiting.set(keyOf(e.kind, e.taskId), { pending: pendingApprovalOf(e), waiters: [] });
+        this.writableWaiting().set(keyOf(e.kind, e.taskId), { pending: pendingApprovalOf(e), waiters: [] });
       } else if (e.type === 'approval.decided') {
         const key = keyOf(e.kind, e.taskId);
-        this.waiting.delete(key);
-        this.decided.set(key, decidedOf(e));
-        if (e.requestId) this.seenRequests.add(e.requestId);
+        this.writableWaiting().delete(key);
+        this.writableDecided().set(key, decidedOf(e));
+        if (e.requestId) this.writableSeenRequests().add(e.requestId);
       }
     }
   }
@@ -134,7 +144,7 @@ export class RunApprovals {
 
   /** A new plan replaced the one decided on: it needs its own decision. */
   planReplaced(): void {
-    this.decided.delete('plan');
+    if (this.decided.has('plan')) this.writableDecided().delete('plan');
   }
 
   /** Waits for the decision on `plan`, asking for it unless it was asked already (a resumed run). */
@@ -190,7 +200,7 @@ export class RunApprovals {
     const runId = this.o.journal.runId;
     if (d.requestId !== undefined) {
       if (this.seenRequests.has(d.requestId)) return;
-      this.seenRequests.add(d.requestId);
+      this.writableSeenRequests().add(d.requestId);
     }
     let key = this.keyFor(d, status);
     let edited: Plan | undefined;
@@ -198,17 +208,17 @@ export class RunApprovals {
       if (d.decision !== 'approved' || key !== 'plan') throw new BatonError('BAD_REQUEST', 'an edited plan goes with an approval of the plan, not of a task or a rejection', { runId, retryable: false });
       // Artifacts the run already made (before a re-plan) are inputs an edited plan may use.
       const available = (this.o.journal.builder.current()?.tasks ?? []).filter((t) => t.status === 'succeeded').flatMap((t) => Object.keys(t.output ?? {}));
-      edited = this.o.checkPlan(d.plan, available);
-      const refused = await this.o.versionRefusal(edited);
+      edited = this.o.host.checkPlan(d.plan, available);
+      const refused = await this.o.host.versionRefusal(edited);
       if (refused) throw new BatonError('BAD_REQUEST', `the edited plan cannot run: ${refused}`, { runId, retryable: false });
       // Someone else may have decided while the versions were checked.
       key = this.keyFor(d, status);
     }
     const w = this.waiting.get(key)!;
     const planEdited = edited !== undefined && JSON.stringify(edited) !== JSON.stringify(w.pending.plan);
-    this.waiting.delete(key);
+    this.writableWaiting().delete(key);
     const decided: Decided = { approved: d.decision === 'approved', by: d.by, ...(d.reason !== undefined ? { reason: d.reason } : {}) };
-    this.decided.set(key, decided);
+    this.writableDecided().set(key, decided);
     this.o.journal.emit({
       type: 'approval.decided',
       kind: w.pending.kind,
@@ -242,7 +252,7 @@ export class RunApprovals {
   private request(pending: PendingApproval): void {
     const timeout = this.o.manifest.orchestrator.policy.approvalTimeoutMs;
     if (timeout !== undefined) pending.expiresAt = new Date(Date.parse(pending.requestedAt) + timeout).toISOString();
-    this.waiting.set(keyOf(pending.kind, pending.taskId), { pending, waiters: [] });
+    this.writableWaiting().set(keyOf(pending.kind, pending.taskId), { pending, waiters: [] });
     this.emitRequest(pending);
     this.changed();
     const auto = this.o.autoApprove;
@@ -276,15 +286,34 @@ export class RunApprovals {
     const deadlines = this.pending().filter((p) => p.expiresAt !== undefined);
     if (deadlines.length > 0) {
       const first = deadlines.reduce((a, b) => (Date.parse(a.expiresAt!) <= Date.parse(b.expiresAt!) ? a : b));
-      const expire = (): void => this.o.onExpired(`no decision on ${describe(first)} within ${this.o.manifest.orchestrator.policy.approvalTimeoutMs ?? 0} ms (policy.approvalTimeoutMs)`);
+      const expire = (): void => this.o.host.approvalExpired(`no decision on ${describe(first)} within ${this.o.manifest.orchestrator.policy.approvalTimeoutMs ?? 0} ms (policy.approvalTimeoutMs)`);
       // setTimeout holds at most ~24.8 days; a later deadline is re-armed when it comes closer.
       const ms = Math.max(0, Date.parse(first.expiresAt!) - Date.now());
       this.timer = setTimeout(() => (ms > MAX_TIMER_MS ? this.changed() : expire()), Math.min(ms, MAX_TIMER_MS));
       this.timer.unref();
     }
-    this.o.onWaiting?.(this.waiting.size);
+    this.o.host.waitingChanged?.(this.waiting.size);
+  }
+
+  private writableWaiting(): Map<string, Waiting> {
+    if (this.waiting === NO_ENTRIES) this.waiting = new Map();
+    return this.waiting as Map<string, Waiting>;
+  }
+
+  private writableDecided(): Map<string, Decided> {
+    if (this.decided === NO_ENTRIES) this.decided = new Map();
+    return this.decided as Map<string, Decided>;
+  }
+
+  private writableSeenRequests(): Set<string> {
+    if (this.seenRequests === NO_KEYS) this.seenRequests = new Set();
+    return this.seenRequests as Set<string>;
   }
 }
+
+// Never written: RunApprovals swaps in a collection of its own before its first write.
+const NO_ENTRIES: ReadonlyMap<string, never> = new Map<string, never>();
+const NO_KEYS: ReadonlySet<string> = new Set<string>();
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

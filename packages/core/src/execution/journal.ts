@@ -20,11 +20,16 @@ export function nowIso(): string {
   return lastIso;
 }
 
+/** Told once when the store refuses a batch because another process took the run. */
+export interface FenceListener {
+  runFenced(error: BatonError): void;
+}
+
 export interface RunJournalOptions {
   /** The fencing token this process holds for the run (stores that record ownership check it). */
-  fence?: number;
+  fence?: number | undefined;
   /** Told once when the store refuses a batch because another process took the run. */
-  onFenced?: (error: BatonError) => void;
+  onFenced?: FenceListener | undefined;
 }
 
 /**
@@ -128,7 +133,7 @@ export class RunJournal {
         if (BatonError.isInstance(e) && e.code === 'RUN_FENCED' && !this.fenced) {
           this.fenced = true;
           this.pending = [];
-          this.options.onFenced?.(e);
+          this.options.onFenced?.runFenced(e);
         }
       });
     };

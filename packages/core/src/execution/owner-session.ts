@@ -44,16 +44,18 @@ export class OwnerSession {
     return s;
   }
 
-  /** Holds a run with its fencing token until the returned function is called. */
-  hold(runId: string, fence: number, run: HeldRun): () => void {
-    const entry: Held = { run, fence, cancelled: false, applying: undefined };
-    this.held.set(runId, entry);
+  /** Holds a run with its fencing token until {@link letGo} is called with the same `run`. */
+  hold(runId: string, fence: number, run: HeldRun): void {
+    this.held.set(runId, { run, fence, cancelled: false, applying: undefined });
     this.startTimer();
-    // The timer stops at its next beat once nothing is held: runs that follow one another keep
-    // one timer instead of making and clearing one each.
-    return () => {
-      if (this.held.get(runId) === entry) this.held.delete(runId);
-    };
+  }
+
+  /**
+   * Stops holding a run, if `run` still holds it. The timer stops at its next beat once nothing is
+   * held: runs that follow one another keep one timer instead of making and clearing one each.
+   */
+  letGo(runId: string, run: HeldRun): void {
+    if (this.held.get(runId)?.run === run) this.held.delete(runId);
   }
 
   /** Runs held by this process now. */

@@ -4,6 +4,11 @@ import type { Deadline, DeadlineOwner } from './deadlines.ts';
 /** The time limits of every run of this process, on one timer (a timer per run was a measurable share of a short run). */
 const runDeadlines = new Deadlines();
 
+/** Told when a run's time is up: the run, through a method, not a closure made per run. */
+export interface RunClockOwner {
+  runTimedOut(): void;
+}
+
 /**
  * The run's time limit (policy.runTimeoutMs), paused while the run waits for a person's decision:
  * the wait is bounded by policy.approvalTimeoutMs instead, and a run approved after a night still
@@ -17,7 +22,7 @@ export class RunClock implements DeadlineOwner {
 
   constructor(
     limitMs: number,
-    private readonly onTimeout: () => void,
+    private readonly owner: RunClockOwner,
   ) {
     this.remaining = limitMs;
     this.resume();
@@ -40,7 +45,7 @@ export class RunClock implements DeadlineOwner {
 
   /** The run's time is up (told by its deadline). */
   timeUp(): void {
-    this.onTimeout();
+    this.owner.runTimedOut();
   }
 
   stop(): void {

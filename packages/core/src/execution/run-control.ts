@@ -1,3 +1,5 @@
+import type { BatonError } from '../core/errors.ts';
+import type { FenceListener } from './journal.ts';
 import type { RunLoop, StopReason } from './run-loop.ts';
 
 /**
@@ -5,7 +7,7 @@ import type { RunLoop, StopReason } from './run-loop.ts';
  * attempt (through the loop), the integrator and the jobs queued for workers; a stop that comes
  * before the loop exists is kept and applied when it attaches.
  */
-export class RunControl {
+export class RunControl implements FenceListener {
   reason: StopReason | undefined;
   private readonly controller = new AbortController();
   private loop: RunLoop | undefined;
@@ -29,6 +31,11 @@ export class RunControl {
     this.reason = reason;
     this.controller.abort(new RunStopped(reason));
     this.loop?.stop(reason);
+  }
+
+  /** Another process took the run over (its journal refused a write): this process stops it. */
+  runFenced(error: BatonError): void {
+    this.stop({ kind: 'lost', message: error.message });
   }
 
   /** True when no attempt of the run is in flight. */

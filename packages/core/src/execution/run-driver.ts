@@ -10,8 +10,10 @@ import type { Limiter } from './limiter.ts';
 import { decideRunStatus } from './outcome.ts';
 import { editedPlanOf } from '../planning/fixed-plan.ts';
 import { RunApprovals } from './approvals.ts';
+import type { ApprovalsHost } from './approvals.ts';
 import { replanIfUseful } from './replanning.ts';
 import { RunClock } from './run-clock.ts';
+import type { RunClockOwner } from './run-clock.ts';
 import type { RunControl } from './run-control.ts';
 import { RunLoop } from './run-loop.ts';
 import { SignalView } from './signal-view.ts';
@@ -67,17 +69,8 @@ export interface RunJob {
  */
 export async function driveRun(job: RunJob, services: RunServices): Promise<RunResult> {
   const { journal, control, manifest } = job;
-  const policy = manifest.orchestrator.policy;
-  const clock = new RunClock(policy.runTimeoutMs, () => control.stop({ kind: 'timeout', message: `run timed out after ${policy.runTimeoutMs} ms` }));
-  const approvals = new RunApprovals({
-    journal,
-    manifest,
-    ...(job.autoApprove ? { autoApprove: job.autoApprove } : {}),
-    checkPlan: (raw, available) => editedPlanOf(raw, manifest, available),
-    versionRefusal: (plan) => services.versionRefusal(plan, manifest),
-    onExpired: (message) => control.stop({ kind: 'timeout', message }),
-    onWaiting: (count) => (count > 0 ? clock.pause() : clock.resume()),
-  });
+  const driving = new RunDriving(job, services);
+  const { clock, approvals } = driving;
   if (job.journaled) {
     approvals.restore(job.journaled);
     approvals.reissue();
@@ -86,36 +79,25 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
   const onBlocked = job.onBlocked;
   if (onBlocked) job.onBlocked = () => (approvals.isDeciding() ? undefined : onBlocked());
   services.holding?.(job.runId, approvals);
-  const end = (verdict: { status: RunResult['status']; reason?: string }, loop: RunLoop | undefined): Promise<RunResult> =>
-    deliver({
-      journal,
-      manifest,
-      verdict,
-      loop,
-      outDir: job.outDir,
-      integrator: () => services.integrator(manifest),
-      integratorName: manifest.orchestrator.integrator ?? 'default',
-      control,
-    });
   try {
     let current = journal.builder.current()!;
     if (current.plan.tasks.length === 0) {
-      if (control.reason) return await end({ status: 'cancelled', reason: control.reason.message }, undefined);
+      if (control.reason) return await driving.end({ status: 'cancelled', reason: control.reason.message }, undefined);
       try {
         await planRun(job, services.planner);
       } catch (e) {
         const stop = control.stopped();
-        return await end(stop ? { status: stop.kind === 'cancelled' ? 'cancelled' : 'failed', reason: `planning stopped: ${stop.message}` } : { status: 'failed', reason: `planning failed: ${errorMessage(e)}` }, undefined);
+        return await driving.end(stop ? { status: stop.kind === 'cancelled' ? 'cancelled' : 'failed', reason: `planning stopped: ${stop.message}` } : { status: 'failed', reason: `planning failed: ${errorMessage(e)}` }, undefined);
       }
       current = journal.builder.current()!;
     }
     // Both usually known at once: a run awaits neither then (each await is a suspension per run).
     const refused = services.versionsCleared?.(current.plan, manifest) ? undefined : await services.versionRefusal(current.plan, manifest);
-    if (refused) return await end({ status: 'failed', reason: refused }, undefined);
+    if (refused) return await driving.end({ status: 'failed', reason: refused }, undefined);
     const deciding = decidePlan(job, approvals);
     const onPlan = deciding instanceof Promise ? await deciding : deciding;
     if (onPlan === 'detached') return await detached(job);
-    if (onPlan) return await end(onPlan, undefined);
+    if (onPlan) return await driving.end(onPlan, undefined);
     current = journal.builder.current()!;
     let loop = newLoop(job, services, current.plan, job.journaled ? current.tasks : [], undefined, approvals);
     control.attach(loop);
@@ -144,10 +126,64 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
     const result = journal.builder.current()!;
     const verdict = decideRunStatus(result.plan, result.tasks, loop.artifacts, loop.stopReason);
     if (note && verdict.status !== 'succeeded') verdict.reason = verdict.reason ? `${verdict.reason}; ${note}` : note;
-    return await end(verdict, loop);
+    return await driving.end(verdict, loop);
   } finally {
     clock.stop();
     approvals.close();
+  }
+}
+
+/**
+ * What a run being driven is told and asked by its clock and its approvals, and how it ends: one
+ * object per run, where a closure for each was ~7 per run, held while the run was in flight.
+ */
+class RunDriving implements ApprovalsHost, RunClockOwner {
+  readonly clock: RunClock;
+  readonly approvals: RunApprovals;
+
+  constructor(
+    private readonly job: RunJob,
+    private readonly services: RunServices,
+  ) {
+    this.clock = new RunClock(job.manifest.orchestrator.policy.runTimeoutMs, this);
+    this.approvals = new RunApprovals({ journal: job.journal, manifest: job.manifest, ...(job.autoApprove ? { autoApprove: job.autoApprove } : {}), host: this });
+  }
+
+  runTimedOut(): void {
+    this.job.control.stop({ kind: 'timeout', message: `run timed out after ${this.job.manifest.orchestrator.policy.runTimeoutMs} ms` });
+  }
+
+  checkPlan(raw: unknown, available: readonly string[]): Plan {
+    return editedPlanOf(raw, this.job.manifest, available);
+  }
+
+  versionRefusal(plan: Plan): Promise<string | undefined> {
+    return this.services.versionRefusal(plan, this.job.manifest);
+  }
+
+  approvalExpired(message: string): void {
+    this.job.control.stop({ kind: 'timeout', message });
+  }
+
+  waitingChanged(count: number): void {
+    if (count > 0) this.clock.pause();
+    else this.clock.resume();
+  }
+
+  /** Delivers the run with its verdict. */
+  end(verdict: { status: RunResult['status']; reason?: string }, loop: RunLoop | undefined): Promise<RunResult> {
+    const { job, services } = this;
+    const { manifest } = job;
+    return deliver({
+      journal: job.journal,
+      manifest,
+      verdict,
+      loop,
+      outDir: job.outDir,
+      integrator: () => services.integrator(manifest),
+      integratorName: manifest.orchestrator.integrator ?? 'default',
+      control: job.control,
+    });
   }
 }
 
