@@ -103,6 +103,8 @@ class LoopAttempt extends AttemptControl implements AttemptListener {
     readonly at: number,
     readonly task: PlanTask,
     readonly agentName: string,
+    /** The version the agent ran as when the attempt started (journaled in task.started). */
+    readonly agentVersion: string,
     readonly n: number,
     readonly attemptId: string,
     /** Gives the limiter's slot back, if one was taken. */
@@ -202,7 +204,7 @@ export class RunLoop implements TaskInputSource {
     this.attemptCount[at] = last?.n ?? 0;
     if (r.status === 'succeeded' && r.output) {
       const a = [...r.attempts].reverse().find((x) => x.status === 'succeeded') ?? last;
-      this.recordArtifacts(r.id, r.agent, r.output, a?.n ?? 0, a?.attemptId ?? '', a?.endedAt ?? '');
+      this.recordArtifacts(r.id, r.agent, this.versionOf(r.agent), r.output, a?.n ?? 0, a?.attemptId ?? '', a?.endedAt ?? '');
       this.dag.restore(r.id, 'succeeded');
     } else if (r.status === 'failed' || r.status === 'skipped') {
       this.dag.restore(r.id, r.status);
@@ -301,7 +303,7 @@ export class RunLoop implements TaskInputSource {
       const { runId } = this.o;
       const agentVersion = this.versionOf(agentName);
       this.o.journal.emit(taskStarted(id, agentName, agentVersion, n, attemptId, feedback, runId));
-      const attempt = new LoopAttempt(this, at, task, agentName, n, attemptId, release);
+      const attempt = new LoopAttempt(this, at, task, agentName, agentVersion, n, attemptId, release);
       this.inflight[at] = attempt;
       // Whatever goes wrong below ends the attempt as a failed outcome, as the agent's own error would.
       try {
@@ -348,7 +350,7 @@ export class RunLoop implements TaskInputSource {
     this.inflight[attempt.at] = undefined;
     const { task } = attempt;
     try {
-      this.settle(task, attempt.agentName, attempt.n, attempt.attemptId, outcome);
+      this.settle(task, attempt.agentName, attempt.agentVersion, attempt.n, attempt.attemptId, outcome);
     } catch (e) {
       this.failTask(task.id, `internal error: ${errorMessage(e)}`);
     } finally {
@@ -379,7 +381,7 @@ export class RunLoop implements TaskInputSource {
 
   private readonly onUsage = (u: Usage): void => this.usageReported(u, 1);
 
-  private settle(task: PlanTask, agent: string, n: number, attemptId: string, outcome: AttemptOutcome): void {
+  private settle(task: PlanTask, agent: string, agentVersion: string, n: number, attemptId: string, outcome: AttemptOutcome): void {
     const id = task.id;
     if (outcome.usage) {
       this.usageReported(outcome.usage, -1);
@@ -391,7 +393,7 @@ export class RunLoop implements TaskInputSource {
       const { output, usage } = outcome;
       const { runId } = this.o;
       const emitted = this.o.journal.emit(taskSucceeded(id, agent, n, attemptId, output, usage, runId));
-      this.recordArtifacts(id, agent, outcome.output, n, attemptId, emitted.at);
+      this.recordArtifacts(id, agent, agentVersion, outcome.output, n, attemptId, emitted.at);
       this.dag.succeed(id);
       return;
     }
@@ -474,14 +476,14 @@ export class RunLoop implements TaskInputSource {
     return inputs;
   }
 
-  private recordArtifacts(taskId: string, agent: string, output: AgentOutput, n: number, attemptId: string, at: string): void {
+  private recordArtifacts(taskId: string, agent: string, agentVersion: string, output: AgentOutput, n: number, attemptId: string, at: string): void {
     const position = this.dag.indexOf(taskId);
     const task = position === undefined ? undefined : this.tasks[position];
     for (const artifact of task?.produces ?? Object.keys(output)) {
       if (!Object.hasOwn(output, artifact)) continue;
       this.artifacts[artifact] = output[artifact];
       this.hasArtifacts = true;
-      this.provenance[artifact] = { task: taskId, agent, agentVersion: this.versionOf(agent), attempt: n, attemptId, at };
+      this.provenance[artifact] = { task: taskId, agent, agentVersion, attempt: n, attemptId, at };
     }
   }
 }
