@@ -6,7 +6,7 @@ import type { AgentInput, AgentOutput, AttemptStatus, Usage } from '../core/type
 import { checkOutput } from '../validation/output-validator.ts';
 import { AttemptContext } from './attempt-context.ts';
 import { attemptDeadlines } from './deadlines.ts';
-import type { Deadline, DeadlineOwner } from './deadlines.ts';
+import type { DeadlineOwner } from './deadlines.ts';
 
 /** Why an attempt's signal was aborted. */
 export class AttemptAbort extends Error {
@@ -157,7 +157,8 @@ class Attempt implements DeadlineOwner, AbortWatcher {
   private readonly timeoutMs: number;
   private readonly extraChecks: AttemptOptions['extraChecks'];
   private readonly onUsage: AttemptOptions['onUsage'];
-  private readonly deadline: Deadline;
+  /** The attempt's slot in {@link attemptDeadlines}. */
+  private readonly deadline: number;
   private readonly ctx: AttemptContext;
   private readonly inThread: ReturnType<typeof inThreadCode>;
   private readonly maxOutputBytes: number;
@@ -172,9 +173,11 @@ class Attempt implements DeadlineOwner, AbortWatcher {
     this.timeoutMs = opts.timeoutMs;
     this.extraChecks = opts.extraChecks;
     this.onUsage = opts.onUsage;
+    // What the agent is told, in Date.now() milliseconds; the deadline itself runs on the monotonic clock.
+    const at = Date.now() + opts.timeoutMs;
     this.deadline = attemptDeadlines.add(opts.timeoutMs, this);
     this.maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-    this.ctx = new AttemptContext(control, this.reportUsage, this.deadline.at, this.maxOutputBytes, this.setAnswerCheck);
+    this.ctx = new AttemptContext(control, this.reportUsage, at, this.maxOutputBytes, this.setAnswerCheck);
     // An agent defined in code is called directly, and its answer held to the deadline here, as its `run` would.
     this.inThread = inThreadCode(opts.agent);
   }
@@ -287,7 +290,7 @@ class Attempt implements DeadlineOwner, AbortWatcher {
   private finish(outcome: AttemptOutcome, later = false): void {
     if (this.finished) return;
     this.finished = true;
-    attemptDeadlines.cancel(this.deadline);
+    attemptDeadlines.cancel(this.deadline, this);
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (later) queueMicrotask(() => this.listener.attemptEnded(outcome));
     else this.listener.attemptEnded(outcome);

@@ -6,19 +6,12 @@ export interface DeadlineOwner {
   timeUp(): void;
 }
 
-/** A deadline registered with {@link Deadlines}; `owner` is dropped once it fired or was cancelled. */
-export interface Deadline {
-  /** When it passes, in `Date.now()` milliseconds (what an agent is told). */
-  readonly at: number;
-  /** When it passes, in `performance.now()` milliseconds: what it is scheduled by, so a wall-clock jump moves nothing. */
-  readonly due: number;
-  owner: DeadlineOwner | undefined;
-}
-
 /**
  * Deadlines sharing one timer, armed for the earliest of them. A timer per attempt (its Timeout
  * object, its insertion in Node's timer lists, its removal) was a measurable share of what an
- * attempt costs, and with many attempts in flight, of what each one holds.
+ * attempt costs, and with many attempts in flight, of what each one holds. A deadline is a slot in
+ * parallel arrays, not an object: an entry per attempt, with its two times boxed, was ~80 B of
+ * every attempt in flight.
  *
  * A deadline fires once `ms` have passed, as a `setTimeout(() => owner.timeUp(), ms)` made at the
  * same moment would (never earlier: the timer is armed for the remaining time, and every
@@ -26,31 +19,49 @@ export interface Deadline {
  * deadline is pending the timer does not keep the process alive.
  */
 export class Deadlines {
-  private entries: Deadline[] = [];
+  /** The owner of each slot's deadline; undefined once it fired or was cancelled (the slot is free). */
+  private owners: (DeadlineOwner | undefined)[] = [];
+  /** When each slot's deadline passes, in `performance.now()` milliseconds. */
+  private dues: number[] = [];
+  private free: number[] = [];
   private live = 0;
   private timer: NodeJS.Timeout | undefined;
   /** The deadline the timer is armed for (Infinity when it is not). */
   private armedFor = Infinity;
 
-  /** Calls `owner.timeUp()` once `ms` have passed, unless cancelled first. */
-  add(ms: number, owner: DeadlineOwner): Deadline {
-    const entry: Deadline = { at: Date.now() + ms, due: performance.now() + ms, owner };
-    this.entries.push(entry);
+  /**
+   * Calls `owner.timeUp()` once `ms` have passed, unless cancelled first. Returns the deadline's
+   * slot, which {@link cancel} takes with the same owner.
+   */
+  add(ms: number, owner: DeadlineOwner): number {
+    const due = performance.now() + ms;
+    const slot = this.free.length > 0 ? this.free.pop()! : this.owners.length;
+    this.owners[slot] = owner;
+    this.dues[slot] = due;
     if (this.live++ === 0) this.timer?.ref();
-    if (entry.due < this.armedFor) this.arm(entry.due, ms);
-    return entry;
+    if (due < this.armedFor) this.arm(due, ms);
+    return slot;
   }
 
-  /** Forgets `entry`: it will not fire. Cancelling twice, or after it fired, does nothing. */
-  cancel(entry: Deadline): void {
-    if (!entry.owner) return;
-    entry.owner = undefined;
+  /**
+   * Forgets the deadline of `owner` in `slot`: it will not fire. Cancelling twice, or after it
+   * fired, does nothing (the slot may hold another owner's deadline by then).
+   */
+  cancel(slot: number, owner: DeadlineOwner): void {
+    if (this.owners[slot] !== owner) return;
+    this.release(slot);
+    // Left armed (the next deadline is likely later, so it is not re-armed), but not holding the process.
+    if (this.live === 0) this.timer?.unref();
+  }
+
+  private release(slot: number): void {
+    this.owners[slot] = undefined;
     if (--this.live === 0) {
-      this.entries.length = 0;
-      // Left armed (the next deadline is likely later, so it is not re-armed), but not holding the process.
-      this.timer?.unref();
-    } else if (this.entries.length > 2 * this.live + 16) {
-      this.entries = this.entries.filter((e) => e.owner !== undefined);
+      this.owners.length = 0;
+      this.dues.length = 0;
+      this.free.length = 0;
+    } else {
+      this.free.push(slot);
     }
   }
 
@@ -66,24 +77,24 @@ export class Deadlines {
     const due = Math.max(this.armedFor, performance.now());
     this.timer = undefined;
     this.armedFor = Infinity;
-    const fired: Deadline[] = [];
-    const kept: Deadline[] = [];
+    const fired: { owner: DeadlineOwner; due: number }[] = [];
     let next = Infinity;
-    for (const e of this.entries) {
-      if (!e.owner) continue;
-      if (e.due <= due) fired.push(e);
-      else {
-        kept.push(e);
-        if (e.due < next) next = e.due;
+    for (let slot = 0; slot < this.owners.length; slot++) {
+      const owner = this.owners[slot];
+      if (!owner) continue;
+      const at = this.dues[slot]!;
+      if (at <= due) {
+        fired.push({ owner, due: at });
+        this.release(slot);
+      } else if (at < next) {
+        next = at;
       }
     }
-    this.entries = kept;
-    this.live = kept.length;
     if (next !== Infinity) this.arm(next, next - performance.now());
+    // Earliest first, as timers of their own would have fired.
+    fired.sort((a, b) => a.due - b.due);
     let failure: { error: unknown } | undefined;
-    for (const e of fired) {
-      const owner = e.owner!;
-      e.owner = undefined;
+    for (const { owner } of fired) {
       try {
         owner.timeUp();
       } catch (error) {

@@ -1,5 +1,5 @@
 import { Deadlines } from './deadlines.ts';
-import type { Deadline, DeadlineOwner } from './deadlines.ts';
+import type { DeadlineOwner } from './deadlines.ts';
 
 /** The time limits of every run of this process, on one timer (a timer per run was a measurable share of a short run). */
 const runDeadlines = new Deadlines();
@@ -17,7 +17,8 @@ export interface RunClockOwner {
 export class RunClock implements DeadlineOwner {
   private remaining: number;
   private since = 0;
-  private deadline: Deadline | undefined;
+  /** The clock's slot in the run deadlines while it counts. */
+  private deadline: number | undefined;
   private stopped = false;
 
   constructor(
@@ -30,15 +31,15 @@ export class RunClock implements DeadlineOwner {
 
   /** Stops counting (a decision is waited for). */
   pause(): void {
-    if (!this.deadline) return;
-    runDeadlines.cancel(this.deadline);
+    if (this.deadline === undefined) return;
+    runDeadlines.cancel(this.deadline, this);
     this.deadline = undefined;
     this.remaining -= performance.now() - this.since;
   }
 
   /** Counts again. */
   resume(): void {
-    if (this.deadline || this.stopped) return;
+    if (this.deadline !== undefined || this.stopped) return;
     this.since = performance.now();
     this.deadline = runDeadlines.add(Math.max(0, this.remaining), this);
   }
@@ -50,7 +51,7 @@ export class RunClock implements DeadlineOwner {
 
   stop(): void {
     this.stopped = true;
-    if (this.deadline) runDeadlines.cancel(this.deadline);
+    if (this.deadline !== undefined) runDeadlines.cancel(this.deadline, this);
     this.deadline = undefined;
   }
 }

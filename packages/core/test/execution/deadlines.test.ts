@@ -40,10 +40,11 @@ describe('Deadlines', () => {
   it('does not fire a cancelled deadline, and fires the others after it', async () => {
     const d = new Deadlines();
     const fired: string[] = [];
-    const first = d.add(30, told(() => fired.push('first')));
+    const owner = told(() => fired.push('first'));
+    const first = d.add(30, owner);
     d.add(60, told(() => fired.push('second')));
-    d.cancel(first);
-    d.cancel(first);
+    d.cancel(first, owner);
+    d.cancel(first, owner);
     await sleep(100);
     expect(fired).toEqual(['second']);
   });
@@ -51,13 +52,14 @@ describe('Deadlines', () => {
   it('keeps the process alive only while a deadline is pending', async () => {
     const d = new Deadlines();
     const before = refTimers();
-    const a = d.add(60_000, told(() => undefined));
+    const owner = told(() => undefined);
+    const a = d.add(60_000, owner);
     expect(refTimers()).toBe(before + 1);
-    d.cancel(a);
+    d.cancel(a, owner);
     expect(refTimers()).toBe(before);
-    const b = d.add(60_000, told(() => undefined));
+    const b = d.add(60_000, owner);
     expect(refTimers()).toBe(before + 1);
-    d.cancel(b);
+    d.cancel(b, owner);
     expect(refTimers()).toBe(before);
   });
 
@@ -83,11 +85,48 @@ describe('Deadlines', () => {
     expect(String(errors[0])).toContain('boom');
   });
 
-  it('drops cancelled deadlines while others stay pending', () => {
+  it('reuses the slots of cancelled deadlines while others stay pending', () => {
     const d = new Deadlines();
-    const keep = d.add(60_000, told(() => undefined));
-    for (let i = 0; i < 10_000; i++) d.cancel(d.add(60_000, told(() => undefined)));
-    expect((d as unknown as { entries: unknown[] }).entries.length).toBeLessThan(40);
-    d.cancel(keep);
+    const kept = told(() => undefined);
+    const keep = d.add(60_000, kept);
+    for (let i = 0; i < 10_000; i++) {
+      const owner = told(() => undefined);
+      d.cancel(d.add(60_000, owner), owner);
+    }
+    expect((d as unknown as { owners: unknown[] }).owners.length).toBeLessThan(40);
+    d.cancel(keep, kept);
+  });
+
+  it('ignores a cancel of a slot that now holds another owner\'s deadline', async () => {
+    const d = new Deadlines();
+    const fired: string[] = [];
+    const first = told(() => fired.push('first'));
+    const slot = d.add(20, first);
+    d.cancel(slot, first);
+    const second = told(() => fired.push('second'));
+    expect(d.add(20, second)).toBe(slot);
+    d.cancel(slot, first);
+    await sleep(60);
+    expect(fired).toEqual(['second']);
+  });
+
+  it('fires deadlines due at the same check earliest first, whatever their slots', async () => {
+    const d = new Deadlines();
+    const fired: string[] = [];
+    const filler = told(() => undefined);
+    const hold = d.add(60_000, filler);
+    const freed = told(() => undefined);
+    d.cancel(d.add(60_000, freed), freed);
+    // The later deadline takes the free slot before the earlier one: slots are not the order.
+    d.add(30, told(() => fired.push('later')));
+    d.add(10, told(() => fired.push('earlier')));
+    await new Promise((r) => setTimeout(r, 0));
+    const until = performance.now() + 40;
+    while (performance.now() < until) {
+      // Busy: both are due by the time the timer's callback runs.
+    }
+    await sleep(20);
+    expect(fired).toEqual(['earlier', 'later']);
+    d.cancel(hold, filler);
   });
 });
