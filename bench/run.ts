@@ -23,6 +23,7 @@ const scheduler: Case[] = ['W1', 'W2', 'W3', 'W4', 'tasks-10000'].flatMap((c) =>
 );
 const extra: Case[] = [
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['kept', 'memory'] },
+  { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['inflight', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['promoted', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['deopts', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['tasks-20000', 'memory'] },
@@ -47,7 +48,7 @@ for (const c of cases) {
 }
 
 const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) : String(v ?? ''));
-const columns = ['suite', 'case', 'store', 'planner', 'usPerRun', 'p50Us', 'p99Us', 'gcShare', 'usPerStep', 'usPerTask', 'msPerRun', 'runsPerSec', 'peakRssMb', 'keptPerRunB', 'promotedPerRunB', 'dependencyDeopts', 'deoptimised', 'usPerCreateRun', 'usPerRunAppends', 'walPagesPerRun', 'wallMs', 'criticalPathMs', 'overheadMs', 'llmCalls', 'error'];
+const columns = ['suite', 'case', 'store', 'planner', 'usPerRun', 'p50Us', 'p99Us', 'gcShare', 'usPerStep', 'usPerTask', 'msPerRun', 'runsPerSec', 'peakRssMb', 'keptPerRunB', 'inflightPerRunB', 'promotedPerRunB', 'dependencyDeopts', 'deoptimised', 'usPerCreateRun', 'usPerRunAppends', 'walPagesPerRun', 'wallMs', 'criticalPathMs', 'overheadMs', 'llmCalls', 'error'];
 const used = columns.filter((col) => results.some((r) => r[col] !== undefined));
 const rows = results.map((r) => used.map((col) => fmt(r[col])));
 const widths = used.map((col, i) => Math.max(col.length, ...rows.map((r) => r[i]!.length)));

@@ -5,6 +5,7 @@
  *   W2 chain of 100 (µs per step)        W3 fan-out 1,000 + join (ms per run)
  *   W4 1,000 W1 runs at once (runs/s, median of 3 bursts; peak RSS)
  *   kept: bytes the memory journal keeps per finished W1 run (memory only)
+ *   inflight: bytes a W1 run holds while its 8 steps wait, 1,000 runs at once (memory only)
  *   promoted: bytes V8's minor GCs promote per W1 run while the code is unoptimised (memory only)
  *   deopts: optimised functions V8 throws away at once over 4,000 W1 runs, when something they
  *           depend on changes (a literal site turned tenured, a map changed) (memory only)
@@ -24,6 +25,7 @@ import type { RunStore } from '../packages/core/src/core/contracts.ts';
 import type { RunResult } from '../packages/core/src/core/types.ts';
 import { createOrchestrator } from '../packages/core/src/create-orchestrator.ts';
 import type { Orchestrator } from '../packages/core/src/orchestrator.ts';
+import { defineAgent } from '../packages/core/src/agents/define-agent.ts';
 import { StaticPlanner } from '../packages/core/src/planning/static-planner.ts';
 import { MemoryRunStore, SqliteRunStore } from '../packages/core/src/store/index.ts';
 import { counterChain, fanOutJoin, layered } from './workloads.ts';
@@ -159,6 +161,56 @@ async function kept(): Promise<Record<string, unknown>> {
 }
 
 /**
+ * Bytes a W1 run holds while it is in flight: 1,000 runs started at once, each with its 8 steps
+ * waiting on their agents, measured after a full GC (the agents' own waiting frames included; a
+ * journal keeping no finished run). It is what every minor GC of a W4 burst copies for each run.
+ */
+async function inflight(): Promise<Record<string, unknown>> {
+  if (storeKind !== 'memory') return { note: 'memory journal only' };
+  if (!globalThis.gc) throw new Error('run with --expose-gc');
+  const RUNS = 1000;
+  const { agents, plan } = fanOutJoin(8);
+  let gate: Promise<void> = Promise.resolve();
+  let open: () => void = () => undefined;
+  let waiting = 0;
+  // The steps of the harness's fan-out, each waiting at the gate before it answers.
+  const gated = agents.map((a, i) =>
+    /^w\d+$/.test(a.spec.name)
+      ? defineAgent({
+          name: a.spec.name,
+          description: a.spec.description,
+          consumes: ['plan'],
+          produces: [a.spec.name],
+          run: async () => {
+            waiting++;
+            await gate;
+            return { [a.spec.name]: { i: i - 1, v: 1 } };
+          },
+        })
+      : a,
+  );
+  const o = orchestrator({ agents: gated, plan }, 8, new MemoryRunStore({ maxFinishedRuns: 0 }));
+  for (let i = 0; i < 300; i++) check(await o.run('warm up'), 'result', fanOutResult(8));
+  gate = new Promise((resolve) => (open = resolve));
+  waiting = 0;
+  await new Promise((r) => setTimeout(r, 20));
+  globalThis.gc();
+  const before = process.memoryUsage().heapUsed;
+  const runs = Array.from({ length: RUNS }, () => o.run('bench'));
+  const giveUp = Date.now() + 60_000;
+  while (waiting < RUNS * 8) {
+    if (Date.now() > giveUp) throw new Error(`only ${waiting} of ${RUNS * 8} steps started within a minute`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  globalThis.gc();
+  const inflightPerRunB = (process.memoryUsage().heapUsed - before) / RUNS;
+  open();
+  for (const r of await Promise.all(runs)) check(r, 'result', fanOutResult(8));
+  await o.close();
+  return { inflightPerRunB };
+}
+
+/**
  * Bytes promoted to V8's old space per W1 run with a journal that keeps no finished run, in a
  * child process whose code stays unoptimised (`--max-opt=0`: how every run executes until V8 has
  * optimised the hot paths, the first thousands of runs of a process) and prints each GC
@@ -249,6 +301,8 @@ async function main(): Promise<Record<string, unknown>> {
       return w4();
     case 'kept':
       return kept();
+    case 'inflight':
+      return inflight();
     case 'promoted':
       return promoted();
     case 'deopts':
@@ -257,7 +311,7 @@ async function main(): Promise<Record<string, unknown>> {
     case 'tasks-20000':
       return bigPlan(Number(caseName.slice('tasks-'.length)));
     default:
-      throw new Error(`unknown case ${caseName} (W1, W2, W3, W4, kept, promoted, deopts, tasks-10000, tasks-20000)`);
+      throw new Error(`unknown case ${caseName} (W1, W2, W3, W4, kept, inflight, promoted, deopts, tasks-10000, tasks-20000)`);
   }
 }
 
