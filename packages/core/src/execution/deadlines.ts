@@ -73,8 +73,9 @@ export class Deadlines {
   }
 
   private readonly onTimer = (): void => {
-    // The timer ran its whole delay, so the deadline it was armed for has passed.
-    const due = Math.max(this.armedFor, performance.now());
+    // Not "the deadline it was armed for": a timer can fire up to a millisecond early, since libuv
+    // counts its delay from the event loop's cached time. What is not due yet is armed again.
+    const due = performance.now();
     this.timer = undefined;
     this.armedFor = Infinity;
     const fired: { owner: DeadlineOwner; due: number }[] = [];
