@@ -174,7 +174,7 @@ async function inflight(): Promise<Record<string, unknown>> {
   let open: () => void = () => undefined;
   let waiting = 0;
   // The steps of the harness's fan-out, each waiting at the gate before it answers.
-  const gated = agents.map((a, i) =>
+  const gated = agents.map((a) =>
     /^w\d+$/.test(a.spec.name)
       ? defineAgent({
           name: a.spec.name,
@@ -184,7 +184,7 @@ async function inflight(): Promise<Record<string, unknown>> {
           run: async () => {
             waiting++;
             await gate;
-            return { [a.spec.name]: { i: i - 1, v: 1 } };
+            return { [a.spec.name]: { i: Number(a.spec.name.slice(1)), v: 1 } };
           },
         })
       : a,

@@ -252,13 +252,16 @@ export class Orchestrator {
   private track(runId: string, options: RunOptions, body: (control: RunControl) => Promise<RunResult>): RunHandle {
     const control = new RunControl();
     const { signal } = options;
-    const onAbort = signal && ((): void => control.stop({ kind: 'cancelled', message: abortMessage(signal) }));
-    if (signal?.aborted) onAbort!();
-    else if (onAbort) signal!.addEventListener('abort', onAbort, { once: true });
+    // Made only for a run given a signal: most runs are not.
+    const onAbort = signal ? (): void => control.stop({ kind: 'cancelled', message: abortMessage(signal) }) : undefined;
+    if (signal && onAbort) {
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
     const handle: RunHandle = {
       runId,
       result: body(control).finally(() => {
-        if (onAbort) signal!.removeEventListener('abort', onAbort);
+        if (signal && onAbort) signal.removeEventListener('abort', onAbort);
         this.active.delete(runId);
       }),
       cancel: (reason = 'cancelled by request') => control.stop({ kind: 'cancelled', message: reason }),
@@ -275,8 +278,8 @@ export class Orchestrator {
   private async drive(job: RunJob, fence: number | undefined, options: RunOptions): Promise<RunResult> {
     const { control, runId } = job;
     const session = fence === undefined ? undefined : OwnerSession.of(this.store);
-    const held = session && new HeldHere(runId, control, this.desk);
-    if (held) session!.hold(runId, fence!, held);
+    const held = session ? new HeldHere(runId, control, this.desk) : undefined;
+    if (session && held) session.hold(runId, fence!, held);
     this.controls.set(runId, control);
     if (options.detachWhenWaiting) job.onBlocked = () => control.stop({ kind: 'detached', message: 'left waiting for a decision' });
     try {
@@ -284,7 +287,7 @@ export class Orchestrator {
     } finally {
       this.desk.released(runId);
       this.controls.delete(runId);
-      if (held) session!.letGo(runId, held);
+      if (session && held) session.letGo(runId, held);
       // A run let go while it waits is left with no owner: whoever decides, or a serve, carries it on.
       if (control.stopped()?.kind === 'detached' && fence !== undefined && supportsOwnership(this.store)) {
         await this.store.release(runId, PROCESS_OWNER.id, fence).catch(() => undefined);
@@ -365,8 +368,8 @@ class HeldHere implements HeldRun {
   }
 }
 
-function abortMessage(signal: AbortSignal | undefined): string {
-  const r: unknown = signal?.reason;
+function abortMessage(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
   if (r instanceof Error && r.message) return r.message;
   if (typeof r === 'string') return r;
   return 'cancelled by request';

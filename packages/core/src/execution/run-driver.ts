@@ -107,7 +107,7 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
     // A plan given with the run or a workflow is what the user fixed: no planner re-plans it.
     const fixed = current.planner === 'fixed' || current.planner === 'workflow';
     for (let replans = 0; !fixed && services.planner.replan; replans++) {
-      const next = await replanIfUseful(services.planner, manifest, journal, loop, replans, control, (plan) => services.versionRefusal(plan, manifest));
+      const next = await replanIfUseful(services.planner, manifest, journal, loop, replans, control, (plan) => driving.versionRefusal(plan));
       note = next?.note;
       if (!next?.plan) break;
       approvals.planReplaced();

@@ -204,7 +204,7 @@ export class RunLoop implements TaskInputSource {
     this.attemptCount[at] = last?.n ?? 0;
     if (r.status === 'succeeded' && r.output) {
       const a = [...r.attempts].reverse().find((x) => x.status === 'succeeded') ?? last;
-      this.recordArtifacts(r.id, r.agent, this.versionOf(r.agent), r.output, a?.n ?? 0, a?.attemptId ?? '', a?.endedAt ?? '');
+      this.recordArtifacts(this.tasks[at]!, r.agent, this.versionOf(r.agent), r.output, a?.n ?? 0, a?.attemptId ?? '', a?.endedAt ?? '');
       this.dag.restore(r.id, 'succeeded');
     } else if (r.status === 'failed' || r.status === 'skipped') {
       this.dag.restore(r.id, r.status);
@@ -393,7 +393,7 @@ export class RunLoop implements TaskInputSource {
       const { output, usage } = outcome;
       const { runId } = this.o;
       const emitted = this.o.journal.emit(taskSucceeded(id, agent, n, attemptId, output, usage, runId));
-      this.recordArtifacts(id, agent, agentVersion, outcome.output, n, attemptId, emitted.at);
+      this.recordArtifacts(task, agent, agentVersion, outcome.output, n, attemptId, emitted.at);
       this.dag.succeed(id);
       return;
     }
@@ -476,14 +476,12 @@ export class RunLoop implements TaskInputSource {
     return inputs;
   }
 
-  private recordArtifacts(taskId: string, agent: string, agentVersion: string, output: AgentOutput, n: number, attemptId: string, at: string): void {
-    const position = this.dag.indexOf(taskId);
-    const task = position === undefined ? undefined : this.tasks[position];
-    for (const artifact of task?.produces ?? Object.keys(output)) {
+  private recordArtifacts(task: PlanTask, agent: string, agentVersion: string, output: AgentOutput, n: number, attemptId: string, at: string): void {
+    for (const artifact of task.produces) {
       if (!Object.hasOwn(output, artifact)) continue;
       this.artifacts[artifact] = output[artifact];
       this.hasArtifacts = true;
-      this.provenance[artifact] = { task: taskId, agent, agentVersion, attempt: n, attemptId, at };
+      this.provenance[artifact] = { task: task.id, agent, agentVersion, attempt: n, attemptId, at };
     }
   }
 }
