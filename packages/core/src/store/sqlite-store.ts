@@ -31,6 +31,8 @@ import { SqliteDecisions } from './sqlite-decisions.ts';
 import { SqliteOwnership } from './sqlite-ownership.ts';
 import { SqliteCheckpointer, WRITER_CHECKPOINT_PAGES } from './sqlite-checkpointer.ts';
 import { RUN_COLUMNS, recordFromRow } from './sql-rows.ts';
+import { EVENT_ROW_COLUMNS, packEventRows, unpackEventRow } from './sqlite-event-rows.ts';
+import type { EventRow } from './sqlite-event-rows.ts';
 import type { RunRow } from './sql-rows.ts';
 
 export interface SqliteRunStoreOptions {
@@ -43,8 +45,10 @@ export interface SqliteRunStoreOptions {
 /** How recent a heartbeat of a run's owner lets createRun skip writing another (leases are seconds). */
 const OWNER_BEAT_REUSE_MS = 100;
 
-/** Events written by one INSERT statement at most (5 values each, far below SQLite's variable limit). */
+/** Rows written by one INSERT statement at most (6 values each, far below SQLite's variable limit). */
 const ROWS_PER_INSERT = 64;
+
+const EVENT_ROW_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?)';
 
 interface PagingKey {
   created_at: string;
@@ -54,7 +58,8 @@ interface PagingKey {
 /**
  * The default journal: one SQLite file in WAL mode, which several processes (`baton serve`,
  * `baton runs list`) can read while one writes. Each `append` is one IMMEDIATE transaction,
- * so a batch of events is journaled entirely or not at all.
+ * so a batch of events is journaled entirely or not at all; its consecutive events share rows
+ * (see `packEventRows`).
  */
 export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetention {
   /** The database file, resolved. */
@@ -111,8 +116,13 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     );
     this.selectRun = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`);
     this.selectPagingKey = db.prepare('SELECT created_at, run_id FROM runs WHERE run_id = ?');
-    this.selectEvents = db.prepare('SELECT body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq');
-    this.insertEvent = db.prepare('INSERT INTO events (run_id, seq, type, at, body) VALUES (?, ?, ?, ?, ?)');
+    // From the row that holds the event after `after` (a row may hold several), found by the key.
+    this.selectEvents = db.prepare(
+      `SELECT seq, last_seq, body FROM events
+        WHERE run_id = @runId AND seq >= coalesce((SELECT max(seq) FROM events WHERE run_id = @runId AND seq <= @after + 1), 0)
+        ORDER BY seq`,
+    );
+    this.insertEvent = db.prepare(`INSERT INTO events (run_id, seq, type, at, body, last_seq) VALUES ${EVENT_ROW_PLACEHOLDERS}`);
     this.selectEventCount = db.prepare('SELECT event_count FROM runs WHERE run_id = ?');
     // Bumps the run only if it holds exactly the events before the batch: the check and the
     // update are one statement, and a miss is explained afterwards.
@@ -202,15 +212,12 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       checkContinues(runId, Number(row['event_count']), firstSeq);
       throw concurrentAppendError(runId, firstSeq);
     }
+    const values: SqlValue[] = [];
+    const rows = packEventRows(runId, events, bodies, values);
     // Several rows per statement: each statement run is a round trip into SQLite.
-    for (let from = 0; from < events.length; from += ROWS_PER_INSERT) {
-      const to = Math.min(events.length, from + ROWS_PER_INSERT);
-      const values: SqlValue[] = [];
-      for (let i = from; i < to; i++) {
-        const event = events[i] as RunEvent;
-        values.push(runId, event.seq, event.type, event.at, bodies[i] as string);
-      }
-      this.insertEvents(to - from).run(...values);
+    for (let from = 0; from < rows; from += ROWS_PER_INSERT) {
+      const to = Math.min(rows, from + ROWS_PER_INSERT);
+      this.insertEvents(to - from).run(...(from === 0 && to === rows ? values : values.slice(from * EVENT_ROW_COLUMNS, to * EVENT_ROW_COLUMNS)));
     }
     if (status !== null && isFinalStatus(status)) this.decisions.clearAll(runId);
   }
@@ -220,7 +227,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     if (rows === 1) return this.insertEvent;
     let statement = this.insertStatements.get(rows);
     if (!statement) {
-      statement = this.db.prepare(`INSERT INTO events (run_id, seq, type, at, body) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?)').join(', ')}`);
+      statement = this.db.prepare(`INSERT INTO events (run_id, seq, type, at, body, last_seq) VALUES ${Array.from({ length: rows }, () => EVENT_ROW_PLACEHOLDERS).join(', ')}`);
       this.insertStatements.set(rows, statement);
     }
     return statement;
@@ -229,9 +236,11 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   async readEvents(runId: string, afterSeq?: number): Promise<RunEvent[]> {
     this.ensureOpen();
     const after = resolveAfterSeq(runId, afterSeq);
-    const rows = this.selectEvents.all(runId, after);
+    const rows = this.selectEvents.all({ runId, after }) as unknown as EventRow[];
     if (rows.length === 0 && !this.selectRun.get(runId)) throw runNotFoundError(runId);
-    return rows.map((row) => JSON.parse(row['body'] as string) as RunEvent);
+    const events: RunEvent[] = [];
+    for (const row of rows) unpackEventRow(row, after, events);
+    return events;
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {

@@ -72,7 +72,7 @@ describe('SQLite journal migrations', () => {
       const schema = db.prepare("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'events' ORDER BY name").all();
       expect(schema.map((r) => r['name'])).toEqual(['events', 'sqlite_autoindex_events_1']);
       expect(String(schema[0]?.['sql'])).not.toContain('WITHOUT ROWID');
-      expect(db.prepare('SELECT name FROM pragma_table_info(?)').all('events').map((r) => r['name'])).toEqual(['run_id', 'seq', 'type', 'at', 'body']);
+      expect(db.prepare('SELECT name FROM pragma_table_info(?)').all('events').map((r) => r['name'])).toEqual(['run_id', 'seq', 'type', 'at', 'body', 'last_seq']);
       const runIndexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' ORDER BY name").all();
       expect(runIndexes.map((r) => r['name'])).toEqual(['runs_by_created', 'runs_by_owner', 'runs_ended_by_status', 'runs_unfinished', 'sqlite_autoindex_runs_1']);
       expect(String(runIndexes[2]?.['sql'])).toContain("WHERE status NOT IN ('running', 'awaiting-approval')");
@@ -86,12 +86,17 @@ describe('SQLite journal migrations', () => {
     await other.append('r_v4_running', next);
     await expect(store.append('r_v4_running', next)).rejects.toThrow(/appended to concurrently at seq 8/);
     expect(await store.readEvents('r_v4_running')).toStrictEqual([...running, ...next]);
+    // a batch appended after the migration shares a row, read back after the rows of one event each
+    const batch = stamp('r_v4_running', [{ type: 'task.skipped', taskId: 'a', reason: 'r' }, { type: 'task.skipped', taskId: 'b', reason: 'r' }, { type: 'task.skipped', taskId: 'c', reason: 'r' }], 9);
+    await store.append('r_v4_running', batch);
+    const whole = [...running, ...next, ...batch];
+    for (const afterSeq of [0, 6, 8, 9, 10, 11]) expect(await store.readEvents('r_v4_running', afterSeq)).toStrictEqual(whole.slice(afterSeq));
     expect(await store.deleteRun('r_v4_partial')).toBe(true);
     expect(await store.getRun('r_v4_partial')).toBeUndefined();
     const after = openSqlite(file);
     try {
       expect(after.prepare('SELECT count(*) AS n FROM events WHERE run_id = ?').get('r_v4_partial')?.['n']).toBe(0);
-      expect(() => after.prepare("INSERT INTO events VALUES ('r_v4_running', 8, 'x', 'x', '{}')").run()).toThrow(/UNIQUE constraint failed: events.run_id, events.seq/);
+      expect(() => after.prepare("INSERT INTO events (run_id, seq, type, at, body) VALUES ('r_v4_running', 8, 'x', 'x', '{}')").run()).toThrow(/UNIQUE constraint failed: events.run_id, events.seq/);
     } finally {
       after.close();
     }

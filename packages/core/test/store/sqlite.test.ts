@@ -9,6 +9,7 @@ import { BatonError } from '../../src/core/errors.ts';
 import type { RunEvent } from '../../src/core/events.ts';
 import { reduceEvents } from '../../src/core/reduce.ts';
 import { SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite-migrations.ts';
+import { ROW_CHARS } from '../../src/store/sqlite-event-rows.ts';
 import { SqliteRunStore } from '../../src/store/sqlite-store.ts';
 import { runStoreConformance } from './run-store.conformance.ts';
 import { stamp } from './sample-journal.ts';
@@ -74,7 +75,7 @@ describe('SqliteRunStore', () => {
       expect(tables).toEqual(['decision_requests', 'events', 'owners', 'runs']);
       const columns = (table: string): unknown[] => db.prepare('SELECT name FROM pragma_table_info(?)').all(table).map((r) => r['name']);
       expect(columns('runs')).toEqual(['run_id', 'goal', 'status', 'created_at', 'updated_at', 'manifest_file', 'event_count', 'fence', 'owner_id', 'cancel_requested']);
-      expect(columns('events')).toEqual(['run_id', 'seq', 'type', 'at', 'body']);
+      expect(columns('events')).toEqual(['run_id', 'seq', 'type', 'at', 'body', 'last_seq']);
     } finally {
       db.close();
     }
@@ -100,7 +101,7 @@ describe('SqliteRunStore', () => {
     }
   });
 
-  it('writes a batch larger than one INSERT holds, every event in its own row, in order', async () => {
+  it("writes a batch's consecutive events in one row, read back whole and after any seq", async () => {
     const file = join(tempDir(), 'baton.db');
     const store = open(file);
     await store.createRun({ runId: 'r_big', goal: 'g', createdAt: '2024-01-01T00:00:00.000Z' });
@@ -108,10 +109,40 @@ describe('SqliteRunStore', () => {
     await store.append('r_big', events.slice(0, 1));
     await store.append('r_big', events.slice(1));
     expect(await store.readEvents('r_big')).toStrictEqual(events);
+    for (const after of [1, 2, 3, 75, 149, 150]) expect(await store.readEvents('r_big', after)).toStrictEqual(events.slice(after));
     expect((await store.getRun('r_big'))?.eventCount).toBe(150);
     const db = openDatabase(file, { readonly: true });
     try {
-      expect(db.prepare('SELECT count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM events').get()).toEqual({ n: 150, lo: 1, hi: 150 });
+      expect(db.prepare('SELECT seq, last_seq, type, at FROM events ORDER BY seq').all()).toEqual([
+        { seq: 1, last_seq: null, type: 'task.skipped', at: events[0]?.at },
+        { seq: 2, last_seq: 150, type: 'task.skipped', at: events[149]?.at },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('starts a new row past ROW_CHARS of JSON, an event larger than that alone in its row, more rows than one INSERT holds', async () => {
+    const file = join(tempDir(), 'baton.db');
+    const store = open(file);
+    await store.createRun({ runId: 'r_wide', goal: 'g', createdAt: '2024-01-01T00:00:00.000Z' });
+    // sizes cycle through a third, a half and more than a whole row's worth of JSON
+    const sizes = [ROW_CHARS / 3, ROW_CHARS / 2, ROW_CHARS + 10];
+    const events = stamp('r_wide', Array.from({ length: 240 }, (_, i) => ({ type: 'task.skipped' as const, taskId: `t${i}`, reason: 'x'.repeat(sizes[i % 3] as number) })));
+    await store.append('r_wide', events);
+    expect(await store.readEvents('r_wide')).toStrictEqual(events);
+    expect(await store.readEvents('r_wide', 100)).toStrictEqual(events.slice(100));
+    const db = openDatabase(file, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT seq, last_seq, length(body) AS chars FROM events ORDER BY seq').all() as { seq: number; last_seq: number | null; chars: number }[];
+      expect(rows.length).toBeGreaterThan(64);
+      for (const row of rows) {
+        if (row.last_seq === null) continue;
+        expect(row.last_seq).toBeGreaterThan(row.seq);
+        expect(row.chars).toBeLessThan(ROW_CHARS + 2);
+      }
+      expect(rows.filter((row) => row.last_seq === null).length).toBeGreaterThanOrEqual(80);
+      expect(rows.map((row) => row.seq)).toEqual([...new Set(rows.map((row) => row.seq))].sort((a, b) => a - b));
     } finally {
       db.close();
     }
