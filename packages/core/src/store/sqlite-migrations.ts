@@ -117,6 +117,17 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     description: 'several consecutive events of one batch in one row (last_seq set, body a JSON array)',
     sql: `ALTER TABLE events ADD COLUMN last_seq INTEGER;`,
   },
+  {
+    version: 8,
+    // runs_by_owner took an entry when a run was created and gave it back when it ended: a page
+    // of each of a run's two commits. Only unfinished runs have an owner, so a process's own runs
+    // are found through runs_unfinished; the owner is looked up by index only for pending cancels.
+    description: 'runs indexed by owner only while a cancel request waits',
+    sql: `
+      DROP INDEX runs_by_owner;
+      CREATE INDEX runs_cancel_requested ON runs (owner_id) WHERE cancel_requested IS NOT NULL;
+    `,
+  },
 ];
 
 /** The schema version this Baton writes. */

@@ -45,7 +45,8 @@ export class SqliteOwnership {
        ON CONFLICT (owner_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
     );
     this.deleteOwner = db.prepare('DELETE FROM owners WHERE owner_id = ?');
-    this.releaseOwned = db.prepare('UPDATE runs SET owner_id = NULL WHERE owner_id = ?');
+    // Only unfinished runs have an owner; the partial index serves the query that names its condition.
+    this.releaseOwned = db.prepare(`UPDATE runs INDEXED BY runs_unfinished SET owner_id = NULL WHERE owner_id = ? AND status NOT IN ${FINAL_STATUSES_SQL}`);
     this.claimRun = db.prepare(`UPDATE runs SET fence = fence + 1, owner_id = @ownerId WHERE run_id = @runId AND fence = @fence AND ${UNFINISHED.replace('r.', '')}`);
     this.releaseRun = db.prepare('UPDATE runs SET owner_id = NULL WHERE run_id = ? AND owner_id = ? AND fence = ?');
     this.selectUnfinished = db.prepare(`${OWNERSHIP_SELECT} WHERE ${UNFINISHED} ORDER BY r.created_at, r.run_id LIMIT ?`);

@@ -94,11 +94,17 @@ export function ownershipSpecs(current: () => RunStore, another?: () => Promise<
       ]);
     });
 
-    it('retires an owner: its runs are left without an owner', async () => {
+    it("retires an owner: its runs, running or awaiting approval, are left without an owner; other owners' runs keep theirs", async () => {
       await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      await store().createRun({ runId: 'r2', goal: 'g', createdAt: CREATED, owner: owner('b') });
+      await store().createRun({ runId: 'r3', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      await store().append('r3', stamp('r3', [{ type: 'approval.requested', kind: 'plan' }]), { fence: 1 });
       await store().heartbeat(owner('a'));
       await store().retire('a');
       expect((await store().ownership('r1'))?.owner).toBeUndefined();
+      expect((await store().ownership('r3'))?.owner).toBeUndefined();
+      expect((await store().ownership('r3'))?.status).toBe('awaiting-approval');
+      expect((await store().ownership('r2'))?.owner?.id).toBe('b');
     });
 
     it('keeps the first cancel request for the owner to read, and says RUN_NOT_FOUND for an unknown run', async () => {

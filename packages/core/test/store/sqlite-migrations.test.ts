@@ -74,7 +74,7 @@ describe('SQLite journal migrations', () => {
       expect(String(schema[0]?.['sql'])).not.toContain('WITHOUT ROWID');
       expect(db.prepare('SELECT name FROM pragma_table_info(?)').all('events').map((r) => r['name'])).toEqual(['run_id', 'seq', 'type', 'at', 'body', 'last_seq']);
       const runIndexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' ORDER BY name").all();
-      expect(runIndexes.map((r) => r['name'])).toEqual(['runs_by_created', 'runs_by_owner', 'runs_ended_by_status', 'runs_unfinished', 'sqlite_autoindex_runs_1']);
+      expect(runIndexes.map((r) => r['name'])).toEqual(['runs_by_created', 'runs_cancel_requested', 'runs_ended_by_status', 'runs_unfinished', 'sqlite_autoindex_runs_1']);
       expect(String(runIndexes[2]?.['sql'])).toContain("WHERE status NOT IN ('running', 'awaiting-approval')");
     } finally {
       db.close();
