@@ -1,4 +1,5 @@
 import { BatonError } from '../core/errors.ts';
+import { leaseMs, ownerGone, PROCESS_OWNER } from '../execution/owner-identity.ts';
 import type { SqliteDatabase } from './sqlite-driver.ts';
 
 /**
@@ -133,6 +134,15 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
 /** The schema version this Baton writes. */
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
 
+/**
+ * The first version whose rows a process of an earlier version misreads (it would take a row of
+ * several events for one event). Earlier migrations kept every row readable by older code.
+ */
+const FIRST_UNREADABLE_TO_OLDER = 7;
+
+/** The first version with the `owners` table (heartbeats of the processes that execute runs). */
+const OWNERS_VERSION = 3;
+
 function userVersion(db: SqliteDatabase): number {
   return Number(db.pragmaValue('user_version'));
 }
@@ -157,10 +167,32 @@ export function migrateSqlite(db: SqliteDatabase, file: string): void {
   db.immediate(() => {
     const current = userVersion(db);
     if (current > SQLITE_SCHEMA_VERSION) throw newerSchemaError(file, current);
+    if (current >= OWNERS_VERSION && current < FIRST_UNREADABLE_TO_OLDER) refuseWhileOlderProcessesRun(db, file, current);
     for (const migration of SQLITE_MIGRATIONS) {
       if (migration.version <= current) continue;
       db.exec(migration.sql);
       db.exec(`PRAGMA user_version = ${migration.version}`);
     }
   });
+}
+
+/**
+ * Refuses to migrate a journal past FIRST_UNREADABLE_TO_OLDER while a process of an older Baton
+ * executes runs on it (its owner row has a live heartbeat): that process checked the schema only
+ * when it opened the file, and would misread the events written after the migration.
+ */
+function refuseWhileOlderProcessesRun(db: SqliteDatabase, file: string, current: number): void {
+  const lease = leaseMs();
+  const rows = db.prepare('SELECT owner_id, host, pid, started_at, heartbeat_at FROM owners WHERE heartbeat_at > ? ORDER BY heartbeat_at DESC').all(Date.now() - lease);
+  for (const row of rows) {
+    const owner = { id: String(row['owner_id']), host: String(row['host']), pid: Number(row['pid']), startedAt: Number(row['started_at']) };
+    const heartbeatAgeMs = Math.max(0, Date.now() - Number(row['heartbeat_at']));
+    // This process runs this Baton: a row of its own is not an older process.
+    if (owner.id === PROCESS_OWNER.id || ownerGone({ runId: '', status: 'running', fence: 0, owner, heartbeatAgeMs }, lease) !== undefined) continue;
+    throw new BatonError(
+      'INTERNAL',
+      `the journal database ${file} is in use by another Baton process (pid ${owner.pid} on ${owner.host}, heartbeat ${(heartbeatAgeMs / 1000).toFixed(1)} s ago), of a version that reads schema ${current}; this Baton must upgrade it to schema ${SQLITE_SCHEMA_VERSION}, whose events that process would misread: stop it (or let its runs end), then start this Baton again`,
+      { retryable: true },
+    );
+  }
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import type { RunEvent } from '../../src/core/events.ts';
 import { openSqlite } from '../../src/store/sqlite-driver.ts';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite-migrations.ts';
 import { SqliteRunStore } from '../../src/store/sqlite-store.ts';
+import { PROCESS_OWNER } from '../../src/execution/owner-identity.ts';
 import { sampleJournal, stamp } from './sample-journal.ts';
 
 /**
@@ -47,6 +49,54 @@ describe('SQLite journal migrations', () => {
     stores.push(store);
     return store;
   };
+
+  describe('while a process of an older Baton executes runs on the journal', () => {
+    const withOwner = (file: string, owner: { host: string; pid: number; heartbeatAgoMs: number }): void => {
+      journalAtVersion(file, 6, { r_v6_running: { status: 'running', events: sampleJournal('r_v6_running').slice(0, 7) } });
+      const db = openSqlite(file);
+      try {
+        db.prepare('INSERT INTO owners (owner_id, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)').run(
+          `${owner.host}:${owner.pid}:abc`,
+          owner.host,
+          owner.pid,
+          Date.now() - 60_000,
+          Date.now() - owner.heartbeatAgoMs,
+        );
+        db.prepare("UPDATE runs SET owner_id = ?, fence = 1 WHERE run_id = 'r_v6_running'").run(`${owner.host}:${owner.pid}:abc`);
+      } finally {
+        db.close();
+      }
+    };
+    const schemaOf = (file: string): number => {
+      const db = openSqlite(file, { readonly: true });
+      try {
+        return Number(db.pragmaValue('user_version'));
+      } finally {
+        db.close();
+      }
+    };
+
+    it('refuses to migrate past the rows it can read, naming the process, and leaves the journal as it was', () => {
+      const file = tempFile();
+      withOwner(file, { host: 'elsewhere', pid: 4242, heartbeatAgoMs: 500 });
+      expect(() => open(file)).toThrow(/in use by another Baton process \(pid 4242 on elsewhere, heartbeat 0\.\d s ago\).*schema 6.*stop it/);
+      expect(schemaOf(file)).toBe(6);
+    });
+
+    it('migrates once its heartbeat is older than the lease, or its process on this host is gone', async () => {
+      const stale = tempFile();
+      withOwner(stale, { host: 'elsewhere', pid: 4242, heartbeatAgoMs: 60_000 });
+      expect((await open(stale).readEvents('r_v6_running')).length).toBe(7);
+      expect(schemaOf(stale)).toBe(SQLITE_SCHEMA_VERSION);
+
+      const dead = tempFile();
+      const child = spawnSync(process.execPath, ['-e', '']);
+      expect(child.status).toBe(0);
+      withOwner(dead, { host: PROCESS_OWNER.host, pid: child.pid as number, heartbeatAgoMs: 500 });
+      expect((await open(dead).readEvents('r_v6_running')).length).toBe(7);
+      expect(schemaOf(dead)).toBe(SQLITE_SCHEMA_VERSION);
+    });
+  });
 
   it('migrates a version 4 journal: events into a rowid table, read back unchanged; runs listed as before through the new indexes', async () => {
     const file = tempFile();
