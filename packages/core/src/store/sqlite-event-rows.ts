@@ -7,8 +7,17 @@ import type { SqlValue } from './sqlite-driver.ts';
  */
 export const ROW_CHARS = 64 * 1024;
 
-/** The values of one `events` row: run_id, seq, type, at, body, last_seq. */
-export const EVENT_ROW_COLUMNS = 6;
+/** The values of one `events` row, in the order `packEventRows` gives them. */
+const COLUMNS = ['run_id', 'seq', 'type', 'at', 'body', 'last_seq'];
+
+/** How many values one `events` row takes. */
+export const EVENT_ROW_COLUMNS = COLUMNS.length;
+
+/** The INSERT of `rows` rows of the values `packEventRows` gives. */
+export function insertEventRowsSql(rows: number): string {
+  const row = `(${COLUMNS.map(() => '?').join(', ')})`;
+  return `INSERT INTO events (${COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
+}
 
 /**
  * Appends to `values` the rows that hold `events` (stamped, in seq order) given their JSON

@@ -31,7 +31,7 @@ import { SqliteDecisions } from './sqlite-decisions.ts';
 import { SqliteOwnership } from './sqlite-ownership.ts';
 import { SqliteCheckpointer, WRITER_CHECKPOINT_PAGES } from './sqlite-checkpointer.ts';
 import { RUN_COLUMNS, recordFromRow } from './sql-rows.ts';
-import { EVENT_ROW_COLUMNS, packEventRows, unpackEventRow } from './sqlite-event-rows.ts';
+import { EVENT_ROW_COLUMNS, insertEventRowsSql, packEventRows, unpackEventRow } from './sqlite-event-rows.ts';
 import type { EventRow } from './sqlite-event-rows.ts';
 import type { RunRow } from './sql-rows.ts';
 
@@ -47,8 +47,6 @@ const OWNER_BEAT_REUSE_MS = 100;
 
 /** Rows written by one INSERT statement at most (6 values each, far below SQLite's variable limit). */
 const ROWS_PER_INSERT = 64;
-
-const EVENT_ROW_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?)';
 
 interface PagingKey {
   created_at: string;
@@ -70,7 +68,6 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   private readonly selectPagingKey: SqliteStatement;
   private readonly selectEventCount: SqliteStatement;
   private readonly selectEvents: SqliteStatement;
-  private readonly insertEvent: SqliteStatement;
   private readonly advanceRun: SqliteStatement;
   private readonly advanceEvents: SqliteStatement;
   private readonly deleteEvents: SqliteStatement;
@@ -122,7 +119,6 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
         WHERE run_id = @runId AND seq >= coalesce((SELECT max(seq) FROM events WHERE run_id = @runId AND seq <= @after + 1), 0)
         ORDER BY seq`,
     );
-    this.insertEvent = db.prepare(`INSERT INTO events (run_id, seq, type, at, body, last_seq) VALUES ${EVENT_ROW_PLACEHOLDERS}`);
     this.selectEventCount = db.prepare('SELECT event_count FROM runs WHERE run_id = ?');
     // Bumps the run only if it holds exactly the events before the batch: the check and the
     // update are one statement, and a miss is explained afterwards.
@@ -224,10 +220,9 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
 
   /** The INSERT of `rows` events, prepared once per row count. */
   private insertEvents(rows: number): SqliteStatement {
-    if (rows === 1) return this.insertEvent;
     let statement = this.insertStatements.get(rows);
     if (!statement) {
-      statement = this.db.prepare(`INSERT INTO events (run_id, seq, type, at, body, last_seq) VALUES ${Array.from({ length: rows }, () => EVENT_ROW_PLACEHOLDERS).join(', ')}`);
+      statement = this.db.prepare(insertEventRowsSql(rows));
       this.insertStatements.set(rows, statement);
     }
     return statement;
