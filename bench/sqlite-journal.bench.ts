@@ -1,8 +1,8 @@
 /**
  * What the SQLite journal costs per run: the journal writes of one W1 run (fan-out 8 + join, as
  * the orchestrator made them), replayed into a SqliteRunStore under fresh time-ordered run ids,
- * as `newRunId` makes them. Prints µs per createRun, per run's appends and per readEvents of a
- * run (means), then the WAL pages each run writes (a second pass with checkpoints off: every
+ * as `newRunId` makes them. Prints µs per run creation (`createRunWithEvents`: the run with its
+ * start), per run's appends and per readEvents of a run (means), then the WAL pages each run writes (a second pass with checkpoints off: every
  * page a commit dirties is a 4 KiB write, copied again to the database file at a checkpoint).
  *
  *   node --import tsx bench/sqlite-journal.bench.ts [runs=3000]
@@ -29,18 +29,21 @@ const PAGE_RUNS = 300;
 
 interface Recorded {
   record: NewRunRecord;
+  /** The events the run was created with. */
+  first: RunEvent[];
   appends: { events: RunEvent[]; options: AppendOptions | undefined }[];
 }
 
-/** The createRun and appends of one W1 run, recorded from a memory journal. */
+/** The creation and appends of one W1 run, recorded from a memory journal. */
 async function recordW1(): Promise<Recorded> {
   const store = new MemoryRunStore();
-  const recorded: Recorded = { record: { runId: '', goal: '', createdAt: '' }, appends: [] };
-  const createRun = store.createRun.bind(store);
+  const recorded: Recorded = { record: { runId: '', goal: '', createdAt: '' }, first: [], appends: [] };
+  const createRunWithEvents = store.createRunWithEvents.bind(store);
   const append = store.append.bind(store);
-  store.createRun = (record) => {
+  store.createRunWithEvents = (record, events) => {
     recorded.record = structuredClone(record);
-    return createRun(record);
+    recorded.first = structuredClone(events);
+    return createRunWithEvents(record, events);
   };
   store.append = (runId, events, options) => {
     recorded.appends.push({ events: structuredClone(events), options });
@@ -57,7 +60,7 @@ async function recordW1(): Promise<Recorded> {
 async function replay(store: SqliteRunStore, w1: Recorded, times?: { create: number; append: number }): Promise<string> {
   const runId = newRunId();
   const t0 = performance.now();
-  await store.createRun({ ...w1.record, runId, createdAt: new Date().toISOString() });
+  await store.createRunWithEvents({ ...w1.record, runId, createdAt: new Date().toISOString() }, w1.first.map((e) => ({ ...e, runId })));
   const t1 = performance.now();
   for (const a of w1.appends) await store.append(runId, a.events.map((e) => ({ ...e, runId })), a.options);
   if (times) {
@@ -73,8 +76,9 @@ function walFrames(file: string, pageSize: number): number {
 }
 
 const w1 = await recordW1();
-const events = w1.appends.reduce((n, a) => n + a.events.length, 0);
-const bytes = w1.appends.reduce((n, a) => n + a.events.reduce((m, e) => m + JSON.stringify(e).length, 0), 0);
+const journaled = [w1.first, ...w1.appends.map((a) => a.events)];
+const events = journaled.reduce((n, batch) => n + batch.length, 0);
+const bytes = journaled.reduce((n, batch) => n + batch.reduce((m, e) => m + JSON.stringify(e).length, 0), 0);
 const dir = mkdtempSync(path.join(process.env['BATON_BENCH_DIR'] ?? tmpdir(), 'baton-bench-'));
 try {
   const file = path.join(dir, 'baton.db');
@@ -118,7 +122,7 @@ try {
   };
   console.log(
     `W1 run (${events} events, ${bytes} B of JSON, ${w1.appends.length} append(s)), ${RUNS} runs, node ${process.version}: ` +
-      `createRun ${figures.usPerCreateRun.toFixed(0)} µs, appends ${figures.usPerRunAppends.toFixed(0)} µs, CPU ${figures.cpuUsPerRun.toFixed(0)} µs/run, ` +
+      `createRunWithEvents ${figures.usPerCreateRun.toFixed(0)} µs, appends ${figures.usPerRunAppends.toFixed(0)} µs, CPU ${figures.cpuUsPerRun.toFixed(0)} µs/run, ` +
       `readEvents ${readUs.toFixed(0)} µs, ${pagesPerRun.toFixed(1)} WAL pages/run`,
   );
   console.log(JSON.stringify(figures));

@@ -163,6 +163,14 @@ export interface AppendOptions {
 export interface RunStore {
   /** Registers a run, owned by `record.owner` when given (fence 1). Fails if the id exists. */
   createRun(record: Omit<RunRecord, 'eventCount' | 'updatedAt' | 'status'> & { owner?: RunOwner }): Promise<void>;
+  /**
+   * Registers a run together with its first events (seq 1 onwards), in one write: the run is never
+   * in the journal without them, so a process that dies while starting a run leaves either the
+   * whole start or nothing. Fails, writing nothing, if the id exists. Optional: without it the
+   * orchestrator calls `createRun`, then `append`, and carries a run left without its start to an
+   * end (`failed`) when it takes it over.
+   */
+  createRunWithEvents?(record: Omit<RunRecord, 'eventCount' | 'updatedAt' | 'status'> & { owner?: RunOwner }, events: RunEvent[]): Promise<void>;
   /** Appends events in order; a `run.ended` event also sets the run's status. */
   append(runId: string, events: RunEvent[], options?: AppendOptions): Promise<void>;
   /** Events with seq > afterSeq, in order. */

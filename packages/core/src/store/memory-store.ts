@@ -75,6 +75,10 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
 
   async createRun(record: NewRunRecord): Promise<void> {
     this.ensureOpen();
+    this.createNow(record);
+  }
+
+  private createNow(record: NewRunRecord): void {
     checkNewRun(record);
     if (this.runs.has(record.runId)) throw runExistsError(record.runId);
     if (this.maxFinishedAgeMs !== Infinity) this.forgetOldRuns(Date.now());
@@ -102,8 +106,19 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     );
   }
 
+  async createRunWithEvents(record: NewRunRecord, events: RunEvent[]): Promise<void> {
+    this.ensureOpen();
+    checkAppendOrder(record.runId, 0, events);
+    this.createNow(record);
+    this.appendNow(record.runId, events, undefined);
+  }
+
   async append(runId: string, events: RunEvent[], options?: AppendOptions): Promise<void> {
     this.ensureOpen();
+    this.appendNow(runId, events, options);
+  }
+
+  private appendNow(runId: string, events: RunEvent[], options: AppendOptions | undefined): void {
     const run = this.runs.get(runId);
     if (!run) throw runNotFoundError(runId);
     if (options?.fence !== undefined && options.fence !== run.fence) throw fencedError(runId, options.fence, run.fence);

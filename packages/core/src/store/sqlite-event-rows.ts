@@ -42,6 +42,37 @@ export function packEventRows(runId: string, events: readonly RunEvent[], bodies
   return rows;
 }
 
+/**
+ * Characters a run's first row may hold and still take the events of the next append: the events
+ * a run is created with (~2 KB: its `run.started`) fill most of a page, so a row of their own made
+ * the table's last page split at nearly every run; joined with the next batch, the row spills to
+ * overflow pages and leaves a small cell. Past this, an append adds rows, as rewriting a larger row
+ * would cost more than it saves.
+ */
+export const EXTEND_CHARS = 4 * 1024;
+
+/** A run's first row as `extendedRow` reads it. */
+export interface FirstRow {
+  last_seq: number | null;
+  body: string;
+}
+
+/**
+ * The values (`type`, `at`, `body`, `last_seq`) that make `row`, a run's first row, hold `events`
+ * too, or undefined when it should not: the batch does not continue it, it holds
+ * {@link EXTEND_CHARS} or more, or the two would pass {@link ROW_CHARS}.
+ */
+export function extendedRow(row: FirstRow, events: readonly RunEvent[], bodies: readonly string[]): SqlValue[] | undefined {
+  const first = events[0];
+  const last = events[events.length - 1];
+  if (!first || !last || (row.last_seq ?? 1) !== first.seq - 1 || row.body.length >= EXTEND_CHARS) return undefined;
+  let chars = row.body.length + 2;
+  for (const body of bodies) chars += body.length + 1;
+  if (chars >= ROW_CHARS) return undefined;
+  const head = row.last_seq === null ? `[${row.body}` : row.body.slice(0, -1);
+  return [last.type, last.at, `${head},${bodies.join(',')}]`, last.seq];
+}
+
 /** One `events` row as `readEvents` selects it. */
 export interface EventRow {
   seq: number;

@@ -8,6 +8,7 @@ import { isFinalStatus } from '../core/types.ts';
 import type { RunStatus } from '../core/types.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import {
+  checkAppendOrder,
   checkBatch,
   checkContinues,
   checkNewRun,
@@ -31,8 +32,8 @@ import { SqliteDecisions } from './sqlite-decisions.ts';
 import { SqliteOwnership } from './sqlite-ownership.ts';
 import { SqliteCheckpointer, WRITER_CHECKPOINT_PAGES } from './sqlite-checkpointer.ts';
 import { RUN_COLUMNS, recordFromRow } from './sql-rows.ts';
-import { EVENT_ROW_COLUMNS, insertEventRowsSql, packEventRows, unpackEventRow } from './sqlite-event-rows.ts';
-import type { EventRow } from './sqlite-event-rows.ts';
+import { EVENT_ROW_COLUMNS, extendedRow, insertEventRowsSql, packEventRows, unpackEventRow } from './sqlite-event-rows.ts';
+import type { EventRow, FirstRow } from './sqlite-event-rows.ts';
 import type { RunRow } from './sql-rows.ts';
 
 export interface SqliteRunStoreOptions {
@@ -70,6 +71,8 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   private readonly selectEvents: SqliteStatement;
   private readonly advanceRun: SqliteStatement;
   private readonly advanceEvents: SqliteStatement;
+  private readonly selectFirstRow: SqliteStatement;
+  private readonly extendFirstRow: SqliteStatement;
   private readonly deleteEvents: SqliteStatement;
   private readonly deleteRunRow: SqliteStatement;
   private readonly listStatements = new Map<string, SqliteStatement>();
@@ -109,7 +112,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     }
     this.db = db;
     this.insertRun = db.prepare(
-      'INSERT INTO runs (run_id, goal, status, created_at, updated_at, manifest_file, event_count, fence, owner_id) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)',
+      'INSERT INTO runs (run_id, goal, status, created_at, updated_at, manifest_file, event_count, fence, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.selectRun = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`);
     this.selectPagingKey = db.prepare('SELECT created_at, run_id FROM runs WHERE run_id = ?');
@@ -135,6 +138,8 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       `UPDATE runs SET event_count = event_count + @count, updated_at = @now
         WHERE run_id = @runId AND event_count = @before AND (@fence IS NULL OR fence = @fence)`,
     );
+    this.selectFirstRow = db.prepare('SELECT last_seq, body FROM events WHERE run_id = ? AND seq = 1');
+    this.extendFirstRow = db.prepare('UPDATE events SET type = ?, at = ?, body = ?, last_seq = ? WHERE run_id = ? AND seq = 1');
     this.deleteEvents = db.prepare('DELETE FROM events WHERE run_id = ?');
     this.deleteRunRow = db.prepare('DELETE FROM runs WHERE run_id = ?');
     this.selectFence = db.prepare('SELECT fence FROM runs WHERE run_id = ?');
@@ -152,19 +157,23 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
 
 
   async createRun(record: NewRunRecord): Promise<void> {
+    return this.createRunWithEvents(record, []);
+  }
+
+  async createRunWithEvents(record: NewRunRecord, events: RunEvent[]): Promise<void> {
     this.ensureOpen();
     checkNewRun(record);
+    checkAppendOrder(record.runId, 0, events);
+    const bodies = events.map((event) => JSON.stringify(event));
     try {
-      const owner = record.owner;
-      // The owner's row must exist and be fresh; a process creating runs one after another wrote it
-      // moments ago, and one statement needs no transaction of its own.
-      const beat = owner !== undefined && !this.owners.beatRecently(owner, OWNER_BEAT_REUSE_MS);
-      const insert = (): void => {
-        if (beat) this.owners.heartbeat(owner);
-        this.insertRun.run(record.runId, record.goal, 'running', record.createdAt, record.createdAt, record.manifestFile ?? null, owner ? FIRST_FENCE : 0, owner?.id ?? null);
-      };
-      if (beat) this.db.immediate(insert);
-      else insert();
+      const { runId, owner } = record;
+      const status = statusAfter(events) ?? 'running';
+      const ownerId = isFinalStatus(status) ? null : (owner?.id ?? null);
+      this.db.immediate(() => {
+        if (owner !== undefined && !this.owners.beatRecently(owner, OWNER_BEAT_REUSE_MS)) this.owners.heartbeat(owner);
+        this.insertRun.run(runId, record.goal, status, record.createdAt, record.createdAt, record.manifestFile ?? null, events.length, owner ? FIRST_FENCE : 0, ownerId);
+        this.insertEventRows(runId, events, bodies);
+      });
       this.checkpointer?.committed();
     } catch (e) {
       if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw runExistsError(record.runId);
@@ -208,6 +217,11 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       checkContinues(runId, Number(row['event_count']), firstSeq);
       throw concurrentAppendError(runId, firstSeq);
     }
+    if (!(before > 0 && this.extendedFirstRow(runId, events, bodies))) this.insertEventRows(runId, events, bodies);
+    if (status !== null && isFinalStatus(status)) this.decisions.clearAll(runId);
+  }
+
+  private insertEventRows(runId: string, events: readonly RunEvent[], bodies: readonly string[]): void {
     const values: SqlValue[] = [];
     const rows = packEventRows(runId, events, bodies, values);
     // Several rows per statement: each statement run is a round trip into SQLite.
@@ -215,7 +229,15 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       const to = Math.min(rows, from + ROWS_PER_INSERT);
       this.insertEvents(to - from).run(...(from === 0 && to === rows ? values : values.slice(from * EVENT_ROW_COLUMNS, to * EVENT_ROW_COLUMNS)));
     }
-    if (status !== null && isFinalStatus(status)) this.decisions.clearAll(runId);
+  }
+
+  /** Writes the batch into the run's first row when it fits there (see EXTEND_CHARS); false when it does not. */
+  private extendedFirstRow(runId: string, events: readonly RunEvent[], bodies: readonly string[]): boolean {
+    const row = this.selectFirstRow.get(runId) as FirstRow | undefined;
+    const values = row && extendedRow(row, events, bodies);
+    if (!values) return false;
+    this.extendFirstRow.run(...values, runId);
+    return true;
   }
 
   /** The INSERT of `rows` events, prepared once per row count. */

@@ -51,6 +51,17 @@ export function ownershipSpecs(current: () => RunStore, another?: () => Promise<
       expect((await store().getRun('r1'))?.eventCount).toBe(2);
     });
 
+    it('gives a run created with its first events and an owner fencing token 1, which its appends carry', async () => {
+      const s = store();
+      if (!s.createRunWithEvents) throw new Error('this store has no createRunWithEvents');
+      await s.createRunWithEvents({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') }, started('r1'));
+      expect(await s.ownership('r1')).toMatchObject({ runId: 'r1', status: 'running', fence: 1, owner: owner('a') });
+      await s.append('r1', failed('r1', 2), { fence: 1 });
+      expect(await s.claim('r1', owner('b'), 1)).toBe(2);
+      expect(await codeOf(s.append('r1', failed('r1', 3), { fence: 1 }))).toBe('RUN_FENCED');
+      expect((await s.getRun('r1'))?.eventCount).toBe(2);
+    });
+
     it('lets exactly one of two racing claims win', async () => {
       await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
       const wins = await Promise.all([store().claim('r1', owner('b'), 1), store().claim('r1', owner('c'), 1)]);

@@ -109,6 +109,38 @@ export function runStoreConformance(name: string, harness: RunStoreHarness): voi
       });
     });
 
+    describe('createRunWithEvents (a run with its first events, in one write)', () => {
+      const startOf = (runId: string): RunEvent[] => sampleJournal(runId).slice(0, 2);
+      const withEvents = (runId: string, events: RunEvent[]): Promise<void> => {
+        if (!store.createRunWithEvents) throw new Error(`${name} has no createRunWithEvents`);
+        return store.createRunWithEvents({ runId, goal: `goal of ${runId}`, createdAt: CREATED }, events);
+      };
+
+      it('registers the run holding its events, which appends continue', async () => {
+        const journal = sampleJournal('r_1');
+        await withEvents('r_1', journal.slice(0, 2));
+        expect(await store.getRun('r_1')).toMatchObject({ runId: 'r_1', goal: 'goal of r_1', status: 'running', eventCount: 2 });
+        expect(await store.readEvents('r_1')).toStrictEqual(journal.slice(0, 2));
+        await store.append('r_1', journal.slice(2));
+        expect(await store.readEvents('r_1')).toStrictEqual(journal);
+        expect((await store.getRun('r_1'))?.status).toBe('partial');
+      });
+
+      it('rejects a run id that exists, adding no event to the first run', async () => {
+        await newRun('r_1');
+        const error = await rejection(withEvents('r_1', startOf('r_1')), 'BAD_REQUEST');
+        expect(error.message).toContain('r_1 already exists');
+        expect(await store.readEvents('r_1')).toEqual([]);
+        expect((await store.getRun('r_1'))?.goal).toBe('goal of r_1');
+      });
+
+      it('writes neither the run nor its events when the events do not start at seq 1', async () => {
+        await rejection(withEvents('r_1', startOf('r_1').map((e) => ({ ...e, seq: e.seq + 1 }))), 'INTERNAL');
+        expect(await store.getRun('r_1')).toBeUndefined();
+        expect(await store.listRuns()).toEqual([]);
+      });
+    });
+
     describe('append and readEvents', () => {
       it('round-trips every event type exactly, in seq order', async () => {
         const journal = sampleJournal('r_1');

@@ -9,7 +9,7 @@ import { BatonError } from '../../src/core/errors.ts';
 import type { RunEvent } from '../../src/core/events.ts';
 import { reduceEvents } from '../../src/core/reduce.ts';
 import { SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite-migrations.ts';
-import { ROW_CHARS } from '../../src/store/sqlite-event-rows.ts';
+import { EXTEND_CHARS, ROW_CHARS } from '../../src/store/sqlite-event-rows.ts';
 import { SqliteRunStore } from '../../src/store/sqlite-store.ts';
 import { runStoreConformance } from './run-store.conformance.ts';
 import { stamp } from './sample-journal.ts';
@@ -106,17 +106,39 @@ describe('SqliteRunStore', () => {
     const store = open(file);
     await store.createRun({ runId: 'r_big', goal: 'g', createdAt: '2024-01-01T00:00:00.000Z' });
     const events = stamp('r_big', Array.from({ length: 150 }, (_, i) => ({ type: 'task.skipped' as const, taskId: `t${i}`, reason: `why ${i}` })));
-    await store.append('r_big', events.slice(0, 1));
-    await store.append('r_big', events.slice(1));
+    await store.append('r_big', events.slice(0, 60));
+    await store.append('r_big', events.slice(60));
     expect(await store.readEvents('r_big')).toStrictEqual(events);
-    for (const after of [1, 2, 3, 75, 149, 150]) expect(await store.readEvents('r_big', after)).toStrictEqual(events.slice(after));
+    for (const after of [1, 2, 3, 60, 61, 75, 149, 150]) expect(await store.readEvents('r_big', after)).toStrictEqual(events.slice(after));
     expect((await store.getRun('r_big'))?.eventCount).toBe(150);
     const db = openDatabase(file, { readonly: true });
     try {
       expect(db.prepare('SELECT seq, last_seq, type, at FROM events ORDER BY seq').all()).toEqual([
-        { seq: 1, last_seq: null, type: 'task.skipped', at: events[0]?.at },
-        { seq: 2, last_seq: 150, type: 'task.skipped', at: events[149]?.at },
+        { seq: 1, last_seq: 60, type: 'task.skipped', at: events[59]?.at },
+        { seq: 61, last_seq: 150, type: 'task.skipped', at: events[149]?.at },
       ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it(`extends a run's first row with the next batches while it holds less than ${EXTEND_CHARS} characters, then adds rows`, async () => {
+    const file = join(tempDir(), 'baton.db');
+    const store = open(file);
+    const events = stamp('r_grow', Array.from({ length: 40 }, (_, i) => ({ type: 'task.skipped' as const, taskId: `t${i}`, reason: 'x'.repeat(300) })));
+    await store.createRunWithEvents({ runId: 'r_grow', goal: 'g', createdAt: '2024-01-01T00:00:00.000Z' }, events.slice(0, 1));
+    for (let from = 1; from < 40; from += 3) {
+      await store.append('r_grow', events.slice(from, from + 3));
+      expect(await store.readEvents('r_grow')).toStrictEqual(events.slice(0, from + 3));
+    }
+    for (const after of [0, 1, 4, 13, 14, 15, 39, 40]) expect(await store.readEvents('r_grow', after)).toStrictEqual(events.slice(after));
+    const db = openDatabase(file, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT seq, last_seq, length(body) AS chars FROM events ORDER BY seq').all() as { seq: number; last_seq: number | null; chars: number }[];
+      // Each event is ~400 characters: the first row takes batches until it holds EXTEND_CHARS or more.
+      expect(rows[0]).toMatchObject({ seq: 1, last_seq: 13 });
+      expect(rows[0]!.chars).toBeGreaterThanOrEqual(EXTEND_CHARS);
+      expect(rows.slice(1).map((r) => [r.seq, r.last_seq])).toEqual(Array.from({ length: 9 }, (_, i) => [14 + 3 * i, 16 + 3 * i]));
     } finally {
       db.close();
     }

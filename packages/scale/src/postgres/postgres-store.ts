@@ -3,6 +3,7 @@ import type { RunEvent } from 'batonjs/internal';
 import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from 'batonjs/internal';
 import { BatonError, errorMessage } from 'batonjs/internal';
 import {
+  checkAppendOrder,
   checkBatch,
   checkContinues,
   checkNewRun,
@@ -56,6 +57,17 @@ const APPEND_SQL = `
   INSERT INTO events (run_id, seq, type, at, body)
   SELECT run.run_id, $2 + e.n, ($7::text[])[e.n], ($8::text[])[e.n], e.value
     FROM run, json_array_elements($6::json) WITH ORDINALITY AS e(value, n)`;
+
+/** A run and its first events in one statement (so one implicit transaction): never the one without the others. */
+const CREATE_SQL = `
+  WITH run AS (
+    INSERT INTO runs (run_id, goal, status, created_at, updated_at, manifest_file, event_count, fence, owner_id)
+    VALUES ($1, $2, $7, $3, $3, $4, $8, $5, CASE WHEN $7::text NOT IN ${UNFINISHED_STATUSES_SQL} THEN NULL ELSE $6 END)
+    RETURNING run_id
+  )
+  INSERT INTO events (run_id, seq, type, at, body)
+  SELECT run.run_id, e.n, ($10::text[])[e.n], ($11::text[])[e.n], e.value
+    FROM run, json_array_elements($9::json) WITH ORDINALITY AS e(value, n)`;
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -111,15 +123,31 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
   }
 
   async createRun(record: NewRunRecord): Promise<void> {
+    return this.createRunWithEvents(record, []);
+  }
+
+  async createRunWithEvents(record: NewRunRecord, events: RunEvent[]): Promise<void> {
     this.ensureOpen();
     checkNewRun(record);
+    checkAppendOrder(record.runId, 0, events);
     try {
       if (record.owner) await this.owners.heartbeat(record.owner);
       await this.pool.query({
         name: 'baton_create_run',
-        text: `INSERT INTO runs (run_id, goal, status, created_at, updated_at, manifest_file, event_count, fence, owner_id)
-               VALUES ($1, $2, 'running', $3, $3, $4, 0, $5, $6)`,
-        values: [record.runId, record.goal, record.createdAt, record.manifestFile ?? null, record.owner ? FIRST_FENCE : 0, record.owner?.id ?? null],
+        text: CREATE_SQL,
+        values: [
+          record.runId,
+          record.goal,
+          record.createdAt,
+          record.manifestFile ?? null,
+          record.owner ? FIRST_FENCE : 0,
+          record.owner?.id ?? null,
+          statusAfter(events) ?? 'running',
+          events.length,
+          JSON.stringify(events),
+          events.map((e) => e.type),
+          events.map((e) => e.at),
+        ],
       });
     } catch (e) {
       if (pgCode(e) === UNIQUE_VIOLATION) throw runExistsError(record.runId);
