@@ -2,9 +2,9 @@ import { hostname } from 'node:os';
 import { AgentPool } from './agents/agent-pool.ts';
 import { VersionGate } from './agents/version-gate.ts';
 import { AgentRegistry } from './agents/registry.ts';
-import type { Agent, DecisionRequest, Integrator, Planner, RunStore } from './core/contracts.ts';
+import type { Agent, DecisionRequest, Integrator, Planner, RunOwner, RunStore } from './core/contracts.ts';
 import { BatonError } from './core/errors.ts';
-import type { RunEvent } from './core/events.ts';
+import type { RunEvent, RunEventBody } from './core/events.ts';
 import { newRunId } from './core/ids.ts';
 import { isFinalStatus } from './core/types.ts';
 import type { ApprovalDecision, Manifest, RunResult } from './core/types.ts';
@@ -17,6 +17,7 @@ import type { HeldRun } from './execution/owner-session.ts';
 import { RunControl } from './execution/run-control.ts';
 import { driveRun, notResumable } from './execution/run-driver.ts';
 import type { RunJob, RunServices } from './execution/run-driver.ts';
+import { endUnstartedRun } from './execution/unstarted-run.ts';
 import { loadIntegrator } from './integration/load-integrator.ts';
 import { snapshotOf } from './manifest/snapshot.ts';
 import { DecisionDesk } from './orchestrator-decisions.ts';
@@ -111,9 +112,8 @@ export class Orchestrator {
       const record: NewRunRecord = { runId, goal, createdAt: nowIso() };
       if (this.manifest.file) record.manifestFile = this.manifest.file;
       if (owned) record.owner = PROCESS_OWNER;
-      await this.store.createRun(record);
       const journal = this.journal(runId, options, control, owned ? 1 : undefined, 0);
-      journal.emit(
+      const start: RunEventBody[] = [
         kept({
           type: 'run.started',
           goal,
@@ -125,9 +125,10 @@ export class Orchestrator {
           params,
           ...(options.autoApprove ? { autoApprove: options.autoApprove } : {}),
         }),
-      );
-      // In the same tick, so the same write: a run with a fixed plan is never journaled without it.
-      if (fixed) journal.emit(kept({ type: 'plan.created', plan: fixed.plan, planner: fixed.planner, reason: fixed.reason }));
+      ];
+      // In the same write: a run with a fixed plan is never journaled without it.
+      if (fixed) start.push(kept({ type: 'plan.created', plan: fixed.plan, planner: fixed.planner, reason: fixed.reason }));
+      await journal.begin(record, start);
       return this.drive({ runId, goal, params, manifest: this.manifest, journal, control, outDir, ...(options.autoApprove ? { autoApprove: options.autoApprove } : {}) }, owned ? 1 : undefined, options);
     });
   }
@@ -141,20 +142,10 @@ export class Orchestrator {
     if (this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
     const events = await this.store.readEvents(runId);
     const started = events.find((e): e is Extract<RunEvent, { type: 'run.started' }> => e.type === 'run.started');
-    if (!started) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in this journal`, { runId, retryable: false });
+    if (!started) return this.endUnstarted(runId, events, options);
     const last = events[events.length - 1];
     if (last?.type === 'run.ended') throw notResumable(runId, `it already ended ${last.status}`);
-    let fence: number | undefined;
-    let reason: string | undefined;
-    if (supportsOwnership(this.store)) {
-      const ownership = await this.store.ownership(runId);
-      if (!ownership || isFinalStatus(ownership.status)) throw notResumable(runId, `it is ${ownership?.status ?? 'gone'}`);
-      const gone = ownerGone(ownership, leaseMs());
-      if (!gone && ownership.owner) throw notResumable(runId, `it is running in process ${ownership.owner.pid} on ${ownership.owner.host} (last heartbeat ${Math.round((ownership.heartbeatAgeMs ?? 0) / 1000)} s ago); cancel it with \`baton runs cancel ${runId}\` or wait for it`);
-      fence = await this.store.claim(runId, PROCESS_OWNER, ownership.fence);
-      if (fence === undefined) throw notResumable(runId, 'another process took it over just now');
-      reason = gone;
-    }
+    const { fence, reason } = await this.takeOver(runId);
     const { manifest, note } = this.manifestOf(started, options.useCurrentManifest === true);
     const outDir = options.outDir ?? (typeof started.options?.['outDir'] === 'string' ? started.options['outDir'] : undefined);
     const handle = this.track(runId, options, async (control) => {
@@ -168,6 +159,38 @@ export class Orchestrator {
     });
     if (note) handle.note = note;
     return handle;
+  }
+
+  /** Claims a run whose owner is gone, where the journal records ownership; refuses one whose owner is alive. */
+  private async takeOver(runId: string): Promise<{ fence?: number | undefined; reason?: string | undefined; owner?: RunOwner | undefined }> {
+    if (!supportsOwnership(this.store)) return {};
+    const ownership = await this.store.ownership(runId);
+    if (!ownership || isFinalStatus(ownership.status)) throw notResumable(runId, `it is ${ownership?.status ?? 'gone'}`);
+    const gone = ownerGone(ownership, leaseMs());
+    if (!gone && ownership.owner) throw notResumable(runId, `it is running in process ${ownership.owner.pid} on ${ownership.owner.host} (last heartbeat ${Math.round((ownership.heartbeatAgeMs ?? 0) / 1000)} s ago); cancel it with \`baton runs cancel ${runId}\` or wait for it`);
+    const fence = await this.store.claim(runId, PROCESS_OWNER, ownership.fence);
+    if (fence === undefined) throw notResumable(runId, 'another process took it over just now');
+    return { fence, reason: gone, owner: ownership.owner };
+  }
+
+  /** Takes over a run registered without its start and ends it (see {@link endUnstartedRun}). */
+  private async endUnstarted(runId: string, journaled: readonly RunEvent[], options: ResumeOptions): Promise<RunHandle> {
+    const record = await this.store.getRun(runId);
+    if (!record) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in this journal`, { runId, retryable: false });
+    if (isFinalStatus(record.status)) throw notResumable(runId, `it already ended ${record.status}`);
+    const { fence, reason, owner } = await this.takeOver(runId);
+    return this.track(runId, options, (control) =>
+      endUnstartedRun({
+        record,
+        journal: this.journal(runId, options, control, fence, journaled.at(-1)?.seq ?? 0),
+        startedBy: owner,
+        takenBy: PROCESS_OWNER,
+        why: reason,
+        manifest: this.manifest,
+        control,
+        integrator: () => (this.runServices ??= this.services()).integrator(this.manifest),
+      }),
+    );
   }
 
   /**

@@ -145,7 +145,8 @@ describe('HTTP API', () => {
       expect(JSON.parse(text)).toEqual({ error: { code: 'INTERNAL', message: expect.stringContaining('logged on the server') } });
       expect(text).not.toContain('boom');
       // A run the journal refuses is not reported as started.
-      Object.assign(broken.server.orchestrator.store, { createRun: () => Promise.reject(new Error('disk full')) });
+      const diskFull = (): Promise<never> => Promise.reject(new Error('disk full'));
+      Object.assign(broken.server.orchestrator.store, { createRun: diskFull, createRunWithEvents: diskFull });
       const post = await postJson(`${broken.url}/v1/runs`, { goal: 'make a report' });
       expect(post.status).toBe(500);
       expect(((await post.json()) as ErrorBody).error.code).toBe('INTERNAL');

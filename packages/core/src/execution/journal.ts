@@ -4,6 +4,7 @@ import { EVENT_SCHEMA_VERSION } from '../core/events.ts';
 import type { RunEvent, RunEventBody } from '../core/events.ts';
 import { RunResultBuilder } from '../core/reduce.ts';
 import { journaledForm } from './artifact-refs.ts';
+import type { NewRunRecord } from '../store/journal-rules.ts';
 
 export type EventListener = (event: RunEvent) => void;
 
@@ -74,21 +75,53 @@ export class RunJournal {
   }
 
   /**
+   * Registers the run in the store together with its first events, in one write, before anything
+   * else of the run happens: a process that dies while starting a run leaves the whole start in
+   * the journal or nothing, never a run without its `run.started` that no process could carry on.
+   * Listeners are told of these events once they are stored (so a run they hear of exists).
+   */
+  async begin(record: NewRunRecord, bodies: RunEventBody[]): Promise<void> {
+    const events = bodies.map((body) => this.stamp(body));
+    const { store } = this;
+    if (store.createRunWithEvents) {
+      await store.createRunWithEvents(record, events);
+    } else {
+      await store.createRun(record);
+      await store.append(this.runId, events, this.appendOptions);
+    }
+    for (const event of events) {
+      this.builder.apply(event);
+      this.tell(event);
+    }
+  }
+
+  /**
    * Journals an event. The body object becomes the event (stamped in place): do not reuse it.
    * A frequent event made with its stamps as placeholders (`runId, seq: 0, at: '', v`, as
    * `taskStarted` makes them) keeps them in the object itself instead of in a property array
    * added when it is stamped, with the same key order.
    */
   emit(body: RunEventBody | RunEvent): RunEvent {
+    const event = this.stamp(body);
+    if (this.fenced) return event;
+    this.builder.apply(event);
+    // Listeners get run.ended whole; the journal stores artifacts already journaled as references.
+    this.pending.push(event.type === 'run.ended' ? journaledForm(event, this.builder) : event);
+    this.tell(event);
+    this.scheduled ??= setImmediate(RunJournal.writeScheduled, this);
+    return event;
+  }
+
+  private stamp(body: RunEventBody | RunEvent): RunEvent {
     const event = body as RunEvent;
     event.runId = this.runId;
     event.seq = ++this.seq;
     event.at = nowIso();
     event.v = EVENT_SCHEMA_VERSION;
-    if (this.fenced) return event;
-    this.builder.apply(event);
-    // Listeners get run.ended whole; the journal stores artifacts already journaled as references.
-    this.pending.push(event.type === 'run.ended' ? journaledForm(event, this.builder) : event);
+    return event;
+  }
+
+  private tell(event: RunEvent): void {
     for (const l of this.listeners) {
       try {
         l(event);
@@ -96,8 +129,6 @@ export class RunJournal {
         // A listener's bug must not break the run.
       }
     }
-    this.scheduled ??= setImmediate(RunJournal.writeScheduled, this);
-    return event;
   }
 
   /** Waits until every emitted event is in the store; rethrows a store failure. */
