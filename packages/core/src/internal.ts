@@ -19,6 +19,7 @@ export { createJudgeIfNeeded, createPlanner } from './cli/planner-choice.ts';
 export { checkReplanProgress, renameReusedIds } from './planning/replan-rules.ts';
 export * from './store/journal-rules.ts';
 export { RUN_COLUMNS, recordFromRow } from './store/sql-rows.ts';
+export { eventJson } from './store/event-json.ts';
 export type { RunRow } from './store/sql-rows.ts';
 export { AgentVersionError, verifyAgentVersion } from './agents/version-pin.ts';
 export type { VersionVerdict } from './agents/version-pin.ts';

@@ -27,6 +27,7 @@ import {
   FINAL_STATUSES_SQL,
 } from './journal-rules.ts';
 import type { NewRunRecord } from './journal-rules.ts';
+import { eventJson } from './event-json.ts';
 import { migrateSqlite } from './sqlite-migrations.ts';
 import { SqliteDecisions } from './sqlite-decisions.ts';
 import { SqliteOwnership } from './sqlite-ownership.ts';
@@ -164,7 +165,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     this.ensureOpen();
     checkNewRun(record);
     checkAppendOrder(record.runId, 0, events);
-    const bodies = events.map((event) => JSON.stringify(event));
+    const bodies = events.map(eventJson);
     try {
       const { runId, owner } = record;
       const status = statusAfter(events) ?? 'running';
@@ -189,7 +190,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     }
     checkBatch(runId, events);
     // Serialise before taking the write lock, so other processes wait as little as possible.
-    const bodies = events.map((event) => JSON.stringify(event));
+    const bodies = events.map(eventJson);
     try {
       const status = statusAfter(events) ?? null;
       const fence = options?.fence ?? null;

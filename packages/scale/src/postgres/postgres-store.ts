@@ -24,7 +24,7 @@ import type { NewRunRecord } from 'batonjs/internal';
 import { migratePostgres } from './postgres-migrations.ts';
 import { PostgresDecisions } from './postgres-decisions.ts';
 import { PostgresOwnership } from './postgres-ownership.ts';
-import { RUN_COLUMNS, recordFromRow } from 'batonjs/internal';
+import { eventJson, RUN_COLUMNS, recordFromRow } from 'batonjs/internal';
 import type { RunRow } from 'batonjs/internal';
 
 export interface PostgresRunStoreOptions {
@@ -144,7 +144,7 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
           record.owner?.id ?? null,
           statusAfter(events) ?? 'running',
           events.length,
-          JSON.stringify(events),
+          `[${events.map(eventJson).join(',')}]`,
           events.map((e) => e.type),
           events.map((e) => e.at),
         ],
@@ -174,7 +174,7 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
           events.length,
           statusAfter(events) ?? null,
           new Date().toISOString(),
-          JSON.stringify(events),
+          `[${events.map(eventJson).join(',')}]`,
           events.map((e) => e.type),
           events.map((e) => e.at),
           options?.fence ?? null,
