@@ -69,6 +69,11 @@ const CREATE_SQL = `
   SELECT run.run_id, e.n, ($10::text[])[e.n], ($11::text[])[e.n], e.value
     FROM run, json_array_elements($9::json) WITH ORDINALITY AS e(value, n)`;
 
+/** A batch as the events INSERTs take it (three parameters): its JSON array, then each event's type and time. */
+function eventColumns(events: readonly RunEvent[]): [string, string[], string[]] {
+  return [`[${events.map(eventJson).join(',')}]`, events.map((e) => e.type), events.map((e) => e.at)];
+}
+
 const UNIQUE_VIOLATION = '23505';
 
 /**
@@ -144,9 +149,7 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
           record.owner?.id ?? null,
           statusAfter(events) ?? 'running',
           events.length,
-          `[${events.map(eventJson).join(',')}]`,
-          events.map((e) => e.type),
-          events.map((e) => e.at),
+          ...eventColumns(events),
         ],
       });
     } catch (e) {
@@ -174,9 +177,7 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
           events.length,
           statusAfter(events) ?? null,
           new Date().toISOString(),
-          `[${events.map(eventJson).join(',')}]`,
-          events.map((e) => e.type),
-          events.map((e) => e.at),
+          ...eventColumns(events),
           options?.fence ?? null,
         ],
       });
