@@ -139,7 +139,9 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       `UPDATE runs SET event_count = event_count + @count, updated_at = @now
         WHERE run_id = @runId AND event_count = @before AND (@fence IS NULL OR fence = @fence)`,
     );
-    this.selectFirstRow = db.prepare('SELECT last_seq, body FROM events WHERE run_id = ? AND seq = 1');
+    // Only a first row the batch continues (it holds every event before it): any later append finds
+    // none by the key, without reading a body of up to ROW_CHARS.
+    this.selectFirstRow = db.prepare('SELECT last_seq, body FROM events WHERE run_id = ? AND seq = 1 AND coalesce(last_seq, 1) = ?');
     this.extendFirstRow = db.prepare('UPDATE events SET type = ?, at = ?, body = ?, last_seq = ? WHERE run_id = ? AND seq = 1');
     this.deleteEvents = db.prepare('DELETE FROM events WHERE run_id = ?');
     this.deleteRunRow = db.prepare('DELETE FROM runs WHERE run_id = ?');
@@ -218,7 +220,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       checkContinues(runId, Number(row['event_count']), firstSeq);
       throw concurrentAppendError(runId, firstSeq);
     }
-    if (!(before > 0 && this.extendedFirstRow(runId, events, bodies))) this.insertEventRows(runId, events, bodies);
+    if (!(before > 0 && this.extendedFirstRow(runId, before, events, bodies))) this.insertEventRows(runId, events, bodies);
     if (status !== null && isFinalStatus(status)) this.decisions.clearAll(runId);
   }
 
@@ -233,8 +235,8 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   }
 
   /** Writes the batch into the run's first row when it fits there (see EXTEND_CHARS); false when it does not. */
-  private extendedFirstRow(runId: string, events: readonly RunEvent[], bodies: readonly string[]): boolean {
-    const row = this.selectFirstRow.get(runId) as FirstRow | undefined;
+  private extendedFirstRow(runId: string, before: number, events: readonly RunEvent[], bodies: readonly string[]): boolean {
+    const row = this.selectFirstRow.get(runId, before) as FirstRow | undefined;
     const values = row && extendedRow(row, events, bodies);
     if (!values) return false;
     this.extendFirstRow.run(...values, runId);
