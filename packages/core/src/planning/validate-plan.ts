@@ -34,8 +34,9 @@ export function validatePlan(plan: Plan, manifest: Manifest, available: readonly
     return problems;
   }
   const ids = new Set(plan.tasks.map((t) => t.id));
+  const lists = new ListLookup();
   problems.push(...checkIds(plan.tasks));
-  for (const task of plan.tasks) problems.push(...checkAgentFit(task, manifest), ...checkDependsOn(task, ids));
+  for (const task of plan.tasks) problems.push(...checkAgentFit(task, manifest, lists), ...checkDependsOn(task, ids));
   for (const cycle of findCycles(plan.tasks)) {
     problems.push({
       ...taskRef(cycle[0]),
@@ -43,7 +44,7 @@ export function validatePlan(plan: Plan, manifest: Manifest, available: readonly
     });
   }
   const existing = new Set(available);
-  problems.push(...checkInputs(plan.tasks, manifest, existing), ...checkRequested(plan, existing), ...checkExcluded(plan));
+  problems.push(...checkInputs(plan.tasks, manifest, existing, lists), ...checkRequested(plan, existing), ...checkExcluded(plan));
   return problems;
 }
 
@@ -95,7 +96,7 @@ function checkIds(tasks: readonly PlanTask[]): PlanProblem[] {
   return problems;
 }
 
-function checkAgentFit(task: PlanTask, manifest: Manifest): PlanProblem[] {
+function checkAgentFit(task: PlanTask, manifest: Manifest, lists: ListLookup): PlanProblem[] {
   const { orchestrator } = manifest;
   const agent = manifest.agents[task.agent];
   const at = { taskId: task.id };
@@ -110,16 +111,35 @@ function checkAgentFit(task: PlanTask, manifest: Manifest): PlanProblem[] {
     problems.push({ ...at, message: `task ${q(task.id)} produces nothing; list in "produces" what it makes, from agent ${q(agent.name)}'s produces: ${list(agent.produces)}` });
   }
   for (const artifact of task.produces) {
-    if (agent.produces.includes(artifact)) continue;
+    if (lists.has(agent.produces, artifact)) continue;
     const makers = orchestrator.subagents.filter((name) => manifest.agents[name]?.produces.includes(artifact));
     const hint = makers.length > 0 ? `; ${q(artifact)} is produced by: ${list(makers)}` : `; no subagent produces ${q(artifact)}`;
     problems.push({ ...at, message: `task ${q(task.id)} lists ${q(artifact)} in produces, but agent ${q(agent.name)} produces only: ${list(agent.produces)}${hint}` });
   }
   for (const artifact of task.consumes) {
-    if (agent.consumes.includes(artifact)) continue;
+    if (lists.has(agent.consumes, artifact)) continue;
     problems.push({ ...at, message: `task ${q(task.id)} lists ${q(artifact)} in consumes, but agent ${q(agent.name)} consumes only: ${list(agent.consumes)}` });
   }
   return problems;
+}
+
+/**
+ * Whether a list holds an item: a scan for a short list, a set made once per list (for one
+ * validation: lists may change between them) for a long one. A join over thousands of tasks
+ * consumes thousands of artifacts, and a scan per artifact made its checks quadratic.
+ */
+class ListLookup {
+  private readonly sets = new Map<readonly string[], ReadonlySet<string>>();
+
+  has(list: readonly string[], item: string): boolean {
+    if (list.length <= 16) return list.includes(item);
+    let set = this.sets.get(list);
+    if (!set) {
+      set = new Set(list);
+      this.sets.set(list, set);
+    }
+    return set.has(item);
+  }
 }
 
 const subagentSets = new WeakMap<Manifest, Set<string>>();
@@ -151,7 +171,7 @@ function checkDependsOn(task: PlanTask, ids: ReadonlySet<string>): PlanProblem[]
 }
 
 /** Every consumed artifact must come from exactly one task upstream of its consumer (or already exist). */
-function checkInputs(tasks: readonly PlanTask[], manifest: Manifest, available: ReadonlySet<string>): PlanProblem[] {
+function checkInputs(tasks: readonly PlanTask[], manifest: Manifest, available: ReadonlySet<string>, lists: ListLookup): PlanProblem[] {
   const byId = new Map<string, PlanTask>();
   for (const t of tasks) if (!byId.has(t.id)) byId.set(t.id, t);
   const producers = new Map<string, string[]>();
@@ -171,7 +191,7 @@ function checkInputs(tasks: readonly PlanTask[], manifest: Manifest, available: 
   for (const task of byId.values()) {
     for (const artifact of new Set(task.consumes)) {
       const all = producers.get(artifact) ?? [];
-      if (all.length === 1 && all[0] !== task.id && task.dependsOn.includes(all[0]!)) continue;
+      if (all.length === 1 && all[0] !== task.id && lists.has(task.dependsOn, all[0]!)) continue;
       const found = all.filter((id) => id !== task.id && dependsOn(task.id, id));
       if (found.length === 1 || (found.length === 0 && available.has(artifact))) continue;
       problems.push({ taskId: task.id, message: inputProblem(task, artifact, found, all, manifest) });

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BatonError } from '../../src/core/errors.ts';
-import type { AgentSpec, Manifest } from '../../src/core/types.ts';
+import type { AgentSpec, Manifest, Plan } from '../../src/core/types.ts';
 import { planGoal } from '../../src/planning/builtin-planner.ts';
 import { validatePlan } from '../../src/planning/validate-plan.ts';
-import { agent, manifest } from './fixtures.ts';
+import { agent, manifest, task } from './fixtures.ts';
 
 /**
  * A layered manifest: agent i produces `part-<i>` and consumes the parts of up to two agents
@@ -69,5 +69,48 @@ describe('any manifest and goal', () => {
       }),
       { numRuns: 200, seed: 20260101 },
     );
+  });
+});
+
+describe('validating a wide join', () => {
+  const width = 2000;
+  const parts = Array.from({ length: width }, (_, i) => `part-${i}`);
+
+  function joinCase(): { m: Manifest; plan: Plan } {
+    const makers = parts.map((p, i) => agent(`maker-${i}`, { description: `Makes ${p}`, produces: [p] }));
+    const join = agent('join', { description: 'Joins every part', consumes: [...parts], produces: ['whole'] });
+    const m = manifest({ name: 'joiner', description: 'Joins parts', deliverable: ['whole'] }, [...makers, join]);
+    const plan: Plan = {
+      tasks: [
+        ...parts.map((p, i) => task(`make-${i}`, { agent: `maker-${i}`, produces: [p] })),
+        task('join', { agent: 'join', dependsOn: parts.map((_, i) => `make-${i}`), consumes: [...parts], produces: ['whole'] }),
+      ],
+      requested: ['whole'],
+    };
+    return { m, plan };
+  }
+
+  it(`accepts a join of ${width} parallel tasks`, () => {
+    const { m, plan } = joinCase();
+    expect(validatePlan(plan, m)).toEqual([]);
+  });
+
+  it('finds the one producer missing from a long dependsOn', () => {
+    const { m, plan } = joinCase();
+    const join = plan.tasks.at(-1)!;
+    join.dependsOn = join.dependsOn.filter((id) => id !== 'make-777');
+    expect(validatePlan(plan, m).map((p) => p.message)).toEqual([
+      `task "join" consumes "part-777", but no task it depends on (directly or through other tasks) produces it; add "make-777" to its dependsOn`,
+    ]);
+  });
+
+  it("finds the one consumed artifact missing from its agent's long consumes, also when it went missing after an earlier check", () => {
+    const { m, plan } = joinCase();
+    expect(validatePlan(plan, m)).toEqual([]);
+    const join = m.agents.join!;
+    join.consumes = join.consumes.filter((p) => p !== 'part-1234');
+    const problems = validatePlan(plan, m);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.message).toMatch(/^task "join" lists "part-1234" in consumes, but agent "join" consumes only: /);
   });
 });
