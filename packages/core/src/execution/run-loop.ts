@@ -14,6 +14,7 @@ import type { RunJournal } from './journal.ts';
 import { advance, decideAfterFailure } from './ladder.ts';
 import type { LadderState } from './ladder.ts';
 import type { Limiter } from './limiter.ts';
+import { inNextTurn, turnSpent } from './turn-budget.ts';
 
 /**
  * Why a run stopped before its plan was done (`lost`: another process took the run over;
@@ -279,12 +280,20 @@ export class RunLoop implements TaskInputSource {
 
   private launch(id: string, agentName: string, feedback: string | undefined): void {
     this.running++;
+    // The slot is taken now, so the loop launches no more than maxParallel meanwhile.
+    if (turnSpent()) return inNextTurn(() => this.launchNow(id, agentName, feedback));
+    this.launchNow(id, agentName, feedback);
+  }
+
+  private launchNow(id: string, agentName: string, feedback: string | undefined): void {
     const { limiter } = this.o;
     if (!limiter) return this.begin(id, agentName, feedback, undefined);
-    limiter.acquire().then(
-      (release) => this.begin(id, agentName, feedback, release),
-      (e: unknown) => this.attemptEnded(id, () => this.failTask(id, `internal error: ${errorMessage(e)}`), undefined),
-    );
+    const failed = (e: unknown): void => this.attemptEnded(id, () => this.failTask(id, `internal error: ${errorMessage(e)}`), undefined);
+    try {
+      limiter.acquire().then((release) => this.begin(id, agentName, feedback, release), failed);
+    } catch (e) {
+      failed(e);
+    }
   }
 
   /**

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { defineAgent } from '../../src/agents/define-agent.ts';
+import type { Agent } from '../../src/core/contracts.ts';
+import type { Plan } from '../../src/core/types.ts';
+import { createOrchestrator } from '../../src/create-orchestrator.ts';
+import { MemoryRunStore } from '../../src/store/index.ts';
+
+const spin = (ms: number): void => {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+};
+
+/**
+ * A chain of `n` in-process steps, each computing for `ms` and answering in a microtask: a run of
+ * it never gives the event loop a turn of its own.
+ */
+function busyChain(n: number, ms: number): { agents: Agent[]; plan: Plan } {
+  const agents: Agent[] = [];
+  const tasks: Plan['tasks'] = [];
+  for (let i = 0; i < n; i++) {
+    const consumes = i === 0 ? [] : [`c${i - 1}`];
+    agents.push(
+      defineAgent({
+        name: `s${i}`,
+        description: `step ${i}`,
+        consumes,
+        produces: [`c${i}`],
+        run: async () => {
+          spin(ms);
+          return { [`c${i}`]: i };
+        },
+      }),
+    );
+    tasks.push({ id: `s${i}`, title: `step ${i}`, instructions: '', agent: `s${i}`, dependsOn: i === 0 ? [] : [`s${i - 1}`], consumes, produces: [`c${i}`] });
+  }
+  return { agents, plan: { tasks, requested: [`c${n - 1}`] } };
+}
+
+describe('a run of in-process agents that never leave the event loop', () => {
+  it('stops at its run timeout', async () => {
+    const { agents, plan } = busyChain(300, 1);
+    const result = await createOrchestrator({ name: 'busy', agents, policy: { runTimeoutMs: 60 } }).run('count', { plan });
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/run timed out after 60 ms/);
+    const succeeded = result.tasks.filter((t) => t.status === 'succeeded').length;
+    expect(succeeded).toBeGreaterThan(0);
+    expect(succeeded).toBeLessThan(300);
+  });
+
+  it('is journaled while it runs, and a cancel from a timer reaches it', async () => {
+    const { agents, plan } = busyChain(300, 1);
+    const store = new MemoryRunStore();
+    const handle = createOrchestrator({ name: 'busy', agents, store }).start('count', { plan });
+    let ended = false;
+    void handle.result.then(() => (ended = true));
+    const midway = await new Promise<{ endedThen: boolean; journaled: number }>((resolve, reject) => {
+      setTimeout(() => {
+        const endedThen = ended;
+        store.readEvents(handle.runId).then((events) => {
+          handle.cancel('stopped by a timer');
+          resolve({ endedThen, journaled: events.filter((e) => e.type === 'task.succeeded').length });
+        }, reject);
+      }, 60);
+    });
+    const result = await handle.result;
+    expect(midway.endedThen).toBe(false);
+    expect(midway.journaled).toBeGreaterThan(0);
+    expect(result.status).toBe('cancelled');
+    expect(result.reason).toBe('stopped by a timer');
+    expect(result.tasks.filter((t) => t.status === 'succeeded').length).toBeLessThan(300);
+    expect((await store.readEvents(handle.runId)).at(-1)?.type).toBe('run.ended');
+  });
+});
