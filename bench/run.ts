@@ -27,6 +27,8 @@ const extra: Case[] = [
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['promoted', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['deopts', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['tasks-20000', 'memory'] },
+  { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['join-10000', 'memory'] },
+  { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['join-20000', 'memory'] },
   { suite: 'journal', script: 'sqlite-journal.bench.ts', args: ['3000'] },
   { suite: 'llm-workflow', script: 'llm-workflow.bench.ts', args: ['builtin'] },
   { suite: 'llm-workflow', script: 'llm-workflow.bench.ts', args: ['llm'] },
@@ -48,7 +50,7 @@ for (const c of cases) {
 }
 
 const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) : String(v ?? ''));
-const columns = ['suite', 'case', 'store', 'planner', 'usPerRun', 'p50Us', 'p99Us', 'gcShare', 'usPerStep', 'usPerTask', 'msPerRun', 'runsPerSec', 'peakRssMb', 'keptPerRunB', 'inflightPerRunB', 'promotedPerRunB', 'dependencyDeopts', 'deoptimised', 'usPerCreateRun', 'usPerRunAppends', 'walPagesPerRun', 'wallMs', 'criticalPathMs', 'overheadMs', 'llmCalls', 'error'];
+const columns = ['suite', 'case', 'store', 'planner', 'usPerRun', 'p50Us', 'p99Us', 'gcShare', 'usPerStep', 'usPerTask', 'msPerRun', 'maxLoopGapMs', 'runsPerSec', 'peakRssMb', 'keptPerRunB', 'inflightPerRunB', 'promotedPerRunB', 'dependencyDeopts', 'deoptimised', 'usPerCreateRun', 'usPerRunAppends', 'walPagesPerRun', 'wallMs', 'criticalPathMs', 'overheadMs', 'llmCalls', 'error'];
 const used = columns.filter((col) => results.some((r) => r[col] !== undefined));
 const rows = results.map((r) => used.map((col) => fmt(r[col])));
 const widths = used.map((col, i) => Math.max(col.length, ...rows.map((r) => r[i]!.length)));
