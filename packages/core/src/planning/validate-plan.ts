@@ -184,18 +184,25 @@ function checkInputs(tasks: readonly PlanTask[], manifest: Manifest, available: 
   }
 
   const problems: PlanProblem[] = [];
-  // The transitive closure costs O(n²/32); most plans never need it, because the only producer
-  // of an artifact is a direct dependency of its consumer. Build it on first need.
-  let closure: ((a: string, b: string) => boolean) | undefined;
-  const dependsOn = (a: string, b: string): boolean => (closure ??= dependsTransitively([...byId.values()]))(a, b);
+  // Most inputs need no closure: the only producer of the artifact is a direct dependency of its
+  // consumer. The others are checked together, against a closure over their producers only.
+  const indirect: { task: PlanTask; artifact: string; all: string[] }[] = [];
   for (const task of byId.values()) {
     for (const artifact of new Set(task.consumes)) {
       const all = producers.get(artifact) ?? [];
       if (all.length === 1 && all[0] !== task.id && lists.has(task.dependsOn, all[0]!)) continue;
-      const found = all.filter((id) => id !== task.id && dependsOn(task.id, id));
-      if (found.length === 1 || (found.length === 0 && available.has(artifact))) continue;
-      problems.push({ taskId: task.id, message: inputProblem(task, artifact, found, all, manifest) });
+      if (all.length === 0 && available.has(artifact)) continue;
+      indirect.push({ task, artifact, all });
     }
+  }
+  if (indirect.length === 0) return problems;
+  const asked = new Set<string>();
+  for (const { all } of indirect) for (const id of all) asked.add(id);
+  const dependsOn = dependsTransitively([...byId.values()], asked);
+  for (const { task, artifact, all } of indirect) {
+    const found = all.filter((id) => id !== task.id && dependsOn(task.id, id));
+    if (found.length === 1 || (found.length === 0 && available.has(artifact))) continue;
+    problems.push({ taskId: task.id, message: inputProblem(task, artifact, found, all, manifest) });
   }
   return problems;
 }

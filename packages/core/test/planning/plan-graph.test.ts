@@ -91,6 +91,19 @@ describe('dependsTransitively', () => {
     expect(dependsOn('t3', 'ghost')).toBe(false);
   });
 
+  it('answers the same for the tasks it is told will be asked about, and never for the others', () => {
+    const tasks = Array.from({ length: 70 }, (_, i) =>
+      task(`t${i}`, { agent: 'x', produces: [], dependsOn: i === 0 ? [] : i === 40 ? ['t5'] : [`t${i - 1}`] }),
+    );
+    const all = dependsTransitively(tasks);
+    const asked = ['t0', 't5', 't39', 't41', 't63', 't64', 'ghost'];
+    const some = dependsTransitively(tasks, asked);
+    for (const a of tasks) for (const b of asked) expect(some(a.id, b)).toBe(all(a.id, b));
+    expect(some('t69', 't0')).toBe(true);
+    expect(some('t69', 't68')).toBe(false);
+    expect(dependsTransitively(tasks, [])('t69', 't0')).toBe(false);
+  });
+
   it('still answers for a plan with a cycle', () => {
     const dependsOn = dependsTransitively([
       task('a', { agent: 'x', produces: [], dependsOn: ['b'] }),

@@ -114,3 +114,40 @@ describe('validating a wide join', () => {
     expect(problems[0]!.message).toMatch(/^task "join" lists "part-1234" in consumes, but agent "join" consumes only: /);
   });
 });
+
+describe('validating a long chain that consumes from far upstream', () => {
+  const length = 5000;
+
+  function chainCase(): { m: Manifest; plan: Plan } {
+    const source = agent('source', { description: 'Makes the settings', produces: ['settings'] });
+    const steps = Array.from({ length }, (_, i) =>
+      agent(`step-${i}`, { description: `Step ${i}`, consumes: i === 0 ? ['settings'] : ['settings', `out-${i - 1}`], produces: [`out-${i}`] }),
+    );
+    const m = manifest({ name: 'chain', description: 'A long chain', deliverable: [`out-${length - 1}`] }, [source, ...steps]);
+    const plan: Plan = {
+      tasks: [
+        task('source', { agent: 'source', produces: ['settings'] }),
+        ...steps.map((s, i) => task(`s${i}`, { agent: s.name, dependsOn: [i === 0 ? 'source' : `s${i - 1}`], consumes: s.consumes, produces: s.produces })),
+      ],
+      requested: [`out-${length - 1}`],
+    };
+    return { m, plan };
+  }
+
+  it(`accepts ${length} tasks each consuming the first task's artifact through the chain`, () => {
+    const { m, plan } = chainCase();
+    expect(validatePlan(plan, m)).toEqual([]);
+  });
+
+  it('reports each task cut off from that artifact when a link of the chain is removed', () => {
+    const { m, plan } = chainCase();
+    const cut = plan.tasks.find((t) => t.id === 's4000')!;
+    cut.dependsOn = [];
+    cut.consumes = ['settings'];
+    const problems = validatePlan(plan, m);
+    expect(problems.map((p) => p.taskId)).toEqual(Array.from({ length: length - 4000 }, (_, i) => `s${4000 + i}`));
+    expect(problems[1]!.message).toBe(
+      `task "s4001" consumes "settings", but no task it depends on (directly or through other tasks) produces it; add "source" to its dependsOn`,
+    );
+  });
+});
