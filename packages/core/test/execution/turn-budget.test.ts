@@ -7,6 +7,13 @@ const spin = (ms: number): void => {
 };
 const nextMacrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** Starts a turn and runs it past the budget. */
+async function spendATurn(): Promise<void> {
+  await nextMacrotask();
+  turnSpent();
+  spin(TURN_BUDGET_MS + 2);
+}
+
 describe('turn budget', () => {
   it('is not spent at the first ask of a turn, and is once the turn ran past the budget', async () => {
     await nextMacrotask();
@@ -20,18 +27,14 @@ describe('turn budget', () => {
   });
 
   it('starts counting again in the next turn', async () => {
-    await nextMacrotask();
-    turnSpent();
-    spin(TURN_BUDGET_MS + 2);
+    await spendATurn();
     expect(turnSpent()).toBe(true);
     await nextMacrotask();
     expect(turnSpent()).toBe(false);
   });
 
   it('runs put-off launches in a later turn, oldest first', async () => {
-    await nextMacrotask();
-    turnSpent();
-    spin(TURN_BUDGET_MS + 2);
+    await spendATurn();
     expect(turnSpent()).toBe(true);
     const order: string[] = [];
     inNextTurn(() => order.push('first'));
@@ -44,9 +47,7 @@ describe('turn budget', () => {
   });
 
   it('counts the put-off launches as a turn of their own', async () => {
-    await nextMacrotask();
-    turnSpent();
-    spin(TURN_BUDGET_MS + 2);
+    await spendATurn();
     const seen: boolean[] = [];
     inNextTurn(() => {
       seen.push(turnSpent());
@@ -58,9 +59,7 @@ describe('turn budget', () => {
   });
 
   it('runs the launches behind one that throws, and warns of it', async () => {
-    await nextMacrotask();
-    turnSpent();
-    spin(TURN_BUDGET_MS + 2);
+    await spendATurn();
     const warnings: string[] = [];
     const onWarning = (w: Error): void => void warnings.push(w.message);
     process.on('warning', onWarning);
