@@ -279,7 +279,6 @@ function deopts(): Record<string, unknown> {
   return { dependencyDeopts: functions.length, ...(functions.length > 0 ? { deoptimised: functions.join(' ') } : {}) };
 }
 
-/** One run of a plan of `n` tasks in layers of 100: time and memory should grow linearly with n. */
 /**
  * One run of an n-task plan, its first (so its validation is in it): the time and peak RSS. Then,
  * in a third run of the same plan, the longest the event loop went without a turn (the largest

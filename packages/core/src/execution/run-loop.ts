@@ -288,12 +288,10 @@ export class RunLoop implements TaskInputSource {
   private launchNow(id: string, agentName: string, feedback: string | undefined): void {
     const { limiter } = this.o;
     if (!limiter) return this.begin(id, agentName, feedback, undefined);
-    const failed = (e: unknown): void => this.attemptEnded(id, () => this.failTask(id, `internal error: ${errorMessage(e)}`), undefined);
-    try {
-      limiter.acquire().then((release) => this.begin(id, agentName, feedback, release), failed);
-    } catch (e) {
-      failed(e);
-    }
+    limiter.acquire().then(
+      (release) => this.begin(id, agentName, feedback, release),
+      (e: unknown) => this.attemptEnded(id, () => this.failTask(id, `internal error: ${errorMessage(e)}`), undefined),
+    );
   }
 
   /**
