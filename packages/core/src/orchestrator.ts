@@ -29,6 +29,7 @@ import { MemoryRunStore } from './store/memory-store.ts';
 import type { NewRunRecord } from './store/journal-rules.ts';
 import { supportsOwnership } from './store/ownership.ts';
 import { resolveParams } from './validation/params.ts';
+import { runAdmission } from './execution/turn-budget.ts';
 
 export type { AwaitedDecision, CancelRequest, DecisionOutcome, OrchestratorOptions, ResumeOptions, RunHandle, RunOptions } from './orchestrator-options.ts';
 
@@ -106,6 +107,8 @@ export class Orchestrator {
     if (fixed && !goal.trim()) goal = fixed.goal;
     const runId = options.runId ?? newRunId();
     return this.track(runId, options, async (control) => {
+      const admission = runAdmission();
+      if (admission) await admission;
       const snapshot = snapshotOf(this.manifest);
       const outDir = options.outDir ?? resolveOutDir(this.options.outDir, runId);
       const owned = supportsOwnership(this.store);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TURN_BUDGET_MS, inNextTurn, turnSpent } from '../../src/execution/turn-budget.ts';
+import { RUN_STARTS_PER_TURN, TURN_BUDGET_MS, inNextTurn, runAdmission, turnSpent } from '../../src/execution/turn-budget.ts';
 
 const spin = (ms: number): void => {
   const until = performance.now() + ms;
@@ -73,5 +73,54 @@ describe('turn budget', () => {
     process.off('warning', onWarning);
     expect(ran).toEqual(['after']);
     expect(warnings).toEqual(['a launch put off to the next turn threw: Error: a bug']);
+  });
+
+  it('lets a turn begin so many runs, and the rest in the turns after, in the order asked', async () => {
+    await nextMacrotask();
+    const asked = RUN_STARTS_PER_TURN * 2 + 5;
+    const turn: number[] = new Array<number>(asked);
+    let current = 0;
+    // A check-phase callback of its own, once per turn of the event loop (before the budget's own).
+    let ticking = true;
+    const tick = (): void => {
+      current++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < asked; i++) {
+      const admission = runAdmission();
+      if (!admission) turn[i] = current;
+      else waits.push(admission.then(() => void (turn[i] = current)));
+    }
+    expect(waits).toHaveLength(asked - RUN_STARTS_PER_TURN);
+    await Promise.all(waits);
+    ticking = false;
+    const perTurn = new Map<number, number>();
+    for (const t of turn) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+    expect([...perTurn.values()].every((n) => n <= RUN_STARTS_PER_TURN)).toBe(true);
+    expect(perTurn.size).toBeGreaterThanOrEqual(3);
+    // Admitted in the order asked: the turns never go back.
+    expect(turn.every((t, i) => i === 0 || t >= turn[i - 1]!)).toBe(true);
+  });
+
+  it('queues a run behind those already waiting, even in a turn with starts to spare', async () => {
+    await nextMacrotask();
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < RUN_STARTS_PER_TURN + 1; i++) {
+      const admission = runAdmission();
+      if (admission) waits.push(admission);
+    }
+    expect(waits).toHaveLength(1);
+    const order: string[] = [];
+    void waits[0]!.then(() => order.push('waited'));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // A new turn has starts to spare, but the run asked for first goes first.
+    const late = runAdmission();
+    if (late) void late.then(() => order.push('late'));
+    else order.push('late');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextMacrotask();
+    expect(order).toEqual(['waited', 'late']);
   });
 });

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { defineAgent } from '../../src/agents/define-agent.ts';
 import type { Agent } from '../../src/core/contracts.ts';
+import type { RunEvent } from '../../src/core/events.ts';
 import type { Plan } from '../../src/core/types.ts';
 import { createOrchestrator } from '../../src/create-orchestrator.ts';
+import { RUN_STARTS_PER_TURN } from '../../src/execution/turn-budget.ts';
 import { MemoryRunStore } from '../../src/store/index.ts';
 
 const spin = (ms: number): void => {
@@ -69,5 +71,30 @@ describe('a run of in-process agents that never leave the event loop', () => {
     expect(result.reason).toBe('stopped by a timer');
     expect(result.tasks.filter((t) => t.status === 'succeeded').length).toBeLessThan(300);
     expect((await store.readEvents(handle.runId)).at(-1)?.type).toBe('run.ended');
+  });
+
+  it('begins a burst of runs a turn at a time: each run ends before most of the others begin', async () => {
+    const { agents, plan } = busyChain(5, 0);
+    const o = createOrchestrator({ name: 'burst', agents });
+    const runs = 1000;
+    let inFlight = 0;
+    let most = 0;
+    const began: string[] = [];
+    const onEvent = (e: RunEvent): void => {
+      if (e.type === 'run.started') {
+        began.push(e.runId);
+        most = Math.max(most, ++inFlight);
+      } else if (e.type === 'run.ended') {
+        inFlight--;
+      }
+    };
+    const handles = Array.from({ length: runs }, () => o.start('count', { plan, onEvent }));
+    const results = await Promise.all(handles.map((h) => h.result));
+    expect(results.every((r) => r.status === 'succeeded')).toBe(true);
+    expect(began).toEqual(handles.map((h) => h.runId));
+    // A run spans a few turns (its journal writes once per turn), so a few turns' starts overlap;
+    // begun all at once, every run was in flight before the first ended.
+    expect(most).toBeGreaterThanOrEqual(RUN_STARTS_PER_TURN);
+    expect(most).toBeLessThan(runs / 2);
   });
 });
