@@ -54,15 +54,12 @@ export class Deadlines {
     if (this.live === 0) this.timer?.unref();
   }
 
+  // The arrays keep their length when the last deadline goes: emptied, they gave back their
+  // backing stores, and a chain of attempts, one at a time, made three new ones per attempt.
   private release(slot: number): void {
     this.owners[slot] = undefined;
-    if (--this.live === 0) {
-      this.owners.length = 0;
-      this.dues.length = 0;
-      this.free.length = 0;
-    } else {
-      this.free.push(slot);
-    }
+    this.live--;
+    this.free.push(slot);
   }
 
   private arm(at: number, ms: number): void {
