@@ -238,17 +238,21 @@ class Attempt implements DeadlineOwner, AbortWatcher {
     if (this.finished) return;
     const late = this.inThread && lateAnswer(this.ctx);
     if (late) return this.finish(failure(late, this.control.reason, this.usage));
-    // An answer read while the verdict is being made counts only if the verdict says it was in time.
-    if (this.verdict) {
-      this.verdict.then((inTime) => {
-        if (this.finished) return;
-        if (inTime) return this.judge(raw);
-        this.timeOut();
-      }, this.onError);
-      return;
-    }
+    if (this.verdict) return this.judgeAfterVerdict(this.verdict, raw);
     this.judge(raw);
   };
+
+  // The closures of the paths few attempts take are made in methods of their own: a function that
+  // makes a closure over its variables allocates their context on every call, taken or not.
+
+  /** An answer read while the verdict is being made counts only if the verdict says it was in time. */
+  private judgeAfterVerdict(verdict: Promise<boolean>, raw: unknown): void {
+    verdict.then((inTime) => {
+      if (this.finished) return;
+      if (inTime) return this.judge(raw);
+      this.timeOut();
+    }, this.onError);
+  }
 
   private readonly onError = (e: unknown): void => {
     if (this.finished) return;
@@ -267,6 +271,10 @@ class Attempt implements DeadlineOwner, AbortWatcher {
     if (!check.ok) return this.finish(invalid(check.problems, usage));
     const output = check.output;
     if (!extraChecks) return this.finish(usage ? { status: 'succeeded', output, usage } : { status: 'succeeded', output });
+    this.checkFurther(extraChecks, output);
+  }
+
+  private checkFurther(extraChecks: NonNullable<AttemptOptions['extraChecks']>, output: AgentOutput): void {
     let problems: Promise<string[]>;
     try {
       problems = Promise.resolve(extraChecks(output, this.control.signal, this.reportUsage));
@@ -292,8 +300,12 @@ class Attempt implements DeadlineOwner, AbortWatcher {
     this.finished = true;
     attemptDeadlines.cancel(this.deadline, this);
     if (this.graceTimer) clearTimeout(this.graceTimer);
-    if (later) queueMicrotask(() => this.listener.attemptEnded(outcome));
+    if (later) this.tellInAMicrotask(outcome);
     else this.listener.attemptEnded(outcome);
+  }
+
+  private tellInAMicrotask(outcome: AttemptOutcome): void {
+    queueMicrotask(() => this.listener.attemptEnded(outcome));
   }
 }
 

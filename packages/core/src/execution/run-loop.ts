@@ -7,7 +7,7 @@ import type { AgentInput, AgentOutput, Manifest, Plan, PlanTask, Policy, Provena
 import { candidateAgents } from '../routing/index.ts';
 import type { TaskInputSource } from './approvals.ts';
 import { AttemptAbort, AttemptControl, startAttempt } from './attempt.ts';
-import type { AttemptListener, AttemptOutcome } from './attempt.ts';
+import type { AttemptListener, AttemptOptions, AttemptOutcome } from './attempt.ts';
 import { budgetExceeded } from './budgets.ts';
 import { DagState } from './dag.ts';
 import type { RunJournal } from './journal.ts';
@@ -259,6 +259,9 @@ export class RunLoop implements TaskInputSource {
     return l;
   }
 
+  // The closures of the paths few launches take are made in methods of their own: a function that
+  // makes a closure over its variables allocates their context on every call, taken or not.
+
   /** Launches the task, unless it must wait for a decision: then it is held, taking no slot, until one comes. */
   private launchOrHold(next: Relaunch): void {
     const { id, agent } = next;
@@ -267,6 +270,11 @@ export class RunLoop implements TaskInputSource {
     const gate = this.o.approvals?.gate(task, agent, this);
     if (!gate || (!(gate instanceof Promise) && gate.approved)) return this.launch(id, agent, next.feedback);
     if (!(gate instanceof Promise)) return this.failTask(id, rejectedBecause(gate));
+    this.hold(next, gate);
+  }
+
+  private hold(next: Relaunch, gate: Promise<TaskDecision>): void {
+    const { id } = next;
     const held = (this.held ??= new Map());
     held.set(id, next);
     void gate.then((decided) => {
@@ -281,13 +289,21 @@ export class RunLoop implements TaskInputSource {
   private launch(id: string, agentName: string, feedback: string | undefined): void {
     this.running++;
     // The slot is taken now, so the loop launches no more than maxParallel meanwhile.
-    if (turnSpent()) return inNextTurn(() => this.launchNow(id, agentName, feedback));
+    if (turnSpent()) return this.launchInNextTurn(id, agentName, feedback);
     this.launchNow(id, agentName, feedback);
+  }
+
+  private launchInNextTurn(id: string, agentName: string, feedback: string | undefined): void {
+    inNextTurn(() => this.launchNow(id, agentName, feedback));
   }
 
   private launchNow(id: string, agentName: string, feedback: string | undefined): void {
     const { limiter } = this.o;
     if (!limiter) return this.begin(id, agentName, feedback, undefined);
+    this.launchWithSlot(limiter, id, agentName, feedback);
+  }
+
+  private launchWithSlot(limiter: Limiter, id: string, agentName: string, feedback: string | undefined): void {
     limiter.acquire().then(
       (release) => this.begin(id, agentName, feedback, release),
       (e: unknown) => this.attemptEnded(id, () => this.failTask(id, `internal error: ${errorMessage(e)}`), undefined),
@@ -303,7 +319,7 @@ export class RunLoop implements TaskInputSource {
     const at = this.dag.indexOf(id)!;
     const task = this.tasks[at]!;
     try {
-      if (this.stopReason) return this.attemptEnded(id, () => this.cancelTask(id), release);
+      if (this.stopReason) return this.cancelledAtLaunch(id, release);
       const n = this.attemptCount[at]! + 1;
       this.attemptCount[at] = n;
       const attemptId = newAttemptId(this.o.runId, id, n);
@@ -316,26 +332,38 @@ export class RunLoop implements TaskInputSource {
       try {
         const ready = this.o.agents.readyAgent?.(agentName, this.o.manifest);
         if (ready) return this.runAgent(ready, attempt, feedback);
-        this.o.agents.agent(agentName, this.o.manifest).then((agent) => {
-          try {
-            this.runAgent(agent, attempt, feedback);
-          } catch (e) {
-            attempt.attemptEnded(internalFailure(e));
-          }
-        }, (e: unknown) => attempt.attemptEnded(internalFailure(e)));
+        this.runOnceBuilt(attempt, feedback);
       } catch (e) {
         attempt.attemptEnded(internalFailure(e));
       }
     } catch (e) {
-      this.attemptEnded(id, () => this.failTask(id, `internal error: ${errorMessage(e)}`), release);
+      this.failedAtLaunch(id, e, release);
     }
+  }
+
+  /** Runs the attempt's agent once it is built (the first attempt of an agent not built yet). */
+  private runOnceBuilt(attempt: LoopAttempt, feedback: string | undefined): void {
+    this.o.agents.agent(attempt.agentName, this.o.manifest).then((agent) => {
+      try {
+        this.runAgent(agent, attempt, feedback);
+      } catch (e) {
+        attempt.attemptEnded(internalFailure(e));
+      }
+    }, (e: unknown) => attempt.attemptEnded(internalFailure(e)));
+  }
+
+  private cancelledAtLaunch(id: string, release: (() => void) | undefined): void {
+    this.attemptEnded(id, () => this.cancelTask(id), release);
+  }
+
+  private failedAtLaunch(id: string, e: unknown, release: (() => void) | undefined): void {
+    this.attemptEnded(id, () => this.failTask(id, `internal error: ${errorMessage(e)}`), release);
   }
 
   private runAgent(agent: Agent, attempt: LoopAttempt, feedback: string | undefined): void {
     const { task, n } = attempt;
     const input: AgentInput = { runId: this.o.runId, goal: this.o.goal, task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: this.inputsOf(task), params: this.o.params, attempt: n };
     if (feedback !== undefined) input.feedback = feedback;
-    const extra = this.o.extraChecks;
     startAttempt(
       {
         agent,
@@ -345,10 +373,15 @@ export class RunLoop implements TaskInputSource {
         maxOutputBytes: this.policy.maxOutputBytes,
         controller: attempt,
         onUsage: this.onUsage,
-        extraChecks: extra && ((out, signal, report) => extra(task, agent, out, signal, report)),
+        extraChecks: this.o.extraChecks && this.extraChecksOf(task, agent),
       },
       attempt,
     );
+  }
+
+  private extraChecksOf(task: PlanTask, agent: Agent): AttemptOptions['extraChecks'] {
+    const extra = this.o.extraChecks!;
+    return (out, signal, report) => extra(task, agent, out, signal, report);
   }
 
   /** An attempt ended (told once by its {@link LoopAttempt}): what it came to is recorded, its slots given back. */
@@ -404,6 +437,11 @@ export class RunLoop implements TaskInputSource {
       this.dag.succeed(id);
       return;
     }
+    this.settleFailure(task, agent, n, attemptId, outcome);
+  }
+
+  private settleFailure(task: PlanTask, agent: string, n: number, attemptId: string, outcome: Exclude<AttemptOutcome, { status: 'succeeded' }>): void {
+    const id = task.id;
     const status = outcome.status === 'cancelled' ? 'failed' : outcome.status;
     const error = outcome.status === 'cancelled' ? `cancelled: ${outcome.error}` : outcome.error;
     const failed = { type: 'task.attempt.failed' as const, taskId: id, agent, attempt: n, attemptId, status, error };
