@@ -97,4 +97,19 @@ describe('a run of in-process agents that never leave the event loop', () => {
     expect(most).toBeGreaterThanOrEqual(RUN_STARTS_PER_TURN);
     expect(most).toBeLessThan(runs / 2);
   });
+
+  it('ends a run cancelled before its turn to begin came, and journals it', async () => {
+    const { agents, plan } = busyChain(3, 0);
+    const store = new MemoryRunStore();
+    const o = createOrchestrator({ name: 'burst', agents, store });
+    const handles = Array.from({ length: RUN_STARTS_PER_TURN + 10 }, () => o.start('count', { plan }));
+    const last = handles.at(-1)!;
+    expect(await store.getRun(last.runId)).toBeUndefined();
+    last.cancel('not wanted');
+    const results = await Promise.all(handles.map((h) => h.result));
+    expect(results.slice(0, -1).every((r) => r.status === 'succeeded')).toBe(true);
+    expect(results.at(-1)!.status).toBe('cancelled');
+    expect(results.at(-1)!.reason).toBe('not wanted');
+    expect((await store.readEvents(last.runId)).at(-1)?.type).toBe('run.ended');
+  });
 });
