@@ -134,7 +134,25 @@ export interface AttemptListener {
  */
 export function startAttempt(opts: AttemptOptions, listener: AttemptListener): void {
   const control = opts.controller instanceof AttemptControl ? opts.controller : AttemptControl.following(opts.controller);
-  new Attempt(opts, control, listener).start(opts.input);
+  new Attempt(opts.agent, opts.produces, opts.timeoutMs, opts.maxOutputBytes, opts.extraChecks, opts.onUsage, control, listener).start(opts.input);
+}
+
+/**
+ * {@link startAttempt} with its options as arguments, for the scheduler: an options object per
+ * attempt was ~90 bytes, read once.
+ */
+export function startAttemptWith(
+  agent: Agent,
+  input: AgentInput,
+  produces: readonly string[],
+  timeoutMs: number,
+  maxOutputBytes: number | undefined,
+  extraChecks: AttemptOptions['extraChecks'],
+  onUsage: AttemptOptions['onUsage'],
+  control: AttemptControl,
+  listener: AttemptListener,
+): void {
+  new Attempt(agent, produces, timeoutMs, maxOutputBytes, extraChecks, onUsage, control, listener).start(input);
 }
 
 /**
@@ -164,22 +182,27 @@ class Attempt implements DeadlineOwner, AbortWatcher {
   private readonly maxOutputBytes: number;
 
   constructor(
-    opts: AttemptOptions,
+    agent: Agent,
+    produces: readonly string[],
+    timeoutMs: number,
+    maxOutputBytes: number | undefined,
+    extraChecks: AttemptOptions['extraChecks'],
+    onUsage: AttemptOptions['onUsage'],
     private readonly control: AttemptControl,
     private readonly listener: AttemptListener,
   ) {
-    this.agent = opts.agent;
-    this.produces = opts.produces;
-    this.timeoutMs = opts.timeoutMs;
-    this.extraChecks = opts.extraChecks;
-    this.onUsage = opts.onUsage;
+    this.agent = agent;
+    this.produces = produces;
+    this.timeoutMs = timeoutMs;
+    this.extraChecks = extraChecks;
+    this.onUsage = onUsage;
     // What the agent is told, in Date.now() milliseconds; the deadline itself runs on the monotonic clock.
-    const at = Date.now() + opts.timeoutMs;
-    this.deadline = attemptDeadlines.add(opts.timeoutMs, this);
-    this.maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    const at = Date.now() + timeoutMs;
+    this.deadline = attemptDeadlines.add(timeoutMs, this);
+    this.maxOutputBytes = maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.ctx = new AttemptContext(control, this.reportUsage, at, this.maxOutputBytes, this.setAnswerCheck);
     // An agent defined in code is called directly, and its answer held to the deadline here, as its `run` would.
-    this.inThread = inThreadCode(opts.agent);
+    this.inThread = inThreadCode(agent);
   }
 
   start(input: AgentInput): void {

@@ -1,4 +1,4 @@
-import { setOwn } from '../core/artifact-names.ts';
+import { ownCopy, setOwn } from '../core/artifact-names.ts';
 import type { Agent } from '../core/contracts.ts';
 import { errorMessage } from '../core/errors.ts';
 import { newAttemptId } from '../core/ids.ts';
@@ -6,7 +6,7 @@ import { taskStarted, taskSucceeded } from '../core/kept-objects.ts';
 import type { AgentInput, AgentOutput, Manifest, Plan, PlanTask, Policy, Provenance, TaskResult, Usage } from '../core/types.ts';
 import { candidateAgents } from '../routing/index.ts';
 import type { TaskInputSource } from './approvals.ts';
-import { AttemptAbort, AttemptControl, startAttempt } from './attempt.ts';
+import { AttemptAbort, AttemptControl, startAttemptWith } from './attempt.ts';
 import type { AttemptListener, AttemptOptions, AttemptOutcome } from './attempt.ts';
 import { budgetExceeded } from './budgets.ts';
 import { DagState } from './dag.ts';
@@ -127,7 +127,6 @@ class LoopAttempt extends AttemptControl implements AttemptListener {
 export class RunLoop implements TaskInputSource {
   // Without a prototype: an artifact named like an Object.prototype member stays an own key.
   readonly artifacts: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  readonly provenance: Record<string, Provenance> = Object.create(null) as Record<string, Provenance>;
   stopReason: StopReason | undefined;
   /** True once any artifact is held (made here, restored or carried over). */
   hasArtifacts = false;
@@ -138,6 +137,15 @@ export class RunLoop implements TaskInputSource {
   // is ~600 B, and every run of the plan made three.
   private readonly tasks: readonly PlanTask[];
   private readonly attemptCount: number[];
+  /**
+   * By task position: when the task's output was recorded (1 for the first, 0 for none). The
+   * provenance of an artifact is worked out from it and the journal's records only when asked
+   * for ({@link provenanceFor}): most artifacts of a run are never delivered, and a record made
+   * for each was ~150 bytes per task held for the rest of the run.
+   */
+  private readonly madeOrder: number[];
+  private made = 0;
+  private readonly carriedProvenance: Record<string, Provenance> | undefined;
   private readonly inflight: (AttemptControl | undefined)[];
   // Made on first use: most runs retry nothing and wait for no decision (a Map each is ~300 B per run).
   private ladders: Map<string, LadderState> | undefined;
@@ -155,10 +163,11 @@ export class RunLoop implements TaskInputSource {
     this.dag = new DagState(o.plan.tasks);
     this.tasks = o.plan.tasks.slice();
     this.attemptCount = new Array<number>(this.tasks.length).fill(0);
+    this.madeOrder = new Array<number>(this.tasks.length).fill(0);
+    this.carriedProvenance = o.carried?.provenance;
     this.inflight = new Array<AttemptControl | undefined>(this.tasks.length).fill(undefined);
     if (o.carried) {
       Object.assign(this.artifacts, o.carried.artifacts);
-      Object.assign(this.provenance, o.carried.provenance);
       for (const _ in o.carried.artifacts) {
         this.hasArtifacts = true;
         break;
@@ -204,8 +213,7 @@ export class RunLoop implements TaskInputSource {
     const last = r.attempts[r.attempts.length - 1];
     this.attemptCount[at] = last?.n ?? 0;
     if (r.status === 'succeeded' && r.output) {
-      const a = [...r.attempts].reverse().find((x) => x.status === 'succeeded') ?? last;
-      this.recordArtifacts(this.tasks[at]!, r.agent, this.versionOf(r.agent), r.output, a?.n ?? 0, a?.attemptId ?? '', a?.endedAt ?? '');
+      this.recordArtifacts(at, r.output);
       this.dag.restore(r.id, 'succeeded');
     } else if (r.status === 'failed' || r.status === 'skipped') {
       this.dag.restore(r.id, r.status);
@@ -364,17 +372,15 @@ export class RunLoop implements TaskInputSource {
     const { task, n } = attempt;
     const input: AgentInput = { runId: this.o.runId, goal: this.o.goal, task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: this.inputsOf(task), params: this.o.params, attempt: n };
     if (feedback !== undefined) input.feedback = feedback;
-    startAttempt(
-      {
-        agent,
-        input,
-        produces: task.produces,
-        timeoutMs: this.o.manifest.agents[attempt.agentName]?.timeoutMs ?? this.policy.taskTimeoutMs,
-        maxOutputBytes: this.policy.maxOutputBytes,
-        controller: attempt,
-        onUsage: this.onUsage,
-        extraChecks: this.o.extraChecks && this.extraChecksOf(task, agent),
-      },
+    startAttemptWith(
+      agent,
+      input,
+      task.produces,
+      this.o.manifest.agents[attempt.agentName]?.timeoutMs ?? this.policy.taskTimeoutMs,
+      this.policy.maxOutputBytes,
+      this.o.extraChecks && this.extraChecksOf(task, agent),
+      this.onUsage,
+      attempt,
       attempt,
     );
   }
@@ -390,7 +396,7 @@ export class RunLoop implements TaskInputSource {
     this.inflight[attempt.at] = undefined;
     const { task } = attempt;
     try {
-      this.settle(task, attempt.agentName, attempt.agentVersion, attempt.n, attempt.attemptId, outcome);
+      this.settle(task, attempt.at, attempt.agentName, attempt.n, attempt.attemptId, outcome);
     } catch (e) {
       this.failTask(task.id, `internal error: ${errorMessage(e)}`);
     } finally {
@@ -421,7 +427,7 @@ export class RunLoop implements TaskInputSource {
 
   private readonly onUsage = (u: Usage): void => this.usageReported(u, 1);
 
-  private settle(task: PlanTask, agent: string, agentVersion: string, n: number, attemptId: string, outcome: AttemptOutcome): void {
+  private settle(task: PlanTask, at: number, agent: string, n: number, attemptId: string, outcome: AttemptOutcome): void {
     const id = task.id;
     if (outcome.usage) {
       this.usageReported(outcome.usage, -1);
@@ -432,8 +438,8 @@ export class RunLoop implements TaskInputSource {
     if (outcome.status === 'succeeded') {
       const { output, usage } = outcome;
       const { runId } = this.o;
-      const emitted = this.o.journal.emit(taskSucceeded(id, agent, n, attemptId, output, usage, runId));
-      this.recordArtifacts(task, agent, agentVersion, outcome.output, n, attemptId, emitted.at);
+      this.o.journal.emit(taskSucceeded(id, agent, n, attemptId, output, usage, runId));
+      this.recordArtifacts(at, output);
       this.dag.succeed(id);
       return;
     }
@@ -521,12 +527,83 @@ export class RunLoop implements TaskInputSource {
     return inputs;
   }
 
-  private recordArtifacts(task: PlanTask, agent: string, agentVersion: string, output: AgentOutput, n: number, attemptId: string, at: string): void {
-    for (const artifact of task.produces) {
+  private recordArtifacts(at: number, output: AgentOutput): void {
+    let made = false;
+    for (const artifact of this.tasks[at]!.produces) {
       if (!Object.hasOwn(output, artifact)) continue;
       this.artifacts[artifact] = output[artifact];
-      this.hasArtifacts = true;
-      this.provenance[artifact] = { task: task.id, agent, agentVersion, attempt: n, attemptId, at };
+      made = true;
     }
+    if (!made) return;
+    this.hasArtifacts = true;
+    this.madeOrder[at] = ++this.made;
   }
+
+  /**
+   * The provenance of each artifact of `types` the run holds (skipped: those it does not): the
+   * attempt that made the artifact's value, as {@link artifacts} holds it (the last task to make it),
+   * else the provenance carried over from an earlier plan.
+   */
+  provenanceFor(types: readonly string[]): Record<string, Provenance> {
+    // Each type looks through the tasks; past a few, one pass over the tasks that made something is cheaper.
+    if (types.length > 8) return pick(this.provenance, types);
+    const record: Record<string, Provenance> = {};
+    for (const type of types) {
+      const p = this.provenanceOf(type);
+      if (p) setOwn(record, type, p);
+    }
+    return record;
+  }
+
+  /** The provenance of every artifact the run holds (see {@link provenanceFor}), as a plain object of its own. */
+  get provenance(): Record<string, Provenance> {
+    const record = ownCopy(this.carriedProvenance);
+    const makers: number[] = [];
+    for (let at = 0; at < this.tasks.length; at++) if (this.madeOrder[at]! > 0) makers.push(at);
+    makers.sort((a, b) => this.madeOrder[a]! - this.madeOrder[b]!);
+    for (const at of makers) {
+      const output = this.outputOf(at);
+      for (const type of this.tasks[at]!.produces) if (output && Object.hasOwn(output, type)) setOwn(record, type, this.provenanceOfTask(at));
+    }
+    return record;
+  }
+
+  private provenanceOf(type: string): Provenance | undefined {
+    let maker = -1;
+    for (let at = 0; at < this.tasks.length; at++) {
+      const order = this.madeOrder[at]!;
+      if (order === 0 || (maker >= 0 && order < this.madeOrder[maker]!) || !this.tasks[at]!.produces.includes(type)) continue;
+      const output = this.outputOf(at);
+      if (output && Object.hasOwn(output, type)) maker = at;
+    }
+    if (maker >= 0) return this.provenanceOfTask(maker);
+    const carried = this.carriedProvenance;
+    return carried && Object.hasOwn(carried, type) ? carried[type] : undefined;
+  }
+
+  private outputOf(at: number): AgentOutput | undefined {
+    return this.o.journal.builder.taskResult(this.tasks[at]!.id)?.output;
+  }
+
+  /** The provenance of what task `at` made: its succeeded attempt, as the journal recorded it. */
+  private provenanceOfTask(at: number): Provenance {
+    const task = this.tasks[at]!;
+    const t = this.o.journal.builder.taskResult(task.id);
+    const attempts = t?.attempts ?? [];
+    let a = attempts[attempts.length - 1];
+    for (let i = attempts.length - 1; i >= 0; i--) {
+      if (attempts[i]!.status !== 'succeeded') continue;
+      a = attempts[i];
+      break;
+    }
+    const agent = a?.agent ?? t?.agent ?? task.agent;
+    return { task: task.id, agent, agentVersion: a?.agentVersion ?? this.versionOf(agent), attempt: a?.n ?? 0, attemptId: a?.attemptId ?? '', at: a?.endedAt ?? '' };
+  }
+}
+
+/** The entries of `record` for `types` it has, as a plain object. */
+function pick<T>(record: Readonly<Record<string, T>>, types: readonly string[]): Record<string, T> {
+  const picked: Record<string, T> = {};
+  for (const type of types) if (Object.hasOwn(record, type)) setOwn(picked, type, record[type] as T);
+  return picked;
 }

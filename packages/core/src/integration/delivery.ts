@@ -9,6 +9,7 @@ import type { Deliverable, FinalRunStatus, Manifest, RunResult, RunStatus } from
 import type { RunJournal } from '../execution/journal.ts';
 import type { RunControl } from '../execution/run-control.ts';
 import type { RunLoop } from '../execution/run-loop.ts';
+import { requestedArtifacts } from '../execution/outcome.ts';
 import { collectArtifacts } from './collect.ts';
 import { writeDefaultDeliverable } from './default-deliverable.ts';
 
@@ -37,7 +38,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
   let status: FinalRunStatus = isFinalStatus(o.verdict.status) ? o.verdict.status : 'failed';
   let reason = o.verdict.reason;
   const made = o.loop?.artifacts ?? NONE;
-  const madeBy = o.loop?.provenance ?? NONE;
+  const madeBy = o.loop ? o.loop.provenanceFor(requestedArtifacts(result.plan)) : NONE;
   let deliverable: Deliverable = collectArtifacts({ plan: result.plan, artifacts: made, provenance: madeBy });
   if (o.outDir) await mkdir(o.outDir, { recursive: true });
   if (o.loop && status !== 'cancelled' && o.loop.hasArtifacts) {
@@ -48,7 +49,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
       if (integrator !== collectArtifacts) {
         // Plain objects for the integrator (the run loop's records have no prototype).
         const artifacts = ownCopy(made);
-        const provenance = ownCopy(madeBy);
+        const provenance = o.loop.provenance;
         const snapshot: RunResult = { ...structuredClone(result), status };
         const signal = AbortSignal.any([o.control.signal, AbortSignal.timeout(o.manifest.orchestrator.policy.taskTimeoutMs)]);
         deliverable = await abortable(
