@@ -29,7 +29,7 @@ export type { PlanProblem } from './planning/validate-plan.ts';
 export type { PlanInput, TaskInput } from './planning/fixed-plan.ts';
 export { candidateAgents } from './routing/index.ts';
 // PostgreSQL lives in batonjs-scale (loaded by openStore only for postgres:// URLs).
-export { MemoryRunStore, DEFAULT_MAX_FINISHED_RUNS, SqliteRunStore, openStore, DEFAULT_DATABASE_FILE, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './store/index.ts';
+export { MemoryRunStore, DEFAULT_MAX_FINISHED_EVENTS, DEFAULT_MAX_FINISHED_RUNS, SqliteRunStore, openStore, DEFAULT_DATABASE_FILE, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './store/index.ts';
 export type { MemoryRunStoreOptions, OpenStoreOptions, SqliteRunStoreOptions, SqliteMigration } from './store/index.ts';
 export { deleteRunAndFiles, pruneRuns, supportsRetention } from './store/index.ts';
 export type { DeletedRun, PruneOptions, PruneReport } from './store/index.ts';

@@ -1,4 +1,4 @@
-export { MemoryRunStore, DEFAULT_MAX_FINISHED_RUNS } from './memory-store.ts';
+export { MemoryRunStore, DEFAULT_MAX_FINISHED_EVENTS, DEFAULT_MAX_FINISHED_RUNS } from './memory-store.ts';
 export type { MemoryRunStoreOptions } from './memory-store.ts';
 export { SqliteRunStore } from './sqlite-store.ts';
 export type { SqliteRunStoreOptions } from './sqlite-store.ts';

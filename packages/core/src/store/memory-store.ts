@@ -25,6 +25,8 @@ interface MemoryRun {
   /** Date.now() of the last append (formatting an ISO string per append would dominate it). */
   updatedMs: number | undefined;
   events: RunEvent[];
+  /** Its events counted in {@link MemoryRunStore}'s finished total, while it is a finished run kept. */
+  countedEvents: number;
   fence: number;
   ownerId: string | undefined;
   cancelRequested: string | undefined;
@@ -32,6 +34,12 @@ interface MemoryRun {
 
 /** How many finished runs a {@link MemoryRunStore} keeps by default. */
 export const DEFAULT_MAX_FINISHED_RUNS = 1000;
+
+/**
+ * How many events of finished runs a {@link MemoryRunStore} keeps by default: a run of 1,000 tasks
+ * has ~2,000 events (~400 KB), so a bound on runs alone let 1,000 of them hold ~400 MB.
+ */
+export const DEFAULT_MAX_FINISHED_EVENTS = 100_000;
 
 /** Bounds on what a {@link MemoryRunStore} keeps of runs that have ended. */
 export interface MemoryRunStoreOptions {
@@ -42,6 +50,13 @@ export interface MemoryRunStoreOptions {
    */
   maxFinishedRuns?: number;
   /**
+   * Events of finished runs kept, all runs together: once more are held, the runs that ended
+   * first are forgotten, but never the one that ended last. Default
+   * {@link DEFAULT_MAX_FINISHED_EVENTS} (a W1 run of ten tasks has 24 events, a run of 1,000
+   * tasks ~2,000); `Infinity` leaves the bound to the other two.
+   */
+  maxFinishedEvents?: number;
+  /**
    * Finished runs are forgotten once this many milliseconds have passed since they ended (checked
    * whenever a run starts or ends). Default: no age limit.
    */
@@ -51,8 +66,9 @@ export interface MemoryRunStoreOptions {
 /**
  * A RunStore held in process memory: for tests, `baton plan`, embedding in a program and runs
  * nobody will resume. It keeps every run until it ends, then the last
- * {@link MemoryRunStoreOptions.maxFinishedRuns} finished runs (1,000 by default), so a long-lived
- * process does not grow with every run it ever made; a forgotten run reads as unknown.
+ * {@link MemoryRunStoreOptions.maxFinishedRuns} finished runs (1,000 by default), fewer when they
+ * hold more than {@link MemoryRunStoreOptions.maxFinishedEvents} events (100,000 by default), so a
+ * long-lived process does not grow with every run it ever made; a forgotten run reads as unknown.
  *
  * Appending is O(events appended): events are kept by reference, not copied or serialised, so
  * callers must treat an event as immutable once appended (the scheduler does).
@@ -63,13 +79,17 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   private readonly finished = new Map<string, number>();
   private readonly owners = new Map<string, { owner: RunOwner; heartbeatMs: number }>();
   private readonly maxFinishedRuns: number;
+  private readonly maxFinishedEvents: number;
   private readonly maxFinishedAgeMs: number;
+  /** The events of the finished runs kept, all together. */
+  private finishedEvents = 0;
   /** Decision requests by run, then by key. */
   private readonly decisions = new Map<string, Map<string, DecisionRequest>>();
   private closed = false;
 
   constructor(options: MemoryRunStoreOptions = {}) {
     this.maxFinishedRuns = bound('maxFinishedRuns', options.maxFinishedRuns, DEFAULT_MAX_FINISHED_RUNS);
+    this.maxFinishedEvents = bound('maxFinishedEvents', options.maxFinishedEvents, DEFAULT_MAX_FINISHED_EVENTS);
     this.maxFinishedAgeMs = bound('maxFinishedAgeMs', options.maxFinishedAgeMs, Infinity);
   }
 
@@ -99,6 +119,7 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
         record: stored,
         updatedMs: undefined,
         events: [],
+        countedEvents: 0,
         fence: owned ? FIRST_FENCE : 0,
         ownerId: record.owner?.id,
         cancelRequested: undefined,
@@ -129,26 +150,45 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     const now = Date.now();
     run.updatedMs = now;
     const status = statusAfter(events);
-    if (status === undefined) return;
+    if (status === undefined) {
+      if (run.countedEvents > 0) this.count(run, run.events.length);
+      return;
+    }
     run.record.status = status;
     if (!isFinalStatus(status)) {
       this.finished.delete(runId);
+      this.count(run, 0);
       return;
     }
     run.ownerId = undefined;
     run.cancelRequested = undefined;
     this.decisions.delete(runId);
+    this.finished.delete(runId);
     this.finished.set(runId, now);
+    this.count(run, run.events.length);
     this.forgetOldRuns(now);
+  }
+
+  /** Counts `events` of `run` (0: none, it is no longer a finished run kept) in the finished total. */
+  private count(run: MemoryRun, events: number): void {
+    this.finishedEvents += events - run.countedEvents;
+    run.countedEvents = events;
   }
 
   /** Forgets the finished runs beyond the bounds, the ones that ended first first. */
   private forgetOldRuns(now: number): void {
     for (const [runId, endedMs] of this.finished) {
-      if (this.finished.size <= this.maxFinishedRuns && now - endedMs <= this.maxFinishedAgeMs) return;
-      this.finished.delete(runId);
-      this.runs.delete(runId);
+      const tooMany = this.finished.size > this.maxFinishedRuns || (this.finishedEvents > this.maxFinishedEvents && this.finished.size > 1);
+      if (!tooMany && now - endedMs <= this.maxFinishedAgeMs) return;
+      this.forget(runId);
     }
+  }
+
+  private forget(runId: string): void {
+    const run = this.runs.get(runId);
+    if (run) this.count(run, 0);
+    this.finished.delete(runId);
+    this.runs.delete(runId);
   }
 
   async readEvents(runId: string, afterSeq?: number): Promise<RunEvent[]> {
@@ -187,8 +227,7 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     const run = this.runs.get(runId);
     if (!run) return false;
     if (!isFinalStatus(run.record.status)) throw runRunningError(runId);
-    this.runs.delete(runId);
-    this.finished.delete(runId);
+    this.forget(runId);
     return true;
   }
 
