@@ -1,6 +1,6 @@
 import { EVENT_SCHEMA_VERSION } from './events.ts';
 import type { RunEvent } from './events.ts';
-import type { AgentOutput, Usage } from './types.ts';
+import type { AgentOutput, Provenance, Usage } from './types.ts';
 
 /*
  * Why objects a journal keeps are made by `new`, not by literals: V8 watches whether the objects
@@ -51,6 +51,16 @@ TaskSucceededEvent.prototype = Object.prototype;
 function KeptObject(): void {}
 KeptObject.prototype = Object.prototype;
 
+function ProvenanceRecord(this: Provenance, task: string, agent: string, agentVersion: string, attempt: number, attemptId: string, at: string): void {
+  this.task = task;
+  this.agent = agent;
+  this.agentVersion = agentVersion;
+  this.attempt = attempt;
+  this.attemptId = attemptId;
+  this.at = at;
+}
+ProvenanceRecord.prototype = Object.prototype;
+
 type Made<A extends unknown[], T> = new (...args: A) => T;
 
 /** A `task.started` event, its stamps still to be written by the journal. */
@@ -61,6 +71,11 @@ export function taskStarted(taskId: string, agent: string, agentVersion: string,
 /** A `task.succeeded` event, its stamps still to be written by the journal. */
 export function taskSucceeded(taskId: string, agent: string, attempt: number, attemptId: string, output: AgentOutput, usage: Usage | undefined, runId: string): TaskSucceeded {
   return new (TaskSucceededEvent as unknown as Made<Parameters<typeof TaskSucceededEvent>, TaskSucceeded>)(taskId, agent, attempt, attemptId, output, usage, runId);
+}
+
+/** The provenance of an artifact: a delivered one is kept in its run's `run.ended`. */
+export function provenance(task: string, agent: string, agentVersion: string, attempt: number, attemptId: string, at: string): Provenance {
+  return new (ProvenanceRecord as unknown as Made<Parameters<typeof ProvenanceRecord>, Provenance>)(task, agent, agentVersion, attempt, attemptId, at);
 }
 
 /**

@@ -2,7 +2,7 @@ import { ownCopy, setOwn } from '../core/artifact-names.ts';
 import type { Agent } from '../core/contracts.ts';
 import { errorMessage } from '../core/errors.ts';
 import { newAttemptId } from '../core/ids.ts';
-import { taskStarted, taskSucceeded } from '../core/kept-objects.ts';
+import { provenance, taskStarted, taskSucceeded } from '../core/kept-objects.ts';
 import type { AgentInput, AgentOutput, Manifest, Plan, PlanTask, Policy, Provenance, TaskResult, Usage } from '../core/types.ts';
 import { candidateAgents } from '../routing/index.ts';
 import type { TaskInputSource } from './approvals.ts';
@@ -597,7 +597,7 @@ export class RunLoop implements TaskInputSource {
       break;
     }
     const agent = a?.agent ?? t?.agent ?? task.agent;
-    return { task: task.id, agent, agentVersion: a?.agentVersion ?? this.versionOf(agent), attempt: a?.n ?? 0, attemptId: a?.attemptId ?? '', at: a?.endedAt ?? '' };
+    return provenance(task.id, agent, a?.agentVersion ?? this.versionOf(agent), a?.n ?? 0, a?.attemptId ?? '', a?.endedAt ?? '');
   }
 }
 
