@@ -228,12 +228,12 @@ export class RunResultBuilder {
     return this.result;
   }
 
-  /** The attempt of a task with that id: its latest, nearly always (no index per attempt needed). */
   /** The live record of task `id` (undefined until an event names it). Not a copy: do not change it. */
   taskResult(id: string): TaskResult | undefined {
     return this.tasks.get(id);
   }
 
+  /** The attempt of a task with that id: its latest, nearly always (no index per attempt needed). */
   private attemptOf(taskId: string, attemptId: string): AttemptRecord | undefined {
     const attempts = this.tasks.get(taskId)?.attempts;
     if (!attempts) return undefined;

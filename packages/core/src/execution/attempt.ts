@@ -134,7 +134,7 @@ export interface AttemptListener {
  */
 export function startAttempt(opts: AttemptOptions, listener: AttemptListener): void {
   const control = opts.controller instanceof AttemptControl ? opts.controller : AttemptControl.following(opts.controller);
-  new Attempt(opts.agent, opts.produces, opts.timeoutMs, opts.maxOutputBytes, opts.extraChecks, opts.onUsage, control, listener).start(opts.input);
+  startAttemptWith(opts.agent, opts.input, opts.produces, opts.timeoutMs, opts.maxOutputBytes, opts.extraChecks, opts.onUsage, control, listener);
 }
 
 /**

@@ -266,7 +266,7 @@ function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: reado
     restored: restored.length === 0 ? restored : restored.map((t) => structuredClone(t)),
     approvals,
     onBlocked: job.onBlocked,
-    ...(previous ? { carried: { artifacts: previous.artifacts, provenance: previous.provenance } } : {}),
+    ...(previous ? { carried: { artifacts: previous.artifacts, provenance: previous.allProvenance() } } : {}),
     limiter: services.limiter,
     extraChecks: services.extraChecks,
   });

@@ -546,7 +546,7 @@ export class RunLoop implements TaskInputSource {
    */
   provenanceFor(types: readonly string[]): Record<string, Provenance> {
     // Each type looks through the tasks; past a few, one pass over the tasks that made something is cheaper.
-    if (types.length > 8) return pick(this.provenance, types);
+    if (types.length > 8) return pick(this.allProvenance(), types);
     const record: Record<string, Provenance> = {};
     for (const type of types) {
       const p = this.provenanceOf(type);
@@ -555,8 +555,8 @@ export class RunLoop implements TaskInputSource {
     return record;
   }
 
-  /** The provenance of every artifact the run holds (see {@link provenanceFor}), as a plain object of its own. */
-  get provenance(): Record<string, Provenance> {
+  /** The provenance of every artifact the run holds (see {@link provenanceFor}), made anew as a plain object. */
+  allProvenance(): Record<string, Provenance> {
     const record = ownCopy(this.carriedProvenance);
     const makers: number[] = [];
     for (let at = 0; at < this.tasks.length; at++) if (this.madeOrder[at]! > 0) makers.push(at);

@@ -49,7 +49,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
       if (integrator !== collectArtifacts) {
         // Plain objects for the integrator (the run loop's records have no prototype).
         const artifacts = ownCopy(made);
-        const provenance = o.loop.provenance;
+        const provenance = o.loop.allProvenance();
         const snapshot: RunResult = { ...structuredClone(result), status };
         const signal = AbortSignal.any([o.control.signal, AbortSignal.timeout(o.manifest.orchestrator.policy.taskTimeoutMs)]);
         deliverable = await abortable(
