@@ -22,6 +22,7 @@ const scheduler: Case[] = ['W1', 'W2', 'W3', 'W4', 'tasks-10000'].flatMap((c) =>
   ['memory', 'sqlite'].map((store) => ({ suite: 'scheduler', script: 'scheduler.bench.ts', args: [c, store] })),
 );
 const extra: Case[] = [
+  { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['W1-settled', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['kept', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['inflight', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['promoted', 'memory'] },

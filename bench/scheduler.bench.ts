@@ -2,6 +2,7 @@
  * Scheduler overhead with in-process agents that do no work, in the shapes of the side-by-side
  * harness (../shared/bench-anchors, docs/performance.md), so a regression shows on any machine:
  *   W1 fan-out 8 + join, sequential runs (µs per run: mean, p50, p99; GC share of the time)
+ *   W1-settled: the same after 6,000 runs, once V8 has compiled what runs once per run (memory only)
  *   W2 chain of 100 (µs per step)        W3 fan-out 1,000 + join (ms per run)
  *   W4 1,000 W1 runs at once (runs/s, median of 3 bursts; peak RSS)
  *   kept: bytes the memory journal keeps per finished W1 run (memory only)
@@ -105,9 +106,13 @@ async function sequential(o: Orchestrator, warmup: number, runs: number, last: s
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
 
-async function w1(): Promise<Record<string, unknown>> {
+/**
+ * W1 after `warmup` runs: 200 as the harness does (its window is mostly V8 compiling the code that
+ * runs once per run, which takes ~1,500-2,500 runs on Node 20), or 6,000 to see the settled cost.
+ */
+async function w1(warmup: number): Promise<Record<string, unknown>> {
   const o = orchestrator(fanOutJoin(8), 8);
-  const { value: samples, gcMs, wallMs } = await withGcTime(() => sequential(o, 200, 2000, 'result', fanOutResult(8)));
+  const { value: samples, gcMs, wallMs } = await withGcTime(() => sequential(o, warmup, 2000, 'result', fanOutResult(8)));
   await o.close();
   return { usPerRun: mean(samples), p50Us: percentile(samples, 50), p99Us: percentile(samples, 99), gcShare: gcMs / wallMs };
 }
@@ -314,7 +319,9 @@ async function bigPlan(w: Workload, n: number, last: string, expected: unknown):
 async function main(): Promise<Record<string, unknown>> {
   switch (caseName) {
     case 'W1':
-      return w1();
+      return w1(200);
+    case 'W1-settled':
+      return w1(6000);
     case 'W2':
       return w2();
     case 'W3':
@@ -340,7 +347,7 @@ async function main(): Promise<Record<string, unknown>> {
       return bigPlan(fanOutJoin(width), width + 2, 'result', fanOutResult(width));
     }
     default:
-      throw new Error(`unknown case ${caseName} (W1, W2, W3, W4, kept, inflight, promoted, deopts, tasks-10000, tasks-20000, join-10000, join-20000)`);
+      throw new Error(`unknown case ${caseName} (W1, W1-settled, W2, W3, W4, kept, inflight, promoted, deopts, tasks-10000, tasks-20000, join-10000, join-20000)`);
   }
 }
 
