@@ -13,14 +13,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AppendOptions } from '../packages/core/src/core/contracts.ts';
-import type { RunEvent } from '../packages/core/src/core/events.ts';
-import { newRunId } from '../packages/core/src/core/ids.ts';
-import { createOrchestrator } from '../packages/core/src/create-orchestrator.ts';
-import { StaticPlanner } from '../packages/core/src/planning/static-planner.ts';
-import type { NewRunRecord } from '../packages/core/src/store/journal-rules.ts';
-import { MemoryRunStore, SqliteRunStore } from '../packages/core/src/store/index.ts';
-import { openSqlite } from '../packages/core/src/store/sqlite-driver.ts';
+// The package as users install it (dist/ under `npm run bench`, which builds first): see bench/run.ts.
+import { createOrchestrator, MemoryRunStore, newRunId, openSqlite, SqliteRunStore, StaticPlanner } from 'batonjs';
+import type { AppendOptions, RunEvent } from 'batonjs';
+import type { NewRunRecord } from 'batonjs/internal';
 import { fanOutJoin } from './workloads.ts';
 
 const RUNS = Number(process.argv[2] ?? 3000);

@@ -1,6 +1,5 @@
-import { defineAgent } from '../packages/core/src/agents/define-agent.ts';
-import type { Agent } from '../packages/core/src/core/contracts.ts';
-import type { Plan, PlanTask } from '../packages/core/src/core/types.ts';
+import { defineAgent } from 'batonjs';
+import type { Agent, Plan, PlanTask } from 'batonjs';
 
 /** A no-op agent: returns its artifacts at once, so what is measured is Baton itself. */
 export function noop(name: string, consumes: string[], produces: string[], delayMs = 0): Agent {
