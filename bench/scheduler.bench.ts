@@ -17,7 +17,8 @@
  * Each run goes through createOrchestrator with a fixed plan (one plan object, as a fixed workflow
  * hands it to every run) and asserts its result. One case per process, so peak RSS is the case's
  * own: `node --expose-gc --import tsx bench/scheduler.bench.ts <case> <memory|sqlite>` prints one
- * JSON line.
+ * JSON line, measuring the built package (`npm run build` first; `--conditions=batonjs-source`
+ * measures the sources through tsx instead, a slower program: see bench/run.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -103,11 +104,16 @@ async function sequential(o: Orchestrator, warmup: number, runs: number, last: s
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
 
+/** The W1 figures of sorted `samples` (µs) measured with `withGcTime`. */
+function w1Figures({ value: samples, gcMs, wallMs }: { value: number[]; gcMs: number; wallMs: number }): Record<string, number> {
+  return { usPerRun: mean(samples), p50Us: percentile(samples, 50), p99Us: percentile(samples, 99), gcShare: gcMs / wallMs };
+}
+
 async function w1(): Promise<Record<string, unknown>> {
   const o = orchestrator(fanOutJoin(8), 8);
-  const { value: samples, gcMs, wallMs } = await withGcTime(() => sequential(o, 200, 2000, 'result', fanOutResult(8)));
+  const figures = w1Figures(await withGcTime(() => sequential(o, 200, 2000, 'result', fanOutResult(8))));
   await o.close();
-  return { usPerRun: mean(samples), p50Us: percentile(samples, 50), p99Us: percentile(samples, 99), gcShare: gcMs / wallMs };
+  return figures;
 }
 
 /**
@@ -118,16 +124,9 @@ async function w1(): Promise<Record<string, unknown>> {
 async function w1Settled(): Promise<Record<string, unknown>> {
   const o = orchestrator(fanOutJoin(8), 8);
   const window = await sequential(o, 200, 2000, 'result', fanOutResult(8));
-  const { value: samples, gcMs, wallMs } = await withGcTime(() => sequential(o, 3800, 2000, 'result', fanOutResult(8)));
+  const settled = w1Figures(await withGcTime(() => sequential(o, 3800, 2000, 'result', fanOutResult(8))));
   await o.close();
-  return {
-    usPerRun: mean(samples),
-    p50Us: percentile(samples, 50),
-    p99Us: percentile(samples, 99),
-    gcShare: gcMs / wallMs,
-    windowUsPerRun: mean(window),
-    windowP50Us: percentile(window, 50),
-  };
+  return { ...settled, windowUsPerRun: mean(window), windowP50Us: percentile(window, 50) };
 }
 
 async function w2(): Promise<Record<string, unknown>> {
