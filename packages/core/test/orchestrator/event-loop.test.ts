@@ -4,6 +4,7 @@ import type { Agent } from '../../src/core/contracts.ts';
 import type { RunEvent } from '../../src/core/events.ts';
 import type { Plan } from '../../src/core/types.ts';
 import { createOrchestrator } from '../../src/create-orchestrator.ts';
+import { LARGE_PLAN_TASKS } from '../../src/execution/run-driver.ts';
 import { RUN_STARTS_PER_TURN } from '../../src/execution/turn-budget.ts';
 import { MemoryRunStore } from '../../src/store/index.ts';
 
@@ -111,5 +112,39 @@ describe('a run of in-process agents that never leave the event loop', () => {
     expect(results.at(-1)!.status).toBe('cancelled');
     expect(results.at(-1)!.reason).toBe('not wanted');
     expect((await store.readEvents(last.runId)).at(-1)?.type).toBe('run.ended');
+  });
+});
+
+/** `n` independent in-process steps. */
+function wide(n: number): { agents: Agent[]; plan: Plan } {
+  const agents = [defineAgent({ name: 'step', description: 'a step', produces: ['out'], run: async () => ({ out: 1 }) })];
+  const tasks: Plan['tasks'] = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, title: `step ${i}`, instructions: '', agent: 'step', dependsOn: [], consumes: [], produces: ['out'] }));
+  return { agents, plan: { tasks, requested: [] } };
+}
+
+describe('the start of a run of a large plan', () => {
+  /** Whether a callback set for the next turn when the plan is journaled runs before the first task starts. */
+  async function aTurnBeforeTheFirstTask(n: number, given: boolean): Promise<boolean> {
+    const { agents, plan } = wide(n);
+    const o = createOrchestrator({ name: 'wide', agents, planner: { name: 'fixed', plan: async () => ({ plan, planner: 'fixed' }) } });
+    let turned = false;
+    let before: boolean | undefined;
+    const onEvent = (e: RunEvent): void => {
+      if (e.type === 'plan.created') setImmediate(() => (turned = true));
+      if (e.type === 'task.started' && before === undefined) before = turned;
+    };
+    const result = await o.run('do them all', given ? { plan, onEvent } : { onEvent });
+    expect(result.status).toBe('succeeded');
+    expect(result.tasks).toHaveLength(n);
+    return before!;
+  }
+
+  it(`gives the event loop turns between its steps from ${LARGE_PLAN_TASKS} tasks on, planned or given`, async () => {
+    expect(await aTurnBeforeTheFirstTask(LARGE_PLAN_TASKS, false)).toBe(true);
+    expect(await aTurnBeforeTheFirstTask(LARGE_PLAN_TASKS, true)).toBe(true);
+  });
+
+  it('starts a smaller plan within the turn it was journaled in', async () => {
+    expect(await aTurnBeforeTheFirstTask(LARGE_PLAN_TASKS - 1, false)).toBe(false);
   });
 });
