@@ -121,8 +121,10 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
         break;
       }
       const before = journal.builder.current()!;
+      if (isLarge(before.plan)) await aTurn();
       loop = newLoop(job, services, before.plan, before.tasks, loop, approvals);
       control.attach(loop);
+      if (isLarge(before.plan)) await aTurn();
       await loop.run();
       if (control.stopped()?.kind === 'detached') return await detached(job);
     }
