@@ -196,7 +196,7 @@ class RunDriving implements ApprovalsHost, RunClockOwner {
  * Plans of this many tasks or more give the event loop a turn between the steps of their start
  * (the plan checked and journaled, its agents' versions checked, the loop built, its first
  * launches). Each step is O(tasks) and runs once per run, mostly before V8 optimises it: together
- * they held a 20,000-task run's start ~55 ms in one turn, during which no timer fired and no
+ * they held a warm 20,000-task run's start 60-65 ms in one turn, during which no timer fired and no
  * request was read. Smaller plans start in one turn, with no await of their own.
  */
 export const LARGE_PLAN_TASKS = 2_000;
