@@ -1,3 +1,5 @@
+// The next turn of the event loop, after its timers and I/O (the check phase).
+import { setImmediate as aTurn } from 'node:timers/promises';
 import type { Agent, Integrator, Planner } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import { kept } from '../core/kept-objects.ts';
@@ -202,9 +204,6 @@ class RunDriving implements ApprovalsHost, RunClockOwner {
 export const LARGE_PLAN_TASKS = 2_000;
 
 const isLarge = (plan: Plan): boolean => plan.tasks.length >= LARGE_PLAN_TASKS;
-
-/** Resolves in the next turn of the event loop, after its timers and I/O. */
-const aTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * When the policy asks for it, waits for the decision on the run's plan (nothing runs meanwhile).
