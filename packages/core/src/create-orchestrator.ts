@@ -7,6 +7,7 @@ import { buildWorkflows, checkParamsSchema } from './manifest/steering-rules.ts'
 import type { TaskInput } from './planning/fixed-plan.ts';
 import { planInputSchemas } from './planning/plan-input-schema.ts';
 import { Orchestrator } from './orchestrator.ts';
+import { checkCodeOrchestratorOptions } from './orchestrator-options-check.ts';
 import type { OrchestratorOptions } from './orchestrator.ts';
 
 /** An orchestrator defined entirely in code. */
@@ -31,6 +32,7 @@ export interface CodeOrchestratorOptions extends Omit<OrchestratorOptions, 'mani
  * `createOrchestrator({ name: 'travel', agents: [flights, hotels, planner] })`.
  */
 export function createOrchestrator(options: CodeOrchestratorOptions): Orchestrator {
+  checkCodeOrchestratorOptions(options);
   const { name, description, instructions, model, agents, deliverable, policy, params, workflows, ...rest } = options;
   const specs: Record<string, AgentSpec> = {};
   for (const a of agents) {

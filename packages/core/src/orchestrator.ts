@@ -21,6 +21,7 @@ import { endUnstartedRun } from './execution/unstarted-run.ts';
 import { loadIntegrator } from './integration/load-integrator.ts';
 import { snapshotOf } from './manifest/snapshot.ts';
 import { DecisionDesk } from './orchestrator-decisions.ts';
+import { checkOrchestratorOptions } from './orchestrator-options-check.ts';
 import type { AwaitedDecision, CancelRequest, DecisionOutcome, OrchestratorOptions, ResumeOptions, RunHandle, RunOptions } from './orchestrator-options.ts';
 import { BuiltinPlanner } from './planning/builtin-planner.ts';
 import { fixedPlanFor } from './planning/run-plan.ts';
@@ -57,6 +58,7 @@ export class Orchestrator {
   private runServices: RunServices | undefined;
 
   constructor(private readonly options: OrchestratorOptions) {
+    checkOrchestratorOptions(options);
     this.manifest = options.manifest;
     this.store = options.store ?? new MemoryRunStore();
     this.planner = options.planner ?? new BuiltinPlanner();

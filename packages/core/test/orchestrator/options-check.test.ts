@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BatonError } from '../../src/core/errors.ts';
+import { createOrchestrator } from '../../src/create-orchestrator.ts';
+import { Orchestrator } from '../../src/orchestrator.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import { MemoryRunStore } from '../../src/store/index.ts';
+import { scriptedAgent } from '../../src/testing/index.ts';
+
+const agent = () => scriptedAgent({ name: 'writer', produces: ['text'] });
+
+function refusal(build: () => unknown): BatonError {
+  try {
+    build();
+  } catch (e) {
+    if (BatonError.isInstance(e)) return e;
+    throw new Error(`expected a BatonError, got ${String(e)}`);
+  }
+  throw new Error('expected the options to be refused');
+}
+
+describe('the parts an orchestrator is built from are checked when it is built', () => {
+  it("refuses a journal's name where the journal belongs, and says what to pass", () => {
+    const e = refusal(() => createOrchestrator({ name: 'docs', agents: [agent()], store: 'memory' as never }));
+    expect(e.code).toBe('BAD_REQUEST');
+    expect(e.retryable).toBe(false);
+    expect(e.message).toContain("store: expected a journal object, got the string 'memory'; pass await openStore('memory')");
+  });
+
+  it("refuses openStore()'s promise, not yet awaited", async () => {
+    const pending = openStore('memory');
+    const e = refusal(() => createOrchestrator({ name: 'docs', agents: [agent()], store: pending as never }));
+    expect(e.message).toContain('store: got a promise; await it first');
+    await (await pending).close();
+  });
+
+  it('names the methods an object given as the journal lacks', () => {
+    const e = refusal(() => createOrchestrator({ name: 'docs', agents: [agent()], store: { createRun: async () => undefined } as never }));
+    expect(e.message).toContain('store: not a journal: it has no append, readEvents, getRun, listRuns, close methods');
+  });
+
+  it('lists every bad part at once, each by its option name', () => {
+    const e = refusal(() => createOrchestrator({ name: '', agents: [agent(), 'critic' as never], planner: {} as never, integrator: 'markdown' as never, outDir: 3 as never }));
+    expect(e.details).toEqual([
+      "name: expected the orchestrator's name, got the string ''",
+      'planner: expected an object with a plan(goal, manifest) method, got an object of another shape',
+      'integrator: expected a function (input) => deliverable, got the string \'markdown\'',
+      'outDir: expected a folder path or a function of the run id, got number 3',
+      "agents[1]: expected an agent with a spec and a run(input, ctx) method (defineAgent(...)), got the string 'critic'",
+    ]);
+  });
+
+  it('refuses an Orchestrator built without a manifest', () => {
+    const e = refusal(() => new Orchestrator({ manifest: undefined as never, store: new MemoryRunStore() }));
+    expect(e.message).toContain('manifest: expected a manifest');
+  });
+
+  it('builds an orchestrator from good parts, which then runs', async () => {
+    const store = new MemoryRunStore();
+    const dir = mkdtempSync(join(tmpdir(), 'baton-options-'));
+    try {
+      const orchestrator = createOrchestrator({ name: 'docs', agents: [agent()], store, outDir: (id) => join(dir, id) });
+      const result = await orchestrator.run('some text');
+      expect(result.status).toBe('succeeded');
+      expect((await store.getRun(result.runId))?.status).toBe('succeeded');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
