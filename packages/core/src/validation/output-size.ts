@@ -1,5 +1,7 @@
+import { MAX_JSON_DEPTH } from '../core/defaults.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
-import { jsonCopy, jsonCopyWithin } from './json-copy.ts';
+import { jsonCopyWithin } from './json-copy.ts';
+import { isStackOverflow, nestsDeeperThan } from './json-depth.ts';
 
 /** `16777216 bytes (16 MiB)`: a byte count a reader can take in. */
 export function describeBytes(bytes: number): string {
@@ -73,6 +75,8 @@ export function outputAsJson(output: unknown, maxOutputBytes: number | undefined
   try {
     json = JSON.stringify(output) as string | undefined;
   } catch (e) {
+    // JSON.stringify overflows the stack past a few thousand levels on Node 20 and 24: the same refusal as on Node 26.
+    if (isStackOverflow(e)) throw tooDeep();
     throw new BatonError('OUTPUT_INVALID', `output is not JSON-serialisable: ${errorMessage(e, 'its toJSON')}`);
   }
   // A UTF-8 byte is at least one UTF-16 unit and at most three: most texts need no count.
@@ -95,24 +99,26 @@ export function jsonSizeAtMost(value: unknown, limit: number): number {
 
 /**
  * What `JSON.parse(JSON.stringify(output))` gives, refused as `OUTPUT_INVALID` when JSON cannot
- * hold it or its JSON is over `maxOutputBytes`. Plain data surely under the limit is copied
- * directly (no JSON text is made); only an output near or over the limit is measured exactly.
+ * hold it, its JSON is over `maxOutputBytes`, or it nests deeper than {@link MAX_JSON_DEPTH}
+ * levels. Plain data surely under the limit is copied directly (no JSON text is made: it is at
+ * most 64 levels deep); only an output near or over the limit, deeper than that or not plain data
+ * is measured exactly.
  */
 export function outputCopy(output: unknown, maxOutputBytes: number | undefined): unknown {
-  if (maxOutputBytes === undefined) {
-    try {
-      return jsonCopy(output);
-    } catch (e) {
-      throw new BatonError('OUTPUT_INVALID', `output is not JSON-serialisable: ${errorMessage(e, 'its toJSON')}`);
-    }
-  }
   let within: { copy: unknown } | undefined;
   try {
-    within = jsonCopyWithin(output, maxOutputBytes);
+    within = jsonCopyWithin(output, maxOutputBytes ?? Infinity);
   } catch {
     // A getter that throws: the exact path below says so.
   }
   if (within) return within.copy;
   const json = outputAsJson(output, maxOutputBytes);
-  return json === undefined ? undefined : JSON.parse(json);
+  if (json === undefined) return undefined;
+  const copy: unknown = JSON.parse(json);
+  if (nestsDeeperThan(copy, MAX_JSON_DEPTH)) throw tooDeep();
+  return copy;
+}
+
+function tooDeep(): BatonError {
+  return new BatonError('OUTPUT_INVALID', `the output nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, past what Baton takes (JSON writers overflow their stack on such data)`);
 }

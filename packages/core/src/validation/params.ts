@@ -1,7 +1,9 @@
 import type { ErrorObject } from 'ajv';
+import { MAX_JSON_DEPTH } from '../core/defaults.ts';
 import { BatonError } from '../core/errors.ts';
 import type { JsonSchema, Manifest } from '../core/types.ts';
 import { describeValue, didYouMean } from '../manifest/describe.ts';
+import { isStackOverflow, nestsDeeperThan } from './json-depth.ts';
 import { compileSchemaWithDefaults } from './schema-compiler.ts';
 
 /** One thing wrong with the parameters a run was given: the field and what was expected. */
@@ -12,6 +14,8 @@ export interface ParamProblem {
 }
 
 const closed = new WeakMap<JsonSchema, JsonSchema>();
+
+const tooDeep: ParamProblem = { field: 'params', message: `the parameters nest arrays and objects more than ${MAX_JSON_DEPTH} levels deep, past what Baton takes` };
 
 /**
  * The schema parameters are checked against: the manifest's `orchestrator.params`, where a schema
@@ -51,8 +55,10 @@ export function resolveParams(manifest: Manifest, given: unknown): Record<string
   try {
     params = JSON.parse(JSON.stringify(given ?? {})) as Record<string, unknown>;
   } catch (e) {
+    if (isStackOverflow(e)) throw paramsError([tooDeep]);
     throw paramsError([{ field: 'params', message: `the parameters must be JSON values: ${(e as Error).message}` }]);
   }
+  if (nestsDeeperThan(params, MAX_JSON_DEPTH)) throw paramsError([tooDeep]);
   const validate = compileSchemaWithDefaults(checkedSchema(schema));
   if (validate(params) as boolean) return params;
   throw paramsError(describeParamErrors(validate.errors ?? [], schema, params));

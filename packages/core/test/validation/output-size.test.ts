@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { nestsDeeperThan } from '../../src/validation/json-depth.ts';
 import { jsonSizeAtLeast, jsonSizeAtMost, outputAsJson, outputCopy } from '../../src/validation/output-size.ts';
 import { fuzzRuns } from '../fuzz/arbitraries.ts';
 
@@ -51,5 +52,34 @@ describe('the size of an output as JSON', () => {
     expect(outputCopy(report, 1_000_000)).toEqual(JSON.parse(JSON.stringify(report)));
     expect(outputCopy(report, exact)).toEqual(JSON.parse(JSON.stringify(report)));
     expect(() => outputCopy(report, exact - 1)).toThrow(`the output is ${exact} bytes as JSON`);
+  });
+});
+
+describe('the depth of an output', () => {
+  const nested = (levels: number, make: (inner: unknown) => unknown): unknown => {
+    let value: unknown = 'bottom';
+    for (let i = 0; i < levels; i++) value = make(value);
+    return value;
+  };
+  const tooDeep = /^the output nests arrays and objects more than 1000 levels deep/;
+
+  it('takes 1,000 levels (the output object is the first) and refuses 1,001, in arrays or objects', () => {
+    for (const make of [(v: unknown) => [v], (v: unknown) => ({ next: v })]) {
+      const fits = { report: nested(999, make) };
+      expect(outputCopy(fits, undefined)).toEqual(fits);
+      expect(outputCopy(fits, 16 * 1024 * 1024)).toEqual(fits);
+      for (const limit of [undefined, 16 * 1024 * 1024]) expect(() => outputCopy({ report: nested(1_000, make) }, limit)).toThrow(tooDeep);
+    }
+  });
+
+  it('refuses an output deep enough to overflow JSON.stringify with the same message on every Node (20 and 24 overflow, 26 does not)', () => {
+    const deep = { report: nested(100_000, (v) => [v]) };
+    for (const limit of [undefined, 16 * 1024 * 1024]) expect(() => outputCopy(deep, limit)).toThrow(tooDeep);
+  });
+
+  it('measures any depth without recursion', () => {
+    expect(nestsDeeperThan(nested(1_000_000, (v) => ({ v })), 999_999)).toBe(true);
+    expect(nestsDeeperThan(nested(1_000_000, (v) => [v, 1, 'x']), 1_000_000)).toBe(false);
+    expect(nestsDeeperThan('text', 0)).toBe(false);
   });
 });

@@ -82,4 +82,17 @@ describe('run parameters', () => {
     ]);
     expect(problemsOf(() => resolveParams(manifest(TRIP), ['Lisbon'])).problems).toEqual([{ field: 'params', message: 'expected a mapping of parameter names to values, got a list of 1' }]);
   });
+
+  it('refuses parameters nested more than 1,000 levels deep with the same problem on every Node (JSON.stringify overflows on 20 and 24 only)', () => {
+    const nested = (levels: number): unknown => {
+      let value: unknown = 'x';
+      for (let i = 0; i < levels; i++) value = [value];
+      return value;
+    };
+    const open: JsonSchema = { type: 'object', properties: { q: {} } };
+    const tooDeep = [{ field: 'params', message: 'the parameters nest arrays and objects more than 1000 levels deep, past what Baton takes' }];
+    expect(resolveParams(manifest(open), { q: nested(999) })).toEqual({ q: nested(999) });
+    expect(problemsOf(() => resolveParams(manifest(open), { q: nested(1_000) })).problems).toEqual(tooDeep);
+    expect(problemsOf(() => resolveParams(manifest(open), { q: nested(100_000) })).problems).toEqual(tooDeep);
+  });
 });
