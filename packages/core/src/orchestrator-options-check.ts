@@ -1,4 +1,5 @@
 import { BatonError } from './core/errors.ts';
+import { describeValue } from './manifest/describe.ts';
 import type { OrchestratorOptions } from './orchestrator-options.ts';
 
 const STORE_METHODS = ['createRun', 'append', 'readEvents', 'getRun', 'listRuns', 'close'] as const;
@@ -9,19 +10,19 @@ const STORE_METHODS = ['createRun', 'append', 'readEvents', 'getRun', 'listRuns'
  * option's name and what to pass instead, not deep inside the first run.
  */
 export function checkOrchestratorOptions(options: OrchestratorOptions): void {
-  if (typeof options !== 'object' || options === null) throw invalid([`options: expected an object, got ${describe(options)}`]);
+  if (typeof options !== 'object' || options === null) throw invalid([`options: expected an object, got ${describeValue(options)}`]);
   const problems = partProblems(options);
   if (typeof options.manifest !== 'object' || options.manifest === null || typeof options.manifest.orchestrator !== 'object') {
-    problems.unshift(`manifest: expected a manifest (from loadManifest(), or use createOrchestrator({ name, agents })), got ${describe(options.manifest)}`);
+    problems.unshift(`manifest: expected a manifest (from loadManifest(), or use createOrchestrator({ name, agents })), got ${describeValue(options.manifest)}`);
   }
   if (problems.length > 0) throw invalid(problems);
 }
 
 /** The same checks for `createOrchestrator`'s options, which carry a name and agents instead of a manifest. */
 export function checkCodeOrchestratorOptions(options: Omit<OrchestratorOptions, 'manifest'> & { name?: unknown }): void {
-  if (typeof options !== 'object' || options === null) throw invalid([`options: expected an object, got ${describe(options)}`]);
+  if (typeof options !== 'object' || options === null) throw invalid([`options: expected an object, got ${describeValue(options)}`]);
   const problems = partProblems(options);
-  if (typeof options.name !== 'string' || options.name.trim() === '') problems.unshift(`name: expected the orchestrator's name, got ${describe(options.name)}`);
+  if (typeof options.name !== 'string' || options.name.trim() === '') problems.unshift(`name: expected the orchestrator's name, got ${describeValue(options.name)}`);
   if (options.agents === undefined) problems.push('agents: expected an array of agents (defineAgent(...)), got nothing');
   if (problems.length > 0) throw invalid(problems);
 }
@@ -30,24 +31,24 @@ function partProblems(options: Omit<OrchestratorOptions, 'manifest'>): string[] 
   const problems: string[] = [];
   if (options.store !== undefined) problems.push(...storeProblems(options.store));
   if (options.planner !== undefined && typeof (options.planner as { plan?: unknown } | null)?.plan !== 'function') {
-    problems.push(`planner: expected an object with a plan(goal, manifest) method, got ${describe(options.planner)}`);
+    problems.push(`planner: expected an object with a plan(goal, manifest) method, got ${describeValue(options.planner)}`);
   }
   if (options.integrator !== undefined && typeof options.integrator !== 'function') {
-    problems.push(`integrator: expected a function (input) => deliverable, got ${describe(options.integrator)}`);
+    problems.push(`integrator: expected a function (input) => deliverable, got ${describeValue(options.integrator)}`);
   }
   if (options.extraChecks !== undefined && typeof options.extraChecks !== 'function') {
-    problems.push(`extraChecks: expected a function, got ${describe(options.extraChecks)}`);
+    problems.push(`extraChecks: expected a function, got ${describeValue(options.extraChecks)}`);
   }
   if (options.outDir !== undefined && typeof options.outDir !== 'string' && typeof options.outDir !== 'function') {
-    problems.push(`outDir: expected a folder path or a function of the run id, got ${describe(options.outDir)}`);
+    problems.push(`outDir: expected a folder path or a function of the run id, got ${describeValue(options.outDir)}`);
   }
   if (options.agents !== undefined) {
-    if (!Array.isArray(options.agents)) problems.push(`agents: expected an array of agents (defineAgent(...)), got ${describe(options.agents)}`);
+    if (!Array.isArray(options.agents)) problems.push(`agents: expected an array of agents (defineAgent(...)), got ${describeValue(options.agents)}`);
     else {
       options.agents.forEach((agent: unknown, i) => {
         const a = agent as { spec?: { name?: unknown }; run?: unknown } | null;
         if (typeof a !== 'object' || a === null || typeof a.spec?.name !== 'string' || typeof a.run !== 'function') {
-          problems.push(`agents[${i}]: expected an agent with a spec and a run(input, ctx) method (defineAgent(...)), got ${describe(agent)}`);
+          problems.push(`agents[${i}]: expected an agent with a spec and a run(input, ctx) method (defineAgent(...)), got ${describeValue(agent)}`);
         }
       });
     }
@@ -62,17 +63,9 @@ function storeProblems(store: unknown): string[] {
   if (typeof store === 'string') {
     return [`store: expected a journal object, got the string '${store.slice(0, 80)}'; pass await openStore('${store.slice(0, 80)}')`];
   }
-  if (typeof store !== 'object' || store === null) return [`store: expected a journal object (await openStore(...)), got ${describe(store)}`];
+  if (typeof store !== 'object' || store === null) return [`store: expected a journal object (await openStore(...)), got ${describeValue(store)}`];
   const missing = STORE_METHODS.filter((m) => typeof (store as Record<string, unknown>)[m] !== 'function');
   return missing.length === 0 ? [] : [`store: not a journal: it has no ${missing.join(', ')} method${missing.length > 1 ? 's' : ''} (expected a RunStore, e.g. await openStore(...))`];
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string '${value.slice(0, 80)}'`;
-  if (typeof value === 'object') return 'an object of another shape';
-  return typeof value === 'undefined' ? 'nothing' : `${typeof value} ${String(value)}`;
 }
 
 function invalid(problems: string[]): BatonError {

@@ -44,11 +44,11 @@ describe('the parts an orchestrator is built from are checked when it is built',
   it('lists every bad part at once, each by its option name', () => {
     const e = refusal(() => createOrchestrator({ name: '', agents: [agent(), 'critic' as never], planner: {} as never, integrator: 'markdown' as never, outDir: 3 as never }));
     expect(e.details).toEqual([
-      "name: expected the orchestrator's name, got the string ''",
-      'planner: expected an object with a plan(goal, manifest) method, got an object of another shape',
-      'integrator: expected a function (input) => deliverable, got the string \'markdown\'',
+      'name: expected the orchestrator\'s name, got ""',
+      'planner: expected an object with a plan(goal, manifest) method, got a mapping',
+      'integrator: expected a function (input) => deliverable, got "markdown"',
       'outDir: expected a folder path or a function of the run id, got number 3',
-      "agents[1]: expected an agent with a spec and a run(input, ctx) method (defineAgent(...)), got the string 'critic'",
+      'agents[1]: expected an agent with a spec and a run(input, ctx) method (defineAgent(...)), got "critic"',
     ]);
   });
 
