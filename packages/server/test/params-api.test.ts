@@ -6,6 +6,12 @@ import type { TestServer } from './support.ts';
 
 type ErrorBody = { error: { code: string; message: string; details?: { field: string; message: string }[] } };
 
+function nestedLists(levels: number): unknown {
+  let value: unknown = 'Lisbon';
+  for (let i = 0; i < levels; i++) value = [value];
+  return value;
+}
+
 const PARAMS = { type: 'object', required: ['city'], properties: { city: { type: 'string' }, days: { type: 'integer', minimum: 1, default: 3 } } };
 
 describe('run parameters over HTTP', () => {
@@ -38,6 +44,7 @@ describe('run parameters over HTTP', () => {
     ['an unknown parameter', { city: 'Lisbon', cty: 'x' }, [{ field: 'params.cty', message: 'unknown parameter "cty" (did you mean "city"?); the parameters are: city, days' }]],
     ['a wrong type', { city: 'Lisbon', days: '2' }, [{ field: 'params.days', message: 'expected an integer, got "2"' }]],
     ['a missing required parameter', { days: 2 }, [{ field: 'params.city', message: 'missing required parameter "city" (expected a string)' }]],
+    ['parameters nested 2,000 levels deep', { city: nestedLists(2_000) }, [{ field: 'params', message: 'the parameters nest arrays and objects more than 1000 levels deep, past what Baton takes' }]],
   ];
   for (const [what, params, details] of refusals) {
     it(`answers 400 naming the field for ${what}, and starts no run`, async () => {
