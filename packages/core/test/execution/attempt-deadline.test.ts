@@ -63,15 +63,24 @@ async function until(cond: () => boolean): Promise<void> {
 describe('the timeout verdict', () => {
   it('takes the answer of a command that exited while the event loop was blocked past the deadline', async () => {
     const started = path.join(tmp, 'started');
+    const answered = path.join(tmp, 'answered');
     const spec: AgentSpec = {
       name: 'quick', description: 'd', version: '1', capabilities: [], consumes: [], produces: ['report'], kind: 'command',
-      command: ['sh', '-c', `touch ${started}; sleep 0.2; echo '{"report":{"ok":true}}'`], output: {}, fallback: [], baseDir: tmp,
+      command: ['sh', '-c', `touch ${started}; sleep 0.2; echo '{"report":{"ok":true}}'; touch ${answered}`], output: {}, fallback: [], baseDir: tmp,
     };
-    // 2 s leave the command time to exit on a loaded machine (it needs 200 ms).
-    const running = runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 2_000, controller: new AbortController() });
+    // 5 s leave the command time to exit on a loaded machine (it needs 200 ms; with two test files
+    // at a time on 2 cores, starting it once took close to the 2 s this test used to give).
+    const deadline = Date.now() + 5_000;
+    const running = runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 5_000, controller: new AbortController() });
     await until(() => existsSync(started));
-    // The command answers 200 ms later; the loop is held until well after the 2 s deadline.
-    await blockLoopFromCheckPhase(3_500);
+    // The command answers 200 ms later; the loop is held until it has, and until well after the deadline.
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        // Bounded: a command that never answers fails the assertion below instead of hanging the file.
+        while ((!existsSync(answered) && Date.now() < deadline + 10_000) || Date.now() < deadline + 1_000) blockLoop(10);
+        resolve();
+      }),
+    );
     expect(await running).toEqual({ status: 'succeeded', output: { report: { ok: true } } });
   });
 
