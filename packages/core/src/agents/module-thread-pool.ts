@@ -110,6 +110,8 @@ class ModuleThread {
     const id = ++this.nextId;
     return new Promise<AgentOutput>((resolve, reject) => {
       const onAbort = (): void => {
+        // An attempt that has its answer is over: its signal is aborted as it ends, and the thread has nothing to stop.
+        if (!this.calls.has(id)) return;
         const reason = ctx.signal.reason as Error;
         // The attempt moves on now; the thread is told, and terminated if its event loop does not answer.
         this.finish(id, () => reject(reason));
@@ -184,7 +186,11 @@ class ModuleThread {
     }
     if (!('id' in message)) return;
     if (message.type === 'usage') {
-      this.calls.get(message.id)?.ctx.reportUsage?.(message.usage);
+      try {
+        this.calls.get(message.id)?.ctx.reportUsage?.(message.usage);
+      } catch {
+        // The thread checked it before sending: nothing a thread sends may end this process.
+      }
     } else if (message.type === 'result' || message.type === 'error') {
       this.finish(message.id, (call) => {
         // The thread's clock says when the answer was made; this thread may read it later (it was busy).

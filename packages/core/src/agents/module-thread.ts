@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AgentContext } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
+import { checkedUsage } from '../core/usage-check.ts';
 import { outputAsJson } from '../validation/output-size.ts';
 import { loadModuleAgent } from './module-exports.ts';
 import type { LoadedModule } from './module-exports.ts';
@@ -29,7 +30,7 @@ async function runOne(loaded: LoadedModule, message: Extract<ToModuleThread, { t
   running.set(message.id, controller);
   const ctx: AgentContext = {
     signal: controller.signal,
-    reportUsage: (usage) => post({ type: 'usage', id: message.id, usage }),
+    reportUsage: (usage) => post({ type: 'usage', id: message.id, usage: checkedUsage(usage) }),
     ...(message.deadline === undefined ? {} : { deadline: message.deadline }),
     ...(message.maxOutputBytes === undefined ? {} : { maxOutputBytes: message.maxOutputBytes }),
   };

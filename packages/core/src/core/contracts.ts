@@ -22,7 +22,11 @@ export interface RunEventSource {
 
 /** What an agent gets besides its input. */
 export interface AgentContext {
-  /** Aborted on timeout, cancellation or run end: stop work and return promptly. */
+  /**
+   * Aborted on timeout, cancellation or run end: stop work and return promptly. Also aborted once
+   * the attempt has ended with an answer, so that work the agent left going (a timer, a stream)
+   * does not outlive it.
+   */
   signal: AbortSignal;
   /** Reports model usage as it happens (LLM agents). */
   reportUsage?: (usage: Usage) => void;

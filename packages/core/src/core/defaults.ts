@@ -11,6 +11,16 @@ export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
  */
 export const MAX_JSON_DEPTH = 1000;
 
+/**
+ * The longest error text kept for one attempt (what an agent threw, or the problems found in its
+ * output): each is journaled, kept in the RunResult and handed to the next attempt as feedback.
+ * Command agents' stderr is cut to its last 8 KiB before it gets here.
+ */
+export const MAX_ERROR_CHARS = 8 * 1024;
+
+/** The longest delay `setTimeout` holds (~24.8 days); a longer one fires at once, with a warning. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The policy a manifest gets for every field it leaves out. */
 export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   maxParallel: 4,

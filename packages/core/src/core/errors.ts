@@ -57,7 +57,13 @@ export class BatonError extends Error {
   }
 
   static isInstance(e: unknown): e is BatonError {
-    return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[MARKER] === true;
+    if (typeof e !== 'object' || e === null) return false;
+    try {
+      return (e as Record<symbol, unknown>)[MARKER] === true;
+    } catch {
+      // A revoked proxy or a throwing trap, thrown by an agent: not ours.
+      return false;
+    }
   }
 }
 
@@ -110,11 +116,31 @@ const THROWN_VALUE_CHARS = 500;
  * `agent threw a non-Error value: {"a":1}`), `thrower` naming who threw it. Never throws.
  */
 export function errorMessage(e: unknown, thrower?: string): string {
+  try {
+    return describeThrown(e, thrower);
+  } catch {
+    // A revoked proxy, or an Error whose `message` or `name` getter throws.
+    return `${thrower === undefined ? 'threw' : `${thrower} threw`} a value that cannot be read`;
+  }
+}
+
+/**
+ * `text` cut to `max` characters, saying how much was left out: an agent's error can be any size,
+ * and each is kept in the journal, the RunResult and the next attempt's feedback.
+ */
+export function boundedText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+function describeThrown(e: unknown, thrower: string | undefined): string {
   // isNativeError also knows Errors made in another realm (a vm context), where instanceof fails.
   if (e instanceof Error || types.isNativeError(e)) {
     const error = e as Error;
-    if (typeof error.message === 'string' && error.message !== '') return error.message;
-    return `${String(error.name || 'Error')} (without a message)`;
+    const { message } = error;
+    if (typeof message === 'string' && message !== '') return message;
+    const { name } = error;
+    return `${typeof name === 'string' && name !== '' ? name : 'Error'} (without a message)`;
   }
   const threw = thrower === undefined ? 'threw' : `${thrower} threw`;
   if (typeof e === 'string') return e === '' ? `${threw} an empty string` : e;

@@ -193,8 +193,12 @@ export interface AgentInput {
   runId: string;
   goal: string;
   task: { id: string; title: string; instructions: string };
+  /**
+   * The artifacts the task consumes, by type. The agent's own copies: changing them changes
+   * neither what the journal holds nor what other tasks get.
+   */
   inputs: Record<string, unknown>;
-  /** The run's validated parameters (DESIGN section 9); `{}` when the run has none. */
+  /** The run's validated parameters (DESIGN section 9); `{}` when the run has none. The agent's own copy. */
   params: Record<string, unknown>;
   attempt: number;
   feedback?: string;

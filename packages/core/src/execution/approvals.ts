@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../core/defaults.ts';
 import { BatonError } from '../core/errors.ts';
 import type { RunEvent } from '../core/events.ts';
 import { pendingApprovalOf } from '../core/reduce.ts';
@@ -289,8 +290,8 @@ export class RunApprovals {
       const expire = (): void => this.o.host.approvalExpired(`no decision on ${describe(first)} within ${this.o.manifest.orchestrator.policy.approvalTimeoutMs ?? 0} ms (policy.approvalTimeoutMs)`);
       // setTimeout holds at most ~24.8 days; a later deadline is re-armed when it comes closer.
       const ms = Math.max(0, Date.parse(first.expiresAt!) - Date.now());
+      // Not unref'd: the run ends when it fires, and whoever awaits the run awaits that end.
       this.timer = setTimeout(() => (ms > MAX_TIMER_MS ? this.changed() : expire()), Math.min(ms, MAX_TIMER_MS));
-      this.timer.unref();
     }
     this.o.host.waitingChanged?.(this.waiting.size);
   }
@@ -314,8 +315,6 @@ export class RunApprovals {
 // Never written: RunApprovals swaps in a collection of its own before its first write.
 const NO_ENTRIES: ReadonlyMap<string, never> = new Map<string, never>();
 const NO_KEYS: ReadonlySet<string> = new Set<string>();
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function decidedOf(e: Extract<RunEvent, { type: 'approval.decided' }>): Decided {
   return { approved: e.decision === 'approved', by: e.by, ...(e.reason !== undefined ? { reason: e.reason } : {}) };

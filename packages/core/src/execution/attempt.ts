@@ -1,7 +1,8 @@
 import type { Agent } from '../core/contracts.ts';
 import { inThreadCode, lateAnswer } from '../agents/deadline.ts';
-import { DEFAULT_MAX_OUTPUT_BYTES } from '../core/defaults.ts';
-import { BatonError, errorMessage } from '../core/errors.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES, MAX_ERROR_CHARS } from '../core/defaults.ts';
+import { BatonError, boundedText, errorMessage } from '../core/errors.ts';
+import { checkedUsage } from '../core/usage-check.ts';
 import type { AgentInput, AgentOutput, AttemptStatus, Usage } from '../core/types.ts';
 import { checkOutput } from '../validation/output-validator.ts';
 import { AttemptContext } from './attempt-context.ts';
@@ -35,10 +36,14 @@ export class AttemptControl {
   /** The attempt this control stops (told at once, so it ends without waiting for its agent). */
   private watcher: AbortWatcher | undefined;
 
+  /** Set once the attempt has ended: its signal is aborted with it, so no work of it goes on. */
+  private over: Error | undefined;
+
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
-      if (this.reason) this.controller.abort(this.reason);
+      const reason = this.reason ?? this.over;
+      if (reason) this.controller.abort(reason);
     }
     return this.controller.signal;
   }
@@ -48,6 +53,16 @@ export class AttemptControl {
     this.reason = reason;
     this.controller?.abort(reason);
     this.watcher?.aborted(reason);
+  }
+
+  /**
+   * The attempt has ended (its outcome is taken): work its agent left going is told to stop through
+   * the signal, which only an agent that read it has. Not an abort of the attempt: its outcome stands.
+   */
+  ended(): void {
+    if (this.over || this.reason) return;
+    this.over = ATTEMPT_ENDED;
+    this.controller?.abort(ATTEMPT_ENDED);
   }
 
   /** Tells `watcher` of the abort (at once if it happened already). One watcher: the attempt's. */
@@ -65,6 +80,9 @@ export class AttemptControl {
     return control;
   }
 }
+
+/** The reason of the signal of an attempt that has ended: one object, since nothing reads it but `aborted`. */
+const ATTEMPT_ENDED = new AttemptAbort('cancelled', 'the attempt has ended: its outcome was taken, and work still going for it is not wanted');
 
 export type AttemptOutcome =
   | { status: 'succeeded'; output: AgentOutput; usage?: Usage }
@@ -207,20 +225,27 @@ class Attempt implements DeadlineOwner, AbortWatcher {
 
   start(input: AgentInput): void {
     const { agent } = this;
-    let answer: unknown;
+    let running: Promise<unknown>;
     try {
-      answer = this.inThread ? this.inThread(input, this.ctx) : agent.run(input, this.ctx);
+      const answer = this.inThread ? this.inThread(input, this.ctx) : agent.run(input, this.ctx);
+      // Inside the try: `instanceof` runs a proxy's getPrototypeOf trap, which may throw.
+      running = answer instanceof Promise ? answer : Promise.resolve(answer);
     } catch (e) {
-      answer = Promise.reject(e as Error);
+      running = Promise.reject(e as Error);
     }
-    const running = answer instanceof Promise ? answer : Promise.resolve(answer);
     this.running = running;
     if (this.answerCheck) this.work = watch(running);
     this.control.whenAborted(this);
     running.then(this.onAnswer, this.onError);
   }
 
-  private readonly reportUsage = (u: Usage): void => {
+  /**
+   * Counted while the attempt runs; a report after its end is not (its usage is journaled with its
+   * outcome). A report that is not three counts is refused to the agent that made it.
+   */
+  private readonly reportUsage = (reported: Usage): void => {
+    const u = checkedUsage(reported);
+    if (this.finished) return;
     this.usage = addUsage(this.usage, u);
     this.onUsage?.(u);
   };
@@ -257,13 +282,28 @@ class Attempt implements DeadlineOwner, AbortWatcher {
     this.finish(failure((this.inThread && lateAnswer(this.ctx)) || reason, reason, this.usage), true);
   }
 
+  // Neither reaction may throw: the promise `then` returns is dropped, so a throw would be an
+  // unhandled rejection, which ends the process.
   private readonly onAnswer = (raw: unknown): void => {
+    try {
+      this.answered(raw);
+    } catch (e) {
+      this.crashed(e);
+    }
+  };
+
+  private answered(raw: unknown): void {
     if (this.finished) return;
     const late = this.inThread && lateAnswer(this.ctx);
     if (late) return this.finish(failure(late, this.control.reason, this.usage));
     if (this.verdict) return this.judgeAfterVerdict(this.verdict, raw);
     this.judge(raw);
-  };
+  }
+
+  /** Something threw while an answer was taken: the attempt fails with it, if it has not ended. */
+  private crashed(e: unknown): void {
+    if (!this.finished) this.finish(failure(e, this.control.reason, this.usage));
+  }
 
   // The closures of the paths few attempts take are made in methods of their own: a function that
   // makes a closure over its variables allocates their context on every call, taken or not.
@@ -278,8 +318,12 @@ class Attempt implements DeadlineOwner, AbortWatcher {
   }
 
   private readonly onError = (e: unknown): void => {
-    if (this.finished) return;
-    this.finish(failure((this.inThread && lateAnswer(this.ctx)) || e, this.control.reason, this.usage));
+    try {
+      if (this.finished) return;
+      this.finish(failure((this.inThread && lateAnswer(this.ctx)) || e, this.control.reason, this.usage));
+    } catch (thrown) {
+      this.crashed(thrown);
+    }
   };
 
   /** Checks the answer, then the extra checks; ends the attempt with what they say. */
@@ -323,6 +367,7 @@ class Attempt implements DeadlineOwner, AbortWatcher {
     this.finished = true;
     attemptDeadlines.cancel(this.deadline, this);
     if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.control.ended();
     if (later) this.tellInAMicrotask(outcome);
     else this.listener.attemptEnded(outcome);
   }
@@ -347,23 +392,37 @@ function timeOut(control: AttemptControl, timeoutMs: number): void {
 }
 
 function invalid(problems: string[], usage: Usage | undefined): AttemptOutcome {
-  const outcome: AttemptOutcome = { status: 'invalid', error: problems.join('; '), retryable: true };
+  const outcome: AttemptOutcome = { status: 'invalid', error: boundedText(problems.join('; '), MAX_ERROR_CHARS), retryable: true };
   if (usage) outcome.usage = usage;
   return outcome;
 }
 
+/** The outcome of an attempt that ended with `e` thrown (or rejected). Never throws. */
 function failure(e: unknown, reason: Error | undefined, usage: Usage | undefined): AttemptOutcome {
   let outcome: AttemptOutcome;
   if (reason instanceof AttemptAbort) {
     outcome = { status: reason.kind === 'timeout' ? 'timeout' : 'cancelled', error: reason.message, retryable: true };
-  } else if (BatonError.isInstance(e) && e.code === 'AGENT_TIMEOUT') {
-    outcome = { status: 'timeout', error: e.message, retryable: e.retryable };
-  } else if (BatonError.isInstance(e) && e.code === 'OUTPUT_INVALID') {
-    outcome = { status: 'invalid', error: e.message, retryable: e.retryable };
+  } else if (BatonError.isInstance(e)) {
+    outcome = batonFailure(e);
   } else {
-    const retryable = BatonError.isInstance(e) ? e.retryable : true;
-    outcome = { status: 'failed', error: errorMessage(e, 'agent'), retryable };
+    outcome = { status: 'failed', error: boundedText(errorMessage(e, 'agent'), MAX_ERROR_CHARS), retryable: true };
   }
   if (usage) outcome.usage = usage;
   return outcome;
+}
+
+/** A BatonError's outcome; one made by an agent may still have getters that throw. */
+function batonFailure(e: BatonError): AttemptOutcome {
+  const error = boundedText(errorMessage(e, 'agent'), MAX_ERROR_CHARS);
+  let code: unknown;
+  let retryable = true;
+  try {
+    code = e.code;
+    retryable = e.retryable !== false;
+  } catch {
+    // Read as a plain failure below.
+  }
+  if (code === 'AGENT_TIMEOUT') return { status: 'timeout', error, retryable };
+  if (code === 'OUTPUT_INVALID') return { status: 'invalid', error, retryable };
+  return { status: 'failed', error, retryable };
 }

@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS } from '../core/defaults.ts';
+
 /**
  * What a deadline tells when it passes. An object, not a callback: the owner (an attempt, a run's
  * clock) is told through its method, so no closure is made per deadline.
@@ -65,7 +67,8 @@ export class Deadlines {
   private arm(at: number, ms: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.armedFor = at;
-    this.timer = setTimeout(this.onTimer, Math.max(1, ms));
+    // A deadline past what a timer holds is armed for that, and re-armed for the rest when it fires.
+    this.timer = setTimeout(this.onTimer, Math.min(MAX_TIMER_MS, Math.max(1, ms)));
     if (this.live === 0) this.timer.unref();
   }
 

@@ -6,7 +6,14 @@ import { RunResultBuilder } from '../core/reduce.ts';
 import { journaledForm } from './artifact-refs.ts';
 import type { NewRunRecord } from '../store/journal-rules.ts';
 
+/**
+ * Told of each event of a run as it is journaled. The event is the journal's own object: read it,
+ * do not change it (copy it first to redact or enrich it). A listener that throws, or returns a
+ * promise that rejects, is ignored; the run goes on.
+ */
 export type EventListener = (event: RunEvent) => void;
+
+function ignoreListenerFailure(): void {}
 
 let lastMs = 0;
 let lastIso = '';
@@ -124,7 +131,9 @@ export class RunJournal {
   private tell(event: RunEvent): void {
     for (const l of this.listeners) {
       try {
-        l(event);
+        const told: unknown = l(event);
+        // An async listener's failure is a rejected promise: unhandled, it would end the process.
+        if (told instanceof Promise) told.catch(ignoreListenerFailure);
       } catch {
         // A listener's bug must not break the run.
       }

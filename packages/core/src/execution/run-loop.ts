@@ -1,5 +1,6 @@
 import { ownCopy, setOwn } from '../core/artifact-names.ts';
 import type { Agent } from '../core/contracts.ts';
+import { MAX_TIMER_MS } from '../core/defaults.ts';
 import { errorMessage } from '../core/errors.ts';
 import { newAttemptId } from '../core/ids.ts';
 import { provenance, taskStarted, taskSucceeded } from '../core/kept-objects.ts';
@@ -15,6 +16,7 @@ import { advance, decideAfterFailure } from './ladder.ts';
 import type { LadderState } from './ladder.ts';
 import type { Limiter } from './limiter.ts';
 import { inNextTurn, turnSpent } from './turn-budget.ts';
+import { dataCopy } from '../validation/json-copy.ts';
 
 /**
  * Why a run stopped before its plan was done (`lost`: another process took the run over;
@@ -370,7 +372,7 @@ export class RunLoop implements TaskInputSource {
 
   private runAgent(agent: Agent, attempt: LoopAttempt, feedback: string | undefined): void {
     const { task, n } = attempt;
-    const input: AgentInput = { runId: this.o.runId, goal: this.o.goal, task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: this.inputsOf(task), params: this.o.params, attempt: n };
+    const input: AgentInput = { runId: this.o.runId, goal: this.o.goal, task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: this.inputsOf(task), params: dataCopy(this.o.params), attempt: n };
     if (feedback !== undefined) input.feedback = feedback;
     startAttemptWith(
       agent,
@@ -469,7 +471,7 @@ export class RunLoop implements TaskInputSource {
         this.waitingRetry?.delete(id);
         this.relaunch.push({ id, agent, feedback: decision.feedback });
         this.pump();
-      }, decision.delayMs);
+      }, Math.min(decision.delayMs, MAX_TIMER_MS));
       (this.waitingRetry ??= new Map()).set(id, timer);
     } else if (decision.action === 'reassign') {
       this.o.journal.emit({ type: 'task.reassigned', taskId: id, from: decision.from, to: decision.to, reason: decision.reason });
@@ -509,7 +511,7 @@ export class RunLoop implements TaskInputSource {
 
   /** What `task` is given when it runs (asked by a decision on it). */
   inputFor(task: PlanTask): { inputs: Record<string, unknown>; params: Record<string, unknown> } {
-    return { inputs: this.inputsOf(task), params: this.o.params };
+    return { inputs: this.inputsOf(task), params: dataCopy(this.o.params) };
   }
 
   private versionOf(agent: string): string {
@@ -521,9 +523,14 @@ export class RunLoop implements TaskInputSource {
     return budgetExceeded(this.policy, this.o.journal.builder.current()?.usage, this.inFlightUsage);
   }
 
+  /**
+   * The task's inputs, each the agent's own copy: an agent that sorts or edits what it was given
+   * changes neither the output the journal holds nor what the task's siblings get, as when its
+   * input crosses a process (a command, a thread, a worker).
+   */
   private inputsOf(task: PlanTask): Record<string, unknown> {
     const inputs: Record<string, unknown> = {};
-    for (const c of task.consumes) setOwn(inputs, c, Object.hasOwn(this.artifacts, c) ? this.artifacts[c] : undefined);
+    for (const c of task.consumes) setOwn(inputs, c, Object.hasOwn(this.artifacts, c) ? dataCopy(this.artifacts[c]) : undefined);
     return inputs;
   }
 

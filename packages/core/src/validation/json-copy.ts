@@ -37,6 +37,14 @@ export function jsonCopy(value: unknown): unknown {
 }
 
 /**
+ * A copy of a value that is already JSON data (an artifact, run parameters): what JSON would
+ * give, made directly. A string, number, boolean or null is its own copy.
+ */
+export function dataCopy<T>(value: T): T {
+  return typeof value === 'object' && value !== null ? (jsonCopy(value) as T) : value;
+}
+
+/**
  * `{ copy, bytes }` when `value` is plain data (see {@link jsonCopy}) whose JSON surely takes at
  * most `limit` bytes of UTF-8: `bytes` is an upper bound of that size, counted while copying.
  * Otherwise (past the limit, or what it cannot bound: a toJSON, a class instance, a BigInt, data
