@@ -68,7 +68,10 @@ export class RunResultBuilder {
         const r = this.need(event);
         if (event.type === 'plan.replaced') (r.previousPlans ??= []).push(r.plan);
         r.planner = event.planner;
-        this.applyPlan(r, event.plan);
+        // A journal written by an older Baton may hold a plan event without its plan (a workflow
+        // named like an Object member): read as an empty plan, so the run can still be read, taken
+        // over and ended.
+        this.applyPlan(r, (event.plan as Plan | undefined) ?? { tasks: [] });
         return;
       }
       case 'task.started': {

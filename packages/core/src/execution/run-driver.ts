@@ -4,8 +4,9 @@ import type { Agent, Integrator, Planner } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import { kept } from '../core/kept-objects.ts';
 import type { RunEvent } from '../core/events.ts';
+import { isFinalStatus } from '../core/types.ts';
 import type { AgentOutput, Manifest, Plan, PlanTask, RunResult, TaskResult, Usage } from '../core/types.ts';
-import { deliver } from '../integration/delivery.ts';
+import { deliver, endAfterError } from '../integration/delivery.ts';
 import { assertValidPlan } from '../planning/validate-plan.ts';
 import type { RunJournal } from './journal.ts';
 import type { Limiter } from './limiter.ts';
@@ -134,6 +135,11 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
     const verdict = decideRunStatus(result.plan, result.tasks, loop.artifacts, loop.stopReason);
     if (note && verdict.status !== 'succeeded') verdict.reason = verdict.reason ? `${verdict.reason}; ${note}` : note;
     return await driving.end(verdict, loop);
+  } catch (e) {
+    if (journal.lost || isFinalStatus(journal.builder.current()!.status)) throw e;
+    return await endAfterError(journal, e).catch(() => {
+      throw e;
+    });
   } finally {
     clock.stop();
     approvals.close();

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Integrator } from '../core/contracts.ts';
-import { ownCopy } from '../core/artifact-names.ts';
+import { ownCopy, setOwn } from '../core/artifact-names.ts';
 import { errorMessage } from '../core/errors.ts';
 import { kept } from '../core/kept-objects.ts';
 import { isFinalStatus } from '../core/types.ts';
@@ -10,6 +10,7 @@ import type { RunJournal } from '../execution/journal.ts';
 import type { RunControl } from '../execution/run-control.ts';
 import type { RunLoop } from '../execution/run-loop.ts';
 import { requestedArtifacts } from '../execution/outcome.ts';
+import { dataCopy } from '../validation/json-copy.ts';
 import { collectArtifacts } from './collect.ts';
 import { writeDefaultDeliverable } from './default-deliverable.ts';
 
@@ -40,15 +41,23 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
   const made = o.loop?.artifacts ?? NONE;
   const madeBy = o.loop ? o.loop.provenanceFor(requestedArtifacts(result.plan)) : NONE;
   let deliverable: Deliverable = collectArtifacts({ plan: result.plan, artifacts: made, provenance: madeBy });
-  if (o.outDir) await mkdir(o.outDir, { recursive: true });
+  const unwritable = o.outDir ? await folderProblem(o.outDir) : undefined;
+  // Without its folder the run still ends, with its artifacts and no files: nothing more is written.
+  const outDir = unwritable ? undefined : o.outDir;
+  if (unwritable) {
+    if (status === 'succeeded') status = 'partial';
+    reason = reason ? `${reason}; ${unwritable}` : unwritable;
+  }
   if (o.loop && status !== 'cancelled' && o.loop.hasArtifacts) {
     journal.emit(kept({ type: 'integration.started', integrator: o.integratorName }));
     const started = Date.now();
     try {
       const integrator = await o.integrator();
       if (integrator !== collectArtifacts) {
-        // Plain objects for the integrator (the run loop's records have no prototype).
+        // Plain objects for the integrator (the run loop's records have no prototype), and its own
+        // copies: what it changes is not what the tasks' outputs in the journal hold.
         const artifacts = ownCopy(made);
+        for (const key in artifacts) setOwn(artifacts, key, dataCopy(artifacts[key]));
         const provenance = o.loop.allProvenance();
         const snapshot: RunResult = { ...structuredClone(result), status };
         const signal = AbortSignal.any([o.control.signal, AbortSignal.timeout(o.manifest.orchestrator.policy.taskTimeoutMs)]);
@@ -63,15 +72,15 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
               artifacts,
               provenance,
               missing: deliverable.missing ?? [],
-              outDir: o.outDir ?? '',
+              outDir: outDir ?? '',
               result: snapshot,
               signal,
             }),
           ),
           signal,
         );
-      } else if (o.outDir) {
-        deliverable = await writeDefaultDeliverable(o.outDir, deliverable, { runId: result.runId, goal: result.goal, status, ...(reason === undefined ? {} : { reason }) });
+      } else if (outDir) {
+        deliverable = await writeDefaultDeliverable(outDir, deliverable, { runId: result.runId, goal: result.goal, status, ...(reason === undefined ? {} : { reason }) });
       }
       journal.emit(kept({ type: 'integration.ended', ok: true, durationMs: Date.now() - started }));
       const stop = o.control.stopped();
@@ -90,16 +99,56 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
       }
     }
   }
-  const runJson = o.outDir ? path.join(o.outDir, 'run.json') : undefined;
+  const runJson = outDir ? path.join(outDir, 'run.json') : undefined;
   const files = [...(deliverable.files ?? [])].map(displayPath);
   if (runJson && !files.includes(displayPath(runJson))) files.push(displayPath(runJson));
   deliverable = kept({ ...deliverable, files });
+  cancelUnended(journal, status, reason);
   journal.emit(kept(reason === undefined ? { type: 'run.ended', status, deliverable } : { type: 'run.ended', status, reason, deliverable }));
   await journal.flush();
   // No event follows run.ended, so the live result is final: hand it over without a copy.
   const final = journal.builder.current()!;
-  if (runJson) await writeFile(runJson, `${JSON.stringify(final, null, 2)}\n`);
+  if (runJson) {
+    // The run has ended in the journal, which holds the same result: a copy that cannot be written
+    // (the disk filled up meanwhile) must not turn an ended run into an error.
+    await writeFile(runJson, `${JSON.stringify(final, null, 2)}\n`).catch(() => undefined);
+  }
   return final;
+}
+
+/** Why the deliverable's folder cannot be made (a file in its way, no permission), or undefined once it exists. */
+async function folderProblem(outDir: string): Promise<string | undefined> {
+  try {
+    await mkdir(outDir, { recursive: true });
+    return undefined;
+  } catch (e) {
+    return `the deliverable's folder ${displayPath(outDir)} could not be made (${errorMessage(e)}): no file was written`;
+  }
+}
+
+/**
+ * Ends a run that met an error of Baton's own on its way (not an agent's: those are in its
+ * tasks): `run.ended` failed with the error, so that no run stays `running` with nobody to end it.
+ * Throws when even that cannot be journaled (the journal itself fails): the run is then carried on
+ * by whoever takes it over.
+ */
+export async function endAfterError(journal: RunJournal, error: unknown): Promise<RunResult> {
+  const reason = `internal error: ${errorMessage(error)}`;
+  cancelUnended(journal, 'failed', reason);
+  journal.emit(kept({ type: 'run.ended', status: 'failed', reason, deliverable: { artifacts: {}, files: [], provenance: {} } }));
+  await journal.flush();
+  return journal.builder.current()!;
+}
+
+/**
+ * Ends, as cancelled, the tasks of a run that ends before they did: a plan rejected or left
+ * undecided, a run cancelled while it waited for a decision. An ended run has no pending task.
+ */
+function cancelUnended(journal: RunJournal, status: FinalRunStatus, reason: string | undefined): void {
+  for (const task of journal.builder.current()!.tasks) {
+    if (task.status !== 'pending' && task.status !== 'running') continue;
+    journal.emit({ type: 'task.cancelled', taskId: task.id, reason: `the run ended ${status} before this task ${task.status === 'pending' ? 'ran' : 'ended'}${reason === undefined ? '' : `: ${reason}`}` });
+  }
 }
 
 const NONE: Readonly<Record<string, never>> = Object.freeze({});

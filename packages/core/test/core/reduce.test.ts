@@ -45,3 +45,16 @@ describe('reduceEvents: attempts', () => {
     expect(task.attempts.map((a) => a.status)).toEqual(['timeout', undefined]);
   });
 });
+
+describe('reduceEvents: journals written by older versions', () => {
+  it('reads a plan event without its plan as an empty plan, so the run can still be read and ended', () => {
+    const result = reduceEvents(
+      stamp('r', [
+        { type: 'run.started', goal: 'workflow toString', orchestrator: 'o' },
+        { type: 'plan.created', plan: undefined as never, planner: 'workflow' },
+        { type: 'run.ended', status: 'cancelled', reason: 'cancelled by request', deliverable: { artifacts: {}, files: [], provenance: {} } },
+      ]),
+    );
+    expect(result).toMatchObject({ status: 'cancelled', plan: { tasks: [] }, tasks: [] });
+  });
+});
