@@ -3,6 +3,7 @@ import type { Agent } from './core/contracts.ts';
 import { resolvePolicy } from './core/defaults.ts';
 import { BatonError } from './core/errors.ts';
 import type { AgentSpec, JsonSchema, Manifest, Policy } from './core/types.ts';
+import { policyProblems } from './manifest/code-check.ts';
 import { buildWorkflows, checkParamsSchema } from './manifest/steering-rules.ts';
 import type { TaskInput } from './planning/fixed-plan.ts';
 import { planInputSchemas } from './planning/plan-input-schema.ts';
@@ -34,6 +35,8 @@ export interface CodeOrchestratorOptions extends Omit<OrchestratorOptions, 'mani
 export function createOrchestrator(options: CodeOrchestratorOptions): Orchestrator {
   checkCodeOrchestratorOptions(options);
   const { name, description, instructions, model, agents, deliverable, policy, params, workflows, ...rest } = options;
+  const policyFindings = policyProblems(policy);
+  if (policyFindings.length > 0) throw new BatonError('MANIFEST_INVALID', policyFindings.join('; '), { retryable: false, details: policyFindings });
   const specs: Record<string, AgentSpec> = {};
   for (const a of agents) {
     if (specs[a.spec.name]) throw new BatonError('MANIFEST_INVALID', `two agents are named '${a.spec.name}'`, { retryable: false });

@@ -1,5 +1,7 @@
 import type { Agent, AgentContext } from '../core/contracts.ts';
 import type { AgentInput, AgentOutput, AgentSpec, ArtifactSpec, JsonSchema } from '../core/types.ts';
+import { BatonError } from '../core/errors.ts';
+import { agentDefinitionProblems } from '../manifest/code-check.ts';
 import { inThreadAgent } from './deadline.ts';
 
 /** An agent written in code: its declaration plus the function that runs it. */
@@ -25,6 +27,12 @@ export interface AgentDefinition {
  * default-export it from a module that a manifest's `kind: module` agent points to.
  */
 export function defineAgent(def: AgentDefinition): Agent {
+  const problems = agentDefinitionProblems(def);
+  if (problems.length > 0) {
+    const name = typeof (def as { name?: unknown } | null)?.name === 'string' ? ` '${def.name}'` : '';
+    throw new BatonError('MANIFEST_INVALID', `defineAgent${name}: ${problems.join('; ')}`, { retryable: false, details: problems });
+  }
+  if (typeof def.run !== 'function') throw new BatonError('MANIFEST_INVALID', `defineAgent '${def.name}': run: expected a function (input, ctx) => output`, { retryable: false });
   const output: Record<string, ArtifactSpec> = {};
   for (const [artifact, schema] of Object.entries(def.schemas ?? {})) output[artifact] = { schema };
   const spec: AgentSpec = {

@@ -8,6 +8,8 @@ import { Orchestrator } from '../../src/orchestrator.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { MemoryRunStore } from '../../src/store/index.ts';
 import { scriptedAgent } from '../../src/testing/index.ts';
+import { defineAgent } from '../../src/agents/define-agent.ts';
+import { thrown } from '../support/thrown.ts';
 
 const agent = () => scriptedAgent({ name: 'writer', produces: ['text'] });
 
@@ -55,6 +57,27 @@ describe('the parts an orchestrator is built from are checked when it is built',
   it('refuses an Orchestrator built without a manifest', () => {
     const e = refusal(() => new Orchestrator({ manifest: undefined as never, store: new MemoryRunStore() }));
     expect(e.message).toContain('manifest: expected a manifest');
+  });
+
+  it("refuses a policy's numbers as a manifest would, naming each field", () => {
+    const e = thrown(() => createOrchestrator({ name: 'docs', agents: [agent()], policy: { maxParallel: 0, taskTimeoutMs: Number.NaN, retries: -1, backoff: { jitter: 2 } as never, maxTokenz: 5 } as never }));
+    expect(e.code).toBe('MANIFEST_INVALID');
+    expect(e.details).toEqual([
+      'policy.maxParallel: expected a number greater than 0, got number 0',
+      'policy.taskTimeoutMs: expected an integer, got number NaN',
+      'policy.retries: expected a number at least 0, got number -1',
+      'policy: unknown key "maxTokenz" (did you mean "maxTokens"?); expected one of: maxParallel, retries, taskTimeoutMs, runTimeoutMs, maxOutputBytes, maxTokens, maxLlmCalls, maxReplans, approval, approvalTimeoutMs, backoff',
+      'policy.backoff.jitter: expected a number from 0 to 1, got number 2',
+    ]);
+  });
+
+  it("refuses an agent definition's bad fields when it is defined", () => {
+    const e = thrown(() => defineAgent({ name: 'a', description: '', produces: [], retries: -1, timeoutMs: 1.5, run: () => ({}) }));
+    expect(e.code).toBe('MANIFEST_INVALID');
+    expect(e.message).toBe(
+      "defineAgent 'a': description: expected a non-empty string, got \"\"; produces: expected at least one artifact type, got an empty list; timeoutMs: expected an integer, got number 1.5; retries: expected a number at least 0, got number -1",
+    );
+    expect(thrown(() => defineAgent({ name: 'a', description: 'd', produces: ['x'], run: 'nope' as never })).message).toBe("defineAgent 'a': run: expected a function (input, ctx) => output");
   });
 
   it('builds an orchestrator from good parts, which then runs', async () => {
