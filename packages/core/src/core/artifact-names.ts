@@ -23,6 +23,15 @@ export function setOwn<T>(record: Record<string, T>, key: string, value: T): voi
   else record[key] = value;
 }
 
+/**
+ * `record[key]` when `record` has it as its own entry, else undefined: a name from outside (a
+ * workflow or agent named in a request, a plan, a suite) such as `toString` or `__proto__` must
+ * not find what every object inherits.
+ */
+export function ownValue<T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 /** A plain object with the own entries of `record` (which may have no prototype), set with {@link setOwn}. */
 export function ownCopy<T>(record: Readonly<Record<string, T>> | undefined): Record<string, T> {
   const copy: Record<string, T> = {};

@@ -3,6 +3,7 @@
  * validation a run uses (schemas, completeness, the orchestrator's judged checks), after its
  * version is checked against its pin. No planning, no journal.
  */
+import { ownValue } from '../core/artifact-names.ts';
 import { randomUUID } from 'node:crypto';
 import { AgentRegistry } from '../agents/registry.ts';
 import { verifyAgentVersion } from '../agents/version-pin.ts';
@@ -16,7 +17,7 @@ import type { AgentCase } from './types.ts';
 
 export async function runAgentCase(c: AgentCase, ctx: CaseContext): Promise<CaseFindings> {
   const findings: CaseFindings = { agent: c.agent, differences: [], ...(c.goal === undefined ? {} : { goal: c.goal }) };
-  const spec = ctx.manifest.agents[c.agent];
+  const spec = ownValue(ctx.manifest.agents, c.agent);
   const own = ctx.agents?.find((a) => a.spec.name === c.agent);
   let agent: Agent;
   try {
@@ -41,7 +42,7 @@ export async function runAgentCase(c: AgentCase, ctx: CaseContext): Promise<Case
 }
 
 async function attemptOnce(c: AgentCase, agent: Agent, ctx: CaseContext, findings: CaseFindings): Promise<void> {
-  const spec = ctx.manifest.agents[c.agent] ?? agent.spec;
+  const spec = ownValue(ctx.manifest.agents, c.agent) ?? agent.spec;
   const task: PlanTask = {
     id: `t1-example-${c.agent}`,
     title: c.goal ?? `Example: ${c.name}`,

@@ -1,4 +1,5 @@
 /** `baton agents test`: the `examples:` of agents, run as an eval suite of agent cases. */
+import { ownValue } from '../core/artifact-names.ts';
 import { BatonError } from '../core/errors.ts';
 import type { Manifest } from '../core/types.ts';
 import { didYouMean } from '../manifest/describe.ts';
@@ -11,16 +12,16 @@ import type { AgentCase, EvalSuite } from './types.ts';
 export function examplesSuite(manifest: Manifest, names: readonly string[] = []): EvalSuite {
   const known = Object.keys(manifest.agents);
   for (const name of names) {
-    if (!manifest.agents[name]) {
+    if (!ownValue(manifest.agents, name)) {
       throw new BatonError('BAD_REQUEST', `no agent named '${name}' in ${manifest.file ?? 'the manifest'}${didYouMean(name, known)} (agents: ${known.join(', ')})`, { retryable: false });
     }
-    if (!manifest.agents[name]?.examples?.length) {
+    if (!ownValue(manifest.agents, name)?.examples?.length) {
       throw new BatonError('BAD_REQUEST', `agent '${name}' has no examples: add examples: [{ input: { inputs: {...} }, output: {...} }] under agents.${name}`, { retryable: false });
     }
   }
   const chosen = names.length > 0 ? names : known;
   const cases = chosen.flatMap((agent) =>
-    (manifest.agents[agent]?.examples ?? []).map((example, i): AgentCase => {
+    (ownValue(manifest.agents, agent)?.examples ?? []).map((example, i): AgentCase => {
       const { goal, inputs, params } = example.input;
       return {
         kind: 'agent',

@@ -2,6 +2,7 @@
  * Runs one plan case in isolation: its own orchestrator over the suite's manifest, its own
  * in-memory journal and its own temporary folder for the deliverable's files, removed afterwards.
  */
+import { ownValue } from '../core/artifact-names.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,7 +49,7 @@ export async function runPlanCase(c: PlanCase, ctx: CaseContext): Promise<CaseFi
     if (isRefusal(record.error)) seen.refusal = record.error.message;
     else seen.planError = errorMessage(record.error);
   }
-  const findings: CaseFindings = { goal: c.goal, differences: checkPlanCase(c.expect, seen, (name) => ctx.manifest.agents[name] !== undefined) };
+  const findings: CaseFindings = { goal: c.goal, differences: checkPlanCase(c.expect, seen, (name) => ownValue(ctx.manifest.agents, name) !== undefined) };
   if (seen.plan) {
     findings.planAgents = planAgents(seen.plan);
     if (seen.plan.notes?.length) findings.planNotes = seen.plan.notes;

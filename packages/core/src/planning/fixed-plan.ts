@@ -4,6 +4,7 @@
  * produces comes from the agent, and what it depends on from the tasks that produce its inputs.
  * The result goes through the same validation as any planner's plan.
  */
+import { ownValue } from '../core/artifact-names.ts';
 import type { z } from 'zod';
 import { BatonError } from '../core/errors.ts';
 import type { Manifest, Plan, PlanTask } from '../core/types.ts';
@@ -24,7 +25,7 @@ export type PlanInput = z.input<PlanInputSchemas['planInputSchema']>;
  */
 export function completePlan(input: z.output<PlanInputSchemas['planInputSchema']>, manifest: Manifest): Plan {
   const tasks: PlanTask[] = input.tasks.map((t) => {
-    const spec = manifest.agents[t.agent];
+    const spec = ownValue(manifest.agents, t.agent);
     const task: PlanTask = {
       id: t.id,
       title: t.title ?? spec?.description ?? t.id,
@@ -46,6 +47,7 @@ export function completePlan(input: z.output<PlanInputSchemas['planInputSchema']
   const plan: Plan = { tasks };
   if (input.requested !== undefined) plan.requested = input.requested;
   if (input.notes !== undefined) plan.notes = input.notes;
+  if (input.excluded !== undefined) plan.excluded = input.excluded;
   return plan;
 }
 

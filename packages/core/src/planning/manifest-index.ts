@@ -1,3 +1,4 @@
+import { ownValue } from '../core/artifact-names.ts';
 import type { AgentSpec, Manifest } from '../core/types.ts';
 import { buildVocabulary, type DomainVocabulary } from './domain-vocabulary.ts';
 import { stemsOf } from './text-match.ts';
@@ -64,7 +65,7 @@ function buildIndex(manifest: Manifest): ManifestIndex {
   const subagents: AgentSpec[] = [];
   const rank = new Map<string, number>();
   for (const name of orchestrator.subagents) {
-    const spec = manifest.agents[name];
+    const spec = ownValue(manifest.agents, name);
     if (!spec || rank.has(name)) continue;
     rank.set(name, subagents.length);
     subagents.push(spec);

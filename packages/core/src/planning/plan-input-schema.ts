@@ -27,6 +27,7 @@ export function definePlanInputSchemas(z: typeof Zod) {
     tasks: z.array(taskInputSchema).min(1, { error: 'expected at least one task' }),
     requested: names().optional(),
     notes: z.array(z.string()).optional(),
+    excluded: names().optional().describe('Artifacts the goal ruled out: none of them may be delivered.'),
   });
 
   return { taskInputSchema, planInputSchema };

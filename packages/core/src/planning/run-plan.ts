@@ -1,3 +1,4 @@
+import { ownValue } from '../core/artifact-names.ts';
 import { BatonError } from '../core/errors.ts';
 import type { Manifest, Plan } from '../core/types.ts';
 import { didYouMean } from '../manifest/describe.ts';
@@ -23,7 +24,7 @@ export function fixedPlanFor(manifest: Manifest, options: { plan?: object; workf
   }
   if (options.workflow !== undefined) {
     const workflows = manifest.workflows ?? {};
-    const w = workflows[options.workflow];
+    const w = ownValue(workflows, options.workflow);
     if (!w) {
       const known = Object.keys(workflows);
       const list = known.length > 0 ? `; its workflows are: ${known.join(', ')}` : ' (it declares none under workflows:)';

@@ -1,3 +1,4 @@
+import { ownValue } from '../core/artifact-names.ts';
 import { BatonError } from '../core/errors.ts';
 import type { Manifest, Plan, PlanTask } from '../core/types.ts';
 import { dependsTransitively, findCycles } from './plan-graph.ts';
@@ -98,7 +99,7 @@ function checkIds(tasks: readonly PlanTask[]): PlanProblem[] {
 
 function checkAgentFit(task: PlanTask, manifest: Manifest, lists: ListLookup): PlanProblem[] {
   const { orchestrator } = manifest;
-  const agent = manifest.agents[task.agent];
+  const agent = ownValue(manifest.agents, task.agent);
   const at = { taskId: task.id };
   if (!agent) {
     return [{ ...at, message: `task ${q(task.id)} uses agent ${q(task.agent)}, which the manifest does not define; use one of the subagents: ${list(orchestrator.subagents)}` }];

@@ -1,3 +1,4 @@
+import { ownValue } from '../core/artifact-names.ts';
 import type { AgentSpec, Manifest, PlanTask } from '../core/types.ts';
 
 /**
@@ -22,8 +23,8 @@ export function candidateAgents(task: PlanTask, manifest: Manifest): string[] {
     seen.add(name);
     order.push(name);
   };
-  for (const name of manifest.agents[task.agent]?.fallback ?? []) {
-    if (manifest.agents[name]) add(name);
+  for (const name of ownValue(manifest.agents, task.agent)?.fallback ?? []) {
+    if (ownValue(manifest.agents, name)) add(name);
   }
   for (const name of capableAgents(task, manifest)) add(name);
   return order;
@@ -36,7 +37,7 @@ export function candidateAgents(task: PlanTask, manifest: Manifest): string[] {
  */
 export function capableAgents(task: PlanTask, manifest: Manifest): string[] {
   return manifest.orchestrator.subagents.filter((name) => {
-    const spec = manifest.agents[name];
+    const spec = ownValue(manifest.agents, name);
     return spec !== undefined && isCapable(spec, task);
   });
 }

@@ -77,6 +77,27 @@ describe('fixed plans and workflows', () => {
     expect(await store.listRuns()).toEqual([]);
   });
 
+  it('refuses workflows and agents named like what every object inherits, as any unknown name', async () => {
+    const { orchestrator, store } = trips();
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      const workflow = thrown(() => orchestrator.start('', { workflow: name }));
+      expect(workflow.code).toBe('BAD_REQUEST');
+      expect(workflow.message).toContain(`workflow: no workflow named "${name}" in the manifest`);
+      const plan = thrown(() => orchestrator.start('', { plan: { tasks: [{ id: 't', agent: name }] } }));
+      expect(plan.code).toBe('BAD_REQUEST');
+      expect(plan.message).toContain(`task "t" uses agent "${name}", which the manifest does not define`);
+    }
+    expect(await store.listRuns()).toEqual([]);
+  });
+
+  it("takes back the plan `baton plan` printed, with the artifacts the goal ruled out", async () => {
+    const { orchestrator } = trips();
+    const printed = { tasks: [{ id: 'f', agent: 'flights' }], requested: ['flights'], excluded: ['hotels'], notes: ['the goal ruled out hotels'] };
+    const result = await orchestrator.run('', { plan: printed });
+    expect(result.status).toBe('succeeded');
+    expect(result.plan).toMatchObject({ requested: ['flights'], excluded: ['hotels'], notes: ['the goal ruled out hotels'] });
+  });
+
   it('applies the version pins to a fixed plan as to any planner\'s plan: the run fails before any agent runs', async () => {
     const manifest = await loadManifest(path.join(CORE_FIXTURES, 'versions/baton.yaml'));
     const orchestrator = new Orchestrator({ manifest, planner: noPlanner });
