@@ -13,9 +13,28 @@ export function runIdParam(c: Context): string {
 
 /** Reads a JSON body and checks it against `schema`; every problem is named in the 400 message. */
 export async function parseJsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
+  return (await parseJsonBodyAndRaw(c, schema)).data;
+}
+
+/**
+ * {@link parseJsonBody}, with the JSON as it was sent beside the checked data: zod builds new
+ * objects for records, where a `__proto__` key is lost, so values whose every key matters (run
+ * parameters, checked against their own schema) are taken from the JSON itself.
+ */
+export async function parseJsonBodyAndRaw<T extends z.ZodType>(c: Context, schema: T): Promise<{ data: z.output<T>; raw: unknown }> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
     throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as JSON with the header Content-Type: application/json');
+  }
+  // Bodies are UTF-8 JSON, uncompressed, as on /a2a: a compressed or otherwise encoded body read
+  // as UTF-8 would be refused as "not valid JSON", or taken with its text garbled.
+  const encoding = c.req.header('content-encoding')?.trim().toLowerCase();
+  if (encoding && encoding !== 'identity') {
+    throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${encoding} is not accepted: send the JSON body uncompressed`);
+  }
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `charset ${charset} is not accepted: JSON bodies are UTF-8 (send application/json; charset=utf-8, or no charset)`);
   }
   let raw: unknown;
   try {
@@ -29,5 +48,5 @@ export async function parseJsonBody<T extends z.ZodType>(c: Context, schema: T):
     const problems = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
     throw new ApiError(400, 'BAD_REQUEST', `invalid body: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
   }
-  return parsed.data;
+  return { data: parsed.data, raw };
 }

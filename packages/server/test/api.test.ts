@@ -81,6 +81,8 @@ describe('HTTP API', () => {
       { init: { body: '{"goal":"x","extra":1}', headers: { 'content-type': 'application/json' } }, status: 400, code: 'BAD_REQUEST', says: 'extra' },
       { init: { body: JSON.stringify({ goal: 'g'.repeat(201) }), headers: { 'content-type': 'application/json' } }, status: 400, code: 'BAD_REQUEST', says: 'at most 200 characters' },
       { init: { body: JSON.stringify({ goal: 'g'.repeat(3000) }), headers: { 'content-type': 'application/json' } }, status: 413, code: 'PAYLOAD_TOO_LARGE', says: '2048 bytes' },
+      { init: { body: '{"goal":"x"}', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', says: 'Content-Encoding gzip is not accepted' },
+      { init: { body: '{"goal":"x"}', headers: { 'content-type': 'application/json; charset=latin1' } }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', says: 'charset latin1 is not accepted' },
     ];
     for (const c of cases) {
       const res = await fetch(`${t.url}/v1/runs`, { method: 'POST', ...c.init });

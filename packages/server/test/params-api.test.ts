@@ -44,6 +44,8 @@ describe('run parameters over HTTP', () => {
     ['an unknown parameter', { city: 'Lisbon', cty: 'x' }, [{ field: 'params.cty', message: 'unknown parameter "cty" (did you mean "city"?); the parameters are: city, days' }]],
     ['a wrong type', { city: 'Lisbon', days: '2' }, [{ field: 'params.days', message: 'expected an integer, got "2"' }]],
     ['a missing required parameter', { days: 2 }, [{ field: 'params.city', message: 'missing required parameter "city" (expected a string)' }]],
+    // As JSON sends it: an own key "__proto__", which an object literal here cannot make.
+    ['a parameter named __proto__', JSON.parse('{"city":"Lisbon","__proto__":{"x":1}}'), [{ field: 'params.__proto__', message: 'unknown parameter "__proto__"; the parameters are: city, days' }]],
     ['parameters nested 2,000 levels deep', { city: nestedLists(2_000) }, [{ field: 'params', message: 'the parameters nest arrays and objects more than 1000 levels deep, past what Baton takes' }]],
   ];
   for (const [what, params, details] of refusals) {

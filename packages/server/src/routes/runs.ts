@@ -6,7 +6,7 @@ import type { ApprovalDecision } from 'batonjs/internal';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../http-errors.ts';
 import type { RunInputs } from '../run-service.ts';
-import { parseJsonBody, runIdParam } from '../validation.ts';
+import { parseJsonBody, parseJsonBodyAndRaw, runIdParam } from '../validation.ts';
 
 /** The body of `POST /v1/runs`: a goal, or a fixed plan or workflow; parameters with either. */
 export function createRunBody(maxGoalLength: number) {
@@ -66,7 +66,12 @@ export function runRoutes(ctx: ServerContext): Hono {
 
   app.post('/runs', async (c) => {
     if (ctx.closing.aborted) throw new ApiError(503, 'SHUTTING_DOWN', 'the server is shutting down; start the run on another instance or try again later');
-    const { goal, params, plan, workflow } = await parseJsonBody(c, bodySchema);
+    const { data, raw } = await parseJsonBodyAndRaw(c, bodySchema);
+    const { goal, workflow } = data;
+    // As sent: a `__proto__` key is then refused as unknown by their own checks, not silently left out.
+    const sent = raw as { params?: Record<string, unknown>; plan?: Record<string, unknown> };
+    const params = data.params === undefined ? undefined : sent.params;
+    const plan = data.plan === undefined ? undefined : sent.plan;
     const inputs: RunInputs = { ...(params ? { params } : {}), ...(workflow ? { workflow } : {}) };
     // The plan's shape is checked by the orchestrator, with the task named in each problem.
     if (plan) inputs.plan = plan as NonNullable<RunInputs['plan']>;
