@@ -84,6 +84,16 @@ describe('baton CLI', () => {
     expect(usage.code).toBe(64);
   });
 
+  it('exits 64 for --out naming a file, before any run starts', async () => {
+    const p = paths();
+    const file = path.join(tmp, 'not-a-folder');
+    writeFileSync(file, 'in the way');
+    const r = await baton(['run', '--store', p.store, '--out', file, goal]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain(`--out ${file}: a file is there; give a folder`);
+    expect(existsSync(p.store)).toBe(false);
+  });
+
   it('cancels on SIGINT: in-flight attempts aborted, run cancelled, exit 130', async () => {
     const p = paths();
     let pid = 0;

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { BatonError } from '../../core/errors.ts';
+import { BatonError, errorMessage } from '../../core/errors.ts';
 import { TakeoverSweeper } from '../../execution/takeover.ts';
 import type { RunEvent } from '../../core/events.ts';
 import type { Manifest, RunResult } from '../../core/types.ts';
@@ -44,6 +44,7 @@ export interface RunCommandOptions extends CommonOptions {
  * waiting in the journal and the exit code is 3.
  */
 export async function runCommand(goal: string | undefined, opts: RunCommandOptions, resumeId?: string): Promise<number> {
+  if (opts.out !== undefined) checkOutFolder(opts.out);
   const inputs = resumeId ? {} : await runInputs(goal, opts);
   const runtime = resumeId ? await runtimeForResume(opts, resumeId) : await buildRuntime(runtimeOptions({ ...opts, ...storeOf(runJournalSpec(opts)) }, opts.manifest));
   const ask = interactive() && !opts.yes;
@@ -68,6 +69,17 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
     process.stderr.write(`${color.yellow('the journal of this run is in memory: nobody can decide on it once this process exits')}; run it again with --yes, in a terminal, or with a journal that lasts (--store FILE or postgres://...)\n`);
   }
   return exitFor(result);
+}
+
+/** `--out` must be a folder, or not exist yet: a file there is a usage error, found before anything runs. */
+function checkOutFolder(out: string): void {
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(out).isDirectory();
+  } catch {
+    return;
+  }
+  if (!isFolder) throw new BatonError('BAD_REQUEST', `--out ${out}: a file is there; give a folder (it is made when missing)`, { retryable: false });
 }
 
 function storeOf(spec: string | undefined): { store?: string } {
@@ -98,6 +110,7 @@ export async function resumeCommand(runId: string | undefined, opts: RunCommandO
   const progress = new ProgressView();
   const stop = runtime.orchestrator.on(progress.onEvent);
   let results: RunResult[];
+  let failures = 0;
   try {
     // A run that waits for a decision is left waiting (there is nobody here to ask).
     const handles = await new TakeoverSweeper(runtime.orchestrator, { resume: { detachWhenWaiting: true } }).sweep();
@@ -108,7 +121,16 @@ export async function resumeCommand(runId: string | undefined, opts: RunCommandO
     process.stderr.write(`carrying on ${handles.length} run(s): ${handles.map((h) => h.runId).join(', ')}\n`);
     const signals = handles.map((h) => trapSignals(h));
     try {
-      results = await Promise.all(handles.map((h) => h.result));
+      // Each run's end is its own: one that could not be carried on is reported, the others still end.
+      const settled = await Promise.allSettled(handles.map((h) => h.result));
+      results = [];
+      settled.forEach((s, i) => {
+        if (s.status === 'fulfilled') results.push(s.value);
+        else {
+          failures++;
+          process.stderr.write(`run ${handles[i]!.runId} could not be carried on: ${errorMessage(s.reason)}\n`);
+        }
+      });
     } finally {
       for (const s of signals) s.release();
     }
@@ -119,7 +141,7 @@ export async function resumeCommand(runId: string | undefined, opts: RunCommandO
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   for (const r of results) printEnding(r);
-  return worstExitCode(results.map((r) => exitFor(r)));
+  return worstExitCode([...results.map((r) => exitFor(r)), ...(failures > 0 ? [EXIT.failed] : [])]);
 }
 
 /** The manifest some unfinished run journaled, for `resume --all` where no baton.yaml is at hand. */
