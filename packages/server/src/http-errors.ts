@@ -70,3 +70,20 @@ export function errorResponse(c: Context, e: unknown): { response: Response; une
   }
   return { response: sendError(c, 500, 'INTERNAL', 'the server hit an unexpected error; it is logged on the server side'), unexpected: true };
 }
+
+/**
+ * The answer to a request the HTTP layer could not make a Request of (no Host, a Host that is not
+ * a host name, a malformed path), in the JSON every other error has. A Host problem is what the
+ * host check would have refused (`hostsChecked`: the server has no token): 403 HOST_NOT_ALLOWED.
+ */
+export function unreadableRequest(e: unknown, hostsChecked: boolean): Response {
+  const why = e instanceof Error ? e.message : 'the request could not be read';
+  if (!(e instanceof Error) || e.name !== 'RequestError') {
+    return Response.json({ error: { code: 'INTERNAL', message: 'the server failed to answer this request' } }, { status: 500 });
+  }
+  if (hostsChecked && /host header/i.test(why)) {
+    const message = `the request's Host header is missing or not a host name (${why}): without BATON_API_TOKEN this server answers only requests to a loopback name (localhost, 127.0.0.1, [::1]); add the name with --allowed-hosts or BATON_ALLOWED_HOSTS (behind a reverse proxy), or set BATON_API_TOKEN`;
+    return Response.json({ error: { code: 'HOST_NOT_ALLOWED', message } }, { status: 403 });
+  }
+  return Response.json({ error: { code: 'BAD_REQUEST', message: `the request cannot be read: ${why}` } }, { status: 400 });
+}

@@ -15,6 +15,7 @@ import { buildApp } from './app.ts';
 import { checkApiToken } from './auth.ts';
 import type { ServerContext, ServerLimits } from './context.ts';
 import { hostNameOf, isLoopbackName, parseAllowedHosts } from './host-check.ts';
+import { unreadableRequest } from './http-errors.ts';
 import { LiveRuns } from './live-runs.ts';
 import { startRetention } from './retention.ts';
 import type { RetentionPolicy } from './retention.ts';
@@ -144,7 +145,7 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
           onError: (message) => logger.warn({ message }, 'telemetry'),
         });
   const a2a = createA2aEndpoint(ctx);
-  const listener = getRequestListener(buildApp(ctx, a2a.routes).fetch);
+  const listener = getRequestListener(buildApp(ctx, a2a.routes).fetch, { errorHandler: (e) => unreadableRequest(e, ctx.allowedHosts !== undefined) });
   const server = createHttpServer((req, res) => void listener(req, res));
   server.headersTimeout = 30_000;
   server.requestTimeout = 0; // SSE streams stay open for the length of a run

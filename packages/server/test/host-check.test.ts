@@ -79,6 +79,20 @@ describe('a server without a token, against DNS rebinding', () => {
     }
   });
 
+  it('answers 403 in JSON to a Host the HTTP layer cannot read: empty, an address it rejects, user info', async () => {
+    for (const host of ['', 'evil.com@127.0.0.1']) {
+      const a = await call(t.url, { method: 'GET', path: '/healthz' }, host);
+      expect(a.status, JSON.stringify(host)).toBe(403);
+      expect(a.headers['content-type']).toContain('application/json');
+      const error = (JSON.parse(a.body) as { error: { code: string; message: string } }).error;
+      expect(error.code).toBe('HOST_NOT_ALLOWED');
+      expect(error.message).toMatch(/Host header is missing or not a host name.*loopback/);
+    }
+    const malformed = await call(t.url, { method: 'GET', path: '/healthz' }, '[::ffff:127.0.0.1');
+    expect(malformed.status).toBe(400);
+    expect(JSON.parse(malformed.body)).toMatchObject({ error: { code: 'BAD_REQUEST', message: expect.stringContaining('the request cannot be read') as unknown } });
+  });
+
   it('serves every route addressed to a loopback name', async () => {
     const port = new URL(t.url).port;
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, 'localhost']) {
