@@ -28,13 +28,20 @@ export function wholeNumber(min: number): (value: string) => number {
 
 const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000 } as const;
 
+/** The longest duration: 100,000,000 days, the span a Date holds on each side of 1970 (a cutoff older than that is no date). */
+const MAX_DURATION_DAYS = 100_000_000;
+
 /**
- * A duration such as `7d`, `12h` or `30m` (days, hours, minutes) in milliseconds. Throws an
- * InvalidArgumentError naming the expected form, so commander reports it and exits 64.
+ * A duration such as `7d`, `12h` or `30m` (days, hours, minutes) in milliseconds, at most
+ * 100000000d. Throws an InvalidArgumentError naming the expected form, so commander reports it
+ * and exits 64.
  */
 export function parseDuration(value: string): number {
   const m = /^(\d+)\s*([dhm])$/i.exec(value.trim());
   const amount = m ? Number(m[1]) : NaN;
-  if (!m || !(amount > 0)) throw new InvalidArgumentError('expected a duration such as 7d, 12h or 30m (a whole number of days, hours or minutes, > 0)');
-  return amount * UNIT_MS[m[2]!.toLowerCase() as keyof typeof UNIT_MS];
+  const ms = m ? amount * UNIT_MS[m[2]!.toLowerCase() as keyof typeof UNIT_MS] : NaN;
+  if (!(amount > 0) || !(ms <= MAX_DURATION_DAYS * UNIT_MS.d)) {
+    throw new InvalidArgumentError(`expected a duration such as 7d, 12h or 30m (a whole number of days, hours or minutes, > 0 and at most ${MAX_DURATION_DAYS}d)`);
+  }
+  return ms;
 }

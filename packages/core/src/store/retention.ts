@@ -1,4 +1,4 @@
-import { readdir, rm, rmdir } from 'node:fs/promises';
+import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunRecord, RunStore, RunStoreRetention, SpaceReport } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
@@ -26,6 +26,11 @@ export interface DeletedRun {
   createdAt: string;
   /** The run's out folder, as journaled in `run.started`. */
   outDir?: string;
+  /**
+   * Set when the out folder is still there, saying why: a later run wrote over it (nothing of it
+   * was removed), or it holds files the run did not write (only the run's own were removed).
+   */
+  outDirKept?: string;
   /** Why its files could not all be removed (the journal rows are gone regardless). */
   filesError?: string;
 }
@@ -40,15 +45,31 @@ function outDirOf(events: readonly RunEvent[]): string | undefined {
   return typeof dir === 'string' && dir !== '' ? path.resolve(dir) : undefined;
 }
 
+/** The run whose `run.json` is in `dir`, when one is there and says so. */
+async function runJsonOwner(dir: string): Promise<string | undefined> {
+  const text = await readFile(path.join(dir, 'run.json'), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    const runId = (JSON.parse(text) as { runId?: unknown } | null)?.runId;
+    return typeof runId === 'string' ? runId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Removes a run's files. A folder named after the run (`out/<id>`, the server's
- * `<data-dir>/runs/<id>`) is removed whole; a folder chosen with `--out` loses only the files
- * the run listed in its deliverable (and Baton's own), and is removed once empty.
+ * Removes a run's files; resolves why the out folder is still there, if it is. A folder named
+ * after the run (`out/<id>`, the server's `<data-dir>/runs/<id>`) is removed whole; a folder
+ * chosen with `--out` loses only the files the run listed in its deliverable (and Baton's own),
+ * and is removed once empty. A folder whose `run.json` names another run is left as it is: that
+ * run used the same `--out` later and wrote over these files.
  */
-async function removeRunFiles(runId: string, outDir: string, events: readonly RunEvent[]): Promise<void> {
+async function removeRunFiles(runId: string, outDir: string, events: readonly RunEvent[]): Promise<string | undefined> {
+  const owner = await runJsonOwner(outDir);
+  if (owner !== undefined && owner !== runId) return `its run.json belongs to run ${owner}, which used the same folder later: nothing was removed`;
   if (path.basename(outDir) === runId) {
     await rm(outDir, { recursive: true, force: true });
-    return;
+    return undefined;
   }
   const listed = reduceEvents(events)?.deliverable.files ?? [];
   const inside = (f: string): boolean => {
@@ -67,6 +88,8 @@ async function removeRunFiles(runId: string, outDir: string, events: readonly Ru
       if (dir === outDir) break;
     }
   }
+  const left = await readdir(outDir).catch(() => undefined);
+  return left === undefined ? undefined : "it holds files the run did not write: only the run's own were removed";
 }
 
 /**
@@ -83,7 +106,8 @@ export async function deleteRunAndFiles(store: RunStore & RunStoreRetention, run
   if (outDir) {
     deleted.outDir = outDir;
     try {
-      await removeRunFiles(runId, outDir, events);
+      const kept = await removeRunFiles(runId, outDir, events);
+      if (kept !== undefined) deleted.outDirKept = kept;
     } catch (e) {
       deleted.filesError = errorMessage(e);
     }
@@ -133,7 +157,11 @@ async function pruneCandidates(store: RunStore, cutoff: string, keep: number): P
  * the `keep` newest runs and every running one, then reclaims the journal's space.
  */
 export async function pruneRuns(store: RunStore & RunStoreRetention, options: PruneOptions): Promise<PruneReport> {
-  const cutoff = new Date((options.now ?? Date.now()) - options.olderThanMs).toISOString();
+  const cutoffDate = new Date((options.now ?? Date.now()) - options.olderThanMs);
+  if (Number.isNaN(cutoffDate.getTime())) {
+    throw new BatonError('BAD_REQUEST', `olderThanMs must be a number of milliseconds that leaves a date (at most 8.64e15, 100000000 days), got ${options.olderThanMs}`, { retryable: false });
+  }
+  const cutoff = cutoffDate.toISOString();
   const candidates = await pruneCandidates(store, cutoff, options.keep ?? 0);
   if (options.dryRun) return { deleted: candidates.map((r) => ({ runId: r.runId, status: r.status, createdAt: r.createdAt })), skipped: [] };
   const report: PruneReport = { deleted: [], skipped: [] };

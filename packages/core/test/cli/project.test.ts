@@ -121,7 +121,9 @@ describe('runs show, delete and prune', () => {
     mkdirSync(path.join(chosen, 'mine'));
     writeFileSync(path.join(chosen, 'notes.txt'), 'keep me');
     mkdirSync(path.join(chosen, 'empty', 'nested'), { recursive: true });
-    expect((await baton(['runs', 'delete', otherId], inProject)).code).toBe(0);
+    const cleaned = await baton(['runs', 'delete', otherId], inProject);
+    expect(cleaned.code).toBe(0);
+    expect(cleaned.stderr).toContain(`deleted run ${otherId} (succeeded); kept ${chosen}/: it holds files the run did not write: only the run's own were removed`);
     expect(readdirSync(chosen).sort()).toEqual(['empty', 'mine', 'notes.txt']);
 
     const busyDir = await oldRun('r_busy', 0, 'running');
@@ -135,6 +137,9 @@ describe('runs show, delete and prune', () => {
 
   it('runs prune deletes ended runs older than the duration, keeps the newest N, and checkpoints the WAL', async () => {
     const dirs = { a: await oldRun('r_old_a', 30), b: await oldRun('r_old_b', 20), c: await oldRun('r_old_c', 10), running: await oldRun('r_old_running', 40, 'running') };
+    const longest = await baton(['runs', 'prune', '--older-than', '100000000d', '--dry-run'], inProject);
+    expect(longest.code).toBe(0);
+    expect(longest.stderr).toContain('would delete 0 run(s)');
 
     const dry = await baton(['runs', 'prune', '--older-than', '7d', '--dry-run'], inProject);
     expect(dry.code).toBe(0);
@@ -164,5 +169,25 @@ describe('runs show, delete and prune', () => {
     expect(list.stdout).toContain('r_old_running');
     expect(list.stdout).toContain(fresh);
     expect(list.stdout).not.toContain('r_old_a');
+  });
+
+  it('runs delete leaves an --out folder that a later run wrote over, and says so', async () => {
+    const shared = path.join(tmp, 'shared-out');
+    const runInShared = async (): Promise<string> => /run (r_\w+) succeeded/.exec((await baton(['run', '--out', shared, GOAL], inProject)).stderr)![1]!;
+    const a = await runInShared();
+    const b = await runInShared();
+    const files = readdirSync(shared).sort();
+    expect(files).toEqual(['deliverable.json', 'deliverable.md', 'run.json']);
+    const before = files.map((f) => readFileSync(path.join(shared, f), 'utf8'));
+
+    const first = await baton(['runs', 'delete', a], inProject);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain(`deleted run ${a} (succeeded); kept ${shared}/: its run.json belongs to run ${b}, which used the same folder later: nothing was removed`);
+    expect(files.map((f) => readFileSync(path.join(shared, f), 'utf8'))).toEqual(before);
+
+    const second = await baton(['runs', 'delete', b], inProject);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain(`deleted run ${b} (succeeded) and ${shared}/`);
+    expect(existsSync(shared)).toBe(false);
   });
 });

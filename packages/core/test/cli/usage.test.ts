@@ -47,11 +47,13 @@ describe('the CLI refuses bad usage with exit 64, saying what was expected', () 
     const missing = await baton(['runs', 'prune', ...store()], inFixture);
     expect(missing.code).toBe(64);
     expect(missing.stderr).toContain("required option '--older-than <duration>' not specified");
-    const durations = ['7', '3x', '0d', '-2h'];
-    const results = await Promise.all(durations.map((d) => baton(['runs', 'prune', '--older-than', d, ...store()], inFixture)));
+    // Past 100000000 days the cutoff would be before the earliest date there is.
+    const durations = ['7', '3x', '0d', '-2h', '99999999999d', '100000001d', '2400000025h'];
+    const results = await Promise.all(durations.map((d) => baton(['runs', 'prune', '--older-than', d, '--dry-run', ...store()], inFixture)));
     for (const [i, r] of results.entries()) {
       expect(r.code, durations[i]).toBe(64);
-      expect(r.stderr).toContain('expected a duration such as 7d, 12h or 30m');
+      expect(r.stderr).toContain('expected a duration such as 7d, 12h or 30m (a whole number of days, hours or minutes, > 0 and at most 100000000d)');
+      expect(r.stderr).not.toContain('RangeError');
     }
   });
 

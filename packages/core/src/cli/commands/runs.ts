@@ -4,7 +4,7 @@ import { reduceEvents } from '../../core/reduce.ts';
 import type { RunResult, RunStatus } from '../../core/types.ts';
 import type { CommonOptions } from '../context.ts';
 import { openJournal } from '../context.ts';
-import { deleteRunAndFiles, pruneRuns, retentionOf } from '../../store/retention.ts';
+import { deleteRunAndFiles, pruneRuns, retentionOf, type DeletedRun } from '../../store/retention.ts';
 import { runtimeForResume } from './run.ts';
 import { color, formatMs } from '../format.ts';
 import { deliverableText } from '../deliverable-output.ts';
@@ -114,7 +114,7 @@ export async function runsDeleteCommand(runId: string, opts: CommonOptions): Pro
     const journal = retentionOf(store);
     const deleted = await deleteRunAndFiles(journal, runId);
     if (!deleted) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in the journal (see 'baton runs list')`, { retryable: false });
-    process.stderr.write(`deleted run ${runId} (${deleted.status})${deleted.outDir ? ` and ${displayDir(deleted.outDir)}` : ''}\n`);
+    process.stderr.write(`deleted run ${runId} (${deleted.status})${filesNote(deleted)}\n`);
     if (deleted.filesError) {
       process.stderr.write(`baton: some files of the run could not be removed: ${deleted.filesError}\n`);
       return 1;
@@ -141,7 +141,7 @@ export async function runsPruneCommand(opts: CommonOptions & { olderThan: number
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {
       const verb = opts.dryRun ? 'would delete' : 'deleted';
-      for (const d of report.deleted) process.stdout.write(`${verb} ${d.runId}  ${d.createdAt}  ${d.status}${d.outDir ? `  ${displayDir(d.outDir)}` : ''}\n`);
+      for (const d of report.deleted) process.stdout.write(`${verb} ${d.runId}  ${d.createdAt}  ${d.status}${d.outDir ? `  ${displayDir(d.outDir)}` : ''}${d.outDirKept ? ` (kept: ${d.outDirKept})` : ''}\n`);
       for (const id of report.skipped) process.stdout.write(`kept ${id}: it is running again\n`);
       process.stderr.write(`${verb} ${report.deleted.length} run(s)${opts.dryRun ? ' (dry run: nothing was deleted)' : ''}\n`);
       if (report.space) {
@@ -153,6 +153,13 @@ export async function runsPruneCommand(opts: CommonOptions & { olderThan: number
   } finally {
     await store.close();
   }
+}
+
+/** What became of a deleted run's out folder, for the line that reports the deletion. */
+function filesNote(deleted: DeletedRun): string {
+  if (!deleted.outDir) return '';
+  const dir = displayDir(deleted.outDir);
+  return deleted.outDirKept ? `; kept ${dir}: ${deleted.outDirKept}` : ` and ${dir}`;
 }
 
 function displayDir(dir: string): string {
