@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
@@ -46,6 +46,7 @@ describe('baton eval', () => {
   });
 
   it('exits 1 when a case fails, prints the JSON report with --json and writes JUnit XML with --junit', async () => {
+    mkdirSync(path.join(tmp, 'reports'));
     const junit = path.join(tmp, 'reports/junit.xml');
     const r = await baton(['eval', 'mixed.yaml', '--json', '--junit', junit, '--concurrency', '2']);
     expect(r.code).toBe(1);
@@ -73,6 +74,29 @@ describe('baton eval', () => {
     const c = await baton(['eval', 'trips.yaml', '--concurrency', '0']);
     expect(c.code).toBe(64);
     expect(c.stderr).toContain('--concurrency must be a whole number');
+  });
+
+  it('checks --junit before running anything: exit 64 for a folder or a folder that does not exist', async () => {
+    const onFolder = await baton(['eval', 'trips.yaml', '--junit', tmp]);
+    expect(onFolder.code).toBe(64);
+    expect(onFolder.stderr).toContain(`--junit ${tmp}: ${tmp} is a folder: give the path of the XML file to write, e.g. ${path.join(tmp, 'junit.xml')}`);
+    const missing = path.join(tmp, 'nowhere', 'deeper');
+    const inMissing = await baton(['eval', 'trips.yaml', '--junit', path.join(missing, 'j.xml')]);
+    expect(inMissing.code).toBe(64);
+    expect(inMissing.stderr).toContain(`the folder ${missing} does not exist: create it first, or write the report elsewhere`);
+    expect(existsSync(path.join(tmp, 'nowhere'))).toBe(false);
+    for (const r of [onFolder, inMissing]) {
+      expect(r.stdout).toBe('');
+      expect(r.stderr).not.toContain('eval trips:');
+    }
+  });
+
+  it.runIf(existsSync('/dev/full'))('prints the results even when the JUnit report cannot be written, then says why (exit 1)', async () => {
+    const r = await baton(['eval', 'trips.yaml', '--junit', '/dev/full']);
+    expect(r.code).toBe(1);
+    expect(lastLine(r.stdout)).toBe('eval: 4 passed, 0 failed');
+    expect(r.stderr).toMatch(/baton: could not write the JUnit report to \/dev\/full: ENOSPC/);
+    expect(r.stderr).not.toContain('    at ');
   });
 
   it('stops on SIGINT: the running case is cancelled, the others are not started, and the report still comes out (exit 130)', async () => {

@@ -1,7 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PlannerName } from '../../core/types.ts';
-import { BatonError } from '../../core/errors.ts';
+import { BatonError, errorMessage } from '../../core/errors.ts';
 import { formatReport, junitXml, runEvalSuite } from '../../eval/index.ts';
 import type { EvalReport } from '../../eval/index.ts';
 import { EvalProgressView } from '../eval-progress.ts';
@@ -24,6 +25,7 @@ export interface EvalCommandOptions {
  */
 export async function evalCommand(suiteFile: string, opts: EvalCommandOptions): Promise<number> {
   const concurrency = parseConcurrency(opts.concurrency);
+  const junit = opts.junit === undefined ? undefined : await junitFile(opts.junit);
   const progress = new EvalProgressView();
   const interrupt = trapInterrupt();
   let report: EvalReport;
@@ -40,12 +42,35 @@ export async function evalCommand(suiteFile: string, opts: EvalCommandOptions): 
     progress.finish();
     interrupt.release();
   }
-  if (opts.junit) {
-    const file = path.resolve(opts.junit);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, junitXml(report));
+  const code = printReport(report, formatReport(report, { paint: color }), opts.json === true, interrupt.signal.aborted);
+  if (junit === undefined) return code;
+  try {
+    await writeFile(junit, junitXml(report));
+  } catch (e) {
+    process.stderr.write(`baton: could not write the JUnit report to ${junit}: ${errorMessage(e)}\n`);
+    return code === EXIT.succeeded ? EXIT.failed : code;
   }
-  return printReport(report, formatReport(report, { paint: color }), opts.json === true, interrupt.signal.aborted);
+  return code;
+}
+
+/**
+ * The absolute path `--junit` names, checked before any case runs: a file (new or not) in a
+ * folder that exists and can be written to, so a whole suite is not run for a report that
+ * cannot be written.
+ */
+async function junitFile(given: string): Promise<string> {
+  const file = path.resolve(given);
+  const bad = (why: string): BatonError => new BatonError('BAD_REQUEST', `--junit ${given}: ${why}`, { retryable: false });
+  const existing = await stat(file).catch(() => undefined);
+  if (existing?.isDirectory()) throw bad(`${file} is a folder: give the path of the XML file to write, e.g. ${path.join(given, 'junit.xml')}`);
+  const folder = path.dirname(file);
+  const parent = await stat(folder).catch(() => undefined);
+  if (!parent) throw bad(`the folder ${folder} does not exist: create it first, or write the report elsewhere`);
+  if (!parent.isDirectory()) throw bad(`${folder} is not a folder: give the path of the XML file to write inside a folder`);
+  await access(existing ? file : folder, constants.W_OK).catch((e: unknown) => {
+    throw bad(`cannot write to ${existing ? file : folder}: ${errorMessage(e)}`);
+  });
+  return file;
 }
 
 /**
