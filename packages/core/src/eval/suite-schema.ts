@@ -4,10 +4,26 @@
  * rules that need the manifest (agent and artifact names) in `suite-manifest-rules.ts`.
  */
 import { z } from 'zod';
+import { isRecord } from '../manifest/lenient.ts';
 
 const nonEmptyString = () => z.string().min(1);
 const nameList = () => z.array(nonEmptyString());
 const mapping = () => z.record(z.string(), z.unknown());
+
+/**
+ * A mapping keyed by names the suite checks against the manifest (artifacts, inputs, parameters).
+ * z.record assigns each key to its output, so an own `__proto__` key (YAML and JSON keep one)
+ * would vanish and what it holds go unchecked; it is refused instead: nothing may be named so.
+ */
+function namedMapping<V extends z.ZodType>(value: V, what: 'an artifact' | 'a parameter') {
+  const record = z.record(z.string(), value);
+  return z.preprocess<unknown, typeof record, z.input<typeof record>>((input, ctx) => {
+    if (isRecord(input) && Object.hasOwn(input, '__proto__')) {
+      ctx.addIssue({ code: 'custom', path: ['__proto__'], input, message: `"__proto__" cannot name ${what}: it is a member of every JavaScript object (Object.prototype)` });
+    }
+    return input;
+  }, record);
+}
 
 export const RUN_STATUSES = ['succeeded', 'partial', 'failed', 'cancelled'] as const;
 
@@ -17,19 +33,19 @@ export const expectSchema = z.strictObject({
   exclude: nameList().optional().describe('None of these agents in the plan.'),
   refused: z.boolean().optional().describe('true: the planner must refuse this goal.'),
   status: z.enum(RUN_STATUSES).optional().describe('The RunResult status (cases that run).'),
-  artifacts: z.record(z.string(), mapping()).optional().describe('A JSON Schema each named final artifact must satisfy.'),
+  artifacts: namedMapping(mapping(), 'an artifact').optional().describe('A JSON Schema each named final artifact must satisfy.'),
   rubric: z.union([nonEmptyString(), z.array(nonEmptyString()).min(1)]).optional().describe("Judged by the orchestrator's model."),
-  output: mapping().optional().describe("Agent cases: the agent's expected output."),
+  output: namedMapping(z.unknown(), 'an artifact').optional().describe("Agent cases: the agent's expected output."),
   match: z.enum(['partial', 'exact']).optional().describe('Agent cases: how output is compared (default partial).'),
 });
 
 export const caseSchema = z.strictObject({
   name: nonEmptyString(),
   goal: z.string().optional(),
-  params: mapping().optional().describe('Run parameters.'),
+  params: namedMapping(z.unknown(), 'a parameter').optional().describe('Run parameters.'),
   run: z.boolean().optional().describe('false: plan only (default true: run to the end).'),
   agent: nonEmptyString().optional().describe('Test this agent alone with `inputs`, without planning.'),
-  inputs: mapping().optional().describe('Agent cases: the artifacts the agent consumes.'),
+  inputs: namedMapping(z.unknown(), 'an artifact').optional().describe('Agent cases: the artifacts the agent consumes.'),
   expect: expectSchema.prefault({}),
 });
 

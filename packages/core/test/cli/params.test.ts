@@ -35,6 +35,7 @@ describe('baton run --param / --params (the real CLI)', () => {
     ['a missing required parameter', ['--param', 'days=2'], [/params\.city: missing required parameter "city" \(expected a string\)/]],
     ['an unknown parameter', ['--param', 'city=Lisbon', '--param', 'dayz=2'], [/params\.dayz: unknown parameter "dayz" \(did you mean "days"\?\); the parameters are: city, days/]],
     ['a --param without =', ['--param', 'city'], [/--param "city": expected KEY=VALUE/]],
+    ['a number too large for JSON, and null', ['--param', 'city=null', '--param', 'days=1e400'], [/params\.city: expected a string, got null\n/, /params\.days: the number is too large to be a JSON number \(got Infinity;/]],
   ];
   for (const [what, args, messages] of refusals) {
     it(`exits 64 for ${what}, naming the field, and runs nothing`, async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,10 +10,10 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'baton-suites-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
 
-/** Writes a suite (its lines) next to a copy-free reference to the trips manifest, and loads it. */
-async function problems(lines: string[]): Promise<{ line?: number; path: string; message: string }[]> {
+/** Writes a suite (its lines) next to a copy-free reference to the trips manifest (or `manifest`), and loads it. */
+async function problems(lines: string[], manifest = path.join(fixtures, 'baton.yaml')): Promise<{ line?: number; path: string; message: string }[]> {
   const file = path.join(tmp, `suite-${++n}.yaml`);
-  writeFileSync(file, [`manifest: ${path.join(fixtures, 'baton.yaml')}`, ...lines].join('\n'));
+  writeFileSync(file, [`manifest: ${manifest}`, ...lines].join('\n'));
   const error = await runEvalSuite(file).then(
     () => undefined,
     (e: unknown) => e,
@@ -89,6 +89,73 @@ describe('loading a suite', () => {
     const unknown = await problems(['suite: u', 'agent: hotel', 'cases:', '  - name: u']);
     expect(unknown).toEqual([{ line: 3, path: 'agent', message: `no agent named "hotel" in ${path.join(fixtures, 'baton.yaml')} (did you mean "hotels"?)` }]);
     await expect(runEvalSuite(path.join(tmp, 'nope.yaml'))).rejects.toThrow(/suite file not found/);
+  });
+
+  it('checks the params of plan cases against the parameters the orchestrator takes', async () => {
+    const manifest = path.join(tmp, 'with-params.yaml');
+    const params = ['  params:', '    type: object', '    required: [city]', '    properties: { city: { type: string }, tags: { type: array, items: { type: string } } }'];
+    const trips = readFileSync(path.join(fixtures, 'baton.yaml'), 'utf8').replaceAll('./agents/', `${path.join(fixtures, 'agents')}/`);
+    writeFileSync(manifest, trips.replace('  policy:', `${params.join('\n')}\n  policy:`));
+    const found = await problems(
+      [
+        'suite: params', //                                       2
+        'cases:', //                                              3
+        '  - name: wrong types', //                               4
+        '    goal: hotels in Rome', //                            5
+        '    params: { city: 1, tags: [a, 2] }', //               6
+        '  - name: runs without params', //                       7
+        '    goal: hotels in Rome', //                            8
+        '  - name: plan only without params', //                  9
+        '    goal: hotels in Rome', //                            10
+        '    run: false', //                                      11
+        '  - name: plan only, misspelt', //                       12
+        '    goal: hotels in Rome', //                            13
+        '    run: false', //                                      14
+        '    params:', //                                         15
+        '      city: Rome', //                                    16
+        '      tag: [a]', //                                      17
+        '  - name: fine', //                                      18
+        '    goal: hotels in Rome', //                            19
+        '    params: { city: Rome }', //                          20
+      ],
+      manifest,
+    );
+    expect(found).toEqual([
+      { line: 6, path: 'cases[0].params.city', message: 'expected a string, got number 1' },
+      { line: 6, path: 'cases[0].params.tags[1]', message: 'expected a string, got number 2' },
+      { line: 7, path: 'cases[1].params.city', message: 'missing required parameter "city" (expected a string)' },
+      { line: 17, path: 'cases[3].params.tag', message: 'unknown parameter "tag" (did you mean "tags"?); the parameters are: city, tags' },
+    ]);
+  });
+
+  it('refuses an artifact, input or parameter named __proto__, as it does constructor', async () => {
+    const found = await problems([
+      'suite: proto', //                                        2
+      'cases:', //                                              3
+      '  - name: proto artifact', //                            4
+      '    goal: an itinerary', //                              5
+      '    expect: { artifacts: { __proto__: { type: object } } }', // 6
+      '  - name: constructor artifact', //                      7
+      '    goal: an itinerary', //                              8
+      '    expect: { artifacts: { constructor: { type: object } } }', // 9
+      '  - name: proto param', //                               10
+      '    goal: an itinerary', //                              11
+      '    params: { __proto__: { city: Rome } }', //           12
+      '  - name: proto input', //                               13
+      '    agent: itinerary', //                                14
+      '    inputs: { __proto__: [] }', //                       15
+    ]);
+    const proto = (what: string): string => `"__proto__" cannot name ${what}: it is a member of every JavaScript object (Object.prototype)`;
+    expect(found).toEqual([
+      { line: 6, path: 'cases[0].expect.artifacts.__proto__', message: proto('an artifact') },
+      { line: 9, path: 'cases[1].expect.artifacts.constructor', message: `no sub-agent of ${path.join(fixtures, 'baton.yaml')} produces "constructor"` },
+      { line: 12, path: 'cases[2].params.__proto__', message: proto('a parameter') },
+      { line: 15, path: 'cases[3].inputs.__proto__', message: proto('an artifact') },
+    ]);
+    // The same in a JSON suite, whose parser keeps __proto__ as a key too.
+    const json = path.join(tmp, 'proto.json');
+    writeFileSync(json, JSON.stringify({ suite: 'j', manifest: path.join(fixtures, 'baton.yaml'), cases: [{ name: 'j', goal: 'x' }] }).replace('"goal":"x"', '"goal":"x","expect":{"artifacts":{"__proto__":{"type":"object"}}}'));
+    await expect(runEvalSuite(json)).rejects.toThrow(`cases[0].expect.artifacts.__proto__: ${proto('an artifact')}`);
   });
 
   it('reports a YAML syntax error with its line, and takes suite objects without lines', async () => {

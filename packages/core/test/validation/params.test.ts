@@ -76,6 +76,33 @@ describe('run parameters', () => {
     expect(problems[1]!.message).toMatch(/must match format "date", got "yesterday"/);
   });
 
+  it('names an item of a list by its index and says what the items expect', () => {
+    const tags: JsonSchema = { type: 'object', properties: { tags: { type: 'array', items: { type: 'string' } }, pair: { type: 'array', items: [{ type: 'string' }, { type: 'integer' }] } } };
+    const { message, problems } = problemsOf(() => resolveParams(manifest(tags), { tags: ['a', 1], pair: ['x', 'y'] }));
+    expect(problems).toEqual([
+      { field: 'params.tags[1]', message: 'expected a string, got number 1' },
+      { field: 'params.pair[1]', message: 'expected an integer, got "y"' },
+    ]);
+    expect(message).toContain('params.tags[1]: expected a string, got number 1');
+    // A schema Baton cannot follow (a $ref) still gets the type ajv checked, in the same words.
+    const byRef: JsonSchema = { type: 'object', $defs: { n: { type: 'number' } }, properties: { n: { $ref: '#/$defs/n' } } };
+    expect(problemsOf(() => resolveParams(manifest(byRef), { n: 'x' })).problems).toEqual([{ field: 'params.n', message: 'expected a number, got "x"' }]);
+  });
+
+  it('says null for null, and that Infinity or NaN (JSON would make them null) are not JSON numbers', () => {
+    expect(problemsOf(() => resolveParams(manifest(TRIP), { city: null })).problems).toEqual([{ field: 'params.city', message: 'expected a string, got null' }]);
+    const { problems } = problemsOf(() => resolveParams(manifest(TRIP), { city: 'Lisbon', days: Number.POSITIVE_INFINITY, range: { from: Number.NaN } }));
+    expect(problems).toEqual([
+      { field: 'params.days', message: 'the number is too large to be a JSON number (got Infinity; JSON numbers go from about -1.8e308 to 1.8e308)' },
+      { field: 'params.range.from', message: 'got NaN, which is not a JSON number' },
+    ]);
+    // Refused even where the schema takes null, which is all JSON would have left of them.
+    const open: JsonSchema = { type: 'object', properties: { q: {} } };
+    expect(problemsOf(() => resolveParams(manifest(open), { q: [1, Number.NEGATIVE_INFINITY] })).problems).toEqual([
+      { field: 'params.q[1]', message: 'the number is too small to be a JSON number (got -Infinity; JSON numbers go from about -1.8e308 to 1.8e308)' },
+    ]);
+  });
+
   it('refuses parameters given to an orchestrator that takes none, and a non-object', () => {
     expect(problemsOf(() => resolveParams(manifest(), { city: 'Lisbon' })).problems).toEqual([
       { field: 'params.city', message: 'unknown parameter "city": this orchestrator takes no parameters (declare them under orchestrator.params in /project/baton.yaml)' },
