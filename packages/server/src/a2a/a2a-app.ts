@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { A2A_VERSION_HEADER, AGENT_CARD_PATH } from '@a2a-js/sdk';
-import { DefaultRequestHandler, InMemoryTaskStore } from '@a2a-js/sdk/server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
@@ -10,6 +9,8 @@ import { sendError } from '../http-errors.ts';
 import { agentCardJson, legacyAgentCardJson, orchestratorAgentCard } from './agent-card.ts';
 import { jsonRpcRoute } from './json-rpc-route.ts';
 import { OrchestratorExecutor } from './orchestrator-executor.ts';
+import { RunTaskStore } from './run-tasks.ts';
+import { RunTaskRequestHandler } from './task-handler.ts';
 
 /** The A2A side of the server: the JSON-RPC endpoint and the agent card. */
 export interface A2aEndpoint {
@@ -28,12 +29,16 @@ function wantsLegacyCard(version: string | undefined): boolean {
  * Publishes the orchestrator over A2A: JSON-RPC at `/a2a` (behind the bearer token when the server
  * has one; bodies up to `limits.maxA2aBodyBytes`) and the agent card, open, at
  * `/.well-known/agent-card.json`, in the JSON form of the version the client asks for
- * (`A2A-Version`; none means 0.3). Clients still on 0.3 are answered in 0.3.
+ * (`A2A-Version`; none means 0.3). Clients still on 0.3 are answered in 0.3. A task is found again
+ * from the journal (its run) after a restart, for as long as its run is kept.
  */
 export function createA2aEndpoint(ctx: ServerContext): A2aEndpoint {
   const card = orchestratorAgentCard(ctx.orchestrator.manifest, 'http://127.0.0.1/a2a', ctx.token !== undefined);
-  const executor = new OrchestratorExecutor(ctx.orchestrator, ctx.runs, ctx.limits.maxGoalLength);
-  const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor);
+  // Tasks are derived from their runs when not held in memory: they outlive a restart, and the
+  // memory they take is bounded.
+  const tasks = new RunTaskStore(ctx.runs);
+  const executor = new OrchestratorExecutor(ctx.orchestrator, ctx.runs, ctx.limits.maxGoalLength, tasks);
+  const handler = new RunTaskRequestHandler(card, tasks, executor);
   const routes = new Hono();
 
   routes.get(`/${AGENT_CARD_PATH}`, (c) => {

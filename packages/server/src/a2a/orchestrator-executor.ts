@@ -1,16 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { Role, TaskState } from '@a2a-js/sdk';
+import { TaskState } from '@a2a-js/sdk';
 import type { Message, Part } from '@a2a-js/sdk';
 import { AgentEvent } from '@a2a-js/sdk/server';
 import type { AgentExecutor, ExecutionEventBus, RequestContext } from '@a2a-js/sdk/server';
-import { dataOf, dataPart, textOf, textPart } from './a2a-agent.ts';
+import { dataOf, textOf, textPart } from './a2a-agent.ts';
 import { BatonError, errorMessage } from 'batonjs/internal';
-import { newRunId } from 'batonjs/internal';
 import type { RunEvent } from 'batonjs/internal';
 import { isFinalStatus } from 'batonjs/internal';
-import type { ApprovalDecision, FinalRunStatus, RunResult } from 'batonjs/internal';
+import type { ApprovalDecision, RunResult } from 'batonjs/internal';
 import type { Orchestrator } from 'batonjs/internal';
 import type { RunInputs, RunService } from '../run-service.ts';
+import { agentMessage, ANSWER, contextIdOfTask, finalArtifacts, finalStatus, readRun, runIdOfTask, waitingStatus, workingStatus } from './run-tasks.ts';
+import type { RunStatusParts, RunTaskStore } from './run-tasks.ts';
+
+/** How often a followed run is read back, for runs carried on by another process (no events here). */
+const FOLLOW_POLL_MS = 1_000;
+/** How long cancelling a task nobody follows waits for its run to end before the task is marked cancelled. */
+const CANCEL_WAIT_MS = 10_000;
 
 /** The goal of an A2A message: a DataPart `{ goal }` (Baton's agent input has one), else its text. */
 export function goalOf(message: Message): string {
@@ -51,15 +57,6 @@ export function decisionOf(message: Message): ApprovalDecision | undefined {
   return undefined;
 }
 
-const ANSWER = 'send a message on this task with the DataPart {"approve": true}, or {"approve": false, "reason": "..."} (add "taskId" when several tasks wait; "plan" to approve an edited plan)';
-
-const FINAL_STATE: Record<FinalRunStatus, TaskState> = {
-  succeeded: TaskState.TASK_STATE_COMPLETED,
-  partial: TaskState.TASK_STATE_COMPLETED,
-  failed: TaskState.TASK_STATE_FAILED,
-  cancelled: TaskState.TASK_STATE_CANCELED,
-};
-
 function progressText(e: RunEvent): string | undefined {
   switch (e.type) {
     case 'plan.created':
@@ -94,32 +91,69 @@ function progressText(e: RunEvent): string | undefined {
 }
 
 /**
- * Publishes the orchestrator as an A2A agent: each A2A task is one Baton run. Progress is sent as
- * `working` status updates; at the end the deliverable's artifacts come back as one DataPart
+ * Publishes the orchestrator as an A2A agent: each A2A task is one Baton run, `r_a2a-<task id>`
+ * (see run-tasks.ts), so a task is found again from the journal after a restart. Progress is sent
+ * as `working` status updates; at the end the deliverable's artifacts come back as one DataPart
  * artifact named `deliverable` (keyed by artifact type) plus a `run` artifact with the run id,
  * status and files. Cancelling the A2A task cancels the run. A run that waits for a decision is an
  * `input-required` task whose status message holds what waits as a DataPart; a message on the task
  * with `{ "approve": true }` or `{ "approve": false, "reason": "..." }` decides.
  */
 export class OrchestratorExecutor implements AgentExecutor {
-  private readonly runsByTask = new Map<string, string>();
+  /** ContextIds put on new messages that came without one, to be replaced by the task's own. */
+  private readonly autoContexts = new Set<string>();
+  /** Tasks an execute() follows now (it sends their end itself), with how many. */
+  private readonly following = new Map<string, number>();
 
   constructor(
     private readonly orchestrator: Orchestrator,
     private readonly runs: RunService,
     private readonly maxGoalLength: number,
+    private readonly store: RunTaskStore,
   ) {}
 
+  /**
+   * A contextId for a new message that has none, which execute() turns into the task's derived
+   * one ({@link contextIdOfTask}); `release` forgets it when no execute() took it.
+   */
+  autoContext(): { contextId: string; release(): void } {
+    const contextId = randomUUID();
+    this.autoContexts.add(contextId);
+    return { contextId, release: () => this.autoContexts.delete(contextId) };
+  }
+
   execute = async (rc: RequestContext, bus: ExecutionEventBus): Promise<void> => {
-    const { taskId, contextId } = rc;
+    const { taskId } = rc;
+    const unfollow = this.store.follow(taskId);
+    this.following.set(taskId, (this.following.get(taskId) ?? 0) + 1);
+    try {
+      await this.executeFollowed(rc, bus);
+    } finally {
+      const n = (this.following.get(taskId) ?? 1) - 1;
+      if (n > 0) this.following.set(taskId, n);
+      else this.following.delete(taskId);
+      unfollow();
+    }
+  };
+
+  private async executeFollowed(rc: RequestContext, bus: ExecutionEventBus): Promise<void> {
+    const { taskId } = rc;
+    const contextId = this.autoContexts.delete(rc.contextId) ? contextIdOfTask(taskId) : rc.contextId;
     const out = this.publisher(taskId, contextId, bus);
     bus.publish(
       AgentEvent.task(
-        rc.task ?? { id: taskId, contextId, status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() }, artifacts: [], history: [rc.userMessage], metadata: {} },
+        rc.task ?? {
+          id: taskId,
+          contextId,
+          status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() },
+          artifacts: [],
+          history: [{ ...rc.userMessage, contextId }],
+          metadata: {},
+        },
       ),
     );
-    const existing = this.runsByTask.get(taskId);
-    if (rc.task && existing) return this.answer(existing, rc.userMessage, out);
+    const runId = runIdOfTask(taskId);
+    if (rc.task) return this.answer(runId, rc.userMessage, out);
     const goal = goalOf(rc.userMessage);
     const inputs = runInputsOf(rc.userMessage);
     const fixed = inputs.plan !== undefined || inputs.workflow !== undefined;
@@ -130,7 +164,6 @@ export class OrchestratorExecutor implements AgentExecutor {
     }
     // Subscribed before the run starts: its plan is made (and `plan.created` emitted) while
     // start() is still pending. Progress waits until "run … started" has been sent.
-    const runId = newRunId();
     const early: string[] = [];
     let live = false;
     const stop = this.orchestrator.on((e) => {
@@ -146,60 +179,82 @@ export class OrchestratorExecutor implements AgentExecutor {
       out.status(refused ? TaskState.TASK_STATE_REJECTED : TaskState.TASK_STATE_FAILED, [textPart(`could not start the run: ${errorMessage(e)}`)]);
       return;
     }
-    this.runsByTask.set(taskId, runId);
     out.progress(runId, `run ${runId} started`);
     for (const text of early.splice(0)) out.progress(runId, text);
     live = true;
     stop();
-    await this.follow(taskId, runId, out);
-  };
+    await this.follow(runId, out);
+  }
 
+  /**
+   * Cancels the task's run wherever it is held. When an execute() follows the run here, it sends
+   * the end; otherwise (the task waits for a decision, or this process took the run over) the end
+   * is sent here once the run has ended, or `canceled` when it takes longer than CANCEL_WAIT_MS.
+   */
   cancelTask = async (taskId: string, bus: ExecutionEventBus): Promise<void> => {
-    const runId = this.runsByTask.get(taskId);
-    if (runId && this.orchestrator.cancel(runId, 'cancelled by the A2A client')) return; // execute() publishes the final state
-    bus.publish(
-      AgentEvent.statusUpdate({ taskId, contextId: '', status: { state: TaskState.TASK_STATE_CANCELED, message: undefined, timestamp: new Date().toISOString() }, metadata: {} }),
-    );
+    const runId = runIdOfTask(taskId);
+    const reason = 'cancelled by the A2A client';
+    if (this.following.has(taskId) && this.orchestrator.cancel(runId, reason)) return;
+    const out = this.publisher(taskId, (await this.store.load(taskId))?.contextId ?? '', bus);
+    const r = await this.cancelRun(runId, reason);
+    if (r && isFinalStatus(r.status)) return out.final(r);
+    out.status(TaskState.TASK_STATE_CANCELED, [textPart(r ? `run ${runId} is being cancelled` : 'cancelled')]);
   };
 
-  /** A message on the task of a run that waits: a decision, or a reminder of what to send. */
+  /** Cancels a run wherever it is held and waits (CANCEL_WAIT_MS at most) for its end: its result then, undefined when there is no such run. */
+  async cancelRun(runId: string, reason: string): Promise<RunResult | undefined> {
+    const outcome = await this.runs.cancel(runId, reason);
+    if (outcome.kind === 'not-found') return undefined;
+    const until = Date.now() + CANCEL_WAIT_MS;
+    for (;;) {
+      const r = await readRun(this.runs, runId);
+      if (!r || isFinalStatus(r.status) || Date.now() > until) return r;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** A message on the task of a run: a decision, or a reminder of what to send. */
   private async answer(runId: string, message: Message, out: Publisher): Promise<void> {
+    const now = await readRun(this.runs, runId);
+    if (!now) {
+      out.status(TaskState.TASK_STATE_FAILED, [textPart(`run ${runId} of this task is not in the journal any more`)]);
+      return;
+    }
     const decision = decisionOf(message);
     if (!decision) {
-      const now = await this.runs.result(runId);
-      if (now?.awaiting?.length) return out.waiting(now, `run ${runId} waits for a decision: ${ANSWER}`);
-      out.progress(runId, `run ${runId} is ${now?.status ?? 'gone'}; it waits for no decision`);
-      return this.follow(message.taskId, runId, out);
+      if (now.awaiting?.length) return out.waiting(now, `run ${runId} waits for a decision: ${ANSWER}`);
+      out.progress(runId, `run ${runId} is ${now.status}; it waits for no decision`);
+      return this.follow(runId, out);
     }
     try {
       await this.runs.decide(runId, decision);
       out.progress(runId, `${decision.decision} by ${decision.by}`);
     } catch (e) {
-      const now = await this.runs.result(runId);
-      if (now?.awaiting?.length) return out.waiting(now, `the decision was not taken: ${errorMessage(e)}`);
+      const again = await readRun(this.runs, runId);
+      if (again?.awaiting?.length) return out.waiting(again, `the decision was not taken: ${errorMessage(e)}`);
       out.progress(runId, `the decision was not taken: ${errorMessage(e)}`);
     }
-    return this.follow(message.taskId, runId, out);
+    return this.follow(runId, out);
   }
 
   /**
    * Sends the run's progress until it ends (the deliverable and its final state) or waits for a
    * decision (`input-required`, what waits as a DataPart): then returns, and a later message on
-   * the task carries on.
+   * the task carries on. The run is also read back every second, for a run carried on by another
+   * process (whose events this one does not see).
    */
-  private follow(taskId: string, runId: string, out: Publisher): Promise<void> {
+  private follow(runId: string, out: Publisher): Promise<void> {
     return new Promise((resolve) => {
       let settled = false;
       let checking = Promise.resolve();
       const check = (): void => {
         checking = checking.then(async () => {
           if (settled) return;
-          const r = await this.runs.result(runId);
+          const r = await readRun(this.runs, runId);
           if (!r || settled) return;
           if (isFinalStatus(r.status)) {
             settled = true;
             stop();
-            this.runsByTask.delete(taskId);
             out.final(r);
             resolve();
           } else if (r.awaiting?.length) {
@@ -208,40 +263,35 @@ export class OrchestratorExecutor implements AgentExecutor {
             out.waiting(r, `run ${runId} waits for a decision: ${ANSWER}`);
             resolve();
           }
-        });
+        }).catch(() => undefined); // the journal could not be read: the next check tries again
       };
-      const stop = this.orchestrator.on((e) => {
+      const unsubscribe = this.orchestrator.on((e) => {
         if (e.runId !== runId || settled) return;
         const text = progressText(e);
         if (text !== undefined) out.progress(runId, text);
         if (e.type === 'approval.requested' || e.type === 'run.ended') check();
       });
+      const poll = setInterval(check, FOLLOW_POLL_MS);
+      poll.unref();
+      const stop = (): void => {
+        clearInterval(poll);
+        unsubscribe();
+      };
       check();
     });
   }
 
   private publisher(taskId: string, contextId: string, bus: ExecutionEventBus): Publisher {
-    const agentMessage = (parts: Part[]): Message => ({ messageId: randomUUID(), contextId, taskId, role: Role.ROLE_AGENT, parts, metadata: {}, extensions: [], referenceTaskIds: [] });
     const status = (state: TaskState, parts: Part[] | undefined, metadata: Record<string, unknown> = {}): void =>
-      bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state, message: parts ? agentMessage(parts) : undefined, timestamp: new Date().toISOString() }, metadata }));
-    const artifact = (name: string, description: string, value: unknown): void =>
-      bus.publish(
-        AgentEvent.artifactUpdate({ taskId, contextId, artifact: { artifactId: name, name, description, parts: [dataPart(value)], metadata: undefined, extensions: [] }, append: false, lastChunk: true, metadata: undefined }),
-      );
+      bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state, message: parts ? agentMessage(taskId, contextId, parts) : undefined, timestamp: new Date().toISOString() }, metadata }));
+    const send = (s: RunStatusParts): void => status(s.state, s.parts, s.metadata);
     return {
       status,
-      progress: (runId, text) => status(TaskState.TASK_STATE_WORKING, [textPart(text)], { batonRunId: runId }),
-      waiting: (r, text) => {
-        const [first, ...more] = r.awaiting ?? [];
-        const approval = first ? { ...first } : undefined;
-        status(TaskState.TASK_STATE_INPUT_REQUIRED, [textPart(text), dataPart({ runId: r.runId, status: r.status, approval, ...(more.length > 0 ? { alsoWaiting: more.map((p) => p.taskId ?? p.kind) } : {}) })], { batonRunId: r.runId });
-      },
+      progress: (runId, text) => send(workingStatus(runId, text)),
+      waiting: (r, text) => send(waitingStatus(r, text)),
       final: (r) => {
-        const summary = { runId: r.runId, status: r.status, ...(r.reason ? { reason: r.reason } : {}), files: r.deliverable.files, missing: r.deliverable.missing ?? [], approvals: r.approvals };
-        if (r.status !== 'cancelled') artifact('deliverable', 'the deliverable artifacts, keyed by artifact type', r.deliverable.artifacts);
-        artifact('run', 'the Baton run: id, status, files, decisions', summary);
-        const text = `run ${r.runId} ${r.status}${r.reason ? `: ${r.reason}` : ''}`;
-        status(FINAL_STATE[isFinalStatus(r.status) ? r.status : 'failed'], [textPart(text)], { batonRunId: r.runId });
+        for (const artifact of finalArtifacts(r)) bus.publish(AgentEvent.artifactUpdate({ taskId, contextId, artifact, append: false, lastChunk: true, metadata: undefined }));
+        send(finalStatus(r));
       },
     };
   }
