@@ -41,7 +41,19 @@ export function jsonCopy(value: unknown): unknown {
  * give, made directly. A string, number, boolean or null is its own copy.
  */
 export function dataCopy<T>(value: T): T {
-  return typeof value === 'object' && value !== null ? (jsonCopy(value) as T) : value;
+  if (typeof value !== 'object' || value === null) return value;
+  // copyPlain itself, not jsonCopyWithin: one copy per input of every attempt, without a record of its size.
+  const saved = boundBytes;
+  const savedLimit = boundLimit;
+  boundLimit = Infinity;
+  let copy: unknown;
+  try {
+    copy = copyPlain(value, 0);
+  } finally {
+    boundBytes = saved;
+    boundLimit = savedLimit;
+  }
+  return (copy === NOT_PLAIN ? JSON.parse(JSON.stringify(value)) : copy) as T;
 }
 
 /**

@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AgentSpec, JsonSchema } from '../../src/core/types.ts';
-import { jsonCopy } from '../../src/validation/json-copy.ts';
+import { dataCopy, jsonCopy } from '../../src/validation/json-copy.ts';
 import { checkOutput } from '../../src/validation/output-validator.ts';
 import { compileSchema } from '../../src/validation/schema-compiler.ts';
 import { fuzzRuns } from './arbitraries.ts';
@@ -160,5 +160,25 @@ describe('jsonCopy under fuzzing', () => {
     const copy = jsonCopy(JSON.parse('{"__proto__": {"x": 1}}')) as object;
     expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
     expect(Object.keys(copy)).toEqual(['__proto__']);
+  });
+
+  it('dataCopy: the same copy of JSON data, a new object at every level, primitives as they are', () => {
+    fc.assert(
+      fc.property(anyValue, (v) => {
+        const data = viaJson({ v });
+        if (!('value' in data)) return;
+        const copy = dataCopy(data.value);
+        expect(isDeepStrictEqual(copy, data.value)).toBe(true);
+        expect(copy).not.toBe(data.value);
+      }),
+      { numRuns: fuzzRuns(500) },
+    );
+    const sent = JSON.parse('{"__proto__": {"x": 1}, "deep": ' + `${'['.repeat(100)}1${']'.repeat(100)}` + '}') as Record<string, unknown>;
+    const copy = dataCopy(sent);
+    expect(Object.keys(copy)).toEqual(['__proto__', 'deep']);
+    expect(copy['deep']).toEqual(sent['deep']);
+    expect(copy['deep']).not.toBe(sent['deep']);
+    expect(dataCopy('text')).toBe('text');
+    expect(dataCopy(null)).toBe(null);
   });
 });
