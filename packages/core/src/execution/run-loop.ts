@@ -372,7 +372,7 @@ export class RunLoop implements TaskInputSource {
 
   private runAgent(agent: Agent, attempt: LoopAttempt, feedback: string | undefined): void {
     const { task, n } = attempt;
-    const input: AgentInput = { runId: this.o.runId, goal: this.o.goal, task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: this.inputsOf(task), params: dataCopy(this.o.params), attempt: n };
+    const input: AgentInput = { runId: this.o.runId, goal: this.o.goal, task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: this.inputsOf(task), params: this.paramsCopy(), attempt: n };
     if (feedback !== undefined) input.feedback = feedback;
     startAttemptWith(
       agent,
@@ -511,7 +511,7 @@ export class RunLoop implements TaskInputSource {
 
   /** What `task` is given when it runs (asked by a decision on it). */
   inputFor(task: PlanTask): { inputs: Record<string, unknown>; params: Record<string, unknown> } {
-    return { inputs: this.inputsOf(task), params: dataCopy(this.o.params) };
+    return { inputs: this.inputsOf(task), params: this.paramsCopy() };
   }
 
   private versionOf(agent: string): string {
@@ -521,6 +521,13 @@ export class RunLoop implements TaskInputSource {
   /** Why the run must stop, when a budget is spent counting the usage of attempts in flight. */
   private budgetExceeded(): string | undefined {
     return budgetExceeded(this.policy, this.o.journal.builder.current()?.usage, this.inFlightUsage);
+  }
+
+  /** The run's parameters, the agent's own copy: most runs have none, and an empty object is made, not copied. */
+  private paramsCopy(): Record<string, unknown> {
+    const { params } = this.o;
+    for (const _ in params) return dataCopy(params);
+    return {};
   }
 
   /**
