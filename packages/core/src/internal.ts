@@ -29,3 +29,4 @@ export { AGENT_TOKEN_VAR, killAgentProcesses, newAgentToken } from './agents/orp
 export { describeBytes, jsonSizeAtLeast, outputAsJson, outputTooLarge } from './validation/output-size.ts';
 export { retentionOf } from './store/retention.ts';
 export { parseDuration } from './cli/arguments.ts';
+export { checkedUsage } from './core/usage-check.ts';

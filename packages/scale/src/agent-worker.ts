@@ -7,7 +7,7 @@ import { AgentRegistry } from 'batonjs/internal';
 import { AgentVersionError, verifyAgentVersion } from 'batonjs/internal';
 import type { Agent } from 'batonjs/internal';
 import { DEFAULT_MAX_OUTPUT_BYTES } from 'batonjs/internal';
-import { BatonError, errorMessage } from 'batonjs/internal';
+import { BatonError, checkedUsage, errorMessage } from 'batonjs/internal';
 import type { Manifest, Usage } from 'batonjs/internal';
 import { redactUrl, redisOptions } from './connection.ts';
 import { Heartbeat, HEARTBEAT_DEFAULTS } from './heartbeat.ts';
@@ -264,6 +264,23 @@ export class AgentWorker {
     await Promise.all([...this.workers.values()].map((w) => w.waitUntilReady()));
   }
 
+  /**
+   * Refuses a job whose run expects another version of the agent than this worker's manifest gives
+   * (workers started with another manifest): its output would be journaled under a version that
+   * did not make it. Not retryable: another attempt may reach a worker of the right version.
+   */
+  private checkVersion(agent: Agent, expected: string | undefined): void {
+    if (expected === undefined) return;
+    const name = agent.spec.name;
+    const mine = Object.hasOwn(this.options.manifest.agents, name) ? this.options.manifest.agents[name]!.version : agent.spec.version;
+    if (mine === expected) return;
+    throw new BatonError(
+      'AGENT_VERSION_REFUSED',
+      `worker ${this.id} runs agent '${name}' at version ${mine ?? '(none)'}, but the run's manifest gives version ${expected}: start the workers with the manifest the run was started with`,
+      { retryable: false },
+    );
+  }
+
   private async process(agent: Agent, job: Job<AttemptJobData, AttemptJobResult>, token: string | undefined, signal: AbortSignal | undefined): Promise<AttemptJobResult> {
     const jobId = job.id ?? '';
     if (this.cancelled.has(jobId)) throw new UnrecoverableError('cancelled: the orchestrator abandoned this attempt before it started');
@@ -280,11 +297,13 @@ export class AgentWorker {
     let usage: Usage | undefined;
     const maxOutputBytes = job.data.maxOutputBytes ?? this.options.manifest.orchestrator.policy.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     try {
+      this.checkVersion(agent, job.data.agentVersion);
       const output = await raceAbort(
         agent.run(job.data.input, {
           signal: controller.signal,
-          reportUsage: (u) => {
-            usage = usage ? { llmCalls: usage.llmCalls + u.llmCalls, inputTokens: usage.inputTokens + u.inputTokens, outputTokens: usage.outputTokens + u.outputTokens } : { ...u };
+          reportUsage: (reported) => {
+            const u = checkedUsage(reported);
+            usage = usage ? { llmCalls: usage.llmCalls + u.llmCalls, inputTokens: usage.inputTokens + u.inputTokens, outputTokens: usage.outputTokens + u.outputTokens } : u;
           },
           maxOutputBytes,
         }),

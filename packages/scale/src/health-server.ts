@@ -20,7 +20,8 @@ export function serveHealth(health: () => WorkerHealth, options: { port: number;
     }
     const h = health();
     const ok = h.status === 'ready' && h.redis === 'ready';
-    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(h));
+    // `ok` says what the status code says: `status` alone is the worker's own (ready while Redis is down).
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ ok, ...h }));
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

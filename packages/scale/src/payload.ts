@@ -14,6 +14,12 @@ export interface AttemptJobData {
   timeoutMs: number;
   /** The orchestrator's `policy.maxOutputBytes`: a larger output is rejected by the worker before it is sent. */
   maxOutputBytes?: number;
+  /**
+   * The agent's `version` in the manifest the run lives under (absent from orchestrators before
+   * it was sent): a worker whose manifest gives the agent another version refuses the job, rather
+   * than run other code under the version the journal records.
+   */
+  agentVersion?: string;
 }
 
 /** What a worker returns when the agent returned: the raw output (the orchestrator validates it). */

@@ -23,6 +23,7 @@ export class RemoteAgent implements Agent {
   run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
     const data: AttemptJobData = { agent: this.spec.name, input, timeoutMs: this.timeoutMs };
     if (ctx.maxOutputBytes !== undefined) data.maxOutputBytes = ctx.maxOutputBytes;
+    if (this.spec.version !== undefined) data.agentVersion = this.spec.version;
     return this.dispatcher.dispatch(data, ctx);
   }
 }

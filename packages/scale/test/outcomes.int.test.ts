@@ -101,3 +101,23 @@ describe('a distributed attempt whose job finished before the deadline', () => {
     }
   });
 });
+
+describe('a worker started with another manifest', () => {
+  it("refuses a job whose run gives the agent another version, rather than run other code under it", async () => {
+    const worker = await startWorkerOf(MANIFEST, { BATON_REDIS_URL: redis.url }, cwd);
+    const dispatcher = await Dispatcher.connect({ url: redis.url });
+    try {
+      const manifest = await loadManifest(MANIFEST);
+      const agent = await dispatcher.registry().create({ ...manifest.agents['fine']!, version: '9.9.9' }, manifest);
+      const input: AgentInput = { runId: 'r_skew', goal: 'g', task: { id: 't1-fine', title: 'fine', instructions: '' }, inputs: {}, params: {}, attempt: 1 };
+      const outcome = await runAttempt({ agent, input, produces: ['fine-out'], timeoutMs: 20_000, controller: new AbortController() });
+      expect(outcome).toMatchObject({ status: 'failed', retryable: false });
+      expect(outcome.status === 'succeeded' ? '' : outcome.error).toMatch(/runs agent 'fine' at version .*, but the run's manifest gives version 9\.9\.9: start the workers with the manifest the run was started with/);
+      const same = await dispatcher.registry().create(manifest.agents['fine']!, manifest);
+      expect(await runAttempt({ agent: same, input: { ...input, attempt: 2 }, produces: ['fine-out'], timeoutMs: 20_000, controller: new AbortController() })).toMatchObject({ status: 'succeeded' });
+    } finally {
+      await dispatcher.close();
+      await stopProcess(worker, 'SIGTERM');
+    }
+  });
+});
