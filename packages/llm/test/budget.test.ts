@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createLlmAgentFactory } from '../src/llm-agent.ts';
 import { AgentRegistry } from '../../core/src/agents/registry.ts';
-import type { AgentSpec, Manifest, Plan, Policy } from '../../core/src/core/types.ts';
+import type { Planner } from '../../core/src/core/contracts.ts';
+import type { AgentSpec, Manifest, Plan, Policy, Usage } from '../../core/src/core/types.ts';
 import { Orchestrator } from '../../core/src/orchestrator.ts';
 import { StaticPlanner } from '../../core/src/planning/static-planner.ts';
 import { ScriptedModel } from '../src/testing/index.ts';
@@ -24,7 +25,7 @@ function llmSpec(name: string, consumes: string[], produces: string, extra: Part
   };
 }
 
-function setup(replies: ModelReply[], policy: Partial<Policy>, options: { maxSteps?: number; specs?: AgentSpec[] } = {}) {
+function setup(replies: ModelReply[], policy: Partial<Policy>, options: { maxSteps?: number; specs?: AgentSpec[]; planUsage?: Usage } = {}) {
   const specs = options.specs ?? [llmSpec('drafter', [], 'draft'), llmSpec('editor', ['draft'], 'summary')];
   const manifest: Manifest = manifestOf([], { policy });
   manifest.orchestrator.subagents = specs.map((s) => s.name);
@@ -34,7 +35,11 @@ function setup(replies: ModelReply[], policy: Partial<Policy>, options: { maxSte
   const plan: Plan = {
     tasks: specs.map((s, i) => ({ id: `t${i + 1}-${s.name}`, title: s.name, instructions: s.description, agent: s.name, dependsOn: i === 0 ? [] : [`t${i}-${specs[i - 1]!.name}`], consumes: s.consumes, produces: s.produces })),
   };
-  return { model, orch: new Orchestrator({ manifest, registry, planner: new StaticPlanner(plan) }) };
+  const planner = new StaticPlanner(plan);
+  const { planUsage } = options;
+  // A planner that reports what planning used, as the LLM planner does.
+  const planning: Planner = planUsage ? { name: 'llm', plan: async (goal) => ({ ...(await planner.plan(goal)), usage: planUsage }) } : planner;
+  return { model, orch: new Orchestrator({ manifest, registry, planner: planning }) };
 }
 
 describe('budgets', () => {
@@ -62,6 +67,30 @@ describe('budgets', () => {
     // The budget is enforced as usage is reported: the fourth attempt is stopped at its first call over the limit.
     expect(result.tasks[0]?.attempts.map((a) => a.status)).toEqual(['invalid', 'invalid', 'invalid', 'failed']);
     expect(result.tasks[0]?.attempts[3]?.error).toBe('cancelled: LLM call budget exhausted: 4 calls, policy.maxLlmCalls is 3');
+  });
+
+  it('counts a call whose server reports negative or missing tokens, as 0 tokens, so the budget holds', async () => {
+    const { model, orch } = setup([{ json: { draft: 'a long first draft' }, usage: { inputTokens: -1_000_000, outputTokens: 700 } }], { maxTokens: 500 });
+    const result = await orch.run('write the summary');
+    await orch.close();
+
+    expect(result.usage).toEqual({ llmCalls: 1, inputTokens: 0, outputTokens: 700 });
+    expect(result.reason).toBe('token budget exhausted: 700 tokens used, policy.maxTokens is 500');
+    expect(model.calls).toHaveLength(1);
+  });
+
+  it('starts no attempt when planning alone spent the budget', async () => {
+    const { model, orch } = setup([{ json: { draft: 'a long first draft' } }], { maxTokens: 1_000 }, { planUsage: { llmCalls: 1, inputTokens: 10_000, outputTokens: 0 } });
+    const result = await orch.run('write the summary');
+    await orch.close();
+
+    expect(result.status).toBe('failed');
+    expect(result.reason).toBe('token budget exhausted: 10000 tokens used, policy.maxTokens is 1000');
+    expect(result.tasks.map((t) => [t.status, t.attempts.length])).toEqual([
+      ['cancelled', 0],
+      ['cancelled', 0],
+    ]);
+    expect(model.calls).toHaveLength(0);
   });
 
   it("bounds an agent's tool loop: a model that never stops calling tools ends the attempt", async () => {

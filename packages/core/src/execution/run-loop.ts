@@ -182,7 +182,10 @@ export class RunLoop implements TaskInputSource {
   run(): Promise<void> {
     return new Promise<void>((resolve) => {
       this.resolveDone = resolve;
-      this.pump();
+      // Planning (or an earlier plan's tasks) may have spent the budget already: then no attempt starts.
+      const over = this.budgetExceeded();
+      if (over) this.stop({ kind: 'budget', message: over });
+      else this.pump();
     });
   }
 

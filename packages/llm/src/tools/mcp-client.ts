@@ -77,7 +77,14 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
         description: t.description ?? `${t.name} (from MCP server ${spec.name})`,
         inputSchema: jsonSchema(t.inputSchema as JSONSchema7),
         execute: async (input, { abortSignal }) => {
-          const result = await client.callTool({ name: t.name, arguments: (input ?? {}) as Record<string, unknown> }, undefined, abortSignal ? { signal: abortSignal } : undefined);
+          let result: Awaited<ReturnType<Client['callTool']>>;
+          try {
+            result = await client.callTool({ name: t.name, arguments: (input ?? {}) as Record<string, unknown> }, undefined, abortSignal ? { signal: abortSignal } : undefined);
+          } catch (e) {
+            if (abortSignal?.aborted) throw e;
+            // The server's error text is its words, not Baton's: quoted as data, as an isError result is.
+            return quoteData(`${spec.name}.${t.name}`, { error: errorMessage(e) });
+          }
           return quoteData(`${spec.name}.${t.name}`, toolResultValue(result));
         },
       });
