@@ -65,6 +65,8 @@ describe('re-planning', () => {
     expect(t.summary.calls).toHaveLength(1);
     expect(model.calls[2]?.transcript).toContain('makes no progress');
     model.assertAllConsumed();
+    // The re-planner's two calls count, though no plan came of them.
+    expect(result.usage.llmCalls).toBe(3);
   });
 
   it('stops when the model finds no other way', async () => {
@@ -75,5 +77,6 @@ describe('re-planning', () => {
     const result = await orch.run('Q2 summary');
     expect(result.status).toBe('failed');
     expect(result.reason).toContain('found no other way to reach the goal: only the summary agent writes summaries');
+    expect(result.usage.llmCalls).toBe(2);
   });
 });

@@ -1,6 +1,7 @@
 import type { Planner, PlanOutcome } from '../core/contracts.ts';
-import { errorMessage } from '../core/errors.ts';
-import type { Manifest, Plan } from '../core/types.ts';
+import { BatonError, errorMessage } from '../core/errors.ts';
+import type { Manifest, Plan, Usage } from '../core/types.ts';
+import { checkedUsage } from '../core/usage-check.ts';
 import { assertValidPlan } from '../planning/validate-plan.ts';
 import type { RunJournal } from './journal.ts';
 import type { RunLoop } from './run-loop.ts';
@@ -44,6 +45,8 @@ export async function replanIfUseful(
     if (outcome.usage) journal.emit({ type: 'usage', usage: outcome.usage });
     assertValidPlan(outcome.plan, manifest, Object.keys(loop.artifacts));
   } catch (e) {
+    const used = usageSpentBy(e);
+    if (used) journal.emit({ type: 'usage', usage: used });
     return { note: `re-planning failed: ${errorMessage(e)}` };
   }
   const refused = await versionRefusal(outcome.plan);
@@ -63,4 +66,19 @@ function samePlanShape(a: Plan, b: Plan): boolean {
       .sort()
       .join('|');
   return shape(a) === shape(b);
+}
+
+/**
+ * What a planner that failed had used, when its error says so (`details.usage`, as the LLM
+ * re-planner's does): its model calls count though no plan came of them.
+ */
+function usageSpentBy(e: unknown): Usage | undefined {
+  if (!BatonError.isInstance(e)) return undefined;
+  const usage = (e.details as { usage?: unknown } | undefined)?.usage;
+  if (usage === undefined) return undefined;
+  try {
+    return checkedUsage(usage);
+  } catch {
+    return undefined;
+  }
 }

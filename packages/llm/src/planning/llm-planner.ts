@@ -94,14 +94,14 @@ export class LlmPlanner implements Planner {
     const result = await this.converse(model, request.manifest, replanPrompt(request), [], options.signal, check, normalize);
     if (!result.ok) {
       if (result.refused !== undefined) {
-        throw new BatonError('GOAL_UNSATISFIABLE', `the LLM re-planner (${model.id}) found no other way to reach the goal: ${result.refused}`, { retryable: false });
+        throw new BatonError('GOAL_UNSATISFIABLE', `the LLM re-planner (${model.id}) found no other way to reach the goal: ${result.refused}`, spent(result.usage));
       }
       const why = result.error ?? `its new plan was invalid twice (${summarize(result.problems)})`;
-      throw new BatonError('PLAN_INVALID', `the LLM re-planner (${model.id}) found no usable plan: ${why}`, { retryable: false });
+      throw new BatonError('PLAN_INVALID', `the LLM re-planner (${model.id}) found no usable plan: ${why}`, spent(result.usage));
     }
     if (result.plan.tasks.length === 0) {
       const notes = result.plan.notes?.join('; ') || 'no reason given';
-      throw new BatonError('GOAL_UNSATISFIABLE', `the LLM re-planner (${model.id}) found no other way to reach the goal: ${notes}`, { retryable: false });
+      throw new BatonError('GOAL_UNSATISFIABLE', `the LLM re-planner (${model.id}) found no other way to reach the goal: ${notes}`, spent(result.usage));
     }
     const failed = request.failed.map((f) => f.taskId).join(', ');
     const reason = `re-planned by ${model.id} after ${failed} failed for good`;
@@ -177,4 +177,9 @@ function summarize(problems: readonly PlanProblem[]): string {
   const first = problems.slice(0, 3).map((p) => (p.taskId ? `${p.taskId}: ${p.message}` : p.message));
   const more = problems.length > 3 ? `; and ${problems.length - 3} more` : '';
   return `${problems.length} problem${problems.length === 1 ? '' : 's'}: ${first.join('; ')}${more}`;
+}
+
+/** A re-planner's refusal carries what its calls used (`details.usage`): the run counts it, against its budget too. */
+function spent(usage: Usage): { retryable: false; details: { usage: Usage } } {
+  return { retryable: false, details: { usage } };
 }

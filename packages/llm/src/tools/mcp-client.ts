@@ -72,8 +72,14 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
     const listed = await listAllTools(client, request);
     const tools = pickTools(spec, listed, options.where);
     const set: ToolSet = {};
+    const named = new Map<string, string>();
     for (const t of tools) {
-      set[toolKey(t.name)] = dynamicTool({
+      const key = toolKey(t.name);
+      const other = named.get(key);
+      // Two names the model would know as one (a.b and a_b): one of them would be lost without a word.
+      if (other !== undefined) throw new BatonError('MANIFEST_INVALID', `${options.where}: MCP server '${spec.name}' offers tools '${other}' and '${t.name}', which the model would know by one name '${key}'; use allow: [...] to keep one`, { retryable: false });
+      named.set(key, t.name);
+      set[key] = dynamicTool({
         description: t.description ?? `${t.name} (from MCP server ${spec.name})`,
         inputSchema: jsonSchema(t.inputSchema as JSONSchema7),
         execute: async (input, { abortSignal }) => {
@@ -118,11 +124,17 @@ async function closeMcp(client: Client, token: string | undefined): Promise<void
 
 async function listAllTools(client: Client, request: { signal: AbortSignal } | undefined): Promise<ListedTool[]> {
   const all: ListedTool[] = [];
+  const seen = new Set<string>();
   let cursor: string | undefined;
   do {
     const page = await client.listTools(cursor ? { cursor } : undefined, request);
     all.push(...page.tools);
     cursor = page.nextCursor;
+    // A server that hands back a cursor it gave before would be listed without end.
+    if (cursor !== undefined) {
+      if (seen.has(cursor)) throw new Error(`tools/list gave the cursor ${JSON.stringify(cursor.slice(0, 80))} twice (after ${all.length} tools): its list never ends`);
+      seen.add(cursor);
+    }
   } while (cursor);
   return all;
 }
