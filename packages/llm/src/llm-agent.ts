@@ -48,6 +48,8 @@ export const createLlmAgent: AgentFactory = createLlmAgentFactory();
 class LlmAgent implements Agent {
   private readonly model: ResolvedModel;
   private tools: Promise<OpenTools> | undefined;
+  /** The tools once open, to see whether their servers are still there. */
+  private opened: OpenTools | undefined;
   /** The opening of the tools while it is under way, and how many attempts wait for it. */
   private opening: { controller: AbortController; waiters: number } | undefined;
 
@@ -92,6 +94,7 @@ class LlmAgent implements Agent {
   async close(): Promise<void> {
     const tools = this.tools;
     this.tools = undefined;
+    this.opened = undefined;
     // Tools still opening (a server that never answers) are given up on, not waited for.
     this.opening?.controller.abort(new Error('the agent is closing'));
     const open = await tools?.catch(() => undefined);
@@ -104,6 +107,13 @@ class LlmAgent implements Agent {
    * (its servers closed) when no attempt waits for it any more.
    */
   private async openTools(signal: AbortSignal): Promise<OpenTools> {
+    // A server that exited (mid-call, or for a result too large for its pipe) is started again for
+    // the next attempt, rather than answer every later call with "Not connected".
+    if (this.opened && !this.opened.alive()) {
+      void this.opened.close().catch(() => undefined);
+      this.opened = undefined;
+      this.tools = undefined;
+    }
     if (!this.tools) {
       const controller = new AbortController();
       const opening = openTools(this.spec, this.origin.file, controller.signal).catch((e: unknown) => {
@@ -118,6 +128,10 @@ class LlmAgent implements Agent {
         () => this.opening === state && (this.opening = undefined),
       );
       this.tools = opening;
+      void opening.then(
+        (open) => this.tools === opening && (this.opened = open),
+        () => undefined,
+      );
     }
     const state = this.opening;
     if (!state) return this.tools;

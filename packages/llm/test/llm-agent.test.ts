@@ -46,6 +46,32 @@ describe('llm agent', () => {
     model.assertAllConsumed();
   });
 
+  it('starts an MCP server again for the next attempt when it exited mid-call', async () => {
+    const log = path.join(tmp, 'calls-exit.log');
+    const marker = path.join(tmp, 'exited-once');
+    const lookup = { toolCalls: [{ name: 'lookup_price', input: { product: 'widget' } }] };
+    const model = new ScriptedModel([
+      lookup,
+      { json: { quote: { total: 'unknown' } } },
+      lookup,
+      {
+        json: { quote: { total: 25 } },
+        expect: (call) => expect(call.transcript).toMatch(/<data name=\\?"shop.lookup_price\\?">[^<]*price\W+12\.5/),
+      },
+    ]);
+    const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: model.resolver() }));
+    const spec = pricerSpec(log, { retries: 1 });
+    spec.tools = [{ kind: 'mcp', name: 'shop', command: ['node', '--import', 'tsx', SHOP_SERVER], env: { SHOP_MCP_LOG: log, SHOP_MCP_EXIT_ONCE: marker } }];
+    const orch = new Orchestrator({ manifest: singleTaskManifest(spec), registry, planner: new StaticPlanner(quotePlan) });
+    const result = await orch.run('a quote for two widgets');
+    await orch.close();
+
+    expect(result.status).toBe('succeeded');
+    expect(result.tasks[0]?.attempts.map((a) => a.status)).toEqual(['invalid', 'succeeded']);
+    expect(readFileSync(log, 'utf8')).toBe('lookup_price widget\nlookup_price widget\n');
+    model.assertAllConsumed();
+  });
+
   it('only offers the tools listed in allow', async () => {
     const log = path.join(tmp, 'calls-2.log');
     const model = new ScriptedModel([{ json: { quote: { total: 1 } } }]);

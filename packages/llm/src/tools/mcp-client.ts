@@ -20,6 +20,8 @@ export interface McpConnection {
   /** The name the manifest gives the server. */
   name: string;
   tools: ToolSet;
+  /** False once the connection closed (the server exited, or was closed): its tools answer no more. */
+  alive(): boolean;
   close(): Promise<void>;
 }
 
@@ -95,7 +97,9 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
         },
       });
     }
-    return { name: spec.name, tools: set, close };
+    let open = true;
+    client.onclose = () => void (open = false);
+    return { name: spec.name, tools: set, alive: () => open, close };
   } catch (e) {
     await close();
     if (BatonError.isInstance(e)) throw e;

@@ -11,6 +11,8 @@ export interface OpenTools {
   tools: ToolSet;
   /** Which server (or `builtin`) each tool comes from. */
   origin: Record<string, string>;
+  /** False once an MCP server's connection closed (it exited mid-call, say): the tools must be opened again. */
+  alive(): boolean;
   close(): Promise<void>;
 }
 
@@ -58,5 +60,5 @@ export async function openTools(spec: AgentSpec, file?: string, signal?: AbortSi
     await closeAll();
     throw e;
   }
-  return { tools, origin, close: closeAll };
+  return { tools, origin, alive: () => connections.every((c) => c.alive()), close: closeAll };
 }
