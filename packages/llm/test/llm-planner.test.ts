@@ -1,3 +1,4 @@
+import { MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../core/src/core/events.ts';
 import { resolveModel } from '../src/model-config.ts';
@@ -74,6 +75,21 @@ describe('LlmPlanner', () => {
     const outcome = await new LlmPlanner({ resolveModel: model.resolver(), maxRetries: 0 }).plan(goal, manifest);
     expect(outcome.planner).toBe('builtin');
     expect(outcome.reason).toMatch(/LLM planner .* failed: .*ECONNREFUSED.*fell back/);
+  });
+
+  it('falls back to the builtin planner when the model does not answer within policy.taskTimeoutMs', async () => {
+    const hangs = new MockLanguageModelV3({
+      doGenerate: (options) =>
+        new Promise((_, reject) => {
+          options.abortSignal?.addEventListener('abort', () => reject(options.abortSignal?.reason as Error), { once: true });
+        }),
+    });
+    const quick = manifestOf([data, analytics, summary], { policy: { taskTimeoutMs: 300 } });
+    const started = Date.now();
+    const outcome = await new LlmPlanner({ resolveModel: (id) => ({ id, model: hangs, providerOptions: {} }) }).plan(goal, quick);
+    expect(outcome.planner).toBe('builtin');
+    expect(outcome.reason).toMatch(/LLM planner .* failed: no plan within 300 ms \(policy.taskTimeoutMs\); fell back to the builtin planner/);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('reports a missing API key by naming the variable', async () => {

@@ -117,7 +117,12 @@ export class LlmPlanner implements Planner {
     return this.model;
   }
 
-  /** Asks for a plan; if it is invalid, sends it back once with the problems. */
+  /**
+   * Asks for a plan; if it is invalid, sends it back once with the problems. Both rounds together
+   * are bounded by `policy.taskTimeoutMs`, as one attempt of an agent is: a model that hangs, or
+   * asks to be retried much later, is given up on (the plan then falls back), while the run's own
+   * signal still stops it at once.
+   */
   private async converse(
     model: ResolvedModel,
     manifest: Manifest,
@@ -129,6 +134,9 @@ export class LlmPlanner implements Planner {
   ): Promise<Attempted> {
     const usage: Usage[] = [];
     const messages: ModelMessage[] = [...history, { role: 'user', content: prompt }];
+    const limitMs = manifest.orchestrator.policy.taskTimeoutMs;
+    const bound = AbortSignal.timeout(limitMs);
+    const callSignal = signal ? AbortSignal.any([signal, bound]) : bound;
     let problems: PlanProblem[] = [];
     for (let round = 0; round < 2; round++) {
       let reply;
@@ -141,11 +149,12 @@ export class LlmPlanner implements Planner {
           schemaName: 'plan',
           maxRetries: this.options.maxRetries ?? 2,
           onUsage: (u) => usage.push(u),
-          ...(signal ? { signal } : {}),
+          signal: callSignal,
         });
       } catch (e) {
         if (signal?.aborted) throw e;
-        return { ok: false, problems, usage: sumUsage(usage), error: errorMessage(e) };
+        const error = bound.aborted ? `no plan within ${limitMs} ms (policy.taskTimeoutMs)` : errorMessage(e);
+        return { ok: false, problems, usage: sumUsage(usage), error };
       }
       let plan: Plan | undefined;
       if (reply.ok) {
