@@ -30,3 +30,4 @@ export { describeBytes, jsonSizeAtLeast, outputAsJson, outputTooLarge } from './
 export { retentionOf } from './store/retention.ts';
 export { parseDuration } from './cli/arguments.ts';
 export { checkedUsage } from './core/usage-check.ts';
+export { MAX_TIMER_MS } from './core/defaults.ts';

@@ -92,6 +92,28 @@ describe('LlmPlanner', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('gives the model the time of a policy.taskTimeoutMs of 3e9 ms, not 1 ms', async () => {
+    const scripted = new ScriptedModel([{ json: salesPlan() }]);
+    // Answers after 30 ms, unless its call is aborted first (as a real provider's fetch is).
+    const slow = new MockLanguageModelV3({
+      doGenerate: (options) =>
+        new Promise((resolve, reject) => {
+          const answer = setTimeout(() => resolve(scripted.doGenerate(options)), 30);
+          options.abortSignal?.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(answer);
+              reject(options.abortSignal?.reason as Error);
+            },
+            { once: true },
+          );
+        }),
+    });
+    const patient = manifestOf([data, analytics, summary], { policy: { taskTimeoutMs: 3e9 } });
+    const outcome = await new LlmPlanner({ resolveModel: (id) => ({ id, model: slow, providerOptions: {} }) }).plan(goal, patient);
+    expect(outcome.planner).toBe('llm');
+  });
+
   it('reports a missing API key by naming the variable', async () => {
     const planner = new LlmPlanner({ resolveModel: (id, where) => resolveModel(id, where, {}) });
     await expect(planner.plan(goal, { ...manifest, orchestrator: { ...manifest.orchestrator, model: 'openai:gpt-4o-mini' } })).rejects.toThrow(/OPENAI_API_KEY/);

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Integrator } from '../core/contracts.ts';
 import { ownCopy, setOwn } from '../core/artifact-names.ts';
+import { MAX_TIMER_MS } from '../core/defaults.ts';
 import { errorMessage } from '../core/errors.ts';
 import { kept } from '../core/kept-objects.ts';
 import { isFinalStatus } from '../core/types.ts';
@@ -60,7 +61,8 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
         for (const key in artifacts) setOwn(artifacts, key, dataCopy(artifacts[key]));
         const provenance = o.loop.allProvenance();
         const snapshot: RunResult = { ...structuredClone(result), status };
-        const signal = AbortSignal.any([o.control.signal, AbortSignal.timeout(o.manifest.orchestrator.policy.taskTimeoutMs)]);
+        // Within what a timer holds: past it, Node fires the timeout after 1 ms.
+        const signal = AbortSignal.any([o.control.signal, AbortSignal.timeout(Math.min(o.manifest.orchestrator.policy.taskTimeoutMs, MAX_TIMER_MS))]);
         deliverable = await abortable(
           Promise.resolve(
             integrator({

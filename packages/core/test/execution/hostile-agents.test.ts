@@ -214,6 +214,22 @@ describe('timeouts past what a timer holds', () => {
     expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1);
     expect(delays.length).toBeLessThan(10);
   });
+
+  it('gives an integrator the time of a policy.taskTimeoutMs of 3e9 ms, not 1 ms', async () => {
+    const orchestrator = createOrchestrator({
+      name: 'o',
+      agents: [maker('a', 'x', () => ({ x: 1 }))],
+      store: new MemoryRunStore(),
+      policy: { taskTimeoutMs: 3e9 },
+      integrator: async ({ artifacts }) => {
+        await sleep(30);
+        return { artifacts, files: [], provenance: {} };
+      },
+    });
+    const r = await orchestrator.run('make x');
+    expect(r.integration).toMatchObject({ ok: true });
+    expect(r.status).toBe('succeeded');
+  });
 });
 
 describe("what an agent is given is its own", () => {

@@ -5,7 +5,7 @@
  */
 import type { ModelMessage } from 'ai';
 import type { Planner, PlanOutcome, ReplanRequest } from 'batonjs/internal';
-import { BatonError, errorMessage } from 'batonjs/internal';
+import { BatonError, errorMessage, MAX_TIMER_MS } from 'batonjs/internal';
 import type { Manifest, Plan, Usage } from 'batonjs/internal';
 import { fieldOf, resolveModel } from '../model-config.ts';
 import type { ModelResolver, ResolvedModel } from '../model-config.ts';
@@ -135,7 +135,8 @@ export class LlmPlanner implements Planner {
     const usage: Usage[] = [];
     const messages: ModelMessage[] = [...history, { role: 'user', content: prompt }];
     const limitMs = manifest.orchestrator.policy.taskTimeoutMs;
-    const bound = AbortSignal.timeout(limitMs);
+    // Within what a timer holds: past it, Node fires the timeout after 1 ms.
+    const bound = AbortSignal.timeout(Math.min(limitMs, MAX_TIMER_MS));
     const callSignal = signal ? AbortSignal.any([signal, bound]) : bound;
     let problems: PlanProblem[] = [];
     for (let round = 0; round < 2; round++) {
