@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentInput, RunResult } from '../../core/src/core/types.ts';
+import type { AgentInput, Manifest, RunResult } from '../../core/src/core/types.ts';
 import { Queue } from 'bullmq';
 import { redisOptions } from '../src/connection.ts';
 import { Dispatcher } from '../src/dispatcher.ts';
@@ -71,12 +71,21 @@ describe('attempt outcomes in-process and distributed', () => {
   });
 });
 
+/** Runs `body` with a `baton worker` process on the outcomes manifest and a dispatcher to it, both stopped after. */
+async function withWorker(body: (dispatcher: Dispatcher, manifest: Manifest) => Promise<void>): Promise<void> {
+  const worker = await startWorkerOf(MANIFEST, { BATON_REDIS_URL: redis.url }, cwd);
+  const dispatcher = await Dispatcher.connect({ url: redis.url });
+  try {
+    await body(dispatcher, await loadManifest(MANIFEST));
+  } finally {
+    await dispatcher.close();
+    await stopProcess(worker, 'SIGTERM');
+  }
+}
+
 describe('a distributed attempt whose job finished before the deadline', () => {
   it('is taken, though the orchestrator was too busy to read its completion in time', async () => {
-    const worker = await startWorkerOf(MANIFEST, { BATON_REDIS_URL: redis.url }, cwd);
-    const dispatcher = await Dispatcher.connect({ url: redis.url });
-    try {
-      const manifest = await loadManifest(MANIFEST);
+    await withWorker(async (dispatcher, manifest) => {
       const agent = await dispatcher.registry().create(manifest.agents['slow']!, manifest);
       const input: AgentInput = { runId: 'r_busy', goal: 'g', task: { id: 't1-slow', title: 'slow', instructions: '' }, inputs: {}, params: {}, attempt: 1 };
       const running = runAttempt({ agent, input, produces: ['slow-out'], timeoutMs: 1_500, controller: new AbortController() });
@@ -95,19 +104,13 @@ describe('a distributed attempt whose job finished before the deadline', () => {
         }),
       );
       expect(await running).toEqual({ status: 'succeeded', output: { 'slow-out': { ok: true } } });
-    } finally {
-      await dispatcher.close();
-      await stopProcess(worker, 'SIGTERM');
-    }
+    });
   });
 });
 
 describe('a worker started with another manifest', () => {
   it("refuses a job whose run gives the agent another version, rather than run other code under it", async () => {
-    const worker = await startWorkerOf(MANIFEST, { BATON_REDIS_URL: redis.url }, cwd);
-    const dispatcher = await Dispatcher.connect({ url: redis.url });
-    try {
-      const manifest = await loadManifest(MANIFEST);
+    await withWorker(async (dispatcher, manifest) => {
       const agent = await dispatcher.registry().create({ ...manifest.agents['fine']!, version: '9.9.9' }, manifest);
       const input: AgentInput = { runId: 'r_skew', goal: 'g', task: { id: 't1-fine', title: 'fine', instructions: '' }, inputs: {}, params: {}, attempt: 1 };
       const outcome = await runAttempt({ agent, input, produces: ['fine-out'], timeoutMs: 20_000, controller: new AbortController() });
@@ -115,9 +118,6 @@ describe('a worker started with another manifest', () => {
       expect(outcome.status === 'succeeded' ? '' : outcome.error).toMatch(/runs agent 'fine' at version .*, but the run's manifest gives version 9\.9\.9: start the workers with the manifest the run was started with/);
       const same = await dispatcher.registry().create(manifest.agents['fine']!, manifest);
       expect(await runAttempt({ agent: same, input: { ...input, attempt: 2 }, produces: ['fine-out'], timeoutMs: 20_000, controller: new AbortController() })).toMatchObject({ status: 'succeeded' });
-    } finally {
-      await dispatcher.close();
-      await stopProcess(worker, 'SIGTERM');
-    }
+    });
   });
 });
