@@ -1,4 +1,5 @@
 import { BatonError } from './core/errors.ts';
+import { policyProblems } from './manifest/code-check.ts';
 import { describeValue } from './manifest/describe.ts';
 import type { OrchestratorOptions } from './orchestrator-options.ts';
 
@@ -12,10 +13,41 @@ const STORE_METHODS = ['createRun', 'append', 'readEvents', 'getRun', 'listRuns'
 export function checkOrchestratorOptions(options: OrchestratorOptions): void {
   if (typeof options !== 'object' || options === null) throw invalid([`options: expected an object, got ${describeValue(options)}`]);
   const problems = partProblems(options);
-  if (typeof options.manifest !== 'object' || options.manifest === null || typeof options.manifest.orchestrator !== 'object') {
+  if (typeof options.manifest !== 'object' || options.manifest === null || typeof options.manifest.orchestrator !== 'object' || options.manifest.orchestrator === null) {
     problems.unshift(`manifest: expected a manifest (from loadManifest(), or use createOrchestrator({ name, agents })), got ${describeValue(options.manifest)}`);
+  } else {
+    problems.unshift(...manifestProblems(options.manifest));
   }
   if (problems.length > 0) throw invalid(problems);
+}
+
+/**
+ * What a manifest object built by hand lacks that a loaded one always has: the fields the run
+ * reads without checking again, and a policy within the manifest's rules. Without this, such a
+ * manifest failed inside its first run ("subagents is not iterable") or in the constructor.
+ */
+function manifestProblems(manifest: object): string[] {
+  const { orchestrator, agents } = manifest as { orchestrator: Record<string, unknown>; agents?: unknown };
+  const problems: string[] = [];
+  const at = (field: string, expected: string, value: unknown): void => {
+    problems.push(`manifest.${field}: expected ${expected}, got ${describeValue(value)}`);
+  };
+  if (typeof orchestrator.name !== 'string' || orchestrator.name === '') at('orchestrator.name', 'a non-empty string', orchestrator.name);
+  for (const field of ['subagents', 'deliverable'] as const) {
+    const names = orchestrator[field];
+    if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) at(`orchestrator.${field}`, 'a list of names', names);
+  }
+  const { policy } = orchestrator;
+  if (typeof policy !== 'object' || policy === null) at('orchestrator.policy', 'a policy (maxParallel, retries, taskTimeoutMs, runTimeoutMs, backoff)', policy);
+  else {
+    problems.push(...policyProblems(policy).map((p) => `manifest.orchestrator.${p}`));
+    for (const field of ['maxParallel', 'retries', 'taskTimeoutMs', 'runTimeoutMs', 'backoff'] as const) {
+      if ((policy as Record<string, unknown>)[field] === undefined) problems.push(`manifest.orchestrator.policy.${field}: missing`);
+    }
+  }
+  if (typeof agents !== 'object' || agents === null || Array.isArray(agents)) at('agents', 'a mapping of agent specs by name', agents);
+  if (problems.length > 0) problems.push('manifest: build it with loadManifest(), or use createOrchestrator({ name, agents }), which fill these in');
+  return problems;
 }
 
 /** The same checks for `createOrchestrator`'s options, which carry a name and agents instead of a manifest. */

@@ -59,6 +59,27 @@ describe('the parts an orchestrator is built from are checked when it is built',
     expect(e.message).toContain('manifest: expected a manifest');
   });
 
+  it('refuses a manifest object built by hand without what a run reads, naming each field', () => {
+    const manifest = { version: 1, baseDir: '.', orchestrator: { name: 'docs', description: 'd', policy: { maxParallel: -1, retries: 'x' } }, agents: {} };
+    const e = refusal(() => new Orchestrator({ manifest: manifest as never, store: new MemoryRunStore() }));
+    expect(e.code).toBe('BAD_REQUEST');
+    expect(e.details).toEqual([
+      'manifest.orchestrator.subagents: expected a list of names, got nothing',
+      'manifest.orchestrator.deliverable: expected a list of names, got nothing',
+      'manifest.orchestrator.policy.maxParallel: expected a number greater than 0, got number -1',
+      'manifest.orchestrator.policy.retries: expected an integer, got "x"',
+      'manifest.orchestrator.policy.taskTimeoutMs: missing',
+      'manifest.orchestrator.policy.runTimeoutMs: missing',
+      'manifest.orchestrator.policy.backoff: missing',
+      'manifest: build it with loadManifest(), or use createOrchestrator({ name, agents }), which fill these in',
+    ]);
+    const noPolicy = refusal(() => new Orchestrator({ manifest: { ...manifest, orchestrator: { name: 'docs', subagents: [], deliverable: [] } } as never }));
+    expect(noPolicy.details).toEqual([
+      'manifest.orchestrator.policy: expected a policy (maxParallel, retries, taskTimeoutMs, runTimeoutMs, backoff), got nothing',
+      'manifest: build it with loadManifest(), or use createOrchestrator({ name, agents }), which fill these in',
+    ]);
+  });
+
   it("refuses a policy's numbers as a manifest would, naming each field", () => {
     const e = thrown(() => createOrchestrator({ name: 'docs', agents: [agent()], policy: { maxParallel: 0, taskTimeoutMs: Number.NaN, retries: -1, backoff: { jitter: 2 } as never, maxTokenz: 5 } as never }));
     expect(e.code).toBe('MANIFEST_INVALID');
