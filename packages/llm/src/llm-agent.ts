@@ -66,7 +66,7 @@ class LlmAgent implements Agent {
   }
 
   async run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
-    const open = await this.openTools(ctx.signal);
+    const open = await this.openTools(ctx.signal, ctx.deadline);
     ctx.signal.throwIfAborted();
     const produces = this.spec.produces;
     const schema = replySchemaOf(this.spec, produces);
@@ -104,9 +104,11 @@ class LlmAgent implements Agent {
   /**
    * Tools are opened on the first attempt and kept for the next ones (MCP servers stay up). An
    * attempt waits for them no longer than its own signal allows; the opening itself is abandoned
-   * (its servers closed) when no attempt waits for it any more.
+   * (its servers closed) when no attempt waits for it any more. Servers get a little less than the
+   * time left before `deadline`: one that holds the attempt past it is then named, where the
+   * attempt's own timeout would only say that no result came.
    */
-  private async openTools(signal: AbortSignal): Promise<OpenTools> {
+  private async openTools(signal: AbortSignal, deadline: number | undefined): Promise<OpenTools> {
     // A server that exited (mid-call, or for a result too large for its pipe) is started again for
     // the next attempt, rather than answer every later call with "Not connected".
     if (this.opened && !this.opened.alive()) {
@@ -116,9 +118,12 @@ class LlmAgent implements Agent {
     }
     if (!this.tools) {
       const controller = new AbortController();
-      const opening = openTools(this.spec, this.origin.file, controller.signal).catch((e: unknown) => {
+      const startupMs = deadline === undefined ? undefined : startupBudget(deadline - Date.now());
+      const opening = openTools(this.spec, this.origin.file, controller.signal, startupMs).catch((e: unknown) => {
         if (this.tools === opening) this.tools = undefined;
-        throw BatonError.isInstance(e) && !e.retryable ? e : new UnrecoverableAgentError(`could not open the tools of agent '${this.spec.name}': ${errorMessage(e)}`, { cause: e });
+        // A server too slow to start may be in time for the next attempt: its timeout stays one.
+        const kept = BatonError.isInstance(e) && (!e.retryable || e.code === 'AGENT_TIMEOUT');
+        throw kept ? e : new UnrecoverableAgentError(`could not open the tools of agent '${this.spec.name}': ${errorMessage(e)}`, { cause: e });
       });
       opening.catch(() => undefined);
       const state = { controller, waiters: 0 };
@@ -143,6 +148,14 @@ class LlmAgent implements Agent {
       if (signal.aborted && state.waiters === 0 && this.opening === state) state.controller.abort(signal.reason);
     }
   }
+}
+
+/**
+ * The time tools may take to open out of `remainingMs` of an attempt: a tenth (at most a second)
+ * is kept back, so that giving up on a server is reported before the attempt itself times out.
+ */
+function startupBudget(remainingMs: number): number {
+  return Math.max(1, Math.floor(remainingMs - Math.min(1_000, remainingMs / 10)));
 }
 
 /** `work`, or the signal's reason as soon as it is aborted. */

@@ -3,11 +3,12 @@
  * forced to a JSON Schema. Every model call Baton makes (planner, judge, llm agents) goes through
  * here, so usage is reported the same way everywhere: once per model call, as it happens.
  */
-import { APICallError, generateText, jsonSchema, NoObjectGeneratedError, NoOutputGeneratedError, Output, stepCountIs } from 'ai';
+import { generateText, jsonSchema, NoObjectGeneratedError, NoOutputGeneratedError, Output, stepCountIs } from 'ai';
 import type { JSONSchema7, ModelMessage, ToolSet } from 'ai';
-import { BatonError, errorMessage } from 'batonjs/internal';
+import { errorMessage } from 'batonjs/internal';
 import type { JsonSchema, Usage } from 'batonjs/internal';
 import type { ResolvedModel } from './model-config.ts';
+import { modelFailure } from './model-error.ts';
 import { usageOf } from './usage.ts';
 
 export interface StructuredCallOptions {
@@ -67,17 +68,6 @@ export async function structuredCall(o: StructuredCallOptions): Promise<Structur
     }
     throw modelFailure(e, o.model.id, o.signal);
   }
-}
-
-/** A model call's failure as a BatonError that says what happened and whether to retry. */
-export function modelFailure(e: unknown, modelId: string, signal?: AbortSignal): unknown {
-  if (signal?.aborted || BatonError.isInstance(e)) return e;
-  if (APICallError.isInstance(e)) {
-    const status = e.statusCode === undefined ? '' : ` (HTTP ${e.statusCode})`;
-    const hint = e.statusCode === 401 || e.statusCode === 403 ? ': check the API key in the environment' : '';
-    return new BatonError('AGENT_FAILED', `model ${modelId} call failed${status}: ${e.message}${hint}`, { retryable: e.isRetryable, cause: e });
-  }
-  return new BatonError('AGENT_FAILED', `model ${modelId} call failed: ${errorMessage(e)}`, { cause: e });
 }
 
 function oneLine(text: string, max = 300): string {

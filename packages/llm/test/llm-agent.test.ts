@@ -72,6 +72,21 @@ describe('llm agent', () => {
     model.assertAllConsumed();
   });
 
+  it('names the MCP server that never answers initialize in each timed-out attempt', async () => {
+    const model = new ScriptedModel([]);
+    const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: model.resolver() }));
+    const silent = { kind: 'mcp' as const, name: 'silent', command: ['node', '-e', 'setInterval(() => {}, 60_000)'] };
+    const spec = pricerSpec('', { tools: [silent], timeoutMs: 800, retries: 1 });
+    const orch = new Orchestrator({ manifest: singleTaskManifest(spec), registry, planner: new StaticPlanner(quotePlan) });
+    const result = await orch.run('a quote');
+    await orch.close();
+
+    const attempts = result.tasks[0]?.attempts ?? [];
+    expect(attempts.map((a) => a.status)).toEqual(['timeout', 'timeout']);
+    for (const a of attempts) expect(a.error).toMatch(/^agents\.pricer\.tools\[0\]: MCP server 'silent' did not answer initialize within \d+ ms/);
+    expect(model.calls).toHaveLength(0);
+  });
+
   it('only offers the tools listed in allow', async () => {
     const log = path.join(tmp, 'calls-2.log');
     const model = new ScriptedModel([{ json: { quote: { total: 1 } } }]);

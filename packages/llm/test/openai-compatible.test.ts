@@ -20,16 +20,20 @@ async function serve(handler: StubHandler): Promise<OpenAiStub> {
   return stub;
 }
 
+/** data -> analytics -> summary, the agents of {@link salesPlan}. */
+function salesTeam() {
+  return ['data', 'analytics', 'summary'].map((name, i) =>
+    scriptedAgent({ name, consumes: i === 0 ? [] : [['sales-dataset', 'metrics'][i - 1]!], produces: [['sales-dataset', 'metrics', 'summary'][i]!] }),
+  );
+}
+
 const quotePlan = { tasks: [{ id: 't1-price-quote', title: 'Price the quote', instructions: 'Price two widgets', agent: 'pricer', dependsOn: [], consumes: [], produces: ['quote'] }], requested: ['quote'] };
 
 describe('through the OpenAI-compatible provider over HTTP', () => {
   it('plans with structured output (response_format json_schema) and counts the reported tokens', async () => {
     const s = await serve(() => ({ json: salesPlan(), usage: { prompt: 321, completion: 123 } }));
-    const agents = ['data', 'analytics', 'summary'].map((name, i) =>
-      scriptedAgent({ name, consumes: i === 0 ? [] : [['sales-dataset', 'metrics'][i - 1]!], produces: [['sales-dataset', 'metrics', 'summary'][i]!] }),
-    );
     const planner = new LlmPlanner({ model: resolveModel('openai-compatible:stub-model', 'orchestrator.model', { OPENAI_BASE_URL: s.url }) });
-    const outcome = await planner.plan('Q2 summary', manifestOf(agents));
+    const outcome = await planner.plan('Q2 summary', manifestOf(salesTeam()));
 
     expect(outcome.planner).toBe('llm');
     expect(outcome.plan.tasks).toHaveLength(3);
@@ -73,6 +77,33 @@ describe('through the OpenAI-compatible provider over HTTP', () => {
 
     expect(result.status).toBe('failed');
     expect(result.tasks[0]?.attempts).toHaveLength(1);
-    expect(result.tasks[0]?.attempts[0]?.error).toMatch(/model openai:gpt-4o-mini call failed \(HTTP 401\): invalid api key: check the API key/);
+    expect(result.tasks[0]?.attempts[0]?.error).toMatch(/model openai:gpt-4o-mini call failed: HTTP 401 from http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions: invalid api key; check the API key/);
+  });
+
+  it('says what failed when the planner model still fails after the AI SDK retries: status, endpoint, body', async () => {
+    // A proxy's plain-text 503, retried at once (Retry-After-Ms) rather than after seconds.
+    const s = await serve(() => ({ status: 503, error: 'upstream overloaded', plainText: true, headers: { 'retry-after-ms': '1' } }));
+    const planner = new LlmPlanner({ model: resolveModel('openai-compatible:stub-model', 'orchestrator.model', { OPENAI_BASE_URL: s.url }) });
+    const manifest = manifestOf(salesTeam());
+    const failed = `model openai-compatible:stub-model call failed: Failed after 3 attempts. Last error: HTTP 503 from ${s.url}/chat/completions: Service Unavailable: upstream overloaded`;
+
+    const outcome = await planner.plan('Q2 summary', manifest);
+    expect(outcome.planner).toBe('builtin');
+    expect(outcome.reason).toContain(`failed: ${failed}; fell back`);
+
+    const replan = planner.replan({
+      goal: 'Q2 summary',
+      manifest,
+      previous: salesPlan(),
+      failed: [{ taskId: 't3-write-summary', agent: 'summary', reason: 'down' }],
+      produced: ['sales-dataset', 'metrics'],
+      succeeded: ['t1-extract-sales-dataset', 't2-compute-metrics'],
+    });
+    await expect(replan).rejects.toMatchObject({
+      code: 'PLAN_INVALID',
+      message: expect.stringContaining(failed) as string,
+      details: { statusCode: 503, url: `${s.url}/chat/completions`, attempts: 3, model: 'openai-compatible:stub-model' },
+    });
+    expect(s.requests).toHaveLength(6);
   });
 });

@@ -8,6 +8,8 @@ import type { Planner, PlanOutcome, ReplanRequest } from 'batonjs/internal';
 import { BatonError, errorMessage, MAX_TIMER_MS } from 'batonjs/internal';
 import type { Manifest, Plan, Usage } from 'batonjs/internal';
 import { fieldOf, resolveModel } from '../model-config.ts';
+import { modelFailureDetails } from '../model-error.ts';
+import type { ModelFailureDetails } from '../model-error.ts';
 import type { ModelResolver, ResolvedModel } from '../model-config.ts';
 import { structuredCall } from '../structured-call.ts';
 import { sumUsage } from '../usage.ts';
@@ -34,7 +36,7 @@ export interface LlmPlannerOptions {
 /** What one planning conversation ended with. */
 type Attempted =
   | { ok: true; plan: Plan; repaired: boolean; usage: Usage }
-  | { ok: false; problems: PlanProblem[]; usage: Usage; error?: string; refused?: string };
+  | { ok: false; problems: PlanProblem[]; usage: Usage; error?: string; refused?: string; failure?: ModelFailureDetails };
 
 /** Plans (and re-plans) with the orchestrator's model. */
 export class LlmPlanner implements Planner {
@@ -97,7 +99,7 @@ export class LlmPlanner implements Planner {
         throw new BatonError('GOAL_UNSATISFIABLE', `the LLM re-planner (${model.id}) found no other way to reach the goal: ${result.refused}`, spent(result.usage));
       }
       const why = result.error ?? `its new plan was invalid twice (${summarize(result.problems)})`;
-      throw new BatonError('PLAN_INVALID', `the LLM re-planner (${model.id}) found no usable plan: ${why}`, spent(result.usage));
+      throw new BatonError('PLAN_INVALID', `the LLM re-planner (${model.id}) found no usable plan: ${why}`, spent(result.usage, result.failure));
     }
     if (result.plan.tasks.length === 0) {
       const notes = result.plan.notes?.join('; ') || 'no reason given';
@@ -154,8 +156,9 @@ export class LlmPlanner implements Planner {
         });
       } catch (e) {
         if (signal?.aborted) throw e;
-        const error = bound.aborted ? `no plan within ${limitMs} ms (policy.taskTimeoutMs)` : errorMessage(e);
-        return { ok: false, problems, usage: sumUsage(usage), error };
+        if (bound.aborted) return { ok: false, problems, usage: sumUsage(usage), error: `no plan within ${limitMs} ms (policy.taskTimeoutMs)` };
+        const failure = modelFailureDetails(e);
+        return { ok: false, problems, usage: sumUsage(usage), error: errorMessage(e), ...(failure ? { failure } : {}) };
       }
       let plan: Plan | undefined;
       if (reply.ok) {
@@ -189,7 +192,10 @@ function summarize(problems: readonly PlanProblem[]): string {
   return `${problems.length} problem${problems.length === 1 ? '' : 's'}: ${first.join('; ')}${more}`;
 }
 
-/** A re-planner's refusal carries what its calls used (`details.usage`): the run counts it, against its budget too. */
-function spent(usage: Usage): { retryable: false; details: { usage: Usage } } {
-  return { retryable: false, details: { usage } };
+/**
+ * A re-planner's refusal carries what its calls used (`details.usage`): the run counts it, against
+ * its budget too. A failed model call adds what it is known by (`details.statusCode`, `url`...).
+ */
+function spent(usage: Usage, failure?: ModelFailureDetails): { retryable: false; details: { usage: Usage } & Partial<ModelFailureDetails> } {
+  return { retryable: false, details: { ...failure, usage } };
 }

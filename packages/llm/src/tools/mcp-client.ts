@@ -6,10 +6,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { dynamicTool, jsonSchema } from 'ai';
 import type { JSONSchema7, ToolSet } from 'ai';
 import { AGENT_TOKEN_VAR, killAgentProcesses, newAgentToken } from 'batonjs/internal';
-import { BatonError, errorMessage } from 'batonjs/internal';
+import { BatonError, errorMessage, MAX_TIMER_MS } from 'batonjs/internal';
 import type { ToolSpec } from 'batonjs/internal';
 import { quoteData } from '../quote.ts';
 
@@ -36,12 +37,15 @@ const CLOSE_GRACE_MS = 1_000;
  * Starts (stdio) or reaches (HTTP) an MCP server and lists its tools, keeping those in `allow`.
  *
  * @param where names the manifest field, for messages (`agents.data.tools[0]`).
+ * @param startupTimeoutMs bounds starting the server, `initialize` and listing its tools.
  * @throws BatonError `AGENT_FAILED` (not retryable) when the server cannot be started or reached,
- *   or when `allow` names a tool the server does not offer.
+ *   or when `allow` names a tool the server does not offer; `AGENT_TIMEOUT` (retryable) naming the
+ *   server and the request it did not answer in time.
  */
-export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; where: string; signal?: AbortSignal }): Promise<McpConnection> {
+export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; where: string; signal?: AbortSignal; startupTimeoutMs?: number }): Promise<McpConnection> {
   let stderr = '';
   let transport: Transport;
+  let started: StdioClientTransport | undefined;
   // A server started here carries a token, like a command agent: whatever it leaves, or a server
   // orphaned by a SIGKILLed Baton, is found and killed by it.
   const token = spec.command ? newAgentToken() : undefined;
@@ -58,7 +62,7 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
     stdio.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP);
     });
-    transport = stdio;
+    transport = started = stdio;
   } else if (spec.url) {
     transport = new StreamableHTTPClientTransport(new URL(spec.url));
   } else {
@@ -68,9 +72,13 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
   const target = spec.command ? `'${spec.command.join(' ')}'` : spec.url;
   const close = (): Promise<void> => closeMcp(client, token);
   // Without a signal the SDK waits 60 s for an answer to initialize; the attempt's signal ends the wait.
-  const request = options.signal ? { signal: options.signal } : undefined;
+  const limit = options.startupTimeoutMs === undefined ? undefined : AbortSignal.timeout(Math.min(options.startupTimeoutMs, MAX_TIMER_MS));
+  const signals = [options.signal, limit].filter((s) => s !== undefined);
+  const request = signals.length > 0 ? { signal: AbortSignal.any(signals) } : undefined;
+  let step = 'initialize';
   try {
     await client.connect(transport, request);
+    step = 'tools/list';
     const listed = await listAllTools(client, request);
     const tools = pickTools(spec, listed, options.where);
     const set: ToolSet = {};
@@ -101,11 +109,34 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
     client.onclose = () => void (open = false);
     return { name: spec.name, tools: set, alive: () => open, close };
   } catch (e) {
+    const tail = stderr.trim() ? `; its stderr ends with: ${stderr.trim().split('\n').slice(-5).join(' | ')}` : '';
+    const waitedMs = options.signal?.aborted ? undefined : limit?.aborted ? options.startupTimeoutMs : requestTimeoutOf(e);
+    if (waitedMs !== undefined) {
+      // Killed at once, not asked to go (it would not answer that either), and the rest of the
+      // closing is not awaited: the caller bounded the wait to report in time.
+      killNow(started);
+      void close();
+      throw new BatonError('AGENT_TIMEOUT', `${options.where}: MCP server '${spec.name}' did not answer ${step} within ${waitedMs} ms (${target})${tail}`, { cause: e });
+    }
     await close();
     if (BatonError.isInstance(e)) throw e;
-    const tail = stderr.trim() ? `; its stderr ends with: ${stderr.trim().split('\n').slice(-5).join(' | ')}` : '';
     throw new BatonError('AGENT_FAILED', `${options.where}: MCP server '${spec.name}' (${target}) could not be used: ${errorMessage(e)}${tail}`, { retryable: false, cause: e });
   }
+}
+
+function killNow(stdio: StdioClientTransport | undefined): void {
+  try {
+    if (stdio?.pid) process.kill(stdio.pid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+}
+
+/** How long the SDK waited when `e` is its own request timeout (60 s by default). */
+function requestTimeoutOf(e: unknown): number | undefined {
+  if (!(e instanceof McpError) || e.code !== (ErrorCode.RequestTimeout as number)) return undefined;
+  const waited = (e.data as { timeout?: unknown } | undefined)?.timeout;
+  return typeof waited === 'number' ? waited : undefined;
 }
 
 interface ListedTool {
@@ -162,12 +193,18 @@ export function toolKey(name: string): string {
   return name.replace(/[^\w-]/g, '_').slice(0, 64);
 }
 
-/** An MCP tool result as one plain value: its structured content, else its text. */
+/**
+ * An MCP tool result as one plain value: its structured content, else its text. One too long is
+ * the start of that value's text (the JSON of structured content), saying how much was cut.
+ */
 function toolResultValue(result: Awaited<ReturnType<Client['callTool']>>): unknown {
   const r = result as { content?: { type: string; text?: string }[]; structuredContent?: unknown; isError?: boolean };
   const text = (r.content ?? []).map((c) => (c.type === 'text' ? (c.text ?? '') : `[${c.type} content]`)).join('\n');
   let value: unknown = r.structuredContent ?? parseJsonText(text);
-  if (JSON.stringify(value).length > MAX_TOOL_RESULT_CHARS) value = `${text.slice(0, MAX_TOOL_RESULT_CHARS)}… [truncated: the result is too long; ask for less]`;
+  const full = typeof value === 'string' ? value : JSON.stringify(value);
+  if (full.length > MAX_TOOL_RESULT_CHARS) {
+    value = `${full.slice(0, MAX_TOOL_RESULT_CHARS)}… [truncated: ${full.length - MAX_TOOL_RESULT_CHARS} of ${full.length} characters cut; ask for less]`;
+  }
   return r.isError ? { error: value } : value;
 }
 

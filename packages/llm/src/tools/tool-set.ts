@@ -18,17 +18,22 @@ export interface OpenTools {
 
 /**
  * Connects an agent's MCP servers (in parallel) and builds its built-in tools. Aborting `signal`
- * gives up the connections under way (their servers are closed).
+ * gives up the connections under way (their servers are closed); a server not ready within
+ * `startupTimeoutMs` is given up on too, and the error names it.
  *
  * @throws BatonError when a server cannot be used, or when two tools would have the same name
  *   (the message says which `allow` lists to narrow).
  */
-export async function openTools(spec: AgentSpec, file?: string, signal?: AbortSignal): Promise<OpenTools> {
+export async function openTools(spec: AgentSpec, file?: string, signal?: AbortSignal, startupTimeoutMs?: number): Promise<OpenTools> {
   const base = `agents.${spec.name}.tools`;
   const where = (i: number): string => `${base}[${i}]${file ? ` in ${file}` : ''}`;
   const specs = spec.tools ?? [];
   const settled = await Promise.allSettled(
-    specs.map((t, i) => (t.kind === 'mcp' ? connectMcp(t, { where: where(i), ...(spec.baseDir ? { cwd: spec.baseDir } : {}), ...(signal ? { signal } : {}) }) : Promise.resolve(undefined))),
+    specs.map((t, i) =>
+      t.kind === 'mcp'
+        ? connectMcp(t, { where: where(i), ...(spec.baseDir ? { cwd: spec.baseDir } : {}), ...(signal ? { signal } : {}), ...(startupTimeoutMs === undefined ? {} : { startupTimeoutMs }) })
+        : Promise.resolve(undefined),
+    ),
   );
   const connections = settled.flatMap((s) => (s.status === 'fulfilled' && s.value ? [s.value] : []));
   const closeAll = async (): Promise<void> => {

@@ -27,7 +27,8 @@ export type StubReply =
   | { content: string; usage?: { prompt: number; completion: number } }
   | { json: unknown; usage?: { prompt: number; completion: number } }
   | { toolCalls: { name: string; arguments: Record<string, unknown> }[]; usage?: { prompt: number; completion: number } }
-  | { status: number; error: string };
+  /** An error answer: `{"error": {"message": error}}`, or `error` as a plain-text body (a proxy's page). */
+  | { status: number; error: string; plainText?: boolean; headers?: Record<string, string> };
 
 export type StubHandler = (request: ChatRequest, n: number) => StubReply | Promise<StubReply>;
 
@@ -53,9 +54,10 @@ export async function startOpenAiStub(handler: StubHandler): Promise<OpenAiStub>
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       void (async () => {
-        const send = (status: number, body: unknown): void => {
-          res.writeHead(status, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(body));
+        const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+          const plain = typeof body === 'string';
+          res.writeHead(status, { 'content-type': plain ? 'text/plain' : 'application/json', ...headers });
+          res.end(plain ? body : JSON.stringify(body));
         };
         if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) return send(404, { error: { message: `no route ${req.method} ${req.url}` } });
         const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatRequest;
@@ -67,7 +69,7 @@ export async function startOpenAiStub(handler: StubHandler): Promise<OpenAiStub>
         } catch (e) {
           reply = { status: 500, error: `stub handler failed: ${(e as Error).message}` };
         }
-        if ('status' in reply) return send(reply.status, { error: { message: reply.error, type: 'stub_error' } });
+        if ('status' in reply) return send(reply.status, reply.plainText ? reply.error : { error: { message: reply.error, type: 'stub_error' } }, reply.headers);
         const usage = reply.usage ?? { prompt: 100, completion: 50 };
         const message =
           'toolCalls' in reply
