@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { BatonError } from '../core/errors.ts';
 import type { Manifest, Plan, PlanTask } from '../core/types.ts';
 import { didYouMean } from '../manifest/describe.ts';
+import { DataShape } from './data-shape.ts';
 import { validatePlan } from './validate-plan.ts';
 import type { PlanProblem } from './validate-plan.ts';
 import { planInputSchemas, type PlanInputSchemas } from './plan-input-schema.ts';
@@ -38,11 +39,22 @@ export function completePlan(input: z.output<PlanInputSchemas['planInputSchema']
     if (t.reason !== undefined) task.reason = t.reason;
     return task;
   });
+  // Producers by artifact, in plan order: looking each task's inputs up here keeps a plan of
+  // thousands of tasks linear, where scanning every other task for each was quadratic.
+  const producers = new Map<string, number[]>();
+  tasks.forEach((task, i) => {
+    for (const artifact of task.produces) {
+      const list = producers.get(artifact);
+      if (list === undefined) producers.set(artifact, [i]);
+      else if (list.at(-1) !== i) list.push(i);
+    }
+  });
   input.tasks.forEach((t, i) => {
     if (t.dependsOn !== undefined) return;
     const task = tasks[i]!;
-    const deps = tasks.filter((other) => other !== task && other.produces.some((a) => task.consumes.includes(a))).map((o) => o.id);
-    task.dependsOn = [...new Set(deps)];
+    const from = new Set<number>();
+    for (const artifact of task.consumes) for (const p of producers.get(artifact) ?? []) if (p !== i) from.add(p);
+    task.dependsOn = [...new Set([...from].sort((a, b) => a - b).map((p) => tasks[p]!.id))];
   });
   const plan: Plan = { tasks };
   if (input.requested !== undefined) plan.requested = input.requested;
@@ -93,13 +105,19 @@ export function checkPlanInput(raw: unknown, manifest: Manifest, available: read
   };
 }
 
-const checked = new WeakMap<object, WeakMap<Manifest, Plan | BatonError>>();
+/** What checking a plan object against a manifest gave, and the object's shape then. */
+interface Checked {
+  shape: DataShape;
+  outcome: Plan | BatonError;
+}
+
+const checked = new WeakMap<object, WeakMap<Manifest, Checked>>();
 
 /**
  * The plan to run for a plan given with a run (`RunOptions.plan`): the `plan` member of `baton plan
  * --json` or that whole output, tasks completed from their agents, checked like any planner's
- * plan. Checked once per plan object and manifest: the same object given to many runs is not
- * checked again (do not change it after giving it).
+ * plan. Checked once per plan object and manifest while it stays as it was: the same object given
+ * to many runs is not checked again, and is checked again once changed in place.
  *
  * @throws BatonError `BAD_REQUEST` naming each task and what is wrong with it.
  */
@@ -109,11 +127,15 @@ export function fixedPlanOf(raw: object, manifest: Manifest, what = 'the plan gi
     byManifest = new WeakMap();
     checked.set(raw, byManifest);
   }
-  let outcome = byManifest.get(manifest);
-  if (!outcome) {
+  const known = byManifest.get(manifest);
+  let outcome: Plan | BatonError;
+  if (known?.shape.matches(raw)) outcome = known.outcome;
+  else {
     const result = checkPlanInput(raw, manifest);
     outcome = 'plan' in result ? result.plan : planInputError(what, result.problems);
-    byManifest.set(manifest, outcome);
+    const shape = DataShape.of(raw);
+    if (shape) byManifest.set(manifest, { shape, outcome });
+    else byManifest.delete(manifest);
   }
   if (BatonError.isInstance(outcome)) throw outcome;
   return outcome;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BatonError } from '../../src/core/errors.ts';
 import { createOrchestrator } from '../../src/create-orchestrator.ts';
-import { checkPlanInput, fixedPlanOf } from '../../src/planning/fixed-plan.ts';
+import { checkPlanInput, completePlan, fixedPlanOf } from '../../src/planning/fixed-plan.ts';
 import type { FixedPlanProblem } from '../../src/planning/fixed-plan.ts';
 import { scriptedAgent } from '../../src/testing/index.ts';
 
@@ -72,5 +72,30 @@ describe('plans written by a person', () => {
     const e1 = errorOf();
     expect(BatonError.isInstance(e1) && e1.code).toBe('BAD_REQUEST');
     expect(errorOf()).toBe(e1);
+  });
+
+  it('checks a plan object again once it was changed in place: a fixed typo runs, a new task or instruction is seen', () => {
+    const raw = { tasks: [{ id: 'f', agent: 'flihgts' }] };
+    expect(() => fixedPlanOf(raw, manifest)).toThrow(/flihgts/);
+    raw.tasks[0]!.agent = 'flights';
+    const fixed = fixedPlanOf(raw, manifest);
+    expect(fixed.tasks.map((t) => t.agent)).toEqual(['flights']);
+    expect(fixedPlanOf(raw, manifest)).toBe(fixed);
+    (raw.tasks[0] as { instructions?: string }).instructions = 'only direct flights';
+    expect(fixedPlanOf(raw, manifest).tasks[0]!.instructions).toBe('only direct flights');
+    raw.tasks.push({ id: 'i', agent: 'itinerary' });
+    expect(() => fixedPlanOf(raw, manifest)).toThrow(/hotels/);
+    delete (raw.tasks[0] as { instructions?: string }).instructions;
+    raw.tasks.pop();
+    expect(fixedPlanOf(raw, manifest).tasks[0]!.instructions).toBe('');
+  });
+
+  it('fills in dependsOn for thousands of tasks in one lookup per input, in plan order', () => {
+    const some = [{ id: 'it', agent: 'itinerary' }, { id: 'f0', agent: 'flights' }, { id: 'h1', agent: 'hotels' }, { id: 'f2', agent: 'flights' }, { id: 'h1', agent: 'hotels' }];
+    expect(completePlan({ tasks: some }, manifest).tasks[0]!.dependsOn).toEqual(['f0', 'h1', 'f2']);
+    const chain = Array.from({ length: 2_000 }, (_, i) => ({ id: `t${i}`, agent: 'itinerary', consumes: i === 0 ? [] : [`a${i - 1}`], produces: [`a${i}`] }));
+    const plan = completePlan({ tasks: chain }, manifest);
+    expect(plan.tasks[1_999]!.dependsOn).toEqual(['t1998']);
+    expect(plan.tasks[0]!.dependsOn).toEqual([]);
   });
 });
