@@ -38,6 +38,7 @@ const extra: Case[] = [
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['tasks-20000', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['join-10000', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['join-20000', 'memory'] },
+  { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['pairs-10000', 'memory'] },
   { suite: 'journal', script: 'sqlite-journal.bench.ts', args: ['3000'] },
   // Milliseconds of simulated model calls, not µs of scheduling: these stay on the sources.
   { suite: 'llm-workflow', script: 'llm-workflow.bench.ts', args: ['builtin'], source: true },

@@ -14,6 +14,7 @@
  *   tasks-N: the first run of an N-task plan in layers of 100 (time and memory should grow
  *           linearly), and the longest the event loop waited for a turn during a third run
  *   join-N: the same for N parallel steps and a join of all N
+ *   pairs-N: the same for N/2 tasks making one artifact, each read by one task depending on it
  * Each run goes through createOrchestrator with a fixed plan (one plan object, as a fixed workflow
  * hands it to every run) and asserts its result. One case per process, so peak RSS is the case's
  * own: `node --expose-gc --import tsx bench/scheduler.bench.ts <case> <memory|sqlite>` prints one
@@ -30,7 +31,7 @@ import { Worker } from 'node:worker_threads';
 // The package as users install it (dist/ under `npm run bench`, which builds first): see bench/run.ts.
 import { createOrchestrator, defineAgent, MemoryRunStore, SqliteRunStore, StaticPlanner } from 'batonjs';
 import type { Orchestrator, RunResult, RunStore } from 'batonjs';
-import { counterChain, fanOutJoin, layered } from './workloads.ts';
+import { counterChain, fanOutJoin, layered, makerPairs } from './workloads.ts';
 import type { Workload } from './workloads.ts';
 
 const [caseName = 'W1', storeKind = 'memory'] = process.argv.slice(2);
@@ -378,8 +379,10 @@ async function main(): Promise<Record<string, unknown>> {
       const width = Number(caseName.slice('join-'.length));
       return bigPlan(fanOutJoin(width), width + 2, 'result', fanOutResult(width));
     }
+    case 'pairs-10000':
+      return bigPlan(makerPairs(10_000), 10_000, '', undefined);
     default:
-      throw new Error(`unknown case ${caseName} (W1, W1-settled, W2, W3, W4, kept, inflight, promoted, deopts, tasks-10000, tasks-20000, join-10000, join-20000)`);
+      throw new Error(`unknown case ${caseName} (W1, W1-settled, W2, W3, W4, kept, inflight, promoted, deopts, tasks-10000, tasks-20000, join-10000, join-20000, pairs-10000)`);
   }
 }
 

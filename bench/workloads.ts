@@ -93,3 +93,20 @@ export function layered(n: number, width = 100): Workload {
   }
   return { agents, plan: { tasks } };
 }
+
+/**
+ * n/2 tasks of one agent making the same artifact, each read by a task of another agent that
+ * depends on just that one (a batch of identical jobs, each with its follow-up): which maker feeds
+ * which reader is decided by dependsOn. Plan validation must find each reader's one maker among
+ * thousands without asking about every maker for every reader (that was quadratic: 10,000 tasks
+ * took seconds to validate).
+ */
+export function makerPairs(n: number): Workload {
+  const agents: Agent[] = [noop('maker', [], ['part']), noop('reader', ['part'], ['done'])];
+  const tasks: PlanTask[] = [];
+  for (let i = 0; i < n / 2; i++) {
+    tasks.push(task(`m${i}`, 'maker', [], [], ['part']));
+    tasks.push(task(`r${i}`, 'reader', [`m${i}`], ['part'], ['done']));
+  }
+  return { agents, plan: { tasks } };
+}

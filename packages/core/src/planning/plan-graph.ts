@@ -58,6 +58,17 @@ export function topologicalOrder(plan: Plan): PlanTask[] {
   });
 }
 
+/** "Does task `a` depend on task `b`, directly or through other tasks?", and the tasks asked about that `a` depends on. */
+export interface Upstream {
+  (a: string, b: string): boolean;
+  /**
+   * The tasks that may be asked about as `b` which `a` depends on, directly or not, in no set
+   * order: read from `a`'s row at once, where asking about each candidate in turn is quadratic
+   * when thousands of tasks make one artifact.
+   */
+  among(a: string): string[];
+}
+
 /**
  * Answers "does task `a` depend on task `b`, directly or through other tasks?". For a DAG the answer
  * is read from bit sets filled once in topological order: a row per task, a column per task that
@@ -67,7 +78,7 @@ export function topologicalOrder(plan: Plan): PlanTask[] {
  * quadratic (20,000 tasks: 50 MB). A plan with a cycle, invalid anyway, is walked breadth-first
  * per task. Unknown ids, and a `b` not in `upstream`, are never upstream.
  */
-export function dependsTransitively(tasks: readonly PlanTask[], upstream?: Iterable<string>): (a: string, b: string) => boolean {
+export function dependsTransitively(tasks: readonly PlanTask[], upstream?: Iterable<string>): Upstream {
   const position = new Map<string, number>();
   const unique: PlanTask[] = [];
   for (const t of tasks) {
@@ -76,7 +87,7 @@ export function dependsTransitively(tasks: readonly PlanTask[], upstream?: Itera
     unique.push(t);
   }
   const ordered = orderByDependencies(unique, (t) => t.id, (t) => t.dependsOn, (_t, i) => i);
-  if (!ordered) return walkingClosure(unique);
+  if (!ordered) return walkingClosure(unique, upstream);
 
   // The column of each task's position, or -1 when it is never asked about.
   const column = new Int32Array(unique.length).fill(-1);
@@ -101,16 +112,33 @@ export function dependsTransitively(tasks: readonly PlanTask[], upstream?: Itera
       for (let w = 0; w < words; w++) bits[row + w] = (bits[row + w] ?? 0) | (bits[d * words + w] ?? 0);
     }
   }
-  return (a, b) => {
+  const test = (a: string, b: string): boolean => {
     const row = position.get(a);
     const at = position.get(b);
     if (row === undefined || at === undefined) return false;
     const c = column[at]!;
     return c >= 0 && ((bits[row * words + (c >>> 5)] ?? 0) & (1 << (c & 31))) !== 0;
   };
+  const idOfColumn: string[] = new Array<string>(columns);
+  for (let i = 0; i < unique.length; i++) if (column[i]! >= 0) idOfColumn[column[i]!] = unique[i]!.id;
+  const among = (a: string): string[] => {
+    const row = position.get(a);
+    const found: string[] = [];
+    if (row === undefined) return found;
+    for (let w = 0; w < words; w++) {
+      let word = bits[row * words + w] ?? 0;
+      while (word !== 0) {
+        const low = word & -word;
+        found.push(idOfColumn[w * 32 + 31 - Math.clz32(low)]!);
+        word ^= low;
+      }
+    }
+    return found;
+  };
+  return Object.assign(test, { among });
 }
 
-function walkingClosure(tasks: readonly PlanTask[]): (a: string, b: string) => boolean {
+function walkingClosure(tasks: readonly PlanTask[], upstream?: Iterable<string>): Upstream {
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const memo = new Map<string, Set<string>>();
   const ancestors = (id: string): Set<string> => {
@@ -127,7 +155,10 @@ function walkingClosure(tasks: readonly PlanTask[]): (a: string, b: string) => b
     memo.set(id, seen);
     return seen;
   };
-  return (a, b) => ancestors(a).has(b);
+  const asked = upstream === undefined ? undefined : new Set(upstream);
+  return Object.assign((a: string, b: string) => (asked === undefined || asked.has(b)) && ancestors(a).has(b), {
+    among: (a: string) => [...ancestors(a)].filter((id) => asked === undefined || asked.has(id)),
+  });
 }
 
 /**

@@ -171,6 +171,9 @@ function checkDependsOn(task: PlanTask, ids: ReadonlySet<string>): PlanProblem[]
   return problems;
 }
 
+/** Past this many producers of one artifact, a consumer's upstream is read at once rather than each producer asked about. */
+const MANY_PRODUCERS = 32;
+
 /** Every consumed artifact must come from exactly one task upstream of its consumer (or already exist). */
 function checkInputs(tasks: readonly PlanTask[], manifest: Manifest, available: ReadonlySet<string>, lists: ListLookup): PlanProblem[] {
   const byId = new Map<string, PlanTask>();
@@ -198,10 +201,29 @@ function checkInputs(tasks: readonly PlanTask[], manifest: Manifest, available: 
   }
   if (indirect.length === 0) return problems;
   const asked = new Set<string>();
-  for (const { all } of indirect) for (const id of all) asked.add(id);
+  const artifacts = new Set<string>();
+  for (const { artifact, all } of indirect) {
+    if (artifacts.has(artifact)) continue;
+    artifacts.add(artifact);
+    for (const id of all) asked.add(id);
+  }
   const dependsOn = dependsTransitively([...byId.values()], asked);
+  let order: Map<string, number> | undefined;
+  const makers = new Map<string, Set<string>>();
   for (const { task, artifact, all } of indirect) {
-    const found = all.filter((id) => id !== task.id && dependsOn(task.id, id));
+    let found: string[];
+    if (all.length <= MANY_PRODUCERS) found = all.filter((id) => id !== task.id && dependsOn(task.id, id));
+    else {
+      // Thousands of tasks make this artifact: read the consumer's upstream once instead of
+      // asking about each producer (quadratic over thousands of consumers).
+      order ??= new Map([...byId.keys()].map((id, i) => [id, i]));
+      let makes = makers.get(artifact);
+      if (!makes) makers.set(artifact, (makes = new Set(all)));
+      found = dependsOn
+        .among(task.id)
+        .filter((id) => id !== task.id && makes.has(id))
+        .sort((a, b) => order!.get(a)! - order!.get(b)!);
+    }
     if (found.length === 1 || (found.length === 0 && available.has(artifact))) continue;
     problems.push({ taskId: task.id, message: inputProblem(task, artifact, found, all, manifest) });
   }
@@ -211,7 +233,7 @@ function checkInputs(tasks: readonly PlanTask[], manifest: Manifest, available: 
 function inputProblem(task: PlanTask, artifact: string, upstream: string[], all: string[], manifest: Manifest): string {
   const head = `task ${q(task.id)} consumes ${q(artifact)}`;
   if (upstream.length > 1) {
-    return `${head}, which ${upstream.map(q).join(' and ')} ${upstream.length === 2 ? 'both' : 'all'} produce upstream of it, so its input is ambiguous; keep exactly one producer of ${q(artifact)} among the tasks it depends on`;
+    return `${head}, which ${upstream.slice(0, -1).map(q).join(', ')} and ${q(upstream.at(-1)!)} ${upstream.length === 2 ? 'both' : 'all'} produce upstream of it, so its input is ambiguous; keep exactly one producer of ${q(artifact)} among the tasks it depends on`;
   }
   const noUpstream = `${head}, but no task it depends on (directly or through other tasks) produces it`;
   if (all.length > 0) return `${noUpstream}; add ${all.length === 1 ? q(all[0] ?? '') : `one of ${list(all)}`} to its dependsOn`;

@@ -104,6 +104,20 @@ describe('dependsTransitively', () => {
     expect(dependsTransitively(tasks, [])('t69', 't0')).toBe(false);
   });
 
+  it('lists, for a task, the tasks asked about that it depends on', () => {
+    const tasks = Array.from({ length: 70 }, (_, i) =>
+      task(`t${i}`, { agent: 'x', produces: [], dependsOn: i === 0 ? [] : i === 40 ? ['t5'] : [`t${i - 1}`] }),
+    );
+    const asked = ['t0', 't5', 't39', 't41', 't63', 't64', 'ghost'];
+    const some = dependsTransitively(tasks, asked);
+    for (const a of tasks) expect(some.among(a.id).sort()).toEqual(asked.filter((b) => some(a.id, b)).sort());
+    expect(some.among('t69').sort()).toEqual(['t0', 't41', 't5', 't63', 't64']);
+    expect(some.among('ghost')).toEqual([]);
+    const cyclic = dependsTransitively([task('a', { agent: 'x', produces: [], dependsOn: ['b'] }), task('b', { agent: 'x', produces: [], dependsOn: ['a'] }), task('c', { agent: 'x', produces: [], dependsOn: ['a'] })], ['b']);
+    expect(cyclic.among('c')).toEqual(['b']);
+    expect(cyclic('c', 'a')).toBe(false);
+  });
+
   it('still answers for a plan with a cycle', () => {
     const dependsOn = dependsTransitively([
       task('a', { agent: 'x', produces: [], dependsOn: ['b'] }),

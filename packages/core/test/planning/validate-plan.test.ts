@@ -128,6 +128,31 @@ describe('validatePlan', () => {
     expect(messages(plan, m)).toEqual([]);
   });
 
+  it('reads inputs made by many producers the same way: one upstream is fine, two are ambiguous, none is named', () => {
+    // 40 producers of one artifact take the path that reads each consumer's upstream at once.
+    const tasks: PlanTask[] = [];
+    for (let i = 0; i < 40; i++) {
+      tasks.push(task(`d${i}`, { agent: 'data', produces: ['sales-dataset'] }));
+      tasks.push(task(`m${i}`, { agent: 'analytics', dependsOn: [`d${i}`], consumes: ['sales-dataset'], produces: ['metrics'] }));
+    }
+    const plan: Plan = { tasks, requested: ['metrics'] };
+    expect(messages(plan)).toEqual([]);
+    // Through a chain: m0 depends on d0 through x, not directly.
+    plan.tasks[1] = { ...plan.tasks[1]!, dependsOn: ['x'] };
+    plan.tasks.push(task('x', { agent: 'data', dependsOn: ['d0'], produces: ['sales-dataset'] }));
+    expect(messages(plan)).toEqual([
+      'task "m0" consumes "sales-dataset", which "d0" and "x" both produce upstream of it, so its input is ambiguous; keep exactly one producer of "sales-dataset" among the tasks it depends on',
+    ]);
+    plan.tasks[3] = { ...plan.tasks[3]!, dependsOn: ['d7', 'd2', 'd1'] };
+    plan.tasks[5] = { ...plan.tasks[5]!, dependsOn: [] };
+    const found = messages(plan);
+    expect(found[1]).toBe(
+      'task "m1" consumes "sales-dataset", which "d1", "d2" and "d7" all produce upstream of it, so its input is ambiguous; keep exactly one producer of "sales-dataset" among the tasks it depends on',
+    );
+    expect(found[2]).toMatch(/^task "m2" consumes "sales-dataset", but no task it depends on \(directly or through other tasks\) produces it; add one of "d0", "d1", .*"x" to its dependsOn$/);
+    expect(found).toHaveLength(3);
+  });
+
   it('rejects a requested artifact no task produces', () => {
     const plan = { ...validSalesPlan(), requested: ['summary', 'forecast'] };
     expect(messages(plan)).toEqual(['the plan requests "forecast", but no task produces it; add a task that produces it or remove it from "requested"']);
