@@ -11,7 +11,7 @@ import { BatonError, checkedUsage, errorMessage } from 'batonjs/internal';
 import type { Manifest, Usage } from 'batonjs/internal';
 import { redactUrl, redisOptions } from './connection.ts';
 import { Heartbeat, HEARTBEAT_DEFAULTS } from './heartbeat.ts';
-import { cancelChannel, DEFAULT_PREFIX, heartbeatKey, queueNameOf } from './names.ts';
+import { cancelChannel, checkQueuePrefix, DEFAULT_PREFIX, heartbeatKey, queueNameOf, workersKey } from './names.ts';
 import type { AttemptJobData, AttemptJobResult } from './payload.ts';
 import { failureNote } from './payload.ts';
 import { RecentIds } from './recent-ids.ts';
@@ -21,7 +21,7 @@ export interface AgentWorkerOptions {
   manifest: Manifest;
   /** `redis://host:port[/db]`. */
   url: string;
-  /** Key prefix of Baton's queues (default `baton:agent`); must match the orchestrators'. */
+  /** Key prefix of Baton's queues, heartbeats and cancel channel (default `baton:agent`); must match the orchestrators'. */
   prefix?: string;
   /** The agents whose queues this worker consumes (default: every agent of the manifest). */
   agents?: readonly string[];
@@ -121,11 +121,11 @@ export class AgentWorker {
     if (!(intervalMs > 0 && ttlMs >= 2 * intervalMs)) {
       throw new BatonError('BAD_REQUEST', `heartbeat.ttlMs must be at least twice heartbeat.intervalMs (a live worker must survive a missed beat); got intervalMs ${intervalMs}, ttlMs ${ttlMs}`, { retryable: false });
     }
+    const prefix = checkQueuePrefix(options.prefix ?? DEFAULT_PREFIX, 'prefix');
     const agents = await buildAgents(options);
     // Loads every module before taking jobs (a module agent's thread reads its version as it loads
     // it): a job must not spend its time waiting for a worker that just started, e.g. after a crash.
     await Promise.all([...agents.values()].map((agent) => agent.version?.().catch(() => undefined)));
-    const prefix = options.prefix ?? DEFAULT_PREFIX;
     const subscriber = new Redis({ ...redisOptions(options.url, true), lazyConnect: true });
     subscriber.on('error', () => undefined);
     try {
@@ -143,7 +143,10 @@ export class AgentWorker {
         {
           url: options.url,
           key: heartbeatKey(prefix, worker.id),
-          value: { host: hostname(), pid: process.pid, ttlMs },
+          workersKey: workersKey(prefix),
+          workerId: worker.id,
+          // The agents it serves: orchestrators fail at once the attempts of an agent no live worker serves.
+          value: { host: hostname(), pid: process.pid, ttlMs, agents: worker.agentNames() },
           intervalMs,
           lockMs: options.lockMs ?? 30_000,
         },

@@ -7,18 +7,25 @@ import { BatonError, errorMessage } from 'batonjs/internal';
 import type { AgentKind, AgentOutput } from 'batonjs/internal';
 import { redactUrl, redisOptions } from './connection.ts';
 import { LossWatch } from './loss-watch.ts';
-import { cancelChannel, DEFAULT_PREFIX, jobIdOf, jobIdOfAttempt, queueNameOf } from './names.ts';
+import { cancelChannel, checkQueuePrefix, DEFAULT_PREFIX, jobIdOf, jobIdOfAttempt, queueNameOf } from './names.ts';
 import type { AttemptJobData, FailureNote } from './payload.ts';
 import { errorOfFailedJob, isFailureNote, isJobResult } from './payload.ts';
 import { RemoteAgent } from './remote-agent.ts';
+import { NO_WORKER_GRACE_MS, readLiveWorkers, ServedAgents, unservedMessage } from './served-agents.ts';
 
 export interface DispatcherOptions {
   /** `redis://host:port[/db]`. */
   url: string;
-  /** Key prefix of Baton's queues (default `baton:agent`); orchestrators and workers must agree. */
+  /** Key prefix of Baton's queues, heartbeats and cancel channel (default `baton:agent`); orchestrators and workers must agree. */
   prefix?: string;
   /** How often the workers of awaited jobs are checked for loss (ms, default 1000). */
   watchIntervalMs?: number;
+  /**
+   * How long an attempt's job may wait while no live worker serves its agent (ms, default 10000):
+   * then the attempt fails, not retryable (`AGENT_NOT_FOUND`), and the orchestrator reassigns the
+   * task to a fallback agent or fails it, instead of waiting for the attempt's timeout.
+   */
+  noWorkerGraceMs?: number;
 }
 
 /**
@@ -34,6 +41,7 @@ type Settlement = { ok: true; value: unknown } | { ok: false; error: Error };
 
 /** An attempt handed to a worker whose result this process awaits. */
 interface Pending {
+  agent: string;
   queue: string;
   /** The job is known to be in Redis (its `add` returned). */
   added: boolean;
@@ -51,6 +59,8 @@ interface Pending {
  * over pub/sub. Once a second, one pass checks the heartbeats of the workers holding awaited
  * jobs: the job of a lost worker is failed in Redis, so it never runs again, and its attempt
  * fails at once as a retryable loss, which the orchestrator's ladder retries as a new attempt.
+ * The same pass fails, not retryable, the attempts whose jobs wait for an agent that no live worker
+ * serves (workers name their agents in their heartbeats) once that has lasted `noWorkerGraceMs`.
  */
 export class Dispatcher {
   readonly prefix: string;
@@ -58,6 +68,7 @@ export class Dispatcher {
   private readonly readers = new Map<string, Promise<QueueEvents>>();
   private readonly pending = new Map<string, Pending>();
   private readonly watch: LossWatch;
+  private readonly served: ServedAgents;
   private closed = false;
 
   private constructor(
@@ -65,8 +76,10 @@ export class Dispatcher {
     private readonly connection: Redis,
     prefix: string,
     watchIntervalMs: number,
+    private readonly noWorkerGraceMs: number,
   ) {
     this.prefix = prefix;
+    this.served = new ServedAgents(() => readLiveWorkers(connection, prefix), noWorkerGraceMs);
     this.watch = new LossWatch(
       connection,
       prefix,
@@ -74,12 +87,14 @@ export class Dispatcher {
         awaited: () => [...this.pending].filter(([, p]) => p.added).map(([jobId, p]) => ({ jobId, queue: this.queue(p.queue) })),
         settleFromRedis: (jobId) => void this.settleFromStoredJob(jobId),
         lost: (jobId, message) => this.pending.get(jobId)?.settle({ ok: false, error: new BatonError('AGENT_FAILED', message, { retryable: true }) }),
+        waiting: (jobIds) => this.failUnserved(jobIds),
       },
       watchIntervalMs,
     );
     // After a reconnection, Redis may have restarted empty: look again at every awaited job.
     connection.on('ready', () => {
       this.watch.reconnected();
+      this.served.reset();
       void this.recheckPending();
     });
     connection.on('error', () => undefined);
@@ -87,6 +102,7 @@ export class Dispatcher {
 
   /** Connects to Redis; fails with a readable error when it cannot be reached. */
   static async connect(options: DispatcherOptions): Promise<Dispatcher> {
+    const prefix = checkQueuePrefix(options.prefix ?? DEFAULT_PREFIX, 'prefix');
     const connection = new Redis({ ...redisOptions(options.url, false), lazyConnect: true });
     connection.on('error', () => undefined);
     try {
@@ -98,7 +114,7 @@ export class Dispatcher {
         cause: e,
       });
     }
-    return new Dispatcher(options.url, connection, options.prefix ?? DEFAULT_PREFIX, options.watchIntervalMs ?? 1_000);
+    return new Dispatcher(options.url, connection, prefix, options.watchIntervalMs ?? 1_000, options.noWorkerGraceMs ?? NO_WORKER_GRACE_MS);
   }
 
   /** A registry whose every agent kind is a RemoteAgent: the orchestrator runs nothing itself. */
@@ -127,6 +143,7 @@ export class Dispatcher {
         void this.cancel([queueName], jobId);
       };
       const entry: Pending = {
+        agent: data.agent,
         queue: queueName,
         added: false,
         settle: (s) => {
@@ -267,6 +284,27 @@ export class Dispatcher {
     } else if (state === 'failed') {
       const progress: unknown = job.progress;
       p.settle({ ok: false, error: errorOfFailedJob(job.failedReason, isFailureNote(progress) ? progress : p.note) });
+    }
+  }
+
+  /**
+   * Fails the attempts whose jobs wait for an agent that no live worker has served for the grace
+   * period, and takes their jobs off the queue (or cancels them, had a worker just taken one).
+   */
+  private async failUnserved(jobIds: readonly string[]): Promise<void> {
+    const waiting = jobIds.flatMap((jobId) => {
+      const p = this.pending.get(jobId);
+      return p ? [{ jobId, agent: p.agent }] : [];
+    });
+    const where = `${redactUrl(this.url)} with queue prefix '${this.prefix}'`;
+    for (const { agent, jobIds: unserved, served } of await this.served.unserved(waiting)) {
+      const message = unservedMessage(agent, served, this.noWorkerGraceMs, where);
+      for (const jobId of unserved) {
+        const p = this.pending.get(jobId);
+        if (!p) continue;
+        p.settle({ ok: false, error: new BatonError('AGENT_NOT_FOUND', message, { retryable: false }) });
+        void this.cancel([p.queue], jobId);
+      }
     }
   }
 

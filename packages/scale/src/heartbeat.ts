@@ -12,12 +12,17 @@ export interface HeartbeatValue {
   pid: number;
   /** How long the key lives without being renewed (ms). */
   ttlMs: number;
+  /** The agents whose queues the worker consumes (absent from workers before it was sent). */
+  agents?: string[];
 }
 
 export interface HeartbeatOptions {
   url: string;
   /** The Redis key renewed on every beat (see `heartbeatKey`). */
   key: string;
+  /** The set the worker's id is added to on every beat (see `workersKey`), and removed from when it stops. */
+  workersKey: string;
+  workerId: string;
   value: HeartbeatValue;
   intervalMs: number;
   /** The BullMQ lock duration of the worker's jobs (ms): each beat extends held locks to it. */
@@ -39,7 +44,7 @@ const THREAD_CODE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ioredis = require(workerData.ioredis);
 const Redis = ioredis.Redis || ioredis.default || ioredis;
-const { key, value, intervalMs, ttlMs, lockMs, options } = workerData;
+const { key, workersKey, workerId, value, intervalMs, ttlMs, lockMs, options } = workerData;
 // Commands fail at once while the connection is down: a missed beat is skipped, never queued.
 const redis = new Redis({ ...options, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (n) => Math.min(50 * 2 ** n, 1000) });
 redis.on('error', () => {});
@@ -49,7 +54,8 @@ const locks = new Map();
 let ready = false;
 let timer;
 const beat = () => {
-  const batch = redis.pipeline().set(key, value, 'PX', ttlMs);
+  // Added on every beat: an orchestrator drops an id whose key has expired, and Redis may restart empty.
+  const batch = redis.pipeline().set(key, value, 'PX', ttlMs).sadd(workersKey, workerId);
   for (const [lockKey, token] of locks) batch.eval(EXTEND_OWN_LOCK, 1, lockKey, token, lockMs);
   return batch.exec().then(
     (replies) => {
@@ -75,7 +81,7 @@ parentPort.on('message', (message) => {
       parentPort.postMessage({ type: 'stopped' });
       parentPort.close();
     };
-    redis.del(key).then(done, done);
+    redis.multi().del(key).srem(workersKey, workerId).exec().then(done, done);
   }
 });
 `;
@@ -177,6 +183,8 @@ function spawnThread(options: HeartbeatOptions): Worker {
     workerData: {
       ioredis: createRequire(import.meta.url).resolve('ioredis'),
       key: options.key,
+      workersKey: options.workersKey,
+      workerId: options.workerId,
       value: JSON.stringify(options.value),
       intervalMs: options.intervalMs,
       ttlMs: options.value.ttlMs,

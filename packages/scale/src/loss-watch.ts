@@ -18,6 +18,8 @@ export interface LossWatchHooks {
   settleFromRedis(jobId: string): void;
   /** The job's worker is lost and the job will never run again: fail its attempt with `message`. */
   lost(jobId: string, message: string): void;
+  /** The jobs no worker holds (they wait in their queues), once a pass. */
+  waiting(jobIds: string[]): Promise<void>;
 }
 
 type Held = Extract<JobHolding, { state: 'held' }>;
@@ -26,7 +28,8 @@ type Held = Extract<JobHolding, { state: 'held' }>;
  * The orchestrator's watch over the workers of the jobs it awaits: one pass every `intervalMs`
  * for all of them (two Redis round trips however many there are), not a timer per job. A job
  * whose worker's heartbeat has expired is retired in Redis (failed, so neither BullMQ nor the
- * lost worker can complete it any more) and reported lost.
+ * lost worker can complete it any more) and reported lost. The jobs no worker holds are handed
+ * to `waiting`, which checks that some live worker serves their agents.
  */
 export class LossWatch {
   /** The heartbeat TTL each watched worker announced, for the loss message. */
@@ -82,8 +85,10 @@ export class LossWatch {
     try {
       const queues = new Map(awaited.map((j) => [j.jobId, j.queue]));
       const held: [string, Held][] = [];
+      const waiting: string[] = [];
       for (const [jobId, h] of await readHoldings(this.connection, awaited)) {
         if (h.state === 'held') held.push([jobId, h]);
+        else if (h.state === 'free') waiting.push(jobId);
         else if (h.state === 'finished' || h.state === 'gone') this.hooks.settleFromRedis(jobId);
       }
       const beats = await readHeartbeats(this.connection, this.prefix, [...new Set(held.map(([, h]) => h.workerId))]);
@@ -92,6 +97,7 @@ export class LossWatch {
       if (Date.now() < this.quietUntil) return;
       const lost = held.filter(([, h]) => beats.get(h.workerId) === null);
       await Promise.all(lost.map(([jobId, h]) => this.retire(queues.get(jobId)!, jobId, h)));
+      if (waiting.length > 0) await this.hooks.waiting(waiting);
     } catch {
       // Redis unreachable: the next pass looks again.
     } finally {

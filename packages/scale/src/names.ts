@@ -1,4 +1,5 @@
 import type { AgentInput } from 'batonjs/internal';
+import { BatonError } from 'batonjs/internal';
 
 /**
  * Where Baton's BullMQ keys live in Redis: the queue of agent `data` is `baton:agent:data`
@@ -6,6 +7,30 @@ import type { AgentInput } from 'batonjs/internal';
  * name, so the `baton:agent` part is the BullMQ prefix and the agent name is the queue name.
  */
 export const DEFAULT_PREFIX = 'baton:agent';
+
+/** The environment variable that sets the queue prefix (the flag is `--queue-prefix`). */
+export const QUEUE_PREFIX_ENV = 'BATON_QUEUE_PREFIX';
+
+/**
+ * `prefix` if it can be a queue prefix (non-empty, no whitespace), else a BAD_REQUEST naming
+ * `source` (the flag, variable or option it came from).
+ */
+export function checkQueuePrefix(prefix: string, source: string): string {
+  if (/^\S+$/.test(prefix)) return prefix;
+  throw new BatonError('BAD_REQUEST', `${source} must be a non-empty queue prefix without whitespace (e.g. ${DEFAULT_PREFIX} or acme:agent); got '${prefix}'`, { retryable: false });
+}
+
+/**
+ * The queue prefix of a process: `explicit` (`--queue-prefix`), else BATON_QUEUE_PREFIX, else
+ * `baton:agent`. Projects sharing one Redis give each a prefix of its own; a project's
+ * orchestrators and workers must use the same one.
+ */
+export function resolveQueuePrefix(explicit?: string, env: Record<string, string | undefined> = process.env): string {
+  if (explicit !== undefined) return checkQueuePrefix(explicit, '--queue-prefix');
+  const fromEnv = env[QUEUE_PREFIX_ENV];
+  // Set but empty (`BATON_QUEUE_PREFIX=`) reads as unset, as for BATON_REDIS_URL.
+  return fromEnv === undefined || fromEnv.trim() === '' ? DEFAULT_PREFIX : checkQueuePrefix(fromEnv, QUEUE_PREFIX_ENV);
+}
 
 /** The pub/sub channel on which orchestrators ask workers to abort a job they gave up on. */
 export function cancelChannel(prefix: string): string {
@@ -18,6 +43,14 @@ export function cancelChannel(prefix: string): string {
  */
 export function heartbeatKey(prefix: string, workerId: string): string {
   return `${prefix}:_heartbeat:${workerId}`;
+}
+
+/**
+ * The set of the ids of the workers that heartbeat (`<prefix>:_workers`), renewed with every beat:
+ * orchestrators list the live workers, and the agents they serve, without scanning the keyspace.
+ */
+export function workersKey(prefix: string): string {
+  return `${prefix}:_workers`;
 }
 
 /** The host part of a worker id (`<host>:<pid>:<tag>`). */

@@ -1,11 +1,14 @@
 import { BatonError } from 'batonjs/internal';
 import type { AgentWorkerOptions } from './agent-worker.ts';
 import { REDIS_URL_ENV, redactUrl, resolveRedisUrl } from './connection.ts';
+import { DEFAULT_PREFIX, resolveQueuePrefix } from './names.ts';
 import type { CommonOptions } from 'batonjs/internal';
 import { readManifest } from 'batonjs/internal';
 
 export interface WorkerCommandOptions extends CommonOptions {
   redis?: string;
+  /** `--queue-prefix` (default: BATON_QUEUE_PREFIX, else `baton:agent`). */
+  queuePrefix?: string;
   concurrency?: string;
   agents?: string;
   healthPort?: string;
@@ -18,10 +21,12 @@ export interface WorkerCommandOptions extends CommonOptions {
 export async function workerCommand(opts: WorkerCommandOptions): Promise<number> {
   const url = resolveRedisUrl(opts.redis);
   if (!url) throw new BatonError('BAD_REQUEST', `baton worker needs Redis: pass --redis redis://host:6379 or set ${REDIS_URL_ENV}`, { retryable: false });
+  const prefix = resolveQueuePrefix(opts.queuePrefix);
   const manifest = await readManifest(opts);
   const options: AgentWorkerOptions = {
     manifest,
     url,
+    prefix,
     concurrency: parseConcurrency(opts.concurrency),
     lockMs: positiveInt(opts.lockMs ?? '30000', '--lock-ms'),
     log: (line) => process.stderr.write(`baton worker: ${line}\n`),
@@ -38,7 +43,8 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     .queues.map((q) => `${q.agent}(${q.concurrency})`)
     .join(', ');
   const healthNote = health ? `; health on http://${opts.healthHost ?? '127.0.0.1'}:${health.port}/healthz` : '';
-  process.stderr.write(`baton worker ${worker.id} ready: agents ${queues} on ${redactUrl(url)}${healthNote}\n`);
+  const prefixNote = prefix === DEFAULT_PREFIX ? '' : ` (queue prefix ${prefix})`;
+  process.stderr.write(`baton worker ${worker.id} ready: agents ${queues} on ${redactUrl(url)}${prefixNote}${healthNote}\n`);
 
   await new Promise<void>((resolve) => {
     let signals = 0;

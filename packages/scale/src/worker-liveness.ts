@@ -7,9 +7,10 @@ import { heartbeatKey, hostOfWorker } from './names.ts';
 /**
  * Where an awaited job stands in Redis. `held`: a worker has it locked, and names itself (BullMQ
  * writes the worker's name on the job, `processedBy`, in the same script that takes the lock, so
- * the two always agree). `free`: waiting, or held by a worker that does not name itself.
+ * the two always agree). `anonymous`: locked by a worker that does not name itself. `free`: no
+ * worker holds it (it waits for one).
  */
-export type JobHolding = { state: 'gone' } | { state: 'finished' } | { state: 'free' } | { state: 'held'; workerId: string; token: string };
+export type JobHolding = { state: 'gone' } | { state: 'finished' } | { state: 'free' } | { state: 'anonymous' } | { state: 'held'; workerId: string; token: string };
 
 /** The holdings of `jobs`, read in one transaction (one round trip, and each job's name and lock read together). */
 export async function readHoldings(connection: Redis, jobs: readonly { jobId: string; queue: Queue }[]): Promise<Map<string, JobHolding>> {
@@ -30,7 +31,7 @@ export async function readHoldings(connection: Redis, jobs: readonly { jobId: st
     const [timestamp, finishedOn, workerId] = fields as (string | null)[];
     if (!timestamp) holdings.set(jobId, { state: 'gone' });
     else if (finishedOn) holdings.set(jobId, { state: 'finished' });
-    else if (typeof lock === 'string' && workerId) holdings.set(jobId, { state: 'held', workerId, token: lock });
+    else if (typeof lock === 'string') holdings.set(jobId, workerId ? { state: 'held', workerId, token: lock } : { state: 'anonymous' });
     else holdings.set(jobId, { state: 'free' });
   });
   return holdings;
@@ -51,7 +52,11 @@ export async function readHeartbeats(connection: Redis, prefix: string, workerId
 function parseBeat(raw: string): HeartbeatValue {
   try {
     const v = JSON.parse(raw) as Partial<HeartbeatValue>;
-    if (typeof v.host === 'string' && typeof v.pid === 'number' && typeof v.ttlMs === 'number') return { host: v.host, pid: v.pid, ttlMs: v.ttlMs };
+    if (typeof v.host === 'string' && typeof v.pid === 'number' && typeof v.ttlMs === 'number') {
+      const beat: HeartbeatValue = { host: v.host, pid: v.pid, ttlMs: v.ttlMs };
+      if (Array.isArray(v.agents) && v.agents.every((a) => typeof a === 'string')) beat.agents = v.agents;
+      return beat;
+    }
   } catch {
     // a key written by something else: the worker is alive all the same
   }

@@ -10,6 +10,7 @@ import type { AgentInput, Manifest, RunResult } from '../../core/src/core/types.
 import { Queue } from 'bullmq';
 import { redisOptions } from '../src/connection.ts';
 import { Dispatcher } from '../src/dispatcher.ts';
+import type { DispatcherOptions } from '../src/dispatcher.ts';
 import { DEFAULT_PREFIX, jobIdOf, queueNameOf } from '../src/names.ts';
 import { runAttempt } from '../../core/src/execution/attempt.ts';
 import { loadManifest } from '../../core/src/manifest/index.ts';
@@ -71,10 +72,13 @@ describe('attempt outcomes in-process and distributed', () => {
   });
 });
 
-/** Runs `body` with a `baton worker` process on the outcomes manifest and a dispatcher to it, both stopped after. */
-async function withWorker(body: (dispatcher: Dispatcher, manifest: Manifest) => Promise<void>): Promise<void> {
-  const worker = await startWorkerOf(MANIFEST, { BATON_REDIS_URL: redis.url }, cwd);
-  const dispatcher = await Dispatcher.connect({ url: redis.url });
+/**
+ * Runs `body` with a `baton worker` process on the outcomes manifest (given `args`) and a
+ * dispatcher to it (given `options`), both stopped after.
+ */
+async function withWorker(body: (dispatcher: Dispatcher, manifest: Manifest) => Promise<void>, args: string[] = [], options: Omit<DispatcherOptions, 'url'> = {}): Promise<void> {
+  const worker = await startWorkerOf(MANIFEST, { BATON_REDIS_URL: redis.url }, cwd, args);
+  const dispatcher = await Dispatcher.connect({ url: redis.url, ...options });
   try {
     await body(dispatcher, await loadManifest(MANIFEST));
   } finally {
@@ -119,5 +123,47 @@ describe('a worker started with another manifest', () => {
       const same = await dispatcher.registry().create(manifest.agents['fine']!, manifest);
       expect(await runAttempt({ agent: same, input: { ...input, attempt: 2 }, produces: ['fine-out'], timeoutMs: 20_000, controller: new AbortController() })).toMatchObject({ status: 'succeeded' });
     });
+  });
+});
+
+describe('an attempt of an agent that no live worker serves', () => {
+  const input = (attempt: number): AgentInput => ({ runId: 'r_unserved', goal: 'g', task: { id: 't1-slow', title: 'slow', instructions: '' }, inputs: {}, params: {}, attempt });
+
+  it('fails within seconds, not retryable, naming the agent and what the live workers serve, and leaves no job behind', async () => {
+    await withWorker(
+      async (dispatcher, manifest) => {
+        const agent = await dispatcher.registry().create(manifest.agents['slow']!, manifest);
+        const started = Date.now();
+        const outcome = await runAttempt({ agent, input: input(1), produces: ['slow-out'], timeoutMs: 30_000, controller: new AbortController() });
+        // The default grace (10 s) plus a watch pass, far from the attempt's 30 s timeout.
+        expect(Date.now() - started).toBeLessThan(20_000);
+        expect(outcome).toMatchObject({ status: 'failed', retryable: false });
+        expect(outcome.status === 'succeeded' ? '' : outcome.error).toMatch(
+          /^no live worker serves agent 'slow' \(waited 10 s; the live workers serve fine\): start a baton worker for it on redis:\/\/127\.0\.0\.1:\d+\/? with queue prefix 'baton:agent'$/,
+        );
+        const queue = new Queue(queueNameOf('slow'), { connection: redisOptions(redis.url, false), prefix: DEFAULT_PREFIX });
+        await waitFor('the job to be taken off the queue', async () => (await queue.getJob(jobIdOf(input(1)))) === undefined, 5_000);
+        await queue.close();
+      },
+      ['--agents', 'fine'],
+    );
+  });
+
+  it('goes to a worker for it started while the job waits, within the grace', async () => {
+    await withWorker(
+      async (dispatcher, manifest) => {
+        const agent = await dispatcher.registry().create(manifest.agents['slow']!, manifest);
+        const running = runAttempt({ agent, input: input(2), produces: ['slow-out'], timeoutMs: 50_000, controller: new AbortController() });
+        const late = await startWorkerOf(MANIFEST, { BATON_REDIS_URL: redis.url }, cwd, ['--agents', 'slow']);
+        try {
+          expect(await running).toEqual({ status: 'succeeded', output: { 'slow-out': { ok: true } } });
+        } finally {
+          await stopProcess(late, 'SIGTERM');
+        }
+      },
+      ['--agents', 'fine'],
+      // Wider than the default: a worker process can take more than 10 s to start on a loaded machine.
+      { noWorkerGraceMs: 30_000 },
+    );
   });
 });

@@ -3,7 +3,9 @@ import { parseConcurrency, workerCommand } from '../src/worker-command.ts';
 import { createDispatch } from '../../core/src/cli/dispatch-choice.ts';
 import { redisOptions, resolveRedisUrl } from '../src/connection.ts';
 import { AgentWorker } from '../src/agent-worker.ts';
-import { heartbeatKey, hostOfWorker, jobIdOf, jobIdOfAttempt } from '../src/names.ts';
+import { heartbeatKey, hostOfWorker, jobIdOf, jobIdOfAttempt, resolveQueuePrefix } from '../src/names.ts';
+import type { LiveWorkers } from '../src/served-agents.ts';
+import { ServedAgents } from '../src/served-agents.ts';
 import { lostWorkerMessage } from '../src/worker-liveness.ts';
 import { RecentIds } from '../src/recent-ids.ts';
 import { newAttemptId } from '../../core/src/core/ids.ts';
@@ -88,6 +90,61 @@ describe('dispatch choice', () => {
     expect(redisOptions('redis://user:p%40ss@example.org:6380/2', false)).toMatchObject({ host: 'example.org', port: 6380, username: 'user', password: 'p@ss', db: 2, maxRetriesPerRequest: 20 });
     expect(redisOptions('redis://localhost', true)).toMatchObject({ host: 'localhost', port: 6379, maxRetriesPerRequest: null });
     expect(() => redisOptions('http://localhost', false)).toThrow(/invalid Redis URL 'http:\/\/localhost\/': expected redis:\/\//);
+  });
+});
+
+describe('queue prefix', () => {
+  it('is the flag, else BATON_QUEUE_PREFIX, else baton:agent, and never empty or with whitespace', () => {
+    expect(resolveQueuePrefix(undefined, {})).toBe('baton:agent');
+    expect(resolveQueuePrefix(undefined, { BATON_QUEUE_PREFIX: '' })).toBe('baton:agent');
+    expect(resolveQueuePrefix(undefined, { BATON_QUEUE_PREFIX: 'acme:agent' })).toBe('acme:agent');
+    expect(resolveQueuePrefix('flag:agent', { BATON_QUEUE_PREFIX: 'acme:agent' })).toBe('flag:agent');
+    expect(() => resolveQueuePrefix('', {})).toThrow("--queue-prefix must be a non-empty queue prefix without whitespace (e.g. baton:agent or acme:agent); got ''");
+    expect(() => resolveQueuePrefix(undefined, { BATON_QUEUE_PREFIX: 'a b' })).toThrow(/^BATON_QUEUE_PREFIX must be .*; got 'a b'$/);
+  });
+});
+
+describe('agents served by live workers', () => {
+  const job = (agent: string, n = 1) => ({ jobId: `r.t-${agent}.${n}`, agent });
+
+  it('gives a job to the grace period, from the first pass that finds its agent unserved', async () => {
+    let live: LiveWorkers = new Map([['w1', ['fine']]]);
+    let reads = 0;
+    const served = new ServedAgents(async () => (reads++, live), 10_000);
+    expect(await served.unserved([job('slow')], 0)).toEqual([]);
+    expect(await served.unserved([job('slow')], 9_999)).toEqual([]);
+    expect(await served.unserved([job('slow'), job('fine')], 10_000)).toEqual([{ agent: 'slow', jobIds: ['r.t-slow.1'], served: ['fine'] }]);
+    // A worker for it comes up: nothing fails, and a later wait starts a new grace period.
+    live = new Map([...live, ['w2', ['slow']]]);
+    expect(await served.unserved([job('slow', 2)], 10_500)).toEqual([]);
+    live = new Map([['w1', ['fine']]]);
+    expect(await served.unserved([job('slow', 3)], 30_000)).toEqual([]);
+    expect(reads).toBe(5);
+  });
+
+  it('reads the live workers again only when an agent is not served in a recent read', async () => {
+    let reads = 0;
+    const served = new ServedAgents(async () => (reads++, new Map([['w1', ['fine']]])), 10_000, 5_000);
+    for (const now of [0, 1_000, 4_999]) await served.unserved([job('fine')], now);
+    expect(reads).toBe(1);
+    await served.unserved([job('fine')], 5_000);
+    expect(reads).toBe(2);
+  });
+
+  it('fails nothing while no worker at all is live (all of them restarting)', async () => {
+    let live: LiveWorkers = new Map();
+    const served = new ServedAgents(async () => live, 10_000);
+    expect(await served.unserved([job('slow')], 0)).toEqual([]);
+    expect(await served.unserved([job('slow')], 60_000)).toEqual([]);
+    // The grace starts when workers for other agents are back, not before.
+    live = new Map([['w1', ['fine']]]);
+    expect(await served.unserved([job('slow')], 61_000)).toEqual([]);
+    expect(await served.unserved([job('slow')], 71_000)).toEqual([{ agent: 'slow', jobIds: ['r.t-slow.1'], served: ['fine'] }]);
+  });
+
+  it('takes a worker that does not name its agents to serve them all', async () => {
+    const served = new ServedAgents(async () => new Map([['old', undefined]]), 0);
+    expect(await served.unserved([job('slow')], 0)).toEqual([]);
   });
 });
 

@@ -6,6 +6,9 @@ import type { Orchestrator } from '../orchestrator.ts';
 /** The environment variable that switches dispatch to BullMQ on Redis. */
 export const REDIS_URL_ENV = 'BATON_REDIS_URL';
 
+/** The environment variable of the BullMQ queue prefix (`--queue-prefix`), read by batonjs-scale. */
+export const QUEUE_PREFIX_ENV = 'BATON_QUEUE_PREFIX';
+
 /** Where a process's orchestrator runs its agents' attempts. */
 export interface Dispatch {
   /** Give it to the orchestrator; undefined means agents run in this process (the default). */

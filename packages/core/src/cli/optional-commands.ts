@@ -1,12 +1,24 @@
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { importOptional } from '../core/optional.ts';
 import { parseDuration } from './arguments.ts';
-import { REDIS_URL_ENV } from './dispatch-choice.ts';
+import { QUEUE_PREFIX_ENV, REDIS_URL_ENV } from './dispatch-choice.ts';
 import type { ActWrapper } from './extra-commands.ts';
 
 const redisOption = (): Option =>
   new Option('--redis <url>', `run agents on baton workers through BullMQ on this Redis (default: $${REDIS_URL_ENV}; unset: in this process)`);
+
+/** A queue prefix: non-empty, no whitespace (batonjs-scale checks BATON_QUEUE_PREFIX the same way). */
+function parseQueuePrefix(value: string): string {
+  if (!/^\S+$/.test(value)) throw new InvalidArgumentError(`expected a non-empty queue prefix without whitespace, e.g. acme:agent; got '${value}'`);
+  return value;
+}
+
+const queuePrefixOption = (): Option =>
+  new Option(
+    '--queue-prefix <prefix>',
+    `Redis key prefix of the job queues, heartbeats and cancel channel; orchestrators and workers of one project must agree, projects sharing a Redis must differ (default: $${QUEUE_PREFIX_ENV}, else baton:agent)`,
+  ).argParser(parseQueuePrefix);
 
 /**
  * Commands whose code lives in optional packages: their options and help are here, so `baton
@@ -26,6 +38,7 @@ export function optionalCommands(program: Command, act: ActWrapper): void {
     .addOption(new Option('--max-concurrent-tasks <n>', 'cap on agent attempts in flight across all runs').default('16'))
     .addOption(new Option('--planner <name>', 'planner to use').choices(['builtin', 'llm']))
     .addOption(new Option('--redis <url>', `dispatch attempts to baton workers through BullMQ on this Redis (default: $${REDIS_URL_ENV})`))
+    .addOption(queuePrefixOption())
     .action(act(async (opts: Record<string, unknown>) => (await importOptional('batonjs-server', 'baton serve')).serveCommand(opts)));
 
   program
@@ -33,6 +46,7 @@ export function optionalCommands(program: Command, act: ActWrapper): void {
     .description(`run a manifest's agents for the jobs orchestrators queue on Redis (BullMQ); stops gracefully on SIGTERM; needs batonjs-scale`)
     .addOption(new Option('-m, --manifest <file>', 'the manifest').default('baton.yaml'))
     .addOption(new Option('--redis <url>', `Redis to take jobs from (default: $${REDIS_URL_ENV})`))
+    .addOption(queuePrefixOption())
     .option('--concurrency <n|agent=n,...>', 'jobs run at once per agent, e.g. "4" or "2,analytics=8" (default: policy.maxParallel)')
     .option('--agents <names>', 'only consume the queues of these agents, comma-separated (default: all)')
     .option('--health-port <port>', 'serve GET /healthz on this port (0: any free port)')
@@ -42,9 +56,17 @@ export function optionalCommands(program: Command, act: ActWrapper): void {
     .action(act(async (opts: Record<string, unknown>) => (await importOptional('batonjs-scale', 'baton worker')).workerCommand(opts)));
 
   // `run` and `runs resume` dispatch to workers with --redis (or BATON_REDIS_URL).
-  program.commands.find((c) => c.name() === 'run')?.addOption(redisOption());
-  program.commands
-    .find((c) => c.name() === 'runs')
-    ?.commands.find((c: Command) => c.name() === 'resume')
-    ?.addOption(redisOption());
+  const run = program.commands.find((c) => c.name() === 'run');
+  const runs = program.commands.find((c) => c.name() === 'runs');
+  const resume = runs?.commands.find((c: Command) => c.name() === 'resume');
+  run?.addOption(redisOption());
+  resume?.addOption(redisOption());
+  for (const command of [run, resume, runs?.commands.find((c: Command) => c.name() === 'cancel')]) command?.addOption(queuePrefixOption());
+
+  // These commands reach the dispatcher through buildRuntime (and batonjs-server), which take the
+  // prefix from the environment as batonjs-scale reads it: the flag sets it for this process.
+  program.hook('preAction', (_program, command) => {
+    const prefix: unknown = command.opts()['queuePrefix'];
+    if (typeof prefix === 'string') process.env[QUEUE_PREFIX_ENV] = prefix;
+  });
 }
