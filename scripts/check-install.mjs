@@ -71,6 +71,11 @@ async function main() {
   expectIncludes(words.stdout, '| words | 6 |', 'npx baton run prints the deliverable');
   if (!sqliteHere) expectIncludes(words.stderr, 'this run is journaled in memory only (install better-sqlite3@12', 'npx baton run on Node 20 without better-sqlite3');
   else expectIncludes(baton(alone, ['runs', 'list']).stdout, 'word report for these six words', 'npx baton runs list');
+  // A manifest with a model but no rubric checks needs no batonjs-llm under the builtin planner.
+  const withModel = readFileSync(path.join(alone, 'baton.yaml'), 'utf8').replace('\norchestrator:\n', '\norchestrator:\n  model: openai:gpt-4o-mini\n');
+  writeFileSync(path.join(alone, 'with-model.yaml'), withModel);
+  const builtin = baton(alone, ['run', '-m', 'with-model.yaml', '--planner', 'builtin', 'word report for these six words']);
+  expectIncludes(builtin.stdout, '| words | 6 |', 'npx baton run --planner builtin with orchestrator.model and only batonjs installed');
   const empty = baton(alone, ['run', ' '], { expect: 64 });
   expectIncludes(empty.stderr, 'the goal is empty', 'npx baton run " "');
 

@@ -29,7 +29,7 @@ function exportedFiles(pkg) {
 export function tarballProblems(name, pkg, files) {
   const has = new Set(files);
   const problems = [];
-  for (const f of ['package.json', 'README.md', ...(REQUIRED[name] ?? [])]) if (!has.has(f)) problems.push(`missing ${f}`);
+  for (const f of ['package.json', 'README.md', 'LICENSE', ...(REQUIRED[name] ?? [])]) if (!has.has(f)) problems.push(`missing ${f}`);
   for (const { subpath, file } of exportedFiles(pkg)) if (!has.has(file)) problems.push(`exports['${subpath}'] points at ${file}, which is not in the tarball`);
   if (!files.some((f) => f.endsWith('.d.ts'))) problems.push('no .d.ts declarations');
   for (const f of files) if (FORBIDDEN.some((re) => re.test(f))) problems.push(`holds ${f}, which users do not need`);

@@ -16,6 +16,7 @@ export { EXIT, exitCodeFor } from './cli/exit-codes.ts';
 export { createDispatch, redisUrlFrom, REDIS_URL_ENV } from './cli/dispatch-choice.ts';
 export type { Dispatch } from './cli/dispatch-choice.ts';
 export { createJudgeIfNeeded, createPlanner } from './cli/planner-choice.ts';
+export { hasJudgedChecks } from './manifest/rubric-checks.ts';
 export { checkReplanProgress, renameReusedIds } from './planning/replan-rules.ts';
 export * from './store/journal-rules.ts';
 export { RUN_COLUMNS, recordFromRow } from './store/sql-rows.ts';

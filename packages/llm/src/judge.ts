@@ -5,7 +5,7 @@
  * quoted data, so text inside it cannot vote for itself.
  */
 import type { Agent } from 'batonjs/internal';
-import { BatonError } from 'batonjs/internal';
+import { BatonError, hasJudgedChecks } from 'batonjs/internal';
 import type { AgentOutput, JsonSchema, Manifest, PlanTask, Usage } from 'batonjs/internal';
 import { fieldOf, resolveModel } from './model-config.ts';
 import type { ModelResolver, ResolvedModel } from './model-config.ts';
@@ -51,9 +51,7 @@ const VERDICT_SCHEMA: JsonSchema = {
 };
 
 /** True when the manifest has a model and some artifact of a sub-agent has rubric checks. */
-export function hasJudgedChecks(manifest: Manifest): boolean {
-  return Boolean(manifest.orchestrator.model) && Object.values(manifest.agents).some((a) => Object.values(a.output).some((o) => (o.checks?.length ?? 0) > 0));
-}
+export { hasJudgedChecks };
 
 /**
  * The judge of a manifest's rubric checks, for `new Orchestrator({ extraChecks: createJudge(manifest) })`.

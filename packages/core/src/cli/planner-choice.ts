@@ -3,6 +3,7 @@ import { BatonError } from '../core/errors.ts';
 import { importOptional } from '../core/optional.ts';
 import type { ExtraCheck } from '../core/optional.ts';
 import type { Manifest } from '../core/types.ts';
+import { hasJudgedChecks } from '../manifest/rubric-checks.ts';
 import { BuiltinPlanner } from '../planning/builtin-planner.ts';
 
 /**
@@ -25,6 +26,6 @@ export async function createPlanner(choice: string | undefined, manifest: Manife
 
 /** The judge of rubric checks (`output.<artifact>.checks`), when the orchestrator has a model and some artifact has checks. */
 export async function createJudgeIfNeeded(manifest: Manifest): Promise<ExtraCheck | undefined> {
-  if (!manifest.orchestrator.model) return undefined;
+  if (!hasJudgedChecks(manifest)) return undefined;
   return (await importOptional('batonjs-llm', 'rubric checks judged by orchestrator.model')).createJudgeIfNeeded(manifest);
 }

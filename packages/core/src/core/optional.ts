@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { AgentFactory, Planner, RunEventSource, RunStore } from './contracts.ts';
 import { BatonError } from './errors.ts';
 import type { Agent } from './contracts.ts';
@@ -76,8 +77,18 @@ export async function importOptional<P extends keyof Packages>(name: P, neededFo
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((e as Error).message).includes(`'${name}'`)) {
-      throw new BatonError('BAD_REQUEST', `${neededFor} needs the optional package ${name}: install it next to batonjs (npm install ${name})`, { retryable: false, cause: e });
+      throw new BatonError('BAD_REQUEST', `${neededFor} needs the optional package ${name}: ${installHint(name, fileURLToPath(new URL('../..', import.meta.url)))}`, { retryable: false, cause: e });
     }
     throw e;
   }
+}
+
+/**
+ * How to install optional package `name` where the running `batonjs` (its folder: `batonRoot`)
+ * finds it. A global baton finds only global packages: a project's own install does not help it.
+ */
+export function installHint(name: string, batonRoot: string): string {
+  const global = /[\\/]lib[\\/]node_modules[\\/]batonjs[\\/]?$/.test(batonRoot) || /[\\/]npm[\\/]node_modules[\\/]batonjs[\\/]?$/i.test(batonRoot);
+  if (!global) return `install it next to batonjs (npm install ${name})`;
+  return `this baton is installed globally (${batonRoot}) and finds only global packages: npm install -g ${name}, or install both in the project (npm install batonjs ${name}) and run its own with npx baton`;
 }

@@ -14,6 +14,7 @@ import { Limiter } from '../execution/limiter.ts';
 import { importOptional } from '../core/optional.ts';
 import type { ExtraCheck, ModelResolver } from '../core/optional.ts';
 import { loadManifest } from '../manifest/index.ts';
+import { hasJudgedChecks } from '../manifest/rubric-checks.ts';
 import { BuiltinPlanner } from '../planning/builtin-planner.ts';
 import { runAgentCase } from './agent-case.ts';
 import type { CaseContext, CaseFindings } from './case-context.ts';
@@ -196,6 +197,6 @@ async function plannerFor(choice: EvalOptions['planner'], manifest: Manifest, re
 
 /** Artifact `checks` judged by the orchestrator's model, as `baton run` does. */
 async function artifactJudge(manifest: Manifest, resolver: ModelResolver | undefined): Promise<ExtraCheck | undefined> {
-  if (!manifest.orchestrator.model) return undefined;
+  if (!hasJudgedChecks(manifest)) return undefined;
   return (await importOptional('batonjs-llm', 'rubric checks judged by orchestrator.model')).createJudgeIfNeeded(manifest, resolver ? { resolveModel: resolver } : {});
 }
