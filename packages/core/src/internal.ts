@@ -26,6 +26,7 @@ export { AgentVersionError, verifyAgentVersion } from './agents/version-pin.ts';
 export type { VersionVerdict } from './agents/version-pin.ts';
 export { excludedByGoal } from './planning/exclusions.ts';
 export { goalRefused } from './planning/goal-refusal.ts';
+export { WORKFLOW_NOT_A_NAME } from './planning/run-plan.ts';
 export { AGENT_TOKEN_VAR, killAgentProcesses, newAgentToken } from './agents/orphan-sweep.ts';
 export { describeBytes, jsonSizeAtLeast, outputAsJson, outputTooLarge } from './validation/output-size.ts';
 export { retentionOf } from './store/retention.ts';

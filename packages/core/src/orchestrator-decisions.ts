@@ -61,9 +61,13 @@ export class DecisionDesk {
   async decide(runId: string, decision: ApprovalDecision, options: ResumeOptions): Promise<DecisionOutcome> {
     checkDecision(decision);
     const { store } = this.host;
+    const arrived = Date.now();
     for (let tries = 0; ; tries++) {
       const here = this.held.get(runId);
       if (here) {
+        const late = lateTarget(runId, decision, here.pending(), arrived);
+        // Its deadline timer ends the run here; the decision must not beat it.
+        if (late) throw tooLate(runId, here.result().status, late);
         await here.decide(decision);
         return { kind: 'decided', result: here.result() };
       }
@@ -73,6 +77,11 @@ export class DecisionDesk {
       if (!result || !started) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in this journal`, { runId, retryable: false });
       if (isFinalStatus(result.status)) throw notAwaiting(runId, result.status, `it ended ${result.status}: nothing waits for a decision`);
       const target = decisionTarget(runId, result.status, decision, result.awaiting ?? []);
+      if (missed(target, arrived)) {
+        const ended = await this.expire(runId, options);
+        if (ended === 'retry' && tries === 0) continue;
+        throw tooLate(runId, ended === 'retry' ? result.status : ended.status, target, ended === 'retry' ? undefined : ended);
+      }
       if (decision.plan !== undefined) await this.checkEditedPlan(decision, target, result, this.host.manifestOf(started, options.useCurrentManifest === true));
       if (supportsOwnership(store)) {
         const ownership = await store.ownership(runId);
@@ -149,9 +158,37 @@ export class DecisionDesk {
     const approvals = this.held.get(runId);
     const { store } = this.host;
     if (!approvals || !supportsOwnership(store)) return;
+    const requestedAt = Date.parse(request.requestedAt);
+    // Asked for after the deadline (by a process that did not see it pass): dropped, as a late decide is refused.
+    if (lateTarget(runId, request.decision, approvals.pending(), Number.isNaN(requestedAt) ? Date.now() : requestedAt)) {
+      await store.clearDecision(runId, request.id).catch(() => undefined);
+      return;
+    }
     // A decision that no longer applies (decided meanwhile) is dropped; its decider sees it was not taken.
     await approvals.decide({ ...request.decision, requestId: request.id }).catch(() => undefined);
     await store.clearDecision(runId, request.id).catch(() => undefined);
+  }
+
+  /**
+   * Lets the deadline of a run nobody holds end it, as it would have in a process holding it: the
+   * run is carried on here without the decision, and its timer (already due) ends it. `retry` when
+   * a live process holds it (its own timer ends it) or claimed it just now.
+   */
+  private async expire(runId: string, options: ResumeOptions): Promise<RunResult | 'retry'> {
+    const { store } = this.host;
+    if (supportsOwnership(store)) {
+      const ownership = await store.ownership(runId);
+      if (ownership?.owner && !ownerGone(ownership, leaseMs())) return 'retry';
+    }
+    try {
+      // Not let go while it waits (the deadline must be seen to end it), nor shown as waiting again.
+      const { onEvent: _shown, ...quiet } = options;
+      const handle = await this.host.resume(runId, { ...quiet, detachWhenWaiting: false });
+      return await handle.result;
+    } catch (e) {
+      if (BatonError.isInstance(e) && e.code === 'RUN_NOT_RESUMABLE') return 'retry';
+      throw e;
+    }
   }
 
   /** An edited plan a decision would approve, checked here before it is left for another process. */
@@ -162,4 +199,26 @@ export class DecisionDesk {
     const refused = await this.host.versionRefusal(plan, manifest);
     if (refused) throw new BatonError('BAD_REQUEST', `the edited plan cannot run: ${refused}`, { runId: result.runId, retryable: false });
   }
+}
+
+/** True when a decision that arrived at `at` came after what it decides stopped waiting (`expiresAt`). */
+function missed(target: PendingApproval, at: number): boolean {
+  return target.expiresAt !== undefined && Date.parse(target.expiresAt) <= at;
+}
+
+/** What a decision decides among what waits, when it came after its deadline; errors are left to the decision itself. */
+function lateTarget(runId: string, decision: ApprovalDecision, waiting: readonly PendingApproval[], at: number): PendingApproval | undefined {
+  let target: PendingApproval;
+  try {
+    target = decisionTarget(runId, 'awaiting-approval', decision, waiting);
+  } catch {
+    return undefined;
+  }
+  return missed(target, at) ? target : undefined;
+}
+
+/** The refusal of a decision that came after its deadline (409 / exit 64, as for a run that ended). */
+function tooLate(runId: string, status: string, target: PendingApproval, ended?: RunResult): BatonError {
+  const end = ended ? `; the run ended ${ended.status}${ended.reason ? `: ${ended.reason}` : ''}` : '';
+  return notAwaiting(runId, status, `the decision came too late: ${describe(target)} waited for one until ${target.expiresAt ?? '?'} (policy.approvalTimeoutMs)${end}`);
 }

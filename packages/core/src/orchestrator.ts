@@ -203,8 +203,10 @@ export class Orchestrator {
    * once; in another live process through a request left in the journal (see `awaitDecision`);
    * when nobody holds it (its process is gone, or it was left waiting), by taking the run over
    * here, journaling the decision and carrying it on (`options` apply to that).
-   * @throws BatonError `NOT_AWAITING_APPROVAL` when nothing, or not what it names, waits (409 / exit 64);
-   * `BAD_REQUEST` for an edited plan that would not run (the run keeps waiting); `RUN_NOT_FOUND`.
+   * @throws BatonError `NOT_AWAITING_APPROVAL` when nothing, or not what it names, waits (409 / exit 64),
+   * or the decision came after its deadline (`policy.approvalTimeoutMs`; a run nobody held is ended
+   * here as the deadline ends it); `BAD_REQUEST` for an edited plan that would not run (the run keeps
+   * waiting); `RUN_NOT_FOUND`.
    */
   decide(runId: string, decision: ApprovalDecision, options: ResumeOptions = {}): Promise<DecisionOutcome> {
     return this.desk.decide(runId, decision, options);

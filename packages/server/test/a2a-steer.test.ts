@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataOf, dataPart, textOf, textPart } from '../src/a2a/a2a-agent.ts';
 import type { PendingApproval, RunResult } from '../../core/src/core/types.ts';
 import { scriptedAgent } from '../../core/src/testing/index.ts';
-import { startTestServer } from './support.ts';
+import { postJson, startTestServer } from './support.ts';
 import type { TestServer } from './support.ts';
 
 const PARAMS = { type: 'object', required: ['city'], properties: { city: { type: 'string' } } };
@@ -90,6 +90,24 @@ describe('steering a run over A2A (official @a2a-js/sdk client)', () => {
     const done = await send(client, [dataPart({ approve: true })], first.id);
     expect(done.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     expect(mailer.calls).toHaveLength(1);
+  });
+
+  it.each([
+    ['a plan that is a string', { plan: '{"tasks":[{"id":"only","agent":"flights"}]}' }],
+    ['a plan that is null', { plan: null }],
+    ['a workflow that is a number', { workflow: 5 }],
+    ['an empty workflow', { workflow: '' }],
+  ])('rejects %s beside a goal as POST /v1/runs does, in the same words, and starts no run', async (_, bad) => {
+    const client = await new ClientFactory().createFromUrl(tasks.url);
+    const runs = async (): Promise<number> => ((await (await fetch(`${tasks.url}/v1/runs?limit=100`)).json()) as { runs: unknown[] }).runs.length;
+    const before = await runs();
+    const task = await send(client, [textPart('an itinerary'), dataPart({ params: { city: 'Faro' }, ...bad })]);
+    expect(task.status?.state).toBe(TaskState.TASK_STATE_REJECTED);
+    const http = (await (await postJson(`${tasks.url}/v1/runs`, { goal: 'an itinerary', params: { city: 'Faro' }, ...bad })).json()) as { error: { message: string } };
+    const problem = http.error.message.replace(/^invalid body: /, '');
+    expect(problem).toMatch(/^(plan|workflow): /);
+    expect(textOf(task.status?.message?.parts)).toBe(`could not start the run: invalid data part: ${problem}`);
+    expect(await runs()).toBe(before);
   });
 
   it('rejects a message whose params fail the schema, naming the field', async () => {

@@ -36,12 +36,24 @@ describe('fixed plans and workflows over HTTP', () => {
     expect(result).toMatchObject({ status: 'succeeded', planner: 'workflow', goal: 'just the bookings' });
   });
 
+  it('takes a blank goal beside a workflow or a plan as a goal left out, as the library does', async () => {
+    const wf = await postJson(`${t.url}/v1/runs`, { workflow: 'quick', goal: '   ' });
+    expect(wf.status).toBe(202);
+    const result = (await waitForEnd(t.url, ((await wf.json()) as { runId: string }).runId)) as unknown as RunResult;
+    expect(result).toMatchObject({ status: 'succeeded', planner: 'workflow', goal: 'quick: Flights and hotels' });
+    const plan = await postJson(`${t.url}/v1/runs`, { plan: { tasks: [{ id: 'f', agent: 'flights' }] }, goal: '' });
+    expect(plan.status).toBe(202);
+    expect(await waitForEnd(t.url, ((await plan.json()) as { runId: string }).runId)).toMatchObject({ planner: 'fixed', goal: 'the plan given: f' });
+  });
+
   const refusals: [string, unknown, RegExp][] = [
     ['a plan naming an unknown agent', { plan: { tasks: [{ id: 'm', agent: 'mailer' }] } }, /plan\.tasks\[0\]: task "m" uses agent "mailer"/],
     ['a plan with a cycle', { plan: { tasks: [{ id: 'a', agent: 'flights', dependsOn: ['b'] }, { id: 'b', agent: 'hotels', dependsOn: ['a'] }] } }, /cycle: a → b → a/],
     ['a plan consuming an artifact nobody produces', { plan: { tasks: [{ id: 'it', agent: 'itinerary', dependsOn: [] }] } }, /task "it" consumes "flights", but no task it depends on/],
     ['an unknown workflow', { workflow: 'slow' }, /no workflow named "slow"/],
     ['neither goal, plan nor workflow', {}, /give a goal, or a plan or a workflow/],
+    ['a blank goal alone', { goal: ' \t ' }, /goal: goal must not be empty \(or give a plan or a workflow\)/],
+    ['a workflow that is not a string, in the words of the library', { workflow: 5 }, /^invalid body: workflow: workflow must be a string: the name of one of the manifest's workflows$/],
   ];
   for (const [what, body, message] of refusals) {
     it(`answers 400 for ${what}, naming the task or field, and starts nothing`, async () => {

@@ -46,7 +46,8 @@ export function buildProgram(): Command {
     .description(
       'plan and run a goal (or run a fixed plan or workflow); prints progress on stderr and exits 0 succeeded, 2 partial, 1 failed, 130 cancelled, 3 waiting for a decision (no terminal to ask in)',
     )
-    .argument('[goal]', 'what you want, in plain language (optional with --plan or --workflow)', parseGoal)
+    // Not parseGoal: a blank goal is a goal left out, which --plan or --workflow allows (runInputs decides).
+    .argument('[goal]', 'what you want, in plain language (optional with --plan or --workflow)')
     .addOption(manifestOption())
     .addOption(storeOption())
     .addOption(plannerOption())

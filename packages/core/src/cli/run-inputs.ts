@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { setOwn } from '../core/artifact-names.ts';
+import { MAX_JSON_DEPTH } from '../core/defaults.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { RunOptions } from '../orchestrator.ts';
 
@@ -28,11 +30,19 @@ export async function readDocument(file: string, option: string): Promise<unknow
   } catch (e) {
     throw new BatonError('BAD_REQUEST', `${option} ${file}: cannot read ${where}: ${errorMessage(e)}`, { retryable: false });
   }
+  // JSON first: the YAML parser recurses, and overflows its stack on JSON nested a few hundred
+  // levels deep that Baton takes (up to MAX_JSON_DEPTH, checked where the value is used).
   try {
-    // YAML is a superset of JSON: one parser reads both.
+    return JSON.parse(text) as unknown;
+  } catch {
+    // Not JSON: YAML, or neither.
+  }
+  try {
     return parseYaml(text, { prettyErrors: true });
   } catch (e) {
-    throw new BatonError('BAD_REQUEST', `${option} ${file}: ${where} is neither JSON nor YAML: ${(errorMessage(e).split('\n')[0] ?? '').replace(/:$/, '')}`, { retryable: false });
+    // The YAML parser reports its own stack overflow as a parse error at the point it gave up.
+    const why = errorMessage(e).includes('Maximum call stack size exceeded') ? `its YAML nests too deeply to be read (as JSON it may nest up to ${MAX_JSON_DEPTH} levels)` : (errorMessage(e).split('\n')[0] ?? '').replace(/:$/, '');
+    throw new BatonError('BAD_REQUEST', `${option} ${file}: ${where} is neither JSON nor YAML: ${why}`, { retryable: false });
   }
 }
 
@@ -58,26 +68,29 @@ export async function runParams(pairs: readonly string[] | undefined, file: stri
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
       throw new BatonError('BAD_REQUEST', `--params ${file}: expected a mapping of parameter names to values, e.g. {"city": "Lisbon"}`, { retryable: false });
     }
-    Object.assign(params, doc);
+    // Set as own entries, so a key such as `__proto__` reaches the check (and its refusal) as the library's does.
+    for (const [key, value] of Object.entries(doc)) setOwn(params, key, value);
   }
   for (const pair of pairs ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new BatonError('BAD_REQUEST', `--param ${JSON.stringify(pair)}: expected KEY=VALUE, e.g. --param city=Lisbon or --param days=3`, { retryable: false });
-    params[pair.slice(0, eq)] = paramValue(pair.slice(eq + 1));
+    setOwn(params, pair.slice(0, eq), paramValue(pair.slice(eq + 1)));
   }
   return params;
 }
 
 /**
  * What `baton run` gives the orchestrator besides the goal: parameters, a plan file, a workflow.
- * A goal is needed unless a plan or a workflow is given.
+ * A goal is needed unless a plan or a workflow is given; a blank one counts as left out (DESIGN
+ * section 9), as in the library.
  */
 export async function runInputs(
   goal: string | undefined,
   opts: { param?: string[]; params?: string; plan?: string; workflow?: string },
 ): Promise<Pick<RunOptions, 'params' | 'plan' | 'workflow'>> {
   if (!goal?.trim() && opts.plan === undefined && opts.workflow === undefined) {
-    throw new BatonError('BAD_REQUEST', 'baton run needs a goal ("what you want, in plain language"), or --plan FILE or --workflow NAME', { retryable: false });
+    const why = goal === undefined ? 'baton run needs a goal ("what you want, in plain language")' : 'the goal is empty: say what you want in plain language, e.g. "Q2 sales report by region"';
+    throw new BatonError('BAD_REQUEST', `${why}, or --plan FILE or --workflow NAME`, { retryable: false });
   }
   if (opts.plan === '-' && opts.params === '-') throw new BatonError('BAD_REQUEST', '--plan and --params cannot both read stdin (-): give one of them as a file', { retryable: false });
   const params = await runParams(opts.param, opts.params);

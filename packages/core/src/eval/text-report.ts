@@ -1,5 +1,6 @@
 /** The plain-text report of a suite: what differed in each failing case, then one summary line. */
 import { basename } from 'node:path';
+import { visibleText as visible } from '../core/visible-text.ts';
 import type { CaseReport, EvalReport } from './types.ts';
 
 export interface TextReportOptions {
@@ -24,28 +25,30 @@ export function formatReport(report: EvalReport, options: TextReportOptions = {}
   const lines: string[] = [];
   for (const c of report.cases) {
     if (c.outcome === 'failed') lines.push(...describeFailure(c, report, paint), '');
-    else if (c.outcome === 'skipped') lines.push(`${paint.yellow('○')} ${c.name}${where(c, report)}: ${c.skipped ?? 'skipped'}`);
-    else if (options.all) lines.push(`${paint.green('✔')} ${c.name} ${paint.dim(`(${c.durationMs} ms)`)}`);
+    else if (c.outcome === 'skipped') lines.push(`${paint.yellow('○')} ${visible(c.name)}${where(c, report)}: ${visible(c.skipped ?? 'skipped')}`);
+    else if (options.all) lines.push(`${paint.green('✔')} ${visible(c.name)} ${paint.dim(`(${c.durationMs} ms)`)}`);
   }
   if (lines.length > 0 && lines.at(-1) !== '') lines.push('');
   lines.push(summaryLine(report, options.label));
   return `${lines.join('\n')}\n`;
 }
 
+// Names, goals and messages come from suites, manifests, agents and models: printed with their
+// control characters made visible (see visibleText).
 function describeFailure(c: CaseReport, report: EvalReport, paint: typeof plain): string[] {
-  const lines = [`${paint.red('✖')} ${c.name}${where(c, report)}`];
-  if (c.goal !== undefined) lines.push(`    goal: ${c.goal}`);
-  if (c.agent !== undefined) lines.push(`    agent: ${c.agent}`);
-  for (const d of c.differences) lines.push(`    ${d.expectation}: ${d.message}`);
-  if (c.planAgents) lines.push(paint.dim(`    planned: ${c.planAgents.join(', ') || '(nothing)'}${c.planner && c.planner !== report.planner ? ` (by the ${c.planner} planner)` : ''}`));
-  for (const note of c.planNotes ?? []) lines.push(paint.dim(`    note: ${note}`));
+  const lines = [`${paint.red('✖')} ${visible(c.name)}${where(c, report)}`];
+  if (c.goal !== undefined) lines.push(`    goal: ${visible(c.goal)}`);
+  if (c.agent !== undefined) lines.push(`    agent: ${visible(c.agent)}`);
+  for (const d of c.differences) lines.push(`    ${d.expectation}: ${visible(d.message)}`);
+  if (c.planAgents) lines.push(paint.dim(`    planned: ${visible(c.planAgents.join(', ')) || '(nothing)'}${c.planner && c.planner !== report.planner ? ` (by the ${c.planner} planner)` : ''}`));
+  for (const note of c.planNotes ?? []) lines.push(paint.dim(`    note: ${visible(note)}`));
   if (c.status !== undefined && !c.differences.some((d) => d.expectation === 'status')) {
-    lines.push(paint.dim(`    run: ${c.status}${c.reason ? `: ${c.reason}` : ''}`));
+    lines.push(paint.dim(`    run: ${c.status}${c.reason ? `: ${visible(c.reason)}` : ''}`));
   }
-  if (c.skipped !== undefined) lines.push(paint.dim(`    also: ${c.skipped}`));
+  if (c.skipped !== undefined) lines.push(paint.dim(`    also: ${visible(c.skipped)}`));
   return lines;
 }
 
 function where(c: CaseReport, report: EvalReport): string {
-  return c.line !== undefined && report.file !== undefined ? ` (${basename(report.file)}:${c.line})` : '';
+  return c.line !== undefined && report.file !== undefined ? ` (${visible(basename(report.file))}:${c.line})` : '';
 }

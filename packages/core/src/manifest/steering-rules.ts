@@ -11,10 +11,14 @@ import { compileSchemaWithDefaults } from '../validation/schema-compiler.ts';
 import { describeValue } from './describe.ts';
 import type { Finding } from './findings.ts';
 import { asRecord, isRecord } from './lenient.ts';
+import { checkParamsDeclarations } from './params-rules.ts';
 import { AGENT_NAME_PATTERN } from './agent-names.ts';
 import type { ParsedWorkflow } from './schema.ts';
 
-/** Checks `orchestrator.params`: a JSON Schema of `type: object` that compiles. */
+/**
+ * Checks `orchestrator.params`: a JSON Schema of `type: object` that compiles, whose defaults fit
+ * their properties and whose required parameters a run can give.
+ */
 export function checkParamsSchema(manifest: unknown): Finding[] {
   const params = asRecord(asRecord(manifest)['orchestrator'])['params'];
   if (!isRecord(params)) return [];
@@ -29,8 +33,9 @@ export function checkParamsSchema(manifest: unknown): Finding[] {
     compileSchemaWithDefaults(params);
   } catch (e) {
     findings.push({ path: ['orchestrator', 'params'], message: `not a valid JSON Schema: ${errorMessage(e)}` });
+    return findings;
   }
-  return findings;
+  return [...findings, ...checkParamsDeclarations(params)];
 }
 
 /** Workflow names read like agent names: they are typed on command lines. */

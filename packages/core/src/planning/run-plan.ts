@@ -13,16 +13,20 @@ export interface FixedRunPlan {
   goal: string;
 }
 
+/** Why a `workflow` that is not a string is refused, in the library and over HTTP and A2A alike. */
+export const WORKFLOW_NOT_A_NAME = "workflow must be a string: the name of one of the manifest's workflows";
+
 /**
  * The fixed plan of a run started with `plan` or `workflow` (undefined with neither): checked
  * before anything is journaled.
- * @throws BatonError `BAD_REQUEST`: both given, an unknown workflow, a plan that cannot run.
+ * @throws BatonError `BAD_REQUEST`: both given, a workflow that is not a name or is unknown, a plan that cannot run.
  */
 export function fixedPlanFor(manifest: Manifest, options: { plan?: object; workflow?: string }): FixedRunPlan | undefined {
   if (options.plan !== undefined && options.workflow !== undefined) {
     throw new BatonError('BAD_REQUEST', 'give a run a plan or a workflow, not both', { retryable: false });
   }
   if (options.workflow !== undefined) {
+    if (typeof options.workflow !== 'string') throw new BatonError('BAD_REQUEST', `workflow: ${WORKFLOW_NOT_A_NAME}`, { retryable: false });
     const workflows = manifest.workflows ?? {};
     const w = ownValue(workflows, options.workflow);
     if (!w) {

@@ -24,15 +24,45 @@ const closed = new WeakMap<JsonSchema, JsonSchema>();
 const tooDeep: LocatedParamProblem = { path: [], message: `the parameters nest arrays and objects more than ${MAX_JSON_DEPTH} levels deep, past what Baton takes` };
 
 /**
- * The schema parameters are checked against: the manifest's `orchestrator.params`, where a schema
- * that says nothing about other properties refuses them (a misspelt parameter is a mistake to
- * report, not a value to ignore). Made once per schema object, so ajv compiles it once.
+ * Keywords of a schema's top level that let properties other than those of its `properties` in
+ * (or declare them elsewhere): a schema with one of them is taken as written, not closed.
+ */
+const OPENING_KEYWORDS = [
+  'additionalProperties',
+  'unevaluatedProperties',
+  'patternProperties',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  '$ref',
+  '$dynamicRef',
+  '$recursiveRef',
+  'if',
+  'then',
+  'else',
+  'dependentSchemas',
+  'dependencies',
+] as const;
+
+/**
+ * True when a parameters schema names every parameter in its top-level `properties` (no
+ * composition, reference, conditional or pattern keyword there): such a schema refuses any other
+ * parameter, as a misspelt one. Other schemas are checked as written.
+ */
+export function namesEveryParam(schema: JsonSchema): boolean {
+  return !OPENING_KEYWORDS.some((k) => k in schema);
+}
+
+/**
+ * The schema parameters are checked against: the manifest's `orchestrator.params`, closed to
+ * other properties when it names every parameter (see {@link namesEveryParam}): a misspelt
+ * parameter is a mistake to report, not a value to ignore. Made once per schema object, so ajv
+ * compiles it once.
  */
 function checkedSchema(schema: JsonSchema): JsonSchema {
   let c = closed.get(schema);
   if (!c) {
-    const open = 'additionalProperties' in schema || 'unevaluatedProperties' in schema || 'patternProperties' in schema;
-    c = open ? schema : { ...schema, additionalProperties: false };
+    c = namesEveryParam(schema) ? { ...schema, additionalProperties: false } : schema;
     closed.set(schema, c);
   }
   return c;

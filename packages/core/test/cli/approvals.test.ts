@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/core/types.ts';
-import { baton, batonInTerminal, calls, ownerPid, scratch, STEER, until } from './steer-support.ts';
+import { baton, batonInTerminal, calls, ownerPid, scratch, STEER, steerVariant, until } from './steer-support.ts';
 
 const PLAN_APPROVAL = path.join(STEER, 'plan-approval.yaml');
 const city = ['--param', 'city=Lisbon'];
@@ -93,6 +93,22 @@ describe('approval through the real CLI', () => {
     const again = await baton(['runs', 'approve', '--store', s.store, waiting.runId]).done;
     expect(again.code).toBe(64);
     expect(again.stderr).toMatch(new RegExp(`run ${waiting.runId} \\((partial|failed)\\): it ended (partial|failed): nothing waits for a decision`));
+  });
+
+  it('refuses an approval given after policy.approvalTimeoutMs (exit 64) and ends the run failed, as the deadline does', async () => {
+    const s = scratch();
+    const manifest = steerVariant(s.dir, 'deadline.yaml', (yaml) => yaml.replace('approval: plan,', 'approval: plan, approvalTimeoutMs: 1000,'), 'plan-approval.yaml');
+    const run = await baton(['run', '--json', '-m', manifest, '--store', s.store, '--out', s.out, ...city, 'an itinerary'], { BATON_TEST_LOG: s.log }).done;
+    expect(run.code).toBe(3);
+    const waiting = JSON.parse(run.stdout) as RunResult;
+    const expiresAt = Date.parse(waiting.awaiting![0]!.expiresAt!);
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 200));
+    const late = await baton(['runs', 'approve', '--json', '--store', s.store, waiting.runId], { BATON_TEST_LOG: s.log }).done;
+    expect(late.code).toBe(64);
+    expect(late.stderr).toContain(`run ${waiting.runId} (failed): the decision came too late: the plan waited for one until ${waiting.awaiting![0]!.expiresAt!}`);
+    const result = await shown(s.store, waiting.runId);
+    expect(result).toMatchObject({ status: 'failed', reason: 'no decision on the plan within 1000 ms (policy.approvalTimeoutMs)', approvals: [] });
+    expect(calls(s.log)).toEqual([]);
   });
 
   it('refuses an edited plan that fails validation (exit 64, the run keeps waiting), then runs the edited plan approved', async () => {

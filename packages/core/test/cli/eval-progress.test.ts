@@ -36,4 +36,22 @@ describe('eval progress', () => {
     view.finish();
     expect(text()).toBe('✔ hotels only (3ms)\n✖ wrong agents (12ms)\n');
   });
+
+  it('shows the control characters of suite and case names and of messages as escapes, in a terminal or not', () => {
+    const nasty: CaseReport = { ...failed, name: 'x\u001b[2J\u009b', differences: [{ expectation: 'agents', message: 'y\u001b[31m\nz' }] };
+    const tty = stream(true);
+    const live = new EvalProgressView(tty.out);
+    live.onStart({ suite: 's\u001b[0m', cases: 1, planner: 'builtin', manifest: '/m.yaml' });
+    live.onProgress(progress(0, ['x\u001b[2J']));
+    live.onProgress(progress(1, [], nasty));
+    live.finish();
+    const log = stream(false);
+    new EvalProgressView(log.out).onProgress(progress(1, [], nasty));
+    // Only the view's own sequences (clearing its line, its colours) remain: the names' [2J and CSI do not.
+    expect(tty.text().replaceAll('\r\u001b[2K', '').replace(/\u001b\[\d+m/g, '')).not.toMatch(/[\u001b\u009b]/);
+    expect(tty.text()).toContain('s\\u001b[0m: 1 case on /m.yaml');
+    expect(tty.text()).toContain('running: x\\u001b[2J');
+    expect(tty.text()).toContain('✖ x\\u001b[2J\\u009b: y\\u001b[31m\\nz\n');
+    expect(log.text()).toBe('✖ x\\u001b[2J\\u009b (12ms)\n');
+  });
 });

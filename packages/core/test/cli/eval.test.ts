@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
@@ -64,6 +64,18 @@ describe('baton eval', () => {
     expect(XMLValidator.validate(xml)).toBe(true);
     expect(xml.match(/<failure /g)).toHaveLength(4);
     expect(xml.match(/<skipped /g)).toHaveLength(1);
+  });
+
+  it('shows the control characters of suite and case names (ANSI escapes, C1, line breaks) instead of printing them raw', async () => {
+    const suite = path.join(tmp, 'escapes.yaml');
+    const name = '\\e[2J\\e[32m✔ FAKE PASS\\e[0m\\x9b31m\\nfake line';
+    writeFileSync(suite, [`suite: "esc\\e[31m"`, `manifest: ${path.join(evalDir, 'baton.yaml')}`, 'cases:', `  - name: "${name}"`, '    goal: Just find me hotel options in Lisbon', '    run: false', '    expect: { agents: [flights] }'].join('\n'));
+    const r = await baton(['eval', suite]);
+    expect(r.code).toBe(1);
+    for (const out of [r.stdout, r.stderr]) expect(out).not.toMatch(/[\u001b\u009b]/);
+    expect(r.stderr).toContain('eval esc\\u001b[31m: 1 case on');
+    expect(r.stderr).toContain('✖ \\u001b[2J\\u001b[32m✔ FAKE PASS\\u001b[0m\\u009b31m\\nfake line (');
+    expect(r.stdout).toContain('✖ \\u001b[2J\\u001b[32m✔ FAKE PASS\\u001b[0m\\u009b31m\\nfake line (escapes.yaml:4)\n    goal: Just find me hotel options in Lisbon\n');
   });
 
   it('exits 64 for a bad suite, naming file, line and field; and for a bad --concurrency', async () => {

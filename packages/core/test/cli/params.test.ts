@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/core/types.ts';
-import { baton, calls, scratch } from './steer-support.ts';
+import { baton, calls, scratch, steerVariant } from './steer-support.ts';
 
 describe('baton run --param / --params (the real CLI)', () => {
   it('hands typed parameters to every agent, journals them and shows them in runs show', async () => {
@@ -28,6 +28,50 @@ describe('baton run --param / --params (the real CLI)', () => {
     const fromStdin = await baton(['run', '--json', '--store', s.store, '--out', s.out, '--params', '-', '--param', 'city=1999 Lisbon', 'an itinerary'], {}, '{"city": "Faro"}').done;
     expect(fromStdin.code).toBe(0);
     expect((JSON.parse(fromStdin.stdout) as RunResult).params).toEqual({ city: '1999 Lisbon', days: 3 });
+  });
+
+  it('refuses a parameter named __proto__ from --param, a --params file or stdin, as the library does (not dropped)', async () => {
+    const s = scratch();
+    const file = path.join(s.dir, 'proto.json');
+    writeFileSync(file, '{"city": "Lisbon", "__proto__": {"x": 1}}');
+    const yaml = path.join(s.dir, 'proto.yaml');
+    writeFileSync(yaml, 'city: Lisbon\n__proto__: { x: 1 }\n');
+    const refusal = /params\.__proto__: unknown parameter "__proto__"; the parameters are: city, days/;
+    const ways: [string[], string | undefined][] = [
+      [['--param', 'city=Lisbon', '--param', '__proto__={"x":1}'], undefined],
+      [['--param', 'city=Lisbon', '--param', '__proto__=plain'], undefined],
+      [['--params', file], undefined],
+      [['--params', yaml], undefined],
+      [['--params', '-'], '{"city": "Lisbon", "__proto__": {"x": 1}}'],
+    ];
+    const runs = await Promise.all(ways.map(([args, stdin]) => baton(['run', '--store', 'memory', '--out', s.out, ...args, 'an itinerary'], { BATON_TEST_LOG: s.log }, stdin).done));
+    runs.forEach((r, i) => {
+      expect({ args: ways[i]![0], code: r.code }).toEqual({ args: ways[i]![0], code: 64 });
+      expect(r.stderr).toMatch(refusal);
+    });
+    expect(calls(s.log)).toEqual([]);
+  });
+
+  it('reads a --params JSON file nested up to 1,000 levels deep, and refuses a deeper one as --param does', async () => {
+    const s = scratch();
+    const manifest = steerVariant(s.dir, 'deep.yaml', (yaml) => yaml.replace('      days:', '      trail: { type: array }\n      days:'));
+    const deep = (levels: number): string => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    const file = path.join(s.dir, 'deep.json');
+    writeFileSync(file, `{"city": "Lisbon", "trail": ${deep(900)}}`);
+    const r = await baton(['run', '--json', '-m', manifest, '--store', s.store, '--out', s.out, '--plan', '-', '--params', file], {}, '{"tasks": [{"id": "f", "agent": "flights"}]}').done;
+    expect(r.stderr).not.toContain('neither JSON nor YAML');
+    expect(r.code).toBe(0);
+    let trail = (JSON.parse(r.stdout) as RunResult).params['trail'];
+    let levels = 0;
+    for (; Array.isArray(trail); levels++) trail = trail[0];
+    expect(levels).toBe(900);
+    writeFileSync(file, `{"city": "Lisbon", "trail": ${deep(1_001)}}`);
+    const fromFile = await baton(['run', '-m', manifest, '--store', s.store, '--out', s.out, '--workflow', 'quick', '--params', file]).done;
+    const fromParam = await baton(['run', '-m', manifest, '--store', s.store, '--out', s.out, '--workflow', 'quick', '--param', 'city=Lisbon', '--param', `trail=${deep(1_001)}`]).done;
+    expect([fromFile.code, fromParam.code]).toEqual([64, 64]);
+    const tooDeep = 'params: the parameters nest arrays and objects more than 1000 levels deep, past what Baton takes';
+    expect(fromFile.stderr).toContain(tooDeep);
+    expect(fromParam.stderr).toContain(tooDeep);
   });
 
   const refusals: [string, string[], RegExp[]][] = [

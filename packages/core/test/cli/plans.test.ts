@@ -34,6 +34,14 @@ describe('baton run --plan / --workflow (the real CLI)', () => {
     expect(result.deliverable.artifacts['itinerary']).toEqual({ by: 'itinerary', params: { city: 'Porto', days: 3 }, inputs: ['flights', 'hotels'] });
   });
 
+  it('takes a blank goal beside --workflow as a goal left out, as the library does', async () => {
+    const s = scratch();
+    const r = await baton(['run', '--json', '--store', s.store, '--out', s.out, '--workflow', 'quick', '--param', 'city=Faro', ' \t ']).done;
+    expect(r.stderr).not.toContain('the goal is empty');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout) as RunResult).toMatchObject({ status: 'succeeded', planner: 'workflow', goal: 'quick: Flights and hotels only' });
+  });
+
   it('runs a workflow of the manifest with parameters', async () => {
     const s = scratch();
     const r = await baton(['run', '--json', '--store', s.store, '--out', s.out, '--workflow', 'quick', '--param', 'city=Faro'], { BATON_TEST_LOG: s.log }).done;

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BATON_BIN, CORE_FIXTURES } from '../support/paths.ts';
@@ -35,6 +35,16 @@ export function baton(args: string[], env: Record<string, string> = {}, stdin?: 
 export function scratch(): { dir: string; store: string; out: string; log: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'baton-steer-'));
   return { dir, store: path.join(dir, 'journal.db'), out: path.join(dir, 'out'), log: path.join(dir, 'calls.log') };
+}
+
+/**
+ * A variant of a steering fixture's manifest (`baton.yaml`, `plan-approval.yaml`) written into
+ * `dir` as `name`, its text changed by `edit`, with its agents' commands still the fixture's.
+ */
+export function steerVariant(dir: string, name: string, edit: (yaml: string) => string, base = 'baton.yaml'): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, edit(readFileSync(path.join(STEER, base), 'utf8')).replaceAll('agents/record.mjs', path.join(STEER, 'agents/record.mjs')));
+  return file;
 }
 
 /** One line of the call log the fixture's agents write. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SuiteError, runEvalSuite } from '../../src/testing/index.ts';
 import type { EvalSuiteInput } from '../../src/testing/index.ts';
+import { REPO_ROOT } from '../support/paths.ts';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/eval');
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-suites-'));
@@ -126,6 +127,20 @@ describe('loading a suite', () => {
       { line: 7, path: 'cases[1].params.city', message: 'missing required parameter "city" (expected a string)' },
       { line: 17, path: 'cases[3].params.tag', message: 'unknown parameter "tag" (did you mean "tags"?); the parameters are: city, tags' },
     ]);
+  });
+
+  it('refuses plan-case params for an orchestrator without parameters, as docs/evals.md says of its own example', async () => {
+    const doc = readFileSync(path.join(REPO_ROOT, 'docs/evals.md'), 'utf8');
+    const suite = /```yaml\n(suite: trips\n[\s\S]*?)```/.exec(doc)?.[1];
+    const said = /^ {2}evals\/trips\.yaml:(\d+):(\d+): cases\[1\]\.params\.nights: (.+) in \/abs\/baton\.yaml\)$/m.exec(doc);
+    expect(suite).toBeDefined();
+    expect(said, 'docs/evals.md shows the refusal of its example').not.toBeNull();
+    const manifest = path.join(fixtures, 'baton.yaml');
+    const file = path.join(tmp, 'docs-example.yaml');
+    writeFileSync(file, suite!.replace(/^manifest: .*$/m, `manifest: ${manifest}`));
+    const error = (await runEvalSuite(file).catch((e: unknown) => e)) as SuiteError;
+    expect(error).toBeInstanceOf(SuiteError);
+    expect(error.problems.find((p) => p.path === 'cases[1].params.nights')).toMatchObject({ line: Number(said![1]), column: Number(said![2]), message: `${said![3]} in ${manifest})` });
   });
 
   it('refuses an artifact, input or parameter named __proto__, as it does constructor', async () => {

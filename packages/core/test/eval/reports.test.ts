@@ -40,12 +40,29 @@ describe('reports', () => {
     const text = formatReport(report);
     const lines = text.trimEnd().split('\n');
     expect(lines.at(-1)).toBe('eval: 1 passed, 1 failed, 1 skipped');
-    expect(text).toContain(`✖ bad ${nasty.split('\n')[0]}`);
+    expect(text).toContain('✖ bad a <b> & "c" \'d\' ]]> \\u0001 \uD800 end\\nsecond line (trips.yaml:9)\n');
     expect(text).toContain('    exclude: flights was planned');
     expect(text).toContain('    status: expected succeeded, got partial');
     expect(text).toContain('○ judged: rubric not judged: no model');
     expect(text).not.toContain('ok');
     expect(summaryLine({ passed: 3, failed: 0, skipped: 0 })).toBe('eval: 3 passed, 0 failed');
+  });
+
+  it('shows control characters (C0, ESC, DEL, C1) of names and messages as escapes: nothing a terminal would act on', () => {
+    const ansi = '\u001b[2J\u001b[32m✔ FAKE\u001b[0m\u009b1m\u007f\t\r';
+    const escaped = '\\u001b[2J\\u001b[32m✔ FAKE\\u001b[0m\\u009b1m\\u007f\\t\\r';
+    const text = formatReport({
+      ...report,
+      cases: [
+        { name: `failed ${ansi}`, outcome: 'failed', passed: false, durationMs: 1, goal: `goal ${ansi}`, differences: [{ expectation: 'status', message: `message ${ansi}` }], status: 'failed', planNotes: [`note ${ansi}`] },
+        { name: `skipped ${ansi}`, outcome: 'skipped', passed: true, durationMs: 1, differences: [], skipped: `why ${ansi}` },
+        { name: `passed ${ansi}`, outcome: 'passed', passed: true, durationMs: 1, differences: [] },
+      ],
+    }, { all: true });
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    for (const line of [`✖ failed ${escaped}`, `    goal: goal ${escaped}`, `    status: message ${escaped}`, `    note: note ${escaped}`, `○ skipped ${escaped}: why ${escaped}`, `✔ passed ${escaped} (1 ms)`]) {
+      expect(text.split('\n')).toContain(line);
+    }
   });
 
   it('writes JUnit XML that parses back, with failures, skips and odd characters escaped', () => {

@@ -20,6 +20,30 @@ describe('orchestrator.params in a manifest', () => {
     ]);
   });
 
+  it('refuses a default its own property schema refuses, naming the file, line and field', async () => {
+    const problems = await problemsOf(
+      parse(withOrchestrator('  params:', '    type: object', '    properties:', '      days: { type: integer, default: three }', '      range:', '        type: object', '        properties: { from: { type: string, minLength: 4, default: "1" } }')),
+    );
+    expect(problems).toEqual([
+      expect.objectContaining({ file: '/p/baton.yaml', path: 'orchestrator.params.properties.days.default', line: 9, message: 'the default "three" does not fit its own schema (must be integer): every run that leaves "days" out would fail' }),
+      expect.objectContaining({ path: 'orchestrator.params.properties.range.properties.from.default', message: expect.stringContaining('(must NOT have fewer than 4 characters)') as unknown }),
+    ]);
+  });
+
+  it('refuses a required parameter not declared under properties of a closed schema, but not of one that lets others in', async () => {
+    const problems = await problemsOf(parse(withOrchestrator('  params:', '    type: object', '    required: [city, ghost]', '    properties: { city: { type: string }, host: { type: string } }')));
+    expect(problems).toEqual([
+      expect.objectContaining({
+        file: '/p/baton.yaml',
+        path: 'orchestrator.params.required[1]',
+        line: 8,
+        message: '"ghost" is required but not declared under properties (did you mean "host"?), so it would be refused as an unknown parameter and no run could start; the parameters are: city, host',
+      }),
+    ]);
+    const open = await parse(withOrchestrator('  params:', '    type: object', '    required: [ghost]', '    additionalProperties: { type: integer }'));
+    expect(open.orchestrator.params?.['required']).toEqual(['ghost']);
+  });
+
   it('refuses a schema that does not compile', async () => {
     const problems = await problemsOf(parse(withOrchestrator('  params:', '    type: object', '    properties: { days: { type: integr } }')));
     expect(problems).toEqual([expect.objectContaining({ path: 'orchestrator.params', message: expect.stringContaining('not a valid JSON Schema') as unknown })]);

@@ -238,6 +238,24 @@ describe('decisions from another process, and runs let go while they wait', () =
     expect(calls(other.agents.flights)).toBe(0);
   });
 
+  it('refuses a decision that comes after the deadline of a run nobody holds, and ends the run as the deadline does', async () => {
+    const store = new MemoryRunStore();
+    const first = trip({ policy: { approval: 'plan', approvalTimeoutMs: 150 }, store, mailer: undefined });
+    const waiting = await first.orchestrator.start('an itinerary', { detachWhenWaiting: true }).result;
+    expect(waiting.status).toBe('awaiting-approval');
+    await new Promise((r) => setTimeout(r, 300));
+    const second = trip({ policy: { approval: 'plan', approvalTimeoutMs: 150 }, store, mailer: undefined });
+    const refused = await second.orchestrator.decide(waiting.runId, { decision: 'approved', by: 'late' }).catch((e: unknown) => e);
+    expect(BatonError.isInstance(refused) && refused.code).toBe('NOT_AWAITING_APPROVAL');
+    expect(String((refused as Error).message)).toMatch(/\(failed\): the decision came too late: the plan waited for one until .+; the run ended failed: no decision on the plan within 150 ms \(policy\.approvalTimeoutMs\)$/);
+    const ended = (await second.orchestrator.decide(waiting.runId, { decision: 'approved', by: 'later' }).catch((e: unknown) => e)) as Error;
+    expect(ended.message).toContain('it ended failed: nothing waits for a decision');
+    const events = await store.readEvents(waiting.runId);
+    expect(events.some((e) => e.type === 'approval.decided')).toBe(false);
+    expect(events.at(-1)).toMatchObject({ type: 'run.ended', status: 'failed', reason: 'no decision on the plan within 150 ms (policy.approvalTimeoutMs)' });
+    expect(calls(second.agents.flights)).toBe(0);
+  });
+
   it('waits again after a takeover, with the journaled deadline', async () => {
     const store = new MemoryRunStore();
     const first = trip({ policy: { approval: 'plan', approvalTimeoutMs: 400 }, store, mailer: undefined });

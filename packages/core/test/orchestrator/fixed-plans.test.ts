@@ -77,6 +77,16 @@ describe('fixed plans and workflows', () => {
     expect(await store.listRuns()).toEqual([]);
   });
 
+  it('refuses a workflow that is not a string (JavaScript callers) as a BAD_REQUEST, in the words HTTP uses', async () => {
+    const { orchestrator, store } = trips();
+    for (const workflow of [5, null, {}, ['quick']]) {
+      const e = thrown(() => orchestrator.start('', { workflow } as unknown as { workflow: string }));
+      expect(e.code).toBe('BAD_REQUEST');
+      expect(e.message).toBe("workflow: workflow must be a string: the name of one of the manifest's workflows");
+    }
+    expect(await store.listRuns()).toEqual([]);
+  });
+
   it('refuses workflows and agents named like what every object inherits, as any unknown name', async () => {
     const { orchestrator, store } = trips();
     for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {

@@ -69,6 +69,20 @@ describe('run parameters', () => {
     expect(resolveParams(manifest({ ...TRIP, additionalProperties: true }), { city: 'Porto', extra: 1 })).toMatchObject({ city: 'Porto', extra: 1 });
   });
 
+  it('takes a schema that declares parameters through composition as written: allOf, $ref, if/then', () => {
+    const allOf: JsonSchema = { type: 'object', allOf: [{ properties: { a: { type: 'string' } } }] };
+    expect(resolveParams(manifest(allOf), { a: 'x' })).toEqual({ a: 'x' });
+    const byRef: JsonSchema = { type: 'object', $ref: '#/$defs/P', $defs: { P: { type: 'object', properties: { city: { type: 'string', default: 'Porto' } } } } };
+    expect(resolveParams(manifest(byRef), { city: 'Lisbon' })).toEqual({ city: 'Lisbon' });
+    expect(problemsOf(() => resolveParams(manifest(byRef), { city: 5 })).problems).toEqual([{ field: 'params.city', message: 'expected a string, got number 5' }]);
+    const conditional: JsonSchema = { type: 'object', properties: { kind: { type: 'string' } }, if: { properties: { kind: { const: 'a' } } }, then: { properties: { extra: { type: 'string' } } } };
+    expect(resolveParams(manifest(conditional), { kind: 'a', extra: 'x' })).toEqual({ kind: 'a', extra: 'x' });
+    // A plain properties schema stays closed: a misspelt name is still refused.
+    expect(problemsOf(() => resolveParams(manifest({ type: 'object', properties: { kind: { type: 'string' } } }), { knd: 'a' })).problems).toEqual([
+      { field: 'params.knd', message: 'unknown parameter "knd" (did you mean "kind"?); the parameters are: kind' },
+    ]);
+  });
+
   it('names nested fields and keyword failures', () => {
     const { problems } = problemsOf(() => resolveParams(manifest(TRIP), { city: 'Lisbon', days: 0, range: { from: 'yesterday' } }));
     expect(problems.map((p) => p.field)).toEqual(['params.days', 'params.range.from']);

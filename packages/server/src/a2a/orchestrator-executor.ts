@@ -9,6 +9,7 @@ import type { RunEvent } from 'batonjs/internal';
 import { isFinalStatus } from 'batonjs/internal';
 import type { ApprovalDecision, RunResult } from 'batonjs/internal';
 import type { Orchestrator } from 'batonjs/internal';
+import { planField, runInputField, workflowField } from '../run-input-fields.ts';
 import type { RunInputs, RunService } from '../run-service.ts';
 import { agentMessage, ANSWER, contextIdOfTask, finalArtifacts, finalStatus, readRun, runIdOfTask, waitingStatus, workingStatus } from './run-tasks.ts';
 import type { RunStatusParts, RunTaskStore } from './run-tasks.ts';
@@ -31,17 +32,24 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /**
  * What an A2A message gives a run besides its goal (DESIGN section 9), from its DataParts:
  * `{ "params": {...} }`, `{ "workflow": "name" }`, `{ "plan": {...} }` (alone or beside the goal).
+ * @throws BatonError `BAD_REQUEST` for a `plan` or `workflow` of the wrong shape, worded as `POST /v1/runs` words it.
  */
 export function runInputsOf(message: Message): RunInputs {
   const inputs: RunInputs = {};
   for (const v of dataOf(message.parts)) {
     if (!isRecord(v)) continue;
     if (v['params'] !== undefined) inputs.params = v['params'] as Record<string, unknown>;
-    if (typeof v['workflow'] === 'string') inputs.workflow = v['workflow'];
-    if (isRecord(v['plan'])) inputs.plan = v['plan'] as NonNullable<RunInputs['plan']>;
+    if (v['workflow'] !== undefined) inputs.workflow = runInputField(BAD_PART, 'workflow', workflowField, v['workflow']);
+    if (v['plan'] !== undefined) {
+      runInputField(BAD_PART, 'plan', planField, v['plan']);
+      // As sent: the orchestrator checks every key of it (zod's copy would lose a `__proto__`).
+      inputs.plan = v['plan'] as NonNullable<RunInputs['plan']>;
+    }
   }
   return inputs;
 }
+
+const BAD_PART = 'invalid data part';
 
 /** A decision sent on a task that waits: the DataPart `{ "approve": true }` or `{ "approve": false, "reason": "..." }`. */
 export function decisionOf(message: Message): ApprovalDecision | undefined {
@@ -155,7 +163,13 @@ export class OrchestratorExecutor implements AgentExecutor {
     const runId = runIdOfTask(taskId);
     if (rc.task) return this.answer(runId, rc.userMessage, out);
     const goal = goalOf(rc.userMessage);
-    const inputs = runInputsOf(rc.userMessage);
+    let inputs: RunInputs;
+    try {
+      inputs = runInputsOf(rc.userMessage);
+    } catch (e) {
+      out.status(TaskState.TASK_STATE_REJECTED, [textPart(`could not start the run: ${errorMessage(e)}`)]);
+      return;
+    }
     const fixed = inputs.plan !== undefined || inputs.workflow !== undefined;
     if ((!goal && !fixed) || goal.length > this.maxGoalLength) {
       const why = goal ? `the goal is longer than ${this.maxGoalLength} characters` : 'send the goal as a text part (or a data part { "goal": "..." }; { "params": {...} } beside it)';

@@ -5,6 +5,7 @@ import { MAX_LIST_LIMIT } from 'batonjs/internal';
 import type { ApprovalDecision } from 'batonjs/internal';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../http-errors.ts';
+import { planField, workflowField } from '../run-input-fields.ts';
 import type { RunInputs } from '../run-service.ts';
 import { parseJsonBody, parseJsonBodyAndRaw, runIdParam } from '../validation.ts';
 
@@ -15,21 +16,23 @@ export function createRunBody(maxGoalLength: number) {
       goal: z
         .string({ error: 'goal must be a string: what you want, in plain language' })
         .trim()
-        .min(1, 'goal must not be empty')
         .max(maxGoalLength, `goal must be at most ${maxGoalLength} characters`)
         .optional()
-        .describe('what you want, in plain language (optional with plan or workflow)'),
+        .describe('what you want, in plain language (optional with plan or workflow; blank counts as left out)'),
       params: z
         .record(z.string(), z.unknown(), { error: 'params must be an object of parameter names to values, e.g. {"city": "Lisbon"}' })
         .optional()
         .describe("the run's typed parameters, checked against the manifest's orchestrator.params (GET /v1/agents shows its schema)"),
-      plan: z
-        .record(z.string(), z.unknown(), { error: 'plan must be an object: the output of baton plan --json, or its plan member { "tasks": [...] }' })
+      plan: planField
         .optional()
         .describe('run exactly this plan, no planner (planner: fixed); tasks need only id and agent'),
-      workflow: z.string().min(1).max(200).optional().describe("run the manifest's workflow of this name, no planner (planner: workflow)"),
+      workflow: workflowField.optional().describe("run the manifest's workflow of this name, no planner (planner: workflow)"),
     })
-    .refine((b) => b.goal !== undefined || b.plan !== undefined || b.workflow !== undefined, { error: 'give a goal, or a plan or a workflow', path: ['goal'] });
+    // A blank goal is one left out (DESIGN section 9), as in the library: a plan or a workflow runs without one.
+    .superRefine((b, ctx) => {
+      if (b.plan !== undefined || b.workflow !== undefined || b.goal) return;
+      ctx.addIssue({ code: 'custom', message: b.goal === undefined ? 'give a goal, or a plan or a workflow' : 'goal must not be empty (or give a plan or a workflow)', path: ['goal'] });
+    });
 }
 
 /** Every status a run can have (DESIGN sections 6 and 9). */
