@@ -154,11 +154,11 @@ describe('scale-out with real processes', () => {
     await expectConsistentJournal(store, result);
   }, PROCESS_TEST_MS);
 
-  it('does not take a worker whose agent keeps its event loop busy for 20 s for lost, nor re-run its job', async () => {
+  it('does not take a worker whose agent keeps its event loop busy for 12 s (past its lock and heartbeat TTL) for lost, nor re-run its job', async () => {
     const { control, env, store } = await setup();
     // A lock shorter than the busy spell: the job's lock, like the heartbeat, is renewed off the event loop.
     const pool = await workers(2, env, control.dir, ['--lock-ms', '5000']);
-    control.spin('combine', 20_000);
+    control.spin('combine', 12_000);
     const run = orchestrator(['run', '-m', FAN_MANIFEST, '--json', GOAL], env, control.dir);
     const { code, result } = await finished(run);
 
