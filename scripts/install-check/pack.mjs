@@ -52,9 +52,13 @@ export function packAll(root, dest) {
   return packed;
 }
 
-/** Packs the package in `cwd` into `dest` (prepack builds it); npm's report of the tarball. */
+/**
+ * Packs the package in `cwd` into `dest` (prepack builds it, unless BATON_PACK_BUILT=1 says dist/ was
+ * just built from this checkout, as CI's `npm test` does); npm's report of the tarball.
+ */
 function pack(cwd, dest) {
-  const out = run('npm', ['pack', '--json', '--pack-destination', dest], { cwd, env: userEnv({ PATH: process.env.PATH }) }).stdout;
+  const built = process.env.BATON_PACK_BUILT === '1' ? ['--ignore-scripts'] : [];
+  const out = run('npm', ['pack', '--json', ...built, '--pack-destination', dest], { cwd, env: userEnv({ PATH: process.env.PATH }) }).stdout;
   const [info] = JSON.parse(out.slice(out.indexOf('[')));
   writeFileSync(path.join(dest, `${info.filename}.json`), JSON.stringify(info));
   return info;
