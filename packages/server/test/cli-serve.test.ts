@@ -13,7 +13,8 @@ function baton(args: string[], env: Record<string, string | undefined>) {
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // A process ended by a signal shows which one (and what it printed on stderr), not just null.
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? `${signal}; stderr: ${stderr.slice(-2000)}`)));
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
