@@ -45,3 +45,8 @@ export function parseDuration(value: string): number {
   }
   return ms;
 }
+
+/** `--param KEY=VALUE` (repeatable): collects the pairs in the order given. */
+export function collectParam(pair: string, previous: string[] = []): string[] {
+  return [...previous, pair];
+}

@@ -1,8 +1,6 @@
 import path from 'node:path';
 import type { RunStore } from '../core/contracts.ts';
-import { BatonError, errorMessage } from '../core/errors.ts';
 import type { Manifest } from '../core/types.ts';
-import { loadManifest } from '../manifest/index.ts';
 import { openStore } from '../store/open-store.ts';
 import { sqliteAvailable, sqliteUnavailableReason } from '../store/sqlite-driver.ts';
 
@@ -17,6 +15,8 @@ export function manifestPath(opts: CommonOptions): string {
 }
 
 export async function readManifest(opts: CommonOptions): Promise<Manifest> {
+  // Loaded here: commands that only read the journal never load the manifest's parser and schemas.
+  const { loadManifest } = await import('../manifest/index.ts');
   return loadManifest(manifestPath(opts));
 }
 
@@ -35,15 +35,4 @@ export function runJournalSpec(opts: CommonOptions): string | undefined {
   if (asked || sqliteAvailable()) return opts.store;
   process.stderr.write(`baton: warning: ${sqliteUnavailableReason()}; this run is journaled in memory only (install better-sqlite3@12, or use Node 22.13+, to keep runs)\n`);
   return 'memory';
-}
-
-/** Prints a Baton error the way a user can act on, and returns the exit code to use. */
-export function reportError(e: unknown): number {
-  if (BatonError.isInstance(e)) {
-    process.stderr.write(`baton: ${e.message}\n`);
-    const usage = ['MANIFEST_INVALID', 'MANIFEST_NOT_FOUND', 'BAD_REQUEST', 'SUITE_INVALID', 'NOT_AWAITING_APPROVAL'];
-    return usage.includes(e.code) ? 64 : 1;
-  }
-  process.stderr.write(`baton: unexpected error: ${e instanceof Error && e.stack ? e.stack : errorMessage(e)}\n`);
-  return 1;
 }

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { reportError } from './context.ts';
+import { reportError } from './report-error.ts';
 import { EXIT } from './exit-codes.ts';
 import { buildProgram } from './program.ts';
 

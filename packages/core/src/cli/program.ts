@@ -1,18 +1,20 @@
 import { Command, Option } from 'commander';
-import { agentsCheckCommand, agentsCommand } from './commands/agents.ts';
-import { agentsTestCommand } from './commands/agents-test.ts';
-import { evalCommand } from './commands/eval.ts';
-import { planCommand } from './commands/plan.ts';
-import { runCommand } from './commands/run.ts';
-import { initCommand } from './commands/init.ts';
-import { packageVersion, parseGoal } from './arguments.ts';
-import { reportError } from './context.ts';
-import { collectParam } from './run-inputs.ts';
+import type { agentsCheckCommand, agentsCommand } from './commands/agents.ts';
+import type { agentsTestCommand } from './commands/agents-test.ts';
+import type { evalCommand } from './commands/eval.ts';
+import type { planCommand } from './commands/plan.ts';
+import type { runCommand } from './commands/run.ts';
+import type { initCommand } from './commands/init.ts';
+import { collectParam, packageVersion, parseGoal } from './arguments.ts';
+import { reportError } from './report-error.ts';
 import { extraCommands } from './extra-commands.ts';
 import { optionalCommands } from './optional-commands.ts';
 import { runsCommands } from './runs-program.ts';
 
 type Action = (...args: never[]) => Promise<number>;
+
+// Each command's code is imported when it runs: `baton --version`, `--help` and the light commands
+// never load the planner, the validator, the agents or zod.
 
 /** Wraps a command so its returned number becomes the exit code and errors are reported plainly. */
 function act<A extends Action>(fn: A): (...args: Parameters<A>) => Promise<void> {
@@ -58,7 +60,7 @@ export function buildProgram(): Command {
     .option('--plan <file>', 'run exactly this plan, no planner (the output of baton plan --json, or its plan member; - for stdin)')
     .option('--workflow <name>', "run the manifest's workflow of this name, no planner")
     .option('--yes', 'approve every decision of this run up front (policy.approval, agents with approval: required)')
-    .action(act((goal: string | undefined, opts: Parameters<typeof runCommand>[1]) => runCommand(goal, opts)));
+    .action(act(async (goal: string | undefined, opts: Parameters<typeof runCommand>[1]) => (await import('./commands/run.ts')).runCommand(goal, opts)));
 
   program
     .command('plan')
@@ -67,7 +69,7 @@ export function buildProgram(): Command {
     .addOption(manifestOption())
     .addOption(plannerOption())
     .option('--json', 'print the plan as JSON')
-    .action(act((goal: string, opts: Parameters<typeof planCommand>[1]) => planCommand(goal, opts)));
+    .action(act(async (goal: string, opts: Parameters<typeof planCommand>[1]) => (await import('./commands/plan.ts')).planCommand(goal, opts)));
 
   runsCommands(program, act, { store: storeOption, manifest: manifestOption });
 
@@ -77,7 +79,7 @@ export function buildProgram(): Command {
     .argument('[dir]', 'folder to create it in (default: the current folder)', '.')
     .option('--force', 'use a folder that is not empty (existing files are never overwritten)')
     .option('--name <name>', 'package name (default: the folder name)')
-    .action(act((dir: string, opts: Parameters<typeof initCommand>[1]) => initCommand(dir, opts)));
+    .action(act(async (dir: string, opts: Parameters<typeof initCommand>[1]) => (await import('./commands/init.ts')).initCommand(dir, opts)));
 
   const agents = program.command('agents').description('the agents of a manifest');
   agents
@@ -85,12 +87,12 @@ export function buildProgram(): Command {
     .description('list the agents of a manifest')
     .addOption(manifestOption())
     .option('--json', 'print the agents as JSON')
-    .action(act((opts: Parameters<typeof agentsCommand>[0]) => agentsCommand(opts)));
+    .action(act(async (opts: Parameters<typeof agentsCommand>[0]) => (await import('./commands/agents.ts')).agentsCommand(opts)));
   agents
     .command('check')
     .description('validate the manifest and check every agent can be built')
     .addOption(manifestOption())
-    .action(act((opts: Parameters<typeof agentsCheckCommand>[0]) => agentsCheckCommand(opts)));
+    .action(act(async (opts: Parameters<typeof agentsCheckCommand>[0]) => (await import('./commands/agents.ts')).agentsCheckCommand(opts)));
 
   agents
     .command('test')
@@ -98,7 +100,7 @@ export function buildProgram(): Command {
     .argument('[names...]', 'agents to test (default: every agent with examples)')
     .addOption(manifestOption())
     .option('--json', 'print the report as JSON on stdout')
-    .action(act((names: string[], opts: Parameters<typeof agentsTestCommand>[1]) => agentsTestCommand(names, opts)));
+    .action(act(async (names: string[], opts: Parameters<typeof agentsTestCommand>[1]) => (await import('./commands/agents-test.ts')).agentsTestCommand(names, opts)));
 
   program
     .command('eval')
@@ -109,7 +111,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the report as JSON on stdout (the text goes to stderr)')
     .option('--junit <file>', 'also write the report as JUnit XML, for CI')
     .option('--concurrency <n>', 'cases run at once (default: the number of CPUs)')
-    .action(act((suite: string, opts: Parameters<typeof evalCommand>[1]) => evalCommand(suite, opts)));
+    .action(act(async (suite: string, opts: Parameters<typeof evalCommand>[1]) => (await import('./commands/eval.ts')).evalCommand(suite, opts)));
 
   optionalCommands(program, act);
   for (const add of extraCommands) add(program, act);

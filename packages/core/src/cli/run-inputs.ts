@@ -6,11 +6,6 @@ import { MAX_JSON_DEPTH } from '../core/defaults.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { RunOptions } from '../orchestrator.ts';
 
-/** `--param KEY=VALUE` (repeatable): collects the pairs in the order given. */
-export function collectParam(pair: string, previous: string[] = []): string[] {
-  return [...previous, pair];
-}
-
 /** Reads stdin to its end (for `--params -` and `--plan -`). */
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { parseDuration, RUN_STATUSES, wholeNumber } from './arguments.ts';
 import type { runCommand } from './commands/run.ts';
-import { resumeCommand } from './commands/run.ts';
-import { decideCommand } from './commands/decide.ts';
-import { runsCancelCommand, runsDeleteCommand, runsListCommand, runsPruneCommand, runsShowCommand } from './commands/runs.ts';
+import type { decideCommand } from './commands/decide.ts';
+import type { runsCancelCommand, runsDeleteCommand, runsListCommand, runsPruneCommand, runsShowCommand } from './commands/runs.ts';
 import type { ActWrapper } from './extra-commands.ts';
+
+// Each command's code loads when it runs: `baton --help` or `baton runs list` never loads the planner, the validator or the agents.
+const runsCode = () => import('./commands/runs.ts');
 
 /** `baton runs ...`: reading, resuming, cancelling and deleting the runs in the journal. */
 export function runsCommands(program: Command, act: ActWrapper, options: { store: () => Option; manifest: () => Option }): void {
@@ -19,7 +21,7 @@ export function runsCommands(program: Command, act: ActWrapper, options: { store
     .option('--json', 'print the run records as JSON')
     .addOption(new Option('--limit <n>', 'how many, newest first (at most 500)').argParser(wholeNumber(1)).default(20))
     .addOption(new Option('--status <status>', 'only runs with this status').choices(RUN_STATUSES))
-    .action(act((opts: Parameters<typeof runsListCommand>[0]) => runsListCommand(opts)));
+    .action(act(async (opts: Parameters<typeof runsListCommand>[0]) => (await runsCode()).runsListCommand(opts)));
 
   runs
     .command('show')
@@ -27,7 +29,7 @@ export function runsCommands(program: Command, act: ActWrapper, options: { store
     .argument(...idArgument)
     .addOption(options.store())
     .option('--json', 'print the RunResult as JSON')
-    .action(act((id: string, opts: Parameters<typeof runsShowCommand>[1]) => runsShowCommand(id, opts)));
+    .action(act(async (id: string, opts: Parameters<typeof runsShowCommand>[1]) => (await runsCode()).runsShowCommand(id, opts)));
 
   runs
     .command('resume')
@@ -39,7 +41,7 @@ export function runsCommands(program: Command, act: ActWrapper, options: { store
     .addOption(options.store())
     .option('--json', 'print the RunResult as JSON')
     .option('--out <dir>', 'folder for the deliverable files (default: where the run started writing them)')
-    .action(act((id: string | undefined, opts: Parameters<typeof runCommand>[1] & { all?: boolean }) => resumeCommand(id, opts)));
+    .action(act(async (id: string | undefined, opts: Parameters<typeof runCommand>[1] & { all?: boolean }) => (await import('./commands/run.ts')).resumeCommand(id, opts)));
 
   const decideOptions = (c: Command): Command =>
     c
@@ -56,14 +58,14 @@ export function runsCommands(program: Command, act: ActWrapper, options: { store
       .argument(...idArgument)
       .option('--plan <file>', 'approve this plan instead (edited: the output of baton plan --json or its plan member; - for stdin); checked again')
       .option('--note <text>', 'a remark kept with the approval'),
-  ).action(act((id: string, opts: Parameters<typeof decideCommand>[2]) => decideCommand(id, 'approved', opts)));
+  ).action(act(async (id: string, opts: Parameters<typeof decideCommand>[2]) => (await import('./commands/decide.ts')).decideCommand(id, 'approved', opts)));
   decideOptions(
     runs
       .command('reject')
       .description('reject what a run waits for: a rejected plan ends the run cancelled, a rejected task fails (its dependents are skipped); exit 0 once recorded')
       .argument(...idArgument)
       .option('--reason <text>', 'why'),
-  ).action(act((id: string, opts: Parameters<typeof decideCommand>[2]) => decideCommand(id, 'rejected', opts)));
+  ).action(act(async (id: string, opts: Parameters<typeof decideCommand>[2]) => (await import('./commands/decide.ts')).decideCommand(id, 'rejected', opts)));
 
   runs
     .command('cancel')
@@ -71,14 +73,14 @@ export function runsCommands(program: Command, act: ActWrapper, options: { store
     .argument(...idArgument)
     .addOption(options.store())
     .option('--redis <url>', 'also cancel its queued jobs on this Redis (default: $BATON_REDIS_URL)')
-    .action(act((id: string, opts: Parameters<typeof runsCancelCommand>[1]) => runsCancelCommand(id, opts)));
+    .action(act(async (id: string, opts: Parameters<typeof runsCancelCommand>[1]) => (await runsCode()).runsCancelCommand(id, opts)));
 
   runs
     .command('delete')
     .description('delete an ended run: its journal events and its out/ folder (a running run is refused)')
     .argument(...idArgument)
     .addOption(options.store())
-    .action(act((id: string, opts: Parameters<typeof runsDeleteCommand>[1]) => runsDeleteCommand(id, opts)));
+    .action(act(async (id: string, opts: Parameters<typeof runsDeleteCommand>[1]) => (await runsCode()).runsDeleteCommand(id, opts)));
 
   runs
     .command('prune')
@@ -89,5 +91,5 @@ export function runsCommands(program: Command, act: ActWrapper, options: { store
     .option('--vacuum', 'rewrite the SQLite journal to give all free space back to the disk (VACUUM; slower, locks the journal)')
     .addOption(options.store())
     .option('--json', 'print what was deleted as JSON')
-    .action(act((opts: Parameters<typeof runsPruneCommand>[0]) => runsPruneCommand(opts)));
+    .action(act(async (opts: Parameters<typeof runsPruneCommand>[0]) => (await runsCode()).runsPruneCommand(opts)));
 }

@@ -5,7 +5,6 @@ import type { RunResult, RunStatus } from '../../core/types.ts';
 import type { CommonOptions } from '../context.ts';
 import { openJournal } from '../context.ts';
 import { deleteRunAndFiles, pruneRuns, retentionOf, type DeletedRun } from '../../store/retention.ts';
-import { runtimeForResume } from './run.ts';
 import { color, formatMs } from '../format.ts';
 import { deliverableText } from '../deliverable-output.ts';
 
@@ -49,6 +48,8 @@ export async function runsShowCommand(runId: string, opts: CommonOptions & { jso
  * and its jobs queued for workers are cancelled.
  */
 export async function runsCancelCommand(runId: string, opts: CommonOptions & { redis?: string }): Promise<number> {
+  // Loaded here: only a cancel that ends the run itself needs the orchestrator.
+  const { runtimeForResume } = await import('./run.ts');
   const runtime = await runtimeForResume({ ...opts, ...(opts.redis ? { redis: opts.redis } : {}) }, runId);
   try {
     const outcome = await runtime.orchestrator.requestCancel(runId, 'cancelled from the command line');
