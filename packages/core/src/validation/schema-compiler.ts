@@ -25,7 +25,9 @@ const OPTIONS: Options = {
 };
 
 // Building an ajv instance costs ~100 ms; one per dialect (and for run parameters, which get their
-// `default`s filled in) is kept.
+// `default`s filled in) is kept. Checking a schema against its dialect's meta-schema compiles that
+// meta-schema first (~70 ms per instance): the instances that fill in defaults leave the check to
+// the plain one of their dialect, so a process compiles each meta-schema once.
 const instances = new Map<string, Ajv | Ajv2020>();
 const compiled = new WeakMap<JsonSchema, ValidateFunction>();
 const compiledWithDefaults = new WeakMap<JsonSchema, ValidateFunction>();
@@ -35,7 +37,7 @@ function ajvFor(schema: JsonSchema, useDefaults = false): Ajv | Ajv2020 {
   const key = `${is2020 ? '2020' : '07'}${useDefaults ? '+defaults' : ''}`;
   let ajv = instances.get(key);
   if (!ajv) {
-    const options = useDefaults ? { ...OPTIONS, useDefaults: true } : OPTIONS;
+    const options = useDefaults ? { ...OPTIONS, useDefaults: true, validateSchema: false } : OPTIONS;
     ajv = withFormats(
       is2020
         ? new (requireCjs('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 }).Ajv2020(options)
@@ -76,6 +78,8 @@ function compileInto(cache: WeakMap<JsonSchema, ValidateFunction>, schema: JsonS
   if (fn) return fn;
   const ajv = ajvFor(schema, useDefaults);
   try {
+    // Throws "schema is invalid: ..." as compile does where it checks the schema itself.
+    if (useDefaults) void ajvFor(schema).validateSchema(schema, true);
     fn = ajv.compile(schema);
   } catch (e) {
     if (!(e instanceof PatternError)) throw e;
