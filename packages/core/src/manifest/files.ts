@@ -102,8 +102,9 @@ async function readSchemaFile(file: string, written: string): Promise<SchemaFile
   }
   let schema: unknown;
   try {
-    // YAML is a superset of JSON, so one parser serves .json, .yaml and .yml alike.
-    schema = parseYaml(text, { prettyErrors: true });
+    // JSON first: JSON.parse reads a schema file ~20x faster than the YAML parser, which serves
+    // .yaml and .yml files and reports where a file that is neither went wrong.
+    schema = parseJsonOrYaml(text);
   } catch (e) {
     const firstLine = (errorMessage(e).split('\n')[0] ?? '').replace(/:$/, '');
     return { problem: `schema file ${written} cannot be parsed: ${firstLine}` };
@@ -111,6 +112,14 @@ async function readSchemaFile(file: string, written: string): Promise<SchemaFile
   if (!isRecord(schema)) return { problem: `schema file ${written} must hold a JSON Schema object` };
   const problem = compileProblem(schema, `schema file ${written}`);
   return problem === undefined ? { schema } : { problem };
+}
+
+function parseJsonOrYaml(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return parseYaml(text, { prettyErrors: true });
+  }
 }
 
 function compileProblem(schema: JsonSchema, what: string): string | undefined {
