@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, SALES_REPORT, TS_NODE_ARGS } from '../support/paths.ts';
+import { BATON_BIN, REPO_ROOT, SALES_REPORT, TS_NODE_ARGS } from '../support/paths.ts';
 
 // Imports Baton's main entry in a fresh process, then (optionally) reads a manifest, and prints
 // the npm packages loaded after each step: ESM loads seen by a module hook, CommonJS ones in
@@ -42,5 +44,33 @@ describe('importing the main entry', () => {
     const { afterImport, afterManifest } = loadedPackages(path.join(SALES_REPORT, 'baton.yaml'));
     expect(afterImport.filter((p) => ON_FIRST_USE.includes(p))).toEqual([]);
     expect(afterManifest).toEqual(expect.arrayContaining(['semver', 'yaml', 'zod']));
+  });
+});
+
+// The `baton` command as a user starts it, with a module hook that writes every URL loaded to a file.
+const cliProbe = `
+import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent('import { appendFileSync } from "node:fs"; export async function load(u, c, n) { appendFileSync(process.env.LOADED_LOG, u + "\\\\n"); return n(u, c); }'));
+`;
+
+function cliPackages(args: string[]): string[] {
+  const dir = mkdtempSync(path.join(tmpdir(), 'baton-cli-footprint-'));
+  const log = path.join(dir, 'loaded.txt');
+  try {
+    execFileSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(cliProbe)}`, BATON_BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, LOADED_LOG: log } });
+    const urls = readFileSync(log, 'utf8').split('\n');
+    return [...new Set(urls.flatMap((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1] ?? []))].sort();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('the baton command', () => {
+  it('loads none of what manifests and plans need for --version, --help or runs list', () => {
+    for (const args of [['--version'], ['--help'], ['runs', 'list', '--store', 'memory']]) {
+      const loaded = cliPackages(args);
+      expect(loaded, args.join(' ')).toContain('commander');
+      expect(loaded.filter((p) => ON_FIRST_USE.includes(p)), args.join(' ')).toEqual([]);
+    }
   });
 });
