@@ -44,9 +44,9 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     .join(', ');
   const healthNote = health ? `; health on http://${opts.healthHost ?? '127.0.0.1'}:${health.port}/healthz` : '';
   const prefixNote = prefix === DEFAULT_PREFIX ? '' : ` (queue prefix ${prefix})`;
-  process.stderr.write(`baton worker ${worker.id} ready: agents ${queues} on ${redactUrl(url)}${prefixNote}${healthNote}\n`);
-
-  await new Promise<void>((resolve) => {
+  // Listened for before the worker says it is ready: a SIGTERM sent as soon as that line shows
+  // finishes its jobs instead of finding no handler yet and killing it.
+  const stopped = new Promise<void>((resolve) => {
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals): void => {
       signals++;
@@ -61,6 +61,8 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+  process.stderr.write(`baton worker ${worker.id} ready: agents ${queues} on ${redactUrl(url)}${prefixNote}${healthNote}\n`);
+  await stopped;
   await health?.close();
   const h = worker.health();
   process.stderr.write(`baton worker ${worker.id} stopped: ${h.completed} completed, ${h.failed} failed, ${h.handedBack} handed back\n`);

@@ -69,6 +69,18 @@ describe('two projects sharing one Redis, with different queue prefixes', () => 
     }
   });
 
+  it('a worker listens for SIGTERM before it says it is ready, so a SIGTERM sent on that line stops it cleanly', async () => {
+    const probe = join(import.meta.dirname, '../../core/test/fixtures/ready-signals-probe.mjs');
+    const worker = await startWorker({ BATON_REDIS_URL: redis.url, NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import ${probe}` }, cwd);
+    try {
+      expect(worker.stderr()).toContain('[sigterm listeners when ready: 1]');
+      worker.proc.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+    } finally {
+      await stopProcess(worker);
+    }
+  });
+
   it('refuses a prefix with whitespace, naming the flag or the variable (exit 64)', async () => {
     const byFlag = spawnCli(['worker', '-m', FAN_MANIFEST, '--queue-prefix', 'proj a'], { BATON_REDIS_URL: redis.url }, cwd);
     const byEnv = spawnCli(['run', '-m', FAN_MANIFEST, '--store', 'memory', GOAL], { BATON_REDIS_URL: redis.url, BATON_QUEUE_PREFIX: 'proj a' }, cwd);

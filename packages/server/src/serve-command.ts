@@ -83,12 +83,15 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     await runtime.close();
     throw e;
   }
-  process.stdout.write(`Baton is serving ${manifest.orchestrator.name} at ${server.url}\n  dashboard ${server.url}/   API ${server.url}/v1 (${server.url}/openapi.json)   A2A ${server.url}/a2a\n`);
-  if (retention !== undefined) process.stdout.write(`  retention: ended runs older than ${formatDuration(retention)} are deleted (journal rows and files), checked every ${formatDuration(pruneInterval({ olderThanMs: retention }))}\n`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // Listened for before the server says it is serving: a SIGTERM sent as soon as that line shows
+  // (by a supervisor, a test) stops it cleanly instead of finding no handler yet and killing it.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  process.stdout.write(`Baton is serving ${manifest.orchestrator.name} at ${server.url}\n  dashboard ${server.url}/   API ${server.url}/v1 (${server.url}/openapi.json)   A2A ${server.url}/a2a\n`);
+  if (retention !== undefined) process.stdout.write(`  retention: ended runs older than ${formatDuration(retention)} are deleted (journal rows and files), checked every ${formatDuration(pruneInterval({ olderThanMs: retention }))}\n`);
+  const signal = await stopped;
   logger.info({ signal }, 'stopping');
   await server.close();
   await runtime.close();

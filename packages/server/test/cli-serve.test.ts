@@ -48,6 +48,23 @@ describe('baton serve (the real CLI)', () => {
     }
   });
 
+  it('listens for SIGTERM before it says it is serving, so a SIGTERM sent on that line stops it cleanly', async () => {
+    const probe = path.join(ROOT, 'packages/core/test/fixtures/ready-signals-probe.mjs');
+    const p = baton(['serve', '-m', MANIFEST, '--port', '0', '--store', 'memory', '--data-dir', dir], {
+      BATON_API_TOKEN: undefined,
+      BATON_LOG_LEVEL: 'warn',
+      NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import ${probe}`,
+    });
+    try {
+      await expect.poll(() => p.err(), { timeout: 30_000 }).toContain('[sigterm listeners when ready:');
+      expect(p.err()).toContain('[sigterm listeners when ready: 1]');
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    } finally {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    }
+  });
+
   it('takes a retention from --retention or BATON_RETENTION, and refuses one it cannot read (exit 64)', async () => {
     const bad = baton(['serve', '-m', MANIFEST, '--port', '0', '--store', 'memory', '--retention', '3x'], { BATON_API_TOKEN: undefined });
     expect(await bad.exited).toBe(64);
