@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { errorMessage } from '../core/errors.ts';
+import { hasDuplicateKey } from '../core/json-duplicate-key.ts';
 import type { JsonSchema } from '../core/types.ts';
 import type { FieldPath } from './describe.ts';
 import type { Finding } from './findings.ts';
@@ -115,11 +116,14 @@ async function readSchemaFile(file: string, written: string): Promise<SchemaFile
 }
 
 function parseJsonOrYaml(text: string): unknown {
+  let json: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    json = JSON.parse(text) as unknown;
   } catch {
     return parseYaml(text, { prettyErrors: true });
   }
+  // JSON.parse keeps the last of two equal keys; the YAML parser refuses them, saying where.
+  return hasDuplicateKey(text) ? parseYaml(text, { prettyErrors: true }) : json;
 }
 
 function compileProblem(schema: JsonSchema, what: string): string | undefined {

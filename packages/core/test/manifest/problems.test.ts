@@ -56,6 +56,17 @@ const cases: { file: string; expected: Expected[] }[] = [
     ],
   },
   {
+    // JSON.parse would keep the second "properties" and drop the first without a word.
+    file: 'duplicate-schema-key.yaml',
+    expected: [
+      {
+        path: 'agents.data.output.sales-dataset.schema',
+        message: 'schema file ./schemas/duplicate-key.json cannot be parsed: Map keys must be unique at line 5, column 3',
+        line: 13,
+      },
+    ],
+  },
+  {
     file: 'bad-model.yaml',
     expected: [{ path: 'orchestrator.model', message: 'expected provider:model (e.g. openai:gpt-4o-mini), got "gpt-4o"', line: 5 }],
   },
