@@ -20,7 +20,7 @@ if (existsSync(checkout) && !(process.env.BATON_CHECKOUT_DIST === '1' && existsS
   registerTsx();
   await import(checkout.href);
 } else {
-  // Node 22.1+ keeps V8's code for Baton's modules on disk (os.tmpdir()/node-compile-cache, or
+  // Node 22.8+ keeps V8's code for Baton's modules on disk (os.tmpdir()/node-compile-cache, or
   // $NODE_COMPILE_CACHE), so a later start skips compiling them; this process only, a no-op before.
   const { enableCompileCache } = await import('node:module');
   enableCompileCache?.();

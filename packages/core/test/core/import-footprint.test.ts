@@ -47,10 +47,13 @@ describe('importing the main entry', () => {
   });
 });
 
-// The `baton` command as a user starts it, with a module hook that writes every URL loaded to a file.
+// The `baton` command as a user starts it, with a module hook that writes every ES module loaded to
+// a file, and the CommonJS ones (ajv, re2js and semver are required) written there at exit.
 const cliProbe = `
-import { register } from 'node:module';
+import { appendFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
 register('data:text/javascript,' + encodeURIComponent('import { appendFileSync } from "node:fs"; export async function load(u, c, n) { appendFileSync(process.env.LOADED_LOG, u + "\\\\n"); return n(u, c); }'));
+process.on('exit', () => appendFileSync(process.env.LOADED_LOG, Object.keys(createRequire('/probe.js').cache).join('\\n') + '\\n'));
 `;
 
 function cliPackages(args: string[]): string[] {
@@ -72,5 +75,7 @@ describe('the baton command', () => {
       expect(loaded, args.join(' ')).toContain('commander');
       expect(loaded.filter((p) => ON_FIRST_USE.includes(p)), args.join(' ')).toEqual([]);
     }
+    // What the probe sees when a command does need them.
+    expect(cliPackages(['agents', 'check', '-m', path.join(SALES_REPORT, 'baton.yaml')])).toEqual(expect.arrayContaining(['ajv', 'semver', 'yaml', 'zod']));
   });
 });
