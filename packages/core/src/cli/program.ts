@@ -13,9 +13,6 @@ import { runsCommands } from './runs-program.ts';
 
 type Action = (...args: never[]) => Promise<number>;
 
-// Each command's code is imported when it runs: `baton --version`, `--help` and the light commands
-// never load the planner, the validator, the agents or zod.
-
 /** Wraps a command so its returned number becomes the exit code and errors are reported plainly. */
 function act<A extends Action>(fn: A): (...args: Parameters<A>) => Promise<void> {
   return async (...args) => {
@@ -33,7 +30,11 @@ const manifestOption = (): Option => new Option('-m, --manifest <file>', 'the ma
 const storeOption = (): Option => new Option('--store <path|url>', 'journal: a SQLite file, "memory" or a postgres:// URL (default: $BATON_DATABASE_URL or .baton/baton.db)');
 const plannerOption = (): Option => new Option('--planner <name>', 'planner to use').choices(['builtin', 'llm']);
 
-/** The `baton` command line: every command, its options and their help. */
+/**
+ * The `baton` command line: every command, its options and their help. Each command's code is
+ * imported when it runs, so `baton --version`, `--help` and the light commands never load the
+ * planner, the validator, the agents or zod.
+ */
 export function buildProgram(): Command {
   const program = new Command('baton')
     .description('Plans a goal into tasks, delegates them to sub-agents, validates every output and heals failures.')

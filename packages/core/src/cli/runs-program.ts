@@ -8,6 +8,7 @@ import type { ActWrapper } from './extra-commands.ts';
 
 // Each command's code loads when it runs: `baton --help` or `baton runs list` never loads the planner, the validator or the agents.
 const runsCode = () => import('./commands/runs.ts');
+const decideCode = () => import('./commands/decide.ts');
 
 /** `baton runs ...`: reading, resuming, cancelling and deleting the runs in the journal. */
 export function runsCommands(program: Command, act: ActWrapper, options: { store: () => Option; manifest: () => Option }): void {
@@ -58,14 +59,14 @@ export function runsCommands(program: Command, act: ActWrapper, options: { store
       .argument(...idArgument)
       .option('--plan <file>', 'approve this plan instead (edited: the output of baton plan --json or its plan member; - for stdin); checked again')
       .option('--note <text>', 'a remark kept with the approval'),
-  ).action(act(async (id: string, opts: Parameters<typeof decideCommand>[2]) => (await import('./commands/decide.ts')).decideCommand(id, 'approved', opts)));
+  ).action(act(async (id: string, opts: Parameters<typeof decideCommand>[2]) => (await decideCode()).decideCommand(id, 'approved', opts)));
   decideOptions(
     runs
       .command('reject')
       .description('reject what a run waits for: a rejected plan ends the run cancelled, a rejected task fails (its dependents are skipped); exit 0 once recorded')
       .argument(...idArgument)
       .option('--reason <text>', 'why'),
-  ).action(act(async (id: string, opts: Parameters<typeof decideCommand>[2]) => (await import('./commands/decide.ts')).decideCommand(id, 'rejected', opts)));
+  ).action(act(async (id: string, opts: Parameters<typeof decideCommand>[2]) => (await decideCode()).decideCommand(id, 'rejected', opts)));
 
   runs
     .command('cancel')
