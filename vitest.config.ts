@@ -23,6 +23,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: [source, 'node', 'development|production'], externalConditions: [source] } },
   test: {
     maxWorkers,
+    globalSetup: ['./packages/core/test/support/dist-fresh.ts'],
     reporters: ['default', './packages/core/test/support/plain-summary-reporter.ts'],
     projects: [
       { extends: true, test: { ...shared, name: 'fast', include: tests, exclude: ['**/node_modules/**', ...needsServices] } },

@@ -3,12 +3,25 @@
 // bin/) the CLI runs the TypeScript sources through tsx, and Baton's packages resolve to their
 // sources (the `batonjs-source` export condition) in this process and in the processes it starts.
 // BATON_CHECKOUT_DIST=1 runs a checkout's dist/ instead (built by `npm test` just before the tests
-// that start hundreds of `baton` processes: ~0.5 s each to start against ~1.3 s through tsx).
+// that start hundreds of `baton` processes: ~0.5 s each to start against ~1.3 s through tsx), once
+// it is known to be built from the sources beside it: else the sources run, and stderr says why.
 import { existsSync } from 'node:fs';
 
 const checkout = new URL('../src/cli/main.ts', import.meta.url);
 const dist = new URL('../dist/cli/main.js', import.meta.url);
-if (existsSync(checkout) && !(process.env.BATON_CHECKOUT_DIST === '1' && existsSync(dist))) {
+
+/** In a checkout, whether to run dist/: asked for, and not older than the sources. */
+async function checkoutDist() {
+  if (process.env.BATON_CHECKOUT_DIST !== '1') return false;
+  // The test suite checks once for all the processes it starts (packages/core/test/support/dist-fresh.ts).
+  if (process.env.BATON_CHECKOUT_DIST_FRESH === '1') return existsSync(dist);
+  const { staleDist } = await import('./checkout-dist.mjs');
+  const stale = staleDist();
+  if (stale) process.stderr.write(`baton: running the sources, not dist/ (BATON_CHECKOUT_DIST=1): ${stale}; \`npm run build\` builds it\n`);
+  return !stale;
+}
+
+if (existsSync(checkout) && !(await checkoutDist())) {
   const condition = '--conditions=batonjs-source';
   const inherited = process.env.NODE_OPTIONS ?? '';
   if (!inherited.includes(condition)) process.env.NODE_OPTIONS = `${inherited} ${condition}`.trim();

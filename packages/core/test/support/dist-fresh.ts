@@ -1,0 +1,14 @@
+/**
+ * Vitest global setup. With BATON_CHECKOUT_DIST=1 (`npm test`) the `baton` processes the tests
+ * start run the packages' built dist/: the suite does not start when a dist/ is older than its
+ * sources (it would test old code), and tells those processes it checked (BATON_CHECKOUT_DIST_FRESH)
+ * so that each of them does not walk the sources again.
+ */
+import { staleDist } from '../../bin/checkout-dist.mjs';
+
+export default function checkDistIsFresh(): void {
+  if (process.env['BATON_CHECKOUT_DIST'] !== '1') return;
+  const stale = staleDist();
+  if (stale) throw new Error(`BATON_CHECKOUT_DIST=1 runs the built dist/, but ${stale}: run \`npm run build\` first (\`npm test\` does)`);
+  process.env['BATON_CHECKOUT_DIST_FRESH'] = '1';
+}
