@@ -2,8 +2,10 @@
 // packages' declarations, then run with plain Node after tsc emits it: every entry point of
 // every package, from a user's TypeScript file.
 import assert from 'node:assert/strict';
-import { createOrchestrator, defineAgent, loadManifest, pruneRuns, supportsRetention, MemoryRunStore } from 'batonjs';
+import { createOrchestrator, defineAgent, loadManifest, pruneRuns, supportsRetention, MemoryRunStore, UnrecoverableAgentError } from 'batonjs';
 import type { RunResult, RunStore, RunStoreRetention, AgentInput, Deliverable } from 'batonjs';
+import { UnrecoverableAgentError as AgentEntryError, defineAgent as defineAgentFromAgentEntry } from 'batonjs/agent';
+import type { AgentContext } from 'batonjs/agent';
 import { scriptedAgent } from 'batonjs/testing';
 import type { ScriptStep } from 'batonjs/testing';
 import { createServer } from 'batonjs-server';
@@ -54,4 +56,9 @@ assert.equal(typeof ScriptedModel, 'function');
 assert.equal(otlpTracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }), 'http://collector:4318/v1/traces');
 assert.equal(typeof startTelemetry, 'function');
 assert.equal(typeof loadManifest, 'function');
+// What an agent's own module imports: the main entry's classes, without the rest of it.
+assert.equal(AgentEntryError, UnrecoverableAgentError);
+assert.equal(defineAgentFromAgentEntry, defineAgent);
+const context: Pick<AgentContext, 'signal'> = { signal: new AbortController().signal };
+assert.equal(context.signal.aborted, false);
 console.log('ok: every entry point of every package type-checks under tsc --strict and runs under plain Node');

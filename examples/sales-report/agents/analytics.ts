@@ -3,7 +3,7 @@
  * (KPIs, growth, breakdowns, trend, movers) and the `charts` artifact (Vega-Lite specs rendered to SVG).
  */
 import type { AgentContext } from 'batonjs';
-import { UnrecoverableAgentError } from 'batonjs';
+import { UnrecoverableAgentError } from 'batonjs/agent';
 import type { AgentInput, AgentOutput } from 'batonjs';
 import type { SalesDataset } from '../lib/artifacts.ts';
 import { buildCharts } from '../lib/charts.ts';

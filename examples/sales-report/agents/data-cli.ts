@@ -3,7 +3,7 @@
  * a separate process that reads the agent input as JSON on stdin and writes the output as JSON on
  * stdout (DESIGN section 4). A failure exits 1 with the reason on stderr.
  */
-import { errorMessage } from 'batonjs';
+import { errorMessage } from 'batonjs/agent';
 import type { AgentInput } from 'batonjs';
 import { extractSalesDataset } from '../lib/extract.ts';
 

@@ -4,7 +4,7 @@
  * it quotes carries a pointer to the metric it came from.
  */
 import type { AgentContext } from 'batonjs';
-import { UnrecoverableAgentError } from 'batonjs';
+import { UnrecoverableAgentError } from 'batonjs/agent';
 import type { AgentInput, AgentOutput } from 'batonjs';
 import type { Metrics } from '../lib/artifacts.ts';
 import { writeSummary } from '../lib/summary-text.ts';

@@ -4,7 +4,7 @@
  * return the `sales-dataset` artifact.
  */
 import { basename } from 'node:path';
-import { UnrecoverableAgentError } from 'batonjs';
+import { UnrecoverableAgentError } from 'batonjs/agent';
 import type { AgentInput } from 'batonjs';
 import { DEFAULT_DATABASE, ensureSalesDatabase } from '../data/generate.ts';
 import type { CountryRow, QueryRecord, SalesDataset, SalesRow, TrendRow } from './artifacts.ts';

@@ -4,9 +4,8 @@
  * whose result may not exceed a row limit (rows are never silently dropped: a larger result is an
  * error, because a truncated dataset would give wrong totals).
  */
-import { openSqlite, sqliteErrorCode } from 'batonjs';
-import type { SqliteDatabase, SqliteStatement } from 'batonjs';
-import { UnrecoverableAgentError } from 'batonjs';
+import { openSqlite, sqliteErrorCode, UnrecoverableAgentError } from 'batonjs/agent';
+import type { SqliteDatabase, SqliteStatement } from 'batonjs/agent';
 import type { Coverage } from './period.ts';
 
 export const DEFAULT_MAX_ROWS = 50_000;

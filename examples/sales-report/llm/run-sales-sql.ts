@@ -6,7 +6,7 @@
  */
 import { basename } from 'node:path';
 import type { AgentContext } from 'batonjs';
-import { UnrecoverableAgentError } from 'batonjs';
+import { UnrecoverableAgentError } from 'batonjs/agent';
 import type { AgentInput, AgentOutput } from 'batonjs';
 import type { CountryRow, QueryRecord, SalesDataset, SalesRow, TrendRow } from '../lib/artifacts.ts';
 import { monthEnd, monthStart, yearMonth } from '../lib/calendar.ts';

@@ -4,7 +4,7 @@
  * next eight hours (counted from the latest ticket).
  */
 import type { AgentContext, AgentInput, AgentOutput } from 'batonjs';
-import { UnrecoverableAgentError } from 'batonjs';
+import { UnrecoverableAgentError } from 'batonjs/agent';
 import type { Assignments, Digest, Labels } from '../lib/artifacts.ts';
 
 const DUE_SOON_MS = 8 * 3_600_000;

@@ -4,7 +4,7 @@
  * goal names categories ("replies for the billing tickets"), only those tickets get a draft.
  */
 import type { AgentContext, AgentInput, AgentOutput } from 'batonjs';
-import { UnrecoverableAgentError } from 'batonjs';
+import { UnrecoverableAgentError } from 'batonjs/agent';
 import type { Label, Labels, Replies, TicketBatch } from '../lib/artifacts.ts';
 import { categoriesIn } from '../lib/goal-filters.ts';
 

@@ -47,6 +47,44 @@ describe('importing the main entry', () => {
   });
 });
 
+// Imports one entry of Baton's core in a fresh process and prints the files of the core it loaded.
+const coreFilesProbe = `
+import { register } from 'node:module';
+import { MessageChannel } from 'node:worker_threads';
+const { port1, port2 } = new MessageChannel();
+const urls = [];
+port1.on('message', (u) => urls.push(u));
+port1.unref();
+register('data:text/javascript,' + encodeURIComponent('let p; export function initialize(d) { p = d.port; } export async function load(u, c, n) { p.postMessage(u); return n(u, c); }'), { data: { port: port2 }, transferList: [port2] });
+await import(process.env.ENTRY);
+await new Promise((r) => setTimeout(r, 100));
+console.log(JSON.stringify(urls.filter((u) => u.includes('/packages/core/src/'))));
+`;
+
+function coreFilesLoadedBy(entry: string): string[] {
+  const out = execFileSync(process.execPath, [...TS_NODE_ARGS, '--input-type=module', '-e', coreFilesProbe], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ENTRY: entry } });
+  return JSON.parse(out.trim().split('\n').at(-1)!) as string[];
+}
+
+describe('the agent entry (batonjs/agent)', () => {
+  it("loads a few of the core's files, where the main entry loads over a hundred", () => {
+    const agent = coreFilesLoadedBy('batonjs/agent');
+    expect(agent.length).toBeGreaterThan(0);
+    expect(agent.length).toBeLessThanOrEqual(10);
+    expect(coreFilesLoadedBy('batonjs').length).toBeGreaterThan(100);
+  });
+
+  it("is the main entry's own code: its errors are instances of the same classes", async () => {
+    const agent = await import('batonjs/agent');
+    const main = await import('batonjs');
+    expect(agent.UnrecoverableAgentError).toBe(main.UnrecoverableAgentError);
+    expect(agent.BatonError).toBe(main.BatonError);
+    expect(agent.defineAgent).toBe(main.defineAgent);
+    expect(agent.openSqlite).toBe(main.openSqlite);
+    expect(new agent.UnrecoverableAgentError('no data')).toBeInstanceOf(main.BatonError);
+  });
+});
+
 // The `baton` command as a user starts it, with a module hook that writes every ES module loaded to
 // a file, and the CommonJS ones (ajv, re2js and semver are required) written there at exit.
 const cliProbe = `

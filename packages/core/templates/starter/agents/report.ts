@@ -1,4 +1,5 @@
-import type { AgentInput } from 'batonjs';
+// What a module agent's file needs of Baton comes from 'batonjs/agent': its thread loads only that.
+import type { AgentInput } from 'batonjs/agent';
 
 /** The facts the `facts` agent gathers (schemas/machine-facts.json). */
 interface MachineFacts {
