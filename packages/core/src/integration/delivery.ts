@@ -13,6 +13,7 @@ import type { RunLoop } from '../execution/run-loop.ts';
 import { requestedArtifacts } from '../execution/outcome.ts';
 import { dataCopy } from '../validation/json-copy.ts';
 import { collectArtifacts } from './collect.ts';
+import { checkedDeliverable } from './deliverable-check.ts';
 import { writeDefaultDeliverable } from './default-deliverable.ts';
 
 export interface DeliveryOptions {
@@ -63,7 +64,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
         const snapshot: RunResult = { ...structuredClone(result), status };
         // Within what a timer holds: past it, Node fires the timeout after 1 ms.
         const signal = AbortSignal.any([o.control.signal, AbortSignal.timeout(Math.min(o.manifest.orchestrator.policy.taskTimeoutMs, MAX_TIMER_MS))]);
-        deliverable = await abortable(
+        const returned = await abortable(
           Promise.resolve(
             integrator({
               runId: result.runId,
@@ -81,6 +82,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
           ),
           signal,
         );
+        deliverable = checkedDeliverable(returned);
       } else if (outDir) {
         deliverable = await writeDefaultDeliverable(outDir, deliverable, { runId: result.runId, goal: result.goal, status, ...(reason === undefined ? {} : { reason }) });
       }

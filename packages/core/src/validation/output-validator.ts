@@ -22,7 +22,8 @@ function hasKeys(record: object): boolean {
   return false;
 }
 
-function kindOf(value: unknown): string {
+/** How a value is named in messages: `null`, `an array`, `an object`, `a string`... */
+export function kindOf(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
