@@ -49,7 +49,6 @@ export class Orchestrator {
   private readonly registry: AgentRegistry;
   private readonly codeAgents: readonly Agent[];
   private readonly pools = new Map<string, { pool: AgentPool; gate: VersionGate }>();
-  private readonly integrators = new Map<string, Promise<Integrator>>();
   private readonly listeners: EventListener[] = [];
   private readonly active = new Map<string, RunHandle>();
   private readonly controls = new Map<string, RunControl>();
@@ -366,15 +365,7 @@ export class Orchestrator {
   }
 
   private integratorOf(manifest: Manifest): Promise<Integrator> {
-    if (this.options.integrator) return Promise.resolve(this.options.integrator);
-    const key = manifest.orchestrator.integrator ?? '';
-    let p = this.integrators.get(key);
-    if (!p) {
-      p = loadIntegrator(manifest);
-      p.catch(() => this.integrators.delete(key));
-      this.integrators.set(key, p);
-    }
-    return p;
+    return this.options.integrator ? Promise.resolve(this.options.integrator) : loadIntegrator(manifest);
   }
 }
 
