@@ -10,12 +10,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { BATON, distEnv, REPO } from './dist-cli.ts';
 
 const times = Number(process.argv[2] ?? 7);
-const root = path.resolve(import.meta.dirname, '..');
-const bin = path.join(root, 'packages/core/bin/baton.js');
-// The checkout's bin runs the sources through tsx unless told to run dist/.
-const env = { ...process.env, BATON_CHECKOUT_DIST: '1', NO_COLOR: '1' };
+const root = REPO;
+const bin = BATON;
+const env = distEnv();
 
 function baton(args: string[], cwd: string): void {
   execFileSync(process.execPath, [bin, ...args], { cwd, env, stdio: 'ignore' });

@@ -14,14 +14,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { BATON, distEnv, REPO } from './dist-cli.ts';
 
 const times = Number(process.argv[2] ?? 3);
-const root = path.resolve(import.meta.dirname, '..');
-const bin = path.join(root, 'packages/core/bin/baton.js');
+const root = REPO;
+const bin = BATON;
 const manifest = path.join(root, 'examples/sales-report/baton.yaml');
 const goal = 'Create a Q2 sales performance report with charts and an executive summary';
-// The checkout's bin runs the sources through tsx unless told to run dist/.
-const env = { ...process.env, BATON_CHECKOUT_DIST: '1', NO_COLOR: '1' };
+const env = distEnv();
 
 interface Timed {
   startedAt: string;

@@ -1,6 +1,7 @@
 // Packs every publishable package (prepack builds dist/ with tsc) and checks what each tarball holds.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { staleDist } from '../../packages/core/bin/checkout-dist.mjs';
 import { CheckFailure, run, userEnv } from './lib.mjs';
 
 /** Built and packed in this order: each package's declarations need the core's. */
@@ -38,6 +39,10 @@ export function tarballProblems(name, pkg, files) {
 
 /** Packs every package into `dest`; returns { [dir]: { name, version, peerDependencies, tarball, files, packedBytes, unpackedBytes } }. */
 export function packAll(root, dest) {
+  if (process.env.BATON_PACK_BUILT === '1') {
+    const stale = staleDist(path.join(root, 'packages'));
+    if (stale) throw new CheckFailure(`BATON_PACK_BUILT=1 packs the built dist/ as it is, but ${stale}: run \`npm run build\` first`);
+  }
   const packed = {};
   mkdirSync(dest, { recursive: true });
   for (const dir of PACKAGES) {

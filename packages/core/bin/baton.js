@@ -13,12 +13,13 @@ const dist = new URL('../dist/cli/main.js', import.meta.url);
 /** In a checkout, whether to run dist/: asked for, and not older than the sources. */
 async function checkoutDist() {
   if (process.env.BATON_CHECKOUT_DIST !== '1') return false;
-  // The test suite checks once for all the processes it starts (packages/core/test/support/dist-fresh.ts).
-  if (process.env.BATON_CHECKOUT_DIST_FRESH === '1') return existsSync(dist);
-  const { staleDist } = await import('./checkout-dist.mjs');
+  const { CHECKOUT_PACKAGES, staleDist } = await import('./checkout-dist.mjs');
+  // The test suite checks once for all the processes it starts (packages/core/test/support/dist-fresh.ts):
+  // it names the checkout it checked.
+  if (process.env.BATON_CHECKOUT_DIST_FRESH === CHECKOUT_PACKAGES) return existsSync(dist);
   const stale = staleDist();
   if (stale) process.stderr.write(`baton: running the sources, not dist/ (BATON_CHECKOUT_DIST=1): ${stale}; \`npm run build\` builds it\n`);
-  return !stale;
+  return !stale && existsSync(dist);
 }
 
 if (existsSync(checkout) && !(await checkoutDist())) {

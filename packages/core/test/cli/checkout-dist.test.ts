@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { staleDist } from '../../bin/checkout-dist.mjs';
+import { CHECKOUT_PACKAGES, staleDist } from '../../bin/checkout-dist.mjs';
 
 const repo = path.resolve(import.meta.dirname, '../../../..');
 const dirs: string[] = [];
@@ -14,23 +14,30 @@ afterEach(() => {
 /** Sets a file's (or folder's) modification time, in seconds since the epoch. */
 const touch = (file: string, at: number): void => utimesSync(file, at, at);
 
-/** A packages/ folder: `core` built at t=2000 from sources last changed at t=1000; `docs` has no src/. */
+/**
+ * A packages/ folder: `core` (it builds) built at t=2000 from sources last changed at t=1000;
+ * `docs` has sources but no build, so no dist/ to check.
+ */
 function packagesDir(): string {
   const root = mkdtempSync(path.join(tmpdir(), 'baton-checkout-dist-'));
   dirs.push(root);
   const packages = path.join(root, 'packages');
-  for (const dir of ['core/src/cli', 'core/dist/cli', 'docs']) mkdirSync(path.join(packages, dir), { recursive: true });
+  for (const dir of ['core/src/cli', 'core/dist/cli', 'docs/src']) mkdirSync(path.join(packages, dir), { recursive: true });
+  writeFileSync(path.join(packages, 'core/package.json'), '{ "type": "module", "scripts": { "build": "tsc" } }\n');
+  writeFileSync(path.join(packages, 'docs/package.json'), '{ "scripts": {} }\n');
+  writeFileSync(path.join(packages, 'docs/src/guide.md'), '# Guide\n');
   writeFileSync(path.join(packages, 'core/src/cli/main.ts'), "console.log('sources');\n");
   writeFileSync(path.join(packages, 'core/src/index.ts'), 'export {};\n');
   writeFileSync(path.join(packages, 'core/dist/cli/main.js'), "console.log('dist');\n");
   writeFileSync(path.join(packages, 'core/dist/index.js'), 'export {};\n');
-  for (const f of ['core/src/cli/main.ts', 'core/src/index.ts', 'core/src/cli', 'core/src']) touch(path.join(packages, f), 1000);
+  for (const f of ['core/src/cli/main.ts', 'core/src/index.ts']) touch(path.join(packages, f), 1000);
   touch(path.join(packages, 'core/dist/index.js'), 2000);
+  touch(path.join(packages, 'docs/src/guide.md'), 3000);
   return packages;
 }
 
 describe('staleDist (BATON_CHECKOUT_DIST=1 in a checkout)', () => {
-  it('accepts a dist/ built after every change to its sources, and skips folders without src/', () => {
+  it('accepts a dist/ built after every change to its sources, and leaves out a package that does not build', () => {
     expect(staleDist(packagesDir())).toBeUndefined();
   });
 
@@ -40,10 +47,13 @@ describe('staleDist (BATON_CHECKOUT_DIST=1 in a checkout)', () => {
     expect(staleDist(packages)).toBe('packages/core/src/cli/main.ts changed after packages/core/dist/ was built');
   });
 
-  it('sees a source file deleted after the build, through its folder', () => {
+  it("leaves editors' files out (a swap file, a lock link to nowhere): they are not sources", () => {
     const packages = packagesDir();
-    unlinkSync(path.join(packages, 'core/src/index.ts'));
-    expect(staleDist(packages)).toBe('packages/core/src changed after packages/core/dist/ was built');
+    writeFileSync(path.join(packages, 'core/src/cli/.main.ts.swp'), 'x');
+    touch(path.join(packages, 'core/src/cli/.main.ts.swp'), 3000);
+    symlinkSync('root@host.1234', path.join(packages, 'core/src/.#index.ts'));
+    symlinkSync(path.join(packages, 'nowhere.ts'), path.join(packages, 'core/src/gone.ts'));
+    expect(staleDist(packages)).toBeUndefined();
   });
 
   it('says when a package with sources has no dist/ at all', () => {
@@ -54,7 +64,7 @@ describe('staleDist (BATON_CHECKOUT_DIST=1 in a checkout)', () => {
 
   it("is checked once by the suite's setup, which tells the processes it starts", () => {
     // `npm test` sets BATON_CHECKOUT_DIST=1; `npx vitest` does not, and then nothing is checked.
-    expect(process.env['BATON_CHECKOUT_DIST_FRESH']).toBe(process.env['BATON_CHECKOUT_DIST'] === '1' ? '1' : undefined);
+    expect(process.env['BATON_CHECKOUT_DIST_FRESH']).toBe(process.env['BATON_CHECKOUT_DIST'] === '1' ? CHECKOUT_PACKAGES : undefined);
   });
 });
 
@@ -65,7 +75,6 @@ describe('bin/baton.js in a checkout with BATON_CHECKOUT_DIST=1', () => {
     const root = path.dirname(packages);
     mkdirSync(path.join(packages, 'core/bin'));
     for (const f of ['baton.js', 'checkout-dist.mjs', 'source-conditions.mjs']) copyFileSync(path.join(repo, 'packages/core/bin', f), path.join(packages, 'core/bin', f));
-    writeFileSync(path.join(packages, 'core/package.json'), '{ "type": "module" }\n');
     // The sources run through tsx, found in the repository's node_modules.
     symlinkSync(path.join(repo, 'node_modules'), path.join(root, 'node_modules'));
     const run = (env: Record<string, string> = {}): { stdout: string; stderr: string } => {
@@ -90,9 +99,10 @@ describe('bin/baton.js in a checkout with BATON_CHECKOUT_DIST=1', () => {
     });
   });
 
-  it('trusts the check the test suite made (BATON_CHECKOUT_DIST_FRESH=1)', () => {
+  it("trusts the suite's check for the checkout it names, and no other", () => {
     const c = checkout();
     touch(path.join(c.packages, 'core/src/cli/main.ts'), 3000);
-    expect(c.run({ BATON_CHECKOUT_DIST_FRESH: '1' })).toEqual({ stdout: 'dist', stderr: '' });
+    expect(c.run({ BATON_CHECKOUT_DIST_FRESH: `${c.packages}${path.sep}` }).stdout).toBe('dist');
+    expect(c.run({ BATON_CHECKOUT_DIST_FRESH: CHECKOUT_PACKAGES }).stdout).toBe('sources');
   });
 });
