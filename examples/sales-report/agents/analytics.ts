@@ -2,9 +2,8 @@
  * Analytics agent (kind module): turns the `sales-dataset` artifact into the `metrics` artifact
  * (KPIs, growth, breakdowns, trend, movers) and the `charts` artifact (Vega-Lite specs rendered to SVG).
  */
-import type { AgentContext } from 'batonjs';
+import type { AgentContext, AgentInput, AgentOutput } from 'batonjs/agent';
 import { UnrecoverableAgentError } from 'batonjs/agent';
-import type { AgentInput, AgentOutput } from 'batonjs';
 import type { SalesDataset } from '../lib/artifacts.ts';
 import { buildCharts } from '../lib/charts.ts';
 import { computeMetrics } from '../lib/metrics.ts';

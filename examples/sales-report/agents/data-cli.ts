@@ -4,7 +4,7 @@
  * stdout (DESIGN section 4). A failure exits 1 with the reason on stderr.
  */
 import { errorMessage } from 'batonjs/agent';
-import type { AgentInput } from 'batonjs';
+import type { AgentInput } from 'batonjs/agent';
 import { extractSalesDataset } from '../lib/extract.ts';
 
 async function readStdin(): Promise<string> {

@@ -2,8 +2,7 @@
  * Data agent (kind module): reads the period and comparisons from the goal and returns the
  * `sales-dataset` artifact from the sales database, through a read-only connection.
  */
-import type { AgentContext } from 'batonjs';
-import type { AgentInput, AgentOutput } from 'batonjs';
+import type { AgentContext, AgentInput, AgentOutput } from 'batonjs/agent';
 import { extractSalesDataset } from '../lib/extract.ts';
 
 export default async function dataAgent(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {

@@ -3,9 +3,8 @@
  * recommended actions) from the `metrics` artifact by deterministic text generation; every number
  * it quotes carries a pointer to the metric it came from.
  */
-import type { AgentContext } from 'batonjs';
+import type { AgentContext, AgentInput, AgentOutput } from 'batonjs/agent';
 import { UnrecoverableAgentError } from 'batonjs/agent';
-import type { AgentInput, AgentOutput } from 'batonjs';
 import type { Metrics } from '../lib/artifacts.ts';
 import { writeSummary } from '../lib/summary-text.ts';
 

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { openSqlite } from 'batonjs';
+import { openSqlite } from 'batonjs/agent';
 import {
   CHANNELS,
   MONTH_SEASONALITY,

@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { UnrecoverableAgentError } from 'batonjs/agent';
-import type { AgentInput } from 'batonjs';
+import type { AgentInput } from 'batonjs/agent';
 import { DEFAULT_DATABASE, ensureSalesDatabase } from '../data/generate.ts';
 import type { CountryRow, QueryRecord, SalesDataset, SalesRow, TrendRow } from './artifacts.ts';
 import { monthEnd, monthStart, yearMonth } from './calendar.ts';

@@ -5,9 +5,8 @@
  * from the goal by the same code as in the deterministic mode; only the SQL comes from the model.
  */
 import { basename } from 'node:path';
-import type { AgentContext } from 'batonjs';
+import type { AgentContext, AgentInput, AgentOutput } from 'batonjs/agent';
 import { UnrecoverableAgentError } from 'batonjs/agent';
-import type { AgentInput, AgentOutput } from 'batonjs';
 import type { CountryRow, QueryRecord, SalesDataset, SalesRow, TrendRow } from '../lib/artifacts.ts';
 import { monthEnd, monthStart, yearMonth } from '../lib/calendar.ts';
 import { salesDatabaseFile } from '../lib/extract.ts';

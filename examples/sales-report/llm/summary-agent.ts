@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { defineLlmAgent } from 'batonjs-llm';
-import type { JsonSchema } from 'batonjs';
+import type { JsonSchema } from 'batonjs/agent';
 import type { Metrics, Summary } from '../lib/artifacts.ts';
 import { checkSummaryNumbers } from './summary-numbers.ts';
 

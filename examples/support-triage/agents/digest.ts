@@ -3,7 +3,7 @@
  * category, the urgent tickets with who has them, each team's load, and the tickets due in the
  * next eight hours (counted from the latest ticket).
  */
-import type { AgentContext, AgentInput, AgentOutput } from 'batonjs';
+import type { AgentContext, AgentInput, AgentOutput } from 'batonjs/agent';
 import { UnrecoverableAgentError } from 'batonjs/agent';
 import type { Assignments, Digest, Labels } from '../lib/artifacts.ts';
 

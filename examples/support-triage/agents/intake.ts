@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AgentContext, AgentInput, AgentOutput } from 'batonjs';
+import type { AgentContext, AgentInput, AgentOutput } from 'batonjs/agent';
 import { UnrecoverableAgentError } from 'batonjs/agent';
 import type { Ticket, TicketBatch } from '../lib/artifacts.ts';
 import { channelsIn, dayIn, tiersIn } from '../lib/goal-filters.ts';

@@ -3,7 +3,7 @@
  * its category, with an apology for an unhappy customer, for a person to review and send. When the
  * goal names categories ("replies for the billing tickets"), only those tickets get a draft.
  */
-import type { AgentContext, AgentInput, AgentOutput } from 'batonjs';
+import type { AgentContext, AgentInput, AgentOutput } from 'batonjs/agent';
 import { UnrecoverableAgentError } from 'batonjs/agent';
 import type { Label, Labels, Replies, TicketBatch } from '../lib/artifacts.ts';
 import { categoriesIn } from '../lib/goal-filters.ts';

@@ -1,21 +1,28 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BATON_BIN, REPO_ROOT, SALES_REPORT, TS_NODE_ARGS } from '../support/paths.ts';
 
-// Imports Baton's main entry in a fresh process, then (optionally) reads a manifest, and prints
-// the npm packages loaded after each step: ESM loads seen by a module hook, CommonJS ones in
-// require.cache.
-const probe = `
-import { register, createRequire } from 'node:module';
+// The start of a probe run as a fresh process: every ES module it loads from then on is added to
+// \`urls\` by a module hook.
+const RECORD_LOADS = `
+import { register } from 'node:module';
 import { MessageChannel } from 'node:worker_threads';
 const { port1, port2 } = new MessageChannel();
 const urls = [];
 port1.on('message', (u) => urls.push(u));
 port1.unref();
 register('data:text/javascript,' + encodeURIComponent('let p; export function initialize(d) { p = d.port; } export async function load(u, c, n) { p.postMessage(u); return n(u, c); }'), { data: { port: port2 }, transferList: [port2] });
+`;
+
+// Imports Baton's main entry in a fresh process, then (optionally) reads a manifest, and prints
+// the npm packages loaded after each step: ESM loads seen by a module hook, CommonJS ones in
+// require.cache.
+const probe = `${RECORD_LOADS}
+import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const settle = () => new Promise((r) => setTimeout(r, 100));
 const packages = () => [...new Set([...urls, ...Object.keys(require.cache)].flatMap((u) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(u)?.[1] ?? []))].sort();
@@ -47,22 +54,15 @@ describe('importing the main entry', () => {
   });
 });
 
-// Imports one entry of Baton's core in a fresh process and prints the files of the core it loaded.
-const coreFilesProbe = `
-import { register } from 'node:module';
-import { MessageChannel } from 'node:worker_threads';
-const { port1, port2 } = new MessageChannel();
-const urls = [];
-port1.on('message', (u) => urls.push(u));
-port1.unref();
-register('data:text/javascript,' + encodeURIComponent('let p; export function initialize(d) { p = d.port; } export async function load(u, c, n) { p.postMessage(u); return n(u, c); }'), { data: { port: port2 }, transferList: [port2] });
-await import(process.env.ENTRY);
+// Imports entries (a package entry, or files) in a fresh process and prints the core's files loaded.
+const coreFilesProbe = `${RECORD_LOADS}
+for (const entry of JSON.parse(process.env.ENTRIES)) await import(entry);
 await new Promise((r) => setTimeout(r, 100));
-console.log(JSON.stringify(urls.filter((u) => u.includes('/packages/core/src/'))));
+console.log(JSON.stringify(urls.filter((u) => u.includes('/packages/core/src/')).map((u) => u.replace(/.*\\/packages\\/core\\//, ''))));
 `;
 
-function coreFilesLoadedBy(entry: string): string[] {
-  const out = execFileSync(process.execPath, [...TS_NODE_ARGS, '--input-type=module', '-e', coreFilesProbe], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ENTRY: entry } });
+function coreFilesLoadedBy(...entries: string[]): string[] {
+  const out = execFileSync(process.execPath, [...TS_NODE_ARGS, '--input-type=module', '-e', coreFilesProbe], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ENTRIES: JSON.stringify(entries) } });
   return JSON.parse(out.trim().split('\n').at(-1)!) as string[];
 }
 
@@ -72,6 +72,18 @@ describe('the agent entry (batonjs/agent)', () => {
     expect(agent.length).toBeGreaterThan(0);
     expect(agent.length).toBeLessThanOrEqual(10);
     expect(coreFilesLoadedBy('batonjs').length).toBeGreaterThan(100);
+  });
+
+  it("is what the examples' module agents load of Baton, not the main entry", () => {
+    const agents = readdirSync(path.join(REPO_ROOT, 'examples'))
+      .flatMap((example) => {
+        const dir = path.join(REPO_ROOT, 'examples', example, 'agents');
+        return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('-cli.ts')).map((f) => pathToFileURL(path.join(dir, f)).href) : [];
+      });
+    expect(agents.length).toBeGreaterThanOrEqual(6);
+    const loaded = coreFilesLoadedBy(...agents);
+    expect(loaded).toContain('src/agent.ts');
+    expect(loaded).not.toContain('src/index.ts');
   });
 
   it("is the main entry's own code: its errors are instances of the same classes", async () => {
