@@ -127,7 +127,11 @@ export interface IntegrationInput {
   signal: AbortSignal;
 }
 
-/** Turns a run's artifacts into the deliverable. */
+/**
+ * Turns a run's artifacts into the deliverable. The run journals a JSON copy of what it returns
+ * (`files` and `provenance` empty when left out, fields of its own kept); a return that is not a
+ * deliverable, or holds what JSON cannot write, fails the integration and the run ends `partial`.
+ */
 export type Integrator = (input: IntegrationInput) => Promise<Deliverable> | Deliverable;
 
 /** A stored run, without its events. */

@@ -9,34 +9,59 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Every slot a string (by index: `every` skips the holes of a sparse array). */
 function isStringList(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== 'string') return false;
+  return true;
+}
+
+/** What `read` gives, as JSON data (what JSON would give), or an error naming where in the deliverable. */
+function jsonOf(where: string, read: () => unknown): unknown {
+  try {
+    return jsonCopy(read());
+  } catch (e) {
+    throw new Error(`${where}: not JSON data (${errorMessage(e).replace(/\s*\n\s*/g, ' ')})`);
+  }
 }
 
 /**
- * What a manifest's integrator returned, as the run journals it: its own JSON copy, so nothing
- * the integrator keeps changes the journal, and nothing JSON cannot write reaches it. Throws what
- * is wrong with it, naming the field: the integration then fails and the run ends with what its
- * tasks made, as when the integrator throws. (A deliverable the journal could not take ended
- * `orchestrator.run()` with a TypeError and left the run unended in the journal.)
+ * An object's entries as JSON data, one by one (so an error names the entry), defined on `copy`
+ * (a `__proto__` key stays a key); JSON leaves out what gives undefined.
  */
-export function checkedDeliverable(returned: unknown): Deliverable {
-  if (!isRecord(returned)) throw new Error(`the integrator returned ${kindOf(returned)}; expected a deliverable ${SHAPE}`);
-  const { artifacts, files, provenance, missing } = returned;
-  if (!isRecord(artifacts)) throw new Error(`the integrator's deliverable: artifacts: expected an object with one entry per artifact type, got ${kindOf(artifacts)}`);
-  if (files !== undefined && !isStringList(files)) throw new Error(`the integrator's deliverable: files: expected an array of file paths, got ${kindOf(files)}`);
-  if (missing !== undefined && !isStringList(missing)) throw new Error(`the integrator's deliverable: missing: expected an array of artifact types, got ${kindOf(missing)}`);
-  if (provenance !== undefined && !isRecord(provenance)) throw new Error(`the integrator's deliverable: provenance: expected an object by artifact type, got ${kindOf(provenance)}`);
-  for (const [type, made] of Object.entries(provenance ?? {}) as [string, unknown][]) {
-    if (!isRecord(made)) throw new Error(`the integrator's deliverable: provenance.${type}: expected who made it ({ task, agent, attempt, ... }), got ${kindOf(made)}`);
+function jsonEntries(where: string, record: Record<string, unknown>, copy: Record<string, unknown> = {}): Record<string, unknown> {
+  for (const key of Object.keys(record)) {
+    // Read inside: a getter may throw.
+    const item = jsonOf(`${where}.${key}`, () => record[key]);
+    if (item !== undefined) Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
   }
-  let copy: { artifacts: Record<string, unknown>; provenance: Record<string, Provenance> };
-  try {
-    copy = jsonCopy({ artifacts, provenance: provenance ?? {} }) as typeof copy;
-  } catch (e) {
-    throw new Error(`the integrator's deliverable cannot be journaled as JSON: ${errorMessage(e).replace(/\s*\n\s*/g, ' ')}`);
-  }
-  const checked: Deliverable = { artifacts: copy.artifacts, files: files ?? [], provenance: copy.provenance };
-  if (missing !== undefined) checked.missing = missing;
+  return copy;
+}
+
+/**
+ * What a manifest's integrator returned, as the run journals it: its own JSON copy (nothing the
+ * integrator keeps changes the journal, and nothing JSON cannot write reaches it), with `files`
+ * and `provenance` empty when left out and any other field kept. Throws what is wrong, naming the
+ * integrator and the field: the integration then fails and the run ends with what its tasks made,
+ * as when the integrator throws. (A deliverable the journal could not take made
+ * `orchestrator.run()` throw a TypeError and left the run unended in the journal.)
+ */
+export function checkedDeliverable(returned: unknown, integrator: string): Deliverable {
+  // A code integrator (createOrchestrator's `integrator`) has no file to name.
+  const by = integrator === 'default' ? 'the integrator' : `the integrator ${integrator}`;
+  if (!isRecord(returned)) throw new Error(`${by} returned ${kindOf(returned)}; expected a deliverable ${SHAPE}${returned === undefined ? ' (a missing return?)' : ''}`);
+  const { artifacts, files, provenance, missing, ...more } = returned;
+  if (!isRecord(artifacts)) throw new Error(`${by}: deliverable.artifacts: expected an object with one entry per artifact type, got ${kindOf(artifacts)}`);
+  if (files !== undefined && !isStringList(files)) throw new Error(`${by}: deliverable.files: expected an array of file paths (strings)`);
+  if (missing !== undefined && !isStringList(missing)) throw new Error(`${by}: deliverable.missing: expected an array of artifact types (strings)`);
+  if (provenance !== undefined && !isRecord(provenance)) throw new Error(`${by}: deliverable.provenance: expected an object by artifact type, got ${kindOf(provenance)}`);
+  const checked: Deliverable = {
+    artifacts: jsonEntries(`${by}: deliverable.artifacts`, artifacts),
+    files: files ? [...files] : [],
+    provenance: jsonEntries(`${by}: deliverable.provenance`, provenance ?? {}) as Record<string, Provenance>,
+  };
+  if (missing !== undefined) checked.missing = [...missing];
+  // Fields of its own (a report's URL) are the integrator's to add: they are kept, as JSON.
+  jsonEntries(`${by}: deliverable`, more, checked as unknown as Record<string, unknown>);
   return checked;
 }

@@ -82,7 +82,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
           ),
           signal,
         );
-        deliverable = checkedDeliverable(returned);
+        deliverable = checkedDeliverable(returned, o.integratorName);
       } else if (outDir) {
         deliverable = await writeDefaultDeliverable(outDir, deliverable, { runId: result.runId, goal: result.goal, status, ...(reason === undefined ? {} : { reason }) });
       }

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Integrator } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import { defaultExport, importModule } from '../core/import-module.ts';
@@ -10,20 +11,33 @@ import { collectArtifacts } from './collect.ts';
  * `baton eval` run case, a service that makes one per request) loaded and kept for good a copy of
  * the integrator and of all it imports (~70 ms and ~0.9 MB each for the sample report's). An
  * integrator is a function of its input, so one copy serves them all, as Node shares a JavaScript
- * file. A module that could not be loaded is tried again next time (it may have been fixed).
+ * file. A TypeScript file changed since (its time or size) is loaded again, as each orchestrator
+ * did before; so is one whose load failed (it may have been fixed). A JavaScript file is Node's
+ * to cache: it keeps the first.
  */
-const loaded = new Map<string, Promise<Integrator>>();
+const loaded = new Map<string, { version: string; integrator: Promise<Integrator> }>();
+
+/** When and how big the file was last written ('' when it cannot be read: the import says why). */
+function versionOf(file: string): string {
+  try {
+    const { mtimeMs, size } = statSync(file);
+    return `${mtimeMs}:${size}`;
+  } catch {
+    return '';
+  }
+}
 
 /** The manifest's `orchestrator.integrator` module (its default export), or the default integrator. */
 export function loadIntegrator(manifest: Manifest): Promise<Integrator> {
   const file = manifest.orchestrator.integrator;
   if (!file) return Promise.resolve(collectArtifacts);
-  let integrator = loaded.get(file);
-  if (!integrator) {
-    integrator = importIntegrator(file);
-    loaded.set(file, integrator);
-    integrator.catch(() => loaded.delete(file));
-  }
+  const version = versionOf(file);
+  const known = loaded.get(file);
+  if (known?.version === version) return known.integrator;
+  const integrator = importIntegrator(file);
+  const entry = { version, integrator };
+  loaded.set(file, entry);
+  integrator.catch(() => loaded.get(file) === entry && loaded.delete(file));
   return integrator;
 }
 

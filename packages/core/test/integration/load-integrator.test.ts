@@ -72,4 +72,11 @@ describe("a manifest's integrator module", () => {
     writeFileSync(file, "export default () => ({ artifacts: { echo: 'fixed' } });\n");
     expect(await runWith(manifest)).toBe('fixed');
   });
+
+  it('is loaded again once its file changed, as each orchestrator did before', async () => {
+    const { manifest, file } = await manifestWithIntegrator("export default () => ({ artifacts: { echo: 'first' } });\n");
+    expect(await runWith(manifest)).toBe('first');
+    writeFileSync(file, "export default () => ({ artifacts: { echo: 'second, longer' } });\n");
+    expect(await runWith(manifest)).toBe('second, longer');
+  });
 });

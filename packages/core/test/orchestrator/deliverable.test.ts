@@ -132,20 +132,24 @@ describe('the journal holds each artifact once', () => {
   });
 });
 
-describe('an integrator that returns what the journal cannot take', () => {
+describe('what an integrator returns', () => {
   const cyclic: Record<string, unknown> = { a: 1 };
   cyclic['self'] = cyclic;
+  const shape = 'expected a deliverable { artifacts, files?, provenance?, missing? }';
   const returns: [string, unknown, string][] = [
-    ['nothing', undefined, 'the integrator returned undefined; expected a deliverable { artifacts, files?, provenance?, missing? }'],
-    ['a number', 42, 'the integrator returned a number; expected a deliverable { artifacts, files?, provenance?, missing? }'],
-    ['artifacts: null', { artifacts: null, files: [] }, "the integrator's deliverable: artifacts: expected an object with one entry per artifact type, got null"],
-    ['files as one string', { artifacts: {}, files: 'report.html' }, "the integrator's deliverable: files: expected an array of file paths, got a string"],
-    ['provenance as text', { artifacts: {}, provenance: { rows: 'me' } }, "the integrator's deliverable: provenance.rows: expected who made it ({ task, agent, attempt, ... }), got a string"],
-    ['a BigInt', { artifacts: { total: 10n } }, "the integrator's deliverable cannot be journaled as JSON: Do not know how to serialize a BigInt"],
-    ['a cycle', { artifacts: { graph: cyclic } }, "the integrator's deliverable cannot be journaled as JSON: Converting circular structure to JSON"],
+    ['nothing', undefined, `the integrator returned undefined; ${shape} (a missing return?)`],
+    ['a number', 42, `the integrator returned a number; ${shape}`],
+    ['artifacts: null', { artifacts: null, files: [] }, 'the integrator: deliverable.artifacts: expected an object with one entry per artifact type, got null'],
+    ['files as one string', { artifacts: {}, files: 'report.html' }, 'the integrator: deliverable.files: expected an array of file paths (strings)'],
+    ['files with a hole', { artifacts: {}, files: [, 'report.html'] }, 'the integrator: deliverable.files: expected an array of file paths (strings)'],
+    ['missing as a number', { artifacts: {}, missing: 1 }, 'the integrator: deliverable.missing: expected an array of artifact types (strings)'],
+    ['provenance: null', { artifacts: {}, provenance: null }, 'the integrator: deliverable.provenance: expected an object by artifact type, got null'],
+    ['a BigInt', { artifacts: { total: 10n } }, 'the integrator: deliverable.artifacts.total: not JSON data (Do not know how to serialize a BigInt)'],
+    ['a cycle', { artifacts: { graph: cyclic } }, 'the integrator: deliverable.artifacts.graph: not JSON data (Converting circular structure to JSON'],
+    ['a getter that throws', { artifacts: { get rows(): never { throw new Error('the rows are gone'); } } }, 'the integrator: deliverable.artifacts.rows: not JSON data (the rows are gone)'],
   ];
 
-  it.each(returns)('ends the run partial with what its tasks made, in the journal too, when it returns %s', async (_, returned, message) => {
+  it.each(returns)('ends the run partial with what its tasks made, in the journal too, when it is %s', async (_, returned, message) => {
     const store = new SqliteRunStore({ file: path.join(tmp, `bad-integrator-${Math.random().toString(36).slice(2)}.db`) });
     const data = scriptedAgent({ name: 'data', description: 'Extracts the rows', produces: ['rows'], script: [{ output: { rows: [1, 2] } }] });
     const orchestrator = createOrchestrator({ name: 'rows', agents: [data], deliverable: ['rows'], store, integrator: () => returned as never });
@@ -157,19 +161,27 @@ describe('an integrator that returns what the journal cannot take', () => {
       expect(result.deliverable.artifacts).toEqual({ rows: [1, 2] });
       const events = await store.readEvents(result.runId);
       expect(events.at(-1)).toMatchObject({ type: 'run.ended', status: 'partial' });
-      expect(JSON.stringify(reduceEvents(events))).toBe(JSON.stringify(result));
+      expect(reduceEvents(events)).toStrictEqual(result);
     } finally {
       await orchestrator.close();
     }
   });
 
-  it('takes a deliverable without files or provenance, and keeps its own copy of it', async () => {
+  it("is taken without files or provenance, with fields of the integrator's own, as its own JSON copy", async () => {
+    const store = new SqliteRunStore({ file: path.join(tmp, `own-fields-${Math.random().toString(36).slice(2)}.db`) });
     const data = scriptedAgent({ name: 'data', description: 'Extracts the rows', produces: ['rows'], script: [{ output: { rows: [1, 2] } }] });
-    const made = { artifacts: { rows: [2, 1], when: new Date('2026-12-02T00:00:00Z') } };
-    const orchestrator = createOrchestrator({ name: 'rows', agents: [data], deliverable: ['rows'], integrator: () => made as never });
-    const result = await orchestrator.run('the rows');
-    made.artifacts.rows.push(0);
-    expect(result.status).toBe('succeeded');
-    expect(result.deliverable).toMatchObject({ artifacts: { rows: [2, 1], when: '2026-12-02T00:00:00.000Z' }, files: [], provenance: {} });
+    const missing = ['chart'];
+    const made = { artifacts: { rows: [2, 1], when: new Date('2026-12-02T00:00:00Z'), none: undefined }, provenance: { chart: undefined }, missing, reportUrl: 'https://reports.example/r1' };
+    const orchestrator = createOrchestrator({ name: 'rows', agents: [data], deliverable: ['rows'], store, integrator: () => made as never });
+    try {
+      const result = await orchestrator.run('the rows');
+      made.artifacts.rows.push(0);
+      missing.push('table');
+      expect(result.status).toBe('succeeded');
+      expect(result.deliverable).toStrictEqual({ artifacts: { rows: [2, 1], when: '2026-12-02T00:00:00.000Z' }, files: [], provenance: {}, missing: ['chart'], reportUrl: 'https://reports.example/r1' });
+      expect(reduceEvents(await store.readEvents(result.runId))).toStrictEqual(result);
+    } finally {
+      await orchestrator.close();
+    }
   });
 });
