@@ -16,10 +16,10 @@ async function checkoutDist() {
   const { CHECKOUT_PACKAGES, staleDist } = await import('./checkout-dist.mjs');
   // The test suite checks once for all the processes it starts (packages/core/test/support/dist-fresh.ts):
   // it names the checkout it checked.
-  if (process.env.BATON_CHECKOUT_DIST_FRESH === CHECKOUT_PACKAGES) return existsSync(dist);
-  const stale = staleDist();
-  if (stale) process.stderr.write(`baton: running the sources, not dist/ (BATON_CHECKOUT_DIST=1): ${stale}; \`npm run build\` builds it\n`);
-  return !stale && existsSync(dist);
+  const why = process.env.BATON_CHECKOUT_DIST_FRESH === CHECKOUT_PACKAGES ? undefined : staleDist();
+  const problem = why ?? (existsSync(dist) ? undefined : 'packages/core/dist/cli/main.js is missing');
+  if (problem) process.stderr.write(`baton: running the sources, not dist/ (BATON_CHECKOUT_DIST=1): ${problem}; \`npm run build\` builds it\n`);
+  return !problem;
 }
 
 if (existsSync(checkout) && !(await checkoutDist())) {

@@ -99,6 +99,15 @@ describe('bin/baton.js in a checkout with BATON_CHECKOUT_DIST=1', () => {
     });
   });
 
+  it('runs the sources, and says why, when dist/ has no CLI', () => {
+    const c = checkout();
+    rmSync(path.join(c.packages, 'core/dist/cli'), { recursive: true });
+    expect(c.run()).toEqual({
+      stdout: 'sources',
+      stderr: 'baton: running the sources, not dist/ (BATON_CHECKOUT_DIST=1): packages/core/dist/cli/main.js is missing; `npm run build` builds it',
+    });
+  });
+
   it("trusts the suite's check for the checkout it names, and no other", () => {
     const c = checkout();
     touch(path.join(c.packages, 'core/src/cli/main.ts'), 3000);
