@@ -13,12 +13,10 @@ import path from 'node:path';
 import { BATON, distEnv, REPO } from './dist-cli.ts';
 
 const times = Number(process.argv[2] ?? 7);
-const root = REPO;
-const bin = BATON;
 const env = distEnv();
 
 function baton(args: string[], cwd: string): void {
-  execFileSync(process.execPath, [bin, ...args], { cwd, env, stdio: 'ignore' });
+  execFileSync(process.execPath, [BATON, ...args], { cwd, env, stdio: 'ignore' });
 }
 
 /** Median and fastest wall time of `times` starts, in ms. */
@@ -36,9 +34,9 @@ function timed(args: string[], cwd: string): { median: number; fastest: number }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-cli-start-'));
 try {
-  baton(['init', dir], root);
+  baton(['init', dir], REPO);
   // The project's own `npm install` is left out: it finds this checkout's packages instead.
-  symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
   const version = timed(['--version'], dir);
   const runsList = timed(['runs', 'list', '--store', 'memory'], dir);
   const run = timed(['run', '--store', 'memory', '--out', path.join(dir, 'out'), 'check this machine'], dir);

@@ -17,9 +17,7 @@ import path from 'node:path';
 import { BATON, distEnv, REPO } from './dist-cli.ts';
 
 const times = Number(process.argv[2] ?? 3);
-const root = REPO;
-const bin = BATON;
-const manifest = path.join(root, 'examples/sales-report/baton.yaml');
+const manifest = path.join(REPO, 'examples/sales-report/baton.yaml');
 const goal = 'Create a Q2 sales performance report with charts and an executive summary';
 const env = distEnv();
 
@@ -37,7 +35,7 @@ type Phases = Record<'wallMs' | 'startMs' | 'firstTaskMs' | 'tasksMs' | 'integra
 
 function runOnce(out: string): Phases {
   const began = Date.now();
-  execFileSync(process.execPath, [bin, 'run', '-m', manifest, '--store', 'memory', '--out', out, goal], { cwd: root, env, stdio: 'ignore' });
+  execFileSync(process.execPath, [BATON, 'run', '-m', manifest, '--store', 'memory', '--out', out, goal], { cwd: REPO, env, stdio: 'ignore' });
   const wallMs = Date.now() - began;
   const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as RunJson;
   if (run.status !== 'succeeded') throw new Error(`the sample run ended ${run.status}`);

@@ -1,13 +1,10 @@
 import { errorMessage } from '../core/errors.ts';
 import type { Deliverable, Provenance } from '../core/types.ts';
+import { isRecord } from '../manifest/lenient.ts';
 import { jsonCopy } from '../validation/json-copy.ts';
 import { kindOf } from '../validation/output-validator.ts';
 
 const SHAPE = '{ artifacts, files?, provenance?, missing? }';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Every slot a string (by index: `every` skips the holes of a sparse array). */
 function isStringList(value: unknown): value is string[] {
