@@ -37,6 +37,12 @@ const KEEP_FINISHED = { age: 300, count: 10_000 };
 
 const ALL_KINDS: readonly AgentKind[] = ['module', 'command', 'llm', 'a2a', 'code'];
 
+/**
+ * How long `close()` waits for cancellations still on their way to Redis (ms). Against a reachable
+ * Redis they take milliseconds; the bound only keeps an unreachable one from holding a process's exit.
+ */
+const CANCEL_FLUSH_MS = 5_000;
+
 type Settlement = { ok: true; value: unknown } | { ok: false; error: Error };
 
 /** An attempt handed to a worker whose result this process awaits. */
@@ -69,6 +75,8 @@ export class Dispatcher {
   private readonly pending = new Map<string, Pending>();
   private readonly watch: LossWatch;
   private readonly served: ServedAgents;
+  /** Cancellations not yet sent: `close()` waits for them, or a `baton runs cancel` exits before its message leaves. */
+  private readonly cancelling = new Set<Promise<void>>();
   private closed = false;
 
   private constructor(
@@ -195,10 +203,22 @@ export class Dispatcher {
     this.closed = true;
     this.watch.close();
     for (const p of [...this.pending.values()]) p.settle({ ok: false, error: new BatonError('AGENT_FAILED', 'the dispatcher was closed while the attempt ran') });
+    await this.flushCancels();
     const readers = await Promise.all([...this.readers.values()].map((r) => r.catch(() => undefined)));
     await Promise.all(readers.map((r) => r?.close().catch(() => undefined)));
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
     await this.connection.quit().catch(() => this.connection.disconnect());
+  }
+
+  /** Waits, at most CANCEL_FLUSH_MS, for the cancellations on their way (those of a closing run included). */
+  private async flushCancels(): Promise<void> {
+    if (this.cancelling.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CANCEL_FLUSH_MS);
+    });
+    await Promise.race([Promise.allSettled([...this.cancelling]), bound]);
+    clearTimeout(timer);
   }
 
   private queue(name: string): Queue {
@@ -319,7 +339,13 @@ export class Dispatcher {
    * success for a job that does not exist, so the cancel message is always sent. A job held by a
    * lost worker, which no message reaches, is failed in Redis so BullMQ never runs it again.
    */
-  private async cancel(queueNames: readonly string[], jobId: string): Promise<void> {
+  private cancel(queueNames: readonly string[], jobId: string): Promise<void> {
+    const sending = this.sendCancel(queueNames, jobId).finally(() => this.cancelling.delete(sending));
+    this.cancelling.add(sending);
+    return sending;
+  }
+
+  private async sendCancel(queueNames: readonly string[], jobId: string): Promise<void> {
     // A failure here (Redis unreachable) leaves the cancel message to do the work.
     const removed = await Promise.all(queueNames.map((name) => this.queue(name).remove(jobId).catch(() => 1)));
     await this.connection.publish(cancelChannel(this.prefix), jobId).catch(() => undefined);

@@ -205,6 +205,38 @@ describe('dispatching attempts through BullMQ', () => {
     await waitFor('the job to be failed', () => worker.health().failed === 1);
   });
 
+  it("sends the cancellations of a resumed run's interrupted attempts before it closes", async () => {
+    // `baton runs cancel` on a run whose process died: it resumes the run, cancels the attempts
+    // the dead process left on workers, ends the run and closes at once.
+    const prefix = freshPrefix();
+    let started = false;
+    let abortReason: unknown;
+    const slow = defineAgent({
+      name: 'slow',
+      description: 'waits until aborted',
+      produces: ['x'],
+      run: (_input, ctx) =>
+        new Promise((_, reject) => {
+          started = true;
+          ctx.signal.addEventListener('abort', () => {
+            abortReason = ctx.signal.reason;
+            reject(ctx.signal.reason as Error);
+          });
+        }),
+    });
+    await workerFor(prefix, { agents: ['slow'], codeAgents: [slow] });
+    const dead = await dispatcherFor(prefix);
+    dead.dispatch({ agent: 'slow', input: input('slow'), timeoutMs: 60_000 }, { signal: new AbortController().signal }).catch(() => undefined);
+    await waitFor('the agent to start', () => started);
+
+    const taking = await Dispatcher.connect({ url: redis.url, prefix });
+    const run = input('slow');
+    void taking.cancelAttempts([`${run.runId}:${run.task.id}:${run.attempt}:x`], Object.keys(manifest.agents).concat('slow'));
+    await taking.close();
+    await waitFor('the agent to be aborted', () => abortReason !== undefined, 5_000);
+    expect(String(abortReason)).toContain('abandoned');
+  });
+
   it('ignores the late result of an attempt the orchestrator gave up on', async () => {
     const prefix = freshPrefix();
     const events: RunEvent[] = [];
