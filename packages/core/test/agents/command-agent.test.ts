@@ -53,7 +53,7 @@ describe('command agents', () => {
 
   it('cuts off a hung command at its timeout and kills its whole process group', async () => {
     const pidFile = path.join(tmp, 'hang.json');
-    const outcome = await runAttempt({ agent: createCommandAgent(spec(['node', 'misbehave.mjs', 'hang', pidFile])), input, produces: ['echo'], timeoutMs: 700, controller: new AbortController() });
+    const outcome = await runAttempt({ agent: createCommandAgent(spec(['sh', 'misbehave.sh', 'hang', pidFile])), input, produces: ['echo'], timeoutMs: 700, controller: new AbortController() });
     expect(outcome.status).toBe('timeout');
     expect(existsSync(pidFile)).toBe(true);
     const pids = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number; child: number };
@@ -63,7 +63,7 @@ describe('command agents', () => {
 
   it('escalates to SIGKILL when a command ignores SIGTERM', async () => {
     const pidFile = path.join(tmp, 'stubborn.json');
-    const agent = createCommandAgent(spec(['node', 'misbehave.mjs', 'ignore-term', pidFile]));
+    const agent = createCommandAgent(spec(['sh', 'misbehave.sh', 'ignore-term', pidFile]));
     const controller = new AbortController();
     const running = runAttempt({ agent, input, produces: ['echo'], timeoutMs: 600, controller });
     expect((await running).status).toBe('timeout');
