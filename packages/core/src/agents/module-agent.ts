@@ -2,15 +2,17 @@ import type { Agent } from '../core/contracts.ts';
 import { BatonError } from '../core/errors.ts';
 import type { AgentSpec } from '../core/types.ts';
 import { withinDeadline } from './deadline.ts';
-import { loadModuleAgent } from './module-exports.ts';
 import type { LoadedModule } from './module-exports.ts';
 import { ModuleThreadPool } from './module-thread-pool.ts';
+import { holdModule } from './shared-modules.ts';
+import type { ModuleHold } from './shared-modules.ts';
 
 /**
  * A `kind: module` agent: a JS/TS file whose default export runs the agent. With `isolation:
  * thread` (the default) each attempt runs in a worker thread, so a module that computes for long
  * neither holds the orchestrator's event loop nor outlives its timeout; with `isolation: none` it
- * runs in this thread, sharing its memory and its event loop.
+ * runs in this thread, sharing its memory and its event loop, and one copy of the module serves
+ * every orchestrator of the thread that uses it at once (see shared-modules.ts).
  */
 export function createModuleAgent(spec: AgentSpec): Agent {
   const file = spec.module;
@@ -31,13 +33,18 @@ function inWorkerThreads(spec: AgentSpec, file: string): Agent {
 }
 
 function inThisThread(spec: AgentSpec, file: string): Agent {
-  let loading: Promise<LoadedModule> | undefined;
+  let hold: ModuleHold | undefined;
   const load = (): Promise<LoadedModule> => {
-    if (!loading) {
-      loading = loadModuleAgent(file, spec.name);
-      loading.catch(() => (loading = undefined));
+    if (!hold) {
+      const taken = holdModule(file, spec.name);
+      hold = taken;
+      // A failed load is tried again at the next attempt (the file may have been fixed).
+      taken.module.catch(() => {
+        if (hold === taken) hold = undefined;
+        void taken.release();
+      });
     }
-    return loading;
+    return hold.module;
   };
   return {
     spec,
@@ -47,9 +54,10 @@ function inThisThread(spec: AgentSpec, file: string): Agent {
     },
     version: async () => (await load()).version,
     async close() {
-      // Only an agent that was loaded has anything to release (e.g. MCP servers of an exported LLM agent).
-      const loaded = await loading?.catch(() => undefined);
-      await loaded?.close?.();
+      // Only an agent that was loaded holds a module (whose close() releases e.g. the MCP servers of an exported LLM agent).
+      const taken = hold;
+      hold = undefined;
+      await taken?.release();
     },
   };
 }

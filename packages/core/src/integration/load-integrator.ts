@@ -1,7 +1,6 @@
-import { statSync } from 'node:fs';
 import type { Integrator } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
-import { defaultExport, importModule } from '../core/import-module.ts';
+import { defaultExport, fileVersion, importModule } from '../core/import-module.ts';
 import type { Manifest } from '../core/types.ts';
 import { collectArtifacts } from './collect.ts';
 
@@ -17,21 +16,11 @@ import { collectArtifacts } from './collect.ts';
  */
 const loaded = new Map<string, { version: string; integrator: Promise<Integrator> }>();
 
-/** When and how big the file was last written ('' when it cannot be read: the import says why). */
-function versionOf(file: string): string {
-  try {
-    const { mtimeMs, size } = statSync(file);
-    return `${mtimeMs}:${size}`;
-  } catch {
-    return '';
-  }
-}
-
 /** The manifest's `orchestrator.integrator` module (its default export), or the default integrator. */
 export function loadIntegrator(manifest: Manifest): Promise<Integrator> {
   const file = manifest.orchestrator.integrator;
   if (!file) return Promise.resolve(collectArtifacts);
-  const version = versionOf(file);
+  const version = fileVersion(file);
   const known = loaded.get(file);
   if (known?.version === version) return known.integrator;
   const integrator = importIntegrator(file);
