@@ -64,6 +64,26 @@ function input(agent: string, attempt = 1): AgentInput {
   return { runId: `r_test${prefixCount}`, goal: 'g', task: { id: `t1-${agent}`, title: agent, instructions: '' }, inputs: {}, params: {}, attempt };
 }
 
+/** An agent `slow` that runs until its attempt is aborted, and what it saw. */
+function waitsUntilAborted(): { slow: ReturnType<typeof defineAgent>; started: () => boolean; abortReason: () => unknown } {
+  let started = false;
+  let abortReason: unknown;
+  const slow = defineAgent({
+    name: 'slow',
+    description: 'waits until aborted',
+    produces: ['x'],
+    run: (_input, ctx) =>
+      new Promise((_, reject) => {
+        started = true;
+        ctx.signal.addEventListener('abort', () => {
+          abortReason = ctx.signal.reason;
+          reject(ctx.signal.reason as Error);
+        });
+      }),
+  });
+  return { slow, started: () => started, abortReason: () => abortReason };
+}
+
 describe('dispatching attempts through BullMQ', () => {
   it('gives the same RunResult as running the agents in-process', async () => {
     const reference = await new Orchestrator({ manifest }).run(GOAL);
@@ -177,31 +197,17 @@ describe('dispatching attempts through BullMQ', () => {
 
   it('aborts the agent of an abandoned attempt that a worker is running', async () => {
     const prefix = freshPrefix();
-    let started = false;
-    let abortReason: unknown;
-    const slow = defineAgent({
-      name: 'slow',
-      description: 'waits until aborted',
-      produces: ['x'],
-      run: (_input, ctx) =>
-        new Promise((_, reject) => {
-          started = true;
-          ctx.signal.addEventListener('abort', () => {
-            abortReason = ctx.signal.reason;
-            reject(ctx.signal.reason as Error);
-          });
-        }),
-    });
+    const { slow, started, abortReason } = waitsUntilAborted();
     const worker = await workerFor(prefix, { agents: ['slow'], codeAgents: [slow] });
     const dispatcher = await dispatcherFor(prefix);
     const controller = new AbortController();
     const attempt = dispatcher.dispatch({ agent: 'slow', input: input('slow'), timeoutMs: 60_000 }, { signal: controller.signal });
     attempt.catch(() => undefined);
-    await waitFor('the agent to start', () => started);
+    await waitFor('the agent to start', started);
     controller.abort(new Error('run cancelled'));
     await expect(attempt).rejects.toThrow('run cancelled');
-    await waitFor('the agent to be aborted', () => abortReason !== undefined);
-    expect(String(abortReason)).toContain('cancelled');
+    await waitFor('the agent to be aborted', () => abortReason() !== undefined);
+    expect(String(abortReason())).toContain('cancelled');
     await waitFor('the job to be failed', () => worker.health().failed === 1);
   });
 
@@ -209,32 +215,18 @@ describe('dispatching attempts through BullMQ', () => {
     // `baton runs cancel` on a run whose process died: it resumes the run, cancels the attempts
     // the dead process left on workers, ends the run and closes at once.
     const prefix = freshPrefix();
-    let started = false;
-    let abortReason: unknown;
-    const slow = defineAgent({
-      name: 'slow',
-      description: 'waits until aborted',
-      produces: ['x'],
-      run: (_input, ctx) =>
-        new Promise((_, reject) => {
-          started = true;
-          ctx.signal.addEventListener('abort', () => {
-            abortReason = ctx.signal.reason;
-            reject(ctx.signal.reason as Error);
-          });
-        }),
-    });
+    const { slow, started, abortReason } = waitsUntilAborted();
     await workerFor(prefix, { agents: ['slow'], codeAgents: [slow] });
     const dead = await dispatcherFor(prefix);
     dead.dispatch({ agent: 'slow', input: input('slow'), timeoutMs: 60_000 }, { signal: new AbortController().signal }).catch(() => undefined);
-    await waitFor('the agent to start', () => started);
+    await waitFor('the agent to start', started);
 
     const taking = await Dispatcher.connect({ url: redis.url, prefix });
     const run = input('slow');
     void taking.cancelAttempts([`${run.runId}:${run.task.id}:${run.attempt}:x`], Object.keys(manifest.agents).concat('slow'));
     await taking.close();
-    await waitFor('the agent to be aborted', () => abortReason !== undefined, 5_000);
-    expect(String(abortReason)).toContain('abandoned');
+    await waitFor('the agent to be aborted', () => abortReason() !== undefined, 5_000);
+    expect(String(abortReason())).toContain('abandoned');
   });
 
   it('ignores the late result of an attempt the orchestrator gave up on', async () => {
