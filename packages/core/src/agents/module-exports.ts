@@ -13,7 +13,7 @@ export interface LoadedModule {
   version?: string;
 }
 
-function findRun(mod: Record<string, unknown>, file: string, agent: string): LoadedModule {
+function findRun(mod: Record<string, unknown>, file: string): LoadedModule {
   const exported = defaultExport(mod);
   const version = typeof mod['version'] === 'string' ? { version: mod['version'] } : {};
   if (typeof exported === 'function') return { run: exported as RunFn, ...version };
@@ -25,21 +25,39 @@ function findRun(mod: Record<string, unknown>, file: string, agent: string): Loa
   }
   throw new BatonError(
     'AGENT_FAILED',
-    `agent '${agent}': ${file} must default-export a function (input, ctx) => output, or an agent made by defineAgent(); found ${exported === undefined ? 'no default export' : typeof exported}`,
+    `${file} must default-export a function (input, ctx) => output, or an agent made by defineAgent(); found ${exported === undefined ? 'no default export' : typeof exported}`,
     { retryable: false },
   );
 }
 
 /**
- * Imports a module agent's file (TypeScript through tsx) and finds what runs it.
+ * Imports a module agent's file (TypeScript through tsx) and finds what runs it; its errors name
+ * the file, not an agent (several agents may share the file: see {@link namedFor}).
  * @throws BatonError `AGENT_FAILED`, not retryable, when the file cannot be loaded or exports nothing runnable.
  */
-export async function loadModuleAgent(file: string, agent: string): Promise<LoadedModule> {
+export async function loadModule(file: string): Promise<LoadedModule> {
   let mod: Record<string, unknown>;
   try {
     mod = await importModule(file);
   } catch (e) {
-    throw new BatonError('AGENT_FAILED', `agent '${agent}': cannot load ${file}: ${errorMessage(e, 'the module')}`, { retryable: false, cause: e });
+    throw new BatonError('AGENT_FAILED', `cannot load ${file}: ${errorMessage(e, 'the module')}`, { retryable: false, cause: e });
   }
-  return findRun(mod, file, agent);
+  return findRun(mod, file);
+}
+
+/** The error of a module's load, as agent `agent`'s. */
+export function namedFor(agent: string, e: unknown): unknown {
+  return BatonError.isInstance(e) ? new BatonError(e.code, `agent '${agent}': ${e.message}`, { retryable: e.retryable, cause: e.cause }) : e;
+}
+
+/**
+ * Imports agent `agent`'s module file (TypeScript through tsx) and finds what runs it.
+ * @throws BatonError `AGENT_FAILED`, not retryable, when the file cannot be loaded or exports nothing runnable.
+ */
+export async function loadModuleAgent(file: string, agent: string): Promise<LoadedModule> {
+  try {
+    return await loadModule(file);
+  } catch (e) {
+    throw namedFor(agent, e);
+  }
 }

@@ -2,7 +2,7 @@
  * `isolation: none` module agents: one copy per thread for the orchestrators that use it at once,
  * closed when the last of them closes.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,27 +20,35 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** A manifest with one `isolation: none` agent, `echo`, in `agent.<ext>` of a new folder, with `source` as its text. */
-async function manifestWithAgent(ext: 'ts' | 'mjs', source: string): Promise<{ manifest: Manifest; file: string; log: () => string[] }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'baton-shared-module-'));
+/**
+ * A manifest whose `isolation: none` agents (`echo`, and those named in `also`) all run
+ * `agent.<ext>` of a new folder, with `source` as its text.
+ */
+async function manifestWithAgent(ext: 'ts' | 'mjs', source: string, also: string[] = []): Promise<{ manifest: Manifest; dir: string; file: string; log: () => string[] }> {
+  // The real path: Node names a module by it, and the module logs under its own folder.
+  const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'baton-shared-module-')));
   dirs.push(dir);
   writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
   const file = path.join(dir, `agent.${ext}`);
   writeFileSync(file, source);
+  const agent = { kind: 'module' as const, description: 'Echoes', produces: ['echo'], module: `./agent.${ext}`, isolation: 'none' as const };
+  const names = ['echo', ...also];
   const manifest = await manifestFromObject(
     defineManifest({
       version: 1,
-      orchestrator: { name: 'echo', description: 'Echoes', subagents: ['echo'], deliverable: ['echo'] },
-      agents: { echo: { kind: 'module', description: 'Echoes', produces: ['echo'], module: `./agent.${ext}`, isolation: 'none' } },
+      orchestrator: { name: 'echo', description: 'Echoes', subagents: names, deliverable: ['echo'] },
+      agents: Object.fromEntries(names.map((n) => [n, agent])),
     }),
     { baseDir: dir, file: path.join(dir, 'baton.yaml') },
   );
-  return { manifest, file, log: () => globalThis.sharedModuleLog?.[dir] ?? [] };
+  return { manifest, dir, file, log: () => globalThis.sharedModuleLog?.[dir] ?? [] };
 }
 
 /** An agent's module that logs, under its folder, each time it is evaluated, run and closed. */
 function loggingAgent(answer: string, withClose: boolean): string {
-  return `const dir = new URL('.', import.meta.url).pathname.replace(/\\/$/, '');
+  return `import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+const dir = dirname(fileURLToPath(import.meta.url));
 const log = ((globalThis.sharedModuleLog ??= {})[dir] ??= []);
 log.push('loaded');
 let closed = false;
@@ -56,8 +64,10 @@ export default {
 
 const orchestratorOver = (manifest: Manifest): Orchestrator => new Orchestrator({ manifest, store: new MemoryRunStore() });
 
-async function runOnce(o: Orchestrator): Promise<unknown> {
-  const result = await o.run('echo hi');
+/** One run of `o`, whose one task agent `agent` does. */
+async function runOnce(o: Orchestrator, agent = 'echo'): Promise<unknown> {
+  const plan = { tasks: [{ id: 't1', title: 'echo', instructions: 'echo', agent, dependsOn: [], consumes: [], produces: ['echo'] }], requested: ['echo'] };
+  const result = await o.run('echo hi', { plan });
   expect(result.status).toBe('succeeded');
   return result.deliverable.artifacts['echo'];
 }
@@ -97,19 +107,54 @@ describe('an isolation: none module agent', () => {
     expect(log()).toEqual(['loaded', 'ran', 'closed', 'loaded', 'ran', 'closed']);
   });
 
-  it('is loaded again once its TypeScript file changed, or after a load that failed', async () => {
-    const { manifest, file } = await manifestWithAgent('ts', 'export default (: number) => 1;\n');
-    const broken = orchestratorOver(manifest);
-    const result = await broken.run('echo hi');
-    expect(result.status).toBe('failed');
-    expect(JSON.stringify(result.tasks)).toContain('cannot load');
-    await broken.close();
-    writeFileSync(file, loggingAgent('fixed', false));
-    const fixed = orchestratorOver(manifest);
-    expect(await runOnce(fixed)).toBe('fixed');
+  it('is loaded again once its TypeScript file changed', async () => {
+    const { manifest, file } = await manifestWithAgent('ts', loggingAgent('first', false));
+    const first = orchestratorOver(manifest);
+    expect(await runOnce(first)).toBe('first');
     writeFileSync(file, loggingAgent('changed, longer', false));
     const changed = orchestratorOver(manifest);
     expect(await runOnce(changed)).toBe('changed, longer');
-    await Promise.all([fixed.close(), changed.close()]);
+    await Promise.all([first.close(), changed.close()]);
+  });
+
+  it('is loaded again, by the same orchestrator and by others, after a load that failed though its file did not change', async () => {
+    const { manifest, dir } = await manifestWithAgent('ts', "import { answer } from './answer.ts';\nexport default () => ({ echo: answer });\n");
+    const o = orchestratorOver(manifest);
+    const broken = await o.run('echo hi');
+    expect(broken.status).toBe('failed');
+    expect(JSON.stringify(broken.tasks)).toMatch(/agent 'echo': cannot load/);
+    writeFileSync(path.join(dir, 'answer.ts'), "export const answer = 'fixed';\n");
+    expect(await runOnce(o)).toBe('fixed');
+    const other = orchestratorOver(manifest);
+    expect(await runOnce(other)).toBe('fixed');
+    await Promise.all([o.close(), other.close()]);
+  });
+});
+
+describe('an isolation: none JavaScript module agent with a close()', () => {
+  it('is not closed under an orchestrator still using it when its file was touched meanwhile (Node keeps one copy)', async () => {
+    const { manifest, file, log } = await manifestWithAgent('mjs', loggingAgent('hi', true));
+    const first = orchestratorOver(manifest);
+    expect(await runOnce(first)).toBe('hi');
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(file, later, later);
+    const second = orchestratorOver(manifest);
+    expect(await runOnce(second)).toBe('hi');
+    await first.close();
+    expect(await runOnce(second)).toBe('hi');
+    await second.close();
+    expect(log()).toEqual(['loaded', 'ran', 'ran', 'ran', 'closed']);
+  });
+
+  it('is closed once, by the last to close, when two agents name its file', async () => {
+    const { manifest, log } = await manifestWithAgent('mjs', loggingAgent('hi', true), ['twin']);
+    const first = orchestratorOver(manifest);
+    const second = orchestratorOver(manifest);
+    expect(await runOnce(first)).toBe('hi');
+    expect(await runOnce(second, 'twin')).toBe('hi');
+    await first.close();
+    expect(await runOnce(second, 'twin')).toBe('hi');
+    await second.close();
+    expect(log()).toEqual(['loaded', 'ran', 'ran', 'ran', 'closed']);
   });
 });
