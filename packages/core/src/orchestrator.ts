@@ -272,10 +272,15 @@ export class Orchestrator {
     return this.codeAgents.map((a) => a.spec.name);
   }
 
-  /** Closes agents (and the store, if `closeStore`). */
+  /**
+   * Closes agents (and the store, if `closeStore`). An agent whose `close()` fails, or takes over
+   * 10 s, is left behind: the other agents and the store are closed, then this rejects naming it.
+   */
   async close(closeStore = true): Promise<void> {
-    for (const { pool } of this.pools.values()) await pool.close();
+    const failed: unknown[] = [];
+    await Promise.all([...this.pools.values()].map(({ pool }) => pool.close().catch((e: unknown) => failed.push(e))));
     if (closeStore) await this.store.close();
+    if (failed.length > 0) throw failed[0];
   }
 
   private track(runId: string, options: RunOptions, body: (control: RunControl) => Promise<RunResult>): RunHandle {

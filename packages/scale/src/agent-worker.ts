@@ -133,6 +133,7 @@ export class AgentWorker {
       await subscriber.subscribe(cancelChannel(prefix));
     } catch (e) {
       subscriber.disconnect();
+      await closeAgents(agents);
       throw new BatonError('BAD_REQUEST', `cannot reach Redis at ${redactUrl(options.url)} (--redis or BATON_REDIS_URL): ${errorMessage(e)}`, { retryable: false, cause: e });
     }
     const worker = new AgentWorker(options, agents, subscriber);
@@ -154,6 +155,7 @@ export class AgentWorker {
       );
     } catch (e) {
       subscriber.disconnect();
+      await closeAgents(agents);
       throw e;
     }
     try {
@@ -204,7 +206,7 @@ export class AgentWorker {
       .finally(() => clearTimeout(timer))
       .then(async () => {
         await this.subscriber.quit().catch(() => this.subscriber.disconnect());
-        for (const a of this.agents.values()) await a.close?.().catch(() => undefined);
+        await closeAgents(this.agents);
         // Last: while a job runs, the worker must not look lost.
         await this.heartbeat?.stop();
         this.status = 'closed';
@@ -334,6 +336,11 @@ export class AgentWorker {
 }
 
 /** The agents a worker serves, built once at start so a broken one is reported at once. */
+/** Closes the agents of a worker that will not start (their threads would keep the process alive). */
+async function closeAgents(agents: Map<string, Agent>): Promise<void> {
+  await Promise.all([...agents.values()].map((a) => a.close?.().catch(() => undefined)));
+}
+
 async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Agent>> {
   const { manifest } = options;
   const code = new Map((options.codeAgents ?? []).map((a) => [a.spec.name, a] as const));
@@ -353,7 +360,7 @@ async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Age
   const verdicts = await Promise.all([...agents].map(([name, agent]) => verifyAgentVersion(agent, manifest.agents[name] ?? agent.spec, manifest.file)));
   const refused = verdicts.filter((v) => v.refusal !== undefined);
   if (refused.length > 0) {
-    await Promise.all([...agents.values()].map((a) => a.close?.().catch(() => undefined)));
+    await closeAgents(agents);
     throw new AgentVersionError(refused);
   }
   return agents;

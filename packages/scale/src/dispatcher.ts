@@ -78,6 +78,8 @@ export class Dispatcher {
   /** Cancellations not yet sent: `close()` waits for them, or a `baton runs cancel` exits before its message leaves. */
   private readonly cancelling = new Set<Promise<void>>();
   private closed = false;
+  /** The connection is quitting or gone: nothing more can be sent. */
+  private disconnected = false;
 
   private constructor(
     readonly url: string,
@@ -207,17 +209,22 @@ export class Dispatcher {
     const readers = await Promise.all([...this.readers.values()].map((r) => r.catch(() => undefined)));
     await Promise.all(readers.map((r) => r?.close().catch(() => undefined)));
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
+    this.disconnected = true;
     await this.connection.quit().catch(() => this.connection.disconnect());
   }
 
-  /** Waits, at most CANCEL_FLUSH_MS, for the cancellations on their way (those of a closing run included). */
+  /** Waits, at most CANCEL_FLUSH_MS, for the cancellations on their way, those started meanwhile included. */
   private async flushCancels(): Promise<void> {
     if (this.cancelling.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
+    let late = false;
     const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, CANCEL_FLUSH_MS);
+      timer = setTimeout(() => {
+        late = true;
+        resolve();
+      }, CANCEL_FLUSH_MS);
     });
-    await Promise.race([Promise.allSettled([...this.cancelling]), bound]);
+    while (this.cancelling.size > 0 && !late) await Promise.race([Promise.allSettled([...this.cancelling]), bound]);
     clearTimeout(timer);
   }
 
@@ -340,6 +347,7 @@ export class Dispatcher {
    * lost worker, which no message reaches, is failed in Redis so BullMQ never runs it again.
    */
   private cancel(queueNames: readonly string[], jobId: string): Promise<void> {
+    if (this.disconnected) return Promise.resolve();
     const sending = this.sendCancel(queueNames, jobId).finally(() => this.cancelling.delete(sending));
     this.cancelling.add(sending);
     return sending;

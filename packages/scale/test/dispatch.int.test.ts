@@ -340,6 +340,16 @@ describe('dispatching attempts through BullMQ', () => {
     });
   });
 
+  it('closes the agents it built when it cannot reach Redis, so their threads do not keep the process alive', async () => {
+    let closed = 0;
+    const agent = { ...defineAgent({ name: 'slow', description: 'd', produces: ['x'], run: () => ({ x: 1 }) }), close: async () => void closed++ };
+    const stopped = await startRedis();
+    const url = stopped.url;
+    await stopped.stop();
+    await expect(AgentWorker.start({ manifest, url, prefix: freshPrefix(), agents: ['slow'], codeAgents: [agent] })).rejects.toThrow(/cannot reach Redis/);
+    expect(closed).toBe(1);
+  });
+
   it('reports its health on /healthz', async () => {
     const prefix = freshPrefix();
     const worker = await workerFor(prefix, { agents: ['source', 'combine'], concurrency: { default: 3, perAgent: { combine: 1 } } });

@@ -1,7 +1,27 @@
 import type { Agent } from '../core/contracts.ts';
-import { BatonError } from '../core/errors.ts';
+import { BatonError, errorMessage } from '../core/errors.ts';
 import type { Manifest } from '../core/types.ts';
 import type { AgentRegistry } from './registry.ts';
+
+/** How long an agent's `close()` may take before its pool goes on without it (ms). */
+export const AGENT_CLOSE_MS = 10_000;
+
+/** Why `agent.close()` did not finish well within `ms`, or undefined when it did. */
+async function closeWithin(agent: Agent, ms: number): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`its close() did not finish within ${ms} ms`), ms);
+  });
+  const closing = (async () => {
+    await agent.close?.();
+    return undefined;
+  })().catch((e: unknown) => `its close() failed: ${errorMessage(e)}`);
+  try {
+    return await Promise.race([closing, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * The agents of one orchestrator: code agents as given, manifest agents built by the registry on
@@ -50,11 +70,20 @@ export class AgentPool {
     return this.ready.get(name);
   }
 
-  /** Closes every agent that was built. */
+  /**
+   * Closes every agent that was built, at once, each within {@link AGENT_CLOSE_MS}: one whose
+   * `close()` fails or hangs does not keep the others' threads, processes or connections open.
+   * @throws BatonError `AGENT_FAILED`, once the others are closed, naming the agents that failed or hung.
+   */
   async close(): Promise<void> {
-    for (const p of this.built.values()) {
-      const agent = await p.catch(() => undefined);
-      await agent?.close?.();
-    }
+    const problems: string[] = [];
+    await Promise.all(
+      [...this.built].map(async ([name, building]) => {
+        const agent = await building.catch(() => undefined);
+        const problem = agent?.close ? await closeWithin(agent, AGENT_CLOSE_MS) : undefined;
+        if (problem) problems.push(`agent '${name}': ${problem}`);
+      }),
+    );
+    if (problems.length > 0) throw new BatonError('AGENT_FAILED', `could not close ${problems.join('; ')}`, { retryable: false });
   }
 }

@@ -46,9 +46,7 @@ describe('a run of in-process agents that never leave the event loop', () => {
     const result = await createOrchestrator({ name: 'busy', agents, policy: { runTimeoutMs: 150 } }).run('count', { plan });
     expect(result.status).toBe('failed');
     expect(result.reason).toMatch(/run timed out after 150 ms/);
-    const succeeded = result.tasks.filter((t) => t.status === 'succeeded').length;
-    expect(succeeded).toBeGreaterThan(0);
-    expect(succeeded).toBeLessThan(300);
+    expect(result.tasks.filter((t) => t.status === 'succeeded').length).toBeLessThan(300);
   });
 
   it('is journaled while it runs, and a cancel from a timer reaches it', async () => {
