@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { AgentPool } from './agents/agent-pool.ts';
+import { AgentPool, closeAgents } from './agents/agent-pool.ts';
 import { VersionGate } from './agents/version-gate.ts';
 import { AgentRegistry } from './agents/registry.ts';
 import type { Agent, DecisionRequest, Integrator, Planner, RunOwner, RunStore } from './core/contracts.ts';
@@ -277,10 +277,14 @@ export class Orchestrator {
    * 10 s, is left behind: the other agents and the store are closed, then this rejects naming it.
    */
   async close(closeStore = true): Promise<void> {
-    const failed: unknown[] = [];
-    await Promise.all([...this.pools.values()].map(({ pool }) => pool.close().catch((e: unknown) => failed.push(e))));
+    // Each agent once: the pools of several manifest snapshots share the agents given in code.
+    const agents = (await Promise.all([...this.pools.values()].map(({ pool }) => pool.builtAgents()))).flat();
+    const closing = await closeAgents(agents).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     if (closeStore) await this.store.close();
-    if (failed.length > 0) throw failed[0];
+    if (closing !== undefined) throw closing;
   }
 
   private track(runId: string, options: RunOptions, body: (control: RunControl) => Promise<RunResult>): RunHandle {

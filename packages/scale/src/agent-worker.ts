@@ -4,7 +4,7 @@ import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AgentRegistry } from 'batonjs/internal';
-import { AgentVersionError, verifyAgentVersion } from 'batonjs/internal';
+import { AgentVersionError, closeAgents, verifyAgentVersion } from 'batonjs/internal';
 import type { Agent } from 'batonjs/internal';
 import { DEFAULT_MAX_OUTPUT_BYTES } from 'batonjs/internal';
 import { BatonError, checkedUsage, errorMessage } from 'batonjs/internal';
@@ -25,7 +25,7 @@ export interface AgentWorkerOptions {
   prefix?: string;
   /** The agents whose queues this worker consumes (default: every agent of the manifest). */
   agents?: readonly string[];
-  /** Agents defined in code; they replace manifest agents of the same name. */
+  /** Agents defined in code; they replace manifest agents of the same name. The worker closes them as it closes, or when it cannot start, as an orchestrator does. */
   codeAgents?: readonly Agent[];
   /** Builds manifest agents (default: the standard kinds). */
   registry?: AgentRegistry;
@@ -133,7 +133,7 @@ export class AgentWorker {
       await subscriber.subscribe(cancelChannel(prefix));
     } catch (e) {
       subscriber.disconnect();
-      await closeAgents(agents);
+      await closeAll(agents, options.log);
       throw new BatonError('BAD_REQUEST', `cannot reach Redis at ${redactUrl(options.url)} (--redis or BATON_REDIS_URL): ${errorMessage(e)}`, { retryable: false, cause: e });
     }
     const worker = new AgentWorker(options, agents, subscriber);
@@ -155,7 +155,7 @@ export class AgentWorker {
       );
     } catch (e) {
       subscriber.disconnect();
-      await closeAgents(agents);
+      await closeAll(agents, options.log);
       throw e;
     }
     try {
@@ -206,7 +206,7 @@ export class AgentWorker {
       .finally(() => clearTimeout(timer))
       .then(async () => {
         await this.subscriber.quit().catch(() => this.subscriber.disconnect());
-        await closeAgents(this.agents);
+        await closeAll(this.agents, this.options.log);
         // Last: while a job runs, the worker must not look lost.
         await this.heartbeat?.stop();
         this.status = 'closed';
@@ -335,12 +335,15 @@ export class AgentWorker {
   }
 }
 
-/** The agents a worker serves, built once at start so a broken one is reported at once. */
-/** Closes the agents of a worker that will not start (their threads would keep the process alive). */
-async function closeAgents(agents: Map<string, Agent>): Promise<void> {
-  await Promise.all([...agents.values()].map((a) => a.close?.().catch(() => undefined)));
+/**
+ * Closes the agents of a worker that stops or will not start (their threads would keep the
+ * process alive), each within core's AGENT_CLOSE_MS; a failure to close does not stop the rest.
+ */
+async function closeAll(agents: Map<string, Agent>, log: ((line: string) => void) | undefined): Promise<void> {
+  await closeAgents(agents.values()).catch((e: unknown) => log?.(errorMessage(e)));
 }
 
+/** The agents a worker serves, built once at start so a broken one is reported at once. */
 async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Agent>> {
   const { manifest } = options;
   const code = new Map((options.codeAgents ?? []).map((a) => [a.spec.name, a] as const));
@@ -352,15 +355,20 @@ async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Age
   }
   const registry = options.registry ?? new AgentRegistry();
   const agents = new Map<string, Agent>();
-  for (const name of names) {
-    const spec = manifest.agents[name];
-    agents.set(name, code.get(name) ?? (await registry.create(spec!, manifest)));
+  try {
+    for (const name of names) {
+      const spec = manifest.agents[name];
+      agents.set(name, code.get(name) ?? (await registry.create(spec!, manifest)));
+    }
+  } catch (e) {
+    await closeAll(agents, options.log);
+    throw e;
   }
   // A worker serves only agents inside their manifest's version pins; it does not start otherwise.
   const verdicts = await Promise.all([...agents].map(([name, agent]) => verifyAgentVersion(agent, manifest.agents[name] ?? agent.spec, manifest.file)));
   const refused = verdicts.filter((v) => v.refusal !== undefined);
   if (refused.length > 0) {
-    await closeAgents(agents);
+    await closeAll(agents, options.log);
     throw new AgentVersionError(refused);
   }
   return agents;

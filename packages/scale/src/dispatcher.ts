@@ -78,7 +78,7 @@ export class Dispatcher {
   /** Cancellations not yet sent: `close()` waits for them, or a `baton runs cancel` exits before its message leaves. */
   private readonly cancelling = new Set<Promise<void>>();
   private closed = false;
-  /** The connection is quitting or gone: nothing more can be sent. */
+  /** The cancellations are flushed and the connection is closing: nothing more is sent. */
   private disconnected = false;
 
   private constructor(
@@ -206,10 +206,11 @@ export class Dispatcher {
     this.watch.close();
     for (const p of [...this.pending.values()]) p.settle({ ok: false, error: new BatonError('AGENT_FAILED', 'the dispatcher was closed while the attempt ran') });
     await this.flushCancels();
+    // Whatever comes later would be sent on queues and a connection about to close.
+    this.disconnected = true;
     const readers = await Promise.all([...this.readers.values()].map((r) => r.catch(() => undefined)));
     await Promise.all(readers.map((r) => r?.close().catch(() => undefined)));
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
-    this.disconnected = true;
     await this.connection.quit().catch(() => this.connection.disconnect());
   }
 

@@ -2,6 +2,7 @@ import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
+import { AgentRegistry } from '../../core/src/agents/registry.ts';
 import type { Planner } from '../../core/src/core/contracts.ts';
 import { BatonError } from '../../core/src/core/errors.ts';
 import type { RunEvent } from '../../core/src/core/events.ts';
@@ -340,14 +341,22 @@ describe('dispatching attempts through BullMQ', () => {
     });
   });
 
-  it('closes the agents it built when it cannot reach Redis, so their threads do not keep the process alive', async () => {
+  it('closes its agents when it cannot reach Redis, so their threads do not keep the process alive', async () => {
     let closed = 0;
     const agent = { ...defineAgent({ name: 'slow', description: 'd', produces: ['x'], run: () => ({ x: 1 }) }), close: async () => void closed++ };
-    const stopped = await startRedis();
-    const url = stopped.url;
-    await stopped.stop();
-    await expect(AgentWorker.start({ manifest, url, prefix: freshPrefix(), agents: ['slow'], codeAgents: [agent] })).rejects.toThrow(/cannot reach Redis/);
+    await expect(AgentWorker.start({ manifest, url: 'redis://127.0.0.1:1', prefix: freshPrefix(), agents: ['slow'], codeAgents: [agent] })).rejects.toThrow(/cannot reach Redis/);
     expect(closed).toBe(1);
+  });
+
+  it('closes the agents it built when a later one cannot be built', async () => {
+    const closed: string[] = [];
+    const registry = new AgentRegistry();
+    registry.register('module', (spec) => {
+      if (spec.name === 'middle') throw new BatonError('AGENT_FAILED', 'middle cannot be built', { retryable: false });
+      return { spec, run: async () => ({}), close: async () => void closed.push(spec.name) };
+    });
+    await expect(AgentWorker.start({ manifest, url: 'redis://127.0.0.1:1', prefix: freshPrefix(), agents: ['left', 'middle', 'right'], registry })).rejects.toThrow('middle cannot be built');
+    expect(closed).toEqual(['left']);
   });
 
   it('reports its health on /healthz', async () => {

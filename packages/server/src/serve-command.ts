@@ -63,6 +63,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     ...(opts.redis ? { redis: opts.redis } : {}),
     limiter,
     telemetry: false,
+    onCloseError: (m) => process.stderr.write(`closing: ${m}\n`),
   });
   const { manifest } = runtime;
   const logger = createLogger({ level: process.env['BATON_LOG_LEVEL'] ?? 'info' });

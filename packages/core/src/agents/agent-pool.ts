@@ -6,21 +6,39 @@ import type { AgentRegistry } from './registry.ts';
 /** How long an agent's `close()` may take before its pool goes on without it (ms). */
 export const AGENT_CLOSE_MS = 10_000;
 
-/** Why `agent.close()` did not finish well within `ms`, or undefined when it did. */
-async function closeWithin(agent: Agent, ms: number): Promise<string | undefined> {
+/** The value of `work`, or undefined when it failed or took over `ms`; says which. */
+async function within<T>(work: Promise<T> | T, ms: number): Promise<{ value: T } | { problem: 'failed'; error: unknown } | { problem: 'hung' }> {
   let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`its close() did not finish within ${ms} ms`), ms);
+  const hung = new Promise<{ problem: 'hung' }>((resolve) => {
+    timer = setTimeout(() => resolve({ problem: 'hung' }), ms);
   });
-  const closing = (async () => {
-    await agent.close?.();
-    return undefined;
-  })().catch((e: unknown) => `its close() failed: ${errorMessage(e)}`);
+  const done = Promise.resolve(work).then(
+    (value) => ({ value }),
+    (error: unknown) => ({ problem: 'failed' as const, error }),
+  );
   try {
-    return await Promise.race([closing, hung]);
+    return await Promise.race([done, hung]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Closes each of `agents` once, all at once, each within {@link AGENT_CLOSE_MS}: one whose
+ * `close()` fails or hangs does not keep the others' threads, processes or connections open.
+ * @throws BatonError `AGENT_FAILED`, once the others are closed, naming the agents that failed or hung.
+ */
+export async function closeAgents(agents: Iterable<Agent>): Promise<void> {
+  const problems: string[] = [];
+  await Promise.all(
+    [...new Set(agents)].map(async (agent) => {
+      if (!agent.close) return;
+      const closed = await within((async () => agent.close?.())(), AGENT_CLOSE_MS);
+      if ('value' in closed) return;
+      problems.push(`agent '${agent.spec.name}': ${closed.problem === 'hung' ? `its close() did not finish within ${AGENT_CLOSE_MS} ms` : `its close() failed: ${errorMessage(closed.error)}`}`);
+    }),
+  );
+  if (problems.length > 0) throw new BatonError('AGENT_FAILED', `could not close ${problems.join('; ')}`, { retryable: false });
 }
 
 /**
@@ -71,19 +89,16 @@ export class AgentPool {
   }
 
   /**
-   * Closes every agent that was built, at once, each within {@link AGENT_CLOSE_MS}: one whose
-   * `close()` fails or hangs does not keep the others' threads, processes or connections open.
-   * @throws BatonError `AGENT_FAILED`, once the others are closed, naming the agents that failed or hung.
+   * The agents built so far, their builds awaited (each at most {@link AGENT_CLOSE_MS}): what a
+   * close must close. A build that failed or hangs has no agent to close.
    */
+  async builtAgents(): Promise<Agent[]> {
+    const settled = await Promise.all([...this.built.values()].map((building) => within(building, AGENT_CLOSE_MS)));
+    return settled.flatMap((s) => ('value' in s ? [s.value] : []));
+  }
+
+  /** Closes every agent that was built, as {@link closeAgents} does. */
   async close(): Promise<void> {
-    const problems: string[] = [];
-    await Promise.all(
-      [...this.built].map(async ([name, building]) => {
-        const agent = await building.catch(() => undefined);
-        const problem = agent?.close ? await closeWithin(agent, AGENT_CLOSE_MS) : undefined;
-        if (problem) problems.push(`agent '${name}': ${problem}`);
-      }),
-    );
-    if (problems.length > 0) throw new BatonError('AGENT_FAILED', `could not close ${problems.join('; ')}`, { retryable: false });
+    await closeAgents(await this.builtAgents());
   }
 }

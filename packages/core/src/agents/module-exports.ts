@@ -47,7 +47,7 @@ export async function loadModule(file: string): Promise<LoadedModule> {
 
 /** The error of a module's load, as agent `agent`'s. */
 export function namedFor(agent: string, e: unknown): unknown {
-  return BatonError.isInstance(e) ? new BatonError(e.code, `agent '${agent}': ${e.message}`, { retryable: e.retryable, cause: e.cause }) : e;
+  return BatonError.isInstance(e) ? new BatonError(e.code, `agent '${agent}': ${e.message}`, { retryable: e.retryable, cause: e.cause, details: e.details, ...(e.runId === undefined ? {} : { runId: e.runId }) }) : e;
 }
 
 /**

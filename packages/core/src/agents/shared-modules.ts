@@ -7,6 +7,8 @@ interface Shared {
   version: string;
   module: Promise<LoadedModule>;
   users: number;
+  /** Its close() has begun: a later release must not call it again. */
+  closing?: boolean;
 }
 
 /**
@@ -65,7 +67,8 @@ export function holdModule(file: string, agent: string): ModuleHold {
       released = true;
       if (--held.users > 0) return;
       const loaded = await held.module.catch(() => undefined);
-      if (!loaded?.close || held.users > 0) return;
+      if (!loaded?.close || held.users > 0 || held.closing) return;
+      held.closing = true;
       if (shared.get(key) === held) shared.delete(key);
       await loaded.close();
     },

@@ -27,6 +27,7 @@ export async function runPlanCase(c: PlanCase, ctx: CaseContext): Promise<CaseFi
     ...(ctx.extraChecks ? { extraChecks: ctx.extraChecks } : {}),
   });
   const seen: PlanObservation = {};
+  let closeError: string | undefined;
   try {
     if (c.run) {
       // A suite judges what runs, not who approves it: decisions are approved up front, by the suite.
@@ -42,7 +43,10 @@ export async function runPlanCase(c: PlanCase, ctx: CaseContext): Promise<CaseFi
       }
     }
   } finally {
-    await orchestrator.close();
+    closeError = await orchestrator.close().then(
+      () => undefined,
+      (e: unknown) => errorMessage(e),
+    );
     await rm(outDir, { recursive: true, force: true });
   }
   if (record.error !== undefined) {
@@ -56,6 +60,8 @@ export async function runPlanCase(c: PlanCase, ctx: CaseContext): Promise<CaseFi
   }
   if (record.outcome) findings.planner = record.outcome.planner;
   if (seen.refusal !== undefined) findings.refused = seen.refusal;
+  // An agent that does not close leaks its threads or connections into every later case.
+  if (closeError !== undefined) findings.differences.push({ expectation: 'attempt', message: closeError });
   if (seen.result) {
     findings.status = seen.result.status;
     findings.runId = seen.result.runId;

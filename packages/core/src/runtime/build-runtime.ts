@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { RunStore } from '../core/contracts.ts';
+import { errorMessage } from '../core/errors.ts';
 import { importOptional } from '../core/optional.ts';
 import type { Manifest } from '../core/types.ts';
 import { createDispatch } from '../cli/dispatch-choice.ts';
@@ -27,6 +28,8 @@ export interface RuntimeOptions {
   /** Export spans when an OTLP endpoint is set (default true); failures go to `onTelemetryError`. */
   telemetry?: boolean;
   onTelemetryError?: (message: string) => void;
+  /** What went wrong while closing (an agent whose `close()` failed or hung); the rest is closed all the same. */
+  onCloseError?: (message: string) => void;
 }
 
 /** A ready orchestrator and everything it holds, closed together. */
@@ -51,7 +54,7 @@ export async function buildRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const store = typeof options.store === 'object' ? options.store : await openStore(options.store, { cwd: process.cwd() });
   const closers: (() => Promise<unknown>)[] = [() => store.close()];
   const closeAll = async (): Promise<void> => {
-    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+    for (const close of closers.splice(0).reverse()) await close().catch((e: unknown) => options.onCloseError?.(errorMessage(e)));
   };
   try {
     const dispatch = await createDispatch(manifest, options.redis ? { redisUrl: options.redis } : {});

@@ -6,6 +6,7 @@ import { mkdtempSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { holdModule } from '../../src/agents/shared-modules.ts';
 import { Orchestrator } from '../../src/orchestrator.ts';
 import { defineManifest, manifestFromObject } from '../../src/manifest/index.ts';
 import { MemoryRunStore } from '../../src/store/memory-store.ts';
@@ -128,6 +129,14 @@ describe('an isolation: none module agent', () => {
     const other = orchestratorOver(manifest);
     expect(await runOnce(other)).toBe('fixed');
     await Promise.all([o.close(), other.close()]);
+  });
+  it('with a close(), is closed once when a hold comes and goes while the last one is released during the load', async () => {
+    const { file, log } = await manifestWithAgent('ts', loggingAgent('hi', true));
+    const first = holdModule(file, 'echo');
+    const releasingFirst = first.release();
+    const second = holdModule(file, 'echo');
+    await Promise.all([releasingFirst, second.release()]);
+    expect(log()).toEqual(['loaded', 'closed']);
   });
 });
 

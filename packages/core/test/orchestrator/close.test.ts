@@ -1,6 +1,6 @@
 /** Closing an orchestrator closes every agent and the journal, whatever one agent's close() does. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AGENT_CLOSE_MS } from '../../src/agents/agent-pool.ts';
+import { AGENT_CLOSE_MS, closeAgents } from '../../src/agents/agent-pool.ts';
 import { defineAgent } from '../../src/agents/define-agent.ts';
 import type { Agent } from '../../src/core/contracts.ts';
 import type { Plan } from '../../src/core/types.ts';
@@ -46,5 +46,19 @@ describe('closing an orchestrator', () => {
     expect(message).toContain(`agent 'hangs': its close() did not finish within ${AGENT_CLOSE_MS} ms`);
     expect(closed).toEqual(['fine']);
     expect(closeStore).toHaveBeenCalledOnce();
+  });
+
+  it('closes an agent given in code once, though the pools of several manifest snapshots hold it', async () => {
+    let running = 0;
+    let calls = 0;
+    const shared = agentClosing('shared', async () => {
+      calls++;
+      running++;
+      await new Promise((r) => setTimeout(r, 10));
+      running--;
+    });
+    await closeAgents([shared, shared]);
+    expect(calls).toBe(1);
+    expect(running).toBe(0);
   });
 });

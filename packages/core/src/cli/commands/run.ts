@@ -94,6 +94,7 @@ function runtimeOptions(opts: RunCommandOptions, manifest: string | Manifest | u
     ...(opts.redis === undefined ? {} : { redis: opts.redis }),
     outDir: (runId) => path.resolve(opts.out ?? path.join('out', runId)),
     onTelemetryError: (m) => process.stderr.write(`${color.yellow(`telemetry: ${m}`)}\n`),
+    onCloseError: (m) => process.stderr.write(`${color.yellow(`closing: ${m}`)}\n`),
   };
 }
 
