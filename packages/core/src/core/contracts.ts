@@ -59,17 +59,13 @@ export interface Agent {
   run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput>;
   /**
    * The version the agent itself reports (a module's `export const version`, an A2A card's
-   * `version`, a command's `versionCommand`), or undefined when it reports none. Read once when
+   * `version`, a command's `versionCommand`), which may differ from the manifest's `version`, or
+   * undefined when it reports none. Read once when
    * the agent is built, before it runs: a manifest `version` pin is checked against it.
    */
   version?(): Promise<string | undefined>;
   /** Releases held resources (connections, child processes). */
   close?(): Promise<void>;
-  /**
-   * The version the agent reports about itself (e.g. a module's `export const version = '1.2.0'`),
-   * which may differ from the manifest's `version`; undefined when it reports none.
-   */
-  version?(): Promise<string | undefined>;
 }
 
 /** Builds the Agent for a spec of one kind; registered per kind so new kinds plug in. */

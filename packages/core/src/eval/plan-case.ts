@@ -6,6 +6,7 @@ import { ownValue } from '../core/artifact-names.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Agent } from '../core/contracts.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { RunResult } from '../core/types.ts';
 import { Orchestrator } from '../orchestrator.ts';
@@ -15,6 +16,15 @@ import { checkPlanCase, planAgents, type PlanObservation } from './expectations.
 import { isRefusal, recordingPlanner } from './recording-planner.ts';
 import type { PlanCase } from './types.ts';
 
+/**
+ * An agent of the suite's caller as a case's orchestrator sees it: without its `close()`, which
+ * the orchestrator would call as the case ends, under the cases still running it. Agent cases
+ * leave the caller's agents open too.
+ */
+function lent(agent: Agent): Agent {
+  return { spec: agent.spec, run: (input, ctx) => agent.run(input, ctx), ...(agent.version ? { version: () => agent.version!() } : {}) };
+}
+
 export async function runPlanCase(c: PlanCase, ctx: CaseContext): Promise<CaseFindings> {
   const { planner, record } = recordingPlanner(ctx.planner);
   const outDir = await mkdtemp(path.join(tmpdir(), 'baton-eval-'));
@@ -22,7 +32,7 @@ export async function runPlanCase(c: PlanCase, ctx: CaseContext): Promise<CaseFi
     manifest: ctx.manifest,
     store: new MemoryRunStore(),
     planner,
-    ...(ctx.agents ? { agents: ctx.agents } : {}),
+    ...(ctx.agents ? { agents: ctx.agents.map(lent) } : {}),
     ...(ctx.registry ? { registry: ctx.registry } : {}),
     ...(ctx.extraChecks ? { extraChecks: ctx.extraChecks } : {}),
   });

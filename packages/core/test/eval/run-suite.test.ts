@@ -126,6 +126,16 @@ describe('runEvalSuite', () => {
     expect(seen.at(-1)).toMatchObject({ total: 4, done: 4, passed: 4, running: [] });
   });
 
+  it("leaves the caller's agents open: a case's end does not close them under the next cases", async () => {
+    const { agents } = tripsAgents();
+    const closed: string[] = [];
+    for (const agent of agents) agent.close = async () => void closed.push(agent.spec.name);
+    const cases = ['Rome', 'Porto', 'Lisbon'].map((city) => ({ name: `trip to ${city}`, goal: `Plan my trip to ${city}`, expect: { status: 'succeeded' as const } }));
+    const report = await runEvalSuite({ suite: 'lent', cases: [...cases, { name: 'hotels alone', agent: 'hotels' }] }, { manifest: await loadManifest(manifestFile), agents, concurrency: 1 });
+    expect(report.passed).toBe(4);
+    expect(closed).toEqual([]);
+  });
+
   it('judges rubrics with the orchestrator model, and passes run parameters to an agent case', async () => {
     const manifest = await loadManifest(manifestFile);
     manifest.orchestrator.model = 'openai-compatible:judge';
