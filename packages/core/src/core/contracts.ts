@@ -60,8 +60,8 @@ export interface Agent {
   /**
    * The version the agent itself reports (a module's `export const version`, an A2A card's
    * `version`, a command's `versionCommand`), which may differ from the manifest's `version`, or
-   * undefined when it reports none. Read once when
-   * the agent is built, before it runs: a manifest `version` pin is checked against it.
+   * undefined when it reports none. Read once when the agent is built, before it runs: a manifest
+   * `version` pin is checked against it.
    */
   version?(): Promise<string | undefined>;
   /** Releases held resources (connections, child processes). */
