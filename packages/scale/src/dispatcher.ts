@@ -3,7 +3,7 @@ import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AgentRegistry } from 'batonjs/internal';
 import type { AgentContext } from 'batonjs/internal';
-import { BatonError, errorMessage } from 'batonjs/internal';
+import { BatonError, errorMessage, within } from 'batonjs/internal';
 import type { AgentKind, AgentOutput } from 'batonjs/internal';
 import { redactUrl, redisOptions } from './connection.ts';
 import { LossWatch } from './loss-watch.ts';
@@ -216,17 +216,8 @@ export class Dispatcher {
 
   /** Waits, at most CANCEL_FLUSH_MS, for the cancellations on their way, those started meanwhile included. */
   private async flushCancels(): Promise<void> {
-    if (this.cancelling.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    let late = false;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        late = true;
-        resolve();
-      }, CANCEL_FLUSH_MS);
-    });
-    while (this.cancelling.size > 0 && !late) await Promise.race([Promise.allSettled([...this.cancelling]), bound]);
-    clearTimeout(timer);
+    const deadline = Date.now() + CANCEL_FLUSH_MS;
+    while (this.cancelling.size > 0 && Date.now() < deadline) await within(Promise.allSettled([...this.cancelling]), deadline - Date.now());
   }
 
   private queue(name: string): Queue {

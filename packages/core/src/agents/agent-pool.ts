@@ -1,27 +1,11 @@
 import type { Agent } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { Manifest } from '../core/types.ts';
+import { within } from '../core/within.ts';
 import type { AgentRegistry } from './registry.ts';
 
 /** How long an agent's `close()` may take before its pool goes on without it (ms). */
 export const AGENT_CLOSE_MS = 10_000;
-
-/** The value of `work`, or undefined when it failed or took over `ms`; says which. */
-async function within<T>(work: Promise<T> | T, ms: number): Promise<{ value: T } | { problem: 'failed'; error: unknown } | { problem: 'hung' }> {
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<{ problem: 'hung' }>((resolve) => {
-    timer = setTimeout(() => resolve({ problem: 'hung' }), ms);
-  });
-  const done = Promise.resolve(work).then(
-    (value) => ({ value }),
-    (error: unknown) => ({ problem: 'failed' as const, error }),
-  );
-  try {
-    return await Promise.race([done, hung]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Closes each of `agents` once, all at once, each within {@link AGENT_CLOSE_MS}: one whose
@@ -32,8 +16,9 @@ export async function closeAgents(agents: Iterable<Agent>): Promise<void> {
   const problems: string[] = [];
   await Promise.all(
     [...new Set(agents)].map(async (agent) => {
-      if (!agent.close) return;
-      const closed = await within((async () => agent.close?.())(), AGENT_CLOSE_MS);
+      const close = agent.close?.bind(agent);
+      if (!close) return;
+      const closed = await within((async () => close())(), AGENT_CLOSE_MS);
       if ('value' in closed) return;
       problems.push(`agent '${agent.spec.name}': ${closed.problem === 'hung' ? `its close() did not finish within ${AGENT_CLOSE_MS} ms` : `its close() failed: ${errorMessage(closed.error)}`}`);
     }),
@@ -90,15 +75,10 @@ export class AgentPool {
 
   /**
    * The agents built so far, their builds awaited (each at most {@link AGENT_CLOSE_MS}): what a
-   * close must close. A build that failed or hangs has no agent to close.
+   * close must close (see {@link closeAgents}). A build that failed or hangs has no agent to close.
    */
   async builtAgents(): Promise<Agent[]> {
     const settled = await Promise.all([...this.built.values()].map((building) => within(building, AGENT_CLOSE_MS)));
     return settled.flatMap((s) => ('value' in s ? [s.value] : []));
-  }
-
-  /** Closes every agent that was built, as {@link closeAgents} does. */
-  async close(): Promise<void> {
-    await closeAgents(await this.builtAgents());
   }
 }
