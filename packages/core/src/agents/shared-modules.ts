@@ -1,5 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { fileVersion } from '../core/import-module.ts';
+import { within } from '../core/within.ts';
+import { AGENT_CLOSE_MS } from './agent-pool.ts';
 import { loadModule, namedFor } from './module-exports.ts';
 import type { LoadedModule } from './module-exports.ts';
 
@@ -7,8 +9,13 @@ interface Shared {
   version: string;
   module: Promise<LoadedModule>;
   users: number;
-  /** Its close() has begun: a later release must not call it again. */
-  closing?: boolean;
+  /**
+   * Counts the times its users fell to none: a release closes the module only if no user came
+   * (and went) while it waited for the load, so one generation of users ends in one close.
+   */
+  emptied: number;
+  /** Its close(), while it runs: a user that comes meanwhile waits for it (at most AGENT_CLOSE_MS). */
+  closing: Promise<void> | undefined;
 }
 
 /**
@@ -17,10 +24,10 @@ interface Shared {
  * eval` case, a service that makes one per request) loaded its own copy of the agent and of all it
  * imports. Now one copy serves them, as Node serves one copy of a JavaScript file, and its
  * `close()` runs when the last orchestrator holding it closes: before, the first orchestrator to
- * close a JavaScript agent closed it under the others. A module that exports no `close()` has
- * nothing to release and stays loaded for the next orchestrator; one that does is loaded again
- * after its close (for JavaScript, Node hands back its one copy). A TypeScript file changed since
- * (its time or size) is loaded again, as is one whose load failed (it may have been fixed).
+ * close a JavaScript agent closed it under the others. The copy stays loaded after its close, for
+ * the next orchestrator (loading a TypeScript one again would keep another copy for good, each
+ * time); one that comes while the close runs waits for it. A TypeScript file changed since (its
+ * time or size) is loaded again, as is one whose load failed (it may have been fixed).
  */
 const shared = new Map<string, Shared>();
 
@@ -50,27 +57,40 @@ export function holdModule(file: string, agent: string): ModuleHold {
   const { key, version } = identity(file);
   let entry = shared.get(key);
   if (entry?.version !== version) {
-    const fresh: Shared = { version, module: loadModule(file), users: 0 };
+    const fresh: Shared = { version, module: loadModule(file), users: 0, emptied: 0, closing: undefined };
     fresh.module.catch(() => shared.get(key) === fresh && shared.delete(key));
     shared.set(key, fresh);
     entry = fresh;
   }
   const held = entry;
   held.users++;
+  const { closing } = held;
   let released = false;
   return {
-    module: held.module.catch((e: unknown) => {
+    module: (closing ? afterClose(held, closing) : held.module).catch((e: unknown) => {
       throw namedFor(agent, e);
     }),
     async release() {
       if (released) return;
       released = true;
       if (--held.users > 0) return;
+      const emptied = ++held.emptied;
       const loaded = await held.module.catch(() => undefined);
-      if (!loaded?.close || held.users > 0 || held.closing) return;
-      held.closing = true;
-      if (shared.get(key) === held) shared.delete(key);
-      await loaded.close();
+      if (!loaded?.close || held.users > 0 || held.emptied !== emptied) return;
+      const closing = loaded.close();
+      held.closing = closing;
+      try {
+        await closing;
+      } finally {
+        if (held.closing === closing) held.closing = undefined;
+      }
     },
   };
+}
+
+/** The module once its close has ended, or has run for AGENT_CLOSE_MS (a close that hangs holds up one user, once). */
+async function afterClose(held: Shared, closing: Promise<void>): Promise<LoadedModule> {
+  await within(closing, AGENT_CLOSE_MS);
+  if (held.closing === closing) held.closing = undefined;
+  return held.module;
 }

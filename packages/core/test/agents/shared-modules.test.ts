@@ -5,7 +5,8 @@
 import { mkdtempSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AGENT_CLOSE_MS } from '../../src/agents/agent-pool.ts';
 import { holdModule } from '../../src/agents/shared-modules.ts';
 import { Orchestrator } from '../../src/orchestrator.ts';
 import { defineManifest, manifestFromObject } from '../../src/manifest/index.ts';
@@ -63,6 +64,26 @@ export default {
 `;
 }
 
+/** An agent's module whose close() logs, then takes `ms` to end (never, for -1). */
+function slowClosingAgent(ms: number): string {
+  return `import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+const dir = dirname(fileURLToPath(import.meta.url));
+const log = ((globalThis.sharedModuleLog ??= {})[dir] ??= []);
+log.push('loaded');
+export default {
+  run: () => {
+    log.push('ran');
+    return { echo: 'hi' };
+  },
+  close: () => {
+    log.push('closing');
+    return ${ms} < 0 ? new Promise(() => {}) : new Promise((resolve) => setTimeout(() => { log.push('closed'); resolve(); }, ${ms}));
+  },
+};
+`;
+}
+
 const orchestratorOver = (manifest: Manifest): Orchestrator => new Orchestrator({ manifest, store: new MemoryRunStore() });
 
 /** One run of `o`, whose one task agent `agent` does. */
@@ -98,14 +119,55 @@ describe('an isolation: none module agent', () => {
     }
   });
 
-  it('with a close(), is loaded again after it was closed (TypeScript: a new copy)', async () => {
-    const { manifest, log } = await manifestWithAgent('ts', loggingAgent('hi', true));
-    for (let i = 0; i < 2; i++) {
-      const o = orchestratorOver(manifest);
-      expect(await runOnce(o)).toBe('hi');
-      await o.close();
+  it('with a close(), stays loaded after its close: the next orchestrator runs the same copy (TypeScript was loaded again, a copy kept for good each time)', async () => {
+    for (const ext of ['ts', 'mjs'] as const) {
+      const { manifest, log } = await manifestWithAgent(ext, loggingAgent('hi', true));
+      for (let i = 0; i < 2; i++) {
+        const o = orchestratorOver(manifest);
+        expect(await runOnce(o)).toBe('hi');
+        await o.close();
+      }
+      expect(log(), ext).toEqual(['loaded', 'ran', 'closed', 'ran closed', 'closed']);
     }
-    expect(log()).toEqual(['loaded', 'ran', 'closed', 'loaded', 'ran', 'closed']);
+  });
+
+  it('with a close(), is run by an orchestrator that comes while it closes only once its close has ended', async () => {
+    const { manifest, file, log } = await manifestWithAgent('ts', slowClosingAgent(100));
+    const first = holdModule(file, 'echo');
+    await first.module;
+    const closing = first.release();
+    const o = orchestratorOver(manifest);
+    expect(await runOnce(o)).toBe('hi');
+    await Promise.all([closing, o.close()]);
+    expect(log()).toEqual(['loaded', 'closing', 'closed', 'ran', 'closing', 'closed']);
+  });
+
+  it('with a close() that never ends, holds up the next user for AGENT_CLOSE_MS, once', async () => {
+    const { file, log } = await manifestWithAgent('ts', slowClosingAgent(-1));
+    const first = holdModule(file, 'echo');
+    await first.module;
+    vi.useFakeTimers();
+    try {
+      void first.release();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(log()).toEqual(['loaded', 'closing']);
+      const second = holdModule(file, 'echo');
+      let loaded = false;
+      void second.module.then(() => (loaded = true));
+      await vi.advanceTimersByTimeAsync(AGENT_CLOSE_MS - 1);
+      expect(loaded).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(loaded).toBe(true);
+      // The close was waited for once: a later user is not held up by it again.
+      const third = holdModule(file, 'echo');
+      let thirdLoaded = false;
+      void third.module.then(() => (thirdLoaded = true));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(thirdLoaded).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(log()).toEqual(['loaded', 'closing']);
   });
 
   it('is loaded again once its TypeScript file changed', async () => {
