@@ -6,11 +6,12 @@
  *           runs 200-2,200 in the same process (window*) (memory only)
  *   W2 chain of 100 (µs per step)        W3 fan-out 1,000 + join (ms per run)
  *   W2-settled, W3-settled: their runs once V8 has compiled the scheduler (W2's runs 2,000-2,200,
- *           W3's 150-170) beside the harness's window in the same process (window*) (memory only)
+ *           W3's 150-170) beside the harness's window in the same process (window*: time and
+ *           page faults) (memory only)
  *   faultsPerRun (W1-W3): the minor page faults of the measured runs, per run. Each is memory the
  *           process touches for the first time (V8's young generation growing, old-space pages
  *           mapped again after a full GC); on a microVM that gives freed pages back to its host
- *           each costs ~10 µs (twentieth pass, docs/performance.md)
+ *           each costs ~11 µs (twentieth pass, docs/performance.md)
  *   W4 1,000 W1 runs at once (runs/s, median of 3 bursts; peak RSS)
  *   kept: bytes the memory journal keeps per finished W1 run (memory only)
  *   inflight: bytes a W1 run holds while its 8 steps wait, 1,000 runs at once (memory only)
@@ -96,11 +97,15 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-/** Minor page faults of the last {@link sequential} call's measured runs, per run. */
-let faultsPerRun = 0;
+interface Sequential {
+  /** Each measured run's µs, sorted. */
+  samples: number[];
+  /** The process's minor page faults during the measured runs, per run. */
+  faultsPerRun: number;
+}
 
-/** Sequential runs, after a warm-up and a GC: each run's µs, sorted. */
-async function sequential(o: Orchestrator, warmup: number, runs: number, last: string, expected: unknown): Promise<number[]> {
+/** Sequential runs, after a warm-up and a GC. */
+async function sequential(o: Orchestrator, warmup: number, runs: number, last: string, expected: unknown): Promise<Sequential> {
   for (let i = 0; i < warmup; i++) check(await o.run('warm up'), last, expected);
   globalThis.gc?.();
   const samples: number[] = [];
@@ -111,14 +116,13 @@ async function sequential(o: Orchestrator, warmup: number, runs: number, last: s
     samples.push((performance.now() - t0) * 1000);
     check(r, last, expected);
   }
-  faultsPerRun = (process.resourceUsage().minorPageFault - faults) / runs;
-  return samples.sort((a, b) => a - b);
+  return { samples: samples.sort((a, b) => a - b), faultsPerRun: (process.resourceUsage().minorPageFault - faults) / runs };
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 /** The W1 figures of sorted `samples` (µs) measured with `withGcTime`. */
-function w1Figures({ value: samples, gcMs, wallMs }: { value: number[]; gcMs: number; wallMs: number }): Record<string, number> {
+function w1Figures({ value: { samples, faultsPerRun }, gcMs, wallMs }: { value: Sequential; gcMs: number; wallMs: number }): Record<string, number> {
   return { usPerRun: mean(samples), p50Us: percentile(samples, 50), p99Us: percentile(samples, 99), gcShare: gcMs / wallMs, faultsPerRun };
 }
 
@@ -143,43 +147,55 @@ async function w1Settled(): Promise<Record<string, unknown>> {
   // Read before close: the memory journal's kept runs survive minor GCs, which is what grows it.
   const youngGenMb = youngGenerationMb();
   await o.close();
-  return { ...settled, windowUsPerRun: mean(window), windowP50Us: percentile(window, 50), youngGenMb };
+  return { ...settled, windowUsPerRun: mean(window.samples), windowP50Us: percentile(window.samples, 50), windowFaultsPerRun: window.faultsPerRun, youngGenMb };
 }
 
 async function w2(): Promise<Record<string, unknown>> {
   const o = orchestrator(counterChain(100), undefined);
-  const samples = await sequential(o, 20, 200, 'c99', { counter: 100 });
+  const { samples, faultsPerRun } = await sequential(o, 20, 200, 'c99', { counter: 100 });
   await o.close();
   return { usPerStep: mean(samples) / 100, faultsPerRun };
 }
 
 /**
- * W2's runs 2,000-2,200 beside its runs 20-220 (the harness's window, `windowUsPerStep`), in one
- * process: the window's steps are mostly V8's lower tiers, each function called once per step
- * being compiled by TurboFan only after ~1,700-7,400 calls (twentieth pass).
+ * W2's runs 2,000-2,200 beside its runs 20-220 (the harness's window, `window*`), in one process:
+ * the window pays V8's warm-up (each function called once per step is compiled by TurboFan only
+ * after ~1,700-7,400 calls) and the page faults of a young generation growing (twentieth pass).
  */
 async function w2Settled(): Promise<Record<string, unknown>> {
   const o = orchestrator(counterChain(100), undefined);
   const window = await sequential(o, 20, 200, 'c99', { counter: 100 });
   const settled = await sequential(o, 1780, 200, 'c99', { counter: 100 });
   await o.close();
-  return { usPerStep: mean(settled) / 100, p50Us: percentile(settled, 50) / 100, windowUsPerStep: mean(window) / 100, faultsPerRun };
+  return {
+    usPerStep: mean(settled.samples) / 100,
+    p50UsPerStep: percentile(settled.samples, 50) / 100,
+    faultsPerRun: settled.faultsPerRun,
+    windowUsPerStep: mean(window.samples) / 100,
+    windowFaultsPerRun: window.faultsPerRun,
+  };
 }
 
 async function w3(): Promise<Record<string, unknown>> {
   const o = orchestrator(fanOutJoin(1000), 1000);
-  const samples = await sequential(o, 2, 20, 'result', fanOutResult(1000));
+  const { samples, faultsPerRun } = await sequential(o, 2, 20, 'result', fanOutResult(1000));
   await o.close();
   return { msPerRun: mean(samples) / 1000, usPerTask: mean(samples) / 1002, faultsPerRun };
 }
 
-/** W3's runs 150-170 beside its runs 2-22 (the harness's window, `windowMsPerRun`), in one process. */
+/** W3's runs 150-170 beside its runs 2-22 (the harness's window, `window*`), in one process. */
 async function w3Settled(): Promise<Record<string, unknown>> {
   const o = orchestrator(fanOutJoin(1000), 1000);
   const window = await sequential(o, 2, 20, 'result', fanOutResult(1000));
   const settled = await sequential(o, 128, 20, 'result', fanOutResult(1000));
   await o.close();
-  return { msPerRun: mean(settled) / 1000, usPerTask: mean(settled) / 1002, windowMsPerRun: mean(window) / 1000, faultsPerRun };
+  return {
+    msPerRun: mean(settled.samples) / 1000,
+    usPerTask: mean(settled.samples) / 1002,
+    faultsPerRun: settled.faultsPerRun,
+    windowMsPerRun: mean(window.samples) / 1000,
+    windowFaultsPerRun: window.faultsPerRun,
+  };
 }
 
 async function w4(): Promise<Record<string, unknown>> {

@@ -14,7 +14,18 @@ interface Shared {
    * (and went) while it waited for the load, so one generation of users ends in one close.
    */
   emptied: number;
-  /** Its close(), while it runs: a user that comes meanwhile waits for it (at most AGENT_CLOSE_MS). */
+  /**
+   * Whether it may hold something to release: true from its load (an import may open things),
+   * false once its close begins, true again when a user is handed it. A user that comes while it
+   * closes and leaves before it is handed the module has opened nothing, so it closes nothing.
+   */
+  open: boolean;
+  /** Its close(), until it settles: a close that hangs stays here, and no other is begun on top of it. */
+  closeRunning: Promise<void> | undefined;
+  /**
+   * Settles when its close ends, or AGENT_CLOSE_MS after the close began, whichever is first: what a
+   * user that comes meanwhile, or a release, waits for. One timer per close.
+   */
   closing: Promise<void> | undefined;
 }
 
@@ -26,8 +37,10 @@ interface Shared {
  * `close()` runs when the last orchestrator holding it closes: before, the first orchestrator to
  * close a JavaScript agent closed it under the others. The copy stays loaded after its close, for
  * the next orchestrator (loading a TypeScript one again would keep another copy for good, each
- * time); one that comes while the close runs waits for it. A TypeScript file changed since (its
- * time or size) is loaded again, as is one whose load failed (it may have been fixed).
+ * time); one that comes while the close runs waits for it, until AGENT_CLOSE_MS after the close
+ * began at most. A close that is still running then (it hangs) is the last: the module is not
+ * closed again, nor waited for. A TypeScript file changed since (its time or size) is loaded
+ * again, as is one whose load failed (it may have been fixed).
  */
 const shared = new Map<string, Shared>();
 
@@ -57,40 +70,50 @@ export function holdModule(file: string, agent: string): ModuleHold {
   const { key, version } = identity(file);
   let entry = shared.get(key);
   if (entry?.version !== version) {
-    const fresh: Shared = { version, module: loadModule(file), users: 0, emptied: 0, closing: undefined };
+    const fresh: Shared = { version, module: loadModule(file), users: 0, emptied: 0, open: true, closeRunning: undefined, closing: undefined };
     fresh.module.catch(() => shared.get(key) === fresh && shared.delete(key));
     shared.set(key, fresh);
     entry = fresh;
   }
   const held = entry;
   held.users++;
-  const { closing } = held;
+  const waitFor = held.closing;
   let released = false;
   return {
-    module: (closing ? afterClose(held, closing) : held.module).catch((e: unknown) => {
-      throw namedFor(agent, e);
-    }),
+    module: (waitFor ? waitFor.then(() => held.module) : held.module).then(
+      (loaded) => {
+        if (!released) held.open = true;
+        return loaded;
+      },
+      (e: unknown) => {
+        throw namedFor(agent, e);
+      },
+    ),
     async release() {
       if (released) return;
       released = true;
       if (--held.users > 0) return;
       const emptied = ++held.emptied;
       const loaded = await held.module.catch(() => undefined);
-      if (!loaded?.close || held.users > 0 || held.emptied !== emptied) return;
-      const closing = loaded.close();
-      held.closing = closing;
-      try {
-        await closing;
-      } finally {
-        if (held.closing === closing) held.closing = undefined;
-      }
+      // A close still running goes first: two closes of one module never overlap.
+      if (held.closing) await held.closing;
+      if (!loaded?.close || !held.open || held.users > 0 || held.emptied !== emptied || held.closeRunning) return;
+      await closeShared(held, loaded.close);
     },
   };
 }
 
-/** The module once its close has ended, or has run for AGENT_CLOSE_MS (a close that hangs holds up one user, once). */
-async function afterClose(held: Shared, closing: Promise<void>): Promise<LoadedModule> {
-  await within(closing, AGENT_CLOSE_MS);
-  if (held.closing === closing) held.closing = undefined;
-  return held.module;
+async function closeShared(held: Shared, close: () => Promise<void>): Promise<void> {
+  held.open = false;
+  const running = (async () => close())();
+  held.closeRunning = running;
+  const closing: Promise<void> = within(running, AGENT_CLOSE_MS).then(() => {
+    if (held.closing === closing) held.closing = undefined;
+  });
+  held.closing = closing;
+  try {
+    await running;
+  } finally {
+    if (held.closeRunning === running) held.closeRunning = undefined;
+  }
 }

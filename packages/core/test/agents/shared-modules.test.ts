@@ -64,8 +64,8 @@ export default {
 `;
 }
 
-/** An agent's module whose close() logs, then takes `ms` to end (never, for -1). */
-function slowClosingAgent(ms: number): string {
+/** An agent's module whose close() logs, then ends after `ms` (never, for -1), failing if `fails`. */
+function slowClosingAgent(ms: number, fails = false): string {
   return `import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 const dir = dirname(fileURLToPath(import.meta.url));
@@ -78,7 +78,12 @@ export default {
   },
   close: () => {
     log.push('closing');
-    return ${ms} < 0 ? new Promise(() => {}) : new Promise((resolve) => setTimeout(() => { log.push('closed'); resolve(); }, ${ms}));
+    if (${ms} < 0) return new Promise(() => {});
+    return new Promise((resolve, reject) => setTimeout(() => {
+      log.push('closed');
+      if (${fails}) reject(new Error('the pool would not close'));
+      else resolve();
+    }, ${ms}));
   },
 };
 `;
@@ -142,7 +147,7 @@ describe('an isolation: none module agent', () => {
     expect(log()).toEqual(['loaded', 'closing', 'closed', 'ran', 'closing', 'closed']);
   });
 
-  it('with a close() that never ends, holds up the next user for AGENT_CLOSE_MS, once', async () => {
+  it('with a close() that never ends, holds up those that come until AGENT_CLOSE_MS after it began, and is not closed again', async () => {
     const { file, log } = await manifestWithAgent('ts', slowClosingAgent(-1));
     const first = holdModule(file, 'echo');
     await first.module;
@@ -151,23 +156,55 @@ describe('an isolation: none module agent', () => {
       void first.release();
       await vi.advanceTimersByTimeAsync(0);
       expect(log()).toEqual(['loaded', 'closing']);
+      await vi.advanceTimersByTimeAsync(4_000);
       const second = holdModule(file, 'echo');
       let loaded = false;
       void second.module.then(() => (loaded = true));
-      await vi.advanceTimersByTimeAsync(AGENT_CLOSE_MS - 1);
+      await vi.advanceTimersByTimeAsync(AGENT_CLOSE_MS - 4_001);
       expect(loaded).toBe(false);
       await vi.advanceTimersByTimeAsync(1);
       expect(loaded).toBe(true);
-      // The close was waited for once: a later user is not held up by it again.
+      // The close still hangs: those that come now are not held up, and their release does not close it again.
       const third = holdModule(file, 'echo');
       let thirdLoaded = false;
       void third.module.then(() => (thirdLoaded = true));
       await vi.advanceTimersByTimeAsync(0);
       expect(thirdLoaded).toBe(true);
+      await Promise.all([second.release(), third.release()]);
+      const fourth = holdModule(file, 'echo');
+      let fourthLoaded = false;
+      void fourth.module.then(() => (fourthLoaded = true));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(fourthLoaded).toBe(true);
     } finally {
       vi.useRealTimers();
     }
     expect(log()).toEqual(['loaded', 'closing']);
+  });
+
+  it('with a close(), is not closed again, nor twice at once, by a user that came during its close and left before it was handed the module', async () => {
+    const { file, log } = await manifestWithAgent('ts', slowClosingAgent(100));
+    const first = holdModule(file, 'echo');
+    await first.module;
+    const closing = first.release();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(log()).toEqual(['loaded', 'closing']);
+    const second = holdModule(file, 'echo');
+    await Promise.all([closing, second.release()]);
+    expect(log()).toEqual(['loaded', 'closing', 'closed']);
+  });
+
+  it('with a close() that fails, hands the module to a user that waited for it, and the release says why', async () => {
+    const { file, log } = await manifestWithAgent('ts', slowClosingAgent(50, true));
+    const first = holdModule(file, 'echo');
+    await first.module;
+    const closing = first.release();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const second = holdModule(file, 'echo');
+    await expect(closing).rejects.toThrow('the pool would not close');
+    const { run } = await second.module;
+    expect(await run({} as never, {} as never)).toEqual({ echo: 'hi' });
+    expect(log()).toEqual(['loaded', 'closing', 'closed', 'ran']);
   });
 
   it('is loaded again once its TypeScript file changed', async () => {
