@@ -44,6 +44,9 @@ export interface SqliteRunStoreOptions {
   busyTimeoutMs?: number;
 }
 
+/** How long {@link SqliteRunStore.reclaimSpace} waits for another checkpoint to end before its own. */
+const TRUNCATE_WAIT_MS = 5_000;
+
 /** How recent a heartbeat of a run's owner lets createRun skip writing another (leases are seconds). */
 const OWNER_BEAT_REUSE_MS = 100;
 
@@ -65,6 +68,8 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   /** The database file, resolved. */
   readonly file: string;
   private readonly db: SqliteDatabase;
+  /** `PRAGMA busy_timeout` of the connection: how long a statement waits, blocking, for another's lock. */
+  private readonly busyTimeoutMs: number;
   private readonly insertRun: SqliteStatement;
   private readonly selectRun: SqliteStatement;
   private readonly selectPagingKey: SqliteStatement;
@@ -96,10 +101,11 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
         });
       }
     }
+    this.busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
     let db: SqliteDatabase | undefined;
     try {
       db = openSqlite(this.file);
-      db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+      db.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
       // Takes effect only on a new file (before its tables exist): pruned runs' pages can then be
       // given back without rewriting the file. Older journals keep theirs until a full VACUUM.
       db.exec('PRAGMA auto_vacuum = INCREMENTAL');
@@ -307,21 +313,47 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     if (this.file === ':memory:') return undefined;
     const bytesBefore = this.bytesOnDisk();
     try {
-      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      await this.truncateWal();
       if (options.full) {
         // VACUUM rewrites the file; with auto_vacuum set first, later prunes need no VACUUM.
         this.db.exec('PRAGMA auto_vacuum = INCREMENTAL');
         this.db.exec('VACUUM');
-        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+        await this.truncateWal();
       } else if (Number(this.db.pragmaValue('auto_vacuum')) === 2) {
         this.db.exec('PRAGMA incremental_vacuum');
-        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+        await this.truncateWal();
       }
     } catch (e) {
       throw this.failure('reclaimSpace', e);
     }
     const bytesFree = Number(this.db.pragmaValue('freelist_count')) * Number(this.db.pragmaValue('page_size'));
     return { bytesBefore, bytesAfter: this.bytesOnDisk(), bytesFree };
+  }
+
+  /**
+   * Copies the whole WAL into the database file and truncates it. Another connection's checkpoint
+   * (the checkpointer thread's pass after the last commit, another process's) makes SQLite answer
+   * busy at once, and a reader still on the WAL (`baton runs list` in another process, the
+   * dashboard) made it wait for it in its busy handler, holding the event loop for up to the busy
+   * timeout. So the checkpoint runs without waiting, and is tried again every 10 ms, the loop free
+   * meanwhile, for up to {@link TRUNCATE_WAIT_MS}; the report then says what is on disk either way.
+   */
+  private async truncateWal(): Promise<void> {
+    const truncate = this.db.prepare('PRAGMA wal_checkpoint(TRUNCATE)');
+    const deadline = Date.now() + TRUNCATE_WAIT_MS;
+    while (this.truncatedAtOnce(truncate) === false && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** One TRUNCATE checkpoint that waits for no lock: false when it was busy. */
+  private truncatedAtOnce(truncate: SqliteStatement): boolean {
+    this.db.exec('PRAGMA busy_timeout = 0');
+    try {
+      return Number(truncate.get()?.['busy'] ?? 0) === 0;
+    } finally {
+      this.db.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
+    }
   }
 
   /** The database file and its WAL, in bytes. */

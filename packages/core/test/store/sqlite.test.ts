@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { openSqlite as openDatabase } from '../../src/store/sqlite-driver.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunStore } from '../../src/core/contracts.ts';
@@ -209,6 +211,31 @@ describe('SqliteRunStore', () => {
   };
   const walBytes = (file: string): number => (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0);
 
+  /** A `wal_checkpoint(TRUNCATE)` of the journal in `file` from a worker thread, on a connection of its own that waits up to 3 s. */
+  const checkpointInThread = (file: string): { started: Promise<void>; done: Promise<void> } => {
+    const probe = openDatabase(':memory:');
+    const { driver } = probe;
+    probe.close();
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       process.emitWarning = () => {};
+       const db = workerData.driver === 'better-sqlite3'
+         ? new (require(workerData.betterSqlite))(workerData.file)
+         : new (process.getBuiltinModule('node:sqlite').DatabaseSync)(workerData.file);
+       db.exec('PRAGMA busy_timeout = 3000');
+       parentPort.postMessage('started');
+       db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get();
+       db.close();`,
+      { eval: true, workerData: { file, driver, betterSqlite: driver === 'better-sqlite3' ? createRequire(import.meta.url).resolve('better-sqlite3') : undefined } },
+    );
+    const started = new Promise<void>((resolve) => worker.once('message', () => resolve()));
+    const done = new Promise<void>((resolve, reject) => {
+      worker.once('exit', () => resolve());
+      worker.once('error', reject);
+    });
+    return { started, done };
+  };
+
   it('gives deleted runs back to the disk in a new journal: WAL truncated, free pages released', async () => {
     const file = join(tempDir(), 'baton.db');
     const store = open(file);
@@ -223,6 +250,40 @@ describe('SqliteRunStore', () => {
     expect(report?.bytesAfter).toBeLessThan(1_000_000);
     expect(report?.bytesFree).toBe(0);
     expect((await store.readEvents('r_5')).length).toBe(2);
+  });
+
+  it('truncates the WAL though a reader holds it and another connection is checkpointing, without holding the event loop meanwhile', async () => {
+    const file = join(tempDir(), 'baton.db');
+    const store = open(file);
+    for (let i = 0; i < 2; i++) await bulkyRun(store, `r_${i}`);
+    await store.deleteRun('r_0');
+    // A reader on the WAL (another process's `runs list`), and another connection's TRUNCATE
+    // checkpoint (in a thread, with a busy timeout) waiting for it while it holds the checkpoint
+    // lock, as the checkpointer thread's pass holds it after a commit: SQLite answered the store's
+    // checkpoint busy at once, or held the event loop in its busy handler until the reader let go.
+    const reader = openDatabase(file);
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) AS n FROM events').get();
+    const checkpointing = checkpointInThread(file);
+    await checkpointing.started;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const t0 = performance.now();
+    let readerDoneAfter: number | undefined;
+    const readerDone = setTimeout(() => {
+      readerDoneAfter = performance.now() - t0;
+      reader.exec('COMMIT');
+    }, 200);
+    try {
+      await store.reclaimSpace();
+      expect(walBytes(file)).toBe(0);
+      // The reader's timer fired while the store waited: the event loop was free.
+      expect(readerDoneAfter).toBeLessThan(2_000);
+    } finally {
+      clearTimeout(readerDone);
+      await checkpointing.done;
+      reader.close();
+    }
+    expect((await store.readEvents('r_1')).length).toBe(2);
   });
 
   it('in a journal made before incremental vacuum, frees pages for reuse and gives them back with full: true', async () => {
