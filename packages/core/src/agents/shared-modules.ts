@@ -20,7 +20,7 @@ interface Shared {
    * closes and leaves before it is handed the module has opened nothing, so it closes nothing.
    */
   open: boolean;
-  /** Its close(), until it settles: a close that hangs stays here, and no other is begun on top of it. */
+  /** Its close(), until it settles: no other is begun on top of it. */
   closeRunning: Promise<void> | undefined;
   /**
    * Settles when its close ends, or AGENT_CLOSE_MS after the close began, whichever is first: what a
@@ -38,8 +38,8 @@ interface Shared {
  * close a JavaScript agent closed it under the others. The copy stays loaded after its close, for
  * the next orchestrator (loading a TypeScript one again would keep another copy for good, each
  * time); one that comes while the close runs waits for it, until AGENT_CLOSE_MS after the close
- * began at most. A close that is still running then (it hangs) is the last: the module is not
- * closed again, nor waited for. A TypeScript file changed since (its time or size) is loaded
+ * began at most. While a close still runs past that (it hangs) the module is not closed again,
+ * nor waited for. A TypeScript file changed since (its time or size) is loaded
  * again, as is one whose load failed (it may have been fixed).
  */
 const shared = new Map<string, Shared>();
@@ -79,16 +79,19 @@ export function holdModule(file: string, agent: string): ModuleHold {
   held.users++;
   const waitFor = held.closing;
   let released = false;
+  const module = (waitFor ? waitFor.then(() => held.module) : held.module).then(
+    (loaded) => {
+      if (!released) held.open = true;
+      return loaded;
+    },
+    (e: unknown) => {
+      throw namedFor(agent, e);
+    },
+  );
+  // A hold released before anyone awaited its module must not make a failed load an unhandled rejection.
+  module.catch(() => undefined);
   return {
-    module: (waitFor ? waitFor.then(() => held.module) : held.module).then(
-      (loaded) => {
-        if (!released) held.open = true;
-        return loaded;
-      },
-      (e: unknown) => {
-        throw namedFor(agent, e);
-      },
-    ),
+    module,
     async release() {
       if (released) return;
       released = true;

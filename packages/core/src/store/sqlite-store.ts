@@ -40,12 +40,13 @@ import type { RunRow } from './sql-rows.ts';
 export interface SqliteRunStoreOptions {
   /** The database file; its folder is created. `:memory:` gives a private in-memory database. */
   file: string;
-  /** How long to wait for another process's write lock before failing (default 5000 ms). */
+  /**
+   * How long to wait for another process's write lock before failing (default 5000 ms); also how
+   * long `reclaimSpace` waits, with the event loop free, for a reader or another checkpoint to let
+   * go of the WAL before it truncates it.
+   */
   busyTimeoutMs?: number;
 }
-
-/** How long {@link SqliteRunStore.reclaimSpace} waits for another checkpoint to end before its own. */
-const TRUNCATE_WAIT_MS = 5_000;
 
 /** How recent a heartbeat of a run's owner lets createRun skip writing another (leases are seconds). */
 const OWNER_BEAT_REUSE_MS = 100;
@@ -312,16 +313,18 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     this.ensureOpen();
     if (this.file === ':memory:') return undefined;
     const bytesBefore = this.bytesOnDisk();
+    // One wait for the whole reclaim, however many checkpoints it takes.
+    const deadline = performance.now() + this.busyTimeoutMs;
     try {
-      await this.truncateWal();
+      await this.truncateWal(deadline);
       if (options.full) {
         // VACUUM rewrites the file; with auto_vacuum set first, later prunes need no VACUUM.
         this.db.exec('PRAGMA auto_vacuum = INCREMENTAL');
         this.db.exec('VACUUM');
-        await this.truncateWal();
+        await this.truncateWal(deadline);
       } else if (Number(this.db.pragmaValue('auto_vacuum')) === 2) {
         this.db.exec('PRAGMA incremental_vacuum');
-        await this.truncateWal();
+        await this.truncateWal(deadline);
       }
     } catch (e) {
       throw this.failure('reclaimSpace', e);
@@ -336,18 +339,19 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
    * busy at once, and a reader still on the WAL (`baton runs list` in another process, the
    * dashboard) made it wait for it in its busy handler, holding the event loop for up to the busy
    * timeout. So the checkpoint runs without waiting, and is tried again every 10 ms, the loop free
-   * meanwhile, for up to {@link TRUNCATE_WAIT_MS}; the report then says what is on disk either way.
+   * meanwhile, until `deadline` (`performance.now()`); the report then says what is on disk.
    */
-  private async truncateWal(): Promise<void> {
+  private async truncateWal(deadline: number): Promise<void> {
     const truncate = this.db.prepare('PRAGMA wal_checkpoint(TRUNCATE)');
-    const deadline = Date.now() + TRUNCATE_WAIT_MS;
-    while (this.truncatedAtOnce(truncate) === false && Date.now() < deadline) {
+    while (!this.truncatedAtOnce(truncate) && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 
   /** One TRUNCATE checkpoint that waits for no lock: false when it was busy. */
   private truncatedAtOnce(truncate: SqliteStatement): boolean {
+    // The store may have been closed while the last attempt's wait ran.
+    this.ensureOpen();
     this.db.exec('PRAGMA busy_timeout = 0');
     try {
       return Number(truncate.get()?.['busy'] ?? 0) === 0;

@@ -229,6 +229,20 @@ describe('an isolation: none module agent', () => {
     expect(await runOnce(other)).toBe('fixed');
     await Promise.all([o.close(), other.close()]);
   });
+  it('does not make a failed load an unhandled rejection when its hold is released without awaiting it', async () => {
+    const { dir } = await manifestWithAgent('ts', loggingAgent('hi', false));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await holdModule(path.join(dir, 'missing.ts'), 'echo').release();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+
   it('with a close(), is closed once when a hold comes and goes while the last one is released during the load', async () => {
     const { file, log } = await manifestWithAgent('ts', loggingAgent('hi', true));
     const first = holdModule(file, 'echo');

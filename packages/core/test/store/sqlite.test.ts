@@ -211,8 +211,11 @@ describe('SqliteRunStore', () => {
   };
   const walBytes = (file: string): number => (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0);
 
-  /** A `wal_checkpoint(TRUNCATE)` of the journal in `file` from a worker thread, on a connection of its own that waits up to 3 s. */
-  const checkpointInThread = (file: string): { started: Promise<void>; done: Promise<void> } => {
+  /**
+   * A `wal_checkpoint(TRUNCATE)` of the journal in `file` from a worker thread, on a connection of
+   * its own that waits up to 3 s: `blockedMs` is how long it took once it had the checkpoint lock.
+   */
+  const checkpointInThread = (file: string): { started: Promise<void>; blockedMs: Promise<number>; worker: Worker } => {
     const probe = openDatabase(':memory:');
     const { driver } = probe;
     probe.close();
@@ -224,16 +227,44 @@ describe('SqliteRunStore', () => {
          : new (process.getBuiltinModule('node:sqlite').DatabaseSync)(workerData.file);
        db.exec('PRAGMA busy_timeout = 3000');
        parentPort.postMessage('started');
-       db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get();
+       // Until it has the checkpoint lock (another checkpoint may hold it a moment): then it waits.
+       const truncate = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)');
+       const nap = new Int32Array(new SharedArrayBuffer(4));
+       let blockedMs = -1;
+       for (const giveUp = performance.now() + 3000; performance.now() < giveUp; Atomics.wait(nap, 0, 0, 1)) {
+         const t0 = performance.now();
+         if (truncate.get().log === -1) continue;
+         blockedMs = performance.now() - t0;
+         break;
+       }
+       parentPort.postMessage(blockedMs);
        db.close();`,
       { eval: true, workerData: { file, driver, betterSqlite: driver === 'better-sqlite3' ? createRequire(import.meta.url).resolve('better-sqlite3') : undefined } },
     );
-    const started = new Promise<void>((resolve) => worker.once('message', () => resolve()));
-    const done = new Promise<void>((resolve, reject) => {
-      worker.once('exit', () => resolve());
+    const ended = new Promise<never>((_, reject) => {
       worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the checkpoint thread exited (${code}) before it said so`)));
     });
-    return { started, done };
+    ended.catch(() => undefined);
+    const message = (): Promise<unknown> => Promise.race([new Promise((resolve) => worker.once('message', resolve)), ended]);
+    const started = message().then(() => undefined);
+    const blockedMs = started.then(message).then(Number);
+    blockedMs.catch(() => undefined);
+    return { started, blockedMs, worker };
+  };
+
+  /** Resolves once another connection holds the checkpoint lock of the journal in `file` (a checkpoint of ours then gets no lock). */
+  const untilCheckpointLockIsHeld = async (file: string): Promise<void> => {
+    const probe = openDatabase(file);
+    try {
+      probe.exec('PRAGMA busy_timeout = 0');
+      const passive = probe.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+      for (const giveUp = performance.now() + 3_000; passive.get()?.['log'] !== -1; await new Promise((resolve) => setTimeout(resolve, 5))) {
+        if (performance.now() > giveUp) throw new Error('no other connection took the checkpoint lock');
+      }
+    } finally {
+      probe.close();
+    }
   };
 
   it('gives deleted runs back to the disk in a new journal: WAL truncated, free pages released', async () => {
@@ -257,33 +288,65 @@ describe('SqliteRunStore', () => {
     const store = open(file);
     for (let i = 0; i < 2; i++) await bulkyRun(store, `r_${i}`);
     await store.deleteRun('r_0');
-    // A reader on the WAL (another process's `runs list`), and another connection's TRUNCATE
-    // checkpoint (in a thread, with a busy timeout) waiting for it while it holds the checkpoint
-    // lock, as the checkpointer thread's pass holds it after a commit: SQLite answered the store's
-    // checkpoint busy at once, or held the event loop in its busy handler until the reader let go.
+    // A reader on the WAL (another process's `runs list`), then a commit after its snapshot, which
+    // no checkpoint can copy while it reads: another connection's TRUNCATE checkpoint (in a thread,
+    // with a busy timeout) waits for it holding the checkpoint lock, as the checkpointer thread's
+    // pass holds it after a commit. SQLite answered the store's own checkpoint busy at once, or
+    // held the event loop in its busy handler until the reader let go.
     const reader = openDatabase(file);
-    reader.exec('BEGIN');
-    reader.prepare('SELECT count(*) AS n FROM events').get();
-    const checkpointing = checkpointInThread(file);
-    await checkpointing.started;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const t0 = performance.now();
-    let readerDoneAfter: number | undefined;
-    const readerDone = setTimeout(() => {
-      readerDoneAfter = performance.now() - t0;
-      reader.exec('COMMIT');
-    }, 200);
+    let checkpointing: ReturnType<typeof checkpointInThread> | undefined;
+    let readerDone: NodeJS.Timeout | undefined;
     try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) AS n FROM events').get();
+      await store.createRun({ runId: 'r_after', goal: 'g', createdAt: '2024-01-02T00:00:00.000Z' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      checkpointing = checkpointInThread(file);
+      await checkpointing.started;
+      await untilCheckpointLockIsHeld(file);
+      const t0 = performance.now();
+      let readerDoneAfter: number | undefined;
+      readerDone = setTimeout(() => {
+        readerDoneAfter = performance.now() - t0;
+        reader.exec('COMMIT');
+      }, 200);
       await store.reclaimSpace();
       expect(walBytes(file)).toBe(0);
       // The reader's timer fired while the store waited: the event loop was free.
+      expect(readerDoneAfter).toBeDefined();
       expect(readerDoneAfter).toBeLessThan(2_000);
+      // The other checkpoint held its lock waiting for the reader: the store's met it.
+      expect(await checkpointing.blockedMs).toBeGreaterThan(150);
     } finally {
       clearTimeout(readerDone);
-      await checkpointing.done;
+      try {
+        reader.exec('COMMIT');
+      } catch {
+        // Committed by its timer already.
+      }
       reader.close();
+      await checkpointing?.worker.terminate();
     }
     expect((await store.readEvents('r_1')).length).toBe(2);
+  });
+
+  it('says the store is closed when it is closed while reclaiming space waits for a reader', async () => {
+    const file = join(tempDir(), 'baton.db');
+    const store = open(file);
+    await bulkyRun(store, 'r_0');
+    await store.deleteRun('r_0');
+    const reader = openDatabase(file);
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) AS n FROM events').get();
+      await store.createRun({ runId: 'r_after', goal: 'g', createdAt: '2024-01-02T00:00:00.000Z' });
+      const reclaiming = store.reclaimSpace();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await store.close();
+      await expect(reclaiming).rejects.toThrow(/run store is closed/);
+    } finally {
+      reader.close();
+    }
   });
 
   it('in a journal made before incremental vacuum, frees pages for reuse and gives them back with full: true', async () => {
