@@ -39,8 +39,8 @@ interface Shared {
  * the next orchestrator (loading a TypeScript one again would keep another copy for good, each
  * time); one that comes while the close runs waits for it, until AGENT_CLOSE_MS after the close
  * began at most. While a close still runs past that (it hangs) the module is not closed again,
- * nor waited for. A TypeScript file changed since (its time or size) is loaded
- * again, as is one whose load failed (it may have been fixed).
+ * nor waited for. A TypeScript file changed since (its time or size) is loaded again, as is one
+ * whose load failed (it may have been fixed).
  */
 const shared = new Map<string, Shared>();
 
@@ -106,6 +106,7 @@ export function holdModule(file: string, agent: string): ModuleHold {
   };
 }
 
+/** Runs the module's close() for the generation of users that just ended; rejects with what it rejects. */
 async function closeShared(held: Shared, close: () => Promise<void>): Promise<void> {
   held.open = false;
   const running = (async () => close())();
