@@ -1,23 +1,20 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.ts';
-import { baton } from './run-cli.ts';
+import { baton, starterProject } from './run-cli.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-closing-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('baton run with an agent whose close() throws', () => {
   it("exits with the run's own code and says which agent could not be closed", async () => {
-    const project = path.join(tmp, 'closing');
-    expect((await baton(['init', project], { cwd: tmp })).code).toBe(0);
+    const project = await starterProject(tmp, 'closing', (m) => m.replace('module: ./agents/report.ts', 'module: ./agents/closing.ts\n    isolation: none'));
     writeFileSync(
       path.join(project, 'agents', 'closing.ts'),
       "import report from './report.ts';\nexport default { run: report, close: async () => { throw new Error('the connection was already gone'); } };\n",
     );
-    const manifest = path.join(project, 'baton.yaml');
-    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('module: ./agents/report.ts', 'module: ./agents/closing.ts\n    isolation: none'));
 
     const run = await baton(['run', '--store', 'memory', '--json', 'Describe this machine'], { cwd: project });
     expect(run.code, run.stderr).toBe(EXIT.succeeded);

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { expect } from 'vitest';
 
 /** The CLI as users run it (bin/baton.js). */
 export const BIN = path.resolve(import.meta.dirname, '../../bin/baton.js');
@@ -22,4 +24,17 @@ export function baton(args: string[], options: { cwd: string; env?: Record<strin
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     if (child.pid) options.onSpawn?.(child.pid);
   });
+}
+
+/**
+ * A `baton init` project made in `parent/name`, its `baton.yaml` rewritten by `edit`: the starter a
+ * user begins from, changed in one place.
+ */
+export async function starterProject(parent: string, name: string, edit: (manifest: string) => string): Promise<string> {
+  const project = path.join(parent, name);
+  const init = await baton(['init', project], { cwd: parent });
+  expect(init.code, init.stderr).toBe(0);
+  const manifest = path.join(project, 'baton.yaml');
+  writeFileSync(manifest, edit(readFileSync(manifest, 'utf8')));
+  return project;
 }
