@@ -2,17 +2,37 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /**
- * WAL pages after which the writing connection checkpoints by itself, as SQLite's default 1000
- * does, should the checkpointer thread fall behind or be gone: the WAL stays bounded (~16 MiB).
+ * WAL pages after which the checkpointer thread completes the WAL (see {@link SqliteCheckpointer}),
+ * so that the writer starts it again from its beginning: the WAL file stays ~16 MiB (a pass
+ * finds it there after up to ~1,000 more pages).
  */
-export const WRITER_CHECKPOINT_PAGES = 4000;
+export const THREAD_COMPLETES_PAGES = 3000;
+
+/**
+ * WAL pages after which the writing connection checkpoints by itself, as SQLite's default 1000
+ * does, should the checkpointer thread fall behind or be gone: the WAL stays bounded (~32 MiB).
+ */
+export const WRITER_CHECKPOINT_PAGES = 8000;
 
 /** How long a checkpoint waits after a write, so that one pass copies the pages of many commits. */
 const GATHER_MS = 20;
 
-// Runs in the worker, as CommonJS. state[0] counts the writer's commits, state[1] is set to stop.
+/**
+ * How long the thread's completing checkpoint waits for the write lock and for readers of older
+ * pages; writers wait for it meanwhile (this process's with its event loop free: `SqliteWrites`).
+ */
+const COMPLETE_WAIT_MS = 100;
+
+// Runs in the worker, as CommonJS. state[0] counts the writer's commits, state[1] is set to stop,
+// state[2] while the thread completes the WAL (this process's writer then lets it have the lock).
 // Sleeps until a commit, lets more gather, copies the WAL into the database file (PASSIVE: never
 // waits for or blocks the writer, readers or another process), and closes its connection on stop.
+// Under writes that never pause, a PASSIVE pass never copies the frames committed while it ran,
+// so the WAL cannot start again from its beginning; past THREAD_COMPLETES_PAGES a FULL checkpoint,
+// holding the write lock, copies the rest and syncs (the writer's own checkpoint did, in COMMIT,
+// its event loop held for the ~10-20 ms of two fsyncs). SQLite's busy handler would rarely find
+// the lock free between the commits of a busy writer, so state[2] asks this process's writer to
+// begin no transaction meanwhile.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const state = new Int32Array(workerData.state);
@@ -29,6 +49,8 @@ function open() {
 const db = open();
 try {
   const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+  const complete = db.prepare('PRAGMA wal_checkpoint(FULL)');
+  db.exec('PRAGMA busy_timeout = 0');
   let seen = 0;
   while (Atomics.load(state, 1) === 0) {
     Atomics.wait(state, 0, seen);
@@ -36,7 +58,16 @@ try {
     Atomics.wait(state, 1, 0, workerData.gatherMs);
     seen = Atomics.load(state, 0);
     try {
-      checkpoint.get();
+      if (Number(checkpoint.get().log) >= workerData.completePages) {
+        db.exec('PRAGMA busy_timeout = ' + workerData.completeWaitMs);
+        Atomics.store(state, 2, 1);
+        try {
+          complete.get();
+        } finally {
+          Atomics.store(state, 2, 0);
+          db.exec('PRAGMA busy_timeout = 0');
+        }
+      }
     } catch {
       // Busy (another process is checkpointing) or a passing I/O error: the next commit retries,
       // and the writer checkpoints by itself past WRITER_CHECKPOINT_PAGES.
@@ -50,11 +81,14 @@ try {
 /**
  * Checkpoints a SQLite journal's WAL from a worker thread, so that copying pages into the
  * database file and its two fsyncs do not stall the event loop of the process that writes (they
- * used to land on one commit in ~45, a pause of milliseconds). Started by the first commit, so a
- * process that only reads the journal starts no thread; the thread never keeps the process alive.
+ * used to land on one commit in ~45, a pause of milliseconds). Under writes that never pause it
+ * also completes the WAL past {@link THREAD_COMPLETES_PAGES}, holding the write lock while it
+ * syncs, which this process's writes wait for with the event loop free. Started by the first
+ * commit, so a process that only reads the journal starts no thread; the thread never keeps the
+ * process alive.
  */
 export class SqliteCheckpointer {
-  private readonly state = new Int32Array(new SharedArrayBuffer(8));
+  private readonly state = new Int32Array(new SharedArrayBuffer(12));
   private worker: Worker | undefined;
   private exited: Promise<void> | undefined;
   private stopped = false;
@@ -73,6 +107,15 @@ export class SqliteCheckpointer {
     return this.worker !== undefined && !this.stopped;
   }
 
+  /**
+   * True while the thread completes the WAL: the writing connection begins no transaction
+   * meanwhile (it would rarely let the thread find the write lock free), but waits with its event
+   * loop free. The thread holds it for ~2 fsyncs, as the writer's own checkpoint did.
+   */
+  get completing(): boolean {
+    return Atomics.load(this.state, 2) === 1;
+  }
+
   /** After each commit of the writing connection: starts the thread once, then wakes it. */
   committed(): void {
     if (this.stopped) return;
@@ -82,12 +125,23 @@ export class SqliteCheckpointer {
   }
 
   private start(): void {
-    const workerData: Record<string, unknown> = { file: this.file, driver: this.driver, state: this.state.buffer, gatherMs: GATHER_MS };
+    const workerData: Record<string, unknown> = {
+      file: this.file,
+      driver: this.driver,
+      state: this.state.buffer,
+      gatherMs: GATHER_MS,
+      completePages: THREAD_COMPLETES_PAGES,
+      completeWaitMs: COMPLETE_WAIT_MS,
+    };
     if (this.driver === 'better-sqlite3') workerData['betterSqlite'] = createRequire(import.meta.url).resolve('better-sqlite3');
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData, stdout: true, stderr: true });
     worker.unref();
     this.exited = new Promise((resolve) => {
-      worker.once('exit', () => resolve());
+      worker.once('exit', () => {
+        // A thread gone while it completed the WAL must not leave the writer waiting for it.
+        Atomics.store(this.state, 2, 0);
+        resolve();
+      });
       worker.once('error', () => {
         if (!this.stopped) this.onFailure();
         this.stopped = true;
@@ -101,6 +155,7 @@ export class SqliteCheckpointer {
     this.stopped = true;
     if (!this.worker) return;
     Atomics.store(this.state, 1, 1);
+    Atomics.store(this.state, 2, 0);
     Atomics.notify(this.state, 0);
     Atomics.notify(this.state, 1);
     // Held, or a process whose last task is this close would exit before the thread did.

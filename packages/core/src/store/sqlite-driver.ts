@@ -164,6 +164,11 @@ function wrapBetterSqlite(db: BetterSqliteDatabase): SqliteDatabase {
 
 function transaction<T>(db: SqliteDatabase, fn: () => T): T {
   db.exec('BEGIN IMMEDIATE');
+  return finishTransaction(db, fn);
+}
+
+/** Runs `fn` in the transaction `db` has begun: committed if it returns, rolled back if it throws. */
+export function finishTransaction<T>(db: SqliteDatabase, fn: () => T): T {
   let result: T;
   try {
     result = fn();

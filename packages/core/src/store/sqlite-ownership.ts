@@ -24,7 +24,8 @@ const UNFINISHED = `r.status NOT IN ${FINAL_STATUSES_SQL}`;
 /**
  * Run ownership in the SQLite journal (schema version 3): the `owners` table holds each executing
  * process and its last heartbeat (this machine's clock, ms since the epoch), `runs.owner_id` and
- * `runs.fence` who holds each run with which token. Every change is one statement.
+ * `runs.fence` who holds each run with which token. Its changes run inside the transaction the
+ * store begins for each (`SqliteWrites`), never one of their own.
  */
 export class SqliteOwnership {
   private readonly upsertOwner: SqliteStatement;
@@ -70,20 +71,18 @@ export class SqliteOwnership {
     return this.lastBeat?.ownerId === owner.id && Date.now() - this.lastBeat.at < withinMs;
   }
 
+  /** Inside a transaction: its runs are let go and the owner forgotten together. */
   retire(ownerId: string): void {
     if (this.lastBeat?.ownerId === ownerId) this.lastBeat = undefined;
-    this.db.immediate(() => {
-      this.releaseOwned.run(ownerId);
-      this.deleteOwner.run(ownerId);
-    });
+    this.releaseOwned.run(ownerId);
+    this.deleteOwner.run(ownerId);
   }
 
+  /** Inside a transaction: the owner's heartbeat and its claim are written together. */
   claim(runId: string, owner: RunOwner, expectedFence: number): number | undefined {
-    return this.db.immediate(() => {
-      this.heartbeat(owner);
-      const changed = Number(this.claimRun.run({ ownerId: owner.id, runId, fence: expectedFence }).changes);
-      return changed === 1 ? expectedFence + 1 : undefined;
-    });
+    this.heartbeat(owner);
+    const changed = Number(this.claimRun.run({ ownerId: owner.id, runId, fence: expectedFence }).changes);
+    return changed === 1 ? expectedFence + 1 : undefined;
   }
 
   release(runId: string, ownerId: string, fence: number): void {

@@ -2,6 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { openSqlite, sqliteErrorCode } from './sqlite-driver.ts';
 import type { SqlValue, SqliteDatabase, SqliteStatement } from './sqlite-driver.ts';
+import { SqliteWrites } from './sqlite-writes.ts';
 import type { RunEvent } from '../core/events.ts';
 import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from '../core/contracts.ts';
 import { isFinalStatus } from '../core/types.ts';
@@ -41,9 +42,10 @@ export interface SqliteRunStoreOptions {
   /** The database file; its folder is created. `:memory:` gives a private in-memory database. */
   file: string;
   /**
-   * How long to wait for another process's write lock before failing (default 5000 ms); also how
-   * long `reclaimSpace` waits, with the event loop free, for a reader or another checkpoint to let
-   * go of the WAL before it truncates it.
+   * How long a write waits for another connection's write lock before failing (default 5000 ms),
+   * with the event loop free (another process writing or vacuuming the journal, the checkpointer
+   * thread completing the WAL); also how long `reclaimSpace` waits for a reader or another
+   * checkpoint to let go of the WAL before it truncates it. Reads wait in SQLite's busy handler.
    */
   busyTimeoutMs?: number;
 }
@@ -69,7 +71,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   /** The database file, resolved. */
   readonly file: string;
   private readonly db: SqliteDatabase;
-  /** `PRAGMA busy_timeout` of the connection: how long a statement waits, blocking, for another's lock. */
+  /** How long a write waits for another connection's lock; `PRAGMA busy_timeout` of the connection's reads. */
   private readonly busyTimeoutMs: number;
   private readonly insertRun: SqliteStatement;
   private readonly selectRun: SqliteStatement;
@@ -88,6 +90,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   private readonly owners: SqliteOwnership;
   private readonly decisions: SqliteDecisions;
   private readonly checkpointer: SqliteCheckpointer | undefined;
+  private readonly writes: SqliteWrites;
 
   constructor(options: SqliteRunStoreOptions) {
     const inMemory = options.file === ':memory:';
@@ -153,6 +156,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     this.deleteEvents = db.prepare('DELETE FROM events WHERE run_id = ?');
     this.deleteRunRow = db.prepare('DELETE FROM runs WHERE run_id = ?');
     this.selectFence = db.prepare('SELECT fence FROM runs WHERE run_id = ?');
+    this.writes = new SqliteWrites(db, this.busyTimeoutMs, () => this.ensureOpen(), () => this.checkpointer?.completing ?? false);
     this.owners = new SqliteOwnership(db);
     this.decisions = new SqliteDecisions(db);
     if (!inMemory) {
@@ -179,7 +183,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       const { runId, owner } = record;
       const status = statusAfter(events) ?? 'running';
       const ownerId = isFinalStatus(status) ? null : (owner?.id ?? null);
-      this.db.immediate(() => {
+      await this.writes.run(() => {
         if (owner !== undefined && !this.owners.beatRecently(owner, OWNER_BEAT_REUSE_MS)) this.owners.heartbeat(owner);
         this.insertRun.run(runId, record.goal, status, record.createdAt, record.createdAt, record.manifestFile ?? null, events.length, owner ? FIRST_FENCE : 0, ownerId);
         this.insertEventRows(runId, events, bodies);
@@ -203,7 +207,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     try {
       const status = statusAfter(events) ?? null;
       const fence = options?.fence ?? null;
-      this.db.immediate(() => this.appendInTransaction(runId, events, bodies, status, fence));
+      await this.writes.run(() => this.appendInTransaction(runId, events, bodies, status, fence));
       this.checkpointer?.committed();
     } catch (e) {
       // A second connection slipped the same seq in between: the primary key caught it.
@@ -294,7 +298,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   async deleteRun(runId: string): Promise<boolean> {
     this.ensureOpen();
     try {
-      const deleted = this.db.immediate(() => {
+      const deleted = await this.writes.run(() => {
         const row = this.selectRun.get(runId);
         if (!row) return false;
         if (!isFinalStatus(row['status'] as RunStatus)) throw runRunningError(runId);
@@ -323,7 +327,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
         this.db.exec('VACUUM');
         await this.truncateWal(deadline);
       } else if (Number(this.db.pragmaValue('auto_vacuum')) === 2) {
-        this.db.exec('PRAGMA incremental_vacuum');
+        await this.writes.run(() => this.db.exec('PRAGMA incremental_vacuum'));
         await this.truncateWal(deadline);
       }
     } catch (e) {
@@ -373,23 +377,19 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   }
 
   async heartbeat(owner: RunOwner): Promise<void> {
-    this.ensureOpen();
-    this.owners.heartbeat(owner);
+    return this.writes.run(() => this.owners.heartbeat(owner));
   }
 
   async retire(ownerId: string): Promise<void> {
-    this.ensureOpen();
-    this.owners.retire(ownerId);
+    return this.writes.run(() => this.owners.retire(ownerId));
   }
 
   async claim(runId: string, owner: RunOwner, expectedFence: number): Promise<number | undefined> {
-    this.ensureOpen();
-    return this.owners.claim(runId, owner, expectedFence);
+    return this.writes.run(() => this.owners.claim(runId, owner, expectedFence));
   }
 
   async release(runId: string, ownerId: string, fence: number): Promise<void> {
-    this.ensureOpen();
-    this.owners.release(runId, ownerId, fence);
+    return this.writes.run(() => this.owners.release(runId, ownerId, fence));
   }
 
   async unfinished(limit = 1000): Promise<RunOwnership[]> {
@@ -403,8 +403,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   }
 
   async requestCancel(runId: string, reason: string): Promise<void> {
-    this.ensureOpen();
-    this.owners.requestCancel(runId, reason);
+    return this.writes.run(() => this.owners.requestCancel(runId, reason));
   }
 
   async requests(ownerId: string): Promise<{ runId: string; cancel: string }[]> {
@@ -413,8 +412,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   }
 
   async requestDecision(request: DecisionRequest): Promise<boolean> {
-    this.ensureOpen();
-    return this.decisions.request(request);
+    return this.writes.run(() => this.decisions.request(request));
   }
 
   async decisionRequests(query: { ownerId: string } | { runId: string }): Promise<DecisionRequest[]> {
@@ -423,8 +421,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   }
 
   async clearDecision(runId: string, requestId: string): Promise<void> {
-    this.ensureOpen();
-    this.decisions.clearOne(runId, requestId);
+    return this.writes.run(() => this.decisions.clearOne(runId, requestId));
   }
 
   async close(): Promise<void> {

@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqlite } from '../../src/store/sqlite-driver.ts';
+import { THREAD_COMPLETES_PAGES } from '../../src/store/sqlite-checkpointer.ts';
 import { SqliteRunStore } from '../../src/store/sqlite-store.ts';
 import { stamp } from './sample-journal.ts';
 
 const storeModule = join(import.meta.dirname, '..', '..', 'src', 'store', 'sqlite-store.ts');
 
-async function writeRuns(store: SqliteRunStore, count: number): Promise<void> {
+async function writeRuns(store: SqliteRunStore, count: number, prefix = 'r_'): Promise<void> {
   for (let i = 0; i < count; i++) {
-    const runId = `r_${i}`;
+    const runId = `${prefix}${i}`;
     await store.createRun({ runId, goal: 'g', createdAt: new Date().toISOString() });
     await store.append(runId, stamp(runId, [{ type: 'task.failed', taskId: 't1', reason: 'x'.repeat(2_000) }]));
   }
@@ -42,6 +43,27 @@ describe('SQLite WAL checkpoints from a thread', () => {
       while (statSync(file).size < pages && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       expect(statSync(file).size).toBe(pages);
       expect((await store.readEvents('r_39')).length).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('completes the WAL itself under writes that never pause, so the writer need not (its checkpoint held the event loop for two fsyncs)', async () => {
+    const file = tempFile();
+    const store = new SqliteRunStore({ file });
+    // The writer's own checkpoint off: only the thread can let the WAL start again from its beginning.
+    (store as unknown as { db: { exec(sql: string): void } }).db.exec('PRAGMA wal_autocheckpoint = 0');
+    const frameBytes = 4096 + 24;
+    let largest = 0;
+    try {
+      // ~10 WAL pages a run: ~20,000 in all, which a WAL never started again would hold.
+      for (let i = 0; i < 2_000; i++) {
+        await writeRuns(store, 1, `r${i}_`);
+        largest = Math.max(largest, statSync(`${file}-wal`).size);
+      }
+      expect(largest / frameBytes).toBeGreaterThan(THREAD_COMPLETES_PAGES);
+      expect(largest / frameBytes).toBeLessThan(12_000);
+      expect((await store.readEvents('r1999_0')).length).toBe(1);
     } finally {
       await store.close();
     }

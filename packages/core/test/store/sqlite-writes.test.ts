@@ -1,0 +1,165 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqlite } from '../../src/store/sqlite-driver.ts';
+import type { SqliteDatabase } from '../../src/store/sqlite-driver.ts';
+import { SqliteRunStore } from '../../src/store/sqlite-store.ts';
+import { SqliteWrites } from '../../src/store/sqlite-writes.ts';
+import { stamp } from './sample-journal.ts';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Counts the turns of the event loop's timers: they stop while a statement waits in SQLite's busy handler. */
+function timerTicks(): { count(): number; stop(): void } {
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  return { count: () => ticks, stop: () => clearInterval(timer) };
+}
+
+/** Whether a promise has settled, read synchronously. */
+function watch(p: Promise<unknown>): { settled(): boolean } {
+  let settled = false;
+  p.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  return { settled: () => settled };
+}
+
+const failed = (runId: string, seq = 1): ReturnType<typeof stamp> => stamp(runId, [{ type: 'task.failed', taskId: 't', reason: 'r' }], seq);
+
+describe('SQLite journal writes that meet another connection’s write lock', () => {
+  const dirs: string[] = [];
+  const others: SqliteDatabase[] = [];
+  afterEach(() => {
+    for (const db of others.splice(0)) if (db.open) db.close();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  const tempFile = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-writes-'));
+    dirs.push(dir);
+    return join(dir, 'baton.db');
+  };
+  /** A second connection to `file` holding the write lock until it commits. */
+  const lockHolder = (file: string): SqliteDatabase => {
+    const db = openSqlite(file);
+    others.push(db);
+    db.exec('BEGIN IMMEDIATE');
+    return db;
+  };
+
+  it('waits with the event loop free, then writes once the lock is let go', async () => {
+    const file = tempFile();
+    const store = new SqliteRunStore({ file });
+    try {
+      await store.createRun({ runId: 'r1', goal: 'g', createdAt: new Date().toISOString() });
+      const other = lockHolder(file);
+      const ticks = timerTicks();
+      const appended = store.append('r1', failed('r1'));
+      const state = watch(appended);
+      await sleep(150);
+      ticks.stop();
+      // SQLite's busy handler would have slept in this thread: no timer would have run.
+      expect(ticks.count()).toBeGreaterThan(20);
+      expect(state.settled()).toBe(false);
+      other.exec('COMMIT');
+      await appended;
+      expect((await store.readEvents('r1')).map((e) => e.type)).toEqual(['task.failed']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('begins the writes asked for meanwhile in the order they were asked for', async () => {
+    const file = tempFile();
+    const store = new SqliteRunStore({ file });
+    try {
+      const other = lockHolder(file);
+      const createdAt = new Date().toISOString();
+      // Not awaited one by one: each would fail if it began before the one asked for before it.
+      const writes = [
+        store.createRun({ runId: 'r1', goal: 'g', createdAt }),
+        store.append('r1', failed('r1')),
+        store.append('r1', failed('r1', 2)),
+        store.requestCancel('r1', 'stop'),
+        store.deleteRun('r1').then(
+          () => 'deleted',
+          (e: Error) => e.message,
+        ),
+      ];
+      await sleep(30);
+      other.exec('COMMIT');
+      const results = await Promise.all(writes);
+      expect(results[4]).toMatch(/r1.*(running|has not ended)|(running|has not ended).*r1/i);
+      expect((await store.readEvents('r1')).map((e) => e.seq)).toEqual([1, 2]);
+      expect((await store.ownership('r1'))?.cancelRequested).toBe('stop');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fails with the busy timeout, the event loop free until then, and writes again afterwards', async () => {
+    const file = tempFile();
+    const store = new SqliteRunStore({ file, busyTimeoutMs: 150 });
+    try {
+      await store.createRun({ runId: 'r1', goal: 'g', createdAt: new Date().toISOString() });
+      const other = lockHolder(file);
+      const ticks = timerTicks();
+      const started = performance.now();
+      const error = await store.append('r1', failed('r1')).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      const waited = performance.now() - started;
+      ticks.stop();
+      expect(error?.message).toMatch(/append to run r1: the journal database .*baton\.db stayed locked by another process past the busy timeout; try again, or raise busyTimeoutMs/);
+      expect(waited).toBeGreaterThanOrEqual(140);
+      expect(ticks.count()).toBeGreaterThan(20);
+      other.exec('COMMIT');
+      // Nothing of the failed write is left begun: the next one commits.
+      await store.append('r1', failed('r1'));
+      expect((await store.readEvents('r1')).length).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('begins nothing while this process’s checkpointer thread asks for the lock, and no longer than the busy timeout', async () => {
+    const db = openSqlite(tempFile());
+    others.push(db);
+    db.exec('CREATE TABLE t (n INTEGER)');
+    let threadWaits = true;
+    const writes = new SqliteWrites(db, 5_000, () => undefined, () => threadWaits);
+    const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+    const first = writes.run(() => insert.run(1));
+    const state = watch(first);
+    await sleep(50);
+    expect(state.settled()).toBe(false);
+    threadWaits = false;
+    await first;
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 1 });
+
+    // A thread that never lets go is given the busy timeout, then passed over.
+    threadWaits = true;
+    const impatient = new SqliteWrites(db, 100, () => undefined, () => threadWaits);
+    const started = performance.now();
+    await impatient.run(() => insert.run(2));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(95);
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
+  });
+
+  it('fails a write still waiting when the store is closed, with the store’s own error', async () => {
+    const file = tempFile();
+    const store = new SqliteRunStore({ file });
+    await store.createRun({ runId: 'r1', goal: 'g', createdAt: new Date().toISOString() });
+    const other = lockHolder(file);
+    const appended = store.append('r1', failed('r1'));
+    const state = watch(appended);
+    await sleep(20);
+    await store.close();
+    await expect(appended).rejects.toThrow(/run store is closed/);
+    expect(state.settled()).toBe(true);
+    other.exec('COMMIT');
+  });
+});
