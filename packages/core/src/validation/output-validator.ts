@@ -68,13 +68,15 @@ export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: u
     }
     const schema = schemas?.[artifact]?.schema;
     if (!schema) continue;
-    const validate = compileSchema(schema);
+    let validate: ReturnType<typeof compileSchema>;
     let valid: boolean;
     try {
+      validate = compileSchema(schema);
       valid = validate(value) as boolean;
     } catch (e) {
       // ajv's deep equality (enum, const, uniqueItems) calls an object's own `valueOf` key when it
-      // has one: JSON like {"valueOf": ""} makes it throw. A clear problem beats a crash.
+      // has one: JSON like {"valueOf": ""} makes it throw, and such a key in the schema's own enum
+      // makes its compile throw. A clear problem beats a crash.
       (problems ??= []).push(`artifact '${artifact}' could not be checked against its schema: ${errorMessage(e)}`);
       continue;
     }

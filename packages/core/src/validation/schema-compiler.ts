@@ -82,6 +82,11 @@ function compileInto(cache: WeakMap<JsonSchema, ValidateFunction>, schema: JsonS
     if (useDefaults) void ajvFor(schema).validateSchema(schema, true);
     fn = ajv.compile(schema);
   } catch (e) {
+    if (e instanceof TypeError) {
+      // ajv's deep equality, comparing enum values with each other, calls an object's own
+      // `toString` or `valueOf` key: {"toString": false} in an enum made compile throw this.
+      throw new Error(`the schema cannot be compiled: ${e.message} (an enum or const value that is an object with its own "toString" or "valueOf" key that is not a function?)`, { cause: e });
+    }
     if (!(e instanceof PatternError)) throw e;
     const at = findPattern(schema, e.pattern);
     throw new Error(`the pattern ${JSON.stringify(e.pattern)}${at === undefined ? '' : ` at ${at}`} ${e.reason}`, { cause: e });

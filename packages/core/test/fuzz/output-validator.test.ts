@@ -93,6 +93,14 @@ describe('output validator under fuzzing', () => {
     );
   });
 
+  it('reports, without crashing, a schema ajv cannot compile (an enum value with an own "toString" key)', () => {
+    // Counterexample found by the property above (seed -20452753).
+    const check = checkOutput(specOf(['report'], [{ enum: [{}, { toString: false }] }]), ['report'], { report: { a: 1 } });
+    expect(check.ok ? [] : check.problems).toEqual([
+      expect.stringMatching(/^artifact 'report' could not be checked against its schema: the schema cannot be compiled: a\.toString is not a function \(an enum or const value/),
+    ]);
+  });
+
   it('reports, without crashing, a value ajv cannot compare (an own "valueOf" key against an enum)', () => {
     // Counterexample found by the property above (seed 395649674).
     const check = checkOutput(specOf(['report'], [{ enum: [{}, ''] }]), ['report'], { report: { valueOf: '' } });
