@@ -3,7 +3,9 @@
  * the orchestrator made them), replayed into a SqliteRunStore under fresh time-ordered run ids,
  * as `newRunId` makes them. Prints µs per run creation (`createRunWithEvents`: the run with its
  * start), per run's appends and per readEvents of a run (means), then the WAL pages each run writes (a second pass with checkpoints off: every
- * page a commit dirties is a 4 KiB write, copied again to the database file at a checkpoint).
+ * page a commit dirties is a 4 KiB write, copied again to the database file at a checkpoint), and
+ * the longest a write held the event loop (`longestHoldMs`: a WAL completed in COMMIT held it for
+ * two fsyncs, 10-20 ms on this machine's disk, once per ~4,000 pages; see docs/performance.md).
  *
  *   node --import tsx bench/sqlite-journal.bench.ts [runs=3000]
  *   BATON_BENCH_DIR=/dev/shm node --import tsx bench/sqlite-journal.bench.ts   # another disk
@@ -52,13 +54,30 @@ async function recordW1(): Promise<Recorded> {
   return recorded;
 }
 
+interface Times {
+  create: number;
+  append: number;
+  /** How long each write held the event loop (the call, until it returned its promise), ms. */
+  holds: number[];
+}
+
+/** Awaits one journal write, noting how long its call held the event loop. */
+async function held(times: Times | undefined, write: () => Promise<void>): Promise<void> {
+  const t0 = performance.now();
+  const written = write();
+  times?.holds.push(performance.now() - t0);
+  await written;
+}
+
 /** One recorded run under a new id, as the orchestrator would journal it now. */
-async function replay(store: SqliteRunStore, w1: Recorded, times?: { create: number; append: number }): Promise<string> {
+async function replay(store: SqliteRunStore, w1: Recorded, times?: Times): Promise<string> {
   const runId = newRunId();
   const t0 = performance.now();
-  await store.createRunWithEvents({ ...w1.record, runId, createdAt: new Date().toISOString() }, w1.first.map((e) => ({ ...e, runId })));
+  await held(times, () => store.createRunWithEvents({ ...w1.record, runId, createdAt: new Date().toISOString() }, w1.first.map((e) => ({ ...e, runId }))));
   const t1 = performance.now();
-  for (const a of w1.appends) await store.append(runId, a.events.map((e) => ({ ...e, runId })), a.options);
+  for (const a of w1.appends) {
+    await held(times, () => store.append(runId, a.events.map((e) => ({ ...e, runId })), a.options));
+  }
   if (times) {
     times.create += t1 - t0;
     times.append += performance.now() - t1;
@@ -80,7 +99,7 @@ try {
   const file = path.join(dir, 'baton.db');
   const store = new SqliteRunStore({ file });
   for (let i = 0; i < WARMUP; i++) await replay(store, w1);
-  const times = { create: 0, append: 0 };
+  const times: Times = { create: 0, append: 0, holds: [] };
   let last = '';
   const cpu = process.cpuUsage();
   for (let i = 0; i < RUNS; i++) last = await replay(store, w1, times);
@@ -115,11 +134,14 @@ try {
     cpuUsPerRun: (user + system) / RUNS,
     usPerReadEvents: readUs,
     walPagesPerRun: pagesPerRun,
+    longestHoldMs: Math.max(...times.holds),
+    holdsOver1msPer1000Runs: (times.holds.filter((ms) => ms > 1).length * 1000) / RUNS,
   };
   console.log(
     `W1 run (${events} events, ${bytes} B of JSON, ${w1.appends.length} append(s)), ${RUNS} runs, node ${process.version}: ` +
       `createRunWithEvents ${figures.usPerCreateRun.toFixed(0)} µs, appends ${figures.usPerRunAppends.toFixed(0)} µs, CPU ${figures.cpuUsPerRun.toFixed(0)} µs/run, ` +
-      `readEvents ${readUs.toFixed(0)} µs, ${pagesPerRun.toFixed(1)} WAL pages/run`,
+      `readEvents ${readUs.toFixed(0)} µs, ${pagesPerRun.toFixed(1)} WAL pages/run, ` +
+      `longest a write held the event loop ${figures.longestHoldMs.toFixed(1)} ms (${figures.holdsOver1msPer1000Runs.toFixed(1)} writes over 1 ms per 1,000 runs)`,
   );
   console.log(JSON.stringify(figures));
 } finally {
