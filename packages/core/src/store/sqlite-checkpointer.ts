@@ -20,8 +20,9 @@ const GATHER_MS = 20;
 /**
  * How long the thread's completing checkpoint waits for the write lock and for readers of older
  * pages; writers wait for it meanwhile (this process's with its event loop free: `SqliteWrites`).
+ * When a reader keeps it from finishing, the next try waits until the WAL is twice as long.
  */
-const COMPLETE_WAIT_MS = 100;
+const COMPLETE_WAIT_MS = 20;
 
 // Runs in the worker, as CommonJS. state[0] counts the writer's commits, state[1] is set to stop,
 // state[2] while the thread completes the WAL (this process's writer then lets it have the lock).
@@ -52,17 +53,26 @@ try {
   const complete = db.prepare('PRAGMA wal_checkpoint(FULL)');
   db.exec('PRAGMA busy_timeout = 0');
   let seen = 0;
+  // After a completion that a reader of older pages kept from finishing, the WAL frames it waits
+  // for: twice as many, so that a reader that never lets go costs a few tries, not one per pass.
+  let completeAt = workerData.completePages;
   while (Atomics.load(state, 1) === 0) {
     Atomics.wait(state, 0, seen);
     if (Atomics.load(state, 1) !== 0) break;
     Atomics.wait(state, 1, 0, workerData.gatherMs);
     seen = Atomics.load(state, 0);
     try {
-      if (Number(checkpoint.get().log) >= workerData.completePages) {
+      const pass = checkpoint.get();
+      const log = Number(pass.log);
+      if (log < workerData.completePages) completeAt = workerData.completePages;
+      // Not only when the pass left frames behind: its counts are of the WAL as the pass began,
+      // and the writer has committed more since.
+      if (log >= completeAt) {
         db.exec('PRAGMA busy_timeout = ' + workerData.completeWaitMs);
         Atomics.store(state, 2, 1);
         try {
-          complete.get();
+          const full = complete.get();
+          if (Number(full.busy) !== 0) completeAt = 2 * log;
         } finally {
           Atomics.store(state, 2, 0);
           db.exec('PRAGMA busy_timeout = 0');
@@ -70,7 +80,8 @@ try {
       }
     } catch {
       // Busy (another process is checkpointing) or a passing I/O error: the next commit retries,
-      // and the writer checkpoints by itself past WRITER_CHECKPOINT_PAGES.
+      // and the writer checkpoints by itself past WRITER_CHECKPOINT_PAGES. (A completion kept
+      // from finishing is no error: its row says busy.)
     }
   }
 } finally {

@@ -172,16 +172,22 @@ export function finishTransaction<T>(db: SqliteDatabase, fn: () => T): T {
   let result: T;
   try {
     result = fn();
+    // A COMMIT that fails without SQLite rolling back (a deferred constraint) would leave the
+    // transaction open, and every later write would fail to begin: it is rolled back here.
+    db.exec('COMMIT');
   } catch (e) {
-    try {
-      db.exec('ROLLBACK');
-    } catch {
-      // SQLite already rolled back (e.g. after SQLITE_FULL); the first error is the one to report.
-    }
+    rollBack(db);
     throw e;
   }
-  db.exec('COMMIT');
   return result;
+}
+
+function rollBack(db: SqliteDatabase): void {
+  try {
+    db.exec('ROLLBACK');
+  } catch {
+    // SQLite already rolled back (e.g. after SQLITE_FULL); the first error is the one to report.
+  }
 }
 
 /** SQLite's extended result codes that Baton reacts to, by number (node:sqlite reports numbers). */

@@ -324,7 +324,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       if (options.full) {
         // VACUUM rewrites the file; with auto_vacuum set first, later prunes need no VACUUM.
         this.db.exec('PRAGMA auto_vacuum = INCREMENTAL');
-        this.db.exec('VACUUM');
+        await this.writes.alone('VACUUM');
         await this.truncateWal(deadline);
       } else if (Number(this.db.pragmaValue('auto_vacuum')) === 2) {
         await this.writes.run(() => this.db.exec('PRAGMA incremental_vacuum'));
@@ -377,19 +377,19 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   }
 
   async heartbeat(owner: RunOwner): Promise<void> {
-    return this.writes.run(() => this.owners.heartbeat(owner));
+    return this.write(`heartbeat of ${owner.id}`, () => this.owners.heartbeat(owner));
   }
 
   async retire(ownerId: string): Promise<void> {
-    return this.writes.run(() => this.owners.retire(ownerId));
+    return this.write(`retire(${ownerId})`, () => this.owners.retire(ownerId));
   }
 
   async claim(runId: string, owner: RunOwner, expectedFence: number): Promise<number | undefined> {
-    return this.writes.run(() => this.owners.claim(runId, owner, expectedFence));
+    return this.write(`claim(${runId})`, () => this.owners.claim(runId, owner, expectedFence));
   }
 
   async release(runId: string, ownerId: string, fence: number): Promise<void> {
-    return this.writes.run(() => this.owners.release(runId, ownerId, fence));
+    return this.write(`release(${runId})`, () => this.owners.release(runId, ownerId, fence));
   }
 
   async unfinished(limit = 1000): Promise<RunOwnership[]> {
@@ -403,7 +403,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   }
 
   async requestCancel(runId: string, reason: string): Promise<void> {
-    return this.writes.run(() => this.owners.requestCancel(runId, reason));
+    return this.write(`cancel of run ${runId}`, () => this.owners.requestCancel(runId, reason));
   }
 
   async requests(ownerId: string): Promise<{ runId: string; cancel: string }[]> {
@@ -412,7 +412,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   }
 
   async requestDecision(request: DecisionRequest): Promise<boolean> {
-    return this.writes.run(() => this.decisions.request(request));
+    return this.write(`decision on run ${request.runId}`, () => this.decisions.request(request));
   }
 
   async decisionRequests(query: { ownerId: string } | { runId: string }): Promise<DecisionRequest[]> {
@@ -421,7 +421,16 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   }
 
   async clearDecision(runId: string, requestId: string): Promise<void> {
-    return this.writes.run(() => this.decisions.clearOne(runId, requestId));
+    return this.write(`clearing a decision of run ${runId}`, () => this.decisions.clearOne(runId, requestId));
+  }
+
+  /** One write transaction whose failure says which write failed and why (a lock held too long among them). */
+  private async write<T>(action: string, fn: () => T): Promise<T> {
+    try {
+      return await this.writes.run(fn);
+    } catch (e) {
+      throw this.failure(action, e);
+    }
   }
 
   async close(): Promise<void> {
@@ -459,7 +468,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     if (code === 'SQLITE_BUSY') {
       return new BatonError(
         'INTERNAL',
-        `${action}: the journal database ${this.file} stayed locked by another process past the busy timeout; try again, or raise busyTimeoutMs`,
+        `${action}: the journal database ${this.file} stayed locked by another connection past the busy timeout; try again, or raise busyTimeoutMs`,
         { cause: e },
       );
     }

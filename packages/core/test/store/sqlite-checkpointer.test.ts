@@ -69,6 +69,17 @@ describe('SQLite WAL checkpoints from a thread', () => {
     }
   });
 
+  it('lets no write fail for the lock it holds while it completes the WAL, even with no busy timeout', async () => {
+    const file = tempFile();
+    const store = new SqliteRunStore({ file, busyTimeoutMs: 0 });
+    try {
+      for (let i = 0; i < 1_500; i++) await writeRuns(store, 1, `r${i}_`);
+      expect((await store.readEvents('r1499_0')).length).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('closes the thread’s connection with the store, so the last close still removes the WAL', async () => {
     const file = tempFile();
     const store = new SqliteRunStore({ file });
