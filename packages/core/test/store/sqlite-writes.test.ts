@@ -27,6 +27,16 @@ function watch(p: Promise<unknown>): { settled(): boolean } {
   return { settled: () => settled };
 }
 
+/** After `ms`, `p` has not settled, and the event loop's timers ran meanwhile (SQLite's busy handler would have slept in this thread). */
+async function expectStillWaiting(p: Promise<unknown>, ms: number): Promise<void> {
+  const state = watch(p);
+  const ticks = timerTicks();
+  await sleep(ms);
+  ticks.stop();
+  expect(ticks.count()).toBeGreaterThan(20);
+  expect(state.settled()).toBe(false);
+}
+
 const failed = (runId: string, seq = 1): ReturnType<typeof stamp> => stamp(runId, [{ type: 'task.failed', taskId: 't', reason: 'r' }], seq);
 
 describe('SQLite journal writes that meet another connection’s write lock', () => {
@@ -48,27 +58,26 @@ describe('SQLite journal writes that meet another connection’s write lock', ()
     db.exec('BEGIN IMMEDIATE');
     return db;
   };
-
-  it('waits with the event loop free, then writes once the lock is let go', async () => {
+  /** A store at a new file with run r1, a second connection holding the write lock; the store is closed after `body`. */
+  const lockedOut = async (busyTimeoutMs: number | undefined, body: (store: SqliteRunStore, other: SqliteDatabase) => Promise<void>): Promise<void> => {
     const file = tempFile();
-    const store = new SqliteRunStore({ file });
+    const store = new SqliteRunStore(busyTimeoutMs === undefined ? { file } : { file, busyTimeoutMs });
     try {
       await store.createRun({ runId: 'r1', goal: 'g', createdAt: new Date().toISOString() });
-      const other = lockHolder(file);
-      const ticks = timerTicks();
-      const appended = store.append('r1', failed('r1'));
-      const state = watch(appended);
-      await sleep(150);
-      ticks.stop();
-      // SQLite's busy handler would have slept in this thread: no timer would have run.
-      expect(ticks.count()).toBeGreaterThan(20);
-      expect(state.settled()).toBe(false);
-      other.exec('COMMIT');
-      await appended;
-      expect((await store.readEvents('r1')).map((e) => e.type)).toEqual(['task.failed']);
+      await body(store, lockHolder(file));
     } finally {
       await store.close();
     }
+  };
+
+  it('waits with the event loop free, then writes once the lock is let go', async () => {
+    await lockedOut(undefined, async (store, other) => {
+      const appended = store.append('r1', failed('r1'));
+      await expectStillWaiting(appended, 150);
+      other.exec('COMMIT');
+      await appended;
+      expect((await store.readEvents('r1')).map((e) => e.type)).toEqual(['task.failed']);
+    });
   });
 
   it('begins the writes asked for meanwhile in the order they were asked for', async () => {
@@ -100,11 +109,7 @@ describe('SQLite journal writes that meet another connection’s write lock', ()
   });
 
   it('fails with the busy timeout, the event loop free until then, and writes again afterwards', async () => {
-    const file = tempFile();
-    const store = new SqliteRunStore({ file, busyTimeoutMs: 150 });
-    try {
-      await store.createRun({ runId: 'r1', goal: 'g', createdAt: new Date().toISOString() });
-      const other = lockHolder(file);
+    await lockedOut(150, async (store, other) => {
       const ticks = timerTicks();
       const started = performance.now();
       const error = await store.append('r1', failed('r1')).then(
@@ -120,9 +125,7 @@ describe('SQLite journal writes that meet another connection’s write lock', ()
       // Nothing of the failed write is left begun: the next one commits.
       await store.append('r1', failed('r1'));
       expect((await store.readEvents('r1')).length).toBe(1);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('begins nothing while this process’s checkpointer thread asks for the lock, whatever the busy timeout', async () => {
@@ -154,40 +157,23 @@ describe('SQLite journal writes that meet another connection’s write lock', ()
   });
 
   it('says which write stayed locked out, for ownership and decisions too', async () => {
-    const file = tempFile();
-    const store = new SqliteRunStore({ file, busyTimeoutMs: 50 });
-    try {
-      await store.createRun({ runId: 'r1', goal: 'g', createdAt: new Date().toISOString() });
-      const other = lockHolder(file);
+    await lockedOut(50, async (store, other) => {
       const owner = { id: 'o1', host: 'h', pid: 1, startedAt: 0 };
       await expect(store.heartbeat(owner)).rejects.toThrow(/^heartbeat of o1: the journal database .* stayed locked by another connection past the busy timeout/);
       await expect(store.requestCancel('r1', 'stop')).rejects.toThrow(/^cancel of run r1: .* stayed locked by another connection/);
       other.exec('COMMIT');
       await store.requestCancel('r1', 'stop');
       expect((await store.ownership('r1'))?.cancelRequested).toBe('stop');
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('vacuums once the lock is let go, the event loop free meanwhile', async () => {
-    const file = tempFile();
-    const store = new SqliteRunStore({ file });
-    try {
-      await store.createRun({ runId: 'r1', goal: 'g', createdAt: new Date().toISOString() });
-      const other = lockHolder(file);
-      const ticks = timerTicks();
+    await lockedOut(undefined, async (store, other) => {
       const reclaimed = store.reclaimSpace({ full: true });
-      const state = watch(reclaimed);
-      await sleep(100);
-      ticks.stop();
-      expect(ticks.count()).toBeGreaterThan(20);
-      expect(state.settled()).toBe(false);
+      await expectStillWaiting(reclaimed, 100);
       other.exec('COMMIT');
       expect(await reclaimed).toMatchObject({ bytesFree: 0 });
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('rolls back a transaction whose COMMIT fails, so the next write begins', async () => {
