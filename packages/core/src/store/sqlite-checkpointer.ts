@@ -64,7 +64,8 @@ try {
     try {
       const pass = checkpoint.get();
       const log = Number(pass.log);
-      if (log < workerData.completePages) completeAt = workerData.completePages;
+      // A pass that met another checkpoint says busy and log -1: it tells nothing of the WAL.
+      if (Number(pass.busy) === 0 && log < workerData.completePages) completeAt = workerData.completePages;
       // Not only when the pass left frames behind: its counts are of the WAL as the pass began,
       // and the writer has committed more since.
       if (log >= completeAt) {

@@ -323,7 +323,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       await this.truncateWal(deadline);
       if (options.full) {
         // VACUUM rewrites the file; with auto_vacuum set first, later prunes need no VACUUM.
-        this.db.exec('PRAGMA auto_vacuum = INCREMENTAL');
+        await this.writes.alone('PRAGMA auto_vacuum = INCREMENTAL');
         await this.writes.alone('VACUUM');
         await this.truncateWal(deadline);
       } else if (Number(this.db.pragmaValue('auto_vacuum')) === 2) {
@@ -426,11 +426,14 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
 
   /** One write transaction whose failure says which write failed and why (a lock held too long among them). */
   private async write<T>(action: string, fn: () => T): Promise<T> {
+    let result: T;
     try {
-      return await this.writes.run(fn);
+      result = await this.writes.run(fn);
     } catch (e) {
       throw this.failure(action, e);
     }
+    this.checkpointer?.committed();
+    return result;
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,8 @@ export class SqliteWrites {
   private readonly restoreWait: string;
   /** The last write waiting for the lock, until it began (or failed). */
   private lastWaiting: Promise<void> | undefined;
+  /** All the time the queue has given way to this process's checkpointer thread. */
+  private yieldedMs = 0;
 
   /**
    * @param ensureOpen throws when the store was closed (checked before each try).
@@ -79,14 +81,14 @@ export class SqliteWrites {
   }
 
   private async waitThenRun<T>(lock: () => unknown, then: () => T, busy: unknown): Promise<T> {
-    const askedAt = performance.now();
+    const asked = { at: performance.now(), yielded: this.yieldedMs };
     const ahead = this.lastWaiting;
     let begun!: () => void;
     const mine = new Promise<void>((resolve) => (begun = resolve));
     this.lastWaiting = mine;
     try {
       if (ahead) await ahead;
-      await this.lock(lock, busy, askedAt);
+      await this.lock(lock, busy, asked);
     } finally {
       if (this.lastWaiting === mine) this.lastWaiting = undefined;
       begun();
@@ -96,29 +98,35 @@ export class SqliteWrites {
 
   /**
    * Tries `lock` until it takes the lock (`busy`: the error of a try just made). Throws the busy
-   * error once other connections have held the lock for the busy timeout since `askedAt` (the
-   * writes ahead in the queue waited for the same lock); while this process's checkpointer thread
-   * holds it, waits without trying and without counting, 10 s at most.
+   * error once other connections have held the lock for the busy timeout since the write was
+   * asked for (the writes ahead of it in the queue waited for the same lock), not counting the
+   * time the queue gave way to this process's checkpointer thread, 10 s of it at most.
    */
-  private async lock(lock: () => unknown, busy: unknown, askedAt: number): Promise<void> {
-    const ownThreadDeadline = askedAt + this.busyTimeoutMs + OWN_THREAD_MAX_WAIT_MS;
-    let othersMs = 0;
-    let since = askedAt;
-    let tried = busy !== undefined;
+  private async lock(lock: () => unknown, busy: unknown, asked: { at: number; yielded: number }): Promise<void> {
+    let wait = busy !== undefined;
     for (;;) {
-      if (tried) await new Promise((resolve) => setTimeout(resolve, retryDelayMs(performance.now() - askedAt)));
-      tried = true;
-      if (this.ownThreadHolds() && performance.now() < ownThreadDeadline) {
-        since = performance.now();
-        continue;
+      if (wait) {
+        const yielding = this.yieldsToOwnThread(asked);
+        const sleptFrom = performance.now();
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs(sleptFrom - asked.at)));
+        if (yielding) this.yieldedMs += performance.now() - sleptFrom;
       }
+      wait = true;
+      if (this.yieldsToOwnThread(asked)) continue;
       busy = lock();
       if (busy === undefined) return;
-      const now = performance.now();
-      othersMs += now - since;
-      since = now;
-      if (othersMs >= this.busyTimeoutMs) throw busy;
+      if (this.othersMs(asked) >= this.busyTimeoutMs) throw busy;
     }
+  }
+
+  /** Whether the write gives way to this process's checkpointer thread now: while it holds the lock, 10 s at most. */
+  private yieldsToOwnThread(asked: { yielded: number }): boolean {
+    return this.ownThreadHolds() && this.yieldedMs - asked.yielded < OWN_THREAD_MAX_WAIT_MS;
+  }
+
+  /** How long other connections have held the lock since the write was asked for. */
+  private othersMs(asked: { at: number; yielded: number }): number {
+    return performance.now() - asked.at - (this.yieldedMs - asked.yielded);
   }
 
   /** Runs `step`, which takes the write lock, if the lock is free now: undefined, or SQLite's busy error. */
