@@ -3,8 +3,8 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * WAL pages after which the checkpointer thread completes the WAL (see {@link SqliteCheckpointer}),
- * so that the writer starts it again from its beginning: the WAL file stays ~16 MiB (a pass
- * finds it there after up to ~1,000 more pages).
+ * so that the writer starts it again from its beginning. A pass finds it there some pages later:
+ * under writes that never pause the WAL file reached 14-26 MiB (docs/performance.md).
  */
 export const THREAD_COMPLETES_PAGES = 3000;
 

@@ -354,14 +354,8 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
 
   /** One TRUNCATE checkpoint that waits for no lock: false when it was busy. */
   private truncatedAtOnce(truncate: SqliteStatement): boolean {
-    // The store may have been closed while the last attempt's wait ran.
-    this.ensureOpen();
-    this.db.exec('PRAGMA busy_timeout = 0');
-    try {
-      return Number(truncate.get()?.['busy'] ?? 0) === 0;
-    } finally {
-      this.db.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
-    }
+    // Throws if the store was closed while the last attempt's wait ran.
+    return this.writes.withoutWaiting(() => Number(truncate.get()?.['busy'] ?? 0) === 0);
   }
 
   /** The database file and its WAL, in bytes. */

@@ -129,18 +129,29 @@ export class SqliteWrites {
     return performance.now() - asked.at - (this.yieldedMs - asked.yielded);
   }
 
-  /** Runs `step`, which takes the write lock, if the lock is free now: undefined, or SQLite's busy error. */
-  private atOnce(step: () => void): unknown {
+  /**
+   * Runs `step` with SQLite's busy handler off (`busy_timeout` 0), so that a lock another
+   * connection holds makes it fail or answer busy at once instead of sleeping in this thread;
+   * throws when the store was closed.
+   */
+  withoutWaiting<T>(step: () => T): T {
     this.ensureOpen();
     this.db.exec(this.noWait);
     try {
-      step();
+      return step();
+    } finally {
+      this.db.exec(this.restoreWait);
+    }
+  }
+
+  /** Runs `step`, which takes the write lock, if the lock is free now: undefined, or SQLite's busy error. */
+  private atOnce(step: () => void): unknown {
+    try {
+      this.withoutWaiting(step);
       return undefined;
     } catch (e) {
       if (sqliteErrorCode(e) === 'SQLITE_BUSY') return e;
       throw e;
-    } finally {
-      this.db.exec(this.restoreWait);
     }
   }
 }

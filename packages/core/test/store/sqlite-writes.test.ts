@@ -132,28 +132,23 @@ describe('SQLite journal writes that meet another connection’s write lock', ()
     const db = openSqlite(tempFile());
     others.push(db);
     db.exec('CREATE TABLE t (n INTEGER)');
-    let threadWaits = true;
-    const writes = new SqliteWrites(db, 5_000, () => undefined, () => threadWaits);
+    let threadWaits = false;
+    /** A write through `writes` while the thread asks for the lock: it waits, then lands once the thread lets go. */
+    const waitsForTheThread = async (writes: SqliteWrites, n: number): Promise<void> => {
+      threadWaits = true;
+      const written = writes.run(() => insert.run(n));
+      const state = watch(written);
+      await sleep(50);
+      expect(state.settled()).toBe(false);
+      threadWaits = false;
+      await written;
+      expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n });
+    };
     const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
-    const first = writes.run(() => insert.run(1));
-    const state = watch(first);
-    await sleep(50);
-    expect(state.settled()).toBe(false);
-    threadWaits = false;
-    await first;
-    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 1 });
-
+    await waitsForTheThread(new SqliteWrites(db, 5_000, () => undefined, () => threadWaits), 1);
     // Giving way to the thread does not count against the busy timeout: with none, the write
     // still waits for the thread, then begins.
-    const noWait = new SqliteWrites(db, 0, () => undefined, () => threadWaits);
-    threadWaits = true;
-    const second = noWait.run(() => insert.run(2));
-    const secondState = watch(second);
-    await sleep(50);
-    expect(secondState.settled()).toBe(false);
-    threadWaits = false;
-    await second;
-    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
+    await waitsForTheThread(new SqliteWrites(db, 0, () => undefined, () => threadWaits), 2);
   });
 
   it('says which write stayed locked out, for ownership and decisions too', async () => {
