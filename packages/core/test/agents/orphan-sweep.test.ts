@@ -9,6 +9,10 @@ import { processesWithEnv, waitForNone } from '../support/agent-processes.ts';
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/agents');
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-orphans-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// Baton records the owners of agent processes under the temporary directory, and every Baton
+// process that starts an agent sweeps the orphans of dead owners found there. A private TMPDIR
+// keeps the Baton processes of test files running alongside from sweeping these orphans first.
+const env = { ...process.env, TMPDIR: tmp };
 
 async function until(cond: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
@@ -25,7 +29,7 @@ async function until(cond: () => boolean, ms = 15_000): Promise<void> {
 async function startOwner(): Promise<{ owner: ReturnType<typeof spawn>; runId: string }> {
   const runId = `r_orphan_${randomBytes(4).toString('hex')}`;
   const pidFile = path.join(tmp, `${runId}.json`);
-  const owner = spawn(process.execPath, ['--import', 'tsx', path.join(fixtures, 'start-hung-agent.ts'), pidFile, runId], { stdio: 'ignore', detached: true });
+  const owner = spawn(process.execPath, ['--import', 'tsx', path.join(fixtures, 'start-hung-agent.ts'), pidFile, runId], { stdio: 'ignore', detached: true, env });
   await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').length > 0);
   // The agent (node), its child (node), the escaped sleep: all carry the run id.
   await until(() => processesWithEnv('BATON_RUN_ID', runId).length >= 3);
@@ -47,7 +51,7 @@ describe('command agents whose Baton process is killed', () => {
     // Nothing killed its agents: orphans, one of them outside any group Baton knows.
     expect(processesWithEnv('BATON_RUN_ID', runId).length).toBeGreaterThanOrEqual(3);
 
-    const killed = execFileSync(process.execPath, ['--import', 'tsx', path.join(fixtures, 'sweep.ts')], { encoding: 'utf8' });
+    const killed = execFileSync(process.execPath, ['--import', 'tsx', path.join(fixtures, 'sweep.ts')], { encoding: 'utf8', env });
     expect(Number(killed)).toBeGreaterThanOrEqual(3);
     expect(processesWithEnv('BATON_RUN_ID', runId)).toEqual([]);
   });

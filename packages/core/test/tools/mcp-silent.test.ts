@@ -39,8 +39,10 @@ function manifest(marker: string): string {
   return file;
 }
 
-// No model is ever called: the tools open first, and never do.
-const env = { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' };
+// No model is ever called: the tools open first, and never do. A private TMPDIR (where Baton
+// records the owners of agent processes) keeps the Baton processes of test files running alongside
+// from sweeping the orphaned server before this test looks for it.
+const env = { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', TMPDIR: tmp };
 
 async function until(cond: () => boolean): Promise<void> {
   while (!cond()) await new Promise((r) => setTimeout(r, 25));
@@ -69,7 +71,7 @@ describe('an MCP server that never answers initialize', () => {
     await cli.exited;
     // Nothing else kills it: the next Baton process does.
     expect(processesWithEnv('BATON_TEST_MCP', marker).length).toBeGreaterThan(0);
-    execFileSync(process.execPath, ['--import', 'tsx', path.join(fixtures, 'sweep.ts')], { encoding: 'utf8' });
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(fixtures, 'sweep.ts')], { encoding: 'utf8', env: { ...process.env, ...env } });
     expect(await waitForNone('BATON_TEST_MCP', marker)).toEqual([]);
   });
 });
