@@ -22,6 +22,12 @@ const MAX_PASSES = 5;
 const READ_CONCURRENCY = 16;
 /** How long a pass waits for the processes it SIGKILLed to be gone. */
 const DEATH_WAIT_MS = 2_000;
+/** How long a read of /proc waits for a process inside `execve` to show its new environment. */
+const EXEC_WAIT_MS = 1_000;
+/** Reads of an empty environment beside a command line after which the environment is taken for empty. */
+const EMPTY_READS_TRUSTED = 3;
+/** The kernel thread flag of /proc/<pid>/stat (include/linux/sched.h). */
+const PF_KTHREAD = 0x00200000;
 
 let owner: string | undefined;
 let counter = 0;
@@ -83,6 +89,44 @@ function tokenIn(environ: string): string | undefined {
   return environ.slice(at + key.length, end === -1 ? undefined : end);
 }
 
+/** Whether the process is a kernel thread (PF_KTHREAD in the flags of /proc/<pid>/stat). */
+function isKernelThread(pid: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+    return (flags & PF_KTHREAD) !== 0;
+  } catch {
+    return true; // Gone: nothing to read again.
+  }
+}
+
+/**
+ * The environment block of a process, '' when unreadable. A process inside `execve` reads as having
+ * no environment: its new memory has none yet (its command line is empty too), or the read opened
+ * the memory the execve just replaced. A daemon an agent starts execs at once (`setsid sleep &`,
+ * two execs), and a pass over /proc met one of those execs in 8 of 40 tries, so an empty read is
+ * taken again: after 1 ms while the command line is empty too (not for a kernel thread or a process
+ * gone), at once beside a command line, and taken for empty after a few such reads (`env -i`).
+ */
+async function environOf(pid: string): Promise<string> {
+  const read = (file: string): Promise<string | undefined> => readFile(`/proc/${pid}/${file}`, 'latin1').catch(() => undefined);
+  const until = Date.now() + EXEC_WAIT_MS;
+  let emptyBesideCommandLine = 0;
+  for (;;) {
+    // Unreadable (another user's process, or one without memory): no token to find.
+    const environ = await read('environ');
+    if (environ !== '' || Date.now() >= until) return environ ?? '';
+    const commandLine = await read('cmdline');
+    if (commandLine === undefined) return '';
+    if (commandLine !== '') {
+      if (++emptyBesideCommandLine >= EMPTY_READS_TRUSTED) return '';
+      continue;
+    }
+    if (isGone(Number(pid)) || isKernelThread(pid)) return '';
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
 /** Live processes (not this one, not zombies) whose token `wanted` accepts. */
 async function findAgentProcesses(wanted: (token: string) => boolean): Promise<number[]> {
   const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
@@ -91,7 +135,7 @@ async function findAgentProcesses(wanted: (token: string) => boolean): Promise<n
   const reader = async (): Promise<void> => {
     while (next < pids.length) {
       const pid = pids[next++]!;
-      const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '');
+      const environ = await environOf(pid);
       const token = environ === '' ? undefined : tokenIn(environ);
       if (token !== undefined && wanted(token) && !isGone(Number(pid))) found.push(Number(pid));
     }

@@ -3,11 +3,13 @@
  * outlive the attempt, however it ends. Each command writes its BATON_AGENT_TOKEN to a file; the
  * test then looks in /proc for any process still carrying it.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCommandAgent } from '../../src/agents/command-agent.ts';
+import { killAgentProcesses } from '../../src/agents/orphan-sweep.ts';
 import type { AgentInput, AgentSpec } from '../../src/core/types.ts';
 import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
 import { processesWithEnv, waitForNone } from '../support/agent-processes.ts';
@@ -99,5 +101,22 @@ describe('a command that exits while something it started still holds its stdout
     const outcome = await runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 10_000, controller: new AbortController() });
     expect(outcome).toEqual({ status: 'succeeded', output: { report: { ok: true } } });
     expect(processesWithEnv('BATON_AGENT_TOKEN', tokenOf(tokenFile))).toEqual([]);
+  });
+});
+
+describe('a process that carries the token while it execs', () => {
+  it('is found and killed: a read of /proc that meets it inside execve (no environment yet) is taken again', async () => {
+    // `spawn` returns once the shell's execve is past its point of no return, and the shell at once
+    // execs setsid, which execs sleep: a read of /proc meets one of these execs about one time in
+    // five (measured: 8 of 40 missed before the reads were taken again).
+    for (let i = 0; i < 40; i++) {
+      const token = `execs.${i}`;
+      const child = spawn('/bin/sh', ['-c', 'exec setsid sleep 100'], { env: { ...process.env, BATON_AGENT_TOKEN: token }, stdio: 'ignore' });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const killed = await killAgentProcesses([token]);
+      if (killed === 0) child.kill('SIGKILL');
+      await exited;
+      expect(killed, `pass ${i}`).toBe(1);
+    }
   });
 });
