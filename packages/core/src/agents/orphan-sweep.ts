@@ -24,23 +24,28 @@ const READ_CONCURRENCY = 16;
 const DEATH_WAIT_MS = 2_000;
 /** How long a read of /proc waits for a process inside `execve` to show its new environment. */
 const EXEC_WAIT_MS = 1_000;
-/** Reads of an empty environment beside a command line after which the environment is taken for empty. */
-const EMPTY_READS_TRUSTED = 3;
 /** The kernel thread flag of /proc/<pid>/stat (include/linux/sched.h). */
 const PF_KTHREAD = 0x00200000;
+/** Indexes in {@link statFields}: fields 9, 22, 50 and 51 of /proc/<pid>/stat (proc(5)). */
+const STAT = { flags: 6, startTime: 19, envStart: 47, envEnd: 48 } as const;
 
 let owner: string | undefined;
 let counter = 0;
 let swept: Promise<number> | undefined;
 
-/** The start time of a process (field 22 of /proc/<pid>/stat): with the pid, it names one process. */
-function startTimeOf(pid: number): string | undefined {
+/** The fields of /proc/<pid>/stat from the third (the state) on; undefined once the process is gone. */
+function statFields(pid: number | string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** The start time of a process: with the pid, it names one process. */
+function startTimeOf(pid: number): string | undefined {
+  return statFields(pid)?.[STAT.startTime];
 }
 
 function ownerFile(id: string): string {
@@ -89,41 +94,29 @@ function tokenIn(environ: string): string | undefined {
   return environ.slice(at + key.length, end === -1 ? undefined : end);
 }
 
-/** Whether the process is a kernel thread (PF_KTHREAD in the flags of /proc/<pid>/stat). */
-function isKernelThread(pid: string): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
-    return (flags & PF_KTHREAD) !== 0;
-  } catch {
-    return true; // Gone: nothing to read again.
-  }
-}
-
 /**
- * The environment block of a process, '' when unreadable. A process inside `execve` reads as having
- * no environment: its new memory has none yet (its command line is empty too), or the read opened
- * the memory the execve just replaced. A daemon an agent starts execs at once (`setsid sleep &`,
- * two execs), and a pass over /proc met one of those execs in 8 of 40 tries, so an empty read is
- * taken again: after 1 ms while the command line is empty too (not for a kernel thread or a process
- * gone), at once beside a command line, and taken for empty after a few such reads (`env -i`).
+ * The environment block of a process, '' when it has none or cannot be read (another user's
+ * process; on recent kernels, one without memory). A process inside `execve` reads as having no
+ * environment: its new memory has none yet (its environment's end is still 0), or the read opened
+ * the memory the execve replaced. A daemon an agent starts execs right after it forks (`setsid
+ * sleep &`), so such a read is taken again, up to EXEC_WAIT_MS, rather than taken for a process
+ * that carries no token.
  */
 async function environOf(pid: string): Promise<string> {
-  const read = (file: string): Promise<string | undefined> => readFile(`/proc/${pid}/${file}`, 'latin1').catch(() => undefined);
-  const until = Date.now() + EXEC_WAIT_MS;
-  let emptyBesideCommandLine = 0;
+  let until: number | undefined;
   for (;;) {
-    // Unreadable (another user's process, or one without memory): no token to find.
-    const environ = await read('environ');
-    if (environ !== '' || Date.now() >= until) return environ ?? '';
-    const commandLine = await read('cmdline');
-    if (commandLine === undefined) return '';
-    if (commandLine !== '') {
-      if (++emptyBesideCommandLine >= EMPTY_READS_TRUSTED) return '';
-      continue;
-    }
-    if (isGone(Number(pid)) || isKernelThread(pid)) return '';
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => undefined);
+    if (environ === undefined) return '';
+    if (environ !== '') return environ;
+    const fields = statFields(pid);
+    if (fields === undefined || fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[STAT.flags]) & PF_KTHREAD) !== 0) return '';
+    const envEnd = fields[STAT.envEnd];
+    // An environment that ends where it starts is empty indeed (`env -i`).
+    if (envEnd !== '0' && envEnd === fields[STAT.envStart]) return '';
+    until ??= Date.now() + EXEC_WAIT_MS;
+    if (Date.now() >= until) return '';
+    // Still inside execve: wait for it. Otherwise the read met the memory an execve replaced: read again.
+    if (envEnd === '0') await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
 
@@ -146,12 +139,8 @@ async function findAgentProcesses(wanted: (token: string) => boolean): Promise<n
 
 /** True when the process has exited (gone, or a zombie waiting to be reaped). */
 function isGone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
+  const state = statFields(pid)?.[0];
+  return state === undefined || state === 'Z' || state === 'X';
 }
 
 async function waitGone(pids: readonly number[], ms: number): Promise<void> {

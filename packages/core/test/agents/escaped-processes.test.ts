@@ -4,7 +4,8 @@
  * test then looks in /proc for any process still carrying it.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -106,12 +107,15 @@ describe('a command that exits while something it started still holds its stdout
 
 describe('a process that carries the token while it execs', () => {
   it('is found and killed: a read of /proc that meets it inside execve (no environment yet) is taken again', async () => {
-    // `spawn` returns once the shell's execve is past its point of no return, and the shell at once
-    // execs setsid, which execs sleep: a read of /proc meets one of these execs about one time in
-    // five (measured: 8 of 40 missed before the reads were taken again).
+    // A daemon an agent starts execs right after it forks (`setsid sleep &`: two execs), and a read
+    // of /proc meeting either exec sees no environment. A process that execs itself without end
+    // makes every pass meet that (about one read in five here), whatever the machine's timing.
+    const script = path.join(tmp, 'exec-forever.sh');
+    writeFileSync(script, `exec /bin/sh ${script}\n`);
+    const prefix = randomBytes(4).toString('hex');
     for (let i = 0; i < 40; i++) {
-      const token = `execs.${i}`;
-      const child = spawn('/bin/sh', ['-c', 'exec setsid sleep 100'], { env: { ...process.env, BATON_AGENT_TOKEN: token }, stdio: 'ignore' });
+      const token = `execs-${prefix}.${i}`;
+      const child = spawn('/bin/sh', [script], { env: { ...process.env, BATON_AGENT_TOKEN: token }, stdio: 'ignore' });
       const exited = new Promise((resolve) => child.once('exit', resolve));
       const killed = await killAgentProcesses([token]);
       if (killed === 0) child.kill('SIGKILL');
