@@ -12,6 +12,12 @@ function retryDelayMs(waitedMs: number): number {
  */
 const OWN_THREAD_MAX_WAIT_MS = 10_000;
 
+/** When a write asked for the lock, and how long the queue had given way to the checkpointer thread by then. */
+interface AskedFor {
+  at: number;
+  yielded: number;
+}
+
 /**
  * The write transactions of one SQLite connection, which wait for another connection's write lock
  * with the event loop free. SQLite's busy handler sleeps in the calling thread: a write that met
@@ -81,7 +87,7 @@ export class SqliteWrites {
   }
 
   private async waitThenRun<T>(lock: () => unknown, then: () => T, busy: unknown): Promise<T> {
-    const asked = { at: performance.now(), yielded: this.yieldedMs };
+    const asked: AskedFor = { at: performance.now(), yielded: this.yieldedMs };
     const ahead = this.lastWaiting;
     let begun!: () => void;
     const mine = new Promise<void>((resolve) => (begun = resolve));
@@ -102,7 +108,7 @@ export class SqliteWrites {
    * asked for (the writes ahead of it in the queue waited for the same lock), not counting the
    * time the queue gave way to this process's checkpointer thread, 10 s of it at most.
    */
-  private async lock(lock: () => unknown, busy: unknown, asked: { at: number; yielded: number }): Promise<void> {
+  private async lock(lock: () => unknown, busy: unknown, asked: AskedFor): Promise<void> {
     let wait = busy !== undefined;
     for (;;) {
       if (wait) {
@@ -120,12 +126,12 @@ export class SqliteWrites {
   }
 
   /** Whether the write gives way to this process's checkpointer thread now: while it holds the lock, 10 s at most. */
-  private yieldsToOwnThread(asked: { yielded: number }): boolean {
+  private yieldsToOwnThread(asked: AskedFor): boolean {
     return this.ownThreadHolds() && this.yieldedMs - asked.yielded < OWN_THREAD_MAX_WAIT_MS;
   }
 
   /** How long other connections have held the lock since the write was asked for. */
-  private othersMs(asked: { at: number; yielded: number }): number {
+  private othersMs(asked: AskedFor): number {
     return performance.now() - asked.at - (this.yieldedMs - asked.yielded);
   }
 
