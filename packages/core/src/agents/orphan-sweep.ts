@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -18,8 +18,11 @@ const DIR = path.join(tmpdir(), 'baton-agent-owners');
 const enabled = process.platform === 'linux';
 /** Passes over /proc until one finds nothing (a process may fork while the previous pass kills). */
 const MAX_PASSES = 5;
-/** Files of /proc read at once by a pass. */
-const READ_CONCURRENCY = 16;
+/**
+ * Processes a pass reads before it lets the event loop run (~14 µs each on a 2-vCPU microVM: a
+ * read of /proc is three system calls into one buffer, ten times cheaper than an async readFile).
+ */
+const READS_PER_TURN = 64;
 /** How long a pass waits for the processes it SIGKILLed to be gone. */
 const DEATH_WAIT_MS = 2_000;
 /** How long a read of /proc waits for a process inside `execve` to show its new environment. */
@@ -33,14 +36,49 @@ let owner: string | undefined;
 let counter = 0;
 let swept: Promise<number> | undefined;
 
-/** The fields of /proc/<pid>/stat from the third (the state) on; undefined once the process is gone. */
-function statFields(pid: number | string): string[] | undefined {
+const PROC_BUFFER_BYTES = 16 * 1024;
+/**
+ * Every read of /proc goes into this buffer (a pass reads one file at a time). It grows for a large
+ * environment, and a pass that left it over 1 MiB gives that back.
+ */
+let procBuffer = Buffer.allocUnsafe(PROC_BUFFER_BYTES);
+
+/**
+ * Reads a file of /proc whole into {@link procBuffer} and returns its length; undefined when it
+ * cannot be read (the process is gone, or it is another user's).
+ */
+function readProc(file: string): number | undefined {
+  let fd: number;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    fd = openSync(file, 'r');
   } catch {
     return undefined;
   }
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === procBuffer.length) {
+        const bigger = Buffer.allocUnsafe(procBuffer.length * 2);
+        procBuffer.copy(bigger, 0, 0, length);
+        procBuffer = bigger;
+      }
+      const read = readSync(fd, procBuffer, length, procBuffer.length - length, null);
+      if (read === 0) return length;
+      length += read;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The fields of /proc/<pid>/stat from the third (the state) on; undefined once the process is gone. */
+function statFields(pid: number | string): string[] | undefined {
+  const length = readProc(`/proc/${pid}/stat`);
+  if (length === undefined) return undefined;
+  const stat = procBuffer.toString('latin1', 0, length);
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /** The start time of a process: with the pid, it names one process. */
@@ -79,44 +117,54 @@ export function newAgentToken(): string {
   return token;
 }
 
-/** The token in an environment block of /proc (NUL-separated), if any. */
-function tokenIn(environ: string): string | undefined {
-  const key = `${AGENT_TOKEN_VAR}=`;
+const TOKEN_KEY = Buffer.from(`${AGENT_TOKEN_VAR}=`, 'latin1');
+const TOKEN_AFTER_NUL = Buffer.from(`\0${AGENT_TOKEN_VAR}=`, 'latin1');
+
+/** The token in the first `length` bytes of {@link procBuffer}, an environment block (NUL-separated). */
+function tokenInBuffer(length: number): string | undefined {
+  const environ = procBuffer.subarray(0, length);
   let at: number;
-  if (environ.startsWith(key)) {
-    at = 0;
+  if (length >= TOKEN_KEY.length && environ.compare(TOKEN_KEY, 0, TOKEN_KEY.length, 0, TOKEN_KEY.length) === 0) {
+    at = TOKEN_KEY.length;
   } else {
-    const found = environ.indexOf(`\0${key}`);
+    const found = environ.indexOf(TOKEN_AFTER_NUL);
     if (found === -1) return undefined;
-    at = found + 1;
+    at = found + TOKEN_AFTER_NUL.length;
   }
-  const end = environ.indexOf('\0', at);
-  return environ.slice(at + key.length, end === -1 ? undefined : end);
+  const end = environ.indexOf(0, at);
+  return environ.toString('latin1', at, end === -1 ? length : end);
+}
+
+/** A read of /proc/<pid>/environ that found it empty: see {@link tokenAfterEmptyRead}. */
+const EMPTY = Symbol('empty environment');
+
+/** The token of a process, read once; undefined when it has none or its environment cannot be read. */
+function tokenNow(pid: string): string | undefined | typeof EMPTY {
+  const length = readProc(`/proc/${pid}/environ`);
+  if (length === undefined) return undefined;
+  return length === 0 ? EMPTY : tokenInBuffer(length);
 }
 
 /**
- * The environment block of a process, '' when it has none or cannot be read (another user's
- * process; on recent kernels, one without memory). A process inside `execve` reads as having no
- * environment: its new memory has none yet (its environment's end is still 0), or the read opened
- * the memory the execve replaced. A daemon an agent starts execs right after it forks (`setsid
- * sleep &`), so such a read is taken again, up to EXEC_WAIT_MS, rather than taken for a process
- * that carries no token.
+ * The token of a process whose environment read as empty. That is true of a zombie, a kernel
+ * thread or a process started with an empty environment, but a process inside `execve` reads so
+ * too: its new memory has none yet (its environment's end is still 0), or the read opened the memory
+ * the execve replaced. A daemon an agent starts execs right after it forks (`setsid sleep &`), so
+ * such a process is read again, up to EXEC_WAIT_MS, rather than taken for one without a token.
  */
-async function environOf(pid: string): Promise<string> {
-  let until: number | undefined;
+async function tokenAfterEmptyRead(pid: string): Promise<string | undefined> {
+  const until = Date.now() + EXEC_WAIT_MS;
   for (;;) {
-    const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => undefined);
-    if (environ === undefined) return '';
-    if (environ !== '') return environ;
     const fields = statFields(pid);
-    if (fields === undefined || fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[STAT.flags]) & PF_KTHREAD) !== 0) return '';
+    if (fields === undefined || fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[STAT.flags]) & PF_KTHREAD) !== 0) return undefined;
     const envEnd = fields[STAT.envEnd];
     // An environment that ends where it starts is empty indeed (`env -i`).
-    if (envEnd !== '0' && envEnd === fields[STAT.envStart]) return '';
-    until ??= Date.now() + EXEC_WAIT_MS;
-    if (Date.now() >= until) return '';
+    if (envEnd !== '0' && envEnd === fields[STAT.envStart]) return undefined;
+    if (Date.now() >= until) return undefined;
     // Still inside execve: wait for it. Otherwise the read met the memory an execve replaced: read again.
     if (envEnd === '0') await new Promise((resolve) => setTimeout(resolve, 1));
+    const token = tokenNow(pid);
+    if (token !== EMPTY) return token;
   }
 }
 
@@ -124,16 +172,20 @@ async function environOf(pid: string): Promise<string> {
 async function findAgentProcesses(wanted: (token: string) => boolean): Promise<number[]> {
   const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
   const found: number[] = [];
-  let next = 0;
-  const reader = async (): Promise<void> => {
-    while (next < pids.length) {
-      const pid = pids[next++]!;
-      const environ = await environOf(pid);
-      const token = environ === '' ? undefined : tokenIn(environ);
-      if (token !== undefined && wanted(token) && !isGone(Number(pid))) found.push(Number(pid));
-    }
+  const emptyReads: string[] = [];
+  const take = (pid: string, token: string | undefined): void => {
+    if (token !== undefined && wanted(token) && !isGone(Number(pid))) found.push(Number(pid));
   };
-  await Promise.all(Array.from({ length: READ_CONCURRENCY }, reader));
+  for (let i = 0; i < pids.length; i++) {
+    if (i > 0 && i % READS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+    const pid = pids[i]!;
+    const token = tokenNow(pid);
+    if (token === EMPTY) emptyReads.push(pid);
+    else take(pid, token);
+  }
+  // Those met inside execve are waited for together, not one after another.
+  await Promise.all(emptyReads.map(async (pid) => take(pid, await tokenAfterEmptyRead(pid))));
+  if (procBuffer.length > 1024 * 1024) procBuffer = Buffer.allocUnsafe(PROC_BUFFER_BYTES);
   return found;
 }
 
