@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { FromLauncher, LaunchResult, SpawnMessage, ToLauncher } from './launcher-protocol.ts';
 import { killAgentProcesses } from './orphan-sweep.ts';
+import { warmProcScanner } from './proc-scanner.ts';
 
 /** How long an agent gets between SIGTERM and SIGKILL when it is stopped. */
 const KILL_GRACE_MS = 2_000;
@@ -148,6 +149,8 @@ class AgentRun {
 }
 
 const runs = new Map<number, AgentRun>();
+// Every attempt ends with a scan of /proc: its thread starts now rather than in the first attempt.
+if (process.platform === 'linux') warmProcScanner();
 
 function finished(id: number): void {
   runs.delete(id);

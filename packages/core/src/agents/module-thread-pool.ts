@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { SHARE_ENV, Worker } from 'node:worker_threads';
+import { SHARE_ENV } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { AgentContext } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { AgentInput, AgentOutput } from '../core/types.ts';
+import { startPackageThread } from './package-thread.ts';
 import type { FromModuleThread, ModuleThreadData, ThreadError, ToModuleThread } from './module-thread-protocol.ts';
 
 /** After an attempt is stopped: how long its thread has to show its event loop is free before it is terminated. */
@@ -18,16 +20,9 @@ const IDLE_MS = 30_000;
  */
 const MAX_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 
-// From the TypeScript sources (a checkout, the tests), the thread's entry is loaded through tsx.
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const BOOTSTRAP = `const { workerData } = require('node:worker_threads');
-import(workerData.tsxApi).then((api) => api.tsImport(workerData.entry, workerData.entry));`;
-
 function startWorker(data: ModuleThreadData): Worker {
-  const entry = new URL(FROM_SOURCE ? './module-thread.ts' : './module-thread.js', import.meta.url);
   // process.env is shared, as it is for a module running in this thread.
-  if (!FROM_SOURCE) return new Worker(entry, { workerData: data, env: SHARE_ENV });
-  return new Worker(BOOTSTRAP, { eval: true, env: SHARE_ENV, workerData: { ...data, entry: entry.href, tsxApi: import.meta.resolve('tsx/esm/api') } });
+  return startPackageThread(import.meta.url, 'module-thread', { workerData: data, env: SHARE_ENV });
 }
 
 function fromThreadError(error: ThreadError): BatonError {

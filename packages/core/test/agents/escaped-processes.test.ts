@@ -124,3 +124,79 @@ describe('a process that carries the token while it execs', () => {
     }
   });
 });
+
+describe('where the token sits in a process environment', () => {
+  const prefix = randomBytes(4).toString('hex');
+  let i = 0;
+
+  /** A `sleep` with exactly `env`, and whether one pass for `token` killed it (it is killed anyway). */
+  async function killedByOnePass(env: Record<string, string>, token: string): Promise<number> {
+    const child = spawn('/bin/sleep', ['30'], { env, stdio: 'ignore' });
+    await new Promise((resolve) => child.once('spawn', resolve));
+    // Past its exec: the environment /proc shows is the one given.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const killed = await killAgentProcesses([token]);
+    if (killed === 0) child.kill('SIGKILL');
+    await exited;
+    return killed;
+  }
+
+  /**
+   * An environment whose token variable starts `at` bytes into the block: padding variables (one
+   * variable may hold 128 KiB at most) and then the token.
+   */
+  function tokenAt(at: number, token: string): Record<string, string> {
+    const env: Record<string, string> = {};
+    let left = at;
+    for (let n = 0; left > 0; n++) {
+      const name = `PAD${n}=`;
+      const size = Math.min(left, 100_000);
+      if (size < name.length + 2) throw new Error(`cannot pad ${left} bytes`);
+      env[name.slice(0, -1)] = 'y'.repeat(size - name.length - 1);
+      left -= size;
+    }
+    env['BATON_AGENT_TOKEN'] = token;
+    return env;
+  }
+
+  type Case = [string, (token: string) => Record<string, string>];
+  it.each<Case>([
+    ['first', (token: string) => ({ BATON_AGENT_TOKEN: token, HOME: '/' })],
+    ['alone', (token: string) => ({ BATON_AGENT_TOKEN: token })],
+    // A pass reads each block into one buffer of 16 KiB that doubles when a block fills it: these
+    // come in growing order so that each makes it grow once more, with the token across the end.
+    ...[16, 32, 64, 128, 256].map((kib): Case => [`across the end of a ${kib} KiB read`, (token) => tokenAt(kib * 1024 - 10, token)]),
+    ['after 1 MiB of other variables', (token: string) => tokenAt(1024 * 1024 + 7, token)],
+  ])('is found when it comes %s', async (_, env) => {
+    const token = `where-${prefix}.${++i}`;
+    expect(await killedByOnePass(env(token), token)).toBe(1);
+  });
+
+  it('is not taken from another variable that contains it', async () => {
+    const token = `decoy-${prefix}.${++i}`;
+    expect(await killedByOnePass({ X: `BATON_AGENT_TOKEN=${token}`, XBATON_AGENT_TOKEN: token }, token)).toBe(0);
+  });
+
+  it('does not make a pass wait on a process started with an empty environment', async () => {
+    const token = `empty-${prefix}.${++i}`;
+    const child = spawn('/bin/sleep', ['30'], { env: {}, stdio: 'ignore' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const began = Date.now();
+    // A process met inside execve is read again for up to 1 s; `env -i` must be told apart at once.
+    expect(await killAgentProcesses([token])).toBe(0);
+    expect(Date.now() - began).toBeLessThan(900);
+    expect(child.kill('SIGKILL')).toBe(true);
+  });
+
+  it('is found by passes that run at the same time, each killing only its own', async () => {
+    const tokens = Array.from({ length: 6 }, () => `together-${prefix}.${++i}`);
+    const children = tokens.map((token) => spawn('/bin/sleep', ['30'], { env: { BATON_AGENT_TOKEN: token }, stdio: 'ignore' }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const exited = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+    const killed = await Promise.all(tokens.map((token) => killAgentProcesses([token])));
+    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(exited);
+    expect(killed).toEqual(tokens.map(() => 1));
+  });
+});

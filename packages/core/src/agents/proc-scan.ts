@@ -1,0 +1,157 @@
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+
+/**
+ * The scan of /proc for processes carrying an agent token (see `orphan-sweep.ts`). It reads
+ * synchronously, three system calls per file into one buffer (~14 µs a process on a 2-vCPU
+ * microVM; an async readFile costs ten times that), so it runs in its own thread
+ * (`proc-scan-thread.ts`): a read of /proc can block for as long as the process it reads is stuck
+ * holding its memory map (a fault on a dead NFS mount), and must never hold an event loop that
+ * others depend on.
+ */
+export const AGENT_TOKEN_VAR = 'BATON_AGENT_TOKEN';
+
+/** How long a read of /proc waits for a process inside `execve` to show its new environment. */
+const EXEC_WAIT_MS = 1_000;
+/** The kernel thread flag of /proc/<pid>/stat (include/linux/sched.h). */
+const PF_KTHREAD = 0x00200000;
+/** Indexes in {@link statFields}: fields 9, 22, 50 and 51 of /proc/<pid>/stat (proc(5)). */
+export const STAT = { flags: 6, startTime: 19, envStart: 47, envEnd: 48 } as const;
+const PROC_BUFFER_BYTES = 16 * 1024;
+
+/**
+ * Every read of /proc goes into this buffer (one file at a time). It grows for a large environment,
+ * and a scan that left it at 1 MiB or more gives that back.
+ */
+let procBuffer = Buffer.allocUnsafe(PROC_BUFFER_BYTES);
+
+/**
+ * Reads a file of /proc whole into {@link procBuffer} and returns its length; undefined when it
+ * cannot be read (the process is gone, or it is another user's).
+ */
+function readProc(file: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === procBuffer.length) {
+        const bigger = Buffer.allocUnsafe(procBuffer.length * 2);
+        procBuffer.copy(bigger, 0, 0, length);
+        procBuffer = bigger;
+      }
+      const read = readSync(fd, procBuffer, length, procBuffer.length - length, null);
+      if (read === 0) return length;
+      length += read;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    try {
+      closeSync(fd);
+    } catch {
+      // Nothing to do: the descriptor is released either way.
+    }
+  }
+}
+
+/** The fields of /proc/<pid>/stat from the third (the state) on; undefined once the process is gone. */
+export function statFields(pid: number | string): string[] | undefined {
+  const length = readProc(`/proc/${pid}/stat`);
+  if (length === undefined) return undefined;
+  const stat = procBuffer.toString('latin1', 0, length);
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** True when the process has exited (gone, or a zombie waiting to be reaped). */
+export function isGone(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state === undefined || state === 'Z' || state === 'X';
+}
+
+const TOKEN_KEY = Buffer.from(`${AGENT_TOKEN_VAR}=`, 'latin1');
+const TOKEN_AFTER_NUL = Buffer.from(`\0${AGENT_TOKEN_VAR}=`, 'latin1');
+
+/** The token in the first `length` bytes of {@link procBuffer}, an environment block (NUL-separated). */
+function tokenInBuffer(length: number): string | undefined {
+  const environ = procBuffer.subarray(0, length);
+  let at: number;
+  if (length >= TOKEN_KEY.length && environ.compare(TOKEN_KEY, 0, TOKEN_KEY.length, 0, TOKEN_KEY.length) === 0) {
+    at = TOKEN_KEY.length;
+  } else {
+    const found = environ.indexOf(TOKEN_AFTER_NUL);
+    if (found === -1) return undefined;
+    at = found + TOKEN_AFTER_NUL.length;
+  }
+  const end = environ.indexOf(0, at);
+  return environ.toString('latin1', at, end === -1 ? length : end);
+}
+
+/** A read of /proc/<pid>/environ that found it empty: see {@link settleEmptyReads}. */
+const EMPTY = Symbol('empty environment');
+
+/** The token of a process, read once; undefined when it has none or its environment cannot be read. */
+function tokenNow(pid: string): string | undefined | typeof EMPTY {
+  const length = readProc(`/proc/${pid}/environ`);
+  if (length === undefined) return undefined;
+  return length === 0 ? EMPTY : tokenInBuffer(length);
+}
+
+/**
+ * Whether an empty environment read is final: true of a zombie, a kernel thread or a process
+ * started with an empty environment; not of a process inside `execve`, which reads so too (its new
+ * memory has none yet, its environment's end still 0, or the read opened the memory the execve
+ * replaced).
+ */
+function emptyForGood(pid: string): boolean {
+  const fields = statFields(pid);
+  if (fields === undefined || fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[STAT.flags]) & PF_KTHREAD) !== 0) return true;
+  const envEnd = fields[STAT.envEnd];
+  // An environment that ends where it starts is empty indeed (`env -i`).
+  return envEnd !== '0' && envEnd === fields[STAT.envStart];
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Reads again the processes whose environment read as empty but may be inside `execve` (a daemon
+ * an agent starts execs right after it forks: `setsid sleep &`), all of them in each round and 1 ms
+ * between rounds, until each shows its environment or EXEC_WAIT_MS has passed.
+ */
+function settleEmptyReads(pids: string[], found: Array<[number, string]>): void {
+  const until = Date.now() + EXEC_WAIT_MS;
+  let pending = pids;
+  for (let round = 0; pending.length > 0; round++) {
+    // The first round reads again at once: a read that met the memory an execve replaced is over.
+    if (round > 0) {
+      if (Date.now() >= until) return;
+      Atomics.wait(sleeper, 0, 0, 1);
+    }
+    const still: string[] = [];
+    for (const pid of pending) {
+      if (emptyForGood(pid)) continue;
+      const token = tokenNow(pid);
+      if (token === EMPTY) still.push(pid);
+      else if (token !== undefined) found.push([Number(pid), token]);
+    }
+    pending = still;
+  }
+}
+
+/** Every live process (not `exceptPid`) that carries an agent token, with its token. */
+export function scanForTokens(exceptPid: number): Array<[number, string]> {
+  const found: Array<[number, string]> = [];
+  const emptyReads: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === exceptPid) continue;
+    const token = tokenNow(pid);
+    if (token === EMPTY) emptyReads.push(pid);
+    else if (token !== undefined) found.push([Number(pid), token]);
+  }
+  settleEmptyReads(emptyReads, found);
+  if (procBuffer.length >= 1024 * 1024) procBuffer = Buffer.allocUnsafe(PROC_BUFFER_BYTES);
+  return found.filter(([pid]) => !isGone(pid));
+}
