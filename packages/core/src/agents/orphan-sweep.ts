@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AGENT_TOKEN_VAR, isGone, STAT, statFields } from './proc-scan.ts';
+import { AGENT_TOKEN_VAR, isGone, startTimeOf } from './proc-scan.ts';
 import { scanAgentProcesses } from './proc-scanner.ts';
 
 /**
@@ -26,11 +26,6 @@ const DEATH_WAIT_MS = 2_000;
 let owner: string | undefined;
 let counter = 0;
 let swept: Promise<number> | undefined;
-
-/** The start time of a process: with the pid, it names one process. */
-function startTimeOf(pid: number): string | undefined {
-  return statFields(pid)?.[STAT.startTime];
-}
 
 function ownerFile(id: string): string {
   return path.join(DIR, id);

@@ -1,17 +1,21 @@
 /**
  * The thread that scans /proc for agent tokens (see `proc-scan.ts`), started by `proc-scanner.ts`.
- * Each message asks for one scan; the answer carries its id and what the scan found.
+ * Each message asks for one scan; the answer carries its id and what the scan found. Where the
+ * scan is shows in the shared `progress` array, for the watchdog in the thread that started it.
  */
-import { parentPort } from 'node:worker_threads';
-import { scanForTokens } from './proc-scan.ts';
+import { parentPort, workerData } from 'node:worker_threads';
+import { scanForTokens, scanNow } from './proc-scan.ts';
 import type { ScanReply, ScanRequest } from './proc-scanner.ts';
 
-parentPort?.on('message', ({ id, exceptPid }: ScanRequest) => {
-  let reply: ScanReply;
+const progress = new Int32Array((workerData as { progress: SharedArrayBuffer }).progress);
+
+parentPort?.on('message', ({ id, exceptPid, skip }: ScanRequest) => {
+  let found: ScanReply['found'];
   try {
-    reply = { id, found: scanForTokens(exceptPid) };
-  } catch (e) {
-    reply = { id, error: e instanceof Error ? e.message : String(e) };
+    found = scanNow(scanForTokens(exceptPid, new Set(skip), progress));
+  } catch {
+    // /proc cannot be listed (not mounted): no process can be found there.
+    found = [];
   }
-  parentPort?.postMessage(reply);
+  parentPort?.postMessage({ id, found } satisfies ScanReply);
 });

@@ -3,10 +3,9 @@ import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 /**
  * The scan of /proc for processes carrying an agent token (see `orphan-sweep.ts`). It reads
  * synchronously, three system calls per file into one buffer (~14 µs a process on a 2-vCPU
- * microVM; an async readFile costs ten times that), so it runs in its own thread
- * (`proc-scan-thread.ts`): a read of /proc can block for as long as the process it reads is stuck
- * holding its memory map (a fault on a dead NFS mount), and must never hold an event loop that
- * others depend on.
+ * microVM; an async readFile costs ten times that), so it runs in a thread of its own
+ * (`proc-scanner.ts`): a read of a process's environment blocks for as long as that process is
+ * stuck holding its memory map (a fault on a dead NFS mount), and must not hold an event loop.
  */
 export const AGENT_TOKEN_VAR = 'BATON_AGENT_TOKEN';
 
@@ -66,6 +65,11 @@ export function statFields(pid: number | string): string[] | undefined {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
+/** The start time of a process: with the pid, it names one process. */
+export function startTimeOf(pid: number): string | undefined {
+  return statFields(pid)?.[STAT.startTime];
+}
+
 /** True when the process has exited (gone, or a zombie waiting to be reaped). */
 export function isGone(pid: number): boolean {
   const state = statFields(pid)?.[0];
@@ -90,7 +94,7 @@ function tokenInBuffer(length: number): string | undefined {
   return environ.toString('latin1', at, end === -1 ? length : end);
 }
 
-/** A read of /proc/<pid>/environ that found it empty: see {@link settleEmptyReads}. */
+/** A read of /proc/<pid>/environ that found it empty: see {@link emptyForGood}. */
 const EMPTY = Symbol('empty environment');
 
 /** The token of a process, read once; undefined when it has none or its environment cannot be read. */
@@ -114,44 +118,81 @@ function emptyForGood(pid: string): boolean {
   return envEnd !== '0' && envEnd === fields[STAT.envStart];
 }
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** What a scan asks of whoever drives it between its steps: a turn of the event loop, or a 1 ms wait. */
+export type ScanPause = 'turn' | 'wait';
+/** Processes a scan reads between two turns (~14 µs each on a 2-vCPU microVM). */
+const READS_PER_TURN = 64;
 
 /**
- * Reads again the processes whose environment read as empty but may be inside `execve` (a daemon
- * an agent starts execs right after it forks: `setsid sleep &`), all of them in each round and 1 ms
- * between rounds, until each shows its environment or EXEC_WAIT_MS has passed.
+ * Where a scan is, for a watchdog in another thread: [0] the pid whose environment it is reading (0
+ * between reads), [1] how many environments it has read.
  */
-function settleEmptyReads(pids: string[], found: Array<[number, string]>): void {
+export type ScanProgress = Int32Array;
+
+/** The token of `pid`, read once, with the read shown in `progress`. */
+function tokenWatched(pid: string, progress: ScanProgress | undefined): string | undefined | typeof EMPTY {
+  if (progress === undefined) return tokenNow(pid);
+  Atomics.store(progress, 0, Number(pid));
+  const token = tokenNow(pid);
+  Atomics.store(progress, 0, 0);
+  Atomics.add(progress, 1, 1);
+  return token;
+}
+
+/**
+ * Every live process (not `exceptPid`, none of `skip`) that carries an agent token, with its token,
+ * as a generator that pauses every READS_PER_TURN processes and between its rounds of reading again
+ * the processes met inside `execve` (a daemon an agent starts execs right after it forks: `setsid
+ * sleep &`); those are read again all at once, at once and then every 1 ms, until each shows its
+ * environment or EXEC_WAIT_MS has passed. {@link scanNow} and {@link scanYielding} drive it.
+ */
+export function* scanForTokens(exceptPid: number, skip: ReadonlySet<number> = new Set(), progress?: ScanProgress): Generator<ScanPause, Array<[number, string]>> {
+  const found: Array<[number, string]> = [];
+  let pending: string[] = [];
+  let read = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === exceptPid || skip.has(Number(pid))) continue;
+    if (++read % READS_PER_TURN === 0) yield 'turn';
+    const token = tokenWatched(pid, progress);
+    if (token === EMPTY) pending.push(pid);
+    else if (token !== undefined) found.push([Number(pid), token]);
+  }
   const until = Date.now() + EXEC_WAIT_MS;
-  let pending = pids;
+  // The first round reads again at once: a read that met the memory an execve replaced is over.
   for (let round = 0; pending.length > 0; round++) {
-    // The first round reads again at once: a read that met the memory an execve replaced is over.
     if (round > 0) {
-      if (Date.now() >= until) return;
-      Atomics.wait(sleeper, 0, 0, 1);
+      if (Date.now() >= until) break;
+      yield 'wait';
     }
     const still: string[] = [];
     for (const pid of pending) {
       if (emptyForGood(pid)) continue;
-      const token = tokenNow(pid);
+      const token = tokenWatched(pid, progress);
       if (token === EMPTY) still.push(pid);
       else if (token !== undefined) found.push([Number(pid), token]);
     }
     pending = still;
   }
-}
-
-/** Every live process (not `exceptPid`) that carries an agent token, with its token. */
-export function scanForTokens(exceptPid: number): Array<[number, string]> {
-  const found: Array<[number, string]> = [];
-  const emptyReads: string[] = [];
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid) || Number(pid) === exceptPid) continue;
-    const token = tokenNow(pid);
-    if (token === EMPTY) emptyReads.push(pid);
-    else if (token !== undefined) found.push([Number(pid), token]);
-  }
-  settleEmptyReads(emptyReads, found);
   if (procBuffer.length >= 1024 * 1024) procBuffer = Buffer.allocUnsafe(PROC_BUFFER_BYTES);
   return found.filter(([pid]) => !isGone(pid));
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Runs a scan without a pause: in the scanning thread, which has nothing else to do. */
+export function scanNow(scan: Generator<ScanPause, Array<[number, string]>>): Array<[number, string]> {
+  for (;;) {
+    const step = scan.next();
+    if (step.done) return step.value;
+    if (step.value === 'wait') Atomics.wait(sleeper, 0, 0, 1);
+  }
+}
+
+/** Runs a scan in an event loop's thread, giving the loop a turn at each pause. */
+export async function scanYielding(scan: Generator<ScanPause, Array<[number, string]>>): Promise<Array<[number, string]>> {
+  for (;;) {
+    const step = scan.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => (step.value === 'wait' ? setTimeout(resolve, 1) : setImmediate(resolve)));
+  }
 }

@@ -1,116 +1,171 @@
 import type { Worker } from 'node:worker_threads';
 import { startPackageThread } from './package-thread.ts';
-import { scanForTokens } from './proc-scan.ts';
+import { isGone, scanForTokens, scanYielding, startTimeOf } from './proc-scan.ts';
+import type { ScanProgress } from './proc-scan.ts';
 
 /** One scan asked of the thread. */
 export interface ScanRequest {
   id: number;
   /** Not reported even if it carries a token: the asking process. */
   exceptPid: number;
+  /** Processes not to read (a scan got stuck reading them). */
+  skip: number[];
 }
 /** What the thread answers: every live process carrying an agent token, with its token. */
-export type ScanReply = { id: number; found: Array<[number, string]> } | { id: number; error: string };
+export interface ScanReply {
+  id: number;
+  found: Array<[number, string]>;
+}
+
+type Found = ScanReply['found'];
+type Waiter = (found: Found) => void;
 
 /**
- * How long a scan may take before it is given up (a normal one takes ~15 ms over 1,000 processes,
- * plus up to 1 s for processes met inside execve): a read of /proc that blocks (a process stuck
- * on a dead NFS mount holds its memory map) would otherwise hold the attempt waiting for it.
+ * A scan that has read no environment for this long is stuck: the process it is reading holds its
+ * memory map and will not let go (a fault on a dead NFS mount). A normal scan reads one every ~14 µs.
  */
-const SCAN_TIMEOUT_MS = 15_000;
-/** A thread with no scan for this long is ended (it costs a few MB); the next scan starts another. */
+const STUCK_MS = 5_000;
+const WATCH_MS = 1_000;
+/** A thread with no scan for this long is ended (it costs ~10 MB); the next scan starts another. */
 const IDLE_MS = 30_000;
 
-type Found = Array<[number, string]>;
+/**
+ * Processes whose environment a scan got stuck reading, with their start time: later scans pass
+ * them by (a token they carry cannot be seen) until they are gone.
+ */
+const unreadable = new Map<number, string | undefined>();
+
+function skipped(): number[] {
+  for (const [pid, start] of unreadable) if (isGone(pid) || startTimeOf(pid) !== start) unreadable.delete(pid);
+  return [...unreadable.keys()];
+}
 
 /** One thread and the scans it was asked for. */
 class ScanThread {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, (found: Found) => void>();
+  private readonly progress: ScanProgress = new Int32Array(new SharedArrayBuffer(8));
+  /** Those the scan in flight answers. */
+  private inFlight: Waiter[] = [];
+  /** Those who asked after it began (it may have passed their processes already): the next scan answers them all. */
+  private next: Waiter[] = [];
   private nextId = 0;
   private idleTimer: NodeJS.Timeout | undefined;
-  /** Set once it must take no more scans (stuck, failed, exited or idle). */
+  private watch: NodeJS.Timeout | undefined;
+  /** Set once it takes no more scans (failed, stuck or idle). */
   done = false;
 
-  constructor(private readonly onDone: (thread: ScanThread) => void) {
-    this.worker = startPackageThread(import.meta.url, 'proc-scan-thread');
+  constructor(private readonly onEnd: (thread: ScanThread, failed: boolean, waiting: Waiter[]) => void) {
+    this.worker = startPackageThread(import.meta.url, 'proc-scan-thread', { workerData: { progress: this.progress.buffer } });
     this.worker.unref();
     this.worker.on('message', (reply: ScanReply) => this.answered(reply));
-    // A thread that fails or exits before it answers leaves its scans to this thread.
     this.worker.on('error', () => this.end(true));
     this.worker.on('exit', () => this.end(true));
     this.idle();
   }
 
-  scan(): Promise<Found> {
+  scan(waiter: Waiter): void {
     clearTimeout(this.idleTimer);
-    const id = ++this.nextId;
-    const answer = new Promise<Found>((resolve) => this.pending.set(id, resolve));
+    if (this.inFlight.length > 0) this.next.push(waiter);
+    else this.post([waiter]);
+  }
+
+  private post(waiters: Waiter[]): void {
+    this.inFlight = waiters;
     this.worker.ref();
-    this.worker.postMessage({ id, exceptPid: process.pid } satisfies ScanRequest);
-    const timer = setTimeout(() => this.end(false), SCAN_TIMEOUT_MS);
-    return answer.finally(() => clearTimeout(timer));
+    this.worker.postMessage({ id: ++this.nextId, exceptPid: process.pid, skip: skipped() } satisfies ScanRequest);
+    let reads = Atomics.load(this.progress, 1);
+    let movedAt = Date.now();
+    // Unreferenced: the thread is referenced while it scans, and that keeps this process up.
+    this.watch = setInterval(() => {
+      const now = Atomics.load(this.progress, 1);
+      if (now !== reads) {
+        reads = now;
+        movedAt = Date.now();
+      } else if (Date.now() - movedAt >= STUCK_MS) {
+        const pid = Atomics.load(this.progress, 0);
+        if (pid !== 0) unreadable.set(pid, startTimeOf(pid));
+        this.end(false);
+      }
+    }, WATCH_MS).unref();
   }
 
   private answered(reply: ScanReply): void {
-    const resolve = this.pending.get(reply.id);
-    this.pending.delete(reply.id);
-    resolve?.('found' in reply ? reply.found : scanHere());
-    if (this.pending.size === 0) {
+    if (this.done) return;
+    clearInterval(this.watch);
+    const answered = this.inFlight;
+    this.inFlight = [];
+    for (const waiter of answered) waiter(reply.found);
+    if (this.next.length > 0) {
+      const next = this.next;
+      this.next = [];
+      this.post(next);
+    } else {
       this.worker.unref();
       this.idle();
     }
   }
 
   private idle(): void {
-    this.idleTimer = setTimeout(() => this.end(false), IDLE_MS);
-    this.idleTimer.unref();
+    this.idleTimer = setTimeout(() => this.end(false), IDLE_MS).unref();
   }
 
   /**
-   * Takes no more scans and ends the thread. A thread that failed leaves its scans to be done in
-   * this thread; one that is stuck in a read of /proc gives them up (they find nothing: the
-   * agent's process group was signalled already), and is left unreferenced.
+   * Takes no more scans and ends the thread, handing those still waiting to the next one. A thread
+   * stuck in a read cannot be ended: it is left unreferenced (and Node waits for it at exit, as it
+   * waits for a thread of its pool stuck in the same read).
    */
   private end(failed: boolean): void {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.idleTimer);
-    this.onDone(this);
-    for (const resolve of this.pending.values()) resolve(failed ? scanHere() : []);
-    this.pending.clear();
+    clearInterval(this.watch);
+    const waiting = [...this.inFlight, ...this.next];
+    this.inFlight = [];
+    this.next = [];
     this.worker.unref();
     void this.worker.terminate().catch(() => undefined);
-  }
-}
-
-function scanHere(): Found {
-  try {
-    return scanForTokens(process.pid);
-  } catch {
-    return [];
+    this.onEnd(this, failed, waiting);
   }
 }
 
 let current: ScanThread | undefined;
+/** Set once a thread could not start or run: scans then run in this thread, with pauses. */
+let threadless = false;
 
-function thread(): ScanThread {
-  if (current === undefined || current.done) {
-    current = new ScanThread((ended) => {
-      if (current === ended) current = undefined;
-    });
+function scanFor(waiter: Waiter): void {
+  if (!threadless) {
+    try {
+      if (current === undefined || current.done) current = new ScanThread(ended);
+      current.scan(waiter);
+      return;
+    } catch {
+      threadless = true;
+    }
   }
-  return current;
+  scanYielding(scanForTokens(process.pid, new Set(skipped()))).then(waiter, () => waiter([]));
+}
+
+function ended(thread: ScanThread, failed: boolean, waiting: Waiter[]): void {
+  if (current === thread) current = undefined;
+  if (failed) threadless = true;
+  for (const waiter of waiting) scanFor(waiter);
 }
 
 /**
  * Every live process other than this one that carries an agent token, with its token, read from
- * /proc in a thread of its own so this event loop never waits on /proc.
+ * /proc in a thread of its own so that this event loop never waits on /proc. Scans asked for while
+ * one runs share the next one.
  */
 export function scanAgentProcesses(): Promise<Found> {
-  return thread().scan();
+  return new Promise((resolve) => scanFor(resolve));
 }
 
 /** Starts the scanning thread ahead of the first scan, so its start does not delay that scan. */
 export function warmProcScanner(): void {
-  thread();
+  if (threadless || (current !== undefined && !current.done)) return;
+  try {
+    current = new ScanThread(ended);
+  } catch {
+    threadless = true;
+  }
 }
