@@ -10,12 +10,5 @@ import type { ScanReply, ScanRequest } from './proc-scanner.ts';
 const progress = new Int32Array((workerData as { progress: SharedArrayBuffer }).progress);
 
 parentPort?.on('message', ({ id, exceptPid, skip }: ScanRequest) => {
-  let found: ScanReply['found'];
-  try {
-    found = scanNow(scanForTokens(exceptPid, new Set(skip), progress));
-  } catch {
-    // /proc cannot be listed (not mounted): no process can be found there.
-    found = [];
-  }
-  parentPort?.postMessage({ id, found } satisfies ScanReply);
+  parentPort?.postMessage({ id, found: scanNow(scanForTokens(exceptPid, new Set(skip), progress)) } satisfies ScanReply);
 });

@@ -150,7 +150,14 @@ export function* scanForTokens(exceptPid: number, skip: ReadonlySet<number> = ne
   const found: Array<[number, string]> = [];
   let pending: string[] = [];
   let read = 0;
-  for (const pid of readdirSync('/proc')) {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc');
+  } catch {
+    // /proc cannot be listed (not mounted): no process can be found there.
+    return [];
+  }
+  for (const pid of pids) {
     if (!/^\d+$/.test(pid) || Number(pid) === exceptPid || skip.has(Number(pid))) continue;
     if (++read % READS_PER_TURN === 0) yield 'turn';
     const token = tokenWatched(pid, progress);

@@ -21,8 +21,8 @@ type Found = ScanReply['found'];
 type Waiter = (found: Found) => void;
 
 /**
- * A scan that has read no environment for this long is stuck: the process it is reading holds its
- * memory map and will not let go (a fault on a dead NFS mount). A normal scan reads one every ~14 µs.
+ * A read of one process's environment that has not returned for this long is stuck: that process's
+ * memory map is held and not let go (a fault on a dead NFS mount). A normal read takes ~14 µs.
  */
 const STUCK_MS = 5_000;
 const WATCH_MS = 1_000;
@@ -31,7 +31,7 @@ const IDLE_MS = 30_000;
 
 /**
  * Processes whose environment a scan got stuck reading, with their start time: later scans pass
- * them by (a token they carry cannot be seen) until they are gone.
+ * them by (a token they carry cannot be seen) until they are gone or that read returns.
  */
 const unreadable = new Map<number, string | undefined>();
 
@@ -63,10 +63,11 @@ class ScanThread {
     this.idle();
   }
 
-  scan(waiter: Waiter): void {
+  /** Answers `waiters` with the next scan that begins (at once when none runs). */
+  scan(waiters: Waiter[]): void {
     clearTimeout(this.idleTimer);
-    if (this.inFlight.length > 0) this.next.push(waiter);
-    else this.post([waiter]);
+    if (this.inFlight.length > 0) this.next.push(...waiters);
+    else this.post(waiters);
   }
 
   private post(waiters: Waiter[]): void {
@@ -78,12 +79,19 @@ class ScanThread {
     // Unreferenced: the thread is referenced while it scans, and that keeps this process up.
     this.watch = setInterval(() => {
       const now = Atomics.load(this.progress, 1);
-      if (now !== reads) {
+      const pid = Atomics.load(this.progress, 0);
+      // Only a read of an environment can wait on another process; the rest (the thread's start,
+      // listing /proc) cannot be what holds a scan.
+      if (now !== reads || pid === 0) {
         reads = now;
         movedAt = Date.now();
       } else if (Date.now() - movedAt >= STUCK_MS) {
-        const pid = Atomics.load(this.progress, 0);
-        if (pid !== 0) unreadable.set(pid, startTimeOf(pid));
+        const start = startTimeOf(pid);
+        unreadable.set(pid, start);
+        // The read returned after all (the thread could then end): that process can be read again.
+        this.worker.once('exit', () => {
+          if (unreadable.get(pid) === start) unreadable.delete(pid);
+        });
         this.end(false);
       }
     }, WATCH_MS).unref();
@@ -132,23 +140,23 @@ let current: ScanThread | undefined;
 /** Set once a thread could not start or run: scans then run in this thread, with pauses. */
 let threadless = false;
 
-function scanFor(waiter: Waiter): void {
+function scanFor(waiters: Waiter[]): void {
   if (!threadless) {
     try {
       if (current === undefined || current.done) current = new ScanThread(ended);
-      current.scan(waiter);
+      current.scan(waiters);
       return;
     } catch {
       threadless = true;
     }
   }
-  scanYielding(scanForTokens(process.pid, new Set(skipped()))).then(waiter, () => waiter([]));
+  for (const waiter of waiters) scanYielding(scanForTokens(process.pid, new Set(skipped()))).then(waiter, () => waiter([]));
 }
 
 function ended(thread: ScanThread, failed: boolean, waiting: Waiter[]): void {
   if (current === thread) current = undefined;
   if (failed) threadless = true;
-  for (const waiter of waiting) scanFor(waiter);
+  if (waiting.length > 0) scanFor(waiting);
 }
 
 /**
@@ -157,7 +165,7 @@ function ended(thread: ScanThread, failed: boolean, waiting: Waiter[]): void {
  * one runs share the next one.
  */
 export function scanAgentProcesses(): Promise<Found> {
-  return new Promise((resolve) => scanFor(resolve));
+  return new Promise((resolve) => scanFor([resolve]));
 }
 
 /** Starts the scanning thread ahead of the first scan, so its start does not delay that scan. */
