@@ -137,17 +137,29 @@ class ScanThread {
 }
 
 let current: ScanThread | undefined;
-/** Set once a thread could not start or run: scans then run in this thread, with pauses. */
-let threadless = false;
+/**
+ * After a thread could not start or failed, scans run in this thread (with pauses) until this time;
+ * then a thread is tried again (a failure may pass: out of memory, too many threads).
+ */
+let threadlessUntil = 0;
+const THREADLESS_MS = 60_000;
+
+function threadless(): boolean {
+  return Date.now() < threadlessUntil;
+}
+
+function failedThread(): void {
+  threadlessUntil = Date.now() + THREADLESS_MS;
+}
 
 function scanFor(waiters: Waiter[]): void {
-  if (!threadless) {
+  if (!threadless()) {
     try {
       if (current === undefined || current.done) current = new ScanThread(ended);
       current.scan(waiters);
       return;
     } catch {
-      threadless = true;
+      failedThread();
     }
   }
   for (const waiter of waiters) scanYielding(scanForTokens(process.pid, new Set(skipped()))).then(waiter, () => waiter([]));
@@ -155,7 +167,7 @@ function scanFor(waiters: Waiter[]): void {
 
 function ended(thread: ScanThread, failed: boolean, waiting: Waiter[]): void {
   if (current === thread) current = undefined;
-  if (failed) threadless = true;
+  if (failed) failedThread();
   if (waiting.length > 0) scanFor(waiting);
 }
 
@@ -170,10 +182,10 @@ export function scanAgentProcesses(): Promise<Found> {
 
 /** Starts the scanning thread ahead of the first scan, so its start does not delay that scan. */
 export function warmProcScanner(): void {
-  if (threadless || (current !== undefined && !current.done)) return;
+  if (threadless() || (current !== undefined && !current.done)) return;
   try {
     current = new ScanThread(ended);
   } catch {
-    threadless = true;
+    failedThread();
   }
 }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCommandAgent } from '../../src/agents/command-agent.ts';
 import { killAgentProcesses } from '../../src/agents/orphan-sweep.ts';
+import { scanForTokens, scanYielding } from '../../src/agents/proc-scan.ts';
 import type { AgentInput, AgentSpec } from '../../src/core/types.ts';
 import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
 import { processesWithEnv, waitForNone } from '../support/agent-processes.ts';
@@ -204,5 +205,19 @@ describe('where the token sits in a process environment', () => {
     for (const child of children) child.kill('SIGKILL');
     await Promise.all(exited);
     expect(killed).toEqual(tokens.map(() => 1));
+  });
+});
+
+describe('a scan in the calling thread (where no scanning thread can start)', () => {
+  it('finds the processes that carry a token, as the thread does', async () => {
+    const token = `here-${randomBytes(4).toString('hex')}.1`;
+    const child = spawn('/bin/sleep', ['30'], { env: { BATON_AGENT_TOKEN: token }, stdio: 'ignore' });
+    await new Promise((resolve) => child.once('spawn', resolve));
+    try {
+      expect(await scanYielding(scanForTokens(process.pid))).toContainEqual([child.pid, token]);
+      expect(await scanYielding(scanForTokens(process.pid, new Set([child.pid!])))).not.toContainEqual([child.pid, token]);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
