@@ -14,7 +14,7 @@ const EXEC_WAIT_MS = 1_000;
 /** The kernel thread flag of /proc/<pid>/stat (include/linux/sched.h). */
 const PF_KTHREAD = 0x00200000;
 /** Indexes in {@link statFields}: fields 9, 22, 50 and 51 of /proc/<pid>/stat (proc(5)). */
-export const STAT = { flags: 6, startTime: 19, envStart: 47, envEnd: 48 } as const;
+const STAT = { flags: 6, startTime: 19, envStart: 47, envEnd: 48 } as const;
 const PROC_BUFFER_BYTES = 16 * 1024;
 
 /**
@@ -58,7 +58,7 @@ function readProc(file: string): number | undefined {
 }
 
 /** The fields of /proc/<pid>/stat from the third (the state) on; undefined once the process is gone. */
-export function statFields(pid: number | string): string[] | undefined {
+function statFields(pid: number | string): string[] | undefined {
   const length = readProc(`/proc/${pid}/stat`);
   if (length === undefined) return undefined;
   const stat = procBuffer.toString('latin1', 0, length);
@@ -70,10 +70,20 @@ export function startTimeOf(pid: number): string | undefined {
   return statFields(pid)?.[STAT.startTime];
 }
 
+/** Whether the state of /proc/<pid>/stat is one of a process that has exited (a zombie, or dead). */
+function exited(fields: string[] | undefined): boolean {
+  return fields === undefined || fields[0] === 'Z' || fields[0] === 'X';
+}
+
 /** True when the process has exited (gone, or a zombie waiting to be reaped). */
 export function isGone(pid: number): boolean {
-  const state = statFields(pid)?.[0];
-  return state === undefined || state === 'Z' || state === 'X';
+  return exited(statFields(pid));
+}
+
+/** The start time of a process that has not exited; undefined once it has. */
+export function liveStartTimeOf(pid: number): string | undefined {
+  const fields = statFields(pid);
+  return exited(fields) ? undefined : fields![STAT.startTime];
 }
 
 const TOKEN_KEY = Buffer.from(`${AGENT_TOKEN_VAR}=`, 'latin1');
@@ -112,10 +122,10 @@ function tokenNow(pid: string): string | undefined | typeof EMPTY {
  */
 function emptyForGood(pid: string): boolean {
   const fields = statFields(pid);
-  if (fields === undefined || fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[STAT.flags]) & PF_KTHREAD) !== 0) return true;
-  const envEnd = fields[STAT.envEnd];
+  if (exited(fields) || (Number(fields![STAT.flags]) & PF_KTHREAD) !== 0) return true;
+  const envEnd = fields![STAT.envEnd];
   // An environment that ends where it starts is empty indeed (`env -i`).
-  return envEnd !== '0' && envEnd === fields[STAT.envStart];
+  return envEnd !== '0' && envEnd === fields![STAT.envStart];
 }
 
 /** What a scan asks of whoever drives it between its steps: a turn of the event loop, or a 1 ms wait. */

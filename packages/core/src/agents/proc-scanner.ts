@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { startPackageThread } from './package-thread.ts';
-import { isGone, scanForTokens, scanYielding, startTimeOf } from './proc-scan.ts';
+import { liveStartTimeOf, scanForTokens, scanYielding } from './proc-scan.ts';
 import type { ScanProgress } from './proc-scan.ts';
 
 /** One scan asked of the thread. */
@@ -33,10 +33,10 @@ const IDLE_MS = 30_000;
  * Processes whose environment a scan got stuck reading, with their start time: later scans pass
  * them by (a token they carry cannot be seen) until they are gone or that read returns.
  */
-const unreadable = new Map<number, string | undefined>();
+const unreadable = new Map<number, string>();
 
 function skipped(): number[] {
-  for (const [pid, start] of unreadable) if (isGone(pid) || startTimeOf(pid) !== start) unreadable.delete(pid);
+  for (const [pid, start] of unreadable) if (liveStartTimeOf(pid) !== start) unreadable.delete(pid);
   return [...unreadable.keys()];
 }
 
@@ -86,12 +86,14 @@ class ScanThread {
         reads = now;
         movedAt = Date.now();
       } else if (Date.now() - movedAt >= STUCK_MS) {
-        const start = startTimeOf(pid);
-        unreadable.set(pid, start);
-        // The read returned after all (the thread could then end): that process can be read again.
-        this.worker.once('exit', () => {
-          if (unreadable.get(pid) === start) unreadable.delete(pid);
-        });
+        const start = liveStartTimeOf(pid);
+        if (start !== undefined) {
+          unreadable.set(pid, start);
+          // The read returned after all (the thread could then end): that process can be read again.
+          this.worker.once('exit', () => {
+            if (unreadable.get(pid) === start) unreadable.delete(pid);
+          });
+        }
         this.end(false);
       }
     }, WATCH_MS).unref();
