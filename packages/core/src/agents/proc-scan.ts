@@ -13,8 +13,8 @@ export const AGENT_TOKEN_VAR = 'BATON_AGENT_TOKEN';
 const EXEC_WAIT_MS = 1_000;
 /** The kernel thread flag of /proc/<pid>/stat (include/linux/sched.h). */
 const PF_KTHREAD = 0x00200000;
-/** Indexes in {@link statFields}: fields 9, 22, 50 and 51 of /proc/<pid>/stat (proc(5)). */
-const STAT = { flags: 6, startTime: 19, envStart: 47, envEnd: 48 } as const;
+/** Indexes in {@link statFields}: fields 9, 20, 22, 50 and 51 of /proc/<pid>/stat (proc(5)). */
+const STAT = { flags: 6, threads: 17, startTime: 19, envStart: 47, envEnd: 48 } as const;
 const PROC_BUFFER_BYTES = 16 * 1024;
 
 /**
@@ -23,15 +23,19 @@ const PROC_BUFFER_BYTES = 16 * 1024;
  */
 let procBuffer = Buffer.allocUnsafe(PROC_BUFFER_BYTES);
 
+/** The error code of the last {@link readProc} that could not open its file. */
+let openError: string | undefined;
+
 /**
  * Reads a file of /proc whole into {@link procBuffer} and returns its length; undefined when it
- * cannot be read (the process is gone, or it is another user's).
+ * cannot be read (the process is gone, or it is another user's; {@link openError} says which).
  */
 function readProc(file: string): number | undefined {
   let fd: number;
   try {
     fd = openSync(file, 'r');
-  } catch {
+  } catch (e) {
+    openError = (e as NodeJS.ErrnoException).code;
     return undefined;
   }
   try {
@@ -70,9 +74,12 @@ export function startTimeOf(pid: number): string | undefined {
   return statFields(pid)?.[STAT.startTime];
 }
 
-/** Whether the state of /proc/<pid>/stat is one of a process that has exited (a zombie, or dead). */
+/**
+ * Whether /proc/<pid>/stat is that of a process that has exited (a zombie, or dead): not of one
+ * whose main thread has exited while its other threads run (its state is the main thread's, Z).
+ */
 function exited(fields: string[] | undefined): boolean {
-  return fields === undefined || fields[0] === 'Z' || fields[0] === 'X';
+  return fields === undefined || ((fields[0] === 'Z' || fields[0] === 'X') && Number(fields[STAT.threads]) <= 1);
 }
 
 /** True when the process has exited (gone, or a zombie waiting to be reaped). */
@@ -110,8 +117,30 @@ const EMPTY = Symbol('empty environment');
 /** The token of a process, read once; undefined when it has none or its environment cannot be read. */
 function tokenNow(pid: string): string | undefined | typeof EMPTY {
   const length = readProc(`/proc/${pid}/environ`);
-  if (length === undefined) return undefined;
+  if (length === undefined) return openError === 'ESRCH' ? tokenOfOtherThreads(pid) : undefined;
   return length === 0 ? EMPTY : tokenInBuffer(length);
+}
+
+/**
+ * The token of a process whose main thread has exited while others run (a daemon's `main` that
+ * ends with `pthread_exit`): its own environment has no memory to read from (the open fails with
+ * ESRCH, as a zombie's does), its threads' have. Undefined for a zombie.
+ */
+function tokenOfOtherThreads(pid: string): string | undefined | typeof EMPTY {
+  if (exited(statFields(pid))) return undefined;
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  for (const tid of threads) {
+    if (tid === pid) continue;
+    // Every thread of the process shares its memory: the first that can be read tells.
+    const length = readProc(`/proc/${pid}/task/${tid}/environ`);
+    if (length !== undefined) return length === 0 ? EMPTY : tokenInBuffer(length);
+  }
+  return undefined;
 }
 
 /**

@@ -14,7 +14,7 @@ import { killAgentProcesses } from '../../src/agents/orphan-sweep.ts';
 import { scanForTokens, scanYielding } from '../../src/agents/proc-scan.ts';
 import type { AgentInput, AgentSpec } from '../../src/core/types.ts';
 import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
-import { processesWithEnv, waitForNone } from '../support/agent-processes.ts';
+import { hasLiveThreads, processesWithEnv, waitForNone } from '../support/agent-processes.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-escape-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -87,6 +87,39 @@ describe('processes that escape a command agent', () => {
     controller.abort(new AttemptAbort('cancelled', 'cancelled by the test'));
     expect((await running).status).toBe('cancelled');
     expect(await waitForNone('BATON_AGENT_TOKEN', tokenOf(tokenFile))).toEqual([]);
+  });
+});
+
+describe('a process whose main thread has exited while another runs', () => {
+  it('is found through that thread and killed when the attempt ends', async () => {
+    // A daemon whose `main` ends with pthread_exit: /proc/<pid>/environ cannot be opened (ESRCH, as
+    // for a zombie) and its state is Z, while a thread of it runs on with the token.
+    const daemon = path.join(tmp, 'main-thread-exits.py');
+    writeFileSync(
+      daemon,
+      [
+        'import ctypes, os, threading, time',
+        'threading.Thread(target=time.sleep, args=(100,)).start()',
+        "open(os.environ['F'] + '.p', 'w').write(str(os.getpid()))",
+        'ctypes.CDLL(None).pthread_exit(None)',
+      ].join('\n'),
+    );
+    const { spec, tokenFile } = shellAgent(
+      [
+        `setsid python3 ${daemon} </dev/null >/dev/null 2>&1 &`,
+        'wait_for "$F.p"',
+        'P=$(cat "$F.p")',
+        `while [ "$(cut -d ' ' -f 3 /proc/$P/stat)" != Z ]; do sleep 0.02; done`,
+        ANSWER,
+      ].join('\n'),
+    );
+    const outcome = await runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 10_000, controller: new AbortController() });
+    expect(outcome.status).toBe('succeeded');
+    const pid = Number(readFileSync(`${tokenFile}.p`, 'utf8'));
+    expect(pid).toBeGreaterThan(0);
+    // Killed before the attempt ended: nothing to wait for.
+    expect(hasLiveThreads(pid)).toBe(false);
+    expect(processesWithEnv('BATON_AGENT_TOKEN', tokenOf(tokenFile))).toEqual([]);
   });
 });
 

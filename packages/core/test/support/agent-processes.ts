@@ -1,21 +1,46 @@
 /** Finds processes by their environment under /proc (Linux), as Baton marks agent processes. */
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Pids of live (non-zombie) processes whose environment holds `NAME=value` exactly. */
+/**
+ * Pids of live processes whose environment holds `NAME=value` exactly: not zombies, but processes
+ * whose main thread exited while others run (read through those), as Baton's own scan does.
+ */
 export function processesWithEnv(name: string, value: string): number[] {
   const wanted = `${name}=${value}`;
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(wanted)) found.push(Number(entry));
+      if (environOf(entry)?.split('\0').includes(wanted)) found.push(Number(entry));
     } catch {
       // Gone meanwhile.
     }
   }
   return found;
+}
+
+/** Whether a process has threads that run: false once it has exited (a zombie), true while its main thread runs or others do. */
+export function hasLiveThreads(pid: number | string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] !== 'Z' || Number(fields[17]) > 1;
+  } catch {
+    return false;
+  }
+}
+
+function environOf(pid: string): string | undefined {
+  if (!hasLiveThreads(pid)) return undefined;
+  const threads = readdirSync(`/proc/${pid}/task`);
+  for (const tid of [pid, ...threads.filter((t) => t !== pid)]) {
+    try {
+      return readFileSync(`/proc/${pid}/task/${tid}/environ`, 'latin1');
+    } catch {
+      // That thread exited, or its memory is gone: the next one.
+    }
+  }
+  return undefined;
 }
 
 /** Polls until no process carries the variable, or `ms` passed; returns those left. */
