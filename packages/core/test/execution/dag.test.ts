@@ -19,6 +19,23 @@ describe('DagState', () => {
     expect(dag.isDone()).toBe(true);
   });
 
+  it('works out the links of a plan made afresh on every run from that plan, not from another of its size and ends', () => {
+    const chain = (): PlanTask[] => [task('a'), task('b', ['a']), task('c', ['b']), task('d', ['c'])];
+    // The same content in new objects three times: the links are worked out once, then reused.
+    for (let i = 0; i < 3; i++) {
+      const dag = new DagState(chain());
+      expect(dag.takeReady()).toBe('a');
+      expect(dag.succeed('a')).toBe(1);
+    }
+    // Same size, same first and last ids, other links: b and c no longer wait for a.
+    const fan = new DagState([task('a'), task('b'), task('c'), task('d', ['a', 'b', 'c'])]);
+    expect([fan.takeReady(), fan.takeReady(), fan.takeReady(), fan.takeReady()]).toEqual(['a', 'b', 'c', undefined]);
+    expect(fan.succeed('a')).toBe(0);
+    expect(fan.succeed('b')).toBe(0);
+    expect(fan.succeed('c')).toBe(1);
+    expect(fan.takeReady()).toBe('d');
+  });
+
   it('skips everything downstream of a failure and lets independent branches go on', () => {
     const dag = new DagState([task('a'), task('b', ['a']), task('c', ['b']), task('x'), task('y', ['x'])]);
     dag.takeReady();
