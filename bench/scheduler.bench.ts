@@ -5,6 +5,9 @@
  *   W1-settled: W1's runs 6,000-8,000, once V8 has compiled what runs once per run, beside its
  *           runs 200-2,200 in the same process (window*) (memory only)
  *   W2 chain of 100 (µs per step)        W3 fan-out 1,000 + join (ms per run)
+ *   W2-copies: W2 with its plan handed in as new objects on every run (as the built-in planner, a
+ *           plan file or a request give it) beside the same plan object, alternated in one process
+ *           (p50 µs per step), and what the copy alone costs per run (memory only)
  *   W2-settled, W3-settled: their runs once V8 has compiled the scheduler (W2's runs 2,000-2,200,
  *           W3's 150-170) beside the harness's window in the same process (window*: time and
  *           page faults) (memory only)
@@ -174,6 +177,32 @@ async function w2Settled(): Promise<Record<string, unknown>> {
     windowUsPerStep: mean(window.samples) / 100,
     windowFaultsPerRun: window.faultsPerRun,
   };
+}
+
+/**
+ * W2 with its plan handed in as a new copy on every run, beside the same plan object, in blocks of
+ * 100 runs alternated after a warm-up: a plan of the same content is validated and its links
+ * worked out once either way (twenty-third pass), so the two differ by about the copy.
+ */
+async function w2Copies(): Promise<Record<string, unknown>> {
+  const w = counterChain(100);
+  const same = orchestrator(w, undefined);
+  const copies = createOrchestrator({ name: 'bench', agents: w.agents, planner: new StaticPlanner(() => structuredClone(w.plan)), store: store() });
+  const sameSamples: number[] = [];
+  const copySamples: number[] = [];
+  await sequential(same, 200, 0, 'c99', { counter: 100 });
+  await sequential(copies, 200, 0, 'c99', { counter: 100 });
+  for (let block = 0; block < 5; block++) {
+    sameSamples.push(...(await sequential(same, 0, 100, 'c99', { counter: 100 })).samples);
+    copySamples.push(...(await sequential(copies, 0, 100, 'c99', { counter: 100 })).samples);
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < 1000; i++) structuredClone(w.plan);
+  const copyUsPerRun = (performance.now() - t0) / 1000 * 1000;
+  await same.close();
+  await copies.close();
+  const p50PerStep = (samples: number[]): number => percentile(samples.sort((a, b) => a - b), 50) / 100;
+  return { p50UsPerStep: p50PerStep(copySamples), sameObjectP50UsPerStep: p50PerStep(sameSamples), copyUsPerRun };
 }
 
 async function w3(): Promise<Record<string, unknown>> {
@@ -408,6 +437,8 @@ async function main(): Promise<Record<string, unknown>> {
       return w2();
     case 'W2-settled':
       return w2Settled();
+    case 'W2-copies':
+      return w2Copies();
     case 'W3':
       return w3();
     case 'W3-settled':
@@ -435,7 +466,7 @@ async function main(): Promise<Record<string, unknown>> {
     case 'pairs-10000':
       return bigPlan(makerPairs(10_000), 10_000, '', undefined);
     default:
-      throw new Error(`unknown case ${caseName} (W1, W1-settled, W2, W2-settled, W3, W3-settled, W4, kept, inflight, promoted, deopts, tasks-10000, tasks-20000, join-10000, join-20000, pairs-10000)`);
+      throw new Error(`unknown case ${caseName} (W1, W1-settled, W2, W2-settled, W2-copies, W3, W3-settled, W4, kept, inflight, promoted, deopts, tasks-10000, tasks-20000, join-10000, join-20000, pairs-10000)`);
   }
 }
 
