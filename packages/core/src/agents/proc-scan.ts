@@ -75,22 +75,24 @@ export function startTimeOf(pid: number): string | undefined {
 }
 
 /**
- * Whether /proc/<pid>/stat is that of a process that has exited (a zombie, or dead): not of one
- * whose main thread has exited while its other threads run (its state is the main thread's, Z).
+ * The fields of /proc/<pid>/stat (see {@link statFields}) of a process that has not exited;
+ * undefined once it has (a zombie, or dead). A process whose main thread has exited while its other
+ * threads run has not: its state is the main thread's, Z, but its threads count more than one.
  */
-function exited(fields: string[] | undefined): boolean {
-  return fields === undefined || ((fields[0] === 'Z' || fields[0] === 'X') && Number(fields[STAT.threads]) <= 1);
+function liveFields(pid: number | string): string[] | undefined {
+  const fields = statFields(pid);
+  if (fields === undefined) return undefined;
+  return (fields[0] === 'Z' || fields[0] === 'X') && Number(fields[STAT.threads]) <= 1 ? undefined : fields;
 }
 
 /** True when the process has exited (gone, or a zombie waiting to be reaped). */
 export function isGone(pid: number): boolean {
-  return exited(statFields(pid));
+  return liveFields(pid) === undefined;
 }
 
 /** The start time of a process that has not exited; undefined once it has. */
 export function liveStartTimeOf(pid: number): string | undefined {
-  const fields = statFields(pid);
-  return exited(fields) ? undefined : fields![STAT.startTime];
+  return liveFields(pid)?.[STAT.startTime];
 }
 
 const TOKEN_KEY = Buffer.from(`${AGENT_TOKEN_VAR}=`, 'latin1');
@@ -127,7 +129,7 @@ function tokenNow(pid: string): string | undefined | typeof EMPTY {
  * ESRCH, as a zombie's does), its threads' have. Undefined for a zombie.
  */
 function tokenOfOtherThreads(pid: string): string | undefined | typeof EMPTY {
-  if (exited(statFields(pid))) return undefined;
+  if (liveFields(pid) === undefined) return undefined;
   let threads: string[];
   try {
     threads = readdirSync(`/proc/${pid}/task`);
@@ -150,11 +152,11 @@ function tokenOfOtherThreads(pid: string): string | undefined | typeof EMPTY {
  * replaced).
  */
 function emptyForGood(pid: string): boolean {
-  const fields = statFields(pid);
-  if (exited(fields) || (Number(fields![STAT.flags]) & PF_KTHREAD) !== 0) return true;
-  const envEnd = fields![STAT.envEnd];
+  const fields = liveFields(pid);
+  if (fields === undefined || (Number(fields[STAT.flags]) & PF_KTHREAD) !== 0) return true;
+  const envEnd = fields[STAT.envEnd];
   // An environment that ends where it starts is empty indeed (`env -i`).
-  return envEnd !== '0' && envEnd === fields![STAT.envStart];
+  return envEnd !== '0' && envEnd === fields[STAT.envStart];
 }
 
 /** What a scan asks of whoever drives it between its steps: a turn of the event loop, or a 1 ms wait. */
