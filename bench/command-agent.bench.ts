@@ -9,35 +9,30 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { AgentRegistry, createOrchestrator, MemoryRunStore, StaticPlanner } from 'batonjs';
-import type { AgentSpec, Manifest } from 'batonjs';
+import { manifestFromObject, MemoryRunStore, Orchestrator, StaticPlanner } from 'batonjs';
 import { killAgentProcesses } from 'batonjs/internal';
 
 const otherProcesses = Number(process.argv[2] ?? 0);
 const RUNS = 30;
 
-const spec: AgentSpec = {
-  name: 'echo',
-  description: 'prints one small JSON object',
-  version: '1',
-  capabilities: [],
-  consumes: [],
-  produces: ['answer'],
-  kind: 'command',
-  command: ['sh', '-c', 'cat > /dev/null; echo \'{"answer": {"ok": true}}\''],
-  output: {},
-  fallback: [],
-};
-const manifest = { version: 1, baseDir: process.cwd(), orchestrator: {}, agents: { echo: spec } } as unknown as Manifest;
+const manifest = await manifestFromObject(
+  {
+    version: 1,
+    orchestrator: { name: 'bench', description: 'one command agent', instructions: 'none', subagents: ['echo'], deliverable: ['answer'] },
+    agents: {
+      echo: { description: 'prints one small JSON object', produces: ['answer'], kind: 'command', command: ['sh', '-c', 'cat > /dev/null; echo \'{"answer": {"ok": true}}\''] },
+    },
+  },
+  { baseDir: process.cwd() },
+);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const sleepers = Array.from({ length: otherProcesses }, () => spawn('sleep', ['600'], { stdio: 'ignore' }));
 try {
   await new Promise((resolve) => setTimeout(resolve, 1_000 + otherProcesses));
-  const agent = await new AgentRegistry().create(spec, manifest);
   const plan = { tasks: [{ id: 'echo', title: 'echo', instructions: '', agent: 'echo', dependsOn: [], consumes: [], produces: ['answer'] }], requested: ['answer'] };
-  const o = createOrchestrator({ name: 'bench', agents: [agent], planner: new StaticPlanner(plan), store: new MemoryRunStore() });
+  const o = new Orchestrator({ manifest, planner: new StaticPlanner(plan), store: new MemoryRunStore() });
   const attempts: number[] = [];
   for (let i = 0; i < RUNS + 2; i++) {
     const t0 = performance.now();

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -251,6 +251,54 @@ describe('a scan in the calling thread (where no scanning thread can start)', ()
       expect(await scanYielding(scanForTokens(process.pid, new Set([child.pid!])))).not.toContainEqual([child.pid, token]);
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+});
+
+/** Whether this process may choose the next pid (root on Linux): the pid-reuse case needs it. */
+function canChooseNextPid(): boolean {
+  try {
+    accessSync('/proc/sys/kernel/ns_last_pid', constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('a pid that a process with no memory left, used again', () => {
+  // A scan passes by the processes it found with no memory to read (kernel threads, zombies) while
+  // their /proc entry is the same; a new process given the same pid must be read.
+  it.runIf(canChooseNextPid())('is read again: the new process and its token are found', async () => {
+    // A zombie (a child that exited, its parent not reaping it yet), reaped when told.
+    const parent = spawn('python3', ['-c', 'import os, sys\npid = os.fork()\nif pid == 0: os._exit(0)\nprint(pid, flush=True)\nsys.stdin.readline()\nos.waitpid(pid, 0)\nprint("reaped", flush=True)\nsys.stdin.readline()'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    const lines: string[] = [];
+    parent.stdout.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)));
+    const line = async (n: number): Promise<string> => {
+      while (lines.length < n) await new Promise((r) => setTimeout(r, 10));
+      return lines[n - 1]!;
+    };
+    const token = `reused-${randomBytes(4).toString('hex')}.1`;
+    let reuser: ReturnType<typeof spawn> | undefined;
+    try {
+      const zombie = Number(await line(1));
+      // The scan that passes it by from now on.
+      expect(await scanYielding(scanForTokens(process.pid))).not.toContainEqual([zombie, expect.anything()]);
+      parent.stdin.write('reap\n');
+      expect(await line(2)).toBe('reaped');
+      // Nothing looked its /proc entry up since: the kernel finds it stale when the scan does.
+      for (let i = 0; i < 20 && reuser?.pid !== zombie; i++) {
+        reuser?.kill('SIGKILL');
+        writeFileSync('/proc/sys/kernel/ns_last_pid', String(zombie - 1));
+        reuser = spawn('/bin/sleep', ['30'], { env: { BATON_AGENT_TOKEN: token }, stdio: 'ignore' });
+      }
+      expect(reuser?.pid).toBe(zombie);
+      await new Promise((resolve) => reuser!.once('spawn', resolve));
+      expect(await scanYielding(scanForTokens(process.pid))).toContainEqual([zombie, token]);
+    } finally {
+      reuser?.kill('SIGKILL');
+      parent.kill('SIGKILL');
     }
   });
 });
