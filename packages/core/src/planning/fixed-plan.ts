@@ -10,7 +10,7 @@ import { BatonError } from '../core/errors.ts';
 import type { Manifest, Plan, PlanTask } from '../core/types.ts';
 import { didYouMean } from '../manifest/describe.ts';
 import { DataShape } from './data-shape.ts';
-import { validatePlan } from './validate-plan.ts';
+import { planProblems } from './validate-plan.ts';
 import type { PlanProblem } from './validate-plan.ts';
 import { planInputSchemas, type PlanInputSchemas } from './plan-input-schema.ts';
 
@@ -95,7 +95,7 @@ export function checkPlanInput(raw: unknown, manifest: Manifest, available: read
     };
   }
   const plan = completePlan(shape.data, manifest);
-  const problems = validatePlan(plan, manifest, available);
+  const problems = planProblems(plan, manifest, available);
   if (problems.length === 0) return { plan };
   return {
     problems: problems.map((p) => {

@@ -3,8 +3,9 @@ import type { Plan } from '../core/types.ts';
 /** The parts of a plan its checks read. */
 export type ShapedPlan = Pick<Plan, 'tasks' | 'requested' | 'excluded'>;
 
-/** Stands for "no such list" (undefined) in a shape, so `[]` and a missing list stay apart. */
+/** Stand for a list left out and a list given as null, so that `[]`, a missing list and `null` stay apart. */
 const ABSENT = -1;
+const NULL = -2;
 
 /**
  * Everything plan validation and the scheduler read of a plan (ids, agents, dependsOn, consumes,
@@ -16,26 +17,41 @@ const ABSENT = -1;
 export class PlanShape {
   private constructor(private readonly parts: readonly unknown[]) {}
 
-  static of(plan: ShapedPlan): PlanShape {
-    const parts: unknown[] = [plan.tasks.length];
-    for (const t of plan.tasks) {
-      parts.push(t.id, t.agent);
-      pushList(parts, t.dependsOn);
-      pushList(parts, t.consumes);
-      pushList(parts, t.produces);
+  /**
+   * The shape of `plan`, or undefined when it holds anything but plain data (a task that is not an
+   * object; an id, agent or artifact that is not a string; a list that is not an array, or one with
+   * an iterator of its own): validation may read such a plan in ways a comparison of values would
+   * not follow, so it is checked every time.
+   */
+  static of(plan: ShapedPlan): PlanShape | undefined {
+    const { tasks } = plan;
+    if (!plainArray(tasks)) return undefined;
+    const parts: unknown[] = [tasks.length];
+    for (let k = 0; k < tasks.length; k++) {
+      const t: unknown = tasks[k];
+      if (typeof t !== 'object' || t === null) return undefined;
+      const { id, agent, dependsOn, consumes, produces } = t as Partial<Plan['tasks'][number]>;
+      if (typeof id !== 'string' || typeof agent !== 'string') return undefined;
+      parts.push(id, agent);
+      if (!pushList(parts, dependsOn) || !pushList(parts, consumes) || !pushList(parts, produces)) return undefined;
     }
-    pushList(parts, plan.requested);
-    pushList(parts, plan.excluded);
+    if (!pushList(parts, plan.requested) || !pushList(parts, plan.excluded)) return undefined;
     return new PlanShape(parts);
+  }
+
+  /** How many values the shape holds (what keeping it costs). */
+  get size(): number {
+    return this.parts.length;
   }
 
   /** True when `plan` holds exactly what the plan this shape was taken from held then. */
   matches(plan: ShapedPlan): boolean {
     const p = this.parts;
     const { tasks } = plan;
-    if (p[0] !== tasks.length) return false;
+    if (!Array.isArray(tasks) || p[0] !== tasks.length) return false;
     let i = 1;
-    for (const t of tasks) {
+    for (let k = 0; k < tasks.length; k++) {
+      const t = tasks[k];
       // A planner may hand in anything: a task that is not an object is for validation to report.
       if (typeof t !== 'object' || t === null || p[i] !== t.id || p[i + 1] !== t.agent) return false;
       i = matchList(p, i + 2, t.dependsOn);
@@ -49,83 +65,126 @@ export class PlanShape {
   }
 }
 
-function pushList(parts: unknown[], list: readonly string[] | undefined): void {
+/** An array that a loop over its indexes and one over its iterator see alike. */
+function plainArray(list: unknown): list is readonly unknown[] {
+  return Array.isArray(list) && !Object.hasOwn(list, Symbol.iterator);
+}
+
+/** Adds `list` to `parts`; false when it is not undefined, null or a plain array of strings. */
+function pushList(parts: unknown[], list: unknown): boolean {
   if (list === undefined) parts.push(ABSENT);
+  else if (list === null) parts.push(NULL);
   else {
+    if (!plainArray(list)) return false;
     parts.push(list.length);
-    for (const item of list) parts.push(item);
+    for (let k = 0; k < list.length; k++) {
+      const item = list[k];
+      if (typeof item !== 'string') return false;
+      parts.push(item);
+    }
   }
+  return true;
 }
 
 /** The index after `list` in `parts` when it matches from `at`, else -1. */
-function matchList(parts: readonly unknown[], at: number, list: readonly string[] | undefined): number {
+function matchList(parts: readonly unknown[], at: number, list: readonly string[] | null | undefined): number {
   if (list === undefined) return parts[at] === ABSENT ? at + 1 : -1;
-  if (parts[at] !== list.length) return -1;
+  if (list === null) return parts[at] === NULL ? at + 1 : -1;
+  // A hole reads as undefined, never one of the strings a shape holds.
+  if (!Array.isArray(list) || parts[at] !== list.length) return -1;
   let i = at + 1;
-  for (const item of list) if (parts[i++] !== item) return -1;
+  for (let k = 0; k < list.length; k++) if (parts[i++] !== list[k]) return -1;
   return i;
 }
 
-/** Plans of different content a {@link PlanMemo} keeps per key, the ones stored first dropped first. */
-const PLANS_BY_CONTENT = 32;
+/** Sizes and first and last task ids a {@link PlanMemo} keeps plans for, per key; the oldest go first. */
+const CONTENT_KEYS = 32;
+/** Plans of different content kept under one size and pair of ids, the last stored first. */
+const PLANS_PER_CONTENT_KEY = 4;
+/** Values the shapes kept per key hold at most (a 10,000-task plan's shape holds ~80,000). */
+const SHAPE_VALUES_PER_KEY = 250_000;
 
-interface Memo<V> {
-  /** Taken the second time the plan passes: a plan seen once is usually never seen again. */
-  shape: PlanShape | undefined;
-  value: V | undefined;
+interface Known<V> {
+  shape: PlanShape;
+  value: V;
+}
+
+/** Plans kept by content under one key: by size and first and last ids, and the values their shapes hold. */
+interface ByContent<V> {
+  plans: Map<string, Array<Known<V>>>;
+  values: number;
 }
 
 /**
  * Remembers what was worked out from a plan (that it is valid, its compiled DAG), so a plan handed
  * in again unchanged costs one pass of `PlanShape` instead: the same object (a fixed workflow, a
  * static planner), or a new one with the same content (the built-in planner, which plans a goal
- * afresh on every run; a plan read from a file or a request). A plan seen once is usually a
- * planner's fresh result that will never come back: it costs one small entry, and the shape and
- * value are kept only when it comes a second time. Plans of the same content are found by their
- * size and their first and last task ids, {@link PLANS_BY_CONTENT} per key at most.
+ * afresh on every run; a plan parsed from a file or a request). A plan is kept from the second
+ * time a plan of its size and first and last task ids comes (a plan seen once is usually a
+ * planner's fresh result that will never come back: it costs one small entry), up to
+ * {@link PLANS_PER_CONTENT_KEY} of different content under one such key and
+ * {@link CONTENT_KEYS} keys, within {@link SHAPE_VALUES_PER_KEY}.
  */
 export class PlanMemo<K extends object, V> {
-  private readonly byObject = new WeakMap<object, Memo<V> & { key: K }>();
-  private readonly byContent = new WeakMap<K, Map<string, Memo<V>>>();
+  private readonly byObject = new WeakMap<object, { key: K; known: Known<V> | undefined }>();
+  private readonly byContent = new WeakMap<K, ByContent<V>>();
 
   /** What was stored under `key` for a plan that held what `plan` holds now. */
   get(plan: ShapedPlan, key: K, owner: object = plan): V | undefined {
     const memo = this.byObject.get(owner);
-    if (memo?.key === key && memo.shape?.matches(plan)) return memo.value;
-    const known = this.byContent.get(key)?.get(contentKey(plan));
-    return known?.shape?.matches(plan) ? known.value : undefined;
+    if (memo?.key === key && memo.known?.shape.matches(plan)) return memo.known.value;
+    const plans = this.byContent.get(key)?.plans.get(contentKey(plan));
+    if (plans) for (const known of plans) if (known.shape.matches(plan)) return known.value;
+    return undefined;
   }
 
   /** Stores `value` for `plan` as it is now (kept from the second time on). `owner` is the object it lives with. */
   set(plan: ShapedPlan, key: K, value: V, owner: object = plan): void {
-    let shape: PlanShape | undefined;
-    const memo = this.byObject.get(owner);
-    if (memo?.key === key) {
-      shape = PlanShape.of(plan);
-      memo.shape = shape;
-      memo.value = value;
-    } else {
-      this.byObject.set(owner, { key, shape: undefined, value: undefined });
-    }
-    let plans = this.byContent.get(key);
-    if (plans === undefined) {
-      plans = new Map();
-      this.byContent.set(key, plans);
+    let content = this.byContent.get(key);
+    if (content === undefined) {
+      content = { plans: new Map(), values: 0 };
+      this.byContent.set(key, content);
     }
     const id = contentKey(plan);
-    const known = plans.get(id);
-    if (known !== undefined) {
-      known.shape = shape ?? PlanShape.of(plan);
-      known.value = value;
+    const memo = this.byObject.get(owner);
+    const sameObject = memo?.key === key;
+    let plans = content.plans.get(id);
+    if (!sameObject && plans === undefined) {
+      this.byObject.set(owner, { key, known: undefined });
+      content.plans.set(id, []);
+      trim(content, id);
       return;
     }
-    if (plans.size >= PLANS_BY_CONTENT) plans.delete(plans.keys().next().value as string);
-    plans.set(id, { shape: undefined, value: undefined });
+    const shape = PlanShape.of(plan);
+    const known = shape && { shape, value };
+    if (sameObject) memo.known = known;
+    if (known === undefined || known.shape.size > SHAPE_VALUES_PER_KEY) return;
+    if (plans === undefined) {
+      plans = [];
+      content.plans.set(id, plans);
+    }
+    plans.unshift(known);
+    content.values += known.shape.size;
+    if (plans.length > PLANS_PER_CONTENT_KEY) content.values -= (plans.pop() as Known<V>).shape.size;
+    trim(content, id);
+  }
+}
+
+/** Drops the oldest keys' plans until `content` is within its bounds, never those under `id`, just stored. */
+function trim<V>(content: ByContent<V>, id: string): void {
+  for (const [oldest, plans] of content.plans) {
+    if (content.plans.size <= CONTENT_KEYS && content.values <= SHAPE_VALUES_PER_KEY) return;
+    if (oldest === id) continue;
+    content.plans.delete(oldest);
+    for (const known of plans) content.values -= known.shape.size;
   }
 }
 
 /** Where plans of the same content are looked for: their size and first and last task ids. */
 function contentKey(plan: ShapedPlan): string {
   const { tasks } = plan;
-  return `${tasks.length}\n${String(tasks[0]?.id)}\n${String(tasks[tasks.length - 1]?.id)}`;
+  if (!Array.isArray(tasks)) return '';
+  const first: unknown = (tasks[0] as { id?: unknown } | undefined)?.id;
+  const last: unknown = (tasks[tasks.length - 1] as { id?: unknown } | undefined)?.id;
+  return `${tasks.length}\n${typeof first === 'string' ? first : ''}\n${typeof last === 'string' ? last : ''}`;
 }

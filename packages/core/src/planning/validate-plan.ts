@@ -52,21 +52,28 @@ export function validatePlan(plan: Plan, manifest: Manifest, available: readonly
 const validPlans = new PlanMemo<Manifest, true>();
 
 /**
- * Throws when the plan is not valid. A plan object that passed against the same manifest before
- * and has not changed since (same task objects, ids, agents, links and artifact lists) is not
- * checked again: a fixed plan handed to every run is validated once, until it changes.
+ * {@link validatePlan}'s problems, with a plan found valid before against the same manifest (the
+ * same plan object unchanged, or a new one with the same ids, agents, links and artifact lists:
+ * `PlanMemo`) not checked again: a plan handed to every run, or made afresh with the same content
+ * on every run, is validated once.
+ */
+export function planProblems(plan: Plan, manifest: Manifest, available: readonly string[] = []): PlanProblem[] {
+  const reusable = available.length === 0;
+  if (reusable && validPlans.get(plan, manifest)) return [];
+  const problems = validatePlan(plan, manifest, available);
+  if (problems.length === 0 && reusable) validPlans.set(plan, manifest, true);
+  return problems;
+}
+
+/**
+ * Throws when the plan is not valid; a plan found valid before is not checked again (see
+ * {@link planProblems}).
  *
  * @throws BatonError `PLAN_INVALID` listing every problem; `details` holds the `PlanProblem[]`.
  */
 export function assertValidPlan(plan: Plan, manifest: Manifest, available: readonly string[] = []): void {
-  const reusable = available.length === 0;
-  if (reusable && validPlans.get(plan, manifest)) return;
-  const problems = validatePlan(plan, manifest, available);
-  if (problems.length === 0) {
-    if (reusable) validPlans.set(plan, manifest, true);
-    return;
-  }
-  throw new BatonError('PLAN_INVALID', formatPlanProblems(problems), { retryable: false, details: problems });
+  const problems = planProblems(plan, manifest, available);
+  if (problems.length > 0) throw new BatonError('PLAN_INVALID', formatPlanProblems(problems), { retryable: false, details: problems });
 }
 
 /** A multi-line summary of plan problems, one per line. */
