@@ -23,7 +23,7 @@ const PROC_BUFFER_BYTES = 16 * 1024;
  */
 let procBuffer = Buffer.allocUnsafe(PROC_BUFFER_BYTES);
 
-/** The error code of the last {@link readProc} that could not open its file. */
+/** Why the last {@link readProc} could not open its file (its error code), or undefined when it could. */
 let openError: string | undefined;
 
 /**
@@ -31,6 +31,7 @@ let openError: string | undefined;
  * cannot be read (the process is gone, or it is another user's; {@link openError} says which).
  */
 function readProc(file: string): number | undefined {
+  openError = undefined;
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -113,35 +114,20 @@ function tokenInBuffer(length: number): string | undefined {
   return environ.toString('latin1', at, end === -1 ? length : end);
 }
 
-/** A read of /proc/<pid>/environ that found it empty: see {@link emptyForGood}. */
+/**
+ * A read of /proc/<pid>/environ that showed nothing: the file read empty, or could not be opened
+ * for want of memory to read from (ESRCH, on Linux 6.16 and later; older kernels read such a file
+ * as empty). See {@link whyEmpty}.
+ */
 const EMPTY = Symbol('empty environment');
 
-/**
- * A process that has no memory to read an environment from, and never will: a kernel thread, or
- * a zombie whose threads have all exited. See {@link memoryless}.
- */
-const NO_MEMORY = Symbol('no memory');
-
-type TokenRead = string | undefined | typeof EMPTY | typeof NO_MEMORY;
+type TokenRead = string | undefined | typeof EMPTY;
 
 /** The token of a process, read once; undefined when it has none or its environment cannot be read. */
 function tokenNow(pid: string): TokenRead {
   const length = readProc(`/proc/${pid}/environ`);
-  if (length === undefined) return openError === 'ESRCH' ? tokenWithoutOwnMemory(pid) : undefined;
+  if (length === undefined) return openError === 'ESRCH' ? EMPTY : undefined;
   return length === 0 ? EMPTY : tokenInBuffer(length);
-}
-
-/**
- * The token of a process whose environment could not be opened for want of memory (ESRCH): a
- * kernel thread or a zombie ({@link NO_MEMORY}), a process inside its exit, or one whose main
- * thread has exited (or is exiting) while others run, as a daemon's `main` that ends with
- * `pthread_exit`: that one is read through another of its threads.
- */
-function tokenWithoutOwnMemory(pid: string): TokenRead {
-  const fields = statFields(pid);
-  if (fields === undefined) return undefined;
-  if (Number(fields[STAT.threads]) > 1) return tokenOfOtherThreads(pid);
-  return fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[STAT.flags]) & PF_KTHREAD) !== 0 ? NO_MEMORY : undefined;
 }
 
 /** The token of a process read through one of its threads other than the main one (all share its memory). */
@@ -161,34 +147,50 @@ function tokenOfOtherThreads(pid: string): TokenRead {
 }
 
 /**
- * Whether an empty environment read is final: true of a zombie, a kernel thread or a process
- * started with an empty environment; not of a process inside `execve`, which reads so too (its new
- * memory has none yet, its environment's end still 0, or the read opened the memory the execve
- * replaced).
+ * Why a process's environment showed nothing ({@link EMPTY}), from its stat:
+ * - `final`: it is gone, a zombie whose threads are all gone too, or its environment is empty
+ *   indeed (`env -i`: it ends where it starts);
+ * - `kernel`: a kernel thread, which has no memory of its own;
+ * - `threads`: its main thread has exited (or is exiting) while others run, as in a daemon whose
+ *   `main` ends with `pthread_exit`: its environment is read through them;
+ * - `exec`: it is inside `execve` (its new memory has none yet, its environment's end still 0, or
+ *   the read opened the memory the execve replaced): it is read again.
  */
-function emptyForGood(pid: string): boolean {
-  const fields = liveFields(pid);
-  if (fields === undefined || (Number(fields[STAT.flags]) & PF_KTHREAD) !== 0) return true;
+function whyEmpty(pid: string): 'final' | 'kernel' | 'threads' | 'exec' {
+  const fields = statFields(pid);
+  if (fields === undefined) return 'final';
+  if ((Number(fields[STAT.flags]) & PF_KTHREAD) !== 0) return 'kernel';
+  const exited = fields[0] === 'Z' || fields[0] === 'X';
   const envEnd = fields[STAT.envEnd];
-  // An environment that ends where it starts is empty indeed (`env -i`).
-  return envEnd !== '0' && envEnd === fields[STAT.envStart];
+  if (Number(fields[STAT.threads]) > 1 && (exited || envEnd === '0')) return 'threads';
+  if (exited) return 'final';
+  return envEnd !== '0' && envEnd === fields[STAT.envStart] ? 'final' : 'exec';
+}
+
+/** Whether a process is a kernel thread. */
+function isKernelThread(pid: string): boolean {
+  const fields = statFields(pid);
+  return fields !== undefined && (Number(fields[STAT.flags]) & PF_KTHREAD) !== 0;
 }
 
 /** What a scan asks of whoever drives it between its steps: a turn of the event loop, or a 1 ms wait. */
 export type ScanPause = 'turn' | 'wait';
 
 /**
- * The processes the last scan found with no memory to read ({@link NO_MEMORY}: most are kernel
- * threads, most of a small host's processes), by pid, with the inode of their /proc entry then.
- * While a pid's entry has that inode it is the same process, and one `lstat` (~5 µs) passes it by
- * instead of an open that fails (~13 µs) and a read of its stat: a pid used again by a new process
- * is a new entry (the kernel drops the old one when it sees its process gone), with a new inode.
+ * The kernel threads the last scan met (most of a small host's processes: 57 of 66 here), by pid,
+ * with their /proc entry's {@link entryId} then. While a pid's entry is the same, so is its
+ * process, and one `lstat` (~5 µs) passes it by instead of a read that shows nothing (~13 µs: an
+ * open that fails, on recent kernels) and a read of its stat. A pid used again by a new process
+ * is a new entry: the kernel drops the old one when it finds its process gone. Only kernel
+ * threads: a user process can take over an entry (a thread other than the main one that calls
+ * `execve` takes the main thread's pid), a kernel thread never becomes one.
  */
-let memoryless = new Map<string, number>();
+let kernelThreads = new Map<string, string>();
 
-/** The inode of a process's /proc entry: with the pid, it names one process while it lives. */
-function entryInode(pid: string): number | undefined {
-  return lstatSync(`/proc/${pid}`, { throwIfNoEntry: false })?.ino;
+/** A process's /proc entry: its inode and when it was made. With the pid, it names one process while it lives. */
+export function entryId(pid: string): string | undefined {
+  const stat = lstatSync(`/proc/${pid}`, { throwIfNoEntry: false });
+  return stat && `${stat.ino}/${stat.ctimeMs}`;
 }
 
 /** Processes a scan reads between two turns (~14 µs each on a 2-vCPU microVM). */
@@ -200,11 +202,11 @@ const READS_PER_TURN = 64;
  */
 export type ScanProgress = Int32Array;
 
-/** The token of `pid`, read once, with the read shown in `progress`. */
-function tokenWatched(pid: string, progress: ScanProgress | undefined): TokenRead {
-  if (progress === undefined) return tokenNow(pid);
+/** `read(pid)`, a read of that process's environment, shown in `progress`. */
+function watched(pid: string, progress: ScanProgress | undefined, read: (pid: string) => TokenRead): TokenRead {
+  if (progress === undefined) return read(pid);
   Atomics.store(progress, 0, Number(pid));
-  const token = tokenNow(pid);
+  const token = read(pid);
   Atomics.store(progress, 0, 0);
   Atomics.add(progress, 1, 1);
   return token;
@@ -228,23 +230,19 @@ export function* scanForTokens(exceptPid: number, skip: ReadonlySet<number> = ne
     // /proc cannot be listed (not mounted): no process can be found there.
     return [];
   }
-  const stillMemoryless = new Map<string, number>();
+  const stillKernel = new Map<string, string>();
   for (const pid of pids) {
     if (!/^\d+$/.test(pid) || Number(pid) === exceptPid || skip.has(Number(pid))) continue;
     if (++read % READS_PER_TURN === 0) yield 'turn';
-    const inode = memoryless.get(pid);
-    if (inode !== undefined && entryInode(pid) === inode) {
-      stillMemoryless.set(pid, inode);
+    const known = kernelThreads.get(pid);
+    if (known !== undefined && entryId(pid) === known) {
+      stillKernel.set(pid, known);
       continue;
     }
-    const token = tokenWatched(pid, progress);
-    if (token === NO_MEMORY) {
-      const now = entryInode(pid);
-      if (now !== undefined) stillMemoryless.set(pid, now);
-    } else if (token === EMPTY) pending.push(pid);
+    const token = watched(pid, progress, tokenNow);
+    if (token === EMPTY) pending.push(pid);
     else if (token !== undefined) found.push([Number(pid), token]);
   }
-  memoryless = stillMemoryless;
   const until = Date.now() + EXEC_WAIT_MS;
   // The first round reads again at once: a read that met the memory an execve replaced is over.
   for (let round = 0; pending.length > 0; round++) {
@@ -254,13 +252,21 @@ export function* scanForTokens(exceptPid: number, skip: ReadonlySet<number> = ne
     }
     const still: string[] = [];
     for (const pid of pending) {
-      if (emptyForGood(pid)) continue;
-      const token = tokenWatched(pid, progress);
+      const why = whyEmpty(pid);
+      if (why === 'final') continue;
+      if (why === 'kernel') {
+        // Its entry, then its stat again: the entry was the kernel thread's, not a new process's.
+        const id = entryId(pid);
+        if (id !== undefined && isKernelThread(pid)) stillKernel.set(pid, id);
+        continue;
+      }
+      const token = watched(pid, progress, why === 'threads' ? tokenOfOtherThreads : tokenNow);
       if (token === EMPTY) still.push(pid);
-      else if (token !== undefined && token !== NO_MEMORY) found.push([Number(pid), token]);
+      else if (token !== undefined) found.push([Number(pid), token]);
     }
     pending = still;
   }
+  kernelThreads = stillKernel;
   if (procBuffer.length >= 1024 * 1024) procBuffer = Buffer.allocUnsafe(PROC_BUFFER_BYTES);
   return found.filter(([pid]) => !isGone(pid));
 }

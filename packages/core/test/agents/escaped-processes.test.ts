@@ -5,13 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCommandAgent } from '../../src/agents/command-agent.ts';
 import { killAgentProcesses } from '../../src/agents/orphan-sweep.ts';
-import { scanForTokens, scanYielding } from '../../src/agents/proc-scan.ts';
+import { entryId, scanForTokens, scanYielding } from '../../src/agents/proc-scan.ts';
 import type { AgentInput, AgentSpec } from '../../src/core/types.ts';
 import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
 import { hasLiveThreads, processesWithEnv, waitForNone } from '../support/agent-processes.ts';
@@ -113,13 +113,17 @@ describe('a process whose main thread has exited while another runs', () => {
         ANSWER,
       ].join('\n'),
     );
-    const outcome = await runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 10_000, controller: new AbortController() });
-    expect(outcome.status).toBe('succeeded');
-    const pid = Number(readFileSync(`${tokenFile}.p`, 'utf8'));
-    expect(pid).toBeGreaterThan(0);
-    // Killed before the attempt ended: nothing to wait for.
-    expect(hasLiveThreads(pid)).toBe(false);
-    expect(processesWithEnv('BATON_AGENT_TOKEN', tokenOf(tokenFile))).toEqual([]);
+    const daemonPid = (): number => (existsSync(`${tokenFile}.p`) ? Number(readFileSync(`${tokenFile}.p`, 'utf8')) : 0);
+    try {
+      const outcome = await runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 10_000, controller: new AbortController() });
+      expect(outcome.status).toBe('succeeded');
+      expect(daemonPid()).toBeGreaterThan(0);
+      // Killed before the attempt ended: nothing to wait for.
+      expect(hasLiveThreads(daemonPid())).toBe(false);
+      expect(processesWithEnv('BATON_AGENT_TOKEN', tokenOf(tokenFile))).toEqual([]);
+    } finally {
+      if (daemonPid() > 0 && hasLiveThreads(daemonPid())) process.kill(daemonPid(), 'SIGKILL');
+    }
   });
 });
 
@@ -255,50 +259,44 @@ describe('a scan in the calling thread (where no scanning thread can start)', ()
   });
 });
 
-/** Whether this process may choose the next pid (root on Linux): the pid-reuse case needs it. */
+/** Whether this process may choose the next pid (root with the capability to, on Linux): the pid-reuse case needs it. */
 function canChooseNextPid(): boolean {
   try {
-    accessSync('/proc/sys/kernel/ns_last_pid', constants.W_OK);
+    // Writing back what is there changes nothing (the kernel skips pids in use).
+    writeFileSync('/proc/sys/kernel/ns_last_pid', readFileSync('/proc/sys/kernel/ns_last_pid'));
     return true;
   } catch {
     return false;
   }
 }
 
-describe('a pid that a process with no memory left, used again', () => {
-  // A scan passes by the processes it found with no memory to read (kernel threads, zombies) while
-  // their /proc entry is the same; a new process given the same pid must be read.
-  it.runIf(canChooseNextPid())('is read again: the new process and its token are found', async () => {
-    // A zombie (a child that exited, its parent not reaping it yet), reaped when told.
-    const parent = spawn('python3', ['-c', 'import os, sys\npid = os.fork()\nif pid == 0: os._exit(0)\nprint(pid, flush=True)\nsys.stdin.readline()\nos.waitpid(pid, 0)\nprint("reaped", flush=True)\nsys.stdin.readline()'], {
-      stdio: ['pipe', 'pipe', 'ignore'],
-    });
-    const lines: string[] = [];
-    parent.stdout.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)));
-    const line = async (n: number): Promise<string> => {
-      while (lines.length < n) await new Promise((r) => setTimeout(r, 10));
-      return lines[n - 1]!;
-    };
-    const token = `reused-${randomBytes(4).toString('hex')}.1`;
-    let reuser: ReturnType<typeof spawn> | undefined;
+describe('the /proc entry a scan passes a kernel thread by', () => {
+  // A scan passes by the kernel threads it met while their /proc entry is the same (entryId): a
+  // new process given the same pid must have another entry, or it would be passed by too.
+  it.runIf(canChooseNextPid())('is another one for a new process given the same pid', async () => {
+    const first = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+    await new Promise((resolve) => first.once('spawn', resolve));
+    const pid = first.pid!;
+    const before = entryId(String(pid));
+    expect(before).toBeDefined();
+    expect(entryId(String(pid))).toBe(before);
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    // Nothing looks its entry up meanwhile: the kernel finds it stale when entryId does.
+    let again: ReturnType<typeof spawn> | undefined;
     try {
-      const zombie = Number(await line(1));
-      // The scan that passes it by from now on.
-      expect(await scanYielding(scanForTokens(process.pid))).not.toContainEqual([zombie, expect.anything()]);
-      parent.stdin.write('reap\n');
-      expect(await line(2)).toBe('reaped');
-      // Nothing looked its /proc entry up since: the kernel finds it stale when the scan does.
-      for (let i = 0; i < 20 && reuser?.pid !== zombie; i++) {
-        reuser?.kill('SIGKILL');
-        writeFileSync('/proc/sys/kernel/ns_last_pid', String(zombie - 1));
-        reuser = spawn('/bin/sleep', ['30'], { env: { BATON_AGENT_TOKEN: token }, stdio: 'ignore' });
+      for (let i = 0; i < 20 && again?.pid !== pid; i++) {
+        again?.kill('SIGKILL');
+        writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
+        again = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
       }
-      expect(reuser?.pid).toBe(zombie);
-      await new Promise((resolve) => reuser!.once('spawn', resolve));
-      expect(await scanYielding(scanForTokens(process.pid))).toContainEqual([zombie, token]);
+      expect(again?.pid).toBe(pid);
+      await new Promise((resolve) => again!.once('spawn', resolve));
+      const after = entryId(String(pid));
+      expect(after).toBeDefined();
+      expect(after).not.toBe(before);
     } finally {
-      reuser?.kill('SIGKILL');
-      parent.kill('SIGKILL');
+      again?.kill('SIGKILL');
     }
   });
 });

@@ -35,9 +35,10 @@ function environOf(pid: string): string | undefined {
   const threads = readdirSync(`/proc/${pid}/task`);
   for (const tid of [pid, ...threads.filter((t) => t !== pid)]) {
     try {
-      return readFileSync(`/proc/${pid}/task/${tid}/environ`, 'latin1');
+      const environ = readFileSync(`/proc/${pid}/task/${tid}/environ`, 'latin1');
+      if (environ !== '') return environ;
     } catch {
-      // That thread exited, or its memory is gone: the next one.
+      // That thread has no memory left (its main thread exited, on recent kernels): the next one.
     }
   }
   return undefined;
