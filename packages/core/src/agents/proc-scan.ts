@@ -11,8 +11,9 @@ export const AGENT_TOKEN_VAR = 'BATON_AGENT_TOKEN';
 
 /** How long a read of /proc waits for a process inside `execve` to show its new environment. */
 const EXEC_WAIT_MS = 1_000;
-/** The kernel thread flag of /proc/<pid>/stat (include/linux/sched.h). */
+/** Flags of /proc/<pid>/stat (include/linux/sched.h): a kernel thread; a thread inside its exit. */
 const PF_KTHREAD = 0x00200000;
+const PF_EXITING = 0x00000004;
 /** Indexes in {@link statFields}: fields 9, 20, 22, 50 and 51 of /proc/<pid>/stat (proc(5)). */
 const STAT = { flags: 6, threads: 17, startTime: 19, envStart: 47, envEnd: 48 } as const;
 const PROC_BUFFER_BYTES = 16 * 1024;
@@ -62,7 +63,10 @@ function readProc(file: string): number | undefined {
   }
 }
 
-/** The fields of /proc/<pid>/stat from the third (the state) on; undefined once the process is gone. */
+/**
+ * The fields of /proc/<pid>/stat from the third (the state) on; undefined once the process is
+ * gone. `pid` may name a thread (`<pid>/task/<tid>`).
+ */
 function statFields(pid: number | string): string[] | undefined {
   const length = readProc(`/proc/${pid}/stat`);
   if (length === undefined) return undefined;
@@ -130,26 +134,38 @@ function tokenNow(pid: string): TokenRead {
   return length === 0 ? EMPTY : tokenInBuffer(length);
 }
 
-/** The token of a process read through one of its threads other than the main one (all share its memory). */
-function tokenOfOtherThreads(pid: string): TokenRead {
+/**
+ * The token of a process read through its threads (they share its memory), the main thread last:
+ * the one that has none left. EMPTY when none shows an environment while they can be read (a
+ * thread inside `execve` takes the main thread's pid as it ends it: the process is looked at
+ * again); undefined when it carries no token, its environment is empty indeed, or its threads
+ * cannot be read.
+ */
+function tokenOfThreads(pid: string): TokenRead {
   let threads: string[];
   try {
     threads = readdirSync(`/proc/${pid}/task`);
   } catch {
     return undefined;
   }
-  for (const tid of threads) {
-    if (tid === pid) continue;
+  let denied = false;
+  for (const tid of [...threads.filter((t) => t !== pid), pid]) {
     const length = readProc(`/proc/${pid}/task/${tid}/environ`);
-    if (length !== undefined) return length === 0 ? EMPTY : tokenInBuffer(length);
+    if (length === undefined) denied ||= openError === 'EACCES' || openError === 'EPERM';
+    else if (length > 0) return tokenInBuffer(length);
+    else {
+      // Empty: `env -i` (the environment ends where it starts), or a thread with no memory left.
+      const fields = statFields(`${pid}/task/${tid}`);
+      if (fields !== undefined && fields[STAT.envEnd] !== '0' && fields[STAT.envEnd] === fields[STAT.envStart]) return undefined;
+    }
   }
-  return undefined;
+  return denied ? undefined : EMPTY;
 }
 
 /**
  * Why a process's environment showed nothing ({@link EMPTY}), from its stat:
- * - `final`: it is gone, a zombie whose threads are all gone too, or its environment is empty
- *   indeed (`env -i`: it ends where it starts);
+ * - `final`: it is gone or exiting, a zombie whose threads are all gone too, or its environment is
+ *   empty indeed (`env -i`: it ends where it starts);
  * - `kernel`: a kernel thread, which has no memory of its own;
  * - `threads`: its main thread has exited (or is exiting) while others run, as in a daemon whose
  *   `main` ends with `pthread_exit`: its environment is read through them;
@@ -159,11 +175,13 @@ function tokenOfOtherThreads(pid: string): TokenRead {
 function whyEmpty(pid: string): 'final' | 'kernel' | 'threads' | 'exec' {
   const fields = statFields(pid);
   if (fields === undefined) return 'final';
-  if ((Number(fields[STAT.flags]) & PF_KTHREAD) !== 0) return 'kernel';
-  const exited = fields[0] === 'Z' || fields[0] === 'X';
+  const flags = Number(fields[STAT.flags]);
+  if ((flags & PF_KTHREAD) !== 0) return 'kernel';
+  // The main thread has exited, or is inside its exit (its memory may be gone already).
+  const ending = fields[0] === 'Z' || fields[0] === 'X' || (flags & PF_EXITING) !== 0;
   const envEnd = fields[STAT.envEnd];
-  if (Number(fields[STAT.threads]) > 1 && (exited || envEnd === '0')) return 'threads';
-  if (exited) return 'final';
+  if (Number(fields[STAT.threads]) > 1 && (ending || envEnd === '0')) return 'threads';
+  if (ending) return 'final';
   return envEnd !== '0' && envEnd === fields[STAT.envStart] ? 'final' : 'exec';
 }
 
@@ -183,7 +201,9 @@ export type ScanPause = 'turn' | 'wait';
  * open that fails, on recent kernels) and a read of its stat. A pid used again by a new process
  * is a new entry: the kernel drops the old one when it finds its process gone. Only kernel
  * threads: a user process can take over an entry (a thread other than the main one that calls
- * `execve` takes the main thread's pid), a kernel thread never becomes one.
+ * `execve` takes the main thread's pid); a kernel thread does not carry a token (the user-mode
+ * helpers older kernels start as kernel threads that then exec are started by the kernel, not by
+ * an agent).
  */
 let kernelThreads = new Map<string, string>();
 
@@ -260,7 +280,7 @@ export function* scanForTokens(exceptPid: number, skip: ReadonlySet<number> = ne
         if (id !== undefined && isKernelThread(pid)) stillKernel.set(pid, id);
         continue;
       }
-      const token = watched(pid, progress, why === 'threads' ? tokenOfOtherThreads : tokenNow);
+      const token = watched(pid, progress, why === 'threads' ? tokenOfThreads : tokenNow);
       if (token === EMPTY) still.push(pid);
       else if (token !== undefined) found.push([Number(pid), token]);
     }

@@ -48,7 +48,7 @@ export class PlanShape {
   matches(plan: ShapedPlan): boolean {
     const p = this.parts;
     const { tasks } = plan;
-    if (!Array.isArray(tasks) || p[0] !== tasks.length) return false;
+    if (!plainArray(tasks) || p[0] !== tasks.length) return false;
     let i = 1;
     for (let k = 0; k < tasks.length; k++) {
       const t = tasks[k];
@@ -67,7 +67,7 @@ export class PlanShape {
 
 /** An array that a loop over its indexes and one over its iterator see alike. */
 function plainArray(list: unknown): list is readonly unknown[] {
-  return Array.isArray(list) && !Object.hasOwn(list, Symbol.iterator);
+  return Array.isArray(list) && Object.getPrototypeOf(list) === Array.prototype && !Object.hasOwn(list, Symbol.iterator);
 }
 
 /** Adds `list` to `parts`; false when it is not undefined, null or a plain array of strings. */
@@ -133,8 +133,18 @@ export class PlanMemo<K extends object, V> {
   get(plan: ShapedPlan, key: K, owner: object = plan): V | undefined {
     const memo = this.byObject.get(owner);
     if (memo?.key === key && memo.known?.shape.matches(plan)) return memo.known.value;
-    const plans = this.byContent.get(key)?.plans.get(contentKey(plan));
-    if (plans) for (const known of plans) if (known.shape.matches(plan)) return known.value;
+    const content = this.byContent.get(key);
+    if (content === undefined) return undefined;
+    const id = contentKey(plan);
+    const plans = content.plans.get(id);
+    if (plans === undefined) return undefined;
+    for (const known of plans) {
+      if (!known.shape.matches(plan)) continue;
+      // Used now: the last of its key's plans to be dropped.
+      content.plans.delete(id);
+      content.plans.set(id, plans);
+      return known.value;
+    }
     return undefined;
   }
 
@@ -155,7 +165,12 @@ export class PlanMemo<K extends object, V> {
       trim(content, id);
       return;
     }
-    const shape = PlanShape.of(plan);
+    let shape: PlanShape | undefined;
+    try {
+      shape = PlanShape.of(plan);
+    } catch {
+      // A getter or a proxy that throws: not plain data. Validation read it; the memo leaves it.
+    }
     const known = shape && { shape, value };
     if (sameObject) memo.known = known;
     if (known === undefined || known.shape.size > SHAPE_VALUES_PER_KEY) return;
@@ -170,7 +185,10 @@ export class PlanMemo<K extends object, V> {
   }
 }
 
-/** Drops the oldest keys' plans until `content` is within its bounds, never those under `id`, just stored. */
+/**
+ * Drops the oldest keys' plans until `content` is within its bounds, then the oldest plans under
+ * `id`, the key just stored, but never the plan just stored there.
+ */
 function trim<V>(content: ByContent<V>, id: string): void {
   for (const [oldest, plans] of content.plans) {
     if (content.plans.size <= CONTENT_KEYS && content.values <= SHAPE_VALUES_PER_KEY) return;
@@ -178,6 +196,8 @@ function trim<V>(content: ByContent<V>, id: string): void {
     content.plans.delete(oldest);
     for (const known of plans) content.values -= known.shape.size;
   }
+  const plans = content.plans.get(id);
+  while (plans !== undefined && plans.length > 1 && content.values > SHAPE_VALUES_PER_KEY) content.values -= (plans.pop() as Known<V>).shape.size;
 }
 
 /** Where plans of the same content are looked for: their size and first and last task ids. */

@@ -3,7 +3,7 @@
  * outlive the attempt, however it ends. Each command writes its BATON_AGENT_TOKEN to a file; the
  * test then looks in /proc for any process still carrying it.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCommandAgent } from '../../src/agents/command-agent.ts';
 import { killAgentProcesses } from '../../src/agents/orphan-sweep.ts';
-import { entryId, scanForTokens, scanYielding } from '../../src/agents/proc-scan.ts';
+import { scanForTokens, scanYielding } from '../../src/agents/proc-scan.ts';
 import type { AgentInput, AgentSpec } from '../../src/core/types.ts';
 import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
 import { hasLiveThreads, processesWithEnv, waitForNone } from '../support/agent-processes.ts';
@@ -21,6 +21,21 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const input: AgentInput = { runId: 'r_escape', goal: 'g', task: { id: 't1', title: 't', instructions: '' }, inputs: {}, params: {}, attempt: 1 };
 const ANSWER = `echo '{"report":{"ok":true}}'`;
+
+/** A Python program whose main thread ends (pthread_exit) once it printed its pid, while another thread sleeps on. */
+const THREAD_OUTLIVES_MAIN = [
+  'import ctypes, os, sys, threading, time',
+  'threading.Thread(target=time.sleep, args=(100,)).start()',
+  'sys.stdout.write(str(os.getpid()))',
+  'sys.stdout.flush()',
+  'ctypes.CDLL(None).pthread_exit(None)',
+].join('\n');
+
+/** The fields of /proc/<pid>/stat from the state on. */
+function statOf(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
 
 /**
  * Shell lines that start a `sleep 100` outside the agent's process group, and wait until it runs
@@ -100,7 +115,8 @@ describe('a process whose main thread has exited while another runs', () => {
       [
         'import ctypes, os, threading, time',
         'threading.Thread(target=time.sleep, args=(100,)).start()',
-        "open(os.environ['F'] + '.p', 'w').write(str(os.getpid()))",
+        "open(os.environ['F'] + '.p.tmp', 'w').write(str(os.getpid()))",
+        "os.rename(os.environ['F'] + '.p.tmp', os.environ['F'] + '.p')",
         'ctypes.CDLL(None).pthread_exit(None)',
       ].join('\n'),
     );
@@ -113,7 +129,7 @@ describe('a process whose main thread has exited while another runs', () => {
         ANSWER,
       ].join('\n'),
     );
-    const daemonPid = (): number => (existsSync(`${tokenFile}.p`) ? Number(readFileSync(`${tokenFile}.p`, 'utf8')) : 0);
+    const daemonPid = (): number => Number(readFileSync(`${tokenFile}.p`, 'utf8'));
     try {
       const outcome = await runAttempt({ agent: createCommandAgent(spec), input, produces: ['report'], timeoutMs: 10_000, controller: new AbortController() });
       expect(outcome.status).toBe('succeeded');
@@ -122,7 +138,9 @@ describe('a process whose main thread has exited while another runs', () => {
       expect(hasLiveThreads(daemonPid())).toBe(false);
       expect(processesWithEnv('BATON_AGENT_TOKEN', tokenOf(tokenFile))).toEqual([]);
     } finally {
-      if (daemonPid() > 0 && hasLiveThreads(daemonPid())) process.kill(daemonPid(), 'SIGKILL');
+      // Whatever still carries the token (not the pid alone: it may be another process's by now).
+      const token = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '';
+      if (token !== '') for (const pid of processesWithEnv('BATON_AGENT_TOKEN', token)) process.kill(pid, 'SIGKILL');
     }
   });
 });
@@ -233,6 +251,26 @@ describe('where the token sits in a process environment', () => {
     expect(child.kill('SIGKILL')).toBe(true);
   });
 
+  it('does not make a pass wait on a process started with an empty environment whose main thread has exited', async () => {
+    const token = `empty-threads-${prefix}.${++i}`;
+    // The interpreter itself (a version manager's `python3` may be a script that sets variables).
+    const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+    let began = Date.now();
+    await killAgentProcesses([token]);
+    const without = Date.now() - began;
+    // Its main thread a zombie, its other thread alive with an empty environment: not a process inside execve.
+    const child = spawn(python, ['-c', THREAD_OUTLIVES_MAIN], { env: {}, stdio: ['ignore', 'pipe', 'ignore'] });
+    const pid = Number((await new Promise<Buffer>((resolve) => child.stdout.once('data', resolve))).toString());
+    try {
+      while (statOf(pid)[0] !== 'Z') await new Promise((resolve) => setTimeout(resolve, 10));
+      began = Date.now();
+      expect(await killAgentProcesses([token])).toBe(0);
+      expect(Date.now() - began).toBeLessThan(without + 600);
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+  });
+
   it('is found by passes that run at the same time, each killing only its own', async () => {
     const tokens = Array.from({ length: 6 }, () => `together-${prefix}.${++i}`);
     const children = tokens.map((token) => spawn('/bin/sleep', ['30'], { env: { BATON_AGENT_TOKEN: token }, stdio: 'ignore' }));
@@ -259,44 +297,47 @@ describe('a scan in the calling thread (where no scanning thread can start)', ()
   });
 });
 
-/** Whether this process may choose the next pid (root with the capability to, on Linux): the pid-reuse case needs it. */
-function canChooseNextPid(): boolean {
-  try {
-    // Writing back what is there changes nothing (the kernel skips pids in use).
-    writeFileSync('/proc/sys/kernel/ns_last_pid', readFileSync('/proc/sys/kernel/ns_last_pid'));
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether this process can start a program in a PID namespace of its own, with /proc to match (root, on Linux). */
+function canUsePidNamespace(): boolean {
+  return spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true'], { stdio: 'ignore' }).status === 0;
 }
+
+/**
+ * In a PID namespace of its own (so that choosing the next pid touches no other test's): the entry
+ * of a process, twice, then the entry of a new process given its pid once it is gone.
+ */
+const ENTRY_OF_A_PID_USED_AGAIN = `
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+const { entryId } = await import(process.argv[2]);
+const first = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+await new Promise((resolve) => first.once('spawn', resolve));
+const pid = first.pid;
+const before = entryId(String(pid));
+const twice = entryId(String(pid));
+first.kill('SIGKILL');
+await new Promise((resolve) => first.once('exit', resolve));
+writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
+const again = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+await new Promise((resolve) => again.once('spawn', resolve));
+const after = entryId(String(again.pid));
+again.kill('SIGKILL');
+console.log(JSON.stringify({ pid, againPid: again.pid, before, twice, after }));
+`;
 
 describe('the /proc entry a scan passes a kernel thread by', () => {
   // A scan passes by the kernel threads it met while their /proc entry is the same (entryId): a
   // new process given the same pid must have another entry, or it would be passed by too.
-  it.runIf(canChooseNextPid())('is another one for a new process given the same pid', async () => {
-    const first = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
-    await new Promise((resolve) => first.once('spawn', resolve));
-    const pid = first.pid!;
-    const before = entryId(String(pid));
-    expect(before).toBeDefined();
-    expect(entryId(String(pid))).toBe(before);
-    first.kill('SIGKILL');
-    await new Promise((resolve) => first.once('exit', resolve));
-    // Nothing looks its entry up meanwhile: the kernel finds it stale when entryId does.
-    let again: ReturnType<typeof spawn> | undefined;
-    try {
-      for (let i = 0; i < 20 && again?.pid !== pid; i++) {
-        again?.kill('SIGKILL');
-        writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
-        again = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
-      }
-      expect(again?.pid).toBe(pid);
-      await new Promise((resolve) => again!.once('spawn', resolve));
-      const after = entryId(String(pid));
-      expect(after).toBeDefined();
-      expect(after).not.toBe(before);
-    } finally {
-      again?.kill('SIGKILL');
-    }
+  it.runIf(canUsePidNamespace())('is another one for a new process given the same pid', () => {
+    const script = path.join(tmp, 'entry-of-a-pid-used-again.mjs');
+    writeFileSync(script, ENTRY_OF_A_PID_USED_AGAIN);
+    const source = new URL('../../src/agents/proc-scan.ts', import.meta.url).href;
+    const out = execFileSync('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, '--import', import.meta.resolve('tsx'), script, source], { encoding: 'utf8', timeout: 30_000 });
+    const { pid, againPid, before, twice, after } = JSON.parse(out) as Record<string, unknown>;
+    expect(againPid).toBe(pid);
+    expect(before).toEqual(expect.any(String));
+    expect(twice).toBe(before);
+    expect(after).toEqual(expect.any(String));
+    expect(after).not.toBe(before);
   });
 });

@@ -223,6 +223,21 @@ describe('assertValidPlan on a plan object handed in again', () => {
     expect(lookups()).toBeGreaterThan(before);
   });
 
+  it('keeps a plan made afresh on every run while plans seen once come and go', () => {
+    const { manifest, lookups } = countingManifest();
+    const hot = validSalesPlan();
+    for (let i = 0; i < 3; i++) assertValidPlan(structuredClone(hot), manifest);
+    let afterHot = 0;
+    for (let n = 0; n < 40; n++) {
+      const once = validSalesPlan();
+      once.tasks[2]!.id = `t3-write-summary-once-${n}`;
+      assertValidPlan(once, manifest);
+      afterHot = lookups();
+      assertValidPlan(structuredClone(hot), manifest);
+      expect(lookups(), `after one-off plan ${n}`).toBe(afterHot);
+    }
+  });
+
   it('validates it again under another manifest', () => {
     const plan = validSalesPlan();
     for (let i = 0; i < 3; i++) assertValidPlan(plan, salesManifest());

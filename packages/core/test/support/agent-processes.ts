@@ -24,7 +24,7 @@ export function hasLiveThreads(pid: number | string): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] !== 'Z' || Number(fields[17]) > 1;
+    return (fields[0] !== 'Z' && fields[0] !== 'X') || Number(fields[17]) > 1;
   } catch {
     return false;
   }
