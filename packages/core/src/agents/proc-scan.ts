@@ -120,8 +120,8 @@ function tokenInBuffer(length: number): string | undefined {
 
 /**
  * A read of /proc/<pid>/environ that showed nothing: the file read empty, or could not be opened
- * for want of memory to read from (ESRCH, on Linux 6.16 and later; older kernels read such a file
- * as empty). See {@link whyEmpty}.
+ * for want of memory to read from (ESRCH, on recent kernels such as 6.18; older ones read such a
+ * file as empty). See {@link whyEmpty}.
  */
 const EMPTY = Symbol('empty environment');
 
