@@ -175,19 +175,17 @@ function tokenOfThreads(pid: string): TokenRead {
 function whyEmpty(pid: string): 'final' | 'kernel' | 'threads' | 'exec' {
   const fields = statFields(pid);
   if (fields === undefined) return 'final';
-  const flags = Number(fields[STAT.flags]);
-  if ((flags & PF_KTHREAD) !== 0) return 'kernel';
+  if (kernelThread(fields)) return 'kernel';
   // The main thread has exited, or is inside its exit (its memory may be gone already).
-  const ending = fields[0] === 'Z' || fields[0] === 'X' || (flags & PF_EXITING) !== 0;
+  const ending = fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[STAT.flags]) & PF_EXITING) !== 0;
   const envEnd = fields[STAT.envEnd];
   if (Number(fields[STAT.threads]) > 1 && (ending || envEnd === '0')) return 'threads';
   if (ending) return 'final';
   return envEnd !== '0' && envEnd === fields[STAT.envStart] ? 'final' : 'exec';
 }
 
-/** Whether a process is a kernel thread. */
-function isKernelThread(pid: string): boolean {
-  const fields = statFields(pid);
+/** Whether stat `fields` are a kernel thread's. */
+function kernelThread(fields: readonly string[] | undefined): boolean {
   return fields !== undefined && (Number(fields[STAT.flags]) & PF_KTHREAD) !== 0;
 }
 
@@ -277,7 +275,7 @@ export function* scanForTokens(exceptPid: number, skip: ReadonlySet<number> = ne
       if (why === 'kernel') {
         // Its entry, then its stat again: the entry was the kernel thread's, not a new process's.
         const id = entryId(pid);
-        if (id !== undefined && isKernelThread(pid)) stillKernel.set(pid, id);
+        if (id !== undefined && kernelThread(statFields(pid))) stillKernel.set(pid, id);
         continue;
       }
       const token = watched(pid, progress, why === 'threads' ? tokenOfThreads : tokenNow);

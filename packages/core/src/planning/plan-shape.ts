@@ -20,23 +20,17 @@ export class PlanShape {
   /**
    * The shape of `plan`, or undefined when it holds anything but plain data (a task that is not an
    * object; an id, agent or artifact that is not a string; a list that is not an array, or one with
-   * an iterator of its own): validation may read such a plan in ways a comparison of values would
-   * not follow, so it is checked every time.
+   * an iterator of its own; a getter that throws): validation may read such a plan in ways a
+   * comparison of values would not follow, so it is checked every time.
    */
   static of(plan: ShapedPlan): PlanShape | undefined {
-    const { tasks } = plan;
-    if (!plainArray(tasks)) return undefined;
-    const parts: unknown[] = [tasks.length];
-    for (let k = 0; k < tasks.length; k++) {
-      const t: unknown = tasks[k];
-      if (typeof t !== 'object' || t === null) return undefined;
-      const { id, agent, dependsOn, consumes, produces } = t as Partial<Plan['tasks'][number]>;
-      if (typeof id !== 'string' || typeof agent !== 'string') return undefined;
-      parts.push(id, agent);
-      if (!pushList(parts, dependsOn) || !pushList(parts, consumes) || !pushList(parts, produces)) return undefined;
+    const parts: unknown[] = [];
+    try {
+      return flatten(plan, parts) ? new PlanShape(parts) : undefined;
+    } catch {
+      // A getter or a proxy that throws: not plain data.
+      return undefined;
     }
-    if (!pushList(parts, plan.requested) || !pushList(parts, plan.excluded)) return undefined;
-    return new PlanShape(parts);
   }
 
   /** How many values the shape holds (what keeping it costs). */
@@ -63,6 +57,22 @@ export class PlanShape {
     if (i >= 0) i = matchList(p, i, plan.excluded);
     return i === p.length;
   }
+}
+
+/** Adds what {@link PlanShape} keeps of `plan` to `parts`; false when it is not plain data. */
+function flatten(plan: ShapedPlan, parts: unknown[]): boolean {
+  const { tasks } = plan;
+  if (!plainArray(tasks)) return false;
+  parts.push(tasks.length);
+  for (let k = 0; k < tasks.length; k++) {
+    const t: unknown = tasks[k];
+    if (typeof t !== 'object' || t === null) return false;
+    const { id, agent, dependsOn, consumes, produces } = t as Partial<Plan['tasks'][number]>;
+    if (typeof id !== 'string' || typeof agent !== 'string') return false;
+    parts.push(id, agent);
+    if (!pushList(parts, dependsOn) || !pushList(parts, consumes) || !pushList(parts, produces)) return false;
+  }
+  return pushList(parts, plan.requested) && pushList(parts, plan.excluded);
 }
 
 /** An array that a loop over its indexes and one over its iterator see alike. */
@@ -165,12 +175,7 @@ export class PlanMemo<K extends object, V> {
       trim(content, id);
       return;
     }
-    let shape: PlanShape | undefined;
-    try {
-      shape = PlanShape.of(plan);
-    } catch {
-      // A getter or a proxy that throws: not plain data. Validation read it; the memo leaves it.
-    }
+    const shape = PlanShape.of(plan);
     const known = shape && { shape, value };
     if (sameObject) memo.known = known;
     if (known === undefined || known.shape.size > SHAPE_VALUES_PER_KEY) return;

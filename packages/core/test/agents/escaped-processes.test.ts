@@ -14,7 +14,7 @@ import { killAgentProcesses } from '../../src/agents/orphan-sweep.ts';
 import { scanForTokens, scanYielding } from '../../src/agents/proc-scan.ts';
 import type { AgentInput, AgentSpec } from '../../src/core/types.ts';
 import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
-import { hasLiveThreads, processesWithEnv, waitForNone } from '../support/agent-processes.ts';
+import { hasLiveThreads, processesWithEnv, statOf, waitForNone } from '../support/agent-processes.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-escape-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -30,12 +30,6 @@ const THREAD_OUTLIVES_MAIN = [
   'sys.stdout.flush()',
   'ctypes.CDLL(None).pthread_exit(None)',
 ].join('\n');
-
-/** The fields of /proc/<pid>/stat from the state on. */
-function statOf(pid: number): string[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
 
 /**
  * Shell lines that start a `sleep 100` outside the agent's process group, and wait until it runs

@@ -84,6 +84,18 @@ describe('PlanShape', () => {
   });
 });
 
+/** Validates `times` new copies of `plan`, as a planner that makes its plan afresh on every run. */
+function validateCopies(plan: Plan, manifest: Manifest, times: number): void {
+  for (let i = 0; i < times; i++) assertValidPlan(structuredClone(plan), manifest);
+}
+
+/** The sales plan with another id for its last task: another plan of the same size and first id. */
+function salesPlanEndingWith(id: string): Plan {
+  const plan = validSalesPlan();
+  plan.tasks[2]!.id = id;
+  return plan;
+}
+
 /** What checking a plan gave: valid, invalid (PLAN_INVALID), or something thrown on the way. */
 function verdict(check: () => void): 'valid' | 'invalid' | 'threw' {
   try {
@@ -140,7 +152,7 @@ describe('assertValidPlan on a plan object handed in again', () => {
   it('rejects a plan made afresh that differs from one it let pass, and lets the others pass', () => {
     const { manifest } = countingManifest();
     const plan = validSalesPlan();
-    for (let i = 0; i < 3; i++) assertValidPlan(structuredClone(plan), manifest);
+    validateCopies(plan, manifest, 3);
     for (const [what, change] of changes) {
       const copy = structuredClone(plan);
       change(copy);
@@ -193,30 +205,22 @@ describe('assertValidPlan on a plan object handed in again', () => {
     const a = validSalesPlan();
     const b = validSalesPlan();
     b.requested = ['summary'];
-    for (let i = 0; i < 3; i++) {
-      assertValidPlan(structuredClone(a), manifest);
-      assertValidPlan(structuredClone(b), manifest);
-    }
+    for (let i = 0; i < 3; i++) for (const plan of [a, b]) validateCopies(plan, manifest, 1);
     const warm = lookups();
-    for (let i = 0; i < 5; i++) {
-      assertValidPlan(structuredClone(a), manifest);
-      assertValidPlan(structuredClone(b), manifest);
-    }
+    for (let i = 0; i < 5; i++) for (const plan of [a, b]) validateCopies(plan, manifest, 1);
     expect(lookups()).toBe(warm);
   });
 
   it('forgets the plans of the oldest sizes and ids past its bound, and checks them again', () => {
     const { manifest, lookups } = countingManifest();
     const plan = validSalesPlan();
-    for (let i = 0; i < 3; i++) assertValidPlan(structuredClone(plan), manifest);
+    validateCopies(plan, manifest, 3);
     const warm = lookups();
     assertValidPlan(structuredClone(plan), manifest);
     expect(lookups()).toBe(warm);
     // Forty other plans, each twice: each kept, the first one's key dropped.
     for (let n = 0; n < 40; n++) {
-      const other = validSalesPlan();
-      other.tasks[2]!.id = `t3-write-summary-${n}`;
-      for (let i = 0; i < 2; i++) assertValidPlan(structuredClone(other), manifest);
+      validateCopies(salesPlanEndingWith(`t3-write-summary-${n}`), manifest, 2);
     }
     const before = lookups();
     assertValidPlan(structuredClone(plan), manifest);
@@ -226,12 +230,10 @@ describe('assertValidPlan on a plan object handed in again', () => {
   it('keeps a plan made afresh on every run while plans seen once come and go', () => {
     const { manifest, lookups } = countingManifest();
     const hot = validSalesPlan();
-    for (let i = 0; i < 3; i++) assertValidPlan(structuredClone(hot), manifest);
+    validateCopies(hot, manifest, 3);
     let afterHot = 0;
     for (let n = 0; n < 40; n++) {
-      const once = validSalesPlan();
-      once.tasks[2]!.id = `t3-write-summary-once-${n}`;
-      assertValidPlan(once, manifest);
+      assertValidPlan(salesPlanEndingWith(`t3-write-summary-once-${n}`), manifest);
       afterHot = lookups();
       assertValidPlan(structuredClone(hot), manifest);
       expect(lookups(), `after one-off plan ${n}`).toBe(afterHot);

@@ -19,11 +19,16 @@ export function processesWithEnv(name: string, value: string): number[] {
   return found;
 }
 
+/** The fields of /proc/<pid>/stat from the state on (proc(5) field 3); throws once the process is gone. */
+export function statOf(pid: number | string): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** Whether a process has threads that run: false once it has exited (a zombie), true while its main thread runs or others do. */
 export function hasLiveThreads(pid: number | string): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statOf(pid);
     return (fields[0] !== 'Z' && fields[0] !== 'X') || Number(fields[17]) > 1;
   } catch {
     return false;
