@@ -150,6 +150,7 @@ export class AgentWorker {
           value: { host: hostname(), pid: process.pid, ttlMs, agents: worker.agentNames() },
           intervalMs,
           lockMs: options.lockMs ?? 30_000,
+          lockSlots: worker.agentNames().reduce((sum, name) => sum + worker.concurrencyFor(name), 0),
         },
         (line) => worker.options.log?.(line),
       );
@@ -242,11 +243,15 @@ export class AgentWorker {
     this.running.get(jobId)?.controller.abort(new BatonError('RUN_CANCELLED', 'cancelled: the orchestrator abandoned this attempt'));
   }
 
+  /** Jobs of an agent's queue this worker runs at once. */
+  private concurrencyFor(name: string): number {
+    return this.options.concurrency?.perAgent?.[name] ?? this.options.concurrency?.default ?? this.options.manifest.orchestrator.policy.maxParallel;
+  }
+
   private async consume(prefix: string): Promise<void> {
-    const policy = this.options.manifest.orchestrator.policy;
     const lockMs = this.options.lockMs ?? 30_000;
     for (const [name, agent] of this.agents) {
-      const concurrency = this.options.concurrency?.perAgent?.[name] ?? this.options.concurrency?.default ?? policy.maxParallel;
+      const concurrency = this.concurrencyFor(name);
       this.concurrencyOf.set(name, concurrency);
       const worker = new Worker<AttemptJobData, AttemptJobResult>(queueNameOf(name), (job, token, signal) => this.process(agent, job, token, signal), {
         connection: redisOptions(this.options.url, true),

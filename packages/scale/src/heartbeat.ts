@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { BatonError } from 'batonjs/internal';
 import { redisOptions } from './connection.ts';
+import { READ_SHARED_LOCKS, SharedLocks } from './shared-locks.ts';
 
 /** How often a worker renews its heartbeat, and how long one lasts (ms), unless told otherwise. */
 export const HEARTBEAT_DEFAULTS = { intervalMs: 1_000, ttlMs: 5_000 } as const;
@@ -27,6 +28,8 @@ export interface HeartbeatOptions {
   intervalMs: number;
   /** The BullMQ lock duration of the worker's jobs (ms): each beat extends held locks to it. */
   lockMs: number;
+  /** Locks held at once through shared memory (default 64; the worker passes its concurrency); more go by message. */
+  lockSlots?: number;
 }
 
 type ThreadMessage = { type: 'ready' } | { type: 'stopped' };
@@ -44,19 +47,24 @@ const THREAD_CODE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ioredis = require(workerData.ioredis);
 const Redis = ioredis.Redis || ioredis.default || ioredis;
-const { key, workersKey, workerId, value, intervalMs, ttlMs, lockMs, options } = workerData;
+const { key, workersKey, workerId, value, intervalMs, ttlMs, lockMs, options, sharedLocks } = workerData;
+${READ_SHARED_LOCKS}
 // Commands fail at once while the connection is down: a missed beat is skipped, never queued.
 const redis = new Redis({ ...options, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (n) => Math.min(50 * 2 ** n, 1000) });
 redis.on('error', () => {});
 // Plain EVAL (no script cache to lose when Redis restarts): extend a lock only while it is still ours.
 const EXTEND_OWN_LOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+// Locks sent by message: those that found no room in the shared table.
 const locks = new Map();
+const held = new Map();
 let ready = false;
 let timer;
 const beat = () => {
   // Added on every beat: an orchestrator drops an id whose key has expired, and Redis may restart empty.
   const batch = redis.pipeline().set(key, value, 'PX', ttlMs).sadd(workersKey, workerId);
-  for (const [lockKey, token] of locks) batch.eval(EXTEND_OWN_LOCK, 1, lockKey, token, lockMs);
+  held.clear();
+  for (const [lockKey, token] of readSharedLocks(sharedLocks, held)) batch.eval(EXTEND_OWN_LOCK, 1, lockKey, token, lockMs);
+  for (const [lockKey, token] of locks) if (!held.has(lockKey)) batch.eval(EXTEND_OWN_LOCK, 1, lockKey, token, lockMs);
   return batch.exec().then(
     (replies) => {
       if (!ready && replies && !replies[0][0]) {
@@ -92,11 +100,13 @@ parentPort.on('message', (message) => {
  * to tell a live worker from a lost one. A thread that dies unexpectedly is started again.
  */
 export class Heartbeat {
+  /** Locks that found no room in `shared`, sent to the thread by message (and again to a restarted thread). */
   private readonly locks = new Map<string, string>();
   private stopping: Promise<void> | undefined;
 
   private constructor(
     private readonly options: HeartbeatOptions,
+    private readonly shared: SharedLocks,
     private thread: Worker,
     private readonly log: (line: string) => void,
   ) {
@@ -105,7 +115,8 @@ export class Heartbeat {
 
   /** Starts beating; resolves once the first beat is in Redis (a job taken before it would look lost). */
   static async start(options: HeartbeatOptions, log: (line: string) => void = () => undefined, timeoutMs = 15_000): Promise<Heartbeat> {
-    const thread = spawnThread(options);
+    const shared = new SharedLocks(Math.min(Math.max(1, Math.trunc(options.lockSlots ?? 64) || 1), MAX_LOCK_SLOTS));
+    const thread = spawnThread(options, shared);
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no heartbeat written within ${timeoutMs} ms`)), timeoutMs);
@@ -128,18 +139,20 @@ export class Heartbeat {
       await thread.terminate();
       throw new BatonError('INTERNAL', `cannot start the worker's heartbeat on Redis: ${(e as Error).message}`, { retryable: false, cause: e });
     }
-    return new Heartbeat(options, thread, log);
+    return new Heartbeat(options, shared, thread, log);
   }
 
   /** Keeps extending a job's BullMQ lock (`<jobKey>:lock`) while it still holds `token`. */
   hold(lockKey: string, token: string): void {
+    if (this.locks.has(lockKey)) this.release(lockKey);
+    if (this.shared.hold(lockKey, token)) return;
     this.locks.set(lockKey, token);
     this.thread.postMessage({ type: 'hold', lockKey, token });
   }
 
   /** Stops extending a lock (the job finished or was handed back). */
   release(lockKey: string): void {
-    this.locks.delete(lockKey);
+    if (this.shared.release(lockKey) || !this.locks.delete(lockKey)) return;
     this.thread.postMessage({ type: 'release', lockKey });
   }
 
@@ -166,14 +179,17 @@ export class Heartbeat {
     thread.once('exit', (code) => {
       if (this.stopping || thread !== this.thread) return;
       this.log(`the heartbeat thread stopped (exit ${code}); starting it again`);
-      this.thread = spawnThread(this.options);
+      this.thread = spawnThread(this.options, this.shared);
       for (const [lockKey, token] of this.locks) this.thread.postMessage({ type: 'hold', lockKey, token });
       this.watch(this.thread);
     });
   }
 }
 
-function spawnThread(options: HeartbeatOptions): Worker {
+/** Past this many locks at once (2 MiB of table), the rest go by message. */
+const MAX_LOCK_SLOTS = 4096;
+
+function spawnThread(options: HeartbeatOptions, shared: SharedLocks): Worker {
   // Only what survives structured cloning: the retry strategy is the thread's own.
   const { retryStrategy: _, ...plain } = redisOptions(options.url, false);
   const thread = new Worker(THREAD_CODE, {
@@ -190,6 +206,7 @@ function spawnThread(options: HeartbeatOptions): Worker {
       ttlMs: options.value.ttlMs,
       lockMs: options.lockMs,
       options: plain,
+      sharedLocks: shared.buffer,
     },
   });
   thread.unref();
