@@ -1,12 +1,13 @@
 /**
  * Baton's overhead on top of BullMQ: tasks/s of a run of no-op tasks dispatched to 1, 2 and 4
  * `baton worker` processes, next to raw BullMQ throughput for no-op jobs on the same Redis with
- * the same number of worker processes and jobs in flight (the ratio is the figure), and the
+ * the same number of worker processes and jobs in flight (the ratio is the figure: the median of
+ * `rounds` rounds, each measuring raw BullMQ then Baton), and the
  * latency a task gains from going through Redis (sequential tasks, distributed minus in-process).
  *
- *   node --import tsx bench/distributed.bench.ts [--tasks 2000] [--chain 200] [--in-flight 64] [--workers 1,2,4]
+ *   npm run build && node --import tsx bench/distributed.bench.ts [--tasks 2000] [--chain 200] [--in-flight 64] [--workers 1,2,4] [--rounds 3]
  *
- * Needs redis-server (a throwaway one is started). Prints a table on stderr, saves the figures
+ * The workers run the built package, as users run them. Needs redis-server (a throwaway one is started). Prints a table on stderr, saves the figures
  * under bench/results/distributed-<time>.json and prints them as one JSON line on stdout.
  */
 import { spawn } from 'node:child_process';
@@ -24,7 +25,9 @@ import { Dispatcher } from '../packages/scale/src/dispatcher.ts';
 import { loadManifest } from '../packages/core/src/manifest/index.ts';
 import { Orchestrator } from '../packages/core/src/orchestrator.ts';
 import { startRedis } from '../packages/core/test/support/redis.ts';
+import { BATON, distEnv } from './dist-cli.ts';
 import { machineInfo } from './machine-info.ts';
+import { median } from './median.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const RAW_QUEUE = 'raw-noop';
@@ -47,9 +50,16 @@ if (process.argv[2] === 'raw-worker') {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { tasks: { type: 'string', default: '2000' }, chain: { type: 'string', default: '200' }, 'in-flight': { type: 'string', default: '64' }, workers: { type: 'string', default: '1,2,4' } },
+    options: {
+      tasks: { type: 'string', default: '2000' },
+      chain: { type: 'string', default: '200' },
+      'in-flight': { type: 'string', default: '64' },
+      workers: { type: 'string', default: '1,2,4' },
+      rounds: { type: 'string', default: '3' },
+    },
   });
   const tasks = Number(values.tasks);
+  const rounds = Math.max(1, Number(values.rounds));
   const chain = Number(values.chain);
   const inFlight = Number(values['in-flight']);
   const workerCounts = values.workers.split(',').map(Number);
@@ -62,13 +72,25 @@ async function main(): Promise<void> {
     const manifest = await loadManifest(manifestFile);
     const throughput: Record<string, unknown>[] = [];
     for (const n of workerCounts) {
-      process.stderr.write(`measuring ${tasks} no-op tasks with ${n} worker process${n === 1 ? '' : 'es'}...\n`);
-      const raw = await withProcesses(children, n, () => spawnRaw(redis.url, inFlight), () => rawThroughput(redis.url, tasks, inFlight));
-      await flush(redis.url);
-      const baton = await withProcesses(children, n, () => spawnBatonWorker(manifestFile, redis.url, inFlight), () => batonThroughput(manifest, redis.url, tasks));
-      await flush(redis.url);
-      throughput.push({ workers: n, rawJobsPerSec: raw, batonTasksPerSec: baton, ratio: baton / raw });
-      process.stderr.write(`workers ${n}: raw BullMQ ${raw.toFixed(0)} jobs/s, Baton ${baton.toFixed(0)} tasks/s (${((baton / raw) * 100).toFixed(0)}% of raw)\n`);
+      process.stderr.write(`measuring ${tasks} no-op tasks with ${n} worker process${n === 1 ? '' : 'es'}, ${rounds} round${rounds === 1 ? '' : 's'}...\n`);
+      // Raw and Baton alternate, round after round: the host's speed moves by a third from minute to minute here.
+      const ratios: number[] = [];
+      const raws: number[] = [];
+      const batons: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const raw = await withProcesses(children, n, () => spawnRaw(redis.url, inFlight), () => rawThroughput(redis.url, tasks, inFlight));
+        await flush(redis.url);
+        const baton = await withProcesses(children, n, () => spawnBatonWorker(manifestFile, redis.url, inFlight), () => batonThroughput(manifest, redis.url, tasks));
+        await flush(redis.url);
+        raws.push(raw);
+        batons.push(baton);
+        ratios.push(baton / raw);
+      }
+      const [raw, baton, ratio] = [median(raws), median(batons), median(ratios)];
+      throughput.push({ workers: n, rawJobsPerSec: raw, batonTasksPerSec: baton, ratio, rounds: ratios.map((r, i) => ({ rawJobsPerSec: raws[i], batonTasksPerSec: batons[i], ratio: r })) });
+      process.stderr.write(
+        `workers ${n}: raw BullMQ ${raw.toFixed(0)} jobs/s, Baton ${baton.toFixed(0)} tasks/s (${(ratio * 100).toFixed(0)}% of raw; rounds ${ratios.map((r) => `${(r * 100).toFixed(0)}%`).join(', ')}; medians)\n`,
+      );
     }
 
     const sequential = structuredClone(manifest);
@@ -141,18 +163,25 @@ async function batonThroughput(manifest: Manifest, url: string, n: number): Prom
   }
 }
 
-/** Mean ms per task of a run of `n` tasks one after another (maxParallel 1), in-process or through Redis. */
+/**
+ * Mean ms per task of a run of `n` tasks one after another (maxParallel 1), in-process or through
+ * Redis. One orchestrator runs the warm-up and the measured run: in-process, its agent's worker
+ * thread starts with the first, not inside the figure.
+ */
 async function chainLatency(manifest: Manifest, url: string | undefined, n: number): Promise<number> {
   const dispatcher = url ? await Dispatcher.connect({ url }) : undefined;
+  const warmUpTasks = noopPlanner(10);
+  const measuredTasks = noopPlanner(n);
+  const planner: Planner = { name: 'builtin', plan: (goal, ...rest) => (goal === 'warm-up' ? warmUpTasks : measuredTasks).plan(goal, ...rest) };
+  const orchestrator = new Orchestrator({ manifest, planner, ...(dispatcher ? { registry: dispatcher.registry() } : {}) });
   try {
-    const registry = dispatcher?.registry();
-    const make = (count: number): Orchestrator => new Orchestrator({ manifest, planner: noopPlanner(count), ...(registry ? { registry } : {}) });
-    await make(10).run('warm-up');
+    await orchestrator.run('warm-up');
     const started = performance.now();
-    const result = await make(n).run('benchmark');
+    const result = await orchestrator.run('benchmark');
     if (result.status !== 'succeeded') throw new Error(`benchmark run ended ${result.status}`);
     return (performance.now() - started) / n;
   } finally {
+    await orchestrator.close();
     await dispatcher?.close();
   }
 }
@@ -215,8 +244,9 @@ function spawnRaw(url: string, concurrency: number): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'distributed.bench.ts'), 'raw-worker', url, String(concurrency)], { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
+/** A `baton worker` as users run it: the built package (`npm run build` first), not the sources through tsx. */
 function spawnBatonWorker(manifestFile: string, url: string, concurrency: number): ChildProcess {
-  return spawn(process.execPath, [path.join(ROOT, 'packages/core/bin/baton.js'), 'worker', '-m', manifestFile, '--redis', url, '--concurrency', String(concurrency)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [BATON, 'worker', '-m', manifestFile, '--redis', url, '--concurrency', String(concurrency)], { stdio: ['ignore', 'pipe', 'pipe'], env: distEnv() });
 }
 
 /** Starts `n` worker processes, waits until each is ready, measures, then stops them. */

@@ -27,6 +27,7 @@ import { Dispatcher } from '../packages/scale/src/dispatcher.ts';
 import type { CliProcess } from '../packages/scale/test/helpers.ts';
 import { Control, FAN_MANIFEST, GOAL, startWorker, stopProcess, waitFor } from '../packages/scale/test/helpers.ts';
 import { machineInfo } from './machine-info.ts';
+import { median } from './median.ts';
 
 type Worker = CliProcess & { pid: number };
 
@@ -179,12 +180,6 @@ function reExecutions(seen: { at: number; event: RunEvent }[], result: RunResult
 
 function clearMarkers(): void {
   for (const f of readdirSync(control.dir)) if (/^(started|held|aborted|finished)\./.test(f)) rmSync(path.join(control.dir, f), { force: true });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function fmt(ms: number | undefined): string {
