@@ -13,5 +13,7 @@ export const BATON = path.join(REPO, 'packages/core/bin/baton.js');
 export function distEnv(): NodeJS.ProcessEnv {
   const stale = staleDist();
   if (stale) throw new Error(`${stale}: run \`npm run build\` (\`npm run bench\` does)`);
-  return { ...process.env, BATON_CHECKOUT_DIST: '1', BATON_CHECKOUT_DIST_FRESH: CHECKOUT_PACKAGES, NO_COLOR: '1' };
+  // A bench started with the sources' condition (to import them) must not hand it to dist/, whose imports would then resolve to .ts files.
+  const nodeOptions = (process.env.NODE_OPTIONS ?? '').replace(/--conditions[= ]batonjs-source/g, '').trim();
+  return { ...process.env, NODE_OPTIONS: nodeOptions, BATON_CHECKOUT_DIST: '1', BATON_CHECKOUT_DIST_FRESH: CHECKOUT_PACKAGES, NO_COLOR: '1' };
 }
