@@ -335,7 +335,7 @@ export class AgentWorker {
       clearTimeout(safety);
       signal?.removeEventListener('abort', onBullAbort);
       this.running.delete(jobId);
-      this.heartbeat?.release(lockKey);
+      if (token) this.heartbeat?.release(lockKey, token);
     }
   }
 }

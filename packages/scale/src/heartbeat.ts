@@ -144,15 +144,17 @@ export class Heartbeat {
 
   /** Keeps extending a job's BullMQ lock (`<jobKey>:lock`) while it still holds `token`. */
   hold(lockKey: string, token: string): void {
-    if (this.locks.has(lockKey)) this.release(lockKey);
+    const earlier = this.locks.get(lockKey);
+    if (earlier !== undefined) this.release(lockKey, earlier);
     if (this.shared.hold(lockKey, token)) return;
     this.locks.set(lockKey, token);
     this.thread.postMessage({ type: 'hold', lockKey, token });
   }
 
-  /** Stops extending a lock (the job finished or was handed back). */
-  release(lockKey: string): void {
-    if (this.shared.release(lockKey) || !this.locks.delete(lockKey)) return;
+  /** Stops extending a lock held with `token` (the job finished or was handed back); a later hold of the same key with another token stays. */
+  release(lockKey: string, token: string): void {
+    if (this.shared.release(lockKey, token) || this.locks.get(lockKey) !== token) return;
+    this.locks.delete(lockKey);
     this.thread.postMessage({ type: 'release', lockKey });
   }
 

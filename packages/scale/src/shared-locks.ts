@@ -16,7 +16,7 @@ export class SharedLocks {
   private readonly ints: Int32Array;
   private readonly bytes: Uint8Array;
   private readonly free: number[] = [];
-  private readonly slotOf = new Map<string, number>();
+  private readonly held = new Map<string, { slot: number; token: string }>();
 
   /**
    * @param slots - locks held at once without falling back to messages (the worker's concurrency).
@@ -37,9 +37,10 @@ export class SharedLocks {
     for (let slot = slots - 1; slot >= 0; slot--) this.free.push(slot);
   }
 
-  /** Writes a lock; false when no slot is free or the pair does not fit one (send it otherwise). */
+  /** Writes a lock (in place of the key's earlier token, if any); false when no slot is free or the pair does not fit one (send it otherwise). */
   hold(lockKey: string, token: string): boolean {
-    this.release(lockKey);
+    const earlier = this.held.get(lockKey);
+    if (earlier) this.release(lockKey, earlier.token);
     const slot = this.free.pop();
     if (slot === undefined) return false;
     const at = HEADER_INTS + slot * SLOT_INTS;
@@ -57,15 +58,19 @@ export class SharedLocks {
       this.free.push(slot);
       return false;
     }
-    this.slotOf.set(lockKey, slot);
+    this.held.set(lockKey, { slot, token });
     return true;
   }
 
-  /** Frees a lock's slot; false when it held none. */
-  release(lockKey: string): boolean {
-    const slot = this.slotOf.get(lockKey);
-    if (slot === undefined) return false;
-    this.slotOf.delete(lockKey);
+  /**
+   * Frees the slot of a lock held with `token`; false when there is none. A job taken again by
+   * this worker has the same key and a new token: the first run's release must not end the second's.
+   */
+  release(lockKey: string, token: string): boolean {
+    const lock = this.held.get(lockKey);
+    if (lock?.token !== token) return false;
+    this.held.delete(lockKey);
+    const { slot } = lock;
     const at = HEADER_INTS + slot * SLOT_INTS;
     Atomics.add(this.ints, at, 1);
     Atomics.store(this.ints, at + 2, 0);
@@ -76,7 +81,7 @@ export class SharedLocks {
 
   /** Locks held in slots now. */
   get size(): number {
-    return this.slotOf.size;
+    return this.held.size;
   }
 }
 
@@ -99,13 +104,15 @@ export const READ_SHARED_LOCKS = `function readSharedLocks(buffer, into) {
   for (let slot = 0; slot < slots; slot++) {
     const at = ${HEADER_INTS} + slot * ${SLOT_INTS};
     const sequence = Atomics.load(ints, at);
-    if (sequence % 2 === 1) continue;
+    // The bit, not % 2: the sequence wraps to negative numbers after 2^31 changes.
+    if ((sequence & 1) !== 0) continue;
     const keyBytes = Atomics.load(ints, at + 1);
     const total = Atomics.load(ints, at + 2);
     if (total === 0 || total > slotBytes || keyBytes > total) continue;
-    // A copy: TextDecoder refuses views of shared memory, and the slot may change under a decode.
+    // A copy, checked once made: the slot may change under a decode.
     const copy = bytes.slice(slot * slotBytes, slot * slotBytes + total);
-    if (Atomics.load(ints, at) !== sequence) continue;
+    // A read-modify-write, not a load: it orders the copy before it, as a load need not.
+    if (Atomics.compareExchange(ints, at, sequence, sequence) !== sequence) continue;
     into.set(decoder.decode(copy.subarray(0, keyBytes)), decoder.decode(copy.subarray(keyBytes)));
   }
   return into;

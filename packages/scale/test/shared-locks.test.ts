@@ -19,8 +19,8 @@ describe('SharedLocks', () => {
         ['baton:agent:naïve ☃:r1.t3.1:lock', 'tök€n:3'],
       ]),
     );
-    expect(locks.release('baton:agent:noop:r1.t2.1:lock')).toBe(true);
-    expect(locks.release('baton:agent:noop:r1.t2.1:lock')).toBe(false);
+    expect(locks.release('baton:agent:noop:r1.t2.1:lock', 'a1b2-c3:2')).toBe(true);
+    expect(locks.release('baton:agent:noop:r1.t2.1:lock', 'a1b2-c3:2')).toBe(false);
     expect([...read(locks).keys()]).toEqual(['baton:agent:noop:r1.t1.1:lock', 'baton:agent:naïve ☃:r1.t3.1:lock']);
     expect(locks.size).toBe(2);
   });
@@ -29,7 +29,7 @@ describe('SharedLocks', () => {
     const locks = new SharedLocks(2);
     locks.hold('k1:lock', 'long-token-of-the-first-job:1');
     locks.hold('k2:lock', 't2');
-    locks.release('k1:lock');
+    locks.release('k1:lock', 'long-token-of-the-first-job:1');
     // The shorter record in the reused slot must not carry the tail of the longer one.
     expect(locks.hold('k3:lock', 't3')).toBe(true);
     expect(locks.hold('k2:lock', 't2-again')).toBe(true);
@@ -46,7 +46,7 @@ describe('SharedLocks', () => {
     expect(locks.hold('k2:lock', 't2')).toBe(false);
     expect(read(locks)).toEqual(new Map([['k1:lock', 't1']]));
     // A pair that filled the slot's bytes exactly still fits.
-    locks.release('k1:lock');
+    locks.release('k1:lock', 't1');
     expect(locks.hold('exactly-twenty-:lock', 'abcd')).toBe(true);
     expect(read(locks)).toEqual(new Map([['exactly-twenty-:lock', 'abcd']]));
   });
@@ -68,7 +68,7 @@ describe('SharedLocks', () => {
     Uint8Array.prototype.slice = function (this: Uint8Array, ...args: [number?, number?]) {
       if (!raced) {
         raced = true;
-        locks.release('k1:lock');
+        locks.release('k1:lock', 't1');
         locks.hold('k3:lock', 't3');
       }
       return sliced.apply(this, args);
@@ -79,6 +79,28 @@ describe('SharedLocks', () => {
       Uint8Array.prototype.slice = sliced;
     }
     expect(read(locks)).toEqual(new Map([['k3:lock', 't3'], ['k2:lock', 't2']]));
+  });
+
+  it('keeps a lock taken again with a new token when the first holder releases it', () => {
+    const locks = new SharedLocks(2);
+    locks.hold('job-7:lock', 'first-run:1');
+    // The same worker takes the job again (its lock had lapsed) while the first run is finishing.
+    locks.hold('job-7:lock', 'second-run:2');
+    expect(locks.release('job-7:lock', 'first-run:1')).toBe(false);
+    expect(read(locks)).toEqual(new Map([['job-7:lock', 'second-run:2']]));
+    expect(locks.release('job-7:lock', 'second-run:2')).toBe(true);
+    expect(read(locks).size).toBe(0);
+  });
+
+  it('skips a slot being written after its sequence number has wrapped past 2^31', () => {
+    const locks = new SharedLocks(1);
+    const ints = new Int32Array(locks.buffer);
+    Atomics.store(ints, 2, 2 ** 31 - 2);
+    locks.hold('k:lock', 't');
+    expect(Atomics.load(ints, 2)).toBeLessThan(0);
+    expect(read(locks)).toEqual(new Map([['k:lock', 't']]));
+    Atomics.add(ints, 2, 1);
+    expect(read(locks).size).toBe(0);
   });
 
   it('refuses a table with no slot', () => {
