@@ -25,6 +25,8 @@ import { Dispatcher } from '../packages/scale/src/dispatcher.ts';
 import { loadManifest } from '../packages/core/src/manifest/index.ts';
 import { Orchestrator } from '../packages/core/src/orchestrator.ts';
 import { startRedis } from '../packages/core/test/support/redis.ts';
+import { CpuMeter } from './cpu-meter.ts';
+import type { CpuPerTask } from './cpu-meter.ts';
 import { BATON, distEnv } from './dist-cli.ts';
 import { machineInfo } from './machine-info.ts';
 import { median } from './median.ts';
@@ -75,22 +77,34 @@ async function main(): Promise<void> {
       process.stderr.write(`measuring ${tasks} no-op tasks with ${n} worker process${n === 1 ? '' : 'es'}, ${rounds} round${rounds === 1 ? '' : 's'}...\n`);
       // Raw and Baton alternate, round after round: the host's speed moves by a third from minute to minute here.
       const ratios: number[] = [];
-      const raws: number[] = [];
-      const batons: number[] = [];
+      const raws: Measured[] = [];
+      const batons: Measured[] = [];
+      const meter = (workers: readonly ChildProcess[]): CpuMeter => new CpuMeter(workers.map((w) => w.pid!), redis.pid());
       for (let round = 0; round < rounds; round++) {
-        const raw = await withProcesses(children, n, () => spawnRaw(redis.url, inFlight), () => rawThroughput(redis.url, tasks, inFlight));
+        const raw = await withProcesses(children, n, () => spawnRaw(redis.url, inFlight), (workers) => rawThroughput(redis.url, tasks, inFlight, meter(workers)));
         await flush(redis.url);
-        const baton = await withProcesses(children, n, () => spawnBatonWorker(manifestFile, redis.url, inFlight), () => batonThroughput(manifest, redis.url, tasks));
+        const baton = await withProcesses(children, n, () => spawnBatonWorker(manifestFile, redis.url, inFlight), (workers) => batonThroughput(manifest, redis.url, tasks, meter(workers)));
         await flush(redis.url);
         raws.push(raw);
         batons.push(baton);
-        ratios.push(baton / raw);
+        ratios.push(baton.perSec / raw.perSec);
       }
-      const [raw, baton, ratio] = [median(raws), median(batons), median(ratios)];
-      throughput.push({ workers: n, rawJobsPerSec: raw, batonTasksPerSec: baton, ratio, rounds: ratios.map((r, i) => ({ rawJobsPerSec: raws[i], batonTasksPerSec: batons[i], ratio: r })) });
+      const [raw, baton, ratio] = [median(raws.map((r) => r.perSec)), median(batons.map((b) => b.perSec)), median(ratios)];
+      const rawCpu = medianCpu(raws);
+      const batonCpu = medianCpu(batons);
+      throughput.push({
+        workers: n,
+        rawJobsPerSec: raw,
+        batonTasksPerSec: baton,
+        ratio,
+        rawCpuMicrosPerJob: rawCpu,
+        batonCpuMicrosPerTask: batonCpu,
+        rounds: ratios.map((r, i) => ({ rawJobsPerSec: raws[i]!.perSec, batonTasksPerSec: batons[i]!.perSec, ratio: r, rawCpu: raws[i]!.cpu, batonCpu: batons[i]!.cpu })),
+      });
       process.stderr.write(
         `workers ${n}: raw BullMQ ${raw.toFixed(0)} jobs/s, Baton ${baton.toFixed(0)} tasks/s (${(ratio * 100).toFixed(0)}% of raw; rounds ${ratios.map((r) => `${(r * 100).toFixed(0)}%`).join(', ')}; medians)\n`,
       );
+      if (rawCpu && batonCpu) process.stderr.write(`  CPU per task, µs (this process + workers + Redis): raw ${cpuLine(rawCpu)}; Baton ${cpuLine(batonCpu)}\n`);
     }
 
     const sequential = structuredClone(manifest);
@@ -147,17 +161,36 @@ function noopPlanner(n: number): Planner {
   return { name: 'builtin', plan: async () => ({ plan, planner: 'builtin' }) };
 }
 
+/** A throughput and the CPU each task cost (undefined where /proc cannot be read). */
+interface Measured {
+  perSec: number;
+  cpu: CpuPerTask | undefined;
+}
+
+function medianCpu(measured: readonly Measured[]): CpuPerTask | undefined {
+  const cpus = measured.map((m) => m.cpu);
+  if (cpus.some((c) => c === undefined)) return undefined;
+  const of = (key: keyof CpuPerTask): number => median(cpus.map((c) => c![key]));
+  return { self: of('self'), workers: of('workers'), redis: of('redis'), total: of('total') };
+}
+
+function cpuLine(cpu: CpuPerTask): string {
+  return `${cpu.self.toFixed(0)} + ${cpu.workers.toFixed(0)} + ${cpu.redis.toFixed(0)} = ${cpu.total.toFixed(0)}`;
+}
+
 /** Tasks/s of one run of `n` no-op tasks through BullMQ (journal in memory: the dispatch is measured). */
-async function batonThroughput(manifest: Manifest, url: string, n: number): Promise<number> {
+async function batonThroughput(manifest: Manifest, url: string, n: number, meter: CpuMeter): Promise<Measured> {
   await warmUp(manifest, url);
   const dispatcher = await Dispatcher.connect({ url });
   try {
     const orchestrator = new Orchestrator({ manifest, planner: noopPlanner(n), registry: dispatcher.registry() });
+    meter.begin();
     const started = performance.now();
     const result = await orchestrator.run('benchmark');
     const ms = performance.now() - started;
+    const cpu = meter.end(n);
     if (result.status !== 'succeeded') throw new Error(`benchmark run ended ${result.status}: ${result.reason ?? ''}`);
-    return (n / ms) * 1000;
+    return { perSec: (n / ms) * 1000, cpu };
   } finally {
     await dispatcher.close();
   }
@@ -197,18 +230,20 @@ async function warmUp(manifest: Manifest, url: string): Promise<void> {
 }
 
 /** Raw BullMQ: `n` no-op jobs, `inFlight` at a time (a new one added as one completes), jobs/s. */
-async function rawThroughput(url: string, n: number, inFlight: number): Promise<number> {
+async function rawThroughput(url: string, n: number, inFlight: number, meter: CpuMeter): Promise<Measured> {
   await rawClosedLoop(url, 50, inFlight);
-  return (n / (await rawClosedLoop(url, n, inFlight))) * 1000;
+  const { ms, cpu } = await rawClosedLoop(url, n, inFlight, meter);
+  return { perSec: (n / ms) * 1000, cpu };
 }
 
 /** Raw BullMQ round trip of one job at a time: add, then wait for its completion event (ms). */
 async function rawLatency(url: string, n: number): Promise<number> {
   await rawClosedLoop(url, 10, 1);
-  return (await rawClosedLoop(url, n, 1)) / n;
+  return (await rawClosedLoop(url, n, 1)).ms / n;
 }
 
-async function rawClosedLoop(url: string, n: number, inFlight: number): Promise<number> {
+/** Ms to run `n` jobs, `inFlight` at a time, and the CPU per job that `meter` saw meanwhile. */
+async function rawClosedLoop(url: string, n: number, inFlight: number, meter?: CpuMeter): Promise<{ ms: number; cpu: CpuPerTask | undefined }> {
   const connection = new Redis(redisOptions(url, false));
   const queue = new Queue(RAW_QUEUE, { connection, prefix: RAW_PREFIX });
   // Read events from the server's clock now: a reader starting at '$' may miss the first completions.
@@ -217,6 +252,7 @@ async function rawClosedLoop(url: string, n: number, inFlight: number): Promise<
   const events = new QueueEvents(RAW_QUEUE, { connection: redisOptions(url, true), prefix: RAW_PREFIX, lastEventId });
   await events.waitUntilReady();
   try {
+    meter?.begin();
     const started = performance.now();
     let added = 0;
     let done = 0;
@@ -232,7 +268,8 @@ async function rawClosedLoop(url: string, n: number, inFlight: number): Promise<
       });
       for (let i = 0; i < Math.min(inFlight, n); i++) addOne();
     });
-    return performance.now() - started;
+    const ms = performance.now() - started;
+    return { ms, cpu: meter?.end(n) };
   } finally {
     await events.close();
     await queue.close();
@@ -250,12 +287,12 @@ function spawnBatonWorker(manifestFile: string, url: string, concurrency: number
 }
 
 /** Starts `n` worker processes, waits until each is ready, measures, then stops them. */
-async function withProcesses<T>(children: Set<ChildProcess>, n: number, start: () => ChildProcess, measure: () => Promise<T>): Promise<T> {
+async function withProcesses<T>(children: Set<ChildProcess>, n: number, start: () => ChildProcess, measure: (workers: readonly ChildProcess[]) => Promise<T>): Promise<T> {
   const started = Array.from({ length: n }, start);
   for (const c of started) children.add(c);
   try {
     await Promise.all(started.map(ready));
-    return await measure();
+    return await measure(started);
   } finally {
     await Promise.all(
       started.map(

@@ -10,6 +10,8 @@ export interface ThrowawayRedis {
   /** `redis://127.0.0.1:<port>`. */
   url: string;
   port: number;
+  /** The server's process id (for benchmarks that read its CPU time). */
+  pid(): number | undefined;
   /** Kills the server (SIGKILL: nothing is saved) and starts an empty one on the same port. */
   restart(): Promise<void>;
   /** Stops the server and deletes its folder. Safe to call twice. */
@@ -58,6 +60,7 @@ export async function startRedis(): Promise<ThrowawayRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: () => child?.pid,
     async restart() {
       if (child) await kill(child);
       await launch(port);
