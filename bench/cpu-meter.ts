@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { statOf } from '../packages/core/test/support/agent-processes.ts';
 
 /** CPU time per task of the processes taking part in a measurement, µs. */
 export interface CpuPerTask {
@@ -28,8 +28,8 @@ function ticksPerSecond(): number {
 /** User plus system CPU of a process and all its threads, µs; undefined without /proc or once it is gone. */
 function cpuMicrosOf(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime: fields 14 and 15 of proc(5), counted from the state (field 3).
+    const fields = statOf(pid);
     return ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticksPerSecond();
   } catch {
     return undefined;

@@ -7,8 +7,9 @@
  *
  *   npm run build && node --import tsx bench/distributed.bench.ts [--tasks 2000] [--chain 200] [--in-flight 64] [--workers 1,2,4] [--rounds 3]
  *
- * The workers run the built package, as users run them. Needs redis-server (a throwaway one is started). Prints a table on stderr, saves the figures
- * under bench/results/distributed-<time>.json and prints them as one JSON line on stdout.
+ * The workers run the built package, as users run them. Needs redis-server (a throwaway one is
+ * started). Prints a table on stderr, with the CPU per task of each side's processes, saves the
+ * figures under bench/results/distributed-<time>.json and prints them as one JSON line on stdout.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -76,7 +77,6 @@ async function main(): Promise<void> {
     for (const n of workerCounts) {
       process.stderr.write(`measuring ${tasks} no-op tasks with ${n} worker process${n === 1 ? '' : 'es'}, ${rounds} round${rounds === 1 ? '' : 's'}...\n`);
       // Raw and Baton alternate, round after round: the host's speed moves by a third from minute to minute here.
-      const ratios: number[] = [];
       const raws: Measured[] = [];
       const batons: Measured[] = [];
       const meter = (workers: readonly ChildProcess[]): CpuMeter => new CpuMeter(workers.map((w) => w.pid!), redis.pid());
@@ -87,8 +87,8 @@ async function main(): Promise<void> {
         await flush(redis.url);
         raws.push(raw);
         batons.push(baton);
-        ratios.push(baton.perSec / raw.perSec);
       }
+      const ratios = batons.map((b, i) => b.perSec / raws[i]!.perSec);
       const [raw, baton, ratio] = [median(raws.map((r) => r.perSec)), median(batons.map((b) => b.perSec)), median(ratios)];
       const rawCpu = medianCpu(raws);
       const batonCpu = medianCpu(batons);

@@ -94,7 +94,6 @@ export class AgentWorker {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
   private readonly startedAt = Date.now();
   private readonly workers = new Map<string, Worker>();
-  private readonly concurrencyOf = new Map<string, number>();
   private readonly running = new Map<string, Running>();
   private readonly cancelled = new RecentIds(CANCEL_MEMORY_MS);
   private status: WorkerHealth['status'] = 'ready';
@@ -184,7 +183,7 @@ export class AgentWorker {
       redisUrl: redactUrl(this.options.url),
       heartbeatKey: heartbeatKey(this.prefix, this.id),
       uptimeMs: Date.now() - this.startedAt,
-      queues: this.agentNames().map((agent) => ({ agent, queue: queueNameOf(agent), concurrency: this.concurrencyOf.get(agent) ?? 1, active: active(agent) })),
+      queues: this.agentNames().map((agent) => ({ agent, queue: queueNameOf(agent), concurrency: this.concurrencyFor(agent), active: active(agent) })),
       activeJobs: [...this.running.keys()],
       ...this.stats,
     };
@@ -252,7 +251,6 @@ export class AgentWorker {
     const lockMs = this.options.lockMs ?? 30_000;
     for (const [name, agent] of this.agents) {
       const concurrency = this.concurrencyFor(name);
-      this.concurrencyOf.set(name, concurrency);
       const worker = new Worker<AttemptJobData, AttemptJobResult>(queueNameOf(name), (job, token, signal) => this.process(agent, job, token, signal), {
         connection: redisOptions(this.options.url, true),
         prefix,
