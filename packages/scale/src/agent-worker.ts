@@ -80,6 +80,7 @@ interface Running {
 }
 
 const LOCK_LOST = 'this worker no longer holds the job (the orchestrator took it for lost: was this worker frozen or cut off from Redis?)';
+const TAKEN_AGAIN = 'this run of the job lost its lock, and the job was taken again (by this worker): the new run replaces it';
 
 /**
  * `baton worker`: consumes the queues of a manifest's agents and runs each job's attempt with
@@ -299,7 +300,12 @@ export class AgentWorker {
     signal?.addEventListener('abort', onBullAbort, { once: true });
     const limitMs = Number.isFinite(job.data.timeoutMs) && job.data.timeoutMs > 0 ? job.data.timeoutMs + SAFETY_MARGIN_MS : undefined;
     const safety = limitMs === undefined ? undefined : setTimeout(() => controller.abort(new BatonError('AGENT_TIMEOUT', `stopped by the worker: no result within ${limitMs} ms`)), limitMs);
-    this.running.set(jobId, { agent: agent.spec.name, controller });
+    // The same job taken again while an earlier run of it goes on (its lock lapsed, BullMQ put the
+    // job back and this worker fetched it): that run's result can no longer complete the job, and
+    // cancels and lock losses from now on are the new run's. Stop its agent.
+    this.running.get(jobId)?.controller.abort(new BatonError('RUN_CANCELLED', TAKEN_AGAIN));
+    const entry: Running = { agent: agent.spec.name, controller };
+    this.running.set(jobId, entry);
     const lockKey = `${job.queueQualifiedName}:${jobId}:lock`;
     if (token) this.heartbeat?.hold(lockKey, token);
     let usage: Usage | undefined;
@@ -326,13 +332,14 @@ export class AgentWorker {
       if (this.handingBack && token) return this.giveBack(job, token);
       this.stats.failed++;
       this.options.log?.(`${agent.spec.name} failed job ${jobId}: ${errorMessage(e, 'agent')}`);
-      await job.updateProgress(failureNote(e, usage)).catch(() => undefined);
+      // The note travels on the job: a run the job was taken from must not write it over the new run's.
+      if (this.running.get(jobId) === entry) await job.updateProgress(failureNote(e, usage)).catch(() => undefined);
       const retryable = BatonError.isInstance(e) ? e.retryable : true;
       throw retryable ? new Error(errorMessage(e, 'agent')) : new UnrecoverableError(errorMessage(e, 'agent'));
     } finally {
       clearTimeout(safety);
       signal?.removeEventListener('abort', onBullAbort);
-      this.running.delete(jobId);
+      if (this.running.get(jobId) === entry) this.running.delete(jobId);
       if (token) this.heartbeat?.release(lockKey, token);
     }
   }

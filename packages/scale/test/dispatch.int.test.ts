@@ -212,6 +212,50 @@ describe('dispatching attempts through BullMQ', () => {
     await waitFor('the job to be failed', () => worker.health().failed === 1);
   });
 
+  it('stops the earlier run of a job the worker takes again, and cancels reach the new run', async () => {
+    // A job whose lock lapsed while its run went on (the worker frozen, Redis out of reach) is put
+    // back by BullMQ and may be fetched again by the same worker: one job id, two runs.
+    const prefix = freshPrefix();
+    const signals: AbortSignal[] = [];
+    const slow = defineAgent({
+      name: 'slow',
+      description: 'waits until aborted, each call recorded',
+      produces: ['x'],
+      run: (_input, ctx) =>
+        new Promise((_, reject) => {
+          signals.push(ctx.signal);
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error));
+        }),
+    });
+    const worker = await workerFor(prefix, { agents: ['slow'], codeAgents: [slow] });
+    const dispatcher = await dispatcherFor(prefix);
+    const client = new Redis(redisOptions(redis.url, false));
+    cleanups.push(() => client.quit());
+    const queue = new Queue('slow', { connection: redisOptions(redis.url, false), prefix });
+    cleanups.push(() => queue.close());
+    const controller = new AbortController();
+    const attempt = dispatcher.dispatch({ agent: 'slow', input: input('slow'), timeoutMs: 60_000 }, { signal: controller.signal });
+    attempt.catch(() => undefined);
+    const jobId = jobIdOf(input('slow'));
+    await waitFor('the first run to start', () => signals.length === 1);
+
+    // What BullMQ does with a job whose lock lapsed: back to waiting, for any worker to take.
+    const token = await client.get(`${prefix}:slow:${jobId}:lock`);
+    expect(token).toBeTruthy();
+    await (await queue.getJob(jobId))!.moveToWait(token!);
+    await waitFor('the job to be taken again', () => signals.length === 2);
+    await waitFor('the earlier run to be stopped', () => signals[0]!.aborted);
+    expect(String(signals[0]!.reason)).toContain('taken again');
+    expect(signals[1]!.aborted).toBe(false);
+    await waitFor("the earlier run's end", () => worker.health().failed === 1);
+    expect(worker.health().activeJobs).toEqual([jobId]);
+
+    controller.abort(new Error('run cancelled'));
+    await expect(attempt).rejects.toThrow('run cancelled');
+    await waitFor('the new run to be cancelled', () => signals[1]!.aborted);
+    expect(String(signals[1]!.reason)).toContain('cancelled');
+  });
+
   it("sends the cancellations of a resumed run's interrupted attempts before it closes", async () => {
     // `baton runs cancel` on a run whose process died: it resumes the run, cancels the attempts
     // the dead process left on workers, ends the run and closes at once.
