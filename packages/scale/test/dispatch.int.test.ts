@@ -65,24 +65,20 @@ function input(agent: string, attempt = 1): AgentInput {
   return { runId: `r_test${prefixCount}`, goal: 'g', task: { id: `t1-${agent}`, title: agent, instructions: '' }, inputs: {}, params: {}, attempt };
 }
 
-/** An agent `slow` that runs until its attempt is aborted, and what it saw. */
-function waitsUntilAborted(): { slow: ReturnType<typeof defineAgent>; started: () => boolean; abortReason: () => unknown } {
-  let started = false;
-  let abortReason: unknown;
+/** An agent `slow` that runs until its attempt is aborted, and the signal of each call. */
+function waitsUntilAborted(): { slow: ReturnType<typeof defineAgent>; signals: AbortSignal[]; started: () => boolean; abortReason: () => unknown } {
+  const signals: AbortSignal[] = [];
   const slow = defineAgent({
     name: 'slow',
     description: 'waits until aborted',
     produces: ['x'],
     run: (_input, ctx) =>
       new Promise((_, reject) => {
-        started = true;
-        ctx.signal.addEventListener('abort', () => {
-          abortReason = ctx.signal.reason;
-          reject(ctx.signal.reason as Error);
-        });
+        signals.push(ctx.signal);
+        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error));
       }),
   });
-  return { slow, started: () => started, abortReason: () => abortReason };
+  return { slow, signals, started: () => signals.length > 0, abortReason: () => (signals[0]?.aborted ? signals[0].reason : undefined) };
 }
 
 describe('dispatching attempts through BullMQ', () => {
@@ -216,17 +212,7 @@ describe('dispatching attempts through BullMQ', () => {
     // A job whose lock lapsed while its run went on (the worker frozen, Redis out of reach) is put
     // back by BullMQ and may be fetched again by the same worker: one job id, two runs.
     const prefix = freshPrefix();
-    const signals: AbortSignal[] = [];
-    const slow = defineAgent({
-      name: 'slow',
-      description: 'waits until aborted, each call recorded',
-      produces: ['x'],
-      run: (_input, ctx) =>
-        new Promise((_, reject) => {
-          signals.push(ctx.signal);
-          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error));
-        }),
-    });
+    const { slow, signals } = waitsUntilAborted();
     const worker = await workerFor(prefix, { agents: ['slow'], codeAgents: [slow] });
     const dispatcher = await dispatcherFor(prefix);
     const client = new Redis(redisOptions(redis.url, false));
