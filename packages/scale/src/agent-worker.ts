@@ -220,6 +220,9 @@ export class AgentWorker {
     if (this.handingBack) return;
     this.handingBack = true;
     for (const w of this.workers.values()) w.cancelAllJobs('the worker is shutting down');
+    // BullMQ tracks its jobs by id too: once the earlier run of a job taken again ends, it no longer
+    // knows of the new run, which only this map still holds.
+    for (const r of this.running.values()) r.controller.abort(new BatonError('RUN_CANCELLED', 'the worker is shutting down'));
   }
 
   /** Puts a job back in its queue, untouched: another worker runs it and the orchestrator keeps waiting. */
@@ -292,6 +295,10 @@ export class AgentWorker {
 
   private async process(agent: Agent, job: Job<AttemptJobData, AttemptJobResult>, token: string | undefined, signal: AbortSignal | undefined): Promise<AttemptJobResult> {
     const jobId = job.id ?? '';
+    // The same job taken again while an earlier run of it goes on (its lock lapsed, BullMQ put the
+    // job back and this worker fetched it): that run's result can no longer complete the job, and
+    // cancels from now on are for the new run. Stop its agent, whatever becomes of the new run.
+    this.running.get(jobId)?.controller.abort(new BatonError('RUN_CANCELLED', TAKEN_AGAIN));
     if (this.cancelled.has(jobId)) throw new UnrecoverableError('cancelled: the orchestrator abandoned this attempt before it started');
     // A fetch already under way when closing began can still deliver a job: a closing worker starts nothing.
     if (this.status !== 'ready' && token) return this.giveBack(job, token);
@@ -300,10 +307,6 @@ export class AgentWorker {
     signal?.addEventListener('abort', onBullAbort, { once: true });
     const limitMs = Number.isFinite(job.data.timeoutMs) && job.data.timeoutMs > 0 ? job.data.timeoutMs + SAFETY_MARGIN_MS : undefined;
     const safety = limitMs === undefined ? undefined : setTimeout(() => controller.abort(new BatonError('AGENT_TIMEOUT', `stopped by the worker: no result within ${limitMs} ms`)), limitMs);
-    // The same job taken again while an earlier run of it goes on (its lock lapsed, BullMQ put the
-    // job back and this worker fetched it): that run's result can no longer complete the job, and
-    // cancels and lock losses from now on are the new run's. Stop its agent.
-    this.running.get(jobId)?.controller.abort(new BatonError('RUN_CANCELLED', TAKEN_AGAIN));
     const entry: Running = { agent: agent.spec.name, controller };
     this.running.set(jobId, entry);
     const lockKey = `${job.queueQualifiedName}:${jobId}:lock`;
@@ -329,11 +332,12 @@ export class AgentWorker {
       this.stats.completed++;
       return usage ? { output, usage } : { output };
     } catch (e) {
-      if (this.handingBack && token) return this.giveBack(job, token);
+      // A run the job was taken from holds it no more: it neither gives it back nor writes its note on it.
+      const holdsJob = this.running.get(jobId) === entry;
+      if (this.handingBack && token && holdsJob) return this.giveBack(job, token);
       this.stats.failed++;
       this.options.log?.(`${agent.spec.name} failed job ${jobId}: ${errorMessage(e, 'agent')}`);
-      // The note travels on the job: a run the job was taken from must not write it over the new run's.
-      if (this.running.get(jobId) === entry) await job.updateProgress(failureNote(e, usage)).catch(() => undefined);
+      if (holdsJob) await job.updateProgress(failureNote(e, usage)).catch(() => undefined);
       const retryable = BatonError.isInstance(e) ? e.retryable : true;
       throw retryable ? new Error(errorMessage(e, 'agent')) : new UnrecoverableError(errorMessage(e, 'agent'));
     } finally {
