@@ -219,9 +219,8 @@ export class AgentWorker {
   private handBack(): void {
     if (this.handingBack) return;
     this.handingBack = true;
-    for (const w of this.workers.values()) w.cancelAllJobs('the worker is shutting down');
-    // BullMQ tracks its jobs by id too: once the earlier run of a job taken again ends, it no longer
-    // knows of the new run, which only this map still holds.
+    // This map, not BullMQ's cancelAllJobs: BullMQ tracks its jobs by id too, and once the earlier
+    // run of a job taken again ends, it no longer knows of the new run.
     for (const r of this.running.values()) r.controller.abort(new BatonError('RUN_CANCELLED', 'the worker is shutting down'));
   }
 
@@ -255,7 +254,7 @@ export class AgentWorker {
     const lockMs = this.options.lockMs ?? 30_000;
     for (const [name, agent] of this.agents) {
       const concurrency = this.concurrencyFor(name);
-      const worker = new Worker<AttemptJobData, AttemptJobResult>(queueNameOf(name), (job, token, signal) => this.process(agent, job, token, signal), {
+      const worker = new Worker<AttemptJobData, AttemptJobResult>(queueNameOf(name), (job, token) => this.process(agent, job, token), {
         connection: redisOptions(this.options.url, true),
         prefix,
         concurrency,
@@ -293,7 +292,7 @@ export class AgentWorker {
     );
   }
 
-  private async process(agent: Agent, job: Job<AttemptJobData, AttemptJobResult>, token: string | undefined, signal: AbortSignal | undefined): Promise<AttemptJobResult> {
+  private async process(agent: Agent, job: Job<AttemptJobData, AttemptJobResult>, token: string | undefined): Promise<AttemptJobResult> {
     const jobId = job.id ?? '';
     // The same job taken again while an earlier run of it goes on (its lock lapsed, BullMQ put the
     // job back and this worker fetched it): that run's result can no longer complete the job, and
@@ -303,8 +302,6 @@ export class AgentWorker {
     // A fetch already under way when closing began can still deliver a job: a closing worker starts nothing.
     if (this.status !== 'ready' && token) return this.giveBack(job, token);
     const controller = new AbortController();
-    const onBullAbort = (): void => controller.abort(new BatonError('RUN_CANCELLED', this.handingBack ? 'the worker is shutting down' : 'cancelled'));
-    signal?.addEventListener('abort', onBullAbort, { once: true });
     const limitMs = Number.isFinite(job.data.timeoutMs) && job.data.timeoutMs > 0 ? job.data.timeoutMs + SAFETY_MARGIN_MS : undefined;
     const safety = limitMs === undefined ? undefined : setTimeout(() => controller.abort(new BatonError('AGENT_TIMEOUT', `stopped by the worker: no result within ${limitMs} ms`)), limitMs);
     const entry: Running = { agent: agent.spec.name, controller };
@@ -342,7 +339,6 @@ export class AgentWorker {
       throw retryable ? new Error(errorMessage(e, 'agent')) : new UnrecoverableError(errorMessage(e, 'agent'));
     } finally {
       clearTimeout(safety);
-      signal?.removeEventListener('abort', onBullAbort);
       if (this.running.get(jobId) === entry) this.running.delete(jobId);
       if (token) this.heartbeat?.release(lockKey, token);
     }
