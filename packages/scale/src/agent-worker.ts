@@ -77,6 +77,9 @@ const SAFETY_MARGIN_MS = 5_000;
 interface Running {
   agent: string;
   controller: AbortController;
+  /** The job's lock in Redis, and the token this run holds it by (none when BullMQ gave none). */
+  lockKey: string;
+  token: string | undefined;
 }
 
 const LOCK_LOST = 'this worker no longer holds the job (the orchestrator took it for lost: was this worker frozen or cut off from Redis?)';
@@ -245,6 +248,20 @@ export class AgentWorker {
     this.running.get(jobId)?.controller.abort(new BatonError('RUN_CANCELLED', 'cancelled: the orchestrator abandoned this attempt'));
   }
 
+  /**
+   * BullMQ could not renew a job's lock. It says so by job id, and the renewal may have been of an
+   * earlier run's token, answered after the job was taken again: the run holding the job now is
+   * stopped only if Redis no longer holds its own token (or cannot be asked).
+   */
+  private async lockRenewalFailed(worker: Worker, jobId: string): Promise<void> {
+    const entry = this.running.get(jobId);
+    if (!entry) return;
+    let holder: string | null | undefined;
+    if (entry.token) holder = await worker.client.then((client) => client.get(entry.lockKey)).catch(() => undefined);
+    if (entry.token && holder === entry.token) return;
+    entry.controller.abort(new BatonError('RUN_CANCELLED', LOCK_LOST));
+  }
+
   /** Jobs of an agent's queue this worker runs at once. */
   private concurrencyFor(name: string): number {
     return this.options.concurrency?.perAgent?.[name] ?? this.options.concurrency?.default ?? this.options.manifest.orchestrator.policy.maxParallel;
@@ -268,7 +285,7 @@ export class AgentWorker {
       worker.on('error', (e) => this.logOnce(`queue ${name}: ${errorMessage(e)}`));
       // The job was failed or taken by someone else (this worker was frozen or cut off): stop its agent.
       worker.on('lockRenewalFailed', (jobIds) => {
-        for (const id of jobIds) this.running.get(id)?.controller.abort(new BatonError('RUN_CANCELLED', LOCK_LOST));
+        for (const id of jobIds) void this.lockRenewalFailed(worker, id);
       });
       this.workers.set(name, worker);
     }
@@ -304,9 +321,9 @@ export class AgentWorker {
     const controller = new AbortController();
     const limitMs = Number.isFinite(job.data.timeoutMs) && job.data.timeoutMs > 0 ? job.data.timeoutMs + SAFETY_MARGIN_MS : undefined;
     const safety = limitMs === undefined ? undefined : setTimeout(() => controller.abort(new BatonError('AGENT_TIMEOUT', `stopped by the worker: no result within ${limitMs} ms`)), limitMs);
-    const entry: Running = { agent: agent.spec.name, controller };
-    this.running.set(jobId, entry);
     const lockKey = `${job.queueQualifiedName}:${jobId}:lock`;
+    const entry: Running = { agent: agent.spec.name, controller, lockKey, token };
+    this.running.set(jobId, entry);
     if (token) this.heartbeat?.hold(lockKey, token);
     let usage: Usage | undefined;
     const maxOutputBytes = job.data.maxOutputBytes ?? this.options.manifest.orchestrator.policy.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;

@@ -208,7 +208,7 @@ describe('dispatching attempts through BullMQ', () => {
     await waitFor('the job to be failed', () => worker.health().failed === 1);
   });
 
-  it.each(['a cancel', 'shutting down'])('stops the earlier run of a job the worker takes again, and %s reaches the new run', async (ending) => {
+  it.each(['a cancel', 'shutting down', 'a lost lock'])('stops the earlier run of a job the worker takes again, and %s reaches the new run', async (ending) => {
     // A job whose lock lapsed while its run went on (the worker frozen, Redis out of reach) is put
     // back by BullMQ and may be fetched again by the same worker: one job id, two runs. BullMQ's
     // own lock renewal is kept out of the way (a long lock): the heartbeat extends locks by token.
@@ -237,7 +237,24 @@ describe('dispatching attempts through BullMQ', () => {
     await waitFor("the earlier run's end", () => worker.health().failed === 1);
     expect(worker.health().activeJobs).toEqual([jobId]);
 
-    if (ending === 'a cancel') {
+    // BullMQ reports a failed renewal by job id alone: one of the earlier run's token, answered
+    // late, must not stop the new run, whose token Redis holds.
+    const bullWorker = (worker as unknown as { workers: Map<string, Worker> }).workers.get('slow')!;
+    bullWorker.emit('lockRenewalFailed', [jobId]);
+    // The worker asks Redis on BullMQ's connection: a command sent there after it is answered after it.
+    await (await bullWorker.client).get(`${prefix}:slow:${jobId}:lock`);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(signals[1]!.aborted).toBe(false);
+
+    if (ending === 'a lost lock') {
+      // Now the new run's own lock is gone (another worker holds the job): its agent is stopped.
+      await client.set(`${prefix}:slow:${jobId}:lock`, 'another-workers-token');
+      bullWorker.emit('lockRenewalFailed', [jobId]);
+      await waitFor('the new run to be stopped', () => signals[1]!.aborted, 10_000);
+      expect(String(signals[1]!.reason)).toContain('no longer holds the job');
+      controller.abort(new Error('run cancelled'));
+      await expect(attempt).rejects.toThrow('run cancelled');
+    } else if (ending === 'a cancel') {
       controller.abort(new Error('run cancelled'));
       await expect(attempt).rejects.toThrow('run cancelled');
       await waitFor('the new run to be cancelled', () => signals[1]!.aborted, 10_000);
