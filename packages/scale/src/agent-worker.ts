@@ -71,6 +71,8 @@ export interface WorkerHealth {
 
 /** How long a cancel for a job this worker has not started yet is remembered. */
 const CANCEL_MEMORY_MS = 10 * 60_000;
+/** How long the worker waits for Redis to say who holds a job's lock after BullMQ failed to renew it. */
+const LOCK_CHECK_MS = 2_000;
 /** Extra time past the attempt's timeout before the worker stops an agent on its own. */
 const SAFETY_MARGIN_MS = 5_000;
 
@@ -251,14 +253,12 @@ export class AgentWorker {
   /**
    * BullMQ could not renew a job's lock. It says so by job id, and the renewal may have been of an
    * earlier run's token, answered after the job was taken again: the run holding the job now is
-   * stopped only if Redis no longer holds its own token (or cannot be asked).
+   * stopped only if Redis no longer holds its own token, or does not say so within 2 s.
    */
   private async lockRenewalFailed(worker: Worker, jobId: string): Promise<void> {
     const entry = this.running.get(jobId);
     if (!entry) return;
-    let holder: string | null | undefined;
-    if (entry.token) holder = await worker.client.then((client) => client.get(entry.lockKey)).catch(() => undefined);
-    if (entry.token && holder === entry.token) return;
+    if (entry.token && (await lockHolder(worker, entry.lockKey)) === entry.token) return;
     entry.controller.abort(new BatonError('RUN_CANCELLED', LOCK_LOST));
   }
 
@@ -399,6 +399,21 @@ async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Age
     throw new AgentVersionError(refused);
   }
   return agents;
+}
+
+/**
+ * The token Redis holds a job's lock by, or undefined when Redis does not answer within
+ * {@link LOCK_CHECK_MS}: BullMQ's connection queues a command while it reconnects, and a run whose
+ * lock may be lost must not go on for as long as an outage lasts.
+ */
+function lockHolder(worker: Worker, lockKey: string): Promise<string | null | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const unanswered = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, LOCK_CHECK_MS, undefined);
+    timer.unref();
+  });
+  const asked = worker.client.then((client) => client.get(lockKey)).catch(() => undefined);
+  return Promise.race([asked, unanswered]).finally(() => clearTimeout(timer));
 }
 
 /** The agent's promise, or the abort's reason as soon as the signal fires (agents that ignore it). */

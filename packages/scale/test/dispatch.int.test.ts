@@ -208,7 +208,7 @@ describe('dispatching attempts through BullMQ', () => {
     await waitFor('the job to be failed', () => worker.health().failed === 1);
   });
 
-  it.each(['a cancel', 'shutting down', 'a lost lock'])('stops the earlier run of a job the worker takes again, and %s reaches the new run', async (ending) => {
+  it.each(['a cancel', 'shutting down', 'a lost lock', 'Redis not answering'])('stops the earlier run of a job the worker takes again, and %s reaches the new run', async (ending) => {
     // A job whose lock lapsed while its run went on (the worker frozen, Redis out of reach) is put
     // back by BullMQ and may be fetched again by the same worker: one job id, two runs. BullMQ's
     // own lock renewal is kept out of the way (a long lock): the heartbeat extends locks by token.
@@ -243,10 +243,21 @@ describe('dispatching attempts through BullMQ', () => {
     bullWorker.emit('lockRenewalFailed', [jobId]);
     // The worker asks Redis on BullMQ's connection: a command sent there after it is answered after it.
     await (await bullWorker.client).get(`${prefix}:slow:${jobId}:lock`);
+    // Both answers may come in one read: the worker's has a few more reactions to run than this one.
     await new Promise((resolve) => setImmediate(resolve));
     expect(signals[1]!.aborted).toBe(false);
 
-    if (ending === 'a lost lock') {
+    if (ending === 'Redis not answering') {
+      // Every client's commands wait 5 s: the worker does not wait that long to know its lock is held.
+      await client.call('CLIENT', 'PAUSE', '5000', 'ALL');
+      bullWorker.emit('lockRenewalFailed', [jobId]);
+      await waitFor('the new run to be stopped', () => signals[1]!.aborted, 4_500);
+      expect(String(signals[1]!.reason)).toContain('no longer holds the job');
+      // Answered once the pause ends (this client is paused too): the tests after this one meet a Redis that answers.
+      await client.call('CLIENT', 'UNPAUSE');
+      controller.abort(new Error('run cancelled'));
+      await expect(attempt).rejects.toThrow('run cancelled');
+    } else if (ending === 'a lost lock') {
       // Now the new run's own lock is gone (another worker holds the job): its agent is stopped.
       await client.set(`${prefix}:slow:${jobId}:lock`, 'another-workers-token');
       bullWorker.emit('lockRenewalFailed', [jobId]);
