@@ -7,7 +7,7 @@ import { AgentRegistry } from 'batonjs/internal';
 import { AgentVersionError, closeAgents, verifyAgentVersion } from 'batonjs/internal';
 import type { Agent } from 'batonjs/internal';
 import { DEFAULT_MAX_OUTPUT_BYTES } from 'batonjs/internal';
-import { BatonError, checkedUsage, errorMessage } from 'batonjs/internal';
+import { BatonError, checkedUsage, errorMessage, within } from 'batonjs/internal';
 import type { Manifest, Usage } from 'batonjs/internal';
 import { redactUrl, redisOptions } from './connection.ts';
 import { Heartbeat, HEARTBEAT_DEFAULTS } from './heartbeat.ts';
@@ -406,14 +406,9 @@ async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Age
  * {@link LOCK_CHECK_MS}: BullMQ's connection queues a command while it reconnects, and a run whose
  * lock may be lost must not go on for as long as an outage lasts.
  */
-function lockHolder(worker: Worker, lockKey: string): Promise<string | null | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const unanswered = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, LOCK_CHECK_MS, undefined);
-    timer.unref();
-  });
-  const asked = worker.client.then((client) => client.get(lockKey)).catch(() => undefined);
-  return Promise.race([asked, unanswered]).finally(() => clearTimeout(timer));
+async function lockHolder(worker: Worker, lockKey: string): Promise<string | null | undefined> {
+  const asked = await within(worker.client.then((client) => client.get(lockKey)), LOCK_CHECK_MS);
+  return 'value' in asked ? asked.value : undefined;
 }
 
 /** The agent's promise, or the abort's reason as soon as the signal fires (agents that ignore it). */
