@@ -34,6 +34,7 @@ const extra: Case[] = [
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['W2-settled', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['W2-copies', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['W3-settled', 'memory'] },
+  { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['followed', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['kept', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['inflight', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['promoted', 'memory'] },
@@ -69,7 +70,7 @@ for (const c of cases) {
 }
 
 const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) : String(v ?? ''));
-const columns = ['suite', 'case', 'store', 'planner', 'usPerRun', 'p50Us', 'p99Us', 'gcShare', 'windowUsPerRun', 'windowP50Us', 'usPerStep', 'p50UsPerStep', 'windowUsPerStep', 'usPerTask', 'msPerRun', 'windowMsPerRun', 'faultsPerRun', 'windowFaultsPerRun', 'maxLoopGapMs', 'runsPerSec', 'peakRssMb', 'youngGenMb', 'keptPerRunB', 'inflightPerRunB', 'promotedPerRunB', 'dependencyDeopts', 'deoptimised', 'usPerCreateRun', 'usPerRunAppends', 'walPagesPerRun', 'longestHoldMs', 'holdsOver1msPer1000Runs', 'wallMs', 'versionMs', 'runsListMs', 'runMs', 'fastestRunMs', 'hostProcesses', 'passMs', 'startMs', 'firstTaskMs', 'tasksMs', 'integrationMs', 'criticalPathMs', 'overheadMs', 'llmCalls', 'error'];
+const columns = ['suite', 'case', 'store', 'planner', 'usPerRun', 'p50Us', 'p99Us', 'gcShare', 'windowUsPerRun', 'windowP50Us', 'unfollowedP50Us', 'filteringP50Us', 'filteringUsPerRun', 'usPerStep', 'p50UsPerStep', 'windowUsPerStep', 'usPerTask', 'msPerRun', 'windowMsPerRun', 'faultsPerRun', 'windowFaultsPerRun', 'maxLoopGapMs', 'runsPerSec', 'peakRssMb', 'youngGenMb', 'keptPerRunB', 'inflightPerRunB', 'promotedPerRunB', 'dependencyDeopts', 'deoptimised', 'usPerCreateRun', 'usPerRunAppends', 'walPagesPerRun', 'longestHoldMs', 'holdsOver1msPer1000Runs', 'wallMs', 'versionMs', 'runsListMs', 'runMs', 'fastestRunMs', 'hostProcesses', 'passMs', 'startMs', 'firstTaskMs', 'tasksMs', 'integrationMs', 'criticalPathMs', 'overheadMs', 'llmCalls', 'error'];
 const used = columns.filter((col) => results.some((r) => r[col] !== undefined));
 const rows = results.map((r) => used.map((col) => fmt(r[col])));
 const widths = used.map((col, i) => Math.max(col.length, ...rows.map((r) => r[i]!.length)));

@@ -9,6 +9,10 @@
  *   W2-copies: W2 with its plan handed in as new objects on every run (as the built-in planner, a
  *           plan file or a request give it) beside the same plan object, alternated in one process
  *           (p50 µs per step), and what the copy alone costs per run (memory only)
+ *   followed: W1 while 1,000 listeners each follow another run (a server's event streams), each
+ *           added for its run (`on(listener, { runId })`) beside each filtering every run's
+ *           events (filtering*), beside none (unfollowed*), alternated in one process (µs per run)
+ *           (memory only)
  *   W2-settled, W3-settled: their runs once V8 has compiled the scheduler (W2's runs 2,000-2,200,
  *           W3's 150-170) beside the harness's window in the same process (window*: time and
  *           page faults) (memory only)
@@ -207,6 +211,45 @@ async function w2Copies(): Promise<Record<string, unknown>> {
   await copies.close();
   const p50PerStep = (samples: number[]): number => percentile(samples.sort((a, b) => a - b), 50) / 100;
   return { p50UsPerStep: p50PerStep(copySamples), sameObjectP50UsPerStep: p50PerStep(sameSamples), copyUsPerRun };
+}
+
+/**
+ * W1 while 1,000 listeners each follow another run, as a server's event streams do: each listener
+ * added for its own run (`on(listener, { runId })`), beside each listening to every run and
+ * filtering by run id (how the server's streams listened before), beside no listener; blocks of
+ * 200 runs alternated after a warm-up (p50 and mean µs per run).
+ */
+async function followed(): Promise<Record<string, unknown>> {
+  const FOLLOWERS = 1000;
+  const o = orchestrator(fanOutJoin(8), undefined);
+  let told = 0;
+  const follow = (byRunId: boolean): (() => void)[] =>
+    Array.from({ length: FOLLOWERS }, (_, i) => {
+      const runId = `r_followed_${i}`;
+      if (byRunId) return o.on(() => void told++, { runId });
+      return o.on((e) => {
+        if (e.runId === runId) told++;
+      });
+    });
+  const ways = { none: [] as number[], byRunId: [] as number[], filtering: [] as number[] };
+  const block = async (way: keyof typeof ways, warmup: number, runs: number): Promise<void> => {
+    const stops = way === 'none' ? [] : follow(way === 'byRunId');
+    ways[way].push(...(await sequential(o, warmup, runs, 'result', fanOutResult(8))).samples);
+    for (const stop of stops) stop();
+  };
+  for (const way of ['none', 'byRunId', 'filtering'] as const) await block(way, 500, 0);
+  for (let i = 0; i < 5; i++) for (const way of ['none', 'byRunId', 'filtering'] as const) await block(way, 0, 200);
+  await o.close();
+  if (told !== 0) throw new Error(`a follower of another run was told ${told} events`);
+  const p50 = (samples: number[]): number => percentile(samples.sort((a, b) => a - b), 50);
+  return {
+    followers: FOLLOWERS,
+    usPerRun: mean(ways.byRunId),
+    p50Us: p50(ways.byRunId),
+    unfollowedP50Us: p50(ways.none),
+    filteringP50Us: p50(ways.filtering),
+    filteringUsPerRun: mean(ways.filtering),
+  };
 }
 
 async function w3(): Promise<Record<string, unknown>> {
@@ -443,6 +486,8 @@ async function main(): Promise<Record<string, unknown>> {
       return w2Settled();
     case 'W2-copies':
       return w2Copies();
+    case 'followed':
+      return followed();
     case 'W3':
       return w3();
     case 'W3-settled':
@@ -470,7 +515,7 @@ async function main(): Promise<Record<string, unknown>> {
     case 'pairs-10000':
       return bigPlan(makerPairs(10_000), 10_000, '', undefined);
     default:
-      throw new Error(`unknown case ${caseName} (W1, W1-settled, W2, W2-settled, W2-copies, W3, W3-settled, W4, kept, inflight, promoted, deopts, tasks-10000, tasks-20000, join-10000, join-20000, pairs-10000)`);
+      throw new Error(`unknown case ${caseName} (W1, W1-settled, W2, W2-settled, W2-copies, followed, W3, W3-settled, W4, kept, inflight, promoted, deopts, tasks-10000, tasks-20000, join-10000, join-20000, pairs-10000)`);
   }
 }
 

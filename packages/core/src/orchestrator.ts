@@ -10,7 +10,8 @@ import { isFinalStatus } from './core/types.ts';
 import type { ApprovalDecision, Manifest, RunResult } from './core/types.ts';
 import { kept } from './core/kept-objects.ts';
 import { RunJournal, nowIso } from './execution/journal.ts';
-import type { EventListener } from './execution/journal.ts';
+import { RunEventListeners } from './execution/event-listeners.ts';
+import type { EventListener } from './execution/event-listeners.ts';
 import { ownerInfo, ownerGone, leaseMs, PROCESS_OWNER } from './execution/owner-identity.ts';
 import { OwnerSession } from './execution/owner-session.ts';
 import type { HeldRun } from './execution/owner-session.ts';
@@ -49,7 +50,7 @@ export class Orchestrator {
   private readonly registry: AgentRegistry;
   private readonly codeAgents: readonly Agent[];
   private readonly pools = new Map<string, { pool: AgentPool; gate: VersionGate }>();
-  private readonly listeners: EventListener[] = [];
+  private readonly listeners = new RunEventListeners();
   private readonly active = new Map<string, RunHandle>();
   private readonly controls = new Map<string, RunControl>();
   private readonly desk: DecisionDesk;
@@ -72,13 +73,18 @@ export class Orchestrator {
     });
   }
 
-  /** Listens to the events of every run; returns a function that stops listening. */
-  on(listener: EventListener): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+  /**
+   * Listens to the events of every run this orchestrator journals, or with `runId` to those of
+   * that run only (found by its id: other runs' events cost such a listener nothing, so follow one
+   * run this way rather than filtering every run's events). Listeners of every run are told
+   * first, then the run's, each in the order they were added; one that stops listening while an
+   * event is told takes nothing from the others. Returns the function that stops listening.
+   *
+   * @example
+   * const stop = orchestrator.on((e) => console.log(e.type), { runId });
+   */
+  on(listener: EventListener, options: { runId?: string } = {}): () => void {
+    return this.listeners.add(listener, options.runId);
   }
 
   /** Plans a goal without running anything. */
@@ -267,6 +273,11 @@ export class Orchestrator {
     return [...this.active.keys()];
   }
 
+  /** Whether the run `runId` is in progress in this process (without listing every run, as {@link activeRuns} does). */
+  isActive(runId: string): boolean {
+    return this.active.has(runId);
+  }
+
   /** The agents defined in code that this orchestrator can build (a run needing others cannot be carried on here). */
   codeAgentNames(): string[] {
     return this.codeAgents.map((a) => a.spec.name);
@@ -309,8 +320,7 @@ export class Orchestrator {
   }
 
   private journal(runId: string, options: RunOptions, control: RunControl, fence: number | undefined, startSeq: number): RunJournal {
-    const listeners = options.onEvent ? [...this.listeners, options.onEvent] : this.listeners;
-    return new RunJournal(runId, this.store, listeners, startSeq, { fence, onFenced: control });
+    return new RunJournal(runId, this.store, this.listeners, startSeq, { fence, onFenced: control, onEvent: options.onEvent });
   }
 
   private async drive(job: RunJob, fence: number | undefined, options: RunOptions): Promise<RunResult> {

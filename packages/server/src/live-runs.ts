@@ -17,7 +17,8 @@ interface LiveRun {
  */
 export class LiveRuns {
   private readonly runs = new Map<string, LiveRun>();
-  private readonly listeners = new Set<(event: RunEvent) => void>();
+  /** Listeners by run: an event is told to its run's listeners only. */
+  private readonly listeners = new Map<string, Set<(event: RunEvent) => void>>();
   private readonly unsubscribe: () => void;
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -28,10 +29,15 @@ export class LiveRuns {
     this.unsubscribe = source.on(this.apply);
   }
 
-  /** Listens to every event of every run (after it is recorded here). */
-  subscribe(listener: (event: RunEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Listens to the events of the run `runId` (each told once it is recorded here). */
+  subscribe(runId: string, listener: (event: RunEvent) => void): () => void {
+    let ofRun = this.listeners.get(runId);
+    if (!ofRun) this.listeners.set(runId, (ofRun = new Set()));
+    ofRun.add(listener);
+    return () => {
+      ofRun.delete(listener);
+      if (ofRun.size === 0 && this.listeners.get(runId) === ofRun) this.listeners.delete(runId);
+    };
   }
 
   has(runId: string): boolean {
@@ -83,7 +89,9 @@ export class LiveRuns {
         this.timers.add(timer);
       }
     }
-    for (const l of this.listeners) {
+    const ofRun = this.listeners.get(event.runId);
+    if (!ofRun) return;
+    for (const l of [...ofRun]) {
       try {
         l(event);
       } catch {

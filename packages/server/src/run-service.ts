@@ -45,8 +45,8 @@ export class RunService {
     const started = new Promise<void>((resolve) => {
       onStarted = resolve;
     });
-    const stop = this.live.subscribe((e: RunEvent) => {
-      if (e.runId !== runId || e.type !== 'run.started') return;
+    const stop = this.live.subscribe(runId, (e: RunEvent) => {
+      if (e.type !== 'run.started') return;
       journaled = true;
       onStarted?.();
     });
@@ -122,7 +122,7 @@ export class RunService {
 
   /** True when the run executes in this process. */
   runsHere(runId: string): boolean {
-    return this.orchestrator.activeRuns().includes(runId);
+    return this.orchestrator.isActive(runId);
   }
 
   /**

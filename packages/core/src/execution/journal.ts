@@ -5,15 +5,9 @@ import type { RunEvent, RunEventBody } from '../core/events.ts';
 import { RunResultBuilder } from '../core/reduce.ts';
 import { journaledForm } from './artifact-refs.ts';
 import type { NewRunRecord } from '../store/journal-rules.ts';
+import type { EventListener, RunEventListeners } from './event-listeners.ts';
 
-/**
- * Told of each event of a run as it is journaled. The event is the journal's own object: read it,
- * do not change it (copy it first to redact or enrich it). A listener that throws, or returns a
- * promise that rejects, is ignored; the run goes on.
- */
-export type EventListener = (event: RunEvent) => void;
-
-function ignoreListenerFailure(): void {}
+export type { EventListener } from './event-listeners.ts';
 
 let lastMs = 0;
 let lastIso = '';
@@ -36,6 +30,8 @@ export interface FenceListener {
 export interface RunJournalOptions {
   /** The fencing token this process holds for the run (stores that record ownership check it). */
   fence?: number | undefined;
+  /** The run's own listener (`RunOptions.onEvent`), told after the orchestrator's listeners. */
+  onEvent?: EventListener | undefined;
   /** Told once when the store refuses a batch because another process took the run. */
   onFenced?: FenceListener | undefined;
 }
@@ -61,7 +57,7 @@ export class RunJournal {
   constructor(
     readonly runId: string,
     private readonly store: RunStore,
-    private readonly listeners: readonly EventListener[],
+    private readonly listeners: RunEventListeners,
     startSeq = 0,
     private readonly options: RunJournalOptions = {},
   ) {
@@ -129,15 +125,7 @@ export class RunJournal {
   }
 
   private tell(event: RunEvent): void {
-    for (const l of this.listeners) {
-      try {
-        const told: unknown = l(event);
-        // An async listener's failure is a rejected promise: unhandled, it would end the process.
-        if (told instanceof Promise) told.catch(ignoreListenerFailure);
-      } catch {
-        // A listener's bug must not break the run.
-      }
-    }
+    this.listeners.tell(event, this.options.onEvent);
   }
 
   /** Waits until every emitted event is in the store; rethrows a store failure. */

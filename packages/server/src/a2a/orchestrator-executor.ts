@@ -180,11 +180,14 @@ export class OrchestratorExecutor implements AgentExecutor {
     // start() is still pending. Progress waits until "run … started" has been sent.
     const early: string[] = [];
     let live = false;
-    const stop = this.orchestrator.on((e) => {
-      if (e.runId !== runId || live) return;
-      const text = progressText(e);
-      if (text !== undefined) early.push(text);
-    });
+    const stop = this.orchestrator.on(
+      (e) => {
+        if (live) return;
+        const text = progressText(e);
+        if (text !== undefined) early.push(text);
+      },
+      { runId },
+    );
     try {
       await this.runs.start(goal, runId, inputs);
     } catch (e) {
@@ -279,12 +282,15 @@ export class OrchestratorExecutor implements AgentExecutor {
           }
         }).catch(() => undefined); // the journal could not be read: the next check tries again
       };
-      const unsubscribe = this.orchestrator.on((e) => {
-        if (e.runId !== runId || settled) return;
-        const text = progressText(e);
-        if (text !== undefined) out.progress(runId, text);
-        if (e.type === 'approval.requested' || e.type === 'run.ended') check();
-      });
+      const unsubscribe = this.orchestrator.on(
+        (e) => {
+          if (settled) return;
+          const text = progressText(e);
+          if (text !== undefined) out.progress(runId, text);
+          if (e.type === 'approval.requested' || e.type === 'run.ended') check();
+        },
+        { runId },
+      );
       const poll = setInterval(check, FOLLOW_POLL_MS);
       poll.unref();
       const stop = (): void => {

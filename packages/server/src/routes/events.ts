@@ -35,11 +35,13 @@ export function eventRoutes(ctx: ServerContext): Hono {
     let after = resumeAfter(c.req.header('last-event-id'), c.req.query('lastEventId'));
     const buffer: RunEvent[] = [];
     let wake: (() => void) | undefined;
-    const unsubscribe = ctx.orchestrator.on((e) => {
-      if (e.runId !== runId) return;
-      buffer.push(e);
-      wake?.();
-    });
+    const unsubscribe = ctx.orchestrator.on(
+      (e) => {
+        buffer.push(e);
+        wake?.();
+      },
+      { runId },
+    );
     try {
       if (!(await ctx.runs.exists(runId))) throw new ApiError(404, 'RUN_NOT_FOUND', `no run ${runId}: list runs with GET /v1/runs`);
     } catch (e) {

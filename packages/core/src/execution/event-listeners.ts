@@ -1,0 +1,75 @@
+import type { RunEvent } from '../core/events.ts';
+
+/**
+ * Told of each event of a run as it is journaled. The event is the journal's own object: read it,
+ * do not change it (copy it first to redact or enrich it). A listener that throws, or returns a
+ * promise that rejects, is ignored; the run goes on.
+ */
+export type EventListener = (event: RunEvent) => void;
+
+function ignoreListenerFailure(): void {}
+
+function tellOne(listener: EventListener, event: RunEvent): void {
+  try {
+    const told: unknown = listener(event);
+    // An async listener's failure is a rejected promise: unhandled, it would end the process.
+    if (told instanceof Promise) told.catch(ignoreListenerFailure);
+  } catch {
+    // A listener's bug must not break the run.
+  }
+}
+
+function without(listeners: readonly EventListener[], listener: EventListener): readonly EventListener[] {
+  const i = listeners.indexOf(listener);
+  return i < 0 ? listeners : [...listeners.slice(0, i), ...listeners.slice(i + 1)];
+}
+
+/**
+ * The listeners of an orchestrator's runs: those of every run, and those of one run each. A run's
+ * own listeners are found by its id, so an event costs nothing to the listeners of other runs: a
+ * server following a thousand runs, each over its own stream, used to call a thousand listeners
+ * per event, each to learn that the event was not its run's.
+ *
+ * A list is replaced, never changed, when a listener is added or removed: an event is told to the
+ * listeners there were when it was journaled, all of them, even when one of them stops listening
+ * (its own or another's remover called from inside a listener) before the others were told.
+ */
+export class RunEventListeners {
+  private all: readonly EventListener[] = [];
+  private readonly byRun = new Map<string, readonly EventListener[]>();
+
+  /**
+   * Adds a listener of every run, or of the run `runId` only; returns the function that removes
+   * it (once: a second call does nothing).
+   */
+  add(listener: EventListener, runId?: string): () => void {
+    if (runId === undefined) this.all = [...this.all, listener];
+    else this.byRun.set(runId, [...(this.byRun.get(runId) ?? []), listener]);
+    let added = true;
+    return () => {
+      if (!added) return;
+      added = false;
+      if (runId === undefined) {
+        this.all = without(this.all, listener);
+        return;
+      }
+      const left = without(this.byRun.get(runId) ?? [], listener);
+      if (left.length === 0) this.byRun.delete(runId);
+      else this.byRun.set(runId, left);
+    };
+  }
+
+  /**
+   * Tells `event` to the listeners of every run, then to those of its run, each in the order they
+   * were added, then to `own` (the run's `onEvent`).
+   */
+  tell(event: RunEvent, own: EventListener | undefined): void {
+    const { all } = this;
+    for (let i = 0; i < all.length; i++) tellOne(all[i]!, event);
+    if (this.byRun.size > 0) {
+      const mine = this.byRun.get(event.runId);
+      if (mine) for (let i = 0; i < mine.length; i++) tellOne(mine[i]!, event);
+    }
+    if (own) tellOne(own, event);
+  }
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../src/core/events.ts';
+import { createOrchestrator } from '../../src/create-orchestrator.ts';
+import { scriptedAgent } from '../../src/testing/index.ts';
+
+/** An orchestrator of one task whose agent answers after `delayMs`. */
+function oneTask(delayMs = 0) {
+  const agent = scriptedAgent({ name: 'maker', produces: ['thing'], script: [{ delayMs, output: { thing: 1 } }] });
+  return createOrchestrator({ name: 'listeners', agents: [agent], deliverable: ['thing'] });
+}
+
+const typesOf = (events: RunEvent[]): string[] => events.map((e) => e.type);
+
+describe('Orchestrator.on', () => {
+  it('tells every listener each event, even when a listener stops listening while the event is told', async () => {
+    const o = oneTask();
+    const stopsItself = o.on((e) => {
+      if (e.type === 'task.started') stopsItself();
+    });
+    const after: RunEvent[] = [];
+    o.on((e) => after.push(e));
+    const result = await o.run('make a thing');
+    expect(result.status).toBe('succeeded');
+    expect(typesOf(after)).toEqual(typesOf(await o.store.readEvents(result.runId)));
+    expect(typesOf(after)).toContain('task.started');
+  });
+
+  it('tells an event to a listener another one removes meanwhile, and nothing after it', async () => {
+    const o = oneTask();
+    let stopLast: () => void = () => undefined;
+    o.on((e) => {
+      if (e.type === 'task.started') stopLast();
+    });
+    const last: RunEvent[] = [];
+    stopLast = o.on((e) => last.push(e));
+    await o.run('make a thing');
+    expect(typesOf(last).at(-1)).toBe('task.started');
+  });
+
+  it('tells a listener of one run only that run’s events, all of them, in order', async () => {
+    const o = oneTask(20);
+    const everything: RunEvent[] = [];
+    o.on((e) => everything.push(e));
+    const first = o.start('first');
+    const second = o.start('second');
+    const ofFirst: RunEvent[] = [];
+    o.on((e) => ofFirst.push(e), { runId: first.runId });
+    const [a, b] = await Promise.all([first.result, second.result]);
+    expect(a.status).toBe('succeeded');
+    expect(b.status).toBe('succeeded');
+
+    expect(ofFirst.length).toBeGreaterThan(3);
+    expect(ofFirst.every((e) => e.runId === first.runId)).toBe(true);
+    expect(ofFirst).toEqual(everything.filter((e) => e.runId === first.runId && e.seq >= ofFirst[0]!.seq));
+    expect(ofFirst.map((e) => e.seq)).toEqual(ofFirst.map((_, i) => ofFirst[0]!.seq + i));
+    expect(ofFirst.at(-1)?.type).toBe('run.ended');
+    expect(everything.some((e) => e.runId === second.runId)).toBe(true);
+  });
+
+  it('tells listeners added while a run goes on, including a run started with its own onEvent', async () => {
+    const o = oneTask(30);
+    const own: RunEvent[] = [];
+    const handle = o.start('make a thing', { onEvent: (e) => own.push(e) });
+    const later: RunEvent[] = [];
+    const ofRun: RunEvent[] = [];
+    await new Promise((r) => setTimeout(r, 5));
+    o.on((e) => later.push(e));
+    o.on((e) => ofRun.push(e), { runId: handle.runId });
+    await handle.result;
+    expect(typesOf(later)).toContain('task.succeeded');
+    expect(typesOf(later).at(-1)).toBe('run.ended');
+    expect(ofRun).toEqual(later);
+    expect(own.at(-1)?.type).toBe('run.ended');
+  });
+
+  it('removes a listener once, however often its remover is called', async () => {
+    const o = oneTask();
+    let told = 0;
+    const listener = (): void => void told++;
+    const stopOne = o.on(listener, { runId: 'r_fixed' });
+    o.on(listener, { runId: 'r_fixed' });
+    stopOne();
+    stopOne();
+    const r = await o.run('make a thing', { runId: 'r_fixed' });
+    expect(r.status).toBe('succeeded');
+    expect(told).toBe((await o.store.readEvents('r_fixed')).length);
+  });
+
+  it('says which runs are in progress here', async () => {
+    const o = oneTask(20);
+    const handle = o.start('make a thing');
+    expect(o.isActive(handle.runId)).toBe(true);
+    expect(o.isActive('r_unknown')).toBe(false);
+    await handle.result;
+    expect(o.isActive(handle.runId)).toBe(false);
+  });
+});
