@@ -64,12 +64,11 @@ export class RunEventListeners {
    * were added, then to `own` (the run's `onEvent`).
    */
   tell(event: RunEvent, own: EventListener | undefined): void {
+    // Both lists as they are now, before any listener is told and can add or remove one.
     const { all } = this;
+    const mine = this.byRun.size > 0 ? this.byRun.get(event.runId) : undefined;
     for (let i = 0; i < all.length; i++) tellOne(all[i]!, event);
-    if (this.byRun.size > 0) {
-      const mine = this.byRun.get(event.runId);
-      if (mine) for (let i = 0; i < mine.length; i++) tellOne(mine[i]!, event);
-    }
+    if (mine) for (let i = 0; i < mine.length; i++) tellOne(mine[i]!, event);
     if (own) tellOne(own, event);
   }
 }
