@@ -7,7 +7,8 @@
  *   node --import tsx bench/http-load.bench.ts [--runs 200] [--max-concurrent-tasks 32] [--delay-ms 20] [--warmup 5]
  *
  * A few warm-up runs first load the modules a run needs (the server starts lazily), so the
- * figures are those of a warm server.
+ * figures are those of a warm server. The server runs the built packages, as users install them:
+ * `npm run build` first.
  *
  * Traffic goes to 127.0.0.1 only; the number of requests is bounded by --runs.
  * BATON_BENCH_PROFILE_DIR=<dir> saves a CPU profile of the server process.
@@ -31,10 +32,9 @@ const { values: args } = parseArgs({
 
 /** The server side, in a child process so the load generator does not share its event loop. */
 async function serve(): Promise<void> {
-  const { createOrchestrator } = await import('../packages/core/src/create-orchestrator.ts');
-  const { createServer } = await import('../packages/server/src/index.ts');
-  const { SqliteRunStore } = await import('../packages/core/src/store/index.ts');
-  const { scriptedAgent } = await import('../packages/core/src/testing/index.ts');
+  const { createOrchestrator, SqliteRunStore } = await import('batonjs');
+  const { createServer } = await import('batonjs-server');
+  const { scriptedAgent } = await import('batonjs/testing');
   const dir = args.dir ?? mkdtempSync(path.join(os.tmpdir(), 'baton-http-load-'));
   const delayMs = Number(args['delay-ms']);
   const server = await createServer({
