@@ -1,6 +1,6 @@
 import type { RunEvent } from 'batonjs/internal';
 import { RunResultBuilder } from 'batonjs/internal';
-import type { RunResult } from 'batonjs/internal';
+import type { RunResult, RunStatus } from 'batonjs/internal';
 import type { RunEventSource } from 'batonjs/internal';
 
 interface LiveRun {
@@ -54,6 +54,11 @@ export class LiveRuns {
     const run = this.runs.get(runId);
     if (!run) return undefined;
     return run.events.filter((e) => e.seq > afterSeq);
+  }
+
+  /** The run's status so far, or undefined when this process does not hold the run (no copy of its result). */
+  status(runId: string): RunStatus | undefined {
+    return this.runs.get(runId)?.builder.current()?.status;
   }
 
   /** A copy of the run's result so far, or undefined when this process does not hold the run. */

@@ -132,8 +132,8 @@ export class RunService {
    */
   async cancel(runId: string, reason: string): Promise<CancelOutcome> {
     // A run that journaled run.ended is over, even while it still writes its files.
-    const live = this.live.result(runId);
-    if (live && isFinalStatus(live.status)) return { kind: 'ended', status: live.status };
+    const live = this.live.status(runId);
+    if (live && isFinalStatus(live)) return { kind: 'ended', status: live };
     return this.orchestrator.requestCancel(runId, reason);
   }
 

@@ -257,8 +257,8 @@ export class OrchestratorExecutor implements AgentExecutor {
   /**
    * Sends the run's progress until it ends (the deliverable and its final state) or waits for a
    * decision (`input-required`, what waits as a DataPart): then returns, and a later message on
-   * the task carries on. The run is also read back every second, for a run carried on by another
-   * process (whose events this one does not see).
+   * the task carries on. While the run does not execute here, it is also read back every second,
+   * for a run carried on by another process (whose events this one does not see).
    */
   private follow(runId: string, out: Publisher): Promise<void> {
     return new Promise((resolve) => {
@@ -291,7 +291,11 @@ export class OrchestratorExecutor implements AgentExecutor {
         },
         { runId },
       );
-      const poll = setInterval(check, FOLLOW_POLL_MS);
+      // A run executing here is followed through its events: reading it back every second would copy
+      // its whole result each time, for nothing.
+      const poll = setInterval(() => {
+        if (!this.orchestrator.isActive(runId)) check();
+      }, FOLLOW_POLL_MS);
       poll.unref();
       const stop = (): void => {
         clearInterval(poll);
