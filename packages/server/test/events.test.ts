@@ -100,4 +100,16 @@ describe('GET /v1/runs/:id/events (Server-Sent Events)', () => {
     for (const s of seqs) expect(s).toEqual(seqs[0]);
     expect(eventsOf(streams[0] ?? []).at(-1)?.type).toBe('run.ended');
   });
+
+  it('streams each of several runs at once its own events only, all of them, joined mid-run', async () => {
+    const runIds = await Promise.all([0, 1, 2, 3].map((i) => startRun(t.url, `make report ${i}`)));
+    const streams = await Promise.all(runIds.map((runId) => fetch(`${t.url}/v1/runs/${runId}/events`).then((r) => readSse(r))));
+    for (const [i, runId] of runIds.entries()) {
+      const events = eventsOf(streams[i] ?? []);
+      expect(events.every((e) => e.runId === runId)).toBe(true);
+      expectContiguous(events);
+      expect(events.at(-1)).toMatchObject({ type: 'run.ended', status: 'succeeded' });
+      expect(events.map((e) => e.seq)).toEqual((await t.server.orchestrator.store.readEvents(runId)).map((e) => e.seq));
+    }
+  });
 });
