@@ -78,7 +78,8 @@ export class Orchestrator {
    * that run only (found by its id: other runs' events cost such a listener nothing, so follow one
    * run this way rather than filtering every run's events). Listeners of every run are told
    * first, then the run's, each in the order they were added; one that stops listening while an
-   * event is told takes nothing from the others. Returns the function that stops listening.
+   * event is told takes nothing from the others. A listener of one run is let go once the run has
+   * ended (`run.ended`). Returns the function that stops listening.
    *
    * @example
    * const stop = orchestrator.on((e) => console.log(e.type), { runId });

@@ -36,27 +36,29 @@ function without(listeners: readonly EventListener[], listener: EventListener): 
  */
 export class RunEventListeners {
   private all: readonly EventListener[] = [];
-  private readonly byRun = new Map<string, readonly EventListener[]>();
+  private readonly byRun = new Map<string, RunListeners>();
 
   /**
    * Adds a listener of every run, or of the run `runId` only; returns the function that removes
-   * it (once: a second call does nothing).
+   * it (once: a second call does nothing). The listeners of one run are let go once it has ended
+   * (`run.ended`: nothing more of it comes), so a listener never removed is not kept for good.
    */
   add(listener: EventListener, runId?: string): () => void {
-    if (runId === undefined) this.all = [...this.all, listener];
-    else this.byRun.set(runId, [...(this.byRun.get(runId) ?? []), listener]);
-    let added = true;
-    return () => {
-      if (!added) return;
-      added = false;
-      if (runId === undefined) {
+    if (runId === undefined) {
+      this.all = [...this.all, listener];
+      return once(() => {
         this.all = without(this.all, listener);
-        return;
-      }
-      const left = without(this.byRun.get(runId) ?? [], listener);
-      if (left.length === 0) this.byRun.delete(runId);
-      else this.byRun.set(runId, left);
-    };
+      });
+    }
+    let ofRun = this.byRun.get(runId);
+    if (!ofRun) this.byRun.set(runId, (ofRun = { list: [] }));
+    ofRun.list = [...ofRun.list, listener];
+    const added = ofRun;
+    return once(() => {
+      added.list = without(added.list, listener);
+      // Only the entry it was added to: a run of the same id since (a forgotten run's id used again) has its own.
+      if (added.list.length === 0 && this.byRun.get(runId) === added) this.byRun.delete(runId);
+    });
   }
 
   /**
@@ -66,9 +68,25 @@ export class RunEventListeners {
   tell(event: RunEvent, own: EventListener | undefined): void {
     // Both lists as they are now, before any listener is told and can add or remove one.
     const { all } = this;
-    const mine = this.byRun.size > 0 ? this.byRun.get(event.runId) : undefined;
+    const ofRun = this.byRun.size > 0 ? this.byRun.get(event.runId) : undefined;
+    const mine = ofRun?.list;
+    if (ofRun && event.type === 'run.ended') this.byRun.delete(event.runId);
     for (let i = 0; i < all.length; i++) tellOne(all[i]!, event);
     if (mine) for (let i = 0; i < mine.length; i++) tellOne(mine[i]!, event);
     if (own) tellOne(own, event);
   }
+}
+
+/** The listeners of one run: replaced as a whole when one is added or removed. */
+interface RunListeners {
+  list: readonly EventListener[];
+}
+
+function once(remove: () => void): () => void {
+  let removed = false;
+  return () => {
+    if (removed) return;
+    removed = true;
+    remove();
+  };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/core/events.ts';
 import { createOrchestrator } from '../../src/create-orchestrator.ts';
+import { MemoryRunStore } from '../../src/store/index.ts';
 import { scriptedAgent } from '../../src/testing/index.ts';
 
 /** An orchestrator of one task whose agent answers after `delayMs`. */
@@ -117,6 +118,31 @@ describe('Orchestrator.on', () => {
     ofAgain();
     await o.run('make a thing', { runId: 'r_fixed_later' });
     expect(told).toBe(0);
+  });
+
+  it('lets the listeners of a run go once it has ended, and a later run of the same id has its own', async () => {
+    const agent = scriptedAgent({ name: 'maker', produces: ['thing'], script: [{ output: { thing: 1 } }] });
+    // A journal that keeps no ended run, so its id can be used again.
+    const o = createOrchestrator({ name: 'listeners', agents: [agent], deliverable: ['thing'], store: new MemoryRunStore({ maxFinishedRuns: 0 }) });
+    const never: RunEvent[] = [];
+    o.on((e) => void never.push(e), { runId: 'r_ended' });
+    await o.run('make a thing', { runId: 'r_ended' });
+    expect(never.at(-1)?.type).toBe('run.ended');
+    const first = never.length;
+    await o.run('make a thing again', { runId: 'r_ended' });
+    expect(never).toHaveLength(first);
+
+    // The same function, added again for the run that takes the id: the first remover is not its.
+    const told: RunEvent[] = [];
+    const listener = (e: RunEvent): void => void told.push(e);
+    const stopFirst = o.on(listener, { runId: 'r_again' });
+    await o.run('make a thing', { runId: 'r_again' });
+    const ofFirst = told.length;
+    o.on(listener, { runId: 'r_again' });
+    stopFirst();
+    await o.run('make a thing again', { runId: 'r_again' });
+    expect(told.slice(ofFirst)[0]?.type).toBe('run.started');
+    expect(told.at(-1)?.type).toBe('run.ended');
   });
 
   it('says which runs are in progress here', async () => {
