@@ -58,7 +58,22 @@ export class LiveRuns {
 
   /** The run's status so far, or undefined when this process does not hold the run (no copy of its result). */
   status(runId: string): RunStatus | undefined {
-    return this.runs.get(runId)?.builder.current()?.status;
+    return this.peek(runId)?.status;
+  }
+
+  /**
+   * The run's result so far as JSON, or undefined when this process does not hold the run: for a
+   * response, without the copy {@link result} makes (a copy of a 10,000-task run's result held the
+   * event loop for 190-260 ms, its JSON 22 ms).
+   */
+  resultJson(runId: string): string | undefined {
+    const r = this.peek(runId);
+    return r ? JSON.stringify(r) : undefined;
+  }
+
+  /** The run's result so far, not a copy: read it at once, change nothing. Undefined when this process does not hold the run. */
+  peek(runId: string): Readonly<RunResult> | undefined {
+    return this.runs.get(runId)?.builder.current();
   }
 
   /** A copy of the run's result so far, or undefined when this process does not hold the run. */

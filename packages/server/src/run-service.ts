@@ -100,6 +100,23 @@ export class RunService {
     return this.live.result(runId) ?? reduceEvents(await this.store.readEvents(runId));
   }
 
+  /** {@link result} as JSON, for a response: a run held here is not copied first. */
+  async resultJson(runId: string): Promise<string | undefined> {
+    const live = this.live.resultJson(runId);
+    if (live !== undefined) return live;
+    const stored = reduceEvents(await this.store.readEvents(runId));
+    return stored && JSON.stringify(stored);
+  }
+
+  /**
+   * A copy of the deliverable of a run that has ended (what `run.ended` carries), or undefined
+   * while it has not (or no such run exists). Only the deliverable is copied, not the whole result.
+   */
+  async endedDeliverable(runId: string): Promise<RunResult['deliverable'] | undefined> {
+    const r = this.live.peek(runId) ?? reduceEvents(await this.store.readEvents(runId));
+    return r && isFinalStatus(r.status) ? structuredClone(r.deliverable) : undefined;
+  }
+
   async exists(runId: string): Promise<boolean> {
     return this.live.has(runId) || (await this.store.getRun(runId)) !== undefined;
   }

@@ -95,9 +95,10 @@ export function runRoutes(ctx: ServerContext): Hono {
 
   app.get('/runs/:id', async (c) => {
     const runId = runIdParam(c);
-    const result = await ctx.runs.result(runId);
-    if (!result) throw new ApiError(404, 'RUN_NOT_FOUND', `no run ${runId}: list runs with GET /v1/runs`);
-    return c.json(result);
+    const result = await ctx.runs.resultJson(runId);
+    if (result === undefined) throw new ApiError(404, 'RUN_NOT_FOUND', `no run ${runId}: list runs with GET /v1/runs`);
+    // As c.json would send it, from JSON made without a copy of the live result first.
+    return c.body(result, 200, { 'Content-Type': 'application/json' });
   });
 
   const decide = async (c: Context, decision: 'approved' | 'rejected'): Promise<Response> => {
