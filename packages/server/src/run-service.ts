@@ -109,12 +109,14 @@ export class RunService {
   }
 
   /**
-   * A copy of the deliverable of a run that has ended (what `run.ended` carries), or undefined
-   * while it has not (or no such run exists). Only the deliverable is copied, not the whole result.
+   * The deliverable of a run that has ended (what `run.ended` carries), or undefined while it has
+   * not (or no such run exists). A run held here gives a copy of its deliverable, not of its whole result.
    */
   async endedDeliverable(runId: string): Promise<RunResult['deliverable'] | undefined> {
-    const r = this.live.peek(runId) ?? reduceEvents(await this.store.readEvents(runId));
-    return r && isFinalStatus(r.status) ? structuredClone(r.deliverable) : undefined;
+    const held = this.live.peek(runId);
+    if (held) return isFinalStatus(held.status) ? structuredClone(held.deliverable) : undefined;
+    const stored = reduceEvents(await this.store.readEvents(runId));
+    return stored && isFinalStatus(stored.status) ? stored.deliverable : undefined;
   }
 
   async exists(runId: string): Promise<boolean> {
@@ -135,6 +137,15 @@ export class RunService {
     if (this.live.has(runId)) return this.live.ended(runId);
     const record = await this.store.getRun(runId);
     return record === undefined || isFinalStatus(record.status);
+  }
+
+  /**
+   * True when the run executes in this process and its events here are whole from its start (this
+   * process started it): reads of it then follow each event at once. A run taken over or resumed
+   * here is read from the store, which the journal writes a tick after each event.
+   */
+  followedHere(runId: string): boolean {
+    return this.live.has(runId) && this.orchestrator.isActive(runId);
   }
 
   /** True when the run executes in this process. */

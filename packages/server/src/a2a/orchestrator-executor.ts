@@ -257,8 +257,9 @@ export class OrchestratorExecutor implements AgentExecutor {
   /**
    * Sends the run's progress until it ends (the deliverable and its final state) or waits for a
    * decision (`input-required`, what waits as a DataPart): then returns, and a later message on
-   * the task carries on. While the run does not execute here, it is also read back every second,
-   * for a run carried on by another process (whose events this one does not see).
+   * the task carries on. Unless this process started the run and executes it, it is also read back
+   * every second: a run carried on by another process (whose events this one does not see), or
+   * taken over here (read from the store, which is written a tick after each event).
    */
   private follow(runId: string, out: Publisher): Promise<void> {
     return new Promise((resolve) => {
@@ -291,10 +292,11 @@ export class OrchestratorExecutor implements AgentExecutor {
         },
         { runId },
       );
-      // A run executing here is followed through its events: reading it back every second would copy
-      // its whole result each time, for nothing.
+      // A run executing here, started here, is read at each of its events, which say when it ends
+      // or waits: reading it back every second would copy its whole result each time, for nothing.
+      // One taken over or resumed here is read from the store, a tick behind its events: polled.
       const poll = setInterval(() => {
-        if (!this.orchestrator.isActive(runId)) check();
+        if (!this.runs.followedHere(runId)) check();
       }, FOLLOW_POLL_MS);
       poll.unref();
       const stop = (): void => {

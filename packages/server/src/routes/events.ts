@@ -121,7 +121,6 @@ export function eventRoutes(ctx: ServerContext): Hono {
  * the artifacts (`artifactRefs`) instead of copying them; the stream sends the artifacts.
  */
 async function withArtifacts(ctx: ServerContext, e: Extract<RunEvent, { type: 'run.ended' }>): Promise<RunEvent> {
-  // The deliverable only: a copy of a large run's whole result held the event loop for every stream.
   const deliverable = await ctx.runs.endedDeliverable(e.runId);
   if (!deliverable) return e;
   const { artifactRefs: _refs, ...rest } = e;

@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Role, TaskState } from '@a2a-js/sdk';
+import type { Message, Part, Task } from '@a2a-js/sdk';
+import { ClientFactory } from '@a2a-js/sdk/client';
+import { describe, expect, it } from 'vitest';
+import { dataOf, dataPart, textPart } from '../src/a2a/a2a-agent.ts';
+import type { PendingApproval } from '../../core/src/core/types.ts';
+import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
+import { MemoryRunStore } from '../../core/src/store/index.ts';
+import { scriptedAgent } from '../../core/src/testing/index.ts';
+import { createServer } from '../src/index.ts';
+import type { BatonServer } from '../src/index.ts';
+
+const PARAMS = { type: 'object', required: ['city'], properties: { city: { type: 'string' } } };
+
+function message(parts: Part[], taskId = ''): Message {
+  return { messageId: `m-${Math.random().toString(36).slice(2)}`, contextId: '', taskId, role: Role.ROLE_USER, parts, metadata: {}, extensions: [], referenceTaskIds: [] };
+}
+
+const agents = () => [
+  scriptedAgent({ name: 'flights', capabilities: ['flights'], produces: ['flights'], script: [{ output: (i) => ({ flights: { to: i.params['city'] } }), delayMs: 100 }] }),
+  scriptedAgent({ name: 'itinerary', capabilities: ['itinerary'], consumes: ['flights'], produces: ['itinerary'], script: [{ output: { itinerary: 'x' }, delayMs: 100 }] }),
+  scriptedAgent({ name: 'mailer', capabilities: ['mail'], consumes: ['itinerary'], produces: ['receipt'], approval: 'required' }),
+];
+
+/** A server over `store`, with no takeover sweeper: runs move between the two only as the test says. */
+async function serve(store: MemoryRunStore, dataDir: string): Promise<BatonServer> {
+  return createServer({
+    orchestrator: ({ limiter }) => createOrchestrator({ name: 'trips', description: 'plans trips', agents: agents(), store, limiter, policy: { approval: 'plan' }, params: PARAMS }),
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    telemetry: false,
+    takeover: false,
+  });
+}
+
+async function send(url: string, parts: Part[], taskId = ''): Promise<Task> {
+  const client = await new ClientFactory().createFromUrl(url);
+  return (await client.sendMessage({ tenant: '', message: message(parts, taskId), configuration: undefined, metadata: {} })) as Task;
+}
+
+describe('an A2A task whose run this process carries on', () => {
+  it('reaches input-required at the run’s next decision, though the run is read from the store a tick behind its events', async () => {
+    const store = new MemoryRunStore();
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'baton-a2a-follow-'));
+    const first = await serve(store, dataDir);
+    let second: BatonServer | undefined;
+    try {
+      const task = await send(first.url, [textPart('an itinerary, then mail it'), dataPart({ params: { city: 'Faro' } })]);
+      expect(task.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+      const { runId, approval } = dataOf(task.status?.message?.parts)[0] as { runId: string; approval: PendingApproval };
+      expect(approval.kind).toBe('plan');
+      // The run only waits for its plan: the first server lets it go.
+      await first.close();
+      await first.orchestrator.close(false);
+
+      second = await serve(store, dataDir);
+      // Approving the plan carries the run on in the second server, which did not see it start.
+      const next = await send(second.url, [dataPart({ approve: true })], task.id);
+      expect(second.orchestrator.isActive(runId)).toBe(true);
+      expect(next.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+      expect((dataOf(next.status?.message?.parts)[0] as { approval: PendingApproval }).approval).toMatchObject({ kind: 'task', agent: 'mailer' });
+    } finally {
+      await second?.close();
+      await second?.orchestrator.close(false);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
