@@ -17,8 +17,6 @@ interface LiveRun {
  */
 export class LiveRuns {
   private readonly runs = new Map<string, LiveRun>();
-  /** Listeners by run: an event is told to its run's listeners only. */
-  private readonly listeners = new Map<string, Set<(event: RunEvent) => void>>();
   private readonly unsubscribe: () => void;
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -27,17 +25,6 @@ export class LiveRuns {
     private readonly keepEndedMs = 30_000,
   ) {
     this.unsubscribe = source.on(this.apply);
-  }
-
-  /** Listens to the events of the run `runId` (each told once it is recorded here). */
-  subscribe(runId: string, listener: (event: RunEvent) => void): () => void {
-    let ofRun = this.listeners.get(runId);
-    if (!ofRun) this.listeners.set(runId, (ofRun = new Set()));
-    ofRun.add(listener);
-    return () => {
-      ofRun.delete(listener);
-      if (ofRun.size === 0 && this.listeners.get(runId) === ofRun) this.listeners.delete(runId);
-    };
   }
 
   has(runId: string): boolean {
@@ -78,7 +65,7 @@ export class LiveRuns {
 
   /** A copy of the run's result so far, or undefined when this process does not hold the run. */
   result(runId: string): RunResult | undefined {
-    const r = this.runs.get(runId)?.builder.current();
+    const r = this.peek(runId);
     return r ? structuredClone(r) : undefined;
   }
 
@@ -86,7 +73,6 @@ export class LiveRuns {
     this.unsubscribe();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    this.listeners.clear();
   }
 
   private readonly apply = (event: RunEvent): void => {
@@ -107,15 +93,6 @@ export class LiveRuns {
         }, this.keepEndedMs);
         timer.unref();
         this.timers.add(timer);
-      }
-    }
-    const ofRun = this.listeners.get(event.runId);
-    if (!ofRun) return;
-    for (const l of [...ofRun]) {
-      try {
-        l(event);
-      } catch {
-        // A broken listener (a closed stream) must not stop the others.
       }
     }
   };

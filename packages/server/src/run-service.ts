@@ -45,11 +45,16 @@ export class RunService {
     const started = new Promise<void>((resolve) => {
       onStarted = resolve;
     });
-    const stop = this.live.subscribe(runId, (e: RunEvent) => {
-      if (e.type !== 'run.started') return;
-      journaled = true;
-      onStarted?.();
-    });
+    // A listener of the run is told after those of every run, LiveRuns among them: once this
+    // hears run.started, reads of the run find it.
+    const stop = this.orchestrator.on(
+      (e: RunEvent) => {
+        if (e.type !== 'run.started') return;
+        journaled = true;
+        onStarted?.();
+      },
+      { runId },
+    );
     let handle: RunHandle;
     try {
       // Bad parameters (or plan, or workflow) throw here, before anything is journaled.
@@ -106,17 +111,6 @@ export class RunService {
     if (live !== undefined) return live;
     const stored = reduceEvents(await this.store.readEvents(runId));
     return stored && JSON.stringify(stored);
-  }
-
-  /**
-   * The deliverable of a run that has ended (what `run.ended` carries), or undefined while it has
-   * not (or no such run exists). A run held here gives a copy of its deliverable, not of its whole result.
-   */
-  async endedDeliverable(runId: string): Promise<RunResult['deliverable'] | undefined> {
-    const held = this.live.peek(runId);
-    if (held) return isFinalStatus(held.status) ? structuredClone(held.deliverable) : undefined;
-    const stored = reduceEvents(await this.store.readEvents(runId));
-    return stored && isFinalStatus(stored.status) ? stored.deliverable : undefined;
   }
 
   async exists(runId: string): Promise<boolean> {

@@ -121,10 +121,10 @@ export function eventRoutes(ctx: ServerContext): Hono {
  * the artifacts (`artifactRefs`) instead of copying them; the stream sends the artifacts.
  */
 async function withArtifacts(ctx: ServerContext, e: Extract<RunEvent, { type: 'run.ended' }>): Promise<RunEvent> {
-  const deliverable = await ctx.runs.endedDeliverable(e.runId);
-  if (!deliverable) return e;
+  const result = await ctx.runs.result(e.runId);
+  if (!result || result.status === 'running') return e;
   const { artifactRefs: _refs, ...rest } = e;
-  return { ...rest, deliverable };
+  return { ...rest, deliverable: result.deliverable };
 }
 
 async function heartbeat(stream: SSEStreamingApi): Promise<void> {
