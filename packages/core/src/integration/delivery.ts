@@ -61,7 +61,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
         const artifacts = ownCopy(made);
         for (const key in artifacts) setOwn(artifacts, key, dataCopy(artifacts[key]));
         const provenance = o.loop.allProvenance();
-        const snapshot: RunResult = { ...structuredClone(result), status };
+        const snapshot: RunResult = { ...dataCopy(result), status };
         // Within what a timer holds: past it, Node fires the timeout after 1 ms.
         const signal = AbortSignal.any([o.control.signal, AbortSignal.timeout(Math.min(o.manifest.orchestrator.policy.taskTimeoutMs, MAX_TIMER_MS))]);
         const returned = await abortable(

@@ -130,6 +130,35 @@ describe('the journal holds each artifact once', () => {
     expect(JSON.stringify(reduceEvents(events)?.deliverable)).toBe(JSON.stringify(result.deliverable));
     expect(result.deliverable.artifacts).toEqual({ rows: [2, 1], count: 2 });
   });
+
+  it("hands an integrator a copy of the run's result as the journal reads it back, which it may change", async () => {
+    const data = scriptedAgent({ name: 'data', description: 'Extracts the rows', produces: ['rows'], script: [{ output: { rows: [{ region: 'R1', revenue: 1 }] } }] });
+    let seen: unknown;
+    const orchestrator = createOrchestrator({
+      name: 'rows',
+      agents: [data],
+      deliverable: ['rows'],
+      integrator: (input) => {
+        seen = JSON.parse(JSON.stringify(input.result));
+        const task = input.result.tasks[0]!;
+        (task.output!['rows'] as { revenue: number }[])[0]!.revenue = -1;
+        task.attempts.length = 0;
+        input.result.plan.tasks.length = 0;
+        return { artifacts: input.artifacts, files: [], provenance: input.provenance };
+      },
+    });
+    const result = await orchestrator.run('the rows');
+    expect(result.status).toBe('succeeded');
+    const events = await orchestrator.store.readEvents(result.runId);
+    const upToIntegration = events.slice(0, events.findIndex((e) => e.type === 'integration.started') + 1);
+    // What it got is the run so far as the journal reads it back (plain JSON), with the run's status.
+    expect(seen).toStrictEqual({ ...reduceEvents(upToIntegration), status: 'succeeded' });
+    // What it changed is its own: the run's result and the journal hold the tasks as they ran.
+    expect(result.tasks[0]!.output).toEqual({ rows: [{ region: 'R1', revenue: 1 }] });
+    expect(result.tasks[0]!.attempts).toHaveLength(1);
+    expect(result.plan.tasks).toHaveLength(1);
+    expect(JSON.stringify(reduceEvents(events))).toBe(JSON.stringify(result));
+  });
 });
 
 describe('what an integrator returns', () => {
