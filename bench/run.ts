@@ -43,6 +43,7 @@ const extra: Case[] = [
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['join-10000', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['join-20000', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['pairs-10000', 'memory'] },
+  { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['integrated-10000', 'memory'] },
   { suite: 'journal', script: 'sqlite-journal.bench.ts', args: ['3000'] },
   { suite: 'cli', script: 'cli-start.bench.ts', args: ['7'] },
   { suite: 'sample-report', script: 'sample-report.bench.ts', args: ['3'] },

@@ -30,6 +30,8 @@
  *           linearly), and the longest the event loop waited for a turn during a third run
  *   join-N: the same for N parallel steps and a join of all N
  *   pairs-N: the same for N/2 tasks making one artifact, each read by one task depending on it
+ *   integrated-10000: tasks-10000 with an integrator of the user's, which is handed a copy of the
+ *           run's result so far (the copy holds the loop: see maxLoopGapMs)
  * Each run goes through createOrchestrator with a fixed plan (one plan object, as a fixed workflow
  * hands it to every run) and asserts its result. One case per process, so peak RSS is the case's
  * own: `node --expose-gc --import tsx bench/scheduler.bench.ts <case> <memory|sqlite>` prints one
@@ -45,7 +47,7 @@ import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 // The package as users install it (dist/ under `npm run bench`, which builds first): see bench/run.ts.
 import { createOrchestrator, defineAgent, MemoryRunStore, SqliteRunStore, StaticPlanner } from 'batonjs';
-import type { Orchestrator, RunResult, RunStore } from 'batonjs';
+import type { Integrator, Orchestrator, RunResult, RunStore } from 'batonjs';
 import { counterChain, fanOutJoin, layered, makerPairs } from './workloads.ts';
 import type { Workload } from './workloads.ts';
 
@@ -74,8 +76,8 @@ function store(options: { keepAll?: boolean } = {}): RunStore {
   return new MemoryRunStore(options.keepAll ? { maxFinishedRuns: Infinity } : {});
 }
 
-function orchestrator(w: Workload, maxParallel: number | undefined, s: RunStore = store()): Orchestrator {
-  return createOrchestrator({ name: 'bench', agents: w.agents, planner: new StaticPlanner(w.plan), store: s, ...(maxParallel ? { policy: { maxParallel } } : {}) });
+function orchestrator(w: Workload, maxParallel: number | undefined, s: RunStore = store(), integrator?: Integrator): Orchestrator {
+  return createOrchestrator({ name: 'bench', agents: w.agents, planner: new StaticPlanner(w.plan), store: s, ...(maxParallel ? { policy: { maxParallel } } : {}), ...(integrator ? { integrator } : {}) });
 }
 
 function check(r: RunResult, last: string, expected: unknown): void {
@@ -451,9 +453,9 @@ function deopts(): Record<string, unknown> {
  * lateness of a 1 ms timer): how long Baton's scheduling holds the loop once the code is warm and
  * the plan known to be valid.
  */
-async function bigPlan(w: Workload, n: number, last: string, expected: unknown): Promise<Record<string, unknown>> {
+async function bigPlan(w: Workload, n: number, last: string, expected: unknown, integrator?: Integrator): Promise<Record<string, unknown>> {
   const rss = rssPeak();
-  const o = orchestrator(w, 100);
+  const o = orchestrator(w, 100, store(), integrator);
   const t0 = process.hrtime.bigint();
   const r = await o.run('bench');
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -517,8 +519,11 @@ async function main(): Promise<Record<string, unknown>> {
     }
     case 'pairs-10000':
       return bigPlan(makerPairs(10_000), 10_000, '', undefined);
+    case 'integrated-10000':
+      // A custom integrator gets its own copy of the run's result so far: a copy of 10,000 tasks.
+      return bigPlan(layered(10_000, 100), 10_000, '', undefined, ({ artifacts }) => ({ artifacts: { summary: { artifacts: Object.keys(artifacts).length } }, files: [], provenance: {} }));
     default:
-      throw new Error(`unknown case ${caseName} (W1, W1-settled, W2, W2-settled, W2-copies, followed, W3, W3-settled, W4, kept, inflight, promoted, deopts, tasks-10000, tasks-20000, join-10000, join-20000, pairs-10000)`);
+      throw new Error(`unknown case ${caseName} (W1, W1-settled, W2, W2-settled, W2-copies, followed, W3, W3-settled, W4, kept, inflight, promoted, deopts, tasks-10000, tasks-20000, join-10000, join-20000, pairs-10000, integrated-10000)`);
   }
 }
 
