@@ -36,4 +36,4 @@ export { retentionOf } from './store/retention.ts';
 export { parseDuration } from './cli/arguments.ts';
 export { checkedUsage } from './core/usage-check.ts';
 export { MAX_TIMER_MS } from './core/defaults.ts';
-export { dataCopy } from './validation/json-copy.ts';
+export { resultCopy } from './validation/json-copy.ts';

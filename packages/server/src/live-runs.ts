@@ -1,5 +1,5 @@
 import type { RunEvent } from 'batonjs/internal';
-import { RunResultBuilder, dataCopy } from 'batonjs/internal';
+import { RunResultBuilder, resultCopy } from 'batonjs/internal';
 import type { RunResult, RunStatus } from 'batonjs/internal';
 import type { RunEventSource } from 'batonjs/internal';
 
@@ -66,7 +66,7 @@ export class LiveRuns {
   /** A copy of the run's result so far, or undefined when this process does not hold the run. */
   result(runId: string): RunResult | undefined {
     const r = this.peek(runId);
-    return r ? dataCopy(r) : undefined;
+    return r ? resultCopy(r) : undefined;
   }
 
   close(): void {

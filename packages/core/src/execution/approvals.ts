@@ -4,7 +4,7 @@ import type { RunEvent } from '../core/events.ts';
 import { pendingApprovalOf } from '../core/reduce.ts';
 import type { ApprovalDecision, ApprovalKind, Manifest, PendingApproval, Plan, PlanTask, RunResult, RunStatus } from '../core/types.ts';
 import type { RunJournal } from './journal.ts';
-import { dataCopy } from '../validation/json-copy.ts';
+import { resultCopy } from '../validation/json-copy.ts';
 
 /** What a task is given when it runs, worked out only when a decision on it is asked for. */
 export interface TaskInputSource {
@@ -126,7 +126,7 @@ export class RunApprovals {
 
   /** A copy of the run's result so far. */
   result(): RunResult {
-    return dataCopy(this.o.journal.builder.current()!);
+    return resultCopy(this.o.journal.builder.current()!);
   }
 
   /** What waits now. */

@@ -20,7 +20,7 @@ import type { RunClockOwner } from './run-clock.ts';
 import type { RunControl } from './run-control.ts';
 import { RunLoop } from './run-loop.ts';
 import { SignalView } from './signal-view.ts';
-import { dataCopy } from '../validation/json-copy.ts';
+import { resultCopy } from '../validation/json-copy.ts';
 
 /** What a run needs from the orchestrator that drives it. */
 export interface RunServices {
@@ -259,7 +259,7 @@ function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T | und
  */
 async function detached(job: RunJob): Promise<RunResult> {
   await job.journal.flush();
-  return dataCopy(job.journal.builder.current()!);
+  return resultCopy(job.journal.builder.current()!);
 }
 
 /** Plans the goal with the run's signal, validates the plan and journals it. */
@@ -288,7 +288,7 @@ function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: reado
     manifest,
     journal,
     agents: services,
-    restored: restored.length === 0 ? restored : restored.map((t) => dataCopy(t)),
+    restored: restored.length === 0 ? restored : restored.map((t) => resultCopy(t)),
     approvals,
     onBlocked: job.onBlocked,
     ...(previous ? { carried: { artifacts: previous.artifacts, provenance: previous.allProvenance() } } : {}),

@@ -11,7 +11,7 @@ import type { RunJournal } from '../execution/journal.ts';
 import type { RunControl } from '../execution/run-control.ts';
 import type { RunLoop } from '../execution/run-loop.ts';
 import { requestedArtifacts } from '../execution/outcome.ts';
-import { dataCopy } from '../validation/json-copy.ts';
+import { dataCopy, resultCopy } from '../validation/json-copy.ts';
 import { collectArtifacts } from './collect.ts';
 import { checkedDeliverable } from './deliverable-check.ts';
 import { writeDefaultDeliverable } from './default-deliverable.ts';
@@ -61,7 +61,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
         const artifacts = ownCopy(made);
         for (const key in artifacts) setOwn(artifacts, key, dataCopy(artifacts[key]));
         const provenance = o.loop.allProvenance();
-        const snapshot: RunResult = { ...dataCopy(result), status };
+        const snapshot: RunResult = { ...resultCopy(result), status };
         // Within what a timer holds: past it, Node fires the timeout after 1 ms.
         const signal = AbortSignal.any([o.control.signal, AbortSignal.timeout(Math.min(o.manifest.orchestrator.policy.taskTimeoutMs, MAX_TIMER_MS))]);
         const returned = await abortable(
@@ -70,7 +70,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
               runId: result.runId,
               goal: result.goal,
               manifest: o.manifest,
-              plan: result.plan,
+              plan: snapshot.plan,
               tasks: snapshot.tasks,
               artifacts,
               provenance,

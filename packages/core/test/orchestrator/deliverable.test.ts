@@ -139,10 +139,11 @@ describe('the journal holds each artifact once', () => {
       agents: [data],
       deliverable: ['rows'],
       integrator: (input) => {
-        seen = JSON.parse(JSON.stringify(input.result));
+        seen = structuredClone(input.result);
         const task = input.result.tasks[0]!;
         (task.output!['rows'] as { revenue: number }[])[0]!.revenue = -1;
         task.attempts.length = 0;
+        (input.plan.tasks[0] as { title: string }).title = 'changed by the integrator';
         input.result.plan.tasks.length = 0;
         return { artifacts: input.artifacts, files: [], provenance: input.provenance };
       },
@@ -157,7 +158,26 @@ describe('the journal holds each artifact once', () => {
     expect(result.tasks[0]!.output).toEqual({ rows: [{ region: 'R1', revenue: 1 }] });
     expect(result.tasks[0]!.attempts).toHaveLength(1);
     expect(result.plan.tasks).toHaveLength(1);
+    expect(result.plan.tasks[0]!.title).not.toBe('changed by the integrator');
     expect(JSON.stringify(reduceEvents(events))).toBe(JSON.stringify(result));
+  });
+
+  it('copies what a planner of the user\'s put in its plan that JSON cannot hold, for the integrator', async () => {
+    const data = scriptedAgent({ name: 'data', description: 'Extracts the rows', produces: ['rows'], script: [{ output: { rows: [1] } }] });
+    const task = { id: 't1', title: 'rows', instructions: '', agent: 'data', dependsOn: [], consumes: [], produces: ['rows'], cost: 10n, due: new Date(0) };
+    let cost: unknown;
+    const orchestrator = createOrchestrator({
+      name: 'rows',
+      agents: [data],
+      planner: { name: 'builtin', plan: async () => ({ plan: { tasks: [task], requested: ['rows'] }, planner: 'builtin' }) },
+      integrator: (input) => {
+        cost = (input.result.plan.tasks[0] as unknown as typeof task).cost;
+        return { artifacts: input.artifacts, files: [], provenance: input.provenance };
+      },
+    });
+    const result = await orchestrator.run('the rows');
+    expect(result.status, result.reason).toBe('succeeded');
+    expect(cost).toBe(10n);
   });
 });
 
