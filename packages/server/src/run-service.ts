@@ -4,7 +4,7 @@ import type { RunEvent } from 'batonjs/internal';
 import { newRunId } from 'batonjs/internal';
 import { reduceEvents } from 'batonjs/internal';
 import { isFinalStatus } from 'batonjs/internal';
-import type { ApprovalDecision, RunResult } from 'batonjs/internal';
+import type { ApprovalDecision, RunResult, RunStatus } from 'batonjs/internal';
 import type { Logger } from 'batonjs/internal';
 import type { CancelRequest, Orchestrator, RunHandle, RunOptions } from 'batonjs/internal';
 import type { LiveRuns } from './live-runs.ts';
@@ -140,6 +140,11 @@ export class RunService {
    */
   followedHere(runId: string): boolean {
     return this.live.has(runId) && this.orchestrator.isActive(runId);
+  }
+
+  /** The run's status as its record in the journal says, without reading its events; undefined when there is no such run. */
+  async recordedStatus(runId: string): Promise<RunStatus | undefined> {
+    return (await this.store.getRun(runId))?.status;
   }
 
   /** True when the run executes in this process. */

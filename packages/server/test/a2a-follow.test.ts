@@ -19,16 +19,16 @@ function message(parts: Part[], taskId = ''): Message {
   return { messageId: `m-${Math.random().toString(36).slice(2)}`, contextId: '', taskId, role: Role.ROLE_USER, parts, metadata: {}, extensions: [], referenceTaskIds: [] };
 }
 
-const agents = () => [
-  scriptedAgent({ name: 'flights', capabilities: ['flights'], produces: ['flights'], script: [{ output: (i) => ({ flights: { to: i.params['city'] } }), delayMs: 100 }] }),
+const agents = (flightsMs: number) => [
+  scriptedAgent({ name: 'flights', capabilities: ['flights'], produces: ['flights'], script: [{ output: (i) => ({ flights: { to: i.params['city'] } }), delayMs: flightsMs }] }),
   scriptedAgent({ name: 'itinerary', capabilities: ['itinerary'], consumes: ['flights'], produces: ['itinerary'], script: [{ output: { itinerary: 'x' }, delayMs: 100 }] }),
   scriptedAgent({ name: 'mailer', capabilities: ['mail'], consumes: ['itinerary'], produces: ['receipt'], approval: 'required' }),
 ];
 
 /** A server over `store`, with no takeover sweeper: runs move between the two only as the test says. */
-async function serve(store: MemoryRunStore, dataDir: string): Promise<BatonServer> {
+async function serve(store: MemoryRunStore, dataDir: string, approval: 'plan' | 'none' = 'plan', flightsMs = 100): Promise<BatonServer> {
   return createServer({
-    orchestrator: ({ limiter }) => createOrchestrator({ name: 'trips', description: 'plans trips', agents: agents(), store, limiter, policy: { approval: 'plan' }, params: PARAMS }),
+    orchestrator: ({ limiter }) => createOrchestrator({ name: 'trips', description: 'plans trips', agents: agents(flightsMs), store, limiter, policy: { approval }, params: PARAMS }),
     host: '127.0.0.1',
     port: 0,
     dataDir,
@@ -37,9 +37,10 @@ async function serve(store: MemoryRunStore, dataDir: string): Promise<BatonServe
   });
 }
 
-async function send(url: string, parts: Part[], taskId = ''): Promise<Task> {
+async function send(url: string, parts: Part[], taskId = '', returnImmediately = false): Promise<Task> {
   const client = await new ClientFactory().createFromUrl(url);
-  return (await client.sendMessage({ tenant: '', message: message(parts, taskId), configuration: undefined, metadata: {} })) as Task;
+  const configuration = returnImmediately ? { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately } : undefined;
+  return (await client.sendMessage({ tenant: '', message: message(parts, taskId), configuration, metadata: {} })) as Task;
 }
 
 describe('an A2A task whose run this process carries on', () => {
@@ -66,6 +67,44 @@ describe('an A2A task whose run this process carries on', () => {
     } finally {
       await second?.close();
       await second?.orchestrator.close(false);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('reads back only the record of a run executing elsewhere while it runs, and the whole run once it waits', async () => {
+    const store = new MemoryRunStore();
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'baton-a2a-follow-'));
+    // The second server's journal counts its reads of the run's events.
+    const reads: number[] = [];
+    const counted = new Proxy(store, {
+      get(target, key) {
+        if (key === 'readEvents') return (runId: string) => (reads.push(Date.now()), target.readEvents(runId));
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const first = await serve(store, dataDir, 'none', 3_500);
+    const second = await serve(counted, dataDir, 'none');
+    try {
+      const started = await send(first.url, [textPart('an itinerary, then mail it'), dataPart({ params: { city: 'Faro' } })], '', true);
+      let waitingAt = 0;
+      first.orchestrator.on((e) => {
+        if (e.type === 'approval.requested') waitingAt ||= Date.now();
+      });
+      // Asked on the second server, which does not execute the run: it follows it until it waits.
+      const followFrom = Date.now();
+      const next = await send(second.url, [textPart('how is it going?')], started.id);
+      expect(next.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+      expect((dataOf(next.status?.message?.parts)[0] as { approval: PendingApproval }).approval).toMatchObject({ kind: 'task', agent: 'mailer' });
+      expect(waitingAt).toBeGreaterThan(followFrom + 2_000);
+      // Read when asked, and once it waits; never in the seconds it ran elsewhere.
+      expect(reads.filter((t) => t > followFrom + 500 && t < waitingAt), `reads at ${reads.map((t) => t - followFrom).join(', ')} ms; waiting at ${waitingAt - followFrom}`).toEqual([]);
+      expect(reads.filter((t) => t >= waitingAt).length).toBeGreaterThan(0);
+    } finally {
+      await second.close();
+      await second.orchestrator.close(false);
+      await first.close();
+      await first.orchestrator.close(false);
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 30_000);

@@ -295,8 +295,14 @@ export class OrchestratorExecutor implements AgentExecutor {
       // A run executing here, started here, is read at each of its events, which say when it ends
       // or waits: reading it back every second would copy its whole result each time, for nothing.
       // One taken over or resumed here is read from the store, a tick behind its events: polled.
+      // Its record first: reading back a run of thousands of tasks every second costs far more, and
+      // only a run that waits or has ended changes what the task says.
       const poll = setInterval(() => {
-        if (!this.runs.followedHere(runId)) check();
+        if (this.runs.followedHere(runId)) return;
+        this.runs.recordedStatus(runId).then(
+          (status) => status !== 'running' && check(),
+          () => check(),
+        );
       }, FOLLOW_POLL_MS);
       poll.unref();
       const stop = (): void => {
