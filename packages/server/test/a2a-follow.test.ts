@@ -37,6 +37,19 @@ async function serve(store: MemoryRunStore, dataDir: string, approval: 'plan' | 
   });
 }
 
+/** The store, as a second server sees it: it counts when its events are read (`Date.now()` of each). */
+function countingReads(store: MemoryRunStore): { reads: number[]; counted: MemoryRunStore } {
+  const reads: number[] = [];
+  const counted = new Proxy(store, {
+    get(target, key) {
+      if (key === 'readEvents') return (runId: string) => (reads.push(Date.now()), target.readEvents(runId));
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { reads, counted };
+}
+
 async function send(url: string, parts: Part[], taskId = '', returnImmediately = false): Promise<Task> {
   const client = await new ClientFactory().createFromUrl(url);
   const configuration = returnImmediately ? { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately } : undefined;
@@ -74,15 +87,7 @@ describe('an A2A task whose run this process carries on', () => {
   it('reads back only the record of a run executing elsewhere while it runs, and the whole run once it waits', async () => {
     const store = new MemoryRunStore();
     const dataDir = await mkdtemp(path.join(tmpdir(), 'baton-a2a-follow-'));
-    // The second server's journal counts its reads of the run's events.
-    const reads: number[] = [];
-    const counted = new Proxy(store, {
-      get(target, key) {
-        if (key === 'readEvents') return (runId: string) => (reads.push(Date.now()), target.readEvents(runId));
-        const value: unknown = Reflect.get(target, key);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const { reads, counted } = countingReads(store);
     const first = await serve(store, dataDir, 'none', 3_500);
     const second = await serve(counted, dataDir, 'none');
     try {
@@ -100,6 +105,32 @@ describe('an A2A task whose run this process carries on', () => {
       // Read when asked, and once it waits; never in the seconds it ran elsewhere.
       expect(reads.filter((t) => t > followFrom + 500 && t < waitingAt), `reads at ${reads.map((t) => t - followFrom).join(', ')} ms; waiting at ${waitingAt - followFrom}`).toEqual([]);
       expect(reads.filter((t) => t >= waitingAt).length).toBeGreaterThan(0);
+    } finally {
+      await second.close();
+      await second.orchestrator.close(false);
+      await first.close();
+      await first.orchestrator.close(false);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('waits for the end of a run it cancels elsewhere on the run’s record, then reads the run once', async () => {
+    const store = new MemoryRunStore();
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'baton-a2a-follow-'));
+    const { reads, counted } = countingReads(store);
+    const first = await serve(store, dataDir, 'none', 20_000);
+    const second = await serve(counted, dataDir, 'none');
+    try {
+      const started = await send(first.url, [textPart('an itinerary, then mail it'), dataPart({ params: { city: 'Faro' } })], '', true);
+      const client = await new ClientFactory().createFromUrl(second.url);
+      const asked = Date.now();
+      const cancelled = await client.cancelTask({ tenant: '', id: started.id, metadata: {} });
+      expect(cancelled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
+      const took = Date.now() - asked;
+      // The other server picks the request up within about a second. The task and the cancel read
+      // the run, and its end is read once: reading it every 50 ms meanwhile made ~20 more.
+      expect(took).toBeGreaterThan(200);
+      expect(reads.filter((t) => t >= asked).length, `${reads.length} reads in ${took} ms`).toBeLessThanOrEqual(3);
     } finally {
       await second.close();
       await second.orchestrator.close(false);

@@ -223,11 +223,9 @@ export class OrchestratorExecutor implements AgentExecutor {
     const outcome = await this.runs.cancel(runId, reason);
     if (outcome.kind === 'not-found') return undefined;
     const until = Date.now() + CANCEL_WAIT_MS;
-    for (;;) {
-      const r = await readRun(this.runs, runId);
-      if (!r || isFinalStatus(r.status) || Date.now() > until) return r;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // Its record until it has ended: the whole run is read once, not every 50 ms.
+    while (!(await this.runs.finished(runId)) && Date.now() <= until) await new Promise((resolve) => setTimeout(resolve, 50));
+    return readRun(this.runs, runId);
   }
 
   /** A message on the task of a run: a decision, or a reminder of what to send. */
