@@ -295,12 +295,18 @@ export class OrchestratorExecutor implements AgentExecutor {
       // One taken over or resumed here is read from the store, a tick behind its events: polled.
       // Its record first: reading back a run of thousands of tasks every second costs far more, and
       // only a run that waits or has ended changes what the task says.
+      // One read at a time: a journal that stalls does not gather a read per second.
+      let reading = false;
       const poll = setInterval(() => {
-        if (this.runs.followedHere(runId)) return;
-        this.runs.recordedStatus(runId).then(
-          (status) => status !== 'running' && check(),
-          () => check(),
-        );
+        if (reading || this.runs.followedHere(runId)) return;
+        reading = true;
+        this.runs
+          .recordedStatus(runId)
+          .then(
+            (status) => status !== 'running' && check(),
+            () => check(),
+          )
+          .finally(() => (reading = false));
       }, FOLLOW_POLL_MS);
       poll.unref();
       const stop = (): void => {
