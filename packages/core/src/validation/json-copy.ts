@@ -48,7 +48,7 @@ export function dataCopy<T>(value: T): T {
 
 /**
  * A copy of a run's result (or part of one) that the caller may change: made directly when it is
- * plain data, as {@link dataCopy} makes it (what a journal reads back), 3-5 times faster than
+ * plain data, as {@link dataCopy} makes it (what a journal reads back), several times faster than
  * `structuredClone` for a large run. A result can still hold what a custom planner put in its plan
  * (a BigInt, a Date, a cycle: the memory journal keeps the plan as it was given), which JSON would
  * refuse or change: such a value is copied by `structuredClone`, as it was before.

@@ -291,11 +291,10 @@ export class OrchestratorExecutor implements AgentExecutor {
         { runId },
       );
       // A run executing here, started here, is read at each of its events, which say when it ends
-      // or waits: reading it back every second would copy its whole result each time, for nothing.
-      // One taken over or resumed here is read from the store, a tick behind its events: polled.
-      // Its record first: reading back a run of thousands of tasks every second costs far more, and
-      // only a run that waits or has ended changes what the task says.
-      // One read at a time: a journal that stalls does not gather a read per second.
+      // or waits. Any other (executing elsewhere, or taken over here and read from the store a tick
+      // behind its events) is polled: its record every second, one read at a time, and the whole
+      // run only once the record says it waits or has ended (a whole read of 10,000 tasks is
+      // ~250 ms, the record's ~15 µs).
       let reading = false;
       const poll = setInterval(() => {
         if (reading || this.runs.followedHere(runId)) return;
