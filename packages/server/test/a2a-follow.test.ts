@@ -85,13 +85,7 @@ describe('an A2A task whose run this process carries on', () => {
   }, 30_000);
 
   it('reads back only the record of a run executing elsewhere while it runs, and the whole run once it waits', async () => {
-    const store = new MemoryRunStore();
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'baton-a2a-follow-'));
-    const { reads, counted } = countingReads(store);
-    const first = await serve(store, dataDir, 'none', 3_500);
-    const second = await serve(counted, dataDir, 'none');
-    try {
-      const started = await send(first.url, [textPart('an itinerary, then mail it'), dataPart({ params: { city: 'Faro' } })], '', true);
+    await withRunElsewhere(3_500, async ({ first, second, reads, started }) => {
       let waitingAt = 0;
       first.orchestrator.on((e) => {
         if (e.type === 'approval.requested') waitingAt ||= Date.now();
@@ -105,23 +99,11 @@ describe('an A2A task whose run this process carries on', () => {
       // Read when asked, and once it waits; never in the seconds it ran elsewhere.
       expect(reads.filter((t) => t > followFrom + 500 && t < waitingAt), `reads at ${reads.map((t) => t - followFrom).join(', ')} ms; waiting at ${waitingAt - followFrom}`).toEqual([]);
       expect(reads.filter((t) => t >= waitingAt).length).toBeGreaterThan(0);
-    } finally {
-      await second.close();
-      await second.orchestrator.close(false);
-      await first.close();
-      await first.orchestrator.close(false);
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    });
   }, 30_000);
 
   it('waits for the end of a run it cancels elsewhere on the run’s record, then reads the run once', async () => {
-    const store = new MemoryRunStore();
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'baton-a2a-follow-'));
-    const { reads, counted } = countingReads(store);
-    const first = await serve(store, dataDir, 'none', 20_000);
-    const second = await serve(counted, dataDir, 'none');
-    try {
-      const started = await send(first.url, [textPart('an itinerary, then mail it'), dataPart({ params: { city: 'Faro' } })], '', true);
+    await withRunElsewhere(20_000, async ({ second, reads, started }) => {
       const client = await new ClientFactory().createFromUrl(second.url);
       const asked = Date.now();
       const cancelled = await client.cancelTask({ tenant: '', id: started.id, metadata: {} });
@@ -131,12 +113,28 @@ describe('an A2A task whose run this process carries on', () => {
       // the run, and its end is read once: reading it every 50 ms meanwhile made ~20 more.
       expect(took).toBeGreaterThan(200);
       expect(reads.filter((t) => t >= asked).length, `${reads.length} reads in ${took} ms`).toBeLessThanOrEqual(3);
-    } finally {
-      await second.close();
-      await second.orchestrator.close(false);
-      await first.close();
-      await first.orchestrator.close(false);
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    });
   }, 30_000);
 });
+
+/**
+ * Two servers on one journal, no approval of the plan: a run started (and executing) on the first,
+ * whose first agent takes `flightsMs`, and a second server whose reads of the run's events are counted.
+ */
+async function withRunElsewhere(flightsMs: number, body: (servers: { first: BatonServer; second: BatonServer; reads: number[]; started: Task }) => Promise<void>): Promise<void> {
+  const store = new MemoryRunStore();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'baton-a2a-follow-'));
+  const { reads, counted } = countingReads(store);
+  const first = await serve(store, dataDir, 'none', flightsMs);
+  const second = await serve(counted, dataDir, 'none');
+  try {
+    const started = await send(first.url, [textPart('an itinerary, then mail it'), dataPart({ params: { city: 'Faro' } })], '', true);
+    await body({ first, second, reads, started });
+  } finally {
+    await second.close();
+    await second.orchestrator.close(false);
+    await first.close();
+    await first.orchestrator.close(false);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
