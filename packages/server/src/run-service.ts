@@ -100,14 +100,23 @@ export class RunService {
     return [...this.handles.values()];
   }
 
+  /**
+   * True when this process's record of the run's events is whole and current: it saw the run start,
+   * and the run has ended or still executes here. A run it let go (fenced by another process that
+   * took it over, or left waiting) goes on elsewhere, where this record does not follow it.
+   */
+  private heldHere(runId: string): boolean {
+    return this.live.has(runId) && (this.live.ended(runId) || this.orchestrator.isActive(runId));
+  }
+
   /** The run's result so far, or undefined when no such run exists. */
   async result(runId: string): Promise<RunResult | undefined> {
-    return this.live.result(runId) ?? reduceEvents(await this.store.readEvents(runId));
+    return (this.heldHere(runId) ? this.live.result(runId) : undefined) ?? reduceEvents(await this.store.readEvents(runId));
   }
 
   /** {@link result} as JSON, for a response: a run held here is not copied first. */
   async resultJson(runId: string): Promise<string | undefined> {
-    const live = this.live.resultJson(runId);
+    const live = this.heldHere(runId) ? this.live.resultJson(runId) : undefined;
     if (live !== undefined) return live;
     const stored = reduceEvents(await this.store.readEvents(runId));
     return stored && JSON.stringify(stored);
@@ -123,12 +132,12 @@ export class RunService {
 
   /** The run's events with seq > afterSeq, gap-free: live ones when held here, else the store's. */
   async eventsAfter(runId: string, afterSeq: number): Promise<RunEvent[]> {
-    return this.live.eventsAfter(runId, afterSeq) ?? this.store.readEvents(runId, afterSeq);
+    return (this.heldHere(runId) ? this.live.eventsAfter(runId, afterSeq) : undefined) ?? this.store.readEvents(runId, afterSeq);
   }
 
   /** True when no more events will come for the run from this process or the store. */
   async finished(runId: string): Promise<boolean> {
-    if (this.live.has(runId)) return this.live.ended(runId);
+    if (this.heldHere(runId)) return this.live.ended(runId);
     const record = await this.store.getRun(runId);
     return record === undefined || isFinalStatus(record.status);
   }
