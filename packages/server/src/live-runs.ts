@@ -69,6 +69,11 @@ export class LiveRuns {
     return r ? resultCopy(r) : undefined;
   }
 
+  /** Forgets a run that stopped in this process without ending: what it held is read from the journal from now on. */
+  forget(runId: string): void {
+    if (!this.runs.get(runId)?.ended) this.runs.delete(runId);
+  }
+
   close(): void {
     this.unsubscribe();
     for (const t of this.timers) clearTimeout(t);

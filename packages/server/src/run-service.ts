@@ -72,7 +72,12 @@ export class RunService {
         this.logger.error({ runId, err: e }, 'run crashed');
       },
     );
-    void settled.finally(() => this.handles.delete(runId));
+    void settled.finally(() => {
+      this.handles.delete(runId);
+      // Stopped here without ending (fenced by a process that took it over, or let go while it
+      // waits): it goes on elsewhere, or here again later from the journal, which is read from now on.
+      if (!this.live.ended(runId)) this.live.forget(runId);
+    });
     try {
       await Promise.race([started, settled]);
     } finally {
@@ -101,9 +106,10 @@ export class RunService {
   }
 
   /**
-   * True when this process's record of the run's events is whole and current: it saw the run start,
-   * and the run has ended or still executes here. A run it let go (fenced by another process that
-   * took it over, or left waiting) goes on elsewhere, where this record does not follow it.
+   * True when this process's record of the run's events is current: it saw the run start, and the
+   * run has ended or still executes here. A run that stopped here without ending (fenced by another
+   * process that took it over, or left waiting) goes on elsewhere, where this record does not follow
+   * it; the record is forgotten once the run's handle settles.
    */
   private heldHere(runId: string): boolean {
     return this.live.has(runId) && (this.live.ended(runId) || this.orchestrator.isActive(runId));
