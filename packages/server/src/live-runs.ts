@@ -69,7 +69,7 @@ export class LiveRuns {
     return r ? resultCopy(r) : undefined;
   }
 
-  /** Forgets a run that stopped in this process without ending: what it held is read from the journal from now on. */
+  /** Forgets a run unless it has ended here (an ended run is kept `keepEndedMs`): what it held is read from the journal from now on. */
   forget(runId: string): void {
     if (!this.runs.get(runId)?.ended) this.runs.delete(runId);
   }

@@ -76,7 +76,7 @@ export class RunService {
       this.handles.delete(runId);
       // Stopped here without ending (fenced by a process that took it over, or let go while it
       // waits): it goes on elsewhere, or here again later from the journal, which is read from now on.
-      if (!this.live.ended(runId)) this.live.forget(runId);
+      this.live.forget(runId);
     });
     try {
       await Promise.race([started, settled]);
