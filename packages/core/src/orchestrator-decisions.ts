@@ -67,7 +67,7 @@ export class DecisionDesk {
       if (here) {
         const late = lateTarget(runId, decision, here.pending(), arrived);
         // Its deadline timer ends the run here; the decision must not beat it.
-        if (late) throw tooLate(runId, here.result().status, late);
+        if (late) throw tooLate(runId, here.status(), late);
         await here.decide(decision);
         return { kind: 'decided', result: here.result() };
       }

@@ -124,6 +124,11 @@ export class RunApprovals {
     this.changed();
   }
 
+  /** The run's status now, read without copying its result. */
+  status(): RunStatus {
+    return this.o.journal.builder.current()!.status;
+  }
+
   /** A copy of the run's result so far. */
   result(): RunResult {
     return resultCopy(this.o.journal.builder.current()!);
