@@ -24,6 +24,8 @@
  *   kept: bytes the memory journal keeps per finished W1 run (memory only)
  *   inflight: bytes a W1 run holds while its 8 steps wait, 1,000 runs at once (memory only)
  *   promoted: bytes V8's minor GCs promote per W1 run while the code is unoptimised (memory only)
+ *   promoted-kept: the same with the code optimised and a journal keeping its last 10 finished
+ *           runs, which die long before a minor GC could promote them (memory only)
  *   deopts: optimised functions V8 throws away at once over 4,000 W1 runs, when something they
  *           depend on changes (a literal site turned tenured, a map changed) (memory only)
  *   tasks-N: the first run of an N-task plan in layers of 100 (time and memory should grow
@@ -388,11 +390,11 @@ async function inflight(): Promise<Record<string, unknown>> {
  * else while minor GCs ran: a per-run closure kept on the run's job once promoted ~5 KB per run
  * this way, and every scavenge copied it.
  */
-function promoted(): Record<string, unknown> {
+function promoted(nodeFlags: string[], childCase: string): Record<string, unknown> {
   if (storeKind !== 'memory') return { note: 'memory journal only' };
   let bytes = 0;
   let scavenges = 0;
-  for (const line of measuredLines(['--max-opt=0', '--trace-gc-nvp'], 'promoted-runs')) {
+  for (const line of measuredLines([...nodeFlags, '--trace-gc-nvp'], childCase)) {
     if (!/\bgc=s\b/.test(line)) continue;
     scavenges++;
     bytes += Number(/\bpromoted=(\d+)/.exec(line)?.[1] ?? 0);
@@ -420,9 +422,9 @@ function measuredLines(nodeFlags: string[], childCase: string): string[] {
 }
 
 /** A child's W1 runs: 200 to warm up, then `runs` between the marker lines {@link measuredLines} reads. */
-async function markedRuns(store: RunStore, runs: number): Promise<void> {
+async function markedRuns(store: RunStore, runs: number, warmUp = 200): Promise<void> {
   const o = orchestrator(fanOutJoin(8), 8, store);
-  for (let i = 0; i < 200; i++) check(await o.run('warm up'), 'result', fanOutResult(8));
+  for (let i = 0; i < warmUp; i++) check(await o.run('warm up'), 'result', fanOutResult(8));
   process.stdout.write('measuring\n');
   for (let i = 0; i < runs; i++) check(await o.run('bench'), 'result', fanOutResult(8));
   process.stdout.write('measured\n');
@@ -504,7 +506,11 @@ async function main(): Promise<Record<string, unknown>> {
     case 'inflight':
       return inflight();
     case 'promoted':
-      return promoted();
+      return promoted(['--max-opt=0'], 'promoted-runs');
+    case 'promoted-kept':
+      // Optimised code, a journal keeping its last 10 finished runs: what a kept run holds must
+      // not outlive its eviction through the journal's tables (twenty-ninth pass).
+      return promoted([], 'promoted-kept-runs');
     case 'deopts':
       return deopts();
     case 'tasks-10000':
@@ -523,13 +529,14 @@ async function main(): Promise<Record<string, unknown>> {
       // A custom integrator gets its own copy of the run's result so far: a copy of 10,000 tasks.
       return bigPlan(layered(10_000, 100), 10_000, '', undefined, ({ artifacts }) => ({ artifacts: { summary: { artifacts: Object.keys(artifacts).length } }, files: [], provenance: {} }));
     default:
-      throw new Error(`unknown case ${caseName} (W1, W1-settled, W2, W2-settled, W2-copies, followed, W3, W3-settled, W4, kept, inflight, promoted, deopts, tasks-10000, tasks-20000, join-10000, join-20000, pairs-10000, integrated-10000)`);
+      throw new Error(`unknown case ${caseName} (W1, W1-settled, W2, W2-settled, W2-copies, followed, W3, W3-settled, W4, kept, inflight, promoted, promoted-kept, deopts, tasks-10000, tasks-20000, join-10000, join-20000, pairs-10000, integrated-10000)`);
   }
 }
 
 try {
   // The children of `promoted` (a journal keeping no finished run) and `deopts` (the default one).
   if (caseName === 'promoted-runs') await markedRuns(new MemoryRunStore({ maxFinishedRuns: 0 }), PROMOTED_RUNS);
+  else if (caseName === 'promoted-kept-runs') await markedRuns(new MemoryRunStore({ maxFinishedRuns: 10 }), PROMOTED_RUNS, 2000);
   else if (caseName === 'deopt-runs') await markedRuns(store(), 4000);
   else {
     const figures = await main();
