@@ -1,6 +1,7 @@
 import { setOwn } from './artifact-names.ts';
 import type { RunEvent } from './events.ts';
 import { emptyUsage } from './types.ts';
+import { pendingTask, startedAttempt, startedRun } from './result-records.ts';
 import type { ApprovalRecord, AttemptRecord, Deliverable, PendingApproval, Plan, RunResult, TaskResult, Usage } from './types.ts';
 
 function addUsage(into: Usage, add: Usage | undefined): void {
@@ -30,19 +31,7 @@ export class RunResultBuilder {
   apply(event: RunEvent): void {
     switch (event.type) {
       case 'run.started':
-        this.result = {
-          runId: event.runId,
-          goal: event.goal,
-          status: 'running',
-          planner: 'builtin',
-          params: event.params ?? {},
-          plan: { tasks: [] },
-          tasks: [],
-          deliverable: { artifacts: {}, files: [], provenance: {} },
-          usage: emptyUsage(),
-          startedAt: event.at,
-          approvals: [],
-        };
+        this.result = startedRun(event.runId, event.goal, event.params ?? {}, event.at);
         return;
       case 'run.resumed': {
         const r = this.need(event);
@@ -76,13 +65,7 @@ export class RunResultBuilder {
       }
       case 'task.started': {
         const t = this.task(event.taskId, event.agent);
-        const a: AttemptRecord = {
-          n: event.attempt,
-          attemptId: event.attemptId,
-          agent: event.agent,
-          agentVersion: event.agentVersion,
-          startedAt: event.at,
-        };
+        const a = startedAttempt(event.attempt, event.attemptId, event.agent, event.agentVersion, event.at);
         if (event.feedback !== undefined) a.feedback = event.feedback;
         // The first push onto an empty array reserves 16 slots (~150 bytes); nearly every task has one attempt.
         if (t.attempts.length === 0) t.attempts = [a];
@@ -192,7 +175,7 @@ export class RunResultBuilder {
     for (const t of plan.tasks) {
       const existing = this.tasks.get(t.id);
       if (existing && existing.status === 'succeeded') continue;
-      const task: TaskResult = existing ?? { id: t.id, agent: t.agent, status: 'pending', attempts: [] };
+      const task = existing ?? pendingTask(t.id, t.agent);
       task.agent = t.agent;
       if (!existing) this.tasks.set(t.id, task);
     }
@@ -247,7 +230,7 @@ export class RunResultBuilder {
   private task(id: string, agent?: string): TaskResult {
     let t = this.tasks.get(id);
     if (!t) {
-      t = { id, agent: agent ?? '', status: 'pending', attempts: [] };
+      t = pendingTask(id, agent ?? '');
       this.tasks.set(id, t);
       this.result?.tasks.push(t);
     }
