@@ -383,12 +383,15 @@ async function inflight(): Promise<Record<string, unknown>> {
 }
 
 /**
- * Bytes promoted to V8's old space per W1 run with a journal that keeps no finished run, in a
- * child process whose code stays unoptimised (`--max-opt=0`: how every run executes until V8 has
- * optimised the hot paths, the first thousands of runs of a process) and prints each GC
- * (`--trace-gc-nvp`). Nothing of a finished run is kept, so what is promoted was held by something
- * else while minor GCs ran: a per-run closure kept on the run's job once promoted ~5 KB per run
- * this way, and every scavenge copied it.
+ * Bytes promoted to V8's old space per W1 run in a child process running `childCase` with
+ * `nodeFlags`, which prints each GC (`--trace-gc-nvp`).
+ * - `promoted`: a journal that keeps no finished run, the code unoptimised (`--max-opt=0`: how
+ *   every run executes until V8 has optimised the hot paths, the first thousands of runs of a
+ *   process). What is promoted was held by something else while minor GCs ran: a per-run closure
+ *   kept on the run's job once promoted ~5 KB per run this way, and every scavenge copied it.
+ * - `promoted-kept`: a journal that keeps its last 10 finished runs, the code optimised. A kept
+ *   run dies long before two minor GCs: the journal's Map of runs once kept the forgotten ones
+ *   through its old tables, ~2.2 KB per run (twenty-ninth pass).
  */
 function promoted(nodeFlags: string[], childCase: string): Record<string, unknown> {
   if (storeKind !== 'memory') return { note: 'memory journal only' };
@@ -421,7 +424,7 @@ function measuredLines(nodeFlags: string[], childCase: string): string[] {
   return lines.slice(from, to);
 }
 
-/** A child's W1 runs: 200 to warm up, then `runs` between the marker lines {@link measuredLines} reads. */
+/** A child's W1 runs: `warmUp` to warm up (200 unless said), then `runs` between the marker lines {@link measuredLines} reads. */
 async function markedRuns(store: RunStore, runs: number, warmUp = 200): Promise<void> {
   const o = orchestrator(fanOutJoin(8), 8, store);
   for (let i = 0; i < warmUp; i++) check(await o.run('warm up'), 'result', fanOutResult(8));
@@ -534,7 +537,7 @@ async function main(): Promise<Record<string, unknown>> {
 }
 
 try {
-  // The children of `promoted` (a journal keeping no finished run) and `deopts` (the default one).
+  // The children of `promoted` (a journal keeping no finished run), `promoted-kept` (10 kept) and `deopts` (the default one).
   if (caseName === 'promoted-runs') await markedRuns(new MemoryRunStore({ maxFinishedRuns: 0 }), PROMOTED_RUNS);
   else if (caseName === 'promoted-kept-runs') await markedRuns(new MemoryRunStore({ maxFinishedRuns: 10 }), PROMOTED_RUNS, 2000);
   else if (caseName === 'deopt-runs') await markedRuns(store(), 4000);

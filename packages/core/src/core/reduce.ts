@@ -1,7 +1,7 @@
 import { setOwn } from './artifact-names.ts';
 import type { RunEvent } from './events.ts';
 import { emptyUsage } from './types.ts';
-import { pendingTask, startedAttempt, startedRun } from './result-records.ts';
+import { pendingTask, startedAttempt, startedIntegration, startedRun } from './result-records.ts';
 import type { ApprovalRecord, AttemptRecord, Deliverable, PendingApproval, Plan, RunResult, TaskResult, Usage } from './types.ts';
 
 function addUsage(into: Usage, add: Usage | undefined): void {
@@ -143,12 +143,12 @@ export class RunResultBuilder {
       }
       case 'integration.started': {
         const r = this.need(event);
-        r.integration = { integrator: event.integrator, startedAt: event.at };
+        r.integration = startedIntegration(event.integrator, event.at);
         return;
       }
       case 'integration.ended': {
         const r = this.need(event);
-        const i = (r.integration ??= { integrator: 'default', startedAt: event.at });
+        const i = (r.integration ??= startedIntegration('default', event.at));
         i.endedAt = event.at;
         i.ok = event.ok;
         i.durationMs = event.durationMs;

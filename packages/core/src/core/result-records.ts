@@ -1,12 +1,12 @@
 import { emptyUsage } from './types.ts';
-import type { AttemptRecord, RunResult, TaskResult } from './types.ts';
+import type { AttemptRecord, IntegrationRecord, RunResult, TaskResult } from './types.ts';
 
 /*
  * Why the records of a RunResult are made by `new`, not by literals: the fields a record gains
- * after it is made (an attempt's status and end, a task's output, a run's integration and end) do
- * not fit in an object literal, which V8 sizes to the literal's own keys, so each record that
- * gained one had a property array of its own (40 B; some twenty per W1 run, a sixth of a result
- * its caller holds). An object made by `new` is given room for the fields its first instances
+ * after it is made (an attempt's status and end, a task's output, a run's integration and end,
+ * the integration's end) do not fit in an object literal, which V8 sizes to the literal's own
+ * keys, so each record that gained one had a property array of its own (40 B; 23 per W1 run, a
+ * sixth of a result its caller holds). An object made by `new` is given room for the fields its first instances
  * gained before V8 settled its size ("slack tracking", over the first seven made): the records
  * made when this module loads below gain the usual ones, since a plan's tasks are all made before
  * any has an output. They are still plain objects: their prototype is Object.prototype and their
@@ -45,6 +45,12 @@ function RunResultObject(this: RunResult, runId: string, goal: string, params: R
 }
 RunResultObject.prototype = Object.prototype;
 
+function IntegrationRecordObject(this: IntegrationRecord, integrator: string, startedAt: string): void {
+  this.integrator = integrator;
+  this.startedAt = startedAt;
+}
+IntegrationRecordObject.prototype = Object.prototype;
+
 type Made<A extends unknown[], T> = new (...args: A) => T;
 
 /** The record of an attempt as it starts. */
@@ -62,6 +68,11 @@ export function startedRun(runId: string, goal: string, params: Record<string, u
   return new (RunResultObject as unknown as Made<Parameters<typeof RunResultObject>, RunResult>)(runId, goal, params, startedAt);
 }
 
+/** The record of a run's integration as it starts. */
+export function startedIntegration(integrator: string, startedAt: string): IntegrationRecord {
+  return new (IntegrationRecordObject as unknown as Made<Parameters<typeof IntegrationRecordObject>, IntegrationRecord>)(integrator, startedAt);
+}
+
 // The fields records usually gain, gained once by the first record of each kind (see above).
 {
   const attempt = startedAttempt(0, '', '', '', '');
@@ -69,6 +80,10 @@ export function startedRun(runId: string, goal: string, params: Record<string, u
   attempt.endedAt = '';
   pendingTask('', '').output = {};
   const run = startedRun('', '', {}, '');
-  run.integration = { integrator: '', startedAt: '' };
+  const integration = startedIntegration('', '');
+  integration.endedAt = '';
+  integration.ok = true;
+  integration.durationMs = 0;
+  run.integration = integration;
   run.endedAt = '';
 }

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { pendingTask, startedAttempt, startedRun } from '../../src/core/result-records.ts';
+import { pendingTask, startedAttempt, startedIntegration, startedRun } from '../../src/core/result-records.ts';
 import { createOrchestrator } from '../../src/create-orchestrator.ts';
 import { MemoryRunStore } from '../../src/store/index.ts';
 import { scriptedAgent } from '../../src/testing/index.ts';
@@ -38,6 +38,13 @@ describe('the records of a RunResult, made by constructors', () => {
     task.output = { report: 'ok' };
     expectSameAsLiteral(task, { id: 't', agent: 'a', status: 'pending', attempts: [], output: { report: 'ok' } });
 
+    const integration = startedIntegration('default', '2026-12-04T00:00:00.000Z');
+    expectSameAsLiteral(integration, { integrator: 'default', startedAt: '2026-12-04T00:00:00.000Z' });
+    integration.endedAt = '2026-12-04T00:00:01.000Z';
+    integration.ok = true;
+    integration.durationMs = 1000;
+    expectSameAsLiteral(integration, { integrator: 'default', startedAt: '2026-12-04T00:00:00.000Z', endedAt: '2026-12-04T00:00:01.000Z', ok: true, durationMs: 1000 });
+
     const run = startedRun('r_1', 'a goal', { quarter: 'Q2' }, '2026-12-04T00:00:00.000Z');
     expectSameAsLiteral(run, {
       runId: 'r_1',
@@ -70,7 +77,7 @@ describe('the records of a RunResult, made by constructors', () => {
       scriptedAgent({ name: 'data', description: 'Extracts the rows', produces: ['rows'], script: [{ throw: 'db down' }, { output: { rows: [{ r: 1 }] } }] }),
       scriptedAgent({ name: 'summary', description: 'Summarises', consumes: ['rows'], produces: ['summary'], script: [{ output: { summary: 'ok' } }] }),
     ];
-    const o = createOrchestrator({ name: 'plain', agents, deliverable: ['summary'], store: new MemoryRunStore(), policy: { backoff: { initialDelayMs: 1, maxDelayMs: 1 } } });
+    const o = createOrchestrator({ name: 'plain', agents, deliverable: ['summary'], store: new MemoryRunStore(), policy: { backoff: { initialDelayMs: 1, factor: 1, maxDelayMs: 1, jitter: 0 } } });
     const result = await o.run('summarise the rows');
     expect(result.status).toBe('succeeded');
     const data = result.tasks.find((t) => t.id === result.plan.tasks.find((p) => p.agent === 'data')?.id);
