@@ -6,11 +6,11 @@ import type { AttemptRecord, IntegrationRecord, RunResult, TaskResult } from './
  * after it is made (an attempt's status and end, a task's output, a run's integration and end,
  * the integration's end) do not fit in an object literal, which V8 sizes to the literal's own
  * keys, so each record that gained one had a property array of its own (40 B; 22 per W1 run, a
- * sixth of a result its caller holds). An object made by `new` is given room for the fields its first instances
- * gained before V8 settled its size ("slack tracking", over the first seven made): the records
- * made when this module loads below gain the usual ones, since a plan's tasks are all made before
- * any has an output. They are still plain objects: their prototype is Object.prototype and their
- * keys own, enumerable and in the literals' order.
+ * sixth of a result its caller holds). An object made by `new` is given room for the fields its
+ * first instances gained before V8 settled its size ("slack tracking", over the first seven
+ * made): the records made when this module loads below gain the usual ones, since a plan's tasks
+ * are all made before any has an output. They are still plain objects: their prototype is
+ * Object.prototype and their keys own, enumerable and in the literals' order.
  */
 
 function AttemptRecordObject(this: AttemptRecord, n: number, attemptId: string, agent: string, agentVersion: string, startedAt: string): void {

@@ -35,9 +35,10 @@ interface MemoryRun {
 /**
  * The events of a run once forgotten. A Map that is rewritten as runs come and go leaves its old
  * tables chained to the new ones, and once one of them is in V8's old generation, minor GCs keep
- * every entry those tables held until the next full GC: the forgotten runs' events were copied and
- * promoted though nothing used them (~2.2 KB of the 2.5 KB promoted per W1 run with 10 finished
- * runs kept; twenty-ninth pass). Frozen, so a write to a forgotten run fails loudly instead of landing here.
+ * every entry those tables held until the next full GC: the forgotten runs' events were copied
+ * and promoted though nothing used them (~2.2 KB of the 2.5 KB promoted per W1 run with 10
+ * finished runs kept; twenty-ninth pass). Frozen, so a write to a forgotten run fails loudly
+ * instead of landing here.
  */
 const FORGOTTEN = Object.freeze([]) as unknown as RunEvent[];
 
