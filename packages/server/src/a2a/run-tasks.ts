@@ -140,7 +140,15 @@ const FOLLOW_GRACE_MS = 1_000;
  * and `list` lists the held tasks only.
  */
 export class RunTaskStore implements TaskStore {
-  private readonly held = new Map<string, Task>();
+  /**
+   * Each held task in a slot of its own, emptied when the task is replaced or dropped. The Map is
+   * rewritten on every save and load (the most recent last), and V8 keeps a rewritten Map's old
+   * tables, and what they hold, through minor GCs once one of them is old: holding the tasks
+   * themselves there had every version of every task promoted to the old generation (~1.5 KB per
+   * task, three saves and two loads each; ~120 B with slots). See docs/performance.md, twenty-ninth
+   * pass.
+   */
+  private readonly held = new Map<string, { task: Task | undefined }>();
   private readonly followers = new Map<string, number>();
 
   constructor(
@@ -180,7 +188,7 @@ export class RunTaskStore implements TaskStore {
   }
 
   async load(taskId: string, _context?: ServerCallContext): Promise<Task | undefined> {
-    const held = this.held.get(taskId);
+    const held = this.held.get(taskId)?.task;
     if (held) this.remember(held);
     if (held && (held.status?.state !== TaskState.TASK_STATE_INPUT_REQUIRED || this.followed(taskId))) return structuredClone(held);
     const r = await readRun(this.runs, runIdOfTask(taskId));
@@ -202,7 +210,7 @@ export class RunTaskStore implements TaskStore {
   /** The held tasks, filtered and paged as the SDK's InMemoryTaskStore does. */
   async list(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
     const view = new InMemoryTaskStore();
-    for (const task of this.held.values()) await view.save(task, context);
+    for (const { task } of this.held.values()) if (task) await view.save(task, context);
     return view.list(params, context);
   }
 
@@ -223,12 +231,20 @@ export class RunTaskStore implements TaskStore {
 
   /** Holds a task as the most recently used; drops the least recently used beyond the bound. */
   private remember(task: Task): void {
-    this.held.delete(task.id);
-    this.held.set(task.id, task);
+    let slot = this.held.get(task.id);
+    if (slot) {
+      this.held.delete(task.id);
+      slot.task = task;
+    } else {
+      slot = { task };
+    }
+    this.held.set(task.id, slot);
     if (this.held.size <= this.maxHeld) return;
-    for (const id of this.held.keys()) {
+    for (const [id, dropped] of this.held) {
       if (this.held.size <= this.maxHeld) break;
-      if (id !== task.id && !this.followed(id)) this.held.delete(id);
+      if (id === task.id || this.followed(id)) continue;
+      dropped.task = undefined;
+      this.held.delete(id);
     }
   }
 }
