@@ -13,6 +13,7 @@ import { OwnerSession } from './execution/owner-session.ts';
 import type { AwaitedDecision, DecisionOutcome, ResumeOptions, RunHandle } from './orchestrator-options.ts';
 import { editedPlanOf } from './planning/fixed-plan.ts';
 import { supportsOwnership } from './store/ownership.ts';
+import { SlotMap } from './core/slot-map.ts';
 
 type RunStarted = Extract<RunEvent, { type: 'run.started' }>;
 
@@ -34,7 +35,7 @@ export interface DecisionHost {
  * be decided on when nobody holds them.
  */
 export class DecisionDesk {
-  private readonly held = new Map<string, RunApprovals>();
+  private readonly held = new SlotMap<string, RunApprovals>();
   /** Decisions to take on runs this process takes over to decide on them, before they can stall. */
   private readonly carried = new Map<string, { decision: ApprovalDecision; taken?: Promise<void> }>();
 

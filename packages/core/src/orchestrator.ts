@@ -32,6 +32,7 @@ import type { NewRunRecord } from './store/journal-rules.ts';
 import { supportsOwnership } from './store/ownership.ts';
 import { resolveParams } from './validation/params.ts';
 import { runAdmission } from './execution/turn-budget.ts';
+import { SlotMap } from './core/slot-map.ts';
 
 export type { AwaitedDecision, CancelRequest, DecisionOutcome, OrchestratorOptions, ResumeOptions, RunHandle, RunOptions } from './orchestrator-options.ts';
 
@@ -51,8 +52,8 @@ export class Orchestrator {
   private readonly codeAgents: readonly Agent[];
   private readonly pools = new Map<string, { pool: AgentPool; gate: VersionGate }>();
   private readonly listeners = new RunEventListeners();
-  private readonly active = new Map<string, RunHandle>();
-  private readonly controls = new Map<string, RunControl>();
+  private readonly active = new SlotMap<string, RunHandle>();
+  private readonly controls = new SlotMap<string, RunControl>();
   private readonly desk: DecisionDesk;
   /** What every run is driven with: the same for all of them (made once, not per run). */
   private runServices: RunServices | undefined;

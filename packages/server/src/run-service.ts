@@ -4,6 +4,7 @@ import type { RunEvent } from 'batonjs/internal';
 import { newRunId } from 'batonjs/internal';
 import { reduceEvents } from 'batonjs/internal';
 import { isFinalStatus } from 'batonjs/internal';
+import { SlotMap } from 'batonjs/internal';
 import type { ApprovalDecision, RunResult, RunStatus } from 'batonjs/internal';
 import type { Logger } from 'batonjs/internal';
 import type { CancelRequest, Orchestrator, RunHandle, RunOptions } from 'batonjs/internal';
@@ -20,7 +21,8 @@ export type CancelOutcome = CancelRequest;
  * `<dataDir>/runs/<runId>/`; reads prefer the live state of runs in this process over the store.
  */
 export class RunService {
-  private readonly handles = new Map<string, RunHandle>();
+  /** The runs started here and not settled (a SlotMap: see there why not a Map). */
+  private readonly handles = new SlotMap<string, RunHandle>();
 
   constructor(
     private readonly orchestrator: Orchestrator,
@@ -102,7 +104,7 @@ export class RunService {
 
   /** Runs started through this service and not yet settled. */
   active(): RunHandle[] {
-    return [...this.handles.values()];
+    return this.handles.values();
   }
 
   /**

@@ -70,12 +70,18 @@ export class RunEventListeners {
     const { all } = this;
     const ofRun = this.byRun.size > 0 ? this.byRun.get(event.runId) : undefined;
     const mine = ofRun?.list;
-    if (ofRun && event.type === 'run.ended') this.byRun.delete(event.runId);
+    if (ofRun && event.type === 'run.ended') {
+      this.byRun.delete(event.runId);
+      // Told below from `mine`; emptied here so the Map's old tables do not keep the listeners (see SlotMap).
+      ofRun.list = NO_LISTENERS;
+    }
     for (let i = 0; i < all.length; i++) tellOne(all[i]!, event);
     if (mine) for (let i = 0; i < mine.length; i++) tellOne(mine[i]!, event);
     if (own) tellOne(own, event);
   }
 }
+
+const NO_LISTENERS: readonly EventListener[] = [];
 
 /** The listeners of one run: replaced as a whole when one is added or removed. */
 interface RunListeners {

@@ -1,6 +1,7 @@
 import type { DecisionRequest, OwnershipStore, RunStore } from '../core/contracts.ts';
 import { supportsOwnership } from '../store/ownership.ts';
 import { leaseMs, PROCESS_OWNER } from './owner-identity.ts';
+import { SlotMap } from '../core/slot-map.ts';
 
 /** What the holder of a run is told of the requests other processes leave for it. */
 export interface HeldRun {
@@ -27,7 +28,7 @@ const sessions = new WeakMap<RunStore, OwnerSession>();
  * One per store and process.
  */
 export class OwnerSession {
-  private readonly held = new Map<string, Held>();
+  private readonly held = new SlotMap<string, Held>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
 

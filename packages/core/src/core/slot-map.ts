@@ -1,0 +1,48 @@
+/**
+ * A Map of entries that come and go, for a structure that lives as long as its process (the runs
+ * in flight, their controls and approvals). V8 keeps a rewritten Map's old tables, and everything
+ * they held, through minor GCs once one of them is in the old generation: a plain Map of runs in
+ * flight had every run it ever held promoted, its result and journal with it (6.5 KB per W1 run
+ * with 100 runs in flight; docs/performance.md, twenty-ninth pass). Here each value sits in a slot
+ * of its own, emptied when its entry is deleted or replaced, so an old table holds empty slots.
+ */
+export class SlotMap<K, V> {
+  private readonly slots = new Map<K, { value: V | undefined }>();
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  get(key: K): V | undefined {
+    return this.slots.get(key)?.value;
+  }
+
+  has(key: K): boolean {
+    return this.slots.has(key);
+  }
+
+  set(key: K, value: V): void {
+    const slot = this.slots.get(key);
+    if (slot) slot.value = value;
+    else this.slots.set(key, { value });
+  }
+
+  /** Empties the entry's slot, then deletes it. */
+  delete(key: K): boolean {
+    const slot = this.slots.get(key);
+    if (!slot) return false;
+    slot.value = undefined;
+    return this.slots.delete(key);
+  }
+
+  keys(): IterableIterator<K> {
+    return this.slots.keys();
+  }
+
+  /** The values, in insertion order. */
+  values(): V[] {
+    const out: V[] = [];
+    for (const slot of this.slots.values()) out.push(slot.value!);
+    return out;
+  }
+}
