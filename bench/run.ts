@@ -39,6 +39,7 @@ const extra: Case[] = [
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['inflight', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['promoted', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['promoted-kept', 'memory'] },
+  { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['promoted-pool', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['deopts', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['tasks-20000', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['join-10000', 'memory'] },

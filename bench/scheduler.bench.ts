@@ -26,6 +26,9 @@
  *   promoted: bytes V8's minor GCs promote per W1 run while the code is unoptimised (memory only)
  *   promoted-kept: the same with the code optimised and a journal keeping its last 10 finished
  *           runs, which die long before a minor GC could promote them (memory only)
+ *   promoted-pool: the same with no finished run kept and 100 runs in flight at all times, as a
+ *           server has them: runs that come and go through the orchestrator's own maps (memory
+ *           only)
  *   deopts: optimised functions V8 throws away at once over 4,000 W1 runs, when something they
  *           depend on changes (a literal site turned tenured, a map changed) (memory only)
  *   tasks-N: the first run of an N-task plan in layers of 100 (time and memory should grow
@@ -392,8 +395,11 @@ async function inflight(): Promise<Record<string, unknown>> {
  * - `promoted-kept`: a journal that keeps its last 10 finished runs, the code optimised. A kept
  *   run dies long before two minor GCs: the journal's Map of runs once kept the forgotten ones
  *   through its old tables, ~2.2 KB per run (twenty-ninth pass).
+ * - `promoted-pool`: no finished run kept, 100 runs in flight at all times. The orchestrator's
+ *   Maps of runs in flight once kept every run that had left them through their old tables,
+ *   5.5-8.1 KB per run (twenty-ninth pass).
  */
-function promoted(nodeFlags: string[], childCase: string): Record<string, unknown> {
+function promoted(nodeFlags: string[], childCase: string, runs = PROMOTED_RUNS): Record<string, unknown> {
   if (storeKind !== 'memory') return { note: 'memory journal only' };
   let bytes = 0;
   let scavenges = 0;
@@ -402,7 +408,7 @@ function promoted(nodeFlags: string[], childCase: string): Record<string, unknow
     scavenges++;
     bytes += Number(/\bpromoted=(\d+)/.exec(line)?.[1] ?? 0);
   }
-  return { promotedPerRunB: bytes / PROMOTED_RUNS, scavenges };
+  return { promotedPerRunB: bytes / runs, scavenges };
 }
 
 const PROMOTED_RUNS = 4000;
@@ -424,12 +430,26 @@ function measuredLines(nodeFlags: string[], childCase: string): string[] {
   return lines.slice(from, to);
 }
 
-/** A child's W1 runs: `warmUp` to warm up (200 unless said), then `runs` between the marker lines {@link measuredLines} reads. */
-async function markedRuns(store: RunStore, runs: number, warmUp = 200): Promise<void> {
+/**
+ * A child's W1 runs: `warmUp` to warm up (200 unless said), then `runs` between the marker lines
+ * {@link measuredLines} reads, `inFlight` at a time (each of that many loops starts its next run
+ * when its last one ends).
+ */
+async function markedRuns(store: RunStore, runs: number, warmUp = 200, inFlight = 1): Promise<void> {
   const o = orchestrator(fanOutJoin(8), 8, store);
-  for (let i = 0; i < warmUp; i++) check(await o.run('warm up'), 'result', fanOutResult(8));
+  const loops = async (total: number, goal: string): Promise<void> => {
+    let left = total;
+    const loop = async (): Promise<void> => {
+      while (left > 0) {
+        left--;
+        check(await o.run(goal), 'result', fanOutResult(8));
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, loop));
+  };
+  await loops(warmUp, 'warm up');
   process.stdout.write('measuring\n');
-  for (let i = 0; i < runs; i++) check(await o.run('bench'), 'result', fanOutResult(8));
+  await loops(runs, 'bench');
   process.stdout.write('measured\n');
   await o.close();
 }
@@ -514,6 +534,8 @@ async function main(): Promise<Record<string, unknown>> {
       // Optimised code, a journal keeping its last 10 finished runs: what a kept run holds must
       // not outlive its eviction through the journal's tables (twenty-ninth pass).
       return promoted([], 'promoted-kept-runs');
+    case 'promoted-pool':
+      return promoted([], 'promoted-pool-runs', PROMOTED_RUNS * 5);
     case 'deopts':
       return deopts();
     case 'tasks-10000':
@@ -532,7 +554,7 @@ async function main(): Promise<Record<string, unknown>> {
       // A custom integrator gets its own copy of the run's result so far: a copy of 10,000 tasks.
       return bigPlan(layered(10_000, 100), 10_000, '', undefined, ({ artifacts }) => ({ artifacts: { summary: { artifacts: Object.keys(artifacts).length } }, files: [], provenance: {} }));
     default:
-      throw new Error(`unknown case ${caseName} (W1, W1-settled, W2, W2-settled, W2-copies, followed, W3, W3-settled, W4, kept, inflight, promoted, promoted-kept, deopts, tasks-10000, tasks-20000, join-10000, join-20000, pairs-10000, integrated-10000)`);
+      throw new Error(`unknown case ${caseName} (W1, W1-settled, W2, W2-settled, W2-copies, followed, W3, W3-settled, W4, kept, inflight, promoted, promoted-kept, promoted-pool, deopts, tasks-10000, tasks-20000, join-10000, join-20000, pairs-10000, integrated-10000)`);
   }
 }
 
@@ -540,6 +562,7 @@ try {
   // The children of `promoted` (a journal keeping no finished run), `promoted-kept` (10 kept) and `deopts` (the default one).
   if (caseName === 'promoted-runs') await markedRuns(new MemoryRunStore({ maxFinishedRuns: 0 }), PROMOTED_RUNS);
   else if (caseName === 'promoted-kept-runs') await markedRuns(new MemoryRunStore({ maxFinishedRuns: 10 }), PROMOTED_RUNS, 2000);
+  else if (caseName === 'promoted-pool-runs') await markedRuns(new MemoryRunStore({ maxFinishedRuns: 0 }), PROMOTED_RUNS * 5, 6000, 100);
   else if (caseName === 'deopt-runs') await markedRuns(store(), 4000);
   else {
     const figures = await main();
