@@ -1,9 +1,10 @@
 /**
  * What the A2A task store of `baton serve` has V8 promote per task: a stream of tasks, each saved
  * three times (submitted, working, completed: what the SDK saves as a task moves) and read twice,
- * ~1 KB of history each, through the default bound of held tasks. A held task dies long before
- * two minor GCs once 1,000 newer ones are held; the store's Map once kept every version of every
- * task through its old tables (~1.5 KB promoted per task; docs/performance.md, twenty-ninth pass).
+ * ~1 KB of history each, through the default bound of held tasks. The store's Map once kept every
+ * version of every task through its old tables: 2,672 B promoted per task, 1,605 since, most of it
+ * the held tasks themselves, which live through a minor GC or two at the default bound (25 B with
+ * a bound of 100; docs/performance.md, twenty-ninth pass).
  *
  * `node --import tsx bench/a2a-task-store.bench.ts` prints one JSON line: the bytes promoted per
  * task (from a child process that prints each GC, `--trace-gc-nvp`) and µs per task, with the

@@ -2,9 +2,10 @@
  * A Map of entries that come and go, for a structure that lives as long as its process (the runs
  * in flight, their controls and approvals). V8 keeps a rewritten Map's old tables, and everything
  * they held, through minor GCs once one of them is in the old generation: a plain Map of runs in
- * flight had every run it ever held promoted, its result and journal with it (6.5 KB per W1 run
- * with 100 runs in flight; docs/performance.md, twenty-ninth pass). Here each value sits in a slot
- * of its own, emptied when its entry is deleted or replaced, so an old table holds empty slots.
+ * flight had every run it ever held promoted, its result and journal with it (5.5-8.1 KB per W1
+ * run with 100 runs in flight; docs/performance.md, twenty-ninth pass). Here each value sits in a
+ * slot of its own, refilled when the value is replaced and emptied when the entry is deleted, so
+ * an old table holds empty slots.
  */
 export class SlotMap<K, V> {
   private readonly slots = new Map<K, { value: V | undefined }>();

@@ -83,7 +83,7 @@ export class RunEventListeners {
 
 const NO_LISTENERS: readonly EventListener[] = [];
 
-/** The listeners of one run: replaced as a whole when one is added or removed. */
+/** The listeners of one run: replaced as a whole when one is added or removed, and emptied once the run has ended. */
 interface RunListeners {
   list: readonly EventListener[];
 }

@@ -141,12 +141,12 @@ const FOLLOW_GRACE_MS = 1_000;
  */
 export class RunTaskStore implements TaskStore {
   /**
-   * Each held task in a slot of its own, emptied when the task is replaced or dropped. The Map is
-   * rewritten on every save and load (the most recent last), and V8 keeps a rewritten Map's old
-   * tables, and what they hold, through minor GCs once one of them is old: holding the tasks
-   * themselves there had every version of every task promoted to the old generation (`npm run
-   * bench`'s a2a-task-store: 2,672 B promoted per task, 1,605 with slots, most of it the held
-   * tasks themselves; docs/performance.md, twenty-ninth pass).
+   * Each held task in a slot of its own, refilled when the task is replaced and emptied when it
+   * is dropped. The Map is rewritten on every save and load (the most recent last), and V8 keeps a
+   * rewritten Map's old tables, and what they hold, through minor GCs once one of them is old:
+   * holding the tasks themselves there had every version of every task promoted to the old
+   * generation (`npm run bench`'s a2a-task-store: 2,672 B promoted per task, 1,605 with slots,
+   * most of it the held tasks themselves; docs/performance.md, twenty-ninth pass).
    */
   private readonly held = new Map<string, { task: Task | undefined }>();
   private readonly followers = new Map<string, number>();
