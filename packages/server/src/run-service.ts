@@ -75,7 +75,8 @@ export class RunService {
       },
     );
     void settled.finally(() => {
-      this.handles.delete(runId);
+      // Only this start's handle: the run may have been taken back here since (adopt), under the same id.
+      if (this.handles.get(runId) === handle) this.handles.delete(runId);
       // Stopped here without ending (fenced by a process that took it over, or let go while it
       // waits): it goes on elsewhere, or here again later from the journal, which is read from now on.
       this.live.forget(runId);
