@@ -1,6 +1,6 @@
 /**
  * A Map of entries that come and go, for a structure that lives as long as its process (the runs
- * in flight, their controls and approvals). V8 keeps a rewritten Map's old tables, and everything
+ * in flight, their controls and approvals, the memory journal's runs, the A2A tasks held). V8 keeps a rewritten Map's old tables, and everything
  * they held, through minor GCs once one of them is in the old generation: a plain Map of runs in
  * flight had every run it ever held promoted, its result and journal with it (5.5-8.1 KB per W1
  * run with 100 runs in flight; docs/performance.md, twenty-ninth pass). Here each value sits in a
@@ -22,10 +22,19 @@ export class SlotMap<K, V> {
     return this.slots.has(key);
   }
 
+  /** Sets the value, where the key already is or, for a new key, last (as a Map does). */
   set(key: K, value: V): void {
     const slot = this.slots.get(key);
     if (slot) slot.value = value;
     else this.slots.set(key, { value });
+  }
+
+  /** Sets the value and moves its key last: the most recently used, for a bound that drops the least. */
+  setLast(key: K, value: V): void {
+    const slot = this.slots.get(key) ?? { value };
+    this.slots.delete(key);
+    slot.value = value;
+    this.slots.set(key, slot);
   }
 
   /** Empties the entry's slot, then deletes it. */

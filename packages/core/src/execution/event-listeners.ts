@@ -1,4 +1,5 @@
 import type { RunEvent } from '../core/events.ts';
+import { SlotMap } from '../core/slot-map.ts';
 
 /**
  * Told of each event of a run as it is journaled. The event is the journal's own object: read it,
@@ -36,7 +37,7 @@ function without(listeners: readonly EventListener[], listener: EventListener): 
  */
 export class RunEventListeners {
   private all: readonly EventListener[] = [];
-  private readonly byRun = new Map<string, RunListeners>();
+  private readonly byRun = new SlotMap<string, RunListeners>();
 
   /**
    * Adds a listener of every run, or of the run `runId` only; returns the function that removes
@@ -70,20 +71,14 @@ export class RunEventListeners {
     const { all } = this;
     const ofRun = this.byRun.size > 0 ? this.byRun.get(event.runId) : undefined;
     const mine = ofRun?.list;
-    if (ofRun && event.type === 'run.ended') {
-      this.byRun.delete(event.runId);
-      // Told below from `mine`; emptied here so the Map's old tables do not keep the listeners (see SlotMap).
-      ofRun.list = NO_LISTENERS;
-    }
+    if (ofRun && event.type === 'run.ended') this.byRun.delete(event.runId);
     for (let i = 0; i < all.length; i++) tellOne(all[i]!, event);
     if (mine) for (let i = 0; i < mine.length; i++) tellOne(mine[i]!, event);
     if (own) tellOne(own, event);
   }
 }
 
-const NO_LISTENERS: readonly EventListener[] = [];
-
-/** The listeners of one run: replaced as a whole when one is added or removed, and emptied once the run has ended. */
+/** The listeners of one run: replaced as a whole when one is added or removed. */
 interface RunListeners {
   list: readonly EventListener[];
 }

@@ -17,6 +17,7 @@ import {
 } from './journal-rules.ts';
 import type { NewRunRecord } from './journal-rules.ts';
 import { kept } from '../core/kept-objects.ts';
+import { SlotMap } from '../core/slot-map.ts';
 import { isFinalStatus } from '../core/types.ts';
 
 interface MemoryRun {
@@ -31,16 +32,6 @@ interface MemoryRun {
   ownerId: string | undefined;
   cancelRequested: string | undefined;
 }
-
-/**
- * The events of a run once forgotten. A Map that is rewritten as runs come and go leaves its old
- * tables chained to the new ones, and once one of them is in V8's old generation, minor GCs keep
- * every entry those tables held until the next full GC: the forgotten runs' events were copied
- * and promoted though nothing used them (~2.2 KB of the 2.5 KB promoted per W1 run with 10
- * finished runs kept; twenty-ninth pass). Frozen, so a write to a forgotten run fails loudly
- * instead of landing here.
- */
-const FORGOTTEN = Object.freeze([]) as unknown as RunEvent[];
 
 /** How many finished runs a {@link MemoryRunStore} keeps by default. */
 export const DEFAULT_MAX_FINISHED_RUNS = 1000;
@@ -84,7 +75,12 @@ export interface MemoryRunStoreOptions {
  * callers must treat an event as immutable once appended (the scheduler does).
  */
 export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetention {
-  private readonly runs = new Map<string, MemoryRun>();
+  /**
+   * Every run kept, by id. Runs come and go through it: a plain Map's old tables had the runs it
+   * had forgotten promoted, events and all (~2.2 KB of the 2.5 KB promoted per W1 run with 10
+   * finished runs kept; see SlotMap).
+   */
+  private readonly runs = new SlotMap<string, MemoryRun>();
   /** Finished runs in the order they ended, with Date.now() when they did. */
   private readonly finished = new Map<string, number>();
   private readonly owners = new Map<string, { owner: RunOwner; heartbeatMs: number }>();
@@ -196,10 +192,7 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
 
   private forget(runId: string): void {
     const run = this.runs.get(runId);
-    if (run) {
-      this.count(run, 0);
-      run.events = FORGOTTEN;
-    }
+    if (run) this.count(run, 0);
     this.finished.delete(runId);
     this.runs.delete(runId);
   }
@@ -306,7 +299,7 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   async requests(ownerId: string): Promise<{ runId: string; cancel: string }[]> {
     this.ensureOpen();
     const out: { runId: string; cancel: string }[] = [];
-    for (const [runId, run] of this.runs) if (run.ownerId === ownerId && run.cancelRequested !== undefined) out.push({ runId, cancel: run.cancelRequested });
+    for (const run of this.runs.values()) if (run.ownerId === ownerId && run.cancelRequested !== undefined) out.push({ runId: run.record.runId, cancel: run.cancelRequested });
     return out;
   }
 

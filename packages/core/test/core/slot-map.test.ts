@@ -22,4 +22,16 @@ describe('SlotMap', () => {
     m.set('a', a);
     expect([...m.keys()]).toEqual(['b', 'a']);
   });
+
+  it('moves an entry last with setLast, the most recently used, and adds a new one last', () => {
+    const m = new SlotMap<string, number>();
+    m.set('a', 1);
+    m.set('b', 2);
+    m.setLast('a', 3);
+    expect([...m.keys()]).toEqual(['b', 'a']);
+    expect(m.get('a')).toBe(3);
+    m.setLast('c', 4);
+    expect([...m.keys()]).toEqual(['b', 'a', 'c']);
+    expect(m.values()).toEqual([2, 3, 4]);
+  });
 });

@@ -3,7 +3,7 @@ import { Role, TaskState } from '@a2a-js/sdk';
 import type { Artifact, ListTasksRequest, ListTasksResponse, Message, Part, Task } from '@a2a-js/sdk';
 import { InMemoryTaskStore } from '@a2a-js/sdk/server';
 import type { ServerCallContext, TaskStore } from '@a2a-js/sdk/server';
-import { BatonError, isFinalStatus } from 'batonjs/internal';
+import { BatonError, isFinalStatus, SlotMap } from 'batonjs/internal';
 import type { FinalRunStatus, RunResult } from 'batonjs/internal';
 import { dataOf, dataPart, textPart } from './a2a-agent.ts';
 
@@ -141,14 +141,12 @@ const FOLLOW_GRACE_MS = 1_000;
  */
 export class RunTaskStore implements TaskStore {
   /**
-   * Each held task in a slot of its own, refilled when the task is replaced and emptied when it
-   * is dropped. The Map is rewritten on every save and load (the most recent last), and V8 keeps a
-   * rewritten Map's old tables, and what they hold, through minor GCs once one of them is old:
-   * holding the tasks themselves there had every version of every task promoted to the old
-   * generation (`npm run bench`'s a2a-task-store: 2,672 B promoted per task, 1,605 with slots,
-   * most of it the held tasks themselves; docs/performance.md, twenty-ninth pass).
+   * The held tasks, the most recently used last. Rewritten on every save and load: a plain Map's
+   * old tables had every version of every task promoted to the old generation (see SlotMap;
+   * `npm run bench`'s a2a-task-store: 2,672 B promoted per task, 1,605 with slots, most of it the
+   * held tasks themselves).
    */
-  private readonly held = new Map<string, { task: Task | undefined }>();
+  private readonly held = new SlotMap<string, Task>();
   private readonly followers = new Map<string, number>();
 
   constructor(
@@ -188,7 +186,7 @@ export class RunTaskStore implements TaskStore {
   }
 
   async load(taskId: string, _context?: ServerCallContext): Promise<Task | undefined> {
-    const held = this.held.get(taskId)?.task;
+    const held = this.held.get(taskId);
     if (held) this.remember(held);
     if (held && (held.status?.state !== TaskState.TASK_STATE_INPUT_REQUIRED || this.followed(taskId))) return structuredClone(held);
     const r = await readRun(this.runs, runIdOfTask(taskId));
@@ -210,7 +208,7 @@ export class RunTaskStore implements TaskStore {
   /** The held tasks, filtered and paged as the SDK's InMemoryTaskStore does. */
   async list(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
     const view = new InMemoryTaskStore();
-    for (const { task } of this.held.values()) if (task) await view.save(task, context);
+    for (const task of this.held.values()) await view.save(task, context);
     return view.list(params, context);
   }
 
@@ -231,20 +229,11 @@ export class RunTaskStore implements TaskStore {
 
   /** Holds a task as the most recently used; drops the least recently used beyond the bound. */
   private remember(task: Task): void {
-    let slot = this.held.get(task.id);
-    if (slot) {
-      this.held.delete(task.id);
-      slot.task = task;
-    } else {
-      slot = { task };
-    }
-    this.held.set(task.id, slot);
+    this.held.setLast(task.id, task);
     if (this.held.size <= this.maxHeld) return;
-    for (const [id, dropped] of this.held) {
+    for (const id of this.held.keys()) {
       if (this.held.size <= this.maxHeld) break;
-      if (id === task.id || this.followed(id)) continue;
-      dropped.task = undefined;
-      this.held.delete(id);
+      if (id !== task.id && !this.followed(id)) this.held.delete(id);
     }
   }
 }
