@@ -29,6 +29,13 @@ export interface DecisionHost {
   versionRefusal(plan: Plan, manifest: Manifest): Promise<string | undefined>;
 }
 
+/** A decision to take on a run this process takes over, and the approvals it was taken on. */
+interface Carried {
+  decision: ApprovalDecision;
+  approvals?: RunApprovals;
+  taken?: Promise<void>;
+}
+
 /**
  * Takes decisions on runs that wait for one, wherever each run is held: the approvals of runs held
  * in this process, requests left in the journal for another live process, and runs taken over to
@@ -37,7 +44,7 @@ export interface DecisionHost {
 export class DecisionDesk {
   private readonly held = new SlotMap<string, RunApprovals>();
   /** Decisions to take on runs this process takes over to decide on them, before they can stall. */
-  private readonly carried = new Map<string, { decision: ApprovalDecision; taken?: Promise<void> }>();
+  private readonly carried = new Map<string, Carried>();
 
   constructor(private readonly host: DecisionHost) {}
 
@@ -45,7 +52,10 @@ export class DecisionDesk {
   holding(runId: string, approvals: RunApprovals): void {
     this.held.set(runId, approvals);
     const carried = this.carried.get(runId);
-    if (carried) carried.taken = approvals.decide(carried.decision);
+    if (carried) {
+      carried.approvals = approvals;
+      carried.taken = approvals.decide(carried.decision);
+    }
   }
 
   /** The run is no longer held here. */
@@ -93,7 +103,7 @@ export class DecisionDesk {
         }
       }
       let handle: RunHandle;
-      const carried: { decision: ApprovalDecision; taken?: Promise<void> } = { decision };
+      const carried: Carried = { decision };
       this.carried.set(runId, carried);
       try {
         handle = await this.host.resume(runId, options);
@@ -105,7 +115,7 @@ export class DecisionDesk {
         this.carried.delete(runId);
       }
       try {
-        if (!carried.taken) throw new BatonError('INTERNAL', `run ${runId} was carried on without its decision`, { runId });
+        if (!carried.taken || !carried.approvals) throw new BatonError('INTERNAL', `run ${runId} was carried on without its decision`, { runId });
         await carried.taken;
       } catch (e) {
         // The decision was refused: the run is let go again, still waiting, for the next decision.
@@ -113,7 +123,8 @@ export class DecisionDesk {
         await handle.result.catch(() => undefined);
         throw e;
       }
-      return { kind: 'carried', handle, result: this.held.get(runId)!.result() };
+      // Not read from `held`: the run may have ended, and been released, once its decision was taken.
+      return { kind: 'carried', handle, result: carried.approvals.result() };
     }
   }
 

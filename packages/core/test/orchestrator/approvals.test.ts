@@ -217,6 +217,20 @@ describe('decisions from another process, and runs let go while they wait', () =
     expect(calls(second.agents.flights)).toBe(1);
   });
 
+  it('answers a decision that ends a run it carries on at once (a rejected plan) with the run as it ended', async () => {
+    const store = new MemoryRunStore();
+    const first = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
+    const waiting = await first.orchestrator.start('an itinerary', { detachWhenWaiting: true }).result;
+    const second = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
+    const outcome = await second.orchestrator.decide(waiting.runId, { decision: 'rejected', by: 'ines' });
+    expect(outcome.kind).toBe('carried');
+    if (outcome.kind !== 'carried') return;
+    const ended = await outcome.handle.result;
+    expect(outcome.result.approvals).toEqual([expect.objectContaining({ decision: 'rejected', by: 'ines' })]);
+    expect(ended.approvals).toEqual(outcome.result.approvals);
+    expect(Object.values(second.agents).map(calls)).toEqual([0, 0, 0, 0, 0]);
+  });
+
   it('leaves a decision in the journal for the live owner, which journals it; the decider waits for it', async () => {
     const store = new MemoryRunStore();
     const owner = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
