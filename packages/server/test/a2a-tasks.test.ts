@@ -116,6 +116,33 @@ describe('RunTaskStore', () => {
     expect(artifact(ended, 'deliverable')).toEqual({ report: { ok: true } });
   });
 
+  it('a task saved while its run is read is not overwritten by the read', async () => {
+    const id = ids[7]!;
+    const waiting = run(id, 'awaiting-approval', { awaiting: [{ kind: 'plan', requestedAt: '2026-01-01T00:00:00.500Z' }] });
+    let reads = 0;
+    let answer: (r: RunResult) => void = () => undefined;
+    const store = new RunTaskStore({ result: () => (++reads === 1 ? new Promise<RunResult>((r) => (answer = r)) : Promise.resolve(run(id, 'succeeded'))) }, 10);
+    await store.save({ ...taskFromRun(id, 'mine', waiting), history: [] });
+    const reading = store.load(id);
+    const newer = task(id, TaskState.TASK_STATE_WORKING, 'mine');
+    await store.save(newer);
+    answer(run(id, 'succeeded'));
+    expect((await reading)?.status?.state).toBe(TaskState.TASK_STATE_COMPLETED); // what the reader saw
+    const release = store.follow(id);
+    expect(await store.load(id)).toEqual(newer); // what is held: the save, not the read
+    release();
+
+    let unheld: (r: RunResult) => void = () => undefined;
+    const other = new RunTaskStore({ result: () => new Promise<RunResult>((r) => (unheld = r)) }, 10);
+    const adopting = other.adoptContext(id, 'the-conversation');
+    await other.save(newer);
+    unheld(waiting);
+    await adopting;
+    const follow = other.follow(id);
+    expect((await other.load(id))?.contextId).toBe('mine');
+    follow();
+  });
+
   it('a task not held takes the contextId a message on it carries; a held one keeps its own', async () => {
     const results = new Map([[runIdOfTask(ids[6]!), run(ids[6]!, 'awaiting-approval', { awaiting: [{ kind: 'plan', requestedAt: '2026-01-01T00:00:00.500Z' }] })]]);
     const store = storeOver(results, 10);

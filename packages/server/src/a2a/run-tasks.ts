@@ -197,7 +197,8 @@ export class RunTaskStore implements TaskStore {
     // The run moved on while nobody here followed the task: its state is the run's.
     const moved: Task = { ...structuredClone(held), status: derived.status, history: [...held.history, ...derived.history] };
     if (derived.artifacts.length > 0) moved.artifacts = derived.artifacts;
-    if (isTerminalState(derived.status?.state)) this.remember(moved);
+    // Held only if nothing was saved while the run was read: a newer save is not overwritten.
+    if (isTerminalState(derived.status?.state) && this.held.get(taskId) === held) this.remember(moved);
     return structuredClone(moved);
   }
 
@@ -220,7 +221,8 @@ export class RunTaskStore implements TaskStore {
   async adoptContext(taskId: string, contextId: string): Promise<void> {
     if (!contextId || this.held.has(taskId)) return;
     const task = await this.load(taskId);
-    if (!task || task.contextId === contextId || isTerminalState(task.status?.state)) return;
+    // Saved while the run was read: the saved task is newer, and keeps its own contextId.
+    if (!task || this.held.has(taskId) || task.contextId === contextId || isTerminalState(task.status?.state)) return;
     task.contextId = contextId;
     if (task.status?.message) task.status.message.contextId = contextId;
     for (const m of task.history) if (m.role === Role.ROLE_AGENT) m.contextId = contextId;
