@@ -3,20 +3,21 @@
  * `baton worker` processes, next to raw BullMQ throughput for no-op jobs on the same Redis with
  * the same number of worker processes and jobs in flight (the ratio is the figure: the median of
  * `rounds` rounds, each measuring raw BullMQ then Baton), and the
- * latency a task gains from going through Redis (sequential tasks, distributed minus in-process).
+ * latency a task gains from going through Redis (sequential tasks, distributed minus in-process),
+ * and the bytes V8 promotes per task in the orchestrator's process.
  *
- *   npm run build && node --import tsx bench/distributed.bench.ts [--tasks 2000] [--chain 200] [--in-flight 64] [--workers 1,2,4] [--rounds 3]
+ *   npm run build && node --import tsx bench/distributed.bench.ts [--tasks 2000] [--chain 200] [--in-flight 64] [--workers 1,2,4] [--rounds 3] [--promoted-tasks 10000]
  *
  * The workers run the built package, as users run them. Needs redis-server (a throwaway one is
  * started). Prints a table on stderr, with the CPU per task of each side's processes, saves the
  * figures under bench/results/distributed-<time>.json and prints them as one JSON line on stdout.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Planner } from '../packages/core/src/core/contracts.ts';
@@ -47,6 +48,9 @@ if (process.argv[2] === 'raw-worker') {
   await worker.waitUntilReady();
   process.stdout.write('ready\n');
   process.once('SIGTERM', () => void worker.close(true).then(() => process.exit(0)));
+} else if (process.argv[2] === 'dispatch-promoted') {
+  const [url, manifestFile, tasks] = process.argv.slice(3);
+  await dispatchPromotedChild(url!, manifestFile!, Number(tasks));
 } else {
   await main();
 }
@@ -59,6 +63,7 @@ async function main(): Promise<void> {
       'in-flight': { type: 'string', default: '64' },
       workers: { type: 'string', default: '1,2,4' },
       rounds: { type: 'string', default: '3' },
+      'promoted-tasks': { type: 'string', default: '10000' },
     },
   });
   const tasks = Number(values.tasks);
@@ -118,7 +123,12 @@ async function main(): Promise<void> {
       `latency per sequential task: in-process ${inProcessMs.toFixed(2)} ms, distributed ${distributedMs.toFixed(2)} ms (+${(distributedMs - inProcessMs).toFixed(2)} ms); raw BullMQ round trip ${rawRoundTripMs.toFixed(2)} ms\n`,
     );
 
-    const report = { suite: 'distributed', case: `noop x${tasks}, ${inFlight} in flight`, machine, at: new Date().toISOString(), throughput, latency };
+    const promotedTasks = Number(values['promoted-tasks']);
+    const promoted = await withProcesses(children, 1, () => spawnBatonWorker(manifestFile, redis.url, inFlight), () => dispatcherPromoted(redis.url, manifestFile, promotedTasks));
+    await flush(redis.url);
+    process.stderr.write(`promoted to the old generation per task, in the orchestrator's process (a run of ${promotedTasks}): ${promoted.toFixed(0)} B\n`);
+
+    const report = { suite: 'distributed', case: `noop x${tasks}, ${inFlight} in flight`, machine, at: new Date().toISOString(), throughput, latency, dispatcherPromotedPerTaskB: promoted };
     const resultsDir = path.join(ROOT, 'bench', 'results');
     mkdirSync(resultsDir, { recursive: true });
     const file = path.join(resultsDir, `distributed-${report.at.replace(/[:.]/g, '-')}.json`);
@@ -216,6 +226,43 @@ async function chainLatency(manifest: Manifest, url: string | undefined, n: numb
   } finally {
     await orchestrator.close();
     await dispatcher?.close();
+  }
+}
+
+/**
+ * Bytes V8's minor GCs promote per task in the orchestrator's process, over one run of `tasks`
+ * no-op tasks through Redis (a child that prints each GC, `--trace-gc-nvp`). What a run keeps of
+ * its tasks (their records and events, ~700 B in-process) is promoted as the run goes on; more is
+ * memory kept past its use: the dispatcher's Map of awaited attempts once kept every settled one
+ * through its old tables (5.1-5.3 KB per task here, 1.7-2.4 since; docs/performance.md, thirtieth pass).
+ */
+async function dispatcherPromoted(url: string, manifestFile: string, tasks: number): Promise<number> {
+  // Not execFileSync: this process reads the worker's output meanwhile.
+  const { stdout: out } = await promisify(execFile)(process.execPath, ['--trace-gc-nvp', '--import', 'tsx', import.meta.filename, 'dispatch-promoted', url, manifestFile, String(tasks)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const lines = out.split('\n');
+  const from = lines.indexOf('measuring');
+  const to = lines.indexOf('measured');
+  if (from < 0 || to < from) throw new Error('the dispatch-promoted child printed no measured window');
+  let promoted = 0;
+  for (const line of lines.slice(from, to)) {
+    if (/\bgc=s\b/.test(line)) promoted += Number(/\bpromoted=(\d+)/.exec(line)?.[1] ?? 0);
+  }
+  return promoted / tasks;
+}
+
+/** The child of {@link dispatcherPromoted}: a warm-up run, then the measured one between two markers. */
+async function dispatchPromotedChild(url: string, manifestFile: string, tasks: number): Promise<void> {
+  const manifest = await loadManifest(manifestFile);
+  const dispatcher = await Dispatcher.connect({ url });
+  try {
+    const warm = await new Orchestrator({ manifest, planner: noopPlanner(2_000), registry: dispatcher.registry() }).run('warm-up');
+    const orchestrator = new Orchestrator({ manifest, planner: noopPlanner(tasks), registry: dispatcher.registry() });
+    process.stdout.write('measuring\n');
+    const result = await orchestrator.run('benchmark');
+    process.stdout.write('measured\n');
+    if (warm.status !== 'succeeded' || result.status !== 'succeeded') throw new Error(`a promoted run ended ${warm.status}, ${result.status}`);
+  } finally {
+    await dispatcher.close();
   }
 }
 

@@ -7,7 +7,7 @@ import { AgentRegistry } from 'batonjs/internal';
 import { AgentVersionError, closeAgents, verifyAgentVersion } from 'batonjs/internal';
 import type { Agent } from 'batonjs/internal';
 import { DEFAULT_MAX_OUTPUT_BYTES } from 'batonjs/internal';
-import { BatonError, checkedUsage, errorMessage, within } from 'batonjs/internal';
+import { BatonError, checkedUsage, errorMessage, SlotMap, within } from 'batonjs/internal';
 import type { Manifest, Usage } from 'batonjs/internal';
 import { redactUrl, redisOptions } from './connection.ts';
 import { Heartbeat, HEARTBEAT_DEFAULTS } from './heartbeat.ts';
@@ -100,7 +100,8 @@ export class AgentWorker {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
   private readonly startedAt = Date.now();
   private readonly workers = new Map<string, Worker>();
-  private readonly running = new Map<string, Running>();
+  /** A SlotMap: a Map's old tables kept every finished job's controller (and what it holds) through minor GCs. */
+  private readonly running = new SlotMap<string, Running>();
   private readonly cancelled = new RecentIds(CANCEL_MEMORY_MS);
   private status: WorkerHealth['status'] = 'ready';
   private handingBack = false;
@@ -179,7 +180,7 @@ export class AgentWorker {
   }
 
   health(): WorkerHealth {
-    const active = (agent: string): number => [...this.running.values()].filter((r) => r.agent === agent).length;
+    const active = (agent: string): number => this.running.values().filter((r) => r.agent === agent).length;
     return {
       status: this.status,
       redis: this.subscriber.status,

@@ -3,7 +3,7 @@ import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AgentRegistry } from 'batonjs/internal';
 import type { AgentContext } from 'batonjs/internal';
-import { BatonError, errorMessage, within } from 'batonjs/internal';
+import { BatonError, errorMessage, SlotMap, within } from 'batonjs/internal';
 import type { AgentKind, AgentOutput } from 'batonjs/internal';
 import { redactUrl, redisOptions } from './connection.ts';
 import { LossWatch } from './loss-watch.ts';
@@ -72,7 +72,8 @@ export class Dispatcher {
   readonly prefix: string;
   private readonly queues = new Map<string, Queue>();
   private readonly readers = new Map<string, Promise<QueueEvents>>();
-  private readonly pending = new Map<string, Pending>();
+  /** A SlotMap: a Map's old tables kept every settled attempt's closures (and what they hold) through minor GCs. */
+  private readonly pending = new SlotMap<string, Pending>();
   private readonly watch: LossWatch;
   private readonly served: ServedAgents;
   /** Cancellations not yet sent: `close()` waits for them, or a `baton runs cancel` exits before its message leaves. */
@@ -94,7 +95,7 @@ export class Dispatcher {
       connection,
       prefix,
       {
-        awaited: () => [...this.pending].filter(([, p]) => p.added).map(([jobId, p]) => ({ jobId, queue: this.queue(p.queue) })),
+        awaited: () => this.pending.entries().filter(([, p]) => p.added).map(([jobId, p]) => ({ jobId, queue: this.queue(p.queue) })),
         settleFromRedis: (jobId) => void this.settleFromStoredJob(jobId),
         lost: (jobId, message) => this.pending.get(jobId)?.settle({ ok: false, error: new BatonError('AGENT_FAILED', message, { retryable: true }) }),
         waiting: (jobIds) => this.failUnserved(jobIds),
@@ -204,7 +205,7 @@ export class Dispatcher {
     if (this.closed) return;
     this.closed = true;
     this.watch.close();
-    for (const p of [...this.pending.values()]) p.settle({ ok: false, error: new BatonError('AGENT_FAILED', 'the dispatcher was closed while the attempt ran') });
+    for (const p of this.pending.values()) p.settle({ ok: false, error: new BatonError('AGENT_FAILED', 'the dispatcher was closed while the attempt ran') });
     await this.flushCancels();
     // Whatever comes later would be sent on queues and a connection about to close.
     this.disconnected = true;
@@ -328,7 +329,7 @@ export class Dispatcher {
   }
 
   private async recheckPending(): Promise<void> {
-    const added = [...this.pending.entries()].filter(([, p]) => p.added).map(([id]) => id);
+    const added = this.pending.entries().filter(([, p]) => p.added).map(([id]) => id);
     await Promise.all(added.map((id) => this.settleFromStoredJob(id)));
   }
 

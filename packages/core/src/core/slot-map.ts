@@ -1,6 +1,6 @@
 /**
  * A Map of entries that come and go, for a structure that lives as long as its process (the runs
- * in flight, their controls and approvals, the memory journal's runs, the A2A tasks held). V8 keeps a rewritten Map's old tables, and everything
+ * in flight, their controls and approvals, the memory journal's runs, the A2A tasks held, the attempts a dispatcher awaits and a worker runs). V8 keeps a rewritten Map's old tables, and everything
  * they held, through minor GCs once one of them is in the old generation: a plain Map of runs in
  * flight had every run it ever held promoted, its result and journal with it (5.5-8.1 KB per W1
  * run with 100 runs in flight; docs/performance.md, twenty-ninth pass). Here each value sits in a
@@ -47,6 +47,13 @@ export class SlotMap<K, V> {
 
   keys(): IterableIterator<K> {
     return this.slots.keys();
+  }
+
+  /** The entries, in insertion order. */
+  entries(): [K, V][] {
+    const out: [K, V][] = [];
+    for (const [key, slot] of this.slots) out.push([key, slot.value!]);
+    return out;
   }
 
   /** The values, in insertion order. */

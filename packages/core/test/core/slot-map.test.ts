@@ -33,5 +33,15 @@ describe('SlotMap', () => {
     m.setLast('c', 4);
     expect([...m.keys()]).toEqual(['b', 'a', 'c']);
     expect(m.values()).toEqual([2, 3, 4]);
+    expect(m.entries()).toEqual([
+      ['b', 2],
+      ['a', 3],
+      ['c', 4],
+    ]);
+    m.delete('a');
+    expect(m.entries()).toEqual([
+      ['b', 2],
+      ['c', 4],
+    ]);
   });
 });
