@@ -6,12 +6,15 @@
  *    thread's event-loop delay while it runs (what SSE clients and the API feel) and the wall time.
  * 2. The overhead per attempt of a trivial module agent (it echoes its input), warm, one attempt
  *    at a time and eight at a time.
+ * 3. The bytes V8 promotes per attempt of that agent in a thread, 64 at a time.
  * Figures only; the last line is the JSON of all of them.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import { createModuleAgent } from '../packages/core/src/agents/module-agent.ts';
 import type { AgentInput, AgentSpec, Manifest } from '../packages/core/src/core/types.ts';
 import { runAttempt } from '../packages/core/src/execution/attempt.ts';
@@ -47,7 +50,7 @@ async function sampleReport(isolation: Isolation, out: string): Promise<Record<s
   return { msPerRun: Math.round(wall / runs), loopDelayP50Ms: ms(delay.percentile(50)), loopDelayP99Ms: ms(delay.percentile(99)), loopDelayMaxMs: ms(delay.max) };
 }
 
-async function overhead(isolation: Isolation, dir: string, parallel: number, attempts: number): Promise<number> {
+async function overhead(isolation: Isolation, dir: string, parallel: number, attempts: number, onWarm?: () => void): Promise<number> {
   const spec: AgentSpec = {
     name: 'echo', description: 'echoes', version: '1', capabilities: [], consumes: [], produces: ['echo'], kind: 'module',
     module: path.join(dir, 'echo.mjs'), output: {}, fallback: [], isolation,
@@ -60,6 +63,7 @@ async function overhead(isolation: Isolation, dir: string, parallel: number, att
   };
   // Warm: as many threads as will be used at once.
   await Promise.all(Array.from({ length: parallel }, one));
+  onWarm?.();
   const started = performance.now();
   let left = attempts;
   await Promise.all(
@@ -72,6 +76,32 @@ async function overhead(isolation: Isolation, dir: string, parallel: number, att
   return Math.round(usPerAttempt);
 }
 
+/**
+ * Bytes V8's minor GCs promote per attempt of a trivial module agent in a thread, 64 at a time,
+ * from a child that prints each GC (`--trace-gc-nvp`): the attempts hold nothing past their end, so
+ * this is memory kept past its use. The thread's Map of calls once kept every answered call, and
+ * the attempt it held, through its old tables (3.7 KB per attempt here, 1.5 since; GC lines of the agent's thread included;
+ * docs/performance.md, thirtieth pass).
+ */
+async function promotedPerAttempt(dir: string): Promise<number> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--trace-gc-nvp', '--import', 'tsx', import.meta.filename, 'promoted-child', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const lines = stdout.split('\n');
+  const from = lines.indexOf('measuring');
+  const to = lines.indexOf('measured');
+  if (from < 0 || to < from) throw new Error('the promoted child printed no measured window');
+  let promoted = 0;
+  for (const line of lines.slice(from, to)) if (/\bgc=s\b/.test(line)) promoted += Number(/\bpromoted=(\d+)/.exec(line)?.[1] ?? 0);
+  return Math.round(promoted / PROMOTED_ATTEMPTS);
+}
+
+const PROMOTED_ATTEMPTS = 20_000;
+
+if (process.argv[2] === 'promoted-child') {
+  await overhead('thread', process.argv[3]!, 64, PROMOTED_ATTEMPTS, () => process.stdout.write('measuring\n'));
+  process.stdout.write('measured\n');
+  process.exit(0);
+}
+
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-isolation-bench-'));
 writeFileSync(path.join(dir, 'echo.mjs'), 'export default (input) => ({ echo: input.inputs });\n');
 const figures: Record<string, unknown> = { machine: machineInfo(), runs };
@@ -81,6 +111,7 @@ try {
     figures[`usPerAttempt.${isolation}.sequential`] = await overhead(isolation, dir, 1, 500);
     figures[`usPerAttempt.${isolation}.parallel8`] = await overhead(isolation, dir, 8, 1_000);
   }
+  figures['promotedPerAttemptB.thread.parallel64'] = await promotedPerAttempt(dir);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -96,4 +127,5 @@ process.stdout.write('\ntrivial module agent, µs per attempt (warm):\n');
 for (const isolation of ['none', 'thread']) {
   process.stdout.write(`  isolation ${isolation.padEnd(6)}  one at a time ${String(figures[`usPerAttempt.${isolation}.sequential`])} µs   eight at a time ${String(figures[`usPerAttempt.${isolation}.parallel8`])} µs\n`);
 }
+process.stdout.write(`  promoted to the old generation per attempt, isolation thread, 64 at a time: ${String(figures['promotedPerAttemptB.thread.parallel64'])} B\n`);
 process.stdout.write(`\n${JSON.stringify(figures)}\n`);

@@ -3,6 +3,7 @@ import { SHARE_ENV } from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
 import type { AgentContext } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
+import { SlotMap } from '../core/slot-map.ts';
 import type { AgentInput, AgentOutput } from '../core/types.ts';
 import { startPackageThread } from './package-thread.ts';
 import type { FromModuleThread, ModuleThreadData, ThreadError, ToModuleThread } from './module-thread-protocol.ts';
@@ -53,7 +54,8 @@ class ModuleThread {
   dead = false;
   idleSince = Date.now();
   private readonly worker: Worker;
-  private readonly calls = new Map<number, Call>();
+  /** A SlotMap: a Map's old tables kept every answered call's context and callbacks (and the attempt they hold) through minor GCs. */
+  private readonly calls = new SlotMap<number, Call>();
   private readonly pings = new Map<number, () => void>();
   private nextId = 0;
 
