@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { BatonError } from '../core/errors.ts';
+import { SlotMap } from '../core/slot-map.ts';
 import type { FromLauncher, LaunchResult, SpawnMessage, ToLauncher } from './launcher-protocol.ts';
 import { killAgentProcesses } from './orphan-sweep.ts';
 
@@ -40,7 +41,8 @@ function launcherEntry(): { file: string; execArgv: string[] } {
  */
 export class ProcessLauncher {
   private child: ChildProcess | undefined;
-  private readonly calls = new Map<number, Call>();
+  /** A SlotMap: a Map's old tables kept every ended call's callbacks (and the attempt they lead to) through minor GCs. */
+  private readonly calls = new SlotMap<number, Call>();
   private readonly queries = new Map<number, (exited: boolean) => void>();
   private nextId = 0;
   private stderrTail = '';
@@ -124,7 +126,7 @@ export class ProcessLauncher {
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const tail = this.stderrTail.trim();
     const error = new BatonError('AGENT_FAILED', `the launcher process that runs command agents ${how}${tail ? `: ${tail.split('\n').slice(-3).join(' | ')}` : ''}`);
-    const calls = [...this.calls.values()];
+    const calls = this.calls.values();
     this.calls.clear();
     for (const resolve of this.queries.values()) resolve(false);
     this.queries.clear();

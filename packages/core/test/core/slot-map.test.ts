@@ -43,5 +43,9 @@ describe('SlotMap', () => {
       ['b', 2],
       ['c', 4],
     ]);
+    m.clear();
+    expect(m.size).toBe(0);
+    expect(m.get('b')).toBeUndefined();
+    expect(m.entries()).toEqual([]);
   });
 });
