@@ -141,6 +141,21 @@ describe('RunTaskStore', () => {
     const follow = other.follow(id);
     expect((await other.load(id))?.contextId).toBe('mine');
     follow();
+
+    // Dropped (the bound is one task) while its run was read: held again, with the history it had.
+    let dropped: (r: RunResult) => void = () => undefined;
+    let oneReads = 0;
+    const one = new RunTaskStore({ result: () => (++oneReads === 1 ? new Promise<RunResult>((r) => (dropped = r)) : Promise.resolve(run(id, 'succeeded'))) }, 1);
+    const waitingTask = { ...taskFromRun(id, 'mine', waiting), history: task(id, TaskState.TASK_STATE_SUBMITTED).history };
+    await one.save(waitingTask);
+    const read = one.load(id);
+    await one.save(task(ids[0]!, TaskState.TASK_STATE_COMPLETED));
+    expect(one.size).toBe(1);
+    dropped(run(id, 'succeeded'));
+    expect((await read)?.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    const held = one.follow(id);
+    expect((await one.load(id))?.history[0]).toEqual(waitingTask.history[0]);
+    held();
   });
 
   it('a task not held takes the contextId a message on it carries; a held one keeps its own', async () => {

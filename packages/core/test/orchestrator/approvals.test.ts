@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BatonError } from '../../src/core/errors.ts';
 import type { RunEvent } from '../../src/core/events.ts';
+import type { RunApprovals } from '../../src/execution/approvals.ts';
 import type { Policy, RunResult } from '../../src/core/types.ts';
 import { createOrchestrator } from '../../src/create-orchestrator.ts';
 import type { Orchestrator } from '../../src/orchestrator.ts';
@@ -217,17 +218,29 @@ describe('decisions from another process, and runs let go while they wait', () =
     expect(calls(second.agents.flights)).toBe(1);
   });
 
-  it('answers a decision that ends a run it carries on at once (a rejected plan) with the run as it ended', async () => {
+  it('answers a decision on a run it carries on even when the run ended, and was let go, before the answer', async () => {
     const store = new MemoryRunStore();
     const first = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
     const waiting = await first.orchestrator.start('an itinerary', { detachWhenWaiting: true }).result;
     const second = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
+    // The decision is journaled, then takes 100 ms more to return: the rejected run ends and is released meanwhile.
+    const desk = (second.orchestrator as unknown as { desk: { holding(runId: string, approvals: RunApprovals): void } }).desk;
+    const holding = desk.holding.bind(desk);
+    desk.holding = (runId, approvals) => {
+      const decide = approvals.decide.bind(approvals);
+      approvals.decide = async (...args) => {
+        await decide(...args);
+        await new Promise((r) => setTimeout(r, 100));
+      };
+      holding(runId, approvals);
+    };
     const outcome = await second.orchestrator.decide(waiting.runId, { decision: 'rejected', by: 'ines' });
     expect(outcome.kind).toBe('carried');
     if (outcome.kind !== 'carried') return;
     const ended = await outcome.handle.result;
+    expect(second.orchestrator.activeRuns()).toEqual([]);
+    expect(outcome.result.status).toBe(ended.status);
     expect(outcome.result.approvals).toEqual([expect.objectContaining({ decision: 'rejected', by: 'ines' })]);
-    expect(ended.approvals).toEqual(outcome.result.approvals);
     expect(Object.values(second.agents).map(calls)).toEqual([0, 0, 0, 0, 0]);
   });
 

@@ -197,8 +197,10 @@ export class RunTaskStore implements TaskStore {
     // The run moved on while nobody here followed the task: its state is the run's.
     const moved: Task = { ...structuredClone(held), status: derived.status, history: [...held.history, ...derived.history] };
     if (derived.artifacts.length > 0) moved.artifacts = derived.artifacts;
-    // Held only if nothing was saved while the run was read: a newer save is not overwritten.
-    if (isTerminalState(derived.status?.state) && this.held.get(taskId) === held) this.remember(moved);
+    // Held again unless a save came while the run was read (a newer version, not overwritten); a
+    // task dropped meanwhile is held again with its history, as before the read.
+    const now = this.held.get(taskId);
+    if (isTerminalState(derived.status?.state) && (now === held || now === undefined)) this.remember(moved);
     return structuredClone(moved);
   }
 
