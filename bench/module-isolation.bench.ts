@@ -50,7 +50,7 @@ async function sampleReport(isolation: Isolation, out: string): Promise<Record<s
   return { msPerRun: Math.round(wall / runs), loopDelayP50Ms: ms(delay.percentile(50)), loopDelayP99Ms: ms(delay.percentile(99)), loopDelayMaxMs: ms(delay.max) };
 }
 
-async function overhead(isolation: Isolation, dir: string, parallel: number, attempts: number, onWarm?: () => void): Promise<number> {
+async function overhead(isolation: Isolation, dir: string, parallel: number, attempts: number, marks?: { warm(): void; measured(): void }): Promise<number> {
   const spec: AgentSpec = {
     name: 'echo', description: 'echoes', version: '1', capabilities: [], consumes: [], produces: ['echo'], kind: 'module',
     module: path.join(dir, 'echo.mjs'), output: {}, fallback: [], isolation,
@@ -63,7 +63,7 @@ async function overhead(isolation: Isolation, dir: string, parallel: number, att
   };
   // Warm: as many threads as will be used at once.
   await Promise.all(Array.from({ length: parallel }, one));
-  onWarm?.();
+  marks?.warm();
   const started = performance.now();
   let left = attempts;
   await Promise.all(
@@ -72,6 +72,7 @@ async function overhead(isolation: Isolation, dir: string, parallel: number, att
     }),
   );
   const usPerAttempt = ((performance.now() - started) * 1000) / attempts;
+  marks?.measured();
   await agent.close?.();
   return Math.round(usPerAttempt);
 }
@@ -97,8 +98,7 @@ async function promotedPerAttempt(dir: string): Promise<number> {
 const PROMOTED_ATTEMPTS = 20_000;
 
 if (process.argv[2] === 'promoted-child') {
-  await overhead('thread', process.argv[3]!, 64, PROMOTED_ATTEMPTS, () => process.stdout.write('measuring\n'));
-  process.stdout.write('measured\n');
+  await overhead('thread', process.argv[3]!, 64, PROMOTED_ATTEMPTS, { warm: () => process.stdout.write('measuring\n'), measured: () => process.stdout.write('measured\n') });
   process.exit(0);
 }
 
