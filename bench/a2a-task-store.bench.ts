@@ -15,6 +15,7 @@ import { TaskState } from '@a2a-js/sdk';
 import type { Task } from '@a2a-js/sdk';
 import { textPart } from '../packages/server/src/a2a/a2a-agent.ts';
 import { agentMessage, DEFAULT_MAX_HELD_TASKS, RunTaskStore } from '../packages/server/src/a2a/run-tasks.ts';
+import { measuredWindow, promotedIn } from './promoted.ts';
 
 const WARM_UP = 20_000;
 const TASKS = 50_000;
@@ -61,13 +62,6 @@ if (process.argv[2] === 'child') {
 
 function promotedPerTask(held: number): { promotedPerTaskB: number; usPerTask: number } {
   const out = execFileSync(process.execPath, ['--trace-gc-nvp', '--import', 'tsx', import.meta.filename, 'child', String(held)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
-  const lines = out.split('\n');
-  const from = lines.indexOf('measuring');
-  const to = lines.findIndex((l) => l.startsWith('measured '));
-  if (from < 0 || to < from) throw new Error('the child printed no measured window');
-  let promoted = 0;
-  for (const line of lines.slice(from, to)) {
-    if (/\bgc=s\b/.test(line)) promoted += Number(/\bpromoted=(\d+)/.exec(line)?.[1] ?? 0);
-  }
-  return { promotedPerTaskB: promoted / TASKS, usPerTask: Number(lines[to]!.slice('measured '.length)) };
+  const { lines, end } = measuredWindow(out, 'a2a-task-store');
+  return { promotedPerTaskB: promotedIn(lines).bytes / TASKS, usPerTask: Number(end.slice('measured '.length)) };
 }

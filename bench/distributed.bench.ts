@@ -32,6 +32,7 @@ import type { CpuPerTask } from './cpu-meter.ts';
 import { BATON, distEnv } from './dist-cli.ts';
 import { machineInfo } from './machine-info.ts';
 import { median } from './median.ts';
+import { measuredWindow, promotedIn } from './promoted.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const RAW_QUEUE = 'raw-noop';
@@ -239,15 +240,7 @@ async function chainLatency(manifest: Manifest, url: string | undefined, n: numb
 async function dispatcherPromoted(url: string, manifestFile: string, tasks: number): Promise<number> {
   // Not execFileSync: this process reads the worker's output meanwhile.
   const { stdout: out } = await promisify(execFile)(process.execPath, ['--trace-gc-nvp', '--import', 'tsx', import.meta.filename, 'dispatch-promoted', url, manifestFile, String(tasks)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const lines = out.split('\n');
-  const from = lines.indexOf('measuring');
-  const to = lines.indexOf('measured');
-  if (from < 0 || to < from) throw new Error('the dispatch-promoted child printed no measured window');
-  let promoted = 0;
-  for (const line of lines.slice(from, to)) {
-    if (/\bgc=s\b/.test(line)) promoted += Number(/\bpromoted=(\d+)/.exec(line)?.[1] ?? 0);
-  }
-  return promoted / tasks;
+  return promotedIn(measuredWindow(out, 'dispatch-promoted').lines).bytes / tasks;
 }
 
 /** The child of {@link dispatcherPromoted}: a warm-up run, then the measured one between two markers. */

@@ -21,6 +21,7 @@ import { runAttempt } from '../packages/core/src/execution/attempt.ts';
 import { loadManifest } from '../packages/core/src/manifest/index.ts';
 import { Orchestrator } from '../packages/core/src/orchestrator.ts';
 import { machineInfo } from './machine-info.ts';
+import { measuredWindow, promotedIn } from './promoted.ts';
 
 type Isolation = 'thread' | 'none';
 const runs = Number(process.argv[2] ?? 5);
@@ -86,13 +87,7 @@ async function overhead(isolation: Isolation, dir: string, parallel: number, att
  */
 async function promotedPerAttempt(dir: string): Promise<number> {
   const { stdout } = await promisify(execFile)(process.execPath, ['--trace-gc-nvp', '--import', 'tsx', import.meta.filename, 'promoted-child', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const lines = stdout.split('\n');
-  const from = lines.indexOf('measuring');
-  const to = lines.indexOf('measured');
-  if (from < 0 || to < from) throw new Error('the promoted child printed no measured window');
-  let promoted = 0;
-  for (const line of lines.slice(from, to)) if (/\bgc=s\b/.test(line)) promoted += Number(/\bpromoted=(\d+)/.exec(line)?.[1] ?? 0);
-  return Math.round(promoted / PROMOTED_ATTEMPTS);
+  return Math.round(promotedIn(measuredWindow(stdout, 'promoted').lines).bytes / PROMOTED_ATTEMPTS);
 }
 
 const PROMOTED_ATTEMPTS = 20_000;

@@ -55,6 +55,7 @@ import { createOrchestrator, defineAgent, MemoryRunStore, SqliteRunStore, Static
 import type { Integrator, Orchestrator, RunResult, RunStore } from 'batonjs';
 import { counterChain, fanOutJoin, layered, makerPairs } from './workloads.ts';
 import type { Workload } from './workloads.ts';
+import { measuredWindow, promotedIn } from './promoted.ts';
 
 const [caseName = 'W1', storeKind = 'memory'] = process.argv.slice(2);
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-bench-'));
@@ -401,13 +402,7 @@ async function inflight(): Promise<Record<string, unknown>> {
  */
 function promoted(nodeFlags: string[], childCase: string, runs = PROMOTED_RUNS): Record<string, unknown> {
   if (storeKind !== 'memory') return { note: 'memory journal only' };
-  let bytes = 0;
-  let scavenges = 0;
-  for (const line of measuredLines([...nodeFlags, '--trace-gc-nvp'], childCase)) {
-    if (!/\bgc=s\b/.test(line)) continue;
-    scavenges++;
-    bytes += Number(/\bpromoted=(\d+)/.exec(line)?.[1] ?? 0);
-  }
+  const { bytes, scavenges } = promotedIn(measuredLines([...nodeFlags, '--trace-gc-nvp'], childCase));
   return { promotedPerRunB: bytes / runs, scavenges };
 }
 
@@ -423,11 +418,7 @@ function measuredLines(nodeFlags: string[], childCase: string): string[] {
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 256 * 1024 * 1024,
   });
-  const lines = out.split('\n');
-  const from = lines.indexOf('measuring');
-  const to = lines.indexOf('measured');
-  if (from < 0 || to < from) throw new Error(`the ${childCase} child printed no measured window`);
-  return lines.slice(from, to);
+  return measuredWindow(out, childCase).lines;
 }
 
 /**
