@@ -115,6 +115,10 @@ export class Orchestrator {
     const fixed = fixedPlanFor(this.manifest, options);
     if (fixed && !goal.trim()) goal = fixed.goal;
     const runId = options.runId ?? newRunId();
+    // Its journal would refuse the id anyway, but only after this start had taken the running run's place here.
+    if (this.active.has(runId)) {
+      throw new BatonError('BAD_REQUEST', `run ${runId} is already running in this process: give another runId, or none for a new one`, { runId, retryable: false });
+    }
     return this.track(runId, options, async (control) => {
       const admission = runAdmission();
       if (admission) await admission;
@@ -158,6 +162,8 @@ export class Orchestrator {
     const last = events[events.length - 1];
     if (last?.type === 'run.ended') throw notResumable(runId, `it already ended ${last.status}`);
     const { fence, reason } = await this.takeOver(runId);
+    // Asked twice at once: a journal without ownership has no claim to refuse the second.
+    if (this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
     const { manifest, note } = this.manifestOf(started, options.useCurrentManifest === true);
     const outDir = options.outDir ?? (typeof started.options?.['outDir'] === 'string' ? started.options['outDir'] : undefined);
     const handle = this.track(runId, options, async (control) => {
@@ -191,6 +197,7 @@ export class Orchestrator {
     if (!record) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in this journal`, { runId, retryable: false });
     if (isFinalStatus(record.status)) throw notResumable(runId, `it already ended ${record.status}`);
     const { fence, reason, owner } = await this.takeOver(runId);
+    if (this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
     return this.track(runId, options, (control) =>
       endUnstartedRun({
         record,
@@ -313,7 +320,7 @@ export class Orchestrator {
       runId,
       result: body(control).finally(() => {
         if (signal && onAbort) signal.removeEventListener('abort', onAbort);
-        this.active.delete(runId);
+        if (this.active.get(runId) === handle) this.active.delete(runId);
       }),
       cancel: (reason = 'cancelled by request') => control.stop({ kind: 'cancelled', message: reason }),
     };
@@ -336,7 +343,7 @@ export class Orchestrator {
       return await driveRun(job, (this.runServices ??= this.services()));
     } finally {
       this.desk.released(runId);
-      this.controls.delete(runId);
+      if (this.controls.get(runId) === control) this.controls.delete(runId);
       if (session && held) session.letGo(runId, held);
       // A run let go while it waits is left with no owner: whoever decides, or a serve, carries it on.
       if (control.stopped()?.kind === 'detached' && fence !== undefined && supportsOwnership(this.store)) {

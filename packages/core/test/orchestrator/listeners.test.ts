@@ -145,4 +145,22 @@ describe('Orchestrator.on', () => {
     await handle.result;
     expect(o.isActive(handle.runId)).toBe(false);
   });
+
+  it('refuses at once to start a run under the id of one running here, which stays active and cancellable', async () => {
+    const o = oneTask(5_000);
+    const first = o.start('make a thing', { runId: 'r_twice' });
+    let refused: unknown;
+    try {
+      o.start('make another thing', { runId: 'r_twice' });
+    } catch (e) {
+      refused = e;
+    }
+    expect(refused).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('r_twice is already running in this process') });
+    expect(o.isActive('r_twice')).toBe(true);
+    expect(o.activeRuns()).toEqual(['r_twice']);
+    expect(o.cancel('r_twice')).toBe(true);
+    expect((await first.result).status).toBe('cancelled');
+    expect(o.isActive('r_twice')).toBe(false);
+    expect((await o.store.readEvents('r_twice')).filter((e) => e.type === 'run.started')).toHaveLength(1);
+  });
 });
