@@ -34,6 +34,8 @@ interface Carried {
   decision: ApprovalDecision;
   approvals?: RunApprovals;
   taken?: Promise<void>;
+  /** Settles once this decision's carry is over, taken or not: a decision on the same run waits for it. */
+  over: Promise<void>;
 }
 
 /**
@@ -52,7 +54,7 @@ export class DecisionDesk {
   holding(runId: string, approvals: RunApprovals): void {
     this.held.set(runId, approvals);
     const carried = this.carried.get(runId);
-    if (carried) {
+    if (carried && !carried.taken) {
       carried.approvals = approvals;
       carried.taken = approvals.decide(carried.decision);
     }
@@ -73,7 +75,8 @@ export class DecisionDesk {
     checkDecision(decision);
     const { store } = this.host;
     const arrived = Date.now();
-    for (let tries = 0; ; tries++) {
+    let tries = 0;
+    for (;;) {
       const here = this.held.get(runId);
       if (here) {
         const late = lateTarget(runId, decision, here.pending(), arrived);
@@ -90,7 +93,7 @@ export class DecisionDesk {
       const target = decisionTarget(runId, result.status, decision, result.awaiting ?? []);
       if (missed(target, arrived)) {
         const ended = await this.expire(runId, options);
-        if (ended === 'retry' && tries === 0) continue;
+        if (ended === 'retry' && tries++ === 0) continue;
         throw tooLate(runId, ended === 'retry' ? result.status : ended.status, target, ended === 'retry' ? undefined : ended);
       }
       if (decision.plan !== undefined) await this.checkEditedPlan(decision, target, result, this.host.manifestOf(started, options.useCurrentManifest === true));
@@ -102,30 +105,55 @@ export class DecisionDesk {
           return { kind: 'requested', requestId: request.id, owner: `process ${ownership.owner.pid} on ${ownership.owner.host}` };
         }
       }
-      let handle: RunHandle;
-      const carried: Carried = { decision };
+      const other = this.carried.get(runId);
+      if (other) {
+        // Another decision is carrying the run on here: this one is taken after it, on the run as it left it.
+        await other.over;
+        continue;
+      }
+      let over!: () => void;
+      const carried: Carried = { decision, over: new Promise((resolve) => (over = resolve)) };
       this.carried.set(runId, carried);
       try {
-        handle = await this.host.resume(runId, options);
+        return await this.carry(runId, carried, options);
       } catch (e) {
         // Another process claimed it a moment ago: leave the decision for it instead.
-        if (tries === 0 && BatonError.isInstance(e) && e.code === 'RUN_NOT_RESUMABLE') continue;
+        if (tries++ === 0 && BatonError.isInstance(e) && e.code === 'RUN_NOT_RESUMABLE') continue;
         throw e;
       } finally {
-        this.carried.delete(runId);
+        if (this.carried.get(runId) === carried) this.carried.delete(runId);
+        over();
       }
-      try {
-        if (!carried.taken || !carried.approvals) throw new BatonError('INTERNAL', `run ${runId} was carried on without its decision`, { runId });
-        await carried.taken;
-      } catch (e) {
-        // The decision was refused: the run is let go again, still waiting, for the next decision.
-        this.host.detach(runId);
-        await handle.result.catch(() => undefined);
-        throw e;
-      }
-      // Not read from `held`: the run may have ended, and been released, once its decision was taken.
-      return { kind: 'carried', handle, result: carried.approvals.result() };
     }
+  }
+
+  /**
+   * Takes the run over to take `carried` on it. Another resume of the run in this process (a
+   * cancel, the takeover sweeper) may hold it first: the decision is then taken on that run.
+   */
+  private async carry(runId: string, carried: Carried, options: ResumeOptions): Promise<DecisionOutcome> {
+    let handle: RunHandle;
+    try {
+      handle = await this.host.resume(runId, options);
+    } catch (e) {
+      if (!carried.taken || !carried.approvals) throw e;
+      // This process holds the run under another resume, which took the decision when it began.
+      this.carried.delete(runId);
+      await carried.taken;
+      return { kind: 'decided', result: carried.approvals.result() };
+    }
+    this.carried.delete(runId);
+    try {
+      if (!carried.taken || !carried.approvals) throw new BatonError('INTERNAL', `run ${runId} was carried on without its decision`, { runId });
+      await carried.taken;
+    } catch (e) {
+      // The decision was refused: the run is let go again, still waiting, for the next decision.
+      this.host.detach(runId);
+      await handle.result.catch(() => undefined);
+      throw e;
+    }
+    // Not read from `held`: the run may have ended, and been released, once its decision was taken.
+    return { kind: 'carried', handle, result: carried.approvals.result() };
   }
 
   /** See `Orchestrator.awaitDecision`. */

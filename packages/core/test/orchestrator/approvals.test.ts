@@ -244,6 +244,40 @@ describe('decisions from another process, and runs let go while they wait', () =
     expect(Object.values(second.agents).map(calls)).toEqual([0, 0, 0, 0, 0]);
   });
 
+  it('takes two decisions arriving at once on a run nobody holds one after the other: the first carries it on, the second is told nothing waits', async () => {
+    const store = new MemoryRunStore();
+    const first = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
+    const waiting = await first.orchestrator.start('an itinerary', { detachWhenWaiting: true }).result;
+    const second = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
+    const [approved, rejected] = await Promise.allSettled([
+      second.orchestrator.decide(waiting.runId, { decision: 'approved', by: 'ana' }),
+      second.orchestrator.decide(waiting.runId, { decision: 'rejected', by: 'bo', reason: 'too late' }),
+    ]);
+    expect(approved).toMatchObject({ status: 'fulfilled', value: { kind: 'carried' } });
+    expect(rejected).toMatchObject({ status: 'rejected', reason: { code: 'NOT_AWAITING_APPROVAL' } });
+    if (approved.status !== 'fulfilled' || approved.value.kind !== 'carried') return;
+    const result = await approved.value.handle.result;
+    expect(result.status).toBe('succeeded');
+    expect(result.approvals).toEqual([expect.objectContaining({ decision: 'approved', by: 'ana' })]);
+    expect((await store.readEvents(waiting.runId)).filter((e) => e.type === 'run.resumed')).toHaveLength(1);
+  });
+
+  it('takes a decision on the run another resume here holds first, and says it was decided', async () => {
+    const store = new MemoryRunStore();
+    const first = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
+    const waiting = await first.orchestrator.start('an itinerary', { detachWhenWaiting: true }).result;
+    const second = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
+    // A resume (a cancel's, the takeover sweeper's) asked just before the decision takes the run first.
+    const resumed = second.orchestrator.resume(waiting.runId);
+    const outcome = await second.orchestrator.decide(waiting.runId, { decision: 'approved', by: 'cy' });
+    const handle = await resumed;
+    expect(outcome.kind).toBe('decided');
+    expect(outcome.kind === 'decided' && outcome.result.approvals).toEqual([expect.objectContaining({ decision: 'approved', by: 'cy' })]);
+    const result = await handle.result;
+    expect(result.status).toBe('succeeded');
+    expect(result.approvals).toHaveLength(1);
+  });
+
   it('leaves a decision in the journal for the live owner, which journals it; the decider waits for it', async () => {
     const store = new MemoryRunStore();
     const owner = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
