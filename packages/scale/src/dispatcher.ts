@@ -144,6 +144,8 @@ export class Dispatcher {
     if (this.closed) throw new BatonError('INTERNAL', 'the dispatcher is closed', { retryable: false });
     const queueName = queueNameOf(data.agent);
     await this.reader(queueName);
+    // Closed meanwhile: close() failed the attempts it found, and its queues are going; this one is not queued.
+    if (this.closed) throw new BatonError('AGENT_FAILED', 'the dispatcher was closed while the attempt ran');
     ctx.signal.throwIfAborted();
     const jobId = jobIdOf(data.input);
     const settled = new Promise<unknown>((resolve, reject) => {

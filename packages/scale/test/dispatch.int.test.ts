@@ -192,6 +192,28 @@ describe('dispatching attempts through BullMQ', () => {
     await waitFor('the job to be removed', async () => (await queue.getJob(jobId)) === undefined);
   });
 
+  it('fails at once, and does not queue, an attempt dispatched as the dispatcher closes', async () => {
+    const prefix = freshPrefix();
+    const dispatcher = await dispatcherFor(prefix);
+    const queue = new Queue('nobody', { connection: redisOptions(redis.url, false), prefix });
+    cleanups.push(() => queue.close());
+    // The queue's reader is started by a first attempt, so the second waits for it one microtask only.
+    const first = dispatcher.dispatch({ agent: 'nobody', input: input('nobody'), timeoutMs: 10_000 }, { signal: new AbortController().signal });
+    first.catch(() => undefined);
+    await waitFor('the first job to be queued', async () => (await queue.getJob(jobIdOf(input('nobody')))) !== undefined);
+    const second = dispatcher.dispatch({ agent: 'nobody', input: input('nobody', 2), timeoutMs: 10_000 }, { signal: new AbortController().signal });
+    const closed = dispatcher.close();
+    const outcome = await Promise.race([
+      second.then(() => 'resolved', (e: unknown) => (e as Error).message),
+      new Promise((r) => setTimeout(() => r('still waiting after 2 s'), 2_000)),
+    ]);
+    await closed;
+    expect(outcome).toContain('the dispatcher was closed while the attempt ran');
+    await expect(first).rejects.toThrow('the dispatcher was closed while the attempt ran');
+    expect(dispatcher.inFlight()).toBe(0);
+    expect(await queue.getJob(jobIdOf(input('nobody', 2)))).toBeUndefined();
+  });
+
   it('aborts the agent of an abandoned attempt that a worker is running', async () => {
     const prefix = freshPrefix();
     const { slow, started, abortReason } = waitsUntilAborted();
