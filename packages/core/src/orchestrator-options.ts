@@ -32,7 +32,10 @@ export interface RunOptions {
   /** Receives every event of this run as it happens. */
   onEvent?: EventListener;
   outDir?: string;
-  /** Use this id instead of a generated one. */
+  /**
+   * Use this id instead of a generated one. `start` throws `BAD_REQUEST` at once for the id of a run
+   * running in this process; the journal refuses any id it already has (the run's result rejects).
+   */
   runId?: string;
   /**
    * The run's typed parameters, checked against the manifest's `orchestrator.params` (its
