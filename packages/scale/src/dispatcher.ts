@@ -207,7 +207,11 @@ export class Dispatcher {
     if (this.closed) return;
     this.closed = true;
     this.watch.close();
-    for (const p of this.pending.values()) p.settle({ ok: false, error: new BatonError('AGENT_FAILED', 'the dispatcher was closed while the attempt ran') });
+    for (const [jobId, p] of this.pending.entries()) {
+      p.settle({ ok: false, error: new BatonError('AGENT_FAILED', 'the dispatcher was closed while the attempt ran') });
+      // Journaled as failed, the attempt is never cancelled by a resume: its job must not run later, unawaited.
+      void this.cancel([p.queue], jobId);
+    }
     await this.flushCancels();
     // Whatever comes later would be sent on queues and a connection about to close.
     this.disconnected = true;

@@ -192,7 +192,7 @@ describe('dispatching attempts through BullMQ', () => {
     await waitFor('the job to be removed', async () => (await queue.getJob(jobId)) === undefined);
   });
 
-  it('fails at once, and does not queue, an attempt dispatched as the dispatcher closes', async () => {
+  it('fails at once, and does not queue, an attempt dispatched as the dispatcher closes; the jobs of the attempts it fails are removed', async () => {
     const prefix = freshPrefix();
     const dispatcher = await dispatcherFor(prefix);
     const queue = new Queue('nobody', { connection: redisOptions(redis.url, false), prefix });
@@ -212,6 +212,8 @@ describe('dispatching attempts through BullMQ', () => {
     await expect(first).rejects.toThrow('the dispatcher was closed while the attempt ran');
     expect(dispatcher.inFlight()).toBe(0);
     expect(await queue.getJob(jobIdOf(input('nobody', 2)))).toBeUndefined();
+    // The attempt close() failed is not left queued for a worker to run with nobody waiting for it.
+    expect(await queue.getJob(jobIdOf(input('nobody')))).toBeUndefined();
   });
 
   it('aborts the agent of an abandoned attempt that a worker is running', async () => {
