@@ -76,9 +76,12 @@ export class DecisionDesk {
     const { store } = this.host;
     const arrived = Date.now();
     let tries = 0;
+    /** What the decision was about when it waited for another carried on this run: it answers that alone. */
+    let pinned: PendingApproval | undefined;
     for (;;) {
       const here = this.held.get(runId);
       if (here) {
+        if (pinned) stillWaits(runId, here.status(), here.pending(), pinned);
         const late = lateTarget(runId, decision, here.pending(), arrived);
         // Its deadline timer ends the run here; the decision must not beat it.
         if (late) throw tooLate(runId, here.status(), late);
@@ -90,7 +93,7 @@ export class DecisionDesk {
       const started = events.find((e): e is RunStarted => e.type === 'run.started');
       if (!result || !started) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in this journal`, { runId, retryable: false });
       if (isFinalStatus(result.status)) throw notAwaiting(runId, result.status, `it ended ${result.status}: nothing waits for a decision`);
-      const target = decisionTarget(runId, result.status, decision, result.awaiting ?? []);
+      const target = pinned ? stillWaits(runId, result.status, result.awaiting ?? [], pinned) : decisionTarget(runId, result.status, decision, result.awaiting ?? []);
       if (missed(target, arrived)) {
         const ended = await this.expire(runId, options);
         if (ended === 'retry' && tries++ === 0) continue;
@@ -107,7 +110,12 @@ export class DecisionDesk {
       }
       const other = this.carried.get(runId);
       if (other) {
-        // Another decision is carrying the run on here: this one is taken after it, on the run as it left it.
+        // Another decision is carrying the run on here: this one is taken after it, if what it is about still waits.
+        if (!pinned) {
+          pinned = target;
+          // Named, so that what waits by then cannot make it ambiguous or point it elsewhere.
+          if (target.kind === 'task' && decision.taskId === undefined) decision = { ...decision, taskId: target.taskId! };
+        }
         await other.over;
         continue;
       }
@@ -255,6 +263,17 @@ function lateTarget(runId: string, decision: ApprovalDecision, waiting: readonly
     return undefined;
   }
   return missed(target, at) ? target : undefined;
+}
+
+/**
+ * The approval a decision is about among what waits, if it still waits: `pinned`, the one it was
+ * about when it arrived. A decision that names no task must not answer a request made after it.
+ * @throws BatonError `NOT_AWAITING_APPROVAL` when that approval no longer waits.
+ */
+function stillWaits(runId: string, status: string, waiting: readonly PendingApproval[], pinned: PendingApproval): PendingApproval {
+  const target = waiting.find((p) => p.kind === pinned.kind && p.taskId === pinned.taskId);
+  if (target) return target;
+  throw notAwaiting(runId, status, `${describe(pinned)} no longer waits for a decision: another decision was taken on it first`, waiting);
 }
 
 /** The refusal of a decision that came after its deadline (409 / exit 64, as for a run that ended). */

@@ -162,8 +162,9 @@ export class Orchestrator {
     const last = events[events.length - 1];
     if (last?.type === 'run.ended') throw notResumable(runId, `it already ended ${last.status}`);
     const { fence, reason } = await this.takeOver(runId);
-    // Asked twice at once: a journal without ownership has no claim to refuse the second.
-    if (this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
+    // Asked twice at once: a journal without ownership has no claim to refuse the second. (A claim
+    // made is this process's to drive: what else is active under the id is a start the journal refuses.)
+    if (fence === undefined && this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
     const { manifest, note } = this.manifestOf(started, options.useCurrentManifest === true);
     const outDir = options.outDir ?? (typeof started.options?.['outDir'] === 'string' ? started.options['outDir'] : undefined);
     const handle = this.track(runId, options, async (control) => {
@@ -197,7 +198,7 @@ export class Orchestrator {
     if (!record) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in this journal`, { runId, retryable: false });
     if (isFinalStatus(record.status)) throw notResumable(runId, `it already ended ${record.status}`);
     const { fence, reason, owner } = await this.takeOver(runId);
-    if (this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
+    if (fence === undefined && this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
     return this.track(runId, options, (control) =>
       endUnstartedRun({
         record,

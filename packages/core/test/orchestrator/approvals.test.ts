@@ -262,6 +262,49 @@ describe('decisions from another process, and runs let go while they wait', () =
     expect((await store.readEvents(waiting.runId)).filter((e) => e.type === 'run.resumed')).toHaveLength(1);
   });
 
+  it('does not let the second of two decisions on the plan answer a task approval the first one led to', async () => {
+    const store = new MemoryRunStore();
+    const agents = [
+      scriptedAgent({ name: 'flights', capabilities: ['flights'], produces: ['flights'], approval: 'required' }),
+      scriptedAgent({ name: 'hotels', capabilities: ['hotels'], produces: ['hotels'] }),
+    ];
+    const trips = () => createOrchestrator({ name: 'trips', agents, store, policy: { retries: 0, approval: 'plan' } });
+    const waiting = await trips().start('a trip', { detachWhenWaiting: true }).result;
+    expect(waiting.awaiting?.map((p) => p.kind)).toEqual(['plan']);
+    const second = trips();
+    const [approved, rejected] = await Promise.allSettled([
+      second.decide(waiting.runId, { decision: 'approved', by: 'ana' }),
+      second.decide(waiting.runId, { decision: 'rejected', by: 'bo', reason: 'this plan is wrong' }),
+    ]);
+    expect(approved).toMatchObject({ status: 'fulfilled', value: { kind: 'carried' } });
+    expect(rejected).toMatchObject({ status: 'rejected', reason: { code: 'NOT_AWAITING_APPROVAL', message: expect.stringContaining('the plan no longer waits') } });
+    const decided = (await store.readEvents(waiting.runId)).filter((e) => e.type === 'approval.decided');
+    expect(decided).toEqual([expect.objectContaining({ decision: 'approved', by: 'ana' })]);
+    expect(second.activeRuns()).toEqual([waiting.runId]);
+    expect(second.cancel(waiting.runId)).toBe(true);
+    if (approved.status === 'fulfilled' && approved.value.kind === 'carried') expect((await approved.value.handle.result).status).toBe('cancelled');
+  });
+
+  it('carries a run on when a start under its id comes while it is resumed: the start is refused, the run is not left claimed and undriven', async () => {
+    for (let microtasks = 0; microtasks < 12; microtasks++) {
+      const store = new MemoryRunStore();
+      const first = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
+      const waiting = await first.orchestrator.start('an itinerary', { detachWhenWaiting: true }).result;
+      const second = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
+      const resumed = second.orchestrator.resume(waiting.runId);
+      for (let i = 0; i < microtasks; i++) await Promise.resolve();
+      const refused = await (async () => second.orchestrator.start('again', { runId: waiting.runId }).result)().then(
+        () => 'started',
+        (e: unknown) => (e as Error).message,
+      );
+      expect(refused).toMatch(/already running in this process|already exists/);
+      const handle = await resumed;
+      expect(second.orchestrator.isActive(waiting.runId)).toBe(true);
+      expect(await second.orchestrator.decide(waiting.runId, { decision: 'approved', by: 'dee' })).toMatchObject({ kind: 'decided' });
+      expect((await handle.result).status).toBe('succeeded');
+    }
+  });
+
   it('takes a decision on the run another resume here holds first, and says it was decided', async () => {
     const store = new MemoryRunStore();
     const first = trip({ policy: { approval: 'plan' }, store, mailer: undefined });
