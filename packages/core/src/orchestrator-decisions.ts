@@ -138,6 +138,7 @@ export class DecisionDesk {
   /**
    * Takes the run over to take `carried` on it. Another resume of the run in this process (a
    * cancel, the takeover sweeper) may hold it first: the decision is then taken on that run.
+   * `decide` removes the entry once this is over (a decision is taken from it once only).
    */
   private async carry(runId: string, carried: Carried, options: ResumeOptions): Promise<DecisionOutcome> {
     let handle: RunHandle;
@@ -146,11 +147,9 @@ export class DecisionDesk {
     } catch (e) {
       if (!carried.taken || !carried.approvals) throw e;
       // This process holds the run under another resume, which took the decision when it began.
-      this.carried.delete(runId);
       await carried.taken;
       return { kind: 'decided', result: carried.approvals.result() };
     }
-    this.carried.delete(runId);
     try {
       if (!carried.taken || !carried.approvals) throw new BatonError('INTERNAL', `run ${runId} was carried on without its decision`, { runId });
       await carried.taken;

@@ -145,7 +145,7 @@ export class Dispatcher {
     const queueName = queueNameOf(data.agent);
     await this.reader(queueName);
     // Closed meanwhile: close() failed the attempts it found, and its queues are going; this one is not queued.
-    if (this.closed) throw new BatonError('AGENT_FAILED', 'the dispatcher was closed while the attempt ran');
+    if (this.closed) throw closedWhileRunning();
     ctx.signal.throwIfAborted();
     const jobId = jobIdOf(data.input);
     const settled = new Promise<unknown>((resolve, reject) => {
@@ -208,7 +208,7 @@ export class Dispatcher {
     this.closed = true;
     this.watch.close();
     for (const [jobId, p] of this.pending.entries()) {
-      p.settle({ ok: false, error: new BatonError('AGENT_FAILED', 'the dispatcher was closed while the attempt ran') });
+      p.settle({ ok: false, error: closedWhileRunning() });
       // Journaled as failed, the attempt is never cancelled by a resume: its job must not run later, unawaited.
       void this.cancel([p.queue], jobId);
     }
@@ -358,4 +358,9 @@ export class Dispatcher {
     await this.connection.publish(cancelChannel(this.prefix), jobId).catch(() => undefined);
     await Promise.all(queueNames.filter((_, i) => removed[i] === 0).map((name) => this.watch.retireIfLost(this.queue(name), jobId)));
   }
+}
+
+/** How an attempt in flight ends when its dispatcher closes. */
+function closedWhileRunning(): BatonError {
+  return new BatonError('AGENT_FAILED', 'the dispatcher was closed while the attempt ran');
 }
