@@ -55,6 +55,8 @@ export class Orchestrator {
   private readonly active = new SlotMap<string, RunHandle>();
   private readonly controls = new SlotMap<string, RunControl>();
   private readonly desk: DecisionDesk;
+  /** Set by {@link close}: nothing starts or resumes here after it. */
+  private closed = false;
   /** What every run is driven with: the same for all of them (made once, not per run). */
   private runServices: RunServices | undefined;
 
@@ -111,6 +113,7 @@ export class Orchestrator {
    * validation (the message names each field or task and what was expected).
    */
   start(goal: string, options: RunOptions = {}): RunHandle {
+    this.refuseWhenClosed();
     const params = resolveParams(this.manifest, options.params);
     const fixed = fixedPlanFor(this.manifest, options);
     if (fixed && !goal.trim()) goal = fixed.goal;
@@ -155,6 +158,7 @@ export class Orchestrator {
    * has ended, or whose owner is still alive elsewhere.
    */
   async resume(runId: string, options: ResumeOptions = {}): Promise<RunHandle> {
+    this.refuseWhenClosed();
     if (this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
     const events = await this.store.readEvents(runId);
     const started = events.find((e): e is Extract<RunEvent, { type: 'run.started' }> => e.type === 'run.started');
@@ -294,10 +298,19 @@ export class Orchestrator {
   }
 
   /**
-   * Closes agents (and the store, if `closeStore`). An agent whose `close()` fails, or takes over
-   * 10 s, is left behind: the other agents and the store are closed, then this rejects naming it.
+   * Closes the orchestrator: from then on no run starts or resumes here (`BAD_REQUEST`). The runs in
+   * flight here are ended first, so none is left half-journaled: a run that only waits for a
+   * decision is let go (see {@link letGo}; a decision or another process carries it on), the
+   * others are cancelled ("the orchestrator is closing") and their ends journaled, for up to
+   * {@link RUNS_CLOSE_MS}. Then the agents are closed, and the store if `closeStore`. An agent
+   * whose `close()` fails, or takes over 10 s, is left behind: the other agents and the store are
+   * closed, then this rejects naming it. Await your runs' results before closing to let them finish.
    */
   async close(closeStore = true): Promise<void> {
+    this.closed = true;
+    const inFlight = this.active.values();
+    for (const h of inFlight) if (!this.letGo(h.runId)) h.cancel('the orchestrator is closing');
+    if (inFlight.length > 0) await settledWithin(inFlight.map((h) => h.result), RUNS_CLOSE_MS);
     // Each agent once: the pools of several manifest snapshots share the agents given in code.
     const agents = (await Promise.all([...this.pools.values()].map(({ pool }) => pool.builtAgents()))).flat();
     const closing = await closeAgents(agents).then(
@@ -306,6 +319,10 @@ export class Orchestrator {
     );
     if (closeStore) await this.store.close();
     if (closing !== undefined) throw closing;
+  }
+
+  private refuseWhenClosed(): void {
+    if (this.closed) throw new BatonError('BAD_REQUEST', 'this orchestrator is closed (its close() was called): make a new one to start or carry on runs', { retryable: false });
   }
 
   private track(runId: string, options: RunOptions, body: (control: RunControl) => Promise<RunResult>): RunHandle {
@@ -416,6 +433,15 @@ class HeldHere implements HeldRun {
   onDecision(request: DecisionRequest): Promise<void> {
     return this.desk.applyRequest(this.runId, request);
   }
+}
+
+/** How long {@link Orchestrator.close} waits for the runs it cancelled to journal their ends. */
+export const RUNS_CLOSE_MS = 10_000;
+
+function settledWithin(promises: Promise<unknown>[], ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([Promise.allSettled(promises), late]).finally(() => clearTimeout(timer));
 }
 
 function abortMessage(signal: AbortSignal): string {

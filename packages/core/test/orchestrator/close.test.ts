@@ -1,11 +1,16 @@
-/** Closing an orchestrator closes every agent and the journal, whatever one agent's close() does. */
+/** Closing an orchestrator ends its runs in flight, then closes every agent and the journal, whatever one agent's close() does. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AGENT_CLOSE_MS, closeAgents } from '../../src/agents/agent-pool.ts';
 import { defineAgent } from '../../src/agents/define-agent.ts';
 import type { Agent } from '../../src/core/contracts.ts';
 import type { Plan } from '../../src/core/types.ts';
 import { createOrchestrator } from '../../src/create-orchestrator.ts';
-import { MemoryRunStore } from '../../src/store/index.ts';
+import { BatonError } from '../../src/core/errors.ts';
+import { MemoryRunStore, SqliteRunStore } from '../../src/store/index.ts';
+import { scriptedAgent } from '../../src/testing/index.ts';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -60,5 +65,59 @@ describe('closing an orchestrator', () => {
     await closeAgents([shared, shared]);
     expect(calls).toBe(1);
     expect(running).toBe(0);
+  });
+});
+
+describe('closing an orchestrator with runs in flight', () => {
+  const journalFile = (): string => join(mkdtempSync(join(tmpdir(), 'baton-close-')), 'baton.db');
+
+  it('cancels them, journals their ends and settles their results before it closes the journal, then refuses new runs', async () => {
+    const file = journalFile();
+    // An agent that ignores its abort signal: the run still ends at once.
+    const deaf = defineAgent({ name: 'deaf', description: 'never answers', produces: ['thing'], run: () => new Promise(() => undefined) });
+    const o = createOrchestrator({ name: 'closing', agents: [deaf], deliverable: ['thing'], store: new SqliteRunStore({ file }) });
+    const handles = [o.start('make a thing'), o.start('make a thing')];
+    await vi.waitFor(() => expect(o.activeRuns()).toHaveLength(2));
+    await new Promise((r) => setTimeout(r, 50));
+
+    await o.close();
+    const results = await Promise.all(handles.map((h) => h.result));
+    expect(results.map((r) => r.status)).toEqual(['cancelled', 'cancelled']);
+    expect(o.activeRuns()).toEqual([]);
+    const reopened = new SqliteRunStore({ file });
+    for (const h of handles) {
+      expect((await reopened.getRun(h.runId))?.status).toBe('cancelled');
+      const ended = (await reopened.readEvents(h.runId)).at(-1);
+      expect(ended).toMatchObject({ type: 'run.ended', status: 'cancelled' });
+      expect(JSON.stringify(ended)).toContain('the orchestrator is closing');
+    }
+    await reopened.close();
+
+    const refusal = (() => {
+      try {
+        o.start('make another');
+        return 'started';
+      } catch (e) {
+        return BatonError.isInstance(e) ? `${e.code}: ${e.message}` : String(e);
+      }
+    })();
+    expect(refusal).toMatch(/^BAD_REQUEST: this orchestrator is closed/);
+    await expect(o.resume(handles[0]!.runId)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('lets go of a run that only waits for a decision, which another orchestrator on the journal carries on', async () => {
+    const file = journalFile();
+    const make = () => createOrchestrator({ name: 'closing', agents: [scriptedAgent({ name: 'maker', produces: ['thing'] })], deliverable: ['thing'], store: new SqliteRunStore({ file }), policy: { approval: 'plan' } });
+    const first = make();
+    const handle = first.start('make a thing');
+    await vi.waitFor(async () => expect((await first.store.getRun(handle.runId))?.status).toBe('awaiting-approval'));
+    await first.close();
+    expect((await handle.result).status).toBe('awaiting-approval');
+
+    const second = make();
+    const outcome = await second.decide(handle.runId, { decision: 'approved', by: 'ana' });
+    expect(outcome.kind).toBe('carried');
+    expect(outcome.kind === 'carried' && (await outcome.handle.result).status).toBe('succeeded');
+    await second.close();
   });
 });
