@@ -3,6 +3,7 @@ import type { RunStore } from '../core/contracts.ts';
 import { BatonError } from '../core/errors.ts';
 import { importOptional } from '../core/optional.ts';
 import { MemoryRunStore } from './memory-store.ts';
+import type { MemoryRunStoreOptions } from './memory-store.ts';
 import { SqliteRunStore } from './sqlite-store.ts';
 
 /** The journal file used when nothing else is configured, relative to the working folder. */
@@ -13,6 +14,8 @@ export interface OpenStoreOptions {
   cwd?: string;
   /** Where BATON_DATABASE_URL is read from (default: process.env). */
   env?: Record<string, string | undefined>;
+  /** What the `memory` journal keeps of ended runs (see {@link MemoryRunStoreOptions}); other journals ignore it. */
+  memory?: MemoryRunStoreOptions;
 }
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
@@ -27,7 +30,7 @@ export async function openStore(spec: string | undefined, options: OpenStoreOpti
   const cwd = options.cwd ?? process.cwd();
   const configured = spec ?? (options.env ?? process.env)['BATON_DATABASE_URL'];
   const chosen = configured === undefined || configured.trim() === '' ? DEFAULT_DATABASE_FILE : configured.trim();
-  if (chosen === 'memory') return new MemoryRunStore();
+  if (chosen === 'memory') return new MemoryRunStore(options.memory);
   if (POSTGRES_URL.test(chosen)) {
     // Loaded on demand: most runs never need the PostgreSQL driver.
     return (await importOptional('batonjs-scale', 'a PostgreSQL journal')).openPostgresStore(chosen);

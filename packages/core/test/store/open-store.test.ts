@@ -7,6 +7,7 @@ import { BatonError } from '../../src/core/errors.ts';
 import { MemoryRunStore } from '../../src/store/memory-store.ts';
 import { DEFAULT_DATABASE_FILE, openStore } from '../../src/store/open-store.ts';
 import { SqliteRunStore } from '../../src/store/sqlite-store.ts';
+import { stamp } from './sample-journal.ts';
 
 describe('openStore', () => {
   const dirs: string[] = [];
@@ -29,6 +30,19 @@ describe('openStore', () => {
 
   it("opens a memory store for 'memory'", async () => {
     expect(await open('memory', { env: {} })).toBeInstanceOf(MemoryRunStore);
+  });
+
+  it("gives the memory journal the bounds asked for, whether 'memory' is the spec or BATON_DATABASE_URL", async () => {
+    for (const [spec, env] of [['memory', {}], [undefined, { BATON_DATABASE_URL: 'memory' }]] as const) {
+      const store = await open(spec, { env, memory: { maxFinishedRuns: 1 } });
+      for (const runId of ['first', 'second']) {
+        await store.createRun({ runId, goal: 'g', createdAt: new Date().toISOString() });
+        await store.append(runId, stamp(runId, [{ type: 'run.started', goal: 'g', orchestrator: 'o' }], 1));
+        await store.append(runId, stamp(runId, [{ type: 'run.ended', status: 'succeeded', deliverable: { artifacts: {}, files: [], provenance: {} } }], 2));
+      }
+      expect(await store.getRun('first')).toBeUndefined();
+      expect((await store.getRun('second'))?.status).toBe('succeeded');
+    }
   });
 
   it(`opens ${DEFAULT_DATABASE_FILE} under cwd when nothing is configured`, async () => {
