@@ -24,36 +24,86 @@ export function outputTooLarge(what: string, limit: number): BatonError {
   return new BatonError('OUTPUT_INVALID', `${what}: the output limit is ${describeBytes(limit)} (policy.maxOutputBytes in the manifest)`);
 }
 
+/** The items of an array still to count, taken one at a time (pushing them all could pass V8's largest array). */
+class ArrayItems {
+  next = 0;
+  constructor(readonly items: readonly unknown[]) {}
+}
+
+const DATE_TO_JSON = Date.prototype.toJSON;
+const DATE_METHODS = [Date.prototype.toISOString, Date.prototype.valueOf, Date.prototype[Symbol.toPrimitive]] as const;
+const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, 'length')!.get!;
+
+/** A Date whose JSON is what Date.prototype.toJSON makes of it: nothing of its own, and Date's methods as they were. */
+function isPlainDate(v: object): v is Date {
+  if (Object.getPrototypeOf(v) !== Date.prototype || Reflect.ownKeys(v).length > 0 || Date.prototype.toJSON !== DATE_TO_JSON) return false;
+  const now = [Date.prototype.toISOString, Date.prototype.valueOf, Date.prototype[Symbol.toPrimitive]];
+  return now.every((m, i) => m === DATE_METHODS[i]);
+}
+
 /**
  * A lower bound of the UTF-8 size of `JSON.stringify(value)`, counted only until it passes
- * `limit`: an output far over the limit is rejected without making its JSON copy. Only plain
- * objects, arrays and primitives are counted (a toJSON, a Map or a boxed value may turn into less
- * in JSON); every UTF-16 unit of a string is at least one byte of UTF-8.
+ * `limit`: an output far over the limit is rejected without making its JSON copy (which, for a
+ * code agent, would hold the event loop). Plain objects, arrays and primitives are counted, and
+ * the values whose JSON is known from their kind: typed arrays and Dates; another value
+ * with a toJSON, a Map or a boxed value may turn into less in JSON, but an array item is at least
+ * one byte (`null` for what JSON cannot hold); every UTF-16 unit of a string is at least one byte
+ * of UTF-8.
  */
 export function jsonSizeAtLeast(value: unknown, limit: number): number {
   let size = 0;
   const stack: unknown[] = [value];
   const seen = new Set<object>();
   while (stack.length > 0 && size <= limit) {
-    const v = stack.pop();
-    if (typeof v === 'string') size += v.length + 2;
-    else if (typeof v === 'number') size += 1;
-    else if (typeof v === 'boolean' || v === null) size += 4;
-    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
-    seen.add(v);
-    if (Array.isArray(v)) {
-      size += 1 + v.length;
-      for (const item of v as unknown[]) stack.push(item);
-    } else if (Object.prototype.toString.call(v) === '[object Object]' && typeof (v as { toJSON?: unknown }).toJSON !== 'function') {
-      size += 2;
-      for (const [key, item] of Object.entries(v)) {
-        // A key is written only with a value JSON can hold.
-        if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean' || (typeof item === 'object' && item !== null)) size += key.length + 3;
-        stack.push(item);
-      }
+    let v = stack.pop();
+    let inArray = false;
+    if (v instanceof ArrayItems) {
+      if (v.next >= v.items.length) continue;
+      inArray = true;
+      stack.push(v);
+      v = v.items[v.next++];
     }
+    const own = ownSizeAtLeast(v, seen, stack);
+    size += inArray && own === 0 ? 1 : own;
   }
   return size;
+}
+
+/** Whether an object member with this value is written (with its key): a toJSON may give undefined, which leaves it out. */
+function isWritten(item: unknown): boolean {
+  if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') return true;
+  if (typeof item !== 'object' || item === null) return false;
+  const toJSON = (item as { toJSON?: unknown }).toJSON;
+  return typeof toJSON !== 'function' || (toJSON === DATE_TO_JSON && isPlainDate(item));
+}
+
+/** What `v` adds by itself (its members are pushed on `stack` to be counted). */
+function ownSizeAtLeast(v: unknown, seen: Set<object>, stack: unknown[]): number {
+  if (typeof v === 'string') return v.length + 2;
+  if (typeof v === 'number') return 1;
+  if (typeof v === 'boolean' || v === null) return 4;
+  if (typeof v !== 'object' || v === undefined || seen.has(v)) return 0;
+  seen.add(v);
+  if (Array.isArray(v)) {
+    stack.push(new ArrayItems(v));
+    return 1 + v.length; // brackets and commas
+  }
+  const toJSON = (v as { toJSON?: unknown }).toJSON;
+  // "2026-12-04T15:00:00.000Z" (26 bytes or more), or null for an invalid date.
+  if (toJSON === DATE_TO_JSON && isPlainDate(v)) return Number.isNaN(v.getTime()) ? 4 : 26;
+  if (typeof toJSON === 'function') return 0;
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+    // Its own length, which a property of the same name cannot hide.
+    const n = typedArrayLength.call(v) as number;
+    return n === 0 ? 2 : 1 + 6 * n; // {"0":1,"1":2}
+  }
+  if (Object.prototype.toString.call(v) !== '[object Object]') return 0;
+  let own = 2;
+  for (const [key, item] of Object.entries(v)) {
+    if (isWritten(item)) own += key.length + 3;
+    stack.push(item);
+  }
+  return own;
 }
 
 /**

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { nestsDeeperThan } from '../../src/validation/json-depth.ts';
 import { jsonSizeAtLeast, jsonSizeAtMost, outputAsJson, outputCopy } from '../../src/validation/output-size.ts';
 import { fuzzRuns } from '../fuzz/arbitraries.ts';
@@ -21,6 +21,35 @@ describe('the size of an output as JSON', () => {
   it('refuses an output far over the limit without counting all of it', () => {
     const huge = { report: { pages: Array.from({ length: 1_000 }, () => 'p'.repeat(100_000)) } };
     expect(() => outputAsJson(huge, 1_000_000)).toThrow(/^the output is at least 10010\d\d bytes \(977\.\d KiB\) as JSON: the output limit is 1000000 bytes \(976\.6 KiB\)/);
+  });
+
+  it.each([
+    ['a long sparse array (whose items, pushed to be counted, passed V8\'s largest array and aborted the process)', () => new Array(1e9)],
+    ['a typed array (each item is at least "i":0 in its JSON)', () => new Uint8Array(3e6)],
+    ['an array of dates', () => Array.from({ length: 700_000 }, () => new Date(0))],
+  ])('refuses %s over the limit without making its JSON text', (_, make) => {
+    const output = { result: make() };
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      expect(() => outputAsJson(output, 16 * 1024 * 1024)).toThrow(/^the output is at least \d+ bytes \(.*\) as JSON: the output limit is 16777216 bytes/);
+      expect(stringify).not.toHaveBeenCalled();
+    } finally {
+      stringify.mockRestore();
+    }
+  });
+
+  it('counts a date as its JSON only while nothing changes what Date.prototype.toJSON makes of it', () => {
+    const odd = new Date(0);
+    odd.toISOString = () => '';
+    const alsoOdd = new Date(0);
+    alsoOdd.valueOf = () => NaN;
+    for (const value of [[new Date(0)], [new Date(NaN)], [odd], [alsoOdd], { at: odd }, { at: new Date(1e15) }]) {
+      const json = JSON.stringify(value);
+      const atLeast = jsonSizeAtLeast(value, Infinity);
+      expect(atLeast).toBeLessThanOrEqual(json.length);
+      if (Array.isArray(value) && value[0] === odd) expect(atLeast).toBeLessThan(26);
+    }
+    expect(jsonSizeAtLeast([new Date(0)], Infinity)).toBe(JSON.stringify([new Date(0)]).length);
   });
 
   it('is never underestimated when the copy skips the JSON text (so no output over the limit passes)', () => {
