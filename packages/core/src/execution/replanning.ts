@@ -1,4 +1,5 @@
 import type { Planner, PlanOutcome } from '../core/contracts.ts';
+import { RunStopped } from './run-control.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { Manifest, Plan, Usage } from '../core/types.ts';
 import { checkedUsage } from '../core/usage-check.ts';
@@ -19,7 +20,7 @@ export async function replanIfUseful(
   loop: RunLoop,
   done: number,
   /** The run's control: its signal is made only if a re-plan is asked for. */
-  run: { readonly signal: AbortSignal },
+  run: { readonly signal: AbortSignal; whileRunning<T>(work: T | PromiseLike<T>): Promise<T> },
   versionRefusal: (plan: Plan) => Promise<string | undefined>,
 ): Promise<{ plan?: Plan; note?: string } | undefined> {
   if (!planner.replan || loop.stopReason) return undefined;
@@ -30,7 +31,8 @@ export async function replanIfUseful(
   if (failed.length === 0) return undefined;
   let outcome: PlanOutcome | undefined;
   try {
-    outcome = await planner.replan(
+    // A planner that ignores its signal cannot keep the run from ending.
+    outcome = await run.whileRunning(planner.replan(
       {
         goal: r.goal,
         manifest,
@@ -40,11 +42,13 @@ export async function replanIfUseful(
         succeeded: r.tasks.filter((t) => t.status === 'succeeded').map((t) => t.id),
       },
       { signal: run.signal },
-    );
+    ));
     if (!outcome) return undefined;
     if (outcome.usage) journal.emit({ type: 'usage', usage: outcome.usage });
     assertValidPlan(outcome.plan, manifest, Object.keys(loop.artifacts));
   } catch (e) {
+    // Stopped meanwhile: the run ends as its stop says.
+    if (e instanceof RunStopped) return undefined;
     const used = usageSpentBy(e);
     if (used) journal.emit({ type: 'usage', usage: used });
     return { note: `re-planning failed: ${errorMessage(e)}` };

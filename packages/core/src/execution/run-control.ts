@@ -11,6 +11,8 @@ export class RunControl implements FenceListener {
   reason: StopReason | undefined;
   private readonly controller = new AbortController();
   private loop: RunLoop | undefined;
+  /** Rejects what {@link whileRunning} waits for. */
+  private waiting: ((stopped: RunStopped) => void) | undefined;
 
   /** Why the run was stopped, if it was (a method, so callers re-read it after awaiting). */
   stopped(): StopReason | undefined {
@@ -31,6 +33,33 @@ export class RunControl implements FenceListener {
     this.reason = reason;
     this.controller.abort(new RunStopped(reason));
     this.loop?.stop(reason);
+    this.waiting?.(new RunStopped(reason));
+  }
+
+  /**
+   * `work`'s outcome, or a {@link RunStopped} rejection as soon as the run is stopped: a planner
+   * that ignores its signal cannot keep the run from ending. One at a time (the run's planning);
+   * without an abort listener, which costs more than this per run.
+   */
+  whileRunning<T>(work: T | PromiseLike<T>): Promise<T> {
+    const settling = Promise.resolve(work);
+    if (this.reason) {
+      settling.catch(() => undefined);
+      return Promise.reject(new RunStopped(this.reason));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.waiting = reject;
+      settling.then(
+        (value) => {
+          this.waiting = undefined;
+          resolve(value);
+        },
+        (e: unknown) => {
+          this.waiting = undefined;
+          reject(e as Error);
+        },
+      );
+    });
   }
 
   /** Another process took the run over (its journal refused a write): this process stops it. */

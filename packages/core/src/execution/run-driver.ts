@@ -264,7 +264,7 @@ async function detached(job: RunJob): Promise<RunResult> {
 
 /** Plans the goal with the run's signal, validates the plan and journals it. */
 async function planRun(job: RunJob, planner: Planner): Promise<void> {
-  const outcome = await planner.plan(job.goal, job.manifest, new SignalView(job.control));
+  const outcome = await job.control.whileRunning(planner.plan(job.goal, job.manifest, new SignalView(job.control)));
   job.control.throwIfStopped();
   if (outcome.usage) job.journal.emit({ type: 'usage', usage: outcome.usage });
   assertValidPlan(outcome.plan, job.manifest);

@@ -296,6 +296,37 @@ describe('a run always ends, with every task ended', () => {
     expect((await store.getRun(r.runId))?.status).toBe('partial');
   });
 
+  it('ends a run whose planner never answers and ignores its signal: cancelled, or failed at the run timeout', async () => {
+    const deaf = { name: 'deaf', plan: () => new Promise<never>(() => undefined) };
+    const orchestrator = createOrchestrator({ name: 'o', agents: [maker('a', 'x', () => ({ x: 1 }))], planner: deaf, policy: { runTimeoutMs: 200 } });
+    const cancelled = orchestrator.start('make x');
+    setTimeout(() => cancelled.cancel('enough'), 20);
+    expect(await cancelled.result).toMatchObject({ status: 'cancelled', reason: 'planning stopped: enough' });
+    const timedOut = await orchestrator.run('make x');
+    expect(timedOut.status).toBe('failed');
+    expect(timedOut.reason).toMatch(/run timeout|200 ms/);
+  });
+
+  it('ends a run whose planner never answers a re-plan and ignores its signal, as its cancel says', async () => {
+    const plan = { tasks: [{ id: 't', title: 't', instructions: '', agent: 'a', dependsOn: [], consumes: [], produces: ['x'] }], requested: ['x'] };
+    const asked: string[] = [];
+    const deaf = {
+      name: 'deaf',
+      plan: () => Promise.resolve({ plan, planner: 'llm' as const }),
+      replan: () => {
+        asked.push('replan');
+        return new Promise<never>(() => undefined);
+      },
+    };
+    const orchestrator = createOrchestrator({ name: 'o', agents: [maker('a', 'x', () => Promise.reject(new Error('no x today')))], planner: deaf, policy: { retries: 0 } });
+    const handle = orchestrator.start('make x');
+    await vi.waitFor(() => expect(asked).toEqual(['replan']));
+    handle.cancel('enough');
+    const result = await handle.result;
+    expect(result.status).toBe('cancelled');
+    expect(result.reason).not.toMatch(/re-planning failed/);
+  });
+
   it('cancels the tasks of a run whose plan is rejected, or which is cancelled while it waits', async () => {
     for (const how of ['reject', 'cancel'] as const) {
       const orchestrator = createOrchestrator({ name: 'o', agents: [maker('a', 'x', () => ({ x: 1 }))], store: new MemoryRunStore(), policy: { approval: 'plan' } });
