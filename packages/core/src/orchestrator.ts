@@ -56,7 +56,7 @@ export class Orchestrator {
   private readonly controls = new SlotMap<string, RunControl>();
   private readonly desk: DecisionDesk;
   /** Set by {@link close}: nothing starts or resumes here after it. */
-  private closed = false;
+  private closing: Promise<void> | undefined;
   /** What every run is driven with: the same for all of them (made once, not per run). */
   private runServices: RunServices | undefined;
 
@@ -169,6 +169,7 @@ export class Orchestrator {
     // Asked twice at once: a journal without ownership has no claim to refuse the second. (A claim
     // made is this process's to drive: what else is active under the id is a start the journal refuses.)
     if (fence === undefined && this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
+    await this.refuseClaimWhenClosed(runId, fence);
     const { manifest, note } = this.manifestOf(started, options.useCurrentManifest === true);
     const outDir = options.outDir ?? (typeof started.options?.['outDir'] === 'string' ? started.options['outDir'] : undefined);
     const handle = this.track(runId, options, async (control) => {
@@ -203,6 +204,7 @@ export class Orchestrator {
     if (isFinalStatus(record.status)) throw notResumable(runId, `it already ended ${record.status}`);
     const { fence, reason, owner } = await this.takeOver(runId);
     if (fence === undefined && this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
+    await this.refuseClaimWhenClosed(runId, fence);
     return this.track(runId, options, (control) =>
       endUnstartedRun({
         record,
@@ -298,18 +300,26 @@ export class Orchestrator {
   }
 
   /**
-   * Closes the orchestrator: from then on no run starts or resumes here (`BAD_REQUEST`). The runs in
-   * flight here are ended first, so none is left half-journaled: a run that only waits for a
-   * decision is let go (see {@link letGo}; a decision or another process carries it on), the
-   * others are cancelled ("the orchestrator is closing") and their ends journaled, for up to
-   * {@link RUNS_CLOSE_MS}. Then the agents are closed, and the store if `closeStore`. An agent
-   * whose `close()` fails, or takes over 10 s, is left behind: the other agents and the store are
-   * closed, then this rejects naming it. Await your runs' results before closing to let them finish.
+   * Closes the orchestrator: from then on no run starts or resumes here (`BAD_REQUEST`; a resume
+   * that had already claimed its run gives the claim back). The runs in flight here are ended
+   * first: a run that only waits for a decision is let go (see {@link letGo}; a decision or another
+   * process carries it on), unless its journal is a memory one closed here, where nothing could;
+   * the others are cancelled ("the orchestrator is closing") and their ends journaled. That takes
+   * at most {@link RUNS_CLOSE_MS}: a run still going then (its journal's writes hang) is left as
+   * it is. Then the agents are closed, and the store if `closeStore`. An agent whose `close()`
+   * fails, or takes over 10 s, is left behind: the other agents and the store are closed, then
+   * this rejects naming it. Await your runs' results before closing to let them finish. Later
+   * calls return the first call's promise.
    */
-  async close(closeStore = true): Promise<void> {
-    this.closed = true;
+  close(closeStore = true): Promise<void> {
+    this.closing ??= this.closeOnce(closeStore);
+    return this.closing;
+  }
+
+  private async closeOnce(closeStore: boolean): Promise<void> {
+    const handOver = !(closeStore && this.store instanceof MemoryRunStore);
     const inFlight = this.active.values();
-    for (const h of inFlight) if (!this.letGo(h.runId)) h.cancel('the orchestrator is closing');
+    for (const h of inFlight) if (!(handOver && this.letGo(h.runId))) h.cancel('the orchestrator is closing');
     if (inFlight.length > 0) await settledWithin(inFlight.map((h) => h.result), RUNS_CLOSE_MS);
     // Each agent once: the pools of several manifest snapshots share the agents given in code.
     const agents = (await Promise.all([...this.pools.values()].map(({ pool }) => pool.builtAgents()))).flat();
@@ -322,7 +332,14 @@ export class Orchestrator {
   }
 
   private refuseWhenClosed(): void {
-    if (this.closed) throw new BatonError('BAD_REQUEST', 'this orchestrator is closed (its close() was called): make a new one to start or carry on runs', { retryable: false });
+    if (this.closing) throw new BatonError('BAD_REQUEST', 'this orchestrator is closed (its close() was called): make a new one to start or carry on runs', { retryable: false });
+  }
+
+  /** A resume that claimed its run while {@link close} began gives the claim back (another process carries the run on) and is refused. */
+  private async refuseClaimWhenClosed(runId: string, fence: number | undefined): Promise<void> {
+    if (!this.closing) return;
+    if (fence !== undefined && supportsOwnership(this.store)) await this.store.release(runId, PROCESS_OWNER.id, fence).catch(() => undefined);
+    this.refuseWhenClosed();
   }
 
   private track(runId: string, options: RunOptions, body: (control: RunControl) => Promise<RunResult>): RunHandle {

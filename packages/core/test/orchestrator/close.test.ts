@@ -120,4 +120,55 @@ describe('closing an orchestrator with runs in flight', () => {
     expect(outcome.kind === 'carried' && (await outcome.handle.result).status).toBe('succeeded');
     await second.close();
   });
+
+  it('refuses a resume that was claiming its run as close() began, and gives the claim back for another process', async () => {
+    const file = journalFile();
+    const make = (store = new SqliteRunStore({ file })) => createOrchestrator({ name: 'closing', agents: [scriptedAgent({ name: 'maker', produces: ['thing'] })], deliverable: ['thing'], store, policy: { approval: 'plan' } });
+    const first = make();
+    const handle = first.start('make a thing');
+    await vi.waitFor(async () => expect((await first.store.getRun(handle.runId))?.status).toBe('awaiting-approval'));
+    expect(first.letGo(handle.runId)).toBe(true);
+    await handle.result;
+
+    const slow = new SqliteRunStore({ file });
+    const claim = slow.claim.bind(slow);
+    slow.claim = async (...args) => {
+      await new Promise((r) => setTimeout(r, 100));
+      return claim(...args);
+    };
+    const second = make(slow);
+    const resuming = second.resume(handle.runId);
+    resuming.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 30));
+    await second.close(false);
+    await expect(resuming).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(second.activeRuns()).toEqual([]);
+    await slow.close();
+
+    const third = make();
+    const outcome = await third.decide(handle.runId, { decision: 'approved', by: 'ana' });
+    expect(outcome.kind === 'carried' && (await outcome.handle.result).status).toBe('succeeded');
+    await Promise.all([first.close(), third.close()]);
+  });
+
+  it('cancels a run waiting for a decision when it closes the memory journal that holds it (nothing could carry it on)', async () => {
+    const o = createOrchestrator({ name: 'closing', agents: [scriptedAgent({ name: 'maker', produces: ['thing'] })], deliverable: ['thing'], policy: { approval: 'plan' } });
+    const handle = o.start('make a thing');
+    await vi.waitFor(async () => expect((await o.store.getRun(handle.runId))?.status).toBe('awaiting-approval'));
+    await o.close();
+    expect(await handle.result).toMatchObject({ status: 'cancelled', reason: 'the orchestrator is closing' });
+  });
+
+  it('closes once however often it is called, at once or later', async () => {
+    let closes = 0;
+    const agent = agentClosing('once', async () => void closes++);
+    const store = new MemoryRunStore();
+    const closeStore = vi.spyOn(store, 'close');
+    const o = createOrchestrator({ name: 'closing', agents: [agent], store });
+    expect((await o.run('make once', { plan: planOf(['once']) })).status).toBe('succeeded');
+    await Promise.all([o.close(), o.close()]);
+    await o.close();
+    expect(closes).toBe(1);
+    expect(closeStore).toHaveBeenCalledOnce();
+  });
 });
