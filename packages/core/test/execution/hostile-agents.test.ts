@@ -297,7 +297,7 @@ describe('a run always ends, with every task ended', () => {
   });
 
   it('ends a run whose planner never answers and ignores its signal: cancelled, or failed at the run timeout', async () => {
-    const deaf = { name: 'deaf', plan: () => new Promise<never>(() => undefined) };
+    const deaf = { name: 'llm' as const, plan: () => new Promise<never>(() => undefined) };
     const orchestrator = createOrchestrator({ name: 'o', agents: [maker('a', 'x', () => ({ x: 1 }))], planner: deaf, policy: { runTimeoutMs: 200 } });
     const cancelled = orchestrator.start('make x');
     setTimeout(() => cancelled.cancel('enough'), 20);
@@ -311,7 +311,7 @@ describe('a run always ends, with every task ended', () => {
     const plan = { tasks: [{ id: 't', title: 't', instructions: '', agent: 'a', dependsOn: [], consumes: [], produces: ['x'] }], requested: ['x'] };
     const asked: string[] = [];
     const deaf = {
-      name: 'deaf',
+      name: 'llm' as const,
       plan: () => Promise.resolve({ plan, planner: 'llm' as const }),
       replan: () => {
         asked.push('replan');
