@@ -41,7 +41,7 @@ export function validatePlan(plan: Plan, manifest: Manifest, available: readonly
   for (const cycle of findCycles(plan.tasks)) {
     problems.push({
       ...taskRef(cycle[0]),
-      message: `tasks depend on each other in a cycle: ${cycle.join(' → ')} (each depends on the next); remove one of these dependsOn links`,
+      message: `tasks depend on each other in a cycle: ${cycleText(cycle)} (each depends on the next); remove one of these dependsOn links`,
     });
   }
   const existing = new Set(available);
@@ -65,20 +65,35 @@ export function planProblems(plan: Plan, manifest: Manifest, available: readonly
   return problems;
 }
 
+/** Tasks of a cycle named in its problem. */
+const CYCLE_SHOWN = 20;
+
+/** `a → b → a`; past {@link CYCLE_SHOWN} tasks, the first ones, the last, and how many there are. */
+function cycleText(cycle: readonly string[]): string {
+  if (cycle.length <= CYCLE_SHOWN + 1) return cycle.join(' → ');
+  const tasks = cycle.at(-1) === cycle[0] ? cycle.length - 1 : cycle.length;
+  return `${cycle.slice(0, CYCLE_SHOWN).join(' → ')} → ... → ${cycle.at(-1)!} (${tasks} tasks in all)`;
+}
+/** Problems told in a message, and kept in an error's `details`: a plan can have one per task. */
+const PROBLEMS_TOLD = 50;
+const PROBLEMS_KEPT = 100;
+
 /**
  * Throws when the plan is not valid; a plan found valid before is not checked again (see
  * {@link planProblems}).
  *
- * @throws BatonError `PLAN_INVALID` listing every problem; `details` holds the `PlanProblem[]`.
+ * @throws BatonError `PLAN_INVALID` listing the problems (the first 50, and how many more);
+ * `details` holds the `PlanProblem[]` (the first 100).
  */
 export function assertValidPlan(plan: Plan, manifest: Manifest, available: readonly string[] = []): void {
   const problems = planProblems(plan, manifest, available);
-  if (problems.length > 0) throw new BatonError('PLAN_INVALID', formatPlanProblems(problems), { retryable: false, details: problems });
+  if (problems.length > 0) throw new BatonError('PLAN_INVALID', formatPlanProblems(problems), { retryable: false, details: problems.slice(0, PROBLEMS_KEPT) });
 }
 
-/** A multi-line summary of plan problems, one per line. */
+/** A multi-line summary of plan problems, one per line: the first 50, then how many more. */
 export function formatPlanProblems(problems: readonly PlanProblem[]): string {
-  const lines = problems.map((p) => (p.taskId === undefined ? p.message : `${p.taskId}: ${p.message}`));
+  const lines = problems.slice(0, PROBLEMS_TOLD).map((p) => (p.taskId === undefined ? p.message : `${p.taskId}: ${p.message}`));
+  if (problems.length > PROBLEMS_TOLD) lines.push(`... and ${problems.length - PROBLEMS_TOLD} more problems`);
   return `invalid plan (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${lines.join('\n  ')}`;
 }
 
@@ -239,6 +254,9 @@ function checkInputs(tasks: readonly PlanTask[], manifest: Manifest, available: 
 
 function inputProblem(task: PlanTask, artifact: string, upstream: string[], all: string[], manifest: Manifest): string {
   const head = `task ${q(task.id)} consumes ${q(artifact)}`;
+  if (upstream.length > LISTED_NAMES) {
+    return `${head}, which ${list(upstream)} all produce upstream of it, so its input is ambiguous; keep exactly one producer of ${q(artifact)} among the tasks it depends on`;
+  }
   if (upstream.length > 1) {
     return `${head}, which ${upstream.slice(0, -1).map(q).join(', ')} and ${q(upstream.at(-1)!)} ${upstream.length === 2 ? 'both' : 'all'} produce upstream of it, so its input is ambiguous; keep exactly one producer of ${q(artifact)} among the tasks it depends on`;
   }
@@ -283,6 +301,11 @@ function taskRef(id: string | undefined): { taskId?: string } {
 
 const q = (s: string): string => JSON.stringify(s);
 
+/** Names listed in one problem: past them, how many more (a plan of thousands of tasks made messages of megabytes each). */
+const LISTED_NAMES = 10;
+
 function list(items: readonly string[]): string {
-  return items.length === 0 ? '(nothing)' : items.map(q).join(', ');
+  if (items.length === 0) return '(nothing)';
+  const shown = items.slice(0, LISTED_NAMES).map(q).join(', ');
+  return items.length > LISTED_NAMES ? `${shown} and ${items.length - LISTED_NAMES} more` : shown;
 }
