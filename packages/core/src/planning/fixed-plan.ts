@@ -10,7 +10,7 @@ import { BatonError } from '../core/errors.ts';
 import type { Manifest, Plan, PlanTask } from '../core/types.ts';
 import { didYouMean } from '../manifest/describe.ts';
 import { DataShape } from './data-shape.ts';
-import { planProblems } from './validate-plan.ts';
+import { PROBLEMS_KEPT, PROBLEMS_TOLD, planProblems, problemLines } from './validate-plan.ts';
 import type { PlanProblem } from './validate-plan.ts';
 import { planInputSchemas, type PlanInputSchemas } from './plan-input-schema.ts';
 
@@ -97,10 +97,15 @@ export function checkPlanInput(raw: unknown, manifest: Manifest, available: read
   const plan = completePlan(shape.data, manifest);
   const problems = planProblems(plan, manifest, available);
   if (problems.length === 0) return { plan };
+  // The first task of each id, as findIndex would give it, without a pass over the plan per problem.
+  const indexOf = new Map<string, number>();
+  plan.tasks.forEach((t, i) => {
+    if (!indexOf.has(t.id)) indexOf.set(t.id, i);
+  });
   return {
     problems: problems.map((p) => {
-      const index = p.taskId === undefined ? -1 : plan.tasks.findIndex((t) => t.id === p.taskId);
-      return { ...p, path: index < 0 ? '' : `tasks[${index}]` };
+      const index = p.taskId === undefined ? undefined : indexOf.get(p.taskId);
+      return { ...p, path: index === undefined ? '' : `tasks[${index}]` };
     }),
   };
 }
@@ -154,10 +159,10 @@ export function editedPlanOf(raw: unknown, manifest: Manifest, available: readon
 
 /** The error for a plan given as input that cannot run. */
 export function planInputError(what: string, problems: readonly FixedPlanProblem[]): BatonError {
-  const lines = problems.map((p) => `${p.path ? `plan.${p.path}` : 'plan'}${p.taskId !== undefined && !p.message.includes(`"${p.taskId}"`) ? ` (task "${p.taskId}")` : ''}: ${p.message}`);
-  return new BatonError('BAD_REQUEST', `${what} is not a valid plan (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${lines.join('\n  ')}`, {
+  const lines = problems.slice(0, PROBLEMS_TOLD).map((p) => `${p.path ? `plan.${p.path}` : 'plan'}${p.taskId !== undefined && !p.message.includes(`"${p.taskId}"`) ? ` (task "${p.taskId}")` : ''}: ${p.message}`);
+  return new BatonError('BAD_REQUEST', `${what} is not a valid plan (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problemLines(lines, problems.length)}`, {
     retryable: false,
-    details: problems,
+    details: problems.slice(0, PROBLEMS_KEPT),
   });
 }
 

@@ -75,8 +75,8 @@ function cycleText(cycle: readonly string[]): string {
   return `${cycle.slice(0, CYCLE_SHOWN).join(' → ')} → ... → ${cycle.at(-1)!} (${tasks} tasks in all)`;
 }
 /** Problems told in a message, and kept in an error's `details`: a plan can have one per task. */
-const PROBLEMS_TOLD = 50;
-const PROBLEMS_KEPT = 100;
+export const PROBLEMS_TOLD = 50;
+export const PROBLEMS_KEPT = 100;
 
 /**
  * Throws when the plan is not valid; a plan found valid before is not checked again (see
@@ -93,8 +93,14 @@ export function assertValidPlan(plan: Plan, manifest: Manifest, available: reado
 /** A multi-line summary of plan problems, one per line: the first 50, then how many more. */
 export function formatPlanProblems(problems: readonly PlanProblem[]): string {
   const lines = problems.slice(0, PROBLEMS_TOLD).map((p) => (p.taskId === undefined ? p.message : `${p.taskId}: ${p.message}`));
-  if (problems.length > PROBLEMS_TOLD) lines.push(`... and ${problems.length - PROBLEMS_TOLD} more problems`);
-  return `invalid plan (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${lines.join('\n  ')}`;
+  return `invalid plan (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problemLines(lines, problems.length)}`;
+}
+
+/** The lines of the first {@link PROBLEMS_TOLD} of `total` problems, then how many more, one per line. */
+export function problemLines(lines: readonly string[], total: number): string {
+  const told = lines.slice(0, PROBLEMS_TOLD);
+  if (total > told.length) told.push(`... and ${total - told.length} more problems`);
+  return told.join('\n  ');
 }
 
 function checkIds(tasks: readonly PlanTask[]): PlanProblem[] {

@@ -48,6 +48,24 @@ describe('plans written by a person', () => {
     expect(orphan).toEqual([expect.objectContaining({ taskId: 'it', path: 'tasks[1]', message: expect.stringContaining('consumes "hotels", but no task it depends on') as unknown })]);
   });
 
+  it('answers a plan of thousands of bad tasks with an error in proportion: 50 problems told, 100 kept, each at its task', () => {
+    const tasks = Array.from({ length: 3_000 }, (_, i) => ({ id: `f${i}`, agent: 'flights', dependsOn: ['z'] }));
+    let error: unknown;
+    try {
+      fixedPlanOf({ tasks }, manifest);
+    } catch (e) {
+      error = e;
+    }
+    if (!BatonError.isInstance(error)) throw new Error('expected a BatonError');
+    expect(error.code).toBe('BAD_REQUEST');
+    expect(error.message).toMatch(/^the plan given is not a valid plan \(3000 problems\):\n {2}plan\.tasks\[0\]: task "f0" depends on "z", which is not a task of the plan; task ids are: "f0", .* and 2990 more\n/);
+    expect(error.message.split('\n')).toHaveLength(52);
+    expect(error.message.endsWith('... and 2950 more problems')).toBe(true);
+    const details = error.details as FixedPlanProblem[];
+    expect(details).toHaveLength(100);
+    expect(details[99]).toMatchObject({ taskId: 'f99', path: 'tasks[99]' });
+  });
+
   it('names shape problems by field, with a suggestion for a misspelt key', () => {
     expect(problems({ tasks: [{ id: 'f', agnt: 'flights' }] })).toEqual([
       { path: 'tasks[0].agent', taskId: 'f', message: 'missing: expected a string' },
