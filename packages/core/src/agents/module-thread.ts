@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AgentContext } from '../core/contracts.ts';
+import type { Usage } from '../core/types.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import { checkedUsage } from '../core/usage-check.ts';
 import { outputAsJson } from '../validation/output-size.ts';
@@ -21,8 +22,50 @@ function post(message: FromModuleThread): void {
 }
 
 function toThreadError(e: unknown): ThreadError {
-  if (!BatonError.isInstance(e)) return { message: errorMessage(e, 'agent') };
-  return { message: e.message, code: e.code, retryable: e.retryable };
+  try {
+    if (BatonError.isInstance(e)) {
+      const { message, code, retryable } = e;
+      // Fields that could not be posted would have killed this thread and every attempt in it.
+      if (typeof message === 'string' && typeof code === 'string' && typeof retryable === 'boolean') return { message, code, retryable };
+    }
+  } catch {
+    // A getter that throws: told as any other thrown value.
+  }
+  return { message: errorMessage(e, 'agent') };
+}
+
+/**
+ * Usage reported by each attempt and not yet posted. The first report of a turn of this thread's
+ * event loop is posted at once (a budget is enforced mid-attempt); the others of that turn are
+ * added up and posted at the next: one message per report held the orchestrator's thread for
+ * seconds when an agent reported in a tight loop.
+ */
+const unposted = new Map<number, Usage>();
+let posting: NodeJS.Immediate | undefined;
+
+function reportUsage(id: number, reported: unknown): void {
+  const usage = checkedUsage(reported);
+  if (!posting) {
+    post({ type: 'usage', id, usage });
+    posting = setImmediate(postAllUsage);
+    return;
+  }
+  const before = unposted.get(id);
+  unposted.set(id, before ? { llmCalls: before.llmCalls + usage.llmCalls, inputTokens: before.inputTokens + usage.inputTokens, outputTokens: before.outputTokens + usage.outputTokens } : usage);
+}
+
+function postAllUsage(): void {
+  posting = undefined;
+  for (const [id, usage] of unposted) post({ type: 'usage', id, usage });
+  unposted.clear();
+}
+
+/** Posts an attempt's usage before its answer, so the answer comes with all of it counted. */
+function postUsageOf(id: number): void {
+  const usage = unposted.get(id);
+  if (!usage) return;
+  unposted.delete(id);
+  post({ type: 'usage', id, usage });
 }
 
 async function runOne(loaded: LoadedModule, message: Extract<ToModuleThread, { type: 'run' }>): Promise<void> {
@@ -30,7 +73,7 @@ async function runOne(loaded: LoadedModule, message: Extract<ToModuleThread, { t
   running.set(message.id, controller);
   const ctx: AgentContext = {
     signal: controller.signal,
-    reportUsage: (usage) => post({ type: 'usage', id: message.id, usage: checkedUsage(usage) }),
+    reportUsage: (usage) => reportUsage(message.id, usage),
     ...(message.deadline === undefined ? {} : { deadline: message.deadline }),
     ...(message.maxOutputBytes === undefined ? {} : { maxOutputBytes: message.maxOutputBytes }),
   };
@@ -38,8 +81,10 @@ async function runOne(loaded: LoadedModule, message: Extract<ToModuleThread, { t
     const output: unknown = await loaded.run(message.input, ctx);
     const json = outputAsJson(output, message.maxOutputBytes);
     const at = Date.now();
+    postUsageOf(message.id);
     post(json === undefined ? { type: 'result', id: message.id, at } : { type: 'result', id: message.id, at, json });
   } catch (e) {
+    postUsageOf(message.id);
     post({ type: 'error', id: message.id, at: Date.now(), error: toThreadError(e) });
   } finally {
     running.delete(message.id);

@@ -72,6 +72,25 @@ describe('module agents in a worker thread (the default)', () => {
     expect(await run(agent(), 'usage')).toEqual({ status: 'succeeded', output: { report: { ok: true } }, usage: { llmCalls: 2, inputTokens: 30, outputTokens: 7 } });
   });
 
+  it('forward many usage reports made in one go as few messages, all counted, without holding this thread', async () => {
+    const a = agent();
+    await run(a, 'echo');
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const outcome = await run(a, 'usage-spam:1000000');
+    delay.disable();
+    expect(outcome).toEqual({ status: 'succeeded', output: { report: { reported: 1_000_000 } }, usage: { llmCalls: 1_000_000, inputTokens: 2_000_000, outputTokens: 3_000_000 } });
+    // A message per report held it ~800 ms.
+    expect(delay.max / 1e6).toBeLessThan(300);
+  });
+
+  it('fail only the attempt whose thrown value cannot be read, not the others in its thread', async () => {
+    const a = agent();
+    const beside = run(a, 'sleep:300');
+    expect(await run(a, 'throw-odd-baton-error')).toMatchObject({ status: 'failed', error: expect.stringMatching(/agent threw/) });
+    expect(await beside).toEqual({ status: 'succeeded', output: { report: { slept: 300 } } });
+  });
+
   it('classify errors as in this thread', async () => {
     const a = agent();
     expect(await run(a, 'throw-undefined')).toEqual({ status: 'failed', error: 'agent threw undefined', retryable: true });
