@@ -17,6 +17,12 @@ export interface ServerLimits {
   heartbeatMs: number;
   /** How often an SSE stream of a run executing elsewhere polls the store, in ms. */
   pollMs: number;
+  /**
+   * Longest a client may take to send a whole request, headers and body, in ms (default 60 s; 0:
+   * no limit): a client that never finishes its body would hold its connection for good. An SSE
+   * stream is not bounded by it: its request is whole as soon as it is sent.
+   */
+  requestTimeoutMs: number;
 }
 
 /** What every route handler is given. */

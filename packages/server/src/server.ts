@@ -84,7 +84,7 @@ export interface BatonServer {
   close(): Promise<void>;
 }
 
-const DEFAULT_LIMITS: ServerLimits = { maxBodyBytes: 64 * 1024, maxA2aBodyBytes: 4 * 1024 * 1024, maxGoalLength: 4000, heartbeatMs: 15_000, pollMs: 1000 };
+const DEFAULT_LIMITS: ServerLimits = { maxBodyBytes: 64 * 1024, maxA2aBodyBytes: 4 * 1024 * 1024, maxGoalLength: 4000, heartbeatMs: 15_000, pollMs: 1000, requestTimeoutMs: 60_000 };
 
 /** True for 127.0.0.0/8, ::1, localhost and *.localhost. */
 export function isLoopbackHost(host: string): boolean {
@@ -146,9 +146,12 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
         });
   const a2a = createA2aEndpoint(ctx);
   const listener = getRequestListener(buildApp(ctx, a2a.routes).fetch, { errorHandler: (e) => unreadableRequest(e, ctx.allowedHosts !== undefined) });
-  const server = createHttpServer((req, res) => void listener(req, res));
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0; // SSE streams stay open for the length of a run
+  const requestTimeout = ctx.limits.requestTimeoutMs;
+  // Node checks its timeouts on this interval (30 s by default): a shorter limit is checked as often as it needs.
+  const connectionsCheckingInterval = requestTimeout > 0 ? Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))) : 30_000;
+  const server = createHttpServer({ connectionsCheckingInterval }, (req, res) => void listener(req, res));
+  server.requestTimeout = requestTimeout;
+  server.headersTimeout = requestTimeout > 0 ? Math.min(30_000, requestTimeout) : 30_000;
 
   try {
     await new Promise<void>((resolve, reject) => {
