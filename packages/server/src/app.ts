@@ -22,6 +22,27 @@ function safeDecode(segment: string): string {
   }
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Where a browser says a request comes from, when that is another site than this server's allowed
+ * names (`Sec-Fetch-Site: cross-site`, or an `Origin` whose host the host check would refuse, or
+ * `null`); undefined for a request of this server's own pages or of a program.
+ */
+function crossSiteOrigin(origin: string | undefined, fetchSite: string | undefined, allowed: readonly string[]): string | undefined {
+  if (origin !== undefined) {
+    let host: string | undefined;
+    try {
+      host = origin === 'null' ? undefined : new URL(origin).host;
+    } catch {
+      host = undefined;
+    }
+    if (host === undefined || !hostAllowed(host, allowed)) return `origin ${JSON.stringify(origin.slice(0, 200))}`;
+  }
+  if (fetchSite === 'cross-site') return 'another site (Sec-Fetch-Site: cross-site)';
+  return undefined;
+}
+
 /** True when `e` comes from the client closing the connection while its request was read. */
 function clientWentAway(req: Request, e: unknown): boolean {
   return req.signal.aborted || (e as { code?: unknown } | undefined)?.code === 'ECONNRESET';
@@ -51,7 +72,18 @@ export function buildApp(ctx: ServerContext, a2a?: Hono): Hono {
     const allowed = ctx.allowedHosts;
     if (allowed === undefined) return next();
     const host = c.req.header('host');
-    if (hostAllowed(host, allowed)) return next();
+    if (hostAllowed(host, allowed)) {
+      // A page on another site can still send a browser's "simple" requests here (a form post, a
+      // fetch with no-cors): the run it starts or the decision it takes needs no answer read.
+      const crossSite = SAFE_METHODS.has(c.req.method) ? undefined : crossSiteOrigin(c.req.header('origin'), c.req.header('sec-fetch-site'), allowed);
+      if (crossSite === undefined) return next();
+      return sendError(
+        c,
+        403,
+        'CROSS_SITE_REQUEST',
+        `${c.req.method} from ${crossSite} is not served: without BATON_API_TOKEN this server takes requests that change something only from its own pages and from programs (no Origin header, or one on a loopback name or an allowed host); set BATON_API_TOKEN to serve a web app on another site`,
+      );
+    }
     return sendError(
       c,
       403,

@@ -11,6 +11,7 @@ export type ApiErrorCode =
   | BatonErrorCode
   | 'NOT_FOUND'
   | 'HOST_NOT_ALLOWED'
+  | 'CROSS_SITE_REQUEST'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'RUN_ENDED'

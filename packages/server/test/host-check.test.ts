@@ -106,6 +106,42 @@ describe('a server without a token, against DNS rebinding', () => {
   });
 });
 
+describe('a server without a token, against requests a page on another site makes a browser send', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ allowedHosts: ['baton.example.com'] });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  const host = (): string => new URL(t.url).host;
+  const START = { method: 'POST', path: '/v1/runs', body: JSON.stringify({ goal: 'make a report' }) };
+
+  it('refuses what changes something when the Origin is another site, null, or Sec-Fetch-Site says cross-site', async () => {
+    const a2aWithoutType = rawRequest(t.url, { method: 'POST', path: '/a2a', headers: { host: host(), origin: 'https://evil.example' }, body: Buffer.from(RPC) });
+    const answers = [
+      await call(t.url, START, host(), { origin: 'https://evil.example' }),
+      await call(t.url, START, host(), { origin: 'null' }),
+      await call(t.url, { method: 'POST', path: '/v1/runs/r_nope/cancel' }, host(), { 'sec-fetch-site': 'cross-site' }),
+      await call(t.url, { method: 'POST', path: '/v1/runs/r_nope/approve' }, host(), { origin: 'http://127.0.0.1.evil.example:8080' }),
+      await a2aWithoutType,
+    ];
+    for (const a of answers) {
+      expect(a.status).toBe(403);
+      const error = (JSON.parse(a.body) as { error: { code: string; message: string } }).error;
+      expect(error.code).toBe('CROSS_SITE_REQUEST');
+      expect(error.message).toMatch(/is not served: without BATON_API_TOKEN.*set BATON_API_TOKEN/);
+    }
+  });
+
+  it('serves its own pages and allowed hosts (same-origin), programs (no Origin), and reads from anywhere', async () => {
+    expect((await call(t.url, START, host(), { origin: t.url, 'sec-fetch-site': 'same-origin' })).status).toBe(202);
+    expect((await call(t.url, START, host(), { origin: 'https://baton.example.com' })).status).toBe(202);
+    expect((await call(t.url, START, host())).status).toBe(202);
+    expect((await call(t.url, { method: 'GET', path: '/v1/runs' }, host(), { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })).status).toBe(200);
+  });
+});
+
 describe('a server with a token', () => {
   let t: TestServer;
   beforeAll(async () => {
@@ -115,9 +151,9 @@ describe('a server with a token', () => {
     await t.close();
   });
 
-  it('answers any Host (the token is what guards it)', async () => {
+  it('answers any Host and any Origin (the token is what guards it: a browser cannot send it for a page on another site)', async () => {
     for (const route of ROUTES) {
-      const a = await call(t.url, route, 'baton.anywhere.example', { authorization: `Bearer ${TOKEN}` });
+      const a = await call(t.url, route, 'baton.anywhere.example', { authorization: `Bearer ${TOKEN}`, origin: 'https://app.anywhere.example' });
       expect(a.status, route.path).toBeLessThan(300);
     }
   });
