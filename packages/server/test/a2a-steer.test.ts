@@ -74,6 +74,22 @@ describe('steering a run over A2A (official @a2a-js/sdk client)', () => {
     expect(run).toMatchObject({ status: 'cancelled', reason: 'the plan was rejected by a2a: too expensive' });
   });
 
+  it('takes no decision with a field of the wrong type, and says which: the run still waits', async () => {
+    const client = await new ClientFactory().createFromUrl(plans.url);
+    const first = await send(client, [textPart('an itinerary'), dataPart({ params: { city: 'Braga' } })]);
+    for (const [part, said] of [
+      [{ approve: true, taskId: 5 }, /"taskId" must be a string, got 5; nothing was decided/],
+      [{ approve: 'yes' }, /"approve" must be true or false, got "yes"; nothing was decided/],
+      [{ approve: false, reason: ['too', 'dear'] }, /"reason" must be a string, got \["too","dear"\]/],
+    ] as const) {
+      const answer = await send(client, [dataPart(part)], first.id);
+      expect(answer.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+      expect(textOf(answer.status?.message?.parts)).toMatch(said);
+    }
+    const run = await runOf(plans, waiting(first).runId);
+    expect(run).toMatchObject({ status: 'awaiting-approval', approvals: [] });
+  });
+
   it('a message without a decision is answered with what waits and how to decide; the gated task runs only once approved', async () => {
     const client = await new ClientFactory().createFromUrl(tasks.url);
     const first = await send(client, [textPart('an itinerary, then mail it'), dataPart({ params: { city: 'Faro' } })]);

@@ -51,10 +51,18 @@ export function runInputsOf(message: Message): RunInputs {
 
 const BAD_PART = 'invalid data part';
 
-/** A decision sent on a task that waits: the DataPart `{ "approve": true }` or `{ "approve": false, "reason": "..." }`. */
+const DECISION_TEXTS = ['taskId', 'reason', 'note', 'by'] as const;
+
+/**
+ * A decision sent on a task that waits: the DataPart `{ "approve": true }` or `{ "approve": false, "reason": "..." }`.
+ * @throws BatonError `BAD_REQUEST` naming a field of the wrong type (`approve` not a boolean, `taskId` not a string...),
+ * as `POST /v1/runs/:id/approve` does: a decision taken with a field left out could approve what was not meant.
+ */
 export function decisionOf(message: Message): ApprovalDecision | undefined {
   for (const v of dataOf(message.parts)) {
-    if (!isRecord(v) || typeof v['approve'] !== 'boolean') continue;
+    if (!isRecord(v) || v['approve'] === undefined) continue;
+    if (typeof v['approve'] !== 'boolean') throw badDecision('approve', 'true or false', v['approve']);
+    for (const field of DECISION_TEXTS) if (v[field] !== undefined && typeof v[field] !== 'string') throw badDecision(field, 'a string', v[field]);
     const d: ApprovalDecision = { decision: v['approve'] ? 'approved' : 'rejected', by: typeof v['by'] === 'string' && v['by'].trim() ? v['by'] : 'a2a' };
     if (typeof v['taskId'] === 'string') d.taskId = v['taskId'];
     if (typeof v['reason'] === 'string') d.reason = v['reason'];
@@ -63,6 +71,11 @@ export function decisionOf(message: Message): ApprovalDecision | undefined {
     return d;
   }
   return undefined;
+}
+
+function badDecision(field: string, expected: string, got: unknown): BatonError {
+  const shown = JSON.stringify(got)?.slice(0, 60) ?? typeof got;
+  return new BatonError('BAD_REQUEST', `${BAD_PART}: "${field}" must be ${expected}, got ${shown}; nothing was decided`, { retryable: false });
 }
 
 function progressText(e: RunEvent): string | undefined {
@@ -235,7 +248,14 @@ export class OrchestratorExecutor implements AgentExecutor {
       out.status(TaskState.TASK_STATE_FAILED, [textPart(`run ${runId} of this task is not in the journal any more`)]);
       return;
     }
-    const decision = decisionOf(message);
+    let decision: ApprovalDecision | undefined;
+    try {
+      decision = decisionOf(message);
+    } catch (e) {
+      if (now.awaiting?.length) return out.waiting(now, `the decision was not taken: ${errorMessage(e)}`);
+      out.progress(runId, `the decision was not taken: ${errorMessage(e)}`);
+      return this.follow(runId, out);
+    }
     if (!decision) {
       if (now.awaiting?.length) return out.waiting(now, `run ${runId} waits for a decision: ${ANSWER}`);
       out.progress(runId, `run ${runId} is ${now.status}; it waits for no decision`);
