@@ -169,7 +169,8 @@ export class Orchestrator {
     // Asked twice at once: a journal without ownership has no claim to refuse the second. (A claim
     // made is this process's to drive: what else is active under the id is a start the journal refuses.)
     if (fence === undefined && this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
-    await this.refuseClaimWhenClosed(runId, fence);
+    // Checked with no await between it and track(), so a close() that begins meanwhile sees this run.
+    if (this.closing) await this.giveBackAndRefuse(runId, fence);
     const { manifest, note } = this.manifestOf(started, options.useCurrentManifest === true);
     const outDir = options.outDir ?? (typeof started.options?.['outDir'] === 'string' ? started.options['outDir'] : undefined);
     const handle = this.track(runId, options, async (control) => {
@@ -204,7 +205,7 @@ export class Orchestrator {
     if (isFinalStatus(record.status)) throw notResumable(runId, `it already ended ${record.status}`);
     const { fence, reason, owner } = await this.takeOver(runId);
     if (fence === undefined && this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
-    await this.refuseClaimWhenClosed(runId, fence);
+    if (this.closing) await this.giveBackAndRefuse(runId, fence);
     return this.track(runId, options, (control) =>
       endUnstartedRun({
         record,
@@ -332,14 +333,13 @@ export class Orchestrator {
   }
 
   private refuseWhenClosed(): void {
-    if (this.closing) throw new BatonError('BAD_REQUEST', 'this orchestrator is closed (its close() was called): make a new one to start or carry on runs', { retryable: false });
+    if (this.closing) throw closedError();
   }
 
   /** A resume that claimed its run while {@link close} began gives the claim back (another process carries the run on) and is refused. */
-  private async refuseClaimWhenClosed(runId: string, fence: number | undefined): Promise<void> {
-    if (!this.closing) return;
+  private async giveBackAndRefuse(runId: string, fence: number | undefined): Promise<never> {
     if (fence !== undefined && supportsOwnership(this.store)) await this.store.release(runId, PROCESS_OWNER.id, fence).catch(() => undefined);
-    this.refuseWhenClosed();
+    throw closedError();
   }
 
   private track(runId: string, options: RunOptions, body: (control: RunControl) => Promise<RunResult>): RunHandle {
@@ -450,6 +450,10 @@ class HeldHere implements HeldRun {
   onDecision(request: DecisionRequest): Promise<void> {
     return this.desk.applyRequest(this.runId, request);
   }
+}
+
+function closedError(): BatonError {
+  return new BatonError('BAD_REQUEST', 'this orchestrator is closed (its close() was called): make a new one to start or carry on runs', { retryable: false });
 }
 
 /** How long {@link Orchestrator.close} waits for the runs it cancelled to journal their ends. */

@@ -171,4 +171,23 @@ describe('closing an orchestrator with runs in flight', () => {
     expect(closes).toBe(1);
     expect(closeStore).toHaveBeenCalledOnce();
   });
+
+  it('never leaves a resume running after close() resolves, whenever close() begins while it claims the run', async () => {
+    const plan = planOf(['x']);
+    const store = new MemoryRunStore();
+    const make = () => createOrchestrator({ name: 'closing', agents: [agentClosing('x', async () => undefined)], store, policy: { approval: 'plan' } });
+    const held = make().start('make x', { plan, detachWhenWaiting: true });
+    await held.result;
+    for (let hops = 0; hops < 12; hops++) {
+      const o = make();
+      const resuming = o.resume(held.runId);
+      resuming.catch(() => undefined);
+      for (let i = 0; i < hops; i++) await null;
+      await o.close(false);
+      expect(o.activeRuns(), `close() after ${hops} microtasks`).toEqual([]);
+      const handle = await resuming.catch(() => undefined);
+      // A resume that got through before close() began was cancelled by it: the run is let go again.
+      if (handle) await handle.result;
+    }
+  });
 });
