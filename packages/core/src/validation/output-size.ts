@@ -27,11 +27,16 @@ export function outputTooLarge(what: string, limit: number): BatonError {
 /** The items of an array still to count, taken one at a time (pushing them all could pass V8's largest array). */
 class ArrayItems {
   next = 0;
-  constructor(readonly items: readonly unknown[]) {}
+  constructor(
+    readonly items: readonly unknown[],
+    /** Read once, as JSON.stringify reads it. */
+    readonly length: number,
+  ) {}
 }
 
 const DATE_TO_JSON = Date.prototype.toJSON;
-const DATE_METHODS = [Date.prototype.toISOString, Date.prototype.valueOf, Date.prototype[Symbol.toPrimitive]] as const;
+const DATE_VALUE_OF = Date.prototype.valueOf;
+const DATE_METHODS = [Date.prototype.toISOString, DATE_VALUE_OF, Date.prototype[Symbol.toPrimitive]] as const;
 const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, 'length')!.get!;
 
 /** A Date whose JSON is what Date.prototype.toJSON makes of it: nothing of its own, and Date's methods as they were. */
@@ -58,7 +63,7 @@ export function jsonSizeAtLeast(value: unknown, limit: number): number {
     let v = stack.pop();
     let inArray = false;
     if (v instanceof ArrayItems) {
-      if (v.next >= v.items.length) continue;
+      if (v.next >= v.length) continue;
       inArray = true;
       stack.push(v);
       v = v.items[v.next++];
@@ -84,14 +89,16 @@ function ownSizeAtLeast(v: unknown, seen: Set<object>, stack: unknown[]): number
   if (typeof v === 'boolean' || v === null) return 4;
   if (typeof v !== 'object' || v === undefined || seen.has(v)) return 0;
   seen.add(v);
-  if (Array.isArray(v)) {
-    stack.push(new ArrayItems(v));
-    return 1 + v.length; // brackets and commas
-  }
   const toJSON = (v as { toJSON?: unknown }).toJSON;
   // "2026-12-04T15:00:00.000Z" (26 bytes or more), or null for an invalid date.
-  if (toJSON === DATE_TO_JSON && isPlainDate(v)) return Number.isNaN(v.getTime()) ? 4 : 26;
+  if (toJSON === DATE_TO_JSON && isPlainDate(v)) return Number.isNaN(DATE_VALUE_OF.call(v)) ? 4 : 26;
+  // Whatever it gives (an array's too) may be shorter.
   if (typeof toJSON === 'function') return 0;
+  if (Array.isArray(v)) {
+    const length = v.length;
+    stack.push(new ArrayItems(v, length));
+    return 1 + length; // brackets and commas
+  }
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
     // Its own length, which a property of the same name cannot hide.
     const n = typedArrayLength.call(v) as number;

@@ -38,6 +38,21 @@ describe('the size of an output as JSON', () => {
     }
   });
 
+  it('counts nothing of an array with a toJSON, nor the key of a member whose toJSON may leave it out', () => {
+    class Summarised extends Array<number> {
+      toJSON(): string {
+        return 'n';
+      }
+    }
+    const summarised = Summarised.from(Array.from({ length: 1_000 }, (_, i) => i));
+    const gone = Object.assign([1, 2, 3], { toJSON: () => undefined });
+    for (const value of [summarised, { list: summarised }, { gone }, [gone]]) {
+      const json = JSON.stringify(value);
+      expect(jsonSizeAtLeast(value, Infinity)).toBeLessThanOrEqual(json.length);
+      expect(outputAsJson(value, json.length)).toBe(json);
+    }
+  });
+
   it('counts a date as its JSON only while nothing changes what Date.prototype.toJSON makes of it', () => {
     const odd = new Date(0);
     odd.toISOString = () => '';
@@ -50,6 +65,13 @@ describe('the size of an output as JSON', () => {
       if (Array.isArray(value) && value[0] === odd) expect(atLeast).toBeLessThan(26);
     }
     expect(jsonSizeAtLeast([new Date(0)], Infinity)).toBe(JSON.stringify([new Date(0)]).length);
+    const getTime = Object.getOwnPropertyDescriptor(Date.prototype, 'getTime')!;
+    Object.defineProperty(Date.prototype, 'getTime', { ...getTime, value: () => 0 });
+    try {
+      expect(jsonSizeAtLeast([new Date(NaN)], Infinity)).toBeLessThanOrEqual('[null]'.length);
+    } finally {
+      Object.defineProperty(Date.prototype, 'getTime', getTime);
+    }
   });
 
   it('is never underestimated when the copy skips the JSON text (so no output over the limit passes)', () => {
