@@ -47,10 +47,10 @@ export async function replanIfUseful(
     if (outcome.usage) journal.emit({ type: 'usage', usage: outcome.usage });
     assertValidPlan(outcome.plan, manifest, Object.keys(loop.artifacts));
   } catch (e) {
-    // Stopped meanwhile: the run ends as its stop says.
-    if (e instanceof RunStopped) return undefined;
     const used = usageSpentBy(e);
     if (used) journal.emit({ type: 'usage', usage: used });
+    // Stopped meanwhile: the run ends as its stop says.
+    if (e instanceof RunStopped || loop.stopReason) return undefined;
     return { note: `re-planning failed: ${errorMessage(e)}` };
   }
   const refused = await versionRefusal(outcome.plan);

@@ -33,7 +33,9 @@ export class RunControl implements FenceListener {
     this.reason = reason;
     this.controller.abort(new RunStopped(reason));
     this.loop?.stop(reason);
-    this.waiting?.(new RunStopped(reason));
+    // A turn later: a planner that answers its aborted signal at once (with the usage it spent) is heard first.
+    const waiting = this.waiting;
+    if (waiting) setImmediate(() => waiting(new RunStopped(reason)));
   }
 
   /**

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AgentContext } from '../../src/core/contracts.ts';
+import { BatonError } from '../../src/core/errors.ts';
 import type { AgentDefinition } from '../../src/agents/define-agent.ts';
 import { defineAgent } from '../../src/agents/define-agent.ts';
 import type { Policy, RunResult } from '../../src/core/types.ts';
@@ -325,6 +326,27 @@ describe('a run always ends, with every task ended', () => {
     const result = await handle.result;
     expect(result.status).toBe('cancelled');
     expect(result.reason).not.toMatch(/re-planning failed/);
+  });
+
+  it('keeps the usage a re-planner reports as it answers its aborted signal', async () => {
+    const plan = { tasks: [{ id: 't', title: 't', instructions: '', agent: 'a', dependsOn: [], consumes: [], produces: ['x'] }], requested: ['x'] };
+    let asked = false;
+    const cooperative = {
+      name: 'llm' as const,
+      plan: () => Promise.resolve({ plan, planner: 'llm' as const }),
+      replan: (_: unknown, { signal }: { signal?: AbortSignal }) => {
+        asked = true;
+        return new Promise<never>((_, reject) =>
+          signal!.addEventListener('abort', () => reject(new BatonError('RUN_CANCELLED', 'aborted', { retryable: false, details: { usage: { llmCalls: 1, inputTokens: 1000, outputTokens: 500 } } }))),
+        );
+      },
+    };
+    const orchestrator = createOrchestrator({ name: 'o', agents: [maker('a', 'x', () => Promise.reject(new Error('no x today')))], planner: cooperative, policy: { retries: 0 } });
+    const handle = orchestrator.start('make x');
+    await vi.waitFor(() => expect(asked).toBe(true));
+    handle.cancel('enough');
+    const result = await handle.result;
+    expect(result).toMatchObject({ status: 'cancelled', reason: 'enough', usage: { llmCalls: 1, inputTokens: 1000, outputTokens: 500 } });
   });
 
   it('cancels the tasks of a run whose plan is rejected, or which is cancelled while it waits', async () => {
