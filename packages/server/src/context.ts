@@ -19,8 +19,9 @@ export interface ServerLimits {
   pollMs: number;
   /**
    * Longest a client may take to send a whole request, headers and body, in ms (default 60 s; 0:
-   * no limit): a client that never finishes its body would hold its connection for good. An SSE
-   * stream is not bounded by it: its request is whole as soon as it is sent.
+   * no limit but the headers' 30 s): a client that never finishes its body would hold its
+   * connection for good. The headers must come within 30 s, or this if shorter. An SSE stream is
+   * not bounded by it: its request is whole as soon as it is sent.
    */
   requestTimeoutMs: number;
 }
