@@ -99,7 +99,8 @@ export function formatPlanProblems(problems: readonly PlanProblem[]): string {
 /** The lines of the first {@link PROBLEMS_TOLD} of `total` problems, then how many more, one per line. */
 export function problemLines(lines: readonly string[], total: number): string {
   const told = lines.slice(0, PROBLEMS_TOLD);
-  if (total > told.length) told.push(`... and ${total - told.length} more problems`);
+  const more = total - told.length;
+  if (more > 0) told.push(`... and ${more} more problem${more === 1 ? '' : 's'}`);
   return told.join('\n  ');
 }
 
