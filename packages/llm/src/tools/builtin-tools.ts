@@ -43,7 +43,7 @@ export const BUILTIN_TOOL_NAMES = Object.keys(BUILTINS);
  * @throws BatonError `MANIFEST_INVALID` naming the known tools when `name` is not one.
  */
 export function builtinTool(name: string, options: Record<string, unknown> = {}, where = 'tools'): Tool {
-  const make = BUILTINS[name];
+  const make = Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
   if (!make) {
     throw new BatonError('MANIFEST_INVALID', `${where}: there is no builtin tool '${name}' (builtin tools: ${BUILTIN_TOOL_NAMES.join(', ')})`, { retryable: false });
   }

@@ -81,7 +81,7 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
     step = 'tools/list';
     const listed = await listAllTools(client, request);
     const tools = pickTools(spec, listed, options.where);
-    const set: ToolSet = {};
+    const set = Object.create(null) as ToolSet;
     const named = new Map<string, string>();
     for (const t of tools) {
       const key = toolKey(t.name);

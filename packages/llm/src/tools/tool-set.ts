@@ -44,8 +44,9 @@ export async function openTools(spec: AgentSpec, file?: string, signal?: AbortSi
     await closeAll();
     throw failure.reason;
   }
-  const tools: ToolSet = {};
-  const origin: Record<string, string> = {};
+  // Without a prototype: a tool named constructor or __proto__ is a tool like any other.
+  const tools = Object.create(null) as ToolSet;
+  const origin = Object.create(null) as Record<string, string>;
   const add = (name: string, from: string, t: ToolSet[string], i: number): void => {
     const previous = origin[name];
     if (previous !== undefined) {
