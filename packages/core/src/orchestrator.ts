@@ -33,6 +33,7 @@ import { supportsOwnership } from './store/ownership.ts';
 import { resolveParams } from './validation/params.ts';
 import { runAdmission } from './execution/turn-budget.ts';
 import { SlotMap } from './core/slot-map.ts';
+import { within } from './core/within.ts';
 
 export type { AwaitedDecision, CancelRequest, DecisionOutcome, OrchestratorOptions, ResumeOptions, RunHandle, RunOptions } from './orchestrator-options.ts';
 
@@ -321,7 +322,7 @@ export class Orchestrator {
     const handOver = !(closeStore && this.store instanceof MemoryRunStore);
     const inFlight = this.active.values();
     for (const h of inFlight) if (!(handOver && this.letGo(h.runId))) h.cancel('the orchestrator is closing');
-    if (inFlight.length > 0) await settledWithin(inFlight.map((h) => h.result), RUNS_CLOSE_MS);
+    if (inFlight.length > 0) await within(Promise.allSettled(inFlight.map((h) => h.result)), RUNS_CLOSE_MS);
     // Each agent once: the pools of several manifest snapshots share the agents given in code.
     const agents = (await Promise.all([...this.pools.values()].map(({ pool }) => pool.builtAgents()))).flat();
     const closing = await closeAgents(agents).then(
@@ -458,12 +459,6 @@ function closedError(): BatonError {
 
 /** How long {@link Orchestrator.close} waits for the runs it cancelled to journal their ends. */
 export const RUNS_CLOSE_MS = 10_000;
-
-function settledWithin(promises: Promise<unknown>[], ms: number): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
-  return Promise.race([Promise.allSettled(promises), late]).finally(() => clearTimeout(timer));
-}
 
 function abortMessage(signal: AbortSignal): string {
   const r: unknown = signal.reason;
