@@ -10,7 +10,7 @@ import { BatonError } from '../core/errors.ts';
 import type { Manifest, Plan, PlanTask } from '../core/types.ts';
 import { didYouMean } from '../manifest/describe.ts';
 import { DataShape } from './data-shape.ts';
-import { PROBLEMS_KEPT, PROBLEMS_TOLD, planProblems, problemLines } from './validate-plan.ts';
+import { PROBLEMS_KEPT, planProblems, problemList } from './validate-plan.ts';
 import type { PlanProblem } from './validate-plan.ts';
 import { planInputSchemas, type PlanInputSchemas } from './plan-input-schema.ts';
 
@@ -159,8 +159,8 @@ export function editedPlanOf(raw: unknown, manifest: Manifest, available: readon
 
 /** The error for a plan given as input that cannot run. */
 export function planInputError(what: string, problems: readonly FixedPlanProblem[]): BatonError {
-  const lines = problems.slice(0, PROBLEMS_TOLD).map((p) => `${p.path ? `plan.${p.path}` : 'plan'}${p.taskId !== undefined && !p.message.includes(`"${p.taskId}"`) ? ` (task "${p.taskId}")` : ''}: ${p.message}`);
-  return new BatonError('BAD_REQUEST', `${what} is not a valid plan (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problemLines(lines, problems.length)}`, {
+  const line = (p: FixedPlanProblem): string => `${p.path ? `plan.${p.path}` : 'plan'}${p.taskId !== undefined && !p.message.includes(`"${p.taskId}"`) ? ` (task "${p.taskId}")` : ''}: ${p.message}`;
+  return new BatonError('BAD_REQUEST', `${what} is not a valid plan ${problemList(problems, line)}`, {
     retryable: false,
     details: problems.slice(0, PROBLEMS_KEPT),
   });

@@ -75,7 +75,7 @@ function cycleText(cycle: readonly string[]): string {
   return `${cycle.slice(0, CYCLE_SHOWN).join(' → ')} → ... → ${cycle.at(-1)!} (${tasks} tasks in all)`;
 }
 /** Problems told in a message, and kept in an error's `details`: a plan can have one per task. */
-export const PROBLEMS_TOLD = 50;
+const PROBLEMS_TOLD = 50;
 export const PROBLEMS_KEPT = 100;
 
 /**
@@ -92,16 +92,15 @@ export function assertValidPlan(plan: Plan, manifest: Manifest, available: reado
 
 /** A multi-line summary of plan problems, one per line: the first 50, then how many more. */
 export function formatPlanProblems(problems: readonly PlanProblem[]): string {
-  const lines = problems.slice(0, PROBLEMS_TOLD).map((p) => (p.taskId === undefined ? p.message : `${p.taskId}: ${p.message}`));
-  return `invalid plan (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problemLines(lines, problems.length)}`;
+  return `invalid plan ${problemList(problems, (p) => (p.taskId === undefined ? p.message : `${p.taskId}: ${p.message}`))}`;
 }
 
-/** The lines of the first {@link PROBLEMS_TOLD} of `total` problems, then how many more, one per line. */
-export function problemLines(lines: readonly string[], total: number): string {
-  const told = lines.slice(0, PROBLEMS_TOLD);
-  const more = total - told.length;
+/** `(N problems):` and the lines of the first {@link PROBLEMS_TOLD}, then how many more, one per line. */
+export function problemList<P>(problems: readonly P[], line: (problem: P) => string): string {
+  const told = problems.slice(0, PROBLEMS_TOLD).map(line);
+  const more = problems.length - told.length;
   if (more > 0) told.push(`... and ${more} more problem${more === 1 ? '' : 's'}`);
-  return told.join('\n  ');
+  return `(${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${told.join('\n  ')}`;
 }
 
 function checkIds(tasks: readonly PlanTask[]): PlanProblem[] {
