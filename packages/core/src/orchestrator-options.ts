@@ -60,6 +60,19 @@ export interface RunOptions {
   detachWhenWaiting?: boolean;
 }
 
+/** How {@link Orchestrator.close} ends the runs in flight. */
+export interface CloseOptions {
+  /** Close the journal too (default true). */
+  closeStore?: boolean;
+  /**
+   * What becomes of the runs still working (default `cancel`): `cancel` ends them cancelled;
+   * `release` hands them to another process, as if this one had stopped (a rolling deploy: the
+   * next replica's takeover sweep carries them on). A run whose journal is a memory one closed
+   * here, or records no ownership, is cancelled either way: nothing else could carry it on.
+   */
+  runs?: 'cancel' | 'release';
+}
+
 /** Options of carrying on a run from its journal. */
 export interface ResumeOptions extends Omit<RunOptions, 'runId'> {
   /** Continue under the orchestrator's manifest instead of the one journaled when the run started. */

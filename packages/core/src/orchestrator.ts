@@ -23,7 +23,7 @@ import { loadIntegrator } from './integration/load-integrator.ts';
 import { snapshotOf } from './manifest/snapshot.ts';
 import { DecisionDesk } from './orchestrator-decisions.ts';
 import { checkOrchestratorOptions } from './orchestrator-options-check.ts';
-import type { AwaitedDecision, CancelRequest, DecisionOutcome, OrchestratorOptions, ResumeOptions, RunHandle, RunOptions } from './orchestrator-options.ts';
+import type { AwaitedDecision, CancelRequest, CloseOptions, DecisionOutcome, OrchestratorOptions, ResumeOptions, RunHandle, RunOptions } from './orchestrator-options.ts';
 import { BuiltinPlanner } from './planning/builtin-planner.ts';
 import { fixedPlanFor } from './planning/run-plan.ts';
 import { assertValidPlan } from './planning/validate-plan.ts';
@@ -35,7 +35,7 @@ import { runAdmission } from './execution/turn-budget.ts';
 import { SlotMap } from './core/slot-map.ts';
 import { within } from './core/within.ts';
 
-export type { AwaitedDecision, CancelRequest, DecisionOutcome, OrchestratorOptions, ResumeOptions, RunHandle, RunOptions } from './orchestrator-options.ts';
+export type { AwaitedDecision, CancelRequest, CloseOptions, DecisionOutcome, OrchestratorOptions, ResumeOptions, RunHandle, RunOptions } from './orchestrator-options.ts';
 
 const HOST = hostname();
 
@@ -278,6 +278,22 @@ export class Orchestrator {
     return true;
   }
 
+  /**
+   * Hands a run held here over to another process, as if this one had stopped: its attempts in
+   * flight are aborted and left unfinished in the journal (the next owner redoes them), nothing more
+   * is journaled here, and its ownership is released once they have ended. Its result settles with
+   * the run as the journal holds it (status `running`, or `awaiting-approval`). Another process's
+   * takeover sweep (`baton serve`) carries it on once the lease has passed since its last write
+   * (BATON_LEASE_MS, 15 s), or `resume` at once. False when the run is not held here under a claim
+   * the journal records (a journal without ownership, or a run still starting).
+   */
+  handOver(runId: string): boolean {
+    const control = this.controls.get(runId);
+    if (!control?.releasable || control.stopped()) return false;
+    control.stop({ kind: 'released', message: 'handed over to another process: this one is closing' });
+    return true;
+  }
+
   /** Cancels a run started by this orchestrator; false if it is not running here. */
   cancel(runId: string, reason = 'cancelled by request'): boolean {
     const h = this.active.get(runId);
@@ -306,22 +322,27 @@ export class Orchestrator {
    * that had already claimed its run gives the claim back). The runs in flight here are ended
    * first: a run that only waits for a decision is let go (see {@link letGo}; a decision or another
    * process carries it on), unless its journal is a memory one closed here, where nothing could;
-   * the others are cancelled ("the orchestrator is closing") and their ends journaled. That takes
-   * at most {@link RUNS_CLOSE_MS}: a run still going then (its journal's writes hang) is left as
-   * it is. Then the agents are closed, and the store if `closeStore`. An agent whose `close()`
-   * fails, or takes over 10 s, is left behind: the other agents and the store are closed, then
-   * this rejects naming it. Await your runs' results before closing to let them finish. Later
-   * calls return the first call's promise.
+   * the others are cancelled ("the orchestrator is closing") and their ends journaled, or, with
+   * `runs: 'release'`, handed over to another process (see {@link handOver}; a rolling deploy).
+   * That takes at most {@link RUNS_CLOSE_MS}: a run still going then (its journal's writes hang)
+   * is left as it is. Then the agents are closed, and the store unless `closeStore` is false. An
+   * agent whose `close()` fails, or takes over 10 s, is left behind: the other agents and the
+   * store are closed, then this rejects naming it. Await your runs' results before closing to let
+   * them finish. Later calls return the first call's promise.
+   *
+   * @param options `false` (or `{ closeStore: false }`) leaves the store open.
    */
-  close(closeStore = true): Promise<void> {
-    this.closing ??= this.closeOnce(closeStore);
+  close(options: boolean | CloseOptions = true): Promise<void> {
+    const { closeStore = true, runs = 'cancel' } = typeof options === 'boolean' ? { closeStore: options } : options;
+    this.closing ??= this.closeOnce(closeStore, runs);
     return this.closing;
   }
 
-  private async closeOnce(closeStore: boolean): Promise<void> {
+  private async closeOnce(closeStore: boolean, runs: 'cancel' | 'release'): Promise<void> {
     const handOver = !(closeStore && this.store instanceof MemoryRunStore);
+    const release = handOver && runs === 'release';
     const inFlight = this.active.values();
-    for (const h of inFlight) if (!(handOver && this.letGo(h.runId))) h.cancel('the orchestrator is closing');
+    for (const h of inFlight) if (!(handOver && this.letGo(h.runId)) && !(release && this.handOver(h.runId))) h.cancel('the orchestrator is closing');
     if (inFlight.length > 0) await within(Promise.allSettled(inFlight.map((h) => h.result)), RUNS_CLOSE_MS);
     // Each agent once: the pools of several manifest snapshots share the agents given in code.
     const agents = (await Promise.all([...this.pools.values()].map(({ pool }) => pool.builtAgents()))).flat();
@@ -365,7 +386,9 @@ export class Orchestrator {
   }
 
   private journal(runId: string, options: RunOptions, control: RunControl, fence: number | undefined, startSeq: number): RunJournal {
-    return new RunJournal(runId, this.store, this.listeners, startSeq, { fence, onFenced: control, onEvent: options.onEvent });
+    const journal = new RunJournal(runId, this.store, this.listeners, startSeq, { fence, onFenced: control, onEvent: options.onEvent });
+    control.writesTo(journal);
+    return journal;
   }
 
   private async drive(job: RunJob, fence: number | undefined, options: RunOptions): Promise<RunResult> {
@@ -373,6 +396,7 @@ export class Orchestrator {
     const session = fence === undefined ? undefined : OwnerSession.of(this.store);
     const held = session ? new HeldHere(runId, control, this.desk) : undefined;
     if (session && held) session.hold(runId, fence!, held);
+    control.releasable = fence !== undefined;
     this.controls.set(runId, control);
     if (options.detachWhenWaiting) job.onBlocked = () => control.stop({ kind: 'detached', message: 'left waiting for a decision' });
     try {
@@ -381,8 +405,10 @@ export class Orchestrator {
       this.desk.released(runId);
       if (this.controls.get(runId) === control) this.controls.delete(runId);
       if (session && held) session.letGo(runId, held);
-      // A run let go while it waits is left with no owner: whoever decides, or a serve, carries it on.
-      if (control.stopped()?.kind === 'detached' && fence !== undefined && supportsOwnership(this.store)) {
+      // A run let go while it waits, or handed over, is left with no owner: whoever decides, or
+      // another process's takeover sweep, carries it on.
+      const stop = control.stopped()?.kind;
+      if ((stop === 'detached' || stop === 'released') && fence !== undefined && supportsOwnership(this.store)) {
         await this.store.release(runId, PROCESS_OWNER.id, fence).catch(() => undefined);
       }
     }

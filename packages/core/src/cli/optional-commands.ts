@@ -36,6 +36,11 @@ export function optionalCommands(program: Command, act: ActWrapper): void {
     .addOption(new Option('--data-dir <dir>', 'runs write their files under <dir>/runs/<run id>/').default('.baton'))
     .addOption(new Option('--retention <duration>', 'delete ended runs older than this (7d, 12h, 30m), journal rows and files together, at start and periodically (default: $BATON_RETENTION; unset: keep every run)').argParser(parseDuration))
     .addOption(new Option('--max-concurrent-tasks <n>', 'cap on agent attempts in flight across all runs').default('16'))
+    .addOption(
+      new Option('--on-shutdown <what>', 'on SIGINT/SIGTERM, the runs still working are cancelled, or released for another replica (or the next start) to carry on; release needs a durable journal')
+        .choices(['cancel', 'release'])
+        .default('cancel'),
+    )
     .addOption(new Option('--planner <name>', 'planner to use').choices(['builtin', 'llm']))
     .addOption(new Option('--redis <url>', `dispatch attempts to baton workers through BullMQ on this Redis (default: $${REDIS_URL_ENV})`))
     .addOption(queuePrefixOption())

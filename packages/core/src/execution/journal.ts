@@ -52,6 +52,8 @@ export class RunJournal {
   private scheduled: NodeJS.Immediate | undefined;
   private failure: unknown;
   private fenced = false;
+  /** Set by {@link handOver}: events emitted from then on are neither told nor written. */
+  private handedOver = false;
   private readonly appendOptions: AppendOptions | undefined;
 
   constructor(
@@ -106,13 +108,22 @@ export class RunJournal {
    */
   emit(body: RunEventBody | RunEvent): RunEvent {
     const event = this.stamp(body);
-    if (this.fenced) return event;
+    if (this.fenced || this.handedOver) return event;
     this.builder.apply(event);
     // Listeners get run.ended whole; the journal stores artifacts already journaled as references.
     this.pending.push(event.type === 'run.ended' ? journaledForm(event, this.builder) : event);
     this.tell(event);
     this.scheduled ??= setImmediate(RunJournal.writeScheduled, this);
     return event;
+  }
+
+  /**
+   * The run is handed to another process: what was emitted so far is still written, and nothing
+   * emitted from now on is (its aborted attempts stay unfinished in the journal, to be redone).
+   */
+  handOver(): void {
+    this.writeBatch();
+    this.handedOver = true;
   }
 
   private stamp(body: RunEventBody | RunEvent): RunEvent {

@@ -9,10 +9,13 @@ import type { RunLoop, StopReason } from './run-loop.ts';
  */
 export class RunControl implements FenceListener {
   reason: StopReason | undefined;
+  /** True once the run is driven under a claim this process can give back (see `Orchestrator.handOver`). */
+  releasable = false;
   private readonly controller = new AbortController();
   private loop: RunLoop | undefined;
   /** Rejects what {@link whileRunning} waits for. */
   private waiting: ((stopped: RunStopped) => void) | undefined;
+  private journal: { handOver(): void } | undefined;
 
   /** Why the run was stopped, if it was (a method, so callers re-read it after awaiting). */
   stopped(): StopReason | undefined {
@@ -31,6 +34,8 @@ export class RunControl implements FenceListener {
   stop(reason: StopReason): void {
     if (this.reason) return;
     this.reason = reason;
+    // Before the abort: what the aborted attempts and tasks would journal stays out of the journal.
+    if (reason.kind === 'released') this.journal?.handOver();
     this.controller.abort(new RunStopped(reason));
     this.loop?.stop(reason);
     // A turn later: a planner that answers its aborted signal at once (with the usage it spent) is heard first.
@@ -67,6 +72,11 @@ export class RunControl implements FenceListener {
   /** Another process took the run over (its journal refused a write): this process stops it. */
   runFenced(error: BatonError): void {
     this.stop({ kind: 'lost', message: error.message });
+  }
+
+  /** The run's journal, which a `released` stop hands over. */
+  writesTo(journal: { handOver(): void }): void {
+    this.journal = journal;
   }
 
   /** True when no attempt of the run is in flight. */

@@ -90,6 +90,7 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
       try {
         await planRun(job, services.planner);
       } catch (e) {
+        if (leftHere(control)) return await detached(job);
         const stop = control.stopped();
         return await driving.end(stop ? { status: stop.kind === 'cancelled' ? 'cancelled' : 'failed', reason: `planning stopped: ${stop.message}` } : { status: 'failed', reason: `planning failed: ${errorMessage(e)}` }, undefined);
       }
@@ -109,7 +110,7 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
     control.attach(loop);
     if (isLarge(current.plan)) await aTurn();
     await loop.run();
-    if (control.stopped()?.kind === 'detached') return await detached(job);
+    if (leftHere(control)) return await detached(job);
     let note: string | undefined;
     // A plan given with the run or a workflow is what the user fixed: no planner re-plans it.
     const fixed = current.planner === 'fixed' || current.planner === 'workflow';
@@ -130,13 +131,14 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
       control.attach(loop);
       if (isLarge(before.plan)) await aTurn();
       await loop.run();
-      if (control.stopped()?.kind === 'detached') return await detached(job);
+      if (leftHere(control)) return await detached(job);
     }
     const result = journal.builder.current()!;
     const verdict = decideRunStatus(result.plan, result.tasks, loop.artifacts, loop.stopReason);
     if (note && verdict.status !== 'succeeded') verdict.reason = verdict.reason ? `${verdict.reason}; ${note}` : note;
     return await driving.end(verdict, loop);
   } catch (e) {
+    if (leftHere(control)) return await detached(job);
     if (journal.lost || isFinalStatus(journal.builder.current()!.status)) throw e;
     return await endAfterError(journal, e).catch(() => {
       throw e;
@@ -234,7 +236,7 @@ async function waitForPlanDecision(job: RunJob, approvals: RunApprovals): Promis
 function planVerdict(job: RunJob, decided: ReturnType<RunApprovals['planDecision']>): PlanVerdict {
   const { control } = job;
   const stop = control.stopped();
-  if (stop?.kind === 'detached') return 'detached';
+  if (stop?.kind === 'detached' || stop?.kind === 'released') return 'detached';
   if (stop) return { status: stop.kind === 'cancelled' ? 'cancelled' : 'failed', reason: stop.message };
   if (decided && !decided.approved) return { status: 'cancelled', reason: `the plan was rejected by ${decided.by}${decided.reason ? `: ${decided.reason}` : ''}` };
   return undefined;
@@ -253,9 +255,16 @@ function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T | und
   });
 }
 
+/** True when the run was let go while it waits, or handed over: it goes on elsewhere, not here. */
+function leftHere(control: RunControl): boolean {
+  const kind = control.stopped()?.kind;
+  return kind === 'detached' || kind === 'released';
+}
+
 /**
- * A run let go while it waits for a decision: nothing more is journaled here; its result so far
- * (status awaiting-approval) once every event is stored. Another process carries it on.
+ * A run let go while it waits for a decision, or handed over: nothing more is journaled here; its
+ * result so far (status awaiting-approval or running) once every event is stored. Another process
+ * carries it on.
  */
 async function detached(job: RunJob): Promise<RunResult> {
   await job.journal.flush();

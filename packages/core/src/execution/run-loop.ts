@@ -20,10 +20,12 @@ import { dataCopy } from '../validation/json-copy.ts';
 
 /**
  * Why a run stopped before its plan was done (`lost`: another process took the run over;
- * `detached`: this process let go of a run that waits for a decision, leaving it in the journal).
+ * `detached`: this process let go of a run that waits for a decision, leaving it in the journal;
+ * `released`: this process handed the run over as it closed, its attempts in flight aborted and
+ * left unfinished in the journal for the next owner to redo).
  */
 export interface StopReason {
-  kind: 'cancelled' | 'timeout' | 'budget' | 'lost' | 'detached';
+  kind: 'cancelled' | 'timeout' | 'budget' | 'lost' | 'detached' | 'released';
   message: string;
 }
 
