@@ -16,10 +16,10 @@ export interface Replica extends CliProcess {
   pid: number;
 }
 
-/** Starts `baton serve` on a free port over `store` (and `redis`, when given); resolves once it listens. */
-export async function startReplica(store: string, env: Record<string, string>, cwd: string): Promise<Replica> {
+/** Starts `baton serve` on a free port over `store` (and `redis`, when given), with `args` added; resolves once it listens. */
+export async function startReplica(store: string, env: Record<string, string>, cwd: string, args: string[] = []): Promise<Replica> {
   const dataDir = mkdtempSync(join(tmpdir(), 'baton-replica-'));
-  const cli = spawnCli(['serve', '-m', DURABLE_MANIFEST, '--port', '0', '--store', store, '--data-dir', dataDir], { BATON_LOG_LEVEL: 'warn', ...env }, cwd);
+  const cli = spawnCli(['serve', '-m', DURABLE_MANIFEST, '--port', '0', '--store', store, '--data-dir', dataDir, ...args], { BATON_LOG_LEVEL: 'warn', ...env }, cwd);
   const url = await Promise.race([
     waitFor('the replica to listen', () => /http:\/\/127\.0\.0\.1:\d+/.exec(cli.stdout())?.[0], 60_000),
     cli.exited.then((code) => {

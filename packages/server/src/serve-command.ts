@@ -1,6 +1,6 @@
 import { BatonError, parseDuration } from 'batonjs/internal';
 import { createLogger } from 'batonjs/internal';
-import { buildRuntime, Limiter } from 'batonjs/internal';
+import { buildRuntime, Limiter, MemoryRunStore } from 'batonjs/internal';
 import { EXIT } from 'batonjs/internal';
 import { pruneInterval } from './retention.ts';
 import type { CommonOptions } from 'batonjs/internal';
@@ -16,6 +16,8 @@ export interface ServeOptions extends CommonOptions {
   allowedHosts?: string;
   /** `--retention`, already parsed to ms (default: BATON_RETENTION). */
   retention?: number;
+  /** `--on-shutdown`: what becomes of the runs still working on SIGINT/SIGTERM (default cancel). */
+  onShutdown?: 'cancel' | 'release';
 }
 
 /** The retention: `--retention`, else BATON_RETENTION (7d, 12h, 30m), else none. */
@@ -38,7 +40,8 @@ function wholeNumber(value: string, flag: string, min: number): number {
 
 /**
  * `baton serve`: the HTTP API, live dashboard and A2A endpoint until SIGINT/SIGTERM, which stop
- * the server cleanly (runs in flight end cancelled). Prints the URL it listens on.
+ * the server cleanly (runs in flight end cancelled, or are released with `--on-shutdown release`).
+ * Prints the URL it listens on.
  */
 export async function serveCommand(opts: ServeOptions): Promise<number> {
   const port = wholeNumber(opts.port, '--port', 0);
@@ -66,6 +69,11 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     onCloseError: (m) => process.stderr.write(`closing: ${m}\n`),
   });
   const { manifest } = runtime;
+  if (opts.onShutdown === 'release' && runtime.orchestrator.store instanceof MemoryRunStore) {
+    await runtime.close();
+    process.stderr.write(`baton: --on-shutdown release hands runs to the next process through the journal, but --store memory dies with this one.\n  Use a SQLite file or a postgres:// URL (--store, or BATON_DATABASE_URL), or --on-shutdown cancel.\n`);
+    return EXIT.usage;
+  }
   const logger = createLogger({ level: process.env['BATON_LOG_LEVEL'] ?? 'info' });
   let server;
   try {
@@ -79,6 +87,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
       logger,
       ...(token ? { token } : {}),
       ...(allowedHosts ? { allowedHosts } : {}),
+      ...(opts.onShutdown ? { onShutdown: opts.onShutdown } : {}),
     });
   } catch (e) {
     await runtime.close();

@@ -73,6 +73,14 @@ export interface ServerOptions {
   takeover?: boolean;
   /** Export spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (default true). */
   telemetry?: boolean;
+  /**
+   * What {@link BatonServer.close} does with the runs this server holds that are still working
+   * (default `cancel`): `cancel` ends them cancelled; `release` hands them over as if this process
+   * had stopped (`Orchestrator.handOver`), for another replica's takeover, or this server's next
+   * start on the same journal, to carry on: a rolling deploy loses no run. A journal that records
+   * no ownership cancels them either way. Runs that only wait for a decision are let go either way.
+   */
+  onShutdown?: 'cancel' | 'release';
 }
 
 /** A listening Baton server. */
@@ -80,7 +88,7 @@ export interface BatonServer {
   /** e.g. `http://127.0.0.1:8080` */
   url: string;
   orchestrator: Orchestrator;
-  /** Stops accepting requests, cancels the runs it started and waits for them, ends open streams. */
+  /** Stops accepting requests, cancels (or releases: see `onShutdown`) the runs it holds and waits for them, ends open streams. */
   close(): Promise<void>;
 }
 
@@ -199,7 +207,8 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         const active = runs.active();
         // A run that only waits for a decision is let go, not cancelled: another process carries it on.
-        for (const h of active) if (!orchestrator.letGo(h.runId)) h.cancel('the server is shutting down');
+        const release = options.onShutdown === 'release';
+        for (const h of active) if (!orchestrator.letGo(h.runId) && !(release && orchestrator.handOver(h.runId))) h.cancel('the server is shutting down');
         await Promise.race([Promise.allSettled(active.map((h) => h.result)), new Promise((r) => setTimeout(r, 10_000).unref())]);
         server.closeIdleConnections();
         // Kept referenced: a connection whose unread request body paused its socket holds no
