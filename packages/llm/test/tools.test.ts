@@ -1,10 +1,13 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { AgentSpec } from '../../core/src/core/types.ts';
 import { evaluateArithmetic } from '../src/tools/arithmetic.ts';
@@ -14,6 +17,11 @@ import { openTools } from '../src/tools/tool-set.ts';
 import { pricerSpec } from './helpers.ts';
 
 const callOptions = { toolCallId: 't1', messages: [] };
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'baton-tools-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const OVERSIZED_SERVER = path.resolve(import.meta.dirname, 'fixtures/oversized-mcp.ts');
 
 /** What the `large` server's tool answers as structured content (about 50,000 characters of JSON). */
 const LARGE_RESULT = { rows: Array.from({ length: 2000 }, (_, i) => ({ id: i, city: `city ${i}` })) };
@@ -118,6 +126,31 @@ describe('tools', () => {
     } finally {
       await Promise.all([twins.close(), endless.close()]);
     }
+  });
+
+  it("tells the model at once why a stdio server's connection was closed: an answer longer than a stdio message may be", async () => {
+    const log = path.join(tmp, 'oversized-answer.log');
+    const conn = await connectMcp({ kind: 'mcp', name: 'big', command: ['node', '--import', 'tsx', OVERSIZED_SERVER], env: { OVERSIZED_MCP_LOG: log } }, { where: 'agents.w.tools[0]' });
+    try {
+      const result = await conn.tools.dump!.execute!({}, callOptions);
+      // The SDK asks the server to go with SIGTERM two seconds after closing its input: the call did not wait for that.
+      expect(existsSync(log)).toBe(false);
+      expect(conn.alive()).toBe(false);
+      expect(result).toBe(
+        '<data name="big.dump">\n{\n  "error": "the connection to MCP server \'big\' was closed: a message from the server was longer than the 10485760 bytes a stdio MCP client reads in one (ReadBuffer exceeded maximum size of 10485760 bytes); ask for less"\n}\n</data>',
+      );
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('says why the connection was closed when a stdio server lists its tools in a message too long', async () => {
+    const connecting = connectMcp({ kind: 'mcp', name: 'big', command: ['node', '--import', 'tsx', OVERSIZED_SERVER], env: { OVERSIZED_MCP_LIST: '1' } }, { where: 'agents.w.tools[0]' });
+    await expect(connecting).rejects.toMatchObject({
+      code: 'AGENT_FAILED',
+      retryable: false,
+      message: expect.stringMatching(/^agents.w.tools\[0\]: MCP server 'big' .* could not be used: the connection to MCP server 'big' was closed: a message from the server was longer than the 10485760 bytes/) as string,
+    });
   });
 
   it('says which server could not be used, and why', async () => {

@@ -21,7 +21,10 @@ export interface McpConnection {
   /** The name the manifest gives the server. */
   name: string;
   tools: ToolSet;
-  /** False once the connection closed (the server exited, or was closed): its tools answer no more. */
+  /**
+   * False once the connection closed (the server exited, or was closed) or its transport gave up on
+   * it (a message too long): its tools answer no more, and a call's error says why.
+   */
   alive(): boolean;
   close(): Promise<void>;
 }
@@ -75,11 +78,12 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
   const limit = options.startupTimeoutMs === undefined ? undefined : AbortSignal.timeout(Math.min(options.startupTimeoutMs, MAX_TIMER_MS));
   const signals = [options.signal, limit].filter((s) => s !== undefined);
   const request = signals.length > 0 ? { signal: AbortSignal.any(signals) } : undefined;
+  const watch = watchConnection(client, spec.name, started);
   let step = 'initialize';
   try {
-    await client.connect(transport, request);
+    await watch.untilLost(client.connect(transport, request));
     step = 'tools/list';
-    const listed = await listAllTools(client, request);
+    const listed = await watch.untilLost(listAllTools(client, request));
     const tools = pickTools(spec, listed, options.where);
     const set = Object.create(null) as ToolSet;
     const named = new Map<string, string>();
@@ -95,20 +99,20 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
         execute: async (input, { abortSignal }) => {
           let result: Awaited<ReturnType<Client['callTool']>>;
           try {
-            result = await client.callTool({ name: t.name, arguments: (input ?? {}) as Record<string, unknown> }, undefined, abortSignal ? { signal: abortSignal } : undefined);
+            result = await watch.untilLost(client.callTool({ name: t.name, arguments: (input ?? {}) as Record<string, unknown> }, undefined, abortSignal ? { signal: abortSignal } : undefined));
           } catch (e) {
             if (abortSignal?.aborted) throw e;
             // The server's error text is its words, not Baton's: quoted as data, as an isError result is.
-            return quoteData(`${spec.name}.${t.name}`, { error: errorMessage(e) });
+            return quoteData(`${spec.name}.${t.name}`, { error: errorMessage(watch.explain(e)) });
           }
           return quoteData(`${spec.name}.${t.name}`, toolResultValue(result));
         },
       });
     }
-    let open = true;
-    client.onclose = () => void (open = false);
-    return { name: spec.name, tools: set, alive: () => open, close };
+    return { name: spec.name, tools: set, alive: () => !watch.lost(), close };
   } catch (e) {
+    // Read before closing, which ends the connection too.
+    const why = errorMessage(watch.explain(e));
     const tail = stderr.trim() ? `; its stderr ends with: ${stderr.trim().split('\n').slice(-5).join(' | ')}` : '';
     const waitedMs = options.signal?.aborted ? undefined : limit?.aborted ? options.startupTimeoutMs : requestTimeoutOf(e);
     if (waitedMs !== undefined) {
@@ -120,8 +124,61 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
     }
     await close();
     if (BatonError.isInstance(e)) throw e;
-    throw new BatonError('AGENT_FAILED', `${options.where}: MCP server '${spec.name}' (${target}) could not be used: ${errorMessage(e)}${tail}`, { retryable: false, cause: e });
+    throw new BatonError('AGENT_FAILED', `${options.where}: MCP server '${spec.name}' (${target}) could not be used: ${why}${tail}`, { retryable: false, cause: e });
   }
+}
+
+/** What is known of how a connection ended: the SDK tells its transport's errors only to `onerror`. */
+interface ConnectionWatch {
+  /** True once the connection closed, or its transport gave up on it. */
+  lost(): boolean;
+  /** `work`, or a rejection saying why as soon as the connection is lost. */
+  untilLost<T>(work: Promise<T>): Promise<T>;
+  /** `e`, or once the connection is lost, an error saying why it was (not just "Connection closed"). */
+  explain(e: unknown): unknown;
+}
+
+function watchConnection(client: Client, serverName: string, stdio: StdioClientTransport | undefined): ConnectionWatch {
+  let lastError: Error | undefined;
+  let ended: Error | undefined;
+  let reject: (e: Error) => void = () => undefined;
+  const whenLost = new Promise<never>((_, r) => (reject = r));
+  whenLost.catch(() => undefined);
+  const lose = (fatal: Error | undefined): void => {
+    if (ended) return;
+    ended = connectionLostError(serverName, fatal, lastError);
+    reject(ended);
+  };
+  const onerror = client.onerror;
+  client.onerror = (error) => {
+    lastError = error;
+    // After an error it cannot go on from (a message over its size limit), the stdio transport
+    // drops its process and closes; its requests would fail only once the server has exited,
+    // seconds later for a server that does not stop when its input ends.
+    if (stdio) queueMicrotask(() => stdio.pid === null && lose(error));
+    onerror?.(error);
+  };
+  const onclose = client.onclose;
+  client.onclose = () => {
+    lose(undefined);
+    onclose?.();
+  };
+  return {
+    lost: () => ended !== undefined,
+    untilLost: (work) => Promise.race([work, whenLost]),
+    // Not by the error's code: a server's own error may have the SDK's code for a closed connection.
+    explain: (e) => ended ?? e,
+  };
+}
+
+function connectionLostError(serverName: string, fatal: Error | undefined, lastError: Error | undefined): Error {
+  if (fatal) return new Error(`the connection to MCP server '${serverName}' was closed: ${transportErrorText(fatal)}`);
+  return new Error(`the connection to MCP server '${serverName}' closed${lastError ? ` (the last error on it: ${transportErrorText(lastError)})` : ''}`);
+}
+
+function transportErrorText(e: Error): string {
+  const tooLong = /^ReadBuffer exceeded maximum size of (\d+) bytes/.exec(e.message);
+  return tooLong ? `a message from the server was longer than the ${tooLong[1]} bytes a stdio MCP client reads in one (${e.message}); ask for less` : errorMessage(e);
 }
 
 function killNow(stdio: StdioClientTransport | undefined): void {
