@@ -6,15 +6,16 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, McpError, PaginatedResultSchema, ToolSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { dynamicTool, jsonSchema } from 'ai';
 import type { JSONSchema7, ToolSet } from 'ai';
-import { z } from 'zod';
 import { AGENT_TOKEN_VAR, killAgentProcesses, newAgentToken } from 'batonjs/internal';
 import { BatonError, errorMessage, MAX_TIMER_MS } from 'batonjs/internal';
 import type { ToolSpec } from 'batonjs/internal';
 import { quoteData } from '../quote.ts';
+import { watchConnection } from './mcp-connection-watch.ts';
+import { listAllTools, usableTools } from './mcp-tool-list.ts';
 
 export type McpToolSpec = Extract<ToolSpec, { kind: 'mcp' }>;
 
@@ -131,59 +132,6 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
   }
 }
 
-/** What is known of how a connection ended: the SDK tells its transport's errors only to `onerror`. */
-interface ConnectionWatch {
-  /** True once the connection closed, or its transport gave up on it. */
-  lost(): boolean;
-  /** `work`, or a rejection saying why as soon as the connection is lost. */
-  untilLost<T>(work: Promise<T>): Promise<T>;
-  /** `e`, or once the connection is lost, an error saying why it was (not just "Connection closed"). */
-  explain(e: unknown): unknown;
-}
-
-function watchConnection(client: Client, serverName: string, stdio: StdioClientTransport | undefined): ConnectionWatch {
-  let lastError: Error | undefined;
-  let ended: Error | undefined;
-  let reject: (e: Error) => void = () => undefined;
-  const whenLost = new Promise<never>((_, r) => (reject = r));
-  whenLost.catch(() => undefined);
-  const lose = (fatal: Error | undefined): void => {
-    if (ended) return;
-    ended = connectionLostError(serverName, fatal, lastError);
-    reject(ended);
-  };
-  const onerror = client.onerror;
-  client.onerror = (error) => {
-    lastError = error;
-    // After an error it cannot go on from (a message over its size limit), the stdio transport
-    // drops its process and closes; its requests would fail only once the server has exited,
-    // seconds later for a server that does not stop when its input ends.
-    if (stdio) queueMicrotask(() => stdio.pid === null && lose(error));
-    onerror?.(error);
-  };
-  const onclose = client.onclose;
-  client.onclose = () => {
-    lose(undefined);
-    onclose?.();
-  };
-  return {
-    lost: () => ended !== undefined,
-    untilLost: (work) => Promise.race([work, whenLost]),
-    // Not by the error's code: a server's own error may have the SDK's code for a closed connection.
-    explain: (e) => ended ?? e,
-  };
-}
-
-function connectionLostError(serverName: string, fatal: Error | undefined, lastError: Error | undefined): Error {
-  if (fatal) return new Error(`the connection to MCP server '${serverName}' was closed: ${transportErrorText(fatal)}`);
-  return new Error(`the connection to MCP server '${serverName}' closed${lastError ? ` (the last error on it: ${transportErrorText(lastError)})` : ''}`);
-}
-
-function transportErrorText(e: Error): string {
-  const tooLong = /^ReadBuffer exceeded maximum size of (\d+) bytes/.exec(e.message);
-  return tooLong ? `a message from the server was longer than the ${tooLong[1]} bytes a stdio MCP client reads in one (${e.message}); ask for less` : errorMessage(e);
-}
-
 function killNow(stdio: StdioClientTransport | undefined): void {
   try {
     if (stdio?.pid) process.kill(stdio.pid, 'SIGKILL');
@@ -199,26 +147,6 @@ function requestTimeoutOf(e: unknown): number | undefined {
   return typeof waited === 'number' ? waited : undefined;
 }
 
-/** Tools a server listed: those whose definition the SDK accepts, and the others, each with its problem. */
-interface ListedTools {
-  valid: Tool[];
-  invalid: InvalidTool[];
-}
-
-interface InvalidTool {
-  /** Its name, when it has one. */
-  name: string | undefined;
-  /** How a message names it: by name, or by its place in the list. */
-  label: string;
-  problem: string;
-}
-
-/** A page of tools/list with its tools left unchecked: each is checked alone, so a bad one is named. */
-const ToolsPageSchema = PaginatedResultSchema.extend({ tools: z.array(z.unknown()) });
-
-/** Longest part of a server's text (a tool's name, a problem) in a message. */
-const MAX_QUOTED_CHARS = 80;
-
 /**
  * Closes a connection. The SDK asks a stdio server to go (end of input, SIGTERM, SIGKILL, two
  * seconds apart); a server that ignores that is killed after {@link CLOSE_GRACE_MS}, and so is
@@ -229,90 +157,6 @@ async function closeMcp(client: Client, token: string | undefined): Promise<void
   await client.close().catch(() => undefined);
   clearTimeout(timer);
   if (token) await killAgentProcesses([token]);
-}
-
-/**
- * Lists every page of a server's tools. Not with the SDK's `listTools`: its check of the whole
- * list refuses it for one bad tool, with a dump of the problems that names the tool's index only.
- */
-async function listAllTools(client: Client, request: { signal: AbortSignal } | undefined): Promise<ListedTools> {
-  const listed: ListedTools = { valid: [], invalid: [] };
-  const seen = new Set<string>();
-  let cursor: string | undefined;
-  let index = 0;
-  do {
-    const page = await listToolsPage(client, cursor, request);
-    for (const entry of page.tools) checkTool(entry, index++, listed);
-    cursor = page.nextCursor;
-    // A server that hands back a cursor it gave before would be listed without end.
-    if (cursor !== undefined) {
-      if (seen.has(cursor)) throw new Error(`tools/list gave the cursor ${JSON.stringify(cursor.slice(0, 80))} twice (after ${index} tools): its list never ends`);
-      seen.add(cursor);
-    }
-  } while (cursor);
-  rememberTools(client, listed.valid);
-  return listed;
-}
-
-async function listToolsPage(client: Client, cursor: string | undefined, request: { signal: AbortSignal } | undefined): Promise<z.infer<typeof ToolsPageSchema>> {
-  const result = await client.request(cursor ? { method: 'tools/list', params: { cursor } } : { method: 'tools/list' }, z.unknown(), request);
-  const page = ToolsPageSchema.safeParse(result);
-  if (!page.success) throw new Error(`tools/list answered with an invalid result: ${issuesText(page.error)}`);
-  return page.data;
-}
-
-function checkTool(entry: unknown, index: number, listed: ListedTools): void {
-  const tool = ToolSchema.safeParse(entry);
-  if (tool.success) {
-    listed.valid.push(tool.data);
-    return;
-  }
-  const name = (entry as { name?: unknown } | null)?.name;
-  const named = typeof name === 'string' ? name : undefined;
-  const label = named === undefined ? `the nameless tool at index ${index} of its tools/list` : `tool '${clip(named)}'`;
-  listed.invalid.push({ name: named, label, problem: issuesText(tool.error) });
-}
-
-/** The first problem zod found, as `field: what was expected`, and how many more there are. */
-function issuesText(error: z.ZodError): string {
-  const [first, ...rest] = error.issues;
-  if (!first) return 'invalid';
-  const field = first.path.map(String).join('.') || 'the whole';
-  const more = rest.length > 0 ? `; and ${rest.length} more problem${rest.length === 1 ? '' : 's'}` : '';
-  return `${field}: ${clip(first.message.replace(/^Invalid input: /, ''))}${more}`;
-}
-
-function clip(text: string): string {
-  return text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text;
-}
-
-/**
- * Keeps what the SDK's own `listTools` keeps of the tools: with it, `callTool` checks a result
- * against the tool's output schema, and refuses a tool that needs the SDK's task API.
- */
-function rememberTools(client: Client, tools: Tool[]): void {
-  (client as unknown as { cacheToolMetadata?(tools: Tool[]): void }).cacheToolMetadata?.(tools);
-}
-
-/**
- * The tools whose definition is valid. A tool with an invalid one that the agent would be given
- * (there is no `allow`, or it names the tool) refuses the server; one that `allow` leaves out is
- * only warned of.
- */
-function usableTools(spec: McpToolSpec, listed: ListedTools, where: string): Tool[] {
-  const given = (t: InvalidTool): boolean => !spec.allow || (t.name !== undefined && spec.allow.includes(t.name));
-  const refused = listed.invalid.filter(given);
-  if (refused.length > 0) throw new Error(`${invalidToolsText(refused)}; fix the server, or leave ${refused.length === 1 ? 'that tool' : 'those tools'} out with allow: [...]`);
-  const ignored = listed.invalid.filter((t) => !given(t));
-  if (ignored.length > 0) process.emitWarning(`${where}: MCP server '${spec.name}': ${invalidToolsText(ignored)}; left out, as allow does not name ${ignored.length === 1 ? 'it' : 'them'}`, 'BatonWarning');
-  return listed.valid;
-}
-
-/** Invalid tools for a message: the first three, each with its problem, and how many more. */
-function invalidToolsText(tools: InvalidTool[]): string {
-  const shown = tools.slice(0, 3).map((t) => `${t.label} (${t.problem})`);
-  const more = tools.length > shown.length ? `, and ${tools.length - shown.length} more` : '';
-  return `${tools.length === 1 ? 'the definition of' : 'the definitions of'} ${shown.join(', ')}${more} ${tools.length === 1 ? 'is' : 'are'} invalid`;
 }
 
 function pickTools(spec: McpToolSpec, listed: Tool[], where: string): Tool[] {
