@@ -124,6 +124,7 @@ export class Orchestrator {
       throw new BatonError('BAD_REQUEST', `run ${runId} is already running in this process: give another runId, or none for a new one`, { runId, retryable: false });
     }
     return this.track(runId, options, async (control) => {
+      control.releasable = supportsOwnership(this.store);
       const admission = runAdmission();
       if (admission) await admission;
       const snapshot = snapshotOf(this.manifest);
@@ -166,7 +167,7 @@ export class Orchestrator {
     if (!started) return this.endUnstarted(runId, events, options);
     const last = events[events.length - 1];
     if (last?.type === 'run.ended') throw notResumable(runId, `it already ended ${last.status}`);
-    const { fence, reason } = await this.takeOver(runId);
+    const { fence, reason, cancelRequested } = await this.takeOver(runId);
     // Asked twice at once: a journal without ownership has no claim to refuse the second. (A claim
     // made is this process's to drive: what else is active under the id is a start the journal refuses.)
     if (fence === undefined && this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
@@ -184,11 +185,13 @@ export class Orchestrator {
       return this.drive({ runId, goal: started.goal, params: started.params ?? {}, manifest, journal, control, outDir, journaled: events, ...(autoApprove ? { autoApprove } : {}) }, fence, options);
     });
     if (note) handle.note = note;
+    // A cancel asked of the process that held it, which stopped before it read the request.
+    if (cancelRequested !== undefined) handle.cancel(cancelRequested);
     return handle;
   }
 
   /** Claims a run whose owner is gone, where the journal records ownership; refuses one whose owner is alive. */
-  private async takeOver(runId: string): Promise<{ fence?: number | undefined; reason?: string | undefined; owner?: RunOwner | undefined }> {
+  private async takeOver(runId: string): Promise<{ fence?: number | undefined; reason?: string | undefined; owner?: RunOwner | undefined; cancelRequested?: string | undefined }> {
     if (!supportsOwnership(this.store)) return {};
     const ownership = await this.store.ownership(runId);
     if (!ownership || isFinalStatus(ownership.status)) throw notResumable(runId, `it is ${ownership?.status ?? 'gone'}`);
@@ -196,7 +199,7 @@ export class Orchestrator {
     if (!gone && ownership.owner) throw notResumable(runId, `it is running in process ${ownership.owner.pid} on ${ownership.owner.host} (last heartbeat ${Math.round((ownership.heartbeatAgeMs ?? 0) / 1000)} s ago); cancel it with \`baton runs cancel ${runId}\` or wait for it`);
     const fence = await this.store.claim(runId, PROCESS_OWNER, ownership.fence);
     if (fence === undefined) throw notResumable(runId, 'another process took it over just now');
-    return { fence, reason: gone, owner: ownership.owner };
+    return { fence, reason: gone, owner: ownership.owner, cancelRequested: ownership.cancelRequested };
   }
 
   /** Takes over a run registered without its start and ends it (see {@link endUnstartedRun}). */
@@ -279,17 +282,23 @@ export class Orchestrator {
   }
 
   /**
-   * Hands a run held here over to another process, as if this one had stopped: its attempts in
-   * flight are aborted and left unfinished in the journal (the next owner redoes them), nothing more
-   * is journaled here, and its ownership is released once they have ended. Its result settles with
-   * the run as the journal holds it (status `running`, or `awaiting-approval`). Another process's
-   * takeover sweep (`baton serve`) carries it on once the lease has passed since its last write
-   * (BATON_LEASE_MS, 15 s), or `resume` at once. False when the run is not held here under a claim
-   * the journal records (a journal without ownership, or a run still starting).
+   * Hands a run held here over to another process, as if this one had stopped: what the run
+   * reported using so far is journaled, then nothing more of it is (its attempts in flight are
+   * aborted and stay unfinished in the journal, so the next owner marks them interrupted and runs
+   * them again; a run still starting is journaled as started and no further), and its ownership is
+   * released once its attempts have ended (each ends at its abort; a command agent's processes are
+   * killed; an agent or integrator that ignores its signal may still be at work). Its result
+   * settles with the run as the journal holds it (status `running`, or `awaiting-approval`).
+   * Decisions and cancels asked for from then on are left in the journal for the next owner.
+   * Another process's takeover sweep (`baton serve`) carries it on once BATON_LEASE_MS (15 s) has
+   * passed since the run's last write, or `resume` at once. False when the run is not held here,
+   * is already stopping, or its journal records no ownership.
    */
   handOver(runId: string): boolean {
     const control = this.controls.get(runId);
     if (!control?.releasable || control.stopped()) return false;
+    // Decisions from now on go through the journal, where the next owner finds them.
+    this.desk.released(runId);
     control.stop({ kind: 'released', message: 'handed over to another process: this one is closing' });
     return true;
   }
@@ -297,7 +306,8 @@ export class Orchestrator {
   /** Cancels a run started by this orchestrator; false if it is not running here. */
   cancel(runId: string, reason = 'cancelled by request'): boolean {
     const h = this.active.get(runId);
-    if (!h) return false;
+    // A run let go or handed over is no longer this process's to end (`requestCancel` reaches it).
+    if (!h || this.controls.get(runId)?.leftHere()) return false;
     h.cancel(reason);
     return true;
   }
@@ -378,10 +388,12 @@ export class Orchestrator {
       result: body(control).finally(() => {
         if (signal && onAbort) signal.removeEventListener('abort', onAbort);
         if (this.active.get(runId) === handle) this.active.delete(runId);
+        if (this.controls.get(runId) === control) this.controls.delete(runId);
       }),
       cancel: (reason = 'cancelled by request') => control.stop({ kind: 'cancelled', message: reason }),
     };
     this.active.set(runId, handle);
+    this.controls.set(runId, control);
     return handle;
   }
 
@@ -397,18 +409,15 @@ export class Orchestrator {
     const held = session ? new HeldHere(runId, control, this.desk) : undefined;
     if (session && held) session.hold(runId, fence!, held);
     control.releasable = fence !== undefined;
-    this.controls.set(runId, control);
     if (options.detachWhenWaiting) job.onBlocked = () => control.stop({ kind: 'detached', message: 'left waiting for a decision' });
     try {
       return await driveRun(job, (this.runServices ??= this.services()));
     } finally {
       this.desk.released(runId);
-      if (this.controls.get(runId) === control) this.controls.delete(runId);
       if (session && held) session.letGo(runId, held);
       // A run let go while it waits, or handed over, is left with no owner: whoever decides, or
       // another process's takeover sweep, carries it on.
-      const stop = control.stopped()?.kind;
-      if ((stop === 'detached' || stop === 'released') && fence !== undefined && supportsOwnership(this.store)) {
+      if (control.leftHere() && fence !== undefined && supportsOwnership(this.store)) {
         await this.store.release(runId, PROCESS_OWNER.id, fence).catch(() => undefined);
       }
     }

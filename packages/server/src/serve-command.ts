@@ -104,6 +104,8 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   const signal = await stopped;
   logger.info({ signal }, 'stopping');
   await server.close();
+  // A run that began after the server's close looked (a request already under way) ends the same way.
+  await runtime.orchestrator.close({ closeStore: false, runs: opts.onShutdown ?? 'cancel' }).catch(() => undefined);
   await runtime.close();
   logger.flush();
   return 0;

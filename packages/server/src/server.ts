@@ -77,8 +77,9 @@ export interface ServerOptions {
    * What {@link BatonServer.close} does with the runs this server holds that are still working
    * (default `cancel`): `cancel` ends them cancelled; `release` hands them over as if this process
    * had stopped (`Orchestrator.handOver`), for another replica's takeover, or this server's next
-   * start on the same journal, to carry on: a rolling deploy loses no run. A journal that records
-   * no ownership cancels them either way. Runs that only wait for a decision are let go either way.
+   * start on the same journal, to carry on (a rolling deploy); runs this server's takeover sweep
+   * was taking over as it closed are handed over too. A journal that records no ownership cancels
+   * them either way. Runs that only wait for a decision are let go either way.
    */
   onShutdown?: 'cancel' | 'release';
 }
@@ -202,7 +203,8 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
     close() {
       closed ??= (async () => {
         closing.abort();
-        sweeper?.stop();
+        // Awaited: a run the sweep under way takes over is then among those ended or handed over below.
+        await sweeper?.stop();
         await retention?.stop();
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         const active = runs.active();

@@ -26,6 +26,12 @@ export class RunControl implements FenceListener {
     return this.controller.signal;
   }
 
+  /** True when the run was let go while it waits, or handed over: it goes on elsewhere, not here. */
+  leftHere(): boolean {
+    const kind = this.reason?.kind;
+    return kind === 'detached' || kind === 'released';
+  }
+
   /** Throws the reason the run was stopped, if it was (without making the signal). */
   throwIfStopped(): void {
     if (this.reason) throw new RunStopped(this.reason);
@@ -35,7 +41,10 @@ export class RunControl implements FenceListener {
     if (this.reason) return;
     this.reason = reason;
     // Before the abort: what the aborted attempts and tasks would journal stays out of the journal.
-    if (reason.kind === 'released') this.journal?.handOver();
+    if (reason.kind === 'released') {
+      this.loop?.journalUsageInFlight();
+      this.journal?.handOver();
+    }
     this.controller.abort(new RunStopped(reason));
     this.loop?.stop(reason);
     // A turn later: a planner that answers its aborted signal at once (with the usage it spent) is heard first.
@@ -77,6 +86,8 @@ export class RunControl implements FenceListener {
   /** The run's journal, which a `released` stop hands over. */
   writesTo(journal: { handOver(): void }): void {
     this.journal = journal;
+    // Handed over before its journal was made (while the run waited to begin).
+    if (this.reason?.kind === 'released') journal.handOver();
   }
 
   /** True when no attempt of the run is in flight. */

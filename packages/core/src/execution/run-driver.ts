@@ -86,11 +86,12 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
   try {
     let current = journal.builder.current()!;
     if (current.plan.tasks.length === 0) {
+      if (control.leftHere()) return await detached(job);
       if (control.reason) return await driving.end({ status: 'cancelled', reason: control.reason.message }, undefined);
       try {
         await planRun(job, services.planner);
       } catch (e) {
-        if (leftHere(control)) return await detached(job);
+        if (control.leftHere()) return await detached(job);
         const stop = control.stopped();
         return await driving.end(stop ? { status: stop.kind === 'cancelled' ? 'cancelled' : 'failed', reason: `planning stopped: ${stop.message}` } : { status: 'failed', reason: `planning failed: ${errorMessage(e)}` }, undefined);
       }
@@ -110,7 +111,7 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
     control.attach(loop);
     if (isLarge(current.plan)) await aTurn();
     await loop.run();
-    if (leftHere(control)) return await detached(job);
+    if (control.leftHere()) return await detached(job);
     let note: string | undefined;
     // A plan given with the run or a workflow is what the user fixed: no planner re-plans it.
     const fixed = current.planner === 'fixed' || current.planner === 'workflow';
@@ -131,14 +132,14 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
       control.attach(loop);
       if (isLarge(before.plan)) await aTurn();
       await loop.run();
-      if (leftHere(control)) return await detached(job);
+      if (control.leftHere()) return await detached(job);
     }
     const result = journal.builder.current()!;
     const verdict = decideRunStatus(result.plan, result.tasks, loop.artifacts, loop.stopReason);
     if (note && verdict.status !== 'succeeded') verdict.reason = verdict.reason ? `${verdict.reason}; ${note}` : note;
     return await driving.end(verdict, loop);
   } catch (e) {
-    if (leftHere(control)) return await detached(job);
+    if (control.leftHere()) return await detached(job);
     if (journal.lost || isFinalStatus(journal.builder.current()!.status)) throw e;
     return await endAfterError(journal, e).catch(() => {
       throw e;
@@ -186,9 +187,10 @@ class RunDriving implements ApprovalsHost, RunClockOwner {
     else this.clock.resume();
   }
 
-  /** Delivers the run with its verdict. */
+  /** Delivers the run with its verdict; a run handed over meanwhile is left for its next owner to deliver. */
   end(verdict: { status: RunResult['status']; reason?: string }, loop: RunLoop | undefined): Promise<RunResult> {
     const { job, services } = this;
+    if (job.control.leftHere()) return detached(job);
     const { manifest } = job;
     return deliver({
       journal: job.journal,
@@ -253,12 +255,6 @@ function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T | und
       resolve(v);
     });
   });
-}
-
-/** True when the run was let go while it waits, or handed over: it goes on elsewhere, not here. */
-function leftHere(control: RunControl): boolean {
-  const kind = control.stopped()?.kind;
-  return kind === 'detached' || kind === 'released';
 }
 
 /**

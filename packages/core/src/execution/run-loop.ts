@@ -196,6 +196,16 @@ export class RunLoop implements TaskInputSource {
     return this.running === 0 && !this.waitingRetry?.size && this.relaunch.length === 0;
   }
 
+  /**
+   * Journals what the attempts in flight have reported using so far: a run handed over leaves them
+   * unfinished, and their usage would otherwise be in no event.
+   */
+  journalUsageInFlight(): void {
+    const u = this.inFlightUsage;
+    if (u.llmCalls === 0 && u.inputTokens === 0 && u.outputTokens === 0) return;
+    this.o.journal.emit({ type: 'usage', usage: { ...u } });
+  }
+
   /** Stops the run: in-flight attempts are aborted, waiting tasks end cancelled. */
   stop(reason: StopReason): void {
     if (this.stopReason) return;

@@ -25,6 +25,7 @@ export interface TakeoverOptions {
 export class TakeoverSweeper {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<RunHandle[]> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly orchestrator: Orchestrator,
@@ -34,15 +35,23 @@ export class TakeoverSweeper {
   /** Sweeps now, then every interval until `stop`. */
   start(): void {
     if (this.timer) return;
+    this.stopped = false;
     void this.sweep();
     const every = this.options.intervalMs ?? Math.min(2_000, Math.max(100, Math.floor(leaseMs() / 2)));
     this.timer = setInterval(() => void this.sweep(), every);
     this.timer.unref();
   }
 
-  stop(): void {
+  /**
+   * Sweeps no more. A sweep under way takes no further run; the promise settles once it has
+   * ended, so the caller knows every run this sweeper took over (a server about to hand its runs
+   * over, or cancel them, misses none).
+   */
+  stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.stopped = true;
+    return this.sweeping ? this.sweeping.then(() => undefined) : Promise.resolve();
   }
 
   /** One sweep: the handles of the runs taken over (none when the journal records no ownership). */
@@ -67,6 +76,7 @@ export class TakeoverSweeper {
     const mine = new Set(this.orchestrator.activeRuns());
     const taken: RunHandle[] = [];
     for (const o of unfinished) {
+      if (this.stopped) break;
       if (mine.has(o.runId)) continue;
       const why = ownerGone(o, lease);
       if (!why) continue;

@@ -103,6 +103,11 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
       }
     }
   }
+  // Handed over to another process during the integration: that process integrates and ends it.
+  if (o.control.stopped()?.kind === 'released') {
+    await journal.flush();
+    return resultCopy(journal.builder.current()!);
+  }
   const runJson = outDir ? path.join(outDir, 'run.json') : undefined;
   const files = [...(deliverable.files ?? [])].map(displayPath);
   if (runJson && !files.includes(displayPath(runJson))) files.push(displayPath(runJson));
