@@ -7,7 +7,7 @@
  */
 export * from './core/index.ts';
 export { Orchestrator } from './orchestrator.ts';
-export type { AwaitedDecision, CancelRequest, CloseOptions, DecisionOutcome, OrchestratorOptions, ResumeOptions, RunOptions, RunHandle } from './orchestrator.ts';
+export type { AwaitedDecision, CancelRequest, CloseOptions, DecisionOutcome, ListenOptions, OrchestratorOptions, ResumeOptions, RunOptions, RunHandle } from './orchestrator.ts';
 export { buildRuntime } from './runtime/build-runtime.ts';
 export type { Runtime, RuntimeOptions } from './runtime/build-runtime.ts';
 export { TakeoverSweeper } from './execution/takeover.ts';

@@ -11,7 +11,7 @@ import type { ApprovalDecision, Manifest, RunResult } from './core/types.ts';
 import { kept } from './core/kept-objects.ts';
 import { RunJournal, nowIso } from './execution/journal.ts';
 import { RunEventListeners } from './execution/event-listeners.ts';
-import type { EventListener } from './execution/event-listeners.ts';
+import type { EventListener, ListenOptions } from './execution/event-listeners.ts';
 import { ownerInfo, ownerGone, leaseMs, PROCESS_OWNER } from './execution/owner-identity.ts';
 import { OwnerSession } from './execution/owner-session.ts';
 import type { HeldRun } from './execution/owner-session.ts';
@@ -36,6 +36,7 @@ import { SlotMap } from './core/slot-map.ts';
 import { within } from './core/within.ts';
 
 export type { AwaitedDecision, CancelRequest, CloseOptions, DecisionOutcome, OrchestratorOptions, ResumeOptions, RunHandle, RunOptions } from './orchestrator-options.ts';
+export type { ListenOptions } from './execution/event-listeners.ts';
 
 const HOST = hostname();
 
@@ -85,11 +86,19 @@ export class Orchestrator {
    * event is told takes nothing from the others. A listener of one run is let go once the run has
    * ended (`run.ended`). Returns the function that stops listening.
    *
+   * A listener is told of each event at once, as the run emits it, before the store has it. With
+   * `stored: true` it is told of each event only once the journal holds it, in seq order: never of
+   * an event the store refused because another process took the run over (that process carries
+   * the run on, from the last event stored, under the same seqs). Follow a run that way for what
+   * a client may compare with the journal or resume from by seq; a listener of stored events costs
+   * runs nobody listens to that way nothing.
+   *
    * @example
    * const stop = orchestrator.on((e) => console.log(e.type), { runId });
+   * const stopStored = orchestrator.on((e) => send(e.seq, e), { runId, stored: true });
    */
-  on(listener: EventListener, options: { runId?: string } = {}): () => void {
-    return this.listeners.add(listener, options.runId);
+  on(listener: EventListener, options: ListenOptions = {}): () => void {
+    return this.listeners.add(listener, options);
   }
 
   /** Plans a goal without running anything. */

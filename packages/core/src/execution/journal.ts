@@ -40,6 +40,7 @@ export interface RunJournalOptions {
  * Stamps a run's events (seq, time, format version), folds them into the live RunResult, tells
  * listeners at once, and writes them to the store in batches: every event emitted in the same
  * tick of the event loop goes to the store in one `append` (one transaction for SQLite/PostgreSQL).
+ * Listeners of stored events are told of a batch once the store has accepted it.
  * Once the store says another process took the run, nothing more is written or told.
  */
 export class RunJournal {
@@ -54,6 +55,8 @@ export class RunJournal {
   private fenced = false;
   /** Set by {@link handOver}: events emitted from then on are neither told nor written. */
   private handedOver = false;
+  /** `run.ended` as listeners get it (whole), once emitted: the batch that writes it holds its journaled form. */
+  private end: RunEvent | undefined;
   private readonly appendOptions: AppendOptions | undefined;
 
   constructor(
@@ -98,6 +101,7 @@ export class RunJournal {
       this.builder.apply(event);
       this.tell(event);
     }
+    this.tellStored(events);
   }
 
   /**
@@ -111,7 +115,12 @@ export class RunJournal {
     if (this.fenced || this.handedOver) return event;
     this.builder.apply(event);
     // Listeners get run.ended whole; the journal stores artifacts already journaled as references.
-    this.pending.push(event.type === 'run.ended' ? journaledForm(event, this.builder) : event);
+    if (event.type === 'run.ended') {
+      this.end = event;
+      this.pending.push(journaledForm(event, this.builder));
+    } else {
+      this.pending.push(event);
+    }
     this.tell(event);
     this.scheduled ??= setImmediate(RunJournal.writeScheduled, this);
     return event;
@@ -137,6 +146,15 @@ export class RunJournal {
 
   private tell(event: RunEvent): void {
     this.listeners.tell(event, this.options.onEvent);
+  }
+
+  /** Tells the listeners of stored events (if any) of events the store has accepted. */
+  private tellStored(events: readonly RunEvent[]): void {
+    if (!this.listeners.hasStoredListeners) return;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      this.listeners.tellStored(event.type === 'run.ended' && this.end ? this.end : event);
+    }
   }
 
   /** Waits until every emitted event is in the store; rethrows a store failure. */
@@ -167,14 +185,17 @@ export class RunJournal {
       } catch (e) {
         appended = Promise.reject(e as Error);
       }
-      return appended.catch((e: unknown) => {
-        this.failure ??= e;
-        if (BatonError.isInstance(e) && e.code === 'RUN_FENCED' && !this.fenced) {
-          this.fenced = true;
-          this.pending = [];
-          this.options.onFenced?.runFenced(e);
-        }
-      });
+      return appended.then(
+        () => this.tellStored(batch),
+        (e: unknown) => {
+          this.failure ??= e;
+          if (BatonError.isInstance(e) && e.code === 'RUN_FENCED' && !this.fenced) {
+            this.fenced = true;
+            this.pending = [];
+            this.options.onFenced?.runFenced(e);
+          }
+        },
+      );
     };
     // Batches are written one after another, the first at once.
     this.flushing = this.flushing ? this.flushing.then(write) : write();

@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { defineAgent } from '../../src/agents/define-agent.ts';
 import type { RunEvent } from '../../src/core/events.ts';
 import { createOrchestrator } from '../../src/create-orchestrator.ts';
 import { MemoryRunStore } from '../../src/store/index.ts';
@@ -162,5 +164,73 @@ describe('Orchestrator.on', () => {
     expect((await first.result).status).toBe('cancelled');
     expect(o.isActive('r_twice')).toBe(false);
     expect((await o.store.readEvents('r_twice')).filter((e) => e.type === 'run.started')).toHaveLength(1);
+  });
+});
+
+describe('Orchestrator.on with stored: true', () => {
+  it('tells each event once the store holds it, all of them in order, and run.ended whole', async () => {
+    const store = new MemoryRunStore();
+    // The highest seq the store has accepted, as a listener sees it when told.
+    let storedUpTo = 0;
+    const append = store.append.bind(store);
+    store.append = async (runId, events, options) => {
+      await append(runId, events, options);
+      storedUpTo = Math.max(storedUpTo, ...events.map((e) => e.seq));
+    };
+    const create = store.createRunWithEvents.bind(store);
+    store.createRunWithEvents = async (record, events) => {
+      await create(record, events);
+      storedUpTo = Math.max(storedUpTo, ...events.map((e) => e.seq));
+    };
+    const agent = scriptedAgent({ name: 'maker', produces: ['thing'], script: [{ output: { thing: { big: 'x'.repeat(50) } } }] });
+    const o = createOrchestrator({ name: 'listeners', agents: [agent], deliverable: ['thing'], store });
+    const stored: RunEvent[] = [];
+    const early: number[] = [];
+    o.on((e) => {
+      if (e.seq > storedUpTo) early.push(e.seq);
+      stored.push(e);
+    }, { runId: 'r_stored', stored: true });
+    const emitted: RunEvent[] = [];
+    o.on((e) => emitted.push(e), { runId: 'r_stored' });
+    const result = await o.run('make a thing', { runId: 'r_stored' });
+    expect(result.status).toBe('succeeded');
+    expect(early).toEqual([]);
+    expect(stored).toEqual(emitted);
+    expect(stored.map((e) => e.seq)).toEqual((await store.readEvents('r_stored')).map((e) => e.seq));
+    const end = stored.at(-1);
+    expect(end?.type === 'run.ended' && end.deliverable.artifacts['thing']).toEqual({ big: 'x'.repeat(50) });
+  });
+
+  it('is never told an event the store refused because another process took the run over', async () => {
+    const store = new MemoryRunStore();
+    let letAnswer!: () => void;
+    const gate = new Promise<void>((resolve) => (letAnswer = resolve));
+    let started!: () => void;
+    const working = new Promise<void>((resolve) => (started = resolve));
+    const agent = defineAgent({
+      name: 'maker',
+      description: 'makes a thing once let through',
+      produces: ['thing'],
+      run: async () => {
+        started();
+        await gate;
+        return { thing: 1 };
+      },
+    });
+    const o = createOrchestrator({ name: 'listeners', agents: [agent], deliverable: ['thing'], store });
+    const stored: RunEvent[] = [];
+    const emitted: RunEvent[] = [];
+    o.on((e) => stored.push(e), { stored: true });
+    o.on((e) => emitted.push(e));
+    const handle = o.start('make a thing');
+    await working;
+    const held = (await store.ownership(handle.runId))!;
+    const gone = { id: `${hostname()}:4194303:gone`, host: hostname(), pid: 4_194_303, startedAt: 0 };
+    expect(await store.claim(handle.runId, gone, held.fence)).toBe(held.fence + 1);
+    letAnswer();
+    await handle.result.catch(() => undefined);
+    const journal = await store.readEvents(handle.runId);
+    expect(emitted.length).toBeGreaterThan(journal.length);
+    expect(stored).toEqual(journal);
   });
 });
