@@ -23,6 +23,8 @@ export type CancelOutcome = CancelRequest;
 export class RunService {
   /** The runs started here and not settled (a SlotMap: see there why not a Map). */
   private readonly handles = new SlotMap<string, RunHandle>();
+  /** Who waits for a run held here to stop here ({@link onStopHere}), by run. */
+  private readonly stopListeners = new SlotMap<string, Set<() => void>>();
 
   constructor(
     private readonly orchestrator: Orchestrator,
@@ -75,8 +77,7 @@ export class RunService {
       },
     );
     void settled.finally(() => {
-      // Only this start's handle: the run may have been taken back here since (adopt), under the same id.
-      if (this.handles.get(runId) === handle) this.handles.delete(runId);
+      this.stoppedHere(handle);
       // Stopped here without ending (fenced by a process that took it over, or let go while it
       // waits): it goes on elsewhere, or here again later from the journal, which is read from now on.
       this.live.forget(runId);
@@ -98,9 +99,7 @@ export class RunService {
     void handle.result.then(
       (r) => this.logger.info({ runId: handle.runId, status: r.status }, 'run taken over settled'),
       (e: unknown) => this.logger.warn({ runId: handle.runId, err: e }, 'run taken over did not settle here'),
-    ).finally(() => {
-      if (this.handles.get(handle.runId) === handle) this.handles.delete(handle.runId);
-    });
+    ).finally(() => this.stoppedHere(handle));
   }
 
   /** Runs started through this service and not yet settled. */
@@ -168,6 +167,35 @@ export class RunService {
   /** True when the run executes in this process. */
   runsHere(runId: string): boolean {
     return this.orchestrator.isActive(runId);
+  }
+
+  /**
+   * Calls `listener` once when the run, started or taken over through this service, stops executing
+   * here: it ended, or it goes on elsewhere (another process took it over, or it was left waiting
+   * for a decision). Returns the function that stops listening, or undefined (and never calls
+   * `listener`) when this service holds no such run.
+   */
+  onStopHere(runId: string, listener: () => void): (() => void) | undefined {
+    if (!this.handles.has(runId)) return undefined;
+    let listeners = this.stopListeners.get(runId);
+    if (!listeners) this.stopListeners.set(runId, (listeners = new Set()));
+    listeners.add(listener);
+    const added = listeners;
+    return () => {
+      added.delete(listener);
+      if (added.size === 0 && this.stopListeners.get(runId) === added) this.stopListeners.delete(runId);
+    };
+  }
+
+  /** The handle of a run stopped here: it is let go, and who waited for that told. */
+  private stoppedHere(handle: RunHandle): void {
+    const { runId } = handle;
+    // Only this handle's run: it may have been taken back here since (adopt), under the same id.
+    if (this.handles.get(runId) !== handle) return;
+    this.handles.delete(runId);
+    const listeners = this.stopListeners.get(runId);
+    this.stopListeners.delete(runId);
+    if (listeners) for (const listener of listeners) listener();
   }
 
   /**

@@ -60,6 +60,15 @@ export function eventRoutes(ctx: ServerContext): Hono {
         ctx.closing.addEventListener('abort', onClose, { once: true });
         stream.onAbort(() => wake?.());
         let ended = false;
+        // While the run executes here the stream sleeps until an event comes: it is woken when the
+        // run stops here without ending too (taken over), to go on from the journal at once.
+        let unwatchStop: (() => void) | undefined;
+        const wakeWhenStoppedHere = (): void => {
+          unwatchStop ??= ctx.runs.onStopHere(runId, () => {
+            unwatchStop = undefined;
+            wake?.();
+          });
+        };
         const send = async (events: RunEvent[]): Promise<void> => {
           for (const e of events) {
             if (e.seq <= after) continue;
@@ -87,6 +96,7 @@ export function eventRoutes(ctx: ServerContext): Hono {
               break;
             }
             const local = ctx.runs.runsHere(runId);
+            if (local) wakeWhenStoppedHere();
             const waitMs = local ? ctx.limits.heartbeatMs - (Date.now() - lastWrite) : Math.min(ctx.limits.pollMs, ctx.limits.heartbeatMs - (Date.now() - lastWrite));
             // No await between this check and arming `wake`: an event cannot slip in unnoticed.
             if (buffer.length === 0 && !stream.aborted && waitMs > 0) await sleepUntilWoken(waitMs, (w) => (wake = w));
@@ -104,6 +114,7 @@ export function eventRoutes(ctx: ServerContext): Hono {
           }
         } finally {
           unsubscribe();
+          unwatchStop?.();
           ctx.closing.removeEventListener('abort', onClose);
         }
       },
