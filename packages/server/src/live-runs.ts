@@ -1,7 +1,7 @@
 import type { RunEvent } from 'batonjs/internal';
 import { RunResultBuilder, resultCopy } from 'batonjs/internal';
 import type { RunResult, RunStatus } from 'batonjs/internal';
-import type { RunEventSource } from 'batonjs/internal';
+import type { Orchestrator } from 'batonjs/internal';
 
 interface LiveRun {
   events: RunEvent[];
@@ -10,10 +10,11 @@ interface LiveRun {
 }
 
 /**
- * The full event log and live RunResult of every run started in this process, from the events
- * themselves (the journal writes to the store in batches, a tick later). Reads of a running run
- * come from here, so a client never sees a result older than an event it was already sent.
- * Ended runs are forgotten after `keepEndedMs`; by then the store has all their events.
+ * The full event log and live RunResult of every run started in this process, from its events as
+ * the journal stores them: each is told once its write is done, so reads of a running run come
+ * from here without reading the store. A client never sees a result older than an event it was
+ * already sent (the event stream sends stored events too), nor one holding an event the store
+ * refused because another process took the run over. Ended runs are forgotten after `keepEndedMs`.
  */
 export class LiveRuns {
   private readonly runs = new Map<string, LiveRun>();
@@ -21,10 +22,10 @@ export class LiveRuns {
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
-    source: RunEventSource,
+    source: Pick<Orchestrator, 'on'>,
     private readonly keepEndedMs = 30_000,
   ) {
-    this.unsubscribe = source.on(this.apply);
+    this.unsubscribe = source.on(this.apply, { stored: true });
   }
 
   has(runId: string): boolean {

@@ -49,15 +49,15 @@ export class RunService {
     const started = new Promise<void>((resolve) => {
       onStarted = resolve;
     });
-    // A listener of the run is told after those of every run, LiveRuns among them: once this
-    // hears run.started, reads of the run find it.
+    // A listener of the run is told after those of every run, LiveRuns among them (both of
+    // stored events): once this hears run.started, reads of the run find it.
     const stop = this.orchestrator.on(
       (e: RunEvent) => {
         if (e.type !== 'run.started') return;
         journaled = true;
         onStarted?.();
       },
-      { runId },
+      { runId, stored: true },
     );
     let handle: RunHandle;
     try {

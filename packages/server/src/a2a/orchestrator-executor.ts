@@ -189,7 +189,7 @@ export class OrchestratorExecutor implements AgentExecutor {
       out.status(TaskState.TASK_STATE_REJECTED, [textPart(why)]);
       return;
     }
-    // Subscribed before the run starts: its plan is made (and `plan.created` emitted) while
+    // Subscribed before the run starts: its plan is made (and `plan.created` stored) while
     // start() is still pending. Progress waits until "run … started" has been sent.
     const early: string[] = [];
     let live = false;
@@ -199,7 +199,7 @@ export class OrchestratorExecutor implements AgentExecutor {
         const text = progressText(e);
         if (text !== undefined) early.push(text);
       },
-      { runId },
+      { runId, stored: true },
     );
     try {
       await this.runs.start(goal, runId, inputs);
@@ -275,9 +275,11 @@ export class OrchestratorExecutor implements AgentExecutor {
   /**
    * Sends the run's progress until it ends (the deliverable and its final state) or waits for a
    * decision (`input-required`, what waits as a DataPart): then returns, and a later message on
-   * the task carries on. Unless this process started the run and executes it, it is also read back
-   * every second: a run carried on by another process (whose events this one does not see), or
-   * taken over here (read from the store, which is written a tick after each event).
+   * the task carries on. Progress and the checks it triggers follow the run's stored events: an
+   * event the store refused (another process took the run over) is no step of the task, and a
+   * refused `run.ended` is no end of it. Unless this process started the run and executes it, it is
+   * also read back every second: a run carried on by another process (whose events this one does
+   * not see), or taken over here (read from the store).
    */
   private follow(runId: string, out: Publisher): Promise<void> {
     return new Promise((resolve) => {
@@ -308,7 +310,7 @@ export class OrchestratorExecutor implements AgentExecutor {
           if (text !== undefined) out.progress(runId, text);
           if (e.type === 'approval.requested' || e.type === 'run.ended') check();
         },
-        { runId },
+        { runId, stored: true },
       );
       // A run executing here, started here, is read at each of its events, which say when it ends
       // or waits. Any other (executing elsewhere, or taken over here and read from the store a tick

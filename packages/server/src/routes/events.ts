@@ -27,6 +27,11 @@ function resumeAfter(header: string | undefined, query: string | undefined): num
  * `data:` the event as JSON. The stream replays the journal after Last-Event-ID, then goes live,
  * with no gap and no duplicate: it subscribes before reading the journal, buffers what arrives
  * meanwhile and skips seqs already sent. It ends after `run.ended`; comments keep it alive.
+ *
+ * It sends only events the journal holds (it listens to stored events): an event the store
+ * refused, because another process took the run over, would fork the client's history from the
+ * journal's, where the new owner writes its own events under the same seqs. Once the run stops
+ * executing here the stream follows it in the journal, from the last seq sent.
  */
 export function eventRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
@@ -40,7 +45,7 @@ export function eventRoutes(ctx: ServerContext): Hono {
         buffer.push(e);
         wake?.();
       },
-      { runId },
+      { runId, stored: true },
     );
     try {
       if (!(await ctx.runs.exists(runId))) throw new ApiError(404, 'RUN_NOT_FOUND', `no run ${runId}: list runs with GET /v1/runs`);

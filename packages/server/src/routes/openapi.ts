@@ -204,7 +204,7 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
         get: {
           summary: 'The run events as Server-Sent Events',
           description:
-            'Replays the journal after `Last-Event-ID` (header, or `lastEventId` query parameter), then streams live events. `id:` is the event seq, `event:` its type, `data:` the event JSON. Ends after `run.ended`; comment lines every 15 s keep the connection alive.',
+            'Replays the journal after `Last-Event-ID` (header, or `lastEventId` query parameter), then streams live events, each once the journal holds it (when another process takes the run over, its events follow from the journal). `id:` is the event seq, `event:` its type, `data:` the event JSON. Ends after `run.ended`; comment lines every 15 s keep the connection alive.',
           operationId: 'runEvents',
           parameters: [runIdParameter, { name: 'Last-Event-ID', in: 'header', schema: { type: 'string', pattern: '^[0-9]{1,15}$' } }, { name: 'lastEventId', in: 'query', schema: { type: 'string', pattern: '^[0-9]{1,15}$' } }],
           responses: { '200': { description: 'event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, '404': error('no such run'), '401': error('missing or wrong bearer token') },
