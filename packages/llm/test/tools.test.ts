@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
@@ -33,7 +34,7 @@ const LARGE_RESULT = { rows: Array.from({ length: 2000 }, (_, i) => ({ id: i, ci
  * good tool and three whose definitions the MCP schema refuses; `output-schema`: a tool whose
  * structured result does not match its output schema.
  */
-async function httpMcpServer(mode: 'fine' | 'failing' | 'twins' | 'endless' | 'large' | 'prototype-names' | 'invalid-tools' | 'output-schema' = 'fine'): Promise<{ url: string; close(): Promise<void> }> {
+async function httpMcpServer(mode: 'fine' | 'failing' | 'twins' | 'endless' | 'large' | 'prototype-names' | 'invalid-tools' | 'output-schema' | 'unusable-output-schema' = 'fine'): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const transport = new StreamableHTTPServerTransport({});
     res.on('close', () => void transport.close());
@@ -47,6 +48,8 @@ async function httpMcpServer(mode: 'fine' | 'failing' | 'twins' | 'endless' | 'l
         if (mode === 'prototype-names') return { tools: [tool('constructor'), tool('toString'), tool('__proto__')] };
         if (mode === 'invalid-tools') return { tools: [tool('forecast'), { name: 'radar', inputSchema: { type: 'object', properties: 5 } }, { name: 'map', inputSchema: {} }, { inputSchema: { type: 'object' } }] } as never;
         if (mode === 'output-schema') return { tools: [{ ...tool('forecast'), outputSchema: { type: 'object', properties: { tempC: { type: 'number' } }, required: ['tempC'] } }] };
+        // A schema the MCP types accept but no JSON Schema validator can compile.
+        if (mode === 'unusable-output-schema') return { tools: [tool('forecast'), { ...tool('radar'), outputSchema: { type: 'object', properties: { a: { type: 'nonsense' } } } }] } as never;
         return { tools: [tool('forecast')] };
       });
       low.setRequestHandler(CallToolRequestSchema, (request) => {
@@ -212,6 +215,43 @@ describe('tools', () => {
       process.off('warning', onWarning);
       await server.close();
     }
+  });
+
+  it('names a tool whose output schema cannot be used, and connects when allow leaves it out', async () => {
+    const server = await httpMcpServer('unusable-output-schema');
+    try {
+      await expect(connectMcp({ kind: 'mcp', name: 'weather', url: server.url }, { where: 'agents.w.tools[0]' })).rejects.toThrow(/could not be used: tool 'radar' has an output schema that cannot be used \(.*nonsense.*\); fix the server, or leave that tool out with allow: \[\.\.\.\]/);
+      const conn = await connectMcp({ kind: 'mcp', name: 'weather', url: server.url, allow: ['forecast'] }, { where: 'agents.w.tools[0]' });
+      expect(Object.keys(conn.tools)).toEqual(['forecast']);
+      await conn.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("keeps a server's own words when it refuses initialize (the SDK closes the connection before it rejects)", async () => {
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const message = body ? (JSON.parse(body) as { id?: number }) : {};
+        if (message.id === undefined) return void res.writeHead(202).end();
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: -32603, message: 'licence expired: renew at example.com' } }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+    try {
+      await expect(connectMcp({ kind: 'mcp', name: 'remote', url }, { where: 'agents.w.tools[0]', startupTimeoutMs: 5_000 })).rejects.toThrow(`could not be used: MCP error -32603: licence expired: renew at example.com`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it("relies on the SDK client's cacheToolMetadata, which keeps tools' output schemas (an SDK without it must fail here)", () => {
+    expect(typeof (new Client({ name: 'baton', version: '0' }) as unknown as { cacheToolMetadata?: unknown }).cacheToolMetadata).toBe('function');
   });
 
   it("still has the SDK check a tool's structured result against its output schema", async () => {

@@ -15,7 +15,7 @@ import { BatonError, errorMessage, MAX_TIMER_MS } from 'batonjs/internal';
 import type { ToolSpec } from 'batonjs/internal';
 import { quoteData } from '../quote.ts';
 import { watchConnection } from './mcp-connection-watch.ts';
-import { listAllTools, usableTools } from './mcp-tool-list.ts';
+import { listAllTools, rememberTools, usableTools } from './mcp-tool-list.ts';
 
 export type McpToolSpec = Extract<ToolSpec, { kind: 'mcp' }>;
 
@@ -85,10 +85,12 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
   const watch = watchConnection(client, spec.name, started);
   let step = 'initialize';
   try {
-    await watch.untilLost(client.connect(transport, request));
+    // Not raced with the watch: a refused initialize closes the connection before connect rejects with the server's error.
+    await client.connect(transport, request);
     step = 'tools/list';
     const listed = await watch.untilLost(listAllTools(client, request));
     const tools = pickTools(spec, usableTools(spec, listed, options.where), options.where);
+    rememberTools(client, tools);
     const set = Object.create(null) as ToolSet;
     const named = new Map<string, string>();
     for (const t of tools) {

@@ -1,6 +1,7 @@
 /** How an MCP client's connection ended: the SDK tells its transport's errors only to `onerror`. */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage } from 'batonjs/internal';
 
 /** What is known of how a connection ended: the SDK tells its transport's errors only to `onerror`. */
@@ -9,7 +10,7 @@ export interface ConnectionWatch {
   lost(): boolean;
   /** `work`, or a rejection saying why as soon as the connection is lost. */
   untilLost<T>(work: Promise<T>): Promise<T>;
-  /** `e`, or once the connection is lost, an error saying why it was (not just "Connection closed"). */
+  /** `e`, or when `e` is the SDK's "Connection closed" of a connection that was lost, an error saying why it was. */
   explain(e: unknown): unknown;
 }
 
@@ -42,8 +43,9 @@ export function watchConnection(client: Client, serverName: string, stdio: Stdio
   return {
     lost: () => ended !== undefined,
     untilLost: (work) => Promise.race([work, whenLost]),
-    // Not by the error's code: a server's own error may have the SDK's code for a closed connection.
-    explain: (e) => ended ?? e,
+    // Only the SDK's "Connection closed": a request the server answered with an error (initialize
+    // refused, after which the SDK closes the connection itself) keeps the server's own words.
+    explain: (e) => (ended && e instanceof McpError && e.code === (ErrorCode.ConnectionClosed as number) ? ended : e),
   };
 }
 

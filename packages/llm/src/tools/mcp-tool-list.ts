@@ -3,6 +3,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { PaginatedResultSchema, ToolSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { errorMessage } from 'batonjs/internal';
 import type { McpToolSpec } from './mcp-client.ts';
 
 /** Tools a server listed: those whose definition the SDK accepts, and the others, each with its problem. */
@@ -44,7 +45,6 @@ export async function listAllTools(client: Client, request: { signal: AbortSigna
       seen.add(cursor);
     }
   } while (cursor);
-  rememberTools(client, listed.valid);
   return listed;
 }
 
@@ -81,11 +81,25 @@ function clip(text: string): string {
 }
 
 /**
- * Keeps what the SDK's own `listTools` keeps of the tools: with it, `callTool` checks a result
- * against the tool's output schema, and refuses a tool that needs the SDK's task API.
+ * Keeps what the SDK's own `listTools` keeps of the tools the agent is given: with it, `callTool`
+ * checks a result against the tool's output schema, and refuses a tool that needs the SDK's task
+ * API. An output schema the SDK cannot compile is named with its tool.
  */
-function rememberTools(client: Client, tools: Tool[]): void {
-  (client as unknown as { cacheToolMetadata?(tools: Tool[]): void }).cacheToolMetadata?.(tools);
+export function rememberTools(client: Client, tools: Tool[]): void {
+  const cache = (client as unknown as { cacheToolMetadata(tools: Tool[]): void }).cacheToolMetadata.bind(client);
+  try {
+    cache(tools);
+  } catch (e) {
+    // Which one: the SDK's message names none.
+    for (const tool of tools) {
+      try {
+        cache([tool]);
+      } catch (one) {
+        throw new Error(`tool '${clip(tool.name)}' has an output schema that cannot be used (${clip(errorMessage(one))}); fix the server, or leave that tool out with allow: [...]`);
+      }
+    }
+    throw e;
+  }
 }
 
 /**
