@@ -57,6 +57,8 @@ export class RunJournal {
   private handedOver = false;
   /** `run.ended` as listeners get it (whole), once emitted: the batch that writes it holds its journaled form. */
   private end: RunEvent | undefined;
+  /** Events of batches whose write failed (not refused by a fence): told to stored listeners once a later batch is stored. */
+  private unconfirmed: RunEvent[] | undefined;
   private readonly appendOptions: AppendOptions | undefined;
 
   constructor(
@@ -186,14 +188,26 @@ export class RunJournal {
         appended = Promise.reject(e as Error);
       }
       return appended.then(
-        () => this.tellStored(batch),
+        () => {
+          // A store refuses a gap in a run's seqs: this batch stored proves the failed ones were too.
+          const unconfirmed = this.unconfirmed;
+          if (unconfirmed) {
+            this.unconfirmed = undefined;
+            this.tellStored(unconfirmed);
+          }
+          this.tellStored(batch);
+        },
         (e: unknown) => {
           this.failure ??= e;
-          if (BatonError.isInstance(e) && e.code === 'RUN_FENCED' && !this.fenced) {
+          if (this.fenced) return;
+          if (BatonError.isInstance(e) && e.code === 'RUN_FENCED') {
             this.fenced = true;
             this.pending = [];
             this.options.onFenced?.runFenced(e);
+            return;
           }
+          // Perhaps stored all the same (a connection lost after its commit): told once a later batch is.
+          (this.unconfirmed ??= []).push(...batch);
         },
       );
     };

@@ -233,4 +233,22 @@ describe('Orchestrator.on with stored: true', () => {
     expect(emitted.length).toBeGreaterThan(journal.length);
     expect(stored).toEqual(journal);
   });
+
+  it('is told a batch whose write failed once a later batch is stored, which proves the store took it (a connection lost after its commit)', async () => {
+    const store = new MemoryRunStore();
+    const append = store.append.bind(store);
+    let appends = 0;
+    store.append = async (runId, events, options) => {
+      await append(runId, events, options);
+      if (++appends === 1) throw new Error('connection terminated unexpectedly (after its commit)');
+    };
+    const agent = scriptedAgent({ name: 'maker', produces: ['thing'], script: [{ delayMs: 20, output: { thing: 1 } }] });
+    const o = createOrchestrator({ name: 'listeners', agents: [agent], deliverable: ['thing'], store });
+    const stored: number[] = [];
+    o.on((e) => stored.push(e.seq), { stored: true });
+    await o.run('make a thing', { runId: 'r_unconfirmed' }).catch(() => undefined);
+    const journal = (await store.readEvents('r_unconfirmed')).map((e) => e.seq);
+    expect(journal.length).toBeGreaterThan(3);
+    expect(stored).toEqual(journal);
+  });
 });
