@@ -163,7 +163,19 @@ function finished(id: number): void {
 process.on('message', (message: ToLauncher) => {
   switch (message.type) {
     case 'spawn': {
-      runs.set(message.id, new AgentRun(message, () => finished(message.id)));
+      let run: AgentRun;
+      try {
+        run = new AgentRun(message, () => finished(message.id));
+      } catch (e) {
+        // spawn() throws, rather than emitting 'error', for some failures: E2BIG (an environment
+        // variable past the kernel's 128 KiB, e.g. a very long task id in BATON_TASK_ID), a NUL
+        // byte in an argument or a variable. That agent cannot start; the others run on.
+        const why = e instanceof Error ? e.message : String(e);
+        const hint = (e as NodeJS.ErrnoException).code === 'E2BIG' ? ' (its arguments or environment are past what the system allows: one variable holds at most 128 KiB, and BATON_TASK_ID holds the task id)' : '';
+        send({ type: 'result', id: message.id, result: { spawnError: `${why}${hint}`, stdout: new Uint8Array(), stderrTail: '', overflow: false } });
+        break;
+      }
+      runs.set(message.id, run);
       if (!ticker) {
         lastTick = Date.now();
         ticker = setInterval(() => (lastTick = Date.now()), TICK_MS);

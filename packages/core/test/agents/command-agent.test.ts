@@ -76,4 +76,14 @@ describe('command agents', () => {
     expect(outcome).toMatchObject({ status: 'failed', retryable: false });
     expect(outcome.status !== 'succeeded' && outcome.error).toMatch(/cannot start \/nonexistent\/agent/);
   });
+
+  it('fails only the attempt the system cannot start (a task id past the 128 KiB an environment variable may hold), not the agents running beside it', async () => {
+    const slow = createCommandAgent(spec(['sh', '-c', 'sleep 0.5; echo \'{"echo": "done"}\'']));
+    const running = runAttempt({ agent: slow, input, produces: ['echo'], timeoutMs: 10_000, controller: new AbortController() });
+    const longId = { ...input, task: { ...input.task, id: `t-${'x'.repeat(200_000)}` } };
+    const refused = await runAttempt({ agent: createCommandAgent(spec(['node', 'echo.mjs'])), input: longId, produces: ['echo'], timeoutMs: 10_000, controller: new AbortController() });
+    expect(refused).toMatchObject({ status: 'failed', retryable: false });
+    expect(refused.status !== 'succeeded' && refused.error).toMatch(/cannot start node: spawn E2BIG/);
+    expect(await running).toEqual({ status: 'succeeded', output: { echo: 'done' } });
+  });
 });
