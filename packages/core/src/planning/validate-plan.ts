@@ -1,5 +1,6 @@
 import { ownValue } from '../core/artifact-names.ts';
 import { BatonError } from '../core/errors.ts';
+import { PROBLEMS_KEPT, problemList } from '../core/problem-list.ts';
 import type { Manifest, Plan, PlanTask } from '../core/types.ts';
 import { dependsTransitively, findCycles } from './plan-graph.ts';
 import { PlanMemo } from './plan-shape.ts';
@@ -74,9 +75,7 @@ function cycleText(cycle: readonly string[]): string {
   const tasks = cycle.at(-1) === cycle[0] ? cycle.length - 1 : cycle.length;
   return `${cycle.slice(0, CYCLE_SHOWN).join(' → ')} → ... → ${cycle.at(-1)!} (${tasks} tasks in all)`;
 }
-/** Problems told in a message, and kept in an error's `details`: a plan can have one per task. */
-const PROBLEMS_TOLD = 50;
-export const PROBLEMS_KEPT = 100;
+export { PROBLEMS_KEPT, problemList } from '../core/problem-list.ts';
 
 /**
  * Throws when the plan is not valid; a plan found valid before is not checked again (see
@@ -93,14 +92,6 @@ export function assertValidPlan(plan: Plan, manifest: Manifest, available: reado
 /** A multi-line summary of plan problems, one per line: the first 50, then how many more. */
 export function formatPlanProblems(problems: readonly PlanProblem[]): string {
   return `invalid plan ${problemList(problems, (p) => (p.taskId === undefined ? p.message : `${p.taskId}: ${p.message}`))}`;
-}
-
-/** `(N problems):` and the lines of the first {@link PROBLEMS_TOLD}, then how many more, one per line. */
-export function problemList<P>(problems: readonly P[], line: (problem: P) => string): string {
-  const told = problems.slice(0, PROBLEMS_TOLD).map(line);
-  const more = problems.length - told.length;
-  if (more > 0) told.push(`... and ${more} more problem${more === 1 ? '' : 's'}`);
-  return `(${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${told.join('\n  ')}`;
 }
 
 function checkIds(tasks: readonly PlanTask[]): PlanProblem[] {

@@ -1,6 +1,7 @@
 import type { ErrorObject } from 'ajv';
 import { MAX_JSON_DEPTH } from '../core/defaults.ts';
 import { BatonError } from '../core/errors.ts';
+import { PROBLEMS_KEPT, problemList } from '../core/problem-list.ts';
 import type { JsonSchema, Manifest } from '../core/types.ts';
 import { describeValue, didYouMean, formatPath, type FieldPath, type PathSegment } from '../manifest/describe.ts';
 import { isStackOverflow, nestsDeeperThan } from './json-depth.ts';
@@ -153,9 +154,10 @@ function notJsonNumbers(given: unknown, copy: unknown, path: PathSegment[] = [],
 
 function paramsError(located: LocatedParamProblem[]): BatonError {
   const problems: ParamProblem[] = located.map((p) => ({ field: formatPath(['params', ...p.path]), message: p.message }));
-  const lines = problems.map((p) => `${p.field}: ${p.message}`);
-  const head = problems.length === 1 ? 'invalid run parameter' : `invalid run parameters (${problems.length} problems)`;
-  return new BatonError('BAD_REQUEST', `${head}:\n  ${lines.join('\n  ')}`, { retryable: false, details: problems });
+  const line = (p: ParamProblem): string => `${p.field}: ${p.message}`;
+  // The first 50 told, the first 100 kept: a document of 200 000 unknown keys is one mistake, not 15 MB of error.
+  const text = problems.length === 1 ? `invalid run parameter:\n  ${line(problems[0]!)}` : `invalid run parameters ${problemList(problems, line)}`;
+  return new BatonError('BAD_REQUEST', text, { retryable: false, details: problems.slice(0, PROBLEMS_KEPT) });
 }
 
 /** The path of an ajv error below `params`: `/range/from` → `['range', 'from']`, `/tags/1` → `['tags', 1]`. */

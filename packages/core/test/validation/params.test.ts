@@ -136,4 +136,15 @@ describe('run parameters', () => {
     expect(problemsOf(() => resolveParams(manifest(open), { q: nested(1_000) })).problems).toEqual(tooDeep);
     expect(problemsOf(() => resolveParams(manifest(open), { q: nested(100_000) })).problems).toEqual(tooDeep);
   });
+
+  it('tells the first 50 of many problems and keeps the first 100, with how many there are', () => {
+    const given = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i]));
+    const { message, problems } = problemsOf(() => resolveParams(manifest(TRIP), { city: 'Lisbon', ...given }));
+    const lines = message.split('\n');
+    expect(lines[0]).toBe('invalid run parameters (20000 problems):');
+    expect(lines[1]).toBe('  params.k0: unknown parameter "k0"; the parameters are: city, days, unit, range');
+    expect(lines).toHaveLength(52);
+    expect(lines[51]).toBe('  ... and 19950 more problems');
+    expect(problems).toHaveLength(100);
+  });
 });
