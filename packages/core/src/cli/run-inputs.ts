@@ -1,17 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { setOwn } from '../core/artifact-names.ts';
 import { MAX_JSON_DEPTH } from '../core/defaults.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
+import { readStdinText, readTextFile } from '../core/read-text.ts';
 import type { RunOptions } from '../orchestrator.ts';
-
-/** Reads stdin to its end (for `--params -` and `--plan -`). */
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /**
  * A JSON or YAML document from a file, or from stdin when `file` is `-`.
@@ -21,7 +14,7 @@ export async function readDocument(file: string, option: string): Promise<unknow
   let text: string;
   const where = file === '-' ? 'stdin' : path.resolve(file);
   try {
-    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+    text = file === '-' ? await readStdinText() : await readTextFile(file);
   } catch (e) {
     throw new BatonError('BAD_REQUEST', `${option} ${file}: cannot read ${where}: ${errorMessage(e)}`, { retryable: false });
   }

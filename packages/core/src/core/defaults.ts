@@ -18,6 +18,13 @@ export const MAX_JSON_DEPTH = 1000;
  */
 export const MAX_ERROR_CHARS = 8 * 1024;
 
+/**
+ * The largest file Baton reads as a manifest, a suite, a plan or parameters (`--plan`, `--params`,
+ * stdin): 64 MiB, far past any real one. Without a bound, a path such as /dev/zero was read until
+ * the process held over half a GiB and failed with V8's "Invalid string length".
+ */
+export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
+
 /** The longest delay `setTimeout` holds (~24.8 days); a longer one fires at once, with a warning. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 

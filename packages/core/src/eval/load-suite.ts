@@ -2,10 +2,10 @@
  * Loading a suite: YAML text or an object → shape (zod) → rules across fields → rules against the
  * manifest → `EvalSuite`. Every problem is reported at once, with its file, line and field.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { errorMessage } from '../core/errors.ts';
+import { readTextFile } from '../core/read-text.ts';
 import type { Manifest } from '../core/types.ts';
 import { closest, type FieldPath } from '../manifest/describe.ts';
 import type { Finding } from '../manifest/findings.ts';
@@ -42,7 +42,7 @@ export async function readSuite(input: string | EvalSuiteInput, baseDir = proces
   const path = resolve(baseDir, input);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFile(path);
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     throw new SuiteError([{ file: path, path: '', message: missing ? 'suite file not found: expected a YAML file with suite: and cases:' : `cannot read the suite: ${errorMessage(e)}` }]);

@@ -2,11 +2,12 @@
  * The parts of a manifest that name files: agent modules and the integrator must exist, artifact
  * schemas are loaded (JSON or YAML) and compiled, so a broken schema fails at load time.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { errorMessage } from '../core/errors.ts';
 import { hasDuplicateKey } from '../core/json-duplicate-key.ts';
+import { readTextFile } from '../core/read-text.ts';
 import type { JsonSchema } from '../core/types.ts';
 import type { FieldPath } from './describe.ts';
 import type { Finding } from './findings.ts';
@@ -97,8 +98,9 @@ type SchemaFile = { schema: JsonSchema } | { problem: string };
 async function readSchemaFile(file: string, written: string): Promise<SchemaFile> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
-  } catch {
+    text = await readTextFile(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { problem: `schema file ${written} (${file}) cannot be read: ${errorMessage(e)}` };
     return { problem: `schema file not found: ${file} (${written} resolved against the manifest's folder)` };
   }
   let schema: unknown;

@@ -3,9 +3,10 @@
  * `Manifest`. Every check runs even when an earlier one failed, and all problems are thrown
  * together as one `ManifestError`.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BatonError, errorMessage } from '../core/errors.ts';
+import { readTextFile } from '../core/read-text.ts';
 import type { Manifest } from '../core/types.ts';
 import type { EnvSource } from './interpolate.ts';
 
@@ -31,7 +32,7 @@ export async function loadManifest(file: string, options: ManifestLoadOptions = 
   if ((await stat(absolute).catch(() => undefined))?.isDirectory() === true) absolute = join(absolute, DEFAULT_MANIFEST_FILE);
   let text: string;
   try {
-    text = await readFile(absolute, 'utf8');
+    text = await readTextFile(absolute);
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     const message = missing

@@ -57,6 +57,7 @@ describe('baton run --plan / --workflow (the real CLI)', () => {
     ['a plan consuming an artifact nobody produces', ['--plan', '-'], JSON.stringify({ tasks: [{ id: 'it', agent: 'itinerary' }] }), /plan\.tasks\[0\]: task "it" consumes "flights", but no task it depends on .* no task of the plan produces it/],
     ['an unknown workflow', ['--workflow', 'quik'], undefined, /no workflow named "quik" in the manifest \(did you mean "quick"\?\); its workflows are: quick, full/],
     ['neither a goal nor a plan', [], undefined, /baton run needs a goal .* or --plan FILE or --workflow NAME/],
+    ['a plan file with no end', ['--plan', '/dev/zero'], undefined, /--plan \/dev\/zero: cannot read \/dev\/zero: it is larger than 67108864 bytes \(64 MiB\)/],
   ];
   for (const [what, args, stdin, message] of refusals) {
     it(`exits 64 naming the task or field for ${what}; nothing runs`, async () => {
