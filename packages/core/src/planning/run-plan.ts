@@ -39,7 +39,16 @@ export function fixedPlanFor(manifest: Manifest, options: { plan?: object; workf
   if (options.plan !== undefined) {
     if (typeof options.plan !== 'object' || options.plan === null) throw new BatonError('BAD_REQUEST', 'plan: expected a plan object { tasks: [...] }', { retryable: false });
     const plan = fixedPlanOf(options.plan, manifest);
-    return { plan, planner: 'fixed', reason: 'the plan given with the run', goal: `the plan given: ${plan.tasks.map((t) => t.id).join(', ')}` };
+    return { plan, planner: 'fixed', reason: 'the plan given with the run', goal: fixedPlanGoal(plan.tasks.map((t) => t.id)) };
   }
   return undefined;
+}
+
+/** Task ids a fixed plan's goal names: the goal goes to every agent of the run, a plan may have 100 000 tasks. */
+const GOAL_IDS_NAMED = 10;
+
+/** The goal of a run given a plan and no goal: `the plan given: f, h, it`, past 10 tasks the first 10 and how many more. */
+function fixedPlanGoal(ids: readonly string[]): string {
+  const more = ids.length - GOAL_IDS_NAMED;
+  return `the plan given: ${ids.slice(0, GOAL_IDS_NAMED).join(', ')}${more > 0 ? ` and ${more} more task${more === 1 ? '' : 's'}` : ''}`;
 }

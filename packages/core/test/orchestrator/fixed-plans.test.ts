@@ -56,6 +56,16 @@ describe('fixed plans and workflows', () => {
     expect((events[1] as Extract<RunEvent, { type: 'plan.created' }>).reason).toBe('the plan given with the run');
   });
 
+  it('names the first 10 tasks of a large plan given without a goal, and how many more: the goal goes to every agent', async () => {
+    const { orchestrator, flights } = trips();
+    const tasks = Array.from({ length: 2_000 }, (_, i) => ({ id: `t${i}`, agent: 'flights' }));
+    const result = await orchestrator.start('', { plan: { tasks } }).result;
+    const goal = 'the plan given: t0, t1, t2, t3, t4, t5, t6, t7, t8, t9 and 1990 more tasks';
+    expect(result).toMatchObject({ status: 'succeeded', goal });
+    expect(flights.calls).toHaveLength(2_000);
+    expect(new Set(flights.calls.map((c) => c.goal))).toEqual(new Set([goal]));
+  });
+
   it('runs a workflow of the manifest with parameters, planner "workflow", the goal optional', async () => {
     const { orchestrator, flights } = trips();
     const result = await orchestrator.run('', { workflow: 'quick' });
