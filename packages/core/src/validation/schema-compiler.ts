@@ -3,6 +3,7 @@ import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type ajvFormats from 'ajv-formats';
 import type { JsonSchema } from '../core/types.ts';
+import { isStackOverflow } from './json-depth.ts';
 import { findPattern, linearRegExp, PatternError } from './linear-regexp.ts';
 
 // ajv and its formats (~3 MB of memory) load on the first schema compiled: runs whose artifacts
@@ -86,6 +87,10 @@ function compileInto(cache: WeakMap<JsonSchema, ValidateFunction>, schema: JsonS
       // ajv's deep equality, comparing enum values with each other, calls an object's own
       // `toString` or `valueOf` key: {"toString": false} in an enum made compile throw this.
       throw new Error(`the schema cannot be compiled: ${e.message} (an enum or const value that is an object with its own "toString" or "valueOf" key that is not a function?)`, { cause: e });
+    }
+    if (isStackOverflow(e)) {
+      // ajv follows a $ref to the schema it names while compiling: references that only name each other never end.
+      throw new Error('the schema cannot be compiled: its $ref references go round in a cycle that reaches no schema (as #/$defs/a → #/$defs/b → #/$defs/a), or it nests too deeply', { cause: e });
     }
     if (!(e instanceof PatternError)) throw e;
     const at = findPattern(schema, e.pattern);

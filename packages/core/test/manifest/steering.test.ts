@@ -48,6 +48,16 @@ describe('orchestrator.params in a manifest', () => {
     const problems = await problemsOf(parse(withOrchestrator('  params:', '    type: object', '    properties: { days: { type: integr } }')));
     expect(problems).toEqual([expect.objectContaining({ path: 'orchestrator.params', message: expect.stringContaining('not a valid JSON Schema') as unknown })]);
   });
+
+  it('says so of a schema whose $ref references name only each other, rather than that the stack overflowed', async () => {
+    const problems = await problemsOf(parse(withOrchestrator('  params:', '    type: object', '    $defs: { a: { $ref: "#/$defs/b" }, b: { $ref: "#/$defs/a" } }', '    $ref: "#/$defs/a"')));
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: 'orchestrator.params',
+        message: 'not a valid JSON Schema: the schema cannot be compiled: its $ref references go round in a cycle that reaches no schema (as #/$defs/a → #/$defs/b → #/$defs/a), or it nests too deeply',
+      }),
+    ]);
+  });
 });
 
 /** The small manifest (data → charts) with a workflows: section. */
