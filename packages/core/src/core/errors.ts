@@ -1,4 +1,5 @@
 import { inspect, types } from 'node:util';
+import { problemList } from './problem-list.ts';
 
 const MARKER = Symbol.for('baton.error');
 
@@ -89,11 +90,11 @@ export class ManifestError extends BatonError {
 }
 
 function formatProblems(problems: ManifestProblem[]): string {
-  const lines = problems.map((p) => {
+  // The first 50 told (all are in `problems`): a file of 30 000 unknown keys is not a 5 MB message.
+  return `invalid manifest ${problemList(problems, (p) => {
     const where = p.line === undefined ? p.file : `${p.file}:${p.line}${p.column === undefined ? '' : `:${p.column}`}`;
     return `${where}: ${p.path || '(root)'}: ${p.message}`;
-  });
-  return `invalid manifest (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${lines.join('\n  ')}`;
+  })}`;
 }
 
 /**

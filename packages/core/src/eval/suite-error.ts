@@ -1,5 +1,6 @@
 import { BatonError } from '../core/errors.ts';
 import type { ManifestProblem } from '../core/errors.ts';
+import { problemList } from '../core/problem-list.ts';
 
 /** One problem of a suite file: the file, the line, the field and what was expected. */
 export type SuiteProblem = ManifestProblem;
@@ -16,9 +17,9 @@ export class SuiteError extends BatonError {
 }
 
 function formatProblems(problems: SuiteProblem[]): string {
-  const lines = problems.map((p) => {
+  // The first 50 told (all are in `problems`): a file of 30 000 unknown keys is not a 5 MB message.
+  return `invalid eval suite ${problemList(problems, (p) => {
     const where = p.line === undefined ? p.file : `${p.file}:${p.line}${p.column === undefined ? '' : `:${p.column}`}`;
     return `${where}: ${p.path || '(root)'}: ${p.message}`;
-  });
-  return `invalid eval suite (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${lines.join('\n  ')}`;
+  })}`;
 }

@@ -56,6 +56,18 @@ describe('loading a suite', () => {
     ]);
   });
 
+  it('tells the first 50 of many problems in its message and how many more; problems holds them all', async () => {
+    const file = path.join(tmp, `suite-${++n}.yaml`);
+    writeFileSync(file, [`manifest: ${path.join(fixtures, 'baton.yaml')}`, 'suite: many', 'cases:', ...Array.from({ length: 3_000 }, (_, i) => `  - { name: c${i}, goal: hotels, bogus: 1 }`)].join('\n'));
+    const error = (await runEvalSuite(file).catch((e: unknown) => e)) as SuiteError;
+    expect(error).toBeInstanceOf(SuiteError);
+    expect(error.problems).toHaveLength(3_000);
+    const lines = error.message.split('\n');
+    expect(lines[0]).toBe('invalid eval suite (3000 problems):');
+    expect(lines).toHaveLength(52);
+    expect(lines[51]).toBe('  ... and 2950 more problems');
+  });
+
   it('checks agent cases against the agent: its inputs, its artifacts, and no plan expectations', async () => {
     const found = await problems([
       'suite: agents',

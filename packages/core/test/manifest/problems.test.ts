@@ -146,6 +146,18 @@ describe('bad manifests are rejected with the field, what was expected and the l
     expect(manifestError.message).toContain('invalid manifest (2 problems)');
     expect(manifestError.message).toContain(`${path}:12:5: agents.data.url: url is only for agents of kind a2a`);
   });
+
+  it('tells the first 50 of many problems in its message and how many more; problems holds them all', async () => {
+    const keys = Array.from({ length: 3_000 }, (_, i) => `  k${i}: 1`);
+    const error = (await small((lines) => [lines[0]!, lines[1]!, ...keys, ...lines.slice(2)]).catch((e: unknown) => e)) as ManifestError;
+    expect(error).toBeInstanceOf(ManifestError);
+    expect(error.problems).toHaveLength(3_000);
+    const lines = error.message.split('\n');
+    expect(lines[0]).toBe('invalid manifest (3000 problems):');
+    expect(lines[1]).toMatch(/^  \/m\/baton\.yaml:3:3: orchestrator\.k0: unknown key "k0"/);
+    expect(lines).toHaveLength(52);
+    expect(lines[51]).toBe('  ... and 2950 more problems');
+  });
 });
 
 /** Parses SMALL_MANIFEST with some lines replaced or added. */
