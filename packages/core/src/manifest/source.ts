@@ -22,6 +22,13 @@ export function parseManifestText(text: string, file: string): ParsedText {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
+    // The parser reports its own stack overflow as a syntax error where it gave up, and what it
+    // read after that as more errors (keys it read twice): only the first says what is wrong.
+    const overflow = doc.errors.find((error) => error.message.includes('Maximum call stack size exceeded'));
+    if (overflow) {
+      const { line, col } = lineCounter.linePos(overflow.pos[0]);
+      return { ok: false, problems: [{ file, path: '', message: 'the YAML nests lists and mappings too deeply to be read (thousands of levels)', line, column: col }] };
+    }
     const problems = doc.errors.map((error): ManifestProblem => {
       const { line, col } = lineCounter.linePos(error.pos[0]);
       return { file, path: '', message: `YAML syntax error: ${error.message}`, line, column: col };

@@ -147,6 +147,11 @@ describe('bad manifests are rejected with the field, what was expected and the l
     expect(manifestError.message).toContain(`${path}:12:5: agents.data.url: url is only for agents of kind a2a`);
   });
 
+  it('says a manifest nests too deeply to be read, once, not as a syntax error and keys read twice', async () => {
+    const problems = await problemsOf(small((lines) => [...lines.slice(0, 3), `  instructions: ${'['.repeat(5_000)}${']'.repeat(5_000)}`, ...lines.slice(3)]));
+    expect(problems).toEqual([{ file: '/m/baton.yaml', path: '', line: 4, column: expect.any(Number) as unknown, message: 'the YAML nests lists and mappings too deeply to be read (thousands of levels)' }]);
+  });
+
   it('tells the first 50 of many problems in its message and how many more; problems holds them all', async () => {
     const keys = Array.from({ length: 3_000 }, (_, i) => `  k${i}: 1`);
     const error = (await small((lines) => [lines[0]!, lines[1]!, ...keys, ...lines.slice(2)]).catch((e: unknown) => e)) as ManifestError;
