@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { RunEvent } from '../../core/src/core/events.ts';
 import { agentLog } from '../../core/test/durability/processes.ts';
 import { CORE_FIXTURES } from '../../core/test/support/paths.ts';
@@ -27,6 +28,32 @@ export async function startReplica(store: string, env: Record<string, string>, c
     }),
   ]);
   return Object.assign(cli, { url, pid: cli.proc.pid! });
+}
+
+/** Waits until each run of `runs` has journaled its end; each run's events, by id. */
+export async function journalsOnceEnded(store: { readEvents(runId: string): Promise<RunEvent[]> }, runs: readonly string[], timeoutMs = 90_000): Promise<Map<string, RunEvent[]>> {
+  const journals = new Map<string, RunEvent[]>();
+  await waitFor('every run to end', async () => {
+    for (const id of runs) {
+      if (journals.has(id)) continue;
+      const events = await store.readEvents(id);
+      if (events.at(-1)?.type !== 'run.ended') return false;
+      journals.set(id, events);
+    }
+    return true;
+  }, timeoutMs);
+  return journals;
+}
+
+/** Expects each run to have succeeded after `replica` took it over (its run.resumed says why, matching `why`). */
+export function expectTakenOverAndSucceeded(journals: Map<string, RunEvent[]>, replica: Replica, why: string): void {
+  for (const [id, events] of journals) {
+    const end = events.at(-1);
+    expect(end?.type === 'run.ended' && end.status, `run ${id}`).toBe('succeeded');
+    const resumed = events.find((e): e is Extract<RunEvent, { type: 'run.resumed' }> => e.type === 'run.resumed');
+    expect(resumed?.owner?.pid, `run ${id}`).toBe(replica.pid);
+    expect(resumed?.reason, `run ${id}`).toContain(why);
+  }
 }
 
 /** POST /v1/runs; the new run's id. */

@@ -7,11 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunEvent } from '../../core/src/core/events.ts';
 import { SqliteRunStore } from '../../core/src/store/sqlite-store.ts';
 import { stopProcess, waitFor } from '../../scale/test/helpers.ts';
 import type { CliProcess } from '../../scale/test/helpers.ts';
-import { followEvents, postRun, reExecutedAfterSuccess, startReplica } from '../../scale/test/replicas.ts';
+import { expectTakenOverAndSucceeded, followEvents, journalsOnceEnded, postRun, reExecutedAfterSuccess, startReplica } from '../../scale/test/replicas.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'baton-restart-'));
 const journal = join(dir, 'baton.db');
@@ -42,23 +41,8 @@ describe('baton serve restarted after a SIGKILL', () => {
       const second = await startReplica(journal, env, dir);
       processes.push(second);
       const followed = followEvents(second, runs[0]!);
-      const journals = new Map<string, RunEvent[]>();
-      await waitFor('every run to end', async () => {
-        for (const id of runs) {
-          if (journals.has(id)) continue;
-          const events = await store.readEvents(id);
-          if (events.at(-1)?.type !== 'run.ended') return false;
-          journals.set(id, events);
-        }
-        return true;
-      }, 90_000);
-      for (const [id, events] of journals) {
-        const end = events.at(-1);
-        expect(end?.type === 'run.ended' && end.status, `run ${id}`).toBe('succeeded');
-        const resumed = events.find((e): e is Extract<RunEvent, { type: 'run.resumed' }> => e.type === 'run.resumed');
-        expect(resumed?.owner?.pid).toBe(second.pid);
-        expect(resumed?.reason).toContain(`its process ${first.pid} on`);
-      }
+      const journals = await journalsOnceEnded(store, runs);
+      expectTakenOverAndSucceeded(journals, second, `its process ${first.pid} on`);
       expect(reExecutedAfterSuccess(log, journals)).toEqual([]);
       await followed.done;
       expect(followed.events.at(-1)?.type).toBe('run.ended');
