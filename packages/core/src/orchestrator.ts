@@ -133,12 +133,12 @@ export class Orchestrator {
       throw new BatonError('BAD_REQUEST', `run ${runId} is already running in this process: give another runId, or none for a new one`, { runId, retryable: false });
     }
     return this.track(runId, options, async (control) => {
-      control.releasable = supportsOwnership(this.store);
+      const owned = supportsOwnership(this.store);
+      control.releasable = owned;
       const admission = runAdmission();
       if (admission) await admission;
       const snapshot = snapshotOf(this.manifest);
       const outDir = options.outDir ?? resolveOutDir(this.options.outDir, runId);
-      const owned = supportsOwnership(this.store);
       const record: NewRunRecord = { runId, goal, createdAt: nowIso() };
       if (this.manifest.file) record.manifestFile = this.manifest.file;
       if (owned) record.owner = PROCESS_OWNER;
