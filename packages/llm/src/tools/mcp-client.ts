@@ -15,6 +15,7 @@ import { BatonError, errorMessage, MAX_TIMER_MS } from 'batonjs/internal';
 import type { ToolSpec } from 'batonjs/internal';
 import { quoteData } from '../quote.ts';
 import { watchConnection } from './mcp-connection-watch.ts';
+import { useLinearReadBuffer } from './mcp-read-buffer.ts';
 import { listAllTools, rememberTools, usableTools } from './mcp-tool-list.ts';
 
 export type McpToolSpec = Extract<ToolSpec, { kind: 'mcp' }>;
@@ -66,6 +67,7 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
       stderr: 'pipe',
       ...(options.cwd ? { cwd: options.cwd } : {}),
     });
+    useLinearReadBuffer(stdio);
     stdio.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP);
     });
