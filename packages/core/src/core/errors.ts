@@ -1,5 +1,5 @@
 import { inspect, types } from 'node:util';
-import { problemList } from './problem-list.ts';
+import { formatFileProblems } from './problem-list.ts';
 
 const MARKER = Symbol.for('baton.error');
 
@@ -83,19 +83,12 @@ export class ManifestError extends BatonError {
   readonly problems: ManifestProblem[];
 
   constructor(problems: ManifestProblem[]) {
-    super('MANIFEST_INVALID', formatProblems(problems), { retryable: false, details: problems });
+    super('MANIFEST_INVALID', formatFileProblems('manifest', problems), { retryable: false, details: problems });
     this.name = 'ManifestError';
     this.problems = problems;
   }
 }
 
-function formatProblems(problems: ManifestProblem[]): string {
-  // The first 50 told (all are in `problems`): a file of 30 000 unknown keys is not a 5 MB message.
-  return `invalid manifest ${problemList(problems, (p) => {
-    const where = p.line === undefined ? p.file : `${p.file}:${p.line}${p.column === undefined ? '' : `:${p.column}`}`;
-    return `${where}: ${p.path || '(root)'}: ${p.message}`;
-  })}`;
-}
 
 /**
  * Thrown by an agent when trying again cannot help (bad input, missing permission): the ladder

@@ -10,7 +10,8 @@ import { BatonError } from '../core/errors.ts';
 import type { Manifest, Plan, PlanTask } from '../core/types.ts';
 import { didYouMean } from '../manifest/describe.ts';
 import { DataShape } from './data-shape.ts';
-import { PROBLEMS_KEPT, planProblems, problemList } from './validate-plan.ts';
+import { PROBLEMS_KEPT, problemList } from '../core/problem-list.ts';
+import { planProblems } from './validate-plan.ts';
 import type { PlanProblem } from './validate-plan.ts';
 import { planInputSchemas, type PlanInputSchemas } from './plan-input-schema.ts';
 

@@ -75,7 +75,6 @@ function cycleText(cycle: readonly string[]): string {
   const tasks = cycle.at(-1) === cycle[0] ? cycle.length - 1 : cycle.length;
   return `${cycle.slice(0, CYCLE_SHOWN).join(' → ')} → ... → ${cycle.at(-1)!} (${tasks} tasks in all)`;
 }
-export { PROBLEMS_KEPT, problemList } from '../core/problem-list.ts';
 
 /**
  * Throws when the plan is not valid; a plan found valid before is not checked again (see
