@@ -104,7 +104,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
     }
   }
   // Handed over to another process during the integration: that process integrates and ends it.
-  if (o.control.stopped()?.kind === 'released') {
+  if (o.control.leftHere()) {
     await journal.flush();
     return resultCopy(journal.builder.current()!);
   }
