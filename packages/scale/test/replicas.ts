@@ -30,6 +30,14 @@ export async function startReplica(store: string, env: Record<string, string>, c
   return Object.assign(cli, { url, pid: cli.proc.pid! });
 }
 
+/** Waits until each run of `runs` has a task under way in the journal. */
+export async function untilEachHasATaskUnderWay(store: { readEvents(runId: string): Promise<RunEvent[]> }, runs: readonly string[]): Promise<void> {
+  await waitFor('every run to have a task under way', async () => {
+    for (const id of runs) if (!(await store.readEvents(id)).some((e) => e.type === 'task.started')) return false;
+    return true;
+  });
+}
+
 /** Waits until each run of `runs` has journaled its end; each run's events, by id. */
 export async function journalsOnceEnded(store: { readEvents(runId: string): Promise<RunEvent[]> }, runs: readonly string[], timeoutMs = 90_000): Promise<Map<string, RunEvent[]>> {
   const journals = new Map<string, RunEvent[]>();

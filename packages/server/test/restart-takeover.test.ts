@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteRunStore } from '../../core/src/store/sqlite-store.ts';
-import { stopProcess, waitFor } from '../../scale/test/helpers.ts';
+import { stopProcess } from '../../scale/test/helpers.ts';
 import type { CliProcess } from '../../scale/test/helpers.ts';
-import { expectTakenOverAndSucceeded, followEvents, journalsOnceEnded, postRun, reExecutedAfterSuccess, startReplica } from '../../scale/test/replicas.ts';
+import { expectTakenOverAndSucceeded, followEvents, journalsOnceEnded, postRun, reExecutedAfterSuccess, startReplica, untilEachHasATaskUnderWay } from '../../scale/test/replicas.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'baton-restart-'));
 const journal = join(dir, 'baton.db');
@@ -31,10 +31,7 @@ describe('baton serve restarted after a SIGKILL', () => {
     for (let i = 0; i < 8; i++) runs.push(await postRun(first, 'carry the numbers'));
     const store = new SqliteRunStore({ file: journal });
     try {
-      await waitFor('every run to have a task under way', async () => {
-        for (const id of runs) if (!(await store.readEvents(id)).some((e) => e.type === 'task.started')) return false;
-        return true;
-      });
+      await untilEachHasATaskUnderWay(store, runs);
       await stopProcess(first, 'SIGKILL');
       expect((await store.listRuns({ status: 'running' })).length).toBe(runs.length);
 

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteRunStore } from '../../core/src/store/sqlite-store.ts';
-import { spawnCli, stopProcess, waitFor } from '../../scale/test/helpers.ts';
+import { spawnCli, stopProcess } from '../../scale/test/helpers.ts';
 import type { CliProcess } from '../../scale/test/helpers.ts';
-import { DURABLE_MANIFEST, expectTakenOverAndSucceeded, journalsOnceEnded, postRun, reExecutedAfterSuccess, startReplica } from '../../scale/test/replicas.ts';
+import { DURABLE_MANIFEST, expectTakenOverAndSucceeded, journalsOnceEnded, postRun, reExecutedAfterSuccess, startReplica, untilEachHasATaskUnderWay } from '../../scale/test/replicas.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'baton-release-'));
 const journal = join(dir, 'baton.db');
@@ -33,10 +33,7 @@ describe('baton serve --on-shutdown release', () => {
     for (let i = 0; i < 4; i++) runs.push(await postRun(first, 'carry the numbers'));
     const store = new SqliteRunStore({ file: journal });
     try {
-      await waitFor('every run to have a task under way', async () => {
-        for (const id of runs) if (!(await store.readEvents(id)).some((e) => e.type === 'task.started')) return false;
-        return true;
-      });
+      await untilEachHasATaskUnderWay(store, runs);
       await stopProcess(first, 'SIGTERM');
       expect(first.proc.exitCode, first.stderr()).toBe(0);
       for (const id of runs) {
