@@ -299,9 +299,10 @@ export class Orchestrator {
    * killed; an agent or integrator that ignores its signal may still be at work). Its result
    * settles with the run as the journal holds it (status `running`, or `awaiting-approval`).
    * Decisions and cancels asked for from then on are left in the journal for the next owner.
-   * Another process's takeover sweep (`baton serve`) carries it on once BATON_LEASE_MS (15 s) has
-   * passed since the run's last write, or `resume` at once. False when the run is not held here,
-   * is already stopping, or its journal records no ownership.
+   * The journal marks it as handed over by this process, so another process's takeover sweep
+   * (`baton serve`) carries it on at once, as does `resume`; this process's own sweeper leaves it
+   * alone until BATON_LEASE_MS (15 s) has passed since its last write. False when the run is not
+   * held here, is already stopping, or its journal records no ownership.
    */
   handOver(runId: string): boolean {
     const control = this.controls.get(runId);
@@ -379,7 +380,8 @@ export class Orchestrator {
 
   /** A resume that claimed its run while {@link close} began gives the claim back (another process carries the run on) and is refused. */
   private async giveBackAndRefuse(runId: string, fence: number | undefined): Promise<never> {
-    if (fence !== undefined && supportsOwnership(this.store)) await this.store.release(runId, PROCESS_OWNER.id, fence).catch(() => undefined);
+    // Nothing of the run was journaled under this claim: the next process may take it at once.
+    if (fence !== undefined && supportsOwnership(this.store)) await this.store.release(runId, PROCESS_OWNER.id, fence, { handedOver: true }).catch(() => undefined);
     throw closedError();
   }
 
@@ -425,9 +427,10 @@ export class Orchestrator {
       this.desk.released(runId);
       if (session && held) session.letGo(runId, held);
       // A run let go while it waits, or handed over, is left with no owner: whoever decides, or
-      // another process's takeover sweep, carries it on.
+      // another process's takeover sweep, carries it on (a run handed over at once: it has work
+      // to do, and nothing of it is journaled here any more).
       if (control.leftHere() && fence !== undefined && supportsOwnership(this.store)) {
-        await this.store.release(runId, PROCESS_OWNER.id, fence).catch(() => undefined);
+        await this.store.release(runId, PROCESS_OWNER.id, fence, { handedOver: control.stopped()?.kind === 'released' }).catch(() => undefined);
       }
     }
   }

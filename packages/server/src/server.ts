@@ -77,7 +77,8 @@ export interface ServerOptions {
    * What {@link BatonServer.close} does with the runs this server holds that are still working
    * (default `cancel`): `cancel` ends them cancelled; `release` hands them over as if this process
    * had stopped (`Orchestrator.handOver`), for another replica's takeover, or this server's next
-   * start on the same journal, to carry on (a rolling deploy); runs this server's takeover sweep
+   * start on the same journal, to carry on at its next sweep, without waiting for the lease (a
+   * rolling deploy); runs this server's takeover sweep
    * was taking over as it closed are handed over too. A journal that records no ownership cancels
    * them either way. Runs that only wait for a decision are let go either way.
    */

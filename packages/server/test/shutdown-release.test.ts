@@ -22,8 +22,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// A short lease: a released run is taken over once the lease has passed since its last write.
-const env = { BATON_TEST_LOG: log, BATON_TEST_DELAY_MS: '800', BATON_LEASE_MS: '1000' };
+// A long lease: a run handed over is marked so in the journal and taken at the next sweep (every
+// 2 s), where an ownerless run without the mark would wait the lease since its last write.
+const LEASE_MS = 60_000;
+const env = { BATON_TEST_LOG: log, BATON_TEST_DELAY_MS: '800', BATON_LEASE_MS: String(LEASE_MS) };
 
 describe('baton serve --on-shutdown release', () => {
   it('hands its runs in flight to the next replica on SIGTERM instead of cancelling them', { timeout: 120_000 }, async () => {
@@ -41,13 +43,15 @@ describe('baton serve --on-shutdown release', () => {
         expect(types, `run ${id}`).not.toContain('task.cancelled');
         expect(types, `run ${id}`).not.toContain('run.ended');
         expect((await store.getRun(id))?.status).toBe('running');
-        expect((await store.ownership(id))?.owner, `run ${id}`).toBeUndefined();
+        const ownership = await store.ownership(id);
+        expect(ownership?.owner, `run ${id}`).toBeUndefined();
+        expect(ownership?.handedOverBy, `run ${id}`).toContain(`:${first.pid}:`);
       }
 
       const second = await startReplica(journal, env, dir);
       processes.push(second);
-      const journals = await journalsOnceEnded(store, runs);
-      expectTakenOverAndSucceeded(journals, second, 'it has no owner');
+      const journals = await journalsOnceEnded(store, runs, LEASE_MS / 2);
+      expectTakenOverAndSucceeded(journals, second, 'it was handed over by');
       expect(reExecutedAfterSuccess(log, journals)).toEqual([]);
     } finally {
       await store.close();

@@ -232,6 +232,11 @@ export interface RunOwnership {
   heartbeatAgeMs?: number;
   /** Milliseconds since the run's last append (a run without owner that someone still writes is not abandoned). */
   updatedAgeMs?: number;
+  /**
+   * The owner that handed the run over (`release` with `handedOver`), until the next claim: it
+   * writes nothing more of the run, so another process may take it at once, not after the lease.
+   */
+  handedOverBy?: string;
   /** Why the run was asked to cancel, when it was. */
   cancelRequested?: string;
 }
@@ -252,8 +257,12 @@ export interface OwnershipStore {
    * has not ended); returns the new token, or undefined when another process moved first.
    */
   claim(runId: string, owner: RunOwner, expectedFence: number): Promise<number | undefined>;
-  /** Leaves the run without an owner, if `ownerId` holds it with `fence`. */
-  release(runId: string, ownerId: string, fence: number): Promise<void>;
+  /**
+   * Leaves the run without an owner, if `ownerId` holds it with `fence`. With `handedOver`, the
+   * run is marked as handed over by `ownerId` ({@link RunOwnership.handedOverBy}) until it is
+   * claimed again.
+   */
+  release(runId: string, ownerId: string, fence: number, options?: ReleaseOptions): Promise<void>;
   /** The ownership of every run that has not ended, oldest first. */
   unfinished(limit?: number): Promise<RunOwnership[]>;
   /** The ownership of one run (undefined when there is no such run). */
@@ -273,6 +282,16 @@ export interface OwnershipStore {
   decisionRequests(query: { ownerId: string } | { runId: string }): Promise<DecisionRequest[]>;
   /** Removes a request, once its decision is journaled (or found to decide nothing that waits). */
   clearDecision(runId: string, requestId: string): Promise<void>;
+}
+
+/** How a run is left without an owner ({@link OwnershipStore.release}). */
+export interface ReleaseOptions {
+  /**
+   * The owner hands the run over: it has journaled all it will of the run and writes nothing more,
+   * so another process may take it over at once. Without it, an ownerless run is taken over only
+   * once the lease has passed since its last write (someone may still be writing it).
+   */
+  handedOver?: boolean;
 }
 
 /** A decision on a run, left in the journal by a process that does not hold the run. */

@@ -33,11 +33,15 @@ export function leaseMs(env: Record<string, string | undefined> = process.env): 
 /**
  * Why the owner of a run that has not ended is gone, or undefined while it is alive: on this host
  * at once (its process is dead, or its pid now belongs to another process), elsewhere when its
- * heartbeat is older than the lease.
+ * heartbeat is older than the lease. A run without owner is gone at once when another process
+ * handed it over, otherwise once the lease has passed since its last write.
  */
 export function ownerGone(o: RunOwnership, lease: number, self: RunOwner = PROCESS_OWNER): string | undefined {
   const owner = o.owner;
   if (!owner) {
+    // Its owner journaled all it will of it (a rolling deploy). Not one this process handed over:
+    // taking its own run back at once would only start it again where it stopped it.
+    if (o.handedOverBy !== undefined && o.handedOverBy !== self.id) return `it was handed over by ${o.handedOverBy}`;
     // A run nobody owns but someone still journals (a writer that does not take ownership) is left alone.
     if (o.updatedAgeMs !== undefined && o.updatedAgeMs < lease) return undefined;
     return 'it has no owner (released, or its owner stopped without ending it)';

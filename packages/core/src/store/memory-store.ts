@@ -1,5 +1,5 @@
 import type { RunEvent } from '../core/events.ts';
-import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from '../core/contracts.ts';
+import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, ReleaseOptions, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from '../core/contracts.ts';
 import {
   checkAppendOrder,
   checkNewRun,
@@ -30,6 +30,8 @@ interface MemoryRun {
   countedEvents: number;
   fence: number;
   ownerId: string | undefined;
+  /** The owner that handed the run over, until the next claim. */
+  handedOverBy: string | undefined;
   cancelRequested: string | undefined;
 }
 
@@ -128,6 +130,7 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
         countedEvents: 0,
         fence: owned ? FIRST_FENCE : 0,
         ownerId: record.owner?.id,
+        handedOverBy: undefined,
         cancelRequested: undefined,
       }),
     );
@@ -265,13 +268,16 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     this.heartbeatNow(owner);
     run.fence++;
     run.ownerId = owner.id;
+    run.handedOverBy = undefined;
     return run.fence;
   }
 
-  async release(runId: string, ownerId: string, fence: number): Promise<void> {
+  async release(runId: string, ownerId: string, fence: number, options?: ReleaseOptions): Promise<void> {
     this.ensureOpen();
     const run = this.runs.get(runId);
-    if (run && run.ownerId === ownerId && run.fence === fence) run.ownerId = undefined;
+    if (!run || run.ownerId !== ownerId || run.fence !== fence) return;
+    run.ownerId = undefined;
+    if (options?.handedOver) run.handedOverBy = ownerId;
   }
 
   async unfinished(limit = 1000): Promise<RunOwnership[]> {
@@ -350,6 +356,7 @@ export class MemoryRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       o.heartbeatAgeMs = Date.now() - owner.heartbeatMs;
     }
     if (run.cancelRequested !== undefined) o.cancelRequested = run.cancelRequested;
+    if (run.handedOverBy !== undefined) o.handedOverBy = run.handedOverBy;
     return o;
   }
 

@@ -129,6 +129,13 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX runs_cancel_requested ON runs (owner_id) WHERE cancel_requested IS NOT NULL;
     `,
   },
+  {
+    version: 9,
+    // A run released without a mark is taken over only once the lease has passed since its last
+    // write (someone may still write it); one its owner handed over can be taken at once.
+    description: 'runs handed over by their owner (released_by, until the next claim)',
+    sql: `ALTER TABLE runs ADD COLUMN released_by TEXT;`,
+  },
 ];
 
 /** The schema version this Baton writes. */

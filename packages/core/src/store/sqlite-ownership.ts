@@ -9,6 +9,7 @@ interface OwnershipRow {
   updated_at: string;
   fence: number;
   cancel_requested: string | null;
+  released_by: string | null;
   owner_id: string | null;
   host: string | null;
   pid: number | null;
@@ -17,7 +18,7 @@ interface OwnershipRow {
 }
 
 const OWNERSHIP_SELECT = `
-  SELECT r.run_id, r.status, r.updated_at, r.fence, r.cancel_requested, o.owner_id, o.host, o.pid, o.started_at, o.heartbeat_at
+  SELECT r.run_id, r.status, r.updated_at, r.fence, r.cancel_requested, r.released_by, o.owner_id, o.host, o.pid, o.started_at, o.heartbeat_at
     FROM runs r LEFT JOIN owners o ON o.owner_id = r.owner_id`;
 const UNFINISHED = `r.status NOT IN ${FINAL_STATUSES_SQL}`;
 
@@ -33,6 +34,7 @@ export class SqliteOwnership {
   private readonly releaseOwned: SqliteStatement;
   private readonly claimRun: SqliteStatement;
   private readonly releaseRun: SqliteStatement;
+  private readonly handOverRun: SqliteStatement;
   private readonly selectUnfinished: SqliteStatement;
   private readonly selectOne: SqliteStatement;
   private readonly markCancel: SqliteStatement;
@@ -48,8 +50,9 @@ export class SqliteOwnership {
     this.deleteOwner = db.prepare('DELETE FROM owners WHERE owner_id = ?');
     // Only unfinished runs have an owner; the partial index serves the query that names its condition.
     this.releaseOwned = db.prepare(`UPDATE runs INDEXED BY runs_unfinished SET owner_id = NULL WHERE owner_id = ? AND status NOT IN ${FINAL_STATUSES_SQL}`);
-    this.claimRun = db.prepare(`UPDATE runs SET fence = fence + 1, owner_id = @ownerId WHERE run_id = @runId AND fence = @fence AND ${UNFINISHED.replace('r.', '')}`);
+    this.claimRun = db.prepare(`UPDATE runs SET fence = fence + 1, owner_id = @ownerId, released_by = NULL WHERE run_id = @runId AND fence = @fence AND ${UNFINISHED.replace('r.', '')}`);
     this.releaseRun = db.prepare('UPDATE runs SET owner_id = NULL WHERE run_id = ? AND owner_id = ? AND fence = ?');
+    this.handOverRun = db.prepare('UPDATE runs SET owner_id = NULL, released_by = owner_id WHERE run_id = ? AND owner_id = ? AND fence = ?');
     this.selectUnfinished = db.prepare(`${OWNERSHIP_SELECT} WHERE ${UNFINISHED} ORDER BY r.created_at, r.run_id LIMIT ?`);
     this.selectOne = db.prepare(`${OWNERSHIP_SELECT} WHERE r.run_id = ?`);
     this.markCancel = db.prepare(`UPDATE runs SET cancel_requested = coalesce(cancel_requested, ?) WHERE run_id = ? AND status NOT IN ${FINAL_STATUSES_SQL}`);
@@ -85,8 +88,8 @@ export class SqliteOwnership {
     return changed === 1 ? expectedFence + 1 : undefined;
   }
 
-  release(runId: string, ownerId: string, fence: number): void {
-    this.releaseRun.run(runId, ownerId, fence);
+  release(runId: string, ownerId: string, fence: number, handedOver: boolean): void {
+    (handedOver ? this.handOverRun : this.releaseRun).run(runId, ownerId, fence);
   }
 
   unfinished(limit: number): RunOwnership[] {
@@ -115,5 +118,6 @@ function ownershipFromRow(row: OwnershipRow): RunOwnership {
     o.heartbeatAgeMs = Math.max(0, Date.now() - Number(row.heartbeat_at));
   }
   if (row.cancel_requested !== null) o.cancelRequested = row.cancel_requested;
+  if (row.released_by !== null) o.handedOverBy = row.released_by;
   return o;
 }

@@ -4,7 +4,7 @@ import { openSqlite, sqliteErrorCode } from './sqlite-driver.ts';
 import type { SqlValue, SqliteDatabase, SqliteStatement } from './sqlite-driver.ts';
 import { SqliteWrites } from './sqlite-writes.ts';
 import type { RunEvent } from '../core/events.ts';
-import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from '../core/contracts.ts';
+import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, ReleaseOptions, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from '../core/contracts.ts';
 import { isFinalStatus } from '../core/types.ts';
 import type { RunStatus } from '../core/types.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
@@ -382,8 +382,8 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     return this.write(`claim(${runId})`, () => this.owners.claim(runId, owner, expectedFence));
   }
 
-  async release(runId: string, ownerId: string, fence: number): Promise<void> {
-    return this.write(`release(${runId})`, () => this.owners.release(runId, ownerId, fence));
+  async release(runId: string, ownerId: string, fence: number, options?: ReleaseOptions): Promise<void> {
+    return this.write(`release(${runId})`, () => this.owners.release(runId, ownerId, fence, options?.handedOver === true));
   }
 
   async unfinished(limit = 1000): Promise<RunOwnership[]> {

@@ -93,6 +93,22 @@ export function ownershipSpecs(current: () => RunStore, another?: () => Promise<
       expect(await store().claim('r1', owner('b'), 1)).toBe(2);
     });
 
+    it('marks a run its owner handed over until the next claim, and only for its owner and token', async () => {
+      await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED, owner: owner('a') });
+      await store().release('r1', 'b', 1, { handedOver: true });
+      expect((await store().ownership('r1'))?.handedOverBy).toBeUndefined();
+      await store().release('r1', 'a', 1, { handedOver: true });
+      const o = await store().ownership('r1');
+      expect(o?.owner).toBeUndefined();
+      expect(o?.handedOverBy).toBe('a');
+      expect((await store().unfinished()).map((u) => u.handedOverBy)).toEqual(['a']);
+      expect(await store().claim('r1', owner('b'), 1)).toBe(2);
+      expect((await store().ownership('r1'))?.handedOverBy).toBeUndefined();
+      // A release without the mark (a run let go while it waits) leaves none.
+      await store().release('r1', 'b', 2);
+      expect((await store().ownership('r1'))?.handedOverBy).toBeUndefined();
+    });
+
     it('lists the runs that have not ended, oldest first, with owner and heartbeat age', async () => {
       await store().createRun({ runId: 'r2', goal: 'g', createdAt: '2024-06-30T09:00:00.000Z', owner: owner('a') });
       await store().createRun({ runId: 'r1', goal: 'g', createdAt: CREATED });

@@ -76,7 +76,7 @@ describe('SqliteRunStore', () => {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r['name']);
       expect(tables).toEqual(['decision_requests', 'events', 'owners', 'runs']);
       const columns = (table: string): unknown[] => db.prepare('SELECT name FROM pragma_table_info(?)').all(table).map((r) => r['name']);
-      expect(columns('runs')).toEqual(['run_id', 'goal', 'status', 'created_at', 'updated_at', 'manifest_file', 'event_count', 'fence', 'owner_id', 'cancel_requested']);
+      expect(columns('runs')).toEqual(['run_id', 'goal', 'status', 'created_at', 'updated_at', 'manifest_file', 'event_count', 'fence', 'owner_id', 'cancel_requested', 'released_by']);
       expect(columns('events')).toEqual(['run_id', 'seq', 'type', 'at', 'body', 'last_seq']);
     } finally {
       db.close();

@@ -77,6 +77,13 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    // A run released without a mark is taken over only once the lease has passed since its last
+    // write (someone may still write it); one its owner handed over can be taken at once.
+    description: 'runs handed over by their owner (released_by, until the next claim)',
+    sql: `ALTER TABLE runs ADD COLUMN released_by text;`,
+  },
 ];
 
 /** The schema version this Baton writes. */

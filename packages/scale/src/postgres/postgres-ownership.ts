@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { RunOwner, RunOwnership } from 'batonjs/internal';
+import type { ReleaseOptions, RunOwner, RunOwnership } from 'batonjs/internal';
 import { parseRunStatus, runNotFoundError } from 'batonjs/internal';
 
 interface OwnershipRow {
@@ -8,6 +8,7 @@ interface OwnershipRow {
   updated_at: string;
   fence: number;
   cancel_requested: string | null;
+  released_by: string | null;
   owner_id: string | null;
   host: string | null;
   pid: number | null;
@@ -17,7 +18,7 @@ interface OwnershipRow {
 
 const UNFINISHED = `status NOT IN ('succeeded', 'partial', 'failed', 'cancelled')`;
 const OWNERSHIP_SELECT = `
-  SELECT r.run_id, r.status, r.updated_at, r.fence, r.cancel_requested, o.owner_id, o.host, o.pid, o.started_at,
+  SELECT r.run_id, r.status, r.updated_at, r.fence, r.cancel_requested, r.released_by, o.owner_id, o.host, o.pid, o.started_at,
          (extract(epoch FROM (now() - o.heartbeat_at)) * 1000)::bigint AS heartbeat_age_ms
     FROM runs r LEFT JOIN owners o ON o.owner_id = r.owner_id`;
 
@@ -51,14 +52,15 @@ export class PostgresOwnership {
     await this.heartbeat(owner);
     const { rows } = await this.query<{ fence: number }>(`claim(${runId})`, {
       name: 'baton_claim',
-      text: `UPDATE runs SET fence = fence + 1, owner_id = $2 WHERE run_id = $1 AND fence = $3 AND ${UNFINISHED} RETURNING fence`,
+      text: `UPDATE runs SET fence = fence + 1, owner_id = $2, released_by = NULL WHERE run_id = $1 AND fence = $3 AND ${UNFINISHED} RETURNING fence`,
       values: [runId, owner.id, expectedFence],
     });
     return rows[0]?.fence;
   }
 
-  async release(runId: string, ownerId: string, fence: number): Promise<void> {
-    await this.query(`release(${runId})`, { text: 'UPDATE runs SET owner_id = NULL WHERE run_id = $1 AND owner_id = $2 AND fence = $3', values: [runId, ownerId, fence] });
+  async release(runId: string, ownerId: string, fence: number, options?: ReleaseOptions): Promise<void> {
+    const mark = options?.handedOver ? ', released_by = owner_id' : '';
+    await this.query(`release(${runId})`, { text: `UPDATE runs SET owner_id = NULL${mark} WHERE run_id = $1 AND owner_id = $2 AND fence = $3`, values: [runId, ownerId, fence] });
   }
 
   async unfinished(limit: number): Promise<RunOwnership[]> {
@@ -101,5 +103,6 @@ function ownershipFromRow(row: OwnershipRow): RunOwnership {
     o.heartbeatAgeMs = Math.max(0, Number(row.heartbeat_age_ms ?? 0));
   }
   if (row.cancel_requested !== null) o.cancelRequested = row.cancel_requested;
+  if (row.released_by !== null) o.handedOverBy = row.released_by;
   return o;
 }

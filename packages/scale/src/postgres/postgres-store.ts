@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { RunEvent } from 'batonjs/internal';
-import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from 'batonjs/internal';
+import type { AppendOptions, DecisionRequest, ListRunsOptions, OwnershipStore, ReleaseOptions, RunOwner, RunOwnership, RunRecord, RunStore, RunStoreRetention, SpaceReport } from 'batonjs/internal';
 import { BatonError, errorMessage } from 'batonjs/internal';
 import {
   checkAppendOrder,
@@ -279,8 +279,8 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
     return this.owners.claim(runId, owner, expectedFence);
   }
 
-  release(runId: string, ownerId: string, fence: number): Promise<void> {
-    return this.owners.release(runId, ownerId, fence);
+  release(runId: string, ownerId: string, fence: number, options?: ReleaseOptions): Promise<void> {
+    return this.owners.release(runId, ownerId, fence, options);
   }
 
   unfinished(limit = 1000): Promise<RunOwnership[]> {
