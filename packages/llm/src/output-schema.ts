@@ -27,7 +27,8 @@ function rewriteRefs(value: unknown, prefix: string): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    out[key] = key === '$ref' && typeof v === 'string' && v.startsWith('#') ? `${prefix}${v.slice(1)}` : rewriteRefs(v, prefix);
+    // "#/" names the root as "#" does (as ajv, which checks the reply, reads it).
+    out[key] = key === '$ref' && typeof v === 'string' && v.startsWith('#') ? `${prefix}${v === '#/' ? '' : v.slice(1)}` : rewriteRefs(v, prefix);
   }
   return out;
 }

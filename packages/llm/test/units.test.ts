@@ -41,6 +41,12 @@ describe('reply schema of an llm agent', () => {
       },
     });
   });
+
+  it('points a reference to the root of an artifact schema ("#", "#/") at its new place', () => {
+    const tree = { type: 'object', properties: { kids: { type: 'array', items: { $ref: '#' } }, next: { $ref: '#/' } } };
+    const schema = replySchemaOf({ output: { tree: { schema: tree } } }, ['tree']);
+    expect(schema.properties).toEqual({ tree: { type: 'object', properties: { kids: { type: 'array', items: { $ref: '#/properties/tree' } }, next: { $ref: '#/properties/tree' } } } });
+  });
 });
 
 describe('re-plan rules', () => {

@@ -78,10 +78,12 @@ function compileInto(cache: WeakMap<JsonSchema, ValidateFunction>, schema: JsonS
   let fn = cache.get(schema);
   if (fn) return fn;
   const ajv = ajvFor(schema, useDefaults);
+  let compiling = schema;
   try {
     // Throws "schema is invalid: ..." as compile does where it checks the schema itself.
     if (useDefaults) void ajvFor(schema).validateSchema(schema, true);
-    fn = ajv.compile(schema);
+    compiling = withRootId(schema);
+    fn = ajv.compile(compiling);
   } catch (e) {
     if (e instanceof TypeError) {
       // ajv's deep equality, comparing enum values with each other, calls an object's own
@@ -97,10 +99,39 @@ function compileInto(cache: WeakMap<JsonSchema, ValidateFunction>, schema: JsonS
     throw new Error(`the pattern ${JSON.stringify(e.pattern)}${at === undefined ? '' : ` at ${at}`} ${e.reason}`, { cause: e });
   } finally {
     // The compiled function stands alone; keeping the schema in ajv's cache would only grow it.
-    ajv.removeSchema(schema);
+    ajv.removeSchema(compiling);
   }
   cache.set(schema, fn);
   return fn;
+}
+
+/** The base URI given to a schema that refers to its root and has none (see {@link withRootId}). */
+const ROOT_ID = 'baton:schema';
+
+/**
+ * The schema with a base URI when it refers to its root (`"$ref": "#"`: a schema that nests
+ * itself, as a tree or a comment thread) and has none. ajv resolves that reference against the
+ * root's id or, when the root has none, against the schema it registered under "", which
+ * `addUsedSchema: false` leaves out: such a valid schema failed with "can't resolve reference #".
+ */
+function withRootId(schema: JsonSchema): JsonSchema {
+  if (typeof schema !== 'object' || schema === null || Object.hasOwn(schema, '$id') || !refersToRoot(schema)) return schema;
+  return { $id: ROOT_ID, ...schema };
+}
+
+/** True when some `$ref` in `schema` is `#` or `#/` (walked without recursion: schemas may nest deeply). */
+function refersToRoot(schema: object): boolean {
+  const seen = new Set<object>();
+  const stack: object[] = [schema];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (seen.has(node)) continue;
+    seen.add(node);
+    for (const [key, value] of Object.entries(node)) {
+      if (key === '$ref' && (value === '#' || value === '#/')) return true;
+      if (typeof value === 'object' && value !== null) stack.push(value as object);
+    }
+  }
+  return false;
 }
 
 /** Turns ajv errors into short lines that name the failing path and the rule: `/0/price is required`. */

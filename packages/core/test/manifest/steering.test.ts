@@ -49,6 +49,11 @@ describe('orchestrator.params in a manifest', () => {
     expect(problems).toEqual([expect.objectContaining({ path: 'orchestrator.params', message: expect.stringContaining('not a valid JSON Schema') as unknown })]);
   });
 
+  it('loads a schema that nests itself through its root ($ref "#")', async () => {
+    const m = await parse(withOrchestrator('  params:', '    type: object', '    properties: { name: { type: string }, sub: { $ref: "#" } }'));
+    expect(m.orchestrator.params?.['properties']).toEqual({ name: { type: 'string' }, sub: { $ref: '#' } });
+  });
+
   it('says so of a schema whose $ref references name only each other, rather than that the stack overflowed', async () => {
     const problems = await problemsOf(parse(withOrchestrator('  params:', '    type: object', '    $defs: { a: { $ref: "#/$defs/b" }, b: { $ref: "#/$defs/a" } }', '    $ref: "#/$defs/a"')));
     expect(problems).toEqual([
