@@ -8,10 +8,20 @@ import { SlotMap } from 'batonjs/internal';
 import type { ApprovalDecision, RunResult, RunStatus } from 'batonjs/internal';
 import type { Logger } from 'batonjs/internal';
 import type { CancelRequest, Orchestrator, RunHandle, RunOptions } from 'batonjs/internal';
+import { SharedJournalReads } from './journal-reads.ts';
 import type { LiveRuns } from './live-runs.ts';
 
 /** What a client may give a run besides its goal (DESIGN section 9). */
 export type RunInputs = Pick<RunOptions, 'params' | 'plan' | 'workflow'>;
+
+/** One event stream's reads of a run: see {@link RunService.eventReader}. */
+export interface RunEventReader {
+  /** The run's events with seq > afterSeq, gap-free (shared objects: change nothing). */
+  eventsAfter(afterSeq: number): Promise<RunEvent[]>;
+  /** The run's result so far, not a copy (read it at once, change nothing); undefined when no such run exists. */
+  result(): Promise<Readonly<RunResult> | undefined>;
+  close(): void;
+}
 
 /** What became of a cancel asked over the API, wherever the run executes. */
 export type CancelOutcome = CancelRequest;
@@ -25,6 +35,8 @@ export class RunService {
   private readonly handles = new SlotMap<string, RunHandle>();
   /** Who waits for a run held here to stop here ({@link onStopHere}), by run. */
   private readonly stopListeners = new SlotMap<string, Set<() => void>>();
+  /** The journal's events of runs streamed from the store, one copy per run. */
+  private readonly journalReads: SharedJournalReads;
 
   constructor(
     private readonly orchestrator: Orchestrator,
@@ -32,7 +44,9 @@ export class RunService {
     private readonly live: LiveRuns,
     readonly dataDir: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.journalReads = new SharedJournalReads(store);
+  }
 
   /** The folder of a run's files. */
   runDir(runId: string): string {
@@ -138,9 +152,18 @@ export class RunService {
     return this.store.getRun(runId);
   }
 
-  /** The run's events with seq > afterSeq, gap-free: live ones when held here, else the store's. */
-  async eventsAfter(runId: string, afterSeq: number): Promise<RunEvent[]> {
-    return (this.heldHere(runId) ? this.live.eventsAfter(runId, afterSeq) : undefined) ?? this.store.readEvents(runId, afterSeq);
+  /**
+   * Reads a run's events for an event stream: live ones while the run is held here, else the
+   * journal's, read once for every stream of the run however slowly its clients read. Close it
+   * when the stream ends.
+   */
+  eventReader(runId: string): RunEventReader {
+    const stored = this.journalReads.open(runId);
+    return {
+      eventsAfter: async (afterSeq) => (this.heldHere(runId) ? this.live.eventsAfter(runId, afterSeq) : undefined) ?? stored.eventsAfter(afterSeq),
+      result: async () => (this.heldHere(runId) ? this.live.peek(runId) : undefined) ?? reduceEvents(await stored.eventsAfter(0)),
+      close: stored.close,
+    };
   }
 
   /** True when no more events will come for the run from this process or the store. */

@@ -3,6 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import type { SSEStreamingApi } from 'hono/streaming';
 import type { RunEvent } from 'batonjs/internal';
 import type { ServerContext } from '../context.ts';
+import type { RunEventReader } from '../run-service.ts';
 import { ApiError } from '../http-errors.ts';
 import { runIdParam } from '../validation.ts';
 
@@ -74,30 +75,31 @@ export function eventRoutes(ctx: ServerContext): Hono {
             wake?.();
           });
         };
+        const reader = ctx.runs.eventReader(runId);
         const send = async (events: RunEvent[]): Promise<void> => {
           for (const e of events) {
             if (e.seq <= after) continue;
-            const sent = e.type === 'run.ended' && e.artifactRefs ? await withArtifacts(ctx, e) : e;
+            const sent = e.type === 'run.ended' && e.artifactRefs ? await withArtifacts(reader, e) : e;
             await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(sent) });
             after = e.seq;
             if (e.type === 'run.ended') ended = true;
           }
         };
         try {
-          await send(await ctx.runs.eventsAfter(runId, after));
+          await send(await reader.eventsAfter(after));
           let lastWrite = Date.now();
           while (!ended && !stream.aborted) {
             if (buffer.length > 0) {
               const batch = buffer.splice(0);
               const first = batch.find((e) => e.seq > after);
               // Events journaled between the replay and the subscription: fetch them first.
-              if (first && first.seq > after + 1) await send((await ctx.runs.eventsAfter(runId, after)).filter((e) => e.seq < first.seq));
+              if (first && first.seq > after + 1) await send((await reader.eventsAfter(after)).filter((e) => e.seq < first.seq));
               await send(batch);
               lastWrite = Date.now();
               continue;
             }
             if (await ctx.runs.finished(runId)) {
-              await send(await ctx.runs.eventsAfter(runId, after));
+              await send(await reader.eventsAfter(after));
               break;
             }
             const local = ctx.runs.runsHere(runId);
@@ -109,7 +111,7 @@ export function eventRoutes(ctx: ServerContext): Hono {
             if (stream.aborted || buffer.length > 0) continue;
             if (!local) {
               const before = after;
-              await send(await ctx.runs.eventsAfter(runId, after));
+              await send(await reader.eventsAfter(after));
               if (after !== before) lastWrite = Date.now();
             }
             if (Date.now() - lastWrite >= ctx.limits.heartbeatMs) {
@@ -118,6 +120,7 @@ export function eventRoutes(ctx: ServerContext): Hono {
             }
           }
         } finally {
+          reader.close();
           unsubscribe();
           unwatchStop?.();
           ctx.closing.removeEventListener('abort', onClose);
@@ -136,8 +139,8 @@ export function eventRoutes(ctx: ServerContext): Hono {
  * `run.ended` as clients have always received it: the journal names the tasks whose outputs hold
  * the artifacts (`artifactRefs`) instead of copying them; the stream sends the artifacts.
  */
-async function withArtifacts(ctx: ServerContext, e: Extract<RunEvent, { type: 'run.ended' }>): Promise<RunEvent> {
-  const result = await ctx.runs.result(e.runId);
+async function withArtifacts(reader: RunEventReader, e: Extract<RunEvent, { type: 'run.ended' }>): Promise<RunEvent> {
+  const result = await reader.result();
   if (!result || result.status === 'running') return e;
   const { artifactRefs: _refs, ...rest } = e;
   return { ...rest, deliverable: result.deliverable };
