@@ -79,6 +79,28 @@ describe('/a2a refuses bad requests with a 4xx and a reason', () => {
     }
   });
 
+  it('a task id or a text that is not a string: -32602 naming the field, and no run starts', async () => {
+    const text = (t: unknown): unknown => ({ role: 'user', messageId: 'm1', parts: [{ kind: 'text', text: t }] });
+    const cases: [Record<string, string>, string, unknown, RegExp][] = [
+      [{}, 'tasks/get', { id: { a: 1 } }, /params\.id must be a string.*an object/],
+      [{}, 'tasks/cancel', { id: 5 }, /params\.id must be a string.*a number/],
+      [V1, 'GetTask', { id: ['a'] }, /params\.id must be a string.*an array/],
+      [{}, 'message/send', { message: { ...(text('hi') as object), taskId: { a: 1 } } }, /params\.message\.taskId must be a string/],
+      [{}, 'message/stream', { message: { ...(text('hi') as object), taskId: 5 } }, /params\.message\.taskId must be a string/],
+      [{}, 'message/send', { message: text({ a: 1 }) }, /params\.message\.parts\[0\]\.text must be a string/],
+      [V1, 'SendMessage', { message: { role: 'ROLE_USER', messageId: 'm1', contextId: 7, parts: [{ text: 'a report' }] } }, /params\.message\.contextId must be a string/],
+    ];
+    const runs = async (): Promise<unknown[]> => ((await (await fetch(`${t.url}/v1/runs`)).json()) as { runs: unknown[] }).runs;
+    const before = (await runs()).length;
+    for (const [version, method, params, reason] of cases) {
+      const res = await fetch(`${t.url}/a2a`, { method: 'POST', headers: { 'content-type': 'application/json', ...version }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+      const body = (await res.json()) as { error?: { code: number; message: string } };
+      expect(body.error?.code, method).toBe(-32602);
+      expect(body.error?.message, method).toMatch(reason);
+    }
+    expect(await runs()).toHaveLength(before);
+  });
+
   it('a client that hangs up mid-body is not a server error (on /a2a and /v1)', async () => {
     for (const path of ['/a2a', '/v1/runs']) {
       for (const chunked of [false, true]) await hangUpMidBody(t.url, path, { 'content-type': 'application/json', ...V1 }, 512 * 1024, chunked);

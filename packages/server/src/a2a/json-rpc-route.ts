@@ -7,6 +7,7 @@ import type { A2ARequestHandler } from '@a2a-js/sdk/server';
 import type { Context, Handler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'batonjs/internal';
+import { paramsProblem } from './rpc-params.ts';
 
 /** A JSON-RPC error object. */
 interface RpcError {
@@ -63,6 +64,8 @@ export function jsonRpcRoute(requestHandler: A2ARequestHandler, logger: Logger):
       return rpcError(c, 400, null, { code: A2A_ERROR_CODE.PARSE_ERROR, message: 'the body is not valid JSON: send one JSON-RPC 2.0 request object' });
     }
     const id = idOf(body);
+    const badParams = paramsProblem(body);
+    if (badParams) return rpcError(c, 200, id, { code: A2A_ERROR_CODE.INVALID_PARAMS, message: badParams });
     const requestedVersion = c.req.header(A2A_VERSION_HEADER) || undefined;
     const useLegacy = (requestedVersion ?? '0.3') === '0.3';
     const mapError = (e: unknown): RpcError => (useLegacy ? LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError(e) : JsonRpcTransportHandler.mapToJSONRPCError(e));
