@@ -11,7 +11,7 @@ import type { Manifest, Plan, PlanTask } from '../core/types.ts';
 import { didYouMean } from '../manifest/describe.ts';
 import { DataShape } from './data-shape.ts';
 import { PROBLEMS_KEPT, problemList } from '../core/problem-list.ts';
-import { planProblems } from './validate-plan.ts';
+import { DERIVED_PRODUCERS_KEPT, noteProducersLeftOut, planProblems } from './validate-plan.ts';
 import type { PlanProblem } from './validate-plan.ts';
 import { planInputSchemas, type PlanInputSchemas } from './plan-input-schema.ts';
 
@@ -22,7 +22,8 @@ export type PlanInput = z.input<PlanInputSchemas['planInputSchema']>;
 
 /**
  * Fills in what a task left out from its agent: title, consumes, produces, and dependsOn (every
- * other task of the plan producing something it consumes). A task whose agent the manifest does
+ * other task of the plan producing something it consumes; of an artifact that many produce, the
+ * first few, which validation finds ambiguous all the same). A task whose agent the manifest does
  * not know keeps empty lists: validation names it.
  */
 export function completePlan(input: z.output<PlanInputSchemas['planInputSchema']>, manifest: Manifest): Plan {
@@ -54,7 +55,20 @@ export function completePlan(input: z.output<PlanInputSchemas['planInputSchema']
     if (t.dependsOn !== undefined) return;
     const task = tasks[i]!;
     const from = new Set<number>();
-    for (const artifact of task.consumes) for (const p of producers.get(artifact) ?? []) if (p !== i) from.add(p);
+    for (const artifact of task.consumes) {
+      // Two producers make the input ambiguous, and validation refuses it: listing thousands
+      // would only make a plan of thousands of such tasks quadratic (in time and memory).
+      let kept = 0;
+      for (const p of producers.get(artifact) ?? []) {
+        if (p === i) continue;
+        if (kept === DERIVED_PRODUCERS_KEPT) {
+          noteProducersLeftOut(task, artifact);
+          break;
+        }
+        from.add(p);
+        kept++;
+      }
+    }
     task.dependsOn = [...new Set([...from].sort((a, b) => a - b).map((p) => tasks[p]!.id))];
   });
   const plan: Plan = { tasks };

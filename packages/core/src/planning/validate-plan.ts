@@ -109,7 +109,8 @@ function checkIds(tasks: readonly PlanTask[]): PlanProblem[] {
   });
   for (const [id, at] of positions) {
     if (at.length > 1) {
-      problems.push({ taskId: id, message: `task id ${q(id)} is used by ${at.length} tasks (positions ${at.join(', ')}); give each task its own id` });
+      const shown = at.length > LISTED_NAMES ? `${at.slice(0, LISTED_NAMES).join(', ')} and ${at.length - LISTED_NAMES} more` : at.join(', ');
+      problems.push({ taskId: id, message: `task id ${q(id)} is used by ${at.length} tasks (positions ${shown}); give each task its own id` });
     }
   }
   return problems;
@@ -183,7 +184,7 @@ function checkDependsOn(task: PlanTask, ids: ReadonlySet<string>): PlanProblem[]
     }
     seen.add(dep);
     if (!ids.has(dep)) {
-      problems.push({ taskId: task.id, message: `task ${q(task.id)} depends on ${q(dep)}, which is not a task of the plan; task ids are: ${list([...ids])}` });
+      problems.push({ taskId: task.id, message: `task ${q(task.id)} depends on ${q(dep)}, which is not a task of the plan; task ids are: ${list(ids)}` });
     }
   }
   return problems;
@@ -248,8 +249,30 @@ function checkInputs(tasks: readonly PlanTask[], manifest: Manifest, available: 
   return problems;
 }
 
+/** Names listed in one problem: past them, how many more (a plan of thousands of tasks made messages of megabytes each). */
+const LISTED_NAMES = 10;
+
+/** Of an artifact that many tasks produce, how many a task that leaves dependsOn out is given (`completePlan`). */
+export const DERIVED_PRODUCERS_KEPT = LISTED_NAMES + 1;
+
+/** The artifacts whose producers `completePlan` did not all list in a task's derived dependsOn. */
+const producersLeftOut = new WeakMap<PlanTask, Set<string>>();
+
+/** Records that `task`'s derived dependsOn lists only the first {@link DERIVED_PRODUCERS_KEPT} producers of `artifact`. */
+export function noteProducersLeftOut(task: PlanTask, artifact: string): void {
+  const artifacts = producersLeftOut.get(task);
+  if (artifacts) artifacts.add(artifact);
+  else producersLeftOut.set(task, new Set([artifact]));
+}
+
 function inputProblem(task: PlanTask, artifact: string, upstream: string[], all: string[], manifest: Manifest): string {
   const head = `task ${q(task.id)} consumes ${q(artifact)}`;
+  // Its dependsOn, left out, was to be every other producer: count them all, not the few listed.
+  if (producersLeftOut.get(task)?.has(artifact)) {
+    const others = all.length - (task.produces.includes(artifact) ? 1 : 0);
+    const shown = upstream.slice(0, LISTED_NAMES).map(q).join(', ');
+    return `${head}, which ${shown} and ${others - Math.min(upstream.length, LISTED_NAMES)} more tasks produce, so its input is ambiguous; list in its dependsOn the one task it takes ${q(artifact)} from`;
+  }
   if (upstream.length > LISTED_NAMES) {
     return `${head}, which ${list(upstream)} all produce upstream of it, so its input is ambiguous; keep exactly one producer of ${q(artifact)} among the tasks it depends on`;
   }
@@ -297,11 +320,15 @@ function taskRef(id: string | undefined): { taskId?: string } {
 
 const q = (s: string): string => JSON.stringify(s);
 
-/** Names listed in one problem: past them, how many more (a plan of thousands of tasks made messages of megabytes each). */
-const LISTED_NAMES = 10;
 
-function list(items: readonly string[]): string {
-  if (items.length === 0) return '(nothing)';
-  const shown = items.slice(0, LISTED_NAMES).map(q).join(', ');
-  return items.length > LISTED_NAMES ? `${shown} and ${items.length - LISTED_NAMES} more` : shown;
+/** The first names of `items`, taken without copying them all: a problem per task of a large plan must not cost a pass over the plan. */
+function list(items: readonly string[] | ReadonlySet<string>): string {
+  const count = Array.isArray(items) ? items.length : (items as ReadonlySet<string>).size;
+  if (count === 0) return '(nothing)';
+  const shown: string[] = [];
+  for (const item of items) {
+    if (shown.length === LISTED_NAMES) break;
+    shown.push(q(item));
+  }
+  return count > LISTED_NAMES ? `${shown.join(', ')} and ${count - LISTED_NAMES} more` : shown.join(', ');
 }
