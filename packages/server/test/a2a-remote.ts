@@ -10,7 +10,8 @@ import express from 'express';
 import { dataOf, dataPart, textPart } from '../src/a2a/a2a-agent.ts';
 
 /** How a fake remote agent behaves. */
-export type RemoteBehaviour = 'artifact' | 'reply' | 'fail' | 'hang';
+/** `auth`: asks for authentication (`auth-required`) and, as an SDK agent does, keeps the stream open for credentials. */
+export type RemoteBehaviour = 'artifact' | 'reply' | 'fail' | 'hang' | 'auth';
 
 /** A real A2A server (the SDK's express handlers) hosting one fake agent, on 127.0.0.1. */
 export interface RemoteAgent {
@@ -54,7 +55,8 @@ class FakeExecutor implements AgentExecutor {
       status(TaskState.TASK_STATE_FAILED, 'the ledger service is down');
       return;
     }
-    if (this.behaviour === 'hang') {
+    if (this.behaviour === 'auth') status(TaskState.TASK_STATE_AUTH_REQUIRED, 'sign in to the ledger first');
+    if (this.behaviour === 'hang' || this.behaviour === 'auth') {
       await new Promise<void>((resolve) => this.waiting.set(taskId, resolve));
       status(TaskState.TASK_STATE_CANCELED, 'stopped on request');
       return;

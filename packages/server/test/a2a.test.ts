@@ -35,12 +35,14 @@ describe('kind: a2a sub-agents (real A2A servers from @a2a-js/sdk)', () => {
   let replying: RemoteAgent;
   let failing: RemoteAgent;
   let hanging: RemoteAgent;
+  let authing: RemoteAgent;
   beforeAll(async () => {
     ok = await startRemoteAgent('summariser', 'artifact');
     replying = await startRemoteAgent('forecaster', 'reply');
     failing = await startRemoteAgent('ledger', 'fail');
     hanging = await startRemoteAgent('auditor', 'hang');
-    remotes.push(ok, replying, failing, hanging);
+    authing = await startRemoteAgent('vault', 'auth');
+    remotes.push(ok, replying, failing, hanging, authing);
   });
   afterAll(async () => {
     await Promise.all(remotes.map((r) => r.close()));
@@ -83,6 +85,24 @@ describe('kind: a2a sub-agents (real A2A servers from @a2a-js/sdk)', () => {
     // The cancel request is sent as the attempt is abandoned; it reaches the remote shortly.
     for (let i = 0; i < 100 && hanging.cancelled.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(hanging.cancelled).toHaveLength(1);
+  });
+
+  it('fails at once, without retrying, when the remote asks for authentication; its waiting task is cancelled', async () => {
+    // The SDK's server keeps the stream of an auth-required task open (credentials may come out of
+    // band): the attempt once waited for it to close until its timeout, and was retried.
+    const manifest = await remoteManifest({ vault: { url: authing.url, produces: ['secret'] } }, 10_000);
+    manifest.orchestrator.policy.retries = 2;
+    const o = new Orchestrator({ manifest });
+    const started = Date.now();
+    const result = await o.run('produce the secret');
+    await o.close();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(result.status).toBe('failed');
+    const attempts = result.tasks[0]?.attempts ?? [];
+    expect(attempts.map((a) => a.status)).toEqual(['failed']);
+    expect(attempts[0]?.error).toMatch(/asked for authentication .*: sign in to the ledger first/);
+    for (let i = 0; i < 100 && authing.cancelled.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(authing.cancelled).toHaveLength(1);
   });
 
   it('propagates a cancelled run to the remote task', async () => {

@@ -103,6 +103,11 @@ class RemoteTask {
   finished(): boolean {
     return this.state !== undefined && this.state !== TaskState.TASK_STATE_SUBMITTED && this.state !== TaskState.TASK_STATE_WORKING;
   }
+
+  /** Waiting for input or credentials, which an orchestrated sub-agent cannot give: the remote task lives on. */
+  interrupted(): boolean {
+    return this.state === TaskState.TASK_STATE_INPUT_REQUIRED || this.state === TaskState.TASK_STATE_AUTH_REQUIRED;
+  }
 }
 
 /**
@@ -221,6 +226,13 @@ export function createA2aAgent(spec: AgentSpec): Agent {
             cancelNow();
             break;
           }
+          // Done, or waiting for what Baton cannot give. A server may keep the stream of an
+          // interrupted task open (the SDK's does for auth-required): stop reading, and cancel the
+          // task this attempt leaves behind.
+          if (task.finished()) {
+            if (task.interrupted() && task.id) cancelRemote(remote, task.id);
+            break;
+          }
         }
       } catch (e) {
         if (ctx.signal.aborted) throw ctx.signal.reason as Error;
@@ -228,6 +240,8 @@ export function createA2aAgent(spec: AgentSpec): Agent {
       } finally {
         clearTimeout(grace);
         ctx.signal.removeEventListener('abort', onAbort);
+        // A stream left early (or ended) holds no connection open.
+        reading.abort();
       }
       if (ctx.signal.aborted) throw ctx.signal.reason as Error;
       return readOutput(spec, task);
