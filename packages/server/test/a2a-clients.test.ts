@@ -113,6 +113,36 @@ describe('a remote A2A agent that answers 401', () => {
     }
   });
 
+  it('says which status any other HTTP error answer had, with its Retry-After and body, and retries it', async () => {
+    // A rate limiter's JSON body with an "error" member was read by the SDK as a JSON-RPC error:
+    // the attempt said only "An unexpected error occurred".
+    const card = orchestratorAgentCard(t.server.orchestrator.manifest, '', false);
+    let calls = 0;
+    const server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === `/${AGENT_CARD_PATH}`) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(AgentCard.toJSON(card)));
+      calls++;
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"slow down"}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const iface of card.supportedInterfaces) iface.url = `${url}/rpc`;
+    try {
+      const manifest = await remoteManifest(url, undefined);
+      manifest.orchestrator.policy.retries = 1;
+      manifest.orchestrator.policy.backoff = { ...manifest.orchestrator.policy.backoff, initialDelayMs: 10 };
+      const o = new Orchestrator({ manifest });
+      const result = await o.run('produce the report');
+      await o.close();
+      const attempts = result.tasks[0]?.attempts ?? [];
+      expect(attempts.map((a) => a.status)).toEqual(['failed', 'failed']);
+      expect(calls).toBe(2);
+      expect(attempts[0]?.error).toContain(`429 Too Many Requests from ${url}/rpc (Retry-After: 1): {"error":"slow down"}`);
+      expect(attempts[0]?.error).not.toMatch(/unexpected error/i);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('says the token was refused when one was sent', async () => {
     const o = new Orchestrator({ manifest: await remoteManifest(t.url, { A2A_TOKEN: '${REMOTE_TOKEN}' }, { REMOTE_TOKEN: 'the-wrong-token-0123456789' }) });
     const result = await o.run('produce the report');

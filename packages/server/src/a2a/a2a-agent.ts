@@ -124,6 +124,35 @@ function refusal(spec: AgentSpec, response: Response, tokenSent: boolean): Unrec
   return new UnrecoverableAgentError(`${what}: ${fix}`);
 }
 
+/** How much of the body of an HTTP error answer an attempt error quotes. */
+const ERROR_BODY_CHARS = 300;
+
+/**
+ * The error for any other HTTP error answer to a call (429, 5xx, 404...): its status, URL,
+ * Retry-After and the start of its body. The SDK reads a JSON body with an `error` member as a
+ * JSON-RPC error and drops the status: a rate limiter's `{"error": "slow down"}` became "An
+ * unexpected error occurred".
+ */
+async function httpFailure(response: Response): Promise<BatonError> {
+  let body = '';
+  try {
+    const reader = response.body?.getReader();
+    const decoder = new TextDecoder();
+    while (reader && body.length < ERROR_BODY_CHARS) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      body += decoder.decode(value, { stream: true });
+    }
+    await reader?.cancel();
+  } catch {
+    // The body is only quoted.
+  }
+  const text = body.replace(/\s+/g, ' ').trim();
+  const retryAfter = response.headers.get('retry-after');
+  const message = `${response.status} ${response.statusText || 'HTTP error'} from ${response.url}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}${text ? `: ${text.slice(0, ERROR_BODY_CHARS)}` : ''}`;
+  return new BatonError('AGENT_FAILED', message);
+}
+
 /** Reads `url`'s agent card; `url` is the agent's base URL or the card's own URL (…/agent-card.json). */
 async function connect(spec: AgentSpec): Promise<Client> {
   const url = spec.url;
@@ -138,6 +167,11 @@ async function connect(spec: AgentSpec): Promise<Client> {
     throw refusal(spec, response, Boolean(token && headers.get('authorization') === `Bearer ${token}`));
   };
   const cardFetch: typeof fetch = (input, init) => authFetch(input, { ...init, signal: AbortSignal.timeout(CARD_TIMEOUT_MS) });
+  const rpcFetch: typeof fetch = async (input, init) => {
+    const response = await authFetch(input, init);
+    if (response.ok) return response;
+    throw await httpFailure(response);
+  };
   const isCard = /\.json($|\?)/.test(url);
   const base = isCard ? new URL('.', url).href : url.endsWith('/') ? url : `${url}/`;
   // Agents that still speak A2A 0.3 are reached through the SDK's compatibility layer.
@@ -145,7 +179,7 @@ async function connect(spec: AgentSpec): Promise<Client> {
   const factory = new ClientFactory(
     ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
       cardResolver: new DefaultAgentCardResolver({ fetchImpl: cardFetch, legacyCompat }),
-      transports: [new JsonRpcTransportFactory({ fetchImpl: authFetch, legacyCompat }), new RestTransportFactory({ fetchImpl: authFetch, legacyCompat })],
+      transports: [new JsonRpcTransportFactory({ fetchImpl: rpcFetch, legacyCompat }), new RestTransportFactory({ fetchImpl: rpcFetch, legacyCompat })],
     }),
   );
   try {
