@@ -101,6 +101,34 @@ describe('/a2a refuses bad requests with a 4xx and a reason', () => {
     expect(await runs()).toHaveLength(before);
   });
 
+  it('JSON that is no JSON-RPC request: -32600; a message part that is not an object: -32602 (1.0 as 0.3)', async () => {
+    // The SDK's 1.0 handler answered the first with -32602 and the second with -32603 "Cannot read properties of null".
+    const post = async (body: unknown, version: Record<string, string>): Promise<{ status: number; json: { id: unknown; error?: { code: number; message: string } } }> => {
+      const res = await fetch(`${t.url}/a2a`, { method: 'POST', headers: { 'content-type': 'application/json', ...version }, body: JSON.stringify(body) });
+      return { status: res.status, json: (await res.json()) as { id: unknown; error?: { code: number; message: string } } };
+    };
+    for (const [version, get, send] of [[V1, 'GetTask', 'SendMessage'], [{}, 'tasks/get', 'message/send']] as const) {
+      const notRequests: [unknown, unknown][] = [
+        [[{ jsonrpc: '2.0', id: 1, method: get, params: { id: 'x' } }], null],
+        ['hello', null],
+        [null, null],
+        [{ id: 2, method: get, params: { id: 'x' } }, 2],
+        [{ jsonrpc: '2.0', id: 3, method: 7 }, 3],
+        [{ jsonrpc: '2.0', id: { a: 1 }, method: get, params: { id: 'x' } }, null],
+      ];
+      for (const [body, id] of notRequests) {
+        const a = await post(body, version);
+        expect(a.status, JSON.stringify(body)).toBe(200);
+        expect(a.json, JSON.stringify(body)).toMatchObject({ id, error: { code: -32600 } });
+      }
+      const role = version === V1 ? 'ROLE_USER' : 'user';
+      for (const parts of [[null], [5], ['text']]) {
+        const a = await post({ jsonrpc: '2.0', id: 9, method: send, params: { message: { messageId: 'm', role, kind: 'message', parts } } }, version);
+        expect(a.json, JSON.stringify(parts)).toMatchObject({ id: 9, error: { code: -32602, message: expect.stringMatching(/part/) as unknown } });
+      }
+    }
+  });
+
   it('a client that hangs up mid-body is not a server error (on /a2a and /v1)', async () => {
     for (const path of ['/a2a', '/v1/runs']) {
       for (const chunked of [false, true]) await hangUpMidBody(t.url, path, { 'content-type': 'application/json', ...V1 }, 512 * 1024, chunked);
