@@ -1,7 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createLlmAgentFactory } from '../src/llm-agent.ts';
 import { AgentRegistry } from '../../core/src/agents/registry.ts';
 import { Orchestrator } from '../../core/src/orchestrator.ts';
@@ -72,6 +78,39 @@ describe('llm agent', () => {
     model.assertAllConsumed();
   });
 
+  it('opens a new session for the next attempt when a streamable HTTP server forgot its session (404)', async () => {
+    // The SDK does not start a new session on a 404: every later call, attempt after attempt, got the same 404.
+    const shop = await statefulShop();
+    try {
+      const lookup = { toolCalls: [{ name: 'lookup_price', input: { product: 'widget' } }] };
+      const priced = /<data name=\\?"shop.lookup_price\\?">[^<]*price\W+12\.5/;
+      const model = new ScriptedModel([
+        lookup,
+        { json: { quote: { total: 25 } }, expect: (call) => expect(call.transcript).toMatch(priced) },
+        lookup,
+        { json: { quote: { total: 'unknown' } }, expect: (call) => expect(call.transcript).toMatch(/no longer knows this session/) },
+        lookup,
+        { json: { quote: { total: 25 } }, expect: (call) => expect(call.transcript).toMatch(priced) },
+      ]);
+      const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: model.resolver() }));
+      const spec = pricerSpec('', { retries: 1, tools: [{ kind: 'mcp', name: 'shop', url: shop.url }] });
+      const orch = new Orchestrator({ manifest: singleTaskManifest(spec), registry, planner: new StaticPlanner(quotePlan) });
+      try {
+        expect((await orch.run('a quote for two widgets')).status).toBe('succeeded');
+        shop.forget();
+        const result = await orch.run('a quote for two widgets');
+        expect(result.tasks[0]?.attempts.map((a) => a.status)).toEqual(['invalid', 'succeeded']);
+        expect(result.status).toBe('succeeded');
+      } finally {
+        await orch.close();
+      }
+      model.assertAllConsumed();
+      expect(shop.initialized()).toBe(2);
+    } finally {
+      await shop.close();
+    }
+  });
+
   it('names the MCP server that never answers initialize in each timed-out attempt', async () => {
     const model = new ScriptedModel([]);
     const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: model.resolver() }));
@@ -132,3 +171,48 @@ describe('llm agent', () => {
     }
   });
 });
+
+/**
+ * A stateful MCP server over streamable HTTP (the SDK's transport, one per session) with a
+ * `lookup_price` tool; `forget()` drops its sessions, as a server whose sessions expired does: it
+ * then answers 404 to their requests.
+ */
+async function statefulShop(): Promise<{ url: string; forget(): void; initialized(): number; close(): Promise<void> }> {
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  let initialized = 0;
+  const server = createServer((req, res) => {
+    void (async () => {
+      let body = '';
+      for await (const chunk of req) body += String(chunk);
+      const message = body ? (JSON.parse(body) as { id?: unknown }) : undefined;
+      const sid = req.headers['mcp-session-id'];
+      if (typeof sid === 'string') {
+        const known = sessions.get(sid);
+        if (!known) return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: message?.id ?? null, error: { code: -32001, message: 'Session not found' } }));
+        return known.handleRequest(req, res, message);
+      }
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => {
+          initialized++;
+          sessions.set(id, transport);
+        },
+      });
+      const mcp = new McpServer({ name: 'shop', version: '1.0.0' });
+      mcp.registerTool('lookup_price', { description: 'Price of a product', inputSchema: { product: z.string() } }, ({ product }) => ({ content: [{ type: 'text', text: JSON.stringify({ product, price: 12.5 }) }] }));
+      await mcp.connect(transport);
+      await transport.handleRequest(req, res, message);
+    })();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
+    forget: () => sessions.clear(),
+    initialized: () => initialized,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}

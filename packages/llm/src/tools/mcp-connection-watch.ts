@@ -1,6 +1,7 @@
 /** How an MCP client's connection ended: the SDK tells its transport's errors only to `onerror`. */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage } from 'batonjs/internal';
 
@@ -33,6 +34,10 @@ export function watchConnection(client: Client, serverName: string, stdio: Stdio
     // drops its process and closes; its requests would fail only once the server has exited,
     // seconds later for a server that does not stop when its input ends.
     if (stdio) queueMicrotask(() => stdio.pid === null && lose(error));
+    // A 404 over streamable HTTP: the server no longer knows the session (it expired, or the
+    // server restarted). The SDK does not start a new one, so every later call would get the
+    // same 404: the connection is lost, and the next attempt opens a new session.
+    if (sessionGone(error)) lose(error);
     onerror?.(error);
   };
   const onclose = client.onclose;
@@ -54,7 +59,12 @@ function connectionLostError(serverName: string, fatal: Error | undefined, lastE
   return new Error(`the connection to MCP server '${serverName}' closed${lastError ? ` (the last error on it: ${transportErrorText(lastError)})` : ''}`);
 }
 
+function sessionGone(e: Error): boolean {
+  return e instanceof StreamableHTTPError && e.code === 404;
+}
+
 function transportErrorText(e: Error): string {
+  if (sessionGone(e)) return `the server answered 404: it no longer knows this session (${e.message}); a new session is opened for the next attempt`;
   const tooLong = /^ReadBuffer exceeded maximum size of (\d+) bytes/.exec(e.message);
   return tooLong ? `a message from the server was longer than the ${tooLong[1]} bytes a stdio MCP client reads in one (${e.message}); ask for less` : errorMessage(e);
 }
