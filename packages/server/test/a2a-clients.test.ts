@@ -143,6 +143,31 @@ describe('a remote A2A agent that answers 401', () => {
     }
   });
 
+  it('names the URL it could not reach and why, when the card sends calls elsewhere', async () => {
+    // The attempt said only "fetch failed", next to the configured URL, not the card's.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const nowhere = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/rpc`;
+    await new Promise((r) => closed.close(r));
+    const card = orchestratorAgentCard(t.server.orchestrator.manifest, nowhere, false);
+    const server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === `/${AGENT_CARD_PATH}`) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(AgentCard.toJSON(card)));
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const manifest = await remoteManifest(url, undefined);
+      manifest.orchestrator.policy.retries = 0;
+      const o = new Orchestrator({ manifest });
+      const result = await o.run('produce the report');
+      await o.close();
+      expect(result.tasks[0]?.attempts[0]?.error).toBe(`remote A2A agent 'remote' (${url}): cannot reach ${nowhere}: fetch failed (ECONNREFUSED: connect ECONNREFUSED ${new URL(nowhere).host})`);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('says the token was refused when one was sent', async () => {
     const o = new Orchestrator({ manifest: await remoteManifest(t.url, { A2A_TOKEN: '${REMOTE_TOKEN}' }, { REMOTE_TOKEN: 'the-wrong-token-0123456789' }) });
     const result = await o.run('produce the report');

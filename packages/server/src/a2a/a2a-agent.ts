@@ -124,6 +124,17 @@ function refusal(spec: AgentSpec, response: Response, tokenSent: boolean): Unrec
   return new UnrecoverableAgentError(`${what}: ${fix}`);
 }
 
+function requestUrl(input: string | URL | Request): string {
+  return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+}
+
+/** A network error with its cause (undici's "fetch failed" or "terminated" say only that): `terminated (other side closed)`. */
+function networkError(e: unknown): string {
+  const cause = e instanceof Error && !BatonError.isInstance(e) ? (e.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  const why = [cause?.code, cause?.message].filter((x): x is string => typeof x === 'string' && x !== '');
+  return `${errorMessage(e)}${why.length > 0 ? ` (${[...new Set(why)].join(': ')})` : ''}`;
+}
+
 /** How much of the body of an HTTP error answer an attempt error quotes. */
 const ERROR_BODY_CHARS = 300;
 
@@ -161,7 +172,15 @@ async function connect(spec: AgentSpec): Promise<Client> {
   const authFetch: typeof fetch = async (input, init) => {
     const headers = new Headers(init?.headers);
     if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
-    const response = await fetch(input, { ...init, headers });
+    let response: Response;
+    try {
+      response = await fetch(input, { ...init, headers });
+    } catch (e) {
+      // "fetch failed" alone names neither the URL (the card's, which may not be the one
+      // configured) nor why; an abort stays what it is.
+      if (init?.signal?.aborted) throw e;
+      throw new BatonError('AGENT_FAILED', `cannot reach ${requestUrl(input)}: ${networkError(e)}`, { cause: e });
+    }
     if (response.status !== 401 && response.status !== 403) return response;
     await response.body?.cancel().catch(() => undefined);
     throw refusal(spec, response, Boolean(token && headers.get('authorization') === `Bearer ${token}`));
@@ -270,7 +289,7 @@ export function createA2aAgent(spec: AgentSpec): Agent {
         }
       } catch (e) {
         if (ctx.signal.aborted) throw ctx.signal.reason as Error;
-        throw failure(`remote A2A agent '${spec.name}' (${spec.url}): ${errorMessage(e)}`, e);
+        throw failure(`remote A2A agent '${spec.name}' (${spec.url}): ${networkError(e)}`, e);
       } finally {
         clearTimeout(grace);
         ctx.signal.removeEventListener('abort', onAbort);
