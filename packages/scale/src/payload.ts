@@ -33,14 +33,15 @@ export interface AttemptJobResult {
  * BullMQ's failed event cannot carry: the Baton error code and whether retrying can help.
  */
 export interface FailureNote {
-  failure: { code: BatonErrorCode; retryable: boolean; usage?: Usage };
+  failure: { code: BatonErrorCode; retryable: boolean; usage?: Usage; retryAfterMs?: number };
 }
 
 /** The note describing why an agent failed. */
 export function failureNote(e: unknown, usage: Usage | undefined): FailureNote {
   const code: BatonErrorCode = BatonError.isInstance(e) ? e.code : 'AGENT_FAILED';
   const retryable = BatonError.isInstance(e) ? e.retryable : true;
-  return { failure: usage ? { code, retryable, usage } : { code, retryable } };
+  const retryAfterMs = BatonError.isInstance(e) ? e.retryAfterMs : undefined;
+  return { failure: { code, retryable, ...(usage ? { usage } : {}), ...(retryAfterMs ? { retryAfterMs } : {}) } };
 }
 
 export function isFailureNote(value: unknown): value is FailureNote {
@@ -61,5 +62,6 @@ export function isJobResult(value: unknown): value is AttemptJobResult {
 export function errorOfFailedJob(failedReason: string | undefined, note: FailureNote | undefined): BatonError {
   const message = failedReason || 'the worker reported a failure without a message';
   if (!note) return new BatonError('AGENT_FAILED', message);
-  return new BatonError(note.failure.code, message, { retryable: note.failure.retryable });
+  const retryAfterMs = note.failure.retryAfterMs;
+  return new BatonError(note.failure.code, message, { retryable: note.failure.retryable, ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}) });
 }

@@ -143,6 +143,48 @@ describe('a remote A2A agent that answers 401', () => {
     }
   });
 
+  it("waits the Retry-After of a busy remote (503, 429) before the retry; one that asks for longer than Baton waits is not retried", async () => {
+    // The retry came after the policy's backoff (10 ms here), however long the remote asked to wait.
+    const card = orchestratorAgentCard(t.server.orchestrator.manifest, '', false);
+    const calls: number[] = [];
+    let retryAfter = '1';
+    const server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === `/${AGENT_CARD_PATH}`) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(AgentCard.toJSON(card)));
+      calls.push(Date.now());
+      if (calls.length === 1 || retryAfter !== '1') return void res.writeHead(calls.length % 2 ? 503 : 429, { 'retry-after': retryAfter }).end('busy');
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const { id } = JSON.parse(body) as { id: unknown };
+        const artifact = { artifactId: 'a', name: 'report', parts: [{ data: { ok: true } }] };
+        res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`data: ${JSON.stringify({ jsonrpc: '2.0', id, result: { task: { id: 't', contextId: 'c', status: { state: 'TASK_STATE_COMPLETED' }, artifacts: [artifact] } } })}\n\n`);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const iface of card.supportedInterfaces) iface.url = `${url}/rpc`;
+    try {
+      const manifest = await remoteManifest(url, undefined);
+      manifest.orchestrator.policy.backoff = { ...manifest.orchestrator.policy.backoff, initialDelayMs: 10, maxDelayMs: 10 };
+      const o = new Orchestrator({ manifest });
+      const result = await o.run('produce the report');
+      expect(result.status).toBe('succeeded');
+      expect(calls).toHaveLength(2);
+      expect(calls[1]! - calls[0]!).toBeGreaterThanOrEqual(950);
+      const retrying = (await o.store.readEvents(result.runId)).filter((e) => e.type === 'task.retrying');
+      expect(retrying.map((e) => (e.type === 'task.retrying' ? e.delayMs : 0))).toEqual([1000]);
+
+      calls.length = 0;
+      retryAfter = '3600';
+      const refused = await o.run('produce the report');
+      await o.close();
+      expect(calls).toHaveLength(1);
+      expect(refused.tasks[0]?.attempts[0]?.error).toMatch(/503 Service Unavailable from .*\(Retry-After: 3600\): busy; it asks to be tried again in 3600 s, longer than the 60 s Baton waits/);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('names the URL it could not reach and why, when the card sends calls elsewhere', async () => {
     // The attempt said only "fetch failed", next to the configured URL, not the card's.
     const closed = createServer();

@@ -35,6 +35,11 @@ export interface BatonErrorOptions {
   cause?: unknown;
   /** Structured detail, e.g. the list of manifest problems. */
   details?: unknown;
+  /**
+   * How long the agent asked to wait before it is tried again (a remote's `Retry-After`): a retry
+   * of the same agent waits at least this long, backoff notwithstanding.
+   */
+  retryAfterMs?: number;
 }
 
 /**
@@ -47,6 +52,7 @@ export class BatonError extends Error {
   readonly runId: string | undefined;
   readonly retryable: boolean;
   readonly details: unknown;
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: BatonErrorCode, message: string, options: BatonErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -55,6 +61,7 @@ export class BatonError extends Error {
     this.runId = options.runId;
     this.retryable = options.retryable ?? true;
     this.details = options.details;
+    this.retryAfterMs = options.retryAfterMs;
   }
 
   static isInstance(e: unknown): e is BatonError {

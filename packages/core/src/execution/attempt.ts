@@ -91,6 +91,8 @@ export type AttemptOutcome =
       error: string;
       retryable: boolean;
       usage?: Usage;
+      /** The agent asked not to be tried again sooner (BatonError `retryAfterMs`). */
+      retryAfterMs?: number;
     };
 
 export interface AttemptOptions {
@@ -416,13 +418,16 @@ function batonFailure(e: BatonError): AttemptOutcome {
   const error = boundedText(errorMessage(e, 'agent'), MAX_ERROR_CHARS);
   let code: unknown;
   let retryable = true;
+  let retryAfterMs: unknown;
   try {
     code = e.code;
     retryable = e.retryable !== false;
+    retryAfterMs = e.retryAfterMs;
   } catch {
     // Read as a plain failure below.
   }
   if (code === 'AGENT_TIMEOUT') return { status: 'timeout', error, retryable };
   if (code === 'OUTPUT_INVALID') return { status: 'invalid', error, retryable };
+  if (typeof retryAfterMs === 'number' && retryAfterMs > 0) return { status: 'failed', error, retryable, retryAfterMs };
   return { status: 'failed', error, retryable };
 }

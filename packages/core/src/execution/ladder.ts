@@ -8,6 +8,8 @@ export interface FailedAttempt {
   retryable: boolean;
   /** Why the attempt was rejected: sent to the next attempt as feedback. */
   error: string;
+  /** The agent asked not to be tried again sooner (a remote's Retry-After). */
+  retryAfterMs?: number | undefined;
 }
 
 /** The state of one task's ladder: which agent is on it and how it has fared. */
@@ -40,7 +42,7 @@ export function decideAfterFailure(
   const failures = state.failuresOfCurrent + 1;
   const feedback = describeFailure(failed);
   if (failed.retryable && failures <= retriesOf(agent)) {
-    return { action: 'retry', agent, delayMs: backoffDelay(backoff, failures, random), feedback };
+    return { action: 'retry', agent, delayMs: Math.max(backoffDelay(backoff, failures, random), failed.retryAfterMs ?? 0), feedback };
   }
   const next = state.candidates[state.current + 1];
   if (next !== undefined) {

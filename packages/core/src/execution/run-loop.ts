@@ -474,7 +474,7 @@ export class RunLoop implements TaskInputSource {
     const ladder = this.ladderOf(id);
     const decision = decideAfterFailure(
       ladder,
-      { agent, status: outcome.status, retryable: outcome.retryable, error: outcome.error },
+      { agent, status: outcome.status, retryable: outcome.retryable, error: outcome.error, retryAfterMs: outcome.retryAfterMs },
       (name) => this.o.manifest.agents[name]?.retries ?? this.policy.retries,
       this.policy.backoff,
       this.o.random,

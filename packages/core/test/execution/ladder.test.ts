@@ -32,6 +32,14 @@ describe('the self-healing ladder', () => {
     expect(d.action).toBe('fail');
   });
 
+  it("waits at least what the agent asked (retryAfterMs) before retrying it, the backoff's cap notwithstanding", () => {
+    const state: LadderState = { candidates: ['remote'], current: 0, failuresOfCurrent: 0 };
+    const busy = (retryAfterMs: number | undefined) => ({ agent: 'remote', status: 'failed' as const, retryable: true, error: '503 Service Unavailable', retryAfterMs });
+    expect(decideAfterFailure(state, busy(30_000), retries(2), backoff)).toMatchObject({ action: 'retry', delayMs: 30_000 });
+    expect(decideAfterFailure(state, busy(10), retries(2), backoff)).toMatchObject({ action: 'retry', delayMs: 100 });
+    expect(decideAfterFailure(state, busy(undefined), retries(2), backoff)).toMatchObject({ action: 'retry', delayMs: 100 });
+  });
+
   it('grows the backoff exponentially up to its cap, with bounded jitter', () => {
     expect([1, 2, 3, 4, 5].map((n) => backoffDelay(backoff, n))).toEqual([100, 200, 400, 800, 1000]);
     const jittered = { ...backoff, jitter: 0.5 };

@@ -135,6 +135,18 @@ function networkError(e: unknown): string {
   return `${errorMessage(e)}${why.length > 0 ? ` (${[...new Set(why)].join(': ')})` : ''}`;
 }
 
+/** The longest `Retry-After` a retry of the same agent waits for; a remote that asks for more is not retried. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** A `Retry-After` header (seconds, or an HTTP date) in ms from now; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 /** How much of the body of an HTTP error answer an attempt error quotes. */
 const ERROR_BODY_CHARS = 300;
 
@@ -161,7 +173,11 @@ async function httpFailure(response: Response): Promise<BatonError> {
   const text = body.replace(/\s+/g, ' ').trim();
   const retryAfter = response.headers.get('retry-after');
   const message = `${response.status} ${response.statusText || 'HTTP error'} from ${response.url}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}${text ? `: ${text.slice(0, ERROR_BODY_CHARS)}` : ''}`;
-  return new BatonError('AGENT_FAILED', message);
+  // A busy remote (429, 503) that says when to come back: the retry waits that long, and one that
+  // asks for longer than Baton waits is not retried on this agent (a fallback gets the task).
+  const wait = response.status === 429 || response.status === 503 ? retryAfterMs(retryAfter) : undefined;
+  if (wait !== undefined && wait > MAX_RETRY_AFTER_MS) return new UnrecoverableAgentError(`${message}; it asks to be tried again in ${Math.ceil(wait / 1000)} s, longer than the ${MAX_RETRY_AFTER_MS / 1000} s Baton waits`);
+  return new BatonError('AGENT_FAILED', message, wait ? { retryAfterMs: wait } : {});
 }
 
 /** Reads `url`'s agent card; `url` is the agent's base URL or the card's own URL (…/agent-card.json). */
@@ -208,9 +224,11 @@ async function connect(spec: AgentSpec): Promise<Client> {
   }
 }
 
-/** An attempt failure with `message`; one that retrying cannot help (a refusal) stays so. */
+/** An attempt failure with `message`; one that retrying cannot help (a refusal) stays so, and one that asks to wait (Retry-After) too. */
 function failure(message: string, cause: unknown): BatonError {
-  return BatonError.isInstance(cause) && !cause.retryable ? new UnrecoverableAgentError(message, { cause }) : new BatonError('AGENT_FAILED', message, { cause });
+  if (!BatonError.isInstance(cause)) return new BatonError('AGENT_FAILED', message, { cause });
+  if (!cause.retryable) return new UnrecoverableAgentError(message, { cause });
+  return new BatonError('AGENT_FAILED', message, { cause, ...(cause.retryAfterMs === undefined ? {} : { retryAfterMs: cause.retryAfterMs }) });
 }
 
 /** Asks the remote agent to cancel its task, without waiting long for an answer. */
