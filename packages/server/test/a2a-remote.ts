@@ -10,8 +10,11 @@ import express from 'express';
 import { dataOf, dataPart, textPart } from '../src/a2a/a2a-agent.ts';
 
 /** How a fake remote agent behaves. */
-/** `auth`: asks for authentication (`auth-required`) and, as an SDK agent does, keeps the stream open for credentials. */
-export type RemoteBehaviour = 'artifact' | 'reply' | 'fail' | 'hang' | 'auth';
+/**
+ * `auth`: asks for authentication (`auth-required`) and, as an SDK agent does, keeps the stream open for credentials.
+ * `drop`: ends the stream while its task is still `working`, and works on until cancelled.
+ */
+export type RemoteBehaviour = 'artifact' | 'reply' | 'fail' | 'hang' | 'auth' | 'drop';
 
 /** A real A2A server (the SDK's express handlers) hosting one fake agent, on 127.0.0.1. */
 export interface RemoteAgent {
@@ -56,7 +59,8 @@ class FakeExecutor implements AgentExecutor {
       return;
     }
     if (this.behaviour === 'auth') status(TaskState.TASK_STATE_AUTH_REQUIRED, 'sign in to the ledger first');
-    if (this.behaviour === 'hang' || this.behaviour === 'auth') {
+    if (this.behaviour === 'drop') bus.finished();
+    if (this.behaviour === 'hang' || this.behaviour === 'auth' || this.behaviour === 'drop') {
       await new Promise<void>((resolve) => this.waiting.set(taskId, resolve));
       status(TaskState.TASK_STATE_CANCELED, 'stopped on request');
       return;

@@ -36,13 +36,15 @@ describe('kind: a2a sub-agents (real A2A servers from @a2a-js/sdk)', () => {
   let failing: RemoteAgent;
   let hanging: RemoteAgent;
   let authing: RemoteAgent;
+  let dropping: RemoteAgent;
   beforeAll(async () => {
     ok = await startRemoteAgent('summariser', 'artifact');
     replying = await startRemoteAgent('forecaster', 'reply');
     failing = await startRemoteAgent('ledger', 'fail');
     hanging = await startRemoteAgent('auditor', 'hang');
     authing = await startRemoteAgent('vault', 'auth');
-    remotes.push(ok, replying, failing, hanging, authing);
+    dropping = await startRemoteAgent('courier', 'drop');
+    remotes.push(ok, replying, failing, hanging, authing, dropping);
   });
   afterAll(async () => {
     await Promise.all(remotes.map((r) => r.close()));
@@ -103,6 +105,20 @@ describe('kind: a2a sub-agents (real A2A servers from @a2a-js/sdk)', () => {
     expect(attempts[0]?.error).toMatch(/asked for authentication .*: sign in to the ledger first/);
     for (let i = 0; i < 100 && authing.cancelled.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(authing.cancelled).toHaveLength(1);
+  });
+
+  it('cancels the remote task a stream left unfinished (it ended with the task working), each attempt', async () => {
+    // Each attempt left its remote task working: a retry started another beside it.
+    const manifest = await remoteManifest({ courier: { url: dropping.url, produces: ['parcel'] } });
+    manifest.orchestrator.policy.retries = 1;
+    const o = new Orchestrator({ manifest });
+    const result = await o.run('produce the parcel');
+    await o.close();
+    const attempts = result.tasks[0]?.attempts ?? [];
+    expect(attempts.map((a) => a.status)).toEqual(['failed', 'failed']);
+    expect(attempts[0]?.error).toMatch(/ended in state TASK_STATE_WORKING/);
+    for (let i = 0; i < 100 && dropping.cancelled.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(dropping.cancelled).toHaveLength(2);
   });
 
   it('propagates a cancelled run to the remote task', async () => {

@@ -307,6 +307,7 @@ export function createA2aAgent(spec: AgentSpec): Agent {
         }
       } catch (e) {
         if (ctx.signal.aborted) throw ctx.signal.reason as Error;
+        if (task.id && !task.finished()) cancelRemote(remote, task.id);
         throw failure(`remote A2A agent '${spec.name}' (${spec.url}): ${networkError(e)}`, e);
       } finally {
         clearTimeout(grace);
@@ -315,6 +316,9 @@ export function createA2aAgent(spec: AgentSpec): Agent {
         reading.abort();
       }
       if (ctx.signal.aborted) throw ctx.signal.reason as Error;
+      // The stream ended with the task still under way (a proxy cut it, a server that does not
+      // stream to the end): nothing waits for it any more, so it is not left working beside a retry.
+      if (task.id && !task.finished()) cancelRemote(remote, task.id);
       return readOutput(spec, task);
     },
   };
