@@ -90,14 +90,14 @@ function agentMessage(taskId: string, contextId: string, parts: Message['parts']
 }
 
 /** Starts a fake remote A2A agent; `protocol: '0.3'` makes it speak only A2A 0.3 on the wire. */
-export async function startRemoteAgent(name: string, behaviour: RemoteBehaviour, protocol: '1.0' | '0.3' = '1.0'): Promise<RemoteAgent> {
+export async function startRemoteAgent(name: string, behaviour: RemoteBehaviour, protocol: '1.0' | '0.3' = '1.0', options: { streaming?: boolean } = {}): Promise<RemoteAgent> {
   const card: AgentCard = {
     name,
     description: `fake remote agent (${behaviour})`,
     supportedInterfaces: [{ url: 'http://127.0.0.1/', protocolBinding: 'JSONRPC', tenant: '', protocolVersion: protocol === '1.0' ? A2A_PROTOCOL_VERSION : '0.3' }],
     provider: undefined,
     version: '1.0.0',
-    capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
+    capabilities: { streaming: options.streaming ?? true, pushNotifications: false, extensions: [], extendedAgentCard: false },
     securitySchemes: {},
     securityRequirements: [],
     defaultInputModes: ['application/json'],

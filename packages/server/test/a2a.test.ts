@@ -121,6 +121,26 @@ describe('kind: a2a sub-agents (real A2A servers from @a2a-js/sdk)', () => {
     expect(dropping.cancelled).toHaveLength(2);
   });
 
+  it('polls the task of a remote that does not stream, and cancels it on timeout', async () => {
+    // The SDK's fallback for such a remote is one blocking request: no task id until the task is
+    // done, so a timed-out attempt left the remote task working.
+    const plain = await startRemoteAgent('plain-summariser', 'artifact', '1.0', { streaming: false });
+    const stuck = await startRemoteAgent('plain-auditor', 'hang', '1.0', { streaming: false });
+    remotes.push(plain, stuck);
+    const done = new Orchestrator({ manifest: await remoteManifest({ summariser: { url: plain.url, produces: ['summary'] } }) });
+    const result = await done.run('produce the summary');
+    await done.close();
+    expect(result.status).toBe('succeeded');
+    expect(result.tasks[0]?.output).toEqual({ summary: { text: `summary of ${result.tasks[0]?.id}` } });
+
+    const o = new Orchestrator({ manifest: await remoteManifest({ auditor: { url: stuck.url, produces: ['audit'] } }, 1500) });
+    const timedOut = await o.run('produce the audit');
+    await o.close();
+    expect(timedOut.tasks[0]?.attempts[0]?.status).toBe('timeout');
+    for (let i = 0; i < 100 && stuck.cancelled.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(stuck.cancelled).toHaveLength(1);
+  });
+
   it('propagates a cancelled run to the remote task', async () => {
     const before = hanging.cancelled.length;
     const o = new Orchestrator({ manifest: await remoteManifest({ auditor: { url: hanging.url, produces: ['audit'] } }) });

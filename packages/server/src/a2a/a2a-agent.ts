@@ -239,7 +239,8 @@ function cancelRemote(client: Client, taskId: string): void {
 /**
  * A `kind: a2a` agent: a sub-agent in another process or organisation reached over the A2A
  * protocol (1.0, or 0.3 when its card says so). The agent card is read once from `url`. Each attempt sends the agent input as
- * one DataPart of a user message and streams the task; the output comes from the task's
+ * one DataPart of a user message and streams the task (or polls it, when the card says the remote
+ * does not stream); the output comes from the task's
  * DataPart artifacts, or from the reply message's DataPart. A failed or rejected remote task
  * fails the attempt with the remote's message; an abort (timeout, cancelled run) sends
  * `tasks/cancel` for the remote task and stops waiting at once.
