@@ -111,6 +111,28 @@ describe('llm agent', () => {
     }
   });
 
+  it("waits for a tool as long as the attempt's timeout allows, past the MCP SDK's 60 s default", { timeout: 120_000 }, async () => {
+    // The SDK gives up on a request after 60 s unless told otherwise: a tool that takes 62 s failed
+    // with "Request timed out" in an attempt allowed 90 s, every attempt.
+    const shop = await statefulShop({ answerAfterMs: 62_000 });
+    try {
+      const model = new ScriptedModel([
+        { toolCalls: [{ name: 'lookup_price', input: { product: 'widget' } }] },
+        { json: { quote: { total: 25 } }, expect: (call) => expect(call.transcript).toMatch(/<data name=\\?"shop.lookup_price\\?">[^<]*price\W+12\.5/) },
+      ]);
+      const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: model.resolver() }));
+      const spec = pricerSpec('', { timeoutMs: 90_000, tools: [{ kind: 'mcp', name: 'shop', url: shop.url }] });
+      const orch = new Orchestrator({ manifest: singleTaskManifest(spec), registry, planner: new StaticPlanner(quotePlan) });
+      const result = await orch.run('a quote for two widgets');
+      await orch.close();
+      expect(result.tasks[0]?.attempts[0]?.error).toBeUndefined();
+      expect(result.status).toBe('succeeded');
+      model.assertAllConsumed();
+    } finally {
+      await shop.close();
+    }
+  });
+
   it('names the MCP server that never answers initialize in each timed-out attempt', async () => {
     const model = new ScriptedModel([]);
     const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: model.resolver() }));
@@ -174,10 +196,10 @@ describe('llm agent', () => {
 
 /**
  * A stateful MCP server over streamable HTTP (the SDK's transport, one per session) with a
- * `lookup_price` tool; `forget()` drops its sessions, as a server whose sessions expired does: it
+ * `lookup_price` tool (answering after `answerAfterMs`); `forget()` drops its sessions, as a server whose sessions expired does: it
  * then answers 404 to their requests.
  */
-async function statefulShop(): Promise<{ url: string; forget(): void; initialized(): number; close(): Promise<void> }> {
+async function statefulShop(options: { answerAfterMs?: number } = {}): Promise<{ url: string; forget(): void; initialized(): number; close(): Promise<void> }> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   let initialized = 0;
   const server = createServer((req, res) => {
@@ -199,7 +221,10 @@ async function statefulShop(): Promise<{ url: string; forget(): void; initialize
         },
       });
       const mcp = new McpServer({ name: 'shop', version: '1.0.0' });
-      mcp.registerTool('lookup_price', { description: 'Price of a product', inputSchema: { product: z.string() } }, ({ product }) => ({ content: [{ type: 'text', text: JSON.stringify({ product, price: 12.5 }) }] }));
+      mcp.registerTool('lookup_price', { description: 'Price of a product', inputSchema: { product: z.string() } }, async ({ product }) => {
+        if (options.answerAfterMs) await new Promise((r) => setTimeout(r, options.answerAfterMs));
+        return { content: [{ type: 'text', text: JSON.stringify({ product, price: 12.5 }) }] };
+      });
       await mcp.connect(transport);
       await transport.handleRequest(req, res, message);
     })();

@@ -106,8 +106,11 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
         inputSchema: jsonSchema(t.inputSchema as JSONSchema7),
         execute: async (input, { abortSignal }) => {
           let result: Awaited<ReturnType<Client['callTool']>>;
+          // The attempt's signal bounds the call (it is aborted when the attempt times out or
+          // ends); the SDK's own 60 s limit would cut a slow tool in an attempt allowed longer.
+          const bounds = abortSignal ? { signal: abortSignal, timeout: MAX_TIMER_MS } : undefined;
           try {
-            result = await watch.untilLost(client.callTool({ name: t.name, arguments: (input ?? {}) as Record<string, unknown> }, undefined, abortSignal ? { signal: abortSignal } : undefined));
+            result = await watch.untilLost(client.callTool({ name: t.name, arguments: (input ?? {}) as Record<string, unknown> }, undefined, bounds));
           } catch (e) {
             if (abortSignal?.aborted) throw e;
             // The server's error text is its words, not Baton's: quoted as data, as an isError result is.
