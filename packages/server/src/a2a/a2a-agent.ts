@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Role, TaskState } from '@a2a-js/sdk';
-import type { Message, Part, Task, TaskArtifactUpdateEvent } from '@a2a-js/sdk';
+import type { Message, Part, SendMessageRequest, StreamResponse, Task, TaskArtifactUpdateEvent } from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory } from '@a2a-js/sdk/client';
 import type { Client } from '@a2a-js/sdk/client';
 import type { Agent, AgentContext, AgentFactory } from 'batonjs/internal';
@@ -11,6 +11,8 @@ import type { AgentInput, AgentOutput, AgentSpec } from 'batonjs/internal';
 const CARD_TIMEOUT_MS = 10_000;
 /** How long the `tasks/cancel` sent after an abort may take. */
 const CANCEL_TIMEOUT_MS = 5_000;
+/** How often the task of a remote that does not stream is read while it is under way. */
+const POLL_MS = 500;
 /** The `env` entry of an a2a agent whose value is sent as `Authorization: Bearer <value>`. */
 export const A2A_TOKEN_ENV = 'A2A_TOKEN';
 
@@ -231,6 +233,41 @@ function failure(message: string, cause: unknown): BatonError {
   return new BatonError('AGENT_FAILED', message, { cause, ...(cause.retryAfterMs === undefined ? {} : { retryAfterMs: cause.retryAfterMs }) });
 }
 
+/** Resolves after `ms`, or rejects with the signal's reason once it is aborted. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * The events of a message to a remote whose card says it does not stream: the task it returns at
+ * once (`returnImmediately`), then that task read every {@link POLL_MS} until it is no longer
+ * submitted or working. The SDK's own fallback sends a blocking request, which leaves Baton
+ * without the task's id until the task is done: a timeout could not cancel it.
+ */
+async function* polled(remote: Client, request: SendMessageRequest, signal: AbortSignal): AsyncGenerator<StreamResponse> {
+  const configuration = { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: true };
+  const first = await remote.sendMessage({ ...request, configuration }, { signal });
+  if (!('status' in first)) return yield { payload: { $case: 'message', value: first } };
+  let task: Task = first;
+  yield { payload: { $case: 'task', value: task } };
+  while (task.status?.state === TaskState.TASK_STATE_SUBMITTED || task.status?.state === TaskState.TASK_STATE_WORKING) {
+    await pause(POLL_MS, signal);
+    task = await remote.getTask({ tenant: '', id: task.id, historyLength: 0 }, { signal });
+    yield { payload: { $case: 'task', value: task } };
+  }
+}
+
 /** Asks the remote agent to cancel its task, without waiting long for an answer. */
 function cancelRemote(client: Client, taskId: string): void {
   client.cancelTask({ tenant: '', id: taskId, metadata: {} }, { signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) }).catch(() => undefined);
@@ -247,8 +284,16 @@ function cancelRemote(client: Client, taskId: string): void {
  */
 export function createA2aAgent(spec: AgentSpec): Agent {
   let client: Promise<Client> | undefined;
+  let streams: Promise<boolean | undefined> | undefined;
   const getClient = (): Promise<Client> => {
-    client ??= connect(spec);
+    if (!client) {
+      const connecting = connect(spec);
+      client = connecting;
+      // Whether the remote streams, from the card read by connect() (an extended card is read once more).
+      streams = connecting
+        .then(async (c) => (await c.getAgentCard({ signal: AbortSignal.timeout(CARD_TIMEOUT_MS) })).capabilities?.streaming === true)
+        .catch(() => undefined);
+    }
     client.catch(() => (client = undefined));
     return client;
   };
@@ -260,6 +305,7 @@ export function createA2aAgent(spec: AgentSpec): Agent {
     },
     async run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
       const remote = await getClient();
+      const streaming = await streams;
       const task = new RemoteTask();
       // The stream has its own controller: after an abort it may need to live on just long
       // enough to learn the remote task's id, so that task can be cancelled.
@@ -279,10 +325,8 @@ export function createA2aAgent(spec: AgentSpec): Agent {
       if (ctx.signal.aborted) throw ctx.signal.reason as Error;
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       try {
-        const stream = remote.sendMessageStream(
-          { tenant: '', message: userDataMessage(input), configuration: undefined, metadata: { batonRunId: input.runId, batonTaskId: input.task.id } },
-          { signal: reading.signal },
-        );
+        const request: SendMessageRequest = { tenant: '', message: userDataMessage(input), configuration: undefined, metadata: { batonRunId: input.runId, batonTaskId: input.task.id } };
+        const stream = streaming === false ? polled(remote, request, reading.signal) : remote.sendMessageStream(request, { signal: reading.signal });
         for await (const event of stream) {
           const p = event.payload;
           if (!p) continue;
