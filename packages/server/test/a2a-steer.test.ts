@@ -108,6 +108,31 @@ describe('steering a run over A2A (official @a2a-js/sdk client)', () => {
     expect(mailer.calls).toHaveLength(1);
   });
 
+  it('a resubscription to a task that waits ends with the task, also when the decision is then taken over HTTP', async () => {
+    // The SDK kept the event bus of a task waiting for input: a resubscriber got the task, then
+    // waited forever, since a decision taken over HTTP publishes nothing on that bus.
+    const client = await new ClientFactory().createFromUrl(tasks.url);
+    const first = await send(client, [textPart('an itinerary, then mail it'), dataPart({ params: { city: 'Tavira' } })]);
+    expect(first.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+    const seen: (TaskState | undefined)[] = [];
+    const reading = (async () => {
+      for await (const e of client.resubscribeTask({ tenant: '', id: first.id }, { signal: AbortSignal.timeout(5_000) })) {
+        if (e.payload?.$case === 'task') seen.push(e.payload.value.status?.state);
+        if (e.payload?.$case === 'statusUpdate') seen.push(e.payload.value.status?.state);
+      }
+    })();
+    const decided = await postJson(`${tasks.url}/v1/runs/${waiting(first).runId}/approve`, {});
+    expect(decided.status).toBe(200);
+    await reading;
+    expect(seen[0]).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+    let now = await client.getTask({ tenant: '', id: first.id });
+    for (let i = 0; i < 100 && now.status?.state !== TaskState.TASK_STATE_COMPLETED; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      now = await client.getTask({ tenant: '', id: first.id });
+    }
+    expect(now.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+  });
+
   it.each([
     ['a plan that is a string', { plan: '{"tasks":[{"id":"only","agent":"flights"}]}' }],
     ['a plan that is null', { plan: null }],

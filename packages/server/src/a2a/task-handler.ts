@@ -23,7 +23,11 @@ export class RunTaskRequestHandler extends DefaultRequestHandler {
     private readonly executor: OrchestratorExecutor,
   ) {
     const buses = new DefaultExecutionEventBusManager();
-    super(card, tasks, executor, buses);
+    // No event bus outlives its execution: the SDK keeps the bus of a task that waits for input,
+    // for a later message on it, but a decision taken elsewhere (HTTP, the CLI, another process)
+    // publishes nothing there, so a resubscriber waited forever, and every such task kept its bus.
+    // A resubscription to a waiting task gets the task and ends, as a stream does at input-required.
+    super(card, tasks, executor, buses, undefined, undefined, undefined, undefined, { keepBusAliveStates: [] });
     this.buses = buses;
   }
 
