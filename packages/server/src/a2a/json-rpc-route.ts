@@ -7,14 +7,9 @@ import type { A2ARequestHandler } from '@a2a-js/sdk/server';
 import type { Context, Handler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'batonjs/internal';
-import { paramsProblem } from './rpc-params.ts';
+import { requestProblem } from './rpc-params.ts';
+import type { RpcError } from './rpc-params.ts';
 
-/** A JSON-RPC error object. */
-interface RpcError {
-  code: number;
-  message: string;
-  data?: unknown;
-}
 type RpcId = string | number | null;
 
 /** Sends a JSON-RPC error response with an HTTP status. */
@@ -45,26 +40,6 @@ function headerProblem(c: Context): string | undefined {
   return undefined;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * What makes a parsed body no JSON-RPC 2.0 request (-32600), or one whose message parts are not
- * objects (-32602), or undefined. The SDK's 1.0 handler answers the first with -32602 and the
- * second with -32603 "Cannot read properties of null"; its 0.3 handler already answers both so.
- */
-function requestProblem(body: unknown): RpcError | undefined {
-  const invalid = (message: string): RpcError => ({ code: A2A_ERROR_CODE.INVALID_REQUEST, message });
-  if (!isObject(body)) return invalid('Invalid JSON-RPC Request: the body must be one JSON-RPC 2.0 request object (batches are not accepted)');
-  if (body['jsonrpc'] !== '2.0') return invalid('Invalid JSON-RPC Request: "jsonrpc" must be "2.0"');
-  if (typeof body['method'] !== 'string') return invalid('Invalid JSON-RPC Request: "method" must be a string');
-  const id = body['id'];
-  if (id !== undefined && id !== null && typeof id !== 'string' && typeof id !== 'number') return invalid('Invalid JSON-RPC Request: "id" must be a string, a number or null');
-  const params = body['params'];
-  const parts = isObject(params) && isObject(params['message']) ? params['message']['parts'] : undefined;
-  if (Array.isArray(parts) && parts.some((p) => !isObject(p))) return { code: A2A_ERROR_CODE.INVALID_PARAMS, message: 'Invalid params: each part of message.parts must be an object' };
-  return undefined;
-}
-
 /**
  * The A2A JSON-RPC binding over HTTP, as a Hono handler around the SDK's transport handlers (1.0,
  * and 0.3 for clients that send no `A2A-Version` header). Requests the server cannot read get a
@@ -86,8 +61,6 @@ export function jsonRpcRoute(requestHandler: A2ARequestHandler, logger: Logger):
     const id = idOf(body);
     const refused = requestProblem(body);
     if (refused) return rpcError(c, 200, id, refused);
-    const badParams = paramsProblem(body);
-    if (badParams) return rpcError(c, 200, id, { code: A2A_ERROR_CODE.INVALID_PARAMS, message: badParams });
     const requestedVersion = c.req.header(A2A_VERSION_HEADER) || undefined;
     const useLegacy = (requestedVersion ?? '0.3') === '0.3';
     const mapError = (e: unknown): RpcError => (useLegacy ? LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError(e) : JsonRpcTransportHandler.mapToJSONRPCError(e));
