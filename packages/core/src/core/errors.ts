@@ -37,10 +37,14 @@ export interface BatonErrorOptions {
   details?: unknown;
   /**
    * How long the agent asked to wait before it is tried again (a remote's `Retry-After`): a retry
-   * of the same agent waits at least this long, backoff notwithstanding.
+   * of the same agent waits at least this long, backoff notwithstanding. Longer than
+   * {@link MAX_RETRY_AFTER_MS}, the agent is not retried (a fallback gets the task).
    */
   retryAfterMs?: number;
 }
+
+/** The longest wait a retry of the same agent honours (`retryAfterMs`); an agent asking for more is not retried. */
+export const MAX_RETRY_AFTER_MS = 60_000;
 
 /**
  * The one error base of Baton. `code` is stable; `message` says what to do. The check

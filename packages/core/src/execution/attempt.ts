@@ -1,7 +1,7 @@
 import type { Agent } from '../core/contracts.ts';
 import { inThreadCode, lateAnswer } from '../agents/deadline.ts';
 import { DEFAULT_MAX_OUTPUT_BYTES, MAX_ERROR_CHARS } from '../core/defaults.ts';
-import { BatonError, boundedText, errorMessage } from '../core/errors.ts';
+import { BatonError, boundedText, errorMessage, MAX_RETRY_AFTER_MS } from '../core/errors.ts';
 import { checkedUsage } from '../core/usage-check.ts';
 import type { AgentInput, AgentOutput, AttemptStatus, Usage } from '../core/types.ts';
 import { checkOutput } from '../validation/output-validator.ts';
@@ -428,6 +428,10 @@ function batonFailure(e: BatonError): AttemptOutcome {
   }
   if (code === 'AGENT_TIMEOUT') return { status: 'timeout', error, retryable };
   if (code === 'OUTPUT_INVALID') return { status: 'invalid', error, retryable };
-  if (typeof retryAfterMs === 'number' && retryAfterMs > 0) return { status: 'failed', error, retryable, retryAfterMs };
+  if (typeof retryAfterMs === 'number' && retryAfterMs > 0) {
+    // Longer than a retry waits (or no number at all): a fallback gets the task instead.
+    if (!(retryAfterMs <= MAX_RETRY_AFTER_MS)) return { status: 'failed', error, retryable: false };
+    return { status: 'failed', error, retryable, retryAfterMs };
+  }
   return { status: 'failed', error, retryable };
 }

@@ -107,6 +107,40 @@ describe('what an agent throws cannot take the process down', () => {
   });
 });
 
+describe('an agent that asks to be retried later (BatonError retryAfterMs)', () => {
+  const busyFor = (retryAfterMs: number): Run => async () => {
+    throw new BatonError('AGENT_FAILED', 'busy', { retryAfterMs });
+  };
+
+  it.each([[10 * 60_000], [Infinity]])('is not retried when it asks for more than the minute a retry waits (%s ms): its fallback gets the task at once', async (wait) => {
+    const busy = maker('a', 'x', busyFor(wait), { retries: 3, fallback: ['b'] });
+    const spare = maker('b', 'x', async () => ({ x: 1 }));
+    const orchestrator = createOrchestrator({ name: 'o', agents: [busy, spare], store: new MemoryRunStore() });
+    const started = Date.now();
+    const r = await orchestrator.run('make x');
+    expect(r.status).toBe('succeeded');
+    expect(r.tasks[0]!.attempts.map((a) => [a.agent, a.status])).toEqual([
+      ['a', 'failed'],
+      ['b', 'succeeded'],
+    ]);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('is retried after what it asked for when that is within the minute', async () => {
+    let calls = 0;
+    const r = await runOne(
+      async () => {
+        if (++calls === 1) throw new BatonError('AGENT_FAILED', 'busy', { retryAfterMs: 300 });
+        return { x: 1 };
+      },
+      { more: { retries: 1 } },
+    );
+    expect(r.status).toBe('succeeded');
+    const [first, second] = r.tasks[0]!.attempts;
+    expect(Date.parse(second!.startedAt) - Date.parse(first!.endedAt!)).toBeGreaterThanOrEqual(290);
+  });
+});
+
 describe('usage an agent reports', () => {
   function pair(reportA: (ctx: AgentContext) => void, policy: Partial<Policy>, bRunsMs = 0) {
     const a = maker('a', 'x', (_input, ctx) => {

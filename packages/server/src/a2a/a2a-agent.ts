@@ -4,7 +4,7 @@ import type { Message, Part, SendMessageRequest, StreamResponse, Task, TaskArtif
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory } from '@a2a-js/sdk/client';
 import type { Client } from '@a2a-js/sdk/client';
 import type { Agent, AgentContext, AgentFactory } from 'batonjs/internal';
-import { BatonError, errorMessage, UnrecoverableAgentError } from 'batonjs/internal';
+import { BatonError, errorMessage, MAX_RETRY_AFTER_MS, UnrecoverableAgentError } from 'batonjs/internal';
 import type { AgentInput, AgentOutput, AgentSpec } from 'batonjs/internal';
 
 /** How long reading a remote agent card may take. */
@@ -137,8 +137,6 @@ function networkError(e: unknown): string {
   return `${errorMessage(e)}${why.length > 0 ? ` (${[...new Set(why)].join(': ')})` : ''}`;
 }
 
-/** The longest `Retry-After` a retry of the same agent waits for; a remote that asks for more is not retried. */
-export const MAX_RETRY_AFTER_MS = 60_000;
 
 /** A `Retry-After` header (seconds, or an HTTP date) in ms from now; undefined when absent or unreadable. */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
