@@ -53,6 +53,8 @@ export class RunJournal {
   private scheduled: NodeJS.Immediate | undefined;
   private failure: unknown;
   private fenced = false;
+  /** Set by {@link hold}: events emitted from then on wait for {@link flush} to be written. */
+  private holding = false;
   /** Set by {@link handOver}: events emitted from then on are neither told nor written. */
   private handedOver = false;
   /** `run.ended` as listeners get it (whole), once emitted: the batch that writes it holds its journaled form. */
@@ -124,8 +126,18 @@ export class RunJournal {
       this.pending.push(event);
     }
     this.tell(event);
-    this.scheduled ??= setImmediate(RunJournal.writeScheduled, this);
+    if (!this.holding) this.scheduled ??= setImmediate(RunJournal.writeScheduled, this);
     return event;
+  }
+
+  /**
+   * Writes what was emitted so far, and holds what is emitted from now on until {@link flush}: a
+   * run's end is folded into its result at once, so its files can be written from that result
+   * before the end is journaled.
+   */
+  hold(): void {
+    this.writeBatch();
+    this.holding = true;
   }
 
   /**
@@ -161,6 +173,7 @@ export class RunJournal {
 
   /** Waits until every emitted event is in the store; rethrows a store failure. */
   async flush(): Promise<void> {
+    this.holding = false;
     if (this.pending.length > 0 || this.scheduled) this.writeBatch();
     if (this.flushing) await this.flushing;
     if (this.failure) throw this.failure;

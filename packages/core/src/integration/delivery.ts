@@ -32,7 +32,7 @@ export interface DeliveryOptions {
 
 /**
  * Ends a run: integrates its artifacts into the deliverable (a journaled phase, cancelled with the
- * run and bounded by `policy.taskTimeoutMs`), writes `run.json`, journals `run.ended` and returns
+ * run and bounded by `policy.taskTimeoutMs`), writes `run.json`, then journals `run.ended`, and returns
  * the final RunResult once every event is stored.
  */
 export async function deliver(o: DeliveryOptions): Promise<RunResult> {
@@ -112,16 +112,19 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
   const files = [...(deliverable.files ?? [])].map(displayPath);
   if (runJson && !files.includes(displayPath(runJson))) files.push(displayPath(runJson));
   deliverable = kept({ ...deliverable, files });
+  // run.json is written before the end is journaled: a process killed in between leaves a run that
+  // is carried on and writes it again, never an ended run whose listed run.json is missing or cut.
+  journal.hold();
   cancelUnended(journal, status, reason);
   journal.emit(kept(reason === undefined ? { type: 'run.ended', status, deliverable } : { type: 'run.ended', status, reason, deliverable }));
-  await journal.flush();
   // No event follows run.ended, so the live result is final: hand it over without a copy.
   const final = journal.builder.current()!;
   if (runJson) {
-    // The run has ended in the journal, which holds the same result: a copy that cannot be written
-    // (the disk filled up meanwhile) must not turn an ended run into an error.
+    // A copy of the journal's result that cannot be written (the disk filled up) must not turn the
+    // run's end into an error.
     await writeFile(runJson, `${JSON.stringify(final, null, 2)}\n`).catch(() => undefined);
   }
+  await journal.flush();
   return final;
 }
 
