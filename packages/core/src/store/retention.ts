@@ -5,7 +5,7 @@ import { BatonError, errorMessage } from '../core/errors.ts';
 import type { RunEvent } from '../core/events.ts';
 import { reduceEvents } from '../core/reduce.ts';
 import { isFinalStatus } from '../core/types.ts';
-import { MAX_LIST_LIMIT } from './journal-rules.ts';
+import { MAX_LIST_LIMIT, runRunningError } from './journal-rules.ts';
 
 /** True when `store` can delete runs (the optional `RunStoreRetention` capability). */
 export function supportsRetention(store: RunStore): store is RunStore & RunStoreRetention {
@@ -93,14 +93,17 @@ async function removeRunFiles(runId: string, outDir: string, events: readonly Ru
 }
 
 /**
- * Deletes a run from the journal, then its out folder. Resolves undefined when the journal has
- * no such run; rejects with `RUN_RUNNING` for a running run, touching nothing.
+ * Deletes a run's out folder, then the run from the journal: a process killed in between leaves
+ * the run in the journal, which the next delete or prune finishes, never a folder that no run in
+ * the journal names any more. Resolves undefined when the journal has no such run; rejects with
+ * `RUN_RUNNING` for a running run, touching nothing.
  */
 export async function deleteRunAndFiles(store: RunStore & RunStoreRetention, runId: string): Promise<DeletedRun | undefined> {
   const record = await store.getRun(runId);
   if (!record) return undefined;
+  // An ended run never runs again: its files can go before its rows.
+  if (!isFinalStatus(record.status)) throw runRunningError(runId);
   const events = await store.readEvents(runId);
-  if (!(await store.deleteRun(runId))) return undefined;
   const deleted: DeletedRun = { runId, status: record.status, createdAt: record.createdAt };
   const outDir = outDirOf(events);
   if (outDir) {
@@ -112,6 +115,7 @@ export async function deleteRunAndFiles(store: RunStore & RunStoreRetention, run
       deleted.filesError = errorMessage(e);
     }
   }
+  if (!(await store.deleteRun(runId))) return undefined;
   return deleted;
 }
 
