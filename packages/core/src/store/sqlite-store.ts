@@ -477,7 +477,9 @@ const sqliteCode = sqliteErrorCode;
 
 function openError(file: string, e: unknown): BatonError {
   if (BatonError.isInstance(e)) return e;
-  const code = sqliteCode(e);
+  // better-sqlite3 names the extended code (SQLITE_READONLY_DIRECTORY: the folder is read-only),
+  // node:sqlite's number is read as its primary code: the hint goes by the primary code.
+  const code = sqliteCode(e)?.replace(/^(SQLITE_[A-Z]+)_[A-Z_]+$/, '$1');
   const hint =
     code === 'SQLITE_NOTADB'
       ? 'the file is not a SQLite database: point BATON_DATABASE_URL at a Baton journal or move the file away'

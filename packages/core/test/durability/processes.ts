@@ -12,8 +12,9 @@ export interface Baton {
   exit: Promise<number | null>;
 }
 
-export function baton(args: string[], options: { cwd: string; env?: Record<string, string> }): Baton {
-  const child = spawn(process.execPath, [BATON_BIN, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function baton(args: string[], options: { cwd: string; env?: Record<string, string>; uid?: number; gid?: number }): Baton {
+  const ids = options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid };
+  const child = spawn(process.execPath, [BATON_BIN, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], ...ids });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
