@@ -120,9 +120,13 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
   // No event follows run.ended, so the live result is final: hand it over without a copy.
   const final = journal.builder.current()!;
   if (runJson) {
-    // A copy of the journal's result that cannot be written (the disk filled up) must not turn the
-    // run's end into an error.
-    await writeFile(runJson, `${JSON.stringify(final, null, 2)}\n`).catch(() => undefined);
+    // A copy of the journal's result that cannot be made (too long for one string) or written (the
+    // disk filled up) must not keep the run's end from the journal.
+    try {
+      await writeFile(runJson, `${JSON.stringify(final, null, 2)}\n`);
+    } catch {
+      // The journal holds the result.
+    }
   }
   await journal.flush();
   return final;
