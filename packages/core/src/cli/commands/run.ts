@@ -107,7 +107,13 @@ export async function resumeCommand(runId: string | undefined, opts: RunCommandO
   if (runId && opts.all) throw new BatonError('BAD_REQUEST', 'baton runs resume takes a run id or --all, not both', { retryable: false });
   if (runId) return runCommand(undefined, opts, runId);
   if (!opts.all) throw new BatonError('BAD_REQUEST', 'baton runs resume needs a run id (see `baton runs list --status running`) or --all', { retryable: false });
-  const runtime = await buildRuntime(runtimeOptions(opts, opts.manifest ?? (existsSync('baton.yaml') ? 'baton.yaml' : await journaledManifestOfAny(opts))));
+  const manifest = opts.manifest ?? (existsSync('baton.yaml') ? 'baton.yaml' : await journaledManifestOfAny(opts));
+  // Nothing to carry on needs no manifest: a recovery job run where there is none exits 0, not 64.
+  if (manifest === 'none') {
+    process.stderr.write('no run to carry on: the journal holds no unfinished run\n');
+    return EXIT.succeeded;
+  }
+  const runtime = await buildRuntime(runtimeOptions(opts, manifest));
   const progress = new ProgressView();
   const stop = runtime.orchestrator.on(progress.onEvent);
   let results: RunResult[];
@@ -145,11 +151,13 @@ export async function resumeCommand(runId: string | undefined, opts: RunCommandO
   return worstExitCode([...results.map((r) => exitFor(r)), ...(failures > 0 ? [EXIT.failed] : [])]);
 }
 
-/** The manifest some unfinished run journaled, for `resume --all` where no baton.yaml is at hand. */
-async function journaledManifestOfAny(opts: RunCommandOptions): Promise<Manifest | undefined> {
+/** The manifest some unfinished run journaled, for `resume --all` where no baton.yaml is at hand; `none` when no run is unfinished. */
+async function journaledManifestOfAny(opts: RunCommandOptions): Promise<Manifest | 'none' | undefined> {
   const store = await openStore(opts.store, { cwd: process.cwd() });
   try {
-    for (const r of await store.listRuns({ status: 'running', limit: 50 })) {
+    const unfinished = [...(await store.listRuns({ status: 'running', limit: 50 })), ...(await store.listRuns({ status: 'awaiting-approval', limit: 50 }))];
+    if (unfinished.length === 0) return 'none';
+    for (const r of unfinished) {
       const started = (await store.readEvents(r.runId)).find((e): e is Extract<RunEvent, { type: 'run.started' }> => e.type === 'run.started');
       if (started?.manifest) return started.manifest.manifest;
     }
