@@ -131,12 +131,14 @@ export class RunJournal {
   }
 
   /**
-   * Writes what was emitted so far, and holds what is emitted from now on until {@link flush}: a
-   * run's end is folded into its result at once, so its files can be written from that result
-   * before the end is journaled.
+   * Holds what is emitted from now on, and what waits to be written, until {@link flush}: a run's
+   * end is folded into its result at once, so its files can be written from that result before
+   * the end is journaled. Held events are written with the end, in one batch (a store's commit
+   * per run is dear).
    */
   hold(): void {
-    this.writeBatch();
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
     this.holding = true;
   }
 
