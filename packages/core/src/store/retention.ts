@@ -95,7 +95,8 @@ async function removeRunFiles(runId: string, outDir: string, events: readonly Ru
 /**
  * Deletes a run's out folder, then the run from the journal: a process killed in between leaves
  * the run in the journal, which the next delete or prune finishes, never a folder that no run in
- * the journal names any more. Resolves undefined when the journal has no such run; rejects with
+ * the journal names any more. Files that cannot be removed (`filesError`) do not keep the rows:
+ * the report names them. Resolves undefined when the journal has no such run; rejects with
  * `RUN_RUNNING` for a running run, touching nothing.
  */
 export async function deleteRunAndFiles(store: RunStore & RunStoreRetention, runId: string): Promise<DeletedRun | undefined> {

@@ -132,9 +132,14 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   {
     version: 9,
     // A run released without a mark is taken over only once the lease has passed since its last
-    // write (someone may still write it); one its owner handed over can be taken at once.
-    description: 'runs handed over by their owner (released_by, until the next claim)',
-    sql: `ALTER TABLE runs ADD COLUMN released_by TEXT;`,
+    // write (someone may still write it); one its owner handed over can be taken at once. The mark
+    // holds while the fence is the one it was made at: any claim, by code that knows of it or not
+    // (an older Baton on the same journal), moves the fence on.
+    description: 'runs handed over by their owner (released_by at released_fence)',
+    sql: `
+      ALTER TABLE runs ADD COLUMN released_by TEXT;
+      ALTER TABLE runs ADD COLUMN released_fence INTEGER;
+    `,
   },
 ];
 

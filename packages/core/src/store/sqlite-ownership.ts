@@ -18,7 +18,7 @@ interface OwnershipRow {
 }
 
 const OWNERSHIP_SELECT = `
-  SELECT r.run_id, r.status, r.updated_at, r.fence, r.cancel_requested, r.released_by, o.owner_id, o.host, o.pid, o.started_at, o.heartbeat_at
+  SELECT r.run_id, r.status, r.updated_at, r.fence, r.cancel_requested, CASE WHEN r.released_fence = r.fence THEN r.released_by END AS released_by, o.owner_id, o.host, o.pid, o.started_at, o.heartbeat_at
     FROM runs r LEFT JOIN owners o ON o.owner_id = r.owner_id`;
 const UNFINISHED = `r.status NOT IN ${FINAL_STATUSES_SQL}`;
 
@@ -50,9 +50,9 @@ export class SqliteOwnership {
     this.deleteOwner = db.prepare('DELETE FROM owners WHERE owner_id = ?');
     // Only unfinished runs have an owner; the partial index serves the query that names its condition.
     this.releaseOwned = db.prepare(`UPDATE runs INDEXED BY runs_unfinished SET owner_id = NULL WHERE owner_id = ? AND status NOT IN ${FINAL_STATUSES_SQL}`);
-    this.claimRun = db.prepare(`UPDATE runs SET fence = fence + 1, owner_id = @ownerId, released_by = NULL WHERE run_id = @runId AND fence = @fence AND ${UNFINISHED.replace('r.', '')}`);
+    this.claimRun = db.prepare(`UPDATE runs SET fence = fence + 1, owner_id = @ownerId WHERE run_id = @runId AND fence = @fence AND ${UNFINISHED.replace('r.', '')}`);
     this.releaseRun = db.prepare('UPDATE runs SET owner_id = NULL WHERE run_id = ? AND owner_id = ? AND fence = ?');
-    this.handOverRun = db.prepare('UPDATE runs SET owner_id = NULL, released_by = owner_id WHERE run_id = ? AND owner_id = ? AND fence = ?');
+    this.handOverRun = db.prepare('UPDATE runs SET owner_id = NULL, released_by = owner_id, released_fence = fence WHERE run_id = ? AND owner_id = ? AND fence = ?');
     this.selectUnfinished = db.prepare(`${OWNERSHIP_SELECT} WHERE ${UNFINISHED} ORDER BY r.created_at, r.run_id LIMIT ?`);
     this.selectOne = db.prepare(`${OWNERSHIP_SELECT} WHERE r.run_id = ?`);
     this.markCancel = db.prepare(`UPDATE runs SET cancel_requested = coalesce(cancel_requested, ?) WHERE run_id = ? AND status NOT IN ${FINAL_STATUSES_SQL}`);

@@ -66,6 +66,27 @@ describe('SqliteRunStore', () => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
+  it('forgets a hand-over once the run was claimed again, also by a Baton that does not know of the mark', async () => {
+    const file = join(tempDir(), 'baton.db');
+    const store = open(file);
+    const a = { id: 'a', host: 'h', pid: 1, startedAt: 0 };
+    await store.createRun({ runId: 'r1', goal: 'g', createdAt: '2024-06-30T08:00:00.000Z', owner: a });
+    await store.release('r1', 'a', 1, { handedOver: true });
+    expect((await store.ownership('r1'))?.handedOverBy).toBe('a');
+    // An older Baton's claim and release, on the same file (its SQL knows no released_by).
+    const older = openDatabase(file);
+    try {
+      older.prepare("UPDATE runs SET fence = fence + 1, owner_id = 'old' WHERE run_id = 'r1' AND fence = 1").run();
+      older.prepare("UPDATE runs SET owner_id = NULL WHERE run_id = 'r1' AND owner_id = 'old' AND fence = 2").run();
+    } finally {
+      older.close();
+    }
+    const o = await store.ownership('r1');
+    expect(o?.fence).toBe(2);
+    expect(o?.owner).toBeUndefined();
+    expect(o?.handedOverBy).toBeUndefined();
+  });
+
   it('creates the folder and a WAL journal at the current schema version', () => {
     const file = join(tempDir(), 'a', 'b', 'baton.db');
     open(file);
@@ -76,7 +97,7 @@ describe('SqliteRunStore', () => {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r['name']);
       expect(tables).toEqual(['decision_requests', 'events', 'owners', 'runs']);
       const columns = (table: string): unknown[] => db.prepare('SELECT name FROM pragma_table_info(?)').all(table).map((r) => r['name']);
-      expect(columns('runs')).toEqual(['run_id', 'goal', 'status', 'created_at', 'updated_at', 'manifest_file', 'event_count', 'fence', 'owner_id', 'cancel_requested', 'released_by']);
+      expect(columns('runs')).toEqual(['run_id', 'goal', 'status', 'created_at', 'updated_at', 'manifest_file', 'event_count', 'fence', 'owner_id', 'cancel_requested', 'released_by', 'released_fence']);
       expect(columns('events')).toEqual(['run_id', 'seq', 'type', 'at', 'body', 'last_seq']);
     } finally {
       db.close();

@@ -18,7 +18,7 @@ interface OwnershipRow {
 
 const UNFINISHED = `status NOT IN ('succeeded', 'partial', 'failed', 'cancelled')`;
 const OWNERSHIP_SELECT = `
-  SELECT r.run_id, r.status, r.updated_at, r.fence, r.cancel_requested, r.released_by, o.owner_id, o.host, o.pid, o.started_at,
+  SELECT r.run_id, r.status, r.updated_at, r.fence, r.cancel_requested, CASE WHEN r.released_fence = r.fence THEN r.released_by END AS released_by, o.owner_id, o.host, o.pid, o.started_at,
          (extract(epoch FROM (now() - o.heartbeat_at)) * 1000)::bigint AS heartbeat_age_ms
     FROM runs r LEFT JOIN owners o ON o.owner_id = r.owner_id`;
 
@@ -52,14 +52,14 @@ export class PostgresOwnership {
     await this.heartbeat(owner);
     const { rows } = await this.query<{ fence: number }>(`claim(${runId})`, {
       name: 'baton_claim',
-      text: `UPDATE runs SET fence = fence + 1, owner_id = $2, released_by = NULL WHERE run_id = $1 AND fence = $3 AND ${UNFINISHED} RETURNING fence`,
+      text: `UPDATE runs SET fence = fence + 1, owner_id = $2 WHERE run_id = $1 AND fence = $3 AND ${UNFINISHED} RETURNING fence`,
       values: [runId, owner.id, expectedFence],
     });
     return rows[0]?.fence;
   }
 
   async release(runId: string, ownerId: string, fence: number, options?: ReleaseOptions): Promise<void> {
-    const mark = options?.handedOver ? ', released_by = owner_id' : '';
+    const mark = options?.handedOver ? ', released_by = owner_id, released_fence = fence' : '';
     await this.query(`release(${runId})`, { text: `UPDATE runs SET owner_id = NULL${mark} WHERE run_id = $1 AND owner_id = $2 AND fence = $3`, values: [runId, ownerId, fence] });
   }
 
