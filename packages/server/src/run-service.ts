@@ -161,7 +161,8 @@ export class RunService {
     const stored = this.journalReads.open(runId);
     return {
       eventsAfter: async (afterSeq) => (this.heldHere(runId) ? this.live.eventsAfter(runId, afterSeq) : undefined) ?? stored.eventsAfter(afterSeq),
-      result: async () => (this.heldHere(runId) ? this.live.peek(runId) : undefined) ?? reduceEvents(await stored.eventsAfter(0)),
+      // Read for itself, and let go once reduced: the shared copy holds only what streams still send.
+      result: async () => (this.heldHere(runId) ? this.live.peek(runId) : undefined) ?? reduceEvents(await this.store.readEvents(runId)),
       close: stored.close,
     };
   }
