@@ -8,6 +8,7 @@ import { SlotMap } from 'batonjs/internal';
 import type { ApprovalDecision, RunResult, RunStatus } from 'batonjs/internal';
 import type { Logger } from 'batonjs/internal';
 import type { CancelRequest, Orchestrator, RunHandle, RunOptions } from 'batonjs/internal';
+import { EndedResultJson } from './ended-results.ts';
 import { SharedJournalReads } from './journal-reads.ts';
 import type { LiveRuns } from './live-runs.ts';
 
@@ -37,6 +38,8 @@ export class RunService {
   private readonly stopListeners = new SlotMap<string, Set<() => void>>();
   /** The journal's events of runs streamed from the store, one copy per run. */
   private readonly journalReads: SharedJournalReads;
+  /** The JSON of ended runs read from the journal, made once. */
+  private readonly endedResults = new EndedResultJson();
 
   constructor(
     private readonly orchestrator: Orchestrator,
@@ -140,8 +143,15 @@ export class RunService {
   async resultJson(runId: string): Promise<string | undefined> {
     const live = this.heldHere(runId) ? this.live.resultJson(runId) : undefined;
     if (live !== undefined) return live;
-    const stored = reduceEvents(await this.store.readEvents(runId));
-    return stored && JSON.stringify(stored);
+    // Kept JSON of a run deleted since (a prune, another process's delete) must not answer for it.
+    if (!(await this.store.getRun(runId))) {
+      this.endedResults.forget(runId);
+      return undefined;
+    }
+    return this.endedResults.get(runId, async () => {
+      const stored = reduceEvents(await this.store.readEvents(runId));
+      return stored && { json: JSON.stringify(stored), ended: isFinalStatus(stored.status) };
+    });
   }
 
   async exists(runId: string): Promise<boolean> {

@@ -1,0 +1,90 @@
+/**
+ * `GET /v1/runs/:id` of an ended run read from the journal (one a previous server on the same
+ * SQLite file ran): its JSON is made once, not on every request, and a run deleted since is 404.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../core/src/core/events.ts';
+import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
+import { SqliteRunStore } from '../../core/src/store/index.ts';
+import { scriptedAgent } from '../../core/src/testing/index.ts';
+import { EndedResultJson } from '../src/ended-results.ts';
+import { createServer } from '../src/index.ts';
+import type { BatonServer } from '../src/index.ts';
+import { postJson, waitForEnd } from './support.ts';
+
+class CountingStore extends SqliteRunStore {
+  fullReads = 0;
+  override async readEvents(runId: string, afterSeq?: number): Promise<RunEvent[]> {
+    if (!afterSeq) this.fullReads++;
+    return super.readEvents(runId, afterSeq);
+  }
+}
+
+function serve(store: SqliteRunStore, dataDir: string): Promise<BatonServer> {
+  const agents = [scriptedAgent({ name: 'maker', produces: ['thing'] })];
+  return createServer({
+    orchestrator: ({ limiter }) => createOrchestrator({ name: 'o', description: 'o', agents, store, limiter }),
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    telemetry: false,
+    takeover: false,
+  });
+}
+
+describe('GET /v1/runs/:id of an ended run read from the journal', () => {
+  it('makes its JSON once for every request, and answers 404 once the run is deleted', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'baton-ended-'));
+    const file = path.join(dataDir, 'baton.db');
+    const first = await serve(new SqliteRunStore({ file }), dataDir);
+    let runId: string;
+    try {
+      const res = await postJson(`${first.url}/v1/runs`, { plan: { tasks: [{ id: 't1', agent: 'maker' }] } });
+      runId = ((await res.json()) as { runId: string }).runId;
+      expect((await waitForEnd(first.url, runId)).status).toBe('succeeded');
+    } finally {
+      await first.close();
+      await first.orchestrator.close();
+    }
+    const store = new CountingStore({ file });
+    const server = await serve(store, dataDir);
+    try {
+      const bodies = await Promise.all(Array.from({ length: 5 }, async () => (await fetch(`${server.url}/v1/runs/${runId}`)).text()));
+      bodies.push(await (await fetch(`${server.url}/v1/runs/${runId}`)).text());
+      expect(new Set(bodies).size).toBe(1);
+      expect((JSON.parse(bodies[0]!) as { status: string }).status).toBe('succeeded');
+      expect(store.fullReads).toBe(1);
+      await store.deleteRun(runId);
+      expect((await fetch(`${server.url}/v1/runs/${runId}`)).status).toBe(404);
+    } finally {
+      await server.close();
+      await server.orchestrator.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('EndedResultJson', () => {
+  const made = (json: string, ended = true) => async () => ({ json, ended });
+
+  it('keeps the JSON of ended runs within its budget, the least recently asked for let go first', async () => {
+    const results = new EndedResultJson(10);
+    await results.get('a', made('aaaa'));
+    await results.get('b', made('bbbb'));
+    await results.get('a', made('not made again'));
+    await results.get('c', made('cccc'));
+    expect(await results.get('a', made('made again'))).toBe('aaaa');
+    expect(await results.get('b', made('made again'))).toBe('made again');
+  });
+
+  it('does not keep the JSON of a run that has not ended, nor one larger than the budget', async () => {
+    const results = new EndedResultJson(10);
+    await results.get('r', made('first', false));
+    expect(await results.get('r', made('second'))).toBe('second');
+    await results.get('big', made('x'.repeat(11)));
+    expect(await results.get('big', made('again'))).toBe('again');
+  });
+});
