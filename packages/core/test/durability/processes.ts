@@ -12,14 +12,21 @@ export interface Baton {
   exit: Promise<number | null>;
 }
 
-export function baton(args: string[], options: { cwd: string; env?: Record<string, string>; uid?: number; gid?: number }): Baton {
+export function baton(args: string[], options: { cwd: string; env?: Record<string, string>; uid?: number; gid?: number; node?: string }): Baton {
   const ids = options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid };
-  const child = spawn(process.execPath, [BATON_BIN, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], ...ids });
+  const child = spawn(options.node ?? process.execPath, [BATON_BIN, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], ...ids });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const exit = new Promise<number | null>((resolve) => {
+    child.on('close', (code) => resolve(code));
+    // A process that could not be started (EACCES, ENOENT) ends the wait, its error in err().
+    child.on('error', (e) => {
+      err += `could not start ${options.node ?? process.execPath}: ${e.message}\n`;
+      resolve(null);
+    });
+  });
   return { child, out: () => out, err: () => err, exit };
 }
 
