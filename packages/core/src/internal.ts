@@ -33,6 +33,7 @@ export { goalRefused } from './planning/goal-refusal.ts';
 export { WORKFLOW_NOT_A_NAME } from './planning/run-plan.ts';
 export { AGENT_TOKEN_VAR, killAgentProcesses, newAgentToken } from './agents/orphan-sweep.ts';
 export { describeBytes, jsonSizeAtLeast, outputAsJson, outputTooLarge } from './validation/output-size.ts';
+export { kindOf } from './validation/output-validator.ts';
 export { retentionOf } from './store/retention.ts';
 export { parseDuration } from './cli/arguments.ts';
 export { checkedUsage } from './core/usage-check.ts';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Role, TaskState } from '@a2a-js/sdk';
 import type { Message, Part, SendMessageRequest, StreamResponse, Task, TaskArtifactUpdateEvent } from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory } from '@a2a-js/sdk/client';
@@ -231,22 +232,6 @@ function failure(message: string, cause: unknown): BatonError {
   return new BatonError('AGENT_FAILED', message, { cause, ...(cause.retryAfterMs === undefined ? {} : { retryAfterMs: cause.retryAfterMs }) });
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason once it is aborted. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * The events of a message to a remote whose card says it does not stream: the task it returns at
  * once (`returnImmediately`), then that task read every {@link POLL_MS} until it is no longer
@@ -260,7 +245,7 @@ async function* polled(remote: Client, request: SendMessageRequest, signal: Abor
   let task: Task = first;
   yield { payload: { $case: 'task', value: task } };
   while (task.status?.state === TaskState.TASK_STATE_SUBMITTED || task.status?.state === TaskState.TASK_STATE_WORKING) {
-    await pause(POLL_MS, signal);
+    await delay(POLL_MS, undefined, { signal });
     task = await remote.getTask({ tenant: '', id: task.id, historyLength: 0 }, { signal });
     yield { payload: { $case: 'task', value: task } };
   }

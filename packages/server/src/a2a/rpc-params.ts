@@ -1,4 +1,5 @@
 import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
+import { kindOf } from 'batonjs/internal';
 
 /** A JSON-RPC error object. */
 export interface RpcError {
@@ -31,21 +32,17 @@ export function requestProblem(body: unknown): RpcError | undefined {
 
 function paramsProblem(params: unknown): string | undefined {
   if (!isObject(params)) return undefined;
-  if (params['id'] !== undefined && typeof params['id'] !== 'string') return `params.id must be a string (a task id), got ${typeName(params['id'])}`;
+  if (params['id'] !== undefined && typeof params['id'] !== 'string') return `params.id must be a string (a task id), got ${kindOf(params['id'])}`;
   const message = params['message'];
   if (!isObject(message)) return undefined;
   for (const key of ['messageId', 'taskId', 'contextId']) {
-    if (message[key] !== undefined && message[key] !== null && typeof message[key] !== 'string') return `params.message.${key} must be a string, got ${typeName(message[key])}`;
+    if (message[key] !== undefined && message[key] !== null && typeof message[key] !== 'string') return `params.message.${key} must be a string, got ${kindOf(message[key])}`;
   }
   const parts = message['parts'];
   if (!Array.isArray(parts)) return undefined;
   for (const [i, part] of parts.entries()) {
-    if (!isObject(part)) return `Invalid params: each part of message.parts must be an object (params.message.parts[${i}] is ${typeName(part)})`;
-    if (part['text'] !== undefined && typeof part['text'] !== 'string') return `params.message.parts[${i}].text must be a string, got ${typeName(part['text'])}`;
+    if (!isObject(part)) return `Invalid params: each part of message.parts must be an object (params.message.parts[${i}] is ${kindOf(part)})`;
+    if (part['text'] !== undefined && typeof part['text'] !== 'string') return `params.message.parts[${i}].text must be a string, got ${kindOf(part['text'])}`;
   }
   return undefined;
-}
-
-function typeName(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
