@@ -217,6 +217,61 @@ describe('a remote A2A agent that answers 401', () => {
     expect(result.tasks[0]?.attempts[0]?.error).toMatch(new RegExp(`401 Unauthorized from ${t.url}/a2a: it refused the token in env\\.A2A_TOKEN`));
   });
 
+  /** A server at its own origin that serves only an agent card whose endpoints are at `rpcUrl`. */
+  async function cardElsewhere(rpcUrl: string): Promise<{ url: string; close: () => Promise<unknown> }> {
+    const card = orchestratorAgentCard(t.server.orchestrator.manifest, '', false);
+    for (const iface of card.supportedInterfaces) iface.url = rpcUrl;
+    const server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === `/${AGENT_CARD_PATH}`) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(AgentCard.toJSON(card)));
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(r)) };
+  }
+
+  it("sends the token only to its url's origin, not to another host an agent card names", async () => {
+    const seen: (string | undefined)[] = [];
+    const other = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const otherOrigin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    const cards = await cardElsewhere(`${otherOrigin}/rpc`);
+    try {
+      const o = new Orchestrator({ manifest: await remoteManifest(cards.url, { A2A_TOKEN: '${REMOTE_TOKEN}' }, { REMOTE_TOKEN: TOKEN }) });
+      const result = await o.run('produce the report');
+      await o.close();
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((h) => h === undefined)).toBe(true);
+      expect(result.tasks[0]?.attempts[0]?.error).toContain(`401 Unauthorized from ${otherOrigin}/rpc: it wants credentials, and the token in env.A2A_TOKEN of agent 'remote' goes only to the origin of its url: if ${otherOrigin} (named by the agent card) may have it, add it to env.A2A_TOKEN_ORIGINS`);
+    } finally {
+      await cards.close();
+      await new Promise((r) => other.close(r));
+    }
+  });
+
+  it('sends the token to an origin listed in env.A2A_TOKEN_ORIGINS', async () => {
+    const cards = await cardElsewhere(`${t.url}/a2a`);
+    try {
+      const o = new Orchestrator({ manifest: await remoteManifest(cards.url, { A2A_TOKEN: '${REMOTE_TOKEN}', A2A_TOKEN_ORIGINS: `https://example.com, ${t.url}/ignored/path` }, { REMOTE_TOKEN: TOKEN }) });
+      const result = await o.run('produce the report');
+      await o.close();
+      expect(result.status).toBe('succeeded');
+    } finally {
+      await cards.close();
+    }
+  });
+
+  it('names an entry of env.A2A_TOKEN_ORIGINS that is not an origin', async () => {
+    const o = new Orchestrator({ manifest: await remoteManifest(t.url, { A2A_TOKEN: 'x-0123456789', A2A_TOKEN_ORIGINS: 'api.example.com' }) });
+    const result = await o.run('produce the report');
+    await o.close();
+    expect(result.status).toBe('failed');
+    expect(result.tasks[0]?.attempts).toHaveLength(1);
+    expect(result.tasks[0]?.attempts[0]?.error).toContain("agent 'remote': env.A2A_TOKEN_ORIGINS holds 'api.example.com', which is not an http(s) origin");
+  });
+
   it('works with the right token from a ${VAR} placeholder', async () => {
     const o = new Orchestrator({ manifest: await remoteManifest(t.url, { A2A_TOKEN: '${REMOTE_TOKEN}' }, { REMOTE_TOKEN: TOKEN }) });
     const result = await o.run('produce the report');

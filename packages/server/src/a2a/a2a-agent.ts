@@ -16,6 +16,11 @@ const CANCEL_TIMEOUT_MS = 5_000;
 const POLL_MS = 500;
 /** The `env` entry of an a2a agent whose value is sent as `Authorization: Bearer <value>`. */
 export const A2A_TOKEN_ENV = 'A2A_TOKEN';
+/**
+ * The `env` entry of an a2a agent listing, comma- or space-separated, the origins besides its
+ * `url`'s that may receive its token (an agent card may name endpoints on other hosts).
+ */
+export const A2A_TOKEN_ORIGINS_ENV = 'A2A_TOKEN_ORIGINS';
 
 /** A structured-data part (the JSON payload of Baton's agent I/O). */
 export function dataPart(value: unknown): Part {
@@ -117,14 +122,40 @@ class RemoteTask {
  * The error for a remote that refuses the request (401/403): which URL, and what to set. The SDK
  * would report the body of such an answer as a JSON-RPC error, often "An unexpected error occurred".
  */
-function refusal(spec: AgentSpec, response: Response, tokenSent: boolean): UnrecoverableAgentError {
+function refusal(spec: AgentSpec, response: Response, token: 'sent' | 'withheld' | 'none'): UnrecoverableAgentError {
   const what = `${response.status} ${response.status === 401 ? 'Unauthorized' : 'Forbidden'} from ${response.url}`;
   const challenge = response.headers.get('www-authenticate');
   const asks = challenge ? ` (it asks for: ${challenge})` : '';
-  const fix = tokenSent
-    ? `it refused the token in env.${A2A_TOKEN_ENV} of agent '${spec.name}'${asks}: check that value (it is sent as Authorization: Bearer <token>)`
-    : `it wants credentials${asks}: set env: { ${A2A_TOKEN_ENV}: "\${REMOTE_AGENT_TOKEN}" } on agent '${spec.name}' (sent as Authorization: Bearer <token>; the placeholder reads that variable from the environment)`;
+  const fix =
+    token === 'sent'
+      ? `it refused the token in env.${A2A_TOKEN_ENV} of agent '${spec.name}'${asks}: check that value (it is sent as Authorization: Bearer <token>)`
+      : token === 'withheld'
+        ? `it wants credentials${asks}, and the token in env.${A2A_TOKEN_ENV} of agent '${spec.name}' goes only to the origin of its url: if ${new URL(response.url).origin} (named by the agent card) may have it, add it to env.${A2A_TOKEN_ORIGINS_ENV}`
+        : `it wants credentials${asks}: set env: { ${A2A_TOKEN_ENV}: "\${REMOTE_AGENT_TOKEN}" } on agent '${spec.name}' (sent as Authorization: Bearer <token>; the placeholder reads that variable from the environment)`;
   return new UnrecoverableAgentError(`${what}: ${fix}`);
+}
+
+/**
+ * The origins an agent's token may be sent to: its url's, and those listed in
+ * env.A2A_TOKEN_ORIGINS. An agent card is the remote's to write, and may name endpoints anywhere.
+ */
+function tokenOrigins(spec: AgentSpec, url: string): Set<string> {
+  const origins = new Set([new URL(url).origin]);
+  for (const entry of (spec.env?.[A2A_TOKEN_ORIGINS_ENV] ?? '').split(/[\s,]+/)) {
+    if (entry === '') continue;
+    let origin: string | undefined;
+    try {
+      const parsed = new URL(entry);
+      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') origin = parsed.origin;
+    } catch {
+      // named below
+    }
+    if (!origin) {
+      throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}': env.${A2A_TOKEN_ORIGINS_ENV} holds '${entry}', which is not an http(s) origin; expected origins such as https://api.example.com, separated by commas`, { retryable: false });
+    }
+    origins.add(origin);
+  }
+  return origins;
 }
 
 function requestUrl(input: string | URL | Request): string {
@@ -186,9 +217,11 @@ async function connect(spec: AgentSpec): Promise<Client> {
   const url = spec.url;
   if (!url) throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}' is of kind a2a but has no url`, { retryable: false });
   const token = spec.env?.[A2A_TOKEN_ENV];
+  const origins = tokenOrigins(spec, url);
   const authFetch: typeof fetch = async (input, init) => {
     const headers = new Headers(init?.headers);
-    if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+    const withheld = Boolean(token) && !origins.has(new URL(requestUrl(input)).origin);
+    if (token && !withheld && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
     let response: Response;
     try {
       response = await fetch(input, { ...init, headers });
@@ -200,7 +233,7 @@ async function connect(spec: AgentSpec): Promise<Client> {
     }
     if (response.status !== 401 && response.status !== 403) return response;
     await response.body?.cancel().catch(() => undefined);
-    throw refusal(spec, response, Boolean(token && headers.get('authorization') === `Bearer ${token}`));
+    throw refusal(spec, response, withheld ? 'withheld' : token && headers.get('authorization') === `Bearer ${token}` ? 'sent' : 'none');
   };
   const cardFetch: typeof fetch = (input, init) => authFetch(input, { ...init, signal: AbortSignal.timeout(CARD_TIMEOUT_MS) });
   const rpcFetch: typeof fetch = async (input, init) => {
@@ -266,6 +299,8 @@ function cancelRemote(client: Client, taskId: string): void {
  * `tasks/cancel` for the remote task and stops waiting at once.
  */
 export function createA2aAgent(spec: AgentSpec): Agent {
+  // A bad env.A2A_TOKEN_ORIGINS is the manifest's error: named when the agent is built, not per attempt.
+  if (spec.url) tokenOrigins(spec, spec.url);
   let client: Promise<Client> | undefined;
   let streams: Promise<boolean | undefined> | undefined;
   const getClient = (): Promise<Client> => {
