@@ -24,6 +24,13 @@ export interface ServerLimits {
    * not bounded by it: its request is whole as soon as it is sent.
    */
   requestTimeoutMs: number;
+  /**
+   * Longest a client may leave unread what the server has to send it, in ms (default 60 s; 0: no
+   * limit): a connection with more waiting than it may buffer, of which nothing was written for
+   * this long, is closed. It frees the event streams of clients that stopped reading; a stream
+   * that is only quiet is never closed by it.
+   */
+  writeStallMs: number;
 }
 
 /** What every route handler is given. */

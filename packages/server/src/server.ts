@@ -20,6 +20,7 @@ import { LiveRuns } from './live-runs.ts';
 import { startRetention } from './retention.ts';
 import type { RetentionPolicy } from './retention.ts';
 import { RunService } from './run-service.ts';
+import { closeStalledWrites } from './stalled-writes.ts';
 
 export type { ServerLimits } from './context.ts';
 export type { RetentionPolicy } from './retention.ts';
@@ -94,7 +95,7 @@ export interface BatonServer {
   close(): Promise<void>;
 }
 
-const DEFAULT_LIMITS: ServerLimits = { maxBodyBytes: 64 * 1024, maxA2aBodyBytes: 4 * 1024 * 1024, maxGoalLength: 4000, heartbeatMs: 15_000, pollMs: 1000, requestTimeoutMs: 60_000 };
+const DEFAULT_LIMITS: ServerLimits = { maxBodyBytes: 64 * 1024, maxA2aBodyBytes: 4 * 1024 * 1024, maxGoalLength: 4000, heartbeatMs: 15_000, pollMs: 1000, requestTimeoutMs: 60_000, writeStallMs: 60_000 };
 
 /** True for 127.0.0.0/8, ::1, localhost and *.localhost. */
 export function isLoopbackHost(host: string): boolean {
@@ -162,6 +163,7 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
   const server = createHttpServer({ connectionsCheckingInterval }, (req, res) => void listener(req, res));
   server.requestTimeout = requestTimeout;
   server.headersTimeout = requestTimeout > 0 ? Math.min(30_000, requestTimeout) : 30_000;
+  const stopStallChecks = closeStalledWrites(server, ctx.limits.writeStallMs);
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -172,6 +174,7 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
       });
     });
   } catch (e) {
+    stopStallChecks();
     stopLogs();
     live.close();
     await telemetry?.shutdown();
@@ -219,6 +222,7 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
         const force = setTimeout(() => server.closeAllConnections(), 2000);
         await stopped;
         clearTimeout(force);
+        stopStallChecks();
         stopLogs();
         live.close();
         await telemetry?.shutdown();

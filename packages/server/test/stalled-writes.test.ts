@@ -1,0 +1,118 @@
+/**
+ * A client that stops reading what the server has to send it (a laptop gone to sleep with a run's
+ * event stream open, a hostile client) has its connection closed once nothing was written to it
+ * for the `writeStallMs` limit; clients that read, and streams that are only quiet, are left open.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
+import { SqliteRunStore } from '../../core/src/store/index.ts';
+import { scriptedAgent } from '../../core/src/testing/index.ts';
+import { createServer } from '../src/index.ts';
+import type { BatonServer } from '../src/index.ts';
+import { postJson, waitForEnd } from './support.ts';
+
+const TASKS = 20;
+const OUTPUT_CHARS = 500_000;
+const STALL_MS = 400;
+
+/** Opens a run's event stream over a raw socket, takes the first bytes of the answer and reads no more. */
+function stuckFollower(base: string, runId: string): Promise<Socket> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(`GET /v1/runs/${runId}/events HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`));
+    socket.once('data', () => {
+      socket.pause();
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * Waits `ms` with `socket` unread, then reads what it holds: whether the server closed it before
+ * sending all (the stream of an ended run ends with run.ended), and whether it closed at all.
+ */
+async function readAfter(socket: Socket, ms: number): Promise<{ closed: boolean; whole: boolean }> {
+  await new Promise((r) => setTimeout(r, ms));
+  let text = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (text += chunk.slice(-64)));
+  const closed = await new Promise<boolean>((resolve) => {
+    const t = setTimeout(() => resolve(false), 5000);
+    socket.once('close', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+    socket.once('error', () => undefined);
+    socket.resume();
+  });
+  socket.destroy();
+  return { closed, whole: text.includes('0\r\n\r\n') };
+}
+
+describe('a client that stops reading', () => {
+  let server: BatonServer;
+  let dataDir: string;
+  let bigRun: string;
+  let release: () => void = () => undefined;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'baton-stall-'));
+    const gate = new Promise<void>((r) => (release = r));
+    const agents = [
+      scriptedAgent({ name: 'big', produces: ['blob'], script: [{ output: () => ({ blob: `${Math.random()}`.padEnd(OUTPUT_CHARS, 'x') }) }] }),
+      { ...scriptedAgent({ name: 'slow', produces: ['later'] }), run: async () => (await gate, { later: 1 }) },
+    ];
+    server = await createServer({
+      orchestrator: ({ limiter }) => createOrchestrator({ name: 'o', description: 'o', agents, store: new SqliteRunStore({ file: path.join(dataDir, 'baton.db') }), limiter }),
+      host: '127.0.0.1',
+      port: 0,
+      dataDir,
+      telemetry: false,
+      takeover: false,
+      limits: { writeStallMs: STALL_MS, heartbeatMs: 60_000 },
+    });
+    const tasks = Array.from({ length: TASKS }, (_, i) => ({ id: `t${i}`, agent: 'big' }));
+    bigRun = ((await (await postJson(`${server.url}/v1/runs`, { plan: { tasks } })).json()) as { runId: string }).runId;
+    expect((await waitForEnd(server.url, bigRun, {}, 60_000)).status).toBe('succeeded');
+  });
+
+  afterAll(async () => {
+    release();
+    await server.close();
+    await server.orchestrator.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('has its connection closed once nothing was written to it for the limit', async () => {
+    const socket = await stuckFollower(server.url, bigRun);
+    // Closed before all of the run's 10 MB reached it.
+    expect(await readAfter(socket, 5 * STALL_MS)).toEqual({ closed: true, whole: false });
+  });
+
+  it('is left alone while it reads, however slowly', async () => {
+    const response = await fetch(`${server.url}/v1/runs/${bigRun}/events`);
+    const reader = response.body!.getReader();
+    let text = '';
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      // Slower than the limit per read would allow if a read were not progress.
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(text).toContain('event: run.ended');
+  });
+
+  it('is left alone on a stream that is only quiet', async () => {
+    const quiet = ((await (await postJson(`${server.url}/v1/runs`, { plan: { tasks: [{ id: 's', agent: 'slow' }] } })).json()) as { runId: string }).runId;
+    const socket = await stuckFollower(server.url, quiet);
+    expect(await readAfter(socket, 5 * STALL_MS)).toEqual({ closed: false, whole: false });
+  });
+});
