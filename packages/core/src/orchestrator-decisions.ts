@@ -5,7 +5,7 @@ import type { RunEvent } from './core/events.ts';
 import { reduceEvents } from './core/reduce.ts';
 import { isFinalStatus } from './core/types.ts';
 import type { ApprovalDecision, Manifest, PendingApproval, Plan, RunResult } from './core/types.ts';
-import { decisionTarget, describe, notAwaiting } from './execution/approvals.ts';
+import { decisionTarget, describe, keyOf, notAwaiting } from './execution/approvals.ts';
 import type { RunApprovals } from './execution/approvals.ts';
 import { checkDecision } from './execution/decision-input.ts';
 import { leaseMs, ownerGone } from './execution/owner-identity.ts';
@@ -212,7 +212,13 @@ export class DecisionDesk {
       return;
     }
     // A decision that no longer applies (decided meanwhile) is dropped; its decider sees it was not taken.
-    await approvals.decide({ ...request.decision, requestId: request.id }).catch(() => undefined);
+    // It answers what it was asked about (its key) alone: an approval of the plan that another
+    // decision took first must not approve the task that plan then led to.
+    const target = approvals.pending().find((p) => keyOf(p.kind, p.taskId) === request.key);
+    if (target) {
+      const decision = { ...request.decision, ...(target.kind === 'task' ? { taskId: target.taskId! } : {}), requestId: request.id };
+      await approvals.decide(decision).catch(() => undefined);
+    }
     await store.clearDecision(runId, request.id).catch(() => undefined);
   }
 

@@ -52,7 +52,8 @@ interface Waiting {
   waiters: ((d: Decided) => void)[];
 }
 
-const keyOf = (kind: ApprovalKind, taskId?: string): string => (kind === 'plan' ? 'plan' : `task:${taskId ?? ''}`);
+/** What a decision is on, as a request left in the journal names it: `plan`, `task:<id>`. */
+export const keyOf = (kind: ApprovalKind, taskId?: string): string => (kind === 'plan' ? 'plan' : `task:${taskId ?? ''}`);
 
 /** Why a decision cannot be taken: nothing (or not that) waits. HTTP 409, exit 64. */
 export function notAwaiting(runId: string, status: RunStatus | string, message: string, waiting: readonly PendingApproval[] = []): BatonError {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatonError } from '../../src/core/errors.ts';
+import { reduceEvents } from '../../src/core/reduce.ts';
 import type { RunEvent } from '../../src/core/events.ts';
 import type { RunApprovals } from '../../src/execution/approvals.ts';
 import type { Policy, RunResult } from '../../src/core/types.ts';
@@ -375,5 +376,33 @@ describe('decisions from another process, and runs let go while they wait', () =
     // The deadline came from the journal: the run ended at the first request's deadline, not 400 ms after the takeover.
     expect(Math.abs(Date.parse(result.endedAt!) - Date.parse(expiresAt!))).toBeLessThan(300);
     expect(calls(second.agents.flights)).toBe(0);
+  });
+  it('does not let a decision left for the owner on the plan answer a task approval the plan led to once another decision took the plan', async () => {
+    const store = new MemoryRunStore();
+    const agents = [
+      scriptedAgent({ name: 'flights', capabilities: ['flights'], produces: ['flights'], approval: 'required' }),
+      scriptedAgent({ name: 'hotels', capabilities: ['hotels'], produces: ['hotels'] }),
+    ];
+    const owner = createOrchestrator({ name: 'trips', agents, store, policy: { retries: 0, approval: 'plan' } });
+    const handle = owner.start('a trip');
+    await until('the plan to wait', async () => (await store.getRun(handle.runId))?.status === 'awaiting-approval');
+    // Another process left an approval of the plan in the journal (baton runs approve, no --task)...
+    const other = createOrchestrator({ name: 'trips', agents, store, policy: { retries: 0, approval: 'plan' } });
+    const outcome = await other.decide(handle.runId, { decision: 'approved', by: 'grace' });
+    expect(outcome.kind).toBe('requested');
+    if (outcome.kind !== 'requested') return;
+    // ...and, before the owner read it, the plan was approved where the run is held (HTTP, the dashboard).
+    expect(await owner.decide(handle.runId, { decision: 'approved', by: 'ana' })).toMatchObject({ kind: 'decided' });
+    const now = async (): Promise<RunResult | undefined> => reduceEvents(await store.readEvents(handle.runId));
+    await until('the flights task to wait', async () => (await now())?.awaiting?.some((p) => p.taskId !== undefined) === true);
+    const waited = await other.awaitDecision(handle.runId, outcome.requestId, { timeoutMs: 5_000 }).catch((e: unknown) => e);
+    expect(BatonError.isInstance(waited) && waited.code).toBe('NOT_AWAITING_APPROVAL');
+    const after = await now();
+    expect(after?.status).toBe('awaiting-approval');
+    expect(after?.approvals).toEqual([expect.objectContaining({ kind: 'plan', by: 'ana' })]);
+    expect(after?.awaiting).toEqual([expect.objectContaining({ kind: 'task', agent: 'flights' })]);
+    expect(agents[0]!.calls).toHaveLength(0);
+    expect(owner.cancel(handle.runId)).toBe(true);
+    expect((await handle.result).status).toBe('cancelled');
   });
 });
