@@ -1,5 +1,6 @@
 import { userInfo, hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
+import type { Readable } from 'node:stream';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { RunEvent } from '../core/events.ts';
 import type { PendingApproval } from '../core/types.ts';
@@ -42,6 +43,8 @@ export interface PrompterOptions {
   by?: string;
   /** Called before the prompt writes, so a live progress view can step aside. */
   beforeWrite?: () => void;
+  /** The terminal's input ended (Ctrl-D): no answer can come from it any more; nothing more is asked. */
+  onInputEnded?: () => void;
 }
 
 /**
@@ -87,12 +90,21 @@ export class ApprovalPrompter {
 
   private async next(): Promise<void> {
     if (this.busy || this.closed) return;
+    if ((this.o.input as Partial<Readable>).readableEnded === true) return this.inputEnded();
     const p = this.queue.shift();
     if (!p) return;
     this.busy = true;
     const abort = new AbortController();
     this.current = { key: keyOf(p), abort };
     const rl = createInterface({ input: this.o.input, output: this.o.output, terminal: false });
+    // A question pending when the input ends never settles (readline): the input's end is seen here.
+    let ended = false;
+    let asked = false;
+    rl.once('close', () => {
+      if (asked || abort.signal.aborted || this.closed) return;
+      ended = true;
+      abort.abort();
+    });
     try {
       this.o.beforeWrite?.();
       this.o.output.write(`\n${describePending(p)}\n\n`);
@@ -113,11 +125,19 @@ export class ApprovalPrompter {
       // Aborted: decided elsewhere, or the run ended. Anything else is reported and the run keeps waiting.
       if (!abort.signal.aborted) this.o.output.write(`${color.red(`could not take the decision: ${errorMessage(e)}`)}\n`);
     } finally {
+      asked = true;
       rl.close();
       this.current = undefined;
       this.busy = false;
-      void this.next();
+      if (ended) this.inputEnded();
+      else void this.next();
     }
+  }
+
+  private inputEnded(): void {
+    if (this.closed) return;
+    this.close();
+    this.o.onInputEnded?.();
   }
 
   private async take(runId: string, d: ApprovalDecision): Promise<void> {

@@ -18,8 +18,15 @@ export function interactive(): boolean {
 export class RunTerminal {
   readonly progress = new ProgressView();
   private readonly prompter: ApprovalPrompter | undefined;
+  private followed: RunHandle | undefined;
+  /** Lets the followed run go once it only waits, after the terminal's input ended. */
+  private lettingGo: NodeJS.Timeout | undefined;
+  private inputGone = false;
 
-  constructor(orchestrator: Orchestrator, options: { ask: boolean; by?: string }) {
+  constructor(
+    private readonly orchestrator: Orchestrator,
+    options: { ask: boolean; by?: string },
+  ) {
     this.prompter = options.ask
       ? new ApprovalPrompter({
           input: process.stdin,
@@ -27,6 +34,7 @@ export class RunTerminal {
           decide: (runId, d) => orchestrator.decide(runId, d),
           by: options.by ?? cliDecider(),
           beforeWrite: () => this.progress.suspend(),
+          onInputEnded: () => this.inputEnded(),
         })
       : undefined;
   }
@@ -40,13 +48,34 @@ export class RunTerminal {
   async follow(handle: RunHandle): Promise<RunResult> {
     if (handle.note) process.stderr.write(`${color.yellow(`note: ${handle.note}`)}\n`);
     const signals = trapSignals(handle);
+    this.followed = handle;
+    if (this.inputGone) this.inputEnded();
     try {
       return await handle.result;
     } finally {
+      this.followed = undefined;
+      clearInterval(this.lettingGo);
       signals.release();
       this.prompter?.close();
       this.progress.finish();
     }
+  }
+
+  /**
+   * Nobody can answer from this terminal any more (its input ended, Ctrl-D): the run is let go as
+   * soon as it only waits for decisions, as without a terminal (exit 3, left in the journal).
+   */
+  private inputEnded(): void {
+    this.inputGone = true;
+    const handle = this.followed;
+    if (!handle || this.lettingGo) return;
+    this.progress.suspend();
+    process.stderr.write(`\n${color.yellow(`the terminal's input ended: nobody can decide here; run ${handle.runId} is left waiting in the journal once it only waits`)}\n`);
+    const letGo = (): void => {
+      if (this.orchestrator.letGo(handle.runId) || !this.orchestrator.isActive(handle.runId)) clearInterval(this.lettingGo);
+    };
+    this.lettingGo = setInterval(letGo, 100);
+    letGo();
   }
 }
 

@@ -159,6 +159,24 @@ describe('approval through the real CLI', () => {
     expect(calls(s.log).filter((c) => c.event === 'done')).toHaveLength(3);
   });
 
+  it('in a terminal whose input ends at the prompt (Ctrl-D): lets the run go and exits 3, as without a terminal, instead of dying with Node\'s exit 13', async () => {
+    const s = scratch();
+    const p = batonInTerminal(['run', '-m', PLAN_APPROVAL, '--store', s.store, '--out', s.out, ...city, 'an itinerary'], { BATON_TEST_LOG: s.log });
+    await until('the question', () => p.output().includes('Approve this plan? [y]es / [n]o:'));
+    p.type('\x04');
+    const r = await p.done;
+    expect(r.code).toBe(3);
+    expect(p.output()).toContain("the terminal's input ended: nobody can decide here");
+    const [runId] = await runIds(s.store);
+    expect(p.output()).toContain(`run ${runId!} waits for a decision on its plan: it is left in the journal`);
+    // Let go, not held by a process that is gone: a decision carries it on at once.
+    expect(await ownerPid(s.store, runId!)).toBeUndefined();
+    const approved = await baton(['runs', 'approve', '--json', '--store', s.store, runId!], { BATON_TEST_LOG: s.log }).done;
+    expect(approved.code).toBe(0);
+    expect(approved.stderr).toContain(`nobody held run ${runId!}, so it goes on here`);
+    expect((JSON.parse(approved.stdout) as RunResult).status).toBe('succeeded');
+  });
+
   it('carries on a run whose baton run was SIGKILLed while it waited at the prompt: runs approve takes it over', async () => {
     const s = scratch();
     const p = batonInTerminal(['run', '-m', PLAN_APPROVAL, '--store', s.store, '--out', s.out, ...city, 'an itinerary'], { BATON_TEST_LOG: s.log });
