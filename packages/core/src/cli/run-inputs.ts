@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { setOwn } from '../core/artifact-names.ts';
 import { MAX_JSON_DEPTH } from '../core/defaults.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
+import { hasDuplicateKey } from '../core/json-duplicate-key.ts';
 import { readStdinText, readTextFile } from '../core/read-text.ts';
 import type { RunOptions } from '../orchestrator.ts';
 
@@ -20,14 +21,23 @@ export async function readDocument(file: string, option: string): Promise<unknow
   }
   // JSON first: the YAML parser recurses, and overflows its stack on JSON nested a few hundred
   // levels deep that Baton takes (up to MAX_JSON_DEPTH, checked where the value is used).
+  let duplicate = false;
   try {
-    return JSON.parse(text) as unknown;
+    const json = JSON.parse(text) as unknown;
+    // JSON.parse keeps the last of two equal keys without a word (a mistake in a file a person
+    // wrote, as in the manifest's schema files): the YAML parser below refuses them, saying where.
+    if (!hasDuplicateKey(text)) return json;
+    duplicate = true;
   } catch {
     // Not JSON: YAML, or neither.
   }
   try {
     return parseYaml(text, { prettyErrors: true });
   } catch (e) {
+    if (duplicate) {
+      const at = /at line \d+, column \d+/.exec(errorMessage(e))?.[0];
+      throw new BatonError('BAD_REQUEST', `${option} ${file}: ${where} has the same key twice in one object${at ? ` (${at})` : ''}: only one of them would be kept; remove the other`, { retryable: false });
+    }
     // The YAML parser reports its own stack overflow as a parse error at the point it gave up.
     const why = errorMessage(e).includes('Maximum call stack size exceeded') ? `its YAML nests too deeply to be read (as JSON it may nest up to ${MAX_JSON_DEPTH} levels)` : (errorMessage(e).split('\n')[0] ?? '').replace(/:$/, '');
     throw new BatonError('BAD_REQUEST', `${option} ${file}: ${where} is neither JSON nor YAML: ${why}`, { retryable: false });

@@ -74,6 +74,20 @@ describe('baton run --param / --params (the real CLI)', () => {
     expect(fromParam.stderr).toContain(tooDeep);
   });
 
+  it('refuses a JSON --params or --plan with the same key twice in one object, saying where, instead of keeping the last one silently', async () => {
+    const s = scratch();
+    const file = path.join(s.dir, 'params.json');
+    writeFileSync(file, '{"city": "Lisbon",\n "city": "Porto"}');
+    const params = await baton(['run', '--store', s.store, '--out', s.out, '--params', file, 'an itinerary'], { BATON_TEST_LOG: s.log }).done;
+    expect(params.code).toBe(64);
+    expect(params.stderr).toContain(`--params ${file}: ${file} has the same key twice in one object (at line 2, column 2): only one of them would be kept; remove the other`);
+    const plan = await baton(['run', '--store', s.store, '--out', s.out, '--param', 'city=Lisbon', '--plan', '-'], { BATON_TEST_LOG: s.log }, '{"tasks": [{"id": "f", "agent": "mailer", "agent": "flights"}]}').done;
+    expect(plan.code).toBe(64);
+    expect(plan.stderr).toMatch(/--plan -: stdin has the same key twice in one object \(at line 1, column \d+\)/);
+    expect(calls(s.log)).toEqual([]);
+    expect(JSON.parse((await baton(['runs', 'list', '--json', '--store', s.store]).done).stdout)).toEqual([]);
+  });
+
   const refusals: [string, string[], RegExp[]][] = [
     ['a parameter of the wrong type', ['--param', 'city=Lisbon', '--param', 'days=three'], [/params\.days: expected an integer, got "three"/]],
     ['a missing required parameter', ['--param', 'days=2'], [/params\.city: missing required parameter "city" \(expected a string\)/]],
