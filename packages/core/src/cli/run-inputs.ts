@@ -72,7 +72,18 @@ export async function runParams(pairs: readonly string[] | undefined, file: stri
   for (const pair of pairs ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new BatonError('BAD_REQUEST', `--param ${JSON.stringify(pair)}: expected KEY=VALUE, e.g. --param city=Lisbon or --param days=3`, { retryable: false });
-    setOwn(params, pair.slice(0, eq), paramValue(pair.slice(eq + 1)));
+    const key = pair.slice(0, eq);
+    const text = pair.slice(eq + 1);
+    const value = paramValue(text);
+    // 12345678901234567890 as a JSON number is 12345678901234567000: refused rather than changed.
+    if (typeof value === 'number' && !Number.isSafeInteger(value) && /^\s*-?\d+\s*$/.test(text) && Number.isFinite(value) && BigInt(text.trim()) !== BigInt(value)) {
+      throw new BatonError(
+        'BAD_REQUEST',
+        `--param ${JSON.stringify(pair)}: ${text.trim()} is too large to be held exactly as a number (it would become ${String(value)}); to give it as text, quote it: --param '${key}="${text.trim()}"'`,
+        { retryable: false },
+      );
+    }
+    setOwn(params, key, value);
   }
   return params;
 }

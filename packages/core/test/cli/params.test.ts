@@ -93,6 +93,11 @@ describe('baton run --param / --params (the real CLI)', () => {
     ['a missing required parameter', ['--param', 'days=2'], [/params\.city: missing required parameter "city" \(expected a string\)/]],
     ['an unknown parameter', ['--param', 'city=Lisbon', '--param', 'dayz=2'], [/params\.dayz: unknown parameter "dayz" \(did you mean "days"\?\); the parameters are: city, days/]],
     ['a --param without =', ['--param', 'city'], [/--param "city": expected KEY=VALUE/]],
+    [
+      'an integer a number cannot hold exactly (not rounded silently)',
+      ['--param', 'city=Lisbon', '--param', 'days=12345678901234567890'],
+      [/--param "days=12345678901234567890": 12345678901234567890 is too large to be held exactly as a number \(it would become 12345678901234567000\); to give it as text, quote it: --param 'days="12345678901234567890"'/],
+    ],
     ['a number too large for JSON, and null', ['--param', 'city=null', '--param', 'days=1e400'], [/params\.city: expected a string, got null\n/, /params\.days: the number is too large to be a JSON number \(got Infinity;/]],
   ];
   for (const [what, args, messages] of refusals) {
