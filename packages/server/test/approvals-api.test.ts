@@ -98,6 +98,18 @@ describe('approval over HTTP', () => {
     expect([agents['flights']!.calls.length, agents['hotels']!.calls.length]).toEqual([0, 1]);
   });
 
+  it('refuses an edited plan with a __proto__ key (400, the run still waiting), as POST /v1/runs refuses that plan, rather than dropping the key', async () => {
+    const { t, agents } = await serve({ approval: 'plan' });
+    const runId = await start(t.url, 'an itinerary');
+    await statusIs(t.url, runId, 'awaiting-approval');
+    const body = '{"plan": {"tasks": [{"id": "h", "agent": "hotels"}], "__proto__": {"requested": ["hotels"]}}}';
+    const res = await fetch(`${t.url}/v1/runs/${runId}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as ErrorBody).error.message).toMatch(/plan: unknown key "__proto__"/);
+    expect((await runOf(t.url, runId)).status).toBe('awaiting-approval');
+    expect(agents['hotels']!.calls).toHaveLength(0);
+  });
+
   it('decides on a task: 409 for a task id that does not wait; the gated agent runs only once approved', async () => {
     const { t, agents } = await serve();
     const runId = await start(t.url, 'an itinerary, then mail it');

@@ -104,11 +104,12 @@ export function runRoutes(ctx: ServerContext): Hono {
   const decide = async (c: Context, decision: 'approved' | 'rejected'): Promise<Response> => {
     const runId = runIdParam(c);
     const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding') !== undefined;
-    const body = decision === 'approved' ? (hasBody ? await parseJsonBody(c, approveBody) : {}) : hasBody ? await parseJsonBody(c, rejectBody) : {};
+    const { data: body, raw } = hasBody ? await parseJsonBodyAndRaw(c, decision === 'approved' ? approveBody : rejectBody) : { data: {}, raw: {} };
     const d: ApprovalDecision = { decision, by: body.by ?? 'http' };
     if (body.taskId !== undefined) d.taskId = body.taskId;
     if ('note' in body && body.note !== undefined) d.note = body.note;
-    if ('plan' in body && body.plan !== undefined) d.plan = body.plan;
+    // As sent, as POST /v1/runs takes a plan: a `__proto__` key is refused by the plan's check, not silently left out.
+    if ('plan' in body && body.plan !== undefined) d.plan = (raw as { plan: unknown }).plan;
     if ('reason' in body && body.reason !== undefined) d.reason = body.reason;
     const { recorded, result } = await ctx.runs.decide(runId, d);
     return c.json(result, recorded ? 200 : 202);
