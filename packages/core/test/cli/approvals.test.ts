@@ -121,6 +121,11 @@ describe('approval through the real CLI', () => {
     expect(refused.code).toBe(64);
     expect(refused.stderr).toMatch(/the edited plan is not a valid plan \(2 problems\):\n\s+plan\.tasks\[0\]: task "it" consumes "flights", but no task it depends on/);
     expect((await shown(s.store, runId!)).status).toBe('awaiting-approval');
+    // An empty stdin is no plan: said as baton run --plan says it, not as "expected object, received null".
+    const empty = await baton(['runs', 'approve', '--store', s.store, '--plan', '-', runId!], {}, '').done;
+    expect(empty.code).toBe(64);
+    expect(empty.stderr).toContain('--plan -: expected the output of baton plan --json, or its plan member ({ "tasks": [...] })');
+    expect((await shown(s.store, runId!)).status).toBe('awaiting-approval');
     const good = path.join(s.dir, 'good.json');
     writeFileSync(good, JSON.stringify({ tasks: [{ id: 'f', agent: 'flights' }] }));
     const approved = await baton(['runs', 'approve', '--json', '--store', s.store, '--plan', good, runId!], { BATON_TEST_LOG: s.log }).done;

@@ -37,7 +37,14 @@ export async function decideCommand(runId: string, decision: ApprovalDecision['d
     ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
     ...(opts.note !== undefined ? { note: opts.note } : {}),
   };
-  if (opts.plan !== undefined) d.plan = await readDocument(opts.plan, '--plan');
+  if (opts.plan !== undefined) {
+    const doc = await readDocument(opts.plan, '--plan');
+    // As baton run --plan says it: an empty stdin or file is no plan to check task by task.
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new BatonError('BAD_REQUEST', `--plan ${opts.plan}: expected the output of baton plan --json, or its plan member ({ "tasks": [...] })`, { retryable: false });
+    }
+    d.plan = doc;
+  }
   const runtime = await runtimeForResume({ ...opts, ...(opts.out ? { out: opts.out } : {}) }, runId);
   const ask = interactive();
   const terminal = new RunTerminal(runtime.orchestrator, { ask, by: d.by });
