@@ -41,7 +41,7 @@ export type StructuredReply =
  */
 export async function structuredCall(o: StructuredCallOptions): Promise<StructuredReply> {
   try {
-    const result = await generateText({
+    const result = await untilAborted(generateText({
       model: o.model.model,
       system: o.system,
       messages: o.messages,
@@ -52,7 +52,7 @@ export async function structuredCall(o: StructuredCallOptions): Promise<Structur
       maxRetries: o.maxRetries ?? 0,
       ...(o.signal ? { abortSignal: o.signal } : {}),
       onStepFinish: (step) => o.onUsage?.(usageOf(step.usage)),
-    });
+    }), o.signal);
     let value: unknown;
     try {
       value = result.output;
@@ -68,6 +68,27 @@ export async function structuredCall(o: StructuredCallOptions): Promise<Structur
     }
     throw modelFailure(e, o.model.id, o.signal);
   }
+}
+
+/**
+ * `work`, or the signal's reason as soon as it is aborted: a model (a provider of the caller's)
+ * that ignores its abort signal cannot hold the planner past its time limit, nor a judge or an
+ * attempt past its end. The AI SDK only hands the signal to the model.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      work.catch(() => undefined);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function oneLine(text: string, max = 300): string {

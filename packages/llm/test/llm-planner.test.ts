@@ -92,6 +92,17 @@ describe('LlmPlanner', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('falls back within policy.taskTimeoutMs also when the model ignores its abort signal', async () => {
+    // A provider of the caller's that never answers and never looks at its signal.
+    const deaf = new MockLanguageModelV3({ doGenerate: () => new Promise(() => undefined) });
+    const quick = manifestOf([data, analytics, summary], { policy: { taskTimeoutMs: 300 } });
+    const started = Date.now();
+    const outcome = await new LlmPlanner({ resolveModel: (id) => ({ id, model: deaf, providerOptions: {} }) }).plan(goal, quick);
+    expect(outcome.planner).toBe('builtin');
+    expect(outcome.reason).toMatch(/no plan within 300 ms \(policy.taskTimeoutMs\); fell back to the builtin planner/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  }, 15_000);
+
   it('gives the model the time of a policy.taskTimeoutMs of 3e9 ms, not 1 ms', async () => {
     const scripted = new ScriptedModel([{ json: salesPlan() }]);
     // Answers after 30 ms, unless its call is aborted first (as a real provider's fetch is).
