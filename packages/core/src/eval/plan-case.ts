@@ -47,7 +47,7 @@ export async function runPlanCase(c: PlanCase, ctx: CaseContext): Promise<CaseFi
       else if (!record.error) seen.planError = seen.result.reason ?? 'no plan';
     } else {
       try {
-        seen.plan = (await orchestrator.plan(c.goal)).plan;
+        seen.plan = (await orchestrator.plan(c.goal, { signal: ctx.signal })).plan;
       } catch (e) {
         if (!record.error) seen.planError = errorMessage(e);
       }

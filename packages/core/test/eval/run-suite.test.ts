@@ -179,6 +179,29 @@ describe('runEvalSuite', () => {
     expect(model.calls).toHaveLength(2);
   });
 
+  it('cancels a plan-only case whose planner is still planning when the suite is stopped', async () => {
+    const controller = new AbortController();
+    // A planner that plans until its signal says stop (an LLM planner waiting for its model); the
+    // suite is stopped (Ctrl-C) while it plans.
+    const waiting = {
+      name: 'llm' as const,
+      plan: (_goal: string, _manifest: Manifest, options: { signal?: AbortSignal } = {}) => {
+        setTimeout(() => controller.abort(new Error('cancelled by SIGINT')), 50);
+        return new Promise<never>((_, reject) => options.signal?.addEventListener('abort', () => reject(options.signal?.reason as Error), { once: true }));
+      },
+      replan: async () => undefined,
+    };
+    const suite: EvalSuiteInput = { suite: 'stopped', cases: [{ name: 'plans', goal: 'hotels in Lisbon', run: false, expect: { agents: ['hotels'] } }] };
+    const started = Date.now();
+    const report = await Promise.race([
+      runEvalSuite(suite, { manifest: await loadManifest(manifestFile), planner: waiting, signal: controller.signal }),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000)),
+    ]);
+    expect(report, 'the suite was still waiting for the planner 5 s after it was stopped').toBeDefined();
+    expect(report?.cases[0]).toMatchObject({ outcome: 'skipped', skipped: 'cancelled: the suite was stopped while this case ran' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('compares agent output exactly when asked, and refuses an agent outside its version pin', async () => {
     const manifest = await loadManifest(manifestFile);
     const exact = await runEvalSuite(
