@@ -3,6 +3,7 @@
  * `checks` (src/llm/judge.ts). Without `orchestrator.model` a rubric is not judged: the case says
  * so and its other expectations still count.
  */
+import { MAX_TIMER_MS } from '../core/defaults.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Manifest, PlanTask } from '../core/types.ts';
 import { importOptional } from '../core/optional.ts';
@@ -24,11 +25,16 @@ export async function rubricJudging(manifest: Manifest, resolver?: ModelResolver
   if (!id) return { skip: `rubric not judged: ${manifest.file ?? 'the manifest'} has no orchestrator.model to judge it with` };
   const llm = await importOptional('batonjs-llm', 'rubric expectations (judged by orchestrator.model)');
   const model = llm.createRubricJudge(manifest, resolver ? { resolveModel: resolver } : {});
+  const limitMs = manifest.orchestrator.policy.taskTimeoutMs;
   const judge: RubricJudge = async (subject, name, value, rubrics, signal) => {
+    // Bounded as a judge inside an attempt is: a judge's server that never answers fails the case,
+    // where the suite would wait for it for good. Within what a timer holds (past it, 1 ms).
+    const bound = AbortSignal.timeout(Math.min(limitMs, MAX_TIMER_MS));
     let verdicts;
     try {
-      verdicts = await model.judge(subject, name, value, rubrics, signal);
+      verdicts = await model.judge(subject, name, value, rubrics, AbortSignal.any([signal, bound]));
     } catch (e) {
+      if (bound.aborted && !signal.aborted) return [{ expectation: 'rubric', message: `the judge (${model.modelId}) gave no verdict within ${limitMs} ms (policy.taskTimeoutMs)` }];
       return [{ expectation: 'rubric', message: `the judge (${model.modelId}) failed: ${errorMessage(e)}` }];
     }
     return rubrics.flatMap((rubric, i): Difference[] => {

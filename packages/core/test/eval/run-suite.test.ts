@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
 import { BatonError } from '../../src/core/errors.ts';
 import type { Manifest } from '../../src/core/types.ts';
@@ -161,6 +162,25 @@ describe('runEvalSuite', () => {
     expect(model.calls).toHaveLength(2);
     const judged = model.calls.find((c) => c.transcript.includes('The deliverable for the goal: hotel options in Rome'));
     expect(judged?.transcript).toContain(`1. ${rubric}`);
+  });
+
+  it('fails a rubric case whose judge gives no verdict within policy.taskTimeoutMs, and says so', async () => {
+    const manifest = await loadManifest(manifestFile);
+    manifest.orchestrator.model = 'openai-compatible:judge';
+    manifest.orchestrator.policy.taskTimeoutMs = 300;
+    // A judge whose server never answers (its calls end only when aborted).
+    const silent = new MockLanguageModelV3({
+      doGenerate: (options) => new Promise((_, reject) => options.abortSignal?.addEventListener('abort', () => reject(options.abortSignal?.reason as Error), { once: true })),
+    });
+    const suite: EvalSuiteInput = { suite: 'judged', cases: [{ name: 'flights judged', agent: 'flights', goal: 'Flights to Porto', expect: { rubric: 'Lists flights to Porto' } }] };
+    const started = Date.now();
+    const report = await Promise.race([
+      runEvalSuite(suite, { manifest, resolveModel: (id) => ({ id, model: silent, providerOptions: {} }) }),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000)),
+    ]);
+    expect(report, 'the case was still waiting for the judge after 5 s').toBeDefined();
+    expect(report?.cases[0]).toMatchObject({ outcome: 'failed', differences: [{ expectation: 'rubric', message: expect.stringMatching(/the judge \(openai-compatible:judge\) gave no verdict within 300 ms \(policy.taskTimeoutMs\)/) }] });
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('runs the same suite through the LLM planner when asked, and says which planner planned', async () => {
