@@ -8,12 +8,13 @@ import { performance } from 'node:perf_hooks';
 import type { AgentRegistry } from '../agents/registry.ts';
 import { createPlanner } from '../cli/planner-choice.ts';
 import type { Agent, Planner } from '../core/contracts.ts';
-import { errorMessage } from '../core/errors.ts';
+import { BatonError, errorMessage } from '../core/errors.ts';
 import type { Manifest, PlannerName } from '../core/types.ts';
 import { Limiter } from '../execution/limiter.ts';
 import { importOptional } from '../core/optional.ts';
 import type { ExtraCheck, ModelResolver } from '../core/optional.ts';
 import { loadManifest } from '../manifest/index.ts';
+import { locate } from '../manifest/source.ts';
 import { hasJudgedChecks } from '../manifest/rubric-checks.ts';
 import { BuiltinPlanner } from '../planning/builtin-planner.ts';
 import { runAgentCase } from './agent-case.ts';
@@ -180,8 +181,19 @@ function toReport(c: EvalCase, findings: CaseFindings, ms: number): CaseReport {
 
 async function manifestFor(read: ReadSuite, given: string | Manifest | undefined, baseDir: string): Promise<Manifest> {
   if (typeof given === 'object') return given;
-  const file = given !== undefined ? resolve(baseDir, given) : (suiteManifestPath(read) ?? resolve(baseDir, 'baton.yaml'));
-  return loadManifest(file);
+  const named = given === undefined ? suiteManifestPath(read) : undefined;
+  const file = given !== undefined ? resolve(baseDir, given) : (named ?? resolve(baseDir, 'baton.yaml'));
+  try {
+    return await loadManifest(file);
+  } catch (e) {
+    // The manifest the suite's own `manifest:` names: the message says where it is named.
+    if (named === undefined || !BatonError.isInstance(e) || e.code !== 'MANIFEST_NOT_FOUND') throw e;
+    const at = read.source ? locate(read.source, ['manifest'], 'value') : undefined;
+    const where = `${read.file}${at ? `:${at.line}:${at.column}` : ''}`;
+    const missing = (e.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+    const why = missing ? `no manifest at ${file} (the path is relative to the suite's folder, ${read.baseDir}): correct it, or give the manifest with -m` : e.message;
+    throw new BatonError('MANIFEST_NOT_FOUND', `${where}: manifest: ${why}`, { retryable: false, cause: e });
+  }
 }
 
 /** The planner of the plan cases; agent cases plan nothing, so they need no model (nor its key). */

@@ -104,6 +104,17 @@ describe('loading a suite', () => {
     await expect(runEvalSuite(path.join(tmp, 'nope.yaml'))).rejects.toThrow(/suite file not found/);
   });
 
+  it("names the suite's line and field when the manifest it names does not exist, and what to do", async () => {
+    const file = path.join(tmp, 'misnamed-manifest.yaml');
+    writeFileSync(file, ['suite: m', 'manifest: ./nope/baton.yaml', 'cases:', '  - { name: a, goal: hotels, run: false }'].join('\n'));
+    const error = await runEvalSuite(file).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message?: string },
+    );
+    expect(error?.code).toBe('MANIFEST_NOT_FOUND');
+    expect(error?.message).toBe(`${file}:2:11: manifest: no manifest at ${path.join(tmp, 'nope/baton.yaml')} (the path is relative to the suite's folder, ${tmp}): correct it, or give the manifest with -m`);
+  });
+
   it('checks the params of plan cases against the parameters the orchestrator takes', async () => {
     const manifest = path.join(tmp, 'with-params.yaml');
     const params = ['  params:', '    type: object', '    required: [city]', '    properties: { city: { type: string }, tags: { type: array, items: { type: string } } }'];
