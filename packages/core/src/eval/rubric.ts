@@ -35,7 +35,9 @@ export async function rubricJudging(manifest: Manifest, resolver?: ModelResolver
       verdicts = await model.judge(subject, name, value, rubrics, AbortSignal.any([signal, bound]));
     } catch (e) {
       if (bound.aborted && !signal.aborted) return [{ expectation: 'rubric', message: `the judge (${model.modelId}) gave no verdict within ${limitMs} ms (policy.taskTimeoutMs)` }];
-      return [{ expectation: 'rubric', message: `the judge (${model.modelId}) failed: ${errorMessage(e)}` }];
+      // The judge's own errors name it already ("the judge (...) gave an unreadable verdict ...").
+      const why = errorMessage(e);
+      return [{ expectation: 'rubric', message: why.startsWith(`the judge (${model.modelId})`) ? why : `the judge (${model.modelId}) failed: ${why}` }];
     }
     return rubrics.flatMap((rubric, i): Difference[] => {
       const verdict = verdicts.find((v) => v.rubric === i + 1);

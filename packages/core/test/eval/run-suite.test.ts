@@ -183,6 +183,18 @@ describe('runEvalSuite', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('fails a rubric case whose judge answers prose, naming the judge once and what it said', async () => {
+    const manifest = await loadManifest(manifestFile);
+    manifest.orchestrator.model = 'openai-compatible:judge';
+    const model = new ScriptedModel(() => ({ text: 'Looks fine to me!' }));
+    const suite: EvalSuiteInput = { suite: 'judged', cases: [{ name: 'flights judged', agent: 'flights', goal: 'Flights to Porto', expect: { rubric: 'Lists flights to Porto' } }] };
+    const report = await runEvalSuite(suite, { manifest, resolveModel: model.resolver() });
+    expect(report.cases[0]).toMatchObject({ outcome: 'failed', differences: [{ expectation: 'rubric' }] });
+    const message = report.cases[0]!.differences[0]!.message;
+    expect(message).toMatch(/^the judge \(openai-compatible:judge\) gave an unreadable verdict on flights: the reply was not one JSON object \(.*Looks fine to me!/);
+    expect(message.match(/the judge \(/g)).toHaveLength(1);
+  });
+
   it('runs the same suite through the LLM planner when asked, and says which planner planned', async () => {
     const manifest = await loadManifest(manifestFile);
     manifest.orchestrator.model = 'openai-compatible:planner';
