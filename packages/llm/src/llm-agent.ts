@@ -75,7 +75,7 @@ class LlmAgent implements Agent {
       system: agentSystem(this.spec, Object.keys(open.tools)),
       messages: [{ role: 'user', content: agentPrompt(input, produces, schema) }],
       schema,
-      schemaName: `${this.spec.name}_output`.replace(/[^\w-]/g, '_'),
+      schemaName: schemaNameOf(this.spec.name),
       tools: open.tools,
       maxSteps: this.options.maxSteps ?? DEFAULT_MAX_STEPS,
       signal: ctx.signal,
@@ -148,6 +148,14 @@ class LlmAgent implements Agent {
       if (signal.aborted && state.waiters === 0 && this.opening === state) state.controller.abort(signal.reason);
     }
   }
+}
+
+/**
+ * The name of an agent's reply format: OpenAI takes letters, digits, '_' and '-', at most 64 of them
+ * (a longer name is refused with HTTP 400 on every call), and an agent's name has no length limit.
+ */
+function schemaNameOf(agent: string): string {
+  return `${agent.replace(/[^\w-]/g, '_').slice(0, 57)}_output`;
 }
 
 /**

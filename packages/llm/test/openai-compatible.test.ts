@@ -66,6 +66,23 @@ describe('through the OpenAI-compatible provider over HTTP', () => {
     expect(result.usage).toEqual({ llmCalls: 2, inputTokens: 200, outputTokens: 100 });
   });
 
+  it("names the reply's response format within OpenAI's 64 characters, whatever the agent's name", async () => {
+    const s = await serve(() => ({ json: { quote: { total: 25 } } }));
+    const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: envModelResolver({ OPENAI_BASE_URL: s.url }) }));
+    // A manifest agent name may be as long as its author likes; OpenAI refuses a json_schema name over 64.
+    const name = `pricer-for-the-european-wholesale-catalogue-of-spare-parts-${'x'.repeat(20)}`;
+    const manifest = singleTaskManifest(pricerSpec('', { name, tools: [] }));
+    const plan = { ...quotePlan, tasks: quotePlan.tasks.map((t) => ({ ...t, agent: name })) };
+    const orch = new Orchestrator({ manifest, registry, planner: new StaticPlanner(plan) });
+    const result = await orch.run('a quote');
+    await orch.close();
+
+    expect(result.status).toBe('succeeded');
+    const schemaName = s.requests[0]?.response_format?.json_schema?.name ?? '';
+    expect(schemaName).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    expect(schemaName.startsWith('pricer-for-the-european')).toBe(true);
+  });
+
   it('treats a rejected key as a failure that retrying cannot fix, and says what to check', async () => {
     const s = await serve(() => ({ status: 401, error: 'invalid api key' }));
     const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: envModelResolver({ OPENAI_BASE_URL: s.url, OPENAI_API_KEY: 'sk-wrong' }) }));
