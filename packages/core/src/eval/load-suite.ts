@@ -5,7 +5,7 @@
 import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { errorMessage } from '../core/errors.ts';
-import { readTextFile } from '../core/read-text.ts';
+import { NotUtf8Error, readTextFile } from '../core/read-text.ts';
 import type { Manifest } from '../core/types.ts';
 import { closest, type FieldPath } from '../manifest/describe.ts';
 import type { Finding } from '../manifest/findings.ts';
@@ -42,8 +42,9 @@ export async function readSuite(input: string | EvalSuiteInput, baseDir = proces
   const path = resolve(baseDir, input);
   let text: string;
   try {
-    text = await readTextFile(path);
+    text = await readTextFile(path, undefined, { strict: true });
   } catch (e) {
+    if (e instanceof NotUtf8Error) throw new SuiteError([{ file: path, path: '', line: e.line, column: e.column, message: `the suite is ${e.message}` }]);
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     throw new SuiteError([{ file: path, path: '', message: missing ? 'suite file not found: expected a YAML file with suite: and cases:' : `cannot read the suite: ${errorMessage(e)}` }]);
   }

@@ -115,6 +115,28 @@ describe('loading a suite', () => {
     expect(error?.message).toBe(`${file}:2:11: manifest: no manifest at ${path.join(tmp, 'nope/baton.yaml')} (the path is relative to the suite's folder, ${tmp}): correct it, or give the manifest with -m`);
   });
 
+  it('refuses a suite that is not UTF-8 (Latin-1, UTF-16) at the first bad byte, and reads a UTF-8 one with a BOM', async () => {
+    const manifest = path.join(fixtures, 'baton.yaml');
+    const latin1 = path.join(tmp, 'latin1.yaml');
+    writeFileSync(latin1, Buffer.from(`suite: l\nmanifest: ${manifest}\ncases:\n  - { name: caf\xe9, goal: hotels, run: false }\n`, 'latin1'));
+    const error = await runEvalSuite(latin1).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SuiteError);
+    expect((error as SuiteError).problems).toEqual([
+      { file: latin1, path: '', line: 4, column: 16, message: 'the suite is not UTF-8 text: byte 0xe9 at line 4, column 16 is not UTF-8 (saved as Latin-1 or UTF-16?); save the file as UTF-8' },
+    ]);
+    const utf16 = path.join(tmp, 'utf16.yaml');
+    writeFileSync(utf16, Buffer.from(`\ufeffsuite: u\nmanifest: ${manifest}\ncases:\n  - { name: a, goal: hotels, run: false }\n`, 'utf16le'));
+    await expect(runEvalSuite(utf16)).rejects.toThrow(/utf16\.yaml:1:1: .*the suite is not UTF-8 text: byte 0xff/);
+    // UTF-8, with a BOM and a U+FFFD written in it: read as it is.
+    const bom = path.join(tmp, 'bom.yaml');
+    writeFileSync(bom, `\ufeffsuite: b\nmanifest: ${manifest}\ncases:\n  - { name: "caf\u00e9 \ufffd", goal: hotels, run: false }\n`);
+    const report = await runEvalSuite(bom);
+    expect(report.cases.map((c) => c.name)).toEqual(['caf\u00e9 \ufffd']);
+  });
+
   it('checks the params of plan cases against the parameters the orchestrator takes', async () => {
     const manifest = path.join(tmp, 'with-params.yaml');
     const params = ['  params:', '    type: object', '    required: [city]', '    properties: { city: { type: string }, tags: { type: array, items: { type: string } } }'];
