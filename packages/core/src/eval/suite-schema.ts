@@ -4,6 +4,7 @@
  * rules that need the manifest (agent and artifact names) in `suite-manifest-rules.ts`.
  */
 import { z } from 'zod';
+import { describeValue } from '../manifest/describe.ts';
 import { isRecord } from '../manifest/lenient.ts';
 
 const nonEmptyString = () => z.string().min(1);
@@ -25,6 +26,17 @@ function namedMapping<V extends z.ZodType>(value: V, what: 'an artifact' | 'a pa
   }, record);
 }
 
+/**
+ * What is wrong with a `rubric` of neither shape (zod says only "Invalid input"). A string or a
+ * list of strings reaches its own branch, which words an empty one itself.
+ */
+function rubricProblem(input: unknown): string {
+  const wanted = 'expected a rubric (text) or a list of rubrics';
+  const items: unknown[] = Array.isArray(input) ? input : [];
+  const bad = items.findIndex((r) => typeof r !== 'string');
+  return bad < 0 ? `${wanted}, got ${describeValue(input)}` : `${wanted}: item ${bad} is ${describeValue(items[bad])}, not text`;
+}
+
 export const RUN_STATUSES = ['succeeded', 'partial', 'failed', 'cancelled'] as const;
 
 export const expectSchema = z.strictObject({
@@ -34,7 +46,10 @@ export const expectSchema = z.strictObject({
   refused: z.boolean().optional().describe('true: the planner must refuse this goal.'),
   status: z.enum(RUN_STATUSES).optional().describe('The RunResult status (cases that run).'),
   artifacts: namedMapping(mapping(), 'an artifact').optional().describe('A JSON Schema each named final artifact must satisfy.'),
-  rubric: z.union([nonEmptyString(), z.array(nonEmptyString()).min(1)]).optional().describe("Judged by the orchestrator's model."),
+  rubric: z
+    .union([nonEmptyString(), z.array(nonEmptyString()).min(1)], { error: (issue) => rubricProblem(issue.input) })
+    .optional()
+    .describe("Judged by the orchestrator's model."),
   output: namedMapping(z.unknown(), 'an artifact').optional().describe("Agent cases: the agent's expected output."),
   match: z.enum(['partial', 'exact']).optional().describe('Agent cases: how output is compared (default partial).'),
 });

@@ -56,6 +56,19 @@ describe('loading a suite', () => {
     ]);
   });
 
+  it('says what a rubric must be when it is neither text nor a list of text', async () => {
+    const found = await problems([
+      'suite: rubrics', //                                         2
+      'cases:', //                                                 3
+      '  - { name: number, goal: hotels, expect: { rubric: 3 } }', // 4
+      '  - { name: list, goal: hotels, expect: { rubric: [Lists hotels, { x: 1 }] } }', // 5
+    ]);
+    expect(found).toEqual([
+      { line: 4, path: 'cases[0].expect.rubric', message: 'expected a rubric (text) or a list of rubrics, got number 3' },
+      { line: 5, path: 'cases[1].expect.rubric', message: 'expected a rubric (text) or a list of rubrics: item 1 is a mapping, not text' },
+    ]);
+  });
+
   it('tells the first 50 of many problems in its message and how many more; problems holds them all', async () => {
     const file = path.join(tmp, `suite-${++n}.yaml`);
     writeFileSync(file, [`manifest: ${path.join(fixtures, 'baton.yaml')}`, 'suite: many', 'cases:', ...Array.from({ length: 3_000 }, (_, i) => `  - { name: c${i}, goal: hotels, bogus: 1 }`)].join('\n'));
