@@ -70,4 +70,28 @@ describe('LlmPlanner honesty', () => {
     expect(result.tasks).toEqual([]);
     await orch.close();
   });
+
+  it("counts the model calls of a refused goal in the run's usage", async () => {
+    const model = new ScriptedModel([{ json: { tasks: [], requested: [], refused: 'Nothing here makes poems.' }, usage: { inputTokens: 300, outputTokens: 20 } }]);
+    const orch = new Orchestrator({ manifest, agents: [data, analytics, summary], planner: new LlmPlanner({ resolveModel: model.resolver() }) });
+    const result = await orch.run('write me a poem about cats');
+    await orch.close();
+    expect(result.status).toBe('failed');
+    expect(result.usage).toEqual({ llmCalls: 1, inputTokens: 300, outputTokens: 20 });
+  });
+
+  it('says that the LLM planner failed when the builtin planner it fell back to refuses the goal, and counts its calls', async () => {
+    const model = new ScriptedModel([{ error: 'connect ECONNREFUSED 127.0.0.1:9' }]);
+    const planner = new LlmPlanner({ resolveModel: model.resolver(), maxRetries: 0 });
+    const error = await planner.plan('write me a poem about cats', manifest).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'GOAL_REFUSED', retryable: false, details: { canProduce: 'metrics, summary and sales dataset' } });
+    expect((error as Error).message).toMatch(/^goal refused: .*can produce: metrics, summary and sales dataset; ask for one of these \(refused by the builtin planner, which planned because the LLM planner \(openai-compatible:test-model\) failed: .*ECONNREFUSED.*\)$/);
+
+    const refusing = new ScriptedModel([{ json: { tasks: [{ id: 'T1', title: 'x', instructions: 'x', agent: 'nobody', dependsOn: [], consumes: [], produces: ['summary'] }], requested: ['summary'] } }, { text: 'no' }]);
+    const orch = new Orchestrator({ manifest, agents: [data, analytics, summary], planner: new LlmPlanner({ resolveModel: refusing.resolver() }) });
+    const result = await orch.run('write me a poem about cats');
+    await orch.close();
+    expect(result.reason).toMatch(/refused by the builtin planner, which planned because the LLM plan was invalid twice/);
+    expect(result.usage.llmCalls).toBe(2);
+  });
 });

@@ -76,7 +76,7 @@ function samePlanShape(a: Plan, b: Plan): boolean {
  * What a planner that failed had used, when its error says so (`details.usage`, as the LLM
  * re-planner's does): its model calls count though no plan came of them.
  */
-function usageSpentBy(e: unknown): Usage | undefined {
+export function usageSpentBy(e: unknown): Usage | undefined {
   if (!BatonError.isInstance(e)) return undefined;
   const usage = (e.details as { usage?: unknown } | undefined)?.usage;
   if (usage === undefined) return undefined;

@@ -14,7 +14,7 @@ import { decideRunStatus } from './outcome.ts';
 import { editedPlanOf } from '../planning/fixed-plan.ts';
 import { RunApprovals } from './approvals.ts';
 import type { ApprovalsHost } from './approvals.ts';
-import { replanIfUseful } from './replanning.ts';
+import { replanIfUseful, usageSpentBy } from './replanning.ts';
 import { RunClock } from './run-clock.ts';
 import type { RunClockOwner } from './run-clock.ts';
 import type { RunControl } from './run-control.ts';
@@ -92,6 +92,9 @@ export async function driveRun(job: RunJob, services: RunServices): Promise<RunR
         await planRun(job, services.planner);
       } catch (e) {
         if (control.leftHere()) return await detached(job);
+        // What a planner that refused or failed had used counts, as a failed re-planner's does.
+        const used = usageSpentBy(e);
+        if (used) journal.emit({ type: 'usage', usage: used });
         const stop = control.stopped();
         return await driving.end(stop ? { status: stop.kind === 'cancelled' ? 'cancelled' : 'failed', reason: `planning stopped: ${stop.message}` } : { status: 'failed', reason: `planning failed: ${errorMessage(e)}` }, undefined);
       }

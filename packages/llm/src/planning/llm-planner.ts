@@ -63,7 +63,8 @@ export class LlmPlanner implements Planner {
     const normalize = (plan: Plan): Plan => withExcluded(plan, ruledOut);
     const result = await this.converse(model, manifest, planPrompt(goal, manifest), [], options.signal, (plan) => validatePlan(plan, manifest), normalize);
     if (!result.ok && result.refused !== undefined) {
-      throw goalRefused(manifest, `the LLM planner (${model.id}) found nothing in it that the sub-agents make (${result.refused.replace(/\.$/, '')})`, { goal, planner: 'llm' });
+      // Its calls count though no plan came of them (`details.usage`, as a re-planner's refusal).
+      throw goalRefused(manifest, `the LLM planner (${model.id}) found nothing in it that the sub-agents make (${result.refused.replace(/\.$/, '')})`, { goal, planner: 'llm', usage: result.usage });
     }
     if (result.ok) {
       const note = result.repaired ? `planned by ${model.id}; its first plan was invalid and was repaired` : `planned by ${model.id}`;
@@ -72,7 +73,15 @@ export class LlmPlanner implements Planner {
     const why = result.error
       ? `the LLM planner (${model.id}) failed: ${result.error}`
       : `the LLM plan was invalid twice (${summarize(result.problems)})`;
-    const fallback = await this.fallback.plan(goal, manifest, options);
+    let fallback: PlanOutcome;
+    try {
+      fallback = await this.fallback.plan(goal, manifest, options);
+    } catch (e) {
+      // A refusal by the fallback says why it was the fallback that read the goal.
+      if (!BatonError.isInstance(e) || e.code !== 'GOAL_REFUSED') throw e;
+      const details = { ...(e.details as Record<string, unknown> | undefined), usage: result.usage };
+      throw new BatonError('GOAL_REFUSED', `${e.message} (refused by the ${this.fallback.name} planner, which planned because ${why})`, { retryable: false, cause: e, details });
+    }
     const reason = `${why}; fell back to the ${fallback.planner} planner`;
     return { ...fallback, plan: withNote(fallback.plan, reason), reason, usage: sumUsage([result.usage, ...(fallback.usage ? [fallback.usage] : [])]) };
   }
