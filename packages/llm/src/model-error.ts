@@ -42,10 +42,13 @@ export function modelFailure(e: unknown, modelId: string, signal?: AbortSignal):
   if (retried) details.attempts = retried.errors.length;
   const what = `${retried ? `Failed after ${retried.errors.length} attempts. Last error: ` : ''}${api ? describeApiCall(api) : errorMessage(last)}`;
   const hint = api?.statusCode === 401 || api?.statusCode === 403 ? '; check the API key in the environment' : '';
+  const wait = api ? retryAfterMs(api) : undefined;
   const failure = new BatonError('AGENT_FAILED', `model ${modelId} call failed: ${cut(what, FAILURE_CHARS)}${hint}`, {
     retryable: api ? api.isRetryable : true,
     cause: e,
     details,
+    // A rate-limited (429) or overloaded (503) server's wait: the next attempt waits at least this long.
+    ...(wait === undefined ? {} : { retryAfterMs: wait }),
   });
   made.set(failure, details);
   return failure;
@@ -63,6 +66,22 @@ function describeApiCall(e: APICallError): string {
   // `data` is set when the provider parsed the body: its message already says what the body said.
   const body = e.data === undefined ? oneLine(e.responseBody ?? '') : '';
   return `${from}: ${oneLine(e.message)}${body ? `: ${cut(body, BODY_CHARS)}` : ''}`;
+}
+
+/**
+ * How long a 429 or 503 answer asks to wait, from `retry-after-ms` (OpenAI) or `retry-after`
+ * (seconds, or an HTTP date); undefined when it says nothing readable.
+ */
+function retryAfterMs(e: APICallError, now = Date.now()): number | undefined {
+  if (e.statusCode !== 429 && e.statusCode !== 503) return undefined;
+  const headers = Object.fromEntries(Object.entries(e.responseHeaders ?? {}).map(([k, v]) => [k.toLowerCase(), v.trim()]));
+  const ms = headers['retry-after-ms'];
+  if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.ceil(Number(ms));
+  const value = headers['retry-after'];
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 // A key passed as a query parameter must not reach journals and messages.

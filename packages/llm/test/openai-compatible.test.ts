@@ -83,6 +83,25 @@ describe('through the OpenAI-compatible provider over HTTP', () => {
     expect(schemaName.startsWith('pricer-for-the-european')).toBe(true);
   });
 
+  it("waits as long as a rate-limited server's Retry-After asks before an llm agent's next attempt", async () => {
+    const at: number[] = [];
+    const s = await serve((_req, n) => {
+      at.push(Date.now());
+      return n === 1 ? { status: 429, error: 'rate limited', headers: { 'retry-after': '1' } } : { json: { quote: { total: 25 } } };
+    });
+    const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: envModelResolver({ OPENAI_BASE_URL: s.url }) }));
+    const manifest = singleTaskManifest(pricerSpec('', { tools: [], retries: 1 }));
+    const orch = new Orchestrator({ manifest, registry, planner: new StaticPlanner(quotePlan) });
+    const result = await orch.run('a quote');
+    await orch.close();
+
+    expect(result.status).toBe('succeeded');
+    expect(result.tasks[0]?.attempts.map((a) => a.status)).toEqual(['failed', 'succeeded']);
+    expect(result.tasks[0]?.attempts[0]?.error).toMatch(/HTTP 429 .*rate limited/);
+    // The policy's backoff is 1 ms: the wait is the server's.
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(950);
+  });
+
   it('treats a rejected key as a failure that retrying cannot fix, and says what to check', async () => {
     const s = await serve(() => ({ status: 401, error: 'invalid api key' }));
     const registry = new AgentRegistry().register('llm', createLlmAgentFactory({ resolveModel: envModelResolver({ OPENAI_BASE_URL: s.url, OPENAI_API_KEY: 'sk-wrong' }) }));
