@@ -5,6 +5,7 @@
  */
 import { ownValue } from '../core/artifact-names.ts';
 import { randomUUID } from 'node:crypto';
+import { closeAgents } from '../agents/agent-pool.ts';
 import { AgentRegistry } from '../agents/registry.ts';
 import { verifyAgentVersion } from '../agents/version-pin.ts';
 import type { Agent } from '../core/contracts.ts';
@@ -36,7 +37,12 @@ export async function runAgentCase(c: AgentCase, ctx: CaseContext): Promise<Case
     }
     await attemptOnce(c, agent, ctx, findings);
   } finally {
-    if (!own) await agent.close?.();
+    // As an orchestrator closes its agents: within AGENT_CLOSE_MS, and a failure is the case's, not the suite's.
+    if (!own) {
+      await closeAgents([agent]).catch((e: unknown) => {
+        findings.differences.push({ expectation: 'attempt', message: errorMessage(e) });
+      });
+    }
   }
   return findings;
 }

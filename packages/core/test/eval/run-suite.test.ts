@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BatonError } from '../../src/core/errors.ts';
 import type { Manifest } from '../../src/core/types.ts';
 import { loadManifest } from '../../src/manifest/index.ts';
+import { AgentRegistry } from '../../src/agents/registry.ts';
 import { BuiltinPlanner } from '../../src/planning/builtin-planner.ts';
 import { LlmPlanner } from '../../../llm/src/planning/llm-planner.ts';
 // Imported the way a user imports it: from the testing entry (`batonjs/testing`).
@@ -232,6 +233,33 @@ describe('runEvalSuite', () => {
     expect(report, 'the suite was still waiting for the planner 5 s after it was stopped').toBeDefined();
     expect(report?.cases[0]).toMatchObject({ outcome: 'skipped', skipped: 'cancelled: the suite was stopped while this case ran' });
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("reports an agent case whose agent's close() fails or hangs, and keeps what its attempt showed", { timeout: 30_000 }, async () => {
+    // Agents built by the suite (from a registry of the caller's) whose close() throws or never ends.
+    const registry = new AgentRegistry().register('module', (spec) => ({
+      spec,
+      run: async () => ({ [spec.produces[0]!]: [{ to: 'Porto', name: 'Inn' }] }),
+      close: spec.name === 'flights' ? async () => Promise.reject(new Error('socket already closed')) : () => new Promise<void>(() => undefined),
+    }));
+    const suite: EvalSuiteInput = {
+      suite: 'closing',
+      cases: [
+        { name: 'flights', agent: 'flights', expect: { output: { 'flight-options': [{ to: 'Lisbon' }] } } },
+        { name: 'hotels', agent: 'hotels', expect: {} },
+      ],
+    };
+    const report = await Promise.race([
+      runEvalSuite(suite, { manifest: await loadManifest(manifestFile), registry }),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 25_000)),
+    ]);
+    expect(report, "the suite was still waiting for an agent's close() after 25 s").toBeDefined();
+    expect(byName(report!, 'flights')).toMatchObject({ outcome: 'failed', attempt: 'succeeded' });
+    expect(byName(report!, 'flights').differences.map((d) => d.message)).toEqual([
+      '/flight-options/0/to expected "Lisbon", got "Porto"',
+      "could not close agent 'flights': its close() failed: socket already closed",
+    ]);
+    expect(byName(report!, 'hotels')).toMatchObject({ outcome: 'failed', attempt: 'succeeded', differences: [{ expectation: 'attempt', message: "could not close agent 'hotels': its close() did not finish within 10000 ms" }] });
   });
 
   it('compares agent output exactly when asked, and refuses an agent outside its version pin', async () => {
