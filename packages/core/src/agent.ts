@@ -13,7 +13,7 @@
  */
 export { defineAgent } from './agents/define-agent.ts';
 export type { AgentDefinition } from './agents/define-agent.ts';
-export { BatonError, MAX_RETRY_AFTER_MS, UnrecoverableAgentError, errorMessage } from './core/errors.ts';
+export { BatonError, MAX_RETRY_AFTER_MS, UnrecoverableAgentError, errorMessage, retryAfterHeaderMs } from './core/errors.ts';
 export type { BatonErrorCode, BatonErrorOptions } from './core/errors.ts';
 export type { Agent, AgentContext, IntegrationInput, Integrator } from './core/contracts.ts';
 export type { AgentInput, AgentOutput, AgentSpec, Deliverable, JsonSchema, Provenance, Usage } from './core/types.ts';

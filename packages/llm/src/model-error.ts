@@ -4,7 +4,7 @@
  * calls it made, and the last error's own message is often just "Service Unavailable").
  */
 import { APICallError, RetryError } from 'ai';
-import { BatonError, errorMessage } from 'batonjs/internal';
+import { BatonError, errorMessage, retryAfterHeaderMs } from 'batonjs/internal';
 
 /** What a failed model call is known by, kept in the BatonError's `details`. */
 export interface ModelFailureDetails {
@@ -77,11 +77,7 @@ function retryAfterMs(e: APICallError, now = Date.now()): number | undefined {
   const headers = Object.fromEntries(Object.entries(e.responseHeaders ?? {}).map(([k, v]) => [k.toLowerCase(), v.trim()]));
   const ms = headers['retry-after-ms'];
   if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.ceil(Number(ms));
-  const value = headers['retry-after'];
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return retryAfterHeaderMs(headers['retry-after'], now);
 }
 
 // A key passed as a query parameter must not reach journals and messages.

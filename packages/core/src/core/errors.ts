@@ -47,6 +47,18 @@ export interface BatonErrorOptions {
 export const MAX_RETRY_AFTER_MS = 60_000;
 
 /**
+ * An HTTP `Retry-After` value (seconds, or an HTTP date) in ms from `now`, for
+ * {@link BatonErrorOptions.retryAfterMs}; undefined when absent or unreadable.
+ */
+export function retryAfterHeaderMs(header: string | null | undefined, now = Date.now()): number | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
  * The one error base of Baton. `code` is stable; `message` says what to do. The check
  * `BatonError.isInstance(e)` survives two copies of the package in one process.
  */

@@ -5,7 +5,7 @@ import type { Message, Part, SendMessageRequest, StreamResponse, Task, TaskArtif
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory } from '@a2a-js/sdk/client';
 import type { Client } from '@a2a-js/sdk/client';
 import type { Agent, AgentContext, AgentFactory } from 'batonjs/internal';
-import { BatonError, errorMessage, MAX_RETRY_AFTER_MS, UnrecoverableAgentError } from 'batonjs/internal';
+import { BatonError, errorMessage, MAX_RETRY_AFTER_MS, retryAfterHeaderMs, UnrecoverableAgentError } from 'batonjs/internal';
 import type { AgentInput, AgentOutput, AgentSpec } from 'batonjs/internal';
 
 /** How long reading a remote agent card may take. */
@@ -170,15 +170,6 @@ function networkError(e: unknown): string {
 }
 
 
-/** A `Retry-After` header (seconds, or an HTTP date) in ms from now; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  const value = header?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 /** How much of the body of an HTTP error answer an attempt error quotes. */
 const ERROR_BODY_CHARS = 300;
 
@@ -207,7 +198,7 @@ async function httpFailure(response: Response): Promise<BatonError> {
   const message = `${response.status} ${response.statusText || 'HTTP error'} from ${response.url}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}${text ? `: ${text.slice(0, ERROR_BODY_CHARS)}` : ''}`;
   // A busy remote (429, 503) that says when to come back: the retry waits that long, and one that
   // asks for longer than Baton waits is not retried on this agent (a fallback gets the task).
-  const wait = response.status === 429 || response.status === 503 ? retryAfterMs(retryAfter) : undefined;
+  const wait = response.status === 429 || response.status === 503 ? retryAfterHeaderMs(retryAfter) : undefined;
   if (wait !== undefined && wait > MAX_RETRY_AFTER_MS) return new UnrecoverableAgentError(`${message}; it asks to be tried again in ${Math.ceil(wait / 1000)} s, longer than the ${MAX_RETRY_AFTER_MS / 1000} s Baton waits`);
   return new BatonError('AGENT_FAILED', message, wait ? { retryAfterMs: wait } : {});
 }
