@@ -75,6 +75,13 @@ const CANCEL_MEMORY_MS = 10 * 60_000;
 const LOCK_CHECK_MS = 2_000;
 /** Extra time past the attempt's timeout before the worker stops an agent on its own. */
 const SAFETY_MARGIN_MS = 5_000;
+/**
+ * Once no job is left to finish (none ran, or the grace is over and they were handed back), how
+ * long BullMQ's close may take before the worker cuts its Redis connections: against an
+ * unreachable Redis that close never ends (it waits for its blocking connection to end, which a
+ * connection between two reconnection tries never does), and the process would never exit.
+ */
+const CLOSE_BOUND_MS = 5_000;
 
 interface Running {
   agent: string;
@@ -106,6 +113,8 @@ export class AgentWorker {
   private status: WorkerHealth['status'] = 'ready';
   private handingBack = false;
   private closing: Promise<void> | undefined;
+  /** Stops waiting for BullMQ's close and cuts its connections (set while closing). */
+  private cutAfterBound: (() => void) | undefined;
   private readonly stats = { completed: 0, failed: 0, handedBack: 0 };
   private readonly lastLogged = new Map<string, number>();
 
@@ -208,9 +217,22 @@ export class AgentWorker {
     }
     this.status = 'closing';
     const all = Promise.all([...this.workers.values()].map((w) => w.close()));
+    let bound: NodeJS.Timeout | undefined;
+    const cut = new Promise<void>((resolve) => {
+      this.cutAfterBound = () => {
+        bound ??= setTimeout(() => {
+          for (const w of this.workers.values()) cutConnections(w);
+          resolve();
+        }, CLOSE_BOUND_MS);
+      };
+    });
     const timer = setTimeout(() => this.handBack(), graceMs);
-    this.closing = all
-      .finally(() => clearTimeout(timer))
+    if (this.running.size === 0) this.cutAfterBound?.();
+    this.closing = Promise.race([all, cut])
+      .finally(() => {
+        clearTimeout(timer);
+        clearTimeout(bound);
+      })
       .then(async () => {
         await this.subscriber.quit().catch(() => this.subscriber.disconnect());
         await closeAll(this.agents, this.options.log);
@@ -228,6 +250,7 @@ export class AgentWorker {
     // This map, not BullMQ's cancelAllJobs: BullMQ tracks its jobs by id too, and once the earlier
     // run of a job taken again ends, it no longer knows of the new run.
     for (const r of this.running.values()) r.controller.abort(new BatonError('RUN_CANCELLED', 'the worker is shutting down'));
+    this.cutAfterBound?.();
   }
 
   /** Puts a job back in its queue, untouched: another worker runs it and the orchestrator keeps waiting. */
@@ -400,6 +423,18 @@ async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Age
     throw new AgentVersionError(refused);
   }
   return agents;
+}
+
+/**
+ * What BullMQ's own close would have ended (bullmq is pinned; these members are its, not public):
+ * its two Redis connections, whatever they wait for, so their reconnection timers stop, and the
+ * timer that renews its jobs' locks. Nothing of the worker keeps the process alive then.
+ */
+function cutConnections(worker: Worker): void {
+  const inner = worker as unknown as { blockingConnection?: { disconnect(wait: boolean): Promise<void> }; lockManager?: { close(): Promise<void> } };
+  void inner.lockManager?.close().catch(() => undefined);
+  void inner.blockingConnection?.disconnect(false).catch(() => undefined);
+  void worker.client.then((client) => client.disconnect()).catch(() => undefined);
 }
 
 /**
