@@ -72,7 +72,8 @@ export function lostWorkerMessage(workerId: string, ttlMs: number): string {
  * Makes sure the job of a lost worker never runs again, and says whether that is so. The job is
  * failed with the lost worker's lock token: BullMQ's script refuses if the lock is no longer that
  * token (another worker took the job meanwhile), so a job that moved on is left alone. A job
- * whose lock expired meanwhile is removed, unless a worker has locked it again. A result the lost
+ * whose lock expired meanwhile is removed, unless a worker has locked it again; a job finished
+ * meanwhile is left as it is (false), its outcome to be taken. A result the lost
  * worker still sends is then refused by BullMQ (its lock is gone) and never reaches anyone.
  */
 export async function retireJob(queue: Queue, jobId: string, token: string, reason: string): Promise<boolean> {
@@ -82,7 +83,15 @@ export async function retireJob(queue: Queue, jobId: string, token: string, reas
     await job.moveToFailed(new Error(reason), token, false);
     return true;
   } catch {
-    // Finished, taken by another worker, or unlocked by now: removal (refused for a locked job) decides.
+    // Finished by now (the worker was not lost after all, or another worker ran the job): its
+    // outcome stands, and the next watch pass takes it from Redis. Removing it would throw away
+    // a result that was delivered, and run the task again.
+    const finished = await Job.fromId(queue, jobId).then(
+      (job) => job?.finishedOn !== undefined,
+      () => false,
+    );
+    if (finished) return false;
+    // Taken by another worker, or unlocked by now: removal (refused for a locked job) decides.
     return (await queue.remove(jobId).catch(() => 0)) === 1;
   }
 }

@@ -12,6 +12,7 @@ import { redisOptions } from '../src/connection.ts';
 import { Dispatcher } from '../src/dispatcher.ts';
 import { serveHealth } from '../src/health-server.ts';
 import { heartbeatKey, jobIdOf } from '../src/names.ts';
+import { retireJob } from '../src/worker-liveness.ts';
 import { loadManifest } from '../../core/src/manifest/index.ts';
 import { Orchestrator } from '../../core/src/orchestrator.ts';
 import { startRedis } from '../../core/test/support/redis.ts';
@@ -470,5 +471,25 @@ describe('dispatching attempts through BullMQ', () => {
     const after = await fetch(`http://127.0.0.1:${server.port}/healthz`);
     expect(after.status).toBe(503);
     expect(await after.json()).toMatchObject({ status: 'closed' });
+  });
+});
+
+describe('retiring the job of a lost worker', () => {
+  it('leaves alone a job its worker finished just before, so its result is still taken', async () => {
+    const prefix = freshPrefix();
+    const queue = new Queue('late', { connection: redisOptions(redis.url, false), prefix });
+    const taker = new Worker('late', null, { connection: redisOptions(redis.url, true), prefix, name: 'slow-host:1:abcd' });
+    cleanups.push(() => queue.close(), () => taker.close(true));
+    await queue.add('late', { n: 1 }, { jobId: 'r.t.1' });
+    const token = 'slow-host:1:abcd:0';
+    const job = await taker.getNextJob(token);
+    expect(job?.id).toBe('r.t.1');
+    // The watch read the job as held by a worker without a heartbeat; the worker completes it before the retirement.
+    await job!.moveToCompleted({ output: { x: 1 } }, token, false);
+
+    expect(await retireJob(queue, 'r.t.1', token, 'worker slow-host:1:abcd was lost')).toBe(false);
+    const stored = await queue.getJob('r.t.1');
+    expect(await stored?.getState()).toBe('completed');
+    expect(stored?.returnvalue).toEqual({ output: { x: 1 } });
   });
 });
