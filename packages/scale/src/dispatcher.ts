@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { AgentRegistry } from 'batonjs/internal';
 import type { AgentContext } from 'batonjs/internal';
 import { BatonError, errorMessage, SlotMap, within } from 'batonjs/internal';
-import type { AgentKind, AgentOutput } from 'batonjs/internal';
+import type { AgentKind, AgentOutput, Usage } from 'batonjs/internal';
 import { redactUrl, redisOptions } from './connection.ts';
 import { LossWatch } from './loss-watch.ts';
 import { cancelChannel, checkQueuePrefix, DEFAULT_PREFIX, jobIdOf, jobIdOfAttempt, queueNameOf } from './names.ts';
@@ -43,7 +43,8 @@ const ALL_KINDS: readonly AgentKind[] = ['module', 'command', 'llm', 'a2a', 'cod
  */
 const CANCEL_FLUSH_MS = 5_000;
 
-type Settlement = { ok: true; value: unknown } | { ok: false; error: Error };
+/** A failure may carry what the agent reported having used before it failed (its worker's failure note). */
+type Settlement = { ok: true; value: unknown } | { ok: false; error: Error; usage?: Usage | undefined };
 
 /** An attempt handed to a worker whose result this process awaits. */
 interface Pending {
@@ -162,8 +163,15 @@ export class Dispatcher {
         settle: (s) => {
           ctx.signal.removeEventListener('abort', onAbort);
           if (this.pending.get(jobId) === entry) this.pending.delete(jobId);
-          if (s.ok) resolve(s.value);
-          else reject(s.error);
+          if (s.ok) return resolve(s.value);
+          // Counted as in-process, where usage reported before a failure is the failed attempt's.
+          // A note not of this version's shape is not counted: a settlement must not throw.
+          try {
+            if (s.usage) ctx.reportUsage?.(s.usage);
+          } catch {
+            // not three counts
+          }
+          reject(s.error);
         },
       };
       // One attempt per job id; a second one (not expected) takes over and the first fails.
@@ -262,7 +270,7 @@ export class Dispatcher {
     });
     events.on('failed', ({ jobId, failedReason }) => {
       const p = this.pending.get(jobId);
-      p?.settle({ ok: false, error: errorOfFailedJob(failedReason, p.note) });
+      p?.settle({ ok: false, error: errorOfFailedJob(failedReason, p.note), usage: p.note?.failure.usage });
     });
     events.on('removed', ({ jobId }) => {
       this.pending.get(jobId)?.settle({ ok: false, error: new BatonError('AGENT_FAILED', `the job of this attempt (${jobId}) was removed from queue ${name} before it finished`) });
@@ -309,7 +317,8 @@ export class Dispatcher {
       p.settle({ ok: true, value: job.returnvalue });
     } else if (state === 'failed') {
       const progress: unknown = job.progress;
-      p.settle({ ok: false, error: errorOfFailedJob(job.failedReason, isFailureNote(progress) ? progress : p.note) });
+      const note = isFailureNote(progress) ? progress : p.note;
+      p.settle({ ok: false, error: errorOfFailedJob(job.failedReason, note), usage: note?.failure.usage });
     }
   }
 

@@ -164,6 +164,25 @@ describe('dispatching attempts through BullMQ', () => {
     expect(reported).toEqual([{ llmCalls: 1, inputTokens: 10, outputTokens: 5 }]);
   });
 
+  it('forwards the usage an agent reported before it failed, as in-process', async () => {
+    const prefix = freshPrefix();
+    const spender = defineAgent({
+      name: 'spender',
+      description: 'spends tokens, then fails',
+      produces: ['x'],
+      run: (_input, ctx) => {
+        ctx.reportUsage?.({ llmCalls: 1, inputTokens: 120, outputTokens: 40 });
+        throw new BatonError('OUTPUT_INVALID', 'the model answered with no JSON', { retryable: true });
+      },
+    });
+    await workerFor(prefix, { agents: ['spender'], codeAgents: [spender] });
+    const dispatcher = await dispatcherFor(prefix);
+    const reported: unknown[] = [];
+    const attempt = dispatcher.dispatch({ agent: 'spender', input: input('spender'), timeoutMs: 10_000 }, { signal: new AbortController().signal, reportUsage: (u) => reported.push(u) });
+    await expect(attempt).rejects.toMatchObject({ code: 'OUTPUT_INVALID' });
+    expect(reported).toEqual([{ llmCalls: 1, inputTokens: 120, outputTokens: 40 }]);
+  });
+
   it("carries the run's parameters in the job, as part of the agent input", async () => {
     const prefix = freshPrefix();
     const dispatcher = await dispatcherFor(prefix);
