@@ -9,7 +9,7 @@ import type { Agent } from 'batonjs/internal';
 import { DEFAULT_MAX_OUTPUT_BYTES } from 'batonjs/internal';
 import { BatonError, checkedUsage, errorMessage, SlotMap, within } from 'batonjs/internal';
 import type { Manifest, Usage } from 'batonjs/internal';
-import { redactUrl, redisOptions } from './connection.ts';
+import { quitWithin, redactUrl, redisOptions } from './connection.ts';
 import { Heartbeat, HEARTBEAT_DEFAULTS } from './heartbeat.ts';
 import { cancelChannel, checkQueuePrefix, DEFAULT_PREFIX, heartbeatKey, queueNameOf, workersKey } from './names.ts';
 import type { AttemptJobData, AttemptJobResult } from './payload.ts';
@@ -234,7 +234,7 @@ export class AgentWorker {
         clearTimeout(bound);
       })
       .then(async () => {
-        await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+        await quitWithin(this.subscriber);
         await closeAll(this.agents, this.options.log);
         // Last: while a job runs, the worker must not look lost.
         await this.heartbeat?.stop();
@@ -427,14 +427,20 @@ async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Age
 
 /**
  * What BullMQ's own close would have ended (bullmq is pinned; these members are its, not public):
- * its two Redis connections, whatever they wait for, so their reconnection timers stop, and the
- * timer that renews its jobs' locks. Nothing of the worker keeps the process alive then.
+ * its two Redis connections, closed by force (dropped at once, whatever they wait for, and marked
+ * closing, so BullMQ stops retrying the commands that fail then: it would retry a job's completion
+ * on a dropped connection in a loop that starves the event loop), and the timer that renews its
+ * jobs' locks. Nothing of the worker keeps the process alive then.
  */
 function cutConnections(worker: Worker): void {
-  const inner = worker as unknown as { blockingConnection?: { disconnect(wait: boolean): Promise<void> }; lockManager?: { close(): Promise<void> } };
+  type Connection = { close(force: boolean): Promise<void>; disconnect(wait: boolean): Promise<void> };
+  const inner = worker as unknown as { blockingConnection?: Connection; connection?: Connection; lockManager?: { close(): Promise<void> } };
   void inner.lockManager?.close().catch(() => undefined);
-  void inner.blockingConnection?.disconnect(false).catch(() => undefined);
-  void worker.client.then((client) => client.disconnect()).catch(() => undefined);
+  for (const connection of [inner.blockingConnection, inner.connection]) {
+    void connection?.close(true).catch(() => undefined);
+    // Also when BullMQ's close already got to it and waits for the answer to its QUIT.
+    void connection?.disconnect(false).catch(() => undefined);
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { RedisOptions } from 'ioredis';
-import { BatonError } from 'batonjs/internal';
+import type { Redis, RedisOptions } from 'ioredis';
+import { BatonError, within } from 'batonjs/internal';
 
 /** The environment variable that switches dispatch to BullMQ on Redis. */
 export const REDIS_URL_ENV = 'BATON_REDIS_URL';
@@ -58,4 +58,17 @@ function badUrl(url: string): BatonError {
   return new BatonError('BAD_REQUEST', `invalid Redis URL '${redactUrl(url)}': expected redis://[user:password@]host[:port][/db] or rediss://... (flag --redis or ${REDIS_URL_ENV})`, {
     retryable: false,
   });
+}
+
+/**
+ * How long closing a connection waits for Redis to answer its QUIT (ms). A Redis that does not
+ * answer (frozen, or behind a partition that drops packets rather than refusing) would otherwise
+ * hold the closing process forever: the reply never comes, and the connection never errors.
+ */
+export const QUIT_MS = 2_000;
+
+/** Closes a connection politely (QUIT), or drops it when Redis does not answer within `ms`. */
+export async function quitWithin(client: Redis, ms = QUIT_MS): Promise<void> {
+  const quit = await within(client.quit(), ms);
+  if (!('value' in quit)) client.disconnect();
 }

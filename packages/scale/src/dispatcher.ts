@@ -5,7 +5,7 @@ import { AgentRegistry } from 'batonjs/internal';
 import type { AgentContext } from 'batonjs/internal';
 import { BatonError, errorMessage, SlotMap, within } from 'batonjs/internal';
 import type { AgentKind, AgentOutput, Usage } from 'batonjs/internal';
-import { redactUrl, redisOptions } from './connection.ts';
+import { quitWithin, redactUrl, redisOptions } from './connection.ts';
 import { LossWatch } from './loss-watch.ts';
 import { cancelChannel, checkQueuePrefix, DEFAULT_PREFIX, jobIdOf, jobIdOfAttempt, queueNameOf } from './names.ts';
 import type { AttemptJobData, FailureNote } from './payload.ts';
@@ -226,7 +226,7 @@ export class Dispatcher {
     const readers = await Promise.all([...this.readers.values()].map((r) => r.catch(() => undefined)));
     await Promise.all(readers.map((r) => r?.close().catch(() => undefined)));
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
-    await this.connection.quit().catch(() => this.connection.disconnect());
+    await quitWithin(this.connection);
   }
 
   /** Waits, at most CANCEL_FLUSH_MS, for the cancellations on their way, those started meanwhile included. */

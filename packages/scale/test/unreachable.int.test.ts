@@ -1,9 +1,11 @@
 /**
- * Processes whose Redis goes away for good: they must still end when asked to.
+ * Processes whose Redis goes away for good, or stops answering (frozen, or behind a partition that
+ * drops packets): their runs must end, and they must still exit when their work is done or when
+ * asked to.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRedis } from '../../core/test/support/redis.ts';
 import type { CliProcess } from './helpers.ts';
@@ -50,5 +52,38 @@ describe('a baton worker whose Redis is gone', () => {
     expect(await exitWithin(idle, 30_000), idle.stderr()).toBe(0);
     expect(idle.stderr()).toMatch(/stopped: 0 completed, 0 failed, 0 handed back/);
     expect(control.markers('aborted', 'source')).toHaveLength(1);
+  });
+
+  it('exits on SIGTERM when Redis stops answering, and so does a baton run once its run has ended', { timeout: 240_000 }, async () => {
+    const redis = await startRedis();
+    let frozen = false;
+    cleanups.push(async () => {
+      if (frozen) process.kill(redis.pid()!, 'SIGCONT');
+      await redis.stop();
+    });
+    const control = new Control();
+    const cwd = mkdtempSync(join(tmpdir(), 'baton-frozen-'));
+    cleanups.push(() => control.remove(), () => rmSync(cwd, { recursive: true, force: true }));
+    // The fan workflow with attempts of 5 s and no retry: the run ends soon after Redis freezes.
+    symlinkSync(join(dirname(FAN_MANIFEST), 'agents'), join(cwd, 'agents'));
+    const manifest = join(cwd, 'baton.yaml');
+    writeFileSync(manifest, readFileSync(FAN_MANIFEST, 'utf8').replace('retries: 2', 'retries: 0').replace('taskTimeoutMs: 60000', 'taskTimeoutMs: 5000'));
+    const env = { BATON_REDIS_URL: redis.url, BATON_TEST_CONTROL: control.dir };
+    const worker = await startWorker(env, cwd, ['--grace-ms', '1000']);
+    processes.push(worker);
+    control.hold('combine');
+    const run = spawnCli(['run', '-m', manifest, '--store', 'memory', '--json', GOAL], env, cwd);
+    processes.push(run);
+    await waitFor('combine to hold on its worker', () => control.markers('held', 'combine').length > 0);
+
+    // SIGSTOP: connections stay open, and nothing Redis is sent is ever answered.
+    process.kill(redis.pid()!, 'SIGSTOP');
+    frozen = true;
+
+    expect(await exitWithin(run, 90_000), run.stderr()).toBe(1);
+    expect(JSON.parse(run.stdout())).toMatchObject({ status: 'failed' });
+    worker.proc.kill('SIGTERM');
+    expect(await exitWithin(worker, 30_000), worker.stderr()).toBe(0);
+    expect(worker.stderr()).toMatch(/stopped: \d+ completed, \d+ failed, \d+ handed back/);
   });
 });
