@@ -9,7 +9,7 @@ import type { Agent } from 'batonjs/internal';
 import { DEFAULT_MAX_OUTPUT_BYTES } from 'batonjs/internal';
 import { BatonError, checkedUsage, errorMessage, SlotMap, within } from 'batonjs/internal';
 import type { Manifest, Usage } from 'batonjs/internal';
-import { quitWithin, redactUrl, redisOptions } from './connection.ts';
+import { answeredWithin, quitWithin, redactUrl, redisOptions } from './connection.ts';
 import { Heartbeat, HEARTBEAT_DEFAULTS } from './heartbeat.ts';
 import { cancelChannel, checkQueuePrefix, DEFAULT_PREFIX, heartbeatKey, queueNameOf, workersKey } from './names.ts';
 import type { AttemptJobData, AttemptJobResult } from './payload.ts';
@@ -144,8 +144,7 @@ export class AgentWorker {
     const subscriber = new Redis({ ...redisOptions(options.url, true), lazyConnect: true });
     subscriber.on('error', () => undefined);
     try {
-      await subscriber.connect();
-      await subscriber.subscribe(cancelChannel(prefix));
+      await answeredWithin(subscriber.connect().then(() => subscriber.subscribe(cancelChannel(prefix))));
     } catch (e) {
       subscriber.disconnect();
       await closeAll(agents, options.log);

@@ -72,3 +72,18 @@ export async function quitWithin(client: Redis, ms = QUIT_MS): Promise<void> {
   const quit = await within(client.quit(), ms);
   if (!('value' in quit)) client.disconnect();
 }
+
+/** How long connecting to Redis may wait for it to answer (ms), on top of ioredis' own connect timeout. */
+export const CONNECT_MS = 10_000;
+
+/**
+ * `work` (connecting, subscribing), or a rejection when Redis has not answered within `ms`: a Redis
+ * that accepts connections but never answers (frozen, or behind a partition that drops packets)
+ * would otherwise hold a starting process forever, saying nothing. The caller drops the connection.
+ */
+export async function answeredWithin<T>(work: Promise<T>, ms = CONNECT_MS): Promise<T> {
+  const done = await within(work, ms);
+  if ('value' in done) return done.value;
+  if (done.problem === 'failed') throw done.error;
+  throw new Error(`Redis accepted the connection but did not answer within ${ms / 1000} s (is it frozen or overloaded?)`);
+}

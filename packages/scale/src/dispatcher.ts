@@ -5,7 +5,7 @@ import { AgentRegistry } from 'batonjs/internal';
 import type { AgentContext } from 'batonjs/internal';
 import { BatonError, errorMessage, SlotMap, within } from 'batonjs/internal';
 import type { AgentKind, AgentOutput, Usage } from 'batonjs/internal';
-import { quitWithin, redactUrl, redisOptions } from './connection.ts';
+import { answeredWithin, quitWithin, redactUrl, redisOptions } from './connection.ts';
 import { LossWatch } from './loss-watch.ts';
 import { cancelChannel, checkQueuePrefix, DEFAULT_PREFIX, jobIdOf, jobIdOfAttempt, queueNameOf } from './names.ts';
 import type { AttemptJobData, FailureNote } from './payload.ts';
@@ -118,7 +118,7 @@ export class Dispatcher {
     const connection = new Redis({ ...redisOptions(options.url, false), lazyConnect: true });
     connection.on('error', () => undefined);
     try {
-      await connection.connect();
+      await answeredWithin(connection.connect());
     } catch (e) {
       connection.disconnect();
       throw new BatonError('BAD_REQUEST', `cannot reach Redis at ${redactUrl(options.url)} (BATON_REDIS_URL): ${errorMessage(e)}; start Redis or unset BATON_REDIS_URL to run agents in this process`, {

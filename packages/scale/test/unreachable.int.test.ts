@@ -86,4 +86,26 @@ describe('a baton worker whose Redis is gone', () => {
     expect(await exitWithin(worker, 30_000), worker.stderr()).toBe(0);
     expect(worker.stderr()).toMatch(/stopped: \d+ completed, \d+ failed, \d+ handed back/);
   });
+
+  it('a baton run or worker starting against a Redis that never answers stops with a clear error (exit 64)', { timeout: 120_000 }, async () => {
+    const redis = await startRedis();
+    process.kill(redis.pid()!, 'SIGSTOP');
+    cleanups.push(async () => {
+      process.kill(redis.pid()!, 'SIGCONT');
+      await redis.stop();
+    });
+    const cwd = mkdtempSync(join(tmpdir(), 'baton-mute-'));
+    cleanups.push(() => rmSync(cwd, { recursive: true, force: true }));
+    const env = { BATON_REDIS_URL: redis.url };
+    const run = spawnCli(['run', '-m', FAN_MANIFEST, '--store', 'memory', GOAL], env, cwd);
+    const worker = spawnCli(['worker', '-m', FAN_MANIFEST], env, cwd);
+    processes.push(run, worker);
+
+    const mute = 'Redis accepted the connection but did not answer within 10 s (is it frozen or overloaded?)';
+    expect(await exitWithin(run, 60_000), run.stderr()).toBe(64);
+    expect(run.stderr()).toContain(`cannot reach Redis at ${redis.url}`);
+    expect(run.stderr()).toContain(mute);
+    expect(await exitWithin(worker, 60_000), worker.stderr()).toBe(64);
+    expect(worker.stderr()).toContain(mute);
+  });
 });
