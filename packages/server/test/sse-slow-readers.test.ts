@@ -5,7 +5,6 @@
  * run's events once, not once per such client.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +16,7 @@ import { SqliteRunStore } from '../../core/src/store/index.ts';
 import { scriptedAgent } from '../../core/src/testing/index.ts';
 import { createServer } from '../src/index.ts';
 import type { BatonServer } from '../src/index.ts';
-import { postJson, waitForEnd } from './support.ts';
+import { postJson, stuckFollower, waitForEnd } from './support.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -41,19 +40,6 @@ function serve(file: string, dataDir: string): Promise<BatonServer> {
 async function stop(server: BatonServer): Promise<void> {
   await server.close();
   await server.orchestrator.close();
-}
-
-/** Opens the run's event stream over a raw socket, takes the first bytes of the answer and reads no more. */
-function stuckFollower(base: string, runId: string): Promise<Socket> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(url.port), url.hostname, () => socket.write(`GET /v1/runs/${runId}/events HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`));
-    socket.once('data', () => {
-      socket.pause();
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
 }
 
 function heapUsed(): number {

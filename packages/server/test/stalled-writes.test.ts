@@ -4,7 +4,6 @@
  * for the `writeStallMs` limit; clients that read, and streams that are only quiet, are left open.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,24 +13,11 @@ import { SqliteRunStore } from '../../core/src/store/index.ts';
 import { scriptedAgent } from '../../core/src/testing/index.ts';
 import { createServer } from '../src/index.ts';
 import type { BatonServer } from '../src/index.ts';
-import { postJson, waitForEnd } from './support.ts';
+import { postJson, stuckFollower, waitForEnd } from './support.ts';
 
 const TASKS = 20;
 const OUTPUT_CHARS = 500_000;
 const STALL_MS = 400;
-
-/** Opens a run's event stream over a raw socket, takes the first bytes of the answer and reads no more. */
-function stuckFollower(base: string, runId: string): Promise<Socket> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(url.port), url.hostname, () => socket.write(`GET /v1/runs/${runId}/events HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`));
-    socket.once('data', () => {
-      socket.pause();
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
-}
 
 /**
  * Waits `ms` with `socket` unread, then reads what it holds: whether the server closed it before

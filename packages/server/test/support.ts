@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Agent } from '../../core/src/core/contracts.ts';
@@ -126,4 +128,17 @@ export async function waitForEnd(base: string, runId: string, headers: Record<st
     if (Date.now() > until) throw new Error(`run ${runId} still running after ${timeoutMs} ms`);
     await new Promise((res) => setTimeout(res, 50));
   }
+}
+
+/** Opens a run's event stream over a raw socket, takes the first bytes of the answer and reads no more. */
+export function stuckFollower(base: string, runId: string): Promise<Socket> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(`GET /v1/runs/${runId}/events HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`));
+    socket.once('data', () => {
+      socket.pause();
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
 }
