@@ -381,6 +381,8 @@ export class AgentWorker {
       clearTimeout(safety);
       if (this.running.get(jobId) === entry) this.running.delete(jobId);
       if (token) this.heartbeat?.release(lockKey, token);
+      // Closing, and nothing left to finish: BullMQ's close gets its bound from now, not from the grace's end.
+      if (this.running.size === 0) this.cutAfterBound?.();
     }
   }
 }
@@ -429,12 +431,14 @@ async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Age
  * its two Redis connections, closed by force (dropped at once, whatever they wait for, and marked
  * closing, so BullMQ stops retrying the commands that fail then: it would retry a job's completion
  * on a dropped connection in a loop that starves the event loop), and the timer that renews its
- * jobs' locks. Nothing of the worker keeps the process alive then.
+ * jobs' locks, and the stalled-jobs check's sleep. Nothing of the worker keeps the process alive then.
  */
 function cutConnections(worker: Worker): void {
   type Connection = { close(force: boolean): Promise<void>; disconnect(wait: boolean): Promise<void> };
-  const inner = worker as unknown as { blockingConnection?: Connection; connection?: Connection; lockManager?: { close(): Promise<void> } };
+  const inner = worker as unknown as { blockingConnection?: Connection; connection?: Connection; lockManager?: { close(): Promise<void> }; stalledCheckStopper?: () => void };
   void inner.lockManager?.close().catch(() => undefined);
+  // The stalled-jobs check sleeps on a timer that only the end of close() stops.
+  inner.stalledCheckStopper?.();
   for (const connection of [inner.blockingConnection, inner.connection]) {
     void connection?.close(true).catch(() => undefined);
     // Also when BullMQ's close already got to it and waits for the answer to its QUIT.

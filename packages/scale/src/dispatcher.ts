@@ -5,7 +5,7 @@ import { AgentRegistry } from 'batonjs/internal';
 import type { AgentContext } from 'batonjs/internal';
 import { BatonError, errorMessage, SlotMap, within } from 'batonjs/internal';
 import type { AgentKind, AgentOutput, Usage } from 'batonjs/internal';
-import { answeredWithin, quitWithin, redactUrl, redisOptions } from './connection.ts';
+import { answeredWithin, QUIT_MS, quitWithin, redactUrl, redisOptions } from './connection.ts';
 import { LossWatch } from './loss-watch.ts';
 import { cancelChannel, checkQueuePrefix, DEFAULT_PREFIX, jobIdOf, jobIdOfAttempt, queueNameOf } from './names.ts';
 import type { AttemptJobData, FailureNote } from './payload.ts';
@@ -73,6 +73,8 @@ export class Dispatcher {
   readonly prefix: string;
   private readonly queues = new Map<string, Queue>();
   private readonly readers = new Map<string, Promise<QueueEvents>>();
+  /** Every event reader made, ready or not: one still starting when Redis froze is closed too. */
+  private readonly eventReaders = new Set<QueueEvents>();
   /** A SlotMap: a Map's old tables kept every settled attempt's closures (and what they hold) through minor GCs. */
   private readonly pending = new SlotMap<string, Pending>();
   private readonly watch: LossWatch;
@@ -223,8 +225,9 @@ export class Dispatcher {
     await this.flushCancels();
     // Whatever comes later would be sent on queues and a connection about to close.
     this.disconnected = true;
-    const readers = await Promise.all([...this.readers.values()].map((r) => r.catch(() => undefined)));
-    await Promise.all(readers.map((r) => r?.close().catch(() => undefined)));
+    // A reader still starting waits on Redis: against a frozen one, for good.
+    await within(Promise.allSettled([...this.readers.values()]), QUIT_MS);
+    await Promise.all([...this.eventReaders].map((r) => closeReader(r)));
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
     await quitWithin(this.connection);
   }
@@ -259,9 +262,10 @@ export class Dispatcher {
   private async startReader(name: string): Promise<QueueEvents> {
     // Read from the Redis server's clock now, not from '$': an event published between this call
     // and the reader's first XREAD would otherwise be missed.
-    const [seconds, micros] = await this.connection.time();
+    const [seconds, micros] = await answeredWithin(this.connection.time());
     const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     const events = new QueueEvents(name, { connection: redisOptions(this.url, true), prefix: this.prefix, lastEventId: `${nowMs - 1}-0` });
+    this.eventReaders.add(events);
     events.on('error', () => undefined);
     events.on('completed', ({ jobId, returnvalue }) => this.pending.get(jobId)?.settle({ ok: true, value: returnvalue }));
     events.on('progress', ({ jobId, data }) => {
@@ -372,4 +376,10 @@ export class Dispatcher {
 /** How an attempt in flight ends when its dispatcher closes. */
 function closedWhileRunning(): BatonError {
   return new BatonError('AGENT_FAILED', 'the dispatcher was closed while the attempt ran');
+}
+
+/** Closes an event reader, or drops its connection when Redis does not answer within QUIT_MS. */
+async function closeReader(reader: QueueEvents): Promise<void> {
+  const closed = await within(reader.close(), QUIT_MS);
+  if (!('value' in closed)) await reader.disconnect().catch(() => undefined);
 }

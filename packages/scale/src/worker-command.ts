@@ -66,6 +66,9 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   await health?.close();
   const h = worker.health();
   process.stderr.write(`baton worker ${worker.id} stopped: ${h.completed} completed, ${h.failed} failed, ${h.handedBack} handed back\n`);
+  // Stopped means done: a timer BullMQ left running after a close cut short (its stalled-jobs
+  // check sleeps up to the lock time, 30 s, after an unreachable Redis) must not hold the process.
+  setTimeout(() => process.exit(), 1000).unref();
   return 0;
 }
 

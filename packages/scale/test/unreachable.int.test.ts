@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRedis } from '../../core/test/support/redis.ts';
+import type { AgentContext } from '../../core/src/core/contracts.ts';
+import { Dispatcher } from '../src/dispatcher.ts';
 import type { CliProcess } from './helpers.ts';
 import { Control, FAN_MANIFEST, GOAL, spawnCli, startWorker, stopProcess, waitFor } from './helpers.ts';
 
@@ -85,6 +87,30 @@ describe('a baton worker whose Redis is gone', () => {
     worker.proc.kill('SIGTERM');
     expect(await exitWithin(worker, 30_000), worker.stderr()).toBe(0);
     expect(worker.stderr()).toMatch(/stopped: \d+ completed, \d+ failed, \d+ handed back/);
+  });
+
+  it("a dispatcher closes although Redis froze while a queue's event reader was starting", { timeout: 60_000 }, async () => {
+    const redis = await startRedis();
+    cleanups.push(async () => {
+      process.kill(redis.pid()!, 'SIGCONT');
+      await redis.stop();
+    });
+    const dispatcher = await Dispatcher.connect({ url: redis.url, prefix: 'frozen:agent' });
+    process.kill(redis.pid()!, 'SIGSTOP');
+    // The first attempt for this agent starts its queue's reader, which asks Redis for its clock.
+    const aborted = new AbortController();
+    const ctx = { signal: aborted.signal } as AgentContext;
+    const input = { runId: 'r_frozen', goal: 'g', task: { id: 't', title: 't', instructions: '' }, inputs: {}, params: {}, attempt: 1 };
+    const attempt = dispatcher.dispatch({ agent: 'source', input, timeoutMs: 5_000 }, ctx).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 500));
+    aborted.abort(new Error('the attempt timed out'));
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([dispatcher.close().then(() => 'closed'), new Promise((r) => (timer = setTimeout(() => r('still closing after 30 s'), 30_000)))]);
+    clearTimeout(timer);
+    expect(closed).toBe('closed');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await attempt).toBeInstanceOf(Error);
   });
 
   it('a baton run or worker starting against a Redis that never answers stops with a clear error (exit 64)', { timeout: 120_000 }, async () => {
