@@ -214,7 +214,9 @@ export class DecisionDesk {
     // A decision that no longer applies (decided meanwhile) is dropped; its decider sees it was not taken.
     // It answers what it was asked about (its key) alone: an approval of the plan that another
     // decision took first must not approve the task that plan then led to.
-    const target = approvals.pending().find((p) => keyOf(p.kind, p.taskId) === request.key);
+    // Nor an approval asked for after the request was made (the plan of a re-plan, a task of
+    // that plan): its decider never saw it.
+    const target = approvals.pending().find((p) => keyOf(p.kind, p.taskId) === request.key && !(Date.parse(p.requestedAt) > requestedAt));
     if (target) {
       const decision = { ...request.decision, ...(target.kind === 'task' ? { taskId: target.taskId! } : {}), requestId: request.id };
       await approvals.decide(decision).catch(() => undefined);

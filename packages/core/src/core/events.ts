@@ -122,7 +122,14 @@ export type RunEventBody =
   | { type: 'task.cancelled'; taskId: string; reason: string }
   | { type: 'usage'; usage: Usage; taskId?: string }
   // What the run waits for (`RunResult.awaiting`); the event's `at` is when it was requested.
-  | ({ type: 'approval.requested' } & Omit<PendingApproval, 'requestedAt'>)
+  | ({
+      type: 'approval.requested';
+      /**
+       * When it was first asked for, on an approval asked for again by a process carrying the run
+       * on (a takeover); otherwise the event's `at`.
+       */
+      requestedAt?: string;
+    } & Omit<PendingApproval, 'requestedAt'>)
   | {
       type: 'approval.decided';
       kind: ApprovalKind;

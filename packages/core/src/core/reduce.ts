@@ -247,7 +247,7 @@ export function reduceEvents(events: Iterable<RunEvent>): RunResult | undefined 
 
 /** What an `approval.requested` event says the run waits for. */
 export function pendingApprovalOf(e: Extract<RunEvent, { type: 'approval.requested' }>): PendingApproval {
-  const p: PendingApproval = { kind: e.kind, requestedAt: e.at };
+  const p: PendingApproval = { kind: e.kind, requestedAt: e.requestedAt ?? e.at };
   if (e.taskId !== undefined) p.taskId = e.taskId;
   if (e.plan) p.plan = e.plan;
   if (e.task) p.task = e.task;

@@ -121,7 +121,7 @@ export class RunApprovals {
 
   /** Asks again, in the journal, for what still waits (a process carrying the run on), keeping each deadline. */
   reissue(): void {
-    for (const { pending } of this.waiting.values()) this.emitRequest(pending);
+    for (const { pending } of this.waiting.values()) this.emitRequest(pending, true);
     this.changed();
   }
 
@@ -267,9 +267,11 @@ export class RunApprovals {
     if (auto) void this.decide({ decision: 'approved', by: auto.by, ...(pending.taskId !== undefined ? { taskId: pending.taskId } : {}) }).catch(() => undefined);
   }
 
-  private emitRequest(p: PendingApproval): void {
+  private emitRequest(p: PendingApproval, again = false): void {
     this.o.journal.emit({
       type: 'approval.requested',
+      // Asked again: still the approval first asked for then (a decision left before it applies to it).
+      ...(again ? { requestedAt: p.requestedAt } : {}),
       kind: p.kind,
       ...(p.taskId !== undefined ? { taskId: p.taskId } : {}),
       ...(p.plan ? { plan: p.plan } : {}),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BatonError } from '../../src/core/errors.ts';
 import { reduceEvents } from '../../src/core/reduce.ts';
+import type { Planner } from '../../src/core/contracts.ts';
 import type { RunEvent } from '../../src/core/events.ts';
 import type { RunApprovals } from '../../src/execution/approvals.ts';
 import type { Policy, RunResult } from '../../src/core/types.ts';
@@ -404,5 +405,69 @@ describe('decisions from another process, and runs let go while they wait', () =
     expect(agents[0]!.calls).toHaveLength(0);
     expect(owner.cancel(handle.runId)).toBe(true);
     expect((await handle.result).status).toBe('cancelled');
+  });
+
+  it('does not let a decision left for the owner on the plan approve the plan of a re-plan asked for after it', async () => {
+    const store = new MemoryRunStore();
+    const agents = [
+      scriptedAgent({ name: 'flights', capabilities: ['flights'], produces: ['flights'], script: [{ throw: 'no seats', unrecoverable: true }] }),
+      scriptedAgent({ name: 'hotels', capabilities: ['hotels'], produces: ['hotels'] }),
+    ];
+    const planner: Planner = {
+      name: 'llm',
+      plan: () => Promise.resolve({ planner: 'llm', plan: { goal: 'a trip', tasks: [{ id: 'f', title: 'flights', agent: 'flights', instructions: '', dependsOn: [], consumes: [], produces: ['flights'] }] } }),
+      replan: () => Promise.resolve({ planner: 'llm', plan: { goal: 'a trip', tasks: [{ id: 'h', title: 'hotels', agent: 'hotels', instructions: '', dependsOn: [], consumes: [], produces: ['hotels'] }] } }),
+    };
+    const make = () => createOrchestrator({ name: 'trips', agents, store, planner, policy: { retries: 0, approval: 'plan' } });
+    const owner = make();
+    const handle = owner.start('a trip');
+    await until('the plan to wait', async () => (await store.getRun(handle.runId))?.status === 'awaiting-approval');
+    // Another process left an approval of the first plan in the journal...
+    const other = make();
+    const outcome = await other.decide(handle.runId, { decision: 'approved', by: 'grace' });
+    expect(outcome.kind).toBe('requested');
+    if (outcome.kind !== 'requested') return;
+    // ...and, before the owner read it, that plan was approved where the run is held, failed, and was re-planned.
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await owner.decide(handle.runId, { decision: 'approved', by: 'ana' })).toMatchObject({ kind: 'decided' });
+    const now = async (): Promise<RunResult | undefined> => reduceEvents(await store.readEvents(handle.runId));
+    await until('the new plan to wait', async () => (await now())?.awaiting?.some((p) => p.plan?.tasks[0]?.id === 'h') === true);
+    const waited = await other.awaitDecision(handle.runId, outcome.requestId, { timeoutMs: 5_000 }).catch((e: unknown) => e);
+    expect(BatonError.isInstance(waited) && waited.code).toBe('NOT_AWAITING_APPROVAL');
+    const after = await now();
+    expect(after?.status).toBe('awaiting-approval');
+    expect(after?.approvals).toEqual([expect.objectContaining({ kind: 'plan', by: 'ana' })]);
+    expect(agents[1]!.calls).toHaveLength(0);
+    expect(owner.cancel(handle.runId)).toBe(true);
+    expect((await handle.result).status).toBe('cancelled');
+  });
+
+  it('applies a decision left for the owner to the same approval asked for again by the owners after it', async () => {
+    const store = new MemoryRunStore();
+    const { agents } = trip({ mailer: undefined });
+    const make = () => createOrchestrator({ name: 'trips', agents: Object.values(agents), store, policy: { retries: 0, approval: 'plan' } });
+    const first = make();
+    const handle = first.start('a trip');
+    await until('the plan to wait', async () => (await store.getRun(handle.runId))?.status === 'awaiting-approval');
+    const other = make();
+    await new Promise((r) => setTimeout(r, 5));
+    const outcome = await other.decide(handle.runId, { decision: 'approved', by: 'grace' });
+    expect(outcome.kind).toBe('requested');
+    if (outcome.kind !== 'requested') return;
+    // The owner lets the run go before it read the request, and so does the next one, which asked
+    // again for the same plan; the one after reads that plan's approval from the journal.
+    expect(first.letGo(handle.runId)).toBe(true);
+    await handle.result;
+    const second = make();
+    const between = await second.resume(handle.runId);
+    await until('the next owner to let it go', () => second.letGo(handle.runId));
+    await between.result;
+    const third = make();
+    const carried = await third.resume(handle.runId);
+    const waited = await other.awaitDecision(handle.runId, outcome.requestId, { timeoutMs: 5_000 });
+    expect(waited.kind).toBe('recorded');
+    const result = await carried.result;
+    expect(result.status).toBe('succeeded');
+    expect(result.approvals).toEqual([expect.objectContaining({ kind: 'plan', by: 'grace' })]);
   });
 });
