@@ -28,7 +28,8 @@ export interface ServerLimits {
    * Longest a client may leave unread what the server has to send it, in ms (default 60 s; 0: no
    * limit): a connection with more waiting than it may buffer, of which nothing was written for
    * this long, is closed. It frees the event streams of clients that stopped reading; a stream
-   * that is only quiet is never closed by it.
+   * that is only quiet is never closed by it, nor one whose client takes more than about a third
+   * of the socket's send buffer in that time.
    */
   writeStallMs: number;
 }

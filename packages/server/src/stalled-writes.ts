@@ -19,9 +19,11 @@ function queuedBytes(socket: Socket): number {
  * had more to write than it may buffer (`writableNeedDrain`) and has written none of it for
  * `limitMs`. An event stream or an A2A stream followed by a client gone to sleep, or by a hostile
  * one, otherwise holds its connection, its listener and what it buffered until the server stops.
- * A client that reads, however slowly, is left alone (each byte it takes is progress), and so is a
- * connection that is only quiet (an idle stream, a run waiting for a decision): it has nothing
- * waiting to be written. Returns the function that stops watching.
+ * A client that reads is left alone: what it takes is progress, seen as the kernel takes more
+ * from the socket's queue (in steps of about a third of its send buffer), so only one slower than
+ * that per `limitMs` is closed. A connection that is only quiet (an idle stream, a run waiting
+ * for a decision) is left alone too: it has nothing waiting to be written. Returns the function
+ * that stops watching.
  */
 export function closeStalledWrites(server: Server, limitMs: number): () => void {
   if (!(limitMs > 0)) return () => undefined;
@@ -37,7 +39,8 @@ export function closeStalledWrites(server: Server, limitMs: number): () => void 
   const sweep = (): void => {
     const now = Date.now();
     for (const socket of sockets) {
-      if (!socket.writableNeedDrain) {
+      // An ended socket (a last answer, then close) never needs a drain, but may be as stuck.
+      if (!socket.writableNeedDrain && !(socket.writableEnded && socket.writableLength > 0)) {
         behind.delete(socket);
         continue;
       }

@@ -254,7 +254,7 @@ describe('a remote A2A agent that answers 401', () => {
   it('sends the token to an origin listed in env.A2A_TOKEN_ORIGINS', async () => {
     const cards = await cardElsewhere(`${t.url}/a2a`);
     try {
-      const o = new Orchestrator({ manifest: await remoteManifest(cards.url, { A2A_TOKEN: '${REMOTE_TOKEN}', A2A_TOKEN_ORIGINS: `https://example.com, ${t.url}/ignored/path` }, { REMOTE_TOKEN: TOKEN }) });
+      const o = new Orchestrator({ manifest: await remoteManifest(cards.url, { A2A_TOKEN: '${REMOTE_TOKEN}', A2A_TOKEN_ORIGINS: `https://example.com, ${t.url}` }, { REMOTE_TOKEN: TOKEN }) });
       const result = await o.run('produce the report');
       await o.close();
       expect(result.status).toBe('succeeded');
@@ -264,12 +264,14 @@ describe('a remote A2A agent that answers 401', () => {
   });
 
   it('names an entry of env.A2A_TOKEN_ORIGINS that is not an origin', async () => {
-    const o = new Orchestrator({ manifest: await remoteManifest(t.url, { A2A_TOKEN: 'x-0123456789', A2A_TOKEN_ORIGINS: 'api.example.com' }) });
-    const result = await o.run('produce the report');
-    await o.close();
-    expect(result.status).toBe('failed');
-    expect(result.tasks[0]?.attempts).toHaveLength(1);
-    expect(result.tasks[0]?.attempts[0]?.error).toContain("agent 'remote': env.A2A_TOKEN_ORIGINS holds 'api.example.com', which is not an http(s) origin");
+    for (const entry of ['api.example.com', 'https://api.example.com/agents/a']) {
+      const o = new Orchestrator({ manifest: await remoteManifest(t.url, { A2A_TOKEN: 'x-0123456789', A2A_TOKEN_ORIGINS: entry }) });
+      const result = await o.run('produce the report');
+      await o.close();
+      expect(result.status).toBe('failed');
+      expect(result.tasks[0]?.attempts).toHaveLength(1);
+      expect(result.tasks[0]?.attempts[0]?.error).toContain(`agent 'remote': env.A2A_TOKEN_ORIGINS holds '${entry}', which is not an http(s) origin`);
+    }
   });
 
   it('works with the right token from a ${VAR} placeholder', async () => {

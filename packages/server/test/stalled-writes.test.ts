@@ -4,7 +4,9 @@
  * for the `writeStallMs` limit; clients that read, and streams that are only quiet, are left open.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { connect } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
 import { SqliteRunStore } from '../../core/src/store/index.ts';
 import { scriptedAgent } from '../../core/src/testing/index.ts';
 import { createServer } from '../src/index.ts';
+import { closeStalledWrites } from '../src/stalled-writes.ts';
 import type { BatonServer } from '../src/index.ts';
 import { postJson, stuckFollower, waitForEnd } from './support.ts';
 
@@ -100,5 +103,39 @@ describe('a client that stops reading', () => {
     const quiet = ((await (await postJson(`${server.url}/v1/runs`, { plan: { tasks: [{ id: 's', agent: 'slow' }] } })).json()) as { runId: string }).runId;
     const socket = await stuckFollower(server.url, quiet);
     expect(await readAfter(socket, 5 * STALL_MS)).toEqual({ closed: false, whole: false });
+  });
+});
+
+describe('closeStalledWrites', () => {
+  it('leaves a reader alone that takes one large write slowly: each part of it written is progress', async () => {
+    const size = 16 * 1024 * 1024;
+    const server = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size) });
+      res.end(Buffer.alloc(size, 120));
+    });
+    // The kernel takes more from libuv only once a third or so of the socket's send buffer is free
+    // (~1 MB on loopback here, ~0.5 s at this pace): progress is seen in steps that large.
+    const stop = closeStalledWrites(server, 2_000);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+      let received = 0;
+      // A pause of 25 ms after each chunk (at most 64 KiB), ~2.6 MB/s: the one write takes ~5 s,
+      // longer than the limit.
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        socket.pause();
+        setTimeout(() => socket.resume(), 25);
+      });
+      const closedBy = await new Promise<string>((resolve) => {
+        socket.once('close', () => resolve('closed'));
+        socket.once('error', () => resolve('error'));
+      });
+      expect(closedBy).toBe('closed');
+      expect(received).toBeGreaterThan(size);
+    } finally {
+      stop();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -146,12 +146,14 @@ function tokenOrigins(spec: AgentSpec, url: string): Set<string> {
     let origin: string | undefined;
     try {
       const parsed = new URL(entry);
-      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') origin = parsed.origin;
+      // An origin alone: a path would read as a narrower grant than the whole origin it gives.
+      const bare = parsed.pathname === '/' && parsed.search === '' && parsed.hash === '' && parsed.username === '' && parsed.password === '';
+      if ((parsed.protocol === 'http:' || parsed.protocol === 'https:') && bare) origin = parsed.origin;
     } catch {
       // named below
     }
     if (!origin) {
-      throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}': env.${A2A_TOKEN_ORIGINS_ENV} holds '${entry}', which is not an http(s) origin; expected origins such as https://api.example.com, separated by commas`, { retryable: false });
+      throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}': env.${A2A_TOKEN_ORIGINS_ENV} holds '${entry}', which is not an http(s) origin (scheme, host and port, no path); expected origins such as https://api.example.com, separated by commas`, { retryable: false });
     }
     origins.add(origin);
   }
