@@ -113,7 +113,7 @@ export class ApprovalPrompter {
         const answer = (await rl.question(`Approve ${what}? [y]es / [n]o: `, { signal: abort.signal })).trim().toLowerCase();
         if (answer === 'y' || answer === 'yes' || answer === 'n' || answer === 'no') {
           const approved = answer.startsWith('y');
-          const reason = approved ? '' : (await rl.question('Reason (optional): ', { signal: abort.signal })).trim();
+          const reason = approved ? '' : await this.reason(rl, abort.signal, () => ended);
           // Answered here: the decision's own event needs no word from the prompt.
           this.current = undefined;
           await this.take(p.runId, { decision: approved ? 'approved' : 'rejected', by: this.o.by ?? cliDecider(), ...(p.taskId !== undefined ? { taskId: p.taskId } : {}), ...(reason ? { reason } : {}) });
@@ -131,6 +131,16 @@ export class ApprovalPrompter {
       this.busy = false;
       if (ended) this.inputEnded();
       else void this.next();
+    }
+  }
+
+  /** The optional reason of a rejection; none when the input ends there (the rejection stands). */
+  private async reason(rl: ReturnType<typeof createInterface>, signal: AbortSignal, inputEnded: () => boolean): Promise<string> {
+    try {
+      return (await rl.question('Reason (optional): ', { signal })).trim();
+    } catch (e) {
+      if (inputEnded()) return '';
+      throw e;
     }
   }
 

@@ -182,6 +182,23 @@ describe('approval through the real CLI', () => {
     expect((JSON.parse(approved.stdout) as RunResult).status).toBe('succeeded');
   });
 
+  it('in a terminal whose input ends at the reason of a rejection (n, then Ctrl-D): takes the rejection, without a reason', async () => {
+    const s = scratch();
+    const p = batonInTerminal(['run', '-m', PLAN_APPROVAL, '--store', s.store, '--out', s.out, ...city, 'an itinerary'], { BATON_TEST_LOG: s.log });
+    await until('the question', () => p.output().includes('Approve this plan? [y]es / [n]o:'));
+    p.type('n\r');
+    await until('the reason', () => p.output().includes('Reason (optional):'));
+    p.type('\x04');
+    const r = await p.done;
+    const [runId] = await runIds(s.store);
+    const shown = await baton(['runs', 'show', '--json', '--store', s.store, runId!]).done;
+    const result = JSON.parse(shown.stdout) as RunResult;
+    expect(result.status, p.output()).toBe('cancelled');
+    expect(result.approvals).toEqual([expect.objectContaining({ kind: 'plan', decision: 'rejected' })]);
+    expect(result.approvals?.[0]?.reason).toBeUndefined();
+    expect(r.code).not.toBe(3);
+  });
+
   it('carries on a run whose baton run was SIGKILLed while it waited at the prompt: runs approve takes it over', async () => {
     const s = scratch();
     const p = batonInTerminal(['run', '-m', PLAN_APPROVAL, '--store', s.store, '--out', s.out, ...city, 'an itinerary'], { BATON_TEST_LOG: s.log });
