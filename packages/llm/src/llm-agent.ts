@@ -4,7 +4,7 @@
  * reply with its artifacts as structured output. The reply is validated like any agent's output.
  */
 import type { Agent, AgentContext, AgentFactory } from 'batonjs/internal';
-import { BatonError, UnrecoverableAgentError, errorMessage } from 'batonjs/internal';
+import { BatonError, UnrecoverableAgentError, errorMessage, untilAborted } from 'batonjs/internal';
 import type { AgentInput, AgentOutput, AgentSpec, ArtifactSpec, JsonSchema, ToolSpec } from 'batonjs/internal';
 import { agentPrompt, agentSystem } from './agent-prompt.ts';
 import { fieldOf, resolveModel } from './model-config.ts';
@@ -164,16 +164,6 @@ function schemaNameOf(agent: string): string {
  */
 function startupBudget(remainingMs: number): number {
   return Math.max(1, Math.floor(remainingMs - Math.min(1_000, remainingMs / 10)));
-}
-
-/** `work`, or the signal's reason as soon as it is aborted. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /** An `llm` agent defined in code (e.g. default-exported by a `kind: module` file). */

@@ -5,7 +5,7 @@
  */
 import { generateText, jsonSchema, NoObjectGeneratedError, NoOutputGeneratedError, Output, stepCountIs } from 'ai';
 import type { JSONSchema7, ModelMessage, ToolSet } from 'ai';
-import { errorMessage } from 'batonjs/internal';
+import { errorMessage, untilAborted } from 'batonjs/internal';
 import type { JsonSchema, Usage } from 'batonjs/internal';
 import type { ResolvedModel } from './model-config.ts';
 import { modelFailure } from './model-error.ts';
@@ -41,6 +41,7 @@ export type StructuredReply =
  */
 export async function structuredCall(o: StructuredCallOptions): Promise<StructuredReply> {
   try {
+    // The AI SDK only hands the signal to the model: one that ignores it must not hold the caller.
     const result = await untilAborted(generateText({
       model: o.model.model,
       system: o.system,
@@ -68,27 +69,6 @@ export async function structuredCall(o: StructuredCallOptions): Promise<Structur
     }
     throw modelFailure(e, o.model.id, o.signal);
   }
-}
-
-/**
- * `work`, or the signal's reason as soon as it is aborted: a model (a provider of the caller's)
- * that ignores its abort signal cannot hold the planner past its time limit, nor a judge or an
- * attempt past its end. The AI SDK only hands the signal to the model.
- */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return Promise.reject(signal.reason as Error);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      work.catch(() => undefined);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 function oneLine(text: string, max = 300): string {

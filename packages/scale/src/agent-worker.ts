@@ -7,7 +7,7 @@ import { AgentRegistry } from 'batonjs/internal';
 import { AgentVersionError, closeAgents, verifyAgentVersion } from 'batonjs/internal';
 import type { Agent } from 'batonjs/internal';
 import { DEFAULT_MAX_OUTPUT_BYTES } from 'batonjs/internal';
-import { BatonError, checkedUsage, errorMessage, SlotMap, within } from 'batonjs/internal';
+import { BatonError, checkedUsage, errorMessage, SlotMap, untilAborted, within } from 'batonjs/internal';
 import type { Manifest, Usage } from 'batonjs/internal';
 import { answeredWithin, quitWithin, redactUrl, redisOptions } from './connection.ts';
 import { Heartbeat, HEARTBEAT_DEFAULTS } from './heartbeat.ts';
@@ -352,7 +352,7 @@ export class AgentWorker {
     const maxOutputBytes = job.data.maxOutputBytes ?? this.options.manifest.orchestrator.policy.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     try {
       this.checkVersion(agent, job.data.agentVersion);
-      const output = await raceAbort(
+      const output = await untilAborted(
         agent.run(job.data.input, {
           signal: controller.signal,
           reportUsage: (reported) => {
@@ -456,15 +456,3 @@ async function lockHolder(worker: Worker, lockKey: string): Promise<string | nul
   return 'value' in asked ? asked.value : undefined;
 }
 
-/** The agent's promise, or the abort's reason as soon as the signal fires (agents that ignore it). */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  // An agent that ignores the signal may still settle later; that must not be an unhandled rejection.
-  work.catch(() => undefined);
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort!));
-}

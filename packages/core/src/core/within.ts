@@ -20,3 +20,20 @@ export async function within<T>(work: Promise<T> | T, ms: number): Promise<Bound
     clearTimeout(timer);
   }
 }
+
+/**
+ * `work`, or the signal's reason as soon as it aborts: for code (an agent, an integrator, a
+ * model's provider) that may ignore its signal. A later settling of `work` is not an unhandled
+ * rejection.
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  work.catch(() => undefined);
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort!));
+}

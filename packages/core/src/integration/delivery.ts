@@ -6,6 +6,7 @@ import { MAX_TIMER_MS } from '../core/defaults.ts';
 import { errorMessage } from '../core/errors.ts';
 import { kept } from '../core/kept-objects.ts';
 import { isFinalStatus } from '../core/types.ts';
+import { untilAborted } from '../core/within.ts';
 import type { Deliverable, FinalRunStatus, Manifest, RunResult, RunStatus } from '../core/types.ts';
 import type { RunJournal } from '../execution/journal.ts';
 import type { RunControl } from '../execution/run-control.ts';
@@ -64,7 +65,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
         const snapshot: RunResult = { ...resultCopy(result), status };
         // Within what a timer holds: past it, Node fires the timeout after 1 ms.
         const signal = AbortSignal.any([o.control.signal, AbortSignal.timeout(Math.min(o.manifest.orchestrator.policy.taskTimeoutMs, MAX_TIMER_MS))]);
-        const returned = await abortable(
+        const returned = await untilAborted(
           Promise.resolve(
             integrator({
               runId: result.runId,
@@ -168,18 +169,6 @@ function cancelUnended(journal: RunJournal, status: FinalRunStatus, reason: stri
 }
 
 const NONE: Readonly<Record<string, never>> = Object.freeze({});
-
-/** The promise, or the signal's reason as soon as it aborts (an integrator that ignores its signal). */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  work.catch(() => undefined);
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort!));
-}
 
 /** A path relative to the working folder when it is inside it, else absolute. */
 export function displayPath(p: string): string {
