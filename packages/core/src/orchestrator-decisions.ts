@@ -103,7 +103,7 @@ export class DecisionDesk {
       if (supportsOwnership(store)) {
         const ownership = await store.ownership(runId);
         if (ownership?.owner && !ownerGone(ownership, leaseMs())) {
-          const request: DecisionRequest = { id: `d_${randomUUID()}`, runId, key: target.kind === 'plan' ? 'plan' : `task:${target.taskId ?? ''}`, decision, requestedAt: new Date().toISOString() };
+          const request: DecisionRequest = { id: `d_${randomUUID()}`, runId, key: keyOf(target.kind, target.taskId), decision, requestedAt: new Date().toISOString() };
           if (!(await store.requestDecision(request))) throw notAwaiting(runId, result.status, `another decision on ${describe(target)} is being recorded; see \`baton runs show ${runId}\``, result.awaiting);
           return { kind: 'requested', requestId: request.id, owner: `process ${ownership.owner.pid} on ${ownership.owner.host}` };
         }

@@ -67,10 +67,15 @@ function badUrl(url: string): BatonError {
  */
 export const QUIT_MS = 2_000;
 
+/** Waits for a polite close (QUIT) at most `ms`; past that, or when it fails, drops the connection. */
+export async function closeWithin(polite: Promise<unknown>, drop: () => unknown, ms = QUIT_MS): Promise<void> {
+  const closed = await within(polite, ms);
+  if (!('value' in closed)) await drop();
+}
+
 /** Closes a connection politely (QUIT), or drops it when Redis does not answer within `ms`. */
-export async function quitWithin(client: Redis, ms = QUIT_MS): Promise<void> {
-  const quit = await within(client.quit(), ms);
-  if (!('value' in quit)) client.disconnect();
+export function quitWithin(client: Redis, ms = QUIT_MS): Promise<void> {
+  return closeWithin(client.quit(), () => client.disconnect(), ms);
 }
 
 /** How long connecting to Redis may wait for it to answer (ms), on top of ioredis' own connect timeout. */

@@ -5,7 +5,7 @@ import { AgentRegistry } from 'batonjs/internal';
 import type { AgentContext } from 'batonjs/internal';
 import { BatonError, errorMessage, SlotMap, within } from 'batonjs/internal';
 import type { AgentKind, AgentOutput, Usage } from 'batonjs/internal';
-import { answeredWithin, QUIT_MS, quitWithin, redactUrl, redisOptions } from './connection.ts';
+import { answeredWithin, closeWithin, QUIT_MS, quitWithin, redactUrl, redisOptions } from './connection.ts';
 import { LossWatch } from './loss-watch.ts';
 import { cancelChannel, checkQueuePrefix, DEFAULT_PREFIX, jobIdOf, jobIdOfAttempt, queueNameOf } from './names.ts';
 import type { AttemptJobData, FailureNote } from './payload.ts';
@@ -227,7 +227,7 @@ export class Dispatcher {
     this.disconnected = true;
     // A reader still starting waits on Redis: against a frozen one, for good.
     await within(Promise.allSettled([...this.readers.values()]), QUIT_MS);
-    await Promise.all([...this.eventReaders].map((r) => closeReader(r)));
+    await Promise.all([...this.eventReaders].map((r) => closeWithin(r.close(), () => r.disconnect().catch(() => undefined))));
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
     await quitWithin(this.connection);
   }
@@ -376,10 +376,4 @@ export class Dispatcher {
 /** How an attempt in flight ends when its dispatcher closes. */
 function closedWhileRunning(): BatonError {
   return new BatonError('AGENT_FAILED', 'the dispatcher was closed while the attempt ran');
-}
-
-/** Closes an event reader, or drops its connection when Redis does not answer within QUIT_MS. */
-async function closeReader(reader: QueueEvents): Promise<void> {
-  const closed = await within(reader.close(), QUIT_MS);
-  if (!('value' in closed)) await reader.disconnect().catch(() => undefined);
 }

@@ -206,11 +206,10 @@ async function httpFailure(response: Response): Promise<BatonError> {
 }
 
 /** Reads `url`'s agent card; `url` is the agent's base URL or the card's own URL (…/agent-card.json). */
-async function connect(spec: AgentSpec): Promise<Client> {
+async function connect(spec: AgentSpec, origins: ReadonlySet<string>): Promise<Client> {
   const url = spec.url;
   if (!url) throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}' is of kind a2a but has no url`, { retryable: false });
   const token = spec.env?.[A2A_TOKEN_ENV];
-  const origins = tokenOrigins(spec, url);
   const authFetch: typeof fetch = async (input, init) => {
     const headers = new Headers(init?.headers);
     const withheld = Boolean(token) && !origins.has(new URL(requestUrl(input)).origin);
@@ -293,12 +292,12 @@ function cancelRemote(client: Client, taskId: string): void {
  */
 export function createA2aAgent(spec: AgentSpec): Agent {
   // A bad env.A2A_TOKEN_ORIGINS is the manifest's error: named when the agent is built, not per attempt.
-  if (spec.url) tokenOrigins(spec, spec.url);
+  const origins = spec.url ? tokenOrigins(spec, spec.url) : new Set<string>();
   let client: Promise<Client> | undefined;
   let streams: Promise<boolean | undefined> | undefined;
   const getClient = (): Promise<Client> => {
     if (!client) {
-      const connecting = connect(spec);
+      const connecting = connect(spec, origins);
       client = connecting;
       // Whether the remote streams, from the card read by connect() (an extended card is read once more).
       streams = connecting
