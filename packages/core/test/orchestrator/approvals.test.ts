@@ -49,6 +49,25 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 
 const calls = (a: ScriptedAgent): number => a.calls.length;
 
+/**
+ * A run waiting on its plan in `owner`, and an approval of that plan another process left in the
+ * journal for it (baton runs approve, no --task), a few ms after the plan was asked for and before
+ * anything else is: a request is told from what it answers by the clock.
+ */
+async function planApprovalLeft(store: MemoryRunStore, make: () => Orchestrator) {
+  const owner = make();
+  const handle = owner.start('a trip');
+  await until('the plan to wait', async () => (await store.getRun(handle.runId))?.status === 'awaiting-approval');
+  await new Promise((r) => setTimeout(r, 5));
+  const other = make();
+  const outcome = await other.decide(handle.runId, { decision: 'approved', by: 'grace' });
+  expect(outcome.kind).toBe('requested');
+  if (outcome.kind !== 'requested') throw new Error(`expected the decision to be left for the owner, got ${outcome.kind}`);
+  await new Promise((r) => setTimeout(r, 5));
+  return { owner, handle, other, requestId: outcome.requestId };
+}
+
+
 describe('plan approval (policy.approval: plan)', () => {
   it('waits after planning with no agent running, status awaiting-approval, then runs once approved', async () => {
     const { orchestrator, agents } = trip({ policy: { approval: 'plan' }, mailer: undefined });
@@ -384,19 +403,13 @@ describe('decisions from another process, and runs let go while they wait', () =
       scriptedAgent({ name: 'flights', capabilities: ['flights'], produces: ['flights'], approval: 'required' }),
       scriptedAgent({ name: 'hotels', capabilities: ['hotels'], produces: ['hotels'] }),
     ];
-    const owner = createOrchestrator({ name: 'trips', agents, store, policy: { retries: 0, approval: 'plan' } });
-    const handle = owner.start('a trip');
-    await until('the plan to wait', async () => (await store.getRun(handle.runId))?.status === 'awaiting-approval');
-    // Another process left an approval of the plan in the journal (baton runs approve, no --task)...
-    const other = createOrchestrator({ name: 'trips', agents, store, policy: { retries: 0, approval: 'plan' } });
-    const outcome = await other.decide(handle.runId, { decision: 'approved', by: 'grace' });
-    expect(outcome.kind).toBe('requested');
-    if (outcome.kind !== 'requested') return;
+    // Another process left an approval of the plan in the journal...
+    const { owner, handle, other, requestId } = await planApprovalLeft(store, () => createOrchestrator({ name: 'trips', agents, store, policy: { retries: 0, approval: 'plan' } }));
     // ...and, before the owner read it, the plan was approved where the run is held (HTTP, the dashboard).
     expect(await owner.decide(handle.runId, { decision: 'approved', by: 'ana' })).toMatchObject({ kind: 'decided' });
     const now = async (): Promise<RunResult | undefined> => reduceEvents(await store.readEvents(handle.runId));
     await until('the flights task to wait', async () => (await now())?.awaiting?.some((p) => p.taskId !== undefined) === true);
-    const waited = await other.awaitDecision(handle.runId, outcome.requestId, { timeoutMs: 5_000 }).catch((e: unknown) => e);
+    const waited = await other.awaitDecision(handle.runId, requestId, { timeoutMs: 5_000 }).catch((e: unknown) => e);
     expect(BatonError.isInstance(waited) && waited.code).toBe('NOT_AWAITING_APPROVAL');
     const after = await now();
     expect(after?.status).toBe('awaiting-approval');
@@ -419,20 +432,13 @@ describe('decisions from another process, and runs let go while they wait', () =
       replan: () => Promise.resolve({ planner: 'llm', plan: { goal: 'a trip', tasks: [{ id: 'h', title: 'hotels', agent: 'hotels', instructions: '', dependsOn: [], consumes: [], produces: ['hotels'] }] } }),
     };
     const make = () => createOrchestrator({ name: 'trips', agents, store, planner, policy: { retries: 0, approval: 'plan' } });
-    const owner = make();
-    const handle = owner.start('a trip');
-    await until('the plan to wait', async () => (await store.getRun(handle.runId))?.status === 'awaiting-approval');
     // Another process left an approval of the first plan in the journal...
-    const other = make();
-    const outcome = await other.decide(handle.runId, { decision: 'approved', by: 'grace' });
-    expect(outcome.kind).toBe('requested');
-    if (outcome.kind !== 'requested') return;
+    const { owner, handle, other, requestId } = await planApprovalLeft(store, make);
     // ...and, before the owner read it, that plan was approved where the run is held, failed, and was re-planned.
-    await new Promise((r) => setTimeout(r, 5));
     expect(await owner.decide(handle.runId, { decision: 'approved', by: 'ana' })).toMatchObject({ kind: 'decided' });
     const now = async (): Promise<RunResult | undefined> => reduceEvents(await store.readEvents(handle.runId));
     await until('the new plan to wait', async () => (await now())?.awaiting?.some((p) => p.plan?.tasks[0]?.id === 'h') === true);
-    const waited = await other.awaitDecision(handle.runId, outcome.requestId, { timeoutMs: 5_000 }).catch((e: unknown) => e);
+    const waited = await other.awaitDecision(handle.runId, requestId, { timeoutMs: 5_000 }).catch((e: unknown) => e);
     expect(BatonError.isInstance(waited) && waited.code).toBe('NOT_AWAITING_APPROVAL');
     const after = await now();
     expect(after?.status).toBe('awaiting-approval');
@@ -446,14 +452,7 @@ describe('decisions from another process, and runs let go while they wait', () =
     const store = new MemoryRunStore();
     const { agents } = trip({ mailer: undefined });
     const make = () => createOrchestrator({ name: 'trips', agents: Object.values(agents), store, policy: { retries: 0, approval: 'plan' } });
-    const first = make();
-    const handle = first.start('a trip');
-    await until('the plan to wait', async () => (await store.getRun(handle.runId))?.status === 'awaiting-approval');
-    const other = make();
-    await new Promise((r) => setTimeout(r, 5));
-    const outcome = await other.decide(handle.runId, { decision: 'approved', by: 'grace' });
-    expect(outcome.kind).toBe('requested');
-    if (outcome.kind !== 'requested') return;
+    const { owner: first, handle, other, requestId } = await planApprovalLeft(store, make);
     // The owner lets the run go before it read the request, and so does the next one, which asked
     // again for the same plan; the one after reads that plan's approval from the journal.
     expect(first.letGo(handle.runId)).toBe(true);
@@ -464,7 +463,7 @@ describe('decisions from another process, and runs let go while they wait', () =
     await between.result;
     const third = make();
     const carried = await third.resume(handle.runId);
-    const waited = await other.awaitDecision(handle.runId, outcome.requestId, { timeoutMs: 5_000 });
+    const waited = await other.awaitDecision(handle.runId, requestId, { timeoutMs: 5_000 });
     expect(waited.kind).toBe('recorded');
     const result = await carried.result;
     expect(result.status).toBe('succeeded');
