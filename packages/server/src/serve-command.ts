@@ -67,6 +67,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     limiter,
     telemetry: false,
     onCloseError: (m) => process.stderr.write(`closing: ${m}\n`),
+    onWarning: (m) => process.stderr.write(`baton: warning: ${m}\n`),
   });
   const { manifest } = runtime;
   if (opts.onShutdown === 'release' && runtime.orchestrator.store instanceof MemoryRunStore) {

@@ -8,6 +8,7 @@ import type { Dispatch } from '../cli/dispatch-choice.ts';
 import { createJudgeIfNeeded, createPlanner } from '../cli/planner-choice.ts';
 import type { Limiter } from '../execution/limiter.ts';
 import { loadManifest } from '../manifest/load.ts';
+import { unjudgedChecksWarning } from '../manifest/rubric-checks.ts';
 import { Orchestrator } from '../orchestrator.ts';
 import { openStore } from '../store/open-store.ts';
 
@@ -30,6 +31,8 @@ export interface RuntimeOptions {
   onTelemetryError?: (message: string) => void;
   /** What went wrong while closing (an agent whose `close()` failed or hung); the rest is closed all the same. */
   onCloseError?: (message: string) => void;
+  /** What the user should hear of before anything runs (rubric checks that no model will judge). */
+  onWarning?: (message: string) => void;
 }
 
 /** A ready orchestrator and everything it holds, closed together. */
@@ -51,6 +54,8 @@ export async function buildRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const manifest = typeof options.manifest === 'object' ? options.manifest : await loadManifest(path.resolve(options.manifest ?? 'baton.yaml'));
   const planner = await createPlanner(options.planner, manifest);
   const judge = await createJudgeIfNeeded(manifest);
+  const unjudged = unjudgedChecksWarning(manifest);
+  if (unjudged) options.onWarning?.(unjudged);
   const store = typeof options.store === 'object' ? options.store : await openStore(options.store, { cwd: process.cwd() });
   const closers: (() => Promise<unknown>)[] = [() => store.close()];
   const closeAll = async (): Promise<void> => {

@@ -95,6 +95,7 @@ function runtimeOptions(opts: RunCommandOptions, manifest: string | Manifest | u
     outDir: (runId) => path.resolve(opts.out ?? path.join('out', runId)),
     onTelemetryError: (m) => process.stderr.write(`${color.yellow(`telemetry: ${m}`)}\n`),
     onCloseError: (m) => process.stderr.write(`${color.yellow(`closing: ${m}`)}\n`),
+    onWarning: (m) => process.stderr.write(`${color.yellow(`baton: warning: ${m}`)}\n`),
   };
 }
 
