@@ -13,8 +13,13 @@ import { dataOf, dataPart, textPart } from '../src/a2a/a2a-agent.ts';
 /**
  * `auth`: asks for authentication (`auth-required`) and, as an SDK agent does, keeps the stream open for credentials.
  * `drop`: ends the stream while its task is still `working`, and works on until cancelled.
+ * `large`: an artifact of {@link LARGE_TEXT_CHARS} characters, one SSE event larger than the SDK's client reads (4 MiB).
+ * `large-reply`: the same as a reply message, with no task.
  */
-export type RemoteBehaviour = 'artifact' | 'reply' | 'fail' | 'hang' | 'auth' | 'drop';
+export type RemoteBehaviour = 'artifact' | 'reply' | 'fail' | 'hang' | 'auth' | 'drop' | 'large' | 'large-reply';
+
+/** The length of the text a `large` remote answers with. */
+export const LARGE_TEXT_CHARS = 5 * 1024 * 1024;
 
 /** A real A2A server (the SDK's express handlers) hosting one fake agent, on 127.0.0.1. */
 export interface RemoteAgent {
@@ -52,6 +57,10 @@ class FakeExecutor implements AgentExecutor {
       bus.publish(AgentEvent.message(agentMessage('', contextId, [textPart('here you go'), dataPart({ forecast: { next: 7 } })])));
       return;
     }
+    if (this.behaviour === 'large-reply') {
+      bus.publish(AgentEvent.message(agentMessage('', contextId, [dataPart({ summary: { text: 'x'.repeat(LARGE_TEXT_CHARS) } })])));
+      return;
+    }
     bus.publish(AgentEvent.task({ id: taskId, contextId, status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() }, artifacts: [], history: [rc.userMessage], metadata: {} }));
     status(TaskState.TASK_STATE_WORKING, 'working');
     if (this.behaviour === 'fail') {
@@ -69,7 +78,7 @@ class FakeExecutor implements AgentExecutor {
       AgentEvent.artifactUpdate({
         taskId,
         contextId,
-        artifact: { artifactId: randomUUID(), name: 'summary', description: '', parts: [dataPart({ text: `summary of ${input.task?.id ?? '?'}` })], metadata: undefined, extensions: [] },
+        artifact: { artifactId: randomUUID(), name: 'summary', description: '', parts: [dataPart({ text: this.behaviour === 'large' ? 'x'.repeat(LARGE_TEXT_CHARS) : `summary of ${input.task?.id ?? '?'}` })], metadata: undefined, extensions: [] },
         append: false,
         lastChunk: true,
         metadata: undefined,

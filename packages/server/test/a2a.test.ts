@@ -6,7 +6,7 @@ import { dataOf, outputFromData, textPart } from '../src/a2a/a2a-agent.ts';
 import { manifestFromObject } from '../../core/src/manifest/index.ts';
 import { Orchestrator } from '../../core/src/orchestrator.ts';
 import { scriptedAgent } from '../../core/src/testing/index.ts';
-import { startRemoteAgent } from './a2a-remote.ts';
+import { LARGE_TEXT_CHARS, startRemoteAgent } from './a2a-remote.ts';
 import type { RemoteAgent } from './a2a-remote.ts';
 import { startTestServer } from './support.ts';
 import type { TestServer } from './support.ts';
@@ -59,6 +59,28 @@ describe('kind: a2a sub-agents (real A2A servers from @a2a-js/sdk)', () => {
     const input = ok.inputs.at(-1) as { runId: string; goal: string; task: { id: string }; attempt: number };
     expect(input).toMatchObject({ runId: result.runId, goal: 'produce the summary', attempt: 1 });
     expect(input.task.id).toBe(result.tasks[0]?.id);
+  });
+
+  it('reads an output too large for one SSE event (over 4 MiB) from the task with tasks/get', async () => {
+    const large = await startRemoteAgent('archivist', 'large');
+    const largeReply = await startRemoteAgent('archivist-reply', 'large-reply');
+    remotes.push(large, largeReply);
+    const o = new Orchestrator({ manifest: await remoteManifest({ archivist: { url: large.url, produces: ['summary'] } }) });
+    const result = await o.run('produce the summary');
+    await o.close();
+    expect(result.status, result.reason).toBe('succeeded');
+    expect((result.tasks[0]?.output?.['summary'] as { text: string }).text).toHaveLength(LARGE_TEXT_CHARS);
+    expect(large.inputs).toHaveLength(1);
+
+    // A reply this large names no task to read again: one clear failure, not a retry that repeats it.
+    const manifest = await remoteManifest({ archivist: { url: largeReply.url, produces: ['summary'] } });
+    manifest.orchestrator.policy.retries = 2;
+    const r = new Orchestrator({ manifest });
+    const refused = await r.run('produce the summary');
+    await r.close();
+    expect(refused.status).toBe('failed');
+    expect(refused.tasks[0]?.attempts[0]?.error).toMatch(/exceeded the maximum allowed size.*before naming a task.*tasks\/get/);
+    expect(largeReply.inputs).toHaveLength(1);
   });
 
   it("takes the output from the reply message's DataPart when the agent answers without a task", async () => {

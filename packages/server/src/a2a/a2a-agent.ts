@@ -267,12 +267,44 @@ async function* polled(remote: Client, request: SendMessageRequest, signal: Abor
   const configuration = { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: true };
   const first = await remote.sendMessage({ ...request, configuration }, { signal });
   if (!('status' in first)) return yield { payload: { $case: 'message', value: first } };
-  let task: Task = first;
-  yield { payload: { $case: 'task', value: task } };
+  yield { payload: { $case: 'task', value: first } };
+  yield* followed(remote, first, signal);
+}
+
+/** `task` read again every {@link POLL_MS} while it is submitted or working, each reading an event. */
+async function* followed(remote: Client, task: Task, signal: AbortSignal): AsyncGenerator<StreamResponse> {
   while (task.status?.state === TaskState.TASK_STATE_SUBMITTED || task.status?.state === TaskState.TASK_STATE_WORKING) {
     await delay(POLL_MS, undefined, { signal });
-    task = await remote.getTask({ tenant: '', id: task.id, historyLength: 0 }, { signal });
+    task = await readTask(remote, task.id, signal);
     yield { payload: { $case: 'task', value: task } };
+  }
+}
+
+function readTask(remote: Client, id: string, signal: AbortSignal): Promise<Task> {
+  return remote.getTask({ tenant: '', id, historyLength: 0 }, { signal });
+}
+
+/**
+ * The SDK's SSE reader refuses an event over 4 MiB and cannot be told otherwise; `tasks/get`
+ * answers in one JSON body, which it reads whole.
+ */
+const isOverSseLimit = (e: unknown): boolean => e instanceof Error && /exceeded the maximum allowed size of \d+ bytes/.test(e.message);
+
+/**
+ * The events of a message to a remote that streams. An event too large for the SDK's SSE reader
+ * (an artifact of several MiB) ends the stream; the task, once its id is known, is then read with
+ * `tasks/get` until it is done, so a large output is not a failure that every retry would repeat.
+ */
+async function* streamed(remote: Client, request: SendMessageRequest, signal: AbortSignal, taskId: () => string | undefined): AsyncGenerator<StreamResponse> {
+  try {
+    yield* remote.sendMessageStream(request, { signal });
+  } catch (e) {
+    const id = taskId();
+    if (!isOverSseLimit(e) || signal.aborted) throw e;
+    if (!id) throw new BatonError('OUTPUT_INVALID', `${errorMessage(e)}: the remote answered with one event this large before naming a task, so the answer cannot be read again with tasks/get; have it return a task (with its output as an artifact), or a smaller answer`, { cause: e, retryable: false });
+    const task = await readTask(remote, id, signal);
+    yield { payload: { $case: 'task', value: task } };
+    yield* followed(remote, task, signal);
   }
 }
 
@@ -336,7 +368,7 @@ export function createA2aAgent(spec: AgentSpec): Agent {
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       try {
         const request: SendMessageRequest = { tenant: '', message: userDataMessage(input), configuration: undefined, metadata: { batonRunId: input.runId, batonTaskId: input.task.id } };
-        const stream = streaming === false ? polled(remote, request, reading.signal) : remote.sendMessageStream(request, { signal: reading.signal });
+        const stream = streaming === false ? polled(remote, request, reading.signal) : streamed(remote, request, reading.signal, () => task.id);
         for await (const event of stream) {
           const p = event.payload;
           if (!p) continue;
