@@ -53,7 +53,7 @@ async function httpMcpServer(mode: 'fine' | 'failing' | 'twins' | 'endless' | 'l
         return { tools: [tool('forecast')] };
       });
       low.setRequestHandler(CallToolRequestSchema, (request) => {
-        if (mode === 'prototype-names') return { content: [{ type: 'text', text: `called ${request.params.name}` }] };
+        if (mode === 'prototype-names' || mode === 'twins') return { content: [{ type: 'text', text: `called ${request.params.name}` }] };
         if (mode === 'large') return { content: [{ type: 'text', text: '' }], structuredContent: LARGE_RESULT };
         if (mode === 'invalid-tools') return { content: [{ type: 'text', text: 'sunny' }] };
         if (mode === 'output-schema') return { content: [{ type: 'text', text: '' }], structuredContent: { tempC: 'warm' } };
@@ -122,13 +122,20 @@ describe('tools', () => {
     }
   });
 
-  it('refuses a server whose tools the model would know by one name, and one whose tool list never ends', async () => {
+  it('gives two tools the model would know by one name (a.b, a_b) a name each, and refuses a server whose tool list never ends', async () => {
     const twins = await httpMcpServer('twins');
     const endless = await httpMcpServer('endless');
     try {
-      await expect(connectMcp({ kind: 'mcp', name: 'weather', url: twins.url }, { where: 'agents.w.tools[0]' })).rejects.toThrow(
-        "agents.w.tools[0]: MCP server 'weather' offers tools 'a.b' and 'a_b', which the model would know by one name 'a_b'; use allow: [...] to keep one",
-      );
+      const opened = await openTools(pricerSpec('', { tools: [{ kind: 'mcp', name: 'weather', url: twins.url }] }));
+      try {
+        const renamed = Object.keys(opened.tools).find((name) => name !== 'a_b') ?? '';
+        expect(Object.keys(opened.tools)).toEqual([renamed, 'a_b']);
+        expect(renamed).toMatch(/^a_b_[0-9a-f]{8}$/);
+        expect(await opened.tools[renamed]!.execute!({}, callOptions)).toEqual(expect.stringContaining('called a.b'));
+        expect(await opened.tools['a_b']!.execute!({}, callOptions)).toEqual(expect.stringContaining('called a_b'));
+      } finally {
+        await opened.close();
+      }
       await expect(connectMcp({ kind: 'mcp', name: 'weather', url: endless.url }, { where: 'agents.w.tools[0]' })).rejects.toThrow(
         /agents.w.tools\[0\]: MCP server 'weather' .* could not be used: tools\/list gave the cursor "again" twice \(after 2 tools\): its list never ends/,
       );

@@ -24,6 +24,7 @@ export type McpToolSpec = Extract<ToolSpec, { kind: 'mcp' }>;
 export interface McpConnection {
   /** The name the manifest gives the server. */
   name: string;
+  /** Its tools by their names on the server, which a model may not accept (see `callableNames`). */
   tools: ToolSet;
   /**
    * False once the connection closed (the server exited, or was closed) or its transport gave up on
@@ -94,14 +95,8 @@ export async function connectMcp(spec: McpToolSpec, options: { cwd?: string; whe
     const tools = pickTools(spec, usableTools(spec, listed, options.where), options.where);
     rememberTools(client, tools);
     const set = Object.create(null) as ToolSet;
-    const named = new Map<string, string>();
     for (const t of tools) {
-      const key = toolKey(t.name);
-      const other = named.get(key);
-      // Two names the model would know as one (a.b and a_b): one of them would be lost without a word.
-      if (other !== undefined) throw new BatonError('MANIFEST_INVALID', `${options.where}: MCP server '${spec.name}' offers tools '${other}' and '${t.name}', which the model would know by one name '${key}'; use allow: [...] to keep one`, { retryable: false });
-      named.set(key, t.name);
-      set[key] = dynamicTool({
+      set[t.name] = dynamicTool({
         description: t.description ?? `${t.name} (from MCP server ${spec.name})`,
         inputSchema: jsonSchema(t.inputSchema as JSONSchema7),
         execute: async (input, { abortSignal }) => {
@@ -178,11 +173,6 @@ function pickTools(spec: McpToolSpec, listed: Tool[], where: string): Tool[] {
     );
   }
   return listed.filter((t) => spec.allow!.includes(t.name));
-}
-
-/** Names a model may call: letters, digits, `_` and `-` (what every provider accepts). */
-export function toolKey(name: string): string {
-  return name.replace(/[^\w-]/g, '_').slice(0, 64);
 }
 
 /**

@@ -3,13 +3,15 @@ import type { ToolSet } from 'ai';
 import { BatonError } from 'batonjs/internal';
 import type { AgentSpec } from 'batonjs/internal';
 import { builtinTool } from './builtin-tools.ts';
-import { connectMcp, toolKey } from './mcp-client.ts';
+import { connectMcp } from './mcp-client.ts';
 import type { McpConnection } from './mcp-client.ts';
+import { callableNames } from './tool-names.ts';
 
 /** Open tools; `close` stops MCP servers started for them. */
 export interface OpenTools {
+  /** The tools by the names the model is given (see {@link callableNames}). */
   tools: ToolSet;
-  /** Which server (or `builtin`) each tool comes from. */
+  /** Which server (or `builtin`) each tool comes from, by the name the model is given. */
   origin: Record<string, string>;
   /** False once an MCP server's connection closed (it exited mid-call, say): the tools must be opened again. */
   alive(): boolean;
@@ -19,9 +21,10 @@ export interface OpenTools {
 /**
  * Connects an agent's MCP servers (in parallel) and builds its built-in tools. Aborting `signal`
  * gives up the connections under way (their servers are closed); a server not ready within
- * `startupTimeoutMs` is given up on too, and the error names it.
+ * `startupTimeoutMs` is given up on too, and the error names it. A tool whose name a model would
+ * refuse (`fs/read`) is given to the model by another ({@link callableNames}).
  *
- * @throws BatonError when a server cannot be used, or when two tools would have the same name
+ * @throws BatonError when a server cannot be used, or when two servers offer tools of the same name
  *   (the message says which `allow` lists to narrow).
  */
 export async function openTools(spec: AgentSpec, file?: string, signal?: AbortSignal, startupTimeoutMs?: number): Promise<OpenTools> {
@@ -44,27 +47,34 @@ export async function openTools(spec: AgentSpec, file?: string, signal?: AbortSi
     await closeAll();
     throw failure.reason;
   }
-  // Without a prototype: a tool named constructor or __proto__ is a tool like any other.
-  const tools = Object.create(null) as ToolSet;
-  const origin = Object.create(null) as Record<string, string>;
-  const add = (name: string, from: string, t: ToolSet[string], i: number): void => {
-    const previous = origin[name];
+  // By the tools' own names, without a prototype: a tool named constructor or __proto__ is a tool like any other.
+  const offered = new Map<string, { from: string; tool: ToolSet[string] }>();
+  const add = (name: string, from: string, tool: ToolSet[string], i: number): void => {
+    const previous = offered.get(name);
     if (previous !== undefined) {
-      throw new BatonError('MANIFEST_INVALID', `${where(i)}: tool '${name}' is offered by both ${previous} and ${from}; use allow: [...] on an mcp server to keep one`, { retryable: false });
+      throw new BatonError('MANIFEST_INVALID', `${where(i)}: tool '${name}' is offered by both ${previous.from} and ${from}; use allow: [...] on an mcp server to keep one`, { retryable: false });
     }
-    tools[name] = t;
-    origin[name] = from;
+    offered.set(name, { from, tool });
   };
   try {
     let mcp = 0;
     specs.forEach((t, i) => {
-      if (t.kind === 'builtin') return add(toolKey(t.name), 'builtin', builtinTool(t.name, t.options, where(i)), i);
+      if (t.kind === 'builtin') return add(t.name, 'builtin', builtinTool(t.name, t.options, where(i)), i);
       const conn = connections[mcp++] as McpConnection;
       for (const [name, tool] of Object.entries(conn.tools)) add(name, `MCP server '${conn.name}'`, tool, i);
     });
   } catch (e) {
     await closeAll();
     throw e;
+  }
+  const tools = Object.create(null) as ToolSet;
+  const origin = Object.create(null) as Record<string, string>;
+  const names = callableNames([...offered.keys()]);
+  // Each tool's execute calls its server by the tool's own name: only the name the model knows changes.
+  for (const [original, { from, tool }] of offered) {
+    const name = names.get(original)!;
+    tools[name] = tool;
+    origin[name] = from;
   }
   return { tools, origin, alive: () => connections.every((c) => c.alive()), close: closeAll };
 }
