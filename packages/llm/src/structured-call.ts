@@ -7,6 +7,7 @@ import { generateText, jsonSchema, NoObjectGeneratedError, NoOutputGeneratedErro
 import type { JSONSchema7, ModelMessage, ToolSet } from 'ai';
 import { errorMessage, untilAborted } from 'batonjs/internal';
 import type { JsonSchema, Usage } from 'batonjs/internal';
+import { lenientModel } from './lenient-reply.ts';
 import type { ResolvedModel } from './model-config.ts';
 import { modelFailure } from './model-error.ts';
 import { usageOf } from './usage.ts';
@@ -35,7 +36,9 @@ export type StructuredReply =
 
 /**
  * Calls the model once (or a bounded tool loop) and returns its JSON reply, unvalidated: the
- * caller checks it against its own rules and can send the exact problems back.
+ * caller checks it against its own rules and can send the exact problems back. A `<think>` block
+ * before the JSON, or a code fence around it, is no problem ({@link lenientModel}); the reply's
+ * `text` is without them.
  *
  * @throws BatonError `AGENT_FAILED` for transport and API failures (retryable as the API says).
  */
@@ -43,7 +46,7 @@ export async function structuredCall(o: StructuredCallOptions): Promise<Structur
   try {
     // The AI SDK only hands the signal to the model: one that ignores it must not hold the caller.
     const result = await untilAborted(generateText({
-      model: o.model.model,
+      model: lenientModel(o.model.model),
       system: o.system,
       messages: o.messages,
       ...(o.tools && Object.keys(o.tools).length > 0 ? { tools: o.tools } : {}),
