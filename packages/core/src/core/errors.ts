@@ -26,6 +26,8 @@ export type BatonErrorCode =
   | 'BAD_REQUEST'
   | 'SUITE_INVALID'
   | 'UNAUTHORIZED'
+  /** The run journal (its database) cannot be reached now, or did not answer in time: try again later. */
+  | 'JOURNAL_UNAVAILABLE'
   | 'INTERNAL';
 
 export interface BatonErrorOptions {

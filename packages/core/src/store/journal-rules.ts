@@ -187,6 +187,20 @@ export function pagingRunNotFoundError(runId: string): BatonError {
   });
 }
 
+/**
+ * The journal's database could not be reached, or did not answer in time (refused, reset or
+ * dropped connections, a connect or query timeout, a pool with no free connection, a lock held
+ * past the busy timeout): nothing is wrong with the request, and the same call may succeed later.
+ */
+export function journalUnavailableError(message: string, cause: unknown): BatonError {
+  return new BatonError('JOURNAL_UNAVAILABLE', message, { cause });
+}
+
+/** True for {@link journalUnavailableError}'s errors: try again later, or hand the work on. */
+export function isJournalUnavailable(e: unknown): e is BatonError {
+  return BatonError.isInstance(e) && e.code === 'JOURNAL_UNAVAILABLE';
+}
+
 export function storeClosedError(backend: string): BatonError {
   return new BatonError('INTERNAL', `the ${backend} run store is closed: open a new one (openStore) before using it`, {
     retryable: false,

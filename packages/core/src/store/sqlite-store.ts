@@ -15,6 +15,7 @@ import {
   checkNewRun,
   concurrentAppendError,
   fencedError,
+  journalUnavailableError,
   FIRST_FENCE,
   pagingRunNotFoundError,
   resolveAfterSeq,
@@ -463,10 +464,9 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
     if (BatonError.isInstance(e)) return e;
     const code = sqliteCode(e);
     if (code === 'SQLITE_BUSY') {
-      return new BatonError(
-        'INTERNAL',
+      return journalUnavailableError(
         `${action}: the journal database ${this.file} stayed locked by another connection past the busy timeout; try again, or raise busyTimeoutMs`,
-        { cause: e },
+        e,
       );
     }
     return new BatonError('INTERNAL', `${action}: the journal database ${this.file} failed: ${errorMessage(e)}`, { cause: e });

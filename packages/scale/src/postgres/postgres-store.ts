@@ -10,6 +10,7 @@ import {
   concurrentAppendError,
   fencedError,
   FIRST_FENCE,
+  journalUnavailableError,
   pagingRunNotFoundError,
   resolveAfterSeq,
   resolveListLimit,
@@ -24,6 +25,7 @@ import type { NewRunRecord } from 'batonjs/internal';
 import { migratePostgres } from './postgres-migrations.ts';
 import { PostgresDecisions } from './postgres-decisions.ts';
 import { PostgresOwnership } from './postgres-ownership.ts';
+import { postgresUnreachable } from './postgres-unreachable.ts';
 import { eventJson, RUN_COLUMNS, recordFromRow } from 'batonjs/internal';
 import type { RunRow } from 'batonjs/internal';
 
@@ -32,7 +34,23 @@ export interface PostgresRunStoreOptions {
   maxConnections?: number;
   /** How long to wait for a connection before failing (default 10000 ms). */
   connectTimeoutMs?: number;
+  /**
+   * How long a query may go unanswered before it fails (default 30000 ms), measured here: a
+   * server that stops answering (frozen, or cut off with its connections left open) would
+   * otherwise hold every journal write and read until it came back. A query that fails so may
+   * still have been carried out by the server; the journal is written so that either is safe.
+   */
+  queryTimeoutMs?: number;
 }
+
+/** The default of {@link PostgresRunStoreOptions.queryTimeoutMs}. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+
+/** The bound on a VACUUM (`baton runs prune --vacuum`), which rewrites the journal's tables. */
+const VACUUM_TIMEOUT_MS = 6 * 60 * 60_000;
+
+/** Probes of an idle connection begin after this long, so a server gone silent is found out. */
+const KEEPALIVE_DELAY_MS = 10_000;
 
 /**
  * One statement, so one round trip and one implicit transaction: the run row is bumped only if
@@ -108,6 +126,9 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
       connectionString: url,
       max: options.maxConnections ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      query_timeout: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
       application_name: 'baton',
     });
     // An idle connection dropped by the server is discarded by the pool, and the next query
@@ -263,7 +284,12 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
     const size = async (): Promise<number> =>
       Number((await this.query<{ bytes: string }>('reclaimSpace', { text: "SELECT pg_total_relation_size('runs') + pg_total_relation_size('events') AS bytes" }))[0]?.bytes ?? 0);
     const bytesBefore = await size();
-    await this.query('reclaimSpace', { text: options.full ? 'VACUUM (FULL, ANALYZE) runs, events' : 'VACUUM (ANALYZE) runs, events' });
+    // node-postgres reads a query's own query_timeout (not in its types): a VACUUM of a large journal may well take longer than a query should.
+    const vacuum: pg.QueryConfig & { query_timeout: number } = {
+      text: options.full ? 'VACUUM (FULL, ANALYZE) runs, events' : 'VACUUM (ANALYZE) runs, events',
+      query_timeout: VACUUM_TIMEOUT_MS,
+    };
+    await this.query('reclaimSpace', vacuum);
     return { bytesBefore, bytesAfter: await size() };
   }
 
@@ -342,6 +368,12 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
 
   private failure(action: string, e: unknown): BatonError {
     if (BatonError.isInstance(e)) return e;
+    if (postgresUnreachable(e)) {
+      return journalUnavailableError(
+        `${action}: the journal database ${this.where} cannot be reached or did not answer in time (${errorMessage(e)}); check that PostgreSQL is running and reachable, then try again`,
+        e,
+      );
+    }
     return new BatonError('INTERNAL', `${action}: the journal database ${this.where} failed: ${errorMessage(e)}`, { cause: e });
   }
 }
