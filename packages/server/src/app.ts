@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { isJournalUnavailable } from 'batonjs/internal';
 import { authorized, validRunFilesKey } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { hostAllowed } from './host-check.ts';
@@ -8,6 +9,7 @@ import { agentRoutes } from './routes/agents.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { eventRoutes } from './routes/events.ts';
 import { fileRoutes } from './routes/files.ts';
+import { healthRoutes } from './routes/health.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { runRoutes } from './routes/runs.ts';
 
@@ -50,7 +52,7 @@ function clientWentAway(req: Request, e: unknown): boolean {
 
 /**
  * The HTTP API, dashboard and A2A endpoint (`a2a`) as one Hono app: `/v1/*` behind the bearer
- * token (when set) and the body limit, `/openapi.json`, `/healthz` and the dashboard open.
+ * token (when set) and the body limit, `/openapi.json`, `/healthz`, `/readyz` and the dashboard open.
  * Without a token, only requests addressed to loopback names or `ctx.allowedHosts` are served.
  * Handlers are in `routes/` and `a2a/`.
  */
@@ -109,7 +111,7 @@ export function buildApp(ctx: ServerContext, a2a?: Hono): Hono {
     }),
   );
 
-  app.get('/healthz', (c) => c.json({ ok: true, activeRuns: ctx.orchestrator.activeRuns().length }));
+  app.route('/', healthRoutes(ctx));
   app.route('/v1', runRoutes(ctx));
   app.route('/v1', eventRoutes(ctx));
   app.route('/v1', fileRoutes(ctx));
@@ -122,7 +124,8 @@ export function buildApp(ctx: ServerContext, a2a?: Hono): Hono {
   app.onError((e, c) => {
     const { response, unexpected } = errorResponse(c, e);
     // A client that hangs up mid-body makes reading it fail: its own doing, not the server's.
-    if (unexpected && clientWentAway(c.req.raw, e)) ctx.logger.debug({ err: e, method: c.req.method, path: c.req.path }, 'client went away');
+    if (isJournalUnavailable(e)) ctx.logger.warn({ err: e, method: c.req.method, path: c.req.path }, 'run journal unreachable');
+    else if (unexpected && clientWentAway(c.req.raw, e)) ctx.logger.debug({ err: e, method: c.req.method, path: c.req.path }, 'client went away');
     else if (unexpected) ctx.logger.error({ err: e, method: c.req.method, path: c.req.path }, 'request failed');
     return response;
   });

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { BatonErrorCode } from 'batonjs/internal';
-import { BatonError } from 'batonjs/internal';
+import { BatonError, isJournalUnavailable } from 'batonjs/internal';
 
 /**
  * Stable codes of API errors: the core's codes plus a few only HTTP has. Clients switch on
@@ -53,6 +53,23 @@ const STATUS_OF: Partial<Record<BatonErrorCode, ContentfulStatusCode>> = {
   RUN_RUNNING: 409,
 };
 
+/** How long a client is asked to wait (`Retry-After`, seconds) before it asks again of a journal it could not reach. */
+export const JOURNAL_RETRY_AFTER_S = 5;
+
+/**
+ * 503 JOURNAL_UNAVAILABLE with `Retry-After`: the run journal's database is down or not answering,
+ * and the same request may succeed later. What failed, and where, stays in the server's log.
+ */
+export function journalUnavailable(c: Context): Response {
+  c.header('Retry-After', String(JOURNAL_RETRY_AFTER_S));
+  return sendError(
+    c,
+    503,
+    'JOURNAL_UNAVAILABLE',
+    `the run journal cannot be reached now (its database is down or does not answer): try again in ${JOURNAL_RETRY_AFTER_S} s`,
+  );
+}
+
 /** Sends an error as JSON. */
 export function sendError(c: Context, status: ContentfulStatusCode, code: ApiErrorCode, message: string, details?: unknown): Response {
   const body: ApiErrorBody = { error: details === undefined ? { code, message } : { code, message, details } };
@@ -65,6 +82,7 @@ export function sendError(c: Context, status: ContentfulStatusCode, code: ApiErr
  */
 export function errorResponse(c: Context, e: unknown): { response: Response; unexpected: boolean } {
   if (e instanceof ApiError) return { response: sendError(c, e.status, e.code, e.message, e.details), unexpected: false };
+  if (isJournalUnavailable(e)) return { response: journalUnavailable(c), unexpected: false };
   if (BatonError.isInstance(e)) {
     const status = STATUS_OF[e.code];
     if (status) return { response: sendError(c, status, e.code, e.message, e.details), unexpected: false };

@@ -104,7 +104,8 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
               properties: {
                 code: {
                   type: 'string',
-                  examples: ['BAD_REQUEST', 'UNAUTHORIZED', 'RUN_NOT_FOUND', 'RUN_ENDED', 'NOT_AWAITING_APPROVAL', 'RUN_NOT_HERE', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'NOT_FOUND', 'SHUTTING_DOWN', 'INTERNAL'],
+                  examples: ['BAD_REQUEST', 'UNAUTHORIZED', 'RUN_NOT_FOUND', 'RUN_ENDED', 'NOT_AWAITING_APPROVAL', 'RUN_NOT_HERE', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'NOT_FOUND', 'SHUTTING_DOWN', 'JOURNAL_UNAVAILABLE', 'INTERNAL'],
+                  description: 'JOURNAL_UNAVAILABLE (503, with Retry-After): the run journal cannot be reached now; try again later',
                 },
                 message: { type: 'string', description: 'what went wrong and what to do' },
                 details: { description: 'structured detail, e.g. each invalid field' },
@@ -269,6 +270,17 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
       },
       '/healthz': {
         get: { summary: 'Liveness: no token needed', operationId: 'health', security: [], responses: { '200': { description: 'up', content: json({ type: 'object', properties: { ok: { const: true }, activeRuns: { type: 'integer' } } }) } } },
+      },
+      '/readyz': {
+        get: {
+          summary: 'Readiness: no token needed; 503 while the run journal cannot be reached (JOURNAL_UNAVAILABLE, with Retry-After) or the server shuts down',
+          operationId: 'ready',
+          security: [],
+          responses: {
+            '200': { description: 'ready', content: json({ type: 'object', properties: { ok: { const: true }, journal: { const: 'reachable' } } }) },
+            '503': error('the run journal cannot be reached (JOURNAL_UNAVAILABLE) or the server is shutting down (SHUTTING_DOWN)'),
+          },
+        },
       },
       '/a2a': { post: { summary: 'The orchestrator as an A2A agent (JSON-RPC, A2A protocol 1.0); card at /.well-known/agent-card.json', security, responses: { '200': { description: 'JSON-RPC response or SSE stream' } } } },
     },
