@@ -4,6 +4,7 @@ import { EVENT_SCHEMA_VERSION } from '../core/events.ts';
 import type { RunEvent, RunEventBody } from '../core/events.ts';
 import { RunResultBuilder } from '../core/reduce.ts';
 import { journaledForm } from './artifact-refs.ts';
+import { isJournalUnavailable } from '../store/journal-rules.ts';
 import type { NewRunRecord } from '../store/journal-rules.ts';
 import type { EventListener, RunEventListeners } from './event-listeners.ts';
 
@@ -196,6 +197,11 @@ export class RunJournal {
     this.pending = [];
     const write = (): Promise<void> | undefined => {
       if (this.fenced) return undefined;
+      // The journal could not be reached: the run ends with that error (flush rethrows it) and is
+      // carried on from what was stored. A later batch would be refused for the gap unless the
+      // failed one was stored all the same, and waiting out each piled-up batch's bound in turn
+      // (a frozen database) would hold the run's end for that many bounds.
+      if (isJournalUnavailable(this.failure)) return undefined;
       let appended: Promise<void>;
       try {
         appended = this.store.append(this.runId, batch, this.appendOptions);
