@@ -18,6 +18,15 @@ export interface ThrowawayPostgres {
   port: number;
   /** Creates another empty database and returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /**
+   * Stops the server (`-m fast`: its clients' connections are cut, and what they committed is kept,
+   * although commits are not synchronous), keeping its files: {@link restart} brings it back on the same port.
+   */
+  halt(): Promise<void>;
+  /** Starts again, on the same port, a server stopped by {@link halt}. */
+  restart(): Promise<void>;
+  /** Sends `signal` to the server and each of its processes (SIGSTOP: it stops answering, its connections left open; SIGCONT: it goes on). */
+  signalAll(signal: 'SIGSTOP' | 'SIGCONT'): void;
   /** Stops the server at once (`-m immediate`) and deletes its files. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -57,6 +66,17 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
     }
     await exec('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
     const port = await startServer(exec, data, dir, log);
+    const signalAll = (signal: 'SIGSTOP' | 'SIGCONT'): void => {
+      const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      // The postmaster first, so it starts no process that would miss the signal.
+      for (const pid of [postmaster, ...childrenOf(postmaster)]) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // ended meanwhile
+        }
+      }
+    };
     const adminUrl = `postgresql://postgres@127.0.0.1:${port}/postgres`;
     const createDatabase = async (name: string): Promise<string> => {
       const client = new pg.Client({ connectionString: adminUrl });
@@ -75,6 +95,13 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
       adminUrl,
       port,
       createDatabase,
+      signalAll,
+      halt: async () => {
+        await exec('pg_ctl', ['-D', data, '-s', '-m', 'fast', '-w', 'stop']);
+      },
+      restart: async () => {
+        await exec('pg_ctl', ['-D', data, '-l', log, '-s', '-w', '-t', '60', '-o', serverSettings(port, dir), 'start']);
+      },
       stop: () =>
         (stopped ??= (async () => {
           process.removeListener('exit', stopNow);
@@ -99,23 +126,42 @@ async function startServer(exec: Exec, data: string, socketDir: string, log: str
   let lastError: unknown;
   for (let tries = 0; tries < 3; tries++) {
     const port = await freePort();
-    const settings = [
-      '-c listen_addresses=127.0.0.1',
-      `-p ${port}`,
-      `-k "${socketDir}"`,
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
-      '-c max_connections=200',
-    ].join(' ');
     try {
-      await exec('pg_ctl', ['-D', data, '-l', log, '-s', '-w', '-t', '60', '-o', settings, 'start']);
+      await exec('pg_ctl', ['-D', data, '-l', log, '-s', '-w', '-t', '60', '-o', serverSettings(port, socketDir), 'start']);
       return port;
     } catch (e) {
       lastError = e;
     }
   }
   throw lastError;
+}
+
+function serverSettings(port: number, socketDir: string): string {
+  return [
+    '-c listen_addresses=127.0.0.1',
+    `-p ${port}`,
+    `-k "${socketDir}"`,
+    '-c fsync=off',
+    '-c synchronous_commit=off',
+    '-c full_page_writes=off',
+    '-c max_connections=200',
+  ].join(' ');
+}
+
+/** The processes whose parent is `pid` (Linux's /proc). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Field 4 (ppid), counted after the command's closing parenthesis.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return children;
 }
 
 function command(asRoot: boolean, tool: string, args: string[]): [string, string[]] {

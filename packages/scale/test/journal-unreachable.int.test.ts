@@ -1,0 +1,135 @@
+/**
+ * A server whose PostgreSQL journal goes away (stopped) or stops answering (frozen with SIGSTOP,
+ * its connections left open): requests that need the journal answer 503 with Retry-After, within
+ * the store's bounds; a run in flight ends in this process; all answers again once it is back.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { defineAgent } from '../../core/src/agents/define-agent.ts';
+import type { Agent } from '../../core/src/core/contracts.ts';
+import type { Policy } from '../../core/src/core/types.ts';
+import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
+import { startPostgres } from '../../core/test/support/postgres.ts';
+import type { ThrowawayPostgres } from '../../core/test/support/postgres.ts';
+import { defaultAgents, postJson, startTestServer } from '../../server/test/support.ts';
+import type { TestServer } from '../../server/test/support.ts';
+import { PostgresRunStore } from '../src/postgres/postgres-store.ts';
+import { waitFor } from './helpers.ts';
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** Bounds far below the defaults, so that a frozen database fails a call within seconds. */
+const BOUNDS = { queryTimeoutMs: 1_500, connectTimeoutMs: 1_500 };
+
+/** Longer than a call may take against a frozen database (a connect and a query, each bounded): past it the request hangs. */
+const HANG_MS = 20_000;
+
+async function startPostgresFor(): Promise<ThrowawayPostgres> {
+  const pg = await startPostgres();
+  cleanups.push(() => pg.stop());
+  return pg;
+}
+
+/** A run started, carried to its end and journaled by another process's orchestrator: this server holds nothing of it. */
+async function runElsewhere(url: string): Promise<string> {
+  const orchestrator = createOrchestrator({ name: 'elsewhere', agents: defaultAgents(), store: await PostgresRunStore.connect(url) });
+  try {
+    const result = await orchestrator.start('extract and report').result;
+    expect(result.status).toBe('succeeded');
+    return result.runId;
+  } finally {
+    await orchestrator.close();
+  }
+}
+
+async function serverOn(url: string, agents?: Agent[], policy?: Partial<Policy>): Promise<TestServer> {
+  const store = await PostgresRunStore.connect(url, BOUNDS);
+  const server = await startTestServer({ orchestratorOptions: { store }, ...(agents ? { agents } : {}), ...(policy ? { policy, maxConcurrentTasks: policy.maxParallel } : {}) });
+  cleanups.push(() => server.close());
+  return server;
+}
+
+function get(url: string): Promise<Response> {
+  return fetch(url, { signal: AbortSignal.timeout(HANG_MS) });
+}
+
+async function expectJournalUnavailable(res: Response): Promise<void> {
+  expect(res.status).toBe(503);
+  expect(res.headers.get('retry-after')).toBe('5');
+  expect(await res.json()).toEqual({ error: { code: 'JOURNAL_UNAVAILABLE', message: expect.stringMatching(/run journal cannot be reached.*try again in 5 s/) as unknown } });
+}
+
+describe('a server whose PostgreSQL journal is down', () => {
+  it('answers 503 with Retry-After while it is stopped, and 200 once it is back', { timeout: 120_000 }, async () => {
+    const pg = await startPostgresFor();
+    const runId = await runElsewhere(pg.url);
+    const { url } = await serverOn(pg.url);
+    expect((await get(`${url}/v1/runs/${runId}`)).status).toBe(200);
+    expect((await get(`${url}/readyz`)).status).toBe(200);
+
+    await pg.halt();
+    await expectJournalUnavailable(await get(`${url}/v1/runs/${runId}`));
+    await expectJournalUnavailable(await get(`${url}/v1/runs`));
+    await expectJournalUnavailable(await get(`${url}/readyz`));
+    // Liveness stays: the process itself is fine.
+    expect((await get(`${url}/healthz`)).status).toBe(200);
+
+    await pg.restart();
+    const back = await get(`${url}/v1/runs/${runId}`);
+    expect(back.status).toBe(200);
+    expect(((await back.json()) as { status: string }).status).toBe('succeeded');
+    expect((await get(`${url}/readyz`)).status).toBe(200);
+  });
+
+  it('answers 503 within its bounds while it is frozen, and a run in flight ends here', { timeout: 180_000 }, async () => {
+    const pg = await startPostgresFor();
+    const past = await runElsewhere(pg.url);
+    // Many tasks that end one after another once the journal is frozen: each end is a batch of its
+    // own for the journal, and every one of them meets the frozen database.
+    const TASKS = 30;
+    let startedAll!: () => void;
+    const allStarted = new Promise<void>((resolve) => (startedAll = resolve));
+    let letThemFinish!: () => void;
+    const mayFinish = new Promise<void>((resolve) => (letThemFinish = resolve));
+    let started = 0;
+    const tick = defineAgent({
+      name: 'tick',
+      description: 'waits for the test, then for a moment of its own',
+      capabilities: ['tick'],
+      produces: ['tick'],
+      async run(input) {
+        if (++started === TASKS) startedAll();
+        await mayFinish;
+        await new Promise((r) => setTimeout(r, 100 * Number(input.task.id.slice(1))));
+        return { tick: input.task.id };
+      },
+    });
+    const server = await serverOn(pg.url, [tick], { maxParallel: TASKS });
+    const { url } = server;
+    const posted = await postJson(`${url}/v1/runs`, { plan: { tasks: Array.from({ length: TASKS }, (_, i) => ({ id: `t${i}`, agent: 'tick' })) } });
+    expect(posted.status).toBe(202);
+    const { runId } = (await posted.json()) as { runId: string };
+    await allStarted;
+
+    pg.signalAll('SIGSTOP');
+    cleanups.push(() => pg.signalAll('SIGCONT'));
+    letThemFinish();
+
+    await expectJournalUnavailable(await get(`${url}/v1/runs/${past}`));
+    await expectJournalUnavailable(await get(`${url}/readyz`));
+    // Its journal unwritable, the run ends in this process; it is left to be carried on from what was stored.
+    await waitFor('the run in flight to end here', () => !server.server.orchestrator.isActive(runId), HANG_MS);
+
+    pg.signalAll('SIGCONT');
+    const back = await get(`${url}/v1/runs/${past}`);
+    expect(back.status).toBe(200);
+    expect((await get(`${url}/readyz`)).status).toBe(200);
+    // The run in flight reads back as far as it was stored: not ended, for a takeover to carry on.
+    const stored = await get(`${url}/v1/runs/${runId}`);
+    expect(stored.status).toBe(200);
+    expect(((await stored.json()) as { status: string }).status).toBe('running');
+  });
+});
