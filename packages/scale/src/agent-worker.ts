@@ -11,7 +11,7 @@ import { BatonError, checkedUsage, errorMessage, SlotMap, untilAborted, within }
 import type { Manifest, Usage } from 'batonjs/internal';
 import { answeredWithin, quitWithin, redactUrl, redisOptions } from './connection.ts';
 import { Heartbeat, HEARTBEAT_DEFAULTS } from './heartbeat.ts';
-import { cancelChannel, checkQueuePrefix, DEFAULT_PREFIX, heartbeatKey, queueNameOf, workersKey } from './names.ts';
+import { cancelChannel, cancelledKey, checkQueuePrefix, DEFAULT_PREFIX, heartbeatKey, queueNameOf, workersKey } from './names.ts';
 import type { AttemptJobData, AttemptJobResult } from './payload.ts';
 import { failureNote } from './payload.ts';
 import { RecentIds } from './recent-ids.ts';
@@ -152,6 +152,14 @@ export class AgentWorker {
     }
     const worker = new AgentWorker(options, agents, subscriber);
     subscriber.on('message', (_channel: string, jobId: string) => worker.onCancel(jobId));
+    // Back after a disconnection: cancels published meanwhile were not received. Once subscribed
+    // again (so that none can fall between), the running jobs' cancel records are read at once.
+    subscriber.on('ready', () => {
+      subscriber.subscribe(cancelChannel(prefix)).then(
+        () => worker.heartbeat?.beatNow(),
+        () => undefined,
+      );
+    });
     try {
       // The first beat is in Redis before the first job is taken: a job held without one looks lost.
       worker.heartbeat = await Heartbeat.start(
@@ -165,6 +173,9 @@ export class AgentWorker {
           intervalMs,
           lockMs: options.lockMs ?? 30_000,
           lockSlots: worker.agentNames().reduce((sum, name) => sum + worker.concurrencyFor(name), 0),
+          // Each beat also reads the running jobs' cancel records: pub/sub keeps no message for a subscriber that was away.
+          cancelledKeyPrefix: cancelledKey(prefix, ''),
+          onCancelled: (jobId) => worker.onCancel(jobId),
         },
         (line) => worker.options.log?.(line),
       );

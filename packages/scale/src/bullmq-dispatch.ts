@@ -12,6 +12,8 @@ export async function createBullmqDispatch(manifest: Manifest, url: string, opti
   const prefix = resolveQueuePrefix(options.prefix);
   const dispatcher = await Dispatcher.connect({ url, prefix });
   const agents = Object.keys(manifest.agents);
+  // How long an interrupted attempt may have had: its cancel stays recorded at least that long.
+  const longestTimeoutMs = Math.max(manifest.orchestrator.policy.taskTimeoutMs, ...Object.values(manifest.agents).map((a) => a.timeoutMs ?? 0));
   const detach: (() => void)[] = [];
   return {
     registry: dispatcher.registry(),
@@ -19,7 +21,7 @@ export async function createBullmqDispatch(manifest: Manifest, url: string, opti
     attach(orchestrator) {
       detach.push(
         orchestrator.on((event) => {
-          if (event.type === 'run.resumed' && event.interruptedAttempts.length > 0) void dispatcher.cancelAttempts(event.interruptedAttempts, agents);
+          if (event.type === 'run.resumed' && event.interruptedAttempts.length > 0) void dispatcher.cancelAttempts(event.interruptedAttempts, agents, longestTimeoutMs);
         }),
       );
     },

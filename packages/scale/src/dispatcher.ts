@@ -6,8 +6,9 @@ import type { AgentContext } from 'batonjs/internal';
 import { BatonError, errorMessage, SlotMap, within } from 'batonjs/internal';
 import type { AgentKind, AgentOutput, Usage } from 'batonjs/internal';
 import { answeredWithin, closeWithin, QUIT_MS, quitWithin, redactUrl, redisOptions } from './connection.ts';
+import { publishCancel, UNKNOWN_TIMEOUT_MS } from './cancels.ts';
 import { LossWatch } from './loss-watch.ts';
-import { cancelChannel, checkQueuePrefix, DEFAULT_PREFIX, jobIdOf, jobIdOfAttempt, queueNameOf } from './names.ts';
+import { checkQueuePrefix, DEFAULT_PREFIX, jobIdOf, jobIdOfAttempt, queueNameOf } from './names.ts';
 import type { AttemptJobData, FailureNote } from './payload.ts';
 import { errorOfFailedJob, isFailureNote, isJobResult } from './payload.ts';
 import { RemoteAgent } from './remote-agent.ts';
@@ -50,6 +51,8 @@ type Settlement = { ok: true; value: unknown } | { ok: false; error: Error; usag
 interface Pending {
   agent: string;
   queue: string;
+  /** The attempt's timeout: how long its cancel must stay recorded, past the moment it is sent. */
+  timeoutMs: number;
   /** The job is known to be in Redis (its `add` returned). */
   added: boolean;
   /** Why the worker failed, sent as job progress before the failure. */
@@ -101,6 +104,7 @@ export class Dispatcher {
         awaited: () => this.pending.entries().filter(([, p]) => p.added).map(([jobId, p]) => ({ jobId, queue: this.queue(p.queue) })),
         settleFromRedis: (jobId) => void this.settleFromStoredJob(jobId),
         lost: (jobId, message) => this.pending.get(jobId)?.settle({ ok: false, error: new BatonError('AGENT_FAILED', message, { retryable: true }) }),
+        cancelOnWorker: (jobId) => publishCancel(connection, prefix, jobId, this.pending.get(jobId)?.timeoutMs ?? UNKNOWN_TIMEOUT_MS),
         waiting: (jobIds) => this.failUnserved(jobIds),
       },
       watchIntervalMs,
@@ -156,11 +160,12 @@ export class Dispatcher {
         if (this.pending.get(jobId) !== entry) return;
         this.pending.delete(jobId);
         reject(ctx.signal.reason as Error);
-        void this.cancel([queueName], jobId);
+        void this.cancel([queueName], jobId, data.timeoutMs);
       };
       const entry: Pending = {
         agent: data.agent,
         queue: queueName,
+        timeoutMs: data.timeoutMs,
         added: false,
         settle: (s) => {
           ctx.signal.removeEventListener('abort', onAbort);
@@ -200,11 +205,12 @@ export class Dispatcher {
   /**
    * Abandons attempts a previous orchestrator process left running (the `interruptedAttempts`
    * of `run.resumed`): their jobs are removed from the queues of `agents`, or cancelled on
-   * the worker running them, so that no worker keeps doing work nobody awaits.
+   * the worker running them, so that no worker keeps doing work nobody awaits. `timeoutMs`, the
+   * longest timeout those attempts may have had, bounds how long their cancels stay recorded.
    */
-  async cancelAttempts(attemptIds: readonly string[], agents: readonly string[]): Promise<void> {
+  async cancelAttempts(attemptIds: readonly string[], agents: readonly string[], timeoutMs = UNKNOWN_TIMEOUT_MS): Promise<void> {
     const jobIds = attemptIds.map(jobIdOfAttempt).filter((id): id is string => id !== undefined);
-    await Promise.all(jobIds.map((jobId) => this.cancel(agents.map(queueNameOf), jobId)));
+    await Promise.all(jobIds.map((jobId) => this.cancel(agents.map(queueNameOf), jobId, timeoutMs)));
   }
 
   /** Attempts awaited now (for health reports and tests). */
@@ -220,7 +226,7 @@ export class Dispatcher {
     for (const [jobId, p] of this.pending.entries()) {
       p.settle({ ok: false, error: closedWhileRunning() });
       // Journaled as failed, the attempt is never cancelled by a resume: its job must not run later, unawaited.
-      void this.cancel([p.queue], jobId);
+      void this.cancel([p.queue], jobId, p.timeoutMs);
     }
     await this.flushCancels();
     // Whatever comes later would be sent on queues and a connection about to close.
@@ -342,7 +348,7 @@ export class Dispatcher {
         const p = this.pending.get(jobId);
         if (!p) continue;
         p.settle({ ok: false, error: new BatonError('AGENT_NOT_FOUND', message, { retryable: false }) });
-        void this.cancel([p.queue], jobId);
+        void this.cancel([p.queue], jobId, p.timeoutMs);
       }
     }
   }
@@ -355,20 +361,21 @@ export class Dispatcher {
   /**
    * Removes the job if it still waits in one of `queueNames` (BullMQ does not remove a job a
    * worker holds), and asks the workers to abort it if one runs it. BullMQ's remove also reports
-   * success for a job that does not exist, so the cancel message is always sent. A job held by a
-   * lost worker, which no message reaches, is failed in Redis so BullMQ never runs it again.
+   * success for a job that does not exist, so the cancel is always sent (recorded for the
+   * attempt's `timeoutMs` and a margin, and published). A job held by a lost worker, which no
+   * cancel reaches, is failed in Redis so BullMQ never runs it again.
    */
-  private cancel(queueNames: readonly string[], jobId: string): Promise<void> {
+  private cancel(queueNames: readonly string[], jobId: string, timeoutMs: number): Promise<void> {
     if (this.disconnected) return Promise.resolve();
-    const sending = this.sendCancel(queueNames, jobId).finally(() => this.cancelling.delete(sending));
+    const sending = this.sendCancel(queueNames, jobId, timeoutMs).finally(() => this.cancelling.delete(sending));
     this.cancelling.add(sending);
     return sending;
   }
 
-  private async sendCancel(queueNames: readonly string[], jobId: string): Promise<void> {
-    // A failure here (Redis unreachable) leaves the cancel message to do the work.
+  private async sendCancel(queueNames: readonly string[], jobId: string, timeoutMs: number): Promise<void> {
+    // A failure here (Redis unreachable) leaves the cancel to do the work.
     const removed = await Promise.all(queueNames.map((name) => this.queue(name).remove(jobId).catch(() => 1)));
-    await this.connection.publish(cancelChannel(this.prefix), jobId).catch(() => undefined);
+    await publishCancel(this.connection, this.prefix, jobId, timeoutMs).catch(() => undefined);
     await Promise.all(queueNames.filter((_, i) => removed[i] === 0).map((name) => this.watch.retireIfLost(this.queue(name), jobId)));
   }
 }

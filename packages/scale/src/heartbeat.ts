@@ -30,9 +30,16 @@ export interface HeartbeatOptions {
   lockMs: number;
   /** Locks held at once through shared memory (default 64; the worker passes its concurrency); more go by message. */
   lockSlots?: number;
+  /**
+   * The cancel records of the held jobs (`cancelledKey(prefix, '')`): on every beat, each held
+   * job's record is read, and `onCancelled` is told of those that have one.
+   */
+  cancelledKeyPrefix?: string;
+  /** A held job was cancelled (told again on every beat while the job's lock is held). */
+  onCancelled?: (jobId: string) => void;
 }
 
-type ThreadMessage = { type: 'ready' } | { type: 'stopped' };
+type ThreadMessage = { type: 'ready' } | { type: 'stopped' } | { type: 'cancelled'; jobId: string };
 
 /**
  * The heartbeat thread's code. It runs in a worker thread of its own, with its own Redis
@@ -40,14 +47,15 @@ type ThreadMessage = { type: 'ready' } | { type: 'stopped' };
  * beating: only a dead process, a frozen one or one cut off from Redis stops. On every beat it
  * also extends the BullMQ locks of the jobs the worker runs (only while they still hold the
  * worker's token), so a busy worker's jobs are not taken for stalled and run a second time
- * elsewhere either. It is plain CommonJS evaluated by `new Worker(code, { eval: true })`: it runs
+ * elsewhere either, and reads, in the same round trip, which of those jobs orchestrators cancelled
+ * (the cancel message may have been missed by a reconnecting subscriber). It is plain CommonJS evaluated by `new Worker(code, { eval: true })`: it runs
  * the same from the TypeScript sources (tsx, vitest) and from the compiled package.
  */
 const THREAD_CODE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ioredis = require(workerData.ioredis);
 const Redis = ioredis.Redis || ioredis.default || ioredis;
-const { key, workersKey, workerId, value, intervalMs, ttlMs, lockMs, options, sharedLocks } = workerData;
+const { key, workersKey, workerId, value, intervalMs, ttlMs, lockMs, options, sharedLocks, cancelledKeyPrefix } = workerData;
 ${READ_SHARED_LOCKS}
 // Commands fail at once while the connection is down: a missed beat is skipped, never queued.
 const redis = new Redis({ ...options, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (n) => Math.min(50 * 2 ** n, 1000) });
@@ -59,18 +67,33 @@ const locks = new Map();
 const held = new Map();
 let ready = false;
 let timer;
+// A lock key is '<queue key>:<job id>:lock', and job ids hold no ':'.
+const jobIdOfLock = (lockKey) => lockKey.split(':').slice(-2)[0];
 const beat = () => {
   // Added on every beat: an orchestrator drops an id whose key has expired, and Redis may restart empty.
   const batch = redis.pipeline().set(key, value, 'PX', ttlMs).sadd(workersKey, workerId);
   held.clear();
-  for (const [lockKey, token] of readSharedLocks(sharedLocks, held)) batch.eval(EXTEND_OWN_LOCK, 1, lockKey, token, lockMs);
-  for (const [lockKey, token] of locks) if (!held.has(lockKey)) batch.eval(EXTEND_OWN_LOCK, 1, lockKey, token, lockMs);
+  const jobIds = [];
+  const extend = (lockKey, token) => {
+    batch.eval(EXTEND_OWN_LOCK, 1, lockKey, token, lockMs);
+    jobIds.push(jobIdOfLock(lockKey));
+  };
+  for (const [lockKey, token] of readSharedLocks(sharedLocks, held)) extend(lockKey, token);
+  for (const [lockKey, token] of locks) if (!held.has(lockKey)) extend(lockKey, token);
+  if (cancelledKeyPrefix) for (const jobId of jobIds) batch.exists(cancelledKeyPrefix + jobId);
   return batch.exec().then(
     (replies) => {
-      if (!ready && replies && !replies[0][0]) {
+      if (!replies) return;
+      if (!ready && !replies[0][0]) {
         ready = true;
         parentPort.postMessage({ type: 'ready' });
       }
+      if (!cancelledKeyPrefix) return;
+      const first = 2 + jobIds.length;
+      jobIds.forEach((jobId, i) => {
+        const [error, found] = replies[first + i] || [];
+        if (!error && found === 1) parentPort.postMessage({ type: 'cancelled', jobId });
+      });
     },
     () => {},
   );
@@ -82,6 +105,7 @@ redis.once('ready', () => {
 parentPort.on('message', (message) => {
   if (message.type === 'hold') locks.set(message.lockKey, message.token);
   else if (message.type === 'release') locks.delete(message.lockKey);
+  else if (message.type === 'beat') void beat();
   else if (message.type === 'stop') {
     clearInterval(timer);
     const done = () => {
@@ -158,6 +182,11 @@ export class Heartbeat {
     this.thread.postMessage({ type: 'release', lockKey });
   }
 
+  /** Beats now, out of turn: reads the held jobs' cancel records at once (the worker's subscriber has just reconnected). */
+  beatNow(): void {
+    if (!this.stopping) this.thread.postMessage({ type: 'beat' });
+  }
+
   /** Stops beating and deletes the key: a worker that stops on purpose is not reported as lost. */
   stop(timeoutMs = 2_000): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {
@@ -178,6 +207,9 @@ export class Heartbeat {
 
   private watch(thread: Worker): void {
     thread.on('error', () => undefined);
+    thread.on('message', (m: ThreadMessage) => {
+      if (m.type === 'cancelled') this.options.onCancelled?.(m.jobId);
+    });
     thread.once('exit', (code) => {
       if (this.stopping || thread !== this.thread) return;
       this.log(`the heartbeat thread stopped (exit ${code}); starting it again`);
@@ -209,6 +241,7 @@ function spawnThread(options: HeartbeatOptions, shared: SharedLocks): Worker {
       lockMs: options.lockMs,
       options: plain,
       sharedLocks: shared.buffer,
+      cancelledKeyPrefix: options.cancelledKeyPrefix,
     },
   });
   thread.unref();

@@ -6,7 +6,7 @@ export { Dispatcher } from './dispatcher.ts';
 export type { DispatcherOptions } from './dispatcher.ts';
 export { serveHealth } from './health-server.ts';
 export type { HealthServer } from './health-server.ts';
-export { cancelChannel, DEFAULT_PREFIX, heartbeatKey, jobIdOf, jobIdOfAttempt, QUEUE_PREFIX_ENV, queueNameOf, resolveQueuePrefix, workersKey } from './names.ts';
+export { cancelChannel, cancelledKey, DEFAULT_PREFIX, heartbeatKey, jobIdOf, jobIdOfAttempt, QUEUE_PREFIX_ENV, queueNameOf, resolveQueuePrefix, workersKey } from './names.ts';
 export { NO_WORKER_GRACE_MS } from './served-agents.ts';
 export { HEARTBEAT_DEFAULTS } from './heartbeat.ts';
 export type { AttemptJobData, AttemptJobResult } from './payload.ts';

@@ -1,7 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { HEARTBEAT_DEFAULTS } from './heartbeat.ts';
-import { cancelChannel } from './names.ts';
 import type { JobHolding } from './worker-liveness.ts';
 import { lostWorkerMessage, readHeartbeats, readHoldings, retireJob } from './worker-liveness.ts';
 
@@ -18,6 +17,8 @@ export interface LossWatchHooks {
   settleFromRedis(jobId: string): void;
   /** The job's worker is lost and the job will never run again: fail its attempt with `message`. */
   lost(jobId: string, message: string): void;
+  /** Asks the workers to abort the job (its worker, taken for lost, may be alive after all). */
+  cancelOnWorker(jobId: string): Promise<void>;
   /** The jobs no worker holds (they wait in their queues), once a pass. */
   waiting(jobIds: string[]): Promise<void>;
 }
@@ -109,7 +110,7 @@ export class LossWatch {
     const message = this.message(h.workerId);
     if (!(await retireJob(queue, jobId, h.token, message))) return;
     // A worker that is alive after all (say its heartbeat thread died) aborts the agent.
-    void this.connection.publish(cancelChannel(this.prefix), jobId).catch(() => undefined);
+    void this.hooks.cancelOnWorker(jobId).catch(() => undefined);
     this.hooks.lost(jobId, message);
   }
 

@@ -38,6 +38,16 @@ export function cancelChannel(prefix: string): string {
 }
 
 /**
+ * The key that records, for a while, that orchestrators asked workers to abort job `jobId`:
+ * `<prefix>:_cancelled:<jobId>`. The cancel channel is fire-and-forget (a worker whose subscriber
+ * was reconnecting misses a message); a worker reads these keys for the jobs it runs, so it misses
+ * no cancel. Agent names cannot start with '_', so no queue's keys can clash with it.
+ */
+export function cancelledKey(prefix: string, jobId: string): string {
+  return `${prefix}:_cancelled:${jobId}`;
+}
+
+/**
  * The key a worker renews while it lives (its heartbeat): `<prefix>:_heartbeat:<workerId>`.
  * Agent names cannot start with '_', so no queue's keys can clash with it.
  */

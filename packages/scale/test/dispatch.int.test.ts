@@ -11,7 +11,7 @@ import { AgentWorker } from '../src/agent-worker.ts';
 import { redisOptions } from '../src/connection.ts';
 import { Dispatcher } from '../src/dispatcher.ts';
 import { serveHealth } from '../src/health-server.ts';
-import { heartbeatKey, jobIdOf } from '../src/names.ts';
+import { cancelChannel, cancelledKey, heartbeatKey, jobIdOf } from '../src/names.ts';
 import { retireJob } from '../src/worker-liveness.ts';
 import { loadManifest } from '../../core/src/manifest/index.ts';
 import { Orchestrator } from '../../core/src/orchestrator.ts';
@@ -64,6 +64,14 @@ function controlled(): Control {
 
 function input(agent: string, attempt = 1): AgentInput {
   return { runId: `r_test${prefixCount}`, goal: 'g', task: { id: `t1-${agent}`, title: agent, instructions: '' }, inputs: {}, params: {}, attempt };
+}
+
+/** The id of the one pub/sub connection that is not `listener`'s: the worker's subscriber. */
+async function subscriberId(client: Redis): Promise<number> {
+  const lines = String(await client.call('CLIENT', 'LIST', 'TYPE', 'pubsub')).trim().split('\n');
+  const others = lines.filter((l) => !/ name=test-listener /.test(l));
+  expect(others).toHaveLength(1);
+  return Number(/\bid=(\d+)/.exec(others[0]!)?.[1]);
 }
 
 /** An agent `slow` that runs until its attempt is aborted, and the signal of each call. */
@@ -250,6 +258,50 @@ describe('dispatching attempts through BullMQ', () => {
     await waitFor('the agent to be aborted', () => abortReason() !== undefined);
     expect(String(abortReason())).toContain('cancelled');
     await waitFor('the job to be failed', () => worker.health().failed === 1);
+  });
+
+  it("aborts the agent of an attempt cancelled while the worker's subscriber was disconnected, once it is back", async () => {
+    const prefix = freshPrefix();
+    const { slow, started, abortReason } = waitsUntilAborted();
+    const worker = await workerFor(prefix, { agents: ['slow'], codeAgents: [slow] });
+    const dispatcher = await dispatcherFor(prefix);
+    const client = new Redis(redisOptions(redis.url, false));
+    cleanups.push(() => client.quit());
+    // A listener of the test's own, to see the cancel go by.
+    const listener = new Redis({ ...redisOptions(redis.url, false), connectionName: 'test-listener' });
+    cleanups.push(() => listener.quit());
+    const heard: string[] = [];
+    listener.on('message', (_channel: string, message: string) => heard.push(message));
+    await listener.subscribe(cancelChannel(prefix));
+    const subscribers = async (): Promise<number> => Number(((await client.call('PUBSUB', 'NUMSUB', cancelChannel(prefix))) as [string, number])[1]);
+    const controller = new AbortController();
+    const attempt = dispatcher.dispatch({ agent: 'slow', input: input('slow'), timeoutMs: 60_000 }, { signal: controller.signal });
+    attempt.catch(() => undefined);
+    await waitFor('the agent to start', started);
+    expect(await subscribers()).toBe(2);
+
+    // The subscriber's connection is cut, and it stays away for 1.5 s (it reconnects within 100 ms
+    // otherwise): the cancel is published while no worker listens, and pub/sub keeps nothing.
+    const subscriber = (worker as unknown as { subscriber: Redis }).subscriber;
+    const retryStrategy = subscriber.options.retryStrategy;
+    subscriber.options.retryStrategy = () => 1_500;
+    cleanups.push(() => (subscriber.options.retryStrategy = retryStrategy));
+    await client.call('CLIENT', 'KILL', 'ID', String(await subscriberId(client)));
+    await waitFor('the subscriber to be disconnected', () => worker.health().redis !== 'ready');
+    controller.abort(new Error('run cancelled'));
+    await expect(attempt).rejects.toThrow('run cancelled');
+    const jobId = jobIdOf(input('slow'));
+    await waitFor('the cancel to be published', () => heard.includes(jobId));
+    expect(await subscribers()).toBe(1);
+    expect(abortReason()).toBeUndefined();
+
+    subscriber.options.retryStrategy = retryStrategy;
+    await waitFor('the subscriber to be back', async () => (await subscribers()) === 2);
+    await waitFor('the agent to be aborted', () => abortReason() !== undefined, 3_000);
+    expect(String(abortReason())).toContain('cancelled');
+    await waitFor('the job to be failed', () => worker.health().failed === 1);
+    // Recorded for as long as the attempt could still run on a worker: its timeout, and a margin.
+    expect(await client.pttl(cancelledKey(prefix, jobId))).toBeGreaterThan(60_000);
   });
 
   it.each(['a cancel', 'shutting down', 'a lost lock', 'Redis not answering'])('stops the earlier run of a job the worker takes again, and %s reaches the new run', async (ending) => {
