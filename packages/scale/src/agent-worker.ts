@@ -15,6 +15,7 @@ import { cancelChannel, cancelledKey, checkQueuePrefix, DEFAULT_PREFIX, heartbea
 import type { AttemptJobData, AttemptJobResult } from './payload.ts';
 import { failureNote } from './payload.ts';
 import { RecentIds } from './recent-ids.ts';
+import { UsageStream } from './usage-stream.ts';
 import { outputAsJson } from 'batonjs/internal';
 
 export interface AgentWorkerOptions {
@@ -360,6 +361,8 @@ export class AgentWorker {
     this.running.set(jobId, entry);
     if (token) this.heartbeat?.hold(lockKey, token);
     let usage: Usage | undefined;
+    const run = randomBytes(6).toString('hex');
+    const usageStream = new UsageStream(job, run);
     const maxOutputBytes = job.data.maxOutputBytes ?? this.options.manifest.orchestrator.policy.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     try {
       this.checkVersion(agent, job.data.agentVersion);
@@ -369,6 +372,7 @@ export class AgentWorker {
           reportUsage: (reported) => {
             const u = checkedUsage(reported);
             usage = usage ? { llmCalls: usage.llmCalls + u.llmCalls, inputTokens: usage.inputTokens + u.inputTokens, outputTokens: usage.outputTokens + u.outputTokens } : u;
+            if (this.running.get(jobId) === entry) usageStream.report(usage);
           },
           maxOutputBytes,
         }),
@@ -377,15 +381,18 @@ export class AgentWorker {
       // Checked here, as the validator would: an output JSON cannot hold, or one over the limit, is
       // an invalid attempt (its code travels in the failure note), never a job BullMQ fails by itself.
       outputAsJson(output, maxOutputBytes);
+      usageStream.stop();
       this.stats.completed++;
-      return usage ? { output, usage } : { output };
+      return usage ? { output, usage, run } : { output };
     } catch (e) {
+      // Before the failure note, which must be the job's last progress.
+      usageStream.stop();
       // A run the job was taken from holds it no more: it neither gives it back nor writes its note on it.
       const holdsJob = this.running.get(jobId) === entry;
       if (this.handingBack && token && holdsJob) return this.giveBack(job, token);
       this.stats.failed++;
       this.options.log?.(`${agent.spec.name} failed job ${jobId}: ${errorMessage(e, 'agent')}`);
-      if (holdsJob) await job.updateProgress(failureNote(e, usage)).catch(() => undefined);
+      if (holdsJob) await job.updateProgress(failureNote(e, usage, run)).catch(() => undefined);
       const retryable = BatonError.isInstance(e) ? e.retryable : true;
       throw retryable ? new Error(errorMessage(e, 'agent')) : new UnrecoverableError(errorMessage(e, 'agent'));
     } finally {

@@ -4,14 +4,15 @@ import { Redis } from 'ioredis';
 import { AgentRegistry } from 'batonjs/internal';
 import type { AgentContext } from 'batonjs/internal';
 import { BatonError, errorMessage, SlotMap, within } from 'batonjs/internal';
-import type { AgentKind, AgentOutput, Usage } from 'batonjs/internal';
+import type { AgentKind, AgentOutput } from 'batonjs/internal';
 import { answeredWithin, closeWithin, QUIT_MS, quitWithin, redactUrl, redisOptions } from './connection.ts';
 import { publishCancel, UNKNOWN_TIMEOUT_MS } from './cancels.ts';
 import { LossWatch } from './loss-watch.ts';
 import { checkQueuePrefix, DEFAULT_PREFIX, jobIdOf, jobIdOfAttempt, queueNameOf } from './names.ts';
 import type { AttemptJobData, FailureNote } from './payload.ts';
-import { errorOfFailedJob, isFailureNote, isJobResult } from './payload.ts';
+import { errorOfFailedJob, isFailureNote, isJobResult, isUsageNote } from './payload.ts';
 import { RemoteAgent } from './remote-agent.ts';
+import { UsageTally } from './usage-tally.ts';
 import { NO_WORKER_GRACE_MS, readLiveWorkers, ServedAgents, unservedMessage } from './served-agents.ts';
 
 export interface DispatcherOptions {
@@ -45,7 +46,7 @@ const ALL_KINDS: readonly AgentKind[] = ['module', 'command', 'llm', 'a2a', 'cod
 const CANCEL_FLUSH_MS = 5_000;
 
 /** A failure may carry what the agent reported having used before it failed (its worker's failure note). */
-type Settlement = { ok: true; value: unknown } | { ok: false; error: Error; usage?: Usage | undefined };
+type Settlement = { ok: true; value: unknown } | { ok: false; error: Error; note?: FailureNote | undefined };
 
 /** An attempt handed to a worker whose result this process awaits. */
 interface Pending {
@@ -57,6 +58,8 @@ interface Pending {
   added: boolean;
   /** Why the worker failed, sent as job progress before the failure. */
   note?: FailureNote;
+  /** Counts a run's usage total so far, as the worker streams it (as job progress) or returns it. */
+  countUsage(run: string | undefined, total: unknown): void;
   settle(s: Settlement): void;
 }
 
@@ -155,6 +158,17 @@ export class Dispatcher {
     if (this.closed) throw closedWhileRunning();
     ctx.signal.throwIfAborted();
     const jobId = jobIdOf(data.input);
+    const tally = new UsageTally();
+    // Counted as it comes, as in-process, where usage reported before an attempt ends (in any way) is
+    // the attempt's. What is not three counts is not counted: a settlement must not throw.
+    const countUsage = (run: string | undefined, total: unknown): void => {
+      try {
+        const added = tally.add(run, total);
+        if (added) ctx.reportUsage?.(added);
+      } catch {
+        // not three counts
+      }
+    };
     const settled = new Promise<unknown>((resolve, reject) => {
       const onAbort = (): void => {
         if (this.pending.get(jobId) !== entry) return;
@@ -167,17 +181,13 @@ export class Dispatcher {
         queue: queueName,
         timeoutMs: data.timeoutMs,
         added: false,
+        countUsage,
         settle: (s) => {
           ctx.signal.removeEventListener('abort', onAbort);
           if (this.pending.get(jobId) === entry) this.pending.delete(jobId);
           if (s.ok) return resolve(s.value);
-          // Counted as in-process, where usage reported before a failure is the failed attempt's.
-          // A note not of this version's shape is not counted: a settlement must not throw.
-          try {
-            if (s.usage) ctx.reportUsage?.(s.usage);
-          } catch {
-            // not three counts
-          }
+          const usage = s.note?.failure.usage;
+          if (usage) countUsage(s.note?.failure.run, usage);
           reject(s.error);
         },
       };
@@ -198,7 +208,7 @@ export class Dispatcher {
     });
     const value = await settled;
     if (!isJobResult(value)) throw new BatonError('OUTPUT_INVALID', `the worker of agent '${data.agent}' returned no result envelope (is it a Baton worker of the same version?)`);
-    if (value.usage) ctx.reportUsage?.(value.usage);
+    if (value.usage) countUsage(value.run, value.usage);
     return value.output;
   }
 
@@ -277,10 +287,11 @@ export class Dispatcher {
     events.on('progress', ({ jobId, data }) => {
       const p = this.pending.get(jobId);
       if (p && isFailureNote(data)) p.note = data;
+      else if (p && isUsageNote(data)) p.countUsage(data.run, data.usage);
     });
     events.on('failed', ({ jobId, failedReason }) => {
       const p = this.pending.get(jobId);
-      p?.settle({ ok: false, error: errorOfFailedJob(failedReason, p.note), usage: p.note?.failure.usage });
+      p?.settle({ ok: false, error: errorOfFailedJob(failedReason, p.note), note: p.note });
     });
     events.on('removed', ({ jobId }) => {
       this.pending.get(jobId)?.settle({ ok: false, error: new BatonError('AGENT_FAILED', `the job of this attempt (${jobId}) was removed from queue ${name} before it finished`) });
@@ -328,7 +339,7 @@ export class Dispatcher {
     } else if (state === 'failed') {
       const progress: unknown = job.progress;
       const note = isFailureNote(progress) ? progress : p.note;
-      p.settle({ ok: false, error: errorOfFailedJob(job.failedReason, note), usage: note?.failure.usage });
+      p.settle({ ok: false, error: errorOfFailedJob(job.failedReason, note), note });
     }
   }
 

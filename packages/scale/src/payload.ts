@@ -26,6 +26,8 @@ export interface AttemptJobData {
 export interface AttemptJobResult {
   output: AgentOutput;
   usage?: Usage;
+  /** Which run of the job the usage is of (see {@link UsageNote}). */
+  run?: string;
 }
 
 /**
@@ -33,15 +35,34 @@ export interface AttemptJobResult {
  * BullMQ's failed event cannot carry: the Baton error code and whether retrying can help.
  */
 export interface FailureNote {
-  failure: { code: BatonErrorCode; retryable: boolean; usage?: Usage; retryAfterMs?: number };
+  failure: { code: BatonErrorCode; retryable: boolean; usage?: Usage; run?: string; retryAfterMs?: number };
+}
+
+/**
+ * Published as the job's progress each time the agent reports usage: the total so far. The
+ * orchestrator counts it as it comes, so what an attempt that never returns used is counted.
+ */
+export interface UsageNote {
+  usage: Usage;
+  /**
+   * Which run of the job the total is of (a random id): a job handed back at a worker's shutdown,
+   * or taken again, runs again from zero, and each run's usage counts.
+   */
+  run: string;
+}
+
+export function isUsageNote(value: unknown): value is UsageNote {
+  if (typeof value !== 'object' || value === null || 'failure' in value) return false;
+  const { usage, run } = value as { usage?: unknown; run?: unknown };
+  return typeof usage === 'object' && usage !== null && typeof run === 'string';
 }
 
 /** The note describing why an agent failed. */
-export function failureNote(e: unknown, usage: Usage | undefined): FailureNote {
+export function failureNote(e: unknown, usage: Usage | undefined, run?: string): FailureNote {
   const code: BatonErrorCode = BatonError.isInstance(e) ? e.code : 'AGENT_FAILED';
   const retryable = BatonError.isInstance(e) ? e.retryable : true;
   const retryAfterMs = BatonError.isInstance(e) ? e.retryAfterMs : undefined;
-  return { failure: { code, retryable, ...(usage ? { usage } : {}), ...(retryAfterMs ? { retryAfterMs } : {}) } };
+  return { failure: { code, retryable, ...(usage ? { usage, ...(run ? { run } : {}) } : {}), ...(retryAfterMs ? { retryAfterMs } : {}) } };
 }
 
 export function isFailureNote(value: unknown): value is FailureNote {

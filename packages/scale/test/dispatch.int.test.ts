@@ -191,6 +191,35 @@ describe('dispatching attempts through BullMQ', () => {
     expect(reported).toEqual([{ llmCalls: 1, inputTokens: 120, outputTokens: 40 }]);
   });
 
+  it('counts the usage an agent reported before its attempt timed out, as in-process', async () => {
+    // The agent of `source` reports usage, then hangs: its attempt times out, and the job never returns.
+    const signals: AbortSignal[] = [];
+    const source = defineAgent({
+      name: 'source',
+      description: 'spends tokens, then hangs',
+      produces: ['raw'],
+      run: (_input, ctx) => {
+        ctx.reportUsage?.({ llmCalls: 1, inputTokens: 100, outputTokens: 20 });
+        ctx.reportUsage?.({ llmCalls: 1, inputTokens: 30, outputTokens: 5 });
+        signals.push(ctx.signal);
+        return new Promise(() => undefined);
+      },
+    });
+    const once: Manifest = {
+      ...manifest,
+      orchestrator: { ...manifest.orchestrator, policy: { ...manifest.orchestrator.policy, retries: 0 } },
+      agents: { ...manifest.agents, source: { ...manifest.agents['source']!, timeoutMs: 2_000 } },
+    };
+    const prefix = freshPrefix();
+    await workerFor(prefix, { manifest: once, agents: ['source'], codeAgents: [source] });
+    const dispatcher = await dispatcherFor(prefix);
+    const result = await new Orchestrator({ manifest: once, registry: dispatcher.registry() }).run(GOAL);
+    expect(result.tasks.find((t) => t.agent === 'source')?.attempts.map((a) => a.status)).toEqual(['timeout']);
+    expect(result.usage).toMatchObject({ llmCalls: 2, inputTokens: 130, outputTokens: 25 });
+    // The worker's cancel stopped the agent: nothing it does outlives its attempt.
+    await waitFor('the agent to be aborted', () => signals[0]?.aborted);
+  });
+
   it("carries the run's parameters in the job, as part of the agent input", async () => {
     const prefix = freshPrefix();
     const dispatcher = await dispatcherFor(prefix);

@@ -8,6 +8,7 @@ import type { LiveWorkers } from '../src/served-agents.ts';
 import { ServedAgents } from '../src/served-agents.ts';
 import { lostWorkerMessage } from '../src/worker-liveness.ts';
 import { RecentIds } from '../src/recent-ids.ts';
+import { UsageTally } from '../src/usage-tally.ts';
 import { newAttemptId } from '../../core/src/core/ids.ts';
 import { loadManifest } from '../../core/src/manifest/index.ts';
 import { FAN_MANIFEST } from './helpers.ts';
@@ -158,5 +159,28 @@ describe('RecentIds', () => {
     ids.add('c', 20);
     ids.add('d', 30);
     expect([ids.has('b', 30), ids.has('c', 30), ids.has('d', 30)]).toEqual([false, true, true]);
+  });
+});
+
+describe('UsageTally', () => {
+  const u = (llmCalls: number, inputTokens: number, outputTokens: number) => ({ llmCalls, inputTokens, outputTokens });
+
+  it('counts a total sent twice (streamed, then in the result) once, and a stale one not at all', () => {
+    const tally = new UsageTally();
+    expect(tally.add('a', u(1, 100, 20))).toEqual(u(1, 100, 20));
+    expect(tally.add('a', u(2, 130, 25))).toEqual(u(1, 30, 5));
+    expect(tally.add('a', u(2, 130, 25))).toBeUndefined();
+    expect(tally.add('a', u(1, 100, 20))).toBeUndefined();
+  });
+
+  it("adds each run's usage: a job handed back runs again from zero", () => {
+    const tally = new UsageTally();
+    tally.add('first', u(1, 100, 20));
+    expect(tally.add('second', u(1, 40, 10))).toEqual(u(1, 40, 10));
+    expect(tally.add('second', u(2, 90, 15))).toEqual(u(1, 50, 5));
+  });
+
+  it('refuses what is not three counts', () => {
+    expect(() => new UsageTally().add('a', { llmCalls: 'many' })).toThrow(/llmCalls must be a finite number/);
   });
 });
