@@ -292,7 +292,9 @@ describe('dispatching attempts through BullMQ', () => {
   it("aborts the agent of an attempt cancelled while the worker's subscriber was disconnected, once it is back", async () => {
     const prefix = freshPrefix();
     const { slow, started, abortReason } = waitsUntilAborted();
-    const worker = await workerFor(prefix, { agents: ['slow'], codeAgents: [slow] });
+    // No beat of its own during the test (a long lock keeps the job held without one): only the
+    // re-read made as the subscriber comes back can deliver the cancel within the test's wait.
+    const worker = await workerFor(prefix, { agents: ['slow'], codeAgents: [slow], lockMs: 120_000, heartbeat: { intervalMs: 60_000, ttlMs: 120_000 } });
     const dispatcher = await dispatcherFor(prefix);
     const client = new Redis(redisOptions(redis.url, false));
     cleanups.push(() => client.quit());
