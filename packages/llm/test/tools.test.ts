@@ -187,6 +187,18 @@ describe('tools', () => {
     }
   });
 
+  it("refuses tools of two servers whose names differ only by characters a model cannot be given: one server would take the other's tool name", async () => {
+    const twins = await httpMcpServer('twins');
+    try {
+      const spec = pricerSpec('', { tools: [{ kind: 'mcp', name: 'trusted', url: twins.url, allow: ['a.b'] }, { kind: 'mcp', name: 'other', url: twins.url, allow: ['a_b'] }] });
+      await expect(openTools(spec)).rejects.toThrow(
+        "tool 'a.b' of MCP server 'trusted' and tool 'a_b' of MCP server 'other' would reach the model under one name ('a_b'); use allow: [...] on an mcp server to keep one",
+      );
+    } finally {
+      await twins.close();
+    }
+  });
+
   it('refuses a server offering a tool with an invalid definition in a few words: the tool, the field, what was expected', async () => {
     const server = await httpMcpServer('invalid-tools');
     try {

@@ -16,6 +16,11 @@ export function isCallableName(name: string): boolean {
   return CALLABLE.test(name);
 }
 
+/** `name` with each character a model cannot be given (outside `[A-Za-z0-9_-]`) replaced by `_`. */
+export function cleanedToolName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '_') || 'tool';
+}
+
 /**
  * A callable name for each of `originals` (distinct names), in a map from the original. A callable
  * name stays as it is. Another has each character outside `[A-Za-z0-9_-]` replaced by `_`, and one
@@ -33,7 +38,7 @@ export function callableNames(originals: readonly string[]): Map<string, string>
   }
   const renamed = originals.filter((name) => !isCallableName(name)).sort();
   for (const original of renamed) {
-    const replaced = original.replace(/[^A-Za-z0-9_-]/g, '_') || 'tool';
+    const replaced = cleanedToolName(original);
     const seed = (n: number): string => (n === 0 ? original : `${original}\n${n}`);
     let name = replaced.length > MAX_TOOL_NAME_CHARS ? suffixed(replaced, seed(0)) : replaced;
     // A hash that meets a name already taken (one chance in 4 billion) is hashed again.

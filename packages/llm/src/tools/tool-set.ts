@@ -5,7 +5,7 @@ import type { AgentSpec } from 'batonjs/internal';
 import { builtinTool } from './builtin-tools.ts';
 import { connectMcp } from './mcp-client.ts';
 import type { McpConnection } from './mcp-client.ts';
-import { callableNames } from './tool-names.ts';
+import { callableNames, cleanedToolName } from './tool-names.ts';
 
 /** Open tools; `close` stops MCP servers started for them. */
 export interface OpenTools {
@@ -49,11 +49,25 @@ export async function openTools(spec: AgentSpec, file?: string, signal?: AbortSi
   }
   // By the tools' own names, without a prototype: a tool named constructor or __proto__ is a tool like any other.
   const offered = new Map<string, { from: string; tool: ToolSet[string] }>();
+  // Tools of two sources whose names differ only by characters a model cannot be given
+  // (`fs/read` beside `fs_read`): one would take the plain name, so a server could stand in for
+  // another's tool by naming its own so. Within one source, renaming is safe.
+  const cleanedFrom = new Map<string, { name: string; from: string }>();
   const add = (name: string, from: string, tool: ToolSet[string], i: number): void => {
     const previous = offered.get(name);
     if (previous !== undefined) {
       throw new BatonError('MANIFEST_INVALID', `${where(i)}: tool '${name}' is offered by both ${previous.from} and ${from}; use allow: [...] on an mcp server to keep one`, { retryable: false });
     }
+    const cleaned = cleanedToolName(name);
+    const alike = cleanedFrom.get(cleaned);
+    if (alike !== undefined && alike.from !== from) {
+      throw new BatonError(
+        'MANIFEST_INVALID',
+        `${where(i)}: tool '${alike.name}' of ${alike.from} and tool '${name}' of ${from} would reach the model under one name ('${cleaned}'); use allow: [...] on an mcp server to keep one`,
+        { retryable: false },
+      );
+    }
+    cleanedFrom.set(cleaned, { name, from });
     offered.set(name, { from, tool });
   };
   try {
