@@ -4,29 +4,49 @@
  * `<think>…</think>` block before the answer in the content, and many models wrap JSON in a
  * Markdown code fence even when told not to.
  */
-import { extractJsonMiddleware, extractReasoningMiddleware, wrapLanguageModel } from 'ai';
-import type { LanguageModel } from 'ai';
+import { wrapLanguageModel } from 'ai';
+import type { LanguageModel, LanguageModelMiddleware } from 'ai';
+
+/** A `<think>…</think>` block at the start of a reply (after white space only). */
+const LEADING_REASONING = /^\s*<think>([\s\S]*?)<\/think>/;
 
 /** One fenced code block, its language tag (`json`) optional, and nothing around it. */
 const FENCED = /^```[\w-]*[ \t]*\r?\n?([\s\S]*?)\r?\n?[ \t]*```$/;
 
+type GeneratedContent = Awaited<ReturnType<NonNullable<LanguageModelMiddleware['wrapGenerate']>>>['content'];
+
 /**
- * `model` as Baton's structured calls use it: a `<think>…</think>` block in its text is taken as
- * reasoning (the AI SDK's `extractReasoningMiddleware`: the reply's text, and so what is parsed as
- * JSON, is what follows it), and a text that is one fenced code block is the block's content
- * (`extractJsonMiddleware`). Anything else, invalid JSON included, is read as it was. A model given
- * as a gateway id, or in the older v2 interface, is returned as it is.
+ * A reply's text parts as Baton reads JSON from them: a `<think>…</think>` block that opens the text
+ * becomes a reasoning part (so it is never parsed, nor returned as output), and what is left, when
+ * it is one fenced code block, becomes the block's content. Only a leading block is reasoning: the
+ * same tags inside the answer (a JSON string quoting them) are the answer's.
  */
-export function lenientModel(model: LanguageModel): LanguageModel {
-  if (typeof model === 'string' || model.specificationVersion !== 'v3') return model;
-  // The first middleware sees the reply last: the fence is looked for once the reasoning is out.
-  return wrapLanguageModel({ model, middleware: [extractJsonMiddleware({ transform: unfenced }), extractReasoningMiddleware({ tagName: 'think' })] });
+const READABLE_REPLY: LanguageModelMiddleware = {
+  specificationVersion: 'v3',
+  wrapGenerate: async ({ doGenerate }) => {
+    const { content, ...rest } = await doGenerate();
+    return { content: content.flatMap(readable), ...rest };
+  },
+};
+
+function readable(part: GeneratedContent[number]): GeneratedContent {
+  if (part.type !== 'text') return [part];
+  const reasoning = LEADING_REASONING.exec(part.text);
+  const answer = unfenced(reasoning ? part.text.slice(reasoning[0].length) : part.text);
+  return reasoning ? [{ type: 'reasoning', text: reasoning[1]! }, { ...part, text: answer }] : [{ ...part, text: answer }];
 }
 
 /**
- * The content of `text` when it is one fenced code block. Not the middleware's default transform:
- * that one wants the fence at the very start, where the reasoning taken out leaves line breaks.
+ * `model` as Baton's structured calls use it (see {@link READABLE_REPLY}); anything else, invalid
+ * JSON included, is read as it was. A model given as a gateway id, or in the older v2 interface, is
+ * returned as it is.
  */
+export function lenientModel(model: LanguageModel): LanguageModel {
+  if (typeof model === 'string' || model.specificationVersion !== 'v3') return model;
+  return wrapLanguageModel({ model, middleware: READABLE_REPLY });
+}
+
+/** The content of `text` when it is one fenced code block, else `text`. */
 function unfenced(text: string): string {
   const block = FENCED.exec(text.trim())?.[1];
   return block === undefined || block.includes('```') ? text : block;

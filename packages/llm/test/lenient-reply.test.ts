@@ -93,4 +93,19 @@ describe('a JSON reply in a code fence or after a <think> block', () => {
     expect(problems).toEqual(['quality check of summary failed (rubric "Cites at least one figure"): no figure is cited']);
     model.assertAllConsumed();
   });
+
+  it('keeps <think> tags that are part of the answer (a JSON string quoting them): only a block opening the reply is reasoning', async () => {
+    const reason = 'it pastes the model\'s <think>Q2 went up</think> notes instead of a figure';
+    const verdicts = { verdicts: [{ rubric: 1, pass: false, reason }] };
+    const model = new ScriptedModel([{ text: JSON.stringify(verdicts) }, { text: `<think>Judge it.</think>${JSON.stringify(verdicts)}` }]);
+    const summary = scriptedAgent({ name: 'summary', produces: ['summary'], script: [{ output: { summary: 'Sales went up.' } }] });
+    summary.spec.output.summary = { checks: [{ rubric: 'Cites at least one figure' }] };
+    const judge = createJudge(manifestOf([summary]), { resolveModel: model.resolver() });
+    const task = { id: 't1-write-summary', title: 'Write the summary', instructions: 'Summarize Q2', agent: 'summary', dependsOn: [], consumes: [], produces: ['summary'] };
+    for (let i = 0; i < 2; i++) {
+      const problems = await judge(task, summary, { summary: 'Sales went up.' }, new AbortController().signal);
+      expect(problems).toEqual([`quality check of summary failed (rubric "Cites at least one figure"): ${reason}`]);
+    }
+    model.assertAllConsumed();
+  });
 });
