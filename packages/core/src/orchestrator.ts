@@ -12,7 +12,7 @@ import { kept } from './core/kept-objects.ts';
 import { RunJournal, nowIso } from './execution/journal.ts';
 import { RunEventListeners } from './execution/event-listeners.ts';
 import type { EventListener, ListenOptions } from './execution/event-listeners.ts';
-import { ownerInfo, ownerGone, leaseMs, PROCESS_OWNER } from './execution/owner-identity.ts';
+import { END_NOT_JOURNALED, ownerInfo, ownerGone, leaseMs, PROCESS_OWNER } from './execution/owner-identity.ts';
 import { OwnerSession } from './execution/owner-session.ts';
 import type { HeldRun } from './execution/owner-session.ts';
 import { RunControl } from './execution/run-control.ts';
@@ -28,6 +28,7 @@ import { BuiltinPlanner } from './planning/builtin-planner.ts';
 import { fixedPlanFor } from './planning/run-plan.ts';
 import { assertValidPlan } from './planning/validate-plan.ts';
 import { MemoryRunStore } from './store/memory-store.ts';
+import { isJournalUnavailable } from './store/journal-rules.ts';
 import type { NewRunRecord } from './store/journal-rules.ts';
 import { supportsOwnership } from './store/ownership.ts';
 import { resolveParams } from './validation/params.ts';
@@ -57,6 +58,8 @@ export class Orchestrator {
   private readonly active = new SlotMap<string, RunHandle>();
   private readonly controls = new SlotMap<string, RunControl>();
   private readonly desk: DecisionDesk;
+  /** See {@link endedUnjournaled}. */
+  private readonly endsNotJournaled = new Set<string>();
   /** Set by {@link close}: nothing starts or resumes here after it. */
   private closing: Promise<void> | undefined;
   /** What every run is driven with: the same for all of them (made once, not per run). */
@@ -158,7 +161,13 @@ export class Orchestrator {
       ];
       // In the same write: a run with a fixed plan is never journaled without it.
       if (fixed) start.push(kept({ type: 'plan.created', plan: fixed.plan, planner: fixed.planner, reason: fixed.reason }));
-      await journal.begin(record, start);
+      try {
+        await journal.begin(record, start);
+      } catch (e) {
+        // Perhaps stored all the same (an answer that did not come in time): then it is carried on.
+        if (isJournalUnavailable(e)) this.endsNotJournaled.add(runId);
+        throw e;
+      }
       return this.drive({ runId, goal, params, manifest: this.manifest, journal, control, outDir, ...(options.autoApprove ? { autoApprove: options.autoApprove } : {}) }, owned ? 1 : undefined, options);
     });
   }
@@ -169,6 +178,16 @@ export class Orchestrator {
    * has ended, or whose owner is still alive elsewhere.
    */
   async resume(runId: string, options: ResumeOptions = {}): Promise<RunHandle> {
+    try {
+      return await this.resumeRun(runId, options);
+    } catch (e) {
+      // Ended, deleted, or another process's: nothing of it is left for this process to carry on.
+      if (BatonError.isInstance(e) && (e.code === 'RUN_NOT_RESUMABLE' || e.code === 'RUN_NOT_FOUND') && !this.active.has(runId)) this.endsNotJournaled.delete(runId);
+      throw e;
+    }
+  }
+
+  private async resumeRun(runId: string, options: ResumeOptions): Promise<RunHandle> {
     this.refuseWhenClosed();
     if (this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
     const events = await this.store.readEvents(runId);
@@ -204,10 +223,11 @@ export class Orchestrator {
     if (!supportsOwnership(this.store)) return {};
     const ownership = await this.store.ownership(runId);
     if (!ownership || isFinalStatus(ownership.status)) throw notResumable(runId, `it is ${ownership?.status ?? 'gone'}`);
-    const gone = ownerGone(ownership, leaseMs());
+    const gone = ownerGone(ownership, leaseMs()) ?? (ownership.owner?.id === PROCESS_OWNER.id && this.endsNotJournaled.has(runId) && !this.active.has(runId) ? END_NOT_JOURNALED : undefined);
     if (!gone && ownership.owner) throw notResumable(runId, `it is running in process ${ownership.owner.pid} on ${ownership.owner.host} (last heartbeat ${Math.round((ownership.heartbeatAgeMs ?? 0) / 1000)} s ago); cancel it with \`baton runs cancel ${runId}\` or wait for it`);
     const fence = await this.store.claim(runId, PROCESS_OWNER, ownership.fence);
     if (fence === undefined) throw notResumable(runId, 'another process took it over just now');
+    this.endsNotJournaled.delete(runId);
     return { fence, reason: gone, owner: ownership.owner, cancelRequested: ownership.cancelRequested };
   }
 
@@ -219,18 +239,24 @@ export class Orchestrator {
     const { fence, reason, owner } = await this.takeOver(runId);
     if (fence === undefined && this.active.has(runId)) throw notResumable(runId, 'it is running in this process');
     if (this.closing) await this.giveBackAndRefuse(runId, fence);
-    return this.track(runId, options, (control) =>
-      endUnstartedRun({
-        record,
-        journal: this.journal(runId, options, control, fence, journaled.at(-1)?.seq ?? 0),
-        startedBy: owner,
-        takenBy: PROCESS_OWNER,
-        why: reason,
-        manifest: this.manifest,
-        control,
-        integrator: () => (this.runServices ??= this.services()).integrator(this.manifest),
-      }),
-    );
+    return this.track(runId, options, async (control) => {
+      const journal = this.journal(runId, options, control, fence, journaled.at(-1)?.seq ?? 0);
+      try {
+        return await endUnstartedRun({
+          record,
+          journal,
+          startedBy: owner,
+          takenBy: PROCESS_OWNER,
+          why: reason,
+          manifest: this.manifest,
+          control,
+          integrator: () => (this.runServices ??= this.services()).integrator(this.manifest),
+        });
+      } catch (e) {
+        if (journal.unreachable) this.endsNotJournaled.add(runId);
+        throw e;
+      }
+    });
   }
 
   /**
@@ -325,6 +351,18 @@ export class Orchestrator {
   /** The runs in progress in this process. */
   activeRuns(): string[] {
     return [...this.active.keys()];
+  }
+
+  /**
+   * The runs that ended in this process without their end journaled: a journal write of theirs
+   * failed because the journal could not be reached (`JOURNAL_UNAVAILABLE`; their results rejected),
+   * so the journal still shows them unfinished, owned by this live process. {@link resume} takes
+   * such a run over here as it would a run whose owner is gone; the takeover sweep of `baton serve`
+   * (TakeoverSweeper) does so once the journal answers again. A run is forgotten once carried on,
+   * or found ended, deleted or owned by another process. Internal: for the sweep.
+   */
+  endedUnjournaled(): string[] {
+    return [...this.endsNotJournaled];
   }
 
   /** Whether the run `runId` is in progress in this process (without listing every run, as {@link activeRuns} does). */
@@ -423,6 +461,10 @@ export class Orchestrator {
     if (options.detachWhenWaiting) job.onBlocked = () => control.stop({ kind: 'detached', message: 'left waiting for a decision' });
     try {
       return await driveRun(job, (this.runServices ??= this.services()));
+    } catch (e) {
+      // Its end was not journaled: the journal could not be reached.
+      if (job.journal.unreachable) this.endsNotJournaled.add(runId);
+      throw e;
     } finally {
       this.desk.released(runId);
       if (session && held) session.letGo(runId, held);

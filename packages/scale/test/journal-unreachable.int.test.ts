@@ -1,7 +1,8 @@
 /**
  * A server whose PostgreSQL journal goes away (stopped) or stops answering (frozen with SIGSTOP,
  * its connections left open): requests that need the journal answer 503 with Retry-After, within
- * the store's bounds; a run in flight ends in this process; all answers again once it is back.
+ * the store's bounds; a run in flight ends in this process, its end not journaled; all answers
+ * again once it is back, and the server carries that run on by itself to its end in the journal.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
@@ -45,6 +46,28 @@ async function runElsewhere(url: string): Promise<string> {
   }
 }
 
+/** A store of its own, to read what the journal holds (not what the server remembers). */
+async function observerOn(url: string): Promise<PostgresRunStore> {
+  const store = await PostgresRunStore.connect(url, BOUNDS);
+  cleanups.push(() => store.close());
+  return store;
+}
+
+/** Waits until the journal holds the run ended; a read that fails while the database comes back is tried again. */
+function journaledEnd(store: PostgresRunStore, runId: string): Promise<string> {
+  return waitFor(
+    `run ${runId} to be journaled as ended`,
+    async () => {
+      const status = (await store.getRun(runId).catch(() => undefined))?.status;
+      return status !== undefined && status !== 'running' && status !== 'awaiting-approval' && status;
+    },
+    CARRIED_ON_MS,
+  );
+}
+
+/** Well past a sweep (2 s), the run carried on and the reconnections: a run left for a person never gets there. */
+const CARRIED_ON_MS = 45_000;
+
 async function serverOn(url: string, agents?: Agent[], policy?: Partial<Policy>): Promise<TestServer> {
   const store = await PostgresRunStore.connect(url, BOUNDS);
   const server = await startTestServer({ orchestratorOptions: { store }, ...(agents ? { agents } : {}), ...(policy ? { policy, maxConcurrentTasks: policy.maxParallel } : {}) });
@@ -82,6 +105,59 @@ describe('a server whose PostgreSQL journal is down', () => {
     expect(back.status).toBe(200);
     expect(((await back.json()) as { status: string }).status).toBe('succeeded');
     expect((await get(`${url}/readyz`)).status).toBe(200);
+  });
+
+  it('carries on by itself a run whose end it could not journal, once the journal is back', { timeout: 180_000 }, async () => {
+    const pg = await startPostgresFor();
+    const observer = await observerOn(pg.url);
+    const runs = { quick: 0, gated: 0 };
+    let gatedStarted!: () => void;
+    const gatedRunning = new Promise<void>((resolve) => (gatedStarted = resolve));
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const quick = defineAgent({
+      name: 'quick',
+      description: 'ends at once',
+      capabilities: ['quick'],
+      produces: ['quick'],
+      run() {
+        runs.quick++;
+        return Promise.resolve({ quick: 'done' });
+      },
+    });
+    const gated = defineAgent({
+      name: 'gated',
+      description: 'ends once the test opens its gate',
+      capabilities: ['gated'],
+      produces: ['gated'],
+      async run() {
+        runs.gated++;
+        gatedStarted();
+        await gate;
+        return { gated: 'done' };
+      },
+    });
+    const server = await serverOn(pg.url, [quick, gated]);
+    const posted = await postJson(`${server.url}/v1/runs`, { plan: { tasks: [{ id: 'q', agent: 'quick' }, { id: 'g', agent: 'gated' }] } });
+    expect(posted.status).toBe(202);
+    const { runId } = (await posted.json()) as { runId: string };
+    await gatedRunning;
+    await waitFor('the quick task to be journaled', async () => (await observer.readEvents(runId)).some((e) => e.type === 'task.succeeded' && e.taskId === 'q'));
+
+    await pg.halt();
+    openGate();
+    // Its journal gone, the run ends in this process: its end is not journaled.
+    await waitFor('the run to end here', () => !server.server.orchestrator.isActive(runId), HANG_MS);
+    expect(server.server.orchestrator.endedUnjournaled()).toEqual([runId]);
+
+    await pg.restart();
+    // Nobody acts: this live process, still the run's owner in the journal, carries it on itself.
+    expect(await journaledEnd(observer, runId)).toBe('succeeded');
+    const events = await observer.readEvents(runId);
+    expect(events.filter((e) => e.type === 'run.resumed')).toEqual([expect.objectContaining({ reason: expect.stringMatching(/its end could not be journaled by this process/) as unknown })]);
+    // Carried on from what was journaled: the task whose success was stored is not run again.
+    expect(runs).toEqual({ quick: 1, gated: 2 });
+    expect(server.server.orchestrator.endedUnjournaled()).toEqual([]);
   });
 
   it('answers 503 within its bounds while it is frozen, and a run in flight ends here', { timeout: 180_000 }, async () => {
@@ -127,9 +203,7 @@ describe('a server whose PostgreSQL journal is down', () => {
     const back = await get(`${url}/v1/runs/${past}`);
     expect(back.status).toBe(200);
     expect((await get(`${url}/readyz`)).status).toBe(200);
-    // The run in flight reads back as far as it was stored: not ended, for a takeover to carry on.
-    const stored = await get(`${url}/v1/runs/${runId}`);
-    expect(stored.status).toBe(200);
-    expect(((await stored.json()) as { status: string }).status).toBe('running');
+    // The run in flight is carried on here, from what was stored, to its end in the journal.
+    expect(await journaledEnd(await observerOn(pg.url), runId)).toBe('succeeded');
   });
 });

@@ -80,6 +80,11 @@ export class RunJournal {
     return this.fenced;
   }
 
+  /** True once a write failed because the journal could not be reached: nothing of the run is written after it. */
+  get unreachable(): boolean {
+    return isJournalUnavailable(this.failure);
+  }
+
   /** Replays already-journaled events into the live result (resume). */
   replay(events: readonly RunEvent[]): void {
     for (const e of events) this.builder.apply(e);

@@ -31,6 +31,12 @@ export function leaseMs(env: Record<string, string | undefined> = process.env): 
 }
 
 /**
+ * Why a run this live process owns is carried on all the same: it ended here, but its end could not
+ * be journaled (see `Orchestrator.endedUnjournaled`).
+ */
+export const END_NOT_JOURNALED = 'its end could not be journaled by this process (the journal could not be reached): carried on from what was stored';
+
+/**
  * Why the owner of a run that has not ended is gone, or undefined while it is alive: on this host
  * at once (its process is dead, or its pid now belongs to another process), elsewhere when its
  * heartbeat is older than the lease. A run without owner is gone at once when another process

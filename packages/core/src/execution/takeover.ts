@@ -2,7 +2,7 @@ import type { ResumeOptions, RunHandle } from '../orchestrator.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import { supportsOwnership } from '../store/ownership.ts';
-import { leaseMs, ownerGone } from './owner-identity.ts';
+import { END_NOT_JOURNALED, leaseMs, ownerGone } from './owner-identity.ts';
 
 export interface TakeoverOptions {
   /** How often to look (default: every 2 s, or half a shorter lease). */
@@ -18,6 +18,8 @@ export interface TakeoverOptions {
 /**
  * Takes over the runs whose owner is gone, so no run needs a person to reach its end: on this host
  * at once when the owning process is dead, elsewhere when its heartbeat is older than the lease.
+ * Also carries on the runs that ended in this very process without their end journaled (the
+ * journal could not be reached: see `Orchestrator.endedUnjournaled`), once the journal answers.
  * Of several processes sweeping one journal (replicas of `baton serve`), one wins each run: a
  * claim is a compare-and-set on its fencing token. Each run continues under the manifest it
  * journaled; what it finished before is not run again.
@@ -74,21 +76,26 @@ export class TakeoverSweeper {
     }
     const lease = leaseMs();
     const mine = new Set(this.orchestrator.activeRuns());
-    const taken: RunHandle[] = [];
+    const candidates = new Map<string, string>();
     for (const o of unfinished) {
-      if (this.stopped) break;
       if (mine.has(o.runId)) continue;
       const why = ownerGone(o, lease);
-      if (!why) continue;
+      if (why) candidates.set(o.runId, why);
+    }
+    // Whatever the journal now says of them (`resume` tells): unfinished runs past the sweep's page too.
+    for (const runId of this.orchestrator.endedUnjournaled()) if (!mine.has(runId) && !candidates.has(runId)) candidates.set(runId, END_NOT_JOURNALED);
+    const taken: RunHandle[] = [];
+    for (const [runId, why] of candidates) {
+      if (this.stopped) break;
       try {
-        const handle = await this.orchestrator.resume(o.runId, this.options.resume);
+        const handle = await this.orchestrator.resume(runId, this.options.resume);
         taken.push(handle);
         // The run's end is its own business; a failure to end is in its result.
-        handle.result.catch((e: unknown) => this.options.onError?.(`run ${o.runId} (taken over): ${errorMessage(e)}`));
+        handle.result.catch((e: unknown) => this.options.onError?.(`run ${runId} (taken over): ${errorMessage(e)}`));
         this.options.onTakeover?.(handle, why);
       } catch (e) {
         // Another process claimed it first, or it ended meanwhile: nothing to do.
-        if (!(BatonError.isInstance(e) && (e.code === 'RUN_NOT_RESUMABLE' || e.code === 'RUN_NOT_FOUND'))) this.options.onError?.(`run ${o.runId}: ${errorMessage(e)}`);
+        if (!(BatonError.isInstance(e) && (e.code === 'RUN_NOT_RESUMABLE' || e.code === 'RUN_NOT_FOUND'))) this.options.onError?.(`run ${runId}: ${errorMessage(e)}`);
       }
     }
     return taken;
