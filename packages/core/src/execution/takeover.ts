@@ -2,6 +2,7 @@ import type { ResumeOptions, RunHandle } from '../orchestrator.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import { supportsOwnership } from '../store/ownership.ts';
+import { isJournalUnavailable } from '../store/journal-rules.ts';
 import { END_NOT_JOURNALED, leaseMs, ownerGone } from './owner-identity.ts';
 
 export interface TakeoverOptions {
@@ -14,6 +15,11 @@ export interface TakeoverOptions {
   /** How the runs taken over are carried on (e.g. let go again while they wait for a decision). */
   resume?: ResumeOptions;
 }
+
+/** The first wait before a run whose takeover failed (for a reason other than the journal) is tried again; each failure doubles it. */
+export const RETRY_FIRST_MS = 10_000;
+/** The longest such wait. */
+export const RETRY_MAX_MS = 10 * 60_000;
 
 /**
  * Takes over the runs whose owner is gone, so no run needs a person to reach its end: on this host
@@ -28,6 +34,8 @@ export class TakeoverSweeper {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<RunHandle[]> | undefined;
   private stopped = false;
+  /** Runs whose takeover failed for a reason other than the journal: when each may be tried again. */
+  private readonly retries = new Map<string, { at: number; waitMs: number }>();
 
   constructor(
     private readonly orchestrator: Orchestrator,
@@ -84,18 +92,35 @@ export class TakeoverSweeper {
     }
     // Whatever the journal now says of them (`resume` tells): unfinished runs past the sweep's page too.
     for (const runId of this.orchestrator.endedUnjournaled()) if (!mine.has(runId) && !candidates.has(runId)) candidates.set(runId, END_NOT_JOURNALED);
+    for (const runId of this.retries.keys()) if (!candidates.has(runId)) this.retries.delete(runId);
     const taken: RunHandle[] = [];
+    const now = Date.now();
     for (const [runId, why] of candidates) {
       if (this.stopped) break;
+      const retry = this.retries.get(runId);
+      if (retry && retry.at > now) continue;
       try {
         const handle = await this.orchestrator.resume(runId, this.options.resume);
+        this.retries.delete(runId);
         taken.push(handle);
         // The run's end is its own business; a failure to end is in its result.
         handle.result.catch((e: unknown) => this.options.onError?.(`run ${runId} (taken over): ${errorMessage(e)}`));
         this.options.onTakeover?.(handle, why);
       } catch (e) {
         // Another process claimed it first, or it ended meanwhile: nothing to do.
-        if (!(BatonError.isInstance(e) && (e.code === 'RUN_NOT_RESUMABLE' || e.code === 'RUN_NOT_FOUND'))) this.options.onError?.(`run ${runId}: ${errorMessage(e)}`);
+        if (BatonError.isInstance(e) && (e.code === 'RUN_NOT_RESUMABLE' || e.code === 'RUN_NOT_FOUND')) {
+          this.retries.delete(runId);
+          continue;
+        }
+        // A journal that cannot be reached is tried at the next sweep, as the sweep's own read is;
+        // any other failure would most likely fail the same way every sweep.
+        let again = '';
+        if (!isJournalUnavailable(e)) {
+          const waitMs = retry ? Math.min(retry.waitMs * 2, RETRY_MAX_MS) : RETRY_FIRST_MS;
+          this.retries.set(runId, { at: Date.now() + waitMs, waitMs });
+          again = ` (tried again in ${Math.round(waitMs / 1000)} s)`;
+        }
+        this.options.onError?.(`run ${runId}: ${errorMessage(e)}${again}`);
       }
     }
     return taken;
