@@ -5,6 +5,8 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { errorMessage } from 'batonjs/internal';
 import type { Manifest } from 'batonjs/internal';
 import type { RunEventSource } from 'batonjs/internal';
+import { exportAgents } from './export-agent.ts';
+import type { ExportAgents } from './export-agent.ts';
 import { RunSpanRecorder } from './run-spans.ts';
 
 /**
@@ -74,12 +76,14 @@ export function startTelemetry(source: RunEventSource & { manifest?: Manifest },
   const env = options.env ?? process.env;
   const timeoutMs = exportTimeoutMs(env);
   let exporter = options.exporter;
+  let sockets: ExportAgents | undefined;
   const url = otlpTracesUrl(env);
   if (!exporter) {
     if (!url) return undefined;
-    // The exporter's timeout bounds every export, retries included: also how long its sockets and
-    // retry timers can keep a finished process alive.
-    exporter = new OTLPTraceExporter({ url, timeoutMillis: timeoutMs });
+    // The exporter's timeout bounds how long each request may stay silent, and its retries; a
+    // collector that answers slowly is cut off at shutdown by closing the agents' sockets.
+    sockets = exportAgents(env);
+    exporter = new OTLPTraceExporter({ url, timeoutMillis: timeoutMs, httpAgentOptions: sockets.factory });
   }
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName ?? env['OTEL_SERVICE_NAME'] ?? 'baton' }),
@@ -101,6 +105,8 @@ export function startTelemetry(source: RunEventSource & { manifest?: Manifest },
         unsubscribe();
         recorder.endAll();
         await bounded('last', () => provider.shutdown());
+        // Nothing is sent after shutdown: an export still under way would only keep the process alive.
+        sockets?.destroy();
       })();
       return stopped;
     },
