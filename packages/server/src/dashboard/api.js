@@ -1,4 +1,6 @@
 // Talks to the Baton HTTP API. With a server token, asks for it once and keeps it for the tab.
+import { isEnded } from './util.js';
+
 const TOKEN_KEY = 'baton-api-token';
 
 let tokenPrompt = null;
@@ -71,13 +73,16 @@ export const api = {
 
 /**
  * Follows a run's Server-Sent Events over fetch (so the Authorization header can be sent),
- * reconnecting with Last-Event-ID after a network error. Calls onEvent(event) for each event and
- * onState('live'|'reconnecting'|'ended'). Returns a function that stops following.
+ * reconnecting with Last-Event-ID after a network error, or when the stream closes before the run
+ * ended (the server stopped or restarted). Calls onEvent(event) for each event and
+ * onState('live'|'reconnecting'|'ended'|'gone'): 'gone' once the server has no such run (deleted).
+ * Returns a function that stops following.
  */
 export function followRun(runId, onEvent, onState) {
   const controller = new AbortController();
   let lastId = 0;
   let stopped = false;
+  let ended = false;
 
   const parseBlock = (block) => {
     let id;
@@ -93,7 +98,9 @@ export function followRun(runId, onEvent, onState) {
     if (!data) return;
     if (id !== undefined) lastId = id;
     try {
-      onEvent(JSON.parse(data));
+      const event = JSON.parse(data);
+      if (event.type === 'run.ended') ended = true;
+      onEvent(event);
     } catch (e) {
       console.error('bad event', e);
     }
@@ -106,6 +113,10 @@ export function followRun(runId, onEvent, onState) {
           headers: lastId ? { 'Last-Event-ID': String(lastId) } : {},
           signal: controller.signal,
         });
+        if (res.status === 404) {
+          onState('gone');
+          return;
+        }
         if (!res.ok || !res.body) throw new Error('event stream answered ' + res.status);
         onState('live');
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -120,11 +131,19 @@ export function followRun(runId, onEvent, onState) {
             buffer = buffer.slice(cut + 2);
           }
         }
-        // The server ends the stream after run.ended.
-        onState('ended');
-        return;
-      } catch {
+        // The server ends the stream after run.ended, and also when it stops: a run it let go (one
+        // waiting for a decision, or handed over) goes on after a restart, so it is followed again.
+        if (ended || isEnded((await api.run(runId)).status)) {
+          onState('ended');
+          return;
+        }
+        throw new Error('the event stream closed before the run ended');
+      } catch (e) {
         if (stopped) return;
+        if (e instanceof ApiError && e.status === 404) {
+          onState('gone');
+          return;
+        }
         onState('reconnecting');
         await new Promise((r) => setTimeout(r, 1500));
       }

@@ -52,6 +52,7 @@ export function runView(root, runId) {
   let refreshTimer;
   let tick;
   let disposed = false;
+  let gone = false;
   let detailsKey;
   let pendingKey;
   let decisionsKey;
@@ -88,6 +89,12 @@ export function runView(root, runId) {
     document.getElementById('task-details')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
   };
 
+  /** The run was deleted while shown: what is on the page stays, and says so. */
+  const showGone = () => {
+    gone = true;
+    if (run) renderHead();
+  };
+
   const renderHead = () => {
     const cancel = h('button', { class: 'btn danger', type: 'button', id: 'cancel-run' }, 'Cancel run');
     cancel.addEventListener('click', async () => {
@@ -106,10 +113,11 @@ export function runView(root, runId) {
         { class: 'run-title' },
         h('h1', {}, run.goal),
         h('span', { id: 'run-status', 'data-status': run.status }, badge(run.status)),
-        !isEnded(run.status) ? cancel : null,
+        !isEnded(run.status) && !gone ? cancel : null,
       ),
       h('div', { class: 'run-meta' }, h('span', { class: 'mono' }, run.runId), h('span', {}, `started ${fmtTime(run.startedAt)}`), run.endedAt ? h('span', {}, `ended ${fmtTime(run.endedAt)}`) : null, h('span', {}, `${run.planner} planner`)),
       run.reason ? h('p', { class: `alert ${run.status === 'failed' ? 'danger' : 'warn'}` }, run.reason) : null,
+      gone ? h('p', { class: 'alert danger', id: 'run-gone' }, 'This run no longer exists on the server (it was deleted): what is shown is how it last was.') : null,
     ];
     headEl.replaceChildren(...parts.filter(Boolean));
   };
@@ -185,6 +193,7 @@ export function runView(root, runId) {
       run = await api.run(runId);
     } catch (e) {
       if (!disposed && !run) headEl.replaceChildren(h('a', { href: '#/', class: 'back' }, '← All runs'), h('p', { class: 'alert danger' }, e.message));
+      else if (!disposed && e.status === 404) showGone();
       return;
     }
     if (disposed) return;
@@ -208,7 +217,7 @@ export function runView(root, runId) {
   const indicator = document.getElementById('live-indicator');
   const setLive = (state) => {
     if (!indicator) return;
-    indicator.hidden = state === 'ended';
+    indicator.hidden = state === 'ended' || state === 'gone';
     indicator.dataset.state = state;
     indicator.querySelector('.text').textContent = state === 'live' ? 'Live' : 'Reconnecting…';
   };
@@ -235,6 +244,7 @@ export function runView(root, runId) {
     (state) => {
       setLive(state);
       if (state === 'ended') scheduleRefresh();
+      if (state === 'gone') showGone();
     },
   );
 

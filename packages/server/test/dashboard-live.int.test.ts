@@ -1,0 +1,116 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
+import { SqliteRunStore } from '../../core/src/store/index.ts';
+import { scriptedAgent } from '../../core/src/testing/index.ts';
+import { freePort } from '../../core/test/support/free-port.ts';
+import { createServer } from '../src/index.ts';
+import type { BatonServer } from '../src/index.ts';
+import { postJson } from './support.ts';
+
+// The run page follows a run as long as it goes on: through a restart of the server (a waiting run,
+// or one handed over, is carried on by the next one); and it stops when the server has no such run.
+
+const CHROMIUM = process.env['BATON_CHROMIUM'] ?? '/usr/bin/chromium';
+const pageErrors: string[] = [];
+
+async function newPage(browser: Browser): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return page;
+}
+
+const liveState = (page: Page): Promise<string> => page.locator('#live-indicator').evaluate((el) => ((el as { hidden: boolean }).hidden ? 'hidden' : ((el as { dataset: Record<string, string> }).dataset['state'] ?? '')));
+
+describe('the run page follows a run to its end (Chromium)', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(() => {
+    expect(pageErrors.splice(0)).toEqual([]);
+  });
+
+  describe('a server restarted while a run is shown', () => {
+    let dataDir: string;
+    let port: number;
+    const servers: BatonServer[] = [];
+    beforeAll(async () => {
+      dataDir = await mkdtemp(path.join(tmpdir(), 'baton-restart-'));
+      port = await freePort();
+    });
+    afterAll(async () => {
+      for (const s of servers) {
+        await s.close();
+        await s.orchestrator.close();
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    /** A server on `port` with the journal in dataDir, whose runs wait for a decision on their plan. */
+    async function serve(): Promise<BatonServer> {
+      const server = await createServer({
+        orchestrator: ({ limiter }) =>
+          createOrchestrator({
+            name: 'approved',
+            agents: [scriptedAgent({ name: 'notes', capabilities: ['notes'], produces: ['notes'], script: [{ output: { notes: 'done' } }] })],
+            store: new SqliteRunStore({ file: path.join(dataDir, 'baton.db') }),
+            limiter,
+            policy: { approval: 'plan' },
+            workflows: { notes: { tasks: [{ id: 'n', agent: 'notes' }] } },
+          }),
+        host: '127.0.0.1',
+        port,
+        dataDir,
+        telemetry: false,
+      });
+      servers.push(server);
+      return server;
+    }
+
+    async function stop(server: BatonServer): Promise<void> {
+      servers.splice(servers.indexOf(server), 1);
+      await server.close();
+      await server.orchestrator.close();
+    }
+
+    it('follows the run again once the server is back, and shows it carried on', { timeout: 90_000 }, async () => {
+      const first = await serve();
+      const { runId } = (await (await postJson(`${first.url}/v1/runs`, { workflow: 'notes' })).json()) as { runId: string };
+      const page = await newPage(browser);
+      await page.goto(`${first.url}/#/runs/${runId}`);
+      await page.locator('#run-status[data-status="awaiting-approval"]').waitFor({ timeout: 30_000 });
+      await expect.poll(() => liveState(page)).toBe('live');
+
+      await stop(first);
+      await expect.poll(() => liveState(page), { timeout: 30_000 }).toBe('reconnecting');
+      const second = await serve();
+      await expect.poll(() => liveState(page), { timeout: 30_000 }).toBe('live');
+      expect((await postJson(`${second.url}/v1/runs/${runId}/approve`, {})).status).toBe(200);
+      await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+      await expect.poll(() => liveState(page)).toBe('hidden');
+      await page.close();
+    });
+
+    it('stops following a run the server does not have (a stale link, a deleted run)', { timeout: 60_000 }, async () => {
+      const server = servers[0] ?? (await serve());
+      const page = await newPage(browser);
+      await page.goto(`${server.url}/#/runs/r_mx00000000000000000`);
+      await page.locator('.run-head .alert.danger').waitFor({ timeout: 30_000 });
+      expect(await page.locator('.run-head .alert.danger').textContent()).toContain('no run r_mx00000000000000000');
+      // Not "Reconnecting…" for good, asking the server again every 1.5 s.
+      await expect.poll(() => liveState(page), { timeout: 30_000 }).toBe('hidden');
+      await page.close();
+    });
+  });
+});
