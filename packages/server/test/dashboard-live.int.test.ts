@@ -4,16 +4,18 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { defineAgent } from '../../core/src/agents/define-agent.ts';
 import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
 import { SqliteRunStore } from '../../core/src/store/index.ts';
 import { scriptedAgent } from '../../core/src/testing/index.ts';
 import { freePort } from '../../core/test/support/free-port.ts';
 import { createServer } from '../src/index.ts';
 import type { BatonServer } from '../src/index.ts';
-import { postJson } from './support.ts';
+import { postJson, startTestServer } from './support.ts';
 
-// The run page follows a run as long as it goes on: through a restart of the server (a waiting run,
-// or one handed over, is carried on by the next one); and it stops when the server has no such run.
+// The run page follows a run as long as it goes on: through events that never pause, and through
+// a restart of the server (a waiting run, or one handed over, is carried on by the next one); and
+// it stops when the server has no such run.
 
 const CHROMIUM = process.env['BATON_CHROMIUM'] ?? '/usr/bin/chromium';
 const pageErrors: string[] = [];
@@ -39,6 +41,46 @@ describe('the run page follows a run to its end (Chromium)', () => {
   });
   afterEach(() => {
     expect(pageErrors.splice(0)).toEqual([]);
+  });
+
+  it('shows a task done while the run’s events never pause (a task retried every few ms beside it)', { timeout: 90_000 }, async () => {
+    let release: (() => void) | undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const t = await startTestServer({
+      agents: [
+        scriptedAgent({ name: 'flaky', capabilities: ['poll'], produces: ['status'], retries: 1_000_000, script: [{ throw: 'not yet' }] }),
+        defineAgent({
+          name: 'gated',
+          description: 'answers once the test lets it',
+          capabilities: ['answer'],
+          produces: ['answer'],
+          async run() {
+            await gate;
+            return { answer: 42 };
+          },
+        }),
+      ],
+      policy: { backoff: { initialDelayMs: 2, factor: 1, maxDelayMs: 2, jitter: 0 }, runTimeoutMs: 120_000 },
+      orchestratorOptions: { workflows: { busy: { tasks: [{ id: 'poll', agent: 'flaky' }, { id: 'answer', agent: 'gated' }] } } },
+    });
+    try {
+      const { runId } = (await (await postJson(`${t.url}/v1/runs`, { workflow: 'busy' })).json()) as { runId: string };
+      const page = await newPage(browser);
+      await page.goto(`${t.url}/#/runs/${runId}`);
+      await page.locator('.plan-graph .node[data-task="answer"][data-status="running"]').waitFor({ timeout: 30_000 });
+      // The retried task fills the stream: the page is told of events all the time from here on.
+      await expect.poll(async () => Number((await page.locator('.event-log li').first().locator('.mono').textContent())?.slice(1)), { timeout: 30_000 }).toBeGreaterThan(60);
+      release?.();
+      // Read and drawn while the events go on, not once they stop (they would not, here).
+      await page.locator('.plan-graph .node[data-task="answer"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+      expect(((await (await fetch(`${t.url}/v1/runs/${runId}`)).json()) as { status: string }).status).toBe('running');
+      await postJson(`${t.url}/v1/runs/${runId}/cancel`, {});
+      await page.locator('#run-status[data-status="cancelled"]').waitFor({ timeout: 30_000 });
+      await page.close();
+    } finally {
+      release?.();
+      await t.close();
+    }
   });
 
   describe('a server restarted while a run is shown', () => {

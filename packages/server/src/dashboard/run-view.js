@@ -209,9 +209,26 @@ export function runView(root, runId) {
     }
   };
 
+  // Events come faster than a run can be read and drawn (thousands of short tasks): one read at a
+  // time, at most one more waiting, and never more often than a read and its drawing take. Putting
+  // the read off at each event instead left the page as it was until the events paused.
+  let refreshing = false;
+  let refreshWanted = false;
+  const refreshNow = async () => {
+    refreshTimer = undefined;
+    refreshing = true;
+    refreshWanted = false;
+    const started = performance.now();
+    try {
+      await refresh();
+    } finally {
+      refreshing = false;
+    }
+    if (refreshWanted && !disposed) refreshTimer = setTimeout(refreshNow, Math.max(120, performance.now() - started));
+  };
   const scheduleRefresh = () => {
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(refresh, 120);
+    if (refreshing) refreshWanted = true;
+    else if (refreshTimer === undefined) refreshTimer = setTimeout(refreshNow, 120);
   };
 
   const indicator = document.getElementById('live-indicator');
