@@ -4,6 +4,7 @@
  * the store's bounds; a run in flight ends in this process, its end not journaled; all answers
  * again once it is back, and the server carries that run on by itself to its end in the journal.
  */
+import pgDriver from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
 import type { Agent } from '../../core/src/core/contracts.ts';
@@ -16,6 +17,7 @@ import type { TestServer } from '../../server/test/support.ts';
 import { PostgresRunStore } from '../src/postgres/postgres-store.ts';
 import { waitFor } from './helpers.ts';
 
+const { Client } = pgDriver;
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 
 afterEach(async () => {
@@ -205,5 +207,22 @@ describe('a server whose PostgreSQL journal is down', () => {
     expect((await get(`${url}/readyz`)).status).toBe(200);
     // The run in flight is carried on here, from what was stored, to its end in the journal.
     expect(await journaledEnd(await observerOn(pg.url), runId)).toBe('succeeded');
+  });
+
+  it("opens the journal while another process's migration holds it for longer than a query may take", { timeout: 60_000 }, async () => {
+    const pg = await startPostgresFor();
+    // What a process migrating a fresh journal holds, as long as it migrates.
+    const migrating = new Client({ connectionString: pg.url });
+    await migrating.connect();
+    cleanups.push(() => migrating.end());
+    await migrating.query('BEGIN');
+    await migrating.query("SELECT pg_advisory_xact_lock(hashtext('baton.journal.migrations'))");
+    const opening = PostgresRunStore.connect(pg.url, BOUNDS);
+    opening.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, BOUNDS.queryTimeoutMs * 2));
+    await migrating.query('COMMIT');
+    const store = await opening;
+    cleanups.push(() => store.close());
+    expect(await store.listRuns()).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { BatonError } from 'batonjs/internal';
 
 /**
@@ -104,13 +104,14 @@ const MIGRATION_LOCK = "hashtext('baton.journal.migrations')";
  */
 export async function migratePostgres(pool: Pool, where: string): Promise<void> {
   const client = await pool.connect();
+  const sql = statementsOf(client);
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
-    await migrateLocked(client, where);
-    await client.query('COMMIT');
+    await sql('BEGIN');
+    await migrateLocked(sql, where);
+    await sql('COMMIT');
   } catch (e) {
-    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+    await sql('ROLLBACK').catch((rollbackError: unknown) => {
       broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
     });
     throw e;
@@ -119,15 +120,28 @@ export async function migratePostgres(pool: Pool, where: string): Promise<void> 
   }
 }
 
-async function migrateLocked(client: PoolClient, where: string): Promise<void> {
-  await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
-  await client.query(`
+/**
+ * How long one statement of a migration may take: the pool's bound on a query is for the journal's
+ * reads and writes, not for waiting on another process's migration or building an index over a
+ * large journal (node-postgres reads a query's own query_timeout, which its types do not name).
+ */
+const MIGRATION_STATEMENT_TIMEOUT_MS = 60 * 60_000;
+
+type Statements = <R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]) => Promise<QueryResult<R>>;
+
+function statementsOf(client: PoolClient): Statements {
+  return (text, values) => client.query({ text, ...(values ? { values } : {}), query_timeout: MIGRATION_STATEMENT_TIMEOUT_MS } as QueryConfig);
+}
+
+async function migrateLocked(sql: Statements, where: string): Promise<void> {
+  await sql(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+  await sql(`
     CREATE TABLE IF NOT EXISTS baton_schema_version (
       version     integer PRIMARY KEY,
       description text NOT NULL,
       applied_at  timestamptz NOT NULL DEFAULT now()
     )`);
-  const { rows } = await client.query<{ version: number }>('SELECT coalesce(max(version), 0)::integer AS version FROM baton_schema_version');
+  const { rows } = await sql<{ version: number }>('SELECT coalesce(max(version), 0)::integer AS version FROM baton_schema_version');
   const current = rows[0]?.version ?? 0;
   if (current > POSTGRES_SCHEMA_VERSION) {
     throw new BatonError(
@@ -138,7 +152,7 @@ async function migrateLocked(client: PoolClient, where: string): Promise<void> {
   }
   for (const migration of POSTGRES_MIGRATIONS) {
     if (migration.version <= current) continue;
-    await client.query(migration.sql);
-    await client.query('INSERT INTO baton_schema_version (version, description) VALUES ($1, $2)', [migration.version, migration.description]);
+    await sql(migration.sql);
+    await sql('INSERT INTO baton_schema_version (version, description) VALUES ($1, $2)', [migration.version, migration.description]);
   }
 }
