@@ -27,6 +27,7 @@ export type { RunRow } from './store/sql-rows.ts';
 export { AgentVersionError, verifyAgentVersion } from './agents/version-pin.ts';
 export { AGENT_CLOSE_MS, closeAgents } from './agents/agent-pool.ts';
 export { untilAborted, within } from './core/within.ts';
+export type { Bounded } from './core/within.ts';
 export type { VersionVerdict } from './agents/version-pin.ts';
 export { excludedByGoal } from './planning/exclusions.ts';
 export { goalRefused } from './planning/goal-refusal.ts';
