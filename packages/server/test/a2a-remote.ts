@@ -99,7 +99,7 @@ function agentMessage(taskId: string, contextId: string, parts: Message['parts']
 }
 
 /** Starts a fake remote A2A agent; `protocol: '0.3'` makes it speak only A2A 0.3 on the wire. */
-export async function startRemoteAgent(name: string, behaviour: RemoteBehaviour, protocol: '1.0' | '0.3' = '1.0', options: { streaming?: boolean } = {}): Promise<RemoteAgent> {
+export async function startRemoteAgent(name: string, behaviour: RemoteBehaviour, protocol: '1.0' | '0.3' = '1.0', options: { streaming?: boolean; getTaskAnswersAnother?: boolean } = {}): Promise<RemoteAgent> {
   const card: AgentCard = {
     name,
     description: `fake remote agent (${behaviour})`,
@@ -116,6 +116,10 @@ export async function startRemoteAgent(name: string, behaviour: RemoteBehaviour,
   };
   const executor = new FakeExecutor(behaviour);
   const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor);
+  if (options.getTaskAnswersAnother) {
+    const getTask = handler.getTask.bind(handler);
+    handler.getTask = async (params, context) => ({ ...(await getTask(params, context)), id: randomUUID() });
+  }
   const app = express();
   const legacyCompat = { enabled: protocol === '0.3' };
   const versions: string[] = [];

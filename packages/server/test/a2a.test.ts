@@ -81,6 +81,15 @@ describe('kind: a2a sub-agents (real A2A servers from @a2a-js/sdk)', () => {
     expect(refused.status).toBe('failed');
     expect(refused.tasks[0]?.attempts[0]?.error).toMatch(/exceeded the maximum allowed size.*before naming a task.*tasks\/get/);
     expect(largeReply.inputs).toHaveLength(1);
+
+    // A remote whose GetTask answers with another task: its artifacts are not taken for this one's.
+    const mixedUp = await startRemoteAgent('archivist-mixed-up', 'large', '1.0', { getTaskAnswersAnother: true });
+    remotes.push(mixedUp);
+    const m = new Orchestrator({ manifest: await remoteManifest({ archivist: { url: mixedUp.url, produces: ['summary'] } }) });
+    const mixed = await m.run('produce the summary');
+    await m.close();
+    expect(mixed.status).toBe('failed');
+    expect(mixed.tasks[0]?.attempts[0]?.error).toMatch(/GetTask for task \S+ answered with task \S+/);
   });
 
   it("takes the output from the reply message's DataPart when the agent answers without a task", async () => {

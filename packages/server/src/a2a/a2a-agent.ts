@@ -280,8 +280,11 @@ async function* followed(remote: Client, task: Task, signal: AbortSignal): Async
   }
 }
 
-function readTask(remote: Client, id: string, signal: AbortSignal): Promise<Task> {
-  return remote.getTask({ tenant: '', id, historyLength: 0 }, { signal });
+async function readTask(remote: Client, id: string, signal: AbortSignal): Promise<Task> {
+  const task = await remote.getTask({ tenant: '', id, historyLength: 0 }, { signal });
+  // Another task's answer would be taken for this one's output.
+  if (task.id !== id) throw new BatonError('AGENT_FAILED', `GetTask for task ${id} answered with task ${task.id || '(no id)'}`);
+  return task;
 }
 
 /**
