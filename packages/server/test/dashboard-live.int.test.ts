@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
 import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
@@ -17,7 +17,6 @@ import { postJson, startTestServer } from './support.ts';
 // a restart of the server (a waiting run, or one handed over, is carried on by the next one); and
 // it stops when the server has no such run.
 
-const CHROMIUM = process.env['BATON_CHROMIUM'] ?? '/usr/bin/chromium';
 const pageErrors: string[] = [];
 
 async function newPage(browser: Browser): Promise<Page> {
@@ -31,10 +30,7 @@ const liveState = (page: Page): Promise<string> => page.locator('#live-indicator
 describe('the run page follows a run to its end (Chromium)', () => {
   let browser: Browser;
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../core/src/core/types.ts';
 import { scriptedAgent } from '../../core/src/testing/index.ts';
@@ -10,8 +10,6 @@ import type { TestServer } from './support.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-/** Debian's Chromium (`apt-get install -y chromium`); never a downloaded browser. */
-const CHROMIUM = process.env['BATON_CHROMIUM'] ?? '/usr/bin/chromium';
 const PARAMS = {
   type: 'object',
   required: ['city'],
@@ -38,7 +36,7 @@ describe('steering runs from the dashboard (Chromium)', () => {
   let t: TestServer;
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    browser = await launchChromium();
     t = await startTestServer({
       agents: agents(),
       policy: { approval: 'plan', retries: 0 },

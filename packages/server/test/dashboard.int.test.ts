@@ -1,8 +1,8 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadManifest } from '../../core/src/manifest/index.ts';
 import { Orchestrator } from '../../core/src/orchestrator.ts';
@@ -15,8 +15,6 @@ import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-/** Debian's Chromium (`apt-get install -y chromium`); never a downloaded browser. */
-const CHROMIUM = process.env['BATON_CHROMIUM'] ?? '/usr/bin/chromium';
 const GREEN = 'rgb(22, 163, 74)';
 
 /** Script errors of the dashboard, checked after each test. */
@@ -32,10 +30,7 @@ describe('dashboard in Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
