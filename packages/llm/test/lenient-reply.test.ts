@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AgentRegistry } from '../../core/src/agents/registry.ts';
 import { Orchestrator } from '../../core/src/orchestrator.ts';
 import { StaticPlanner } from '../../core/src/planning/static-planner.ts';
@@ -9,18 +9,9 @@ import { envModelResolver, resolveModel } from '../src/model-config.ts';
 import { LlmPlanner } from '../src/planning/llm-planner.ts';
 import { ScriptedModel } from '../src/testing/index.ts';
 import { manifestOf, pricerSpec, salesPlan, singleTaskManifest } from './helpers.ts';
-import { startOpenAiStub, textOf } from './support/openai-stub.ts';
-import type { OpenAiStub, StubHandler } from './support/openai-stub.ts';
+import { stubPerTest, textOf } from './support/openai-stub.ts';
 
-let stub: OpenAiStub | undefined;
-afterEach(async () => {
-  await stub?.close();
-  stub = undefined;
-});
-async function serve(handler: StubHandler): Promise<OpenAiStub> {
-  stub = await startOpenAiStub(handler);
-  return stub;
-}
+const serve = stubPerTest();
 
 const quotePlan = { tasks: [{ id: 't1-price-quote', title: 'Price the quote', instructions: 'Price two widgets', agent: 'pricer', dependsOn: [], consumes: [], produces: ['quote'] }], requested: ['quote'] };
 

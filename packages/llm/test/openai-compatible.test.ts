@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLlmAgentFactory } from '../src/llm-agent.ts';
 import { AgentRegistry } from '../../core/src/agents/registry.ts';
 import { envModelResolver, resolveModel } from '../src/model-config.ts';
@@ -7,18 +7,9 @@ import { LlmPlanner } from '../src/planning/llm-planner.ts';
 import { StaticPlanner } from '../../core/src/planning/static-planner.ts';
 import { scriptedAgent } from '../../core/src/testing/index.ts';
 import { manifestOf, pricerSpec, salesPlan, singleTaskManifest } from './helpers.ts';
-import { startOpenAiStub, textOf } from './support/openai-stub.ts';
-import type { OpenAiStub, StubHandler } from './support/openai-stub.ts';
+import { stubPerTest, textOf } from './support/openai-stub.ts';
 
-let stub: OpenAiStub | undefined;
-afterEach(async () => {
-  await stub?.close();
-  stub = undefined;
-});
-async function serve(handler: StubHandler): Promise<OpenAiStub> {
-  stub = await startOpenAiStub(handler);
-  return stub;
-}
+const serve = stubPerTest();
 
 /** data -> analytics -> summary, the agents of {@link salesPlan}. */
 function salesTeam() {

@@ -5,6 +5,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 
 /** One message of a chat completions request. */
 export interface ChatMessage {
@@ -100,5 +101,21 @@ export async function startOpenAiStub(handler: StubHandler): Promise<OpenAiStub>
         server.closeAllConnections();
         server.close((e) => (e ? reject(e) : resolve()));
       }),
+  };
+}
+
+/**
+ * A `serve(handler)` for a test file: each call starts a stub answering with `handler`, closed
+ * after the test that started it.
+ */
+export function stubPerTest(): (handler: StubHandler) => Promise<OpenAiStub> {
+  let stub: OpenAiStub | undefined;
+  afterEach(async () => {
+    await stub?.close();
+    stub = undefined;
+  });
+  return async (handler) => {
+    stub = await startOpenAiStub(handler);
+    return stub;
   };
 }
