@@ -12,10 +12,11 @@ import { kept } from './core/kept-objects.ts';
 import { RunJournal, nowIso } from './execution/journal.ts';
 import { RunEventListeners } from './execution/event-listeners.ts';
 import type { EventListener, ListenOptions } from './execution/event-listeners.ts';
-import { END_NOT_JOURNALED, ownerInfo, ownerGone, leaseMs, PROCESS_OWNER } from './execution/owner-identity.ts';
+import { END_NOT_JOURNALED, ownerInfo, ownerGone, leaseMs, PROCESS_OWNER, START_NOT_CONFIRMED } from './execution/owner-identity.ts';
 import { OwnerSession } from './execution/owner-session.ts';
 import type { HeldRun } from './execution/owner-session.ts';
 import { RunControl } from './execution/run-control.ts';
+import { UnjournaledEnds } from './execution/unjournaled-ends.ts';
 import { driveRun, notResumable } from './execution/run-driver.ts';
 import type { RunJob, RunServices } from './execution/run-driver.ts';
 import { endUnstartedRun } from './execution/unstarted-run.ts';
@@ -59,7 +60,7 @@ export class Orchestrator {
   private readonly controls = new SlotMap<string, RunControl>();
   private readonly desk: DecisionDesk;
   /** See {@link endedUnjournaled}. */
-  private readonly endsNotJournaled = new Set<string>();
+  private readonly endsNotJournaled = new UnjournaledEnds();
   /** Set by {@link close}: nothing starts or resumes here after it. */
   private closing: Promise<void> | undefined;
   /** What every run is driven with: the same for all of them (made once, not per run). */
@@ -164,8 +165,9 @@ export class Orchestrator {
       try {
         await journal.begin(record, start);
       } catch (e) {
-        // Perhaps stored all the same (an answer that did not come in time): then it is carried on.
-        if (isJournalUnavailable(e)) this.endsNotJournaled.add(runId);
+        // Perhaps stored all the same (an answer that did not come in time): its caller was told it
+        // failed, so it is ended, not run, once the journal answers.
+        if (isJournalUnavailable(e) && supportsOwnership(this.store)) this.endsNotJournaled.ended(runId, { kind: 'cancelled', message: START_NOT_CONFIRMED });
         throw e;
       }
       return this.drive({ runId, goal, params, manifest: this.manifest, journal, control, outDir, ...(options.autoApprove ? { autoApprove: options.autoApprove } : {}) }, owned ? 1 : undefined, options);
@@ -182,7 +184,7 @@ export class Orchestrator {
       return await this.resumeRun(runId, options);
     } catch (e) {
       // Ended, deleted, or another process's: nothing of it is left for this process to carry on.
-      if (BatonError.isInstance(e) && (e.code === 'RUN_NOT_RESUMABLE' || e.code === 'RUN_NOT_FOUND') && !this.active.has(runId)) this.endsNotJournaled.delete(runId);
+      if (BatonError.isInstance(e) && (e.code === 'RUN_NOT_RESUMABLE' || e.code === 'RUN_NOT_FOUND') && !this.active.has(runId)) this.endsNotJournaled.forget(runId);
       throw e;
     }
   }
@@ -215,6 +217,9 @@ export class Orchestrator {
     if (note) handle.note = note;
     // A cancel asked of the process that held it, which stopped before it read the request.
     if (cancelRequested !== undefined) handle.cancel(cancelRequested);
+    // Stopped here before (cancelled, timed out, its start never confirmed), with that end not journaled: it ends so again, its work not run.
+    const stoppedHere = reason === END_NOT_JOURNALED ? this.endsNotJournaled.stopOf(runId) : undefined;
+    if (stoppedHere) this.controls.get(runId)?.stop(stoppedHere);
     return handle;
   }
 
@@ -227,7 +232,6 @@ export class Orchestrator {
     if (!gone && ownership.owner) throw notResumable(runId, `it is running in process ${ownership.owner.pid} on ${ownership.owner.host} (last heartbeat ${Math.round((ownership.heartbeatAgeMs ?? 0) / 1000)} s ago); cancel it with \`baton runs cancel ${runId}\` or wait for it`);
     const fence = await this.store.claim(runId, PROCESS_OWNER, ownership.fence);
     if (fence === undefined) throw notResumable(runId, 'another process took it over just now');
-    this.endsNotJournaled.delete(runId);
     return { fence, reason: gone, owner: ownership.owner, cancelRequested: ownership.cancelRequested };
   }
 
@@ -253,7 +257,7 @@ export class Orchestrator {
           integrator: () => (this.runServices ??= this.services()).integrator(this.manifest),
         });
       } catch (e) {
-        if (journal.unreachable) this.endsNotJournaled.add(runId);
+        if (journal.unreachable && supportsOwnership(this.store)) this.endsNotJournaled.ended(runId, control.stopped());
         throw e;
       }
     });
@@ -358,11 +362,14 @@ export class Orchestrator {
    * failed because the journal could not be reached (`JOURNAL_UNAVAILABLE`; their results rejected),
    * so the journal still shows them unfinished, owned by this live process. {@link resume} takes
    * such a run over here as it would a run whose owner is gone; the takeover sweep of `baton serve`
-   * (TakeoverSweeper) does so once the journal answers again. A run is forgotten once carried on,
-   * or found ended, deleted or owned by another process. Internal: for the sweep.
+   * (TakeoverSweeper) does so once the journal answers again. A run stopped here (cancelled, timed
+   * out, over budget, or its start never confirmed to its caller) is ended so when carried on, its
+   * work not run again; one that ends unjournaled again is listed only after a doubling wait (10 s
+   * to 10 min). A run is forgotten once its end is journaled, or found ended, deleted or owned by
+   * another process. Internal: for the sweep.
    */
   endedUnjournaled(): string[] {
-    return [...this.endsNotJournaled];
+    return this.endsNotJournaled.due();
   }
 
   /** Whether the run `runId` is in progress in this process (without listing every run, as {@link activeRuns} does). */
@@ -460,10 +467,12 @@ export class Orchestrator {
     control.releasable = fence !== undefined;
     if (options.detachWhenWaiting) job.onBlocked = () => control.stop({ kind: 'detached', message: 'left waiting for a decision' });
     try {
-      return await driveRun(job, (this.runServices ??= this.services()));
+      const result = await driveRun(job, (this.runServices ??= this.services()));
+      this.endsNotJournaled.forget(runId);
+      return result;
     } catch (e) {
       // Its end was not journaled: the journal could not be reached.
-      if (job.journal.unreachable) this.endsNotJournaled.add(runId);
+      if (job.journal.unreachable && supportsOwnership(this.store)) this.endsNotJournaled.ended(runId, control.stopped());
       throw e;
     } finally {
       this.desk.released(runId);

@@ -87,6 +87,48 @@ async function expectJournalUnavailable(res: Response): Promise<void> {
   expect(await res.json()).toEqual({ error: { code: 'JOURNAL_UNAVAILABLE', message: expect.stringMatching(/run journal cannot be reached.*try again in 5 s/) as unknown } });
 }
 
+/** Two agents: `quick` ends at once; `gated` ends when the test opens its gate, or when its attempt is aborted. */
+function quickAndGated() {
+  const runs = { quick: 0, gated: 0 };
+  let gatedStarted!: () => void;
+  const gatedRunning = new Promise<void>((resolve) => (gatedStarted = resolve));
+  let openGate!: () => void;
+  const gate = new Promise<void>((resolve) => (openGate = resolve));
+  const quick = defineAgent({
+    name: 'quick',
+    description: 'ends at once',
+    capabilities: ['quick'],
+    produces: ['quick'],
+    run() {
+      runs.quick++;
+      return Promise.resolve({ quick: 'done' });
+    },
+  });
+  const gated = defineAgent({
+    name: 'gated',
+    description: 'ends once the test opens its gate',
+    capabilities: ['gated'],
+    produces: ['gated'],
+    async run(_input, ctx) {
+      runs.gated++;
+      gatedStarted();
+      await Promise.race([gate, new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error), { once: true }))]);
+      return { gated: 'done' };
+    },
+  });
+  return { agents: [quick, gated], runs, gatedRunning, openGate };
+}
+
+/** A run of `quick` then `gated`, started over HTTP, once its `quick` task's success is in the journal and `gated` runs. */
+async function startedWithQuickJournaled(server: TestServer, observer: PostgresRunStore, team: ReturnType<typeof quickAndGated>): Promise<string> {
+  const posted = await postJson(`${server.url}/v1/runs`, { plan: { tasks: [{ id: 'q', agent: 'quick' }, { id: 'g', agent: 'gated' }] } });
+  expect(posted.status).toBe(202);
+  const { runId } = (await posted.json()) as { runId: string };
+  await team.gatedRunning;
+  await waitFor('the quick task to be journaled', async () => (await observer.readEvents(runId)).some((e) => e.type === 'task.succeeded' && e.taskId === 'q'));
+  return runId;
+}
+
 describe('a server whose PostgreSQL journal is down', () => {
   it('answers 503 with Retry-After while it is stopped, and 200 once it is back', { timeout: 120_000 }, async () => {
     const pg = await startPostgresFor();
@@ -112,42 +154,12 @@ describe('a server whose PostgreSQL journal is down', () => {
   it('carries on by itself a run whose end it could not journal, once the journal is back', { timeout: 180_000 }, async () => {
     const pg = await startPostgresFor();
     const observer = await observerOn(pg.url);
-    const runs = { quick: 0, gated: 0 };
-    let gatedStarted!: () => void;
-    const gatedRunning = new Promise<void>((resolve) => (gatedStarted = resolve));
-    let openGate!: () => void;
-    const gate = new Promise<void>((resolve) => (openGate = resolve));
-    const quick = defineAgent({
-      name: 'quick',
-      description: 'ends at once',
-      capabilities: ['quick'],
-      produces: ['quick'],
-      run() {
-        runs.quick++;
-        return Promise.resolve({ quick: 'done' });
-      },
-    });
-    const gated = defineAgent({
-      name: 'gated',
-      description: 'ends once the test opens its gate',
-      capabilities: ['gated'],
-      produces: ['gated'],
-      async run() {
-        runs.gated++;
-        gatedStarted();
-        await gate;
-        return { gated: 'done' };
-      },
-    });
-    const server = await serverOn(pg.url, [quick, gated]);
-    const posted = await postJson(`${server.url}/v1/runs`, { plan: { tasks: [{ id: 'q', agent: 'quick' }, { id: 'g', agent: 'gated' }] } });
-    expect(posted.status).toBe(202);
-    const { runId } = (await posted.json()) as { runId: string };
-    await gatedRunning;
-    await waitFor('the quick task to be journaled', async () => (await observer.readEvents(runId)).some((e) => e.type === 'task.succeeded' && e.taskId === 'q'));
+    const team = quickAndGated();
+    const server = await serverOn(pg.url, team.agents);
+    const runId = await startedWithQuickJournaled(server, observer, team);
 
     await pg.halt();
-    openGate();
+    team.openGate();
     // Its journal gone, the run ends in this process: its end is not journaled.
     await waitFor('the run to end here', () => !server.server.orchestrator.isActive(runId), HANG_MS);
     expect(server.server.orchestrator.endedUnjournaled()).toEqual([runId]);
@@ -158,8 +170,25 @@ describe('a server whose PostgreSQL journal is down', () => {
     const events = await observer.readEvents(runId);
     expect(events.filter((e) => e.type === 'run.resumed')).toEqual([expect.objectContaining({ reason: expect.stringMatching(/its end could not be journaled by this process/) as unknown })]);
     // Carried on from what was journaled: the task whose success was stored is not run again.
-    expect(runs).toEqual({ quick: 1, gated: 2 });
+    expect(team.runs).toEqual({ quick: 1, gated: 2 });
     expect(server.server.orchestrator.endedUnjournaled()).toEqual([]);
+  });
+
+  it('ends a run cancelled while its journal was down as cancelled once it is back, without running its work again', { timeout: 180_000 }, async () => {
+    const pg = await startPostgresFor();
+    const observer = await observerOn(pg.url);
+    const team = quickAndGated();
+    const server = await serverOn(pg.url, team.agents);
+    const runId = await startedWithQuickJournaled(server, observer, team);
+
+    await pg.halt();
+    expect(server.server.orchestrator.cancel(runId, 'not needed any more')).toBe(true);
+    await waitFor('the run to end here', () => !server.server.orchestrator.isActive(runId), HANG_MS);
+
+    await pg.restart();
+    expect(await journaledEnd(observer, runId)).toBe('cancelled');
+    expect(JSON.stringify((await observer.readEvents(runId)).at(-1))).toContain('not needed any more');
+    expect(team.runs).toEqual({ quick: 1, gated: 1 });
   });
 
   it('answers 503 within its bounds while it is frozen, and a run in flight ends here', { timeout: 180_000 }, async () => {

@@ -36,6 +36,9 @@ export function leaseMs(env: Record<string, string | undefined> = process.env): 
  */
 export const END_NOT_JOURNALED = 'its end could not be journaled by this process (the journal could not be reached): carried on from what was stored';
 
+/** Why a run whose start was stored too late to be confirmed to its caller (told it failed) is ended without running. */
+export const START_NOT_CONFIRMED = 'its start was not confirmed to whoever asked for it (the journal did not answer in time), so it was not run';
+
 /**
  * Why the owner of a run that has not ended is gone, or undefined while it is alive: on this host
  * at once (its process is dead, or its pid now belongs to another process), elsewhere when its
