@@ -121,20 +121,21 @@ export async function migratePostgres(pool: Pool, where: string): Promise<void> 
 }
 
 /**
- * How long one statement of a migration may take: the pool's bound on a query is for the journal's
- * reads and writes, not for waiting on another process's migration or building an index over a
- * large journal (node-postgres reads a query's own query_timeout, which its types do not name).
+ * How long waiting for another process's migration, or one migration's own statements (an index
+ * built over a large journal), may take: the pool's bound on a query is for the journal's reads
+ * and writes. The other statements of a migration keep that bound.
  */
-const MIGRATION_STATEMENT_TIMEOUT_MS = 60 * 60_000;
+const MIGRATION_STATEMENT_TIMEOUT_MS = 10 * 60_000;
 
-type Statements = <R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]) => Promise<QueryResult<R>>;
+type Statements = <R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[], slow?: 'slow') => Promise<QueryResult<R>>;
 
 function statementsOf(client: PoolClient): Statements {
-  return (text, values) => client.query({ text, ...(values ? { values } : {}), query_timeout: MIGRATION_STATEMENT_TIMEOUT_MS } as QueryConfig);
+  // node-postgres reads a query's own query_timeout, which its types do not name.
+  return (text, values, slow) => client.query({ text, ...(values ? { values } : {}), ...(slow ? { query_timeout: MIGRATION_STATEMENT_TIMEOUT_MS } : {}) } as QueryConfig);
 }
 
 async function migrateLocked(sql: Statements, where: string): Promise<void> {
-  await sql(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+  await sql(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`, undefined, 'slow');
   await sql(`
     CREATE TABLE IF NOT EXISTS baton_schema_version (
       version     integer PRIMARY KEY,
@@ -152,7 +153,7 @@ async function migrateLocked(sql: Statements, where: string): Promise<void> {
   }
   for (const migration of POSTGRES_MIGRATIONS) {
     if (migration.version <= current) continue;
-    await sql(migration.sql);
+    await sql(migration.sql, undefined, 'slow');
     await sql('INSERT INTO baton_schema_version (version, description) VALUES ($1, $2)', [migration.version, migration.description]);
   }
 }
