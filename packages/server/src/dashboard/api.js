@@ -133,7 +133,10 @@ export function followRun(runId, onEvent, onState) {
         }
         // The server ends the stream after run.ended, and also when it stops: a run it let go (one
         // waiting for a decision, or handed over) goes on after a restart, so it is followed again.
-        if (ended || isEnded((await api.run(runId)).status)) {
+        const over = ended || isEnded((await api.run(runId)).status);
+        // Left for another page meanwhile: the live indicator is that page's now.
+        if (stopped) return;
+        if (over) {
           onState('ended');
           return;
         }
