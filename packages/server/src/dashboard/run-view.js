@@ -210,8 +210,10 @@ export function runView(root, runId) {
   };
 
   // Events come faster than a run can be read and drawn (thousands of short tasks): one read at a
-  // time, at most one more waiting, and never more often than a read and its drawing take. Putting
-  // the read off at each event instead left the page as it was until the events paused.
+  // time, at most one more waiting, and a pause twice as long as a read and its drawing took, so
+  // that a large run's page reads it a third of the time at most (each read is the whole run, made
+  // by the server). Putting the read off at each event instead left the page as it was until the
+  // events paused.
   let refreshing = false;
   let refreshWanted = false;
   const refreshNow = async () => {
@@ -224,7 +226,7 @@ export function runView(root, runId) {
     } finally {
       refreshing = false;
     }
-    if (refreshWanted && !disposed) refreshTimer = setTimeout(refreshNow, Math.max(120, performance.now() - started));
+    if (refreshWanted && !disposed) refreshTimer = setTimeout(refreshNow, Math.max(120, 2 * (performance.now() - started)));
   };
   const scheduleRefresh = () => {
     if (refreshing) refreshWanted = true;
