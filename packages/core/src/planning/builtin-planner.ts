@@ -51,8 +51,9 @@ export class BuiltinPlanner implements Planner {
  * 3. without 1 and 2: the `deliverable`, when the goal uses the orchestrator's name ("report" for
  *    `reports`), the other words naming the parameters of that whole;
  * 4. otherwise the artifacts the goal's specific words point at most ("revenue by region": words of
- *    the analytics agent's description), preferring those the orchestrator delivers and, of those,
- *    the ones the others are made from (the least work that answers the words);
+ *    the analytics agent's description; a word of an artifact's own name, "hotels" of
+ *    `hotel-options`, points at that artifact only), preferring those the orchestrator delivers and,
+ *    of those, the ones the others are made from (the least work that answers the words);
  * 5. otherwise the deliverable when the goal uses words of the orchestrator's description;
  * 6. otherwise, when the goal has no meaningful word ("go", "run it") or only words of the domain
  *    as a whole, the deliverable; when its meaningful words relate to nothing in the manifest, the

@@ -33,7 +33,7 @@ export function relateGoal(tokens: readonly Token[], index: ManifestIndex): Goal
   const hits = new Map<string, string[]>();
   for (const t of meaningful) {
     if (vocabulary.domain.has(t.stem)) continue;
-    for (const artifact of vocabulary.artifactsOf.get(t.stem) ?? []) hits.set(artifact, [...(hits.get(artifact) ?? []), t.stem]);
+    for (const artifact of pointedAt(t.stem, index)) hits.set(artifact, [...(hits.get(artifact) ?? []), t.stem]);
   }
   const top = Math.max(0, ...[...hits.values()].map((stems) => stems.length));
   let artifacts = top === 0 ? [] : [...hits.keys()].filter((a) => hits.get(a)?.length === top);
@@ -48,6 +48,17 @@ export function relateGoal(tokens: readonly Token[], index: ManifestIndex): Goal
   artifacts.sort((a, b) => (index.artifactRank.get(a) ?? 0) - (index.artifactRank.get(b) ?? 0));
   const stems = [...new Set(artifacts.flatMap((a) => hits.get(a) ?? []))];
   return { meaningful, unrelated, domain, best: { artifacts, stems } };
+}
+
+/**
+ * The artifacts a word points at. A word of an artifact's own name ("hotel" of `hotel-options`)
+ * points at that artifact only: the description of an agent that consumes it ("an itinerary from
+ * flights and hotels") mentions its inputs, which does not make the word a request for its output.
+ */
+function pointedAt(stem: string, index: ManifestIndex): readonly string[] {
+  const all = index.vocabulary.artifactsOf.get(stem) ?? [];
+  const named = all.filter((a) => index.artifacts.some((w) => w.name === a && w.stems.includes(stem)));
+  return named.length > 0 ? named : all;
 }
 
 /** The tokens with their first stem only ("charts, chart" counts once). */

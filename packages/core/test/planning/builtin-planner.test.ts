@@ -160,6 +160,39 @@ describe('builtin planner on the travel manifest', () => {
   });
 });
 
+describe('artifacts named with a modifier (flight-options, hotel-options)', () => {
+  // The consumer's description names its inputs ("from flights and hotels"): the goal's "hotels"
+  // is still about the hotel options, not a request for the itinerary made from them.
+  const trips = manifest({ name: 'trips', description: 'Plans trips', deliverable: ['itinerary'] }, [
+    agent('flights', { description: 'Searches airline fares', capabilities: ['flight search'], produces: ['flight-options'] }),
+    agent('hotels', { description: 'Finds rooms and accommodation', capabilities: ['hotel search'], produces: ['hotel-options'] }),
+    agent('weather', { description: 'Forecasts the weather', capabilities: ['weather forecast'], produces: ['forecast'] }),
+    agent('itinerary', {
+      description: 'Writes a day-by-day itinerary from flights, hotels and the forecast',
+      capabilities: ['itinerary'],
+      consumes: ['flight-options', 'hotel-options', 'forecast'],
+      produces: ['itinerary'],
+    }),
+  ]);
+
+  it('plans only the hotel search for "hotels only"', () => {
+    const p = plan('hotels only', trips);
+    expect(p.tasks.map((t) => t.agent)).toEqual(['hotels']);
+    expect(p.requested).toEqual(['hotel-options']);
+  });
+
+  it('plans the two searches, not the itinerary, for "find me flights and hotels"', () => {
+    const p = plan('find me flights and hotels', trips);
+    expect(p.tasks.map((t) => t.agent)).toEqual(['flights', 'hotels']);
+  });
+
+  it('plans the two searches for "flights and hotels, no itinerary" instead of refusing it', () => {
+    const p = plan('flights and hotels, no itinerary', trips);
+    expect(p.tasks.map((t) => t.agent)).toEqual(['flights', 'hotels']);
+    expect(p.excluded).toEqual(['itinerary']);
+  });
+});
+
 describe('choosing among several producers', () => {
   function withViz(): Manifest {
     const m = salesManifest();
