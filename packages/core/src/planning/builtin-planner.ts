@@ -48,6 +48,8 @@ export class BuiltinPlanner implements Planner {
  *    phrase only repeats the words of named artifacts (capability "charts" when the goal says "charts");
  *    the orchestrator's `deliverable` is added too when the goal asks for the orchestrator's own thing
  *    and names these as additions to it ("a report *with* charts");
+ *    with 1 or 2, the goal's other words that point (as in 4) at artifacts nothing planned makes
+ *    request those too ("the flight search and the *weather*");
  * 3. without 1 and 2: the `deliverable`, when the goal uses the orchestrator's name ("report" for
  *    `reports`), the other words naming the parameters of that whole;
  * 4. otherwise the artifacts the goal's specific words point at most ("revenue by region": words of

@@ -56,7 +56,12 @@ export function decideRequests(plan: PlanRequests, read: GoalRead): void {
   const parts = strong && own !== '' && !onlyMode ? partsOfWhole(asked, mentioned, ownAt, at, reading) : undefined;
   if (parts) plan.requestDeliverable(`deliverable of the orchestrator (goal ${parts.length > 0 ? `asks for a ${own} with ${words.quote(parts)}` : `mentions ${own}`})`);
   plan.applyCapabilities(signals);
-  if (strong) return;
+  if (strong) {
+    // Only words about nothing planned yet: a word of what the plan makes already says what about.
+    const planned = (stem: string): boolean => (index.vocabulary.artifactsOf.get(stem) ?? []).some((a) => plan.chain.producerOf.has(a));
+    requestLeftOver(plan, relateGoal(words.tokens.filter((t) => !used.has(t.stem) && !planned(t.stem)), index).best, words);
+    return;
+  }
 
   // The orchestrator's name asks for the whole; words of its description ("customer",
   // "performance") only when nothing more specific was said.
@@ -75,6 +80,19 @@ export function decideRequests(plan: PlanRequests, read: GoalRead): void {
     const why = domain ? `goal mentions only the domain (${domain})` : 'goal named no artifact';
     plan.requestDeliverable(`deliverable of the orchestrator (${why})`, domain ? `${why}; planned the deliverable` : 'goal named no artifact, capability or word of the orchestrator; planned the deliverable');
   }
+}
+
+/**
+ * The goal's other words, beside those that named artifacts and capabilities, may point at
+ * something more ("run the *linter* and the tests"): those artifacts are requested too, unless the
+ * plan already makes them.
+ */
+function requestLeftOver(plan: PlanRequests, rest: GoalRelation['best'], words: GoalWords): void {
+  const more = rest.artifacts.filter((a) => !plan.chain.producerOf.has(a));
+  if (more.length === 0) return;
+  const about = words.quote(rest.stems);
+  for (const artifact of more) plan.request(artifact, `goal words ${about} are about it`);
+  plan.notes.push(`goal words ${about} are about ${more.map(q).join(', ')} too`);
 }
 
 /**

@@ -186,6 +186,12 @@ describe('artifacts named with a modifier (flight-options, hotel-options)', () =
     expect(p.tasks.map((t) => t.agent)).toEqual(['flights', 'hotels']);
   });
 
+  it('plans what the other words of the goal point at beside a capability ("flight search and the weather")', () => {
+    const p = plan('flight search to Rome and the weather', trips);
+    expect(p.tasks.map((t) => t.agent)).toEqual(['flights', 'weather']);
+    expect(p.notes).toContain(`goal words 'weather' are about "forecast" too`);
+  });
+
   it('plans the two searches for "flights and hotels, no itinerary" instead of refusing it', () => {
     const p = plan('flights and hotels, no itinerary', trips);
     expect(p.tasks.map((t) => t.agent)).toEqual(['flights', 'hotels']);
