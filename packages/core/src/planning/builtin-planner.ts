@@ -39,7 +39,7 @@ export class BuiltinPlanner implements Planner {
  * 1. artifact types the goal names (all their words, or their head noun: "dataset" names
  *    `sales-dataset`, "sales" alone does not), except those that only say what the goal is about:
  *    named in a phrase ("replies *for the billing tickets*"), as the input of the whole after the
- *    orchestrator's word ("triage *the tickets*"), or when the goal's other words ask for something
+ *    orchestrator's name ("triage *the tickets*"), or when the goal's other words ask for something
  *    made from them ("which tickets are *urgent*"); such subjects are requested only when nothing
  *    else is (see `decideRequests`);
  * 2. sub-agents whose capability phrase appears in the goal (all its words) contribute their

@@ -24,14 +24,15 @@ export function decideRequests(plan: PlanRequests, read: GoalRead): void {
   const { words, reading, signals, relation, index } = read;
   const own = words.quote(signals.orchestratorWords);
   const ownAt = signals.orchestratorWords.map((s) => words.positionOf(s)).filter((p): p is number => p !== undefined);
+  const nameAt = signals.orchestratorWords.filter((s) => index.orchestratorNameStems.has(s)).map((s) => words.positionOf(s)).filter((p): p is number => p !== undefined);
   const at = (stems: readonly string[]): number => Math.min(...stems.map((s) => words.positionOf(s) ?? Number.MAX_SAFE_INTEGER));
   const onlyMode = reading.only.length > 0;
   const mentioned = signals.capabilities.filter((c) => !c.stems.every((s) => signals.namedStems.has(s)));
 
   // A named artifact in a phrase ("replies *for the billing tickets*"), or the input of the whole
-  // after the orchestrator's word ("triage *the tickets*"), says what the goal is about.
+  // after the orchestrator's name ("triage *the tickets*"), says what the goal is about.
   const isSubject = (n: NamedArtifact): boolean =>
-    n.stems.every((s) => reading.phrased.has(words.positionOf(s) ?? -1)) || (index.deliverableInputs.has(n.artifact) && ownAt.some((o) => o < at(n.stems)));
+    n.stems.every((s) => reading.phrased.has(words.positionOf(s) ?? -1)) || (index.deliverableInputs.has(n.artifact) && nameAt.some((o) => o < at(n.stems)));
   const subjects = signals.named.filter(isSubject);
   let asked = signals.named.filter((n) => !isSubject(n));
   const used = new Set([...signals.namedStems, ...mentioned.flatMap((c) => c.stems)]);
@@ -53,7 +54,7 @@ export function decideRequests(plan: PlanRequests, read: GoalRead): void {
   const strong = asked.length > 0 || mentioned.length > 0;
   // The whole is requested before capability matches, so a capability that is only its topic
   // ("sales report") finds its agent already working for it and requests nothing of its own.
-  const parts = strong && own !== '' && !onlyMode ? partsOfWhole(asked, mentioned, ownAt, at, reading) : undefined;
+  const parts = strong && own !== '' && !onlyMode ? partsOfWhole(asked, mentioned, ownAt, nameAt, at, reading) : undefined;
   if (parts) plan.requestDeliverable(`deliverable of the orchestrator (goal ${parts.length > 0 ? `asks for a ${own} with ${words.quote(parts)}` : `mentions ${own}`})`);
   plan.applyCapabilities(signals);
   if (strong) {
@@ -99,18 +100,19 @@ function requestLeftOver(plan: PlanRequests, rest: GoalRelation['best'], words: 
  * The words of the parts, when the goal asks for the orchestrator's own thing with the things it
  * names as parts of it (else undefined): each named artifact comes after one of the orchestrator's
  * words with an addition word between ("report *with* charts and a summary"); each capability
- * phrase does too, or comes before one, as its topic ("*sales* report"). An artifact named on its
+ * phrase does too, or comes before its name, as its topic ("*sales* report"). An artifact named on its
  * own ("charts for the report", "summary report") is a request for that artifact alone.
  */
 function partsOfWhole(
   asked: readonly NamedArtifact[],
   mentioned: readonly CapabilityPhrase[],
   ownAt: readonly number[],
+  nameAt: readonly number[],
   at: (stems: readonly string[]) => number,
   reading: GoalReading,
 ): string[] | undefined {
   const added = (stems: readonly string[]): boolean => ownAt.some((o) => o < at(stems) && reading.additions.some((a) => o < a && a < at(stems)));
-  const topic = (stems: readonly string[]): boolean => ownAt.some((o) => at(stems) < o);
+  const topic = (stems: readonly string[]): boolean => nameAt.some((o) => at(stems) < o);
   if (!asked.every((n) => added(n.stems)) || !mentioned.every((c) => added(c.stems) || topic(c.stems))) return undefined;
   return [...new Set([...asked, ...mentioned].filter((n) => added(n.stems)).flatMap((n) => n.stems))];
 }

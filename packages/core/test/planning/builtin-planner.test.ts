@@ -199,6 +199,30 @@ describe('artifacts named with a modifier (flight-options, hotel-options)', () =
   });
 });
 
+describe("words of the orchestrator's description that do not name it", () => {
+  // "weekly" and "sensor" are the orchestrator's words (its description) but not its name: an
+  // adjective or the domain, not a request for the whole report.
+  const etl = manifest({ name: 'etl', description: 'Turns raw sensor readings into a weekly report', deliverable: ['report'] }, [
+    agent('extract', { description: 'Reads the CSV export', capabilities: ['extraction'], produces: ['raw-readings'] }),
+    agent('aggregate', { description: 'Computes daily averages', capabilities: ['statistics'], consumes: ['raw-readings'], produces: ['daily-stats'] }),
+    agent('chart', { description: 'Draws line charts', capabilities: ['plotting'], consumes: ['daily-stats'], produces: ['charts'] }),
+    agent('report', { description: 'Writes the report', capabilities: ['report writing'], consumes: ['daily-stats', 'charts'], produces: ['report'] }),
+  ]);
+
+  it('plans the charts alone for "the weekly charts"', () => {
+    expect(plan('the weekly charts', etl).requested).toEqual(['charts']);
+  });
+
+  it('plans the statistics alone for "statistics for each sensor", as for "sensor statistics"', () => {
+    expect(plan('statistics for each sensor', etl).requested).toEqual(['daily-stats']);
+    expect(plan('sensor statistics', etl).requested).toEqual(['daily-stats']);
+  });
+
+  it('plans the whole and the charts for "weekly report with charts"', () => {
+    expect([...(plan('weekly report with charts', etl).requested ?? [])].sort()).toEqual(['charts', 'report']);
+  });
+});
+
 describe('choosing among several producers', () => {
   function withViz(): Manifest {
     const m = salesManifest();
