@@ -62,7 +62,8 @@ export class BuiltinPlanner implements Planner {
  *    goal is refused (`GOAL_REFUSED`), as it is when what it asks for comes before "about" and
  *    relates to nothing ("a poem about our sales").
  * Excluded artifacts are never requested, and their producers are planned only when a planned agent
- * needs them (a note says so); with "only", everything else not needed is excluded as well. A goal
+ * needs them (a note says so); with "only", everything else not needed is excluded as well;
+ * "everything but X", X being the whole deliverable, requests what X is made from. A goal
  * that names one thing plans only that thing and what it needs.
  *
  * @throws BatonError `GOAL_REFUSED` when the goal asks for nothing the sub-agents make, or excludes
@@ -87,6 +88,7 @@ export function planGoal(goal: string, manifest: Manifest): Plan {
     plan.notes.push(`ignored ${relation.unrelated.map((t) => `'${t.word}'`).join(', ')}: not a word of this orchestrator's agents or artifacts`);
   }
 
+  if (plan.requested.size === 0 && exclusions.artifacts.size > 0 && reading.everything) plan.requestInputsOfExcluded(index);
   const { requested, chain } = plan;
   if (requested.size === 0) {
     const excluded = [...exclusions.artifacts.keys()];

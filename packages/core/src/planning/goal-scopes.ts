@@ -29,6 +29,8 @@ export interface GoalReading {
   phrased: Set<number>;
   /** Misspelt words read as manifest words: [as written, as read]. */
   corrections: [string, string][];
+  /** Whether the goal asks for everything, outside any scope ("everything but the report", "all except X"). */
+  everything: boolean;
 }
 
 const NEGATIONS = new Set(['no', 'not', 'without', 'except', 'excluding', 'exclude', 'omit', 'omitting', 'skip', 'skipping', 'minus', 'never', 'drop', 'dropping', 'remove', 'ignore', 'forget', 'sans', 'none', 'neither']);
@@ -96,7 +98,7 @@ function lex(goal: string): Item[] {
 
 /** Reads a goal against an orchestrator's vocabulary (used to read misspelt words). */
 export function readScopes(goal: string, vocabulary: DomainVocabulary): GoalReading {
-  const reading: GoalReading = { positive: [], excluded: [], only: [], additions: [], about: undefined, phrased: new Set(), corrections: [] };
+  const reading: GoalReading = { positive: [], excluded: [], only: [], additions: [], about: undefined, phrased: new Set(), corrections: [], everything: false };
   const items = lex(goal);
   const corrected = new Map<string, Token>();
   const tokenOf = (word: string, pos: number): Token => {
@@ -135,6 +137,7 @@ export function readScopes(goal: string, vocabulary: DomainVocabulary): GoalRead
     }
     const w = item.text;
     const next = wordAt(i + 1);
+    if (!scope && ALL_WORDS.has(w) && wordAt(i - 1) !== 'at') reading.everything = true;
 
     // A trailing "not needed" / "only" applies to the words since the clause began.
     if ((w === 'not' || w === 'no') && next !== undefined && NOT_NEEDED.has(next)) {

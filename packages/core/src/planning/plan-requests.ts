@@ -38,6 +38,26 @@ export class PlanRequests {
   }
 
   /**
+   * For "everything but X" when X is all the deliverable: requests what the excluded deliverable is
+   * made from (the inputs of its producers, and theirs where those are excluded too).
+   */
+  requestInputsOfExcluded(index: ManifestIndex): void {
+    const seen = new Set<string>();
+    const pending = this.manifest.orchestrator.deliverable.filter((a) => this.exclusions.artifacts.has(a));
+    const made: string[] = [];
+    for (let i = 0; i < pending.length; i++) {
+      for (const input of index.producers.get(pending[i] as string)?.[0]?.consumes ?? []) {
+        if (seen.has(input)) continue;
+        seen.add(input);
+        if (this.exclusions.artifacts.has(input)) pending.push(input);
+        else made.push(input);
+      }
+    }
+    for (const artifact of made) this.request(artifact, 'the goal asks for everything but what it is made into');
+    if (made.length > 0) this.notes.push(`the goal asks for everything but ${pending.filter((a) => this.exclusions.artifacts.has(a)).map(q).join(', ')}: planned what that is made from, ${made.map(q).join(', ')}`);
+  }
+
+  /**
    * Capability matches. A phrase whose words all belong to artifacts the goal already names ("charts"
    * when the goal says "charts") only adds a reason to an agent already planned. Any other match plans
    * its agent; the agent's artifacts are requested unless it already works for another planned agent.

@@ -192,6 +192,18 @@ describe('artifacts named with a modifier (flight-options, hotel-options)', () =
     expect(p.notes).toContain(`goal words 'weather' are about "forecast" too`);
   });
 
+  it('plans what the itinerary is made from for "all but the itinerary", instead of refusing it', () => {
+    const p = plan('all but the itinerary', trips);
+    expect(p.tasks.map((t) => t.agent)).toEqual(['flights', 'hotels', 'weather']);
+    expect(p.excluded).toEqual(['itinerary']);
+    expect(p.notes?.[0]).toBe(`the goal asks for everything but "itinerary": planned what that is made from, "flight-options", "hotel-options", "forecast"`);
+  });
+
+  it('still refuses "no itinerary" and "no itinerary at all": nothing else was asked for', () => {
+    expect(thrown(() => planGoal('no itinerary', trips)).code).toBe('GOAL_REFUSED');
+    expect(thrown(() => planGoal('no itinerary at all', trips)).code).toBe('GOAL_REFUSED');
+  });
+
   it('plans the two searches for "flights and hotels, no itinerary" instead of refusing it', () => {
     const p = plan('flights and hotels, no itinerary', trips);
     expect(p.tasks.map((t) => t.agent)).toEqual(['flights', 'hotels']);
