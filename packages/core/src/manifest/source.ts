@@ -31,6 +31,13 @@ export function parseManifestText(text: string, file: string): ParsedText {
     }
     const problems = doc.errors.map((error): ManifestProblem => {
       const { line, col } = lineCounter.linePos(error.pos[0]);
+      const duplicate = error.code === 'DUPLICATE_KEY' ? findDuplicateKey(doc.contents, error.pos[0], []) : undefined;
+      if (duplicate) {
+        const first = lineCounter.linePos(duplicate.firstAt).line;
+        const under = duplicate.path.length > 1 ? ` under ${formatPath(duplicate.path.slice(0, -1))}` : '';
+        const message = `${JSON.stringify(String(duplicate.path.at(-1)))} is written twice${under} (first at line ${first}): each key once; rename or remove one`;
+        return { file, path: formatPath(duplicate.path), message, line, column: col };
+      }
       return { file, path: '', message: `YAML syntax error: ${error.message}`, line, column: col };
     });
     return { ok: false, problems };
@@ -44,6 +51,29 @@ export function parseManifestText(text: string, file: string): ParsedText {
     return { ok: false, problems: [{ file, path: '', message }] };
   }
   return { ok: true, value, source: { doc, lineCounter } };
+}
+
+/** The path of the key written a second time at `offset`, and where it was first written. */
+function findDuplicateKey(node: unknown, offset: number, path: FieldPath): { path: FieldPath; firstAt: number } | undefined {
+  if (isMap(node)) {
+    for (const [i, pair] of node.items.entries()) {
+      if (!isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      if (pair.key.range?.[0] === offset) {
+        const first = node.items.slice(0, i).find((p) => isScalar(p.key) && String(p.key.value) === key);
+        const firstAt = isScalar(first?.key) ? first.key.range?.[0] : undefined;
+        if (firstAt !== undefined) return { path: [...path, key], firstAt };
+      }
+      const found = findDuplicateKey(pair.value, offset, [...path, key]);
+      if (found) return found;
+    }
+  } else if (isSeq(node)) {
+    for (const [i, item] of node.items.entries()) {
+      const found = findDuplicateKey(item, offset, [...path, i]);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 /** Places findings in the file: each gets the file name and, when a source is known, its line. */

@@ -82,6 +82,10 @@ const cases: { file: string; expected: Expected[] }[] = [
     ],
   },
   {
+    file: 'duplicate-agent.yaml',
+    expected: [{ path: 'agents.data', message: '"data" is written twice under agents (first at line 8): each key once; rename or remove one', line: 13 }],
+  },
+  {
     file: 'syntax-error.yaml',
     expected: [
       { path: '', message: 'YAML syntax error: Nested mappings are not allowed in compact mappings', line: 8 },
