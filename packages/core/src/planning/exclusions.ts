@@ -17,7 +17,8 @@ export interface GoalExclusions {
 /**
  * The artifacts a goal's exclusion scopes name: by their words or head noun, by a capability of
  * their producer (all that agent's artifacts: "no sql" rules out what the SQL agent makes) or by an
- * agent's name.
+ * agent's name; when a scope names none of these, by a word only one artifact's words hold ("don't
+ * run the linter": the lint agent's description).
  */
 export function readExclusions(goal: string, reading: GoalReading, index: ManifestIndex, manifest: Manifest): GoalExclusions {
   const artifacts = new Map<string, string>();
@@ -40,6 +41,16 @@ export function readExclusions(goal: string, reading: GoalReading, index: Manife
       if (!words.hasAll(stems)) continue;
       for (const artifact of spec.produces) add(artifact, stems);
       stems.forEach((s) => used.add(s));
+    }
+    // Nothing named: a word of one artifact's description alone ("don't run the *linter*").
+    if (used.size === 0) {
+      for (const t of tokens) {
+        if (isNeutralWord(t.word) || !isMeaningfulStem(t.stem) || index.vocabulary.domain.has(t.stem)) continue;
+        const pointed = index.vocabulary.artifactsOf.get(t.stem) ?? [];
+        if (pointed.length !== 1) continue;
+        add(pointed[0] as string, [t.stem]);
+        used.add(t.stem);
+      }
     }
     for (const t of tokens) {
       if (used.has(t.stem) || isNeutralWord(t.word) || !isMeaningfulStem(t.stem)) continue;

@@ -199,6 +199,12 @@ describe('artifacts named with a modifier (flight-options, hotel-options)', () =
     expect(p.notes?.[0]).toBe(`the goal asks for everything but "itinerary": planned what that is made from, "flight-options", "hotel-options", "forecast"`);
   });
 
+  it('excludes by a word only one artifact\'s producer describes ("but no airline fares")', () => {
+    const p = plan('plan a trip, but no airline fares', trips);
+    expect(p.excluded).toEqual(['flight-options']);
+    expect(p.notes?.find((n) => n.startsWith('"flight-options" was excluded'))).toMatch(/but "itinerary" needs it/);
+  });
+
   it('still refuses "no itinerary" and "no itinerary at all": nothing else was asked for', () => {
     expect(thrown(() => planGoal('no itinerary', trips)).code).toBe('GOAL_REFUSED');
     expect(thrown(() => planGoal('no itinerary at all', trips)).code).toBe('GOAL_REFUSED');
