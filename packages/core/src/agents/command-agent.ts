@@ -19,21 +19,39 @@ export class OutputParseError extends BatonError {
   }
 }
 
+/** How many line starts to try: enough for a pretty-printed result, bounded on a huge stdout. */
+const MAX_JSON_STARTS = 8;
+
+/** The JSON object that ends `text` after log lines, when there is one. */
+function jsonAfterLogs(text: string): AgentOutput | undefined {
+  let tries = 0;
+  for (let end = text.length; tries < MAX_JSON_STARTS; ) {
+    const start = text.lastIndexOf('\n', end - 1);
+    if (start < 0) return undefined;
+    const from = start + 1;
+    if (text.startsWith('{', from) || tries === 0) {
+      tries++;
+      try {
+        return JSON.parse(text.slice(from)) as AgentOutput;
+      } catch {
+        // not from here: try an earlier line
+      }
+    }
+    end = start;
+  }
+  return undefined;
+}
+
 function parseStdout(stdout: string): AgentOutput {
   const text = stdout.trim();
   if (text === '') throw new OutputParseError('the command printed nothing on stdout; expected one JSON object');
   try {
     return JSON.parse(text) as AgentOutput;
   } catch (first) {
-    // Tolerate log lines before the result: the last non-empty line may be the JSON object.
-    const last = text.slice(text.lastIndexOf('\n') + 1);
-    if (last !== text) {
-      try {
-        return JSON.parse(last) as AgentOutput;
-      } catch {
-        // fall through to the first error, which describes the whole output
-      }
-    }
+    // Tolerate log lines before the result: the JSON object is the last line, or the last lines
+    // from one that opens it (printed with indentation: `json.dump(x, indent=2)`).
+    const found = jsonAfterLogs(text);
+    if (found !== undefined) return found;
     const preview = text.length > 200 ? `${text.slice(0, 200)}…` : text;
     throw new OutputParseError(`stdout is not JSON (${(first as Error).message}); it began: ${preview}`);
   }

@@ -51,6 +51,12 @@ describe('command agents', () => {
     expect(outcome.status !== 'succeeded' && outcome.error).toMatch(/stdout is not JSON .*it began: <html>oops/);
   });
 
+  it('reads a result printed with indentation after log lines', async () => {
+    const script = 'cat >/dev/null; echo "fetching 3 rows"; printf \'{\\n  "echo": {\\n    "rows": 3\\n  }\\n}\\n\'';
+    const outcome = await runAttempt({ agent: createCommandAgent(spec(['sh', '-c', script])), input, produces: ['echo'], timeoutMs: 10_000, controller: new AbortController() });
+    expect(outcome).toEqual({ status: 'succeeded', output: { echo: { rows: 3 } } });
+  });
+
   it('cuts off a hung command at its timeout and kills its whole process group', async () => {
     const pidFile = path.join(tmp, 'hang.json');
     const outcome = await runAttempt({ agent: createCommandAgent(spec(['sh', 'misbehave.sh', 'hang', pidFile])), input, produces: ['echo'], timeoutMs: 700, controller: new AbortController() });
