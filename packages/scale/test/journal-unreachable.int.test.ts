@@ -119,14 +119,21 @@ function quickAndGated() {
   return { agents: [quick, gated], runs, gatedRunning, openGate };
 }
 
-/** A run of `quick` then `gated`, started over HTTP, once its `quick` task's success is in the journal and `gated` runs. */
-async function startedWithQuickJournaled(server: TestServer, observer: PostgresRunStore, team: ReturnType<typeof quickAndGated>): Promise<string> {
+/**
+ * A server on a fresh PostgreSQL journal, with a run of `quick` then `gated` started over HTTP, once
+ * its `quick` task's success is in the journal and `gated` runs; `observer` reads the journal.
+ */
+async function runMidwayOnServer() {
+  const pg = await startPostgresFor();
+  const observer = await observerOn(pg.url);
+  const team = quickAndGated();
+  const server = await serverOn(pg.url, team.agents);
   const posted = await postJson(`${server.url}/v1/runs`, { plan: { tasks: [{ id: 'q', agent: 'quick' }, { id: 'g', agent: 'gated' }] } });
   expect(posted.status).toBe(202);
   const { runId } = (await posted.json()) as { runId: string };
   await team.gatedRunning;
   await waitFor('the quick task to be journaled', async () => (await observer.readEvents(runId)).some((e) => e.type === 'task.succeeded' && e.taskId === 'q'));
-  return runId;
+  return { pg, observer, team, server, runId };
 }
 
 describe('a server whose PostgreSQL journal is down', () => {
@@ -152,11 +159,7 @@ describe('a server whose PostgreSQL journal is down', () => {
   });
 
   it('carries on by itself a run whose end it could not journal, once the journal is back', { timeout: 180_000 }, async () => {
-    const pg = await startPostgresFor();
-    const observer = await observerOn(pg.url);
-    const team = quickAndGated();
-    const server = await serverOn(pg.url, team.agents);
-    const runId = await startedWithQuickJournaled(server, observer, team);
+    const { pg, observer, team, server, runId } = await runMidwayOnServer();
 
     await pg.halt();
     team.openGate();
@@ -175,11 +178,7 @@ describe('a server whose PostgreSQL journal is down', () => {
   });
 
   it('ends a run cancelled while its journal was down as cancelled once it is back, without running its work again', { timeout: 180_000 }, async () => {
-    const pg = await startPostgresFor();
-    const observer = await observerOn(pg.url);
-    const team = quickAndGated();
-    const server = await serverOn(pg.url, team.agents);
-    const runId = await startedWithQuickJournaled(server, observer, team);
+    const { pg, observer, team, server, runId } = await runMidwayOnServer();
 
     await pg.halt();
     expect(server.server.orchestrator.cancel(runId, 'not needed any more')).toBe(true);
