@@ -14,8 +14,8 @@ const EXEC_WAIT_MS = 1_000;
 /** Flags of /proc/<pid>/stat (include/linux/sched.h): a kernel thread; a thread inside its exit. */
 const PF_KTHREAD = 0x00200000;
 const PF_EXITING = 0x00000004;
-/** Indexes in {@link statFields}: fields 9, 20, 22, 50 and 51 of /proc/<pid>/stat (proc(5)). */
-const STAT = { flags: 6, threads: 17, startTime: 19, envStart: 47, envEnd: 48 } as const;
+/** Indexes in {@link statFields}: fields 9, 20, 22, 26, 50 and 51 of /proc/<pid>/stat (proc(5)). */
+const STAT = { flags: 6, threads: 17, startTime: 19, startCode: 23, envStart: 47, envEnd: 48 } as const;
 const PROC_BUFFER_BYTES = 16 * 1024;
 
 /**
@@ -156,33 +156,49 @@ function tokenOfThreads(pid: string): TokenRead {
     else {
       // Empty: `env -i` (the environment ends where it starts), or a thread with no memory left.
       const fields = statFields(`${pid}/task/${tid}`);
-      if (fields !== undefined && fields[STAT.envEnd] !== '0' && fields[STAT.envEnd] === fields[STAT.envStart]) return undefined;
+      if (fields !== undefined && emptyForGood(fields)) return undefined;
     }
   }
   return denied ? undefined : EMPTY;
 }
 
 /**
+ * Whether stat `fields` show an environment that is empty for good (`env -i`): it ends where it
+ * starts, and the program is loaded. Inside `execve` the new memory's environment also ends where
+ * it starts for a while (from when the kernel starts laying the variables on the new stack until
+ * it is done), but then no code is mapped yet: the start of the code is still 0.
+ */
+function emptyForGood(fields: readonly string[]): boolean {
+  const envEnd = fields[STAT.envEnd];
+  return envEnd !== '0' && envEnd === fields[STAT.envStart] && fields[STAT.startCode] !== '0';
+}
+
+/**
  * Why a process's environment showed nothing ({@link EMPTY}), from its stat:
  * - `final`: it is gone or exiting, a zombie whose threads are all gone too, or its environment is
- *   empty indeed (`env -i`: it ends where it starts);
+ *   empty indeed (`env -i`: see {@link emptyForGood});
  * - `kernel`: a kernel thread, which has no memory of its own;
  * - `threads`: its main thread has exited (or is exiting) while others run, as in a daemon whose
  *   `main` ends with `pthread_exit`: its environment is read through them;
- * - `exec`: it is inside `execve` (its new memory has none yet, its environment's end still 0, or
- *   the read opened the memory the execve replaced): it is read again.
+ * - `exec`: it is inside `execve` (its new memory has none yet, or is being given it, or the read
+ *   opened the memory the execve replaced): it is read again.
  */
-function whyEmpty(pid: string): 'final' | 'kernel' | 'threads' | 'exec' {
-  const fields = statFields(pid);
+function whyEmpty(pid: string): EmptyBecause {
+  return whyEmptyFrom(statFields(pid));
+}
+
+/** Why an environment showed nothing, from the stat `fields` of its process (undefined: gone). See {@link whyEmpty}. */
+export function whyEmptyFrom(fields: readonly string[] | undefined): EmptyBecause {
   if (fields === undefined) return 'final';
   if (kernelThread(fields)) return 'kernel';
   // The main thread has exited, or is inside its exit (its memory may be gone already).
   const ending = fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[STAT.flags]) & PF_EXITING) !== 0;
-  const envEnd = fields[STAT.envEnd];
-  if (Number(fields[STAT.threads]) > 1 && (ending || envEnd === '0')) return 'threads';
+  if (Number(fields[STAT.threads]) > 1 && (ending || fields[STAT.envEnd] === '0')) return 'threads';
   if (ending) return 'final';
-  return envEnd !== '0' && envEnd === fields[STAT.envStart] ? 'final' : 'exec';
+  return emptyForGood(fields) ? 'final' : 'exec';
 }
+
+type EmptyBecause = 'final' | 'kernel' | 'threads' | 'exec';
 
 /** Whether stat `fields` are a kernel thread's. */
 function kernelThread(fields: readonly string[] | undefined): boolean {
@@ -230,17 +246,39 @@ function watched(pid: string, progress: ScanProgress | undefined, read: (pid: st
   return token;
 }
 
+/** Rounds of reading the processes born while a scan ran, at most (each is short: a listing and the newcomers). */
+const BIRTH_ROUNDS = 16;
+
+/**
+ * The last pid the kernel gave out in this PID namespace; undefined where it cannot be read. A
+ * process born after a moment has a pid after the one given out then, counting round past pid_max.
+ */
+function lastPid(): number | undefined {
+  const length = readProc('/proc/sys/kernel/ns_last_pid');
+  const pid = length === undefined ? NaN : Number(procBuffer.toString('latin1', 0, length).trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Whether `pid` was given out after `from` and up to `to`, counting round past pid_max. */
+function bornBetween(pid: number, from: number, to: number): boolean {
+  return from < to ? pid > from && pid <= to : pid > from || pid <= to;
+}
+
 /**
  * Every live process (not `exceptPid`, none of `skip`) that carries an agent token, with its token,
  * as a generator that pauses every READS_PER_TURN processes and between its rounds of reading again
  * the processes met inside `execve` (a daemon an agent starts execs right after it forks: `setsid
  * sleep &`); those are read again all at once, at once and then every 1 ms, until each shows its
  * environment or EXEC_WAIT_MS has passed. {@link scanNow} and {@link scanYielding} drive it.
+ *
+ * The listing of /proc is a snapshot: a process carrying a token that forks once it was listed
+ * and exits before it is read (the middle of a double fork) leaves a child no read meets. So once
+ * it has read what it listed, a scan lists /proc again for the processes born since it began (by
+ * `ns_last_pid`), and reads those, until none was born during a round.
  */
 export function* scanForTokens(exceptPid: number, skip: ReadonlySet<number> = new Set(), progress?: ScanProgress): Generator<ScanPause, Array<[number, string]>> {
   const found: Array<[number, string]> = [];
-  let pending: string[] = [];
-  let read = 0;
+  let born = lastPid();
   let pids: string[];
   try {
     pids = readdirSync('/proc');
@@ -249,19 +287,44 @@ export function* scanForTokens(exceptPid: number, skip: ReadonlySet<number> = ne
     return [];
   }
   const stillKernel = new Map<string, string>();
-  for (const pid of pids) {
-    if (!/^\d+$/.test(pid) || Number(pid) === exceptPid || skip.has(Number(pid))) continue;
-    if (++read % READS_PER_TURN === 0) yield 'turn';
-    const known = kernelThreads.get(pid);
-    if (known !== undefined && entryId(pid) === known) {
-      stillKernel.set(pid, known);
-      continue;
+  let until: number | undefined;
+  let read = 0;
+  for (let round = 0; ; round++) {
+    const pending: string[] = [];
+    for (const pid of pids) {
+      if (!/^\d+$/.test(pid) || Number(pid) === exceptPid || skip.has(Number(pid))) continue;
+      if (++read % READS_PER_TURN === 0) yield 'turn';
+      const known = kernelThreads.get(pid);
+      if (known !== undefined && entryId(pid) === known) {
+        stillKernel.set(pid, known);
+        continue;
+      }
+      const token = watched(pid, progress, tokenNow);
+      if (token === EMPTY) pending.push(pid);
+      else if (token !== undefined) found.push([Number(pid), token]);
     }
-    const token = watched(pid, progress, tokenNow);
-    if (token === EMPTY) pending.push(pid);
-    else if (token !== undefined) found.push([Number(pid), token]);
+    if (pending.length > 0) yield* readAgainUntilShown(pending, (until ??= Date.now() + EXEC_WAIT_MS), found, stillKernel, progress);
+    const now = born === undefined ? undefined : lastPid();
+    if (born === undefined || now === undefined || now === born || round + 1 >= BIRTH_ROUNDS) break;
+    const from = born;
+    born = now;
+    try {
+      pids = readdirSync('/proc').filter((pid) => bornBetween(Number(pid), from, now));
+    } catch {
+      break;
+    }
   }
-  const until = Date.now() + EXEC_WAIT_MS;
+  kernelThreads = stillKernel;
+  if (procBuffer.length >= 1024 * 1024) procBuffer = Buffer.allocUnsafe(PROC_BUFFER_BYTES);
+  return found.filter(([pid]) => !isGone(pid));
+}
+
+/**
+ * Reads again the processes whose environment showed nothing ({@link EMPTY}), at once and then
+ * every 1 ms until `until`, adding what they carry to `found` and the kernel threads among them
+ * to `stillKernel`.
+ */
+function* readAgainUntilShown(pending: string[], until: number, found: Array<[number, string]>, stillKernel: Map<string, string>, progress: ScanProgress | undefined): Generator<ScanPause, void> {
   // The first round reads again at once: a read that met the memory an execve replaced is over.
   for (let round = 0; pending.length > 0; round++) {
     if (round > 0) {
@@ -284,9 +347,6 @@ export function* scanForTokens(exceptPid: number, skip: ReadonlySet<number> = ne
     }
     pending = still;
   }
-  kernelThreads = stillKernel;
-  if (procBuffer.length >= 1024 * 1024) procBuffer = Buffer.allocUnsafe(PROC_BUFFER_BYTES);
-  return found.filter(([pid]) => !isGone(pid));
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));

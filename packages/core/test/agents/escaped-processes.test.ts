@@ -5,13 +5,13 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCommandAgent } from '../../src/agents/command-agent.ts';
 import { killAgentProcesses } from '../../src/agents/orphan-sweep.ts';
-import { scanForTokens, scanYielding } from '../../src/agents/proc-scan.ts';
+import { scanForTokens, scanYielding, whyEmptyFrom } from '../../src/agents/proc-scan.ts';
 import type { AgentInput, AgentSpec } from '../../src/core/types.ts';
 import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
 import { hasLiveThreads, processesWithEnv, statOf, waitForNone } from '../support/agent-processes.ts';
@@ -175,6 +175,46 @@ describe('a process that carries the token while it execs', () => {
   });
 });
 
+describe('a process inside execve while the kernel lays its environment on the new stack', () => {
+  it('is taken for a process inside execve, to read again, and `env -i` for an empty environment', async () => {
+    // Between the kernel's first and last variable laid out, the environment ends where it starts,
+    // as under `env -i`. With 60,000 variables that lasts long enough for a read to meet it often.
+    const script = path.join(tmp, 'exec-forever-env.sh');
+    writeFileSync(script, `exec /bin/sh ${script}\n`);
+    const env: Record<string, string> = { BATON_AGENT_TOKEN: `laying-${randomBytes(4).toString('hex')}.1` };
+    for (let v = 0; v < 60_000; v++) env[`V${v}`] = '1';
+    const child = spawn('/bin/sh', [script], { env, stdio: 'ignore' });
+    let laying: string[] | undefined;
+    try {
+      await new Promise((resolve) => child.once('spawn', resolve));
+      for (const until = Date.now() + 20_000; laying === undefined && Date.now() < until; ) {
+        let environ: string;
+        let fields: string[];
+        try {
+          environ = readFileSync(`/proc/${child.pid}/environ`, 'latin1');
+          fields = statOf(child.pid!);
+        } catch {
+          continue;
+        }
+        if (environ === '' && fields[48] !== '0' && fields[48] === fields[47]) laying = fields;
+      }
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(laying, 'no read met the environment being laid out in 20 s').toBeDefined();
+    expect(whyEmptyFrom(laying)).toBe('exec');
+
+    const empty = spawn('/bin/sleep', ['30'], { env: {}, stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => empty.once('spawn', resolve));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(whyEmptyFrom(statOf(empty.pid!))).toBe('final');
+    } finally {
+      empty.kill('SIGKILL');
+    }
+  });
+});
+
 describe('where the token sits in a process environment', () => {
   const prefix = randomBytes(4).toString('hex');
   let i = 0;
@@ -274,6 +314,56 @@ describe('where the token sits in a process environment', () => {
     for (const child of children) child.kill('SIGKILL');
     await Promise.all(exited);
     expect(killed).toEqual(tokens.map(() => 1));
+  });
+});
+
+describe('a process that forks and exits while a pass reads /proc', () => {
+  /** Waits for a line on stdin, then forks: the child prints its pid and sleeps, the parent exits. */
+  const FORK_ON_LINE = [
+    'import os, sys, time',
+    'sys.stdin.readline()',
+    'if os.fork() == 0:',
+    '    sys.stdout.write(str(os.getpid()))',
+    '    sys.stdout.flush()',
+    '    time.sleep(30)',
+    'os._exit(0)',
+  ].join('\n');
+
+  /** The pids a scan lists, in its order (Node sorts a directory's names), without this process. */
+  const listed = (): string[] => readdirSync('/proc').filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid);
+
+  it('finds its child, born after the pass listed /proc, once the parent it read is gone', async () => {
+    const token = `births-${randomBytes(4).toString('hex')}.1`;
+    // A pass pauses every 64 reads: with enough processes listed before the forker, it pauses
+    // before reading it, and the fork and the exit happen in that pause.
+    const fillers = Array.from({ length: 80 }, () => spawn('/bin/sleep', ['30'], { stdio: 'ignore' }));
+    let forker: ReturnType<typeof spawn> | undefined;
+    let child = 0;
+    try {
+      await Promise.all(fillers.map((f) => new Promise((resolve) => f.once('spawn', resolve))));
+      for (let tries = 0; forker === undefined && tries < 50; tries++) {
+        const candidate = spawn('python3', ['-c', FORK_ON_LINE], { env: { ...process.env, BATON_AGENT_TOKEN: token }, stdio: ['pipe', 'pipe', 'ignore'] });
+        await new Promise((resolve) => candidate.once('spawn', resolve));
+        if (listed().indexOf(String(candidate.pid)) >= 70) forker = candidate;
+        else {
+          candidate.kill('SIGKILL');
+          await new Promise((resolve) => candidate.once('exit', resolve));
+        }
+      }
+      if (forker === undefined) throw new Error('no forker came late enough in the listing of /proc in 50 tries');
+      const scan = scanForTokens(process.pid);
+      expect(scan.next()).toEqual({ done: false, value: 'turn' });
+      const gone = new Promise((resolve) => forker!.once('exit', resolve));
+      forker.stdin!.end('\n');
+      child = Number((await new Promise<Buffer>((resolve) => forker!.stdout!.once('data', resolve))).toString());
+      await gone;
+      expect(child).toBeGreaterThan(0);
+      expect(await scanYielding(scan)).toContainEqual([child, token]);
+    } finally {
+      if (child > 0) process.kill(child, 'SIGKILL');
+      forker?.kill('SIGKILL');
+      for (const f of fillers) f.kill('SIGKILL');
+    }
   });
 });
 
