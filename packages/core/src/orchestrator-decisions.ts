@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DecisionRequest, RunStore } from './core/contracts.ts';
+import type { DecisionRequest, RunOwner, RunStore } from './core/contracts.ts';
 import { BatonError } from './core/errors.ts';
 import type { RunEvent } from './core/events.ts';
 import { reduceEvents } from './core/reduce.ts';
@@ -27,6 +27,8 @@ export interface DecisionHost {
   manifestOf(started: RunStarted, useCurrent: boolean): Manifest;
   /** Why a plan cannot run under a manifest's version pins, if it cannot. */
   versionRefusal(plan: Plan, manifest: Manifest): Promise<string | undefined>;
+  /** Whether `owner` is this process only because the run ended here unjournaled and waits for the takeover sweep. */
+  waitsForSweepHere(runId: string, owner: RunOwner): boolean;
 }
 
 /** A decision to take on a run this process takes over, and the approvals it was taken on. */
@@ -102,7 +104,7 @@ export class DecisionDesk {
       if (decision.plan !== undefined) await this.checkEditedPlan(decision, target, result, this.host.manifestOf(started, options.useCurrentManifest === true));
       if (supportsOwnership(store)) {
         const ownership = await store.ownership(runId);
-        if (ownership?.owner && !ownerGone(ownership, leaseMs())) {
+        if (ownership?.owner && !ownerGone(ownership, leaseMs()) && !this.host.waitsForSweepHere(runId, ownership.owner)) {
           const request: DecisionRequest = { id: `d_${randomUUID()}`, runId, key: keyOf(target.kind, target.taskId), decision, requestedAt: new Date().toISOString() };
           if (!(await store.requestDecision(request))) throw notAwaiting(runId, result.status, `another decision on ${describe(target)} is being recorded; see \`baton runs show ${runId}\``, result.awaiting);
           return { kind: 'requested', requestId: request.id, owner: `process ${ownership.owner.pid} on ${ownership.owner.host}` };
@@ -186,7 +188,7 @@ export class DecisionDesk {
         throw notAwaiting(runId, now?.status ?? 'unknown', 'the decision was not taken: what it decided no longer waits (another decision came first)', now?.awaiting ?? []);
       }
       const ownership = await store.ownership(runId);
-      if (ownership && (!ownership.owner || ownerGone(ownership, leaseMs()))) {
+      if (ownership && (!ownership.owner || ownerGone(ownership, leaseMs()) || this.host.waitsForSweepHere(runId, ownership.owner))) {
         try {
           const handle = await this.host.resume(runId, options);
           await OwnerSession.of(store)?.tick();

@@ -79,6 +79,7 @@ export class Orchestrator {
       detach: (runId) => this.controls.get(runId)?.stop({ kind: 'detached', message: 'left waiting for a decision' }),
       manifestOf: (started, useCurrent) => this.manifestOf(started, useCurrent).manifest,
       versionRefusal: (plan, manifest) => this.agentsOf(manifest).gate.refusal(plan),
+      waitsForSweepHere: (runId, owner) => this.waitsForSweepHere(runId, owner),
     });
   }
 
@@ -228,7 +229,7 @@ export class Orchestrator {
     if (!supportsOwnership(this.store)) return {};
     const ownership = await this.store.ownership(runId);
     if (!ownership || isFinalStatus(ownership.status)) throw notResumable(runId, `it is ${ownership?.status ?? 'gone'}`);
-    const gone = ownerGone(ownership, leaseMs()) ?? (ownership.owner?.id === PROCESS_OWNER.id && this.endsNotJournaled.has(runId) && !this.active.has(runId) ? END_NOT_JOURNALED : undefined);
+    const gone = ownerGone(ownership, leaseMs()) ?? (ownership.owner && this.waitsForSweepHere(runId, ownership.owner) ? END_NOT_JOURNALED : undefined);
     if (!gone && ownership.owner) throw notResumable(runId, `it is running in process ${ownership.owner.pid} on ${ownership.owner.host} (last heartbeat ${Math.round((ownership.heartbeatAgeMs ?? 0) / 1000)} s ago); cancel it with \`baton runs cancel ${runId}\` or wait for it`);
     const fence = await this.store.claim(runId, PROCESS_OWNER, ownership.fence);
     if (fence === undefined) throw notResumable(runId, 'another process took it over just now');
@@ -297,13 +298,33 @@ export class Orchestrator {
     if (isFinalStatus(record.status)) return { kind: 'ended', status: record.status };
     if (!supportsOwnership(this.store)) return { kind: 'ended', status: record.status };
     const ownership = await this.store.ownership(runId);
-    if (ownership?.owner && !ownerGone(ownership, leaseMs())) {
+    const waitsHere = ownership?.owner !== undefined && this.waitsForSweepHere(runId, ownership.owner);
+    if (ownership?.owner && !ownerGone(ownership, leaseMs()) && !waitsHere) {
       await this.store.requestCancel(runId, reason);
       return { kind: 'requested', owner: `process ${ownership.owner.pid} on ${ownership.owner.host}` };
     }
-    const handle = await this.resume(runId, { useCurrentManifest: false });
+    // Ended here unjournaled, waiting for the sweep (perhaps for minutes, after a journal that kept
+    // refusing its writes): ended cancelled now, its work not run; the sweep does so if this fails.
+    if (waitsHere) this.endsNotJournaled.stopped(runId, { kind: 'cancelled', message: reason });
+    let handle: RunHandle;
+    try {
+      handle = await this.resume(runId, { useCurrentManifest: false });
+    } catch (e) {
+      // The sweep took it over meanwhile: it runs here now.
+      if (waitsHere && BatonError.isInstance(e) && e.code === 'RUN_NOT_RESUMABLE' && this.cancel(runId, reason)) return { kind: 'cancelling' };
+      throw e;
+    }
     handle.cancel(reason);
     return { kind: 'cancelled', result: await handle.result };
+  }
+
+  /**
+   * Whether this process owns the run in the journal only because it ended here with its end not
+   * journaled, and holds nothing of it now: the run waits for the takeover sweep, not for this
+   * process to read requests.
+   */
+  private waitsForSweepHere(runId: string, owner: RunOwner): boolean {
+    return owner.id === PROCESS_OWNER.id && this.endsNotJournaled.has(runId) && !this.active.has(runId);
   }
 
   /**
@@ -366,10 +387,11 @@ export class Orchestrator {
    * out, over budget, or its start never confirmed to its caller) is ended so when carried on, its
    * work not run again; one that ends unjournaled again is listed only after a doubling wait (10 s
    * to 10 min). A run is forgotten once its end is journaled, or found ended, deleted or owned by
-   * another process. Internal: for the sweep.
+   * another process. With `all`, also those waiting out that wait (a cancel or decision left for
+   * one by another process is taken at once). Internal: for the sweep.
    */
-  endedUnjournaled(): string[] {
-    return this.endsNotJournaled.due();
+  endedUnjournaled(which: 'due' | 'all' = 'due'): string[] {
+    return which === 'due' ? this.endsNotJournaled.due() : this.endsNotJournaled.all().filter((runId) => !this.active.has(runId));
   }
 
   /** Whether the run `runId` is in progress in this process (without listing every run, as {@link activeRuns} does). */

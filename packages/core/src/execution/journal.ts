@@ -23,9 +23,15 @@ export function nowIso(): string {
   return lastIso;
 }
 
-/** Told once when the store refuses a batch because another process took the run. */
+/** Told once when the run's journal can take no more of it. */
 export interface FenceListener {
+  /** The store refused a batch because another process took the run. */
   runFenced(error: BatonError): void;
+  /**
+   * A write failed because the journal could not be reached (`JOURNAL_UNAVAILABLE`): nothing more
+   * of the run will be written here, and whoever carries it on redoes what happens after it.
+   */
+  journalUnreachable?(error: unknown): void;
 }
 
 export interface RunJournalOptions {
@@ -33,7 +39,7 @@ export interface RunJournalOptions {
   fence?: number | undefined;
   /** The run's own listener (`RunOptions.onEvent`), told after the orchestrator's listeners. */
   onEvent?: EventListener | undefined;
-  /** Told once when the store refuses a batch because another process took the run. */
+  /** Told once when the store refuses a batch because another process took the run, or cannot be reached. */
   onFenced?: FenceListener | undefined;
 }
 
@@ -224,8 +230,10 @@ export class RunJournal {
           this.tellStored(batch);
         },
         (e: unknown) => {
+          const first = this.failure === undefined;
           this.failure ??= e;
           if (this.fenced) return;
+          if (first && isJournalUnavailable(e)) this.options.onFenced?.journalUnreachable?.(e);
           if (BatonError.isInstance(e) && e.code === 'RUN_FENCED') {
             this.fenced = true;
             this.pending = [];

@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.ts';
 import type { BatonError } from '../core/errors.ts';
 import type { FenceListener } from './journal.ts';
 import type { RunLoop, StopReason } from './run-loop.ts';
@@ -81,6 +82,15 @@ export class RunControl implements FenceListener {
   /** Another process took the run over (its journal refused a write): this process stops it. */
   runFenced(error: BatonError): void {
     this.stop({ kind: 'lost', message: error.message });
+  }
+
+  /**
+   * A write of the run failed for want of its journal: the run stops here at once (its attempts in
+   * flight are aborted), rather than run agents whose results nothing will record and whose work
+   * the takeover does again.
+   */
+  journalUnreachable(error: unknown): void {
+    this.stop({ kind: 'lost', message: `its journal could not be reached: ${errorMessage(error)}` });
   }
 
   /** The run's journal, which a `released` stop hands over. */

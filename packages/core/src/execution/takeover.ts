@@ -3,7 +3,8 @@ import type { Orchestrator } from '../orchestrator.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import { supportsOwnership } from '../store/ownership.ts';
 import { isJournalUnavailable } from '../store/journal-rules.ts';
-import { END_NOT_JOURNALED, leaseMs, ownerGone } from './owner-identity.ts';
+import { END_NOT_JOURNALED, leaseMs, ownerGone, PROCESS_OWNER } from './owner-identity.ts';
+import type { OwnershipStore, RunOwnership } from '../core/contracts.ts';
 
 export interface TakeoverOptions {
   /** How often to look (default: every 2 s, or half a shorter lease). */
@@ -72,6 +73,24 @@ export class TakeoverSweeper {
     return this.sweeping;
   }
 
+  /**
+   * The runs that wait here for their next try after ending unjournaled again (see
+   * `Orchestrator.endedUnjournaled`) and that another process left a cancel or a decision for: the
+   * journal shows them as this live process's, so the request waits for this process, which takes
+   * it by carrying the run on now rather than after its wait.
+   */
+  private async askedOfWaitingRuns(store: OwnershipStore, unfinished: readonly RunOwnership[]): Promise<string[]> {
+    const waiting = new Set(this.orchestrator.endedUnjournaled('all'));
+    if (waiting.size === 0) return [];
+    const asked = unfinished.filter((o) => o.cancelRequested !== undefined && waiting.has(o.runId)).map((o) => o.runId);
+    try {
+      for (const d of await store.decisionRequests({ ownerId: PROCESS_OWNER.id })) if (waiting.has(d.runId)) asked.push(d.runId);
+    } catch {
+      // Read again at the next sweep.
+    }
+    return asked;
+  }
+
   private async sweepOnce(): Promise<RunHandle[]> {
     const store = this.orchestrator.store;
     if (!supportsOwnership(store)) return [];
@@ -92,6 +111,7 @@ export class TakeoverSweeper {
     }
     // Whatever the journal now says of them (`resume` tells): unfinished runs past the sweep's page too.
     for (const runId of this.orchestrator.endedUnjournaled()) if (!mine.has(runId) && !candidates.has(runId)) candidates.set(runId, END_NOT_JOURNALED);
+    for (const runId of await this.askedOfWaitingRuns(store, unfinished)) if (!candidates.has(runId)) candidates.set(runId, END_NOT_JOURNALED);
     for (const runId of this.retries.keys()) if (!candidates.has(runId)) this.retries.delete(runId);
     const taken: RunHandle[] = [];
     const now = Date.now();

@@ -36,6 +36,17 @@ export class UnjournaledEnds {
     this.entries.set(runId, { stop: kept, ends, dueAt });
   }
 
+  /**
+   * `runId`, remembered here, is to end as `stop` says when carried on (a cancel asked while it
+   * waits for the sweep), and is due at once.
+   */
+  stopped(runId: string, stop: StopReason): void {
+    const entry = this.entries.get(runId);
+    if (!entry) return;
+    entry.stop = stop;
+    entry.dueAt = 0;
+  }
+
   /** Its end is journaled at last, or nothing of it is left for this process to carry on. */
   forget(runId: string): void {
     if (this.entries.size > 0) this.entries.delete(runId);
@@ -48,6 +59,11 @@ export class UnjournaledEnds {
   /** How the run was stopped here, if carrying it on must stop it so. */
   stopOf(runId: string): StopReason | undefined {
     return this.entries.get(runId)?.stop;
+  }
+
+  /** Every run remembered, due or waiting out its back-off. */
+  all(): string[] {
+    return [...this.entries.keys()];
   }
 
   /** The runs the sweep may carry on now. */

@@ -78,4 +78,141 @@ describe('a run whose end this process could not journal', () => {
     expect(runs.n).toBe(2);
     await orchestrator.close();
   });
+
+  it('stops at its first write that cannot reach the journal: the attempt in flight is aborted and nothing after it runs', async () => {
+    class RefusesAppends extends MemoryRunStore {
+      refusing = false;
+      override append(runId: string, events: RunEvent[], options?: Parameters<MemoryRunStore['append']>[2]): Promise<void> {
+        return this.refusing ? Promise.reject(unreachable()) : super.append(runId, events, options);
+      }
+    }
+    const store = new RefusesAppends();
+    const ran: string[] = [];
+    let slowAborted = false;
+    const slow = defineAgent({
+      name: 'research',
+      description: 'gathers the facts',
+      produces: ['facts'],
+      run: (_input, ctx) =>
+        new Promise((resolve) => {
+          ran.push('research');
+          const timer = setTimeout(() => resolve({ facts: ['f'] }), 5_000);
+          ctx.signal.addEventListener('abort', () => {
+            slowAborted = true;
+            clearTimeout(timer);
+            resolve({ facts: [] });
+          });
+        }),
+    });
+    const quick = defineAgent({
+      name: 'figures',
+      description: 'computes the figures',
+      produces: ['figures'],
+      run: async () => {
+        ran.push('figures');
+        store.refusing = true;
+        await new Promise((r) => setTimeout(r, 20));
+        return { figures: [1] };
+      },
+    });
+    const writer = defineAgent({ name: 'writer', description: 'writes the report', consumes: ['facts', 'figures'], produces: ['report'], run: () => (ran.push('writer'), { report: 'r' }) });
+    const orchestrator = createOrchestrator({ name: 'reports', agents: [slow, quick, writer], store });
+    const began = Date.now();
+    await expect(orchestrator.run('write the report')).rejects.toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });
+    expect(Date.now() - began).toBeLessThan(4_000);
+    expect(slowAborted).toBe(true);
+    expect(ran.sort()).toEqual(['figures', 'research']);
+    expect(orchestrator.endedUnjournaled()).toHaveLength(1);
+    await orchestrator.close();
+  });
+
+  describe('while it waits, after its journal kept refusing writes, for the sweep to try again', () => {
+    class RefusesAppends extends MemoryRunStore {
+      refusing = false;
+      override append(runId: string, events: RunEvent[], options?: Parameters<MemoryRunStore['append']>[2]): Promise<void> {
+        return this.refusing ? Promise.reject(unreachable()) : super.append(runId, events, options);
+      }
+    }
+
+    /** Ended unjournaled twice (its own run, then the sweep's try): the sweep waits 10 s before the next try. */
+    async function waitingForTheSweep(store: RefusesAppends, orchestrator: ReturnType<typeof createOrchestrator>, ended: Promise<unknown>): Promise<string> {
+      await expect(ended).rejects.toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });
+      const [runId] = orchestrator.endedUnjournaled();
+      const sweeper = new TakeoverSweeper(orchestrator);
+      const [again] = await sweeper.sweep();
+      await expect(again!.result).rejects.toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });
+      expect(await sweeper.sweep()).toEqual([]);
+      store.refusing = false;
+      return runId!;
+    }
+
+    it('is cancelled at once by a cancel, its work not run again, rather than left to the sweep', async () => {
+      const store = new RefusesAppends();
+      store.refusing = true;
+      const { agent, runs } = counted();
+      const orchestrator = createOrchestrator({ name: 'mail', agents: [agent], store });
+      const runId = await waitingForTheSweep(store, orchestrator, orchestrator.run('mail the report'));
+      expect(runs.n).toBe(2);
+
+      const outcome = await orchestrator.requestCancel(runId, 'not needed any more');
+      expect(outcome.kind).toBe('cancelled');
+      if (outcome.kind !== 'cancelled') return;
+      expect(outcome.result.status).toBe('cancelled');
+      expect(outcome.result.reason).toMatch(/not needed any more/);
+      expect((await store.getRun(runId))?.status).toBe('cancelled');
+      expect(runs.n).toBe(2);
+      expect(orchestrator.endedUnjournaled()).toEqual([]);
+      await orchestrator.close();
+    });
+
+    it('is carried on at once by a decision, rather than left to the sweep', async () => {
+      const store = new RefusesAppends();
+      const { agent, runs } = counted();
+      const orchestrator = createOrchestrator({ name: 'mail', agents: [agent], store, policy: { approval: 'plan' } });
+      const handle = orchestrator.start('mail the report');
+      for (let i = 0; i < 500 && (await store.getRun(handle.runId))?.status !== 'awaiting-approval'; i++) await new Promise((r) => setTimeout(r, 5));
+      expect((await store.getRun(handle.runId))?.status).toBe('awaiting-approval');
+      store.refusing = true;
+      // The approval cannot be journaled: its caller is told so, and the run ends here unjournaled.
+      await expect(orchestrator.decide(handle.runId, { decision: 'approved', by: 'ana' })).rejects.toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });
+      const runId = await waitingForTheSweep(store, orchestrator, handle.result);
+      expect(runId).toBe(handle.runId);
+      expect(runs.n).toBe(0);
+
+      const outcome = await orchestrator.decide(runId, { decision: 'approved', by: 'ana' });
+      expect(outcome.kind).toBe('carried');
+      if (outcome.kind !== 'carried') return;
+      expect((await outcome.handle.result).status).toBe('succeeded');
+      expect(runs.n).toBe(1);
+      await orchestrator.close();
+    });
+
+    it('is carried on at the next sweep when another process left a cancel or a decision for it', async () => {
+      const store = new RefusesAppends();
+      const { agent, runs } = counted();
+      const orchestrator = createOrchestrator({ name: 'mail', agents: [agent], store, policy: { approval: 'plan' } });
+      const sweeper = new TakeoverSweeper(orchestrator);
+      // Another process: it sees the run owned by the live one that waits to carry it on.
+      const elsewhere = createOrchestrator({ name: 'mail', agents: [agent], store });
+
+      store.refusing = true;
+      const cancelled = await waitingForTheSweep(store, orchestrator, orchestrator.run('mail the report'));
+      expect(await elsewhere.requestCancel(cancelled, 'asked from the CLI')).toMatchObject({ kind: 'requested' });
+      const [carried] = await sweeper.sweep();
+      expect(carried?.runId).toBe(cancelled);
+      expect((await carried!.result).status).toBe('cancelled');
+
+      const handle = orchestrator.start('mail the report');
+      for (let i = 0; i < 500 && (await store.getRun(handle.runId))?.status !== 'awaiting-approval'; i++) await new Promise((r) => setTimeout(r, 5));
+      store.refusing = true;
+      await expect(orchestrator.decide(handle.runId, { decision: 'approved', by: 'ana' })).rejects.toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });
+      const decided = await waitingForTheSweep(store, orchestrator, handle.result);
+      expect(await elsewhere.decide(decided, { decision: 'approved', by: 'ana' })).toMatchObject({ kind: 'requested' });
+      const [resumed] = await sweeper.sweep();
+      expect(resumed?.runId).toBe(decided);
+      expect((await resumed!.result).status).toBe('succeeded');
+      expect(runs.n).toBe(1);
+      await Promise.all([orchestrator.close(), elsewhere.close()]);
+    });
+  });
 });
