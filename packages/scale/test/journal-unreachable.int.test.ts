@@ -4,6 +4,9 @@
  * the store's bounds; a run in flight ends in this process, its end not journaled; all answers
  * again once it is back, and the server carries that run on by itself to its end in the journal.
  */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pgDriver from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
@@ -12,6 +15,7 @@ import type { Policy } from '../../core/src/core/types.ts';
 import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
 import { startPostgres } from '../../core/test/support/postgres.ts';
 import type { ThrowawayPostgres } from '../../core/test/support/postgres.ts';
+import { baton } from '../../core/test/cli/run-cli.ts';
 import { defaultAgents, postJson, startTestServer } from '../../server/test/support.ts';
 import type { TestServer } from '../../server/test/support.ts';
 import { PostgresRunStore } from '../src/postgres/postgres-store.ts';
@@ -252,5 +256,48 @@ describe('a server whose PostgreSQL journal is down', () => {
     const store = await opening;
     cleanups.push(() => store.close());
     expect(await store.listRuns()).toEqual([]);
+  });
+});
+
+describe('baton run whose PostgreSQL journal stops during the run', () => {
+  /** `writer` waits for the file `go` in the project, then `mailer` mails the draft it wrote. */
+  const MANIFEST = [
+    'version: 1',
+    'orchestrator:',
+    '  name: notes',
+    '  description: Writes a note and mails it',
+    '  subagents: [writer, mailer]',
+    '  deliverable: [receipt]',
+    'agents:',
+    '  writer:',
+    '    description: Writes the draft',
+    '    produces: [draft]',
+    '    kind: command',
+    `    command: [sh, -c, 'while [ ! -e go ]; do sleep 0.05; done; echo "{\\"draft\\": \\"hi\\"}"']`,
+    '  mailer:',
+    '    description: Mails the draft',
+    '    consumes: [draft]',
+    '    produces: [receipt]',
+    '    kind: command',
+    `    command: [sh, -c, 'touch mailed; echo "{\\"receipt\\": true}"']`,
+  ].join('\n');
+
+  it('exits 1 saying how to carry the run on, without starting what comes next', { timeout: 120_000 }, async () => {
+    const pg = await startPostgresFor();
+    const observer = await observerOn(pg.url);
+    const project = mkdtempSync(path.join(tmpdir(), 'baton-journal-lost-'));
+    cleanups.push(() => rmSync(project, { recursive: true, force: true }));
+    writeFileSync(path.join(project, 'baton.yaml'), MANIFEST);
+
+    const running = baton(['run', 'mail a receipt', '--store', pg.url], { cwd: project });
+    const runId = await waitFor('the run to be journaled', async () => (await observer.listRuns({ limit: 1 }))[0]?.runId, 60_000);
+    await waitFor('the writer to start', async () => (await observer.readEvents(runId)).some((e) => e.type === 'task.started'), 60_000);
+    await pg.halt();
+    writeFileSync(path.join(project, 'go'), '');
+    const ended = await running;
+
+    expect(ended.code, ended.stderr).toBe(1);
+    expect(ended.stderr).toContain(`run ${runId} stopped here, and the journal keeps it as far as it was written: carry it on with \`baton runs resume ${runId}\``);
+    expect(existsSync(path.join(project, 'mailed'))).toBe(false);
   });
 });

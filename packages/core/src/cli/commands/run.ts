@@ -8,6 +8,7 @@ import { loadManifest } from '../../manifest/index.ts';
 import { buildRuntime } from '../../runtime/build-runtime.ts';
 import type { Runtime } from '../../runtime/build-runtime.ts';
 import { MemoryRunStore } from '../../store/memory-store.ts';
+import { isJournalUnavailable } from '../../store/journal-rules.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { CommonOptions } from '../context.ts';
 import { manifestPath, runJournalSpec } from '../context.ts';
@@ -49,14 +50,24 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
   const runtime = resumeId ? await runtimeForResume(opts, resumeId) : await buildRuntime(runtimeOptions({ ...opts, ...storeOf(runJournalSpec(opts)) }, opts.manifest));
   const ask = interactive() && !opts.yes;
   const terminal = new RunTerminal(runtime.orchestrator, { ask });
-  const steer = { onEvent: terminal.onEvent, detachWhenWaiting: !ask, ...(opts.yes ? { autoApprove: { by: 'baton run --yes' } } : {}) };
+  // Listeners hear a run's start once it is journaled: then it can be carried on.
+  let journaled = resumeId !== undefined;
+  const onEvent = (e: RunEvent): void => {
+    if (e.type === 'run.started') journaled = true;
+    terminal.onEvent(e);
+  };
+  const steer = { onEvent, detachWhenWaiting: !ask, ...(opts.yes ? { autoApprove: { by: 'baton run --yes' } } : {}) };
   const inMemory = runtime.store instanceof MemoryRunStore;
   let result: RunResult;
+  let runId: string | undefined;
   try {
     const handle = resumeId
       ? await runtime.orchestrator.resume(resumeId, { ...steer, useCurrentManifest: opts.useCurrentManifest === true })
       : runtime.orchestrator.start(goal ?? '', { ...steer, ...inputs });
+    runId = handle.runId;
     result = await terminal.follow(handle);
+  } catch (e) {
+    throw runId !== undefined && isJournalUnavailable(e) ? journalLost(e, runId, journaled) : e;
   } finally {
     await runtime.close();
   }
@@ -69,6 +80,14 @@ export async function runCommand(goal: string | undefined, opts: RunCommandOptio
     process.stderr.write(`${color.yellow('the journal of this run is in memory: nobody can decide on it once this process exits')}; run it again with --yes, in a terminal, or with a journal that lasts (--store FILE or postgres://...)\n`);
   }
   return exitFor(result);
+}
+
+/** The run's journal could not be reached: what became of the run, and what to do about it. */
+function journalLost(e: BatonError, runId: string, journaled: boolean): BatonError {
+  const next = journaled
+    ? `run ${runId} stopped here, and the journal keeps it as far as it was written: carry it on with \`baton runs resume ${runId}\` once the journal answers (a \`baton serve\` on this journal does so by itself)`
+    : `run ${runId} did not start here (its start could not be journaled, or not confirmed): once the journal answers, \`baton runs show ${runId}\` tells whether it was recorded; run the command again if it was not`;
+  return new BatonError('JOURNAL_UNAVAILABLE', `${e.message}; ${next}`, { runId, cause: e });
 }
 
 /** `--out` must be a folder, or not exist yet: a file there is a usage error, found before anything runs. */
