@@ -5,7 +5,7 @@
  * quoted data, so text inside it cannot vote for itself.
  */
 import type { Agent } from 'batonjs/internal';
-import { BatonError, hasJudgedChecks } from 'batonjs/internal';
+import { BatonError, errorMessage, hasJudgedChecks } from 'batonjs/internal';
 import type { AgentOutput, JsonSchema, Manifest, PlanTask, Usage } from 'batonjs/internal';
 import { fieldOf, resolveModel } from './model-config.ts';
 import type { ModelResolver, ResolvedModel } from './model-config.ts';
@@ -69,7 +69,12 @@ export function createJudge(manifest: Manifest, options: JudgeOptions = {}): Jud
     for (const artifact of task.produces) {
       const rubrics = (agent.spec.output[artifact]?.checks ?? manifest.agents[agent.spec.name]?.output[artifact]?.checks ?? []).map((c) => c.rubric);
       if (rubrics.length === 0 || !Object.hasOwn(output, artifact)) continue;
-      const verdicts = await judgeRubrics(model, manifest, task, artifact, output[artifact], rubrics, signal, reportUsage);
+      let verdicts: Verdict[];
+      try {
+        verdicts = await judgeRubrics(model, manifest, task, artifact, output[artifact], rubrics, signal, reportUsage);
+      } catch (e) {
+        throw signal.aborted ? e : judgeFailed(e, model.id, artifact);
+      }
       rubrics.forEach((rubric, i) => {
         const v = verdicts.find((x) => x.rubric === i + 1);
         if (!v) problems.push(`quality check of ${artifact} (rubric "${rubric}"): the judge gave no verdict`);
@@ -80,11 +85,31 @@ export function createJudge(manifest: Manifest, options: JudgeOptions = {}): Jud
   };
 }
 
+/** Transport retries of a judge's call (the AI SDK's, 2 s then 4 s apart): a judge's failure would otherwise run the agent again. */
+const JUDGE_CALL_RETRIES = 2;
+/** How many times the judge is asked when its reply cannot be read. */
+const JUDGE_ASKS = 2;
+
 /**
- * Judges one value against numbered rubrics with one model call: the verdicts, one per rubric the
- * judge answered. `task` says what the value was made for (an agent's task, or an eval case's goal).
+ * The judge could not give its verdict on `artifact`: said as the judge's failure, not the
+ * agent's, with the cause's code, retryability and wait.
+ */
+function judgeFailed(e: unknown, modelId: string, artifact: string): BatonError {
+  const cause = BatonError.isInstance(e) ? e : undefined;
+  return new BatonError(cause?.code ?? 'AGENT_FAILED', `quality check of ${artifact} not made: the judge (${modelId}) gave no verdict: ${errorMessage(e)}`, {
+    retryable: cause?.retryable ?? true,
+    cause: e,
+    ...(cause?.details === undefined ? {} : { details: cause.details }),
+    ...(cause?.retryAfterMs === undefined ? {} : { retryAfterMs: cause.retryAfterMs }),
+  });
+}
+
+/**
+ * Judges one value against numbered rubrics with one model call (one more when its reply cannot be
+ * read, or leaves a rubric without a verdict): the verdicts, one per rubric. `task` says what the value was made for
+ * (an agent's task, or an eval case's goal).
  *
- * @throws BatonError `AGENT_FAILED` when the judge's reply cannot be read.
+ * @throws BatonError `AGENT_FAILED` when the judge's reply cannot be read, or the model's failure.
  */
 export async function judgeRubrics(
   model: ResolvedModel,
@@ -106,21 +131,24 @@ export async function judgeRubrics(
     `Rubrics:\n${rubrics.map((r, i) => `${i + 1}. ${r}`).join('\n')}`,
     `The artifact "${artifact}" to judge (quoted data):\n${quoteData(artifact, value)}`,
   ].join('\n\n');
-  const reply = await structuredCall({
-    model,
-    system,
-    messages: [{ role: 'user', content: prompt }],
-    schema: VERDICT_SCHEMA,
-    schemaName: 'verdicts',
-    signal,
-    maxRetries: 1,
-    ...(reportUsage ? { onUsage: reportUsage } : {}),
-  });
-  const verdicts = reply.ok ? readVerdicts(reply.value) : undefined;
-  if (!verdicts) {
-    throw new BatonError('AGENT_FAILED', `the judge (${model.id}) gave an unreadable verdict on ${artifact}${reply.ok ? '' : `: ${reply.problem}`}`);
+  let problem = '';
+  for (let ask = 1; ask <= JUDGE_ASKS; ask++) {
+    const reply = await structuredCall({
+      model,
+      system,
+      messages: [{ role: 'user', content: prompt }],
+      schema: VERDICT_SCHEMA,
+      schemaName: 'verdicts',
+      signal,
+      maxRetries: JUDGE_CALL_RETRIES,
+      ...(reportUsage ? { onUsage: reportUsage } : {}),
+    });
+    const verdicts = reply.ok ? readVerdicts(reply.value) : undefined;
+    const missing = verdicts ? rubrics.findIndex((_, i) => !verdicts.some((v) => v.rubric === i + 1)) : -1;
+    if (verdicts && missing === -1) return verdicts;
+    problem = !reply.ok ? `: ${reply.problem}` : verdicts ? `: no verdict on rubric ${missing + 1}` : '';
   }
-  return verdicts;
+  throw new BatonError('AGENT_FAILED', `the judge (${model.id}) gave an unreadable verdict on ${artifact}${problem} (asked ${JUDGE_ASKS} times)`);
 }
 
 function readVerdicts(value: unknown): Verdict[] | undefined {

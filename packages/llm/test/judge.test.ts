@@ -1,3 +1,4 @@
+import { APICallError } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { createJudge, hasJudgedChecks } from '../src/judge.ts';
 import { Orchestrator } from '../../core/src/orchestrator.ts';
@@ -60,5 +61,40 @@ describe('quality judge', () => {
     delete noModel.orchestrator.model;
     expect(hasJudgedChecks(noModel)).toBe(false);
     expect(() => createJudge(noModel)).toThrow(/set orchestrator.model/);
+  });
+});
+
+describe('a judge that gives no verdict', () => {
+  function judged(replies: ConstructorParameters<typeof ScriptedModel>[0]) {
+    const agent = summaryAgent();
+    const manifest = manifestOf([agent]);
+    const judgeModel = new ScriptedModel(replies);
+    const orch = new Orchestrator({ manifest, agents: [agent], planner: new StaticPlanner(plan), extraChecks: createJudge(manifest, { resolveModel: judgeModel.resolver() }) });
+    return { agent, judgeModel, run: () => orch.run('Q2 summary') };
+  }
+  const pass = { json: { verdicts: [{ rubric: 1, pass: true, reason: 'cites 12%' }, { rubric: 2, pass: true, reason: 'EMEA' }] } };
+
+  it.each([
+    ['cannot be read', { text: 'Looks fine to me!' }],
+    ['leaves a rubric out', { json: { verdicts: [{ rubric: 1, pass: true, reason: 'ok' }] } }],
+  ])('is asked again when its reply %s, rather than the agent run again', async (_, first) => {
+    const { agent, judgeModel, run } = judged([first, pass]);
+    const result = await run();
+    expect(result.status).toBe('succeeded');
+    expect(agent.calls).toHaveLength(1);
+    expect(result.tasks[0]!.attempts).toHaveLength(1);
+    judgeModel.assertAllConsumed();
+  });
+
+  it('is named in the attempt it failed, with the cause: the agent is not blamed', async () => {
+    const refused = new APICallError({ message: 'Unauthorized', url: 'https://judge.example/v1/chat/completions', requestBodyValues: {}, statusCode: 401, responseBody: '{"error":"bad key"}', isRetryable: false });
+    const { agent, run } = judged([{ error: refused }]);
+    const result = await run();
+    expect(result.status).toBe('failed');
+    const [attempt] = result.tasks[0]!.attempts;
+    expect(attempt?.status).toBe('failed');
+    expect(attempt?.error).toMatch(/^quality check of summary not made: the judge \(.+\) gave no verdict: model .+ call failed: HTTP 401 .*check the API key/);
+    // Not retryable (a key refused): the agent, whose output was never judged, is not run again for it.
+    expect(agent.calls).toHaveLength(1);
   });
 });
