@@ -77,7 +77,12 @@ export async function verifyAgentVersion(agent: Agent, spec: AgentSpec, manifest
   try {
     reported = agent.version ? await withTimeout(agent.version(), VERSION_READ_TIMEOUT_MS) : undefined;
   } catch (e) {
-    if (pin !== undefined) verdict.refusal = `agent '${spec.name}' is pinned to ${pin} (${where}) but its version could not be read from ${source}: ${errorMessage(e)}`;
+    if (pin === undefined) return verdict;
+    // A module's version is read by loading it: what stops the load is what to fix, and comes first.
+    verdict.refusal =
+      spec.kind === 'module'
+        ? `${errorMessage(e)} (agent '${spec.name}' is pinned to ${pin} at ${where}: its version cannot be read until its module loads)`
+        : `agent '${spec.name}' is pinned to ${pin} (${where}) but its version could not be read from ${source}: ${errorMessage(e)}`;
     return verdict;
   }
   if (reported === undefined) return verdict;

@@ -69,6 +69,13 @@ describe('version pins', () => {
     expect(result.reason).toContain('outside its pin ~1.3 (agents.data.version');
   });
 
+  it('refuses a pinned module agent that cannot load, naming what stops the load before the pin', async () => {
+    const { result, ran } = await run(moduleAgent('no-default.mjs', '^1'));
+    expect(result.status).toBe('failed');
+    expect(ran).toBe('');
+    expect(result.reason).toMatch(/^agent 'data': .*no-default\.mjs must default-export a function .*; found no default export \(agent 'data' is pinned to \^1 at agents\.data\.version/);
+  });
+
   it('an exact version pins exactly; an agent that reports nothing runs under the manifest version', async () => {
     expect((await run(moduleAgent('reports-1.4.2.mjs', '1.4.1'))).result.reason).toContain('outside its pin 1.4.1');
     const { result } = await run(moduleAgent('reports-none.mjs', '^2.0.0'));
