@@ -52,9 +52,39 @@ function parseStdout(stdout: string): AgentOutput {
     // from one that opens it (printed with indentation: `json.dump(x, indent=2)`).
     const found = jsonAfterLogs(text);
     if (found !== undefined) return found;
+    const after = linesAfterJson(text);
+    if (after !== undefined) {
+      const last = after.length > 120 ? `${after.slice(0, 120)}…` : after;
+      throw new OutputParseError(`stdout has lines after its JSON object (the last: ${JSON.stringify(last)}): the result must be printed last; print logs to stderr, or before the result`);
+    }
     const preview = text.length > 200 ? `${text.slice(0, 200)}…` : text;
     throw new OutputParseError(`stdout is not JSON (${(first as Error).message}); it began: ${preview}`);
   }
+}
+
+/**
+ * The last line of `text` when a JSON object comes before it (on one line, or over several from a
+ * line that opens it to one that closes it), among the last lines: a result followed by logs.
+ */
+function linesAfterJson(text: string): string | undefined {
+  const lines = text.split('\n');
+  const from = Math.max(0, lines.length - 1 - MAX_JSON_STARTS * 4);
+  let tries = 0;
+  for (let end = lines.length - 2; end >= from && tries < MAX_JSON_STARTS; end--) {
+    if (!lines[end]!.trimEnd().endsWith('}')) continue;
+    for (let start = end; start >= from && tries < MAX_JSON_STARTS; start--) {
+      if (!lines[start]!.startsWith('{')) continue;
+      tries++;
+      try {
+        const value: unknown = JSON.parse(lines.slice(start, end + 1).join('\n'));
+        if (typeof value === 'object' && value !== null && !Array.isArray(value)) return lines[lines.length - 1]!.trim();
+      } catch {
+        // not an object from this line: an earlier one may open it
+      }
+      break;
+    }
+  }
+  return undefined;
 }
 
 function environment(spec: AgentSpec, input: AgentInput, token: string): Record<string, string> {

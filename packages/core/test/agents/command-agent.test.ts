@@ -57,6 +57,15 @@ describe('command agents', () => {
     expect(outcome).toEqual({ status: 'succeeded', output: { echo: { rows: 3 } } });
   });
 
+  it.each([
+    ['on one line', 'echo \'{"echo": {"rows": 3}}\'; echo "done in 2 ms"'],
+    ['indented', 'printf \'{\\n  "echo": {\\n    "rows": 3\\n  }\\n}\\n\'; echo "done in 2 ms"'],
+  ])('marks a result %s followed by log lines invalid, saying the result must come last', async (_, printed) => {
+    const outcome = await runAttempt({ agent: createCommandAgent(spec(['sh', '-c', `cat >/dev/null; echo "fetching"; ${printed}`])), input, produces: ['echo'], timeoutMs: 10_000, controller: new AbortController() });
+    expect(outcome.status).toBe('invalid');
+    expect(outcome.status !== 'succeeded' && outcome.error).toBe('stdout has lines after its JSON object (the last: "done in 2 ms"): the result must be printed last; print logs to stderr, or before the result');
+  });
+
   it('cuts off a hung command at its timeout and kills its whole process group', async () => {
     const pidFile = path.join(tmp, 'hang.json');
     const outcome = await runAttempt({ agent: createCommandAgent(spec(['sh', 'misbehave.sh', 'hang', pidFile])), input, produces: ['echo'], timeoutMs: 700, controller: new AbortController() });
