@@ -140,6 +140,28 @@ describe('the run page follows a run to its end (Chromium)', () => {
       await page.close();
     });
 
+    it('waits longer between tries while the server stays away, so pages left open do not all come back at once', { timeout: 60_000 }, async () => {
+      const server = servers[0] ?? (await serve());
+      const { runId } = (await (await postJson(`${server.url}/v1/runs`, { workflow: 'notes' })).json()) as { runId: string };
+      const page = await newPage(browser);
+      await page.goto(`${server.url}/#/runs/${runId}`);
+      await expect.poll(() => liveState(page)).toBe('live');
+      const tries: number[] = [];
+      // The server refuses the event stream from now on, as one that is down.
+      await page.route(/\/events$/, (route) => {
+        tries.push(Date.now());
+        return route.abort('connectionrefused');
+      });
+      await stop(server);
+      await expect.poll(() => tries.length, { timeout: 30_000 }).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 10_000));
+      // 1 s, 2 s, 4 s, 8 s apart (each from half to one and a half times): five tries at most in 10 s, where every 1.5 s made seven.
+      expect(tries.length).toBeLessThanOrEqual(5);
+      expect(tries.length).toBeGreaterThanOrEqual(3);
+      expect(await liveState(page)).toBe('reconnecting');
+      await page.close();
+    });
+
     it('stops following a run the server does not have (a stale link, a deleted run)', { timeout: 60_000 }, async () => {
       const server = servers[0] ?? (await serve());
       const page = await newPage(browser);

@@ -135,6 +135,55 @@ describe('dashboard in Chromium', () => {
     }
   });
 
+  it('keeps long unbroken text (a goal, an error) inside the page, on the runs list and the run page', { timeout: 120_000 }, async () => {
+    const t = await startTestServer({
+      agents: [scriptedAgent({ name: 'maker', produces: ['data'], retries: 0, script: [{ throw: `upstream said ${'E'.repeat(40_000)}` }] })],
+    });
+    try {
+      const page = await newPage(browser);
+      await page.goto(`${t.url}/`);
+      await page.getByLabel('Goal').fill(`produce the data ${'g'.repeat(3_000)}`);
+      await page.getByRole('button', { name: 'Start run' }).click();
+      await page.locator('#run-status[data-status="failed"]').waitFor({ timeout: 60_000 });
+      await page.locator('.plan-graph .node', { hasText: 'data' }).click();
+      await expect.poll(() => page.locator('.task-details').textContent()).toContain('upstream said EEEE');
+      const overflow = () => page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      expect(await overflow()).toBe(0);
+      await page.goto(`${t.url}/`);
+      await page.locator('.runs-table, table').first().waitFor();
+      expect(await overflow()).toBe(0);
+      await page.close();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('polls the runs list once, when the filter changes while the list is read', { timeout: 60_000 }, async () => {
+    const t = await startTestServer({ agents: [scriptedAgent({ name: 'maker', produces: ['data'] })] });
+    try {
+      const page = await newPage(browser);
+      const reads: number[] = [];
+      await page.route(/\/v1\/runs\?/, async (route) => {
+        reads.push(Date.now());
+        // The first read is slow: the filter changes while it is under way.
+        if (reads.length === 1) await new Promise((r) => setTimeout(r, 1_000));
+        await route.continue();
+      });
+      await page.goto(`${t.url}/`);
+      await expect.poll(() => reads.length).toBe(1);
+      await page.getByLabel('Filter by status').selectOption('failed');
+      await new Promise((r) => setTimeout(r, 1_500));
+      const from = reads.length;
+      await new Promise((r) => setTimeout(r, 7_600));
+      // Every 2.5 s: three reads in 7.6 s, where two polling loops made six.
+      expect(reads.length - from).toBeLessThanOrEqual(4);
+      expect(reads.length - from).toBeGreaterThanOrEqual(2);
+      await page.close();
+    } finally {
+      await t.close();
+    }
+  });
+
   it('shows the deliverable of a run without a report of its own open: a table per artifact, with who made it', { timeout: 60_000 }, async () => {
     const t = await startTestServer({
       agents: [

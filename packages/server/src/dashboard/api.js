@@ -106,6 +106,9 @@ export function followRun(runId, onEvent, onState) {
     }
   };
 
+  /** Failed connections in a row: each waits longer (half to one and a half times 1 s, 2 s, 4 s ... 10 s), with jitter so that pages left open do not all come back at once. */
+  let failures = 0;
+
   const connect = async () => {
     while (!stopped) {
       try {
@@ -118,6 +121,7 @@ export function followRun(runId, onEvent, onState) {
           return;
         }
         if (!res.ok || !res.body) throw new Error('event stream answered ' + res.status);
+        failures = 0;
         onState('live');
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
@@ -148,7 +152,8 @@ export function followRun(runId, onEvent, onState) {
           return;
         }
         onState('reconnecting');
-        await new Promise((r) => setTimeout(r, 1500));
+        const wait = Math.min(10_000, 1000 * 2 ** failures++);
+        await new Promise((r) => setTimeout(r, wait / 2 + Math.random() * wait));
       }
     }
   };

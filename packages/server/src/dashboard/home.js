@@ -141,19 +141,24 @@ export function homeView(root, agentsInfo) {
   let pages = 1;
   let timer;
   let stopped = false;
+  /** Counts loads: one begun since (a filter changed while a list was read) makes an earlier one stale. */
+  let latest = 0;
 
   const load = async () => {
+    const mine = ++latest;
+    const current = () => !stopped && mine === latest;
     try {
       const params = { limit: String(PAGE * pages) };
       if (filter.value !== 'all') params.status = filter.value;
       const { runs, next } = await api.listRuns(params);
-      if (stopped) return;
+      if (!current()) return;
       runsBody.replaceChildren(runsTable(runs));
       more.hidden = !next;
     } catch (e) {
-      if (!stopped) runsBody.replaceChildren(h('p', { class: 'form-error' }, `Could not load runs: ${e.message}`));
+      if (current()) runsBody.replaceChildren(h('p', { class: 'form-error' }, `Could not load runs: ${e.message}`));
     }
-    if (!stopped) timer = setTimeout(load, 2500);
+    // Only the latest load polls on: a stale one scheduling too would make a second polling loop.
+    if (current()) timer = setTimeout(load, 2500);
   };
   more.addEventListener('click', () => {
     pages++;
