@@ -17,6 +17,8 @@ export class RunControl implements FenceListener {
   /** Rejects what {@link whileRunning} waits for. */
   private waiting: ((stopped: RunStopped) => void) | undefined;
   private journal: { handOver(): void } | undefined;
+  /** Stopped because a write could not reach the journal (see {@link journalUnreachable}). */
+  private journalLost = false;
 
   /** Why the run was stopped, if it was (a method, so callers re-read it after awaiting). */
   stopped(): StopReason | undefined {
@@ -39,7 +41,15 @@ export class RunControl implements FenceListener {
   }
 
   stop(reason: StopReason): void {
-    if (this.reason) return;
+    if (this.reason) {
+      // Stopped for want of its journal, the run is carried on later from what was stored: a
+      // cancel (or its timeout, or a budget) that comes meanwhile is how that must end it.
+      if (this.journalLost && (reason.kind === 'cancelled' || reason.kind === 'timeout' || reason.kind === 'budget')) {
+        this.journalLost = false;
+        this.reason = reason;
+      }
+      return;
+    }
     this.reason = reason;
     // Before the abort: what the aborted attempts and tasks would journal stays out of the journal.
     if (reason.kind === 'released') {
@@ -90,7 +100,9 @@ export class RunControl implements FenceListener {
    * the takeover does again.
    */
   journalUnreachable(error: unknown): void {
+    if (this.reason) return;
     this.stop({ kind: 'lost', message: `its journal could not be reached: ${errorMessage(error)}` });
+    this.journalLost = true;
   }
 
   /** The run's journal, which a `released` stop hands over. */

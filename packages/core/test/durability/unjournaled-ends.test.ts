@@ -28,6 +28,51 @@ function counted(): { agent: ReturnType<typeof defineAgent>; runs: { n: number }
   return { agent, runs };
 }
 
+/** A journal that takes reads, and refuses every write while `refusing` (as if it could not be reached). */
+class RefusesAppends extends MemoryRunStore {
+  refusing = false;
+  override append(runId: string, events: RunEvent[], options?: Parameters<MemoryRunStore['append']>[2]): Promise<void> {
+    return this.refusing ? Promise.reject(unreachable()) : super.append(runId, events, options);
+  }
+}
+
+/**
+ * research (slow: ends at its abort) and figures (quick: makes `store` refuse writes as it works),
+ * then writer, which needs both: the figures' success is the first write that fails.
+ */
+function reportTeam(store: RefusesAppends) {
+  const ran: string[] = [];
+  const seen = { researchAborted: false };
+  const research = defineAgent({
+    name: 'research',
+    description: 'gathers the facts',
+    produces: ['facts'],
+    run: (_input, ctx) =>
+      new Promise((resolve) => {
+        ran.push('research');
+        const timer = setTimeout(() => resolve({ facts: ['f'] }), 5_000);
+        ctx.signal.addEventListener('abort', () => {
+          seen.researchAborted = true;
+          clearTimeout(timer);
+          resolve({ facts: [] });
+        });
+      }),
+  });
+  const figures = defineAgent({
+    name: 'figures',
+    description: 'computes the figures',
+    produces: ['figures'],
+    run: async () => {
+      ran.push('figures');
+      store.refusing = true;
+      await new Promise((r) => setTimeout(r, 20));
+      return { figures: [1] };
+    },
+  });
+  const writer = defineAgent({ name: 'writer', description: 'writes the report', consumes: ['facts', 'figures'], produces: ['report'], run: () => (ran.push('writer'), { report: 'r' }) });
+  return { agents: [research, figures, writer], ran, seen };
+}
+
 describe('a run whose end this process could not journal', () => {
   it('whose start was stored but not confirmed to its caller (told it failed) is ended cancelled by the sweep, its work not run', async () => {
     class LateAnswer extends MemoryRunStore {
@@ -54,12 +99,6 @@ describe('a run whose end this process could not journal', () => {
   });
 
   it('whose journal takes reads but refuses its writes is carried on once, then only after a wait', async () => {
-    class RefusesAppends extends MemoryRunStore {
-      refusing = false;
-      override append(runId: string, events: RunEvent[], options?: Parameters<MemoryRunStore['append']>[2]): Promise<void> {
-        return this.refusing ? Promise.reject(unreachable()) : super.append(runId, events, options);
-      }
-    }
     const store = new RefusesAppends();
     store.refusing = true;
     const { agent, runs } = counted();
@@ -80,59 +119,40 @@ describe('a run whose end this process could not journal', () => {
   });
 
   it('stops at its first write that cannot reach the journal: the attempt in flight is aborted and nothing after it runs', async () => {
-    class RefusesAppends extends MemoryRunStore {
-      refusing = false;
-      override append(runId: string, events: RunEvent[], options?: Parameters<MemoryRunStore['append']>[2]): Promise<void> {
-        return this.refusing ? Promise.reject(unreachable()) : super.append(runId, events, options);
-      }
-    }
     const store = new RefusesAppends();
-    const ran: string[] = [];
-    let slowAborted = false;
-    const slow = defineAgent({
-      name: 'research',
-      description: 'gathers the facts',
-      produces: ['facts'],
-      run: (_input, ctx) =>
-        new Promise((resolve) => {
-          ran.push('research');
-          const timer = setTimeout(() => resolve({ facts: ['f'] }), 5_000);
-          ctx.signal.addEventListener('abort', () => {
-            slowAborted = true;
-            clearTimeout(timer);
-            resolve({ facts: [] });
-          });
-        }),
-    });
-    const quick = defineAgent({
-      name: 'figures',
-      description: 'computes the figures',
-      produces: ['figures'],
-      run: async () => {
-        ran.push('figures');
-        store.refusing = true;
-        await new Promise((r) => setTimeout(r, 20));
-        return { figures: [1] };
-      },
-    });
-    const writer = defineAgent({ name: 'writer', description: 'writes the report', consumes: ['facts', 'figures'], produces: ['report'], run: () => (ran.push('writer'), { report: 'r' }) });
-    const orchestrator = createOrchestrator({ name: 'reports', agents: [slow, quick, writer], store });
+    const { agents, ran, seen } = reportTeam(store);
+    const orchestrator = createOrchestrator({ name: 'reports', agents, store });
     const began = Date.now();
     await expect(orchestrator.run('write the report')).rejects.toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });
     expect(Date.now() - began).toBeLessThan(4_000);
-    expect(slowAborted).toBe(true);
+    expect(seen.researchAborted).toBe(true);
     expect(ran.sort()).toEqual(['figures', 'research']);
     expect(orchestrator.endedUnjournaled()).toHaveLength(1);
     await orchestrator.close();
   });
 
+  it('ends cancelled when carried on, if cancelled after its journal failed and before it ended here', async () => {
+    const store = new RefusesAppends();
+    const { agents, ran } = reportTeam(store);
+    const orchestrator = createOrchestrator({ name: 'reports', agents, store });
+    let cancelled: boolean | undefined;
+    // Told at once (not once stored): the research's attempt, aborted by the stop, while the run has not ended.
+    orchestrator.on((e) => {
+      if (cancelled === undefined && e.type === 'task.attempt.failed') cancelled = orchestrator.cancel(e.runId, 'not wanted any more');
+    });
+    await expect(orchestrator.run('write the report')).rejects.toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });
+    expect(cancelled).toBe(true);
+
+    store.refusing = false;
+    const [carried] = await new TakeoverSweeper(orchestrator).sweep();
+    const result = await carried!.result;
+    expect(result.status).toBe('cancelled');
+    expect(result.reason).toMatch(/not wanted any more/);
+    expect(ran.sort()).toEqual(['figures', 'research']);
+    await orchestrator.close();
+  });
+
   describe('while it waits, after its journal kept refusing writes, for the sweep to try again', () => {
-    class RefusesAppends extends MemoryRunStore {
-      refusing = false;
-      override append(runId: string, events: RunEvent[], options?: Parameters<MemoryRunStore['append']>[2]): Promise<void> {
-        return this.refusing ? Promise.reject(unreachable()) : super.append(runId, events, options);
-      }
-    }
 
     /** Ended unjournaled twice (its own run, then the sweep's try): the sweep waits 10 s before the next try. */
     async function waitingForTheSweep(store: RefusesAppends, orchestrator: ReturnType<typeof createOrchestrator>, ended: Promise<unknown>): Promise<string> {
