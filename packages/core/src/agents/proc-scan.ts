@@ -246,8 +246,12 @@ function watched(pid: string, progress: ScanProgress | undefined, read: (pid: st
   return token;
 }
 
-/** Rounds of reading the processes born while a scan ran, at most (each is short: a listing and the newcomers). */
-const BIRTH_ROUNDS = 16;
+/**
+ * Rounds of reading the processes born while a scan ran, at most: each is a listing of /proc
+ * (~70 µs for 70 processes) and the newcomers' reads. A host that forks all the time (threads
+ * count) rarely lets a round pass without a birth, and a double fork needs two rounds.
+ */
+const BIRTH_ROUNDS = 8;
 
 /**
  * The last pid the kernel gave out in this PID namespace; undefined where it cannot be read. A
@@ -287,6 +291,7 @@ export function* scanForTokens(exceptPid: number, skip: ReadonlySet<number> = ne
     return [];
   }
   const stillKernel = new Map<string, string>();
+  const began = Date.now();
   let until: number | undefined;
   let read = 0;
   for (let round = 0; ; round++) {
@@ -303,7 +308,12 @@ export function* scanForTokens(exceptPid: number, skip: ReadonlySet<number> = ne
       if (token === EMPTY) pending.push(pid);
       else if (token !== undefined) found.push([Number(pid), token]);
     }
-    if (pending.length > 0) yield* readAgainUntilShown(pending, (until ??= Date.now() + EXEC_WAIT_MS), found, stillKernel, progress);
+    if (pending.length > 0) {
+      // Newcomers met inside execve (a daemon's exec after its fork) get their own wait, within
+      // twice the wait of the whole scan.
+      until = Math.min(began + 2 * EXEC_WAIT_MS, Math.max(until ?? 0, Date.now() + EXEC_WAIT_MS));
+      yield* readAgainUntilShown(pending, until, found, stillKernel, progress);
+    }
     const now = born === undefined ? undefined : lastPid();
     if (born === undefined || now === undefined || now === born || round + 1 >= BIRTH_ROUNDS) break;
     const from = born;
@@ -316,7 +326,9 @@ export function* scanForTokens(exceptPid: number, skip: ReadonlySet<number> = ne
   }
   kernelThreads = stillKernel;
   if (procBuffer.length >= 1024 * 1024) procBuffer = Buffer.allocUnsafe(PROC_BUFFER_BYTES);
-  return found.filter(([pid]) => !isGone(pid));
+  // A process born between the first read of ns_last_pid and the first listing is in two listings.
+  const once = new Map(found);
+  return [...once].filter(([pid]) => !isGone(pid));
 }
 
 /**
