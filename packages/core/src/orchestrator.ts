@@ -310,8 +310,13 @@ export class Orchestrator {
     try {
       handle = await this.resume(runId, { useCurrentManifest: false });
     } catch (e) {
-      // The sweep took it over meanwhile: it runs here now.
-      if (waitsHere && BatonError.isInstance(e) && e.code === 'RUN_NOT_RESUMABLE' && this.cancel(runId, reason)) return { kind: 'cancelling' };
+      if (waitsHere && BatonError.isInstance(e) && e.code === 'RUN_NOT_RESUMABLE') {
+        if (this.cancel(runId, reason)) return { kind: 'cancelling' };
+        // Claimed meanwhile: by this process's sweep (which ends it as the stop above says), or by
+        // another process (a lease passed): the request left in the journal reaches either.
+        await this.store.requestCancel(runId, reason);
+        return { kind: 'cancelling' };
+      }
       throw e;
     }
     handle.cancel(reason);

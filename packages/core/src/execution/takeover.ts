@@ -4,7 +4,7 @@ import { BatonError, errorMessage } from '../core/errors.ts';
 import { supportsOwnership } from '../store/ownership.ts';
 import { isJournalUnavailable } from '../store/journal-rules.ts';
 import { END_NOT_JOURNALED, leaseMs, ownerGone, PROCESS_OWNER } from './owner-identity.ts';
-import type { OwnershipStore, RunOwnership } from '../core/contracts.ts';
+import type { OwnershipStore } from '../core/contracts.ts';
 
 export interface TakeoverOptions {
   /** How often to look (default: every 2 s, or half a shorter lease). */
@@ -37,6 +37,8 @@ export class TakeoverSweeper {
   private stopped = false;
   /** Runs whose takeover failed for a reason other than the journal: when each may be tried again. */
   private readonly retries = new Map<string, { at: number; waitMs: number }>();
+  /** Requests left for runs waiting here (`<run id> <request>`) that a sweep has carried a run on for. */
+  private readonly takenRequests = new Set<string>();
 
   constructor(
     private readonly orchestrator: Orchestrator,
@@ -77,14 +79,23 @@ export class TakeoverSweeper {
    * The runs that wait here for their next try after ending unjournaled again (see
    * `Orchestrator.endedUnjournaled`) and that another process left a cancel or a decision for: the
    * journal shows them as this live process's, so the request waits for this process, which takes
-   * it by carrying the run on now rather than after its wait.
+   * it by carrying the run on now rather than after its wait. Once per request: one that stays in
+   * the journal (its run ended unjournaled again) waits for the run's next try, as the run does.
    */
-  private async askedOfWaitingRuns(store: OwnershipStore, unfinished: readonly RunOwnership[]): Promise<string[]> {
+  private async askedOfWaitingRuns(store: OwnershipStore): Promise<string[]> {
     const waiting = new Set(this.orchestrator.endedUnjournaled('all'));
+    for (const key of this.takenRequests) if (!waiting.has(key.slice(0, key.indexOf(' ')))) this.takenRequests.delete(key);
     if (waiting.size === 0) return [];
-    const asked = unfinished.filter((o) => o.cancelRequested !== undefined && waiting.has(o.runId)).map((o) => o.runId);
+    const asked: string[] = [];
+    const take = (runId: string, request: string): void => {
+      const key = `${runId} ${request}`;
+      if (!waiting.has(runId) || this.takenRequests.has(key)) return;
+      this.takenRequests.add(key);
+      asked.push(runId);
+    };
     try {
-      for (const d of await store.decisionRequests({ ownerId: PROCESS_OWNER.id })) if (waiting.has(d.runId)) asked.push(d.runId);
+      for (const r of await store.requests(PROCESS_OWNER.id)) take(r.runId, `cancel:${r.cancel}`);
+      for (const d of await store.decisionRequests({ ownerId: PROCESS_OWNER.id })) take(d.runId, d.id);
     } catch {
       // Read again at the next sweep.
     }
@@ -111,7 +122,7 @@ export class TakeoverSweeper {
     }
     // Whatever the journal now says of them (`resume` tells): unfinished runs past the sweep's page too.
     for (const runId of this.orchestrator.endedUnjournaled()) if (!mine.has(runId) && !candidates.has(runId)) candidates.set(runId, END_NOT_JOURNALED);
-    for (const runId of await this.askedOfWaitingRuns(store, unfinished)) if (!candidates.has(runId)) candidates.set(runId, END_NOT_JOURNALED);
+    for (const runId of await this.askedOfWaitingRuns(store)) if (!candidates.has(runId)) candidates.set(runId, END_NOT_JOURNALED);
     for (const runId of this.retries.keys()) if (!candidates.has(runId)) this.retries.delete(runId);
     const taken: RunHandle[] = [];
     const now = Date.now();

@@ -234,5 +234,24 @@ describe('a run whose end this process could not journal', () => {
       expect(runs.n).toBe(1);
       await Promise.all([orchestrator.close(), elsewhere.close()]);
     });
+
+    it('is carried on once for a request left by another process, not at every sweep while its journal still refuses writes', async () => {
+      const store = new RefusesAppends();
+      const { agent } = counted();
+      const orchestrator = createOrchestrator({ name: 'mail', agents: [agent], store });
+      const sweeper = new TakeoverSweeper(orchestrator);
+      const elsewhere = createOrchestrator({ name: 'mail', agents: [agent], store });
+      store.refusing = true;
+      const runId = await waitingForTheSweep(store, orchestrator, orchestrator.run('mail the report'));
+      store.refusing = true;
+
+      expect(await elsewhere.requestCancel(runId, 'asked from the CLI')).toMatchObject({ kind: 'requested' });
+      const [carried] = await sweeper.sweep();
+      expect(carried?.runId).toBe(runId);
+      await expect(carried!.result).rejects.toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });
+      // The request is still in the journal: the run waits for its next try, as without one.
+      for (let i = 0; i < 3; i++) expect(await sweeper.sweep()).toEqual([]);
+      await Promise.all([orchestrator.close(), elsewhere.close()]);
+    });
   });
 });
