@@ -75,10 +75,12 @@ export function createJudge(manifest: Manifest, options: JudgeOptions = {}): Jud
       } catch (e) {
         throw signal.aborted ? e : judgeFailed(e, model.id, artifact);
       }
+      // Left without a verdict after two asks: the judge failed, not the output.
+      const unjudged = rubrics.findIndex((_, i) => !verdicts.some((x) => x.rubric === i + 1));
+      if (unjudged !== -1) throw judgeFailed(new BatonError('AGENT_FAILED', `no verdict on rubric "${rubrics[unjudged]}" (asked ${JUDGE_ASKS} times)`), model.id, artifact);
       rubrics.forEach((rubric, i) => {
         const v = verdicts.find((x) => x.rubric === i + 1);
-        if (!v) problems.push(`quality check of ${artifact} (rubric "${rubric}"): the judge gave no verdict`);
-        else if (!v.pass) problems.push(`quality check of ${artifact} failed (rubric "${rubric}"): ${v.reason}`);
+        if (v && !v.pass) problems.push(`quality check of ${artifact} failed (rubric "${rubric}"): ${v.reason}`);
       });
     }
     return problems;
@@ -106,7 +108,7 @@ function judgeFailed(e: unknown, modelId: string, artifact: string): BatonError 
 
 /**
  * Judges one value against numbered rubrics with one model call (one more when its reply cannot be
- * read, or leaves a rubric without a verdict): the verdicts, one per rubric. `task` says what the value was made for
+ * read, or leaves a rubric without a verdict): the verdicts, one per rubric the judge answered. `task` says what the value was made for
  * (an agent's task, or an eval case's goal).
  *
  * @throws BatonError `AGENT_FAILED` when the judge's reply cannot be read, or the model's failure.
@@ -132,6 +134,7 @@ export async function judgeRubrics(
     `The artifact "${artifact}" to judge (quoted data):\n${quoteData(artifact, value)}`,
   ].join('\n\n');
   let problem = '';
+  let partial: Verdict[] | undefined;
   for (let ask = 1; ask <= JUDGE_ASKS; ask++) {
     const reply = await structuredCall({
       model,
@@ -146,8 +149,11 @@ export async function judgeRubrics(
     const verdicts = reply.ok ? readVerdicts(reply.value) : undefined;
     const missing = verdicts ? rubrics.findIndex((_, i) => !verdicts.some((v) => v.rubric === i + 1)) : -1;
     if (verdicts && missing === -1) return verdicts;
-    problem = !reply.ok ? `: ${reply.problem}` : verdicts ? `: no verdict on rubric ${missing + 1}` : '';
+    partial = verdicts ?? partial;
+    problem = reply.ok ? '' : `: ${reply.problem}`;
   }
+  // What it did judge is kept: the caller says which rubrics are left without a verdict.
+  if (partial) return partial;
   throw new BatonError('AGENT_FAILED', `the judge (${model.id}) gave an unreadable verdict on ${artifact}${problem} (asked ${JUDGE_ASKS} times)`);
 }
 

@@ -98,3 +98,17 @@ describe('a judge that gives no verdict', () => {
     expect(agent.calls).toHaveLength(1);
   });
 });
+
+describe('a judge that leaves a rubric without a verdict twice', () => {
+  it('fails the attempt as the judge, naming the rubric, rather than making the output invalid', async () => {
+    const agent = summaryAgent();
+    const manifest = manifestOf([agent]);
+    const partial = { json: { verdicts: [{ rubric: 1, pass: true, reason: 'cites 12%' }] } };
+    const judgeModel = new ScriptedModel([partial, partial]);
+    const orch = new Orchestrator({ manifest, agents: [agent], planner: new StaticPlanner(plan), extraChecks: createJudge(manifest, { resolveModel: judgeModel.resolver() }) });
+    const result = await orch.run('Q2 summary');
+    const [first] = result.tasks[0]!.attempts;
+    expect(first?.status).toBe('failed');
+    expect(first?.error).toMatch(/^quality check of summary not made: the judge \(.+\) gave no verdict: no verdict on rubric "Names the leading region" \(asked 2 times\)/);
+  });
+});

@@ -183,6 +183,8 @@ export function startAttemptWith(
 class Attempt implements DeadlineOwner, AbortWatcher {
   private usage: Usage | undefined;
   private finished = false;
+  /** True once the output is with the extra checks (judges): a timeout from then on is theirs. */
+  private checking = false;
   private running: Promise<unknown> | undefined;
   /** Whether the agent's work settled: watched only once the agent registers an answer check. */
   private work: { settled: boolean } | undefined;
@@ -281,7 +283,10 @@ class Attempt implements DeadlineOwner, AbortWatcher {
   aborted(): void {
     if (this.finished) return;
     const { reason } = this.control;
-    this.finish(failure((this.inThread && lateAnswer(this.ctx)) || reason, reason, this.usage), true);
+    const outcome = failure((this.inThread && lateAnswer(this.ctx)) || reason, reason, this.usage);
+    // Timed out while the extra checks judged the output: the agent had answered in time.
+    if (this.checking && outcome.status === 'timeout') outcome.error += ": the agent had answered, and its output's quality checks (judges) gave no verdict in time";
+    this.finish(outcome, true);
   }
 
   // Neither reaction may throw: the promise `then` returns is dropped, so a throw would be an
@@ -344,6 +349,7 @@ class Attempt implements DeadlineOwner, AbortWatcher {
   }
 
   private checkFurther(extraChecks: NonNullable<AttemptOptions['extraChecks']>, output: AgentOutput): void {
+    this.checking = true;
     let problems: Promise<string[]>;
     try {
       problems = Promise.resolve(extraChecks(output, this.control.signal, this.reportUsage));

@@ -65,3 +65,12 @@ describe('an attempt whose agent ignores its signal', () => {
     expect(outcome).toEqual({ status: 'succeeded', output: { x: 1 } });
   });
 });
+
+describe('an attempt whose output checks (judges) outlast its time', () => {
+  it('times out saying the agent had answered and the checks gave no verdict in time', async () => {
+    const agent = defineAgent({ name: 'a', description: 'a', produces: ['x'], run: () => ({ x: 1 }) });
+    const judging = (_output: unknown, signal: AbortSignal): Promise<string[]> => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+    const outcome = await runAttempt({ agent, input, produces: ['x'], timeoutMs: 50, controller: new AttemptControl(), extraChecks: judging });
+    expect(outcome).toEqual({ status: 'timeout', error: 'no result within 50 ms: the agent had answered, and its output\'s quality checks (judges) gave no verdict in time', retryable: true });
+  });
+});
