@@ -4,7 +4,7 @@ import type { Manifest, Plan } from '../core/types.ts';
 import { buildTasks } from './build-tasks.ts';
 import { readExclusions, settleExclusions } from './exclusions.ts';
 import { readGoal } from './goal-match.ts';
-import { goalRefused, refuseUnrelated } from './goal-refusal.ts';
+import { goalRefused, quotedWords, refuseUnrelated } from './goal-refusal.ts';
 import { relateGoal } from './goal-relation.ts';
 import { readScopes } from './goal-scopes.ts';
 import { indexManifest } from './manifest-index.ts';
@@ -85,7 +85,7 @@ export function planGoal(goal: string, manifest: Manifest): Plan {
   plan.notes.push(...reading.corrections.map(([written, read]) => `read '${written}' as '${read}'`));
   decideRequests(plan, { words, reading, signals, relation, index });
   if (relation.unrelated.length > 0) {
-    plan.notes.push(`ignored ${relation.unrelated.map((t) => `'${t.word}'`).join(', ')}: not a word of this orchestrator's agents or artifacts`);
+    plan.notes.push(`ignored ${quotedWords(relation.unrelated)}: not a word of this orchestrator's agents or artifacts`);
   }
 
   if (plan.requested.size === 0 && exclusions.artifacts.size > 0 && reading.everything) plan.requestInputsOfExcluded(index);

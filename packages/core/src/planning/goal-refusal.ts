@@ -41,21 +41,30 @@ export function goalRefused(manifest: Manifest, why: string, details: Record<str
  * @throws BatonError `GOAL_REFUSED`
  */
 export function refuseUnrelated(goal: string, manifest: Manifest, reading: GoalReading, signals: GoalSignals, relation: GoalRelation): void {
-  const list = (tokens: readonly Token[]): string => tokens.map((t) => `'${t.word}'`).join(', ');
   const about = reading.about;
   const before = (t: Token): boolean => t.pos !== undefined && about !== undefined && t.pos < about;
   // "Something about X" asks about X: a generic noun before "about" is no thing of its own.
   if (about !== undefined && !reading.positive.some((t) => before(t) && isGenericNoun(t.word))) {
     const asked = relation.meaningful.filter(before);
     if (asked.length > 0 && asked.every((t) => relation.unrelated.includes(t))) {
-      throw goalRefused(manifest, `it asks for ${list(asked)}, which none of its sub-agents makes`, { goal, unrelated: asked.map((t) => t.word) });
+      throw goalRefused(manifest, `it asks for ${quotedWords(asked)}, which none of its sub-agents makes`, { goal, unrelated: asked.map((t) => t.word) });
     }
   }
   const strong = signals.named.length > 0 || signals.capabilities.length > 0 || signals.orchestratorWords.length > 0;
   if (strong || relation.unrelated.length === 0 || relation.unrelated.length < relation.meaningful.length) return;
   const { known } = indexManifest(manifest).vocabulary;
   if (reading.excluded.flat().some((t) => known.has(t.stem))) return;
-  throw goalRefused(manifest, `none of its words (${list(relation.unrelated)}) relate to what its sub-agents make`, { goal, unrelated: relation.unrelated.map((t) => t.word) });
+  throw goalRefused(manifest, `none of its words (${quotedWords(relation.unrelated)}) relate to what its sub-agents make`, { goal, unrelated: relation.unrelated.map((t) => t.word) });
+}
+
+/** The most words a message quotes from a goal: a goal of thousands of words makes a message of a line or two, not of the whole goal again. */
+const MAX_QUOTED_WORDS = 12;
+
+/** Goal words quoted for a message ("'poem', 'cats'"), the first {@link MAX_QUOTED_WORDS} and how many more. */
+export function quotedWords(tokens: readonly Token[]): string {
+  const shown = tokens.slice(0, MAX_QUOTED_WORDS).map((t) => `'${t.word}'`).join(', ');
+  const more = tokens.length - MAX_QUOTED_WORDS;
+  return more > 0 ? `${shown} and ${more} more` : shown;
 }
 
 function humanList(items: readonly string[]): string {

@@ -158,6 +158,17 @@ describe('builtin planner on the travel manifest', () => {
       `goal refused: none of its words ('pack') relate to what its sub-agents make. Orchestrator "travel" (Plans trips from flights, hotels and weather forecasts) can produce: itinerary, flights, hotels and weather; ask for one of these`,
     );
   });
+
+  it('quotes the first words of a long goal, not all of them again, in its refusal and its notes', () => {
+    const words = Array.from({ length: 5000 }, (_, i) => `zork${i}`).join(' ');
+    const error = thrown(() => planGoal(words, travel));
+    expect(error.code).toBe('GOAL_REFUSED');
+    expect(error.message).toContain(`none of its words ('zork0', 'zork1', 'zork2', 'zork3', 'zork4', 'zork5', 'zork6', 'zork7', 'zork8', 'zork9', 'zork10', 'zork11' and 4988 more) relate`);
+    expect(error.message.length).toBeLessThan(400);
+    expect((error.details as { unrelated?: unknown[] } | undefined)?.unrelated).toHaveLength(5000);
+    const p = plan(`hotels in Lisbon ${words}`, travel);
+    expect(p.notes).toContain(`ignored 'lisbon', 'zork0', 'zork1', 'zork2', 'zork3', 'zork4', 'zork5', 'zork6', 'zork7', 'zork8', 'zork9', 'zork10' and 4989 more: not a word of this orchestrator's agents or artifacts`);
+  });
 });
 
 describe('artifacts named with a modifier (flight-options, hotel-options)', () => {
