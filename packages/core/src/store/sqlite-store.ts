@@ -120,7 +120,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       migrateSqlite(db, this.file);
     } catch (e) {
       db?.close();
-      throw openError(this.file, e);
+      throw openError(this.file, e, this.busyTimeoutMs);
     }
     this.db = db;
     this.insertRun = db.prepare(
@@ -475,17 +475,23 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
 
 const sqliteCode = sqliteErrorCode;
 
-function openError(file: string, e: unknown): BatonError {
+function openError(file: string, e: unknown, busyTimeoutMs: number): BatonError {
   if (BatonError.isInstance(e)) return e;
   // better-sqlite3 names the extended code (SQLITE_READONLY_DIRECTORY: the folder is read-only),
   // node:sqlite's number is read as its primary code: the hint goes by the primary code.
   const code = sqliteCode(e)?.replace(/^(SQLITE_[A-Z]+)_[A-Z_]+$/, '$1');
+  if (code === 'SQLITE_BUSY') {
+    return journalUnavailableError(
+      `cannot open the journal database ${file}: ${errorMessage(e)} (another connection held it locked for more than the busy timeout, ${busyTimeoutMs} ms: a process writing to it at length, or rewriting it with \`baton runs prune --vacuum\`; try again once it is done)`,
+      e,
+    );
+  }
   const hint =
     code === 'SQLITE_NOTADB'
-      ? 'the file is not a SQLite database: point BATON_DATABASE_URL at a Baton journal or move the file away'
+      ? 'the file is not a SQLite database: point --store or BATON_DATABASE_URL at a Baton journal, or move the file away'
       : code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM'
         ? 'check that the file and its folder exist and are writable'
-        : 'check the path in BATON_DATABASE_URL';
+        : 'check the path given with --store or BATON_DATABASE_URL';
   return new BatonError('INTERNAL', `cannot open the journal database ${file}: ${errorMessage(e)} (${hint})`, {
     retryable: false,
     cause: e,

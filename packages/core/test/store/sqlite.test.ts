@@ -15,6 +15,7 @@ import { EXTEND_CHARS, ROW_CHARS } from '../../src/store/sqlite-event-rows.ts';
 import { SqliteRunStore } from '../../src/store/sqlite-store.ts';
 import { runStoreConformance } from './run-store.conformance.ts';
 import { stamp } from './sample-journal.ts';
+import { thrown } from '../support/thrown.ts';
 
 const folders = new Map<RunStore, string>();
 
@@ -404,6 +405,23 @@ describe('SqliteRunStore', () => {
     expect((error as BatonError).message).toContain(`written by a newer Baton (schema version ${SQLITE_SCHEMA_VERSION + 1}`);
     expect((error as BatonError).message).toContain(file);
     expect((error as BatonError).retryable).toBe(false);
+  });
+
+  it('refuses a journal another connection keeps locked past the busy timeout, saying so and that it is worth trying again', async () => {
+    const file = join(tempDir(), 'baton.db');
+    await open(file).close();
+    const other = openDatabase(file);
+    other.exec('BEGIN EXCLUSIVE');
+    try {
+      const error = thrown(() => new SqliteRunStore({ file, busyTimeoutMs: 50 }));
+      expect(error.code).toBe('JOURNAL_UNAVAILABLE');
+      expect(error.message).toContain(`cannot open the journal database ${file}: database is locked (another connection held it locked for more than the busy timeout, 50 ms`);
+      expect(error.message).toContain('try again once it is done');
+      expect(error.message).not.toContain('check the path');
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
   });
 
   it('refuses a file that is not a SQLite database', () => {
