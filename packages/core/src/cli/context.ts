@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { BatonError } from '../core/errors.ts';
 import type { RunStore } from '../core/contracts.ts';
 import type { Manifest } from '../core/types.ts';
-import { openStore } from '../store/open-store.ts';
+import { openStore, sqliteJournalFile } from '../store/open-store.ts';
 import { sqliteAvailable, sqliteUnavailableReason } from '../store/sqlite-driver.ts';
 
 /** Options shared by commands that read a manifest or the journal. */
@@ -23,6 +25,31 @@ export async function readManifest(opts: CommonOptions): Promise<Manifest> {
 /** The journal: `--store`, else BATON_DATABASE_URL, else `.baton/baton.db` in the current folder. */
 export async function openJournal(opts: CommonOptions): Promise<RunStore> {
   return openStore(opts.store, { cwd: process.cwd() });
+}
+
+/**
+ * The journal's SQLite file when it does not exist. Commands that read or decide on runs check this
+ * before opening the journal, which would create the file (and its folders): a mistyped `--store`
+ * would leave an empty journal behind and report "no runs yet" or "not in the journal".
+ */
+export function missingJournalFile(opts: CommonOptions): string | undefined {
+  const file = sqliteJournalFile(opts.store, { cwd: process.cwd() });
+  return file !== undefined && !existsSync(file) ? file : undefined;
+}
+
+/** What a command that needs run `runId` says when the journal file does not exist. */
+export function noJournalError(runId: string, file: string): BatonError {
+  return new BatonError('RUN_NOT_FOUND', `no run ${runId}: there is no journal at ${file} (check --store or BATON_DATABASE_URL, or run the command in the folder the run was started from)`, {
+    runId,
+    retryable: false,
+  });
+}
+
+/** The journal, for a command about run `runId`: refused, not created, when its file does not exist. */
+export async function openJournalOfRun(runId: string, opts: CommonOptions): Promise<RunStore> {
+  const missing = missingJournalFile(opts);
+  if (missing !== undefined) throw noJournalError(runId, missing);
+  return openJournal(opts);
 }
 
 /**

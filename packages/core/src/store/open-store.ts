@@ -28,8 +28,7 @@ const ANY_URL = /^[a-z][a-z0-9+.-]*:\/\//i;
  */
 export async function openStore(spec: string | undefined, options: OpenStoreOptions = {}): Promise<RunStore> {
   const cwd = options.cwd ?? process.cwd();
-  const configured = spec ?? (options.env ?? process.env)['BATON_DATABASE_URL'];
-  const chosen = configured === undefined || configured.trim() === '' ? DEFAULT_DATABASE_FILE : configured.trim();
+  const chosen = chosenJournal(spec, options);
   if (chosen === 'memory') return new MemoryRunStore(options.memory);
   if (POSTGRES_URL.test(chosen)) {
     // Loaded on demand: most runs never need the PostgreSQL driver.
@@ -44,4 +43,20 @@ export async function openStore(spec: string | undefined, options: OpenStoreOpti
     );
   }
   return new SqliteRunStore({ file: resolve(cwd, chosen) });
+}
+
+/** The journal spec in force: `spec`, else BATON_DATABASE_URL, else the default file. */
+function chosenJournal(spec: string | undefined, options: OpenStoreOptions): string {
+  const configured = spec ?? (options.env ?? process.env)['BATON_DATABASE_URL'];
+  return configured === undefined || configured.trim() === '' ? DEFAULT_DATABASE_FILE : configured.trim();
+}
+
+/**
+ * The absolute path of the SQLite file the journal spec names (as {@link openStore} reads the
+ * spec); undefined for `memory` and URLs.
+ */
+export function sqliteJournalFile(spec: string | undefined, options: OpenStoreOptions = {}): string | undefined {
+  const chosen = chosenJournal(spec, options);
+  if (chosen === 'memory' || ANY_URL.test(chosen)) return undefined;
+  return resolve(options.cwd ?? process.cwd(), chosen);
 }

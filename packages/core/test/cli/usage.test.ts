@@ -40,7 +40,7 @@ describe('the CLI refuses bad usage with exit 64, saying what was expected', () 
     }
     const ok = await baton(['runs', 'list', '--limit', '3', ...store()], inFixture);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toBe('no runs yet\n');
+    expect(ok.stdout).toMatch(/^no runs yet/);
   });
 
   it('runs prune without --older-than, or with a duration it cannot read', async () => {

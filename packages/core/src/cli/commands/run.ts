@@ -11,7 +11,7 @@ import { MemoryRunStore } from '../../store/memory-store.ts';
 import { isJournalUnavailable } from '../../store/journal-rules.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { CommonOptions } from '../context.ts';
-import { manifestPath, runJournalSpec } from '../context.ts';
+import { manifestPath, openJournalOfRun, runJournalSpec } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { color } from '../format.ts';
 import { deliverablePreview } from '../deliverable-output.ts';
@@ -199,7 +199,7 @@ function worstExitCode(codes: number[]): number {
  * that file is gone or broken, over the manifest the run journaled.
  */
 export async function runtimeForResume(opts: RunCommandOptions, runId: string): Promise<Runtime> {
-  const store = await openStore(opts.store, { cwd: process.cwd() });
+  const store = await openJournalOfRun(runId, opts);
   let started: Extract<RunEvent, { type: 'run.started' }> | undefined;
   try {
     started = (await store.readEvents(runId, 0)).find((e): e is Extract<RunEvent, { type: 'run.started' }> => e.type === 'run.started');

@@ -3,13 +3,18 @@ import { BatonError } from '../../core/errors.ts';
 import { reduceEvents } from '../../core/reduce.ts';
 import type { RunResult, RunStatus } from '../../core/types.ts';
 import type { CommonOptions } from '../context.ts';
-import { openJournal } from '../context.ts';
+import { missingJournalFile, openJournal, openJournalOfRun } from '../context.ts';
 import { deleteRunAndFiles, pruneRuns, retentionOf, type DeletedRun } from '../../store/retention.ts';
 import { color, formatMs } from '../format.ts';
 import { deliverableText } from '../deliverable-output.ts';
 
 /** `baton runs list`. */
 export async function runsListCommand(opts: CommonOptions & { json?: boolean; limit?: number; status?: RunStatus }): Promise<number> {
+  const missing = missingJournalFile(opts);
+  if (missing !== undefined) {
+    process.stdout.write(opts.json ? '[]\n' : `no runs yet: there is no journal at ${missing}\n`);
+    return 0;
+  }
   const store = await openJournal(opts);
   try {
     const runs = await store.listRuns({ limit: opts.limit ?? 20, ...(opts.status ? { status: opts.status } : {}) });
@@ -29,7 +34,7 @@ export async function runsListCommand(opts: CommonOptions & { json?: boolean; li
 
 /** `baton runs show <id>`: the plan and the timeline of every attempt. */
 export async function runsShowCommand(runId: string, opts: CommonOptions & { json?: boolean }): Promise<number> {
-  const store = await openJournal(opts);
+  const store = await openJournalOfRun(runId, opts);
   try {
     const result = reduceEvents(await store.readEvents(runId));
     if (!result) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in the journal (see 'baton runs list')`, { retryable: false });
@@ -110,7 +115,7 @@ function truncate(s: string, n: number): string {
 
 /** `baton runs delete <id>`: the run's journal rows and its out folder; a running run is refused. */
 export async function runsDeleteCommand(runId: string, opts: CommonOptions): Promise<number> {
-  const store = await openJournal(opts);
+  const store = await openJournalOfRun(runId, opts);
   try {
     const journal = retentionOf(store);
     const deleted = await deleteRunAndFiles(journal, runId);
@@ -130,6 +135,12 @@ export async function runsDeleteCommand(runId: string, opts: CommonOptions): Pro
 
 /** `baton runs prune --older-than D [--keep N] [--dry-run] [--vacuum]`. */
 export async function runsPruneCommand(opts: CommonOptions & { olderThan: number; keep?: number; dryRun?: boolean; vacuum?: boolean; json?: boolean }): Promise<number> {
+  const missing = missingJournalFile(opts);
+  if (missing !== undefined) {
+    if (opts.json) process.stdout.write(`${JSON.stringify({ deleted: [], skipped: [] }, null, 2)}\n`);
+    else process.stderr.write(`${opts.dryRun ? 'would delete' : 'deleted'} 0 run(s): there is no journal at ${missing}\n`);
+    return 0;
+  }
   const store = await openJournal(opts);
   try {
     const report = await pruneRuns(retentionOf(store), {
