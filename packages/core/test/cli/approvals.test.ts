@@ -52,6 +52,18 @@ describe('approval through the real CLI', () => {
     expect((await baton(['runs', 'show', '--store', s.store, waiting.runId]).done).stdout).toContain('approved: the plan by alice at');
   });
 
+  it('runs show of a run that waits names what it waits for, and delivers nothing yet rather than "no artifacts"', async () => {
+    const s = scratch();
+    const run = await baton(['run', '--json', '-m', PLAN_APPROVAL, '--store', s.store, '--out', s.out, ...city, 'an itinerary']).done;
+    expect(run.code).toBe(3);
+    const { runId } = JSON.parse(run.stdout) as RunResult;
+    const show = await baton(['runs', 'show', '--store', s.store, runId]).done;
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('waits for a decision: the plan since');
+    expect(show.stdout.endsWith('\n\n(awaiting-approval: the deliverable comes at the end)\n')).toBe(true);
+    expect(show.stdout).not.toContain('delivered no artifacts');
+  });
+
   it('--yes approves every decision of the run up front, journaled as baton run --yes', async () => {
     const s = scratch();
     const r = await baton(['run', '--json', '--yes', '-m', PLAN_APPROVAL, '--store', s.store, '--out', s.out, ...city, 'an itinerary, then mail it']).done;

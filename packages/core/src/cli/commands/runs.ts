@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { BatonError } from '../../core/errors.ts';
 import { reduceEvents } from '../../core/reduce.ts';
+import { isFinalStatus } from '../../core/types.ts';
 import type { RunResult, RunStatus } from '../../core/types.ts';
 import type { CommonOptions } from '../context.ts';
 import { missingJournalFile, openJournal, openJournalOfRun } from '../context.ts';
@@ -39,7 +40,7 @@ export async function runsShowCommand(runId: string, opts: CommonOptions & { jso
     const result = reduceEvents(await store.readEvents(runId));
     if (!result) throw new BatonError('RUN_NOT_FOUND', `no run ${runId} in the journal (see 'baton runs list')`, { retryable: false });
     if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else process.stdout.write(`${timeline(result)}\n\n${result.status === 'running' ? color.dim('(running: the deliverable comes at the end)') : deliverableText(result)}`);
+    else process.stdout.write(`${timeline(result)}\n\n${isFinalStatus(result.status) ? deliverableText(result) : color.dim(`(${result.status}: the deliverable comes at the end)\n`)}`);
     return 0;
   } finally {
     await store.close();
