@@ -64,22 +64,28 @@ function parseStdout(stdout: string): AgentOutput {
 
 /**
  * The last line of `text` when a JSON object comes before it (on one line, or over several from a
- * line that opens it to one that closes it), among the last lines: a result followed by logs.
+ * line that opens it to one that closes it), among the last lines, and the last line is not itself
+ * an attempt at JSON: a result followed by logs.
  */
 function linesAfterJson(text: string): string | undefined {
-  const lines = text.split('\n');
-  const from = Math.max(0, lines.length - 1 - MAX_JSON_STARTS * 4);
+  // Only the end is looked at: a huge stdout is not split whole.
+  let start = text.length;
+  for (let n = 0; n <= MAX_JSON_STARTS * 4 && start > 0; n++) start = text.lastIndexOf('\n', start - 1);
+  const lines = text.slice(Math.max(0, start + 1)).split('\n');
+  const last = lines[lines.length - 1]!.trim();
+  if (last.startsWith('{') || last.startsWith('[')) return undefined;
   let tries = 0;
-  for (let end = lines.length - 2; end >= from && tries < MAX_JSON_STARTS; end--) {
+  for (let end = lines.length - 2; end >= 0 && tries < MAX_JSON_STARTS; end--) {
     if (!lines[end]!.trimEnd().endsWith('}')) continue;
-    for (let start = end; start >= from && tries < MAX_JSON_STARTS; start--) {
-      if (!lines[start]!.startsWith('{')) continue;
+    for (let from = end; from >= 0 && tries < MAX_JSON_STARTS; from--) {
+      if (!lines[from]!.startsWith('{')) continue;
       tries++;
       try {
-        const value: unknown = JSON.parse(lines.slice(start, end + 1).join('\n'));
-        if (typeof value === 'object' && value !== null && !Array.isArray(value)) return lines[lines.length - 1]!.trim();
+        const value: unknown = JSON.parse(lines.slice(from, end + 1).join('\n'));
+        if (typeof value === 'object' && value !== null && !Array.isArray(value)) return last;
       } catch {
-        // not an object from this line: an earlier one may open it
+        // Not an object from this line: an earlier line may open it.
+        continue;
       }
       break;
     }

@@ -66,6 +66,13 @@ describe('command agents', () => {
     expect(outcome.status !== 'succeeded' && outcome.error).toBe('stdout has lines after its JSON object (the last: "done in 2 ms"): the result must be printed last; print logs to stderr, or before the result');
   });
 
+  it('does not blame log lines for a malformed result after JSON logs', async () => {
+    const script = `cat >/dev/null; echo '{"level":"info","msg":"start"}'; echo "{'echo': 1}"`;
+    const outcome = await runAttempt({ agent: createCommandAgent(spec(['sh', '-c', script])), input, produces: ['echo'], timeoutMs: 10_000, controller: new AbortController() });
+    expect(outcome.status).toBe('invalid');
+    expect(outcome.status !== 'succeeded' && outcome.error).toMatch(/^stdout is not JSON /);
+  });
+
   it('cuts off a hung command at its timeout and kills its whole process group', async () => {
     const pidFile = path.join(tmp, 'hang.json');
     const outcome = await runAttempt({ agent: createCommandAgent(spec(['sh', 'misbehave.sh', 'hang', pidFile])), input, produces: ['echo'], timeoutMs: 700, controller: new AbortController() });
