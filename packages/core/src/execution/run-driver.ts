@@ -194,6 +194,9 @@ class RunDriving implements ApprovalsHost, RunClockOwner {
   end(verdict: { status: RunResult['status']; reason?: string }, loop: RunLoop | undefined): Promise<RunResult> {
     const { job, services } = this;
     if (job.control.leftHere()) return detached(job);
+    // Its journal could not be reached: nothing of its end would be recorded, and whoever carries
+    // it on delivers it. No integrator runs and no run.json is written for an end that is not it.
+    if (job.journal.unreachable) return job.journal.flush().then(() => job.journal.builder.current()!);
     const { manifest } = job;
     return deliver({
       journal: job.journal,

@@ -3,6 +3,9 @@
  * are carried on by the takeover sweep; what was stopped here is not run again, and a run whose
  * journal keeps refusing its writes is not run again and again.
  */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defineAgent } from '../../src/agents/define-agent.ts';
 import { BatonError } from '../../src/core/errors.ts';
@@ -121,12 +124,18 @@ describe('a run whose end this process could not journal', () => {
   it('stops at its first write that cannot reach the journal: the attempt in flight is aborted and nothing after it runs', async () => {
     const store = new RefusesAppends();
     const { agents, ran, seen } = reportTeam(store);
-    const orchestrator = createOrchestrator({ name: 'reports', agents, store });
+    const outDir = mkdtempSync(path.join(tmpdir(), 'baton-unjournaled-'));
+    let integrated = 0;
+    const orchestrator = createOrchestrator({ name: 'reports', agents, store, outDir, integrator: () => (integrated++, { summary: 's', artifacts: {}, provenance: {}, files: [] }) });
     const began = Date.now();
     await expect(orchestrator.run('write the report')).rejects.toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });
     expect(Date.now() - began).toBeLessThan(4_000);
     expect(seen.researchAborted).toBe(true);
     expect(ran.sort()).toEqual(['figures', 'research']);
+    // Not delivered: its end is not this one, and whoever carries it on delivers it.
+    expect(integrated).toBe(0);
+    expect(readdirSync(outDir)).toEqual([]);
+    rmSync(outDir, { recursive: true, force: true });
     expect(orchestrator.endedUnjournaled()).toHaveLength(1);
     await orchestrator.close();
   });
