@@ -17,11 +17,14 @@ export function parseGoal(value: string): string {
   return value;
 }
 
-/** A whole number >= `min`, for options such as `--limit`. */
-export function wholeNumber(min: number): (value: string) => number {
+/** A whole number from `min` to `max`, written in digits, for options such as `--limit`. */
+export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value) => {
-    const n = Number(value.trim());
-    if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}, e.g. ${min === 0 ? 0 : min * 20}`);
+    const digits = value.trim();
+    const n = Number(digits);
+    // Digits only: Number() also reads 1e3, 0x10 and 1_000 as numbers nobody meant to type here.
+    if (!/^\d+$/.test(digits) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}, e.g. ${min === 0 ? 0 : min * 20}`);
+    if (n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
     return n;
   };
 }

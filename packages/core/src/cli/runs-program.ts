@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { MAX_LIST_LIMIT } from '../store/journal-rules.ts';
 import { parseDuration, RUN_STATUSES, wholeNumber } from './arguments.ts';
 import type { runCommand } from './commands/run.ts';
 import type { decideCommand } from './commands/decide.ts';
@@ -20,7 +21,7 @@ export function runsCommands(program: Command, act: ActWrapper, options: { store
     .description('list runs, newest first')
     .addOption(options.store())
     .option('--json', 'print the run records as JSON')
-    .addOption(new Option('--limit <n>', 'how many, newest first (at most 500)').argParser(wholeNumber(1)).default(20))
+    .addOption(new Option('--limit <n>', `how many, newest first (at most ${MAX_LIST_LIMIT})`).argParser(wholeNumber(1, MAX_LIST_LIMIT)).default(20))
     .addOption(new Option('--status <status>', 'only runs with this status').choices(RUN_STATUSES))
     .action(act(async (opts: Parameters<typeof runsListCommand>[0]) => (await runsCode()).runsListCommand(opts)));
 

@@ -37,6 +37,13 @@ describe('commands about runs on a journal that does not exist', () => {
     expect(existsSync(folder)).toBe(false);
   });
 
+  it('has no run to carry on with resume --all, creating none', async () => {
+    const all = await baton(['runs', 'resume', '--all', ...store], { cwd: tmp });
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stderr).toBe(`no run to carry on: there is no journal at ${file}\n`);
+    expect(existsSync(folder)).toBe(false);
+  });
+
   it('does not create the default journal of the folder it runs in', async () => {
     const list = await baton(['runs', 'list'], { cwd: tmp, env: { BATON_DATABASE_URL: '' } });
     expect(list.code).toBe(0);

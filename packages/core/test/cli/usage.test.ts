@@ -38,6 +38,11 @@ describe('the CLI refuses bad usage with exit 64, saying what was expected', () 
       expect(r.stderr).toContain(`argument '${limit}' is invalid. expected a whole number >= 1`);
       expect(r.stderr).not.toContain('NaN');
     }
+    // Past what a page holds, or not written in digits: refused rather than read as something else.
+    const odd = await Promise.all(['1000', '1e3', '0x10'].map((limit) => baton(['runs', 'list', '--limit', limit, ...store()], inFixture)));
+    expect(odd.map((r) => r.code)).toEqual([64, 64, 64]);
+    expect(odd[0]!.stderr).toContain("argument '1000' is invalid. expected a whole number from 1 to 500");
+    expect(odd[1]!.stderr).toContain("argument '1e3' is invalid. expected a whole number >= 1");
     const ok = await baton(['runs', 'list', '--limit', '3', ...store()], inFixture);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^no runs yet/);

@@ -11,7 +11,7 @@ import { MemoryRunStore } from '../../store/memory-store.ts';
 import { isJournalUnavailable } from '../../store/journal-rules.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { CommonOptions } from '../context.ts';
-import { manifestPath, openJournalOfRun, runJournalSpec } from '../context.ts';
+import { manifestPath, missingJournalFile, openJournalOfRun, runJournalSpec } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { color } from '../format.ts';
 import { deliverablePreview } from '../deliverable-output.ts';
@@ -127,6 +127,12 @@ export async function resumeCommand(runId: string | undefined, opts: RunCommandO
   if (runId && opts.all) throw new BatonError('BAD_REQUEST', 'baton runs resume takes a run id or --all, not both', { retryable: false });
   if (runId) return runCommand(undefined, opts, runId);
   if (!opts.all) throw new BatonError('BAD_REQUEST', 'baton runs resume needs a run id (see `baton runs list --status running`) or --all', { retryable: false });
+  // A journal that is not there holds nothing to carry on, and is not made by looking.
+  const missing = missingJournalFile(opts);
+  if (missing !== undefined) {
+    process.stderr.write(`no run to carry on: there is no journal at ${missing}\n`);
+    return EXIT.succeeded;
+  }
   const manifest = opts.manifest ?? (existsSync('baton.yaml') ? 'baton.yaml' : await journaledManifestOfAny(opts));
   // Nothing to carry on needs no manifest: a recovery job run where there is none exits 0, not 64.
   if (manifest === 'none') {
