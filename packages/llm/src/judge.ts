@@ -76,11 +76,11 @@ export function createJudge(manifest: Manifest, options: JudgeOptions = {}): Jud
         throw signal.aborted ? e : judgeFailed(e, model.id, artifact);
       }
       // Left without a verdict after two asks: the judge failed, not the output.
-      const unjudged = rubrics.findIndex((_, i) => !verdicts.some((x) => x.rubric === i + 1));
+      const unjudged = firstUnjudged(rubrics, verdicts);
       if (unjudged !== -1) throw judgeFailed(new BatonError('AGENT_FAILED', `no verdict on rubric "${rubrics[unjudged]}" (asked ${JUDGE_ASKS} times)`), model.id, artifact);
       rubrics.forEach((rubric, i) => {
         const v = verdicts.find((x) => x.rubric === i + 1);
-        if (v && !v.pass) problems.push(`quality check of ${artifact} failed (rubric "${rubric}"): ${v.reason}`);
+        if (v?.pass === false) problems.push(`quality check of ${artifact} failed (rubric "${rubric}"): ${v.reason}`);
       });
     }
     return problems;
@@ -89,8 +89,13 @@ export function createJudge(manifest: Manifest, options: JudgeOptions = {}): Jud
 
 /** Transport retries of a judge's call (the AI SDK's, 2 s then 4 s apart): a judge's failure would otherwise run the agent again. */
 const JUDGE_CALL_RETRIES = 2;
-/** How many times the judge is asked when its reply cannot be read. */
+/** How many times the judge is asked when its reply cannot be read or leaves a rubric out. */
 const JUDGE_ASKS = 2;
+
+/** The index of the first rubric `verdicts` give no verdict on (they number rubrics from 1), or -1. */
+function firstUnjudged(rubrics: readonly string[], verdicts: readonly Verdict[]): number {
+  return rubrics.findIndex((_, i) => !verdicts.some((v) => v.rubric === i + 1));
+}
 
 /**
  * The judge could not give its verdict on `artifact`: said as the judge's failure, not the
@@ -108,8 +113,8 @@ function judgeFailed(e: unknown, modelId: string, artifact: string): BatonError 
 
 /**
  * Judges one value against numbered rubrics with one model call (one more when its reply cannot be
- * read, or leaves a rubric without a verdict): the verdicts, one per rubric the judge answered. `task` says what the value was made for
- * (an agent's task, or an eval case's goal).
+ * read, or leaves a rubric without a verdict): the verdicts, one per rubric the judge answered.
+ * `task` says what the value was made for (an agent's task, or an eval case's goal).
  *
  * @throws BatonError `AGENT_FAILED` when the judge's reply cannot be read, or the model's failure.
  */
@@ -147,8 +152,7 @@ export async function judgeRubrics(
       ...(reportUsage ? { onUsage: reportUsage } : {}),
     });
     const verdicts = reply.ok ? readVerdicts(reply.value) : undefined;
-    const missing = verdicts ? rubrics.findIndex((_, i) => !verdicts.some((v) => v.rubric === i + 1)) : -1;
-    if (verdicts && missing === -1) return verdicts;
+    if (verdicts && firstUnjudged(rubrics, verdicts) === -1) return verdicts;
     partial = verdicts ?? partial;
     problem = reply.ok ? '' : `: ${reply.problem}`;
   }
