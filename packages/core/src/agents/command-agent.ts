@@ -63,34 +63,29 @@ function parseStdout(stdout: string): AgentOutput {
 }
 
 /**
- * The last line of `text` when a JSON object comes before it (on one line, or over several from a
- * line that opens it to one that closes it), among the last lines, and the last line is not itself
- * an attempt at JSON: a result followed by logs.
+ * The last line of `text` when the lines before it end with a JSON object (read as a result after
+ * logs would be), and the last line is not itself an attempt at JSON: a result followed by logs.
  */
 function linesAfterJson(text: string): string | undefined {
-  // Only the end is looked at: a huge stdout is not split whole.
-  let start = text.length;
-  for (let n = 0; n <= MAX_JSON_STARTS * 4 && start > 0; n++) start = text.lastIndexOf('\n', start - 1);
-  const lines = text.slice(Math.max(0, start + 1)).split('\n');
-  const last = lines[lines.length - 1]!.trim();
+  let end = text.lastIndexOf('\n');
+  if (end < 0) return undefined;
+  const last = text.slice(end + 1).trim();
   if (last.startsWith('{') || last.startsWith('[')) return undefined;
-  let tries = 0;
-  for (let end = lines.length - 2; end >= 0 && tries < MAX_JSON_STARTS; end--) {
-    if (!lines[end]!.trimEnd().endsWith('}')) continue;
-    for (let from = end; from >= 0 && tries < MAX_JSON_STARTS; from--) {
-      if (!lines[from]!.startsWith('{')) continue;
-      tries++;
-      try {
-        const value: unknown = JSON.parse(lines.slice(from, end + 1).join('\n'));
-        if (typeof value === 'object' && value !== null && !Array.isArray(value)) return last;
-      } catch {
-        // Not an object from this line: an earlier line may open it.
-        continue;
-      }
-      break;
-    }
+  for (let n = 0; n < MAX_JSON_STARTS && end > 0; n++, end = text.lastIndexOf('\n', end - 1)) {
+    const before = text.slice(0, end).trimEnd();
+    if (!before.endsWith('}')) continue;
+    const value = jsonAfterLogs(before) ?? jsonOrUndefined(before);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return last;
   }
   return undefined;
+}
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function environment(spec: AgentSpec, input: AgentInput, token: string): Record<string, string> {
