@@ -21,8 +21,9 @@ import { postJson, stuckFollower } from './support.ts';
 const TASKS = 20;
 const OUTPUT_CHARS = 500_000;
 // Long enough that a client the machine's load keeps from reading for a moment is not taken for
-// one that stopped (a CI run of the whole suite on two cores cut this file's own setup at 400 ms).
-const STALL_MS = 1_000;
+// one that stopped (the default is 60 s; CI runs of the whole suite on two cores cut this file's
+// own setup at 400 ms, and its slow reader at 1 s on Node 24).
+const STALL_MS = 2_500;
 
 /**
  * Waits `ms` with `socket` unread, then reads what it holds: whether the server closed it before
