@@ -26,7 +26,7 @@ function ticksPerSecond(): number {
 }
 
 /** User plus system CPU of a process and all its threads, µs; undefined without /proc or once it is gone. */
-function cpuMicrosOf(pid: number): number | undefined {
+export function cpuMicrosOf(pid: number): number | undefined {
   try {
     // utime and stime: fields 14 and 15 of proc(5), counted from the state (field 3).
     const fields = statOf(pid);

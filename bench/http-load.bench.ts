@@ -2,7 +2,8 @@
  * HTTP load: N concurrent runs started over `POST /v1/runs`, each followed to its end over SSE,
  * against a Baton server in its own process (SQLite journal, a global cap on parallel tasks,
  * three scripted agents per run). Reports runs/s, API latency percentiles (POST, and GETs made
- * while the load runs) and errors; exits 1 if any request or run failed.
+ * while the load runs), the server's CPU per run (Linux: from /proc) and errors; exits 1 if any
+ * request or run failed.
  *
  *   node --import tsx bench/http-load.bench.ts [--runs 200] [--max-concurrent-tasks 32] [--delay-ms 20] [--warmup 5]
  *
@@ -18,6 +19,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { cpuMicrosOf } from './cpu-meter.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,6 +85,18 @@ async function timed<T>(into: number[], fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A GET, sent again once if its connection failed: a kept-alive connection the server closed as
+ * idle while this loaded client still took it for open (read ECONNRESET, "other side closed").
+ */
+async function getOnce(url: string): Promise<Response> {
+  try {
+    return await fetch(url);
+  } catch {
+    return fetch(url);
+  }
+}
+
 /** Follows a run's SSE stream to run.ended; returns its final status. */
 async function follow(url: string, runId: string): Promise<string> {
   const res = await fetch(`${url}/v1/runs/${runId}/events`);
@@ -129,6 +143,7 @@ async function load(): Promise<void> {
       await follow(url, ((await res.json()) as { runId: string }).runId);
     }
     const started = performance.now();
+    const serverCpuAtStart = cpuMicrosOf(child.pid!);
     const ids: string[] = [];
     let loading = true;
     // Reads made while the load runs: what a dashboard or a client polling sees.
@@ -136,9 +151,13 @@ async function load(): Promise<void> {
       while (loading) {
         const id = ids[Math.floor(Math.random() * ids.length)];
         if (id) {
-          const res = await timed(getMs, () => fetch(`${url}/v1/runs/${id}`));
-          await res.arrayBuffer();
-          if (!res.ok) errors.push(`GET ${id}: ${res.status}`);
+          try {
+            const res = await timed(getMs, () => getOnce(`${url}/v1/runs/${id}`));
+            await res.arrayBuffer();
+            if (!res.ok) errors.push(`GET ${id}: ${res.status}`);
+          } catch (e) {
+            errors.push(`GET ${id}: ${String((e as Error).cause ?? e)}`);
+          }
         }
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -160,8 +179,11 @@ async function load(): Promise<void> {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const serverCpuAtEnd = cpuMicrosOf(child.pid!);
     loading = false;
     await poller;
+    // The server's run folders, journal and HTTP, with the poller's reads (a few dozen): /proc counts in 10 ms ticks.
+    const serverCpuMsPerRun = serverCpuAtStart === undefined || serverCpuAtEnd === undefined ? undefined : Math.round((serverCpuAtEnd - serverCpuAtStart) / runs) / 1000;
     const result = {
       bench: 'http-load',
       runs,
@@ -171,6 +193,7 @@ async function load(): Promise<void> {
       maxConcurrentTasks: Number(args['max-concurrent-tasks']),
       seconds: Math.round(seconds * 100) / 100,
       runsPerSecond: Math.round((runs / seconds) * 10) / 10,
+      ...(serverCpuMsPerRun === undefined ? {} : { serverCpuMsPerRun }),
       statuses,
       errors: errors.length,
       postLatencyMs: summary(postMs),
@@ -182,7 +205,7 @@ async function load(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(
-      `\n${runs} runs over HTTP in ${result.seconds} s: ${result.runsPerSecond} runs/s, ${errors.length} errors; POST /v1/runs p50 ${result.postLatencyMs['p50']} ms, p99 ${result.postLatencyMs['p99']} ms (in the handler: p99 ${result.postHandlerMs['p99']} ms); GET /v1/runs/:id p99 ${result.getLatencyMs['p99']} ms under load\n`,
+      `\n${runs} runs over HTTP in ${result.seconds} s: ${result.runsPerSecond} runs/s${serverCpuMsPerRun === undefined ? '' : ` (the server's CPU: ${serverCpuMsPerRun} ms per run)`}, ${errors.length} errors; POST /v1/runs p50 ${result.postLatencyMs['p50']} ms, p99 ${result.postLatencyMs['p99']} ms (in the handler: p99 ${result.postHandlerMs['p99']} ms); GET /v1/runs/:id p99 ${result.getLatencyMs['p99']} ms under load\n`,
     );
     for (const e of errors.slice(0, 10)) process.stdout.write(`  error: ${e}\n`);
     const resultsDir = path.join(import.meta.dirname, 'results');
