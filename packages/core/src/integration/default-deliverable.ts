@@ -1,6 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../core/errors.ts';
+import { writeText } from '../core/write-text.ts';
 import type { Deliverable, Provenance, RunStatus } from '../core/types.ts';
 import { valueToMarkdown } from './markdown.ts';
 
@@ -62,8 +62,8 @@ export async function writeDefaultDeliverable(outDir: string, deliverable: Deliv
     ...(deliverable.missing ? { missing: deliverable.missing } : {}),
   };
   try {
-    await writeFile(md, renderDeliverable(run, deliverable));
-    await writeFile(json, `${JSON.stringify(data, null, 2)}\n`);
+    await writeText(md, renderDeliverable(run, deliverable));
+    await writeText(json, `${JSON.stringify(data, null, 2)}\n`);
   } catch (e) {
     process.emitWarning(`could not write the deliverable of run ${run.runId} to ${outDir}: ${errorMessage(e)}`, 'BatonWarning');
     return deliverable;

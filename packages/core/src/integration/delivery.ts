@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Integrator } from '../core/contracts.ts';
 import { ownCopy, setOwn } from '../core/artifact-names.ts';
@@ -7,6 +7,7 @@ import { errorMessage } from '../core/errors.ts';
 import { kept } from '../core/kept-objects.ts';
 import { isFinalStatus } from '../core/types.ts';
 import { untilAborted } from '../core/within.ts';
+import { writeText } from '../core/write-text.ts';
 import type { Deliverable, FinalRunStatus, Manifest, RunResult, RunStatus } from '../core/types.ts';
 import type { RunJournal } from '../execution/journal.ts';
 import type { RunControl } from '../execution/run-control.ts';
@@ -124,7 +125,7 @@ export async function deliver(o: DeliveryOptions): Promise<RunResult> {
     // A copy of the journal's result that cannot be made (too long for one string) or written (the
     // disk filled up) must not keep the run's end from the journal.
     try {
-      await writeFile(runJson, `${JSON.stringify(final, null, 2)}\n`);
+      await writeText(runJson, `${JSON.stringify(final, null, 2)}\n`);
     } catch {
       // The journal holds the result.
     }
