@@ -93,6 +93,23 @@ describe('GET /v1/runs/:id/events (Server-Sent Events)', () => {
     expect(events.map((e) => e.type)).toEqual(['run.started', 'task.skipped', 'run.ended']);
   });
 
+  it('replays a run larger than one write in parts: every event once, in order, in the text/event-stream format', async () => {
+    const store = t.server.orchestrator.store;
+    const runId = 'r_largereplay1';
+    const at = new Date().toISOString();
+    await store.createRun({ runId, goal: 'many events', createdAt: at });
+    // ~330 KB of events: the stream sends a replay in writes of about 64 KB.
+    const events: RunEvent[] = [{ type: 'run.started', goal: 'many events', orchestrator: 'other', runId, seq: 1, at }];
+    for (let i = 0; i < 1000; i++) events.push({ type: 'task.skipped', taskId: `t${i}`, reason: `skipped ${i} ${'x'.repeat(200 + (i % 7))}`, runId, seq: events.length + 1, at });
+    events.push({ type: 'run.ended', status: 'succeeded', deliverable: { artifacts: {}, files: [], provenance: {} }, runId, seq: events.length + 1, at });
+    await store.append(runId, events);
+    const res = await fetch(`${t.url}/v1/runs/${runId}/events`);
+    const text = await res.text();
+    const journaled = await store.readEvents(runId);
+    expect(journaled).toHaveLength(1002);
+    expect(text).toBe(journaled.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\nid: ${e.seq}\n\n`).join(''));
+  });
+
   it('serves many followers of one run the same events', async () => {
     const runId = await startRun(t.url, 'make a report');
     const streams = await Promise.all([0, 1, 2, 3].map(() => fetch(`${t.url}/v1/runs/${runId}/events`).then((r) => readSse(r))));

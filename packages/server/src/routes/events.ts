@@ -76,14 +76,27 @@ export function eventRoutes(ctx: ServerContext): Hono {
           });
         };
         const reader = ctx.runs.eventReader(runId);
+        // The events of a batch go out in one write (up to WRITE_BYTES each): a write per event
+        // cost a turn through the response's streams and a socket write each.
         const send = async (events: RunEvent[]): Promise<void> => {
+          let text = '';
+          let last = after;
+          let endedInText = false;
           for (const e of events) {
-            if (e.seq <= after) continue;
+            if (e.seq <= last) continue;
             const sent = e.type === 'run.ended' && e.artifactRefs ? await withArtifacts(reader, e) : e;
-            await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(sent) });
-            after = e.seq;
-            if (e.type === 'run.ended') ended = true;
+            text += sseMessage(e, JSON.stringify(sent));
+            last = e.seq;
+            if (e.type === 'run.ended') endedInText = true;
+            if (text.length >= WRITE_BYTES) {
+              await stream.write(text);
+              text = '';
+              after = last;
+            }
           }
+          if (text !== '') await stream.write(text);
+          after = last;
+          if (endedInText) ended = true;
         };
         try {
           await send(await reader.eventsAfter(after));
@@ -144,6 +157,17 @@ async function withArtifacts(reader: RunEventReader, e: Extract<RunEvent, { type
   if (!result || result.status === 'running') return e;
   const { artifactRefs: _refs, ...rest } = e;
   return { ...rest, deliverable: result.deliverable };
+}
+
+/** What one write of a stream holds at most, about: a replay of a large run is sent in parts, as the client reads. */
+const WRITE_BYTES = 64 * 1024;
+
+/**
+ * One event in the text/event-stream format, as Hono's `writeSSE` writes it (`event:`, `data:`,
+ * `id:`). Its data is one line: JSON.stringify writes no line break (those in strings are escaped).
+ */
+function sseMessage(e: RunEvent, json: string): string {
+  return `event: ${e.type}\ndata: ${json}\nid: ${e.seq}\n\n`;
 }
 
 async function heartbeat(stream: SSEStreamingApi): Promise<void> {
