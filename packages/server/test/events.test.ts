@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../core/src/core/events.ts';
 import { scriptedAgent } from '../../core/src/testing/index.ts';
+import { MemoryRunStore } from '../../core/src/store/index.ts';
 import { eventsOf, readSse, startRun, startTestServer, waitForEnd } from './support.ts';
 import type { TestServer } from './support.ts';
 
@@ -128,5 +129,59 @@ describe('GET /v1/runs/:id/events (Server-Sent Events)', () => {
       expect(events.at(-1)).toMatchObject({ type: 'run.ended', status: 'succeeded' });
       expect(events.map((e) => e.seq)).toEqual((await t.server.orchestrator.store.readEvents(runId)).map((e) => e.seq));
     }
+  });
+});
+
+/** A journal whose whole-run read fails for one run: what the stream reads to give `run.ended` its artifacts. */
+class ResultReadFails extends MemoryRunStore {
+  constructor(private readonly failing: string) {
+    super();
+  }
+
+  override async readEvents(runId: string, afterSeq?: number): Promise<RunEvent[]> {
+    if (runId === this.failing && afterSeq === undefined) throw new Error('the journal could not be read');
+    return super.readEvents(runId, afterSeq);
+  }
+}
+
+describe('GET /v1/runs/:id/events when an event of a batch cannot be sent', () => {
+  const runId = 'r_resultfails1';
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ orchestratorOptions: { store: new ResultReadFails(runId) }, limits: { heartbeatMs: 100, pollMs: 50 } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('sends the events before it, then the error; a client that resumes gets none of them again', async () => {
+    const store = t.server.orchestrator.store;
+    const at = new Date().toISOString();
+    await store.createRun({ runId, goal: 'artifacts unreadable', createdAt: at });
+    const events: RunEvent[] = [{ type: 'run.started', goal: 'artifacts unreadable', orchestrator: 'other', runId, seq: 1, at }];
+    for (let i = 0; i < 5; i++) events.push({ type: 'task.skipped', taskId: `t${i}`, reason: 'nothing to do', runId, seq: events.length + 1, at });
+    events.push({ type: 'run.ended', status: 'succeeded', deliverable: { artifacts: { report: null }, files: [], provenance: {} }, artifactRefs: { report: 't0' }, runId, seq: 7, at });
+    await store.append(runId, events);
+    const first = await readSse(await fetch(`${t.url}/v1/runs/${runId}/events`));
+    expect(eventsOf(first.filter((m) => m.event !== 'error')).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(first.at(-1)).toMatchObject({ event: 'error', data: 'the journal could not be read' });
+    const resumed = await readSse(await fetch(`${t.url}/v1/runs/${runId}/events`, { headers: { 'Last-Event-ID': '6' } }));
+    expect(resumed.filter((m) => m.event !== 'error' && m.data)).toEqual([]);
+    expect(resumed.at(-1)).toMatchObject({ event: 'error' });
+  });
+
+  it('refuses an event whose type holds a line break (a foreign journal), as writeSSE did, instead of letting it add fields', async () => {
+    const store = t.server.orchestrator.store;
+    const other = 'r_badtype0001';
+    const at = new Date().toISOString();
+    await store.createRun({ runId: other, goal: 'bad type', createdAt: at });
+    const bad = { type: 'task.skipped\nretry: 1', taskId: 't1', reason: 'r', runId: other, seq: 2, at } as unknown as RunEvent;
+    const ended: RunEvent = { type: 'run.ended', status: 'failed', reason: 'r', deliverable: { artifacts: {}, files: [], provenance: {} }, runId: other, seq: 3, at };
+    // Ended, so that the server's sweep does not carry it on meanwhile.
+    await store.append(other, [{ type: 'run.started', goal: 'bad type', orchestrator: 'other', runId: other, seq: 1, at }, bad, ended]);
+    const text = await (await fetch(`${t.url}/v1/runs/${other}/events`)).text();
+    expect(text).toContain('id: 1\n\n');
+    expect(text).toContain('event: error\ndata: event 2 of the run has a type with a line break: it cannot be sent');
+    expect(text).not.toContain('retry: 1');
   });
 });

@@ -76,27 +76,38 @@ export function eventRoutes(ctx: ServerContext): Hono {
           });
         };
         const reader = ctx.runs.eventReader(runId);
-        // The events of a batch go out in one write (up to WRITE_BYTES each): a write per event
-        // cost a turn through the response's streams and a socket write each.
+        // The events of one send go out in one write (flushed every ~WRITE_CHARS): a write per
+        // event cost a turn through the response's streams and a socket write each.
         const send = async (events: RunEvent[]): Promise<void> => {
           let text = '';
           let last = after;
           let endedInText = false;
-          for (const e of events) {
-            if (e.seq <= last) continue;
-            const sent = e.type === 'run.ended' && e.artifactRefs ? await withArtifacts(reader, e) : e;
-            text += sseMessage(e, JSON.stringify(sent));
-            last = e.seq;
-            if (e.type === 'run.ended') endedInText = true;
-            if (text.length >= WRITE_BYTES) {
-              await stream.write(text);
-              text = '';
-              after = last;
+          const flush = async (): Promise<void> => {
+            if (text === '' || stream.aborted) return;
+            await stream.write(text);
+            text = '';
+            after = last;
+            if (endedInText) ended = true;
+          };
+          try {
+            for (const e of events) {
+              if (stream.aborted) return;
+              if (e.seq <= last) continue;
+              let sent: RunEvent = e;
+              if (e.type === 'run.ended' && e.artifactRefs) {
+                // What came before it is sent first: not held back by the journal's read, nor lost if it fails.
+                await flush();
+                sent = await withArtifacts(reader, e);
+              }
+              text += sseMessage(e, JSON.stringify(sent));
+              last = e.seq;
+              if (e.type === 'run.ended') endedInText = true;
+              if (text.length >= WRITE_CHARS) await flush();
             }
+          } finally {
+            // An event that cannot be sent fails the stream (its error handler) after those before it.
+            await flush();
           }
-          if (text !== '') await stream.write(text);
-          after = last;
-          if (endedInText) ended = true;
         };
         try {
           await send(await reader.eventsAfter(after));
@@ -159,14 +170,20 @@ async function withArtifacts(reader: RunEventReader, e: Extract<RunEvent, { type
   return { ...rest, deliverable: result.deliverable };
 }
 
-/** What one write of a stream holds at most, about: a replay of a large run is sent in parts, as the client reads. */
-const WRITE_BYTES = 64 * 1024;
+/**
+ * A stream's text is written once it holds this many characters: a replay of a large run goes out
+ * in parts, as the client reads (an event longer than that goes out whole).
+ */
+const WRITE_CHARS = 64 * 1024;
 
 /**
  * One event in the text/event-stream format, as Hono's `writeSSE` writes it (`event:`, `data:`,
  * `id:`). Its data is one line: JSON.stringify writes no line break (those in strings are escaped).
+ * Refused as `writeSSE` refused it: a type holding a line break would start fields of its own.
  */
-function sseMessage(e: RunEvent, json: string): string {
+function sseMessage(e: RunEvent, json: string | undefined): string {
+  if (typeof json !== 'string') throw new Error(`event ${e.seq} of the run has no JSON form: it cannot be sent`);
+  if (e.type.includes('\n') || e.type.includes('\r')) throw new Error(`event ${e.seq} of the run has a type with a line break: it cannot be sent`);
   return `event: ${e.type}\ndata: ${json}\nid: ${e.seq}\n\n`;
 }
 
