@@ -3,8 +3,11 @@
  * run writes `run.json` and the default integrator `deliverable.md` and `deliverable.json`. The
  * harness's runs have none, so no other case counts it.
  *
- *   node --import tsx bench/run-folder.bench.ts [folder parent, default: the OS's temp folder]
+ *   node --import tsx bench/run-folder.bench.ts [folder parent]
  *
+ * The folders go to /dev/shm where there is one (RAM), else to the OS's temp folder: a disk's own
+ * cost varies from minute to minute, and would hide a change of Baton's. Name a folder on a disk to
+ * measure that disk.
  * A chain of three no-op tasks (the shape of bench/http-load.bench.ts), memory journal, 50 runs at
  * a time; blocks with a folder per run alternated with blocks without one, in one process after a
  * warm-up of both. Prints the CPU (user and system, this process and its thread pool) and wall time
@@ -12,14 +15,14 @@
  * ext4 disk of a 2-vCPU microVM a new folder with three files took ~0.9 ms of system time where a
  * RAM-backed one (/dev/shm) took ~0.2 ms (docs/performance.md, thirty-second pass).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createOrchestrator, defineAgent, MemoryRunStore, StaticPlanner } from 'batonjs';
 import type { Orchestrator, PlanTask } from 'batonjs';
 import { median } from './median.ts';
 
-const parent = process.argv[2] ?? tmpdir();
+const parent = process.argv[2] ?? (statSync('/dev/shm', { throwIfNoEntry: false })?.isDirectory() ? '/dev/shm' : tmpdir());
 const dir = mkdtempSync(path.join(parent, 'baton-run-folder-'));
 const AT_ONCE = 50;
 const BLOCK = 500;
