@@ -93,19 +93,15 @@ export function eventRoutes(ctx: ServerContext): Hono {
             for (const e of events) {
               if (stream.aborted) return;
               if (e.seq <= last) continue;
-              let sent: RunEvent = e;
-              if (e.type === 'run.ended' && e.artifactRefs) {
-                // What came before it is sent first: not held back by the journal's read, nor lost if it fails.
-                await flush();
-                sent = await withArtifacts(reader, e);
-              }
+              const sent = e.type === 'run.ended' && e.artifactRefs ? await withArtifacts(reader, e) : e;
               text += sseMessage(e, JSON.stringify(sent));
               last = e.seq;
               if (e.type === 'run.ended') endedInText = true;
               if (text.length >= WRITE_CHARS) await flush();
             }
           } finally {
-            // An event that cannot be sent fails the stream (its error handler) after those before it.
+            // An event that cannot be sent (its artifacts unreadable, no JSON form) fails the stream,
+            // through its error handler, after the events before it: none is lost to the client.
             await flush();
           }
         };
