@@ -5,15 +5,15 @@
  *
  *   node --import tsx bench/run-folder.bench.ts [folder parent]
  *
- * The folders go to /dev/shm where there is one (RAM), else to the OS's temp folder: a disk's own
- * cost varies from minute to minute, and would hide a change of Baton's. Name a folder on a disk to
- * measure that disk.
  * A chain of three no-op tasks (the shape of bench/http-load.bench.ts), memory journal, 50 runs at
  * a time; blocks with a folder per run alternated with blocks without one, in one process after a
  * warm-up of both. Prints the CPU (user and system, this process and its thread pool) and wall time
- * per run of each, and what the folder adds. The folder's share is mostly the file system's: on an
- * ext4 disk of a 2-vCPU microVM a new folder with three files took ~0.9 ms of system time where a
- * RAM-backed one (/dev/shm) took ~0.2 ms (docs/performance.md, thirty-second pass).
+ * per run of each, and what the folder adds.
+ *
+ * The folders go to /dev/shm where there is one (RAM), else to the OS's temp folder: a disk's own
+ * cost moves from minute to minute and would hide a change of Baton's (on an ext4 disk of a 2-vCPU
+ * microVM, 0.14-2.6 ms of system time per run, against 0.1-0.25 ms on /dev/shm: docs/performance.md,
+ * thirty-second pass). Name a folder on a disk to measure that disk.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
