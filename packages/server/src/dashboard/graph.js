@@ -6,6 +6,8 @@ const NODE_H = 66;
 const GAP_X = 86;
 const GAP_Y = 22;
 const PAD = 16;
+/** Tasks beyond which the graph has no motion (see run.css). */
+export const LARGE = 200;
 
 function depths(tasks) {
   const byId = new Map(tasks.map((t) => [t.id, t]));
@@ -27,12 +29,21 @@ function clip(text, max) {
   return text.length > max ? text.slice(0, max - 1) + '…' : text;
 }
 
-/**
- * Renders the plan graph. `statusOf(taskId)` gives each task's state; `onSelect(taskId)` is
- * called when a task is clicked or activated with the keyboard.
- */
-export function planGraph(plan, statusOf, selected, onSelect, agentOf = (t) => t.agent) {
-  const tasks = plan.tasks;
+/** What the drawing depends on besides the tasks' states: a plan edited before approval is drawn anew. */
+function planKey(tasks) {
+  return JSON.stringify(tasks.map((t) => [t.id, t.title, t.agent, t.dependsOn, t.consumes, t.produces]));
+}
+
+function nodeTitle(t, agent, status) {
+  return `${t.title}\n${t.id} → ${agent}${agent !== t.agent ? ` (planned for ${t.agent})` : ''}\n${STATUS_LABEL[status] || status}`;
+}
+
+function nodeAgentText(t, agent) {
+  return clip(`${agent}${agent !== t.agent ? ' ↪' : ''} · ${t.produces.join(', ')}`, 34);
+}
+
+/** Lays the plan out and makes its elements; the tasks' states are filled in by `update`. */
+function draw(tasks) {
   const depth = depths(tasks);
   const columns = [];
   for (const t of tasks) {
@@ -50,11 +61,12 @@ export function planGraph(plan, statusOf, selected, onSelect, agentOf = (t) => t
     col.forEach((t, ri) => pos.set(t.id, { x: PAD + ci * (NODE_W + GAP_X), y: top + ri * (NODE_H + GAP_Y) }));
   });
 
-  const svg = s('svg', { class: 'plan-graph', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'plan graph' });
+  const svg = s('svg', { class: `plan-graph${tasks.length > LARGE ? ' large' : ''}`, viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'plan graph' });
   svg.append(
     s('defs', {}, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' }))),
   );
 
+  const edges = [];
   const byId = new Map(tasks.map((t) => [t.id, t]));
   for (const t of tasks) {
     const to = pos.get(t.id);
@@ -68,44 +80,87 @@ export function planGraph(plan, statusOf, selected, onSelect, agentOf = (t) => t
       const y2 = to.y + NODE_H / 2;
       const mx = (x1 + x2) / 2;
       const carried = t.consumes.filter((a) => src.produces.includes(a));
-      const done = statusOf(dep) === 'succeeded';
-      svg.append(s('path', { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: `edge${done ? ' done' : ''}`, 'marker-end': 'url(#arrow)' }));
+      const path = s('path', { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: 'edge', 'marker-end': 'url(#arrow)' });
+      edges.push({ path, dep, done: false });
+      svg.append(path);
       if (carried.length) {
         svg.append(s('text', { x: mx, y: (y1 + y2) / 2 - 6, class: 'edge-label', 'text-anchor': 'middle' }, clip(carried.join(', '), 26)));
       }
     }
   }
 
+  const nodes = [];
   for (const t of tasks) {
     const p = pos.get(t.id);
-    const status = statusOf(t.id);
-    const agent = agentOf(t);
-    const g = s('g', {
-      class: `node st-${status}${selected === t.id ? ' selected' : ''}`,
-      transform: `translate(${p.x},${p.y})`,
-      tabindex: 0,
-      role: 'button',
-      'data-task': t.id,
-      'data-status': status,
-      'aria-label': `${t.id}: ${STATUS_LABEL[status] || status}`,
-    });
+    const g = s('g', { transform: `translate(${p.x},${p.y})`, tabindex: 0, role: 'button', 'data-task': t.id });
+    const title = s('title', {});
+    const agentText = s('text', { x: 16, y: 40, class: 'node-agent' });
+    const statusText = s('text', { x: 16, y: 56, class: 'node-status' });
     g.append(
-      s('title', {}, `${t.title}\n${t.id} → ${agent}${agent !== t.agent ? ` (planned for ${t.agent})` : ''}\n${STATUS_LABEL[status] || status}`),
+      title,
       s('rect', { width: NODE_W, height: NODE_H, rx: 10, class: 'node-box' }),
       s('rect', { width: 6, height: NODE_H, rx: 3, class: 'node-stripe' }),
       s('text', { x: 16, y: 22, class: 'node-title' }, clip(t.title || t.id, 28)),
-      s('text', { x: 16, y: 40, class: 'node-agent' }, clip(`${agent}${agent !== t.agent ? ' ↪' : ''} · ${t.produces.join(', ')}`, 34)),
-      s('text', { x: 16, y: 56, class: 'node-status' }, STATUS_LABEL[status] || status),
+      agentText,
+      statusText,
     );
-    const select = () => onSelect(t.id);
-    g.addEventListener('click', select);
-    g.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') {
-        e.preventDefault();
-        select();
-      }
-    });
+    nodes.push({ task: t, g, title, agentText, statusText, status: undefined, agent: undefined, selected: undefined });
     svg.append(g);
   }
-  return svg;
+  return { svg, nodes, edges };
+}
+
+/**
+ * The plan graph of a run's page, kept from one read of the run to the next. `onSelect(taskId)`
+ * is called when a task is clicked or activated with the keyboard. The returned function gives
+ * the graph with each task's state (`statusOf(taskId)`) and agent (`agentOf(task)`): the plan is
+ * laid out and drawn again only when it changed, and otherwise only what changed is set, so a
+ * large plan's page stays responsive and a task keeps the keyboard's focus across reads.
+ */
+export function planGraphView(onSelect) {
+  let key;
+  let drawn;
+  const activate = (e) => {
+    const g = e.target instanceof Element ? e.target.closest('.node') : null;
+    if (!g || !drawn || !drawn.svg.contains(g)) return;
+    if (e.type === 'keydown') {
+      if (e.key !== 'Enter' && e.key !== ' ') return;
+      e.preventDefault();
+    }
+    onSelect(g.dataset.task);
+  };
+  return (plan, statusOf, selected, agentOf = (t) => t.agent) => {
+    const k = planKey(plan.tasks);
+    if (k !== key) {
+      key = k;
+      drawn = draw(plan.tasks);
+      drawn.svg.addEventListener('click', activate);
+      drawn.svg.addEventListener('keydown', activate);
+    }
+    for (const n of drawn.nodes) {
+      const { task: t } = n;
+      const status = statusOf(t.id);
+      const agent = agentOf(t);
+      const isSelected = selected === t.id;
+      if (status !== n.status || isSelected !== n.selected) {
+        n.g.setAttribute('class', `node st-${status}${isSelected ? ' selected' : ''}`);
+        n.selected = isSelected;
+      }
+      if (status !== n.status) {
+        n.g.dataset.status = status;
+        n.g.setAttribute('aria-label', `${t.id}: ${STATUS_LABEL[status] || status}`);
+        n.statusText.textContent = STATUS_LABEL[status] || status;
+      }
+      if (agent !== n.agent) n.agentText.textContent = nodeAgentText(t, agent);
+      if (status !== n.status || agent !== n.agent) n.title.textContent = nodeTitle(t, agent, status);
+      n.status = status;
+      n.agent = agent;
+    }
+    for (const e of drawn.edges) {
+      const done = statusOf(e.dep) === 'succeeded';
+      if (done !== e.done) e.path.setAttribute('class', `edge${done ? ' done' : ''}`);
+      e.done = done;
+    }
+    return drawn.svg;
+  };
 }

@@ -2,9 +2,9 @@
 import { api, followRun } from './api.js';
 import { deliverableArtifacts } from './deliverable.js';
 import { summarize } from './event-summary.js';
-import { planGraph } from './graph.js';
+import { planGraphView } from './graph.js';
 import { taskDetails } from './task-details.js';
-import { timeline, timelineLegend } from './timeline.js';
+import { timelineLegend, timelineView } from './timeline.js';
 import { decisionsCard, pendingCard } from './approvals.js';
 import { badge, card, empty, fmtDuration, fmtTime, h, isEnded, jsonBlock, runDuration } from './util.js';
 
@@ -36,11 +36,6 @@ function stats(run) {
     stat('duration', fmtDuration(runDuration(run))),
     stat('LLM tokens', tokens ? tokens.toLocaleString() : '0'),
   );
-}
-
-function statusOfTask(run) {
-  const byId = new Map(run.tasks.map((t) => [t.id, t.status]));
-  return (id) => byId.get(id) || 'pending';
 }
 
 /** Renders the run page into `root`; returns a cleanup function. */
@@ -122,11 +117,26 @@ export function runView(root, runId) {
     headEl.replaceChildren(...parts.filter(Boolean));
   };
 
+  // Both are kept from one read to the next and changed where the run changed: a large run's page
+  // made its thousands of elements again on every read and every second.
+  const graph = planGraphView(select);
+  const drawTimeline = timelineView(select);
+  /** The timeline's width, kept by a ResizeObserver: reading it at each drawing made the browser lay the page out then. */
+  let timelineWidth;
+  const widthOf = () => Math.max(480, timelineBody.clientWidth || 900);
   const renderTimeline = () => {
     if (!run) return;
-    const width = Math.max(480, timelineBody.clientWidth || 900);
-    timelineBody.replaceChildren(timeline(run, width, selected, select));
+    timelineWidth ??= widthOf();
+    const el = drawTimeline(run, timelineWidth, selected);
+    if (timelineBody.firstChild !== el) timelineBody.replaceChildren(el);
   };
+  const resizes = new ResizeObserver(() => {
+    const width = widthOf();
+    if (width === timelineWidth) return;
+    timelineWidth = width;
+    renderTimeline();
+  });
+  resizes.observe(timelineBody);
 
   const renderApprovals = () => {
     // What waits is redrawn only when it changes, so a plan being edited is not overwritten.
@@ -149,14 +159,16 @@ export function runView(root, runId) {
     renderHead();
     renderApprovals();
     statsEl.replaceChildren(stats(run));
-    graphBody.replaceChildren(run.plan.tasks.length ? planGraph(run.plan, statusOfTask(run), selected, select, (t) => run.tasks.find((x) => x.id === t.id)?.agent || t.agent) : empty('Planning…'));
+    const taskById = new Map(run.tasks.map((t) => [t.id, t]));
+    const plan = run.plan.tasks.length ? graph(run.plan, (id) => taskById.get(id)?.status || 'pending', selected, (t) => taskById.get(t.id)?.agent || t.agent) : empty('Planning…');
+    if (graphBody.firstChild !== plan) graphBody.replaceChildren(plan);
     renderTimeline();
     if (!selected) {
       const interesting = run.tasks.find((t) => t.status === 'failed') || run.tasks.find((t) => t.status === 'running') || run.tasks[0];
       selected = interesting && interesting.id;
     }
     // Outputs can be large: redraw the details only when the selected task changed.
-    const t = run.tasks.find((x) => x.id === selected);
+    const t = taskById.get(selected);
     const key = `${selected}|${t ? `${t.status}|${t.attempts.length}|${t.attempts.map((a) => a.status || '').join()}` : ''}`;
     if (key !== detailsKey) {
       detailsKey = key;
@@ -274,15 +286,13 @@ export function runView(root, runId) {
       statsEl.replaceChildren(stats(run));
     }
   }, 1000);
-  const onResize = () => renderTimeline();
-  window.addEventListener('resize', onResize);
 
   return () => {
     disposed = true;
     stopFollowing();
     clearTimeout(refreshTimer);
     clearInterval(tick);
-    window.removeEventListener('resize', onResize);
+    resizes.disconnect();
     if (indicator) indicator.hidden = true;
   };
 }

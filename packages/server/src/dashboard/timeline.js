@@ -1,5 +1,6 @@
 // A Gantt-style timeline of attempts: one row per agent, one bar per attempt, retries and
 // reassignments drawn as links between a task's consecutive attempts.
+import { LARGE } from './graph.js';
 import { fmtDuration, s, STATUS_LABEL } from './util.js';
 
 const LABEL_W = 150;
@@ -28,86 +29,201 @@ function attemptsOf(run) {
   return out.sort((a, b) => Date.parse(a.attempt.startedAt) - Date.parse(b.attempt.startedAt));
 }
 
-/** Renders the timeline at `width` pixels; `onSelect(taskId)` opens a task. */
-export function timeline(run, width, selected, onSelect) {
-  const items = attemptsOf(run);
-  const agents = [];
-  for (const { attempt } of items) if (!agents.includes(attempt.agent)) agents.push(attempt.agent);
-  const t0 = Date.parse(run.startedAt);
-  const now = Date.now();
-  const tEnd = Math.max(run.endedAt ? Date.parse(run.endedAt) : now, ...items.map((i) => (i.attempt.endedAt ? Date.parse(i.attempt.endedAt) : now)), t0 + 1000);
-  const total = tEnd - t0;
-  const plotW = Math.max(200, width - LABEL_W - RIGHT_PAD);
-  const height = AXIS_H + Math.max(1, agents.length) * ROW_H + 8;
-  const x = (ms) => LABEL_W + ((ms - t0) / total) * plotW;
-
-  const svg = s('svg', { class: 'timeline', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'timeline of attempts per agent' });
-  svg.append(s('defs', {}, s('marker', { id: 'tl-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'tl-arrow-head' }))));
-
-  const step = niceStep(total, plotW);
-  for (let ms = 0; ms <= total; ms += step) {
-    const px = x(t0 + ms);
-    svg.append(s('line', { x1: px, x2: px, y1: AXIS_H - 4, y2: height - 4, class: 'tick' }), s('text', { x: px, y: AXIS_H - 10, class: 'tick-label', 'text-anchor': ms === 0 ? 'start' : 'middle' }, tickLabel(ms)));
+/** Sets the attributes whose value changed since the last call for `el` (`last` remembers them). */
+function patch(el, last, attrs) {
+  for (const k in attrs) {
+    const v = String(attrs[k]);
+    if (last[k] !== v) {
+      el.setAttribute(k, v);
+      last[k] = v;
+    }
   }
+}
 
-  agents.forEach((agent, i) => {
-    const y = AXIS_H + i * ROW_H;
-    svg.append(
-      s('rect', { x: 0, y, width, height: ROW_H, class: i % 2 ? 'row odd' : 'row' }),
-      s('text', { x: 12, y: y + ROW_H / 2 + 4, class: 'row-label' }, agent.length > 20 ? agent.slice(0, 19) + '…' : agent),
-    );
-  });
-  if (agents.length === 0) svg.append(s('text', { x: LABEL_W, y: AXIS_H + 22, class: 'row-label muted' }, 'No attempt has started yet.'));
-
-  const barY = (agent) => AXIS_H + agents.indexOf(agent) * ROW_H + (ROW_H - BAR_H) / 2;
-  for (const { task, attempt, previous } of items) {
-    if (!previous || !previous.endedAt) continue;
-    const reassigned = previous.agent !== attempt.agent;
-    const x1 = x(Date.parse(previous.endedAt));
-    const y1 = barY(previous.agent) + BAR_H / 2;
-    const x2 = x(Date.parse(attempt.startedAt));
-    const y2 = barY(attempt.agent) + BAR_H / 2;
-    // A retry arcs over the gap from the end of one bar into the next, wide enough to see.
-    const a = Math.min(x1 - 8, x2 - 18);
-    const b = Math.max(x2 + 8, x1 + 18);
-    const top = y1 - BAR_H / 2 - 1;
-    const path = reassigned ? `M${x1},${y1} C${x1 + 24},${y1} ${x2 - 24},${y2} ${x2},${y2}` : `M${a},${top} Q${(a + b) / 2},${top - 14} ${b},${top}`;
-    svg.append(s('path', { d: path, class: reassigned ? 'link reassign' : 'link retry', 'marker-end': 'url(#tl-arrow)' }, s('title', {}, `${task.id}: ${reassigned ? `reassigned from ${previous.agent} to ${attempt.agent}` : `retry #${attempt.n}`}`)));
+function setText(el, last, text) {
+  if (last.text !== text) {
+    el.textContent = text;
+    last.text = text;
   }
+}
 
-  // Where the next bar of the same row starts: a label outside a bar must end before it.
-  const nextStartOf = new Map();
-  for (const agent of agents) {
-    const row = items.filter((i) => i.attempt.agent === agent).map((i) => i.attempt);
-    row.forEach((a, k) => nextStartOf.set(a, k + 1 < row.length ? x(Date.parse(row[k + 1].startedAt)) : width));
-  }
-  for (const { task, attempt, previous } of items) {
-    const start = Date.parse(attempt.startedAt);
-    const end = attempt.endedAt ? Date.parse(attempt.endedAt) : now;
-    const status = attempt.status || 'running';
-    const bx = x(start);
-    const bw = Math.max(4, x(end) - bx);
-    const y = barY(attempt.agent);
-    const reassigned = previous && previous.agent !== attempt.agent;
-    const label = `${task.id} #${attempt.n}${reassigned ? ' ↪' : ''}`;
-    const g = s('g', { class: `bar st-${status}${selected === task.id ? ' selected' : ''}`, 'data-task': task.id, 'data-attempt': attempt.n, tabindex: 0, role: 'button' });
-    const tip = [`${task.id}, attempt ${attempt.n} by ${attempt.agent}`, `${STATUS_LABEL[status] || status}, ${fmtDuration(end - start)}`];
-    if (reassigned) tip.push(`reassigned from ${previous.agent}`);
-    if (attempt.error) tip.push(attempt.error.slice(0, 300));
-    g.append(s('title', {}, tip.join('\n')), s('rect', { x: bx, y, width: bw, height: BAR_H, rx: 4, class: 'bar-box' }));
-    const approx = label.length * 6.4 + 10;
-    if (bw >= approx) g.append(s('text', { x: bx + 6, y: y + BAR_H / 2 + 4, class: 'bar-label' }, label));
-    else if (x(end) + 5 + approx < nextStartOf.get(attempt) - 4) g.append(s('text', { x: bx + bw + 5, y: y + BAR_H / 2 + 4, class: 'bar-label outside' }, label));
-    g.addEventListener('click', () => onSelect(task.id));
-    g.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') {
-        e.preventDefault();
-        onSelect(task.id);
+/** Makes `el` the child of `parent` after `previous` (its first child when none), if it is not already. */
+function placeAfter(parent, el, previous) {
+  const at = previous ? previous.nextSibling : parent.firstChild;
+  if (at !== el) parent.insertBefore(el, at);
+}
+
+/**
+ * The timeline of a run's page, kept from one read of the run to the next. `onSelect(taskId)` is
+ * called when a bar is clicked or activated with the keyboard. The returned function draws the
+ * run at `width` pixels: each attempt's bar is made once and then only moved and restyled, so a
+ * run of thousands of attempts is redrawn without making its thousands of elements again.
+ */
+export function timelineView(onSelect) {
+  const svg = s('svg', { class: 'timeline', role: 'img', 'aria-label': 'timeline of attempts per agent' });
+  const rowsG = s('g', {});
+  const ticksG = s('g', {});
+  const linksG = s('g', {});
+  const barsG = s('g', {});
+  svg.append(s('defs', {}, s('marker', { id: 'tl-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'tl-arrow-head' }))), rowsG, ticksG, linksG, barsG);
+  const activate = (e) => {
+    const g = e.target instanceof Element ? e.target.closest('.bar') : null;
+    if (!g) return;
+    if (e.type === 'keydown') {
+      if (e.key !== 'Enter' && e.key !== ' ') return;
+      e.preventDefault();
+    }
+    onSelect(g.dataset.task);
+  };
+  svg.addEventListener('click', activate);
+  svg.addEventListener('keydown', activate);
+  const svgLast = {};
+  let rowsKey;
+  let ticksKey;
+  /** Each attempt's bar and the link into it from the attempt before, by `taskId#n`. */
+  const bars = new Map();
+  const links = new Map();
+
+  return (run, width, selected) => {
+    const items = attemptsOf(run);
+    const agents = [];
+    const rowOf = new Map();
+    for (const { attempt } of items) {
+      if (!rowOf.has(attempt.agent)) {
+        rowOf.set(attempt.agent, agents.length);
+        agents.push(attempt.agent);
       }
-    });
-    svg.append(g);
-  }
-  return svg;
+    }
+    const t0 = Date.parse(run.startedAt);
+    const now = Date.now();
+    let tEnd = Math.max(run.endedAt ? Date.parse(run.endedAt) : now, t0 + 1000);
+    for (const i of items) tEnd = Math.max(tEnd, i.attempt.endedAt ? Date.parse(i.attempt.endedAt) : now);
+    const total = tEnd - t0;
+    const plotW = Math.max(200, width - LABEL_W - RIGHT_PAD);
+    const height = AXIS_H + Math.max(1, agents.length) * ROW_H + 8;
+    const x = (ms) => LABEL_W + ((ms - t0) / total) * plotW;
+    patch(svg, svgLast, { class: `timeline${items.length > LARGE ? ' large' : ''}`, width, height, viewBox: `0 0 ${width} ${height}` });
+
+    const rows = `${width}|${height}|${agents.join('\n')}`;
+    if (rows !== rowsKey) {
+      rowsKey = rows;
+      rowsG.replaceChildren(
+        ...agents.flatMap((agent, i) => {
+          const y = AXIS_H + i * ROW_H;
+          return [s('rect', { x: 0, y, width, height: ROW_H, class: i % 2 ? 'row odd' : 'row' }), s('text', { x: 12, y: y + ROW_H / 2 + 4, class: 'row-label' }, agent.length > 20 ? agent.slice(0, 19) + '…' : agent)];
+        }),
+      );
+      if (agents.length === 0) rowsG.append(s('text', { x: LABEL_W, y: AXIS_H + 22, class: 'row-label muted' }, 'No attempt has started yet.'));
+    }
+
+    const step = niceStep(total, plotW);
+    const ticks = `${width}|${height}|${total}|${step}`;
+    if (ticks !== ticksKey) {
+      ticksKey = ticks;
+      const parts = [];
+      for (let ms = 0; ms <= total; ms += step) {
+        const px = x(t0 + ms);
+        parts.push(s('line', { x1: px, x2: px, y1: AXIS_H - 4, y2: height - 4, class: 'tick' }), s('text', { x: px, y: AXIS_H - 10, class: 'tick-label', 'text-anchor': ms === 0 ? 'start' : 'middle' }, tickLabel(ms)));
+      }
+      ticksG.replaceChildren(...parts);
+    }
+
+    const barY = (agent) => AXIS_H + rowOf.get(agent) * ROW_H + (ROW_H - BAR_H) / 2;
+    const seenLinks = new Set();
+    let previousLink;
+    for (const { task, attempt, previous } of items) {
+      if (!previous || !previous.endedAt) continue;
+      const key = `${task.id}#${attempt.n}`;
+      seenLinks.add(key);
+      const reassigned = previous.agent !== attempt.agent;
+      const x1 = x(Date.parse(previous.endedAt));
+      const y1 = barY(previous.agent) + BAR_H / 2;
+      const x2 = x(Date.parse(attempt.startedAt));
+      const y2 = barY(attempt.agent) + BAR_H / 2;
+      // A retry arcs over the gap from the end of one bar into the next, wide enough to see.
+      const a = Math.min(x1 - 8, x2 - 18);
+      const b = Math.max(x2 + 8, x1 + 18);
+      const top = y1 - BAR_H / 2 - 1;
+      let link = links.get(key);
+      if (!link) {
+        link = { path: s('path', { 'marker-end': 'url(#tl-arrow)' }), title: s('title', {}), last: {}, titleLast: {} };
+        link.path.append(link.title);
+        links.set(key, link);
+      }
+      patch(link.path, link.last, {
+        d: reassigned ? `M${x1},${y1} C${x1 + 24},${y1} ${x2 - 24},${y2} ${x2},${y2}` : `M${a},${top} Q${(a + b) / 2},${top - 14} ${b},${top}`,
+        class: reassigned ? 'link reassign' : 'link retry',
+      });
+      setText(link.title, link.titleLast, `${task.id}: ${reassigned ? `reassigned from ${previous.agent} to ${attempt.agent}` : `retry #${attempt.n}`}`);
+      placeAfter(linksG, link.path, previousLink);
+      previousLink = link.path;
+    }
+    for (const [key, link] of links) {
+      if (!seenLinks.has(key)) {
+        link.path.remove();
+        links.delete(key);
+      }
+    }
+
+    // Where the next bar of the same row starts: a label outside a bar must end before it.
+    const nextStartOf = new Map();
+    const lastOfRow = new Map();
+    for (const { attempt } of items) {
+      const before = lastOfRow.get(attempt.agent);
+      if (before) nextStartOf.set(before, x(Date.parse(attempt.startedAt)));
+      lastOfRow.set(attempt.agent, attempt);
+    }
+    const seenBars = new Set();
+    let previousBar;
+    for (const { task, attempt, previous } of items) {
+      const key = `${task.id}#${attempt.n}`;
+      seenBars.add(key);
+      const start = Date.parse(attempt.startedAt);
+      const end = attempt.endedAt ? Date.parse(attempt.endedAt) : now;
+      const status = attempt.status || 'running';
+      const bx = x(start);
+      const bw = Math.max(4, x(end) - bx);
+      const y = barY(attempt.agent);
+      const reassigned = previous && previous.agent !== attempt.agent;
+      const label = `${task.id} #${attempt.n}${reassigned ? ' ↪' : ''}`;
+      let bar = bars.get(key);
+      if (!bar) {
+        bar = { g: s('g', { tabindex: 0, role: 'button' }), title: s('title', {}), rect: s('rect', { rx: 4, class: 'bar-box' }), text: undefined, last: {}, titleLast: {}, rectLast: {}, textLast: {} };
+        bar.g.append(bar.title, bar.rect);
+        bars.set(key, bar);
+      }
+      patch(bar.g, bar.last, { class: `bar st-${status}${selected === task.id ? ' selected' : ''}`, 'data-task': task.id, 'data-attempt': attempt.n });
+      const tip = [`${task.id}, attempt ${attempt.n} by ${attempt.agent}`, `${STATUS_LABEL[status] || status}, ${fmtDuration(end - start)}`];
+      if (reassigned) tip.push(`reassigned from ${previous.agent}`);
+      if (attempt.error) tip.push(attempt.error.slice(0, 300));
+      setText(bar.title, bar.titleLast, tip.join('\n'));
+      patch(bar.rect, bar.rectLast, { x: bx, y, width: bw, height: BAR_H });
+      const approx = label.length * 6.4 + 10;
+      const inside = bw >= approx;
+      const outside = !inside && x(end) + 5 + approx < (nextStartOf.get(attempt) ?? width) - 4;
+      if (inside || outside) {
+        if (!bar.text) {
+          bar.text = s('text', {});
+          bar.textLast = {};
+          bar.g.append(bar.text);
+        }
+        patch(bar.text, bar.textLast, { x: inside ? bx + 6 : bx + bw + 5, y: y + BAR_H / 2 + 4, class: inside ? 'bar-label' : 'bar-label outside' });
+        setText(bar.text, bar.textLast, label);
+      } else if (bar.text) {
+        bar.text.remove();
+        bar.text = undefined;
+      }
+      placeAfter(barsG, bar.g, previousBar);
+      previousBar = bar.g;
+    }
+    for (const [key, bar] of bars) {
+      if (!seenBars.has(key)) {
+        bar.g.remove();
+        bars.delete(key);
+      }
+    }
+    return svg;
+  };
 }
 
 /** The legend under the timeline. */

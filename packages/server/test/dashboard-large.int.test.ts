@@ -1,0 +1,116 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { defineAgent } from '../../core/src/agents/define-agent.ts';
+import { launchChromium } from './chromium.ts';
+import { postJson, startTestServer } from './support.ts';
+
+// A large run's page: the plan graph and the timeline are kept from one read of the run to the
+// next and changed where the run changed, so what a user focused stays focused, and they end as a
+// page opened afresh draws the ended run. They have no motion, which would make the browser paint
+// their thousands of elements on every frame.
+
+const TASKS = 300;
+const LAYER = 30;
+const pageErrors: string[] = [];
+
+async function newPage(browser: Browser): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return page;
+}
+
+/** The graph and the timeline as drawn, with the selected task marked the same on both pages. */
+async function drawing(page: Page): Promise<string[]> {
+  await page.locator('.plan-graph .node[data-task="t0"]').click();
+  await page.locator('.task-details[data-task="t0"]').waitFor();
+  return page.evaluate(() => {
+    const doc = (globalThis as unknown as { document: { querySelector(s: string): { outerHTML: string } } }).document;
+    return [doc.querySelector('.plan-graph').outerHTML, doc.querySelector('.timeline').outerHTML];
+  });
+}
+
+describe('a large run’s page (Chromium)', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(() => {
+    expect(pageErrors.splice(0)).toEqual([]);
+  });
+
+  it('keeps a focused task focused across reads, draws what a fresh page draws, and has no motion', { timeout: 120_000 }, async () => {
+    let release: (() => void) | undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const agents = ['a', 'b', 'c'].map((name, k) =>
+      defineAgent({
+        name,
+        description: `agent ${name}`,
+        capabilities: [name],
+        produces: [`o${k}`],
+        async run(input) {
+          const n = Number(input.task.id.slice(1));
+          // The last layer waits for the test, so the run is live while its page is looked at.
+          if (n >= TASKS - LAYER) await gate;
+          else await new Promise((r) => setTimeout(r, 2 + (n % 5)));
+          if (n === 7 && input.attempt === 1) throw new Error('not yet');
+          return { [`o${k}`]: n };
+        },
+      }),
+    );
+    const t = await startTestServer({ agents, policy: { maxParallel: 8, retries: 2, backoff: { initialDelayMs: 1, factor: 1, maxDelayMs: 1, jitter: 0 } } });
+    try {
+      const tasks = Array.from({ length: TASKS }, (_, i) => ({ id: `t${i}`, agent: ['a', 'b', 'c'][i % 3], dependsOn: i >= LAYER ? [`t${i - LAYER}`] : [] }));
+      const res = await postJson(`${t.url}/v1/runs`, { plan: { tasks } });
+      expect(res.status).toBe(202);
+      const { runId } = (await res.json()) as { runId: string };
+      const page = await newPage(browser);
+      await page.goto(`${t.url}/#/runs/${runId}`);
+
+      const last = page.locator(`.plan-graph .node[data-task="t${TASKS - 1}"]`);
+      await page.locator(`.plan-graph .node[data-task="t${TASKS - LAYER}"][data-status="running"]`).waitFor({ timeout: 60_000 });
+      // No motion: neither the running tasks' stripes and bars nor the boxes' change of colour.
+      const running = page.locator('.plan-graph .node[data-status="running"]').first();
+      expect(await page.locator('.plan-graph').getAttribute('class')).toBe('plan-graph large');
+      expect(await running.locator('.node-stripe').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { animationName: string } }).getComputedStyle(el).animationName)).toBe('none');
+      expect(await running.locator('.node-box').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { transitionDuration: string } }).getComputedStyle(el).transitionDuration)).toBe('0s');
+      const runningBar = page.locator('.timeline .bar.st-running .bar-box').first();
+      expect(await runningBar.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { animationName: string } }).getComputedStyle(el).animationName)).toBe('none');
+
+      // A task focused from the keyboard stays focused, the same element, while the run is read again.
+      await last.evaluate((el) => {
+        (el as unknown as { focus(): void; kept: boolean }).kept = true;
+        (el as unknown as { focus(): void }).focus();
+      });
+      expect(await last.getAttribute('data-status')).toBe('pending');
+      release?.();
+      await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 60_000 });
+      await page.locator(`.plan-graph .node[data-task="t${TASKS - 1}"][data-status="succeeded"]`).waitFor({ timeout: 30_000 });
+      const focused = await page.evaluate(() => {
+        const active = (globalThis as unknown as { document: { activeElement: { dataset?: { task?: string }; kept?: boolean } | null } }).document.activeElement;
+        return { task: active?.dataset?.task, kept: active?.kept === true };
+      });
+      expect(focused).toEqual({ task: `t${TASKS - 1}`, kept: true });
+      await page.keyboard.press('Enter');
+      await page.locator(`.task-details[data-task="t${TASKS - 1}"]`).waitFor();
+
+      // Drawn as a fresh page draws the ended run: every state, agent, bar, link and label set.
+      expect(await page.locator('.timeline .bar').count()).toBe(TASKS + 1);
+      expect(await page.locator('.timeline .link.retry').count()).toBe(1);
+      expect(await page.locator('.plan-graph .edge').count()).toBe(TASKS - LAYER);
+      expect(await page.locator('.plan-graph .edge:not(.done)').count()).toBe(0);
+      const live = await drawing(page);
+      const fresh = await newPage(browser);
+      await fresh.goto(`${t.url}/#/runs/${runId}`);
+      await fresh.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+      await expect.poll(() => drawing(fresh), { timeout: 30_000 }).toEqual(live);
+      await fresh.close();
+      await page.close();
+    } finally {
+      release?.();
+      await t.close();
+    }
+  });
+});
