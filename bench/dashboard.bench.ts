@@ -3,7 +3,10 @@
  * Chromium (Debian's, or BATON_CHROMIUM), following a run of 1,500 short tasks (15 layers of 100,
  * six agents, 10 at a time) from its start to its end over `baton serve`'s HTTP API.
  *
- *   node --import tsx bench/dashboard.bench.ts [tasks]
+ *   npm run build && node --import tsx bench/dashboard.bench.ts [tasks]
+ *
+ * The page is served from the built package (`npm run bench` builds first): build before running
+ * this alone, or it measures the dashboard as last built.
  *
  * Prints how often the page read the run (`readsPerSec`: the page reads it again once the last
  * read and drawing are done, so a cheaper drawing shows a fresher page), the share of the wall time

@@ -79,7 +79,10 @@ describe('a large run’s page (Chromium)', () => {
       const runningBar = page.locator('.timeline .bar.st-running .bar-box').first();
       expect(await runningBar.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { animationName: string } }).getComputedStyle(el).animationName)).toBe('none');
 
-      // A task focused from the keyboard stays focused, the same element, while the run is read again.
+      // A task focused from the keyboard stays focused, the same element, while the run is read
+      // again; the timeline's bars are kept too.
+      const firstBar = page.locator('.timeline .bar[data-task="t0"]');
+      await firstBar.evaluate((el) => ((el as unknown as { kept: boolean }).kept = true));
       await last.evaluate((el) => {
         (el as unknown as { focus(): void; kept: boolean }).kept = true;
         (el as unknown as { focus(): void }).focus();
@@ -95,6 +98,7 @@ describe('a large run’s page (Chromium)', () => {
       expect(focused).toEqual({ task: `t${TASKS - 1}`, kept: true });
       await page.keyboard.press('Enter');
       await page.locator(`.task-details[data-task="t${TASKS - 1}"]`).waitFor();
+      expect(await firstBar.evaluate((el) => (el as unknown as { kept?: boolean }).kept)).toBe(true);
 
       // Drawn as a fresh page draws the ended run: every state, agent, bar, link and label set.
       expect(await page.locator('.timeline .bar').count()).toBe(TASKS + 1);
@@ -107,6 +111,16 @@ describe('a large run’s page (Chromium)', () => {
       await fresh.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
       await expect.poll(() => drawing(fresh), { timeout: 30_000 }).toEqual(live);
       await fresh.close();
+
+      // The timeline follows its box's width when the window changes.
+      const widths = (): Promise<number[]> =>
+        page.evaluate(() => {
+          const doc = (globalThis as unknown as { document: { querySelector(s: string): { clientWidth: number; getAttribute(n: string): string } } }).document;
+          return [Number(doc.querySelector('.timeline').getAttribute('width')), Math.max(480, doc.querySelector('.timeline-wrap').clientWidth)];
+        });
+      await page.setViewportSize({ width: 900, height: 900 });
+      await expect.poll(async () => new Set(await widths()).size, { timeout: 10_000 }).toBe(1);
+      expect((await widths())[0]).toBeLessThan(900);
       await page.close();
     } finally {
       release?.();

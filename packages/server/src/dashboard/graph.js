@@ -42,7 +42,7 @@ function nodeAgentText(t, agent) {
   return clip(`${agent}${agent !== t.agent ? ' ↪' : ''} · ${t.produces.join(', ')}`, 34);
 }
 
-/** Lays the plan out and makes its elements; the tasks' states are filled in by `update`. */
+/** Lays the plan out and makes its elements; `planGraphView` fills in the tasks' states. */
 function draw(tasks) {
   const depth = depths(tasks);
   const columns = [];
@@ -61,7 +61,7 @@ function draw(tasks) {
     col.forEach((t, ri) => pos.set(t.id, { x: PAD + ci * (NODE_W + GAP_X), y: top + ri * (NODE_H + GAP_Y) }));
   });
 
-  const svg = s('svg', { class: `plan-graph${tasks.length > LARGE ? ' large' : ''}`, viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'plan graph' });
+  const svg = s('svg', { class: `plan-graph${tasks.length > LARGE ? ' large' : ''}`, viewBox: `0 0 ${width} ${height}`, width, height, role: 'group', 'aria-label': 'plan graph' });
   svg.append(
     s('defs', {}, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' }))),
   );

@@ -60,15 +60,16 @@ function placeAfter(parent, el, previous) {
  * run of thousands of attempts is redrawn without making its thousands of elements again.
  */
 export function timelineView(onSelect) {
-  const svg = s('svg', { class: 'timeline', role: 'img', 'aria-label': 'timeline of attempts per agent' });
+  const svg = s('svg', { class: 'timeline', role: 'group', 'aria-label': 'timeline of attempts per agent' });
   const rowsG = s('g', {});
   const ticksG = s('g', {});
   const linksG = s('g', {});
   const barsG = s('g', {});
-  svg.append(s('defs', {}, s('marker', { id: 'tl-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'tl-arrow-head' }))), rowsG, ticksG, linksG, barsG);
+  // The rows' opaque stripes are drawn over the ticks' lines, as they always were.
+  svg.append(s('defs', {}, s('marker', { id: 'tl-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'tl-arrow-head' }))), ticksG, rowsG, linksG, barsG);
   const activate = (e) => {
     const g = e.target instanceof Element ? e.target.closest('.bar') : null;
-    if (!g) return;
+    if (!g || !svg.contains(g)) return;
     if (e.type === 'keydown') {
       if (e.key !== 'Enter' && e.key !== ' ') return;
       e.preventDefault();

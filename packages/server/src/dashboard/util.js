@@ -56,7 +56,7 @@ export function fmtDuration(ms) {
   return `${m} min ${Math.round(s - m * 60)} s`;
 }
 
-// Made once: \`toLocaleTimeString\` makes a formatter on every call, ~0.1 ms each, and a large run's
+// Made once: `toLocaleTimeString` makes a formatter on every call, ~0.1 ms each, and a large run's
 // page formats a time for each of its thousands of events.
 let timeFormat;
 let dayFormat;
