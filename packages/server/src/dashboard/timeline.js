@@ -53,6 +53,16 @@ function placeAfter(parent, el, previous) {
   if (at !== el) parent.insertBefore(el, at);
 }
 
+/** Removes the kept items (and their elements) whose key this drawing did not meet. */
+function dropUnseen(kept, seen, elementOf) {
+  for (const [key, item] of kept) {
+    if (!seen.has(key)) {
+      elementOf(item).remove();
+      kept.delete(key);
+    }
+  }
+}
+
 /**
  * The timeline of a run's page, kept from one read of the run to the next. `onSelect(taskId)` is
  * called when a bar is clicked or activated with the keyboard. The returned function draws the
@@ -159,12 +169,7 @@ export function timelineView(onSelect) {
       placeAfter(linksG, link.path, previousLink);
       previousLink = link.path;
     }
-    for (const [key, link] of links) {
-      if (!seenLinks.has(key)) {
-        link.path.remove();
-        links.delete(key);
-      }
-    }
+    dropUnseen(links, seenLinks, (link) => link.path);
 
     // Where the next bar of the same row starts: a label outside a bar must end before it.
     const nextStartOf = new Map();
@@ -217,12 +222,7 @@ export function timelineView(onSelect) {
       placeAfter(barsG, bar.g, previousBar);
       previousBar = bar.g;
     }
-    for (const [key, bar] of bars) {
-      if (!seenBars.has(key)) {
-        bar.g.remove();
-        bars.delete(key);
-      }
-    }
+    dropUnseen(bars, seenBars, (bar) => bar.g);
     return svg;
   };
 }
