@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
-import { launchChromium } from './chromium.ts';
+import { launchChromium, newDashboardPage } from './chromium.ts';
 import { postJson, startTestServer } from './support.ts';
 
 // A large run's page: the plan graph and the timeline are kept from one read of the run to the
@@ -13,11 +13,7 @@ const TASKS = 300;
 const LAYER = 30;
 const pageErrors: string[] = [];
 
-async function newPage(browser: Browser): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  return page;
-}
+const newPage = (browser: Browser): Promise<Page> => newDashboardPage(browser, pageErrors);
 
 /** The graph and the timeline as drawn, with the selected task marked the same on both pages. */
 async function drawing(page: Page): Promise<string[]> {

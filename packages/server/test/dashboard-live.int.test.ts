@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
+import { launchChromium, newDashboardPage } from './chromium.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
 import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
@@ -19,11 +19,7 @@ import { postJson, startTestServer } from './support.ts';
 
 const pageErrors: string[] = [];
 
-async function newPage(browser: Browser): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  return page;
-}
+const newPage = (browser: Browser): Promise<Page> => newDashboardPage(browser, pageErrors);
 
 const liveState = (page: Page): Promise<string> => page.locator('#live-indicator').evaluate((el) => ((el as { hidden: boolean }).hidden ? 'hidden' : ((el as { dataset: Record<string, string> }).dataset['state'] ?? '')));
 

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
+import { launchChromium, newDashboardPage } from './chromium.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../core/src/core/types.ts';
 import { scriptedAgent } from '../../core/src/testing/index.ts';
@@ -51,11 +51,7 @@ describe('steering runs from the dashboard (Chromium)', () => {
     expect(pageErrors.splice(0)).toEqual([]);
   });
 
-  async function newPage(): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    return page;
-  }
+  const newPage = (): Promise<Page> => newDashboardPage(browser, pageErrors);
 
   /** Starts a run from the form with these parameters; returns its id once its page shows. */
   async function startFromForm(page: Page, goal: string, city: string): Promise<string> {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
+import { launchChromium, newDashboardPage } from './chromium.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadManifest } from '../../core/src/manifest/index.ts';
 import { Orchestrator } from '../../core/src/orchestrator.ts';
@@ -20,11 +20,7 @@ const GREEN = 'rgb(22, 163, 74)';
 /** Script errors of the dashboard, checked after each test. */
 const pageErrors: string[] = [];
 
-async function newPage(browser: Browser): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  return page;
-}
+const newPage = (browser: Browser): Promise<Page> => newDashboardPage(browser, pageErrors);
 
 describe('dashboard in Chromium', () => {
   let browser: Browser;
