@@ -1,5 +1,5 @@
 // The plan drawn as a left-to-right DAG: one column per depth, tasks coloured by state.
-import { s, STATUS_LABEL } from './util.js';
+import { patch, s, setText, STATUS_LABEL } from './util.js';
 
 const NODE_W = 226;
 const NODE_H = 66;
@@ -81,7 +81,7 @@ function draw(tasks) {
       const mx = (x1 + x2) / 2;
       const carried = t.consumes.filter((a) => src.produces.includes(a));
       const path = s('path', { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: 'edge', 'marker-end': 'url(#arrow)' });
-      edges.push({ path, dep, done: false });
+      edges.push({ path, dep, last: {} });
       svg.append(path);
       if (carried.length) {
         svg.append(s('text', { x: mx, y: (y1 + y2) / 2 - 6, class: 'edge-label', 'text-anchor': 'middle' }, clip(carried.join(', '), 26)));
@@ -104,7 +104,7 @@ function draw(tasks) {
       agentText,
       statusText,
     );
-    nodes.push({ task: t, g, title, agentText, statusText, status: undefined, agent: undefined, selected: undefined });
+    nodes.push({ task: t, g, title, agentText, statusText, last: {}, titleLast: {}, agentLast: {}, statusLast: {} });
     svg.append(g);
   }
   return { svg, nodes, edges };
@@ -141,26 +141,13 @@ export function planGraphView(onSelect) {
       const { task: t } = n;
       const status = statusOf(t.id);
       const agent = agentOf(t);
-      const isSelected = selected === t.id;
-      if (status !== n.status || isSelected !== n.selected) {
-        n.g.setAttribute('class', `node st-${status}${isSelected ? ' selected' : ''}`);
-        n.selected = isSelected;
-      }
-      if (status !== n.status) {
-        n.g.dataset.status = status;
-        n.g.setAttribute('aria-label', `${t.id}: ${STATUS_LABEL[status] || status}`);
-        n.statusText.textContent = STATUS_LABEL[status] || status;
-      }
-      if (agent !== n.agent) n.agentText.textContent = nodeAgentText(t, agent);
-      if (status !== n.status || agent !== n.agent) n.title.textContent = nodeTitle(t, agent, status);
-      n.status = status;
-      n.agent = agent;
+      const label = STATUS_LABEL[status] || status;
+      patch(n.g, n.last, { class: `node st-${status}${selected === t.id ? ' selected' : ''}`, 'data-status': status, 'aria-label': `${t.id}: ${label}` });
+      setText(n.statusText, n.statusLast, label);
+      setText(n.agentText, n.agentLast, nodeAgentText(t, agent));
+      setText(n.title, n.titleLast, nodeTitle(t, agent, status));
     }
-    for (const e of drawn.edges) {
-      const done = statusOf(e.dep) === 'succeeded';
-      if (done !== e.done) e.path.setAttribute('class', `edge${done ? ' done' : ''}`);
-      e.done = done;
-    }
+    for (const e of drawn.edges) patch(e.path, e.last, { class: statusOf(e.dep) === 'succeeded' ? 'edge done' : 'edge' });
     return drawn.svg;
   };
 }

@@ -1,7 +1,7 @@
 // A Gantt-style timeline of attempts: one row per agent, one bar per attempt, retries and
 // reassignments drawn as links between a task's consecutive attempts.
 import { LARGE } from './graph.js';
-import { fmtDuration, s, STATUS_LABEL } from './util.js';
+import { fmtDuration, patch, s, setText, STATUS_LABEL } from './util.js';
 
 const LABEL_W = 150;
 const ROW_H = 36;
@@ -27,24 +27,6 @@ function attemptsOf(run) {
   const out = [];
   for (const t of run.tasks) t.attempts.forEach((a, i) => out.push({ task: t, attempt: a, previous: i > 0 ? t.attempts[i - 1] : undefined }));
   return out.sort((a, b) => Date.parse(a.attempt.startedAt) - Date.parse(b.attempt.startedAt));
-}
-
-/** Sets the attributes whose value changed since the last call for `el` (`last` remembers them). */
-function patch(el, last, attrs) {
-  for (const k in attrs) {
-    const v = String(attrs[k]);
-    if (last[k] !== v) {
-      el.setAttribute(k, v);
-      last[k] = v;
-    }
-  }
-}
-
-function setText(el, last, text) {
-  if (last.text !== text) {
-    el.textContent = text;
-    last.text = text;
-  }
 }
 
 /** Makes `el` the child of `parent` after `previous` (its first child when none), if it is not already. */

@@ -24,6 +24,25 @@ export function h(tag, attrs, ...children) {
   return append(setAttrs(document.createElement(tag), attrs), children);
 }
 
+/** Sets the attributes whose value changed since the last call for `el` (`last` remembers them). */
+export function patch(el, last, attrs) {
+  for (const k in attrs) {
+    const v = String(attrs[k]);
+    if (last[k] !== v) {
+      el.setAttribute(k, v);
+      last[k] = v;
+    }
+  }
+}
+
+/** Sets `el`'s text when it changed since the last call (`last.text` remembers it). */
+export function setText(el, last, text) {
+  if (last.text !== text) {
+    el.textContent = text;
+    last.text = text;
+  }
+}
+
 /** Creates an SVG element. */
 export function s(tag, attrs, ...children) {
   return append(setAttrs(document.createElementNS(SVG_NS, tag), attrs), children);
