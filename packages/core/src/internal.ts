@@ -8,6 +8,7 @@
 export * from './index.ts';
 export { importOptional } from './core/optional.ts';
 export { SlotMap } from './core/slot-map.ts';
+export { reshapesRun } from './core/reduce.ts';
 export type { ExtraCheck, LlmOptions, LlmPackage, ModelResolver, RubricJudge, RubricVerdict, ScalePackage, ServerPackage, TelemetryPackage } from './core/optional.ts';
 export { createLogger, logRunEvents } from './observability/logger.ts';
 export type { Logger, LoggerOptions } from './observability/logger.ts';

@@ -245,6 +245,16 @@ export function reduceEvents(events: Iterable<RunEvent>): RunResult | undefined 
   return b.current();
 }
 
+/**
+ * True when folding `event` can change the run's plan, or task records other than the one it names
+ * (its `taskId`): a reader that sends only what changed since an event sends the whole result then.
+ * Kept beside the fold so that an event added to it is classed here too.
+ */
+export function reshapesRun(event: RunEvent): boolean {
+  if (event.type === 'approval.decided') return Boolean(event.plan);
+  return event.type === 'run.started' || event.type === 'run.resumed' || event.type === 'plan.created' || event.type === 'plan.replaced';
+}
+
 /** What an `approval.requested` event says the run waits for. */
 export function pendingApprovalOf(e: Extract<RunEvent, { type: 'approval.requested' }>): PendingApproval {
   const p: PendingApproval = { kind: e.kind, requestedAt: e.requestedAt ?? e.at };

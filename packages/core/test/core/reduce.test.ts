@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RunEventBody } from '../../src/core/events.ts';
-import { reduceEvents } from '../../src/core/reduce.ts';
-import { stamp } from '../store/sample-journal.ts';
+import type { RunEvent, RunEventBody } from '../../src/core/events.ts';
+import { reduceEvents, reshapesRun } from '../../src/core/reduce.ts';
+import { sampleJournal, stamp } from '../store/sample-journal.ts';
 
 const plan = { tasks: [{ id: 't1', title: 't1', instructions: '', agent: 'a', dependsOn: [], consumes: [], produces: ['x'] }] };
 const started = (attempt: number): RunEventBody => ({ type: 'task.started', taskId: 't1', agent: 'a', agentVersion: '1', attempt, attemptId: `r:t1:${attempt}` });
@@ -56,5 +56,57 @@ describe('reduceEvents: journals written by older versions', () => {
       ]),
     );
     expect(result).toMatchObject({ status: 'cancelled', plan: { tasks: [] }, tasks: [] });
+  });
+});
+
+describe('reshapesRun: what a reader of changes since an event must send whole', () => {
+  /** A run asked about its plan and a task, approved with an edit, integrated: the events the sample journal lacks. */
+  const approvals = (runId: string): RunEvent[] => {
+    const t1 = { id: 't1', title: 't1', instructions: '', agent: 'a', dependsOn: [], consumes: [], produces: ['x'] };
+    const t2 = { ...t1, id: 't2', produces: ['y'] };
+    return stamp(runId, [
+      { type: 'run.started', goal: 'g', orchestrator: 'o' },
+      { type: 'plan.created', plan: { tasks: [t1, t2] }, planner: 'builtin' },
+      { type: 'approval.requested', kind: 'plan', plan: { tasks: [t1, t2] } },
+      { type: 'approval.decided', kind: 'plan', decision: 'approved', by: 'ops', planEdited: true, plan: { tasks: [t2] }, waiting: 0 },
+      { type: 'task.started', taskId: 't2', agent: 'a', agentVersion: '1', attempt: 1, attemptId: `${runId}:t2:1` },
+      { type: 'approval.requested', kind: 'task', taskId: 't2', agent: 'a' },
+      { type: 'approval.decided', kind: 'task', taskId: 't2', decision: 'approved', by: 'ops', planEdited: false, waiting: 0 },
+      { type: 'task.succeeded', taskId: 't2', agent: 'a', attempt: 1, attemptId: `${runId}:t2:1`, output: { y: 2 } },
+      { type: 'integration.started', integrator: 'default' },
+      { type: 'integration.ended', ok: true, durationMs: 3 },
+      { type: 'run.ended', status: 'succeeded', deliverable: { artifacts: { y: null }, files: [], provenance: {} }, artifactRefs: { y: 't2' } },
+    ]);
+  };
+
+  it.each([
+    ['the sample journal (every task event, a replan, a resumption)', sampleJournal('r')],
+    ['approvals of a plan edited and of a task, and an integration', approvals('r')],
+  ])('%s: between any two of its events that reshape nothing, only the tasks named changed', (_name, events) => {
+    const reshaping = events.filter(reshapesRun).map((e) => e.type);
+    expect(reshaping.length).toBeGreaterThan(1);
+    let pairs = 0;
+    for (let i = 1; i <= events.length; i++) {
+      const before = reduceEvents(events.slice(0, i))!;
+      for (let j = i + 1; j <= events.length; j++) {
+        const since = events.slice(i, j);
+        if (since.some(reshapesRun)) break;
+        const after = reduceEvents(events.slice(0, j))!;
+        const named = new Set(since.flatMap((e) => ('taskId' in e && e.taskId !== undefined ? [e.taskId] : [])));
+        // A delta of `since`, folded into `before`, must give `after`.
+        const tasks = [...before.tasks];
+        for (const id of named) {
+          const changed = after.tasks.find((t) => t.id === id);
+          if (!changed) continue;
+          const k = tasks.findIndex((t) => t.id === id);
+          if (k < 0) tasks.push(changed);
+          else tasks[k] = changed;
+        }
+        const { plan: _plan, previousPlans: _previous, tasks: _tasks, ...rest } = after;
+        expect({ ...rest, plan: before.plan, ...(before.previousPlans ? { previousPlans: before.previousPlans } : {}), tasks }, `events ${i + 1}-${j}`).toEqual(after);
+        pairs++;
+      }
+    }
+    expect(pairs).toBeGreaterThan(20);
   });
 });
