@@ -1,5 +1,5 @@
 import type { RunEvent } from 'batonjs/internal';
-import { RunResultBuilder, resultCopy } from 'batonjs/internal';
+import { RunResultBuilder, reshapesRun, resultCopy } from 'batonjs/internal';
 import type { RunResult, RunStatus } from 'batonjs/internal';
 import type { Orchestrator } from 'batonjs/internal';
 
@@ -64,6 +64,52 @@ export class LiveRuns {
     // Pages that follow a large run read it again after each burst of events, several at once.
     if (run.json?.events !== run.events.length) run.json = { events: run.events.length, text: JSON.stringify(r) };
     return run.json.text;
+  }
+
+  /** The seq of the last event folded into the run's result, or undefined when this process does not hold the run. */
+  lastSeq(runId: string): number | undefined {
+    const events = this.runs.get(runId)?.events;
+    return events && events.length > 0 ? events[events.length - 1]!.seq : undefined;
+  }
+
+  /**
+   * What changed in the run's result after event `sinceSeq`, as JSON: the result without its plan,
+   * whose `tasks` are only the records an event after `sinceSeq` named, for a page that holds the
+   * result as it was at `sinceSeq`. Undefined when only the whole result can say it: the run is not
+   * held here, `sinceSeq` is not one of its events, or an event since then changed the plan or
+   * tasks it does not name (a plan made, replaced or edited, a resumption).
+   */
+  resultSince(runId: string, sinceSeq: number): string | undefined {
+    const run = this.runs.get(runId);
+    const r = run?.builder.current();
+    if (!run || !r) return undefined;
+    const { events } = run;
+    if (events.length === 0 || sinceSeq < events[0]!.seq || sinceSeq > events[events.length - 1]!.seq) return undefined;
+    const changed = new Set<string>();
+    for (let i = this.firstAfter(events, sinceSeq); i < events.length; i++) {
+      const e = events[i]!;
+      if (reshapesRun(e)) return undefined;
+      if ('taskId' in e && e.taskId !== undefined) changed.add(e.taskId);
+    }
+    const tasks = [];
+    for (const id of changed) {
+      const t = run.builder.taskResult(id);
+      if (t) tasks.push(t);
+    }
+    const { plan: _plan, previousPlans: _previous, tasks: _all, ...rest } = r;
+    return JSON.stringify({ ...rest, tasks });
+  }
+
+  /** The index of the first of `events` (in seq order) with a seq above `seq`. */
+  private firstAfter(events: readonly RunEvent[], seq: number): number {
+    let lo = 0;
+    let hi = events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (events[mid]!.seq <= seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** The run's result so far, not a copy: read it at once, change nothing. Undefined when this process does not hold the run. */

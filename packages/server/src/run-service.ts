@@ -154,6 +154,24 @@ export class RunService {
     });
   }
 
+  /**
+   * {@link resultJson} for a reader that holds the result as it was at event `sinceSeq` (told by
+   * `seq` on an earlier read): `delta` says `json` holds only what changed since, as
+   * {@link LiveRuns.resultSince} makes it; otherwise it is the whole result. `seq` is the last event
+   * the JSON folds, known for a run held here (undefined for one read from the journal).
+   */
+  async resultRead(runId: string, sinceSeq?: number): Promise<{ json: string; delta: boolean; seq?: number } | undefined> {
+    if (this.heldHere(runId)) {
+      // One turn of the event loop: the JSON and its seq are of the same state of the run.
+      const seq = this.live.lastSeq(runId);
+      const delta = sinceSeq === undefined ? undefined : this.live.resultSince(runId, sinceSeq);
+      const json = delta ?? this.live.resultJson(runId);
+      if (json !== undefined) return seq === undefined ? { json, delta: delta !== undefined } : { json, delta: delta !== undefined, seq };
+    }
+    const json = await this.resultJson(runId);
+    return json === undefined ? undefined : { json, delta: false };
+  }
+
   async exists(runId: string): Promise<boolean> {
     return this.live.has(runId) || (await this.store.getRun(runId)) !== undefined;
   }

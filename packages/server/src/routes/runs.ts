@@ -38,6 +38,11 @@ export function createRunBody(maxGoalLength: number) {
 /** Every status a run can have (DESIGN sections 6 and 9). */
 export const RUN_STATUSES = ['running', 'awaiting-approval', 'succeeded', 'partial', 'failed', 'cancelled'] as const;
 
+/** The last event a run read folds (`GET /v1/runs/:id`), for the next read's `since`. */
+export const SEQ_HEADER = 'Baton-Seq';
+/** Set on a read that sent only what changed since the event it names (`?since=`). */
+export const DELTA_HEADER = 'Baton-Delta';
+
 const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(20),
   before: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'before must be a run id').optional(),
@@ -95,10 +100,15 @@ export function runRoutes(ctx: ServerContext): Hono {
 
   app.get('/runs/:id', async (c) => {
     const runId = runIdParam(c);
-    const result = await ctx.runs.resultJson(runId);
-    if (result === undefined) throw new ApiError(404, 'RUN_NOT_FOUND', `no run ${runId}: list runs with GET /v1/runs`);
+    const since = c.req.query('since');
+    if (since !== undefined && !/^[0-9]{1,15}$/.test(since)) throw new ApiError(400, 'BAD_REQUEST', `bad query: since must be the seq of an event (a whole number, as the Baton-Seq header of an earlier read gives it), got ${JSON.stringify(since.slice(0, 40))}`);
+    const read = await ctx.runs.resultRead(runId, since === undefined ? undefined : Number(since));
+    if (read === undefined) throw new ApiError(404, 'RUN_NOT_FOUND', `no run ${runId}: list runs with GET /v1/runs`);
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (read.seq !== undefined) headers[SEQ_HEADER] = String(read.seq);
+    if (read.delta) headers[DELTA_HEADER] = String(Number(since));
     // As c.json would send it, from JSON made without a copy of the live result first.
-    return c.body(result, 200, { 'Content-Type': 'application/json' });
+    return c.body(read.json, 200, headers);
   });
 
   const decide = async (c: Context, decision: 'approved' | 'rejected'): Promise<Response> => {
