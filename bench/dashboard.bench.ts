@@ -9,7 +9,9 @@
  * this alone, or it measures the dashboard as last built.
  *
  * Prints how often the page read the run (`readsPerSec`: the page reads it again once the last
- * read and drawing are done, so a cheaper drawing shows a fresher page), the share of the wall time
+ * read and drawing are done, so a cheaper drawing shows a fresher page), what those reads carried
+ * (`readKBPerSec`), the share of a core this process used meanwhile (`serverCpuShare`: the server,
+ * the run it serves and the bench's side of the browser), the share of the wall time
  * the page's main thread was busy (`busyShare`: scripts, style, layout and paint), its longest task,
  * and how long a click on a task of the ended run takes to show the task's details (median of 5).
  */
@@ -72,8 +74,13 @@ try {
     }).observe({ type: 'longtask', buffered: true });
   });
   let reads = 0;
+  let readBytes = 0;
+  const isRead = (url: string): boolean => /^\/v1\/runs\/[^/]+$/.test(new URL(url).pathname);
   page.on('request', (r) => {
-    if (/^\/v1\/runs\/[^/]+$/.test(new URL(r.url()).pathname)) reads++;
+    if (isRead(r.url())) reads++;
+  });
+  page.on('requestfinished', (r) => {
+    if (isRead(r.url())) void r.sizes().then((s) => (readBytes += s.responseBodySize));
   });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
@@ -86,11 +93,15 @@ try {
   await page.locator('.plan-graph').waitFor({ timeout: 60_000 });
   const busy0 = await busySeconds();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   reads = 0;
+  readBytes = 0;
   await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 600_000 });
   const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const busyMs = ((await busySeconds()) - busy0) * 1000;
   const liveReads = reads;
+  const liveReadBytes = readBytes;
   const longTasks = await page.evaluate(() => (globalThis as unknown as PageWindow).longTasks);
 
   const clicks: number[] = [];
@@ -122,6 +133,8 @@ try {
       case: `${TASKS} tasks`,
       wallMs: Math.round(wallMs),
       readsPerSec: liveReads / (wallMs / 1000),
+      readKBPerSec: liveReadBytes / 1024 / (wallMs / 1000),
+      serverCpuShare: (cpu.user + cpu.system) / 1000 / wallMs,
       busyShare: busyMs / wallMs,
       longestTaskMs: Math.round(Math.max(0, ...longTasks)),
       clickMs: median(clicks),

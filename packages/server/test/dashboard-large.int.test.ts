@@ -4,9 +4,10 @@ import { defineAgent } from '../../core/src/agents/define-agent.ts';
 import { launchChromium, newDashboardPage } from './chromium.ts';
 import { postJson, startTestServer } from './support.ts';
 
-// A large run's page: the plan graph and the timeline are kept from one read of the run to the
-// next and changed where the run changed, so what a user focused stays focused, and they end as a
-// page opened afresh draws the ended run. They have no motion, which would make the browser paint
+// A large run's page: it reads only what changed in the run since its last read; the plan graph
+// and the timeline are kept from one read of the run to the next and changed where the run
+// changed, so what a user focused stays focused, and they end as a page opened afresh draws the
+// ended run. They have no motion, which would make the browser paint
 // their thousands of elements on every frame.
 
 const TASKS = 300;
@@ -63,6 +64,12 @@ describe('a large run’s page (Chromium)', () => {
       expect(res.status).toBe(202);
       const { runId } = (await res.json()) as { runId: string };
       const page = await newPage(browser);
+      // After its first read, the page asks only for what changed since the read before.
+      const reads: { since: string | null; delta: string | null }[] = [];
+      page.on('response', (r) => {
+        const url = new URL(r.url());
+        if (url.pathname === `/v1/runs/${runId}`) reads.push({ since: url.searchParams.get('since'), delta: r.headers()['baton-delta'] ?? null });
+      });
       await page.goto(`${t.url}/#/runs/${runId}`);
 
       const last = page.locator(`.plan-graph .node[data-task="t${TASKS - 1}"]`);
@@ -95,6 +102,11 @@ describe('a large run’s page (Chromium)', () => {
       await page.keyboard.press('Enter');
       await page.locator(`.task-details[data-task="t${TASKS - 1}"]`).waitFor();
       expect(await firstBar.evaluate((el) => (el as unknown as { kept?: boolean }).kept)).toBe(true);
+
+      expect(reads[0]).toEqual({ since: null, delta: null });
+      const since = reads.filter((r) => r.since !== null);
+      expect(since.length).toBeGreaterThan(0);
+      expect(since.filter((r) => r.delta !== r.since)).toEqual([]);
 
       // Drawn as a fresh page draws the ended run: every state, agent, bar, link and label set.
       expect(await page.locator('.timeline .bar').count()).toBe(TASKS + 1);

@@ -50,8 +50,7 @@ async function request(path, init = {}, retried = false) {
   return res;
 }
 
-async function json(path, init) {
-  const res = await request(path, init);
+async function bodyOf(res) {
   const body = await res.json().catch(() => null);
   if (!res.ok) {
     const err = body && body.error ? body.error : { code: 'HTTP_' + res.status, message: res.statusText };
@@ -60,10 +59,27 @@ async function json(path, init) {
   return body;
 }
 
+async function json(path, init) {
+  return bodyOf(await request(path, init));
+}
+
+/**
+ * Reads a run: `{ body, seq, delta }`. Given `since` (the `seq` of an earlier read), the server may
+ * answer with only what changed since (`delta`: the result without its plan, and only the tasks
+ * that changed); `seq` is the last event the answer folds, when the server knows it.
+ */
+async function readRun(id, since) {
+  const res = await request(`/v1/runs/${encodeURIComponent(id)}${since === undefined ? '' : `?since=${since}`}`);
+  const body = await bodyOf(res);
+  const seq = res.headers.get('Baton-Seq');
+  return { body, seq: seq === null ? undefined : Number(seq), delta: res.headers.has('Baton-Delta') };
+}
+
 export const api = {
   agents: () => json('/v1/agents'),
   listRuns: (params = {}) => json('/v1/runs?' + new URLSearchParams(params)),
   run: (id) => json(`/v1/runs/${encodeURIComponent(id)}`),
+  readRun,
   files: (id) => json(`/v1/runs/${encodeURIComponent(id)}/files`),
   startRun: (body) => json('/v1/runs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
   approve: (id, body) => json(`/v1/runs/${encodeURIComponent(id)}/approve`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
