@@ -91,6 +91,11 @@ describe('a large run’s page (Chromium)', () => {
         (el as unknown as { focus(): void }).focus();
       });
       expect(await last.getAttribute('data-status')).toBe('pending');
+      // No event comes while the last layer waits: the running bars still grow with the clock.
+      const waitingBar = page.locator(`.timeline .bar[data-task="t${TASKS - LAYER}"] .bar-box`);
+      const widthNow = async (): Promise<number> => Number(await waitingBar.getAttribute('width'));
+      const before = await widthNow();
+      await expect.poll(widthNow, { timeout: 10_000 }).toBeGreaterThan(before);
       release?.();
       await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 60_000 });
       await page.locator(`.plan-graph .node[data-task="t${TASKS - 1}"][data-status="succeeded"]`).waitFor({ timeout: 30_000 });

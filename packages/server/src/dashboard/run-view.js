@@ -54,6 +54,22 @@ function withChanges(run, delta) {
   return next;
 }
 
+/**
+ * Once the browser has drawn what changed (its style, layout and paint take longer than the
+ * scripts that change a large graph), or after half a second in a tab that draws nothing.
+ */
+function painted() {
+  return new Promise((resolve) => {
+    const late = setTimeout(resolve, 500);
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        clearTimeout(late);
+        resolve();
+      }),
+    );
+  });
+}
+
 /** Renders the run page into `root`; returns a cleanup function. */
 export function runView(root, runId) {
   let run;
@@ -141,9 +157,12 @@ export function runView(root, runId) {
   const drawTimeline = timelineView(select);
   /** The timeline's width, kept by a ResizeObserver: reading it at each drawing made the browser lay the page out then. */
   let timelineWidth;
+  /** When the timeline was last drawn (performance.now()): the clock's tick draws it only when no read did for a second. */
+  let timelineDrawn = 0;
   const widthOf = () => Math.max(480, timelineBody.clientWidth || 900);
   const renderTimeline = () => {
     if (!run) return;
+    timelineDrawn = performance.now();
     timelineWidth ??= widthOf();
     const el = drawTimeline(run, timelineWidth, selected);
     if (timelineBody.firstChild !== el) timelineBody.replaceChildren(el);
@@ -265,6 +284,7 @@ export function runView(root, runId) {
     const started = performance.now();
     try {
       await refresh();
+      await painted();
     } finally {
       refreshing = false;
     }
@@ -308,8 +328,10 @@ export function runView(root, runId) {
   );
 
   refresh();
+  // Running attempts' bars grow with the clock while no event comes. A read draws them too, and
+  // each drawing of a large run's timeline moves every bar (its scale is the run's length so far).
   tick = setInterval(() => {
-    if (run && !isEnded(run.status) && !ended) {
+    if (run && !isEnded(run.status) && !ended && performance.now() - timelineDrawn >= 900) {
       renderTimeline();
       statsEl.replaceChildren(stats(run));
     }
