@@ -263,12 +263,12 @@ export function runView(root, runId) {
   };
 
   // Events come faster than a run can be read and drawn (thousands of short tasks): one read at a
-  // time, at most one more waiting, and after each read a pause twice as long as the read and its
-  // drawing took, at least 120 ms (which also gathers a burst of events into one read), so that a
-  // large run's page reads it a third of the time at most. Putting the read off at each event
-  // instead left the page as it was until the events paused. A read after the first asks only for
-  // what changed since the one before (api.readRun): the whole of a 1,500-task run is 577 KB, and
-  // the page read it ~4 times a second once drawing it became cheap.
+  // time, at most one more waiting, and after each read a pause three times as long as the read
+  // and the frame that draws it took, at least 120 ms (which also gathers a burst of events into
+  // one read), so that a large run's page spends at most a quarter of its time on reads. Putting
+  // the read off at each event instead left the page as it was until the events paused. A read
+  // after the first asks only for what changed since the one before (api.readRun): the whole of a
+  // 1,500-task run is 577 KB, and the page read it ~4 times a second once drawing it became cheap.
   let refreshing = false;
   let refreshWanted = false;
   /** When the pause after the last read ends (performance.now()). */
@@ -289,7 +289,7 @@ export function runView(root, runId) {
       refreshing = false;
     }
     const now = performance.now();
-    pauseEnds = now + Math.max(120, 2 * (now - started));
+    pauseEnds = now + Math.max(120, 3 * (now - started));
     if (refreshWanted && !disposed) scheduleRefresh();
   };
 
