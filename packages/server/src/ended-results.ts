@@ -8,9 +8,15 @@ export const ENDED_RESULTS_CHARS = 64 * 1024 * 1024;
  * serialises the result (0.6-1.8 s of the event loop for a run of 20 MB, on every request before).
  * Requests that come while it is being made share that making.
  */
+/** A run's result as JSON, and the seq of the last event it folds (none for a run with no event). */
+export interface ResultJson {
+  json: string;
+  seq?: number;
+}
+
 export class EndedResultJson {
-  private readonly kept = new Map<string, string>();
-  private readonly making = new Map<string, Promise<string | undefined>>();
+  private readonly kept = new Map<string, ResultJson>();
+  private readonly making = new Map<string, Promise<ResultJson | undefined>>();
   private chars = 0;
 
   constructor(private readonly budget = ENDED_RESULTS_CHARS) {}
@@ -19,21 +25,23 @@ export class EndedResultJson {
    * The run's JSON: kept, or being made, or made now by `make` (which says whether the run has
    * ended: only then is the JSON kept). Undefined when `make` finds no such run.
    */
-  get(runId: string, make: () => Promise<{ json: string; ended: boolean } | undefined>): Promise<string | undefined> {
-    const json = this.kept.get(runId);
-    if (json !== undefined) {
+  get(runId: string, make: () => Promise<(ResultJson & { ended: boolean }) | undefined>): Promise<ResultJson | undefined> {
+    const read = this.kept.get(runId);
+    if (read !== undefined) {
       // Asked for again: the most recent in the Map's order.
       this.kept.delete(runId);
-      this.kept.set(runId, json);
-      return Promise.resolve(json);
+      this.kept.set(runId, read);
+      return Promise.resolve(read);
     }
     let pending = this.making.get(runId);
     if (!pending) {
       pending = make().then(
         (made) => {
           this.making.delete(runId);
-          if (made?.ended) this.keep(runId, made.json);
-          return made?.json;
+          if (!made) return undefined;
+          const read: ResultJson = made.seq === undefined ? { json: made.json } : { json: made.json, seq: made.seq };
+          if (made.ended) this.keep(runId, read);
+          return read;
         },
         (e: unknown) => {
           this.making.delete(runId);
@@ -47,21 +55,22 @@ export class EndedResultJson {
 
   /** Lets go of a run's JSON (the run was deleted). */
   forget(runId: string): void {
-    const json = this.kept.get(runId);
-    if (json === undefined) return;
+    const read = this.kept.get(runId);
+    if (read === undefined) return;
     this.kept.delete(runId);
-    this.chars -= json.length;
+    this.chars -= read.json.length;
   }
 
-  private keep(runId: string, json: string): void {
-    if (json.length > this.budget) return;
+  private keep(runId: string, read: ResultJson): void {
+    const size = read.json.length;
+    if (size > this.budget) return;
     this.forget(runId);
     for (const [id, old] of this.kept) {
-      if (this.chars + json.length <= this.budget) break;
+      if (this.chars + size <= this.budget) break;
       this.kept.delete(id);
-      this.chars -= old.length;
+      this.chars -= old.json.length;
     }
-    this.kept.set(runId, json);
-    this.chars += json.length;
+    this.kept.set(runId, read);
+    this.chars += size;
   }
 }

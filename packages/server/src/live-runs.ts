@@ -92,9 +92,11 @@ export class LiveRuns {
       if ('taskId' in e && e.taskId !== undefined) changed.add(e.taskId);
     }
     const tasks = [];
+    // A record the plan dropped stays in the builder, and is not the result's.
+    const current = changed.size > 0 ? new Set(r.tasks) : undefined;
     for (const id of changed) {
       const t = run.builder.taskResult(id);
-      if (t) tasks.push(t);
+      if (t && current?.has(t)) tasks.push(t);
     }
     const { plan: _plan, previousPlans: _previous, tasks: _all, ...rest } = r;
     return JSON.stringify({ ...rest, tasks });

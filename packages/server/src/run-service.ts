@@ -139,26 +139,11 @@ export class RunService {
     return (this.heldHere(runId) ? this.live.result(runId) : undefined) ?? reduceEvents(await this.store.readEvents(runId));
   }
 
-  /** {@link result} as JSON, for a response: a run held here is not copied first. */
-  async resultJson(runId: string): Promise<string | undefined> {
-    const live = this.heldHere(runId) ? this.live.resultJson(runId) : undefined;
-    if (live !== undefined) return live;
-    // Kept JSON of a run deleted since (a prune, another process's delete) must not answer for it.
-    if (!(await this.store.getRun(runId))) {
-      this.endedResults.forget(runId);
-      return undefined;
-    }
-    return this.endedResults.get(runId, async () => {
-      const stored = reduceEvents(await this.store.readEvents(runId));
-      return stored && { json: JSON.stringify(stored), ended: isFinalStatus(stored.status) };
-    });
-  }
-
   /**
-   * {@link resultJson} for a reader that holds the result as it was at event `sinceSeq` (told by
-   * `seq` on an earlier read): `delta` says `json` holds only what changed since, as
-   * {@link LiveRuns.resultSince} makes it; otherwise it is the whole result. `seq` is the last event
-   * the JSON folds, known for a run held here (undefined for one read from the journal).
+   * {@link result} as JSON, for a response (a run held here is not copied first), with `seq`, the
+   * last event it folds. Given `sinceSeq` (the `seq` of an earlier read), a run held here may be
+   * answered with only what changed since, as {@link LiveRuns.resultSince} makes it: `delta` says
+   * so. A run read from the journal is always whole.
    */
   async resultRead(runId: string, sinceSeq?: number): Promise<{ json: string; delta: boolean; seq?: number } | undefined> {
     if (this.heldHere(runId)) {
@@ -168,8 +153,20 @@ export class RunService {
       const json = delta ?? this.live.resultJson(runId);
       if (json !== undefined) return seq === undefined ? { json, delta: delta !== undefined } : { json, delta: delta !== undefined, seq };
     }
-    const json = await this.resultJson(runId);
-    return json === undefined ? undefined : { json, delta: false };
+    // Kept JSON of a run deleted since (a prune, another process's delete) must not answer for it.
+    if (!(await this.store.getRun(runId))) {
+      this.endedResults.forget(runId);
+      return undefined;
+    }
+    const read = await this.endedResults.get(runId, async () => {
+      const events = await this.store.readEvents(runId);
+      const stored = reduceEvents(events);
+      if (!stored) return undefined;
+      const made = { json: JSON.stringify(stored), ended: isFinalStatus(stored.status) };
+      const last = events[events.length - 1];
+      return last ? { ...made, seq: last.seq } : made;
+    });
+    return read && { ...read, delta: false };
   }
 
   async exists(runId: string): Promise<boolean> {

@@ -57,6 +57,12 @@ describe('GET /v1/runs/:id of an ended run read from the journal', () => {
       expect(new Set(bodies).size).toBe(1);
       expect((JSON.parse(bodies[0]!) as { status: string }).status).toBe('succeeded');
       expect(store.fullReads).toBe(1);
+      // It says the last event it folds, as a run held here does, and it is always the whole run.
+      const events = await store.readEvents(runId);
+      const since = await fetch(`${server.url}/v1/runs/${runId}?since=2`);
+      expect(since.headers.get('baton-seq')).toBe(String(events[events.length - 1]!.seq));
+      expect(since.headers.get('baton-delta')).toBeNull();
+      expect(await since.text()).toBe(bodies[0]);
       await store.deleteRun(runId);
       expect((await fetch(`${server.url}/v1/runs/${runId}`)).status).toBe(404);
     } finally {
@@ -76,15 +82,15 @@ describe('EndedResultJson', () => {
     await results.get('b', made('bbbb'));
     await results.get('a', made('not made again'));
     await results.get('c', made('cccc'));
-    expect(await results.get('a', made('made again'))).toBe('aaaa');
-    expect(await results.get('b', made('made again'))).toBe('made again');
+    expect(await results.get('a', made('made again'))).toEqual({ json: 'aaaa' });
+    expect(await results.get('b', made('made again'))).toEqual({ json: 'made again' });
   });
 
   it('does not keep the JSON of a run that has not ended, nor one larger than the budget', async () => {
     const results = new EndedResultJson(10);
     await results.get('r', made('first', false));
-    expect(await results.get('r', made('second'))).toBe('second');
+    expect(await results.get('r', made('second'))).toEqual({ json: 'second' });
     await results.get('big', made('x'.repeat(11)));
-    expect(await results.get('big', made('again'))).toBe('again');
+    expect(await results.get('big', made('again'))).toEqual({ json: 'again' });
   });
 });

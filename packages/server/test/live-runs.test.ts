@@ -2,6 +2,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
 import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
+import type { RunEvent, RunEventBody } from '../../core/src/core/events.ts';
+import type { RunResult } from '../../core/src/core/types.ts';
+import type { Orchestrator } from '../../core/src/orchestrator.ts';
+import { stamp } from '../../core/test/store/sample-journal.ts';
 import { LiveRuns } from '../src/live-runs.ts';
 
 afterEach(() => vi.restoreAllMocks());
@@ -45,6 +49,52 @@ describe('the JSON of a live run', () => {
     } finally {
       live.close();
       await orchestrator.close();
+    }
+  });
+});
+
+describe('what changed in a live run since an event', () => {
+  /** A source that hands LiveRuns the events given, as stored. */
+  const fed = (): { source: Pick<Orchestrator, 'on'>; feed(events: RunEvent[]): void } => {
+    let listener: ((e: RunEvent) => void) | undefined;
+    return {
+      source: { on: ((l: (e: RunEvent) => void) => ((listener = l), () => (listener = undefined))) as unknown as Orchestrator['on'] },
+      feed: (events) => events.forEach((e) => listener?.(e)),
+    };
+  };
+  const task = (id: string) => ({ id, title: id, instructions: '', agent: 'a', dependsOn: [], consumes: [], produces: [id] });
+  const started = (id: string): RunEventBody => ({ type: 'task.started', taskId: id, agent: 'a', agentVersion: '1', attempt: 1, attemptId: `r:${id}:1` });
+  const ok = (id: string): RunEventBody => ({ type: 'task.succeeded', taskId: id, agent: 'a', attempt: 1, attemptId: `r:${id}:1`, output: { [id]: 1 } });
+
+  it('names only records of the result: one a replan dropped is not sent, though a later event names it', () => {
+    const { source, feed } = fed();
+    const live = new LiveRuns(source);
+    try {
+      feed(
+        stamp('r', [
+          { type: 'run.started', goal: 'g', orchestrator: 'o' },
+          { type: 'plan.created', plan: { tasks: [task('t1'), task('t2')] }, planner: 'builtin' },
+          started('t1'),
+          { type: 'plan.replaced', plan: { tasks: [task('t2')] }, planner: 'llm', reason: 'the goal changed' },
+        ]),
+      );
+      const since = live.lastSeq('r')!;
+      expect(since).toBe(4);
+      feed(stamp('r', [{ type: 'task.attempt.failed', taskId: 't1', agent: 'a', attempt: 1, attemptId: 'r:t1:1', status: 'failed', error: 'late' }, started('t2'), ok('t2')], 5));
+      const whole = JSON.parse(live.resultJson('r')!) as RunResult;
+      expect(whole.tasks.map((t) => t.id)).toEqual(['t2']);
+      const delta = JSON.parse(live.resultSince('r', since)!) as RunResult;
+      expect(delta.tasks.map((t) => t.id)).toEqual(['t2']);
+      expect(delta.tasks[0]).toEqual(whole.tasks[0]);
+      expect(delta).not.toHaveProperty('plan');
+      // Across the replan, and from outside the run's events: only the whole result says it.
+      expect(live.resultSince('r', 3)).toBeUndefined();
+      expect(live.resultSince('r', 0)).toBeUndefined();
+      expect(live.resultSince('r', 8)).toBeUndefined();
+      expect(live.resultSince('other', 1)).toBeUndefined();
+      expect((JSON.parse(live.resultSince('r', 7)!) as RunResult).tasks).toEqual([]);
+    } finally {
+      live.close();
     }
   });
 });

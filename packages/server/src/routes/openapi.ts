@@ -203,17 +203,17 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
         get: {
           summary: 'The RunResult so far',
           description:
-            "A run this process executes also has the header `Baton-Seq`: the seq of the last event the result folds. A reader that keeps the result can pass it back as `since` to get only what changed after that event: the answer then has the header `Baton-Delta` (the `since` it answers), and its body is the RunResult without `plan` and `previousPlans`, whose `tasks` are only the records changed since (put each in place of the record with its id, or add it at the end). Without `Baton-Delta` the body is the whole RunResult: a plan made or edited since, a resumed run, a run read from the journal, an unknown `since`.",
+            "The header `Baton-Seq` is the seq of the last event the result folds. A reader that keeps the result can pass it back as `since` to get only what changed after that event, for a run this process executes: the answer then has the header `Baton-Delta` (the `since` it answers), and its body is the RunResult without `plan` and `previousPlans`, whose `tasks` are only the records changed since (put each in place of the record with its id, or add it at the end). Without `Baton-Delta` the body is the whole RunResult: a plan made or edited since, a resumed run, a run read from the journal, an unknown `since`.",
           operationId: 'getRun',
           parameters: [runIdParameter, { name: 'since', in: 'query', required: false, description: 'the `Baton-Seq` of an earlier read', schema: { type: 'string', pattern: '^[0-9]{1,15}$' } }],
           responses: {
             '200': {
               description: 'the run (the whole RunResult, or what changed since `since` when `Baton-Delta` is set)',
               headers: {
-                'Baton-Seq': { description: 'the seq of the last event the result folds (a run this process executes)', schema: { type: 'integer' } },
+                'Baton-Seq': { description: 'the seq of the last event the result folds', schema: { type: 'integer' } },
                 'Baton-Delta': { description: 'set when the body is only what changed since this seq', schema: { type: 'integer' } },
               },
-              content: json({ oneOf: [ref('RunResult'), ref('RunResultDelta')] }),
+              content: json({ anyOf: [ref('RunResult'), ref('RunResultDelta')] }),
             },
             '400': error('`since` is not a whole number'),
             '404': error('no such run'),
