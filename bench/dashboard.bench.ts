@@ -10,7 +10,7 @@
  *
  * Prints how often the page read the run (`readsPerSec`: the page reads it again once the last
  * read and drawing are done, so a cheaper drawing shows a fresher page), what those reads carried
- * (`readKBPerSec`), the share of a core this process used meanwhile (`serverCpuShare`: the server,
+ * (`readKBPerSec`), the share of a core this process used meanwhile (`processCpuShare`: the server,
  * the run it serves and the bench's side of the browser), the share of the wall time
  * the page's main thread was busy (`busyShare`: scripts, style, layout and paint), its longest task,
  * and how long a click on a task of the ended run takes to show the task's details (median of 5).
@@ -75,12 +75,13 @@ try {
   });
   let reads = 0;
   let readBytes = 0;
+  const sized: Promise<unknown>[] = [];
   const isRead = (url: string): boolean => /^\/v1\/runs\/[^/]+$/.test(new URL(url).pathname);
   page.on('request', (r) => {
     if (isRead(r.url())) reads++;
   });
   page.on('requestfinished', (r) => {
-    if (isRead(r.url())) void r.sizes().then((s) => (readBytes += s.responseBodySize));
+    if (isRead(r.url())) sized.push(r.sizes().then((s) => (readBytes += s.responseBodySize)));
   });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
@@ -101,6 +102,7 @@ try {
   const cpu = process.cpuUsage(cpu0);
   const busyMs = ((await busySeconds()) - busy0) * 1000;
   const liveReads = reads;
+  await Promise.all(sized);
   const liveReadBytes = readBytes;
   const longTasks = await page.evaluate(() => (globalThis as unknown as PageWindow).longTasks);
 
@@ -134,7 +136,7 @@ try {
       wallMs: Math.round(wallMs),
       readsPerSec: liveReads / (wallMs / 1000),
       readKBPerSec: liveReadBytes / 1024 / (wallMs / 1000),
-      serverCpuShare: (cpu.user + cpu.system) / 1000 / wallMs,
+      processCpuShare: (cpu.user + cpu.system) / 1000 / wallMs,
       busyShare: busyMs / wallMs,
       longestTaskMs: Math.round(Math.max(0, ...longTasks)),
       clickMs: median(clicks),

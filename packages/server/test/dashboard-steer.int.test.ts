@@ -95,6 +95,8 @@ describe('steering runs from the dashboard (Chromium)', () => {
     const final = await runOf(t, runId);
     expect(final.plan.tasks.map((x) => x.id)).toEqual(['f']);
     expect(final.approvals[0]).toMatchObject({ by: 'Dana', planEdited: true });
+    // The page drew the plan as edited (a read of what changed would not carry it: it reads it whole).
+    await expect.poll(() => page.locator('.plan-graph .node').evaluateAll((nodes) => nodes.map((n) => (n as unknown as { dataset: { task: string; status: string } }).dataset))).toEqual([{ task: 'f', status: 'succeeded' }]);
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-decided.png'), fullPage: true });
     await page.close();

@@ -3,6 +3,7 @@ import { api, followRun } from './api.js';
 import { deliverableArtifacts } from './deliverable.js';
 import { summarize } from './event-summary.js';
 import { planGraphView } from './graph.js';
+import { heldAfter } from './run-reads.js';
 import { taskDetails } from './task-details.js';
 import { timelineLegend, timelineView } from './timeline.js';
 import { decisionsCard, pendingCard } from './approvals.js';
@@ -36,22 +37,6 @@ function stats(run) {
     stat('duration', fmtDuration(runDuration(run))),
     stat('LLM tokens', tokens ? tokens.toLocaleString() : '0'),
   );
-}
-
-/** The run as `delta` (what changed since the run's state) says it is now: changed tasks in place, new ones at the end. */
-function withChanges(run, delta) {
-  const tasks = run.tasks.slice();
-  const at = new Map(tasks.map((t, i) => [t.id, i]));
-  for (const t of delta.tasks) {
-    const i = at.get(t.id);
-    if (i === undefined) {
-      at.set(t.id, tasks.length);
-      tasks.push(t);
-    } else tasks[i] = t;
-  }
-  const next = { ...delta, plan: run.plan, tasks };
-  if (run.previousPlans) next.previousPlans = run.previousPlans;
-  return next;
 }
 
 /**
@@ -239,11 +224,10 @@ export function runView(root, runId) {
 
   const refresh = async () => {
     try {
-      const read = await api.readRun(runId, run ? seq : undefined);
-      // Reads that crossed (a decision's read beside the page's own): an older state is not drawn over a newer one.
-      if (run && seq !== undefined && read.seq !== undefined && read.seq < seq) return;
-      run = read.delta && run ? withChanges(run, read.body) : read.body;
-      seq = read.seq;
+      const held = heldAfter(run, seq, await api.readRun(runId, run ? seq : undefined));
+      // Reads that crossed (a decision's read beside the page's own): the older is not drawn.
+      if (!held) return;
+      ({ run, seq } = held);
     } catch (e) {
       if (!disposed && !run) headEl.replaceChildren(h('a', { href: '#/', class: 'back' }, '← All runs'), h('p', { class: 'alert danger' }, e.message));
       else if (!disposed && e.status === 404) showGone();

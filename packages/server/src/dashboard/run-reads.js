@@ -1,0 +1,27 @@
+// What a run's page holds after each read of the run: the whole run, or what changed since.
+
+/** The run as `delta` (what changed since `run`'s state) says it is now: changed tasks in place, new ones at the end. */
+function withChanges(run, delta) {
+  const tasks = run.tasks.slice();
+  const at = new Map(tasks.map((t, i) => [t.id, i]));
+  for (const t of delta.tasks) {
+    const i = at.get(t.id);
+    if (i === undefined) {
+      at.set(t.id, tasks.length);
+      tasks.push(t);
+    } else tasks[i] = t;
+  }
+  const next = { ...delta, plan: run.plan, tasks };
+  if (run.previousPlans) next.previousPlans = run.previousPlans;
+  return next;
+}
+
+/**
+ * `{ run, seq }` after `read` (api.readRun's answer) of a page holding `run` as it was at event
+ * `seq`: the whole run read, or `run` with what changed folded in. Undefined when the read is of
+ * an older state than the one held (two reads crossed): it is not to be drawn.
+ */
+export function heldAfter(run, seq, read) {
+  if (run && seq !== undefined && read.seq !== undefined && read.seq < seq) return undefined;
+  return { run: read.delta && run ? withChanges(run, read.body) : read.body, seq: read.seq };
+}

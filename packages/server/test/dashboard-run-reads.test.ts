@@ -1,0 +1,44 @@
+/** What a run's page holds after each read (packages/server/src/dashboard/run-reads.js, plain browser JS with no DOM). */
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: the dashboard's scripts are plain JavaScript, with no types.
+import { heldAfter } from '../src/dashboard/run-reads.js';
+
+interface Task {
+  id: string;
+  status: string;
+}
+interface Run {
+  status: string;
+  plan?: { tasks: { id: string }[] };
+  previousPlans?: unknown[];
+  tasks: Task[];
+}
+type Held = { run: Run; seq: number | undefined } | undefined;
+const after = heldAfter as (run: Run | undefined, seq: number | undefined, read: { body: Run; seq: number | undefined; delta: boolean }) => Held;
+
+const plan = { tasks: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] };
+const whole: Run = { status: 'running', plan, previousPlans: [{ tasks: [] }], tasks: [{ id: 'a', status: 'running' }, { id: 'b', status: 'pending' }, { id: 'c', status: 'pending' }] };
+
+describe('what a run’s page holds after a read', () => {
+  it('takes a whole read as it is, and folds what changed into what it holds: changed tasks in place, new ones at the end', () => {
+    expect(after(undefined, undefined, { body: whole, seq: 5, delta: false })).toEqual({ run: whole, seq: 5 });
+    const next = after(whole, 5, { body: { status: 'running', tasks: [{ id: 'b', status: 'succeeded' }, { id: 'x', status: 'running' }] }, seq: 9, delta: true });
+    expect(next).toEqual({
+      run: { status: 'running', plan, previousPlans: whole.previousPlans, tasks: [{ id: 'a', status: 'running' }, { id: 'b', status: 'succeeded' }, { id: 'c', status: 'pending' }, { id: 'x', status: 'running' }] },
+      seq: 9,
+    });
+    // What it held is not changed: the views compare what they drew with what they are given.
+    expect(whole.tasks[1]).toEqual({ id: 'b', status: 'pending' });
+    // A field the run no longer has (a reason, a wait) is gone with it.
+    const ended = after({ ...whole, reason: 'x' } as Run, 5, { body: { status: 'succeeded', tasks: [] }, seq: 12, delta: true });
+    expect(ended?.run).not.toHaveProperty('reason');
+  });
+
+  it('does not draw a read older than what it holds (two reads that crossed), and takes one as new or newer', () => {
+    expect(after(whole, 9, { body: { ...whole, status: 'awaiting-approval' }, seq: 7, delta: false })).toBeUndefined();
+    expect(after(whole, 9, { body: { status: 'running', tasks: [{ id: 'a', status: 'failed' }] }, seq: 8, delta: true })).toBeUndefined();
+    expect(after(whole, 9, { body: { status: 'running', tasks: [] }, seq: 9, delta: true })?.seq).toBe(9);
+    // A server that says no seq: the read is taken as it comes.
+    expect(after(whole, 9, { body: { ...whole, status: 'succeeded' }, seq: undefined, delta: false })).toEqual({ run: { ...whole, status: 'succeeded' }, seq: undefined });
+  });
+});
