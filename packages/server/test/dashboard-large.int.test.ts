@@ -120,9 +120,19 @@ describe('a large run’s page (Chromium)', () => {
       expect(await page.locator('.plan-graph .edge:not(.done)').count()).toBe(0);
       const live = await drawing(page);
       const fresh = await newPage(browser);
+      const streams: (string | undefined)[] = [];
+      fresh.on('request', (r) => {
+        if (new URL(r.url()).pathname === `/v1/runs/${runId}/events`) streams.push(r.headers()['last-event-id']);
+      });
       await fresh.goto(`${t.url}/#/runs/${runId}`);
       await fresh.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
       await expect.poll(() => drawing(fresh), { timeout: 30_000 }).toEqual(live);
+      // The ended run's events are sent from the last 400 on, the most its log shows, not all ~600.
+      const lastSeq = Number((await fetch(`${t.url}/v1/runs/${runId}`)).headers.get('baton-seq'));
+      expect(lastSeq).toBeGreaterThan(500);
+      expect(streams).toEqual([String(lastSeq - 400)]);
+      await expect.poll(() => fresh.locator('.event-log li').count()).toBe(400);
+      expect(await fresh.locator('.event-log li .mono').first().textContent()).toBe(`#${lastSeq}`);
       await fresh.close();
 
       // The timeline follows its box's width when the window changes.
@@ -137,6 +147,29 @@ describe('a large run’s page (Chromium)', () => {
       await page.close();
     } finally {
       release?.();
+      await t.close();
+    }
+  });
+
+  it('shows the plan as asked about before an edit, though its event is older than the log shows', { timeout: 120_000 }, async () => {
+    const agents = ['a', 'b'].map((name, k) => defineAgent({ name, description: `agent ${name}`, capabilities: [name], produces: [`o${k}`], run: async () => ({ [`o${k}`]: k }) }));
+    const t = await startTestServer({ agents, policy: { approval: 'plan' } });
+    try {
+      const tasks = Array.from({ length: 260 }, (_, i) => ({ id: `t${i}`, agent: ['a', 'b'][i % 2], dependsOn: i >= 20 ? [`t${i - 20}`] : [] }));
+      const res = await postJson(`${t.url}/v1/runs`, { plan: { tasks } });
+      const { runId } = (await res.json()) as { runId: string };
+      await expect.poll(async () => ((await (await fetch(`${t.url}/v1/runs/${runId}`)).json()) as { status: string }).status, { timeout: 30_000 }).toBe('awaiting-approval');
+      expect((await postJson(`${t.url}/v1/runs/${runId}/approve`, { plan: { tasks: tasks.slice(0, 250) }, by: 'Dana' })).status).toBe(200);
+      await expect.poll(async () => ((await (await fetch(`${t.url}/v1/runs/${runId}`)).json()) as { status: string }).status, { timeout: 60_000 }).toBe('succeeded');
+      const lastSeq = Number((await fetch(`${t.url}/v1/runs/${runId}`)).headers.get('baton-seq'));
+      expect(lastSeq).toBeGreaterThan(500);
+
+      const page = await newPage(browser);
+      await page.goto(`${t.url}/#/runs/${runId}`);
+      await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+      await expect.poll(() => page.locator('#decisions .plan-diff h4').allTextContents(), { timeout: 30_000 }).toEqual(['Plan before the edit', 'Plan as approved']);
+      await page.close();
+    } finally {
       await t.close();
     }
   });

@@ -92,11 +92,12 @@ export const api = {
  * reconnecting with Last-Event-ID after a network error, or when the stream closes before the run
  * ended (the server stopped or restarted). Calls onEvent(event) for each event and
  * onState('live'|'reconnecting'|'ended'|'gone'): 'gone' once the server has no such run (deleted).
- * Returns a function that stops following.
+ * Starts after event `afterSeq` (0: from the run's first event). Returns a function that stops
+ * following.
  */
-export function followRun(runId, onEvent, onState) {
+export function followRun(runId, onEvent, onState, afterSeq = 0) {
   const controller = new AbortController();
-  let lastId = 0;
+  let lastId = afterSeq;
   let stopped = false;
   let ended = false;
 

@@ -72,7 +72,6 @@ export function runView(root, runId) {
   let decisionsKey;
   /** The plan as it was asked to be approved (the "before" of an edit). */
   let requestedPlan;
-  const log = [];
 
   const headEl = h('div', { class: 'run-head' }, empty('Loading run…'));
   const approvalEl = h('div', {});
@@ -285,33 +284,37 @@ export function runView(root, runId) {
     indicator.querySelector('.text').textContent = state === 'live' ? 'Live' : 'Reconnecting…';
   };
 
-  const stopFollowing = followRun(
-    runId,
-    (e) => {
-      if (e.type === 'approval.requested' && e.plan) requestedPlan = e.plan;
-      log.push(e);
-      if (log.length > MAX_LOG) log.shift();
-      logBody.prepend(h('li', { class: `ev ev-${e.type.replace('.', '-')}` }, h('span', { class: 'mono muted' }, `#${e.seq}`), h('span', { class: 'ev-type' }, e.type), h('span', { class: 'muted small' }, fmtTime(e.at)), h('span', { class: 'ev-text' }, summarize(e))));
-      while (logBody.children.length > MAX_LOG) logBody.lastChild.remove();
-      logCount.textContent = `${e.seq} events`;
-      // Between the last task and run.ended the run is integrating: say so rather than look finished.
-      if ((e.type === 'integration.started' || e.type === 'integration.ended') && !files) {
-        deliverableBody.replaceChildren(
-          e.type === 'integration.started'
-            ? h('p', { class: 'empty integrating', id: 'integrating' }, `Integrating the deliverable (${e.integrator})…`)
-            : empty(e.ok ? 'Deliverable integrated; finishing the run…' : `Integration failed: ${e.error || 'unknown error'}`),
-        );
-      }
-      scheduleRefresh();
-    },
-    (state) => {
-      setLive(state);
-      if (state === 'ended') scheduleRefresh();
-      if (state === 'gone') showGone();
-    },
-  );
+  const onEvent = (e) => {
+    if (e.type === 'approval.requested' && e.plan) requestedPlan = e.plan;
+    logBody.prepend(h('li', { class: `ev ev-${e.type.replace('.', '-')}` }, h('span', { class: 'mono muted' }, `#${e.seq}`), h('span', { class: 'ev-type' }, e.type), h('span', { class: 'muted small' }, fmtTime(e.at)), h('span', { class: 'ev-text' }, summarize(e))));
+    while (logBody.children.length > MAX_LOG) logBody.lastChild.remove();
+    logCount.textContent = `${e.seq} events`;
+    // Between the last task and run.ended the run is integrating: say so rather than look finished.
+    if ((e.type === 'integration.started' || e.type === 'integration.ended') && !files) {
+      deliverableBody.replaceChildren(
+        e.type === 'integration.started'
+          ? h('p', { class: 'empty integrating', id: 'integrating' }, `Integrating the deliverable (${e.integrator})…`)
+          : empty(e.ok ? 'Deliverable integrated; finishing the run…' : `Integration failed: ${e.error || 'unknown error'}`),
+      );
+    }
+    scheduleRefresh();
+  };
+  const onState = (state) => {
+    setLive(state);
+    if (state === 'ended') scheduleRefresh();
+    if (state === 'gone') showGone();
+  };
 
-  refresh();
+  let stopFollowing;
+  // The run's events are followed from the first read on, and only the last MAX_LOG of those
+  // before it, the most the log shows: a 5,000-task run has ~15,000 (~4.5 MB), each drawn and
+  // dropped again. All of them where a decision was asked for: the plan as it was asked about
+  // (the "before" of an edit) is only in its event.
+  refresh().finally(() => {
+    if (disposed) return;
+    const asked = run && ((run.approvals && run.approvals.length > 0) || (run.awaiting && run.awaiting.length > 0));
+    stopFollowing = followRun(runId, onEvent, onState, run && seq !== undefined && !asked ? Math.max(0, seq - MAX_LOG) : 0);
+  });
   // Running attempts' bars grow with the clock while no event comes. A read draws them too, and
   // each drawing of a large run's timeline moves every bar (its scale is the run's length so far).
   tick = setInterval(() => {
@@ -323,7 +326,7 @@ export function runView(root, runId) {
 
   return () => {
     disposed = true;
-    stopFollowing();
+    stopFollowing?.();
     clearTimeout(refreshTimer);
     clearInterval(tick);
     resizes.disconnect();
