@@ -8,10 +8,10 @@ export const ENDED_RESULTS_CHARS = 64 * 1024 * 1024;
  * serialises the result (0.6-1.8 s of the event loop for a run of 20 MB, on every request before).
  * Requests that come while it is being made share that making.
  */
-/** A run's result as JSON, and the seq of the last event it folds (none for a run with no event). */
+/** A run's result as JSON, and the seq of the last event it folds. */
 export interface ResultJson {
   json: string;
-  seq?: number;
+  seq: number;
 }
 
 export class EndedResultJson {
@@ -39,7 +39,7 @@ export class EndedResultJson {
         (made) => {
           this.making.delete(runId);
           if (!made) return undefined;
-          const read: ResultJson = made.seq === undefined ? { json: made.json } : { json: made.json, seq: made.seq };
+          const read: ResultJson = { json: made.json, seq: made.seq };
           if (made.ended) this.keep(runId, read);
           return read;
         },

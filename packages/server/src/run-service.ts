@@ -161,10 +161,8 @@ export class RunService {
     const read = await this.endedResults.get(runId, async () => {
       const events = await this.store.readEvents(runId);
       const stored = reduceEvents(events);
-      if (!stored) return undefined;
-      const made = { json: JSON.stringify(stored), ended: isFinalStatus(stored.status) };
-      const last = events[events.length - 1];
-      return last ? { ...made, seq: last.seq } : made;
+      // A result folds one event at least (run.started).
+      return stored && { json: JSON.stringify(stored), ended: isFinalStatus(stored.status), seq: events[events.length - 1]!.seq };
     });
     return read && { ...read, delta: false };
   }

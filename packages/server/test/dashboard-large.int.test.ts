@@ -130,7 +130,7 @@ describe('a large run’s page (Chromium)', () => {
       // The ended run's events are sent from the last 400 on, the most its log shows, not all ~600.
       const lastSeq = Number((await fetch(`${t.url}/v1/runs/${runId}`)).headers.get('baton-seq'));
       expect(lastSeq).toBeGreaterThan(500);
-      expect(streams).toEqual([String(lastSeq - 400)]);
+      expect(streams[0]).toBe(String(lastSeq - 400));
       await expect.poll(() => fresh.locator('.event-log li').count()).toBe(400);
       expect(await fresh.locator('.event-log li .mono').first().textContent()).toBe(`#${lastSeq}`);
       await fresh.close();

@@ -1,7 +1,7 @@
 /** What a run's page holds after each read (packages/server/src/dashboard/run-reads.js, plain browser JS with no DOM). */
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: the dashboard's scripts are plain JavaScript, with no types.
-import { heldAfter } from '../src/dashboard/run-reads.js';
+import { HeldRun, heldAfter } from '../src/dashboard/run-reads.js';
 
 interface Task {
   id: string;
@@ -40,5 +40,39 @@ describe('what a run’s page holds after a read', () => {
     expect(after(whole, 9, { body: { status: 'running', tasks: [] }, seq: 9, delta: true })?.seq).toBe(9);
     // A server that says no seq: the read is taken as it comes.
     expect(after(whole, 9, { body: { ...whole, status: 'succeeded' }, seq: undefined, delta: false })).toEqual({ run: { ...whole, status: 'succeeded' }, seq: undefined });
+  });
+
+  it('weighs an answer against what it holds when the answer comes: of two reads that crossed, the later answer of an older state is not drawn', async () => {
+    type Answer = { body: Run; seq: number; delta: boolean };
+    const held = new (HeldRun as new () => { run: Run | undefined; seq: number | undefined; read(readRun: (since: number | undefined) => Promise<Answer>): Promise<boolean> })();
+    const asked: (number | undefined)[] = [];
+    const answer = (): { read: (since: number | undefined) => Promise<Answer>; give(a: Answer): void } => {
+      let give!: (a: Answer) => void;
+      const given = new Promise<Answer>((resolve) => (give = resolve));
+      return {
+        read: (since) => {
+          asked.push(since);
+          return given;
+        },
+        give,
+      };
+    };
+    const first = answer();
+    const reading = held.read(first.read);
+    first.give({ body: whole, seq: 9, delta: false });
+    expect(await reading).toBe(true);
+
+    // The page's own read asks first, a decision's read second; the second is answered first.
+    const own = answer();
+    const decision = answer();
+    const ownRead = held.read(own.read);
+    const decisionRead = held.read(decision.read);
+    expect(asked).toEqual([undefined, 9, 9]);
+    decision.give({ body: { status: 'running', tasks: [{ id: 'a', status: 'succeeded' }] }, seq: 14, delta: true });
+    expect(await decisionRead).toBe(true);
+    own.give({ body: { status: 'awaiting-approval', tasks: [] }, seq: 12, delta: true });
+    expect(await ownRead).toBe(false);
+    expect(held.seq).toBe(14);
+    expect(held.run).toMatchObject({ status: 'running', tasks: [{ id: 'a', status: 'succeeded' }, { id: 'b' }, { id: 'c' }] });
   });
 });

@@ -74,7 +74,7 @@ describe('GET /v1/runs/:id of an ended run read from the journal', () => {
 });
 
 describe('EndedResultJson', () => {
-  const made = (json: string, ended = true) => async () => ({ json, ended });
+  const made = (json: string, ended = true) => async () => ({ json, ended, seq: json.length });
 
   it('keeps the JSON of ended runs within its budget, the least recently asked for let go first', async () => {
     const results = new EndedResultJson(10);
@@ -82,15 +82,15 @@ describe('EndedResultJson', () => {
     await results.get('b', made('bbbb'));
     await results.get('a', made('not made again'));
     await results.get('c', made('cccc'));
-    expect(await results.get('a', made('made again'))).toEqual({ json: 'aaaa' });
-    expect(await results.get('b', made('made again'))).toEqual({ json: 'made again' });
+    expect(await results.get('a', made('made again'))).toEqual({ json: 'aaaa', seq: 4 });
+    expect(await results.get('b', made('made again'))).toEqual({ json: 'made again', seq: 10 });
   });
 
   it('does not keep the JSON of a run that has not ended, nor one larger than the budget', async () => {
     const results = new EndedResultJson(10);
     await results.get('r', made('first', false));
-    expect(await results.get('r', made('second'))).toEqual({ json: 'second' });
+    expect(await results.get('r', made('second'))).toEqual({ json: 'second', seq: 6 });
     await results.get('big', made('x'.repeat(11)));
-    expect(await results.get('big', made('again'))).toEqual({ json: 'again' });
+    expect(await results.get('big', made('again'))).toEqual({ json: 'again', seq: 5 });
   });
 });

@@ -25,3 +25,23 @@ export function heldAfter(run, seq, read) {
   if (run && seq !== undefined && read.seq !== undefined && read.seq < seq) return undefined;
   return { run: read.delta && run ? withChanges(run, read.body) : read.body, seq: read.seq };
 }
+
+/**
+ * What a run's page holds of the run, read after read: `run`, as it was at event `seq`. Reads may
+ * cross (a decision's read beside the page's own): each answer is weighed against what is held
+ * when it comes, not when it was asked for.
+ */
+export class HeldRun {
+  run = undefined;
+  seq = undefined;
+
+  /** Reads with `readRun(since)` (api.readRun); true when the answer is now what is held, false when a newer one came first. */
+  async read(readRun) {
+    const answer = await readRun(this.run ? this.seq : undefined);
+    const next = heldAfter(this.run, this.seq, answer);
+    if (!next) return false;
+    this.run = next.run;
+    this.seq = next.seq;
+    return true;
+  }
+}

@@ -3,7 +3,7 @@ import { api, followRun } from './api.js';
 import { deliverableArtifacts } from './deliverable.js';
 import { summarize } from './event-summary.js';
 import { planGraphView } from './graph.js';
-import { heldAfter } from './run-reads.js';
+import { HeldRun } from './run-reads.js';
 import { taskDetails } from './task-details.js';
 import { timelineLegend, timelineView } from './timeline.js';
 import { decisionsCard, pendingCard } from './approvals.js';
@@ -58,8 +58,8 @@ function painted() {
 /** Renders the run page into `root`; returns a cleanup function. */
 export function runView(root, runId) {
   let run;
-  /** The last event `run` folds, as the server said: the next read asks only for what changed since. */
-  let seq;
+  /** `run` as last read, and the last event it folds: the next read asks only for what changed since. */
+  const held = new HeldRun();
   let selected;
   let files;
   let ended = false;
@@ -223,10 +223,9 @@ export function runView(root, runId) {
 
   const refresh = async () => {
     try {
-      const held = heldAfter(run, seq, await api.readRun(runId, run ? seq : undefined));
       // Reads that crossed (a decision's read beside the page's own): the older is not drawn.
-      if (!held) return;
-      ({ run, seq } = held);
+      if (!(await held.read((since) => api.readRun(runId, since)))) return;
+      run = held.run;
     } catch (e) {
       if (!disposed && !run) headEl.replaceChildren(h('a', { href: '#/', class: 'back' }, '← All runs'), h('p', { class: 'alert danger' }, e.message));
       else if (!disposed && e.status === 404) showGone();
@@ -307,13 +306,14 @@ export function runView(root, runId) {
 
   let stopFollowing;
   // The run's events are followed from the first read on, and only the last MAX_LOG of those
-  // before it, the most the log shows: a 5,000-task run has ~15,000 (~4.5 MB), each drawn and
-  // dropped again. All of them where a decision was asked for: the plan as it was asked about
-  // (the "before" of an edit) is only in its event.
+  // before it, the most the log shows: a 5,000-task run has ~10,000 (~3 MB), each drawn and
+  // dropped again. All of them for a run whose plan was edited when approved: the plan as it was
+  // asked about (the "before" of the edit) is only in an early event. A plan decision still
+  // awaited was asked for after everything else the run did, so its event is among the last.
   refresh().finally(() => {
     if (disposed) return;
-    const asked = run && ((run.approvals && run.approvals.length > 0) || (run.awaiting && run.awaiting.length > 0));
-    stopFollowing = followRun(runId, onEvent, onState, run && seq !== undefined && !asked ? Math.max(0, seq - MAX_LOG) : 0);
+    const edited = run && run.approvals && run.approvals.some((a) => a.kind === 'plan' && a.planEdited);
+    stopFollowing = followRun(runId, onEvent, onState, run && held.seq !== undefined && !edited ? Math.max(0, held.seq - MAX_LOG) : 0);
   });
   // Running attempts' bars grow with the clock while no event comes. A read draws them too, and
   // each drawing of a large run's timeline moves every bar (its scale is the run's length so far).
