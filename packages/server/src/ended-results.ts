@@ -1,6 +1,12 @@
 /** How many characters of ended runs' JSON the server keeps by default (~64 MB). */
 export const ENDED_RESULTS_CHARS = 64 * 1024 * 1024;
 
+/** A run's result as JSON, and the seq of the last event it folds. */
+export interface ResultJson {
+  json: string;
+  seq: number;
+}
+
 /**
  * The JSON of runs that have ended, as `GET /v1/runs/:id` sends it for a run read from the journal:
  * made once, since an ended run's result never changes, and kept within a budget of characters,
@@ -8,12 +14,6 @@ export const ENDED_RESULTS_CHARS = 64 * 1024 * 1024;
  * serialises the result (0.6-1.8 s of the event loop for a run of 20 MB, on every request before).
  * Requests that come while it is being made share that making.
  */
-/** A run's result as JSON, and the seq of the last event it folds. */
-export interface ResultJson {
-  json: string;
-  seq: number;
-}
-
 export class EndedResultJson {
   private readonly kept = new Map<string, ResultJson>();
   private readonly making = new Map<string, Promise<ResultJson | undefined>>();

@@ -39,9 +39,9 @@ export function createRunBody(maxGoalLength: number) {
 export const RUN_STATUSES = ['running', 'awaiting-approval', 'succeeded', 'partial', 'failed', 'cancelled'] as const;
 
 /** The last event a run read folds (`GET /v1/runs/:id`), for the next read's `since`. */
-export const SEQ_HEADER = 'Baton-Seq';
+const SEQ_HEADER = 'Baton-Seq';
 /** Set on a read that sent only what changed since the event it names (`?since=`). */
-export const DELTA_HEADER = 'Baton-Delta';
+const DELTA_HEADER = 'Baton-Delta';
 
 const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(20),
