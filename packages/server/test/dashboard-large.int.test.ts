@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
-import { launchChromium, newDashboardPage } from './chromium.ts';
+import { useDashboardBrowser } from './chromium.ts';
 import { postJson, startTestServer } from './support.ts';
 
 // A large run's page: it reads only what changed in the run since its last read; the plan graph
@@ -12,10 +12,6 @@ import { postJson, startTestServer } from './support.ts';
 
 const TASKS = 300;
 const LAYER = 30;
-const pageErrors: string[] = [];
-
-const newPage = (browser: Browser): Promise<Page> => newDashboardPage(browser, pageErrors);
-
 /** The graph and the timeline as drawn, with the selected task marked the same on both pages. */
 async function drawing(page: Page): Promise<string[]> {
   await page.locator('.plan-graph .node[data-task="t0"]').click();
@@ -27,16 +23,7 @@ async function drawing(page: Page): Promise<string[]> {
 }
 
 describe('a large run’s page (Chromium)', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-  afterEach(() => {
-    expect(pageErrors.splice(0)).toEqual([]);
-  });
+  const newPage = useDashboardBrowser();
 
   it('keeps a focused task focused across reads, draws what a fresh page draws, and has no motion', { timeout: 120_000 }, async () => {
     let release: (() => void) | undefined;
@@ -63,7 +50,7 @@ describe('a large run’s page (Chromium)', () => {
       const res = await postJson(`${t.url}/v1/runs`, { plan: { tasks } });
       expect(res.status).toBe(202);
       const { runId } = (await res.json()) as { runId: string };
-      const page = await newPage(browser);
+      const page = await newPage();
       // After its first read, the page asks only for what changed since the read before.
       const reads: { since: string | null; delta: string | null }[] = [];
       page.on('response', (r) => {
@@ -119,7 +106,7 @@ describe('a large run’s page (Chromium)', () => {
       expect(await page.locator('.plan-graph .edge').count()).toBe(TASKS - LAYER);
       expect(await page.locator('.plan-graph .edge:not(.done)').count()).toBe(0);
       const live = await drawing(page);
-      const fresh = await newPage(browser);
+      const fresh = await newPage();
       const streams: (string | undefined)[] = [];
       fresh.on('request', (r) => {
         if (new URL(r.url()).pathname === `/v1/runs/${runId}/events`) streams.push(r.headers()['last-event-id']);
@@ -164,7 +151,7 @@ describe('a large run’s page (Chromium)', () => {
       const lastSeq = Number((await fetch(`${t.url}/v1/runs/${runId}`)).headers.get('baton-seq'));
       expect(lastSeq).toBeGreaterThan(500);
 
-      const page = await newPage(browser);
+      const page = await newPage();
       await page.goto(`${t.url}/#/runs/${runId}`);
       await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
       await expect.poll(() => page.locator('#decisions .plan-diff h4').allTextContents(), { timeout: 30_000 }).toEqual(['Plan before the edit', 'Plan as approved']);

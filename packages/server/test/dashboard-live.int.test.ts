@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, newDashboardPage } from './chromium.ts';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { useDashboardBrowser } from './chromium.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
 import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
 import { SqliteRunStore } from '../../core/src/store/index.ts';
@@ -17,23 +17,10 @@ import { postJson, startTestServer } from './support.ts';
 // a restart of the server (a waiting run, or one handed over, is carried on by the next one); and
 // it stops when the server has no such run.
 
-const pageErrors: string[] = [];
-
-const newPage = (browser: Browser): Promise<Page> => newDashboardPage(browser, pageErrors);
-
 const liveState = (page: Page): Promise<string> => page.locator('#live-indicator').evaluate((el) => ((el as { hidden: boolean }).hidden ? 'hidden' : ((el as { dataset: Record<string, string> }).dataset['state'] ?? '')));
 
 describe('the run page follows a run to its end (Chromium)', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-  afterEach(() => {
-    expect(pageErrors.splice(0)).toEqual([]);
-  });
+  const newPage = useDashboardBrowser();
 
   it('shows a task done while the run’s events never pause (a task retried every few ms beside it)', { timeout: 90_000 }, async () => {
     let release: (() => void) | undefined;
@@ -57,7 +44,7 @@ describe('the run page follows a run to its end (Chromium)', () => {
     });
     try {
       const { runId } = (await (await postJson(`${t.url}/v1/runs`, { workflow: 'busy' })).json()) as { runId: string };
-      const page = await newPage(browser);
+      const page = await newPage();
       await page.goto(`${t.url}/#/runs/${runId}`);
       await page.locator('.plan-graph .node[data-task="answer"][data-status="running"]').waitFor({ timeout: 30_000 });
       // The retried task fills the stream: the page is told of events all the time from here on.
@@ -121,7 +108,7 @@ describe('the run page follows a run to its end (Chromium)', () => {
     it('follows the run again once the server is back, and shows it carried on', { timeout: 90_000 }, async () => {
       const first = await serve();
       const { runId } = (await (await postJson(`${first.url}/v1/runs`, { workflow: 'notes' })).json()) as { runId: string };
-      const page = await newPage(browser);
+      const page = await newPage();
       await page.goto(`${first.url}/#/runs/${runId}`);
       await page.locator('#run-status[data-status="awaiting-approval"]').waitFor({ timeout: 30_000 });
       await expect.poll(() => liveState(page)).toBe('live');
@@ -139,7 +126,7 @@ describe('the run page follows a run to its end (Chromium)', () => {
     it('waits longer between tries while the server stays away, so pages left open do not all come back at once', { timeout: 60_000 }, async () => {
       const server = servers[0] ?? (await serve());
       const { runId } = (await (await postJson(`${server.url}/v1/runs`, { workflow: 'notes' })).json()) as { runId: string };
-      const page = await newPage(browser);
+      const page = await newPage();
       await page.goto(`${server.url}/#/runs/${runId}`);
       await expect.poll(() => liveState(page)).toBe('live');
       const tries: number[] = [];
@@ -160,7 +147,7 @@ describe('the run page follows a run to its end (Chromium)', () => {
 
     it('stops following a run the server does not have (a stale link, a deleted run)', { timeout: 60_000 }, async () => {
       const server = servers[0] ?? (await serve());
-      const page = await newPage(browser);
+      const page = await newPage();
       await page.goto(`${server.url}/#/runs/r_mx00000000000000000`);
       await page.locator('.run-head .alert.danger').waitFor({ timeout: 30_000 });
       expect(await page.locator('.run-head .alert.danger').textContent()).toContain('no run r_mx00000000000000000');

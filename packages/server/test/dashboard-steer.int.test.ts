@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, newDashboardPage } from './chromium.ts';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { useDashboardBrowser } from './chromium.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../core/src/core/types.ts';
 import { scriptedAgent } from '../../core/src/testing/index.ts';
 import { startTestServer } from './support.ts';
@@ -15,8 +15,6 @@ const PARAMS = {
   required: ['city'],
   properties: { city: { type: 'string', description: 'Where to go' }, days: { type: 'integer', minimum: 1, default: 3 }, unit: { enum: ['km', 'mi'] } },
 };
-
-const pageErrors: string[] = [];
 
 function agents() {
   return [
@@ -32,11 +30,10 @@ async function runOf(t: TestServer, runId: string): Promise<RunResult> {
 }
 
 describe('steering runs from the dashboard (Chromium)', () => {
-  let browser: Browser;
+  const newPage = useDashboardBrowser();
   let t: TestServer;
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
-    browser = await launchChromium();
     t = await startTestServer({
       agents: agents(),
       policy: { approval: 'plan', retries: 0 },
@@ -45,13 +42,7 @@ describe('steering runs from the dashboard (Chromium)', () => {
   });
   afterAll(async () => {
     await t?.close();
-    await browser?.close();
   });
-  afterEach(() => {
-    expect(pageErrors.splice(0)).toEqual([]);
-  });
-
-  const newPage = (): Promise<Page> => newDashboardPage(browser, pageErrors);
 
   /** Starts a run from the form with these parameters; returns its id once its page shows. */
   async function startFromForm(page: Page, goal: string, city: string): Promise<string> {

@@ -1,9 +1,8 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, newDashboardPage } from './chromium.ts';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useDashboardBrowser } from './chromium.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadManifest } from '../../core/src/manifest/index.ts';
 import { Orchestrator } from '../../core/src/orchestrator.ts';
 import { createServer } from '../src/index.ts';
@@ -17,22 +16,10 @@ const ROOT = path.resolve(import.meta.dirname, '../../..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const GREEN = 'rgb(22, 163, 74)';
 
-/** Script errors of the dashboard, checked after each test. */
-const pageErrors: string[] = [];
-
-const newPage = (browser: Browser): Promise<Page> => newDashboardPage(browser, pageErrors);
-
 describe('dashboard in Chromium', () => {
-  let browser: Browser;
+  const newPage = useDashboardBrowser();
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-  afterEach(() => {
-    expect(pageErrors.splice(0)).toEqual([]);
   });
 
   describe('the sales report', () => {
@@ -50,7 +37,7 @@ describe('dashboard in Chromium', () => {
     });
 
     it('starts a run from the form, shows its tasks turn green, its timeline and the report', { timeout: 180_000 }, async () => {
-      const page = await newPage(browser);
+      const page = await newPage();
       await page.goto(`${server.url}/`);
       await page.getByLabel('Goal').fill('Q2 2025 sales report by region');
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-home.png') });
@@ -110,7 +97,7 @@ describe('dashboard in Chromium', () => {
       policy: { backoff: { initialDelayMs: 50, factor: 1, maxDelayMs: 50, jitter: 0 } },
     });
     try {
-      const page = await newPage(browser);
+      const page = await newPage();
       await page.goto(`${t.url}/`);
       await page.getByLabel('Goal').fill('produce the verdict');
       await page.getByRole('button', { name: 'Start run' }).click();
@@ -136,7 +123,7 @@ describe('dashboard in Chromium', () => {
       agents: [scriptedAgent({ name: 'maker', produces: ['data'], retries: 0, script: [{ throw: `upstream said ${'E'.repeat(40_000)}` }] })],
     });
     try {
-      const page = await newPage(browser);
+      const page = await newPage();
       await page.goto(`${t.url}/`);
       await page.getByLabel('Goal').fill(`produce the data ${'g'.repeat(3_000)}`);
       await page.getByRole('button', { name: 'Start run' }).click();
@@ -157,7 +144,7 @@ describe('dashboard in Chromium', () => {
   it('polls the runs list once, when the filter changes while the list is read', { timeout: 60_000 }, async () => {
     const t = await startTestServer({ agents: [scriptedAgent({ name: 'maker', produces: ['data'] })] });
     try {
-      const page = await newPage(browser);
+      const page = await newPage();
       const reads: number[] = [];
       await page.route(/\/v1\/runs\?/, async (route) => {
         reads.push(Date.now());
@@ -188,7 +175,7 @@ describe('dashboard in Chromium', () => {
       ],
     });
     try {
-      const page = await newPage(browser);
+      const page = await newPage();
       await page.goto(`${t.url}/`);
       await page.getByLabel('Goal').fill('the summary and the revenue');
       await page.getByRole('button', { name: 'Start run' }).click();
@@ -230,7 +217,7 @@ describe('dashboard in Chromium', () => {
       telemetry: false,
     });
     try {
-      const page = await newPage(browser);
+      const page = await newPage();
       await page.goto(`${server.url}/`);
       await page.getByLabel('Goal').fill('the notes');
       await page.getByRole('button', { name: 'Start run' }).click();
@@ -252,7 +239,7 @@ describe('dashboard in Chromium', () => {
   it('asks for the API token when the server has one', { timeout: 60_000 }, async () => {
     const t = await startTestServer({ token: 'dashboard-secret' });
     try {
-      const page = await newPage(browser);
+      const page = await newPage();
       await page.goto(`${t.url}/`);
       await page.locator('#token-dialog[open]').waitFor();
       await page.locator('#token-input').fill('dashboard-secret');
