@@ -4,6 +4,13 @@ import { ApiError } from './http-errors.ts';
 
 const RUN_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
+/**
+ * An event's seq as a client sends it back (Last-Event-ID, `since`): decimal digits only, at most
+ * 15. `0x10`, `1e3`, `+5` or ` 5` would each be read as some number by `Number()`, and a seq the
+ * client never sent loses or repeats events.
+ */
+export const SEQ = /^[0-9]{1,15}$/;
+
 /** The `:id` path parameter, checked to look like a run id. */
 export function runIdParam(c: Context): string {
   const id = c.req.param('id') ?? '';

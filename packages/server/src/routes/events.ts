@@ -5,15 +5,9 @@ import type { RunEvent } from 'batonjs/internal';
 import type { ServerContext } from '../context.ts';
 import type { RunEventReader } from '../run-service.ts';
 import { ApiError } from '../http-errors.ts';
-import { runIdParam } from '../validation.ts';
+import { runIdParam, SEQ } from '../validation.ts';
 
-const SEQ = /^[0-9]{1,15}$/;
-
-/**
- * The seq after which to resume: the Last-Event-ID header, else `?lastEventId=`, else 0. Only
- * decimal digits (at most 15) are a seq: `0x10`, `1e3`, `+5` or ` 5` would each be read as some
- * number by `Number()`, and resuming from a seq the client never sent loses or repeats events.
- */
+/** The seq after which to resume: the Last-Event-ID header, else `?lastEventId=`, else 0 (see {@link SEQ}). */
 function resumeAfter(header: string | undefined, query: string | undefined): number {
   const raw = header ?? query;
   if (raw === undefined || raw === '') return 0;

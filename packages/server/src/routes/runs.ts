@@ -7,7 +7,7 @@ import type { ServerContext } from '../context.ts';
 import { ApiError } from '../http-errors.ts';
 import { planField, workflowField } from '../run-input-fields.ts';
 import type { RunInputs } from '../run-service.ts';
-import { parseJsonBody, parseJsonBodyAndRaw, runIdParam } from '../validation.ts';
+import { parseJsonBody, parseJsonBodyAndRaw, runIdParam, SEQ } from '../validation.ts';
 
 /** The body of `POST /v1/runs`: a goal, or a fixed plan or workflow; parameters with either. */
 export function createRunBody(maxGoalLength: number) {
@@ -101,7 +101,7 @@ export function runRoutes(ctx: ServerContext): Hono {
   app.get('/runs/:id', async (c) => {
     const runId = runIdParam(c);
     const since = c.req.query('since');
-    if (since !== undefined && !/^[0-9]{1,15}$/.test(since)) throw new ApiError(400, 'BAD_REQUEST', `bad query: since must be the seq of an event (a whole number, as the Baton-Seq header of an earlier read gives it), got ${JSON.stringify(since.slice(0, 40))}`);
+    if (since !== undefined && !SEQ.test(since)) throw new ApiError(400, 'BAD_REQUEST', `bad query: since must be the seq of an event (a whole number, as the Baton-Seq header of an earlier read gives it), got ${JSON.stringify(since.slice(0, 40))}`);
     const read = await ctx.runs.resultRead(runId, since === undefined ? undefined : Number(since));
     if (read === undefined) throw new ApiError(404, 'RUN_NOT_FOUND', `no run ${runId}: list runs with GET /v1/runs`);
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
