@@ -120,6 +120,8 @@ function draw(tasks) {
 export function planGraphView(onSelect) {
   let key;
   let drawn;
+  /** The plan last drawn: a read of what changed keeps the same object, and its key need not be made again. */
+  let drawnPlan;
   const activate = (e) => {
     const g = e.target instanceof Element ? e.target.closest('.node') : null;
     if (!g || !drawn || !drawn.svg.contains(g)) return;
@@ -130,12 +132,15 @@ export function planGraphView(onSelect) {
     onSelect(g.dataset.task);
   };
   return (plan, statusOf, selected, agentOf = (t) => t.agent) => {
-    const k = planKey(plan.tasks);
-    if (k !== key) {
-      key = k;
-      drawn = draw(plan.tasks);
-      drawn.svg.addEventListener('click', activate);
-      drawn.svg.addEventListener('keydown', activate);
+    if (plan !== drawnPlan) {
+      drawnPlan = plan;
+      const k = planKey(plan.tasks);
+      if (k !== key) {
+        key = k;
+        drawn = draw(plan.tasks);
+        drawn.svg.addEventListener('click', activate);
+        drawn.svg.addEventListener('keydown', activate);
+      }
     }
     for (const n of drawn.nodes) {
       const { task: t } = n;
