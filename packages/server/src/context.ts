@@ -47,6 +47,12 @@ export interface ServerContext {
    */
   allowedHosts: readonly string[] | undefined;
   limits: ServerLimits;
-  /** Aborted when the server closes: open streams end. */
+  /** Aborted when the server closes. */
   closing: AbortSignal;
+  /**
+   * Calls `listener` once, when the server starts closing (open streams end then); returns its
+   * removal. A set of its own rather than the signal's listeners: Node's EventTarget walks all of
+   * them on each add and remove, and every open event stream adds one.
+   */
+  onClosing(listener: () => void): () => void;
 }

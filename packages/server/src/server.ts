@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -133,8 +132,7 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
   }
   const logger = options.logger ?? createLogger({ level: process.env['BATON_LOG_LEVEL'] ?? 'silent' });
   const closing = new AbortController();
-  // Every open event stream listens for the server closing: hundreds at once are expected.
-  setMaxListeners(0, closing.signal);
+  const closeListeners = new Set<() => void>();
   const live = new LiveRuns(orchestrator);
   const runs = new RunService(orchestrator, store, live, path.resolve(options.dataDir ?? '.baton'), logger);
   const ctx: ServerContext = {
@@ -145,6 +143,16 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
     allowedHosts: token ? undefined : [...extraHosts, ...(publicHost ? [publicHost] : [])],
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     closing: closing.signal,
+    onClosing: (listener) => {
+      if (closing.signal.aborted) {
+        listener();
+        return () => undefined;
+      }
+      // A wrapper of its own: one listener added twice is called twice and removed once each.
+      const entry = (): void => listener();
+      closeListeners.add(entry);
+      return () => void closeListeners.delete(entry);
+    },
   };
 
   const stopLogs = logRunEvents(orchestrator, logger);
@@ -207,6 +215,8 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
     close() {
       closed ??= (async () => {
         closing.abort();
+        for (const listener of [...closeListeners]) listener();
+        closeListeners.clear();
         // Awaited: a run the sweep under way takes over is then among those ended or handed over below.
         await sweeper?.stop();
         await retention?.stop();

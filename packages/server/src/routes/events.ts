@@ -57,7 +57,7 @@ export function eventRoutes(ctx: ServerContext): Hono {
           stream.abort();
           wake?.();
         };
-        ctx.closing.addEventListener('abort', onClose, { once: true });
+        const stopOnClose = ctx.onClosing(onClose);
         stream.onAbort(() => wake?.());
         let ended = false;
         // While the run executes here the stream sleeps until an event comes: it is woken when the
@@ -137,7 +137,7 @@ export function eventRoutes(ctx: ServerContext): Hono {
           reader.close();
           unsubscribe();
           unwatchStop?.();
-          ctx.closing.removeEventListener('abort', onClose);
+          stopOnClose();
         }
       },
       async (e) => {
