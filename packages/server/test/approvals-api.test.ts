@@ -3,7 +3,7 @@ import type { RunEvent } from '../../core/src/core/events.ts';
 import type { Policy, RunResult } from '../../core/src/core/types.ts';
 import { scriptedAgent } from '../../core/src/testing/index.ts';
 import type { ScriptedAgent } from '../../core/src/testing/index.ts';
-import { eventsOf, postJson, readSse, startTestServer } from './support.ts';
+import { eventsOf, postJson, readSse, runOf, startTestServer, statusIs } from './support.ts';
 import type { TestServer } from './support.ts';
 
 type ErrorBody = { error: { code: string; message: string; details?: { status: string; waiting: string[] } } };
@@ -31,19 +31,6 @@ async function start(base: string, goal: string): Promise<string> {
   return ((await res.json()) as { runId: string }).runId;
 }
 
-async function runOf(base: string, runId: string): Promise<RunResult> {
-  return (await (await fetch(`${base}/v1/runs/${runId}`)).json()) as RunResult;
-}
-
-async function statusIs(base: string, runId: string, status: string): Promise<RunResult> {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    const r = await runOf(base, runId);
-    if (r.status === status) return r;
-    if (Date.now() > until) throw new Error(`run ${runId} is ${r.status}, not ${status}`);
-    await new Promise((res) => setTimeout(res, 20));
-  }
-}
 
 describe('approval over HTTP', () => {
   it('a waiting run shows what waits; approve answers 200 with the RunResult; the run goes on', async () => {

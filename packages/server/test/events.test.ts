@@ -139,7 +139,8 @@ class ResultReadFails extends MemoryRunStore {
   }
 
   override async readEvents(runId: string, afterSeq?: number): Promise<RunEvent[]> {
-    if (runId === this.failing && afterSeq === undefined) throw new Error('the journal could not be read');
+    // Two lines: each goes out as a data line of the error event, never as a field of its own.
+    if (runId === this.failing && afterSeq === undefined) throw new Error('the journal could not be read\nretry: 1');
     return super.readEvents(runId, afterSeq);
   }
 }
@@ -164,7 +165,7 @@ describe('GET /v1/runs/:id/events when an event of a batch cannot be sent', () =
     await store.append(runId, events);
     const first = await readSse(await fetch(`${t.url}/v1/runs/${runId}/events`));
     expect(eventsOf(first.filter((m) => m.event !== 'error')).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(first.at(-1)).toMatchObject({ event: 'error', data: 'the journal could not be read' });
+    expect(first.at(-1)).toEqual({ event: 'error', data: 'the journal could not be read\nretry: 1' });
     const resumed = await readSse(await fetch(`${t.url}/v1/runs/${runId}/events`, { headers: { 'Last-Event-ID': '6' } }));
     expect(resumed.filter((m) => m.event !== 'error' && m.data)).toEqual([]);
     expect(resumed.at(-1)).toMatchObject({ event: 'error' });

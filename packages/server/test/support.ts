@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Agent } from '../../core/src/core/contracts.ts';
 import type { RunEvent } from '../../core/src/core/events.ts';
-import type { Policy } from '../../core/src/core/types.ts';
+import type { Policy, RunResult } from '../../core/src/core/types.ts';
 import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
 import type { CodeOrchestratorOptions } from '../../core/src/create-orchestrator.ts';
 import { createServer } from '../src/index.ts';
@@ -117,6 +117,22 @@ export async function readSse(res: Response, stop: (m: SseMessage, all: SseMessa
 /** The run events among SSE messages. */
 export function eventsOf(messages: SseMessage[]): RunEvent[] {
   return messages.filter((m) => m.data).map((m) => JSON.parse(m.data ?? '') as RunEvent);
+}
+
+/** GET /v1/runs/:id. */
+export async function runOf(base: string, runId: string): Promise<RunResult> {
+  return (await (await fetch(`${base}/v1/runs/${runId}`)).json()) as RunResult;
+}
+
+/** Polls GET /v1/runs/:id until the run has `status` (10 s at most). */
+export async function statusIs(base: string, runId: string, status: string): Promise<RunResult> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const r = await runOf(base, runId);
+    if (r.status === status) return r;
+    if (Date.now() > until) throw new Error(`run ${runId} is ${r.status}, not ${status}`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
 }
 
 /** Polls GET /v1/runs/:id until the run is no longer running. */

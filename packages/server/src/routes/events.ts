@@ -1,10 +1,12 @@
+import type { ServerResponse } from 'node:http';
+import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
-import type { SSEStreamingApi } from 'hono/streaming';
+import type { Context } from 'hono';
 import type { RunEvent } from 'batonjs/internal';
 import type { ServerContext } from '../context.ts';
 import type { RunEventReader } from '../run-service.ts';
 import { ApiError } from '../http-errors.ts';
+import { SseResponse } from '../sse-response.ts';
 import { runIdParam, SEQ } from '../validation.ts';
 
 /** The seq after which to resume: the Last-Event-ID header, else `?lastEventId=`, else 0 (see {@link SEQ}). */
@@ -32,13 +34,12 @@ export function eventRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
   app.get('/runs/:id/events', async (c) => {
     const runId = runIdParam(c);
-    let after = resumeAfter(c.req.header('last-event-id'), c.req.query('lastEventId'));
-    const buffer: RunEvent[] = [];
-    let wake: (() => void) | undefined;
+    const after = resumeAfter(c.req.header('last-event-id'), c.req.query('lastEventId'));
+    const inbox: Inbox = { events: [], wake: undefined };
     const unsubscribe = ctx.orchestrator.on(
       (e) => {
-        buffer.push(e);
-        wake?.();
+        inbox.events.push(e);
+        inbox.wake?.();
       },
       { runId, stored: true },
     );
@@ -48,105 +49,138 @@ export function eventRoutes(ctx: ServerContext): Hono {
       unsubscribe();
       throw e;
     }
-    c.header('Cache-Control', 'no-store');
-    c.header('X-Accel-Buffering', 'no');
-    return streamSSE(
-      c,
-      async (stream) => {
-        const onClose = (): void => {
-          stream.abort();
-          wake?.();
-        };
-        const stopOnClose = ctx.onClosing(onClose);
-        stream.onAbort(() => wake?.());
-        let ended = false;
-        // While the run executes here the stream sleeps until an event comes: it is woken when the
-        // run stops here without ending too (taken over), to go on from the journal at once.
-        let unwatchStop: (() => void) | undefined;
-        const wakeWhenStoppedHere = (): void => {
-          unwatchStop ??= ctx.runs.onStopHere(runId, () => {
-            unwatchStop = undefined;
-            wake?.();
-          });
-        };
-        const reader = ctx.runs.eventReader(runId);
-        // The events of one send go out in one write (flushed every ~WRITE_CHARS): a write per
-        // event cost a turn through the response's streams and a socket write each.
-        const send = async (events: RunEvent[]): Promise<void> => {
-          let text = '';
-          let last = after;
-          let endedInText = false;
-          const flush = async (): Promise<void> => {
-            if (text === '' || stream.aborted) return;
-            await stream.write(text);
-            text = '';
-            after = last;
-            if (endedInText) ended = true;
-          };
-          try {
-            for (const e of events) {
-              if (stream.aborted) return;
-              if (e.seq <= last) continue;
-              const sent = e.type === 'run.ended' && e.artifactRefs ? await withArtifacts(reader, e) : e;
-              text += sseMessage(e, JSON.stringify(sent));
-              last = e.seq;
-              if (e.type === 'run.ended') endedInText = true;
-              if (text.length >= WRITE_CHARS) await flush();
-            }
-          } finally {
-            // An event that cannot be sent (its artifacts unreadable, no JSON form) fails the stream,
-            // through its error handler, after the events before it: none is lost to the client.
-            await flush();
-          }
-        };
-        try {
-          await send(await reader.eventsAfter(after));
-          let lastWrite = Date.now();
-          while (!ended && !stream.aborted) {
-            if (buffer.length > 0) {
-              const batch = buffer.splice(0);
-              const first = batch.find((e) => e.seq > after);
-              // Events journaled between the replay and the subscription: fetch them first.
-              if (first && first.seq > after + 1) await send((await reader.eventsAfter(after)).filter((e) => e.seq < first.seq));
-              await send(batch);
-              lastWrite = Date.now();
-              continue;
-            }
-            if (await ctx.runs.finished(runId)) {
-              await send(await reader.eventsAfter(after));
-              break;
-            }
-            const local = ctx.runs.runsHere(runId);
-            if (local) wakeWhenStoppedHere();
-            const waitMs = local ? ctx.limits.heartbeatMs - (Date.now() - lastWrite) : Math.min(ctx.limits.pollMs, ctx.limits.heartbeatMs - (Date.now() - lastWrite));
-            // No await between this check and arming `wake`: an event cannot slip in unnoticed.
-            if (buffer.length === 0 && !stream.aborted && waitMs > 0) await sleepUntilWoken(waitMs, (w) => (wake = w));
-            wake = undefined;
-            if (stream.aborted || buffer.length > 0) continue;
-            if (!local) {
-              const before = after;
-              await send(await reader.eventsAfter(after));
-              if (after !== before) lastWrite = Date.now();
-            }
-            if (Date.now() - lastWrite >= ctx.limits.heartbeatMs) {
-              await heartbeat(stream);
-              lastWrite = Date.now();
-            }
-          }
-        } finally {
-          reader.close();
-          unsubscribe();
-          unwatchStop?.();
-          stopOnClose();
-        }
-      },
-      async (e) => {
-        unsubscribe();
+    const stream = new SseResponse(outgoingOf(c));
+    if (c.req.method === 'HEAD') {
+      unsubscribe();
+      stream.end();
+      return alreadySent();
+    }
+    void follow(ctx, runId, after, stream, inbox)
+      .catch(async (e: unknown) => {
+        // An event that cannot be sent (its artifacts unreadable, no JSON form) ends the stream
+        // with an `error` event after the events before it, as Hono's streamSSE ended it.
         ctx.logger.warn({ runId, err: e }, 'event stream failed');
-      },
-    );
+        await stream.write(sseError(e instanceof Error ? e.message : String(e)));
+      })
+      .finally(() => {
+        unsubscribe();
+        stream.end();
+      });
+    return alreadySent();
   });
   return app;
+}
+
+/** The run's events told to a stream while it was busy writing, and how to wake it when it waits. */
+interface Inbox {
+  events: RunEvent[];
+  wake: (() => void) | undefined;
+}
+
+/** The Node response under a request: every request reaches the app through the Node adapter. */
+function outgoingOf(c: Context): ServerResponse {
+  const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+  if (!outgoing) throw new Error('the event stream needs the Node response (serve the app with @hono/node-server)');
+  return outgoing;
+}
+
+/**
+ * What the handler returns once it writes the response itself: the Node adapter then leaves the
+ * response alone. A new one each time: the app's middleware sets headers on what a handler returns.
+ */
+function alreadySent(): Response {
+  return new Response(null, { headers: { 'x-hono-already-sent': 'true' } });
+}
+
+/**
+ * Writes the run's events after `after` to `stream`: the journal's first, then those `inbox`
+ * receives, until `run.ended` is sent, the client goes away or the server closes.
+ */
+async function follow(ctx: ServerContext, runId: string, after: number, stream: SseResponse, inbox: Inbox): Promise<void> {
+  const stopOnClose = ctx.onClosing(() => {
+    stream.abort();
+    inbox.wake?.();
+  });
+  stream.onAbort(() => inbox.wake?.());
+  let ended = false;
+  // While the run executes here the stream sleeps until an event comes: it is woken when the
+  // run stops here without ending too (taken over), to go on from the journal at once.
+  let unwatchStop: (() => void) | undefined;
+  const wakeWhenStoppedHere = (): void => {
+    unwatchStop ??= ctx.runs.onStopHere(runId, () => {
+      unwatchStop = undefined;
+      inbox.wake?.();
+    });
+  };
+  const reader = ctx.runs.eventReader(runId);
+  // The events of one send go out in one write (flushed every ~WRITE_CHARS): a write per
+  // event cost a socket write each.
+  const send = async (events: RunEvent[]): Promise<void> => {
+    let text = '';
+    let last = after;
+    let endedInText = false;
+    const flush = async (): Promise<void> => {
+      if (text === '' || stream.aborted) return;
+      await stream.write(text);
+      text = '';
+      after = last;
+      if (endedInText) ended = true;
+    };
+    try {
+      for (const e of events) {
+        if (stream.aborted) return;
+        if (e.seq <= last) continue;
+        const sent = e.type === 'run.ended' && e.artifactRefs ? await withArtifacts(reader, e) : e;
+        text += sseMessage(e, JSON.stringify(sent));
+        last = e.seq;
+        if (e.type === 'run.ended') endedInText = true;
+        if (text.length >= WRITE_CHARS) await flush();
+      }
+    } finally {
+      // An event that cannot be sent fails the stream after the events before it: none is lost.
+      await flush();
+    }
+  };
+  try {
+    await send(await reader.eventsAfter(after));
+    stream.flushHead();
+    let lastWrite = Date.now();
+    while (!ended && !stream.aborted) {
+      if (inbox.events.length > 0) {
+        const batch = inbox.events.splice(0);
+        const first = batch.find((e) => e.seq > after);
+        // Events journaled between the replay and the subscription: fetch them first.
+        if (first && first.seq > after + 1) await send((await reader.eventsAfter(after)).filter((e) => e.seq < first.seq));
+        await send(batch);
+        lastWrite = Date.now();
+        continue;
+      }
+      if (await ctx.runs.finished(runId)) {
+        await send(await reader.eventsAfter(after));
+        break;
+      }
+      const local = ctx.runs.runsHere(runId);
+      if (local) wakeWhenStoppedHere();
+      const waitMs = local ? ctx.limits.heartbeatMs - (Date.now() - lastWrite) : Math.min(ctx.limits.pollMs, ctx.limits.heartbeatMs - (Date.now() - lastWrite));
+      // No await between this check and arming `wake`: an event cannot slip in unnoticed.
+      if (inbox.events.length === 0 && !stream.aborted && waitMs > 0) await sleepUntilWoken(waitMs, (w) => (inbox.wake = w));
+      inbox.wake = undefined;
+      if (stream.aborted || inbox.events.length > 0) continue;
+      if (!local) {
+        const before = after;
+        await send(await reader.eventsAfter(after));
+        if (after !== before) lastWrite = Date.now();
+      }
+      if (Date.now() - lastWrite >= ctx.limits.heartbeatMs) {
+        await stream.write(': heartbeat\n\n');
+        lastWrite = Date.now();
+      }
+    }
+  } finally {
+    reader.close();
+    unwatchStop?.();
+    stopOnClose();
+  }
 }
 
 /**
@@ -177,8 +211,12 @@ function sseMessage(e: RunEvent, json: string | undefined): string {
   return `event: ${e.type}\ndata: ${json}\nid: ${e.seq}\n\n`;
 }
 
-async function heartbeat(stream: SSEStreamingApi): Promise<void> {
-  await stream.write(': heartbeat\n\n');
+/** The `error` event that ends a failed stream, as Hono's `writeSSE` wrote it: a `data:` line per line of `message`. */
+function sseError(message: string): string {
+  return `event: error\n${message
+    .split(/\r\n|\r|\n/)
+    .map((line) => `data: ${line}`)
+    .join('\n')}\n\n`;
 }
 
 function sleepUntilWoken(ms: number, setWake: (wake: () => void) => void): Promise<void> {
