@@ -25,6 +25,7 @@ function safeDecode(segment: string): string {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const BODYLESS_METHODS = new Set(['GET', 'HEAD']);
 
 /**
  * Where a browser says a request comes from, when that is another site than this server's allowed
@@ -103,13 +104,13 @@ export function buildApp(ctx: ServerContext, a2a?: Hono): Hono {
     return sendError(c, 401, 'UNAUTHORIZED', 'this server needs the header Authorization: Bearer <token> (the BATON_API_TOKEN it was started with)');
   });
 
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: ctx.limits.maxBodyBytes,
-      onError: (c) => sendError(c, 413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${ctx.limits.maxBodyBytes} bytes`),
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: ctx.limits.maxBodyBytes,
+    onError: (c) => sendError(c, 413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${ctx.limits.maxBodyBytes} bytes`),
+  });
+  // A GET or HEAD has no body to limit (the adapter gives it none), and bodyLimit's look at the
+  // body makes the Node adapter build a whole web Request, its AbortController among it.
+  app.use('/v1/*', (c, next) => (BODYLESS_METHODS.has(c.req.method) ? next() : limitBody(c, next)));
 
   app.route('/', healthRoutes(ctx));
   app.route('/v1', runRoutes(ctx));
