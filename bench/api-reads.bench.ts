@@ -1,0 +1,125 @@
+/**
+ * What a read of the HTTP API costs `baton serve`: the server's CPU (from /proc, Linux) per
+ * `GET /v1/runs/:id` of an ended run, and per replay of its event stream
+ * (`GET /v1/runs/:id/events`, read to its end), 8 requests in flight on kept-alive connections.
+ * The server runs in its own process, on the built packages and a SQLite journal, so the client's
+ * work is not counted. A dashboard reads a run several times a second, and every client that
+ * follows a run opens its stream.
+ *
+ *   node --import tsx bench/api-reads.bench.ts [requests]
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cpuMicrosOf } from './cpu-meter.ts';
+
+const IN_FLIGHT = 8;
+
+/** The server side, in a child process. */
+async function serve(dir: string): Promise<void> {
+  const { createOrchestrator, SqliteRunStore } = await import('batonjs');
+  const { createServer } = await import('batonjs-server');
+  const { scriptedAgent } = await import('batonjs/testing');
+  const server = await createServer({
+    orchestrator: ({ limiter }) =>
+      createOrchestrator({
+        name: 'reads',
+        agents: [
+          scriptedAgent({ name: 'extract', produces: ['rows'], script: [{ output: { rows: [1, 2, 3] } }] }),
+          scriptedAgent({ name: 'analyze', consumes: ['rows'], produces: ['metrics'], script: [{ output: { metrics: { n: 3 } } }] }),
+          scriptedAgent({ name: 'report', consumes: ['metrics'], produces: ['report'], script: [{ output: { report: 'ok' } }] }),
+        ],
+        store: new SqliteRunStore({ file: path.join(dir, 'baton.db') }),
+        limiter,
+      }),
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: dir,
+    telemetry: false,
+  });
+  process.stdout.write(`${server.url}\n`);
+  process.once('SIGTERM', () => {
+    void server
+      .close()
+      .then(() => server.orchestrator.close())
+      .then(() => process.exit(0));
+  });
+}
+
+/** One request on `agent`, its body read to the end; rejects on any status but 200 and 202. */
+function request(agent: http.Agent, url: string, method = 'GET', body?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { agent, method, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => (res.statusCode === 200 || res.statusCode === 202 ? resolve(text) : reject(new Error(`${method} ${url}: ${res.statusCode} ${text}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The server's CPU per request, µs, over `count` requests of `url`, IN_FLIGHT at a time. */
+async function cpuPerRequest(pid: number, agent: http.Agent, url: string, count: number): Promise<number> {
+  const before = cpuMicrosOf(pid);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next++ < count) await request(agent, url);
+    }),
+  );
+  const after = cpuMicrosOf(pid);
+  if (before === undefined || after === undefined) return NaN;
+  return Math.round(((after - before) / count) * 10) / 10;
+}
+
+async function measure(requests: number): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'baton-api-reads-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--serve', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /http:\/\/\S+/.exec(out);
+        if (m) resolve(m[0]);
+      });
+      child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+    });
+    const { runId } = JSON.parse(await request(agent, `${url}/v1/runs`, 'POST', JSON.stringify({ goal: 'produce the report' }))) as { runId: string };
+    const stream = await request(agent, `${url}/v1/runs/${runId}/events`);
+    if (!stream.includes('event: run.ended')) throw new Error(`the run's stream did not end with run.ended:\n${stream.slice(-300)}`);
+    const run = `${url}/v1/runs/${runId}`;
+    const events = `${run}/events`;
+    // Warm-up: the server's first requests of each kind run unoptimised code.
+    await cpuPerRequest(child.pid!, agent, run, requests / 2);
+    await cpuPerRequest(child.pid!, agent, events, requests / 4);
+    const getUsPerRequest = await cpuPerRequest(child.pid!, agent, run, requests);
+    const streamUsPerRequest = await cpuPerRequest(child.pid!, agent, events, requests / 2);
+    const result = {
+      bench: 'api-reads',
+      case: 'ended run, 3 tasks',
+      requests,
+      inFlight: IN_FLIGHT,
+      streamBytes: Buffer.byteLength(stream),
+      getUsPerRequest,
+      streamUsPerRequest,
+      node: process.version,
+    };
+    process.stdout.write(`GET of a run: ${getUsPerRequest} µs of the server's CPU; a replay of its ${result.streamBytes} B event stream: ${streamUsPerRequest} µs\n`);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    agent.destroy();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--serve') await serve(process.argv[3] ?? mkdtempSync(path.join(os.tmpdir(), 'baton-api-reads-')));
+else await measure(Number(process.argv[2] ?? 20_000));
