@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 /** The head of every event stream: Hono's `streamSSE` sent these, and proxies must not buffer. */
 const SSE_HEAD = {
@@ -19,13 +20,25 @@ const SSE_HEAD = {
  */
 export class SseResponse {
   readonly #res: ServerResponse;
+  readonly #socket: Socket;
   #aborted = false;
+  /** True once anything was written: the head went out with it. */
+  #wrote = false;
   readonly #onAbort: (() => void)[] = [];
+  /** Writes waiting for a drain: an abort lets them go. */
+  readonly #drains = new Set<() => void>();
+  readonly #abort = (): void => this.abort();
 
   /** Writes the head (200, `text/event-stream`) now; it is sent with the first write, or by {@link flushHead}. */
   constructor(res: ServerResponse) {
     this.#res = res;
-    res.once('close', () => this.abort());
+    this.#socket = res.req.socket;
+    res.once('close', this.#abort);
+    // A response queued behind another on its connection (HTTP pipelining) gets no close of its
+    // own when the client goes: the connection's close tells it.
+    this.#socket.once('close', this.#abort);
+    // The client may have gone already, while the handler awaited: no close will come then.
+    if (res.destroyed || this.#socket.destroyed) this.abort();
     res.writeHead(200, SSE_HEAD);
   }
 
@@ -43,6 +56,9 @@ export class SseResponse {
   abort(): void {
     if (this.#aborted) return;
     this.#aborted = true;
+    this.#res.off('close', this.#abort);
+    this.#socket.off('close', this.#abort);
+    for (const drained of [...this.#drains]) drained();
     for (const listener of this.#onAbort.splice(0)) listener();
   }
 
@@ -50,21 +66,25 @@ export class SseResponse {
   async write(text: string): Promise<void> {
     const res = this.#res;
     if (this.#aborted || res.writableEnded || res.destroyed) return;
+    this.#wrote = true;
     if (res.write(text)) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         res.off('drain', done);
-        res.off('close', done);
+        this.#drains.delete(done);
         resolve();
       };
       res.on('drain', done);
-      res.on('close', done);
+      this.#drains.add(done);
     });
   }
 
   /** Sends the head if no write has: a client learns the stream is open before its first event. */
   flushHead(): void {
-    if (!this.#res.headersSent && !this.#res.destroyed) this.#res.flushHeaders();
+    // Not `headersSent`: it is true from writeHead on, before anything reached the socket.
+    if (this.#wrote || this.#res.writableEnded || this.#res.destroyed) return;
+    this.#wrote = true;
+    this.#res.flushHeaders();
   }
 
   /** Ends the response (the head is sent if nothing was written). */

@@ -31,7 +31,6 @@ async function start(base: string, goal: string): Promise<string> {
   return ((await res.json()) as { runId: string }).runId;
 }
 
-
 describe('approval over HTTP', () => {
   it('a waiting run shows what waits; approve answers 200 with the RunResult; the run goes on', async () => {
     const { t, agents } = await serve({ approval: 'plan' });

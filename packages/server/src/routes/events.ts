@@ -60,12 +60,14 @@ export function eventRoutes(ctx: ServerContext): Hono {
         // An event that cannot be sent (its artifacts unreadable, no JSON form) ends the stream
         // with an `error` event after the events before it, as Hono's streamSSE ended it.
         ctx.logger.warn({ runId, err: e }, 'event stream failed');
-        await stream.write(sseError(e instanceof Error ? e.message : String(e)));
+        await stream.write(sseError(e instanceof Error && typeof e.message === 'string' ? e.message : 'the event stream failed'));
       })
       .finally(() => {
         unsubscribe();
         stream.end();
-      });
+      })
+      // Nothing is left to tell: the failure is logged, and the client has the error event.
+      .catch(() => undefined);
     return alreadySent();
   });
   return app;
@@ -142,8 +144,10 @@ async function follow(ctx: ServerContext, runId: string, after: number, stream: 
     }
   };
   try {
+    // The head goes out with the replay's first write, or alone at the next turn when the replay
+    // is empty or slow: a client learns at once that its stream is open.
+    setImmediate(() => stream.flushHead());
     await send(await reader.eventsAfter(after));
-    stream.flushHead();
     let lastWrite = Date.now();
     while (!ended && !stream.aborted) {
       if (inbox.events.length > 0) {
