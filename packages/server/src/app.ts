@@ -1,4 +1,6 @@
+import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { isJournalUnavailable } from 'batonjs/internal';
 import { authorized, validRunFilesKey } from './auth.ts';
@@ -46,9 +48,12 @@ function crossSiteOrigin(origin: string | undefined, fetchSite: string | undefin
   return undefined;
 }
 
-/** True when `e` comes from the client closing the connection while its request was read. */
-function clientWentAway(req: Request, e: unknown): boolean {
-  return req.signal.aborted || (e as { code?: unknown } | undefined)?.code === 'ECONNRESET';
+/**
+ * True when `e` comes from the client closing the connection while its request was read: its
+ * socket is gone (the request's web signal is made only when read, so it may not know).
+ */
+function clientWentAway(c: Context, e: unknown): boolean {
+  return (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket?.destroyed === true || (e as { code?: unknown } | undefined)?.code === 'ECONNRESET';
 }
 
 /**
@@ -126,7 +131,7 @@ export function buildApp(ctx: ServerContext, a2a?: Hono): Hono {
     const { response, unexpected } = errorResponse(c, e);
     // A client that hangs up mid-body makes reading it fail: its own doing, not the server's.
     if (isJournalUnavailable(e)) ctx.logger.warn({ err: e, method: c.req.method, path: c.req.path }, 'run journal unreachable');
-    else if (unexpected && clientWentAway(c.req.raw, e)) ctx.logger.debug({ err: e, method: c.req.method, path: c.req.path }, 'client went away');
+    else if (unexpected && clientWentAway(c, e)) ctx.logger.debug({ err: e, method: c.req.method, path: c.req.path }, 'client went away');
     else if (unexpected) ctx.logger.error({ err: e, method: c.req.method, path: c.req.path }, 'request failed');
     return response;
   });
