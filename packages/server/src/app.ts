@@ -1,11 +1,11 @@
 import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { isJournalUnavailable } from 'batonjs/internal';
 import { authorized, validRunFilesKey } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { hostAllowed } from './host-check.ts';
+import { limitBody } from './request-body.ts';
 import { errorResponse, sendError } from './http-errors.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
@@ -27,7 +27,6 @@ function safeDecode(segment: string): string {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const BODYLESS_METHODS = new Set(['GET', 'HEAD']);
 
 /**
  * Where a browser says a request comes from, when that is another site than this server's allowed
@@ -109,13 +108,10 @@ export function buildApp(ctx: ServerContext, a2a?: Hono): Hono {
     return sendError(c, 401, 'UNAUTHORIZED', 'this server needs the header Authorization: Bearer <token> (the BATON_API_TOKEN it was started with)');
   });
 
-  const limitBody = bodyLimit({
-    maxSize: ctx.limits.maxBodyBytes,
-    onError: (c) => sendError(c, 413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${ctx.limits.maxBodyBytes} bytes`),
-  });
-  // A GET or HEAD has no body to limit (the adapter gives it none), and bodyLimit's look at the
-  // body makes the Node adapter build a whole web Request, its AbortController among it.
-  app.use('/v1/*', (c, next) => (BODYLESS_METHODS.has(c.req.method) ? next() : limitBody(c, next)));
+  app.use(
+    '/v1/*',
+    limitBody(ctx.limits.maxBodyBytes, (c) => sendError(c, 413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${ctx.limits.maxBodyBytes} bytes`)),
+  );
 
   app.route('/', healthRoutes(ctx));
   app.route('/v1', runRoutes(ctx));

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { ApiError } from './http-errors.ts';
+import { bodyText } from './request-body.ts';
 
 const RUN_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -45,7 +46,7 @@ export async function parseJsonBodyAndRaw<T extends z.ZodType>(c: Context, schem
   }
   let raw: unknown;
   try {
-    raw = await c.req.json();
+    raw = JSON.parse(await bodyText(c));
   } catch (e) {
     if (e instanceof ApiError) throw e;
     throw new ApiError(400, 'BAD_REQUEST', 'the body is not valid JSON');

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { A2A_VERSION_HEADER, AGENT_CARD_PATH } from '@a2a-js/sdk';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { A2A_ERROR_CODE } from '@a2a-js/sdk/errors';
 import { authorized } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
 import { sendError } from '../http-errors.ts';
+import { limitBody } from '../request-body.ts';
 import { agentCardJson, legacyAgentCardJson, orchestratorAgentCard } from './agent-card.ts';
 import { jsonRpcRoute } from './json-rpc-route.ts';
 import { OrchestratorExecutor } from './orchestrator-executor.ts';
@@ -61,10 +61,7 @@ export function createA2aEndpoint(ctx: ServerContext): A2aEndpoint {
     });
     routes.use(
       path,
-      bodyLimit({
-        maxSize: maxBytes,
-        onError: (c) => c.json({ jsonrpc: '2.0', id: null, error: { code: A2A_ERROR_CODE.INVALID_REQUEST, message: `the request body is larger than ${maxBytes} bytes` } }, 413),
-      }),
+      limitBody(maxBytes, (c) => c.json({ jsonrpc: '2.0', id: null, error: { code: A2A_ERROR_CODE.INVALID_REQUEST, message: `the request body is larger than ${maxBytes} bytes` } }, 413)),
     );
     routes.post(path, rpc);
   }
