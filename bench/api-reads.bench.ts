@@ -1,7 +1,9 @@
 /**
  * What a read of the HTTP API costs `baton serve`: the server's CPU (from /proc, Linux) per
  * `GET /v1/runs/:id` of an ended run, and per replay of its event stream
- * (`GET /v1/runs/:id/events`, read to its end), 8 requests in flight on kept-alive connections.
+ * (`GET /v1/runs/:id/events`, read to its end), and per `POST /v1/runs` whose body is read,
+ * parsed and checked and then refused (400: a goal of spaces, so no run starts), 8 requests in
+ * flight on kept-alive connections.
  * The server runs in its own process, on the built packages and a SQLite journal, so the client's
  * work is not counted. A dashboard reads a run several times a second, and every client that
  * follows a run opens its stream.
@@ -48,14 +50,14 @@ async function serve(dir: string): Promise<void> {
   });
 }
 
-/** One request on `agent`, its body read to the end; rejects on any status but 200 and 202. */
-function request(agent: http.Agent, url: string, method = 'GET', body?: string): Promise<string> {
+/** One request on `agent`, its body read to the end; rejects on any status but `ok` (200 and 202 by default). */
+function request(agent: http.Agent, url: string, method = 'GET', body?: string, ok: readonly number[] = [200, 202]): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { agent, method, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => (res.statusCode === 200 || res.statusCode === 202 ? resolve(text) : reject(new Error(`${method} ${url}: ${res.statusCode} ${text}`))));
+      res.on('end', () => (ok.includes(res.statusCode ?? 0) ? resolve(text) : reject(new Error(`${method} ${url}: ${res.statusCode} ${text}`))));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -63,13 +65,13 @@ function request(agent: http.Agent, url: string, method = 'GET', body?: string):
   });
 }
 
-/** The server's CPU per request, µs, over `count` requests of `url`, IN_FLIGHT at a time. */
-async function cpuPerRequest(pid: number, agent: http.Agent, url: string, count: number): Promise<number> {
+/** The server's CPU per request, µs, over `count` calls of `send`, IN_FLIGHT at a time. */
+async function cpuPerRequest(pid: number, send: () => Promise<unknown>, count: number): Promise<number> {
   const before = cpuMicrosOf(pid);
   let next = 0;
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
-      while (next++ < count) await request(agent, url);
+      while (next++ < count) await send();
     }),
   );
   const after = cpuMicrosOf(pid);
@@ -94,13 +96,18 @@ async function measure(requests: number): Promise<void> {
     const { runId } = JSON.parse(await request(agent, `${url}/v1/runs`, 'POST', JSON.stringify({ goal: 'produce the report' }))) as { runId: string };
     const stream = await request(agent, `${url}/v1/runs/${runId}/events`);
     if (!stream.includes('event: run.ended')) throw new Error(`the run's stream did not end with run.ended:\n${stream.slice(-300)}`);
-    const run = `${url}/v1/runs/${runId}`;
-    const events = `${run}/events`;
+    const getRun = (): Promise<string> => request(agent, `${url}/v1/runs/${runId}`);
+    const replay = (): Promise<string> => request(agent, `${url}/v1/runs/${runId}/events`);
+    // Read, parsed and checked, then refused (a goal of spaces): a POST's body without a run.
+    const refusedBody = JSON.stringify({ goal: ' '.repeat(200), params: { quarter: 'Q2', region: 'EMEA' } });
+    const refusedPost = (): Promise<string> => request(agent, `${url}/v1/runs`, 'POST', refusedBody, [400]);
     // Warm-up: the server's first requests of each kind run unoptimised code.
-    await cpuPerRequest(child.pid!, agent, run, requests / 2);
-    await cpuPerRequest(child.pid!, agent, events, requests / 4);
-    const getUsPerRequest = await cpuPerRequest(child.pid!, agent, run, requests);
-    const streamUsPerRequest = await cpuPerRequest(child.pid!, agent, events, requests / 2);
+    await cpuPerRequest(child.pid!, getRun, requests / 2);
+    await cpuPerRequest(child.pid!, replay, requests / 4);
+    await cpuPerRequest(child.pid!, refusedPost, requests / 4);
+    const getUsPerRequest = await cpuPerRequest(child.pid!, getRun, requests);
+    const streamUsPerRequest = await cpuPerRequest(child.pid!, replay, requests / 2);
+    const postUsPerRequest = await cpuPerRequest(child.pid!, refusedPost, requests / 2);
     const result = {
       bench: 'api-reads',
       case: 'ended run, 3 tasks',
@@ -109,9 +116,12 @@ async function measure(requests: number): Promise<void> {
       streamBytes: Buffer.byteLength(stream),
       getUsPerRequest,
       streamUsPerRequest,
+      postUsPerRequest,
       node: process.version,
     };
-    process.stdout.write(`GET of a run: ${getUsPerRequest} µs of the server's CPU; a replay of its ${result.streamBytes} B event stream: ${streamUsPerRequest} µs\n`);
+    process.stdout.write(
+      `GET of a run: ${getUsPerRequest} µs of the server's CPU; a replay of its ${result.streamBytes} B event stream: ${streamUsPerRequest} µs; a POST of a run refused by its body's check: ${postUsPerRequest} µs\n`,
+    );
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     agent.destroy();
