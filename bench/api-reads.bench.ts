@@ -10,12 +10,12 @@
  *
  *   node --import tsx bench/api-reads.bench.ts [requests]
  */
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cpuMicrosOf } from './cpu-meter.ts';
+import { announce, startServerProcess } from './server-process.ts';
 
 const IN_FLIGHT = 8;
 
@@ -41,13 +41,7 @@ async function serve(dir: string): Promise<void> {
     dataDir: dir,
     telemetry: false,
   });
-  process.stdout.write(`${server.url}\n`);
-  process.once('SIGTERM', () => {
-    void server
-      .close()
-      .then(() => server.orchestrator.close())
-      .then(() => process.exit(0));
-  });
+  announce(server);
 }
 
 /** One request on `agent`, its body read to the end; rejects on any status but `ok` (200 and 202 by default). */
@@ -81,18 +75,10 @@ async function cpuPerRequest(pid: number, send: () => Promise<unknown>, count: n
 
 async function measure(requests: number): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'baton-api-reads-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--serve', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = await startServerProcess(import.meta.filename, ['--serve', dir]);
+  const { url, child } = server;
   const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /http:\/\/\S+/.exec(out);
-        if (m) resolve(m[0]);
-      });
-      child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-    });
     const { runId } = JSON.parse(await request(agent, `${url}/v1/runs`, 'POST', JSON.stringify({ goal: 'produce the report' }))) as { runId: string };
     const stream = await request(agent, `${url}/v1/runs/${runId}/events`);
     if (!stream.includes('event: run.ended')) throw new Error(`the run's stream did not end with run.ended:\n${stream.slice(-300)}`);
@@ -125,8 +111,7 @@ async function measure(requests: number): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     agent.destroy();
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

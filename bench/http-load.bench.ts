@@ -14,12 +14,12 @@
  * Traffic goes to 127.0.0.1 only; the number of requests is bounded by --runs.
  * BATON_BENCH_PROFILE_DIR=<dir> saves a CPU profile of the server process.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuMicrosOf } from './cpu-meter.ts';
+import { announce, startServerProcess } from './server-process.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -56,13 +56,7 @@ async function serve(): Promise<void> {
     maxConcurrentTasks: Number(args['max-concurrent-tasks']),
     telemetry: false,
   });
-  process.stdout.write(`${server.url}\n`);
-  process.once('SIGTERM', () => {
-    void server
-      .close()
-      .then(() => server.orchestrator.close())
-      .then(() => process.exit(0));
-  });
+  announce(server);
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -117,18 +111,8 @@ async function load(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'baton-http-load-'));
   // BATON_BENCH_PROFILE_DIR=<dir> writes a CPU profile of the server process there.
   const profile = process.env['BATON_BENCH_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BATON_BENCH_PROFILE_DIR']}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', import.meta.filename, '--serve', '--dir', dir, '--max-concurrent-tasks', String(args['max-concurrent-tasks']), '--delay-ms', String(args['delay-ms'])], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /http:\/\/\S+/.exec(out);
-      if (m) resolve(m[0]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
+  const server = await startServerProcess(import.meta.filename, ['--serve', '--dir', dir, '--max-concurrent-tasks', String(args['max-concurrent-tasks']), '--delay-ms', String(args['delay-ms'])], profile);
+  const { url, child } = server;
   const postMs: number[] = [];
   const postHandlerMs: number[] = [];
   const getMs: number[] = [];
@@ -231,8 +215,7 @@ async function load(): Promise<void> {
     writeFileSync(path.join(resultsDir, 'http-load.json'), `${JSON.stringify(result, null, 2)}\n`);
     process.exitCode = errors.length === 0 ? 0 : 1;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
