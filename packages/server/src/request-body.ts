@@ -3,10 +3,13 @@ import type { HttpBindings } from '@hono/node-server';
 import type { Context, MiddlewareHandler } from 'hono';
 
 /**
- * Bodies read from Node's request by {@link limitBody}, for {@link bodyText}: a body sent in chunks
- * is read whole before the handler to know its size, and can be read only once.
+ * Each request's body, as read once from Node's request: by {@link limitBody} when it came in
+ * chunks (it is read whole before the handler to know its size), else by {@link bodyText}.
  */
 const readBodies = new WeakMap<IncomingMessage, Promise<Buffer | undefined>>();
+
+/** Methods whose requests the Node adapter gives no body: nothing to limit. */
+const BODYLESS = new Set(['GET', 'HEAD', 'TRACE']);
 
 const utf8 = new TextDecoder();
 
@@ -23,6 +26,9 @@ export function incomingOf(c: Context): IncomingMessage {
  * when the client goes away before the end.
  */
 function readAtMost(incoming: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  // Gone, or read by something else: no event would come to settle a read begun now.
+  if (incoming.destroyed || incoming.readableAborted) return Promise.reject(clientGone());
+  if (incoming.readableEnded) return Promise.reject(new Error('the request body was read already'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -52,7 +58,7 @@ function readAtMost(incoming: IncomingMessage, maxBytes: number): Promise<Buffer
     };
     const onClose = (): void => {
       stop();
-      reject(Object.assign(new Error('the client closed the connection before the end of its request body'), { code: 'ECONNRESET' }));
+      reject(clientGone());
     };
     incoming.on('data', onData);
     incoming.once('end', onEnd);
@@ -61,22 +67,31 @@ function readAtMost(incoming: IncomingMessage, maxBytes: number): Promise<Buffer
   });
 }
 
+function clientGone(): Error {
+  return Object.assign(new Error('the client closed the connection before the end of its request body'), { code: 'ECONNRESET' });
+}
+
+/** The body of `incoming`, read once (see {@link readBodies}). */
+function bodyOf(incoming: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  let body = readBodies.get(incoming);
+  if (!body) readBodies.set(incoming, (body = readAtMost(incoming, maxBytes)));
+  return body;
+}
+
 /**
  * Refuses, through `tooLarge`, a request whose body is longer than `maxBytes`: by its
  * Content-Length when it has one, else by reading it (chunked), at most `maxBytes`. Read from
  * Node's request: Hono's `bodyLimit` read it through a web `Request` and its streams, which cost
- * more than the rest of the request's handling. A GET or HEAD has no body to limit.
+ * more than the rest of the request's handling. A GET, HEAD or TRACE has no body to limit.
  */
 export function limitBody(maxBytes: number, tooLarge: (c: Context) => Response | Promise<Response>): MiddlewareHandler {
   return async (c, next) => {
-    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    if (BODYLESS.has(c.req.method)) return next();
     const incoming = incomingOf(c);
     const length = incoming.headers['content-length'];
     if (length !== undefined && incoming.headers['transfer-encoding'] === undefined) return Number(length) > maxBytes ? tooLarge(c) : next();
-    const read = readAtMost(incoming, maxBytes);
-    readBodies.set(incoming, read);
-    // A client gone mid-body rejects it: the handler's read of the body is where that is told.
-    if ((await read.catch(() => null)) === undefined) return tooLarge(c);
+    // A client gone mid-body fails the request here, before its handler acts (as bodyLimit did).
+    if ((await bodyOf(incoming, maxBytes)) === undefined) return tooLarge(c);
     return next();
   };
 }
@@ -87,6 +102,6 @@ export function limitBody(maxBytes: number, tooLarge: (c: Context) => Response |
  */
 export async function bodyText(c: Context): Promise<string> {
   const incoming = incomingOf(c);
-  const body = await (readBodies.get(incoming) ?? readAtMost(incoming, Infinity));
-  return utf8.decode(body);
+  // Within the limit: its Content-Length was checked, or the middleware read it whole.
+  return utf8.decode(await bodyOf(incoming, Infinity));
 }

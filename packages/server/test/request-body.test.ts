@@ -3,7 +3,7 @@
  * chunks, within the limit or past it, with a byte order mark, in many small pieces.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawRequest } from './raw-http.ts';
+import { capturingLogger, hangUpMidBody, rawRequest } from './raw-http.ts';
 import { startTestServer } from './support.ts';
 import type { TestServer } from './support.ts';
 
@@ -11,9 +11,15 @@ const LIMIT = 4096;
 const JSON_TYPE = { 'content-type': 'application/json' };
 
 let t: TestServer;
+const log = capturingLogger();
 beforeAll(async () => {
-  t = await startTestServer({ limits: { maxBodyBytes: LIMIT, maxA2aBodyBytes: LIMIT } });
+  t = await startTestServer({ limits: { maxBodyBytes: LIMIT, maxA2aBodyBytes: LIMIT }, logger: log.logger });
 });
+
+/** The requests the server finished, as its request log tells them. */
+function finishedRequests(): number {
+  return log.lines().filter((l) => l.msg === 'http request').length;
+}
 afterAll(async () => {
   await t.close();
 });
@@ -41,6 +47,23 @@ describe('a /v1 request body', () => {
     expect(past.status).toBe(413);
     // Answered while the client was still sending: far from all of its 8 MiB went out.
     expect(past.bytesSent).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it('ends its request, unanswered, when the client hangs up before the end of it, with a length or in chunks', async () => {
+    for (const chunked of [false, true]) {
+      const before = finishedRequests();
+      // Within the limit, so it is read (by the handler, or by the limit when chunked) when the client goes.
+      await hangUpMidBody(t.url, '/v1/runs', JSON_TYPE, LIMIT / 8, chunked);
+      const until = Date.now() + 5_000;
+      while (finishedRequests() === before && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(finishedRequests(), `chunked: ${chunked}`).toBe(before + 1);
+    }
+    expect(log.lines().filter((l) => l.level >= 50)).toEqual([]);
+  });
+
+  it('of a TRACE is not limited: the Node adapter gives it none', async () => {
+    const res = await rawRequest(t.url, { method: 'TRACE', path: '/v1/runs', body: Buffer.alloc(LIMIT + 1, ' ') });
+    expect(res.status).toBe(404);
   });
 
   it('may start with a UTF-8 byte order mark, as Request.text() read it', async () => {
