@@ -10,6 +10,25 @@ const SSE_HEAD = {
 } as const;
 
 /**
+ * The open streams of each connection, aborted when it closes: a response queued behind another
+ * (HTTP pipelining) gets no close of its own when the client goes. One listener per connection,
+ * however many streams it carries.
+ */
+const streamsOf = new WeakMap<Socket, Set<SseResponse>>();
+
+function watchConnection(socket: Socket, stream: SseResponse): void {
+  let streams = streamsOf.get(socket);
+  if (!streams) {
+    const open = new Set<SseResponse>();
+    streamsOf.set(socket, (streams = open));
+    socket.once('close', () => {
+      for (const s of [...open]) s.abort();
+    });
+  }
+  streams.add(stream);
+}
+
+/**
  * A Server-Sent Events response written to Node's `ServerResponse` directly. Through a web
  * `Response` each write crossed two WHATWG streams and the adapter's read loop before the socket:
  * on Node 20 that was most of what an event stream cost the server beside the socket itself.
@@ -34,9 +53,7 @@ export class SseResponse {
     this.#res = res;
     this.#socket = res.req.socket;
     res.once('close', this.#abort);
-    // A response queued behind another on its connection (HTTP pipelining) gets no close of its
-    // own when the client goes: the connection's close tells it.
-    this.#socket.once('close', this.#abort);
+    watchConnection(this.#socket, this);
     // The client may have gone already, while the handler awaited: no close will come then.
     if (res.destroyed || this.#socket.destroyed) this.abort();
     res.writeHead(200, SSE_HEAD);
@@ -57,7 +74,7 @@ export class SseResponse {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#res.off('close', this.#abort);
-    this.#socket.off('close', this.#abort);
+    streamsOf.get(this.#socket)?.delete(this);
     for (const drained of [...this.#drains]) drained();
     for (const listener of this.#onAbort.splice(0)) listener();
   }

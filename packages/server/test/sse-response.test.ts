@@ -215,13 +215,25 @@ describe('an event stream written to the Node response', () => {
     // More than a response may buffer before its connection is free: its writes wait for a drain.
     await journalRun(store, large, { filler: 200_000, ended: true });
     const open = countSubscriptions(t.server);
-    const socket = connect(Number(new URL(t.url).port), '127.0.0.1');
-    socket.on('error', () => undefined);
-    socket.write(`GET /v1/runs/${waiting}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /v1/runs/${large}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-    await eventually(() => open.get(waiting) === 1 && open.get(large) === 1);
-    expect([open.get(waiting), open.get(large)]).toEqual([1, 1]);
-    socket.destroy();
-    await eventually(() => open.get(waiting) === 0 && open.get(large) === 0);
-    expect([open.get(waiting), open.get(large)]).toEqual([0, 0]);
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const socket = connect(Number(new URL(t.url).port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      // More streams on one connection than an emitter's default limit of listeners (10).
+      const queued = 14;
+      socket.write(`GET /v1/runs/${waiting}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n${`GET /v1/runs/${large}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`.repeat(queued)}`);
+      await eventually(() => open.get(waiting) === 1 && open.get(large) === queued);
+      expect([open.get(waiting), open.get(large)]).toEqual([1, queued]);
+      socket.destroy();
+      await eventually(() => open.get(waiting) === 0 && open.get(large) === 0);
+      expect([open.get(waiting), open.get(large)]).toEqual([0, 0]);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
