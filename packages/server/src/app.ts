@@ -1,10 +1,10 @@
-import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { isJournalUnavailable } from 'batonjs/internal';
 import { authorized, validRunFilesKey } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { hostAllowed } from './host-check.ts';
+import { nodeBindingsOf } from './node-bindings.ts';
 import { limitBody } from './request-body.ts';
 import { errorResponse, sendError } from './http-errors.ts';
 import { agentRoutes } from './routes/agents.ts';
@@ -52,7 +52,7 @@ function crossSiteOrigin(origin: string | undefined, fetchSite: string | undefin
  * socket is gone (the request's web signal is made only when read, so it may not know).
  */
 function clientWentAway(c: Context, e: unknown): boolean {
-  return (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket?.destroyed === true || (e as { code?: unknown } | undefined)?.code === 'ECONNRESET';
+  return nodeBindingsOf(c).incoming?.socket?.destroyed === true || (e as { code?: unknown } | undefined)?.code === 'ECONNRESET';
 }
 
 /**

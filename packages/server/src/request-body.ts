@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { HttpBindings } from '@hono/node-server';
 import type { Context, MiddlewareHandler } from 'hono';
+import { incomingOf } from './node-bindings.ts';
 
 /**
  * Each request's body, as read once from Node's request: by {@link limitBody} when it came in
@@ -12,13 +12,6 @@ const readBodies = new WeakMap<IncomingMessage, Promise<Buffer | undefined>>();
 const BODYLESS = new Set(['GET', 'HEAD', 'TRACE']);
 
 const utf8 = new TextDecoder();
-
-/** The Node request under `c`: every request reaches the app through the Node adapter. */
-export function incomingOf(c: Context): IncomingMessage {
-  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
-  if (!incoming) throw new Error('the request body needs the Node request (serve the app with @hono/node-server)');
-  return incoming;
-}
 
 /**
  * Reads `incoming`'s body: the whole of it, or undefined as soon as it grows past `maxBytes` (it

@@ -1,11 +1,9 @@
-import type { ServerResponse } from 'node:http';
-import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
-import type { Context } from 'hono';
 import type { RunEvent } from 'batonjs/internal';
 import type { ServerContext } from '../context.ts';
 import type { RunEventReader } from '../run-service.ts';
 import { ApiError } from '../http-errors.ts';
+import { outgoingOf } from '../node-bindings.ts';
 import { SseResponse } from '../sse-response.ts';
 import { runIdParam, SEQ } from '../validation.ts';
 
@@ -77,13 +75,6 @@ export function eventRoutes(ctx: ServerContext): Hono {
 interface Inbox {
   events: RunEvent[];
   wake: (() => void) | undefined;
-}
-
-/** The Node response under a request: every request reaches the app through the Node adapter. */
-function outgoingOf(c: Context): ServerResponse {
-  const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
-  if (!outgoing) throw new Error('the event stream needs the Node response (serve the app with @hono/node-server)');
-  return outgoing;
 }
 
 /**
