@@ -9,6 +9,8 @@
  * follows a run opens its stream.
  *
  *   node --import tsx bench/api-reads.bench.ts [requests]
+ *
+ * BATON_BENCH_PROFILE_DIR=<dir> saves a CPU profile of the server process.
  */
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -75,7 +77,9 @@ async function cpuPerRequest(pid: number, send: () => Promise<unknown>, count: n
 
 async function measure(requests: number): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'baton-api-reads-'));
-  const server = await startServerProcess(import.meta.filename, ['--serve', dir]);
+  // BATON_BENCH_PROFILE_DIR=<dir> writes a CPU profile of the server process there.
+  const profile = process.env['BATON_BENCH_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BATON_BENCH_PROFILE_DIR']}`] : [];
+  const server = await startServerProcess(import.meta.filename, ['--serve', dir], profile);
   const { url, child } = server;
   const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
   try {
