@@ -7,7 +7,6 @@ import type { A2ARequestHandler } from '@a2a-js/sdk/server';
 import type { Context, Handler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'batonjs/internal';
-import { bodyText } from '../request-body.ts';
 import { requestProblem } from './rpc-params.ts';
 import type { RpcError } from './rpc-params.ts';
 
@@ -55,7 +54,7 @@ export function jsonRpcRoute(requestHandler: A2ARequestHandler, logger: Logger):
     if (problem) return rpcError(c, 415, null, { code: A2A_ERROR_CODE.CONTENT_TYPE_NOT_SUPPORTED, message: problem });
     let body: unknown;
     try {
-      body = JSON.parse(await bodyText(c));
+      body = JSON.parse(await c.req.text());
     } catch {
       return rpcError(c, 400, null, { code: A2A_ERROR_CODE.PARSE_ERROR, message: 'the body is not valid JSON: send one JSON-RPC 2.0 request object' });
     }
