@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capturingLogger, hangUpMidBody, rawRequest } from './raw-http.ts';
-import { startTestServer } from './support.ts';
+import { eventually, startTestServer } from './support.ts';
 import type { TestServer } from './support.ts';
 
 const LIMIT = 4096;
@@ -54,8 +54,7 @@ describe('a /v1 request body', () => {
       const before = finishedRequests();
       // Within the limit, so it is read (by the handler, or by the limit when chunked) when the client goes.
       await hangUpMidBody(t.url, '/v1/runs', JSON_TYPE, LIMIT / 8, chunked);
-      const until = Date.now() + 5_000;
-      while (finishedRequests() === before && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+      await eventually(() => finishedRequests() !== before);
       expect(finishedRequests(), `chunked: ${chunked}`).toBe(before + 1);
     }
     expect(log.lines().filter((l) => l.level >= 50)).toEqual([]);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../core/src/core/events.ts';
 import type { RunRecord } from '../../core/src/core/contracts.ts';
 import { MemoryRunStore } from '../../core/src/store/index.ts';
-import { startRun, startTestServer, statusIs, waitForEnd } from './support.ts';
+import { eventually, startRun, startTestServer, statusIs, waitForEnd } from './support.ts';
 import type { TestServer } from './support.ts';
 
 let t: TestServer | undefined;
@@ -82,12 +82,6 @@ function countSubscriptions(server: TestServer['server']): Map<string, number> {
     };
   };
   return open;
-}
-
-/** Waits until `check` holds, 5 s at most; then the caller's expectation tells what did not. */
-async function eventually(check: () => boolean): Promise<void> {
-  const until = Date.now() + 5_000;
-  while (!check() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 25));
 }
 
 /** Reads a stream to its end: its text, and the error if it did not end cleanly. */

@@ -119,6 +119,12 @@ export function eventsOf(messages: SseMessage[]): RunEvent[] {
   return messages.filter((m) => m.data).map((m) => JSON.parse(m.data ?? '') as RunEvent);
 }
 
+/** Waits until `check` holds, 5 s at most; then the caller's expectation tells what did not. */
+export async function eventually(check: () => boolean): Promise<void> {
+  const until = Date.now() + 5_000;
+  while (!check() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 25));
+}
+
 /** GET /v1/runs/:id. */
 export async function runOf(base: string, runId: string): Promise<RunResult> {
   return (await (await fetch(`${base}/v1/runs/${runId}`)).json()) as RunResult;
