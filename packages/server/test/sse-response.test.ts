@@ -182,6 +182,25 @@ describe('an event stream written to the Node response', () => {
     expect(text).toBe('event: error\ndata: the event stream failed\n\n');
   });
 
+  it('lets go at once of a stream that waits for its run when its client leaves', async () => {
+    // The default heartbeat (15 s): only the client's going may wake the stream before it.
+    t = await startTestServer({ policy: { approval: 'plan' } });
+    const runId = await startRun(t.url, 'make a report');
+    await statusIs(t.url, runId, 'awaiting-approval');
+    const open = countSubscriptions(t.server);
+    const controller = new AbortController();
+    const res = await fetch(`${t.url}/v1/runs/${runId}/events`, { signal: controller.signal });
+    let openWhileRead: number | undefined;
+    await readToEnd(res, (text) => {
+      if (!text.includes('event: approval.requested\n')) return;
+      openWhileRead = open.get(runId);
+      controller.abort();
+    });
+    expect(openWhileRead).toBe(1);
+    await eventually(() => open.get(runId) === 0);
+    expect(open.get(runId)).toBe(0);
+  });
+
   it('lets go of a stream whose client left while its handler still awaited the journal', async () => {
     const runId = 'r_slowread0001';
     const store = new SlowRunRead(runId);

@@ -90,11 +90,9 @@ function alreadySent(): Response {
  * receives, until `run.ended` is sent, the client goes away or the server closes.
  */
 async function follow(ctx: ServerContext, runId: string, after: number, stream: SseResponse, inbox: Inbox): Promise<void> {
-  const stopOnClose = ctx.onClosing(() => {
-    stream.abort();
-    inbox.wake?.();
-  });
+  // However it is aborted (the client gone, the server closing), a stream that sleeps wakes to end.
   stream.onAbort(() => inbox.wake?.());
+  const stopOnClose = ctx.onClosing(() => stream.abort());
   let ended = false;
   // While the run executes here the stream sleeps until an event comes: it is woken when the
   // run stops here without ending too (taken over), to go on from the journal at once.
