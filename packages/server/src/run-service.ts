@@ -9,6 +9,7 @@ import type { ApprovalDecision, RunResult, RunStatus } from 'batonjs/internal';
 import type { Logger } from 'batonjs/internal';
 import type { CancelRequest, Orchestrator, RunHandle, RunOptions } from 'batonjs/internal';
 import { EndedResultJson } from './ended-results.ts';
+import { RunningResultFolds } from './journal-folds.ts';
 import { SharedJournalReads } from './journal-reads.ts';
 import type { LiveRuns } from './live-runs.ts';
 
@@ -40,6 +41,8 @@ export class RunService {
   private readonly journalReads: SharedJournalReads;
   /** The JSON of ended runs read from the journal, made once. */
   private readonly endedResults = new EndedResultJson();
+  /** Running runs read from the journal, folded between reads. */
+  private readonly runningFolds: RunningResultFolds;
 
   constructor(
     private readonly orchestrator: Orchestrator,
@@ -49,6 +52,7 @@ export class RunService {
     private readonly logger: Logger,
   ) {
     this.journalReads = new SharedJournalReads(store);
+    this.runningFolds = new RunningResultFolds(store);
   }
 
   /** The folder of a run's files. */
@@ -156,14 +160,10 @@ export class RunService {
     // Kept JSON of a run deleted since (a prune, another process's delete) must not answer for it.
     if (!(await this.store.getRun(runId))) {
       this.endedResults.forget(runId);
+      this.runningFolds.forget(runId);
       return undefined;
     }
-    const read = await this.endedResults.get(runId, async () => {
-      const events = await this.store.readEvents(runId);
-      const stored = reduceEvents(events);
-      // A result folds one event at least (run.started).
-      return stored && { json: JSON.stringify(stored), ended: isFinalStatus(stored.status), seq: events[events.length - 1]!.seq };
-    });
+    const read = await this.endedResults.get(runId, () => this.runningFolds.read(runId));
     return read && { ...read, delta: false };
   }
 
