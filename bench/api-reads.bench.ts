@@ -3,7 +3,9 @@
  * `GET /v1/runs/:id` of an ended run, and per replay of its event stream
  * (`GET /v1/runs/:id/events`, read to its end), and per `POST /v1/runs` whose body is read,
  * parsed and checked and then refused (400: a goal of spaces, so no run starts), 8 requests in
- * flight on kept-alive connections.
+ * flight on kept-alive connections; and per `GET /v1/runs/:id` of a running 1,500-task run that
+ * another process executes on the same journal (this bench's own process), read from the journal
+ * while its last 750 tasks end one by one (`elsewhereUsPerRequest`).
  * The server runs in its own process, on the built packages and a SQLite journal, so the client's
  * work is not counted. A dashboard reads a run several times a second, and every client that
  * follows a run opens its stream.
@@ -42,6 +44,8 @@ async function serve(dir: string): Promise<void> {
     host: '127.0.0.1',
     dataDir: dir,
     telemetry: false,
+    // The run another process executes stays its: reads of it come from the journal.
+    takeover: false,
   });
   announce(server);
 }
@@ -59,6 +63,37 @@ function request(agent: http.Agent, url: string, method = 'GET', body?: string, 
     req.on('error', reject);
     req.end(body);
   });
+}
+
+const ELSEWHERE_TASKS = 1500;
+
+/**
+ * A run of ELSEWHERE_TASKS tasks (layers of 100) executed by an orchestrator of this process on the
+ * server's journal: the first half ends at once, the rest one task at a time every ~5 ms. Resolves
+ * with its id once the second half has begun.
+ */
+async function runElsewhere(dir: string): Promise<{ runId: string; done: Promise<unknown>; close(): Promise<void> }> {
+  const { createOrchestrator, defineAgent, SqliteRunStore } = await import('batonjs');
+  let begun!: () => void;
+  const secondHalf = new Promise<void>((resolve) => (begun = resolve));
+  const agents = [
+    defineAgent({ name: 'quick', description: 'ends at once', produces: ['q'], run: async () => ({ q: 1 }) }),
+    defineAgent({
+      name: 'slow',
+      description: 'ends after 50 ms',
+      produces: ['s'],
+      run: async () => {
+        begun();
+        await new Promise((r) => setTimeout(r, 50));
+        return { s: 1 };
+      },
+    }),
+  ];
+  const tasks = Array.from({ length: ELSEWHERE_TASKS }, (_, i) => ({ id: `t${i}`, agent: i < ELSEWHERE_TASKS / 2 ? 'quick' : 'slow', dependsOn: i >= 100 ? [`t${i - 100}`] : [] }));
+  const o = createOrchestrator({ name: 'elsewhere', agents, store: new SqliteRunStore({ file: path.join(dir, 'baton.db') }), policy: { maxParallel: 10, runTimeoutMs: 600_000 } });
+  const handle = o.start('a large run executed elsewhere', { plan: { tasks } });
+  await secondHalf;
+  return { runId: handle.runId, done: handle.result, close: () => o.close() };
 }
 
 /** The server's CPU per request, µs, over `count` calls of `send`, IN_FLIGHT at a time. */
@@ -98,6 +133,18 @@ async function measure(requests: number): Promise<void> {
     const getUsPerRequest = await cpuPerRequest(child.pid!, getRun, requests);
     const streamUsPerRequest = await cpuPerRequest(child.pid!, replay, requests / 2);
     const postUsPerRequest = await cpuPerRequest(child.pid!, refusedPost, requests / 2);
+    const elsewhere = await runElsewhere(dir);
+    let elsewhereUsPerRequest: number;
+    try {
+      const getElsewhere = (): Promise<string> => request(agent, `${url}/v1/runs/${elsewhere.runId}`);
+      await cpuPerRequest(child.pid!, getElsewhere, 40);
+      elsewhereUsPerRequest = await cpuPerRequest(child.pid!, getElsewhere, 200);
+      const last = JSON.parse(await getElsewhere()) as { status: string };
+      if (last.status !== 'running') throw new Error(`the run executed elsewhere was ${last.status} by the end of the reads: they did not all read a running run`);
+      await elsewhere.done;
+    } finally {
+      await elsewhere.close();
+    }
     const result = {
       bench: 'api-reads',
       case: 'ended run, 3 tasks',
@@ -107,10 +154,11 @@ async function measure(requests: number): Promise<void> {
       getUsPerRequest,
       streamUsPerRequest,
       postUsPerRequest,
+      elsewhereUsPerRequest,
       node: process.version,
     };
     process.stdout.write(
-      `GET of a run: ${getUsPerRequest} µs of the server's CPU; a replay of its ${result.streamBytes} B event stream: ${streamUsPerRequest} µs; a POST of a run refused by its body's check: ${postUsPerRequest} µs\n`,
+      `GET of a run: ${getUsPerRequest} µs of the server's CPU; a replay of its ${result.streamBytes} B event stream: ${streamUsPerRequest} µs; a POST of a run refused by its body's check: ${postUsPerRequest} µs; a GET of a running ${ELSEWHERE_TASKS}-task run another process executes: ${elsewhereUsPerRequest} µs\n`,
     );
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
