@@ -1,6 +1,8 @@
 import { isFinalStatus, RunResultBuilder } from 'batonjs/internal';
 import type { RunEvent, RunStore } from 'batonjs/internal';
 import type { ResultJson } from './ended-results.ts';
+import { deltaJson, touchOf } from './result-delta.ts';
+import type { Touch } from './result-delta.ts';
 
 /** How many characters of JSON the folds of running runs may stand for by default (~16 MB). */
 export const RUNNING_FOLDS_CHARS = 16 * 1024 * 1024;
@@ -16,6 +18,9 @@ interface Fold {
   json: ResultJson | undefined;
   /** When a read last asked for it (ms since the epoch). */
   readAt: number;
+  /** What each event folded changed, from seq `first` on (see {@link RunningResultFolds.since}); undefined if its seqs were not consecutive. */
+  touched: Touch[] | undefined;
+  first: number;
 }
 
 /**
@@ -67,6 +72,27 @@ export class RunningResultFolds {
     return { ...fold.json, ended };
   }
 
+  /**
+   * What changed in a run kept folded since its event `sinceSeq`, as JSON (see `deltaJson`), with
+   * the seq of the last event folded; undefined when only the whole result can say it: the run is
+   * not kept folded (never read, ended, or being read right now), `sinceSeq` is not one of the
+   * events folded, or an event since changed the plan or records it does not name. Made from what
+   * was folded when called, in the same turn as the seq it gives.
+   */
+  since(runId: string, sinceSeq: number): ResultJson | undefined {
+    const fold = this.folds.get(runId);
+    const touched = fold?.touched;
+    if (!fold || !touched || touched.length === 0 || sinceSeq < fold.first || sinceSeq > fold.seq) return undefined;
+    const changed = new Set<string>();
+    for (let i = sinceSeq + 1 - fold.first; i < touched.length; i++) {
+      const touch = touched[i]!;
+      if (touch === false) return undefined;
+      if (touch !== null) changed.add(touch);
+    }
+    const json = deltaJson(fold.builder, changed);
+    return json === undefined ? undefined : { json, seq: fold.seq };
+  }
+
   /** Lets go of a run's fold (the run was deleted, or has ended). */
   forget(runId: string): void {
     this.take(runId);
@@ -81,19 +107,19 @@ export class RunningResultFolds {
     const fold = this.folds.get(runId);
     if (fold === undefined) return undefined;
     this.folds.delete(runId);
-    this.chars -= fold.json?.json.length ?? 0;
+    this.chars -= weightOf(fold);
     return fold;
   }
 
   private keep(runId: string, fold: Fold): void {
-    const size = fold.json?.json.length ?? 0;
+    const size = weightOf(fold);
     if (size > this.budget) return;
     this.take(runId);
     // The Map's order is the order of the last reads: the least recently read come first.
     for (const [id, old] of this.folds) {
       if (this.chars + size <= this.budget) break;
       this.folds.delete(id);
-      this.chars -= old.json?.json.length ?? 0;
+      this.chars -= weightOf(old);
     }
     this.folds.set(runId, fold);
     this.chars += size;
@@ -108,7 +134,12 @@ export class RunningResultFolds {
 }
 
 function newFold(): Fold {
-  return { builder: new RunResultBuilder(), seq: 0, json: undefined, readAt: 0 };
+  return { builder: new RunResultBuilder(), seq: 0, json: undefined, readAt: 0, touched: [], first: 0 };
+}
+
+/** What a fold counts for against the budget: its result's JSON, and an entry per event of what changed. */
+function weightOf(fold: Fold): number {
+  return (fold.json?.json.length ?? 0) + (fold.touched?.length ?? 0);
 }
 
 /** True when `events` go on from seq `seq` with no gap. */
@@ -119,7 +150,12 @@ function follows(events: readonly RunEvent[], seq: number): boolean {
 
 function foldInto(fold: Fold, events: readonly RunEvent[]): void {
   for (const e of events) {
+    if (fold.touched) {
+      if (fold.touched.length === 0) fold.first = e.seq;
+      else if (e.seq !== fold.seq + 1) fold.touched = undefined;
+    }
     fold.builder.apply(e);
+    fold.touched?.push(touchOf(e));
     fold.seq = e.seq;
   }
 }

@@ -1,7 +1,8 @@
 import type { RunEvent } from 'batonjs/internal';
-import { RunResultBuilder, reshapesRun, resultCopy } from 'batonjs/internal';
+import { RunResultBuilder, resultCopy } from 'batonjs/internal';
 import type { RunResult, RunStatus } from 'batonjs/internal';
 import type { Orchestrator } from 'batonjs/internal';
+import { deltaJson, touchOf } from './result-delta.ts';
 
 interface LiveRun {
   events: RunEvent[];
@@ -81,25 +82,16 @@ export class LiveRuns {
    */
   resultSince(runId: string, sinceSeq: number): string | undefined {
     const run = this.runs.get(runId);
-    const r = run?.builder.current();
-    if (!run || !r) return undefined;
+    if (!run) return undefined;
     const { events } = run;
     if (events.length === 0 || sinceSeq < events[0]!.seq || sinceSeq > events[events.length - 1]!.seq) return undefined;
     const changed = new Set<string>();
     for (let i = this.firstAfter(events, sinceSeq); i < events.length; i++) {
-      const e = events[i]!;
-      if (reshapesRun(e)) return undefined;
-      if ('taskId' in e && e.taskId !== undefined) changed.add(e.taskId);
+      const touch = touchOf(events[i]!);
+      if (touch === false) return undefined;
+      if (touch !== null) changed.add(touch);
     }
-    const tasks = [];
-    // A record the plan dropped stays in the builder, and is not the result's.
-    const current = changed.size > 0 ? new Set(r.tasks) : undefined;
-    for (const id of changed) {
-      const t = run.builder.taskResult(id);
-      if (t && current?.has(t)) tasks.push(t);
-    }
-    const { plan: _plan, previousPlans: _previous, tasks: _all, ...rest } = r;
-    return JSON.stringify({ ...rest, tasks });
+    return deltaJson(run.builder, changed);
   }
 
   /** The index of the first of `events` (in seq order) with a seq above `seq`. */

@@ -147,7 +147,8 @@ export class RunService {
    * {@link result} as JSON, for a response (a run held here is not copied first), with `seq`, the
    * last event it folds. Given `sinceSeq` (the `seq` of an earlier read), a run held here may be
    * answered with only what changed since, as {@link LiveRuns.resultSince} makes it: `delta` says
-   * so. A run read from the journal is always whole.
+   * so. So may a running run read from the journal, once it is kept folded ({@link RunningResultFolds.since});
+   * an ended one is always whole.
    */
   async resultRead(runId: string, sinceSeq?: number): Promise<{ json: string; delta: boolean; seq?: number } | undefined> {
     if (this.heldHere(runId)) {
@@ -164,6 +165,8 @@ export class RunService {
       return undefined;
     }
     const read = await this.endedResults.get(runId, () => this.runningFolds.read(runId));
+    const delta = read && sinceSeq !== undefined ? this.runningFolds.since(runId, sinceSeq) : undefined;
+    if (delta) return { ...delta, delta: true };
     return read && { ...read, delta: false };
   }
 

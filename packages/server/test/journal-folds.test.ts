@@ -7,12 +7,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../core/src/core/events.ts';
+import type { RunResult } from '../../core/src/core/types.ts';
 import { reduceEvents } from '../../core/src/core/reduce.ts';
 import { defineAgent } from '../../core/src/agent.ts';
 import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
 import type { Orchestrator } from '../../core/src/orchestrator.ts';
 import { SqliteRunStore } from '../../core/src/store/index.ts';
+import type { Orchestrator as LiveSource } from '../../core/src/orchestrator.ts';
+import { sampleJournal } from '../../core/test/store/sample-journal.ts';
 import { RunningResultFolds } from '../src/journal-folds.ts';
+import { LiveRuns } from '../src/live-runs.ts';
 import { createServer } from '../src/index.ts';
 
 /** A journal that records where each read of events began. */
@@ -169,6 +173,38 @@ describe('RunningResultFolds', () => {
   });
 });
 
+describe('what changed in a run kept folded since an event', () => {
+  it('is what a run held here answers, from every event to every later one, as the journal grows', async () => {
+    // Every event type of a run but its end: a replan and a resumption among them.
+    const journal = sampleJournal('r').filter((e) => e.type !== 'run.ended');
+    let stored = 0;
+    const folds = new RunningResultFolds({ readEvents: async (_runId, afterSeq = 0) => journal.slice(0, stored).filter((e) => e.seq > afterSeq) });
+    let listener: ((e: RunEvent) => void) | undefined;
+    const live = new LiveRuns({ on: ((l: (e: RunEvent) => void) => ((listener = l), () => (listener = undefined))) as unknown as LiveSource['on'] });
+    let deltas = 0;
+    try {
+      for (stored = 1; stored <= journal.length; stored++) {
+        listener!(journal[stored - 1]!);
+        const read = await folds.read('r');
+        expect(read).toEqual({ json: live.resultJson('r'), seq: journal[stored - 1]!.seq, ended: false });
+        for (let since = -1; since <= stored + 1; since++) {
+          const delta = folds.since('r', since);
+          expect(delta?.json).toBe(live.resultSince('r', since));
+          if (delta) {
+            expect(delta.seq).toBe(journal[stored - 1]!.seq);
+            deltas++;
+          }
+        }
+      }
+    } finally {
+      live.close();
+    }
+    // Not all whole: the test compared deltas, not only their absence.
+    expect(deltas).toBeGreaterThan(journal.length);
+    expect(folds.since('other', 1)).toBeUndefined();
+  });
+});
+
 describe('GET /v1/runs/:id of a running run another process executes', () => {
   it('reads only the events stored since its last read, and answers the run as its journal holds it', async () => {
     const dataDir = await journalDir();
@@ -203,6 +239,51 @@ describe('GET /v1/runs/:id of a running run another process executes', () => {
     }
     expect((await handle.result).status).toBe('succeeded');
     const ended = await fetch(`${server.url}/v1/runs/${handle.runId}`);
+    expect(await ended.text()).toBe((await wholeFold(store, handle.runId)).json);
+  });
+
+  it('answers ?since= with only what changed, as for a run it executes, and whole once the run has ended', async () => {
+    const dataDir = await journalDir();
+    const file = path.join(dataDir, 'baton.db');
+    const run = gatedRun(3);
+    const handle = executor(file, run.agent).start('chain', { plan: { tasks: run.tasks } });
+    const store = new SqliteRunStore({ file });
+    const server = await createServer({
+      orchestrator: ({ limiter }) => createOrchestrator({ name: 'o', description: 'o', agents: [run.agent], store, limiter }),
+      host: '127.0.0.1',
+      port: 0,
+      dataDir,
+      telemetry: false,
+      takeover: false,
+    });
+    cleanups.push(async () => {
+      await server.close();
+      await server.orchestrator.close();
+    });
+    await waitingAt(store, handle.runId, 't0');
+    const first = await fetch(`${server.url}/v1/runs/${handle.runId}`);
+    let held = (await first.json()) as RunResult;
+    let seq = Number(first.headers.get('baton-seq'));
+    for (let step = 0; step < 2; step++) {
+      run.release(step);
+      await waitingAt(store, handle.runId, `t${step + 1}`);
+      const res = await fetch(`${server.url}/v1/runs/${handle.runId}?since=${seq}`);
+      expect(res.headers.get('baton-delta')).toBe(String(seq));
+      const delta = (await res.json()) as RunResult;
+      expect(delta).not.toHaveProperty('plan');
+      // t(step) ended and t(step + 1) began: only their records.
+      expect(delta.tasks.map((t) => t.id).sort()).toEqual([`t${step}`, `t${step + 1}`]);
+      const tasks = held.tasks.map((t) => delta.tasks.find((d) => d.id === t.id) ?? t);
+      held = { ...delta, plan: held.plan, tasks };
+      seq = Number(res.headers.get('baton-seq'));
+      const whole = await wholeFold(store, handle.runId);
+      expect(seq).toBe(whole.seq);
+      expect(held).toEqual(JSON.parse(whole.json));
+    }
+    run.release(2);
+    await handle.result;
+    const ended = await fetch(`${server.url}/v1/runs/${handle.runId}?since=${seq}`);
+    expect(ended.headers.get('baton-delta')).toBeNull();
     expect(await ended.text()).toBe((await wholeFold(store, handle.runId)).json);
   });
 });
