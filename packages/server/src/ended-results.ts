@@ -15,7 +15,7 @@ export interface ResultJson {
  * Requests that come while it is being made share that making.
  */
 export class EndedResultJson {
-  private readonly kept = new Map<string, ResultJson>();
+  private readonly kept = new Map<string, ResultJson & { createdAt: string | undefined }>();
   private readonly making = new Map<string, Promise<ResultJson | undefined>>();
   private chars = 0;
 
@@ -23,15 +23,22 @@ export class EndedResultJson {
 
   /**
    * The run's JSON: kept, or being made, or made now by `make` (which says whether the run has
-   * ended: only then is the JSON kept). Undefined when `make` finds no such run.
+   * ended: only then is the JSON kept). Undefined when `make` finds no such run. `createdAt` is
+   * the run record's: what was kept of an earlier run deleted and made again under the same id is
+   * not given for this one.
    */
-  get(runId: string, make: () => Promise<(ResultJson & { ended: boolean }) | undefined>): Promise<ResultJson | undefined> {
-    const read = this.kept.get(runId);
+  get(runId: string, make: () => Promise<(ResultJson & { ended: boolean }) | undefined>, createdAt?: string): Promise<ResultJson | undefined> {
+    let read = this.kept.get(runId);
+    // Kept of a run deleted since and made again under its id: not this run's.
+    if (read !== undefined && read.createdAt !== createdAt) {
+      this.forget(runId);
+      read = undefined;
+    }
     if (read !== undefined) {
       // Asked for again: the most recent in the Map's order.
       this.kept.delete(runId);
       this.kept.set(runId, read);
-      return Promise.resolve(read);
+      return Promise.resolve({ json: read.json, seq: read.seq });
     }
     let pending = this.making.get(runId);
     if (!pending) {
@@ -40,7 +47,7 @@ export class EndedResultJson {
           this.making.delete(runId);
           if (!made) return undefined;
           const read: ResultJson = { json: made.json, seq: made.seq };
-          if (made.ended) this.keep(runId, read);
+          if (made.ended) this.keep(runId, { ...read, createdAt });
           return read;
         },
         (e: unknown) => {
@@ -61,7 +68,7 @@ export class EndedResultJson {
     this.chars -= read.json.length;
   }
 
-  private keep(runId: string, read: ResultJson): void {
+  private keep(runId: string, read: ResultJson & { createdAt: string | undefined }): void {
     const size = read.json.length;
     if (size > this.budget) return;
     this.forget(runId);

@@ -1,16 +1,21 @@
 import { isFinalStatus, RunResultBuilder } from 'batonjs/internal';
-import type { RunEvent, RunStore } from 'batonjs/internal';
+import type { RunEvent, RunRecord, RunStore } from 'batonjs/internal';
 import type { ResultJson } from './ended-results.ts';
 import { deltaJson, touchOf } from './result-delta.ts';
 import type { Touch } from './result-delta.ts';
 
-/** How many characters of JSON the folds of running runs may stand for by default (~16 MB). */
-export const RUNNING_FOLDS_CHARS = 16 * 1024 * 1024;
+/**
+ * How many characters of JSON the folds of running runs may stand for by default: 8 Mi, and the
+ * objects of a fold take a few times its JSON, so some tens of MB at most.
+ */
+export const RUNNING_FOLDS_CHARS = 8 * 1024 * 1024;
 
 /** How long a fold no read has asked for is kept by default: a page that follows a run reads it every few seconds at most. */
 export const RUNNING_FOLDS_IDLE_MS = 5 * 60_000;
 
 interface Fold {
+  /** The run record's `createdAt` when folding began: a run deleted and made again under its id is another run. */
+  createdAt: string | undefined;
   builder: RunResultBuilder;
   /** The seq of the last event folded. */
   seq: number;
@@ -33,12 +38,15 @@ interface Fold {
  * its JSON).
  *
  * The journal only grows: events are appended under the run's fence and never rewritten, so what
- * was folded stays true. A read that finds the journal not following on from the fold (a run
- * deleted and made again under its id) folds the whole journal afresh.
+ * was folded stays true while the run is the same run. A run deleted and made again under its id
+ * (its record's `createdAt` differs, or it holds fewer events than were folded), or a journal that
+ * does not follow on from the fold, is folded afresh from its start. Folds no read has asked for
+ * in `idleMs` are let go at the next read, and by a sweep every minute while any are kept.
  */
 export class RunningResultFolds {
   private readonly folds = new Map<string, Fold>();
   private chars = 0;
+  private sweep: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Pick<RunStore, 'readEvents'>,
@@ -49,16 +57,17 @@ export class RunningResultFolds {
 
   /**
    * The run's result as JSON with the seq of its last event, and whether the run has ended, from
-   * the journal; undefined when the journal holds no event of it.
+   * the journal; undefined when the journal holds no event of it. `record` is the run's, read
+   * before: a fold of another run made under the same id is not used.
    */
-  async read(runId: string): Promise<(ResultJson & { ended: boolean }) | undefined> {
-    const now = this.now();
-    this.letGoOfIdle(now);
+  async read(runId: string, record?: Pick<RunRecord, 'createdAt' | 'eventCount'>): Promise<(ResultJson & { ended: boolean }) | undefined> {
+    this.letGoOfIdle(this.now());
     // Taken out while it is read: a read that fails leaves nothing half-folded behind.
-    let fold = this.take(runId) ?? newFold();
+    let fold = this.take(runId);
+    if (!fold || fold.createdAt !== record?.createdAt || (record && record.eventCount < fold.seq)) fold = newFold(record?.createdAt);
     const events = await this.store.readEvents(runId, fold.seq);
     if (fold.seq > 0 && !follows(events, fold.seq)) {
-      fold = newFold();
+      fold = newFold(record?.createdAt);
       foldInto(fold, await this.store.readEvents(runId));
     } else foldInto(fold, events);
     const result = fold.builder.current();
@@ -66,7 +75,8 @@ export class RunningResultFolds {
     if (fold.json?.seq !== fold.seq) fold.json = { json: JSON.stringify(result), seq: fold.seq };
     const ended = isFinalStatus(result.status);
     if (!ended) {
-      fold.readAt = now;
+      // When the read ends: the Map's order, the order of the reads, is then the order of readAt too.
+      fold.readAt = this.now();
       this.keep(runId, fold);
     }
     return { ...fold.json, ended };
@@ -123,6 +133,21 @@ export class RunningResultFolds {
     }
     this.folds.set(runId, fold);
     this.chars += size;
+    this.sweep ??= setInterval(() => {
+      this.letGoOfIdle(this.now());
+      if (this.folds.size === 0) this.stopSweeping();
+    }, SWEEP_MS).unref();
+  }
+
+  /** Lets go of every fold, and stops the sweep. */
+  clear(): void {
+    for (const id of [...this.folds.keys()]) this.take(id);
+    this.stopSweeping();
+  }
+
+  private stopSweeping(): void {
+    clearInterval(this.sweep);
+    this.sweep = undefined;
   }
 
   private letGoOfIdle(now: number): void {
@@ -133,8 +158,11 @@ export class RunningResultFolds {
   }
 }
 
-function newFold(): Fold {
-  return { builder: new RunResultBuilder(), seq: 0, json: undefined, readAt: 0, touched: [], first: 0 };
+/** How often idle folds are looked for while any are kept. */
+const SWEEP_MS = 60_000;
+
+function newFold(createdAt: string | undefined): Fold {
+  return { createdAt, builder: new RunResultBuilder(), seq: 0, json: undefined, readAt: 0, touched: [], first: 0 };
 }
 
 /** What a fold counts for against the budget: its result's JSON, and an entry per event of what changed. */

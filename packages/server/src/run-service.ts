@@ -159,15 +159,21 @@ export class RunService {
       if (json !== undefined) return seq === undefined ? { json, delta: delta !== undefined } : { json, delta: delta !== undefined, seq };
     }
     // Kept JSON of a run deleted since (a prune, another process's delete) must not answer for it.
-    if (!(await this.store.getRun(runId))) {
+    const record = await this.store.getRun(runId);
+    if (!record) {
       this.endedResults.forget(runId);
       this.runningFolds.forget(runId);
       return undefined;
     }
-    const read = await this.endedResults.get(runId, () => this.runningFolds.read(runId));
+    const read = await this.endedResults.get(runId, () => this.runningFolds.read(runId, record), record.createdAt);
     const delta = read && sinceSeq !== undefined ? this.runningFolds.since(runId, sinceSeq) : undefined;
     if (delta) return { ...delta, delta: true };
     return read && { ...read, delta: false };
+  }
+
+  /** Lets go of what is kept for reads of runs from the journal (the server is closing). */
+  close(): void {
+    this.runningFolds.clear();
   }
 
   async exists(runId: string): Promise<boolean> {

@@ -185,6 +185,7 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
     stopStallChecks();
     stopLogs();
     live.close();
+    runs.close();
     await telemetry?.shutdown();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
@@ -235,6 +236,7 @@ export async function createServer(options: ServerOptions): Promise<BatonServer>
         stopStallChecks();
         stopLogs();
         live.close();
+        runs.close();
         await telemetry?.shutdown();
         logger.info({ url }, 'baton server stopped');
       })();

@@ -86,6 +86,13 @@ describe('EndedResultJson', () => {
     expect(await results.get('b', made('made again'))).toEqual({ json: 'made again', seq: 10 });
   });
 
+  it('does not give what it kept of a run for another made under the same id since', async () => {
+    const results = new EndedResultJson(100);
+    await results.get('r', made('first'), '2026-12-05T10:00:00.000Z');
+    expect(await results.get('r', made('not made again'), '2026-12-05T10:00:00.000Z')).toEqual({ json: 'first', seq: 5 });
+    expect(await results.get('r', made('second'), '2026-12-05T11:00:00.000Z')).toEqual({ json: 'second', seq: 6 });
+  });
+
   it('does not keep the JSON of a run that has not ended, nor one larger than the budget', async () => {
     const results = new EndedResultJson(10);
     await results.get('r', made('first', false));

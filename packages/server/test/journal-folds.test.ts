@@ -157,19 +157,51 @@ describe('RunningResultFolds', () => {
     store.afterSeqs.length = 0;
     await folds.read(handles[1]!.runId);
     expect(store.afterSeqs[0]).toBeGreaterThan(0);
-    // Not read for a minute: let go at the next read of any run.
+    // Not read for a minute: let go at the next read, and folded afresh.
     now += 60_000;
     store.afterSeqs.length = 0;
-    await folds.read(handles[0]!.runId);
+    await folds.read(handles[1]!.runId);
     expect(store.afterSeqs).toEqual([0]);
     expect(folds.size).toBe(1);
-    folds.forget(handles[0]!.runId);
+    store.afterSeqs.length = 0;
+    await folds.read(handles[1]!.runId);
+    expect(store.afterSeqs[0]).toBeGreaterThan(0);
+    folds.forget(handles[1]!.runId);
     expect(folds.size).toBe(0);
     // None kept when one run's JSON is larger than the whole budget.
     const small = new RunningResultFolds(store, 10);
     await small.read(handles[0]!.runId);
     expect(small.size).toBe(0);
     await Promise.all(handles.map((h) => h.cancel('done')));
+  });
+});
+
+describe('a run deleted and made again under the same id', () => {
+  it('is folded afresh, not on top of what was folded of the run before', async () => {
+    const file = path.join(await journalDir(), 'baton.db');
+    const run = gatedRun(2);
+    const o = executor(file, run.agent);
+    const store = new SqliteRunStore({ file });
+    cleanups.push(() => store.close());
+    const folds = new RunningResultFolds(store);
+    const readNow = async (runId: string) => folds.read(runId, await store.getRun(runId));
+
+    const first = o.start('the first goal', { runId: 'r_same', plan: { tasks: run.tasks } });
+    await waitingAt(store, 'r_same', 't0');
+    run.release(0);
+    await waitingAt(store, 'r_same', 't1');
+    expect(JSON.parse((await readNow('r_same'))!.json)).toMatchObject({ goal: 'the first goal' });
+    first.cancel('made again');
+    await first.result;
+    await store.deleteRun('r_same');
+
+    const again = o.start('the second goal', { runId: 'r_same', plan: { tasks: run.tasks } });
+    await waitingAt(store, 'r_same', 't0');
+    const read = await readNow('r_same');
+    expect(read).toEqual({ ...(await wholeFold(store, 'r_same')), ended: false });
+    expect(JSON.parse(read!.json)).toMatchObject({ goal: 'the second goal' });
+    again.cancel('done');
+    await again.result;
   });
 });
 
