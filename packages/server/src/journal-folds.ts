@@ -17,8 +17,9 @@ interface Fold {
   /** The run record's `createdAt` when folding began: a run deleted and made again under its id is another run. */
   createdAt: string | undefined;
   builder: RunResultBuilder;
-  /** The seq of the last event folded. */
+  /** The seq of the last event folded, and what tells that event from another with its seq ({@link identityOf}). */
   seq: number;
+  lastIdentity: string;
   /** The result's JSON when last made, and the seq it was made at. */
   json: ResultJson | undefined;
   /** When a read last asked for it (ms since the epoch). */
@@ -39,14 +40,16 @@ interface Fold {
  *
  * The journal only grows: events are appended under the run's fence and never rewritten, so what
  * was folded stays true while the run is the same run. A run deleted and made again under its id
- * (its record's `createdAt` differs, or it holds fewer events than were folded), or a journal that
- * does not follow on from the fold, is folded afresh from its start. Folds no read has asked for
+ * (its record's `createdAt` differs, or the journal no longer holds the last event folded), or a
+ * journal that does not follow on from the fold, is folded afresh from its start. Folds no read has asked for
  * in `idleMs` are let go at the next read, and by a sweep every minute while any are kept.
  */
 export class RunningResultFolds {
   private readonly folds = new Map<string, Fold>();
   private chars = 0;
   private sweep: NodeJS.Timeout | undefined;
+  /** Set by {@link clear}: a read under way then keeps nothing. */
+  private closed = false;
 
   constructor(
     private readonly store: Pick<RunStore, 'readEvents'>,
@@ -60,16 +63,22 @@ export class RunningResultFolds {
    * the journal; undefined when the journal holds no event of it. `record` is the run's, read
    * before: a fold of another run made under the same id is not used.
    */
-  async read(runId: string, record?: Pick<RunRecord, 'createdAt' | 'eventCount'>): Promise<(ResultJson & { ended: boolean }) | undefined> {
+  async read(runId: string, record?: Pick<RunRecord, 'createdAt'>): Promise<(ResultJson & { ended: boolean }) | undefined> {
     this.letGoOfIdle(this.now());
     // Taken out while it is read: a read that fails leaves nothing half-folded behind.
     let fold = this.take(runId);
-    if (!fold || fold.createdAt !== record?.createdAt || (record && record.eventCount < fold.seq)) fold = newFold(record?.createdAt);
-    const events = await this.store.readEvents(runId, fold.seq);
-    if (fold.seq > 0 && !follows(events, fold.seq)) {
-      fold = newFold(record?.createdAt);
-      foldInto(fold, await this.store.readEvents(runId));
-    } else foldInto(fold, events);
+    if (!fold || fold.createdAt !== record?.createdAt) fold = newFold(record?.createdAt);
+    if (fold.seq === 0) foldInto(fold, await this.store.readEvents(runId));
+    else {
+      // From the last event folded: the journal must still hold that very event, else the run
+      // is another one under the same id (made again within the same millisecond).
+      const events = await this.store.readEvents(runId, fold.seq - 1);
+      if (events.length > 0 && events[0]!.seq === fold.seq && identityOf(events[0]!) === fold.lastIdentity && follows(events, fold.seq - 1)) foldInto(fold, events.slice(1));
+      else {
+        fold = newFold(record?.createdAt);
+        foldInto(fold, await this.store.readEvents(runId));
+      }
+    }
     const result = fold.builder.current();
     if (!result) return undefined;
     if (fold.json?.seq !== fold.seq) fold.json = { json: JSON.stringify(result), seq: fold.seq };
@@ -123,7 +132,7 @@ export class RunningResultFolds {
 
   private keep(runId: string, fold: Fold): void {
     const size = weightOf(fold);
-    if (size > this.budget) return;
+    if (size > this.budget || this.closed) return;
     this.take(runId);
     // The Map's order is the order of the last reads: the least recently read come first.
     for (const [id, old] of this.folds) {
@@ -139,8 +148,9 @@ export class RunningResultFolds {
     }, SWEEP_MS).unref();
   }
 
-  /** Lets go of every fold, and stops the sweep. */
+  /** Lets go of every fold and stops the sweep, for good: reads still fold, but keep nothing. */
   clear(): void {
+    this.closed = true;
     for (const id of [...this.folds.keys()]) this.take(id);
     this.stopSweeping();
   }
@@ -162,7 +172,7 @@ export class RunningResultFolds {
 const SWEEP_MS = 60_000;
 
 function newFold(createdAt: string | undefined): Fold {
-  return { createdAt, builder: new RunResultBuilder(), seq: 0, json: undefined, readAt: 0, touched: [], first: 0 };
+  return { createdAt, builder: new RunResultBuilder(), seq: 0, lastIdentity: '', json: undefined, readAt: 0, touched: [], first: 0 };
 }
 
 /** What a fold counts for against the budget: its result's JSON, and an entry per event of what changed. */
@@ -186,4 +196,11 @@ function foldInto(fold: Fold, events: readonly RunEvent[]): void {
     fold.touched?.push(touchOf(e));
     fold.seq = e.seq;
   }
+  const last = events[events.length - 1];
+  if (last) fold.lastIdentity = identityOf(last);
+}
+
+/** What tells an event from another of the same seq: its type and time, and its attempt's id (unique to a process and a run) if it has one. */
+function identityOf(e: RunEvent): string {
+  return `${e.type} ${e.at} ${'attemptId' in e ? String(e.attemptId) : ''}`;
 }

@@ -16,6 +16,8 @@ import { SqliteRunStore } from '../../core/src/store/index.ts';
 import type { Orchestrator as LiveSource } from '../../core/src/orchestrator.ts';
 import { sampleJournal } from '../../core/test/store/sample-journal.ts';
 import { RunningResultFolds } from '../src/journal-folds.ts';
+// @ts-expect-error: the dashboard's scripts are plain JavaScript, with no types.
+import { heldAfter } from '../src/dashboard/run-reads.js';
 import { LiveRuns } from '../src/live-runs.ts';
 import { createServer } from '../src/index.ts';
 
@@ -93,8 +95,8 @@ describe('RunningResultFolds', () => {
     for (let step = 0; step < 3; step++) {
       store.afterSeqs.length = 0;
       const read = await folds.read(handle.runId);
-      // The first read folds the journal from its start; each later one from where the one before left off.
-      expect(store.afterSeqs).toEqual([folded]);
+      // The first read folds the journal from its start; each later one from the last event the one before folded.
+      expect(store.afterSeqs).toEqual([folded === 0 ? 0 : folded - 1]);
       const expected = await wholeFold(store, handle.runId);
       expect(read).toEqual({ ...expected, ended: false });
       expect(expected.seq).toBeGreaterThan(folded);
@@ -150,7 +152,7 @@ describe('RunningResultFolds', () => {
     const size = (await wholeFold(store, handles[0]!.runId)).json.length;
     let now = 1_000;
     // Room for one run's JSON, not two.
-    const folds = new RunningResultFolds(store, size + 10, 60_000, () => now);
+    const folds = new RunningResultFolds(store, size + 50, 60_000, () => now);
     await folds.read(handles[0]!.runId);
     await folds.read(handles[1]!.runId);
     expect(folds.size).toBe(1);
@@ -184,24 +186,29 @@ describe('a run deleted and made again under the same id', () => {
     const store = new SqliteRunStore({ file });
     cleanups.push(() => store.close());
     const folds = new RunningResultFolds(store);
-    const readNow = async (runId: string) => folds.read(runId, await store.getRun(runId));
+    // Each case: the record as read (its createdAt, or one the same as the first run's, as a run
+    // made again within the same millisecond would have), then where the second run is read.
+    for (const sameCreatedAt of [false, true]) {
+      const runId = `r_same_${sameCreatedAt}`;
+      const record = async () => (sameCreatedAt ? { createdAt: 'the same' } : await store.getRun(runId));
+      const first = o.start('the first goal', { runId, plan: { tasks: run.tasks } });
+      await waitingAt(store, runId, 't0');
+      expect(JSON.parse((await folds.read(runId, await record()))!.json)).toMatchObject({ goal: 'the first goal' });
+      first.cancel('made again');
+      await first.result;
+      await store.deleteRun(runId);
 
-    const first = o.start('the first goal', { runId: 'r_same', plan: { tasks: run.tasks } });
-    await waitingAt(store, 'r_same', 't0');
-    run.release(0);
-    await waitingAt(store, 'r_same', 't1');
-    expect(JSON.parse((await readNow('r_same'))!.json)).toMatchObject({ goal: 'the first goal' });
-    first.cancel('made again');
-    await first.result;
-    await store.deleteRun('r_same');
-
-    const again = o.start('the second goal', { runId: 'r_same', plan: { tasks: run.tasks } });
-    await waitingAt(store, 'r_same', 't0');
-    const read = await readNow('r_same');
-    expect(read).toEqual({ ...(await wholeFold(store, 'r_same')), ended: false });
-    expect(JSON.parse(read!.json)).toMatchObject({ goal: 'the second goal' });
-    again.cancel('done');
-    await again.result;
+      // Made again, and gone past where the first was folded.
+      const again = o.start('the second goal', { runId, plan: { tasks: run.tasks } });
+      await waitingAt(store, runId, 't0');
+      run.release(0);
+      await waitingAt(store, runId, 't1');
+      const read = await folds.read(runId, await record());
+      expect(read).toEqual({ ...(await wholeFold(store, runId)), ended: false });
+      expect(JSON.parse(read!.json)).toMatchObject({ goal: 'the second goal' });
+      again.cancel('done');
+      await again.result;
+    }
   });
 });
 
@@ -219,11 +226,16 @@ describe('what changed in a run kept folded since an event', () => {
         listener!(journal[stored - 1]!);
         const read = await folds.read('r');
         expect(read).toEqual({ json: live.resultJson('r'), seq: journal[stored - 1]!.seq, ended: false });
+        const now = reduceEvents(journal.slice(0, stored));
         for (let since = -1; since <= stored + 1; since++) {
           const delta = folds.since('r', since);
           expect(delta?.json).toBe(live.resultSince('r', since));
           if (delta) {
             expect(delta.seq).toBe(journal[stored - 1]!.seq);
+            // Folded into the whole result at `since`, as the page folds it, it is the whole result now.
+            const before = reduceEvents(journal.filter((e) => e.seq <= since));
+            const held = heldAfter(JSON.parse(JSON.stringify(before)), since, { delta: true, seq: delta.seq, body: JSON.parse(delta.json) }) as { run: RunResult };
+            expect(held.run).toEqual(JSON.parse(JSON.stringify(now)));
             deltas++;
           }
         }
@@ -261,7 +273,7 @@ describe('GET /v1/runs/:id of a running run another process executes', () => {
     for (let step = 0; step < 3; step++) {
       store.afterSeqs.length = 0;
       const res = await fetch(`${server.url}/v1/runs/${handle.runId}`);
-      expect(store.afterSeqs).toEqual([folded]);
+      expect(store.afterSeqs).toEqual([folded === 0 ? 0 : folded - 1]);
       const expected = await wholeFold(store, handle.runId);
       expect(await res.text()).toBe(expected.json);
       expect(res.headers.get('baton-seq')).toBe(String(expected.seq));
