@@ -1,0 +1,156 @@
+/**
+ * A large plan's graph is drawn in two steps (packages/server/src/dashboard/graph.js): every box
+ * and edge at once, then the texts a slice at a time, those in view first. In Chromium: the graph
+ * it ends as is the graph drawn in one step, and a run's page of such a plan ends with every task
+ * shown as it ended.
+ */
+import { describe, expect, it } from 'vitest';
+import { defineAgent } from '../../core/src/agents/define-agent.ts';
+import { useDashboardBrowser } from './chromium.ts';
+import { postJson, startTestServer } from './support.ts';
+
+/** What the page's script uses of the DOM (the test is typed for Node, not the browser). */
+interface El {
+  className: string;
+  style: { cssText: string };
+  firstChild: El;
+  parentNode: El;
+  nextElementSibling: El | null;
+  outerHTML: string;
+  dataset: Record<string, string>;
+  classList?: { contains(name: string): boolean };
+  scrollLeft: number;
+  scrollTop: number;
+  scrollWidth: number;
+  prepend(child: El): void;
+  append(child: El): void;
+  querySelectorAll(selector: string): Iterable<El> & { length: number };
+  getBoundingClientRect(): { left: number; right: number; top: number; bottom: number };
+}
+interface PageGlobals {
+  document: { body: El; createElement(tag: string): El };
+  innerHeight: number;
+  MutationObserver: new (callback: (records: { addedNodes: Iterable<El> }[]) => void) => { observe(target: El, options: { childList: boolean; subtree: boolean }): void };
+}
+type GraphView = (plan: unknown, statusOf: (id: string) => string) => El;
+
+interface Drawn {
+  tasks: number;
+  progressive: number;
+  /** Each node's and each edge's (with the label after it) markup, in one step and in two. */
+  oneStep: string[];
+  twoSteps: string[];
+  /** The tasks the two-step drawing gave texts to in its first slice, and those in its view then. */
+  firstFilled: string[];
+  inView: string[];
+  boxesAtOnce: number;
+  textsAtOnce: number;
+}
+
+describe('a large plan’s graph (Chromium)', () => {
+  const newPage = useDashboardBrowser();
+
+  it('draws the boxes at once and the texts after, those in view first, and ends as the graph drawn in one step', { timeout: 120_000 }, async () => {
+    const t = await startTestServer({ agents: [] });
+    try {
+      const page = await newPage();
+      await page.goto(`${t.url}/`);
+      const drawn = await page.evaluate(async (): Promise<Drawn> => {
+        const page = globalThis as unknown as PageGlobals;
+        const doc = page.document;
+        // Made in the page: the test's own `import()` would be rewritten for Node by Vitest.
+        const load = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
+        const { planGraphView, PROGRESSIVE } = (await load('/assets/graph.js')) as {
+          planGraphView(onSelect: (id: string) => void, progressiveAbove?: number): GraphView;
+          PROGRESSIVE: number;
+        };
+        const n = PROGRESSIVE + 300;
+        // Layers of 100, each task reading what the one before it in its row made: every edge has a label.
+        const tasks = Array.from({ length: n }, (_, i) => ({
+          id: `t${i}`,
+          title: `task ${i}`,
+          agent: i % 2 ? 'a' : 'b',
+          dependsOn: i >= 100 ? [`t${i - 100}`] : [],
+          consumes: i >= 100 ? [`x${i - 100}`] : [],
+          produces: [`x${i}`],
+        }));
+        const statusOf = (id: string): string => (Number(id.slice(1)) % 3 === 0 ? 'succeeded' : 'pending');
+        const box = (): El => {
+          const wrap = doc.createElement('div');
+          wrap.className = 'graph-wrap';
+          wrap.style.cssText = 'overflow:auto; width: 900px; height: 600px';
+          doc.body.prepend(wrap);
+          return wrap;
+        };
+        const markup = (svg: El): string[] => [
+          ...[...svg.querySelectorAll('.node')].map((g) => g.outerHTML),
+          ...[...svg.querySelectorAll('.edge')].map((p) => p.outerHTML + (p.nextElementSibling?.classList?.contains('edge-label') ? p.nextElementSibling.outerHTML : '')),
+        ];
+        const one = box();
+        one.append(planGraphView(() => undefined, Infinity)({ tasks }, statusOf));
+        const oneStep = markup(one.firstChild);
+
+        const two = box();
+        const svg = planGraphView(() => undefined)({ tasks }, statusOf);
+        const boxesAtOnce = svg.querySelectorAll('.node .node-box').length;
+        const textsAtOnce = svg.querySelectorAll('.node-title').length;
+        two.append(svg);
+        // Scrolled to the far right and down before the first slice: DOM order would fill the left first.
+        two.scrollLeft = two.scrollWidth;
+        two.scrollTop = 1000;
+        const firstFilled: string[] = [];
+        let slices = 0;
+        new page.MutationObserver((records) => {
+          if (slices++ > 0) return;
+          for (const r of records) for (const added of r.addedNodes) if (added.classList?.contains('node-title')) firstFilled.push(added.parentNode.dataset['task']!);
+        }).observe(svg, { childList: true, subtree: true });
+        const wrapRect = two.getBoundingClientRect();
+        const inView = [...svg.querySelectorAll('.node')]
+          .filter((g) => {
+            const r = g.getBoundingClientRect();
+            return r.right > wrapRect.left && r.left < wrapRect.right && r.bottom > Math.max(0, wrapRect.top) && r.top < Math.min(wrapRect.bottom, page.innerHeight);
+          })
+          .map((g) => g.dataset['task']!);
+        while (svg.querySelectorAll('.node-title').length < n) await new Promise((r) => setTimeout(r, 20));
+        return { tasks: n, progressive: PROGRESSIVE, oneStep, twoSteps: markup(svg), firstFilled, inView, boxesAtOnce, textsAtOnce };
+      });
+      expect(drawn.tasks).toBeGreaterThan(drawn.progressive);
+      expect(drawn.boxesAtOnce).toBe(drawn.tasks);
+      expect(drawn.textsAtOnce).toBe(0);
+      expect(drawn.inView.length).toBeGreaterThan(0);
+      // What was in view came first, though it is far down the tasks' order.
+      expect(drawn.inView.filter((id) => !drawn.firstFilled.includes(id))).toEqual([]);
+      expect(drawn.inView.some((id) => Number(id.slice(1)) >= drawn.firstFilled.length)).toBe(true);
+      expect(drawn.twoSteps.length).toBe(drawn.tasks + (drawn.tasks - 100));
+      expect(drawn.twoSteps).toEqual(drawn.oneStep);
+      await page.close();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('shows every task of a large run as it ended', { timeout: 120_000 }, async () => {
+    const agents = ['a', 'b'].map((name, k) => defineAgent({ name, description: `agent ${name}`, capabilities: [name], produces: [`o${k}`], run: async () => ({ [`o${k}`]: k }) }));
+    const t = await startTestServer({ agents, policy: { maxParallel: 20 } });
+    try {
+      const TASKS = 1200;
+      const tasks = Array.from({ length: TASKS }, (_, i) => ({ id: `t${i}`, agent: ['a', 'b'][i % 2], dependsOn: i >= 100 ? [`t${i - 100}`] : [] }));
+      const res = await postJson(`${t.url}/v1/runs`, { plan: { tasks } });
+      const { runId } = (await res.json()) as { runId: string };
+      const page = await newPage();
+      await page.goto(`${t.url}/#/runs/${runId}`);
+      await page.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 60_000 });
+      await expect.poll(() => page.locator('.plan-graph .node .node-status').count(), { timeout: 30_000 }).toBe(TASKS);
+      await expect.poll(async () => new Set(await page.locator('.plan-graph .node .node-status').allTextContents()), { timeout: 30_000 }).toEqual(new Set(['Succeeded']));
+      expect(await page.locator('.plan-graph .node[data-status="succeeded"]').count()).toBe(TASKS);
+      const run = (await (await fetch(`${t.url}/v1/runs/${runId}`)).json()) as { plan: { tasks: { id: string; title: string }[] } };
+      expect(await page.locator('.plan-graph .node[data-task="t1199"] .node-title').textContent()).toBe(run.plan.tasks.find((x) => x.id === 't1199')!.title);
+      // A task far from the first view opens its details, as in any plan.
+      await page.locator('.plan-graph .node[data-task="t1150"]').click();
+      await page.locator('.task-details[data-task="t1150"]').waitFor();
+      await page.close();
+    } finally {
+      await t.close();
+    }
+  });
+});
