@@ -45,6 +45,9 @@ interface Drawn {
   inView: string[];
   boxesAtOnce: number;
   textsAtOnce: number;
+  /** The plan's tasks in its order, and how many had their texts when the run was read again. */
+  order: string[];
+  filledAtSecondRead: number;
 }
 
 describe('a large plan’s graph (Chromium)', () => {
@@ -65,16 +68,23 @@ describe('a large plan’s graph (Chromium)', () => {
           PROGRESSIVE: number;
         };
         const n = PROGRESSIVE + 300;
-        // Layers of 100, each task reading what the one before it in its row made: every edge has a label.
-        const tasks = Array.from({ length: n }, (_, i) => ({
-          id: `t${i}`,
-          title: `task ${i}`,
-          agent: i % 2 ? 'a' : 'b',
-          dependsOn: i >= 100 ? [`t${i - 100}`] : [],
-          consumes: i >= 100 ? [`x${i - 100}`] : [],
-          produces: [`x${i}`],
-        }));
+        // A column of 1,000 tasks, and 300 that each read what one of them made (every edge has a
+        // label), listed last first: the tasks' order is not the columns' order.
+        const wide = 1000;
+        const plan = {
+          tasks: Array.from({ length: n }, (_, i) => ({
+            id: `t${i}`,
+            title: `task ${i}`,
+            agent: i % 2 ? 'a' : 'b',
+            dependsOn: i >= wide ? [`t${i - wide}`] : [],
+            consumes: i >= wide ? [`x${i - wide}`] : [],
+            produces: [`x${i}`],
+          })).reverse(),
+        };
+        const order = plan.tasks.map((x) => x.id);
         const statusOf = (id: string): string => (Number(id.slice(1)) % 3 === 0 ? 'succeeded' : 'pending');
+        // The run as read again while the texts are filled in: every later slice must show it.
+        const statusLater = (id: string): string => (Number(id.slice(1)) % 2 === 0 ? 'running' : 'failed');
         const box = (): El => {
           const wrap = doc.createElement('div');
           wrap.className = 'graph-wrap';
@@ -82,22 +92,26 @@ describe('a large plan’s graph (Chromium)', () => {
           doc.body.prepend(wrap);
           return wrap;
         };
-        const markup = (svg: El): string[] => [
-          ...[...svg.querySelectorAll('.node')].map((g) => g.outerHTML),
-          ...[...svg.querySelectorAll('.edge')].map((p) => p.outerHTML + (p.nextElementSibling?.classList?.contains('edge-label') ? p.nextElementSibling.outerHTML : '')),
-        ];
+        // Each node's and each edge's markup (with its label), in no particular order.
+        const markup = (svg: El): string[] =>
+          [
+            ...[...svg.querySelectorAll('.node')].map((g) => g.outerHTML),
+            ...[...svg.querySelectorAll('.edge')].map((p) => p.outerHTML + (p.nextElementSibling?.classList?.contains('edge-label') ? p.nextElementSibling.outerHTML : '')),
+          ].sort();
         const one = box();
-        one.append(planGraphView(() => undefined, Infinity)({ tasks }, statusOf));
+        const oneView = planGraphView(() => undefined, Infinity);
+        one.append(oneView(plan, statusOf));
+        oneView(plan, statusLater);
         const oneStep = markup(one.firstChild);
 
         const two = box();
-        const svg = planGraphView(() => undefined)({ tasks }, statusOf);
+        const view = planGraphView(() => undefined);
+        const svg = view(plan, statusOf);
         const boxesAtOnce = svg.querySelectorAll('.node .node-box').length;
         const textsAtOnce = svg.querySelectorAll('.node-title').length;
         two.append(svg);
-        // Scrolled to the far right and down before the first slice: DOM order would fill the left first.
-        two.scrollLeft = two.scrollWidth;
-        two.scrollTop = 1000;
+        // Scrolled down before the first slice: the tasks' order would fill others first.
+        two.scrollTop = 20_000;
         const firstFilled: string[] = [];
         let slices = 0;
         new page.MutationObserver((records) => {
@@ -111,8 +125,18 @@ describe('a large plan’s graph (Chromium)', () => {
             return r.right > wrapRect.left && r.left < wrapRect.right && r.bottom > Math.max(0, wrapRect.top) && r.top < Math.min(wrapRect.bottom, page.innerHeight);
           })
           .map((g) => g.dataset['task']!);
-        while (svg.querySelectorAll('.node-title').length < n) await new Promise((r) => setTimeout(r, 20));
-        return { tasks: n, progressive: PROGRESSIVE, oneStep, twoSteps: markup(svg), firstFilled, inView, boxesAtOnce, textsAtOnce };
+        const until = async (done: () => boolean, what: string): Promise<void> => {
+          const deadline = Date.now() + 20_000;
+          while (!done()) {
+            if (Date.now() > deadline) throw new Error(`the graph's texts were not filled in: ${what} (${svg.querySelectorAll('.node-title').length} of ${n})`);
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        };
+        await until(() => firstFilled.length > 0, 'no first slice');
+        const filledAtSecondRead = svg.querySelectorAll('.node-title').length;
+        view(plan, statusLater);
+        await until(() => svg.querySelectorAll('.node-title').length === n, 'not all');
+        return { tasks: n, progressive: PROGRESSIVE, oneStep, twoSteps: markup(svg), firstFilled, inView, boxesAtOnce, textsAtOnce, order, filledAtSecondRead };
       });
       expect(drawn.tasks).toBeGreaterThan(drawn.progressive);
       expect(drawn.boxesAtOnce).toBe(drawn.tasks);
@@ -120,8 +144,10 @@ describe('a large plan’s graph (Chromium)', () => {
       expect(drawn.inView.length).toBeGreaterThan(0);
       // What was in view came first, though it is far down the tasks' order.
       expect(drawn.inView.filter((id) => !drawn.firstFilled.includes(id))).toEqual([]);
-      expect(drawn.inView.some((id) => Number(id.slice(1)) >= drawn.firstFilled.length)).toBe(true);
-      expect(drawn.twoSteps.length).toBe(drawn.tasks + (drawn.tasks - 100));
+      expect(drawn.inView.some((id) => drawn.order.indexOf(id) >= drawn.firstFilled.length)).toBe(true);
+      // The second read came while texts were still missing, and what was filled in after shows it.
+      expect(drawn.filledAtSecondRead).toBeLessThan(drawn.tasks);
+      expect(drawn.twoSteps.length).toBe(drawn.tasks + 300);
       expect(drawn.twoSteps).toEqual(drawn.oneStep);
       await page.close();
     } finally {

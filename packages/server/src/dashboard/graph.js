@@ -12,12 +12,16 @@ export const LARGE = 200;
  * Tasks beyond which the graph is drawn in two steps: every task's box at once, then their texts
  * (title, agent, state and tooltip) a slice at a time, those in view first. The texts are most of
  * what a drawing costs the browser (~2/3 of its ~400 ms for 5,000 tasks: their layout and style),
- * and a page drawn in one task that long does not answer a click or a scroll meanwhile.
+ * and a page drawn in one task that long does not answer a click or a scroll meanwhile. The boxes
+ * of such a plan come in the order of its columns, each top to bottom (the keyboard's order too),
+ * where a smaller plan's come in the order of its tasks.
  */
 export const PROGRESSIVE = 1000;
 /** Texts of boxes filled in per slice, and how far beyond the view a box counts as in view (px). */
 const FILL_SLICE = 250;
 const VIEW_MARGIN = 400;
+/** Boxes of one column per group in a two-step drawing (see `draw`). */
+const BLOCK_ROWS = 100;
 
 function depths(tasks) {
   const byId = new Map(tasks.map((t) => [t.id, t]));
@@ -71,8 +75,22 @@ function draw(tasks, progressive) {
     if (!col) return;
     const colHeight = col.length * NODE_H + (col.length - 1) * GAP_Y;
     const top = PAD + (height - PAD * 2 - colHeight) / 2;
-    col.forEach((t, ri) => pos.set(t.id, { x: PAD + ci * (NODE_W + GAP_X), y: top + ri * (NODE_H + GAP_Y) }));
+    col.forEach((t, ri) => pos.set(t.id, { x: PAD + ci * (NODE_W + GAP_X), y: top + ri * (NODE_H + GAP_Y), block: undefined }));
   });
+  // A large plan's boxes, and the edges that lead to them, in groups of up to BLOCK_ROWS boxes of
+  // one column (all edges below all boxes): a slice of texts filled in makes the browser lay out
+  // again only the groups it touched. A group of a whole column made a wide column's filling
+  // quadratic: each slice laid the whole column out again.
+  const blocks = [];
+  if (progressive) {
+    for (const col of columns) {
+      if (!col) continue;
+      col.forEach((t, ri) => {
+        if (ri % BLOCK_ROWS === 0) blocks.push({ edges: s('g', { class: 'edges' }), nodes: s('g', { class: 'boxes' }) });
+        pos.get(t.id).block = blocks[blocks.length - 1];
+      });
+    }
+  }
 
   const svg = s('svg', { class: `plan-graph${tasks.length > LARGE ? ' large' : ''}`, viewBox: `0 0 ${width} ${height}`, width, height, role: 'group', 'aria-label': 'plan graph' });
   svg.append(
@@ -81,13 +99,11 @@ function draw(tasks, progressive) {
 
   const edges = [];
   const byId = new Map(tasks.map((t) => [t.id, t]));
-  // A large plan's edges in a group per column they lead to, below every box (see the boxes' groups).
-  const edgeGroups = progressive ? columns.map(() => s('g', { class: 'edges' })) : [];
   /** Edge labels of a large plan, by the task they lead to: drawn with its texts. */
   const labelsOf = new Map();
   for (const t of tasks) {
     const to = pos.get(t.id);
-    const into = progressive ? edgeGroups[depth.get(t.id) || 0] : svg;
+    const into = progressive ? to.block.edges : svg;
     for (const dep of t.dependsOn) {
       const from = pos.get(dep);
       const src = byId.get(dep);
@@ -109,12 +125,9 @@ function draw(tasks, progressive) {
       }
     }
   }
-  svg.append(...edgeGroups.filter(Boolean));
+  for (const block of blocks) svg.append(block.edges);
 
   const nodes = [];
-  // A large plan's boxes in a group per column: a slice of texts filled in makes the browser lay
-  // out again only the columns it touched, not every box of the graph.
-  const columnGroups = progressive ? columns.map(() => s('g', { class: 'column' })) : [];
   for (const t of tasks) {
     const p = pos.get(t.id);
     const g = s('g', { transform: `translate(${p.x},${p.y})`, tabindex: 0, role: 'button', 'data-task': t.id });
@@ -122,10 +135,9 @@ function draw(tasks, progressive) {
     const node = { task: t, g, x: p.x, y: p.y, labels: labelsOf.get(t.id), title: undefined, agentText: undefined, statusText: undefined, last: {}, titleLast: {}, agentLast: {}, statusLast: {} };
     if (!progressive) addTexts(node);
     nodes.push(node);
-    if (progressive) columnGroups[depth.get(t.id) || 0].append(g);
-    else svg.append(g);
+    (progressive ? p.block.nodes : svg).append(g);
   }
-  svg.append(...columnGroups.filter(Boolean));
+  for (const block of blocks) svg.append(block.nodes);
   return { svg, nodes, edges, unfilled: progressive ? nodes.slice() : [] };
 }
 
