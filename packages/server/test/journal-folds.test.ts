@@ -249,25 +249,31 @@ describe('what changed in a run kept folded since an event', () => {
   });
 });
 
+/** A gated chain of 3 tasks executed on a journal by another orchestrator, and a server on that journal that does not take runs over. */
+async function chainReadByServer() {
+  const dataDir = await journalDir();
+  const file = path.join(dataDir, 'baton.db');
+  const run = gatedRun(3);
+  const handle = executor(file, run.agent).start('chain', { plan: { tasks: run.tasks } });
+  const store = new CountingStore({ file });
+  const server = await createServer({
+    orchestrator: ({ limiter }) => createOrchestrator({ name: 'o', description: 'o', agents: [run.agent], store, limiter }),
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    telemetry: false,
+    takeover: false,
+  });
+  cleanups.push(async () => {
+    await server.close();
+    await server.orchestrator.close();
+  });
+  return { run, handle, store, server };
+}
+
 describe('GET /v1/runs/:id of a running run another process executes', () => {
   it('reads only the events stored since its last read, and answers the run as its journal holds it', async () => {
-    const dataDir = await journalDir();
-    const file = path.join(dataDir, 'baton.db');
-    const run = gatedRun(3);
-    const handle = executor(file, run.agent).start('chain', { plan: { tasks: run.tasks } });
-    const store = new CountingStore({ file });
-    const server = await createServer({
-      orchestrator: ({ limiter }) => createOrchestrator({ name: 'o', description: 'o', agents: [run.agent], store, limiter }),
-      host: '127.0.0.1',
-      port: 0,
-      dataDir,
-      telemetry: false,
-      takeover: false,
-    });
-    cleanups.push(async () => {
-      await server.close();
-      await server.orchestrator.close();
-    });
+    const { run, handle, store, server } = await chainReadByServer();
     await waitingAt(store, handle.runId, 't0');
     let folded = 0;
     for (let step = 0; step < 3; step++) {
@@ -287,23 +293,7 @@ describe('GET /v1/runs/:id of a running run another process executes', () => {
   });
 
   it('answers ?since= with only what changed, as for a run it executes, and whole once the run has ended', async () => {
-    const dataDir = await journalDir();
-    const file = path.join(dataDir, 'baton.db');
-    const run = gatedRun(3);
-    const handle = executor(file, run.agent).start('chain', { plan: { tasks: run.tasks } });
-    const store = new SqliteRunStore({ file });
-    const server = await createServer({
-      orchestrator: ({ limiter }) => createOrchestrator({ name: 'o', description: 'o', agents: [run.agent], store, limiter }),
-      host: '127.0.0.1',
-      port: 0,
-      dataDir,
-      telemetry: false,
-      takeover: false,
-    });
-    cleanups.push(async () => {
-      await server.close();
-      await server.orchestrator.close();
-    });
+    const { run, handle, store, server } = await chainReadByServer();
     await waitingAt(store, handle.runId, 't0');
     const first = await fetch(`${server.url}/v1/runs/${handle.runId}`);
     let held = (await first.json()) as RunResult;
