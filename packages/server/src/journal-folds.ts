@@ -41,8 +41,9 @@ interface Fold {
  * The journal only grows: events are appended under the run's fence and never rewritten, so what
  * was folded stays true while the run is the same run. A run deleted and made again under its id
  * (its record's `createdAt` differs, or the journal no longer holds the last event folded), or a
- * journal that does not follow on from the fold, is folded afresh from its start. Folds no read has asked for
- * in `idleMs` are let go at the next read, and by a sweep every minute while any are kept.
+ * journal that does not follow on from the fold, is folded afresh from its start. Folds no read
+ * has asked for in `idleMs` are let go at the next read, and by a sweep every minute while any
+ * are kept.
  */
 export class RunningResultFolds {
   private readonly folds = new Map<string, Fold>();

@@ -4,6 +4,7 @@ import type { RunEvent, RunResultBuilder } from 'batonjs/internal';
 /** What folding an event changed: a task's record (its id), the plan or records it does not name (`false`), or nothing of either (`null`). */
 export type Touch = string | false | null;
 
+/** What folding `event` into a run's result changes (see {@link Touch}), for a reader of changes since an event. */
 export function touchOf(event: RunEvent): Touch {
   if (reshapesRun(event)) return false;
   return 'taskId' in event && event.taskId !== undefined ? event.taskId : null;
