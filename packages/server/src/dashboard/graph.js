@@ -231,8 +231,7 @@ export function planGraphView(onSelect, progressiveAbove = PROGRESSIVE) {
         drawn.svg.addEventListener('keydown', activate);
       }
     }
-    showTexts = (n) => {
-      const status = statusOf(n.task.id);
+    showTexts = (n, status = statusOf(n.task.id)) => {
       const agent = agentOf(n.task);
       setText(n.statusText, n.statusLast, STATUS_LABEL[status] || status);
       setText(n.agentText, n.agentLast, nodeAgentText(n.task, agent));
@@ -243,7 +242,7 @@ export function planGraphView(onSelect, progressiveAbove = PROGRESSIVE) {
       const status = statusOf(t.id);
       const label = STATUS_LABEL[status] || status;
       patch(n.g, n.last, { class: `node st-${status}${selected === t.id ? ' selected' : ''}`, 'data-status': status, 'aria-label': `${t.id}: ${label}` });
-      if (n.title) showTexts(n);
+      if (n.title) showTexts(n, status);
     }
     for (const e of drawn.edges) patch(e.path, e.last, { class: statusOf(e.dep) === 'succeeded' ? 'edge done' : 'edge' });
     if (drawn.unfilled.length > 0) fillLater();
