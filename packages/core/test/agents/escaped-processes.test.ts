@@ -4,6 +4,7 @@
  * test then looks in /proc for any process still carrying it.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -336,11 +337,16 @@ describe('a process that forks and exits while a pass reads /proc', () => {
     const token = `births-${randomBytes(4).toString('hex')}.1`;
     // A pass pauses every 64 reads: with enough processes listed before the forker, it pauses
     // before reading it, and the fork and the exit happen in that pause.
-    const fillers = Array.from({ length: 80 }, () => spawn('/bin/sleep', ['30'], { stdio: 'ignore' }));
+    const spawnFillers = async (): Promise<ChildProcess[]> => {
+      const made = Array.from({ length: 80 }, () => spawn('/bin/sleep', ['30'], { stdio: 'ignore' }));
+      await Promise.all(made.map((f) => new Promise((resolve) => f.once('spawn', resolve))));
+      return made;
+    };
+    let fillers: ChildProcess[] = [];
     let forker: ReturnType<typeof spawn> | undefined;
     let child = 0;
     try {
-      await Promise.all(fillers.map((f) => new Promise((resolve) => f.once('spawn', resolve))));
+      fillers = await spawnFillers();
       for (let tries = 0; forker === undefined && tries < 50; tries++) {
         const candidate = spawn('python3', ['-c', FORK_ON_LINE], { env: { ...process.env, BATON_AGENT_TOKEN: token }, stdio: ['pipe', 'pipe', 'ignore'] });
         await new Promise((resolve) => candidate.once('spawn', resolve));
@@ -348,6 +354,12 @@ describe('a process that forks and exits while a pass reads /proc', () => {
         else {
           candidate.kill('SIGKILL');
           await new Promise((resolve) => candidate.once('exit', resolve));
+          // The kernel's pids wrapped round (pid_max is often 32,768, and the suite starts
+          // thousands of processes) after the fillers were made: new ones come before the next try.
+          if (fillers.some((f) => (f.pid ?? 0) > (candidate.pid ?? 0))) {
+            for (const f of fillers) f.kill('SIGKILL');
+            fillers = await spawnFillers();
+          }
         }
       }
       if (forker === undefined) throw new Error('no forker came late enough in the listing of /proc in 50 tries');
