@@ -29,6 +29,11 @@ function attemptsOf(run) {
   return out.sort((a, b) => Date.parse(a.attempt.startedAt) - Date.parse(b.attempt.startedAt));
 }
 
+/** What names an attempt's bar and the link into it, from one drawing to the next. */
+function keyOf({ task, attempt }) {
+  return `${task.id}#${attempt.n}`;
+}
+
 /** Makes `el` the child of `parent` after `previous` (its first child when none), if it is not already. */
 function placeAfter(parent, el, previous) {
   const at = previous ? previous.nextSibling : parent.firstChild;
@@ -45,13 +50,19 @@ function dropUnseen(kept, seen, elementOf) {
   }
 }
 
+/** How many bars one task of the page makes at most: the rest are made in the tasks after. */
+export const BARS_AT_ONCE = 1000;
+
 /**
  * The timeline of a run's page, kept from one read of the run to the next. `onSelect(taskId)` is
  * called when a bar is clicked or activated with the keyboard. The returned function draws the
  * run at `width` pixels: each attempt's bar is made once and then only moved and restyled, so a
  * run of thousands of attempts is redrawn without making its thousands of elements again.
+ * A drawing makes at most `barsAtOnce` new bars ({@link BARS_AT_ONCE}) and the others in the page's
+ * next tasks, as many each: opening an ended 5,000-task run made its 5,000 bars in the same task as
+ * the plan graph, ~70 ms of it.
  */
-export function timelineView(onSelect) {
+export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
   const svg = s('svg', { class: 'timeline', role: 'group', 'aria-label': 'timeline of attempts per agent' });
   const rowsG = s('g', {});
   const ticksG = s('g', {});
@@ -76,6 +87,74 @@ export function timelineView(onSelect) {
   /** Each attempt's bar and the link into it from the attempt before, by `taskId#n`. */
   const bars = new Map();
   const links = new Map();
+  /**
+   * The bars of the last drawing not made yet, in the order of its attempts, each with the key of
+   * the attempt before it (undefined for the first), and how that drawing placed them.
+   */
+  let unmade = [];
+  let unmadeAt;
+  /** The next task that makes some of them, while one is due. */
+  let making;
+  const makeLater = () => {
+    making ??= setTimeout(() => {
+      making = undefined;
+      // A timeline no longer on the page (another run shown) is made only if it is drawn again.
+      if (!svg.isConnected) return;
+      const slice = unmade.slice(0, barsAtOnce);
+      unmade = unmade.slice(barsAtOnce);
+      for (const { item, after } of slice) {
+        if (bars.has(keyOf(item))) continue;
+        const bar = showBar(item, unmadeAt);
+        // Each after the bar of the attempt before it, made by now: they are made in the drawing's order.
+        const previous = after === undefined ? undefined : bars.get(after);
+        if (after === undefined || previous) placeAfter(barsG, bar.g, previous?.g);
+        else barsG.append(bar.g);
+      }
+      if (unmade.length > 0) makeLater();
+    }, 0);
+  };
+
+  /** Makes (if need be) and sets the bar of `item`, an attempt as `at` (a drawing's scale and state) places it. */
+  const showBar = (item, at) => {
+    const { task, attempt, previous } = item;
+    const key = keyOf(item);
+    const start = Date.parse(attempt.startedAt);
+    const end = attempt.endedAt ? Date.parse(attempt.endedAt) : at.now;
+    const status = attempt.status || 'running';
+    const bx = at.x(start);
+    const bw = Math.max(4, at.x(end) - bx);
+    const y = at.barY(attempt.agent);
+    const reassigned = previous && previous.agent !== attempt.agent;
+    const label = `${task.id} #${attempt.n}${reassigned ? ' ↪' : ''}`;
+    let bar = bars.get(key);
+    if (!bar) {
+      bar = { g: s('g', { tabindex: 0, role: 'button' }), title: s('title', {}), rect: s('rect', { rx: 4, class: 'bar-box' }), text: undefined, last: {}, titleLast: {}, rectLast: {}, textLast: {} };
+      bar.g.append(bar.title, bar.rect);
+      bars.set(key, bar);
+    }
+    patch(bar.g, bar.last, { class: `bar st-${status}${at.selected === task.id ? ' selected' : ''}`, 'data-task': task.id, 'data-attempt': attempt.n });
+    const tip = [`${task.id}, attempt ${attempt.n} by ${attempt.agent}`, `${STATUS_LABEL[status] || status}, ${fmtDuration(end - start)}`];
+    if (reassigned) tip.push(`reassigned from ${previous.agent}`);
+    if (attempt.error) tip.push(attempt.error.slice(0, 300));
+    setText(bar.title, bar.titleLast, tip.join('\n'));
+    patch(bar.rect, bar.rectLast, { x: bx, y, width: bw, height: BAR_H });
+    const approx = label.length * 6.4 + 10;
+    const inside = bw >= approx;
+    const outside = !inside && at.x(end) + 5 + approx < (at.nextStartOf.get(attempt) ?? at.width) - 4;
+    if (inside || outside) {
+      if (!bar.text) {
+        bar.text = s('text', {});
+        bar.textLast = {};
+        bar.g.append(bar.text);
+      }
+      patch(bar.text, bar.textLast, { x: inside ? bx + 6 : bx + bw + 5, y: y + BAR_H / 2 + 4, class: inside ? 'bar-label' : 'bar-label outside' });
+      setText(bar.text, bar.textLast, label);
+    } else if (bar.text) {
+      bar.text.remove();
+      bar.text = undefined;
+    }
+    return bar;
+  };
 
   return (run, width, selected) => {
     const items = attemptsOf(run);
@@ -124,9 +203,10 @@ export function timelineView(onSelect) {
     const barY = (agent) => AXIS_H + rowOf.get(agent) * ROW_H + (ROW_H - BAR_H) / 2;
     const seenLinks = new Set();
     let previousLink;
-    for (const { task, attempt, previous } of items) {
+    for (const item of items) {
+      const { task, attempt, previous } = item;
       if (!previous || !previous.endedAt) continue;
-      const key = `${task.id}#${attempt.n}`;
+      const key = keyOf(item);
       seenLinks.add(key);
       const reassigned = previous.agent !== attempt.agent;
       const x1 = x(Date.parse(previous.endedAt));
@@ -161,50 +241,27 @@ export function timelineView(onSelect) {
       if (before) nextStartOf.set(before, x(Date.parse(attempt.startedAt)));
       lastOfRow.set(attempt.agent, attempt);
     }
+    const at = { x, barY, now, width, nextStartOf, selected };
     const seenBars = new Set();
+    const later = [];
+    let made = 0;
     let previousBar;
-    for (const { task, attempt, previous } of items) {
-      const key = `${task.id}#${attempt.n}`;
+    let previousKey;
+    for (const item of items) {
+      const key = keyOf(item);
       seenBars.add(key);
-      const start = Date.parse(attempt.startedAt);
-      const end = attempt.endedAt ? Date.parse(attempt.endedAt) : now;
-      const status = attempt.status || 'running';
-      const bx = x(start);
-      const bw = Math.max(4, x(end) - bx);
-      const y = barY(attempt.agent);
-      const reassigned = previous && previous.agent !== attempt.agent;
-      const label = `${task.id} #${attempt.n}${reassigned ? ' ↪' : ''}`;
-      let bar = bars.get(key);
-      if (!bar) {
-        bar = { g: s('g', { tabindex: 0, role: 'button' }), title: s('title', {}), rect: s('rect', { rx: 4, class: 'bar-box' }), text: undefined, last: {}, titleLast: {}, rectLast: {}, textLast: {} };
-        bar.g.append(bar.title, bar.rect);
-        bars.set(key, bar);
+      if (!bars.has(key) && made++ >= barsAtOnce) later.push({ item, after: previousKey });
+      else {
+        const bar = showBar(item, at);
+        placeAfter(barsG, bar.g, previousBar);
+        previousBar = bar.g;
       }
-      patch(bar.g, bar.last, { class: `bar st-${status}${selected === task.id ? ' selected' : ''}`, 'data-task': task.id, 'data-attempt': attempt.n });
-      const tip = [`${task.id}, attempt ${attempt.n} by ${attempt.agent}`, `${STATUS_LABEL[status] || status}, ${fmtDuration(end - start)}`];
-      if (reassigned) tip.push(`reassigned from ${previous.agent}`);
-      if (attempt.error) tip.push(attempt.error.slice(0, 300));
-      setText(bar.title, bar.titleLast, tip.join('\n'));
-      patch(bar.rect, bar.rectLast, { x: bx, y, width: bw, height: BAR_H });
-      const approx = label.length * 6.4 + 10;
-      const inside = bw >= approx;
-      const outside = !inside && x(end) + 5 + approx < (nextStartOf.get(attempt) ?? width) - 4;
-      if (inside || outside) {
-        if (!bar.text) {
-          bar.text = s('text', {});
-          bar.textLast = {};
-          bar.g.append(bar.text);
-        }
-        patch(bar.text, bar.textLast, { x: inside ? bx + 6 : bx + bw + 5, y: y + BAR_H / 2 + 4, class: inside ? 'bar-label' : 'bar-label outside' });
-        setText(bar.text, bar.textLast, label);
-      } else if (bar.text) {
-        bar.text.remove();
-        bar.text = undefined;
-      }
-      placeAfter(barsG, bar.g, previousBar);
-      previousBar = bar.g;
+      previousKey = key;
     }
     dropUnseen(bars, seenBars, (bar) => bar.g);
+    unmade = later;
+    unmadeAt = at;
+    if (later.length > 0) makeLater();
     return svg;
   };
 }

@@ -1,0 +1,134 @@
+/**
+ * A timeline with many new bars makes them over several tasks of the page
+ * (packages/server/src/dashboard/timeline.js): at most BARS_AT_ONCE in the drawing's own task, the
+ * rest in the tasks after. In Chromium: the timeline it ends as, read again meanwhile, is the
+ * timeline drawn in one step, bar for bar and in the same order; a timeline no longer on the page
+ * makes no more.
+ */
+import { describe, expect, it } from 'vitest';
+import { useDashboardBrowser } from './chromium.ts';
+import { startTestServer } from './support.ts';
+
+/** What the page's script uses of the DOM (the test is typed for Node, not the browser). */
+interface El {
+  outerHTML: string;
+  querySelectorAll(selector: string): Iterable<El> & { length: number };
+  append(child: El): void;
+  remove(): void;
+}
+interface PageGlobals {
+  document: { body: El; createElement(tag: string): El };
+}
+type TimelineView = (run: unknown, width: number, selected?: string) => El;
+
+interface Drawn {
+  attempts: number;
+  atOnce: number;
+  madeAtOnce: number;
+  madeAtSecondRead: number;
+  oneStep: string[];
+  inSteps: string[];
+  links: [number, number];
+  detachedMade: number;
+}
+
+describe('a large run’s timeline (Chromium)', () => {
+  const newPage = useDashboardBrowser();
+
+  it('makes at most BARS_AT_ONCE bars in a drawing, the rest after, and ends as the timeline drawn in one step', { timeout: 120_000 }, async () => {
+    const t = await startTestServer({ agents: [] });
+    try {
+      const page = await newPage();
+      await page.goto(`${t.url}/`);
+      const drawn = await page.evaluate(async (): Promise<Drawn> => {
+        const doc = (globalThis as unknown as PageGlobals).document;
+        // Made in the page: the test's own `import()` would be rewritten for Node by Vitest.
+        const load = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
+        const { timelineView, BARS_AT_ONCE } = (await load('/assets/timeline.js')) as {
+          timelineView(onSelect: (id: string) => void, barsAtOnce?: number): TimelineView;
+          BARS_AT_ONCE: number;
+        };
+        const TASKS = Math.round(BARS_AT_ONCE * 2.5);
+        const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+        const iso = (ms: number): string => new Date(t0 + ms).toISOString();
+        // An ended run (nothing depends on the clock) of the tasks from `from` on: every
+        // `failing`th task failed once and was retried, every 11th reassigned.
+        const runAt = (failing: number, from: number) => ({
+          startedAt: iso(0),
+          endedAt: iso(60_000),
+          tasks: Array.from({ length: TASKS - from }, (_, k) => {
+            const i = from + k;
+            const agent = `agent-${i % 5}`;
+            const start = i * 20;
+            const first = { n: 1, agent, startedAt: iso(start), endedAt: iso(start + 900), status: i % failing === 0 ? 'failed' : 'succeeded', error: i % failing === 0 ? `task ${i} failed` : undefined };
+            if (i % failing !== 0 && i % 11 !== 0) return { id: `t${i}`, attempts: [first] };
+            const next = i % 11 === 0 ? `agent-${(i + 1) % 5}` : agent;
+            return { id: `t${i}`, attempts: [{ ...first, status: 'failed', error: `task ${i} failed` }, { n: 2, agent: next, startedAt: iso(start + 1000), endedAt: iso(start + 1500), status: 'succeeded' }] };
+          }),
+        });
+        // First the last tasks only, over BARS_AT_ONCE attempts; then all of them, read again while
+        // bars are still being made: the bars made after come before some made at once.
+        const first = runAt(7, TASKS - BARS_AT_ONCE);
+        const later = runAt(13, 0);
+        const attempts = later.tasks.reduce((n, task) => n + task.attempts.length, 0);
+        const placed = (): El => {
+          const wrap = doc.createElement('div');
+          doc.body.append(wrap);
+          return wrap;
+        };
+        const bars = (svg: El): string[] => [...svg.querySelectorAll('.bar')].map((g) => g.outerHTML);
+
+        const oneView = timelineView(() => undefined, Infinity);
+        const one = oneView(first, 1200, 't2000');
+        placed().append(one);
+        oneView(later, 1200, 't8');
+
+        const view = timelineView(() => undefined);
+        const svg = view(first, 1200, 't2000');
+        const madeAtOnce = svg.querySelectorAll('.bar').length;
+        placed().append(svg);
+        await new Promise((r) => setTimeout(r, 0));
+        const madeAtSecondRead = svg.querySelectorAll('.bar').length;
+        view(later, 1200, 't8');
+        const deadline = Date.now() + 20_000;
+        while (svg.querySelectorAll('.bar').length < attempts) {
+          if (Date.now() > deadline) throw new Error(`the timeline made ${svg.querySelectorAll('.bar').length} of ${attempts} bars`);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        // One task more: nothing is left to make, or to move.
+        await new Promise((r) => setTimeout(r, 20));
+
+        const away = timelineView(() => undefined);
+        const detached = placed();
+        detached.append(away(later, 1200));
+        detached.remove();
+        await new Promise((r) => setTimeout(r, 50));
+        const detachedMade = detached.querySelectorAll('.bar').length;
+
+        return {
+          attempts,
+          atOnce: BARS_AT_ONCE,
+          madeAtOnce,
+          madeAtSecondRead,
+          oneStep: bars(one),
+          inSteps: bars(svg),
+          links: [svg.querySelectorAll('.link').length, one.querySelectorAll('.link').length],
+          detachedMade,
+        };
+      });
+      expect(drawn.attempts).toBeGreaterThan(2 * drawn.atOnce);
+      expect(drawn.madeAtOnce).toBe(drawn.atOnce);
+      // The second read came while bars were still to be made, and what was made after shows it.
+      expect(drawn.madeAtSecondRead).toBeLessThan(drawn.attempts);
+      expect(drawn.inSteps.length).toBe(drawn.attempts);
+      expect(drawn.inSteps).toEqual(drawn.oneStep);
+      expect(drawn.inSteps.filter((html) => html.includes(' selected')).length).toBe(1);
+      expect(drawn.links[0]).toBeGreaterThan(0);
+      expect(drawn.links[0]).toBe(drawn.links[1]);
+      expect(drawn.detachedMade).toBe(drawn.atOnce);
+      await page.close();
+    } finally {
+      await t.close();
+    }
+  });
+});
