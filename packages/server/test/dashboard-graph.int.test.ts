@@ -1,8 +1,8 @@
 /**
- * A large plan's graph is drawn in two steps (packages/server/src/dashboard/graph.js): every box
- * and edge at once, then the texts a slice at a time, those in view first. In Chromium: the graph
- * it ends as is the graph drawn in one step, and a run's page of such a plan ends with every task
- * shown as it ended.
+ * A large plan's graph is drawn in steps (packages/server/src/dashboard/graph.js): the boxes and
+ * edges of BOXES_AT_ONCE tasks at once, the others as many a step, then the texts a slice at a
+ * time, what is in view first. In Chromium: the graph it ends as is the graph drawn in one step,
+ * and a run's page of such a plan ends with every task shown as it ended.
  */
 import { describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
@@ -37,23 +37,24 @@ type GraphView = (plan: unknown, statusOf: (id: string) => string) => El;
 interface Drawn {
   tasks: number;
   progressive: number;
-  /** Each node's and each edge's (with the label after it) markup, in one step and in two. */
+  atOnce: number;
+  /** Each node's and each edge's (with the label after it) markup, in one step and in steps. */
   oneStep: string[];
-  twoSteps: string[];
-  /** The tasks the two-step drawing gave texts to in its first slice, and those in its view then. */
-  firstFilled: string[];
-  inView: string[];
+  inSteps: string[];
   boxesAtOnce: number;
   textsAtOnce: number;
-  /** The plan's tasks in its order, and how many had their texts when the run was read again. */
-  order: string[];
+  /** The tasks each later step of the drawing in steps made boxes and filled texts for, in order. */
+  steps: { boxes: string[]; texts: string[] }[];
+  /** The tasks in view while it was drawn in steps (scrolled, and not moved after). */
+  inView: string[];
+  /** How many tasks had their texts when the run was read again. */
   filledAtSecondRead: number;
 }
 
 describe('a large plan’s graph (Chromium)', () => {
   const newPage = useDashboardBrowser();
 
-  it('draws the boxes at once and the texts after, those in view first, and ends as the graph drawn in one step', { timeout: 120_000 }, async () => {
+  it('draws BOXES_AT_ONCE boxes at once, then the rest and the texts in steps, what is in view first, and ends as the graph drawn in one step', { timeout: 120_000 }, async () => {
     const t = await startTestServer({ agents: [] });
     try {
       const page = await newPage();
@@ -63,14 +64,15 @@ describe('a large plan’s graph (Chromium)', () => {
         const doc = page.document;
         // Made in the page: the test's own `import()` would be rewritten for Node by Vitest.
         const load = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
-        const { planGraphView, PROGRESSIVE } = (await load('/assets/graph.js')) as {
+        const { planGraphView, PROGRESSIVE, BOXES_AT_ONCE } = (await load('/assets/graph.js')) as {
           planGraphView(onSelect: (id: string) => void, progressiveAbove?: number): GraphView;
           PROGRESSIVE: number;
+          BOXES_AT_ONCE: number;
         };
-        const n = PROGRESSIVE + 300;
-        // A column of 1,000 tasks, and 300 that each read what one of them made (every edge has a
-        // label), listed last first: the tasks' order is not the columns' order.
-        const wide = 1000;
+        // Three columns of BOXES_AT_ONCE tasks, each task reading what the one before it in the row
+        // made (every edge has a label), listed last first: the tasks' order is not the columns'.
+        const wide = BOXES_AT_ONCE;
+        const n = 3 * wide;
         const plan = {
           tasks: Array.from({ length: n }, (_, i) => ({
             id: `t${i}`,
@@ -81,10 +83,9 @@ describe('a large plan’s graph (Chromium)', () => {
             produces: [`x${i}`],
           })).reverse(),
         };
-        const order = plan.tasks.map((x) => x.id);
         const statusOf = (id: string): string => (Number(id.slice(1)) % 3 === 0 ? 'succeeded' : 'pending');
-        // The run as read again while the texts are filled in: every later slice must show it.
-        const statusLater = (id: string): string => (Number(id.slice(1)) % 2 === 0 ? 'running' : 'failed');
+        // The run as read again while the graph is drawn: every later step must show it.
+        const statusLater = (id: string): string => (Number(id.slice(1)) % 2 === 0 ? 'succeeded' : 'failed');
         const box = (): El => {
           const wrap = doc.createElement('div');
           wrap.className = 'graph-wrap';
@@ -110,14 +111,29 @@ describe('a large plan’s graph (Chromium)', () => {
         const boxesAtOnce = svg.querySelectorAll('.node .node-box').length;
         const textsAtOnce = svg.querySelectorAll('.node-title').length;
         two.append(svg);
-        // Scrolled down before the first slice: the tasks' order would fill others first.
-        two.scrollTop = 20_000;
-        const firstFilled: string[] = [];
-        let slices = 0;
+        // Scrolled to the bottom before the next step: the columns' order would make others first.
+        two.scrollTop = 1_000_000;
+        const steps: Drawn['steps'] = [];
+        let filledAtSecondRead = -1;
         new page.MutationObserver((records) => {
-          if (slices++ > 0) return;
-          for (const r of records) for (const added of r.addedNodes) if (added.classList?.contains('node-title')) firstFilled.push(added.parentNode.dataset['task']!);
+          const step = { boxes: [] as string[], texts: [] as string[] };
+          for (const r of records) {
+            for (const added of r.addedNodes) {
+              if (added.classList?.contains('node')) step.boxes.push(added.dataset['task']!);
+              if (added.classList?.contains('node-title')) step.texts.push(added.parentNode.dataset['task']!);
+            }
+          }
+          steps.push(step);
+          if (steps.length === 1) {
+            filledAtSecondRead = svg.querySelectorAll('.node-title').length;
+            view(plan, statusLater);
+          }
         }).observe(svg, { childList: true, subtree: true });
+        const deadline = Date.now() + 20_000;
+        while (svg.querySelectorAll('.node-title').length < n) {
+          if (Date.now() > deadline) throw new Error(`the graph was not drawn: ${svg.querySelectorAll('.node').length} boxes and ${svg.querySelectorAll('.node-title').length} texts of ${n}`);
+          await new Promise((r) => setTimeout(r, 5));
+        }
         const wrapRect = two.getBoundingClientRect();
         const inView = [...svg.querySelectorAll('.node')]
           .filter((g) => {
@@ -125,30 +141,26 @@ describe('a large plan’s graph (Chromium)', () => {
             return r.right > wrapRect.left && r.left < wrapRect.right && r.bottom > Math.max(0, wrapRect.top) && r.top < Math.min(wrapRect.bottom, page.innerHeight);
           })
           .map((g) => g.dataset['task']!);
-        const until = async (done: () => boolean, what: string): Promise<void> => {
-          const deadline = Date.now() + 20_000;
-          while (!done()) {
-            if (Date.now() > deadline) throw new Error(`the graph's texts were not filled in: ${what} (${svg.querySelectorAll('.node-title').length} of ${n})`);
-            await new Promise((r) => setTimeout(r, 5));
-          }
-        };
-        await until(() => firstFilled.length > 0, 'no first slice');
-        const filledAtSecondRead = svg.querySelectorAll('.node-title').length;
-        view(plan, statusLater);
-        await until(() => svg.querySelectorAll('.node-title').length === n, 'not all');
-        return { tasks: n, progressive: PROGRESSIVE, oneStep, twoSteps: markup(svg), firstFilled, inView, boxesAtOnce, textsAtOnce, order, filledAtSecondRead };
+        return { tasks: n, progressive: PROGRESSIVE, atOnce: BOXES_AT_ONCE, oneStep, inSteps: markup(svg), boxesAtOnce, textsAtOnce, steps, inView, filledAtSecondRead };
       });
       expect(drawn.tasks).toBeGreaterThan(drawn.progressive);
-      expect(drawn.boxesAtOnce).toBe(drawn.tasks);
+      expect(drawn.boxesAtOnce).toBe(drawn.atOnce);
       expect(drawn.textsAtOnce).toBe(0);
-      expect(drawn.inView.length).toBeGreaterThan(0);
-      // What was in view came first, though it is far down the tasks' order.
-      expect(drawn.inView.filter((id) => !drawn.firstFilled.includes(id))).toEqual([]);
-      expect(drawn.inView.some((id) => drawn.order.indexOf(id) >= drawn.firstFilled.length)).toBe(true);
-      // The second read came while texts were still missing, and what was filled in after shows it.
+      // In view: the bottom of the three columns, only the first made at once.
+      expect(new Set(drawn.inView.map((id) => Math.floor(Number(id.slice(1)) / drawn.atOnce)))).toEqual(new Set([0, 1, 2]));
+      const madeAtOnce = (id: string): boolean => Number(id.slice(1)) < drawn.atOnce;
+      // The next step made every box in view not made yet, though the columns' order comes to them last.
+      expect(drawn.inView.filter((id) => !madeAtOnce(id) && !drawn.steps[0]!.boxes.includes(id))).toEqual([]);
+      expect(drawn.steps[0]!.boxes.length).toBeLessThanOrEqual(drawn.atOnce);
+      // Then the texts in view, before the boxes out of view were all made.
+      const firstTexts = drawn.steps.findIndex((step) => step.texts.length > 0);
+      const lastBoxes = drawn.steps.findLastIndex((step) => step.boxes.length > 0);
+      expect(drawn.inView.filter((id) => !drawn.steps[firstTexts]!.texts.includes(id))).toEqual([]);
+      expect(firstTexts).toBeLessThan(lastBoxes);
+      // The second read came while texts were still missing, and what was made and filled in after shows it.
       expect(drawn.filledAtSecondRead).toBeLessThan(drawn.tasks);
-      expect(drawn.twoSteps.length).toBe(drawn.tasks + 300);
-      expect(drawn.twoSteps).toEqual(drawn.oneStep);
+      expect(drawn.inSteps.length).toBe(drawn.tasks + 2 * drawn.atOnce);
+      expect(drawn.inSteps).toEqual(drawn.oneStep);
       await page.close();
     } finally {
       await t.close();

@@ -9,18 +9,21 @@ const PAD = 16;
 /** Tasks beyond which the graph has no motion (see run.css). */
 export const LARGE = 200;
 /**
- * Tasks beyond which the graph is drawn in two steps: every task's box at once, then their texts
- * (title, agent, state and tooltip) a slice at a time, those in view first. The texts are most of
- * what a drawing costs the browser (~2/3 of its ~400 ms for 5,000 tasks: their layout and style),
- * and a page drawn in one task that long does not answer a click or a scroll meanwhile. The boxes
+ * Tasks beyond which the graph is drawn in steps, each a task of the page: the boxes and edges of
+ * up to BOXES_AT_ONCE tasks at once, in the order of the columns, the others as many a step, those
+ * in view first; then their texts (title, agent, state and tooltip) a slice at a time, those in
+ * view first. Texts are most of what a drawing costs the browser (~2/3 of its ~400 ms for 5,000
+ * tasks: their layout and style), and making every box and edge at once still took ~100 ms of
+ * one; a page busy that long in one task does not answer a click or a scroll meanwhile. The boxes
  * of such a plan come in the order of its columns, each top to bottom (the keyboard's order too),
  * where a smaller plan's come in the order of its tasks.
  */
 export const PROGRESSIVE = 1000;
-/** Texts of boxes filled in per slice, and how far beyond the view a box counts as in view (px). */
+/** Boxes (with the edges into them) made per step, texts of boxes filled in per slice, and how far beyond the view a box counts as in view (px). */
+export const BOXES_AT_ONCE = 1000;
 const FILL_SLICE = 250;
 const VIEW_MARGIN = 400;
-/** Boxes of one column per group in a two-step drawing (see `draw`). */
+/** Boxes of one column per group in a drawing in steps (see `draw`). */
 const BLOCK_ROWS = 100;
 
 function depths(tasks) {
@@ -57,8 +60,9 @@ function nodeAgentText(t, agent) {
 }
 
 /**
- * Lays the plan out and makes its elements; `planGraphView` fills in the tasks' states. A
- * `progressive` drawing makes only the boxes and edges: their texts are left to {@link fillSlice}.
+ * Lays the plan out and makes its elements; `planGraphView` sets the tasks' states. A
+ * `progressive` drawing makes only the groups the boxes and edges go in: {@link makeBlocks} makes
+ * them, and {@link fillSlice} their texts.
  */
 function draw(tasks, progressive) {
   const depth = depths(tasks);
@@ -77,68 +81,110 @@ function draw(tasks, progressive) {
     const top = PAD + (height - PAD * 2 - colHeight) / 2;
     col.forEach((t, ri) => pos.set(t.id, { x: PAD + ci * (NODE_W + GAP_X), y: top + ri * (NODE_H + GAP_Y), block: undefined }));
   });
-  // A large plan's boxes, and the edges that lead to them, in groups of up to BLOCK_ROWS boxes of
-  // one column (all edges below all boxes): a slice of texts filled in makes the browser lay out
-  // again only the groups it touched. A group of a whole column made a wide column's filling
-  // quadratic: each slice laid the whole column out again.
-  const blocks = [];
-  if (progressive) {
-    for (const col of columns) {
-      if (!col) continue;
-      col.forEach((t, ri) => {
-        if (ri % BLOCK_ROWS === 0) blocks.push({ edges: s('g', { class: 'edges' }), nodes: s('g', { class: 'boxes' }) });
-        pos.get(t.id).block = blocks[blocks.length - 1];
-      });
-    }
-  }
 
   const svg = s('svg', { class: `plan-graph${tasks.length > LARGE ? ' large' : ''}`, viewBox: `0 0 ${width} ${height}`, width, height, role: 'group', 'aria-label': 'plan graph' });
   svg.append(
     s('defs', {}, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' }))),
   );
+  const drawn = { svg, nodes: [], edges: [], unfilled: [], unmade: [], pos, byId: new Map(tasks.map((t) => [t.id, t])), labelsOf: new Map() };
+  if (!progressive) {
+    for (const t of tasks) makeEdgesInto(drawn, t, svg, false);
+    for (const t of tasks) svg.append(makeNode(drawn, t, true).g);
+    return drawn;
+  }
+  // A large plan's boxes, and the edges that lead to them, in groups of up to BLOCK_ROWS boxes of
+  // one column (all edges below all boxes), made a group at a time: a slice of texts filled in
+  // makes the browser lay out again only the groups it touched. A group of a whole column made a
+  // wide column's filling quadratic: each slice laid the whole column out again.
+  const order = new Map(tasks.map((t, i) => [t.id, i]));
+  for (const col of columns) {
+    if (!col) continue;
+    col.forEach((t, ri) => {
+      const p = pos.get(t.id);
+      if (ri % BLOCK_ROWS === 0) drawn.unmade.push({ edges: s('g', { class: 'edges' }), nodes: s('g', { class: 'boxes' }), tasks: [], x: p.x, top: p.y, bottom: p.y });
+      const block = drawn.unmade[drawn.unmade.length - 1];
+      block.tasks.push(t);
+      block.bottom = p.y + NODE_H;
+      p.block = block;
+    });
+  }
+  for (const block of drawn.unmade) svg.append(block.edges);
+  for (const block of drawn.unmade) {
+    svg.append(block.nodes);
+    // Its edges in the plan's order, as a drawing in one step makes them.
+    block.edgeOrder = block.tasks.slice().sort((a, b) => order.get(a.id) - order.get(b.id));
+  }
+  return drawn;
+}
 
-  const edges = [];
-  const byId = new Map(tasks.map((t) => [t.id, t]));
-  /** Edge labels of a large plan, by the task they lead to: drawn with its texts. */
-  const labelsOf = new Map();
-  for (const t of tasks) {
-    const to = pos.get(t.id);
-    const into = progressive ? to.block.edges : svg;
-    for (const dep of t.dependsOn) {
-      const from = pos.get(dep);
-      const src = byId.get(dep);
-      if (!from || !src) continue;
-      const x1 = from.x + NODE_W;
-      const y1 = from.y + NODE_H / 2;
-      const x2 = to.x - 2;
-      const y2 = to.y + NODE_H / 2;
-      const mx = (x1 + x2) / 2;
-      const carried = t.consumes.filter((a) => src.produces.includes(a));
-      const path = s('path', { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: 'edge', 'marker-end': 'url(#arrow)' });
-      edges.push({ path, dep, last: {} });
-      into.append(path);
-      if (carried.length) {
-        const label = () => s('text', { x: mx, y: (y1 + y2) / 2 - 6, class: 'edge-label', 'text-anchor': 'middle' }, clip(carried.join(', '), 26));
-        if (!progressive) into.append(label());
-        else if (labelsOf.has(t.id)) labelsOf.get(t.id).push({ path, label });
-        else labelsOf.set(t.id, [{ path, label }]);
-      }
+/** Makes the edges into `t` in `into`, each with its label right after it, or kept for the node's texts (`later`). */
+function makeEdgesInto(drawn, t, into, later) {
+  const to = drawn.pos.get(t.id);
+  for (const dep of t.dependsOn) {
+    const from = drawn.pos.get(dep);
+    const src = drawn.byId.get(dep);
+    if (!from || !src) continue;
+    const x1 = from.x + NODE_W;
+    const y1 = from.y + NODE_H / 2;
+    const x2 = to.x - 2;
+    const y2 = to.y + NODE_H / 2;
+    const mx = (x1 + x2) / 2;
+    const carried = t.consumes.filter((a) => src.produces.includes(a));
+    const path = s('path', { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: 'edge', 'marker-end': 'url(#arrow)' });
+    drawn.edges.push({ path, dep, last: {} });
+    into.append(path);
+    if (carried.length) {
+      const label = () => s('text', { x: mx, y: (y1 + y2) / 2 - 6, class: 'edge-label', 'text-anchor': 'middle' }, clip(carried.join(', '), 26));
+      if (!later) into.append(label());
+      else if (drawn.labelsOf.has(t.id)) drawn.labelsOf.get(t.id).push({ path, label });
+      else drawn.labelsOf.set(t.id, [{ path, label }]);
     }
   }
-  for (const block of blocks) svg.append(block.edges);
+}
 
-  const nodes = [];
-  for (const t of tasks) {
-    const p = pos.get(t.id);
-    const g = s('g', { transform: `translate(${p.x},${p.y})`, tabindex: 0, role: 'button', 'data-task': t.id });
-    g.append(s('rect', { width: NODE_W, height: NODE_H, rx: 10, class: 'node-box' }), s('rect', { width: 6, height: NODE_H, rx: 3, class: 'node-stripe' }));
-    const node = { task: t, g, x: p.x, y: p.y, labels: labelsOf.get(t.id), title: undefined, agentText: undefined, statusText: undefined, last: {}, titleLast: {}, agentLast: {}, statusLast: {} };
-    if (!progressive) addTexts(node);
-    nodes.push(node);
-    (progressive ? p.block.nodes : svg).append(g);
+/** Makes `t`'s box, with its texts or (a drawing in steps) without. */
+function makeNode(drawn, t, withTexts) {
+  const p = drawn.pos.get(t.id);
+  const g = s('g', { transform: `translate(${p.x},${p.y})`, tabindex: 0, role: 'button', 'data-task': t.id });
+  g.append(s('rect', { width: NODE_W, height: NODE_H, rx: 10, class: 'node-box' }), s('rect', { width: 6, height: NODE_H, rx: 3, class: 'node-stripe' }));
+  const node = { task: t, g, x: p.x, y: p.y, labels: drawn.labelsOf.get(t.id), title: undefined, agentText: undefined, statusText: undefined, last: {}, titleLast: {}, agentLast: {}, statusLast: {} };
+  if (withTexts) addTexts(node);
+  drawn.nodes.push(node);
+  return node;
+}
+
+/**
+ * Makes the boxes and edges of `drawn`'s groups not made yet, those in view first, until at least
+ * BOXES_AT_ONCE boxes or none is left (a graph not on the page yet: in the order of the columns);
+ * gives each made node and edge to `show`, and leaves the nodes' texts to {@link fillSlice}.
+ */
+function makeBlocks(drawn, show, view = viewOf(drawn.svg)) {
+  const picked = [];
+  const rest = [];
+  let boxes = 0;
+  for (const b of drawn.unmade) {
+    if (boxes < BOXES_AT_ONCE && blockInView(b, view)) {
+      picked.push(b);
+      boxes += b.tasks.length;
+    } else rest.push(b);
   }
-  for (const block of blocks) svg.append(block.nodes);
-  return { svg, nodes, edges, unfilled: progressive ? nodes.slice() : [] };
+  let k = 0;
+  for (; boxes < BOXES_AT_ONCE && k < rest.length; k++) {
+    picked.push(rest[k]);
+    boxes += rest[k].tasks.length;
+  }
+  drawn.unmade = k > 0 ? rest.slice(k) : rest;
+  const firstEdge = drawn.edges.length;
+  const firstNode = drawn.nodes.length;
+  for (const block of picked) {
+    for (const t of block.edgeOrder) makeEdgesInto(drawn, t, block.edges, true);
+    for (const t of block.tasks) block.nodes.append(makeNode(drawn, t, false).g);
+  }
+  for (let i = firstNode; i < drawn.nodes.length; i++) {
+    drawn.unfilled.push(drawn.nodes[i]);
+    show.node(drawn.nodes[i]);
+  }
+  for (let i = firstEdge; i < drawn.edges.length; i++) show.edge(drawn.edges[i]);
 }
 
 /** Gives a node its texts and tooltip, as a drawing in one step makes them (the tooltip first, the texts after the box). */
@@ -167,16 +213,35 @@ function viewOf(svg) {
   };
 }
 
+/** True when node `n` is in `view` (see {@link viewOf}). */
+function nodeInView(n, view) {
+  return view !== undefined && n.x + NODE_W >= view.left && n.x <= view.right && n.y + NODE_H >= view.top && n.y <= view.bottom;
+}
+
+/** True when some of group `b`'s boxes are in `view`. */
+function blockInView(b, view) {
+  return view !== undefined && b.x + NODE_W >= view.left && b.x <= view.right && b.bottom >= view.top && b.top <= view.bottom;
+}
+
+/**
+ * One step of a drawing in steps: makes groups of boxes ({@link makeBlocks}) while some in view
+ * are not made, or no text in view is missing; else fills texts in ({@link fillSlice}). So what
+ * is in view is made, then filled in, before the rest.
+ */
+function drawStep(drawn, show) {
+  const view = viewOf(drawn.svg);
+  if (drawn.unmade.length > 0 && (drawn.unmade.some((b) => blockInView(b, view)) || !drawn.unfilled.some((n) => nodeInView(n, view)))) makeBlocks(drawn, show, view);
+  else fillSlice(drawn, show.texts, view);
+}
+
 /**
  * Fills in up to FILL_SLICE of `drawn`'s nodes still without texts, those in view first, with the
- * states `show` gives them; true while some are left.
+ * states `show` gives them.
  */
-function fillSlice(drawn, show) {
-  const view = viewOf(drawn.svg);
-  const inView = (n) => view !== undefined && n.x + NODE_W >= view.left && n.x <= view.right && n.y + NODE_H >= view.top && n.y <= view.bottom;
+function fillSlice(drawn, show, view = viewOf(drawn.svg)) {
   const picked = [];
   const rest = [];
-  for (const n of drawn.unfilled) (picked.length < FILL_SLICE && inView(n) ? picked : rest).push(n);
+  for (const n of drawn.unfilled) (picked.length < FILL_SLICE && nodeInView(n, view) ? picked : rest).push(n);
   let k = 0;
   while (picked.length < FILL_SLICE && k < rest.length) picked.push(rest[k++]);
   drawn.unfilled = k > 0 ? rest.slice(k) : rest;
@@ -184,7 +249,6 @@ function fillSlice(drawn, show) {
     addTexts(n);
     show(n);
   }
-  return drawn.unfilled.length > 0;
 }
 
 /**
@@ -193,22 +257,24 @@ function fillSlice(drawn, show) {
  * the graph with each task's state (`statusOf(taskId)`) and agent (`agentOf(task)`): the plan is
  * laid out and drawn again only when it changed, and otherwise only what changed is set, so a
  * large plan's page stays responsive and a task keeps the keyboard's focus across reads.
- * `progressiveAbove` is the number of tasks beyond which a plan is drawn in two steps ({@link PROGRESSIVE}).
+ * `progressiveAbove` is the number of tasks beyond which a plan is drawn in steps ({@link PROGRESSIVE}).
  */
 export function planGraphView(onSelect, progressiveAbove = PROGRESSIVE) {
   let key;
   let drawn;
   /** The plan last drawn: a read of what changed keeps the same object, and its key need not be made again. */
   let drawnPlan;
-  /** How the last read shows a node's texts: a node filled in later shows the run as last read. */
-  let showTexts = () => {};
-  /** The next slice of a progressive drawing, while one is under way. */
+  /** How the last read shows a node and an edge, and a node's texts: what is made or filled in later shows the run as last read. */
+  const show = { node: () => {}, edge: () => {}, texts: () => {} };
+  /** The next step of a drawing in steps, while one is due. */
   let filling;
   const fillLater = () => {
     filling ??= setTimeout(() => {
       filling = undefined;
-      // A graph no longer on the page (another run shown) is filled in only if it is shown again.
-      if (drawn && drawn.unfilled.length > 0 && drawn.svg.isConnected && fillSlice(drawn, showTexts)) fillLater();
+      // A graph no longer on the page (another run shown) is made and filled in only if it is shown again.
+      if (!drawn || !drawn.svg.isConnected) return;
+      drawStep(drawn, show);
+      if (drawn.unmade.length > 0 || drawn.unfilled.length > 0) fillLater();
     }, 0);
   };
   const activate = (e) => {
@@ -221,6 +287,7 @@ export function planGraphView(onSelect, progressiveAbove = PROGRESSIVE) {
     onSelect(g.dataset.task);
   };
   return (plan, statusOf, selected, agentOf = (t) => t.agent) => {
+    let made = false;
     if (plan !== drawnPlan) {
       drawnPlan = plan;
       const k = planKey(plan.tasks);
@@ -229,23 +296,28 @@ export function planGraphView(onSelect, progressiveAbove = PROGRESSIVE) {
         drawn = draw(plan.tasks, plan.tasks.length > progressiveAbove);
         drawn.svg.addEventListener('click', activate);
         drawn.svg.addEventListener('keydown', activate);
+        made = true;
       }
     }
-    showTexts = (n, status = statusOf(n.task.id)) => {
+    show.texts = (n, status = statusOf(n.task.id)) => {
       const agent = agentOf(n.task);
       setText(n.statusText, n.statusLast, STATUS_LABEL[status] || status);
       setText(n.agentText, n.agentLast, nodeAgentText(n.task, agent));
       setText(n.title, n.titleLast, nodeTitle(n.task, agent, status));
     };
-    for (const n of drawn.nodes) {
+    show.node = (n) => {
       const { task: t } = n;
       const status = statusOf(t.id);
       const label = STATUS_LABEL[status] || status;
       patch(n.g, n.last, { class: `node st-${status}${selected === t.id ? ' selected' : ''}`, 'data-status': status, 'aria-label': `${t.id}: ${label}` });
-      if (n.title) showTexts(n, status);
-    }
-    for (const e of drawn.edges) patch(e.path, e.last, { class: statusOf(e.dep) === 'succeeded' ? 'edge done' : 'edge' });
-    if (drawn.unfilled.length > 0) fillLater();
+      if (n.title) show.texts(n, status);
+    };
+    show.edge = (e) => patch(e.path, e.last, { class: statusOf(e.dep) === 'succeeded' ? 'edge done' : 'edge' });
+    // A drawing in steps makes its first groups now, and shows them with the rest below.
+    if (made && drawn.unmade.length > 0) makeBlocks(drawn, { node: () => {}, edge: () => {} });
+    for (const n of drawn.nodes) show.node(n);
+    for (const e of drawn.edges) show.edge(e);
+    if (drawn.unmade.length > 0 || drawn.unfilled.length > 0) fillLater();
     return drawn.svg;
   };
 }
