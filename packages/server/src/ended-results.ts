@@ -12,11 +12,13 @@ export interface ResultJson {
  * made once, since an ended run's result never changes, and kept within a budget of characters,
  * the least recently asked for let go first. Making it reads and folds the run's whole journal and
  * serialises the result (0.6-1.8 s of the event loop for a run of 20 MB, on every request before).
- * Requests that come while it is being made share that making.
+ * Requests that come while it is being made share that making; if it finds the run not ended,
+ * they make it again, together: a making begun before a request came may not hold an event
+ * stored before it (the run's end a client was just sent over its event stream).
  */
 export class EndedResultJson {
   private readonly kept = new Map<string, ResultJson & { createdAt: string | undefined }>();
-  private readonly making = new Map<string, Promise<ResultJson | undefined>>();
+  private readonly making = new Map<string, Promise<(ResultJson & { ended: boolean }) | undefined>>();
   private chars = 0;
 
   constructor(private readonly budget = ENDED_RESULTS_CHARS) {}
@@ -40,15 +42,21 @@ export class EndedResultJson {
       this.kept.set(runId, read);
       return Promise.resolve({ json: read.json, seq: read.seq });
     }
+    const pending = this.making.get(runId);
+    // Joined: a state still running may be older than this request; the run is read again, after it.
+    const made = pending ? pending.then((read) => (read && !read.ended ? this.make(runId, make, createdAt) : read)) : this.make(runId, make, createdAt);
+    return made.then((read) => read && { json: read.json, seq: read.seq });
+  }
+
+  /** Makes the run's JSON, shared by the requests that come meanwhile, and keeps it if the run has ended. */
+  private make(runId: string, make: () => Promise<(ResultJson & { ended: boolean }) | undefined>, createdAt: string | undefined): Promise<(ResultJson & { ended: boolean }) | undefined> {
     let pending = this.making.get(runId);
     if (!pending) {
       pending = make().then(
         (made) => {
           this.making.delete(runId);
-          if (!made) return undefined;
-          const read: ResultJson = { json: made.json, seq: made.seq };
-          if (made.ended) this.keep(runId, { ...read, createdAt });
-          return read;
+          if (made?.ended) this.keep(runId, { json: made.json, seq: made.seq, createdAt });
+          return made;
         },
         (e: unknown) => {
           this.making.delete(runId);

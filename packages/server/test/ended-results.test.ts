@@ -93,6 +93,38 @@ describe('EndedResultJson', () => {
     expect(await results.get('r', made('second'), '2026-12-05T11:00:00.000Z')).toEqual({ json: 'second', seq: 6 });
   });
 
+  it('makes it again, once, for the requests that joined a making that found the run not ended', async () => {
+    const results = new EndedResultJson(100);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let makings = 0;
+    const first = results.get('r', async () => {
+      makings++;
+      await gate;
+      return { json: 'running', ended: false, seq: 1 };
+    });
+    // The run ends meanwhile: requests that come now must not be given a state from before them.
+    const joined = ['ended', 'not made'].map((json, i) =>
+      results.get('r', async () => {
+        makings++;
+        return { json, ended: true, seq: 2 + i };
+      }),
+    );
+    release();
+    expect(await first).toEqual({ json: 'running', seq: 1 });
+    expect(await Promise.all(joined)).toEqual([
+      { json: 'ended', seq: 2 },
+      { json: 'ended', seq: 2 },
+    ]);
+    expect(makings).toBe(2);
+    // A making that found the run ended is all its joiners need.
+    const ended = [results.get('e', made('done')), results.get('e', made('not made'))];
+    expect(await Promise.all(ended)).toEqual([
+      { json: 'done', seq: 4 },
+      { json: 'done', seq: 4 },
+    ]);
+  });
+
   it('does not keep the JSON of a run that has not ended, nor one larger than the budget', async () => {
     const results = new EndedResultJson(10);
     await results.get('r', made('first', false));
