@@ -9,6 +9,7 @@ interface Task {
 }
 interface Run {
   status: string;
+  startedAt?: string;
   plan?: { tasks: { id: string }[] };
   previousPlans?: unknown[];
   tasks: Task[];
@@ -40,6 +41,35 @@ describe('what a run’s page holds after a read', () => {
     expect(after(whole, 9, { body: { status: 'running', tasks: [] }, seq: 9, delta: true })?.seq).toBe(9);
     // A server that says no seq: the read is taken as it comes.
     expect(after(whole, 9, { body: { ...whole, status: 'succeeded' }, seq: undefined, delta: false })).toEqual({ run: { ...whole, status: 'succeeded' }, seq: undefined });
+  });
+
+  it('tells a run deleted and made again under its id from the run it held: the new one is read whole, the old one not drawn again', async () => {
+    const old: Run & { startedAt: string } = { ...whole, startedAt: '2026-12-05T10:00:00.000Z' };
+    const made: Run & { startedAt: string } = { status: 'running', startedAt: '2026-12-05T11:00:00.000Z', plan: { tasks: [{ id: 'n' }] }, tasks: [{ id: 'n', status: 'running' }] };
+    // The new run's seqs are lower: its whole read is held all the same, and its changes are not the old run's.
+    expect(after(old, 40, { body: made, seq: 3, delta: false })).toEqual({ run: made, seq: 3 });
+    expect(after(old, 40, { body: { status: 'running', startedAt: made.startedAt, tasks: [{ id: 'n', status: 'succeeded' }] }, seq: 41, delta: true })).toBeUndefined();
+    // A read of the old run that crossed one of the new: not drawn, whatever its seq.
+    expect(after(made, 3, { body: { ...old, status: 'succeeded' }, seq: 60, delta: false })).toBeUndefined();
+
+    type Answer = { body: Run; seq: number; delta: boolean };
+    const held = new (HeldRun as new () => { run: Run | undefined; seq: number | undefined; read(readRun: (since: number | undefined) => Promise<Answer>): Promise<boolean> })();
+    const asked: (number | undefined)[] = [];
+    const answers: Answer[] = [
+      { body: old, seq: 40, delta: false },
+      // Asked for what changed since 40, of the run under the id now: the new run's.
+      { body: { status: 'running', startedAt: made.startedAt, tasks: [{ id: 'n', status: 'succeeded' }] }, seq: 44, delta: true },
+      { body: made, seq: 44, delta: false },
+    ];
+    const readRun = async (since: number | undefined): Promise<Answer> => {
+      asked.push(since);
+      return answers.shift()!;
+    };
+    expect(await held.read(readRun)).toBe(true);
+    expect(await held.read(readRun)).toBe(true);
+    expect(asked).toEqual([undefined, 40, undefined]);
+    expect(held.run).toEqual(made);
+    expect(held.seq).toBe(44);
   });
 
   it('weighs an answer against what it holds when the answer comes: of two reads that crossed, the later answer of an older state is not drawn', async () => {

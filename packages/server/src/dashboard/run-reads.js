@@ -17,11 +17,24 @@ function withChanges(run, delta) {
 }
 
 /**
+ * Which run under the page's id `read` (api.readRun's answer) is of, beside the held `run`: 0 the
+ * same, 1 a run made under the id since (it started later), -1 one deleted since (earlier). The
+ * seqs of two runs say nothing of each other.
+ */
+function runOrder(run, read) {
+  if (run === undefined || read.body.startedAt === run.startedAt) return 0;
+  return read.body.startedAt > run.startedAt ? 1 : -1;
+}
+
+/**
  * `{ run, seq }` after `read` (api.readRun's answer) of a page holding `run` as it was at event
  * `seq`: the whole run read, or `run` with what changed folded in. Undefined when the read is of
- * an older state than the one held (two reads crossed): it is not to be drawn.
+ * an older state than the one held (two reads crossed), of a run deleted since, or what changed in
+ * a run made under the same id since: it is not to be drawn.
  */
 export function heldAfter(run, seq, read) {
+  const order = runOrder(run, read);
+  if (order !== 0) return order > 0 && !read.delta ? { run: read.body, seq: read.seq } : undefined;
   if (run && seq !== undefined && read.seq !== undefined && read.seq < seq) return undefined;
   return { run: read.delta && run ? withChanges(run, read.body) : read.body, seq: read.seq };
 }
@@ -37,7 +50,9 @@ export class HeldRun {
 
   /** Reads with `readRun(since)` (api.readRun); true when the answer is now what is held, false when a newer one came first. */
   async read(readRun) {
-    const answer = await readRun(this.run ? this.seq : undefined);
+    let answer = await readRun(this.run ? this.seq : undefined);
+    // What changed in a run made again under its id since: the new run is read whole.
+    if (answer.delta && runOrder(this.run, answer) > 0) answer = await readRun(undefined);
     const next = heldAfter(this.run, this.seq, answer);
     if (!next) return false;
     this.run = next.run;
