@@ -23,6 +23,7 @@ interface El {
   scrollTop: number;
   scrollWidth: number;
   prepend(child: El): void;
+  remove(): void;
   append(child: El): void;
   querySelectorAll(selector: string): Iterable<El> & { length: number };
   getBoundingClientRect(): { left: number; right: number; top: number; bottom: number };
@@ -49,6 +50,8 @@ interface Drawn {
   inView: string[];
   /** How many tasks had their texts when the run was read again. */
   filledAtSecondRead: number;
+  /** Boxes and texts a graph taken off the page had made 50 ms later. */
+  detached: [number, number];
 }
 
 describe('a large plan’s graph (Chromium)', () => {
@@ -141,7 +144,13 @@ describe('a large plan’s graph (Chromium)', () => {
             return r.right > wrapRect.left && r.left < wrapRect.right && r.bottom > Math.max(0, wrapRect.top) && r.top < Math.min(wrapRect.bottom, page.innerHeight);
           })
           .map((g) => g.dataset['task']!);
-        return { tasks: n, progressive: PROGRESSIVE, atOnce: BOXES_AT_ONCE, oneStep, inSteps: markup(svg), boxesAtOnce, textsAtOnce, steps, inView, filledAtSecondRead };
+        // A graph no longer on the page makes and fills in no more.
+        const away = box();
+        away.append(planGraphView(() => undefined)(plan, statusOf));
+        away.remove();
+        await new Promise((r) => setTimeout(r, 50));
+        const detached: [number, number] = [away.querySelectorAll('.node').length, away.querySelectorAll('.node-title').length];
+        return { tasks: n, progressive: PROGRESSIVE, atOnce: BOXES_AT_ONCE, oneStep, inSteps: markup(svg), boxesAtOnce, textsAtOnce, steps, inView, filledAtSecondRead, detached };
       });
       expect(drawn.tasks).toBeGreaterThan(drawn.progressive);
       expect(drawn.boxesAtOnce).toBe(drawn.atOnce);
@@ -161,6 +170,7 @@ describe('a large plan’s graph (Chromium)', () => {
       expect(drawn.filledAtSecondRead).toBeLessThan(drawn.tasks);
       expect(drawn.inSteps.length).toBe(drawn.tasks + 2 * drawn.atOnce);
       expect(drawn.inSteps).toEqual(drawn.oneStep);
+      expect(drawn.detached).toEqual([drawn.atOnce, 0]);
       await page.close();
     } finally {
       await t.close();

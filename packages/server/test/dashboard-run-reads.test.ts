@@ -51,6 +51,8 @@ describe('what a run’s page holds after a read', () => {
     expect(after(old, 40, { body: { status: 'running', startedAt: made.startedAt, tasks: [{ id: 'n', status: 'succeeded' }] }, seq: 41, delta: true })).toBeUndefined();
     // A read of the old run that crossed one of the new: not drawn, whatever its seq.
     expect(after(made, 3, { body: { ...old, status: 'succeeded' }, seq: 60, delta: false })).toBeUndefined();
+    // A result without a start is taken for the same run.
+    expect(after(made, 3, { body: { status: 'running', tasks: [] }, seq: 4, delta: true })?.seq).toBe(4);
 
     type Answer = { body: Run; seq: number; delta: boolean };
     const held = new (HeldRun as new () => { run: Run | undefined; seq: number | undefined; read(readRun: (since: number | undefined) => Promise<Answer>): Promise<boolean> })();

@@ -10,8 +10,8 @@ const PAD = 16;
 export const LARGE = 200;
 /**
  * Tasks beyond which the graph is drawn in steps, each a task of the page: the boxes and edges of
- * up to BOXES_AT_ONCE tasks at once, in the order of the columns, the others as many a step, those
- * in view first; then their texts (title, agent, state and tooltip) a slice at a time, those in
+ * about BOXES_AT_ONCE tasks at once (whole groups of a column, to 99 more), in the order of the
+ * columns, the others as many a step, those in view first; then their texts (title, agent, state and tooltip) a slice at a time, those in
  * view first. Texts are most of what a drawing costs the browser (~2/3 of its ~400 ms for 5,000
  * tasks: their layout and style), and making every box and edge at once still took ~100 ms of
  * one; a page busy that long in one task does not answer a click or a scroll meanwhile. The boxes
@@ -96,7 +96,6 @@ function draw(tasks, progressive) {
   // one column (all edges below all boxes), made a group at a time: a slice of texts filled in
   // makes the browser lay out again only the groups it touched. A group of a whole column made a
   // wide column's filling quadratic: each slice laid the whole column out again.
-  const order = new Map(tasks.map((t, i) => [t.id, i]));
   for (const col of columns) {
     if (!col) continue;
     col.forEach((t, ri) => {
@@ -109,11 +108,7 @@ function draw(tasks, progressive) {
     });
   }
   for (const block of drawn.unmade) svg.append(block.edges);
-  for (const block of drawn.unmade) {
-    svg.append(block.nodes);
-    // Its edges in the plan's order, as a drawing in one step makes them.
-    block.edgeOrder = block.tasks.slice().sort((a, b) => order.get(a.id) - order.get(b.id));
-  }
+  for (const block of drawn.unmade) svg.append(block.nodes);
   return drawn;
 }
 
@@ -155,8 +150,9 @@ function makeNode(drawn, t, withTexts) {
 
 /**
  * Makes the boxes and edges of `drawn`'s groups not made yet, those in view first, until at least
- * BOXES_AT_ONCE boxes or none is left (a graph not on the page yet: in the order of the columns);
- * gives each made node and edge to `show`, and leaves the nodes' texts to {@link fillSlice}.
+ * BOXES_AT_ONCE boxes (whole groups: up to BLOCK_ROWS - 1 more) or none is left (a graph not on
+ * the page yet: in the order of the columns); gives each made node and edge to `show`, and leaves
+ * the nodes' texts to {@link fillSlice}.
  */
 function makeBlocks(drawn, show, view = viewOf(drawn.svg)) {
   const picked = [];
@@ -177,7 +173,8 @@ function makeBlocks(drawn, show, view = viewOf(drawn.svg)) {
   const firstEdge = drawn.edges.length;
   const firstNode = drawn.nodes.length;
   for (const block of picked) {
-    for (const t of block.edgeOrder) makeEdgesInto(drawn, t, block.edges, true);
+    // A column's tasks are in the plan's order: so are the edges, as a drawing in one step makes them.
+    for (const t of block.tasks) makeEdgesInto(drawn, t, block.edges, true);
     for (const t of block.tasks) block.nodes.append(makeNode(drawn, t, false).g);
   }
   for (let i = firstNode; i < drawn.nodes.length; i++) {

@@ -22,7 +22,8 @@ function withChanges(run, delta) {
  * seqs of two runs say nothing of each other.
  */
 function runOrder(run, read) {
-  if (run === undefined || read.body.startedAt === run.startedAt) return 0;
+  // A result without a start (not one of Baton's) is taken for the same run, as before.
+  if (run === undefined || read.body.startedAt === run.startedAt || read.body.startedAt === undefined || run.startedAt === undefined) return 0;
   return read.body.startedAt > run.startedAt ? 1 : -1;
 }
 

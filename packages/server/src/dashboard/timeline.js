@@ -92,6 +92,8 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
    * the attempt before it (undefined for the first), and how that drawing placed them.
    */
   let unmade = [];
+  /** How many of `unmade` are made by now. */
+  let unmadeFrom = 0;
   let unmadeAt;
   /** The next task that makes some of them, while one is due. */
   let making;
@@ -100,8 +102,9 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
       making = undefined;
       // A timeline no longer on the page (another run shown) is made only if it is drawn again.
       if (!svg.isConnected) return;
-      const slice = unmade.slice(0, barsAtOnce);
-      unmade = unmade.slice(barsAtOnce);
+      const end = Math.min(unmadeFrom + barsAtOnce, unmade.length);
+      const slice = unmade.slice(unmadeFrom, end);
+      unmadeFrom = end;
       for (const { item, after } of slice) {
         if (bars.has(keyOf(item))) continue;
         const bar = showBar(item, unmadeAt);
@@ -110,7 +113,7 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
         if (after === undefined || previous) placeAfter(barsG, bar.g, previous?.g);
         else barsG.append(bar.g);
       }
-      if (unmade.length > 0) makeLater();
+      if (unmadeFrom < unmade.length) makeLater();
     }, 0);
   };
 
@@ -260,6 +263,7 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
     }
     dropUnseen(bars, seenBars, (bar) => bar.g);
     unmade = later;
+    unmadeFrom = 0;
     unmadeAt = at;
     if (later.length > 0) makeLater();
     return svg;
