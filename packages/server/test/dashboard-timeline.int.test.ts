@@ -132,4 +132,49 @@ describe('a large run’s timeline (Chromium)', () => {
       await t.close();
     }
   });
+
+  it('keeps a running run’s scale while the run fits in it, so that its bars stay where they are, and gives an ended run its length', { timeout: 60_000 }, async () => {
+    const t = await startTestServer({ agents: [] });
+    try {
+      const page = await newPage();
+      await page.goto(`${t.url}/`);
+      const drawn = await page.evaluate(async () => {
+        const load = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
+        const { timelineView } = (await load('/assets/timeline.js')) as { timelineView(onSelect: (id: string) => void): TimelineView };
+        const iso = (ms: number): string => new Date(ms).toISOString();
+        const t0 = Date.now() - 2000;
+        // Two attempts ended, one still running: only the running one grows with the clock.
+        const runAt = (endedAt?: number) => ({
+          startedAt: iso(t0),
+          ...(endedAt === undefined ? {} : { endedAt: iso(endedAt) }),
+          tasks: [
+            { id: 'a', attempts: [{ n: 1, agent: 'x', startedAt: iso(t0), endedAt: iso(t0 + 800), status: 'succeeded' }] },
+            { id: 'b', attempts: [{ n: 1, agent: 'x', startedAt: iso(t0 + 900), endedAt: iso(t0 + 1500), status: 'succeeded' }] },
+            { id: 'c', attempts: [{ n: 1, agent: 'y', startedAt: iso(t0 + 1000), ...(endedAt === undefined ? {} : { endedAt: iso(endedAt), status: 'succeeded' }) }] },
+          ],
+        });
+        const view = timelineView(() => undefined);
+        const rects = (svg: El): string[] => [...svg.querySelectorAll('.bar-box')].map((r) => r.outerHTML);
+        const svg = view(runAt(), 1200);
+        const first = rects(svg);
+        await new Promise((r) => setTimeout(r, 50));
+        const again = rects(view(runAt(), 1200));
+        // Past a quarter more than the run's length when first drawn: the scale grows.
+        while (Date.now() - t0 <= 2600) await new Promise((r) => setTimeout(r, 20));
+        const grown = rects(view(runAt(), 1200));
+        const endedAt = Date.now();
+        const ended = view(runAt(endedAt), 1200);
+        const last = [...ended.querySelectorAll('.bar[data-task="c"] .bar-box')][0] as unknown as { getAttribute(name: string): string };
+        return { first, again, grown, lastRight: Number(last.getAttribute('x')) + Number(last.getAttribute('width')) };
+      });
+      expect(drawn.again.slice(0, 2)).toEqual(drawn.first.slice(0, 2));
+      expect(drawn.again[2]).not.toEqual(drawn.first[2]);
+      expect(drawn.grown.slice(0, 2)).not.toEqual(drawn.first.slice(0, 2));
+      // An ended run fills the timeline's width: its last bar ends at the plot's right edge.
+      expect(drawn.lastRight).toBeCloseTo(1200 - 18, 3);
+      await page.close();
+    } finally {
+      await t.close();
+    }
+  });
 });

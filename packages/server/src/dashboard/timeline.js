@@ -87,6 +87,8 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
   /** Each attempt's bar and the link into it from the attempt before, by `taskId#n`. */
   const bars = new Map();
   const links = new Map();
+  /** The time the timeline's width stands for, ms from the run's start. */
+  let span = 0;
   /**
    * The bars of the last drawing not made yet, in the order of its attempts, each with the key of
    * the attempt before it (undefined for the first), and how that drawing placed them.
@@ -173,7 +175,13 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
     const now = Date.now();
     let tEnd = Math.max(run.endedAt ? Date.parse(run.endedAt) : now, t0 + 1000);
     for (const i of items) tEnd = Math.max(tEnd, i.attempt.endedAt ? Date.parse(i.attempt.endedAt) : now);
-    const total = tEnd - t0;
+    // A running run's scale is kept while the run fits in it, and made a quarter longer than the
+    // run when it no longer does: with the run's length so far as its scale, every bar moved at
+    // each drawing, and the browser styled and laid out all of a large run's bars again every
+    // second. An ended run's scale is its length.
+    const length = tEnd - t0;
+    if (run.endedAt || length > span || length * 2 < span) span = run.endedAt ? length : Math.ceil(length * 1.25);
+    const total = span;
     const plotW = Math.max(200, width - LABEL_W - RIGHT_PAD);
     const height = AXIS_H + Math.max(1, agents.length) * ROW_H + 8;
     const x = (ms) => LABEL_W + ((ms - t0) / total) * plotW;
