@@ -142,7 +142,7 @@ describe('a large run’s timeline (Chromium)', () => {
         const load = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
         const { timelineView } = (await load('/assets/timeline.js')) as { timelineView(onSelect: (id: string) => void): TimelineView };
         const iso = (ms: number): string => new Date(ms).toISOString();
-        const t0 = Date.now() - 2000;
+        const t0 = Date.now() - 8000;
         // Two attempts ended, one still running: only the running one grows with the clock.
         const runAt = (endedAt?: number) => ({
           startedAt: iso(t0),
@@ -155,21 +155,31 @@ describe('a large run’s timeline (Chromium)', () => {
         });
         const view = timelineView(() => undefined);
         const rects = (svg: El): string[] => [...svg.querySelectorAll('.bar-box')].map((r) => r.outerHTML);
+        const rightOf = (svg: El, task: string): number => {
+          const box = [...svg.querySelectorAll(`.bar[data-task="${task}"] .bar-box`)][0] as unknown as { getAttribute(name: string): string };
+          return Number(box.getAttribute('x')) + Number(box.getAttribute('width'));
+        };
         const svg = view(runAt(), 1200);
         const first = rects(svg);
+        // The run's length when first drawn was at most this: its scale, a quarter more.
+        const firstLength = Date.now() - t0;
         await new Promise((r) => setTimeout(r, 50));
         const again = rects(view(runAt(), 1200));
-        // Past a quarter more than the run's length when first drawn: the scale grows.
-        while (Date.now() - t0 <= 2600) await new Promise((r) => setTimeout(r, 20));
+        const againRight = rightOf(svg, 'c');
+        // Past the scale: it grows.
+        while (Date.now() - t0 <= Math.ceil(firstLength * 1.25) + 50) await new Promise((r) => setTimeout(r, 20));
         const grown = rects(view(runAt(), 1200));
+        const grownRight = rightOf(svg, 'c');
         const endedAt = Date.now();
-        const ended = view(runAt(endedAt), 1200);
-        const last = [...ended.querySelectorAll('.bar[data-task="c"] .bar-box')][0] as unknown as { getAttribute(name: string): string };
-        return { first, again, grown, lastRight: Number(last.getAttribute('x')) + Number(last.getAttribute('width')) };
+        view(runAt(endedAt), 1200);
+        return { first, again, grown, againRight, grownRight, lastRight: rightOf(svg, 'c') };
       });
       expect(drawn.again.slice(0, 2)).toEqual(drawn.first.slice(0, 2));
       expect(drawn.again[2]).not.toEqual(drawn.first[2]);
       expect(drawn.grown.slice(0, 2)).not.toEqual(drawn.first.slice(0, 2));
+      // The running bar grows, within the plot.
+      expect(drawn.againRight).toBeLessThanOrEqual(1200 - 18);
+      expect(drawn.grownRight).toBeLessThanOrEqual(1200 - 18);
       // An ended run fills the timeline's width: its last bar ends at the plot's right edge.
       expect(drawn.lastRight).toBeCloseTo(1200 - 18, 3);
       await page.close();

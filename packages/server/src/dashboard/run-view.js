@@ -316,7 +316,7 @@ export function runView(root, runId) {
     stopFollowing = followRun(runId, onEvent, onState, run && held.seq !== undefined && !edited ? Math.max(0, held.seq - MAX_LOG) : 0);
   });
   // Running attempts' bars grow with the clock while no event comes. A read draws them too, and
-  // each drawing of a large run's timeline moves every bar (its scale is the run's length so far).
+  // a drawing moves every bar of the timeline when the run outgrows its scale.
   tick = setInterval(() => {
     if (run && !isEnded(run.status) && !ended && performance.now() - timelineDrawn >= 900) {
       renderTimeline();
