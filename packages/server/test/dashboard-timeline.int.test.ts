@@ -168,15 +168,20 @@ describe('a large run’s timeline (Chromium)', () => {
         const againRight = rightOf(svg, 'c');
         // Past the scale: it grows.
         while (Date.now() - t0 <= Math.ceil(firstLength * 1.25) + 50) await new Promise((r) => setTimeout(r, 20));
-        const grown = rects(view(runAt(), 1200));
+        const same = runAt();
+        const grown = rects(view(same, 1200));
         const grownRight = rightOf(svg, 'c');
+        // The same attempts read again, another task selected: an ended bar drawn as before is still restyled.
+        view(same, 1200, 'a');
+        const selected = [...svg.querySelectorAll('.bar.selected')].map((g) => (g as unknown as { dataset: Record<string, string> }).dataset['task']);
         const endedAt = Date.now();
         view(runAt(endedAt), 1200);
-        return { first, again, grown, againRight, grownRight, lastRight: rightOf(svg, 'c') };
+        return { first, again, grown, againRight, grownRight, selected, lastRight: rightOf(svg, 'c') };
       });
       expect(drawn.again.slice(0, 2)).toEqual(drawn.first.slice(0, 2));
       expect(drawn.again[2]).not.toEqual(drawn.first[2]);
       expect(drawn.grown.slice(0, 2)).not.toEqual(drawn.first.slice(0, 2));
+      expect(drawn.selected).toEqual(['a']);
       // The running bar grows, within the plot.
       expect(drawn.againRight).toBeLessThanOrEqual(1200 - 18);
       expect(drawn.grownRight).toBeLessThanOrEqual(1200 - 18);

@@ -126,7 +126,7 @@ function makeEdgesInto(drawn, t, into, later) {
     const mx = (x1 + x2) / 2;
     const carried = t.consumes.filter((a) => src.produces.includes(a));
     const path = s('path', { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: 'edge', 'marker-end': 'url(#arrow)' });
-    drawn.edges.push({ path, dep, last: {} });
+    drawn.edges.push({ path, dep, done: undefined, last: {} });
     into.append(path);
     if (carried.length) {
       const label = () => s('text', { x: mx, y: (y1 + y2) / 2 - 6, class: 'edge-label', 'text-anchor': 'middle' }, clip(carried.join(', '), 26));
@@ -142,7 +142,22 @@ function makeNode(drawn, t, withTexts) {
   const p = drawn.pos.get(t.id);
   const g = s('g', { transform: `translate(${p.x},${p.y})`, tabindex: 0, role: 'button', 'data-task': t.id });
   g.append(s('rect', { width: NODE_W, height: NODE_H, rx: 10, class: 'node-box' }), s('rect', { width: 6, height: NODE_H, rx: 3, class: 'node-stripe' }));
-  const node = { task: t, g, x: p.x, y: p.y, labels: drawn.labelsOf.get(t.id), title: undefined, agentText: undefined, statusText: undefined, last: {}, titleLast: {}, agentLast: {}, statusLast: {} };
+  const node = {
+    task: t,
+    g,
+    x: p.x,
+    y: p.y,
+    labels: drawn.labelsOf.get(t.id),
+    title: undefined,
+    agentText: undefined,
+    statusText: undefined,
+    // What the node and its texts show now: a read that changes none of it sets nothing.
+    shown: { status: undefined, selected: undefined, textsStatus: undefined, agent: undefined },
+    last: {},
+    titleLast: {},
+    agentLast: {},
+    statusLast: {},
+  };
   if (withTexts) addTexts(node);
   drawn.nodes.push(node);
   return node;
@@ -298,6 +313,9 @@ export function planGraphView(onSelect, progressiveAbove = PROGRESSIVE) {
     }
     show.texts = (n, status = statusOf(n.task.id)) => {
       const agent = agentOf(n.task);
+      if (n.shown.textsStatus === status && n.shown.agent === agent) return;
+      n.shown.textsStatus = status;
+      n.shown.agent = agent;
       setText(n.statusText, n.statusLast, STATUS_LABEL[status] || status);
       setText(n.agentText, n.agentLast, nodeAgentText(n.task, agent));
       setText(n.title, n.titleLast, nodeTitle(n.task, agent, status));
@@ -305,11 +323,22 @@ export function planGraphView(onSelect, progressiveAbove = PROGRESSIVE) {
     show.node = (n) => {
       const { task: t } = n;
       const status = statusOf(t.id);
-      const label = STATUS_LABEL[status] || status;
-      patch(n.g, n.last, { class: `node st-${status}${selected === t.id ? ' selected' : ''}`, 'data-status': status, 'aria-label': `${t.id}: ${label}` });
+      const isSelected = selected === t.id;
+      // Every read goes over every node: most have not changed, and their strings need not be made again.
+      if (n.shown.status !== status || n.shown.selected !== isSelected) {
+        n.shown.status = status;
+        n.shown.selected = isSelected;
+        const label = STATUS_LABEL[status] || status;
+        patch(n.g, n.last, { class: `node st-${status}${isSelected ? ' selected' : ''}`, 'data-status': status, 'aria-label': `${t.id}: ${label}` });
+      }
       if (n.title) show.texts(n, status);
     };
-    show.edge = (e) => patch(e.path, e.last, { class: statusOf(e.dep) === 'succeeded' ? 'edge done' : 'edge' });
+    show.edge = (e) => {
+      const done = statusOf(e.dep) === 'succeeded';
+      if (done === e.done) return;
+      e.done = done;
+      patch(e.path, e.last, { class: done ? 'edge done' : 'edge' });
+    };
     // A drawing in steps makes its first groups now, and shows them with the rest below.
     if (made && drawn.unmade.length > 0) makeBlocks(drawn, { node: () => {}, edge: () => {} });
     for (const n of drawn.nodes) show.node(n);

@@ -22,11 +22,16 @@ function tickLabel(ms) {
   return `${ms / 60000} min`;
 }
 
-/** Every attempt of the run, in start order, with its task. */
+/**
+ * Every attempt of the run, in start order, with its task and its start and end in ms (the end
+ * undefined while it runs): parsed once, where the sort parsed two dates at each comparison.
+ */
 function attemptsOf(run) {
   const out = [];
-  for (const t of run.tasks) t.attempts.forEach((a, i) => out.push({ task: t, attempt: a, previous: i > 0 ? t.attempts[i - 1] : undefined }));
-  return out.sort((a, b) => Date.parse(a.attempt.startedAt) - Date.parse(b.attempt.startedAt));
+  for (const t of run.tasks) {
+    t.attempts.forEach((a, i) => out.push({ task: t, attempt: a, previous: i > 0 ? t.attempts[i - 1] : undefined, start: Date.parse(a.startedAt), end: a.endedAt ? Date.parse(a.endedAt) : undefined }));
+  }
+  return out.sort((a, b) => a.start - b.start);
 }
 
 /** What names an attempt's bar and the link into it, from one drawing to the next. */
@@ -123,21 +128,28 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
   const showBar = (item, at) => {
     const { task, attempt, previous } = item;
     const key = keyOf(item);
-    const start = Date.parse(attempt.startedAt);
-    const end = attempt.endedAt ? Date.parse(attempt.endedAt) : at.now;
+    let bar = bars.get(key);
+    const isSelected = at.selected === task.id;
+    const nextStart = at.nextStartOf.get(attempt);
+    // An ended attempt drawn as it was last time (the same object: a read of what changed keeps
+    // those of unchanged tasks) on the same scale, row and neighbour: nothing of it to set again.
+    const shown = bar?.shown;
+    if (shown && item.end !== undefined && shown.attempt === attempt && shown.previous === previous && shown.scale === at.scale && shown.y === at.barY(attempt.agent) && shown.selected === isSelected && shown.nextStart === nextStart) return bar;
+    const start = item.start;
+    const end = item.end ?? at.now;
     const status = attempt.status || 'running';
     const bx = at.x(start);
     const bw = Math.max(4, at.x(end) - bx);
     const y = at.barY(attempt.agent);
     const reassigned = previous && previous.agent !== attempt.agent;
     const label = `${task.id} #${attempt.n}${reassigned ? ' ↪' : ''}`;
-    let bar = bars.get(key);
     if (!bar) {
-      bar = { g: s('g', { tabindex: 0, role: 'button' }), title: s('title', {}), rect: s('rect', { rx: 4, class: 'bar-box' }), text: undefined, last: {}, titleLast: {}, rectLast: {}, textLast: {} };
+      bar = { g: s('g', { tabindex: 0, role: 'button' }), title: s('title', {}), rect: s('rect', { rx: 4, class: 'bar-box' }), text: undefined, shown: undefined, last: {}, titleLast: {}, rectLast: {}, textLast: {} };
       bar.g.append(bar.title, bar.rect);
       bars.set(key, bar);
     }
-    patch(bar.g, bar.last, { class: `bar st-${status}${at.selected === task.id ? ' selected' : ''}`, 'data-task': task.id, 'data-attempt': attempt.n });
+    bar.shown = { attempt, previous, scale: at.scale, y, selected: isSelected, nextStart };
+    patch(bar.g, bar.last, { class: `bar st-${status}${isSelected ? ' selected' : ''}`, 'data-task': task.id, 'data-attempt': attempt.n });
     const tip = [`${task.id}, attempt ${attempt.n} by ${attempt.agent}`, `${STATUS_LABEL[status] || status}, ${fmtDuration(end - start)}`];
     if (reassigned) tip.push(`reassigned from ${previous.agent}`);
     if (attempt.error) tip.push(attempt.error.slice(0, 300));
@@ -174,7 +186,7 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
     const t0 = Date.parse(run.startedAt);
     const now = Date.now();
     let tEnd = Math.max(run.endedAt ? Date.parse(run.endedAt) : now, t0 + 1000);
-    for (const i of items) tEnd = Math.max(tEnd, i.attempt.endedAt ? Date.parse(i.attempt.endedAt) : now);
+    for (const i of items) tEnd = Math.max(tEnd, i.end ?? now);
     // A running run's scale is kept while the run fits in it, and made a quarter longer than the
     // run when it no longer does: with the run's length so far as its scale, every bar moved at
     // each drawing, and the browser styled and laid out all of a large run's bars again every
@@ -222,7 +234,7 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
       const reassigned = previous.agent !== attempt.agent;
       const x1 = x(Date.parse(previous.endedAt));
       const y1 = barY(previous.agent) + BAR_H / 2;
-      const x2 = x(Date.parse(attempt.startedAt));
+      const x2 = x(item.start);
       const y2 = barY(attempt.agent) + BAR_H / 2;
       // A retry arcs over the gap from the end of one bar into the next, wide enough to see.
       const a = Math.min(x1 - 8, x2 - 18);
@@ -247,12 +259,12 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
     // Where the next bar of the same row starts: a label outside a bar must end before it.
     const nextStartOf = new Map();
     const lastOfRow = new Map();
-    for (const { attempt } of items) {
+    for (const { attempt, start } of items) {
       const before = lastOfRow.get(attempt.agent);
-      if (before) nextStartOf.set(before, x(Date.parse(attempt.startedAt)));
+      if (before) nextStartOf.set(before, x(start));
       lastOfRow.set(attempt.agent, attempt);
     }
-    const at = { x, barY, now, width, nextStartOf, selected };
+    const at = { x, barY, now, width, nextStartOf, selected, scale: `${t0}|${total}|${plotW}|${width}` };
     const seenBars = new Set();
     const later = [];
     let made = 0;
