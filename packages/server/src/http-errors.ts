@@ -28,9 +28,11 @@ let stackTraceLimit = Error.stackTraceLimit;
 
 /** `message`, with no stack collected for the error made of it next (see {@link ApiError}). */
 function withoutStack(message: string): string {
+  // Made a string first: nothing may run (and throw, or make another ApiError) while the limit is 0.
+  const text = String(message);
   stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
-  return message;
+  return text;
 }
 
 /**
@@ -44,7 +46,7 @@ export class ApiError extends Error {
   readonly details?: unknown;
 
   constructor(status: ContentfulStatusCode, code: ApiErrorCode, message: string, details?: unknown) {
-    // The limit is 0 only while Error's own constructor runs, which cannot throw.
+    // The limit is 0 only while Error's own constructor runs and the fields are set up: neither can throw.
     super(withoutStack(message));
     Error.stackTraceLimit = stackTraceLimit;
     this.name = 'ApiError';
