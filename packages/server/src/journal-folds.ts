@@ -74,7 +74,7 @@ export class RunningResultFolds {
       // From the last event folded: the journal must still hold that very event, else the run
       // is another one under the same id (made again within the same millisecond).
       const events = await this.store.readEvents(runId, fold.seq - 1);
-      if (events.length > 0 && events[0]!.seq === fold.seq && identityOf(events[0]!) === fold.lastIdentity && follows(events, fold.seq - 1)) foldInto(fold, events.slice(1));
+      if (events.length > 0 && follows(events, fold.seq - 1) && identityOf(events[0]!) === fold.lastIdentity) foldInto(fold, events.slice(1));
       else {
         fold = newFold(record?.createdAt);
         foldInto(fold, await this.store.readEvents(runId));

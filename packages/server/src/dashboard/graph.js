@@ -11,8 +11,8 @@ export const LARGE = 200;
 /**
  * Tasks beyond which the graph is drawn in steps, each a task of the page: the boxes and edges of
  * about BOXES_AT_ONCE tasks at once (whole groups of a column, to 99 more), in the order of the
- * columns, the others as many a step, those in view first; then their texts (title, agent, state and tooltip) a slice at a time, those in
- * view first. Texts are most of what a drawing costs the browser (~2/3 of its ~400 ms for 5,000
+ * columns, the others as many a step, those in view first; then their texts (title, agent, state
+ * and tooltip) a slice at a time, those in view first. Texts are most of what a drawing costs the browser (~2/3 of its ~400 ms for 5,000
  * tasks: their layout and style), and making every box and edge at once still took ~100 ms of
  * one; a page busy that long in one task does not answer a click or a scroll meanwhile. The boxes
  * of such a plan come in the order of its columns, each top to bottom (the keyboard's order too),
@@ -79,7 +79,7 @@ function draw(tasks, progressive) {
     if (!col) return;
     const colHeight = col.length * NODE_H + (col.length - 1) * GAP_Y;
     const top = PAD + (height - PAD * 2 - colHeight) / 2;
-    col.forEach((t, ri) => pos.set(t.id, { x: PAD + ci * (NODE_W + GAP_X), y: top + ri * (NODE_H + GAP_Y), block: undefined }));
+    col.forEach((t, ri) => pos.set(t.id, { x: PAD + ci * (NODE_W + GAP_X), y: top + ri * (NODE_H + GAP_Y) }));
   });
 
   const svg = s('svg', { class: `plan-graph${tasks.length > LARGE ? ' large' : ''}`, viewBox: `0 0 ${width} ${height}`, width, height, role: 'group', 'aria-label': 'plan graph' });
@@ -104,7 +104,6 @@ function draw(tasks, progressive) {
       const block = drawn.unmade[drawn.unmade.length - 1];
       block.tasks.push(t);
       block.bottom = p.y + NODE_H;
-      p.block = block;
     });
   }
   for (const block of drawn.unmade) svg.append(block.edges);
@@ -225,14 +224,19 @@ function viewOf(svg) {
   };
 }
 
-/** True when node `n` is in `view` (see {@link viewOf}). */
+/** True when boxes of a column at `x`, from `top` to `bottom`, are in `view` (see {@link viewOf}). */
+function inView(view, x, top, bottom) {
+  return view !== undefined && x + NODE_W >= view.left && x <= view.right && bottom >= view.top && top <= view.bottom;
+}
+
+/** True when node `n` is in `view`. */
 function nodeInView(n, view) {
-  return view !== undefined && n.x + NODE_W >= view.left && n.x <= view.right && n.y + NODE_H >= view.top && n.y <= view.bottom;
+  return inView(view, n.x, n.y, n.y + NODE_H);
 }
 
 /** True when some of group `b`'s boxes are in `view`. */
 function blockInView(b, view) {
-  return view !== undefined && b.x + NODE_W >= view.left && b.x <= view.right && b.bottom >= view.top && b.top <= view.bottom;
+  return inView(view, b.x, b.top, b.bottom);
 }
 
 /**
@@ -339,8 +343,8 @@ export function planGraphView(onSelect, progressiveAbove = PROGRESSIVE) {
       e.done = done;
       patch(e.path, e.last, { class: done ? 'edge done' : 'edge' });
     };
-    // A drawing in steps makes its first groups now, and shows them with the rest below.
-    if (made && drawn.unmade.length > 0) makeBlocks(drawn, { node: () => {}, edge: () => {} });
+    // A drawing in steps makes its first groups now.
+    if (made && drawn.unmade.length > 0) makeBlocks(drawn, show);
     for (const n of drawn.nodes) show.node(n);
     for (const e of drawn.edges) show.edge(e);
     if (drawn.unmade.length > 0 || drawn.unfilled.length > 0) fillLater();

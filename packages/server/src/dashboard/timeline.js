@@ -157,7 +157,7 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
     patch(bar.rect, bar.rectLast, { x: bx, y, width: bw, height: BAR_H });
     const approx = label.length * 6.4 + 10;
     const inside = bw >= approx;
-    const outside = !inside && at.x(end) + 5 + approx < (at.nextStartOf.get(attempt) ?? at.width) - 4;
+    const outside = !inside && at.x(end) + 5 + approx < (nextStart ?? at.width) - 4;
     if (inside || outside) {
       if (!bar.text) {
         bar.text = s('text', {});
