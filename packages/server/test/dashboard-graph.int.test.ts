@@ -11,7 +11,8 @@ import { postJson, startTestServer } from './support.ts';
 
 /** What the page's script uses of the DOM (the test is typed for Node, not the browser). */
 interface El {
-  className: string;
+  className: string & { baseVal?: string };
+  replaceChildren(...children: El[]): void;
   style: { cssText: string };
   firstChild: El;
   parentNode: El;
@@ -171,6 +172,87 @@ describe('a large plan’s graph (Chromium)', () => {
       expect(drawn.inSteps.length).toBe(drawn.tasks + 2 * drawn.atOnce);
       expect(drawn.inSteps).toEqual(drawn.oneStep);
       expect(drawn.detached).toEqual([drawn.atOnce, 0]);
+      await page.close();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('draws a large plan in tiles that look, scrolled anywhere, as the plan drawn in one <svg>', { timeout: 120_000 }, async () => {
+    const t = await startTestServer({ agents: [] });
+    try {
+      const page = await newPage();
+      await page.goto(`${t.url}/`);
+      // Layers of 40 to 260 tasks (groups of a column split at 100), each task reading one of the
+      // layer before and, one in three, one of any layer before (a long edge over other boxes); every
+      // edge labelled. Listed layer by layer, so the one-<svg> drawing paints in the tiles' order.
+      const tiles = await page.evaluate(async () => {
+        const page = globalThis as unknown as PageGlobals & { plan: unknown; statusOf: (id: string) => string };
+        const load = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
+        const { planGraphView, PROGRESSIVE } = (await load('/assets/graph.js')) as { planGraphView(onSelect: (id: string) => void, progressiveAbove?: number): GraphView; PROGRESSIVE: number };
+        let seed = 7;
+        const random = (k: number): number => {
+          seed = (seed * 1103515245 + 12345) % 2147483648;
+          return Math.floor((seed / 2147483648) * k);
+        };
+        const layers: number[][] = [];
+        const tasks: { id: string; title: string; agent: string; dependsOn: string[]; consumes: string[]; produces: string[] }[] = [];
+        for (let n = 0; tasks.length <= PROGRESSIVE + 300; ) {
+          const layer: number[] = [];
+          for (let k = 40 + random(221); k > 0; k--, n++) {
+            const deps = layers.length === 0 ? [] : [layers.at(-1)![random(layers.at(-1)!.length)]!];
+            if (layers.length > 1 && random(3) === 0) deps.push(random(layers.at(-1)![0]!));
+            tasks.push({ id: `t${n}`, title: `${'task '.repeat(1 + random(6))}${n}`, agent: `agent-${random(4)}`, dependsOn: deps.map((d) => `t${d}`), consumes: deps.map((d) => `out-${d}${'.x'.repeat(random(9))}`), produces: [`out-${n}`] });
+            for (const c of tasks.at(-1)!.consumes) tasks[Number(c.slice(4).split('.')[0])]!.produces.push(c);
+            layer.push(n);
+          }
+          layers.push(layer);
+        }
+        const states = ['succeeded', 'pending', 'running', 'failed', 'succeeded'];
+        page.plan = { tasks };
+        page.statusOf = (id: string): string => states[Number(id.slice(1)) % states.length]!;
+        const wrap = page.document.createElement('div');
+        wrap.className = 'graph-wrap';
+        wrap.style.cssText = 'overflow:auto; width: 900px; height: 600px';
+        (wrap as El & { id: string }).id = 'under-test';
+        page.document.body.prepend(wrap);
+        wrap.append(planGraphView(() => undefined, Infinity)(page.plan, page.statusOf));
+        (page as unknown as { tiled: GraphView }).tiled = planGraphView(() => undefined);
+        return tasks.length;
+      });
+      const wrap = page.locator('#under-test');
+      const positions = [[0, 0], [0, 1_000_000], [1_000_000, 0], [1_000_000, 1_000_000], [700, 2_500], [1_400, 5_000], [2_100, 800]] as const;
+      const shots = async (): Promise<Buffer[]> => {
+        const taken: Buffer[] = [];
+        for (const [left, top] of positions) {
+          await wrap.evaluate(
+            (el, [x, y]) => {
+              (el as unknown as El).scrollLeft = x;
+              (el as unknown as El).scrollTop = y;
+            },
+            [left, top] as const,
+          );
+          // Two frames: a tile scrolled into view is drawn in the frame after the one that finds it in view.
+          await page.evaluate(() => {
+            const page = globalThis as unknown as { requestAnimationFrame(callback: () => void): void };
+            return new Promise<void>((r) => page.requestAnimationFrame(() => page.requestAnimationFrame(r)));
+          });
+          taken.push(await wrap.screenshot());
+        }
+        return taken;
+      };
+      const inOne = await shots();
+      await wrap.evaluate((el) => {
+        const page = globalThis as unknown as { plan: unknown; statusOf: (id: string) => string; tiled: GraphView };
+        (el as unknown as El).replaceChildren(page.tiled(page.plan, page.statusOf));
+      });
+      await expect.poll(() => page.locator('#under-test .node-title').count(), { timeout: 30_000 }).toBe(tiles);
+      // Each group of a column is a tile of its own, every edge under every box.
+      const kinds = await page.locator('#under-test .plan-graph.tiled > svg').evaluateAll((els) => els.map((el) => (el as unknown as El).className.baseVal));
+      expect(kinds.filter((k) => k === 'graph-tile boxes').length).toBeGreaterThan(10);
+      expect(kinds.lastIndexOf('graph-tile edges')).toBeLessThan(kinds.indexOf('graph-tile boxes'));
+      const inTiles = await shots();
+      for (const [k, shot] of inTiles.entries()) expect(shot.equals(inOne[k]!), `scrolled to ${positions[k]!.join(', ')}`).toBe(true);
       await page.close();
     } finally {
       await t.close();

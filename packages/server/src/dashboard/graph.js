@@ -1,5 +1,5 @@
 // The plan drawn as a left-to-right DAG: one column per depth, tasks coloured by state.
-import { patch, s, setText, STATUS_LABEL } from './util.js';
+import { h, patch, s, setText, STATUS_LABEL } from './util.js';
 
 const NODE_W = 226;
 const NODE_H = 66;
@@ -25,6 +25,8 @@ const FILL_SLICE = 250;
 const VIEW_MARGIN = 400;
 /** Boxes of one column per group in a drawing in steps (see `draw`). */
 const BLOCK_ROWS = 100;
+/** How far an edge's label may reach on either side of its middle (26 characters of 11 px, and their halo). */
+const LABEL_HALF_W = 90;
 
 function depths(tasks) {
   const byId = new Map(tasks.map((t) => [t.id, t]));
@@ -82,12 +84,12 @@ function draw(tasks, progressive) {
     col.forEach((t, ri) => pos.set(t.id, { x: PAD + ci * (NODE_W + GAP_X), y: top + ri * (NODE_H + GAP_Y) }));
   });
 
-  const svg = s('svg', { class: `plan-graph${tasks.length > LARGE ? ' large' : ''}`, viewBox: `0 0 ${width} ${height}`, width, height, role: 'group', 'aria-label': 'plan graph' });
-  svg.append(
-    s('defs', {}, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' }))),
-  );
-  const drawn = { svg, nodes: [], edges: [], unfilled: [], unmade: [], pos, byId: new Map(tasks.map((t) => [t.id, t])), labelsOf: new Map() };
+  const cls = `plan-graph${tasks.length > LARGE ? ' large' : ''}`;
+  const arrow = () => s('defs', {}, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' })));
+  const byId = new Map(tasks.map((t) => [t.id, t]));
   if (!progressive) {
+    const svg = s('svg', { class: cls, viewBox: `0 0 ${width} ${height}`, width, height, role: 'group', 'aria-label': 'plan graph' }, arrow());
+    const drawn = { root: svg, nodes: [], edges: [], unfilled: [], unmade: [], pos, byId, labelsOf: new Map() };
     for (const t of tasks) makeEdgesInto(drawn, t, svg, false);
     for (const t of tasks) svg.append(makeNode(drawn, t, true).g);
     return drawn;
@@ -95,20 +97,64 @@ function draw(tasks, progressive) {
   // A large plan's boxes, and the edges that lead to them, in groups of up to BLOCK_ROWS boxes of
   // one column (all edges below all boxes), made a group at a time: a slice of texts filled in
   // makes the browser lay out again only the groups it touched. A group of a whole column made a
-  // wide column's filling quadratic: each slice laid the whole column out again.
+  // wide column's filling quadratic: each slice laid the whole column out again. Each group is an
+  // <svg> of its own (a tile), which the browser paints, lays out and styles apart from the
+  // others, and not at all out of view (run.css): in one <svg>, each read of a running 5,000-task
+  // run had the browser paint every box and edge again, a task of ~50-100 ms.
+  const root = h('div', { class: `${cls} tiled`, role: 'group', 'aria-label': 'plan graph' }, s('svg', { class: 'graph-defs', width: 0, height: 0, 'aria-hidden': 'true' }, arrow()));
+  // Set through the style object: the dashboard's content security policy refuses style attributes.
+  root.style.width = `${width}px`;
+  root.style.height = `${height}px`;
+  const drawn = { root, nodes: [], edges: [], unfilled: [], unmade: [], pos, byId, labelsOf: new Map() };
   for (const col of columns) {
     if (!col) continue;
     col.forEach((t, ri) => {
       const p = pos.get(t.id);
-      if (ri % BLOCK_ROWS === 0) drawn.unmade.push({ edges: s('g', { class: 'edges' }), nodes: s('g', { class: 'boxes' }), tasks: [], x: p.x, top: p.y, bottom: p.y });
+      if (ri % BLOCK_ROWS === 0) drawn.unmade.push({ tasks: [], x: p.x, top: p.y, bottom: p.y, reach: { left: p.x, right: p.x, top: p.y, bottom: p.y } });
       const block = drawn.unmade[drawn.unmade.length - 1];
       block.tasks.push(t);
       block.bottom = p.y + NODE_H;
+      widenToEdgesInto(drawn, t, block.reach);
     });
   }
-  for (const block of drawn.unmade) svg.append(block.edges);
-  for (const block of drawn.unmade) svg.append(block.nodes);
+  for (const b of drawn.unmade) {
+    b.edges = tile(b.reach.left, b.reach.top, b.reach.right, b.reach.bottom, 'graph-tile edges');
+    b.nodes = tile(b.x - 2, b.top - 2, b.x + NODE_W + 2, b.bottom + 2, 'graph-tile boxes');
+  }
+  for (const block of drawn.unmade) root.append(block.edges);
+  for (const block of drawn.unmade) root.append(block.nodes);
   return drawn;
+}
+
+/** A tile of a graph drawn in steps: an <svg> over the graph's area from (`left`, `top`) to (`right`, `bottom`), in the graph's coordinates. */
+function tile(left, top, right, bottom, cls) {
+  const el = s('svg', { class: cls, viewBox: `${left} ${top} ${right - left} ${bottom - top}`, width: right - left, height: bottom - top, role: 'none' });
+  el.style.left = `${left}px`;
+  el.style.top = `${top}px`;
+  return el;
+}
+
+/** Where an edge from the box at `from` to the box at `to` starts, ends and bends. */
+function edgeEnds(from, to) {
+  const x1 = from.x + NODE_W;
+  const y1 = from.y + NODE_H / 2;
+  const x2 = to.x - 2;
+  const y2 = to.y + NODE_H / 2;
+  return { x1, y1, x2, y2, mx: (x1 + x2) / 2 };
+}
+
+/** Widens `reach` to take in the edges into `t`, their arrows and their labels, with room for their strokes. */
+function widenToEdgesInto(drawn, t, reach) {
+  const to = drawn.pos.get(t.id);
+  for (const dep of t.dependsOn) {
+    const from = drawn.pos.get(dep);
+    if (!from || !drawn.byId.has(dep)) continue;
+    const { x1, y1, x2, y2, mx } = edgeEnds(from, to);
+    reach.left = Math.min(reach.left, x1 - 4, mx - LABEL_HALF_W);
+    reach.right = Math.max(reach.right, x2 + 4, mx + LABEL_HALF_W);
+    reach.top = Math.min(reach.top, y1 - 8, y2 - 8, (y1 + y2) / 2 - 24);
+    reach.bottom = Math.max(reach.bottom, y1 + 8, y2 + 8);
+  }
 }
 
 /** Makes the edges into `t` in `into`, each with its label right after it, or kept for the node's texts (`later`). */
@@ -118,11 +164,7 @@ function makeEdgesInto(drawn, t, into, later) {
     const from = drawn.pos.get(dep);
     const src = drawn.byId.get(dep);
     if (!from || !src) continue;
-    const x1 = from.x + NODE_W;
-    const y1 = from.y + NODE_H / 2;
-    const x2 = to.x - 2;
-    const y2 = to.y + NODE_H / 2;
-    const mx = (x1 + x2) / 2;
+    const { x1, y1, x2, y2, mx } = edgeEnds(from, to);
     const carried = t.consumes.filter((a) => src.produces.includes(a));
     const path = s('path', { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: 'edge', 'marker-end': 'url(#arrow)' });
     drawn.edges.push({ path, dep, done: undefined, last: {} });
@@ -168,7 +210,7 @@ function makeNode(drawn, t, withTexts) {
  * the page yet: in the order of the columns); gives each made node and edge to `show`, and leaves
  * the nodes' texts to {@link fillSlice}.
  */
-function makeBlocks(drawn, show, view = viewOf(drawn.svg)) {
+function makeBlocks(drawn, show, view = viewOf(drawn.root)) {
   const picked = [];
   const rest = [];
   let boxes = 0;
@@ -211,11 +253,11 @@ function addTexts(node) {
   node.labels = undefined;
 }
 
-/** The part of `svg` in the window and its scrolling box, widened by VIEW_MARGIN, in the graph's coordinates; undefined when it is not on the page. */
-function viewOf(svg) {
-  if (!svg.isConnected) return undefined;
-  const r = svg.getBoundingClientRect();
-  const box = svg.parentElement ? svg.parentElement.getBoundingClientRect() : r;
+/** The part of the graph `root` in the window and its scrolling box, widened by VIEW_MARGIN, in the graph's coordinates; undefined when it is not on the page. */
+function viewOf(root) {
+  if (!root.isConnected) return undefined;
+  const r = root.getBoundingClientRect();
+  const box = root.parentElement ? root.parentElement.getBoundingClientRect() : r;
   return {
     left: Math.max(box.left, 0) - r.left - VIEW_MARGIN,
     right: Math.min(box.right, window.innerWidth) - r.left + VIEW_MARGIN,
@@ -245,7 +287,7 @@ function blockInView(b, view) {
  * is in view is made, then filled in, before the rest.
  */
 function drawStep(drawn, show) {
-  const view = viewOf(drawn.svg);
+  const view = viewOf(drawn.root);
   if (drawn.unmade.length > 0 && (drawn.unmade.some((b) => blockInView(b, view)) || !drawn.unfilled.some((n) => nodeInView(n, view)))) makeBlocks(drawn, show, view);
   else fillSlice(drawn, show.texts, view);
 }
@@ -254,7 +296,7 @@ function drawStep(drawn, show) {
  * Fills in up to FILL_SLICE of `drawn`'s nodes still without texts, those in view first, with the
  * states `show` gives them.
  */
-function fillSlice(drawn, show, view = viewOf(drawn.svg)) {
+function fillSlice(drawn, show, view = viewOf(drawn.root)) {
   const picked = [];
   const rest = [];
   for (const n of drawn.unfilled) (picked.length < FILL_SLICE && nodeInView(n, view) ? picked : rest).push(n);
@@ -288,14 +330,14 @@ export function planGraphView(onSelect, progressiveAbove = PROGRESSIVE) {
     filling ??= setTimeout(() => {
       filling = undefined;
       // A graph no longer on the page (another run shown) is made and filled in only if it is shown again.
-      if (!drawn || !drawn.svg.isConnected) return;
+      if (!drawn || !drawn.root.isConnected) return;
       drawStep(drawn, show);
       if (drawn.unmade.length > 0 || drawn.unfilled.length > 0) fillLater();
     }, 0);
   };
   const activate = (e) => {
     const g = e.target instanceof Element ? e.target.closest('.node') : null;
-    if (!g || !drawn || !drawn.svg.contains(g)) return;
+    if (!g || !drawn || !drawn.root.contains(g)) return;
     if (e.type === 'keydown') {
       if (e.key !== 'Enter' && e.key !== ' ') return;
       e.preventDefault();
@@ -310,8 +352,8 @@ export function planGraphView(onSelect, progressiveAbove = PROGRESSIVE) {
       if (k !== key) {
         key = k;
         drawn = draw(plan.tasks, plan.tasks.length > progressiveAbove);
-        drawn.svg.addEventListener('click', activate);
-        drawn.svg.addEventListener('keydown', activate);
+        drawn.root.addEventListener('click', activate);
+        drawn.root.addEventListener('keydown', activate);
         made = true;
       }
     }
@@ -348,6 +390,6 @@ export function planGraphView(onSelect, progressiveAbove = PROGRESSIVE) {
     for (const n of drawn.nodes) show.node(n);
     for (const e of drawn.edges) show.edge(e);
     if (drawn.unmade.length > 0 || drawn.unfilled.length > 0) fillLater();
-    return drawn.svg;
+    return drawn.root;
   };
 }
