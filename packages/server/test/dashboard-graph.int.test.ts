@@ -222,26 +222,23 @@ describe('a large plan’s graph (Chromium)', () => {
       });
       const wrap = page.locator('#under-test');
       const positions = [[0, 0], [0, 1_000_000], [1_000_000, 0], [1_000_000, 1_000_000], [700, 2_500], [1_400, 5_000], [2_100, 800]] as const;
-      const shots = async (): Promise<Buffer[]> => {
-        const taken: Buffer[] = [];
-        for (const [left, top] of positions) {
-          await wrap.evaluate(
-            (el, [x, y]) => {
-              (el as unknown as El).scrollLeft = x;
-              (el as unknown as El).scrollTop = y;
-            },
-            [left, top] as const,
-          );
-          // Two frames: a tile scrolled into view is drawn in the frame after the one that finds it in view.
-          await page.evaluate(() => {
-            const page = globalThis as unknown as { requestAnimationFrame(callback: () => void): void };
-            return new Promise<void>((r) => page.requestAnimationFrame(() => page.requestAnimationFrame(r)));
-          });
-          taken.push(await wrap.screenshot());
-        }
-        return taken;
+      const shotAt = async ([left, top]: readonly [number, number]): Promise<Buffer> => {
+        await wrap.evaluate(
+          (el, [x, y]) => {
+            (el as unknown as El).scrollLeft = x;
+            (el as unknown as El).scrollTop = y;
+          },
+          [left, top] as const,
+        );
+        // Two frames: a tile scrolled into view is drawn in the frame after the one that finds it in view.
+        await page.evaluate(() => {
+          const page = globalThis as unknown as { requestAnimationFrame(callback: () => void): void };
+          return new Promise<void>((r) => page.requestAnimationFrame(() => page.requestAnimationFrame(r)));
+        });
+        return wrap.screenshot();
       };
-      const inOne = await shots();
+      const inOne: Buffer[] = [];
+      for (const at of positions) inOne.push(await shotAt(at));
       await wrap.evaluate((el) => {
         const page = globalThis as unknown as { plan: unknown; statusOf: (id: string) => string; tiled: GraphView };
         (el as unknown as El).replaceChildren(page.tiled(page.plan, page.statusOf));
@@ -251,8 +248,8 @@ describe('a large plan’s graph (Chromium)', () => {
       const kinds = await page.locator('#under-test .plan-graph.tiled > svg').evaluateAll((els) => els.map((el) => (el as unknown as El).className.baseVal));
       expect(kinds.filter((k) => k === 'graph-tile boxes').length).toBeGreaterThan(10);
       expect(kinds.lastIndexOf('graph-tile edges')).toBeLessThan(kinds.indexOf('graph-tile boxes'));
-      const inTiles = await shots();
-      for (const [k, shot] of inTiles.entries()) expect(shot.equals(inOne[k]!), `scrolled to ${positions[k]!.join(', ')}`).toBe(true);
+      // Looked at again until it matches, or for 10 s: a slow machine may take more frames to draw a tile scrolled into view.
+      for (const [k, at] of positions.entries()) await expect.poll(async () => (await shotAt(at)).equals(inOne[k]!), { timeout: 10_000, message: `scrolled to ${at.join(', ')}` }).toBe(true);
       await page.close();
     } finally {
       await t.close();
