@@ -49,6 +49,31 @@ describe('the run page follows a run to its end (Chromium)', () => {
       await page.locator('.plan-graph .node[data-task="answer"][data-status="running"]').waitFor({ timeout: 30_000 });
       // The retried task fills the stream: the page is told of events all the time from here on.
       await expect.poll(async () => Number((await page.locator('.event-log li').first().locator('.mono').textContent())?.slice(1)), { timeout: 30_000 }).toBeGreaterThan(60);
+      // The log takes them in a few times a second, not one change of the page per event.
+      const logged = await page.evaluate(async () => {
+        interface Log {
+          firstElementChild: { querySelector(s: string): { textContent: string } };
+          querySelectorAll(s: string): Iterable<{ textContent: string }>;
+        }
+        const page = globalThis as unknown as {
+          document: { querySelector(s: string): Log };
+          MutationObserver: new (callback: () => void) => { observe(target: unknown, options: { childList: boolean }): void; disconnect(): void };
+        };
+        const log = page.document.querySelector('.event-log');
+        const newest = (): number => Number(log.firstElementChild.querySelector('.mono').textContent.slice(1));
+        let changes = 0;
+        const watch = new page.MutationObserver(() => changes++);
+        watch.observe(log, { childList: true });
+        const first = newest();
+        await new Promise((r) => setTimeout(r, 2_000));
+        watch.disconnect();
+        return { changes, events: newest() - first, seqs: [...log.querySelectorAll('li .mono')].map((el) => Number(el.textContent.slice(1))) };
+      });
+      expect(logged.events).toBeGreaterThan(100);
+      expect(logged.changes).toBeLessThanOrEqual(2_000 / 250 + 2);
+      // The newest first, none missing, and no more than the log keeps.
+      expect(logged.seqs.length).toBeLessThanOrEqual(400);
+      expect(logged.seqs).toEqual(logged.seqs.map((_, i) => logged.seqs[0]! - i));
       release?.();
       // Read and drawn while the events go on, not once they stop (they would not, here).
       await page.locator('.plan-graph .node[data-task="answer"][data-status="succeeded"]').waitFor({ timeout: 30_000 });

@@ -10,6 +10,12 @@ import { decisionsCard, pendingCard } from './approvals.js';
 import { badge, card, empty, fmtDuration, fmtTime, h, isEnded, jsonBlock, runDuration } from './util.js';
 
 const MAX_LOG = 400;
+/**
+ * The event log takes in the events that came at most this often (ms), the first of a pause at
+ * once: a large run sends hundreds a second, and each change of the log had the browser lay out
+ * and paint the page again, most of its frames while following a 5,000-task run.
+ */
+const LOG_EVERY_MS = 250;
 
 function stats(run) {
   const planned = new Set(run.plan.tasks.map((t) => t.id));
@@ -283,11 +289,33 @@ export function runView(root, runId) {
     indicator.querySelector('.text').textContent = state === 'live' ? 'Live' : 'Reconnecting…';
   };
 
+  /** Events not in the log yet, the time the log last took some in, and the timer that will. */
+  let unlogged = [];
+  let loggedAt = -Infinity;
+  let logTimer;
+  const flushLog = () => {
+    clearTimeout(logTimer);
+    logTimer = undefined;
+    loggedAt = performance.now();
+    if (unlogged.length === 0) return;
+    const last = unlogged[unlogged.length - 1];
+    // Newest first; of a burst, only what the log keeps is made.
+    const items = unlogged.slice(-MAX_LOG).reverse().map((e) => h('li', { class: `ev ev-${e.type.replace('.', '-')}` }, h('span', { class: 'mono muted' }, `#${e.seq}`), h('span', { class: 'ev-type' }, e.type), h('span', { class: 'muted small' }, fmtTime(e.at)), h('span', { class: 'ev-text' }, summarize(e))));
+    unlogged = [];
+    logBody.prepend(...items);
+    while (logBody.children.length > MAX_LOG) logBody.lastChild.remove();
+    logCount.textContent = `${last.seq} events`;
+  };
+  const logLater = () => {
+    const wait = loggedAt + LOG_EVERY_MS - performance.now();
+    if (wait <= 0) flushLog();
+    else logTimer ??= setTimeout(flushLog, wait);
+  };
+
   const onEvent = (e) => {
     if (e.type === 'approval.requested' && e.plan) requestedPlan = e.plan;
-    logBody.prepend(h('li', { class: `ev ev-${e.type.replace('.', '-')}` }, h('span', { class: 'mono muted' }, `#${e.seq}`), h('span', { class: 'ev-type' }, e.type), h('span', { class: 'muted small' }, fmtTime(e.at)), h('span', { class: 'ev-text' }, summarize(e))));
-    while (logBody.children.length > MAX_LOG) logBody.lastChild.remove();
-    logCount.textContent = `${e.seq} events`;
+    // The log shows the last MAX_LOG: a tab in the background, whose timers wait, keeps no more.
+    if (unlogged.push(e) > 2 * MAX_LOG) unlogged.splice(0, unlogged.length - MAX_LOG);
     // Between the last task and run.ended the run is integrating: say so rather than look finished.
     if ((e.type === 'integration.started' || e.type === 'integration.ended') && !files) {
       deliverableBody.replaceChildren(
@@ -295,7 +323,9 @@ export function runView(root, runId) {
           ? h('p', { class: 'empty integrating', id: 'integrating' }, `Integrating the deliverable (${e.integrator})…`)
           : empty(e.ok ? 'Deliverable integrated; finishing the run…' : `Integration failed: ${e.error || 'unknown error'}`),
       );
-    }
+      // What the deliverable's card says is in the log with it.
+      flushLog();
+    } else logLater();
     scheduleRefresh();
   };
   const onState = (state) => {
@@ -328,6 +358,7 @@ export function runView(root, runId) {
     disposed = true;
     stopFollowing?.();
     clearTimeout(refreshTimer);
+    clearTimeout(logTimer);
     clearInterval(tick);
     resizes.disconnect();
     if (indicator) indicator.hidden = true;
