@@ -34,7 +34,7 @@ interface PageGlobals {
   innerHeight: number;
   MutationObserver: new (callback: (records: { addedNodes: Iterable<El> }[]) => void) => { observe(target: El, options: { childList: boolean; subtree: boolean }): void };
 }
-type GraphView = (plan: unknown, statusOf: (id: string) => string) => El;
+type GraphView = (plan: unknown, statusOf: (id: string) => string, selected?: string) => El;
 
 interface Drawn {
   tasks: number;
@@ -185,8 +185,10 @@ describe('a large plan’s graph (Chromium)', () => {
       await page.goto(`${t.url}/`);
       // Layers of 40 to 260 tasks (groups of a column split at 100), each task reading one of the
       // layer before and, one in three, one of any layer before (a long edge over other boxes); every
-      // edge labelled. Listed layer by layer, so the one-<svg> drawing paints in the tiles' order.
-      const tiles = await page.evaluate(async () => {
+      // edge labelled, some titles, agents and labels as long and wide as they are drawn; the first
+      // box of a column's second group selected (its thicker stroke at a tile's top). Listed layer
+      // by layer, so the one-<svg> drawing paints in the tiles' order.
+      const { tiles, selectedAt } = await page.evaluate(async () => {
         const page = globalThis as unknown as PageGlobals & { plan: unknown; statusOf: (id: string) => string };
         const load = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
         const { planGraphView, PROGRESSIVE } = (await load('/assets/graph.js')) as { planGraphView(onSelect: (id: string) => void, progressiveAbove?: number): GraphView; PROGRESSIVE: number };
@@ -202,8 +204,10 @@ describe('a large plan’s graph (Chromium)', () => {
           for (let k = 40 + random(221); k > 0; k--, n++) {
             const deps = layers.length === 0 ? [] : [layers.at(-1)![random(layers.at(-1)!.length)]!];
             if (layers.length > 1 && random(3) === 0) deps.push(random(layers.at(-1)![0]!));
-            tasks.push({ id: `t${n}`, title: `${'task '.repeat(1 + random(6))}${n}`, agent: `agent-${random(4)}`, dependsOn: deps.map((d) => `t${d}`), consumes: deps.map((d) => `out-${d}${'.x'.repeat(random(9))}`), produces: [`out-${n}`] });
-            for (const c of tasks.at(-1)!.consumes) tasks[Number(c.slice(4).split('.')[0])]!.produces.push(c);
+            const consumes = deps.map((d) => (random(4) === 0 ? `${'WM'.repeat(13)}${d}` : `out-${d}${'.x'.repeat(random(9))}`));
+            deps.forEach((d, k) => tasks[d]!.produces.push(consumes[k]!));
+            const title = random(7) === 0 ? `${'WM'.repeat(14)}${n}` : `${'task '.repeat(1 + random(6))}${n}`;
+            tasks.push({ id: `t${n}`, title, agent: random(9) === 0 ? `${'W'.repeat(30)}${random(4)}` : `agent-${random(4)}`, dependsOn: deps.map((d) => `t${d}`), consumes, produces: [`out-${n}`] });
             layer.push(n);
           }
           layers.push(layer);
@@ -211,17 +215,20 @@ describe('a large plan’s graph (Chromium)', () => {
         const states = ['succeeded', 'pending', 'running', 'failed', 'succeeded'];
         page.plan = { tasks };
         page.statusOf = (id: string): string => states[Number(id.slice(1)) % states.length]!;
+        const selected = `t${layers.find((l) => l.length > 100)![100]}`;
+        (page as unknown as { selected: string }).selected = selected;
         const wrap = page.document.createElement('div');
         wrap.className = 'graph-wrap';
         wrap.style.cssText = 'overflow:auto; width: 900px; height: 600px';
         (wrap as El & { id: string }).id = 'under-test';
         page.document.body.prepend(wrap);
-        wrap.append(planGraphView(() => undefined, Infinity)(page.plan, page.statusOf));
+        wrap.append(planGraphView(() => undefined, Infinity)(page.plan, page.statusOf, selected));
         (page as unknown as { tiled: GraphView }).tiled = planGraphView(() => undefined);
-        return tasks.length;
+        const at = /translate\(([\d.]+),([\d.]+)\)/.exec((wrap as unknown as { querySelector(s: string): { getAttribute(name: string): string } }).querySelector(`.node[data-task="${selected}"]`).getAttribute('transform'))!;
+        return { tiles: tasks.length, selectedAt: [Number(at[1]) - 300, Number(at[2]) - 200] as const };
       });
       const wrap = page.locator('#under-test');
-      const positions = [[0, 0], [0, 1_000_000], [1_000_000, 0], [1_000_000, 1_000_000], [700, 2_500], [1_400, 5_000], [2_100, 800]] as const;
+      const positions = [[0, 0], [0, 1_000_000], [1_000_000, 0], [1_000_000, 1_000_000], [700, 2_500], [1_400, 5_000], [2_100, 800], selectedAt] as const;
       const shotAt = async ([left, top]: readonly [number, number]): Promise<Buffer> => {
         await wrap.evaluate(
           (el, [x, y]) => {
@@ -240,14 +247,21 @@ describe('a large plan’s graph (Chromium)', () => {
       const inOne: Buffer[] = [];
       for (const at of positions) inOne.push(await shotAt(at));
       await wrap.evaluate((el) => {
-        const page = globalThis as unknown as { plan: unknown; statusOf: (id: string) => string; tiled: GraphView };
-        (el as unknown as El).replaceChildren(page.tiled(page.plan, page.statusOf));
+        const page = globalThis as unknown as { plan: unknown; statusOf: (id: string) => string; tiled: GraphView; selected: string };
+        (el as unknown as El).replaceChildren(page.tiled(page.plan, page.statusOf, page.selected));
       });
       await expect.poll(() => page.locator('#under-test .node-title').count(), { timeout: 30_000 }).toBe(tiles);
       // Each group of a column is a tile of its own, every edge under every box.
       const kinds = await page.locator('#under-test .plan-graph.tiled > svg').evaluateAll((els) => els.map((el) => (el as unknown as El).className.baseVal));
       expect(kinds.filter((k) => k === 'graph-tile boxes').length).toBeGreaterThan(10);
       expect(kinds.lastIndexOf('graph-tile edges')).toBeLessThan(kinds.indexOf('graph-tile boxes'));
+      // Scrolled to the top left, the browser draws the tiles there and skips those far from it.
+      await shotAt([0, 0]);
+      const drawnOrSkipped = await page.locator('#under-test .graph-tile.boxes').evaluateAll((els) =>
+        els.map((el) => (el as unknown as { firstElementChild: { checkVisibility(o: { contentVisibilityAuto: boolean }): boolean } }).firstElementChild.checkVisibility({ contentVisibilityAuto: true })),
+      );
+      expect(drawnOrSkipped.filter((drawn) => drawn).length).toBeGreaterThan(0);
+      expect(drawnOrSkipped.filter((drawn) => !drawn).length).toBeGreaterThan(0);
       // Looked at again until it matches, or for 10 s: a slow machine may take more frames to draw a tile scrolled into view.
       for (const [k, at] of positions.entries()) await expect.poll(async () => (await shotAt(at)).equals(inOne[k]!), { timeout: 10_000, message: `scrolled to ${at.join(', ')}` }).toBe(true);
       await page.close();

@@ -25,8 +25,15 @@ const FILL_SLICE = 250;
 const VIEW_MARGIN = 400;
 /** Boxes of one column per group in a drawing in steps (see `draw`). */
 const BLOCK_ROWS = 100;
-/** How far an edge's label may reach on either side of its middle (26 characters of 11 px, and their halo). */
-const LABEL_HALF_W = 90;
+/**
+ * How far a tile of a graph drawn in tiles reaches past what it holds, for what is drawn beyond it
+ * in one <svg> and a tile would clip (text widths are not measured: up to 1.2 em a character
+ * covers the widest letters of common fonts). An edge's label on either side of its middle: 26
+ * characters of 11 px and their halo. A box's texts from its left: 16 px, then 34 characters of
+ * the agent's line (11.5 px) or 28 of the title (13 px); in one <svg> a long one runs out of the box.
+ */
+const LABEL_HALF_W = Math.ceil((26 * 11 * 1.2) / 2) + 3;
+const TEXTS_W = 16 + Math.ceil(Math.max(34 * 11.5, 28 * 13) * 1.2);
 
 function depths(tasks) {
   const byId = new Map(tasks.map((t) => [t.id, t]));
@@ -117,9 +124,12 @@ function draw(tasks, progressive) {
       widenToEdgesInto(drawn, t, block.reach);
     });
   }
+  // Inside the graph's area, which clips what reaches past it as one <svg> does (and adds no scrolling).
+  const tile = (left, top, right, bottom, cls) => graphTile(Math.max(0, left), Math.max(0, top), Math.min(width, right), Math.min(height, bottom), cls);
   for (const b of drawn.unmade) {
     b.edges = tile(b.reach.left, b.reach.top, b.reach.right, b.reach.bottom, 'graph-tile edges');
-    b.nodes = tile(b.x - 2, b.top - 2, b.x + NODE_W + 2, b.bottom + 2, 'graph-tile boxes');
+    // 2 px for a selected box's stroke.
+    b.nodes = tile(b.x - 2, b.top - 2, b.x + Math.max(NODE_W + 2, TEXTS_W), b.bottom + 2, 'graph-tile boxes');
   }
   for (const block of drawn.unmade) root.append(block.edges);
   for (const block of drawn.unmade) root.append(block.nodes);
@@ -127,7 +137,7 @@ function draw(tasks, progressive) {
 }
 
 /** A tile of a graph drawn in steps: an <svg> over the graph's area from (`left`, `top`) to (`right`, `bottom`), in the graph's coordinates. */
-function tile(left, top, right, bottom, cls) {
+function graphTile(left, top, right, bottom, cls) {
   const el = s('svg', { class: cls, viewBox: `${left} ${top} ${right - left} ${bottom - top}`, width: right - left, height: bottom - top, role: 'none' });
   el.style.left = `${left}px`;
   el.style.top = `${top}px`;
@@ -143,17 +153,18 @@ function edgeEnds(from, to) {
   return { x1, y1, x2, y2, mx: (x1 + x2) / 2 };
 }
 
-/** Widens `reach` to take in the edges into `t`, their arrows and their labels, with room for their strokes. */
+/** Widens `reach` to take in the edges into `t`, their arrows and their labels, with room for their strokes (an edge that goes back too, which a valid plan has not). */
 function widenToEdgesInto(drawn, t, reach) {
   const to = drawn.pos.get(t.id);
   for (const dep of t.dependsOn) {
     const from = drawn.pos.get(dep);
     if (!from || !drawn.byId.has(dep)) continue;
     const { x1, y1, x2, y2, mx } = edgeEnds(from, to);
-    reach.left = Math.min(reach.left, x1 - 4, mx - LABEL_HALF_W);
-    reach.right = Math.max(reach.right, x2 + 4, mx + LABEL_HALF_W);
-    reach.top = Math.min(reach.top, y1 - 8, y2 - 8, (y1 + y2) / 2 - 24);
-    reach.bottom = Math.max(reach.bottom, y1 + 8, y2 + 8);
+    // An arrow's head is 7 px either side of its line; a label stands 6 px above the middle, ~11 px high.
+    reach.left = Math.min(reach.left, Math.min(x1, x2) - 8, mx - LABEL_HALF_W);
+    reach.right = Math.max(reach.right, Math.max(x1, x2) + 8, mx + LABEL_HALF_W);
+    reach.top = Math.min(reach.top, Math.min(y1, y2) - 24);
+    reach.bottom = Math.max(reach.bottom, Math.max(y1, y2) + 8);
   }
 }
 
