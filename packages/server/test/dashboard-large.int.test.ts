@@ -111,6 +111,21 @@ describe('a large run’s page (Chromium)', () => {
       fresh.on('request', (r) => {
         if (new URL(r.url()).pathname === `/v1/runs/${runId}/events`) streams.push(r.headers()['last-event-id']);
       });
+      // How many events the log holds after each change of it.
+      await fresh.addInitScript(() => {
+        const page = globalThis as unknown as {
+          logSizes: number[];
+          document: { addEventListener(type: string, listener: () => void): void; body: unknown };
+          MutationObserver: new (callback: (records: { target: { classList?: { contains(c: string): boolean }; children: { length: number } } }[]) => void) => { observe(target: unknown, options: { childList: boolean; subtree: boolean }): void };
+        };
+        page.logSizes = [];
+        page.document.addEventListener('DOMContentLoaded', () =>
+          new page.MutationObserver((records) => {
+            const log = records.find((r) => r.target.classList?.contains('event-log'));
+            if (log) page.logSizes.push(log.target.children.length);
+          }).observe(page.document.body, { childList: true, subtree: true }),
+        );
+      });
       await fresh.goto(`${t.url}/#/runs/${runId}`);
       await fresh.locator('#run-status[data-status="succeeded"]').waitFor({ timeout: 30_000 });
       await expect.poll(() => drawing(fresh), { timeout: 30_000 }).toEqual(live);
@@ -120,6 +135,9 @@ describe('a large run’s page (Chromium)', () => {
       expect(streams[0]).toBe(String(lastSeq - 400));
       await expect.poll(() => fresh.locator('.event-log li').count()).toBe(400);
       expect(await fresh.locator('.event-log li .mono').first().textContent()).toBe(`#${lastSeq}`);
+      // The log takes in what the stream read at once together, not its first event alone.
+      const logSizes = await fresh.evaluate(() => (globalThis as unknown as { logSizes: number[] }).logSizes);
+      expect(logSizes[0]).toBeGreaterThan(1);
       await fresh.close();
 
       // The timeline follows its box's width when the window changes.

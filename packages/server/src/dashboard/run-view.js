@@ -306,10 +306,9 @@ export function runView(root, runId) {
     while (logBody.children.length > MAX_LOG) logBody.lastChild.remove();
     logCount.textContent = `${last.seq} events`;
   };
+  // The first after a pause in a task of its own, once the events read with it are in too.
   const logLater = () => {
-    const wait = loggedAt + LOG_EVERY_MS - performance.now();
-    if (wait <= 0) flushLog();
-    else logTimer ??= setTimeout(flushLog, wait);
+    logTimer ??= setTimeout(flushLog, Math.max(0, loggedAt + LOG_EVERY_MS - performance.now()));
   };
 
   const onEvent = (e) => {
