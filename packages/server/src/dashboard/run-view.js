@@ -11,9 +11,10 @@ import { badge, card, empty, fmtDuration, fmtTime, h, isEnded, jsonBlock, runDur
 
 const MAX_LOG = 400;
 /**
- * The event log takes in the events that came at most this often (ms), the first of a pause at
- * once: a large run sends hundreds a second, and each change of the log had the browser lay out
- * and paint the page again, most of its frames while following a 5,000-task run.
+ * The event log takes in the events that came at most this often (ms), the first after a pause
+ * as soon as the stream's read is done: a large run sends hundreds a second, and each change of
+ * the log had the browser lay out and paint the page again, most of its frames while following a
+ * 5,000-task run.
  */
 const LOG_EVERY_MS = 250;
 
