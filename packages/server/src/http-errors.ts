@@ -46,7 +46,7 @@ export class ApiError extends Error {
   readonly details?: unknown;
 
   constructor(status: ContentfulStatusCode, code: ApiErrorCode, message: string, details?: unknown) {
-    // The limit is 0 only while Error's own constructor runs and the fields are set up: neither can throw.
+    // The limit is 0 only while Error's own constructor runs, which cannot throw.
     super(withoutStack(message));
     Error.stackTraceLimit = stackTraceLimit;
     this.name = 'ApiError';

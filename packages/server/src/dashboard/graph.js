@@ -94,9 +94,10 @@ function draw(tasks, progressive) {
   const cls = `plan-graph${tasks.length > LARGE ? ' large' : ''}`;
   const arrow = () => s('defs', {}, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' })));
   const byId = new Map(tasks.map((t) => [t.id, t]));
+  const drawnIn = (root) => ({ root, nodes: [], edges: [], unfilled: [], unmade: [], pos, byId, labelsOf: new Map() });
   if (!progressive) {
     const svg = s('svg', { class: cls, viewBox: `0 0 ${width} ${height}`, width, height, role: 'group', 'aria-label': 'plan graph' }, arrow());
-    const drawn = { root: svg, nodes: [], edges: [], unfilled: [], unmade: [], pos, byId, labelsOf: new Map() };
+    const drawn = drawnIn(svg);
     for (const t of tasks) makeEdgesInto(drawn, t, svg, false);
     for (const t of tasks) svg.append(makeNode(drawn, t, true).g);
     return drawn;
@@ -112,7 +113,7 @@ function draw(tasks, progressive) {
   // Set through the style object: the dashboard's content security policy refuses style attributes.
   root.style.width = `${width}px`;
   root.style.height = `${height}px`;
-  const drawn = { root, nodes: [], edges: [], unfilled: [], unmade: [], pos, byId, labelsOf: new Map() };
+  const drawn = drawnIn(root);
   for (const col of columns) {
     if (!col) continue;
     col.forEach((t, ri) => {
