@@ -22,6 +22,19 @@ const OWNERSHIP_SELECT = `
          (extract(epoch FROM (now() - o.heartbeat_at)) * 1000)::bigint AS heartbeat_age_ms
     FROM runs r LEFT JOIN owners o ON o.owner_id = r.owner_id`;
 
+/**
+ * An owner's heartbeat as a common table expression of another statement, its id, host, pid and
+ * start given as those statement's parameters: written with what it goes with, in one round trip.
+ * Nothing is written when the id is null.
+ */
+export function ownerBeat(id: string, host: string, pid: string, startedAt: string): string {
+  return `beat AS (
+    INSERT INTO owners (owner_id, host, pid, started_at, heartbeat_at)
+    SELECT ${id}, ${host}, ${pid}, ${startedAt}, now() WHERE ${id}::text IS NOT NULL
+    ON CONFLICT (owner_id) DO UPDATE SET heartbeat_at = now()
+  )`;
+}
+
 type Query = <R extends pg.QueryResultRow>(action: string, config: pg.QueryConfig) => Promise<{ rows: R[]; rowCount: number }>;
 
 /**
@@ -30,31 +43,53 @@ type Query = <R extends pg.QueryResultRow>(action: string, config: pg.QueryConfi
  * one conditional UPDATE on the fencing token: of several replicas racing for a run, one wins.
  */
 export class PostgresOwnership {
+  /** The last heartbeat this store wrote, and when it was sent (Date.now(), before the database's now()). */
+  private lastBeat: { ownerId: string; at: number } | undefined;
+
   constructor(private readonly query: Query) {}
 
   async heartbeat(owner: RunOwner): Promise<void> {
+    const at = Date.now();
     await this.query('heartbeat', {
       name: 'baton_heartbeat',
       text: `INSERT INTO owners (owner_id, host, pid, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, now())
              ON CONFLICT (owner_id) DO UPDATE SET heartbeat_at = now()`,
       values: [owner.id, owner.host, owner.pid, owner.startedAt],
     });
+    this.beaten(owner.id, at);
+  }
+
+  /**
+   * True when this store wrote a heartbeat of `owner` less than `withinMs` ago, so its row exists
+   * and is fresh (leases are seconds long): a run it creates need not write another.
+   */
+  beatRecently(owner: RunOwner, withinMs: number): boolean {
+    return this.lastBeat?.ownerId === owner.id && Date.now() - this.lastBeat.at < withinMs;
+  }
+
+  /** A statement carrying a heartbeat of `ownerId` ({@link ownerBeat}), sent at `at`, was committed. */
+  beaten(ownerId: string, at: number): void {
+    if (this.lastBeat === undefined || this.lastBeat.ownerId !== ownerId || this.lastBeat.at < at) this.lastBeat = { ownerId, at };
   }
 
   async retire(ownerId: string): Promise<void> {
+    if (this.lastBeat?.ownerId === ownerId) this.lastBeat = undefined;
     await this.query('retire', {
       text: `WITH released AS (UPDATE runs SET owner_id = NULL WHERE owner_id = $1) DELETE FROM owners WHERE owner_id = $1`,
       values: [ownerId],
     });
   }
 
+  /** The owner's heartbeat is written whether or not the claim is won, as a heartbeat of its own was. */
   async claim(runId: string, owner: RunOwner, expectedFence: number): Promise<number | undefined> {
-    await this.heartbeat(owner);
+    const at = Date.now();
     const { rows } = await this.query<{ fence: number }>(`claim(${runId})`, {
       name: 'baton_claim',
-      text: `UPDATE runs SET fence = fence + 1, owner_id = $2 WHERE run_id = $1 AND fence = $3 AND ${UNFINISHED} RETURNING fence`,
-      values: [runId, owner.id, expectedFence],
+      text: `WITH ${ownerBeat('$2', '$4', '$5', '$6')}
+             UPDATE runs SET fence = fence + 1, owner_id = $2 WHERE run_id = $1 AND fence = $3 AND ${UNFINISHED} RETURNING fence`,
+      values: [runId, owner.id, expectedFence, owner.host, owner.pid, owner.startedAt],
     });
+    this.beaten(owner.id, at);
     return rows[0]?.fence;
   }
 

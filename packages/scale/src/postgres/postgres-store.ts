@@ -24,7 +24,7 @@ import {
 import type { NewRunRecord } from 'batonjs/internal';
 import { migratePostgres } from './postgres-migrations.ts';
 import { PostgresDecisions } from './postgres-decisions.ts';
-import { PostgresOwnership } from './postgres-ownership.ts';
+import { ownerBeat, PostgresOwnership } from './postgres-ownership.ts';
 import { postgresUnreachable } from './postgres-unreachable.ts';
 import { eventJson, RUN_COLUMNS, recordFromRow } from 'batonjs/internal';
 import type { RunRow } from 'batonjs/internal';
@@ -48,6 +48,9 @@ export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 
 /** The bound on a VACUUM (`baton runs prune --vacuum`), which rewrites the journal's tables. */
 const VACUUM_TIMEOUT_MS = 6 * 60 * 60_000;
+
+/** How recent a heartbeat of a run's owner lets createRun skip writing another (leases are seconds). */
+const OWNER_BEAT_REUSE_MS = 100;
 
 /** Probes of an idle connection begin after this long, so a server gone silent is found out. */
 const KEEPALIVE_DELAY_MS = 10_000;
@@ -76,9 +79,14 @@ const APPEND_SQL = `
   SELECT run.run_id, $2 + e.n, ($7::text[])[e.n], ($8::text[])[e.n], e.value
     FROM run, json_array_elements($6::json) WITH ORDINALITY AS e(value, n)`;
 
-/** A run and its first events in one statement (so one implicit transaction): never the one without the others. */
+/**
+ * A run and its first events in one statement (so one implicit transaction): never the one without
+ * the others. Its owner's heartbeat, when it needs one ($12), is written in the same statement, as
+ * a claim writes it: a statement of its own before it was a third round trip of every run.
+ */
 const CREATE_SQL = `
-  WITH run AS (
+  WITH ${ownerBeat('$12', '$13', '$14', '$15')},
+  run AS (
     INSERT INTO runs (run_id, goal, status, created_at, updated_at, manifest_file, event_count, fence, owner_id)
     VALUES ($1, $2, $7, $3, $3, $4, $8, $5, CASE WHEN $7::text NOT IN ${UNFINISHED_STATUSES_SQL} THEN NULL ELSE $6 END)
     RETURNING run_id
@@ -157,7 +165,10 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
     checkNewRun(record);
     checkAppendOrder(record.runId, 0, events);
     try {
-      if (record.owner) await this.owners.heartbeat(record.owner);
+      const { owner } = record;
+      // Runs created at once would each update the owner's one row, one after another's commit.
+      const beat = owner !== undefined && !this.owners.beatRecently(owner, OWNER_BEAT_REUSE_MS);
+      const sentAt = Date.now();
       await this.pool.query({
         name: 'baton_create_run',
         text: CREATE_SQL,
@@ -166,13 +177,18 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
           record.goal,
           record.createdAt,
           record.manifestFile ?? null,
-          record.owner ? FIRST_FENCE : 0,
-          record.owner?.id ?? null,
+          owner ? FIRST_FENCE : 0,
+          owner?.id ?? null,
           statusAfter(events) ?? 'running',
           events.length,
           ...eventColumns(events),
+          beat ? owner.id : null,
+          owner?.host ?? null,
+          owner?.pid ?? null,
+          owner?.startedAt ?? null,
         ],
       });
+      if (beat) this.owners.beaten(owner.id, sentAt);
     } catch (e) {
       if (pgCode(e) === UNIQUE_VIOLATION) throw runExistsError(record.runId);
       throw this.failure(`createRun(${record.runId})`, e);

@@ -118,6 +118,54 @@ describe('PostgresRunStore', () => {
     }
   });
 
+  it("writes the owner's heartbeat with a run it creates, in the same statement, unless it wrote one in the last 100 ms", async () => {
+    const target = await freshSchema();
+    const store = await PostgresRunStore.connect(target.url);
+    const owner = { id: 'host-a:4000:x', host: 'host-a', pid: 4000, startedAt: 1_700_000_000_000 };
+    const ageOf = async (runId: string) => (await store.ownership(runId))?.heartbeatAgeMs;
+    const age = async () => (await admin.query(`UPDATE ${target.schema}.owners SET heartbeat_at = now() - interval '1 hour'`)).rowCount;
+    const past100ms = () => new Promise((resolve) => setTimeout(resolve, 150));
+    try {
+      const created = Date.now();
+      await store.createRun({ runId: 'r_1', goal: 'g', createdAt: '2024-01-01T00:00:00.000Z', owner });
+      expect(await ageOf('r_1')).toBeLessThan(5_000);
+      expect(await age()).toBe(1);
+      // Within 100 ms of the last (the clock is read first: a slow machine may be past them).
+      await store.createRun({ runId: 'r_2', goal: 'g', createdAt: '2024-01-01T00:00:01.000Z', owner });
+      if (Date.now() - created < 100) expect(await ageOf('r_1')).toBeGreaterThan(3_000_000);
+      await past100ms();
+      await age();
+      // A run that cannot be created (its id is taken) leaves the heartbeat as it was.
+      const clash = await store.createRun({ runId: 'r_1', goal: 'g', createdAt: '2024-01-01T00:00:00.000Z', owner }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((clash as BatonError).message).toMatch(/run r_1 already exists/);
+      expect(await ageOf('r_1')).toBeGreaterThan(3_000_000);
+      // ... and is not taken for a heartbeat written.
+      await store.createRunWithEvents({ runId: 'r_3', goal: 'g', createdAt: '2024-01-01T00:00:02.000Z', owner }, stamp('r_3', [{ type: 'run.started', goal: 'g', orchestrator: 'o' }]));
+      expect(await ageOf('r_1')).toBeLessThan(5_000);
+      expect(await store.ownership('r_3')).toMatchObject({ fence: 1, owner });
+      // A periodic heartbeat counts as one written, as a claim does.
+      await past100ms();
+      const beatAt = Date.now();
+      await store.heartbeat(owner);
+      await age();
+      await store.createRun({ runId: 'r_4', goal: 'g', createdAt: '2024-01-01T00:00:03.000Z', owner });
+      if (Date.now() - beatAt < 100) expect(await ageOf('r_4')).toBeGreaterThan(3_000_000);
+      await past100ms();
+      await store.createRun({ runId: 'r_5', goal: 'g', createdAt: '2024-01-01T00:00:04.000Z', owner });
+      expect(Date.now() - beatAt).toBeGreaterThanOrEqual(100);
+      expect(await ageOf('r_5')).toBeLessThan(5_000);
+      // A run created without an owner writes none.
+      await store.createRun({ runId: 'r_6', goal: 'g', createdAt: '2024-01-01T00:00:05.000Z' });
+      const { rows } = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${target.schema}.owners`);
+      expect(rows[0]?.n).toBe('1');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('is what openStore opens for postgres:// and postgresql:// URLs and BATON_DATABASE_URL', async () => {
     const target = await freshSchema();
     const specs = [target.url, target.url.replace(/^postgresql:/, 'postgres:')];
