@@ -47,6 +47,7 @@ const extra: Case[] = [
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['pairs-10000', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['integrated-10000', 'memory'] },
   { suite: 'journal', script: 'sqlite-journal.bench.ts', args: ['3000'] },
+  { suite: 'journal', script: 'postgres-journal.bench.ts', args: ['2000'] },
   { suite: 'a2a', script: 'a2a-task-store.bench.ts', args: [] },
   { suite: 'cli', script: 'cli-start.bench.ts', args: ['7'] },
   { suite: 'sample-report', script: 'sample-report.bench.ts', args: ['3'] },
@@ -77,7 +78,7 @@ for (const c of cases) {
 }
 
 const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) : String(v ?? ''));
-const columns = ['suite', 'case', 'store', 'planner', 'parent', 'usPerRun', 'sysUsPerRun', 'wallUsPerRun', 'noFolderUsPerRun', 'folderUsPerRun', 'p50Us', 'p99Us', 'gcShare', 'windowUsPerRun', 'windowP50Us', 'unfollowedP50Us', 'filteringP50Us', 'filteringUsPerRun', 'usPerStep', 'p50UsPerStep', 'windowUsPerStep', 'usPerTask', 'msPerRun', 'windowMsPerRun', 'faultsPerRun', 'windowFaultsPerRun', 'maxLoopGapMs', 'readsPerSec', 'readKBPerSec', 'processCpuShare', 'busyShare', 'longestTaskMs', 'clickMs', 'getUsPerRequest', 'streamUsPerRequest', 'postUsPerRequest', 'elsewhereUsPerRequest', 'runsPerSec', 'peakRssMb', 'youngGenMb', 'keptPerRunB', 'inflightPerRunB', 'promotedPerRunB', 'promotedPerTaskB1000', 'promotedPerTaskB100', 'usPerTask1000', 'usPerTask100', 'dependencyDeopts', 'deoptimised', 'usPerCreateRun', 'usPerRunAppends', 'walPagesPerRun', 'longestHoldMs', 'holdsOver1msPer1000Runs', 'wallMs', 'versionMs', 'runsListMs', 'runMs', 'fastestRunMs', 'hostProcesses', 'passMs', 'startMs', 'firstTaskMs', 'tasksMs', 'integrationMs', 'criticalPathMs', 'overheadMs', 'llmCalls', 'error'];
+const columns = ['suite', 'case', 'store', 'planner', 'parent', 'usPerRun', 'sysUsPerRun', 'wallUsPerRun', 'noFolderUsPerRun', 'folderUsPerRun', 'p50Us', 'p99Us', 'gcShare', 'windowUsPerRun', 'windowP50Us', 'unfollowedP50Us', 'filteringP50Us', 'filteringUsPerRun', 'usPerStep', 'p50UsPerStep', 'windowUsPerStep', 'usPerTask', 'msPerRun', 'windowMsPerRun', 'faultsPerRun', 'windowFaultsPerRun', 'maxLoopGapMs', 'readsPerSec', 'readKBPerSec', 'processCpuShare', 'busyShare', 'longestTaskMs', 'clickMs', 'getUsPerRequest', 'streamUsPerRequest', 'postUsPerRequest', 'elsewhereUsPerRequest', 'runsPerSec', 'peakRssMb', 'youngGenMb', 'keptPerRunB', 'inflightPerRunB', 'promotedPerRunB', 'promotedPerTaskB1000', 'promotedPerTaskB100', 'usPerTask1000', 'usPerTask100', 'dependencyDeopts', 'deoptimised', 'statementsPerRun', 'cpuUsPerRun', 'usPerCreateRun', 'usPerRunAppends', 'walPagesPerRun', 'longestHoldMs', 'holdsOver1msPer1000Runs', 'wallMs', 'versionMs', 'runsListMs', 'runMs', 'fastestRunMs', 'hostProcesses', 'passMs', 'startMs', 'firstTaskMs', 'tasksMs', 'integrationMs', 'criticalPathMs', 'overheadMs', 'llmCalls', 'error'];
 const used = columns.filter((col) => results.some((r) => r[col] !== undefined));
 const rows = results.map((r) => used.map((col) => fmt(r[col])));
 const widths = used.map((col, i) => Math.max(col.length, ...rows.map((r) => r[i]!.length)));

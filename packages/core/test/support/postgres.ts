@@ -33,11 +33,12 @@ export interface ThrowawayPostgres {
 
 /**
  * Starts a throwaway PostgreSQL cluster on 127.0.0.1 and a free port, its data and unix socket in
- * a temp dir. Durability is off (fsync, synchronous_commit, full_page_writes): tests only.
+ * a temp dir. Durability is off (fsync, synchronous_commit, full_page_writes): tests only, unless
+ * `durable` (a benchmark of what a commit costs, as a real server makes it).
  * PostgreSQL refuses to run as root, so as root the server runs as user `postgres` (runuser).
  * Needs the server binaries: `apt-get install -y postgresql` (or set BATON_PG_BIN to their folder).
  */
-export async function startPostgres(): Promise<ThrowawayPostgres> {
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<ThrowawayPostgres> {
   const bin = findPostgresBin();
   const asRoot = process.getuid?.() === 0;
   const dir = await mkdtemp(join(tmpdir(), 'baton-pg-'));
@@ -65,7 +66,8 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
       await chown(data, uid, gid);
     }
     await exec('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
-    const port = await startServer(exec, data, dir, log);
+    const durable = options.durable ?? false;
+    const port = await startServer(exec, data, dir, log, durable);
     const signalAll = (signal: 'SIGSTOP' | 'SIGCONT'): void => {
       const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
       // The postmaster first, so it starts no process that would miss the signal.
@@ -100,7 +102,7 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
         await exec('pg_ctl', ['-D', data, '-s', '-m', 'fast', '-w', 'stop']);
       },
       restart: async () => {
-        await exec('pg_ctl', ['-D', data, '-l', log, '-s', '-w', '-t', '60', '-o', serverSettings(port, dir), 'start']);
+        await exec('pg_ctl', ['-D', data, '-l', log, '-s', '-w', '-t', '60', '-o', serverSettings(port, dir, durable), 'start']);
       },
       stop: () =>
         (stopped ??= (async () => {
@@ -122,12 +124,12 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
 type Exec = (tool: string, args: string[]) => Promise<unknown>;
 
 /** Starts the server on a free port; retries when another process takes the port first. */
-async function startServer(exec: Exec, data: string, socketDir: string, log: string): Promise<number> {
+async function startServer(exec: Exec, data: string, socketDir: string, log: string, durable: boolean): Promise<number> {
   let lastError: unknown;
   for (let tries = 0; tries < 3; tries++) {
     const port = await freePort();
     try {
-      await exec('pg_ctl', ['-D', data, '-l', log, '-s', '-w', '-t', '60', '-o', serverSettings(port, socketDir), 'start']);
+      await exec('pg_ctl', ['-D', data, '-l', log, '-s', '-w', '-t', '60', '-o', serverSettings(port, socketDir, durable), 'start']);
       return port;
     } catch (e) {
       lastError = e;
@@ -136,14 +138,12 @@ async function startServer(exec: Exec, data: string, socketDir: string, log: str
   throw lastError;
 }
 
-function serverSettings(port: number, socketDir: string): string {
+function serverSettings(port: number, socketDir: string, durable: boolean): string {
   return [
     '-c listen_addresses=127.0.0.1',
     `-p ${port}`,
     `-k "${socketDir}"`,
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
+    ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
     '-c max_connections=200',
   ].join(' ');
 }
