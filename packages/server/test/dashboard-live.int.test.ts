@@ -96,6 +96,40 @@ describe('the run page follows a run to its end (Chromium)', () => {
     }
   });
 
+  it('sets only the figures that changed at each read, keeps its header until the run changes, and says when the run is gone', { timeout: 90_000 }, async () => {
+    const { t, runId, release } = await busyRun();
+    try {
+      const page = await newPage();
+      await page.goto(`${t.url}/#/runs/${runId}`);
+      await page.locator('.plan-graph .node[data-task="answer"][data-status="running"]').waitFor({ timeout: 30_000 });
+      const attempts = page.locator('.stats .stat', { hasText: 'attempts' }).locator('.stat-value');
+      const retries = page.locator('.stats .stat', { hasText: 'retries' });
+      const before = Number(await attempts.textContent());
+      // Marks on the elements as they are now: an element made again has none.
+      await page.evaluate(() => {
+        for (const el of document.querySelectorAll('.run-head h1, .stats .stat, .stats .stat-value')) (el as unknown as { kept: boolean }).kept = true;
+      });
+      const kept = (selector: string) => page.locator(selector).evaluateAll((els) => els.map((el) => (el as unknown as { kept?: boolean }).kept === true));
+      // The retried task's attempts go on: several reads later the figures have changed in place.
+      await expect.poll(async () => Number(await attempts.textContent()), { timeout: 30_000 }).toBeGreaterThan(before + 20);
+      expect(await retries.getAttribute('class')).toBe('stat warn');
+      expect(Number(await retries.locator('.stat-value').textContent())).toBeGreaterThan(before + 10);
+      expect(await kept('.stats .stat')).toEqual([true, true, true, true, true, true]);
+      expect(await kept('.stats .stat-value')).toEqual([true, true, true, true, true, true]);
+      expect(await kept('.run-head h1')).toEqual([true]);
+      expect(await page.locator('.stats .stat', { hasText: 'tasks done' }).locator('.stat-value').textContent()).toBe('0 / 2');
+      // The run is gone from the server (as if deleted): the next read says so, and the header with it.
+      await page.route(`**/v1/runs/${runId}?since=*`, (route) => route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'RUN_NOT_FOUND', message: 'no such run' } }) }));
+      await page.locator('#run-gone').waitFor({ timeout: 30_000 });
+      expect(await page.locator('.run-head h1').textContent()).toBe('workflow busy');
+      expect(await page.locator('#cancel-run').count()).toBe(0);
+      await page.close();
+    } finally {
+      release();
+      await t.close();
+    }
+  });
+
   it('logs the newest events, none missing, once a page whose timers waited (a tab in the background) runs them again', { timeout: 90_000 }, async () => {
     const { t, runId, release } = await busyRun();
     try {

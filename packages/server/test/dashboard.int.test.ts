@@ -105,6 +105,15 @@ describe('dashboard in Chromium', () => {
       await page.locator('.timeline .link.reassign').waitFor();
       expect(await page.locator('.timeline .link.retry').count()).toBe(2);
       expect(await page.locator('.timeline .row-label').allTextContents()).toEqual(['primary', 'backup', 'checker']);
+      // Two retries (primary's, and checker's after its invalid output) and one reassignment, in five attempts.
+      const stats = await page.locator('.stats .stat').evaluateAll((els) => els.map((el) => [el.querySelector('.stat-label')?.textContent, el.querySelector('.stat-value')?.textContent, el.className]));
+      expect(stats.filter(([label]) => label !== 'duration')).toEqual([
+        ['tasks done', '2 / 2', 'stat '],
+        ['attempts', '5', 'stat '],
+        ['retries', '2', 'stat warn'],
+        ['reassigned', '1', 'stat warn'],
+        ['LLM tokens', '0', 'stat '],
+      ]);
       await page.locator('.plan-graph .node', { hasText: 'verdict' }).click();
       await expect.poll(() => page.locator('.task-details .note.validation').first().textContent()).toContain('ok');
       // The plan shows who did the task in the end.

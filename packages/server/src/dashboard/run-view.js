@@ -7,7 +7,7 @@ import { HeldRun } from './run-reads.js';
 import { taskDetails } from './task-details.js';
 import { timelineLegend, timelineView } from './timeline.js';
 import { decisionsCard, pendingCard } from './approvals.js';
-import { badge, card, empty, fmtDuration, fmtTime, h, isEnded, jsonBlock, runDuration } from './util.js';
+import { badge, card, empty, fmtDuration, fmtTime, h, isEnded, jsonBlock, patch, runDuration, setText } from './util.js';
 
 const MAX_LOG = 400;
 /**
@@ -18,7 +18,8 @@ const MAX_LOG = 400;
  */
 const LOG_EVERY_MS = 250;
 
-function stats(run) {
+/** The figures of the stats row: [label, value, warn?]. */
+function statsOf(run) {
   const planned = new Set(run.plan.tasks.map((t) => t.id));
   const tasks = run.tasks.filter((t) => planned.has(t.id));
   const done = tasks.filter((t) => t.status === 'succeeded').length;
@@ -33,17 +34,38 @@ function stats(run) {
     });
   }
   const tokens = run.usage.inputTokens + run.usage.outputTokens;
-  const stat = (label, value, cls) => h('div', { class: `stat ${cls || ''}` }, h('div', { class: 'stat-value' }, value), h('div', { class: 'stat-label' }, label));
-  return h(
-    'div',
-    { class: 'stats' },
-    stat('tasks done', `${done} / ${run.plan.tasks.length}`),
-    stat('attempts', String(attempts)),
-    stat('retries', String(retries), retries ? 'warn' : ''),
-    stat('reassigned', String(reassigned), reassigned ? 'warn' : ''),
-    stat('duration', fmtDuration(runDuration(run))),
-    stat('LLM tokens', tokens ? tokens.toLocaleString() : '0'),
-  );
+  return [
+    ['tasks done', `${done} / ${run.plan.tasks.length}`, false],
+    ['attempts', String(attempts), false],
+    ['retries', String(retries), retries > 0],
+    ['reassigned', String(reassigned), reassigned > 0],
+    ['duration', fmtDuration(runDuration(run)), false],
+    ['LLM tokens', tokens ? tokens.toLocaleString() : '0', false],
+  ];
+}
+
+/**
+ * The stats row, kept from one read to the next: a read sets only the figures that changed. Made
+ * again at each read, it had the browser lay out the whole page for what was mostly the same text.
+ */
+function statsRow() {
+  const el = h('div', { class: 'stats' });
+  const shown = [];
+  return {
+    el,
+    show(run) {
+      statsOf(run).forEach(([label, value, warn], i) => {
+        let stat = shown[i];
+        if (!stat) {
+          const valueEl = h('div', { class: 'stat-value' });
+          stat = shown[i] = { box: h('div', {}, valueEl, h('div', { class: 'stat-label' }, label)), valueEl, last: {}, boxLast: {} };
+          el.append(stat.box);
+        }
+        setText(stat.valueEl, stat.last, value);
+        patch(stat.box, stat.boxLast, { class: `stat ${warn ? 'warn' : ''}` });
+      });
+    },
+  };
 }
 
 /**
@@ -83,7 +105,8 @@ export function runView(root, runId) {
   const headEl = h('div', { class: 'run-head' }, empty('Loading run…'));
   const approvalEl = h('div', {});
   const decisionsEl = h('div', {});
-  const statsEl = h('div', {});
+  const stats = statsRow();
+  const statsEl = h('div', {}, stats.el);
   const graphBody = h('div', { class: 'graph-wrap' });
   const timelineBody = h('div', { class: 'timeline-wrap' });
   const detailsBody = h('div', {});
@@ -115,7 +138,12 @@ export function runView(root, runId) {
     if (run) renderHead();
   };
 
+  /** What the header shows, as of its last drawing: it is made again only when that changes. */
+  let headKey;
   const renderHead = () => {
+    const key = JSON.stringify([run.goal, run.status, run.runId, run.startedAt, run.endedAt, run.planner, run.reason, gone]);
+    if (key === headKey) return;
+    headKey = key;
     const cancel = h('button', { class: 'btn danger', type: 'button', id: 'cancel-run' }, 'Cancel run');
     cancel.addEventListener('click', async () => {
       cancel.disabled = true;
@@ -124,6 +152,8 @@ export function runView(root, runId) {
         await api.cancelRun(runId);
       } catch (e) {
         cancel.textContent = e.message;
+        // The next read makes the header, and the button, again.
+        headKey = undefined;
       }
     });
     const parts = [
@@ -186,7 +216,7 @@ export function runView(root, runId) {
     if (!run || disposed) return;
     renderHead();
     renderApprovals();
-    statsEl.replaceChildren(stats(run));
+    stats.show(run);
     if (!selected) {
       const interesting = run.tasks.find((t) => t.status === 'failed') || run.tasks.find((t) => t.status === 'running') || run.tasks[0];
       selected = interesting && interesting.id;
@@ -350,7 +380,7 @@ export function runView(root, runId) {
   tick = setInterval(() => {
     if (run && !isEnded(run.status) && !ended && performance.now() - timelineDrawn >= 900) {
       renderTimeline();
-      statsEl.replaceChildren(stats(run));
+      stats.show(run);
     }
   }, 1000);
 
