@@ -23,20 +23,24 @@ function tickLabel(ms) {
 }
 
 /**
- * Every attempt of the run, in start order, with its task and its start and end in ms (the end
+ * Every attempt of the run, in start order, with its task, its key (`taskId#n`, what names its bar
+ * and the link into it from one drawing to the next) and its start and end in ms (the end
  * undefined while it runs): parsed once, where the sort parsed two dates at each comparison.
+ * `parsed` keeps each task's attempts from one drawing to the next: a read of what changed keeps
+ * the objects of the tasks that did not change, and a large run's page parsed all of their dates
+ * and made all of their keys again at each read.
  */
-function attemptsOf(run) {
+function attemptsOf(run, parsed) {
   const out = [];
   for (const t of run.tasks) {
-    t.attempts.forEach((a, i) => out.push({ task: t, attempt: a, previous: i > 0 ? t.attempts[i - 1] : undefined, start: Date.parse(a.startedAt), end: a.endedAt ? Date.parse(a.endedAt) : undefined }));
+    let items = parsed.get(t);
+    if (items === undefined) {
+      items = t.attempts.map((a, i) => ({ task: t, attempt: a, key: `${t.id}#${a.n}`, previous: i > 0 ? t.attempts[i - 1] : undefined, start: Date.parse(a.startedAt), end: a.endedAt ? Date.parse(a.endedAt) : undefined }));
+      parsed.set(t, items);
+    }
+    for (const item of items) out.push(item);
   }
   return out.sort((a, b) => a.start - b.start);
-}
-
-/** What names an attempt's bar and the link into it, from one drawing to the next. */
-function keyOf({ task, attempt }) {
-  return `${task.id}#${attempt.n}`;
 }
 
 /** Makes `el` the child of `parent` after `previous` (its first child when none), if it is not already. */
@@ -45,10 +49,10 @@ function placeAfter(parent, el, previous) {
   if (at !== el) parent.insertBefore(el, at);
 }
 
-/** Removes the kept items (and their elements) whose key this drawing did not meet. */
-function dropUnseen(kept, seen, elementOf) {
+/** Removes the kept items (and their elements) that `drawing` did not meet (their `seen` is an older drawing's). */
+function dropUnseen(kept, drawing, elementOf) {
   for (const [key, item] of kept) {
-    if (!seen.has(key)) {
+    if (item.seen !== drawing) {
       elementOf(item).remove();
       kept.delete(key);
     }
@@ -92,6 +96,10 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
   /** Each attempt's bar and the link into it from the attempt before, by `taskId#n`. */
   const bars = new Map();
   const links = new Map();
+  /** Each task's attempts as {@link attemptsOf} parsed them, by the task's object as read. */
+  const parsed = new WeakMap();
+  /** How many drawings there were: each bar and link kept says the last one that met it (`seen`). */
+  let drawings = 0;
   /** The time the timeline's width stands for, ms from the run's start. */
   let span = 0;
   /**
@@ -113,7 +121,7 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
       const slice = unmade.slice(unmadeFrom, end);
       unmadeFrom = end;
       for (const { item, after } of slice) {
-        if (bars.has(keyOf(item))) continue;
+        if (bars.has(item.key)) continue;
         const bar = showBar(item, unmadeAt);
         // Each after the bar of the attempt before it, made by now: they are made in the drawing's order.
         const previous = after === undefined ? undefined : bars.get(after);
@@ -127,7 +135,7 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
   /** Makes (if need be) and sets the bar of `item`, an attempt as `at` (a drawing's scale and state) places it. */
   const showBar = (item, at) => {
     const { task, attempt, previous } = item;
-    const key = keyOf(item);
+    const { key } = item;
     let bar = bars.get(key);
     const isSelected = at.selected === task.id;
     const nextStart = at.nextStartOf.get(attempt);
@@ -174,7 +182,8 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
   };
 
   return (run, width, selected) => {
-    const items = attemptsOf(run);
+    const items = attemptsOf(run, parsed);
+    const drawing = ++drawings;
     const agents = [];
     const rowOf = new Map();
     for (const { attempt } of items) {
@@ -224,13 +233,10 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
     }
 
     const barY = (agent) => AXIS_H + rowOf.get(agent) * ROW_H + (ROW_H - BAR_H) / 2;
-    const seenLinks = new Set();
     let previousLink;
     for (const item of items) {
-      const { task, attempt, previous } = item;
+      const { task, attempt, previous, key } = item;
       if (!previous || !previous.endedAt) continue;
-      const key = keyOf(item);
-      seenLinks.add(key);
       const reassigned = previous.agent !== attempt.agent;
       const x1 = x(Date.parse(previous.endedAt));
       const y1 = barY(previous.agent) + BAR_H / 2;
@@ -246,6 +252,7 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
         link.path.append(link.title);
         links.set(key, link);
       }
+      link.seen = drawing;
       patch(link.path, link.last, {
         d: reassigned ? `M${x1},${y1} C${x1 + 24},${y1} ${x2 - 24},${y2} ${x2},${y2}` : `M${a},${top} Q${(a + b) / 2},${top - 14} ${b},${top}`,
         class: reassigned ? 'link reassign' : 'link retry',
@@ -254,7 +261,7 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
       placeAfter(linksG, link.path, previousLink);
       previousLink = link.path;
     }
-    dropUnseen(links, seenLinks, (link) => link.path);
+    dropUnseen(links, drawing, (link) => link.path);
 
     // Where the next bar of the same row starts: a label outside a bar must end before it.
     const nextStartOf = new Map();
@@ -265,23 +272,22 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
       lastOfRow.set(attempt.agent, attempt);
     }
     const at = { x, barY, now, width, nextStartOf, selected, scale: `${t0}|${total}|${plotW}|${width}` };
-    const seenBars = new Set();
     const later = [];
     let made = 0;
     let previousBar;
     let previousKey;
     for (const item of items) {
-      const key = keyOf(item);
-      seenBars.add(key);
+      const { key } = item;
       if (!bars.has(key) && made++ >= barsAtOnce) later.push({ item, after: previousKey });
       else {
         const bar = showBar(item, at);
+        bar.seen = drawing;
         placeAfter(barsG, bar.g, previousBar);
         previousBar = bar.g;
       }
       previousKey = key;
     }
-    dropUnseen(bars, seenBars, (bar) => bar.g);
+    dropUnseen(bars, drawing, (bar) => bar.g);
     unmade = later;
     unmadeFrom = 0;
     unmadeAt = at;
