@@ -106,8 +106,8 @@ describe('the run page follows a run to its end (Chromium)', () => {
       const retries = page.locator('.stats .stat', { hasText: 'retries' });
       const before = Number(await attempts.textContent());
       // Marks on the elements as they are now: an element made again has none.
-      await page.evaluate(() => {
-        for (const el of document.querySelectorAll('.run-head h1, .stats .stat, .stats .stat-value')) (el as unknown as { kept: boolean }).kept = true;
+      await page.locator('.run-head h1, .stats .stat, .stats .stat-value').evaluateAll((els) => {
+        for (const el of els) (el as unknown as { kept: boolean }).kept = true;
       });
       const kept = (selector: string) => page.locator(selector).evaluateAll((els) => els.map((el) => (el as unknown as { kept?: boolean }).kept === true));
       // The retried task's attempts go on: several reads later the figures have changed in place.
