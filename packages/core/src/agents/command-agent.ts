@@ -2,91 +2,17 @@ import { execFile } from 'node:child_process';
 import type { Agent } from '../core/contracts.ts';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../core/defaults.ts';
 import { BatonError } from '../core/errors.ts';
+import { parseStdout } from './command-stdout.ts';
 import type { AgentInput, AgentOutput, AgentSpec } from '../core/types.ts';
 import type { LaunchResult } from './launcher-protocol.ts';
 import { AGENT_TOKEN_VAR, newAgentToken } from './orphan-sweep.ts';
 import { processLauncher } from './process-launcher.ts';
 import { outputTooLarge } from '../validation/output-size.ts';
 
+export { OutputParseError } from './command-stdout.ts';
+
 /** How long a `versionCommand` may take. */
 const VERSION_TIMEOUT_MS = 10_000;
-
-/** A command agent printed something that is not a JSON object: the attempt is `invalid`. */
-export class OutputParseError extends BatonError {
-  constructor(message: string) {
-    super('OUTPUT_INVALID', message);
-    this.name = 'OutputParseError';
-  }
-}
-
-/** How many line starts to try: enough for a pretty-printed result, bounded on a huge stdout. */
-const MAX_JSON_STARTS = 8;
-
-/** The JSON object that ends `text` after log lines, when there is one. */
-function jsonAfterLogs(text: string): AgentOutput | undefined {
-  let tries = 0;
-  for (let end = text.length; tries < MAX_JSON_STARTS; ) {
-    const start = text.lastIndexOf('\n', end - 1);
-    if (start < 0) return undefined;
-    const from = start + 1;
-    if (text.startsWith('{', from) || tries === 0) {
-      tries++;
-      try {
-        return JSON.parse(text.slice(from)) as AgentOutput;
-      } catch {
-        // not from here: try an earlier line
-      }
-    }
-    end = start;
-  }
-  return undefined;
-}
-
-function parseStdout(stdout: string): AgentOutput {
-  const text = stdout.trim();
-  if (text === '') throw new OutputParseError('the command printed nothing on stdout; expected one JSON object');
-  try {
-    return JSON.parse(text) as AgentOutput;
-  } catch (first) {
-    // Tolerate log lines before the result: the JSON object is the last line, or the last lines
-    // from one that opens it (printed with indentation: `json.dump(x, indent=2)`).
-    const found = jsonAfterLogs(text);
-    if (found !== undefined) return found;
-    const after = linesAfterJson(text);
-    if (after !== undefined) {
-      const last = after.length > 120 ? `${after.slice(0, 120)}…` : after;
-      throw new OutputParseError(`stdout has lines after its JSON object (the last: ${JSON.stringify(last)}): the result must be printed last; print logs to stderr, or before the result`);
-    }
-    const preview = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-    throw new OutputParseError(`stdout is not JSON (${(first as Error).message}); it began: ${preview}`);
-  }
-}
-
-/**
- * The last line of `text` when the lines before it end with a JSON object (read as a result after
- * logs would be), and the last line is not itself an attempt at JSON: a result followed by logs.
- */
-function linesAfterJson(text: string): string | undefined {
-  let end = text.lastIndexOf('\n');
-  if (end < 0) return undefined;
-  const last = text.slice(end + 1).trim();
-  if (last.startsWith('{') || last.startsWith('[')) return undefined;
-  for (let n = 0; n < MAX_JSON_STARTS && end > 0; n++, end = text.lastIndexOf('\n', end - 1)) {
-    const before = text.slice(0, end).trimEnd();
-    if (!before.endsWith('}')) continue;
-    const value = jsonAfterLogs(before) ?? jsonOrUndefined(before);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return last;
-  }
-  return undefined;
-}
-
-function jsonOrUndefined(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 function environment(spec: AgentSpec, input: AgentInput, token: string): Record<string, string> {
   const env: Record<string, string> = {};

@@ -1,0 +1,99 @@
+import { BatonError } from '../core/errors.ts';
+import type { AgentOutput } from '../core/types.ts';
+
+/** A command agent printed something that is not a JSON object: the attempt is `invalid`. */
+export class OutputParseError extends BatonError {
+  constructor(message: string) {
+    super('OUTPUT_INVALID', message);
+    this.name = 'OutputParseError';
+  }
+}
+
+/** How many line starts to try: enough for a pretty-printed result, bounded on a huge stdout. */
+const MAX_JSON_STARTS = 8;
+
+/**
+ * What the tries after the first whole parse may hand JSON.parse in all, beyond the length of the
+ * stdout: one more parse of the whole of it (a result after log lines), and 1 MiB of smaller tries.
+ * A try that fails late scans its whole text: a stdout of 15 MB whose lines each looked like the
+ * start of a result made ~70 such tries, and held the event loop for 0.5-0.9 s.
+ */
+const EXTRA_PARSE_CHARS = 1024 * 1024;
+
+/** The characters the tries of one stdout may still hand JSON.parse. */
+interface ParseBudget {
+  left: number;
+}
+
+/** `JSON.parse(text)`, or `undefined` when it is not JSON or the budget cannot pay for trying. */
+function tryParse(text: string, budget: ParseBudget): unknown {
+  if (text.length > budget.left) return undefined;
+  budget.left -= text.length;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The JSON object that ends `text` after log lines, when there is one the budget lets it find. */
+function jsonAfterLogs(text: string, budget: ParseBudget): AgentOutput | undefined {
+  let tries = 0;
+  for (let end = text.length; tries < MAX_JSON_STARTS; ) {
+    const start = text.lastIndexOf('\n', end - 1);
+    if (start < 0) return undefined;
+    const from = start + 1;
+    if (text.startsWith('{', from) || tries === 0) {
+      // An earlier line's try is longer still: none the budget can pay for.
+      if (text.length - from > budget.left) return undefined;
+      tries++;
+      const found = tryParse(text.slice(from), budget);
+      if (found !== undefined) return found as AgentOutput;
+    }
+    end = start;
+  }
+  return undefined;
+}
+
+/**
+ * The result of a command agent: the JSON object its stdout holds, alone, or as the last lines
+ * after log lines. Throws {@link OutputParseError}, saying what is wrong, when there is none.
+ */
+export function parseStdout(stdout: string): AgentOutput {
+  const text = stdout.trim();
+  if (text === '') throw new OutputParseError('the command printed nothing on stdout; expected one JSON object');
+  try {
+    return JSON.parse(text) as AgentOutput;
+  } catch (first) {
+    const budget: ParseBudget = { left: text.length + EXTRA_PARSE_CHARS };
+    // Tolerate log lines before the result: the JSON object is the last line, or the last lines
+    // from one that opens it (printed with indentation: `json.dump(x, indent=2)`).
+    const found = jsonAfterLogs(text, budget);
+    if (found !== undefined) return found;
+    const after = linesAfterJson(text, budget);
+    if (after !== undefined) {
+      const last = after.length > 120 ? `${after.slice(0, 120)}…` : after;
+      throw new OutputParseError(`stdout has lines after its JSON object (the last: ${JSON.stringify(last)}): the result must be printed last; print logs to stderr, or before the result`);
+    }
+    const preview = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+    throw new OutputParseError(`stdout is not JSON (${(first as Error).message}); it began: ${preview}`);
+  }
+}
+
+/**
+ * The last line of `text` when the lines before it end with a JSON object (read as a result after
+ * logs would be), and the last line is not itself an attempt at JSON: a result followed by logs.
+ */
+function linesAfterJson(text: string, budget: ParseBudget): string | undefined {
+  let end = text.lastIndexOf('\n');
+  if (end < 0) return undefined;
+  const last = text.slice(end + 1).trim();
+  if (last.startsWith('{') || last.startsWith('[')) return undefined;
+  for (let n = 0; n < MAX_JSON_STARTS && end > 0 && budget.left > 0; n++, end = text.lastIndexOf('\n', end - 1)) {
+    const before = text.slice(0, end).trimEnd();
+    if (!before.endsWith('}')) continue;
+    const value = jsonAfterLogs(before, budget) ?? tryParse(before, budget);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return last;
+  }
+  return undefined;
+}

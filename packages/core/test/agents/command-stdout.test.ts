@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { OutputParseError, parseStdout } from '../../src/agents/command-stdout.ts';
+
+const MB = 1024 * 1024;
+
+/** What parseStdout(stdout) hands JSON.parse in all (characters), and what it returns or throws. */
+function measure(stdout: string): { chars: number; outcome: unknown } {
+  let chars = 0;
+  const parse = JSON.parse;
+  const spy = vi.spyOn(JSON, 'parse').mockImplementation((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
+    chars += text.length;
+    return parse(text, reviver) as unknown;
+  });
+  let outcome: unknown;
+  try {
+    outcome = parseStdout(stdout);
+  } catch (e) {
+    outcome = e;
+  } finally {
+    spy.mockRestore();
+  }
+  return { chars, outcome };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("a command agent's stdout", () => {
+  const big = 'x'.repeat(MB - 20);
+
+  it.each([
+    // Every line could open a result, and each fails only at its end.
+    ['lines of one object and a stray brace each', `${Array.from({ length: 15 }, () => `{"a":"${big}"}}`).join('\n')}\nlog line`],
+    // Every line from the third opens an object the next closes: each try runs to the text's end.
+    ['nested objects each on a line of its own, and junk at the end', `{\n"a":\n${Array.from({ length: 12 }, (_, i) => `{\n"k${i}": "${big}",\n"n":`).join('\n')}\n1${'\n}'.repeat(13)}}\nlog line`],
+  ])('is parsed for at most twice its length and 1 MiB when it is not a result (%s)', (_, stdout) => {
+    const text = stdout.trim();
+    const { chars, outcome } = measure(stdout);
+    expect(outcome).toBeInstanceOf(OutputParseError);
+    expect(chars).toBeLessThanOrEqual(2 * text.length + MB);
+  });
+
+  it('still finds a large result after log lines, on one line or indented', () => {
+    const result = { out: { rows: Array.from({ length: 50_000 }, (_, i) => ({ i, name: `row ${i}` })) } };
+    expect(measure(`fetching\n${JSON.stringify(result)}\n`).outcome).toEqual(result);
+    expect(measure(`fetching\nstill fetching\n${JSON.stringify(result, null, 2)}\n`).outcome).toEqual(result);
+  });
+
+  it('still says when log lines follow a result', () => {
+    const { outcome } = measure('fetching\n{\n  "out": 1\n}\ndone in 2 ms\n');
+    expect((outcome as Error).message).toBe('stdout has lines after its JSON object (the last: "done in 2 ms"): the result must be printed last; print logs to stderr, or before the result');
+  });
+
+  it('reads the whole result when it is all the stdout', () => {
+    const { chars, outcome } = measure('  {"out": [1, 2]}\n');
+    expect(outcome).toEqual({ out: [1, 2] });
+    expect(chars).toBe('{"out": [1, 2]}'.length);
+  });
+});
