@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { useDashboardBrowser } from './chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
@@ -126,6 +126,74 @@ describe('the run page follows a run to its end (Chromium)', () => {
       await page.close();
     } finally {
       release();
+      await t.close();
+    }
+  });
+
+  it('keeps its Cancel button between reads: a refused cancel says why, an accepted one waits and may be asked again; a start of another day gets its date', { timeout: 120_000 }, async () => {
+    const { t, runId, release } = await busyRun();
+    try {
+      const page = await newPage();
+      await page.goto(`${t.url}/#/runs/${runId}`);
+      await page.locator('.plan-graph .node[data-task="answer"][data-status="running"]').waitFor({ timeout: 30_000 });
+      const attempts = page.locator('.stats .stat', { hasText: 'attempts' }).locator('.stat-value');
+      const readsLater = async (): Promise<void> => {
+        const now = Number(await attempts.textContent());
+        await expect.poll(async () => Number(await attempts.textContent()), { timeout: 30_000 }).toBeGreaterThan(now + 10);
+      };
+      const cancel = page.locator('#cancel-run');
+      const refused = page.locator('#cancel-error');
+      const answer = (status: number, body: unknown) => (route: Route) => route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
+      // Refused: said beside the button, which may be used again, across reads.
+      await page.route(`**/v1/runs/${runId}/cancel`, answer(503, { error: { code: 'UNAVAILABLE', message: 'the journal is busy: try again' } }));
+      await cancel.click();
+      await refused.waitFor({ timeout: 30_000 });
+      await readsLater();
+      expect(await refused.textContent()).toBe('the journal is busy: try again');
+      expect([await cancel.textContent(), await cancel.isEnabled()]).toEqual(['Cancel run', true]);
+      // Accepted, and the run goes on (the request not taken in yet): the button says so across reads, then may be used again.
+      await page.unroute(`**/v1/runs/${runId}/cancel`);
+      await page.route(`**/v1/runs/${runId}/cancel`, answer(202, { runId, status: 'running', cancel: 'requested' }));
+      await cancel.click();
+      const asked = Date.now();
+      await readsLater();
+      expect([await cancel.textContent(), await cancel.isEnabled(), await refused.isVisible()]).toEqual(['Cancelling…', false, false]);
+      await expect.poll(() => cancel.textContent(), { timeout: 30_000 }).toBe('Cancel run');
+      expect(Date.now() - asked).toBeGreaterThanOrEqual(9_000);
+      expect(await cancel.isEnabled()).toBe(true);
+      // A day later (a page left open), the start is shown with its date.
+      const meta = page.locator('.run-meta');
+      expect(await meta.textContent()).toMatch(/started \d/);
+      await page.clock.setSystemTime(Date.now() + 86_400_000);
+      await expect.poll(() => meta.textContent(), { timeout: 30_000 }).toMatch(/started [^\d\s]+ \d+ \d/);
+      await page.close();
+    } finally {
+      release();
+      await t.close();
+    }
+  });
+
+  it('shows the run waiting for a decision and running again once it is taken, while its other task goes on', { timeout: 90_000 }, async () => {
+    const t = await startTestServer({
+      agents: [
+        scriptedAgent({ name: 'flaky', capabilities: ['poll'], produces: ['status'], retries: 1_000_000, script: [{ throw: 'not yet' }] }),
+        scriptedAgent({ name: 'gated', capabilities: ['answer'], produces: ['answer'], approval: 'required', script: [{ output: { answer: 42 } }] }),
+      ],
+      policy: { backoff: { initialDelayMs: 2, factor: 1, maxDelayMs: 2, jitter: 0 }, runTimeoutMs: 120_000 },
+      orchestratorOptions: { workflows: { busy: { tasks: [{ id: 'poll', agent: 'flaky' }, { id: 'answer', agent: 'gated' }] } } },
+    });
+    try {
+      const { runId } = (await (await postJson(`${t.url}/v1/runs`, { workflow: 'busy' })).json()) as { runId: string };
+      const page = await newPage();
+      await page.goto(`${t.url}/#/runs/${runId}`);
+      await page.locator('#run-status[data-status="awaiting-approval"]').waitFor({ timeout: 30_000 });
+      expect((await postJson(`${t.url}/v1/runs/${runId}/approve`, { taskId: 'answer' })).status).toBe(200);
+      // Only the status changes (no end, no reason): the header follows it.
+      await page.locator('#run-status[data-status="running"]').waitFor({ timeout: 30_000 });
+      await page.locator('.plan-graph .node[data-task="answer"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+      expect(await page.locator('#cancel-run').count()).toBe(1);
+      await page.close();
+    } finally {
       await t.close();
     }
   });

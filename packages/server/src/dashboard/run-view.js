@@ -17,6 +17,8 @@ const MAX_LOG = 400;
  * 5,000-task run.
  */
 const LOG_EVERY_MS = 250;
+/** A cancel asked for and accepted, while the run goes on: the button may be used again after this long (ms). */
+const CANCEL_AGAIN_MS = 10_000;
 
 /** The figures of the stats row: [label, value, warn?]. */
 function statsOf(run) {
@@ -138,22 +140,37 @@ export function runView(root, runId) {
     if (run) renderHead();
   };
 
-  /** What the header shows, as of its last drawing: it is made again only when that changes. */
+  /**
+   * What the header shows, as of its last drawing: it is made again only when that changes (the
+   * times as shown: one of another day gets its date). Its Cancel button is kept with it.
+   */
   let headKey;
   const renderHead = () => {
-    const key = JSON.stringify([run.goal, run.status, run.runId, run.startedAt, run.endedAt, run.planner, run.reason, gone]);
+    const started = `started ${fmtTime(run.startedAt)}`;
+    const ended = run.endedAt ? `ended ${fmtTime(run.endedAt)}` : '';
+    const key = JSON.stringify([run.goal, run.status, run.runId, started, ended, run.planner, run.reason, gone]);
     if (key === headKey) return;
     headKey = key;
     const cancel = h('button', { class: 'btn danger', type: 'button', id: 'cancel-run' }, 'Cancel run');
+    const refused = h('span', { class: 'cancel-error alert danger', id: 'cancel-error', role: 'alert', hidden: true });
+    let again;
     cancel.addEventListener('click', async () => {
+      clearTimeout(again);
+      refused.hidden = true;
       cancel.disabled = true;
       cancel.textContent = 'Cancelling…';
       try {
         await api.cancelRun(runId);
+        // Asked, and the run goes on (its process has not taken the request in): it may be asked again.
+        again = setTimeout(() => {
+          cancel.disabled = false;
+          cancel.textContent = 'Cancel run';
+        }, CANCEL_AGAIN_MS);
       } catch (e) {
-        cancel.textContent = e.message;
-        // The next read makes the header, and the button, again.
-        headKey = undefined;
+        cancel.disabled = false;
+        cancel.textContent = 'Cancel run';
+        refused.textContent = e.message;
+        refused.hidden = false;
       }
     });
     const parts = [
@@ -163,9 +180,9 @@ export function runView(root, runId) {
         { class: 'run-title' },
         h('h1', {}, run.goal),
         h('span', { id: 'run-status', 'data-status': run.status }, badge(run.status)),
-        !isEnded(run.status) && !gone ? cancel : null,
+        ...(!isEnded(run.status) && !gone ? [cancel, refused] : []),
       ),
-      h('div', { class: 'run-meta' }, h('span', { class: 'mono' }, run.runId), h('span', {}, `started ${fmtTime(run.startedAt)}`), run.endedAt ? h('span', {}, `ended ${fmtTime(run.endedAt)}`) : null, h('span', {}, `${run.planner} planner`)),
+      h('div', { class: 'run-meta' }, h('span', { class: 'mono' }, run.runId), h('span', {}, started), ended ? h('span', {}, ended) : null, h('span', {}, `${run.planner} planner`)),
       run.reason ? h('p', { class: `alert ${run.status === 'failed' ? 'danger' : 'warn'}` }, run.reason) : null,
       gone ? h('p', { class: 'alert danger', id: 'run-gone' }, 'This run no longer exists on the server (it was deleted): what is shown is how it last was.') : null,
     ];
