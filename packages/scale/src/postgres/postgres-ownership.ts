@@ -35,6 +35,14 @@ export function ownerBeat(id: string, host: string, pid: string, startedAt: stri
   )`;
 }
 
+/** A heartbeat about to be sent, as {@link PostgresOwnership.beaten} records it once committed. */
+export interface BeatTicket {
+  ownerId: string;
+  /** Date.now() when it was sent: before the database's now(). */
+  at: number;
+  retires: number;
+}
+
 type Query = <R extends pg.QueryResultRow>(action: string, config: pg.QueryConfig) => Promise<{ rows: R[]; rowCount: number }>;
 
 /**
@@ -45,51 +53,69 @@ type Query = <R extends pg.QueryResultRow>(action: string, config: pg.QueryConfi
 export class PostgresOwnership {
   /** The last heartbeat this store wrote, and when it was sent (Date.now(), before the database's now()). */
   private lastBeat: { ownerId: string; at: number } | undefined;
+  /** How many times this store retired an owner: a heartbeat sent before a retire is not recorded after it. */
+  private retires = 0;
 
   constructor(private readonly query: Query) {}
 
   async heartbeat(owner: RunOwner): Promise<void> {
-    const at = Date.now();
+    const ticket = this.beatTicket(owner.id);
     await this.query('heartbeat', {
       name: 'baton_heartbeat',
       text: `INSERT INTO owners (owner_id, host, pid, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, now())
              ON CONFLICT (owner_id) DO UPDATE SET heartbeat_at = now()`,
       values: [owner.id, owner.host, owner.pid, owner.startedAt],
     });
-    this.beaten(owner.id, at);
+    this.beaten(ticket);
   }
 
   /**
    * True when this store wrote a heartbeat of `owner` less than `withinMs` ago, so its row exists
-   * and is fresh (leases are seconds long): a run it creates need not write another.
+   * and is fresh (leases are seconds long): a run it creates need not write another. Not after the
+   * clock was set back: a heartbeat dated in the future is not taken for a recent one.
    */
   beatRecently(owner: RunOwner, withinMs: number): boolean {
-    return this.lastBeat?.ownerId === owner.id && Date.now() - this.lastBeat.at < withinMs;
+    if (this.lastBeat?.ownerId !== owner.id) return false;
+    const age = Date.now() - this.lastBeat.at;
+    return age >= 0 && age < withinMs;
   }
 
-  /** A statement carrying a heartbeat of `ownerId` ({@link ownerBeat}), sent at `at`, was committed. */
-  beaten(ownerId: string, at: number): void {
-    if (this.lastBeat === undefined || this.lastBeat.ownerId !== ownerId || this.lastBeat.at < at) this.lastBeat = { ownerId, at };
+  /** Taken just before a statement carrying a heartbeat of `ownerId` ({@link ownerBeat}) is sent. */
+  beatTicket(ownerId: string): BeatTicket {
+    return { ownerId, at: Date.now(), retires: this.retires };
   }
 
+  /** The statement `ticket` was taken for is committed: its heartbeat is the last, unless a later one is, or the owner was retired since. */
+  beaten(ticket: BeatTicket): void {
+    if (ticket.retires !== this.retires) return;
+    const last = this.lastBeat;
+    if (last === undefined || last.ownerId !== ticket.ownerId || last.at < ticket.at || last.at > Date.now()) this.lastBeat = { ownerId: ticket.ownerId, at: ticket.at };
+  }
+
+  /**
+   * The owner's runs are let go, then the owner forgotten: the runs' rows are locked before the
+   * owner's, in the order a creation and a claim lock them, or a claim and a retire could each
+   * wait for the other.
+   */
   async retire(ownerId: string): Promise<void> {
+    this.retires++;
     if (this.lastBeat?.ownerId === ownerId) this.lastBeat = undefined;
     await this.query('retire', {
-      text: `WITH released AS (UPDATE runs SET owner_id = NULL WHERE owner_id = $1) DELETE FROM owners WHERE owner_id = $1`,
+      text: `WITH forgotten AS (DELETE FROM owners WHERE owner_id = $1) UPDATE runs SET owner_id = NULL WHERE owner_id = $1`,
       values: [ownerId],
     });
   }
 
   /** The owner's heartbeat is written whether or not the claim is won, as a heartbeat of its own was. */
   async claim(runId: string, owner: RunOwner, expectedFence: number): Promise<number | undefined> {
-    const at = Date.now();
+    const ticket = this.beatTicket(owner.id);
     const { rows } = await this.query<{ fence: number }>(`claim(${runId})`, {
       name: 'baton_claim',
       text: `WITH ${ownerBeat('$2', '$4', '$5', '$6')}
              UPDATE runs SET fence = fence + 1, owner_id = $2 WHERE run_id = $1 AND fence = $3 AND ${UNFINISHED} RETURNING fence`,
       values: [runId, owner.id, expectedFence, owner.host, owner.pid, owner.startedAt],
     });
-    this.beaten(owner.id, at);
+    this.beaten(ticket);
     return rows[0]?.fence;
   }
 

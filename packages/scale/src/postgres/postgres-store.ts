@@ -167,8 +167,7 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
     try {
       const { owner } = record;
       // Runs created at once would each update the owner's one row, one after another's commit.
-      const beat = owner !== undefined && !this.owners.beatRecently(owner, OWNER_BEAT_REUSE_MS);
-      const sentAt = Date.now();
+      const ticket = owner !== undefined && !this.owners.beatRecently(owner, OWNER_BEAT_REUSE_MS) ? this.owners.beatTicket(owner.id) : undefined;
       await this.pool.query({
         name: 'baton_create_run',
         text: CREATE_SQL,
@@ -182,13 +181,13 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
           statusAfter(events) ?? 'running',
           events.length,
           ...eventColumns(events),
-          beat ? owner.id : null,
+          ticket?.ownerId ?? null,
           owner?.host ?? null,
           owner?.pid ?? null,
           owner?.startedAt ?? null,
         ],
       });
-      if (beat) this.owners.beaten(owner.id, sentAt);
+      if (ticket) this.owners.beaten(ticket);
     } catch (e) {
       if (pgCode(e) === UNIQUE_VIOLATION) throw runExistsError(record.runId);
       throw this.failure(`createRun(${record.runId})`, e);

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunStore } from '../../../core/src/core/contracts.ts';
 import { BatonError } from '../../../core/src/core/errors.ts';
 import { openStore } from '../../../core/src/store/open-store.ts';
@@ -118,52 +118,131 @@ describe('PostgresRunStore', () => {
     }
   });
 
-  it("writes the owner's heartbeat with a run it creates, in the same statement, unless it wrote one in the last 100 ms", async () => {
-    const target = await freshSchema();
-    const store = await PostgresRunStore.connect(target.url);
+  describe("an owner's heartbeat", () => {
     const owner = { id: 'host-a:4000:x', host: 'host-a', pid: 4000, startedAt: 1_700_000_000_000 };
-    const ageOf = async (runId: string) => (await store.ownership(runId))?.heartbeatAgeMs;
-    const age = async () => (await admin.query(`UPDATE ${target.schema}.owners SET heartbeat_at = now() - interval '1 hour'`)).rowCount;
-    const past100ms = () => new Promise((resolve) => setTimeout(resolve, 150));
-    try {
-      const created = Date.now();
-      await store.createRun({ runId: 'r_1', goal: 'g', createdAt: '2024-01-01T00:00:00.000Z', owner });
-      expect(await ageOf('r_1')).toBeLessThan(5_000);
-      expect(await age()).toBe(1);
-      // Within 100 ms of the last (the clock is read first: a slow machine may be past them).
-      await store.createRun({ runId: 'r_2', goal: 'g', createdAt: '2024-01-01T00:00:01.000Z', owner });
-      if (Date.now() - created < 100) expect(await ageOf('r_1')).toBeGreaterThan(3_000_000);
-      await past100ms();
-      await age();
-      // A run that cannot be created (its id is taken) leaves the heartbeat as it was.
-      const clash = await store.createRun({ runId: 'r_1', goal: 'g', createdAt: '2024-01-01T00:00:00.000Z', owner }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect((clash as BatonError).message).toMatch(/run r_1 already exists/);
-      expect(await ageOf('r_1')).toBeGreaterThan(3_000_000);
-      // ... and is not taken for a heartbeat written.
-      await store.createRunWithEvents({ runId: 'r_3', goal: 'g', createdAt: '2024-01-01T00:00:02.000Z', owner }, stamp('r_3', [{ type: 'run.started', goal: 'g', orchestrator: 'o' }]));
-      expect(await ageOf('r_1')).toBeLessThan(5_000);
-      expect(await store.ownership('r_3')).toMatchObject({ fence: 1, owner });
-      // A periodic heartbeat counts as one written, as a claim does.
-      await past100ms();
-      const beatAt = Date.now();
-      await store.heartbeat(owner);
-      await age();
-      await store.createRun({ runId: 'r_4', goal: 'g', createdAt: '2024-01-01T00:00:03.000Z', owner });
-      if (Date.now() - beatAt < 100) expect(await ageOf('r_4')).toBeGreaterThan(3_000_000);
-      await past100ms();
-      await store.createRun({ runId: 'r_5', goal: 'g', createdAt: '2024-01-01T00:00:04.000Z', owner });
-      expect(Date.now() - beatAt).toBeGreaterThanOrEqual(100);
-      expect(await ageOf('r_5')).toBeLessThan(5_000);
+    const created = (runId: string) => ({ runId, goal: 'g', createdAt: `2024-01-01T00:00:00.${runId.slice(2).padStart(3, '0')}Z`, owner });
+
+    /** A store on a fresh schema, and what its owner row says. */
+    async function open() {
+      const target = await freshSchema();
+      const store = await PostgresRunStore.connect(target.url);
+      const ageOf = async (runId: string) => (await store.ownership(runId))?.heartbeatAgeMs;
+      /** Makes the owner's heartbeat an hour old: a create that writes one makes it fresh again. */
+      const age = async () => (await admin.query(`UPDATE ${target.schema}.owners SET heartbeat_at = now() - interval '1 hour'`)).rowCount;
+      return { target, store, ageOf, age };
+    }
+
+    it('is written by the statement that creates a run, unless this store wrote one in the last 100 ms (by its clock, never one set back)', async () => {
+      const { target, store, ageOf, age } = await open();
+      // The store's clock, moved by the test: what "the last 100 ms" is does not depend on the machine's speed.
+      let clock = Date.now();
+      const now = vi.spyOn(Date, 'now').mockImplementation(() => clock);
+      try {
+        await store.createRun(created('r_1'));
+        expect(await ageOf('r_1')).toBeLessThan(5_000);
+        expect(await age()).toBe(1);
+        await store.createRun(created('r_2'));
+        expect(await ageOf('r_1')).toBeGreaterThan(3_000_000);
+        clock += 150;
+        // A run that cannot be created (its id is taken) leaves the heartbeat as it was, and is not taken for one written.
+        const clash = await store.createRun(created('r_1')).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect((clash as BatonError).message).toMatch(/run r_1 already exists/);
+        expect(await ageOf('r_1')).toBeGreaterThan(3_000_000);
+        await store.createRunWithEvents(created('r_3'), stamp('r_3', [{ type: 'run.started', goal: 'g', orchestrator: 'o' }]));
+        expect(await ageOf('r_1')).toBeLessThan(5_000);
+        expect(await store.ownership('r_3')).toMatchObject({ fence: 1, owner });
+        // A periodic heartbeat counts as one written, and so does a claim's.
+        clock += 150;
+        await store.heartbeat(owner);
+        await age();
+        await store.createRun(created('r_4'));
+        expect(await ageOf('r_4')).toBeGreaterThan(3_000_000);
+        clock += 150;
+        expect(await store.claim('r_4', owner, 1)).toBe(2);
+        await age();
+        await store.createRun(created('r_5'));
+        expect(await ageOf('r_5')).toBeGreaterThan(3_000_000);
+        clock += 150;
+        await store.createRun(created('r_6'));
+        expect(await ageOf('r_6')).toBeLessThan(5_000);
+        // Retired, the owner has no row: the next run writes it again, however recent the last.
+        await store.retire(owner.id);
+        await store.createRun(created('r_7'));
+        expect(await store.ownership('r_7')).toMatchObject({ owner });
+        // A heartbeat dated by a clock since set back (an hour) is not a recent one.
+        clock += 3_600_000;
+        await store.createRun(created('r_8'));
+        clock -= 3_600_000;
+        await age();
+        await store.createRun(created('r_9'));
+        expect(await ageOf('r_9')).toBeLessThan(5_000);
+      } finally {
+        now.mockRestore();
+        await store.close();
+      }
       // A run created without an owner writes none.
-      await store.createRun({ runId: 'r_6', goal: 'g', createdAt: '2024-01-01T00:00:05.000Z' });
       const { rows } = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${target.schema}.owners`);
       expect(rows[0]?.n).toBe('1');
-    } finally {
-      await store.close();
+    });
+
+    /** Until `count` of the database's sessions wait for a lock. */
+    async function waitingForLocks(count: number): Promise<void> {
+      await expect
+        .poll(async () => Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`)).rows[0]?.n), { timeout: 10_000 })
+        .toBe(count);
     }
+
+    it("is written in the order a retire takes its locks: a claim beside a retire of its owner does not deadlock", async () => {
+      const { target, store } = await open();
+      const holder = new pg.Client({ connectionString: target.url });
+      await holder.connect();
+      try {
+        await store.createRun(created('r_1'));
+        // Another session holds the owner's row: the retire and the claim both wait for it.
+        await holder.query('BEGIN');
+        await holder.query(`SELECT 1 FROM ${target.schema}.owners WHERE owner_id = $1 FOR UPDATE`, [owner.id]);
+        const retired = store.retire(owner.id).then(() => 'retired', (e: unknown) => (e as Error).message);
+        await waitingForLocks(1);
+        const claimed = store.claim('r_1', owner, 1).then(String, (e: unknown) => (e as Error).message);
+        await waitingForLocks(2);
+        await holder.query('COMMIT');
+        expect(await Promise.all([retired, claimed])).toEqual(['retired', '2']);
+      } finally {
+        await holder.end();
+        await store.close();
+      }
+    });
+
+    it('is not taken for a recent one when it was committed before a retire of its owner that answered after it', async () => {
+      const { target, store } = await open();
+      const holder = new pg.Client({ connectionString: target.url });
+      await holder.connect();
+      let clock = Date.now();
+      const now = vi.spyOn(Date, 'now').mockImplementation(() => clock);
+      try {
+        await store.createRun(created('r_1'));
+        clock += 150;
+        // A create (its heartbeat) waits for the owner's row, then the retire of its owner: the create commits first.
+        await holder.query('BEGIN');
+        await holder.query(`SELECT 1 FROM ${target.schema}.owners WHERE owner_id = $1 FOR UPDATE`, [owner.id]);
+        const creating = store.createRun(created('r_2'));
+        await waitingForLocks(1);
+        const retiring = store.retire(owner.id);
+        await waitingForLocks(2);
+        await holder.query('COMMIT');
+        await Promise.all([creating, retiring]);
+        // The owner has no row now: the next run, at once, writes it again.
+        await store.createRun(created('r_3'));
+        expect(await store.ownership('r_3')).toMatchObject({ owner });
+      } finally {
+        now.mockRestore();
+        await holder.end();
+        await store.close();
+      }
+    });
   });
 
   it('is what openStore opens for postgres:// and postgresql:// URLs and BATON_DATABASE_URL', async () => {
