@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Page, Route } from 'playwright-core';
+import type { Locator, Page, Route } from 'playwright-core';
 import { useDashboardBrowser } from './chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
@@ -45,6 +45,14 @@ describe('the run page follows a run to its end (Chromium)', () => {
     });
     const { runId } = (await (await postJson(`${t.url}/v1/runs`, { workflow: 'busy' })).json()) as { runId: string };
     return { t, runId, release: release! };
+  }
+  /** busyRun's page, once it shows the gated task running, and its count of attempts (which the retried task keeps raising). */
+  async function busyRunPage(): Promise<Awaited<ReturnType<typeof busyRun>> & { page: Page; attempts: Locator }> {
+    const run = await busyRun();
+    const page = await newPage();
+    await page.goto(`${run.t.url}/#/runs/${run.runId}`);
+    await page.locator('.plan-graph .node[data-task="answer"][data-status="running"]').waitFor({ timeout: 30_000 });
+    return { ...run, page, attempts: page.locator('.stats .stat', { hasText: 'attempts' }).locator('.stat-value') };
   }
   /** The seqs of the events in the run page's log, newest first. */
   const loggedSeqs = (page: Page): Promise<number[]> => page.locator('.event-log li .mono').allTextContents().then((texts) => texts.map((x) => Number(x.slice(1))));
@@ -97,12 +105,8 @@ describe('the run page follows a run to its end (Chromium)', () => {
   });
 
   it('sets only the figures that changed at each read, keeps its header until the run changes, and says when the run is gone', { timeout: 90_000 }, async () => {
-    const { t, runId, release } = await busyRun();
+    const { t, runId, release, page, attempts } = await busyRunPage();
     try {
-      const page = await newPage();
-      await page.goto(`${t.url}/#/runs/${runId}`);
-      await page.locator('.plan-graph .node[data-task="answer"][data-status="running"]').waitFor({ timeout: 30_000 });
-      const attempts = page.locator('.stats .stat', { hasText: 'attempts' }).locator('.stat-value');
       const retries = page.locator('.stats .stat', { hasText: 'retries' });
       const before = Number(await attempts.textContent());
       // Marks on the elements as they are now: an element made again has none.
@@ -131,12 +135,8 @@ describe('the run page follows a run to its end (Chromium)', () => {
   });
 
   it('keeps its Cancel button between reads: a refused cancel says why, an accepted one waits and may be asked again; a start of another day gets its date', { timeout: 120_000 }, async () => {
-    const { t, runId, release } = await busyRun();
+    const { t, runId, release, page, attempts } = await busyRunPage();
     try {
-      const page = await newPage();
-      await page.goto(`${t.url}/#/runs/${runId}`);
-      await page.locator('.plan-graph .node[data-task="answer"][data-status="running"]').waitFor({ timeout: 30_000 });
-      const attempts = page.locator('.stats .stat', { hasText: 'attempts' }).locator('.stat-value');
       const readsLater = async (): Promise<void> => {
         const now = Number(await attempts.textContent());
         await expect.poll(async () => Number(await attempts.textContent()), { timeout: 30_000 }).toBeGreaterThan(now + 10);
