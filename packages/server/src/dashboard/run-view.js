@@ -140,9 +140,33 @@ export function runView(root, runId) {
     if (run) renderHead();
   };
 
+  // The Cancel button and what it was told, made once: a header made again while a cancel is
+  // asked for (the run's status changed, the day) keeps them as they are.
+  const cancel = h('button', { class: 'btn danger', type: 'button', id: 'cancel-run' }, 'Cancel run');
+  const refused = h('span', { class: 'cancel-error alert danger', id: 'cancel-error', role: 'alert', hidden: true });
+  /** Gives the button back once a cancel was accepted and the run goes on (its process has not taken the request in). */
+  let cancelAgain;
+  cancel.addEventListener('click', async () => {
+    refused.hidden = true;
+    cancel.disabled = true;
+    cancel.textContent = 'Cancelling…';
+    try {
+      await api.cancelRun(runId);
+      cancelAgain = setTimeout(() => {
+        cancel.disabled = false;
+        cancel.textContent = 'Cancel run';
+      }, CANCEL_AGAIN_MS);
+    } catch (e) {
+      cancel.disabled = false;
+      cancel.textContent = 'Cancel run';
+      refused.textContent = e.message;
+      refused.hidden = false;
+    }
+  });
+
   /**
    * What the header shows, as of its last drawing: it is made again only when that changes (the
-   * times as shown: one of another day gets its date). Its Cancel button is kept with it.
+   * times as shown: one of another day gets its date).
    */
   let headKey;
   const renderHead = () => {
@@ -151,28 +175,6 @@ export function runView(root, runId) {
     const key = JSON.stringify([run.goal, run.status, run.runId, started, ended, run.planner, run.reason, gone]);
     if (key === headKey) return;
     headKey = key;
-    const cancel = h('button', { class: 'btn danger', type: 'button', id: 'cancel-run' }, 'Cancel run');
-    const refused = h('span', { class: 'cancel-error alert danger', id: 'cancel-error', role: 'alert', hidden: true });
-    let again;
-    cancel.addEventListener('click', async () => {
-      clearTimeout(again);
-      refused.hidden = true;
-      cancel.disabled = true;
-      cancel.textContent = 'Cancelling…';
-      try {
-        await api.cancelRun(runId);
-        // Asked, and the run goes on (its process has not taken the request in): it may be asked again.
-        again = setTimeout(() => {
-          cancel.disabled = false;
-          cancel.textContent = 'Cancel run';
-        }, CANCEL_AGAIN_MS);
-      } catch (e) {
-        cancel.disabled = false;
-        cancel.textContent = 'Cancel run';
-        refused.textContent = e.message;
-        refused.hidden = false;
-      }
-    });
     const parts = [
       h('a', { href: '#/', class: 'back' }, '← All runs'),
       h(
@@ -395,7 +397,10 @@ export function runView(root, runId) {
   // Running attempts' bars grow with the clock while no event comes. A read draws them too, and
   // a drawing moves every bar of the timeline when the run outgrows its scale.
   tick = setInterval(() => {
-    if (run && !isEnded(run.status) && !ended && performance.now() - timelineDrawn >= 900) {
+    if (!run || disposed) return;
+    // A page left open past midnight dates its times, though the run is not read again.
+    renderHead();
+    if (!isEnded(run.status) && !ended && performance.now() - timelineDrawn >= 900) {
       renderTimeline();
       stats.show(run);
     }
@@ -407,6 +412,7 @@ export function runView(root, runId) {
     clearTimeout(refreshTimer);
     clearTimeout(logTimer);
     clearInterval(tick);
+    clearTimeout(cancelAgain);
     resizes.disconnect();
     if (indicator) indicator.hidden = true;
   };
