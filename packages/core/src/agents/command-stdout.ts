@@ -36,21 +36,34 @@ function tryParse(text: string, budget: ParseBudget): unknown {
   }
 }
 
-/** The JSON object that ends `text` after log lines, when there is one the budget lets it find. */
+/**
+ * The JSON object that ends `text` after log lines, when there is one the budget lets it find: its
+ * last line alone, or the lines from one of the last lines that open an object (`{` first). At
+ * most one of those can be an object that ends the text (its last `}` closes one `{` only, and no
+ * JSON string holds a line break), so they are tried longest first: the result's own length finds
+ * it, where nearest first spent a budget on each `{` line inside a result printed without indent.
+ */
 function jsonAfterLogs(text: string, budget: ParseBudget): AgentOutput | undefined {
-  let tries = 0;
-  for (let end = text.length; tries < MAX_JSON_STARTS; ) {
-    const start = text.lastIndexOf('\n', end - 1);
-    if (start < 0) return undefined;
-    const from = start + 1;
-    if (text.startsWith('{', from) || tries === 0) {
-      // An earlier line's try is longer still: none the budget can pay for.
-      if (text.length - from > budget.left) return undefined;
-      tries++;
-      const found = tryParse(text.slice(from), budget);
-      if (found !== undefined) return found as AgentOutput;
-    }
-    end = start;
+  const last = text.lastIndexOf('\n');
+  if (last < 0) return undefined;
+  const alone = tryParse(text.slice(last + 1), budget);
+  if (alone !== undefined) return alone as AgentOutput;
+  // A text that does not end an object has no line opening one that it ends.
+  if (!text.endsWith('}')) return undefined;
+  const starts: number[] = [];
+  for (let end = last; starts.length < MAX_JSON_STARTS - 1; ) {
+    const at = text.lastIndexOf('\n{', end - 1);
+    if (at < 0) break;
+    starts.push(at + 1);
+    end = at;
+  }
+  for (let i = starts.length - 1; i >= 0; i--) {
+    const from = starts[i]!;
+    // A line that is a JSON value by itself (a log line written as JSON) cannot open the object
+    // that ends the text: something follows it. Told by its own length, not the text's after it.
+    if (tryParse(text.slice(from, text.indexOf('\n', from)), budget) !== undefined) continue;
+    const found = tryParse(text.slice(from), budget);
+    if (found !== undefined) return found as AgentOutput;
   }
   return undefined;
 }
@@ -89,8 +102,12 @@ function linesAfterJson(text: string, budget: ParseBudget): string | undefined {
   if (end < 0) return undefined;
   const last = text.slice(end + 1).trim();
   if (last.startsWith('{') || last.startsWith('[')) return undefined;
+  /** Where the last text tried ended: a line end after it has only blank lines between, the same text. */
+  let tried = -1;
   for (let n = 0; n < MAX_JSON_STARTS && end > 0 && budget.left > 0; n++, end = text.lastIndexOf('\n', end - 1)) {
+    if (tried >= 0 && end >= tried) continue;
     const before = text.slice(0, end).trimEnd();
+    tried = before.length;
     if (!before.endsWith('}')) continue;
     const value = jsonAfterLogs(before, budget) ?? tryParse(before, budget);
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) return last;

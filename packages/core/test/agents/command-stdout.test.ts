@@ -45,6 +45,29 @@ describe("a command agent's stdout", () => {
     expect(measure(`fetching\nstill fetching\n${JSON.stringify(result, null, 2)}\n`).outcome).toEqual(result);
   });
 
+  it('finds a result of over 1 MiB printed without indent, its inner objects each opening a line, after log lines', () => {
+    // As Python's json.dumps(x, indent=0) prints it: every line from its first column.
+    const result = { out: { rows: Array.from({ length: 5 }, (_, i) => ({ i, text: 'x'.repeat(300_000) })) } };
+    const unindented = JSON.stringify(result, null, 1).replace(/\n +/g, '\n');
+    expect(unindented.length).toBeGreaterThan(MB);
+    expect(unindented.split('\n').filter((line) => line.startsWith('{')).length).toBe(6);
+    expect(measure(`fetching\n${unindented}\n`).outcome).toEqual(result);
+  });
+
+  it('finds a large indented result after log lines written as JSON', () => {
+    const result = { out: { rows: Array.from({ length: 30_000 }, (_, i) => ({ i, name: `row ${i}` })) } };
+    const logs = Array.from({ length: 6 }, (_, i) => JSON.stringify({ level: 'info', msg: `step ${i}`, detail: 'd'.repeat(200_000) })).join('\n');
+    expect(measure(`${logs}\n${JSON.stringify(result, null, 2)}\n`).outcome).toEqual(result);
+  });
+
+  it('says log lines follow a result of over 1 MiB', () => {
+    const result = JSON.stringify({ out: 'x'.repeat(1.5 * MB) });
+    for (const printed of [result, JSON.stringify(JSON.parse(result) as unknown, null, 2)]) {
+      const { outcome } = measure(`fetching\n${printed}\ndone in 2 ms\n`);
+      expect((outcome as Error).message).toBe('stdout has lines after its JSON object (the last: "done in 2 ms"): the result must be printed last; print logs to stderr, or before the result');
+    }
+  });
+
   it('still says when log lines follow a result', () => {
     const { outcome } = measure('fetching\n{\n  "out": 1\n}\ndone in 2 ms\n');
     expect((outcome as Error).message).toBe('stdout has lines after its JSON object (the last: "done in 2 ms"): the result must be printed last; print logs to stderr, or before the result');
