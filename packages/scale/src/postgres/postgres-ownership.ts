@@ -95,15 +95,25 @@ export class PostgresOwnership {
   /**
    * The owner's runs are let go, then the owner forgotten: the runs' rows are locked before the
    * owner's, in the order a creation and a claim lock them, or a claim and a retire could each
-   * wait for the other.
+   * wait for the other. PostgreSQL finishes a WITH statement that nothing reads after the main
+   * one (as a claim's heartbeat is finished after its run's UPDATE); a test holds it to that.
    */
   async retire(ownerId: string): Promise<void> {
-    this.retires++;
-    if (this.lastBeat?.ownerId === ownerId) this.lastBeat = undefined;
-    await this.query('retire', {
-      text: `WITH forgotten AS (DELETE FROM owners WHERE owner_id = $1) UPDATE runs SET owner_id = NULL WHERE owner_id = $1`,
-      values: [ownerId],
-    });
+    const forget = (): void => {
+      this.retires++;
+      if (this.lastBeat?.ownerId === ownerId) this.lastBeat = undefined;
+    };
+    // Before (a heartbeat sent earlier and answered later) and after (one sent meanwhile, which
+    // committed before the retire did): neither is left standing for an owner without a row.
+    forget();
+    try {
+      await this.query('retire', {
+        text: `WITH forgotten AS (DELETE FROM owners WHERE owner_id = $1) UPDATE runs SET owner_id = NULL WHERE owner_id = $1`,
+        values: [ownerId],
+      });
+    } finally {
+      forget();
+    }
   }
 
   /** The owner's heartbeat is written whether or not the claim is won, as a heartbeat of its own was. */

@@ -243,6 +243,33 @@ describe('PostgresRunStore', () => {
         await store.close();
       }
     });
+
+    it('is not taken for a recent one when it was sent while a retire of its owner waited, and committed first', async () => {
+      const { target, store } = await open();
+      const holder = new pg.Client({ connectionString: target.url });
+      await holder.connect();
+      let clock = Date.now();
+      const now = vi.spyOn(Date, 'now').mockImplementation(() => clock);
+      try {
+        await store.createRun(created('r_1'));
+        clock += 150;
+        // Another session holds the owner's run: the retire waits for it, a create beside it does not.
+        await holder.query('BEGIN');
+        await holder.query(`SELECT 1 FROM ${target.schema}.runs WHERE run_id = 'r_1' FOR UPDATE`);
+        const retiring = store.retire(owner.id);
+        await waitingForLocks(1);
+        await store.createRun(created('r_2'));
+        await holder.query('COMMIT');
+        await retiring;
+        // The retire deleted the row the create wrote: the next run, at once, writes it again.
+        await store.createRun(created('r_3'));
+        expect(await store.ownership('r_3')).toMatchObject({ owner });
+      } finally {
+        now.mockRestore();
+        await holder.end();
+        await store.close();
+      }
+    });
   });
 
   it('is what openStore opens for postgres:// and postgresql:// URLs and BATON_DATABASE_URL', async () => {
