@@ -25,13 +25,21 @@ interface ParseBudget {
   left: number;
 }
 
-/** `JSON.parse(text)`, or `undefined` when it is not JSON or the budget cannot pay for trying. */
+/**
+ * `JSON.parse(text)`, or `undefined` when it is not JSON or the budget cannot pay for trying. A try
+ * is paid for what JSON.parse read: up to where it gave up when its message says (V8 writes "at
+ * position N" for most errors: a try from a log line written as JSON stops where that line's
+ * object ends), the whole text otherwise.
+ */
 function tryParse(text: string, budget: ParseBudget): unknown {
   if (text.length > budget.left) return undefined;
-  budget.left -= text.length;
   try {
-    return JSON.parse(text) as unknown;
-  } catch {
+    const value = JSON.parse(text) as unknown;
+    budget.left -= text.length;
+    return value;
+  } catch (e) {
+    const at = /at position (\d+)/.exec((e as Error).message);
+    budget.left -= at ? Math.min(text.length, Number(at[1]) + 1) : text.length;
     return undefined;
   }
 }
@@ -109,7 +117,8 @@ function linesAfterJson(text: string, budget: ParseBudget): string | undefined {
     const before = text.slice(0, end).trimEnd();
     tried = before.length;
     if (!before.endsWith('}')) continue;
-    const value = jsonAfterLogs(before, budget) ?? tryParse(before, budget);
+    // Only a text that opens an object can be one: the others are not tried whole.
+    const value = jsonAfterLogs(before, budget) ?? (before.startsWith('{') ? tryParse(before, budget) : undefined);
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) return last;
   }
   return undefined;

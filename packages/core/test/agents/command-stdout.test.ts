@@ -3,13 +3,23 @@ import { OutputParseError, parseStdout } from '../../src/agents/command-stdout.t
 
 const MB = 1024 * 1024;
 
-/** What parseStdout(stdout) hands JSON.parse in all (characters), and what it returns or throws. */
+/**
+ * What JSON.parse read in all (characters) while parseStdout(stdout) ran, and what it returned or
+ * threw: a text it parsed, or up to where it gave up when its message says (V8's "at position N").
+ */
 function measure(stdout: string): { chars: number; outcome: unknown } {
   let chars = 0;
   const parse = JSON.parse;
   const spy = vi.spyOn(JSON, 'parse').mockImplementation((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
-    chars += text.length;
-    return parse(text, reviver) as unknown;
+    try {
+      const value = parse(text, reviver) as unknown;
+      chars += text.length;
+      return value;
+    } catch (e) {
+      const at = /at position (\d+)/.exec((e as Error).message);
+      chars += at ? Number(at[1]) + 1 : text.length;
+      throw e;
+    }
   });
   let outcome: unknown;
   try {
@@ -32,7 +42,7 @@ describe("a command agent's stdout", () => {
     ['lines of one object and a stray brace each', `${Array.from({ length: 15 }, () => `{"a":"${big}"}}`).join('\n')}\nlog line`],
     // Every line from the third opens an object the next closes: each try runs to the text's end.
     ['nested objects each on a line of its own, and junk at the end', `{\n"a":\n${Array.from({ length: 12 }, (_, i) => `{\n"k${i}": "${big}",\n"n":`).join('\n')}\n1${'\n}'.repeat(13)}}\nlog line`],
-  ])('is parsed for at most twice its length and 1 MiB when it is not a result (%s)', (_, stdout) => {
+  ])('is read by JSON.parse for at most twice its length and 1 MiB when it is not a result (%s)', (_, stdout) => {
     const text = stdout.trim();
     const { chars, outcome } = measure(stdout);
     expect(outcome).toBeInstanceOf(OutputParseError);
@@ -66,6 +76,28 @@ describe("a command agent's stdout", () => {
       const { outcome } = measure(`fetching\n${printed}\ndone in 2 ms\n`);
       expect((outcome as Error).message).toBe('stdout has lines after its JSON object (the last: "done in 2 ms"): the result must be printed last; print logs to stderr, or before the result');
     }
+  });
+
+  describe('with log lines written as indented JSON, or several after the result', () => {
+    const log = (i: number) => JSON.stringify({ level: 'info', msg: `step ${i}` }, null, 2);
+    const result = (rows: number) => ({ out: { rows: Array.from({ length: rows }, (_, i) => ({ i, name: `row ${i}` })) } });
+    const indent0 = (value: unknown) => JSON.stringify(value, null, 1).replace(/\n +/g, '\n');
+    it.each([
+      ['two indented JSON logs, a result of 0.7 MiB', 12_000],
+      ['one indented JSON log, a result of 1.8 MiB', 30_000],
+    ])('finds the result after %s', (_, rows) => {
+      const value = result(rows);
+      expect(measure(`starting\n${log(1)}\n${rows < 20_000 ? `${log(2)}\n` : ''}${JSON.stringify(value, null, 2)}\n`).outcome).toEqual(value);
+    });
+    it.each([
+      ['a result of 0.4 MiB and four log lines', `fetching\n${JSON.stringify(result(5000), null, 2)}\nstats {'rows': 5000}\ntimings {'ms': 2}\ncache {'hits': 1}\ndone in 2 ms`],
+      ['a result of 1.1 MiB without indent after a log line, then a log line', `fetching\n${indent0({ out: { rows: Array.from({ length: 20 }, (__, i) => ({ i, text: 'x'.repeat(60_000) })) } })}\ndone in 2 ms`],
+      ['indented JSON logs, a result of 1.2 MiB, then a log line', `starting\n${log(1)}\n${JSON.stringify(result(20_000), null, 2)}\ndone in 2 ms`],
+    ])('says log lines follow %s', (_, stdout) => {
+      expect((measure(stdout).outcome as Error).message).toBe(
+        'stdout has lines after its JSON object (the last: "done in 2 ms"): the result must be printed last; print logs to stderr, or before the result',
+      );
+    });
   });
 
   it('still says when log lines follow a result', () => {
