@@ -152,11 +152,13 @@ export function runView(root, runId) {
     cancel.textContent = 'Cancelling…';
     try {
       await api.cancelRun(runId);
+      if (disposed) return;
       cancelAgain = setTimeout(() => {
         cancel.disabled = false;
         cancel.textContent = 'Cancel run';
       }, CANCEL_AGAIN_MS);
     } catch (e) {
+      if (disposed) return;
       cancel.disabled = false;
       cancel.textContent = 'Cancel run';
       refused.textContent = e.message;
