@@ -13,14 +13,14 @@ export class OutputParseError extends BatonError {
 const MAX_JSON_STARTS = 8;
 
 /**
- * What the tries after the first whole parse may hand JSON.parse in all, beyond the length of the
- * stdout: one more parse of the whole of it (a result after log lines), and 1 MiB of smaller tries.
- * A try that fails late scans its whole text: a stdout of 15 MB whose lines each looked like the
- * start of a result made ~70 such tries, and held the event loop for 0.5-0.9 s.
+ * What the tries after the first whole parse may have JSON.parse read in all, beyond the length of
+ * the stdout: one more parse of the whole of it (a result after log lines), and 1 MiB of smaller
+ * tries. A try that fails late reads its whole text: a stdout of 15 MB whose lines each looked like
+ * the start of a result made ~70 such tries, and held the event loop for 0.5-0.9 s.
  */
 const EXTRA_PARSE_CHARS = 1024 * 1024;
 
-/** The characters the tries of one stdout may still hand JSON.parse. */
+/** The characters the tries of one stdout may still have JSON.parse read (a try longer than that is not made). */
 interface ParseBudget {
   left: number;
 }
