@@ -195,28 +195,11 @@ describe('PostgresRunStore', () => {
         .toBe(count);
     }
 
-    it("is written in the order a retire takes its locks: a claim beside a retire of its owner does not deadlock", async () => {
-      const { target, store } = await open();
-      const holder = new pg.Client({ connectionString: target.url });
-      await holder.connect();
-      try {
-        await store.createRun(created('r_1'));
-        // Another session holds the owner's row: the retire and the claim both wait for it.
-        await holder.query('BEGIN');
-        await holder.query(`SELECT 1 FROM ${target.schema}.owners WHERE owner_id = $1 FOR UPDATE`, [owner.id]);
-        const retired = store.retire(owner.id).then(() => 'retired', (e: unknown) => (e as Error).message);
-        await waitingForLocks(1);
-        const claimed = store.claim('r_1', owner, 1).then(String, (e: unknown) => (e as Error).message);
-        await waitingForLocks(2);
-        await holder.query('COMMIT');
-        expect(await Promise.all([retired, claimed])).toEqual(['retired', '2']);
-      } finally {
-        await holder.end();
-        await store.close();
-      }
-    });
-
-    it('is not taken for a recent one when it was committed before a retire of its owner that answered after it', async () => {
+    /**
+     * A store whose owner has created run r_1, its clock 150 ms past that heartbeat, and another
+     * session in a transaction: `scenario` orders the statements with the rows that session holds.
+     */
+    async function withHolder(scenario: (s: { target: { schema: string }; store: PostgresRunStore; holder: pg.Client }) => Promise<void>): Promise<void> {
       const { target, store } = await open();
       const holder = new pg.Client({ connectionString: target.url });
       await holder.connect();
@@ -225,8 +208,30 @@ describe('PostgresRunStore', () => {
       try {
         await store.createRun(created('r_1'));
         clock += 150;
-        // A create (its heartbeat) waits for the owner's row, then the retire of its owner: the create commits first.
         await holder.query('BEGIN');
+        await scenario({ target, store, holder });
+      } finally {
+        now.mockRestore();
+        await holder.end();
+        await store.close();
+      }
+    }
+
+    it("is written in the order a retire takes its locks: a claim beside a retire of its owner does not deadlock", () =>
+      withHolder(async ({ target, store, holder }) => {
+        // The other session holds the owner's row: the retire and the claim both wait for it.
+        await holder.query(`SELECT 1 FROM ${target.schema}.owners WHERE owner_id = $1 FOR UPDATE`, [owner.id]);
+        const retired = store.retire(owner.id).then(() => 'retired', (e: unknown) => (e as Error).message);
+        await waitingForLocks(1);
+        const claimed = store.claim('r_1', owner, 1).then(String, (e: unknown) => (e as Error).message);
+        await waitingForLocks(2);
+        await holder.query('COMMIT');
+        expect(await Promise.all([retired, claimed])).toEqual(['retired', '2']);
+      }));
+
+    it('is not taken for a recent one when it was committed before a retire of its owner that answered after it', () =>
+      withHolder(async ({ target, store, holder }) => {
+        // A create (its heartbeat) waits for the owner's row, then the retire of its owner: the create commits first.
         await holder.query(`SELECT 1 FROM ${target.schema}.owners WHERE owner_id = $1 FOR UPDATE`, [owner.id]);
         const creating = store.createRun(created('r_2'));
         await waitingForLocks(1);
@@ -237,24 +242,11 @@ describe('PostgresRunStore', () => {
         // The owner has no row now: the next run, at once, writes it again.
         await store.createRun(created('r_3'));
         expect(await store.ownership('r_3')).toMatchObject({ owner });
-      } finally {
-        now.mockRestore();
-        await holder.end();
-        await store.close();
-      }
-    });
+      }));
 
-    it('is not taken for a recent one when it was sent while a retire of its owner waited, and committed first', async () => {
-      const { target, store } = await open();
-      const holder = new pg.Client({ connectionString: target.url });
-      await holder.connect();
-      let clock = Date.now();
-      const now = vi.spyOn(Date, 'now').mockImplementation(() => clock);
-      try {
-        await store.createRun(created('r_1'));
-        clock += 150;
-        // Another session holds the owner's run: the retire waits for it, a create beside it does not.
-        await holder.query('BEGIN');
+    it('is not taken for a recent one when it was sent while a retire of its owner waited, and committed first', () =>
+      withHolder(async ({ target, store, holder }) => {
+        // The other session holds the owner's run: the retire waits for it, a create beside it does not.
         await holder.query(`SELECT 1 FROM ${target.schema}.runs WHERE run_id = 'r_1' FOR UPDATE`);
         const retiring = store.retire(owner.id);
         await waitingForLocks(1);
@@ -264,12 +256,7 @@ describe('PostgresRunStore', () => {
         // The retire deleted the row the create wrote: the next run, at once, writes it again.
         await store.createRun(created('r_3'));
         expect(await store.ownership('r_3')).toMatchObject({ owner });
-      } finally {
-        now.mockRestore();
-        await holder.end();
-        await store.close();
-      }
-    });
+      }));
   });
 
   it('is what openStore opens for postgres:// and postgresql:// URLs and BATON_DATABASE_URL', async () => {
