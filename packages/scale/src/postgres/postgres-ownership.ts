@@ -62,8 +62,7 @@ export class PostgresOwnership {
     const ticket = this.beatTicket(owner.id);
     await this.query('heartbeat', {
       name: 'baton_heartbeat',
-      text: `INSERT INTO owners (owner_id, host, pid, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, now())
-             ON CONFLICT (owner_id) DO UPDATE SET heartbeat_at = now()`,
+      text: `WITH ${ownerBeat('$1', '$2', '$3', '$4')} SELECT 1`,
       values: [owner.id, owner.host, owner.pid, owner.startedAt],
     });
     this.beaten(ticket);

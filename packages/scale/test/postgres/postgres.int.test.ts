@@ -155,8 +155,10 @@ describe('PostgresRunStore', () => {
         expect(await ageOf('r_1')).toBeLessThan(5_000);
         expect(await store.ownership('r_3')).toMatchObject({ fence: 1, owner });
         // A periodic heartbeat counts as one written, and so does a claim's.
+        await age();
         clock += 150;
         await store.heartbeat(owner);
+        expect(await ageOf('r_3')).toBeLessThan(5_000);
         await age();
         await store.createRun(created('r_4'));
         expect(await ageOf('r_4')).toBeGreaterThan(3_000_000);
