@@ -108,7 +108,6 @@ export function runView(root, runId) {
   const approvalEl = h('div', {});
   const decisionsEl = h('div', {});
   const stats = statsRow();
-  const statsEl = h('div', {}, stats.el);
   const graphBody = h('div', { class: 'graph-wrap' });
   const timelineBody = h('div', { class: 'timeline-wrap' });
   const detailsBody = h('div', {});
@@ -119,7 +118,7 @@ export function runView(root, runId) {
   root.replaceChildren(
     headEl,
     approvalEl,
-    statsEl,
+    stats.el,
     card('Plan', h('span', { class: 'muted small' }, 'click a task for its details'), graphBody),
     card('Timeline', h('span', { class: 'muted small' }, 'attempts per agent'), timelineBody, h('div', { class: 'legend-wrap' }, timelineLegend())),
     decisionsEl,
