@@ -79,12 +79,12 @@ try {
     case: 'W1',
     store: 'postgres',
     statementsPerRun: round(statementsPerRun, 2),
-    ownerBeatsPerRun: round(ownerBeatsPerRun, 2),
+    ownerBeatsPerRun: round(ownerBeatsPerRun, 3),
     usPerRun: round((wall * 1000) / RUNS),
     p50Us: round(times[times.length >> 1]! * 1000),
     cpuUsPerRun: round((used.user + used.system) / RUNS),
     runsPerSec: round(runsPerSec),
-    burstOwnerBeatsPerRun: round(burstOwnerBeatsPerRun, 2),
+    burstOwnerBeatsPerRun: round(burstOwnerBeatsPerRun, 3),
   };
   process.stderr.write(`PostgreSQL journal, W1: ${result.statementsPerRun} statements per run (owner heartbeats ${result.ownerBeatsPerRun}; ${result.burstOwnerBeatsPerRun} with ${IN_FLIGHT} in flight), ${result.usPerRun} µs per run (p50 ${result.p50Us}), ${result.cpuUsPerRun} µs CPU; ${result.runsPerSec} runs/s with ${IN_FLIGHT} in flight\n`);
   console.log(JSON.stringify(result));

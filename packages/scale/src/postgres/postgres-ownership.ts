@@ -55,37 +55,64 @@ export class PostgresOwnership {
   private lastBeat: { ownerId: string; at: number } | undefined;
   /** How many times this store retired an owner: a heartbeat sent before a retire is not recorded after it. */
   private retires = 0;
+  /** The last heartbeat sent and not yet answered. */
+  private inFlight: BeatTicket | undefined;
 
   constructor(private readonly query: Query) {}
 
   async heartbeat(owner: RunOwner): Promise<void> {
     const ticket = this.beatTicket(owner.id);
-    await this.query('heartbeat', {
-      name: 'baton_heartbeat',
-      text: `WITH ${ownerBeat('$1', '$2', '$3', '$4')} SELECT 1`,
-      values: [owner.id, owner.host, owner.pid, owner.startedAt],
-    });
-    this.beaten(ticket);
+    await this.carrying(
+      ticket,
+      this.query('heartbeat', {
+        name: 'baton_heartbeat',
+        text: `WITH ${ownerBeat('$1', '$2', '$3', '$4')} SELECT 1`,
+        values: [owner.id, owner.host, owner.pid, owner.startedAt],
+      }),
+    );
   }
 
   /**
-   * True when this store wrote a heartbeat of `owner` less than `withinMs` ago, so its row exists
-   * and is fresh (leases are seconds long): a run it creates need not write another. Not after the
-   * clock was set back: a heartbeat dated in the future is not taken for a recent one.
+   * True when a run `owner` creates need not write a heartbeat (leases are seconds long): this
+   * store wrote one less than `withinMs` ago, so the owner's row exists and is fresh; or it wrote
+   * one less than twice that ago and has sent another less than `withinMs` ago, not yet answered.
+   * Without the second, each run created while a heartbeat was on its way wrote one too (a third
+   * of the runs, 100 at once). Not after the clock was set back: a heartbeat dated in the future
+   * is not taken for a recent one.
    */
   beatRecently(owner: RunOwner, withinMs: number): boolean {
-    if (this.lastBeat?.ownerId !== owner.id) return false;
-    const age = Date.now() - this.lastBeat.at;
-    return age >= 0 && age < withinMs;
+    const last = this.lastBeat;
+    if (last?.ownerId !== owner.id) return false;
+    const now = Date.now();
+    const age = now - last.at;
+    if (age < 0) return false;
+    if (age < withinMs) return true;
+    const sent = this.inFlight;
+    if (sent === undefined || sent.ownerId !== owner.id || age >= 2 * withinMs) return false;
+    const sentAgo = now - sent.at;
+    return sentAgo >= 0 && sentAgo < withinMs;
   }
 
-  /** Taken just before a statement carrying a heartbeat of `ownerId` ({@link ownerBeat}) is sent. */
+  /** Taken just before a statement carrying a heartbeat of `ownerId` ({@link ownerBeat}) is sent, and given to {@link carrying}. */
   beatTicket(ownerId: string): BeatTicket {
-    return { ownerId, at: Date.now(), retires: this.retires };
+    const ticket = { ownerId, at: Date.now(), retires: this.retires };
+    this.inFlight = ticket;
+    return ticket;
+  }
+
+  /** `statement`'s answer, the heartbeat it carries (`ticket`, if any) recorded once it is committed. */
+  async carrying<T>(ticket: BeatTicket | undefined, statement: Promise<T>): Promise<T> {
+    try {
+      const answer = await statement;
+      if (ticket) this.beaten(ticket);
+      return answer;
+    } finally {
+      if (ticket && this.inFlight === ticket) this.inFlight = undefined;
+    }
   }
 
   /** The statement `ticket` was taken for is committed: its heartbeat is the last, unless a later one is, or the owner was retired since. */
-  beaten(ticket: BeatTicket): void {
+  private beaten(ticket: BeatTicket): void {
     if (ticket.retires !== this.retires) return;
     const last = this.lastBeat;
     if (last === undefined || last.ownerId !== ticket.ownerId || last.at < ticket.at || last.at > Date.now()) this.lastBeat = { ownerId: ticket.ownerId, at: ticket.at };
@@ -118,13 +145,15 @@ export class PostgresOwnership {
   /** The owner's heartbeat is written whether or not the claim is won, as a heartbeat of its own was. */
   async claim(runId: string, owner: RunOwner, expectedFence: number): Promise<number | undefined> {
     const ticket = this.beatTicket(owner.id);
-    const { rows } = await this.query<{ fence: number }>(`claim(${runId})`, {
-      name: 'baton_claim',
-      text: `WITH ${ownerBeat('$2', '$4', '$5', '$6')}
+    const { rows } = await this.carrying(
+      ticket,
+      this.query<{ fence: number }>(`claim(${runId})`, {
+        name: 'baton_claim',
+        text: `WITH ${ownerBeat('$2', '$4', '$5', '$6')}
              UPDATE runs SET fence = fence + 1, owner_id = $2 WHERE run_id = $1 AND fence = $3 AND ${UNFINISHED} RETURNING fence`,
-      values: [runId, owner.id, expectedFence, owner.host, owner.pid, owner.startedAt],
-    });
-    this.beaten(ticket);
+        values: [runId, owner.id, expectedFence, owner.host, owner.pid, owner.startedAt],
+      }),
+    );
     return rows[0]?.fence;
   }
 

@@ -168,7 +168,7 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
       const { owner } = record;
       // Runs created at once would each update the owner's one row, one after another's commit.
       const ticket = owner !== undefined && !this.owners.beatRecently(owner, OWNER_BEAT_REUSE_MS) ? this.owners.beatTicket(owner.id) : undefined;
-      await this.pool.query({
+      const creating = this.pool.query({
         name: 'baton_create_run',
         text: CREATE_SQL,
         values: [
@@ -187,7 +187,7 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
           owner?.startedAt ?? null,
         ],
       });
-      if (ticket) this.owners.beaten(ticket);
+      await this.owners.carrying(ticket, creating);
     } catch (e) {
       if (pgCode(e) === UNIQUE_VIOLATION) throw runExistsError(record.runId);
       throw this.failure(`createRun(${record.runId})`, e);
