@@ -4,19 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { packagesLoadedBy, RECORD_LOADS } from '../support/module-loads.ts';
 import { BATON_BIN, REPO_ROOT, SALES_REPORT, TS_NODE_ARGS } from '../support/paths.ts';
-
-// The start of a probe run as a fresh process: every ES module it loads from then on is added to
-// \`urls\` by a module hook.
-const RECORD_LOADS = `
-import { register } from 'node:module';
-import { MessageChannel } from 'node:worker_threads';
-const { port1, port2 } = new MessageChannel();
-const urls = [];
-port1.on('message', (u) => urls.push(u));
-port1.unref();
-register('data:text/javascript,' + encodeURIComponent('let p; export function initialize(d) { p = d.port; } export async function load(u, c, n) { p.postMessage(u); return n(u, c); }'), { data: { port: port2 }, transferList: [port2] });
-`;
 
 // Imports Baton's main entry in a fresh process, then (optionally) reads a manifest, and prints
 // the npm packages loaded after each step: ESM loads seen by a module hook, CommonJS ones in
@@ -128,5 +117,16 @@ describe('the baton command', () => {
     }
     // What the probe sees when a command does need them.
     expect(cliPackages(['agents', 'check', '-m', path.join(SALES_REPORT, 'baton.yaml')])).toEqual(expect.arrayContaining(['ajv', 'semver', 'yaml', 'zod']));
+  });
+});
+
+describe('opening a PostgreSQL journal', () => {
+  it('loads its driver but neither BullMQ nor ioredis, which only agents on workers need', () => {
+    // Nothing listens on port 1: the store is not opened, but its code is loaded first.
+    const loaded = packagesLoadedBy(`const { openStore } = await import('batonjs');
+      const refused = await openStore('postgres://127.0.0.1:1/none').then(() => undefined, (e) => e);
+      if (!String(refused?.message).includes('cannot open the journal database')) throw new Error('unexpected: ' + String(refused?.message ?? 'opened'));`);
+    expect(loaded).toContain('pg');
+    expect(loaded.filter((p) => ['bullmq', 'ioredis'].includes(p))).toEqual([]);
   });
 });

@@ -3,7 +3,6 @@ import type { ToolSet } from 'ai';
 import { BatonError } from 'batonjs/internal';
 import type { AgentSpec } from 'batonjs/internal';
 import { builtinTool } from './builtin-tools.ts';
-import { connectMcp } from './mcp-client.ts';
 import type { McpConnection } from './mcp-client.ts';
 import { callableNames, cleanedToolName } from './tool-names.ts';
 
@@ -31,9 +30,11 @@ export async function openTools(spec: AgentSpec, file?: string, signal?: AbortSi
   const base = `agents.${spec.name}.tools`;
   const where = (i: number): string => `${base}[${i}]${file ? ` in ${file}` : ''}`;
   const specs = spec.tools ?? [];
+  // The MCP SDK is loaded by the first agent that has a server (~50 ms and ~10 MB on Node 20), not by every user of batonjs-llm.
+  const { connectMcp } = specs.some((t) => t.kind === 'mcp') ? await import('./mcp-client.ts') : { connectMcp: undefined };
   const settled = await Promise.allSettled(
     specs.map((t, i) =>
-      t.kind === 'mcp'
+      t.kind === 'mcp' && connectMcp
         ? connectMcp(t, { where: where(i), ...(spec.baseDir ? { cwd: spec.baseDir } : {}), ...(signal ? { signal } : {}), ...(startupTimeoutMs === undefined ? {} : { startupTimeoutMs }) })
         : Promise.resolve(undefined),
     ),
