@@ -78,6 +78,9 @@ async function main() {
   expectIncludes(builtin.stdout, '| words | 6 |', 'npx baton run --planner builtin with orchestrator.model and only batonjs installed');
   const empty = baton(alone, ['run', ' '], { expect: 64 });
   expectIncludes(empty.stderr, 'the goal is empty', 'npx baton run " "');
+  // The PostgreSQL journal is batonjs-scale/postgres: the error names the package to install.
+  const noScale = baton(alone, ['runs', 'list', '--store', 'postgres://127.0.0.1:1/none'], { expect: 64 });
+  expectIncludes(noScale.stderr, 'a PostgreSQL journal needs the optional package batonjs-scale: install it next to batonjs', 'npx baton runs list --store postgres://… with only batonjs installed');
 
   step('from an empty folder, as the README says: `npx batonjs init app`, then npm install, npx baton run, npm test, npm run typecheck, npm run eval');
   // The tarball stands in for the registry's batonjs (npx runs its only bin, baton).

@@ -31,8 +31,8 @@ export async function openStore(spec: string | undefined, options: OpenStoreOpti
   const chosen = chosenJournal(spec, options);
   if (chosen === 'memory') return new MemoryRunStore(options.memory);
   if (POSTGRES_URL.test(chosen)) {
-    // Loaded on demand: most runs never need the PostgreSQL driver.
-    return (await importOptional('batonjs-scale', 'a PostgreSQL journal')).openPostgresStore(chosen);
+    // Loaded on demand: most runs never need the PostgreSQL driver; and not BullMQ with it.
+    return (await importOptional('batonjs-scale/postgres', 'a PostgreSQL journal')).openPostgresStore(chosen);
   }
   if (ANY_URL.test(chosen)) {
     const scheme = chosen.slice(0, chosen.indexOf(':'));
