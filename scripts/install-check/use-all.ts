@@ -10,6 +10,7 @@ import { scriptedAgent } from 'batonjs/testing';
 import type { ScriptStep } from 'batonjs/testing';
 import { createServer } from 'batonjs-server';
 import type { BatonServer, ServerOptions } from 'batonjs-server';
+import { a2aAgentFactory, createA2aAgent } from 'batonjs-server/a2a-agent';
 import { parseConcurrency, queueNameOf } from 'batonjs-scale';
 import { PostgresRunStore, POSTGRES_SCHEMA_VERSION } from 'batonjs-scale/postgres';
 import { parseModelId, LlmPlanner } from 'batonjs-llm';
@@ -50,6 +51,8 @@ assert.deepEqual(parseConcurrency('2,analytics=8'), { default: 2, perAgent: { an
 assert.equal(queueNameOf('data'), 'data');
 assert.equal(typeof PostgresRunStore.connect, 'function');
 assert.ok(POSTGRES_SCHEMA_VERSION >= 1);
+assert.equal(typeof a2aAgentFactory, 'function');
+assert.equal(typeof createA2aAgent, 'function');
 assert.deepEqual(parseModelId('openai:gpt-4o-mini'), { provider: 'openai', name: 'gpt-4o-mini' });
 assert.equal(typeof LlmPlanner, 'function');
 assert.equal(typeof ScriptedModel, 'function');

@@ -22,7 +22,7 @@ export class AgentRegistry {
       return (spec) => createCommandAgent(spec);
     });
     this.registerLazy('llm', async () => (await importOptional('batonjs-llm', 'agents of kind llm')).createLlmAgent);
-    this.registerLazy('a2a', async () => (await importOptional('batonjs-server', 'agents of kind a2a')).a2aAgentFactory);
+    this.registerLazy('a2a', async () => (await importOptional('batonjs-server/a2a-agent', 'agents of kind a2a')).a2aAgentFactory);
   }
 
   /** Registers (or replaces) the factory of a kind. */

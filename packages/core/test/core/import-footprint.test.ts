@@ -130,3 +130,13 @@ describe('opening a PostgreSQL journal', () => {
     expect(loaded.filter((p) => ['bullmq', 'ioredis'].includes(p))).toEqual([]);
   });
 });
+
+describe('an agent of kind a2a', () => {
+  it("loads the A2A SDK's client, not the server's own modules (Hono, the A2A server)", () => {
+    const loaded = packagesLoadedBy(`const { AgentRegistry } = await import('batonjs');
+      const agent = await new AgentRegistry().create({ name: 'remote', kind: 'a2a', url: 'http://127.0.0.1:1/', description: 'd', version: '1.0.0', capabilities: [], consumes: [], produces: ['x'], fallback: [] }, {});
+      if (typeof agent.run !== 'function') throw new Error('no agent');`);
+    expect(loaded).toContain('@a2a-js/sdk');
+    expect(loaded.filter((p) => ['hono', '@hono/node-server'].includes(p))).toEqual([]);
+  });
+});
