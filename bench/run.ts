@@ -50,6 +50,7 @@ const extra: Case[] = [
   { suite: 'journal', script: 'postgres-journal.bench.ts', args: ['2000'] },
   { suite: 'a2a', script: 'a2a-task-store.bench.ts', args: [] },
   { suite: 'cli', script: 'cli-start.bench.ts', args: ['7'] },
+  { suite: 'cli', script: 'package-import.bench.ts', args: ['7'] },
   { suite: 'sample-report', script: 'sample-report.bench.ts', args: ['3'] },
   { suite: 'run-folder', script: 'run-folder.bench.ts', args: [] },
   { suite: 'dashboard', script: 'dashboard.bench.ts', args: ['1500'] },
