@@ -1,6 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError } from 'commander';
+import { createRequire } from 'node:module';
+import type { InvalidArgumentError } from 'commander';
 import type { RunStatus } from '../core/types.ts';
+
+// commander's error is required when one is thrown: the packages that import the core's internal
+// entry for parseDuration need no more of commander. The ESM entry re-exports these very classes.
+const requireCjs = createRequire(import.meta.url);
+
+/** An InvalidArgumentError (commander reports it, and the command exits 64). */
+function invalidArgument(message: string): InvalidArgumentError {
+  const { InvalidArgumentError: Invalid } = requireCjs('commander') as { InvalidArgumentError: typeof InvalidArgumentError };
+  return new Invalid(message);
+}
 
 /** The statuses `runs list --status` accepts. */
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'awaiting-approval', 'succeeded', 'partial', 'failed', 'cancelled'];
@@ -13,7 +24,7 @@ export function packageVersion(): string {
 
 /** A goal: some words, not blank. */
 export function parseGoal(value: string): string {
-  if (value.trim() === '') throw new InvalidArgumentError('the goal is empty: say what you want in plain language, e.g. "Q2 sales report by region"');
+  if (value.trim() === '') throw invalidArgument('the goal is empty: say what you want in plain language, e.g. "Q2 sales report by region"');
   return value;
 }
 
@@ -23,8 +34,8 @@ export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (value:
     const digits = value.trim();
     const n = Number(digits);
     // Digits only: Number() also reads 1e3, 0x10 and 1_000 as numbers nobody meant to type here.
-    if (!/^\d+$/.test(digits) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}, e.g. ${min === 0 ? 0 : min * 20}`);
-    if (n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    if (!/^\d+$/.test(digits) || n < min) throw invalidArgument(`expected a whole number >= ${min}, e.g. ${min === 0 ? 0 : min * 20}`);
+    if (n > max) throw invalidArgument(`expected a whole number from ${min} to ${max}`);
     return n;
   };
 }
@@ -44,7 +55,7 @@ export function parseDuration(value: string): number {
   const amount = m ? Number(m[1]) : NaN;
   const ms = m ? amount * UNIT_MS[m[2]!.toLowerCase() as keyof typeof UNIT_MS] : NaN;
   if (!(amount > 0) || !(ms <= MAX_DURATION_DAYS * UNIT_MS.d)) {
-    throw new InvalidArgumentError(`expected a duration such as 7d, 12h or 30m (a whole number of days, hours or minutes, > 0 and at most ${MAX_DURATION_DAYS}d)`);
+    throw invalidArgument(`expected a duration such as 7d, 12h or 30m (a whole number of days, hours or minutes, > 0 and at most ${MAX_DURATION_DAYS}d)`);
   }
   return ms;
 }

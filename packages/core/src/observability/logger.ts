@@ -1,5 +1,5 @@
-import { pino } from 'pino';
-import type { DestinationStream, Level, Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { DestinationStream, Level, Logger, pino as Pino } from 'pino';
 import type { RunEventSource } from '../core/contracts.ts';
 import type { RunEvent } from '../core/events.ts';
 
@@ -18,6 +18,11 @@ export interface LoggerOptions {
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+// pino (~14 ms to load) is required by the first logger made: the packages that import the core's
+// internal entry for other things (batonjs-llm, the PostgreSQL journal) never need it. It is
+// CommonJS, so require() loads it synchronously.
+const requireCjs = createRequire(import.meta.url);
+
 /**
  * A structured JSON logger (pino) writing to stderr, so stdout stays free for `--json` output.
  * The level comes from `options.level`, else BATON_LOG_LEVEL, else `info`.
@@ -25,6 +30,7 @@ const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'sil
 export function createLogger(options: LoggerOptions = {}): Logger {
   const wanted = (options.level ?? process.env['BATON_LOG_LEVEL'] ?? 'info').toLowerCase();
   const level = LEVELS.has(wanted) ? wanted : 'info';
+  const { pino } = requireCjs('pino') as { pino: typeof Pino };
   return pino({ name: options.name ?? 'baton', level, base: { pid: process.pid } }, options.destination ?? pino.destination({ fd: 2, sync: false }));
 }
 

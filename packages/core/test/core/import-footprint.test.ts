@@ -140,3 +140,16 @@ describe('an agent of kind a2a', () => {
     expect(loaded.filter((p) => ['hono', '@hono/node-server'].includes(p))).toEqual([]);
   });
 });
+
+describe("the core's internal entry (what the optional packages import)", () => {
+  it('loads neither pino nor commander, which only a logger and the CLI need', () => {
+    const loaded = packagesLoadedBy(`const internal = await import('batonjs/internal');
+      if (internal.parseDuration('7d') !== 7 * 86_400_000) throw new Error('parseDuration');`);
+    expect(loaded.filter((p) => ['pino', 'commander'].includes(p))).toEqual([]);
+    // What the probe sees once they are used.
+    const used = packagesLoadedBy(`const internal = await import('batonjs/internal');
+      internal.createLogger({ level: 'silent' });
+      try { internal.parseDuration('soon'); } catch (e) { if (e.code !== 'commander.invalidArgument') throw e; }`);
+    expect(used).toEqual(expect.arrayContaining(['pino', 'commander']));
+  });
+});
