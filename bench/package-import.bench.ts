@@ -20,8 +20,8 @@ function importOnce(name: string): { ms: number; mb: number } {
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, env, encoding: 'utf8' })) as { ms: number; mb: number };
 }
 
-/** `batonjs-llm` → `llm`, `batonjs-scale/postgres` → `scalePostgres` (`batonjs` → `core`), for the JSON's keys. */
-const key = (name: string): string => (name === 'batonjs' ? 'core' : name.slice('batonjs-'.length).replace(/\/(\w)/, (_, c: string) => c.toUpperCase()));
+/** `batonjs-llm` → `llm`, `batonjs-server/a2a-agent` → `serverA2aAgent` (`batonjs` → `core`), for the JSON's keys. */
+const key = (name: string): string => (name === 'batonjs' ? 'core' : name.slice('batonjs-'.length).replace(/[/-](\w)/g, (_, c: string) => c.toUpperCase()));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const result: Record<string, unknown> = { case: 'package-import' };
 const said: string[] = [];

@@ -12,6 +12,15 @@ describe('importing batonjs-llm', () => {
     expect(loaded).not.toContain(MCP_SDK);
   });
 
+  it('does not load it for an agent whose tools are all built in', () => {
+    const loaded = packagesLoadedBy(`const { openTools } = await import('batonjs-llm');
+      const tools = await openTools(${JSON.stringify(pricerSpec('', { tools: [{ kind: 'builtin', name: 'calculator' }] }))});
+      if (!('calculator' in tools.tools)) throw new Error('no calculator');
+      await tools.close();`);
+    expect(loaded).toContain('ai');
+    expect(loaded).not.toContain(MCP_SDK);
+  });
+
   it('loads it once an agent opens an MCP server', () => {
     const loaded = packagesLoadedBy(`const { openTools } = await import('batonjs-llm');
       const tools = await openTools(${JSON.stringify(pricerSpec(''))});

@@ -77,20 +77,25 @@ interface Packages {
 
 /**
  * Loads one of Baton's optional packages, which the user installs next to `batonjs` when they
- * need it. A missing package is a clear error naming what needs it and how to add it.
+ * need it. A missing package is a clear error naming what needs it and how to add it. An entry
+ * that loads less of a package (`batonjs-scale/postgres`) falls back to the package's main entry,
+ * which exports the same, when an older install of the package has no such entry. `load` is
+ * `import()` (tests give another).
  */
-export async function importOptional<P extends keyof Packages>(name: P, neededFor: string): Promise<Packages[P]> {
+export async function importOptional<P extends keyof Packages>(name: P, neededFor: string, load: (specifier: string) => Promise<unknown> = (s) => import(s)): Promise<Packages[P]> {
   // A variable specifier: the core must not depend on its optional packages at build time.
   const specifier: string = name;
-  // Node names the package in its error, not the entry: `batonjs-scale` for `batonjs-scale/postgres`.
+  // Node's ES loader names the package in its error, not the entry: `batonjs-scale` for `batonjs-scale/postgres`.
   const packageName = name.split('/')[0]!;
   try {
-    return (await import(specifier)) as Packages[P];
+    return (await load(specifier)) as Packages[P];
   } catch (e) {
     const code = (e as { code?: unknown }).code;
-    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((e as Error).message).includes(`'${packageName}'`)) {
+    const message = String((e as Error).message);
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && (message.includes(`'${packageName}'`) || message.includes(`'${name}'`))) {
       throw new BatonError('BAD_REQUEST', `${neededFor} needs the optional package ${packageName}: ${installHint(packageName, fileURLToPath(new URL('../..', import.meta.url)))}`, { retryable: false, cause: e });
     }
+    if (code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' && specifier !== packageName) return (await load(packageName)) as Packages[P];
     throw e;
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { packagesLoadedBy, RECORD_LOADS } from '../support/module-loads.ts';
+import { modulesLoadedBy, packagesLoadedBy, RECORD_LOADS } from '../support/module-loads.ts';
 import { BATON_BIN, REPO_ROOT, SALES_REPORT, TS_NODE_ARGS } from '../support/paths.ts';
 
 // Imports Baton's main entry in a fresh process, then (optionally) reads a manifest, and prints
@@ -138,6 +138,14 @@ describe('an agent of kind a2a', () => {
       if (typeof agent.run !== 'function') throw new Error('no agent');`);
     expect(loaded).toContain('@a2a-js/sdk');
     expect(loaded.filter((p) => ['hono', '@hono/node-server'].includes(p))).toEqual([]);
+  });
+
+  it("loads the server package's entry for it and the agent's module, nothing else of the server", () => {
+    const urls = modulesLoadedBy(`const { AgentRegistry } = await import('batonjs');
+      await new AgentRegistry().create({ name: 'remote', kind: 'a2a', url: 'http://127.0.0.1:1/', description: 'd', version: '1.0.0', capabilities: [], consumes: [], produces: ['x'], fallback: [] }, {});`);
+    const server = urls.filter((u) => u.includes('/packages/server/')).map((u) => u.replace(/.*\/packages\/server\//, ''));
+    expect(server.sort()).toEqual(['src/a2a-agent.ts', 'src/a2a/a2a-agent.ts']);
+    expect(urls.filter((u) => /@a2a-js\/sdk\/dist\/server/.test(u))).toEqual([]);
   });
 });
 

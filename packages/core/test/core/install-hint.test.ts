@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { installHint } from '../../src/core/optional.ts';
+import { BatonError } from '../../src/core/errors.ts';
+import { importOptional, installHint } from '../../src/core/optional.ts';
 
 describe('the hint for a missing optional package', () => {
   it('says to install it in the project for a project-local or npx baton', () => {
@@ -15,5 +17,40 @@ describe('the hint for a missing optional package', () => {
       expect(hint).toContain('npm install -g batonjs-llm');
       expect(hint).toContain('npm install batonjs batonjs-llm');
     }
+  });
+});
+
+describe('loading an optional package', () => {
+  // Node's own errors (its CommonJS loader's: the test runner's import() has errors of its own;
+  // the ES loader's wording is checked by `npm run check:install`, from a real install).
+  const requireHere = createRequire(import.meta.url);
+
+  it("falls back to a package's main entry when an older install does not export the entry asked for", async () => {
+    const asked: string[] = [];
+    // An older batonjs-server: Node's own error for a subpath its exports do not name.
+    const older = (specifier: string): Promise<unknown> => {
+      asked.push(specifier);
+      return specifier === 'batonjs-server/a2a-agent' ? Promise.resolve().then(() => requireHere('batonjs-server/no-such-entry')) : import(specifier);
+    };
+    const server = await importOptional('batonjs-server/a2a-agent', 'agents of kind a2a', older);
+    expect(typeof server.a2aAgentFactory).toBe('function');
+    expect(asked).toEqual(['batonjs-server/a2a-agent', 'batonjs-server']);
+  });
+
+  it('names the package to install when it is missing, as the CommonJS loader words it too', async () => {
+    // "Cannot find module 'batonjs-scale/postgres'": the entry, not the package, in quotes.
+    const missing = (): Promise<unknown> =>
+      Promise.resolve()
+        .then(() => requireHere('batonjs-nothing-here/postgres'))
+        .catch((e: Error) => {
+          e.message = e.message.replaceAll('batonjs-nothing-here', 'batonjs-scale');
+          throw e;
+        });
+    const error = await importOptional('batonjs-scale/postgres', 'a PostgreSQL journal', missing).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BatonError);
+    expect((error as BatonError).message).toContain('a PostgreSQL journal needs the optional package batonjs-scale: install it next to batonjs (npm install batonjs-scale)');
   });
 });
