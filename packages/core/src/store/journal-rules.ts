@@ -2,6 +2,7 @@ import { BatonError } from '../core/errors.ts';
 import type { RunEvent } from '../core/events.ts';
 import type { RunOwner, RunRecord } from '../core/contracts.ts';
 import type { RunStatus } from '../core/types.ts';
+import { leaseMs } from '../execution/owner-identity.ts';
 
 /**
  * The semantics every RunStore backend shares (memory, SQLite, PostgreSQL), written once so the
@@ -14,6 +15,16 @@ export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 500;
 
 const RUN_STATUSES: ReadonlySet<string> = new Set<RunStatus>(['running', 'awaiting-approval', 'succeeded', 'partial', 'failed', 'cancelled']);
+
+/**
+ * How recent a heartbeat of a run's owner lets createRun skip writing another: 100 ms, or an
+ * eighth of a shorter lease (BATON_LEASE_MS, read when a store is made). A run is then committed
+ * with its owner's heartbeat at most this old (twice this in the PostgreSQL journal, which also
+ * counts on one on its way), well within the lease after which other processes take its runs over.
+ */
+export function ownerBeatReuseMs(): number {
+  return Math.min(100, leaseMs() / 8);
+}
 
 /** The record fields a caller supplies to `createRun`. */
 export type NewRunRecord = Omit<RunRecord, 'eventCount' | 'updatedAt' | 'status'> & { owner?: RunOwner };

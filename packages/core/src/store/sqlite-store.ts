@@ -27,6 +27,7 @@ import {
   storeClosedError,
   UNFINISHED_STATUSES_SQL,
   FINAL_STATUSES_SQL,
+  ownerBeatReuseMs,
 } from './journal-rules.ts';
 import type { NewRunRecord } from './journal-rules.ts';
 import { eventJson } from './event-json.ts';
@@ -51,9 +52,6 @@ export interface SqliteRunStoreOptions {
   busyTimeoutMs?: number;
 }
 
-/** How recent a heartbeat of a run's owner lets createRun skip writing another (leases are seconds). */
-const OWNER_BEAT_REUSE_MS = 100;
-
 /** Rows written by one INSERT statement at most (6 values each, far below SQLite's variable limit). */
 const ROWS_PER_INSERT = 64;
 
@@ -74,6 +72,8 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   private readonly db: SqliteDatabase;
   /** How long a write waits for another connection's lock; `PRAGMA busy_timeout` of the connection's reads. */
   private readonly busyTimeoutMs: number;
+  /** See {@link ownerBeatReuseMs}. */
+  private readonly beatReuseMs = ownerBeatReuseMs();
   private readonly insertRun: SqliteStatement;
   private readonly selectRun: SqliteStatement;
   private readonly selectPagingKey: SqliteStatement;
@@ -185,7 +185,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       const status = statusAfter(events) ?? 'running';
       const ownerId = isFinalStatus(status) ? null : (owner?.id ?? null);
       await this.writes.run(() => {
-        if (owner !== undefined && !this.owners.beatRecently(owner, OWNER_BEAT_REUSE_MS)) this.owners.heartbeat(owner);
+        if (owner !== undefined && !this.owners.beatRecently(owner, this.beatReuseMs)) this.owners.heartbeat(owner);
         this.insertRun.run(runId, record.goal, status, record.createdAt, record.createdAt, record.manifestFile ?? null, events.length, owner ? FIRST_FENCE : 0, ownerId);
         this.insertEventRows(runId, events, bodies);
       });

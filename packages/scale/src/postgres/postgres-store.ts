@@ -7,6 +7,7 @@ import {
   checkBatch,
   checkContinues,
   checkNewRun,
+  ownerBeatReuseMs,
   concurrentAppendError,
   fencedError,
   FIRST_FENCE,
@@ -48,9 +49,6 @@ export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 
 /** The bound on a VACUUM (`baton runs prune --vacuum`), which rewrites the journal's tables. */
 const VACUUM_TIMEOUT_MS = 6 * 60 * 60_000;
-
-/** How recent a heartbeat of a run's owner lets createRun skip writing another (leases are seconds). */
-const OWNER_BEAT_REUSE_MS = 100;
 
 /** Probes of an idle connection begin after this long, so a server gone silent is found out. */
 const KEEPALIVE_DELAY_MS = 10_000;
@@ -119,6 +117,8 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
     }
   };
   private readonly owners = new PostgresOwnership(this.run);
+  /** See {@link ownerBeatReuseMs}. */
+  private readonly beatReuseMs = ownerBeatReuseMs();
   private readonly decisions = new PostgresDecisions(this.run);
 
   private constructor(
@@ -166,8 +166,10 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
     checkAppendOrder(record.runId, 0, events);
     try {
       const { owner } = record;
+      const columns = eventColumns(events);
       // Runs created at once would each update the owner's one row, one after another's commit.
-      const ticket = owner !== undefined && !this.owners.beatRecently(owner, OWNER_BEAT_REUSE_MS) ? this.owners.beatTicket(owner.id) : undefined;
+      // The ticket is taken as the statement is sent: it counts as a heartbeat on its way.
+      const ticket = owner !== undefined && !this.owners.beatRecently(owner, this.beatReuseMs) ? this.owners.beatTicket(owner.id) : undefined;
       const creating = this.pool.query({
         name: 'baton_create_run',
         text: CREATE_SQL,
@@ -180,7 +182,7 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
           owner?.id ?? null,
           statusAfter(events) ?? 'running',
           events.length,
-          ...eventColumns(events),
+          ...columns,
           ticket?.ownerId ?? null,
           owner?.host ?? null,
           owner?.pid ?? null,

@@ -104,6 +104,20 @@ describe("a PostgreSQL journal's last heartbeat", () => {
     expect(owners.beatRecently(owner, 100)).toBe(false);
   });
 
+  it('is not reused while another is on its way when the clock was set back since that one was sent', async () => {
+    const setClock = clockAt(1_000);
+    const { owners, answer } = byHand();
+    const first = owners.heartbeat(owner);
+    answer(0);
+    await first;
+    setClock(1_150);
+    void owners.heartbeat(owner);
+    expect(owners.beatRecently(owner, 100)).toBe(true);
+    // Set back 30 ms: the one on its way seems sent in the future.
+    setClock(1_120);
+    expect(owners.beatRecently(owner, 100)).toBe(false);
+  });
+
   it("is not reused for an owner's run while one of another owner is on its way", async () => {
     const setClock = clockAt(5_000);
     const { owners, answer } = byHand();

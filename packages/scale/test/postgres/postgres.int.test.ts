@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunStore } from '../../../core/src/core/contracts.ts';
 import { BatonError } from '../../../core/src/core/errors.ts';
 import { openStore } from '../../../core/src/store/open-store.ts';
+import { ownerBeatReuseMs } from '../../../core/src/store/journal-rules.ts';
 import { POSTGRES_SCHEMA_VERSION } from '../../src/postgres/postgres-migrations.ts';
 import { PostgresRunStore } from '../../src/postgres/postgres-store.ts';
 import { startPostgres } from '../../../core/test/support/postgres.ts';
@@ -198,26 +199,90 @@ describe('PostgresRunStore', () => {
     }
 
     /**
-     * A store whose owner has created run r_1, its clock 150 ms past that heartbeat, and another
-     * session in a transaction: `scenario` orders the statements with the rows that session holds.
+     * A store whose owner has created run r_1, its clock 150 ms past that heartbeat (`setClock`
+     * moves it), and another session in a transaction: `scenario` orders the statements with the
+     * rows that session holds.
      */
-    async function withHolder(scenario: (s: { target: { schema: string }; store: PostgresRunStore; holder: pg.Client }) => Promise<void>): Promise<void> {
+    async function withHolder(scenario: (s: { target: { schema: string }; store: PostgresRunStore; holder: pg.Client; setClock: (msAfterR1: number) => void }) => Promise<void>): Promise<void> {
       const { target, store } = await open();
       const holder = new pg.Client({ connectionString: target.url });
       await holder.connect();
-      let clock = Date.now();
+      const start = Date.now();
+      let clock = start;
       const now = vi.spyOn(Date, 'now').mockImplementation(() => clock);
       try {
         await store.createRun(created('r_1'));
         clock += 150;
         await holder.query('BEGIN');
-        await scenario({ target, store, holder });
+        await scenario({ target, store, holder, setClock: (ms) => (clock = start + ms) });
       } finally {
         now.mockRestore();
         await holder.end();
         await store.close();
       }
     }
+
+    /** `promise`'s answer, or 'waiting' if it has none within 5 s (a statement held by another session's lock). */
+    const within5s = <T,>(promise: Promise<T>): Promise<T | 'waiting'> => Promise.race([promise, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 5_000))]);
+
+    it('is not written by a create while another is on its way, up to twice the 100 ms since the last committed, and a create does not wait for it', () =>
+      withHolder(async ({ target, store, holder, setClock }) => {
+        // The other session holds the owner's row: a heartbeat sent 150 ms after r_1's waits for it.
+        await holder.query(`SELECT 1 FROM ${target.schema}.owners WHERE owner_id = $1 FOR UPDATE`, [owner.id]);
+        const beating = store.heartbeat(owner);
+        await waitingForLocks(1);
+        // 190 ms after the last committed, 40 after the one on its way: r_2 is created at once, without one.
+        setClock(190);
+        expect(await within5s(store.createRun(created('r_2')).then(() => 'created'))).toBe('created');
+        // 200 ms after the last committed: r_3 writes one, so it waits for the owner's row too.
+        setClock(200);
+        const creating = store.createRun(created('r_3'));
+        await waitingForLocks(2);
+        await holder.query('COMMIT');
+        await Promise.all([beating, creating]);
+        expect(await store.ownership('r_3')).toMatchObject({ owner });
+      }));
+
+    it('is never moved back by a claim that waited for its run while a later heartbeat committed', () =>
+      withHolder(async ({ target, store, holder }) => {
+        // The claim's statement begins now (its now()), and waits for the run the other session holds.
+        await holder.query(`SELECT 1 FROM ${target.schema}.runs WHERE run_id = 'r_1' FOR UPDATE`);
+        const claiming = store.claim('r_1', owner, 1);
+        await waitingForLocks(1);
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        await store.heartbeat(owner);
+        await holder.query('COMMIT');
+        expect(await claiming).toBe(2);
+        // As old as the heartbeat (just now), not as the claim's statement (1.5 s).
+        expect((await store.ownership('r_1'))?.heartbeatAgeMs).toBeLessThan(1_000);
+      }));
+
+    it('is written again sooner under a short lease: within an eighth of it, and at most 100 ms', async () => {
+      vi.stubEnv('BATON_LEASE_MS', '400');
+      const { store, ageOf, age } = await open();
+      vi.unstubAllEnvs();
+      let clock = Date.now();
+      const now = vi.spyOn(Date, 'now').mockImplementation(() => clock);
+      try {
+        await store.createRun(created('r_1'));
+        await age();
+        clock += 49;
+        await store.createRun(created('r_2'));
+        expect(await ageOf('r_2')).toBeGreaterThan(3_000_000);
+        clock += 1;
+        await store.createRun(created('r_3'));
+        expect(await ageOf('r_3')).toBeLessThan(5_000);
+      } finally {
+        now.mockRestore();
+        await store.close();
+      }
+      expect(ownerBeatReuseMs()).toBe(100);
+      for (const [lease, reuse] of [['200', 25], ['800', 100], ['15000', 100]] as const) {
+        vi.stubEnv('BATON_LEASE_MS', lease);
+        expect(ownerBeatReuseMs()).toBe(reuse);
+      }
+      vi.unstubAllEnvs();
+    });
 
     it("is written in the order a retire takes its locks: a claim beside a retire of its owner does not deadlock", () =>
       withHolder(async ({ target, store, holder }) => {
