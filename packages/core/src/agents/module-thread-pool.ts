@@ -1,3 +1,4 @@
+import * as nodeModule from 'node:module';
 import { availableParallelism } from 'node:os';
 import { SHARE_ENV } from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
@@ -21,9 +22,14 @@ const IDLE_MS = 30_000;
  */
 const MAX_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 
+/** Node 22.8+: where this thread keeps V8's compiled code, when it does. */
+const compileCacheDir = (nodeModule as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir;
+
 function startWorker(data: ModuleThreadData): Worker {
+  const cacheDir = compileCacheDir?.();
+  const workerData: ModuleThreadData = cacheDir === undefined ? data : { ...data, compileCacheDir: cacheDir };
   // process.env is shared, as it is for a module running in this thread.
-  return startPackageThread(import.meta.url, 'module-thread', { workerData: data, env: SHARE_ENV });
+  return startPackageThread(import.meta.url, 'module-thread', { workerData, env: SHARE_ENV });
 }
 
 function fromThreadError(error: ThreadError): BatonError {

@@ -8,6 +8,12 @@ export interface ModuleThreadData {
   file: string;
   /** The agent's name, for messages. */
   agent: string;
+  /**
+   * Where the starting thread keeps V8's compiled code (Node 22.8+'s module compile cache, which
+   * the `baton` command turns on), if it does: the module's thread keeps its own under it, as a
+   * thread does not inherit it.
+   */
+  compileCacheDir?: string;
 }
 
 export type ToModuleThread =

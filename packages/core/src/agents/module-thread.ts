@@ -3,6 +3,7 @@
  * main thread sends, several at once when they wait on I/O, as the main thread would. The output goes back as JSON text, measured here against the
  * output limit, so a huge or non-JSON output costs this thread, not the orchestrator's.
  */
+import * as nodeModule from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AgentContext } from '../core/contracts.ts';
 import type { Usage } from '../core/types.ts';
@@ -14,7 +15,9 @@ import type { LoadedModule } from './module-exports.ts';
 import type { FromModuleThread, ModuleThreadData, ThreadError, ToModuleThread } from './module-thread-protocol.ts';
 
 const port = parentPort!;
-const { file, agent } = workerData as ModuleThreadData;
+const { file, agent, compileCacheDir } = workerData as ModuleThreadData;
+// Before the module loads: its code (and what it imports: vega-lite, an SDK) compiled once, not at every start.
+if (compileCacheDir !== undefined) (nodeModule as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache?.(compileCacheDir);
 const running = new Map<number, AbortController>();
 
 function post(message: FromModuleThread): void {

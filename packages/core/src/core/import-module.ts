@@ -1,14 +1,52 @@
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+
+type ScopedImport = (specifier: string, parentURL: string) => Promise<unknown>;
+
+/**
+ * tsx's import scopes (its namespaces: every module loaded through one has it in its URL), by
+ * file and version. tsx's `tsImport` makes a random one per import, so the modules' URLs were new
+ * in every process: Node's compile cache (Node 22.8+, which the `baton` command turns on) never
+ * found what it had kept, and kept it again at every start (7 files per run of the sample
+ * report's integrator, for good). A namespace made of the file's URL and version is the same in
+ * every process. One whose import failed is not used again: a fixed import (of the file or of
+ * what it imports) must load anew, as each new namespace did.
+ */
+const scopes = new Map<string, ScopedImport>();
+const PARENT_URL = import.meta.url.replace(/\?.*$/, '');
+/** How many imports of a file failed in this thread: each failure gives the next import a namespace of its own. */
+const failures = new Map<string, number>();
 
 /** Imports a user's JS or TS file (agents, integrators). TypeScript loads through tsx, so no loader flag is needed. */
 export async function importModule(file: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(file).href;
-  if (/\.[cm]?tsx?$/.test(file)) {
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+  if (!/\.[cm]?tsx?$/.test(file)) return (await import(url)) as Record<string, unknown>;
+  const key = `${url}\0${fileVersion(file)}\0${failures.get(url) ?? 0}`;
+  let scoped = scopes.get(key);
+  if (!scoped) {
+    const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+    scoped = scopes.get(key);
+    if (!scoped) {
+      const namespace = createHash('sha256').update(key).digest('hex').slice(0, 16);
+      // As tsImport does: a TypeScript file in CommonJS mode (no "type": "module") is required
+      // through tsx's CommonJS hooks, which must know the namespace too.
+      cjs.register({ namespace });
+      scoped = esm.register({ namespace }).import;
+      scopes.set(key, scoped);
+    }
   }
-  return (await import(url)) as Record<string, unknown>;
+  try {
+    // Without this module's own query: from the sources (a checkout, the tests) it was loaded
+    // through tsx's namespace of the thread's entry, which would then take the import over.
+    return (await scoped(url, PARENT_URL)) as Record<string, unknown>;
+  } catch (e) {
+    if (scopes.get(key) === scoped) {
+      scopes.delete(key);
+      failures.set(url, (failures.get(url) ?? 0) + 1);
+    }
+    throw e;
+  }
 }
 
 /** The default export of a module, unwrapping the extra `default` a CommonJS build adds. */
@@ -20,8 +58,9 @@ export function defaultExport(mod: Record<string, unknown>): unknown {
 
 /**
  * When and how big `file` was last written ('' when it cannot be read: its import says why). A
- * module loaded through tsx is a new copy at each import, so the caches of loaded modules use this
- * to load a TypeScript file again once it changed, as Node would not for JavaScript.
+ * module loaded through tsx is a new copy once its file changed (its namespace is new), so the
+ * caches of loaded modules use this to load a TypeScript file again, as Node would not for
+ * JavaScript.
  */
 export function fileVersion(file: string): string {
   try {
