@@ -1,6 +1,6 @@
 import type { AgentContext } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
-import { defaultExport, importModule } from '../core/import-module.ts';
+import { defaultExport, forgetModule, importModule } from '../core/import-module.ts';
 import type { AgentInput, AgentOutput } from '../core/types.ts';
 
 export type RunFn = (input: AgentInput, ctx: AgentContext) => Promise<AgentOutput> | AgentOutput;
@@ -42,7 +42,13 @@ export async function loadModule(file: string): Promise<LoadedModule> {
   } catch (e) {
     throw new BatonError('AGENT_FAILED', `cannot load ${file}: ${errorMessage(e, 'the module')}`, { retryable: false, cause: e });
   }
-  return findRun(mod, file);
+  try {
+    return findRun(mod, file);
+  } catch (e) {
+    // A fix to what the file imports must load at the next try, as a failed import's does.
+    forgetModule(file);
+    throw e;
+  }
 }
 
 /** The error of a module's load, as agent `agent`'s. */

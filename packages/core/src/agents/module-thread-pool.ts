@@ -1,5 +1,6 @@
 import * as nodeModule from 'node:module';
 import { availableParallelism } from 'node:os';
+import { basename, dirname } from 'node:path';
 import { SHARE_ENV } from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
 import type { AgentContext } from '../core/contracts.ts';
@@ -26,7 +27,9 @@ const MAX_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 const compileCacheDir = (nodeModule as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir;
 
 function startWorker(data: ModuleThreadData): Worker {
-  const cacheDir = compileCacheDir?.();
+  const kept = compileCacheDir?.();
+  // Node keeps it in a folder named for its version (v24.22.3-x64-…), which enableCompileCache adds to the folder it is given.
+  const cacheDir = kept !== undefined && basename(kept).startsWith(`v${process.versions.node}-`) ? dirname(kept) : kept;
   const workerData: ModuleThreadData = cacheDir === undefined ? data : { ...data, compileCacheDir: cacheDir };
   // process.env is shared, as it is for a module running in this thread.
   return startPackageThread(import.meta.url, 'module-thread', { workerData, env: SHARE_ENV });

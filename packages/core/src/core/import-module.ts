@@ -4,49 +4,88 @@ import { pathToFileURL } from 'node:url';
 
 type ScopedImport = (specifier: string, parentURL: string) => Promise<unknown>;
 
+interface Scope {
+  import: ScopedImport;
+  /** Takes the namespace's hooks out of Node's chain. */
+  unregister(): void;
+}
+
 /**
  * tsx's import scopes (its namespaces: every module loaded through one has it in its URL), by
  * file and version. tsx's `tsImport` makes a random one per import, so the modules' URLs were new
  * in every process: Node's compile cache (Node 22.8+, which the `baton` command turns on) never
  * found what it had kept, and kept it again at every start (7 files per run of the sample
  * report's integrator, for good). A namespace made of the file's URL and version is the same in
- * every process. One whose import failed is not used again: a fixed import (of the file or of
- * what it imports) must load anew, as each new namespace did.
+ * every process. One whose import failed, or whose exports its caller refused
+ * ({@link forgetModule}), is not used again: a fix (to the file or to what it imports) must load
+ * anew, as each new namespace did.
  */
-const scopes = new Map<string, ScopedImport>();
+const scopes = new Map<string, Scope>();
 const PARENT_URL = import.meta.url.replace(/\?.*$/, '');
-/** How many imports of a file failed in this thread: each failure gives the next import a namespace of its own. */
+/** How many imports of a file failed (or were refused) in this thread: each gives the next import a namespace of its own. */
 const failures = new Map<string, number>();
+
+/**
+ * tsx loads TypeScript in CommonJS mode through its ES hooks from Node 20.11 and 21.3 (as its
+ * tsImport does); before, tsImport is left to choose.
+ */
+const SCOPED_IMPORTS = ((major, minor) => major > 21 || (major === 21 && minor >= 3) || (major === 20 && minor >= 11))(...(process.versions.node.split('.').map(Number) as [number, number]));
 
 /** Imports a user's JS or TS file (agents, integrators). TypeScript loads through tsx, so no loader flag is needed. */
 export async function importModule(file: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(file).href;
   if (!/\.[cm]?tsx?$/.test(file)) return (await import(url)) as Record<string, unknown>;
-  const key = `${url}\0${fileVersion(file)}\0${failures.get(url) ?? 0}`;
-  let scoped = scopes.get(key);
-  if (!scoped) {
+  if (!SCOPED_IMPORTS) return (await (await import('tsx/esm/api')).tsImport(url, PARENT_URL)) as Record<string, unknown>;
+  const key = scopeKey(url, file);
+  let scope = scopes.get(key);
+  if (!scope) {
     const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
-    scoped = scopes.get(key);
-    if (!scoped) {
+    scope = scopes.get(key);
+    if (!scope) {
       const namespace = createHash('sha256').update(key).digest('hex').slice(0, 16);
       // As tsImport does: a TypeScript file in CommonJS mode (no "type": "module") is required
       // through tsx's CommonJS hooks, which must know the namespace too.
-      cjs.register({ namespace });
-      scoped = esm.register({ namespace }).import;
-      scopes.set(key, scoped);
+      const required = cjs.register({ namespace });
+      const imported = esm.register({ namespace });
+      scope = {
+        import: imported.import,
+        unregister: () => {
+          required.unregister();
+          void imported.unregister().catch(() => undefined);
+        },
+      };
+      scopes.set(key, scope);
     }
   }
   try {
     // Without this module's own query: from the sources (a checkout, the tests) it was loaded
     // through tsx's namespace of the thread's entry, which would then take the import over.
-    return (await scoped(url, PARENT_URL)) as Record<string, unknown>;
+    return (await scope.import(url, PARENT_URL)) as Record<string, unknown>;
   } catch (e) {
-    if (scopes.get(key) === scoped) {
-      scopes.delete(key);
-      failures.set(url, (failures.get(url) ?? 0) + 1);
-    }
+    if (scopes.get(key) === scope) forget(url, key, scope);
     throw e;
   }
+}
+
+/**
+ * The import of `file` is not to be used again (its caller refused what it exports): the next
+ * import of it loads it, and what it imports, anew. A no-op for JavaScript, which Node keeps.
+ */
+export function forgetModule(file: string): void {
+  const url = pathToFileURL(file).href;
+  const key = scopeKey(url, file);
+  const scope = scopes.get(key);
+  if (scope) forget(url, key, scope);
+}
+
+function scopeKey(url: string, file: string): string {
+  return `${url}\0${fileVersion(file)}\0${failures.get(url) ?? 0}`;
+}
+
+function forget(url: string, key: string, scope: Scope): void {
+  scopes.delete(key);
+  failures.set(url, (failures.get(url) ?? 0) + 1);
+  scope.unregister();
 }
 
 /** The default export of a module, unwrapping the extra `default` a CommonJS build adds. */

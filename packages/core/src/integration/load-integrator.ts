@@ -1,6 +1,6 @@
 import type { Integrator } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
-import { defaultExport, fileVersion, importModule } from '../core/import-module.ts';
+import { defaultExport, fileVersion, forgetModule, importModule } from '../core/import-module.ts';
 import type { Manifest } from '../core/types.ts';
 import { collectArtifacts } from './collect.ts';
 
@@ -39,6 +39,8 @@ async function importIntegrator(file: string): Promise<Integrator> {
   }
   const fn = defaultExport(mod);
   if (typeof fn !== 'function') {
+    // A fix to what the file imports must load at the next try, as a failed import's does.
+    forgetModule(file);
     throw new BatonError('MANIFEST_INVALID', `orchestrator.integrator: ${file} must default-export a function (input) => deliverable`, { retryable: false });
   }
   return fn as Integrator;

@@ -61,6 +61,10 @@ describe("the modules of a user's TypeScript file", () => {
       const { stderr } = inFreshProcess(run, { NODE_DEBUG_NATIVE: 'COMPILE_CACHE' });
       expect(stderr.split('\n').filter((line) => line.includes('agents/combine.ts') && line.includes('accepted'))).not.toEqual([]);
       expect(files()).toBe(kept);
+      // In the process's own folder (named for Node's version), not in one of its own within it.
+      const [versionDir, ...others] = readdirSync(cache);
+      expect(others).toEqual([]);
+      expect(readdirSync(path.join(cache, versionDir!), { withFileTypes: true }).filter((entry) => entry.isDirectory())).toEqual([]);
     },
   );
 });

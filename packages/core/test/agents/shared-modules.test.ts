@@ -217,6 +217,17 @@ describe('an isolation: none module agent', () => {
     await Promise.all([first.close(), changed.close()]);
   });
 
+  it('is loaded again after what it exports was refused, though only a file it imports was fixed', async () => {
+    const { manifest, dir } = await manifestWithAgent('ts', "export { default } from './impl.ts';\n");
+    writeFileSync(path.join(dir, 'impl.ts'), 'export default 42;\n');
+    const o = orchestratorOver(manifest);
+    const refused = await o.run('echo hi');
+    expect(refused.status).toBe('failed');
+    writeFileSync(path.join(dir, 'impl.ts'), "export default () => ({ echo: 'fixed' });\n");
+    expect(await runOnce(o)).toBe('fixed');
+    await o.close();
+  });
+
   it('is loaded again, by the same orchestrator and by others, after a load that failed though its file did not change', async () => {
     const { manifest, dir } = await manifestWithAgent('ts', "import { answer } from './answer.ts';\nexport default () => ({ echo: answer });\n");
     const o = orchestratorOver(manifest);

@@ -73,6 +73,21 @@ describe("a manifest's integrator module", () => {
     expect(await runWith(manifest)).toBe('fixed');
   });
 
+  it('is loaded again after its export was refused, though only a file it imports was fixed', async () => {
+    const { manifest, file } = await manifestWithIntegrator("export { default } from './impl.ts';\n");
+    const impl = path.join(path.dirname(file), 'impl.ts');
+    writeFileSync(impl, 'export default 42;\n');
+    const orchestrator = new Orchestrator({ manifest, store: new MemoryRunStore(), agents: [echo] });
+    try {
+      const result = await orchestrator.run('echo hi');
+      expect(result.integration).toMatchObject({ ok: false, error: expect.stringContaining('must default-export a function') });
+    } finally {
+      await orchestrator.close();
+    }
+    writeFileSync(impl, "export default () => ({ artifacts: { echo: 'fixed' } });\n");
+    expect(await runWith(manifest)).toBe('fixed');
+  });
+
   it('is loaded again once its file changed, as each orchestrator did before', async () => {
     const { manifest, file } = await manifestWithIntegrator("export default () => ({ artifacts: { echo: 'first' } });\n");
     expect(await runWith(manifest)).toBe('first');
