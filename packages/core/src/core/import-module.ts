@@ -4,12 +4,6 @@ import { pathToFileURL } from 'node:url';
 
 type ScopedImport = (specifier: string, parentURL: string) => Promise<unknown>;
 
-interface Scope {
-  import: ScopedImport;
-  /** Takes the namespace's hooks out of Node's chain. */
-  unregister(): void;
-}
-
 /**
  * tsx's import scopes (its namespaces: every module loaded through one has it in its URL), by
  * file and version. tsx's `tsImport` makes a random one per import, so the modules' URLs were new
@@ -20,7 +14,7 @@ interface Scope {
  * ({@link forgetModule}), is not used again: a fix (to the file or to what it imports) must load
  * anew, as each new namespace did.
  */
-const scopes = new Map<string, Scope>();
+const scopes = new Map<string, ScopedImport>();
 const PARENT_URL = import.meta.url.replace(/\?.*$/, '');
 /** How many imports of a file failed (or were refused) in this thread: each gives the next import a namespace of its own. */
 const failures = new Map<string, number>();
@@ -37,55 +31,49 @@ export async function importModule(file: string): Promise<Record<string, unknown
   if (!/\.[cm]?tsx?$/.test(file)) return (await import(url)) as Record<string, unknown>;
   if (!SCOPED_IMPORTS) return (await (await import('tsx/esm/api')).tsImport(url, PARENT_URL)) as Record<string, unknown>;
   const key = scopeKey(url, file);
-  let scope = scopes.get(key);
-  if (!scope) {
+  let scoped = scopes.get(key);
+  if (!scoped) {
     const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
-    scope = scopes.get(key);
-    if (!scope) {
+    scoped = scopes.get(key);
+    if (!scoped) {
       const namespace = createHash('sha256').update(key).digest('hex').slice(0, 16);
       // As tsImport does: a TypeScript file in CommonJS mode (no "type": "module") is required
-      // through tsx's CommonJS hooks, which must know the namespace too.
-      const required = cjs.register({ namespace });
-      const imported = esm.register({ namespace });
-      scope = {
-        import: imported.import,
-        unregister: () => {
-          required.unregister();
-          void imported.unregister().catch(() => undefined);
-        },
-      };
-      scopes.set(key, scope);
+      // through tsx's CommonJS hooks, which must know the namespace too. Neither is ever taken
+      // out (nor were tsImport's): a module of the namespace may still import lazily, and taking
+      // one out turns source maps off for the whole process.
+      cjs.register({ namespace });
+      scoped = esm.register({ namespace }).import;
+      scopes.set(key, scoped);
     }
   }
   try {
     // Without this module's own query: from the sources (a checkout, the tests) it was loaded
     // through tsx's namespace of the thread's entry, which would then take the import over.
-    return (await scope.import(url, PARENT_URL)) as Record<string, unknown>;
+    return (await scoped(url, PARENT_URL)) as Record<string, unknown>;
   } catch (e) {
-    if (scopes.get(key) === scope) forget(url, key, scope);
+    if (scopes.get(key) === scoped) forget(url, key);
     throw e;
   }
 }
 
 /**
  * The import of `file` is not to be used again (its caller refused what it exports): the next
- * import of it loads it, and what it imports, anew. A no-op for JavaScript, which Node keeps.
+ * import of it loads it, and what it imports, anew. Other callers keep the copy they have. A
+ * no-op for JavaScript, which Node keeps.
  */
 export function forgetModule(file: string): void {
   const url = pathToFileURL(file).href;
   const key = scopeKey(url, file);
-  const scope = scopes.get(key);
-  if (scope) forget(url, key, scope);
+  if (scopes.has(key)) forget(url, key);
 }
 
 function scopeKey(url: string, file: string): string {
   return `${url}\0${fileVersion(file)}\0${failures.get(url) ?? 0}`;
 }
 
-function forget(url: string, key: string, scope: Scope): void {
+function forget(url: string, key: string): void {
   scopes.delete(key);
   failures.set(url, (failures.get(url) ?? 0) + 1);
-  scope.unregister();
 }
 
 /** The default export of a module, unwrapping the extra `default` a CommonJS build adds. */

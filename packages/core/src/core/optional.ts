@@ -95,7 +95,12 @@ export async function importOptional<P extends keyof Packages>(name: P, neededFo
     if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && (message.includes(`'${packageName}'`) || message.includes(`'${name}'`))) {
       throw new BatonError('BAD_REQUEST', `${neededFor} needs the optional package ${packageName}: ${installHint(packageName, fileURLToPath(new URL('../..', import.meta.url)))}`, { retryable: false, cause: e });
     }
-    if (code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' && specifier !== packageName) return (await load(packageName)) as Packages[P];
+    // Node's own wording for our entry ("Package subpath './postgres' is not defined by "exports" in
+    // …/batonjs-scale/package.json"), not for one the package imports itself.
+    const entry = `'./${specifier.slice(packageName.length + 1)}'`;
+    if (code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' && specifier !== packageName && message.includes(entry) && message.includes(`${packageName}/package.json`)) {
+      return (await load(packageName)) as Packages[P];
+    }
     throw e;
   }
 }

@@ -18,9 +18,10 @@ const RUN_STATUSES: ReadonlySet<string> = new Set<RunStatus>(['running', 'awaiti
 
 /**
  * How recent a heartbeat of a run's owner lets createRun skip writing another: 100 ms, or an
- * eighth of a shorter lease (BATON_LEASE_MS, read when a store is made). A run is then committed
- * with its owner's heartbeat at most this old (twice this in the PostgreSQL journal, which also
- * counts on one on its way), well within the lease after which other processes take its runs over.
+ * eighth of a shorter lease (BATON_LEASE_MS, read at each creation, as the lease is read where it
+ * is used). A run is then committed with its owner's heartbeat at most this old (twice this in the
+ * PostgreSQL journal, which also counts on one on its way), well within the lease after which
+ * other processes take its runs over.
  */
 export function ownerBeatReuseMs(): number {
   return Math.min(100, leaseMs() / 8);

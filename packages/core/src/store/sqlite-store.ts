@@ -72,8 +72,6 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
   private readonly db: SqliteDatabase;
   /** How long a write waits for another connection's lock; `PRAGMA busy_timeout` of the connection's reads. */
   private readonly busyTimeoutMs: number;
-  /** See {@link ownerBeatReuseMs}. */
-  private readonly beatReuseMs = ownerBeatReuseMs();
   private readonly insertRun: SqliteStatement;
   private readonly selectRun: SqliteStatement;
   private readonly selectPagingKey: SqliteStatement;
@@ -185,7 +183,7 @@ export class SqliteRunStore implements RunStore, OwnershipStore, RunStoreRetenti
       const status = statusAfter(events) ?? 'running';
       const ownerId = isFinalStatus(status) ? null : (owner?.id ?? null);
       await this.writes.run(() => {
-        if (owner !== undefined && !this.owners.beatRecently(owner, this.beatReuseMs)) this.owners.heartbeat(owner);
+        if (owner !== undefined && !this.owners.beatRecently(owner, ownerBeatReuseMs())) this.owners.heartbeat(owner);
         this.insertRun.run(runId, record.goal, status, record.createdAt, record.createdAt, record.manifestFile ?? null, events.length, owner ? FIRST_FENCE : 0, ownerId);
         this.insertEventRows(runId, events, bodies);
       });

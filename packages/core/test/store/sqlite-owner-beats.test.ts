@@ -17,16 +17,16 @@ describe("the SQLite journal's heartbeat of a run's owner", () => {
   });
 
   /**
-   * Runs created `after` ms apart by a store made under `lease` (BATON_LEASE_MS): whether the
-   * second wrote its owner's heartbeat (the test dates the first one in 1970 in between).
+   * Runs created `after` ms apart under `lease` (BATON_LEASE_MS, set once the store is made, as it
+   * is read at each creation): whether the second wrote its owner's heartbeat (the test dates the
+   * first one in 1970 in between).
    */
   async function secondWrites(lease: string | undefined, after: number): Promise<boolean> {
-    if (lease !== undefined) vi.stubEnv('BATON_LEASE_MS', lease);
     const dir = mkdtempSync(join(tmpdir(), 'baton-owner-beats-'));
     dirs.push(dir);
     const file = join(dir, 'baton.db');
     const store = new SqliteRunStore({ file });
-    vi.unstubAllEnvs();
+    if (lease !== undefined) vi.stubEnv('BATON_LEASE_MS', lease);
     let clock = Date.now();
     vi.spyOn(Date, 'now').mockImplementation(() => clock);
     const other = openSqlite(file);
@@ -40,6 +40,7 @@ describe("the SQLite journal's heartbeat of a run's owner", () => {
       other.close();
       await store.close();
       vi.restoreAllMocks();
+      vi.unstubAllEnvs();
     }
   }
 

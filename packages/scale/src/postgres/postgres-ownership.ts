@@ -26,13 +26,14 @@ const OWNERSHIP_SELECT = `
  * An owner's heartbeat as a common table expression of another statement, its id, host, pid and
  * start given as those statement's parameters: written with what it goes with, in one round trip.
  * Nothing is written when the id is null. Never moved back: `now()` is when the statement began,
- * and a claim that waited for a run's lock commits after heartbeats sent later.
+ * and a claim that waited for a run's lock commits after heartbeats sent later. Unless it is in the
+ * future (the database's clock was set back since): then it is now.
  */
 export function ownerBeat(id: string, host: string, pid: string, startedAt: string): string {
   return `beat AS (
     INSERT INTO owners (owner_id, host, pid, started_at, heartbeat_at)
     SELECT ${id}, ${host}, ${pid}, ${startedAt}, now() WHERE ${id}::text IS NOT NULL
-    ON CONFLICT (owner_id) DO UPDATE SET heartbeat_at = greatest(owners.heartbeat_at, now())
+    ON CONFLICT (owner_id) DO UPDATE SET heartbeat_at = CASE WHEN owners.heartbeat_at <= clock_timestamp() THEN greatest(owners.heartbeat_at, now()) ELSE now() END
   )`;
 }
 

@@ -117,8 +117,6 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
     }
   };
   private readonly owners = new PostgresOwnership(this.run);
-  /** See {@link ownerBeatReuseMs}. */
-  private readonly beatReuseMs = ownerBeatReuseMs();
   private readonly decisions = new PostgresDecisions(this.run);
 
   private constructor(
@@ -169,7 +167,7 @@ export class PostgresRunStore implements RunStore, OwnershipStore, RunStoreReten
       const columns = eventColumns(events);
       // Runs created at once would each update the owner's one row, one after another's commit.
       // The ticket is taken as the statement is sent: it counts as a heartbeat on its way.
-      const ticket = owner !== undefined && !this.owners.beatRecently(owner, this.beatReuseMs) ? this.owners.beatTicket(owner.id) : undefined;
+      const ticket = owner !== undefined && !this.owners.beatRecently(owner, ownerBeatReuseMs()) ? this.owners.beatTicket(owner.id) : undefined;
       const creating = this.pool.query({
         name: 'baton_create_run',
         text: CREATE_SQL,

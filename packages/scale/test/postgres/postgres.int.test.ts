@@ -243,24 +243,29 @@ describe('PostgresRunStore', () => {
         expect(await store.ownership('r_3')).toMatchObject({ owner });
       }));
 
-    it('is never moved back by a claim that waited for its run while a later heartbeat committed', () =>
+    it('is never moved back by a claim that waited for its run while a later heartbeat committed, but is when it is in the future', () =>
       withHolder(async ({ target, store, holder }) => {
+        const heartbeatAt = async (): Promise<number> => Number((await admin.query<{ at: string }>(`SELECT extract(epoch FROM heartbeat_at) * 1000000 AS at FROM ${target.schema}.owners`)).rows[0]?.at);
         // The claim's statement begins now (its now()), and waits for the run the other session holds.
         await holder.query(`SELECT 1 FROM ${target.schema}.runs WHERE run_id = 'r_1' FOR UPDATE`);
         const claiming = store.claim('r_1', owner, 1);
         await waitingForLocks(1);
-        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        await new Promise((resolve) => setTimeout(resolve, 20));
         await store.heartbeat(owner);
+        const beaten = await heartbeatAt();
         await holder.query('COMMIT');
         expect(await claiming).toBe(2);
-        // As old as the heartbeat (just now), not as the claim's statement (1.5 s).
-        expect((await store.ownership('r_1'))?.heartbeatAgeMs).toBeLessThan(1_000);
+        expect(await heartbeatAt()).toBe(beaten);
+        // Dated an hour ahead (the database's clock was set back since): the next heartbeat dates it now.
+        await admin.query(`UPDATE ${target.schema}.owners SET heartbeat_at = now() + interval '1 hour'`);
+        await store.heartbeat(owner);
+        expect(await heartbeatAt()).toBeLessThan(beaten + 600_000_000);
       }));
 
     it('is written again sooner under a short lease: within an eighth of it, and at most 100 ms', async () => {
-      vi.stubEnv('BATON_LEASE_MS', '400');
       const { store, ageOf, age } = await open();
-      vi.unstubAllEnvs();
+      // Set once the store is made: it is read at each creation, as the lease is where it is used.
+      vi.stubEnv('BATON_LEASE_MS', '400');
       let clock = Date.now();
       const now = vi.spyOn(Date, 'now').mockImplementation(() => clock);
       try {
@@ -274,6 +279,7 @@ describe('PostgresRunStore', () => {
         expect(await ageOf('r_3')).toBeLessThan(5_000);
       } finally {
         now.mockRestore();
+        vi.unstubAllEnvs();
         await store.close();
       }
       expect(ownerBeatReuseMs()).toBe(100);
