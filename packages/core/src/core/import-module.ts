@@ -23,7 +23,8 @@ const failures = new Map<string, number>();
  * tsx loads TypeScript in CommonJS mode through its ES hooks from Node 20.11 and 21.3 (as its
  * tsImport does); before, tsImport is left to choose.
  */
-const SCOPED_IMPORTS = ((major, minor) => major > 21 || (major === 21 && minor >= 3) || (major === 20 && minor >= 11))(...(process.versions.node.split('.').map(Number) as [number, number]));
+const [NODE_MAJOR = 0, NODE_MINOR = 0] = process.versions.node.split('.').map(Number);
+const SCOPED_IMPORTS = NODE_MAJOR > 21 || (NODE_MAJOR === 21 && NODE_MINOR >= 3) || (NODE_MAJOR === 20 && NODE_MINOR >= 11);
 
 /** Imports a user's JS or TS file (agents, integrators). TypeScript loads through tsx, so no loader flag is needed. */
 export async function importModule(file: string): Promise<Record<string, unknown>> {

@@ -31,11 +31,11 @@ export async function openTools(spec: AgentSpec, file?: string, signal?: AbortSi
   const where = (i: number): string => `${base}[${i}]${file ? ` in ${file}` : ''}`;
   const specs = spec.tools ?? [];
   // The MCP SDK is loaded by the first agent that has a server (~50 ms and ~10 MB on Node 20), not by every user of batonjs-llm.
-  const { connectMcp } = specs.some((t) => t.kind === 'mcp') ? await import('./mcp-client.ts') : { connectMcp: undefined };
+  const mcp = specs.some((t) => t.kind === 'mcp') ? await import('./mcp-client.ts') : undefined;
   const settled = await Promise.allSettled(
     specs.map((t, i) =>
-      t.kind === 'mcp' && connectMcp
-        ? connectMcp(t, { where: where(i), ...(spec.baseDir ? { cwd: spec.baseDir } : {}), ...(signal ? { signal } : {}), ...(startupTimeoutMs === undefined ? {} : { startupTimeoutMs }) })
+      t.kind === 'mcp' && mcp
+        ? mcp.connectMcp(t, { where: where(i), ...(spec.baseDir ? { cwd: spec.baseDir } : {}), ...(signal ? { signal } : {}), ...(startupTimeoutMs === undefined ? {} : { startupTimeoutMs }) })
         : Promise.resolve(undefined),
     ),
   );

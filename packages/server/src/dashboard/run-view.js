@@ -145,6 +145,10 @@ export function runView(root, runId) {
   const refused = h('span', { class: 'cancel-error alert danger', id: 'cancel-error', role: 'alert', hidden: true });
   /** Gives the button back once a cancel was accepted and the run goes on (its process has not taken the request in). */
   let cancelAgain;
+  const giveBack = () => {
+    cancel.disabled = false;
+    cancel.textContent = 'Cancel run';
+  };
   cancel.addEventListener('click', async () => {
     refused.hidden = true;
     cancel.disabled = true;
@@ -152,14 +156,10 @@ export function runView(root, runId) {
     try {
       await api.cancelRun(runId);
       if (disposed) return;
-      cancelAgain = setTimeout(() => {
-        cancel.disabled = false;
-        cancel.textContent = 'Cancel run';
-      }, CANCEL_AGAIN_MS);
+      cancelAgain = setTimeout(giveBack, CANCEL_AGAIN_MS);
     } catch (e) {
       if (disposed) return;
-      cancel.disabled = false;
-      cancel.textContent = 'Cancel run';
+      giveBack();
       refused.textContent = e.message;
       refused.hidden = false;
     }
