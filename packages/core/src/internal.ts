@@ -26,6 +26,7 @@ export { RUN_COLUMNS, recordFromRow } from './store/sql-rows.ts';
 export { eventJson } from './store/event-json.ts';
 export type { RunRow } from './store/sql-rows.ts';
 export { AgentVersionError, verifyAgentVersion } from './agents/version-pin.ts';
+export { warmUp } from './agents/warm-up.ts';
 export { AGENT_CLOSE_MS, closeAgents } from './agents/agent-pool.ts';
 export { untilAborted, within } from './core/within.ts';
 export type { Bounded } from './core/within.ts';

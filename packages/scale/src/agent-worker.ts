@@ -4,7 +4,7 @@ import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AgentRegistry } from 'batonjs/internal';
-import { AgentVersionError, closeAgents, verifyAgentVersion } from 'batonjs/internal';
+import { AgentVersionError, closeAgents, verifyAgentVersion, warmUp } from 'batonjs/internal';
 import type { Agent } from 'batonjs/internal';
 import { DEFAULT_MAX_OUTPUT_BYTES } from 'batonjs/internal';
 import { BatonError, checkedUsage, errorMessage, SlotMap, untilAborted, within } from 'batonjs/internal';
@@ -441,6 +441,8 @@ async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Age
     await closeAll(agents, options.log);
     throw new AgentVersionError(refused);
   }
+  // What this worker serves it runs: what the agents start ahead of a first attempt starts now.
+  for (const agent of agents.values()) warmUp(agent);
   return agents;
 }
 

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../core/src/agents/define-agent.ts';
 import { AgentRegistry } from '../../core/src/agents/registry.ts';
+import { WARM_UP } from '../../core/src/agents/warm-up.ts';
 import type { Planner } from '../../core/src/core/contracts.ts';
 import { BatonError } from '../../core/src/core/errors.ts';
 import type { RunEvent } from '../../core/src/core/events.ts';
@@ -549,6 +550,14 @@ describe('dispatching attempts through BullMQ', () => {
     });
     await expect(AgentWorker.start({ manifest, url: 'redis://127.0.0.1:1', prefix: freshPrefix(), agents: ['left', 'middle', 'right'], registry })).rejects.toThrow('middle cannot be built');
     expect(closed).toEqual(['left']);
+  });
+
+  it("starts what its agents need ahead of their first job (a command agent's launcher), once they are built and checked", async () => {
+    const warmed: string[] = [];
+    const registry = new AgentRegistry();
+    registry.register('module', (spec) => Object.assign({ spec, run: async () => ({}) }, { [WARM_UP]: () => void warmed.push(spec.name) }));
+    await workerFor(freshPrefix(), { agents: ['left', 'right'], registry });
+    expect(warmed).toEqual(['left', 'right']);
   });
 
   it('reports its health on /healthz', async () => {

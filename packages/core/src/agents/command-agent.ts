@@ -7,6 +7,8 @@ import type { AgentInput, AgentOutput, AgentSpec } from '../core/types.ts';
 import type { LaunchResult } from './launcher-protocol.ts';
 import { AGENT_TOKEN_VAR, newAgentToken } from './orphan-sweep.ts';
 import { processLauncher } from './process-launcher.ts';
+import { WARM_UP } from './warm-up.ts';
+import type { WarmableAgent } from './warm-up.ts';
 import { outputTooLarge } from '../validation/output-size.ts';
 
 export { OutputParseError } from './command-stdout.ts';
@@ -34,10 +36,11 @@ export function createCommandAgent(spec: AgentSpec): Agent {
     throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}' is of kind command but has no command`, { retryable: false });
   }
   const [file, ...args] = argv as [string, ...string[]];
-  processLauncher().warm();
   const versionCommand = spec.versionCommand;
-  return {
+  const agent: WarmableAgent = {
     spec,
+    // The launcher (a Node process, ~60 MB) starts when a run plans to call on this agent, or at its first attempt.
+    [WARM_UP]: () => processLauncher().warm(),
     ...(versionCommand ? { version: () => readCommandVersion(spec, versionCommand) } : {}),
     async run(input: AgentInput, ctx) {
       ctx.signal.throwIfAborted();
@@ -66,6 +69,7 @@ export function createCommandAgent(spec: AgentSpec): Agent {
       return judge(result, file, maxOutputBytes);
     },
   };
+  return agent;
 }
 
 /** The output of a finished command, or the error saying why there is none. */

@@ -2,6 +2,7 @@ import type { Agent } from '../core/contracts.ts';
 import type { Manifest, Plan } from '../core/types.ts';
 import { AgentVersionError, verifyAgentVersion } from './version-pin.ts';
 import type { VersionVerdict } from './version-pin.ts';
+import { warmUp } from './warm-up.ts';
 
 /**
  * Lets an orchestrator's agents run only inside their manifest's version pins, and remembers the
@@ -32,25 +33,39 @@ export class VersionGate {
   }
 
   /**
-   * Checks the agents a plan names and their fallbacks before any of them runs; returns why the
-   * run may not start, if one is outside its pin. Other capable stand-ins are checked when first
-   * called on ({@link agent}): working them out for every task up front costs O(tasks × agents).
+   * Checks the pinned agents a plan names, and their pinned fallbacks, before any of them runs;
+   * returns why the run may not start, if one is outside its pin. The plan's agents are all built
+   * and started now, so that each is ready for its first attempt, but the run waits only for those
+   * with a pin: an agent without one is never refused. A fallback without a pin is built when the
+   * scheduler first turns to it, as other capable stand-ins are ({@link agent}): working them out
+   * for every task up front costs O(tasks × agents).
    */
   async refusal(plan: Plan): Promise<string | undefined> {
-    const names = new Set<string>();
+    const planned = new Set<string>();
+    const fallbacks = new Set<string>();
     for (const t of plan.tasks) {
       if (this.cleared.has(t.agent)) continue;
       let cleared = this.ran.has(t.agent);
-      if (!cleared) names.add(t.agent);
+      if (!cleared) planned.add(t.agent);
       for (const name of this.manifest.agents[t.agent]?.fallback ?? []) {
-        if (this.ran.has(name)) continue;
-        names.add(name);
+        if (this.ran.has(name) || !this.pinned(name)) continue;
+        fallbacks.add(name);
         cleared = false;
       }
       if (cleared) this.cleared.add(t.agent);
     }
-    if (names.size === 0) return undefined;
-    const verdicts = await Promise.all([...names].map((name) => this.check(name)));
+    const waits: Promise<VersionVerdict | undefined>[] = [];
+    for (const name of new Set([...planned, ...fallbacks])) {
+      const verdict = this.check(name);
+      if (planned.has(name)) {
+        void verdict.then((v) => {
+          if (v?.refusal === undefined) warmUp(this.built(name));
+        });
+      }
+      if (this.pinned(name)) waits.push(verdict);
+    }
+    if (waits.length === 0) return undefined;
+    const verdicts = await Promise.all(waits);
     const refused = verdicts.filter((v): v is VersionVerdict => v?.refusal !== undefined);
     return refused.length === 0 ? undefined : new AgentVersionError(refused).message;
   }
@@ -68,6 +83,12 @@ export class VersionGate {
       if (verdict?.refusal !== undefined) throw new AgentVersionError([verdict]);
       return this.build(name);
     });
+  }
+
+  /** Whether the manifest pins the agent's version (an agent it does not describe, defined in code, is checked as if it did). */
+  private pinned(name: string): boolean {
+    const spec = this.manifest.agents[name];
+    return spec === undefined || spec.versionPin !== undefined;
   }
 
   /** An agent that cannot be built is left to its attempt, which reports why. */

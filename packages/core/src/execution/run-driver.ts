@@ -284,8 +284,8 @@ async function planRun(job: RunJob, planner: Planner): Promise<void> {
 
 function newLoop(job: RunJob, services: RunServices, plan: Plan, restored: readonly TaskResult[], previous: RunLoop | undefined, approvals: RunApprovals): RunLoop {
   const { manifest, journal } = job;
-  // The plan's agents are built now, so what they start (a module's thread, the command launcher)
-  // gets ready while the first tasks run; a build that fails is reported by the task that needs it.
+  // The plan's agents are built now, so what they start (a module's thread) gets ready while the
+  // first tasks run; a build that fails is reported by the task that needs it.
   for (const task of plan.tasks) {
     if (!services.readyAgent?.(task.agent, manifest)) void services.agent(task.agent, manifest).catch(() => undefined);
   }
