@@ -182,4 +182,16 @@ describe('baton agents test and check', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("failed: agent 'data' reports version 1.4.2");
   });
+
+  it("agents check loads every module agent where it runs, and reports one that cannot load, pinned or not, in the manifest's order", async () => {
+    const versions = path.join(root, 'test/fixtures/versions');
+    const check = await baton(['agents', 'check', '-m', path.join(versions, 'modules.yaml')], { SLOW_LOAD_MS: '400', LOADED_MARKER: path.join(tmp, 'late-loaded') });
+    expect(check.code).toBe(64);
+    expect(check.stdout.split('\n').slice(0, 4)).toEqual([
+      '✔ late [module] 1.0.0 (reported)',
+      `✖ broken [module]: agent 'broken': ${path.join(versions, 'agents/no-default.mjs')} must default-export a function (input, ctx) => output, or an agent made by defineAgent(); found no default export`,
+      '✔ data [module] 1.4.2 (reported, pinned ^1)',
+      '1 agent(s) have problems',
+    ]);
+  });
 });

@@ -1,9 +1,10 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { AgentRegistry } from '../../agents/registry.ts';
-import { verifyAgentVersion } from '../../agents/version-pin.ts';
+import { VERSION_READ_TIMEOUT_MS, verifyAgentVersion } from '../../agents/version-pin.ts';
 import type { VersionVerdict } from '../../agents/version-pin.ts';
 import { errorMessage } from '../../core/errors.ts';
+import { within } from '../../core/within.ts';
 import type { AgentSpec, Manifest } from '../../core/types.ts';
 import type { CommonOptions } from '../context.ts';
 import { readManifest } from '../context.ts';
@@ -30,13 +31,16 @@ export async function agentsCommand(opts: CommonOptions & { json?: boolean }): P
 export async function agentsCheckCommand(opts: CommonOptions): Promise<number> {
   const manifest = await readManifest(opts);
   const registry = new AgentRegistry();
+  const specs = Object.values(manifest.agents);
+  // All at once (each module agent loads in a thread of its own); reported in the manifest's order.
+  const checks = await Promise.all(specs.map((spec) => checkAgent(spec, manifest, registry)));
   let bad = 0;
-  for (const spec of Object.values(manifest.agents)) {
-    const { problem, version } = await checkAgent(spec, manifest, registry);
+  specs.forEach((spec, i) => {
+    const { problem, version } = checks[i]!;
     if (problem) bad++;
     const about = version ? ` ${describeVersion(version)}` : '';
     process.stdout.write(`${problem ? color.red('✖') : color.green('✔')} ${spec.name} [${spec.kind}]${about}${problem ? `: ${problem}` : ''}\n`);
-  }
+  });
   process.stdout.write(bad ? `${bad} agent(s) have problems\n` : `manifest ${manifest.file ?? ''} is valid\n`);
   return bad ? 64 : 0;
 }
@@ -49,11 +53,13 @@ async function checkAgent(spec: AgentSpec, manifest: Manifest, registry: AgentRe
     }
     const agent = await registry.create(spec, manifest);
     try {
+      // Reading a module agent's version loads its module where it runs, and checks what it
+      // exports: what stops the load is a problem, pinned or not (a pin's check would tell it only
+      // for a pinned agent).
       if (spec.kind === 'module') {
-        const { importModule, defaultExport } = await import('../../core/import-module.ts');
-        const exported = defaultExport(await importModule(spec.module ?? ''));
-        const ok = typeof exported === 'function' || (typeof exported === 'object' && exported !== null && 'run' in exported);
-        if (!ok) return { problem: `${spec.module} has no default-exported agent function` };
+        const loaded = await within(agent.version?.(), VERSION_READ_TIMEOUT_MS);
+        if ('error' in loaded) return { problem: errorMessage(loaded.error) };
+        if (!('value' in loaded)) return { problem: `its module did not load within ${VERSION_READ_TIMEOUT_MS / 1000} s` };
       }
       const version = await verifyAgentVersion(agent, spec, manifest.file);
       return version.refusal === undefined ? { version } : { problem: version.refusal, version };
