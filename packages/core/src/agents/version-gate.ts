@@ -15,6 +15,8 @@ export class VersionGate {
   private readonly ran = new Map<string, string>();
   /** Agents that ran, with every fallback of theirs: nothing of theirs is left to check (`ran` only grows). */
   private readonly cleared = new Set<string>();
+  /** Agents a plan named, told to start what they need ahead of their first attempt (or being built to be). */
+  private readonly warmed = new Set<string>();
 
   constructor(
     private readonly manifest: Manifest,
@@ -33,39 +35,28 @@ export class VersionGate {
   }
 
   /**
-   * Checks the pinned agents a plan names, and their pinned fallbacks, before any of them runs;
-   * returns why the run may not start, if one is outside its pin. The plan's agents are all built
-   * and started now, so that each is ready for its first attempt, but the run waits only for those
-   * with a pin: an agent without one is never refused. A fallback without a pin is built when the
-   * scheduler first turns to it, as other capable stand-ins are ({@link agent}): working them out
-   * for every task up front costs O(tasks × agents).
+   * Checks the agents a plan names and their fallbacks before any of them runs; returns why the
+   * run may not start, if one is outside its pin. Other capable stand-ins are checked when first
+   * called on ({@link agent}): working them out for every task up front costs O(tasks × agents).
+   * The agents the plan names are also told to start what they need ahead of their first attempt
+   * (a command agent's launcher process); their fallbacks are only built, to read their versions.
    */
   async refusal(plan: Plan): Promise<string | undefined> {
-    const planned = new Set<string>();
-    const fallbacks = new Set<string>();
+    const names = new Set<string>();
     for (const t of plan.tasks) {
       if (this.cleared.has(t.agent)) continue;
+      this.warm(t.agent);
       let cleared = this.ran.has(t.agent);
-      if (!cleared) planned.add(t.agent);
+      if (!cleared) names.add(t.agent);
       for (const name of this.manifest.agents[t.agent]?.fallback ?? []) {
-        if (this.ran.has(name) || !this.pinned(name)) continue;
-        fallbacks.add(name);
+        if (this.ran.has(name)) continue;
+        names.add(name);
         cleared = false;
       }
       if (cleared) this.cleared.add(t.agent);
     }
-    const waits: Promise<VersionVerdict | undefined>[] = [];
-    for (const name of new Set([...planned, ...fallbacks])) {
-      const verdict = this.check(name);
-      if (planned.has(name)) {
-        void verdict.then((v) => {
-          if (v?.refusal === undefined) warmUp(this.built(name));
-        });
-      }
-      if (this.pinned(name)) waits.push(verdict);
-    }
-    if (waits.length === 0) return undefined;
-    const verdicts = await Promise.all(waits);
+    if (names.size === 0) return undefined;
+    const verdicts = await Promise.all([...names].map((name) => this.check(name)));
     const refused = verdicts.filter((v): v is VersionVerdict => v?.refusal !== undefined);
     return refused.length === 0 ? undefined : new AgentVersionError(refused).message;
   }
@@ -85,10 +76,20 @@ export class VersionGate {
     });
   }
 
-  /** Whether the manifest pins the agent's version (an agent it does not describe, defined in code, is checked as if it did). */
-  private pinned(name: string): boolean {
-    const spec = this.manifest.agents[name];
-    return spec === undefined || spec.versionPin !== undefined;
+  /** Once per agent: starts what it needs ahead of its first attempt, as soon as it is built (while its version is read). */
+  private warm(name: string): void {
+    if (this.warmed.has(name)) return;
+    this.warmed.add(name);
+    this.build(name).then(
+      (agent) => {
+        try {
+          warmUp(agent);
+        } catch {
+          // Its first attempt starts what it needs, and says what went wrong.
+        }
+      },
+      () => this.warmed.delete(name),
+    );
   }
 
   /** An agent that cannot be built is left to its attempt, which reports why. */
@@ -101,10 +102,14 @@ export class VersionGate {
       );
       const check = p;
       this.checks.set(name, check);
-      void check.then((verdict) => {
-        if (verdict && verdict.refusal === undefined) this.ran.set(name, verdict.ran);
-        else this.checks.delete(name);
-      });
+      // Whoever awaits the check hears of a failure of the check itself; here it is only not kept.
+      check.then(
+        (verdict) => {
+          if (verdict && verdict.refusal === undefined) this.ran.set(name, verdict.ran);
+          else this.checks.delete(name);
+        },
+        () => this.checks.delete(name),
+      );
     }
     return p;
   }

@@ -8,6 +8,7 @@ import type Semver from 'semver';
 import type { Agent } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { AgentSpec } from '../core/types.ts';
+import { kindOf } from '../validation/output-validator.ts';
 
 // semver (~1 MB, 15 ms to load) is needed only once an agent reports a version; it is CommonJS,
 // so require() loads it synchronously on that first use.
@@ -85,7 +86,12 @@ export async function verifyAgentVersion(agent: Agent, spec: AgentSpec, manifest
         : `agent '${spec.name}' is pinned to ${pin} (${where}) but its version could not be read from ${source}: ${errorMessage(e)}`;
     return verdict;
   }
-  if (reported === undefined) return verdict;
+  if (reported === undefined || reported === null) return verdict;
+  // An agent's own version() (code, a registered kind, an A2A card) may give anything.
+  if (typeof reported !== 'string') {
+    if (pin !== undefined) verdict.refusal = `agent '${spec.name}' is pinned to ${pin} (${where}) but reports ${kindOf(reported)} (${source}), not a version such as 1.2.0`;
+    return verdict;
+  }
   verdict.reported = reported;
   const clean = semver().clean(reported);
   verdict.ran = clean ?? reported;

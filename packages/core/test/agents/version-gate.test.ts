@@ -1,14 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { VersionGate } from '../../src/agents/version-gate.ts';
 import { WARM_UP } from '../../src/agents/warm-up.ts';
 import type { Agent } from '../../src/core/contracts.ts';
 import type { AgentSpec, Manifest, Plan } from '../../src/core/types.ts';
-import { manifestFromObject } from '../../src/manifest/index.ts';
-import { Orchestrator } from '../../src/orchestrator.ts';
 import { REPO_ROOT, TS_NODE_ARGS } from '../support/paths.ts';
 
 const dir = path.resolve(import.meta.dirname, '../fixtures/versions');
@@ -33,14 +31,18 @@ function gateOf(agents: Record<string, { pin?: string; reported?: string | 'hang
     made.set(name, agent);
   }
   const manifest = { agents: specs } as unknown as Manifest;
-  const gate = new VersionGate(
-    manifest,
-    async (name) => {
+  // As the orchestrator's pool: each agent built once, whoever asks.
+  const builds = new Map<string, Promise<Agent>>();
+  const build = (name: string): Promise<Agent> => {
+    let p = builds.get(name);
+    if (!p) {
       built.push(name);
-      return made.get(name)!;
-    },
-    (name) => made.get(name),
-  );
+      p = Promise.resolve(made.get(name)!);
+      builds.set(name, p);
+    }
+    return p;
+  };
+  const gate = new VersionGate(manifest, build, (name) => made.get(name));
   return { gate, built, warmed };
 }
 
@@ -48,96 +50,29 @@ const planOf = (...agents: string[]): Plan => ({ tasks: agents.map((agent, i) =>
 const settled = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 10));
 
 describe('the version gate', () => {
-  it('waits only for the agents a pin could refuse: one without a pin is never refused', async () => {
-    const { gate, built } = gateOf({ data: { pin: '^1', reported: '1.2.0' }, slow: { reported: 'hangs' } });
-    expect(await gate.refusal(planOf('data', 'slow'))).toBeUndefined();
-    expect(built.sort()).toEqual(['data', 'slow']);
-    expect(gate.versionOf('data')).toBe('1.2.0');
+  it('waits for every agent the plan names and their fallbacks, pinned or not', async () => {
+    const { gate, built } = gateOf({ data: { pin: '^1', reported: '1.2.0', fallback: ['loose'] }, loose: { reported: '2.0.0' }, report: { reported: '0.3.0' } });
+    expect(await gate.refusal(planOf('data', 'report'))).toBeUndefined();
+    expect(built.sort()).toEqual(['data', 'loose', 'report']);
+    expect([gate.versionOf('data'), gate.versionOf('loose'), gate.versionOf('report')]).toEqual(['1.2.0', '2.0.0', '0.3.0']);
   });
 
-  it('still refuses a planned agent outside its pin, and starts none that was refused', async () => {
-    const { gate, warmed } = gateOf({ data: { pin: '^2', reported: '1.2.0' }, other: {} });
-    expect(await gate.refusal(planOf('data', 'other'))).toContain("agent 'data' reports version 1.2.0");
-    await settled();
-    expect(warmed).toEqual(['other']);
-  });
-
-  it('builds the pinned fallbacks of the plan up front, the others when first called on', async () => {
-    const { gate, built } = gateOf({ data: { pin: '1.0.0', reported: '1.0.0', fallback: ['pinned', 'loose'] }, pinned: { pin: '^1', reported: '1.1.0' }, loose: {} });
-    expect(await gate.refusal(planOf('data'))).toBeUndefined();
-    expect(built.sort()).toEqual(['data', 'pinned']);
-    await gate.agent('loose');
-    expect(built).toContain('loose');
-  });
-
-  it('starts what the planned agents need ahead of their first attempt, not what a fallback would', async () => {
-    const { gate, warmed } = gateOf({ data: { pin: '1.0.0', reported: '1.0.0', fallback: ['replica'] }, replica: { pin: '1.0.0' }, report: {} });
-    await gate.refusal(planOf('data', 'report'));
+  it('starts what the planned agents need once they are built, while their versions are read; not what a fallback would', async () => {
+    const { gate, warmed } = gateOf({ data: { pin: '1.0.0', reported: 'hangs', fallback: ['replica'] }, replica: { pin: '1.0.0' }, report: {} });
+    void gate.refusal(planOf('data', 'report'));
     await settled();
     expect(warmed.sort()).toEqual(['data', 'report']);
   });
-});
 
-describe('a run and the agents it does not need to wait for', () => {
-  afterEach(() => {
-    delete process.env['LOADED_MARKER'];
-  });
-
-  async function firstTaskSawSlowLoaded(slowVersion: string | undefined): Promise<boolean> {
-    const marker = path.join(tmp, `loaded-${slowVersion ?? 'unpinned'}`);
-    process.env['LOADED_MARKER'] = marker;
-    const manifest = await manifestFromObject(
-      {
-        version: 1,
-        orchestrator: { name: 'pair', description: 'Two independent steps', subagents: ['fast', 'slow'], deliverable: ['fast', 'slow'], policy: { retries: 0 } },
-        agents: {
-          fast: { description: 'Answers at once', produces: ['fast'], kind: 'module', module: 'agents/sees-marker.mjs' },
-          slow: { description: 'Loads slowly', produces: ['slow'], kind: 'module', module: 'agents/slow-load.mjs', ...(slowVersion === undefined ? {} : { version: slowVersion }) },
-        },
-        workflows: { both: { description: 'Both at once', tasks: [{ id: 'f', agent: 'fast' }, { id: 's', agent: 'slow' }] } },
-      },
-      { baseDir: dir },
-    );
-    const orchestrator = new Orchestrator({ manifest });
-    try {
-      const result = await orchestrator.run('', { workflow: 'both' });
-      expect(result.status).toBe('succeeded');
-      expect(existsSync(marker)).toBe(true);
-      return (result.deliverable.artifacts['fast'] as { slowLoaded: boolean }).slowLoaded;
-    } finally {
-      await orchestrator.close();
-    }
-  }
-
-  it('starts its first task before an unpinned agent of the plan has loaded', async () => {
-    expect(await firstTaskSawSlowLoaded(undefined)).toBe(false);
-  });
-
-  it('waits for a pinned one (its version is checked before any agent runs)', async () => {
-    expect(await firstTaskSawSlowLoaded('1.0.0')).toBe(true);
-  });
-
-  it('does not load an unpinned fallback while its primary succeeds', async () => {
-    const marker = path.join(tmp, 'fallback-loaded');
-    process.env['LOADED_MARKER'] = marker;
-    const manifest = await manifestFromObject(
-      {
-        version: 1,
-        orchestrator: { name: 'data', description: 'Extracts data', subagents: ['data', 'backup'], deliverable: ['dataset'], policy: { retries: 0 } },
-        agents: {
-          data: { description: 'Extracts the dataset', produces: ['dataset'], kind: 'module', module: 'agents/reports-1.4.2.mjs', version: '^1', fallback: ['backup'] },
-          backup: { description: 'Extracts the dataset elsewhere', produces: ['dataset'], kind: 'module', module: 'agents/marks-load.mjs' },
-        },
-      },
-      { baseDir: dir },
-    );
-    const orchestrator = new Orchestrator({ manifest });
-    try {
-      expect((await orchestrator.run('the dataset')).status).toBe('succeeded');
-    } finally {
-      await orchestrator.close();
-    }
-    expect(existsSync(marker)).toBe(false);
+  it('starts an agent a later plan names, though it was checked as a fallback before', async () => {
+    const { gate, warmed } = gateOf({ data: { pin: '1.0.0', reported: '1.0.0', fallback: ['replica'] }, replica: { pin: '1.0.0' } });
+    await gate.refusal(planOf('data'));
+    await gate.refusal(planOf('data'));
+    expect(gate.passes(planOf('data'))).toBe(true);
+    expect(gate.passes(planOf('replica'))).toBe(false);
+    await gate.refusal(planOf('replica'));
+    await settled();
+    expect(warmed).toEqual(['data', 'replica']);
   });
 });
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManifestError } from '../../src/core/errors.ts';
 import { manifestFromObject, parseManifest } from '../../src/manifest/index.ts';
 import { Orchestrator } from '../../src/orchestrator.ts';
+import { AgentRegistry } from '../../src/agents/registry.ts';
 import { startRemoteAgent } from '../../../server/test/a2a-remote.ts';
 import type { RemoteAgent } from '../../../server/test/a2a-remote.ts';
 
@@ -125,6 +126,26 @@ describe('version pins', () => {
     ]);
     expect(attempts[1]?.error).toContain("agent 'backup' reports version 1.4.2");
     expect(result.status).toBe('failed');
+  });
+
+  it('refuses a pinned agent whose version() gives something other than a string, and runs an unpinned one under its manifest version', async () => {
+    // A kind of the user's own (here in place of module agents), whose version() is theirs.
+    const registry = new AgentRegistry().register('module', (spec) => ({ spec, run: async () => ({ dataset: { rows: 1 } }), version: async () => 2 as unknown as string }));
+    const orchestrate = async (version?: string) => {
+      const { manifest } = await manifestWith(moduleAgent('reports-1.4.2.mjs', version));
+      const orchestrator = new Orchestrator({ manifest, registry });
+      try {
+        return await orchestrator.run('the summary');
+      } finally {
+        await orchestrator.close();
+      }
+    };
+    const pinned = await orchestrate('^1');
+    expect(pinned.status).toBe('failed');
+    expect(pinned.reason).toMatch(/^agent 'data' is pinned to \^1 \(agents\.data\.version\) but reports a number \(export const version in .*reports-1\.4\.2\.mjs\), not a version such as 1\.2\.0$/);
+    const loose = await orchestrate();
+    expect(loose.status).toBe('succeeded');
+    expect(loose.tasks.find((t) => t.agent === 'data')?.attempts[0]?.agentVersion).toBe('0.0.0');
   });
 
   describe('a2a agents', () => {
