@@ -52,6 +52,7 @@ const extra: Case[] = [
   { suite: 'cli', script: 'cli-start.bench.ts', args: ['7'] },
   { suite: 'cli', script: 'package-import.bench.ts', args: ['7'] },
   { suite: 'sample-report', script: 'sample-report.bench.ts', args: ['3'] },
+  { suite: 'sample-report', script: 'serve-footprint.bench.ts', args: ['3'] },
   { suite: 'run-folder', script: 'run-folder.bench.ts', args: [] },
   { suite: 'dashboard', script: 'dashboard.bench.ts', args: ['1500'] },
   { suite: 'api', script: 'api-reads.bench.ts', args: [] },
@@ -79,7 +80,7 @@ for (const c of cases) {
 }
 
 const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) : String(v ?? ''));
-const columns = ['suite', 'case', 'store', 'planner', 'parent', 'usPerRun', 'sysUsPerRun', 'wallUsPerRun', 'noFolderUsPerRun', 'folderUsPerRun', 'p50Us', 'p99Us', 'gcShare', 'windowUsPerRun', 'windowP50Us', 'unfollowedP50Us', 'filteringP50Us', 'filteringUsPerRun', 'usPerStep', 'p50UsPerStep', 'windowUsPerStep', 'usPerTask', 'msPerRun', 'windowMsPerRun', 'faultsPerRun', 'windowFaultsPerRun', 'maxLoopGapMs', 'readsPerSec', 'readKBPerSec', 'processCpuShare', 'busyShare', 'longestTaskMs', 'clickMs', 'getUsPerRequest', 'streamUsPerRequest', 'postUsPerRequest', 'elsewhereUsPerRequest', 'runsPerSec', 'peakRssMb', 'youngGenMb', 'keptPerRunB', 'inflightPerRunB', 'promotedPerRunB', 'promotedPerTaskB1000', 'promotedPerTaskB100', 'usPerTask1000', 'usPerTask100', 'dependencyDeopts', 'deoptimised', 'statementsPerRun', 'ownerBeatsPerRun', 'burstOwnerBeatsPerRun', 'cpuUsPerRun', 'usPerCreateRun', 'usPerRunAppends', 'walPagesPerRun', 'longestHoldMs', 'holdsOver1msPer1000Runs', 'wallMs', 'versionMs', 'runsListMs', 'runMs', 'fastestRunMs', 'hostProcesses', 'passMs', 'startMs', 'firstTaskMs', 'tasksMs', 'integrationMs', 'criticalPathMs', 'overheadMs', 'llmCalls', 'error'];
+const columns = ['suite', 'case', 'store', 'planner', 'parent', 'usPerRun', 'sysUsPerRun', 'wallUsPerRun', 'noFolderUsPerRun', 'folderUsPerRun', 'p50Us', 'p99Us', 'gcShare', 'windowUsPerRun', 'windowP50Us', 'unfollowedP50Us', 'filteringP50Us', 'filteringUsPerRun', 'usPerStep', 'p50UsPerStep', 'windowUsPerStep', 'usPerTask', 'msPerRun', 'windowMsPerRun', 'faultsPerRun', 'windowFaultsPerRun', 'maxLoopGapMs', 'readsPerSec', 'readKBPerSec', 'processCpuShare', 'busyShare', 'longestTaskMs', 'clickMs', 'getUsPerRequest', 'streamUsPerRequest', 'postUsPerRequest', 'elsewhereUsPerRequest', 'runsPerSec', 'peakRssMb', 'processes', 'threads', 'rssMb', 'youngGenMb', 'keptPerRunB', 'inflightPerRunB', 'promotedPerRunB', 'promotedPerTaskB1000', 'promotedPerTaskB100', 'usPerTask1000', 'usPerTask100', 'dependencyDeopts', 'deoptimised', 'statementsPerRun', 'ownerBeatsPerRun', 'burstOwnerBeatsPerRun', 'cpuUsPerRun', 'usPerCreateRun', 'usPerRunAppends', 'walPagesPerRun', 'longestHoldMs', 'holdsOver1msPer1000Runs', 'wallMs', 'versionMs', 'runsListMs', 'runMs', 'fastestRunMs', 'hostProcesses', 'passMs', 'startMs', 'firstTaskMs', 'tasksMs', 'integrationMs', 'criticalPathMs', 'overheadMs', 'llmCalls', 'error'];
 const used = columns.filter((col) => results.some((r) => r[col] !== undefined));
 const rows = results.map((r) => used.map((col) => fmt(r[col])));
 const widths = used.map((col, i) => Math.max(col.length, ...rows.map((r) => r[i]!.length)));

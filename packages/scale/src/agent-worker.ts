@@ -428,7 +428,11 @@ async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Age
   try {
     for (const name of names) {
       const spec = manifest.agents[name];
-      agents.set(name, code.get(name) ?? (await registry.create(spec!, manifest)));
+      const agent = code.get(name) ?? (await registry.create(spec!, manifest));
+      agents.set(name, agent);
+      // What this worker serves it runs: what an agent starts ahead of its first job (a command
+      // agent's launcher) starts now, while the versions are read.
+      warmUp(agent);
     }
   } catch (e) {
     await closeAll(agents, options.log);
@@ -441,8 +445,6 @@ async function buildAgents(options: AgentWorkerOptions): Promise<Map<string, Age
     await closeAll(agents, options.log);
     throw new AgentVersionError(refused);
   }
-  // What this worker serves it runs: what the agents start ahead of a first attempt starts now.
-  for (const agent of agents.values()) warmUp(agent);
   return agents;
 }
 

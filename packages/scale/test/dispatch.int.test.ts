@@ -552,7 +552,7 @@ describe('dispatching attempts through BullMQ', () => {
     expect(closed).toEqual(['left']);
   });
 
-  it("starts what its agents need ahead of their first job (a command agent's launcher), once they are built and checked", async () => {
+  it("starts what its agents need ahead of their first job (a command agent's launcher) as it builds them", async () => {
     const warmed: string[] = [];
     const registry = new AgentRegistry();
     registry.register('module', (spec) => Object.assign({ spec, run: async () => ({}) }, { [WARM_UP]: () => void warmed.push(spec.name) }));

@@ -128,11 +128,10 @@ describe('version pins', () => {
     expect(result.status).toBe('failed');
   });
 
-  it('refuses a pinned agent whose version() gives something other than a string, and runs an unpinned one under its manifest version', async () => {
-    // A kind of the user's own (here in place of module agents), whose version() is theirs.
-    const registry = new AgentRegistry().register('module', (spec) => ({ spec, run: async () => ({ dataset: { rows: 1 } }), version: async () => 2 as unknown as string }));
+  it("refuses a pinned agent whose version() gives something other than a string (an A2A card's version here), and runs an unpinned one under its manifest version", async () => {
+    const registry = new AgentRegistry().register('a2a', (spec) => ({ spec, run: async () => ({ dataset: { rows: 1 } }), version: async () => 2 as unknown as string }));
     const orchestrate = async (version?: string) => {
-      const { manifest } = await manifestWith(moduleAgent('reports-1.4.2.mjs', version));
+      const { manifest } = await manifestWith({ kind: 'a2a', url: 'http://127.0.0.1:9/', ...(version === undefined ? {} : { version }) });
       const orchestrator = new Orchestrator({ manifest, registry });
       try {
         return await orchestrator.run('the summary');
@@ -142,7 +141,7 @@ describe('version pins', () => {
     };
     const pinned = await orchestrate('^1');
     expect(pinned.status).toBe('failed');
-    expect(pinned.reason).toMatch(/^agent 'data' is pinned to \^1 \(agents\.data\.version\) but reports a number \(export const version in .*reports-1\.4\.2\.mjs\), not a version such as 1\.2\.0$/);
+    expect(pinned.reason).toBe("agent 'data' is pinned to ^1 (agents.data.version) but reports a number (the agent card at http://127.0.0.1:9/), not a version such as 1.2.0");
     const loose = await orchestrate();
     expect(loose.status).toBe('succeeded');
     expect(loose.tasks.find((t) => t.agent === 'data')?.attempts[0]?.agentVersion).toBe('0.0.0');

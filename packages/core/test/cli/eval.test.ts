@@ -185,7 +185,9 @@ describe('baton agents test and check', () => {
 
   it("agents check loads every module agent where it runs, and reports one that cannot load, pinned or not, in the manifest's order", async () => {
     const versions = path.join(root, 'test/fixtures/versions');
-    const check = await baton(['agents', 'check', '-m', path.join(versions, 'modules.yaml')], { SLOW_LOAD_MS: '400', LOADED_MARKER: path.join(tmp, 'late-loaded') });
+    const marker = path.join(tmp, 'late-loaded');
+    const check = await baton(['agents', 'check', '-m', path.join(versions, 'modules.yaml')], { SLOW_LOAD_MS: '400', LOADED_MARKER: marker });
+    expect(readFileSync(marker, 'utf8')).toBe('thread\n');
     expect(check.code).toBe(64);
     expect(check.stdout.split('\n').slice(0, 4)).toEqual([
       '✔ late [module] 1.0.0 (reported)',

@@ -1,9 +1,13 @@
 import { access, constants } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { closeAgents } from '../../agents/agent-pool.ts';
 import { AgentRegistry } from '../../agents/registry.ts';
 import { VERSION_READ_TIMEOUT_MS, verifyAgentVersion } from '../../agents/version-pin.ts';
 import type { VersionVerdict } from '../../agents/version-pin.ts';
+import type { Agent } from '../../core/contracts.ts';
 import { errorMessage } from '../../core/errors.ts';
+import { Limiter } from '../../execution/limiter.ts';
 import { within } from '../../core/within.ts';
 import type { AgentSpec, Manifest } from '../../core/types.ts';
 import type { CommonOptions } from '../context.ts';
@@ -32,43 +36,67 @@ export async function agentsCheckCommand(opts: CommonOptions): Promise<number> {
   const manifest = await readManifest(opts);
   const registry = new AgentRegistry();
   const specs = Object.values(manifest.agents);
-  // All at once (each module agent loads in a thread of its own); reported in the manifest's order.
-  const checks = await Promise.all(specs.map((spec) => checkAgent(spec, manifest, registry)));
+  // As many at once as the machine has cores (each module agent loads in a thread of its own);
+  // each line is printed, in the manifest's order, as soon as it and those before it are known.
+  const limiter = new Limiter(availableParallelism());
+  const checks = specs.map(async (spec) => {
+    const release = await limiter.acquire();
+    try {
+      return await checkAgent(spec, manifest, registry);
+    } finally {
+      release();
+    }
+  });
   let bad = 0;
-  specs.forEach((spec, i) => {
-    const { problem, version } = checks[i]!;
+  for (const [i, spec] of specs.entries()) {
+    const { problem, version } = await checks[i]!;
     if (problem) bad++;
     const about = version ? ` ${describeVersion(version)}` : '';
     process.stdout.write(`${problem ? color.red('✖') : color.green('✔')} ${spec.name} [${spec.kind}]${about}${problem ? `: ${problem}` : ''}\n`);
-  });
+  }
   process.stdout.write(bad ? `${bad} agent(s) have problems\n` : `manifest ${manifest.file ?? ''} is valid\n`);
   return bad ? 64 : 0;
 }
 
-async function checkAgent(spec: AgentSpec, manifest: Manifest, registry: AgentRegistry): Promise<{ problem?: string; version?: VersionVerdict }> {
+type AgentCheck = { problem?: string; version?: VersionVerdict };
+
+async function checkAgent(spec: AgentSpec, manifest: Manifest, registry: AgentRegistry): Promise<AgentCheck> {
+  if (spec.kind === 'command') {
+    const exe = spec.command?.[0] ?? '';
+    if (!(await findExecutable(exe, spec.baseDir ?? manifest.baseDir))) return { problem: `command '${exe}' not found or not executable` };
+  }
+  let agent: Agent;
   try {
-    if (spec.kind === 'command') {
-      const exe = spec.command?.[0] ?? '';
-      if (!(await findExecutable(exe, spec.baseDir ?? manifest.baseDir))) return { problem: `command '${exe}' not found or not executable` };
-    }
-    const agent = await registry.create(spec, manifest);
-    try {
-      // Reading a module agent's version loads its module where it runs, and checks what it
-      // exports: what stops the load is a problem, pinned or not (a pin's check would tell it only
-      // for a pinned agent).
-      if (spec.kind === 'module') {
-        const loaded = await within(agent.version?.(), VERSION_READ_TIMEOUT_MS);
-        if ('error' in loaded) return { problem: errorMessage(loaded.error) };
-        if (!('value' in loaded)) return { problem: `its module did not load within ${VERSION_READ_TIMEOUT_MS / 1000} s` };
-      }
-      const version = await verifyAgentVersion(agent, spec, manifest.file);
-      return version.refusal === undefined ? { version } : { problem: version.refusal, version };
-    } finally {
-      await agent.close?.();
-    }
+    agent = await registry.create(spec, manifest);
   } catch (e) {
     return { problem: errorMessage(e) };
   }
+  let check: AgentCheck;
+  try {
+    check = await readVersion(agent, spec, manifest);
+  } catch (e) {
+    check = { problem: errorMessage(e) };
+  }
+  // As an orchestrator closes its agents: each within a bound, so one that hangs ends the command.
+  try {
+    await closeAgents([agent]);
+  } catch (e) {
+    check.problem ??= errorMessage(e);
+  }
+  return check;
+}
+
+async function readVersion(agent: Agent, spec: AgentSpec, manifest: Manifest): Promise<AgentCheck> {
+  // Reading a module agent's version loads its module where it runs, and checks what it exports:
+  // what stops the load is a problem, pinned or not (a pin's check would tell it only for a
+  // pinned agent).
+  if (spec.kind === 'module') {
+    const loaded = await within(agent.version?.(), VERSION_READ_TIMEOUT_MS);
+    if ('error' in loaded) return { problem: errorMessage(loaded.error) };
+    if (!('value' in loaded)) return { problem: `its module did not load within ${VERSION_READ_TIMEOUT_MS / 1000} s` };
+  }
+  const version = await verifyAgentVersion(agent, spec, manifest.file);
+  return version.refusal === undefined ? { version } : { problem: version.refusal, version };
 }
 
 /** `1.2.1 (reported, pinned ^1.2.0)`, `1.0.0`. */
