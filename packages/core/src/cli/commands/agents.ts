@@ -31,14 +31,18 @@ export async function agentsCommand(opts: CommonOptions & { json?: boolean }): P
   return 0;
 }
 
+/** Agents `baton agents check` checks at once, at most. */
+const MAX_CHECKS_AT_ONCE = 4;
+
 /** `baton agents check`: validates the manifest and that every agent can be built and reached. */
 export async function agentsCheckCommand(opts: CommonOptions): Promise<number> {
   const manifest = await readManifest(opts);
   const registry = new AgentRegistry();
   const specs = Object.values(manifest.agents);
-  // As many at once as the machine has cores (each module agent loads in a thread of its own);
-  // each line is printed, in the manifest's order, as soon as it and those before it are known.
-  const limiter = new Limiter(availableParallelism());
+  // A few at once (each module agent loads in a thread of its own, ~45 MB; Node 20 counts the
+  // host's cores, not a container's share); each line is printed, in the manifest's order, as soon
+  // as it and those before it are known.
+  const limiter = new Limiter(Math.min(availableParallelism(), MAX_CHECKS_AT_ONCE));
   const checks = specs.map(async (spec) => {
     const release = await limiter.acquire();
     try {
