@@ -338,31 +338,34 @@ describe('a process that forks and exits while a pass reads /proc', () => {
     // A pass pauses every 64 reads: with enough processes listed before the forker, it pauses
     // before reading it, and the fork and the exit happen in that pause.
     const spawnFillers = async (): Promise<ChildProcess[]> => {
-      const made = Array.from({ length: 80 }, () => spawn('/bin/sleep', ['30'], { stdio: 'ignore' }));
+      const made = Array.from({ length: 80 }, () => spawn('/bin/sleep', ['300'], { stdio: 'ignore' }));
       await Promise.all(made.map((f) => new Promise((resolve) => f.once('spawn', resolve))));
       return made;
     };
     let fillers: ChildProcess[] = [];
     let forker: ReturnType<typeof spawn> | undefined;
     let child = 0;
+    const tried: string[] = [];
     try {
       fillers = await spawnFillers();
       for (let tries = 0; forker === undefined && tries < 50; tries++) {
         const candidate = spawn('python3', ['-c', FORK_ON_LINE], { env: { ...process.env, BATON_AGENT_TOKEN: token }, stdio: ['pipe', 'pipe', 'ignore'] });
         await new Promise((resolve) => candidate.once('spawn', resolve));
-        if (listed().indexOf(String(candidate.pid)) >= 70) forker = candidate;
+        const pids = listed();
+        const at = pids.indexOf(String(candidate.pid));
+        if (at >= 70) forker = candidate;
         else {
+          tried.push(`pid ${candidate.pid} at ${at} of ${pids.length}, fillers ${fillers[0]?.pid}-${fillers.at(-1)?.pid} (${fillers.filter((f) => pids.includes(String(f.pid))).length} listed)`);
           candidate.kill('SIGKILL');
           await new Promise((resolve) => candidate.once('exit', resolve));
-          // The kernel's pids wrapped round (pid_max is often 32,768, and the suite starts
-          // thousands of processes) after the fillers were made: new ones come before the next try.
-          if (fillers.some((f) => (f.pid ?? 0) > (candidate.pid ?? 0))) {
-            for (const f of fillers) f.kill('SIGKILL');
-            fillers = await spawnFillers();
-          }
+          // Fillers that come after it: the kernel's pids wrapped round after they were made
+          // (pid_max is often 32,768, and the suite starts thousands of processes), or they are
+          // gone. New ones come before the next try.
+          for (const f of fillers) f.kill('SIGKILL');
+          fillers = await spawnFillers();
         }
       }
-      if (forker === undefined) throw new Error('no forker came late enough in the listing of /proc in 50 tries');
+      if (forker === undefined) throw new Error(`no forker came late enough in the listing of /proc in 50 tries: ${tried.slice(-3).join('; ')}`);
       const scan = scanForTokens(process.pid);
       expect(scan.next()).toEqual({ done: false, value: 'turn' });
       const gone = new Promise((resolve) => forker!.once('exit', resolve));
