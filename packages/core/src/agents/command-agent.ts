@@ -39,7 +39,7 @@ export function createCommandAgent(spec: AgentSpec): Agent {
   const versionCommand = spec.versionCommand;
   const agent: WarmableAgent = {
     spec,
-    // The launcher (a Node process, ~60 MB) starts when a run plans to call on this agent, or at its first attempt.
+    // The launcher (a Node process, ~60 MB) starts when a run's plan or a worker calls on this agent (see warm-up.ts), or at its first launch.
     [WARM_UP]: () => processLauncher().warm(),
     ...(versionCommand ? { version: () => readCommandVersion(spec, versionCommand) } : {}),
     async run(input: AgentInput, ctx) {

@@ -15,7 +15,7 @@ export class VersionGate {
   private readonly ran = new Map<string, string>();
   /** Agents that ran, with every fallback of theirs: nothing of theirs is left to check (`ran` only grows). */
   private readonly cleared = new Set<string>();
-  /** Agents a plan named, told to start what they need ahead of their first attempt (or being built to be). */
+  /** Agents a plan named: told (once built) to start what they need ahead of their first attempt. */
   private readonly warmed = new Set<string>();
 
   constructor(

@@ -6,7 +6,7 @@ import { defineAgent } from '../../src/agents/define-agent.ts';
 import { Orchestrator } from '../../src/orchestrator.ts';
 import { defineManifest, manifestFromObject } from '../../src/manifest/index.ts';
 import { MemoryRunStore } from '../../src/store/memory-store.ts';
-import type { Manifest } from '../../src/core/types.ts';
+import type { Manifest, RunResult } from '../../src/core/types.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -37,15 +37,20 @@ async function manifestWithIntegrator(source: string): Promise<{ manifest: Manif
 
 const echo = defineAgent({ name: 'echo', description: 'Echoes', produces: ['echo'], run: () => ({ echo: 'hi' }) });
 
-async function runWith(manifest: Manifest): Promise<unknown> {
+/** One run of `echo hi` over `manifest`, in an orchestrator of its own. */
+async function runOnce(manifest: Manifest): Promise<RunResult> {
   const orchestrator = new Orchestrator({ manifest, store: new MemoryRunStore(), agents: [echo] });
   try {
-    const result = await orchestrator.run('echo hi');
-    expect(result.status).toBe('succeeded');
-    return result.deliverable.artifacts['echo'];
+    return await orchestrator.run('echo hi');
   } finally {
     await orchestrator.close();
   }
+}
+
+async function runWith(manifest: Manifest): Promise<unknown> {
+  const result = await runOnce(manifest);
+  expect(result.status).toBe('succeeded');
+  return result.deliverable.artifacts['echo'];
 }
 
 describe("a manifest's integrator module", () => {
@@ -62,13 +67,7 @@ describe("a manifest's integrator module", () => {
 
   it('is loaded again after a load that failed: the file may have been fixed', async () => {
     const { manifest, file } = await manifestWithIntegrator('export default (: number) => 1;\n');
-    const orchestrator = new Orchestrator({ manifest, store: new MemoryRunStore(), agents: [echo] });
-    try {
-      const result = await orchestrator.run('echo hi');
-      expect(result.integration).toMatchObject({ ok: false, error: expect.stringContaining('cannot load') });
-    } finally {
-      await orchestrator.close();
-    }
+    expect((await runOnce(manifest)).integration).toMatchObject({ ok: false, error: expect.stringContaining('cannot load') });
     writeFileSync(file, "export default () => ({ artifacts: { echo: 'fixed' } });\n");
     expect(await runWith(manifest)).toBe('fixed');
   });
@@ -77,13 +76,7 @@ describe("a manifest's integrator module", () => {
     const { manifest, file } = await manifestWithIntegrator("export { default } from './impl.ts';\n");
     const impl = path.join(path.dirname(file), 'impl.ts');
     writeFileSync(impl, 'export default 42;\n');
-    const orchestrator = new Orchestrator({ manifest, store: new MemoryRunStore(), agents: [echo] });
-    try {
-      const result = await orchestrator.run('echo hi');
-      expect(result.integration).toMatchObject({ ok: false, error: expect.stringContaining('must default-export a function') });
-    } finally {
-      await orchestrator.close();
-    }
+    expect((await runOnce(manifest)).integration).toMatchObject({ ok: false, error: expect.stringContaining('must default-export a function') });
     writeFileSync(impl, "export default () => ({ artifacts: { echo: 'fixed' } });\n");
     expect(await runWith(manifest)).toBe('fixed');
   });
