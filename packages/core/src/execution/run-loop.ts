@@ -108,8 +108,6 @@ class LoopAttempt extends AttemptControl implements AttemptListener {
     readonly at: number,
     readonly task: PlanTask,
     readonly agentName: string,
-    /** The version the agent ran as when the attempt started (journaled in task.started). */
-    readonly agentVersion: string,
     readonly n: number,
     readonly attemptId: string,
     /** Gives the limiter's slot back, if one was taken. */
@@ -348,14 +346,12 @@ export class RunLoop implements TaskInputSource {
       const n = this.attemptCount[at]! + 1;
       this.attemptCount[at] = n;
       const attemptId = newAttemptId(this.o.runId, id, n);
-      const { runId } = this.o;
-      const agentVersion = this.versionOf(agentName);
-      this.o.journal.emit(taskStarted(id, agentName, agentVersion, n, attemptId, feedback, runId));
-      const attempt = new LoopAttempt(this, at, task, agentName, agentVersion, n, attemptId, release);
+      const ready = this.o.agents.readyAgent?.(agentName, this.o.manifest);
+      if (ready) this.attemptStarted(id, agentName, n, attemptId, feedback);
+      const attempt = new LoopAttempt(this, at, task, agentName, n, attemptId, release);
       this.inflight[at] = attempt;
       // Whatever goes wrong below ends the attempt as a failed outcome, as the agent's own error would.
       try {
-        const ready = this.o.agents.readyAgent?.(agentName, this.o.manifest);
         if (ready) return this.runAgent(ready, attempt, feedback);
         this.runOnceBuilt(attempt, feedback);
       } catch (e) {
@@ -366,15 +362,34 @@ export class RunLoop implements TaskInputSource {
     }
   }
 
-  /** Runs the attempt's agent once it is built (the first attempt of an agent not built yet). */
+  /** Journals `task.started`, with the version the agent runs as (known once it was checked). */
+  private attemptStarted(id: string, agentName: string, n: number, attemptId: string, feedback: string | undefined): void {
+    const { runId } = this.o;
+    this.o.journal.emit(taskStarted(id, agentName, this.versionOf(agentName), n, attemptId, feedback, runId));
+  }
+
+  /**
+   * Runs the attempt's agent once it is built (the first attempt of an agent not built yet). The
+   * attempt is journaled as started only then: a capable stand-in's version is read when the
+   * scheduler first turns to it, and its attempt records the version it reports, not its manifest's.
+   */
   private runOnceBuilt(attempt: LoopAttempt, feedback: string | undefined): void {
-    this.o.agents.agent(attempt.agentName, this.o.manifest).then((agent) => {
+    const { task, agentName, n, attemptId } = attempt;
+    const started = (): void => this.attemptStarted(task.id, agentName, n, attemptId, feedback);
+    this.o.agents.agent(agentName, this.o.manifest).then((agent) => {
       try {
+        started();
         this.runAgent(agent, attempt, feedback);
       } catch (e) {
         attempt.attemptEnded(internalFailure(e));
       }
-    }, (e: unknown) => attempt.attemptEnded(internalFailure(e)));
+    }, (e: unknown) => {
+      try {
+        started();
+      } finally {
+        attempt.attemptEnded(internalFailure(e));
+      }
+    });
   }
 
   private cancelledAtLaunch(id: string, release: (() => void) | undefined): void {

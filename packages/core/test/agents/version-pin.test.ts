@@ -128,6 +128,35 @@ describe('version pins', () => {
     expect(result.status).toBe('failed');
   });
 
+  it('records the version a capable stand-in reports in its first attempt and in the provenance, pinned or not', async () => {
+    for (const pin of ['^1', undefined]) {
+      const manifest = await manifestFromObject(
+        {
+          version: 1,
+          orchestrator: { name: 'reports', description: 'Builds reports', subagents: ['data', 'backup'], deliverable: ['dataset'], policy: { retries: 0 } },
+          agents: {
+            data: { description: 'Extracts the dataset', produces: ['dataset'], kind: 'module', module: 'agents/fails.mjs' },
+            backup: { description: 'Extracts the dataset elsewhere', produces: ['dataset'], ...moduleAgent('reports-1.4.2.mjs', pin) },
+          },
+        },
+        { baseDir: dir },
+      );
+      const orchestrator = new Orchestrator({ manifest });
+      try {
+        const result = await orchestrator.run('the dataset');
+        expect(result.status).toBe('succeeded');
+        const attempts = result.tasks[0]?.attempts ?? [];
+        expect(attempts.map((a) => [a.agent, a.status, a.agentVersion])).toEqual([
+          ['data', 'failed', '0.0.0'],
+          ['backup', 'succeeded', '1.4.2'],
+        ]);
+        expect(result.deliverable.provenance.dataset).toMatchObject({ agent: 'backup', agentVersion: '1.4.2' });
+      } finally {
+        await orchestrator.close();
+      }
+    }
+  });
+
   it("refuses a pinned agent whose version() gives something other than a string (an A2A card's version here), and runs an unpinned one under its manifest version", async () => {
     const registry = new AgentRegistry().register('a2a', (spec) => ({ spec, run: async () => ({ dataset: { rows: 1 } }), version: async () => 2 as unknown as string }));
     const orchestrate = async (version?: string) => {
