@@ -7,6 +7,7 @@ import { provenance, taskStarted, taskSucceeded } from '../core/kept-objects.ts'
 import type { AgentInput, AgentOutput, Manifest, Plan, PlanTask, Policy, Provenance, TaskResult, Usage } from '../core/types.ts';
 import { candidateAgents } from '../routing/index.ts';
 import type { TaskInputSource } from './approvals.ts';
+import { AgentVersionError } from '../agents/version-pin.ts';
 import { AttemptAbort, AttemptControl, startAttemptWith } from './attempt.ts';
 import type { AttemptListener, AttemptOptions, AttemptOutcome } from './attempt.ts';
 import { budgetExceeded } from './budgets.ts';
@@ -363,9 +364,9 @@ export class RunLoop implements TaskInputSource {
   }
 
   /** Journals `task.started`, with the version the agent runs as (known once it was checked). */
-  private attemptStarted(id: string, agentName: string, n: number, attemptId: string, feedback: string | undefined): void {
+  private attemptStarted(id: string, agentName: string, n: number, attemptId: string, feedback: string | undefined, version = this.versionOf(agentName)): void {
     const { runId } = this.o;
-    this.o.journal.emit(taskStarted(id, agentName, this.versionOf(agentName), n, attemptId, feedback, runId));
+    this.o.journal.emit(taskStarted(id, agentName, version, n, attemptId, feedback, runId));
   }
 
   /**
@@ -374,22 +375,41 @@ export class RunLoop implements TaskInputSource {
    * scheduler first turns to it, and its attempt records the version it reports, not its manifest's.
    */
   private runOnceBuilt(attempt: LoopAttempt, feedback: string | undefined): void {
+    // A stop (cancel, run timeout, budget) ends it at once: the run does not wait for the build.
+    attempt.whenAborted({ aborted: () => this.stoppedBeforeStart(attempt) });
+    let built: Promise<Agent>;
+    try {
+      built = this.o.agents.agent(attempt.agentName, this.o.manifest);
+    } catch (e) {
+      built = Promise.reject(e);
+    }
+    built.then(
+      (agent) => this.startBuilt(attempt, feedback, agent, undefined),
+      (e: unknown) => this.startBuilt(attempt, feedback, undefined, e),
+    );
+  }
+
+  /** Starts an attempt whose agent was being built: runs it, or records why it could not be (`failure`). */
+  private startBuilt(attempt: LoopAttempt, feedback: string | undefined, agent: Agent | undefined, failure: unknown): void {
+    // Stopped while its agent was being built: it never started (and has ended already).
+    if (attempt.reason) return;
     const { task, agentName, n, attemptId } = attempt;
-    const started = (): void => this.attemptStarted(task.id, agentName, n, attemptId, feedback);
-    this.o.agents.agent(agentName, this.o.manifest).then((agent) => {
-      try {
-        started();
-        this.runAgent(agent, attempt, feedback);
-      } catch (e) {
-        attempt.attemptEnded(internalFailure(e));
-      }
-    }, (e: unknown) => {
-      try {
-        started();
-      } finally {
-        attempt.attemptEnded(internalFailure(e));
-      }
-    });
+    try {
+      // A refused agent's attempt shows the version it reported.
+      const refused = failure instanceof AgentVersionError ? failure.verdicts.find((v) => v.agent === agentName)?.ran : undefined;
+      this.attemptStarted(task.id, agentName, n, attemptId, feedback, refused);
+      if (agent) return this.runAgent(agent, attempt, feedback);
+    } catch (e) {
+      failure = e;
+    }
+    attempt.attemptEnded(internalFailure(failure));
+  }
+
+  private stoppedBeforeStart(attempt: LoopAttempt): void {
+    if (this.inflight[attempt.at] !== attempt) return;
+    this.inflight[attempt.at] = undefined;
+    const { id } = attempt.task;
+    this.attemptEnded(id, () => this.cancelTask(id), attempt.release);
   }
 
   private cancelledAtLaunch(id: string, release: (() => void) | undefined): void {

@@ -125,7 +125,54 @@ describe('version pins', () => {
       ['backup', 'failed'],
     ]);
     expect(attempts[1]?.error).toContain("agent 'backup' reports version 1.4.2");
+    // The attempt of a refused agent shows the version it reported, not its pin.
+    expect(attempts[1]?.agentVersion).toBe('1.4.2');
     expect(result.status).toBe('failed');
+  });
+
+  it('does not start a stand-in whose run is cancelled while it loads, nor call it', async () => {
+    const manifest = await manifestFromObject(
+      {
+        version: 1,
+        orchestrator: { name: 'reports', description: 'Builds reports', subagents: ['data', 'backup'], deliverable: ['dataset'], policy: { retries: 0 } },
+        agents: {
+          data: { description: 'Extracts the dataset', produces: ['dataset'], kind: 'module', module: 'agents/fails.mjs' },
+          backup: { description: 'Extracts the dataset elsewhere', produces: ['dataset'], kind: 'module', module: 'agents/slow-standin.mjs' },
+        },
+      },
+      { baseDir: dir },
+    );
+    const marker = path.join(tmp, 'stand-in-ran');
+    process.env.RAN_MARKER = marker;
+    process.env.SLOW_LOAD_MS = '1500';
+    const orchestrator = new Orchestrator({ manifest });
+    const seen: string[] = [];
+    let cancelledAt = 0;
+    try {
+      const result = await orchestrator.run('the dataset', {
+        onEvent: (e) => {
+          seen.push(e.type === 'task.started' ? `task.started ${e.agent}` : e.type);
+          if (e.type === 'task.reassigned') {
+            setTimeout(() => {
+              cancelledAt = Date.now();
+              orchestrator.cancel(e.runId, 'not wanted any more');
+            }, 200);
+          }
+        },
+      });
+      // It ends at once: it does not wait for the stand-in to load.
+      expect(Date.now() - cancelledAt).toBeLessThan(1_000);
+      expect(result.status).toBe('cancelled');
+      expect(seen.slice(seen.indexOf('task.reassigned'))).toEqual(['task.reassigned', 'task.cancelled', 'run.ended']);
+      expect(result.tasks[0]?.attempts.map((a) => a.agent)).toEqual(['data']);
+      // Its module loads on (the orchestrator keeps the agent), but it is never called.
+      await new Promise((resolve) => setTimeout(resolve, 1_800));
+    } finally {
+      await orchestrator.close();
+      delete process.env.RAN_MARKER;
+      delete process.env.SLOW_LOAD_MS;
+    }
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('records the version a capable stand-in reports in its first attempt and in the provenance, pinned or not', async () => {
