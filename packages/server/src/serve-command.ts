@@ -4,6 +4,7 @@ import { buildRuntime, Limiter, MemoryRunStore } from 'batonjs/internal';
 import { EXIT } from 'batonjs/internal';
 import { pruneInterval } from './retention.ts';
 import type { CommonOptions } from 'batonjs/internal';
+import type { Orchestrator } from 'batonjs';
 
 export interface ServeOptions extends CommonOptions {
   host: string;
@@ -18,6 +19,8 @@ export interface ServeOptions extends CommonOptions {
   retention?: number;
   /** `--on-shutdown`: what becomes of the runs still working on SIGINT/SIGTERM (default cancel). */
   onShutdown?: 'cancel' | 'release';
+  /** `--warm`: the integrator and the subagents loaded before the server listens. */
+  warm?: boolean;
 }
 
 /** The retention: `--retention`, else BATON_RETENTION (7d, 12h, 30m), else none. */
@@ -76,6 +79,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     return EXIT.usage;
   }
   const logger = createLogger({ level: process.env['BATON_LOG_LEVEL'] ?? 'info' });
+  const warmed = opts.warm ? await warm(runtime.orchestrator) : undefined;
   let server;
   try {
     server = await createServer({
@@ -101,6 +105,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   process.stdout.write(`Baton is serving ${manifest.orchestrator.name} at ${server.url}\n  dashboard ${server.url}/   API ${server.url}/v1 (${server.url}/openapi.json)   A2A ${server.url}/a2a\n`);
+  if (warmed !== undefined) process.stdout.write(`  warm: ${manifest.orchestrator.integrator ? 'the integrator and ' : ''}${manifest.orchestrator.subagents.length} agents loaded in ${(warmed / 1000).toFixed(2)} s\n`);
   if (retention !== undefined) process.stdout.write(`  retention: ended runs older than ${formatDuration(retention)} are deleted (journal rows and files), checked every ${formatDuration(pruneInterval({ olderThanMs: retention }))}\n`);
   const signal = await stopped;
   logger.info({ signal }, 'stopping');
@@ -110,6 +115,13 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   await runtime.close();
   logger.flush();
   return 0;
+}
+
+/** `--warm`: loads what runs need, prints what cannot load as warnings; how long it took, in ms. */
+async function warm(orchestrator: Orchestrator): Promise<number> {
+  const started = performance.now();
+  for (const problem of await orchestrator.warm()) process.stderr.write(`baton: warning: ${problem}\n`);
+  return performance.now() - started;
 }
 
 /** `7d`, `12h`, `30m`, `90s`: the largest whole unit. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,29 @@ describe('baton serve (the real CLI)', () => {
     try {
       await expect.poll(() => p.err(), { timeout: 30_000 }).toContain('[sigterm listeners when ready:');
       expect(p.err()).toContain('[sigterm listeners when ready: 1]');
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    } finally {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    }
+  });
+
+  it('with --warm, loads the subagents and the integrator before it listens, and prints what cannot load as warnings', async () => {
+    const marker = path.join(dir, 'warm-loaded');
+    const manifest = path.join(ROOT, 'packages/core/test/fixtures/versions/warm.yaml');
+    const p = baton(['serve', '-m', manifest, '--port', '0', '--store', 'memory', '--data-dir', dir, '--warm'], {
+      BATON_API_TOKEN: undefined,
+      BATON_LOG_LEVEL: 'warn',
+      LOADED_MARKER: marker,
+      SLOW_LOAD_MS: '300',
+    });
+    try {
+      await expect.poll(() => p.out(), { timeout: 30_000 }).toContain('Baton is serving reports at');
+      // Loaded in its thread before the server listened, with no run asked for.
+      expect(await readFile(marker, 'utf8')).toBe('thread\n');
+      expect(p.out()).toMatch(/warm: the integrator and 2 agents loaded in \d+\.\d\d s/);
+      expect(p.err()).toContain("baton: warning: agent 'data' reports version 1.4.2");
+      expect(p.err()).toMatch(/baton: warning: orchestrator\.integrator: cannot load .*throws-at-load\.mjs: .*broken at load/);
       p.child.kill('SIGTERM');
       expect(await p.exited).toBe(0);
     } finally {

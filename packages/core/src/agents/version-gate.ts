@@ -1,4 +1,5 @@
 import type { Agent } from '../core/contracts.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { Manifest, Plan } from '../core/types.ts';
 import { AgentVersionError, verifyAgentVersion } from './version-pin.ts';
 import type { VersionVerdict } from './version-pin.ts';
@@ -59,6 +60,28 @@ export class VersionGate {
     const verdicts = await Promise.all([...names].map((name) => this.check(name)));
     const refused = verdicts.filter((v): v is VersionVerdict => v?.refusal !== undefined);
     return refused.length === 0 ? undefined : new AgentVersionError(refused).message;
+  }
+
+  /**
+   * Builds `names` ahead of any run and checks their versions against their pins; those in
+   * `started` are also told to start what they need (as the agents a plan names are). Refuses
+   * nothing: resolves with what cannot be built or is outside its pin, a line each (a run that
+   * needs such an agent fails as it would have).
+   */
+  async prepare(names: readonly string[], started: ReadonlySet<string>): Promise<string[]> {
+    for (const name of names) if (started.has(name)) this.warm(name);
+    const problems = await Promise.all(
+      names.map(async (name) => {
+        try {
+          await this.build(name);
+        } catch (e) {
+          return `agent '${name}' cannot be built: ${errorMessage(e)}`;
+        }
+        const verdict = await this.check(name).catch((e: unknown) => ({ refusal: `agent '${name}': its version cannot be checked: ${errorMessage(e)}` }));
+        return verdict?.refusal;
+      }),
+    );
+    return problems.filter((p): p is string => p !== undefined);
   }
 
   /** True when {@link refusal} would find nothing left to check in `plan` (every agent and fallback of it ran): no need to ask it. */
