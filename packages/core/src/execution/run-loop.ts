@@ -87,6 +87,11 @@ function internalFailure(e: unknown): AttemptOutcome {
   return { status: 'failed', error: errorMessage(e), retryable: false };
 }
 
+/** An attempt the run stopped before its agent was called: as an attempt aborted by the stop ends. */
+function stoppedOutcome(reason: StopReason): AttemptOutcome {
+  return { status: 'cancelled', error: reason.message, retryable: true };
+}
+
 function rejectedBecause(d: TaskDecision): string {
   return `rejected by ${d.by}${d.reason ? `: ${d.reason}` : ''}`;
 }
@@ -103,6 +108,9 @@ interface Relaunch {
  * held through every minor GC while its agent worked.
  */
 class LoopAttempt extends AttemptControl implements AttemptListener {
+  /** Journaled as started: from then on the attempt ends itself, whatever stops the run. */
+  started = false;
+
   constructor(
     private readonly loop: RunLoop,
     /** The task's position in the plan. */
@@ -210,17 +218,28 @@ export class RunLoop implements TaskInputSource {
     if (this.stopReason) return;
     this.stopReason = reason;
     for (const c of this.inflight) c?.abort(new AttemptAbort('cancelled', reason.message));
-    for (const [id, timer] of this.waitingRetry ?? []) {
-      clearTimeout(timer);
-      this.waitingRetry!.delete(id);
-      this.cancelTask(id);
+    this.pump();
+  }
+
+  /**
+   * A stopped run launches nothing more: the retries, reassignments and decisions waiting are
+   * dropped, and their tasks cancelled. Done at every pump once stopped, not only at the stop: a
+   * listener of the event that schedules one (`task.retrying`, `task.reassigned`) may stop the
+   * run before it is scheduled, and a run that kept it would never end.
+   */
+  private dropWaiting(): void {
+    if (this.waitingRetry?.size) {
+      for (const [id, timer] of this.waitingRetry) {
+        clearTimeout(timer);
+        this.cancelTask(id);
+      }
+      this.waitingRetry.clear();
     }
     this.relaunch.length = 0;
-    if (this.held) {
+    if (this.held?.size) {
       for (const id of this.held.keys()) this.cancelTask(id);
       this.held.clear();
     }
-    this.pump();
   }
 
   private restore(r: TaskResult): void {
@@ -237,7 +256,8 @@ export class RunLoop implements TaskInputSource {
   }
 
   private pump(): void {
-    if (!this.stopReason) {
+    if (this.stopReason) this.dropWaiting();
+    else {
       while (this.running < this.policy.maxParallel) {
         const next = this.relaunch.shift();
         if (next) {
@@ -353,7 +373,12 @@ export class RunLoop implements TaskInputSource {
       this.inflight[at] = attempt;
       // Whatever goes wrong below ends the attempt as a failed outcome, as the agent's own error would.
       try {
-        if (ready) return this.runAgent(ready, attempt, feedback);
+        if (ready) {
+          attempt.started = true;
+          // A listener of task.started stopped the run: the attempt ends cancelled, its agent never called.
+          if (this.stopReason) return attempt.attemptEnded(stoppedOutcome(this.stopReason));
+          return this.runAgent(ready, attempt, feedback);
+        }
         this.runOnceBuilt(attempt, feedback);
       } catch (e) {
         attempt.attemptEnded(internalFailure(e));
@@ -393,11 +418,14 @@ export class RunLoop implements TaskInputSource {
   private startBuilt(attempt: LoopAttempt, feedback: string | undefined, agent: Agent | undefined, failure: unknown): void {
     // Stopped while its agent was being built: it never started (and has ended already).
     if (attempt.reason) return;
+    attempt.started = true;
     const { task, agentName, n, attemptId } = attempt;
     try {
       // A refused agent's attempt shows the version it reported.
       const refused = failure instanceof AgentVersionError ? failure.verdicts.find((v) => v.agent === agentName)?.ran : undefined;
       this.attemptStarted(task.id, agentName, n, attemptId, feedback, refused);
+      // A listener of task.started stopped the run: the attempt ends cancelled, its agent never called.
+      if (this.stopReason) return attempt.attemptEnded(stoppedOutcome(this.stopReason));
       if (agent) return this.runAgent(agent, attempt, feedback);
     } catch (e) {
       failure = e;
@@ -405,8 +433,9 @@ export class RunLoop implements TaskInputSource {
     attempt.attemptEnded(internalFailure(failure));
   }
 
+  /** The run stopped while the attempt's agent was being built (its watcher until it starts): its task is cancelled. */
   private stoppedBeforeStart(attempt: LoopAttempt): void {
-    if (this.inflight[attempt.at] !== attempt) return;
+    if (attempt.started || this.inflight[attempt.at] !== attempt) return;
     this.inflight[attempt.at] = undefined;
     const { id } = attempt.task;
     this.attemptEnded(id, () => this.cancelTask(id), attempt.release);
