@@ -117,33 +117,37 @@ export class Orchestrator {
 
   /**
    * Loads ahead of the first run what runs need, so that the first starts as fast as the next (a
-   * server's first run of the sample report: ~2.3 s, the next ~1.1 s): the integrator, and each
-   * of `agents` (default: the manifest's `orchestrator.subagents`) built and its version checked
-   * against its pin. Those a plan may name are started too, as a plan's are (a module agent's
-   * worker thread loads its module, a command agent's launcher process starts); one that is only
-   * another's fallback is only built (its thread loads, to read its version), as before a run.
-   * Refuses nothing: resolves with what cannot be loaded or is outside its pin, a line each, and a
-   * run that needs it fails as it would have. `baton serve --warm` calls it before it listens.
+   * server's first report of the sample: ~2.3-2.8 s, the next ~1.1-1.2 s): the integrator, and
+   * each of `agents` (default: the manifest's `orchestrator.subagents`) and of their fallbacks
+   * built, its version read and checked against its pin. Each is also started as a plan's agents
+   * are (a module agent's worker thread has loaded its module; a command agent's launcher process
+   * starts), but for one that is another agent's fallback, which is only built, as before a run.
+   * Refuses nothing: resolves with the agents it loaded and what could not load, a line each (an
+   * integrator that fails to import, an agent that cannot be built or cannot tell its version, one
+   * outside its pin, anything not ready within {@link WARM_BOUND_MS}, which goes on loading); a
+   * run that needs it fails as it would have. Under `--redis` the agents run in `baton worker`s:
+   * here they are only what dispatches to them. `baton serve --warm` calls it before it listens.
    * @throws BatonError `BAD_REQUEST` once {@link close} was called.
    *
    * @example
-   * for (const problem of await orchestrator.warm()) console.warn(problem);
+   * const { problems } = await orchestrator.warm();
+   * for (const problem of problems) console.warn(problem);
    */
-  async warm(agents: readonly string[] = this.manifest.orchestrator.subagents): Promise<string[]> {
+  async warm(agents: readonly string[] = this.manifest.orchestrator.subagents): Promise<{ agents: string[]; problems: string[] }> {
     this.refuseWhenClosed();
     const { manifest } = this;
-    const fallbacks = new Set(Object.values(manifest.agents).flatMap((a) => a.fallback));
-    const known = agents.filter((name) => manifest.agents[name] !== undefined);
-    const started = new Set(known.filter((name) => !fallbacks.has(name)));
     const unknown = agents.filter((name) => manifest.agents[name] === undefined).map((name) => `no agent '${name}' in the manifest`);
+    const named = agents.filter((name) => manifest.agents[name] !== undefined);
+    const loaded = [...new Set([...named, ...named.flatMap((name) => manifest.agents[name]!.fallback)])];
+    const fallbacks = new Set(Object.values(manifest.agents).flatMap((a) => a.fallback));
+    const started = new Set(loaded.filter((name) => !fallbacks.has(name)));
     const [integration, problems] = await Promise.all([
-      this.integratorOf(manifest).then(
-        () => undefined,
-        (e: unknown) => errorMessage(e),
-      ),
-      this.agentsOf(manifest).gate.prepare(known, started),
+      within(this.integratorOf(manifest), WARM_BOUND_MS),
+      this.agentsOf(manifest).gate.prepare(loaded, started, WARM_BOUND_MS),
     ]);
-    return [...unknown, ...(integration === undefined ? [] : [integration]), ...problems];
+    const integrator =
+      'value' in integration ? [] : integration.problem === 'failed' ? [errorMessage(integration.error)] : [`orchestrator.integrator: not loaded within ${WARM_BOUND_MS / 1000} s (it goes on loading)`];
+    return { agents: loaded, problems: [...unknown, ...integrator, ...problems] };
   }
 
   /** Runs a goal to its end. */
@@ -612,6 +616,9 @@ class HeldHere implements HeldRun {
 function closedError(): BatonError {
   return new BatonError('BAD_REQUEST', 'this orchestrator is closed (its close() was called): make a new one to start or carry on runs', { retryable: false });
 }
+
+/** How long {@link Orchestrator.warm} waits for the integrator, and for each agent, before it tells it is not ready. */
+export const WARM_BOUND_MS = 30_000;
 
 /** How long {@link Orchestrator.close} waits for the runs it cancelled to journal their ends. */
 export const RUNS_CLOSE_MS = 10_000;

@@ -79,7 +79,25 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     return EXIT.usage;
   }
   const logger = createLogger({ level: process.env['BATON_LOG_LEVEL'] ?? 'info' });
-  const warmed = opts.warm ? await warm(runtime.orchestrator) : undefined;
+  // Listened for before the server says it is serving, and before --warm loads what runs need: a
+  // SIGTERM sent as soon as that line shows, or while agents load (by a supervisor, a test), stops
+  // it cleanly instead of finding no handler yet and killing it.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  let warmed: string | undefined;
+  if (opts.warm) {
+    logger.info('warming: loading the integrator and the agents before listening');
+    const outcome = await Promise.race([warm(runtime.orchestrator, manifest.orchestrator.integrator !== undefined).then((line) => ({ line })), stopped.then((signal) => ({ signal }))]);
+    if ('signal' in outcome) {
+      logger.info({ signal: outcome.signal }, 'stopping');
+      await runtime.close();
+      logger.flush();
+      return 0;
+    }
+    warmed = outcome.line;
+  }
   let server;
   try {
     server = await createServer({
@@ -98,14 +116,8 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     await runtime.close();
     throw e;
   }
-  // Listened for before the server says it is serving: a SIGTERM sent as soon as that line shows
-  // (by a supervisor, a test) stops it cleanly instead of finding no handler yet and killing it.
-  const stopped = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
   process.stdout.write(`Baton is serving ${manifest.orchestrator.name} at ${server.url}\n  dashboard ${server.url}/   API ${server.url}/v1 (${server.url}/openapi.json)   A2A ${server.url}/a2a\n`);
-  if (warmed !== undefined) process.stdout.write(`  warm: ${manifest.orchestrator.integrator ? 'the integrator and ' : ''}${manifest.orchestrator.subagents.length} agents loaded in ${(warmed / 1000).toFixed(2)} s\n`);
+  if (warmed !== undefined) process.stdout.write(`  ${warmed}\n`);
   if (retention !== undefined) process.stdout.write(`  retention: ended runs older than ${formatDuration(retention)} are deleted (journal rows and files), checked every ${formatDuration(pruneInterval({ olderThanMs: retention }))}\n`);
   const signal = await stopped;
   logger.info({ signal }, 'stopping');
@@ -117,11 +129,14 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   return 0;
 }
 
-/** `--warm`: loads what runs need, prints what cannot load as warnings; how long it took, in ms. */
-async function warm(orchestrator: Orchestrator): Promise<number> {
+/** `--warm`: loads what runs need and prints what could not load as warnings; says what it did (`warm: ...`). */
+async function warm(orchestrator: Orchestrator, integrator: boolean): Promise<string> {
   const started = performance.now();
-  for (const problem of await orchestrator.warm()) process.stderr.write(`baton: warning: ${problem}\n`);
-  return performance.now() - started;
+  const { agents, problems } = await orchestrator.warm();
+  for (const problem of problems) process.stderr.write(`baton: warning: ${problem}\n`);
+  const took = `in ${((performance.now() - started) / 1000).toFixed(2)} s`;
+  if (problems.length > 0) return `warm: done ${took}, with ${problems.length} problem${problems.length === 1 ? '' : 's'} (printed as warnings)`;
+  return `warm: ${integrator ? 'the integrator and ' : ''}${agents.length} agent${agents.length === 1 ? '' : 's'} loaded ${took}`;
 }
 
 /** `7d`, `12h`, `30m`, `90s`: the largest whole unit. */

@@ -78,11 +78,30 @@ describe('baton serve (the real CLI)', () => {
       await expect.poll(() => p.out(), { timeout: 30_000 }).toContain('Baton is serving reports at');
       // Loaded in its thread before the server listened, with no run asked for.
       expect(await readFile(marker, 'utf8')).toBe('thread\n');
-      expect(p.out()).toMatch(/warm: the integrator and 2 agents loaded in \d+\.\d\d s/);
+      expect(p.out()).toMatch(/warm: done in \d+\.\d\d s, with 2 problems \(printed as warnings\)/);
       expect(p.err()).toContain("baton: warning: agent 'data' reports version 1.4.2");
       expect(p.err()).toMatch(/baton: warning: orchestrator\.integrator: cannot load .*throws-at-load\.mjs: .*broken at load/);
       p.child.kill('SIGTERM');
       expect(await p.exited).toBe(0);
+    } finally {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    }
+  });
+
+  it('with --warm, stops cleanly on a SIGTERM while its agents load, before it listens', async () => {
+    const manifest = path.join(ROOT, 'packages/core/test/fixtures/versions/warm.yaml');
+    const p = baton(['serve', '-m', manifest, '--port', '0', '--store', 'memory', '--data-dir', dir, '--warm'], {
+      BATON_API_TOKEN: undefined,
+      BATON_LOG_LEVEL: 'info',
+      LOADED_MARKER: path.join(dir, 'never-loaded'),
+      SLOW_LOAD_MS: '60000',
+    });
+    try {
+      await expect.poll(() => p.err(), { timeout: 30_000 }).toContain('"msg":"warming: loading the integrator and the agents before listening"');
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+      expect(p.err()).toContain('"msg":"stopping"');
+      expect(p.out()).not.toContain('Baton is serving');
     } finally {
       if (p.child.exitCode === null) p.child.kill('SIGKILL');
     }

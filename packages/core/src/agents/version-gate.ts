@@ -1,5 +1,6 @@
 import type { Agent } from '../core/contracts.ts';
 import { errorMessage } from '../core/errors.ts';
+import { within } from '../core/within.ts';
 import type { Manifest, Plan } from '../core/types.ts';
 import { AgentVersionError, verifyAgentVersion } from './version-pin.ts';
 import type { VersionVerdict } from './version-pin.ts';
@@ -65,23 +66,29 @@ export class VersionGate {
   /**
    * Builds `names` ahead of any run and checks their versions against their pins; those in
    * `started` are also told to start what they need (as the agents a plan names are). Refuses
-   * nothing: resolves with what cannot be built or is outside its pin, a line each (a run that
-   * needs such an agent fails as it would have).
+   * nothing: resolves with what cannot be built, cannot tell its version (a module that cannot
+   * load) or is outside its pin, a line each (a run that needs such an agent fails as it would
+   * have). An agent not ready within `boundMs` is told as such, and goes on loading.
    */
-  async prepare(names: readonly string[], started: ReadonlySet<string>): Promise<string[]> {
+  async prepare(names: readonly string[], started: ReadonlySet<string>, boundMs: number): Promise<string[]> {
     for (const name of names) if (started.has(name)) this.warm(name);
     const problems = await Promise.all(
       names.map(async (name) => {
-        try {
-          await this.build(name);
-        } catch (e) {
-          return `agent '${name}' cannot be built: ${errorMessage(e)}`;
-        }
-        const verdict = await this.check(name).catch((e: unknown) => ({ refusal: `agent '${name}': its version cannot be checked: ${errorMessage(e)}` }));
-        return verdict?.refusal;
+        const ready = await within(this.problemOf(name), boundMs);
+        return 'value' in ready ? ready.value : `agent '${name}' was not ready within ${boundMs / 1000} s (it goes on loading)`;
       }),
     );
     return problems.filter((p): p is string => p !== undefined);
+  }
+
+  private async problemOf(name: string): Promise<string | undefined> {
+    try {
+      await this.build(name);
+    } catch (e) {
+      return `agent '${name}' cannot be built: ${errorMessage(e)}`;
+    }
+    const verdict = await this.check(name).catch((e: unknown): VersionVerdict => ({ agent: name, source: '', ran: '', refusal: `agent '${name}': its version cannot be checked: ${errorMessage(e)}` }));
+    return verdict?.refusal ?? verdict?.unread;
   }
 
   /** True when {@link refusal} would find nothing left to check in `plan` (every agent and fallback of it ran): no need to ask it. */

@@ -32,6 +32,8 @@ export interface VersionVerdict {
   ran: string;
   /** Why the agent may not run, when it is outside its pin. */
   refusal?: string;
+  /** Why its version could not be read, when it has no pin (it then runs under its manifest version). */
+  unread?: string;
 }
 
 /** The agents refused because of their versions; the run fails before any agent runs. */
@@ -78,7 +80,12 @@ export async function verifyAgentVersion(agent: Agent, spec: AgentSpec, manifest
   try {
     reported = agent.version ? await withTimeout(agent.version(), VERSION_READ_TIMEOUT_MS) : undefined;
   } catch (e) {
-    if (pin === undefined) return verdict;
+    if (pin === undefined) {
+      // A module's version is read by loading it: its thread's error names the agent already.
+      const why = errorMessage(e);
+      verdict.unread = spec.kind === 'module' && why.startsWith(`agent '${spec.name}'`) ? why : `agent '${spec.name}': its version could not be read from ${source}: ${why}`;
+      return verdict;
+    }
     // A module's version is read by loading it: what stops the load is what to fix, and comes first.
     verdict.refusal =
       spec.kind === 'module'

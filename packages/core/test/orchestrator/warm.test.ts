@@ -25,12 +25,16 @@ async function orchestrator(integrator?: string) {
   const manifest = await manifestFromObject(
     {
       version: 1,
-      orchestrator: { name: 'reports', description: 'Builds reports', subagents: ['main', 'spare', 'pinned', 'broken'], deliverable: ['dataset'], ...(integrator ? { integrator } : {}) },
+      orchestrator: { name: 'reports', description: 'Builds reports', subagents: ['main', 'spare', 'pinned', 'broken', 'loose'], deliverable: ['dataset'], ...(integrator ? { integrator } : {}) },
       agents: {
-        main: { description: 'Extracts the dataset', produces: ['dataset'], fallback: ['spare'], ...remote() },
+        main: { description: 'Extracts the dataset', produces: ['dataset'], fallback: ['spare', 'hidden'], ...remote() },
         spare: { description: 'Extracts the dataset elsewhere', produces: ['dataset'], ...remote() },
+        // A fallback the orchestrator does not list: checked before a run as the others are.
+        hidden: { description: 'Extracts the dataset from an archive', produces: ['dataset'], ...remote({ version: '^2' }) },
         pinned: { description: 'Extracts a newer dataset', produces: ['dataset'], ...remote({ version: '^2' }) },
         broken: { description: 'Extracts nothing', produces: ['dataset'], ...remote() },
+        // A module that cannot load and has no pin: it would run under its manifest version, and fail.
+        loose: { description: 'Summarises nothing', produces: ['summary'], kind: 'module', module: 'agents/no-default.mjs' },
       },
     },
     { baseDir: dir },
@@ -42,19 +46,23 @@ describe('Orchestrator.warm', () => {
   it("builds the subagents and checks their pins, starts all but a fallback, loads the integrator, and tells what cannot load without refusing", async () => {
     const { o, built, started } = await orchestrator('./agents/throws-at-load.mjs');
     try {
-      const problems = await o.warm();
-      expect(problems).toHaveLength(3);
+      const { agents, problems } = await o.warm();
+      expect(agents).toEqual(['main', 'spare', 'pinned', 'broken', 'loose', 'hidden']);
+      expect(problems).toHaveLength(5);
       expect(problems[0]).toMatch(/^orchestrator\.integrator: cannot load .*throws-at-load\.mjs: .*broken at load/);
       expect(problems[1]).toContain("agent 'pinned' reports version 1.0.0");
       expect(problems[1]).toContain('outside its pin ^2');
       expect(problems[2]).toBe("agent 'broken' cannot be built: no agent card at http://127.0.0.1:9/");
-      expect(built.sort()).toEqual(['main', 'pinned', 'spare']);
+      expect(problems[3]).toMatch(/^agent 'loose': .*no-default\.mjs must default-export a function/);
+      expect(problems[4]).toContain("agent 'hidden' reports version 1.0.0");
+      expect(built.sort()).toEqual(['hidden', 'main', 'pinned', 'spare']);
       expect(started.sort()).toEqual(['main', 'pinned']);
       // Built once: a second warm, and a run, find them built.
-      expect(await o.warm(['main', 'nobody'])).toEqual(["no agent 'nobody' in the manifest", problems[0]]);
-      const result = await o.run('extract the dataset');
-      expect(result.tasks.map((t) => t.attempts.map((a) => [a.agent, a.agentVersion]))).toEqual([[['main', '1.0.0']]]);
-      expect(built.sort()).toEqual(['main', 'pinned', 'spare']);
+      expect((await o.warm(['main', 'nobody'])).problems).toEqual(["no agent 'nobody' in the manifest", problems[0], problems[4]]);
+      const result = await o.run('extract the dataset', { plan: { tasks: [{ id: 't1', agent: 'main' }] } });
+      expect(result.tasks.map((t) => t.attempts)).toEqual([[]]);
+      expect(result.reason).toContain("agent 'hidden' reports version 1.0.0");
+      expect(built.sort()).toEqual(['hidden', 'main', 'pinned', 'spare']);
     } finally {
       await o.close();
     }
