@@ -19,8 +19,8 @@ export interface ServeOptions extends CommonOptions {
   retention?: number;
   /** `--on-shutdown`: what becomes of the runs still working on SIGINT/SIGTERM (default cancel). */
   onShutdown?: 'cancel' | 'release';
-  /** `--warm`: the integrator and the subagents loaded before the server listens. */
-  warm?: boolean;
+  /** `--warm [agents]`: the integrator and the subagents (or the agents named, comma-separated) loaded before the server listens. */
+  warm?: boolean | string;
 }
 
 /** The retention: `--retention`, else BATON_RETENTION (7d, 12h, 30m), else none. */
@@ -89,7 +89,8 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   let warmed: string | undefined;
   if (opts.warm) {
     logger.info('warming: loading the integrator and the agents before listening');
-    const outcome = await Promise.race([warm(runtime.orchestrator, manifest.orchestrator.integrator !== undefined).then((line) => ({ line })), stopped.then((signal) => ({ signal }))]);
+    const named = typeof opts.warm === 'string' ? opts.warm.split(',').map((name) => name.trim()).filter((name) => name !== '') : undefined;
+    const outcome = await Promise.race([warm(runtime.orchestrator, manifest.orchestrator.integrator !== undefined, named).then((line) => ({ line })), stopped.then((signal) => ({ signal }))]);
     if ('signal' in outcome) {
       logger.info({ signal: outcome.signal }, 'stopping');
       await runtime.close();
@@ -130,9 +131,9 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
 }
 
 /** `--warm`: loads what runs need and prints what could not load as warnings; says what it did (`warm: ...`). */
-async function warm(orchestrator: Orchestrator, integrator: boolean): Promise<string> {
+async function warm(orchestrator: Orchestrator, integrator: boolean, named: string[] | undefined): Promise<string> {
   const started = performance.now();
-  const { agents, problems } = await orchestrator.warm();
+  const { agents, problems } = await orchestrator.warm(named);
   for (const problem of problems) process.stderr.write(`baton: warning: ${problem}\n`);
   const took = `in ${((performance.now() - started) / 1000).toFixed(2)} s`;
   if (problems.length > 0) return `warm: done ${took}, with ${problems.length} problem${problems.length === 1 ? '' : 's'} (printed as warnings)`;

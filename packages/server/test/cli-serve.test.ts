@@ -88,6 +88,28 @@ describe('baton serve (the real CLI)', () => {
     }
   });
 
+  it('with --warm and a list, loads only the agents named (and the integrator)', async () => {
+    const marker = path.join(dir, 'warm-named-loaded');
+    const manifest = path.join(ROOT, 'packages/core/test/fixtures/versions/warm.yaml');
+    const p = baton(['serve', '-m', manifest, '--port', '0', '--store', 'memory', '--data-dir', dir, '--warm', 'late'], {
+      BATON_API_TOKEN: undefined,
+      BATON_LOG_LEVEL: 'warn',
+      LOADED_MARKER: marker,
+      SLOW_LOAD_MS: '0',
+    });
+    try {
+      await expect.poll(() => p.out(), { timeout: 30_000 }).toContain('Baton is serving reports at');
+      expect(await readFile(marker, 'utf8')).toBe('thread\n');
+      expect(p.out()).toMatch(/warm: done in \d+\.\d\d s, with 1 problem \(printed as warnings\)/);
+      expect(p.err()).toContain('baton: warning: orchestrator.integrator: cannot load');
+      expect(p.err()).not.toContain("agent 'data'");
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    } finally {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    }
+  });
+
   it('with --warm, stops cleanly on a SIGTERM while its agents load, before it listens', async () => {
     const manifest = path.join(ROOT, 'packages/core/test/fixtures/versions/warm.yaml');
     const p = baton(['serve', '-m', manifest, '--port', '0', '--store', 'memory', '--data-dir', dir, '--warm'], {
