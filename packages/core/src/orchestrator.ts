@@ -127,13 +127,15 @@ export class Orchestrator {
    * outside its pin, anything not ready within {@link WARM_BOUND_MS}, which goes on loading); a
    * run that needs it fails as it would have. Under `--redis` the agents run in `baton worker`s:
    * here they are only what dispatches to them. `baton serve --warm` calls it before it listens.
+   * `signal` ends the wait (what was loading goes on; it is not told as a problem).
    * @throws BatonError `BAD_REQUEST` once {@link close} was called.
    *
    * @example
    * const { problems } = await orchestrator.warm();
    * for (const problem of problems) console.warn(problem);
    */
-  async warm(agents: readonly string[] = this.manifest.orchestrator.subagents): Promise<{ agents: string[]; problems: string[] }> {
+  async warm(agents: readonly string[] = this.manifest.orchestrator.subagents, options: { signal?: AbortSignal } = {}): Promise<{ agents: string[]; problems: string[] }> {
+    const { signal } = options;
     this.refuseWhenClosed();
     const { manifest } = this;
     const unknown = agents.filter((name) => manifest.agents[name] === undefined).map((name) => `no agent '${name}' in the manifest`);
@@ -142,9 +144,10 @@ export class Orchestrator {
     const fallbacks = new Set(Object.values(manifest.agents).flatMap((a) => a.fallback));
     const started = new Set(loaded.filter((name) => !fallbacks.has(name)));
     const [integration, problems] = await Promise.all([
-      within(this.integratorOf(manifest), WARM_BOUND_MS),
-      this.agentsOf(manifest).gate.prepare(loaded, started, WARM_BOUND_MS),
+      within(this.integratorOf(manifest), WARM_BOUND_MS, signal),
+      this.agentsOf(manifest).gate.prepare(loaded, started, WARM_BOUND_MS, signal),
     ]);
+    if (signal?.aborted) return { agents: loaded, problems: unknown };
     const integrator =
       'value' in integration ? [] : integration.problem === 'failed' ? [errorMessage(integration.error)] : [`orchestrator.integrator: not loaded within ${WARM_BOUND_MS / 1000} s (it goes on loading)`];
     return { agents: loaded, problems: [...unknown, ...integrator, ...problems] };

@@ -90,8 +90,11 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   if (opts.warm) {
     logger.info('warming: loading the integrator and the agents before listening');
     const named = typeof opts.warm === 'string' ? opts.warm.split(',').map((name) => name.trim()).filter((name) => name !== '') : undefined;
-    const outcome = await Promise.race([warm(runtime.orchestrator, manifest.orchestrator.integrator !== undefined, named).then((line) => ({ line })), stopped.then((signal) => ({ signal }))]);
+    const stop = new AbortController();
+    const outcome = await Promise.race([warm(runtime.orchestrator, manifest.orchestrator.integrator !== undefined, named, stop.signal).then((line) => ({ line })), stopped.then((signal) => ({ signal }))]);
     if ('signal' in outcome) {
+      // What is still loading is left to the close below: its bounds would hold the process.
+      stop.abort();
       logger.info({ signal: outcome.signal }, 'stopping');
       await runtime.close();
       logger.flush();
@@ -131,9 +134,11 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
 }
 
 /** `--warm`: loads what runs need and prints what could not load as warnings; says what it did (`warm: ...`). */
-async function warm(orchestrator: Orchestrator, integrator: boolean, named: string[] | undefined): Promise<string> {
+async function warm(orchestrator: Orchestrator, integrator: boolean, named: string[] | undefined, signal: AbortSignal): Promise<string> {
   const started = performance.now();
-  const { agents, problems } = await orchestrator.warm(named);
+  const { agents, problems } = await orchestrator.warm(named, { signal });
+  // Stopped meanwhile: what could not load then is the stop's doing, not the agents'.
+  if (signal.aborted) return 'warm: stopped';
   for (const problem of problems) process.stderr.write(`baton: warning: ${problem}\n`);
   const took = `in ${((performance.now() - started) / 1000).toFixed(2)} s`;
   if (problems.length > 0) return `warm: done ${took}, with ${problems.length} problem${problems.length === 1 ? '' : 's'} (printed as warnings)`;

@@ -68,13 +68,14 @@ export class VersionGate {
    * `started` are also told to start what they need (as the agents a plan names are). Refuses
    * nothing: resolves with what cannot be built, cannot tell its version (a module that cannot
    * load) or is outside its pin, a line each (a run that needs such an agent fails as it would
-   * have). An agent not ready within `boundMs` is told as such, and goes on loading.
+   * have). An agent not ready within `boundMs`, or when `signal` aborts, is told as such, and
+   * goes on loading.
    */
-  async prepare(names: readonly string[], started: ReadonlySet<string>, boundMs: number): Promise<string[]> {
+  async prepare(names: readonly string[], started: ReadonlySet<string>, boundMs: number, signal?: AbortSignal): Promise<string[]> {
     for (const name of names) if (started.has(name)) this.warm(name);
     const problems = await Promise.all(
       names.map(async (name) => {
-        const ready = await within(this.problemOf(name), boundMs);
+        const ready = await within(this.problemOf(name), boundMs, signal);
         return 'value' in ready ? ready.value : `agent '${name}' was not ready within ${boundMs / 1000} s (it goes on loading)`;
       }),
     );

@@ -42,7 +42,7 @@ export function optionalCommands(program: Command, act: ActWrapper): void {
         .default('cancel'),
     )
     .addOption(new Option('--planner <name>', 'planner to use').choices(['builtin', 'llm']))
-    .addOption(new Option('--warm [agents]', "before listening, load the integrator and the orchestrator's subagents, or only these (comma-separated), with their fallbacks: threads and processes started, versions checked, so the first run starts as fast as the next; what cannot load is printed as a warning"))
+    .addOption(new Option('--warm [agents]', "before listening, load the integrator and the orchestrator's subagents, or only these (comma-separated), and their fallbacks: versions checked, threads and processes started (a fallback's only built), so the first run starts as fast as the next; what cannot load is printed as a warning"))
     .addOption(new Option('--redis <url>', `dispatch attempts to baton workers through BullMQ on this Redis (default: $${REDIS_URL_ENV})`))
     .addOption(queuePrefixOption())
     .action(act(async (opts: Record<string, unknown>) => (await importOptional('batonjs-server', 'baton serve')).serveCommand(opts)));

@@ -3,12 +3,18 @@ export type Bounded<T> = { value: T } | { problem: 'failed'; error: unknown } | 
 
 /**
  * Waits for `work` at most `ms`: for what a user's code (an agent's `close()`) or an unreachable
- * service may never finish, where a process must go on without it.
+ * service may never finish, where a process must go on without it. A `signal` that aborts ends
+ * the wait at once, as if the time were up (its timer would otherwise keep the process alive).
  */
-export async function within<T>(work: Promise<T> | T, ms: number): Promise<Bounded<T>> {
+export async function within<T>(work: Promise<T> | T, ms: number, signal?: AbortSignal): Promise<Bounded<T>> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const hung = new Promise<{ problem: 'hung' }>((resolve) => {
     timer = setTimeout(() => resolve({ problem: 'hung' }), ms);
+    if (!signal) return;
+    onAbort = () => resolve({ problem: 'hung' });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
   const done = Promise.resolve(work).then(
     (value) => ({ value }),
@@ -18,6 +24,7 @@ export async function within<T>(work: Promise<T> | T, ms: number): Promise<Bound
     return await Promise.race([done, hung]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 
