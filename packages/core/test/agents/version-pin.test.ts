@@ -43,6 +43,20 @@ async function run(data: Record<string, unknown>) {
 }
 
 const moduleAgent = (file: string, version?: string) => ({ kind: 'module', module: `agents/${file}`, ...(version === undefined ? {} : { version }) });
+/** `data` always fails, so the scheduler turns to `backup`, a capable stand-in (not a fallback). */
+function standInManifest(backup: Record<string, unknown>) {
+  return manifestFromObject(
+    {
+      version: 1,
+      orchestrator: { name: 'reports', description: 'Builds reports', subagents: ['data', 'backup'], deliverable: ['dataset'], policy: { retries: 0 } },
+      agents: {
+        data: { description: 'Extracts the dataset', produces: ['dataset'], kind: 'module', module: 'agents/fails.mjs' },
+        backup: { description: 'Extracts the dataset elsewhere', produces: ['dataset'], ...backup },
+      },
+    },
+    { baseDir: dir },
+  );
+}
 const commandAgent = (reported: string, version: string) => ({
   kind: 'command',
   command: ['node', 'agents/dataset.mjs'],
@@ -105,17 +119,7 @@ describe('version pins', () => {
   });
 
   it('checks a capable stand-in when the scheduler first turns to it, and does not run it outside its pin', async () => {
-    const manifest = await manifestFromObject(
-      {
-        version: 1,
-        orchestrator: { name: 'reports', description: 'Builds reports', subagents: ['data', 'backup'], deliverable: ['dataset'], policy: { retries: 0 } },
-        agents: {
-          data: { description: 'Extracts the dataset', produces: ['dataset'], kind: 'module', module: 'agents/fails.mjs' },
-          backup: { description: 'Extracts the dataset elsewhere', produces: ['dataset'], kind: 'module', module: 'agents/reports-1.4.2.mjs', version: '^2' },
-        },
-      },
-      { baseDir: dir },
-    );
+    const manifest = await standInManifest(moduleAgent('reports-1.4.2.mjs', '^2'));
     const orchestrator = new Orchestrator({ manifest });
     const result = await orchestrator.run('the dataset');
     await orchestrator.close();
@@ -131,17 +135,7 @@ describe('version pins', () => {
   });
 
   it('does not start a stand-in whose run is cancelled while it loads, nor call it', async () => {
-    const manifest = await manifestFromObject(
-      {
-        version: 1,
-        orchestrator: { name: 'reports', description: 'Builds reports', subagents: ['data', 'backup'], deliverable: ['dataset'], policy: { retries: 0 } },
-        agents: {
-          data: { description: 'Extracts the dataset', produces: ['dataset'], kind: 'module', module: 'agents/fails.mjs' },
-          backup: { description: 'Extracts the dataset elsewhere', produces: ['dataset'], kind: 'module', module: 'agents/slow-standin.mjs' },
-        },
-      },
-      { baseDir: dir },
-    );
+    const manifest = await standInManifest(moduleAgent('slow-standin.mjs'));
     const marker = path.join(tmp, 'stand-in-ran');
     process.env.RAN_MARKER = marker;
     process.env.SLOW_LOAD_MS = '1500';
@@ -177,17 +171,7 @@ describe('version pins', () => {
 
   it('records the version a capable stand-in reports in its first attempt and in the provenance, pinned or not', async () => {
     for (const pin of ['^1', undefined]) {
-      const manifest = await manifestFromObject(
-        {
-          version: 1,
-          orchestrator: { name: 'reports', description: 'Builds reports', subagents: ['data', 'backup'], deliverable: ['dataset'], policy: { retries: 0 } },
-          agents: {
-            data: { description: 'Extracts the dataset', produces: ['dataset'], kind: 'module', module: 'agents/fails.mjs' },
-            backup: { description: 'Extracts the dataset elsewhere', produces: ['dataset'], ...moduleAgent('reports-1.4.2.mjs', pin) },
-          },
-        },
-        { baseDir: dir },
-      );
+      const manifest = await standInManifest(moduleAgent('reports-1.4.2.mjs', pin));
       const orchestrator = new Orchestrator({ manifest });
       try {
         const result = await orchestrator.run('the dataset');

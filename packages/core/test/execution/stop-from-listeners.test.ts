@@ -46,23 +46,19 @@ async function runCancellingAt(o: ReturnType<typeof orchestrator>['o'], cancelAt
 
 describe('a run stopped from inside its own events', () => {
   it('ends when a listener cancels it as a task is reassigned, or as a retry is scheduled', async () => {
-    const reassigned = orchestrator({});
-    try {
-      const { result, seen } = await runCancellingAt(reassigned.o, (e) => e.type === 'task.reassigned');
-      expect(result.status).toBe('cancelled');
-      expect(seen.slice(seen.indexOf('task.reassigned'))).toEqual(['task.reassigned', 'task.cancelled', 'run.ended']);
-      expect(reassigned.calls.backup).toBe(0);
-    } finally {
-      await reassigned.o.close();
-    }
-    const retrying = orchestrator({ retries: 1 });
-    try {
-      const { result, seen } = await runCancellingAt(retrying.o, (e) => e.type === 'task.retrying');
-      expect(result.status).toBe('cancelled');
-      expect(seen.slice(seen.indexOf('task.retrying'))).toEqual(['task.retrying', 'task.cancelled', 'run.ended']);
-      expect(retrying.calls.data).toBe(1);
-    } finally {
-      await retrying.o.close();
+    for (const [event, policy] of [
+      ['task.reassigned', {}],
+      ['task.retrying', { retries: 1 }],
+    ] as const) {
+      const { o, calls } = orchestrator(policy);
+      try {
+        const { result, seen } = await runCancellingAt(o, (e) => e.type === event);
+        expect(result.status).toBe('cancelled');
+        expect(seen.slice(seen.indexOf(event))).toEqual([event, 'task.cancelled', 'run.ended']);
+        expect(calls).toEqual({ data: 1, backup: 0 });
+      } finally {
+        await o.close();
+      }
     }
   });
 
