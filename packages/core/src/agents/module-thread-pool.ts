@@ -233,14 +233,37 @@ export class ModuleThreadPool {
   private readonly threads: ModuleThread[] = [];
   private closed = false;
   private trimTimer: NodeJS.Timeout | undefined;
+  /** What the first thread to load the module reported: the version read, and checked against its pin. */
+  private checked: { version?: string } | undefined;
+  /** Set once a thread loaded the module at another version (its file changed): no thread is started again. */
+  private changedFile: BatonError | undefined;
 
   constructor(private readonly data: ModuleThreadData) {}
 
   async run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
     if (this.closed) throw new BatonError('AGENT_FAILED', `agent '${this.data.agent}' is closed`, { retryable: false });
     const thread = this.pick();
-    await thread.ready;
+    if (!thread) throw this.changedFile!;
+    const loaded = await thread.ready;
+    if (this.checked && loaded.version !== this.checked.version) throw this.loadedAgain(thread, loaded.version);
     return thread.run(input, ctx);
+  }
+
+  /**
+   * A thread started after the first (a busy agent's next one, or the replacement of a blocked one)
+   * loaded the module at another version: its file changed while this process ran. That code's
+   * version was never checked against the pin, and attempts record the one that was: it runs
+   * nothing, nor does any thread started later; the threads of the version checked go on.
+   */
+  private loadedAgain(thread: ModuleThread, version: string | undefined): BatonError {
+    void thread.terminate();
+    const was = this.checked?.version;
+    this.changedFile ??= new BatonError(
+      'AGENT_FAILED',
+      `agent '${this.data.agent}': its module was loaded again in a new worker thread and reports ${version === undefined ? 'no version' : `version ${version}`}, not ${was === undefined ? 'none' : was} as when its version was checked: ${this.data.file} changed while Baton ran; restart it to check and run the new version`,
+      { retryable: false },
+    );
+    return this.changedFile;
   }
 
   /** The module's `version` export, read by a thread as it loads the module. */
@@ -259,17 +282,21 @@ export class ModuleThreadPool {
     await Promise.all(this.threads.splice(0).map((t) => t.close()));
   }
 
-  private pick(): ModuleThread {
+  /** The thread for the next attempt; none once the module's file changed and no thread of the version checked is left. */
+  private pick(): ModuleThread | undefined {
     const live = this.threads.filter((t) => !t.dead && !t.suspect);
     const least = live.reduce<ModuleThread | undefined>((best, t) => (best === undefined || t.load < best.load ? t : best), undefined);
-    if (least && (least.load === 0 || live.length >= MAX_THREADS)) return least;
-    return this.start();
+    if (least && (least.load === 0 || live.length >= MAX_THREADS || this.changedFile)) return least;
+    return this.changedFile ? undefined : this.start();
   }
 
   private start(): ModuleThread {
     const thread = new ModuleThread(this.data, () => this.changed());
     this.threads.push(thread);
-    void thread.ready.catch(() => this.changed());
+    void thread.ready.then(
+      (loaded) => (this.checked ??= loaded),
+      () => this.changed(),
+    );
     return thread;
   }
 

@@ -1,0 +1,50 @@
+/**
+ * A module agent's file that changes while Baton runs: a worker thread started later loads the new
+ * code, whose version was never checked against the pin. It runs nothing, nor does any thread
+ * started after it; the threads of the version checked go on.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ModuleThreadPool } from '../../src/agents/module-thread-pool.ts';
+import type { AgentInput } from '../../src/core/types.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'baton-file-change-'));
+const file = path.join(dir, 'changing.mjs');
+const pools: ModuleThreadPool[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The module at `version`: it reports it, and spins for good when told to. */
+function write(version: string): void {
+  writeFileSync(file, `export const version = '${version}';\nexport default (input) => {\n  if (input.task.instructions === 'spin') for (;;);\n  return { report: { version: '${version}' } };\n};\n`);
+}
+
+const input = (instructions: string): AgentInput => ({ runId: 'r_change', goal: 'g', task: { id: 't1', title: 't', instructions }, inputs: {}, params: {}, attempt: 1 });
+
+describe("a module agent's file changed while Baton runs", () => {
+  it('runs nothing in a thread that loaded it at another version than the one checked', async () => {
+    write('1.0.0');
+    const pool = new ModuleThreadPool({ file, agent: 'changing' });
+    pools.push(pool);
+    expect(await pool.version()).toBe('1.0.0');
+    expect(await pool.run(input('echo'), { signal: new AbortController().signal })).toEqual({ report: { version: '1.0.0' } });
+    write('2.0.0');
+    // A synchronous loop, stopped: its thread does not answer, and is terminated (then replaced).
+    const controller = new AbortController();
+    const spinning = pool.run(input('spin'), { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('not wanted any more')), 200);
+    await expect(spinning).rejects.toThrow('not wanted any more');
+    await sleep(1_500);
+    const refused = /agent 'changing': its module was loaded again in a new worker thread and reports version 2\.0\.0, not 1\.0\.0 as when its version was checked: .*changing\.mjs changed while Baton ran/;
+    await expect(pool.run(input('echo'), { signal: new AbortController().signal })).rejects.toThrow(refused);
+    // No thread is started again: the next attempt is refused at once.
+    const started = Date.now();
+    await expect(pool.run(input('echo'), { signal: new AbortController().signal })).rejects.toThrow(refused);
+    expect(Date.now() - started).toBeLessThan(50);
+  });
+});
