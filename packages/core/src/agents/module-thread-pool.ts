@@ -233,42 +233,57 @@ export class ModuleThreadPool {
   private readonly threads: ModuleThread[] = [];
   private closed = false;
   private trimTimer: NodeJS.Timeout | undefined;
-  /** What the first thread to load the module reported: the version read, and checked against its pin. */
+  /** What the module reported when its version was last read ({@link version}): the version checked against its pin. */
   private checked: { version?: string } | undefined;
   /** Set once a thread loaded the module at another version (its file changed): no thread is started again. */
-  private changedFile: BatonError | undefined;
+  private changedFile: { version: string | undefined } | undefined;
 
   constructor(private readonly data: ModuleThreadData) {}
 
   async run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
     if (this.closed) throw new BatonError('AGENT_FAILED', `agent '${this.data.agent}' is closed`, { retryable: false });
     const thread = this.pick();
-    if (!thread) throw this.changedFile!;
+    if (!thread) throw this.changedFileError();
     const loaded = await thread.ready;
-    if (this.checked && loaded.version !== this.checked.version) throw this.loadedAgain(thread, loaded.version);
+    if (this.checked && loaded.version !== this.checked.version) {
+      // Ended at once: the attempt goes to a thread of the version checked, if one is left.
+      this.loadedAgain(thread, loaded.version);
+      return this.run(input, ctx);
+    }
     return thread.run(input, ctx);
   }
 
   /**
-   * A thread started after the first (a busy agent's next one, or the replacement of a blocked one)
-   * loaded the module at another version: its file changed while this process ran. That code's
-   * version was never checked against the pin, and attempts record the one that was: it runs
-   * nothing, nor does any thread started later; the threads of the version checked go on.
+   * A thread started after the version was read (a busy agent's next one, or the replacement of a
+   * blocked one) loaded the module at another version: its file changed while this process ran.
+   * That code's version was never checked against the pin, and attempts record the one that was:
+   * it runs nothing, and no thread is started again; the threads of the version checked go on.
+   * (A changed file that reports the same version is not seen: the version is what is pinned.)
    */
-  private loadedAgain(thread: ModuleThread, version: string | undefined): BatonError {
+  private loadedAgain(thread: ModuleThread, version: string | undefined): void {
     void thread.terminate();
-    const was = this.checked?.version;
-    this.changedFile ??= new BatonError(
-      'AGENT_FAILED',
-      `agent '${this.data.agent}': its module was loaded again in a new worker thread and reports ${version === undefined ? 'no version' : `version ${version}`}, not ${was === undefined ? 'none' : was} as when its version was checked: ${this.data.file} changed while Baton ran; restart it to check and run the new version`,
-      { retryable: false },
-    );
-    return this.changedFile;
+    this.changedFile ??= { version };
   }
 
-  /** The module's `version` export, read by a thread as it loads the module. */
+  private changedFileError(): BatonError {
+    const said = (v: string | undefined): string => (v === undefined ? 'no version' : `version ${v}`);
+    return new BatonError(
+      'AGENT_FAILED',
+      `agent '${this.data.agent}': its module was loaded again in a new worker thread and reports ${said(this.changedFile?.version)}, not ${said(this.checked?.version)} as when its version was checked: ${this.data.file} changed while Baton ran; restart it to check and run the new version`,
+      { retryable: false },
+    );
+  }
+
+  /**
+   * The module's `version` export, read by a thread as it loads the module: the version checked
+   * against the pin, which every thread started later must report too.
+   */
   async version(): Promise<string | undefined> {
-    return (await (this.threads[0] ?? this.warm()).ready).version;
+    const loaded = await (this.threads.find((t) => !t.dead) ?? this.warm()).ready;
+    // Read again (the gate checks anew an agent it refused): threads are held to this version now.
+    this.checked = loaded;
+    this.changedFile = undefined;
+    return loaded.version;
   }
 
   /** Starts a thread ahead of the first attempt, so its start-up does not count against that attempt's time. */
@@ -287,16 +302,15 @@ export class ModuleThreadPool {
     const live = this.threads.filter((t) => !t.dead && !t.suspect);
     const least = live.reduce<ModuleThread | undefined>((best, t) => (best === undefined || t.load < best.load ? t : best), undefined);
     if (least && (least.load === 0 || live.length >= MAX_THREADS || this.changedFile)) return least;
-    return this.changedFile ? undefined : this.start();
+    // Its file changed: a thread of the version checked that is only being pinged (after an abort) still serves.
+    if (this.changedFile) return this.threads.find((t) => !t.dead);
+    return this.start();
   }
 
   private start(): ModuleThread {
     const thread = new ModuleThread(this.data, () => this.changed());
     this.threads.push(thread);
-    void thread.ready.then(
-      (loaded) => (this.checked ??= loaded),
-      () => this.changed(),
-    );
+    void thread.ready.catch(() => this.changed());
     return thread;
   }
 

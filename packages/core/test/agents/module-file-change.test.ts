@@ -19,9 +19,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The module at `version`: it reports it, and spins for good when told to. */
+/** The module at `version`: it reports it, spins for good or waits 300 ms when told to. */
 function write(version: string): void {
-  writeFileSync(file, `export const version = '${version}';\nexport default (input) => {\n  if (input.task.instructions === 'spin') for (;;);\n  return { report: { version: '${version}' } };\n};\n`);
+  writeFileSync(
+    file,
+    `export const version = '${version}';\nexport default async (input) => {\n  if (input.task.instructions === 'spin') for (;;);\n  if (input.task.instructions === 'wait') await new Promise((r) => setTimeout(r, 300));\n  return { report: { version: '${version}' } };\n};\n`,
+  );
 }
 
 const input = (instructions: string): AgentInput => ({ runId: 'r_change', goal: 'g', task: { id: 't1', title: 't', instructions }, inputs: {}, params: {}, attempt: 1 });
@@ -40,11 +43,26 @@ describe("a module agent's file changed while Baton runs", () => {
     setTimeout(() => controller.abort(new Error('not wanted any more')), 200);
     await expect(spinning).rejects.toThrow('not wanted any more');
     await sleep(1_500);
-    const refused = /agent 'changing': its module was loaded again in a new worker thread and reports version 2\.0\.0, not 1\.0\.0 as when its version was checked: .*changing\.mjs changed while Baton ran/;
+    const refused = /agent 'changing': its module was loaded again in a new worker thread and reports version 2\.0\.0, not version 1\.0\.0 as when its version was checked: .*changing\.mjs changed while Baton ran/;
     await expect(pool.run(input('echo'), { signal: new AbortController().signal })).rejects.toThrow(refused);
     // No thread is started again: the next attempt is refused at once.
     const started = Date.now();
     await expect(pool.run(input('echo'), { signal: new AbortController().signal })).rejects.toThrow(refused);
     expect(Date.now() - started).toBeLessThan(50);
+  });
+
+  it('runs the attempts of a busy agent in its threads of the version checked, not in a new one that loaded the changed file', async () => {
+    write('1.0.0');
+    const pool = new ModuleThreadPool({ file, agent: 'changing' });
+    pools.push(pool);
+    expect(await pool.version()).toBe('1.0.0');
+    write('2.0.0');
+    // While its thread is busy, more attempts: a second thread is started (on two cores or more),
+    // loads 2.0.0, is ended, and hands them back to the first.
+    const busy = pool.run(input('wait'), { signal: new AbortController().signal });
+    await sleep(50);
+    const outputs = await Promise.all([busy, ...[1, 2, 3].map(() => pool.run(input('echo'), { signal: new AbortController().signal }))]);
+    expect(outputs).toEqual([1, 2, 3, 4].map(() => ({ report: { version: '1.0.0' } })));
+    expect(await pool.run(input('echo'), { signal: new AbortController().signal })).toEqual({ report: { version: '1.0.0' } });
   });
 });
