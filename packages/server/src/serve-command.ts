@@ -120,8 +120,8 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     await runtime.close();
     throw e;
   }
-  process.stdout.write(`Baton is serving ${manifest.orchestrator.name} at ${server.url}\n  dashboard ${server.url}/   API ${server.url}/v1 (${server.url}/openapi.json)   A2A ${server.url}/a2a\n`);
-  if (warmed !== undefined) process.stdout.write(`  ${warmed}\n`);
+  // One write: a reader that sees the first line sees what --warm did with it.
+  process.stdout.write(`Baton is serving ${manifest.orchestrator.name} at ${server.url}\n  dashboard ${server.url}/   API ${server.url}/v1 (${server.url}/openapi.json)   A2A ${server.url}/a2a\n${warmed === undefined ? '' : `  ${warmed}\n`}`);
   if (retention !== undefined) process.stdout.write(`  retention: ended runs older than ${formatDuration(retention)} are deleted (journal rows and files), checked every ${formatDuration(pruneInterval({ olderThanMs: retention }))}\n`);
   const signal = await stopped;
   logger.info({ signal }, 'stopping');

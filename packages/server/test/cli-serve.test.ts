@@ -80,11 +80,12 @@ describe('baton serve (the real CLI)', () => {
         SLOW_LOAD_MS: '300',
       });
       try {
-        await expect.poll(() => p.out(), { timeout: 30_000 }).toContain('Baton is serving reports at');
+        // The output comes in chunks: wait for the whole line.
+        await expect.poll(() => p.out(), { timeout: 30_000 }).toMatch(new RegExp(`warm: done in \\d+\\.\\d\\d s, with ${problems} \\(printed as warnings\\)\n`));
+        expect(p.out()).toContain('Baton is serving reports at');
         // Loaded in its thread before the server listened, with no run asked for.
         expect(await readFile(marker, 'utf8')).toBe('thread\n');
-        expect(p.out()).toMatch(new RegExp(`warm: done in \\d+\\.\\d\\d s, with ${problems} \\(printed as warnings\\)`));
-        expect(p.err()).toMatch(/baton: warning: orchestrator\.integrator: cannot load .*throws-at-load\.mjs: .*broken at load/);
+        await expect.poll(() => p.err(), { timeout: 10_000 }).toMatch(/baton: warning: orchestrator\.integrator: cannot load .*throws-at-load\.mjs: .*broken at load/);
         expect(p.err().includes("baton: warning: agent 'data' reports version 1.4.2")).toBe(data);
         p.child.kill('SIGTERM');
         expect(await p.exited).toBe(0);
