@@ -17,7 +17,7 @@ let semverModule: typeof Semver | undefined;
 const semver = (): typeof Semver => (semverModule ??= requireCjs('semver') as typeof Semver);
 
 /** How long reading one agent's version may take. */
-export const VERSION_READ_TIMEOUT_MS = 15_000;
+const VERSION_READ_TIMEOUT_MS = 15_000;
 
 /** What is known about the version of one agent. */
 export interface VersionVerdict {

@@ -3,12 +3,11 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { closeAgents } from '../../agents/agent-pool.ts';
 import { AgentRegistry } from '../../agents/registry.ts';
-import { VERSION_READ_TIMEOUT_MS, verifyAgentVersion } from '../../agents/version-pin.ts';
+import { verifyAgentVersion } from '../../agents/version-pin.ts';
 import type { VersionVerdict } from '../../agents/version-pin.ts';
 import type { Agent } from '../../core/contracts.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { Limiter } from '../../execution/limiter.ts';
-import { within } from '../../core/within.ts';
 import type { AgentSpec, Manifest } from '../../core/types.ts';
 import type { CommonOptions } from '../context.ts';
 import { readManifest } from '../context.ts';
@@ -91,16 +90,12 @@ async function checkAgent(spec: AgentSpec, manifest: Manifest, registry: AgentRe
 }
 
 async function readVersion(agent: Agent, spec: AgentSpec, manifest: Manifest): Promise<AgentCheck> {
-  // Reading a module agent's version loads its module where it runs, and checks what it exports:
-  // what stops the load is a problem, pinned or not (a pin's check would tell it only for a
-  // pinned agent).
-  if (spec.kind === 'module') {
-    const loaded = await within(agent.version?.(), VERSION_READ_TIMEOUT_MS);
-    if ('error' in loaded) return { problem: errorMessage(loaded.error) };
-    if (!('value' in loaded)) return { problem: `its module did not load within ${VERSION_READ_TIMEOUT_MS / 1000} s` };
-  }
   const version = await verifyAgentVersion(agent, spec, manifest.file);
-  return version.refusal === undefined ? { version } : { problem: version.refusal, version };
+  if (version.refusal !== undefined) return { problem: version.refusal, version };
+  // Reading a module agent's version loads its module where it runs, and checks what it exports:
+  // what stops the load is a problem, pinned or not.
+  if (spec.kind === 'module' && version.unread !== undefined) return { problem: version.unread };
+  return { version };
 }
 
 /** `1.2.1 (reported, pinned ^1.2.0)`, `1.0.0`. */
