@@ -10,6 +10,7 @@ import { processLauncher } from './process-launcher.ts';
 import { WARM_UP } from './warm-up.ts';
 import type { WarmableAgent } from './warm-up.ts';
 import { outputTooLarge } from '../validation/output-size.ts';
+import { markParsedOutput } from '../validation/parsed-output.ts';
 
 export { OutputParseError } from './command-stdout.ts';
 
@@ -66,14 +67,14 @@ export function createCommandAgent(spec: AgentSpec): Agent {
         ctx.signal.removeEventListener('abort', onAbort);
       }
       ctx.signal.throwIfAborted();
-      return judge(result, file, maxOutputBytes);
+      return judge(result, file, maxOutputBytes, agent);
     },
   };
   return agent;
 }
 
 /** The output of a finished command, or the error saying why there is none. */
-function judge(result: LaunchResult, file: string, maxOutputBytes: number): AgentOutput {
+function judge(result: LaunchResult, file: string, maxOutputBytes: number, agent: Agent): AgentOutput {
   if (result.spawnError !== undefined) {
     throw new BatonError('AGENT_FAILED', `cannot start ${file}: ${result.spawnError}`, { retryable: false });
   }
@@ -84,7 +85,9 @@ function judge(result: LaunchResult, file: string, maxOutputBytes: number): Agen
     const err = result.stderrTail.trim();
     throw new BatonError('AGENT_FAILED', `${file} ${why}${err ? `: ${lastLines(err, 5)}` : ''}`);
   }
-  return parseStdout(Buffer.from(result.stdout).toString('utf8'));
+  const output = parseStdout(Buffer.from(result.stdout).toString('utf8'));
+  markParsedOutput(output, result.stdout.byteLength, agent);
+  return output;
 }
 
 function lastLines(text: string, n: number): string {

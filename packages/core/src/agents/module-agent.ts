@@ -24,12 +24,13 @@ function inWorkerThreads(spec: AgentSpec, file: string): Agent {
   const pool = new ModuleThreadPool({ file, agent: spec.name });
   // Loads the module ahead of the first attempt, whose time would otherwise include it.
   pool.warm();
-  return {
+  const agent: Agent = {
     spec,
-    run: (input, ctx) => pool.run(input, ctx),
+    run: (input, ctx) => pool.run(input, ctx, agent),
     version: () => pool.version(),
     close: () => pool.close(),
   };
+  return agent;
 }
 
 function inThisThread(spec: AgentSpec, file: string): Agent {

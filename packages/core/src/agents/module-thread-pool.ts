@@ -7,6 +7,7 @@ import type { AgentContext } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import { SlotMap } from '../core/slot-map.ts';
 import type { AgentInput, AgentOutput } from '../core/types.ts';
+import { markParsedOutput } from '../validation/parsed-output.ts';
 import { startPackageThread } from './package-thread.ts';
 import type { FromModuleThread, ModuleThreadData, ThreadError, ToModuleThread } from './module-thread-protocol.ts';
 
@@ -39,6 +40,14 @@ function fromThreadError(error: ThreadError): BatonError {
   return new BatonError(error.code ?? 'AGENT_FAILED', error.message, { retryable: error.retryable ?? true });
 }
 
+/** An answer the thread sent as JSON text (measured there against the output limit), marked as `producer`'s. */
+function parsedAnswer(json: string, producer: object | undefined): AgentOutput {
+  const output = JSON.parse(json) as AgentOutput;
+  // A UTF-8 byte is at least one UTF-16 unit and at most three.
+  if (producer) markParsedOutput(output, json.length * 3, producer);
+  return output;
+}
+
 /** `promise`'s value, or `fallback` after `ms`. */
 async function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -52,6 +61,8 @@ async function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<
 
 interface Call {
   ctx: AgentContext;
+  /** The agent whose attempt this is: its answer, parsed here, is marked as its own. */
+  producer: object | undefined;
   resolve(output: AgentOutput): void;
   reject(error: Error): void;
 }
@@ -111,7 +122,7 @@ class ModuleThread {
     return this.pings.size > 0;
   }
 
-  run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
+  run(input: AgentInput, ctx: AgentContext, producer: object | undefined): Promise<AgentOutput> {
     if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason as Error);
     const id = ++this.nextId;
     return new Promise<AgentOutput>((resolve, reject) => {
@@ -124,7 +135,7 @@ class ModuleThread {
         this.post({ type: 'abort', id, reason: errorMessage(reason), name: reason instanceof Error ? reason.name : 'AbortError' });
         void this.terminateIfBlocked();
       };
-      this.calls.set(id, { ctx, resolve, reject });
+      this.calls.set(id, { ctx, producer, resolve, reject });
       this.worker.ref();
       // At the deadline, an answer already made but not read yet (this thread was busy) is read first.
       ctx.setAnswerCheck?.(() => new Promise((settled) => setImmediate(() => settled(!this.calls.has(id)))));
@@ -203,7 +214,7 @@ class ModuleThread {
         const late = call.ctx.deadline === undefined ? 0 : message.at - call.ctx.deadline;
         if (late > 0) call.reject(new BatonError('AGENT_TIMEOUT', `the agent answered ${late} ms past its deadline`));
         else if (message.type === 'error') call.reject(fromThreadError(message.error));
-        else call.resolve((message.json === undefined ? undefined : JSON.parse(message.json)) as AgentOutput);
+        else call.resolve((message.json === undefined ? undefined : parsedAnswer(message.json, call.producer)) as AgentOutput);
       });
     }
   }
@@ -240,7 +251,8 @@ export class ModuleThreadPool {
 
   constructor(private readonly data: ModuleThreadData) {}
 
-  async run(input: AgentInput, ctx: AgentContext): Promise<AgentOutput> {
+  /** Runs an attempt of `producer` (the agent this pool runs for), in a thread of the version checked. */
+  async run(input: AgentInput, ctx: AgentContext, producer?: object): Promise<AgentOutput> {
     if (this.closed) throw new BatonError('AGENT_FAILED', `agent '${this.data.agent}' is closed`, { retryable: false });
     const thread = this.pick();
     if (!thread) throw this.changedFileError();
@@ -248,9 +260,9 @@ export class ModuleThreadPool {
     if (this.checked && loaded.version !== this.checked.version) {
       // Ended at once: the attempt goes to a thread of the version checked, if one is left.
       this.loadedAgain(thread, loaded.version);
-      return this.run(input, ctx);
+      return this.run(input, ctx, producer);
     }
-    return thread.run(input, ctx);
+    return thread.run(input, ctx, producer);
   }
 
   /**

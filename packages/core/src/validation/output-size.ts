@@ -2,6 +2,7 @@ import { MAX_JSON_DEPTH } from '../core/defaults.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import { jsonCopyWithin } from './json-copy.ts';
 import { isStackOverflow, nestsDeeperThan } from './json-depth.ts';
+import { takeParsedOutput } from './parsed-output.ts';
 
 /** `16777216 bytes (16 MiB)`: a byte count a reader can take in. */
 export function describeBytes(bytes: number): string {
@@ -159,9 +160,12 @@ export function jsonSizeAtMost(value: unknown, limit: number): number {
  * hold it, its JSON is over `maxOutputBytes`, or it nests deeper than {@link MAX_JSON_DEPTH}
  * levels. Plain data surely under the limit is copied directly (no JSON text is made: it is at
  * most 64 levels deep); only an output near or over the limit, deeper than that or not plain data
- * is measured exactly.
+ * is measured exactly. An answer of `producer` that Baton parsed from its JSON text is taken as
+ * it is (see {@link takeParsedOutput}).
  */
-export function outputCopy(output: unknown, maxOutputBytes: number | undefined): unknown {
+export function outputCopy(output: unknown, maxOutputBytes: number | undefined, producer?: object): unknown {
+  // An answer Baton parsed itself from its agent's JSON text is already such a copy (see parsed-output.ts).
+  if (typeof output === 'object' && output !== null && takeParsedOutput(output, maxOutputBytes ?? Infinity, producer)) return output;
   let within: { copy: unknown } | undefined;
   try {
     within = jsonCopyWithin(output, maxOutputBytes ?? Infinity);

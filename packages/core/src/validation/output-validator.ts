@@ -32,15 +32,16 @@ export function kindOf(value: unknown): string {
 /**
  * Checks one agent output: a JSON object holding every artifact the task expects, none empty,
  * each valid against the artifact's JSON Schema when the manifest gives one. The output is
- * normalised through JSON so what is journaled is exactly what downstream agents receive.
+ * normalised through JSON so what is journaled is exactly what downstream agents receive;
+ * `producer` is the agent that answered (an answer Baton parsed from its JSON text needs no copy).
  */
-export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: unknown, options: { maxOutputBytes?: number } = {}): OutputCheck {
+export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: unknown, options: { maxOutputBytes?: number } = {}, producer?: object): OutputCheck {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, problems: [`expected a JSON object with ${describeKeys(expected)}, got ${kindOf(raw)}`] };
   }
   let output: AgentOutput;
   try {
-    output = outputCopy(raw, options.maxOutputBytes) as AgentOutput;
+    output = outputCopy(raw, options.maxOutputBytes, producer) as AgentOutput;
   } catch (e) {
     return { ok: false, problems: [errorMessage(e)] };
   }
