@@ -7,6 +7,7 @@ import type { AgentInput, AgentOutput, AgentSpec } from '../core/types.ts';
 import type { LaunchResult } from './launcher-protocol.ts';
 import { AGENT_TOKEN_VAR, newAgentToken } from './orphan-sweep.ts';
 import { processLauncher } from './process-launcher.ts';
+import { markSendsInput } from './sends-input.ts';
 import { WARM_UP } from './warm-up.ts';
 import type { WarmableAgent } from './warm-up.ts';
 import { outputTooLarge } from '../validation/output-size.ts';
@@ -70,7 +71,8 @@ export function createCommandAgent(spec: AgentSpec): Agent {
       return judge(result, file, maxOutputBytes, agent);
     },
   };
-  return agent;
+  // Its input is written to the process's stdin as JSON when it is called (see sends-input.ts).
+  return markSendsInput(agent);
 }
 
 /** The output of a finished command, or the error saying why there is none. */

@@ -4,6 +4,7 @@ import type { AgentSpec } from '../core/types.ts';
 import { withinDeadline } from './deadline.ts';
 import type { LoadedModule } from './module-exports.ts';
 import { ModuleThreadPool } from './module-thread-pool.ts';
+import { markSendsInput } from './sends-input.ts';
 import { holdModule } from './shared-modules.ts';
 import type { ModuleHold } from './shared-modules.ts';
 
@@ -24,12 +25,13 @@ function inWorkerThreads(spec: AgentSpec, file: string): Agent {
   const pool = new ModuleThreadPool({ file, agent: spec.name });
   // Loads the module ahead of the first attempt, whose time would otherwise include it.
   pool.warm();
-  const agent: Agent = {
+  // Its input is cloned into the thread as the attempt is posted there (see sends-input.ts).
+  const agent: Agent = markSendsInput({
     spec,
     run: (input, ctx) => pool.run(input, ctx, agent),
     version: () => pool.version(),
     close: () => pool.close(),
-  };
+  });
   return agent;
 }
 

@@ -7,6 +7,7 @@ import { provenance, taskStarted, taskSucceeded } from '../core/kept-objects.ts'
 import type { AgentInput, AgentOutput, Manifest, Plan, PlanTask, Policy, Provenance, TaskResult, Usage } from '../core/types.ts';
 import { candidateAgents } from '../routing/index.ts';
 import type { TaskInputSource } from './approvals.ts';
+import { sendsInput } from '../agents/sends-input.ts';
 import { AgentVersionError } from '../agents/version-pin.ts';
 import { AttemptAbort, AttemptControl, startAttemptWith } from './attempt.ts';
 import type { AttemptListener, AttemptOptions, AttemptOutcome } from './attempt.ts';
@@ -451,7 +452,8 @@ export class RunLoop implements TaskInputSource {
 
   private runAgent(agent: Agent, attempt: LoopAttempt, feedback: string | undefined): void {
     const { task, n } = attempt;
-    const input: AgentInput = { runId: this.o.runId, goal: this.o.goal, task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: this.inputsOf(task), params: this.paramsCopy(), attempt: n };
+    const shared = sendsInput(agent);
+    const input: AgentInput = { runId: this.o.runId, goal: this.o.goal, task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: this.inputsOf(task, shared), params: shared ? this.o.params : this.paramsCopy(), attempt: n };
     if (feedback !== undefined) input.feedback = feedback;
     startAttemptWith(
       agent,
@@ -612,11 +614,12 @@ export class RunLoop implements TaskInputSource {
   /**
    * The task's inputs, each the agent's own copy: an agent that sorts or edits what it was given
    * changes neither the output the journal holds nor what the task's siblings get, as when its
-   * input crosses a process (a command, a thread, a worker).
+   * input crosses a process (a command, a thread, a worker). An agent that sends its input across
+   * (`shared`: see sends-input.ts) is given the artifacts as they are.
    */
-  private inputsOf(task: PlanTask): Record<string, unknown> {
+  private inputsOf(task: PlanTask, shared = false): Record<string, unknown> {
     const inputs: Record<string, unknown> = {};
-    for (const c of task.consumes) setOwn(inputs, c, Object.hasOwn(this.artifacts, c) ? dataCopy(this.artifacts[c]) : undefined);
+    for (const c of task.consumes) setOwn(inputs, c, Object.hasOwn(this.artifacts, c) ? (shared ? this.artifacts[c] : dataCopy(this.artifacts[c])) : undefined);
     return inputs;
   }
 
