@@ -1,7 +1,7 @@
 /**
  * The sales report's integrator (`orchestrator.integrator` in baton.yaml): writes report.html
- * (self-contained), report.md with the charts as SVG and PNG files, run.json, and report.pdf when
- * Chromium is available. When only some artifacts exist ("just the charts"), the report holds what
+ * (self-contained), report.md with the charts as SVG and PNG files, and report.pdf when Chromium is
+ * available; Baton writes the run's run.json beside them. When only some artifacts exist ("just the charts"), the report holds what
  * exists and says what is missing.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -96,7 +96,6 @@ export default async function integrateSalesReport(input: IntegrationInput): Pro
   const html = renderHtml(parts);
   await write('report.html', html);
   await write('report.md', renderMarkdown(parts, (id) => `charts/${id}.png`));
-  await write('run.json', `${JSON.stringify(input.result, null, 2)}\n`);
   const pdf = join(outDir, 'report.pdf');
   if (await printPdf(join(outDir, 'report.html'), pdf, input.signal)) files.push(pdf);
 
