@@ -3,6 +3,7 @@ import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import type * as Re2js from 're2js';
 import { errorMessage } from '../core/errors.ts';
 import type { JsonSchema } from '../core/types.ts';
+import { matchesLinearly } from './linear-pattern.ts';
 
 // re2js loads on the first schema pattern compiled (its CommonJS build: synchronously, as ajv
 // compiles): most schemas have no pattern.
@@ -30,7 +31,9 @@ const UNSUPPORTED = 'cannot be used: Baton matches schema patterns with RE2, in 
  * (re2js), whose matching time is linear in the text. Schema patterns come from manifests, and a
  * backtracking engine lets a pattern like `^(a+)+$` take minutes on a 30-character string. The
  * pattern is first compiled as a JavaScript RegExp (never run), so its syntax is checked as the
- * JSON Schema specification says; a pattern RE2 cannot run throws a {@link PatternError}.
+ * JSON Schema specification says; a pattern RE2 cannot run throws a {@link PatternError}. A
+ * pattern JavaScript's own engine matches in linear time too, with the same result, is matched by
+ * it (`matchesLinearly`): most schema patterns are, and re2js takes microseconds per text.
  */
 export const linearRegExp: RegExpEngine = Object.assign(
   (pattern: string, flags: string) => {
@@ -39,6 +42,7 @@ export const linearRegExp: RegExpEngine = Object.assign(
     } catch (e) {
       throw new PatternError(pattern, `is not a valid regular expression: ${errorMessage(e)}`);
     }
+    if (matchesLinearly(pattern, flags)) return nativeTest(pattern, flags);
     // re2js would read \k<name> as the letters k<name>: refuse it as the backreference it is.
     if (NAMED_BACKREFERENCE.test(pattern)) throw new PatternError(pattern, `${UNSUPPORTED} (it has a named backreference)`);
     const engine = loadRe2();
@@ -53,6 +57,13 @@ export const linearRegExp: RegExpEngine = Object.assign(
   },
   { code: 'linearRegExp' },
 );
+
+/** A pattern JavaScript's own engine matches in linear time, as RE2 would (see linear-pattern.ts). */
+function nativeTest(pattern: string, flags: string): { test(text: string): boolean; toString(): string } {
+  // Without the g or y flag, test() keeps no state between texts.
+  const re = new RegExp(pattern, flags);
+  return { test: (text: string) => re.test(text), toString: () => `js:/${pattern}/${flags}` };
+}
 
 /** The JSON Pointer of the first `pattern` or `patternProperties` key in `schema` that is `pattern`. */
 export function findPattern(schema: JsonSchema, pattern: string): string | undefined {
