@@ -15,6 +15,9 @@ import { markParsedOutput } from '../validation/parsed-output.ts';
 
 export { OutputParseError } from './command-stdout.ts';
 
+/** A number in exponent form, or a byte that was not UTF-8, in stdout (conservative: `"1e5"` in a string counts too). */
+const MAY_GROW = /\d[eE]|\uFFFD/;
+
 /** How long a `versionCommand` may take. */
 const VERSION_TIMEOUT_MS = 10_000;
 
@@ -39,44 +42,45 @@ export function createCommandAgent(spec: AgentSpec): Agent {
   }
   const [file, ...args] = argv as [string, ...string[]];
   const versionCommand = spec.versionCommand;
+  const run: Agent['run'] = async (input: AgentInput, ctx) => {
+    ctx.signal.throwIfAborted();
+    const token = newAgentToken();
+    const maxOutputBytes = ctx.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    const launched = processLauncher().launch({
+      file,
+      args,
+      ...(spec.baseDir === undefined ? {} : { cwd: spec.baseDir }),
+      env: environment(spec, input, token),
+      input: JSON.stringify(input),
+      token,
+      maxOutputBytes,
+    });
+    const { deadline } = ctx;
+    if (deadline !== undefined) ctx.setAnswerCheck?.(() => launched.exitedBy(deadline));
+    const onAbort = (): void => launched.stop();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    let result: LaunchResult;
+    try {
+      result = await launched.result;
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+    ctx.signal.throwIfAborted();
+    return judge(result, file, maxOutputBytes, run);
+  };
   const agent: WarmableAgent = {
     spec,
     // The launcher (a Node process, ~60 MB) starts when a run's plan or a worker calls on this agent (see warm-up.ts), or at its first launch.
     [WARM_UP]: () => processLauncher().warm(),
     ...(versionCommand ? { version: () => readCommandVersion(spec, versionCommand) } : {}),
-    async run(input: AgentInput, ctx) {
-      ctx.signal.throwIfAborted();
-      const token = newAgentToken();
-      const maxOutputBytes = ctx.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-      const launched = processLauncher().launch({
-        file,
-        args,
-        ...(spec.baseDir === undefined ? {} : { cwd: spec.baseDir }),
-        env: environment(spec, input, token),
-        input: JSON.stringify(input),
-        token,
-        maxOutputBytes,
-      });
-      const { deadline } = ctx;
-      if (deadline !== undefined) ctx.setAnswerCheck?.(() => launched.exitedBy(deadline));
-      const onAbort = (): void => launched.stop();
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      let result: LaunchResult;
-      try {
-        result = await launched.result;
-      } finally {
-        ctx.signal.removeEventListener('abort', onAbort);
-      }
-      ctx.signal.throwIfAborted();
-      return judge(result, file, maxOutputBytes, agent);
-    },
+    run,
   };
   // Its input is written to the process's stdin as JSON when it is called (see sends-input.ts).
   return markSendsInput(agent);
 }
 
 /** The output of a finished command, or the error saying why there is none. */
-function judge(result: LaunchResult, file: string, maxOutputBytes: number, agent: Agent): AgentOutput {
+function judge(result: LaunchResult, file: string, maxOutputBytes: number, run: Agent['run']): AgentOutput {
   if (result.spawnError !== undefined) {
     throw new BatonError('AGENT_FAILED', `cannot start ${file}: ${result.spawnError}`, { retryable: false });
   }
@@ -87,8 +91,12 @@ function judge(result: LaunchResult, file: string, maxOutputBytes: number, agent
     const err = result.stderrTail.trim();
     throw new BatonError('AGENT_FAILED', `${file} ${why}${err ? `: ${lastLines(err, 5)}` : ''}`);
   }
-  const output = parseStdout(Buffer.from(result.stdout).toString('utf8'));
-  markParsedOutput(output, result.stdout.byteLength, agent);
+  const text = Buffer.from(result.stdout).toString('utf8');
+  const output = parseStdout(text);
+  // JSON.stringify writes what it parsed in no more bytes than stdout held, but for a number in
+  // exponent form (1e20 is written out in 21 digits) and a byte that is not UTF-8 (made U+FFFD,
+  // three bytes): such an answer is copied, its size measured as before.
+  if (!MAY_GROW.test(text)) markParsedOutput(output, result.stdout.byteLength, run);
   return output;
 }
 

@@ -25,14 +25,9 @@ function inWorkerThreads(spec: AgentSpec, file: string): Agent {
   const pool = new ModuleThreadPool({ file, agent: spec.name });
   // Loads the module ahead of the first attempt, whose time would otherwise include it.
   pool.warm();
+  const run: Agent['run'] = (input, ctx) => pool.run(input, ctx, run);
   // Its input is cloned into the thread as the attempt is posted there (see sends-input.ts).
-  const agent: Agent = markSendsInput({
-    spec,
-    run: (input, ctx) => pool.run(input, ctx, agent),
-    version: () => pool.version(),
-    close: () => pool.close(),
-  });
-  return agent;
+  return markSendsInput({ spec, run, version: () => pool.version(), close: () => pool.close() });
 }
 
 function inThisThread(spec: AgentSpec, file: string): Agent {

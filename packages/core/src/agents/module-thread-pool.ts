@@ -40,11 +40,17 @@ function fromThreadError(error: ThreadError): BatonError {
   return new BatonError(error.code ?? 'AGENT_FAILED', error.message, { retryable: error.retryable ?? true });
 }
 
-/** An answer the thread sent as JSON text (measured there against the output limit), marked as `producer`'s. */
-function parsedAnswer(json: string, producer: object | undefined): AgentOutput {
+/**
+ * An answer the thread sent as JSON text (JSON.stringify's, measured there against the output
+ * limit), marked as the answer of `call.producer` with the text's size in UTF-8.
+ */
+function parsedAnswer(json: string, call: Call): AgentOutput {
   const output = JSON.parse(json) as AgentOutput;
-  // A UTF-8 byte is at least one UTF-16 unit and at most three.
-  if (producer) markParsedOutput(output, json.length * 3, producer);
+  if (call.producer) {
+    // A UTF-8 byte is at least one UTF-16 unit and at most three: most texts need no count.
+    const bound = json.length * 3;
+    markParsedOutput(output, bound <= (call.ctx.maxOutputBytes ?? Infinity) ? bound : Buffer.byteLength(json, 'utf8'), call.producer);
+  }
   return output;
 }
 
@@ -61,7 +67,7 @@ async function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<
 
 interface Call {
   ctx: AgentContext;
-  /** The agent whose attempt this is: its answer, parsed here, is marked as its own. */
+  /** The agent's `run` that made this call: its answer, parsed here, is marked as that function's. */
   producer: object | undefined;
   resolve(output: AgentOutput): void;
   reject(error: Error): void;
@@ -214,7 +220,7 @@ class ModuleThread {
         const late = call.ctx.deadline === undefined ? 0 : message.at - call.ctx.deadline;
         if (late > 0) call.reject(new BatonError('AGENT_TIMEOUT', `the agent answered ${late} ms past its deadline`));
         else if (message.type === 'error') call.reject(fromThreadError(message.error));
-        else call.resolve((message.json === undefined ? undefined : parsedAnswer(message.json, call.producer)) as AgentOutput);
+        else call.resolve((message.json === undefined ? undefined : parsedAnswer(message.json, call)) as AgentOutput);
       });
     }
   }
@@ -251,7 +257,7 @@ export class ModuleThreadPool {
 
   constructor(private readonly data: ModuleThreadData) {}
 
-  /** Runs an attempt of `producer` (the agent this pool runs for), in a thread of the version checked. */
+  /** Runs an attempt, in a thread of the version checked, for `producer` (the agent's `run`, whose answer it marks as its own). */
   async run(input: AgentInput, ctx: AgentContext, producer?: object): Promise<AgentOutput> {
     if (this.closed) throw new BatonError('AGENT_FAILED', `agent '${this.data.agent}' is closed`, { retryable: false });
     const thread = this.pick();

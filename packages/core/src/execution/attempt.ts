@@ -338,7 +338,7 @@ class Attempt implements DeadlineOwner, AbortWatcher {
     const { usage, extraChecks } = this;
     let check: ReturnType<typeof checkOutput>;
     try {
-      check = checkOutput(this.agent.spec, this.produces, raw, this.maxOutputBytes === DEFAULT_MAX_OUTPUT_BYTES ? DEFAULT_CHECK : { maxOutputBytes: this.maxOutputBytes }, this.agent);
+      check = checkOutput(this.agent.spec, this.produces, raw, this.maxOutputBytes === DEFAULT_MAX_OUTPUT_BYTES ? DEFAULT_CHECK : { maxOutputBytes: this.maxOutputBytes }, this.agent.run);
     } catch (e) {
       return this.finish(failure(e, this.control.reason, usage));
     }

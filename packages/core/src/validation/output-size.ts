@@ -160,8 +160,8 @@ export function jsonSizeAtMost(value: unknown, limit: number): number {
  * hold it, its JSON is over `maxOutputBytes`, or it nests deeper than {@link MAX_JSON_DEPTH}
  * levels. Plain data surely under the limit is copied directly (no JSON text is made: it is at
  * most 64 levels deep); only an output near or over the limit, deeper than that or not plain data
- * is measured exactly. An answer of `producer` that Baton parsed from its JSON text is taken as
- * it is (see {@link takeParsedOutput}).
+ * is measured exactly. An answer that Baton parsed from its JSON text, for `producer` (the `run`
+ * the attempt called), is taken as it is (see {@link takeParsedOutput}).
  */
 export function outputCopy(output: unknown, maxOutputBytes: number | undefined, producer?: object): unknown {
   // An answer Baton parsed itself from its agent's JSON text is already such a copy (see parsed-output.ts).

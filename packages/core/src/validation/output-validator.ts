@@ -33,7 +33,7 @@ export function kindOf(value: unknown): string {
  * Checks one agent output: a JSON object holding every artifact the task expects, none empty,
  * each valid against the artifact's JSON Schema when the manifest gives one. The output is
  * normalised through JSON so what is journaled is exactly what downstream agents receive;
- * `producer` is the agent that answered (an answer Baton parsed from its JSON text needs no copy).
+ * `producer` is the `run` function that answered (an answer Baton parsed from its JSON text needs no copy).
  */
 export function checkOutput(spec: AgentSpec, expected: readonly string[], raw: unknown, options: { maxOutputBytes?: number } = {}, producer?: object): OutputCheck {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {

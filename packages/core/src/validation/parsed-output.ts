@@ -2,9 +2,9 @@ import { MAX_JSON_DEPTH } from '../core/defaults.ts';
 
 /** What is known of an output Baton parsed from an agent's JSON text. */
 interface Parsed {
-  /** The agent whose answer it is: only that agent's attempt is spared the copy. */
+  /** The `run` of Baton's own that answered it: only an attempt calling that very function is spared the copy. */
   producer: object;
-  /** An upper bound of the UTF-8 size of its JSON text. */
+  /** An upper bound of the UTF-8 size of its JSON, as JSON.stringify would write it. */
   bytes: number;
 }
 
@@ -16,18 +16,21 @@ interface Parsed {
 const parsedOutputs = new WeakMap<object, Parsed>();
 
 /**
- * Marks `output`, just parsed from a JSON text of at most `bytes` bytes of UTF-8, as the answer of
- * `producer`, whose attempt may then take it as it is ({@link takeParsedOutput}).
+ * Marks `output`, just parsed from an agent's JSON text by `producer` (the `run` function of a
+ * Baton agent, which answers it), whose JSON as `JSON.stringify` writes it takes at most `bytes`
+ * bytes of UTF-8: an attempt that called `producer` may take it as it is ({@link takeParsedOutput}).
+ * A wrapper with a `run` of its own, which could keep the answer, is another function.
  */
 export function markParsedOutput(output: unknown, bytes: number, producer: object): void {
   if (typeof output === 'object' && output !== null) parsedOutputs.set(output, { producer, bytes });
 }
 
 /**
- * True when `output` was marked as `producer`'s answer ({@link markParsedOutput}), its text is
+ * True when `output` was marked as the answer of `producer` ({@link markParsedOutput}), its JSON
  * surely within `limit` bytes and it nests at most {@link MAX_JSON_DEPTH} levels: it is then what
- * JSON gives (a -0 in it is made 0 here, as JSON writes it) and needs no copy. The mark is taken:
- * a value is spared its copy once, by the attempt it answers. Anything else is copied, as before.
+ * JSON gives, once the walk here has made each -0 a 0 and each non-finite number null (`1e400`
+ * parses to Infinity, which JSON writes as null), and needs no copy. The mark is taken: a value is
+ * spared its copy once, by the attempt it answers. Anything else is copied, as before.
  */
 export function takeParsedOutput(output: object, limit: number, producer: object | undefined): boolean {
   const parsed = parsedOutputs.get(output);
@@ -36,9 +39,14 @@ export function takeParsedOutput(output: object, limit: number, producer: object
   return parsed.producer === producer && parsed.bytes <= limit && settled(output);
 }
 
+/** What JSON makes of a number: -0 is written 0, a non-finite number null. */
+function jsonNumber(n: number): number | null {
+  return Number.isFinite(n) ? n + 0 : null;
+}
+
 /**
  * Walks a parsed value without recursion: false when it nests deeper than {@link MAX_JSON_DEPTH}
- * levels; every -0 (which `JSON.parse('-0')` gives and JSON never writes) is made 0 on the way.
+ * levels; numbers JSON would write otherwise (-0, ±Infinity) are made what it writes on the way.
  */
 function settled(root: object): boolean {
   const values: object[] = [root];
@@ -51,10 +59,11 @@ function settled(root: object): boolean {
       const items = value as unknown[];
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
-        if (typeof item === 'object' && item !== null) {
+        if (typeof item === 'object') {
+          if (item === null) continue;
           values.push(item);
           depths.push(depth + 1);
-        } else if (item === 0 && Object.is(item, -0)) items[i] = 0;
+        } else if (typeof item === 'number' && (item === 0 || !Number.isFinite(item))) items[i] = jsonNumber(item);
       }
       continue;
     }
@@ -62,10 +71,11 @@ function settled(root: object): boolean {
     for (const key in record) {
       if (!Object.hasOwn(record, key)) continue;
       const item = record[key];
-      if (typeof item === 'object' && item !== null) {
+      if (typeof item === 'object') {
+        if (item === null) continue;
         values.push(item);
         depths.push(depth + 1);
-      } else if (item === 0 && Object.is(item, -0)) record[key] = 0;
+      } else if (typeof item === 'number' && (item === 0 || !Number.isFinite(item))) record[key] = jsonNumber(item);
     }
   }
   return true;

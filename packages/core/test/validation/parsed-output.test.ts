@@ -67,7 +67,7 @@ describe('outputs Baton parsed from its agents’ JSON text', () => {
     expect(outputCopy(unmarked, 1_000, producer)).not.toBe(unmarked);
   });
 
-  it('are measured as before when their text may be over the limit, refused when too deep, and hold no -0', () => {
+  it('are measured as before when their text may be over the limit, refused when too deep, and hold no -0 nor Infinity', () => {
     const producer = {};
     // An upper bound over the limit: measured exactly, and 28 bytes are within 30.
     const near = { report: 'x'.repeat(15) };
@@ -84,17 +84,40 @@ describe('outputs Baton parsed from its agents’ JSON text', () => {
     expect(Object.is((taken.report!['list'] as number[])[0], 0)).toBe(true);
     expect(Object.is(Object.getOwnPropertyDescriptor(taken.report, '__proto__')?.value, 0)).toBe(true);
     expect(Object.getPrototypeOf(taken.report)).toBe(Object.prototype);
+    // 1e400 parses to Infinity, which JSON writes as null.
+    const huge = JSON.parse('{"report":{"v":1e400,"list":[-1e400,2]}}') as Record<string, unknown>;
+    markParsedOutput(huge, 100, producer);
+    expect(outputCopy(huge, Infinity, producer)).toEqual({ report: { v: null, list: [null, 2] } });
+  });
+
+  it("from a command are measured as before when JSON writes them longer than its stdout (exponents, bytes that are not UTF-8)", async () => {
+    const limited = (agent: Agent) => runAttempt({ agent, input, produces: ['report'], timeoutMs: 20_000, maxOutputBytes: 50_000, controller: new AbortController() });
+    const exponents = await limited(commandAgent(`{"report":[${Array.from({ length: 9_000 }, () => '1e20').join(',')}]}`));
+    expect(exponents.status).toBe('invalid');
+    expect(exponents.status !== 'succeeded' && exponents.error).toMatch(/the output is 198012 bytes .* as JSON/);
+    const notUtf8: AgentSpec = {
+      name: 'cmd', description: 'd', version: '1.0.0', capabilities: [], consumes: [], produces: ['report'], kind: 'command',
+      command: ['node', '-e', "process.stdout.write(Buffer.concat([Buffer.from('{\"report\":\"'), Buffer.alloc(20000, 0xff), Buffer.from('\"}')]))"], output: {}, fallback: [], baseDir: fixtures,
+    };
+    const replaced = await limited(createCommandAgent(notUtf8));
+    expect(replaced.status).toBe('invalid');
+    expect(replaced.status !== 'succeeded' && replaced.error).toMatch(/the output is 60013 bytes .* as JSON/);
+    const infinite = await run(commandAgent('{"report":1e400}'));
+    expect(infinite).toMatchObject({ status: 'invalid', error: expect.stringMatching(/artifact 'report' is empty/) });
   });
 
   it("are marked as their agent's by a module agent's thread and by a command agent", async () => {
     const thread = moduleAgent();
     const fromThread = await thread.run(input, ctx());
     expect(fromThread).toEqual({ report: { echo: { rows: [1, 2] }, attempt: 1 } });
-    expect(takeParsedOutput(fromThread, Infinity, thread)).toBe(true);
+    expect(takeParsedOutput(fromThread, Infinity, thread.run)).toBe(true);
+    // Past a third of the limit in UTF-16 units, the text's size in UTF-8 is counted, not guessed.
+    const near = await thread.run({ ...input, task: { ...input.task, instructions: 'big:600' } }, { ...ctx(), maxOutputBytes: 1_000 });
+    expect(takeParsedOutput(near, 1_000, thread.run)).toBe(true);
 
     const command = commandAgent('{"report":{"n":-0}}');
     const fromCommand = await command.run(input, ctx());
-    expect(takeParsedOutput(fromCommand, Infinity, command)).toBe(true);
+    expect(takeParsedOutput(fromCommand, Infinity, command.run)).toBe(true);
     // Through an attempt, a command's -0 is what JSON would make of it.
     const outcome = await run(commandAgent('{"report":{"n":-0}}'));
     if (outcome.status !== 'succeeded') throw new Error(`the attempt ended ${outcome.status}`);
@@ -104,16 +127,18 @@ describe('outputs Baton parsed from its agents’ JSON text', () => {
   it('are copied when another agent hands on the answer of one it wraps, so its later changes are not the run’s', async () => {
     const inner = moduleAgent();
     let kept: AgentOutput | undefined;
-    const wrapper: Agent = {
-      spec: { ...inner.spec, name: 'wrapper' },
-      run: async (i, c) => {
-        kept = await inner.run(i, c);
-        return kept;
-      },
+    const keeping = (run: Agent['run']): Agent['run'] => async (i, c) => {
+      kept = await run(i, c);
+      return kept;
     };
-    const outcome = await run(wrapper);
-    expect(outcome.status).toBe('succeeded');
-    (kept!['report'] as Record<string, unknown>)['echo'] = 'changed later';
-    expect(outcome).toEqual({ status: 'succeeded', output: { report: { echo: { rows: [1, 2] }, attempt: 1 } } });
+    // A wrapper of its own, and the agent itself with its run replaced by one that keeps the answer.
+    const replaced = moduleAgent();
+    replaced.run = keeping(replaced.run.bind(replaced));
+    for (const wrapper of [{ spec: { ...inner.spec, name: 'wrapper' }, run: keeping(inner.run) }, replaced]) {
+      const outcome = await run(wrapper);
+      expect(outcome.status).toBe('succeeded');
+      (kept!['report'] as Record<string, unknown>)['echo'] = 'changed later';
+      expect(outcome).toEqual({ status: 'succeeded', output: { report: { echo: { rows: [1, 2] }, attempt: 1 } } });
+    }
   });
 });
