@@ -68,6 +68,26 @@ export function reportParts(input: IntegrationInput, generatedAt = new Date().to
   return parts;
 }
 
+/**
+ * The charts' PNGs, drawn on libuv's thread pool two at a time: drawn in this thread (new
+ * Resvg(svg).render()), they held the orchestrator's event loop ~0.3 s per report, and a `baton
+ * serve`'s other runs and requests waited. Two, not all: the pool's four threads also do the
+ * process's file reads and writes. Only each PNG's encoding (~10 ms) is done here. (resvg refuses a
+ * signal shared by drawings made at once, InvalidArg; they take ~0.1 s, and a stop is heard after.)
+ */
+async function drawPngs(svgs: string[]): Promise<Buffer[]> {
+  const pngs: Buffer[] = [];
+  let next = 0;
+  const drawer = async (): Promise<void> => {
+    while (next < svgs.length) {
+      const i = next++;
+      pngs[i] = (await renderAsync(svgs[i]!, PNG_OPTIONS)).asPng();
+    }
+  };
+  await Promise.all([drawer(), drawer()]);
+  return pngs;
+}
+
 /** Writes the report files and returns the deliverable. */
 export default async function integrateSalesReport(input: IntegrationInput): Promise<Deliverable> {
   const outDir = input.outDir;
@@ -82,11 +102,7 @@ export default async function integrateSalesReport(input: IntegrationInput): Pro
 
   if (parts.charts) {
     await mkdir(join(outDir, 'charts'), { recursive: true });
-    // Drawn on libuv's thread pool, all at once: drawn here (new Resvg(svg).render()), the charts
-    // held the orchestrator's thread ~0.3 s per report, and a `baton serve`'s other runs and
-    // requests waited. Only each PNG's encoding (~10 ms) is done in this thread. (resvg refuses a
-    // signal shared by drawings at once, InvalidArg; they take ~0.1 s, and a stop is heard after.)
-    const pngs = await Promise.all(parts.charts.charts.map(async (c) => (await renderAsync(c.svg, PNG_OPTIONS)).asPng()));
+    const pngs = await drawPngs(parts.charts.charts.map((c) => c.svg));
     input.signal.throwIfAborted();
     for (const [i, c] of parts.charts.charts.entries()) {
       await write(`charts/${c.id}.svg`, c.svg);
