@@ -1,9 +1,16 @@
-/** Combinations of bounded repetitions one match may try, at most (`?` is two, `{2,5}` four). */
-const MAX_COMBINATIONS = 64;
-/** The longest text an unanchored pattern without `*`, `+` or `{n,}` may match. */
-const MAX_UNANCHORED_LENGTH = 256;
+/**
+ * The steps a match may take per character of the text, at most: the combinations of its bounded
+ * repetitions (`?` is two, `{2,5}` four) times the longest text they match, plus one. It is what
+ * each start of an unanchored pattern costs, and each step back of the one `*`, `+` or `{n,}` of
+ * an anchored one.
+ */
+const MAX_STEPS_PER_CHARACTER = 16;
+/** The same for a pattern anchored at the start with no unbounded repetition: all it may cost, whatever the text. */
+const MAX_STEPS = 4096;
 /** A repetition count above RE2's own limit: left to RE2, which refuses it. */
 const MAX_COUNT = 1000;
+/** A count as RE2 reads it: no leading zero (RE2 reads `{01}` as the text "{01}"). */
+const COUNT = /^\{(0|[1-9]\d{0,3})(,(0|[1-9]\d{0,3})?)?\}/;
 
 /** Escapes of one character that mean the same in JavaScript and in RE2. */
 const CLASS_ESCAPES = new Set(['d', 'D', 'w', 'W', 't', 'n', 'r', 'f', 'v']);
@@ -15,12 +22,14 @@ const HEX = /^[0-9a-fA-F]+$/;
  * Whether JavaScript's own (backtracking) engine matches `pattern`, with `flags`, in time linear
  * in the text and with the same result as RE2: a conservative subset that most schema patterns are
  * in (`^\d{4}-\d{2}-\d{2}$`, `^[a-z][a-z0-9-]*$`, `^/`). Such a pattern has no group, alternation,
- * backreference or lookaround; only literals, `\d \D \w \W` and character classes of those, each
- * repeated at most by one `*`, `+` or `{n,}` in the whole pattern (and then anchored by a leading
- * `^`, so only one start is tried) and by bounded counts of few combinations. `.`, `\s` and `\S`
- * are left out: their JavaScript meaning (line terminators, Unicode spaces) is not RE2's. RE2 runs
- * every other pattern. Matching a date pattern this way takes ~50 ns where RE2 (re2js) takes
- * microseconds, on every item of a large artifact.
+ * backreference, lookaround or word boundary; only literals, `\d \D \w \W` and character classes
+ * of those, repeated at most by one `*`, `+` or `{n,}` in the whole pattern (and then anchored by a
+ * leading `^`, so only one start is tried) and by bounded counts of a few steps per character
+ * ({@link MAX_STEPS_PER_CHARACTER}). `.`, `\s`, `\S`, `\b` and `\B` are left out (their JavaScript
+ * meaning, with line terminators, Unicode spaces and surrogate pairs, is not RE2's), so are counts
+ * written with a leading zero and `\u` escapes of surrogates (RE2 reads both otherwise). RE2 runs
+ * every other pattern, and every text past `maxText` (see linear-regexp.ts). Matching a date this
+ * way takes ~50 ns where RE2 (re2js) takes microseconds, on every item of a large artifact.
  */
 export function matchesLinearly(pattern: string, flags: string): boolean {
   if (flags !== 'u') return false;
@@ -38,12 +47,6 @@ export function matchesLinearly(pattern: string, flags: string): boolean {
     }
     let next: number | undefined;
     if (c === '\\') {
-      const e = pattern[i + 1];
-      if (e === 'b' || e === 'B') {
-        i += 2;
-        if (isQuantifier(pattern[i])) return false;
-        continue;
-      }
       next = escapeEnd(pattern, i);
     } else if (c === '[') {
       next = classEnd(pattern, i);
@@ -63,10 +66,11 @@ export function matchesLinearly(pattern: string, flags: string): boolean {
     } else {
       combinations *= repeat.max - repeat.min + 1;
       longest += repeat.max;
-      if (combinations > MAX_COMBINATIONS) return false;
+      if (combinations * (longest + 1) > MAX_STEPS) return false;
     }
   }
-  return unbounded === 0 ? anchored || longest <= MAX_UNANCHORED_LENGTH : anchored;
+  if (unbounded === 1 && !anchored) return false;
+  return combinations * (longest + 1) <= (unbounded === 0 && anchored ? MAX_STEPS : MAX_STEPS_PER_CHARACTER);
 }
 
 function isQuantifier(c: string | undefined): boolean {
@@ -78,8 +82,12 @@ function escapeEnd(pattern: string, i: number): number | undefined {
   const e = pattern[i + 1];
   if (e === undefined) return undefined;
   if (CLASS_ESCAPES.has(e) || SYNTAX.has(e)) return i + 2;
-  if (e === 'x') return HEX.test(pattern.slice(i + 2, i + 4)) && pattern.length >= i + 4 ? i + 4 : undefined;
-  if (e === 'u') return HEX.test(pattern.slice(i + 2, i + 6)) && pattern.length >= i + 6 ? i + 6 : undefined;
+  if (e === 'x') return /^[0-9a-fA-F]{2}$/.test(pattern.slice(i + 2, i + 4)) ? i + 4 : undefined;
+  if (e === 'u') {
+    const hex = pattern.slice(i + 2, i + 6);
+    // A surrogate written as \uD83D: JavaScript joins a pair of them into one character, RE2 does not.
+    return hex.length === 4 && HEX.test(hex) && (parseInt(hex, 16) < 0xd800 || parseInt(hex, 16) > 0xdfff) ? i + 6 : undefined;
+  }
   return undefined;
 }
 
@@ -113,10 +121,10 @@ function quantifier(pattern: string, i: number): { min: number; max: number; end
   else if (c === '+') repeat = { min: 1, max: Infinity, end: i + 1 };
   else if (c === '?') repeat = { min: 0, max: 1, end: i + 1 };
   else if (c === '{') {
-    const m = /^\{(\d{1,4})(,(\d{0,4}))?\}/.exec(pattern.slice(i));
+    const m = COUNT.exec(pattern.slice(i, i + 12));
     if (!m) return undefined;
     const min = Number(m[1]);
-    const max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
+    const max = m[2] === undefined ? min : m[3] === undefined ? Infinity : Number(m[3]);
     if (min > MAX_COUNT || (max !== Infinity && (max > MAX_COUNT || max < min))) return undefined;
     repeat = { min, max, end: i + m[0].length };
   } else return { min: 1, max: 1, end: i };

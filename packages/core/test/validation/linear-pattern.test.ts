@@ -17,7 +17,7 @@ const LINEAR = [
   '^/',
   '^\\d{3}-[A-Z]+$',
   '^\\u00e9/\\x41$',
-  '[A-Z]{2}\\d{2,4}',
+  '[A-Z]{2}\\d{2}',
   '^[^\\d]+@[\\w.-]{1,3}$',
   '^\\+?\\d{1,3}$',
   '^a\\/b\\.c\\$$',
@@ -39,8 +39,16 @@ const NOT_LINEAR: [string, string][] = [
   ['a lookahead', '^(?!x)a$'],
   ['a Unicode property', '^\\p{Lu}$'],
   ['\\b in a class (a backspace)', '^[\\b]$'],
-  ['too many bounded combinations', '^a{1,10}b{1,10}$'],
+  ['too many bounded combinations', '^a{1,10}b{1,10}c{1,10}$'],
   ['a long unanchored match', 'a{300}'],
+  ['many steps per character when not anchored', '\\d{0,63}\\d{190}x'],
+  ['many steps back per character after a repetition', '^\\d*\\d{0,63}\\d{1000}x'],
+  ['a few steps per character too many', '[A-Z]{2}\\d{2,4}'],
+  ['a count with a leading zero (RE2 reads {01} as text)', '^a{01}$'],
+  ['a count with a leading zero, at least', '^a{0001,}$'],
+  ['surrogates written as \\u escapes (JavaScript joins the pair)', '^\\uD83D\\uDE00$'],
+  ['a word boundary (JavaScript looks inside surrogate pairs)', '\\B'],
+  ['a word boundary', '^a\\b'],
   ['a count past RE2’s limit', '^a{1001}$'],
   ['a quantified anchor', '^$*'],
 ];
@@ -79,5 +87,15 @@ describe('schema patterns JavaScript matches in linear time', () => {
     expect(matchesLinearly('^\\d{4}$', '')).toBe(false);
     expect(linearRegExp('^\\d{4}$', '').toString()).toMatch(/^re2:/);
     expect(() => linearRegExp('^(a)\\1$', 'u')).toThrow(/backreferences/);
+    // Too large for RE2: refused as before.
+    const large = `^${'a{1000}'.repeat(1400)}$`;
+    expect(() => linearRegExp(large, 'u')).toThrow(/cannot be used/);
+  });
+
+  it('leave long texts to RE2, which matches them in time linear in the text and with no stack to overflow', () => {
+    // JavaScript's engine overflows its stack on a `*` over 8.4 million characters past U+00FF.
+    const text = `${'b'.repeat(8_500_000)}中`;
+    expect(linearRegExp('^[^<>]*$', 'u').test(text)).toBe(true);
+    expect(linearRegExp('^[a-z][a-z0-9-]*$', 'u').test(text)).toBe(false);
   });
 });
