@@ -15,8 +15,12 @@ import { markParsedOutput } from '../validation/parsed-output.ts';
 
 export { OutputParseError } from './command-stdout.ts';
 
-/** A number in exponent form, or a byte that was not UTF-8, in stdout (conservative: `"1e5"` in a string counts too). */
-const MAY_GROW = /\d[eE]|\uFFFD/;
+/**
+ * What JSON.stringify may write longer than stdout held it: a number in exponent form (1e20 is
+ * written out in 21 digits), one of 16 digits or more (9999999999999999 is written 10000000000000000),
+ * a byte that was not UTF-8 (made U+FFFD, three bytes). Conservative: such text in a string counts too.
+ */
+const MAY_GROW = /\d[eE]|\d{16}|\uFFFD/;
 
 /** How long a `versionCommand` may take. */
 const VERSION_TIMEOUT_MS = 10_000;
@@ -93,9 +97,8 @@ function judge(result: LaunchResult, file: string, maxOutputBytes: number, run: 
   }
   const text = Buffer.from(result.stdout).toString('utf8');
   const output = parseStdout(text);
-  // JSON.stringify writes what it parsed in no more bytes than stdout held, but for a number in
-  // exponent form (1e20 is written out in 21 digits) and a byte that is not UTF-8 (made U+FFFD,
-  // three bytes): such an answer is copied, its size measured as before.
+  // JSON.stringify writes what it parsed in no more bytes than stdout held, but for what MAY_GROW
+  // finds: such an answer is copied, its size measured as before.
   if (!MAY_GROW.test(text)) markParsedOutput(output, result.stdout.byteLength, run);
   return output;
 }

@@ -17,7 +17,7 @@ export function markSendsInput<T extends Agent>(agent: T): T {
   return agent;
 }
 
-/** Whether `agent`'s `run` was marked by {@link markSendsInput}. */
-export function sendsInput(agent: Agent): boolean {
-  return sendingRuns.has(agent.run);
+/** Whether `run` (an agent's, read once by the caller, who then calls that very function) was marked by {@link markSendsInput}. */
+export function sendsInput(run: unknown): boolean {
+  return typeof run === 'function' && sendingRuns.has(run);
 }

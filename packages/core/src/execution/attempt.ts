@@ -171,8 +171,9 @@ export function startAttemptWith(
   onUsage: AttemptOptions['onUsage'],
   control: AttemptControl,
   listener: AttemptListener,
+  run?: Agent['run'],
 ): void {
-  new Attempt(agent, produces, timeoutMs, maxOutputBytes, extraChecks, onUsage, control, listener).start(input);
+  new Attempt(agent, produces, timeoutMs, maxOutputBytes, extraChecks, onUsage, control, listener).start(input, run);
 }
 
 /**
@@ -202,6 +203,8 @@ class Attempt implements DeadlineOwner, AbortWatcher {
   private readonly ctx: AttemptContext;
   private readonly inThread: ReturnType<typeof inThreadCode>;
   private readonly maxOutputBytes: number;
+  /** The `run` this attempt called: an answer Baton parsed for that very function needs no copy. */
+  private called: Agent['run'] | undefined;
 
   constructor(
     agent: Agent,
@@ -227,11 +230,19 @@ class Attempt implements DeadlineOwner, AbortWatcher {
     this.inThread = inThreadCode(agent);
   }
 
-  start(input: AgentInput): void {
+  /** Calls the agent; `run`, when given, is its `run` as the caller read it (it made the input for that function). */
+  start(input: AgentInput, run?: Agent['run']): void {
     const { agent } = this;
     let running: Promise<unknown>;
     try {
-      const answer = this.inThread ? this.inThread(input, this.ctx) : agent.run(input, this.ctx);
+      let answer: unknown;
+      if (this.inThread) answer = this.inThread(input, this.ctx);
+      else {
+        // Read once: a getter may give another function each time.
+        const called = run ?? agent.run;
+        this.called = called;
+        answer = called.call(agent, input, this.ctx);
+      }
       // Inside the try: `instanceof` runs a proxy's getPrototypeOf trap, which may throw.
       running = answer instanceof Promise ? answer : Promise.resolve(answer);
     } catch (e) {
@@ -338,7 +349,7 @@ class Attempt implements DeadlineOwner, AbortWatcher {
     const { usage, extraChecks } = this;
     let check: ReturnType<typeof checkOutput>;
     try {
-      check = checkOutput(this.agent.spec, this.produces, raw, this.maxOutputBytes === DEFAULT_MAX_OUTPUT_BYTES ? DEFAULT_CHECK : { maxOutputBytes: this.maxOutputBytes }, this.agent.run);
+      check = checkOutput(this.agent.spec, this.produces, raw, this.maxOutputBytes === DEFAULT_MAX_OUTPUT_BYTES ? DEFAULT_CHECK : { maxOutputBytes: this.maxOutputBytes }, this.called);
     } catch (e) {
       return this.finish(failure(e, this.control.reason, usage));
     }

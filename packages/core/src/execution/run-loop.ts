@@ -84,6 +84,15 @@ export interface RunLoopOptions {
 }
 
 /** An attempt that could not be made (its agent could not be built or started): failed for good. */
+/** An agent's `run` as it is now, or undefined when reading it throws. */
+function runOf(agent: Agent): unknown {
+  try {
+    return agent.run;
+  } catch {
+    return undefined;
+  }
+}
+
 function internalFailure(e: unknown): AttemptOutcome {
   return { status: 'failed', error: errorMessage(e), retryable: false };
 }
@@ -452,7 +461,9 @@ export class RunLoop implements TaskInputSource {
 
   private runAgent(agent: Agent, attempt: LoopAttempt, feedback: string | undefined): void {
     const { task, n } = attempt;
-    const shared = sendsInput(agent);
+    // Read once (a getter may give another function each time, or throw: the attempt then reads it and fails as its agent would).
+    const run = runOf(agent);
+    const shared = sendsInput(run);
     const input: AgentInput = { runId: this.o.runId, goal: this.o.goal, task: { id: task.id, title: task.title, instructions: task.instructions }, inputs: this.inputsOf(task, shared), params: shared ? this.o.params : this.paramsCopy(), attempt: n };
     if (feedback !== undefined) input.feedback = feedback;
     startAttemptWith(
@@ -465,6 +476,7 @@ export class RunLoop implements TaskInputSource {
       this.onUsage,
       attempt,
       attempt,
+      shared ? (run as Agent['run']) : undefined,
     );
   }
 

@@ -102,6 +102,9 @@ describe('outputs Baton parsed from its agents’ JSON text', () => {
     const replaced = await limited(createCommandAgent(notUtf8));
     expect(replaced.status).toBe('invalid');
     expect(replaced.status !== 'succeeded' && replaced.error).toMatch(/the output is 60013 bytes .* as JSON/);
+    // 9999999999999999 is written 10000000000000000.
+    const rounded = await runAttempt({ agent: commandAgent(`{"report":[${Array.from({ length: 1_000 }, () => '9999999999999999').join(',')}]}`), input, produces: ['report'], timeoutMs: 20_000, maxOutputBytes: 17_500, controller: new AbortController() });
+    expect(rounded.status !== 'succeeded' && rounded.error).toMatch(/the output is 18012 bytes .* as JSON/);
     const infinite = await run(commandAgent('{"report":1e400}'));
     expect(infinite).toMatchObject({ status: 'invalid', error: expect.stringMatching(/artifact 'report' is empty/) });
   });
@@ -134,7 +137,16 @@ describe('outputs Baton parsed from its agents’ JSON text', () => {
     // A wrapper of its own, and the agent itself with its run replaced by one that keeps the answer.
     const replaced = moduleAgent();
     replaced.run = keeping(replaced.run.bind(replaced));
-    for (const wrapper of [{ spec: { ...inner.spec, name: 'wrapper' }, run: keeping(inner.run) }, replaced]) {
+    // One that puts the inner run in its own place while it is called, then hands on its answer.
+    const swapping: Agent = {
+      spec: { ...inner.spec, name: 'swapping' },
+      run: async (i, c) => {
+        swapping.run = inner.run;
+        kept = await inner.run(i, c);
+        return kept;
+      },
+    };
+    for (const wrapper of [{ spec: { ...inner.spec, name: 'wrapper' }, run: keeping(inner.run) }, replaced, swapping]) {
       const outcome = await run(wrapper);
       expect(outcome.status).toBe('succeeded');
       (kept!['report'] as Record<string, unknown>)['echo'] = 'changed later';
