@@ -83,7 +83,6 @@ export interface RunLoopOptions {
   random?: () => number;
 }
 
-/** An attempt that could not be made (its agent could not be built or started): failed for good. */
 /** An agent's `run` as it is now, or undefined when reading it throws. */
 function runOf(agent: Agent): unknown {
   try {
@@ -93,6 +92,7 @@ function runOf(agent: Agent): unknown {
   }
 }
 
+/** An attempt that could not be made (its agent could not be built or started): failed for good. */
 function internalFailure(e: unknown): AttemptOutcome {
   return { status: 'failed', error: errorMessage(e), retryable: false };
 }
