@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { manifestFromObject, MemoryRunStore, Orchestrator, StaticPlanner } from 'batonjs';
+import { median } from './median.ts';
 
 const rows = Number(process.argv[2] ?? 20_000);
 const RUNS = 10;
@@ -39,8 +40,6 @@ const manifest = await manifestFromObject(
   },
   { baseDir: dir },
 );
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const plan = {
   tasks: [

@@ -51,19 +51,26 @@ function jsonNumber(n: number): number | null {
 function settled(root: object): boolean {
   const values: object[] = [root];
   const depths: number[] = [1];
+  let depth = 1;
+  /** What JSON writes for an item of the value at `depth`: an array or object is walked later, a level down. */
+  const written = (item: unknown): unknown => {
+    if (typeof item === 'object' && item !== null) {
+      values.push(item);
+      depths.push(depth + 1);
+      return item;
+    }
+    return typeof item === 'number' && (item === 0 || !Number.isFinite(item)) ? jsonNumber(item) : item;
+  };
   while (values.length > 0) {
     const value = values.pop()!;
-    const depth = depths.pop()!;
+    depth = depths.pop()!;
     if (depth > MAX_JSON_DEPTH) return false;
     if (Array.isArray(value)) {
       const items = value as unknown[];
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
-        if (typeof item === 'object') {
-          if (item === null) continue;
-          values.push(item);
-          depths.push(depth + 1);
-        } else if (typeof item === 'number' && (item === 0 || !Number.isFinite(item))) items[i] = jsonNumber(item);
+        const json = written(item);
+        if (!Object.is(json, item)) items[i] = json;
       }
       continue;
     }
@@ -71,11 +78,8 @@ function settled(root: object): boolean {
     for (const key in record) {
       if (!Object.hasOwn(record, key)) continue;
       const item = record[key];
-      if (typeof item === 'object') {
-        if (item === null) continue;
-        values.push(item);
-        depths.push(depth + 1);
-      } else if (typeof item === 'number' && (item === 0 || !Number.isFinite(item))) record[key] = jsonNumber(item);
+      const json = written(item);
+      if (!Object.is(json, item)) record[key] = json;
     }
   }
   return true;
