@@ -7,10 +7,11 @@ const tests = ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'];
 // Tests that need Redis, PostgreSQL or Chromium are named *.int.test.ts; `npm run test:fast` leaves them out.
 const needsServices = ['**/*.int.test.ts'];
 
-// Vitest's default is one worker per core but one, so a 2-core machine ran every file in turn; most
-// of the suite's time is spent waiting on the processes, servers and services it starts, and two
-// workers took a 2-core run from 772 s to 595 s (three: 573 s).
-const maxWorkers = Math.max(2, availableParallelism() - 1);
+// Vitest's default is one worker per core but one. Most of the suite's time is spent waiting on the
+// processes, servers and services it starts: on 2 cores, with two workers the machine was idle ~40%
+// of the Node 24 run (637 s); three kept it busy (508 s), four were slower again (560 s). Hence one
+// worker more than the cores. BATON_TEST_WORKERS sets the number.
+const maxWorkers = Number(process.env.BATON_TEST_WORKERS) || availableParallelism() + 1;
 
 const shared = {
   testTimeout: 60_000,
