@@ -11,7 +11,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CheckFailure, hasNodeSqlite, MB, mb, newProject, npmInstall, packageCount, run, treeBytes } from './install-check/lib.mjs';
+import { CheckFailure, hasNodeSqlite, MB, mb, newProject, npmInstall, npmInstallAsync, packageCount, run, treeBytes } from './install-check/lib.mjs';
 import { packAll } from './install-check/pack.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -103,7 +103,7 @@ async function main() {
   expectIncludes(`${evaluated.stdout}${evaluated.stderr}`, 'eval: 3 passed, 0 failed', 'npm run eval in the new project');
   console.log('  the new project runs, journals, passes its tests, its eval suite and its type check');
 
-  if (!quick) everyPackage(packed, coreBytes);
+  if (!quick) await everyPackage(packed, coreBytes);
   sampleProject(packed, sqliteHere);
 
   console.log(`\ninstalled sizes on Node ${process.versions.node} (node_modules, apparent bytes):`);
@@ -112,7 +112,7 @@ async function main() {
 }
 
 /** All five packages in one project (plain Node and tsc), then each optional package's own size. */
-function everyPackage(packed, coreBytes) {
+async function everyPackage(packed, coreBytes) {
   step('every package together: plain Node and tsc --strict (nodenext) over every entry point');
   const all = newProject(path.join(work, 'all'), 'all-packages');
   npmInstall(all, Object.values(packed).map((p) => p.tarball));
@@ -127,13 +127,16 @@ function everyPackage(packed, coreBytes) {
   console.log(`  ${run('node', ['build/use-all.js'], { cwd: all }).stdout.trim()}`);
 
   step('each optional package next to batonjs: its own install size');
-  for (const dir of ['server', 'scale', 'llm', 'telemetry']) {
-    const p = newProject(path.join(work, `with-${dir}`), `with-${dir}`);
-    npmInstall(p, [packed.core.tarball, packed[dir].tarball]);
-    const bytes = measure(`batonjs + ${packed[dir].name}`, p);
+  // Side by side: four npm installs one after another were ~65 s of CI's longest install check.
+  const optional = ['server', 'scale', 'llm', 'telemetry'];
+  const projects = optional.map((dir) => newProject(path.join(work, `with-${dir}`), `with-${dir}`));
+  const installs = await Promise.allSettled(projects.map((p, i) => npmInstallAsync(p, [packed.core.tarball, packed[optional[i]].tarball])));
+  const failed = installs.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  for (const [i, p] of projects.entries()) {
+    const bytes = measure(`batonjs + ${packed[optional[i]].name}`, p);
     sizes[sizes.length - 1].note = `+${mb(bytes - coreBytes)} over batonjs alone`;
   }
-
 }
 
 /** The sample report installed like a user's project; run when this Node has SQLite built in. */

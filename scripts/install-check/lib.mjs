@@ -1,5 +1,5 @@
 // Helpers of the install check: processes with a user's environment, fresh projects, sizes.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -22,17 +22,53 @@ export class CheckFailure extends Error {}
  */
 export function run(cmd, args, { cwd, env = userEnv(), expect = 0, input, timeoutMs = 600_000 } = {}) {
   const r = spawnSync(cmd, args, { cwd, env, input, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
-  const code = r.status;
-  if (r.error || (expect !== undefined && code !== expect)) {
+  return ended(cmd, args, cwd, expect, { code: r.status, signal: r.signal, error: r.error, stdout: r.stdout, stderr: r.stderr });
+}
+
+/**
+ * {@link run} without blocking this process, for commands that may run side by side (npm installs
+ * into separate projects, which mostly wait on the network and the disk).
+ */
+export function runAsync(cmd, args, { cwd, env = userEnv(), expect = 0, timeoutMs = 600_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
+    let error;
+    child.once('error', (e) => (error = e));
+    child.once('close', (code, signal) => {
+      try {
+        resolve(ended(cmd, args, cwd, expect, { code, signal, error, stdout, stderr }));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+function ended(cmd, args, cwd, expect, { code, signal, error, stdout, stderr }) {
+  if (error || (expect !== undefined && code !== expect)) {
     const tail = (s) => (s ?? '').split('\n').slice(-40).join('\n');
-    throw new CheckFailure(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${code ?? r.signal}${r.error ? ` (${r.error.message})` : ''}, expected ${expect}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`);
+    throw new CheckFailure(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${code ?? signal}${error ? ` (${error.message})` : ''}, expected ${expect}\n--- stdout\n${tail(stdout)}\n--- stderr\n${tail(stderr)}`);
   }
-  return { code, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  return { code, stdout: stdout ?? '', stderr: stderr ?? '' };
 }
 
 /** `npm install` in a project, as a user types it; an engine warning (EBADENGINE) fails the check. */
 export function npmInstall(cwd, specs = [], extraArgs = []) {
-  const r = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=warn', ...extraArgs, ...specs], { cwd });
+  return withoutEngineWarnings(run('npm', npmInstallArgs(specs, extraArgs), { cwd }), cwd, specs);
+}
+
+/** {@link npmInstall} without blocking this process. */
+export async function npmInstallAsync(cwd, specs = [], extraArgs = []) {
+  return withoutEngineWarnings(await runAsync('npm', npmInstallArgs(specs, extraArgs), { cwd }), cwd, specs);
+}
+
+const npmInstallArgs = (specs, extraArgs) => ['install', '--no-audit', '--no-fund', '--loglevel=warn', ...extraArgs, ...specs];
+
+function withoutEngineWarnings(r, cwd, specs) {
   const engine = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /EBADENGINE|Unsupported engine/i.test(l));
   if (engine.length) throw new CheckFailure(`npm install ${specs.join(' ')} warned about engines on Node ${process.versions.node} (in ${cwd}):\n${engine.join('\n')}`);
   return r;
