@@ -17,6 +17,9 @@ const shared = {
   testTimeout: 60_000,
   hookTimeout: 120_000,
   pool: 'forks' as const,
+  // The sample report prints its PDF through Chromium (~3 s of CPU a run) only in the tests that
+  // check it (they set BATON_REPORT_PDF=1): the others run the sample for what else it does.
+  env: { BATON_REPORT_PDF: '0' },
   setupFiles: ['./packages/core/test/support/fast-check-seed.ts', './packages/core/test/support/source-conditions.ts'],
 };
 
