@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import ServicesFirstSequencer from './packages/core/test/support/services-first-sequencer.ts';
 
 // Baton's packages resolve to their TypeScript sources in tests (the `batonjs-source` export condition).
 const source = 'batonjs-source';
@@ -7,7 +8,7 @@ const tests = ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'];
 // Tests that need Redis, PostgreSQL or Chromium are named *.int.test.ts; `npm run test:fast` leaves them out.
 const needsServices = ['**/*.int.test.ts'];
 
-// Vitest's default is one worker per core but one. Most of the suite's time is spent waiting on the
+// Vitest's default is one worker per core but one. Much of the suite's time is spent waiting on the
 // processes, servers and services it starts: on 2 cores, with two workers the machine was idle ~40%
 // of the Node 24 run (637 s); three kept it busy (508 s), four were slower again (560 s). Hence one
 // worker more than the cores. BATON_TEST_WORKERS sets the number.
@@ -28,6 +29,7 @@ export default defineConfig({
   test: {
     maxWorkers,
     globalSetup: ['./packages/core/test/support/dist-fresh.ts'],
+    sequence: { sequencer: ServicesFirstSequencer },
     reporters: ['default', './packages/core/test/support/plain-summary-reporter.ts'],
     projects: [
       { extends: true, test: { ...shared, name: 'fast', include: tests, exclude: ['**/node_modules/**', ...needsServices] } },
