@@ -31,7 +31,10 @@ export function run(cmd, args, { cwd, env = userEnv(), expect = 0, input, timeou
  */
 export function runAsync(cmd, args, { cwd, env = userEnv(), expect = 0, timeoutMs = 600_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Not spawn's own `timeout`: its timer is cleared on 'exit', which a command that could not
+    // start (ENOENT) never emits, and it then kept this process alive for the whole timeout.
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));
@@ -39,6 +42,7 @@ export function runAsync(cmd, args, { cwd, env = userEnv(), expect = 0, timeoutM
     let error;
     child.once('error', (e) => (error = e));
     child.once('close', (code, signal) => {
+      clearTimeout(timer);
       try {
         resolve(ended(cmd, args, cwd, expect, { code, signal, error, stdout, stderr }));
       } catch (e) {
