@@ -43,10 +43,14 @@ describe('a /v1 request body', () => {
   });
 
   it('reads no further than the limit of a long chunked body', async () => {
-    const past = await rawRequest(t.url, { path: '/v1/runs', headers: JSON_TYPE, totalBytes: 8 * 1024 * 1024, chunked: true });
+    const total = 64 * 1024 * 1024;
+    const past = await rawRequest(t.url, { path: '/v1/runs', headers: JSON_TYPE, totalBytes: total, chunked: true });
     expect(past.status).toBe(413);
-    // Answered while the client was still sending: far from all of its 8 MiB went out.
-    expect(past.bytesSent).toBeLessThan(4 * 1024 * 1024);
+    // Answered while the client was still sending: far from all of it went out. What went out
+    // beyond the limit is what the kernel buffers hold once the server stops reading: ~4 MiB here
+    // (tcp_wmem's 4 MiB and the receive window), reached when the answer comes late on a loaded
+    // machine, so the bound is half the body, not the buffers' size.
+    expect(past.bytesSent).toBeLessThan(total / 2);
   });
 
   it('ends its request, unanswered, when the client hangs up before the end of it, with a length or in chunks', async () => {
