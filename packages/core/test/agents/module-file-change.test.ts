@@ -3,7 +3,7 @@
  * code, whose version was never checked against the pin. It runs nothing, nor does any thread
  * started after it; the threads of the version checked go on.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,19 +13,23 @@ import type { AgentInput } from '../../src/core/types.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-file-change-'));
 const file = path.join(dir, 'changing.mjs');
+const loadsFile = path.join(dir, 'loads');
 const pools: ModuleThreadPool[] = [];
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.close()));
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The module at `version`: it reports it, spins for good or waits 300 ms when told to. */
+/** The module at `version`: it reports it, spins for good or waits 300 ms when told to. Each load adds a line to {@link loadsFile}. */
 function write(version: string): void {
   writeFileSync(
     file,
-    `export const version = '${version}';\nexport default async (input) => {\n  if (input.task.instructions === 'spin') for (;;);\n  if (input.task.instructions === 'wait') await new Promise((r) => setTimeout(r, 300));\n  return { report: { version: '${version}' } };\n};\n`,
+    `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(loadsFile)}, '${version}\\n');\nexport const version = '${version}';\nexport default async (input) => {\n  if (input.task.instructions === 'spin') for (;;);\n  if (input.task.instructions === 'wait') await new Promise((r) => setTimeout(r, 300));\n  return { report: { version: '${version}' } };\n};\n`,
   );
 }
+
+/** The versions the module was loaded at, one a load, in order. */
+const loads = (): string[] => readFileSync(loadsFile, 'utf8').split('\n').filter(Boolean);
 
 const input = (instructions: string): AgentInput => ({ runId: 'r_change', goal: 'g', task: { id: 't1', title: 't', instructions }, inputs: {}, params: {}, attempt: 1 });
 
@@ -45,10 +49,12 @@ describe("a module agent's file changed while Baton runs", () => {
     await sleep(1_500);
     const refused = /agent 'changing': its module was loaded again in a new worker thread and reports version 2\.0\.0, not version 1\.0\.0 as when its version was checked: .*changing\.mjs changed while Baton ran/;
     await expect(pool.run(input('echo'), { signal: new AbortController().signal })).rejects.toThrow(refused);
-    // No thread is started again: the next attempt is refused at once.
-    const started = Date.now();
+    // No thread is started again: the next attempt is refused without loading the module.
+    const loaded = loads();
+    expect(loaded.at(-1)).toBe('2.0.0');
     await expect(pool.run(input('echo'), { signal: new AbortController().signal })).rejects.toThrow(refused);
-    expect(Date.now() - started).toBeLessThan(50);
+    await sleep(300);
+    expect(loads()).toEqual(loaded);
   });
 
   it('runs the attempts of a busy agent in its threads of the version checked, not in a new one that loaded the changed file', async () => {
