@@ -69,10 +69,8 @@ function integrationInput(outDir: string, produced: Record<string, unknown>, tas
   return { runId: 'r_test', goal: GOAL, manifest, plan, tasks, artifacts: produced, provenance, missing: [], outDir, result, signal: new AbortController().signal };
 }
 
-const pdfSetting = process.env['BATON_REPORT_PDF'];
+// The PDF is covered end to end (e2e.int.test.ts); here, as in every test, BATON_REPORT_PDF=0 (vitest.config.ts).
 beforeAll(async () => {
-  // The PDF is covered end to end; here it would only add a browser start per report.
-  process.env['BATON_REPORT_PDF'] = '0';
   sampleDatabase();
   manifest = await loadManifest(join(import.meta.dirname, '../baton.yaml'));
   const ctx = { signal: new AbortController().signal };
@@ -84,8 +82,6 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
-  if (pdfSetting === undefined) delete process.env['BATON_REPORT_PDF'];
-  else process.env['BATON_REPORT_PDF'] = pdfSetting;
 });
 
 describe('report integrator', () => {
