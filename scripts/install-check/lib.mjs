@@ -34,13 +34,16 @@ export function runAsync(cmd, args, { cwd, env = userEnv(), expect = 0, timeoutM
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     // Not spawn's own `timeout`: its timer is cleared on 'exit', which a command that could not
     // start (ENOENT) never emits, and it then kept this process alive for the whole timeout.
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    let error;
+    const timer = setTimeout(() => {
+      error = new Error(`timed out after ${timeoutMs} ms`);
+      child.kill('SIGTERM');
+    }, timeoutMs);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
-    let error;
-    child.once('error', (e) => (error = e));
+    child.once('error', (e) => (error ??= e));
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       try {
