@@ -1,7 +1,8 @@
 /**
  * Scheduler overhead with in-process agents that do no work, in the shapes of the side-by-side
  * harness (../shared/bench-anchors, docs/performance.md), so a regression shows on any machine:
- *   W1 fan-out 8 + join, sequential runs (µs per run: mean, p50, p99; GC share of the time)
+ *   W1 fan-out 8 + join, sequential runs (µs per run: mean, p50, p99; GC share of the time, and
+ *           of the slowest 1% of runs' time: slowestGcShare, what the p99 is made of)
  *   W1-settled: W1's runs 10,000-12,000, once V8 has compiled what runs once per run and grown its
  *           young generation to its last size (Node 24's last growth, to 128 MB, falls in runs
  *           ~5,000-9,000), beside its runs 200-2,200 in the same process (window*) (memory only)
@@ -94,11 +95,23 @@ function check(r: RunResult, last: string, expected: unknown): void {
 
 const fanOutResult = (width: number): unknown => ({ count: width, sum: (width * (width - 1)) / 2 });
 
+interface GcTimed<T> {
+  value: T;
+  gcMs: number;
+  wallMs: number;
+  /** Each GC's start and end (performance.now() ms), in pairs. */
+  gcSpans: number[];
+}
+
 /** Milliseconds spent in GC while `body` runs, from the runtime's own GC entries. */
-async function withGcTime<T>(body: () => Promise<T>): Promise<{ value: T; gcMs: number; wallMs: number }> {
+async function withGcTime<T>(body: () => Promise<T>): Promise<GcTimed<T>> {
   let gcMs = 0;
+  const gcSpans: number[] = [];
   const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcMs += e.duration;
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      gcSpans.push(e.startTime, e.startTime + e.duration);
+    }
   });
   observer.observe({ entryTypes: ['gc'] });
   const t0 = performance.now();
@@ -106,7 +119,28 @@ async function withGcTime<T>(body: () => Promise<T>): Promise<{ value: T; gcMs: 
   const wallMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 20));
   observer.disconnect();
-  return { value, gcMs, wallMs };
+  return { value, gcMs, wallMs, gcSpans };
+}
+
+/**
+ * The share of the slowest 1% of the runs' time during which V8 was collecting garbage: what the
+ * p99 is made of. `runSpans` holds each run's start and end in pairs, `gcSpans` each GC's.
+ */
+function slowestGcShare(runSpans: readonly number[], gcSpans: readonly number[]): number {
+  const runs = runSpans.length / 2;
+  const took = (i: number): number => runSpans[2 * i + 1]! - runSpans[2 * i]!;
+  const slowest = Array.from({ length: runs }, (_, i) => i)
+    .sort((a, b) => took(b) - took(a))
+    .slice(0, Math.max(1, Math.ceil(runs / 100)));
+  let runMs = 0;
+  let gcMs = 0;
+  for (const i of slowest) {
+    const start = runSpans[2 * i]!;
+    const end = runSpans[2 * i + 1]!;
+    runMs += end - start;
+    for (let g = 0; g < gcSpans.length; g += 2) gcMs += Math.max(0, Math.min(end, gcSpans[g + 1]!) - Math.max(start, gcSpans[g]!));
+  }
+  return gcMs / runMs;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -118,6 +152,8 @@ interface Sequential {
   samples: number[];
   /** The process's minor page faults during the measured runs, per run. */
   faultsPerRun: number;
+  /** Each measured run's start and end (performance.now() ms), in pairs, in the order they ran. */
+  spans: number[];
 }
 
 /** Sequential runs, after a warm-up and a GC. */
@@ -125,21 +161,24 @@ async function sequential(o: Orchestrator, warmup: number, runs: number, last: s
   for (let i = 0; i < warmup; i++) check(await o.run('warm up'), last, expected);
   globalThis.gc?.();
   const samples: number[] = [];
+  const spans: number[] = [];
   const faults = process.resourceUsage().minorPageFault;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const r = await o.run('bench');
-    samples.push((performance.now() - t0) * 1000);
+    const t1 = performance.now();
+    samples.push((t1 - t0) * 1000);
+    spans.push(t0, t1);
     check(r, last, expected);
   }
-  return { samples: samples.sort((a, b) => a - b), faultsPerRun: (process.resourceUsage().minorPageFault - faults) / runs };
+  return { samples: samples.sort((a, b) => a - b), faultsPerRun: (process.resourceUsage().minorPageFault - faults) / runs, spans };
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 /** The W1 figures of sorted `samples` (µs) measured with `withGcTime`. */
-function w1Figures({ value: { samples, faultsPerRun }, gcMs, wallMs }: { value: Sequential; gcMs: number; wallMs: number }): Record<string, number> {
-  return { usPerRun: mean(samples), p50Us: percentile(samples, 50), p99Us: percentile(samples, 99), gcShare: gcMs / wallMs, faultsPerRun };
+function w1Figures({ value: { samples, faultsPerRun, spans }, gcMs, wallMs, gcSpans }: GcTimed<Sequential>): Record<string, number> {
+  return { usPerRun: mean(samples), p50Us: percentile(samples, 50), p99Us: percentile(samples, 99), gcShare: gcMs / wallMs, slowestGcShare: slowestGcShare(spans, gcSpans), faultsPerRun };
 }
 
 async function w1(): Promise<Record<string, unknown>> {
