@@ -126,7 +126,7 @@ async function withGcTime<T>(body: () => Promise<T>): Promise<GcTimed<T>> {
  * The share of the slowest 1% of the runs' time during which V8 was collecting garbage: what the
  * p99 is made of. `runSpans` holds each run's start and end in pairs, `gcSpans` each GC's.
  */
-function slowestGcShare(runSpans: readonly number[], gcSpans: readonly number[]): number {
+function slowestGcShare(runSpans: Float64Array, gcSpans: readonly number[]): number {
   const runs = runSpans.length / 2;
   const took = (i: number): number => runSpans[2 * i + 1]! - runSpans[2 * i]!;
   const slowest = Array.from({ length: runs }, (_, i) => i)
@@ -153,7 +153,7 @@ interface Sequential {
   /** The process's minor page faults during the measured runs, per run. */
   faultsPerRun: number;
   /** Each measured run's start and end (performance.now() ms), in pairs, in the order they ran. */
-  spans: number[];
+  spans: Float64Array;
 }
 
 /** Sequential runs, after a warm-up and a GC. */
@@ -161,14 +161,16 @@ async function sequential(o: Orchestrator, warmup: number, runs: number, last: s
   for (let i = 0; i < warmup; i++) check(await o.run('warm up'), last, expected);
   globalThis.gc?.();
   const samples: number[] = [];
-  const spans: number[] = [];
+  // Made before the runs, so that recording them allocates nothing while they are measured.
+  const spans = new Float64Array(2 * runs);
   const faults = process.resourceUsage().minorPageFault;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const r = await o.run('bench');
     const t1 = performance.now();
     samples.push((t1 - t0) * 1000);
-    spans.push(t0, t1);
+    spans[2 * i] = t0;
+    spans[2 * i + 1] = t1;
     check(r, last, expected);
   }
   return { samples: samples.sort((a, b) => a - b), faultsPerRun: (process.resourceUsage().minorPageFault - faults) / runs, spans };
