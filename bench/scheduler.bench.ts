@@ -160,20 +160,18 @@ interface Sequential {
 async function sequential(o: Orchestrator, warmup: number, runs: number, last: string, expected: unknown): Promise<Sequential> {
   for (let i = 0; i < warmup; i++) check(await o.run('warm up'), last, expected);
   globalThis.gc?.();
-  const samples: number[] = [];
   // Made before the runs, so that recording them allocates nothing while they are measured.
   const spans = new Float64Array(2 * runs);
   const faults = process.resourceUsage().minorPageFault;
   for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
+    spans[2 * i] = performance.now();
     const r = await o.run('bench');
-    const t1 = performance.now();
-    samples.push((t1 - t0) * 1000);
-    spans[2 * i] = t0;
-    spans[2 * i + 1] = t1;
+    spans[2 * i + 1] = performance.now();
     check(r, last, expected);
   }
-  return { samples: samples.sort((a, b) => a - b), faultsPerRun: (process.resourceUsage().minorPageFault - faults) / runs, spans };
+  const faultsPerRun = (process.resourceUsage().minorPageFault - faults) / runs;
+  const samples = Array.from({ length: runs }, (_, i) => (spans[2 * i + 1]! - spans[2 * i]!) * 1000);
+  return { samples: samples.sort((a, b) => a - b), faultsPerRun, spans };
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
