@@ -3,9 +3,15 @@
  * harness (../shared/bench-anchors, docs/performance.md), so a regression shows on any machine:
  *   W1 fan-out 8 + join, sequential runs (µs per run: mean, p50, p99; GC share of the time, and
  *           of the slowest 1% of runs' time: slowestGcShare, what the p99 is made of)
- *   W1-settled: W1's runs 10,000-12,000, once V8 has compiled what runs once per run and grown its
- *           young generation to its last size (Node 24's last growth, to 128 MB, falls in runs
- *           ~5,000-9,000), beside its runs 200-2,200 in the same process (window*) (memory only)
+ *   cpuWaitShare, helperCpuShare (W1-W3, Linux): the share of the measured runs' time during
+ *           which the main thread was ready to run but waited for a CPU, and the share of the
+ *           process's CPU spent by its other threads (V8's optimising compilers and GC helpers).
+ *           Early in a process V8 compiles the code that runs once per run: on 2 vCPUs its
+ *           compilers then take CPU from the runs themselves (forty-seventh pass)
+ *   W1-settled: W1's runs 30,000-32,000, once V8 has compiled what runs once per run (Node 24's
+ *           TurboFan reaches it around runs 10,000-12,000) and grown its young generation to its
+ *           last size (Node 24's last growth, to 128 MB, falls in runs ~5,000-9,000), beside its
+ *           runs 200-2,200 in the same process (window*) (memory only)
  *   W2 chain of 100 (µs per step)        W3 fan-out 1,000 + join (ms per run)
  *   W2-copies: W2 with its plan handed in as new objects on every run (as the built-in planner, a
  *           plan file or a request give it) beside the same plan object, alternated in one process
@@ -14,7 +20,8 @@
  *           added for its run (`on(listener, { runId })`) beside each filtering every run's
  *           events (filtering*), beside none (unfollowed*), alternated in one process (µs per run)
  *           (memory only)
- *   W2-settled, W3-settled: their runs once V8 has compiled the scheduler (W2's runs 2,000-2,200,
+ *   W2-settled, W3-settled: their runs once V8 has compiled the scheduler, with no forced GC before
+ *           them, as W1-settled (W2's runs 2,000-2,200,
  *           W3's 150-170) beside the harness's window in the same process (window*: time and
  *           page faults) (memory only)
  *   faultsPerRun (W1-W3): the minor page faults of the measured runs, per run. Each is memory the
@@ -57,6 +64,8 @@ import type { Integrator, Orchestrator, RunResult, RunStore } from 'batonjs';
 import { counterChain, fanOutJoin, layered, makerPairs } from './workloads.ts';
 import type { Workload } from './workloads.ts';
 import { measuredWindow, promotedIn } from './promoted.ts';
+import { threadShares, threadTimes } from './thread-time.ts';
+import type { ThreadShares } from './thread-time.ts';
 
 const [caseName = 'W1', storeKind = 'memory'] = process.argv.slice(2);
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-bench-'));
@@ -154,31 +163,40 @@ interface Sequential {
   faultsPerRun: number;
   /** Each measured run's start and end (performance.now() ms), in pairs, in the order they ran. */
   spans: Float64Array;
+  /** What the process's threads did over the measured runs (Linux; empty elsewhere). */
+  threads: ThreadShares | Record<string, never>;
 }
 
-/** Sequential runs, after a warm-up and a GC. */
-async function sequential(o: Orchestrator, warmup: number, runs: number, last: string, expected: unknown): Promise<Sequential> {
+/**
+ * Sequential runs after a warm-up, and after a full GC as the harness does (`collect`). A settled
+ * window must not collect first: a forced GC also lets go of the maps that only V8's optimised code
+ * still names, which throws away the optimised code of ~70 of the functions a run calls, and the
+ * window then measures their compiling again (forty-seventh pass). V8's own GCs keep those maps.
+ */
+async function sequential(o: Orchestrator, warmup: number, runs: number, last: string, expected: unknown, collect = true): Promise<Sequential> {
   for (let i = 0; i < warmup; i++) check(await o.run('warm up'), last, expected);
-  globalThis.gc?.();
+  if (collect) globalThis.gc?.();
   // Made before the runs, so that recording them allocates nothing while they are measured.
   const spans = new Float64Array(2 * runs);
   const faults = process.resourceUsage().minorPageFault;
+  const before = threadTimes();
   for (let i = 0; i < runs; i++) {
     spans[2 * i] = performance.now();
     const r = await o.run('bench');
     spans[2 * i + 1] = performance.now();
     check(r, last, expected);
   }
+  const threads = runs > 0 ? threadShares(before, threadTimes(), spans[2 * runs - 1]! - spans[0]!) : {};
   const faultsPerRun = (process.resourceUsage().minorPageFault - faults) / runs;
   const samples = Array.from({ length: runs }, (_, i) => (spans[2 * i + 1]! - spans[2 * i]!) * 1000);
-  return { samples: samples.sort((a, b) => a - b), faultsPerRun, spans };
+  return { samples: samples.sort((a, b) => a - b), faultsPerRun, spans, threads };
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 /** The W1 figures of sorted `samples` (µs) measured with `withGcTime`. */
-function w1Figures({ value: { samples, faultsPerRun, spans }, gcMs, wallMs, gcSpans }: GcTimed<Sequential>): Record<string, number> {
-  return { usPerRun: mean(samples), p50Us: percentile(samples, 50), p99Us: percentile(samples, 99), gcShare: gcMs / wallMs, slowestGcShare: slowestGcShare(spans, gcSpans), faultsPerRun };
+function w1Figures({ value: { samples, faultsPerRun, spans, threads }, gcMs, wallMs, gcSpans }: GcTimed<Sequential>): Record<string, number> {
+  return { usPerRun: mean(samples), p50Us: percentile(samples, 50), p99Us: percentile(samples, 99), gcShare: gcMs / wallMs, slowestGcShare: slowestGcShare(spans, gcSpans), ...threads, faultsPerRun };
 }
 
 async function w1(): Promise<Record<string, unknown>> {
@@ -189,19 +207,22 @@ async function w1(): Promise<Record<string, unknown>> {
 }
 
 /**
- * W1's runs 10,000-12,000 beside its runs 200-2,200 (the harness's window, `window*`), in one
+ * W1's runs 30,000-32,000 beside its runs 200-2,200 (the harness's window, `window*`), in one
  * process so both meet the same host: on Node 20 V8 compiles the code that runs once per run only
  * after ~1,500-2,500 runs, so the window measures that warm-up as much as the scheduler. Runs
  * 6,000-8,000 were measured until the twenty-sixth pass, which found Node 24 growing its young
  * generation to 128 MB there: runs then allocate through pages never touched, ~10 page faults a
- * run. `youngGenMb` after the 12,000 runs: V8 grows its young generation as the memory journal's kept
- * runs survive its minor GCs, to 32 MB on Node 20 and 128 MB on Node 24 (fourteenth pass).
+ * run. Runs 10,000-12,000 were measured until the forty-seventh pass, which found Node 24's
+ * TurboFan compiling the once-per-run code there (~50 functions), and the forced GC before them
+ * throwing away what was compiled. `youngGenMb` after the 32,000 runs: V8 grows its young
+ * generation as the memory journal's kept runs survive its minor GCs, to 32 MB on Node 20 and
+ * 128 MB on Node 24 (fourteenth pass).
  */
 async function w1Settled(): Promise<Record<string, unknown>> {
   const o = orchestrator(fanOutJoin(8), 8);
   const window = await sequential(o, 200, 2000, 'result', fanOutResult(8));
-  // Past run ~9,000: while V8 grows its young generation, runs allocate through pages never touched (twenty-sixth pass).
-  const settled = w1Figures(await withGcTime(() => sequential(o, 7800, 2000, 'result', fanOutResult(8))));
+  // Past run ~9,000 V8 no longer grows its young generation (twenty-sixth pass), past ~12,000 it no longer compiles.
+  const settled = w1Figures(await withGcTime(() => sequential(o, 27800, 2000, 'result', fanOutResult(8), false)));
   // Read before close: the memory journal's kept runs survive minor GCs, which is what grows it.
   const youngGenMb = youngGenerationMb();
   await o.close();
@@ -210,9 +231,9 @@ async function w1Settled(): Promise<Record<string, unknown>> {
 
 async function w2(): Promise<Record<string, unknown>> {
   const o = orchestrator(counterChain(100), undefined);
-  const { samples, faultsPerRun } = await sequential(o, 20, 200, 'c99', { counter: 100 });
+  const { samples, faultsPerRun, threads } = await sequential(o, 20, 200, 'c99', { counter: 100 });
   await o.close();
-  return { usPerStep: mean(samples) / 100, faultsPerRun };
+  return { usPerStep: mean(samples) / 100, ...threads, faultsPerRun };
 }
 
 /**
@@ -223,7 +244,7 @@ async function w2(): Promise<Record<string, unknown>> {
 async function w2Settled(): Promise<Record<string, unknown>> {
   const o = orchestrator(counterChain(100), undefined);
   const window = await sequential(o, 20, 200, 'c99', { counter: 100 });
-  const settled = await sequential(o, 1780, 200, 'c99', { counter: 100 });
+  const settled = await sequential(o, 1780, 200, 'c99', { counter: 100 }, false);
   await o.close();
   return {
     usPerStep: mean(settled.samples) / 100,
@@ -304,16 +325,16 @@ async function followed(): Promise<Record<string, unknown>> {
 
 async function w3(): Promise<Record<string, unknown>> {
   const o = orchestrator(fanOutJoin(1000), 1000);
-  const { samples, faultsPerRun } = await sequential(o, 2, 20, 'result', fanOutResult(1000));
+  const { samples, faultsPerRun, threads } = await sequential(o, 2, 20, 'result', fanOutResult(1000));
   await o.close();
-  return { msPerRun: mean(samples) / 1000, usPerTask: mean(samples) / 1002, faultsPerRun };
+  return { msPerRun: mean(samples) / 1000, usPerTask: mean(samples) / 1002, ...threads, faultsPerRun };
 }
 
 /** W3's runs 150-170 beside its runs 2-22 (the harness's window, `window*`), in one process. */
 async function w3Settled(): Promise<Record<string, unknown>> {
   const o = orchestrator(fanOutJoin(1000), 1000);
   const window = await sequential(o, 2, 20, 'result', fanOutResult(1000));
-  const settled = await sequential(o, 128, 20, 'result', fanOutResult(1000));
+  const settled = await sequential(o, 128, 20, 'result', fanOutResult(1000), false);
   await o.close();
   return {
     msPerRun: mean(settled.samples) / 1000,
