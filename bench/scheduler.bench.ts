@@ -5,7 +5,8 @@
  *           of the slowest 1% of runs' time: slowestGcShare, what the p99 is made of)
  *   cpuWaitShare, helperCpuShare (W1-W3, Linux): the share of the measured runs' time during
  *           which the main thread was ready to run but waited for a CPU, and the share of the
- *           process's CPU spent by its other threads (V8's optimising compilers and GC helpers).
+ *           process's CPU spent by its other threads (V8's optimising compilers and GC helpers;
+ *           with the SQLite journal, also its checkpointer thread).
  *           Early in a process V8 compiles the code that runs once per run: on 2 vCPUs its
  *           compilers then take CPU from the runs themselves (forty-seventh pass)
  *   W1-settled: W1's runs 30,000-32,000, once V8 has compiled what runs once per run (Node 24's

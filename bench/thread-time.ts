@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 /**
  * This process's scheduler times, from Linux's /proc/self/task/<tid>/schedstat (ns): how long
  * the main thread ran and how long it was ready to run but waited for a CPU, and how long all
- * the other threads ran (V8's compilers and GC helpers; libuv's pool, idle in these benchmarks).
+ * the other threads ran: V8's compilers and GC helpers, and with the SQLite journal its
+ * checkpointer thread (libuv's pool is idle in these benchmarks).
  */
 export interface ThreadTimes {
   mainOnCpuNs: number;
