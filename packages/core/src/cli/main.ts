@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { reportError } from './report-error.ts';
 import { EXIT } from './exit-codes.ts';
 import { buildProgram } from './program.ts';
+import { exitOnceDone } from './exit-guard.ts';
 
 export async function main(argv: string[]): Promise<void> {
   try {
@@ -19,3 +20,4 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 await main(process.argv);
+exitOnceDone();

@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/cli/exit-codes.ts';
+import { EXIT_GRACE_MS } from '../../src/cli/exit-guard.ts';
+import { BIN } from './run-cli.ts';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'baton-leftovers-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A project whose one agent runs in Baton's thread (`isolation: none`) and leaves a timer running. */
+function leakingProject(name: string, body: string): string {
+  const dir = path.join(tmp, name);
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'leaky.mjs'), `export default { async run() { setInterval(() => {}, 1000); ${body} } };\n`);
+  writeFileSync(
+    path.join(dir, 'baton.yaml'),
+    [
+      'version: 1',
+      'orchestrator:',
+      '  name: leftovers',
+      '  description: an agent that leaves a timer behind',
+      '  subagents: [leaky]',
+      '  deliverable: [note]',
+      '  policy: { retries: 0 }',
+      'agents:',
+      '  leaky:',
+      '    kind: module',
+      '    description: leaves a timer running',
+      '    module: ./leaky.mjs',
+      '    isolation: none',
+      '    produces: [note]',
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Killed by the test: the process had not ended in `limitMs`. */
+  hung: boolean;
+}
+
+/** `baton ...args`, killed if it has not ended in `limitMs`; its stdout read only after `readAfterMs`. */
+async function batonWithin(args: string[], cwd: string, { limitMs = 20_000, readAfterMs = 0 } = {}): Promise<Exit> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const chunks: Buffer[] = [];
+  const ended = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let hung = false;
+  const limit = setTimeout(() => {
+    hung = true;
+    child.kill('SIGKILL');
+  }, limitMs);
+  if (readAfterMs > 0) await sleep(readAfterMs);
+  child.stdout.on('data', (c: Buffer) => chunks.push(c));
+  const code = await ended;
+  clearTimeout(limit);
+  return { code, stdout: Buffer.concat(chunks).toString(), stderr, hung };
+}
+
+describe('baton run with an agent that leaves something running in its thread', () => {
+  it("ends once the run has, with the run's code, and names what held it", async () => {
+    const project = leakingProject('succeeds', "return { note: 'done' };");
+    const run = await batonWithin(['run', '--store', 'memory', '--json', 'a note'], project);
+
+    expect(run.hung, run.stderr).toBe(false);
+    expect(run.code, run.stderr).toBe(EXIT.succeeded);
+    expect((JSON.parse(run.stdout) as { status: string }).status).toBe('succeeded');
+    expect(run.stderr).toContain(`baton: the command ended ${EXIT_GRACE_MS / 1000} s ago, but the process is still held by Timeout: exiting with its code, 0.`);
+  });
+
+  it('keeps a failed run\'s exit code', async () => {
+    const project = leakingProject('fails', "throw new Error('no note today');");
+    const run = await batonWithin(['run', '--store', 'memory', 'a note'], project);
+
+    expect(run.hung, run.stderr).toBe(false);
+    expect(run.code, run.stderr).toBe(EXIT.failed);
+    expect(run.stderr).toContain('no note today');
+    expect(run.stderr).toContain('still held by Timeout: exiting with its code, 1.');
+  });
+
+  it('writes all of its output to a reader slower than the grace before it exits', async () => {
+    const project = leakingProject('slow-reader', "return { note: 'x'.repeat(3_000_000) };");
+    // Far more than a pipe holds: most of the JSON still waits in this process when the grace ends.
+    const run = await batonWithin(['run', '--store', 'memory', '--json', 'a note'], project, { readAfterMs: EXIT_GRACE_MS + 1500 });
+
+    expect(run.hung, run.stderr).toBe(false);
+    expect(run.code, run.stderr).toBe(EXIT.succeeded);
+    const result = JSON.parse(run.stdout) as { status: string; tasks: { output: { note: string } }[] };
+    expect(result.status).toBe('succeeded');
+    expect(result.tasks[0]!.output.note).toHaveLength(3_000_000);
+  });
+});
