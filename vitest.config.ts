@@ -28,7 +28,7 @@ const shared = {
   // The sample report prints its PDF through Chromium (~3 s of CPU a run) only in the tests that
   // check it (they set BATON_REPORT_PDF=1): the others run the sample for what else it does.
   env: { BATON_REPORT_PDF: '0' },
-  setupFiles: ['./packages/core/test/support/fast-check-seed.ts', './packages/core/test/support/source-conditions.ts'],
+  setupFiles: ['./packages/core/test/support/fast-check-seed.ts', './packages/core/test/support/source-conditions.ts', './packages/core/test/support/hang-reports.ts'],
 };
 
 export default defineConfig({

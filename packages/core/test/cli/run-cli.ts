@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
+import { trackStderr } from '../support/hang-reports.ts';
 
 /** The CLI as users run it (bin/baton.js). */
 export const BIN = path.resolve(import.meta.dirname, '../../bin/baton.js');
@@ -20,6 +21,7 @@ export function baton(args: string[], options: { cwd: string; env?: Record<strin
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    trackStderr(child.pid, () => stderr);
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     if (child.pid) options.onSpawn?.(child.pid);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { BATON_BIN } from '../support/paths.ts';
+import { trackStderr } from '../support/hang-reports.ts';
 
 /** A `baton` command started in the background, its output collected. */
 export interface Baton {
@@ -19,6 +20,7 @@ export function baton(args: string[], options: { cwd: string; env?: Record<strin
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  trackStderr(child.pid, () => err);
   const exit = new Promise<number | null>((resolve) => {
     child.on('close', (code) => resolve(code));
     // A process that could not be started (EACCES, ENOENT) ends the wait, its error in err().
