@@ -21,7 +21,7 @@ export function baton(args: string[], options: { cwd: string; env?: Record<strin
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    trackStderr(child.pid, () => stderr);
+    trackStderr(child, () => stderr);
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     if (child.pid) options.onSpawn?.(child.pid);

@@ -20,7 +20,7 @@ export function baton(args: string[], options: { cwd: string; env?: Record<strin
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  trackStderr(child.pid, () => err);
+  trackStderr(child, () => err);
   const exit = new Promise<number | null>((resolve) => {
     child.on('close', (code) => resolve(code));
     // A process that could not be started (EACCES, ENOENT) ends the wait, its error in err().

@@ -1,9 +1,10 @@
 // A `baton` process that a failed test started and that is still running (most often the very
 // reason the test failed: it timed out waiting for that process to end) is asked for Node's
-// diagnostic report, which goes into the test's output, and is then killed. Such hangs came about
-// once in ten full runs on Node 24, inside the command, and a process killed with nothing said
-// left nothing to go on; it also outlived its test by minutes. Every Node process the tests
-// start writes its report on SIGUSR2 (`--report-on-signal`); nothing else sends it that signal.
+// diagnostic report, which goes into the test's output, and is then killed. Such hangs came twice
+// in about ten full runs on Node 24 and left nothing to go on; the process also outlived its test
+// by minutes. Every Node process the tests start writes its report on SIGUSR2
+// (`--report-on-signal`); nothing else sends it that signal.
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,9 +45,12 @@ function runningBatonChildren(): number[] {
 /** Where a helper that starts `baton` keeps what the process wrote on stderr, by pid, for {@link summary}. */
 const stderrOf = new Map<number, () => string>();
 
-/** Lets a failed test's output show the end of what `baton` process `pid` wrote on stderr. */
-export function trackStderr(pid: number | undefined, stderr: () => string): void {
-  if (pid !== undefined) stderrOf.set(pid, stderr);
+/** Lets a failed test's output show the end of what a `baton` process wrote on stderr, until it ends. */
+export function trackStderr(child: ChildProcess, stderr: () => string): void {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  stderrOf.set(pid, stderr);
+  child.once('close', () => stderrOf.delete(pid));
 }
 
 interface Report {
