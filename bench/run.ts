@@ -31,6 +31,7 @@ const scheduler: Case[] = ['W1', 'W2', 'W3', 'W4', 'tasks-10000'].flatMap((c) =>
 );
 const extra: Case[] = [
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['W1-settled', 'memory'] },
+  { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['W1-settled-kept10', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['W2-settled', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['W2-copies', 'memory'] },
   { suite: 'scheduler', script: 'scheduler.bench.ts', args: ['W3-settled', 'memory'] },

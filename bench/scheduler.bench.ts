@@ -13,6 +13,9 @@
  *           TurboFan reaches it around runs 10,000-12,000) and grown its young generation to its
  *           last size (Node 24's last growth, to 128 MB, falls in runs ~5,000-9,000), beside its
  *           runs 200-2,200 in the same process (window*) (memory only)
+ *   W1-settled-kept10: the same with a memory journal keeping its last 10 finished runs instead
+ *           of 1,000: settled, the difference in gcShare is what the kept runs cost the minor GCs
+ *           (forty-eighth pass) (memory only)
  *   W2 chain of 100 (µs per step)        W3 fan-out 1,000 + join (ms per run)
  *   W2-copies: W2 with its plan handed in as new objects on every run (as the built-in planner, a
  *           plan file or a request give it) beside the same plan object, alternated in one process
@@ -219,8 +222,8 @@ async function w1(): Promise<Record<string, unknown>> {
  * generation as the memory journal's kept runs survive its minor GCs, to 32 MB on Node 20 and
  * 128 MB on Node 24 (fourteenth pass).
  */
-async function w1Settled(): Promise<Record<string, unknown>> {
-  const o = orchestrator(fanOutJoin(8), 8);
+async function w1Settled(maxFinishedRuns?: number): Promise<Record<string, unknown>> {
+  const o = orchestrator(fanOutJoin(8), 8, maxFinishedRuns === undefined ? store() : new MemoryRunStore({ maxFinishedRuns }));
   const window = await sequential(o, 200, 2000, 'result', fanOutResult(8));
   // Past run ~9,000 V8 no longer grows its young generation (twenty-sixth pass), past ~12,000 it no longer compiles.
   const settled = w1Figures(await withGcTime(() => sequential(o, 27800, 2000, 'result', fanOutResult(8), false)));
@@ -562,6 +565,8 @@ async function main(): Promise<Record<string, unknown>> {
       return w1();
     case 'W1-settled':
       return w1Settled();
+    case 'W1-settled-kept10':
+      return w1Settled(10);
     case 'W2':
       return w2();
     case 'W2-settled':
@@ -606,7 +611,7 @@ async function main(): Promise<Record<string, unknown>> {
       // A custom integrator gets its own copy of the run's result so far: a copy of 10,000 tasks.
       return bigPlan(layered(10_000, 100), 10_000, '', undefined, ({ artifacts }) => ({ artifacts: { summary: { artifacts: Object.keys(artifacts).length } }, files: [], provenance: {} }));
     default:
-      throw new Error(`unknown case ${caseName} (W1, W1-settled, W2, W2-settled, W2-copies, followed, W3, W3-settled, W4, kept, inflight, promoted, promoted-kept, promoted-pool, deopts, tasks-10000, tasks-20000, join-10000, join-20000, pairs-10000, integrated-10000)`);
+      throw new Error(`unknown case ${caseName} (W1, W1-settled, W1-settled-kept10, W2, W2-settled, W2-copies, followed, W3, W3-settled, W4, kept, inflight, promoted, promoted-kept, promoted-pool, deopts, tasks-10000, tasks-20000, join-10000, join-20000, pairs-10000, integrated-10000)`);
   }
 }
 
