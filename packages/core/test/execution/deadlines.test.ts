@@ -15,7 +15,10 @@ describe('Deadlines', () => {
     d.add(120, told(() => fired.push(['late', Date.now() - t0])));
     d.add(40, told(() => fired.push(['early', Date.now() - t0])));
     await sleep(80);
-    expect(fired.map(([n]) => n)).toEqual(['early']);
+    // A loaded machine can hold this sleep past 120 ms (ci107: Node 24 with the whole suite on 2
+    // vCPUs), and the late one may then have fired too: only its time is owed then, checked below.
+    if (Date.now() - t0 < 120) expect(fired.map(([n]) => n)).toEqual(['early']);
+    else expect(fired[0]?.[0]).toBe('early');
     await sleep(100);
     expect(fired.map(([n]) => n)).toEqual(['early', 'late']);
     expect(fired[0]![1]).toBeGreaterThanOrEqual(40);
