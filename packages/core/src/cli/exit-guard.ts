@@ -59,7 +59,7 @@ function stdioKind(fd: number): string | undefined {
 }
 
 /** "Timeout ×2, TCPWrap": the kinds of what keeps the event loop alive, counted. */
-export function describeHeld(resources: readonly string[]): string {
+function describeHeld(resources: readonly string[]): string {
   const counts = new Map<string, number>();
   for (const kind of resources) counts.set(kind, (counts.get(kind) ?? 0) + 1);
   return [...counts].map(([kind, n]) => (n === 1 ? kind : `${kind} ×${n}`)).join(', ');

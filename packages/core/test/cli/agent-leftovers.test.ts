@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 import { EXIT_GRACE_MS } from '../../src/cli/exit-guard.ts';
-import { BIN } from './run-cli.ts';
+import { baton } from './run-cli.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-leftovers-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -39,39 +37,15 @@ function leakingProject(name: string, body: string): string {
   return dir;
 }
 
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** Killed by the test: the process had not ended in `limitMs`. */
-  hung: boolean;
-}
-
-/** `baton ...args`, killed if it has not ended in `limitMs`; its stdout read only after `readAfterMs`. */
-async function batonWithin(args: string[], cwd: string, { limitMs = 20_000, readAfterMs = 0 } = {}): Promise<Exit> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const chunks: Buffer[] = [];
-  const ended = new Promise<number | null>((resolve) => child.on('close', resolve));
-  let hung = false;
-  const limit = setTimeout(() => {
-    hung = true;
-    child.kill('SIGKILL');
-  }, limitMs);
-  if (readAfterMs > 0) await sleep(readAfterMs);
-  child.stdout.on('data', (c: Buffer) => chunks.push(c));
-  const code = await ended;
-  clearTimeout(limit);
-  return { code, stdout: Buffer.concat(chunks).toString(), stderr, hung };
-}
+/** A hang fails on `killed`, with what the process printed, rather than on the test's timeout. */
+const LIMIT_MS = 20_000;
 
 describe('baton run with an agent that leaves something running in its thread', () => {
   it("ends once the run has, with the run's code, and names what held it", async () => {
     const project = leakingProject('succeeds', "return { note: 'done' };");
-    const run = await batonWithin(['run', '--store', 'memory', '--json', 'a note'], project);
+    const run = await baton(['run', '--store', 'memory', '--json', 'a note'], { cwd: project, killAfterMs: LIMIT_MS });
 
-    expect(run.hung, run.stderr).toBe(false);
+    expect(run.killed, run.stderr).toBe(false);
     expect(run.code, run.stderr).toBe(EXIT.succeeded);
     expect((JSON.parse(run.stdout) as { status: string }).status).toBe('succeeded');
     expect(run.stderr).toContain(`baton: the command ended ${EXIT_GRACE_MS / 1000} s ago, but the process is still held by Timeout: exiting with its code, 0.`);
@@ -79,9 +53,9 @@ describe('baton run with an agent that leaves something running in its thread', 
 
   it('keeps a failed run\'s exit code', async () => {
     const project = leakingProject('fails', "throw new Error('no note today');");
-    const run = await batonWithin(['run', '--store', 'memory', 'a note'], project);
+    const run = await baton(['run', '--store', 'memory', 'a note'], { cwd: project, killAfterMs: LIMIT_MS });
 
-    expect(run.hung, run.stderr).toBe(false);
+    expect(run.killed, run.stderr).toBe(false);
     expect(run.code, run.stderr).toBe(EXIT.failed);
     expect(run.stderr).toContain('no note today');
     expect(run.stderr).toContain('still held by Timeout: exiting with its code, 1.');
@@ -90,9 +64,9 @@ describe('baton run with an agent that leaves something running in its thread', 
   it('writes all of its output to a reader slower than the grace before it exits', async () => {
     const project = leakingProject('slow-reader', "return { note: 'x'.repeat(3_000_000) };");
     // Far more than a pipe holds: most of the JSON still waits in this process when the grace ends.
-    const run = await batonWithin(['run', '--store', 'memory', '--json', 'a note'], project, { readAfterMs: EXIT_GRACE_MS + 1500 });
+    const run = await baton(['run', '--store', 'memory', '--json', 'a note'], { cwd: project, killAfterMs: LIMIT_MS, readStdoutAfterMs: EXIT_GRACE_MS + 1500 });
 
-    expect(run.hung, run.stderr).toBe(false);
+    expect(run.killed, run.stderr).toBe(false);
     expect(run.code, run.stderr).toBe(EXIT.succeeded);
     const result = JSON.parse(run.stdout) as { status: string; tasks: { output: { note: string } }[] };
     expect(result.status).toBe('succeeded');

@@ -25,6 +25,21 @@ export function statOf(pid: number | string): string[] {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
+/** The processes whose parent is `pid`, zombies included. */
+export function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 (ppid): the second after the state.
+      if (Number(statOf(entry)[1]) === pid) children.push(Number(entry));
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return children;
+}
+
 /** Whether a process has threads that run: false once it has exited (a zombie), true while its main thread runs or others do. */
 export function hasLiveThreads(pid: number | string): boolean {
   try {

@@ -5,11 +5,12 @@
 // by minutes. Every Node process the tests start writes its report on SIGUSR2
 // (`--report-on-signal`); nothing else sends it that signal.
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach } from 'vitest';
+import { childrenOf, hasLiveThreads } from './agent-processes.ts';
 
 const reports = path.join(tmpdir(), 'baton-test-hang-reports');
 mkdirSync(reports, { recursive: true });
@@ -19,27 +20,19 @@ if (!inherited.includes('--report-on-signal')) process.env['NODE_OPTIONS'] = `${
 
 /** The `baton` processes this test process started that are still running. */
 function runningBatonChildren(): number[] {
-  const found: number[] = [];
-  let entries: string[];
+  let children: number[];
   try {
-    entries = readdirSync('/proc');
+    children = childrenOf(process.pid);
   } catch {
-    return found;
+    return [];
   }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
+  return children.filter((pid) => {
     try {
-      // The command name may hold spaces and parentheses: the parent pid is the second field after the last ')'.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (parent !== process.pid || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      const commandLine = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (commandLine.includes('bin/baton.js') && readlinkSync(`/proc/${entry}/exe`).includes('node')) found.push(Number(entry));
+      return hasLiveThreads(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('bin/baton.js');
     } catch {
-      // Gone meanwhile.
+      return false;
     }
-  }
-  return found;
+  });
 }
 
 /** Where a helper that starts `baton` keeps what the process wrote on stderr, by pid, for {@link summary}. */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { childrenOf } from './agent-processes.ts';
 import { freePort } from './free-port.ts';
 
 const run = promisify(execFile);
@@ -146,22 +147,6 @@ function serverSettings(port: number, socketDir: string, durable: boolean): stri
     ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
     '-c max_connections=200',
   ].join(' ');
-}
-
-/** The processes whose parent is `pid` (Linux's /proc). */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Field 4 (ppid), counted after the command's closing parenthesis.
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return children;
 }
 
 function command(asRoot: boolean, tool: string, args: string[]): [string, string[]] {
