@@ -5,6 +5,7 @@ import { withinDeadline } from './deadline.ts';
 import type { LoadedModule } from './module-exports.ts';
 import { ModuleThreadPool } from './module-thread-pool.ts';
 import { markSendsInput } from './sends-input.ts';
+import { noteInThreadAgent } from './in-thread-agents.ts';
 import { holdModule } from './shared-modules.ts';
 import type { ModuleHold } from './shared-modules.ts';
 
@@ -31,6 +32,7 @@ function inWorkerThreads(spec: AgentSpec, file: string): Agent {
 }
 
 function inThisThread(spec: AgentSpec, file: string): Agent {
+  noteInThreadAgent(spec.name, file);
   let hold: ModuleHold | undefined;
   const load = (): Promise<LoadedModule> => {
     if (!hold) {

@@ -3,6 +3,7 @@ import { reportError } from './report-error.ts';
 import { EXIT } from './exit-codes.ts';
 import { buildProgram } from './program.ts';
 import { exitOnceDone } from './exit-guard.ts';
+import { containStrayAgentErrors } from './stray-errors.ts';
 
 export async function main(argv: string[]): Promise<void> {
   try {
@@ -19,5 +20,6 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+containStrayAgentErrors();
 await main(process.argv);
 exitOnceDone();

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 import { EXIT_GRACE_MS } from '../../src/cli/exit-guard.ts';
+import { inThreadProject } from './in-thread-project.ts';
 import { baton } from './run-cli.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-leftovers-cli-'));
@@ -11,30 +12,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** A project whose one agent runs in Baton's thread (`isolation: none`) and leaves a timer running. */
 function leakingProject(name: string, body: string): string {
-  const dir = path.join(tmp, name);
-  mkdirSync(dir);
-  writeFileSync(path.join(dir, 'leaky.mjs'), `export default { async run() { setInterval(() => {}, 1000); ${body} } };\n`);
-  writeFileSync(
-    path.join(dir, 'baton.yaml'),
-    [
-      'version: 1',
-      'orchestrator:',
-      '  name: leftovers',
-      '  description: an agent that leaves a timer behind',
-      '  subagents: [leaky]',
-      '  deliverable: [note]',
-      '  policy: { retries: 0 }',
-      'agents:',
-      '  leaky:',
-      '    kind: module',
-      '    description: leaves a timer running',
-      '    module: ./leaky.mjs',
-      '    isolation: none',
-      '    produces: [note]',
-      '',
-    ].join('\n'),
-  );
-  return dir;
+  return inThreadProject(tmp, name, `export default { async run() { setInterval(() => {}, 1000); ${body} } };\n`);
 }
 
 /** A hang fails on `killed`, with what the process printed, rather than on the test's timeout. */

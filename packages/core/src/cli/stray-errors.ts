@@ -1,0 +1,49 @@
+import { inspect } from 'node:util';
+import { inThreadAgentOf } from '../agents/in-thread-agents.ts';
+import type { InThreadAgent } from '../agents/in-thread-agents.ts';
+import { EXIT } from './exit-codes.ts';
+
+/** How many of one agent's stray errors are written out in full; the rest are counted in one line. */
+export const STRAY_ERRORS_SHOWN = 5;
+
+/**
+ * Keeps an agent that runs in Baton's thread (`isolation: none`) from taking the `baton` process
+ * down with an error nobody handles: a promise it rejected and never awaited, or a throw in a timer
+ * it set. Node ends the process on either, and with it `baton run`'s run, or every run `baton serve`
+ * or `baton worker` has in flight. Such an error whose stack shows it was raised in the agent's own
+ * files is written to stderr, named for the agent, and the process goes on: the agent's attempt
+ * still ends by its answer or its timeout. Any other stray error may be Baton's own, after which a
+ * run could wait for ever in a live process; that one ends the process with code 1, as Node would,
+ * and a durable journal's runs are carried on by the next process (takeover).
+ */
+export function containStrayAgentErrors(): void {
+  const shown = new Map<string, number>();
+  const stray = (error: unknown, what: string): void => {
+    const agent = inThreadAgentOf(error);
+    if (!agent) crash(error, what);
+    else warn(agent, error, what, shown);
+  };
+  process.on('unhandledRejection', (reason) => stray(reason, 'a rejected promise that nothing awaited'));
+  process.on('uncaughtException', (error) => stray(error, 'an error thrown where nothing caught it'));
+}
+
+function warn(agent: InThreadAgent, error: unknown, what: string, shown: Map<string, number>): void {
+  const count = (shown.get(agent.agent) ?? 0) + 1;
+  shown.set(agent.agent, count);
+  if (count > STRAY_ERRORS_SHOWN + 1) return;
+  if (count === STRAY_ERRORS_SHOWN + 1) {
+    process.stderr.write(`baton: agent '${agent.agent}' left more errors nobody handled; they are not shown.\n`);
+    return;
+  }
+  process.stderr.write(
+    `baton: agent '${agent.agent}' (${agent.module}, isolation: none) left ${what}; Baton goes on, and the agent's attempt ends by its answer or its timeout. ` +
+      `With isolation: thread, what an agent leaves stays in its own thread.\n${inspect(error)}\n`,
+  );
+}
+
+function crash(error: unknown, what: string): never {
+  process.stderr.write(
+    `baton: an error nobody handled (${what}), and its stack does not show it raised in the files of an agent with isolation: none (its module's folder, less node_modules), so it may be Baton's own: the process ends with code ${EXIT.failed}, as Node ends it.\n${inspect(error)}\n`,
+  );
+  process.exit(EXIT.failed);
+}
