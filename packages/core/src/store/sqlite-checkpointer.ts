@@ -14,6 +14,12 @@ export const THREAD_COMPLETES_PAGES = 3000;
  */
 export const WRITER_CHECKPOINT_PAGES = 8000;
 
+/**
+ * How long closing waits for the thread to stop by itself: far more than its longest step (a
+ * completing checkpoint waits COMPLETE_WAIT_MS for the lock, then syncs twice).
+ */
+export const CLOSE_WAIT_MS = 5000;
+
 /** How long a checkpoint waits after a write, so that one pass copies the pages of many commits. */
 const GATHER_MS = 20;
 
@@ -34,7 +40,7 @@ const COMPLETE_WAIT_MS = 20;
 // its event loop held for the ~10-20 ms of two fsyncs). SQLite's busy handler would rarely find
 // the lock free between the commits of a busy writer, so state[2] asks this process's writer to
 // begin no transaction meanwhile.
-const WORKER_SOURCE = `
+export const CHECKPOINTER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const state = new Int32Array(workerData.state);
 function open() {
@@ -107,11 +113,13 @@ export class SqliteCheckpointer {
 
   /**
    * @param onFailure called once if the thread cannot run (the writer then checkpoints as before).
+   * @param thread what the thread runs ({@link CHECKPOINTER_SOURCE}), and how long closing waits for it: tests change both.
    */
   constructor(
     private readonly file: string,
     private readonly driver: 'node:sqlite' | 'better-sqlite3',
     private readonly onFailure: () => void,
+    private readonly thread = { source: CHECKPOINTER_SOURCE, closeWaitMs: CLOSE_WAIT_MS },
   ) {}
 
   /** True while the thread runs. */
@@ -146,7 +154,7 @@ export class SqliteCheckpointer {
       completeWaitMs: COMPLETE_WAIT_MS,
     };
     if (this.driver === 'better-sqlite3') workerData['betterSqlite'] = createRequire(import.meta.url).resolve('better-sqlite3');
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData, stdout: true, stderr: true });
+    const worker = new Worker(this.thread.source, { eval: true, workerData, stdout: true, stderr: true });
     worker.unref();
     this.exited = new Promise((resolve) => {
       worker.once('exit', () => {
@@ -162,16 +170,30 @@ export class SqliteCheckpointer {
     this.worker = worker;
   }
 
-  /** Stops the thread and waits until it closed its connection. */
+  /**
+   * Stops the thread and waits until it closed its connection, {@link CLOSE_WAIT_MS} at most: then
+   * the thread is terminated, so that no close of the journal (a command's last step) waits for ever.
+   */
   async close(): Promise<void> {
     this.stopped = true;
-    if (!this.worker) return;
+    const worker = this.worker;
+    if (!worker) return;
     Atomics.store(this.state, 1, 1);
     Atomics.store(this.state, 2, 0);
+    // Counted as a commit too: a thread that read the stop flag as unset just before it was set
+    // goes on to sleep until the commit count moves from the one it saw. A notify alone, sent
+    // before that sleep began, woke nobody, and the thread slept for good.
+    Atomics.add(this.state, 0, 1);
     Atomics.notify(this.state, 0);
     Atomics.notify(this.state, 1);
     // Held, or a process whose last task is this close would exit before the thread did.
-    this.worker.ref();
-    await this.exited;
+    worker.ref();
+    let bound: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (bound = setTimeout(resolve, this.thread.closeWaitMs, 'late')));
+    try {
+      if ((await Promise.race([this.exited, late])) === 'late') await worker.terminate();
+    } finally {
+      clearTimeout(bound);
+    }
   }
 }

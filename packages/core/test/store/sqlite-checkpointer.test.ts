@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqlite } from '../../src/store/sqlite-driver.ts';
-import { THREAD_COMPLETES_PAGES } from '../../src/store/sqlite-checkpointer.ts';
+import { CHECKPOINTER_SOURCE, CLOSE_WAIT_MS, SqliteCheckpointer, THREAD_COMPLETES_PAGES } from '../../src/store/sqlite-checkpointer.ts';
 import { SqliteRunStore } from '../../src/store/sqlite-store.ts';
 import { stamp } from './sample-journal.ts';
 
@@ -107,6 +107,57 @@ describe('SQLite WAL checkpoints from a thread', () => {
         console.log('done');`;
       const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
       expect({ status: child.status, stdout: child.stdout.trim(), stderr: child.stderr }).toEqual({ status: 0, stdout: 'done', stderr: '' });
+    }
+  });
+
+  /** A journal file in WAL mode, and its writing connection. */
+  const walJournal = (): { file: string; db: ReturnType<typeof openSqlite> } => {
+    const file = tempFile();
+    const db = openSqlite(file);
+    db.exec('PRAGMA journal_mode = WAL; CREATE TABLE t (x)');
+    return { file, db };
+  };
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('stops a thread that read the stop flag as unset just before close set it', async () => {
+    // The thread's step between reading the flag and its sleep, made 40 ms long (it is a few
+    // instructions): a close landing there woke nobody, and the thread slept for good.
+    const sleepAfterCheck = 'Atomics.wait(state, 0, seen);';
+    expect(CHECKPOINTER_SOURCE).toContain(sleepAfterCheck);
+    const source = CHECKPOINTER_SOURCE.replace(sleepAfterCheck, `{ const from = Date.now(); while (Date.now() - from < 40); } ${sleepAfterCheck}`);
+    const { file, db } = walJournal();
+    const checkpointer = new SqliteCheckpointer(file, db.driver, () => undefined, { source, closeWaitMs: 60_000 });
+    try {
+      checkpointer.committed();
+      await sleep(500);
+      expect(checkpointer.running).toBe(true);
+      db.exec('INSERT INTO t VALUES (1)');
+      checkpointer.committed();
+      // The thread gathers commits for 20 ms, copies the WAL, reads the flag, then spends 40 ms before its sleep.
+      await sleep(35);
+      const closing = Date.now();
+      const closed = await Promise.race([checkpointer.close().then(() => true), sleep(5_000).then(() => false)]);
+      expect(closed, 'close() still waiting after 5 s').toBe(true);
+      expect(Date.now() - closing).toBeLessThan(1_000);
+    } finally {
+      db.close();
+    }
+  });
+
+  it(`ends the close of a thread that never stops once its bound has passed (${CLOSE_WAIT_MS} ms by default)`, async () => {
+    const { file, db } = walJournal();
+    const source = 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);';
+    const checkpointer = new SqliteCheckpointer(file, db.driver, () => undefined, { source, closeWaitMs: 300 });
+    try {
+      checkpointer.committed();
+      await sleep(300);
+      expect(checkpointer.running).toBe(true);
+      const closing = Date.now();
+      const closed = await Promise.race([checkpointer.close().then(() => true), sleep(5_000).then(() => false)]);
+      expect(closed, 'close() still waiting after 5 s').toBe(true);
+      expect(Date.now() - closing).toBeGreaterThanOrEqual(290);
+    } finally {
+      db.close();
     }
   });
 });
