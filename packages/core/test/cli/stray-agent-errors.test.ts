@@ -12,6 +12,13 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const LIMIT_MS = 20_000;
 
+/** An agent module whose run does `steps`, waits `waitMs`, then answers. */
+function agentSource(steps: string[], waitMs = 100, imports: string[] = []): string {
+  return [...imports, 'export default {', '  async run() {', ...steps.map((step) => `    ${step}`), `    await new Promise((resolve) => setTimeout(resolve, ${waitMs}));`, "    return { note: 'written' };", '  },', '};', ''].join('\n');
+}
+
+const runNote = (project: string): ReturnType<typeof baton> => baton(['run', '--store', 'memory', '--json', 'a note'], { cwd: project, killAfterMs: LIMIT_MS });
+
 function countOf(text: string, part: string): number {
   return text.split(part).length - 1;
 }
@@ -21,19 +28,9 @@ describe("baton run with an agent in Baton's thread that leaves an error nobody 
     const project = inThreadProject(
       tmp,
       'strays',
-      [
-        'export default {',
-        '  async run() {',
-        "    Promise.reject(new Error('a rejection nobody awaits'));",
-        "    setTimeout(() => { throw new Error('a throw in a timer'); }, 5);",
-        '    await new Promise((resolve) => setTimeout(resolve, 100));',
-        "    return { note: 'written' };",
-        '  },',
-        '};',
-        '',
-      ].join('\n'),
+      agentSource(["Promise.reject(new Error('a rejection nobody awaits'));", "setTimeout(() => { throw new Error('a throw in a timer'); }, 5);"]),
     );
-    const run = await baton(['run', '--store', 'memory', '--json', 'a note'], { cwd: project, killAfterMs: LIMIT_MS });
+    const run = await runNote(project);
 
     expect(run.killed, run.stderr).toBe(false);
     expect(run.code, run.stderr).toBe(EXIT.succeeded);
@@ -51,19 +48,9 @@ describe("baton run with an agent in Baton's thread that leaves an error nobody 
     const project = inThreadProject(
       tmp,
       'many',
-      [
-        'export default {',
-        '  async run() {',
-        "    const every = setInterval(() => { throw new Error('again'); }, 2);",
-        '    await new Promise((resolve) => setTimeout(resolve, 200));',
-        '    clearInterval(every);',
-        "    return { note: 'written' };",
-        '  },',
-        '};',
-        '',
-      ].join('\n'),
+      agentSource(["const every = setInterval(() => { throw new Error('again'); }, 2);", 'setTimeout(() => clearInterval(every), 200);'], 250),
     );
-    const run = await baton(['run', '--store', 'memory', '--json', 'a note'], { cwd: project, killAfterMs: LIMIT_MS });
+    const run = await runNote(project);
 
     expect(run.code, run.stderr).toBe(EXIT.succeeded);
     expect(countOf(run.stderr, 'Error: again')).toBe(STRAY_ERRORS_SHOWN);
@@ -74,23 +61,13 @@ describe("baton run with an agent in Baton's thread that leaves an error nobody 
     const project = inThreadProject(
       tmp,
       'package-stray',
-      [
-        "import { later } from 'timer-lib';",
-        'export default {',
-        '  async run() {',
-        '    later();',
-        '    await new Promise((resolve) => setTimeout(resolve, 100));',
-        "    return { note: 'written' };",
-        '  },',
-        '};',
-        '',
-      ].join('\n'),
+      agentSource(['later();'], 100, ["import { later } from 'timer-lib';"]),
       {
         'node_modules/timer-lib/package.json': JSON.stringify({ name: 'timer-lib', type: 'module', exports: './index.js' }),
         'node_modules/timer-lib/index.js': "export function later() { setTimeout(() => { throw new Error('thrown in a package'); }, 5); }\n",
       },
     );
-    const run = await baton(['run', '--store', 'memory', '--json', 'a note'], { cwd: project, killAfterMs: LIMIT_MS });
+    const run = await runNote(project);
 
     expect(run.killed, run.stderr).toBe(false);
     expect(run.code, run.stderr).toBe(EXIT.failed);
