@@ -43,13 +43,24 @@ function realPath(file: string): string {
  * a string), or one raised only in packages or in Node, is nobody's that can be told.
  */
 export function inThreadAgentOf(error: unknown): InThreadAgent | undefined {
-  if (agents.size === 0 || !(error instanceof Error) || typeof error.stack !== 'string') return undefined;
-  for (const line of error.stack.split('\n')) {
+  if (agents.size === 0 || !(error instanceof Error)) return undefined;
+  const stack = stackOf(error);
+  if (stack === undefined) return undefined;
+  for (const line of stack.split('\n')) {
     const file = frameFile(line);
     if (file === undefined || file.includes(`${path.sep}node_modules${path.sep}`) || within(file, BATON_SOURCE)) continue;
     return [...agents.values()].find((entry) => within(file, entry.folder));
   }
   return undefined;
+}
+
+/** Its stack, unless it has none or its `stack` is a getter that throws. */
+function stackOf(error: Error): string | undefined {
+  try {
+    return typeof error.stack === 'string' ? error.stack : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -37,13 +37,22 @@ function warn(agent: InThreadAgent, error: unknown, what: string, shown: Map<str
   }
   process.stderr.write(
     `baton: agent '${agent.agent}' (${agent.module}, isolation: none) left ${what}; Baton goes on, and the agent's attempt ends by its answer or its timeout. ` +
-      `With isolation: thread, what an agent leaves stays in its own thread.\n${inspect(error)}\n`,
+      `With isolation: thread, what an agent leaves stays in its own thread.\n${described(error)}\n`,
   );
+}
+
+/** The error as Node would print it, or what can be told of one that cannot be inspected (its `stack` a getter that throws). */
+function described(error: unknown): string {
+  try {
+    return inspect(error);
+  } catch {
+    return `(an error that cannot be printed: ${Object.prototype.toString.call(error)})`;
+  }
 }
 
 function crash(error: unknown, what: string): never {
   process.stderr.write(
-    `baton: an error nobody handled (${what}), and its stack does not show it raised in the files of an agent with isolation: none (its module's folder, less node_modules), so it may be Baton's own: the process ends with code ${EXIT.failed}, as Node ends it.\n${inspect(error)}\n`,
+    `baton: an error nobody handled (${what}), and its stack does not show it raised in the files of an agent with isolation: none (its module's folder, less node_modules), so it may be Baton's own: the process ends with code ${EXIT.failed}, as Node ends it.\n${described(error)}\n`,
   );
   process.exit(EXIT.failed);
 }

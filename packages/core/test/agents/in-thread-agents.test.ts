@@ -39,5 +39,12 @@ describe('inThreadAgentOf', () => {
     expect(inThreadAgentOf(raisedAt(`${path.join(project, 'agents-old', 'writer.mjs')}:1:1`))).toBeUndefined();
     expect(inThreadAgentOf('a string rejection')).toBeUndefined();
     expect(inThreadAgentOf({ stack: `at ${agentFile}:1:1` })).toBeUndefined();
+    const unreadable = new Error('stray');
+    Object.defineProperty(unreadable, 'stack', {
+      get() {
+        throw new Error('no stack to read');
+      },
+    });
+    expect(inThreadAgentOf(unreadable)).toBeUndefined();
   });
 });

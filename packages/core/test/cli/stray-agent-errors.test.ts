@@ -75,4 +75,15 @@ describe("baton run with an agent in Baton's thread that leaves an error nobody 
     expect(run.stderr).toContain("baton: an error nobody handled (an error thrown where nothing caught it), and its stack does not show it raised in the files of an agent with isolation: none");
     expect(run.stderr).toContain('thrown in a package');
   });
+
+  it('ends the process with its own message on a stray error that cannot even be printed', async () => {
+    const throwingStack = "Object.defineProperty(error, 'stack', { get() { throw new Error('no stack to read'); } });";
+    const project = inThreadProject(tmp, 'unprintable', agentSource(["const error = new Error('hidden');", throwingStack, 'Promise.reject(error);']));
+    const run = await runNote(project);
+
+    expect(run.killed, run.stderr).toBe(false);
+    expect(run.code, run.stderr).toBe(EXIT.failed);
+    expect(run.stderr).toContain('baton: an error nobody handled (a rejected promise that nothing awaited)');
+    expect(run.stderr).toContain('(an error that cannot be printed: [object Error])');
+  });
 });
