@@ -2,15 +2,23 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** An agent whose code runs in Baton's own thread, and the folder its own files are in. */
-export interface InThreadAgent {
-  readonly agent: string;
-  readonly module: string;
-  readonly folder: string;
+/** Where an error an in-thread agent left was raised, and which agents it can be. */
+export interface StrayOrigin {
+  /** The agent whose module it is; the agents whose modules share its folder when it is another file there. */
+  readonly agents: readonly string[];
+  /** The file of the frame that tells: the module, or another of its folder (a helper it imports). */
+  readonly file: string;
 }
 
-/** Every `isolation: none` module agent this thread has made, by folder: kept for good (a few entries), since what an agent left may fail long after it closed. */
-const agents = new Map<string, InThreadAgent>();
+interface InThreadModule {
+  readonly agent: string;
+  /** The module's path as given, and as resolved: a stack names the one Node loaded. */
+  readonly files: ReadonlySet<string>;
+  readonly folders: ReadonlySet<string>;
+}
+
+/** Every `isolation: none` module agent this thread has made: kept for good (a few entries), since what an agent left may fail long after it closed. */
+const modules = new Map<string, InThreadModule>();
 
 /** Baton's own source: frames there are skipped, as are those of any installed package (a checkout keeps Baton outside `node_modules`). */
 const BATON_SOURCE = batonSource();
@@ -23,9 +31,10 @@ function batonSource(): string {
 
 /** Notes that agent `agent` runs the module `file` in this thread. */
 export function noteInThreadAgent(agent: string, file: string): void {
-  for (const folder of new Set([path.dirname(file), path.dirname(realPath(file))])) {
-    if (!agents.has(folder)) agents.set(folder, { agent, module: file, folder });
-  }
+  const key = `${agent}\0${file}`;
+  if (modules.has(key)) return;
+  const files = new Set([file, realPath(file)]);
+  modules.set(key, { agent, files, folders: new Set([...files].map((each) => path.dirname(each))) });
 }
 
 function realPath(file: string): string {
@@ -37,19 +46,23 @@ function realPath(file: string): string {
 }
 
 /**
- * The in-thread agent an error was raised in, if its stack says so: the first frame of its stack
+ * Where an error was raised, if its stack tells an in-thread agent's: the first frame of its stack
  * that is neither Node's own, nor in an installed package (`node_modules`), nor in Baton's source,
- * is in the folder of an `isolation: none` module agent. An error with no stack (a rejection with
- * a string), or one raised only in packages or in Node, is nobody's that can be told.
+ * is an `isolation: none` agent's module, or another file of its folder. An error with no stack (a
+ * rejection with a string), or one raised only in packages or in Node, is nobody's that can be told.
  */
-export function inThreadAgentOf(error: unknown): InThreadAgent | undefined {
-  if (agents.size === 0 || !(error instanceof Error)) return undefined;
+export function inThreadAgentOf(error: unknown): StrayOrigin | undefined {
+  if (modules.size === 0 || !(error instanceof Error)) return undefined;
   const stack = stackOf(error);
   if (stack === undefined) return undefined;
   for (const line of stack.split('\n')) {
     const file = frameFile(line);
     if (file === undefined || file.includes(`${path.sep}node_modules${path.sep}`) || within(file, BATON_SOURCE)) continue;
-    return [...agents.values()].find((entry) => within(file, entry.folder));
+    const all = [...modules.values()];
+    const own = all.filter((module) => module.files.has(file));
+    const near = own.length > 0 ? own : all.filter((module) => [...module.folders].some((folder) => within(file, folder)));
+    const agents = [...new Set(near.map((module) => module.agent))];
+    return agents.length === 0 ? undefined : { agents, file };
   }
   return undefined;
 }

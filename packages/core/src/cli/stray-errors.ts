@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { inThreadAgentOf } from '../agents/in-thread-agents.ts';
-import type { InThreadAgent } from '../agents/in-thread-agents.ts';
+import type { StrayOrigin } from '../agents/in-thread-agents.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** How many of one agent's stray errors are written out in full; the rest are counted in one line. */
@@ -19,24 +19,25 @@ export const STRAY_ERRORS_SHOWN = 5;
 export function containStrayAgentErrors(): void {
   const shown = new Map<string, number>();
   const stray = (error: unknown, what: string): void => {
-    const agent = inThreadAgentOf(error);
-    if (!agent) crash(error, what);
-    else warn(agent, error, what, shown);
+    const origin = inThreadAgentOf(error);
+    if (!origin) crash(error, what);
+    else warn(origin, error, what, shown);
   };
   process.on('unhandledRejection', (reason) => stray(reason, 'a rejected promise that nothing awaited'));
   process.on('uncaughtException', (error) => stray(error, 'an error thrown where nothing caught it'));
 }
 
-function warn(agent: InThreadAgent, error: unknown, what: string, shown: Map<string, number>): void {
-  const count = (shown.get(agent.agent) ?? 0) + 1;
-  shown.set(agent.agent, count);
+function warn(origin: StrayOrigin, error: unknown, what: string, shown: Map<string, number>): void {
+  const who = origin.agents.length === 1 ? `agent '${origin.agents[0]!}'` : `one of the agents ${origin.agents.map((name) => `'${name}'`).join(', ')}`;
+  const count = (shown.get(who) ?? 0) + 1;
+  shown.set(who, count);
   if (count > STRAY_ERRORS_SHOWN + 1) return;
   if (count === STRAY_ERRORS_SHOWN + 1) {
-    process.stderr.write(`baton: agent '${agent.agent}' left more errors nobody handled; they are not shown.\n`);
+    process.stderr.write(`baton: ${who} left more errors nobody handled; they are not shown.\n`);
     return;
   }
   process.stderr.write(
-    `baton: agent '${agent.agent}' (${agent.module}, isolation: none) left ${what}; Baton goes on, and the agent's attempt ends by its answer or its timeout. ` +
+    `baton: ${who} (isolation: none) left ${what}, raised in ${origin.file}; Baton goes on, and the agent's attempt ends by its answer or its timeout. ` +
       `With isolation: thread, what an agent leaves stays in its own thread.\n${described(error)}\n`,
   );
 }
