@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { within } from '../core/within.ts';
 
 /**
  * WAL pages after which the checkpointer thread completes the WAL (see {@link SqliteCheckpointer}),
@@ -188,12 +189,7 @@ export class SqliteCheckpointer {
     Atomics.notify(this.state, 1);
     // Held, or a process whose last task is this close would exit before the thread did.
     worker.ref();
-    let bound: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (bound = setTimeout(resolve, this.thread.closeWaitMs, 'late')));
-    try {
-      if ((await Promise.race([this.exited, late])) === 'late') await worker.terminate();
-    } finally {
-      clearTimeout(bound);
-    }
+    const stopped = await within(this.exited, this.thread.closeWaitMs);
+    if ('problem' in stopped) await worker.terminate();
   }
 }
