@@ -77,7 +77,7 @@ describe("baton run with an agent in Baton's thread that leaves an error nobody 
     expect(run.stderr).toContain('thrown in a package');
   });
 
-  it('ends the process with its own message on a stray error that cannot even be printed', async () => {
+  it('ends the process with its own message on a stray error whose stack cannot be read', async () => {
     const throwingStack = "Object.defineProperty(error, 'stack', { get() { throw new Error('no stack to read'); } });";
     const project = inThreadProject(tmp, 'unprintable', agentSource(["const error = new Error('hidden');", throwingStack, 'Promise.reject(error);']));
     const run = await runNote(project);
@@ -85,6 +85,7 @@ describe("baton run with an agent in Baton's thread that leaves an error nobody 
     expect(run.killed, run.stderr).toBe(false);
     expect(run.code, run.stderr).toBe(EXIT.failed);
     expect(run.stderr).toContain('baton: an error nobody handled (a rejected promise that nothing awaited)');
-    expect(run.stderr).toContain('(an error that cannot be printed: [object Error])');
+    // Node 20's inspect() reads the stack and throws with it; Node 24's prints the error without it.
+    expect(run.stderr).toMatch(/\(an error that cannot be printed: \[object Error\]\)|\[Error: hidden\]/);
   });
 });
