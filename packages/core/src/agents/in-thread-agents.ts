@@ -20,13 +20,19 @@ interface InThreadModule {
 /** Every `isolation: none` module agent this thread has made: kept for good (a few entries), since what an agent left may fail long after it closed. */
 const modules = new Map<string, InThreadModule>();
 
-/** Baton's own source: frames there are skipped, as are those of any installed package (a checkout keeps Baton outside `node_modules`). */
-const BATON_SOURCE = batonSource();
+/** Baton's own package; in a checkout, the folder of all its packages (none of them is installed in `node_modules` there). */
+const OWN_PACKAGE = path.resolve(fileURLToPath(import.meta.url), '../../..');
+const CHECKOUT_PACKAGES = path.basename(path.dirname(OWN_PACKAGE)) === 'packages' ? path.dirname(OWN_PACKAGE) : undefined;
 
-function batonSource(): string {
-  const ownPackage = path.resolve(fileURLToPath(import.meta.url), '../../..');
-  const parent = path.dirname(ownPackage);
-  return path.basename(parent) === 'packages' ? parent : ownPackage;
+/**
+ * Whether `file` is Baton's own code, passed over as a package's is: in a checkout, any package's
+ * `src` or `dist` (its tests' agents are not), else the installed package's.
+ */
+function isBatonSource(file: string): boolean {
+  if (CHECKOUT_PACKAGES === undefined) return within(file, OWN_PACKAGE);
+  if (!within(file, CHECKOUT_PACKAGES)) return false;
+  const folder = file.slice(CHECKOUT_PACKAGES.length + 1).split(path.sep)[1];
+  return folder === 'src' || folder === 'dist';
 }
 
 /** Notes that agent `agent` runs the module `file` in this thread. */
@@ -57,7 +63,7 @@ export function inThreadAgentOf(error: unknown): StrayOrigin | undefined {
   if (stack === undefined) return undefined;
   for (const line of stack.split('\n')) {
     const file = frameFile(line);
-    if (file === undefined || file.includes(`${path.sep}node_modules${path.sep}`) || within(file, BATON_SOURCE)) continue;
+    if (file === undefined || file.includes(`${path.sep}node_modules${path.sep}`) || isBatonSource(file)) continue;
     const all = [...modules.values()];
     const own = all.filter((module) => module.files.has(file));
     const near = own.length > 0 ? own : all.filter((module) => [...module.folders].some((folder) => within(file, folder)));

@@ -35,6 +35,15 @@ describe('inThreadAgentOf', () => {
     expect(inThreadAgentOf(raisedAt(`Object.run (data:text/javascript,var%20x%3D(()%3D%3E1)%3B?filePath=${encodeURIComponent(`${tsFile}?namespace=08e3bd`)}:2:837)`))).toEqual({ agents: ['loner'], file: tsFile });
   });
 
+  it("tells a test's agent inside a checkout's packages from Baton's own source there", () => {
+    const fixture = path.resolve(import.meta.dirname, 'fixtures-in-thread', 'agent.mjs');
+    noteInThreadAgent('fixture', fixture);
+    expect(inThreadAgentOf(raisedAt(`Object.run (${fixture}:1:1)`))).toEqual({ agents: ['fixture'], file: fixture });
+    expect(inThreadAgentOf(raisedAt(batonFrame, `Object.run (${fixture}:1:1)`))?.agents).toEqual(['fixture']);
+    const builtFrame = `runAttempt (${path.resolve(import.meta.dirname, '../../dist/execution/run-attempt.js')}:10:5)`;
+    expect(inThreadAgentOf(raisedAt(builtFrame, `Object.run (${fixture}:1:1)`))?.agents).toEqual(['fixture']);
+  });
+
   it('names every agent of a shared folder when the frame is another file there', () => {
     const shared = path.join(project, 'agents', 'shared.mjs');
     expect(inThreadAgentOf(raisedAt(`${shared}:1:1`))).toEqual({ agents: ['writer', 'editor'], file: shared });
