@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqlite } from '../../src/store/sqlite-driver.ts';
 import { CHECKPOINTER_SOURCE, CLOSE_WAIT_MS, SqliteCheckpointer, THREAD_COMPLETES_PAGES } from '../../src/store/sqlite-checkpointer.ts';
@@ -127,6 +128,7 @@ describe('SQLite WAL checkpoints from a thread', () => {
     const source = CHECKPOINTER_SOURCE.replace(sleepAfterCheck, `{ const from = Date.now(); while (Date.now() - from < 40); } ${sleepAfterCheck}`);
     const { file, db } = walJournal();
     const checkpointer = new SqliteCheckpointer(file, db.driver, () => undefined, { source, closeWaitMs: 60_000 });
+    let closed = false;
     try {
       checkpointer.committed();
       await sleep(500);
@@ -136,9 +138,11 @@ describe('SQLite WAL checkpoints from a thread', () => {
       // The thread gathers commits for 20 ms, copies the WAL, reads the flag, then spends 40 ms before its sleep.
       await sleep(35);
       // Far less than the bound given it (60 s), which would hide the sleep.
-      const closed = await Promise.race([checkpointer.close().then(() => true), sleep(5_000).then(() => false)]);
+      closed = await Promise.race([checkpointer.close().then(() => true), sleep(5_000).then(() => false)]);
       expect(closed, 'close() still waiting after 5 s').toBe(true);
     } finally {
+      // A thread asleep for good would outlive the test, held by the close still waiting for it.
+      if (!closed) await (checkpointer as unknown as { worker: Worker }).worker.terminate();
       db.close();
     }
   });
