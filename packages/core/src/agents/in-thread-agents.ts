@@ -8,13 +8,26 @@ export interface StrayOrigin {
   readonly agents: readonly string[];
   /** The file of the frame that tells: the module, or another of its folder (a helper it imports). */
   readonly file: string;
+  /**
+   * Fails, with `error`, every attempt of those agents still in flight in this thread, as the death
+   * of its worker thread fails the attempts in it under `isolation: thread`. Returns how many.
+   */
+  failAttempts(error: Error): number;
 }
 
-interface InThreadModule {
+/** What an in-thread agent's attempts go through, so that an error it leaves can fail them. */
+export interface InThreadAttempts {
+  /** `work`, the attempt's answer, unless the agent leaves an error nobody handles first: then that. */
+  track<T>(work: Promise<T>): Promise<T>;
+}
+
+interface InThreadModule extends InThreadAttempts {
   readonly agent: string;
   /** The module's path as given, and as resolved: a stack names the one Node loaded. */
   readonly files: ReadonlySet<string>;
   readonly folders: ReadonlySet<string>;
+  /** How to fail each attempt in flight. */
+  readonly inFlight: Set<(error: Error) => void>;
 }
 
 /** Every `isolation: none` module agent this thread has made: kept for good (a few entries), since what an agent left may fail long after it closed. */
@@ -35,12 +48,36 @@ function isBatonSource(file: string): boolean {
   return folder === 'src' || folder === 'dist';
 }
 
-/** Notes that agent `agent` runs the module `file` in this thread. */
-export function noteInThreadAgent(agent: string, file: string): void {
+/** Notes that agent `agent` runs the module `file` in this thread; its attempts go through what this returns. */
+export function noteInThreadAgent(agent: string, file: string): InThreadAttempts {
   const key = `${agent}\0${file}`;
-  if (modules.has(key)) return;
+  const known = modules.get(key);
+  if (known) return known;
   const files = new Set([file, realPath(file)]);
-  modules.set(key, { agent, files, folders: new Set([...files].map((each) => path.dirname(each))) });
+  const inFlight = new Set<(error: Error) => void>();
+  const module: InThreadModule = {
+    agent,
+    files,
+    folders: new Set([...files].map((each) => path.dirname(each))),
+    inFlight,
+    track: <T>(work: Promise<T>) =>
+      new Promise<T>((resolve, reject) => {
+        const fail = (error: Error): void => reject(error);
+        inFlight.add(fail);
+        work.then(
+          (value) => {
+            inFlight.delete(fail);
+            resolve(value);
+          },
+          (error: unknown) => {
+            inFlight.delete(fail);
+            reject(error);
+          },
+        );
+      }),
+  };
+  modules.set(key, module);
+  return module;
 }
 
 function realPath(file: string): string {
@@ -68,9 +105,21 @@ export function inThreadAgentOf(error: unknown): StrayOrigin | undefined {
     const own = all.filter((module) => module.files.has(file));
     const near = own.length > 0 ? own : all.filter((module) => [...module.folders].some((folder) => within(file, folder)));
     const agents = [...new Set(near.map((module) => module.agent))];
-    return agents.length === 0 ? undefined : { agents, file };
+    return agents.length === 0 ? undefined : { agents, file, failAttempts: (failure) => failAll(near, failure) };
   }
   return undefined;
+}
+
+function failAll(of: readonly InThreadModule[], error: Error): number {
+  let failed = 0;
+  for (const module of of) {
+    for (const fail of [...module.inFlight]) {
+      module.inFlight.delete(fail);
+      fail(error);
+      failed++;
+    }
+  }
+  return failed;
 }
 
 /** Its stack, unless it has none or its `stack` is a getter that throws. */

@@ -32,7 +32,7 @@ function inWorkerThreads(spec: AgentSpec, file: string): Agent {
 }
 
 function inThisThread(spec: AgentSpec, file: string): Agent {
-  noteInThreadAgent(spec.name, file);
+  const attempts = noteInThreadAgent(spec.name, file);
   let hold: ModuleHold | undefined;
   const load = (): Promise<LoadedModule> => {
     if (!hold) {
@@ -50,7 +50,7 @@ function inThisThread(spec: AgentSpec, file: string): Agent {
     spec,
     async run(input, ctx) {
       const { run } = await load();
-      return withinDeadline(ctx, run, input);
+      return attempts.track(withinDeadline(ctx, run, input));
     },
     version: async () => (await load()).version,
     async close() {

@@ -3,10 +3,10 @@ import path from 'node:path';
 
 /**
  * A project in `parent/name` whose one agent, `inline`, runs `source` (its module, `agent.mjs`) in
- * Baton's own thread (`isolation: none`) and produces the deliverable `note`. `files` are written
- * beside it, by path relative to the project.
+ * Baton's own thread (`isolation: none`) and produces the deliverable `note`, with `retries` retries
+ * of a failed attempt. `files` are written beside it, by path relative to the project.
  */
-export function inThreadProject(parent: string, name: string, source: string, files: Record<string, string> = {}): string {
+export function inThreadProject(parent: string, name: string, source: string, files: Record<string, string> = {}, retries = 0): string {
   const dir = path.join(parent, name);
   mkdirSync(dir);
   writeFileSync(path.join(dir, 'agent.mjs'), source);
@@ -23,7 +23,7 @@ export function inThreadProject(parent: string, name: string, source: string, fi
       "  description: one agent in Baton's own thread",
       '  subagents: [inline]',
       '  deliverable: [note]',
-      '  policy: { retries: 0 }',
+      `  policy: { retries: ${retries} }`,
       'agents:',
       '  inline:',
       '    kind: module',

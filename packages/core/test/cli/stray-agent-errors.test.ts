@@ -12,9 +12,26 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const LIMIT_MS = 20_000;
 
-/** An agent module whose run does `steps`, waits `waitMs`, then answers. */
+/** An agent module whose run counts its attempts (`attempt`), does `steps`, waits `waitMs`, then answers. */
 function agentSource(steps: string[], waitMs = 100, imports: string[] = []): string {
-  return [...imports, 'export default {', '  async run() {', ...steps.map((step) => `    ${step}`), `    await new Promise((resolve) => setTimeout(resolve, ${waitMs}));`, "    return { note: 'written' };", '  },', '};', ''].join('\n');
+  return [
+    ...imports,
+    'let attempt = 0;',
+    'export default {',
+    '  async run() {',
+    '    attempt++;',
+    ...steps.map((step) => `    ${step}`),
+    `    await new Promise((resolve) => setTimeout(resolve, ${waitMs}));`,
+    '    return { note: `written by attempt ${attempt}` };',
+    '  },',
+    '};',
+    '',
+  ].join('\n');
+}
+
+interface Result {
+  status: string;
+  tasks: { status: string; output?: { note: string }; attempts: { status: string; error?: string }[] }[];
 }
 
 const runNote = (project: string): ReturnType<typeof baton> => baton(['run', '--store', 'memory', '--json', 'a note'], { cwd: project, killAfterMs: LIMIT_MS });
@@ -24,24 +41,35 @@ function countOf(text: string, part: string): number {
 }
 
 describe("baton run with an agent in Baton's thread that leaves an error nobody handles", () => {
-  it('goes on past a rejected promise the agent never awaited and a throw in its timer, naming the agent', async () => {
-    const project = inThreadProject(
-      tmp,
-      'strays',
-      agentSource(["Promise.reject(new Error('a rejection nobody awaits'));", "setTimeout(() => { throw new Error('a throw in a timer'); }, 5);"]),
-    );
+  it("fails the agent's attempt in flight, as the death of its thread would, and goes on to the retry", async () => {
+    const project = inThreadProject(tmp, 'in-flight', agentSource(["if (attempt === 1) Promise.reject(new Error('a rejection nobody awaits'));"]), {}, 1);
     const run = await runNote(project);
 
     expect(run.killed, run.stderr).toBe(false);
     expect(run.code, run.stderr).toBe(EXIT.succeeded);
-    const result = JSON.parse(run.stdout) as { status: string; tasks: { output: { note: string } }[] };
+    const result = JSON.parse(run.stdout) as Result;
     expect(result.status).toBe('succeeded');
-    expect(result.tasks[0]!.output.note).toBe('written');
-    const named = "baton: agent 'inline' (isolation: none) left";
-    const where = `, raised in ${path.join(project, 'agent.mjs')}; Baton goes on`;
-    expect(run.stderr).toContain(`${named} a rejected promise that nothing awaited${where}`);
-    expect(run.stderr).toContain('a rejection nobody awaits');
-    expect(run.stderr).toContain(`${named} an error thrown where nothing caught it${where}`);
+    expect(result.tasks[0]!.output!.note).toBe('written by attempt 2');
+    const agentFile = path.join(project, 'agent.mjs');
+    expect(result.tasks[0]!.attempts.map((attempt) => attempt.status)).toEqual(['failed', 'succeeded']);
+    expect(result.tasks[0]!.attempts[0]!.error).toContain(`agent 'inline' left an error nobody handled (a rejected promise that nothing awaited), raised in ${agentFile}: a rejection nobody awaits`);
+    expect(run.stderr).toContain(
+      `baton: agent 'inline' (isolation: none) left a rejected promise that nothing awaited, raised in ${agentFile}: its attempt in flight failed with it, as in a worker thread of its own; Baton goes on.`,
+    );
+  });
+
+  it('only names an error the agent leaves once its attempt has ended', async () => {
+    const project = inThreadProject(tmp, 'after', agentSource(["setTimeout(() => { throw new Error('a throw in a timer'); }, 150);"], 0));
+    const run = await runNote(project);
+
+    expect(run.killed, run.stderr).toBe(false);
+    expect(run.code, run.stderr).toBe(EXIT.succeeded);
+    const result = JSON.parse(run.stdout) as Result;
+    expect(result.status).toBe('succeeded');
+    expect(result.tasks[0]!.attempts.map((attempt) => attempt.status)).toEqual(['succeeded']);
+    expect(run.stderr).toContain(
+      `baton: agent 'inline' (isolation: none) left an error thrown where nothing caught it, raised in ${path.join(project, 'agent.mjs')}: no attempt of it was in flight; Baton goes on.`,
+    );
     expect(run.stderr).toContain('a throw in a timer');
   });
 
@@ -49,13 +77,13 @@ describe("baton run with an agent in Baton's thread that leaves an error nobody 
     const project = inThreadProject(
       tmp,
       'many',
-      agentSource(["const every = setInterval(() => { throw new Error('again'); }, 2);", 'setTimeout(() => clearInterval(every), 200);'], 250),
+      agentSource(["setTimeout(() => { const every = setInterval(() => { throw new Error('again'); }, 2); setTimeout(() => clearInterval(every), 200); }, 50);"], 0),
     );
     const run = await runNote(project);
 
     expect(run.code, run.stderr).toBe(EXIT.succeeded);
     expect(countOf(run.stderr, 'Error: again')).toBe(STRAY_ERRORS_SHOWN);
-    expect(countOf(run.stderr, "baton: agent 'inline' left more errors nobody handled; they are not shown.")).toBe(1);
+    expect(countOf(run.stderr, "baton: agent 'inline' left more errors nobody handled; they are not shown")).toBe(1);
   });
 
   it("ends the process, as Node does, on a stray error its stack does not trace to the agent's own files", async () => {
