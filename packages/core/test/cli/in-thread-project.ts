@@ -4,9 +4,9 @@ import path from 'node:path';
 /**
  * A project in `parent/name` whose one agent, `inline`, runs `source` (its module, `agent.mjs`) in
  * Baton's own thread (`isolation: none`) and produces the deliverable `note`, with `retries` retries
- * of a failed attempt. `files` are written beside it, by path relative to the project.
+ * of a failed attempt (none by default). `files` are written beside it, by path relative to the project.
  */
-export function inThreadProject(parent: string, name: string, source: string, files: Record<string, string> = {}, retries = 0): string {
+export function inThreadProject(parent: string, name: string, source: string, { files = {}, retries = 0 }: { files?: Record<string, string>; retries?: number } = {}): string {
   const dir = path.join(parent, name);
   mkdirSync(dir);
   writeFileSync(path.join(dir, 'agent.mjs'), source);

@@ -42,7 +42,7 @@ function countOf(text: string, part: string): number {
 
 describe("baton run with an agent in Baton's thread that leaves an error nobody handles", () => {
   it("fails the agent's attempt in flight, as the death of its thread would, and goes on to the retry", async () => {
-    const project = inThreadProject(tmp, 'in-flight', agentSource(["if (attempt === 1) Promise.reject(new Error('a rejection nobody awaits'));"]), {}, 1);
+    const project = inThreadProject(tmp, 'in-flight', agentSource(["if (attempt === 1) Promise.reject(new Error('a rejection nobody awaits'));"]), { retries: 1 });
     const run = await runNote(project);
 
     expect(run.killed, run.stderr).toBe(false);
@@ -92,8 +92,10 @@ describe("baton run with an agent in Baton's thread that leaves an error nobody 
       'package-stray',
       agentSource(['later();'], 100, ["import { later } from 'timer-lib';"]),
       {
-        'node_modules/timer-lib/package.json': JSON.stringify({ name: 'timer-lib', type: 'module', exports: './index.js' }),
-        'node_modules/timer-lib/index.js': "export function later() { setTimeout(() => { throw new Error('thrown in a package'); }, 5); }\n",
+        files: {
+          'node_modules/timer-lib/package.json': JSON.stringify({ name: 'timer-lib', type: 'module', exports: './index.js' }),
+          'node_modules/timer-lib/index.js': "export function later() { setTimeout(() => { throw new Error('thrown in a package'); }, 5); }\n",
+        },
       },
     );
     const run = await runNote(project);
