@@ -35,7 +35,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: [source, 'node', 'development|production'], externalConditions: [source] } },
   test: {
     maxWorkers,
-    globalSetup: ['./packages/core/test/support/dist-fresh.ts'],
+    globalSetup: ['./packages/core/test/support/scratch-tmpdir.ts', './packages/core/test/support/dist-fresh.ts'],
     sequence: { sequencer: ServicesFirstSequencer },
     reporters: ['default', './packages/core/test/support/plain-summary-reporter.ts'],
     projects: [
