@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import type { Agent } from '../core/contracts.ts';
+import type { Agent, AgentContext } from '../core/contracts.ts';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../core/defaults.ts';
 import { BatonError } from '../core/errors.ts';
 import { parseStdout } from './command-stdout.ts';
@@ -32,6 +32,29 @@ function environment(spec: AgentSpec, input: AgentInput, token: string): Record<
 }
 
 /**
+ * Runs one attempt of an agent process through the launcher: `input` as JSON on its stdin, its
+ * stdout read up to `maxStdoutBytes`, the process (and all it started) stopped with the attempt.
+ * Settles once it exited; throws the attempt's abort reason when the attempt was stopped.
+ */
+export async function launchAttempt(spec: AgentSpec, command: { file: string; args: string[]; cwd?: string }, input: AgentInput, ctx: AgentContext, maxStdoutBytes: number): Promise<LaunchResult> {
+  ctx.signal.throwIfAborted();
+  const token = newAgentToken();
+  const launched = processLauncher().launch({ ...command, env: environment(spec, input, token), input: JSON.stringify(input), token, maxOutputBytes: maxStdoutBytes });
+  const { deadline } = ctx;
+  if (deadline !== undefined) ctx.setAnswerCheck?.(() => launched.exitedBy(deadline));
+  const onAbort = (): void => launched.stop();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  let result: LaunchResult;
+  try {
+    result = await launched.result;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+  ctx.signal.throwIfAborted();
+  return result;
+}
+
+/**
  * A `kind: command` agent: any executable reading the agent input as JSON on stdin and writing
  * its output as JSON on stdout. It runs in its own process group, marked with a token that
  * everything it starts inherits; when its main process exits, or the attempt is stopped, every
@@ -47,29 +70,8 @@ export function createCommandAgent(spec: AgentSpec): Agent {
   const [file, ...args] = argv as [string, ...string[]];
   const versionCommand = spec.versionCommand;
   const run: Agent['run'] = async (input: AgentInput, ctx) => {
-    ctx.signal.throwIfAborted();
-    const token = newAgentToken();
     const maxOutputBytes = ctx.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-    const launched = processLauncher().launch({
-      file,
-      args,
-      ...(spec.baseDir === undefined ? {} : { cwd: spec.baseDir }),
-      env: environment(spec, input, token),
-      input: JSON.stringify(input),
-      token,
-      maxOutputBytes,
-    });
-    const { deadline } = ctx;
-    if (deadline !== undefined) ctx.setAnswerCheck?.(() => launched.exitedBy(deadline));
-    const onAbort = (): void => launched.stop();
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    let result: LaunchResult;
-    try {
-      result = await launched.result;
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-    }
-    ctx.signal.throwIfAborted();
+    const result = await launchAttempt(spec, { file, args, ...(spec.baseDir === undefined ? {} : { cwd: spec.baseDir }) }, input, ctx, maxOutputBytes);
     return judge(result, file, maxOutputBytes, run);
   };
   const agent: WarmableAgent = {
@@ -103,12 +105,13 @@ function judge(result: LaunchResult, file: string, maxOutputBytes: number, run: 
   return output;
 }
 
-function lastLines(text: string, n: number): string {
+/** The last `n` lines of `text`. */
+export function lastLines(text: string, n: number): string {
   return text.split('\n').slice(-n).join('\n');
 }
 
 /** Runs the agent's `versionCommand`: the first non-empty line of its stdout is the version. */
-function readCommandVersion(spec: AgentSpec, argv: string[]): Promise<string | undefined> {
+export function readCommandVersion(spec: AgentSpec, argv: string[]): Promise<string | undefined> {
   const [file, ...args] = argv as [string, ...string[]];
   return new Promise((resolve, reject) => {
     execFile(file, args, { cwd: spec.baseDir, env: { ...process.env, ...spec.env }, timeout: VERSION_TIMEOUT_MS, maxBuffer: 64 * 1024 }, (error, stdout, stderr) => {

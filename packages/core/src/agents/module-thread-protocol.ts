@@ -1,4 +1,5 @@
 /** Messages between a module agent (main thread) and the worker thread that runs its module. */
+import { BatonError, errorMessage } from '../core/errors.ts';
 import type { BatonErrorCode } from '../core/errors.ts';
 import type { AgentInput, Usage } from '../core/types.ts';
 
@@ -39,3 +40,17 @@ export type FromModuleThread =
   | { type: 'error'; id: number; at: number; error: ThreadError }
   | { type: 'pong'; id: number }
   | { type: 'closed' };
+
+/** What a module threw, as it crosses to another thread or process: a BatonError keeps its code and whether it may be retried. */
+export function portableError(e: unknown): ThreadError {
+  try {
+    if (BatonError.isInstance(e)) {
+      const { message, code, retryable } = e;
+      // Fields that could not be posted would have killed the thread and every attempt in it.
+      if (typeof message === 'string' && typeof code === 'string' && typeof retryable === 'boolean') return { message, code, retryable };
+    }
+  } catch {
+    // A getter that throws: told as any other thrown value.
+  }
+  return { message: errorMessage(e, 'agent') };
+}

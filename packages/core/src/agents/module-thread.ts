@@ -7,12 +7,12 @@ import * as nodeModule from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AgentContext } from '../core/contracts.ts';
 import type { Usage } from '../core/types.ts';
-import { BatonError, errorMessage } from '../core/errors.ts';
 import { checkedUsage } from '../core/usage-check.ts';
 import { outputAsJson } from '../validation/output-size.ts';
 import { loadModuleAgent } from './module-exports.ts';
 import type { LoadedModule } from './module-exports.ts';
-import type { FromModuleThread, ModuleThreadData, ThreadError, ToModuleThread } from './module-thread-protocol.ts';
+import { portableError } from './module-thread-protocol.ts';
+import type { FromModuleThread, ModuleThreadData, ToModuleThread } from './module-thread-protocol.ts';
 
 const port = parentPort!;
 const { file, agent, compileCacheDir } = workerData as ModuleThreadData;
@@ -22,19 +22,6 @@ const running = new Map<number, AbortController>();
 
 function post(message: FromModuleThread): void {
   port.postMessage(message);
-}
-
-function toThreadError(e: unknown): ThreadError {
-  try {
-    if (BatonError.isInstance(e)) {
-      const { message, code, retryable } = e;
-      // Fields that could not be posted would have killed this thread and every attempt in it.
-      if (typeof message === 'string' && typeof code === 'string' && typeof retryable === 'boolean') return { message, code, retryable };
-    }
-  } catch {
-    // A getter that throws: told as any other thrown value.
-  }
-  return { message: errorMessage(e, 'agent') };
 }
 
 /**
@@ -88,7 +75,7 @@ async function runOne(loaded: LoadedModule, message: Extract<ToModuleThread, { t
     post(json === undefined ? { type: 'result', id: message.id, at } : { type: 'result', id: message.id, at, json });
   } catch (e) {
     postUsageOf(message.id);
-    post({ type: 'error', id: message.id, at: Date.now(), error: toThreadError(e) });
+    post({ type: 'error', id: message.id, at: Date.now(), error: portableError(e) });
   } finally {
     running.delete(message.id);
   }
@@ -121,5 +108,5 @@ try {
   post(loaded.version === undefined ? { type: 'loaded' } : { type: 'loaded', version: loaded.version });
 } catch (e) {
   // The main thread terminates this thread when it reads this.
-  post({ type: 'load-failed', error: toThreadError(e) });
+  post({ type: 'load-failed', error: portableError(e) });
 }

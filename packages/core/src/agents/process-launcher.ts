@@ -26,10 +26,13 @@ interface Call {
 
 const STDERR_TAIL_CHARS = 4 * 1024;
 
-/** The launcher's entry file: the TypeScript source in a checkout (run through tsx), the compiled file in a package. */
-function launcherEntry(): { file: string; execArgv: string[] } {
+/**
+ * The entry file of a Node process running `name`, one of this folder's modules: the TypeScript
+ * source in a checkout (run through tsx), the compiled file in a package.
+ */
+export function packageProcessEntry(name: string): { file: string; execArgv: string[] } {
   const fromSource = import.meta.url.endsWith('.ts');
-  const file = new URL(fromSource ? './launcher-process.ts' : './launcher-process.js', import.meta.url).pathname;
+  const file = new URL(`./${name}${fromSource ? '.ts' : '.js'}`, import.meta.url).pathname;
   return { file, execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [] };
 }
 
@@ -94,7 +97,7 @@ export class ProcessLauncher {
   }
 
   private start(): ChildProcess {
-    const { file, execArgv } = launcherEntry();
+    const { file, execArgv } = packageProcessEntry('launcher-process');
     const child = spawn(process.execPath, [...execArgv, file], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     this.child = child;
     this.stderrTail = '';
