@@ -1,7 +1,9 @@
 import type { Agent } from '../core/contracts.ts';
 import { BatonError } from '../core/errors.ts';
 import type { AgentSpec } from '../core/types.ts';
+import { memoryLimitProblem } from '../manifest/code-check.ts';
 import { withinDeadline } from './deadline.ts';
+import { createProcessModuleAgent } from './module-process-agent.ts';
 import type { LoadedModule } from './module-exports.ts';
 import { ModuleThreadPool } from './module-thread-pool.ts';
 import { markSendsInput } from './sends-input.ts';
@@ -12,13 +14,17 @@ import type { ModuleHold } from './shared-modules.ts';
 /**
  * A `kind: module` agent: a JS/TS file whose default export runs the agent. With `isolation:
  * thread` (the default) each attempt runs in a worker thread, so a module that computes for long
- * neither holds the orchestrator's event loop nor outlives its timeout; with `isolation: none` it
+ * neither holds the orchestrator's event loop nor outlives its timeout; with `isolation: process`
+ * each attempt runs in a process of its own (see module-process-agent.ts); with `isolation: none` it
  * runs in this thread, sharing its memory and its event loop, and one copy of the module serves
  * every orchestrator of the thread that uses it at once (see shared-modules.ts).
  */
 export function createModuleAgent(spec: AgentSpec): Agent {
   const file = spec.module;
   if (!file) throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}' is of kind module but has no module path`, { retryable: false });
+  const problem = memoryLimitProblem(spec);
+  if (problem) throw new BatonError('MANIFEST_INVALID', `agent '${spec.name}': ${problem}`, { retryable: false });
+  if (spec.isolation === 'process') return createProcessModuleAgent(spec, file);
   return spec.isolation === 'none' ? inThisThread(spec, file) : inWorkerThreads(spec, file);
 }
 

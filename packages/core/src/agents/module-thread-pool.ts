@@ -36,6 +36,12 @@ function startWorker(data: ModuleThreadData): Worker {
   return startPackageThread(import.meta.url, 'module-thread', { workerData, env: SHARE_ENV });
 }
 
+/** Why a thread's `error` event ended it, as its attempts' error says. */
+function threadErrorReason(error: Error): string {
+  if ((error as NodeJS.ErrnoException).code !== 'ERR_WORKER_OUT_OF_MEMORY') return errorMessage(error);
+  return "it ran out of memory: its JavaScript heap reached Node's limit (isolation: process with maxMemoryMb bounds an agent's memory without risk to Baton's process)";
+}
+
 function fromThreadError(error: ThreadError): BatonError {
   return new BatonError(error.code ?? 'AGENT_FAILED', error.message, { retryable: error.retryable ?? true });
 }
@@ -114,7 +120,7 @@ class ModuleThread {
       this.pings.clear();
       this.onChange();
     };
-    this.worker.on('error', (e) => stopped(errorMessage(e)));
+    this.worker.on('error', (e) => stopped(threadErrorReason(e)));
     this.worker.on('exit', (code) => stopped(`exit code ${code}`));
   }
 

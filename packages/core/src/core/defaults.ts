@@ -25,6 +25,12 @@ export const MAX_ERROR_CHARS = 8 * 1024;
  */
 export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
 
+/**
+ * The smallest `maxMemoryMb` of an `isolation: process` module agent: its process loads Baton's
+ * runner and, for a TypeScript module, tsx and esbuild before the module.
+ */
+export const MIN_AGENT_MEMORY_MB = 32;
+
 /** The longest delay `setTimeout` holds (~24.8 days); a longer one fires at once, with a warning. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 

@@ -64,9 +64,17 @@ export interface AgentSpec {
   module?: string;
   /**
    * kind module: where it runs. `thread` (the default): in a worker thread, stopped at its timeout
-   * and unable to hold the orchestrator's event loop; `none`: in the orchestrator's thread.
+   * and unable to hold the orchestrator's event loop; `process`: each attempt in a Node process of
+   * its own, which nothing the module does can take this process down with; `none`: in the
+   * orchestrator's thread.
    */
-  isolation?: 'thread' | 'none';
+  isolation?: 'thread' | 'process' | 'none';
+  /**
+   * kind module, `isolation: process`: the largest JavaScript heap of the agent's process, in MB
+   * (at least 32); an attempt that needs more fails. Unset: Node's own heap limit, which V8 sets
+   * from the machine's memory.
+   */
+  maxMemoryMb?: number;
   /** kind command: argv; run with the manifest's folder as working directory. */
   command?: string[];
   /** kind command: argv whose stdout (first line) is the version the command reports. */

@@ -65,7 +65,7 @@ function buildAgent(name: string, agent: ParsedAgent, loaded: LoadedSchemas, bas
   });
   switch (agent.kind) {
     case 'module':
-      return { ...common, module: resolve(baseDir, agent.module), isolation: agent.isolation };
+      return { ...common, module: resolve(baseDir, agent.module), isolation: agent.isolation, ...withoutUndefined({ maxMemoryMb: agent.maxMemoryMb }) };
     case 'command':
       return { ...common, command: agent.command, ...withoutUndefined({ versionCommand: agent.versionCommand }) };
     case 'a2a':

@@ -4,6 +4,7 @@
  * same words, wherever they come from. Written without zod: importing Baton's main entry does not
  * load it (see planning/plan-input-schema.ts).
  */
+import { MIN_AGENT_MEMORY_MB } from '../core/defaults.ts';
 import { describeValue, didYouMean } from './describe.ts';
 
 type Rule = (value: unknown) => string | undefined;
@@ -122,4 +123,20 @@ function wrong(field: string, problem: string | undefined): string[] {
 
 function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Why a module agent's `maxMemoryMb` needs `isolation: process` (the manifest's checks say it too).
+ * A worker thread's heap limit is no safe bound: when a thread reaches it while growing one Map,
+ * Set, object or array, V8 ends the whole process (checked on Node 20 and 24; nodejs/node#47224).
+ */
+export const MEMORY_LIMIT_WITHOUT_PROCESS =
+  "needs isolation: process: a limit on a worker thread's heap would not protect Baton, as Node ends the whole process when some allocations reach it (nodejs/node#47224)";
+
+/** What is wrong with a module agent's `maxMemoryMb` given in code, as "maxMemoryMb: ..."; undefined when nothing. */
+export function memoryLimitProblem(spec: { isolation?: unknown; maxMemoryMb?: unknown }): string | undefined {
+  const limit = spec.maxMemoryMb;
+  if (limit === undefined) return undefined;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < MIN_AGENT_MEMORY_MB) return `maxMemoryMb: expected a whole number of MB, at least ${MIN_AGENT_MEMORY_MB}, got ${describeValue(limit)}`;
+  return spec.isolation === 'process' ? undefined : `maxMemoryMb: ${MEMORY_LIMIT_WITHOUT_PROCESS}`;
 }

@@ -1,10 +1,11 @@
 /**
  * Rules that relate fields to each other: sub-agents exist, every consumed or delivered artifact is
- * produced, fallbacks can stand in, no cycles. They read the manifest leniently (skipping what is
+ * produced, fallbacks can stand in, no cycles, a module's memory bound goes with its own process. They read the manifest leniently (skipping what is
  * malformed, which the shape check reports) so that all problems come out in one pass.
  */
 import { reservedArtifactName } from '../core/artifact-names.ts';
 import { didYouMean, type FieldPath } from './describe.ts';
+import { MEMORY_LIMIT_WITHOUT_PROCESS } from './code-check.ts';
 import type { Finding } from './findings.ts';
 import { asRecord, stringEntries as entries, type Entry } from './lenient.ts';
 import { AGENT_NAME_PATTERN } from './agent-names.ts';
@@ -34,6 +35,9 @@ export function checkReferences(manifest: unknown): Finding[] {
       outputKeys: Object.keys(asRecord(agent['output'])),
       examples: Array.isArray(agent['examples']) ? (agent['examples'] as unknown[]) : [],
     });
+    if (agent['kind'] === 'module' && agent['isolation'] !== 'process' && agent['maxMemoryMb'] !== undefined) {
+      findings.push({ path: ['agents', name, 'maxMemoryMb'], message: MEMORY_LIMIT_WITHOUT_PROCESS });
+    }
     if (!AGENT_NAME_PATTERN.test(name)) {
       findings.push({
         path: ['agents', name],

@@ -5,7 +5,7 @@
  */
 import semver from 'semver';
 import { z } from 'zod';
-import { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_POLICY } from '../core/defaults.ts';
+import { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_POLICY, MIN_AGENT_MEMORY_MB } from '../core/defaults.ts';
 import { planInputSchemas } from '../planning/plan-input-schema.ts';
 import { AGENT_NAME_PATTERN } from './agent-names.ts';
 import { describeValue } from './describe.ts';
@@ -185,10 +185,17 @@ const moduleAgentSchema = z.strictObject({
   kind: z.literal('module'),
   module: nonEmptyString().describe('File whose default export runs the agent, relative to the manifest.'),
   isolation: z
-    .enum(['thread', 'none'])
+    .enum(['thread', 'process', 'none'])
     .default('thread')
     .describe(
-      'Where the module runs: thread (default), in a worker thread, stopped at its timeout and unable to stall the orchestrator; none, in the orchestrator\'s own thread.',
+      "Where the module runs: thread (default), in a worker thread, stopped at its timeout and unable to stall the orchestrator; process, each attempt in a Node process of its own, which nothing the module does (exhausting memory, exiting, crashing) can take Baton's process down with; none, in the orchestrator's own thread.",
+    ),
+  maxMemoryMb: z
+    .int()
+    .min(MIN_AGENT_MEMORY_MB)
+    .optional()
+    .describe(
+      `isolation: process only. The largest JavaScript heap of the agent's process, in MB (at least ${MIN_AGENT_MEMORY_MB}; Node's --max-old-space-size): an attempt that needs more fails (retries and fallbacks follow). Default: Node's own heap limit. Buffers and ArrayBuffers are not counted.`,
     ),
 });
 

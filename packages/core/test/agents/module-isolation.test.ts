@@ -8,32 +8,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createModuleAgent } from '../../src/agents/module-agent.ts';
 import type { Agent } from '../../src/core/contracts.ts';
-import type { AgentInput, AgentSpec } from '../../src/core/types.ts';
-import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
+import { AttemptAbort } from '../../src/execution/attempt.ts';
+import { runTricky as run, trickyAgent } from './tricky-agent.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-thread-'));
-const moduleFile = path.resolve(import.meta.dirname, '../fixtures/agents/modules/tricky.ts');
 const agents: Agent[] = [];
 afterAll(async () => {
   await Promise.all(agents.map((a) => a.close?.()));
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function agent(isolation?: 'thread' | 'none'): Agent {
-  const spec: AgentSpec = {
-    name: 'tricky', description: 'd', version: '0.0.1', capabilities: [], consumes: [], produces: ['report'], kind: 'module',
-    module: moduleFile, output: {}, fallback: [], ...(isolation ? { isolation } : {}),
-  };
-  const made = createModuleAgent(spec);
-  agents.push(made);
-  return made;
-}
-
-const inputFor = (instructions: string): AgentInput => ({ runId: 'r_thread', goal: 'g', task: { id: 't1', title: 't', instructions }, inputs: { rows: [1] }, params: {}, attempt: 1 });
-const run = (a: Agent, instructions: string, timeoutMs = 10_000, controller = new AbortController()) =>
-  runAttempt({ agent: a, input: inputFor(instructions), produces: ['report'], timeoutMs, controller });
+const agent = (isolation?: 'thread' | 'none'): Agent => trickyAgent(agents, isolation ? { isolation } : {});
 
 describe('module agents in a worker thread (the default)', () => {
   it('run in a worker thread; with isolation: none, in this one', async () => {

@@ -295,3 +295,25 @@ describe('more rules', () => {
     ]);
   });
 });
+
+describe("a module agent's process and its memory bound", () => {
+  const modules = fixture('../agents/modules');
+  const withModule = (...keys: string[]) =>
+    parseManifest([...SMALL_MANIFEST.slice(0, 9), '    kind: module', '    module: ./tricky.ts', ...keys.map((k) => `    ${k}`), ...SMALL_MANIFEST.slice(11)].join('\n'), { file: `${modules}/baton.yaml`, baseDir: modules });
+
+  it('takes isolation: process with a maxMemoryMb', async () => {
+    const manifest = await withModule('isolation: process', 'maxMemoryMb: 256');
+    expect(manifest.agents['data']).toMatchObject({ kind: 'module', isolation: 'process', maxMemoryMb: 256 });
+  });
+
+  it('refuses a maxMemoryMb without isolation: process, or under 32 MB, with the line of the field', async () => {
+    for (const isolation of [[], ['isolation: thread'], ['isolation: none']]) {
+      expect(await problemsOf(withModule(...isolation, 'maxMemoryMb: 256'))).toEqual([
+        { file: `${modules}/baton.yaml`, path: 'agents.data.maxMemoryMb', line: 12 + isolation.length, column: 18, message: expect.stringMatching(/^needs isolation: process: a limit on a worker thread's heap would not protect Baton/) },
+      ]);
+    }
+    expect(await problemsOf(withModule('isolation: process', 'maxMemoryMb: 16'))).toEqual([
+      { file: `${modules}/baton.yaml`, path: 'agents.data.maxMemoryMb', line: 13, column: 18, message: 'expected a number at least 32, got number 16' },
+    ]);
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * The body of an `isolation: process` module agent's process, one per attempt: reads the agent
+ * input (JSON) on stdin, loads the module, runs it once and prints its answer
+ * (module-process-protocol.ts) on stdout, then exits, whatever the module left running. A crash,
+ * an exit of the module's own or a heap past `--max-old-space-size` ends only this process.
+ *
+ * argv: `<module file> <agent name> <max output bytes> [<deadline, epoch ms>]`, or
+ * `<module file> <agent name> --version` to print the module's `version` export.
+ */
+import { text } from 'node:stream/consumers';
+import type { AgentContext } from '../core/contracts.ts';
+import { BatonError, errorMessage } from '../core/errors.ts';
+import type { AgentInput, Usage } from '../core/types.ts';
+import { checkedUsage } from '../core/usage-check.ts';
+import { outputAsJson } from '../validation/output-size.ts';
+import { loadModuleAgent } from './module-exports.ts';
+import type { LoadedModule } from './module-exports.ts';
+import { VERSION_ARG } from './module-process-protocol.ts';
+import { portableError } from './module-thread-protocol.ts';
+
+const [file = '', agent = '', limitArg = '', deadlineArg] = process.argv.slice(2);
+// Stdout carries the answer: what the module writes there (console.log) goes to stderr, as a log.
+const answerOut = process.stdout.write.bind(process.stdout);
+process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+// The process lives until it has answered (it then exits), as a thread does: a module waiting only
+// for its signal holds nothing that would keep it alive, and Node would end it with code 13.
+setInterval(() => undefined, 2 ** 30);
+
+function addUsage(total: Usage | undefined, u: Usage): Usage {
+  return total ? { llmCalls: total.llmCalls + u.llmCalls, inputTokens: total.inputTokens + u.inputTokens, outputTokens: total.outputTokens + u.outputTokens } : u;
+}
+
+/** Runs the module once on the input read from stdin: the answer line. */
+async function answer(loaded: LoadedModule): Promise<string> {
+  const maxOutputBytes = Number(limitArg);
+  const controller = new AbortController();
+  // Baton stops an attempt with SIGTERM (SIGKILL 2 s later): the module's signal tells it, as in a thread.
+  process.once('SIGTERM', () => controller.abort(new BatonError('AGENT_FAILED', `agent '${agent}': its attempt was stopped`)));
+  let usage: Usage | undefined;
+  const ctx: AgentContext = {
+    signal: controller.signal,
+    reportUsage: (reported) => (usage = addUsage(usage, checkedUsage(reported))),
+    maxOutputBytes,
+    ...(deadlineArg === undefined ? {} : { deadline: Number(deadlineArg) }),
+  };
+  let line: string;
+  try {
+    const input = JSON.parse(await text(process.stdin)) as AgentInput;
+    const json = outputAsJson(await loaded.run(input, ctx), maxOutputBytes);
+    const usagePart = usage ? `"usage":${JSON.stringify(usage)}` : '';
+    line = json === undefined ? `{${usagePart}}` : `{"output":${json}${usagePart ? `,${usagePart}` : ''}}`;
+  } catch (e) {
+    line = JSON.stringify({ error: portableError(e), ...(usage ? { usage } : {}) });
+  }
+  try {
+    await loaded.close?.();
+  } catch (e) {
+    process.stderr.write(`agent '${agent}': its close() failed: ${errorMessage(e)}\n`);
+  }
+  return line;
+}
+
+/** Prints `line` and exits, without waiting for what the module left running. */
+function finish(line: string, code: number): void {
+  answerOut(`${line}\n`, () => process.exit(code));
+}
+
+try {
+  const loaded = await loadModuleAgent(file, agent);
+  finish(limitArg === VERSION_ARG ? (loaded.version ?? '') : await answer(loaded), 0);
+} catch (e) {
+  if (limitArg === VERSION_ARG) {
+    process.stderr.write(`${errorMessage(e)}\n`);
+    process.exit(1);
+  }
+  finish(JSON.stringify({ error: portableError(e) }), 0);
+}
