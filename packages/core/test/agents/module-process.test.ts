@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/core/contracts.ts';
 import type { AgentSpec } from '../../src/core/types.ts';
 import { AttemptAbort } from '../../src/execution/attempt.ts';
+import { waitForNone } from '../support/agent-processes.ts';
 import { thrown } from '../support/thrown.ts';
 import { runTricky, TRICKY_MODULE, trickyAgent } from './tricky-agent.ts';
 
@@ -49,6 +50,14 @@ describe('module agents in a process of their own (isolation: process)', () => {
     const started = Date.now();
     expect(await run(a, 'leave-timer')).toEqual({ status: 'succeeded', output: { report: { left: true } } });
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('stop the processes the module started when its attempt ends, as a command agent\'s', async () => {
+    const mark = `process-${process.pid}-${Date.now()}`;
+    expect(await run(agent(), `spawn:${mark}`)).toMatchObject({ status: 'succeeded', output: { report: { spawned: expect.any(Number) } } });
+    const left = await waitForNone('BATON_TEST_MARK', mark);
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+    expect(left).toEqual([]);
   });
 
   it("take what the module writes to stdout as a log, not as its answer", async () => {
