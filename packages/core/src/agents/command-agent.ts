@@ -33,13 +33,21 @@ function environment(spec: AgentSpec, input: AgentInput, token: string): Record<
 
 /**
  * Runs one attempt of an agent process through the launcher: `input` as JSON on its stdin, its
- * stdout read up to `maxStdoutBytes`, the process (and all it started) stopped with the attempt.
- * Settles once it exited; throws the attempt's abort reason when the attempt was stopped.
+ * stdout read up to `maxStdoutBytes`, the process (and all it started) stopped with the attempt;
+ * `onReport`, when given, is told each line it writes on its fd 3 as it runs. Settles once it
+ * exited; throws the attempt's abort reason when the attempt was stopped.
  */
-export async function launchAttempt(spec: AgentSpec, command: { file: string; args: string[]; cwd?: string }, input: AgentInput, ctx: AgentContext, maxStdoutBytes: number): Promise<LaunchResult> {
+export async function launchAttempt(
+  spec: AgentSpec,
+  command: { file: string; args: string[]; cwd?: string },
+  input: AgentInput,
+  ctx: AgentContext,
+  maxStdoutBytes: number,
+  onReport?: (line: string) => void,
+): Promise<LaunchResult> {
   ctx.signal.throwIfAborted();
   const token = newAgentToken();
-  const launched = processLauncher().launch({ ...command, env: environment(spec, input, token), input: JSON.stringify(input), token, maxOutputBytes: maxStdoutBytes });
+  const launched = processLauncher().launch({ ...command, env: environment(spec, input, token), input: JSON.stringify(input), token, maxOutputBytes: maxStdoutBytes }, onReport);
   const { deadline } = ctx;
   if (deadline !== undefined) ctx.setAnswerCheck?.(() => launched.exitedBy(deadline));
   const onAbort = (): void => launched.stop();

@@ -9,6 +9,7 @@
 import type { ChildProcessByStdio } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { MAX_REPORT_CHARS } from './launcher-protocol.ts';
 import type { FromLauncher, LaunchResult, SpawnMessage, ToLauncher } from './launcher-protocol.ts';
 import { killAgentProcesses } from './orphan-sweep.ts';
 import { warmProcScanner } from './proc-scanner.ts';
@@ -57,6 +58,10 @@ class AgentRun {
   private stderrTail = '';
   private killTimer: NodeJS.Timeout | undefined;
   private finished = false;
+  /** The agent's fd 3, when it reports as it runs (`reports`). */
+  private readonly reports: Readable | undefined;
+  /** What it wrote there after its last newline. */
+  private reportTail = '';
 
   constructor(
     private readonly request: SpawnMessage,
@@ -66,9 +71,11 @@ class AgentRun {
       env: request.env,
       // Its own process group (and session): stopping it signals the group.
       detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: request.reports ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
       ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
-    });
+    }) as ChildProcessByStdio<Writable, Readable, Readable>;
+    this.reports = request.reports ? (this.child.stdio[3] as Readable | undefined) : undefined;
+    this.reports?.on('data', (chunk: Buffer) => this.onReports(chunk));
     this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
     this.child.stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
@@ -109,6 +116,14 @@ class AgentRun {
     this.chunks.push(chunk);
   }
 
+  /** Sends on each whole line; a line past {@link MAX_REPORT_CHARS} is dropped, not held. */
+  private onReports(chunk: Buffer): void {
+    const lines = (this.reportTail + chunk.toString('utf8')).split('\n');
+    this.reportTail = lines.pop() ?? '';
+    if (this.reportTail.length > MAX_REPORT_CHARS) this.reportTail = '';
+    for (const line of lines) if (line.length > 0 && line.length <= MAX_REPORT_CHARS) send({ type: 'report', id: this.request.id, line });
+  }
+
   private async onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     this.exitedAt = earliestNow();
     clearTimeout(this.killTimer);
@@ -120,7 +135,7 @@ class AgentRun {
 
   /** Resolves when stdout and stderr have closed, or after DRAIN_MS (a holder that could not be found). */
   private drained(): Promise<void> {
-    const streams = [this.child.stdout, this.child.stderr].filter((s) => !s.closed);
+    const streams = [this.child.stdout, this.child.stderr, ...(this.reports ? [this.reports] : [])].filter((s) => !s.closed);
     if (streams.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       let open = streams.length;

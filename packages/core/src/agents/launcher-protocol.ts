@@ -18,6 +18,11 @@ export interface SpawnMessage {
   token: string;
   /** Bytes of stdout read at most; past them the agent and all it started are killed. */
   maxOutputBytes: number;
+  /**
+   * The agent reports as it runs: it gets a fourth pipe (fd 3), each line it writes there is sent
+   * on as a {@link ReportMessage}, and its result comes after the last of them.
+   */
+  reports?: boolean;
 }
 
 /** Stops an agent: SIGTERM to all it started, SIGKILL after the grace period. */
@@ -64,4 +69,14 @@ export interface ReplyMessage {
   exited: boolean;
 }
 
-export type FromLauncher = ResultMessage | ReplyMessage;
+/** A line an agent started with `reports` wrote on its fd 3, without the newline. */
+export interface ReportMessage {
+  type: 'report';
+  id: number;
+  line: string;
+}
+
+/** The longest report line sent on: a longer one is dropped. */
+export const MAX_REPORT_CHARS = 4 * 1024;
+
+export type FromLauncher = ResultMessage | ReplyMessage | ReportMessage;

@@ -7,7 +7,8 @@ export const VERSION_ARG = '--version';
 
 /**
  * The one line the process prints on stdout as it ends: the module's output (absent when it
- * returned nothing) or the error it threw, and the usage it reported, added up.
+ * returned nothing) or the error it threw, and the usage it reported that was not sent as it ran
+ * (on fd 3, a line of JSON per report), added up.
  */
 export type ModuleProcessAnswer = { output?: unknown; usage?: Usage } | { error: ThreadError; usage?: Usage };
 

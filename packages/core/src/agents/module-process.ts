@@ -7,6 +7,9 @@
  * argv: `<module file> <agent name> <max output bytes> [<deadline, epoch ms>]`, or
  * `<module file> <agent name> --version` to print the module's `version` export.
  */
+import { createWriteStream, fstatSync } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { text } from 'node:stream/consumers';
 import type { AgentContext } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
@@ -30,28 +33,90 @@ function addUsage(total: Usage | undefined, u: Usage): Usage {
   return total ? { llmCalls: total.llmCalls + u.llmCalls, inputTokens: total.inputTokens + u.inputTokens, outputTokens: total.outputTokens + u.outputTokens } : u;
 }
 
+/** Fd 3, on which the launcher reads reports as the process runs, when it is open. */
+const REPORTS_FD = 3;
+
+/**
+ * The usage the module reports. The first report of a turn of the event loop is sent at once, as
+ * a line on fd 3 (the attempt's budget is enforced as it runs), the others of that turn are added
+ * up and sent at the next, as a module thread posts them. What could not be sent goes in the answer.
+ */
+class UsageReports {
+  private readonly out: WriteStream | undefined;
+  /** Reported in this turn, not sent yet. */
+  private held: Usage | undefined;
+  /** Sent, but the write failed. */
+  private lost: Usage | undefined;
+  private turn: NodeJS.Immediate | undefined;
+
+  constructor() {
+    try {
+      fstatSync(REPORTS_FD);
+      this.out = createWriteStream('', { fd: REPORTS_FD }).on('error', () => undefined);
+    } catch {
+      // Started without the channel (by hand): every report goes in the answer.
+    }
+  }
+
+  report(usage: Usage): void {
+    if (this.turn) {
+      this.held = addUsage(this.held, usage);
+      return;
+    }
+    this.send(usage);
+    this.turn = setImmediate(() => {
+      this.turn = undefined;
+      const held = this.held;
+      this.held = undefined;
+      if (held) this.send(held);
+    });
+  }
+
+  /** What the answer carries, once every line sent is written: the usage not sent. */
+  async close(): Promise<Usage | undefined> {
+    clearImmediate(this.turn);
+    if (this.out) await finished(this.out.end()).catch(() => undefined);
+    const { held, lost } = this;
+    return held && lost ? addUsage(held, lost) : (held ?? lost);
+  }
+
+  private send(usage: Usage): void {
+    if (!this.out) {
+      this.lost = addUsage(this.lost, usage);
+      return;
+    }
+    this.out.write(`${JSON.stringify(usage)}\n`, (e) => {
+      if (e) this.lost = addUsage(this.lost, usage);
+    });
+  }
+}
+
 /** Runs the module once on the input read from stdin: the answer line. */
 async function answer(loaded: LoadedModule): Promise<string> {
   const maxOutputBytes = Number(limitArg);
   const controller = new AbortController();
   // Baton stops an attempt with SIGTERM (SIGKILL 2 s later): the module's signal tells it, as in a thread.
   process.once('SIGTERM', () => controller.abort(new BatonError('AGENT_FAILED', `agent '${agent}': its attempt was stopped`)));
-  let usage: Usage | undefined;
+  const reports = new UsageReports();
   const ctx: AgentContext = {
     signal: controller.signal,
-    reportUsage: (reported) => (usage = addUsage(usage, checkedUsage(reported))),
+    reportUsage: (reported) => reports.report(checkedUsage(reported)),
     maxOutputBytes,
     ...(deadlineArg === undefined ? {} : { deadline: Number(deadlineArg) }),
   };
-  let line: string;
+  let json: string | undefined;
+  let error: ReturnType<typeof portableError> | undefined;
   try {
     const input = JSON.parse(await text(process.stdin)) as AgentInput;
-    const json = outputAsJson(await loaded.run(input, ctx), maxOutputBytes);
-    const usagePart = usage ? `"usage":${JSON.stringify(usage)}` : '';
-    line = json === undefined ? `{${usagePart}}` : `{"output":${json}${usagePart ? `,${usagePart}` : ''}}`;
+    json = outputAsJson(await loaded.run(input, ctx), maxOutputBytes);
   } catch (e) {
-    line = JSON.stringify({ error: portableError(e), ...(usage ? { usage } : {}) });
+    error = portableError(e);
   }
+  const usage = await reports.close();
+  const usagePart = usage ? `"usage":${JSON.stringify(usage)}` : '';
+  let line: string;
+  if (error) line = JSON.stringify({ error, ...(usage ? { usage } : {}) });
+  else line = json === undefined ? `{${usagePart}}` : `{"output":${json}${usagePart ? `,${usagePart}` : ''}}`;
   try {
     await loaded.close?.();
   } catch (e) {

@@ -20,6 +20,7 @@ export type LaunchRequest = Omit<SpawnMessage, 'type' | 'id'>;
 
 interface Call {
   token: string;
+  onReport: ((line: string) => void) | undefined;
   resolve(result: LaunchResult): void;
   reject(error: Error): void;
 }
@@ -55,12 +56,13 @@ export class ProcessLauncher {
     if (!this.child) this.updateRef(this.start());
   }
 
-  launch(request: LaunchRequest): LaunchedAgent {
+  /** Starts an agent; `onReport` is told each line it writes on its fd 3, which it then gets (see {@link SpawnMessage.reports}). */
+  launch(request: LaunchRequest, onReport?: (line: string) => void): LaunchedAgent {
     const id = ++this.nextId;
     const result = new Promise<LaunchResult>((resolve, reject) => {
-      this.calls.set(id, { token: request.token, resolve, reject });
+      this.calls.set(id, { token: request.token, onReport, resolve, reject });
     });
-    this.send({ type: 'spawn', id, ...request });
+    this.send({ type: 'spawn', id, ...request, ...(onReport ? { reports: true } : {}) });
     this.updateRef();
     // Known once the result is here (it reaches this process before the reply to a later query).
     let exitedAt: number | undefined;
@@ -117,6 +119,10 @@ export class ProcessLauncher {
       return;
     }
     const call = this.calls.get(message.id);
+    if (message.type === 'report') {
+      call?.onReport?.(message.line);
+      return;
+    }
     this.calls.delete(message.id);
     this.updateRef();
     call?.resolve(message.result);

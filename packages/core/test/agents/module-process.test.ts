@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/core/contracts.ts';
-import type { AgentSpec } from '../../src/core/types.ts';
-import { AttemptAbort } from '../../src/execution/attempt.ts';
+import type { AgentSpec, Usage } from '../../src/core/types.ts';
+import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
 import { waitForNone } from '../support/agent-processes.ts';
 import { thrown } from '../support/thrown.ts';
-import { runTricky, TRICKY_MODULE, trickyAgent } from './tricky-agent.ts';
+import { runTricky, TRICKY_MODULE, trickyAgent, trickyInput } from './tricky-agent.ts';
 
 const agents: Agent[] = [];
 afterAll(async () => {
@@ -73,6 +73,22 @@ describe('module agents in a process of their own (isolation: process)', () => {
     expect((await running).status).toBe('cancelled');
     for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));
     expect(readFileSync(file, 'utf8')).toMatch(/its attempt was stopped/);
+  });
+
+  it('count usage as it is reported, before the attempt ends, so that a budget holds mid-attempt', async () => {
+    const controller = new AbortController();
+    const seen: Usage[] = [];
+    const onUsage = (usage: Usage): void => {
+      seen.push(usage);
+      controller.abort(new AttemptAbort('cancelled', 'over its budget'));
+    };
+    const outcome = await runAttempt({ agent: agent(), input: trickyInput('usage-wait'), produces: ['report'], timeoutMs: 10_000, controller, onUsage });
+    expect(seen).toEqual([{ llmCalls: 1, inputTokens: 5, outputTokens: 2 }]);
+    expect(outcome).toMatchObject({ status: 'cancelled', usage: { llmCalls: 1, inputTokens: 5, outputTokens: 2 } });
+  });
+
+  it('count every report of a module that reports in a tight loop, sent as it runs or with its answer', async () => {
+    expect(await run(agent(), 'usage-spam:100000')).toEqual({ status: 'succeeded', output: { report: { reported: 100_000 } }, usage: { llmCalls: 100_000, inputTokens: 200_000, outputTokens: 300_000 } });
   });
 
   it('count the usage it reports, and classify its errors as in a thread', async () => {

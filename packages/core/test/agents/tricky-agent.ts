@@ -18,8 +18,9 @@ export function trickyAgent(made: Agent[], extra: Partial<AgentSpec> = {}): Agen
   return agent;
 }
 
-const inputFor = (instructions: string): AgentInput => ({ runId: 'r_tricky', goal: 'g', task: { id: 't1', title: 't', instructions }, inputs: { rows: [1] }, params: {}, attempt: 1 });
+/** The input of an attempt told `instructions`. */
+export const trickyInput = (instructions: string): AgentInput => ({ runId: 'r_tricky', goal: 'g', task: { id: 't1', title: 't', instructions }, inputs: { rows: [1] }, params: {}, attempt: 1 });
 
 /** One attempt of `agent` told `instructions`, given the artifact `rows: [1]`. */
 export const runTricky = (agent: Agent, instructions: string, timeoutMs = 10_000, controller = new AbortController()) =>
-  runAttempt({ agent, input: inputFor(instructions), produces: ['report'], timeoutMs, controller });
+  runAttempt({ agent, input: trickyInput(instructions), produces: ['report'], timeoutMs, controller });
