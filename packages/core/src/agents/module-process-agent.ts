@@ -82,9 +82,14 @@ function answerOf(result: LaunchResult, spec: AgentSpec, maxOutputBytes: number)
     const said = lastLines(withoutStack(stderr), 5);
     throw failed(`its process ${how}${said ? `: ${said}` : ''}`);
   }
+  let answer: unknown;
   try {
-    return JSON.parse(Buffer.from(result.stdout).toString('utf8')) as ModuleProcessAnswer;
+    answer = JSON.parse(Buffer.from(result.stdout).toString('utf8'));
   } catch {
-    throw failed(`its process printed something other than its answer on stdout: the module wrote to process.stdout (use stderr for logs)`);
+    // Not an answer: below.
   }
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) {
+    throw failed('its process printed something other than its answer on stdout: the module wrote to its file descriptor 1 itself (use stderr for logs)');
+  }
+  return answer as ModuleProcessAnswer;
 }

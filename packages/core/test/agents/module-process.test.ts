@@ -61,7 +61,12 @@ describe('module agents in a process of their own (isolation: process)', () => {
   });
 
   it("take what the module writes to stdout as a log, not as its answer", async () => {
-    expect(await run(agent(), 'log')).toEqual({ status: 'succeeded', output: { report: { logged: true } } });
+    const a = agent();
+    expect(await run(a, 'log')).toEqual({ status: 'succeeded', output: { report: { logged: true } } });
+    // Written past Node's stdout, on the file descriptor itself: not an answer, whatever it holds.
+    for (const text of ['1', 'null', '[]', '{"output"']) {
+      expect(await run(a, `write-fd1:${text}`)).toMatchObject({ status: 'failed', error: expect.stringMatching(/its process printed something other than its answer on stdout/) });
+    }
   });
 
   it('pass the attempt signal into the process', async () => {
