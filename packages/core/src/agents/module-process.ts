@@ -14,7 +14,7 @@ import { text } from 'node:stream/consumers';
 import type { AgentContext } from '../core/contracts.ts';
 import { BatonError, errorMessage } from '../core/errors.ts';
 import type { AgentInput, Usage } from '../core/types.ts';
-import { checkedUsage } from '../core/usage-check.ts';
+import { addUsage, checkedUsage } from '../core/usage-check.ts';
 import { outputAsJson } from '../validation/output-size.ts';
 import { loadModuleAgent } from './module-exports.ts';
 import type { LoadedModule } from './module-exports.ts';
@@ -28,10 +28,6 @@ process.stdout.write = process.stderr.write.bind(process.stderr) as typeof proce
 // The process lives until it has answered (it then exits), as a thread does: a module waiting only
 // for its signal holds nothing that would keep it alive, and Node would end it with code 13.
 setInterval(() => undefined, 2 ** 30);
-
-function addUsage(total: Usage | undefined, u: Usage): Usage {
-  return total ? { llmCalls: total.llmCalls + u.llmCalls, inputTokens: total.inputTokens + u.inputTokens, outputTokens: total.outputTokens + u.outputTokens } : u;
-}
 
 /** Fd 3, on which the launcher reads reports as the process runs, when it is open. */
 const REPORTS_FD = 3;

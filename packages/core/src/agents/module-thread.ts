@@ -7,7 +7,7 @@ import * as nodeModule from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AgentContext } from '../core/contracts.ts';
 import type { Usage } from '../core/types.ts';
-import { checkedUsage } from '../core/usage-check.ts';
+import { addUsage, checkedUsage } from '../core/usage-check.ts';
 import { outputAsJson } from '../validation/output-size.ts';
 import { loadModuleAgent } from './module-exports.ts';
 import type { LoadedModule } from './module-exports.ts';
@@ -41,7 +41,7 @@ function reportUsage(id: number, reported: unknown): void {
     return;
   }
   const before = unposted.get(id);
-  unposted.set(id, before ? { llmCalls: before.llmCalls + usage.llmCalls, inputTokens: before.inputTokens + usage.inputTokens, outputTokens: before.outputTokens + usage.outputTokens } : usage);
+  unposted.set(id, addUsage(before, usage));
 }
 
 function postAllUsage(): void {

@@ -27,3 +27,9 @@ export function checkedUsage(usage: unknown): Usage {
   }
   return checked;
 }
+
+/** `u` added to `total` (a copy of `u` when there is no total yet). */
+export function addUsage(total: Usage | undefined, u: Usage): Usage {
+  if (!total) return { ...u };
+  return { llmCalls: total.llmCalls + u.llmCalls, inputTokens: total.inputTokens + u.inputTokens, outputTokens: total.outputTokens + u.outputTokens };
+}

@@ -2,7 +2,7 @@ import type { Agent } from '../core/contracts.ts';
 import { inThreadCode, lateAnswer } from '../agents/deadline.ts';
 import { DEFAULT_MAX_OUTPUT_BYTES, MAX_ERROR_CHARS } from '../core/defaults.ts';
 import { BatonError, boundedText, errorMessage, MAX_RETRY_AFTER_MS } from '../core/errors.ts';
-import { checkedUsage } from '../core/usage-check.ts';
+import { addUsage, checkedUsage } from '../core/usage-check.ts';
 import type { AgentInput, AgentOutput, AttemptStatus, Usage } from '../core/types.ts';
 import { checkOutput } from '../validation/output-validator.ts';
 import { AttemptContext } from './attempt-context.ts';
@@ -119,11 +119,6 @@ export interface AttemptOptions {
  * the attempt waits for that answer before declaring a timeout after all.
  */
 const ANSWER_GRACE_MS = 5_000;
-
-function addUsage(total: Usage | undefined, u: Usage): Usage {
-  if (!total) return { ...u };
-  return { llmCalls: total.llmCalls + u.llmCalls, inputTokens: total.inputTokens + u.inputTokens, outputTokens: total.outputTokens + u.outputTokens };
-}
 
 /**
  * Runs one attempt of one agent: bounded by a timeout and by the caller's controller, whichever

@@ -1,7 +1,8 @@
 /**
  * Rules that relate fields to each other: sub-agents exist, every consumed or delivered artifact is
- * produced, fallbacks can stand in, no cycles, a module's memory bound goes with its own process. They read the manifest leniently (skipping what is
- * malformed, which the shape check reports) so that all problems come out in one pass.
+ * produced, fallbacks can stand in, no cycles, a module's memory bound goes with its own process.
+ * They read the manifest leniently (skipping what is malformed, which the shape check reports) so
+ * that all problems come out in one pass.
  */
 import { reservedArtifactName } from '../core/artifact-names.ts';
 import { didYouMean, type FieldPath } from './describe.ts';
