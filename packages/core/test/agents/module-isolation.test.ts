@@ -3,20 +3,14 @@
  * at its timeout and does not hold the orchestrator's event loop; signal, usage, errors and the
  * module's version cross the thread boundary.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/core/contracts.ts';
-import { AttemptAbort } from '../../src/execution/attempt.ts';
-import { runTricky as run, trickyAgent } from './tricky-agent.ts';
+import { runTricky as run, stopWhileWaiting, trickyAgent } from './tricky-agent.ts';
 
-const tmp = mkdtempSync(path.join(tmpdir(), 'baton-thread-'));
 const agents: Agent[] = [];
 afterAll(async () => {
   await Promise.all(agents.map((a) => a.close?.()));
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 const agent = (isolation?: 'thread' | 'none'): Agent => trickyAgent(agents, isolation ? { isolation } : {});
@@ -44,14 +38,9 @@ describe('module agents in a worker thread (the default)', () => {
   });
 
   it('pass the attempt signal into the thread', async () => {
-    const file = path.join(tmp, 'aborted.txt');
-    const controller = new AbortController();
-    const running = run(agent(), `wait-abort:${file}`, 10_000, controller);
-    while (!existsSync(`${file}.started`)) await new Promise((r) => setTimeout(r, 20));
-    controller.abort(new AttemptAbort('cancelled', 'stopped by the test'));
-    expect((await running).status).toBe('cancelled');
-    for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(readFileSync(file, 'utf8')).toMatch(/stopped by the test/);
+    const stopped = await stopWhileWaiting(agent(), 10_000);
+    expect(stopped.status).toBe('cancelled');
+    expect(stopped.written).toMatch(/stopped by the test/);
   });
 
   it('forward usage reports', async () => {

@@ -4,9 +4,6 @@
  * handled, a timer left open, writes to stdout) fails at most its attempt; signal, usage, errors
  * and the module's version cross the process boundary as they cross a thread's.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/core/contracts.ts';
@@ -14,7 +11,7 @@ import type { AgentSpec, Usage } from '../../src/core/types.ts';
 import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
 import { waitForNone } from '../support/agent-processes.ts';
 import { thrown } from '../support/thrown.ts';
-import { runTricky, TRICKY_MODULE, trickyAgent, trickyInput } from './tricky-agent.ts';
+import { runTricky, stopWhileWaiting, TRICKY_MODULE, trickyAgent, trickyInput } from './tricky-agent.ts';
 
 const agents: Agent[] = [];
 afterAll(async () => {
@@ -70,14 +67,9 @@ describe('module agents in a process of their own (isolation: process)', () => {
   });
 
   it('pass the attempt signal into the process', async () => {
-    const file = path.join(await mkdtemp(path.join(tmpdir(), 'baton-process-')), 'aborted.txt');
-    const controller = new AbortController();
-    const running = run(agent(), `wait-abort:${file}`, 20_000, controller);
-    while (!existsSync(`${file}.started`)) await new Promise((r) => setTimeout(r, 20));
-    controller.abort(new AttemptAbort('cancelled', 'stopped by the test'));
-    expect((await running).status).toBe('cancelled');
-    for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(readFileSync(file, 'utf8')).toMatch(/its attempt was stopped/);
+    const stopped = await stopWhileWaiting(agent(), 20_000);
+    expect(stopped.status).toBe('cancelled');
+    expect(stopped.written).toMatch(/its attempt was stopped/);
   });
 
   it('count usage as it is reported, before the attempt ends, so that a budget holds mid-attempt', async () => {

@@ -1,8 +1,11 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createModuleAgent } from '../../src/agents/module-agent.ts';
 import type { Agent } from '../../src/core/contracts.ts';
 import type { AgentInput, AgentSpec } from '../../src/core/types.ts';
-import { runAttempt } from '../../src/execution/attempt.ts';
+import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
 
 /** The module agent that does what its task's instructions say (see the fixture's first lines). */
 export const TRICKY_MODULE = path.resolve(import.meta.dirname, '../fixtures/agents/modules/tricky.ts');
@@ -24,3 +27,19 @@ export const trickyInput = (instructions: string): AgentInput => ({ runId: 'r_tr
 /** One attempt of `agent` told `instructions`, given the artifact `rows: [1]`. */
 export const runTricky = (agent: Agent, instructions: string, timeoutMs = 10_000, controller = new AbortController()) =>
   runAttempt({ agent, input: trickyInput(instructions), produces: ['report'], timeoutMs, controller });
+
+/**
+ * Runs `wait-abort` on `agent` and stops the attempt ("stopped by the test") once the module has
+ * started: the attempt's status, and what the module wrote when its signal fired (empty when it
+ * wrote nothing within 2 s).
+ */
+export async function stopWhileWaiting(agent: Agent, timeoutMs: number): Promise<{ status: string; written: string }> {
+  const file = path.join(await mkdtemp(path.join(tmpdir(), 'baton-abort-')), 'aborted.txt');
+  const controller = new AbortController();
+  const running = runTricky(agent, `wait-abort:${file}`, timeoutMs, controller);
+  while (!existsSync(`${file}.started`)) await new Promise((r) => setTimeout(r, 20));
+  controller.abort(new AttemptAbort('cancelled', 'stopped by the test'));
+  const { status } = await running;
+  for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));
+  return { status, written: existsSync(file) ? readFileSync(file, 'utf8') : '' };
+}
