@@ -24,28 +24,39 @@ const MAX_PASSES = 5;
 const DEATH_WAIT_MS = 2_000;
 
 let owner: string | undefined;
+let recorded = false;
 let counter = 0;
 let swept: Promise<number> | undefined;
+/**
+ * Tokens given to processes that nothing kills as an attempt ends (those a module agent's thread
+ * starts: see `thread-processes.ts`), until they are killed. While any is left, a clean exit keeps
+ * this process's record, so the next Baton process kills them.
+ */
+const unswept = new Set<string>();
 
 function ownerFile(id: string): string {
   return path.join(DIR, id);
 }
 
-/** Records this process as an owner of agent processes, once. */
 function ownerId(): string {
-  if (owner !== undefined) return owner;
-  const id = randomBytes(6).toString('hex');
-  owner = id;
-  if (!enabled) return id;
+  owner ??= randomBytes(6).toString('hex');
+  return owner;
+}
+
+/** Records this process as an owner of agent processes, once. */
+function recordOwner(): void {
+  if (recorded) return;
+  recorded = true;
+  const id = ownerId();
+  if (!enabled) return;
   try {
     mkdirSync(DIR, { recursive: true });
     writeFileSync(ownerFile(id), JSON.stringify({ pid: process.pid, start: startTimeOf(process.pid) }));
-    // A clean exit leaves nothing to sweep (its agents were killed as their attempts ended).
-    process.once('exit', () => rmSync(ownerFile(id), { force: true }));
+    // A clean exit leaves nothing to sweep when its agents were killed as their attempts and threads ended.
+    process.once('exit', () => unswept.size === 0 && rmSync(ownerFile(id), { force: true }));
   } catch {
     // Without the record, a SIGKILL of this process leaves its agents to run until they end.
   }
-  return id;
 }
 
 /**
@@ -53,9 +64,29 @@ function ownerId(): string {
  * also starts, in the background, the sweep of agents left by Baton processes that were killed.
  */
 export function newAgentToken(): string {
-  const token = `${ownerId()}.${++counter}`;
+  recordOwner();
+  const token = reserveAgentToken();
   void sweepOrphanedAgents();
   return token;
+}
+
+/**
+ * A token for processes that may never be started (a module thread's): this process is recorded as
+ * their owner, and the sweep of killed ones' agents started, only by {@link claimAgentToken}.
+ */
+export function reserveAgentToken(): string {
+  return `${ownerId()}.${++counter}`;
+}
+
+/**
+ * Marks a reserved token as carried by processes that live until {@link killAgentProcesses} is given
+ * it (which releases it): recorded, so that they are killed by the next Baton process should this
+ * one end first.
+ */
+export function claimAgentToken(token: string): void {
+  recordOwner();
+  unswept.add(token);
+  void sweepOrphanedAgents();
 }
 
 /** Live processes (not this one, not zombies) whose token `wanted` accepts. */
@@ -103,6 +134,19 @@ export async function signalAgentProcesses(wanted: (token: string) => boolean, s
 export function killAgentProcesses(tokens: readonly string[], signal: NodeJS.Signals = 'SIGKILL'): Promise<number> {
   const set = new Set(tokens);
   return signalAgentProcesses((token) => set.has(token), signal);
+}
+
+/**
+ * Kills every process carrying `token` or a token under it (`<token>.<n>`): what a module thread
+ * and its attempts started, as the thread ends. Releases a claimed token once they are gone.
+ */
+export async function killAgentProcessesUnder(token: string): Promise<number> {
+  const under = `${token}.`;
+  try {
+    return await signalAgentProcesses((t) => t === token || t.startsWith(under));
+  } finally {
+    unswept.delete(token);
+  }
 }
 
 function ownerIsAlive(record: { pid?: unknown; start?: unknown }): boolean {
