@@ -10,11 +10,14 @@ import type { AgentInput, AgentOutput } from '../core/types.ts';
 import { markParsedOutput } from '../validation/parsed-output.ts';
 import { startPackageThread } from './package-thread.ts';
 import type { FromModuleThread, ModuleThreadData, ThreadError, ToModuleThread } from './module-thread-protocol.ts';
+import { claimAgentToken, killAgentProcesses, killAgentProcessesUnder, reserveAgentToken } from './orphan-sweep.ts';
 
 /** After an attempt is stopped: how long its thread has to show its event loop is free before it is terminated. */
 const ABORT_GRACE_MS = 1_000;
 /** How long `close` waits for a module's own close() in each thread. */
 const CLOSE_GRACE_MS = 5_000;
+/** How long the processes of a stopped attempt have between SIGTERM and SIGKILL, as a command agent's. */
+const KILL_GRACE_MS = 2_000;
 /** A thread with no attempt for this long is ended, down to one warm thread. */
 const IDLE_MS = 30_000;
 /**
@@ -26,6 +29,9 @@ const MAX_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 
 /** Node 22.8+: where this thread keeps V8's compiled code, when it does. */
 const compileCacheDir = (nodeModule as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir;
+
+/** What a module agent's threads run: the module and the agent's name. */
+export type ModuleThreadTarget = Pick<ModuleThreadData, 'file' | 'agent'>;
 
 function startWorker(data: ModuleThreadData): Worker {
   const kept = compileCacheDir?.();
@@ -90,12 +96,19 @@ class ModuleThread {
   private readonly calls = new SlotMap<number, Call>();
   private readonly pings = new Map<number, () => void>();
   private nextId = 0;
+  /** What the processes this thread starts carry; its attempts' carry `<token>.<id>`. */
+  private readonly token = reserveAgentToken();
+  /** Whether the thread started a process, which is killed as the thread ends. */
+  private startedProcesses = false;
+  /** Whether it ends because it was asked to close (it said whether it started processes), not otherwise. */
+  private closing = false;
+  private processesKilled: Promise<unknown> | undefined;
 
   constructor(
-    private readonly data: ModuleThreadData,
+    private readonly data: ModuleThreadTarget,
     private readonly onChange: () => void,
   ) {
-    this.worker = startWorker(data);
+    this.worker = startWorker({ ...data, token: this.token });
     this.worker.unref();
     let loaded: (info: { version?: string }) => void = () => undefined;
     let failed: (error: Error) => void = () => undefined;
@@ -115,6 +128,7 @@ class ModuleThread {
       const error = new BatonError('AGENT_FAILED', `agent '${data.agent}': its worker thread stopped (${why})`);
       failed(error);
       this.dead = true;
+      void this.killProcesses();
       for (const id of [...this.calls.keys()]) this.finish(id, (call) => call.reject(error));
       for (const pong of this.pings.values()) pong();
       this.pings.clear();
@@ -177,6 +191,7 @@ class ModuleThread {
       CLOSE_GRACE_MS,
       false,
     );
+    this.closing = true;
     if (loaded && !this.dead) {
       const closed = new Promise<boolean>((resolve) => {
         this.worker.on('message', (m: FromModuleThread) => m.type === 'closed' && resolve(true));
@@ -188,9 +203,27 @@ class ModuleThread {
     await this.terminate();
   }
 
+  /** Ends the thread; resolves once the processes it started are gone. */
   async terminate(): Promise<void> {
     this.dead = true;
     await this.worker.terminate();
+    await this.killProcesses();
+  }
+
+  /**
+   * Kills, once, the processes this thread and its attempts started, as the thread ends. A thread
+   * that did not close (terminated, or ended by its module) may not have said that it started some.
+   */
+  private killProcesses(): Promise<unknown> {
+    this.processesKilled ??= this.startedProcesses || !this.closing ? killAgentProcessesUnder(this.token) : Promise.resolve();
+    return this.processesKilled;
+  }
+
+  /** SIGTERM to the processes a stopped attempt started, SIGKILL to those left after the grace period. */
+  private stopAttemptProcesses(id: number): void {
+    const token = `${this.token}.${id}`;
+    void killAgentProcesses([token], 'SIGTERM');
+    setTimeout(() => void killAgentProcesses([token]), KILL_GRACE_MS).unref();
   }
 
   /** A thread whose event loop does not answer within the grace period is blocked: it is terminated. */
@@ -211,6 +244,15 @@ class ModuleThread {
   private onMessage(message: FromModuleThread): void {
     if (message.type === 'pong') {
       this.pings.get(message.id)?.();
+      return;
+    }
+    if (message.type === 'started-process') {
+      this.startedProcesses = true;
+      claimAgentToken(this.token);
+      return;
+    }
+    if (message.type === 'stopped-with-processes') {
+      this.stopAttemptProcesses(message.id);
       return;
     }
     if (!('id' in message)) return;
@@ -261,7 +303,7 @@ export class ModuleThreadPool {
   /** Set once a thread loaded the module at another version (its file changed): no thread is started again. */
   private changedFile: { version: string | undefined } | undefined;
 
-  constructor(private readonly data: ModuleThreadData) {}
+  constructor(private readonly data: ModuleThreadTarget) {}
 
   /** Runs an attempt, in a thread of the version checked, for `producer` (the agent's `run`, whose answer it marks as its own). */
   async run(input: AgentInput, ctx: AgentContext, producer?: object): Promise<AgentOutput> {

@@ -15,6 +15,8 @@ export interface ModuleThreadData {
    * thread does not inherit it.
    */
   compileCacheDir?: string;
+  /** The token the processes this thread starts carry (`thread-processes.ts`); its attempts' are `<token>.<id>`. */
+  token: string;
 }
 
 export type ToModuleThread =
@@ -39,7 +41,11 @@ export type FromModuleThread =
   | { type: 'result'; id: number; at: number; json?: string }
   | { type: 'error'; id: number; at: number; error: ThreadError }
   | { type: 'pong'; id: number }
-  | { type: 'closed' };
+  | { type: 'closed' }
+  /** The thread started its first process: it has processes to kill when it ends. */
+  | { type: 'started-process' }
+  /** A stopped attempt had started processes (carrying `<token>.<id>`): they are to be stopped now. */
+  | { type: 'stopped-with-processes'; id: number };
 
 /** What a module threw, as it crosses to another thread or process: a BatonError keeps its code and whether it may be retried. */
 export function portableError(e: unknown): ThreadError {

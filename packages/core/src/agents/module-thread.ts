@@ -13,16 +13,20 @@ import { loadModuleAgent } from './module-exports.ts';
 import type { LoadedModule } from './module-exports.ts';
 import { portableError } from './module-thread-protocol.ts';
 import type { FromModuleThread, ModuleThreadData, ToModuleThread } from './module-thread-protocol.ts';
+import { inAttempt, markStartedProcesses } from './thread-processes.ts';
+import type { AttemptScope } from './thread-processes.ts';
 
 const port = parentPort!;
-const { file, agent, compileCacheDir } = workerData as ModuleThreadData;
+const { file, agent, compileCacheDir, token } = workerData as ModuleThreadData;
 // Before the module loads: its code (and what it imports: vega-lite, an SDK) compiled once, not at every start.
 if (compileCacheDir !== undefined) (nodeModule as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache?.(compileCacheDir);
-const running = new Map<number, AbortController>();
+const running = new Map<number, { controller: AbortController; scope: AttemptScope }>();
 
 function post(message: FromModuleThread): void {
   port.postMessage(message);
 }
+
+markStartedProcesses(token, () => post({ type: 'started-process' }));
 
 /**
  * Usage reported by each attempt and not yet posted. The first report of a turn of this thread's
@@ -60,7 +64,8 @@ function postUsageOf(id: number): void {
 
 async function runOne(loaded: LoadedModule, message: Extract<ToModuleThread, { type: 'run' }>): Promise<void> {
   const controller = new AbortController();
-  running.set(message.id, controller);
+  const scope: AttemptScope = { id: message.id, ended: false, started: false };
+  running.set(message.id, { controller, scope });
   const ctx: AgentContext = {
     signal: controller.signal,
     reportUsage: (usage) => reportUsage(message.id, usage),
@@ -68,7 +73,7 @@ async function runOne(loaded: LoadedModule, message: Extract<ToModuleThread, { t
     ...(message.maxOutputBytes === undefined ? {} : { maxOutputBytes: message.maxOutputBytes }),
   };
   try {
-    const output: unknown = await loaded.run(message.input, ctx);
+    const output: unknown = await inAttempt(scope, () => loaded.run(message.input, ctx));
     const json = outputAsJson(output, message.maxOutputBytes);
     const at = Date.now();
     postUsageOf(message.id);
@@ -77,6 +82,7 @@ async function runOne(loaded: LoadedModule, message: Extract<ToModuleThread, { t
     postUsageOf(message.id);
     post({ type: 'error', id: message.id, at: Date.now(), error: portableError(e) });
   } finally {
+    scope.ended = true;
     running.delete(message.id);
   }
 }
@@ -87,9 +93,15 @@ function listen(loaded: LoadedModule): void {
       case 'run':
         void runOne(loaded, message);
         break;
-      case 'abort':
-        running.get(message.id)?.abort(Object.assign(new Error(message.reason), { name: message.name }));
+      case 'abort': {
+        const attempt = running.get(message.id);
+        if (!attempt) break;
+        // What it starts from now on (a clean-up its signal starts) is the thread's, not the stopped attempt's.
+        attempt.scope.ended = true;
+        attempt.controller.abort(Object.assign(new Error(message.reason), { name: message.name }));
+        if (attempt.scope.started) post({ type: 'stopped-with-processes', id: message.id });
         break;
+      }
       case 'ping':
         post({ type: 'pong', id: message.id });
         break;
