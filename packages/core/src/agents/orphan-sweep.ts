@@ -79,9 +79,9 @@ export function reserveAgentToken(): string {
 }
 
 /**
- * Marks a reserved token as carried by processes that live until {@link killAgentProcesses} is given
- * it (which releases it): recorded, so that they are killed by the next Baton process should this
- * one end first.
+ * Marks a reserved token as carried by processes that live until {@link killAgentProcessesUnder} is
+ * given it (which releases it): this process is recorded as their owner, and keeps its record at a
+ * clean exit while the token is not released, so that the next Baton process kills them.
  */
 export function claimAgentToken(token: string): void {
   recordOwner();
