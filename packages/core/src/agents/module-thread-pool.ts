@@ -45,7 +45,7 @@ function startWorker(data: ModuleThreadData): Worker {
 /** Why a thread's `error` event ended it, as its attempts' error says. */
 function threadErrorReason(error: Error): string {
   if ((error as NodeJS.ErrnoException).code !== 'ERR_WORKER_OUT_OF_MEMORY') return errorMessage(error);
-  return "it ran out of memory: its JavaScript heap reached Node's limit (isolation: process with maxMemoryMb bounds an agent's memory without risk to Baton's process)";
+  return "it ran out of memory: its JavaScript heap reached Node's limit; isolation: process with maxMemoryMb bounds an agent's memory without risk to Baton's process";
 }
 
 function fromThreadError(error: ThreadError): BatonError {
