@@ -3,6 +3,8 @@
  * at its timeout and does not hold the orchestrator's event loop; signal, usage, errors and the
  * module's version cross the thread boundary.
  */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/core/contracts.ts';
@@ -71,6 +73,20 @@ describe('module agents in a worker thread (the default)', () => {
     expect(await run(a, 'throw-undefined')).toEqual({ status: 'failed', error: 'agent threw undefined', retryable: true });
     expect(await run(a, 'unrecoverable')).toEqual({ status: 'failed', error: 'the credentials are wrong', retryable: false });
     expect(await run(a, 'bigint')).toMatchObject({ status: 'invalid', error: expect.stringMatching(/not JSON-serialisable/) });
+  });
+
+  it('fail the attempt of a module that filled its thread\'s heap, with why, and run the next in a new thread', () => {
+    // A process with a small heap, which its threads' heaps follow: arrays fill it in a second, not at Node's 4 GB.
+    const fixture = path.resolve(import.meta.dirname, '../fixtures/agents/thread-out-of-memory.ts');
+    const printed = execFileSync(process.execPath, ['--max-old-space-size=128', '--import', 'tsx', fixture], { encoding: 'utf8', timeout: 60_000 });
+    expect(JSON.parse(printed)).toEqual({
+      filled: {
+        status: 'failed',
+        error: "agent 'tricky': its worker thread stopped (it ran out of memory: its JavaScript heap reached Node's limit; isolation: process with maxMemoryMb bounds an agent's memory without risk to Baton's process)",
+        retryable: true,
+      },
+      next: { status: 'succeeded', output: { report: { echo: { rows: [1] }, attempt: 1 } } },
+    });
   });
 
   it("report the module's own version", async () => {
