@@ -64,27 +64,27 @@ function recordOwner(): void {
  * also starts, in the background, the sweep of agents left by Baton processes that were killed.
  */
 export function newAgentToken(): string {
-  recordOwner();
   const token = reserveAgentToken();
   void sweepOrphanedAgents();
   return token;
 }
 
 /**
- * A token for processes that may never be started (a module thread's): this process is recorded as
- * their owner, and the sweep of killed ones' agents started, only by {@link claimAgentToken}.
+ * A token for processes that may never be started (a module thread's). This process is recorded as
+ * their owner at once (a small file), so that a SIGKILL right after one starts leaves it to the next
+ * Baton process; the sweep of killed ones' agents starts only with {@link claimAgentToken}.
  */
 export function reserveAgentToken(): string {
+  recordOwner();
   return `${ownerId()}.${++counter}`;
 }
 
 /**
  * Marks a reserved token as carried by processes that live until {@link killAgentProcessesUnder} is
- * given it (which releases it): this process is recorded as their owner, and keeps its record at a
- * clean exit while the token is not released, so that the next Baton process kills them.
+ * given it (which releases it): this process keeps its owner record at a clean exit while the
+ * token is not released, so that the next Baton process kills them.
  */
 export function claimAgentToken(token: string): void {
-  recordOwner();
   unswept.add(token);
   void sweepOrphanedAgents();
 }
