@@ -3,7 +3,7 @@
  * do: those of an attempt that is stopped are stopped with it; the others are killed when the
  * thread ends, or by the next Baton process when this one exits first.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -73,12 +73,13 @@ describe('processes a module agent starts from its worker thread', () => {
     expect(leftover(await waitForNone(MARK, mark))).toEqual([]);
   });
 
-  it('are killed by the next Baton process when this one exits without closing the agent', () => {
+  it.each(['exit', 'kill'])('are killed by the next Baton process when this one ends without closing the agent (%s)', (how) => {
     const mark = newMark();
     // A private TMPDIR: the Baton processes of other test files would sweep this orphan first.
     const env = { ...process.env, TMPDIR: tmp };
     const fixtures = path.resolve(import.meta.dirname, '../fixtures/agents');
-    expect(execFileSync(process.execPath, ['--import', 'tsx', path.join(fixtures, 'thread-spawn-exit.ts'), mark], { encoding: 'utf8', env })).toBe('succeeded');
+    const ended = spawnSync(process.execPath, ['--import', 'tsx', path.join(fixtures, 'thread-spawn-exit.ts'), mark, how], { encoding: 'utf8', env });
+    expect({ stdout: ended.stdout, signal: ended.signal }).toEqual({ stdout: 'succeeded', signal: how === 'kill' ? 'SIGKILL' : null });
     expect(processesWithEnv(MARK, mark)).toHaveLength(1);
     const killed = execFileSync(process.execPath, ['--import', 'tsx', path.join(fixtures, 'sweep.ts')], { encoding: 'utf8', env });
     expect(Number(killed)).toBe(1);
