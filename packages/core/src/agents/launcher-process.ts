@@ -11,11 +11,9 @@ import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { MAX_REPORT_CHARS } from './launcher-protocol.ts';
 import type { FromLauncher, LaunchResult, SpawnMessage, ToLauncher } from './launcher-protocol.ts';
-import { killAgentProcesses } from './orphan-sweep.ts';
+import { KILL_GRACE_MS, killAgentProcesses } from './orphan-sweep.ts';
 import { warmProcScanner } from './proc-scanner.ts';
 
-/** How long an agent gets between SIGTERM and SIGKILL when it is stopped. */
-const KILL_GRACE_MS = 2_000;
 /** After the agent exited and what it left was killed: how long to wait for its pipes to close. */
 const DRAIN_MS = 1_000;
 const STDERR_TAIL_CHARS = 8 * 1024;

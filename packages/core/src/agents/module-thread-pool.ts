@@ -10,14 +10,12 @@ import type { AgentInput, AgentOutput } from '../core/types.ts';
 import { markParsedOutput } from '../validation/parsed-output.ts';
 import { startPackageThread } from './package-thread.ts';
 import type { FromModuleThread, ModuleThreadData, ThreadError, ToModuleThread } from './module-thread-protocol.ts';
-import { claimAgentToken, killAgentProcesses, killAgentProcessesUnder, reserveAgentToken } from './orphan-sweep.ts';
+import { claimAgentToken, KILL_GRACE_MS, killAgentProcesses, killAgentProcessesUnder, reserveAgentToken } from './orphan-sweep.ts';
 
 /** After an attempt is stopped: how long its thread has to show its event loop is free before it is terminated. */
 const ABORT_GRACE_MS = 1_000;
 /** How long `close` waits for a module's own close() in each thread. */
 const CLOSE_GRACE_MS = 5_000;
-/** How long the processes of a stopped attempt have between SIGTERM and SIGKILL, as a command agent's. */
-const KILL_GRACE_MS = 2_000;
 /** A thread with no attempt for this long is ended, down to one warm thread. */
 const IDLE_MS = 30_000;
 /**

@@ -20,6 +20,8 @@ const DIR = path.join(tmpdir(), 'baton-agent-owners');
 const enabled = process.platform === 'linux';
 /** Passes over /proc until one finds nothing (a process may fork while the previous pass kills). */
 const MAX_PASSES = 5;
+/** How long an agent's processes have between the SIGTERM that stops its attempt and the SIGKILL. */
+export const KILL_GRACE_MS = 2_000;
 /** How long a pass waits for the processes it SIGKILLed to be gone. */
 const DEATH_WAIT_MS = 2_000;
 
