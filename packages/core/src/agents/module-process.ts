@@ -20,6 +20,7 @@ import { loadModuleAgent } from './module-exports.ts';
 import type { LoadedModule } from './module-exports.ts';
 import { VERSION_ARG } from './module-process-protocol.ts';
 import { portableError } from './module-thread-protocol.ts';
+import { UsagePerTurn } from './usage-per-turn.ts';
 
 const [file = '', agent = '', limitArg = '', deadlineArg] = process.argv.slice(2);
 // Stdout carries the answer: what the module writes there (console.log) goes to stderr, as a log.
@@ -33,17 +34,14 @@ setInterval(() => undefined, 2 ** 30);
 const REPORTS_FD = 3;
 
 /**
- * The usage the module reports. The first report of a turn of the event loop is sent at once, as
- * a line on fd 3 (the attempt's budget is enforced as it runs), the others of that turn are added
- * up and sent at the next, as a module thread posts them. What could not be sent goes in the answer.
+ * The usage the module reports, sent as lines on fd 3 as a module thread posts them
+ * ({@link UsagePerTurn}). What could not be sent goes in the answer.
  */
 class UsageReports {
   private readonly out: WriteStream | undefined;
-  /** Reported in this turn, not sent yet. */
-  private held: Usage | undefined;
+  private readonly perTurn = new UsagePerTurn<0>((_, usage) => this.send(usage));
   /** Sent, but the write failed. */
   private lost: Usage | undefined;
-  private turn: NodeJS.Immediate | undefined;
 
   constructor() {
     try {
@@ -55,24 +53,14 @@ class UsageReports {
   }
 
   report(usage: Usage): void {
-    if (this.turn) {
-      this.held = addUsage(this.held, usage);
-      return;
-    }
-    this.send(usage);
-    this.turn = setImmediate(() => {
-      this.turn = undefined;
-      const held = this.held;
-      this.held = undefined;
-      if (held) this.send(held);
-    });
+    this.perTurn.report(0, usage);
   }
 
   /** What the answer carries, once every line sent is written: the usage not sent. */
   async close(): Promise<Usage | undefined> {
-    clearImmediate(this.turn);
+    const held = this.perTurn.take(0);
     if (this.out) await finished(this.out.end()).catch(() => undefined);
-    const { held, lost } = this;
+    const { lost } = this;
     return held && lost ? addUsage(held, lost) : (held ?? lost);
   }
 

@@ -6,14 +6,14 @@
 import * as nodeModule from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AgentContext } from '../core/contracts.ts';
-import type { Usage } from '../core/types.ts';
-import { addUsage, checkedUsage } from '../core/usage-check.ts';
+import { checkedUsage } from '../core/usage-check.ts';
 import { outputAsJson } from '../validation/output-size.ts';
 import { loadModuleAgent } from './module-exports.ts';
 import type { LoadedModule } from './module-exports.ts';
 import { portableError } from './module-thread-protocol.ts';
 import type { FromModuleThread, ModuleThreadData, ToModuleThread } from './module-thread-protocol.ts';
 import { inAttempt, markStartedProcesses } from './thread-processes.ts';
+import { UsagePerTurn } from './usage-per-turn.ts';
 import type { AttemptScope } from './thread-processes.ts';
 
 const port = parentPort!;
@@ -28,38 +28,12 @@ function post(message: FromModuleThread): void {
 
 markStartedProcesses(token, () => post({ type: 'started-process' }));
 
-/**
- * Usage reported by each attempt and not yet posted. The first report of a turn of this thread's
- * event loop is posted at once (a budget is enforced mid-attempt); the others of that turn are
- * added up and posted at the next: one message per report held the orchestrator's thread for
- * seconds when an agent reported in a tight loop.
- */
-const unposted = new Map<number, Usage>();
-let posting: NodeJS.Immediate | undefined;
-
-function reportUsage(id: number, reported: unknown): void {
-  const usage = checkedUsage(reported);
-  if (!posting) {
-    post({ type: 'usage', id, usage });
-    posting = setImmediate(postAllUsage);
-    return;
-  }
-  const before = unposted.get(id);
-  unposted.set(id, addUsage(before, usage));
-}
-
-function postAllUsage(): void {
-  posting = undefined;
-  for (const [id, usage] of unposted) post({ type: 'usage', id, usage });
-  unposted.clear();
-}
+const usage = new UsagePerTurn<number>((id, reported) => post({ type: 'usage', id, usage: reported }));
 
 /** Posts an attempt's usage before its answer, so the answer comes with all of it counted. */
 function postUsageOf(id: number): void {
-  const usage = unposted.get(id);
-  if (!usage) return;
-  unposted.delete(id);
-  post({ type: 'usage', id, usage });
+  const held = usage.take(id);
+  if (held) post({ type: 'usage', id, usage: held });
 }
 
 async function runOne(loaded: LoadedModule, message: Extract<ToModuleThread, { type: 'run' }>): Promise<void> {
@@ -68,7 +42,7 @@ async function runOne(loaded: LoadedModule, message: Extract<ToModuleThread, { t
   running.set(message.id, { controller, scope });
   const ctx: AgentContext = {
     signal: controller.signal,
-    reportUsage: (usage) => reportUsage(message.id, usage),
+    reportUsage: (reported) => usage.report(message.id, checkedUsage(reported)),
     ...(message.deadline === undefined ? {} : { deadline: message.deadline }),
     ...(message.maxOutputBytes === undefined ? {} : { maxOutputBytes: message.maxOutputBytes }),
   };
