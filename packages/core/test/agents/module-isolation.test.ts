@@ -8,7 +8,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/core/contracts.ts';
-import { runTricky as run, stopWhileWaiting, trickyAgent } from './tricky-agent.ts';
+import { runTricky as run, stopOnceAllReported, stopWhileWaiting, trickyAgent } from './tricky-agent.ts';
 
 const agents: Agent[] = [];
 afterAll(async () => {
@@ -59,6 +59,10 @@ describe('module agents in a worker thread (the default)', () => {
     expect(outcome).toEqual({ status: 'succeeded', output: { report: { reported: 1_000_000 } }, usage: { llmCalls: 1_000_000, inputTokens: 2_000_000, outputTokens: 3_000_000 } });
     // A message per report held it ~800 ms.
     expect(delay.max / 1e6).toBeLessThan(300);
+  });
+
+  it('pass on, before the attempt ends, the reports held back at the end of a turn', async () => {
+    expect(await stopOnceAllReported(agent(), 1_000)).toEqual({ status: 'cancelled', calls: 1_000 });
   });
 
   it('fail only the attempt whose thrown value cannot be read, not the others in its thread', async () => {

@@ -11,7 +11,7 @@ import type { AgentSpec, Usage } from '../../src/core/types.ts';
 import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
 import { waitForNone } from '../support/agent-processes.ts';
 import { thrown } from '../support/thrown.ts';
-import { runTricky, stopWhileWaiting, TRICKY_MODULE, trickyAgent, trickyInput } from './tricky-agent.ts';
+import { runTricky, stopOnceAllReported, stopWhileWaiting, TRICKY_MODULE, trickyAgent, trickyInput } from './tricky-agent.ts';
 
 const agents: Agent[] = [];
 afterAll(async () => {
@@ -82,6 +82,10 @@ describe('module agents in a process of their own (isolation: process)', () => {
     const outcome = await runAttempt({ agent: agent(), input: trickyInput('usage-wait'), produces: ['report'], timeoutMs: 10_000, controller, onUsage });
     expect(seen).toEqual([{ llmCalls: 1, inputTokens: 5, outputTokens: 2 }]);
     expect(outcome).toMatchObject({ status: 'cancelled', usage: { llmCalls: 1, inputTokens: 5, outputTokens: 2 } });
+  });
+
+  it('pass on, before the attempt ends, the reports held back at the end of a turn', async () => {
+    expect(await stopOnceAllReported(agent(), 1_000)).toEqual({ status: 'cancelled', calls: 1_000 });
   });
 
   it('count every report of a module that reports in a tight loop, sent as it runs or with its answer', async () => {

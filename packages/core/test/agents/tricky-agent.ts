@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createModuleAgent } from '../../src/agents/module-agent.ts';
 import type { Agent } from '../../src/core/contracts.ts';
-import type { AgentInput, AgentSpec } from '../../src/core/types.ts';
+import type { AgentInput, AgentSpec, Usage } from '../../src/core/types.ts';
 import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
 
 /** The module agent that does what its task's instructions say (see the fixture's first lines). */
@@ -42,4 +42,20 @@ export async function stopWhileWaiting(agent: Agent, timeoutMs: number): Promise
   const { status } = await running;
   for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));
   return { status, written: existsSync(file) ? readFileSync(file, 'utf8') : '' };
+}
+
+/**
+ * Runs `usage-spam-wait:<n>` on `agent` (n reports in one go, then a wait for its signal) and stops
+ * the attempt once all n have reached it, as a budget would: the attempt's status and the LLM calls
+ * it was told of before it ended. Reports held back at the end of a turn must still arrive.
+ */
+export async function stopOnceAllReported(agent: Agent, n: number): Promise<{ status: string; calls: number }> {
+  const controller = new AbortController();
+  let calls = 0;
+  const onUsage = (usage: Usage): void => {
+    calls += usage.llmCalls;
+    if (calls >= n) controller.abort(new AttemptAbort('cancelled', 'over its budget'));
+  };
+  const { status } = await runAttempt({ agent, input: trickyInput(`usage-spam-wait:${n}`), produces: ['report'], timeoutMs: 10_000, controller, onUsage });
+  return { status, calls };
 }
