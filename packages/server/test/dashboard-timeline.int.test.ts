@@ -192,4 +192,65 @@ describe('a large run’s timeline (Chromium)', () => {
       await t.close();
     }
   });
+
+  it('draws a task retried hundreds of times as its last BARS_PER_TASK attempts and one bar per agent for those before, and lists its last ATTEMPTS_SHOWN attempts', { timeout: 60_000 }, async () => {
+    const t = await startTestServer({ agents: [] });
+    try {
+      const page = await newPage();
+      await page.goto(`${t.url}/`);
+      const drawn = await page.evaluate(async () => {
+        const doc = (globalThis as unknown as PageGlobals).document;
+        const load = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
+        const { timelineView, BARS_PER_TASK } = (await load('/assets/timeline.js')) as { timelineView(onSelect: (id: string) => void): TimelineView; BARS_PER_TASK: number };
+        const { taskDetails, ATTEMPTS_SHOWN } = (await load('/assets/task-details.js')) as { taskDetails(run: unknown, taskId: string): El; ATTEMPTS_SHOWN: number };
+        const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+        const iso = (ms: number): string => new Date(t0 + ms).toISOString();
+        // 250 attempts of one task: the first 30 by one agent, then reassigned; one of them timed out. Another task beside it, once.
+        const attempts = Array.from({ length: 250 }, (_, i) => ({
+          n: i + 1,
+          agent: i < 30 ? 'first' : 'second',
+          startedAt: iso(i * 10),
+          endedAt: iso(i * 10 + 5),
+          status: i === 249 ? 'succeeded' : i === 40 ? 'timeout' : 'failed',
+          ...(i === 249 ? {} : { error: `not yet ${i + 1}` }),
+        }));
+        const run = {
+          startedAt: iso(0),
+          endedAt: iso(2600),
+          plan: { tasks: [{ id: 'poll', title: 'Poll', agent: 'first', consumes: [], produces: ['status'], instructions: 'poll' }, { id: 'other', title: 'Other', agent: 'third', consumes: [], produces: ['x'], instructions: 'x' }] },
+          tasks: [
+            { id: 'poll', agent: 'second', status: 'succeeded', attempts, output: { status: 'ok' } },
+            { id: 'other', agent: 'third', status: 'succeeded', attempts: [{ n: 1, agent: 'third', startedAt: iso(100), endedAt: iso(200), status: 'succeeded' }] },
+          ],
+        };
+        const svg = timelineView(() => undefined)(run, 1200);
+        const bars = [...svg.querySelectorAll('.bar')].map((g) => {
+          const el = g as unknown as { dataset: Record<string, string>; getAttribute(name: string): string; textContent: string };
+          return { task: el.dataset['task'], attempt: el.dataset['attempt'], folded: el.getAttribute('class').includes('st-folded'), text: el.textContent };
+        });
+        const details = taskDetails(run, 'poll');
+        doc.body.append(details);
+        const rows = [...details.querySelectorAll('.attempts tbody tr')].map((tr) => (tr as unknown as { textContent: string }).textContent);
+        return { BARS_PER_TASK, ATTEMPTS_SHOWN, bars, links: svg.querySelectorAll('.link').length, rows };
+      });
+      const poll = drawn.bars.filter((b) => b.task === 'poll');
+      // The last BARS_PER_TASK attempts each have a bar; the 150 before, one bar per agent that made them.
+      expect(poll.filter((b) => !b.folded).map((b) => Number(b.attempt))).toEqual(Array.from({ length: drawn.BARS_PER_TASK }, (_, i) => 251 - drawn.BARS_PER_TASK + i));
+      expect(poll.filter((b) => b.folded).map((b) => [b.attempt, b.text])).toEqual([
+        ['1–30', expect.stringMatching(/^poll, attempts 1–30 by first: 30 attempts in .+poll ×30$/)],
+        ['31–150', expect.stringMatching(/^poll, attempts 31–150 by second: 120 attempts in .+poll ×120$/)],
+      ]);
+      expect(drawn.bars.filter((b) => b.task === 'other').map((b) => b.attempt)).toEqual(['1']);
+      // A link into each attempt drawn on its own (its previous attempt ended), none between folded ones.
+      expect(drawn.links).toBe(drawn.BARS_PER_TASK);
+      // The details list the last ATTEMPTS_SHOWN, after a row saying what the others were.
+      expect(drawn.rows).toHaveLength(drawn.ATTEMPTS_SHOWN + 1);
+      expect(drawn.rows[0]).toMatch(new RegExp(`^${250 - drawn.ATTEMPTS_SHOWN} earlier attempts not shown \\(#1 to #${250 - drawn.ATTEMPTS_SHOWN}, from .+\\): ${249 - drawn.ATTEMPTS_SHOWN} failed, 1 timed out$`));
+      expect(drawn.rows[1]).toMatch(new RegExp(`^${251 - drawn.ATTEMPTS_SHOWN}second`));
+      expect(drawn.rows.at(-1)).toMatch(/^250second/);
+      await page.close();
+    } finally {
+      await t.close();
+    }
+  });
 });

@@ -1,6 +1,6 @@
 // The selected task: what it was asked, what it got, every attempt with its errors and
 // validation messages, and what it produced.
-import { badge, empty, fmtDuration, fmtTime, h, jsonBlock } from './util.js';
+import { badge, empty, fmtDuration, fmtTime, h, jsonBlock, STATUS_LABEL } from './util.js';
 
 /** The artifacts a task received: the outputs of the tasks that produced what it consumes. */
 function inputsOf(planTask, run) {
@@ -12,8 +12,27 @@ function inputsOf(planTask, run) {
   return inputs;
 }
 
+/**
+ * How many of a task's attempts its table shows, the last ones: a task retried thousands of times
+ * (a poll that keeps failing) had a row made for each at every read, and its page fell tens of
+ * seconds behind the run.
+ */
+export const ATTEMPTS_SHOWN = 50;
+
+/** What the attempts not shown were, as "4,503 failed, 2 timed out". */
+function statusCounts(attempts) {
+  const counts = new Map();
+  for (const a of attempts) {
+    const status = a.status || 'running';
+    counts.set(status, (counts.get(status) || 0) + 1);
+  }
+  return [...counts].map(([status, n]) => `${n.toLocaleString()} ${(STATUS_LABEL[status] || status).toLowerCase()}`).join(', ');
+}
+
 function attemptsTable(task) {
   if (!task || !task.attempts.length) return empty('No attempt yet.');
+  const hidden = Math.max(0, task.attempts.length - ATTEMPTS_SHOWN);
+  const earlier = task.attempts.slice(0, hidden);
   return h(
     'table',
     { class: 'attempts' },
@@ -21,8 +40,15 @@ function attemptsTable(task) {
     h(
       'tbody',
       {},
-      task.attempts.map((a, i) => {
-        const prev = task.attempts[i - 1];
+      hidden > 0
+        ? h(
+            'tr',
+            { class: 'attempts-hidden' },
+            h('td', { colspan: 6, class: 'muted' }, `${hidden.toLocaleString()} earlier attempt${hidden > 1 ? 's' : ''} not shown (#${earlier[0].n} to #${earlier[hidden - 1].n}, from ${fmtTime(earlier[0].startedAt)}): ${statusCounts(earlier)}`),
+          )
+        : null,
+      task.attempts.slice(hidden).map((a, i) => {
+        const prev = task.attempts[hidden + i - 1];
         const took = a.endedAt ? Date.parse(a.endedAt) - Date.parse(a.startedAt) : Date.now() - Date.parse(a.startedAt);
         const notes = [];
         if (prev && prev.agent !== a.agent) notes.push(h('div', { class: 'note reassign' }, `↪ reassigned from ${prev.agent}`));

@@ -23,19 +23,52 @@ function tickLabel(ms) {
 }
 
 /**
- * Every attempt of the run, in start order, with its task, its key (`taskId#n`, what names its bar
- * and the link into it from one drawing to the next) and its start and end in ms (the end
- * undefined while it runs): parsed once, where the sort parsed two dates at each comparison.
- * `parsed` keeps each task's attempts from one drawing to the next: a read of what changed keeps
- * the objects of the tasks that did not change, and a large run's page parsed all of their dates
- * and made all of their keys again at each read.
+ * How many of a task's attempts get a bar of their own, the last ones: the earlier ones are drawn
+ * as one bar per agent that made them. A task retried thousands of times (a poll that keeps
+ * failing) made a bar and a link for each, all in one row, and its page fell tens of seconds
+ * behind the run.
+ */
+export const BARS_PER_TASK = 100;
+
+/**
+ * The bars standing for the attempts of task `t` not drawn one by one (`earlier`), one per agent:
+ * from the first one's start to the last one's end, each with the count and the numbers it stands
+ * for (`folded`).
+ */
+function foldedItems(t, earlier) {
+  const byAgent = new Map();
+  for (const a of earlier) {
+    let fold = byAgent.get(a.agent);
+    if (!fold) byAgent.set(a.agent, (fold = { agent: a.agent, count: 0, first: a, last: a, start: Date.parse(a.startedAt), end: undefined }));
+    fold.count++;
+    fold.last = a;
+    if (a.endedAt) fold.end = Math.max(fold.end ?? 0, Date.parse(a.endedAt));
+  }
+  return [...byAgent.values()].map((fold) => {
+    const attempt = { n: `${fold.first.n}–${fold.last.n}`, agent: fold.agent, status: 'folded', folded: fold.count };
+    return { task: t, attempt, key: `${t.id}#${fold.agent}#folded`, previous: undefined, start: fold.start, end: fold.end ?? fold.start };
+  });
+}
+
+/**
+ * Every attempt of the run that gets a bar (see {@link BARS_PER_TASK}), in start order, with its
+ * task, its key (`taskId#n`, what names its bar and the link into it from one drawing to the next)
+ * and its start and end in ms (the end undefined while it runs): parsed once, where the sort
+ * parsed two dates at each comparison. `parsed` keeps each task's attempts from one drawing to the
+ * next: a read of what changed keeps the objects of the tasks that did not change, and a large
+ * run's page parsed all of their dates and made all of their keys again at each read.
  */
 function attemptsOf(run, parsed) {
   const out = [];
   for (const t of run.tasks) {
     let items = parsed.get(t);
     if (items === undefined) {
-      items = t.attempts.map((a, i) => ({ task: t, attempt: a, key: `${t.id}#${a.n}`, previous: i > 0 ? t.attempts[i - 1] : undefined, start: Date.parse(a.startedAt), end: a.endedAt ? Date.parse(a.endedAt) : undefined }));
+      const folded = Math.max(0, t.attempts.length - BARS_PER_TASK);
+      items = folded > 0 ? foldedItems(t, t.attempts.slice(0, folded)) : [];
+      for (let i = folded; i < t.attempts.length; i++) {
+        const a = t.attempts[i];
+        items.push({ task: t, attempt: a, key: `${t.id}#${a.n}`, previous: i > 0 ? t.attempts[i - 1] : undefined, start: Date.parse(a.startedAt), end: a.endedAt ? Date.parse(a.endedAt) : undefined });
+      }
       parsed.set(t, items);
     }
     for (const item of items) out.push(item);
@@ -150,7 +183,7 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
     const bw = Math.max(4, at.x(end) - bx);
     const y = at.barY(attempt.agent);
     const reassigned = previous && previous.agent !== attempt.agent;
-    const label = `${task.id} #${attempt.n}${reassigned ? ' ↪' : ''}`;
+    const label = attempt.folded ? `${task.id} ×${attempt.folded.toLocaleString()}` : `${task.id} #${attempt.n}${reassigned ? ' ↪' : ''}`;
     if (!bar) {
       bar = { g: s('g', { tabindex: 0, role: 'button' }), title: s('title', {}), rect: s('rect', { rx: 4, class: 'bar-box' }), text: undefined, shown: undefined, last: {}, titleLast: {}, rectLast: {}, textLast: {} };
       bar.g.append(bar.title, bar.rect);
@@ -158,7 +191,9 @@ export function timelineView(onSelect, barsAtOnce = BARS_AT_ONCE) {
     }
     bar.shown = { attempt, previous, scale: at.scale, y, selected: isSelected, nextStart };
     patch(bar.g, bar.last, { class: `bar st-${status}${isSelected ? ' selected' : ''}`, 'data-task': task.id, 'data-attempt': attempt.n });
-    const tip = [`${task.id}, attempt ${attempt.n} by ${attempt.agent}`, `${STATUS_LABEL[status] || status}, ${fmtDuration(end - start)}`];
+    const tip = attempt.folded
+      ? [`${task.id}, attempts ${attempt.n} by ${attempt.agent}: ${attempt.folded.toLocaleString()} attempts in ${fmtDuration(end - start)}, drawn as one (the last ${BARS_PER_TASK} of a task have a bar each)`]
+      : [`${task.id}, attempt ${attempt.n} by ${attempt.agent}`, `${STATUS_LABEL[status] || status}, ${fmtDuration(end - start)}`];
     if (reassigned) tip.push(`reassigned from ${previous.agent}`);
     if (attempt.error) tip.push(attempt.error.slice(0, 300));
     setText(bar.title, bar.titleLast, tip.join('\n'));
