@@ -312,9 +312,11 @@ export function runView(root, runId) {
   let refreshWanted = false;
   /** When the pause after the last read ends (performance.now()). */
   let pauseEnds = 0;
+  /** Set once the run's end is told (its event, or the stream ended): the read that shows it waits for no pause. */
+  let endTold = false;
   const scheduleRefresh = () => {
     if (refreshing) refreshWanted = true;
-    else if (refreshTimer === undefined) refreshTimer = setTimeout(refreshNow, Math.max(120, pauseEnds - performance.now()));
+    else if (refreshTimer === undefined) refreshTimer = setTimeout(refreshNow, endTold && !isEnded(run?.status) ? 0 : Math.max(120, pauseEnds - performance.now()));
   };
   const refreshNow = async () => {
     refreshTimer = undefined;
@@ -364,6 +366,7 @@ export function runView(root, runId) {
 
   const onEvent = (e) => {
     if (e.type === 'approval.requested' && e.plan) requestedPlan = e.plan;
+    if (e.type === 'run.ended') endTold = true;
     // The log shows the last MAX_LOG: a tab in the background, whose timers wait, keeps no more.
     if (unlogged.push(e) > 2 * MAX_LOG) unlogged.splice(0, unlogged.length - MAX_LOG);
     // Between the last task and run.ended the run is integrating: say so rather than look finished.
@@ -380,7 +383,10 @@ export function runView(root, runId) {
   };
   const onState = (state) => {
     setLive(state);
-    if (state === 'ended') scheduleRefresh();
+    if (state === 'ended') {
+      endTold = true;
+      scheduleRefresh();
+    }
     if (state === 'gone') showGone();
   };
 
