@@ -109,6 +109,32 @@ describe('the run page follows a run to its end (Chromium)', () => {
     }
   });
 
+  it('reads the run at once when its end is told, however long a pause its last read earned', { timeout: 90_000 }, async () => {
+    const { t, runId, release } = await busyRun();
+    try {
+      const page = await newPage();
+      await page.clock.install();
+      await page.goto(`${t.url}/#/runs/${runId}`);
+      await page.locator('.plan-graph .node[data-task="answer"][data-status="running"]').waitFor({ timeout: 30_000 });
+      // A read that takes a minute by the page's clock: the next would wait three times as long.
+      let slowed: (() => void) | undefined;
+      const sent = new Promise<void>((resolve) => (slowed = resolve));
+      await page.route(`**/v1/runs/${runId}?since=*`, async (route) => {
+        await page.clock.fastForward(60_000);
+        await route.continue();
+        slowed!();
+      }, { times: 1 });
+      await sent;
+      // Ended while that read is under way or after it: either way the next read comes at once.
+      await postJson(`${t.url}/v1/runs/${runId}/cancel`, {});
+      await page.locator('#run-status[data-status="cancelled"]').waitFor({ timeout: 15_000 });
+      await page.close();
+    } finally {
+      release();
+      await t.close();
+    }
+  });
+
   it('sets only the figures that changed at each read, keeps its header until the run changes, and says when the run is gone', { timeout: 90_000 }, async () => {
     const { t, runId, release, page, attempts } = await busyRunPage();
     try {

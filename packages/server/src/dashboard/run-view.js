@@ -316,7 +316,10 @@ export function runView(root, runId) {
   let endTold = false;
   const scheduleRefresh = () => {
     if (refreshing) refreshWanted = true;
-    else if (refreshTimer === undefined) refreshTimer = setTimeout(refreshNow, endTold && !isEnded(run?.status) ? 0 : Math.max(120, pauseEnds - performance.now()));
+    else if (endTold && !isEnded(run?.status)) {
+      clearTimeout(refreshTimer);
+      refreshTimer = setTimeout(refreshNow, 0);
+    } else if (refreshTimer === undefined) refreshTimer = setTimeout(refreshNow, Math.max(120, pauseEnds - performance.now()));
   };
   const refreshNow = async () => {
     refreshTimer = undefined;
