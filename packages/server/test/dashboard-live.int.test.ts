@@ -135,6 +135,29 @@ describe('the run page follows a run to its end (Chromium)', () => {
     }
   });
 
+  it('reads the run again when a read fails, though the run has ended and no event will ask for another', { timeout: 90_000 }, async () => {
+    const { t, runId, release, page } = await busyRunPage();
+    try {
+      let refused = 0;
+      const refuse = (route: Route): Promise<void> => {
+        refused++;
+        return route.fulfill({ status: 502, contentType: 'text/plain', body: 'bad gateway' });
+      };
+      await page.route(`**/v1/runs/${runId}?since=*`, refuse);
+      await postJson(`${t.url}/v1/runs/${runId}/cancel`, {});
+      // The stream has ended (the run did) and the reads since were refused: the page asks no more of itself.
+      await expect.poll(() => liveState(page), { timeout: 30_000 }).toBe('hidden');
+      await expect.poll(() => refused, { timeout: 30_000 }).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 500));
+      await page.unroute(`**/v1/runs/${runId}?since=*`, refuse);
+      await page.locator('#run-status[data-status="cancelled"]').waitFor({ timeout: 15_000 });
+      await page.close();
+    } finally {
+      release();
+      await t.close();
+    }
+  });
+
   it('sets only the figures that changed at each read, keeps its header until the run changes, and says when the run is gone', { timeout: 90_000 }, async () => {
     const { t, runId, release, page, attempts } = await busyRunPage();
     try {

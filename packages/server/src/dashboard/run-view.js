@@ -278,6 +278,9 @@ export function runView(root, runId) {
     deliverableBody.replaceChildren(...(parts.length ? parts : [empty(!isEnded(run.status) ? 'The deliverable appears here when the run ends.' : 'This run produced no deliverable.')]));
   };
 
+  /** Reads that failed in a row (a server restarting, a lost connection), and the timer that tries again: 1 s, 2 s, 4 s ... 10 s. */
+  let readFailures = 0;
+  let retryTimer;
   const refresh = async () => {
     try {
       // Reads that crossed (a decision's read beside the page's own): the older is not drawn.
@@ -286,8 +289,14 @@ export function runView(root, runId) {
     } catch (e) {
       if (!disposed && !run) headEl.replaceChildren(h('a', { href: '#/', class: 'back' }, '← All runs'), h('p', { class: 'alert danger' }, e.message));
       else if (!disposed && e.status === 404) showGone();
+      else if (!disposed) {
+        // Tried again, as the event stream reconnects: after the run's end no event asks for another read.
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(scheduleRefresh, Math.min(10_000, 1000 * 2 ** readFailures++));
+      }
       return;
     }
+    readFailures = 0;
     if (disposed) return;
     render();
     if (isEnded(run.status) && !files) {
@@ -420,6 +429,7 @@ export function runView(root, runId) {
     disposed = true;
     stopFollowing?.();
     clearTimeout(refreshTimer);
+    clearTimeout(retryTimer);
     clearTimeout(logTimer);
     clearInterval(tick);
     clearTimeout(cancelAgain);
