@@ -46,10 +46,14 @@ describe('the run page follows a run to its end (Chromium)', () => {
     const { runId } = (await (await postJson(`${t.url}/v1/runs`, { workflow: 'busy' })).json()) as { runId: string };
     return { t, runId, release: release! };
   }
-  /** busyRun's page, once it shows the gated task running, and its count of attempts (which the retried task keeps raising). */
-  async function busyRunPage(): Promise<Awaited<ReturnType<typeof busyRun>> & { page: Page; attempts: Locator }> {
+  /**
+   * busyRun's page, once it shows the gated task running, and its count of attempts (which the
+   * retried task keeps raising). `fakeClock`: the page's clock is Playwright's, installed before it loads.
+   */
+  async function busyRunPage(fakeClock = false): Promise<Awaited<ReturnType<typeof busyRun>> & { page: Page; attempts: Locator }> {
     const run = await busyRun();
     const page = await newPage();
+    if (fakeClock) await page.clock.install();
     await page.goto(`${run.t.url}/#/runs/${run.runId}`);
     await page.locator('.plan-graph .node[data-task="answer"][data-status="running"]').waitFor({ timeout: 30_000 });
     return { ...run, page, attempts: page.locator('.stats .stat', { hasText: 'attempts' }).locator('.stat-value') };
@@ -110,12 +114,8 @@ describe('the run page follows a run to its end (Chromium)', () => {
   });
 
   it('reads the run at once when its end is told, however long a pause its last read earned', { timeout: 90_000 }, async () => {
-    const { t, runId, release } = await busyRun();
+    const { t, runId, release, page } = await busyRunPage(true);
     try {
-      const page = await newPage();
-      await page.clock.install();
-      await page.goto(`${t.url}/#/runs/${runId}`);
-      await page.locator('.plan-graph .node[data-task="answer"][data-status="running"]').waitFor({ timeout: 30_000 });
       // A read that takes a minute by the page's clock: the next would wait three times as long.
       let slowed: (() => void) | undefined;
       const sent = new Promise<void>((resolve) => (slowed = resolve));
