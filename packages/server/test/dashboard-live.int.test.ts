@@ -127,7 +127,7 @@ describe('the run page follows a run to its end (Chromium)', () => {
       await sent;
       // Ended while that read is under way or after it: either way the next read comes at once.
       await postJson(`${t.url}/v1/runs/${runId}/cancel`, {});
-      await page.locator('#run-status[data-status="cancelled"]').waitFor({ timeout: 15_000 });
+      await page.locator('#run-status[data-status="cancelled"]').waitFor({ timeout: 30_000 });
       await page.close();
     } finally {
       release();
@@ -150,7 +150,7 @@ describe('the run page follows a run to its end (Chromium)', () => {
       await expect.poll(() => refused, { timeout: 30_000 }).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 500));
       await page.unroute(`**/v1/runs/${runId}?since=*`, refuse);
-      await page.locator('#run-status[data-status="cancelled"]').waitFor({ timeout: 15_000 });
+      await page.locator('#run-status[data-status="cancelled"]').waitFor({ timeout: 30_000 });
       await page.close();
     } finally {
       release();
