@@ -1,8 +1,8 @@
 import { isFinalStatus, RunResultBuilder } from 'batonjs/internal';
 import type { RunEvent, RunRecord, RunStore } from 'batonjs/internal';
 import type { ResultJson } from './ended-results.ts';
-import { deltaJson, touchOf } from './result-delta.ts';
-import type { Touch } from './result-delta.ts';
+import { attemptIdOf, deltaJson, noteChange, touchOf } from './result-delta.ts';
+import type { AttemptsSent, ChangedTasks, Touch } from './result-delta.ts';
 
 /**
  * How many characters of JSON the folds of running runs may stand for by default: 8 Mi, and the
@@ -26,6 +26,8 @@ interface Fold {
   readAt: number;
   /** What each event folded changed, from seq `first` on (see {@link RunningResultFolds.since}); undefined if its seqs were not consecutive. */
   touched: Touch[] | undefined;
+  /** The attempt each event of `touched` added or changed, by its id (see `attemptIdOf`). */
+  touchedAttempts: (string | undefined)[];
   first: number;
 }
 
@@ -97,19 +99,19 @@ export class RunningResultFolds {
    * the seq of the last event folded; undefined when only the whole result can say it: the run is
    * not kept folded (never read, ended, or being read right now), `sinceSeq` is not one of the
    * events folded, or an event since changed the plan or records it does not name. Made from what
-   * was folded when called, in the same turn as the seq it gives.
+   * was folded when called, in the same turn as the seq it gives. `attempts` as `deltaJson` takes it.
    */
-  since(runId: string, sinceSeq: number): ResultJson | undefined {
+  since(runId: string, sinceSeq: number, attempts: AttemptsSent = 'all'): ResultJson | undefined {
     const fold = this.folds.get(runId);
     const touched = fold?.touched;
     if (!fold || !touched || touched.length === 0 || sinceSeq < fold.first || sinceSeq > fold.seq) return undefined;
-    const changed = new Set<string>();
+    const changed: ChangedTasks = new Map();
     for (let i = sinceSeq + 1 - fold.first; i < touched.length; i++) {
       const touch = touched[i]!;
       if (touch === false) return undefined;
-      if (touch !== null) changed.add(touch);
+      if (touch !== null) noteChange(changed, touch, fold.touchedAttempts[i]);
     }
-    const json = deltaJson(fold.builder, changed);
+    const json = deltaJson(fold.builder, changed, attempts);
     return json === undefined ? undefined : { json, seq: fold.seq };
   }
 
@@ -173,12 +175,12 @@ export class RunningResultFolds {
 const SWEEP_MS = 60_000;
 
 function newFold(createdAt: string | undefined): Fold {
-  return { createdAt, builder: new RunResultBuilder(), seq: 0, lastIdentity: '', json: undefined, readAt: 0, touched: [], first: 0 };
+  return { createdAt, builder: new RunResultBuilder(), seq: 0, lastIdentity: '', json: undefined, readAt: 0, touched: [], touchedAttempts: [], first: 0 };
 }
 
-/** What a fold counts for against the budget: its result's JSON, and an entry per event of what changed. */
+/** What a fold counts for against the budget: its result's JSON, and two entries per event of what changed. */
 function weightOf(fold: Fold): number {
-  return (fold.json?.json.length ?? 0) + (fold.touched?.length ?? 0);
+  return (fold.json?.json.length ?? 0) + (fold.touched?.length ?? 0) + fold.touchedAttempts.length;
 }
 
 /** True when `events` go on from seq `seq` with no gap. */
@@ -191,10 +193,16 @@ function foldInto(fold: Fold, events: readonly RunEvent[]): void {
   for (const e of events) {
     if (fold.touched) {
       if (fold.touched.length === 0) fold.first = e.seq;
-      else if (e.seq !== fold.seq + 1) fold.touched = undefined;
+      else if (e.seq !== fold.seq + 1) {
+        fold.touched = undefined;
+        fold.touchedAttempts = [];
+      }
     }
     fold.builder.apply(e);
-    fold.touched?.push(touchOf(e));
+    if (fold.touched) {
+      fold.touched.push(touchOf(e));
+      fold.touchedAttempts.push(attemptIdOf(e));
+    }
     fold.seq = e.seq;
   }
   const last = events[events.length - 1];

@@ -2,7 +2,8 @@ import type { RunEvent } from 'batonjs/internal';
 import { RunResultBuilder, resultCopy } from 'batonjs/internal';
 import type { RunResult, RunStatus } from 'batonjs/internal';
 import type { Orchestrator } from 'batonjs/internal';
-import { deltaJson, touchOf } from './result-delta.ts';
+import { attemptIdOf, deltaJson, noteChange, touchOf } from './result-delta.ts';
+import type { AttemptsSent, ChangedTasks } from './result-delta.ts';
 
 interface LiveRun {
   events: RunEvent[];
@@ -78,20 +79,21 @@ export class LiveRuns {
    * whose `tasks` are only the records an event after `sinceSeq` named, for a page that holds the
    * result as it was at `sinceSeq`. Undefined when only the whole result can say it: the run is not
    * held here, `sinceSeq` is not one of its events, or an event since then changed the plan or
-   * tasks it does not name (a plan made, replaced or edited, a resumption).
+   * tasks it does not name (a plan made, replaced or edited, a resumption). `attempts` as
+   * `deltaJson` takes it.
    */
-  resultSince(runId: string, sinceSeq: number): string | undefined {
+  resultSince(runId: string, sinceSeq: number, attempts: AttemptsSent = 'all'): string | undefined {
     const run = this.runs.get(runId);
     if (!run) return undefined;
     const { events } = run;
     if (events.length === 0 || sinceSeq < events[0]!.seq || sinceSeq > events[events.length - 1]!.seq) return undefined;
-    const changed = new Set<string>();
+    const changed: ChangedTasks = new Map();
     for (let i = this.firstAfter(events, sinceSeq); i < events.length; i++) {
       const touch = touchOf(events[i]!);
       if (touch === false) return undefined;
-      if (touch !== null) changed.add(touch);
+      if (touch !== null) noteChange(changed, touch, attemptIdOf(events[i]!));
     }
-    return deltaJson(run.builder, changed);
+    return deltaJson(run.builder, changed, attempts);
   }
 
   /** The index of the first of `events` (in seq order) with a seq above `seq`. */

@@ -1,5 +1,5 @@
 import { reshapesRun } from 'batonjs/internal';
-import type { RunEvent, RunResultBuilder } from 'batonjs/internal';
+import type { AttemptRecord, RunEvent, RunResultBuilder, TaskResult } from 'batonjs/internal';
 
 /** What folding an event changed: a task's record (its id), the plan or records it does not name (`false`), or nothing of either (`null`). */
 export type Touch = string | false | null;
@@ -10,20 +10,58 @@ export function touchOf(event: RunEvent): Touch {
   return 'taskId' in event && event.taskId !== undefined ? event.taskId : null;
 }
 
+/** The attempt whose record folding `event` adds or changes, by its id; undefined for an event that changes none. */
+export function attemptIdOf(event: RunEvent): string | undefined {
+  return event.type === 'task.started' || event.type === 'task.attempt.failed' || event.type === 'task.succeeded' ? event.attemptId : undefined;
+}
+
+/** The tasks whose records changed since a read, each with the ids of the attempts whose records were added or changed. */
+export type ChangedTasks = Map<string, Set<string>>;
+
+/** Notes in `changed` that task `taskId`'s record changed, and attempt `attemptId`'s with it when given. */
+export function noteChange(changed: ChangedTasks, taskId: string, attemptId: string | undefined): void {
+  let attempts = changed.get(taskId);
+  if (attempts === undefined) changed.set(taskId, (attempts = new Set()));
+  if (attemptId !== undefined) attempts.add(attemptId);
+}
+
+/** How a read of what changed sends a changed task's attempts: all of them, or from the first one changed on (`attemptsFrom`). */
+export type AttemptsSent = 'all' | 'changed';
+
+/** A task's record in a read of what changed that sends only its attempts from index `attemptsFrom` on. */
+export type TaskChanges = TaskResult & { attemptsFrom?: number };
+
 /**
  * The JSON of what changed in `builder`'s result since an earlier state, when only the records of
  * the tasks `changed` names changed: the result without its plan, whose `tasks` are those records
- * (a record the plan dropped stays in the builder, and is not the result's).
+ * (a record the plan dropped stays in the builder, and is not the result's). With `attempts`
+ * `'changed'`, a record whose first attempts did not change has only the attempts from the first
+ * changed or added on, and `attemptsFrom`, the index of the first of them: a task retried
+ * thousands of times is not sent whole at every read.
  */
-export function deltaJson(builder: RunResultBuilder, changed: ReadonlySet<string>): string | undefined {
+export function deltaJson(builder: RunResultBuilder, changed: ChangedTasks, attempts: AttemptsSent = 'all'): string | undefined {
   const r = builder.current();
   if (!r) return undefined;
-  const tasks = [];
+  const tasks: TaskChanges[] = [];
   const current = changed.size > 0 ? new Set(r.tasks) : undefined;
-  for (const id of changed) {
+  for (const [id, attemptIds] of changed) {
     const t = builder.taskResult(id);
-    if (t && current?.has(t)) tasks.push(t);
+    if (!t || !current?.has(t)) continue;
+    const from = attempts === 'changed' ? firstChanged(t.attempts, attemptIds) : 0;
+    tasks.push(from === 0 ? t : { ...t, attempts: t.attempts.slice(from), attemptsFrom: from });
   }
   const { plan: _plan, previousPlans: _previous, tasks: _all, ...rest } = r;
   return JSON.stringify({ ...rest, tasks });
+}
+
+/**
+ * The index of the first of `attempts` that `ids` names, looked for from the last (the ones
+ * changed are the last, nearly always); the length when `ids` is empty, and 0 when one of them is
+ * not found (the whole list is sent).
+ */
+function firstChanged(attempts: readonly AttemptRecord[], ids: ReadonlySet<string>): number {
+  if (ids.size === 0) return attempts.length;
+  const left = new Set(ids);
+  for (let i = attempts.length - 1; i >= 0; i--) if (left.delete(attempts[i]!.attemptId) && left.size === 0) return i;
+  return 0;
 }

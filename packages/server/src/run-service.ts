@@ -12,6 +12,7 @@ import { EndedResultJson } from './ended-results.ts';
 import { RunningResultFolds } from './journal-folds.ts';
 import { SharedJournalReads } from './journal-reads.ts';
 import type { LiveRuns } from './live-runs.ts';
+import type { AttemptsSent } from './result-delta.ts';
 
 /** What a client may give a run besides its goal (DESIGN section 9). */
 export type RunInputs = Pick<RunOptions, 'params' | 'plan' | 'workflow'>;
@@ -148,13 +149,13 @@ export class RunService {
    * last event it folds. Given `sinceSeq` (the `seq` of an earlier read), a run held here may be
    * answered with only what changed since, as {@link LiveRuns.resultSince} makes it: `delta` says
    * so. So may a running run read from the journal, once it is kept folded ({@link RunningResultFolds.since});
-   * an ended one is always whole.
+   * an ended one is always whole. `attempts` says how a delta sends a changed task's attempts (see `deltaJson`).
    */
-  async resultRead(runId: string, sinceSeq?: number): Promise<{ json: string; delta: boolean; seq?: number } | undefined> {
+  async resultRead(runId: string, sinceSeq?: number, attempts: AttemptsSent = 'all'): Promise<{ json: string; delta: boolean; seq?: number } | undefined> {
     if (this.heldHere(runId)) {
       // One turn of the event loop: the JSON and its seq are of the same state of the run.
       const seq = this.live.lastSeq(runId);
-      const delta = sinceSeq === undefined ? undefined : this.live.resultSince(runId, sinceSeq);
+      const delta = sinceSeq === undefined ? undefined : this.live.resultSince(runId, sinceSeq, attempts);
       const json = delta ?? this.live.resultJson(runId);
       if (json !== undefined) return seq === undefined ? { json, delta: delta !== undefined } : { json, delta: delta !== undefined, seq };
     }
@@ -166,7 +167,7 @@ export class RunService {
       return undefined;
     }
     const read = await this.endedResults.get(runId, () => this.runningFolds.read(runId, record), record.createdAt);
-    const delta = read && sinceSeq !== undefined ? this.runningFolds.since(runId, sinceSeq) : undefined;
+    const delta = read && sinceSeq !== undefined ? this.runningFolds.since(runId, sinceSeq, attempts) : undefined;
     if (delta) return { ...delta, delta: true };
     return read && { ...read, delta: false };
   }

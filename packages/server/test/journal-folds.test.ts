@@ -213,7 +213,7 @@ describe('a run deleted and made again under the same id', () => {
 });
 
 describe('what changed in a run kept folded since an event', () => {
-  it('is what a run held here answers, from every event to every later one, as the journal grows', async () => {
+  it('is what a run held here answers, from every event to every later one, as the journal grows, with every attempt of a changed task or from its first changed one', async () => {
     // Every event type of a run but its end: a replan and a resumption among them.
     const journal = sampleJournal('r').filter((e) => e.type !== 'run.ended');
     let stored = 0;
@@ -221,6 +221,7 @@ describe('what changed in a run kept folded since an event', () => {
     let listener: ((e: RunEvent) => void) | undefined;
     const live = new LiveRuns({ on: ((l: (e: RunEvent) => void) => ((listener = l), () => (listener = undefined))) as unknown as LiveSource['on'] });
     let deltas = 0;
+    let cut = 0;
     try {
       for (stored = 1; stored <= journal.length; stored++) {
         listener!(journal[stored - 1]!);
@@ -228,15 +229,20 @@ describe('what changed in a run kept folded since an event', () => {
         expect(read).toEqual({ json: live.resultJson('r'), seq: journal[stored - 1]!.seq, ended: false });
         const now = reduceEvents(journal.slice(0, stored));
         for (let since = -1; since <= stored + 1; since++) {
-          const delta = folds.since('r', since);
-          expect(delta?.json).toBe(live.resultSince('r', since));
-          if (delta) {
-            expect(delta.seq).toBe(journal[stored - 1]!.seq);
-            // Folded into the whole result at `since`, as the page folds it, it is the whole result now.
-            const before = reduceEvents(journal.filter((e) => e.seq <= since));
-            const held = heldAfter(JSON.parse(JSON.stringify(before)), since, { delta: true, seq: delta.seq, body: JSON.parse(delta.json) }) as { run: RunResult };
-            expect(held.run).toEqual(JSON.parse(JSON.stringify(now)));
-            deltas++;
+          for (const attempts of ['all', 'changed'] as const) {
+            const delta = folds.since('r', since, attempts);
+            expect(delta?.json).toBe(live.resultSince('r', since, attempts));
+            if (delta) {
+              expect(delta.seq).toBe(journal[stored - 1]!.seq);
+              // Folded into the whole result at `since`, as the page folds it, it is the whole result now.
+              const before = reduceEvents(journal.filter((e) => e.seq <= since));
+              const held = heldAfter(JSON.parse(JSON.stringify(before)), since, { delta: true, seq: delta.seq, body: JSON.parse(delta.json) }) as { run: RunResult };
+              expect(held.run).toEqual(JSON.parse(JSON.stringify(now)));
+              const sent = (JSON.parse(delta.json) as { tasks: { attemptsFrom?: number }[] }).tasks;
+              if (attempts === 'all') expect(sent.every((t) => t.attemptsFrom === undefined)).toBe(true);
+              else cut += sent.filter((t) => t.attemptsFrom !== undefined).length;
+              deltas++;
+            }
           }
         }
       }
@@ -245,6 +251,8 @@ describe('what changed in a run kept folded since an event', () => {
     }
     // Not all whole: the test compared deltas, not only their absence.
     expect(deltas).toBeGreaterThan(journal.length);
+    // Nor all with every attempt: tasks of several attempts were sent from their first changed one.
+    expect(cut).toBeGreaterThan(journal.length);
     expect(folds.since('other', 1)).toBeUndefined();
   });
 });

@@ -43,8 +43,9 @@ interface Read {
   delta: string | null;
 }
 
-async function read(base: string, runId: string, since?: number | string): Promise<Read> {
-  const res = await fetch(`${base}/v1/runs/${runId}${since === undefined ? '' : `?since=${since}`}`);
+async function read(base: string, runId: string, since?: number | string, attempts?: string): Promise<Read> {
+  const query = [since === undefined ? '' : `since=${since}`, attempts === undefined ? '' : `attempts=${attempts}`].filter(Boolean).join('&');
+  const res = await fetch(`${base}/v1/runs/${runId}${query ? `?${query}` : ''}`);
   const seq = res.headers.get('baton-seq');
   return { status: res.status, body: (await res.json()) as RunResult, seq: seq === null ? undefined : Number(seq), delta: res.headers.get('baton-delta') };
 }
@@ -60,11 +61,15 @@ async function readWhen(base: string, runId: string, ok: (r: RunResult) => boole
   }
 }
 
-/** As the API's description says a reader folds a delta in: each record in place of the one with its id, new ones at the end. */
+/**
+ * As the API's description says a reader folds a delta in: each record in place of the one with its
+ * id, new ones at the end; a record with `attemptsFrom` keeps the held attempts before that index.
+ */
 function withChanges(whole: RunResult, delta: RunResult): RunResult {
   const tasks: TaskResult[] = [...whole.tasks];
-  for (const changed of delta.tasks) {
+  for (const { attemptsFrom, ...changed } of delta.tasks as (TaskResult & { attemptsFrom?: number })[]) {
     const i = tasks.findIndex((x) => x.id === changed.id);
+    if (attemptsFrom !== undefined) changed.attempts = [...tasks[i]!.attempts.slice(0, attemptsFrom), ...changed.attempts];
     if (i < 0) tasks.push(changed);
     else tasks[i] = changed;
   }
@@ -134,6 +139,74 @@ describe('a read of what changed in a run since an earlier read', () => {
     expect(edited.delta).toBeNull();
     expect(edited.body.plan.tasks.map((x) => x.id)).toEqual(['a', 'z']);
     expect(edited.body.tasks.map((x) => x.id)).toEqual(['a', 'z']);
+  });
+
+  it('sends of a changed task only its attempts from the first changed since on, when asked to, and they follow on from those read before', async () => {
+    // One task that fails each attempt until let through: its record grows by an attempt at each.
+    let through = false;
+    const poller = defineAgent({
+      name: 'poller',
+      description: 'fails until let through',
+      produces: ['part'],
+      run: async () => {
+        if (!through) throw new Error('not yet');
+        return { part: 'done' };
+      },
+    });
+    t = await startTestServer({ agents: [poller], policy: { retries: 1_000, backoff: { initialDelayMs: 5, factor: 1, maxDelayMs: 5, jitter: 0 } } });
+    const res = await postJson(`${t.url}/v1/runs`, { goal: 'poll', plan: { tasks: [{ id: 'p', agent: 'poller' }, { id: 'q', agent: 'poller', dependsOn: ['p'] }] } });
+    const { runId } = (await res.json()) as { runId: string };
+    const attemptsOf = (r: RunResult, id: string): number => r.tasks.find((x) => x.id === id)?.attempts.length ?? 0;
+    let held = await readWhen(t.url, runId, (r) => attemptsOf(r, 'p') >= 20);
+    let cut = 0;
+    for (let i = 0; i < 5; i++) {
+      const before = attemptsOf(held.body, 'p');
+      const whole = await readWhen(t.url, runId, (r) => attemptsOf(r, 'p') >= before + 3);
+      const delta = await read(t.url, runId, held.seq, 'changed');
+      expect(delta.delta).toBe(String(held.seq));
+      const p = delta.body.tasks.find((x) => x.id === 'p') as TaskResult & { attemptsFrom?: number };
+      // From the attempt that was running at the earlier read (it has ended since), or the first started since.
+      expect(p.attemptsFrom).toBeGreaterThanOrEqual(before - 1);
+      expect(p.attemptsFrom).toBeLessThanOrEqual(before);
+      expect(p.attempts.length).toBeGreaterThanOrEqual(3);
+      expect(p.attempts[0]!.n).toBe(p.attemptsFrom! + 1);
+      const folded = withChanges(held.body, delta.body);
+      // Every attempt folded is the run's, in order, and all but the last have ended as they are now.
+      const foldedAttempts = folded.tasks.find((x) => x.id === 'p')!.attempts;
+      const nowAttempts = (await read(t.url, runId)).body.tasks.find((x) => x.id === 'p')!.attempts;
+      expect(foldedAttempts.length).toBeGreaterThanOrEqual(attemptsOf(whole.body, 'p'));
+      expect(foldedAttempts.map((a) => a.n)).toEqual(foldedAttempts.map((_, i) => i + 1));
+      expect(foldedAttempts.slice(0, -1)).toEqual(nowAttempts.slice(0, foldedAttempts.length - 1));
+      expect(foldedAttempts.at(-1)!.attemptId).toBe(nowAttempts[foldedAttempts.length - 1]!.attemptId);
+      cut++;
+      held = { ...delta, body: folded };
+    }
+    expect(cut).toBe(5);
+    // Asked for every attempt (the default, and `all`): the whole record.
+    await readWhen(t.url, runId, (r) => attemptsOf(r, 'p') > attemptsOf(held.body, 'p'));
+    for (const attempts of [undefined, 'all']) {
+      const all = await read(t.url, runId, held.seq, attempts);
+      const p = all.body.tasks.find((x) => x.id === 'p')!;
+      expect(p).not.toHaveProperty('attemptsFrom');
+      expect(p.attempts[0]!.n).toBe(1);
+    }
+    // A task all of whose attempts came since: its whole record.
+    through = true;
+    const ended = await readWhen(t.url, runId, (r) => r.status === 'succeeded');
+    const last = await read(t.url, runId, held.seq, 'changed');
+    const q = last.body.tasks.find((x) => x.id === 'q') as TaskResult & { attemptsFrom?: number };
+    expect(q).not.toHaveProperty('attemptsFrom');
+    expect(q.attempts).toHaveLength(1);
+    const p = last.body.tasks.find((x) => x.id === 'p') as TaskResult & { attemptsFrom?: number };
+    expect(p.attempts.at(-1)!.status).toBe('succeeded');
+    expect(attemptsOf(ended.body, 'p')).toBe(p.attemptsFrom! + p.attempts.length);
+    expect(withChanges(held.body, last.body)).toEqual(ended.body);
+
+    for (const attempts of ['some', 'CHANGED', '']) {
+      const bad = await read(t.url, runId, held.seq, attempts);
+      expect(bad.status, `attempts=${attempts}`).toBe(400);
+      expect((bad.body as unknown as { error: { message: string } }).error.message).toMatch(/attempts must be "all" .* or "changed"/);
+    }
   });
 
   it('refuses a since that is not the seq of an event, naming it', async () => {

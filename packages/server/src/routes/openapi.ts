@@ -161,7 +161,13 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
           type: 'object',
           description: 'What changed in a RunResult since an event (`GET /v1/runs/{id}?since=`, answered with `Baton-Delta`): its fields but `plan` and `previousPlans`, and in `tasks` only the task records changed since.',
           required: ['runId', 'goal', 'status', 'planner', 'tasks', 'deliverable', 'usage', 'startedAt'],
-          properties: { tasks: { type: 'array', items: { type: 'object' }, description: 'the records changed since: each takes the place of the record with its id, or is added at the end' } },
+          properties: {
+            tasks: {
+              type: 'array',
+              items: { type: 'object', properties: { attemptsFrom: { type: 'integer', minimum: 1, description: 'with `attempts=changed`: `attempts` are the record\'s from this index on, to put in place of the held record\'s from there (those before did not change)' } } },
+              description: 'the records changed since: each takes the place of the record with its id, or is added at the end',
+            },
+          },
         },
       },
     },
@@ -203,9 +209,19 @@ export function openApiDocument(ctx: ServerContext): Record<string, unknown> {
         get: {
           summary: 'The RunResult so far',
           description:
-            "The header `Baton-Seq` is the seq of the last event the result folds. A reader that keeps the result can pass it back as `since` to get only what changed after that event, for a run this process executes: the answer then has the header `Baton-Delta` (the `since` it answers), and its body is the RunResult without `plan` and `previousPlans`, whose `tasks` are only the records changed since (put each in place of the record with its id, or add it at the end). Without `Baton-Delta` the body is the whole RunResult: a plan made or edited since, a resumed run, a run read from the journal, an unknown `since`.",
+            "The header `Baton-Seq` is the seq of the last event the result folds. A reader that keeps the result can pass it back as `since` to get only what changed after that event, for a run this process executes: the answer then has the header `Baton-Delta` (the `since` it answers), and its body is the RunResult without `plan` and `previousPlans`, whose `tasks` are only the records changed since (put each in place of the record with its id, or add it at the end). With `attempts=changed` a record whose first attempts did not change since has `attemptsFrom`, and only its attempts from that index on: a task retried thousands of times is not sent whole at each read. Without `Baton-Delta` the body is the whole RunResult: a plan made or edited since, a resumed run, an ended run read from the journal, an unknown `since`.",
           operationId: 'getRun',
-          parameters: [runIdParameter, { name: 'since', in: 'query', required: false, description: 'the `Baton-Seq` of an earlier read', schema: { type: 'string', pattern: '^[0-9]{1,15}$' } }],
+          parameters: [
+            runIdParameter,
+            { name: 'since', in: 'query', required: false, description: 'the `Baton-Seq` of an earlier read', schema: { type: 'string', pattern: '^[0-9]{1,15}$' } },
+            {
+              name: 'attempts',
+              in: 'query',
+              required: false,
+              description: 'with `since`: `changed` sends of each changed task only its attempts from the first changed since on, from index `attemptsFrom`; `all` (the default) its every attempt',
+              schema: { enum: ['all', 'changed'], default: 'all' },
+            },
+          ],
           responses: {
             '200': {
               description: 'the run (the whole RunResult, or what changed since `since` when `Baton-Delta` is set)',

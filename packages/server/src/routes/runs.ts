@@ -102,7 +102,9 @@ export function runRoutes(ctx: ServerContext): Hono {
     const runId = runIdParam(c);
     const since = c.req.query('since');
     if (since !== undefined && !SEQ.test(since)) throw new ApiError(400, 'BAD_REQUEST', `bad query: since must be the seq of an event (a whole number, as the Baton-Seq header of an earlier read gives it), got ${JSON.stringify(since.slice(0, 40))}`);
-    const read = await ctx.runs.resultRead(runId, since === undefined ? undefined : Number(since));
+    const attempts = c.req.query('attempts') ?? 'all';
+    if (attempts !== 'all' && attempts !== 'changed') throw new ApiError(400, 'BAD_REQUEST', `bad query: attempts must be "all" (a changed task's every attempt, the default) or "changed" (its attempts from the first changed on, from index attemptsFrom), got ${JSON.stringify(attempts.slice(0, 40))}`);
+    const read = await ctx.runs.resultRead(runId, since === undefined ? undefined : Number(since), attempts);
     if (read === undefined) throw new ApiError(404, 'RUN_NOT_FOUND', `no run ${runId}: list runs with GET /v1/runs`);
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     if (read.seq !== undefined) headers[SEQ_HEADER] = String(read.seq);
