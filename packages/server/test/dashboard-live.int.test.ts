@@ -8,6 +8,7 @@ import { defineAgent } from '../../core/src/agents/define-agent.ts';
 import { createOrchestrator } from '../../core/src/create-orchestrator.ts';
 import { SqliteRunStore } from '../../core/src/store/index.ts';
 import { scriptedAgent } from '../../core/src/testing/index.ts';
+import type { RunResult } from '../../core/src/core/types.ts';
 import { freePort } from '../../core/test/support/free-port.ts';
 import { createServer } from '../src/index.ts';
 import type { BatonServer } from '../src/index.ts';
@@ -181,6 +182,38 @@ describe('the run page follows a run to its end (Chromium)', () => {
       await page.locator('#run-gone').waitFor({ timeout: 30_000 });
       expect(await page.locator('.run-head h1').textContent()).toBe('workflow busy');
       expect(await page.locator('#cancel-run').count()).toBe(0);
+      await page.close();
+    } finally {
+      release();
+      await t.close();
+    }
+  });
+
+  it('reads of a task retried a thousand times send only its attempts changed since, and the page holds them all: its figures at the end are the server’s', { timeout: 120_000 }, async () => {
+    const { t, runId, release, page, attempts } = await busyRunPage();
+    try {
+      const sent: { url: string; size: number; from: number[] }[] = [];
+      page.on('response', (res) => {
+        if (!res.url().includes(`/v1/runs/${runId}?since=`)) return;
+        void res.text().then((text) => {
+          const body = JSON.parse(text) as { tasks: { attemptsFrom?: number }[] };
+          sent.push({ url: res.url(), size: text.length, from: body.tasks.map((x) => x.attemptsFrom ?? 0) });
+        });
+      });
+      await expect.poll(async () => Number(await attempts.textContent()), { timeout: 60_000 }).toBeGreaterThan(1_000);
+      await postJson(`${t.url}/v1/runs/${runId}/cancel`, {});
+      await page.locator('#run-status[data-status="cancelled"]').waitFor({ timeout: 30_000 });
+      const ended = (await (await fetch(`${t.url}/v1/runs/${runId}`)).json()) as RunResult;
+      const poll = ended.tasks.find((x) => x.id === 'poll')!;
+      expect(poll.attempts.length).toBeGreaterThan(1_000);
+      const retries = poll.attempts.length - 1;
+      expect(Number(await attempts.textContent())).toBe(poll.attempts.length + 1);
+      expect(Number(await page.locator('.stats .stat', { hasText: 'retries' }).locator('.stat-value').textContent())).toBe(retries);
+      // Each read after the first sent the retried task from past its hundreds of attempts held.
+      const late = sent.filter((x) => x.from.some((from) => from > 500));
+      expect(late.length).toBeGreaterThan(3);
+      expect(sent.every((x) => x.url.includes('attempts=changed'))).toBe(true);
+      expect(Math.max(...late.map((x) => x.size))).toBeLessThan(100 * 1024);
       await page.close();
     } finally {
       release();

@@ -1,11 +1,13 @@
 /** What a run's page holds after each read (packages/server/src/dashboard/run-reads.js, plain browser JS with no DOM). */
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: the dashboard's scripts are plain JavaScript, with no types.
-import { HeldRun, heldAfter } from '../src/dashboard/run-reads.js';
+import { HeldRun, heldAfter, READ_WHOLE } from '../src/dashboard/run-reads.js';
 
 interface Task {
   id: string;
   status: string;
+  attempts?: { n: number; status?: string }[];
+  attemptsFrom?: number;
 }
 interface Run {
   status: string;
@@ -33,6 +35,37 @@ describe('what a run’s page holds after a read', () => {
     // A field the run no longer has (a reason, a wait) is gone with it.
     const ended = after({ ...whole, reason: 'x' } as Run, 5, { body: { status: 'succeeded', tasks: [] }, seq: 12, delta: true });
     expect(ended?.run).not.toHaveProperty('reason');
+  });
+
+  it('keeps the attempts held before a changed task’s attemptsFrom, and reads the run whole when they do not follow on', async () => {
+    const tries = (n: number, last?: string): { n: number; status?: string }[] => Array.from({ length: n }, (_, i) => (i === n - 1 && last === undefined ? { n: i + 1 } : { n: i + 1, status: i === n - 1 ? last! : 'failed' }));
+    const polling: Run = { status: 'running', plan, tasks: [{ id: 'a', status: 'running', attempts: tries(4) }, { id: 'b', status: 'pending', attempts: [] }] };
+    // The running 4th attempt has failed, a 5th runs; b has started.
+    const read = { status: 'running', tasks: [{ id: 'a', status: 'running', attempts: [{ n: 4, status: 'failed' }, { n: 5 }], attemptsFrom: 3 }, { id: 'b', status: 'running', attempts: [{ n: 1 }] }] };
+    const next = after(polling, 7, { body: read, seq: 9, delta: true });
+    expect(next?.run.tasks).toEqual([{ id: 'a', status: 'running', attempts: tries(5) }, { id: 'b', status: 'running', attempts: [{ n: 1 }] }]);
+    expect(polling.tasks[0]!.attempts).toEqual(tries(4));
+    // Changed with no attempt changed (a status, usage): from its end, none sent.
+    const still = after(next!.run, 9, { body: { status: 'running', tasks: [{ id: 'a', status: 'pending', attempts: [], attemptsFrom: 5 }] }, seq: 10, delta: true });
+    expect(still?.run.tasks[0]).toEqual({ id: 'a', status: 'pending', attempts: tries(5) });
+
+    // Attempts from past those held: the run is read whole, once.
+    const gap = { status: 'running', tasks: [{ id: 'a', status: 'running', attempts: [{ n: 9 }], attemptsFrom: 8 }] };
+    expect(after(polling, 7, { body: gap, seq: 12, delta: true })).toBe(READ_WHOLE);
+    type Answer = { body: Run; seq: number; delta: boolean };
+    const held = new (HeldRun as new () => { run: Run | undefined; seq: number | undefined; read(readRun: (since: number | undefined) => Promise<Answer>): Promise<boolean> })();
+    const wholeNow: Run = { status: 'running', plan, tasks: [{ id: 'a', status: 'running', attempts: tries(9) }, { id: 'b', status: 'pending', attempts: [] }] };
+    const answers: Answer[] = [{ body: polling, seq: 7, delta: false }, { body: gap, seq: 12, delta: true }, { body: wholeNow, seq: 12, delta: false }];
+    const asked: (number | undefined)[] = [];
+    const readRun = async (since: number | undefined): Promise<Answer> => {
+      asked.push(since);
+      return answers.shift()!;
+    };
+    expect(await held.read(readRun)).toBe(true);
+    expect(await held.read(readRun)).toBe(true);
+    expect(asked).toEqual([undefined, 7, undefined]);
+    expect(held.run).toEqual(wholeNow);
+    expect(held.seq).toBe(12);
   });
 
   it('does not draw a read older than what it holds (two reads that crossed), and takes one as new or newer', () => {

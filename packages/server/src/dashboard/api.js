@@ -66,10 +66,11 @@ async function json(path, init) {
 /**
  * Reads a run: `{ body, seq, delta }`. Given `since` (the `seq` of an earlier read), the server may
  * answer with only what changed since (`delta`: the result without its plan, and only the tasks
- * that changed); `seq` is the last event the answer folds, when the server knows it.
+ * that changed, each with its attempts from `attemptsFrom` on); `seq` is the last event the answer
+ * folds, when the server knows it.
  */
 async function readRun(id, since) {
-  const res = await request(`/v1/runs/${encodeURIComponent(id)}${since === undefined ? '' : `?since=${since}`}`);
+  const res = await request(`/v1/runs/${encodeURIComponent(id)}${since === undefined ? '' : `?since=${since}&attempts=changed`}`);
   const body = await bodyOf(res);
   const seq = res.headers.get('Baton-Seq');
   return { body, seq: seq === null ? undefined : Number(seq), delta: res.headers.has('Baton-Delta') };

@@ -1,11 +1,30 @@
 // What a run's page holds after each read of the run: the whole run, or what changed since.
 
-/** The run as `delta` (what changed since `run`'s state) says it is now: changed tasks in place, new ones at the end. */
+/**
+ * A task's record as `changed` (its record in a read of what changed) says it is now, beside the
+ * `held` one: `changed` itself, or, when it has only its attempts from `attemptsFrom` on, the held
+ * attempts before them and its own. Undefined when the held record has fewer attempts than that.
+ */
+function taskWithChanges(held, changed) {
+  const from = changed.attemptsFrom;
+  if (from === undefined) return changed;
+  if (held === undefined || held.attempts.length < from) return undefined;
+  const task = { ...changed, attempts: held.attempts.slice(0, from).concat(changed.attempts) };
+  delete task.attemptsFrom;
+  return task;
+}
+
+/**
+ * The run as `delta` (what changed since `run`'s state) says it is now: changed tasks in place, new
+ * ones at the end. Undefined when a changed task's attempts do not follow on from the held ones.
+ */
 function withChanges(run, delta) {
   const tasks = run.tasks.slice();
   const at = new Map(tasks.map((t, i) => [t.id, i]));
-  for (const t of delta.tasks) {
-    const i = at.get(t.id);
+  for (const changed of delta.tasks) {
+    const i = at.get(changed.id);
+    const t = taskWithChanges(i === undefined ? undefined : tasks[i], changed);
+    if (t === undefined) return undefined;
     if (i === undefined) {
       at.set(t.id, tasks.length);
       tasks.push(t);
@@ -27,17 +46,23 @@ function runOrder(run, read) {
   return read.body.startedAt > run.startedAt ? 1 : -1;
 }
 
+/** What {@link heldAfter} gives for what changed that does not fold into the run held: the run is to be read whole. */
+export const READ_WHOLE = 'read whole';
+
 /**
  * `{ run, seq }` after `read` (api.readRun's answer) of a page holding `run` as it was at event
  * `seq`: the whole run read, or `run` with what changed folded in. Undefined when the read is of
  * an older state than the one held (two reads crossed), of a run deleted since, or what changed in
- * a run made under the same id since: it is not to be drawn.
+ * a run made under the same id since: it is not to be drawn. {@link READ_WHOLE} when a changed
+ * task's attempts do not follow on from those held.
  */
 export function heldAfter(run, seq, read) {
   const order = runOrder(run, read);
   if (order !== 0) return order > 0 && !read.delta ? { run: read.body, seq: read.seq } : undefined;
   if (run && seq !== undefined && read.seq !== undefined && read.seq < seq) return undefined;
-  return { run: read.delta && run ? withChanges(run, read.body) : read.body, seq: read.seq };
+  if (!read.delta || !run) return { run: read.body, seq: read.seq };
+  const next = withChanges(run, read.body);
+  return next === undefined ? READ_WHOLE : { run: next, seq: read.seq };
 }
 
 /**
@@ -54,8 +79,9 @@ export class HeldRun {
     let answer = await readRun(this.run ? this.seq : undefined);
     // What changed in a run made again under its id since: the new run is read whole.
     if (answer.delta && runOrder(this.run, answer) > 0) answer = await readRun(undefined);
-    const next = heldAfter(this.run, this.seq, answer);
-    if (!next) return false;
+    let next = heldAfter(this.run, this.seq, answer);
+    if (next === READ_WHOLE) next = heldAfter(this.run, this.seq, await readRun(undefined));
+    if (!next || next === READ_WHOLE) return false;
     this.run = next.run;
     this.seq = next.seq;
     return true;
