@@ -18,6 +18,25 @@ interface Run {
 }
 type Held = { run: Run; seq: number | undefined } | undefined;
 const after = heldAfter as (run: Run | undefined, seq: number | undefined, read: { body: Run; seq: number | undefined; delta: boolean }) => Held;
+type Answer = { body: Run; seq: number; delta: boolean };
+interface HeldRunOfPage {
+  run: Run | undefined;
+  seq: number | undefined;
+  read(readRun: (since: number | undefined) => Promise<Answer>): Promise<boolean>;
+}
+const newHeldRun = (): HeldRunOfPage => new (HeldRun as new () => HeldRunOfPage)();
+
+/** A readRun that gives `answers` in turn, and the `since` of each read asked for. */
+function answering(answers: Answer[]): { readRun: (since: number | undefined) => Promise<Answer>; asked: (number | undefined)[] } {
+  const asked: (number | undefined)[] = [];
+  return {
+    asked,
+    readRun: async (since) => {
+      asked.push(since);
+      return answers.shift()!;
+    },
+  };
+}
 
 const plan = { tasks: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] };
 const whole: Run = { status: 'running', plan, previousPlans: [{ tasks: [] }], tasks: [{ id: 'a', status: 'running' }, { id: 'b', status: 'pending' }, { id: 'c', status: 'pending' }] };
@@ -52,15 +71,9 @@ describe('what a run’s page holds after a read', () => {
     // Attempts from past those held: the run is read whole, once.
     const gap = { status: 'running', tasks: [{ id: 'a', status: 'running', attempts: [{ n: 9 }], attemptsFrom: 8 }] };
     expect(after(polling, 7, { body: gap, seq: 12, delta: true })).toBe(READ_WHOLE);
-    type Answer = { body: Run; seq: number; delta: boolean };
-    const held = new (HeldRun as new () => { run: Run | undefined; seq: number | undefined; read(readRun: (since: number | undefined) => Promise<Answer>): Promise<boolean> })();
+    const held = newHeldRun();
     const wholeNow: Run = { status: 'running', plan, tasks: [{ id: 'a', status: 'running', attempts: tries(9) }, { id: 'b', status: 'pending', attempts: [] }] };
-    const answers: Answer[] = [{ body: polling, seq: 7, delta: false }, { body: gap, seq: 12, delta: true }, { body: wholeNow, seq: 12, delta: false }];
-    const asked: (number | undefined)[] = [];
-    const readRun = async (since: number | undefined): Promise<Answer> => {
-      asked.push(since);
-      return answers.shift()!;
-    };
+    const { readRun, asked } = answering([{ body: polling, seq: 7, delta: false }, { body: gap, seq: 12, delta: true }, { body: wholeNow, seq: 12, delta: false }]);
     expect(await held.read(readRun)).toBe(true);
     expect(await held.read(readRun)).toBe(true);
     expect(asked).toEqual([undefined, 7, undefined]);
@@ -87,19 +100,13 @@ describe('what a run’s page holds after a read', () => {
     // A result without a start is taken for the same run.
     expect(after(made, 3, { body: { status: 'running', tasks: [] }, seq: 4, delta: true })?.seq).toBe(4);
 
-    type Answer = { body: Run; seq: number; delta: boolean };
-    const held = new (HeldRun as new () => { run: Run | undefined; seq: number | undefined; read(readRun: (since: number | undefined) => Promise<Answer>): Promise<boolean> })();
-    const asked: (number | undefined)[] = [];
-    const answers: Answer[] = [
+    const held = newHeldRun();
+    const { readRun, asked } = answering([
       { body: old, seq: 40, delta: false },
       // Asked for what changed since 40, of the run under the id now: the new run's.
       { body: { status: 'running', startedAt: made.startedAt, tasks: [{ id: 'n', status: 'succeeded' }] }, seq: 44, delta: true },
       { body: made, seq: 44, delta: false },
-    ];
-    const readRun = async (since: number | undefined): Promise<Answer> => {
-      asked.push(since);
-      return answers.shift()!;
-    };
+    ]);
     expect(await held.read(readRun)).toBe(true);
     expect(await held.read(readRun)).toBe(true);
     expect(asked).toEqual([undefined, 40, undefined]);
@@ -108,8 +115,7 @@ describe('what a run’s page holds after a read', () => {
   });
 
   it('weighs an answer against what it holds when the answer comes: of two reads that crossed, the later answer of an older state is not drawn', async () => {
-    type Answer = { body: Run; seq: number; delta: boolean };
-    const held = new (HeldRun as new () => { run: Run | undefined; seq: number | undefined; read(readRun: (since: number | undefined) => Promise<Answer>): Promise<boolean> })();
+    const held = newHeldRun();
     const asked: (number | undefined)[] = [];
     const answer = (): { read: (since: number | undefined) => Promise<Answer>; give(a: Answer): void } => {
       let give!: (a: Answer) => void;
