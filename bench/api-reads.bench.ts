@@ -5,17 +5,21 @@
  * parsed and checked and then refused (400: a goal of spaces, so no run starts), 8 requests in
  * flight on kept-alive connections; and per `GET /v1/runs/:id` of a running 1,500-task run that
  * another process executes on the same journal (this bench's own process), read from the journal
- * while its last 750 tasks end one by one (`elsewhereUsPerRequest`).
+ * while its last 750 tasks end one by one (`elsewhereUsPerRequest`); and per read of what changed
+ * (`?since=`, one after another, each since the one before, as a run page reads) in a run whose
+ * one task has failed POLL_ATTEMPTS times and goes on failing every 2 ms, sending the task's every
+ * attempt (`deltaAllUsPerRequest`) or only those changed since (`attempts=changed`,
+ * `deltaChangedUsPerRequest`), less that run's own work (its CPU while no read comes).
  * The server runs in its own process, on the built packages and a SQLite journal, so the client's
  * work is not counted. A dashboard reads a run several times a second, and every client that
  * follows a run opens its stream.
  *
  *   node --import tsx bench/api-reads.bench.ts [requests]
  *
- * BATON_BENCH_PROFILE_DIR=<dir> saves a CPU profile of the server process.
+ * BATON_BENCH_PROFILE_DIR=<dir> saves a CPU profile of each server process.
  */
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cpuMicrosOf } from './cpu-meter.ts';
@@ -23,8 +27,11 @@ import { announce, startServerProcess } from './server-process.ts';
 
 const IN_FLIGHT = 8;
 
-/** The server side, in a child process. */
-async function serve(dir: string): Promise<void> {
+/**
+ * The server side, in a child process: its agents make the report, or (`polling`, a server of its
+ * own so that the report's run is as it was) fail every attempt, 2 ms apart.
+ */
+async function serve(dir: string, polling: boolean): Promise<void> {
   const { createOrchestrator, SqliteRunStore } = await import('batonjs');
   const { createServer } = await import('batonjs-server');
   const { scriptedAgent } = await import('batonjs/testing');
@@ -32,11 +39,14 @@ async function serve(dir: string): Promise<void> {
     orchestrator: ({ limiter }) =>
       createOrchestrator({
         name: 'reads',
-        agents: [
-          scriptedAgent({ name: 'extract', produces: ['rows'], script: [{ output: { rows: [1, 2, 3] } }] }),
-          scriptedAgent({ name: 'analyze', consumes: ['rows'], produces: ['metrics'], script: [{ output: { metrics: { n: 3 } } }] }),
-          scriptedAgent({ name: 'report', consumes: ['metrics'], produces: ['report'], script: [{ output: { report: 'ok' } }] }),
-        ],
+        agents: polling
+          ? [scriptedAgent({ name: 'poll', produces: ['status'], retries: 1_000_000, script: [{ throw: 'not yet' }] })]
+          : [
+              scriptedAgent({ name: 'extract', produces: ['rows'], script: [{ output: { rows: [1, 2, 3] } }] }),
+              scriptedAgent({ name: 'analyze', consumes: ['rows'], produces: ['metrics'], script: [{ output: { metrics: { n: 3 } } }] }),
+              scriptedAgent({ name: 'report', consumes: ['metrics'], produces: ['report'], script: [{ output: { report: 'ok' } }] }),
+            ],
+        ...(polling ? { policy: { backoff: { initialDelayMs: 2, factor: 1, maxDelayMs: 2, jitter: 0 }, runTimeoutMs: 600_000 } } : {}),
         store: new SqliteRunStore({ file: path.join(dir, 'baton.db') }),
         limiter,
       }),
@@ -52,17 +62,68 @@ async function serve(dir: string): Promise<void> {
 
 /** One request on `agent`, its body read to the end; rejects on any status but `ok` (200 and 202 by default). */
 function request(agent: http.Agent, url: string, method = 'GET', body?: string, ok: readonly number[] = [200, 202]): Promise<string> {
+  return answer(agent, url, method, body, ok).then((a) => a.text);
+}
+
+/** {@link request}'s answer with its headers. */
+function answer(agent: http.Agent, url: string, method = 'GET', body?: string, ok: readonly number[] = [200, 202]): Promise<{ text: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { agent, method, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => (ok.includes(res.statusCode ?? 0) ? resolve(text) : reject(new Error(`${method} ${url}: ${res.statusCode} ${text}`))));
+      res.on('end', () => (ok.includes(res.statusCode ?? 0) ? resolve({ text, headers: res.headers }) : reject(new Error(`${method} ${url}: ${res.statusCode} ${text}`))));
       res.on('error', reject);
     });
     req.on('error', reject);
     req.end(body);
   });
+}
+
+const POLL_ATTEMPTS = 4_000;
+const DELTA_READS = 200;
+
+/** The server's CPU (µs) per ms while no request comes: the polling run's own work, taken off what its reads measure. */
+async function idleCpuPerMs(pid: number): Promise<number> {
+  const before = cpuMicrosOf(pid);
+  const start = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const after = cpuMicrosOf(pid);
+  return before === undefined || after === undefined ? NaN : (after - before) / (performance.now() - start);
+}
+
+/**
+ * The server's CPU per read of what changed (µs; less `idlePerMs` for the time the reads took) and
+ * the mean size of its body (bytes), over DELTA_READS reads of run `runId` one after another, each
+ * since the one before, sending a changed task's `attempts` (`all` or `changed`).
+ */
+async function deltaReads(agent: http.Agent, url: string, pid: number, runId: string, attempts: 'all' | 'changed', idlePerMs: number): Promise<{ us: number; bytes: number }> {
+  const seqOf = (headers: http.IncomingHttpHeaders): number => Number(headers['baton-seq']);
+  let seq = seqOf((await answer(agent, `${url}/v1/runs/${runId}`)).headers);
+  let bytes = 0;
+  const before = cpuMicrosOf(pid);
+  const start = performance.now();
+  for (let i = 0; i < DELTA_READS; i++) {
+    const read = await answer(agent, `${url}/v1/runs/${runId}?since=${seq}&attempts=${attempts}`);
+    if (read.headers['baton-delta'] === undefined) throw new Error(`a read since ${seq} was answered whole`);
+    seq = seqOf(read.headers);
+    bytes += read.text.length;
+  }
+  const after = cpuMicrosOf(pid);
+  const spent = before === undefined || after === undefined ? NaN : after - before - idlePerMs * (performance.now() - start);
+  return { us: Math.round((spent / DELTA_READS) * 10) / 10, bytes: Math.round(bytes / DELTA_READS) };
+}
+
+/** A run of one task that fails every attempt, 2 ms apart, once it has failed POLL_ATTEMPTS times. */
+async function pollingRun(agent: http.Agent, url: string): Promise<string> {
+  const created = await request(agent, `${url}/v1/runs`, 'POST', JSON.stringify({ goal: 'poll until cancelled', plan: { tasks: [{ id: 'poll', agent: 'poll' }] } }));
+  const { runId } = JSON.parse(created) as { runId: string };
+  for (;;) {
+    const run = JSON.parse(await request(agent, `${url}/v1/runs/${runId}`)) as { status: string; tasks: { attempts: unknown[] }[] };
+    if (run.status !== 'running') throw new Error(`the polling run was ${run.status}`);
+    if ((run.tasks[0]?.attempts.length ?? 0) >= POLL_ATTEMPTS) return runId;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 const ELSEWHERE_TASKS = 1500;
@@ -110,6 +171,26 @@ async function cpuPerRequest(pid: number, send: () => Promise<unknown>, count: n
   return Math.round(((after - before) / count) * 10) / 10;
 }
 
+/** {@link deltaReads} of both kinds, after a round of each to warm up, on a server of its own ({@link serve}'s `polling`). */
+async function measureDeltaReads(agent: http.Agent, dir: string, profile: readonly string[]): Promise<Record<'all' | 'changed', { us: number; bytes: number }>> {
+  const own = path.join(dir, 'polling');
+  mkdirSync(own);
+  const server = await startServerProcess(import.meta.filename, ['--serve-polling', own], profile);
+  try {
+    const runId = await pollingRun(agent, server.url);
+    const pid = server.child.pid!;
+    const idle = await idleCpuPerMs(pid);
+    await deltaReads(agent, server.url, pid, runId, 'all', idle);
+    const all = await deltaReads(agent, server.url, pid, runId, 'all', idle);
+    await deltaReads(agent, server.url, pid, runId, 'changed', idle);
+    const changed = await deltaReads(agent, server.url, pid, runId, 'changed', idle);
+    await request(agent, `${server.url}/v1/runs/${runId}/cancel`, 'POST');
+    return { all, changed };
+  } finally {
+    await server.stop();
+  }
+}
+
 async function measure(requests: number): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'baton-api-reads-'));
   // BATON_BENCH_PROFILE_DIR=<dir> writes a CPU profile of the server process there.
@@ -145,6 +226,7 @@ async function measure(requests: number): Promise<void> {
     } finally {
       await elsewhere.close();
     }
+    const { all, changed } = await measureDeltaReads(agent, dir, profile);
     const result = {
       bench: 'api-reads',
       case: 'ended run, 3 tasks',
@@ -155,10 +237,15 @@ async function measure(requests: number): Promise<void> {
       streamUsPerRequest,
       postUsPerRequest,
       elsewhereUsPerRequest,
+      pollAttempts: POLL_ATTEMPTS,
+      deltaAllUsPerRequest: all.us,
+      deltaAllBytes: all.bytes,
+      deltaChangedUsPerRequest: changed.us,
+      deltaChangedBytes: changed.bytes,
       node: process.version,
     };
     process.stdout.write(
-      `GET of a run: ${getUsPerRequest} µs of the server's CPU; a replay of its ${result.streamBytes} B event stream: ${streamUsPerRequest} µs; a POST of a run refused by its body's check: ${postUsPerRequest} µs; a GET of a running ${ELSEWHERE_TASKS}-task run another process executes: ${elsewhereUsPerRequest} µs\n`,
+      `GET of a run: ${getUsPerRequest} µs of the server's CPU; a replay of its ${result.streamBytes} B event stream: ${streamUsPerRequest} µs; a POST of a run refused by its body's check: ${postUsPerRequest} µs; a GET of a running ${ELSEWHERE_TASKS}-task run another process executes: ${elsewhereUsPerRequest} µs; a read of what changed in a run whose task has failed ${POLL_ATTEMPTS}+ times: ${all.us} µs and ${all.bytes} B with every attempt, ${changed.us} µs and ${changed.bytes} B with those changed\n`,
     );
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
@@ -168,5 +255,5 @@ async function measure(requests: number): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--serve') await serve(process.argv[3] ?? mkdtempSync(path.join(os.tmpdir(), 'baton-api-reads-')));
+if (process.argv[2] === '--serve' || process.argv[2] === '--serve-polling') await serve(process.argv[3] ?? mkdtempSync(path.join(os.tmpdir(), 'baton-api-reads-')), process.argv[2] === '--serve-polling');
 else await measure(Number(process.argv[2] ?? 20_000));
