@@ -67,7 +67,21 @@ export function backoffDelay(policy: BackoffPolicy, retry: number, random: () =>
   return Math.max(0, Math.round(base + jitter));
 }
 
+/**
+ * The last feedback made, and what it was made of: a task retried thousands of times with the same
+ * error (a poll that keeps failing) has each attempt's record and events hold the one text, not a
+ * copy each (56 B per attempt for a short error, kept as long as its run's result is).
+ */
+let lastFeedback: { status: FailedAttempt['status']; error: string; text: string } | undefined;
+
 function describeFailure(f: FailedAttempt): string {
+  if (lastFeedback?.error === f.error && lastFeedback.status === f.status) return lastFeedback.text;
+  const text = feedbackFor(f);
+  lastFeedback = { status: f.status, error: f.error, text };
+  return text;
+}
+
+function feedbackFor(f: FailedAttempt): string {
   switch (f.status) {
     case 'invalid':
       return `Your previous output was rejected: ${f.error}`;

@@ -26,6 +26,20 @@ describe('the self-healing ladder', () => {
     expect(last.action === 'fail' && last.reason).toMatch(/tried data, replica/);
   });
 
+  it('gives each retry the feedback of the failure before it, the same failure again or another', () => {
+    const state: LadderState = { candidates: ['poll'], current: 0, failuresOfCurrent: 0 };
+    const feedbackAfter = (status: 'failed' | 'invalid' | 'timeout', error: string): string | false => {
+      const d = decideAfterFailure(state, { agent: 'poll', status, retryable: true, error }, retries(100), backoff);
+      return d.action === 'retry' && d.feedback;
+    };
+    expect(feedbackAfter('failed', 'not yet')).toBe('Your previous attempt failed: not yet');
+    expect(feedbackAfter('failed', 'not yet')).toBe('Your previous attempt failed: not yet');
+    expect(feedbackAfter('failed', 'still not')).toBe('Your previous attempt failed: still not');
+    expect(feedbackAfter('timeout', 'still not')).toBe('Your previous attempt timed out: still not');
+    expect(feedbackAfter('invalid', 'still not')).toBe('Your previous output was rejected: still not');
+    expect(feedbackAfter('failed', 'not yet')).toBe('Your previous attempt failed: not yet');
+  });
+
   it('does not burn retries on an unrecoverable failure', () => {
     const state: LadderState = { candidates: ['data'], current: 0, failuresOfCurrent: 0 };
     const d = decideAfterFailure(state, { agent: 'data', status: 'failed', retryable: false, error: 'no data for Q3 2031' }, retries(5), backoff);
