@@ -1,8 +1,8 @@
 import { isFinalStatus, RunResultBuilder } from 'batonjs/internal';
 import type { RunEvent, RunRecord, RunStore } from 'batonjs/internal';
 import type { ResultJson } from './ended-results.ts';
-import { attemptIdOf, deltaJson, noteChange, touchOf } from './result-delta.ts';
-import type { AttemptsSent, ChangedTasks, Touch } from './result-delta.ts';
+import { EventTouches } from './result-delta.ts';
+import type { AttemptsSent } from './result-delta.ts';
 
 /**
  * How many characters of JSON the folds of running runs may stand for by default: 8 Mi, and the
@@ -24,11 +24,8 @@ interface Fold {
   json: ResultJson | undefined;
   /** When a read last asked for it (ms since the epoch). */
   readAt: number;
-  /** What each event folded changed, from seq `first` on (see {@link RunningResultFolds.since}); undefined if its seqs were not consecutive. */
-  touched: Touch[] | undefined;
-  /** The attempt each event of `touched` added or changed, by its id (see `attemptIdOf`). */
-  touchedAttempts: (string | undefined)[];
-  first: number;
+  /** What each event folded changed (see {@link RunningResultFolds.since}). */
+  touches: EventTouches;
 }
 
 /**
@@ -103,15 +100,8 @@ export class RunningResultFolds {
    */
   since(runId: string, sinceSeq: number, attempts: AttemptsSent = 'all'): ResultJson | undefined {
     const fold = this.folds.get(runId);
-    const touched = fold?.touched;
-    if (!fold || !touched || touched.length === 0 || sinceSeq < fold.first || sinceSeq > fold.seq) return undefined;
-    const changed: ChangedTasks = new Map();
-    for (let i = sinceSeq + 1 - fold.first; i < touched.length; i++) {
-      const touch = touched[i]!;
-      if (touch === false) return undefined;
-      if (touch !== null) noteChange(changed, touch, fold.touchedAttempts[i]);
-    }
-    const json = deltaJson(fold.builder, changed, attempts);
+    if (!fold) return undefined;
+    const json = fold.touches.since(fold.builder, sinceSeq, attempts);
     return json === undefined ? undefined : { json, seq: fold.seq };
   }
 
@@ -175,12 +165,12 @@ export class RunningResultFolds {
 const SWEEP_MS = 60_000;
 
 function newFold(createdAt: string | undefined): Fold {
-  return { createdAt, builder: new RunResultBuilder(), seq: 0, lastIdentity: '', json: undefined, readAt: 0, touched: [], touchedAttempts: [], first: 0 };
+  return { createdAt, builder: new RunResultBuilder(), seq: 0, lastIdentity: '', json: undefined, readAt: 0, touches: new EventTouches() };
 }
 
 /** What a fold counts for against the budget: its result's JSON, and two entries per event of what changed. */
 function weightOf(fold: Fold): number {
-  return (fold.json?.json.length ?? 0) + (fold.touched?.length ?? 0) + fold.touchedAttempts.length;
+  return (fold.json?.json.length ?? 0) + 2 * fold.touches.size;
 }
 
 /** True when `events` go on from seq `seq` with no gap. */
@@ -191,18 +181,8 @@ function follows(events: readonly RunEvent[], seq: number): boolean {
 
 function foldInto(fold: Fold, events: readonly RunEvent[]): void {
   for (const e of events) {
-    if (fold.touched) {
-      if (fold.touched.length === 0) fold.first = e.seq;
-      else if (e.seq !== fold.seq + 1) {
-        fold.touched = undefined;
-        fold.touchedAttempts = [];
-      }
-    }
     fold.builder.apply(e);
-    if (fold.touched) {
-      fold.touched.push(touchOf(e));
-      fold.touchedAttempts.push(attemptIdOf(e));
-    }
+    fold.touches.note(e);
     fold.seq = e.seq;
   }
   const last = events[events.length - 1];

@@ -25,6 +25,53 @@ export function noteChange(changed: ChangedTasks, taskId: string, attemptId: str
   if (attemptId !== undefined) attempts.add(attemptId);
 }
 
+/**
+ * What each event folded into a run's result changed (see {@link touchOf}) and which attempt's
+ * record, from the event of seq `first` on: enough to say what changed since any of them without
+ * keeping the events (a task retried thousands of times has three events per attempt). Events
+ * come in seq order; one that does not follow on from the last starts it afresh, since what the
+ * events of the gap changed is not known.
+ */
+export class EventTouches {
+  private touched: Touch[] = [];
+  private attempts: (string | undefined)[] = [];
+  private first = 0;
+  private last = 0;
+
+  /** Notes what folding `event` changes. */
+  note(event: RunEvent): void {
+    if (this.touched.length > 0 && event.seq !== this.last + 1) {
+      this.touched = [];
+      this.attempts = [];
+    }
+    if (this.touched.length === 0) this.first = event.seq;
+    this.touched.push(touchOf(event));
+    this.attempts.push(attemptIdOf(event));
+    this.last = event.seq;
+  }
+
+  /** How many events are noted. */
+  get size(): number {
+    return this.touched.length;
+  }
+
+  /**
+   * {@link deltaJson} of `builder`'s result for a reader that holds it as it was at event
+   * `sinceSeq`; undefined when only the whole result can say it: `sinceSeq` is before the first
+   * event noted or after the last, or an event since changed the plan or records it does not name.
+   */
+  since(builder: RunResultBuilder, sinceSeq: number, attempts: AttemptsSent = 'all'): string | undefined {
+    if (this.touched.length === 0 || sinceSeq < this.first || sinceSeq > this.last) return undefined;
+    const changed: ChangedTasks = new Map();
+    for (let i = sinceSeq + 1 - this.first; i < this.touched.length; i++) {
+      const touch = this.touched[i]!;
+      if (touch === false) return undefined;
+      if (touch !== null) noteChange(changed, touch, this.attempts[i]);
+    }
+    return deltaJson(builder, changed, attempts);
+  }
+}
+
 /** How a read of what changed sends a changed task's attempts: all of them, or from the first one changed on (`attemptsFrom`). */
 export type AttemptsSent = 'all' | 'changed';
 
