@@ -2,20 +2,34 @@ import type { RunEvent } from 'batonjs/internal';
 import { RunResultBuilder, resultCopy } from 'batonjs/internal';
 import type { RunResult, RunStatus } from 'batonjs/internal';
 import type { Orchestrator } from 'batonjs/internal';
-import { attemptIdOf, deltaJson, noteChange, touchOf } from './result-delta.ts';
-import type { AttemptsSent, ChangedTasks } from './result-delta.ts';
+import { EventTouches } from './result-delta.ts';
+import type { AttemptsSent } from './result-delta.ts';
+
+/**
+ * How many of a run's latest events are kept for the event streams that replay from near its end
+ * (at most twice as many, at least as many): a stream that replays from further back reads the
+ * journal, which holds them all. A task retried every second for a day is ~260,000 events.
+ */
+export const RECENT_EVENTS = 1_000;
 
 interface LiveRun {
-  events: RunEvent[];
   builder: RunResultBuilder;
   ended: boolean;
+  /** The seq of the last event folded, and how many were. */
+  seq: number;
+  folded: number;
+  /** The run's latest events, in seq order (see {@link RECENT_EVENTS}); `fromStart` while they begin at its first. */
+  recent: RunEvent[];
+  fromStart: boolean;
+  /** What each event folded changed, for {@link LiveRuns.resultSince}. */
+  touches: EventTouches;
   /** The result's JSON as last made, and how many events it holds: made again only once another event came. */
   json?: { events: number; text: string };
 }
 
 /**
- * The full event log and live RunResult of every run started in this process, from its events as
- * the journal stores them: each is told once its write is done, so reads of a running run come
+ * The live RunResult of every run started in this process, and its latest events, from its events
+ * as the journal stores them: each is told once its write is done, so reads of a running run come
  * from here without reading the store. A client never sees a result older than an event it was
  * already sent (the event stream sends stored events too), nor one holding an event the store
  * refused because another process took the run over. Ended runs are forgotten after `keepEndedMs`.
@@ -28,6 +42,7 @@ export class LiveRuns {
   constructor(
     source: Pick<Orchestrator, 'on'>,
     private readonly keepEndedMs = 30_000,
+    private readonly recentEvents = RECENT_EVENTS,
   ) {
     this.unsubscribe = source.on(this.apply, { stored: true });
   }
@@ -41,11 +56,16 @@ export class LiveRuns {
     return this.runs.get(runId)?.ended ?? false;
   }
 
-  /** The run's events with seq > afterSeq, or undefined when this process does not hold the run. */
+  /**
+   * The run's events with seq > afterSeq; undefined when this process does not hold the run, or
+   * no longer holds the first of them (see {@link RECENT_EVENTS}): the journal's are to be read.
+   */
   eventsAfter(runId: string, afterSeq = 0): RunEvent[] | undefined {
     const run = this.runs.get(runId);
     if (!run) return undefined;
-    return run.events.filter((e) => e.seq > afterSeq);
+    const { recent } = run;
+    if (!run.fromStart && (recent.length === 0 || afterSeq < recent[0]!.seq - 1)) return undefined;
+    return recent.slice(firstAfter(recent, afterSeq));
   }
 
   /** The run's status so far, or undefined when this process does not hold the run (no copy of its result). */
@@ -64,14 +84,14 @@ export class LiveRuns {
     const r = run?.builder.current();
     if (!run || !r) return undefined;
     // Pages that follow a large run read it again after each burst of events, several at once.
-    if (run.json?.events !== run.events.length) run.json = { events: run.events.length, text: JSON.stringify(r) };
+    if (run.json?.events !== run.folded) run.json = { events: run.folded, text: JSON.stringify(r) };
     return run.json.text;
   }
 
   /** The seq of the last event folded into the run's result, or undefined when this process does not hold the run. */
   lastSeq(runId: string): number | undefined {
-    const events = this.runs.get(runId)?.events;
-    return events && events.length > 0 ? events[events.length - 1]!.seq : undefined;
+    const run = this.runs.get(runId);
+    return run && run.folded > 0 ? run.seq : undefined;
   }
 
   /**
@@ -84,28 +104,7 @@ export class LiveRuns {
    */
   resultSince(runId: string, sinceSeq: number, attempts: AttemptsSent = 'all'): string | undefined {
     const run = this.runs.get(runId);
-    if (!run) return undefined;
-    const { events } = run;
-    if (events.length === 0 || sinceSeq < events[0]!.seq || sinceSeq > events[events.length - 1]!.seq) return undefined;
-    const changed: ChangedTasks = new Map();
-    for (let i = this.firstAfter(events, sinceSeq); i < events.length; i++) {
-      const touch = touchOf(events[i]!);
-      if (touch === false) return undefined;
-      if (touch !== null) noteChange(changed, touch, attemptIdOf(events[i]!));
-    }
-    return deltaJson(run.builder, changed, attempts);
-  }
-
-  /** The index of the first of `events` (in seq order) with a seq above `seq`. */
-  private firstAfter(events: readonly RunEvent[], seq: number): number {
-    let lo = 0;
-    let hi = events.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (events[mid]!.seq <= seq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return run?.touches.since(run.builder, sinceSeq, attempts);
   }
 
   /** The run's result so far, not a copy: read it at once, change nothing. Undefined when this process does not hold the run. */
@@ -133,12 +132,20 @@ export class LiveRuns {
   private readonly apply = (event: RunEvent): void => {
     let run = this.runs.get(event.runId);
     if (event.type === 'run.started') {
-      run = { events: [], builder: new RunResultBuilder(), ended: false };
+      run = { builder: new RunResultBuilder(), ended: false, seq: 0, folded: 0, recent: [], fromStart: true, touches: new EventTouches() };
       this.runs.set(event.runId, run);
     }
     // A run resumed here without its start being seen is read from the store instead.
     if (run) {
-      run.events.push(event);
+      run.recent.push(event);
+      // Cut once twice as many: a copy of the last `recentEvents` every `recentEvents` events.
+      if (run.recent.length > 2 * this.recentEvents) {
+        run.recent = run.recent.slice(-this.recentEvents);
+        run.fromStart = false;
+      }
+      run.touches.note(event);
+      run.seq = event.seq;
+      run.folded++;
       run.builder.apply(event);
       if (event.type === 'run.ended') {
         run.ended = true;
@@ -151,4 +158,16 @@ export class LiveRuns {
       }
     }
   };
+}
+
+/** The index of the first of `events` (in seq order) with a seq above `seq`. */
+function firstAfter(events: readonly RunEvent[], seq: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (events[mid]!.seq <= seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

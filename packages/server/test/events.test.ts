@@ -186,3 +186,32 @@ describe('GET /v1/runs/:id/events when an event of a batch cannot be sent', () =
     expect(text).not.toContain('retry: 1');
   });
 });
+
+describe('GET /v1/runs/:id/events of a long run this server executes', () => {
+  it('replays from its start or from far back through the journal, and from near its end from what it keeps: every event once, in order', { timeout: 60_000 }, async () => {
+    const t = await startTestServer({
+      agents: [scriptedAgent({ name: 'poll', produces: ['status'], retries: 1_000_000, script: [{ throw: 'not yet' }] })],
+      policy: { backoff: { initialDelayMs: 1, factor: 1, maxDelayMs: 1, jitter: 0 }, runTimeoutMs: 120_000 },
+    });
+    try {
+      const res = await fetch(`${t.url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ goal: 'poll', plan: { tasks: [{ id: 'p', agent: 'poll' }] } }) });
+      const { runId } = (await res.json()) as { runId: string };
+      // Past the 2,000 latest events the server keeps of a run at most.
+      const seqNow = async (): Promise<number> => Number((await fetch(`${t.url}/v1/runs/${runId}`)).headers.get('baton-seq'));
+      for (let until = Date.now() + 45_000; (await seqNow()) < 2_600 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+      const reached = await seqNow();
+      expect(reached).toBeGreaterThanOrEqual(2_600);
+      for (const after of [0, 300, reached - 500, reached - 5]) {
+        const upTo = reached + 30;
+        const headers: Record<string, string> = after > 0 ? { 'Last-Event-ID': String(after) } : {};
+        const events = eventsOf(await readSse(await fetch(`${t.url}/v1/runs/${runId}/events`, { headers }), (_, all) => (all.filter((m) => m.data).length > 0 && Number(all.filter((m) => m.data).at(-1)!.id) >= upTo)));
+        expect(events.length, `after ${after}`).toBeGreaterThanOrEqual(upTo - after);
+        expectContiguous(events, after + 1);
+      }
+      await fetch(`${t.url}/v1/runs/${runId}/cancel`, { method: 'POST' });
+      await waitForEnd(t.url, runId);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -6,7 +6,10 @@ import type { RunEvent, RunEventBody } from '../../core/src/core/events.ts';
 import type { RunResult } from '../../core/src/core/types.ts';
 import type { Orchestrator } from '../../core/src/orchestrator.ts';
 import { stamp } from '../../core/test/store/sample-journal.ts';
+import { reduceEvents } from '../../core/src/core/reduce.ts';
 import { LiveRuns } from '../src/live-runs.ts';
+// @ts-expect-error: the dashboard's scripts are plain JavaScript, with no types.
+import { heldAfter } from '../src/dashboard/run-reads.js';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -93,6 +96,43 @@ describe('what changed in a live run since an event', () => {
       expect(live.resultSince('r', 8)).toBeUndefined();
       expect(live.resultSince('other', 1)).toBeUndefined();
       expect((JSON.parse(live.resultSince('r', 7)!) as RunResult).tasks).toEqual([]);
+    } finally {
+      live.close();
+    }
+  });
+
+  it('keeps only the latest events of a long run, for streams that replay from near its end, and says what changed since any of them', () => {
+    const { source, feed } = fed();
+    const live = new LiveRuns(source, 30_000, 10);
+    try {
+      const retried = (n: number): RunEventBody[] => [
+        { type: 'task.started', taskId: 'p', agent: 'a', agentVersion: '1', attempt: n, attemptId: `r:p:${n}` },
+        { type: 'task.attempt.failed', taskId: 'p', agent: 'a', attempt: n, attemptId: `r:p:${n}`, status: 'failed', error: 'not yet' },
+        { type: 'task.retrying', taskId: 'p', agent: 'a', attempt: n + 1, delayMs: 2, feedback: 'Your previous attempt failed: not yet' },
+      ];
+      const events = stamp('r', [{ type: 'run.started', goal: 'g', orchestrator: 'o' }, { type: 'plan.created', plan: { tasks: [task('p')] }, planner: 'builtin' }, ...Array.from({ length: 20 }, (_, i) => retried(i + 1)).flat()]);
+      feed(events.slice(0, 20));
+      // Up to twice as many as it keeps: all of them, from the start.
+      expect(live.eventsAfter('r', 0)?.map((e) => e.seq)).toEqual(events.slice(0, 20).map((e) => e.seq));
+      feed(events.slice(20));
+      const last = events[events.length - 1]!.seq;
+      expect(live.lastSeq('r')).toBe(last);
+      // From further back than it keeps: the journal's are to be read.
+      expect(live.eventsAfter('r', 0)).toBeUndefined();
+      expect(live.eventsAfter('r', last - 30)).toBeUndefined();
+      for (const after of [last - 10, last - 4, last - 1, last]) expect(live.eventsAfter('r', after)?.map((e) => e.seq)).toEqual(events.filter((e) => e.seq > after).map((e) => e.seq));
+      // What changed since any event, those it no longer keeps too, folded into the result then: the result now.
+      const now = JSON.parse(live.resultJson('r')!) as RunResult;
+      expect(now).toEqual(JSON.parse(JSON.stringify(reduceEvents(events))));
+      for (const since of [2, 3, 17, last - 12, last - 1]) {
+        for (const attempts of ['all', 'changed'] as const) {
+          const delta = live.resultSince('r', since, attempts);
+          const before = JSON.parse(JSON.stringify(reduceEvents(events.filter((e) => e.seq <= since)))) as RunResult;
+          const held = heldAfter(before, since, { delta: true, seq: last, body: JSON.parse(delta!) }) as { run: RunResult };
+          expect(held.run, `since ${since}, attempts ${attempts}`).toEqual(now);
+        }
+      }
+      expect(JSON.parse(live.resultSince('r', last - 1, 'changed')!).tasks[0]).toMatchObject({ id: 'p', attemptsFrom: 20, attempts: [] });
     } finally {
       live.close();
     }
