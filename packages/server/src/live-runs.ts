@@ -10,21 +10,20 @@ import type { AttemptsSent } from './result-delta.ts';
  * (at most twice as many, at least as many): a stream that replays from further back reads the
  * journal, which holds them all. A task retried every second for a day is ~260,000 events.
  */
-export const RECENT_EVENTS = 1_000;
+const RECENT_EVENTS = 1_000;
 
 interface LiveRun {
   builder: RunResultBuilder;
   ended: boolean;
-  /** The seq of the last event folded, and how many were. */
+  /** The seq of the last event folded (its `run.started` at least). */
   seq: number;
-  folded: number;
   /** The run's latest events, in seq order (see {@link RECENT_EVENTS}); `fromStart` while they begin at its first. */
   recent: RunEvent[];
   fromStart: boolean;
   /** What each event folded changed, for {@link LiveRuns.resultSince}. */
   touches: EventTouches;
-  /** The result's JSON as last made, and how many events it holds: made again only once another event came. */
-  json?: { events: number; text: string };
+  /** The result's JSON as last made, and the seq of the last event it holds: made again only once another event came. */
+  json?: { seq: number; text: string };
 }
 
 /**
@@ -84,14 +83,13 @@ export class LiveRuns {
     const r = run?.builder.current();
     if (!run || !r) return undefined;
     // Pages that follow a large run read it again after each burst of events, several at once.
-    if (run.json?.events !== run.folded) run.json = { events: run.folded, text: JSON.stringify(r) };
+    if (run.json?.seq !== run.seq) run.json = { seq: run.seq, text: JSON.stringify(r) };
     return run.json.text;
   }
 
   /** The seq of the last event folded into the run's result, or undefined when this process does not hold the run. */
   lastSeq(runId: string): number | undefined {
-    const run = this.runs.get(runId);
-    return run && run.folded > 0 ? run.seq : undefined;
+    return this.runs.get(runId)?.seq;
   }
 
   /**
@@ -132,7 +130,7 @@ export class LiveRuns {
   private readonly apply = (event: RunEvent): void => {
     let run = this.runs.get(event.runId);
     if (event.type === 'run.started') {
-      run = { builder: new RunResultBuilder(), ended: false, seq: 0, folded: 0, recent: [], fromStart: true, touches: new EventTouches() };
+      run = { builder: new RunResultBuilder(), ended: false, seq: event.seq, recent: [], fromStart: true, touches: new EventTouches() };
       this.runs.set(event.runId, run);
     }
     // A run resumed here without its start being seen is read from the store instead.
@@ -145,7 +143,6 @@ export class LiveRuns {
       }
       run.touches.note(event);
       run.seq = event.seq;
-      run.folded++;
       run.builder.apply(event);
       if (event.type === 'run.ended') {
         run.ended = true;

@@ -2,24 +2,24 @@ import { reshapesRun } from 'batonjs/internal';
 import type { AttemptRecord, RunEvent, RunResultBuilder, TaskResult } from 'batonjs/internal';
 
 /** What folding an event changed: a task's record (its id), the plan or records it does not name (`false`), or nothing of either (`null`). */
-export type Touch = string | false | null;
+type Touch = string | false | null;
 
 /** What folding `event` into a run's result changes (see {@link Touch}), for a reader of changes since an event. */
-export function touchOf(event: RunEvent): Touch {
+function touchOf(event: RunEvent): Touch {
   if (reshapesRun(event)) return false;
   return 'taskId' in event && event.taskId !== undefined ? event.taskId : null;
 }
 
 /** The attempt whose record folding `event` adds or changes, by its id; undefined for an event that changes none. */
-export function attemptIdOf(event: RunEvent): string | undefined {
+function attemptIdOf(event: RunEvent): string | undefined {
   return event.type === 'task.started' || event.type === 'task.attempt.failed' || event.type === 'task.succeeded' ? event.attemptId : undefined;
 }
 
 /** The tasks whose records changed since a read, each with the ids of the attempts whose records were added or changed. */
-export type ChangedTasks = Map<string, Set<string>>;
+type ChangedTasks = Map<string, Set<string>>;
 
 /** Notes in `changed` that task `taskId`'s record changed, and attempt `attemptId`'s with it when given. */
-export function noteChange(changed: ChangedTasks, taskId: string, attemptId: string | undefined): void {
+function noteChange(changed: ChangedTasks, taskId: string, attemptId: string | undefined): void {
   let attempts = changed.get(taskId);
   if (attempts === undefined) changed.set(taskId, (attempts = new Set()));
   if (attemptId !== undefined) attempts.add(attemptId);
@@ -76,7 +76,7 @@ export class EventTouches {
 export type AttemptsSent = 'all' | 'changed';
 
 /** A task's record in a read of what changed that sends only its attempts from index `attemptsFrom` on. */
-export type TaskChanges = TaskResult & { attemptsFrom?: number };
+type TaskChanges = TaskResult & { attemptsFrom?: number };
 
 /**
  * The JSON of what changed in `builder`'s result since an earlier state, when only the records of
@@ -86,7 +86,7 @@ export type TaskChanges = TaskResult & { attemptsFrom?: number };
  * changed or added on, and `attemptsFrom`, the index of the first of them: a task retried
  * thousands of times is not sent whole at every read.
  */
-export function deltaJson(builder: RunResultBuilder, changed: ChangedTasks, attempts: AttemptsSent = 'all'): string | undefined {
+function deltaJson(builder: RunResultBuilder, changed: ChangedTasks, attempts: AttemptsSent = 'all'): string | undefined {
   const r = builder.current();
   if (!r) return undefined;
   const tasks: TaskChanges[] = [];
