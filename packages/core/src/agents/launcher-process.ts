@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { MAX_REPORT_CHARS } from './launcher-protocol.ts';
 import type { FromLauncher, LaunchResult, SpawnMessage, ToLauncher } from './launcher-protocol.ts';
-import { KILL_GRACE_MS, killAgentProcesses } from './orphan-sweep.ts';
+import { KILL_GRACE_MS, killAgentProcesses, terminateAgentProcesses } from './orphan-sweep.ts';
 import { warmProcScanner } from './proc-scanner.ts';
 
 /** After the agent exited and what it left was killed: how long to wait for its pipes to close. */
@@ -87,11 +87,11 @@ class AgentRun {
     if (this.child.pid !== undefined) this.child.stdin.end(request.input);
   }
 
-  /** SIGTERM to the agent's group and to all carrying its token; SIGKILL after the grace period. */
+  /** SIGTERM to the agent's group and to all carrying its token, each once; SIGKILL after the grace period. */
   stop(): void {
     if (this.killTimer || this.finished) return;
     signalGroup(this.child.pid, 'SIGTERM');
-    void killAgentProcesses([this.request.token], 'SIGTERM');
+    void terminateAgentProcesses(this.request.token, this.child.pid);
     this.killTimer = setTimeout(() => void this.killAll(), KILL_GRACE_MS);
   }
 

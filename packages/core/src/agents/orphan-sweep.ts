@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AGENT_TOKEN_VAR, isGone, startTimeOf } from './proc-scan.ts';
+import { AGENT_TOKEN_VAR, isGone, processGroupOf, startTimeOf } from './proc-scan.ts';
 import { scanAgentProcesses } from './proc-scanner.ts';
 
 /**
@@ -136,6 +136,21 @@ export async function signalAgentProcesses(wanted: (token: string) => boolean, s
 export function killAgentProcesses(tokens: readonly string[], signal: NodeJS.Signals = 'SIGKILL'): Promise<number> {
   const set = new Set(tokens);
   return signalAgentProcesses((token) => set.has(token), signal);
+}
+
+/**
+ * SIGTERM, once, to every process carrying `token` but those in process group `group`, which were
+ * sent theirs with the group's: a second SIGTERM would end a process whose handler the first one
+ * removed (Node's `process.once('SIGTERM')`, a shell's trap reset) before its grace period is out.
+ */
+export async function terminateAgentProcesses(token: string, group: number | undefined): Promise<number> {
+  if (!enabled) return 0;
+  let signalled = 0;
+  for (const pid of await findAgentProcesses((t) => t === token)) {
+    if (group !== undefined && processGroupOf(pid) === group) continue;
+    if (signalPid(pid, 'SIGTERM')) signalled++;
+  }
+  return signalled;
 }
 
 /**

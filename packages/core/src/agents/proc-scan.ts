@@ -14,8 +14,8 @@ const EXEC_WAIT_MS = 1_000;
 /** Flags of /proc/<pid>/stat (include/linux/sched.h): a kernel thread; a thread inside its exit. */
 const PF_KTHREAD = 0x00200000;
 const PF_EXITING = 0x00000004;
-/** Indexes in {@link statFields}: fields 9, 20, 22, 26, 50 and 51 of /proc/<pid>/stat (proc(5)). */
-const STAT = { flags: 6, threads: 17, startTime: 19, startCode: 23, envStart: 47, envEnd: 48 } as const;
+/** Indexes in {@link statFields}: fields 5, 9, 20, 22, 26, 50 and 51 of /proc/<pid>/stat (proc(5)). */
+const STAT = { group: 2, flags: 6, threads: 17, startTime: 19, startCode: 23, envStart: 47, envEnd: 48 } as const;
 const PROC_BUFFER_BYTES = 16 * 1024;
 
 /**
@@ -77,6 +77,12 @@ function statFields(pid: number | string): string[] | undefined {
 /** The start time of a process: with the pid, it names one process. */
 export function startTimeOf(pid: number): string | undefined {
   return statFields(pid)?.[STAT.startTime];
+}
+
+/** The process group of a process; undefined once it is gone. */
+export function processGroupOf(pid: number): number | undefined {
+  const group = statFields(pid)?.[STAT.group];
+  return group === undefined ? undefined : Number(group);
 }
 
 /**

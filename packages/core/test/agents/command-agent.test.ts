@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCommandAgent } from '../../src/agents/command-agent.ts';
 import type { AgentInput, AgentSpec } from '../../src/core/types.ts';
-import { runAttempt } from '../../src/execution/attempt.ts';
+import { AttemptAbort, runAttempt } from '../../src/execution/attempt.ts';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/agents');
 const tmp = mkdtempSync(path.join(tmpdir(), 'baton-cmd-'));
@@ -91,6 +91,21 @@ describe('command agents', () => {
     expect((await running).status).toBe('timeout');
     const { pid } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number };
     expect(await waitGone(pid, 5000)).toBe(true);
+  });
+
+  it('sends each process of a stopped command one SIGTERM, so that each has its grace period, in its group or out of it', async () => {
+    const file = path.join(tmp, 'terms');
+    const controller = new AbortController();
+    const running = runAttempt({ agent: createCommandAgent(spec(['node', 'count-terms.mjs', file])), input, produces: ['echo'], timeoutMs: 20_000, controller });
+    const until = async (ok: () => boolean): Promise<void> => {
+      for (const deadline = Date.now() + 10_000; !ok() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    };
+    await until(() => existsSync(`${file}.started`));
+    controller.abort(new AttemptAbort('cancelled', 'stopped by the test'));
+    expect((await running).status).toBe('cancelled');
+    const counts = (): Record<string, string> => Object.fromEntries(['agent', 'grouped', 'detached'].map((name) => [name, existsSync(`${file}.${name}`) ? readFileSync(`${file}.${name}`, 'utf8') : '']));
+    await until(() => Object.values(counts()).every((count) => count !== ''));
+    expect(counts()).toEqual({ agent: '1', grouped: '1', detached: '1' });
   });
 
   it('fails unrecoverably when the executable does not exist', async () => {
