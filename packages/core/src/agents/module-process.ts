@@ -79,8 +79,10 @@ class UsageReports {
 async function answer(loaded: LoadedModule): Promise<string> {
   const maxOutputBytes = Number(limitArg);
   const controller = new AbortController();
-  // Baton stops an attempt with SIGTERM (SIGKILL 2 s later): the module's signal tells it, as in a thread.
-  process.once('SIGTERM', () => controller.abort(new BatonError('AGENT_FAILED', `agent '${agent}': its attempt was stopped`)));
+  // Baton stops an attempt with SIGTERM (SIGKILL 2 s later): the module's signal tells it, as in a
+  // thread. Kept past the first, so that another SIGTERM (a supervisor's, a user's) does not end
+  // the process before the module has wound down: the SIGKILL does, if it has not by then.
+  process.on('SIGTERM', () => controller.abort(new BatonError('AGENT_FAILED', `agent '${agent}': its attempt was stopped`)));
   const reports = new UsageReports();
   const ctx: AgentContext = {
     signal: controller.signal,

@@ -72,6 +72,14 @@ describe('module agents in a process of their own (isolation: process)', () => {
     expect(stopped.written).toMatch(/its attempt was stopped/);
   });
 
+  it('leave the module its grace period to wind down once stopped, however many SIGTERMs its process is sent', async () => {
+    const a = agent();
+    // Baton's own stop: one SIGTERM to the process (its group's), not one more from the pass over its token.
+    expect(await stopWhileWaiting(a, 20_000, { late: true })).toMatchObject({ status: 'cancelled', written: expect.stringMatching(/its attempt was stopped/) });
+    // Others may send more (a supervisor, a user): they do not end the process before the module has wound down.
+    expect(await stopWhileWaiting(a, 20_000, { late: true, moreTerms: 3 })).toMatchObject({ status: 'cancelled', written: expect.stringMatching(/its attempt was stopped/) });
+  });
+
   it('count usage as it is reported, before the attempt ends, so that a budget holds mid-attempt', async () => {
     const controller = new AbortController();
     const seen: Usage[] = [];

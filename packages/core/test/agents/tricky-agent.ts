@@ -33,18 +33,31 @@ export const runTricky = (agent: Agent, instructions: string, timeoutMs = 10_000
  * started: the attempt's status, and what the module wrote when its signal fired (empty when it
  * wrote nothing within 10 s). The attempt ends at once; in a process of its own, the module is told
  * after the stop has reached its launcher and its SIGTERM the module (it has 2 s from there), which
- * a loaded machine can put off by seconds.
+ * a loaded machine can put off by seconds. `late`: the module writes 300 ms after its signal fired.
+ * `moreTerms`: the module's process (`isolation: process`) is sent that many more SIGTERMs from
+ * here meanwhile, 20 ms apart.
  */
-export async function stopWhileWaiting(agent: Agent, timeoutMs: number): Promise<{ status: string; written: string }> {
+export async function stopWhileWaiting(agent: Agent, timeoutMs: number, { late = false, moreTerms = 0 } = {}): Promise<{ status: string; written: string }> {
   const file = path.join(await mkdtemp(path.join(tmpdir(), 'baton-abort-')), 'aborted.txt');
   const controller = new AbortController();
-  const running = runTricky(agent, `wait-abort:${file}`, timeoutMs, controller);
+  const running = runTricky(agent, `${late ? 'wait-abort-late' : 'wait-abort'}:${file}`, timeoutMs, controller);
   while (!existsSync(`${file}.started`)) await new Promise((r) => setTimeout(r, 20));
   controller.abort(new AttemptAbort('cancelled', 'stopped by the test'));
+  const pid = Number(readFileSync(`${file}.started`, 'utf8'));
+  for (let i = 0; i < moreTerms; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      break; // It is gone already.
+    }
+  }
   const { status } = await running;
+  // Read once it holds something: the file exists from its creation on, before its text is written.
+  const written = (): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
   const deadline = Date.now() + 10_000;
-  while (!existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return { status, written: existsSync(file) ? readFileSync(file, 'utf8') : '' };
+  while (written() === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return { status, written: written() };
 }
 
 /**
