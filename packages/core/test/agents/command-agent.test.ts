@@ -94,6 +94,10 @@ describe('command agents', () => {
   });
 
   it('sends each process of a stopped command one SIGTERM, so that each has its grace period, in its group or out of it', async () => {
+    // The launcher and its thread that reads /proc started, as in a process that has run an agent
+    // before: a first read of /proc starts that thread (~0.7 s from the TypeScript sources, 1.5 s
+    // on a loaded machine), and would keep the SIGTERM from the processes out of the group that long.
+    expect((await runAttempt({ agent: createCommandAgent(spec(['node', 'echo.mjs'])), input, produces: ['echo'], timeoutMs: 10_000, controller: new AbortController() })).status).toBe('succeeded');
     const file = path.join(tmp, 'terms');
     const controller = new AbortController();
     const running = runAttempt({ agent: createCommandAgent(spec(['node', 'count-terms.mjs', file])), input, produces: ['echo'], timeoutMs: 20_000, controller });
