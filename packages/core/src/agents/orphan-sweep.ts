@@ -115,15 +115,17 @@ function signalPid(pid: number, signal: NodeJS.Signals): boolean {
 }
 
 /**
- * Sends `signal` to every process whose token `wanted` accepts. With SIGKILL (the default) it
- * passes over /proc again until a pass finds nothing, and resolves once the killed processes are
- * gone; another signal is sent in one pass. Resolves with the number of processes signalled.
+ * Sends `signal` to every process whose token `wanted` accepts, but those `skip` names. With
+ * SIGKILL (the default) it passes over /proc again until a pass finds nothing, and resolves once
+ * the killed processes are gone; another signal is sent in one pass. Resolves with the number of
+ * processes signalled.
  */
-export async function signalAgentProcesses(wanted: (token: string) => boolean, signal: NodeJS.Signals = 'SIGKILL'): Promise<number> {
+export async function signalAgentProcesses(wanted: (token: string) => boolean, signal: NodeJS.Signals = 'SIGKILL', skip?: (pid: number) => boolean): Promise<number> {
   if (!enabled) return 0;
   let signalled = 0;
   for (let pass = 0; pass < MAX_PASSES; pass++) {
-    const found = await findAgentProcesses(wanted);
+    const listed = await findAgentProcesses(wanted);
+    const found = skip ? listed.filter((pid) => !skip(pid)) : listed;
     if (found.length === 0) break;
     for (const pid of found) if (signalPid(pid, signal)) signalled++;
     if (signal !== 'SIGKILL') break;
@@ -143,14 +145,8 @@ export function killAgentProcesses(tokens: readonly string[], signal: NodeJS.Sig
  * sent theirs with the group's: a second SIGTERM would end a process whose handler the first one
  * removed (Node's `process.once('SIGTERM')`, a shell's trap reset) before its grace period is out.
  */
-export async function terminateAgentProcesses(token: string, group: number | undefined): Promise<number> {
-  if (!enabled) return 0;
-  let signalled = 0;
-  for (const pid of await findAgentProcesses((t) => t === token)) {
-    if (group !== undefined && processGroupOf(pid) === group) continue;
-    if (signalPid(pid, 'SIGTERM')) signalled++;
-  }
-  return signalled;
+export function terminateAgentProcesses(token: string, group: number | undefined): Promise<number> {
+  return signalAgentProcesses((t) => t === token, 'SIGTERM', group === undefined ? undefined : (pid) => processGroupOf(pid) === group);
 }
 
 /**
