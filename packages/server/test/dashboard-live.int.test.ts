@@ -192,7 +192,7 @@ describe('the run page follows a run to its end (Chromium)', () => {
   it('reads of a task retried a thousand times send only its attempts changed since, and the page holds them all: its figures at the end are the server’s', { timeout: 120_000 }, async () => {
     const { t, runId, release, page, attempts } = await busyRunPage();
     try {
-      // Per read of what changed that sent the retried task: its `attemptsFrom`, the number (`n`,
+      // Per read of what changed, of the retried task if sent: its `attemptsFrom`, the number (`n`,
       // from 1) of its first attempt sent, and how many it sent.
       const sent: { url: string; from: number; first: number | undefined; count: number }[] = [];
       page.on('response', (res) => {
@@ -200,7 +200,7 @@ describe('the run page follows a run to its end (Chromium)', () => {
         void res.text().then((text) => {
           const body = JSON.parse(text) as { tasks: { id: string; attemptsFrom?: number; attempts: { n: number }[] }[] };
           const poll = body.tasks.find((x) => x.id === 'poll');
-          if (poll) sent.push({ url: res.url(), from: poll.attemptsFrom ?? 0, first: poll.attempts[0]?.n, count: poll.attempts.length });
+          sent.push({ url: res.url(), from: poll?.attemptsFrom ?? 0, first: poll?.attempts[0]?.n, count: poll?.attempts.length ?? 0 });
         });
       });
       // Reads sent the retried task from past its hundreds of attempts held (how many reads come

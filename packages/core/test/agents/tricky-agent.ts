@@ -41,9 +41,11 @@ export async function stopWhileWaiting(agent: Agent, timeoutMs: number, { late =
   const file = path.join(await mkdtemp(path.join(tmpdir(), 'baton-abort-')), 'aborted.txt');
   const controller = new AbortController();
   const running = runTricky(agent, `${late ? 'wait-abort-late' : 'wait-abort'}:${file}`, timeoutMs, controller);
-  while (!existsSync(`${file}.started`)) await new Promise((r) => setTimeout(r, 20));
+  // Files are read once they hold something: a file exists from its creation on, before its text is written.
+  const textOf = (at: string): string => (existsSync(at) ? readFileSync(at, 'utf8') : '');
+  while (textOf(`${file}.started`) === '') await new Promise((r) => setTimeout(r, 20));
   controller.abort(new AttemptAbort('cancelled', 'stopped by the test'));
-  const pid = Number(readFileSync(`${file}.started`, 'utf8'));
+  const pid = Number(textOf(`${file}.started`));
   for (let i = 0; i < moreTerms; i++) {
     await new Promise((r) => setTimeout(r, 20));
     try {
@@ -53,11 +55,9 @@ export async function stopWhileWaiting(agent: Agent, timeoutMs: number, { late =
     }
   }
   const { status } = await running;
-  // Read once it holds something: the file exists from its creation on, before its text is written.
-  const written = (): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
   const deadline = Date.now() + 10_000;
-  while (written() === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return { status, written: written() };
+  while (textOf(file) === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return { status, written: textOf(file) };
 }
 
 /**
